@@ -1,0 +1,3 @@
+from retention_ml.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""One module per ``retention-ml`` subcommand; each defines ``register(app)``."""

@@ -1,0 +1,123 @@
+"""Reading input tables (CSV or Parquet) with the types their schemas declare, and writing files atomically.
+
+``read_tables`` is the one way the rest of the package loads input data. Types:
+``date`` and ``month`` columns become ``datetime64[ns]`` (months normalised to
+their first day), ``integer`` becomes ``int64`` (``Int64`` when nullable),
+``float`` becomes ``float64``, ``boolean`` becomes ``boolean`` and ``string``
+stays text. Validation with full error reports lives in
+``retention_ml.validation``; this module assumes the data is valid.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+
+from retention_ml.schema import TableSchema, load_schemas
+
+__all__ = ["atomic_path", "find_table_file", "read_tables", "coerce_types", "write_table"]
+
+SUFFIXES = (".parquet", ".csv")
+
+
+def find_table_file(data_dir: Path, table: str) -> Path | None:
+    """The file holding ``table`` in ``data_dir`` (``<table>.parquet`` or ``<table>.csv``), or None."""
+    for suffix in SUFFIXES:
+        path = Path(data_dir) / f"{table}{suffix}"
+        if path.exists():
+            return path
+    return None
+
+
+def _read_raw(path: Path) -> pd.DataFrame:
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    # utf-8-sig strips a byte-order mark when there is one.
+    return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+
+
+def coerce_types(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
+    """Cast the columns of ``frame`` that ``schema`` declares to their declared types."""
+    out = frame.copy()
+    for spec in schema.columns:
+        if spec.name not in out:
+            continue
+        col = out[spec.name]
+        if spec.type in ("date", "month"):
+            col = pd.to_datetime(col, format="mixed" if col.dtype == object or pd.api.types.is_string_dtype(col) else None)
+            if spec.type == "month":
+                col = col.dt.to_period("M").dt.to_timestamp()
+            out[spec.name] = col.astype("datetime64[ns]")
+        elif spec.type == "integer":
+            num = pd.to_numeric(col)
+            out[spec.name] = num.astype("Int64") if spec.nullable or num.isna().any() else num.astype("int64")
+        elif spec.type == "float":
+            out[spec.name] = pd.to_numeric(col).astype("float64")
+        elif spec.type == "boolean":
+            if pd.api.types.is_bool_dtype(col):
+                out[spec.name] = col.astype("boolean")
+            else:
+                lowered = col.astype("string").str.strip().str.lower()
+                out[spec.name] = lowered.map({"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}).astype("boolean")
+        else:
+            out[spec.name] = col.astype("string").astype(object).where(col.notna(), None)
+    return out
+
+
+def read_tables(data_dir: str | Path, tables: Iterable[str] | None = None) -> dict[str, pd.DataFrame]:
+    """Read every present table of ``data_dir`` (or only ``tables``), typed by its schema.
+
+    Tables whose file is absent are left out of the result; a missing required
+    table raises ``FileNotFoundError`` naming it.
+
+    Example
+    -------
+    >>> frames = read_tables("data_schema/examples/council_small")  # doctest: +SKIP
+    >>> frames["workers"].dtypes["start_date"]                       # doctest: +SKIP
+    dtype('<M8[ns]')
+    """
+    schemas = load_schemas()
+    names = list(tables) if tables is not None else list(schemas)
+    out: dict[str, pd.DataFrame] = {}
+    for name in names:
+        path = find_table_file(Path(data_dir), name)
+        if path is None:
+            if schemas[name].required:
+                raise FileNotFoundError(f"{data_dir}: required table {name!r} not found (expected {name}.csv or {name}.parquet)")
+            continue
+        out[name] = coerce_types(_read_raw(path), schemas[name])
+    return out
+
+
+@contextmanager
+def atomic_path(target: str | Path):
+    """Yield a temporary path beside ``target``; on success move it into place, on error remove it.
+
+    Readers never see a half-written file.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write ``frame`` to ``path`` (``.csv`` or ``.parquet``) atomically. Dates are written as ISO dates."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        if path.suffix == ".parquet":
+            frame.to_parquet(tmp, index=False)
+        else:
+            frame.to_csv(tmp, index=False, date_format="%Y-%m-%d", lineterminator="\n")
+    return path

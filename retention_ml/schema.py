@@ -1,0 +1,233 @@
+"""The declarative table schemas and the driver taxonomy in ``data_schema/``.
+
+This module is the only reader of ``data_schema/``; everything else asks it.
+Schemas are data: one YAML file per table under ``data_schema/tables/`` and
+the taxonomy of leaving drivers in ``data_schema/drivers.yaml``.
+
+Example
+-------
+>>> from retention_ml.schema import load_schemas, load_drivers
+>>> schemas = load_schemas()
+>>> schemas["workers"].primary_key
+['worker_id']
+>>> "caseload_workload" in {d.code for d in load_drivers()}
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+__all__ = [
+    "ColumnSpec",
+    "Driver",
+    "ForeignKey",
+    "RowCheck",
+    "TableSchema",
+    "driver_codes",
+    "load_drivers",
+    "load_schemas",
+    "schema_dir",
+    "schema_version",
+]
+
+COLUMN_TYPES = ("string", "integer", "float", "boolean", "date", "month")
+
+
+def schema_dir() -> Path:
+    """Folder holding the schemas: ``$RETENTION_ML_SCHEMA_DIR`` or the repository's ``data_schema/``."""
+    override = os.environ.get("RETENTION_ML_SCHEMA_DIR")
+    return Path(override) if override else Path(__file__).resolve().parents[1] / "data_schema"
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One column of a table: its type, nullability, allowed values or range, and meaning."""
+
+    name: str
+    type: str
+    description: str
+    required: bool = True
+    nullable: bool = False
+    allowed: tuple[str, ...] | None = None
+    allowed_from: str | None = None
+    min: float | None = None
+    max: float | None = None
+    unit: str | None = None
+    not_after_as_of: bool = False
+    protected: bool = False
+    personal: bool = False
+    list_separator: str | None = None
+
+    def allowed_values(self) -> tuple[str, ...] | None:
+        """Allowed values, resolving ``allowed_from: drivers.<flag>`` against the taxonomy."""
+        if self.allowed is not None:
+            return self.allowed
+        if self.allowed_from is not None:
+            source, _, flag = self.allowed_from.partition(".")
+            if source != "drivers":
+                raise ValueError(f"column {self.name}: unknown allowed_from source {source!r}")
+            return tuple(d.code for d in load_drivers() if getattr(d, flag))
+        return None
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    columns: tuple[str, ...]
+    table: str
+    column: str
+
+
+@dataclass(frozen=True)
+class RowCheck:
+    """A comparison between two columns of the same row, for example end_date >= start_date.
+
+    Rows where either side is missing pass. ``allow_other`` lists employment types
+    (or other values of the row) exempt from the check; it is matched against
+    ``employment_type`` when that column exists.
+    """
+
+    column: str
+    op: str
+    other: str
+    message: str
+    allow_other: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TableSchema:
+    """Schema of one input table, loaded from ``data_schema/tables/<name>.yaml``."""
+
+    name: str
+    version: int
+    required: bool
+    description: str
+    primary_key: list[str]
+    columns: tuple[ColumnSpec, ...]
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    row_checks: tuple[RowCheck, ...] = ()
+    path: Path = field(default=Path(), compare=False)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> ColumnSpec:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(f"table {self.name} has no column {name!r}")
+
+    @property
+    def protected_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.protected]
+
+
+@dataclass(frozen=True)
+class Driver:
+    """One leaving driver: shared by exit-interview codes, the simulator's truth and explanations."""
+
+    code: str
+    label: str
+    description: str
+    exit_reason: bool
+    model_visible: bool
+    levers: tuple[str, ...]
+
+
+def _column(raw: dict, table: str) -> ColumnSpec:
+    unknown = set(raw) - set(ColumnSpec.__dataclass_fields__)
+    if unknown:
+        raise ValueError(f"schema {table}: column {raw.get('name')!r} has unknown keys {sorted(unknown)}")
+    if raw.get("type") not in COLUMN_TYPES:
+        raise ValueError(f"schema {table}: column {raw.get('name')!r} has type {raw.get('type')!r}; expected one of {COLUMN_TYPES}")
+    raw = dict(raw)
+    if raw.get("allowed") is not None:
+        raw["allowed"] = tuple(str(v) for v in raw["allowed"])
+    return ColumnSpec(**raw)
+
+
+def _table(path: Path) -> TableSchema:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    name = raw["table"]
+    fks = tuple(
+        ForeignKey(tuple(fk["columns"]), fk["references"]["table"], fk["references"]["column"])
+        for fk in raw.get("foreign_keys", [])
+    )
+    checks = tuple(
+        RowCheck(c["column"], c["op"], c["other"], c["message"], tuple(c.get("allow_other", ())))
+        for c in raw.get("row_checks", [])
+    )
+    return TableSchema(
+        name=name,
+        version=int(raw["version"]),
+        required=bool(raw.get("required", True)),
+        description=" ".join(str(raw.get("description", "")).split()),
+        primary_key=list(raw["primary_key"]),
+        columns=tuple(_column(c, name) for c in raw["columns"]),
+        foreign_keys=fks,
+        row_checks=checks,
+        path=path,
+    )
+
+
+@lru_cache(maxsize=None)
+def _load_schemas(folder: str) -> dict[str, TableSchema]:
+    tables = [_table(p) for p in sorted(Path(folder, "tables").glob("*.yaml"))]
+    return {t.name: t for t in tables}
+
+
+def load_schemas() -> dict[str, TableSchema]:
+    """All table schemas, keyed by table name (sorted by name)."""
+    return dict(_load_schemas(str(schema_dir())))
+
+
+@lru_cache(maxsize=None)
+def _load_drivers(folder: str) -> tuple[Driver, ...]:
+    raw = yaml.safe_load(Path(folder, "drivers.yaml").read_text(encoding="utf-8"))
+    return tuple(
+        Driver(
+            code=d["code"],
+            label=d["label"],
+            description=" ".join(d["description"].split()),
+            exit_reason=bool(d["exit_reason"]),
+            model_visible=bool(d["model_visible"]),
+            levers=tuple(d.get("levers", [])),
+        )
+        for d in raw["drivers"]
+    )
+
+
+def load_drivers() -> tuple[Driver, ...]:
+    """The driver taxonomy, in the order declared in ``data_schema/drivers.yaml``."""
+    return _load_drivers(str(schema_dir()))
+
+
+def driver_codes(*, exit_reason: bool | None = None, model_visible: bool | None = None) -> list[str]:
+    """Driver codes, optionally filtered by the ``exit_reason`` / ``model_visible`` flags."""
+    return [
+        d.code
+        for d in load_drivers()
+        if (exit_reason is None or d.exit_reason == exit_reason)
+        and (model_visible is None or d.model_visible == model_visible)
+    ]
+
+
+def schema_version() -> str:
+    """A version string for the whole input schema: table versions plus a short content hash.
+
+    Logged with every model so a model can be matched to the schema it was trained on.
+    """
+    schemas = load_schemas()
+    digest = hashlib.sha256()
+    for name, t in schemas.items():
+        digest.update(t.path.read_bytes())
+    digest.update((schema_dir() / "drivers.yaml").read_bytes())
+
+    return f"{sum(t.version for t in schemas.values())}-{digest.hexdigest()[:10]}"
