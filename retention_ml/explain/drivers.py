@@ -1,0 +1,140 @@
+"""Grouping SHAP values into driver profiles, using the feature catalogue's ``driver`` column.
+
+A person's driver profile is, for each driver of the taxonomy
+(``data_schema/drivers.yaml``, read through ``retention_ml.schema``), the sum
+of the SHAP values of that driver's features. Features whose catalogue driver
+is missing, blank or not a model-visible code of the taxonomy go to
+``"other"``: shown as such, never dropped, so a profile always adds up to the
+same total as the feature values.
+
+Example
+-------
+>>> drivers = feature_drivers(["caseload_current", "fte"], catalogue)  # doctest: +SKIP
+>>> group_by_driver(values, drivers).columns[:2].tolist()               # doctest: +SKIP
+['caseload_workload', 'work_life_balance']
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from retention_ml.schema import driver_codes, load_drivers
+
+__all__ = [
+    "OTHER",
+    "CATALOGUE_COLUMNS",
+    "driver_importance",
+    "feature_drivers",
+    "feature_importance",
+    "group_by_driver",
+    "profile_drivers",
+    "rank_drivers",
+    "reason_drivers",
+    "resolve_catalogue",
+]
+
+OTHER = "other"
+CATALOGUE_COLUMNS = ("feature", "meaning", "unit", "driver", "family")
+
+
+def profile_drivers() -> list[str]:
+    """Columns of a driver profile: the model-visible driver codes in taxonomy order (``other`` included)."""
+    codes = driver_codes(model_visible=True)
+    return codes if OTHER in codes else [*codes, OTHER]
+
+
+def reason_drivers() -> list[str]:
+    """Drivers a leaver can state and the model can see: what explanations are ranked over for alignment."""
+    return [c for c in driver_codes(exit_reason=True, model_visible=True) if c != OTHER]
+
+
+def driver_levers() -> dict[str, tuple[str, ...]]:
+    """Levers per driver code, from the taxonomy."""
+    return {d.code: d.levers for d in load_drivers()}
+
+
+def resolve_catalogue(catalogue: pd.DataFrame | None) -> pd.DataFrame:
+    """The feature catalogue: ``catalogue`` when given, else ``retention_ml.features.feature_catalogue()``.
+
+    When the features package is not importable, an empty catalogue is
+    returned with a warning (every feature then shows as ``other``).
+    """
+    if catalogue is None:
+        try:
+            from retention_ml.features import feature_catalogue
+        except ImportError as exc:  # the features package is optional at explain time
+            warnings.warn(f"explain: no feature catalogue ({exc}); every feature is grouped under 'other'", stacklevel=3)
+            return pd.DataFrame(columns=list(CATALOGUE_COLUMNS))
+        catalogue = feature_catalogue()
+    missing = [c for c in ("feature", "driver") if c not in catalogue.columns]
+    if missing:
+        raise ValueError(f"feature catalogue: missing column(s) {missing} (rule: needs feature and driver)")
+    out = catalogue.copy()
+    for col in CATALOGUE_COLUMNS:
+        if col not in out.columns:
+            out[col] = ""
+    return out.drop_duplicates("feature", keep="last")
+
+
+def feature_drivers(features, catalogue: pd.DataFrame) -> pd.Series:
+    """Driver code per feature (index: feature name); unknown, blank or non-taxonomy drivers become ``other``."""
+    names = pd.Index(list(features), name="feature")
+    known = set(profile_drivers())
+    mapped = catalogue.set_index("feature")["driver"].reindex(names)
+    mapped = mapped.astype(object).where(mapped.isin(known), OTHER)
+    return mapped.rename("driver")
+
+
+def _indicator(drivers: pd.Series, columns: list[str]) -> np.ndarray:
+    # features x drivers 0/1 matrix, so grouping is one matrix product.
+    codes = pd.Categorical(drivers.to_numpy(), categories=columns)
+    out = np.zeros((len(drivers), len(columns)))
+    out[np.arange(len(drivers)), codes.codes] = 1.0
+    return out
+
+
+def group_by_driver(values: pd.DataFrame, drivers: pd.Series) -> pd.DataFrame:
+    """Sum of SHAP values per driver: n rows x :func:`profile_drivers` columns (same index as ``values``)."""
+    columns = profile_drivers()
+    drivers = drivers.reindex(values.columns).fillna(OTHER)
+    grouped = values.to_numpy() @ _indicator(drivers, columns)
+    return pd.DataFrame(grouped, index=values.index, columns=pd.Index(columns, name="driver"))
+
+
+def rank_drivers(profile: pd.DataFrame, drivers: list[str] | None = None) -> np.ndarray:
+    """Driver codes per row, largest contribution first (n x len(drivers) array of str).
+
+    Ties keep taxonomy order (stable sort), so the ranking is deterministic.
+    """
+    drivers = list(profile.columns) if drivers is None else drivers
+    matrix = profile.loc[:, drivers].to_numpy()
+    order = np.argsort(-matrix, axis=1, kind="stable")
+    return np.asarray(drivers, dtype=object)[order]
+
+
+def feature_importance(values: pd.DataFrame, drivers: pd.Series) -> pd.DataFrame:
+    """Global importance per feature: ``feature, driver, mean_abs_shap`` (calibrated log-odds), largest first."""
+    table = pd.DataFrame(
+        {
+            "feature": values.columns,
+            "driver": drivers.reindex(values.columns).fillna(OTHER).to_numpy(),
+            "mean_abs_shap": np.abs(values.to_numpy()).mean(axis=0) if len(values) else 0.0,
+        }
+    )
+    return table.sort_values(["mean_abs_shap", "feature"], ascending=[False, True], ignore_index=True)
+
+
+def driver_importance(profile: pd.DataFrame) -> pd.DataFrame:
+    """Global importance per driver: mean absolute *grouped* value (``driver, mean_abs_shap``), largest first.
+
+    The absolute value is taken after summing a driver's features, so
+    features of one driver that pull in opposite directions net out, as they
+    do in a person's profile.
+    """
+    table = pd.DataFrame(
+        {"driver": profile.columns.astype(str), "mean_abs_shap": np.abs(profile.to_numpy()).mean(axis=0) if len(profile) else 0.0}
+    )
+    return table.sort_values(["mean_abs_shap", "driver"], ascending=[False, True], ignore_index=True)

@@ -1,0 +1,88 @@
+"""Reasons in words: the person's own values, only upward drivers, levers from the taxonomy."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from retention_ml.explain import explain
+from retention_ml.explain.reasons import load_templates, render_feature_reasons
+from retention_ml.schema import load_drivers
+
+
+def test_caseload_reason_uses_the_persons_values(catalogue):
+    frame = pd.DataFrame({"caseload_current": [27.0], "caseload_cap": [20.0], "caseload_over_cap_months_6m": [5.0]})
+    text = render_feature_reasons("caseload_current", frame, load_templates(), catalogue)
+    assert text.item() == "caseload 27 against a team cap of 20; over the cap in 5 of the last 6 months"
+
+
+def test_housing_reason_with_growth(catalogue):
+    frame = pd.DataFrame({"housing_rent_to_pay": [0.46, 0.31], "housing_cost_growth_12m": [0.12, -0.02]})
+    text = render_feature_reasons("housing_rent_to_pay", frame, load_templates(), catalogue)
+    assert text.tolist() == [
+        "monthly rent is 46% of take-home pay in this area, up 12% in a year",
+        "monthly rent is 31% of take-home pay in this area, down 2% in a year",
+    ]
+
+
+def test_missing_value_falls_back_to_a_shorter_template(catalogue):
+    frame = pd.DataFrame({"caseload_current": [27.0, 18.0], "caseload_cap": [np.nan, 20.0]})
+    text = render_feature_reasons("caseload_current", frame, load_templates(), catalogue)
+    assert text.tolist() == ["caseload of 27 cases", "caseload 18 against a team cap of 20"]
+    assert not text.str.contains("nan").any()
+
+
+def test_feature_without_template_uses_catalogue_meaning(catalogue):
+    frame = pd.DataFrame({"mystery_feature": [1.25]})
+    cat = pd.concat([catalogue, pd.DataFrame({"feature": ["mystery_feature"], "meaning": ["Mystery"], "unit": ["widgets"], "driver": ["other"], "family": ["x"]})])
+    assert render_feature_reasons("mystery_feature", frame, load_templates(), cat).item() == "Mystery: 1.2 widgets"
+
+
+def test_glob_template_names_the_suffix(catalogue):
+    frame = pd.DataFrame({"commute_mode_car": [1.0], "commute_minutes": [40.0]})
+    assert render_feature_reasons("commute_mode_car", frame, load_templates(), catalogue).item() == "commutes by car (40 minutes)"
+
+
+def test_reasons_only_for_drivers_pushing_risk_up(model, frame, catalogue, context):
+    X, _ = frame
+    exp = explain(model, X, catalogue=catalogue)
+    table = exp.reasons(X, context, k=3)
+    profile = exp.by_driver()
+    for i in (1, 2, 3):
+        has = table[f"reason_{i}"].notna()
+        assert has.any()
+        drivers = table.loc[has, f"reason_driver_{i}"]
+        values = profile.to_numpy()[np.flatnonzero(has), profile.columns.get_indexer(drivers)]
+        assert (values > 0).all()
+        np.testing.assert_allclose(values, table.loc[has, f"reason_value_{i}"].to_numpy())
+        assert not drivers.eq("other").any()
+    # Rows whose risk is pushed down everywhere get no reason at all.
+    no_up = (profile.drop(columns="other") <= 0).all(axis=1)
+    assert table.loc[no_up, "reason_1"].isna().all()
+    # Slots are filled in order of contribution.
+    both = table["reason_value_2"].notna()
+    assert (table.loc[both, "reason_value_1"] >= table.loc[both, "reason_value_2"]).all()
+
+
+def test_reason_text_matches_the_row_and_levers_come_from_the_taxonomy(model, frame, catalogue, context):
+    X, _ = frame
+    exp = explain(model, X, catalogue=catalogue)
+    table = exp.reasons(X, context, k=3)
+    rows = np.flatnonzero(table["reason_feature_1"].eq("caseload_current").to_numpy() & X["caseload_cap"].notna().to_numpy())
+    assert len(rows) > 0
+    r = rows[0]
+    assert table["reason_1"].iloc[r].startswith(f"caseload {round(X['caseload_current'].iloc[r])} against a team cap of {round(X['caseload_cap'].iloc[r])}")
+    levers = {d.code: "; ".join(d.levers) for d in load_drivers()}
+    has = table["lever_1"].notna()
+    assert (table.loc[has, "lever_1"] == table.loc[has, "reason_driver_1"].map(levers)).all()
+
+
+def test_reasons_need_the_explained_rows(model, frame, catalogue):
+    X, _ = frame
+    exp = explain(model, X, catalogue=catalogue)
+    with pytest.raises(ValueError, match="same rows"):
+        exp.reasons(X.iloc[:10])
+
+
+def test_every_template_kind_is_known():
+    # load_templates validates kinds; a typo in reasons.yaml fails here.
+    assert "caseload_current" in load_templates()
