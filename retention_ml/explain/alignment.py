@@ -1,0 +1,185 @@
+"""Do the model's explanations agree with what leavers said? Exit-interview alignment (CONTRACTS section 6).
+
+For voluntary leavers in the explained window who have an exit interview,
+take their last snapshot before leaving (the last row with label 1), rank the
+drivers by their grouped SHAP value, and compare with the primary reason they
+gave:
+
+- top-1 / top-3 hit rate: the stated primary reason is the model's first
+  driver / among its first three;
+- chance baseline: a random order of the K ranked drivers (hit probability
+  1/K and 3/K for a reason the model can see, 0 for one it cannot);
+- global baseline: everyone gets the same order, by global driver importance
+  (mean absolute grouped SHAP over all explained rows). A personal explanation
+  is only worth showing when it beats this; the paired difference is reported;
+- a driver-by-reason table and the share of reasons no model can see
+  (taxonomy drivers with ``model_visible: false``: personal, retirement).
+
+Intervals are 95% percentile bootstrap intervals over leavers (paired for
+differences). Groups of fewer than 5 people get null numbers.
+
+Example
+-------
+>>> report = exit_interview_alignment(exp.by_driver(), keys, y, tables["exit_interviews"])  # doctest: +SKIP
+>>> report["top3"]["value"], report["global"]["top3"]["value"]                              # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from retention_ml.explain.drivers import rank_drivers, reason_drivers
+from retention_ml.schema import driver_codes
+
+__all__ = ["MIN_GROUP", "bootstrap_interval", "exit_interview_alignment", "last_leaver_snapshots"]
+
+MIN_GROUP = 5
+
+
+def bootstrap_interval(
+    hits: np.ndarray, *, n_boot: int = 1000, random_state: int = 0, paired: np.ndarray | None = None, level: float = 0.95
+) -> dict:
+    """Mean of ``hits`` (minus ``paired`` when given) with a percentile bootstrap interval over rows.
+
+    Returns ``{"value", "low", "high"}``; all null when there are fewer than
+    :data:`MIN_GROUP` rows.
+    """
+    hits = np.asarray(hits, dtype="float64")
+    diff = hits if paired is None else hits - np.asarray(paired, dtype="float64")
+    n = len(diff)
+    if n < MIN_GROUP:
+        return {"value": None, "low": None, "high": None}
+    rng = np.random.default_rng(random_state)
+    # Resample in chunks so national-size inputs never hold a huge index matrix.
+    means = []
+    for start in range(0, n_boot, 200):
+        idx = rng.integers(0, n, size=(min(200, n_boot - start), n))
+        means.append(diff[idx].mean(axis=1))
+    means = np.concatenate(means)
+    tail = (1 - level) / 2
+    low, high = np.quantile(means, [tail, 1 - tail])
+    return {"value": float(diff.mean()), "low": float(low), "high": float(high)}
+
+
+def last_leaver_snapshots(keys: pd.DataFrame, y: pd.Series, exit_interviews: pd.DataFrame) -> pd.DataFrame:
+    """Positions (``row``) of each interviewed voluntary leaver's last snapshot with label 1.
+
+    Returns a DataFrame with ``row`` (position in ``keys``), ``worker_id``,
+    ``as_of``, ``primary_reason``, sorted by ``worker_id``.
+    """
+    missing = [c for c in ("worker_id", "as_of") if c not in keys.columns]
+    if missing:
+        raise ValueError(f"alignment: keys lack column(s) {missing} (rule: keys need worker_id and as_of)")
+    for col in ("worker_id", "primary_reason"):
+        if col not in exit_interviews.columns:
+            raise ValueError(f"exit_interviews: missing column {col!r} (rule: see data_schema/tables/exit_interviews.yaml)")
+    frame = pd.DataFrame(
+        {"row": np.arange(len(keys)), "worker_id": keys["worker_id"].astype(str).to_numpy(), "as_of": keys["as_of"].to_numpy()}
+    )
+    leaving = frame.loc[np.asarray(y, dtype="float64") == 1.0]
+    last = leaving.sort_values(["worker_id", "as_of"]).drop_duplicates("worker_id", keep="last")
+    stated = exit_interviews.assign(worker_id=exit_interviews["worker_id"].astype(str))[["worker_id", "primary_reason"]]
+    stated = stated.dropna(subset=["primary_reason"]).drop_duplicates("worker_id", keep="last")
+    return last.merge(stated, on="worker_id", how="inner").sort_values("worker_id", ignore_index=True)
+
+
+def _hits(ranking: np.ndarray, stated: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    top1 = ranking[:, 0] == stated
+    top3 = (ranking[:, :3] == stated[:, None]).any(axis=1)
+    return top1.astype(float), top3.astype(float)
+
+
+def _group_rate(hits: np.ndarray) -> float | None:
+    return float(hits.mean()) if len(hits) >= MIN_GROUP else None
+
+
+def exit_interview_alignment(
+    profile: pd.DataFrame,
+    keys: pd.DataFrame,
+    y: pd.Series,
+    exit_interviews: pd.DataFrame,
+    *,
+    n_boot: int = 1000,
+    random_state: int = 0,
+) -> dict:
+    """The alignment record ``explanations/alignment.json`` (CONTRACTS section 6).
+
+    Parameters
+    ----------
+    profile : DataFrame
+        Driver profiles (``Explanation.by_driver()``) of all explained rows, in
+        the row order of ``keys``; the global ranking is computed from all of them.
+    keys : DataFrame
+        ``worker_id`` and ``as_of`` per row.
+    y : Series
+        Label per row (1 = voluntary leave within the horizon, NaN censored).
+    exit_interviews : DataFrame
+        The exit_interviews table (``worker_id``, ``primary_reason``).
+    n_boot, random_state : int
+        Bootstrap resamples and seed.
+    """
+    if len(profile) != len(keys) or len(keys) != len(y):
+        raise ValueError(f"alignment: profile ({len(profile)}), keys ({len(keys)}) and y ({len(y)}) must have the same rows")
+    codes = reason_drivers()
+    hidden = driver_codes(exit_reason=True, model_visible=False)
+    global_order = np.abs(profile.loc[:, codes].to_numpy()).mean(axis=0) if len(profile) else np.zeros(len(codes))
+    global_ranking = np.asarray(codes, dtype=object)[np.argsort(-global_order, kind="stable")]
+
+    leavers = last_leaver_snapshots(keys, y, exit_interviews)
+    stated = leavers["primary_reason"].astype(str).to_numpy(dtype=object)
+    ranking = rank_drivers(profile.iloc[leavers["row"].to_numpy()], codes)
+    top1, top3 = _hits(ranking, stated)
+    g_top1, g_top3 = _hits(np.tile(global_ranking, (len(leavers), 1)), stated)
+    visible = np.isin(stated, codes)
+    boot = {"n_boot": n_boot, "random_state": random_state}
+
+    by_driver = []
+    for code in driver_codes(exit_reason=True):
+        mask = stated == code
+        by_driver.append(
+            {"driver": code, "n": int(mask.sum()), "top1": _group_rate(top1[mask]), "top3": _group_rate(top3[mask])}
+        )
+    confusion = (
+        pd.DataFrame({"model_top_driver": ranking[:, 0] if len(leavers) else [], "stated_reason": stated})
+        .groupby(["model_top_driver", "stated_reason"], sort=True)
+        .size()
+        .reset_index(name="n")
+    )
+    confusion_rows = [
+        {"model_top_driver": r.model_top_driver, "stated_reason": r.stated_reason, "n": int(r.n) if r.n >= MIN_GROUP else None}
+        for r in confusion.itertuples(index=False)
+    ]
+    share_visible = float(visible.mean()) if len(leavers) else 0.0
+    return {
+        "n_leavers": _n_leavers(keys, y),
+        "n_with_interview": int(len(leavers)),
+        "top1": bootstrap_interval(top1, **boot),
+        "top3": bootstrap_interval(top3, **boot),
+        "chance": {"top1": share_visible / len(codes), "top3": share_visible * min(3, len(codes)) / len(codes)},
+        "global": {"top1": bootstrap_interval(g_top1, **boot), "top3": bootstrap_interval(g_top3, **boot)},
+        "difference_vs_global": {
+            "top1": bootstrap_interval(top1, paired=g_top1, **boot),
+            "top3": bootstrap_interval(top3, paired=g_top3, **boot),
+        },
+        "by_driver": by_driver,
+        "confusion": confusion_rows,
+        "share_personal": float(np.isin(stated, hidden).mean()) if len(leavers) else None,
+        # Additions (not renames) to the contract: what the rates are computed over.
+        "global_ranking": list(global_ranking),
+        "ranked_drivers": codes,
+        "visible_only": {
+            "n": int(visible.sum()),
+            "top1": bootstrap_interval(top1[visible], **boot),
+            "top3": bootstrap_interval(top3[visible], **boot),
+            "global_top3": bootstrap_interval(g_top3[visible], **boot),
+        },
+        "method": "last snapshot with label 1 per interviewed voluntary leaver; drivers ranked by grouped SHAP; "
+        "95% percentile bootstrap over leavers",
+    }
+
+
+def _n_leavers(keys: pd.DataFrame, y: pd.Series) -> int:
+    """Voluntary leavers among the explained rows (workers with any label 1)."""
+    labels = np.asarray(y, dtype="float64") == 1.0
+    return int(pd.Series(keys["worker_id"].astype(str).to_numpy()[labels]).nunique())

@@ -1,0 +1,140 @@
+"""Log a run's explanations to MLflow: global importance, beeswarm, exit-interview alignment (CONTRACTS section 6).
+
+Artifacts written under ``explanations/`` of the run:
+``global_importance.csv`` (feature, driver, mean_abs_shap),
+``driver_importance.csv`` (driver, mean_abs_shap), ``beeswarm.png``,
+``alignment.json`` and, when a truth check is supplied (simulated data only),
+``truth.json``. MLflow is reached only through ``retention_ml.tracking``.
+
+This module never reads the simulator's ``_truth/`` folder: the caller passes
+``truth`` as a ready report (dict) or a callable built by
+``retention_ml.simulate.truth_check.truth_checker``.
+
+Example
+-------
+>>> out = log_run_explanations(model, X_test, keys_test, y_test, tables=tables, run_id=run_id)  # doctest: +SKIP
+>>> out["alignment"]["top3"]                                                                     # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from retention_ml.explain.alignment import exit_interview_alignment
+from retention_ml.explain.explanation import Explanation, explain
+
+__all__ = ["ARTIFACT_DIR", "log_run_explanations", "write_beeswarm"]
+
+ARTIFACT_DIR = "explanations"
+BEESWARM_ROWS = 5000
+EMPTY_INTERVIEWS = pd.DataFrame({"worker_id": pd.Series(dtype=object), "primary_reason": pd.Series(dtype=object)})
+
+
+def write_beeswarm(explanation: Explanation, X: pd.DataFrame, path: str | Path, *, max_rows: int = BEESWARM_ROWS, random_state: int = 0) -> Path:
+    """Save a SHAP beeswarm plot (features by mean |SHAP|, colour = feature value) to ``path``.
+
+    At most ``max_rows`` rows (a fixed-seed sample) are drawn: the picture
+    does not change with more points, the drawing time does.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    import shap
+
+    n = len(explanation.values)
+    rows = np.sort(np.random.default_rng(random_state).choice(n, size=min(n, max_rows), replace=False)) if n else np.arange(0)
+    data = X.loc[:, list(explanation.values.columns)].to_numpy(dtype="float64", na_value=np.nan)[rows]
+    shap_exp = shap.Explanation(
+        values=explanation.values.to_numpy()[rows],
+        base_values=np.full(len(rows), explanation.base_value),
+        data=data,
+        feature_names=list(explanation.values.columns),
+    )
+    plt.figure(figsize=(9, 7))
+    shap.plots.beeswarm(shap_exp, max_display=20, show=False)
+    fig = plt.gcf()
+    fig.suptitle("SHAP values (calibrated log-odds of leaving within the horizon)", fontsize=10)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def log_run_explanations(
+    model,
+    X: pd.DataFrame,
+    keys: pd.DataFrame,
+    y: pd.Series,
+    *,
+    tables: dict[str, pd.DataFrame],
+    run_id: str,
+    catalogue: pd.DataFrame | None = None,
+    truth: dict | Callable[[Explanation, pd.DataFrame, pd.Series], dict] | None = None,
+    n_boot: int = 1000,
+    random_state: int = 0,
+) -> dict:
+    """Explain ``X`` (normally the test window) and log the explanation record to run ``run_id``.
+
+    Parameters
+    ----------
+    model : TurnoverModel
+    X, keys, y : DataFrame, DataFrame, Series
+        Features, keys (``worker_id``, ``as_of`` ...) and labels of the same rows.
+    tables : dict
+        Input tables; ``exit_interviews`` is used when present (optional table:
+        without it the alignment record says ``n_with_interview: 0``).
+    run_id : str
+        MLflow run to log to (no active run needed).
+    catalogue : DataFrame, optional
+        Feature catalogue; default ``retention_ml.features.feature_catalogue()``.
+    truth : dict or callable, optional
+        Simulated data only: a truth report, or ``f(explanation, keys, y) -> dict``.
+    n_boot, random_state : int
+        Bootstrap settings for the alignment intervals.
+
+    Returns
+    -------
+    dict
+        ``explanation``, ``global_importance``, ``driver_importance``, ``alignment``,
+        ``truth`` (or None) and ``artifacts`` (paths logged inside the run).
+    """
+    from retention_ml import tracking
+
+    explanation = explain(model, X, catalogue=catalogue)
+    features = explanation.feature_importance()
+    drivers = explanation.driver_importance()
+    interviews = tables.get("exit_interviews", EMPTY_INTERVIEWS)
+    alignment = exit_interview_alignment(
+        explanation.by_driver(), keys, y, interviews, n_boot=n_boot, random_state=random_state
+    )
+    truth_report = truth(explanation, keys, y) if callable(truth) else truth
+
+    logged = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        features.to_csv(tmp / "global_importance.csv", index=False, lineterminator="\n")
+        drivers.to_csv(tmp / "driver_importance.csv", index=False, lineterminator="\n")
+        write_beeswarm(explanation, X, tmp / "beeswarm.png", random_state=random_state)
+        for name in ("global_importance.csv", "driver_importance.csv", "beeswarm.png"):
+            tracking.log_artifact_file(run_id, tmp / name, ARTIFACT_DIR)
+            logged.append(f"{ARTIFACT_DIR}/{name}")
+    tracking.log_json(run_id, alignment, f"{ARTIFACT_DIR}/alignment.json")
+    logged.append(f"{ARTIFACT_DIR}/alignment.json")
+    if truth_report is not None:
+        tracking.log_json(run_id, truth_report, f"{ARTIFACT_DIR}/truth.json")
+        logged.append(f"{ARTIFACT_DIR}/truth.json")
+    return {
+        "explanation": explanation,
+        "global_importance": features,
+        "driver_importance": drivers,
+        "alignment": alignment,
+        "truth": truth_report,
+        "artifacts": logged,
+    }

@@ -1,0 +1,59 @@
+"""Explanations logged to an MLflow run (embedded store in tmp_path)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from retention_ml import tracking
+from retention_ml.explain import log_run_explanations
+
+
+@pytest.fixture
+def run_id(tmp_path, monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.chdir(tmp_path)
+    tracking.configure(f"sqlite:///{tmp_path}/mlflow.db")
+    experiment = tracking.get_or_create_experiment("explain-tests")
+    return tracking.client().create_run(experiment).info.run_id
+
+
+def _leavers(X, context, y):
+    keys = context.assign(as_of=pd.Timestamp("2024-01-01"))
+    stated = np.where(np.arange(len(X)) % 3 == 0, "caseload_workload", "housing_cost")
+    interviews = pd.DataFrame({"worker_id": keys["worker_id"], "primary_reason": stated})
+    return keys, pd.Series(y), interviews
+
+
+def test_logs_the_explanation_record(run_id, model, frame, catalogue, context):
+    X, y = frame
+    keys, y, interviews = _leavers(X, context, y)
+    out = log_run_explanations(
+        model, X, keys, y, tables={"exit_interviews": interviews}, run_id=run_id, catalogue=catalogue,
+        truth={"n_leavers": 3, "top1": {"value": 0.5, "low": 0.1, "high": 0.9}}, n_boot=100,
+    )
+    listed = set(tracking.list_artifacts(run_id, "explanations"))
+    assert listed == {
+        "explanations/global_importance.csv",
+        "explanations/driver_importance.csv",
+        "explanations/beeswarm.png",
+        "explanations/alignment.json",
+        "explanations/truth.json",
+    }
+    alignment = tracking.load_json_artifact(run_id, "explanations/alignment.json")
+    assert alignment["n_with_interview"] == int((y == 1).sum())
+    assert alignment["top3"]["value"] == pytest.approx(out["alignment"]["top3"]["value"])
+    features = tracking.load_table_artifact(run_id, "explanations/global_importance.csv")
+    assert list(features.columns) == ["feature", "driver", "mean_abs_shap"]
+    assert set(features["feature"]) == set(model.feature_names_in_)
+    drivers = tracking.load_table_artifact(run_id, "explanations/driver_importance.csv")
+    assert "other" in set(drivers["driver"])
+    assert tracking.load_json_artifact(run_id, "explanations/truth.json")["n_leavers"] == 3
+
+
+def test_without_exit_interviews_alignment_is_empty_not_missing(run_id, model, frame, catalogue, context):
+    X, y = frame
+    keys, y, _ = _leavers(X, context, y)
+    out = log_run_explanations(model, X.iloc[:50], keys.iloc[:50], y.iloc[:50], tables={}, run_id=run_id, catalogue=catalogue, n_boot=50)
+    assert out["alignment"]["n_with_interview"] == 0
+    assert out["alignment"]["top1"]["value"] is None
+    assert "explanations/truth.json" not in tracking.list_artifacts(run_id, "explanations")
