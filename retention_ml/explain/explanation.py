@@ -80,6 +80,23 @@ class Explanation:
             raise ValueError(f"reasons: context has {len(context)} rows, X has {len(X)} (rule: same rows, same order)")
         return reason_table(self.values, self.by_driver(), X, context, self.catalogue, self.drivers, k=k)
 
+    def table(self, X: pd.DataFrame, keys: pd.DataFrame | None = None, k: int = 3) -> pd.DataFrame:
+        """One row per explained row: keys, ``risk``, ``driver_<code>`` profile columns, reasons and levers.
+
+        The layout of the driver and reason columns of ``scores.parquet``
+        (CONTRACTS section 4). Keys are copied as given (pseudonymous ids only).
+        """
+        profile = self.by_driver().add_prefix("driver_")
+        parts = [] if keys is None else [keys.reset_index(drop=True)]
+        parts += [
+            self.risk().reset_index(drop=True).to_frame(),
+            profile.reset_index(drop=True),
+            self.reasons(X, keys, k=k).reset_index(drop=True),
+        ]
+        out = pd.concat(parts, axis=1)
+        out.columns = [str(c) for c in out.columns]
+        return out
+
     def feature_importance(self) -> pd.DataFrame:
         """Global importance by feature: ``feature, driver, mean_abs_shap``."""
         return _drivers.feature_importance(self.values, self.drivers)

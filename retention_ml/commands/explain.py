@@ -1,0 +1,200 @@
+"""``retention-ml explain``: why the model gives a person (or everyone) their risk, in drivers and in words."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import typer
+
+HELP = """Explain turnover-risk predictions: driver profile, reasons in words and levers.
+
+With --worker, prints one person's profile; without it, writes everyone in post
+at --as-of to --out (CSV or Parquet; default explanations-<as-of>.csv).
+
+Values are exact SHAP values on the calibrated log-odds scale: positive pushes
+the risk up. Reasons are given only for drivers that push risk up.
+Predictions support a conversation; they never decide anything about a person.
+
+Examples:
+
+  retention-ml explain --run models:/retention-ml-turnover@champion --data data/ --as-of 2025-01-01 --worker W000123
+
+  retention-ml explain --run 3f2a... --data data/ --as-of 2025-01-01 --out explanations.parquet
+
+  retention-ml explain --run 3f2a... --data data/ --as-of 2025-01-01 --worker W000123 --json
+"""
+
+KEY_COLUMNS = ("worker_id", "team_id", "council_id", "manager_id", "role", "months_in_post", "as_of")
+NOT_A_DECISION = "This supports a conversation with the person; it never decides anything about them."
+
+
+class CommandError(Exception):
+    """The command could not run (exit code 2)."""
+
+
+def _load_model(ref: str):
+    from retention_ml import tracking
+
+    tracking.configure()
+    loader = getattr(tracking, "load_turnover_model", None)
+    if loader is None:
+        raise CommandError("this installation cannot load models yet (retention_ml.tracking.load_turnover_model is missing)")
+    try:
+        return loader(ref)
+    except Exception as exc:  # MLflow raises many types; the user needs the message
+        raise CommandError(f"could not load model {ref!r}: {exc}") from exc
+
+
+def _run_catalogue(run_id: str):
+    # The catalogue logged with the run describes exactly the model's features.
+    from retention_ml import tracking
+
+    try:
+        return tracking.load_table_artifact(run_id, "feature_catalogue.csv")
+    except Exception:
+        return None
+
+
+def _features(data: Path, as_of: date):
+    import pandas as pd
+
+    from retention_ml.io import read_tables
+
+    try:
+        from retention_ml.features import build_features
+    except ImportError as exc:
+        raise CommandError(f"feature pipelines are not available: {exc}") from exc
+    try:
+        tables = read_tables(data)
+    except (FileNotFoundError, ValueError) as exc:
+        raise CommandError(f"could not read {data}: {exc}") from exc
+    return build_features(tables, [pd.Timestamp(as_of)])
+
+
+def compute(run: str, data: Path, as_of: date, worker: str | None):
+    """Model, explanation and the explained rows (filtered to ``worker`` when given)."""
+    from retention_ml.explain import explain
+
+    model, run_id = _load_model(run)
+    dataset = _features(data, as_of)
+    X, keys = dataset.X, dataset.keys
+    if worker is not None:
+        mask = (keys["worker_id"].astype(str) == worker).to_numpy()
+        if not mask.any():
+            raise CommandError(f"worker {worker!r} is not in post at {as_of} in {data}")
+        X, keys = X.loc[mask], keys.loc[mask]
+    catalogue = _run_catalogue(run_id)
+    if catalogue is None:
+        catalogue = getattr(dataset, "catalogue", None)
+    explanation = explain(model, X, catalogue=catalogue)
+    table = explanation.table(X, keys.loc[:, [c for c in KEY_COLUMNS if c in keys.columns]])
+    return run_id, explanation, table
+
+
+def person_record(run_id: str, explanation, table) -> dict:
+    """One person's explanation as plain data (for --json and for printing)."""
+    import pandas as pd
+
+    from retention_ml.schema import load_drivers
+
+    row = table.iloc[0]
+    labels = {d.code: d.label for d in load_drivers()}
+    profile = explanation.by_driver().iloc[0].sort_values(ascending=False)
+    reasons = [
+        {"reason": row[f"reason_{i}"], "driver": row[f"reason_driver_{i}"], "lever": row[f"lever_{i}"]}
+        for i in (1, 2, 3)
+        if f"reason_{i}" in table.columns and pd.notna(row[f"reason_{i}"])
+    ]
+    keys = {c: (str(row[c]) if c != "months_in_post" else int(row[c])) for c in KEY_COLUMNS if c in table.columns}
+    return {
+        "run_id": run_id,
+        **keys,
+        "risk": float(row["risk"]),
+        "base_value": explanation.base_value,
+        "drivers": [{"driver": code, "label": labels.get(code, code), "shap": float(v)} for code, v in profile.items()],
+        "reasons": reasons,
+        "scale": "calibrated log-odds; positive pushes risk up",
+        "note": NOT_A_DECISION,
+    }
+
+
+def print_person(record: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    who = ", ".join(f"{k} {record[k]}" for k in ("team_id", "role", "months_in_post") if k in record)
+    console.print(f"[bold]{record.get('worker_id', '?')}[/bold] ({who}) at {record.get('as_of', '?')}")
+    console.print(f"Risk of leaving within the horizon: [bold]{record['risk']:.0%}[/bold]")
+    grid = Table(title="Driver profile (SHAP, calibrated log-odds)", show_lines=False)
+    grid.add_column("Driver")
+    grid.add_column("Contribution", justify="right")
+    grid.add_column("")
+    top = max((abs(d["shap"]) for d in record["drivers"]), default=1.0) or 1.0
+    for d in record["drivers"]:
+        bar = ("+" if d["shap"] > 0 else "-") * max(1, round(10 * abs(d["shap"]) / top)) if d["shap"] else ""
+        grid.add_row(d["label"], f"{d['shap']:+.3f}", f"[red]{bar}[/red]" if d["shap"] > 0 else f"[green]{bar}[/green]")
+    console.print(grid)
+    if record["reasons"]:
+        console.print("[bold]Reasons (drivers pushing risk up)[/bold]")
+        for i, r in enumerate(record["reasons"], 1):
+            console.print(f" {i}. {r['reason']}")
+            if r["lever"]:
+                console.print(f"    [dim]Levers: {r['lever']}[/dim]")
+    else:
+        console.print("No driver pushes this person's risk above the average.")
+    console.print(f"[italic]{NOT_A_DECISION}[/italic]")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("explain", help=HELP)
+    def explain_command(
+        run: str = typer.Option(..., "--run", help="Run id, runs:/<id>/model or models:/<name>@<alias>."),
+        data: Path = typer.Option(..., "--data", exists=True, file_okay=False, help="Folder with the input tables."),
+        as_of: str = typer.Option(..., "--as-of", help="Snapshot date YYYY-MM-DD (normally the 1st of a month)."),
+        worker: str | None = typer.Option(None, "--worker", help="Pseudonymous worker id: print this person's profile."),
+        out: Path | None = typer.Option(None, "--out", help="File for everyone's explanations (.csv or .parquet)."),
+        as_json: bool = typer.Option(False, "--json", help="Machine-readable JSON on stdout."),
+    ) -> None:
+        from rich.console import Console
+
+        err = Console(stderr=True)
+        try:
+            when = date.fromisoformat(as_of)
+        except ValueError:
+            err.print(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)")
+            raise typer.Exit(2)
+        try:
+            with err.status("Loading model, building features and explaining ..."):
+                run_id, explanation, table = compute(run, data, when, worker)
+        except CommandError as exc:
+            err.print(f"[red]explain: {exc}[/red]")
+            raise typer.Exit(2)
+        if worker is not None:
+            record = person_record(run_id, explanation, table)
+            if as_json:
+                typer.echo(json.dumps(record, indent=2, default=str))
+            else:
+                print_person(record)
+            return
+        from retention_ml.io import write_table
+
+        target = out or Path(f"explanations-{when.isoformat()}.csv")
+        if target.suffix not in (".csv", ".parquet"):
+            err.print(f"--out {target}: use a .csv or .parquet file")
+            raise typer.Exit(2)
+        write_table(table, target)
+        summary = {
+            "run_id": run_id,
+            "as_of": when.isoformat(),
+            "rows": int(len(table)),
+            "out": str(target),
+            "driver_importance": explanation.driver_importance().to_dict(orient="records"),
+            "note": NOT_A_DECISION,
+        }
+        if as_json:
+            typer.echo(json.dumps(summary, indent=2, default=str))
+        else:
+            Console().print(f"Wrote explanations for {len(table):,} people to {target}. {NOT_A_DECISION}")
