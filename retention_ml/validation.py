@@ -1,0 +1,597 @@
+"""Validate a folder of HR extracts against the declarative schemas in ``data_schema/``.
+
+Every problem is collected in one pass, never only the first: for each table
+the validator checks the file can be read (present, not empty, UTF-8, well
+formed CSV), its header (missing required columns are errors, unknown columns
+warnings), that each value parses as its declared type, then runs a pandera
+``DataFrameSchema`` built from the table's :class:`~retention_ml.schema.TableSchema`
+(nullability, allowed values including ``;``-separated lists, min/max, dates
+not after ``as_of``, unique primary key) with ``lazy=True``, and finally the
+declared row checks (for example ``end_date >= start_date``) and foreign keys
+across tables. All checks are vectorised over the whole table.
+
+Each problem becomes one record with ``severity`` (``error`` or ``warning``),
+``table``, ``file``, ``row`` (1-based data row, header not counted; empty for
+file- or column-level problems), ``line`` (line of a CSV file, header is line 1;
+assumes no line breaks inside quoted values; empty for Parquet), ``column``,
+``rule``, ``value`` and a plain-words ``message``.
+
+Example
+-------
+>>> from retention_ml.validation import validate_dir
+>>> report = validate_dir("data_schema/examples/council_small", as_of="2025-07-01")  # doctest: +SKIP
+>>> report.ok                                                                        # doctest: +SKIP
+True
+>>> report.raise_for_errors()   # raises DataValidationError when a problem was found  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import operator
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+from pandera.errors import SchemaErrors
+
+from retention_ml.io import find_table_file
+from retention_ml.schema import ColumnSpec, TableSchema, load_schemas
+
+__all__ = [
+    "DataValidationError",
+    "FAILURE_COLUMNS",
+    "ValidationReport",
+    "build_pandera_schema",
+    "validate_dir",
+    "validate_frames",
+]
+
+FAILURE_COLUMNS = ["severity", "table", "file", "row", "line", "column", "rule", "value", "message"]
+
+# Plain-words rule names used in records and documented in data_schema/README.md.
+RULES = {
+    "missing_table": "a required table has no file",
+    "empty_file": "the file has no header or no data rows",
+    "encoding": "the file is not UTF-8 text",
+    "csv_format": "the file is not well-formed CSV",
+    "missing_column": "a required column is absent",
+    "unknown_column": "a column the schema does not declare (warning)",
+    "type": "a value does not parse as the column's type",
+    "not_null": "a value is missing where the column requires one",
+    "allowed": "a value outside the column's allowed values",
+    "min": "a value below the column's minimum",
+    "max": "a value above the column's maximum",
+    "not_after_as_of": "a date after the as-of date",
+    "duplicate_key": "a primary key repeated",
+    "row_check": "a comparison between two columns of the row fails",
+    "foreign_key": "a value with no matching row in the referenced table",
+}
+
+_TRUE = ("true", "1", "yes", "y", "t")
+_FALSE = ("false", "0", "no", "n", "f")
+_OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt, "==": operator.eq, "!=": operator.ne}
+_TYPE_WORDS = {
+    "integer": "a whole number",
+    "float": "a number",
+    "boolean": "true or false",
+    "date": "a date (YYYY-MM-DD)",
+    "month": "a month (YYYY-MM-01 or YYYY-MM)",
+    "string": "text",
+}
+_DTYPES = {"integer": "Int64", "float": "float64", "boolean": "boolean", "date": "datetime64[ns]", "month": "datetime64[ns]"}
+
+
+class DataValidationError(ValueError):
+    """Input data broke its schema; ``.report`` holds every problem found.
+
+    Raised by :meth:`ValidationReport.raise_for_errors`, for scoring and training
+    to stop before they use bad data.
+    """
+
+    def __init__(self, report: ValidationReport):
+        self.report = report
+        super().__init__(report.headline())
+
+
+@dataclass
+class ValidationReport:
+    """Every problem found in one data folder, one record per problem.
+
+    Attributes
+    ----------
+    failures : DataFrame
+        Columns :data:`FAILURE_COLUMNS`; errors first, then by table and row.
+    tables : dict
+        Table name -> number of data rows read (tables that could be read).
+    data_dir : str
+        The folder validated.
+    as_of : Timestamp or None
+        Dates after this day are errors for columns declared ``not_after_as_of``.
+    truncated : bool
+        True when ``max_errors`` cut the list short (counts in ``summary`` are then lower bounds).
+    """
+
+    failures: pd.DataFrame
+    tables: dict[str, int] = field(default_factory=dict)
+    data_dir: str = ""
+    as_of: pd.Timestamp | None = None
+    truncated: bool = False
+
+    @property
+    def errors(self) -> pd.DataFrame:
+        return self.failures[self.failures["severity"] == "error"]
+
+    @property
+    def warnings(self) -> pd.DataFrame:
+        return self.failures[self.failures["severity"] == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        """True when no errors were found (warnings allowed)."""
+        return self.errors.empty
+
+    def headline(self) -> str:
+        n_err, n_warn = len(self.errors), len(self.warnings)
+        more = "+" if self.truncated else ""
+        state = "valid" if self.ok else "NOT valid"
+        return f"{self.data_dir}: {state}: {n_err}{more} error(s), {n_warn} warning(s) in {len(self.tables)} table(s) read"
+
+    def summary(self) -> pd.DataFrame:
+        """Problems counted by table, rule and severity (one row each), largest first."""
+        if self.failures.empty:
+            return pd.DataFrame(columns=["table", "rule", "severity", "count"])
+        return (
+            self.failures.groupby(["table", "rule", "severity"], dropna=False)
+            .size()
+            .rename("count")
+            .reset_index()
+            .sort_values(["severity", "count"], ascending=[True, False], ignore_index=True)
+        )
+
+    def to_dict(self) -> dict:
+        records = self.failures.astype(object).where(self.failures.notna(), None).to_dict(orient="records")
+        return {
+            "data_dir": self.data_dir,
+            "as_of": None if self.as_of is None else self.as_of.date().isoformat(),
+            "ok": self.ok,
+            "n_errors": int(len(self.errors)),
+            "n_warnings": int(len(self.warnings)),
+            "truncated": self.truncated,
+            "tables": dict(self.tables),
+            "failures": records,
+        }
+
+    def to_json(self, **kwargs) -> str:
+        """The report as JSON: ``ok``, counts, rows per table and every failure record."""
+        return json.dumps(self.to_dict(), default=str, **kwargs)
+
+    def raise_for_errors(self) -> None:
+        """Raise :class:`DataValidationError` when the data has errors."""
+        if not self.ok:
+            raise DataValidationError(self)
+
+    def __str__(self) -> str:
+        lines = [self.headline()]
+        for rec in self.failures.head(20).itertuples(index=False):
+            lines.append(f"  {rec.severity}: {rec.message}")
+        if len(self.failures) > 20:
+            lines.append(f"  ... and {len(self.failures) - 20} more")
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- records
+
+
+def _records(table: str, file: str, *, rows=None, column=None, rule: str, values=None, messages, severity="error", csv=True) -> pd.DataFrame:
+    """Failure records as a frame; ``rows`` are 0-based positions (None for file/column-level problems)."""
+    if rows is None:
+        n = 1 if isinstance(messages, str) else len(messages)
+        row = pd.array([pd.NA] * n, dtype="Int64")
+    else:
+        row = pd.array(np.asarray(rows, dtype="int64") + 1, dtype="Int64")
+        n = len(row)
+    line = (row + 1) if csv else pd.array([pd.NA] * n, dtype="Int64")
+    return pd.DataFrame(
+        {
+            "severity": severity,
+            "table": table,
+            "file": file,
+            "row": row,
+            "line": line,
+            "column": column,
+            "rule": rule,
+            "value": pd.Series(values if values is not None else [None] * n, dtype=object).to_numpy() if n else [],
+            "message": messages if not isinstance(messages, str) else [messages] * n,
+        },
+        index=range(n),
+    )
+
+
+def _fmt(values: pd.Series) -> pd.Series:
+    """Values as short text for messages (dates as ISO dates)."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values.dt.strftime("%Y-%m-%d").astype(object).fillna("(empty)")
+    return values.astype(object).where(values.notna(), "(empty)").astype(str)
+
+
+def _where(table: str, rows: np.ndarray) -> pd.Series:
+    return pd.Series([f"{table} row "] * len(rows), dtype=object) + pd.Series(np.asarray(rows) + 1).map("{:,}".format).astype(object)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@dataclass
+class _Raw:
+    table: str
+    file: str
+    frame: pd.DataFrame | None
+    csv: bool
+    failures: list[pd.DataFrame]
+
+
+def _decode_problem(data: bytes) -> str | None:
+    """Plain-words description of why ``data`` is not UTF-8, or None when it is."""
+    try:
+        data.decode("utf-8")
+        return None
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        bad = data[exc.start : exc.start + 4]
+        hint = ""
+        if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            hint = " The file starts with a UTF-16 byte-order mark (Excel 'Unicode text'); save it as 'CSV UTF-8'."
+        else:
+            try:
+                guess = bad[:1].decode("cp1252")
+                hint = f" The byte looks like Windows-1252/Latin-1 ({guess!r}); save the file as 'CSV UTF-8'."
+            except UnicodeDecodeError:
+                pass
+        return f"not valid UTF-8: byte {bad[:1]!r} at byte offset {exc.start:,} (line {line:,}).{hint}"
+
+
+def _read_file(table: str, path: Path) -> _Raw:
+    file = path.name
+    if path.suffix == ".parquet":
+        try:
+            frame = pd.read_parquet(path)
+        except Exception as exc:  # pyarrow raises several types for corrupt files
+            return _Raw(table, file, None, False, [_records(table, file, rule="csv_format", messages=f"{file}: cannot read Parquet file: {exc}", csv=False)])
+        return _Raw(table, file, frame.reset_index(drop=True), False, [])
+    data = path.read_bytes()
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]  # a UTF-8 byte-order mark is allowed (Excel writes one)
+    if not data.strip():
+        return _Raw(table, file, None, True, [_records(table, file, rule="empty_file", messages=f"{file} is empty: expected a header line and data rows")])
+    problem = _decode_problem(data)
+    if problem:
+        return _Raw(table, file, None, True, [_records(table, file, rule="encoding", messages=f"{file}: {problem}")])
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+    except pd.errors.ParserError as exc:
+        return _Raw(table, file, None, True, [_records(table, file, rule="csv_format", messages=f"{file}: not well-formed CSV: {exc}".strip())])
+    return _Raw(table, file, frame, True, [])
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _parse_column(raw: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, np.ndarray]:
+    """``raw`` cast to the declared type, and the positions of values that would not parse."""
+    kind = spec.type
+    if kind in ("date", "month"):
+        if pd.api.types.is_datetime64_any_dtype(raw):
+            typed = raw.dt.tz_localize(None) if getattr(raw.dt, "tz", None) is not None else raw
+        else:
+            text = raw.astype("string")
+            typed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+        if kind == "month":
+            typed = typed.dt.to_period("M").dt.to_timestamp()
+        typed = typed.astype("datetime64[ns]")
+    elif kind in ("integer", "float"):
+        if pd.api.types.is_bool_dtype(raw):
+            raw = raw.astype("string")
+        num = pd.to_numeric(raw, errors="coerce").astype("float64")
+        if kind == "integer":
+            fractional = num.notna() & (num % 1 != 0)
+            num = num.mask(fractional)
+            typed = num.astype("Int64")
+        else:
+            typed = num
+    elif kind == "boolean":
+        if pd.api.types.is_bool_dtype(raw):
+            typed = raw.astype("boolean")
+        else:
+            low = raw.astype("string").str.strip().str.lower()
+            typed = pd.Series(pd.NA, index=raw.index, dtype="boolean")
+            typed = typed.mask(low.isin(_TRUE).fillna(False).astype(bool), True).mask(low.isin(_FALSE).fillna(False).astype(bool), False)
+    else:
+        typed = raw.astype("string")
+    bad = raw.notna().to_numpy() & typed.isna().to_numpy()
+    return typed, np.flatnonzero(bad)
+
+
+# --------------------------------------------------------------------------- pandera
+
+
+def _list_allowed_check(allowed: tuple[str, ...], sep: str):
+    allowed_set = list(allowed)
+
+    def check(s: pd.Series) -> pd.Series:
+        tokens = s.astype("string").str.split(sep).explode().str.strip()
+        ok_token = tokens.isin(allowed_set) | (tokens == "")
+        return ok_token.groupby(level=0).all().reindex(s.index, fill_value=True)
+
+    return check
+
+
+def build_pandera_schema(schema: TableSchema, *, as_of: pd.Timestamp | None = None, columns: list[str] | None = None) -> pa.DataFrameSchema:
+    """A pandera ``DataFrameSchema`` for the typed frame of ``schema``'s table.
+
+    Each check's ``error`` is our rule name (``allowed``, ``min``, ``max``,
+    ``not_after_as_of``), so failures map back to plain words. ``columns``
+    limits the schema to the columns present (missing ones are reported separately).
+
+    Example
+    -------
+    >>> from retention_ml.schema import load_schemas
+    >>> s = build_pandera_schema(load_schemas()["teams"])
+    >>> sorted(s.columns)[:2]
+    ['area', 'caseload_cap']
+    """
+    present = set(columns) if columns is not None else set(schema.column_names)
+    cols: dict[str, pa.Column] = {}
+    for spec in schema.columns:
+        if spec.name not in present:
+            continue
+        checks = []
+        allowed = spec.allowed_values()
+        if allowed is not None:
+            if spec.list_separator:
+                checks.append(pa.Check(_list_allowed_check(allowed, spec.list_separator), error="allowed"))
+            else:
+                checks.append(pa.Check.isin(list(allowed), error="allowed"))
+        if spec.min is not None:
+            checks.append(pa.Check.ge(spec.min, error="min"))
+        if spec.max is not None:
+            checks.append(pa.Check.le(spec.max, error="max"))
+        if spec.not_after_as_of and as_of is not None:
+            checks.append(pa.Check.le(as_of, error="not_after_as_of"))
+        cols[spec.name] = pa.Column(_DTYPES.get(spec.type), checks=checks, nullable=spec.nullable, required=False)
+    key = [k for k in schema.primary_key if k in present]
+    return pa.DataFrameSchema(
+        cols,
+        name=schema.name,
+        unique=key if len(key) == len(schema.primary_key) else None,
+        report_duplicates="exclude_first",
+        strict=False,
+    )
+
+
+def _pandera_failures(raw: _Raw, schema: TableSchema, typed: pd.DataFrame, as_of, unparsed: dict[str, np.ndarray]) -> list[pd.DataFrame]:
+    try:
+        build_pandera_schema(schema, as_of=as_of, columns=list(typed.columns)).validate(typed, lazy=True)
+        return []
+    except SchemaErrors as exc:
+        fc = exc.failure_cases
+    fc = fc[fc["index"].notna()].copy()
+    fc["index"] = fc["index"].astype("int64")
+    out: list[pd.DataFrame] = []
+    table, file = raw.table, raw.file
+    is_key = fc["check"].str.contains("uniqueness", regex=False)
+    keys = fc[is_key]
+    if not keys.empty:
+        rows = np.unique(keys["index"].to_numpy())
+        key_cols = schema.primary_key
+        key_text = typed.loc[rows, key_cols].pipe(lambda k: k.apply(_fmt)).agg(", ".join, axis=1) if len(key_cols) > 1 else _fmt(typed.loc[rows, key_cols[0]])
+        key_text = key_text.reset_index(drop=True)
+        msgs = _where(table, rows) + f": duplicate primary key ({', '.join(key_cols)}) = " + key_text.astype(object) + "; each key must appear once"
+        out.append(_records(table, file, rows=rows, column=", ".join(key_cols), rule="duplicate_key", values=key_text.tolist(), messages=msgs.tolist(), csv=raw.csv))
+    fc = fc[~is_key]
+    for (column, check), grp in fc.groupby(["column", "check"], sort=False):
+        spec = schema.column(column)
+        rows = grp["index"].to_numpy()
+        if check == "not_nullable":
+            # A value that would not parse is already reported as a type error; the null here is ours.
+            rows = np.setdiff1d(rows, unparsed.get(column, np.array([], dtype="int64")))
+            if rows.size == 0:
+                continue
+            rule, text = "not_null", ": " + column + " is empty; a value is required"
+            values = [None] * rows.size
+        else:
+            rule = check if check in RULES else "type"
+            values = _fmt(typed.loc[rows, column]).tolist()
+            text = _rule_text(rule, spec, as_of)
+        msgs = _where(table, rows) + ": " + column + " is " + pd.Series(values, dtype=object).fillna("(empty)") + text if rule != "not_null" else _where(table, rows) + text
+        out.append(_records(table, file, rows=rows, column=column, rule=rule, values=values, messages=msgs.tolist(), csv=raw.csv))
+    return out
+
+
+def _rule_text(rule: str, spec: ColumnSpec, as_of) -> str:
+    unit = f" {spec.unit}" if spec.unit else ""
+    if rule == "min":
+        return "; must be 0 or more" if spec.min == 0 else f"; must be {spec.min:g}{unit} or more"
+    if rule == "max":
+        return f"; must be {spec.max:g}{unit} or less"
+    if rule == "not_after_as_of":
+        return f"; must not be after the as-of date {as_of.date().isoformat()}"
+    if rule == "allowed":
+        allowed = ", ".join(spec.allowed_values() or ())
+        listed = f" (codes separated by '{spec.list_separator}')" if spec.list_separator else ""
+        return f"; must be one of{listed}: {allowed}"
+    return "; " + RULES.get(rule, rule)
+
+
+# --------------------------------------------------------------------------- cross-row and cross-table
+
+
+def _row_check_failures(raw: _Raw, schema: TableSchema, typed: pd.DataFrame) -> list[pd.DataFrame]:
+    out = []
+    for chk in schema.row_checks:
+        if chk.column not in typed or chk.other not in typed:
+            continue
+        left, right = typed[chk.column], typed[chk.other]
+        both = left.notna() & right.notna()
+        broken = both & ~_OPS[chk.op](left.where(both), right.where(both)).fillna(True).astype(bool)
+        if chk.allow_other and "employment_type" in typed:
+            broken &= ~typed["employment_type"].isin(list(chk.allow_other)).fillna(False).astype(bool)
+        rows = np.flatnonzero(broken.to_numpy())
+        if rows.size == 0:
+            continue
+        lv, rv = _fmt(left.iloc[rows]).reset_index(drop=True), _fmt(right.iloc[rows]).reset_index(drop=True)
+        values = (chk.column + "=" + lv + ", " + chk.other + "=" + rv).astype(object)
+        msgs = _where(raw.table, rows) + ": " + chk.column + " is " + lv + " and " + chk.other + " is " + rv + "; " + chk.message
+        out.append(_records(raw.table, raw.file, rows=rows, column=chk.column, rule="row_check", values=values.tolist(), messages=msgs.tolist(), csv=raw.csv))
+    return out
+
+
+def _foreign_key_failures(raws: dict[str, _Raw], typed: dict[str, pd.DataFrame], schemas: Mapping[str, TableSchema]) -> list[pd.DataFrame]:
+    out = []
+    for name, frame in typed.items():
+        for fk in schemas[name].foreign_keys:
+            column = fk.columns[0]
+            parent = typed.get(fk.table)
+            if column not in frame or parent is None or fk.column not in parent:
+                continue  # the missing table/column is reported on its own
+            values = frame[column]
+            broken = values.notna() & ~values.isin(parent[fk.column].dropna().unique())
+            rows = np.flatnonzero(broken.fillna(False).to_numpy(dtype=bool))
+            if rows.size == 0:
+                continue
+            shown = _fmt(values.iloc[rows]).reset_index(drop=True)
+            msgs = _where(name, rows) + f": {column} is " + shown + f"; no such {fk.column} in {fk.table}"
+            out.append(_records(name, raws[name].file, rows=rows, column=column, rule="foreign_key", values=shown.tolist(), messages=msgs.tolist(), csv=raws[name].csv))
+    return out
+
+
+# --------------------------------------------------------------------------- one table
+
+
+def _check_table(raw: _Raw, schema: TableSchema, as_of) -> tuple[pd.DataFrame | None, list[pd.DataFrame]]:
+    out = list(raw.failures)
+    if raw.frame is None:
+        return None, out
+    frame = raw.frame
+    table, file = raw.table, raw.file
+    declared = set(schema.column_names)
+    missing = [c.name for c in schema.columns if c.required and c.name not in frame.columns]
+    for col in missing:
+        out.append(_records(table, file, column=col, rule="missing_column", messages=f"{file}: required column {col} is missing", csv=raw.csv))
+    for col in frame.columns:
+        if col not in declared:
+            out.append(
+                _records(table, file, column=str(col), rule="unknown_column", severity="warning", csv=raw.csv,
+                         messages=f"{file}: column {col} is not in the {table} schema and will be ignored")
+            )
+    if len(frame) == 0:
+        out.append(_records(table, file, rule="empty_file", messages=f"{file} has a header but no data rows", csv=raw.csv))
+        return None, out
+    typed = {}
+    unparsed: dict[str, np.ndarray] = {}
+    for spec in schema.columns:
+        if spec.name not in frame.columns:
+            continue
+        typed[spec.name], bad = _parse_column(frame[spec.name], spec)
+        if bad.size:
+            unparsed[spec.name] = bad
+            shown = frame[spec.name].iloc[bad].astype(str).reset_index(drop=True)
+            msgs = _where(table, bad) + f": {spec.name} is '" + shown.astype(object) + f"'; must be {_TYPE_WORDS[spec.type]}"
+            out.append(_records(table, file, rows=bad, column=spec.name, rule="type", values=shown.tolist(), messages=msgs.tolist(), csv=raw.csv))
+    typed_frame = pd.DataFrame(typed, index=frame.index)
+    out += _pandera_failures(raw, schema, typed_frame, as_of, unparsed)
+    out += _row_check_failures(raw, schema, typed_frame)
+    return typed_frame, out
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def _finish(parts: list[pd.DataFrame], tables: dict[str, int], data_dir: str, as_of, max_errors: int | None) -> ValidationReport:
+    parts = [p for p in parts if not p.empty]
+    failures = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({c: pd.Series(dtype=object) for c in FAILURE_COLUMNS})
+    failures = failures[FAILURE_COLUMNS]
+    failures["row"] = failures["row"].astype("Int64")
+    failures["line"] = failures["line"].astype("Int64")
+    order = failures["severity"].map({"error": 0, "warning": 1})
+    failures = failures.assign(_o=order).sort_values(["_o", "table", "row"], kind="stable", na_position="first").drop(columns="_o").reset_index(drop=True)
+    truncated = False
+    if max_errors is not None and len(failures) > max_errors:
+        failures, truncated = failures.head(max_errors).reset_index(drop=True), True
+    return ValidationReport(failures=failures, tables=tables, data_dir=data_dir, as_of=as_of, truncated=truncated)
+
+
+def _as_of(as_of) -> pd.Timestamp | None:
+    return None if as_of is None else pd.Timestamp(as_of).normalize()
+
+
+def validate_dir(data_dir: str | Path, *, as_of=None, max_errors: int | None = None) -> ValidationReport:
+    """Validate every table file in ``data_dir`` against ``data_schema/``; never writes into ``data_dir``.
+
+    Parameters
+    ----------
+    data_dir : path
+        Folder holding ``<table>.csv`` or ``<table>.parquet`` files.
+    as_of : date-like, optional
+        Dates after this day are errors in columns declared ``not_after_as_of``;
+        None skips that check.
+    max_errors : int, optional
+        Keep at most this many records in the report (all checks still run).
+
+    Returns
+    -------
+    ValidationReport
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``data_dir`` is not a folder (nothing could be read).
+    """
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise FileNotFoundError(f"{data_dir}: no such folder")
+    as_of = _as_of(as_of)
+    schemas = load_schemas()
+    parts: list[pd.DataFrame] = []
+    raws: dict[str, _Raw] = {}
+    for name, schema in schemas.items():
+        path = find_table_file(data_dir, name)
+        if path is None:
+            if schema.required:
+                parts.append(_records(name, f"{name}.csv", rule="missing_table", messages=f"required table {name} is missing: expected {name}.csv or {name}.parquet in {data_dir}"))
+            continue
+        raws[name] = _read_file(name, path)
+    return _validate_raws(raws, schemas, parts, str(data_dir), as_of, max_errors)
+
+
+def validate_frames(frames: Mapping[str, pd.DataFrame], *, as_of=None, max_errors: int | None = None, source: str = "<frames>") -> ValidationReport:
+    """Validate tables already in memory (for example from :func:`retention_ml.io.read_tables`).
+
+    Rows are numbered by position; ``file`` is ``<table>`` and ``line`` is empty.
+    """
+    as_of = _as_of(as_of)
+    schemas = load_schemas()
+    parts = [
+        _records(name, name, rule="missing_table", messages=f"required table {name} is missing", csv=False)
+        for name, s in schemas.items()
+        if s.required and name not in frames
+    ]
+    raws = {name: _Raw(name, name, f.reset_index(drop=True), False, []) for name, f in frames.items() if name in schemas}
+    return _validate_raws(raws, schemas, parts, source, as_of, max_errors)
+
+
+def _validate_raws(raws, schemas, parts, source, as_of, max_errors) -> ValidationReport:
+    typed: dict[str, pd.DataFrame] = {}
+    tables: dict[str, int] = {}
+    for name, raw in raws.items():
+        frame, failures = _check_table(raw, schemas[name], as_of)
+        parts += failures
+        if raw.frame is not None:
+            tables[name] = len(raw.frame)
+        if frame is not None:
+            typed[name] = frame
+    parts += _foreign_key_failures(raws, typed, schemas)
+    return _finish(parts, tables, source, as_of, max_errors)
