@@ -107,7 +107,11 @@ def person_record(run_id: str, explanation, table) -> dict:
         for i in (1, 2, 3)
         if f"reason_{i}" in table.columns and pd.notna(row[f"reason_{i}"])
     ]
-    keys = {c: (str(row[c]) if c != "months_in_post" else int(row[c])) for c in KEY_COLUMNS if c in table.columns}
+    keys = {c: str(row[c]) for c in KEY_COLUMNS if c in table.columns}
+    if "months_in_post" in keys:
+        keys["months_in_post"] = int(row["months_in_post"])
+    if "as_of" in keys:
+        keys["as_of"] = pd.Timestamp(row["as_of"]).date().isoformat()
     return {
         "run_id": run_id,
         **keys,

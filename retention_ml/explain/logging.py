@@ -6,9 +6,9 @@ Artifacts written under ``explanations/`` of the run:
 ``alignment.json`` and, when a truth check is supplied (simulated data only),
 ``truth.json``. MLflow is reached only through ``retention_ml.tracking``.
 
-This module never reads the simulator's ``_truth/`` folder: the caller passes
-``truth`` as a ready report (dict) or a callable built by
-``retention_ml.simulate.truth_check.truth_checker``.
+This module never reads the simulator's ground truth: the caller passes
+``truth`` as a ready report (dict) or a callable (the simulator package's
+``truth_check.truth_checker`` builds one for evaluation scripts).
 
 Example
 -------
