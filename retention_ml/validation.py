@@ -429,7 +429,8 @@ def _rule_text(rule: str, spec: ColumnSpec, as_of) -> str:
 # --------------------------------------------------------------------------- cross-row and cross-table
 
 
-def _row_check_failures(raw: _Raw, schema: TableSchema, typed: pd.DataFrame) -> list[pd.DataFrame]:
+def _row_check_failures(raw: _Raw, schema: TableSchema, typed: pd.DataFrame, flagged: dict[str, np.ndarray]) -> list[pd.DataFrame]:
+    """Declared comparisons; rows where either value already failed its own column check are skipped (one problem, one record)."""
     out = []
     for chk in schema.row_checks:
         if chk.column not in typed or chk.other not in typed:
@@ -437,6 +438,9 @@ def _row_check_failures(raw: _Raw, schema: TableSchema, typed: pd.DataFrame) -> 
         left, right = typed[chk.column], typed[chk.other]
         both = left.notna() & right.notna()
         broken = both & ~_OPS[chk.op](left.where(both), right.where(both)).fillna(True).astype(bool)
+        for col in (chk.column, chk.other):
+            if col in flagged:
+                broken.iloc[flagged[col]] = False
         if chk.allow_other and "employment_type" in typed:
             broken &= ~typed["employment_type"].isin(list(chk.allow_other)).fillna(False).astype(bool)
         rows = np.flatnonzero(broken.to_numpy())
@@ -471,6 +475,15 @@ def _foreign_key_failures(raws: dict[str, _Raw], typed: dict[str, pd.DataFrame],
 # --------------------------------------------------------------------------- one table
 
 
+def _flagged_rows(parts: list[pd.DataFrame]) -> dict[str, np.ndarray]:
+    """0-based rows per column that already have a value-level failure."""
+    cells = [p.loc[p["row"].notna(), ["column", "row"]] for p in parts if not p.empty]
+    if not cells:
+        return {}
+    cells = pd.concat(cells)
+    return {col: (grp["row"].to_numpy(dtype="int64") - 1) for col, grp in cells.groupby("column")}
+
+
 def _check_table(raw: _Raw, schema: TableSchema, as_of) -> tuple[pd.DataFrame | None, list[pd.DataFrame]]:
     out = list(raw.failures)
     if raw.frame is None:
@@ -488,7 +501,9 @@ def _check_table(raw: _Raw, schema: TableSchema, as_of) -> tuple[pd.DataFrame | 
                          messages=f"{file}: column {col} is not in the {table} schema and will be ignored")
             )
     if len(frame) == 0:
-        out.append(_records(table, file, rule="empty_file", messages=f"{file} has a header but no data rows", csv=raw.csv))
+        # A header-only optional table is plausible (no sessions recorded); a required one is not.
+        severity = "error" if schema.required else "warning"
+        out.append(_records(table, file, rule="empty_file", severity=severity, messages=f"{file} has a header but no data rows", csv=raw.csv))
         return None, out
     typed = {}
     unparsed: dict[str, np.ndarray] = {}
@@ -503,7 +518,7 @@ def _check_table(raw: _Raw, schema: TableSchema, as_of) -> tuple[pd.DataFrame | 
             out.append(_records(table, file, rows=bad, column=spec.name, rule="type", values=shown.tolist(), messages=msgs.tolist(), csv=raw.csv))
     typed_frame = pd.DataFrame(typed, index=frame.index)
     out += _pandera_failures(raw, schema, typed_frame, as_of, unparsed)
-    out += _row_check_failures(raw, schema, typed_frame)
+    out += _row_check_failures(raw, schema, typed_frame, _flagged_rows(out))
     return typed_frame, out
 
 

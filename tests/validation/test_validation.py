@@ -1,0 +1,168 @@
+"""The validator: the broken-input corpus is caught exactly, valid data passes, all failures come at once."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from retention_ml.io import read_tables, write_table
+from retention_ml.schema import load_schemas
+from retention_ml.validation import (
+    FAILURE_COLUMNS,
+    DataValidationError,
+    build_pandera_schema,
+    validate_dir,
+    validate_frames,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "data_schema" / "examples" / "council_small"
+CORPUS = ROOT / "tests" / "fixtures" / "broken"
+CASES = sorted(p.name for p in CORPUS.iterdir() if (p / "case.yaml").exists())
+AS_OF = "2025-07-01"
+
+
+def build_case(name: str, tmp_path: Path) -> tuple[Path, dict]:
+    """A copy of the example set with the case's files laid over it."""
+    meta = yaml.safe_load((CORPUS / name / "case.yaml").read_text(encoding="utf-8"))
+    data = tmp_path / name
+    shutil.copytree(EXAMPLE, data, ignore=shutil.ignore_patterns("*.py", "*.md"))
+    for f in (CORPUS / name).iterdir():
+        if f.name != "case.yaml":
+            shutil.copyfile(f, data / f.name)
+    for f in meta["remove"]:
+        (data / f).unlink()
+    return data, meta
+
+
+def test_corpus_is_not_empty():
+    assert len(CASES) >= 20
+
+
+def test_example_set_is_valid():
+    report = validate_dir(EXAMPLE, as_of=AS_OF)
+    assert report.ok, str(report)
+    assert report.failures.empty
+    assert report.tables["workers"] == 14 and report.tables["caseload_history"] == 189
+    assert set(report.tables) == set(load_schemas())
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_each_broken_case_reports_exactly_its_problem(name, tmp_path):
+    data, meta = build_case(name, tmp_path)
+    report = validate_dir(data, as_of=meta["as_of"])
+    got = report.errors[["file", "row", "column", "rule"]].astype(object).where(report.errors[["file", "row", "column", "rule"]].notna(), None)
+    got = sorted(map(tuple, got.to_numpy().tolist()), key=str)
+    want = sorted(((x["file"], x["row"], x["column"], x["rule"]) for x in meta["expect"]), key=str)
+    assert got == want, report.failures.to_string()
+    assert report.ok is meta["ok"]
+    for msg in report.errors["message"]:
+        assert len(msg) > 20
+
+
+def test_message_names_file_row_column_value_and_rule(tmp_path):
+    data, _ = build_case("negative_count", tmp_path)
+    rec = validate_dir(data, as_of=AS_OF).errors.iloc[0]
+    assert rec["message"] == "caseload_history row 171: open_cases is -3; must be 0 or more"
+    assert rec["value"] == "-3" and rec["line"] == 172
+
+
+def test_not_utf8_message_names_the_encoding_problem_and_line(tmp_path):
+    data, _ = build_case("not_utf8", tmp_path)
+    msg = validate_dir(data, as_of=AS_OF).errors.iloc[0]["message"]
+    assert "not valid UTF-8" in msg and "line 4" in msg and "Windows-1252" in msg
+
+
+def test_unknown_column_is_a_warning_naming_it(tmp_path):
+    data, _ = build_case("unknown_column_warns", tmp_path)
+    report = validate_dir(data, as_of=AS_OF)
+    assert report.ok
+    assert report.warnings[["table", "column", "rule"]].values.tolist() == [["teams", "nickname", "unknown_column"]]
+
+
+def test_all_failures_are_collected_in_one_pass(tmp_path):
+    data = tmp_path / "many"
+    shutil.copytree(EXAMPLE, data)
+    for name in ("bad_date", "fk_unknown_area", "duplicate_key", "reason_outside_taxonomy"):
+        for f in (CORPUS / name).glob("*.csv"):
+            shutil.copyfile(f, data / f.name)
+    workers = pd.read_csv(data / "workers.csv", dtype=str, keep_default_na=False)
+    workers.loc[[0, 1], "fte"] = ["2.5", "-1"]  # two more faults in the same table and column
+    workers.to_csv(data / "workers.csv", index=False)
+    report = validate_dir(data, as_of=AS_OF)
+    rules = report.errors.groupby(["table", "rule"]).size().to_dict()
+    assert rules == {
+        ("workers", "type"): 1,
+        ("workers", "max"): 1,
+        ("workers", "min"): 1,
+        ("teams", "foreign_key"): 1,
+        ("caseload_history", "duplicate_key"): 1,
+        ("exit_interviews", "allowed"): 1,
+    }
+    assert list(report.failures.columns) == FAILURE_COLUMNS
+
+
+def test_unparseable_value_in_required_column_is_not_also_reported_as_empty(tmp_path):
+    data, _ = build_case("bad_date", tmp_path)
+    errors = validate_dir(data, as_of=AS_OF).errors
+    assert errors["rule"].tolist() == ["type"]
+
+
+def test_as_of_is_optional_and_catches_late_dates_only_when_given(tmp_path):
+    data, _ = build_case("date_after_as_of", tmp_path)
+    assert validate_dir(data).ok
+    assert not validate_dir(data, as_of="2026-01-01").ok
+
+
+def test_parquet_input_is_checked_the_same_way(tmp_path):
+    data = tmp_path / "pq"
+    shutil.copytree(EXAMPLE, data, ignore=shutil.ignore_patterns("*.py", "*.md", "caseload_history.csv"))
+    frame = read_tables(EXAMPLE, ["caseload_history"])["caseload_history"]
+    frame.loc[10, "open_cases"] = 500
+    write_table(frame, data / "caseload_history.parquet")
+    errors = validate_dir(data, as_of=AS_OF).errors
+    assert errors[["file", "row", "column", "rule"]].values.tolist() == [["caseload_history.parquet", 11, "open_cases", "max"]]
+    assert errors["line"].isna().all()
+
+
+def test_validate_frames_accepts_read_tables_output_and_finds_faults():
+    frames = read_tables(EXAMPLE)
+    assert validate_frames(frames, as_of=AS_OF).ok
+    frames["workers"].loc[2, "employment_type"] = "contractor"
+    report = validate_frames(frames, as_of=AS_OF)
+    assert report.errors[["table", "row", "column", "rule"]].values.tolist() == [["workers", 3, "employment_type", "allowed"]]
+
+
+def test_report_json_round_trips_and_raises_for_errors(tmp_path):
+    data, _ = build_case("fk_missing_team", tmp_path)
+    report = validate_dir(data, as_of=AS_OF)
+    payload = json.loads(report.to_json())
+    assert payload["ok"] is False and payload["n_errors"] == 1
+    assert payload["failures"][0]["value"] == "T99" and payload["failures"][0]["row"] == 6
+    assert report.summary().to_dict("records") == [{"table": "workers", "rule": "foreign_key", "severity": "error", "count": 1}]
+    with pytest.raises(DataValidationError) as err:
+        report.raise_for_errors()
+    assert err.value.report is report and "NOT valid" in str(err.value)
+
+
+def test_max_errors_truncates_the_list_but_says_so(tmp_path):
+    data = tmp_path / "late"
+    shutil.copytree(EXAMPLE, data)
+    report = validate_dir(data, as_of="2024-06-01", max_errors=5)
+    assert len(report.failures) == 5 and report.truncated and not report.ok
+
+
+def test_missing_folder_raises():
+    with pytest.raises(FileNotFoundError):
+        validate_dir(ROOT / "no-such-folder")
+
+
+def test_pandera_schema_is_built_from_the_declarations():
+    schema = build_pandera_schema(load_schemas()["caseload_history"], as_of=pd.Timestamp(AS_OF))
+    assert schema.unique == ["worker_id", "month"]
+    errors = {c.error for c in schema.columns["month"].checks} | {c.error for c in schema.columns["open_cases"].checks}
+    assert errors == {"not_after_as_of", "min", "max"}
+    assert not schema.columns["open_cases"].nullable
