@@ -1,0 +1,97 @@
+"""``retention-ml validate``: check a folder of HR extracts against data_schema/ and list every problem."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import typer
+
+HELP = """Check every table in DATA_DIR against the schemas in data_schema/ and report every problem in one pass.
+
+For each problem: file, row (1-based data row; the CSV line is one more because of the header), column, the offending value and the rule in plain words. Missing required tables or columns, wrong types, unparseable dates, values outside allowed lists or ranges, end before start, duplicate keys, rows pointing at unknown workers/teams/areas, dates after --as-of, non-UTF-8 and empty files are errors; unknown columns are warnings. Nothing is written into DATA_DIR.
+
+Exit codes: 0 valid (warnings allowed), 1 problems found, 2 could not run (no such folder).
+
+\b
+Examples:
+  retention-ml validate data_schema/examples/council_small
+  retention-ml validate extracts/2025-07 --as-of 2025-07-01
+  retention-ml validate extracts/2025-07 --json > problems.json
+  retention-ml validate extracts/2025-07 --max-errors 50
+"""
+
+
+def register(app: typer.Typer) -> None:
+    app.command("validate", help=HELP)(validate)
+
+
+def validate(
+    data_dir: Path = typer.Argument(..., help="Folder with <table>.csv or <table>.parquet files."),
+    as_of: str = typer.Option(None, "--as-of", help="Dates after this day (YYYY-MM-DD) are errors, e.g. 2025-07-01. Default: no check."),
+    json_out: bool = typer.Option(False, "--json", help="Print the report as JSON (ok, counts, rows per table, every failure)."),
+    max_errors: int = typer.Option(200, "--max-errors", min=1, help="List at most this many problems (all checks still run)."),
+) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from retention_ml.validation import validate_dir
+
+    console = Console(stderr=False)
+    err = Console(stderr=True)
+    if as_of is not None:
+        try:
+            as_of = date.fromisoformat(as_of)
+        except ValueError:
+            err.print(f"[red]--as-of {as_of!r} is not a date (expected YYYY-MM-DD)[/red]")
+            raise typer.Exit(2)
+    try:
+        with err.status(f"Validating {data_dir} ..."):
+            report = validate_dir(data_dir, as_of=as_of, max_errors=max_errors)
+    except (FileNotFoundError, NotADirectoryError, PermissionError) as exc:
+        if json_out:
+            typer.echo(_json_error(str(exc)))
+        else:
+            err.print(f"[red]cannot validate: {exc}[/red]")
+        raise typer.Exit(2)
+
+    if json_out:
+        typer.echo(report.to_json(indent=2))
+        raise typer.Exit(0 if report.ok else 1)
+
+    console.print(f"Tables read from {data_dir}:")
+    read = Table(show_edge=False)
+    read.add_column("table")
+    read.add_column("rows", justify="right")
+    for name, n in report.tables.items():
+        read.add_row(name, f"{n:,}")
+    console.print(read)
+    if not report.failures.empty:
+        problems = Table(title="Problems", show_lines=False)
+        for col in ("severity", "file", "row", "column", "rule", "value", "message"):
+            problems.add_column(col, overflow="fold")
+        for rec in report.failures.itertuples(index=False):
+            colour = "red" if rec.severity == "error" else "yellow"
+            problems.add_row(
+                f"[{colour}]{rec.severity}[/{colour}]",
+                str(rec.file),
+                "" if rec.row is None or rec.row != rec.row else f"{int(rec.row):,}",
+                "" if rec.column is None else str(rec.column),
+                rec.rule,
+                "" if rec.value is None else str(rec.value)[:40],
+                rec.message,
+            )
+        console.print(problems)
+        summary = report.summary()
+        console.print("Counts: " + "; ".join(f"{r.table} {r.rule} ({r.severity}): {r.count}" for r in summary.itertuples()))
+    colour = "green" if report.ok else "red"
+    console.print(f"[{colour}]{report.headline()}[/{colour}]")
+    if report.truncated:
+        console.print(f"Only the first {max_errors} problems are listed; use --max-errors or --json for more.")
+    raise typer.Exit(0 if report.ok else 1)
+
+
+def _json_error(message: str) -> str:
+    import json
+
+    return json.dumps({"ok": False, "error": message})

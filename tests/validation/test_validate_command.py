@@ -1,0 +1,79 @@
+"""`retention-ml validate`: exit codes 0/1/2, a readable table, JSON for machines, nothing written into the folder."""
+
+import json
+import shutil
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from retention_ml.cli import app
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "data_schema" / "examples" / "council_small"
+CORPUS = ROOT / "tests" / "fixtures" / "broken"
+runner = CliRunner()
+
+
+def broken_copy(tmp_path: Path, case: str) -> Path:
+    data = tmp_path / case
+    shutil.copytree(EXAMPLE, data, ignore=shutil.ignore_patterns("*.py", "*.md"))
+    for f in (CORPUS / case).glob("*.csv"):
+        shutil.copyfile(f, data / f.name)
+    return data
+
+
+def test_valid_example_exits_0_and_lists_tables_read():
+    result = runner.invoke(app, ["validate", str(EXAMPLE), "--as-of", "2025-07-01"])
+    assert result.exit_code == 0, result.output
+    assert "caseload_history" in result.output and "189" in result.output
+    assert "valid: 0 error(s)" in result.output
+
+
+def test_problems_exit_1_and_the_message_is_shown(tmp_path):
+    data = broken_copy(tmp_path, "negative_count")
+    result = runner.invoke(app, ["validate", str(data)], env={"COLUMNS": "250"})
+    assert result.exit_code == 1
+    assert "caseload_history row 171: open_cases is -3; must be 0 or more" in result.output
+
+
+def test_json_output_is_machine_readable(tmp_path):
+    data = broken_copy(tmp_path, "fk_unknown_worker")
+    result = runner.invoke(app, ["validate", str(data), "--json", "--as-of", "2025-07-01"])
+    assert result.exit_code == 1
+    payload = json.loads(result.stdout)
+    assert payload["as_of"] == "2025-07-01"
+    assert [(f["table"], f["row"], f["column"], f["rule"], f["value"]) for f in payload["failures"]] == [
+        ("caseload_history", 66, "worker_id", "foreign_key", "W999")
+    ]
+
+
+def test_missing_folder_exits_2(tmp_path):
+    result = runner.invoke(app, ["validate", str(tmp_path / "absent")])
+    assert result.exit_code == 2
+    result = runner.invoke(app, ["validate", str(tmp_path / "absent"), "--json"])
+    assert result.exit_code == 2 and json.loads(result.stdout)["ok"] is False
+
+
+def test_bad_as_of_exits_2():
+    assert runner.invoke(app, ["validate", str(EXAMPLE), "--as-of", "July"]).exit_code == 2
+
+
+def test_max_errors_limits_the_listing(tmp_path):
+    result = runner.invoke(app, ["validate", str(EXAMPLE), "--as-of", "2024-06-01", "--json", "--max-errors", "3"])
+    payload = json.loads(result.stdout)
+    assert result.exit_code == 1 and len(payload["failures"]) == 3 and payload["truncated"] is True
+
+
+def test_never_writes_into_the_data_folder(tmp_path):
+    data = broken_copy(tmp_path, "duplicate_key")
+    before = {p: p.stat().st_mtime_ns for p in data.iterdir()}
+    runner.invoke(app, ["validate", str(data)])
+    runner.invoke(app, ["validate", str(data), "--json"])
+    assert {p: p.stat().st_mtime_ns for p in data.iterdir()} == before
+
+
+def test_help_teaches_with_examples():
+    result = runner.invoke(app, ["validate", "--help"])
+    assert result.exit_code == 0
+    assert "retention-ml validate data_schema/examples/council_small" in result.output
+    assert "--as-of" in result.output and "--json" in result.output
