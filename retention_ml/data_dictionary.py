@@ -1,0 +1,213 @@
+"""The data dictionary (``data_schema/README.md``), generated from the schema files.
+
+The dictionary is derived, never hand-edited: tables, columns, types, units,
+allowed values, keys, protected/personal flags, the driver taxonomy with its
+levers, and the validation rules. A test fails when the committed file is stale.
+
+Regenerate after changing anything in ``data_schema/``::
+
+    python -m retention_ml.data_dictionary          # rewrite data_schema/README.md
+    python -m retention_ml.data_dictionary --check  # exit 1 when it is stale
+
+Example
+-------
+>>> from retention_ml.data_dictionary import render_data_dictionary
+>>> "## Table `workers`" in render_data_dictionary()
+True
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from retention_ml.io import atomic_path
+from retention_ml.schema import ColumnSpec, TableSchema, load_drivers, load_schemas, schema_dir, schema_version
+
+__all__ = ["dictionary_path", "is_stale", "render_data_dictionary", "write_data_dictionary"]
+
+_TYPE_TEXT = {
+    "string": "text",
+    "integer": "whole number",
+    "float": "number",
+    "boolean": "true/false",
+    "date": "date `YYYY-MM-DD`",
+    "month": "month `YYYY-MM-01` (or `YYYY-MM`)",
+}
+
+
+def dictionary_path() -> Path:
+    """Where the generated dictionary lives: ``data_schema/README.md``."""
+    return schema_dir() / "README.md"
+
+
+def _cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _values(spec: ColumnSpec) -> str:
+    parts = []
+    allowed = spec.allowed_values()
+    if allowed is not None:
+        codes = ", ".join(f"`{v}`" for v in allowed)
+        source = f" (from `{spec.allowed_from}`)" if spec.allowed_from else ""
+        listed = f"list separated by `{spec.list_separator}` of: " if spec.list_separator else ""
+        parts.append(f"{listed}{codes}{source}")
+    if spec.min is not None and spec.max is not None:
+        parts.append(f"{spec.min:g} to {spec.max:g}")
+    elif spec.min is not None:
+        parts.append(f"≥ {spec.min:g}")
+    elif spec.max is not None:
+        parts.append(f"≤ {spec.max:g}")
+    if spec.not_after_as_of:
+        parts.append("not after as-of")
+    return "; ".join(parts)
+
+
+def _flags(spec: ColumnSpec) -> str:
+    flags = []
+    if spec.protected:
+        flags.append("**protected** (fairness audits only, never a model input)")
+    if spec.personal:
+        flags.append("**personal** (never shown unless asked)")
+    return "; ".join(flags)
+
+
+def _table_section(t: TableSchema, schemas: dict[str, TableSchema]) -> list[str]:
+    out = [
+        f"## Table `{t.name}`",
+        "",
+        t.description,
+        "",
+        f"- File: `{t.name}.csv` or `{t.name}.parquet`; {'**required**' if t.required else 'optional'}; schema version {t.version}.",
+        f"- Primary key: {', '.join(f'`{k}`' for k in t.primary_key)} (each key once).",
+    ]
+    for fk in t.foreign_keys:
+        out.append(f"- Foreign key: {', '.join(f'`{c}`' for c in fk.columns)} → `{fk.table}.{fk.column}`.")
+    for chk in t.row_checks:
+        exempt = f" (except {', '.join(chk.allow_other)})" if chk.allow_other else ""
+        out.append(f"- Row check: `{chk.column} {chk.op} {chk.other}`{exempt}: {chk.message}.")
+    out += [
+        "",
+        "| column | type | required | empty allowed | allowed values / range | unit | flags | description |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for c in t.columns:
+        out.append(
+            "| "
+            + " | ".join(
+                _cell(x)
+                for x in (
+                    f"`{c.name}`",
+                    _TYPE_TEXT[c.type],
+                    "yes" if c.required else "no",
+                    "yes" if c.nullable else "no",
+                    _values(c),
+                    c.unit or "",
+                    _flags(c),
+                    c.description,
+                )
+            )
+            + " |"
+        )
+    out.append("")
+    return out
+
+
+def _drivers_section() -> list[str]:
+    out = [
+        "## Driver taxonomy (`drivers.yaml`)",
+        "",
+        "One list shared by exit-interview reason codes, the simulator's ground truth, the feature catalogue and grouped "
+        "explanations. `exit reason`: may be given as an exit-interview reason. `model visible`: the model can see it in the data.",
+        "",
+        "| code | label | exit reason | model visible | description | levers |",
+        "|---|---|---|---|---|---|",
+    ]
+    for d in load_drivers():
+        levers = "<br>".join(d.levers) if d.levers else "—"
+        out.append(
+            "| "
+            + " | ".join(_cell(x) for x in (f"`{d.code}`", d.label, "yes" if d.exit_reason else "no", "yes" if d.model_visible else "no", d.description, levers))
+            + " |"
+        )
+    out.append("")
+    return out
+
+
+def _rules_section() -> list[str]:
+    from retention_ml.validation import RULES
+
+    out = [
+        "## Validation rules (`retention-ml validate`)",
+        "",
+        "Each problem is reported with file, row (1-based data row; the CSV line is one more), column, value, rule and a message.",
+        "",
+        "| rule | meaning |",
+        "|---|---|",
+    ]
+    out += [f"| `{rule}` | {_cell(text)} |" for rule, text in RULES.items()]
+    out.append("")
+    return out
+
+
+def render_data_dictionary() -> str:
+    """The data dictionary as Markdown, built from the schema files."""
+    schemas = load_schemas()
+    out = [
+        "# Data dictionary",
+        "",
+        "<!-- Generated by `python -m retention_ml.data_dictionary` from data_schema/tables/*.yaml and drivers.yaml. "
+        "Do not edit by hand; a test fails when this file is stale. -->",
+        "",
+        f"Input schema version `{schema_version()}`. Input files are CSV (UTF-8, with or without a byte-order mark) "
+        "or Parquet, one file per table in one folder. Dates are `YYYY-MM-DD`; months are the month's first day. "
+        "Worker ids are pseudonymous spell ids, never names or payroll numbers. "
+        "Check a folder with `retention-ml validate DIR --as-of YYYY-MM-DD`; a valid example is in `examples/council_small/`.",
+        "",
+        "| table | required | version | primary key | description |",
+        "|---|---|---|---|---|",
+    ]
+    for t in schemas.values():
+        out.append(
+            f"| [`{t.name}`](#table-{t.name}) | {'yes' if t.required else 'no'} | {t.version} | "
+            f"{', '.join(t.primary_key)} | {_cell(t.description)} |"
+        )
+    out.append("")
+    for t in schemas.values():
+        out += _table_section(t, schemas)
+    out += _drivers_section()
+    out += _rules_section()
+    return "\n".join(out)
+
+
+def write_data_dictionary(path: str | Path | None = None) -> Path:
+    """Write the dictionary (atomically) to ``path`` (default ``data_schema/README.md``)."""
+    path = Path(path) if path is not None else dictionary_path()
+    with atomic_path(path) as tmp:
+        tmp.write_text(render_data_dictionary(), encoding="utf-8")
+    return path
+
+
+def is_stale(path: str | Path | None = None) -> bool:
+    """True when the file at ``path`` differs from what the schema files generate now."""
+    path = Path(path) if path is not None else dictionary_path()
+    return not path.exists() or path.read_text(encoding="utf-8") != render_data_dictionary()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m retention_ml.data_dictionary", description="Generate data_schema/README.md from the schema files.")
+    parser.add_argument("--check", action="store_true", help="exit 1 when data_schema/README.md is stale; write nothing")
+    parser.add_argument("--output", type=Path, default=None, help="write here instead of data_schema/README.md")
+    args = parser.parse_args(argv)
+    if args.check:
+        stale = is_stale(args.output)
+        print(f"{args.output or dictionary_path()}: {'stale; run python -m retention_ml.data_dictionary' if stale else 'up to date'}")
+        return 1 if stale else 0
+    print(f"wrote {write_data_dictionary(args.output)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,54 @@
+"""The generated data dictionary: current with the schema files, and complete."""
+
+import subprocess
+import sys
+
+from retention_ml.data_dictionary import dictionary_path, is_stale, render_data_dictionary, write_data_dictionary
+from retention_ml.schema import load_drivers, load_schemas
+
+
+def test_committed_dictionary_is_not_stale():
+    assert not is_stale(), "data_schema/README.md is stale: run `python -m retention_ml.data_dictionary` and commit it"
+
+
+def test_every_table_column_and_driver_is_documented():
+    text = render_data_dictionary()
+    for table in load_schemas().values():
+        assert f"## Table `{table.name}`" in text
+        for column in table.columns:
+            assert f"| `{column.name}` |" in text
+    for driver in load_drivers():
+        assert f"| `{driver.code}` | {driver.label} |" in text
+        for lever in driver.levers:
+            assert lever in text
+
+
+def test_flags_keys_units_and_allowed_values_appear():
+    text = render_data_dictionary()
+    assert "| `sex` | text | yes | no | `female`, `male`, `not_known` |  | **protected**" in text
+    assert "**personal**" in text.split("| `comment` |")[1].split("\n")[0]
+    assert "- Primary key: `worker_id`, `month`" in text
+    assert "- Foreign key: `team_id` → `teams.team_id`." in text
+    assert "`end_date >= start_date`" in text
+    assert "| 0 to 150 | cases |" in text
+    # Exit-interview codes come from the taxonomy, with the list separator spelled out.
+    assert "list separated by `;` of: `caseload_workload`" in text
+    primary = text.split("| `primary_reason` |")[1].split("\n")[0]
+    assert "`retirement` (from `drivers.exit_reason`)" in primary and "`other`" not in primary
+
+
+def test_stale_file_is_detected_and_rewritten(tmp_path):
+    target = tmp_path / "README.md"
+    target.write_text("# old\n", encoding="utf-8")
+    assert is_stale(target)
+    write_data_dictionary(target)
+    assert not is_stale(target)
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_module_check_flag_exits_by_staleness(tmp_path):
+    stale = tmp_path / "README.md"
+    stale.write_text("old", encoding="utf-8")
+    cmd = [sys.executable, "-m", "retention_ml.data_dictionary", "--check", "--output"]
+    assert subprocess.run(cmd + [str(stale)], capture_output=True).returncode == 1
+    assert subprocess.run(cmd + [str(dictionary_path())], capture_output=True).returncode == 0

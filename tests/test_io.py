@@ -1,0 +1,78 @@
+"""Reading typed tables and writing files atomically."""
+
+import pandas as pd
+import pytest
+
+from retention_ml.io import atomic_path, coerce_types, find_table_file, read_tables, write_table
+from retention_ml.schema import load_schemas
+
+from pathlib import Path
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "data_schema" / "examples" / "council_small"
+
+
+def test_read_tables_types_columns_per_schema():
+    frames = read_tables(EXAMPLE)
+    assert set(frames) == set(load_schemas())
+    w = frames["workers"]
+    assert w["start_date"].dtype == "datetime64[ns]" and w["end_date"].isna().any()
+    assert w["asye"].dtype == "boolean" and w["fte"].dtype == "float64"
+    c = frames["caseload_history"]
+    assert c["open_cases"].dtype == "int64"
+    assert (c["month"].dt.day == 1).all()
+    assert frames["pay_history"]["spinal_point"].dtype == "Int64"  # nullable: agency rows have none
+
+
+def test_months_written_as_year_month_are_normalised(tmp_path):
+    frame = pd.DataFrame({"area": ["a", "a"], "period": ["2024-03", "2024-04-01"], "median_monthly_rent": ["900", "910"], "median_house_price": ["2e5", "201000"]})
+    out = coerce_types(frame, load_schemas()["housing_costs"])
+    assert out["period"].tolist() == [pd.Timestamp("2024-03-01"), pd.Timestamp("2024-04-01")]
+    assert out["median_house_price"].tolist() == [200000.0, 201000.0]
+
+
+def test_csv_with_byte_order_mark_reads_the_first_column(tmp_path):
+    body = (EXAMPLE / "teams.csv").read_bytes()
+    (tmp_path / "teams.csv").write_bytes(b"\xef\xbb\xbf" + body)
+    teams = read_tables(tmp_path, ["teams"])["teams"]
+    assert teams.columns[0] == "team_id" and len(teams) == 3
+
+
+def test_parquet_preferred_and_round_trips(tmp_path):
+    frames = read_tables(EXAMPLE, ["workers"])
+    write_table(frames["workers"], tmp_path / "workers.parquet")
+    (tmp_path / "workers.csv").write_text("garbage", encoding="utf-8")
+    assert find_table_file(tmp_path, "workers").suffix == ".parquet"
+    back = read_tables(tmp_path, ["workers"])["workers"]
+    pd.testing.assert_frame_equal(back, frames["workers"], check_dtype=False)
+
+
+def test_missing_required_table_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match="workers"):
+        read_tables(tmp_path, ["workers"])
+    assert read_tables(tmp_path, ["absence"]) == {}  # optional tables may be absent
+
+
+def test_write_table_csv_writes_iso_dates(tmp_path):
+    frame = pd.DataFrame({"d": pd.to_datetime(["2024-01-05"]), "x": [1]})
+    path = write_table(frame, tmp_path / "out" / "t.csv")
+    assert path.read_text(encoding="utf-8") == "d,x\n2024-01-05,1\n"
+
+
+def test_atomic_path_leaves_no_partial_file_on_error(tmp_path):
+    target = tmp_path / "scores.csv"
+    target.write_text("old complete content\n", encoding="utf-8")
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_text("half writ", encoding="utf-8")
+            raise RuntimeError("disk full")
+    assert target.read_text(encoding="utf-8") == "old complete content\n"
+    assert list(tmp_path.iterdir()) == [target]
+
+
+def test_write_table_failure_keeps_previous_file(tmp_path):
+    target = tmp_path / "t.parquet"
+    write_table(pd.DataFrame({"a": [1]}), target)
+    with pytest.raises(Exception):
+        write_table(pd.DataFrame({"a": [object()]}), target)  # pyarrow cannot store a bare object
+    assert pd.read_parquet(target)["a"].tolist() == [1]
+    assert list(tmp_path.iterdir()) == [target]
