@@ -36,6 +36,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow
+import pyarrow.compute as pc
 from pandera.errors import SchemaErrors
 
 from retention_ml.io import find_table_file
@@ -280,6 +282,30 @@ def _read_file(table: str, path: Path) -> _Raw:
 # --------------------------------------------------------------------------- parsing
 
 
+def _to_float(raw: pd.Series) -> pd.Series:
+    """Numbers from text; values that do not parse become NaN.
+
+    Arrow's cast is ~40x faster than ``pd.to_numeric`` on valid text, so it is
+    tried first; only a column with a bad value takes the slower coercing path.
+    """
+    if pd.api.types.is_string_dtype(raw.dtype):
+        try:
+            arr = pc.cast(pyarrow.array(raw, from_pandas=True), pyarrow.float64())
+            return pd.Series(arr.to_numpy(zero_copy_only=False), index=raw.index, dtype="float64")
+        except (pyarrow.ArrowInvalid, pyarrow.ArrowNotImplementedError, TypeError):
+            pass
+    return pd.to_numeric(raw, errors="coerce").astype("float64")
+
+
+def _isin(values: pd.Series, reference: pd.Series) -> np.ndarray:
+    """``values.isin(reference)`` as a bool array; Arrow's hash lookup for text (pandas' is slow on Arrow strings)."""
+    if pd.api.types.is_string_dtype(values.dtype) and pd.api.types.is_string_dtype(reference.dtype):
+        found = pc.is_in(pyarrow.array(values.astype("string"), from_pandas=True),
+                         value_set=pyarrow.array(reference.astype("string").dropna().unique(), from_pandas=True))
+        return found.to_numpy(zero_copy_only=False).astype(bool)
+    return values.isin(reference.dropna().unique()).fillna(False).to_numpy(dtype=bool)
+
+
 def _parse_column(raw: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, np.ndarray]:
     """``raw`` cast to the declared type, and the positions of values that would not parse."""
     kind = spec.type
@@ -295,7 +321,7 @@ def _parse_column(raw: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, np.ndarr
     elif kind in ("integer", "float"):
         if pd.api.types.is_bool_dtype(raw):
             raw = raw.astype("string")
-        num = pd.to_numeric(raw, errors="coerce").astype("float64")
+        num = _to_float(raw)
         if kind == "integer":
             fractional = num.notna() & (num % 1 != 0)
             num = num.mask(fractional)
@@ -462,8 +488,8 @@ def _foreign_key_failures(raws: dict[str, _Raw], typed: dict[str, pd.DataFrame],
             if column not in frame or parent is None or fk.column not in parent:
                 continue  # the missing table/column is reported on its own
             values = frame[column]
-            broken = values.notna() & ~values.isin(parent[fk.column].dropna().unique())
-            rows = np.flatnonzero(broken.fillna(False).to_numpy(dtype=bool))
+            broken = values.notna().to_numpy() & ~_isin(values, parent[fk.column])
+            rows = np.flatnonzero(broken)
             if rows.size == 0:
                 continue
             shown = _fmt(values.iloc[rows]).reset_index(drop=True)
