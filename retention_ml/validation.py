@@ -40,7 +40,7 @@ import pyarrow
 import pyarrow.compute as pc
 from pandera.errors import SchemaErrors
 
-from retention_ml.io import find_table_file
+from retention_ml.io import SUFFIXES, find_table_file, read_tables
 from retention_ml.schema import ColumnSpec, TableSchema, load_schemas
 
 __all__ = [
@@ -48,6 +48,7 @@ __all__ = [
     "FAILURE_COLUMNS",
     "ValidationReport",
     "build_pandera_schema",
+    "read_validated",
     "validate_dir",
     "validate_frames",
 ]
@@ -62,6 +63,8 @@ RULES = {
     "csv_format": "the file is not well-formed CSV",
     "missing_column": "a required column is absent",
     "unknown_column": "a column the schema does not declare (warning)",
+    "unknown_file": "a data file that is no declared table (warning)",
+    "duplicate_file": "a table given both as CSV and Parquet; Parquet is used (warning)",
     "type": "a value does not parse as the column's type",
     "not_null": "a value is missing where the column requires one",
     "allowed": "a value outside the column's allowed values",
@@ -605,7 +608,28 @@ def validate_dir(data_dir: str | Path, *, as_of=None, max_errors: int | None = N
                 parts.append(_records(name, f"{name}.csv", rule="missing_table", messages=f"required table {name} is missing: expected {name}.csv or {name}.parquet in {data_dir}"))
             continue
         raws[name] = _read_file(name, path)
+        if path.suffix == ".parquet" and path.with_suffix(".csv").exists():
+            parts.append(_records(name, f"{name}.csv", rule="duplicate_file", severity="warning",
+                                  messages=f"{name} is given as {name}.csv and {name}.parquet; {name}.parquet is used and {name}.csv ignored"))
+    for path in sorted(data_dir.iterdir()):
+        if path.suffix in SUFFIXES and path.stem not in schemas:
+            parts.append(_records(path.stem, path.name, rule="unknown_file", severity="warning", csv=path.suffix == ".csv",
+                                  messages=f"{path.name} is not a table of the schema ({', '.join(schemas)}) and is ignored"))
     return _validate_raws(raws, schemas, parts, str(data_dir), as_of, max_errors)
+
+
+def read_validated(data_dir: str | Path, *, as_of=None, tables=None) -> dict[str, pd.DataFrame]:
+    """Validate ``data_dir``, then read it with :func:`retention_ml.io.read_tables`.
+
+    For training and scoring: stop with :class:`DataValidationError` (whose
+    ``report`` lists every problem) rather than model bad data.
+
+    Example
+    -------
+    >>> frames = read_validated("data_schema/examples/council_small", as_of="2025-07-01")  # doctest: +SKIP
+    """
+    validate_dir(data_dir, as_of=as_of).raise_for_errors()
+    return read_tables(data_dir, tables)
 
 
 def validate_frames(frames: Mapping[str, pd.DataFrame], *, as_of=None, max_errors: int | None = None, source: str = "<frames>") -> ValidationReport:

@@ -14,6 +14,7 @@ from retention_ml.validation import (
     FAILURE_COLUMNS,
     DataValidationError,
     build_pandera_schema,
+    read_validated,
     validate_dir,
     validate_frames,
 )
@@ -166,3 +167,22 @@ def test_pandera_schema_is_built_from_the_declarations():
     errors = {c.error for c in schema.columns["month"].checks} | {c.error for c in schema.columns["open_cases"].checks}
     assert errors == {"not_after_as_of", "min", "max"}
     assert not schema.columns["open_cases"].nullable
+
+
+def test_stray_and_doubled_files_are_warnings(tmp_path):
+    data = tmp_path / "extra"
+    shutil.copytree(EXAMPLE, data, ignore=shutil.ignore_patterns("*.py", "*.md"))
+    (data / "staff_list.csv").write_text("a\n1\n", encoding="utf-8")
+    write_table(read_tables(EXAMPLE, ["teams"])["teams"], data / "teams.parquet")
+    report = validate_dir(data, as_of=AS_OF)
+    assert report.ok
+    assert sorted(report.warnings[["file", "rule"]].values.tolist()) == [["staff_list.csv", "unknown_file"], ["teams.csv", "duplicate_file"]]
+
+
+def test_read_validated_returns_typed_tables_or_raises(tmp_path):
+    frames = read_validated(EXAMPLE, as_of=AS_OF)
+    assert frames["workers"]["start_date"].dtype == "datetime64[ns]"
+    data, _ = build_case("end_before_start", tmp_path)
+    with pytest.raises(DataValidationError) as err:
+        read_validated(data, as_of=AS_OF)
+    assert err.value.report.errors["rule"].tolist() == ["row_check"]
