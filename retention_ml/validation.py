@@ -270,7 +270,7 @@ def _read_file(table: str, path: Path) -> _Raw:
     data = path.read_bytes()
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]  # a UTF-8 byte-order mark is allowed (Excel writes one)
-    if not data.strip():
+    if not data or data.isspace():
         return _Raw(table, file, None, True, [_records(table, file, rule="empty_file", messages=f"{file} is empty: expected a header line and data rows")])
     problem = _decode_problem(data)
     if problem:
