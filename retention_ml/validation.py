@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import operator
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -191,15 +192,21 @@ class ValidationReport:
 # --------------------------------------------------------------------------- records
 
 
-def _records(table: str, file: str, *, rows=None, column=None, rule: str, values=None, messages, severity="error", csv=True) -> pd.DataFrame:
-    """Failure records as a frame; ``rows`` are 0-based positions (None for file/column-level problems)."""
+def _records(table: str, file: str, *, rows=None, column=None, rule: str, values=None, messages, severity="error", csv=True, line=None) -> pd.DataFrame:
+    """Failure records as a frame; ``rows`` are 0-based positions (None for file/column-level problems).
+
+    ``line`` gives the CSV line of a file-level problem when it is known (bad bytes, ragged row).
+    """
     if rows is None:
         n = 1 if isinstance(messages, str) else len(messages)
         row = pd.array([pd.NA] * n, dtype="Int64")
     else:
         row = pd.array(np.asarray(rows, dtype="int64") + 1, dtype="Int64")
         n = len(row)
-    line = (row + 1) if csv else pd.array([pd.NA] * n, dtype="Int64")
+    if line is not None:
+        line = pd.array([line] * n, dtype="Int64")
+    else:
+        line = (row + 1) if csv else pd.array([pd.NA] * n, dtype="Int64")
     return pd.DataFrame(
         {
             "severity": severity,
@@ -239,8 +246,8 @@ class _Raw:
     failures: list[pd.DataFrame]
 
 
-def _decode_problem(data: bytes) -> str | None:
-    """Plain-words description of why ``data`` is not UTF-8, or None when it is."""
+def _decode_problem(data: bytes) -> tuple[str, int] | None:
+    """Plain-words description of why ``data`` is not UTF-8 and the line it is on, or None when it is UTF-8."""
     try:
         data.decode("utf-8")
         return None
@@ -256,7 +263,17 @@ def _decode_problem(data: bytes) -> str | None:
                 hint = f" The byte looks like Windows-1252/Latin-1 ({guess!r}); save the file as 'CSV UTF-8'."
             except UnicodeDecodeError:
                 pass
-        return f"not valid UTF-8: byte {bad[:1]!r} at byte offset {exc.start:,} (line {line:,}).{hint}"
+        return f"not valid UTF-8: byte {bad[:1]!r} at byte offset {exc.start:,} (line {line:,}).{hint}", line
+
+
+def _csv_format_record(table: str, file: str, error: str) -> pd.DataFrame:
+    """The parser's complaint in plain words; a ragged row names its line and field counts."""
+    match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", error)
+    if match is None:
+        return _records(table, file, rule="csv_format", messages=f"{file}: not well-formed CSV: {error.strip()}")
+    expected, line, saw = (int(g) for g in match.groups())
+    return _records(table, file, rule="csv_format", line=line,
+                    messages=f"{file} line {line:,} has {saw} fields but the header has {expected}; check for an unquoted comma")
 
 
 def _read_file(table: str, path: Path) -> _Raw:
@@ -274,11 +291,12 @@ def _read_file(table: str, path: Path) -> _Raw:
         return _Raw(table, file, None, True, [_records(table, file, rule="empty_file", messages=f"{file} is empty: expected a header line and data rows")])
     problem = _decode_problem(data)
     if problem:
-        return _Raw(table, file, None, True, [_records(table, file, rule="encoding", messages=f"{file}: {problem}")])
+        text, line = problem
+        return _Raw(table, file, None, True, [_records(table, file, rule="encoding", messages=f"{file}: {text}", line=line)])
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
     except pd.errors.ParserError as exc:
-        return _Raw(table, file, None, True, [_records(table, file, rule="csv_format", messages=f"{file}: not well-formed CSV: {exc}".strip())])
+        return _Raw(table, file, None, True, [_csv_format_record(table, file, str(exc))])
     return _Raw(table, file, frame, True, [])
 
 
@@ -424,20 +442,34 @@ def _pandera_failures(raw: _Raw, schema: TableSchema, typed: pd.DataFrame, as_of
     for (column, check), grp in fc.groupby(["column", "check"], sort=False):
         spec = schema.column(column)
         rows = grp["index"].to_numpy()
+        where = _where(table, rows)
         if check == "not_nullable":
             # A value that would not parse is already reported as a type error; the null here is ours.
             rows = np.setdiff1d(rows, unparsed.get(column, np.array([], dtype="int64")))
             if rows.size == 0:
                 continue
-            rule, text = "not_null", ": " + column + " is empty; a value is required"
-            values = [None] * rows.size
+            rule, values = "not_null", [None] * rows.size
+            msgs = _where(table, rows) + ": " + column + " is empty; a value is required"
         else:
             rule = check if check in RULES else "type"
-            values = _fmt(typed.loc[rows, column]).tolist()
-            text = _rule_text(rule, spec, as_of)
-        msgs = _where(table, rows) + ": " + column + " is " + pd.Series(values, dtype=object).fillna("(empty)") + text if rule != "not_null" else _where(table, rows) + text
+            cells = typed.loc[rows, column]
+            values = _fmt(cells).reset_index(drop=True)
+            shown = ("'" + values + "'") if spec.type == "string" else values
+            text = pd.Series(_rule_text(rule, spec, as_of), index=values.index, dtype=object)
+            if rule == "allowed" and spec.list_separator:
+                text = _unknown_codes(cells, spec).reset_index(drop=True) + text
+            msgs = where + ": " + column + " is " + shown.astype(object) + text
+            values = values.tolist()
         out.append(_records(table, file, rows=rows, column=column, rule=rule, values=values, messages=msgs.tolist(), csv=raw.csv))
     return out
+
+
+def _unknown_codes(cells: pd.Series, spec: ColumnSpec) -> pd.Series:
+    """For list columns: which of each cell's codes are not allowed, as "; 'x' is not allowed" text."""
+    tokens = cells.astype("string").str.split(spec.list_separator).explode().str.strip()
+    bad = tokens[~tokens.isin(list(spec.allowed_values())) & (tokens != "")]
+    named = ("'" + bad.astype(object) + "'").groupby(level=0).agg(", ".join).reindex(cells.index, fill_value="")
+    return ("; " + named + " not allowed").astype(object)
 
 
 def _rule_text(rule: str, spec: ColumnSpec, as_of) -> str:
@@ -496,7 +528,7 @@ def _foreign_key_failures(raws: dict[str, _Raw], typed: dict[str, pd.DataFrame],
             if rows.size == 0:
                 continue
             shown = _fmt(values.iloc[rows]).reset_index(drop=True)
-            msgs = _where(name, rows) + f": {column} is " + shown + f"; no such {fk.column} in {fk.table}"
+            msgs = _where(name, rows) + f": {column} is '" + shown + f"'; no such {fk.column} in {fk.table}"
             out.append(_records(name, raws[name].file, rows=rows, column=column, rule="foreign_key", values=shown.tolist(), messages=msgs.tolist(), csv=raws[name].csv))
     return out
 
