@@ -62,6 +62,7 @@ RULES = {
     "empty_file": "the file has no header or no data rows",
     "encoding": "the file is not UTF-8 text",
     "csv_format": "the file is not well-formed CSV",
+    "parquet_format": "the file cannot be read as Parquet",
     "missing_column": "a required column is absent",
     "unknown_column": "a column the schema does not declare (warning)",
     "unknown_file": "a data file that is no declared table (warning)",
@@ -282,7 +283,7 @@ def _read_file(table: str, path: Path) -> _Raw:
         try:
             frame = pd.read_parquet(path)
         except Exception as exc:  # pyarrow raises several types for corrupt files
-            return _Raw(table, file, None, False, [_records(table, file, rule="csv_format", messages=f"{file}: cannot read Parquet file: {exc}", csv=False)])
+            return _Raw(table, file, None, False, [_records(table, file, rule="parquet_format", messages=f"{file}: cannot read Parquet file: {exc}", csv=False)])
         return _Raw(table, file, frame.reset_index(drop=True), False, [])
     data = path.read_bytes()
     if data.startswith(b"\xef\xbb\xbf"):
@@ -410,10 +411,14 @@ def _pandera_failures(raw: _Raw, schema: TableSchema, typed: pd.DataFrame, as_of
         return []
     except SchemaErrors as exc:
         fc = exc.failure_cases
-    fc = fc[fc["index"].notna()].copy()
-    fc["index"] = fc["index"].astype("int64")
     out: list[pd.DataFrame] = []
     table, file = raw.table, raw.file
+    # Column-level failures (no row) cannot come from values we typed ourselves; keep them visible anyway.
+    for rec in fc[fc["index"].isna()].itertuples(index=False):
+        out.append(_records(table, file, column=rec.column, rule="type", csv=raw.csv,
+                            messages=f"{file}: column {rec.column} failed pandera check {rec.check} ({rec.failure_case})"))
+    fc = fc[fc["index"].notna()].copy()
+    fc["index"] = fc["index"].astype("int64")
     is_key = fc["check"].str.contains("uniqueness", regex=False)
     keys = fc[is_key]
     if not keys.empty:

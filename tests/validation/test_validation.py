@@ -186,3 +186,11 @@ def test_read_validated_returns_typed_tables_or_raises(tmp_path):
     with pytest.raises(DataValidationError) as err:
         read_validated(data, as_of=AS_OF)
     assert err.value.report.errors["rule"].tolist() == ["row_check"]
+
+
+def test_corrupt_parquet_is_reported_not_raised(tmp_path):
+    data = tmp_path / "pq"
+    shutil.copytree(EXAMPLE, data, ignore=shutil.ignore_patterns("*.py", "*.md", "teams.csv"))
+    (data / "teams.parquet").write_bytes(b"PAR1 this is not parquet")
+    errors = validate_dir(data, as_of=AS_OF).errors
+    assert errors[["file", "rule"]].values.tolist() == [["teams.parquet", "parquet_format"]]
