@@ -73,11 +73,17 @@ def _features(data: Path, as_of: date):
     return build_features(tables, [pd.Timestamp(as_of)])
 
 
-def compute(run: str, data: Path, as_of: date, worker: str | None):
-    """Model, explanation and the explained rows (filtered to ``worker`` when given)."""
+def compute(run: str, data: Path, as_of: date, worker: str | None, *, progress=None):
+    """Model, explanation and the explained rows (filtered to ``worker`` when given).
+
+    ``progress(step, done, total)`` is called as the work advances.
+    """
     from retention_ml.explain import explain
 
+    step = progress or (lambda *args: None)
+    step("Loading model", 0, 1)
     model, run_id = _load_model(run)
+    step("Building features", 0, 1)
     dataset = _features(data, as_of)
     X, keys = dataset.X, dataset.keys
     if worker is not None:
@@ -88,7 +94,10 @@ def compute(run: str, data: Path, as_of: date, worker: str | None):
     catalogue = _run_catalogue(run_id)
     if catalogue is None:
         catalogue = getattr(dataset, "catalogue", None)
-    explanation = explain(model, X, catalogue=catalogue)
+    explanation = explain(
+        model, X, catalogue=catalogue, chunk_rows=5000, progress=lambda done, total: step("Explaining", done, total)
+    )
+    step("Writing reasons", 0, 1)
     table = explanation.table(X, keys.loc[:, [c for c in KEY_COLUMNS if c in keys.columns]])
     return run_id, explanation, table
 
@@ -170,9 +179,16 @@ def register(app: typer.Typer) -> None:
         except ValueError:
             err.print(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)")
             raise typer.Exit(2)
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
         try:
-            with err.status("Loading model, building features and explaining ..."):
-                run_id, explanation, table = compute(run, data, when, worker)
+            with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err, transient=True) as bar:
+                task = bar.add_task("Starting", total=1)
+
+                def _progress(description: str, done: int, total: int) -> None:
+                    bar.update(task, description=description, completed=done, total=max(total, 1))
+
+                run_id, explanation, table = compute(run, data, when, worker, progress=_progress)
         except CommandError as exc:
             err.print(f"[red]explain: {exc}[/red]")
             raise typer.Exit(2)

@@ -115,7 +115,9 @@ class Explanation:
         )
 
 
-def explain(model, X: pd.DataFrame, *, catalogue: pd.DataFrame | None = None) -> Explanation:
+def explain(
+    model, X: pd.DataFrame, *, catalogue: pd.DataFrame | None = None, chunk_rows: int | None = None, progress=None
+) -> Explanation:
     """Explain ``model``'s calibrated predictions for the rows of ``X``.
 
     Parameters
@@ -127,11 +129,14 @@ def explain(model, X: pd.DataFrame, *, catalogue: pd.DataFrame | None = None) ->
     catalogue : DataFrame, optional
         Feature catalogue (feature, meaning, unit, driver, family); default
         ``retention_ml.features.feature_catalogue()``.
+    chunk_rows, progress : optional
+        Compute SHAP values in chunks and report ``progress(done, total)``
+        (see :func:`retention_ml.explain.values.shap_values`).
 
     Returns
     -------
     Explanation
     """
-    values, base = shap_values(model, X)
+    values, base = shap_values(model, X, chunk_rows=chunk_rows, progress=progress)
     cat = _drivers.resolve_catalogue(catalogue)
     return Explanation(values=values, base_value=base, drivers=_drivers.feature_drivers(values.columns, cat), catalogue=cat)

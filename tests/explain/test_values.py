@@ -52,3 +52,13 @@ def test_empty_input_gives_empty_values_and_the_base(model, frame):
     values, base = shap_values(model, X.iloc[:0])
     assert values.shape == (0, len(model.feature_names_in_))
     assert base == pytest.approx(shap_values(model, X)[1])
+
+
+def test_chunked_computation_gives_the_same_values_and_reports_progress(model, frame):
+    X, _ = frame
+    seen = []
+    chunked, base = shap_values(model, X, chunk_rows=150, progress=lambda done, total: seen.append((done, total)))
+    whole, base_whole = shap_values(model, X)
+    np.testing.assert_array_equal(chunked.to_numpy(), whole.to_numpy())
+    assert base == base_whole
+    assert seen == [(150, 400), (300, 400), (400, 400)]
