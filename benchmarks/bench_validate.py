@@ -62,9 +62,17 @@ def tile(copies: int) -> dict[str, pd.DataFrame]:
 
 
 def run(copies: int, keep: Path | None) -> None:
+    if keep is None:
+        with tempfile.TemporaryDirectory(prefix="bench_validate_") as tmp:
+            _run(copies, Path(tmp))
+    else:
+        _run(copies, keep)
+        print(f"data kept in {keep}")
+
+
+def _run(copies: int, folder: Path) -> None:
     t0 = time.perf_counter()
     frames = tile(copies)
-    folder = keep or Path(tempfile.mkdtemp(prefix="bench_validate_"))
     for fmt in ("csv", "parquet"):
         sub = folder / fmt
         sub.mkdir(parents=True, exist_ok=True)
@@ -74,14 +82,22 @@ def run(copies: int, keep: Path | None) -> None:
     print(f"built {copies:,} copies in {time.perf_counter() - t0:.1f} s: {rows:,} rows "
           f"(caseload_history {len(frames['caseload_history']):,}, workers {len(frames['workers']):,})")
     for fmt in ("csv", "parquet"):
-        t = time.perf_counter()
-        report = validate_dir(folder / fmt, as_of="2032-01-01")
-        secs = time.perf_counter() - t
-        status = "valid" if report.ok else f"NOT valid ({len(report.errors)} errors)"
-        print(f"validate {fmt:8s}: {secs:6.1f} s  {rows / secs:12,.0f} rows/s  {status}")
-        if not report.ok:
-            print(report.summary().to_string())
-    print(f"data in {folder}" if keep else "(temporary data left in " + str(folder) + "; delete it)")
+        _time(folder / fmt, rows, fmt)
+    # The same data with 1% of caseload rows broken (negative counts): the cost of collecting many failures.
+    caseload = frames["caseload_history"].copy()
+    broken = np.arange(0, len(caseload), 100)
+    caseload.loc[broken, "open_cases"] = -1
+    caseload.loc[broken, ["child_protection_cases", "court_cases"]] = 0
+    write_table(caseload, folder / "parquet" / "caseload_history.parquet")
+    _time(folder / "parquet", rows, f"parquet with {broken.size:,} faults")
+
+
+def _time(folder: Path, rows: int, label: str) -> None:
+    t = time.perf_counter()
+    report = validate_dir(folder, as_of="2032-01-01")
+    secs = time.perf_counter() - t
+    status = "valid" if report.ok else f"NOT valid: {len(report.errors):,} errors"
+    print(f"validate {label:30s}: {secs:6.1f} s  {rows / secs:12,.0f} rows/s  {status}")
 
 
 if __name__ == "__main__":
