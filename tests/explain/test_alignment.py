@@ -85,3 +85,15 @@ def test_bootstrap_interval_is_reproducible_and_suppressed_below_five():
     assert bootstrap_interval(hits[:4])["value"] is None
     paired = bootstrap_interval(hits, paired=np.zeros_like(hits), n_boot=300)
     assert paired["value"] == pytest.approx(hits.mean())
+
+
+def test_record_has_the_contract_fields_and_is_json(setup):
+    import json
+
+    profile, keys, y, interviews = setup
+    report = exit_interview_alignment(profile, keys, y, interviews, n_boot=20)
+    contract = {"n_leavers", "n_with_interview", "top1", "top3", "chance", "global", "difference_vs_global", "by_driver", "confusion", "share_personal"}
+    assert contract <= set(report)
+    for block in (report["top1"], report["global"]["top3"], report["difference_vs_global"]["top1"]):
+        assert set(block) == {"value", "low", "high"}
+    json.dumps(report, allow_nan=False)
