@@ -138,7 +138,15 @@ def exit_interview_alignment(
     for code in driver_codes(exit_reason=True):
         mask = stated == code
         by_driver.append(
-            {"driver": code, "n": int(mask.sum()), "top1": _group_rate(top1[mask]), "top3": _group_rate(top3[mask])}
+            {
+                "driver": code,
+                "n": int(mask.sum()),
+                "top1": _group_rate(top1[mask]),
+                "top3": _group_rate(top3[mask]),
+                # Additions to the contract: the per-driver intervals.
+                "top1_interval": bootstrap_interval(top1[mask], **boot),
+                "top3_interval": bootstrap_interval(top3[mask], **boot),
+            }
         )
     confusion = (
         pd.DataFrame({"model_top_driver": ranking[:, 0] if len(leavers) else [], "stated_reason": stated})

@@ -58,7 +58,9 @@ def test_small_groups_are_null(setup):
     profile, keys, y, interviews = setup
     report = exit_interview_alignment(profile, keys, y, interviews, n_boot=50)
     rows = {r["driver"]: r for r in report["by_driver"]}
-    assert rows["caseload_workload"] == {"driver": "caseload_workload", "n": 15, "top1": 1.0, "top3": 1.0}
+    assert {k: rows["caseload_workload"][k] for k in ("driver", "n", "top1", "top3")} == {"driver": "caseload_workload", "n": 15, "top1": 1.0, "top3": 1.0}
+    assert rows["caseload_workload"]["top3_interval"]["low"] == 1.0
+    assert rows["commute"]["top1_interval"]["value"] is None
     assert rows["commute"]["n"] == 4 and rows["commute"]["top1"] is None and rows["commute"]["top3"] is None
     assert rows["personal"]["top3"] == 0.0
     cells = {(c["model_top_driver"], c["stated_reason"]): c["n"] for c in report["confusion"]}
