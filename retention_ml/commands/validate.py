@@ -11,7 +11,7 @@ HELP = """Check every table in DATA_DIR against the schemas in data_schema/ and 
 
 For each problem: file, row (1-based data row; the CSV line is one more because of the header), column, the offending value and the rule in plain words. Missing required tables or columns, wrong types, unparseable dates, values outside allowed lists or ranges, end before start, duplicate keys, rows pointing at unknown workers/teams/areas, dates after --as-of, non-UTF-8 and empty files are errors; unknown columns are warnings. Nothing is written into DATA_DIR.
 
-Exit codes: 0 valid (warnings allowed), 1 problems found, 2 could not run (no such folder).
+Exit codes: 0 valid (warnings allowed), 1 problems found, 2 could not run (no such folder, or no table file in it).
 
 \b
 Examples:
@@ -55,6 +55,14 @@ def validate(
             err.print(f"[red]cannot validate: {exc}[/red]")
         raise typer.Exit(2)
 
+    if not report.tables and data_dir.is_dir():
+        # Not one table file: almost certainly the wrong folder, so "could not run" rather than "problems found".
+        message = f"no table files in {data_dir}: expected files such as workers.csv, teams.csv or caseload_history.parquet"
+        if json_out:
+            typer.echo(_json_error(message))
+        else:
+            err.print(f"[red]cannot validate: {message}[/red]")
+        raise typer.Exit(2)
     if json_out:
         typer.echo(report.to_json(indent=2))
         raise typer.Exit(0 if report.ok else 1)

@@ -54,6 +54,12 @@ def test_missing_folder_exits_2(tmp_path):
     assert result.exit_code == 2 and json.loads(result.stdout)["ok"] is False
 
 
+def test_folder_without_any_table_file_exits_2(tmp_path):
+    (tmp_path / "notes.txt").write_text("not data", encoding="utf-8")
+    result = runner.invoke(app, ["validate", str(tmp_path)])
+    assert result.exit_code == 2
+
+
 def test_bad_as_of_exits_2():
     assert runner.invoke(app, ["validate", str(EXAMPLE), "--as-of", "July"]).exit_code == 2
 
