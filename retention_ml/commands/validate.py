@@ -35,6 +35,8 @@ def validate(
     from rich.console import Console
     from rich.table import Table
 
+    from retention_ml.io import find_table_file
+    from retention_ml.schema import load_schemas
     from retention_ml.validation import validate_dir
 
     console = Console(stderr=False)
@@ -55,7 +57,7 @@ def validate(
             err.print(f"[red]cannot validate: {exc}[/red]")
         raise typer.Exit(2)
 
-    if not report.tables and data_dir.is_dir():
+    if not any(find_table_file(data_dir, name) for name in load_schemas()):
         # Not one table file: almost certainly the wrong folder, so "could not run" rather than "problems found".
         message = f"no table files in {data_dir}: expected files such as workers.csv, teams.csv or caseload_history.parquet"
         if json_out:

@@ -58,6 +58,8 @@ def test_folder_without_any_table_file_exits_2(tmp_path):
     (tmp_path / "notes.txt").write_text("not data", encoding="utf-8")
     result = runner.invoke(app, ["validate", str(tmp_path)])
     assert result.exit_code == 2
+    (tmp_path / "workers.csv").write_bytes("worker_id\nRen\u00e9e\n".encode("cp1252"))  # present but unreadable: a problem found
+    assert runner.invoke(app, ["validate", str(tmp_path)]).exit_code == 1
 
 
 def test_bad_as_of_exits_2():
