@@ -157,6 +157,59 @@ def speed(rows: int, trees: int, leaves: int, seed: int) -> dict:
     }
 
 
+def toy_truth(rows: int, trees: int, leaves: int, seed: int, n_boot: int) -> dict:
+    """End-to-end check of alignment and truth code on a toy world with known drivers (NOT the issue's bars).
+
+    The synthetic logit is a sum of per-driver terms; each term, centred, is
+    the true decomposition; a leaver's true dominant driver is the largest
+    term; exit interviews state it 60% of the time, another visible driver
+    20%, "personal" 20%.
+    """
+    import lightgbm as lgb
+
+    from retention_ml.explain import explain
+    from retention_ml.explain.alignment import exit_interview_alignment
+    from retention_ml.explain.drivers import reason_drivers
+    from retention_ml.simulate.truth_check import truth_agreement
+
+    def terms(X):
+        t = pd.DataFrame(0.0, index=X.index, columns=reason_drivers())
+        t["caseload_workload"] = 0.12 * (X["caseload_current"] - X["caseload_cap"].fillna(20))
+        t["housing_cost"] = 3 * (X["housing_rent_to_pay"] - 0.4)
+        t["commute"] = 0.015 * (X["commute_minutes"] - 50)
+        t["career_progression"] = -0.01 * X["tenure_months"]
+        t["team_instability"] = 0.3 * X["team_leavers_rate_12m"]
+        t["pay"] = 0.3 * X["pay_agency_gap"]
+        t["work_life_balance"] = 0.2 * X["absence_days_6m"]
+        return t - t.mean()
+
+    X_train, y_train, catalogue = synthetic(100_000, seed)
+    booster = lgb.train(
+        {"objective": "binary", "num_leaves": leaves, "learning_rate": 0.05, "min_data_in_leaf": 50, "verbose": -1,
+         "seed": seed, "deterministic": True},
+        lgb.Dataset(X_train, label=y_train), num_boost_round=trees,
+    )
+    X, y, _ = synthetic(rows, seed + 2)
+    rng = np.random.default_rng(seed + 3)
+    truth = terms(X)
+    keys = pd.DataFrame({"worker_id": [f"W{i:06d}" for i in range(rows)], "as_of": pd.Timestamp("2025-01-01")})
+    exp = explain(_Model(booster), X, catalogue=catalogue)
+    dominant = pd.Series(np.asarray(truth.columns)[truth.to_numpy().argmax(axis=1)])
+    draw = rng.random(rows)
+    other = pd.Series(rng.choice(truth.columns, rows))
+    stated = dominant.where(draw < 0.6, other.where(draw < 0.8, "personal"))
+    interviews = pd.DataFrame({"worker_id": keys["worker_id"], "primary_reason": stated})
+    decomposition = truth.assign(worker_id=keys["worker_id"], month=keys["as_of"])
+    y = pd.Series(y)
+    return {
+        "rows": rows, "trees": trees, "leaves": leaves,
+        "alignment": exit_interview_alignment(exp.by_driver(), keys, y, interviews, n_boot=n_boot),
+        "truth": truth_agreement(exp.by_driver(), keys, y, decomposition,
+                                 dominant=pd.DataFrame({"worker_id": keys["worker_id"], "dominant_driver": dominant}),
+                                 risk=exp.risk().to_numpy(), n_boot=n_boot),
+    }
+
+
 def quality(data: Path, run: str, n_boot: int) -> dict:
     """Alignment and truth on the run's test window of simulated data (needs H2, H3, H4 code)."""
     from retention_ml import tracking
@@ -210,12 +263,24 @@ def main(argv=None) -> int:
     parser.add_argument("--run")
     parser.add_argument("--n-boot", type=int, default=1000)
     parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--toy-truth", action="store_true", help="End-to-end alignment/truth check on a toy world (not the bars).")
     parser.add_argument("--json", type=Path, help="Also write the results to this JSON file.")
     args = parser.parse_args(argv)
     out = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}}
     if not args.skip_speed:
         out["speed"] = speed(args.rows, args.trees, args.leaves, args.seed)
         print(json.dumps(out["speed"], indent=2))
+    if args.toy_truth:
+        toy = toy_truth(min(args.rows, 36_000), args.trees, args.leaves, args.seed, args.n_boot)
+        out["toy_truth"] = toy
+        a, t = toy["alignment"], toy["truth"]
+        print(json.dumps({
+            "toy_exit_top1": a["top1"], "toy_exit_top3": a["top3"], "toy_global_top3": a["global"]["top3"],
+            "toy_exit_top3_minus_global": a["difference_vs_global"]["top3"], "toy_chance": a["chance"],
+            "toy_share_personal": a["share_personal"],
+            "toy_truth_top1": t["top1"], "toy_truth_top3": t["top3"], "toy_truth_top_decile": t.get("top_decile"),
+            "toy_spearman_mean": t["spearman_mean"], "toy_spearman_median": t["spearman_median"],
+        }, indent=2))
     if args.data and args.run:
         out["quality"] = quality(args.data, args.run, args.n_boot)
         print(json.dumps({k: out["quality"][k] for k in ("test_snapshots", "bars", "passed", "explain_seconds")}, indent=2))

@@ -120,7 +120,9 @@ def _truth_at_snapshots(keys: pd.DataFrame, decomposition: pd.DataFrame, codes: 
     left = pd.DataFrame(
         {"row": np.arange(len(keys)), "worker_id": keys["worker_id"].astype(str).to_numpy(), "month": pd.to_datetime(keys["as_of"]).astype("datetime64[ns]").to_numpy()}
     ).sort_values("month")
-    right = decomposition.sort_values("month")
+    right = decomposition.assign(
+        worker_id=decomposition["worker_id"].astype(str), month=pd.to_datetime(decomposition["month"]).astype("datetime64[ns]")
+    ).sort_values("month")
     merged = pd.merge_asof(left, right, on="month", by="worker_id", direction="backward").sort_values("row")
     return merged.loc[:, codes].to_numpy(dtype="float64")
 

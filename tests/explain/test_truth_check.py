@@ -86,3 +86,11 @@ def test_row_spearman_handles_ties_and_constant_rows():
 def test_truth_without_decomposition_is_a_clear_error():
     with pytest.raises(ValueError, match="decomposition"):
         decomposition_table({"x": pd.DataFrame({"worker_id": ["A"], "month": ["2024-01-01"]})})
+
+
+def test_raw_decomposition_with_other_datetime_unit_and_int_ids_is_accepted():
+    keys, truth, decomposition = _setup(n_workers=8)
+    raw = pd.DataFrame(truth, columns=CODES).assign(worker_id=keys["worker_id"], month=keys["as_of"].astype("datetime64[us]"))
+    report = truth_agreement(_profile(truth), keys, pd.Series(1.0, index=keys.index), raw, n_boot=20)
+    assert report["n_snapshots_with_truth"] == len(keys)
+    assert report["spearman_median"] == pytest.approx(1.0)
