@@ -23,6 +23,9 @@ Example
 >>> report.ok                                                                        # doctest: +SKIP
 True
 >>> report.raise_for_errors()   # raises DataValidationError when a problem was found  # doctest: +SKIP
+
+Training and scoring call :func:`read_validated` (validate, then ``read_tables``) so
+bad data stops them with a :class:`DataValidationError` whose ``report`` lists every problem.
 """
 
 from __future__ import annotations
