@@ -46,6 +46,11 @@ def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def allowed_text(spec: ColumnSpec) -> str:
+    """Allowed values, range and as-of rule of a column, in words (as the dictionary shows them)."""
+    return _values(spec)
+
+
 def _values(spec: ColumnSpec) -> str:
     parts = []
     allowed = spec.allowed_values()

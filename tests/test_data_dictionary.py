@@ -52,3 +52,20 @@ def test_module_check_flag_exits_by_staleness(tmp_path):
     cmd = [sys.executable, "-m", "retention_ml.data_dictionary", "--check", "--output"]
     assert subprocess.run(cmd + [str(stale)], capture_output=True).returncode == 1
     assert subprocess.run(cmd + [str(dictionary_path())], capture_output=True).returncode == 0
+
+
+def test_schema_command_shows_tables_and_columns():
+    import json
+
+    from typer.testing import CliRunner
+
+    from retention_ml.cli import app
+
+    runner = CliRunner()
+    listing = json.loads(runner.invoke(app, ["schema", "show", "--json"]).stdout)
+    assert [t["table"] for t in listing["tables"]] == sorted(load_schemas())
+    workers = json.loads(runner.invoke(app, ["schema", "show", "workers", "--json"]).stdout)
+    sex = next(c for c in workers["columns"] if c["column"] == "sex")
+    assert sex["protected"] is True and sex["values"] == "female, male, not_known"
+    assert runner.invoke(app, ["schema", "show", "nope"]).exit_code == 2
+    assert runner.invoke(app, ["schema", "docs", "--check"]).exit_code == 0

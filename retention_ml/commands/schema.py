@@ -1,0 +1,81 @@
+"""``retention-ml schema``: what the input tables must look like (from data_schema/), and the data dictionary."""
+
+from __future__ import annotations
+
+import typer
+
+schema_app = typer.Typer(
+    help=(
+        "The input tables the toolkit reads, as declared in data_schema/.\n\n"
+        "\b\nExamples:\n"
+        "  retention-ml schema show            # all tables\n"
+        "  retention-ml schema show workers    # one table's columns\n"
+        "  retention-ml schema docs            # rewrite data_schema/README.md\n"
+        "  retention-ml schema docs --check    # exit 1 if it is stale"
+    ),
+    no_args_is_help=True,
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(schema_app, name="schema")
+
+
+@schema_app.command("show")
+def show(
+    table: str = typer.Argument(None, help="A table name, e.g. workers; omit to list all tables."),
+    json_out: bool = typer.Option(False, "--json", help="Print as JSON."),
+) -> None:
+    """List the tables, or the columns of one table (type, required, empty allowed, allowed values, unit)."""
+    import json
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from retention_ml.data_dictionary import allowed_text as _values
+    from retention_ml.schema import load_schemas, schema_version
+
+    schemas = load_schemas()
+    console = Console()
+    if table is None:
+        rows = [{"table": t.name, "required": t.required, "version": t.version, "primary_key": t.primary_key,
+                 "description": t.description} for t in schemas.values()]
+        if json_out:
+            typer.echo(json.dumps({"schema_version": schema_version(), "tables": rows}, indent=2))
+            return
+        out = Table(title=f"Input tables (schema {schema_version()})")
+        for col in ("table", "required", "primary key", "description"):
+            out.add_column(col, overflow="fold")
+        for r in rows:
+            out.add_row(r["table"], "yes" if r["required"] else "no", ", ".join(r["primary_key"]), r["description"])
+        console.print(out)
+        return
+    if table not in schemas:
+        Console(stderr=True).print(f"[red]no table {table!r}; tables are: {', '.join(schemas)}[/red]")
+        raise typer.Exit(2)
+    t = schemas[table]
+    cols = [{"column": c.name, "type": c.type, "required": c.required, "nullable": c.nullable, "values": _values(c).replace("`", ""),
+             "unit": c.unit, "protected": c.protected, "personal": c.personal, "description": c.description} for c in t.columns]
+    if json_out:
+        typer.echo(json.dumps({"table": t.name, "version": t.version, "primary_key": t.primary_key, "columns": cols}, indent=2))
+        return
+    out = Table(title=f"{t.name} (version {t.version}; key {', '.join(t.primary_key)})")
+    for col in ("column", "type", "required", "empty ok", "allowed / range", "unit", "description"):
+        out.add_column(col, overflow="fold")
+    for c in cols:
+        flag = " [protected]" if c["protected"] else " [personal]" if c["personal"] else ""
+        out.add_row(c["column"], c["type"], "yes" if c["required"] else "no", "yes" if c["nullable"] else "no",
+                    c["values"], c["unit"] or "", c["description"] + flag)
+    console.print(out)
+
+
+@schema_app.command("docs")
+def docs(check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 when data_schema/README.md is stale.")) -> None:
+    """Regenerate the data dictionary data_schema/README.md from the schema files."""
+    from retention_ml.data_dictionary import dictionary_path, is_stale, write_data_dictionary
+
+    if check:
+        stale = is_stale()
+        typer.echo(f"{dictionary_path()}: {'stale; run retention-ml schema docs' if stale else 'up to date'}")
+        raise typer.Exit(1 if stale else 0)
+    typer.echo(f"wrote {write_data_dictionary()}")
