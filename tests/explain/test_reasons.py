@@ -86,3 +86,19 @@ def test_reasons_need_the_explained_rows(model, frame, catalogue):
 def test_every_template_kind_is_known():
     # load_templates validates kinds; a typo in reasons.yaml fails here.
     assert "caseload_current" in load_templates()
+
+
+def test_context_columns_fill_templates(catalogue):
+    frame = pd.DataFrame({"tenure_months": [30.0, 30.0], "months_in_post": [14, None]})
+    text = render_feature_reasons("tenure_months", frame, load_templates(), catalogue)
+    assert text.tolist() == ["30 months with the council, 14 in this post", "30 months with the council"]
+
+
+def test_explained_reasons_use_context(model, frame, catalogue, context):
+    X, _ = frame
+    table = explain(model, X, catalogue=catalogue).reasons(X, context, k=3)
+    tenure = table["reason_feature_1"].eq("tenure_months") | table["reason_feature_2"].eq("tenure_months")
+    assert tenure.any()
+    r = int(np.flatnonzero(tenure.to_numpy())[0])
+    texts = [table[f"reason_{i}"].iloc[r] for i in (1, 2, 3)]
+    assert f"{int(context['months_in_post'].iloc[r])} in this post" in " ".join(t for t in texts if pd.notna(t))
