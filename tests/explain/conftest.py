@@ -123,3 +123,9 @@ def context(frame):
             "months_in_post": rng.integers(1, 100, len(X)),
         }
     )
+
+
+@pytest.fixture(scope="session")
+def make_data():
+    """The synthetic data generator, for tests that train their own model."""
+    return make_frame
