@@ -1,6 +1,5 @@
 """Every feature the pipelines produce maps to a taxonomy driver and gets readable reason text."""
 
-import pandas as pd
 import pytest
 
 from retention_ml.explain.drivers import feature_drivers, profile_drivers
