@@ -10,18 +10,17 @@ import typer
 
 HELP = """Explain turnover-risk predictions: driver profile, reasons in words and levers.
 
-With --worker, prints one person's profile; without it, writes everyone in post
-at --as-of to --out (CSV or Parquet; default explanations-<as-of>.csv).
+With --worker, prints one person's profile; without it, writes everyone in post at --as-of (or one --team) to --out (CSV or Parquet; default explanations-<as-of>.csv).
 
-Values are exact SHAP values on the calibrated log-odds scale: positive pushes
-the risk up. Reasons are given only for drivers that push risk up.
-Predictions support a conversation; they never decide anything about a person.
+Values are exact SHAP values on the calibrated log-odds scale: positive pushes the risk up. Reasons are given only for drivers that push risk up. Predictions support a conversation; they never decide anything about a person.
 
 Examples:
 
   retention-ml explain --run models:/retention-ml-turnover@champion --data data/ --as-of 2025-01-01 --worker W000123
 
   retention-ml explain --run 3f2a... --data data/ --as-of 2025-01-01 --out explanations.parquet
+
+  retention-ml explain --run 3f2a... --data data/ --as-of 2025-01-01 --team T012 --out team_T012.csv
 
   retention-ml explain --run 3f2a... --data data/ --as-of 2025-01-01 --worker W000123 --json
 """
@@ -73,8 +72,8 @@ def _features(data: Path, as_of: date):
     return build_features(tables, [pd.Timestamp(as_of)])
 
 
-def compute(run: str, data: Path, as_of: date, worker: str | None, *, progress=None):
-    """Model, explanation and the explained rows (filtered to ``worker`` when given).
+def compute(run: str, data: Path, as_of: date, worker: str | None, *, team: str | None = None, progress=None):
+    """Model, explanation and the explained rows (filtered to ``worker`` / ``team`` when given).
 
     ``progress(step, done, total)`` is called as the work advances.
     """
@@ -90,6 +89,11 @@ def compute(run: str, data: Path, as_of: date, worker: str | None, *, progress=N
         mask = (keys["worker_id"].astype(str) == worker).to_numpy()
         if not mask.any():
             raise CommandError(f"worker {worker!r} is not in post at {as_of} in {data}")
+        X, keys = X.loc[mask], keys.loc[mask]
+    if team is not None:
+        mask = (keys["team_id"].astype(str) == team).to_numpy()
+        if not mask.any():
+            raise CommandError(f"team {team!r} has nobody in post at {as_of} in {data}")
         X, keys = X.loc[mask], keys.loc[mask]
     catalogue = _run_catalogue(run_id)
     if catalogue is None:
@@ -168,6 +172,7 @@ def register(app: typer.Typer) -> None:
         data: Path = typer.Option(..., "--data", exists=True, file_okay=False, help="Folder with the input tables."),
         as_of: str = typer.Option(..., "--as-of", help="Snapshot date YYYY-MM-DD (normally the 1st of a month)."),
         worker: str | None = typer.Option(None, "--worker", help="Pseudonymous worker id: print this person's profile."),
+        team: str | None = typer.Option(None, "--team", help="Only this team (a manager's output holds only their own team)."),
         out: Path | None = typer.Option(None, "--out", help="File for everyone's explanations (.csv or .parquet)."),
         as_json: bool = typer.Option(False, "--json", help="Machine-readable JSON on stdout."),
     ) -> None:
@@ -188,19 +193,21 @@ def register(app: typer.Typer) -> None:
                 def _progress(description: str, done: int, total: int) -> None:
                     bar.update(task, description=description, completed=done, total=max(total, 1))
 
-                run_id, explanation, table = compute(run, data, when, worker, progress=_progress)
+                run_id, explanation, table = compute(run, data, when, worker, team=team, progress=_progress)
         except CommandError as exc:
             err.print(f"[red]explain: {exc}[/red]")
             raise typer.Exit(2)
+        from retention_ml.io import write_table
+
         if worker is not None:
             record = person_record(run_id, explanation, table)
+            if out is not None:
+                write_table(table, out)
             if as_json:
                 typer.echo(json.dumps(record, indent=2, default=str))
             else:
                 print_person(record)
             return
-        from retention_ml.io import write_table
-
         target = out or Path(f"explanations-{when.isoformat()}.csv")
         if target.suffix not in (".csv", ".parquet"):
             err.print(f"--out {target}: use a .csv or .parquet file")

@@ -83,3 +83,12 @@ def test_unknown_worker_exits_2(wired):
 def test_bad_date_exits_2(wired):
     result = runner.invoke(app, ["explain", "--run", "r", "--data", ".", "--as-of", "soon"])
     assert result.exit_code == 2
+
+
+def test_team_filter_keeps_only_that_team(wired, tmp_path):
+    X, keys = wired
+    out = tmp_path / "team.parquet"
+    result = runner.invoke(app, ["explain", "--run", "r", "--data", ".", "--as-of", "2025-01-01", "--team", "T2", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    table = pd.read_parquet(out)
+    assert len(table) == int((keys["team_id"] == "T2").sum()) and set(table["team_id"]) == {"T2"}
