@@ -102,6 +102,7 @@ def exit_interview_alignment(
     *,
     n_boot: int = 1000,
     random_state: int = 0,
+    global_rows: np.ndarray | None = None,
 ) -> dict:
     """The alignment record ``explanations/alignment.json`` (CONTRACTS section 6).
 
@@ -118,12 +119,16 @@ def exit_interview_alignment(
         The exit_interviews table (``worker_id``, ``primary_reason``).
     n_boot, random_state : int
         Bootstrap resamples and seed.
+    global_rows : array of int, optional
+        Positions of the rows the global ranking is computed from (default
+        all); used when the explained rows are a sample plus every leaver.
     """
     if len(profile) != len(keys) or len(keys) != len(y):
         raise ValueError(f"alignment: profile ({len(profile)}), keys ({len(keys)}) and y ({len(y)}) must have the same rows")
     codes = reason_drivers()
     hidden = driver_codes(exit_reason=True, model_visible=False)
-    global_order = np.abs(profile.loc[:, codes].to_numpy()).mean(axis=0) if len(profile) else np.zeros(len(codes))
+    base = profile if global_rows is None else profile.iloc[np.asarray(global_rows)]
+    global_order = np.abs(base.loc[:, codes].to_numpy()).mean(axis=0) if len(base) else np.zeros(len(codes))
     global_ranking = np.asarray(codes, dtype=object)[np.argsort(-global_order, kind="stable")]
 
     leavers = last_leaver_snapshots(keys, y, exit_interviews)

@@ -57,3 +57,18 @@ def test_without_exit_interviews_alignment_is_empty_not_missing(run_id, model, f
     assert out["alignment"]["n_with_interview"] == 0
     assert out["alignment"]["top1"]["value"] is None
     assert "explanations/truth.json" not in tracking.list_artifacts(run_id, "explanations")
+
+
+def test_sampling_keeps_every_leavers_last_snapshot_and_alignment_unchanged(run_id, model, frame, catalogue, context):
+    from retention_ml.explain.logging import rows_to_explain
+
+    X, y = frame
+    keys, y, interviews = _leavers(X, context, y)
+    rows, sample = rows_to_explain(keys, y, max_rows=100, random_state=1)
+    assert len(sample) == 100 and set(np.flatnonzero(y.to_numpy() == 1)) <= set(rows)
+    full = log_run_explanations(model, X, keys, y, tables={"exit_interviews": interviews}, run_id=run_id, catalogue=catalogue, n_boot=50, max_rows=None)
+    part = log_run_explanations(model, X, keys, y, tables={"exit_interviews": interviews}, run_id=run_id, catalogue=catalogue, n_boot=50, max_rows=100)
+    for key in ("n_leavers", "n_with_interview", "top1", "top3", "by_driver", "confusion", "share_personal"):
+        assert part["alignment"][key] == full["alignment"][key], key
+    assert part["alignment"]["global_sample_rows"] == 100
+    assert full["alignment"]["explained_rows"] == len(X)
