@@ -1,0 +1,238 @@
+"""Experiment files: what to train on, how to split, which model settings, where to track.
+
+An experiment is one TOML (or YAML) file in ``experiments/``. Every key is
+declared once in :data:`SPEC` with its type, default and rule; unknown keys
+and bad values are errors that name the file and the key. ``--set key=value``
+overrides (``split.test_periods=2``, ``model.learning_rate=0.05``) are parsed
+as TOML values (so ``true``, ``3``, ``"text"``, ``["a", "b"]`` all work; a bare
+word is taken as text) and validated by the same rules.
+
+Paths: a relative ``data.path`` written in the file is resolved against the
+file's own folder (so ``experiments/council_default.toml`` says
+``../demo-output/data``); a relative path given with ``--set`` is resolved
+against the current working directory.
+
+Example
+-------
+>>> exp = load_experiment("experiments/council_default.toml", overrides=["label.horizon_months=6"])  # doctest: +SKIP
+>>> exp["label"]["horizon_months"]                                                                   # doctest: +SKIP
+6
+"""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from pathlib import Path
+from typing import Any
+
+__all__ = ["ExperimentError", "SPEC", "load_experiment", "parse_override", "experiment_from_dict", "defaults"]
+
+
+class ExperimentError(ValueError):
+    """A bad experiment file or override; the message names the file and key."""
+
+
+def _choice(*options):
+    def check(v):
+        return None if v in options else f"must be one of {list(options)}"
+
+    return check
+
+
+def _at_least(lo):
+    return lambda v: None if v >= lo else f"must be >= {lo}"
+
+
+def _between(lo, hi):
+    return lambda v: None if lo < v <= hi else f"must be in ({lo}, {hi}]"
+
+
+def _date(v):
+    import datetime as dt
+
+    try:
+        dt.date.fromisoformat(str(v))
+    except ValueError:
+        return "must be a date YYYY-MM-DD"
+    return None
+
+
+_NONE = object()  # "no default": the key is optional and absent unless given
+
+# section -> key -> (type(s), default, rule or None). Section None = top level.
+SPEC: dict[str | None, dict[str, tuple]] = {
+    None: {
+        "name": (str, _NONE, None),
+        "description": (str, "", None),
+        "kind": (str, "snapshots", _choice("snapshots", "flat")),
+        "seed": (int, 0, _at_least(0)),
+        "tracking_uri": (str, _NONE, None),
+        "registered_model": (str, "retention-ml-turnover", None),
+        "mlflow_experiment": (str, _NONE, None),
+    },
+    "data": {
+        "path": (str, _NONE, None),
+        "simulated": (bool, False, None),
+    },
+    "snapshots": {
+        "start": (str, _NONE, _date),
+        "end": (str, _NONE, _date),
+        "frequency_months": (int, 3, _at_least(1)),
+    },
+    "label": {
+        "horizon_months": (int, 12, _at_least(1)),
+        "positive_reasons": (list, ["resignation"], None),
+    },
+    "population": {
+        "agency": (str, "flag", _choice("flag", "exclude", "include")),
+    },
+    "split": {
+        "valid_periods": (int, 1, _at_least(1)),
+        "test_periods": (int, 1, _at_least(1)),
+        "test_fraction": (float, 0.25, _between(0, 0.9)),
+        "valid_fraction": (float, 0.2, _between(0, 0.9)),
+    },
+    "model": {
+        "n_estimators": (int, 2000, _at_least(1)),
+        "learning_rate": (float, 0.03, _between(0, 1)),
+        "num_leaves": (int, 15, _at_least(2)),
+        "min_child_samples": (int, 50, _at_least(1)),
+        "subsample": (float, 0.8, _between(0, 1)),
+        "colsample_bytree": (float, 0.8, _between(0, 1)),
+        "reg_lambda": (float, 5.0, _at_least(0)),
+        "early_stopping_rounds": (int, 100, _at_least(1)),
+        "n_bootstrap": (int, 10, _at_least(0)),
+    },
+    "tuning": {
+        "trials": (int, 0, _at_least(0)),
+        "timeout_seconds": (int, 600, _at_least(1)),
+    },
+    "evaluation": {
+        "n_boot": (int, 200, _at_least(10)),
+        "explain": (bool, True, None),
+    },
+    "flat": {
+        "label": (str, _NONE, None),
+        "positive": (str, "Yes", None),
+        "id": (str, _NONE, None),
+        "drop": (list, [], None),
+        "categorical": (list, [], None),
+        "protected": (list, [], None),
+        "group": (str, _NONE, None),
+        "drivers": (dict, {}, None),
+    },
+}
+REQUIRED = [(None, "name"), ("data", "path")]
+
+
+def defaults() -> dict:
+    """The experiment with every default filled in (no name or data path)."""
+    out: dict = {}
+    for section, keys in SPEC.items():
+        target = out if section is None else out.setdefault(section, {})
+        for key, (_, default, _) in keys.items():
+            if default is not _NONE:
+                target[key] = copy.deepcopy(default)
+    return out
+
+
+def _check_value(where: str, key: str, value: Any, spec: tuple) -> Any:
+    typ, _, rule = spec
+    if typ is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if typ is not bool and isinstance(value, bool) or not isinstance(value, typ):
+        raise ExperimentError(f"{where}: key '{key}' must be {typ.__name__}, got {value!r}")
+    if typ is list and not all(isinstance(v, str) for v in value):
+        raise ExperimentError(f"{where}: key '{key}' must be a list of strings, got {value!r}")
+    problem = rule(value) if rule else None
+    if problem:
+        raise ExperimentError(f"{where}: key '{key}' {problem}, got {value!r}")
+    return value
+
+
+def experiment_from_dict(raw: dict, *, where: str = "<experiment>") -> dict:
+    """Validate ``raw`` against :data:`SPEC` and return it with defaults filled in."""
+    out = defaults()
+    for key, value in raw.items():
+        if isinstance(value, dict) and key in SPEC and key is not None:
+            for sub, subval in value.items():
+                if sub not in SPEC[key]:
+                    raise ExperimentError(f"{where}: unknown key '{key}.{sub}' (known: {sorted(SPEC[key])})")
+                out[key][sub] = _check_value(where, f"{key}.{sub}", subval, SPEC[key][sub])
+        elif key in SPEC[None]:
+            out[key] = _check_value(where, key, value, SPEC[None][key])
+        else:
+            known = sorted(SPEC[None]) + sorted(k for k in SPEC if k)
+            raise ExperimentError(f"{where}: unknown key '{key}' (known: {known})")
+    for section, key in REQUIRED:
+        holder = out if section is None else out[section]
+        if key not in holder:
+            raise ExperimentError(f"{where}: required key '{key if section is None else section + '.' + key}' is missing")
+    if out["kind"] == "flat" and "label" not in out["flat"]:
+        raise ExperimentError(f"{where}: key 'flat.label' is required when kind = \"flat\"")
+    for k, v in out["flat"]["drivers"].items():
+        if not isinstance(v, str):
+            raise ExperimentError(f"{where}: key 'flat.drivers.{k}' must be a driver code (str), got {v!r}")
+    return out
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """``"a.b=value"`` -> ``(["a", "b"], value)``; value parsed as TOML, else kept as text."""
+    if "=" not in text:
+        raise ExperimentError(f"--set {text!r}: expected key=value, e.g. --set split.test_periods=2")
+    key, _, raw = text.partition("=")
+    key = key.strip()
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    return key.split("."), value
+
+
+def load_experiment(path: str | Path, *, overrides: list[str] | tuple[str, ...] = ()) -> dict:
+    """Read, override and validate an experiment file.
+
+    Returns a dict with every section filled in plus ``source`` (absolute path of
+    the file), ``source_text`` (the file as written) and ``overrides``; ``data.path``
+    is made absolute per the module's path rule.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ExperimentError(f"{path}: experiment file not found")
+    text = path.read_text(encoding="utf-8")
+    try:
+        if path.suffix in (".yaml", ".yml"):
+            import yaml
+
+            raw = yaml.safe_load(text) or {}
+        else:
+            raw = tomllib.loads(text)
+    except Exception as exc:  # parse errors of either format: name the file
+        raise ExperimentError(f"{path}: cannot parse experiment file: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ExperimentError(f"{path}: experiment file must hold a table of keys")
+    exp = experiment_from_dict(raw, where=str(path))
+    data_from_set = False
+    for item in overrides:
+        keys, value = parse_override(item)
+        if len(keys) > 3 or not keys[0]:
+            raise ExperimentError(f"--set {item!r}: unknown key '{'.'.join(keys)}'")
+        patched = copy.deepcopy(raw)
+        holder = patched
+        for k in keys[:-1]:
+            holder = holder.setdefault(k, {})
+            if not isinstance(holder, dict):
+                raise ExperimentError(f"--set {item!r}: unknown key '{'.'.join(keys)}'")
+        holder[keys[-1]] = value
+        exp = experiment_from_dict(patched, where=f"{path} (with --set {item})")
+        raw = patched
+        data_from_set |= keys == ["data", "path"]
+    data_path = Path(exp["data"]["path"]).expanduser()
+    if not data_path.is_absolute():
+        data_path = (Path.cwd() if data_from_set else path.resolve().parent) / data_path
+    exp["data"]["path"] = str(data_path.resolve())
+    exp["source"] = str(path.resolve())
+    exp["source_text"] = text
+    exp["overrides"] = list(overrides)
+    return exp
