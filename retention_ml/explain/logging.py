@@ -133,8 +133,9 @@ def log_run_explanations(
     Returns
     -------
     dict
-        ``explanation``, ``global_importance``, ``driver_importance``, ``alignment``,
-        ``truth`` (or None) and ``artifacts`` (paths logged inside the run).
+        ``explanation`` (of the explained rows), ``rows`` (their positions in ``X``),
+        ``global_importance``, ``driver_importance``, ``alignment``, ``truth`` (or None)
+        and ``artifacts`` (paths logged inside the run).
     """
     from retention_ml import tracking
 
@@ -171,6 +172,7 @@ def log_run_explanations(
         logged.append(f"{ARTIFACT_DIR}/truth.json")
     return {
         "explanation": explanation,
+        "rows": rows,
         "global_importance": features,
         "driver_importance": drivers,
         "alignment": alignment,
