@@ -1,0 +1,109 @@
+"""Simulation settings: the scenario (policy knobs and shocks) and national calibration targets.
+
+A scenario is a TOML file whose keys override :class:`Scenario` fields; an
+unknown key is an error naming it, so a typo never silently does nothing.
+
+Example
+-------
+>>> s = Scenario.from_dict({"caseload_cap": 15, "policy_start": "2022-04"})
+>>> s.caseload_cap
+15
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["NATIONAL", "Scenario", "ScenarioError", "load_scenario"]
+
+# National figures from the DfE "Children's social work workforce" indicators
+# (years to 30 September; OGL v3). Turnover drives the year effect on the
+# leaving hazard; caseload drives demand per case-holding FTE.
+NATIONAL = {
+    2017: {"turnover": 13.4, "caseload": 17.7},
+    2018: {"turnover": 15.1, "caseload": 17.4},
+    2019: {"turnover": 15.0, "caseload": 16.9},
+    2020: {"turnover": 13.5, "caseload": 16.3},
+    2021: {"turnover": 15.4, "caseload": 16.3},
+    2022: {"turnover": 17.2, "caseload": 16.6},
+    2023: {"turnover": 15.9, "caseload": 16.0},
+    2024: {"turnover": 13.9, "caseload": 15.5},
+    2025: {"turnover": 11.8, "caseload": 15.2},
+    2026: {"turnover": 11.8, "caseload": 15.2},
+}
+
+
+class ScenarioError(ValueError):
+    """A scenario file that cannot be used (unknown key, wrong type)."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Policy knobs and shocks applied from ``policy_start`` (a month, ``YYYY-MM``).
+
+    Parameters
+    ----------
+    caseload_cap : int or None
+        Council-wide caseload promise (cases per FTE) for every team; None keeps caps by team type.
+    retention_payment : float
+        Annual retention payment (GBP/yr) paid to every permanent social worker from ``policy_start``.
+    market_supplement : float
+        Extra supplement (GBP/yr) for high-pressure teams (referral and assessment, safeguarding).
+    extra_posts_share : float
+        Funded extra posts as a share of establishment (0.1 = 10% more posts) from ``policy_start``.
+    referral_shock : float
+        Size of an extra demand shock (0.5 = half as many cases again) starting at ``shock_start``.
+    shock_start : str or None
+        Month (``YYYY-MM``) the referral shock starts; it builds over 6 months and fades over 18.
+    shock_councils : int
+        Number of councils (the first ones) hit by the referral shock.
+    policy_start : str or None
+        First month (``YYYY-MM``) the policy knobs apply; None means from the start.
+    hazard_scale : float
+        Multiplier on all driver contributions (sensitivity analysis).
+    """
+
+    caseload_cap: int | None = None
+    retention_payment: float = 0.0
+    market_supplement: float = 0.0
+    extra_posts_share: float = 0.0
+    referral_shock: float = 0.0
+    shock_start: str | None = None
+    shock_councils: int = 1
+    policy_start: str | None = None
+    hazard_scale: float = 1.0
+
+    @classmethod
+    def from_dict(cls, raw: dict, *, source: str = "<scenario>") -> "Scenario":
+        names = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = sorted(set(raw) - set(names))
+        if unknown:
+            raise ScenarioError(f"{source}: unknown scenario key {unknown[0]!r} (known: {', '.join(sorted(names))})")
+        values = {}
+        for key, value in raw.items():
+            default = getattr(cls, key)
+            if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+            if key in ("caseload_cap",) and value is not None and not isinstance(value, int):
+                raise ScenarioError(f"{source}: key {key!r} must be an integer, got {value!r}")
+            if isinstance(default, (int, float)) and not isinstance(default, bool) and key != "caseload_cap" and not isinstance(value, (int, float)):
+                raise ScenarioError(f"{source}: key {key!r} must be a number, got {value!r}")
+            values[key] = value
+        return cls(**values)
+
+
+def load_scenario(path: str | Path | None) -> Scenario:
+    """Read a TOML scenario file (None -> defaults). Keys may sit at top level or under ``[scenario]``."""
+    if path is None:
+        return Scenario()
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid TOML ({exc})") from exc
+    if set(raw) == {"scenario"}:
+        raw = raw["scenario"]
+    return Scenario.from_dict(raw, source=str(path))

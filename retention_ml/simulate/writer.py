@@ -1,0 +1,203 @@
+"""Turn a finished :class:`~retention_ml.simulate.workforce.Simulation` into the input tables and the truth.
+
+Column order comes from ``load_schemas()``; large tables are Parquet, small
+ones CSV; every file is written atomically. The truth goes to ``_truth/``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from retention_ml.io import atomic_path, write_table
+from retention_ml.schema import load_schemas
+from retention_ml.simulate.councils import SERVICES
+from retention_ml.simulate.exits import COMMENTS, stated_reasons, true_drivers
+from retention_ml.simulate.hazard import HAZARD_DRIVERS
+from retention_ml.simulate.pay import BANDS, ROLES
+from retention_ml.simulate.workforce import EMP_AGENCY, REASONS, R_RES, R_RET, Simulation
+
+__all__ = ["build_tables", "build_truth", "write_all"]
+
+SEX = np.array(["female", "male", "not_known"], dtype=object)
+ETH = np.array(["white", "mixed", "asian", "black", "other", "not_known"], dtype=object)
+DIS = np.array(["yes", "no", "not_known"], dtype=object)
+EMP = np.array(["permanent", "agency", "fixed_term"], dtype=object)
+MODES = np.array(["car", "public_transport", "walk_cycle", "mixed"], dtype=object)
+AREA_NAMES = np.array(["North", "South", "East", "West", "Central"], dtype=object)
+BIG = ("caseload_history", "absence", "pay_history", "supervision", "commute", "workers")
+
+
+def _age_band(age):
+    edges = np.array([25, 30, 40, 50, 60])
+    labels = np.array(["under_25", "25_29", "30_39", "40_49", "50_59", "60_plus"], dtype=object)
+    return labels[np.searchsorted(edges, age, side="right")]
+
+
+def _ids(sim: Simulation, rng: np.random.Generator):
+    w = sim.world
+    council_ids = np.array([f"C{i + 1:03d}" for i in range(w.n_councils)], dtype=object)
+    within = np.arange(len(w.area_council)) - np.searchsorted(w.area_council, w.area_council)
+    area_ids = council_ids[w.area_council] + "-" + AREA_NAMES[within]
+    team_ids = np.array([f"T{i + 1:05d}" for i in range(len(w.team_council))], dtype=object)
+    # pseudonymous worker ids: a random permutation, so ids carry no order of hiring
+    perm = rng.permutation(sim.n_workers)
+    worker_ids = np.array([f"W{i:07d}" for i in perm + 1], dtype=object)
+    return council_ids, area_ids, team_ids, worker_ids
+
+
+def _date(d):
+    return pd.to_datetime(d).astype("datetime64[ns]")
+
+
+def build_tables(sim: Simulation, rng: np.random.Generator) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+    """All input tables (schema column order) and the truth tables."""
+    schemas = load_schemas()
+    w, W, R = sim.world, sim.workers, sim.records
+    council_ids, area_ids, team_ids, wid = _ids(sim, rng)
+    months = sim.months
+    t = {}
+
+    mgr_slots = np.flatnonzero(R["slot_mgr"])
+    mgr_occ = sim.slot_occupant[mgr_slots]
+    manager = np.full(len(team_ids), None, dtype=object)
+    manager[R["slot_team"][mgr_slots]] = np.where(mgr_occ >= 0, wid[np.maximum(mgr_occ, 0)], None)
+    est = np.bincount(R["slot_team"], weights=R["slot_fte"] * sim.slot_active, minlength=len(team_ids))
+    t["teams"] = pd.DataFrame({"team_id": team_ids, "council_id": council_ids[w.team_council], "area": area_ids[w.team_area],
+                               "manager_id": manager, "service": np.array(SERVICES, dtype=object)[w.team_service],
+                               "caseload_cap": w.team_cap.astype("int64"), "establishment_fte": np.round(est, 2),
+                               "target_turnover": w.team_target})
+
+    reason = W["reason"]
+    has_end = reason >= 0
+    left_vol = np.where(reason == 3, W["voluntary"], None)  # end_of_contract: HR records whether it was chosen
+    t["workers"] = pd.DataFrame({
+        "worker_id": wid, "display_name": np.full(sim.n_workers, None, dtype=object), "team_id": team_ids[W["team"]],
+        "role": np.array(ROLES, dtype=object)[W["role"]], "employment_type": EMP[W["emp"]], "fte": W["fte"],
+        "start_date": _date(W["start"]), "end_date": _date(W["end"]),
+        "leaving_reason": np.where(has_end, np.array(REASONS, dtype=object)[np.maximum(reason, 0)], None),
+        "left_voluntarily": pd.array(left_vol, dtype="boolean"),
+        "qualified_date": _date(W["qualified"]), "asye": W["asye"].astype(bool),
+        "home_area": area_ids[W["home"]], "office_area": area_ids[W["office"]],
+        "sex": SEX[W["sex"]], "age_band": _age_band(W["age0"]), "ethnicity_group": ETH[W["eth"]], "disability": DIS[W["dis"]],
+    })
+
+    c = R["case"]
+    t["caseload_history"] = pd.DataFrame({"worker_id": wid[c["w"]], "month": _date(months[c["t"]]), "open_cases": c["open"].astype("int64"),
+                                          "child_protection_cases": c["cp"].astype("int64"), "children_in_care_cases": c["cic"].astype("int64"),
+                                          "court_cases": c["court"].astype("int64"), "new_allocations": c["new"].astype("int64")})
+    a = R["absence"]
+    t["absence"] = pd.DataFrame({"worker_id": wid[a["w"]], "month": _date(months[a["t"]]), "sickness_days": a["days"]})
+    p = R["pay"]
+    pay = pd.DataFrame({"worker_id": wid[p["w"]], "effective_date": _date(p["date"]),
+                        "pay_band": np.array(BANDS + ("AGENCY",), dtype=object)[p["band"]],
+                        "spinal_point": pd.array(np.where(p["sp"] < 0, None, p["sp"]), dtype="Int64"),
+                        "annual_salary": p["salary"].astype(float), "market_supplement": p["supp"].astype(float),
+                        "retention_payment": p["ret"].astype(float)})
+    # one row per worker and date: the later change on the same day wins
+    t["pay_history"] = pay.drop_duplicates(["worker_id", "effective_date"], keep="last")
+    cm = R["commute"]
+    com = pd.DataFrame({"worker_id": wid[cm["w"]], "effective_date": _date(cm["date"]), "commute_minutes": cm["minutes"].astype(float),
+                        "distance_km": cm["km"].astype(float), "mode": MODES[cm["mode"]]})
+    t["commute"] = com.drop_duplicates(["worker_id", "effective_date"], keep="last")
+    s = R["sup"]
+    t["supervision"] = pd.DataFrame({"worker_id": wid[s["w"]], "date": _date(s["date"]), "duration_minutes": s["minutes"].astype("int64")})
+    hs = R["housing"]
+    n_m, n_a = hs["rent"].shape
+    t["housing_costs"] = pd.DataFrame({"area": np.tile(area_ids, n_m), "period": _date(np.repeat(months, n_a)),
+                                       "median_monthly_rent": np.round(hs["rent"].ravel(), 0), "median_house_price": np.round(hs["price"].ravel(), -2)})
+    dr = R["day_rate"]
+    t["agency_rates"] = pd.DataFrame({"council_id": np.tile(council_ids, n_m), "period": _date(np.repeat(months, w.n_councils)),
+                                      "day_rate": dr.ravel().astype(float)})
+
+    truth, exit_tab = build_truth(sim, rng, wid)
+    t["exit_interviews"] = exit_tab
+    for name, frame in t.items():
+        frame = frame[schemas[name].column_names]
+        t[name] = frame.sort_values(schemas[name].primary_key, kind="stable").reset_index(drop=True)
+    return t, truth
+
+
+def build_truth(sim: Simulation, rng: np.random.Generator, wid: np.ndarray):
+    """Truth tables (worker_months, leavers) and the exit interviews drawn from the truth."""
+    W, R = sim.workers, sim.records
+    tr = R["truth"]
+    contrib = tr["contrib"]
+    wm = pd.DataFrame({"worker_id": wid[tr["w"]], "month": _date(sim.months[tr["t"]]), "p_leave": tr["p"], "base_logit": tr["base"]})
+    for j, d in enumerate(HAZARD_DRIVERS):
+        wm[f"contrib_{d}"] = contrib[:, j]
+
+    ended = np.flatnonzero(W["reason"] >= 0)
+    # contribution row of each leaver in the month they left (agency replaced by a hire: their last month)
+    key_tr = tr["w"].astype(np.int64) * 10_000 + tr["t"]
+    ex = R["exit"]
+    key_ex = ex["w"].astype(np.int64) * 10_000 + np.maximum(ex["t"], 0)
+    order = np.argsort(key_tr, kind="stable")
+    pos = np.searchsorted(key_tr[order], key_ex)
+    found = (pos < len(order)) & (key_tr[order[np.minimum(pos, len(order) - 1)]] == key_ex)
+    row = np.where(found, order[np.minimum(pos, len(order) - 1)], -1)
+    lc = np.where(found[:, None], contrib[np.maximum(row, 0)], 0.0)
+    true_idx = true_drivers(lc)
+    vol = ex["vol"]
+    names = np.array(HAZARD_DRIVERS, dtype=object)
+    leavers = pd.DataFrame({"worker_id": wid[ex["w"]], "end_date": _date(W["end"][ex["w"]]),
+                            "leaving_reason": np.array(REASONS, dtype=object)[W["reason"][ex["w"]]],
+                            "voluntary": vol.astype(bool), "true_driver": np.where(vol & found, names[true_idx], None)})
+    assert len(leavers) == len(ended)
+
+    # exit interviews: about two thirds of employed (non-agency) resigners, half of retirees
+    emp = W["emp"][ex["w"]]
+    reason = W["reason"][ex["w"]]
+    resign = (reason == R_RES) & (emp != EMP_AGENCY)
+    retire = reason == R_RET
+    u = rng.random(len(ex["w"]))
+    has = (resign & (u < 0.67)) | (retire & (u < 0.5))
+    primary, others = stated_reasons(rng, lc[resign & has])
+    prim = np.full(len(u), None, dtype=object)
+    oth = np.full(len(u), None, dtype=object)
+    prim[resign & has] = primary
+    oth[resign & has] = others
+    prim[retire & has] = "retirement"
+    end = W["end"][ex["w"]]
+    start = W["start"][ex["w"]]
+    idate = np.maximum(end - rng.integers(0, 10, len(u)).astype("timedelta64[D]"), start)
+    comment = np.where(rng.random(len(u)) < 0.3, pd.Series(prim, dtype=object).map(COMMENTS).to_numpy(dtype=object), None)
+    exits = pd.DataFrame({"worker_id": wid[ex["w"]], "interview_date": _date(idate), "primary_reason": prim,
+                          "other_reasons": oth, "comment": comment})[has]
+    return {"worker_months": wm.sort_values(["worker_id", "month"], kind="stable").reset_index(drop=True),
+            "leavers": leavers.sort_values("worker_id", kind="stable").reset_index(drop=True)}, exits.reset_index(drop=True)
+
+
+TRUTH_README = """# Simulator ground truth (never read by modelling code)
+
+Written by `retention-ml simulate`; read only through `retention_ml.simulate.truth.read_truth`
+and by evaluation scripts in benchmarks/.
+
+- `worker_months.parquet`: one row per worker spell and month in post. `p_leave` is the true
+  probability of a voluntary exit that month; `base_logit + sum(contrib_<driver>) = logit(p_leave)`
+  for the drivers {drivers}. `personal` is unobserved (individual frailty and life events).
+- `leavers.parquet`: every ended spell: `worker_id`, `end_date`, `leaving_reason` (as in workers),
+  `voluntary` (the exit came from the leaving hazard), `true_driver` (voluntary leavers: the driver
+  with the largest positive contribution in the leaving month; `personal` if none is positive).
+"""
+
+
+def write_all(tables: dict[str, pd.DataFrame], truth: dict[str, pd.DataFrame], out: str | Path) -> list[Path]:
+    """Write tables (Parquet for big ones, CSV for small) and the truth; returns the written paths."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, frame in tables.items():
+        suffix = ".parquet" if name in BIG else ".csv"
+        for other in (".parquet", ".csv"):  # never leave a stale file of the other format
+            if other != suffix:
+                (out / f"{name}{other}").unlink(missing_ok=True)
+        paths.append(write_table(frame, out / f"{name}{suffix}"))
+    for name, frame in truth.items():
+        paths.append(write_table(frame, out / "_truth" / f"{name}.parquet"))
+    with atomic_path(out / "_truth" / "README.md") as tmp:
+        tmp.write_text(TRUTH_README.format(drivers=", ".join(HAZARD_DRIVERS)), encoding="utf-8")
+    paths.append(out / "_truth" / "README.md")
+    return paths

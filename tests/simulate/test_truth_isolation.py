@@ -1,0 +1,33 @@
+"""No modelling, feature, explanation or report code reads the simulator's truth (CONTRACTS: time semantics)."""
+
+import re
+from pathlib import Path
+
+import retention_ml
+
+PACKAGE = Path(retention_ml.__file__).resolve().parent
+ALLOWED = {PACKAGE / "commands" / "demo.py"}
+PATTERN = re.compile(r"_truth|retention_ml\.simulate\b|from\s+\.+simulate|import\s+simulate\b")
+
+
+def offending_files(root: Path = PACKAGE) -> list[str]:
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        if path.is_relative_to(root / "simulate") or path in ALLOWED:
+            continue
+        if PATTERN.search(path.read_text(encoding="utf-8")):
+            found.append(str(path.relative_to(root)))
+    return found
+
+
+def test_only_the_simulator_reads_the_truth():
+    assert offending_files() == []
+
+
+def test_scan_would_catch_a_reader(tmp_path):
+    (tmp_path / "simulate").mkdir()
+    (tmp_path / "simulate" / "truth.py").write_text("TRUTH = '_truth'\n")
+    (tmp_path / "features.py").write_text("from retention_ml.simulate.truth import read_truth\n")
+    (tmp_path / "labels.py").write_text("p = data_dir / '_truth' / 'leavers.parquet'\n")
+    (tmp_path / "clean.py").write_text("x = 1\n")
+    assert offending_files(tmp_path) == ["features.py", "labels.py"]
