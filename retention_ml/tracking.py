@@ -167,3 +167,139 @@ def alias_version(alias: str, name: str | None = None):
         return client().get_model_version_by_alias(name or DEFAULT_MODEL_NAME, alias)
     except MlflowException:
         return None
+
+
+# -- training runs and the turnover model (H4) ---------------------------------------------------
+MODEL_NAME_IN_RUN = "model"
+MODEL_OBJECT_PATH = "model_object/turnover_model.joblib"
+CANDIDATE_ALIAS = "candidate"
+
+__all__ += [
+    "MODEL_OBJECT_PATH",
+    "CANDIDATE_ALIAS",
+    "start_run",
+    "log_params",
+    "log_metrics",
+    "log_turnover_model",
+    "load_turnover_model",
+    "search_runs",
+]
+
+
+def start_run(experiment_name: str, *, run_name: str | None = None, tags: dict | None = None):
+    """Context manager: an active MLflow run in experiment ``experiment_name`` (created when new)."""
+    return mlflow.start_run(experiment_id=get_or_create_experiment(experiment_name), run_name=run_name, tags=tags)
+
+
+def _flatten(prefix: str, value, out: dict) -> dict:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _flatten(f"{prefix}.{k}" if prefix else str(k), v, out)
+    else:
+        out[prefix] = value
+    return out
+
+
+def log_params(run_id: str, params: dict) -> None:
+    """Log nested ``params`` as flat ``section.key`` parameters (values longer than MLflow allows are cut)."""
+    from mlflow.entities import Param
+
+    flat = _flatten("", params, {})
+    client().log_batch(run_id, params=[Param(k, str(v)[:6000]) for k, v in sorted(flat.items())])
+
+
+def log_metrics(run_id: str, metrics: dict[str, float]) -> None:
+    """Log finite float metrics in one batch (NaN metrics are skipped: MLflow shows them badly)."""
+    import math
+    import time
+
+    from mlflow.entities import Metric
+
+    now = int(time.time() * 1000)
+    rows = [Metric(k, float(v), now, 0) for k, v in sorted(metrics.items()) if v is not None and math.isfinite(float(v))]
+    client().log_batch(run_id, metrics=rows)
+
+
+class _TurnoverPyfunc(mlflow.pyfunc.PythonModel):
+    """pyfunc face of a TurnoverModel: ``predict(features) -> risk`` (calibrated probability)."""
+
+    def load_context(self, context):
+        import joblib
+
+        self.model = joblib.load(context.artifacts["turnover_model"])
+
+    # The DataFrame hint keeps MLflow from guessing a schema; the signature comes from an input example.
+    def predict(self, context, model_input: pd.DataFrame, params=None):
+        return self.model.predict_proba(model_input)[:, 1]
+
+
+def _requirements() -> list[str]:
+    from importlib.metadata import version
+
+    return [f"{p}=={version(p)}" for p in ("mlflow", "lightgbm", "scikit-learn", "pandas", "numpy", "joblib")]
+
+
+def log_turnover_model(run_id: str, model, X_example: pd.DataFrame, *, registered_model: str | None = None,
+                       alias: str = CANDIDATE_ALIAS):
+    """Log ``model`` to run ``run_id`` as pyfunc ``model`` (with signature), register it, set ``alias``.
+
+    The fitted object is also logged as the run artifact ``model_object/turnover_model.joblib`` so
+    :func:`load_turnover_model` gives back the :class:`~retention_ml.model.TurnoverModel` itself
+    (explanations need ``booster_`` and ``calibration_``). Returns the new model version.
+    """
+    import joblib
+    from mlflow.models import infer_signature
+
+    name = registered_model or DEFAULT_MODEL_NAME
+    example = X_example.loc[:, list(model.feature_names_in_)].head(5).astype("float64")
+    signature = infer_signature(example, model.predict_proba(example)[:, 1])
+    with tempfile.TemporaryDirectory() as tmp:
+        local = Path(tmp) / Path(MODEL_OBJECT_PATH).name
+        joblib.dump(model, local)
+        log_artifact_file(run_id, local, str(Path(MODEL_OBJECT_PATH).parent))
+        active = mlflow.active_run()
+        ctx = mlflow.start_run(run_id=run_id) if active is None or active.info.run_id != run_id else _nullcontext()
+        with ctx:
+            info = mlflow.pyfunc.log_model(
+                name=MODEL_NAME_IN_RUN,
+                python_model=_TurnoverPyfunc(),
+                artifacts={"turnover_model": str(local)},
+                signature=signature,
+                input_example=example,
+                pip_requirements=_requirements(),
+            )
+    version = mlflow.register_model(info.model_uri, name)
+    set_alias(alias, version.version, name)
+    return version
+
+
+class _nullcontext:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+def load_turnover_model(ref: str):
+    """``(TurnoverModel, run_id)`` for a run id, ``runs:/<id>/...`` or ``models:/<name>@<alias>`` (or ``/<version>``)."""
+    import joblib
+
+    run_id = resolve_run_id(ref)
+    with tempfile.TemporaryDirectory() as tmp:
+        model = joblib.load(download_artifact(run_id, MODEL_OBJECT_PATH, tmp))
+    return model, run_id
+
+
+def search_runs(experiment_name: str | None = None) -> pd.DataFrame:
+    """All runs (of one MLflow experiment, or of every experiment), newest first, as MLflow's DataFrame."""
+    if experiment_name is not None:
+        exp = mlflow.get_experiment_by_name(experiment_name)
+        if exp is None:
+            return pd.DataFrame()
+        ids = [exp.experiment_id]
+    else:
+        ids = [e.experiment_id for e in client().search_experiments()]
+    if not ids:
+        return pd.DataFrame()
+    return mlflow.search_runs(experiment_ids=ids, order_by=["attributes.start_time DESC"])

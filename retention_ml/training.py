@@ -1,0 +1,362 @@
+"""Train one experiment end to end and record everything in MLflow (CONTRACTS sections 2 and 5).
+
+Steps: read the data (validated first when :mod:`retention_ml.validation` is
+present) -> snapshots, features and labels (``retention_ml.features.build_dataset``)
+or a flat extract (:mod:`retention_ml.flat`) -> split (out of time for
+snapshots, stratified for flat extracts) -> optional tuning inside the
+training window -> :class:`~retention_ml.model.TurnoverModel` -> baselines and
+test-window metrics (:mod:`retention_ml.evaluate`) -> one MLflow run with
+parameters, tags, metrics, artifacts, explanations and the pyfunc model,
+registered with alias ``candidate``.
+
+Example
+-------
+>>> result = train_experiment(load_experiment("experiments/ibm_hr.toml"))   # doctest: +SKIP
+>>> result.metrics["models"]["lightgbm"]["roc_auc"]["value"]                # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import subprocess
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from retention_ml.evaluate import (
+    beats_baselines,
+    calibration_plot,
+    ece,
+    evaluate_models,
+    expected_vs_observed,
+    logistic_baseline,
+    team_base_rate,
+)
+from retention_ml.model import TurnoverModel, expit
+
+__all__ = ["TrainResult", "train_experiment", "data_fingerprint", "snapshot_dates", "PROTECTED_KEYS"]
+
+PROTECTED_KEYS = ("sex", "age_band", "ethnicity_group", "disability")
+PREDICTION_KEYS = ("worker_id", "as_of", "team_id", "council_id", "service", "area", "employment_type")
+MODEL_KEYS = ("n_estimators", "learning_rate", "num_leaves", "min_child_samples", "subsample", "colsample_bytree",
+              "reg_lambda", "early_stopping_rounds", "n_bootstrap")
+
+
+@dataclass
+class TrainResult:
+    """What a training run produced: the model, the evaluation record, the run and the registered version."""
+
+    model: TurnoverModel
+    metrics: dict
+    run_id: str | None
+    model_version: str | None
+    predictions: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """Test-window metrics of LightGBM and the baselines side by side (point values)."""
+        return pd.DataFrame({m: {k: v["value"] for k, v in rec.items()} for m, rec in self.metrics["models"].items()})
+
+
+# -- data --------------------------------------------------------------------------------------------
+def data_fingerprint(path: str | Path) -> str:
+    """SHA-256 over the table files of a folder (sorted by name) or over one file: changes when any byte does."""
+    path = Path(path)
+    files = sorted(p for p in path.iterdir() if p.suffix in (".csv", ".parquet")) if path.is_dir() else [path]
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(f.name.encode())
+        with open(f, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def _git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=10)
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def _optional(module: str, attr: str):
+    try:
+        return getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError):
+        return None
+
+
+def read_data(data_dir: str | Path) -> dict[str, pd.DataFrame]:
+    """Tables of ``data_dir``; validated first when the validation module exists (stops on errors)."""
+    read_validated = _optional("retention_ml.validation", "read_validated")
+    if read_validated is not None:
+        return read_validated(data_dir)
+    from retention_ml.io import read_tables
+
+    return read_tables(data_dir)
+
+
+def snapshot_dates(tables: dict[str, pd.DataFrame], exp: dict) -> list[pd.Timestamp]:
+    """Month-start snapshot dates from the experiment's ``[snapshots]`` (defaults from the data).
+
+    Data end = the last ``caseload_history`` month + 1 month. Default start: 12 months
+    after the first caseload month (so features have a year of history); default end:
+    the last date whose label window is complete (data end - horizon).
+    """
+    months = pd.to_datetime(tables["caseload_history"]["month"])
+    first, data_end = months.min(), months.max() + pd.DateOffset(months=1)
+    horizon = exp["label"]["horizon_months"]
+    snaps = exp["snapshots"]
+    start = pd.Timestamp(snaps["start"]) if "start" in snaps else first + pd.DateOffset(months=12)
+    end = pd.Timestamp(snaps["end"]) if "end" in snaps else data_end - pd.DateOffset(months=horizon)
+    dates = pd.date_range(start.to_period("M").to_timestamp(), end, freq=f"{snaps['frequency_months']}MS")
+    if len(dates) == 0:
+        raise ValueError(f"{exp['source']}: snapshots from {start.date()} to {end.date()} hold no date (data end {data_end.date()})")
+    return list(dates)
+
+
+@dataclass
+class _Prepared:
+    keys: pd.DataFrame
+    X: pd.DataFrame
+    y: pd.Series
+    masks: dict
+    windows: dict
+    catalogue: pd.DataFrame
+    censoring_report: pd.DataFrame
+    censored: int
+    label: dict
+    population: str
+    tables: dict | None
+
+
+def _prepare_snapshots(exp: dict, progress) -> _Prepared:
+    from retention_ml.features import build_dataset
+    from retention_ml.labels import LabelConfig
+    from retention_ml.split import out_of_time_split
+
+    progress("reading data")
+    tables = read_data(exp["data"]["path"])
+    dates = snapshot_dates(tables, exp)
+    label = {"horizon_months": exp["label"]["horizon_months"], "positive_reasons": tuple(exp["label"]["positive_reasons"]),
+             "agency": exp["population"]["agency"]}
+    progress("building features and labels")
+    ds = build_dataset(tables, dates, label_config=LabelConfig(**label))
+    keep = ~ds.censored.to_numpy(dtype=bool) & ds.y.notna().to_numpy()
+    keys = ds.keys.loc[keep].reset_index(drop=True)
+    X = ds.X.loc[keep].reset_index(drop=True).astype("float64")
+    y = ds.y.loc[keep].reset_index(drop=True).astype("float64")
+    split = out_of_time_split(keys["as_of"], horizon_months=label["horizon_months"],
+                              valid_periods=exp["split"]["valid_periods"], test_periods=exp["split"]["test_periods"])
+    workers = tables.get("workers")
+    if workers is not None:
+        extra = [c for c in PROTECTED_KEYS if c in workers.columns and c not in keys.columns]
+        keys = keys.merge(workers[["worker_id", *extra]].drop_duplicates("worker_id"), on="worker_id", how="left")
+    label["positive_reasons"] = list(label["positive_reasons"])
+    return _Prepared(keys, X, y, split.masks(), {k: list(v) for k, v in split.windows.items()}, ds.catalogue,
+                     ds.censoring_report, int((~keep).sum()), label, f"in post at each snapshot; agency workers: {label['agency']}",
+                     tables)
+
+
+def _prepare_flat(exp: dict, progress) -> _Prepared:
+    from retention_ml.flat import flat_split, load_flat
+
+    progress("reading flat extract")
+    ds = load_flat(exp["data"]["path"], exp["flat"])
+    masks = flat_split(ds.y, valid_fraction=exp["split"]["valid_fraction"], test_fraction=exp["split"]["test_fraction"],
+                       random_state=exp["seed"])
+    label = {"column": exp["flat"]["label"], "positive": exp["flat"]["positive"], "horizon_months": None}
+    return _Prepared(ds.keys, ds.X, ds.y, masks, {"train": [], "valid": [], "test": []}, ds.catalogue,
+                     ds.censoring_report, 0, label, "one row per employee (flat extract)", None)
+
+
+# -- modelling ---------------------------------------------------------------------------------------
+def model_params(exp: dict) -> dict:
+    return {k: exp["model"][k] for k in MODEL_KEYS}
+
+
+def tune(X: pd.DataFrame, y: pd.Series, keys: pd.DataFrame, exp: dict, base: dict) -> tuple[dict, dict]:
+    """Optuna search inside the training window only; returns (params, report).
+
+    Snapshots: an inner out-of-time split of the training window (same gap rule);
+    flat extracts: a stratified inner holdout. Objective: inner-validation ROC-AUC.
+    """
+    import optuna
+    from sklearn.metrics import roc_auc_score
+
+    from retention_ml.split import out_of_time_split
+
+    if "as_of" in keys.columns:
+        inner = out_of_time_split(keys["as_of"], horizon_months=exp["label"]["horizon_months"])
+        fit_m, val_m = inner.train, inner.valid
+    else:
+        from retention_ml.flat import flat_split
+
+        m = flat_split(y, valid_fraction=0.25, test_fraction=0.2, random_state=exp["seed"] + 1)
+        fit_m, val_m = m["train"], m["valid"] | m["test"]
+    Xf, yf, Xv, yv = X[fit_m], y[fit_m], X[val_m], y[val_m]
+
+    def objective(trial):
+        params = dict(base, n_bootstrap=0,
+                      num_leaves=trial.suggest_int("num_leaves", 3, 63, log=True),
+                      min_child_samples=trial.suggest_int("min_child_samples", 10, 400, log=True),
+                      learning_rate=trial.suggest_float("learning_rate", 0.01, 0.1, log=True),
+                      colsample_bytree=trial.suggest_float("colsample_bytree", 0.3, 1.0),
+                      reg_lambda=trial.suggest_float("reg_lambda", 0.01, 50, log=True))
+        model = TurnoverModel(**params, random_state=exp["seed"]).fit(Xf, yf, X_valid=Xv, y_valid=yv)
+        return roc_auc_score(yv, model.predict_proba(Xv)[:, 1])
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=exp["seed"]))
+    study.optimize(objective, n_trials=exp["tuning"]["trials"], timeout=exp["tuning"]["timeout_seconds"])
+    return dict(base, **study.best_params), {"trials": len(study.trials), "best_inner_roc_auc": study.best_value, "best": study.best_params}
+
+
+def _evaluation_record(exp, prep: _Prepared, model, risks, y_test, keys_test, ece_before, ece_after, progress) -> dict:
+    models = evaluate_models(risks, y_test, workers=keys_test["worker_id"], n_boot=exp["evaluation"]["n_boot"],
+                             random_state=exp["seed"], progress=progress)
+    counts = {}
+    for name, mask in prep.masks.items():
+        counts[name] = {"n": int(mask.sum()), "positives": int(prep.y[mask].sum()), "workers": int(prep.keys.loc[mask, "worker_id"].nunique())}
+    a, b = model.calibration_
+    return {
+        "horizon_months": prep.label.get("horizon_months"),
+        "label": prep.label,
+        "population": prep.population,
+        "windows": prep.windows,
+        "counts": counts,
+        "censored": prep.censored,
+        "models": models,
+        "beats_baselines": beats_baselines(models),
+        "calibration": {"method": "platt", "a": a, "b": b, "ece_valid_before": ece_before, "ece_valid_after": ece_after},
+        "teams": expected_vs_observed(keys_test["team_id"], y_test, risks["lightgbm"]),
+        "experiment": exp["name"],
+        "best_iteration": model.best_iteration_,
+    }
+
+
+def _noop(*_args, **_kw):
+    return None
+
+
+def train_experiment(exp: dict, *, log: bool = True, progress: Callable[[str], None] | None = None,
+                     boot_progress: Callable[[int, int], None] | None = None) -> TrainResult:
+    """Run experiment ``exp`` (from :func:`retention_ml.experiment.load_experiment`).
+
+    With ``log=False`` nothing touches MLflow (used by benchmarks); otherwise one
+    run is created in the MLflow experiment ``exp['mlflow_experiment']`` (default:
+    the experiment's name), and the model is registered with alias ``candidate``.
+    ``progress(stage)`` reports stages, ``boot_progress(done, total)`` bootstrap draws.
+    """
+    progress = progress or _noop
+    prep = _prepare_snapshots(exp, progress) if exp["kind"] == "snapshots" else _prepare_flat(exp, progress)
+    tr, va, te = prep.masks["train"], prep.masks["valid"], prep.masks["test"]
+    X_train, y_train, X_valid, y_valid = prep.X[tr], prep.y[tr], prep.X[va], prep.y[va]
+    X_test, y_test, keys_test = prep.X[te].reset_index(drop=True), prep.y[te].reset_index(drop=True), prep.keys[te].reset_index(drop=True)
+    notes = []
+    params, tuning = model_params(exp), None
+    if exp["tuning"]["trials"] > 0:
+        progress(f"tuning ({exp['tuning']['trials']} trials, training window only)")
+        params, tuning = tune(X_train, y_train, prep.keys[tr].reset_index(drop=True), exp, params)
+    progress("fitting LightGBM")
+    model = TurnoverModel(**params, random_state=exp["seed"]).fit(X_train, y_train, X_valid=X_valid, y_valid=y_valid)
+    margin_valid = model.booster_.predict(model._matrix(X_valid), raw_score=True)
+    ece_before = ece(y_valid, expit(margin_valid))
+    ece_after = ece(y_valid, model.predict_proba(X_valid)[:, 1])
+    progress("fitting baselines")
+    logistic = logistic_baseline(exp["seed"]).fit(X_train, y_train)
+    risks = {
+        "lightgbm": model.predict_proba(X_test)[:, 1],
+        "logistic": logistic.predict_proba(X_test)[:, 1],
+        "team_base_rate": team_base_rate(prep.keys.loc[tr, "team_id"], y_train, keys_test["team_id"]),
+    }
+    progress("evaluating on the test window")
+    record = _evaluation_record(exp, prep, model, risks, y_test, keys_test, ece_before, ece_after, boot_progress)
+    if tuning:
+        record["tuning"] = tuning
+    for name, beaten in record["beats_baselines"].items():
+        if not beaten:
+            notes.append(f"LightGBM does NOT beat the {name} baseline on the test window (ROC-AUC and average precision)")
+    predictions = keys_test[[c for c in keys_test.columns if c in PREDICTION_KEYS or c in PROTECTED_KEYS or c in exp["flat"]["protected"]]].copy()
+    predictions["label"] = y_test.to_numpy()
+    predictions["risk"] = risks["lightgbm"]
+    run_id = version = None
+    if log:
+        run_id, version = _log_run(exp, prep, model, record, predictions, X_test, y_test, keys_test, risks, params, progress)
+    return TrainResult(model, record, run_id, version, predictions, notes)
+
+
+# -- tracking ------------------------------------------------------------------------------------------
+def _flat_metrics(record: dict) -> dict[str, float]:
+    out = {}
+    for name, rec in record["models"].items():
+        for metric, interval in rec.items():
+            out[f"{name}.{metric}"] = interval["value"]
+            if name == "lightgbm":
+                out[f"{name}.{metric}.low"] = interval["low"]
+                out[f"{name}.{metric}.high"] = interval["high"]
+    cal = record["calibration"]
+    out.update({"calibration.a": cal["a"], "calibration.b": cal["b"], "ece_valid_before": cal["ece_valid_before"],
+                "ece_valid_after": cal["ece_valid_after"], "best_iteration": record["best_iteration"]})
+    for part, c in record["counts"].items():
+        out[f"{part}.n"], out[f"{part}.positives"] = c["n"], c["positives"]
+    return out
+
+
+def _log_run(exp, prep, model, record, predictions, X_test, y_test, keys_test, risks, params, progress):
+    from retention_ml import __version__, tracking
+    from retention_ml.schema import schema_version
+
+    tracking.configure(exp.get("tracking_uri"))
+    tags = {
+        "retention_ml.data_fingerprint": data_fingerprint(exp["data"]["path"]),
+        "retention_ml.schema_version": schema_version(),
+        "retention_ml.package_version": __version__,
+        "retention_ml.git_commit": _git_commit(),
+        "retention_ml.experiment": exp["name"],
+        "retention_ml.simulated": "true" if exp["data"]["simulated"] else "false",
+        "retention_ml.kind": exp["kind"],
+    }
+    progress("logging to MLflow")
+    with tracking.start_run(exp.get("mlflow_experiment", exp["name"]), run_name=exp["name"], tags=tags) as run:
+        run_id = run.info.run_id
+        tracking.log_params(run_id, {"seed": exp["seed"], "kind": exp["kind"], "data_path": exp["data"]["path"],
+                                     "label": prep.label, "split": exp["split"], "model": params,
+                                     "tuning": exp["tuning"], "overrides": ";".join(exp["overrides"])})
+        tracking.log_metrics(run_id, _flat_metrics(record))
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            text = exp["source_text"]
+            if exp["overrides"]:
+                text += "\n# overrides given on the command line (--set):\n" + "".join(f"# {o}\n" for o in exp["overrides"])
+            (tmp / "experiment.toml").write_text(text, encoding="utf-8")
+            prep.catalogue.to_csv(tmp / "feature_catalogue.csv", index=False, lineterminator="\n")
+            prep.censoring_report.to_csv(tmp / "censoring_report.csv", index=False, lineterminator="\n")
+            for name in ("experiment.toml", "feature_catalogue.csv", "censoring_report.csv"):
+                tracking.log_artifact_file(run_id, tmp / name)
+            ev = tmp / "evaluation"
+            ev.mkdir()
+            predictions.to_parquet(ev / "test_predictions.parquet", index=False)
+            calibration_plot(y_test, {k: v for k, v in risks.items() if k != "team_base_rate"}, ev / "calibration.png",
+                             title=f"{exp['name']}: calibration on the test window")
+            model.feature_importance_table().to_csv(ev / "feature_importance.csv", index=False, lineterminator="\n")
+            (ev / "metrics.json").write_text(json.dumps(record, indent=2, sort_keys=True, default=str), encoding="utf-8")
+            for f in sorted(ev.iterdir()):
+                tracking.log_artifact_file(run_id, f, "evaluation")
+        if exp["evaluation"]["explain"] and prep.tables is not None:
+            log_explanations = _optional("retention_ml.explain", "log_run_explanations")
+            if log_explanations is not None:
+                progress("explaining the test window")
+                log_explanations(model, X_test, keys_test, y_test, tables=prep.tables, run_id=run_id,
+                                 catalogue=prep.catalogue, random_state=exp["seed"])
+        progress("registering the model")
+        version = tracking.log_turnover_model(run_id, model, X_test, registered_model=exp["registered_model"])
+    return run_id, str(version.version)
