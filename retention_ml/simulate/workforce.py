@@ -20,7 +20,7 @@ __all__ = ["Simulation", "run_months"]
 EMP_PERM, EMP_AGENCY, EMP_FT = 0, 1, 2
 REASONS = ("resignation", "retirement", "dismissal", "end_of_contract", "internal_move", "other")
 R_RES, R_RET, R_DIS, R_EOC, R_MOVE = 0, 1, 2, 3, 4
-B0 = -5.05  # intercept of the monthly voluntary hazard (tuned so national turnover is ~15%)
+B0 = -5.8  # intercept of the monthly voluntary hazard (tuned so national turnover is ~15%)
 CP_SHARE = np.array([0.15, 0.45, 0.02, 0.0, 0.0, 0.10, 0.05])
 CIC_SHARE = np.array([0.03, 0.10, 0.85, 0.30, 0.50, 0.15, 0.0])
 COURT_SHARE = np.array([0.0, 0.10, 0.20, 0.0, 0.05, 0.02, 0.0])
@@ -134,7 +134,7 @@ def run_months(world: World, scenario: Scenario, start: np.datetime64, n_months:
     shock = np.zeros((n_months, n_c))
     has = rng.random(n_c) < 0.25
     s_at = rng.integers(0, max(1, n_months - 6), n_c)
-    size = rng.uniform(0.15, 0.6, n_c) * (rng.random(n_c) < 0.9) + (rng.random(n_c) < 0.1)
+    size = rng.uniform(0.1, 0.4, n_c) * (rng.random(n_c) < 0.95) + 0.8 * (rng.random(n_c) < 0.05)
     tt = np.arange(n_months)[:, None] - s_at[None, :]
     shape = np.where(tt < 0, 0, np.where(tt < 6, tt / 6, np.exp(-(tt - 6) / 18)))
     shock += np.where(has, size, 0)[None, :] * shape
@@ -144,7 +144,7 @@ def run_months(world: World, scenario: Scenario, start: np.datetime64, n_months:
         shp = np.where(t2 < 0, 0, np.where(t2 < 6, t2 / 6, np.exp(-(t2 - 6) / 18)))
         k = min(scenario.shock_councils, n_c)
         shock[:, :k] += scenario.referral_shock * shp[:, None]
-    demand = nat_case[:, None] * season[:, None] * world.council_demand[None, :] * drift * (1 + shock) * 0.95
+    demand = nat_case[:, None] * season[:, None] * world.council_demand[None, :] * drift * (1 + shock)
 
     # housing paths by area
     n_a = len(world.area_council)
@@ -257,7 +257,7 @@ def run_months(world: World, scenario: Scenario, start: np.datetime64, n_months:
         vacant = slot_active & (occupant < 0) & (vacant_since < t)
         covered = slot_active & (occ_emp == EMP_AGENCY)
         p_h = world.council_hire[slot_council]
-        new_perm = (vacant | covered) & (rng.random(n_s) < np.where(covered, 0.6 * p_h, p_h))
+        new_perm = (vacant | covered) & (rng.random(n_s) < np.where(covered, 0.4 * p_h, p_h))
         end_ag = occupant[covered & new_perm]
         if len(end_ag):
             pool.a["end"][end_ag] = m0 - np.timedelta64(1, "D")
@@ -304,7 +304,7 @@ def run_months(world: World, scenario: Scenario, start: np.datetime64, n_months:
         rec["case"].append(dict(w=w, t=np.full(n, t, np.int16), open=open_c, cp=cp, cic=cic, court=court, new=new_alloc))
 
         # -- sickness absence (strain raises it)
-        p_sick = np.clip(0.09 * pool["abs_prop"][w] * world.council_absence[council] * (1 + 0.6 * (ratio > 1.1)), 0, 0.9)
+        p_sick = np.clip(0.075 * pool["abs_prop"][w] * world.council_absence[council] * (1 + 0.6 * (ratio > 1.1)), 0, 0.9)
         days = np.where(rng.random(n) < p_sick, np.minimum(21, np.round(rng.gamma(1.2, 4.5, n) * 2) / 2 + 0.5), 0.0)
         rec["absence"].append(dict(w=w, t=np.full(n, t, np.int16), days=days))
         abs3 = days + pool["abs1"][w] + pool["abs2"][w]
@@ -351,7 +351,7 @@ def run_months(world: World, scenario: Scenario, start: np.datetime64, n_months:
                      team_left_3m=left3[team], team_agency=ag_share[team], frailty=pool["frailty"][w],
                      life_event=life > 0, agency=emp == EMP_AGENCY)
         contrib = contributions(state) * scenario.hazard_scale
-        base = B0 + world.council_offset[council] + year_effect(report_year[t], NATIONAL) + np.where(emp == EMP_AGENCY, 0.9, np.where(emp == EMP_FT, 0.3, 0.0))
+        base = B0 + world.council_offset[council] + year_effect(report_year[t], NATIONAL) + np.where(emp == EMP_AGENCY, 0.4, np.where(emp == EMP_FT, 0.3, 0.0))
         logit = base + contrib.sum(axis=1)
         p = 1 / (1 + np.exp(-logit))
         rec["truth"].append(dict(w=w, t=np.full(n, t, np.int16), p=p.astype(np.float64), base=base, contrib=contrib.astype(np.float64)))
@@ -380,7 +380,7 @@ def run_months(world: World, scenario: Scenario, start: np.datetime64, n_months:
         pool.a["voluntary"][wl] = vol[leaving]
         rec["exit"].append(dict(w=wl, t=np.full(len(wl), t), vol=vol[leaving]))
         # leavers this month count towards the team's instability over the next three months
-        team_left[t % 3] = np.bincount(team[leaving & (reason != R_MOVE)], minlength=n_t)
+        team_left[t % 3] = np.bincount(team[leaving & (reason != R_MOVE) & (emp != EMP_AGENCY)], minlength=n_t)
         free = pool["slot"][wl]
         occupant[free] = -1
         vacant_since[free] = t

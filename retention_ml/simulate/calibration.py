@@ -1,0 +1,142 @@
+"""Calibration: simulated council-level workforce statistics beside the DfE figures for the same year.
+
+The statistics are computed from the simulated *input tables* the way a council
+fills in the DfE census (year to 30 September):
+
+- turnover: permanent and fixed-term leavers (FTE, internal moves excluded) in the year / in-post FTE on 30 September;
+- agency rate: agency FTE / (agency + in-post FTE) on 30 September;
+- vacancy rate: (establishment - in-post FTE) / establishment on 30 September;
+- caseload: open cases / case-holding FTE in September (team managers excluded);
+- absence rate: sickness days of employed staff in the year / (in-post FTE x 255 working days)
+  (255 makes the DfE national 2025 figures consistent: 322,786 days / 36,186 FTE = 3.5%).
+
+All figures are percentages except caseload (cases per FTE). Also: the two-year
+leaving rate of NQSWs (spells with the ASYE flag and at least two years of
+follow-up) and the mix of exit-interview primary reasons.
+
+Example
+-------
+>>> report = calibration_report(read_tables("sim/"), dfe_path)     # doctest: +SKIP
+>>> report.table.head()                                            # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.stats import ks_2samp
+
+__all__ = ["DFE_PATH", "METRICS", "CalibrationReport", "calibration_report", "council_year_stats", "read_dfe"]
+
+DFE_PATH = Path("/work/shared/data/dfe_csww_indicators_2017_2025.csv")
+METRICS = {"turnover": "turnover_rate_fte", "agency": "agency_rate_fte", "vacancy": "vacancy_rate_fte",
+           "caseload": "caseload_fte", "absence": "absence_rate_fte"}
+SUPPRESSED = ["x", "c", "z", "u", "low"]
+WORKING_DAYS = 255
+
+
+def read_dfe(path: str | Path = DFE_PATH) -> pd.DataFrame:
+    """Council rows of the DfE indicators file; suppressed cells (x, c, z, u, low) become NaN, never 0."""
+    frame = pd.read_csv(path, na_values=SUPPRESSED, keep_default_na=True)
+    return frame[frame["geographic_level"] == "Local authority"].copy()
+
+
+def _in_post(workers: pd.DataFrame, day: pd.Timestamp) -> pd.Series:
+    return (workers["start_date"] <= day) & (workers["end_date"].isna() | (workers["end_date"] > day))
+
+
+def council_year_stats(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """One row per council and complete reporting year (October to September) with the five metrics."""
+    workers = tables["workers"].merge(tables["teams"][["team_id", "council_id"]], on="team_id")
+    cases = tables["caseload_history"]
+    months = cases["month"]
+    first, last = months.min(), months.max()
+    employed = workers["employment_type"] != "agency"
+    est = tables["teams"].groupby("council_id")["establishment_fte"].sum()
+    absence = tables["absence"].merge(workers[["worker_id", "council_id", "employment_type"]], on="worker_id")
+    absence = absence[absence["employment_type"] != "agency"]
+    holders = cases.merge(workers[["worker_id", "council_id", "role", "fte"]], on="worker_id")
+    holders = holders[holders["role"] != "team_manager"]
+    rows = []
+    for year in range(first.year, last.year + 2):  # loop over a handful of years, not over data rows
+        y0, y1 = pd.Timestamp(year - 1, 10, 1), pd.Timestamp(year, 9, 30)
+        if y0 < first or pd.Timestamp(year, 9, 1) > last:
+            continue
+        inpost = workers[employed & _in_post(workers, y1)].groupby("council_id")["fte"].sum()
+        agency = workers[~employed & _in_post(workers, y1)].groupby("council_id")["fte"].sum()
+        left = workers[employed & workers["end_date"].between(y0, y1) & (workers["leaving_reason"] != "internal_move")]
+        leavers = left.groupby("council_id")["fte"].sum()
+        sep = holders[holders["month"] == pd.Timestamp(year, 9, 1)]
+        case_rate = sep.groupby("council_id")["open_cases"].sum() / sep.groupby("council_id")["fte"].sum()
+        days = absence[absence["month"].between(y0, y1)].groupby("council_id")["sickness_days"].sum()
+        frame = pd.DataFrame({"inpost_fte": inpost}).reindex(est.index).fillna({"inpost_fte": 0.0})
+        frame["turnover"] = 100 * leavers.reindex(frame.index).fillna(0) / frame["inpost_fte"]
+        ag = agency.reindex(frame.index).fillna(0)
+        frame["agency"] = 100 * ag / (ag + frame["inpost_fte"])
+        frame["vacancy"] = 100 * ((est - frame["inpost_fte"]).clip(lower=0) / est)
+        frame["caseload"] = case_rate.reindex(frame.index)
+        frame["absence"] = 100 * days.reindex(frame.index).fillna(0) / (frame["inpost_fte"] * WORKING_DAYS)
+        frame["year"] = year
+        rows.append(frame.reset_index())
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+
+
+def nqsw_two_year_leaving(tables: dict[str, pd.DataFrame]) -> float:
+    """Share of ASYE spells (with two full years of follow-up) that ended within two years (moves excluded)."""
+    w = tables["workers"]
+    data_end = tables["caseload_history"]["month"].max() + pd.offsets.MonthBegin(1)
+    nq = w[w["asye"].astype(bool) & (w["start_date"] + pd.DateOffset(years=2) <= data_end)]
+    gone = nq["end_date"].notna() & (nq["end_date"] < nq["start_date"] + pd.DateOffset(years=2)) & (nq["leaving_reason"] != "internal_move")
+    return float(gone.mean()) if len(nq) else float("nan")
+
+
+@dataclass
+class CalibrationReport:
+    """Simulated vs DfE council-level quantiles per year and metric, plus NQSW leaving and exit-reason mix."""
+
+    table: pd.DataFrame          # year, metric, sim_p10/p50/p90, dfe_p10/p50/p90, ks, n_sim, n_dfe
+    nqsw_two_year_leaving: float
+    exit_reasons: pd.Series      # share of interviews by primary reason
+    national_turnover: pd.DataFrame  # year, simulated (all councils pooled), dfe national
+
+    def to_dict(self) -> dict:
+        return {"table": self.table.round(3).to_dict(orient="records"),
+                "nqsw_two_year_leaving": round(self.nqsw_two_year_leaving, 4),
+                "exit_reasons": {k: round(float(v), 4) for k, v in self.exit_reasons.items()},
+                "national_turnover": self.national_turnover.round(2).to_dict(orient="records")}
+
+    def worst(self) -> pd.DataFrame:
+        """Per metric: the largest median gap and spread ratio over the years."""
+        t = self.table.assign(median_gap=(self.table["sim_p50"] - self.table["dfe_p50"]).abs(),
+                              spread_ratio=(self.table["sim_p90"] - self.table["sim_p10"]) / (self.table["dfe_p90"] - self.table["dfe_p10"]))
+        return t.groupby("metric").agg(median_gap=("median_gap", "max"), spread_min=("spread_ratio", "min"),
+                                       spread_max=("spread_ratio", "max"), ks_max=("ks", "max"))
+
+
+def calibration_report(tables: dict[str, pd.DataFrame], dfe: pd.DataFrame | str | Path = DFE_PATH) -> CalibrationReport:
+    """Compare the simulated council distributions with the DfE council distributions year by year."""
+    real = dfe if isinstance(dfe, pd.DataFrame) else read_dfe(dfe)
+    sim = council_year_stats(tables)
+    rows = []
+    for (year, metric), _ in sim.melt(id_vars=["council_id", "year"], value_vars=list(METRICS)).groupby(["year", "variable"]):
+        s = sim.loc[sim["year"] == year, metric].dropna().to_numpy()
+        r = real.loc[real["time_period"] == year, METRICS[metric]].dropna().to_numpy(dtype=float)
+        if len(s) == 0 or len(r) == 0:
+            continue
+        sq, rq = np.percentile(s, [10, 50, 90]), np.percentile(r, [10, 50, 90])
+        rows.append({"year": int(year), "metric": metric, "sim_p10": sq[0], "sim_p50": sq[1], "sim_p90": sq[2],
+                     "dfe_p10": rq[0], "dfe_p50": rq[1], "dfe_p90": rq[2], "ks": ks_2samp(s, r).statistic,
+                     "n_sim": len(s), "n_dfe": len(r)})
+    table = pd.DataFrame(rows)
+    exits = tables.get("exit_interviews")
+    mix = exits["primary_reason"].value_counts(normalize=True) if exits is not None and len(exits) else pd.Series(dtype=float)
+    national = sim.assign(left=sim["turnover"] * sim["inpost_fte"]).groupby("year").agg(left=("left", "sum"), inpost=("inpost_fte", "sum"))
+    nat_real = pd.read_csv(DFE_PATH, na_values=SUPPRESSED) if isinstance(dfe, (str, Path)) or dfe is None else None
+    national_turnover = pd.DataFrame({"year": national.index, "simulated": (national["left"] / national["inpost"]).to_numpy()})
+    if nat_real is not None:
+        nat = nat_real[nat_real["geographic_level"] == "National"].set_index("time_period")["turnover_rate_fte"]
+        national_turnover["dfe"] = national_turnover["year"].map(nat).to_numpy()
+    return CalibrationReport(table, nqsw_two_year_leaving(tables), mix, national_turnover)
