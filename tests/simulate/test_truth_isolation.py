@@ -6,14 +6,15 @@ from pathlib import Path
 import retention_ml
 
 PACKAGE = Path(retention_ml.__file__).resolve().parent
-ALLOWED = {PACKAGE / "commands" / "demo.py"}
+# the simulator's own command and the demo (which simulates data first) may import the simulator
+ALLOWED = {PACKAGE / "commands" / "demo.py", PACKAGE / "commands" / "simulate.py"}
 PATTERN = re.compile(r"_truth|retention_ml\.simulate\b|from\s+\.+simulate|import\s+simulate\b")
 
 
-def offending_files(root: Path = PACKAGE) -> list[str]:
+def offending_files(root: Path = PACKAGE, allowed=ALLOWED) -> list[str]:
     found = []
     for path in sorted(root.rglob("*.py")):
-        if path.is_relative_to(root / "simulate") or path in ALLOWED:
+        if path.is_relative_to(root / "simulate") or path in allowed:
             continue
         if PATTERN.search(path.read_text(encoding="utf-8")):
             found.append(str(path.relative_to(root)))
