@@ -1,0 +1,94 @@
+"""Experiment files: defaults, unknown keys and bad values name the file and key, --set overrides, paths."""
+
+from pathlib import Path
+
+import pytest
+
+from retention_ml.experiment import ExperimentError, load_experiment, parse_override
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def write(tmp_path, text, name="exp.toml"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+MINIMAL = 'name = "x"\n[data]\npath = "data"\n'
+
+
+@pytest.mark.parametrize("name", ["council_default.toml", "ibm_hr.toml"])
+def test_shipped_experiments_load(name):
+    exp = load_experiment(REPO / "experiments" / name)
+    assert exp["name"] == name.removesuffix(".toml")
+    assert Path(exp["data"]["path"]).is_absolute()
+
+
+def test_ibm_data_path_points_at_the_packaged_copy():
+    exp = load_experiment(REPO / "experiments" / "ibm_hr.toml")
+    assert Path(exp["data"]["path"]).is_file()
+
+
+def test_defaults_fill_in_and_relative_path_is_against_the_file(tmp_path):
+    exp = load_experiment(write(tmp_path, MINIMAL))
+    assert exp["label"]["horizon_months"] == 12 and exp["kind"] == "snapshots"
+    assert exp["data"]["path"] == str((tmp_path / "data").resolve())
+
+
+def test_set_path_is_against_the_working_directory(tmp_path, monkeypatch):
+    path = write(tmp_path, MINIMAL)
+    monkeypatch.chdir(tmp_path.parent)
+    exp = load_experiment(path, overrides=["data.path=elsewhere"])
+    assert exp["data"]["path"] == str((tmp_path.parent / "elsewhere").resolve())
+
+
+@pytest.mark.parametrize(
+    "text, key",
+    [
+        (MINIMAL + "[model]\nlerning_rate = 0.1\n", "model.lerning_rate"),
+        ("colour = 1\n" + MINIMAL, "colour"),
+        (MINIMAL + "[label]\nhorizon_months = 0\n", "label.horizon_months"),
+        (MINIMAL + "[label]\nhorizon_months = \"twelve\"\n", "label.horizon_months"),
+        (MINIMAL + "[population]\nagency = \"sometimes\"\n", "population.agency"),
+        (MINIMAL + "[snapshots]\nstart = \"2024-13-01\"\n", "snapshots.start"),
+        ("seed = true\n" + MINIMAL, "seed"),
+        ('[data]\npath = "d"\n', "name"),
+        ('name = "x"\n', "data.path"),
+        ('kind = "flat"\n' + MINIMAL, "flat.label"),
+    ],
+)
+def test_bad_files_name_file_and_key(tmp_path, text, key):
+    path = write(tmp_path, text)
+    with pytest.raises(ExperimentError) as info:
+        load_experiment(path)
+    assert str(path) in str(info.value) and f"'{key}'" in str(info.value)
+
+
+def test_unparseable_file_names_the_file(tmp_path):
+    path = write(tmp_path, "name = \n")
+    with pytest.raises(ExperimentError, match="cannot parse"):
+        load_experiment(path)
+
+
+def test_overrides_are_typed_and_validated(tmp_path):
+    path = write(tmp_path, MINIMAL)
+    exp = load_experiment(path, overrides=["label.horizon_months=6", "model.learning_rate=0.1", "label.positive_reasons=[\"resignation\", \"other\"]"])
+    assert exp["label"]["horizon_months"] == 6 and exp["model"]["learning_rate"] == 0.1
+    assert exp["label"]["positive_reasons"] == ["resignation", "other"]
+    with pytest.raises(ExperimentError, match="'model.learning_rate'"):
+        load_experiment(path, overrides=["model.learning_rate=2"])
+    with pytest.raises(ExperimentError, match="'model.nope'"):
+        load_experiment(path, overrides=["model.nope=1"])
+    with pytest.raises(ExperimentError, match="key=value"):
+        load_experiment(path, overrides=["model.learning_rate"])
+
+
+def test_parse_override_keeps_bare_words_as_text():
+    assert parse_override("population.agency=exclude") == (["population", "agency"], "exclude")
+    assert parse_override("seed=7") == (["seed"], 7)
+
+
+def test_yaml_experiment(tmp_path):
+    path = write(tmp_path, "name: y\ndata:\n  path: d\nlabel:\n  horizon_months: 6\n", "exp.yaml")
+    assert load_experiment(path)["label"]["horizon_months"] == 6

@@ -1,0 +1,57 @@
+"""Flat one-row-per-employee extracts: the IBM HR mapping, protected columns kept out of X, clear errors."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from retention_ml.experiment import load_experiment
+from retention_ml.flat import flat_frame, flat_split, load_flat
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def ibm():
+    exp = load_experiment(REPO / "experiments" / "ibm_hr.toml")
+    return exp, load_flat(exp["data"]["path"], exp["flat"])
+
+
+def test_ibm_extract_maps_to_features_labels_and_keys(ibm):
+    exp, ds = ibm
+    assert len(ds.X) == len(ds.y) == len(ds.keys) == 1470
+    assert int(ds.y.sum()) == 237  # Attrition == "Yes"
+    assert (ds.X.dtypes == "float64").all()
+    assert "OverTime_Yes" in ds.X.columns and "EmployeeNumber" not in ds.X.columns
+    for col in ("Age", "Gender", "MaritalStatus"):
+        assert col in ds.keys.columns
+        assert not [c for c in ds.X.columns if c == col or c.startswith(col + "_")]
+    assert ds.keys.worker_id.str.match(r"^W\d{6}$").all()  # pseudonymous, not the employee number
+
+
+def test_catalogue_drivers_come_from_the_mapping(ibm):
+    _, ds = ibm
+    cat = ds.catalogue.set_index("feature")
+    assert list(cat.index) == list(ds.X.columns)
+    assert cat.loc["OverTime_Yes", "driver"] == "work_life_balance"
+    assert cat.loc["MonthlyIncome", "driver"] == "pay"
+    assert cat.loc["NumCompaniesWorked", "driver"] == "other"
+
+
+def test_unknown_column_and_driver_and_text_are_errors():
+    frame = pd.DataFrame({"left": ["Yes", "No", "No"], "grade": ["a", "b", "a"], "pay": [1.0, 2.0, 3.0]})
+    with pytest.raises(ValueError, match="not in the file"):
+        flat_frame(frame, {"label": "left", "drop": ["nope"]})
+    with pytest.raises(ValueError, match="unknown driver"):
+        flat_frame(frame, {"label": "left", "categorical": ["grade"], "drivers": {"pay": "salary"}})
+    with pytest.raises(ValueError, match=r"\['grade'\] are text"):
+        flat_frame(frame, {"label": "left"})
+
+
+def test_flat_split_is_stratified_and_disjoint():
+    y = np.r_[np.ones(100), np.zeros(400)]
+    m = flat_split(y, valid_fraction=0.2, test_fraction=0.25, random_state=0)
+    assert (m["train"].astype(int) + m["valid"] + m["test"] == 1).all()
+    for part in m.values():
+        assert y[part].mean() == pytest.approx(0.2, abs=0.02)

@@ -1,0 +1,116 @@
+"""End to end: experiment -> model -> evaluation record -> MLflow run -> registry -> pyfunc predictions.
+
+MLflow is pointed at tmp_path (fixture ``mlflow_store``). The flat IBM HR path runs for real;
+the snapshot path runs on a synthetic SnapshotDataset until the features package and the
+simulator fixture exist in this tree.
+"""
+
+import sys
+import types
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+
+from retention_ml import tracking
+from retention_ml.experiment import load_experiment
+from retention_ml.model import TurnoverModel
+from retention_ml.training import train_experiment
+
+REPO = Path(__file__).resolve().parents[2]
+FAST = ["evaluation.n_boot=20", "model.n_bootstrap=2"]
+CONTRACT_METRICS = {"roc_auc", "average_precision", "brier", "ece", "precision_top10", "recall_top10"}
+
+
+@pytest.fixture(scope="module")
+def ibm_exp():
+    return load_experiment(REPO / "experiments" / "ibm_hr.toml", overrides=FAST)
+
+
+def test_flat_run_is_logged_registered_and_loadable(ibm_exp, mlflow_store):
+    result = train_experiment(ibm_exp)
+    rid = result.run_id
+    record = tracking.load_json_artifact(rid, "evaluation/metrics.json")
+    assert set(record["models"]) == {"lightgbm", "logistic", "team_base_rate"}
+    for model in record["models"].values():
+        assert set(model) == CONTRACT_METRICS
+        assert all(iv["low"] < iv["high"] and np.isfinite(iv["value"]) for iv in model.values())
+    assert record["counts"]["test"]["n"] == 368 and set(record["beats_baselines"]) == {"logistic", "team_base_rate"}
+    assert record["calibration"]["method"] == "platt"
+    artifacts = set(tracking.list_artifacts(rid)) | set(tracking.list_artifacts(rid, "evaluation"))
+    assert {"experiment.toml", "feature_catalogue.csv", "censoring_report.csv", "evaluation/metrics.json",
+            "evaluation/test_predictions.parquet", "evaluation/calibration.png", "evaluation/feature_importance.csv"} <= artifacts
+    tags = tracking.run_tags(rid)
+    assert tags["retention_ml.experiment"] == "ibm_hr" and tags["retention_ml.simulated"] == "false"
+    assert len(tags["retention_ml.data_fingerprint"]) == 64 and tags["retention_ml.schema_version"]
+    # Registry: alias "candidate" points at this run's version; both loaders agree with the run's predictions.
+    assert tracking.alias_version("candidate").run_id == rid
+    model, loaded_rid = tracking.load_turnover_model("models:/retention-ml-turnover@candidate")
+    assert isinstance(model, TurnoverModel) and loaded_rid == rid and model.booster_ is not None
+    preds = tracking.load_table_artifact(rid, "evaluation/test_predictions.parquet")
+    assert {"worker_id", "team_id", "label", "risk", "Gender"} <= set(preds.columns)
+    from retention_ml.flat import load_flat
+
+    ds = load_flat(ibm_exp["data"]["path"], ibm_exp["flat"])
+    pyfunc = mlflow.pyfunc.load_model("models:/retention-ml-turnover@candidate")
+    assert pyfunc.metadata.signature is not None
+    np.testing.assert_allclose(pyfunc.predict(ds.X.head(50)), model.predict_proba(ds.X.head(50))[:, 1])
+    # A second run becomes a new version and takes the alias.
+    second = train_experiment(ibm_exp)
+    assert int(second.model_version) == int(result.model_version) + 1
+    assert tracking.alias_version("candidate").run_id == second.run_id
+
+
+def test_same_experiment_and_seed_give_identical_metrics_and_predictions(ibm_exp):
+    a = train_experiment(ibm_exp, log=False)
+    b = train_experiment(ibm_exp, log=False)
+    assert a.metrics == b.metrics
+    pd.testing.assert_frame_equal(a.predictions, b.predictions)
+    c = train_experiment(dict(ibm_exp, seed=7), log=False)
+    assert not np.array_equal(a.predictions["risk"], c.predictions["risk"])
+
+
+def _synthetic_snapshot_modules(monkeypatch, n_workers=400, months=48):
+    """Stand-ins for retention_ml.features / labels with the contract's SnapshotDataset fields."""
+    rng = np.random.default_rng(0)
+
+    class LabelConfig:
+        def __init__(self, horizon_months=12, positive_reasons=("resignation",), agency="flag"):
+            self.horizon_months = horizon_months
+
+    def build_dataset(tables, as_of_dates, *, label_config, families=None):
+        keys = pd.DataFrame([(f"W{w:05d}", d) for d in as_of_dates for w in range(n_workers)], columns=["worker_id", "as_of"])
+        keys["team_id"] = "T" + (keys.worker_id.str[1:].astype(int) % 20).astype(str)
+        keys["council_id"] = "C1"
+        X = pd.DataFrame({"caseload_current": rng.normal(18, 5, len(keys)), "tenure_months": rng.exponential(40, len(keys))})
+        p = 1 / (1 + np.exp(-(-2 + 0.2 * (X.caseload_current - 18))))
+        y = pd.Series((rng.random(len(keys)) < p).astype(float))
+        censored = pd.Series(np.zeros(len(keys), bool))
+        catalogue = pd.DataFrame({"feature": X.columns, "meaning": "", "unit": "", "driver": ["caseload_workload", "career_progression"], "family": "t"})
+        return types.SimpleNamespace(keys=keys, X=X, y=y, censored=censored, catalogue=catalogue,
+                                     censoring_report=pd.DataFrame({"as_of": [], "censored": []}))
+
+    monkeypatch.setitem(sys.modules, "retention_ml.features", types.SimpleNamespace(build_dataset=build_dataset))
+    monkeypatch.setitem(sys.modules, "retention_ml.labels", types.SimpleNamespace(LabelConfig=LabelConfig))
+    months_col = pd.date_range("2020-01-01", periods=months, freq="MS")
+    tables = {"caseload_history": pd.DataFrame({"month": months_col}),
+              "workers": pd.DataFrame({"worker_id": [f"W{w:05d}" for w in range(n_workers)], "sex": "F"})}
+    monkeypatch.setattr("retention_ml.training.read_data", lambda path: tables)
+
+
+def test_snapshot_path_splits_out_of_time_and_logs(tmp_path, mlflow_store, monkeypatch):
+    _synthetic_snapshot_modules(monkeypatch)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "workers.csv").write_text("worker_id\n")
+    exp_file = tmp_path / "exp.toml"
+    exp_file.write_text('name = "syn"\n[data]\npath = "data"\nsimulated = true\n[evaluation]\nexplain = false\nn_boot = 20\n[model]\nn_bootstrap = 0\n')
+    result = train_experiment(load_experiment(exp_file))
+    w = result.metrics["windows"]
+    # Data 2020-01..2023-12 -> end 2024-01; snapshots 2021-01 .. 2023-01 quarterly; gaps of 12 months.
+    assert w == {"test": ["2023-01-01", "2023-01-01"], "valid": ["2022-01-01", "2022-01-01"], "train": ["2021-01-01", "2021-01-01"]}
+    assert result.metrics["counts"]["test"]["n"] == 400
+    assert result.predictions.columns.tolist() == ["worker_id", "as_of", "team_id", "council_id", "sex", "label", "risk"]
+    assert tracking.run_tags(result.run_id)["retention_ml.simulated"] == "true"
+    assert result.metrics["models"]["lightgbm"]["roc_auc"]["value"] > 0.6
