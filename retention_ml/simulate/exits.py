@@ -36,7 +36,7 @@ def true_drivers(contrib: np.ndarray) -> np.ndarray:
 
 
 def stated_reasons(rng: np.random.Generator, contrib: np.ndarray, *, temperature: float = 0.35,
-                   say_personal: float = 0.12, other_threshold: float = 0.3) -> tuple[np.ndarray, np.ndarray]:
+                   say_personal: float = 0.08, other_threshold: float = 0.3) -> tuple[np.ndarray, np.ndarray]:
     """Primary reason (driver code) and other reasons (``;``-joined codes or None) for each leaver row."""
     n = len(contrib)
     pos = np.where(contrib > 0, contrib, -np.inf)

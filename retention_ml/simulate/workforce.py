@@ -20,7 +20,7 @@ __all__ = ["Simulation", "run_months"]
 EMP_PERM, EMP_AGENCY, EMP_FT = 0, 1, 2
 REASONS = ("resignation", "retirement", "dismissal", "end_of_contract", "internal_move", "other")
 R_RES, R_RET, R_DIS, R_EOC, R_MOVE = 0, 1, 2, 3, 4
-B0 = -5.8  # intercept of the monthly voluntary hazard (tuned so national turnover is ~15%)
+B0 = -5.83  # intercept of the monthly voluntary hazard (tuned so national turnover is ~15%)
 CP_SHARE = np.array([0.15, 0.45, 0.02, 0.0, 0.0, 0.10, 0.05])
 CIC_SHARE = np.array([0.03, 0.10, 0.85, 0.30, 0.50, 0.15, 0.0])
 COURT_SHARE = np.array([0.0, 0.10, 0.20, 0.0, 0.05, 0.02, 0.0])
@@ -84,7 +84,7 @@ def _new_people(rng, n, *, nqsw, start_dates):
         eth=rng.choice(6, n, p=[0.70, 0.05, 0.08, 0.11, 0.02, 0.04]).astype(np.int8),
         dis=rng.choice(3, n, p=[0.06, 0.84, 0.10]).astype(np.int8),
         qualified=qualified,
-        frailty=rng.normal(0.0, 0.45, n),
+        frailty=rng.normal(0.0, 0.3, n),
         case_noise=np.exp(rng.normal(0.0, 0.12, n)),
         abs_prop=np.exp(rng.normal(0.0, 0.6, n)),
     )

@@ -1,0 +1,69 @@
+"""Scenario files: unknown keys are errors naming the key; policy knobs change what the simulator does."""
+
+import numpy as np
+import pytest
+
+from retention_ml.simulate import Scenario, run
+from retention_ml.simulate.config import ScenarioError, load_scenario
+
+
+def test_unknown_key_is_an_error_naming_it(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text('policy_start = "2020-01"\ncaseload_capp = 15\n')
+    with pytest.raises(ScenarioError, match="caseload_capp"):
+        load_scenario(path)
+
+
+def test_wrong_type_is_an_error(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text('retention_payment = "lots"\n')
+    with pytest.raises(ScenarioError, match="retention_payment"):
+        load_scenario(path)
+
+
+def test_toml_with_scenario_table(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text('[scenario]\ncaseload_cap = 15\nretention_payment = 1500\n')
+    assert load_scenario(path) == Scenario(caseload_cap=15, retention_payment=1500.0)
+
+
+def test_council_wide_caseload_promise_sets_every_cap():
+    tables, _, _ = run(councils=2, months=3, seed=1, scenario=Scenario(caseload_cap=15))
+    assert (tables["teams"]["caseload_cap"] == 15).all()
+
+
+def test_retention_payment_paid_from_policy_start_and_lowers_pay_contribution():
+    scen = Scenario(retention_payment=10_000, policy_start="2020-01")
+    base_t, base_truth, _ = run(councils=2, months=24, seed=5)
+    pol_t, pol_truth, _ = run(councils=2, months=24, seed=5, scenario=scen)
+    pay = pol_t["pay_history"]
+    after = pay[(pay["effective_date"] >= "2020-01-01") & (pay["pay_band"] != "AGENCY") & (pay["pay_band"] != "TM")]
+    before = pay[(pay["effective_date"] < "2020-01-01") & (pay["pay_band"] != "AGENCY") & (pay["pay_band"] != "TM")]
+    assert (after["retention_payment"] >= 10_000).all() and len(after) > 0
+    assert (before["retention_payment"] < 10_000).all()
+
+    def mean_pay(truth):
+        wm = truth["worker_months"]
+        return wm.loc[wm["month"] >= "2020-06-01", "contrib_pay"].mean()
+
+    assert mean_pay(pol_truth) < mean_pay(base_truth) - 0.05
+
+
+def test_referral_shock_raises_caseload_in_the_hit_council():
+    scen = Scenario(referral_shock=1.0, shock_start="2019-06", shock_councils=1)
+    out = {}
+    for name, s in (("base", None), ("shock", scen)):
+        tables, _, _ = run(councils=2, months=18, seed=3, scenario=s)
+        cases = tables["caseload_history"].merge(tables["workers"][["worker_id", "team_id"]], on="worker_id")
+        cases = cases.merge(tables["teams"][["team_id", "council_id"]], on="team_id")
+        late = cases[(cases["council_id"] == "C001") & (cases["month"] >= "2019-12-01")]
+        out[name] = late["open_cases"].sum() / late.shape[0]
+    assert out["shock"] > 1.3 * out["base"]
+
+
+def test_hazard_scale_zero_removes_driver_effects():
+    _, truth, _ = run(councils=1, months=6, seed=2, scenario=Scenario(hazard_scale=0.0))
+    wm = truth["worker_months"]
+    contrib = wm[[c for c in wm.columns if c.startswith("contrib_")]].to_numpy()
+    assert np.abs(contrib).max() == 0
+    np.testing.assert_allclose(wm["p_leave"], 1 / (1 + np.exp(-wm["base_logit"])))
