@@ -42,7 +42,7 @@ def simulate(
     seed: int = typer.Option(0, "--seed", help="Random seed; the same seed gives identical files."),
     scenario: Path = typer.Option(None, "--scenario", help="TOML file of policy knobs and shocks."),
     report: bool = typer.Option(False, "--report", help="Print the calibration check against the DfE statistics."),
-    dfe: Path = typer.Option(None, "--dfe", help="DfE indicators CSV for --report (default /work/shared/data/dfe_csww_indicators_2017_2025.csv)."),
+    dfe: Path = typer.Option(None, "--dfe", help="DfE indicators CSV for --report (default: the copy shipped in retention_ml/simulate/data/)."),
     json_out: bool = typer.Option(False, "--json", help="Print a JSON summary (files, row counts, calibration if --report)."),
 ) -> None:
     import numpy as np

@@ -31,7 +31,7 @@ from scipy.stats import ks_2samp
 
 __all__ = ["DFE_PATH", "METRICS", "CalibrationReport", "calibration_report", "council_year_stats", "read_dfe"]
 
-DFE_PATH = Path("/work/shared/data/dfe_csww_indicators_2017_2025.csv")
+DFE_PATH = Path(__file__).resolve().parent / "data" / "dfe_csww_indicators_2017_2025.csv"  # copy, see data/PROVENANCE.md
 METRICS = {"turnover": "turnover_rate_fte", "agency": "agency_rate_fte", "vacancy": "vacancy_rate_fte",
            "caseload": "caseload_fte", "absence": "absence_rate_fte"}
 SUPPRESSED = ["x", "c", "z", "u", "low"]

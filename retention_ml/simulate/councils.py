@@ -56,8 +56,8 @@ def build_world(rng: np.random.Generator, n_councils: int, *, caseload_cap: int 
     """Draw councils, areas and teams. Vectorised over councils/teams; sizes in FTE."""
     size = np.clip(np.exp(rng.normal(np.log(185), 0.55, n_councils)), 40, 1200)
     offset = rng.normal(0.0, 0.05, n_councils)
-    hire = np.clip(np.exp(rng.normal(np.log(0.115), 0.6, n_councils) - 2.0 * offset), 0.025, 0.6)
-    agency = np.clip(np.exp(rng.normal(np.log(0.5), 1.0, n_councils)), 0.01, 0.95)
+    hire = np.clip(np.exp(rng.normal(np.log(0.13), 0.75, n_councils) - 2.0 * offset), 0.025, 0.6)
+    agency = np.clip(np.exp(rng.normal(np.log(0.9), 1.0, n_councils)), 0.01, 0.95)
     demand = np.exp(rng.normal(0.0, 0.11, n_councils))
     absence = np.exp(rng.normal(0.0, 0.5, n_councils))
     retention = np.where(rng.random(n_councils) < 0.3, rng.choice([1000.0, 1500.0, 2000.0, 3000.0], n_councils), 0.0)

@@ -45,7 +45,7 @@ def contributions(s: dict) -> np.ndarray:
     out[:, 3] = np.where(early, 0.45 + 0.35 * s["asye"], -0.1) + np.clip(0.015 * (s["since_progression"] - 36), 0, 0.6)
     out[:, 4] = np.where(s["agency"], 0.0, 0.14 * np.clip(s["since_supervision"] - 1, 0, 8) - 0.05)  # agency staff are not supervised by the council
     out[:, 5] = np.clip(0.016 * (s["commute"] - 35), -0.2, 1.2)
-    out[:, 6] = np.clip(2.0 * (s["rent_share"] - 0.45) + 3.0 * s["rent_growth"], -0.4, 1.5)
+    out[:, 6] = np.clip(1.5 * (s["rent_share"] - 0.45) + 2.5 * s["rent_growth"], -0.4, 1.0)
     out[:, 7] = np.clip(2.0 * s["team_left_3m"] + 0.6 * (s["team_agency"] - 0.15), -0.3, 1.2)
     out[:, 8] = s["frailty"] + 2.0 * s["life_event"]
     return out

@@ -39,6 +39,7 @@ from retention_ml.explain.drivers import rank_drivers, reason_drivers
 __all__ = ["decomposition_table", "dominant_table", "row_spearman", "truth_agreement", "truth_checker", "write_truth_report"]
 
 MONTH_COLUMNS = ("month", "as_of", "date", "period")
+# The simulator names it ``true_driver`` (leavers.parquet); other sources may say "dominant".
 DOMINANT_HINT = "dominant"
 
 
@@ -96,7 +97,7 @@ def decomposition_table(truth, codes: list[str] | None = None) -> pd.DataFrame:
 def dominant_table(truth) -> pd.DataFrame | None:
     """``worker_id, dominant_driver`` per leaver from the truth, or None when it holds no such table."""
     for frame in _frames(truth):
-        cols = [c for c in frame.columns if DOMINANT_HINT in c.lower()]
+        cols = [c for c in frame.columns if c == "true_driver" or DOMINANT_HINT in c.lower()]
         if "worker_id" in frame.columns and cols:
             out = frame.loc[:, ["worker_id", cols[0]]].rename(columns={cols[0]: "dominant_driver"})
             out = out.dropna().assign(worker_id=lambda f: f["worker_id"].astype(str))
@@ -151,6 +152,11 @@ def truth_agreement(
     known = ~np.isnan(truth).any(axis=1)
     rho = row_spearman(shap_part[known], truth[known])
     valid = rho[~np.isnan(rho)]
+    # SHAP values are relative to the average row; the truth is relative to the simulator's
+    # base. Centring the truth on the explained rows' mean compares like with like.
+    centred = truth[known] - truth[known].mean(axis=0) if known.any() else truth[known]
+    rho_c = row_spearman(shap_part[known], centred)
+    valid_c = rho_c[~np.isnan(rho_c)]
 
     labels = np.asarray(y, dtype="float64") == 1.0
     frame = pd.DataFrame({"row": np.arange(len(keys)), "worker_id": keys["worker_id"].astype(str).to_numpy(), "as_of": pd.to_datetime(keys["as_of"]).to_numpy()})
@@ -177,6 +183,8 @@ def truth_agreement(
         "n_snapshots": int(len(keys)),
         "n_snapshots_with_truth": int(known.sum()),
         "n_spearman_undefined": int(np.isnan(rho).sum()),
+        "spearman_centred_mean": float(valid_c.mean()) if len(valid_c) else None,
+        "spearman_centred_median": float(np.median(valid_c)) if len(valid_c) else None,
         "dominant_in_visible_drivers": float(np.isin(true, codes).mean()) if len(last) else None,
         "drivers": codes,
     }

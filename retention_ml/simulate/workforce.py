@@ -20,7 +20,7 @@ __all__ = ["Simulation", "run_months"]
 EMP_PERM, EMP_AGENCY, EMP_FT = 0, 1, 2
 REASONS = ("resignation", "retirement", "dismissal", "end_of_contract", "internal_move", "other")
 R_RES, R_RET, R_DIS, R_EOC, R_MOVE = 0, 1, 2, 3, 4
-B0 = -5.83  # intercept of the monthly voluntary hazard (tuned so national turnover is ~15%)
+B0 = -5.68  # intercept of the monthly voluntary hazard (tuned so national turnover is ~15%)
 CP_SHARE = np.array([0.15, 0.45, 0.02, 0.0, 0.0, 0.10, 0.05])
 CIC_SHARE = np.array([0.03, 0.10, 0.85, 0.30, 0.50, 0.15, 0.0])
 COURT_SHARE = np.array([0.0, 0.10, 0.20, 0.0, 0.05, 0.02, 0.0])
@@ -130,7 +130,7 @@ def run_months(world: World, scenario: Scenario, start: np.datetime64, n_months:
     # council demand paths: national caseload trend x season x council drift x shocks
     nat_case = np.array([NATIONAL[min(max(y, 2017), 2026)]["caseload"] for y in report_year])
     season = 1 + 0.05 * np.sin(2 * np.pi * (mnum - 1) / 12)
-    drift = np.exp(np.cumsum(rng.normal(0, 0.012, (n_months, n_c)), axis=0))
+    drift = np.exp(np.cumsum(rng.normal(0, 0.006, (n_months, n_c)), axis=0))
     shock = np.zeros((n_months, n_c))
     has = rng.random(n_c) < 0.25
     s_at = rng.integers(0, max(1, n_months - 6), n_c)
