@@ -1,0 +1,73 @@
+"""``retention-ml promote RUN``: move alias ``champion`` to a run's model only when the gate passes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+HELP = """Check RUN against the promotion gate and, only if every check passes, point the registry alias "champion" at the run's registered model version.
+
+Checks (thresholds in retention_ml/promotion_thresholds.toml, also printed in the model card): a model card was written for the run; the model beats both baselines (logistic regression, team base rate) on the test window; expected calibration error is under the threshold; no group (sex, age band, ethnicity group, disability, employment type, service, area; groups under 20 people excluded) has a ROC-AUC or calibration gap over the threshold. On failure every failed check is named and nothing changes.
+
+RUN is a run id, runs:/<id>, or models:/<name>@<alias> (for example models:/retention-ml-turnover@candidate).
+
+Exit codes: 0 promoted, 1 refused (failed checks listed), 2 could not run (no such run, no registered version, missing evaluation).
+
+\b
+Examples:
+  retention-ml card --run models:/retention-ml-turnover@candidate
+  retention-ml promote models:/retention-ml-turnover@candidate
+  retention-ml promote 3f2a9c... --json
+  retention-ml promote 3f2a9c... --dry-run
+"""
+
+
+def register(app: typer.Typer) -> None:
+    app.command("promote", help=HELP)(promote)
+
+
+def promote(
+    run: str = typer.Argument(..., help="Run id, runs:/<id> or models:/<name>@<alias>."),
+    json_out: bool = typer.Option(False, "--json", help="Print the result (every check, promoted or not) as JSON."),
+    thresholds: Path = typer.Option(None, "--thresholds", help="Thresholds file (default: the one shipped in the package)."),
+    model_name: str = typer.Option(None, "--model-name", help="Registered model name (default retention-ml-turnover)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Run the checks but change nothing."),
+    tracking_uri: str = typer.Option(None, "--tracking-uri", help="MLflow tracking URI (default: MLFLOW_TRACKING_URI or sqlite:///./mlflow.db)."),
+) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from retention_ml import tracking
+    from retention_ml.promotion import PromotionError, load_thresholds
+    from retention_ml.promotion import promote as run_gate
+
+    err = Console(stderr=True)
+    try:
+        tracking.configure(tracking_uri)
+        result = run_gate(run, thresholds=load_thresholds(thresholds), model_name=model_name, dry_run=dry_run)
+    except (PromotionError, OSError, ValueError) as exc:
+        if json_out:
+            typer.echo(json.dumps({"promoted": False, "error": str(exc)}))
+        else:
+            err.print(f"[red]cannot run the promotion gate: {exc}[/red]")
+        raise typer.Exit(2)
+    if json_out:
+        typer.echo(json.dumps(result.as_dict(), indent=2, default=str))
+    else:
+        table = Table(title=f"Promotion gate for run {result.run_id} ({result.model_name} v{result.version})")
+        for col in ("check", "result", "detail"):
+            table.add_column(col)
+        for c in result.checks:
+            table.add_row(c.name, "[green]pass[/green]" if c.passed else "[red]FAIL[/red]", c.detail)
+        console = Console(width=160)
+        console.print(table)
+        if result.promoted:
+            console.print(f"[green]promoted: champion -> version {result.version}[/green] (was {result.champion_before or 'unset'})")
+        elif not result.failed:
+            console.print("dry run: every check passed; nothing changed")
+        else:
+            console.print(f"[red]refused[/red]: failed {', '.join(c.name for c in result.failed)}; "
+                          f"champion unchanged ({result.champion_after or 'unset'})")
+    raise typer.Exit(0 if not result.failed else 1)

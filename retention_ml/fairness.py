@@ -1,0 +1,261 @@
+"""Group audit of a turnover model's test-window predictions (fairlearn ``MetricFrame``).
+
+For every audit factor (sex, age band, ethnicity group, disability, employment
+type, service type, area) and every group in it: people, rows, base rate
+(observed share of leavers), ROC-AUC, calibration (observed against predicted
+leavers, as a ratio and as a difference of rates) and the share of the group
+flagged in the top 10% of risk across the whole window. Groups with fewer than
+``min_group`` people (20 by default, the project's rule for fairness tables) are
+reported as "too few to assess" and carry no number at all, not even their size.
+
+Protected characteristics are used here and only here: they arrive as audit
+columns of ``evaluation/test_predictions.parquet`` and are never model inputs.
+
+Example
+-------
+>>> audit = audit_fairness(predictions)                       # doctest: +SKIP
+>>> audit.table.query("factor == 'sex'")[["group", "roc_auc"]]  # doctest: +SKIP
+>>> audit.gaps                                                  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "AUDIT_FACTORS",
+    "FACTOR_LABELS",
+    "MIN_GROUP",
+    "MIN_CLASS",
+    "TOO_FEW",
+    "FairnessAudit",
+    "audit_fairness",
+    "flag_top_share",
+    "protected_columns",
+]
+
+AUDIT_FACTORS = ("sex", "age_band", "ethnicity_group", "disability", "employment_type", "service", "area")
+FACTOR_LABELS = {
+    "sex": "Sex", "age_band": "Age band", "ethnicity_group": "Ethnicity group", "disability": "Disability",
+    "employment_type": "Employment type", "service": "Service type", "area": "Area",
+}
+MIN_GROUP = 20
+# ROC-AUC needs both classes; with fewer than this many leavers (or stayers) in a group it is noise.
+MIN_CLASS = 5
+TOO_FEW = "too few to assess"
+TOO_FEW_LEAVERS = "too few leavers to assess ROC-AUC"
+NOT_RECORDED = "not_recorded"
+
+MISSING_COLUMNS = "test predictions lack column(s) {columns}: the audit needs worker_id, label and risk"
+NUMBER_COLUMNS = ["rows", "people", "base_rate", "mean_risk", "observed", "expected", "calibration_ratio",
+                  "calibration_difference", "calibration_gap", "roc_auc", "flagged_share"]
+# Metrics whose largest between-group gap the card highlights.
+GAP_METRICS = ("base_rate", "roc_auc", "calibration_ratio", "calibration_difference", "flagged_share")
+
+
+def protected_columns() -> list[str]:
+    """Protected characteristics declared in data_schema/ (``TableSchema.protected_columns``), all tables."""
+    from retention_ml.schema import load_schemas
+
+    return sorted({c for s in load_schemas().values() for c in s.protected_columns})
+
+
+def flag_top_share(risk, share: float = 0.10) -> np.ndarray:
+    """Boolean mask of the ``share`` highest risks (ties broken by position, so exactly ceil(share * n) rows).
+
+    Example
+    -------
+    >>> flag_top_share([0.1, 0.9, 0.5, 0.2], share=0.25).tolist()
+    [False, True, False, False]
+    """
+    risk = np.asarray(risk, dtype=float)
+    k = math.ceil(share * len(risk))
+    order = np.argsort(-risk, kind="stable")
+    flags = np.zeros(len(risk), dtype=bool)
+    flags[order[:k]] = True
+    return flags
+
+
+def _roc_auc(y_true, y_pred) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    y_true = np.asarray(y_true)
+    positives = int(y_true.sum())
+    if positives < MIN_CLASS or len(y_true) - positives < MIN_CLASS:
+        return float("nan")
+    return float(roc_auc_score(y_true, y_pred))
+
+
+def _count(y_true, y_pred) -> float:
+    return float(len(y_true))
+
+
+def _base_rate(y_true, y_pred) -> float:
+    return float(np.mean(y_true))
+
+
+def _mean_risk(y_true, y_pred) -> float:
+    return float(np.mean(y_pred))
+
+
+def _observed(y_true, y_pred) -> float:
+    return float(np.sum(y_true))
+
+
+def _expected(y_true, y_pred) -> float:
+    return float(np.sum(y_pred))
+
+
+def _flagged_share(y_true, y_pred, flagged) -> float:
+    return float(np.mean(flagged))
+
+
+METRICS = {"rows": _count, "base_rate": _base_rate, "mean_risk": _mean_risk, "observed": _observed,
+           "expected": _expected, "roc_auc": _roc_auc, "flagged_share": _flagged_share}
+CI_METRICS = ("base_rate", "roc_auc", "flagged_share")
+
+
+@dataclass
+class FairnessAudit:
+    """Result of :func:`audit_fairness`.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per (factor, group): ``status`` ("ok" or "too few to assess"), ``rows``, ``people``,
+        ``base_rate``, ``mean_risk``, ``observed`` and ``expected`` leavers, ``calibration_ratio``
+        (observed / expected), ``calibration_difference`` (observed rate - mean predicted risk),
+        ``calibration_gap`` (its absolute value), ``roc_auc`` (NaN with ``roc_auc_note`` when a group has
+        fewer than 5 leavers or stayers), ``flagged_share`` and, when bootstrapped, ``<metric>_low/_high``.
+        Every number is NaN for a group that is too small.
+    gaps : DataFrame
+        Per factor and metric: the largest between-group gap among assessable groups, with the groups at
+        either end.
+    overall : dict
+        Whole-window rows, people, base rate, mean risk, ROC-AUC and the top-share risk threshold.
+    """
+
+    table: pd.DataFrame
+    gaps: pd.DataFrame
+    overall: dict
+    min_group: int
+    top_share: float
+
+    def summary(self) -> pd.DataFrame:
+        """The table as people read it: numbers, or "too few to assess" in place of every number."""
+        out = self.table[["factor", "group", "status", *NUMBER_COLUMNS]].copy()
+        ok = np.repeat(out["status"].eq("ok").to_numpy()[:, None], len(NUMBER_COLUMNS), axis=1)
+        out[NUMBER_COLUMNS] = out[NUMBER_COLUMNS].astype(object).where(ok, TOO_FEW)
+        return out
+
+    def worst(self, metric: str) -> pd.Series | None:
+        """The gap row with the largest ``metric`` gap over all factors, or None when none is assessable."""
+        rows = self.gaps[self.gaps["metric"].eq(metric) & self.gaps["gap"].notna()]
+        return None if rows.empty else rows.loc[rows["gap"].idxmax()]
+
+    def group_shortfalls(self) -> pd.DataFrame:
+        """Assessable groups with their ROC-AUC shortfall against the whole window and their calibration gap."""
+        ok = self.table[self.table["status"].eq("ok")].copy()
+        ok["roc_auc_shortfall"] = self.overall["roc_auc"] - ok["roc_auc"]
+        return ok[["factor", "group", "people", "roc_auc", "roc_auc_shortfall", "calibration_gap"]]
+
+
+def _prepare(predictions: pd.DataFrame, factors) -> pd.DataFrame:
+    missing = [c for c in ("worker_id", "label", "risk") if c not in predictions.columns]
+    if missing:
+        raise ValueError(MISSING_COLUMNS.format(columns=", ".join(missing)))
+    data = predictions[predictions["label"].notna()].reset_index(drop=True)
+    # Factor values as plain strings; a missing value is its own visible group, never dropped silently.
+    for f in factors:
+        data[f] = data[f].astype("string").fillna(NOT_RECORDED).astype(str)
+    return data
+
+
+def _factor_table(data: pd.DataFrame, factor: str, flagged: np.ndarray, *, min_group: int, n_boot: int,
+                  random_state: int) -> pd.DataFrame:
+    from fairlearn.metrics import MetricFrame
+
+    y = data["label"].to_numpy(dtype=float)
+    risk = data["risk"].to_numpy(dtype=float)
+    boot = {"n_boot": n_boot, "ci_quantiles": [0.025, 0.975], "random_state": random_state} if n_boot else {}
+    frame = MetricFrame(metrics=METRICS, y_true=y, y_pred=risk, sensitive_features=data[factor].rename(factor),
+                        sample_params={"flagged_share": {"flagged": flagged}}, **boot)
+    table = frame.by_group.astype(float)
+    table.index = table.index.astype(str)
+    table["people"] = data.groupby(factor)["worker_id"].nunique().reindex(table.index).astype(float)
+    if n_boot:
+        low, high = frame.by_group_ci
+        for m in CI_METRICS:
+            table[f"{m}_low"] = low[m].astype(float).to_numpy()
+            table[f"{m}_high"] = high[m].astype(float).to_numpy()
+    table["calibration_ratio"] = table["observed"] / table["expected"]
+    table["calibration_difference"] = table["base_rate"] - table["mean_risk"]
+    table["calibration_gap"] = table["calibration_difference"].abs()
+    ok = table["people"] >= min_group
+    table["roc_auc_note"] = np.where(ok & table["roc_auc"].isna(), TOO_FEW_LEAVERS, "")
+    table["status"] = np.where(ok, "ok", TOO_FEW)
+    numbers = [c for c in table.columns if c not in ("status", "roc_auc_note")]
+    table.loc[~ok, numbers] = np.nan  # a small group keeps no number at all, not even its size
+    table = table.reset_index(names="group")
+    table.insert(0, "factor", factor)
+    return table
+
+
+def _gaps(table: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for (factor, metric), values in (
+        table[table["status"].eq("ok")].melt(id_vars=["factor", "group"], value_vars=list(GAP_METRICS),
+                                             var_name="metric").dropna(subset=["value"])
+        .groupby(["factor", "metric"], sort=False)
+    ):
+        hi, lo = values.loc[values["value"].idxmax()], values.loc[values["value"].idxmin()]
+        rows.append({"factor": factor, "metric": metric, "gap": float(hi["value"] - lo["value"]),
+                     "max_group": hi["group"], "max_value": float(hi["value"]),
+                     "min_group": lo["group"], "min_value": float(lo["value"]), "groups": len(values)})
+    return pd.DataFrame(rows, columns=["factor", "metric", "gap", "max_group", "max_value", "min_group",
+                                       "min_value", "groups"])
+
+
+def audit_fairness(predictions: pd.DataFrame, *, factors=AUDIT_FACTORS, min_group: int = MIN_GROUP,
+                   top_share: float = 0.10, n_boot: int = 0, random_state: int = 0) -> FairnessAudit:
+    """Audit test-window predictions by group.
+
+    Parameters
+    ----------
+    predictions : DataFrame
+        ``evaluation/test_predictions.parquet``: ``worker_id``, ``label`` (0/1; NaN rows are ignored),
+        ``risk`` (calibrated probability) and the factor columns. Absent factors are skipped.
+    factors : sequence of str
+        Columns to audit by.
+    min_group : int
+        Groups with fewer distinct people than this are "too few to assess" (default 20).
+    top_share : float
+        Share of the whole window flagged as highest risk (default 0.10, the top 10%).
+    n_boot : int
+        Bootstrap resamples (rows) for 95% intervals on base rate, ROC-AUC and flagged share; 0 = none.
+        fairlearn refits the whole frame per resample: 50 resamples of 3,000 rows over 3 factors took
+        about 20 s on a shared 2-core machine, so the card leaves it off unless asked.
+    random_state : int
+        Seed for the bootstrap.
+
+    Returns
+    -------
+    FairnessAudit
+    """
+    factors = [f for f in factors if f in predictions.columns]
+    data = _prepare(predictions, factors)
+    flagged = flag_top_share(data["risk"], top_share)
+    tables = [_factor_table(data, f, flagged, min_group=min_group, n_boot=n_boot, random_state=random_state)
+              for f in factors]
+    table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=["factor", "group", "status"])
+    overall = {
+        "rows": int(len(data)), "people": int(data["worker_id"].nunique()),
+        "base_rate": float(data["label"].mean()), "mean_risk": float(data["risk"].mean()),
+        "roc_auc": _roc_auc(data["label"].to_numpy(float), data["risk"].to_numpy(float)),
+        "top_threshold": float(data["risk"][flagged].min()) if flagged.any() else float("nan"),
+    }
+    return FairnessAudit(table=table, gaps=_gaps(table), overall=overall, min_group=min_group, top_share=top_share)

@@ -1,0 +1,203 @@
+"""The promotion gate: alias ``champion`` moves to a run's model only when every check passes.
+
+Checks (thresholds in ``retention_ml/promotion_thresholds.toml``, printed in the model card):
+
+- ``card_exists``: the model card was written for the run (tag ``retention_ml.card`` = "written" and
+  ``model_card/model_card.md`` logged).
+- ``beats_baselines``: better than the logistic and team-base-rate baselines on the test window
+  (ROC-AUC and average precision, ``evaluation/metrics.json`` "beats_baselines").
+- ``calibration_ece``: test-window expected calibration error at most ``max_ece``.
+- ``group_roc_auc``: no assessable group's ROC-AUC more than ``max_group_roc_auc_shortfall`` below the
+  whole window's.
+- ``group_calibration``: no assessable group's |observed rate - mean predicted risk| above
+  ``max_group_calibration_gap``.
+
+Groups under ``min_group`` people are excluded from the gap checks. On any failure nothing changes.
+
+Example
+-------
+>>> result = promote("3f2a...")          # doctest: +SKIP
+>>> result.promoted, [c.name for c in result.failed]   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["THRESHOLDS_PATH", "Check", "PromotionResult", "load_thresholds", "run_checks", "promote",
+           "CHAMPION_ALIAS", "PromotionError"]
+
+THRESHOLDS_PATH = Path(__file__).with_name("promotion_thresholds.toml")
+CHAMPION_ALIAS = "champion"
+CARD_TAG = "retention_ml.card"
+CARD_ARTIFACT = "model_card/model_card.md"
+METRICS_ARTIFACT = "evaluation/metrics.json"
+PREDICTIONS_ARTIFACT = "evaluation/test_predictions.parquet"
+REQUIRED_KEYS = {"require_card": bool, "require_beats_baselines": bool, "max_ece": float,
+                 "max_group_roc_auc_shortfall": float, "max_group_calibration_gap": float, "min_group": int}
+NO_VERSION = "run {run_id} has no registered version of model {name!r}: train it (which registers it) first"
+
+
+class PromotionError(RuntimeError):
+    """The gate could not run (no such run, no registered version, missing evaluation record)."""
+
+
+@dataclass
+class Check:
+    """One gate check: ``name``, whether it ``passed``, and a sentence saying why (with the numbers)."""
+
+    name: str
+    passed: bool
+    detail: str
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "passed": self.passed, "detail": self.detail}
+
+
+@dataclass
+class PromotionResult:
+    run_id: str
+    model_name: str
+    version: str
+    promoted: bool
+    checks: list[Check]
+    champion_before: str | None
+    champion_after: str | None
+    thresholds: dict = field(default_factory=dict)
+
+    @property
+    def failed(self) -> list[Check]:
+        return [c for c in self.checks if not c.passed]
+
+    def as_dict(self) -> dict:
+        return {"run_id": self.run_id, "model_name": self.model_name, "version": self.version,
+                "promoted": self.promoted, "checks": [c.as_dict() for c in self.checks],
+                "failed": [c.name for c in self.failed], "champion_before": self.champion_before,
+                "champion_after": self.champion_after, "thresholds": self.thresholds}
+
+
+def load_thresholds(path: str | Path | None = None) -> dict:
+    """Read and check the thresholds file (default: the one shipped in the package)."""
+    path = Path(path) if path else THRESHOLDS_PATH
+    with open(path, "rb") as fh:
+        values = tomllib.load(fh)
+    for key, kind in REQUIRED_KEYS.items():
+        if key not in values:
+            raise ValueError(f"{path}: missing key {key!r} (rule: every gate threshold is set explicitly)")
+        if kind is float and isinstance(values[key], int) and not isinstance(values[key], bool):
+            values[key] = float(values[key])
+        if not isinstance(values[key], kind):
+            raise ValueError(f"{path}: key {key!r} = {values[key]!r} is not a {kind.__name__}")
+    return values
+
+
+def _card_check(run_id: str, tags: dict) -> Check:
+    from retention_ml import tracking
+
+    logged = CARD_ARTIFACT in tracking.list_artifacts(run_id, "model_card")
+    ok = tags.get(CARD_TAG) == "written" and logged
+    detail = ("model card written and logged" if ok else
+              f"no model card for this run (tag {CARD_TAG}={tags.get(CARD_TAG)!r}, {CARD_ARTIFACT} "
+              f"{'logged' if logged else 'missing'}): run `retention-ml card --run {run_id}` first")
+    return Check("card_exists", ok, detail)
+
+
+def _baseline_check(metrics: dict) -> Check:
+    beats = metrics.get("beats_baselines", {})
+    models = metrics.get("models", {})
+    parts = []
+    for base in ("logistic", "team_base_rate"):
+        m, b = models.get("lightgbm", {}), models.get(base, {})
+        auc = f"ROC-AUC {m.get('roc_auc', {}).get('value', float('nan')):.3f} vs {b.get('roc_auc', {}).get('value', float('nan')):.3f}"
+        parts.append(f"{base}: {'beaten' if beats.get(base) else 'NOT beaten'} ({auc})")
+    ok = all(beats.get(base) is True for base in ("logistic", "team_base_rate"))
+    return Check("beats_baselines", ok, "; ".join(parts))
+
+
+def _ece_check(metrics: dict, max_ece: float) -> Check:
+    value = metrics["models"]["lightgbm"]["ece"]["value"]
+    ok = value is not None and value <= max_ece
+    return Check("calibration_ece", ok, f"test-window ECE {value:.3f} {'<=' if ok else '>'} threshold {max_ece:.3f}")
+
+
+def _group_checks(audit, thresholds: dict) -> list[Check]:
+    groups = audit.group_shortfalls()
+    overall = audit.overall["roc_auc"]
+    out = []
+    auc = groups.dropna(subset=["roc_auc_shortfall"])
+    bad = auc[auc["roc_auc_shortfall"] > thresholds["max_group_roc_auc_shortfall"]]
+    if auc.empty:
+        out.append(Check("group_roc_auc", True, "no group large enough (with 5+ leavers and stayers) to compare ROC-AUC"))
+    else:
+        worst = auc.loc[auc["roc_auc_shortfall"].idxmax()]
+        names = ", ".join(f"{r.factor}={r.group} ({r.roc_auc:.3f})" for r in bad.itertuples())
+        out.append(Check(
+            "group_roc_auc", bad.empty,
+            (f"worst group {worst.factor}={worst.group}: ROC-AUC {worst.roc_auc:.3f} vs {overall:.3f} overall "
+             f"(shortfall {worst.roc_auc_shortfall:.3f}, threshold {thresholds['max_group_roc_auc_shortfall']:.3f})")
+            + (f"; over threshold: {names}" if names else "")))
+    cal = groups.dropna(subset=["calibration_gap"])
+    bad = cal[cal["calibration_gap"] > thresholds["max_group_calibration_gap"]]
+    if cal.empty:
+        out.append(Check("group_calibration", True, "no group large enough to assess calibration"))
+    else:
+        worst = cal.loc[cal["calibration_gap"].idxmax()]
+        names = ", ".join(f"{r.factor}={r.group} ({r.calibration_gap:.3f})" for r in bad.itertuples())
+        out.append(Check(
+            "group_calibration", bad.empty,
+            (f"worst group {worst.factor}={worst.group}: |observed - predicted| leaver rate {worst.calibration_gap:.3f} "
+             f"(threshold {thresholds['max_group_calibration_gap']:.3f})") + (f"; over threshold: {names}" if names else "")))
+    return out
+
+
+def run_checks(run_id: str, thresholds: dict | None = None) -> list[Check]:
+    """Evaluate every gate check for ``run_id`` (configure tracking first). Changes nothing."""
+    from retention_ml import tracking
+    from retention_ml.fairness import audit_fairness
+
+    thresholds = thresholds or load_thresholds()
+    try:
+        metrics = tracking.load_json_artifact(run_id, METRICS_ARTIFACT)
+        predictions = tracking.load_table_artifact(run_id, PREDICTIONS_ARTIFACT)
+    except Exception as exc:  # MLflow raises its own types for a missing artifact
+        raise PromotionError(f"run {run_id}: cannot read {METRICS_ARTIFACT} / {PREDICTIONS_ARTIFACT}: {exc}") from exc
+    checks = []
+    if thresholds["require_card"]:
+        checks.append(_card_check(run_id, tracking.run_tags(run_id)))
+    if thresholds["require_beats_baselines"]:
+        checks.append(_baseline_check(metrics))
+    checks.append(_ece_check(metrics, thresholds["max_ece"]))
+    checks.extend(_group_checks(audit_fairness(predictions, min_group=thresholds["min_group"]), thresholds))
+    return checks
+
+
+def promote(run_ref: str, *, thresholds: dict | None = None, model_name: str | None = None,
+            dry_run: bool = False) -> PromotionResult:
+    """Run the gate for ``run_ref`` and set alias ``champion`` on its registered version if every check passes.
+
+    Raises :class:`PromotionError` when the gate cannot run (no such run, no registered version, missing
+    evaluation). On a failed check nothing in the registry changes.
+    """
+    from retention_ml import tracking
+
+    thresholds = thresholds or load_thresholds()
+    try:
+        run_id = tracking.resolve_run_id(run_ref)
+    except Exception as exc:
+        raise PromotionError(f"no run {run_ref!r} in the tracking store: {exc}") from exc
+    name = model_name or tracking.DEFAULT_MODEL_NAME
+    version = tracking.model_version_for_run(run_id, name)
+    if version is None:
+        raise PromotionError(NO_VERSION.format(run_id=run_id, name=name))
+    before = tracking.alias_version(CHAMPION_ALIAS, name)
+    before = None if before is None else str(before.version)
+    checks = run_checks(run_id, thresholds)
+    ok = all(c.passed for c in checks)
+    if ok and not dry_run:
+        tracking.set_alias(CHAMPION_ALIAS, version.version, name)
+    after = tracking.alias_version(CHAMPION_ALIAS, name)
+    return PromotionResult(run_id=run_id, model_name=name, version=str(version.version), promoted=ok and not dry_run,
+                           checks=checks, champion_before=before,
+                           champion_after=None if after is None else str(after.version), thresholds=thresholds)

@@ -1,0 +1,1 @@
+"""Reports for people: risk lists (managers) and model cards (evaluators)."""

@@ -1,0 +1,244 @@
+"""Promotion gate: champion moves only when every check passes; a failing run is refused by name.
+
+Runs here are FAKE but schema-faithful training records (CONTRACTS 5 and 6) logged to an MLflow
+store in tmp_path with a registered model version aliased "candidate". ``make_fake_run`` is also
+used by tests/reports/test_model_card.py.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from retention_ml import tracking
+
+SEED = 20261123
+SERVICES = ["referral_assessment", "safeguarding", "children_in_care"]
+
+
+def fake_predictions(*, kind: str = "good", n_workers: int = 600, seed: int = SEED) -> pd.DataFrame:
+    """Two test-window snapshots per worker with audit columns; ``risk`` is the true probability for "good".
+
+    Small groups on purpose: sex=not_known (8 people) and ethnicity_group=mixed (12 people).
+    ``kind="miscalibrated_group"`` triples the risk of area South (its calibration gap fails the gate).
+    """
+    rng = np.random.default_rng(seed)
+    w = pd.DataFrame({"worker_id": [f"W{i:05d}" for i in range(n_workers)]})
+    w["sex"] = np.where(np.arange(n_workers) < 8, "not_known", rng.choice(["female", "male"], n_workers, p=[0.78, 0.22]))
+    w["ethnicity_group"] = np.where((np.arange(n_workers) >= 8) & (np.arange(n_workers) < 20), "mixed",
+                                    rng.choice(["white", "black", "asian"], n_workers, p=[0.7, 0.15, 0.15]))
+    w["age_band"] = rng.choice(["25_29", "30_39", "40_49", "50_59"], n_workers)
+    w["disability"] = rng.choice(["yes", "no"], n_workers, p=[0.15, 0.85])
+    w["employment_type"] = rng.choice(["permanent", "agency"], n_workers, p=[0.85, 0.15])
+    w["service"] = rng.choice(SERVICES, n_workers)
+    w["area"] = rng.choice(["North", "South"], n_workers)
+    w["team_id"] = "T" + pd.Series(rng.integers(0, 30, n_workers)).astype(str)
+    w["council_id"] = "C1"
+    w["caseload"] = rng.normal(18, 5, n_workers)
+    rows = pd.concat([w.assign(as_of=pd.Timestamp("2024-01-01")), w.assign(as_of=pd.Timestamp("2024-02-01"))],
+                     ignore_index=True)
+    logit = -2.0 + 0.25 * (rows["caseload"] - 18) + 0.6 * (rows["employment_type"] == "agency")
+    p = 1 / (1 + np.exp(-logit.to_numpy()))
+    rows["label"] = (rng.random(len(rows)) < p).astype(float)
+    rows["risk"] = p
+    if kind == "miscalibrated_group":
+        rows.loc[rows["area"] == "South", "risk"] = np.minimum(p[rows["area"] == "South"] * 3, 0.99)
+    cols = ["worker_id", "as_of", "team_id", "council_id", "service", "area", "employment_type", "label", "risk",
+            "sex", "age_band", "ethnicity_group", "disability"]
+    return rows[cols]
+
+
+def _interval(value: float) -> dict:
+    return {"value": value, "low": value - 0.02, "high": value + 0.02}
+
+
+def fake_metrics(predictions: pd.DataFrame, *, kind: str = "good") -> dict:
+    """metrics.json per CONTRACTS 5; lightgbm numbers computed from the predictions."""
+    from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+
+    y, p = predictions["label"].to_numpy(), predictions["risk"].to_numpy()
+    auc, ap = roc_auc_score(y, p), average_precision_score(y, p)
+    ece = 0.12 if kind == "high_ece" else 0.015
+    mine = {"roc_auc": _interval(auc), "average_precision": _interval(ap), "brier": _interval(brier_score_loss(y, p)),
+            "ece": _interval(ece), "precision_top10": _interval(0.4), "recall_top10": _interval(0.3)}
+    logistic_auc = auc + 0.03 if kind == "loses_to_logistic" else auc - 0.05
+    logistic = {k: dict(v) for k, v in mine.items()}
+    logistic["roc_auc"] = _interval(logistic_auc)
+    logistic["average_precision"] = _interval(ap - 0.03)
+    team = {k: dict(v) for k, v in mine.items()}
+    team["roc_auc"], team["average_precision"] = _interval(0.55), _interval(y.mean() + 0.01)
+    counts = {"train": {"n": 5000, "positives": 700, "workers": 2600},
+              "valid": {"n": 1200, "positives": 160, "workers": 610},
+              "test": {"n": int(len(y)), "positives": int(y.sum()), "workers": int(predictions["worker_id"].nunique())}}
+    return {
+        "horizon_months": 12, "label": {"horizon_months": 12, "positive_reasons": ["resignation"], "agency": "flag"},
+        "population": "social workers in post at each monthly snapshot",
+        "windows": {"train": ["2021-01-01", "2022-06-01"], "valid": ["2022-07-01", "2022-12-01"],
+                    "test": ["2024-01-01", "2024-02-01"]},
+        "counts": counts, "censored": 321,
+        "models": {"lightgbm": mine, "logistic": logistic, "team_base_rate": team},
+        "beats_baselines": {"logistic": kind != "loses_to_logistic", "team_base_rate": True},
+        "calibration": {"method": "platt", "a": 0.93, "b": -0.12, "ece_valid_before": 0.041, "ece_valid_after": 0.012},
+        "teams": [{"team_id": "T1", "n": 40, "expected": 5.5, "observed": 6}],
+    }
+
+
+def fake_alignment() -> dict:
+    return {"n_leavers": 180, "n_with_interview": 120, "top1": _interval(0.31), "top3": _interval(0.62),
+            "chance": {"top1": 0.1, "top3": 0.3}, "global": {"top1": _interval(0.29), "top3": _interval(0.60)},
+            "difference_vs_global": {"top1": {"value": 0.02, "low": -0.03, "high": 0.07},
+                                     "top3": {"value": 0.02, "low": -0.02, "high": 0.06}},
+            "by_driver": [{"driver": "caseload_workload", "n": 40, "top1": 0.5, "top3": 0.8}],
+            "confusion": [{"model_top_driver": "caseload_workload", "stated_reason": "caseload_workload", "n": 20}],
+            "share_personal": 0.2}
+
+
+def _png(path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.plot([0, 1], [0, 1])
+    fig.savefig(path, dpi=50)
+    plt.close(fig)
+    return path
+
+
+def make_fake_run(*, kind: str = "good", experiment: str = "fake", with_alignment: bool = True) -> str:
+    """Log a fake training run (configure tracking first) and register a model version with alias candidate."""
+    from sklearn.linear_model import LogisticRegression
+
+    preds = fake_predictions(kind=kind)
+    tags = {"retention_ml.data_fingerprint": "sha256:fake", "retention_ml.schema_version": "1",
+            "retention_ml.package_version": "0.0-test", "retention_ml.git_commit": "deadbeef",
+            "retention_ml.experiment": experiment, "retention_ml.simulated": "true"}
+    with tracking.start_run(experiment, run_name=f"{experiment}-{kind}", tags=tags) as run:
+        run_id = run.info.run_id
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            ev = tmp / "evaluation"
+            ev.mkdir()
+            preds.to_parquet(ev / "test_predictions.parquet", index=False)
+            (ev / "metrics.json").write_text(json.dumps(fake_metrics(preds, kind=kind)), encoding="utf-8")
+            _png(ev / "calibration.png")
+            for f in sorted(ev.iterdir()):
+                tracking.log_artifact_file(run_id, f, "evaluation")
+            ex = tmp / "explanations"
+            ex.mkdir()
+            if with_alignment:
+                (ex / "alignment.json").write_text(json.dumps(fake_alignment()), encoding="utf-8")
+            (ex / "truth.json").write_text(json.dumps({"n_leavers": 180, "top1": _interval(0.55), "top3": _interval(0.8),
+                                                       "spearman_mean": 0.61, "spearman_median": 0.64}), encoding="utf-8")
+            pd.DataFrame({"driver": ["caseload_workload", "pay", "other"], "mean_abs_shap": [0.41, 0.22, 0.05]}).to_csv(
+                ex / "driver_importance.csv", index=False)
+            for f in sorted(ex.iterdir()):
+                tracking.log_artifact_file(run_id, f, "explanations")
+            pd.DataFrame({"feature": ["caseload_current"], "meaning": ["open cases"], "unit": ["cases"],
+                          "driver": ["caseload_workload"], "family": ["caseload"]}).to_csv(tmp / "feature_catalogue.csv", index=False)
+            pd.DataFrame({"window": ["test"], "censored": [321]}).to_csv(tmp / "censoring_report.csv", index=False)
+            tracking.log_artifact_file(run_id, tmp / "feature_catalogue.csv")
+            tracking.log_artifact_file(run_id, tmp / "censoring_report.csv")
+        X = pd.DataFrame({"caseload_current": np.linspace(5, 30, 40), "tenure_months": np.linspace(1, 100, 40)})
+        dummy = LogisticRegression().fit(X, (X["caseload_current"] > 18).astype(int))
+        tracking.log_turnover_model(run_id, dummy, X)
+    return run_id
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """One tmp MLflow store with runs: good, loses_to_logistic, miscalibrated_group, high_ece (cards written)."""
+    from retention_ml.reports.model_card import write_card
+
+    root = tmp_path_factory.mktemp("mlflow")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root}/mlflow.db")
+        mp.chdir(root)
+        tracking.configure()
+        runs = {kind: make_fake_run(kind=kind) for kind in ("good", "loses_to_logistic", "miscalibrated_group", "high_ece")}
+        runs["no_card"] = make_fake_run(kind="good")
+        for kind, run_id in runs.items():
+            if kind != "no_card":
+                write_card(run_id, root / "cards" / kind)
+        yield runs
+
+
+def test_thresholds_file_is_complete_and_checked(tmp_path):
+    from retention_ml.promotion import load_thresholds
+
+    values = load_thresholds()
+    assert 0 < values["max_ece"] < 0.2 and values["min_group"] == 20
+    broken = tmp_path / "t.toml"
+    broken.write_text("max_ece = 0.05\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="missing key 'require_card'"):
+        load_thresholds(broken)
+
+
+def test_good_run_is_promoted_then_failing_runs_leave_champion_unchanged(store):
+    from retention_ml.promotion import promote
+
+    good = promote(store["good"])
+    assert good.promoted and not good.failed
+    champion = tracking.alias_version("champion")
+    assert champion.run_id == store["good"]
+
+    cases = {"loses_to_logistic": "beats_baselines", "miscalibrated_group": "group_calibration",
+             "high_ece": "calibration_ece", "no_card": "card_exists"}
+    for kind, check in cases.items():
+        result = promote(store[kind])
+        assert not result.promoted
+        assert [c.name for c in result.failed] == [check], (kind, result.as_dict())
+        assert tracking.alias_version("champion").version == champion.version
+        # the candidate alias is never touched by the gate
+        assert tracking.alias_version("candidate") is not None
+
+
+def test_failed_check_names_the_group_and_numbers(store):
+    from retention_ml.promotion import promote
+
+    result = promote(store["miscalibrated_group"])
+    detail = next(c.detail for c in result.failed if c.name == "group_calibration")
+    assert "area=South" in detail and "threshold 0.100" in detail
+    baseline = next(c.detail for c in promote(store["loses_to_logistic"]).failed)
+    assert "logistic: NOT beaten" in baseline
+
+
+def test_stricter_thresholds_refuse_the_good_run(store):
+    from retention_ml.promotion import load_thresholds, run_checks
+
+    strict = {**load_thresholds(), "max_ece": 0.001}
+    failed = [c.name for c in run_checks(store["good"], strict) if not c.passed]
+    assert failed == ["calibration_ece"]
+
+
+def test_promote_command_exit_codes_and_json(store):
+    from typer.testing import CliRunner
+
+    from retention_ml.cli import app
+
+    runner = CliRunner()
+    ok = runner.invoke(app, ["promote", store["good"], "--json"])
+    assert ok.exit_code == 0, ok.output
+    assert json.loads(ok.stdout)["promoted"] is True
+    refused = runner.invoke(app, ["promote", store["high_ece"], "--json"])
+    assert refused.exit_code == 1
+    assert json.loads(refused.stdout)["failed"] == ["calibration_ece"]
+    human = runner.invoke(app, ["promote", store["loses_to_logistic"]])
+    assert human.exit_code == 1 and "beats_baselines" in human.output
+    missing = runner.invoke(app, ["promote", "0123456789abcdef0123456789abcdef"])
+    assert missing.exit_code == 2
+
+
+def test_run_without_registered_version_cannot_be_promoted(store):
+    from retention_ml.promotion import PromotionError, promote
+
+    with tracking.start_run("fake", run_name="unregistered") as run:
+        run_id = run.info.run_id
+    with pytest.raises(PromotionError, match="no registered version"):
+        promote(run_id)
