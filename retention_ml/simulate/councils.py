@@ -56,7 +56,7 @@ def build_world(rng: np.random.Generator, n_councils: int, *, caseload_cap: int 
     """Draw councils, areas and teams. Vectorised over councils/teams; sizes in FTE."""
     size = np.clip(np.exp(rng.normal(np.log(185), 0.55, n_councils)), 40, 1200)
     offset = rng.normal(0.0, 0.05, n_councils)
-    hire = np.clip(np.exp(rng.normal(np.log(0.13), 0.75, n_councils) - 2.0 * offset), 0.025, 0.6)
+    hire = np.clip(np.exp(rng.normal(np.log(0.15), 0.75, n_councils) - 2.0 * offset), 0.025, 0.6)
     agency = np.clip(np.exp(rng.normal(np.log(0.9), 1.0, n_councils)), 0.01, 0.95)
     demand = np.exp(rng.normal(0.0, 0.11, n_councils))
     absence = np.exp(rng.normal(0.0, 0.5, n_councils))
@@ -67,7 +67,7 @@ def build_world(rng: np.random.Generator, n_councils: int, *, caseload_cap: int 
     area_council = np.repeat(np.arange(n_councils), n_areas)
     n_a = len(area_council)
     hot = rng.random(n_a) < 0.2
-    growth = np.where(hot, rng.uniform(0.08, 0.17, n_a), rng.uniform(0.0, 0.06, n_a))
+    growth = np.where(hot, rng.uniform(0.08, 0.17, n_a), rng.uniform(0.0, 0.06, n_a))  # hot areas: hot years are likelier
     level = np.exp(rng.normal(0.0, 0.35, n_a))
     rent0 = np.clip(850 * level * np.where(hot, 1.25, 1.0), 450, 4000)
     price0 = np.clip(230_000 * level ** 1.3 * np.where(hot, 1.3, 1.0), 80_000, 1_500_000)

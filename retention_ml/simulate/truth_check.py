@@ -15,7 +15,9 @@ Measures, on the explained rows (normally the test window):
 - every snapshot: the Spearman rank correlation, across the drivers the model
   can see, between the person's grouped SHAP values and the true decomposition
   of their leaving probability in the snapshot month (mean and median over rows;
-  rows where either side is constant are left out and counted).
+  rows where either side is constant are left out and counted); also against
+  the truth centred on the explained rows' mean (``spearman_centred_*``),
+  because SHAP values are relative to the average row.
 
 Example
 -------

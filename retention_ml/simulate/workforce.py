@@ -148,9 +148,13 @@ def run_months(world: World, scenario: Scenario, start: np.datetime64, n_months:
 
     # housing paths by area
     n_a = len(world.area_council)
-    g_month = (1 + world.area_growth) ** (1 / 12) - 1
-    noise = rng.normal(0, 0.004, (n_months, n_a))
-    h_index = np.exp(np.cumsum(np.log1p(g_month[None, :] + noise), axis=0))
+    # growth comes in hot years (10-17%; far likelier in hot areas) rather than compounding for ever
+    yrs = years - years[0]
+    hot_year = rng.random((yrs.max() + 1, n_a)) < np.where(world.area_growth > 0.07, 0.35, 0.05)
+    g_year = np.where(hot_year, rng.uniform(0.10, 0.17, hot_year.shape), np.clip(rng.normal(0.035, 0.015, hot_year.shape), -0.02, 0.08))
+    g_month = (1 + g_year[yrs]) ** (1 / 12) - 1
+    noise = rng.normal(0, 0.003, (n_months, n_a))
+    h_index = np.exp(np.cumsum(np.log1p(g_month + noise), axis=0))
     rent = world.area_rent0[None, :] * h_index
     price = world.area_price0[None, :] * h_index
     first_area = np.searchsorted(world.area_council, np.arange(n_c))
@@ -333,7 +337,7 @@ def run_months(world: World, scenario: Scenario, start: np.datetime64, n_months:
         take_home = (own + supp + ret) * fte * 0.72 / 12
         home = pool["home"][w]
         rent_share = rent[t, home] / take_home
-        growth = rent[t, home] / rent[max(t - 12, 0), home] - 1 if t >= 12 else world.area_growth[home]
+        growth = rent[t, home] / rent[t - 12, home] - 1 if t >= 12 else g_year[0, home]
 
         # -- team instability: leavers in the last 3 months per post, agency share now
         posts = np.maximum(np.bincount(slot_team, weights=slot_active, minlength=n_t), 1)
