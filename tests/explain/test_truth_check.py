@@ -94,3 +94,21 @@ def test_raw_decomposition_with_other_datetime_unit_and_int_ids_is_accepted():
     report = truth_agreement(_profile(truth), keys, pd.Series(1.0, index=keys.index), raw, n_boot=20)
     assert report["n_snapshots_with_truth"] == len(keys)
     assert report["spearman_median"] == pytest.approx(1.0)
+
+
+def test_simulator_layout_contrib_columns_and_true_driver():
+    keys, truth, _ = _setup(n_workers=6)
+    worker_months = pd.DataFrame(truth, columns=[f"contrib_{c}" for c in CODES]).assign(
+        worker_id=keys["worker_id"], month=keys["as_of"], p_leave=0.01, base_logit=-4.0, contrib_personal=0.2
+    )
+    leavers = pd.DataFrame({"worker_id": [f"W{i:02d}" for i in range(6)], "true_driver": ["pay", "pay", "commute", None, "personal", "pay"]})
+    truth_frames = {"worker_months": worker_months, "leavers": leavers}
+    wide = decomposition_table(truth_frames)
+    assert list(wide.columns) == ["worker_id", "month", *CODES]
+    dominant = dominant_table(truth_frames)
+    assert dominant.set_index("worker_id")["dominant_driver"].to_dict() == {"W00": "pay", "W01": "pay", "W02": "commute", "W04": "personal", "W05": "pay"}
+    profile = _profile(np.zeros_like(truth))
+    profile["pay"] = 1.0
+    report = truth_agreement(profile, keys, pd.Series(1.0, index=keys.index), wide, dominant=dominant, n_boot=20)
+    assert report["n_leavers"] == 5 and report["top1"]["value"] == pytest.approx(3 / 5)
+    assert report["dominant_in_visible_drivers"] == pytest.approx(4 / 5)
