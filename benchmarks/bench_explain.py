@@ -227,7 +227,9 @@ def quality(data: Path, run: str, n_boot: int) -> dict:
     as_of = list(pd.date_range(start, end, freq="MS"))
     tables = read_tables(data)
     t = time.perf_counter()
-    ds = build_dataset(tables, as_of, label_config=LabelConfig(horizon_months=metrics.get("horizon_months", 12)))
+    label = metrics.get("label") or {"horizon_months": metrics.get("horizon_months", 12)}
+    label = {k: tuple(v) if isinstance(v, list) else v for k, v in label.items()}
+    ds = build_dataset(tables, as_of, label_config=LabelConfig(**label))
     features_s = time.perf_counter() - t
     try:
         catalogue = tracking.load_table_artifact(run_id, "feature_catalogue.csv")
