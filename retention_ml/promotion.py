@@ -152,15 +152,19 @@ def _group_checks(audit, thresholds: dict) -> list[Check]:
     return out
 
 
-def run_checks(run_id: str, thresholds: dict | None = None) -> list[Check]:
-    """Evaluate every gate check for ``run_id`` (configure tracking first). Changes nothing."""
+def run_checks(run_id: str, thresholds: dict | None = None, *, audit=None) -> list[Check]:
+    """Evaluate every gate check for ``run_id`` (configure tracking first). Changes nothing.
+
+    ``audit`` (a :class:`~retention_ml.fairness.FairnessAudit` of the run's test predictions with the same
+    ``min_group``) saves recomputing it when the caller already has one.
+    """
     from retention_ml import tracking
     from retention_ml.fairness import audit_fairness
 
     thresholds = thresholds or load_thresholds()
     try:
         metrics = tracking.load_json_artifact(run_id, METRICS_ARTIFACT)
-        predictions = tracking.load_table_artifact(run_id, PREDICTIONS_ARTIFACT)
+        predictions = None if audit is not None else tracking.load_table_artifact(run_id, PREDICTIONS_ARTIFACT)
     except Exception as exc:  # MLflow raises its own types for a missing artifact
         raise PromotionError(f"run {run_id}: cannot read {METRICS_ARTIFACT} / {PREDICTIONS_ARTIFACT}: {exc}") from exc
     checks = []
@@ -169,7 +173,11 @@ def run_checks(run_id: str, thresholds: dict | None = None) -> list[Check]:
     if thresholds["require_beats_baselines"]:
         checks.append(_baseline_check(metrics))
     checks.append(_ece_check(metrics, thresholds["max_ece"]))
-    checks.extend(_group_checks(audit_fairness(predictions, min_group=thresholds["min_group"]), thresholds))
+    if audit is None or audit.min_group != thresholds["min_group"]:
+        if predictions is None:
+            predictions = tracking.load_table_artifact(run_id, PREDICTIONS_ARTIFACT)
+        audit = audit_fairness(predictions, min_group=thresholds["min_group"])
+    checks.extend(_group_checks(audit, thresholds))
     return checks
 
 

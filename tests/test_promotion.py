@@ -180,33 +180,44 @@ def test_thresholds_file_is_complete_and_checked(tmp_path):
         load_thresholds(broken)
 
 
-def test_good_run_is_promoted_then_failing_runs_leave_champion_unchanged(store):
+FAILING = {"loses_to_logistic": "beats_baselines", "miscalibrated_group": "group_calibration",
+           "high_ece": "calibration_ece", "no_card": "card_exists"}
+
+
+@pytest.fixture(scope="module")
+def gate_results(store):
+    """Promote the good run first, then try every failing run; champion version after each attempt."""
     from retention_ml.promotion import promote
 
     good = promote(store["good"])
-    assert good.promoted and not good.failed
-    champion = tracking.alias_version("champion")
-    assert champion.run_id == store["good"]
+    results, champions = {"good": good}, {}
+    for kind in FAILING:
+        results[kind] = promote(store[kind])
+        champions[kind] = tracking.alias_version("champion")
+    return results, champions
 
-    cases = {"loses_to_logistic": "beats_baselines", "miscalibrated_group": "group_calibration",
-             "high_ece": "calibration_ece", "no_card": "card_exists"}
-    for kind, check in cases.items():
-        result = promote(store[kind])
+
+def test_good_run_is_promoted_then_failing_runs_leave_champion_unchanged(store, gate_results):
+    results, champions = gate_results
+    assert results["good"].promoted and not results["good"].failed
+    assert results["good"].champion_before is None and results["good"].champion_after == results["good"].version
+    for kind, check in FAILING.items():
+        result = results[kind]
         assert not result.promoted
         assert [c.name for c in result.failed] == [check], (kind, result.as_dict())
-        assert tracking.alias_version("champion").version == champion.version
-        # the candidate alias is never touched by the gate
-        assert tracking.alias_version("candidate") is not None
+        # nothing changed: champion still the good run's version after every refusal
+        assert champions[kind].run_id == store["good"]
+        assert result.champion_after == results["good"].version
+    # the gate never touches the candidate alias
+    assert tracking.alias_version("candidate").run_id == store["no_card"]
 
 
-def test_failed_check_names_the_group_and_numbers(store):
-    from retention_ml.promotion import promote
-
-    result = promote(store["miscalibrated_group"])
-    detail = next(c.detail for c in result.failed if c.name == "group_calibration")
+def test_failed_check_names_the_group_and_numbers(gate_results):
+    results, _ = gate_results
+    detail = next(c.detail for c in results["miscalibrated_group"].failed)
     assert "area=South" in detail and "threshold 0.100" in detail
-    baseline = next(c.detail for c in promote(store["loses_to_logistic"]).failed)
-    assert "logistic: NOT beaten" in baseline
+    assert "logistic: NOT beaten" in results["loses_to_logistic"].failed[0].detail
+    assert "retention-ml card --run" in results["no_card"].failed[0].detail
 
 
 def test_stricter_thresholds_refuse_the_good_run(store):
@@ -223,14 +234,12 @@ def test_promote_command_exit_codes_and_json(store):
     from retention_ml.cli import app
 
     runner = CliRunner()
-    ok = runner.invoke(app, ["promote", store["good"], "--json"])
+    ok = runner.invoke(app, ["promote", store["good"], "--json", "--dry-run"])
     assert ok.exit_code == 0, ok.output
-    assert json.loads(ok.stdout)["promoted"] is True
+    assert json.loads(ok.stdout)["failed"] == []
     refused = runner.invoke(app, ["promote", store["high_ece"], "--json"])
     assert refused.exit_code == 1
     assert json.loads(refused.stdout)["failed"] == ["calibration_ece"]
-    human = runner.invoke(app, ["promote", store["loses_to_logistic"]])
-    assert human.exit_code == 1 and "beats_baselines" in human.output
     missing = runner.invoke(app, ["promote", "0123456789abcdef0123456789abcdef"])
     assert missing.exit_code == 2
 

@@ -167,7 +167,8 @@ def _gap_rows(audit) -> list[dict]:
 
     labels = {"base_rate": ("Base rate", _pct), "roc_auc": ("ROC-AUC", _num),
               "calibration_ratio": ("Calibration ratio (observed / predicted)", lambda v: _num(v, 2)),
-              "calibration_difference": ("Calibration difference (observed - predicted rate)", _pct),
+              "calibration_difference": ("Calibration difference (observed - predicted rate)",
+                                         lambda v: f"{100 * v:+.1f} pts"),
               "flagged_share": ("Share flagged in top 10%", _pct)}
     rows = []
     for g in audit.gaps[audit.gaps["groups"] >= 2].to_dict("records"):
@@ -269,7 +270,7 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
     name = model_name or tracking.DEFAULT_MODEL_NAME
     version = tracking.model_version_for_run(run_id, name)
     simulated = tags.get("retention_ml.simulated") == "true"
-    gate = run_checks(run_id, {**thresholds, "require_card": False})
+    gate = run_checks(run_id, {**thresholds, "require_card": False}, audit=audit)
 
     images = {k: b for k, p in OPTIONAL_IMAGES.items() if (b := _read_bytes(run_id, p)) is not None}
     group_png = _group_plot(audit)
@@ -358,8 +359,11 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
 def _env(html: bool):
     import jinja2
 
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=html, trim_blocks=True,
-                              lstrip_blocks=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=html, trim_blocks=True,
+                             lstrip_blocks=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    # A "|" inside a Markdown table cell would split the cell.
+    env.filters["cell"] = lambda value: str(value).replace("|", "\\|")
+    return env
 
 
 def render_markdown(card: ModelCard) -> str:
