@@ -56,7 +56,7 @@ def build_world(rng: np.random.Generator, n_councils: int, *, caseload_cap: int 
     """Draw councils, areas and teams. Vectorised over councils/teams; sizes in FTE."""
     size = np.clip(np.exp(rng.normal(np.log(185), 0.55, n_councils)), 40, 1200)
     offset = rng.normal(0.0, 0.05, n_councils)
-    hire = np.clip(np.exp(rng.normal(np.log(0.15), 0.75, n_councils) - 2.0 * offset), 0.025, 0.6)
+    hire = np.clip(np.exp(rng.normal(np.log(0.17), 0.55, n_councils) - 2.0 * offset), 0.04, 0.6)
     agency = np.clip(np.exp(rng.normal(np.log(0.9), 1.0, n_councils)), 0.01, 0.95)
     demand = np.exp(rng.normal(0.0, 0.11, n_councils))
     absence = np.exp(rng.normal(0.0, 0.5, n_councils))

@@ -20,7 +20,8 @@ __all__ = ["Simulation", "run_months"]
 EMP_PERM, EMP_AGENCY, EMP_FT = 0, 1, 2
 REASONS = ("resignation", "retirement", "dismissal", "end_of_contract", "internal_move", "other")
 R_RES, R_RET, R_DIS, R_EOC, R_MOVE = 0, 1, 2, 3, 4
-B0 = -5.68  # intercept of the monthly voluntary hazard (tuned so national turnover is ~15%)
+B0 = -5.72  # intercept of the monthly voluntary hazard (tuned so national turnover is ~15%)
+COVERED_HIRE = 0.33  # a post covered by agency staff is filled permanently a third as fast (less urgency)
 CP_SHARE = np.array([0.15, 0.45, 0.02, 0.0, 0.0, 0.10, 0.05])
 CIC_SHARE = np.array([0.03, 0.10, 0.85, 0.30, 0.50, 0.15, 0.0])
 COURT_SHARE = np.array([0.0, 0.10, 0.20, 0.0, 0.05, 0.02, 0.0])
@@ -195,7 +196,8 @@ def run_months(world: World, scenario: Scenario, start: np.datetime64, n_months:
         home = np.where(same, office, other)
         minutes, km, mode = _commute(rng, n, home == office)
         start_m = np.full(n, t) if tenure_months is None else t - tenure_months
-        contract_end = np.where(emp == EMP_FT, start_m + rng.integers(6, 25, n), 10**6)
+        # fixed-term contracts run 6-24 months; staff already in post at the start are part-way through theirs
+        contract_end = np.where(emp == EMP_FT, np.maximum(start_m, t) + rng.integers(6, 25, n) - (0 if tenure_months is None else rng.integers(0, 6, n)), 10**6)
         idx = pool.add(
             slot=slots, team=team, council=council, role=role.astype(np.int8), emp=np.asarray(emp, np.int8) * np.ones(n, np.int8),
             fte=slot_fte[slots], start=start_dates, start_m=start_m, end=np.full(n, np.datetime64("NaT"), "datetime64[D]"),
@@ -234,9 +236,10 @@ def run_months(world: World, scenario: Scenario, start: np.datetime64, n_months:
         return supp, ret
 
     # initial population: permanent staff at the council's steady-state vacancy, the rest agency or vacant
-    vac = np.clip(0.0125 / world.council_hire, 0.02, 0.45)[slot_council]
-    filled = slot_active & (rng.random(n_s) >= vac)
-    ag = slot_active & ~filled & (rng.random(n_s) < world.council_agency[slot_council] / (world.council_agency[slot_council] + 0.05))
+    share = _steady_state(world.council_hire, world.council_agency)[slot_council]
+    u0 = rng.random(n_s)
+    filled = slot_active & (u0 < share[:, 0])
+    ag = slot_active & ~filled & (u0 >= share[:, 0] + share[:, 1])
     s_perm = np.flatnonzero(filled)
     tenure = np.minimum(rng.exponential(60, len(s_perm)), 400).astype(int) + 1
     t0 = months[0]
@@ -261,7 +264,7 @@ def run_months(world: World, scenario: Scenario, start: np.datetime64, n_months:
         vacant = slot_active & (occupant < 0) & (vacant_since < t)
         covered = slot_active & (occ_emp == EMP_AGENCY)
         p_h = world.council_hire[slot_council]
-        new_perm = (vacant | covered) & (rng.random(n_s) < np.where(covered, 0.4 * p_h, p_h))
+        new_perm = (vacant | covered) & (rng.random(n_s) < np.where(covered, COVERED_HIRE * p_h, p_h))
         end_ag = occupant[covered & new_perm]
         if len(end_ag):
             pool.a["end"][end_ag] = m0 - np.timedelta64(1, "D")
@@ -355,7 +358,7 @@ def run_months(world: World, scenario: Scenario, start: np.datetime64, n_months:
                      team_left_3m=left3[team], team_agency=ag_share[team], frailty=pool["frailty"][w],
                      life_event=life > 0, agency=emp == EMP_AGENCY)
         contrib = contributions(state) * scenario.hazard_scale
-        base = B0 + world.council_offset[council] + year_effect(report_year[t], NATIONAL) + np.where(emp == EMP_AGENCY, 0.4, np.where(emp == EMP_FT, 0.3, 0.0))
+        base = B0 + world.council_offset[council] + year_effect(report_year[t], NATIONAL) + np.where(emp == EMP_AGENCY, 0.2, np.where(emp == EMP_FT, 0.3, 0.0))
         logit = base + contrib.sum(axis=1)
         p = 1 / (1 + np.exp(-logit))
         rec["truth"].append(dict(w=w, t=np.full(n, t, np.int16), p=p.astype(np.float64), base=base, contrib=contrib.astype(np.float64)))
@@ -425,6 +428,25 @@ def run_months(world: World, scenario: Scenario, start: np.datetime64, n_months:
     sim.records["slot_team"], sim.records["slot_fte"], sim.records["slot_mgr"] = slot_team, slot_fte, slot_mgr
     sim.records["report_year"] = report_year
     return sim
+
+
+def _steady_state(hire: np.ndarray, agency: np.ndarray, *, leave: float = 0.0125, agency_leave: float = 0.02) -> np.ndarray:
+    """Long-run shares of posts (permanent, vacant, agency-covered) per council, from the post-state chain.
+
+    Starting the simulation there avoids a first-year transient in vacancy and agency rates.
+    """
+    n = len(hire)
+    T = np.zeros((n, 3, 3))
+    T[:, 0, 0], T[:, 0, 1] = 1 - leave, leave
+    T[:, 1, 0], T[:, 1, 2] = hire, (1 - hire) * agency
+    T[:, 1, 1] = 1 - T[:, 1, 0] - T[:, 1, 2]
+    rep = COVERED_HIRE * hire
+    T[:, 2, 0], T[:, 2, 1] = rep, agency_leave * (1 - rep)
+    T[:, 2, 2] = 1 - T[:, 2, 0] - T[:, 2, 1]
+    pi = np.tile([1.0, 0.0, 0.0], (n, 1))
+    for _ in range(400):  # power iteration, vectorised over councils
+        pi = np.einsum("ni,nij->nj", pi, T)
+    return pi
 
 
 _POP = np.array([bin(i).count("1") for i in range(4096)], dtype=np.int16)
