@@ -139,6 +139,11 @@ class _Prepared:
 
 
 def _prepare_snapshots(exp: dict, progress) -> _Prepared:
+    if not Path(exp["data"]["path"]).is_dir():
+        raise FileNotFoundError(
+            f"{exp['source']}: data.path {exp['data']['path']} is not a folder of tables"
+            " (simulate one with `retention-ml simulate --out demo-output/data`, or --set data.path=...)"
+        )
     from retention_ml.features import build_dataset
     from retention_ml.labels import LabelConfig
     from retention_ml.split import out_of_time_split
