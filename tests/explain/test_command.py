@@ -46,7 +46,7 @@ def test_one_person_json_has_reasons_with_own_values(wired):
     wid = keys["worker_id"].iloc[idx]
     result = runner.invoke(app, ["explain", "--run", "r", "--data", ".", "--as-of", "2025-01-01", "--worker", wid, "--json"])
     assert result.exit_code == 0, result.output
-    record = json.loads(result.output)
+    record = json.loads(result.stdout)
     assert record["worker_id"] == wid
     assert {d["driver"] for d in record["drivers"]} >= {"caseload_workload", "other"}
     assert record["reasons"], "someone far over the cap has at least one reason"
@@ -71,7 +71,7 @@ def test_everyone_to_a_file(wired, tmp_path):
     table = pd.read_csv(out)
     assert len(table) == len(X)
     assert {"worker_id", "risk", "driver_caseload_workload", "driver_other", "reason_1", "lever_1"} <= set(table.columns)
-    assert json.loads(result.output)["rows"] == len(X)
+    assert json.loads(result.stdout)["rows"] == len(X)
 
 
 def test_unknown_worker_exits_2(wired):
@@ -92,3 +92,37 @@ def test_team_filter_keeps_only_that_team(wired, tmp_path):
     assert result.exit_code == 0, result.output
     table = pd.read_parquet(out)
     assert len(table) == int((keys["team_id"] == "T2").sum()) and set(table["team_id"]) == {"T2"}
+
+
+def test_model_loaded_from_an_mlflow_run(monkeypatch, tmp_path, model, frame, catalogue, context):
+    """The real loading path: the model object and catalogue logged to a run in a tmp store."""
+    joblib = pytest.importorskip("joblib", reason="joblib comes with scikit-learn")
+    from retention_ml import tracking
+
+    if not hasattr(tracking, "load_turnover_model") or not hasattr(tracking, "MODEL_OBJECT_PATH"):
+        pytest.skip("tracking cannot load model objects in this tree yet (H4)")
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.chdir(tmp_path)
+    tracking.configure()
+    run_id = tracking.client().create_run(tracking.get_or_create_experiment("explain-cli")).info.run_id
+    folder, _, name = tracking.MODEL_OBJECT_PATH.rpartition("/")
+    joblib.dump(model, tmp_path / name)
+    tracking.log_artifact_file(run_id, tmp_path / name, folder or None)
+    catalogue.to_csv(tmp_path / "feature_catalogue.csv", index=False)
+    tracking.log_artifact_file(run_id, tmp_path / "feature_catalogue.csv")
+
+    X, _ = frame
+    keys = context.assign(as_of=pd.Timestamp("2025-01-01"))
+    try:
+        import retention_ml.features as features
+    except ImportError:
+        features = types.ModuleType("retention_ml.features")
+        monkeypatch.setitem(sys.modules, "retention_ml.features", features)
+    monkeypatch.setattr(features, "build_features", lambda tables, dates, families=None: types.SimpleNamespace(X=X, keys=keys, catalogue=None), raising=False)
+    monkeypatch.setattr("retention_ml.io.read_tables", lambda data_dir, tables=None: {})
+    wid = keys["worker_id"].iloc[5]
+    result = runner.invoke(app, ["explain", "--run", run_id, "--data", ".", "--as-of", "2025-01-01", "--worker", wid, "--json"])
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)  # progress and MLflow messages go to stderr
+    assert record["run_id"] == run_id
+    assert record["risk"] == pytest.approx(float(model.predict_proba(X.iloc[[5]])[0, 1]))
