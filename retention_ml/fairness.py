@@ -28,6 +28,7 @@ import pandas as pd
 
 __all__ = [
     "AUDIT_FACTORS",
+    "audit_factors",
     "FACTOR_LABELS",
     "MIN_GROUP",
     "MIN_CLASS",
@@ -55,6 +56,24 @@ NUMBER_COLUMNS = ["rows", "people", "base_rate", "mean_risk", "observed", "expec
                   "calibration_difference", "calibration_gap", "roc_auc", "flagged_share"]
 # Metrics whose largest between-group gap the card highlights.
 GAP_METRICS = ("base_rate", "roc_auc", "calibration_ratio", "calibration_difference", "flagged_share")
+
+
+PREDICTION_KEYS = ("worker_id", "as_of", "team_id", "council_id", "manager_id", "label", "risk", "risk_low", "risk_high")
+MAX_LEVELS = 12
+
+
+def audit_factors(predictions: pd.DataFrame) -> list[str]:
+    """Factors to audit in ``predictions``: the standard ones present, then any other audit column
+    (a flat extract's own protected columns, e.g. ``Gender``) with at most 12 distinct values.
+
+    Example
+    -------
+    >>> audit_factors(pd.DataFrame({"worker_id": [1], "label": [0], "risk": [0.1], "Gender": ["F"], "sex": ["female"]}))
+    ['sex', 'Gender']
+    """
+    extra = [c for c in predictions.columns if c not in AUDIT_FACTORS and c not in PREDICTION_KEYS
+             and predictions[c].nunique(dropna=False) <= MAX_LEVELS]
+    return [f for f in AUDIT_FACTORS if f in predictions.columns] + extra
 
 
 def protected_columns() -> list[str]:
@@ -220,7 +239,7 @@ def _gaps(table: pd.DataFrame) -> pd.DataFrame:
                                        "min_value", "groups"])
 
 
-def audit_fairness(predictions: pd.DataFrame, *, factors=AUDIT_FACTORS, min_group: int = MIN_GROUP,
+def audit_fairness(predictions: pd.DataFrame, *, factors=None, min_group: int = MIN_GROUP,
                    top_share: float = 0.10, n_boot: int = 0, random_state: int = 0) -> FairnessAudit:
     """Audit test-window predictions by group.
 
@@ -229,8 +248,9 @@ def audit_fairness(predictions: pd.DataFrame, *, factors=AUDIT_FACTORS, min_grou
     predictions : DataFrame
         ``evaluation/test_predictions.parquet``: ``worker_id``, ``label`` (0/1; NaN rows are ignored),
         ``risk`` (calibrated probability) and the factor columns. Absent factors are skipped.
-    factors : sequence of str
-        Columns to audit by.
+    factors : sequence of str or None
+        Columns to audit by; None = :func:`audit_factors` (standard factors present plus a flat
+        extract's own low-cardinality audit columns).
     min_group : int
         Groups with fewer distinct people than this are "too few to assess" (default 20).
     top_share : float
@@ -246,12 +266,13 @@ def audit_fairness(predictions: pd.DataFrame, *, factors=AUDIT_FACTORS, min_grou
     -------
     FairnessAudit
     """
-    factors = [f for f in factors if f in predictions.columns]
+    factors = audit_factors(predictions) if factors is None else [f for f in factors if f in predictions.columns]
     data = _prepare(predictions, factors)
     flagged = flag_top_share(data["risk"], top_share)
     tables = [_factor_table(data, f, flagged, min_group=min_group, n_boot=n_boot, random_state=random_state)
               for f in factors]
-    table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=["factor", "group", "status"])
+    empty = pd.DataFrame(columns=["factor", "group", *NUMBER_COLUMNS, "roc_auc_note", "status"])
+    table = pd.concat(tables, ignore_index=True) if tables else empty.astype({c: float for c in NUMBER_COLUMNS})
     overall = {
         "rows": int(len(data)), "people": int(data["worker_id"].nunique()),
         "base_rate": float(data["label"].mean()), "mean_risk": float(data["risk"].mean()),

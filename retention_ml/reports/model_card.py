@@ -68,6 +68,12 @@ def _pct(value, digits: int = 1) -> str:
     return f"{100 * value:.{digits}f}%"
 
 
+def _window(metrics: dict, name: str) -> tuple[str, str]:
+    """(first, last) snapshot date of a window; a flat extract has no dates."""
+    span = (metrics.get("windows") or {}).get(name) or []
+    return (str(span[0]), str(span[-1])) if len(span) else ("n/a (no dates)", "n/a (no dates)")
+
+
 def _interval(item: dict | None, fmt=_num) -> str:
     if not item or item.get("value") is None:
         return "n/a"
@@ -178,6 +184,12 @@ def _gap_rows(audit) -> list[dict]:
     return rows
 
 
+def _factor_name(factor: str) -> str:
+    from retention_ml.fairness import FACTOR_LABELS
+
+    return FACTOR_LABELS[factor].lower() if factor in FACTOR_LABELS else factor
+
+
 def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | None, thresholds: dict,
                     simulated: bool) -> list[str]:
     """Ethical considerations and caveats written from this run's own numbers."""
@@ -204,7 +216,7 @@ def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | 
         w = audit.table.loc[cal["calibration_gap"].idxmax()]
         direction = "understates" if w["calibration_difference"] > 0 else "overstates"
         notes.append(
-            f"Calibration is worst for {FACTOR_LABELS.get(w['factor'], w['factor']).lower()} = {w['group']} "
+            f"Calibration is worst for {_factor_name(w['factor'])} = {w['group']} "
             f"({int(w['people'])} people): {int(w['observed'])} leavers observed against {_num(w['expected'], 1)} "
             f"predicted ({_pct(w['base_rate'])} against {_pct(w['mean_risk'])}); the model {direction} risk for this "
             f"group{' beyond the gate threshold' if w['calibration_gap'] > thresholds['max_group_calibration_gap'] else ''}.")
@@ -213,19 +225,19 @@ def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | 
         w = auc.loc[auc["roc_auc_shortfall"].idxmax()]
         if w["roc_auc_shortfall"] > 0:
             notes.append(
-                f"Ranking is weakest for {FACTOR_LABELS.get(w['factor'], w['factor']).lower()} = {w['group']}: ROC-AUC "
+                f"Ranking is weakest for {_factor_name(w['factor'])} = {w['group']}: ROC-AUC "
                 f"{_num(w['roc_auc'])} against {_num(audit.overall['roc_auc'])} for everyone"
                 f"{' (over the gate threshold)' if w['roc_auc_shortfall'] > thresholds['max_group_roc_auc_shortfall'] else ''}.")
     flagged = audit.worst("flagged_share")
     if flagged is not None and flagged["gap"] > 0:
         notes.append(
-            f"Who gets flagged differs most by {FACTOR_LABELS.get(flagged['factor'], flagged['factor']).lower()}: "
+            f"Who gets flagged differs most by {_factor_name(flagged['factor'])}: "
             f"{_pct(flagged['max_value'])} of {flagged['max_group']} are in the top 10% of risk against "
             f"{_pct(flagged['min_value'])} of {flagged['min_group']}. Check whether that mirrors real differences "
             "in leaving (base rates above) before acting on lists.")
     small = audit.table[~audit.table["status"].eq("ok")]
     if not small.empty:
-        listed = "; ".join(f"{FACTOR_LABELS.get(f, f).lower()}: {', '.join(g['group'])}"
+        listed = "; ".join(f"{_factor_name(f)}: {', '.join(g['group'])}"
                            for f, g in small.groupby("factor", sort=False))
         notes.append(f"Too few people to assess (under {audit.min_group}), so nothing is known about how the model "
                      f"works for them: {listed}.")
@@ -280,7 +292,7 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
     started = datetime.fromtimestamp(run.info.start_time / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     metric_rows = [{"metric": METRIC_LABELS[m], **{k: _interval(v.get(m)) for k, v in metrics["models"].items()}}
                    for m in METRIC_LABELS if m in metrics["models"].get("lightgbm", {})]
-    counts = [{"window": w, "from": metrics["windows"].get(w, ["?", "?"])[0], "to": metrics["windows"].get(w, ["?", "?"])[1],
+    counts = [{"window": w, "from": _window(metrics, w)[0], "to": _window(metrics, w)[1],
                "n": c["n"], "positives": c["positives"], "workers": c["workers"],
                "base_rate": _pct(c["positives"] / c["n"]) if c["n"] else "n/a"}
               for w, c in metrics.get("counts", {}).items()]
@@ -298,9 +310,9 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
             ("Registry aliases", ", ".join(getattr(version, "aliases", []) or []) or "none"),
             ("MLflow run id", run_id),
             ("Experiment", tags.get("retention_ml.experiment", run.info.run_name or "n/a")),
-            ("Training window (snapshot dates)", " to ".join(metrics["windows"].get("train", ["n/a"]))),
-            ("Validation window", " to ".join(metrics["windows"].get("valid", ["n/a"]))),
-            ("Test window", " to ".join(metrics["windows"].get("test", ["n/a"]))),
+            ("Training window (snapshot dates)", " to ".join(_window(metrics, "train"))),
+            ("Validation window", " to ".join(_window(metrics, "valid"))),
+            ("Test window", " to ".join(_window(metrics, "test"))),
             ("Data fingerprint", tags.get("retention_ml.data_fingerprint", "not recorded")),
             ("Schema version", tags.get("retention_ml.schema_version", "not recorded")),
             ("retention-ml version", tags.get("retention_ml.package_version", "not recorded")),
