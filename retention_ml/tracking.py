@@ -67,6 +67,8 @@ def _default_artifact_root(uri: str) -> str | None:
 def configure(uri: str | None = None) -> str:
     """Point MLflow (tracking and registry) at ``tracking_uri(uri)`` and return that URI."""
     resolved = tracking_uri(uri)
+    # MLflow draws a tqdm bar for every artifact download; our commands draw their own progress.
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     if resolved.startswith("sqlite:///"):
         Path(resolved.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     mlflow.set_tracking_uri(resolved)
