@@ -58,7 +58,7 @@ def build_world(rng: np.random.Generator, n_councils: int, *, caseload_cap: int 
     offset = rng.normal(0.0, 0.05, n_councils)
     hire = np.clip(np.exp(rng.normal(np.log(0.17), 0.55, n_councils) - 2.0 * offset), 0.04, 0.6)
     agency = np.clip(np.exp(rng.normal(np.log(0.9), 1.0, n_councils)), 0.01, 0.95)
-    demand = np.exp(rng.normal(0.0, 0.11, n_councils))
+    demand = np.exp(rng.normal(0.0, 0.16, n_councils))
     absence = np.exp(rng.normal(0.0, 0.5, n_councils))
     retention = np.where(rng.random(n_councils) < 0.3, rng.choice([1000.0, 1500.0, 2000.0, 3000.0], n_councils), 0.0)
     supplement = np.where(rng.random(n_councils) < 0.35, rng.choice([1500.0, 2000.0, 3000.0], n_councils), 0.0)

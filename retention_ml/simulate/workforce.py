@@ -123,10 +123,19 @@ def run_months(world: World, scenario: Scenario, start: np.datetime64, n_months:
         slot_fte = np.concatenate([slot_fte, np.ones(len(et))])
         slot_mgr = np.concatenate([slot_mgr, np.zeros(len(et), bool)])
         slot_active = np.concatenate([slot_active, np.zeros(len(et), bool)])
+    # agency-only posts: locums engaged on top of the establishment (about a fifth of agency use
+    # nationally is not vacancy cover: DfE agency cover rate ~80%); never filled permanently
+    extra_ag = rng.binomial(np.bincount(slot_team, minlength=n_t), 0.035)
+    ea = np.repeat(np.arange(n_t), extra_ag)
+    slot_agency_only = np.concatenate([np.zeros(len(slot_team), bool), np.ones(len(ea), bool)])
+    slot_team = np.concatenate([slot_team, ea])
+    slot_fte = np.concatenate([slot_fte, np.ones(len(ea))])
+    slot_mgr = np.concatenate([slot_mgr, np.zeros(len(ea), bool)])
+    slot_active = np.concatenate([slot_active, np.ones(len(ea), bool)])
     n_s = len(slot_team)
     slot_council = world.team_council[slot_team]
     team_service = world.team_service
-    team_holding_posts = np.bincount(slot_team, weights=slot_fte * (~slot_mgr) * slot_active, minlength=n_t)
+    team_holding_posts = np.bincount(slot_team, weights=slot_fte * (~slot_mgr) * slot_active * ~slot_agency_only, minlength=n_t)
 
     # council demand paths: national caseload trend x season x council drift x shocks
     nat_case = np.array([NATIONAL[min(max(y, 2017), 2026)]["caseload"] for y in report_year])
@@ -145,7 +154,7 @@ def run_months(world: World, scenario: Scenario, start: np.datetime64, n_months:
         shp = np.where(t2 < 0, 0, np.where(t2 < 6, t2 / 6, np.exp(-(t2 - 6) / 18)))
         k = min(scenario.shock_councils, n_c)
         shock[:, :k] += scenario.referral_shock * shp[:, None]
-    demand = nat_case[:, None] * season[:, None] * world.council_demand[None, :] * drift * (1 + shock)
+    demand = nat_case[:, None] * season[:, None] * world.council_demand[None, :] * drift * (1 + shock) * 1.05  # 1.05: agency-only posts share the cases
 
     # housing paths by area
     n_a = len(world.area_council)
@@ -238,8 +247,8 @@ def run_months(world: World, scenario: Scenario, start: np.datetime64, n_months:
     # initial population: permanent staff at the council's steady-state vacancy, the rest agency or vacant
     share = _steady_state(world.council_hire, world.council_agency)[slot_council]
     u0 = rng.random(n_s)
-    filled = slot_active & (u0 < share[:, 0])
-    ag = slot_active & ~filled & (u0 >= share[:, 0] + share[:, 1])
+    filled = slot_active & (u0 < share[:, 0]) & ~slot_agency_only
+    ag = slot_active & ~filled & ((u0 >= share[:, 0] + share[:, 1]) | slot_agency_only)
     s_perm = np.flatnonzero(filled)
     tenure = np.minimum(rng.exponential(60, len(s_perm)), 400).astype(int) + 1
     t0 = months[0]
@@ -258,13 +267,13 @@ def run_months(world: World, scenario: Scenario, start: np.datetime64, n_months:
         if t == policy_m and scenario.extra_posts_share > 0:
             slot_active[:] = True
             vacant_since[(occupant < 0)] = t - 1
-            team_holding_posts = np.bincount(slot_team, weights=slot_fte * (~slot_mgr) * slot_active, minlength=n_t)
+            team_holding_posts = np.bincount(slot_team, weights=slot_fte * (~slot_mgr) * slot_active * ~slot_agency_only, minlength=n_t)
         # -- hiring: permanent hires into vacant or agency-covered posts; agency cover for vacant posts
         occ_emp = np.where(occupant >= 0, pool["emp"][np.maximum(occupant, 0)], -1)
         vacant = slot_active & (occupant < 0) & (vacant_since < t)
         covered = slot_active & (occ_emp == EMP_AGENCY)
         p_h = world.council_hire[slot_council]
-        new_perm = (vacant | covered) & (rng.random(n_s) < np.where(covered, COVERED_HIRE * p_h, p_h))
+        new_perm = (vacant | covered) & ~slot_agency_only & (rng.random(n_s) < np.where(covered, COVERED_HIRE * p_h, p_h))
         end_ag = occupant[covered & new_perm]
         if len(end_ag):
             pool.a["end"][end_ag] = m0 - np.timedelta64(1, "D")
@@ -427,6 +436,7 @@ def run_months(world: World, scenario: Scenario, start: np.datetime64, n_months:
     sim.records["day_rate"] = day_rate
     sim.records["slot_team"], sim.records["slot_fte"], sim.records["slot_mgr"] = slot_team, slot_fte, slot_mgr
     sim.records["report_year"] = report_year
+    sim.records["slot_agency_only"] = slot_agency_only
     return sim
 
 
