@@ -287,7 +287,7 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
     images = {k: b for k, p in OPTIONAL_IMAGES.items() if (b := _read_bytes(run_id, p)) is not None}
     group_png = _group_plot(audit)
     if group_png is not None:
-        images["fairness"] = group_png
+        images["groups"] = group_png
 
     started = datetime.fromtimestamp(run.info.start_time / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     metric_rows = [{"metric": METRIC_LABELS[m], **{k: _interval(v.get(m)) for k, v in metrics["models"].items()}}

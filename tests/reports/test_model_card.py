@@ -1,0 +1,183 @@
+"""Model card: written from the run's record (numbers recomputed here), small groups never numbers,
+self-contained HTML rendered in headless Chromium, considerations from the model's own numbers."""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from retention_ml import tracking
+
+REPO = Path(__file__).resolve().parents[2]
+# The fake-run builder lives with the gate tests (one definition for both test modules).
+_spec = importlib.util.spec_from_file_location("_h7_fake_runs", REPO / "tests" / "test_promotion.py")
+fake = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(fake)
+
+
+@pytest.fixture(scope="module")
+def cards(tmp_path_factory):
+    """A good run (card via the CLI, logged) and a run that loses to logistic without alignment (card, not logged)."""
+    from typer.testing import CliRunner
+
+    from retention_ml.cli import app
+    from retention_ml.reports.model_card import write_card
+
+    root = tmp_path_factory.mktemp("cards")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root}/mlflow.db")
+        mp.chdir(root)
+        tracking.configure()
+        good = fake.make_fake_run(kind="good")
+        loses = fake.make_fake_run(kind="loses_to_logistic", with_alignment=False)
+        result = CliRunner().invoke(app, ["card", "--run", good, "--out", str(root / "good"), "--json"])
+        assert result.exit_code == 0, result.output
+        written = json.loads(result.stdout)
+        paths = write_card(loses, root / "loses", log=False)
+        yield {"root": root, "good": good, "loses": loses, "cli": written,
+               "good_md": (root / "good" / "model_card.md").read_text(encoding="utf-8"),
+               "good_html": (root / "good" / "model_card.html").read_text(encoding="utf-8"),
+               "loses_md": paths["markdown"].read_text(encoding="utf-8"),
+               "fairness": pd.read_csv(root / "good" / "fairness.csv", dtype=str)}
+
+
+def test_card_is_logged_to_the_run_with_tag(cards):
+    assert cards["cli"]["written"] and cards["cli"]["logged"]
+    logged = set(tracking.list_artifacts(cards["good"], "model_card"))
+    assert {"model_card/model_card.md", "model_card/model_card.html", "model_card/fairness.csv"} <= logged
+    assert tracking.run_tags(cards["good"])["retention_ml.card"] == "written"
+    # not logged when asked not to
+    assert tracking.run_tags(cards["loses"]).get("retention_ml.card") is None
+    assert tracking.load_table_artifact(cards["good"], "model_card/fairness.csv").shape == cards["fairness"].shape
+
+
+def test_card_command_cannot_run_without_a_run(cards, tmp_path):
+    from typer.testing import CliRunner
+
+    from retention_ml.cli import app
+
+    result = CliRunner().invoke(app, ["card", "--run", "0123456789abcdef0123456789abcdef", "--out", str(tmp_path), "--json"])
+    assert result.exit_code == 2 and json.loads(result.stdout)["written"] is False
+
+
+def test_numbers_are_the_runs_own(cards):
+    md = cards["good_md"]
+    metrics = tracking.load_json_artifact(cards["good"], "evaluation/metrics.json")
+    preds = tracking.load_table_artifact(cards["good"], "evaluation/test_predictions.parquet")
+    auc = metrics["models"]["lightgbm"]["roc_auc"]
+    assert f"| ROC-AUC | {auc['value']:.3f} ({auc['low']:.3f} to {auc['high']:.3f}) |" in md
+    assert f"{metrics['models']['logistic']['roc_auc']['value']:.3f}" in md
+    assert f"stayers): {metrics['censored']}." in md
+    test = metrics["counts"]["test"]
+    assert f"| test | 2024-01-01 | 2024-02-01 | {test['n']} | {test['positives']} | {test['workers']} |" in md
+    # one group row recomputed independently of the fairness module
+    female = preds[preds["sex"] == "female"]
+    expected_row = (f"| female | {female['worker_id'].nunique()} | {100 * female['label'].mean():.1f}% | ")
+    assert expected_row in md
+    assert f"| {int(female['label'].sum())} | {female['risk'].sum():.1f} | {female['label'].sum() / female['risk'].sum():.2f} |" in md
+    flagged = preds["risk"].rank(method="first", ascending=False) <= -(-len(preds) // 10)
+    assert f"| {100 * flagged[preds['sex'] == 'female'].mean():.1f}% |" in md
+    assert f"{metrics['calibration']['a']:.3f}" in md and "sha256:fake" in md
+
+
+def test_small_groups_are_never_numbers(cards):
+    md = cards["good_md"]
+    for group in ("not_known", "mixed"):  # 8 and 12 people in the fake run
+        row = next(line for line in md.splitlines() if line.startswith(f"| {group} |"))
+        cells = [c.strip() for c in row.strip("|").split("|")][1:]
+        assert cells and all(c == "too few to assess" for c in cells), row
+    fair = cards["fairness"]
+    small = fair[fair["group"].isin(["not_known", "mixed"])]
+    assert len(small) == 2
+    assert (small.drop(columns=["factor", "group", "status"]) == "too few to assess").all().all()
+    assert not re.search(r"\bnot_known \(|\bmixed \(", md)  # never in the gap table either
+
+
+def test_considerations_come_from_the_numbers(cards):
+    from retention_ml.fairness import MIN_GROUP
+
+    preds = tracking.load_table_artifact(cards["good"], "evaluation/test_predictions.parquet")
+    worst = None
+    for factor in ("sex", "age_band", "ethnicity_group", "disability", "employment_type", "service", "area"):
+        g = preds.groupby(factor).agg(people=("worker_id", "nunique"), y=("label", "mean"), p=("risk", "mean"))
+        g = g[g["people"] >= MIN_GROUP]
+        gap = (g["y"] - g["p"]).abs()
+        if worst is None or gap.max() > worst[2]:
+            worst = (factor, gap.idxmax(), gap.max())
+    ethics = cards["good_md"].split("## Ethical considerations")[1].split("## Caveats")[0]
+    assert f"= {worst[1]} (" in ethics and "Calibration is worst for" in ethics
+    assert "too few people to assess" in ethics.lower() and "not_known" in ethics and "mixed" in ethics
+    assert "do not clearly beat the global baseline" in ethics  # fake alignment's interval includes 0
+    assert "simulated data" in ethics
+    loses = cards["loses_md"].split("## Ethical considerations")[1]
+    assert "does NOT beat the logistic regression baseline" in loses
+    assert "No exit-interview alignment was logged" in loses
+    assert "| beats_baselines | **FAIL** |" in cards["loses_md"]
+
+
+def test_intended_use_and_thresholds_are_stated(cards):
+    from retention_ml.promotion import load_thresholds
+
+    md = cards["good_md"]
+    assert "UK GDPR Article 22" in md and "data protection impact assessment" in md
+    assert "never decides anything about a person" in md
+    t = load_thresholds()
+    assert f"ECE at most {t['max_ece']}" in md and f"above {t['max_group_calibration_gap']}" in md
+    for section in ("Model details", "Intended use", "Out of scope", "Factors and metrics", "Evaluation and training data",
+                    "Quantitative analyses by group", "Explanations", "Ethical considerations", "Caveats and recommendations"):
+        assert f"## {section}" in md
+
+
+def test_html_is_self_contained(cards):
+    html = cards["good_html"]
+    assert not re.search(r"""(src|href)=["'](https?:|//|[^"'#d])""", html)
+    images = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
+    assert len(images) >= 2  # calibration plot from the run + the group plot
+    assert all(base64.b64decode(img)[:8] == b"\x89PNG\r\n\x1a\n" for img in images)
+    assert html.count("too few to assess") == cards["good_md"].count("too few to assess")
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not on PATH: the browser check needs it")
+def test_html_renders_in_headless_chromium(cards, tmp_path):
+    page = cards["root"] / "good" / "model_card.html"
+    base = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+            f"--user-data-dir={tmp_path / 'profile'}"]
+    dom = subprocess.run([*base, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=60)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert '<h1 id="title">Model card: retention-ml-turnover version 1</h1>' in dom.stdout
+    assert dom.stdout.count('class="fairness"') == 7
+    shot = tmp_path / "card.png"
+    subprocess.run([*base, f"--screenshot={shot}", "--window-size=1200,2000", page.as_uri()],
+                   capture_output=True, text=True, timeout=60)
+    assert shot.exists() and shot.stat().st_size > 10_000  # a rendered page, not a blank one
+
+
+def test_card_on_a_real_training_run(tmp_path, monkeypatch):
+    """A real (small) flat run through H4's training: the card builds and the gate judges it honestly."""
+    from retention_ml.experiment import load_experiment
+    from retention_ml.promotion import promote
+    from retention_ml.reports.model_card import write_card
+    from retention_ml.training import train_experiment
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
+    monkeypatch.chdir(tmp_path)
+    tracking.configure()
+    exp = load_experiment(REPO / "experiments" / "ibm_hr.toml", overrides=["evaluation.n_boot=20", "model.n_bootstrap=2"])
+    result = train_experiment(exp)
+    md = write_card(result.run_id, tmp_path / "card")["markdown"].read_text(encoding="utf-8")
+    auc = result.metrics["models"]["lightgbm"]["roc_auc"]
+    assert f"| ROC-AUC | {auc['value']:.3f} ({auc['low']:.3f} to {auc['high']:.3f}) |" in md
+    assert "### Gender" in md  # the extract's own audit column is audited
+    gate = promote(result.run_id)
+    beats = result.metrics["beats_baselines"]
+    assert ("beats_baselines" in [c.name for c in gate.failed]) == (not all(beats.values()))
+    assert gate.promoted == (not gate.failed)
+    assert (tracking.alias_version("champion") is not None) == gate.promoted
