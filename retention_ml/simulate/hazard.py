@@ -38,7 +38,7 @@ def contributions(s: dict) -> np.ndarray:
     n = len(s["load_ratio"])
     out = np.empty((n, len(HAZARD_DRIVERS)))
     strain = s["load_ratio"] > 1.1
-    out[:, 0] = np.clip(1.3 * (s["load_ratio"] - 0.7), -0.3, 1.0) + 0.05 * s["over_cap_12m"]
+    out[:, 0] = np.clip(1.0 * (s["load_ratio"] - 0.65), -0.3, 1.0) + 0.05 * s["over_cap_12m"]
     out[:, 1] = 0.06 * np.minimum(s["absence_3m"], 20) + 0.3 * strain - 0.05
     out[:, 2] = np.where(s["agency"], -0.3, np.clip(1.4 * (s["agency_gap"] - 0.7), -0.6, 1.0))
     early = s["tenure"] < 24

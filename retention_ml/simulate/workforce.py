@@ -125,7 +125,8 @@ def run_months(world: World, scenario: Scenario, start: np.datetime64, n_months:
         slot_active = np.concatenate([slot_active, np.zeros(len(et), bool)])
     # agency-only posts: locums engaged on top of the establishment (about a fifth of agency use
     # nationally is not vacancy cover: DfE agency cover rate ~80%); never filled permanently
-    extra_ag = rng.binomial(np.bincount(slot_team, minlength=n_t), 0.035)
+    ag_only_share = np.clip(np.exp(rng.normal(np.log(0.02), 1.0, n_c)), 0, 0.15)
+    extra_ag = rng.binomial(np.bincount(slot_team, minlength=n_t), ag_only_share[world.team_council])
     ea = np.repeat(np.arange(n_t), extra_ag)
     slot_agency_only = np.concatenate([np.zeros(len(slot_team), bool), np.ones(len(ea), bool)])
     slot_team = np.concatenate([slot_team, ea])
