@@ -199,8 +199,13 @@ def tune(X: pd.DataFrame, y: pd.Series, keys: pd.DataFrame, exp: dict, base: dic
 
     from retention_ml.split import out_of_time_split
 
+    inner = None
     if "as_of" in keys.columns:
-        inner = out_of_time_split(keys["as_of"], horizon_months=exp["label"]["horizon_months"])
+        try:
+            inner = out_of_time_split(keys["as_of"], horizon_months=exp["label"]["horizon_months"])
+        except ValueError:  # training window too short for an inner gap: fall back to a stratified holdout
+            inner = None
+    if inner is not None:
         fit_m, val_m = inner.train, inner.valid
     else:
         from retention_ml.flat import flat_split

@@ -114,3 +114,24 @@ def test_snapshot_path_splits_out_of_time_and_logs(tmp_path, mlflow_store, monke
     assert result.predictions.columns.tolist() == ["worker_id", "as_of", "team_id", "council_id", "sex", "label", "risk"]
     assert tracking.run_tags(result.run_id)["retention_ml.simulated"] == "true"
     assert result.metrics["models"]["lightgbm"]["roc_auc"]["value"] > 0.6
+
+
+def test_tuning_stays_inside_the_training_window(ibm_exp, monkeypatch):
+    import retention_ml.training as training
+
+    seen = []
+    real_fit = TurnoverModel.fit
+
+    def spy(self, X, y, **kw):
+        seen.append(set(X.index) | set(kw["X_valid"].index))
+        return real_fit(self, X, y, **kw)
+
+    monkeypatch.setattr(TurnoverModel, "fit", spy)
+    exp = load_experiment(REPO / "experiments" / "ibm_hr.toml", overrides=[*FAST, "tuning.trials=2", "model.n_estimators=50"])
+    result = training.train_experiment(exp, log=False)
+    assert result.metrics["tuning"]["trials"] == 2 and len(seen) == 3
+    from retention_ml.flat import flat_split, load_flat
+
+    masks = flat_split(load_flat(exp["data"]["path"], exp["flat"]).y, valid_fraction=0.2, test_fraction=0.25, random_state=exp["seed"])
+    train_rows = set(np.flatnonzero(masks["train"]))
+    assert all(rows <= train_rows for rows in seen[:2])  # the two trials saw training rows only
