@@ -38,7 +38,7 @@ def contributions(s: dict) -> np.ndarray:
     n = len(s["load_ratio"])
     out = np.empty((n, len(HAZARD_DRIVERS)))
     strain = s["load_ratio"] > 1.1
-    out[:, 0] = np.clip(1.0 * (s["load_ratio"] - 0.65), -0.3, 1.0) + 0.05 * s["over_cap_12m"]
+    out[:, 0] = np.clip(1.0 * (s["load_ratio"] - 0.65), -0.3, 1.0) + 0.035 * s["over_cap_12m"]
     out[:, 1] = 0.06 * np.minimum(s["absence_3m"], 20) + 0.3 * strain - 0.05
     out[:, 2] = np.where(s["agency"], -0.3, np.clip(1.4 * (s["agency_gap"] - 0.7), -0.6, 1.0))
     early = s["tenure"] < 24
@@ -46,6 +46,6 @@ def contributions(s: dict) -> np.ndarray:
     out[:, 4] = np.where(s["agency"], 0.0, 0.14 * np.clip(s["since_supervision"] - 1, 0, 8) - 0.05)  # agency staff are not supervised by the council
     out[:, 5] = np.clip(0.016 * (s["commute"] - 35), -0.2, 1.2)
     out[:, 6] = np.clip(1.5 * (s["rent_share"] - 0.45) + 2.5 * s["rent_growth"], -0.4, 1.0)
-    out[:, 7] = np.clip(2.0 * s["team_left_3m"] + 0.6 * (s["team_agency"] - 0.15), -0.3, 1.2)
+    out[:, 7] = np.clip(2.0 * s["team_left_3m"] + 0.4 * (s["team_agency"] - 0.15), -0.3, 1.2)
     out[:, 8] = s["frailty"] + 2.0 * s["life_event"]
     return out
