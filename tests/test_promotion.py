@@ -111,8 +111,26 @@ def _png(path: Path) -> Path:
     return path
 
 
-def make_fake_run(*, kind: str = "good", experiment: str = "fake", with_alignment: bool = True) -> str:
-    """Log a fake training run (configure tracking first) and register a model version with alias candidate."""
+def _register_quickly(run_id: str) -> None:
+    """A registry version pointing at the run (no pyfunc logged): the gate only needs the version and its run."""
+    from mlflow.exceptions import MlflowException
+
+    name = tracking.DEFAULT_MODEL_NAME
+    try:
+        tracking.client().get_registered_model(name)
+    except MlflowException:
+        tracking.client().create_registered_model(name)
+    version = tracking.client().create_model_version(name, source=f"runs:/{run_id}/model", run_id=run_id)
+    tracking.set_alias("candidate", version.version)
+
+
+def make_fake_run(*, kind: str = "good", experiment: str = "fake", with_alignment: bool = True,
+                  pyfunc: bool = False) -> str:
+    """Log a fake training run (configure tracking first) and register a model version with alias candidate.
+
+    ``pyfunc=True`` logs and registers a real (dummy logistic) pyfunc model through ``tracking.log_turnover_model``;
+    otherwise the version is created directly in the registry, which is several times faster.
+    """
     from sklearn.linear_model import LogisticRegression
 
     preds = fake_predictions(kind=kind)
@@ -145,9 +163,12 @@ def make_fake_run(*, kind: str = "good", experiment: str = "fake", with_alignmen
             pd.DataFrame({"window": ["test"], "censored": [321]}).to_csv(tmp / "censoring_report.csv", index=False)
             tracking.log_artifact_file(run_id, tmp / "feature_catalogue.csv")
             tracking.log_artifact_file(run_id, tmp / "censoring_report.csv")
-        X = pd.DataFrame({"caseload_current": np.linspace(5, 30, 40), "tenure_months": np.linspace(1, 100, 40)})
-        dummy = LogisticRegression().fit(X, (X["caseload_current"] > 18).astype(int))
-        tracking.log_turnover_model(run_id, dummy, X)
+        if pyfunc:
+            X = pd.DataFrame({"caseload_current": np.linspace(5, 30, 40), "tenure_months": np.linspace(1, 100, 40)})
+            dummy = LogisticRegression().fit(X, (X["caseload_current"] > 18).astype(int))
+            tracking.log_turnover_model(run_id, dummy, X)
+        else:
+            _register_quickly(run_id)
     return run_id
 
 
@@ -161,7 +182,8 @@ def store(tmp_path_factory):
         mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root}/mlflow.db")
         mp.chdir(root)
         tracking.configure()
-        runs = {kind: make_fake_run(kind=kind) for kind in ("good", "loses_to_logistic", "miscalibrated_group", "high_ece")}
+        runs = {kind: make_fake_run(kind=kind, pyfunc=kind == "good")
+                for kind in ("good", "loses_to_logistic", "miscalibrated_group", "high_ece")}
         runs["no_card"] = make_fake_run(kind="good")
         for kind, run_id in runs.items():
             if kind != "no_card":

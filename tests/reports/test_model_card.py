@@ -36,7 +36,7 @@ def cards(tmp_path_factory):
         mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root}/mlflow.db")
         mp.chdir(root)
         tracking.configure()
-        good = fake.make_fake_run(kind="good")
+        good = fake.make_fake_run(kind="good", pyfunc=True)
         loses = fake.make_fake_run(kind="loses_to_logistic", with_alignment=False)
         result = CliRunner().invoke(app, ["card", "--run", good, "--out", str(root / "good"), "--json"])
         assert result.exit_code == 0, result.output
@@ -160,16 +160,14 @@ def test_html_renders_in_headless_chromium(cards, tmp_path):
     assert shot.exists() and shot.stat().st_size > 10_000  # a rendered page, not a blank one
 
 
-def test_card_on_a_real_training_run(tmp_path, monkeypatch):
+def test_card_on_a_real_training_run(cards, tmp_path):
     """A real (small) flat run through H4's training: the card builds and the gate judges it honestly."""
     from retention_ml.experiment import load_experiment
     from retention_ml.promotion import promote
     from retention_ml.reports.model_card import write_card
     from retention_ml.training import train_experiment
 
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
-    monkeypatch.chdir(tmp_path)
-    tracking.configure()
+    # same tmp store as the fake runs (the cards fixture points MLflow at it); nothing has been promoted there
     exp = load_experiment(REPO / "experiments" / "ibm_hr.toml", overrides=["evaluation.n_boot=20", "model.n_bootstrap=2"])
     result = train_experiment(exp)
     md = write_card(result.run_id, tmp_path / "card")["markdown"].read_text(encoding="utf-8")
