@@ -281,6 +281,8 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
     audit = audit_fairness(predictions, min_group=thresholds["min_group"], n_boot=n_boot, random_state=random_state)
     name = model_name or tracking.DEFAULT_MODEL_NAME
     version = tracking.model_version_for_run(run_id, name)
+    if version is not None:  # search results carry no aliases; the version itself does
+        version = tracking.client().get_model_version(name, version.version)
     simulated = tags.get("retention_ml.simulated") == "true"
     gate = run_checks(run_id, {**thresholds, "require_card": False}, audit=audit)
 
