@@ -134,6 +134,7 @@ def run_months(world: World, scenario: Scenario, start: np.datetime64, n_months:
     slot_mgr = np.concatenate([slot_mgr, np.zeros(len(ea), bool)])
     slot_active = np.concatenate([slot_active, np.ones(len(ea), bool)])
     n_s = len(slot_team)
+    team_area = world.team_area.copy()  # offices move during the run
     slot_council = world.team_council[slot_team]
     team_service = world.team_service
     team_holding_posts = np.bincount(slot_team, weights=slot_fte * (~slot_mgr) * slot_active * ~slot_agency_only, minlength=n_t)
@@ -200,7 +201,7 @@ def run_months(world: World, scenario: Scenario, start: np.datetime64, n_months:
         sp = np.where(nqsw, lo, lo + (rng.random(n) * (hi - lo + 1)).astype(int))
         sp = np.minimum(sp, hi)
         council = slot_council[slots]
-        office = world.team_area[team]
+        office = team_area[team]
         same = rng.random(n) < 0.6
         other = first_area[council] + (rng.random(n) * n_areas[council]).astype(int)
         home = np.where(same, office, other)
@@ -427,6 +428,18 @@ def run_months(world: World, scenario: Scenario, start: np.datetime64, n_months:
             mins, km, mode = _commute(rng, len(mv), home == pool["office"][mv])
             pool.a["home"][mv], pool.a["minutes"][mv], pool.a["km"][mv], pool.a["mode"][mv] = home, mins, km, mode
             rec["commute"].append(dict(w=mv, date=m0 + rng.integers(5, 28, len(mv)).astype("timedelta64[D]"), minutes=mins, km=km, mode=mode))
+        # -- office moves: a team relocates to another area of its council; its staff's commutes change
+        moving = rng.random(n_t) < 0.002
+        if moving.any():
+            tm_ = np.flatnonzero(moving)
+            c = world.team_council[tm_]
+            team_area[tm_] = first_area[c] + (rng.random(len(tm_)) * n_areas[c]).astype(int)
+            om = stay[moving[pool["team"][stay]]]
+            if len(om):
+                pool.a["office"][om] = team_area[pool["team"][om]]
+                mins, km, mode = _commute(rng, len(om), pool["home"][om] == pool["office"][om])
+                pool.a["minutes"][om], pool.a["km"][om], pool.a["mode"][om] = mins, km, mode
+                rec["commute"].append(dict(w=om, date=m0 + np.full(len(om), 27).astype("timedelta64[D]"), minutes=mins, km=km, mode=mode))
         if progress is not None:
             progress(t + 1, n_months)
 
@@ -437,6 +450,7 @@ def run_months(world: World, scenario: Scenario, start: np.datetime64, n_months:
     sim.records["day_rate"] = day_rate
     sim.records["slot_team"], sim.records["slot_fte"], sim.records["slot_mgr"] = slot_team, slot_fte, slot_mgr
     sim.records["report_year"] = report_year
+    sim.records["team_area"] = team_area
     sim.records["slot_agency_only"] = slot_agency_only
     return sim
 

@@ -65,7 +65,7 @@ def build_tables(sim: Simulation, rng: np.random.Generator) -> tuple[dict[str, p
     manager = np.full(len(team_ids), None, dtype=object)
     manager[R["slot_team"][mgr_slots]] = np.where(mgr_occ >= 0, wid[np.maximum(mgr_occ, 0)], None)
     est = np.bincount(R["slot_team"], weights=R["slot_fte"] * sim.slot_active * ~R["slot_agency_only"], minlength=len(team_ids))
-    t["teams"] = pd.DataFrame({"team_id": team_ids, "council_id": council_ids[w.team_council], "area": area_ids[w.team_area],
+    t["teams"] = pd.DataFrame({"team_id": team_ids, "council_id": council_ids[w.team_council], "area": area_ids[R["team_area"]],
                                "manager_id": manager, "service": np.array(SERVICES, dtype=object)[w.team_service],
                                "caseload_cap": w.team_cap.astype("int64"), "establishment_fte": np.round(est, 2),
                                "target_turnover": w.team_target})

@@ -85,3 +85,17 @@ def test_monthly_tables_cover_each_worker_month_in_post(sim_tables):
     last = cases.groupby("worker_id")["month"].max()
     ended = w.loc[last.index, "end_date"].dropna()
     assert (last[ended.index] <= ended.dt.to_period("M").dt.to_timestamp()).all()
+
+
+def test_office_of_staff_in_post_is_their_teams_current_office(sim_tables):
+    w = sim_tables["workers"].merge(sim_tables["teams"][["team_id", "area"]], on="team_id")
+    current = w[w["end_date"].isna()]
+    assert (current["office_area"] == current["area"]).all()
+
+
+def test_commute_changes_after_moves(sim_tables):
+    com = sim_tables["commute"]
+    spells = sim_tables["workers"][["worker_id", "start_date"]]
+    first = com.merge(spells, on="worker_id")
+    later = first[first["effective_date"] > first["start_date"]]
+    assert later["worker_id"].nunique() > 10  # home or office moves after the spell began
