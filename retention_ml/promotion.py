@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = ["THRESHOLDS_PATH", "Check", "PromotionResult", "load_thresholds", "run_checks", "promote",
-           "CHAMPION_ALIAS", "PromotionError"]
+           "CHAMPION_ALIAS", "PromotionError", "registered_version"]
 
 THRESHOLDS_PATH = Path(__file__).with_name("promotion_thresholds.toml")
 CHAMPION_ALIAS = "champion"
@@ -76,6 +76,17 @@ class PromotionResult:
                 "promoted": self.promoted, "checks": [c.as_dict() for c in self.checks],
                 "failed": [c.name for c in self.failed], "champion_before": self.champion_before,
                 "champion_after": self.champion_after, "thresholds": self.thresholds}
+
+
+def registered_version(run_id: str, model_name: str | None = None):
+    """The newest registry version logged by ``run_id``: of ``model_name`` when given, else of whichever
+    registered model holds it (an experiment may set its own ``registered_model``). None when unregistered."""
+    from retention_ml import tracking
+
+    if model_name:
+        return tracking.model_version_for_run(run_id, model_name)
+    versions = tracking.client().search_model_versions(f"run_id = '{run_id}'")
+    return max(versions, key=lambda v: int(v.version), default=None)
 
 
 def load_thresholds(path: str | Path | None = None) -> dict:
@@ -195,10 +206,10 @@ def promote(run_ref: str, *, thresholds: dict | None = None, model_name: str | N
         run_id = tracking.resolve_run_id(run_ref)
     except Exception as exc:
         raise PromotionError(f"no run {run_ref!r} in the tracking store: {exc}") from exc
-    name = model_name or tracking.DEFAULT_MODEL_NAME
-    version = tracking.model_version_for_run(run_id, name)
+    version = registered_version(run_id, model_name)
     if version is None:
-        raise PromotionError(NO_VERSION.format(run_id=run_id, name=name))
+        raise PromotionError(NO_VERSION.format(run_id=run_id, name=model_name or "any registered model"))
+    name = version.name
     before = tracking.alias_version(CHAMPION_ALIAS, name)
     before = None if before is None else str(before.version)
     checks = run_checks(run_id, thresholds)

@@ -216,6 +216,7 @@ def gate_results(store):
     for kind in FAILING:
         results[kind] = promote(store[kind])
         champions[kind] = tracking.alias_version("champion")
+    champions["candidate"] = tracking.alias_version("candidate")
     return results, champions
 
 
@@ -231,7 +232,7 @@ def test_good_run_is_promoted_then_failing_runs_leave_champion_unchanged(store, 
         assert champions[kind].run_id == store["good"]
         assert result.champion_after == results["good"].version
     # the gate never touches the candidate alias
-    assert tracking.alias_version("candidate").run_id == store["no_card"]
+    assert champions["candidate"].run_id == store["no_card"]
 
 
 def test_failed_check_names_the_group_and_numbers(gate_results):
@@ -273,3 +274,22 @@ def test_run_without_registered_version_cannot_be_promoted(store):
         run_id = run.info.run_id
     with pytest.raises(PromotionError, match="no registered version"):
         promote(run_id)
+
+
+def test_run_registered_under_its_own_model_name_is_found(store, gate_results, tmp_path):
+    """An experiment may register under its own name; the gate finds the run's version without being told."""
+    from retention_ml.promotion import promote
+
+    run_id = make_fake_run(kind="good", experiment="other")
+    # move this run's version to another registered model name
+    tracking.client().create_registered_model("other-model")
+    tracking.client().create_model_version("other-model", source=f"runs:/{run_id}/model", run_id=run_id)
+    tracking.client().delete_model_version(tracking.DEFAULT_MODEL_NAME, tracking.model_version_for_run(run_id).version)
+    from retention_ml.reports.model_card import write_card
+
+    write_card(run_id, tmp_path / "card")
+    result = promote(run_id)
+    assert result.model_name == "other-model" and result.promoted
+    assert tracking.alias_version("champion", "other-model").run_id == run_id
+    # the default model's champion is untouched
+    assert tracking.alias_version("champion").run_id == store["good"]

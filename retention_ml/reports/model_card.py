@@ -267,7 +267,7 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
     """Gather the card for a run (configure tracking first). ``n_boot`` adds bootstrap intervals per group."""
     from retention_ml import tracking
     from retention_ml.fairness import FACTOR_LABELS, audit_fairness
-    from retention_ml.promotion import load_thresholds, run_checks
+    from retention_ml.promotion import load_thresholds, registered_version, run_checks
 
     thresholds = thresholds or load_thresholds()
     run_id = tracking.resolve_run_id(run_ref)
@@ -279,8 +279,8 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
     truth = _optional(tracking.load_json_artifact, run_id, OPTIONAL_JSON["truth"])
     tables = {k: _optional(tracking.load_table_artifact, run_id, p) for k, p in OPTIONAL_TABLES.items()}
     audit = audit_fairness(predictions, min_group=thresholds["min_group"], n_boot=n_boot, random_state=random_state)
-    name = model_name or tracking.DEFAULT_MODEL_NAME
-    version = tracking.model_version_for_run(run_id, name)
+    version = registered_version(run_id, model_name)
+    name = version.name if version is not None else (model_name or tracking.DEFAULT_MODEL_NAME)
     if version is not None:  # search results carry no aliases; the version itself does
         version = tracking.client().get_model_version(name, version.version)
     simulated = tags.get("retention_ml.simulated") == "true"
