@@ -41,28 +41,60 @@ def fit_platt(margin: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 
 
 def _as_frame(X, names=None) -> pd.DataFrame:
+    import scipy.sparse
+
+    if scipy.sparse.issparse(X):
+        raise TypeError("TurnoverModel: sparse input is not supported; pass a dense DataFrame of features")
     if isinstance(X, pd.DataFrame):
-        return X
-    arr = np.asarray(X, dtype="float64")
+        # Feature names are strings (LightGBM and MLflow signatures need them); integer labels become "0", "1" ...
+        return X if all(isinstance(c, str) for c in X.columns) else X.rename(columns=str)
+    arr = np.asarray(X)
+    if np.iscomplexobj(arr):
+        raise ValueError("TurnoverModel: Complex data not supported")
     if arr.ndim != 2:
-        raise ValueError(f"TurnoverModel: X must be 2-dimensional, got shape {arr.shape}")
+        raise ValueError(
+            f"TurnoverModel: X must be 2-dimensional, got shape {arr.shape}. Reshape your data, "
+            "e.g. X.reshape(-1, 1) for a single feature or X.reshape(1, -1) for a single row"
+        )
+    arr = arr.astype("float64")
+    if names is not None and arr.shape[1] != len(names):
+        raise ValueError(f"X has {arr.shape[1]} features, but TurnoverModel is expecting {len(names)} features as input")
     cols = names if names is not None else [f"x{i}" for i in range(arr.shape[1])]
     return pd.DataFrame(arr, columns=cols)
 
 
-def _labels(y, what: str) -> np.ndarray:
-    arr = pd.Series(y).to_numpy(dtype="float64", na_value=np.nan)
-    if np.isnan(arr).any():
+def _labels(y, what: str, classes=None) -> tuple[np.ndarray, np.ndarray]:
+    """``(y as 0/1 ints, classes)``; the second class (sorted) is "left". Censored (missing) labels are refused."""
+    import warnings
+
+    from sklearn.exceptions import DataConversionWarning
+    from sklearn.utils.multiclass import type_of_target
+
+    if y is None:
+        raise ValueError(f"TurnoverModel requires y to be passed, but the target {what} is None")
+    y = y.to_numpy() if isinstance(y, pd.Series) else np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        warnings.warn(f"A column-vector {what} was passed when a 1d array was expected", DataConversionWarning, stacklevel=3)
+        y = y.ravel()
+    missing = pd.isna(y)
+    if missing.any():
         raise ValueError(
-            f"TurnoverModel: {what} holds {int(np.isnan(arr).sum())} missing labels "
+            f"TurnoverModel: {what} holds {int(missing.sum())} missing labels "
             "(rule: censored snapshots are dropped before fitting, never labelled 0)"
         )
-    bad = ~np.isin(arr, (0.0, 1.0))
-    if bad.any():
-        raise ValueError(f"TurnoverModel: {what} must be 0/1, found {np.unique(arr[bad])[:5].tolist()}")
-    if len(np.unique(arr)) < 2:
-        raise ValueError(f"TurnoverModel: {what} holds only one class ({arr[:1].tolist()}); need leavers and stayers")
-    return arr.astype(int)
+    kind = type_of_target(y, input_name=what, raise_unknown=True)
+    if kind == "continuous":
+        raise ValueError(f"TurnoverModel: Unknown label type: continuous ({what} must be 0/1)")
+    if kind != "binary":
+        raise ValueError(f"TurnoverModel: Only binary classification is supported. The type of the target is {kind}.")
+    found = np.unique(y)
+    classes = found if classes is None else classes
+    if len(found) < 2 and what == "y":
+        raise ValueError(f"TurnoverModel: {what} holds only one class ({found.tolist()}); need leavers and stayers")
+    unknown = ~np.isin(found, classes)
+    if unknown.any():
+        raise ValueError(f"TurnoverModel: {what} holds labels {found[unknown].tolist()} not seen in y {classes.tolist()}")
+    return (y == classes[1]).astype(int), classes
 
 
 class TurnoverModel(ClassifierMixin, BaseEstimator):
@@ -96,7 +128,8 @@ class TurnoverModel(ClassifierMixin, BaseEstimator):
         Platt ``(a, b)``: calibrated log-odds = ``a * raw margin + b``.
     feature_names_in_ : ndarray of str
     n_features_in_ : int
-    classes_ : ndarray, ``[0, 1]``
+    classes_ : ndarray
+        The two labels seen in ``y`` (sorted); the second means "left" (normally ``[0, 1]``).
     bootstrap_boosters_ : list of lightgbm.Booster
     bootstrap_calibrations_ : list of tuple
     valid_log_loss_ : dict
@@ -139,6 +172,12 @@ class TurnoverModel(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.n_jobs = n_jobs
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False  # leave / stay only
+        tags.input_tags.allow_nan = True  # LightGBM routes missing values itself
+        return tags
+
     # -- fitting ---------------------------------------------------------------------------------
     def _lgb_params(self, seed: int) -> dict:
         return {
@@ -167,17 +206,20 @@ class TurnoverModel(ClassifierMixin, BaseEstimator):
         import lightgbm as lgb
 
         X = _as_frame(X)
-        y_arr = _labels(y, "y")
+        if X.shape[0] == 0:
+            raise ValueError(f"TurnoverModel: Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 is required.")
+        if X.shape[1] == 0:
+            raise ValueError(f"TurnoverModel: Found array with 0 feature(s) (shape={X.shape}) while a minimum of 1 is required.")
+        y_arr, self.classes_ = _labels(y, "y")
         if len(X) != len(y_arr):
             raise ValueError(f"TurnoverModel: X has {len(X)} rows but y has {len(y_arr)}")
         self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
         self.n_features_in_ = X.shape[1]
-        self.classes_ = np.array([0, 1])
         if X_valid is None:
             X, y_arr, X_valid, yv = self._holdout(X, y_arr)
         else:
             X_valid = _as_frame(X_valid, list(X.columns))
-            yv = _labels(y_valid, "y_valid")
+            yv, _ = _labels(y_valid, "y_valid", self.classes_)
         Xt = self._matrix(X)
         Xv = self._matrix(X_valid)
         train = lgb.Dataset(Xt, y_arr, feature_name=list(self.feature_names_in_), free_raw_data=True)
@@ -244,8 +286,9 @@ class TurnoverModel(ClassifierMixin, BaseEstimator):
         return np.column_stack([1.0 - p, p])
 
     def predict(self, X) -> np.ndarray:
-        """1 where the calibrated probability is at least 0.5 (rarely useful: rank by risk instead)."""
-        return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
+        """The "left" class where the calibrated probability is at least 0.5 (rarely useful: rank by risk instead)."""
+        left = self.predict_proba(X)[:, 1] >= 0.5  # checks fitted first
+        return self.classes_[left.astype(int)]
 
     def predict_interval(self, X, level: float = 0.8) -> tuple[np.ndarray, np.ndarray]:
         """Per-row ``(low, high)`` central ``level`` interval of the risk over the bootstrap ensemble.
