@@ -20,7 +20,7 @@ __all__ = ["Simulation", "run_months"]
 EMP_PERM, EMP_AGENCY, EMP_FT = 0, 1, 2
 REASONS = ("resignation", "retirement", "dismissal", "end_of_contract", "internal_move", "other")
 R_RES, R_RET, R_DIS, R_EOC, R_MOVE = 0, 1, 2, 3, 4
-B0 = -5.70  # intercept of the monthly voluntary hazard (tuned so national turnover is ~15%)
+B0 = -5.60  # intercept of the monthly voluntary hazard (tuned so national turnover is ~15%)
 COVERED_HIRE = 0.33  # a post covered by agency staff is filled permanently a third as fast (less urgency)
 CP_SHARE = np.array([0.15, 0.45, 0.02, 0.0, 0.0, 0.10, 0.05])
 CIC_SHARE = np.array([0.03, 0.10, 0.85, 0.30, 0.50, 0.15, 0.0])
@@ -182,13 +182,14 @@ def run_months(world: World, scenario: Scenario, start: np.datetime64, n_months:
     occupant = np.full(n_s, -1)
     rec = {k: [] for k in ("case", "absence", "truth", "sup", "pay", "commute", "exit")}
 
-    def hire(slots, t, emp, start_dates, tenure_months=None):
+    def hire(slots, t, emp, start_dates, tenure_months=None, inherit=None):
+        """New spells in ``slots``; ``inherit`` = earlier spells of the same people (internal moves)."""
         n = len(slots)
         team = slot_team[slots]
         serv = team_service[team]
         mgr = slot_mgr[slots]
         is_pa = (serv == 3) & ~mgr
-        nqsw = (emp != EMP_AGENCY) & ~mgr & ~is_pa & (rng.random(n) < (0.45 if tenure_months is None else 0.0))
+        nqsw = (emp != EMP_AGENCY) & ~mgr & ~is_pa & (rng.random(n) < (0.45 if tenure_months is None and inherit is None else 0.0))
         r = rng.random(n)
         role = np.where(r < 0.68, 0, np.where(r < 0.9, 1, 2))
         role = np.where(nqsw, 0, role)
@@ -197,6 +198,11 @@ def run_months(world: World, scenario: Scenario, start: np.datetime64, n_months:
         if tenure_months is not None:
             people["age0"] = np.maximum(21, people["age0"] - tenure_months / 12)
         unqualified = is_pa & (rng.random(n) < 0.6)
+        if inherit is not None:  # the same person: characteristics, qualification and home carry over
+            for key in ("sex", "eth", "dis", "qualified", "frailty", "case_noise", "abs_prop"):
+                people[key] = pool[key][inherit]
+            people["age0"] = pool["age0"][inherit] + (t - pool["start_m"][inherit]) / 12
+            unqualified = np.isnat(pool["qualified"][inherit])
         lo, hi = BAND_LOW[role], BAND_HIGH[role]
         sp = np.where(nqsw, lo, lo + (rng.random(n) * (hi - lo + 1)).astype(int))
         sp = np.minimum(sp, hi)
@@ -205,6 +211,9 @@ def run_months(world: World, scenario: Scenario, start: np.datetime64, n_months:
         same = rng.random(n) < 0.6
         other = first_area[council] + (rng.random(n) * n_areas[council]).astype(int)
         home = np.where(same, office, other)
+        if inherit is not None:
+            home = pool["home"][inherit]
+            sp = np.clip(pool["sp"][inherit], lo, hi)
         minutes, km, mode = _commute(rng, n, home == office)
         start_m = np.full(n, t) if tenure_months is None else t - tenure_months
         # fixed-term contracts run 6-24 months; staff already in post at the start are part-way through theirs
@@ -245,6 +254,30 @@ def run_months(world: World, scenario: Scenario, start: np.datetime64, n_months:
         ret = world.council_retention[council] + on * scenario.retention_payment
         ret = np.where(pool["role"][idx] == 3, 0.0, ret)
         return supp, ret
+
+    def _internal_moves(movers, t):
+        """Movers start a new spell in a vacant post of another team of their council (when one is free)."""
+        cand = np.flatnonzero(slot_active & (occupant < 0) & ~slot_mgr & ~slot_agency_only)
+        if len(movers) == 0 or len(cand) == 0:
+            return
+        # match the k-th mover of a council to the k-th (randomly ordered) vacant post of that council
+        cc = slot_council[cand]
+        cand = cand[np.lexsort((rng.random(len(cand)), cc))]
+        cc = slot_council[cand]
+        rank_v = np.arange(len(cand)) - np.searchsorted(cc, cc)
+        mc = pool["council"][movers]
+        movers = movers[np.argsort(mc, kind="stable")]
+        mc = pool["council"][movers]
+        rank_m = np.arange(len(movers)) - np.searchsorted(mc, mc)
+        key_v = cc.astype(np.int64) * 1_000_000 + rank_v
+        key_m = mc.astype(np.int64) * 1_000_000 + rank_m
+        pos = np.minimum(np.searchsorted(key_v, key_m), len(key_v) - 1)
+        ok = key_v[pos] == key_m
+        slots, who = cand[pos[ok]], movers[ok]
+        other_team = slot_team[slots] != pool["team"][who]
+        slots, who = slots[other_team], who[other_team]
+        if len(slots):
+            hire(slots, t, EMP_PERM, pool["end"][who] + np.timedelta64(1, "D"), inherit=who)
 
     # initial population: permanent staff at the council's steady-state vacancy, the rest agency or vacant
     share = _steady_state(world.council_hire, world.council_agency)[slot_council]
@@ -402,6 +435,7 @@ def run_months(world: World, scenario: Scenario, start: np.datetime64, n_months:
         free = pool["slot"][wl]
         occupant[free] = -1
         vacant_since[free] = t
+        _internal_moves(w[move], t)
 
         # -- April: pay award and spinal progression; some promotions to senior practitioner
         stay = w[~leaving]

@@ -4,7 +4,8 @@ Size here is 40 councils x 48 months (Oct 2019 - Sep 2023: four full reporting y
 national 150 x 72 used for the issue's bars (median within 2 pp, caseload within 1.5, spread within
 35%), so tolerances are looser: with 40 councils the sampling error of a median is roughly
 1.25 * sd / sqrt(40) ~ 0.2 sd, i.e. ~1.2 pp for turnover (sd ~6 pp) and ~2 pp for agency/vacancy
-(sd ~10 pp); 10th/90th percentiles are noisier still. So: medians within 4 pp (caseload 2 cases),
+(sd ~10 pp); 10th/90th percentiles are noisier still. So, at about 2.5 standard errors: medians within
+4 pp for turnover and absence, 5 pp for agency and vacancy, 2 cases for caseload;
 10th-90th spread within a factor 0.5-1.8 of the real one, KS distance < 0.4 in every year.
 """
 
@@ -28,7 +29,7 @@ def test_four_full_reporting_years_compared(report):
     assert (report.table["n_sim"] == 40).all()
 
 
-@pytest.mark.parametrize("metric,tol", [("turnover", 4.0), ("agency", 4.0), ("vacancy", 4.0), ("caseload", 2.0), ("absence", 4.0)])
+@pytest.mark.parametrize("metric,tol", [("turnover", 4.0), ("agency", 5.0), ("vacancy", 5.0), ("caseload", 2.0), ("absence", 4.0)])
 def test_medians_close_to_dfe(report, metric, tol):
     rows = report.table[report.table["metric"] == metric]
     gap = (rows["sim_p50"] - rows["dfe_p50"]).abs()

@@ -99,3 +99,15 @@ def test_commute_changes_after_moves(sim_tables):
     first = com.merge(spells, on="worker_id")
     later = first[first["effective_date"] > first["start_date"]]
     assert later["worker_id"].nunique() > 10  # home or office moves after the spell began
+
+
+def test_internal_moves_start_a_new_spell_for_the_same_person(sim_tables):
+    w = sim_tables["workers"]
+    moved = w[w["leaving_reason"] == "internal_move"]
+    new = w[w["start_date"].isin(moved["end_date"] + pd.Timedelta(days=1)) & (w["employment_type"] == "permanent")]
+    pairs = moved.assign(next_start=moved["end_date"] + pd.Timedelta(days=1)).merge(
+        new, left_on=["next_start", "sex", "ethnicity_group", "disability", "home_area", "qualified_date"],
+        right_on=["start_date", "sex", "ethnicity_group", "disability", "home_area", "qualified_date"], suffixes=("_old", "_new"))
+    assert len(pairs) > 0
+    assert (pairs["team_id_old"] != pairs["team_id_new"]).all()
+    assert (~pairs["asye_new"]).all()
