@@ -365,8 +365,13 @@ def _log_run(exp, prep, model, record, predictions, X_test, y_test, keys_test, r
             log_explanations = _optional("retention_ml.explain", "log_run_explanations")
             if log_explanations is not None:
                 progress("explaining the test window")
-                log_explanations(model, X_test, keys_test, y_test, tables=prep.tables, run_id=run_id,
-                                 catalogue=prep.catalogue, random_state=exp["seed"])
+                try:
+                    log_explanations(model, X_test, keys_test, y_test, tables=prep.tables, run_id=run_id,
+                                     catalogue=prep.catalogue, random_state=exp["seed"])
+                    tracking.set_run_tag(run_id, "retention_ml.explanations", "logged")
+                except Exception as exc:  # the model and its evaluation stand without explanations; say so on the run
+                    tracking.set_run_tag(run_id, "retention_ml.explanations", f"failed: {type(exc).__name__}: {exc}"[:250])
+                    progress(f"explanations failed ({type(exc).__name__}: {exc}); run kept without them")
         progress("registering the model")
         version = tracking.log_turnover_model(run_id, model, X_test, registered_model=exp["registered_model"])
     return run_id, str(version.version)
