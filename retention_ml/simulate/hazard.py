@@ -42,7 +42,7 @@ def contributions(s: dict) -> np.ndarray:
     out[:, 1] = 0.06 * np.minimum(s["absence_3m"], 20) + 0.3 * strain - 0.05
     out[:, 2] = np.where(s["agency"], -0.3, np.clip(1.4 * (s["agency_gap"] - 0.7), -0.6, 1.0))
     early = s["tenure"] < 24
-    out[:, 3] = np.where(early, 0.45 + 0.35 * s["asye"], -0.1) + np.clip(0.015 * (s["since_progression"] - 36), 0, 0.6)
+    out[:, 3] = np.where(early, 0.45 + 0.3 * s["asye"], -0.1) + np.clip(0.015 * (s["since_progression"] - 36), 0, 0.6)
     out[:, 4] = np.where(s["agency"], 0.0, 0.14 * np.clip(s["since_supervision"] - 1, 0, 8) - 0.05)  # agency staff are not supervised by the council
     out[:, 5] = np.clip(0.016 * (s["commute"] - 35), -0.2, 1.2)
     out[:, 6] = np.clip(1.5 * (s["rent_share"] - 0.45) + 2.5 * s["rent_growth"], -0.4, 1.0)
