@@ -105,7 +105,7 @@ def test_snapshot_path_splits_out_of_time_and_logs(tmp_path, mlflow_store, monke
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "workers.csv").write_text("worker_id\n")
     exp_file = tmp_path / "exp.toml"
-    exp_file.write_text('name = "syn"\n[data]\npath = "data"\nsimulated = true\n[evaluation]\nexplain = false\nn_boot = 20\n[model]\nn_bootstrap = 0\n')
+    exp_file.write_text('name = "syn"\n[data]\npath = "data"\nsimulated = true\n[evaluation]\nn_boot = 20\n[model]\nn_bootstrap = 0\n')
     result = train_experiment(load_experiment(exp_file))
     w = result.metrics["windows"]
     # Data 2020-01..2023-12 -> end 2024-01; snapshots 2021-01 .. 2023-01 quarterly; gaps of 12 months.
@@ -114,6 +114,9 @@ def test_snapshot_path_splits_out_of_time_and_logs(tmp_path, mlflow_store, monke
     assert result.predictions.columns.tolist() == ["worker_id", "as_of", "team_id", "council_id", "sex", "label", "risk"]
     assert tracking.run_tags(result.run_id)["retention_ml.simulated"] == "true"
     assert result.metrics["models"]["lightgbm"]["roc_auc"]["value"] > 0.6
+    # Explanations (H5) were logged to the same run through the agreed call.
+    assert tracking.run_tags(result.run_id)["retention_ml.explanations"] == "logged"
+    assert "explanations/alignment.json" in tracking.list_artifacts(result.run_id, "explanations")
 
 
 def test_tuning_stays_inside_the_training_window(ibm_exp, monkeypatch):
