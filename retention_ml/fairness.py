@@ -49,6 +49,7 @@ MIN_GROUP = 20
 MIN_CLASS = 5
 TOO_FEW = "too few to assess"
 TOO_FEW_LEAVERS = "too few leavers to assess ROC-AUC"
+WITHHELD = "withheld to protect a small group"
 NOT_RECORDED = "not_recorded"
 
 MISSING_COLUMNS = "test predictions lack column(s) {columns}: the audit needs worker_id, label and risk"
@@ -145,7 +146,8 @@ class FairnessAudit:
     Attributes
     ----------
     table : DataFrame
-        One row per (factor, group): ``status`` ("ok" or "too few to assess"), ``rows``, ``people``,
+        One row per (factor, group): ``status`` ("ok" or "too few to assess"), ``withheld`` (shown groups
+        hidden by complementary suppression so a small group cannot be derived by subtraction), ``rows``, ``people``,
         ``base_rate``, ``mean_risk``, ``observed`` and ``expected`` leavers, ``calibration_ratio``
         (observed / expected), ``calibration_difference`` (observed rate - mean predicted risk),
         ``calibration_gap`` (its absolute value), ``roc_auc`` (NaN with ``roc_auc_note`` when a group has
@@ -169,18 +171,31 @@ class FairnessAudit:
         out = self.table[["factor", "group", "status", *NUMBER_COLUMNS]].copy()
         ok = np.repeat(out["status"].eq("ok").to_numpy()[:, None], len(NUMBER_COLUMNS), axis=1)
         out[NUMBER_COLUMNS] = out[NUMBER_COLUMNS].astype(object).where(ok, TOO_FEW)
+        withheld = self.table["withheld"].to_numpy(dtype=bool)
+        out.loc[withheld, NUMBER_COLUMNS] = WITHHELD
+        out.loc[withheld, "status"] = WITHHELD
         return out
 
-    def worst(self, metric: str) -> pd.Series | None:
+    @property
+    def shown(self) -> pd.DataFrame:
+        """Rows whose numbers may be shown: assessable and not withheld."""
+        return self.table[self.table["status"].eq("ok") & ~self.table["withheld"].astype(bool)]
+
+    def shown_gaps(self) -> pd.DataFrame:
+        """Largest gaps among the groups that may be shown (what the card prints)."""
+        return _gaps(self.shown)
+
+    def worst(self, metric: str, *, shown_only: bool = False) -> pd.Series | None:
         """The gap row with the largest ``metric`` gap over all factors, or None when none is assessable."""
-        rows = self.gaps[self.gaps["metric"].eq(metric) & self.gaps["gap"].notna()]
+        gaps = self.shown_gaps() if shown_only else self.gaps
+        rows = gaps[gaps["metric"].eq(metric) & gaps["gap"].notna()]
         return None if rows.empty else rows.loc[rows["gap"].idxmax()]
 
     def group_shortfalls(self) -> pd.DataFrame:
         """Assessable groups with their ROC-AUC shortfall against the whole window and their calibration gap."""
         ok = self.table[self.table["status"].eq("ok")].copy()
         ok["roc_auc_shortfall"] = self.overall["roc_auc"] - ok["roc_auc"]
-        return ok[["factor", "group", "people", "roc_auc", "roc_auc_shortfall", "calibration_gap"]]
+        return ok[["factor", "group", "people", "roc_auc", "roc_auc_shortfall", "calibration_gap", "withheld"]]
 
 
 def _prepare(predictions: pd.DataFrame, factors) -> pd.DataFrame:
@@ -215,9 +230,16 @@ def _factor_table(data: pd.DataFrame, factor: str, flagged: np.ndarray, *, min_g
     table["calibration_difference"] = table["base_rate"] - table["mean_risk"]
     table["calibration_gap"] = table["calibration_difference"].abs()
     ok = table["people"] >= min_group
+    # Complementary suppression: when the small groups of a factor add up to fewer than min_group people,
+    # the whole window minus the shown groups would reveal them, so the smallest shown group is withheld
+    # from display too (it still counts in the promotion gate's checks).
+    small_total = table.loc[~ok, "people"].sum()
+    table["withheld"] = False
+    if ok.any() and 0 < small_total < min_group:
+        table.loc[table.loc[ok, "people"].idxmin(), "withheld"] = True
     table["roc_auc_note"] = np.where(ok & table["roc_auc"].isna(), TOO_FEW_LEAVERS, "")
     table["status"] = np.where(ok, "ok", TOO_FEW)
-    numbers = [c for c in table.columns if c not in ("status", "roc_auc_note")]
+    numbers = [c for c in table.columns if c not in ("status", "roc_auc_note", "withheld")]
     table.loc[~ok, numbers] = np.nan  # a small group keeps no number at all, not even its size
     table = table.reset_index(names="group")
     table.insert(0, "factor", factor)
@@ -271,7 +293,7 @@ def audit_fairness(predictions: pd.DataFrame, *, factors=None, min_group: int = 
     flagged = flag_top_share(data["risk"], top_share)
     tables = [_factor_table(data, f, flagged, min_group=min_group, n_boot=n_boot, random_state=random_state)
               for f in factors]
-    empty = pd.DataFrame(columns=["factor", "group", *NUMBER_COLUMNS, "roc_auc_note", "status"])
+    empty = pd.DataFrame(columns=["factor", "group", *NUMBER_COLUMNS, "roc_auc_note", "status", "withheld"])
     table = pd.concat(tables, ignore_index=True) if tables else empty.astype({c: float for c in NUMBER_COLUMNS})
     overall = {
         "rows": int(len(data)), "people": int(data["worker_id"].nunique()),

@@ -16,6 +16,7 @@ from retention_ml.fairness import (
     MISSING_COLUMNS,
     TOO_FEW,
     TOO_FEW_LEAVERS,
+    WITHHELD,
     audit_fairness,
     flag_top_share,
     protected_columns,
@@ -64,17 +65,23 @@ def test_small_group_has_no_number_and_is_left_out_of_gaps(predictions):
     audit = audit_fairness(predictions, factors=["area"])
     tiny = audit.table.set_index("group").loc["Tiny"]
     assert tiny["status"] == TOO_FEW
-    numbers = tiny.drop(["factor", "status", "roc_auc_note"])
+    numbers = tiny.drop(["factor", "status", "roc_auc_note", "withheld"])
     assert numbers.isna().all()
-    shown = audit.summary().set_index("group").loc["Tiny"]
-    assert (shown.drop(["factor", "status"]) == TOO_FEW).all()
+    summary = audit.summary().set_index("group")
+    assert (summary.loc["Tiny"].drop(["factor", "status"]) == TOO_FEW).all()
+    # 10 people = total - North - South: the smallest shown group is withheld from display too
+    withheld = audit.table.loc[audit.table["withheld"].astype(bool), "group"].tolist()
+    assert withheld == ["North"]  # North and South tie at 300: the first is withheld
+    assert (summary.loc["North"].drop(["factor"]) == WITHHELD).all()
+    assert audit.shown["group"].tolist() == ["South"]
+    assert set(audit.shown_gaps()["groups"]) == {1}
     gaps = audit.gaps.set_index("metric")
     assert "Tiny" not in set(gaps["max_group"]) | set(gaps["min_group"])
     by = audit.table.set_index("group")
     assert gaps.loc["calibration_difference", "gap"] == pytest.approx(
         abs(by.loc["North", "calibration_difference"] - by.loc["South", "calibration_difference"]))
     worst = audit.group_shortfalls().set_index("group")["calibration_gap"].idxmax()
-    assert worst == "South"
+    assert worst == "South"  # the gate's view keeps withheld groups
 
 
 def test_roc_auc_needs_five_leavers_and_missing_values_are_a_group(predictions):

@@ -147,9 +147,11 @@ def _group_plot(audit) -> bytes | None:
 def _fairness_rows(audit) -> dict[str, list[dict]]:
     """Per factor: rows as text, with "too few to assess" in place of every number of a small group."""
     out: dict[str, list[dict]] = {}
+    from retention_ml.fairness import TOO_FEW, WITHHELD
+
     for row in audit.table.to_dict("records"):
-        ok = row["status"] == "ok"
-        few = "too few to assess"
+        ok = row["status"] == "ok" and not row["withheld"]
+        few = WITHHELD if row["withheld"] else TOO_FEW
         auc = (_num(row["roc_auc"]) if not math.isnan(row["roc_auc"]) else row["roc_auc_note"] or "n/a") if ok else few
         if ok and row.get("roc_auc_low") is not None and not math.isnan(row.get("roc_auc_low", float("nan"))):
             auc += f" ({_num(row['roc_auc_low'])} to {_num(row['roc_auc_high'])})"
@@ -177,7 +179,8 @@ def _gap_rows(audit) -> list[dict]:
                                          lambda v: f"{100 * v:+.1f} pts"),
               "flagged_share": ("Share flagged in top 10%", _pct)}
     rows = []
-    for g in audit.gaps[audit.gaps["groups"] >= 2].to_dict("records"):
+    gaps = audit.shown_gaps()
+    for g in gaps[gaps["groups"] >= 2].to_dict("records"):
         label, fmt = labels[g["metric"]]
         rows.append({"factor": FACTOR_LABELS.get(g["factor"], g["factor"]), "metric": label, "gap": fmt(g["gap"]),
                      "high": f"{g['max_group']} ({fmt(g['max_value'])})", "low": f"{g['min_group']} ({fmt(g['min_value'])})"})
@@ -211,6 +214,7 @@ def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | 
         notes.append(f"Risks are poorly calibrated overall: expected calibration error {_num(ece)} exceeds the "
                      f"gate's {_num(thresholds['max_ece'])}. Read the percentages as a ranking, not as probabilities.")
     shortfalls = audit.group_shortfalls()
+    shortfalls = shortfalls[~shortfalls["withheld"].astype(bool)]  # never print a withheld group's numbers
     cal = shortfalls.dropna(subset=["calibration_gap"])
     if not cal.empty:
         w = audit.table.loc[cal["calibration_gap"].idxmax()]
@@ -228,13 +232,18 @@ def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | 
                 f"Ranking is weakest for {_factor_name(w['factor'])} = {w['group']}: ROC-AUC "
                 f"{_num(w['roc_auc'])} against {_num(audit.overall['roc_auc'])} for everyone"
                 f"{' (over the gate threshold)' if w['roc_auc_shortfall'] > thresholds['max_group_roc_auc_shortfall'] else ''}.")
-    flagged = audit.worst("flagged_share")
+    flagged = audit.worst("flagged_share", shown_only=True)
     if flagged is not None and flagged["gap"] > 0:
         notes.append(
             f"Who gets flagged differs most by {_factor_name(flagged['factor'])}: "
             f"{_pct(flagged['max_value'])} of {flagged['max_group']} are in the top 10% of risk against "
             f"{_pct(flagged['min_value'])} of {flagged['min_group']}. Check whether that mirrors real differences "
             "in leaving (base rates above) before acting on lists.")
+    withheld = audit.table[audit.table["withheld"].astype(bool)]
+    if not withheld.empty:
+        notes.append("Withheld so that small groups cannot be worked out by subtraction: "
+                     + "; ".join(f"{_factor_name(r['factor'])} = {r['group']}" for _, r in withheld.iterrows())
+                     + ". They are still included in the promotion gate's checks.")
     small = audit.table[~audit.table["status"].eq("ok")]
     if not small.empty:
         listed = "; ".join(f"{_factor_name(f)}: {', '.join(g['group'])}"
