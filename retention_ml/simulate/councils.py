@@ -54,7 +54,7 @@ class World:
 
 def build_world(rng: np.random.Generator, n_councils: int, *, caseload_cap: int | None = None) -> World:
     """Draw councils, areas and teams. Vectorised over councils/teams; sizes in FTE."""
-    size = np.clip(np.exp(rng.normal(np.log(185), 0.55, n_councils)), 40, 1200)
+    size = np.clip(np.exp(rng.normal(np.log(215), 0.55, n_councils)), 40, 1200)
     offset = rng.normal(0.0, 0.05, n_councils)
     hire = np.clip(np.exp(rng.normal(np.log(0.17), 0.55, n_councils) - 2.0 * offset), 0.04, 0.6)
     agency = np.clip(np.exp(rng.normal(np.log(0.9), 1.0, n_councils)), 0.01, 0.95)
