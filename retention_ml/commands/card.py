@@ -29,7 +29,7 @@ def card(
     run: str = typer.Option(..., "--run", help="Run id, runs:/<id> or models:/<name>@<alias>."),
     out: Path = typer.Option(Path("model-card"), "--out", help="Folder for model_card.md, model_card.html, fairness.csv and plots."),
     json_out: bool = typer.Option(False, "--json", help="Print the written paths and the gate checks as JSON."),
-    n_boot: int = typer.Option(0, "--n-boot", min=0, help="Bootstrap resamples for per-group intervals (slow; 0 = none)."),
+    n_boot: int = typer.Option(0, "--n-boot", min=0, help="Bootstrap resamples for per-group intervals on base rate and ROC-AUC (use 50+; slow on big windows; 0 = none)."),
     no_log: bool = typer.Option(False, "--no-log", help="Write the files only; do not log them to the run."),
     model_name: str = typer.Option(None, "--model-name", help="Registered model name (default retention-ml-turnover)."),
     tracking_uri: str = typer.Option(None, "--tracking-uri", help="MLflow tracking URI (default: MLFLOW_TRACKING_URI or sqlite:///./mlflow.db)."),

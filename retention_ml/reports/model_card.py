@@ -159,7 +159,8 @@ def _fairness_rows(audit) -> dict[str, list[dict]]:
             "group": row["group"], "ok": ok,
             "people": f"{int(row['people'])}" if ok else few,
             "rows": f"{int(row['rows'])}" if ok else few,
-            "base_rate": _pct(row["base_rate"]) if ok else few,
+            "base_rate": (_pct(row["base_rate"]) + (f" ({_pct(row['base_rate_low'])} to {_pct(row['base_rate_high'])})"
+                                                    if "base_rate_low" in row else "")) if ok else few,
             "roc_auc": auc,
             "observed": f"{int(row['observed'])}" if ok else few,
             "expected": _num(row["expected"], 1) if ok else few,
