@@ -25,7 +25,8 @@ def fake_predictions(*, kind: str = "good", n_workers: int = 600, seed: int = SE
     """Two test-window snapshots per worker with audit columns; ``risk`` is the true probability for "good".
 
     Small groups on purpose: sex=not_known (8 people) and ethnicity_group=mixed (12 people).
-    ``kind="miscalibrated_group"`` triples the risk of area South (its calibration gap fails the gate).
+    ``kind="miscalibrated_group"`` triples the risk of area South (its calibration gap fails the gate);
+    ``kind="unfair_ranking"`` shuffles South's risks (its ROC-AUC shortfall fails the gate).
     """
     rng = np.random.default_rng(seed)
     w = pd.DataFrame({"worker_id": [f"W{i:05d}" for i in range(n_workers)]})
@@ -46,6 +47,9 @@ def fake_predictions(*, kind: str = "good", n_workers: int = 600, seed: int = SE
     p = 1 / (1 + np.exp(-logit.to_numpy()))
     rows["label"] = (rng.random(len(rows)) < p).astype(float)
     rows["risk"] = p
+    if kind == "unfair_ranking":  # South's risks shuffled among South: same level, no ranking (ROC-AUC ~0.5)
+        south = np.flatnonzero(rows["area"].to_numpy() == "South")
+        rows.loc[rows.index[south], "risk"] = rng.permutation(p[south])
     if kind == "miscalibrated_group":
         rows.loc[rows["area"] == "South", "risk"] = np.minimum(p[rows["area"] == "South"] * 3, 0.99)
     cols = ["worker_id", "as_of", "team_id", "council_id", "service", "area", "employment_type", "label", "risk",
@@ -183,7 +187,7 @@ def store(tmp_path_factory):
         mp.chdir(root)
         tracking.configure()
         runs = {kind: make_fake_run(kind=kind, pyfunc=kind == "good")
-                for kind in ("good", "loses_to_logistic", "miscalibrated_group", "high_ece")}
+                for kind in ("good", "loses_to_logistic", "miscalibrated_group", "unfair_ranking", "high_ece")}
         runs["no_card"] = make_fake_run(kind="good")
         for kind, run_id in runs.items():
             if kind != "no_card":
@@ -203,6 +207,7 @@ def test_thresholds_file_is_complete_and_checked(tmp_path):
 
 
 FAILING = {"loses_to_logistic": "beats_baselines", "miscalibrated_group": "group_calibration",
+           "unfair_ranking": "group_roc_auc",
            "high_ece": "calibration_ece", "no_card": "card_exists"}
 
 
@@ -240,6 +245,8 @@ def test_failed_check_names_the_group_and_numbers(gate_results):
     detail = next(c.detail for c in results["miscalibrated_group"].failed)
     assert "area=South" in detail and "threshold 0.100" in detail
     assert "logistic: NOT beaten" in results["loses_to_logistic"].failed[0].detail
+    ranking = results["unfair_ranking"].failed[0].detail
+    assert "area=South" in ranking and "shortfall" in ranking
     assert "retention-ml card --run" in results["no_card"].failed[0].detail
 
 
