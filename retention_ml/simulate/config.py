@@ -21,18 +21,19 @@ __all__ = ["NATIONAL", "Scenario", "ScenarioError", "load_scenario"]
 
 # National figures from the DfE "Children's social work workforce" indicators
 # (years to 30 September; OGL v3). Turnover drives the year effect on the
-# leaving hazard; caseload drives demand per case-holding FTE.
+# leaving hazard; caseload drives demand per case-holding FTE; the council median vacancy
+# rate sets how hard it is to hire that year (recruitment market).
 NATIONAL = {
-    2017: {"turnover": 13.4, "caseload": 17.7},
-    2018: {"turnover": 15.1, "caseload": 17.4},
-    2019: {"turnover": 15.0, "caseload": 16.9},
-    2020: {"turnover": 13.5, "caseload": 16.3},
-    2021: {"turnover": 15.4, "caseload": 16.3},
-    2022: {"turnover": 17.2, "caseload": 16.6},
-    2023: {"turnover": 15.9, "caseload": 16.0},
-    2024: {"turnover": 13.9, "caseload": 15.5},
-    2025: {"turnover": 11.8, "caseload": 15.2},
-    2026: {"turnover": 11.8, "caseload": 15.2},
+    2017: {"turnover": 13.4, "caseload": 17.7, "vacancy": 15.1},
+    2018: {"turnover": 15.1, "caseload": 17.4, "vacancy": 12.8},
+    2019: {"turnover": 15.0, "caseload": 16.9, "vacancy": 13.95},
+    2020: {"turnover": 13.5, "caseload": 16.3, "vacancy": 13.4},
+    2021: {"turnover": 15.4, "caseload": 16.3, "vacancy": 14.55},
+    2022: {"turnover": 17.2, "caseload": 16.6, "vacancy": 18.75},
+    2023: {"turnover": 15.9, "caseload": 16.0, "vacancy": 17.5},
+    2024: {"turnover": 13.9, "caseload": 15.5, "vacancy": 17.2},
+    2025: {"turnover": 11.8, "caseload": 15.2, "vacancy": 14.4},
+    2026: {"turnover": 11.8, "caseload": 15.2, "vacancy": 14.4},
 }
 
 

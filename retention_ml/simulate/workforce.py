@@ -140,6 +140,9 @@ def run_months(world: World, scenario: Scenario, start: np.datetime64, n_months:
     team_holding_posts = np.bincount(slot_team, weights=slot_fte * (~slot_mgr) * slot_active * ~slot_agency_only, minlength=n_t)
 
     # council demand paths: national caseload trend x season x council drift x shocks
+    # recruitment market: hiring is slower in years when councils' vacancy rates were high (DfE medians)
+    nat_vac = np.array([NATIONAL[min(max(y, 2017), 2026)]["vacancy"] for y in report_year])
+    hire_market = 15.5 / nat_vac
     nat_case = np.array([NATIONAL[min(max(y, 2017), 2026)]["caseload"] for y in report_year])
     season = 1 + 0.05 * np.sin(2 * np.pi * (mnum - 1) / 12)
     drift = np.exp(np.cumsum(rng.normal(0, 0.006, (n_months, n_c)), axis=0))
@@ -307,7 +310,7 @@ def run_months(world: World, scenario: Scenario, start: np.datetime64, n_months:
         occ_emp = np.where(occupant >= 0, pool["emp"][np.maximum(occupant, 0)], -1)
         vacant = slot_active & (occupant < 0) & (vacant_since < t)
         covered = slot_active & (occ_emp == EMP_AGENCY)
-        p_h = world.council_hire[slot_council]
+        p_h = np.clip(world.council_hire[slot_council] * hire_market[t], 0, 0.9)
         new_perm = (vacant | covered) & ~slot_agency_only & (rng.random(n_s) < np.where(covered, COVERED_HIRE * p_h, p_h))
         end_ag = occupant[covered & new_perm]
         if len(end_ag):
