@@ -128,8 +128,10 @@ def _baseline_check(metrics: dict) -> Check:
 
 
 def _ece_check(metrics: dict, max_ece: float) -> Check:
-    value = metrics["models"]["lightgbm"]["ece"]["value"]
-    ok = value is not None and value <= max_ece
+    value = metrics.get("models", {}).get("lightgbm", {}).get("ece", {}).get("value")
+    if value is None or value != value:  # missing or NaN: cannot show calibration, so it does not pass
+        return Check("calibration_ece", False, "no test-window ECE in evaluation/metrics.json")
+    ok = value <= max_ece
     return Check("calibration_ece", ok, f"test-window ECE {value:.3f} {'<=' if ok else '>'} threshold {max_ece:.3f}")
 
 

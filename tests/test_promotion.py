@@ -300,3 +300,11 @@ def test_run_registered_under_its_own_model_name_is_found(store, gate_results, t
     assert tracking.alias_version("champion", "other-model").run_id == run_id
     # the default model's champion is untouched
     assert tracking.alias_version("champion").run_id == store["good"]
+
+
+def test_missing_or_nan_ece_does_not_pass():
+    from retention_ml.promotion import _ece_check
+
+    assert not _ece_check({}, 0.05).passed
+    assert not _ece_check({"models": {"lightgbm": {"ece": {"value": float("nan")}}}}, 0.05).passed
+    assert _ece_check({"models": {"lightgbm": {"ece": {"value": 0.05}}}}, 0.05).passed  # at the threshold passes
