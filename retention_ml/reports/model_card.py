@@ -121,7 +121,7 @@ def _group_plot(audit) -> bytes | None:
 
     from retention_ml.fairness import FACTOR_LABELS
 
-    ok = audit.table[audit.table["status"].eq("ok")]
+    ok = audit.shown  # never plot a small or withheld group
     if ok.empty:
         return None
     factors = list(dict.fromkeys(ok["factor"]))
