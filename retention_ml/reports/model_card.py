@@ -68,6 +68,13 @@ def _pct(value, digits: int = 1) -> str:
     return f"{100 * value:.{digits}f}%"
 
 
+def _calibration_text(cal: dict | None) -> str:
+    if not cal:
+        return "not recorded"
+    return (f"{cal.get('method', '?')} (a = {_num(cal.get('a'))}, b = {_num(cal.get('b'))}); validation ECE "
+            f"{_num(cal.get('ece_valid_before'))} before, {_num(cal.get('ece_valid_after'))} after")
+
+
 def _window(metrics: dict, name: str) -> tuple[str, str]:
     """(first, last) snapshot date of a window; a flat extract has no dates."""
     span = (metrics.get("windows") or {}).get(name) or []
@@ -332,10 +339,7 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
             ("Simulated data", "yes" if simulated else "no"),
             ("Trained by", tags.get("mlflow.user", run.info.user_id or "not recorded")),
             ("Trained at", started),
-            ("Calibration", f"{metrics['calibration']['method']} (a = {_num(metrics['calibration']['a'])}, "
-                            f"b = {_num(metrics['calibration']['b'])}); validation ECE "
-                            f"{_num(metrics['calibration']['ece_valid_before'])} before, "
-                            f"{_num(metrics['calibration']['ece_valid_after'])} after"),
+            ("Calibration", _calibration_text(metrics.get("calibration"))),
         ],
         "libraries": _library_versions(),
         "horizon": metrics.get("horizon_months"),
