@@ -1,0 +1,36 @@
+"""Self-contained HTML risk lists (jinja2; inline CSS, no scripts, no external requests)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from retention_ml.reports.risk_list import PURPOSE_LINE, TeamList, summary_text
+
+
+def render_html(lists: list[TeamList], meta: dict) -> str:
+    """Render the scoped lists as one accessible, printable HTML page."""
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+    )
+    view = [
+        {
+            "team_id": tl.team_id,
+            "summary_text": summary_text(tl.summary),
+            "columns": list(tl.rows.columns),
+            "records": tl.rows.assign(uncertain=tl.rows["uncertain"].map({True: "uncertain", False: ""})).to_dict("records"),
+        }
+        for tl in lists
+    ]
+    return env.get_template("risk_list.html.j2").render(lists=view, meta=meta, purpose=PURPOSE_LINE, teams=[tl.team_id for tl in lists])
+
+
+def write_html(lists: list[TeamList], meta: dict, path: str | Path) -> Path:
+    from retention_ml.io import atomic_path
+
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(render_html(lists, meta), encoding="utf-8")
+    return path

@@ -1,0 +1,299 @@
+"""Ranked risk lists for team managers: bands, uncertainty, levers, team summaries, scoping.
+
+A list is a prompt for a supportive conversation, never a decision about anyone. Everything
+here works on a scores frame as written by ``retention-ml score`` (CONTRACTS section 4).
+
+Example
+-------
+>>> cfg = load_band_config()
+>>> lists = build_risk_lists(scores, config=cfg, teams=["T01"])   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+PURPOSE_LINE = (
+    "This list is a prompt for a supportive conversation with each person, "
+    "not a decision about anyone. It estimates who may be thinking of leaving and why; "
+    "it can be wrong, and it must never be used for selection, discipline or performance decisions."
+)
+
+BANDS = ("low", "medium", "high")
+
+
+@dataclass(frozen=True)
+class BandConfig:
+    """Band cut-offs and display choices (from retention_ml/risk_bands.toml).
+
+    Parameters
+    ----------
+    medium, high : float
+        Probability cut-offs: low < medium <= medium band < high <= high band.
+    show_probability : bool
+        Whether lists show the probability and interval (default False: band, reasons, levers only).
+    interval_level : float
+        Level of the per-person interval used for the uncertain mark.
+    summary_level : float
+        Level of the expected-leavers interval in team summaries.
+    min_group : int
+        No aggregate for a group smaller than this (people).
+    """
+
+    medium: float = 0.15
+    high: float = 0.30
+    show_probability: bool = False
+    interval_level: float = 0.8
+    summary_level: float = 0.8
+    min_group: int = 5
+    source: str = field(default="built-in", compare=False)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def default_config_path() -> Path:
+    return Path(__file__).resolve().parent.parent / "risk_bands.toml"
+
+
+def load_band_config(path: str | Path | None = None) -> BandConfig:
+    """Read band cut-offs and display choices from a TOML file (default: retention_ml/risk_bands.toml)."""
+    path = Path(path) if path is not None else default_config_path()
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    bands, display = raw.get("bands", {}), raw.get("display", {})
+    unc, summ = raw.get("uncertainty", {}), raw.get("summary", {})
+    cfg = BandConfig(
+        medium=float(bands.get("medium", 0.15)),
+        high=float(bands.get("high", 0.30)),
+        show_probability=bool(display.get("show_probability", False)),
+        interval_level=float(unc.get("interval_level", 0.8)),
+        summary_level=float(summ.get("interval_level", 0.8)),
+        min_group=int(summ.get("min_group", 5)),
+        source=str(path),
+    )
+    if not 0 < cfg.medium < cfg.high < 1:
+        raise ValueError(f"{path}: [bands] needs 0 < medium < high < 1, got medium={cfg.medium}, high={cfg.high}")
+    return cfg
+
+
+def assign_bands(risk, *, config: BandConfig) -> np.ndarray:
+    """Band per probability: 'low' below ``medium``, 'high' at or above ``high``, else 'medium'."""
+    r = np.asarray(risk, dtype=float)
+    idx = np.searchsorted([config.medium, config.high], r, side="right")
+    return np.asarray(BANDS, dtype=object)[idx]
+
+
+def straddles_band(risk_low, risk_high, *, config: BandConfig) -> np.ndarray:
+    """True where the interval [low, high] crosses a band cut-off (the band could be another one)."""
+    lo, hi = np.asarray(risk_low, dtype=float), np.asarray(risk_high, dtype=float)
+    cuts = np.array([config.medium, config.high])
+    crosses = (lo[:, None] < cuts[None, :]) & (hi[:, None] >= cuts[None, :])
+    return crosses.any(axis=1)
+
+
+def poisson_binomial_pmf(p) -> np.ndarray:
+    """Exact distribution of the number of events among independent Bernoulli(p_i) (Poisson-binomial).
+
+    Uses the discrete Fourier transform of the probability generating function, vectorised over people
+    (no normal approximation). Returns an array of length n + 1: P(K = k), k = 0..n.
+    """
+    p = np.clip(np.asarray(p, dtype=float), 0.0, 1.0)
+    n = p.size
+    if n == 0:
+        return np.ones(1)
+    w = np.exp(2j * np.pi * np.arange(n + 1) / (n + 1))
+    # Work on the log scale so large teams do not underflow the product.
+    terms = 1.0 - p[None, :] + p[None, :] * w[:, None]
+    phi = np.exp(np.log(terms).sum(axis=1))
+    pmf = np.real(np.fft.fft(phi)) / (n + 1)
+    pmf = np.clip(pmf, 0.0, None)
+    return pmf / pmf.sum()
+
+
+def expected_leavers_interval(p, *, level: float = 0.8) -> tuple[float, int, int]:
+    """Expected count and equal-tailed ``level`` interval (integers) of leavers from individual risks.
+
+    Example
+    -------
+    >>> expected_leavers_interval([0.5, 0.5], level=0.5)
+    (1.0, 1, 1)
+    """
+    p = np.asarray(p, dtype=float)
+    pmf = poisson_binomial_pmf(p)
+    cdf = np.cumsum(pmf)
+    tail = (1.0 - level) / 2.0
+    low = int(np.searchsorted(cdf, tail - 1e-12, side="left"))
+    high = int(np.searchsorted(cdf, 1.0 - tail - 1e-12, side="left"))
+    return float(p.sum()), low, min(high, p.size)
+
+
+def levers_for_drivers(driver_frame: pd.DataFrame, *, k: int = 3) -> pd.DataFrame:
+    """Suggested levers for each person's top-k risk-raising drivers (levers from data_schema/drivers.yaml).
+
+    ``driver_frame`` has one column per driver (``driver_<code>`` or ``<code>``), values on the log-odds
+    scale. Only drivers pushing risk up get a lever; 'other' has none. Returns columns lever_1..lever_k.
+    """
+    from retention_ml.schema import load_drivers
+
+    lever_of = {d.code: d.levers[0] for d in load_drivers() if d.levers}
+    codes = [c.removeprefix("driver_") for c in driver_frame.columns]
+    values = driver_frame.to_numpy(dtype=float, na_value=0.0)
+    has_lever = np.array([c in lever_of for c in codes])
+    values = np.where(has_lever[None, :] & (values > 0), values, -np.inf)
+    order = np.argsort(-values, axis=1, kind="stable")[:, :k]
+    picked = np.take_along_axis(values, order, axis=1)
+    names = np.array([lever_of.get(c, "") for c in codes], dtype=object)
+    levers = np.where(np.isfinite(picked), names[order], "")
+    out = pd.DataFrame(levers, index=driver_frame.index, columns=[f"lever_{i + 1}" for i in range(order.shape[1])])
+    return out.astype(object)
+
+
+def select_teams(scores: pd.DataFrame, *, team: list[str] | None = None, manager: str | None = None) -> list[str]:
+    """Teams in scope: the named team(s), or every team the manager manages. Raises if none match."""
+    if team:
+        known = set(scores["team_id"].astype(str))
+        missing = [t for t in team if t not in known]
+        if missing:
+            raise KeyError(f"no scored workers in team(s) {', '.join(missing)}")
+        return sorted(set(team))
+    if manager is not None:
+        teams = sorted(set(scores.loc[scores["manager_id"].astype(str) == str(manager), "team_id"].astype(str)))
+        if not teams:
+            raise KeyError(f"manager {manager} manages no scored team")
+        return teams
+    return sorted(set(scores["team_id"].astype(str)))
+
+
+def _change(scores: pd.DataFrame, config: BandConfig) -> pd.Series:
+    if "risk_previous" not in scores or scores["risk_previous"].isna().all():
+        return pd.Series("no previous scoring", index=scores.index, dtype=object)
+    prev = scores["risk_previous"].astype(float)
+    prev_band = pd.Series(assign_bands(prev.fillna(0.0), config=config), index=scores.index)
+    rank = {b: i for i, b in enumerate(BANDS)}
+    now_r, prev_r = scores["band"].map(rank), prev_band.map(rank)
+    text = np.select(
+        [prev.isna(), now_r > prev_r, now_r < prev_r],
+        ["new since last scoring", "up from " + prev_band, "down from " + prev_band],
+        default="same band",
+    )
+    text = pd.Series(text, index=scores.index, dtype=object)
+    if config.show_probability:
+        delta = ((scores["risk"] - prev) * 100).round(0)
+        text = text.where(prev.isna(), text + " (" + delta.map(lambda d: f"{d:+.0f}") + " points)")
+    return text
+
+
+@dataclass
+class TeamList:
+    """One team's ranked list and its summary (already scoped to that team)."""
+
+    team_id: str
+    rows: pd.DataFrame
+    summary: dict
+
+
+def _team_summary(team: pd.DataFrame, config: BandConfig) -> dict:
+    n = len(team)
+    out: dict = {"team_id": str(team["team_id"].iloc[0]), "people": n if n >= config.min_group else None}
+    if n < config.min_group:
+        out["note"] = f"No team figures: fewer than {config.min_group} people."
+        return out
+    expected, lo, hi = expected_leavers_interval(team["risk"].to_numpy(float), level=config.summary_level)
+    out.update(expected_leavers=round(expected, 1), expected_low=lo, expected_high=hi,
+               interval_level=config.summary_level)
+    if "target_turnover" in team and team["target_turnover"].notna().any():
+        out["target_turnover"] = float(team["target_turnover"].dropna().iloc[0])
+        out["target_leavers"] = round(out["target_turnover"] * n, 1)
+    if "caseload_current" in team and team["caseload_current"].notna().any():
+        out["mean_caseload"] = round(float(team["caseload_current"].mean()), 1)
+    if "caseload_cap" in team and team["caseload_cap"].notna().any():
+        out["caseload_cap"] = float(team["caseload_cap"].dropna().iloc[0])
+    return out
+
+
+def list_columns(*, config: BandConfig, names: bool) -> list[str]:
+    cols = ["rank", "worker_id"] + (["display_name"] if names else []) + ["role", "team_id", "months_in_post", "band", "change"]
+    if config.show_probability:
+        cols += ["risk", "risk_low", "risk_high"]
+    return cols + ["uncertain", "reason_1", "reason_2", "reason_3", "lever_1", "lever_2", "lever_3"]
+
+
+def build_risk_lists(scores: pd.DataFrame, *, config: BandConfig, teams: list[str], names: bool = False) -> list[TeamList]:
+    """One ranked list per team in ``teams`` (riskiest first), each holding only that team's rows.
+
+    Bands and the uncertain mark are recomputed from the config so a council's cut-offs apply at ranking
+    time. Names appear only when ``names`` is true and the scores carry ``display_name``.
+    """
+    scoped = scores.loc[scores["team_id"].astype(str).isin(teams)].copy()
+    scoped["band"] = assign_bands(scoped["risk"], config=config)
+    scoped["uncertain"] = straddles_band(scoped["risk_low"], scoped["risk_high"], config=config)
+    scoped["change"] = _change(scoped, config)
+    lever_cols = [f"lever_{i}" for i in (1, 2, 3)]
+    if not set(lever_cols) <= set(scoped.columns):
+        drivers = scoped[[c for c in scoped.columns if c.startswith("driver_")]]
+        scoped[lever_cols] = levers_for_drivers(drivers, k=3).reindex(columns=lever_cols, fill_value="")
+    for c in ["reason_1", "reason_2", "reason_3", *lever_cols]:
+        if c not in scoped:
+            scoped[c] = ""
+        scoped[c] = scoped[c].astype(object).where(scoped[c].notna(), "")
+    names = names and "display_name" in scoped
+    if config.show_probability:
+        scoped[["risk", "risk_low", "risk_high"]] = scoped[["risk", "risk_low", "risk_high"]].astype(float).round(3)
+    scoped = scoped.sort_values(["team_id", "risk", "worker_id"], ascending=[True, False, True], kind="stable")
+    scoped["rank"] = scoped.groupby("team_id").cumcount() + 1
+    cols = list_columns(config=config, names=names)
+    out = []
+    for team_id, team in scoped.groupby("team_id", sort=True):
+        out.append(TeamList(team_id=str(team_id), rows=team[cols].reset_index(drop=True), summary=_team_summary(team, config)))
+    return out
+
+
+def list_metadata(scores_meta: dict, *, config: BandConfig, teams: list[str]) -> dict:
+    """Metadata recorded with a list: only fields safe for the teams in scope (no council-wide counts)."""
+    keep = {k: scores_meta[k] for k in ("as_of", "model_ref", "run_id", "horizon_months", "scored_at") if k in scores_meta}
+    return {
+        **keep,
+        "teams": list(teams),
+        "purpose": PURPOSE_LINE,
+        "shows_probability": config.show_probability,
+        "band_cutoffs": {"medium": config.medium, "high": config.high},
+        "uncertain_rule": f"per-person {config.interval_level:.0%} interval crosses a band cut-off",
+    }
+
+
+def summary_text(summary: dict) -> str:
+    """One-line plain-language team summary."""
+    if summary.get("people") is None:
+        return summary.get("note", "")
+    parts = [
+        f"{summary['people']} people. Expected leavers in the horizon: {summary['expected_leavers']} "
+        f"({summary['interval_level']:.0%} interval {summary['expected_low']}-{summary['expected_high']})"
+    ]
+    if "target_leavers" in summary:
+        parts.append(f"target turnover {summary['target_turnover']:.0%} = {summary['target_leavers']} leavers")
+    if "mean_caseload" in summary:
+        cap = f" against a cap of {summary['caseload_cap']:g}" if "caseload_cap" in summary else ""
+        parts.append(f"mean caseload {summary['mean_caseload']}{cap}")
+    return "; ".join(parts) + "."
+
+
+def write_csv(lists: list[TeamList], meta: dict, path: str | Path) -> Path:
+    """Write the lists as one CSV: '#' lines on top (purpose, choices, team summaries), then the rows."""
+    import json
+
+    from retention_ml.io import atomic_path
+
+    path = Path(path)
+    header = [f"# {PURPOSE_LINE}", f"# list settings: {json.dumps(meta, default=str)}"]
+    header += [f"# team {tl.team_id}: {summary_text(tl.summary)}" for tl in lists]
+    rows = pd.concat([tl.rows for tl in lists], ignore_index=True)
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            fh.write("\n".join(header) + "\n")
+            rows.to_csv(fh, index=False, lineterminator="\n")
+    return path

@@ -1,0 +1,268 @@
+"""Risk lists: bands, uncertainty, Poisson-binomial team intervals, levers from drivers.yaml, scoping, formats."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import shutil
+import subprocess
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from retention_ml.reports.risk_list import (
+    PURPOSE_LINE,
+    BandConfig,
+    assign_bands,
+    build_risk_lists,
+    expected_leavers_interval,
+    levers_for_drivers,
+    load_band_config,
+    poisson_binomial_pmf,
+    straddles_band,
+)
+from retention_ml.schema import driver_codes, load_drivers
+
+TEAMS = {"TEAMALPHA": 9, "TEAMBRAVO": 7, "TEAMCHARLIE": 6, "TEAMDELTA": 3}  # DELTA is under the 5-person floor
+MANAGERS = {"TEAMALPHA": "MGRX101", "TEAMBRAVO": "MGRX101", "TEAMCHARLIE": "MGRX202", "TEAMDELTA": "MGRX303"}
+
+
+def make_scores(seed: int = 3, *, previous: bool = True) -> pd.DataFrame:
+    """A realistic scores frame per CONTRACTS section 4 (what retention-ml score writes)."""
+    rng = np.random.default_rng(seed)
+    team = np.repeat(list(TEAMS), list(TEAMS.values()))
+    n = team.size
+    risk = rng.beta(2, 8, n)
+    width = rng.uniform(0.01, 0.12, n)
+    codes = list(dict.fromkeys([*driver_codes(model_visible=True), "other"]))
+    drivers = pd.DataFrame(rng.normal(0, 0.4, (n, len(codes))), columns=[f"driver_{c}" for c in codes])
+    frame = pd.DataFrame({
+        "worker_id": [f"WKR{9000 + i}" for i in range(n)],
+        "display_name": [f"Person Name{chr(65 + i % 26)}{i:02d}" for i in range(n)],
+        "team_id": team,
+        "council_id": "C01",
+        "manager_id": pd.Series(team).map(MANAGERS).to_numpy(),
+        "role": rng.choice(["social_worker", "senior_practitioner", "nqsw"], n),
+        "months_in_post": rng.integers(1, 120, n),
+        "as_of": pd.Timestamp("2024-01-01"),
+        "risk": risk,
+        "risk_low": np.clip(risk - width, 0, 1),
+        "risk_high": np.clip(risk + width, 0, 1),
+        "reason_1": "Caseload of 24 is above the team cap of 20",
+        "reason_2": "Commute of 70 minutes",
+        "reason_3": "",
+        "caseload_current": rng.integers(10, 28, n).astype(float),
+        "caseload_cap": 20.0,
+        "target_turnover": 0.10,
+        "model_ref": "models:/retention-ml-turnover@champion",
+        "run_id": "abc123",
+    })
+    frame = pd.concat([frame, drivers], axis=1)
+    if previous:
+        prev = np.clip(risk + rng.normal(0, 0.1, n), 0.01, 0.99)
+        prev[0] = np.nan  # a new starter since last time
+        frame["risk_previous"] = prev
+    return frame
+
+
+def write_scores(tmp_path, frame):
+    d = tmp_path / "scores"
+    d.mkdir()
+    frame.to_parquet(d / "scores.parquet", index=False)
+    (d / "score_meta.json").write_text(json.dumps({"as_of": "2024-01-01", "model_ref": "models:/x@champion",
+                                                   "n_workers": len(frame), "teams": sorted(TEAMS)}))
+    return d
+
+
+def test_bands_follow_config_cutoffs():
+    cfg = BandConfig(medium=0.2, high=0.5)
+    assert list(assign_bands([0.0, 0.199, 0.2, 0.49, 0.5, 0.99], config=cfg)) == ["low", "low", "medium", "medium", "high", "high"]
+    assert list(straddles_band([0.1, 0.21, 0.45, 0.1], [0.19, 0.3, 0.55, 0.6], config=cfg)) == [False, False, True, True]
+
+
+def test_default_config_shows_band_only():
+    cfg = load_band_config()
+    assert cfg.show_probability is False and 0 < cfg.medium < cfg.high < 1
+
+
+def test_bad_cutoffs_are_named(tmp_path):
+    p = tmp_path / "b.toml"
+    p.write_text("[bands]\nmedium = 0.5\nhigh = 0.2\n")
+    with pytest.raises(ValueError, match="medium < high"):
+        load_band_config(p)
+
+
+def test_poisson_binomial_matches_enumeration():
+    p = np.array([0.1, 0.5, 0.8, 0.33, 0.05])
+    brute = np.zeros(6)
+    for outcome in itertools.product([0, 1], repeat=5):
+        o = np.array(outcome)
+        brute[o.sum()] += np.prod(np.where(o == 1, p, 1 - p))
+    np.testing.assert_allclose(poisson_binomial_pmf(p), brute, atol=1e-12)
+
+
+def test_poisson_binomial_large_team_is_a_distribution():
+    p = np.random.default_rng(0).uniform(0, 0.4, 400)
+    pmf = poisson_binomial_pmf(p)
+    assert pmf.min() >= 0 and pmf.sum() == pytest.approx(1)
+    assert (np.arange(401) * pmf).sum() == pytest.approx(p.sum(), rel=1e-9)
+
+
+def test_expected_leaver_interval_covers_simulated_count_about_80_percent():
+    """Across many seeds and teams, the 80% interval covers the simulated number of leavers ~80% of the time."""
+    rng = np.random.default_rng(11)
+    hits, trials = 0, 0
+    for _ in range(400):
+        p = rng.beta(2, 9, rng.integers(5, 40))
+        _, lo, hi = expected_leavers_interval(p, level=0.8)
+        counts = (rng.random((10, p.size)) < p).sum(axis=1)
+        hits += int(((counts >= lo) & (counts <= hi)).sum())
+        trials += counts.size
+    coverage = hits / trials
+    # discrete counts: an equal-tailed interval covers at least 80%, rarely much more than 90%
+    assert 0.78 <= coverage <= 0.95, coverage
+
+
+def test_levers_come_from_drivers_yaml_for_drivers_raising_risk():
+    lever_of = {d.code: d.levers[0] for d in load_drivers() if d.levers}
+    frame = pd.DataFrame({"driver_commute": [0.9, -0.5], "driver_pay": [0.3, -0.1], "driver_housing_cost": [0.5, -0.2],
+                          "driver_other": [2.0, 0.0]})
+    out = levers_for_drivers(frame, k=3)
+    assert list(out.iloc[0]) == [lever_of["commute"], lever_of["housing_cost"], lever_of["pay"]]
+    assert list(out.iloc[1]) == ["", "", ""]  # nothing pushes risk up: no lever suggested
+
+
+def test_lists_ranked_and_summarised_per_team():
+    scores = make_scores()
+    cfg = load_band_config()
+    lists = build_risk_lists(scores, config=cfg, teams=sorted(TEAMS))
+    assert [tl.team_id for tl in lists] == sorted(TEAMS)
+    alpha = lists[0]
+    ranked = scores[scores.team_id == "TEAMALPHA"].sort_values("risk", ascending=False)
+    assert list(alpha.rows.worker_id) == list(ranked.worker_id)
+    assert "risk" not in alpha.rows and "display_name" not in alpha.rows
+    e, lo, hi = expected_leavers_interval(ranked.risk, level=0.8)
+    assert alpha.summary["expected_leavers"] == round(e, 1) and (alpha.summary["expected_low"], alpha.summary["expected_high"]) == (lo, hi)
+    assert alpha.summary["target_leavers"] == round(0.10 * 9, 1) and alpha.summary["caseload_cap"] == 20
+    delta = next(tl for tl in lists if tl.team_id == "TEAMDELTA")
+    assert delta.summary["people"] is None and "expected_leavers" not in delta.summary
+    changes = set(pd.concat([tl.rows for tl in lists]).change)
+    assert "new since last scoring" in changes and changes & {"same band"} and any(c.startswith("up from") or c.startswith("down from") for c in changes)
+
+
+def test_show_probability_and_names_are_opt_in():
+    scores = make_scores()
+    lists = build_risk_lists(scores, config=BandConfig(show_probability=True), teams=["TEAMBRAVO"], names=True)
+    rows = lists[0].rows
+    assert {"risk", "risk_low", "risk_high", "display_name"} <= set(rows.columns)
+    assert rows.uncertain.tolist() == list(straddles_band(rows.risk_low, rows.risk_high, config=BandConfig()))
+
+
+def _file_texts(folder):
+    """Every output as text: csv/html directly; xlsx as its unzipped XML parts; plus the file names."""
+    out = {}
+    for f in folder.rglob("*"):
+        if f.suffix == ".xlsx":
+            with zipfile.ZipFile(f) as z:
+                out[f.name] = f.name + "".join(z.read(n).decode("utf-8", "replace") for n in z.namelist())
+        elif f.is_file():
+            out[f.name] = f.name + f.read_text(encoding="utf-8")
+    return out
+
+
+def _assert_scoped(texts, scores, allowed_teams):
+    others = scores[~scores.team_id.isin(allowed_teams)]
+    forbidden = set(others.team_id) | set(others.worker_id) | set(others.display_name)
+    forbidden |= set(others.manager_id) - set(scores.loc[scores.team_id.isin(allowed_teams), "manager_id"])
+    for name, text in texts.items():
+        leaked = sorted(x for x in forbidden if x in text)
+        assert not leaked, f"{name} leaks {leaked[:5]}"
+        assert "council" not in text.lower() or "n_workers" not in text  # no council-wide counts copied in
+
+
+def test_rank_all_writes_one_scoped_file_set_per_team(tmp_path):
+    from retention_ml.commands.rank import rank_scores
+
+    scores = make_scores()
+    d = write_scores(tmp_path, scores)
+    files = rank_scores(d, tmp_path / "lists", all_teams=True, names=True)
+    assert len(files) == 3 * len(TEAMS)
+    for team in TEAMS:
+        folder = tmp_path / "lists"
+        texts = {k: v for k, v in _file_texts(folder).items() if f"_{team}." in k}
+        assert len(texts) == 3
+        _assert_scoped(texts, scores, [team])
+        # the team's own people are there, and the purpose line heads every format
+        own = scores[scores.team_id == team]
+        for text in texts.values():
+            assert all(w in text for w in own.worker_id)
+            assert PURPOSE_LINE[:60] in text
+
+
+def test_rank_manager_scope_cli(tmp_path):
+    from typer.testing import CliRunner
+
+    from retention_ml.cli import app
+
+    scores = make_scores()
+    d = write_scores(tmp_path, scores)
+    out = tmp_path / "mgr"
+    res = CliRunner().invoke(app, ["rank", "--scores", str(d), "--manager", "MGRX101", "--out", str(out), "--json"])
+    assert res.exit_code == 0, res.output
+    files = json.loads(res.output)["files"]
+    assert len(files) == 3
+    _assert_scoped(_file_texts(out), scores, ["TEAMALPHA", "TEAMBRAVO"])
+    csv = pd.read_csv(out / "risk_list_manager_MGRX101.csv", comment=None, skiprows=2 + 2)
+    assert set(csv.team_id) == {"TEAMALPHA", "TEAMBRAVO"} and "risk" not in csv
+    res = CliRunner().invoke(app, ["rank", "--scores", str(d), "--manager", "NOBODY", "--out", str(out)])
+    assert res.exit_code == 1
+
+
+def test_xlsx_has_frozen_header_filters_and_band_colours(tmp_path):
+    import openpyxl
+
+    from retention_ml.commands.rank import rank_scores
+
+    d = write_scores(tmp_path, make_scores())
+    rank_scores(d, tmp_path / "x", team=["TEAMALPHA"], formats=["xlsx"])
+    ws = openpyxl.load_workbook(tmp_path / "x" / "risk_list_team_TEAMALPHA.xlsx")["TEAMALPHA"]
+    assert ws.freeze_panes == "A6" and ws.auto_filter.ref.startswith("A5")
+    assert ws.cell(1, 1).value == PURPOSE_LINE
+    assert len(ws.conditional_formatting) >= 1
+    header = [c.value for c in ws[5]]
+    assert header[:3] == ["rank", "worker_id", "role"]
+
+
+def test_html_is_self_contained(tmp_path):
+    from retention_ml.commands.rank import rank_scores
+
+    d = write_scores(tmp_path, make_scores())
+    rank_scores(d, tmp_path / "h", team=["TEAMCHARLIE"], formats=["html"])
+    html = (tmp_path / "h" / "risk_list_team_TEAMCHARLIE.html").read_text()
+    assert "http://" not in html and "https://" not in html and "<script" not in html and "<link" not in html
+    assert '<th scope="col">' in html and "<caption>" in html
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not on PATH (make browser installs it): rendered-HTML check needs it")
+def test_html_renders_in_headless_chromium(tmp_path):
+    from retention_ml.commands.rank import rank_scores
+
+    scores = make_scores()
+    d = write_scores(tmp_path, scores)
+    rank_scores(d, tmp_path / "h", team=["TEAMALPHA"], formats=["html"])
+    page = tmp_path / "h" / "risk_list_team_TEAMALPHA.html"
+    base = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+            f"--user-data-dir={tmp_path / 'profile'}"]
+    dom = subprocess.run([*base, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=60)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    import re
+
+    body = dom.stdout.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    rendered_ids = re.findall(r'<th scope="row">([^<]+)</th>', body)
+    bands = re.findall(r'<td class="band-(\w+)">(\w+)</td>', body)
+    ranked = scores[scores.team_id == "TEAMALPHA"].sort_values("risk", ascending=False)
+    assert rendered_ids == list(ranked.worker_id)
+    assert bands and all(cls == text and text in {"low", "medium", "high"} for cls, text in bands)
+    assert len(bands) == len(ranked)
