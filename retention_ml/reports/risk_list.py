@@ -242,6 +242,8 @@ def build_risk_lists(scores: pd.DataFrame, *, config: BandConfig, teams: list[st
             scoped[c] = ""
         scoped[c] = scoped[c].astype(object).where(scoped[c].notna(), "")
     names = names and "display_name" in scoped
+    # whole months in post: fractions of a month add nothing to a conversation
+    scoped["months_in_post"] = np.floor(scoped["months_in_post"].astype(float)).astype("Int64")
     if config.show_probability:
         scoped[["risk", "risk_low", "risk_high"]] = scoped[["risk", "risk_low", "risk_high"]].astype(float).round(3)
     scoped = scoped.sort_values(["team_id", "risk", "worker_id"], ascending=[True, False, True], kind="stable")

@@ -1,0 +1,67 @@
+"""``retention-ml score``: risks, intervals, driver profiles, reasons and levers for everyone in post at a date."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+HELP = """Score every worker in post at --as-of with a model from the registry, using the same feature code as training.
+
+The data are validated first: if they fail, the validator's report is printed and nothing is written (exit 1).
+Writes OUT/scores.parquet, OUT/scores.csv and OUT/score_meta.json atomically (worker ids only; names are kept in the
+parquet only with --names). With --previous DIR (or an earlier scoring found beside OUT) each person's previous risk
+is carried for "change since last scoring".
+
+Exit codes: 0 ok, 1 data failed validation or nobody in post, 2 could not run (model or folder not found).
+
+\b
+Examples:
+  retention-ml score --model models:/retention-ml-turnover@champion --data extracts/2025-07 --as-of 2025-07-01 --out scores/2025-07
+  retention-ml score --model runs:/0af3.../model --data extracts/2025-07 --as-of 2025-07-01 --out scores/2025-07 --json
+"""
+
+
+def register(app: typer.Typer) -> None:
+    app.command("score", help=HELP)(score_command)
+
+
+def score_command(
+    model: str = typer.Option(..., "--model", help="models:/NAME@champion, models:/NAME@candidate, a run id or runs:/ID/model."),
+    data: Path = typer.Option(..., "--data", help="Folder of HR extracts (<table>.csv or .parquet)."),
+    as_of: str = typer.Option(..., "--as-of", help="Scoring date YYYY-MM-DD (normally the first of a month)."),
+    out: Path = typer.Option(..., "--out", help="Folder for scores.parquet, scores.csv, score_meta.json."),
+    previous: Path = typer.Option(None, "--previous", help="Folder of an earlier scoring (default: latest earlier sibling of OUT)."),
+    names: bool = typer.Option(False, "--names", help="Keep display_name in scores.parquet for rank --names."),
+    json_out: bool = typer.Option(False, "--json", help="Print metadata and files as JSON."),
+) -> None:
+    from rich.console import Console
+
+    from retention_ml.scoring import score
+    from retention_ml.validation import DataValidationError
+
+    console = Console(stderr=True)
+    if not data.is_dir():
+        console.print(f"error: data folder {data} not found")
+        raise typer.Exit(2)
+    try:
+        with console.status(f"scoring {data} at {as_of} with {model}"):
+            result = score(model, data, as_of, out, previous=previous, display_names=names)
+    except DataValidationError as exc:
+        report = exc.report
+        typer.echo(report.to_json() if json_out else str(report))
+        raise typer.Exit(1)
+    except ValueError as exc:
+        console.print(f"error: {exc}")
+        raise typer.Exit(1)
+    except Exception as exc:  # model not found in the registry, unreadable store ...
+        console.print(f"error: could not score: {type(exc).__name__}: {exc}")
+        raise typer.Exit(2)
+    if json_out:
+        typer.echo(json.dumps({**result.meta, "files": [str(f) for f in result.files]}))
+    else:
+        typer.echo(f"scored {result.meta['n_workers']} workers at {result.meta['as_of']} with {model} (run {result.meta['run_id']})")
+        typer.echo(result.summary().to_string())
+        for f in result.files:
+            typer.echo(f"  {f}")

@@ -1,0 +1,161 @@
+"""Score everyone in post at a date with a registered model: risk, per-person interval, driver profile, reasons, levers.
+
+Uses the same feature code as training (``retention_ml.features.build_features``) and writes
+``scores.parquet``, ``scores.csv`` and ``score_meta.json`` (CONTRACTS section 4) atomically.
+
+Example
+-------
+>>> result = score("models:/retention-ml-turnover@champion", "data/", "2025-07-01", "scores/2025-07")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+KEY_COLUMNS = ["worker_id", "team_id", "council_id", "manager_id", "role", "months_in_post", "as_of"]
+
+
+@dataclass
+class ScoreResult:
+    """What a scoring wrote: the scores frame, its metadata and the files."""
+
+    scores: pd.DataFrame
+    meta: dict
+    files: list[Path]
+
+    def summary(self) -> pd.DataFrame:
+        """Band counts per council (for the operator; never shown to managers)."""
+        return self.scores.groupby(["council_id", "band"]).size().unstack(fill_value=0)
+
+
+def find_previous(out_dir: Path, as_of: pd.Timestamp) -> Path | None:
+    """The most recent earlier scoring among sibling folders of ``out_dir`` (same parent), if any."""
+    parent = Path(out_dir).resolve().parent
+    best: tuple[pd.Timestamp, Path] | None = None
+    for meta_file in parent.glob("*/score_meta.json"):
+        if meta_file.parent == Path(out_dir).resolve():
+            continue
+        try:
+            prev_as_of = pd.Timestamp(json.loads(meta_file.read_text())["as_of"])
+        except (KeyError, ValueError, json.JSONDecodeError):
+            continue
+        if prev_as_of < as_of and (best is None or prev_as_of > best[0]):
+            best = (prev_as_of, meta_file.parent)
+    return None if best is None else best[1]
+
+
+def _team_context(keys: pd.DataFrame, X: pd.DataFrame, tables: dict) -> pd.DataFrame:
+    """Columns the team summary needs: current caseload, team cap and target turnover."""
+    teams = tables["teams"].set_index("team_id")
+    out = pd.DataFrame(index=keys.index)
+    out["caseload_current"] = X["caseload_current"].to_numpy() if "caseload_current" in X else np.nan
+    for col in ("caseload_cap", "target_turnover"):
+        out[col] = keys["team_id"].map(teams[col]).astype(float).to_numpy() if col in teams else np.nan
+    return out
+
+
+def _add_manager(keys: pd.DataFrame, tables: dict) -> pd.DataFrame:
+    if "manager_id" in keys and keys["manager_id"].notna().all():
+        return keys
+    keys = keys.copy()
+    keys["manager_id"] = keys["team_id"].map(tables["teams"].set_index("team_id")["manager_id"])
+    return keys
+
+
+def _levers(reasons: pd.DataFrame, profile: pd.DataFrame) -> pd.DataFrame:
+    """lever_i = the first lever (drivers.yaml) of reason i's driver, so levers match the reasons shown."""
+    from retention_ml.reports.risk_list import levers_for_drivers
+    from retention_ml.schema import load_drivers
+
+    if not all(f"reason_driver_{i}" in reasons for i in (1, 2, 3)):
+        return levers_for_drivers(profile, k=3)
+    lever_of = {d.code: d.levers[0] for d in load_drivers() if d.levers}
+    return pd.DataFrame({f"lever_{i}": reasons[f"reason_driver_{i}"].map(lever_of).fillna("").astype(object) for i in (1, 2, 3)})
+
+
+def assemble_scores(model, X: pd.DataFrame, keys: pd.DataFrame, *, context: pd.DataFrame | None = None,
+                    config=None, catalogue: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Risk, interval, band, uncertain mark, driver profile, top-3 reasons and levers for feature rows ``X``.
+
+    ``keys`` are the snapshot keys in the same row order. Reasons come from ``retention_ml.explain``;
+    levers are the first lever of each reason's driver in data_schema/drivers.yaml.
+    """
+    from retention_ml.explain import explain
+    from retention_ml.reports.risk_list import assign_bands, load_band_config, straddles_band
+
+    config = config or load_band_config()
+    keys = keys.reset_index(drop=True)
+    X = X.reset_index(drop=True)
+    risk = np.asarray(model.predict_proba(X)[:, 1], dtype=float)
+    try:
+        low, high = model.predict_interval(X, level=config.interval_level)
+    except ValueError:
+        # No bootstrap ensemble: the interval is the point (nobody marked uncertain); recorded in the meta.
+        low, high = risk, risk
+    ex = explain(model, X, catalogue=catalogue)
+    profile = ex.by_driver().reset_index(drop=True).add_prefix("driver_")
+    reasons = ex.reasons(X, keys, k=3).reset_index(drop=True)
+    frame = keys.reindex(columns=[c for c in KEY_COLUMNS if c in keys]).copy()
+    frame["risk"], frame["risk_low"], frame["risk_high"] = risk, np.minimum(low, risk), np.maximum(high, risk)
+    frame["band"] = assign_bands(risk, config=config)
+    frame["uncertain"] = straddles_band(frame["risk_low"], frame["risk_high"], config=config)
+    frame = pd.concat([frame, profile], axis=1)
+    for i in (1, 2, 3):
+        frame[f"reason_{i}"] = reasons[f"reason_{i}"].astype(object) if f"reason_{i}" in reasons else None
+    frame = pd.concat([frame, _levers(reasons, profile)], axis=1)
+    if context is not None:
+        frame = pd.concat([frame, context.reset_index(drop=True)], axis=1)
+    return frame
+
+
+def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | None = None,
+          find_previous_scoring: bool = True, display_names: bool = False) -> ScoreResult:
+    """Validate ``data_dir``, score everyone in post at ``as_of`` with ``model_ref`` and write the scores.
+
+    Raises :class:`retention_ml.validation.DataValidationError` (with the validator's report) when the
+    data fail validation; nothing is written then. ``display_names`` keeps ``display_name`` in
+    scores.parquet (never in scores.csv) so that ``rank --names`` can show it; off by default.
+    """
+    from retention_ml.features import build_features
+    from retention_ml.io import atomic_path, read_tables, write_table
+    from retention_ml.tracking import load_turnover_model
+    from retention_ml.validation import validate_dir
+
+    as_of = pd.Timestamp(as_of)
+    out_dir = Path(out_dir)
+    validate_dir(data_dir, as_of=None).raise_for_errors()
+    model, run_id = load_turnover_model(model_ref)
+    tables = read_tables(data_dir)
+    ds = build_features(tables, [as_of])
+    if len(ds.keys) == 0:
+        raise ValueError(f"{data_dir}: nobody is in post at {as_of.date()} (rule: start_date < as_of <= end_date or no end_date)")
+    keys = _add_manager(ds.keys, tables)
+    scores = assemble_scores(model, ds.X, keys, context=_team_context(keys, ds.X, tables), catalogue=ds.catalogue)
+    if display_names and "display_name" in tables["workers"]:
+        names = tables["workers"].drop_duplicates("worker_id").set_index("worker_id")["display_name"]
+        scores["display_name"] = scores["worker_id"].map(names)
+    prev_dir = Path(previous) if previous else (find_previous(out_dir, as_of) if find_previous_scoring else None)
+    if prev_dir is not None:
+        prev = pd.read_parquet(prev_dir / "scores.parquet", columns=["worker_id", "risk"]).drop_duplicates("worker_id")
+        scores["risk_previous"] = scores["worker_id"].map(prev.set_index("worker_id")["risk"]).astype(float)
+    scores["model_ref"], scores["run_id"] = model_ref, run_id
+    meta = {
+        "as_of": str(as_of.date()), "model_ref": model_ref, "run_id": run_id,
+        "horizon_months": int(getattr(model, "horizon_months", 12)),
+        "data_dir": str(Path(data_dir).resolve()), "scored_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "n_workers": int(len(scores)), "previous": str(prev_dir) if prev_dir else None,
+        "interval": "bootstrap ensemble" if getattr(model, "bootstrap_boosters_", None) else "none (model has no ensemble)",
+    }
+    files = [write_table(scores, out_dir / "scores.parquet")]
+    # csv without names: names only ever leave through `rank --names`.
+    files.append(write_table(scores.drop(columns=["display_name"], errors="ignore"), out_dir / "scores.csv"))
+    with atomic_path(out_dir / "score_meta.json") as tmp:
+        tmp.write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    files.append(out_dir / "score_meta.json")
+    return ScoreResult(scores=scores, meta=meta, files=files)
