@@ -1,0 +1,99 @@
+"""Common base for feature families (scikit-learn transformers over a snapshots frame)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from retention_ml.schema import driver_codes
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """One feature: name, one-line meaning, unit and driver code (drivers.yaml or "other")."""
+
+    name: str
+    meaning: str
+    unit: str
+    driver: str
+
+
+class FeatureFamily(TransformerMixin, BaseEstimator):
+    """Base transformer: ``fit(snapshots)`` validates; ``transform(snapshots)`` returns that family's features.
+
+    Parameters
+    ----------
+    tables : dict of DataFrame
+        Input tables typed by ``retention_ml.io.read_tables``.
+    """
+
+    family: str = ""
+    specs: tuple[FeatureSpec, ...] = ()
+    required_tables: tuple[str, ...] = ()
+
+    def __init__(self, tables=None):
+        self.tables = tables
+
+    def fit(self, X, y=None):
+        if self.tables is None or not isinstance(self.tables, dict):
+            raise ValueError(f"{type(self).__name__}: tables must be a dict of DataFrames (read_tables)")
+        self._check_snapshots(X)
+        self.available_ = all(t in self.tables for t in self.required_tables)
+        self.feature_names_out_ = np.array(self._names(), dtype=object)
+        return self
+
+    def _names(self) -> list[str]:
+        return [s.name for s in self.specs]
+
+    def get_feature_names_out(self, input_features=None):
+        return np.array(self._names(), dtype=object)
+
+    @staticmethod
+    def _check_snapshots(X) -> None:
+        if not isinstance(X, pd.DataFrame):
+            raise TypeError("snapshots must be a DataFrame with columns worker_id, as_of")
+        missing = {"worker_id", "as_of"} - set(X.columns)
+        if missing:
+            raise ValueError(f"snapshots: missing column(s) {sorted(missing)} (rule: snapshots need worker_id, as_of)")
+
+    def transform(self, X):
+        if not hasattr(self, "feature_names_out_"):
+            from sklearn.exceptions import NotFittedError
+            raise NotFittedError(f"{type(self).__name__} is not fitted; call fit(snapshots) first")
+        self._check_snapshots(X)
+        if not self.available_:
+            # a missing optional table leaves its features missing, never invented
+            return pd.DataFrame(np.nan, index=X.index, columns=self._names(), dtype="float32")
+        out = self._compute(X)
+        return out[self._names()].astype("float32").set_index(X.index)
+
+    def _compute(self, X: pd.DataFrame) -> pd.DataFrame:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @classmethod
+    def catalogue(cls) -> pd.DataFrame:
+        rows = [{"feature": s.name, "meaning": s.meaning, "unit": s.unit, "driver": s.driver, "family": cls.family}
+                for s in cls.specs]
+        return pd.DataFrame(rows, columns=["feature", "meaning", "unit", "driver", "family"])
+
+    def set_output(self, *, transform=None):
+        return self
+
+
+def valid_drivers() -> set[str]:
+    return set(driver_codes()) | {"other"}
+
+
+def months_between(later: pd.Series, earlier: pd.Series) -> np.ndarray:
+    """Whole-and-fractional months from ``earlier`` to ``later`` (days / 30.4375)."""
+    d = (pd.to_datetime(later).to_numpy() - pd.to_datetime(earlier).to_numpy()) / np.timedelta64(1, "D")
+    return d.astype("float64") / 30.4375
+
+
+def snapshot_frame(X: pd.DataFrame) -> pd.DataFrame:
+    """worker_id / as_of with a clean RangeIndex (families compute on this, then reindex)."""
+    return pd.DataFrame({"worker_id": X["worker_id"].astype(object).to_numpy(),
+                         "as_of": pd.to_datetime(X["as_of"]).to_numpy()})

@@ -1,0 +1,43 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from retention_ml.features import PayFeatures, TenureFeatures
+
+M = 30.4375
+
+
+def test_tenure_by_hand(tiny_tables, snaps_jan):
+    X = TenureFeatures(tables=tiny_tables).fit(snaps_jan).transform(snaps_jan)
+    w1 = X.iloc[0]
+    assert w1["tenure_months"] == pytest.approx(351 / M, rel=1e-6)            # 2023-01-15 -> 2024-01-01
+    assert w1["months_since_qualified"] == pytest.approx(579 / M, rel=1e-6)   # 2022-06-01 -> 2024-01-01
+    assert w1["asye"] == 1 and w1["nqsw_first_2y"] == 1
+    assert w1["months_since_progression"] == pytest.approx(122 / M, rel=1e-6)  # SW1 -> SW2 on 2023-09-01
+    assert w1["role_social_worker"] == 1 and w1["employment_permanent"] == 1 and w1["fte"] == 1
+    assert np.isnan(X.iloc[2]["months_since_qualified"])                     # unqualified
+    assert X.iloc[2]["employment_agency"] == 1
+    assert X.iloc[1]["fte"] == pytest.approx(0.8)
+
+
+def test_pay_by_hand(tiny_tables, snaps_jan):
+    X = PayFeatures(tables=tiny_tables).fit(snaps_jan).transform(snaps_jan)
+    w1 = X.iloc[0]
+    # the 2024-01-01 rise is effective ON as_of, so not yet known
+    assert w1["pay_band_rank"] == 2 and w1["pay_spinal_point"] == 22 and w1["pay_salary_fte"] == 33000
+    assert w1["pay_supplement"] == 2000 and w1["pay_retention_payment"] == 1500
+    assert w1["months_since_pay_rise"] == pytest.approx(122 / M, rel=1e-6)
+    # agency rate of the last complete month (2023-12: 320/day), not January's 999
+    assert w1["pay_agency_gap"] == pytest.approx(320 * 220 / 36500 - 1, rel=1e-6)
+    assert np.isnan(X.iloc[2]["pay_band_rank"])   # AGENCY band has no rank
+
+
+def test_pay_missing_agency_rates_is_nan(tiny_tables, snaps_jan):
+    t = {k: v for k, v in tiny_tables.items() if k != "agency_rates"}
+    X = PayFeatures(tables=t).fit(snaps_jan).transform(snaps_jan)
+    assert X["pay_agency_gap"].isna().all() and X["pay_salary_fte"].notna().all()
+
+
+def test_pay_band_order_validated(tiny_tables, snaps_jan):
+    with pytest.raises(ValueError, match="band_order"):
+        PayFeatures(tables=tiny_tables, band_order=("A", "A")).fit(snaps_jan)

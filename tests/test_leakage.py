@@ -1,0 +1,175 @@
+"""Leakage guard: features at as_of must not change when everything from as_of onwards is hidden or altered."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from retention_ml.features import FAMILIES, build_dataset, build_features, feature_catalogue
+from retention_ml.features._base import FeatureFamily, FeatureSpec, snapshot_frame
+from retention_ml.labels import LabelConfig
+from retention_ml.schema import load_schemas
+
+def _load_tiny():
+    spec = importlib.util.spec_from_file_location("tiny_data", Path(__file__).parent / "features" / "tiny_data.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture
+def tiny_tables():
+    """The hand-made tables of tests/features/tiny_data.py."""
+    return _load_tiny().make_tiny_tables()
+
+
+#: (table, date column, kind) -- kind "month" rows are known from the next month; "event" from the next day
+TIME_COLUMNS = {"caseload_history": "month", "absence": "month", "housing_costs": "period", "agency_rates": "period",
+                "pay_history": "effective_date", "commute": "effective_date", "supervision": "date",
+                "exit_interviews": "interview_date"}
+
+
+def truncate(tables: dict, t: pd.Timestamp, *, mode: str = "delete", seed: int = 0) -> dict:
+    """What was knowable at t: rows dated on/after t deleted (or perturbed), own future leaving hidden."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for name, df in tables.items():
+        col = TIME_COLUMNS.get(name)
+        if col is None or col not in df:
+            out[name] = df.copy()
+            continue
+        future = pd.to_datetime(df[col]) >= t
+        if mode == "delete":
+            out[name] = df.loc[~future].copy()
+        else:
+            d = df.copy()
+            for c in d.columns:
+                if pd.api.types.is_numeric_dtype(d[c]) and not pd.api.types.is_bool_dtype(d[c]):
+                    vals = d[c].astype("float64") * rng.uniform(0.3, 3.0, len(d))
+                    d[c] = d[c].astype("float64").where(~future.to_numpy(), vals.round())
+            out[name] = d
+    w = out["workers"]
+    future_end = (pd.to_datetime(w["end_date"]) >= t).fillna(False).to_numpy()
+    w.loc[future_end, "end_date"] = pd.NaT
+    w.loc[future_end, "leaving_reason"] = None
+    if "left_voluntarily" in w:
+        w.loc[future_end, "left_voluntarily"] = pd.NA
+    if mode == "delete":
+        w = w.loc[~(pd.to_datetime(w["start_date"]) >= t).to_numpy()]
+    out["workers"] = w
+    return out
+
+
+def guard(tables: dict, dates, families) -> list[str]:
+    """Feature columns that differ between full and truncated tables at any of ``dates``."""
+    bad = set()
+    for i, t in enumerate(pd.to_datetime(dates)):
+        full = build_features(tables, [t], families=families)
+        for mode in ("delete", "perturb"):
+            cut = build_features(truncate(tables, t, mode=mode, seed=i), [t], families=families)
+            pd.testing.assert_frame_equal(full.keys[["worker_id", "as_of"]], cut.keys[["worker_id", "as_of"]])
+            a, b = full.X.to_numpy(dtype="float64"), cut.X.to_numpy(dtype="float64")
+            diff = ~((a == b) | (np.isnan(a) & np.isnan(b)))
+            bad |= set(full.X.columns[diff.any(axis=0)])
+    return sorted(bad)
+
+
+def _dates(tables, n=4, seed=0):
+    months = pd.to_datetime(tables["caseload_history"]["month"])
+    grid = pd.date_range(months.min() + pd.DateOffset(months=3), months.max(), freq="MS")
+    rng = np.random.default_rng(seed)
+    return sorted(rng.choice(grid, size=min(n, len(grid)), replace=False))
+
+
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_no_leak_tiny(tiny_tables, family):
+    assert guard(tiny_tables, ["2023-10-01", "2024-01-01", "2024-02-15", "2024-03-01"], [family]) == []
+
+
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_no_leak_simulated(sim_tables, family):
+    assert guard(sim_tables, _dates(sim_tables, n=3, seed=hash(family) % 1000), [family]) == []
+
+
+class LeakyFeatures(FeatureFamily):
+    """Deliberately leaky: months until the worker's own end_date (future information)."""
+
+    family = "leaky"
+    required_tables = ("workers",)
+    specs = (FeatureSpec("leaky_months_to_end", "planted leak", "months", "other"),)
+
+    def _compute(self, X):
+        s = snapshot_frame(X)
+        end = s["worker_id"].map(self.tables["workers"].set_index("worker_id")["end_date"])
+        return pd.DataFrame({"leaky_months_to_end": (end - s["as_of"]).dt.days.to_numpy(dtype="float64")})
+
+
+class LeakyCaseload(FeatureFamily):
+    """Deliberately leaky: uses the caseload row of the as_of month itself (month <= as_of)."""
+
+    family = "leaky2"
+    required_tables = ("caseload_history",)
+    specs = (FeatureSpec("leaky_same_month", "planted leak", "cases", "other"),)
+
+    def _compute(self, X):
+        s = snapshot_frame(X)
+        ch = self.tables["caseload_history"]
+        m = s.merge(ch.rename(columns={"month": "as_of"}), on=["worker_id", "as_of"], how="left")
+        return pd.DataFrame({"leaky_same_month": m["open_cases"].to_numpy(dtype="float64")})
+
+
+@pytest.mark.parametrize("cls", [LeakyFeatures, LeakyCaseload])
+def test_guard_catches_planted_leak(tiny_tables, monkeypatch, cls):
+    monkeypatch.setitem(FAMILIES, cls.family, cls)
+    assert guard(tiny_tables, ["2024-01-01", "2024-02-01"], [cls.family]) == [cls.specs[0].name]
+
+
+def test_future_canary_never_appears(tiny_tables):
+    t = {k: v.copy() for k, v in tiny_tables.items()}
+    ch = t["caseload_history"]
+    ch["future_canary"] = 1.0
+    extra = ch.iloc[[0]].assign(month=pd.Timestamp("2030-01-01"), open_cases=999, future_canary=1e9)
+    t["caseload_history"] = pd.concat([ch, extra], ignore_index=True)
+    a = build_features(tiny_tables, ["2024-01-01", "2024-02-01"]).X
+    b = build_features(t, ["2024-01-01", "2024-02-01"]).X
+    assert not any("canary" in c for c in b.columns)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_protected_and_ids_never_in_X_or_keys(sim_tables):
+    ds = build_dataset(sim_tables, pd.date_range("2020-01-01", periods=3, freq="MS"))
+    protected = {c for s in load_schemas().values() for c in s.protected_columns}
+    assert protected and not protected & set(ds.X.columns) and not protected & set(ds.keys.columns)
+    forbidden = {"worker_id", "team_id", "council_id", "manager_id", "as_of", "area", "service", "role",
+                 "employment_type", "home_area", "office_area", "start_date", "end_date", "leaving_reason"}
+    assert not forbidden & set(ds.X.columns)
+    assert all(pd.api.types.is_float_dtype(d) for d in ds.X.dtypes)
+
+
+def test_labels_never_enter_features(tiny_tables):
+    # flipping every leaving reason / voluntary flag changes labels but not one feature
+    t = {k: v.copy() for k, v in tiny_tables.items()}
+    t["workers"]["leaving_reason"] = "retirement"
+    dates = pd.date_range("2023-10-01", periods=4, freq="MS")
+    cfg = LabelConfig(horizon_months=3)
+    a, b = build_dataset(tiny_tables, dates, label_config=cfg), build_dataset(t, dates, label_config=cfg)
+    assert not a.y.equals(b.y)
+    pd.testing.assert_frame_equal(a.X, b.X)
+
+
+def test_scoring_equals_training_X(sim_tables):
+    dates = pd.date_range("2020-06-01", periods=4, freq="MS")
+    ds = build_dataset(sim_tables, dates)
+    sc = build_features(sim_tables, dates)
+    pd.testing.assert_frame_equal(ds.X, sc.X)
+    pd.testing.assert_frame_equal(ds.keys, sc.keys)
+
+
+def test_catalogue_complete():
+    cat = feature_catalogue()
+    assert cat["feature"].is_unique and set(cat["family"]) == set(FAMILIES)
+    assert cat[["meaning", "unit", "driver"]].ne("").all().all()
