@@ -1,0 +1,82 @@
+"""Scoring: validation first, same features as training, contract columns, intervals, levers, previous risk."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+CONTRACT_COLUMNS = ["worker_id", "team_id", "council_id", "manager_id", "role", "months_in_post", "as_of", "risk",
+                    "risk_low", "risk_high", "band", "uncertain", "reason_1", "reason_2", "reason_3",
+                    "lever_1", "lever_2", "lever_3", "model_ref", "run_id"]
+
+
+def test_invalid_data_stops_with_the_validators_report_and_writes_nothing(sim_dir, tmp_path):
+    from retention_ml.cli import app
+
+    data = tmp_path / "data"
+    shutil.copytree(sim_dir, data, ignore=shutil.ignore_patterns("_truth"))
+    teams = pd.read_csv(data / "teams.csv")
+    teams.drop(columns=["caseload_cap"]).to_csv(data / "teams.csv", index=False)
+    out = tmp_path / "scores"
+    # the model reference is bogus on purpose: validation must stop the run before any model is loaded
+    res = CliRunner().invoke(app, ["score", "--model", "models:/nope@champion", "--data", str(data),
+                                   "--as-of", "2022-01-01", "--out", str(out), "--json"])
+    assert res.exit_code == 1, res.output
+    report = json.loads(res.output)
+    assert not report["ok"] and "caseload_cap" in res.output
+    assert not out.exists()
+
+
+@pytest.fixture(scope="module")
+def trained(sim_dir, tmp_path_factory):
+    pytest.importorskip("retention_ml.features", reason="scoring needs H3's retention_ml.features")
+    from retention_ml import tracking
+    from retention_ml.experiment import load_experiment
+    from retention_ml.training import train_experiment
+
+    root = tmp_path_factory.mktemp("store")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root}/mlflow.db")
+    tracking.configure()
+    exp = load_experiment(__import__("retention_ml.commands.demo", fromlist=["EXPERIMENT"]).EXPERIMENT,
+                          overrides=[f"data.path={sim_dir}", "evaluation.n_boot=20", "model.n_bootstrap=4",
+                                     "evaluation.explain=false"])
+    result = train_experiment(exp)
+    yield result, root
+    mp.undo()
+
+
+def test_scores_follow_the_contract_and_the_model(trained, sim_dir, tmp_path):
+    from retention_ml.features import build_features
+    from retention_ml.io import read_tables
+    from retention_ml.schema import load_drivers
+    from retention_ml.scoring import score
+
+    result, _ = trained
+    ref = f"runs:/{result.run_id}/model"
+    as_of = pd.Timestamp("2022-07-01")
+    first = score(ref, sim_dir, as_of - pd.DateOffset(months=6), tmp_path / "s" / "2022-01")
+    second = score(ref, sim_dir, as_of, tmp_path / "s" / "2022-07", display_names=True)
+    s = pd.read_parquet(tmp_path / "s" / "2022-07" / "scores.parquet")
+    assert set(CONTRACT_COLUMNS) <= set(s.columns)
+    assert any(c.startswith("driver_") for c in s.columns)
+    # same feature code as training: risks equal the model on build_features at that date
+    ds = build_features(read_tables(sim_dir), [as_of])
+    np.testing.assert_allclose(s["risk"].to_numpy(), result.model.predict_proba(ds.X)[:, 1], rtol=1e-9)
+    assert (s.risk_low <= s.risk + 1e-12).all() and (s.risk <= s.risk_high + 1e-12).all()
+    assert (s.risk_high > s.risk_low).any()  # a real bootstrap interval, not the point
+    levers = {lv for d in load_drivers() for lv in d.levers} | {""}
+    assert set(s[["lever_1", "lever_2", "lever_3"]].stack()) <= levers
+    # the earlier sibling scoring is found and carried for "change since last"
+    prev = first.scores.set_index("worker_id")["risk"]
+    both = s[s.worker_id.isin(prev.index)]
+    assert len(both) > 0 and np.allclose(both.risk_previous, both.worker_id.map(prev))
+    assert second.meta["previous"].endswith("2022-01")
+    # names are kept only in the parquet when asked, never in the csv
+    assert "display_name" in s and "display_name" not in pd.read_csv(tmp_path / "s" / "2022-07" / "scores.csv").columns
+    assert json.loads((tmp_path / "s" / "2022-07" / "score_meta.json").read_text())["run_id"] == result.run_id
