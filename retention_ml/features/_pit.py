@@ -123,6 +123,11 @@ class MonthGrid:
             vals = vals.sort_index().to_numpy()
         return self._at_queries(vals)
 
+    def rolling_shift(self, col: str, months: int) -> np.ndarray:
+        """Value ``months`` months before the last usable month (NaN when that month has no row)."""
+        vals = self.grid[col].groupby(self.grid[self.by].to_numpy(), sort=False).shift(months).to_numpy()
+        return self._at_queries(vals)
+
     def _slope(self, col: str, window: int) -> np.ndarray:
         # least-squares slope on x = 0..window-1 within the window; NaN months are skipped
         y = self.grid[col]

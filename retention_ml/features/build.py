@@ -8,8 +8,12 @@ import numpy as np
 import pandas as pd
 
 from retention_ml.features._base import months_between, valid_drivers
+from retention_ml.features.absence_supervision import AbsenceFeatures, SupervisionFeatures
 from retention_ml.features.caseload import CaseloadFeatures
+from retention_ml.features.commute import CommuteFeatures
+from retention_ml.features.housing import HousingFeatures
 from retention_ml.features.pay import PayFeatures
+from retention_ml.features.team import TeamFeatures
 from retention_ml.features.tenure import TenureFeatures
 from retention_ml.labels import LabelConfig, censoring_report, data_end_from, in_population, make_labels
 from retention_ml.snapshots import make_snapshots
@@ -19,6 +23,11 @@ FAMILIES: dict[str, type] = {
     "caseload": CaseloadFeatures,
     "tenure": TenureFeatures,
     "pay": PayFeatures,
+    "commute": CommuteFeatures,
+    "housing": HousingFeatures,
+    "team": TeamFeatures,
+    "absence": AbsenceFeatures,
+    "supervision": SupervisionFeatures,
 }
 
 KEY_COLUMNS = ["worker_id", "as_of", "team_id", "council_id", "area", "service", "role", "employment_type",

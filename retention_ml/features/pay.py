@@ -10,7 +10,7 @@ from retention_ml.features._pit import asof_last
 
 P = "pay"
 #: band order (lowest first); bands not listed (e.g. AGENCY) get NaN rank
-DEFAULT_BAND_ORDER = ("SW1", "SW2", "SW3", "SP", "AP", "TM")
+DEFAULT_BAND_ORDER = ("PA", "SW1", "SW2", "SW3", "SP", "AP", "TM")
 WORKING_DAYS = 220
 
 

@@ -24,7 +24,7 @@ def test_pay_by_hand(tiny_tables, snaps_jan):
     X = PayFeatures(tables=tiny_tables).fit(snaps_jan).transform(snaps_jan)
     w1 = X.iloc[0]
     # the 2024-01-01 rise is effective ON as_of, so not yet known
-    assert w1["pay_band_rank"] == 2 and w1["pay_spinal_point"] == 22 and w1["pay_salary_fte"] == 33000
+    assert w1["pay_band_rank"] == 3 and w1["pay_spinal_point"] == 22 and w1["pay_salary_fte"] == 33000
     assert w1["pay_supplement"] == 2000 and w1["pay_retention_payment"] == 1500
     assert w1["months_since_pay_rise"] == pytest.approx(122 / M, rel=1e-6)
     # agency rate of the last complete month (2023-12: 320/day), not January's 999

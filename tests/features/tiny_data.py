@@ -55,7 +55,19 @@ def make_tiny_tables():
     }).astype({"worker_id": object, "pay_band": object})
     rates = pd.DataFrame({"council_id": ["C1"] * 3, "period": _months("2023-11-01", 3),
                           "day_rate": [300.0, 320.0, 999.0]}).astype({"council_id": object})
-    return {"teams": teams, "workers": workers, "caseload_history": ch, "pay_history": pay, "agency_rates": rates}
+    absence = pd.DataFrame({"worker_id": ["W1"] * 6, "month": _months("2023-07-01", 6),
+                            "sickness_days": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]}).astype({"worker_id": object})
+    supervision = pd.DataFrame({"worker_id": ["W1"] * 3,
+                                "date": [D("2023-10-05"), D("2023-11-20"), D("2024-01-01")],
+                                "duration_minutes": [60, 60, 60]}).astype({"worker_id": object})
+    commute = pd.DataFrame({"worker_id": ["W1", "W1"], "effective_date": [D("2022-12-01"), D("2023-08-01")],
+                            "commute_minutes": [30.0, 50.0], "distance_km": [10.0, 25.0],
+                            "mode": ["car", "public_transport"]}).astype({"worker_id": object, "mode": object})
+    housing = pd.DataFrame({"area": ["north"] * 14, "period": _months("2022-12-01", 14),
+                            "median_monthly_rent": [1000.0 + 10 * i for i in range(14)],
+                            "median_house_price": [200000.0] * 13 + [999999.0]}).astype({"area": object})
+    return {"absence": absence, "supervision": supervision, "commute": commute, "housing_costs": housing,
+            "teams": teams, "workers": workers, "caseload_history": ch, "pay_history": pay, "agency_rates": rates}
 
 
 def make_snaps_jan():

@@ -1,0 +1,70 @@
+"""Housing family: local rent and house prices (home area) against the worker's pay."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from retention_ml.features._base import FeatureFamily, FeatureSpec, snapshot_frame
+from retention_ml.features._pit import MonthGrid, asof_last
+
+H = "housing_cost"
+#: take-home pay estimated as this share of gross (income tax, NI, pension); a stated approximation
+TAKE_HOME_SHARE = 0.75
+
+
+class HousingFeatures(FeatureFamily):
+    """Housing features from ``housing_costs`` (monthly by area, period < as_of) and ``pay_history``.
+
+    Parameters
+    ----------
+    tables : dict of DataFrame
+    take_home_share : float
+        Take-home pay as a share of gross pay (default 0.75), used for ``housing_rent_to_pay``.
+
+    Examples
+    --------
+    >>> HousingFeatures(tables=tables).fit(snaps).transform(snaps)  # doctest: +SKIP
+    """
+
+    family = "housing"
+    required_tables = ("housing_costs", "workers", "pay_history")
+    specs = (
+        FeatureSpec("housing_rent_to_pay", "Median monthly rent in the home area / estimated monthly take-home pay",
+                    "ratio", H),
+        FeatureSpec("housing_price_to_salary", "Median house price in the home area / gross annual pay", "ratio", H),
+        FeatureSpec("housing_cost_growth_12m", "Fractional growth of median rent in the home area over 12 months",
+                    "fraction", H),
+    )
+
+    def __init__(self, tables=None, *, take_home_share=TAKE_HOME_SHARE):
+        self.tables = tables
+        self.take_home_share = take_home_share
+
+    def fit(self, X, y=None):
+        if not 0 < float(self.take_home_share) <= 1:
+            raise ValueError(f"HousingFeatures: take_home_share={self.take_home_share} (rule: 0 < share <= 1)")
+        return super().fit(X, y)
+
+    def _compute(self, X):
+        s = snapshot_frame(X)
+        w = self.tables["workers"].drop_duplicates("worker_id").set_index("worker_id")
+        q = pd.DataFrame({"area": s["worker_id"].map(w["home_area"]).astype(object).to_numpy(),
+                          "as_of": s["as_of"].to_numpy()})
+        g = MonthGrid(self.tables["housing_costs"], by="area", month="period",
+                      cols=["median_monthly_rent", "median_house_price"], queries=q)
+        rent = g.rolling("median_monthly_rent", 1, "last")
+        price = g.rolling("median_house_price", 1, "last")
+        # rent 12 months before the last usable month: first value of a 13-month window ending there
+        rent_12 = g.rolling_shift("median_monthly_rent", 12)
+        pay = asof_last(s, self.tables["pay_history"], by="worker_id", on="effective_date",
+                        cols=["annual_salary", "market_supplement", "retention_payment"])
+        fte = s["worker_id"].map(w["fte"]).astype("float64").to_numpy()
+        gross = ((pay["annual_salary"] * fte) + pay["market_supplement"].fillna(0)
+                 + pay["retention_payment"].fillna(0)).to_numpy()
+        out = pd.DataFrame(index=s.index)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out["housing_rent_to_pay"] = np.where(gross > 0, rent / (gross * self.take_home_share / 12), np.nan)
+            out["housing_price_to_salary"] = np.where(gross > 0, price / gross, np.nan)
+            out["housing_cost_growth_12m"] = np.where(rent_12 > 0, rent / rent_12 - 1, np.nan)
+        return out
