@@ -1,0 +1,61 @@
+"""Benchmark build_dataset (all feature families + labels) at national size: wall time and peak memory.
+
+Sizes are in councils (150 = national size, about 36,000 FTE in post), 72 monthly snapshots. For each size the
+simulator writes the tables once (child process 1, not timed here), then a fresh child process reads them and
+builds the full monthly snapshot matrix; peak memory is that child's ru_maxrss (includes reading the tables).
+Timings on the shared 2-core machine are noisy; report the load with the figures.
+
+Usage:
+    .venv/bin/python benchmarks/bench_features.py                 # 150, 300, 600 councils (1x, 2x, 4x)
+    .venv/bin/python benchmarks/bench_features.py --sizes 150     # national size only
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+
+SIM = r"""
+import sys
+from retention_ml.simulate import simulate
+simulate(sys.argv[1], councils=int(sys.argv[2]), months=int(sys.argv[3]), seed=0)
+"""
+
+BUILD = r"""
+import json, resource, sys, time
+import pandas as pd
+from retention_ml.io import read_tables
+from retention_ml.features import build_dataset
+t0 = time.perf_counter()
+tables = read_tables(sys.argv[1])
+t1 = time.perf_counter()
+months = pd.to_datetime(tables["caseload_history"]["month"])
+dates = pd.date_range(months.min() + pd.DateOffset(months=1), months.max() + pd.DateOffset(months=1), freq="MS")
+ds = build_dataset(tables, dates)
+t2 = time.perf_counter()
+print(json.dumps({"councils": int(sys.argv[2]), "snapshot_dates": len(dates), "worker_months": len(tables["caseload_history"]),
+                  "snapshots": len(ds.X), "features": ds.X.shape[1], "censored": int(ds.censored.sum()),
+                  "read_s": round(t1 - t0, 1), "build_s": round(t2 - t1, 1),
+                  "X_mb": round(ds.X.memory_usage(deep=True).sum() / 2**20, 1),
+                  "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[150, 300, 600], help="councils per run")
+    parser.add_argument("--months", type=int, default=72)
+    args = parser.parse_args()
+    for councils in args.sizes:
+        with tempfile.TemporaryDirectory() as d:
+            subprocess.run([sys.executable, "-c", SIM, d + "/data", str(councils), str(args.months)], check=True)
+            out = subprocess.run([sys.executable, "-c", BUILD, d + "/data", str(councils)], check=True,
+                                 capture_output=True, text=True)
+            print(out.stdout.strip(), flush=True)
+
+
+if __name__ == "__main__":
+    main()
