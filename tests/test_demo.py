@@ -1,0 +1,52 @@
+"""End to end: `retention-ml demo` on a small simulation writes every manager's list, each scoped to their teams."""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+
+import pandas as pd
+import pytest
+
+ID = re.compile(r"\b(?:W\d{7}|T\d{5})\b")
+
+
+def _ids_in(path):
+    if path.suffix == ".xlsx":
+        with zipfile.ZipFile(path) as z:
+            text = "".join(z.read(n).decode("utf-8", "replace") for n in z.namelist())
+    else:
+        text = path.read_text(encoding="utf-8")
+    return set(ID.findall(text + " " + path.name))
+
+
+def test_demo_end_to_end_lists_are_scoped(tmp_path):
+    pytest.importorskip("retention_ml.features", reason="the demo needs H3's retention_ml.features")
+    from retention_ml.commands.demo import run_demo
+
+    mp = pytest.MonkeyPatch()
+    try:
+        mp.chdir(tmp_path)
+        summary = run_demo(tmp_path / "demo", councils=1, seed=5, months=48,
+                           overrides=("evaluation.n_boot=20", "model.n_bootstrap=3"), say=lambda *_: None)
+    finally:
+        mp.undo()
+    assert json.loads((tmp_path / "demo" / "demo_summary.json").read_text())["run_id"] == summary["run_id"]
+    assert summary["model_ref"].endswith("@champion" if summary["gate_passed"] else "@candidate")
+    scores = pd.read_parquet(f"{summary['scores']}/scores.parquet")
+    lists = tmp_path / "demo" / "lists"
+    managers = sorted(scores.manager_id.unique())
+    assert summary["n_lists"] == 3 * len(managers) == len(list(lists.iterdir()))
+    all_ids = set(scores.worker_id) | set(scores.team_id) | set(scores.manager_id)
+    for m in managers:
+        own = scores[scores.manager_id == m]
+        allowed = set(own.worker_id) | set(own.team_id) | {m}
+        for fmt in ("csv", "xlsx", "html"):
+            f = lists / f"risk_list_manager_{m}.{fmt}"
+            found = _ids_in(f) & all_ids
+            assert found - allowed == set(), f"{f.name} leaks {sorted(found - allowed)[:5]}"
+            assert set(own.worker_id) <= found  # and the manager's own people are all there
+    # the embedded store lives under the output folder, never in the working directory
+    assert summary["tracking_uri"] == f"sqlite:///{tmp_path / 'demo' / 'mlflow.db'}" and (tmp_path / "demo" / "mlflow.db").exists()
+    assert not (tmp_path / "mlflow.db").exists() and not (tmp_path / "mlartifacts").exists()
