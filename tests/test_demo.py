@@ -35,6 +35,7 @@ def test_demo_end_to_end_lists_are_scoped(tmp_path):
     assert json.loads((tmp_path / "demo" / "demo_summary.json").read_text())["run_id"] == summary["run_id"]
     assert summary["model_ref"].endswith("@champion" if summary["gate_passed"] else "@candidate")
     scores = pd.read_parquet(f"{summary['scores']}/scores.parquet")
+    assert scores.risk_previous.notna().mean() > 0.8  # the month before was scored and carried
     lists = tmp_path / "demo" / "lists"
     managers = sorted(scores.manager_id.unique())
     assert summary["n_lists"] == 3 * len(managers) == len(list(lists.iterdir()))

@@ -114,7 +114,10 @@ def run_demo(out: str | Path = "demo-output", *, councils: int = 1, seed: int = 
     last_month = read_tables(data, ["caseload_history"])["caseload_history"]["month"].max()
     as_of = (pd.Timestamp(last_month) + pd.offsets.MonthBegin(1)).normalize()
     say(f"[score] everyone in post at {as_of.date()} with {model_ref}")
-    scored = score(model_ref, data, as_of, out / "scores" / str(as_of.date()), find_previous_scoring=False)
+    # Score the month before too, so the lists show "change since last scoring" as a monthly run would.
+    earlier = as_of - pd.DateOffset(months=1)
+    score(model_ref, data, earlier, out / "scores" / str(earlier.date()), find_previous_scoring=False)
+    scored = score(model_ref, data, as_of, out / "scores" / str(as_of.date()))
     stage("score")
     managers = sorted(scored.scores["manager_id"].dropna().astype(str).unique())
     say(f"[rank] one list per manager ({len(managers)} managers) in csv, xlsx, html")
