@@ -256,8 +256,11 @@ def build_risk_lists(scores: pd.DataFrame, *, config: BandConfig, teams: list[st
 
 
 def list_metadata(scores_meta: dict, *, config: BandConfig, teams: list[str]) -> dict:
-    """Metadata recorded with a list: only fields safe for the teams in scope (no council-wide counts)."""
-    keep = {k: scores_meta[k] for k in ("as_of", "model_ref", "run_id", "horizon_months", "scored_at") if k in scores_meta}
+    """Metadata recorded with a list: only fields safe for the teams in scope (no council-wide counts).
+
+    No wall-clock time, so the same scores and config give byte-identical lists.
+    """
+    keep = {k: scores_meta[k] for k in ("as_of", "model_ref", "run_id", "horizon_months") if k in scores_meta}
     return {
         **keep,
         "teams": list(teams),

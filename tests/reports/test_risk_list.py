@@ -266,3 +266,12 @@ def test_html_renders_in_headless_chromium(tmp_path):
     assert rendered_ids == list(ranked.worker_id)
     assert bands and all(cls == text and text in {"low", "medium", "high"} for cls, text in bands)
     assert len(bands) == len(ranked)
+
+
+def test_same_scores_give_identical_lists(tmp_path):
+    from retention_ml.commands.rank import rank_scores
+
+    d = write_scores(tmp_path, make_scores())
+    a = rank_scores(d, tmp_path / "a", team=["TEAMBRAVO"], formats=["csv", "html"])
+    b = rank_scores(d, tmp_path / "b", team=["TEAMBRAVO"], formats=["csv", "html"])
+    assert [p.read_bytes() for p in a] == [p.read_bytes() for p in b]
