@@ -32,6 +32,8 @@ class TeamFeatures(FeatureFamily):
         FeatureSpec("team_agency_share", "Share of the team's in-post staff who are agency workers", "fraction", T),
         FeatureSpec("team_vacancy_rate", "1 - in-post FTE / establishment FTE", "fraction", T),
         FeatureSpec("team_size", "Staff in post in the team", "people", T),
+        FeatureSpec("team_manager_change_12m", "Team manager spells that started in the team in the last 12 months",
+                    "count", "supervision_management"),
     )
 
     def _compute(self, X):
@@ -66,4 +68,8 @@ class TeamFeatures(FeatureFamily):
             pairs["team_agency_share"] = np.where(head > 0, in_post(at, "agency") / head, np.nan)
             pairs["team_vacancy_rate"] = np.where(est > 0, 1 - in_post(at, "fte_") / est, np.nan)
             pairs["team_size"] = head
+        mgr = ww.loc[(ww["role"].astype(object) == "team_manager").to_numpy()]
+        pairs["team_manager_change_12m"] = (
+            count_before(pairs, mgr, by="team_id", on="start_date", query_dates=at)
+            - count_before(pairs, mgr, by="team_id", on="start_date", query_dates=at - pd.DateOffset(months=12)))
         return s[["team_id", "as_of"]].merge(pairs, on=["team_id", "as_of"], how="left")

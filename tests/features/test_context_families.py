@@ -64,3 +64,15 @@ def test_smoke_on_simulated(sim_tables):
     assert len(ds.X) > 100 and ds.X.shape[1] == len(ds.catalogue)
     coverage = ds.X.notna().mean()
     assert (coverage > 0.5).sum() >= 0.8 * ds.X.shape[1], coverage[coverage <= 0.5]
+
+
+def test_team_manager_change(tiny_tables, snaps_jan):
+    t = dict(tiny_tables)
+    mgr = t["workers"].iloc[[0]].assign(worker_id="M1", role="team_manager", start_date=D("2023-06-01"),
+                                        asye=pd.array([False], dtype="boolean"))
+    t["workers"] = pd.concat([t["workers"], mgr], ignore_index=True)
+    snaps = pd.DataFrame({"worker_id": ["W1", "W1", "W1"],
+                          "as_of": [D("2023-06-01"), D("2024-01-01"), D("2024-06-02")]})
+    X = _run(TeamFeatures, t, snaps)
+    # the start on 2023-06-01 is not known on 2023-06-01; known for the next 12 months
+    assert X["team_manager_change_12m"].tolist() == [0, 1, 0]
