@@ -110,40 +110,64 @@ class MonthGrid:
         self._queries = q_last
         self._group_start = np.repeat(np.cumsum(n) - n, n)
 
+    def _window_sum(self, v: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
+        """Sum and count of non-NaN values in the ``window`` grid rows ending at each row (same key only).
+
+        Cumulative sums over the contiguous grid replace a per-key rolling loop.
+        """
+        idx = np.arange(len(v))
+        lo = np.maximum(idx - window, self._group_start - 1) + 1   # first row index inside the window
+        ok = ~np.isnan(v)
+        cs = np.concatenate([[0.0], np.cumsum(np.where(ok, v, 0.0))])
+        cn = np.concatenate([[0], np.cumsum(ok)])
+        return cs[idx + 1] - cs[lo], cn[idx + 1] - cn[lo]
+
     def rolling(self, col: str, window: int, how: str) -> np.ndarray:
-        """Rolling ``how`` (mean/max/sum/count/slope/last) of ``col`` over the ``window`` months before as_of."""
-        s = self.grid[col]
-        g = s.groupby(self.grid[self.by].to_numpy(), sort=False)
+        """Rolling ``how`` (mean/max/sum/slope/last) of ``col`` over the ``window`` months before as_of.
+
+        Months without a row are skipped; a window with no row at all gives NaN.
+        """
+        v = self.grid[col].to_numpy(dtype="float64")
         if how == "last":
-            vals = s.to_numpy()
+            vals = v
         elif how == "slope":
-            vals = self._slope(col, window)
+            vals = self._slope(v, window)
+        elif how in ("sum", "mean"):
+            s, n = self._window_sum(v, window)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                vals = np.where(n > 0, s if how == "sum" else s / np.maximum(n, 1), np.nan)
+        elif how == "max":
+            vals = v.copy()
+            idx = np.arange(len(v))
+            for o in range(1, window):
+                sh = np.full(len(v), np.nan)
+                sh[o:] = v[:-o]
+                sh[idx - o < self._group_start] = np.nan
+                vals = np.fmax(vals, sh)
         else:
-            vals = getattr(g.rolling(window, min_periods=1), how)().reset_index(level=0, drop=True)
-            vals = vals.sort_index().to_numpy()
+            raise ValueError(f"MonthGrid.rolling: unknown how={how!r}")
         return self._at_queries(vals)
 
     def rolling_shift(self, col: str, months: int) -> np.ndarray:
         """Value ``months`` months before the last usable month (NaN when that month has no row)."""
-        vals = self.grid[col].groupby(self.grid[self.by].to_numpy(), sort=False).shift(months).to_numpy()
-        return self._at_queries(vals)
+        v = self.grid[col].to_numpy(dtype="float64")
+        sh = np.full(len(v), np.nan)
+        sh[months:] = v[:-months]
+        sh[np.arange(len(v)) - months < self._group_start] = np.nan
+        return self._at_queries(sh)
 
-    def _slope(self, col: str, window: int) -> np.ndarray:
-        # least-squares slope on x = 0..window-1 within the window; NaN months are skipped
-        y = self.grid[col]
-        x = pd.Series(np.arange(len(y), dtype="float64") - self._group_start, index=y.index)
-        present = y.notna().astype("float64")
-        key = self.grid[self.by].to_numpy()
-        parts = {}
-        for name, v in {"n": present, "sx": x * present, "sy": y.fillna(0.0), "sxy": (x * y).fillna(0.0),
-                        "sxx": x * x * present}.items():
-            parts[name] = (v.groupby(key, sort=False).rolling(window, min_periods=1).sum()
-                           .reset_index(level=0, drop=True).sort_index().to_numpy())
-        den = parts["n"] * parts["sxx"] - parts["sx"] ** 2
+    def _slope(self, y: np.ndarray, window: int) -> np.ndarray:
+        # least-squares slope on x = grid position within the window; NaN months are skipped
+        x = np.arange(len(y), dtype="float64") - self._group_start
+        ok = ~np.isnan(y)
+        n = self._window_sum(np.where(ok, 1.0, np.nan), window)[0]
+        sx = self._window_sum(np.where(ok, x, np.nan), window)[0]
+        sy = self._window_sum(y, window)[0]
+        sxy = self._window_sum(x * y, window)[0]
+        sxx = self._window_sum(np.where(ok, x * x, np.nan), window)[0]
+        den = n * sxx - sx ** 2
         with np.errstate(invalid="ignore", divide="ignore"):
-            out = np.where((parts["n"] >= 2) & (den > 0),
-                           (parts["n"] * parts["sxy"] - parts["sx"] * parts["sy"]) / den, np.nan)
-        return out
+            return np.where((n >= 2) & (den > 0), (n * sxy - sx * sy) / den, np.nan)
 
     def _at_queries(self, vals: np.ndarray) -> np.ndarray:
         lookup = pd.DataFrame({self.by: self.grid[self.by].to_numpy(), "_m": self.grid["_m"].to_numpy(),
