@@ -170,10 +170,16 @@ class MonthGrid:
             return np.where((n >= 2) & (den > 0), (n * sxy - sx * sy) / den, np.nan)
 
     def _at_queries(self, vals: np.ndarray) -> np.ndarray:
-        lookup = pd.DataFrame({self.by: self.grid[self.by].to_numpy(), "_m": self.grid["_m"].to_numpy(),
-                               "_v": vals})
-        q = self._queries.copy()
-        q[self.by] = q[self.by].astype(object)
-        q["_m"] = q["_m"].astype("int64")
-        m = q.merge(lookup, on=[self.by, "_m"], how="left")
-        return m["_v"].to_numpy(dtype="float64")
+        # one integer key per (key, month) instead of a two-column object merge: much faster at national size
+        if not hasattr(self, "_pos"):
+            keys = pd.Index(pd.unique(self.grid[self.by].to_numpy()))
+            g_code = keys.get_indexer(self.grid[self.by].to_numpy()).astype("int64")
+            q_code = keys.get_indexer(self._queries[self.by].astype(object).to_numpy()).astype("int64")
+            g_key = g_code * 100_000 + self.grid["_m"].to_numpy(dtype="int64")
+            q_m = np.nan_to_num(self._queries["_m"].to_numpy(dtype="float64"), nan=-1).astype("int64")
+            q_key = np.where((q_code >= 0) & (q_m >= 0), q_code * 100_000 + q_m, -1)
+            self._pos = pd.Index(g_key).get_indexer(q_key)
+        out = np.full(len(self._pos), np.nan)
+        hit = self._pos >= 0
+        out[hit] = vals[self._pos[hit]]
+        return out
