@@ -94,14 +94,14 @@ SPEC: dict[str | None, dict[str, tuple]] = {
         "valid_fraction": (float, 0.2, _between(0, 0.9)),
     },
     "model": {
-        "n_estimators": (int, 2000, _at_least(1)),
-        "learning_rate": (float, 0.03, _between(0, 1)),
+        "n_estimators": (int, 500, _at_least(1)),
+        "learning_rate": (float, 0.07, _between(0, 1)),
         "num_leaves": (int, 15, _at_least(2)),
-        "min_child_samples": (int, 50, _at_least(1)),
+        "min_child_samples": (int, 100, _at_least(1)),
         "subsample": (float, 0.8, _between(0, 1)),
         "colsample_bytree": (float, 0.8, _between(0, 1)),
         "reg_lambda": (float, 5.0, _at_least(0)),
-        "early_stopping_rounds": (int, 100, _at_least(1)),
+        "early_stopping_rounds": (int, 50, _at_least(1)),
         "n_bootstrap": (int, 10, _at_least(0)),
     },
     "tuning": {

@@ -78,7 +78,9 @@ def test_sklearn_conventions_and_summary(fitted):
     assert summary.loc["trees (early-stopped)", "value"] == fitted.best_iteration_
     assert summary.loc["valid log-loss after calibration", "value"] <= summary.loc["valid log-loss before calibration", "value"] + 1e-9
     top = fitted.feature_importance_table()
-    assert top.feature.iloc[0] == "caseload_current" and top.feature.iloc[-1] == "noise"
+    # The two strong drivers of the synthetic world lead; the weak tenure step (-0.6 for < 12 months)
+    # is not reliably separable from noise in 3,000 rows with an early-stopped model.
+    assert top.feature.iloc[:2].tolist() == ["caseload_current", "pay_salary_fte"]
 
 
 def test_without_validation_window_holds_out_training_rows(world):
