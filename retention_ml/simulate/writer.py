@@ -14,7 +14,7 @@ import pandas as pd
 from retention_ml.io import atomic_path, write_table
 from retention_ml.schema import load_schemas
 from retention_ml.simulate.councils import SERVICES
-from retention_ml.simulate.exits import COMMENTS, stated_reasons, true_drivers
+from retention_ml.simulate.exits import COMMENTS, dominant_drivers, driver_means, stated_reasons, true_drivers
 from retention_ml.simulate.hazard import HAZARD_DRIVERS
 from retention_ml.simulate.pay import BANDS, ROLES
 from retention_ml.simulate.workforce import EMP_AGENCY, REASONS, R_RES, R_RET, Simulation
@@ -140,11 +140,16 @@ def build_truth(sim: Simulation, rng: np.random.Generator, wid: np.ndarray):
     row = np.where(found, order[np.minimum(pos, len(order) - 1)], -1)
     lc = np.where(found[:, None], contrib[np.maximum(row, 0)], 0.0)
     true_idx = true_drivers(lc)
+    # the true dominant driver: contribution most above the average of everyone in post that month
+    means = driver_means(contrib, tr["t"], len(sim.months))
+    lm = means[np.maximum(ex["t"], 0)]
+    dom_idx = dominant_drivers(lc - lm)
     vol = ex["vol"]
     names = np.array(HAZARD_DRIVERS, dtype=object)
     leavers = pd.DataFrame({"worker_id": wid[ex["w"]], "end_date": _date(W["end"][ex["w"]]),
                             "leaving_reason": np.array(REASONS, dtype=object)[W["reason"][ex["w"]]],
-                            "voluntary": vol.astype(bool), "true_driver": np.where(vol & found, names[true_idx], None)})
+                            "voluntary": vol.astype(bool), "true_driver": np.where(vol & found, names[true_idx], None),
+                            "dominant_driver": np.where(vol & found, names[dom_idx], None)})
     assert len(leavers) == len(ended)
 
     # exit interviews: about two thirds of employed (non-agency) resigners, half of retirees
@@ -154,7 +159,7 @@ def build_truth(sim: Simulation, rng: np.random.Generator, wid: np.ndarray):
     retire = reason == R_RET
     u = rng.random(len(ex["w"]))
     has = (resign & (u < 0.67)) | (retire & (u < 0.5))
-    primary, others = stated_reasons(rng, lc[resign & has])
+    primary, others = stated_reasons(rng, lc[resign & has], baseline=lm[resign & has])
     prim = np.full(len(u), None, dtype=object)
     oth = np.full(len(u), None, dtype=object)
     prim[resign & has] = primary
@@ -166,8 +171,12 @@ def build_truth(sim: Simulation, rng: np.random.Generator, wid: np.ndarray):
     comment = np.where(rng.random(len(u)) < 0.3, pd.Series(prim, dtype=object).map(COMMENTS).to_numpy(dtype=object), None)
     exits = pd.DataFrame({"worker_id": wid[ex["w"]], "interview_date": _date(idate), "primary_reason": prim,
                           "other_reasons": oth, "comment": comment})[has]
+    dm = pd.DataFrame({"month": _date(sim.months), "n_in_post": np.bincount(tr["t"], minlength=len(sim.months))})
+    for j, d in enumerate(HAZARD_DRIVERS):
+        dm[f"contrib_{d}"] = means[:, j]
     return {"worker_months": wm.sort_values(["worker_id", "month"], kind="stable").reset_index(drop=True),
-            "leavers": leavers.sort_values("worker_id", kind="stable").reset_index(drop=True)}, exits.reset_index(drop=True)
+            "leavers": leavers.sort_values("worker_id", kind="stable").reset_index(drop=True),
+            "driver_means": dm}, exits.reset_index(drop=True)
 
 
 TRUTH_README = """# Simulator ground truth (never read by modelling code)
@@ -180,7 +189,13 @@ and by evaluation scripts in benchmarks/.
   for the drivers {drivers}. `personal` is unobserved (individual frailty and life events).
 - `leavers.parquet`: every ended spell: `worker_id`, `end_date`, `leaving_reason` (as in workers),
   `voluntary` (the exit came from the leaving hazard), `true_driver` (voluntary leavers: the driver
-  with the largest positive contribution in the leaving month; `personal` if none is positive).
+  with the largest positive raw contribution in the leaving month; `personal` if none is positive),
+  `dominant_driver` (voluntary leavers: the driver whose contribution in the leaving month most exceeds
+  its mean over everyone in post that month, i.e. the largest exact Shapley value of the true logit;
+  `personal` if none is above average). Use `dominant_driver` to judge explanations: SHAP values are
+  deviations from an average too, while raw contributions have arbitrary zero points.
+- `driver_means.parquet`: per month, the number in post and the mean of each `contrib_<driver>`;
+  `contrib_<driver> - mean` is the true decomposition on the same footing as SHAP values.
 """
 
 
