@@ -8,6 +8,12 @@ feature values and context (``months_in_post``, ``role`` ...), and carries the
 driver's levers from ``data_schema/drivers.yaml``. Drivers that lower risk are
 never offered as reasons.
 
+One-hot features (``role_*``, ``commute_mode_*``, ``employment_*``) push
+risk up either by being 1 ("role: social worker") or by being 0 ("not a
+senior practitioner"): their templates carry ``when: 1`` / ``when: 0`` so a
+social worker is never told "role: senior practitioner" because *not* being
+one raised their risk.
+
 Rendering is vectorised per feature and template: the rows that need a
 template are formatted column by column and joined as whole Series, so
 explaining tens of thousands of people takes well under a second per reason
@@ -26,6 +32,7 @@ import fnmatch
 import string
 from functools import lru_cache
 from importlib import resources
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -33,26 +40,43 @@ import yaml
 
 from retention_ml.explain.drivers import OTHER, driver_levers
 
-__all__ = ["FORMAT_KINDS", "load_templates", "reason_table", "render_feature_reasons", "templates_for"]
+__all__ = ["FORMAT_KINDS", "Template", "load_templates", "reason_table", "render_feature_reasons", "templates_for"]
 
-FORMAT_KINDS = ("int", "num1", "pct", "change", "gbp", "minutes", "text")
+FORMAT_KINDS = ("int", "num1", "pct", "change", "gbp", "minutes", "text", "label")
+
+
+class Template(NamedTuple):
+    """One reason template: ``text`` with ``{field:kind}`` slots; ``when`` 0 or 1 restricts it to rows whose
+    feature value is 0 or 1 (one-hot features), None means any value."""
+
+    text: str
+    when: int | None = None
+
+
+def _parse_template(key: str, entry) -> Template:
+    if isinstance(entry, str):
+        template = Template(entry)
+    elif isinstance(entry, dict) and set(entry) <= {"text", "when"} and isinstance(entry.get("text"), str) and entry.get("when", None) in (None, 0, 1):
+        template = Template(entry["text"], entry.get("when"))
+    else:
+        raise ValueError(f"reasons.yaml: template for {key!r} must be a string or {{text: ..., when: 0|1}}, got {entry!r}")
+    for _, field, spec, _ in string.Formatter().parse(template.text):
+        if field is not None and (spec or "text") not in FORMAT_KINDS:
+            raise ValueError(f"reasons.yaml: template for {key!r} uses unknown kind {spec!r} (rule: one of {FORMAT_KINDS})")
+    return template
 
 
 @lru_cache(maxsize=None)
-def _load_templates_text(text: str) -> dict[str, tuple[str, ...]]:
+def _load_templates_text(text: str) -> dict[str, tuple[Template, ...]]:
     raw = yaml.safe_load(text)
     out = {}
     for key, templates in (raw.get("templates") or {}).items():
-        templates = [templates] if isinstance(templates, str) else list(templates)
-        for t in templates:
-            for _, field, spec, _ in string.Formatter().parse(t):
-                if field is not None and (spec or "text") not in FORMAT_KINDS:
-                    raise ValueError(f"reasons.yaml: template for {key!r} uses unknown kind {spec!r} (rule: one of {FORMAT_KINDS})")
-        out[str(key)] = tuple(templates)
+        templates = [templates] if isinstance(templates, (str, dict)) else list(templates)
+        out[str(key)] = tuple(_parse_template(str(key), t) for t in templates)
     return out
 
 
-def load_templates(path=None) -> dict[str, tuple[str, ...]]:
+def load_templates(path=None) -> dict[str, tuple[Template, ...]]:
     """Templates keyed by feature name or glob (``role_*``), from ``path`` or the packaged ``reasons.yaml``."""
     if path is None:
         text = resources.files("retention_ml.explain").joinpath("reasons.yaml").read_text(encoding="utf-8")
@@ -62,7 +86,7 @@ def load_templates(path=None) -> dict[str, tuple[str, ...]]:
     return _load_templates_text(text)
 
 
-def templates_for(feature: str, templates: dict[str, tuple[str, ...]]) -> tuple[tuple[str, ...], str]:
+def templates_for(feature: str, templates: dict[str, tuple[Template, ...]]) -> tuple[tuple[Template, ...], str]:
     """The templates for ``feature`` and the part of its name matched by ``*`` (``""`` for exact keys)."""
     if feature in templates:
         return templates[feature], ""
@@ -77,6 +101,8 @@ def _format(values: pd.Series, kind: str) -> pd.Series:
     """Format one column for text, vectorised (``kind`` from :data:`FORMAT_KINDS`)."""
     if kind == "text":
         return values.astype(str)
+    if kind == "label":
+        return values.astype(str).str.replace("_", " ", regex=False)
     v = pd.to_numeric(values, errors="coerce").astype("float64")
     if kind == "int":
         return v.round().astype("int64").astype(str)
@@ -119,24 +145,30 @@ def _fallback(feature: str, values: pd.Series, catalogue: pd.DataFrame) -> pd.Se
 
 
 def render_feature_reasons(
-    feature: str, frame: pd.DataFrame, templates: dict[str, tuple[str, ...]], catalogue: pd.DataFrame
+    feature: str, frame: pd.DataFrame, templates: dict[str, tuple[Template, ...]], catalogue: pd.DataFrame
 ) -> pd.Series:
     """Reason text for ``feature`` on every row of ``frame`` (features and context columns).
 
-    The first template whose fields are all present and known on a row is
-    used for that row; rows no template fits get the catalogue fallback.
+    The first template whose fields are all present and known on a row (and
+    whose ``when`` matches the row's feature value) is used for that row; rows
+    no template fits get the catalogue fallback.
     """
     found, suffix = templates_for(feature, templates)
     frame = frame.assign(_suffix=suffix) if suffix else frame
     out = pd.Series(pd.NA, index=frame.index, dtype=object)
     todo = pd.Series(True, index=frame.index)
     for template in found:
-        names = [f for _, f, _ in _fields(template) if f is not None]
+        if isinstance(template, str):  # templates passed in by hand
+            template = Template(template)
+        names = [f for _, f, _ in _fields(template.text) if f is not None]
         if any(n not in frame.columns for n in names):
             continue
         usable = todo & frame[names].notna().all(axis=1)
+        if template.when is not None:
+            value = pd.to_numeric(frame[feature], errors="coerce")
+            usable &= (value >= 0.5) if template.when == 1 else (value < 0.5)
         if usable.any():
-            out[usable] = _render(template, frame.loc[usable, names])
+            out[usable] = _render(template.text, frame.loc[usable, names])
             todo &= ~usable
     if todo.any():
         out[todo] = _fallback(feature, frame.loc[todo, feature], catalogue)
