@@ -5,29 +5,55 @@ The one evaluation module that compares explanations with the simulated truth
 package because modelling and explanation code may not read the truth; the
 truth is read only through ``retention_ml.simulate.truth.read_truth``.
 
-Measures, on the explained rows (normally the test window):
+Definitions (see :mod:`retention_ml.simulate.exits` for the reasoning)
+---------------------------------------------------------------------
+- **True decomposition** of a worker-month: each driver's contribution to the
+  true leaving logit minus its mean over everyone in post that month. For the
+  simulator's additive logit this is the exact Shapley value of each driver
+  (interventional, the month's workforce as background), so it is on the same
+  footing as a SHAP explanation, which is also a deviation from an average.
+  The raw contributions have arbitrary zero points (career progression is
+  +0.45 for everyone in their first two years) and are reported only beside.
+- **True dominant driver of a leaver** (headline ``top1``/``top3``): the
+  driver most above the month's average *in the month they left*
+  (``leavers.dominant_driver``); ``personal`` (unobserved: frailty, life
+  events) when that is the largest, which no model can see and counts as a miss.
+- Explanations are taken at the leaver's last snapshot with label 1 (up to
+  ``horizon`` months before leaving), so the headline mixes two things: whether
+  the explanation is right about the hazard at the snapshot, and whether that
+  hazard's main driver is still the main one when they leave (caseload,
+  absence and team departures move month to month; life events arrive). So
+  the report also gives ``at_snapshot``: agreement with the true dominant
+  driver of the hazard in the snapshot month itself (what an explanation at
+  that date can know), and ``oracle``: how well the true decomposition at the
+  snapshot would itself do against the leaving-month truth (the ceiling for
+  any explanation made at the snapshot).
+- ``top_decile``: leavers whose last snapshot's risk was in the top 10% of its
+  as_of date among the explained rows (the issue's bar: top-3 >= 80%, top-1 >= 60%).
+- ``visible`` subsets: only leavers whose true dominant driver is one the
+  model can see (every driver but ``personal``).
+- Spearman: per snapshot, the rank correlation across the model-visible
+  drivers between the person's grouped SHAP values and the true decomposition
+  in the snapshot month (``spearman_*``); ``spearman_raw_*`` uses the raw
+  contributions instead.
+- ``oracle_roc_auc``: ROC-AUC of the true monthly leaving probability at the
+  snapshot month (``p_leave``) on the same snapshots, beside the model's; with
+  a constant hazard ``1 - (1 - p)^h`` ranks as ``p`` does, and later months
+  would leak the label (as in ``benchmarks/bench_oracle.py``).
 
-- leavers (workers with a label-1 snapshot), at their last snapshot before
-  leaving: the share whose *true dominant driver* is the model's top driver
-  (``top1``) or among its top three (``top3``), with 95% bootstrap intervals;
-  the same for leavers whose last snapshot was in the top risk decile of its
-  month (``top_decile``: the issue's bar is top-3 >= 80%, top-1 >= 60%);
-- every snapshot: the Spearman rank correlation, across the drivers the model
-  can see, between the person's grouped SHAP values and the true decomposition
-  of their leaving probability in the snapshot month (mean and median over rows;
-  rows where either side is constant are left out and counted); also against
-  the truth centred on the explained rows' mean (``spearman_centred_*``),
-  because SHAP values are relative to the average row.
+Intervals: 95% percentile bootstrap over leavers (``bootstrap_interval``);
+groups under 5 people get nulls.
 
 Example
 -------
 >>> check = truth_checker("sim/")                                  # doctest: +SKIP
 >>> report = check(explanation, keys, y)                           # doctest: +SKIP
->>> report["top3"]["value"], report["spearman_median"]             # doctest: +SKIP
+>>> report["top_decile"]["top3"]["value"], report["spearman_median"]   # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -38,20 +64,46 @@ from scipy.stats import rankdata
 from retention_ml.explain.alignment import bootstrap_interval
 from retention_ml.explain.drivers import rank_drivers, reason_drivers
 
-__all__ = ["decomposition_table", "dominant_table", "row_spearman", "truth_agreement", "truth_checker", "write_truth_report"]
+__all__ = [
+    "BARS",
+    "DEFINITIONS",
+    "TruthCheckError",
+    "bars_met",
+    "check_run",
+    "decomposition_table",
+    "dominant_table",
+    "oracle_auc",
+    "row_spearman",
+    "truth_agreement",
+    "truth_checker",
+    "write_truth_report",
+]
 
 MONTH_COLUMNS = ("month", "as_of", "date", "period")
-# The simulator names it ``true_driver`` (leavers.parquet); other sources may say "dominant".
-DOMINANT_HINT = "dominant"
+# The issue's bars for leavers in the top risk decile (issue 6).
+BARS = {"top_decile_top3": 0.80, "top_decile_top1": 0.60}
+PERSONAL = "personal"
+DEFINITIONS = {
+    "true_decomposition": "per worker-month, each driver's contribution to the true leaving logit minus its mean over "
+    "everyone in post that month (the exact Shapley value of the additive true logit)",
+    "true_dominant_driver": "per voluntary leaver, the driver whose contribution in the leaving month most exceeds the "
+    "month's average (leavers.dominant_driver); 'personal' (unobservable) counts as a miss",
+    "explained_snapshot": "each leaver's last snapshot with label 1 (up to the horizon before leaving)",
+    "at_snapshot": "true dominant driver of the hazard in the snapshot month itself (what an explanation can know then)",
+    "oracle": "the true decomposition at the snapshot ranked as if it were the explanation, against the leaving-month "
+    "truth: the ceiling for any explanation made at the snapshot",
+    "top_decile": "leavers whose last snapshot's risk is in the top 10% of its as_of date among the explained rows",
+    "raw": "the simulator's true_driver: largest raw contribution (arbitrary zero points; for comparison only)",
+    "spearman": "per snapshot, rank correlation over the model-visible drivers between grouped SHAP values and the true "
+    "decomposition in the snapshot month",
+}
 
 
+# -- reading truth in several layouts (the simulator's, and plain frames for tests and other sources) -------------
 def _frames(truth) -> list[pd.DataFrame]:
     if isinstance(truth, pd.DataFrame):
         return [truth]
-    if isinstance(truth, Mapping):
-        items = truth.values()
-    else:
-        items = vars(truth).values()
+    items = truth.values() if isinstance(truth, Mapping) else vars(truth).values()
     return [v for v in items if isinstance(v, pd.DataFrame)]
 
 
@@ -60,12 +112,13 @@ def _month_column(frame: pd.DataFrame) -> str | None:
 
 
 def decomposition_table(truth, codes: list[str] | None = None) -> pd.DataFrame:
-    """The true per-worker-month decomposition as ``worker_id, month, <driver codes...>`` (wide).
+    """A per-worker-month decomposition as ``worker_id, month, <driver codes...>`` (wide).
 
-    Accepts what ``read_truth`` returns (a mapping or an object of DataFrames,
-    or one DataFrame) in wide form (one column per driver code, optionally
-    with a common prefix such as ``p_``) or long form (``driver`` plus one
-    numeric value column).
+    Accepts a mapping or object of DataFrames, or one DataFrame, in wide form
+    (one column per driver code, optionally with a common prefix such as
+    ``contrib_``) or long form (``driver`` plus one numeric value column).
+    Values are taken as given: pass the relative decomposition
+    (``retention_ml.simulate.truth.relative_decomposition``) for the truth check.
     """
     codes = reason_drivers() if codes is None else codes
     for frame in _frames(truth):
@@ -96,11 +149,22 @@ def decomposition_table(truth, codes: list[str] | None = None) -> pd.DataFrame:
     raise ValueError("truth: no per-worker-month driver decomposition found (rule: worker_id, month and driver columns)")
 
 
-def dominant_table(truth) -> pd.DataFrame | None:
-    """``worker_id, dominant_driver`` per leaver from the truth, or None when it holds no such table."""
+def dominant_table(truth, column: str | None = None) -> pd.DataFrame | None:
+    """``worker_id, dominant_driver`` per leaver, or None when the truth holds no such table.
+
+    ``column`` names the column to use; by default ``dominant_driver``, else any
+    column whose name contains "dominant", else ``true_driver`` (the raw one).
+    """
     for frame in _frames(truth):
-        cols = [c for c in frame.columns if c == "true_driver" or DOMINANT_HINT in c.lower()]
-        if "worker_id" in frame.columns and cols:
+        if "worker_id" not in frame.columns:
+            continue
+        if column is not None:
+            cols = [column] if column in frame.columns else []
+        else:
+            cols = [c for c in frame.columns if c == "dominant_driver"]
+            cols = cols or [c for c in frame.columns if "dominant" in c.lower()]
+            cols = cols or [c for c in frame.columns if c == "true_driver"]
+        if cols:
             out = frame.loc[:, ["worker_id", cols[0]]].rename(columns={cols[0]: "dominant_driver"})
             out = out.dropna().assign(worker_id=lambda f: f["worker_id"].astype(str))
             return out.drop_duplicates("worker_id", keep="last")
@@ -119,15 +183,57 @@ def row_spearman(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _truth_at_snapshots(keys: pd.DataFrame, decomposition: pd.DataFrame, codes: list[str]) -> np.ndarray:
-    """True decomposition for each snapshot: the truth month equal to as_of, else the latest before it."""
+    """Truth rows for each snapshot: the truth month equal to as_of, else the latest before it (NaN when none)."""
     left = pd.DataFrame(
-        {"row": np.arange(len(keys)), "worker_id": keys["worker_id"].astype(str).to_numpy(), "month": pd.to_datetime(keys["as_of"]).astype("datetime64[ns]").to_numpy()}
+        {"row": np.arange(len(keys)), "worker_id": keys["worker_id"].astype(str).to_numpy(),
+         "month": pd.to_datetime(keys["as_of"]).astype("datetime64[ns]").to_numpy()}
     ).sort_values("month")
     right = decomposition.assign(
         worker_id=decomposition["worker_id"].astype(str), month=pd.to_datetime(decomposition["month"]).astype("datetime64[ns]")
     ).sort_values("month")
-    merged = pd.merge_asof(left, right, on="month", by="worker_id", direction="backward").sort_values("row")
-    return merged.loc[:, codes].to_numpy(dtype="float64")
+    merged = pd.merge_asof(left, right.loc[:, ["worker_id", "month", *codes]], on="month", by="worker_id", direction="backward")
+    return merged.sort_values("row").loc[:, codes].to_numpy(dtype="float64")
+
+
+def _dominant_of(matrix: np.ndarray, codes: list[str]) -> np.ndarray:
+    """Largest column per row; ``personal`` when no column is positive (same rule as the simulator)."""
+    if len(matrix) == 0:
+        return np.array([], dtype=object)
+    filled = np.nan_to_num(matrix, nan=-np.inf)
+    best = np.asarray(codes, dtype=object)[filled.argmax(axis=1)]
+    return np.where(filled.max(axis=1) > 0, best, PERSONAL)
+
+
+def _spearman(shap_part: np.ndarray, truth: np.ndarray) -> dict:
+    known = ~np.isnan(truth).any(axis=1)
+    rho = row_spearman(shap_part[known], truth[known])
+    valid = rho[~np.isnan(rho)]
+    return {
+        "mean": float(valid.mean()) if len(valid) else None,
+        "median": float(np.median(valid)) if len(valid) else None,
+        "n_known": int(known.sum()),
+        "n_undefined": int(np.isnan(rho).sum()),
+    }
+
+
+def _hits(ranking: np.ndarray, true: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if len(true) == 0:
+        return np.array([]), np.array([])
+    return (ranking[:, 0] == true).astype(float), (ranking[:, :3] == true[:, None]).any(axis=1).astype(float)
+
+
+def _rates(ranking: np.ndarray, true: np.ndarray, codes: list[str], mask: np.ndarray, boot: dict) -> dict:
+    """top1/top3 over ``mask``, and over the part of it whose true driver is model-visible."""
+    top1, top3 = _hits(ranking[mask], true[mask])
+    visible = np.isin(true[mask], codes)
+    return {
+        "n": int(mask.sum()),
+        "top1": bootstrap_interval(top1, **boot),
+        "top3": bootstrap_interval(top3, **boot),
+        "share_visible": float(visible.mean()) if mask.any() else None,
+        "visible": {"n": int(visible.sum()), "top1": bootstrap_interval(top1[visible], **boot),
+                    "top3": bootstrap_interval(top3[visible], **boot)},
+    }
 
 
 def truth_agreement(
@@ -137,89 +243,255 @@ def truth_agreement(
     decomposition: pd.DataFrame,
     *,
     dominant: pd.DataFrame | None = None,
+    raw_dominant: pd.DataFrame | None = None,
+    raw_decomposition: pd.DataFrame | None = None,
     risk: pd.Series | np.ndarray | None = None,
     n_boot: int = 1000,
     random_state: int = 0,
 ) -> dict:
     """The truth record (``explanations/truth.json``) from driver profiles and the true decomposition.
 
-    ``dominant`` (worker_id, dominant_driver) is the simulator's true dominant
-    driver per leaver; when absent, the largest component of the true
-    decomposition at the leaver's last snapshot is used. ``risk`` (same rows)
-    enables the top-decile figures.
+    Parameters
+    ----------
+    profile : DataFrame
+        Driver profiles (``Explanation.by_driver()``), rows in the order of ``keys``.
+    keys, y : DataFrame, Series
+        ``worker_id``, ``as_of`` and the label of each explained row.
+    decomposition : DataFrame
+        ``worker_id, month, <driver>...``: the true (relative) decomposition; a
+        ``personal`` column, when present, takes part in the at-snapshot dominant driver.
+    dominant : DataFrame, optional
+        ``worker_id, dominant_driver``: each leaver's true dominant driver (leaving
+        month). When absent the at-snapshot dominant driver is the headline.
+    raw_dominant, raw_decomposition : DataFrame, optional
+        The simulator's raw ``true_driver`` and raw contributions, reported beside.
+    risk : array, optional
+        Risk per row; enables the top-decile figures.
     """
     codes = reason_drivers()
-    truth = _truth_at_snapshots(keys, decomposition, codes)
+    boot = {"n_boot": n_boot, "random_state": random_state}
+    with_personal = codes + ([PERSONAL] if PERSONAL in decomposition.columns else [])
+    truth = _truth_at_snapshots(keys, decomposition, with_personal)
     shap_part = profile.loc[:, codes].to_numpy(dtype="float64")
-    known = ~np.isnan(truth).any(axis=1)
-    rho = row_spearman(shap_part[known], truth[known])
-    valid = rho[~np.isnan(rho)]
-    # SHAP values are relative to the average row; the truth is relative to the simulator's
-    # base. Centring the truth on the explained rows' mean compares like with like.
-    centred = truth[known] - truth[known].mean(axis=0) if known.any() else truth[known]
-    rho_c = row_spearman(shap_part[known], centred)
-    valid_c = rho_c[~np.isnan(rho_c)]
+    spearman = _spearman(shap_part, truth[:, : len(codes)])
 
     labels = np.asarray(y, dtype="float64") == 1.0
-    frame = pd.DataFrame({"row": np.arange(len(keys)), "worker_id": keys["worker_id"].astype(str).to_numpy(), "as_of": pd.to_datetime(keys["as_of"]).to_numpy()})
+    frame = pd.DataFrame({"row": np.arange(len(keys)), "worker_id": keys["worker_id"].astype(str).to_numpy(),
+                          "as_of": pd.to_datetime(keys["as_of"]).to_numpy()})
     if risk is not None:
         frame["decile_top"] = pd.Series(np.asarray(risk, dtype="float64")).groupby(frame["as_of"]).rank(pct=True, method="max").to_numpy() > 0.9
     last = frame.loc[labels].sort_values(["worker_id", "as_of"]).drop_duplicates("worker_id", keep="last")
+    snap_truth = truth[last["row"].to_numpy()]
+    last = last.assign(at_snapshot=_dominant_of(snap_truth, with_personal))
     if dominant is not None:
         last = last.merge(dominant, on="worker_id", how="inner")
     else:
-        with np.errstate(invalid="ignore"):
-            top = np.asarray(codes, dtype=object)[np.nanargmax(np.nan_to_num(truth[last["row"].to_numpy()], nan=-np.inf), axis=1)] if len(last) else []
-        last = last.assign(dominant_driver=top)
-    ranking = rank_drivers(profile.iloc[last["row"].to_numpy()], codes)
+        last = last.assign(dominant_driver=last["at_snapshot"])
+    if raw_dominant is not None:
+        last = last.merge(raw_dominant.rename(columns={"dominant_driver": "raw_driver"}), on="worker_id", how="left")
+    rows = last["row"].to_numpy()
+    ranking = rank_drivers(profile.iloc[rows], codes)
+    oracle_ranking = np.asarray(codes, dtype=object)[np.argsort(-np.nan_to_num(truth[rows, : len(codes)], nan=-np.inf), axis=1, kind="stable")] if len(rows) else ranking
     true = last["dominant_driver"].astype(str).to_numpy(dtype=object)
-    top1 = (ranking[:, 0] == true).astype(float) if len(last) else np.array([])
-    top3 = (ranking[:, :3] == true[:, None]).any(axis=1).astype(float) if len(last) else np.array([])
-    boot = {"n_boot": n_boot, "random_state": random_state}
+    at_snap = last["at_snapshot"].astype(str).to_numpy(dtype=object)
+    every = np.ones(len(last), dtype=bool)
+    top1, top3 = _hits(ranking, true)
     report = {
         "n_leavers": int(len(last)),
         "top1": bootstrap_interval(top1, **boot),
         "top3": bootstrap_interval(top3, **boot),
-        "spearman_mean": float(valid.mean()) if len(valid) else None,
-        "spearman_median": float(np.median(valid)) if len(valid) else None,
-        "n_snapshots": int(len(keys)),
-        "n_snapshots_with_truth": int(known.sum()),
-        "n_spearman_undefined": int(np.isnan(rho).sum()),
-        "spearman_centred_mean": float(valid_c.mean()) if len(valid_c) else None,
-        "spearman_centred_median": float(np.median(valid_c)) if len(valid_c) else None,
-        "dominant_in_visible_drivers": float(np.isin(true, codes).mean()) if len(last) else None,
+        "spearman_mean": spearman["mean"],
+        "spearman_median": spearman["median"],
+        # Additions to the contract.
+        "definitions": DEFINITIONS,
+        "headline": "leaving_month" if dominant is not None else "at_snapshot",
         "drivers": codes,
+        "n_snapshots": int(len(keys)),
+        "n_snapshots_with_truth": spearman["n_known"],
+        "n_spearman_undefined": spearman["n_undefined"],
+        "dominant_in_visible_drivers": float(np.isin(true, codes).mean()) if len(last) else None,
+        "true_dominant_mix": pd.Series(true).value_counts(normalize=True).round(4).to_dict() if len(last) else {},
+        "leaving_month": _rates(ranking, true, codes, every, boot),
+        "at_snapshot": _rates(ranking, at_snap, codes, every, boot),
+        "oracle": _rates(oracle_ranking, true, codes, every, boot),
+        "snapshot_still_dominant_at_leaving": float((at_snap == true).mean()) if len(last) else None,
     }
+    if raw_decomposition is not None:
+        raw = _spearman(shap_part, _truth_at_snapshots(keys, raw_decomposition, codes))
+        report["spearman_raw_mean"], report["spearman_raw_median"] = raw["mean"], raw["median"]
+    if "raw_driver" in last.columns:
+        raw_true = last["raw_driver"].astype(str).to_numpy(dtype=object)
+        report["raw"] = _rates(ranking, raw_true, codes, every, boot)
     if "decile_top" in last.columns:
         mask = last["decile_top"].to_numpy(dtype=bool)
-        report["top_decile"] = {"n": int(mask.sum()), "top1": bootstrap_interval(top1[mask], **boot), "top3": bootstrap_interval(top3[mask], **boot)}
+        report["top_decile"] = {
+            **_rates(ranking, true, codes, mask, boot),
+            "at_snapshot": _rates(ranking, at_snap, codes, mask, boot),
+            "oracle": _rates(oracle_ranking, true, codes, mask, boot),
+        }
+        if "raw_driver" in last.columns:
+            report["top_decile"]["raw"] = _rates(ranking, raw_true, codes, mask, boot)
     return report
 
 
+def oracle_auc(keys: pd.DataFrame, y: pd.Series, worker_months: pd.DataFrame, risk=None) -> dict:
+    """ROC-AUC and average precision of the true monthly leaving probability at the snapshot month (and of ``risk``).
+
+    Rows without a truth row (none should exist on simulated data) are left out and counted.
+    """
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    left = pd.DataFrame({"worker_id": keys["worker_id"].astype(str).to_numpy(), "month": pd.to_datetime(keys["as_of"]).astype("datetime64[ns]").to_numpy()})
+    right = worker_months.loc[:, ["worker_id", "month", "p_leave"]].assign(worker_id=lambda f: f["worker_id"].astype(str))
+    p = left.merge(right, on=["worker_id", "month"], how="left")["p_leave"].to_numpy()
+    labels = np.asarray(y, dtype="float64")
+    ok = ~np.isnan(p) & ~np.isnan(labels)
+    out = {"n": int(ok.sum()), "n_without_truth": int((~np.isnan(labels) & np.isnan(p)).sum()), "oracle_roc_auc": None,
+           "oracle_average_precision": None, "model_roc_auc": None, "model_average_precision": None}
+    if ok.any() and len(np.unique(labels[ok])) == 2:
+        out["oracle_roc_auc"] = float(roc_auc_score(labels[ok], p[ok]))
+        out["oracle_average_precision"] = float(average_precision_score(labels[ok], p[ok]))
+        if risk is not None:
+            r = np.asarray(risk, dtype="float64")
+            out["model_roc_auc"] = float(roc_auc_score(labels[ok], r[ok]))
+            out["model_average_precision"] = float(average_precision_score(labels[ok], r[ok]))
+    return out
+
+
 def truth_checker(data_dir: str | Path, *, n_boot: int = 1000, random_state: int = 0) -> Callable:
-    """A callable ``(explanation, keys, y) -> dict`` for ``log_run_explanations(truth=...)`` on simulated data."""
-    from retention_ml.simulate.truth import read_truth
+    """A callable ``(explanation, keys, y) -> dict`` (the truth record, oracle ROC-AUC included) for simulated data."""
+    from retention_ml.simulate.hazard import HAZARD_DRIVERS
+    from retention_ml.simulate.truth import read_truth, relative_decomposition
 
     truth = read_truth(data_dir)
-    decomposition = decomposition_table(truth)
-    dominant = dominant_table(truth)
+    relative = relative_decomposition(truth)
+    wm = truth["worker_months"]
+    raw = wm.loc[:, ["worker_id", "month"]].assign(worker_id=lambda f: f["worker_id"].astype(str))
+    for d in HAZARD_DRIVERS:
+        raw[d] = wm[f"contrib_{d}"].to_numpy()
+    leavers = truth["leavers"]
+    voluntary = leavers.loc[leavers["voluntary"].astype(bool)]
+    dominant = dominant_table(voluntary, "dominant_driver")
+    if dominant is None:  # data simulated before dominant_driver existed: same definition, from the decomposition
+        month = voluntary["end_date"].dt.to_period("M").dt.to_timestamp().astype("datetime64[ns]")
+        at = voluntary.loc[:, ["worker_id"]].assign(worker_id=lambda f: f["worker_id"].astype(str), month=month.to_numpy())
+        at = at.merge(relative, on=["worker_id", "month"], how="inner")
+        dominant = pd.DataFrame({"worker_id": at["worker_id"], "dominant_driver": _dominant_of(at[list(HAZARD_DRIVERS)].to_numpy(), list(HAZARD_DRIVERS))})
+    raw_dominant = dominant_table(voluntary, "true_driver")
 
     def check(explanation, keys: pd.DataFrame, y: pd.Series) -> dict:
-        return truth_agreement(
-            explanation.by_driver(), keys, y, decomposition, dominant=dominant, risk=explanation.risk().to_numpy(),
-            n_boot=n_boot, random_state=random_state,
+        risk = explanation.risk().to_numpy()
+        report = truth_agreement(
+            explanation.by_driver(), keys, y, relative, dominant=dominant, raw_dominant=raw_dominant,
+            raw_decomposition=raw, risk=risk, n_boot=n_boot, random_state=random_state,
         )
+        report["oracle_auc"] = oracle_auc(keys, y, wm, risk)
+        return report
 
     return check
 
 
 def write_truth_report(report: dict, out_dir: str | Path) -> Path:
     """Write ``explanations/truth.json`` under ``out_dir`` atomically."""
-    import json
-
     from retention_ml.io import atomic_path
 
     target = Path(out_dir) / "explanations" / "truth.json"
     with atomic_path(target) as tmp:
-        tmp.write_text(json.dumps(report, indent=2, sort_keys=True), encoding="utf-8")
+        tmp.write_text(json.dumps(report, indent=2, sort_keys=True, default=str), encoding="utf-8")
     return target
+
+
+# -- a training run against the truth of its simulated data --------------------------------------------------------
+class TruthCheckError(Exception):
+    """The truth check could not run (wrong data for the run, real data, missing artifacts)."""
+
+
+def bars_met(report: dict) -> dict:
+    """The issue's top-decile bars: value, bar and whether it is met (None when too few leavers to say)."""
+    decile = report.get("top_decile") or {}
+    out = {}
+    for name, bar in BARS.items():
+        value = (decile.get(name.rsplit("_", 1)[1]) or {}).get("value")
+        out[name] = {"value": value, "bar": bar, "met": None if value is None else bool(value >= bar)}
+    return out
+
+
+def _noop(*_args, **_kw):
+    return None
+
+
+def check_run(run: str, data_dir: str | Path, *, n_boot: int = 1000, random_state: int = 0, log: bool = True,
+              progress: Callable[[str, int, int], None] | None = None) -> dict:
+    """Recompute a run's test-window explanations on its simulated data and compare them with the truth.
+
+    Loads the run's model, rebuilds features for exactly the snapshots of the
+    run's ``evaluation/test_predictions.parquet`` (same data: the run's
+    ``retention_ml.data_fingerprint`` tag must match ``data_dir``), explains them
+    (exact TreeSHAP), and computes the truth record (:func:`truth_agreement`
+    plus the oracle ROC-AUC of the true probabilities on the same snapshots and
+    :func:`bars_met`). With ``log`` it is logged to the run as
+    ``explanations/truth.json`` and the run gets tag ``retention_ml.truth_check``.
+
+    Raises :class:`TruthCheckError` when the run cannot be checked against this data.
+    """
+    from retention_ml import tracking
+    from retention_ml.explain import explain
+    from retention_ml.features import build_dataset
+    from retention_ml.io import read_tables
+    from retention_ml.labels import LabelConfig
+    from retention_ml.training import data_fingerprint
+
+    step = progress or _noop
+    data_dir = Path(data_dir)
+    step("Loading the run", 0, 1)
+    try:
+        model, run_id = tracking.load_turnover_model(run)
+    except Exception as exc:  # MLflow raises many types; the user needs the message
+        raise TruthCheckError(f"could not load model {run!r}: {exc}") from exc
+    tags = tracking.run_tags(run_id)
+    if tags.get("retention_ml.simulated") == "false":
+        raise TruthCheckError(f"run {run_id} was trained on real data (tag retention_ml.simulated=false): there is no truth to check against")
+    fingerprint = tags.get("retention_ml.data_fingerprint")
+    if fingerprint and fingerprint != data_fingerprint(data_dir):
+        raise TruthCheckError(f"{data_dir} is not the data run {run_id} was trained on (data fingerprint differs); "
+                              "pass the simulated folder the run used")
+    try:
+        metrics = tracking.load_json_artifact(run_id, "evaluation/metrics.json")
+        tested = tracking.load_table_artifact(run_id, "evaluation/test_predictions.parquet")
+    except Exception as exc:
+        raise TruthCheckError(f"run {run_id} has no test-window evaluation to check ({exc})") from exc
+    try:
+        catalogue = tracking.load_table_artifact(run_id, "feature_catalogue.csv")
+    except Exception:
+        catalogue = None
+    label = dict(metrics.get("label") or {"horizon_months": metrics.get("horizon_months", 12)})
+    label = {k: tuple(v) if isinstance(v, list) else v for k, v in label.items() if k in ("horizon_months", "positive_reasons", "agency")}
+    step("Building test-window features", 0, 1)
+    try:
+        tables = read_tables(data_dir)
+        check = truth_checker(data_dir, n_boot=n_boot, random_state=random_state)
+    except (FileNotFoundError, ValueError) as exc:
+        raise TruthCheckError(str(exc)) from exc
+    tested = tested.assign(worker_id=tested["worker_id"].astype(str), as_of=pd.to_datetime(tested["as_of"]).astype("datetime64[ns]"))
+    dates = sorted(tested["as_of"].unique())
+    ds = build_dataset(tables, [pd.Timestamp(d) for d in dates], label_config=LabelConfig(**label))
+    keys = ds.keys.assign(worker_id=ds.keys["worker_id"].astype(str), as_of=pd.to_datetime(ds.keys["as_of"]).astype("datetime64[ns]"))
+    wanted = keys[["worker_id", "as_of"]].reset_index(drop=True).merge(
+        tested[["worker_id", "as_of"]].drop_duplicates().assign(_in=True), on=["worker_id", "as_of"], how="left")["_in"].fillna(False).to_numpy(dtype=bool)
+    X = ds.X.loc[wanted].reset_index(drop=True)
+    keys = keys.loc[wanted].reset_index(drop=True)
+    y = ds.y.loc[wanted].reset_index(drop=True).astype("float64")
+    if len(X) != len(tested):
+        raise TruthCheckError(f"rebuilt {len(X)} test snapshots but the run evaluated {len(tested)} (features or labels changed since training?)")
+    explanation = explain(model, X, catalogue=catalogue, chunk_rows=5000, progress=lambda done, total: step("Explaining", done, total))
+    step("Comparing with the truth", 0, 1)
+    report = check(explanation, keys, y)
+    report["bars"] = bars_met(report)
+    report["run_id"] = run_id
+    report["test_window"] = [str(pd.Timestamp(dates[0]).date()), str(pd.Timestamp(dates[-1]).date())]
+    report["explanation_method"] = explanation.method
+    if log:
+        step("Logging explanations/truth.json", 0, 1)
+        tracking.log_json(run_id, report, "explanations/truth.json")
+        tracking.set_run_tag(run_id, "retention_ml.truth_check", "logged")
+    return report

@@ -6,8 +6,9 @@ from pathlib import Path
 import retention_ml
 
 PACKAGE = Path(retention_ml.__file__).resolve().parent
-# the simulator's own command and the demo (which simulates data first) may import the simulator
-ALLOWED = {PACKAGE / "commands" / "demo.py", PACKAGE / "commands" / "simulate.py"}
+# the simulator's own command, the demo (which simulates data first) and the truth check (simulator-side
+# evaluation of a run's explanations; it reads the truth only through retention_ml.simulate) may import the simulator
+ALLOWED = {PACKAGE / "commands" / "demo.py", PACKAGE / "commands" / "simulate.py", PACKAGE / "commands" / "truth_check.py"}
 PATTERN = re.compile(r"_truth|retention_ml\.simulate\b|from\s+\.+simulate|import\s+simulate\b")
 
 
