@@ -1,0 +1,67 @@
+"""``retention-ml truth-check`` end to end: train on the shared simulated data, check the run, log truth.json.
+
+Training runs once per module on ``sim_dir`` (2 councils x 48 months) into a temporary MLflow store.
+"""
+
+import json
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from retention_ml.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def trained(sim_dir, tmp_path_factory):
+    pytest.importorskip("retention_ml.features", reason="the truth check needs H3's retention_ml.features")
+    from retention_ml import tracking
+    from retention_ml.commands.demo import EXPERIMENT
+    from retention_ml.experiment import load_experiment
+    from retention_ml.training import train_experiment
+
+    root = tmp_path_factory.mktemp("store")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root}/mlflow.db")
+    tracking.configure()
+    exp = load_experiment(EXPERIMENT, overrides=[f"data.path={sim_dir}", "evaluation.n_boot=20", "model.n_bootstrap=0",
+                                                 "evaluation.explain=false"])
+    result = train_experiment(exp)
+    yield result
+    mp.undo()
+
+
+def test_truth_check_logs_the_record_to_the_run(trained, sim_dir):
+    from retention_ml import tracking
+
+    result = runner.invoke(app, ["truth-check", "--run", trained.run_id, "--data", str(sim_dir), "--n-boot", "20", "--json"])
+    report = json.loads(result.stdout)
+    met = all(b["met"] for b in report["bars"].values())
+    assert result.exit_code == (0 if met else 1), result.output
+    # CONTRACTS section 6 keys, and the test window the run was evaluated on
+    assert {"n_leavers", "top1", "top3", "spearman_mean", "spearman_median"} <= set(report)
+    metrics = tracking.load_json_artifact(trained.run_id, "evaluation/metrics.json")
+    assert report["test_window"] == metrics["windows"]["test"]
+    assert report["n_snapshots"] == metrics["counts"]["test"]["n"]
+    assert report["n_leavers"] == metrics["counts"]["test"]["positives"]  # one test date: one snapshot per leaver
+    assert report["oracle_auc"]["model_roc_auc"] == pytest.approx(metrics["models"]["lightgbm"]["roc_auc"]["value"])
+    logged = tracking.load_json_artifact(trained.run_id, "explanations/truth.json")
+    assert logged["top3"] == report["top3"] and logged["definitions"] == report["definitions"]
+    assert tracking.run_tags(trained.run_id)["retention_ml.truth_check"] == "logged"
+
+
+def test_truth_check_refuses_data_the_run_was_not_trained_on(trained, sim_dir, tmp_path):
+    other = tmp_path / "data"
+    shutil.copytree(sim_dir, other)
+    with open(other / "teams.csv", "a", encoding="utf-8") as fh:
+        fh.write("\n")
+    result = runner.invoke(app, ["truth-check", "--run", trained.run_id, "--data", str(other), "--no-log"])
+    assert result.exit_code == 2
+    assert "fingerprint" in result.output
+
+
+def test_truth_check_help_teaches():
+    result = runner.invoke(app, ["truth-check", "--help"])
+    assert result.exit_code == 0 and "retention-ml truth-check --run" in result.output
