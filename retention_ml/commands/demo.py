@@ -81,6 +81,11 @@ def run_demo(out: str | Path = "demo-output", *, councils: int = 1, seed: int = 
     result = train_experiment(exp)
     run_id = result.run_id
     stage("train")
+    from retention_ml.simulate.truth_check import check_run
+
+    say("[truth] the run's test-window explanations against the simulator's truth (explanations/truth.json)")
+    check_run(run_id, data, n_boot=200, random_state=exp["seed"])
+    stage("truth")
     card_paths: dict = {}
     try:
         from retention_ml.reports.model_card import write_card
