@@ -27,6 +27,12 @@ also the grievances everyone in the profession shares (``common_weight`` of
 the month's average level), which keeps caseload and workload the most
 common stated reason, as in real exit surveys and the calibration bar; a
 share (``say_personal``, 8%) say "personal" whatever the truth.
+
+Settings (measured on 150 councils x 72 months, seeds 1 and 2): temperature
+0.2 and common_weight 0.75 give caseload 24-25% against personal 21% of
+primary reasons (at 0.25 / 0.75 the margin was 1 point, too thin for the
+calibration bar), and about 58% of interviewees name their true dominant
+driver (the rest: another driver they feel strongly about, or "personal").
 """
 
 from __future__ import annotations
@@ -87,7 +93,7 @@ def dominant_drivers(relative: np.ndarray) -> np.ndarray:
 
 
 def stated_reasons(rng: np.random.Generator, contrib: np.ndarray, *, baseline: np.ndarray | None = None,
-                   common_weight: float = 0.75, temperature: float = 0.25, say_personal: float = 0.08,
+                   common_weight: float = 0.75, temperature: float = 0.2, say_personal: float = 0.08,
                    other_threshold: float = 0.3) -> tuple[np.ndarray, np.ndarray]:
     """Primary reason (driver code) and other reasons (``;``-joined codes or None) for each leaver row.
 
