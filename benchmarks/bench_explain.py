@@ -244,7 +244,7 @@ def run_rows(run: str, data: Path, rows: int):
     return model, run_id, X.reset_index(drop=True), ds.keys.iloc[-len(X):].reset_index(drop=True), catalogue
 
 
-def speed_on_run(run: str, data: Path, rows: int) -> dict:
+def speed_on_run(run: str, data: Path, rows: int, repeat: int = 2) -> dict:
     """The issue's speed bar on the real model: ``rows`` snapshots by LightGBM pred_contrib and by shap.TreeExplainer."""
     import shap
 
@@ -256,21 +256,32 @@ def speed_on_run(run: str, data: Path, rows: int) -> dict:
     trees = booster.num_trees()
     leaves = int(booster.dump_model()["tree_info"][0]["num_leaves"]) if trees else 0
     matrix = X.loc[:, list(model.feature_names_in_)].to_numpy(dtype="float64")
-    w_lgb, c_lgb, (values, _) = _timed(lambda: shap_values(model, X))
 
     def _shap():
         explainer = shap.TreeExplainer(booster, feature_perturbation="tree_path_dependent")
         return explainer.shap_values(matrix, check_additivity=False)
 
-    w_shap, c_shap, shap_vals = _timed(_shap)
+    # Alternate the two (A B A B) and keep each one's fastest run: the machine is shared, and the first
+    # call in a process also pays one-off costs (thread pool start, page faults).
+    runs = {"lightgbm": [], "shap": []}
+    for _ in range(repeat):
+        w, c, (values, _) = _timed(lambda: shap_values(model, X))
+        runs["lightgbm"].append((w, c))
+        w, c, shap_vals = _timed(_shap)
+        runs["shap"].append((w, c))
+    w_lgb, c_lgb = min(runs["lightgbm"])
+    w_shap, c_shap = min(runs["shap"])
     a = model.calibration_[0]
     diff = float(np.abs(a * np.asarray(shap_vals) - values.to_numpy()).max())
     w_all, c_all, exp = _timed(lambda: explain(model, X, catalogue=catalogue))
     w_reasons, c_reasons, _ = _timed(lambda: exp.reasons(X, keys, k=3))
     return {
         "run_id": run_id, "rows": int(len(X)), "features": int(X.shape[1]), "trees": int(trees), "num_leaves": leaves,
-        "lightgbm_pred_contrib": {"wall_s": round(w_lgb, 2), "cpu_s": round(c_lgb, 2)},
-        "shap_tree_explainer": {"wall_s": round(w_shap, 2), "cpu_s": round(c_shap, 2)},
+        "repeats": repeat,
+        "lightgbm_pred_contrib": {"wall_s": round(w_lgb, 2), "cpu_s": round(c_lgb, 2),
+                                  "all_wall_s": [round(w, 2) for w, _ in runs["lightgbm"]]},
+        "shap_tree_explainer": {"wall_s": round(w_shap, 2), "cpu_s": round(c_shap, 2),
+                                "all_wall_s": [round(w, 2) for w, _ in runs["shap"]]},
         "ratio_shap_to_lightgbm_wall": round(w_shap / w_lgb, 2), "ratio_shap_to_lightgbm_cpu": round(c_shap / c_lgb, 2),
         "max_abs_difference_calibrated": diff,
         "explain_values_and_profile": {"wall_s": round(w_all, 2), "cpu_s": round(c_all, 2)},
