@@ -12,8 +12,15 @@ give the same numbers; the choice is about speed and moving parts:
 - LightGBM's ``pred_contrib`` runs the same C++ TreeSHAP directly, multithreaded
   with OpenMP, with no model conversion.
 
-So LightGBM's contributions are used here. Measured by
-``benchmarks/bench_explain.py`` (40,000 rows, 45 features, 2 shared cores,
+So LightGBM's contributions are used here. The issue's bar, measured by
+``benchmarks/bench_explain.py --run RUN --data DIR`` on the national-size
+model (150 simulated councils x 72 months; ``council_default``, early-stopped
+at 143 trees x 15 leaves, 54 features) and 40,000 of its real snapshots, on a
+shared 2-core machine (load average 3.6, so effectively one core):
+LightGBM 12.0 s CPU / 12.2 s wall, shap.TreeExplainer 12.1 s CPU / 12.2 s
+wall (ratio 1.0: the same C++ code), identical values; with both cores free
+that is about 6 s. Driver profiles add nothing measurable, three reasons in
+words per person 1.3 s. Earlier synthetic runs (40,000 rows, 45 features,
 2026-11-23; noisy): 150 trees x 15 leaves: LightGBM 6.2 s, shap 7.1 s (1.15x);
 400 trees x 31 leaves: LightGBM 74 s, shap 84 s (1.13x); the TurnoverModel
 defaults (15 leaves, early-stopped at 330 trees on synthetic national-size
