@@ -5,35 +5,137 @@ Every helper answers "what was known strictly before ``as_of``":
 * monthly rows (``month`` = first day of the month they describe) are usable iff ``month < as_of``;
 * dated events are usable iff ``date < as_of``.
 
-All helpers are vectorised over every (key, as_of) pair at once (``merge_asof`` / cumulative sums on a
-contiguous month grid); none loops over workers in Python.
+All helpers are vectorised over every (key, as_of) pair at once: keys become integer codes (Arrow hashing,
+once per table), and "latest event before t" is one ``searchsorted`` over (key code, time rank) integers, so
+no helper merges string keys or loops over workers in Python.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 
 def ns(values) -> np.ndarray:
-    """Datetimes as datetime64[ns] (pandas 3 may hand us other resolutions; merge_asof needs one)."""
+    """Datetimes as datetime64[ns] (pandas 3 may hand us other resolutions)."""
+    if isinstance(values, np.ndarray) and values.dtype == "datetime64[ns]":
+        return values
     return pd.to_datetime(pd.Series(values)).to_numpy().astype("datetime64[ns]")
 
 
-def month_index(dates: pd.Series) -> np.ndarray:
-    """Integer month number (year * 12 + month - 1) of each date; NaT -> a very small number."""
-    d = pd.to_datetime(dates)
-    out = (d.dt.year * 12 + d.dt.month - 1).to_numpy(dtype="float64")
+def month_index(dates) -> np.ndarray:
+    """Integer month number (year * 12 + month - 1) of each date as float64; NaT -> NaN."""
+    d = ns(dates)
+    m = d.astype("datetime64[M]")
+    out = m.astype("int64").astype("float64") + 1970 * 12
+    out[np.isnat(d)] = np.nan
     return out
 
 
-def last_known_month(as_of: pd.Series) -> np.ndarray:
+def last_known_month(as_of) -> np.ndarray:
     """Index of the last month whose row is usable at ``as_of`` (month < as_of).
 
     For ``as_of`` on the 1st this is the previous month; for mid-month ``as_of`` the previous month
     too, because the current month's row is not complete until the next month starts.
     """
     return month_index(as_of) - 1
+
+
+# ---------------------------------------------------------------- key codes
+def _arrow(values) -> pa.Array:
+    if isinstance(values, pd.Series):
+        values = values.array
+    arr = getattr(values, "_pa_array", None)
+    if arr is not None:
+        return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    return pa.array(np.asarray(values, dtype=object), from_pandas=True)
+
+
+def sorted_keys(values) -> np.ndarray:
+    """Sorted distinct non-missing keys (object array), the code book for :func:`encode`."""
+    try:
+        u = pc.unique(_arrow(values)).drop_null()
+        return np.asarray(u.take(pc.sort_indices(u)).to_pylist(), dtype=object)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return np.asarray(sorted(pd.unique(pd.Series(values).dropna())), dtype=object)
+
+
+def encode(values, keys: np.ndarray) -> np.ndarray:
+    """Position of each value in ``keys`` (int64), -1 when absent or missing."""
+    if len(keys) == 0:
+        return np.full(len(values), -1, dtype="int64")
+    try:
+        arr, ks = _arrow(values), pa.array(keys, from_pandas=True)
+        if arr.type != ks.type:
+            if not (_stringy(arr.type) and _stringy(ks.type)):
+                raise pa.ArrowInvalid("key types differ")
+            ks = ks.cast(arr.type)
+        return pc.index_in(arr, value_set=ks).fill_null(-1).to_numpy(zero_copy_only=False).astype("int64")
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return pd.Index(keys).get_indexer(pd.Series(values).astype(object).to_numpy()).astype("int64")
+
+
+def _stringy(t) -> bool:
+    return pa.types.is_string(t) or pa.types.is_large_string(t)
+
+
+class EventIndex:
+    """Dated events sorted by (key code, time) for "latest event strictly before t" lookups.
+
+    ``codes`` are integer key codes (-1 = unknown key, dropped); ``times`` the event dates. Ties keep the
+    input order, so the latest of several same-day events is the last one given.
+    """
+
+    def __init__(self, codes: np.ndarray, times):
+        t = ns(times)
+        ok = (codes >= 0) & ~np.isnat(t)
+        self.rows = np.flatnonzero(ok)
+        ti = t[ok].view("int64")
+        self.utimes = np.unique(ti)
+        rank = np.searchsorted(self.utimes, ti)
+        self._width = len(self.utimes) + 1
+        comp = codes[ok].astype("int64") * self._width + rank
+        order = np.argsort(comp, kind="stable")
+        self.rows = self.rows[order]          # positions in the input, sorted by (code, time)
+        self.codes = codes[ok][order]
+        self._comp = comp[order]
+
+    def last_before(self, q_codes: np.ndarray, q_times) -> np.ndarray:
+        """Input position of the latest event with the same code and time < q_time (-1 when none)."""
+        qt = ns(q_times)
+        q_rank = np.searchsorted(self.utimes, qt.view("int64"), side="left")   # event times < q_time
+        q_comp = q_codes.astype("int64") * self._width + q_rank
+        pos = np.searchsorted(self._comp, q_comp, side="left") - 1
+        hit = (pos >= 0) & (q_codes >= 0) & ~np.isnat(qt)
+        hit[hit] = self.codes[pos[hit]] == q_codes[hit]
+        return np.where(hit, pos, -1)
+
+    def take(self, values: np.ndarray, q_codes: np.ndarray, q_times, fill=np.nan) -> np.ndarray:
+        """``values`` (aligned to the input events) of the latest event before each query."""
+        pos = self.last_before(q_codes, q_times)
+        out = np.full(len(pos), fill, dtype=np.result_type(values.dtype, np.asarray(fill).dtype))
+        hit = pos >= 0
+        out[hit] = values[self.rows[pos[hit]]]
+        return out
+
+    def cumulative(self, weights: np.ndarray | None = None) -> np.ndarray:
+        """Running total per key in (code, time) order, aligned to the sorted events (for counting)."""
+        w = np.ones(len(self.rows)) if weights is None else np.asarray(weights, dtype="float64")[self.rows]
+        return pd.Series(w).groupby(self.codes, sort=False).cumsum().to_numpy(dtype="float64")
+
+    def count_before(self, q_codes: np.ndarray, q_times, cum: np.ndarray) -> np.ndarray:
+        pos = self.last_before(q_codes, q_times)
+        res = np.zeros(len(pos))
+        hit = pos >= 0
+        res[hit] = cum[pos[hit]]
+        return np.nan_to_num(res, nan=0.0)   # a key whose latest weight was missing counts 0 (as before)
+
+
+def _codes_for(queries_keys, events_keys):
+    keys = sorted_keys(events_keys)
+    return encode(events_keys, keys), encode(queries_keys, keys)
 
 
 def asof_last(queries: pd.DataFrame, events: pd.DataFrame, *, by: str, on: str, cols: list[str],
@@ -43,42 +145,36 @@ def asof_last(queries: pd.DataFrame, events: pd.DataFrame, *, by: str, on: str, 
     Returns a frame aligned to ``queries`` (same index) holding ``cols`` and ``<on>`` of the matched event
     (NaN / NaT when none).
     """
-    q = pd.DataFrame({by: queries[by].to_numpy(), "_t": ns(queries[query_on]),
-                      "_pos": np.arange(len(queries))})
-    q = q[q["_t"].notna()].sort_values("_t", kind="stable")
-    ev = events[[by, on, *cols]].dropna(subset=[on]).rename(columns={on: "_ev_t"})
-    ev = ev.assign(_t=ns(ev["_ev_t"]), _ev_t=ns(ev["_ev_t"])).sort_values("_t", kind="stable")
-    ev[by] = ev[by].astype(object)
-    q[by] = q[by].astype(object)
-    m = pd.merge_asof(q, ev, on="_t", by=by, allow_exact_matches=False, direction="backward")
-    m = m.sort_values("_pos")
-    out = pd.DataFrame({c: pd.Series(np.nan, index=queries.index, dtype="float64") for c in cols})
-    out[on] = pd.Series(pd.NaT, index=queries.index, dtype="datetime64[ns]")
-    idx = queries.index[m["_pos"].to_numpy()]
+    ev_codes, q_codes = _codes_for(queries[by], events[by])
+    ix = EventIndex(ev_codes, events[on])
+    return asof_take(ix, events, on=on, cols=cols, q_codes=q_codes, q_times=queries[query_on],
+                     index=queries.index)
+
+
+def asof_take(ix: EventIndex, events: pd.DataFrame, *, on: str, cols: list[str], q_codes, q_times,
+              index=None) -> pd.DataFrame:
+    """:func:`asof_last` on an :class:`EventIndex` already built (shared across calls on one table)."""
+    pos = ix.last_before(q_codes, q_times)
+    hit = pos >= 0
+    src = ix.rows[pos[hit]]
+    out = {}
     for c in cols:
-        out.loc[idx, c] = m[c].to_numpy(dtype="float64", na_value=np.nan)
-    out.loc[idx, on] = m["_ev_t"].to_numpy()
-    return out
+        v = np.full(len(pos), np.nan)
+        v[hit] = events[c].to_numpy(dtype="float64", na_value=np.nan)[src]
+        out[c] = v
+    t = np.full(len(pos), np.datetime64("NaT"), dtype="datetime64[ns]")
+    t[hit] = ns(events[on])[src]
+    out[on] = t
+    return pd.DataFrame(out, index=index)
 
 
-def count_before(queries: pd.DataFrame, events: pd.DataFrame, *, by: str, on: str, query_dates: pd.Series,
+def count_before(queries: pd.DataFrame, events: pd.DataFrame, *, by: str, on: str, query_dates,
                  weight: str | None = None) -> np.ndarray:
     """Number (or weighted sum) of events per ``by`` key dated strictly before each query date."""
-    ev = events[[by, on] + ([weight] if weight else [])].dropna(subset=[on]).copy()
-    ev["_w"] = ev[weight].astype("float64") if weight else 1.0
-    ev = ev.sort_values([by, on], kind="stable")
-    ev["_cum"] = ev.groupby(by, sort=False)["_w"].cumsum()
-    ev = ev.rename(columns={on: "_t"})[[by, "_t", "_cum"]]
-    ev["_t"] = ns(ev["_t"])
-    ev = ev.sort_values("_t", kind="stable")
-    q = pd.DataFrame({by: queries[by].to_numpy(), "_t": ns(query_dates),
-                      "_pos": np.arange(len(queries))}).sort_values("_t", kind="stable")
-    ev[by] = ev[by].astype(object)
-    q[by] = q[by].astype(object)
-    m = pd.merge_asof(q, ev, on="_t", by=by, allow_exact_matches=False, direction="backward")
-    res = np.zeros(len(queries))
-    res[m["_pos"].to_numpy()] = m["_cum"].fillna(0.0).to_numpy(dtype="float64")
-    return res
+    ev_codes, q_codes = _codes_for(queries[by], events[by])
+    ix = EventIndex(ev_codes, events[on])
+    cum = ix.cumulative(events[weight].to_numpy(dtype="float64") if weight else None)
+    return ix.count_before(q_codes, query_dates, cum)
 
 
 class MonthGrid:
@@ -87,28 +183,45 @@ class MonthGrid:
     The grid for a key runs from its first row's month to the later of its last row and the last month
     needed by the queries, so a fixed-size row window on the grid is exactly a calendar-month window.
     Months without a row are NaN (never invented). Windows end at the last month usable at as_of.
+    Keys are laid out in sorted order; a row's grid position is arithmetic on (key code, month), no merge.
     """
 
     def __init__(self, rows: pd.DataFrame, *, by: str, month: str, cols: list[str], queries: pd.DataFrame):
-        r = rows[[by, month, *cols]].dropna(subset=[month]).copy()
-        r["_m"] = month_index(r[month]).astype("int64")
-        r = r.drop(columns=[month]).drop_duplicates([by, "_m"], keep="last")
-        q_last = pd.DataFrame({by: queries[by].to_numpy(), "_m": last_known_month(queries["as_of"])})
-        first = r.groupby(by)["_m"].min()
-        last = pd.concat([r.groupby(by)["_m"].max(), q_last.groupby(by)["_m"].max()], axis=1).max(axis=1)
-        last = last.reindex(first.index).astype("int64")
-        n = (last - first + 1).clip(lower=1).to_numpy()
-        keys = np.repeat(first.index.to_numpy(dtype=object), n)
-        starts = np.repeat(first.to_numpy(), n)
-        offs = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
-        grid = pd.DataFrame({by: keys, "_m": starts + offs})
-        r[by] = r[by].astype(object)
-        self.grid = grid.merge(r, on=[by, "_m"], how="left")
+        m_all = month_index(rows[month])
+        keys = sorted_keys(rows[by][~np.isnan(m_all)])
+        code = encode(rows[by], keys)
+        ok = (code >= 0) & ~np.isnan(m_all)
+        code, m = code[ok], m_all[ok].astype("int64")
+        q_code = encode(queries[by], keys)
+        q_m = last_known_month(queries["as_of"])
+        k = len(keys)
+        first = np.full(k, np.iinfo("int64").max)
+        np.minimum.at(first, code, m) if len(code) else None
+        last = np.full(k, np.iinfo("int64").min)
+        np.maximum.at(last, code, m) if len(code) else None
+        qv = (q_code >= 0) & ~np.isnan(q_m)
+        np.maximum.at(last, q_code[qv], q_m[qv].astype("int64"))
+        n = np.clip(last - first + 1, 1, None)
+        start = np.cumsum(n) - n
+        size = int(n.sum())
+        # one grid slot per (key, month); duplicate rows: the last one wins (as before)
+        pos = start[code] + (m - first[code])
+        rev = len(pos) - 1 - np.unique(pos[::-1], return_index=True)[1]
+        src = np.flatnonzero(ok)[rev]
+        self.grid: dict[str, np.ndarray] = {}
         for c in cols:
-            self.grid[c] = self.grid[c].astype("float64")
-        self.by = by
-        self._queries = q_last
-        self._group_start = np.repeat(np.cumsum(n) - n, n)
+            v = np.full(size, np.nan)
+            v[pos[rev]] = rows[c].to_numpy(dtype="float64", na_value=np.nan)[src]
+            self.grid[c] = v
+        self.keys = keys
+        self.key_code = np.repeat(np.arange(k), n)    # key code of each grid slot
+        self._group_start = np.repeat(start, n)
+        qpos = np.full(len(q_code), -1, dtype="int64")
+        qm = np.where(qv, np.nan_to_num(q_m, nan=0), 0).astype("int64")
+        inside = qv.copy()
+        inside[qv] = qm[qv] >= first[q_code[qv]]
+        qpos[inside] = start[q_code[inside]] + qm[inside] - first[q_code[inside]]
+        self._pos = qpos
 
     def _window_sum(self, v: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
         """Sum and count of non-NaN values in the ``window`` grid rows ending at each row (same key only).
@@ -127,7 +240,7 @@ class MonthGrid:
 
         Months without a row are skipped; a window with no row at all gives NaN.
         """
-        v = self.grid[col].to_numpy(dtype="float64")
+        v = self.grid[col]
         if how == "last":
             vals = v
         elif how == "slope":
@@ -150,7 +263,7 @@ class MonthGrid:
 
     def rolling_shift(self, col: str, months: int) -> np.ndarray:
         """Value ``months`` months before the last usable month (NaN when that month has no row)."""
-        v = self.grid[col].to_numpy(dtype="float64")
+        v = self.grid[col]
         sh = np.full(len(v), np.nan)
         sh[months:] = v[:-months]
         sh[np.arange(len(v)) - months < self._group_start] = np.nan
@@ -170,15 +283,6 @@ class MonthGrid:
             return np.where((n >= 2) & (den > 0), (n * sxy - sx * sy) / den, np.nan)
 
     def _at_queries(self, vals: np.ndarray) -> np.ndarray:
-        # one integer key per (key, month) instead of a two-column object merge: much faster at national size
-        if not hasattr(self, "_pos"):
-            keys = pd.Index(pd.unique(self.grid[self.by].to_numpy()))
-            g_code = keys.get_indexer(self.grid[self.by].to_numpy()).astype("int64")
-            q_code = keys.get_indexer(self._queries[self.by].astype(object).to_numpy()).astype("int64")
-            g_key = g_code * 100_000 + self.grid["_m"].to_numpy(dtype="int64")
-            q_m = np.nan_to_num(self._queries["_m"].to_numpy(dtype="float64"), nan=-1).astype("int64")
-            q_key = np.where((q_code >= 0) & (q_m >= 0), q_code * 100_000 + q_m, -1)
-            self._pos = pd.Index(g_key).get_indexer(q_key)
         out = np.full(len(self._pos), np.nan)
         hit = self._pos >= 0
         out[hit] = vals[self._pos[hit]]
