@@ -64,13 +64,27 @@ def data_end_from(tables: dict) -> pd.Timestamp:
 
 def in_population(snapshots: pd.DataFrame, workers: pd.DataFrame, config: LabelConfig) -> np.ndarray:
     """Boolean mask of snapshots in the modelled population under ``config.agency``."""
-    emp = snapshots["worker_id"].map(workers.drop_duplicates("worker_id").set_index("worker_id")["employment_type"])
-    agency = (emp.astype(object) == "agency").to_numpy()
+    w, rows = _worker_rows(snapshots, workers)
+    agency = _at(w["employment_type"].astype(object).to_numpy() == "agency", rows, False)
     if config.agency == "exclude":
         return ~agency
     if config.agency == "only":
         return agency
     return np.ones(len(snapshots), dtype=bool)
+
+
+def _worker_rows(snapshots: pd.DataFrame, workers: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """First ``workers`` row per worker_id, and each snapshot's row in it (-1 when absent): one hash lookup."""
+    from retention_ml.features._pit import encode  # here, not at the top: features imports this module
+
+    w = workers.drop_duplicates("worker_id").reset_index(drop=True)
+    return w, encode(snapshots["worker_id"], w["worker_id"].to_numpy(dtype=object))
+
+
+def _at(per_worker: np.ndarray, rows: np.ndarray, fill):
+    out = per_worker[np.maximum(rows, 0)]
+    out[rows < 0] = fill
+    return out
 
 
 def make_labels(snapshots: pd.DataFrame, workers: pd.DataFrame, *, config: LabelConfig = LabelConfig(),
@@ -87,16 +101,17 @@ def make_labels(snapshots: pd.DataFrame, workers: pd.DataFrame, *, config: Label
     --------
     >>> make_labels(snaps, tables["workers"], config=LabelConfig(horizon_months=6), data_end="2025-01-01")  # doctest: +SKIP
     """
-    w = workers.drop_duplicates("worker_id").set_index("worker_id")
-    as_of = pd.to_datetime(snapshots["as_of"])
+    w, rows = _worker_rows(snapshots, workers)
+    as_of = pd.to_datetime(snapshots["as_of"]).reset_index(drop=True)
     horizon_end = as_of + pd.DateOffset(months=int(config.horizon_months))
-    end = pd.to_datetime(snapshots["worker_id"].map(w["end_date"]))
-    reason = snapshots["worker_id"].map(w["leaving_reason"]).astype(object)
-    flag = snapshots["worker_id"].map(w["left_voluntarily"]) if "left_voluntarily" in w else None
-    flagged = (flag.astype("boolean").fillna(False).to_numpy(dtype=bool) if flag is not None
-               else np.zeros(len(snapshots), dtype=bool))
-    voluntary = reason.isin(config.positive_reasons).to_numpy() | (
+    end = pd.Series(_at(pd.to_datetime(w["end_date"]).to_numpy().astype("datetime64[ns]"), rows, np.datetime64("NaT")))
+    reason = w["leaving_reason"].astype(object)
+    # per worker first (tens of thousands), then indexed per snapshot (millions)
+    flagged = (w["left_voluntarily"].astype("boolean").fillna(False).to_numpy(dtype=bool) if "left_voluntarily" in w
+               else np.zeros(len(w), dtype=bool))
+    voluntary_w = reason.isin(config.positive_reasons).to_numpy() | (
         reason.isin(config.voluntary_if_flagged).to_numpy() & flagged)
+    voluntary = _at(voluntary_w, rows, False)
     leaves = (end >= as_of) & (end < horizon_end)
     censored = (horizon_end > pd.Timestamp(data_end)).to_numpy()
     label = (leaves.to_numpy() & voluntary).astype("float64")
@@ -113,8 +128,13 @@ def censoring_report(snapshots: pd.DataFrame, labels: pd.DataFrame, *, config: L
     """
     pop = np.ones(len(snapshots), dtype=bool) if population is None else np.asarray(population, dtype=bool)
     cens = labels["censored"].to_numpy(dtype=bool)
-    reason = np.where(~pop, f"agency_{config.agency}", np.where(cens, "horizon_past_data_end", "labelled"))
-    rep = (pd.DataFrame({"as_of": pd.to_datetime(snapshots["as_of"]).to_numpy(), "reason": reason})
-           .groupby(["as_of", "reason"]).size().rename("n").reset_index())
+    # reason codes 0/1/2 are in the names' sort order, so (as_of, code) counts come out sorted as before
+    names = np.array([f"agency_{config.agency}", "horizon_past_data_end", "labelled"], dtype=object)
+    code = np.where(~pop, 0, np.where(cens, 1, 2))
+    dates, d_code = np.unique(pd.to_datetime(snapshots["as_of"]).to_numpy(), return_inverse=True)
+    n = np.bincount(d_code.ravel() * 3 + code, minlength=3 * len(dates))
+    nz = np.flatnonzero(n)
+    rep = pd.DataFrame({"as_of": dates[nz // 3], "reason": pd.array(names[nz % 3], dtype="str"),
+                        "n": n[nz].astype("int64")})
     rep["horizon_months"] = int(config.horizon_months)
     return rep

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from retention_ml.features._pit import encode, sorted_keys
 from retention_ml.schema import driver_codes
 
 
@@ -91,6 +92,52 @@ def months_between(later: pd.Series, earlier: pd.Series) -> np.ndarray:
     """Whole-and-fractional months from ``earlier`` to ``later`` (days / 30.4375)."""
     d = (pd.to_datetime(later).to_numpy() - pd.to_datetime(earlier).to_numpy()) / np.timedelta64(1, "D")
     return d.astype("float64") / 30.4375
+
+
+class WorkerLookup:
+    """Each snapshot's row in ``workers`` (first row per worker_id), found once by integer code.
+
+    Replaces per-column ``snapshots.worker_id.map(workers[col])`` (a string hash per call and column) with one
+    Arrow hash lookup and then plain array indexing. ``codes`` number the snapshot workers in a code book of
+    the workers table's ids followed by any snapshot ids not in it (those have no attributes, NaN/NaT).
+    """
+
+    def __init__(self, workers: pd.DataFrame, worker_ids):
+        self.W = workers.drop_duplicates("worker_id").reset_index(drop=True)
+        ids = self.W["worker_id"].to_numpy(dtype=object)
+        codes = encode(worker_ids, ids)
+        missing = codes < 0
+        if missing.any():   # snapshot workers absent from the table: give them codes of their own
+            extra = sorted_keys(pd.Series(worker_ids)[missing])
+            ids = np.concatenate([ids, extra])
+            codes = encode(worker_ids, ids)
+        self.book = ids
+        self.codes = codes
+        self.n_workers = len(self.W)
+
+    def _rows(self):
+        hit = (self.codes >= 0) & (self.codes < self.n_workers)
+        return hit, np.where(hit, self.codes, 0)
+
+    def num(self, col: str) -> np.ndarray:
+        """``workers[col]`` as float64 per snapshot (NaN when unknown)."""
+        return self.at(self.W[col].to_numpy(dtype="float64", na_value=np.nan))
+
+    def dates(self, col: str) -> np.ndarray:
+        return self.at(pd.to_datetime(self.W[col]).to_numpy().astype("datetime64[ns]"), np.datetime64("NaT"))
+
+    def at(self, per_worker: np.ndarray, fill=np.nan) -> np.ndarray:
+        """Index an array aligned to ``self.W`` rows by snapshot; ``fill`` for unknown workers."""
+        hit, rows = self._rows()
+        out = per_worker[rows]
+        if not hit.all():
+            out = out.astype(np.result_type(out.dtype, np.asarray(fill).dtype)) if out.dtype == bool else out
+            out[~hit] = fill
+        return out
+
+    def event_codes(self, ids) -> np.ndarray:
+        """Codes of another table's worker ids in this code book (-1 when not a snapshot's or table's worker)."""
+        return encode(ids, self.book)
 
 
 def snapshot_frame(X: pd.DataFrame) -> pd.DataFrame:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from retention_ml.features._base import FeatureFamily, FeatureSpec, months_between, snapshot_frame
-from retention_ml.features._pit import MonthGrid, asof_last, count_before
+from retention_ml.features._base import FeatureFamily, FeatureSpec, WorkerLookup, months_between
+from retention_ml.features._pit import EventIndex, MonthGrid, asof_take, ns
 
 
 class AbsenceFeatures(FeatureFamily):
@@ -25,8 +24,7 @@ class AbsenceFeatures(FeatureFamily):
     )
 
     def _compute(self, X):
-        s = snapshot_frame(X)
-        g = MonthGrid(self.tables["absence"], by="worker_id", month="month", cols=["sickness_days"], queries=s)
+        g = MonthGrid(self.tables["absence"], by="worker_id", month="month", cols=["sickness_days"], queries=X)
         return pd.DataFrame({"absence_days_6m": g.rolling("sickness_days", 6, "sum"),
                              "absence_days_12m": g.rolling("sickness_days", 12, "sum")})
 
@@ -49,10 +47,13 @@ class SupervisionFeatures(FeatureFamily):
     )
 
     def _compute(self, X):
-        s = snapshot_frame(X)
+        wl = WorkerLookup(self.tables["workers"], X["worker_id"])
+        as_of = pd.Series(ns(X["as_of"]))
         sv = self.tables["supervision"]
-        n_now = count_before(s, sv, by="worker_id", on="date", query_dates=s["as_of"])
-        n_3 = count_before(s, sv, by="worker_id", on="date", query_dates=s["as_of"] - pd.DateOffset(months=3))
-        last = asof_last(s, sv.assign(one=1.0), by="worker_id", on="date", cols=["one"])["date"]
-        since = months_between(s["as_of"], last)
+        ix = EventIndex(wl.event_codes(sv["worker_id"]), sv["date"])   # one index, three look-ups
+        cum = ix.cumulative()
+        n_now = ix.count_before(wl.codes, as_of, cum)
+        n_3 = ix.count_before(wl.codes, as_of - pd.DateOffset(months=3), cum)
+        last = asof_take(ix, sv, on="date", cols=[], q_codes=wl.codes, q_times=as_of)["date"]
+        since = months_between(as_of, last)
         return pd.DataFrame({"supervision_sessions_3m": n_now - n_3, "months_since_supervision": since})

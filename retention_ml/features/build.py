@@ -7,7 +7,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from retention_ml.features._base import months_between, valid_drivers
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from retention_ml.features._base import WorkerLookup, months_between, valid_drivers
+from retention_ml.features._pit import encode
 from retention_ml.features.absence_supervision import AbsenceFeatures, SupervisionFeatures
 from retention_ml.features.caseload import CaseloadFeatures
 from retention_ml.features.commute import CommuteFeatures
@@ -76,15 +80,29 @@ def feature_catalogue(families=None) -> pd.DataFrame:
 
 
 def _keys(snaps: pd.DataFrame, tables: dict) -> pd.DataFrame:
-    w = tables["workers"].drop_duplicates("worker_id").set_index("worker_id")
-    t = tables["teams"].drop_duplicates("team_id").set_index("team_id")
+    wl = WorkerLookup(tables["workers"], snaps["worker_id"])
+    t = tables["teams"].drop_duplicates("team_id")
+    team_row = encode(snaps["team_id"], t["team_id"].to_numpy(dtype=object))
     k = snaps[["worker_id", "as_of", "team_id"]].copy()
     for c in ("council_id", "area", "service", "manager_id"):
-        k[c] = k["team_id"].map(t[c]) if c in t else None
+        k[c] = _take_str(t[c], team_row, k["team_id"], t.set_index("team_id")) if c in t else None
+    w_row = np.where((wl.codes >= 0) & (wl.codes < wl.n_workers), wl.codes, -1)
     for c in ("role", "employment_type"):
-        k[c] = k["worker_id"].map(w[c])
-    k["months_in_post"] = months_between(k["as_of"], k["worker_id"].map(w["start_date"])).astype("float32")
+        k[c] = _take_str(wl.W[c], w_row, k["worker_id"], wl.W.set_index("worker_id"))
+    k["months_in_post"] = months_between(k["as_of"], wl.dates("start_date")).astype("float32")
     return k[KEY_COLUMNS]
+
+
+def _take_str(values: pd.Series, rows: np.ndarray, keys: pd.Series, table: pd.DataFrame) -> pd.Series:
+    """``values[rows]`` (-1 -> missing) as a pandas string column, gathered in Arrow (no per-row Python strings).
+
+    Columns that are not text fall back to ``keys.map`` so the result's dtype is what a map gives.
+    """
+    arr = pa.array(values.to_numpy(dtype=object), from_pandas=True)
+    if not pa.types.is_string(arr.type):
+        return keys.map(table[values.name])
+    taken = pc.take(arr.cast(pa.large_string()), pa.array(rows, mask=rows < 0))
+    return pd.Series(taken, dtype="str", index=keys.index)
 
 
 def _features(snaps: pd.DataFrame, tables: dict, names: list[str]) -> pd.DataFrame:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from retention_ml.features._base import FeatureFamily, FeatureSpec, snapshot_frame
-from retention_ml.features._pit import MonthGrid, last_known_month, month_index
+from retention_ml.features._base import FeatureFamily, FeatureSpec, WorkerLookup
+from retention_ml.features._pit import MonthGrid, encode, last_known_month, month_index, sorted_keys
 
 D = "caseload_workload"
 
@@ -38,25 +38,30 @@ class CaseloadFeatures(FeatureFamily):
     )
 
     def _compute(self, X):
-        s = snapshot_frame(X)
         ch = self.tables["caseload_history"]
-        workers, teams = self.tables["workers"], self.tables["teams"]
-        team = s["worker_id"].map(workers.set_index("worker_id")["team_id"])
-        cap = team.map(teams.set_index("team_id")["caseload_cap"]).astype("float64")
-        rows = ch.copy()
-        rows["cap"] = rows["worker_id"].map(workers.set_index("worker_id")["team_id"]).map(
-            teams.set_index("team_id")["caseload_cap"]).astype("float64")
-        rows["over"] = np.where(rows["open_cases"].notna(), (rows["open_cases"] > rows["cap"]).astype("float64"), np.nan)
-        cols = ["open_cases", "child_protection_cases", "court_cases", "new_allocations", "over"]
-        g = MonthGrid(rows, by="worker_id", month="month", cols=cols, queries=s)
-        out = pd.DataFrame(index=s.index)
+        wl = WorkerLookup(self.tables["workers"], X["worker_id"])
+        teams = self.tables["teams"].drop_duplicates("team_id")
+        team_book = sorted_keys(wl.W["team_id"])
+        team_of_worker = encode(wl.W["team_id"], team_book)                    # per workers row
+        cap_of_team = _per_code(encode(teams["team_id"], team_book), teams["caseload_cap"], len(team_book))
+        team = wl.at(team_of_worker, -1)
+        cap = _take(cap_of_team, team)
+        cols = ["open_cases", "child_protection_cases", "court_cases", "new_allocations"]
+        g = MonthGrid(ch, by="worker_id", month="month", cols=cols, queries=X)
+        # months over the team's cap, on the grid: the cap of each grid key's (worker's) team
+        key_team = _take(np.append(team_of_worker, -1), _w_rows(wl, g.keys))
+        open_g = g.grid["open_cases"]
+        with np.errstate(invalid="ignore"):
+            g.grid["over"] = np.where(~np.isnan(open_g), (open_g > _take(cap_of_team, key_team[g.key_code]))
+                                      .astype("float64"), np.nan)
+        out = pd.DataFrame(index=np.arange(len(X)))
         cur = g.rolling("open_cases", 1, "last")
         out["caseload_current"] = cur
         for k in (3, 6, 12):
             out[f"caseload_mean_{k}m"] = g.rolling("open_cases", k, "mean")
         out["caseload_max_12m"] = g.rolling("open_cases", 12, "max")
         out["caseload_trend_6m"] = g.rolling("open_cases", 6, "slope")
-        out["caseload_cap"] = cap.to_numpy()
+        out["caseload_cap"] = cap
         out["caseload_over_cap_months_6m"] = g.rolling("over", 6, "sum")
         out["caseload_over_cap_months_12m"] = g.rolling("over", 12, "sum")
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -65,16 +70,48 @@ class CaseloadFeatures(FeatureFamily):
             out["caseload_court_share"] = np.where(cur > 0, g.rolling("court_cases", 1, "last") / cur,
                                                    np.where(cur == 0, 0.0, np.nan))
         out["caseload_new_allocations_3m"] = g.rolling("new_allocations", 3, "sum")
-        out["caseload_vs_team_mean"] = self._vs_team(rows, team, s, cur)
+        row_team = _take(np.append(team_of_worker, -1), _w_rows(wl, ch["worker_id"]))
+        out["caseload_vs_team_mean"] = self._vs_team(ch, row_team, team, X["as_of"], cur)
         return out
 
-    def _vs_team(self, rows, team, s, cur):
-        # mean open cases of the team's rows in the same (last complete) month: known at as_of
-        wt = self.tables["workers"].set_index("worker_id")["team_id"]
-        r = pd.DataFrame({"team_id": rows["worker_id"].map(wt).astype(object).to_numpy(),
-                          "_m": month_index(rows["month"]), "v": rows["open_cases"].astype("float64").to_numpy()})
-        tm = r.groupby(["team_id", "_m"], sort=False)["v"].mean().rename("tm").reset_index()
-        q = pd.DataFrame({"team_id": team.astype(object).to_numpy(), "_m": last_known_month(s["as_of"])})
-        m = q.merge(tm, on=["team_id", "_m"], how="left")["tm"].to_numpy(dtype="float64")
+    @staticmethod
+    def _vs_team(rows, row_team, team, as_of, cur):
+        # mean open cases of the team's rows in the same (last complete) month: known at as_of.
+        # (team code, month) as one integer key; the groupby sees rows in the same order as before.
+        m = month_index(rows["month"])
+        ok = (row_team >= 0) & ~np.isnan(m)
+        key = row_team[ok] * _MONTHS + m[ok].astype("int64")
+        tm = pd.Series(rows["open_cases"].to_numpy(dtype="float64")[ok]).groupby(key, sort=False).mean()
+        qm = last_known_month(as_of)
+        qok = (team >= 0) & ~np.isnan(qm)
+        qkey = np.where(qok, team * _MONTHS + np.nan_to_num(qm).astype("int64"), -1)
+        pos = tm.index.get_indexer(qkey)
+        mean = np.where(pos >= 0, tm.to_numpy()[np.maximum(pos, 0)], np.nan)
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(m > 0, cur / m, np.nan)
+            return np.where(mean > 0, cur / mean, np.nan)
+
+
+_MONTHS = 1_000_000   # > any month index (year * 12 + month), so team * _MONTHS + month is unique
+
+
+def _per_code(codes: np.ndarray, values: pd.Series, n: int) -> np.ndarray:
+    """float64 array over a code book from (code, value) pairs (first pair per code wins, like a map)."""
+    out = np.full(n, np.nan)
+    v = values.to_numpy(dtype="float64", na_value=np.nan)
+    ok = codes >= 0
+    c, first = np.unique(codes[ok], return_index=True)
+    out[c] = v[ok][first]
+    return out
+
+
+def _take(per_code: np.ndarray, codes: np.ndarray):
+    """per_code[codes] with -1 -> NaN (float) or -1 (int)."""
+    fill = -1 if per_code.dtype.kind in "iu" else np.nan
+    out = per_code[np.maximum(codes, 0)]
+    return np.where(codes >= 0, out, fill)
+
+
+def _w_rows(wl: WorkerLookup, ids) -> np.ndarray:
+    """workers-table row of each id (-1 when absent, i.e. the appended -1 slot)."""
+    c = wl.event_codes(ids)
+    return np.where((c >= 0) & (c < wl.n_workers), c, -1)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from retention_ml.features._base import FeatureFamily, FeatureSpec, snapshot_frame
-from retention_ml.features._pit import asof_last
+from retention_ml.features._base import FeatureFamily, FeatureSpec, WorkerLookup
+from retention_ml.features._pit import EventIndex, asof_take, ns
 from retention_ml.schema import load_schemas
 
 C = "commute"
@@ -33,26 +33,36 @@ class CommuteFeatures(FeatureFamily):
     )
 
     def _compute(self, X):
-        s = snapshot_frame(X)
+        wl = WorkerLookup(self.tables["workers"], X["worker_id"])
+        as_of = pd.Series(ns(X["as_of"]))
         c = self.tables["commute"].copy()
         c["_mode"] = pd.Categorical(c["mode"].astype(object), categories=list(MODES)).codes.astype("float64")
         c.loc[c["_mode"] < 0, "_mode"] = np.nan
         cols = ["commute_minutes", "distance_km", "_mode"]
-        now = asof_last(s, c, by="worker_id", on="effective_date", cols=cols)
-        before = asof_last(s.assign(as_of=s["as_of"] - pd.DateOffset(months=12)), c, by="worker_id",
-                           on="effective_date", cols=["commute_minutes"])
-        out = pd.DataFrame(index=s.index)
+        codes = wl.event_codes(c["worker_id"])
+        ix = EventIndex(codes, c["effective_date"])   # one index, two look-ups (now and 12 months ago)
+        now = asof_take(ix, c, on="effective_date", cols=cols, q_codes=wl.codes, q_times=as_of)
+        before = asof_take(ix, c, on="effective_date", cols=["commute_minutes"], q_codes=wl.codes,
+                           q_times=as_of - pd.DateOffset(months=12))
+        out = pd.DataFrame(index=np.arange(len(X)))
         out["commute_minutes"] = now["commute_minutes"].to_numpy()
         out["commute_km"] = now["distance_km"].to_numpy()
         mode = now["_mode"].to_numpy()
         for i, m in enumerate(MODES):
             out[f"commute_mode_{m}"] = np.where(np.isnan(mode), np.nan, (mode == i).astype("float64"))
         # no record 12 months ago: the earliest known commute is the baseline (change since then)
-        base = before["commute_minutes"].fillna(self._first(s, c)).to_numpy()
+        prev = before["commute_minutes"].to_numpy()
+        base = np.where(np.isnan(prev), self._first(c, codes, wl), prev)
         out["commute_change_minutes_12m"] = out["commute_minutes"].to_numpy() - base
         return out
 
     @staticmethod
-    def _first(s, c):
-        first = c.sort_values("effective_date", kind="stable").drop_duplicates("worker_id")
-        return s["worker_id"].map(first.set_index("worker_id")["commute_minutes"]).astype("float64")
+    def _first(c, codes, wl):
+        # each worker's earliest commute record (stable on ties), per snapshot
+        order = np.argsort(ns(c["effective_date"]), kind="stable")
+        first = np.full(len(wl.book), np.nan)
+        co = codes[order]
+        ok = co >= 0
+        u, idx = np.unique(co[ok], return_index=True)
+        first[u] = c["commute_minutes"].to_numpy(dtype="float64", na_value=np.nan)[order][ok][idx]
+        return np.where(wl.codes >= 0, first[np.maximum(wl.codes, 0)], np.nan)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from retention_ml.features._base import FeatureFamily, FeatureSpec, snapshot_frame
-from retention_ml.features._pit import MonthGrid, asof_last
+from retention_ml.features._base import FeatureFamily, FeatureSpec, WorkerLookup
+from retention_ml.features._pit import EventIndex, MonthGrid, asof_take, ns
 
 H = "housing_cost"
 #: take-home pay estimated as this share of gross (income tax, NI, pension); a stated approximation
@@ -47,22 +47,23 @@ class HousingFeatures(FeatureFamily):
         return super().fit(X, y)
 
     def _compute(self, X):
-        s = snapshot_frame(X)
-        w = self.tables["workers"].drop_duplicates("worker_id").set_index("worker_id")
-        q = pd.DataFrame({"area": s["worker_id"].map(w["home_area"]).astype(object).to_numpy(),
-                          "as_of": s["as_of"].to_numpy()})
+        wl = WorkerLookup(self.tables["workers"], X["worker_id"])
+        as_of = ns(X["as_of"])
+        q = pd.DataFrame({"area": wl.at(wl.W["home_area"].astype(object).to_numpy(), None), "as_of": as_of})
         g = MonthGrid(self.tables["housing_costs"], by="area", month="period",
                       cols=["median_monthly_rent", "median_house_price"], queries=q)
         rent = g.rolling("median_monthly_rent", 1, "last")
         price = g.rolling("median_house_price", 1, "last")
         # rent 12 months before the last usable month: first value of a 13-month window ending there
         rent_12 = g.rolling_shift("median_monthly_rent", 12)
-        pay = asof_last(s, self.tables["pay_history"], by="worker_id", on="effective_date",
+        pay_t = self.tables["pay_history"]
+        ix = EventIndex(wl.event_codes(pay_t["worker_id"]), pay_t["effective_date"])
+        pay = asof_take(ix, pay_t, on="effective_date", q_codes=wl.codes, q_times=as_of,
                         cols=["annual_salary", "market_supplement", "retention_payment"])
-        fte = s["worker_id"].map(w["fte"]).astype("float64").to_numpy()
+        fte = wl.num("fte")
         gross = ((pay["annual_salary"] * fte) + pay["market_supplement"].fillna(0)
                  + pay["retention_payment"].fillna(0)).to_numpy()
-        out = pd.DataFrame(index=s.index)
+        out = pd.DataFrame(index=np.arange(len(X)))
         with np.errstate(invalid="ignore", divide="ignore"):
             out["housing_rent_to_pay"] = np.where(gross > 0, rent / (gross * self.take_home_share / 12), np.nan)
             out["housing_price_to_salary"] = np.where(gross > 0, price / gross, np.nan)

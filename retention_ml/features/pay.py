@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from retention_ml.features._base import FeatureFamily, FeatureSpec, months_between, snapshot_frame
-from retention_ml.features._pit import asof_last
+from retention_ml.features._base import FeatureFamily, FeatureSpec, WorkerLookup, months_between
+from retention_ml.features._pit import EventIndex, asof_take, encode, ns, sorted_keys
 
 P = "pay"
 #: band order (lowest first); bands not listed (e.g. AGENCY) get NaN rank
@@ -52,39 +52,51 @@ class PayFeatures(FeatureFamily):
         return super().fit(X, y)
 
     def _compute(self, X):
-        s = snapshot_frame(X)
+        wl = WorkerLookup(self.tables["workers"], X["worker_id"])
+        as_of = ns(X["as_of"])
         pay = self.tables["pay_history"]
         cols = ["spinal_point", "annual_salary", "market_supplement", "retention_payment", "_band"]
         order = {b: i + 1 for i, b in enumerate(self.band_order)}
         p = pay.assign(_band=pay["pay_band"].map(order).astype("float64"))
-        last = asof_last(s, p, by="worker_id", on="effective_date", cols=cols)
-        out = pd.DataFrame(index=s.index)
+        codes = wl.event_codes(p["worker_id"])
+        ix = EventIndex(codes, p["effective_date"])
+        last = asof_take(ix, p, on="effective_date", cols=cols, q_codes=wl.codes, q_times=as_of)
+        out = pd.DataFrame(index=np.arange(len(X)))
         out["pay_band_rank"] = last["_band"].to_numpy()
         out["pay_spinal_point"] = last["spinal_point"].to_numpy()
         out["pay_salary_fte"] = last["annual_salary"].to_numpy()
         out["pay_supplement"] = last["market_supplement"].to_numpy()
         out["pay_retention_payment"] = last["retention_payment"].to_numpy()
         total = (last["annual_salary"] + last["market_supplement"].fillna(0) + last["retention_payment"].fillna(0))
-        out["pay_agency_gap"] = self._agency_gap(s, total.to_numpy())
-        out["months_since_pay_rise"] = self._since_rise(s, p)
+        out["pay_agency_gap"] = self._agency_gap(wl, as_of, total.to_numpy())
+        out["months_since_pay_rise"] = self._since_rise(wl, as_of, p, codes)
         return out
 
-    def _agency_gap(self, s, total):
+    def _agency_gap(self, wl, as_of, total):
         rates = self.tables.get("agency_rates")
         if rates is None or "teams" not in self.tables:
-            return np.full(len(s), np.nan)
-        wt = self.tables["workers"].drop_duplicates("worker_id").set_index("worker_id")["team_id"]
-        council = s["worker_id"].map(wt).map(self.tables["teams"].set_index("team_id")["council_id"])
-        q = pd.DataFrame({"council_id": council.astype(object).to_numpy(), "as_of": s["as_of"].to_numpy()})
+            return np.full(len(as_of), np.nan)
+        teams = self.tables["teams"].drop_duplicates("team_id")
+        book = sorted_keys(rates["council_id"])
+        # council of each worker (through the team), coded against the rates' councils; per worker, then indexed
+        team_row = encode(wl.W["team_id"], teams["team_id"].to_numpy(dtype=object))
+        council = encode(teams["council_id"], book)
+        q = wl.at(np.where(team_row >= 0, council[np.maximum(team_row, 0)], -1), -1)
         # monthly row for period M is usable iff M < as_of
-        r = asof_last(q, rates, by="council_id", on="period", cols=["day_rate"])["day_rate"].to_numpy()
+        ix = EventIndex(encode(rates["council_id"], book), rates["period"])
+        r = asof_take(ix, rates, on="period", cols=["day_rate"], q_codes=q, q_times=as_of)["day_rate"].to_numpy()
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(total > 0, r * WORKING_DAYS / total - 1.0, np.nan)
 
     @staticmethod
-    def _since_rise(s, p):
-        p = p.sort_values(["worker_id", "effective_date"], kind="stable")
-        prev = p.groupby("worker_id")["annual_salary"].shift()
-        ev = p.loc[(prev.isna() | (p["annual_salary"] > prev)).to_numpy(), ["worker_id", "effective_date"]]
-        last = asof_last(s, ev.assign(one=1.0), by="worker_id", on="effective_date", cols=["one"])
-        return months_between(s["as_of"], last["effective_date"])
+    def _since_rise(wl, as_of, p, codes):
+        t = ns(p["effective_date"])
+        order = np.lexsort((np.where(np.isnat(t), np.iinfo("int64").max, t.view("int64")), codes))  # NaT last
+        c = codes[order]
+        sal = p["annual_salary"].to_numpy(dtype="float64", na_value=np.nan)[order]
+        prev = np.where(np.r_[False, c[1:] == c[:-1]], np.r_[np.nan, sal[:-1]], np.nan)
+        rise = np.isnan(prev) | (sal > prev)
+        ix = EventIndex(c[rise], t[order][rise])
+        last = asof_take(ix, pd.DataFrame({"effective_date": t[order][rise]}), on="effective_date", cols=[],
+                         q_codes=wl.codes, q_times=as_of)
+        return months_between(as_of, last["effective_date"])

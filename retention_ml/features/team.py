@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from retention_ml.features._base import FeatureFamily, FeatureSpec, snapshot_frame
-from retention_ml.features._pit import count_before
+from retention_ml.features._base import FeatureFamily, FeatureSpec, WorkerLookup
+from retention_ml.features._pit import EventIndex, encode, ns, sorted_keys
 
 T = "team_instability"
 
@@ -37,39 +37,55 @@ class TeamFeatures(FeatureFamily):
     )
 
     def _compute(self, X):
-        s = snapshot_frame(X)
-        w = self.tables["workers"].drop_duplicates("worker_id")
-        teams = self.tables["teams"].drop_duplicates("team_id").set_index("team_id")
-        s["team_id"] = s["worker_id"].map(w.set_index("worker_id")["team_id"]).astype(object)
-        pairs = s[["team_id", "as_of"]].drop_duplicates().reset_index(drop=True)
-        ww = w.assign(agency=(w["employment_type"].astype(object) == "agency").astype("float64"),
-                      fte_=w["fte"].astype("float64"))
+        wl = WorkerLookup(self.tables["workers"], X["worker_id"])
+        w = wl.W
+        teams = self.tables["teams"].drop_duplicates("team_id")
+        book = sorted_keys(w["team_id"])
+        w_team = encode(w["team_id"], book)                     # team code of every workers row
+        s_team = wl.at(w_team, -1)                              # ... of every snapshot
+        # distinct (team, as_of) pairs: everything below is per pair, then indexed back per snapshot
+        as_of = ns(X["as_of"])
+        dates, d_code = np.unique(as_of, return_inverse=True)
+        pair_key, inverse = np.unique(s_team * (len(dates) + 1) + d_code.ravel(), return_inverse=True)
+        p_team = pair_key // (len(dates) + 1)
+        at = pd.Series(dates[pair_key % (len(dates) + 1)])
+        agency = (w["employment_type"].astype(object) == "agency").to_numpy(dtype="float64")
+        fte = w["fte"].to_numpy(dtype="float64", na_value=np.nan)
+        start = ns(w["start_date"])
+        end = ns(w["end_date"])
         # ends are counted on the day after end_date: in post AT end_date, gone from end_date + 1 day
-        ww["gone"] = pd.to_datetime(ww["end_date"]) + pd.Timedelta(days=1)
+        gone = end + np.timedelta64(1, "D")
+        by_start, by_gone, by_end = (EventIndex(w_team, start), EventIndex(w_team, gone), EventIndex(w_team, end))
+        cums = {}
 
-        def in_post(at, weight=None):
-            started = count_before(pairs, ww, by="team_id", on="start_date", query_dates=at, weight=weight)
-            gone = count_before(pairs, ww, by="team_id", on="gone", query_dates=at + pd.Timedelta(days=1),
-                                weight=weight)
-            return started - gone
+        def count(ix, when, weight=None):
+            key = (id(ix), weight)
+            if key not in cums:
+                cums[key] = ix.cumulative({None: None, "agency": agency, "fte_": fte}[weight])
+            return ix.count_before(p_team, when, cums[key])
 
-        at = pairs["as_of"]
+        def in_post(when, weight=None):
+            return count(by_start, when, weight) - count(by_gone, when + pd.Timedelta(days=1), weight)
+
         head = in_post(at)
         head_12 = in_post(at - pd.DateOffset(months=12))
-        left = lambda since: (count_before(pairs, ww, by="team_id", on="end_date", query_dates=at)  # noqa: E731
-                              - count_before(pairs, ww, by="team_id", on="end_date", query_dates=since))
+        left = lambda since: count(by_end, at) - count(by_end, since)  # noqa: E731
         left12 = left(at - pd.DateOffset(months=12))
         left3 = left(at - pd.DateOffset(months=3))
         mean_head = (head + head_12) / 2
-        est = pairs["team_id"].map(teams["establishment_fte"]).astype("float64").to_numpy()
+        est_of_team = np.full(len(book), np.nan)
+        t_code = encode(teams["team_id"], book)
+        est_of_team[t_code[t_code >= 0]] = teams["establishment_fte"].to_numpy(dtype="float64", na_value=np.nan)[
+            t_code >= 0]
+        est = np.where(p_team >= 0, est_of_team[np.maximum(p_team, 0)], np.nan)
+        pairs = pd.DataFrame(index=np.arange(len(pair_key)))
         with np.errstate(invalid="ignore", divide="ignore"):
             pairs["team_leavers_rate_12m"] = np.where(mean_head > 0, left12 / mean_head, np.nan)
             pairs["team_colleagues_left_3m"] = left3
             pairs["team_agency_share"] = np.where(head > 0, in_post(at, "agency") / head, np.nan)
             pairs["team_vacancy_rate"] = np.where(est > 0, 1 - in_post(at, "fte_") / est, np.nan)
             pairs["team_size"] = head
-        mgr = ww.loc[(ww["role"].astype(object) == "team_manager").to_numpy()]
-        pairs["team_manager_change_12m"] = (
-            count_before(pairs, mgr, by="team_id", on="start_date", query_dates=at)
-            - count_before(pairs, mgr, by="team_id", on="start_date", query_dates=at - pd.DateOffset(months=12)))
-        return s[["team_id", "as_of"]].merge(pairs, on=["team_id", "as_of"], how="left")
+        mgr = (w["role"].astype(object) == "team_manager").to_numpy()
+        by_mgr = EventIndex(np.where(mgr, w_team, -1), start)
+        pairs["team_manager_change_12m"] = count(by_mgr, at) - count(by_mgr, at - pd.DateOffset(months=12))
+        return pairs.iloc[inverse.ravel()].reset_index(drop=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from retention_ml.features._base import FeatureFamily, FeatureSpec, months_between, snapshot_frame
-from retention_ml.features._pit import asof_last
+from retention_ml.features._base import FeatureFamily, FeatureSpec, WorkerLookup, months_between
+from retention_ml.features._pit import EventIndex, asof_take, ns
 from retention_ml.schema import load_schemas
 
 C = "career_progression"
@@ -40,40 +40,59 @@ class TenureFeatures(FeatureFamily):
     )
 
     def _compute(self, X):
-        s = snapshot_frame(X)
-        w = self.tables["workers"].drop_duplicates("worker_id").set_index("worker_id")
-        start = s["worker_id"].map(w["start_date"])
-        qual = s["worker_id"].map(w["qualified_date"])
-        out = pd.DataFrame(index=s.index)
+        wl = WorkerLookup(self.tables["workers"], X["worker_id"])
+        as_of = ns(X["as_of"])
+        start = wl.dates("start_date")
+        qual = wl.dates("qualified_date")
+        out = pd.DataFrame(index=np.arange(len(X)))
         # start/qualified dates are used only when strictly before as_of (future ones are unknown)
-        ten = months_between(s["as_of"], start)
-        out["tenure_months"] = np.where(start < s["as_of"], ten, np.nan)
-        mq = months_between(s["as_of"], qual)
-        out["months_since_qualified"] = np.where(qual < s["as_of"], mq, np.nan)
-        asye = s["worker_id"].map(w["asye"]).astype("float64").to_numpy()
+        ten = months_between(as_of, start)
+        out["tenure_months"] = np.where(start < as_of, ten, np.nan)
+        mq = months_between(as_of, qual)
+        out["months_since_qualified"] = np.where(qual < as_of, mq, np.nan)
+        asye = wl.num("asye")
         out["asye"] = asye
         out["nqsw_first_2y"] = np.where(np.isnan(out["tenure_months"]), np.nan,
                                         ((asye == 1) & (out["tenure_months"] < 24)).astype("float64"))
-        last = self._last_progression(s)
-        since = np.where(last.notna(), months_between(s["as_of"], last), ten)
-        out["months_since_progression"] = np.where(start < s["as_of"], since, np.nan)
-        out["fte"] = s["worker_id"].map(w["fte"]).astype("float64").to_numpy()
-        role = s["worker_id"].map(w["role"]).astype(object)
+        last = self._last_progression(wl, as_of)
+        since = np.where(~np.isnat(last), months_between(as_of, last), ten)
+        out["months_since_progression"] = np.where(start < as_of, since, np.nan)
+        out["fte"] = wl.num("fte")
+        # one-hots compared once per worker, then indexed per snapshot
+        role = wl.W["role"].astype(object).to_numpy()
         for v in _allowed("role"):
-            out[f"role_{v}"] = (role == v).astype("float64").to_numpy()
-        emp = s["worker_id"].map(w["employment_type"]).astype(object)
+            out[f"role_{v}"] = wl.at(role == v, False).astype("float64")
+        emp = wl.W["employment_type"].astype(object).to_numpy()
         for v in _allowed("employment_type"):
-            out[f"employment_{v}"] = (emp == v).astype("float64").to_numpy()
+            out[f"employment_{v}"] = wl.at(emp == v, False).astype("float64")
         return out
 
-    def _last_progression(self, s: pd.DataFrame) -> pd.Series:
+    def _last_progression(self, wl: WorkerLookup, as_of: np.ndarray) -> np.ndarray:
         pay = self.tables.get("pay_history")
         if pay is None or pay.empty:
-            return pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
-        p = pay.sort_values(["worker_id", "effective_date"], kind="stable")
-        prev_band = p.groupby("worker_id")["pay_band"].shift()
-        prev_sp = p.groupby("worker_id")["spinal_point"].shift().astype("float64")
-        sp = p["spinal_point"].astype("float64")
-        rise = (prev_band.notna() & (p["pay_band"] != prev_band)) | (prev_sp.notna() & (sp > prev_sp))
-        ev = p.loc[rise.fillna(False).to_numpy(), ["worker_id", "effective_date"]].assign(one=1.0)
-        return asof_last(s, ev, by="worker_id", on="effective_date", cols=["one"])["effective_date"]
+            return np.full(len(as_of), np.datetime64("NaT"), dtype="datetime64[ns]")
+        ev = progression_events(pay, wl.event_codes(pay["worker_id"]))
+        ix = EventIndex(ev["code"], ev["effective_date"])
+        return asof_take(ix, ev, on="effective_date", cols=[], q_codes=wl.codes, q_times=as_of)["effective_date"] \
+            .to_numpy()
+
+
+def progression_events(pay: pd.DataFrame, codes: np.ndarray) -> pd.DataFrame:
+    """Pay rows where the band changed or the spinal point rose against the worker's previous row.
+
+    Rows are ordered by (worker, effective_date) stably, undated rows last, as a per-worker history;
+    ``code`` = worker code.
+    """
+    t = ns(pay["effective_date"])
+    order = np.lexsort((np.where(np.isnat(t), np.iinfo("int64").max, t.view("int64")), codes))  # NaT last
+    p = pay.iloc[order]
+    c = codes[order]
+    same = np.r_[False, c[1:] == c[:-1]]                   # previous row is the same worker's
+    band = p["pay_band"].astype(object).to_numpy()
+    prev_band = np.r_[[None], band[:-1]]
+    sp = p["spinal_point"].to_numpy(dtype="float64", na_value=np.nan)
+    prev_sp = np.r_[np.nan, sp[:-1]]
+    prev_band_known = same & pd.notna(prev_band)
+    with np.errstate(invalid="ignore"):
+        rise = (prev_band_known & (band != prev_band)) | (same & ~np.isnan(prev_sp) & (sp > prev_sp))
+    return pd.DataFrame({"code": c[rise], "effective_date": ns(p["effective_date"])[rise]})
