@@ -2,7 +2,8 @@
 
 Sizes are in councils (150 = national size, about 36,000 FTE in post), 72 monthly snapshots. For each size the
 simulator writes the tables once (child process 1, not timed here), then a fresh child process reads them and
-builds the full monthly snapshot matrix; peak memory is that child's ru_maxrss (includes reading the tables).
+builds the full monthly snapshot matrix; build_s is its wall time and build_cpu_s its CPU (user + system) time;
+peak memory is that child's ru_maxrss (includes reading the tables).
 Timings on the shared 2-core machine are noisy; report the load with the figures.
 
 Usage:
@@ -25,22 +26,26 @@ simulate(sys.argv[1], councils=int(sys.argv[2]), months=int(sys.argv[3]), seed=0
 """
 
 BUILD = r"""
-import json, resource, sys, time
+import json, os, resource, sys, time
 import pandas as pd
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 from retention_ml.io import read_tables
 from retention_ml.features import build_dataset
 t0 = time.perf_counter()
 tables = read_tables(sys.argv[1])
-t1 = time.perf_counter()
+t1, c1 = time.perf_counter(), cpu()
 months = pd.to_datetime(tables["caseload_history"]["month"])
 dates = pd.date_range(months.min() + pd.DateOffset(months=1), months.max() + pd.DateOffset(months=1), freq="MS")
 ds = build_dataset(tables, dates)
-t2 = time.perf_counter()
+t2, c2 = time.perf_counter(), cpu()
 print(json.dumps({"councils": int(sys.argv[2]), "snapshot_dates": len(dates), "worker_months": len(tables["caseload_history"]),
                   "snapshots": len(ds.X), "features": ds.X.shape[1], "censored": int(ds.censored.sum()),
-                  "read_s": round(t1 - t0, 1), "build_s": round(t2 - t1, 1),
+                  "read_s": round(t1 - t0, 1), "build_s": round(t2 - t1, 1), "build_cpu_s": round(c2 - c1, 1),
                   "X_mb": round(ds.X.memory_usage(deep=True).sum() / 2**20, 1),
-                  "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
+                  "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                  "cores": os.cpu_count(), "load_1m_after": round(os.getloadavg()[0], 2)}))
 """
 
 
