@@ -91,7 +91,6 @@ SPEC: dict[str | None, dict[str, tuple]] = {
         "valid_periods": (int, 1, _at_least(1)),
         "test_periods": (int, 1, _at_least(1)),
         "test_fraction": (float, 0.25, _between(0, 0.9)),
-        "valid_fraction": (float, 0.2, _between(0, 0.9)),
     },
     "model": {
         "n_estimators": (int, 500, _at_least(1)),
@@ -101,7 +100,9 @@ SPEC: dict[str | None, dict[str, tuple]] = {
         "subsample": (float, 0.8, _between(0, 1)),
         "colsample_bytree": (float, 0.8, _between(0, 1)),
         "reg_lambda": (float, 5.0, _at_least(0)),
+        "extra_trees": (bool, False, None),
         "early_stopping_rounds": (int, 50, _at_least(1)),
+        "cv_folds": (int, 5, _at_least(2)),
         "n_bootstrap": (int, 10, _at_least(0)),
     },
     "tuning": {

@@ -2,7 +2,8 @@
 
 :class:`TurnoverModel` predicts the calibrated probability that a worker leaves
 voluntarily within the label horizon. The gradient-boosted trees are fitted on
-the training window and early-stopped on the validation window; a Platt
+the training window and early-stopped on the validation window (or, without one, on
+cross-fitting folds of the training rows); a Platt
 sigmoid ``p = 1 / (1 + exp(-(a * margin + b)))`` is then fitted on the same
 validation window. Because the calibration is linear on the log-odds scale,
 SHAP values of the raw margin, multiplied by ``a``, stay exactly additive on
@@ -115,8 +116,15 @@ class TurnoverModel(ClassifierMixin, BaseEstimator):
         Row and feature fractions per tree.
     reg_lambda : float, default 5.0
         L2 penalty on leaf values.
+    extra_trees : bool, default False
+        Extremely randomised split points (LightGBM ``extra_trees``): smoother, lower-variance
+        fits on small data; on one national-size simulated data set it cost 0.0015 test ROC-AUC, so off by default
+        (tuning can switch it on).
     early_stopping_rounds : int, default 50
         Rounds without a lower validation log-loss before boosting stops.
+    cv_folds : int, default 5
+        Without a validation window: folds of the cross-fitting that picks the trees and the
+        calibration (see :meth:`fit`).
     n_bootstrap : int, default 0
         Members of the bootstrap ensemble used by :meth:`predict_interval` (0: no intervals).
     random_state : int, default 0
@@ -136,8 +144,13 @@ class TurnoverModel(ClassifierMixin, BaseEstimator):
         The two labels seen in ``y`` (sorted); the second means "left" (normally ``[0, 1]``).
     bootstrap_boosters_ : list of lightgbm.Booster
     bootstrap_calibrations_ : list of tuple
-    valid_log_loss_ : dict
-        Validation log-loss of the uncalibrated (``before``) and calibrated (``after``) probabilities.
+    valid_log_loss_, valid_ece_ : dict
+        Held-out log-loss and expected calibration error of the uncalibrated (``before``) and
+        calibrated (``after``) probabilities (validation window, or out-of-fold when cross-fitted).
+    valid_roc_auc_ : float
+        Held-out ROC-AUC on the same rows (used by tuning on flat extracts).
+    validation_ : str
+        What the trees were early-stopped and calibrated on.
 
     Examples
     --------
@@ -159,7 +172,9 @@ class TurnoverModel(ClassifierMixin, BaseEstimator):
         subsample: float = 0.8,
         colsample_bytree: float = 0.8,
         reg_lambda: float = 5.0,
+        extra_trees: bool = False,
         early_stopping_rounds: int = 50,
+        cv_folds: int = 5,
         n_bootstrap: int = 0,
         random_state: int = 0,
         n_jobs: int = 1,
@@ -171,7 +186,9 @@ class TurnoverModel(ClassifierMixin, BaseEstimator):
         self.subsample = subsample
         self.colsample_bytree = colsample_bytree
         self.reg_lambda = reg_lambda
+        self.extra_trees = extra_trees
         self.early_stopping_rounds = early_stopping_rounds
+        self.cv_folds = cv_folds
         self.n_bootstrap = n_bootstrap
         self.random_state = random_state
         self.n_jobs = n_jobs
@@ -196,6 +213,7 @@ class TurnoverModel(ClassifierMixin, BaseEstimator):
             "bagging_freq": 1 if self.subsample < 1 else 0,
             "feature_fraction": self.colsample_bytree,
             "lambda_l2": self.reg_lambda,
+            "extra_trees": bool(self.extra_trees),
             "seed": seed,
             "num_threads": self.n_jobs,
             "deterministic": True,
@@ -206,8 +224,9 @@ class TurnoverModel(ClassifierMixin, BaseEstimator):
     def fit(self, X, y, *, X_valid=None, y_valid=None) -> "TurnoverModel":
         """Fit the trees on ``(X, y)``, early-stop and calibrate on ``(X_valid, y_valid)``.
 
-        Without a validation window a stratified 20% of the training rows is held
-        out for early stopping and calibration (fine for flat extracts; for
+        Without a validation window the trees and the calibration come from
+        ``cv_folds``-fold cross-fitting over the training rows, and the final trees
+        are refitted on all of them (fine for flat extracts, which have no time; for
         snapshots pass the later window from :mod:`retention_ml.split`).
         """
         import lightgbm as lgb
@@ -223,10 +242,9 @@ class TurnoverModel(ClassifierMixin, BaseEstimator):
         self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
         self.n_features_in_ = X.shape[1]
         if X_valid is None:
-            X, y_arr, X_valid, yv = self._holdout(X, y_arr)
-        else:
-            X_valid = _as_frame(X_valid, list(X.columns))
-            yv, _ = _labels(y_valid, "y_valid", self.classes_)
+            return self._fit_crossfitted(self._matrix(X), y_arr)
+        X_valid = _as_frame(X_valid, list(X.columns))
+        yv, _ = _labels(y_valid, "y_valid", self.classes_)
         Xt = self._matrix(X)
         Xv = self._matrix(X_valid)
         train = lgb.Dataset(Xt, y_arr, feature_name=list(self.feature_names_in_), free_raw_data=True)
@@ -241,20 +259,57 @@ class TurnoverModel(ClassifierMixin, BaseEstimator):
         self.best_iteration_ = int(self.booster_.best_iteration or self.booster_.current_iteration())
         # Keep only the trees early stopping chose, so every consumer (SHAP included) sees one model.
         self.booster_ = lgb.Booster(model_str=self.booster_.model_to_string(num_iteration=self.best_iteration_))
-        margin_v = self.booster_.predict(Xv, raw_score=True)
-        self.calibration_ = fit_platt(margin_v, yv)
-        self.valid_log_loss_ = {
-            "before": _log_loss(yv, expit(margin_v)),
-            "after": _log_loss(yv, expit(self.calibration_[0] * margin_v + self.calibration_[1])),
-        }
+        self._calibrate(self.booster_.predict(Xv, raw_score=True), yv)
+        self.validation_ = f"validation window ({len(yv)} rows)"
         self._fit_bootstrap(Xt, y_arr, Xv, yv)
         return self
 
-    def _holdout(self, X, y):
-        from sklearn.model_selection import train_test_split
+    def _calibrate(self, margin: np.ndarray, y: np.ndarray) -> None:
+        """Platt map from held-out margins; log-loss and ECE of the held-out rows before and after it."""
+        from sklearn.metrics import roc_auc_score
 
-        idx_t, idx_v = train_test_split(np.arange(len(X)), test_size=0.2, stratify=y, random_state=self.random_state)
-        return X.iloc[idx_t], y[idx_t], X.iloc[idx_v], y[idx_v]
+        from retention_ml.evaluate import ece
+
+        self.calibration_ = fit_platt(margin, y)
+        before, after = expit(margin), expit(self.calibration_[0] * margin + self.calibration_[1])
+        self.valid_log_loss_ = {"before": _log_loss(y, before), "after": _log_loss(y, after)}
+        self.valid_ece_ = {"before": ece(y, before), "after": ece(y, after)}
+        self.valid_roc_auc_ = float(roc_auc_score(y, margin)) if 0 < y.sum() < len(y) else float("nan")
+
+    def _fit_crossfitted(self, M: np.ndarray, y: np.ndarray) -> "TurnoverModel":
+        """No validation window (flat extracts): ``cv_folds``-fold cross-fitting, then refit on every row.
+
+        The folds boost side by side (``lightgbm.cv``); the number of trees is where their mean
+        validation log-loss is lowest; the Platt map is fitted on the out-of-fold margins at that
+        number; the final booster is trained on all rows with that many trees (the scheme of
+        scikit-learn's ``CalibratedClassifierCV(ensemble=False)``). Every row thus serves both
+        fitting and held-out checking, which matters for small extracts (a few thousand rows).
+        """
+        import lightgbm as lgb
+        from sklearn.model_selection import StratifiedKFold
+
+        if self.cv_folds < 2:
+            raise ValueError(f"TurnoverModel: cv_folds must be >= 2 without a validation window, got {self.cv_folds}")
+        folds = list(StratifiedKFold(self.cv_folds, shuffle=True, random_state=self.random_state).split(M, y))
+        names = list(self.feature_names_in_)
+        params = self._lgb_params(self.random_state)
+        result = lgb.cv(
+            params,
+            lgb.Dataset(M, y, feature_name=names, free_raw_data=False),
+            num_boost_round=self.n_estimators,
+            folds=folds,
+            callbacks=[lgb.early_stopping(self.early_stopping_rounds, first_metric_only=True, verbose=False)],
+            return_cvbooster=True,
+        )
+        self.best_iteration_ = int(len(result["valid binary_logloss-mean"]))
+        oof = np.empty(len(y))
+        for (_, held), booster in zip(folds, result["cvbooster"].boosters):
+            oof[held] = booster.predict(M[held], raw_score=True, num_iteration=self.best_iteration_)
+        self.booster_ = lgb.train(params, lgb.Dataset(M, y, feature_name=names), num_boost_round=self.best_iteration_)
+        self._calibrate(oof, y)
+        self.validation_ = f"{self.cv_folds}-fold cross-fitting ({len(y)} rows)"
+        self._fit_bootstrap(M, y, None, None)
+        return self
 
     def _fit_bootstrap(self, Xt, yt, Xv, yv) -> None:
         import lightgbm as lgb
@@ -269,7 +324,11 @@ class TurnoverModel(ClassifierMixin, BaseEstimator):
                 num_boost_round=self.best_iteration_,
             )
             self.bootstrap_boosters_.append(member)
-            self.bootstrap_calibrations_.append(fit_platt(member.predict(Xv, raw_score=True), yv))
+            if Xv is None:  # cross-fitted: calibrate each member on the rows its resample left out
+                out = np.setdiff1d(np.arange(len(yt)), rows)
+                self.bootstrap_calibrations_.append(fit_platt(member.predict(Xt[out], raw_score=True), yt[out]))
+            else:
+                self.bootstrap_calibrations_.append(fit_platt(member.predict(Xv, raw_score=True), yv))
 
     # -- prediction ------------------------------------------------------------------------------
     def _matrix(self, X) -> np.ndarray:

@@ -22,6 +22,7 @@ import importlib
 import json
 import subprocess
 import tempfile
+import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,20 +33,19 @@ import pandas as pd
 from retention_ml.evaluate import (
     beats_baselines,
     calibration_plot,
-    ece,
     evaluate_models,
     expected_vs_observed,
     logistic_baseline,
     team_base_rate,
 )
-from retention_ml.model import TurnoverModel, expit
+from retention_ml.model import TurnoverModel
 
 __all__ = ["TrainResult", "train_experiment", "data_fingerprint", "snapshot_dates", "PROTECTED_KEYS"]
 
 PROTECTED_KEYS = ("sex", "age_band", "ethnicity_group", "disability")
 PREDICTION_KEYS = ("worker_id", "as_of", "team_id", "council_id", "service", "area", "employment_type")
 MODEL_KEYS = ("n_estimators", "learning_rate", "num_leaves", "min_child_samples", "subsample", "colsample_bytree",
-              "reg_lambda", "early_stopping_rounds", "n_bootstrap")
+              "reg_lambda", "extra_trees", "early_stopping_rounds", "cv_folds", "n_bootstrap")
 
 
 @dataclass
@@ -172,12 +172,18 @@ def _prepare_snapshots(exp: dict, progress) -> _Prepared:
 
 
 def _prepare_flat(exp: dict, progress) -> _Prepared:
-    from retention_ml.flat import flat_split, load_flat
+    from sklearn.model_selection import train_test_split
+
+    from retention_ml.flat import load_flat
 
     progress("reading flat extract")
     ds = load_flat(exp["data"]["path"], exp["flat"])
-    masks = flat_split(ds.y, valid_fraction=exp["split"]["valid_fraction"], test_fraction=exp["split"]["test_fraction"],
-                       random_state=exp["seed"])
+    # No time in a flat extract: a stratified test part; the model cross-fits on the rest
+    # (model.cv_folds), so there is no separate validation part.
+    idx = np.arange(len(ds.y))
+    _, test = train_test_split(idx, test_size=exp["split"]["test_fraction"], stratify=ds.y, random_state=exp["seed"])
+    test = np.isin(idx, test)
+    masks = {"train": ~test, "valid": np.zeros(len(idx), bool), "test": test}
     label = {"column": exp["flat"]["label"], "positive": exp["flat"]["positive"], "horizon_months": None}
     return _Prepared(ds.keys, ds.X, ds.y, masks, {"train": [], "valid": [], "test": []}, ds.catalogue,
                      ds.censoring_report, 0, label, "one row per employee (flat extract)", None)
@@ -191,8 +197,14 @@ def model_params(exp: dict) -> dict:
 def tune(X: pd.DataFrame, y: pd.Series, keys: pd.DataFrame, exp: dict, base: dict) -> tuple[dict, dict]:
     """Optuna search inside the training window only; returns (params, report).
 
-    Snapshots: an inner out-of-time split of the training window (same gap rule);
-    flat extracts: a stratified inner holdout. Objective: inner-validation ROC-AUC.
+    Snapshots: an inner out-of-time split of the training window (same gap rule; a
+    stratified holdout when the window is too short for it); flat extracts: the
+    model's own cross-fitting over the training rows (out-of-fold ROC-AUC, every row
+    used once for checking: a single small holdout is too noisy to choose by).
+    Objective: inner ROC-AUC. The search covers tree size down to stumps (2 leaves:
+    an additive model, which often suits small extracts) and extremely randomised
+    split points (``extra_trees``), so it can move from the defaults either way.
+    Reproducible for a fixed seed as long as ``tuning.timeout_seconds`` does not cut it short.
     """
     import optuna
     from sklearn.metrics import roc_auc_score
@@ -204,24 +216,24 @@ def tune(X: pd.DataFrame, y: pd.Series, keys: pd.DataFrame, exp: dict, base: dic
         try:
             inner = out_of_time_split(keys["as_of"], horizon_months=exp["label"]["horizon_months"])
         except ValueError:  # training window too short for an inner gap: fall back to a stratified holdout
-            inner = None
-    if inner is not None:
-        fit_m, val_m = inner.train, inner.valid
-    else:
-        from retention_ml.flat import flat_split
+            from retention_ml.flat import flat_split
 
-        m = flat_split(y, valid_fraction=0.25, test_fraction=0.2, random_state=exp["seed"] + 1)
-        fit_m, val_m = m["train"], m["valid"] | m["test"]
-    Xf, yf, Xv, yv = X[fit_m], y[fit_m], X[val_m], y[val_m]
+            m = flat_split(y, valid_fraction=0.25, test_fraction=0.2, random_state=exp["seed"] + 1)
+            inner = types.SimpleNamespace(train=m["train"], valid=m["valid"] | m["test"])
 
     def objective(trial):
         params = dict(base, n_bootstrap=0,
-                      num_leaves=trial.suggest_int("num_leaves", 3, 63, log=True),
-                      min_child_samples=trial.suggest_int("min_child_samples", 10, 400, log=True),
-                      learning_rate=trial.suggest_float("learning_rate", 0.01, 0.1, log=True),
+                      num_leaves=trial.suggest_int("num_leaves", 2, 63, log=True),
+                      min_child_samples=trial.suggest_int("min_child_samples", 5, 400, log=True),
+                      learning_rate=trial.suggest_float("learning_rate", 0.01, 0.2, log=True),
                       colsample_bytree=trial.suggest_float("colsample_bytree", 0.3, 1.0),
-                      reg_lambda=trial.suggest_float("reg_lambda", 0.01, 50, log=True))
-        model = TurnoverModel(**params, random_state=exp["seed"]).fit(Xf, yf, X_valid=Xv, y_valid=yv)
+                      reg_lambda=trial.suggest_float("reg_lambda", 0.01, 50, log=True),
+                      extra_trees=trial.suggest_categorical("extra_trees", [False, True]))
+        model = TurnoverModel(**params, random_state=exp["seed"])
+        if inner is None:  # flat extract: out-of-fold ROC-AUC of the cross-fitting
+            return model.fit(X, y).valid_roc_auc_
+        Xv, yv = X[inner.valid], y[inner.valid]
+        model.fit(X[inner.train], y[inner.train], X_valid=Xv, y_valid=yv)
         return roc_auc_score(yv, model.predict_proba(Xv)[:, 1])
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -246,7 +258,8 @@ def _evaluation_record(exp, prep: _Prepared, model, risks, y_test, keys_test, ec
         "censored": prep.censored,
         "models": models,
         "beats_baselines": beats_baselines(models),
-        "calibration": {"method": "platt", "a": a, "b": b, "ece_valid_before": ece_before, "ece_valid_after": ece_after},
+        "calibration": {"method": "platt", "a": a, "b": b, "checked_on": model.validation_,
+                        "ece_valid_before": ece_before, "ece_valid_after": ece_after},
         "teams": expected_vs_observed(keys_test["team_id"], y_test, risks["lightgbm"]),
         "experiment": exp["name"],
         "best_iteration": model.best_iteration_,
@@ -277,10 +290,11 @@ def train_experiment(exp: dict, *, log: bool = True, progress: Callable[[str], N
         progress(f"tuning ({exp['tuning']['trials']} trials, training window only)")
         params, tuning = tune(X_train, y_train, prep.keys[tr].reset_index(drop=True), exp, params)
     progress("fitting LightGBM")
-    model = TurnoverModel(**params, random_state=exp["seed"]).fit(X_train, y_train, X_valid=X_valid, y_valid=y_valid)
-    margin_valid = model.booster_.predict(model._matrix(X_valid), raw_score=True)
-    ece_before = ece(y_valid, expit(margin_valid))
-    ece_after = ece(y_valid, model.predict_proba(X_valid)[:, 1])
+    # Snapshots: early stopping and calibration on the later validation window; flat extracts
+    # (empty validation part): cross-fitting inside the training rows.
+    window = {"X_valid": X_valid, "y_valid": y_valid} if va.any() else {}
+    model = TurnoverModel(**params, random_state=exp["seed"]).fit(X_train, y_train, **window)
+    ece_before, ece_after = model.valid_ece_["before"], model.valid_ece_["after"]
     progress("fitting baselines")
     logistic = logistic_baseline(exp["seed"]).fit(X_train, y_train)
     risks = {
@@ -382,15 +396,15 @@ def cross_validate_flat(exp: dict, *, n_splits: int = 5, n_repeats: int = 3,
                         progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
     """Repeated stratified k-fold CV of the default training path on a flat extract.
 
-    Per fold the training part is split again (stratified, ``split.valid_fraction``)
-    into fit and validation rows for early stopping and Platt calibration, exactly
-    as :func:`train_experiment` does; tuning (when ``tuning.trials > 0``) sees only
+    Per fold the model is fitted on the fold's training part exactly as
+    :func:`train_experiment` fits a flat extract (cross-fitting inside it picks the
+    trees and the Platt calibration, then the trees are refitted on all of it); tuning (when ``tuning.trials > 0``) sees only
     the fold's training part. The logistic baseline is fitted on the whole training part.
     Returns one row per fold and model: ``repeat, fold, model, roc_auc, average_precision, brier``.
     Seeds: ``RepeatedStratifiedKFold(random_state=exp['seed'])`` and the model's ``random_state``.
     """
     from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
-    from sklearn.model_selection import RepeatedStratifiedKFold, train_test_split
+    from sklearn.model_selection import RepeatedStratifiedKFold
 
     from retention_ml.flat import load_flat
 
@@ -399,12 +413,11 @@ def cross_validate_flat(exp: dict, *, n_splits: int = 5, n_repeats: int = 3,
     cv = RepeatedStratifiedKFold(n_splits=n_splits, n_repeats=n_repeats, random_state=exp["seed"])
     rows, total = [], n_splits * n_repeats
     for i, (tr, te) in enumerate(cv.split(X, y)):
-        fit, val = train_test_split(tr, test_size=exp["split"]["valid_fraction"], stratify=y[tr], random_state=exp["seed"] + i)
         params = model_params(exp)
         if exp["tuning"]["trials"] > 0:
             params, _ = tune(X.iloc[tr].reset_index(drop=True), pd.Series(y[tr]), ds.keys.iloc[tr].reset_index(drop=True)[["worker_id"]], exp, params)
         params["n_bootstrap"] = 0  # intervals are not scored here
-        model = TurnoverModel(**params, random_state=exp["seed"]).fit(X.iloc[fit], y[fit], X_valid=X.iloc[val], y_valid=y[val])
+        model = TurnoverModel(**params, random_state=exp["seed"]).fit(X.iloc[tr], y[tr])
         logistic = logistic_baseline(exp["seed"]).fit(X.iloc[tr], y[tr])
         for name, risk in (("lightgbm", model.predict_proba(X.iloc[te])[:, 1]), ("logistic", logistic.predict_proba(X.iloc[te])[:, 1])):
             rows.append({"repeat": i // n_splits, "fold": i % n_splits, "model": name,

@@ -83,7 +83,33 @@ def test_sklearn_conventions_and_summary(fitted):
     assert top.feature.iloc[:2].tolist() == ["caseload_current", "pay_salary_fte"]
 
 
-def test_without_validation_window_holds_out_training_rows(world):
+def test_without_validation_window_cross_fits_then_refits_on_every_row(world):
+    import lightgbm as lgb
+    from sklearn.model_selection import StratifiedKFold
+
     X, y, _ = world[0]
-    m = TurnoverModel(n_estimators=100).fit(X, y)
+    m = TurnoverModel(n_estimators=100, cv_folds=4, n_bootstrap=2, random_state=5).fit(X, y)
     assert 0 < m.best_iteration_ <= 100 and np.isfinite(m.calibration_).all()
+    assert m.validation_.startswith("4-fold cross-fitting") and len(m.bootstrap_boosters_) == 2
+    params = m._lgb_params(5)
+    M = X.to_numpy(dtype="float64")
+    # The final trees are the same booster trained on ALL rows with the chosen number of trees ...
+    full = lgb.train(params, lgb.Dataset(M, y.to_numpy(), feature_name=list(X.columns)), num_boost_round=m.best_iteration_)
+    np.testing.assert_array_equal(m.booster_.predict(M, raw_score=True), full.predict(M, raw_score=True))
+    # ... and the Platt map is fitted on out-of-fold margins of boosters that never saw those rows.
+    oof = np.empty(len(y))
+    for fit_rows, held in StratifiedKFold(4, shuffle=True, random_state=5).split(M, y):
+        fold = lgb.train(params, lgb.Dataset(M[fit_rows], y.to_numpy()[fit_rows], feature_name=list(X.columns)),
+                         num_boost_round=m.best_iteration_)
+        oof[held] = fold.predict(M[held], raw_score=True)
+    assert m.valid_roc_auc_ == pytest.approx(roc_auc_score(y, oof), abs=0.01)
+    in_sample = roc_auc_score(y, m.booster_.predict(M, raw_score=True))
+    assert m.valid_roc_auc_ < in_sample  # held-out, not in-sample
+
+
+def test_extra_trees_reaches_lightgbm_and_changes_the_model(world):
+    (X, y, _), (Xv, yv, _), _ = world
+    plain = TurnoverModel(n_estimators=60, early_stopping_rounds=60).fit(X, y, X_valid=Xv, y_valid=yv)
+    extra = TurnoverModel(n_estimators=60, early_stopping_rounds=60, extra_trees=True).fit(X, y, X_valid=Xv, y_valid=yv)
+    assert "[extra_trees: 1]" in extra.booster_.model_to_string() and "[extra_trees: 0]" in plain.booster_.model_to_string()
+    assert not np.allclose(plain.predict_proba(Xv)[:, 1], extra.predict_proba(Xv)[:, 1])

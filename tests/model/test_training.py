@@ -57,6 +57,12 @@ def test_flat_run_is_logged_registered_and_loadable(ibm_exp, mlflow_store):
     pyfunc = mlflow.pyfunc.load_model("models:/retention-ml-turnover@candidate")
     assert pyfunc.metadata.signature is not None
     np.testing.assert_allclose(pyfunc.predict(ds.X.head(50)), model.predict_proba(ds.X.head(50))[:, 1])
+    # ... and by its version number in the registry (models:/name/version) as well.
+    by_version = mlflow.pyfunc.load_model(f"models:/retention-ml-turnover/{result.model_version}")
+    test_keys = preds["worker_id"]
+    test_X = ds.X[ds.keys["worker_id"].isin(test_keys).to_numpy()]
+    np.testing.assert_allclose(by_version.predict(test_X), result.model.predict_proba(test_X)[:, 1])
+    np.testing.assert_allclose(np.sort(by_version.predict(test_X)), np.sort(preds["risk"].to_numpy()))
     # A second run becomes a new version and takes the alias.
     second = train_experiment(ibm_exp)
     assert int(second.model_version) == int(result.model_version) + 1
@@ -126,15 +132,17 @@ def test_tuning_stays_inside_the_training_window(ibm_exp, monkeypatch):
     real_fit = TurnoverModel.fit
 
     def spy(self, X, y, **kw):
-        seen.append(set(X.index) | set(kw["X_valid"].index))
+        seen.append(set(X.index) | set(kw["X_valid"].index if "X_valid" in kw else ()))
         return real_fit(self, X, y, **kw)
 
     monkeypatch.setattr(TurnoverModel, "fit", spy)
     exp = load_experiment(REPO / "experiments" / "ibm_hr.toml", overrides=[*FAST, "tuning.trials=2", "model.n_estimators=50"])
     result = training.train_experiment(exp, log=False)
     assert result.metrics["tuning"]["trials"] == 2 and len(seen) == 3
-    from retention_ml.flat import flat_split, load_flat
+    from retention_ml.flat import load_flat
 
-    masks = flat_split(load_flat(exp["data"]["path"], exp["flat"]).y, valid_fraction=0.2, test_fraction=0.25, random_state=exp["seed"])
-    train_rows = set(np.flatnonzero(masks["train"]))
-    assert all(rows <= train_rows for rows in seen[:2])  # the two trials saw training rows only
+    n = len(load_flat(exp["data"]["path"], exp["flat"]).y)
+    test_rows = set(range(n)) - seen[2]  # the final model's training rows are all but the test part
+    assert len(test_rows) == result.metrics["counts"]["test"]["n"] == 368
+    assert all(rows <= seen[2] for rows in seen[:2])  # the two trials saw training rows only
+    assert result.metrics["calibration"]["checked_on"].startswith("5-fold cross-fitting")
