@@ -13,7 +13,7 @@ runner = CliRunner()
 
 
 def test_train_then_runs_lists_it(mlflow_store):
-    res = runner.invoke(app, ["train", IBM, "--set", "evaluation.n_boot=20", "--set", "model.n_bootstrap=0", "--json"])
+    res = runner.invoke(app, ["train", IBM, "--set", "evaluation.n_boot=20", "--set", "model.n_bootstrap=0", "--set", "tuning.trials=2", "--json"])
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
     assert out["ok"] and out["model_version"] == "1"
@@ -38,7 +38,7 @@ def test_missing_data_exits_2(mlflow_store, tmp_path):
 
 
 def test_benchmark_ibm_json():
-    res = runner.invoke(app, ["benchmark", "ibm", "--repeats", "1", "--json"])
+    res = runner.invoke(app, ["benchmark", "ibm", "--repeats", "1", "--set", "tuning.trials=1", "--json"])
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
     assert len(out["folds"]) == 10  # 5 folds x 2 models

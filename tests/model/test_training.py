@@ -20,7 +20,7 @@ from retention_ml.model import TurnoverModel
 from retention_ml.training import train_experiment
 
 REPO = Path(__file__).resolve().parents[2]
-FAST = ["evaluation.n_boot=20", "model.n_bootstrap=2"]
+FAST = ["evaluation.n_boot=20", "model.n_bootstrap=2", "tuning.trials=0"]  # ibm_hr.toml ships 30 tuning trials
 CONTRACT_METRICS = {"roc_auc", "average_precision", "brier", "ece", "precision_top10", "recall_top10"}
 
 
@@ -76,6 +76,11 @@ def test_same_experiment_and_seed_give_identical_metrics_and_predictions(ibm_exp
     pd.testing.assert_frame_equal(a.predictions, b.predictions)
     c = train_experiment(dict(ibm_exp, seed=7), log=False)
     assert not np.array_equal(a.predictions["risk"], c.predictions["risk"])
+    # Tuning too: the same seed gives the same search, hence the same model and numbers.
+    tuned = load_experiment(REPO / "experiments" / "ibm_hr.toml", overrides=[*FAST, "tuning.trials=3"])
+    t1, t2 = train_experiment(tuned, log=False), train_experiment(tuned, log=False)
+    assert t1.metrics == t2.metrics and t1.metrics["tuning"]["trials"] == 3
+    pd.testing.assert_frame_equal(t1.predictions, t2.predictions)
 
 
 def _synthetic_snapshot_modules(monkeypatch, n_workers=400, months=48):
