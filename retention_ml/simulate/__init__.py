@@ -21,12 +21,13 @@ __all__ = ["Scenario", "load_scenario", "run", "simulate"]
 
 
 def run(*, councils: int = 150, start: str = "2019-01", months: int = 72, seed: int = 0,
-        scenario: Scenario | None = None, progress=None):
-    """Simulate in memory; returns (tables, truth, Simulation)."""
+        scenario: Scenario | None = None, progress=None, year_fit: dict | None = None):
+    """Simulate in memory; returns (tables, truth, Simulation). ``year_fit``: see :func:`run_months`."""
     scenario = scenario or Scenario()
     rng = np.random.default_rng(seed)
     world = build_world(rng, councils, caseload_cap=scenario.caseload_cap if scenario.policy_start is None else None)
-    sim = run_months(world, scenario, np.datetime64(start, "M").astype("datetime64[D]"), months, rng, progress=progress)
+    sim = run_months(world, scenario, np.datetime64(start, "M").astype("datetime64[D]"), months, rng, progress=progress,
+                     year_fit=year_fit)
     tables, truth = build_tables(sim, np.random.default_rng([seed, 1]))
     return tables, truth, sim
 

@@ -140,3 +140,44 @@ def calibration_report(tables: dict[str, pd.DataFrame], dfe: pd.DataFrame | str 
         nat = nat_real[nat_real["geographic_level"] == "National"].set_index("time_period")["turnover_rate_fte"]
         national_turnover["dfe"] = national_turnover["year"].map(nat).to_numpy()
     return CalibrationReport(table, nqsw_two_year_leaving(tables), mix, national_turnover)
+
+
+def _odds(pct):
+    return pct / (100.0 - pct)
+
+
+def fit_year_market(*, councils: int = 150, seeds=(0,), start: str = "2019-01", months: int = 72, iterations: int = 4,
+                    damping: float = 0.8, fit: dict | None = None, dfe: str | Path = DFE_PATH, log=print) -> dict:
+    """Fit the national market per reporting year (:data:`~retention_ml.simulate.config.YEAR_FIT`).
+
+    Fixed-point iteration on whole simulations: each round moves the hazard shift by
+    ``log(DfE median / simulated median)`` of council turnover, the hiring factor by the ratio of
+    simulated to DfE vacancy *odds* (in a post's steady state vacancy odds = leaving / hiring), the
+    agency factor by the ratio of DfE to simulated agency-rate odds, and the absence factor by the ratio of medians, all damped; the simulated medians are averaged over
+    ``seeds``. Years the data do not cover in full keep the nearest fitted year's values.
+    Returns the fitted dict (same layout as ``YEAR_FIT``) to paste into config.py.
+    """
+    from retention_ml.simulate import run
+    from retention_ml.simulate.config import YEAR_FIT
+
+    fit = {y: dict(v) for y, v in (fit or YEAR_FIT).items()}
+    real = read_dfe(dfe)
+    target = real.groupby("time_period")[[METRICS[m] for m in ("turnover", "vacancy", "agency", "absence")]].median()
+    for it in range(iterations):
+        stats = pd.concat([council_year_stats(run(councils=councils, start=start, months=months, seed=s, year_fit=fit)[0])
+                           .assign(seed=s) for s in seeds])
+        med = stats.groupby(["seed", "year"])[["turnover", "vacancy", "agency", "absence"]].median().groupby("year").mean()
+        years = [y for y in med.index if y in target.index and y in fit]
+        for y in years:
+            t_turn, t_vac, t_ag, t_abs = target.loc[y].to_numpy(dtype=float)
+            s_turn, s_vac, s_ag, s_abs = med.loc[y].to_numpy(dtype=float)
+            fit[y]["hazard"] = round(fit[y]["hazard"] + damping * float(np.log(t_turn / s_turn)), 4)
+            fit[y]["hire"] = round(fit[y]["hire"] * float((_odds(s_vac) / _odds(t_vac)) ** damping), 4)
+            fit[y]["agency"] = round(fit[y]["agency"] * float((_odds(t_ag) / _odds(s_ag)) ** damping), 4)
+            fit[y]["absence"] = round(fit[y]["absence"] * float((t_abs / s_abs) ** damping), 4)
+            log(f"round {it + 1} {y}: turnover {s_turn:.2f} vs {t_turn:.2f}, vacancy {s_vac:.2f} vs {t_vac:.2f}, "
+                f"agency {s_ag:.2f} vs {t_ag:.2f}, absence {s_abs:.2f} vs {t_abs:.2f} -> {fit[y]}")
+        for y in fit:  # partly covered years follow the nearest fitted one
+            if y not in years and years:
+                fit[y] = dict(fit[min(years, key=lambda k: abs(k - y))])
+    return fit

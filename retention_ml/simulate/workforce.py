@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from retention_ml.simulate.config import NATIONAL, Scenario
-from retention_ml.simulate.councils import World
+from retention_ml.simulate.config import NATIONAL, Scenario, year_fit_arrays
+from retention_ml.simulate.councils import World, stratified_normal
 from retention_ml.simulate.hazard import HAZARD_DRIVERS, contributions, year_effect
 from retention_ml.simulate.pay import AGENCY_DAYS, BAND_HIGH, BAND_LOW, pay_index, salary
 
@@ -21,6 +21,8 @@ EMP_PERM, EMP_AGENCY, EMP_FT = 0, 1, 2
 REASONS = ("resignation", "retirement", "dismissal", "end_of_contract", "internal_move", "other")
 R_RES, R_RET, R_DIS, R_EOC, R_MOVE = 0, 1, 2, 3, 4
 B0 = -5.66  # intercept of the monthly voluntary hazard (tuned so national turnover is ~15%)
+SPILL = 0.5  # share of a vacant post's cases shared out among the team's case holders
+RENEW_FT = 0.7  # share of fixed-term contracts renewed (for 12 months) when they end
 COVERED_HIRE = 0.33  # a post covered by agency staff is filled permanently a third as fast (less urgency)
 CP_SHARE = np.array([0.15, 0.45, 0.02, 0.0, 0.0, 0.10, 0.05])
 CIC_SHARE = np.array([0.03, 0.10, 0.85, 0.30, 0.50, 0.15, 0.0])
@@ -102,8 +104,11 @@ def _commute(rng, n, same_area):
 
 
 def run_months(world: World, scenario: Scenario, start: np.datetime64, n_months: int,
-               rng: np.random.Generator, progress=None) -> Simulation:
-    """Simulate ``n_months`` months from ``start`` (a month start, datetime64[D])."""
+               rng: np.random.Generator, progress=None, year_fit: dict | None = None) -> Simulation:
+    """Simulate ``n_months`` months from ``start`` (a month start, datetime64[D]).
+
+    ``year_fit`` overrides :data:`~retention_ml.simulate.config.YEAR_FIT` (used when fitting it).
+    """
     months = np.array([np.datetime64(start, "M") + i for i in range(n_months)]).astype("datetime64[D]")
     years = months.astype("datetime64[Y]").astype(int) + 1970
     mnum = months.astype("datetime64[M]").astype(int) % 12 + 1
@@ -125,7 +130,7 @@ def run_months(world: World, scenario: Scenario, start: np.datetime64, n_months:
         slot_active = np.concatenate([slot_active, np.zeros(len(et), bool)])
     # agency-only posts: locums engaged on top of the establishment (about a fifth of agency use
     # nationally is not vacancy cover: DfE agency cover rate ~80%); never filled permanently
-    ag_only_share = np.clip(np.exp(rng.normal(np.log(0.02), 1.0, n_c)), 0, 0.15)
+    ag_only_share = np.clip(np.exp(stratified_normal(rng, np.log(0.02), 1.0, n_c)), 0, 0.15)
     extra_ag = rng.binomial(np.bincount(slot_team, minlength=n_t), ag_only_share[world.team_council])
     ea = np.repeat(np.arange(n_t), extra_ag)
     slot_agency_only = np.concatenate([np.zeros(len(slot_team), bool), np.ones(len(ea), bool)])
@@ -142,7 +147,9 @@ def run_months(world: World, scenario: Scenario, start: np.datetime64, n_months:
     # council demand paths: national caseload trend x season x council drift x shocks
     # recruitment market: hiring is slower in years when councils' vacancy rates were high (DfE medians)
     nat_vac = np.array([NATIONAL[min(max(y, 2017), 2026)]["vacancy"] for y in report_year])
-    hire_market = 15.5 / nat_vac
+    market = year_fit_arrays(report_year, year_fit)
+    hire_market = 15.5 / nat_vac * market["hire"]
+    year_shift = year_effect(report_year, NATIONAL) + market["hazard"]
     nat_case = np.array([NATIONAL[min(max(y, 2017), 2026)]["caseload"] for y in report_year])
     season = 1 + 0.05 * np.sin(2 * np.pi * (mnum - 1) / 12)
     drift = np.exp(np.cumsum(rng.normal(0, 0.006, (n_months, n_c)), axis=0))
@@ -219,8 +226,8 @@ def run_months(world: World, scenario: Scenario, start: np.datetime64, n_months:
             sp = np.clip(pool["sp"][inherit], lo, hi)
         minutes, km, mode = _commute(rng, n, home == office)
         start_m = np.full(n, t) if tenure_months is None else t - tenure_months
-        # fixed-term contracts run 6-24 months; staff already in post at the start are part-way through theirs
-        contract_end = np.where(emp == EMP_FT, np.maximum(start_m, t) + rng.integers(6, 25, n) - (0 if tenure_months is None else rng.integers(0, 6, n)), 10**6)
+        # fixed-term contracts run 12-24 months; staff already in post at the start are part-way through theirs
+        contract_end = np.where(emp == EMP_FT, np.maximum(start_m, t) + rng.integers(12, 25, n) - (0 if tenure_months is None else rng.integers(0, 12, n)), 10**6)
         idx = pool.add(
             slot=slots, team=team, council=council, role=role.astype(np.int8), emp=np.asarray(emp, np.int8) * np.ones(n, np.int8),
             fte=slot_fte[slots], start=start_dates, start_m=start_m, end=np.full(n, np.datetime64("NaT"), "datetime64[D]"),
@@ -322,7 +329,7 @@ def run_months(world: World, scenario: Scenario, start: np.datetime64, n_months:
             d = m0 + rng.integers(0, 28, len(s_new)).astype("timedelta64[D]")
             emp = np.where(rng.random(len(s_new)) < 0.08, EMP_FT, EMP_PERM)
             hire(s_new, t, emp, d)
-        s_ag = np.flatnonzero(vacant & ~new_perm & (rng.random(n_s) < world.council_agency[slot_council]))
+        s_ag = np.flatnonzero(vacant & ~new_perm & (rng.random(n_s) < world.council_agency[slot_council] * market["agency"][t]))
         if len(s_ag):
             hire(s_ag, t, EMP_AGENCY, m0 + rng.integers(0, 28, len(s_ag)).astype("timedelta64[D]"))
 
@@ -341,7 +348,11 @@ def run_months(world: World, scenario: Scenario, start: np.datetime64, n_months:
         holder = role != 3
         wgt = fte * holder * np.where(asye & (tenure_m < 12), 0.8, 1.0) * np.where(tenure_m == 0, 0.5, 1.0)
         team_w = np.bincount(team, weights=wgt, minlength=n_t)
-        team_cases = team_holding_posts * demand[t, world.team_council]
+        # a vacant post's cases go to colleagues only in part (SPILL); the rest wait unallocated or sit
+        # with the manager, as councils report. Full spill made caseload drive council turnover in a
+        # spiral (simulated council-level Spearman correlation of caseload with turnover ~0.5; DfE ~0.05)
+        short = np.maximum(team_holding_posts - np.bincount(team, weights=fte * holder, minlength=n_t), 0)
+        team_cases = (team_holding_posts - (1 - SPILL) * short) * demand[t, world.team_council]
         mean_cases = team_cases[team] * wgt / np.maximum(team_w[team], 1e-9) * pool["case_noise"][w]
         open_c = np.minimum(rng.poisson(mean_cases), 150)
         serv = team_service[team]
@@ -358,7 +369,7 @@ def run_months(world: World, scenario: Scenario, start: np.datetime64, n_months:
         rec["case"].append(dict(w=w, t=np.full(n, t, np.int16), open=open_c, cp=cp, cic=cic, court=court, new=new_alloc))
 
         # -- sickness absence (strain raises it)
-        p_sick = np.clip(0.075 * pool["abs_prop"][w] * world.council_absence[council] * (1 + 0.6 * (ratio > 1.1)), 0, 0.9)
+        p_sick = np.clip(0.075 * market["absence"][t] * pool["abs_prop"][w] * world.council_absence[council] * (1 + 0.6 * (ratio > 1.1)), 0, 0.9)
         days = np.where(rng.random(n) < p_sick, np.minimum(21, np.round(rng.gamma(1.2, 4.5, n) * 2) / 2 + 0.5), 0.0)
         rec["absence"].append(dict(w=w, t=np.full(n, t, np.int16), days=days))
         abs3 = days + pool["abs1"][w] + pool["abs2"][w]
@@ -405,7 +416,7 @@ def run_months(world: World, scenario: Scenario, start: np.datetime64, n_months:
                      team_left_3m=left3[team], team_agency=ag_share[team], frailty=pool["frailty"][w],
                      life_event=life > 0, agency=emp == EMP_AGENCY)
         contrib = contributions(state) * scenario.hazard_scale
-        base = B0 + world.council_offset[council] + year_effect(report_year[t], NATIONAL) + np.where(emp == EMP_AGENCY, 0.2, np.where(emp == EMP_FT, 0.3, 0.0))
+        base = B0 + world.council_offset[council] + year_shift[t] + np.where(emp == EMP_AGENCY, 0.2, np.where(emp == EMP_FT, 0.3, 0.0))
         logit = base + contrib.sum(axis=1)
         p = 1 / (1 + np.exp(-logit))
         rec["truth"].append(dict(w=w, t=np.full(n, t, np.int16), p=p.astype(np.float64), base=base, contrib=contrib.astype(np.float64)))
@@ -420,7 +431,9 @@ def run_months(world: World, scenario: Scenario, start: np.datetime64, n_months:
         dismiss = ~vol & ~retire & (v >= p_ret) & (v < p_ret + 0.0007) & (emp != EMP_AGENCY)
         move = ~vol & ~retire & ~dismiss & (emp == EMP_PERM) & (rng.random(n) < 0.002)
         eoc = ~vol & ~retire & ~dismiss & (emp == EMP_FT) & (pool["contract_end"][w] <= t)
-        renew = eoc & (rng.random(n) < 0.5)
+        # most fixed-term contracts are renewed (6-24 month contracts with half renewed gave fixed-term staff
+        # 70-90% annual turnover, leaving permanent turnover 2-3 pp under the DfE rate it is calibrated to)
+        renew = eoc & (rng.random(n) < RENEW_FT)
         pool.a["contract_end"][w[renew]] = t + 12
         eoc &= ~renew
         reason = np.full(n, -1, np.int8)
