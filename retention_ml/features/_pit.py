@@ -12,6 +12,8 @@ no helper merges string keys or loops over workers in Python.
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -63,18 +65,48 @@ def sorted_keys(values) -> np.ndarray:
 
 
 def encode(values, keys: np.ndarray) -> np.ndarray:
-    """Position of each value in ``keys`` (int64), -1 when absent or missing."""
+    """Position of each value in ``keys`` (int64), -1 when absent or missing.
+
+    The values are dictionary-encoded first (each distinct value hashed once), then only the distinct values
+    are looked up in ``keys``. For Arrow-backed columns (immutable) that dictionary is reused across calls,
+    so the snapshot ids that every feature family encodes are hashed once per build, not once per family.
+    """
     if len(keys) == 0:
         return np.full(len(values), -1, dtype="int64")
     try:
-        arr, ks = _arrow(values), pa.array(keys, from_pandas=True)
-        if arr.type != ks.type:
-            if not (_stringy(arr.type) and _stringy(ks.type)):
+        indices, dictionary = _dictionary(values)
+        ks = pa.array(keys, from_pandas=True)
+        if dictionary.type != ks.type:
+            if not (_stringy(dictionary.type) and _stringy(ks.type)):
                 raise pa.ArrowInvalid("key types differ")
-            ks = ks.cast(arr.type)
-        return pc.index_in(arr, value_set=ks).fill_null(-1).to_numpy(zero_copy_only=False).astype("int64")
+            ks = ks.cast(dictionary.type)
+        per_value = pc.index_in(dictionary, value_set=ks).fill_null(-1).to_numpy(zero_copy_only=False)
+        per_value = np.append(per_value.astype("int64"), -1)          # slot -1: missing values
+        return per_value[indices]
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         return pd.Index(keys).get_indexer(pd.Series(values).astype(object).to_numpy()).astype("int64")
+
+
+#: (weak reference to an Arrow array, its dictionary encoding) for the last few Arrow columns encoded;
+#: weak, so a column that is gone is neither kept alive nor mistaken for a new one at the same address
+_DICT_CACHE: list[tuple[weakref.ref, np.ndarray, pa.Array]] = []
+
+
+def _dictionary(values) -> tuple[np.ndarray, pa.Array]:
+    """(index of each value in the dictionary, -1 for missing; dictionary of distinct values)."""
+    src = values.array if isinstance(values, pd.Series) else values
+    chunked = getattr(src, "_pa_array", None)
+    if chunked is not None:
+        _DICT_CACHE[:] = [e for e in _DICT_CACHE if e[0]() is not None]
+        for ref, idx, dic in _DICT_CACHE:
+            if ref() is chunked:   # the same immutable Arrow object: the same content
+                return idx, dic
+    d = pc.dictionary_encode(_arrow(values))
+    idx = d.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype("int64")
+    if chunked is not None:
+        _DICT_CACHE.insert(0, (weakref.ref(chunked), idx, d.dictionary))
+        del _DICT_CACHE[3:]
+    return idx, d.dictionary
 
 
 def _stringy(t) -> bool:
@@ -89,6 +121,7 @@ class EventIndex:
     """
 
     def __init__(self, codes: np.ndarray, times):
+        codes = np.asarray(codes, dtype="int64")
         t = ns(times)
         ok = (codes >= 0) & ~np.isnat(t)
         self.rows = np.flatnonzero(ok)
@@ -103,11 +136,11 @@ class EventIndex:
         self._comp = comp[order]
 
     def last_before(self, q_codes: np.ndarray, q_times) -> np.ndarray:
-        """Input position of the latest event with the same code and time < q_time (-1 when none)."""
+        """Position (in the sorted events) of the latest event with the same code and time < q_time, else -1."""
         qt = ns(q_times)
+        q_codes = np.asarray(q_codes, dtype="int64")
         q_rank = np.searchsorted(self.utimes, qt.view("int64"), side="left")   # event times < q_time
-        q_comp = q_codes.astype("int64") * self._width + q_rank
-        pos = np.searchsorted(self._comp, q_comp, side="left") - 1
+        pos = np.searchsorted(self._comp, q_codes * self._width + q_rank, side="left") - 1
         hit = (pos >= 0) & (q_codes >= 0) & ~np.isnat(qt)
         hit[hit] = self.codes[pos[hit]] == q_codes[hit]
         return np.where(hit, pos, -1)
@@ -206,7 +239,10 @@ class MonthGrid:
         size = int(n.sum())
         # one grid slot per (key, month); duplicate rows: the last one wins (as before)
         pos = start[code] + (m - first[code])
-        rev = len(pos) - 1 - np.unique(pos[::-1], return_index=True)[1]
+        if len(pos) and np.bincount(pos, minlength=size).max() > 1:
+            rev = len(pos) - 1 - np.unique(pos[::-1], return_index=True)[1]
+        else:   # no duplicate (key, month) rows: every row keeps its slot, no sort needed
+            rev = np.arange(len(pos))
         src = np.flatnonzero(ok)[rev]
         self.grid: dict[str, np.ndarray] = {}
         for c in cols:
@@ -214,6 +250,8 @@ class MonthGrid:
             v[pos[rev]] = rows[c].to_numpy(dtype="float64", na_value=np.nan)[src]
             self.grid[c] = v
         self.keys = keys
+        self.row_code = np.full(len(ok), -1, dtype="int64")
+        self.row_code[ok] = code                      # key code of each input row (-1: dropped)
         self.key_code = np.repeat(np.arange(k), n)    # key code of each grid slot
         self._group_start = np.repeat(start, n)
         qpos = np.full(len(q_code), -1, dtype="int64")

@@ -70,7 +70,7 @@ class CaseloadFeatures(FeatureFamily):
             out["caseload_court_share"] = np.where(cur > 0, g.rolling("court_cases", 1, "last") / cur,
                                                    np.where(cur == 0, 0.0, np.nan))
         out["caseload_new_allocations_3m"] = g.rolling("new_allocations", 3, "sum")
-        row_team = _take(np.append(team_of_worker, -1), _w_rows(wl, ch["worker_id"]))
+        row_team = _take(key_team, g.row_code)          # team of every caseload row, through its grid key
         out["caseload_vs_team_mean"] = self._vs_team(ch, row_team, team, X["as_of"], cur)
         return out
 
