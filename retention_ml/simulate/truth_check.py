@@ -359,7 +359,10 @@ def oracle_auc(keys: pd.DataFrame, y: pd.Series, worker_months: pd.DataFrame, ri
 
 
 def truth_checker(data_dir: str | Path, *, n_boot: int = 1000, random_state: int = 0) -> Callable:
-    """A callable ``(explanation, keys, y) -> dict`` (the truth record, oracle ROC-AUC included) for simulated data."""
+    """A callable ``(explanation, keys, y, risk=None) -> dict`` (the truth record, oracle ROC-AUC included) for simulated data.
+
+    ``risk`` defaults to ``explanation.risk()``; pass the model's ``predict_proba`` to rank exactly as training did.
+    """
     from retention_ml.simulate.hazard import HAZARD_DRIVERS
     from retention_ml.simulate.truth import read_truth, relative_decomposition
 
@@ -379,8 +382,12 @@ def truth_checker(data_dir: str | Path, *, n_boot: int = 1000, random_state: int
         dominant = pd.DataFrame({"worker_id": at["worker_id"], "dominant_driver": _dominant_of(at[list(HAZARD_DRIVERS)].to_numpy(), list(HAZARD_DRIVERS))})
     raw_dominant = dominant_table(voluntary, "true_driver")
 
-    def check(explanation, keys: pd.DataFrame, y: pd.Series) -> dict:
-        risk = explanation.risk().to_numpy()
+    def check(explanation, keys: pd.DataFrame, y: pd.Series, risk=None) -> dict:
+        # ``risk``: the model's own probabilities when the caller has them. The explanation's
+        # sigmoid(base + sum of SHAP values) equals them only to ~1e-15, which turns exact ties
+        # (common in small tree models) into arbitrary orderings: ROC-AUC and the top-decile
+        # cut-off then drift from the training run's.
+        risk = explanation.risk().to_numpy() if risk is None else np.asarray(risk, dtype="float64")
         report = truth_agreement(
             explanation.by_driver(), keys, y, relative, dominant=dominant, raw_dominant=raw_dominant,
             raw_decomposition=raw, risk=risk, n_boot=n_boot, random_state=random_state,
@@ -485,7 +492,7 @@ def check_run(run: str, data_dir: str | Path, *, n_boot: int = 1000, random_stat
         raise TruthCheckError(f"rebuilt {len(X)} test snapshots but the run evaluated {len(tested)} (features or labels changed since training?)")
     explanation = explain(model, X, catalogue=catalogue, chunk_rows=5000, progress=lambda done, total: step("Explaining", done, total))
     step("Comparing with the truth", 0, 1)
-    report = check(explanation, keys, y)
+    report = check(explanation, keys, y, risk=model.predict_proba(X)[:, 1])
     report["bars"] = bars_met(report)
     report["run_id"] = run_id
     report["test_window"] = [str(pd.Timestamp(dates[0]).date()), str(pd.Timestamp(dates[-1]).date())]
