@@ -1,0 +1,80 @@
+"""The point-in-time helpers against plain pandas references (merge_asof, per-key loops) on random data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from retention_ml.features._pit import MonthGrid, asof_last, count_before, encode
+
+
+def _events(rng, n=400):
+    # few keys and few distinct days, so same-day ties and NaT / missing keys all occur
+    days = pd.to_datetime("2023-01-01") + pd.to_timedelta(rng.integers(0, 60, n), unit="D")
+    ev = pd.DataFrame({"k": rng.choice(["a", "b", "c", "d", None], n).astype(object), "t": days,
+                       "v": rng.normal(size=n), "w": rng.random(n)})
+    ev.loc[rng.random(n) < 0.05, "t"] = pd.NaT
+    return ev
+
+
+def _queries(rng, n=300):
+    t = pd.to_datetime("2023-01-01") + pd.to_timedelta(rng.integers(-5, 70, n), unit="D")
+    q = pd.DataFrame({"k": pd.array(rng.choice(["a", "b", "c", "e"], n), dtype="str"), "as_of": t},
+                     index=rng.permutation(n) + 1000)
+    assert q["k"].notna().all()
+    return q
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_asof_last_is_merge_asof(seed):
+    rng = np.random.default_rng(seed)
+    ev, q = _events(rng), _queries(rng)
+    got = asof_last(q, ev, by="k", on="t", cols=["v"])
+    # reference: latest event strictly before as_of, the last of same-day ties in input order
+    e = ev.dropna(subset=["t", "k"]).reset_index(drop=True)
+    want_v, want_t = [], []
+    for k, t in zip(q["k"], q["as_of"]):
+        m = e[(e["k"] == k) & (e["t"] < t)]
+        m = m[m["t"] == m["t"].max()] if len(m) else m
+        want_v.append(m["v"].iloc[-1] if len(m) else np.nan)
+        want_t.append(m["t"].iloc[-1] if len(m) else pd.NaT)
+    np.testing.assert_array_equal(got["v"].to_numpy(), np.array(want_v, dtype="float64"))
+    np.testing.assert_array_equal(got["t"].to_numpy(), pd.to_datetime(pd.Series(want_t)).to_numpy())
+    assert got.index.equals(q.index)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_count_before_is_a_filtered_sum(seed):
+    rng = np.random.default_rng(seed)
+    ev, q = _events(rng), _queries(rng)
+    got = count_before(q, ev, by="k", on="t", query_dates=q["as_of"], weight="w")
+    want = [ev.loc[(ev["k"] == k) & (ev["t"] < t), "w"].sum() for k, t in zip(q["k"], q["as_of"])]
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=0)
+    n = count_before(q, ev, by="k", on="t", query_dates=q["as_of"])
+    np.testing.assert_array_equal(n, [((ev["k"] == k) & (ev["t"] < t)).sum() for k, t in zip(q["k"], q["as_of"])])
+
+
+def test_month_grid_windows_and_duplicate_rows():
+    rows = pd.DataFrame({"k": ["a", "a", "a", "a", "b"],
+                         "m": pd.to_datetime(["2023-01-01", "2023-02-01", "2023-02-01", "2023-04-01", "2023-03-01"]),
+                         "x": [1.0, 2.0, 5.0, 7.0, 3.0]})
+    q = pd.DataFrame({"k": ["a", "a", "b", "z"], "as_of": pd.to_datetime(["2023-03-01", "2023-05-15", "2023-03-01",
+                                                                         "2023-05-01"])})
+    g = MonthGrid(rows, by="k", month="m", cols=["x"], queries=q)
+    # a duplicate (key, month) row: the last one wins (5, not 2); March of "a" has no row (skipped)
+    np.testing.assert_array_equal(g.rolling("x", 1, "last"), [5.0, 7.0, np.nan, np.nan])
+    np.testing.assert_array_equal(g.rolling("x", 3, "sum"), [6.0, 12.0, np.nan, np.nan])
+    np.testing.assert_array_equal(g.rolling("x", 12, "max"), [5.0, 7.0, np.nan, np.nan])
+
+
+def test_encode_reuses_only_the_same_arrow_column():
+    keys = np.array(["a", "b", "c"], dtype=object)
+    s = pd.Series(["c", "a", None, "x"], dtype="str")
+    np.testing.assert_array_equal(encode(s, keys), [2, 0, -1, -1])
+    np.testing.assert_array_equal(encode(s, keys), [2, 0, -1, -1])          # cached dictionary, same answer
+    s2 = s.copy()
+    s2.iloc[0] = "b"                                                         # a changed column is re-encoded
+    np.testing.assert_array_equal(encode(s2, keys), [1, 0, -1, -1])
+    np.testing.assert_array_equal(encode(s.astype(object), keys), [2, 0, -1, -1])
+    np.testing.assert_array_equal(encode(pd.Series([3, 1, 9]), np.array([1, 2, 3])), [2, 0, -1])
