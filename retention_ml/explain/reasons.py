@@ -8,11 +8,10 @@ feature values and context (``months_in_post``, ``role`` ...), and carries the
 driver's levers from ``data_schema/drivers.yaml``. Drivers that lower risk are
 never offered as reasons.
 
-One-hot features (``role_*``, ``commute_mode_*``, ``employment_*``) push
-risk up either by being 1 ("role: social worker") or by being 0 ("not a
-senior practitioner"): their templates carry ``when: 1`` / ``when: 0`` so a
-social worker is never told "role: senior practitioner" because *not* being
-one raised their risk.
+One-hot features (``commute_mode_*``, ``employment_*``) push risk up either
+by being 1 ("commutes by car") or by being 0 ("does not commute by car"):
+their templates carry ``when: 1`` / ``when: 0`` so a bus commuter is never
+told "commutes by car" because *not* driving raised their risk.
 
 Rendering is vectorised per feature and template: the rows that need a
 template are formatted column by column and joined as whole Series, so
@@ -77,7 +76,7 @@ def _load_templates_text(text: str) -> dict[str, tuple[Template, ...]]:
 
 
 def load_templates(path=None) -> dict[str, tuple[Template, ...]]:
-    """Templates keyed by feature name or glob (``role_*``), from ``path`` or the packaged ``reasons.yaml``."""
+    """Templates keyed by feature name or glob (``commute_mode_*``), from ``path`` or the packaged ``reasons.yaml``."""
     if path is None:
         text = resources.files("retention_ml.explain").joinpath("reasons.yaml").read_text(encoding="utf-8")
     else:

@@ -43,13 +43,11 @@ def test_glob_template_names_the_suffix(catalogue):
 
 
 def test_one_hot_reason_says_what_the_person_is_not_when_the_value_is_zero(catalogue):
-    # A social worker whose risk is raised by *not* being a senior practitioner must not read
-    # "role: senior practitioner" (the bug this guards against).
-    frame = pd.DataFrame({"role_senior_practitioner": [0.0, 1.0], "role": ["social_worker", "senior_practitioner"]})
-    text = render_feature_reasons("role_senior_practitioner", frame, load_templates(), catalogue).tolist()
-    assert text == ["not a senior practitioner (role: social worker)", "role: senior practitioner"]
-    frame = pd.DataFrame({"commute_mode_car": [0.0], "commute_minutes": [40.0]})
-    assert render_feature_reasons("commute_mode_car", frame, load_templates(), catalogue).item() == "does not commute by car (40 minutes)"
+    # Someone whose risk is raised by *not* commuting by car must not read "commutes by car"
+    # (the bug this guards against).
+    frame = pd.DataFrame({"commute_mode_car": [0.0, 1.0], "commute_minutes": [40.0, 25.0]})
+    text = render_feature_reasons("commute_mode_car", frame, load_templates(), catalogue).tolist()
+    assert text == ["does not commute by car (40 minutes)", "commutes by car (25 minutes)"]
     frame = pd.DataFrame({"employment_permanent": [0.0], "employment_type": ["fixed_term"]})
     text = render_feature_reasons("employment_permanent", frame, load_templates(), catalogue).item()
     assert text == "employment type is not permanent (it is fixed term)"
@@ -57,17 +55,17 @@ def test_one_hot_reason_says_what_the_person_is_not_when_the_value_is_zero(catal
     assert render_feature_reasons("asye", frame, load_templates(), catalogue).str.startswith("not in").tolist() == [True, False]
 
 
-def test_reason_table_one_hot_rows_never_claim_a_role_the_person_lacks(catalogue):
-    # Hand-made SHAP values: role_senior_practitioner = 0 pushes risk up for everyone.
-    X = pd.DataFrame({"role_senior_practitioner": [0.0, 0.0], "tenure_months": [30.0, 40.0]})
-    values = pd.DataFrame({"role_senior_practitioner": [0.4, 0.2], "tenure_months": [-0.1, 0.1]})
-    drivers = pd.Series({"role_senior_practitioner": "career_progression", "tenure_months": "career_progression"})
+def test_reason_table_one_hot_rows_never_claim_a_mode_the_person_lacks(catalogue):
+    # Hand-made SHAP values: commute_mode_car = 0 pushes risk up for everyone.
+    X = pd.DataFrame({"commute_mode_car": [0.0, 0.0], "commute_minutes": [30.0, 55.0]})
+    values = pd.DataFrame({"commute_mode_car": [0.4, 0.2], "commute_minutes": [-0.1, 0.1]})
+    drivers = pd.Series({"commute_mode_car": "commute", "commute_minutes": "commute"})
     from retention_ml.explain.drivers import group_by_driver
     from retention_ml.explain.reasons import reason_table
 
     context = pd.DataFrame({"role": ["social_worker", "personal_adviser"], "months_in_post": [30, 40]})
     table = reason_table(values, group_by_driver(values, drivers), X, context, catalogue, drivers, k=1)
-    assert table["reason_1"].tolist() == ["not a senior practitioner (role: social worker)", "not a senior practitioner (role: personal adviser)"]
+    assert table["reason_1"].tolist() == ["does not commute by car (30 minutes)", "does not commute by car (55 minutes)"]
 
 
 def test_reasons_only_for_drivers_pushing_risk_up(model, frame, catalogue, context):
