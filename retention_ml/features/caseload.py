@@ -28,9 +28,12 @@ class CaseloadFeatures(FeatureFamily):
         FeatureSpec("caseload_mean_12m", "Mean open cases over the last 12 complete months", "cases", D),
         FeatureSpec("caseload_max_12m", "Highest month-end open cases in the last 12 months", "cases", D),
         FeatureSpec("caseload_trend_6m", "Least-squares slope of open cases over the last 6 months", "cases/month", D),
-        FeatureSpec("caseload_cap", "Caseload cap of the worker's team", "cases", D),
-        FeatureSpec("caseload_over_cap_months_6m", "Months above the team cap in the last 6 months", "months", D),
-        FeatureSpec("caseload_over_cap_months_12m", "Months above the team cap in the last 12 months", "months", D),
+        FeatureSpec("caseload_cap", "Caseload cap of the worker's team (per full-time worker)", "cases", D),
+        FeatureSpec("caseload_to_cap", "Open cases at the end of the last complete month / (team cap x FTE)", "ratio", D),
+        FeatureSpec("caseload_over_cap_months_6m", "Months above the pro-rata cap (team cap x FTE) in the last 6 months",
+                    "months", D),
+        FeatureSpec("caseload_over_cap_months_12m", "Months above the pro-rata cap (team cap x FTE) in the last 12 months",
+                    "months", D),
         FeatureSpec("caseload_cp_share", "Share of open cases on a child protection plan (last month)", "fraction", D),
         FeatureSpec("caseload_court_share", "Share of open cases in court proceedings (last month)", "fraction", D),
         FeatureSpec("caseload_new_allocations_3m", "New cases allocated in the last 3 months", "cases", D),
@@ -48,12 +51,14 @@ class CaseloadFeatures(FeatureFamily):
         cap = _take(cap_of_team, team)
         cols = ["open_cases", "child_protection_cases", "court_cases", "new_allocations"]
         g = MonthGrid(ch, by="worker_id", month="month", cols=cols, queries=X)
-        # months over the team's cap, on the grid: the cap of each grid key's (worker's) team
-        key_team = _take(np.append(team_of_worker, -1), _w_rows(wl, g.keys))
+        # months over the pro-rata cap, on the grid: a cap is per full-time post, so a 0.6 FTE worker
+        # with a team cap of 20 is over it above 12 cases
+        key_rows = _w_rows(wl, g.keys)
+        key_team = _take(np.append(team_of_worker, -1), key_rows)
+        key_cap = _take(cap_of_team, key_team) * _take(wl.W["fte"].to_numpy(dtype="float64", na_value=np.nan), key_rows)
         open_g = g.grid["open_cases"]
         with np.errstate(invalid="ignore"):
-            g.grid["over"] = np.where(~np.isnan(open_g), (open_g > _take(cap_of_team, key_team[g.key_code]))
-                                      .astype("float64"), np.nan)
+            g.grid["over"] = np.where(~np.isnan(open_g), (open_g > key_cap[g.key_code]).astype("float64"), np.nan)
         out = pd.DataFrame(index=np.arange(len(X)))
         cur = g.rolling("open_cases", 1, "last")
         out["caseload_current"] = cur
@@ -62,6 +67,9 @@ class CaseloadFeatures(FeatureFamily):
         out["caseload_max_12m"] = g.rolling("open_cases", 12, "max")
         out["caseload_trend_6m"] = g.rolling("open_cases", 6, "slope")
         out["caseload_cap"] = cap
+        with np.errstate(invalid="ignore", divide="ignore"):
+            pro_rata = cap * wl.num("fte")
+            out["caseload_to_cap"] = np.where(pro_rata > 0, cur / pro_rata, np.nan)
         out["caseload_over_cap_months_6m"] = g.rolling("over", 6, "sum")
         out["caseload_over_cap_months_12m"] = g.rolling("over", 12, "sum")
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -19,6 +19,7 @@ def test_caseload_values_by_hand(tiny_tables, snaps_jan):
     assert w1["caseload_cap"] == 10
     assert w1["caseload_over_cap_months_6m"] == 2      # 11 and 12 exceed 10
     assert w1["caseload_over_cap_months_12m"] == 2
+    assert w1["caseload_to_cap"] == pytest.approx(12 / 10)
     assert w1["caseload_cp_share"] == pytest.approx(1 / 12)
     assert w1["caseload_court_share"] == 0
     assert w1["caseload_new_allocations_3m"] == 6
@@ -28,6 +29,17 @@ def test_caseload_values_by_hand(tiny_tables, snaps_jan):
     assert w2["caseload_trend_6m"] == pytest.approx(0.0)
     # W3 started 2023-06: only 7 usable months (2023-06..2023-12); the 12-month mean uses what exists
     assert X.iloc[2]["caseload_mean_12m"] == 6 and X.iloc[2]["caseload_new_allocations_3m"] == 3
+
+
+def test_cap_is_pro_rata_to_fte(tiny_tables, snaps_jan):
+    # W2 holds 8 cases every month under a team cap of 10: at 0.8 FTE (pro-rata cap 8) never over it,
+    # at 0.7 FTE (pro-rata cap 7) over it in every month
+    X = CaseloadFeatures(tables=tiny_tables).fit(snaps_jan).transform(snaps_jan).iloc[1]
+    assert X["caseload_over_cap_months_12m"] == 0 and X["caseload_to_cap"] == pytest.approx(8 / 8)
+    tables = dict(tiny_tables, workers=tiny_tables["workers"].assign(fte=[1.0, 0.7, 1.0]))
+    X = CaseloadFeatures(tables=tables).fit(snaps_jan).transform(snaps_jan).iloc[1]
+    assert X["caseload_over_cap_months_6m"] == 6 and X["caseload_over_cap_months_12m"] == 12
+    assert X["caseload_to_cap"] == pytest.approx(8 / 7)
 
 
 def test_caseload_current_month_row_not_used(tiny_tables):
