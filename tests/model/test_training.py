@@ -151,3 +151,39 @@ def test_tuning_stays_inside_the_training_window(ibm_exp, monkeypatch):
     assert len(test_rows) == result.metrics["counts"]["test"]["n"] == 368
     assert all(rows <= seen[2] for rows in seen[:2])  # the two trials saw training rows only
     assert result.metrics["calibration"]["checked_on"].startswith("5-fold cross-fitting")
+
+
+def test_flat_tuning_chooses_by_out_of_fold_log_loss(ibm_exp):
+    """Flat extracts: the search starts from the defaults, keeps the trial with the lowest out-of-fold
+    calibrated log-loss (not the highest ROC-AUC), and its space includes row subsampling."""
+    import optuna
+
+    from retention_ml.flat import load_flat
+    from retention_ml.training import model_params, tune
+
+    exp = load_experiment(REPO / "experiments" / "ibm_hr.toml", overrides=[*FAST, "tuning.trials=4", "model.n_estimators=40"])
+    ds = load_flat(exp["data"]["path"], exp["flat"])
+    seen = []
+    real_optimize = optuna.Study.optimize
+
+    def spy(self, *args, **kw):
+        real_optimize(self, *args, **kw)
+        seen.extend(self.trials)
+
+    optuna.Study.optimize, restore = spy, optuna.Study.optimize
+    try:
+        params, report = tune(ds.X, ds.y, ds.keys[["worker_id"]], exp, model_params(exp))
+    finally:
+        optuna.Study.optimize = restore
+    assert report["objective"] == "out-of-fold log-loss" and report["trials"] == len(seen) == 4
+    # The search starts from the experiment's own setting (the model defaults here).
+    base = model_params(exp)
+    assert seen[0].params == {k: base[k] for k in seen[0].params} and len(seen[0].params) == 7
+    losses = [-t.value for t in seen]
+    assert report["best_inner_log_loss"] == min(losses)
+    best = seen[int(np.argmin(losses))]
+    assert report["best_inner_roc_auc"] == best.user_attrs["roc_auc"]
+    assert "subsample" in report["best"] and params["subsample"] == report["best"]["subsample"]
+    # The reported loss is the chosen model's own out-of-fold log-loss: refitting it reproduces it.
+    refit = TurnoverModel(**dict(params, n_bootstrap=0), random_state=exp["seed"]).fit(ds.X, ds.y)
+    assert refit.valid_log_loss_["after"] == pytest.approx(report["best_inner_log_loss"], rel=1e-12)
