@@ -111,6 +111,10 @@ def run_demo(out: str | Path = "demo-output", *, councils: int = 1, seed: int = 
             say("[gate] so you can see the lists; a refused model must not be used with managers. Failed checks:")
             for c in gate.failed:
                 say(f"[gate]   - {c.name}: {c.detail}")
+            test = result.metrics["counts"]["test"]
+            say(f"[gate] The test window holds {test['positives']} leavers among {test['n']} people: every figure")
+            say("[gate] has a wide interval. One council's own history is often this small,")
+            say("[gate] and the gate is strict on purpose.")
             say(bar)
     except ImportError as exc:
         say(f"[gate] SKIPPED ({exc}); scoring with @candidate")
