@@ -9,7 +9,7 @@ import typer
 
 HELP = """Train the turnover model described by EXPERIMENT (a TOML or YAML file in experiments/) and record the run in MLflow.
 
-Reads the data, builds point-in-time snapshots, features and labels (or maps a one-row-per-employee extract), splits out of time (train, then a validation window h months later for early stopping and Platt calibration, then a test window h months later still), fits the calibrated LightGBM model and two baselines (team base rate, regularised logistic regression), and reports test-window metrics with 95% bootstrap intervals over workers. The run logs parameters, tags, the experiment file, feature catalogue, censoring report, calibration plot, feature importances, evaluation/metrics.json, explanations and the pyfunc model, which is registered with alias "candidate".
+Reads the data, builds point-in-time snapshots, features and labels (or maps a one-row-per-employee extract), splits out of time (train, then a validation window h months later for early stopping and Platt calibration, then a test window h months later still), fits the calibrated LightGBM model and two baselines (team base rate, regularised logistic regression), and reports test-window metrics with 95% bootstrap intervals over workers. The run logs parameters, tags, the experiment file, feature catalogue, censoring report, calibration plot, feature importances, evaluation/metrics.json, explanations and the pyfunc model, which is registered with alias "candidate". On simulated data (data.simulated = true) the run also gets explanations/truth.json: its test-window explanations checked against the simulator's true drivers, as `retention-ml truth-check` does (evaluation only, after the model is fitted).
 
 Tracking: sqlite:///./mlflow.db with artifacts in ./mlartifacts unless MLFLOW_TRACKING_URI or the experiment's tracking_uri says otherwise; `mlflow ui --backend-store-uri sqlite:///mlflow.db` shows the runs.
 
@@ -59,11 +59,31 @@ def train(
             result = train_experiment(exp, progress=on_stage, boot_progress=on_boot)
         except (FileNotFoundError, ValueError, KeyError, ImportError) as exc:
             _fail(json_out, err, f"{experiment}: could not train: {type(exc).__name__}: {exc}")
+        on_stage("explanations against the simulator's truth")
+        truth = _truth_check(exp, result)
     if json_out:
         typer.echo(json.dumps({"ok": True, "run_id": result.run_id, "model_version": result.model_version,
-                               "notes": result.notes, "metrics": result.metrics}, indent=2, default=str))
+                               "notes": result.notes, "metrics": result.metrics, "truth_check": truth},
+                              indent=2, default=str))
         return
-    _print(result, exp)
+    _print(result, exp, truth)
+
+
+def _truth_check(exp: dict, result) -> dict | None:
+    """On simulated snapshot data, log explanations/truth.json to the run (as `retention-ml truth-check` does).
+
+    Evaluation only, after the model is fitted: nothing from the truth reaches the model.
+    Returns the bars (or the reason there is no check), None for real data.
+    """
+    if not (exp["data"]["simulated"] and exp["kind"] == "snapshots" and result.run_id):
+        return None
+    from retention_ml.simulate.truth_check import TruthCheckError, check_run
+
+    try:
+        report = check_run(result.run_id, exp["data"]["path"], n_boot=exp["evaluation"]["n_boot"], random_state=exp["seed"])
+    except TruthCheckError as exc:
+        return {"logged": False, "reason": str(exc)}
+    return {"logged": True, "bars": report["bars"]}
 
 
 def _fail(json_out: bool, err, message: str):
@@ -74,7 +94,7 @@ def _fail(json_out: bool, err, message: str):
     raise typer.Exit(2)
 
 
-def _print(result, exp) -> None:
+def _print(result, exp, truth: dict | None = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -94,5 +114,11 @@ def _print(result, exp) -> None:
     console.print("rows (positives): " + ", ".join(f"{k} {v['n']} ({v['positives']})" for k, v in c.items()) + f"; censored {rec['censored']}")
     for note in result.notes:
         console.print(f"[bold yellow]WARNING: {note}[/bold yellow]")
+    if truth and truth["logged"]:
+        known = [f"{k} {b['value']:.0%} (bar {b['bar']:.0%})" for k, b in truth["bars"].items() if b["value"] is not None]
+        console.print("Explanations against the simulator's truth (top-risk-decile leavers; explanations/truth.json): "
+                      + (", ".join(known) or "too few leavers to say"))
+    elif truth:
+        console.print(f"No truth check: {truth['reason']}")
     console.print(f"run {result.run_id}; registered version {result.model_version} (alias 'candidate') of '{exp['registered_model']}'")
     console.print("Risks support a conversation with a worker; they never decide anything about a person.")

@@ -1,0 +1,46 @@
+"""``retention-ml train`` on simulated data logs the truth check to the run; on data without a truth it says why not."""
+
+import json
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from retention_ml.cli import app
+
+runner = CliRunner()
+FAST = ["--set", "evaluation.n_boot=20", "--set", "model.n_bootstrap=0", "--set", "evaluation.explain=false"]
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    pytest.importorskip("retention_ml.features", reason="training needs H3's retention_ml.features")
+    from retention_ml import tracking
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
+    tracking.configure()
+    return tracking
+
+
+def _train(data_dir):
+    from retention_ml.commands.demo import EXPERIMENT
+
+    result = runner.invoke(app, ["train", str(EXPERIMENT), "--set", f"data.path={data_dir}", *FAST, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_train_logs_truth_on_simulated_data(store, sim_dir):
+    out = _train(sim_dir)
+    assert out["truth_check"]["logged"] is True
+    logged = store.load_json_artifact(out["run_id"], "explanations/truth.json")
+    assert logged["run_id"] == out["run_id"] and logged["bars"] == out["truth_check"]["bars"]
+    assert store.run_tags(out["run_id"])["retention_ml.truth_check"] == "logged"
+
+
+def test_train_without_truth_folder_says_so(store, sim_dir, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(sim_dir, data, ignore=shutil.ignore_patterns("_truth"))
+    out = _train(data)
+    assert out["truth_check"]["logged"] is False and "truth" in out["truth_check"]["reason"]
+    assert "retention_ml.truth_check" not in store.run_tags(out["run_id"])
