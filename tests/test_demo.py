@@ -22,7 +22,6 @@ def _ids_in(path):
 
 
 def test_demo_end_to_end_lists_are_scoped(tmp_path):
-    pytest.importorskip("retention_ml.features", reason="the demo needs H3's retention_ml.features")
     from retention_ml.commands.demo import run_demo
 
     mp = pytest.MonkeyPatch()

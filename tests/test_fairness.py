@@ -142,11 +142,9 @@ def test_trained_model_never_sees_protected_columns():
 
 
 def test_feature_catalogue_has_no_protected_column():
-    features_pkg = pytest.importorskip(
-        "retention_ml.features", reason="retention_ml.features (H3) is not in this tree yet; the catalogue check needs it")
-    if not hasattr(features_pkg, "feature_catalogue"):
-        pytest.skip("retention_ml.features has no feature_catalogue() yet (H3 in progress); the catalogue check needs it")
-    features = set(features_pkg.feature_catalogue()["feature"])
+    from retention_ml.features import feature_catalogue
+
+    features = set(feature_catalogue()["feature"])
     forbidden = set(protected_columns())
     assert features and not (features & forbidden)
     assert not [f for f in features if any(f.startswith(f"{p}_") for p in forbidden)]

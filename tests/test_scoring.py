@@ -34,7 +34,6 @@ def test_invalid_data_stops_with_the_validators_report_and_writes_nothing(sim_di
 
 @pytest.fixture(scope="module")
 def trained(sim_dir, tmp_path_factory):
-    pytest.importorskip("retention_ml.features", reason="scoring needs H3's retention_ml.features")
     from retention_ml import tracking
     from retention_ml.experiment import load_experiment
     from retention_ml.training import train_experiment

@@ -14,7 +14,6 @@ FAST = ["--set", "evaluation.n_boot=20", "--set", "model.n_bootstrap=0", "--set"
 
 @pytest.fixture
 def store(tmp_path, monkeypatch):
-    pytest.importorskip("retention_ml.features", reason="training needs H3's retention_ml.features")
     from retention_ml import tracking
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")

@@ -16,7 +16,6 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def trained(sim_dir, tmp_path_factory):
-    pytest.importorskip("retention_ml.features", reason="the truth check needs H3's retention_ml.features")
     from retention_ml import tracking
     from retention_ml.commands.demo import EXPERIMENT
     from retention_ml.experiment import load_experiment

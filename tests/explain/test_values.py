@@ -65,11 +65,12 @@ def test_chunked_computation_gives_the_same_values_and_reports_progress(model, f
 
 
 def test_real_turnover_model_is_additive_on_calibrated_log_odds(frame, make_data):
-    model_module = pytest.importorskip("retention_ml.model", reason="TurnoverModel (H4) is not in this tree yet")
+    from retention_ml.model import TurnoverModel
+
     X, y = frame
     X_train, y_train = make_data(1500, seed=21)
     X_valid, y_valid = make_data(500, seed=22)
-    model = model_module.TurnoverModel().fit(X_train, pd.Series(y_train), X_valid=X_valid, y_valid=pd.Series(y_valid))
+    model = TurnoverModel().fit(X_train, pd.Series(y_train), X_valid=X_valid, y_valid=pd.Series(y_valid))
     values, base = shap_values(model, X)
     p = model.predict_proba(X)[:, 1]
     np.testing.assert_allclose(base + values.to_numpy().sum(axis=1), np.log(p / (1 - p)), atol=1e-6, rtol=0)

@@ -1,22 +1,11 @@
-"""End to end on the shared simulated data set (``sim_dir``): features -> split -> model -> MLflow -> explanations.
-
-Runs once H3's ``retention_ml.features.build_dataset`` is in the tree (skipped with that reason before).
-"""
+"""End to end on the shared simulated data set (``sim_dir``): features -> split -> model -> MLflow -> explanations."""
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from retention_ml import tracking
 from retention_ml.experiment import load_experiment
 from retention_ml.training import train_experiment
-
-
-@pytest.fixture(scope="module")
-def features_available():
-    module = pytest.importorskip("retention_ml.features", reason="retention_ml.features (H3) is not in this tree yet")
-    if not hasattr(module, "build_dataset"):
-        pytest.skip("retention_ml.features.build_dataset (H3) is not in this tree yet")
 
 
 def _exp(tmp_path, sim_dir, *extra):
@@ -25,7 +14,7 @@ def _exp(tmp_path, sim_dir, *extra):
     return load_experiment(path, overrides=[f"data.path={sim_dir}", *extra])
 
 
-def test_simulated_run_end_to_end(features_available, sim_dir, tmp_path, mlflow_store):
+def test_simulated_run_end_to_end(sim_dir, tmp_path, mlflow_store):
     result = train_experiment(_exp(tmp_path, sim_dir))
     rec = result.metrics
     test_start = pd.Timestamp(rec["windows"]["test"][0])
@@ -43,7 +32,7 @@ def test_simulated_run_end_to_end(features_available, sim_dir, tmp_path, mlflow_
     assert not {"sex", "age_band", "ethnicity_group", "disability", "worker_id"} & set(model.feature_names_in_)
 
 
-def test_simulated_run_is_reproducible(features_available, sim_dir, tmp_path):
+def test_simulated_run_is_reproducible(sim_dir, tmp_path):
     a = train_experiment(_exp(tmp_path, sim_dir), log=False)
     b = train_experiment(_exp(tmp_path, sim_dir), log=False)
     assert a.metrics == b.metrics
