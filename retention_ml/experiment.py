@@ -103,6 +103,7 @@ SPEC: dict[str | None, dict[str, tuple]] = {
         "extra_trees": (bool, False, None),
         "early_stopping_rounds": (int, 50, _at_least(1)),
         "cv_folds": (int, 5, _at_least(2)),
+        "constraints": (str, "drivers", _choice("drivers", "none")),
         "n_bootstrap": (int, 10, _at_least(0)),
     },
     "tuning": {

@@ -98,6 +98,7 @@ def flat_frame(frame: pd.DataFrame, mapping: dict, *, source: str = "<frame>") -
             "unit": ["as in the extract" if origin[c] == c else "0/1" for c in X.columns],
             "driver": [drivers.get(origin[c], "other") for c in X.columns],
             "family": "flat",
+            "direction": 0,  # no prior on an arbitrary extract's columns
         }
     )
     return FlatDataset(keys=keys, X=X, y=y, catalogue=catalogue, source=source)

@@ -125,6 +125,13 @@ class TurnoverModel(ClassifierMixin, BaseEstimator):
     cv_folds : int, default 5
         Without a validation window: folds of the cross-fitting that picks the trees and the
         calibration (see :meth:`fit`).
+    monotone : dict of str to int, optional
+        Feature name -> +1 (predicted risk never falls as the value rises), -1 (never rises)
+        or 0; features not named are free.
+    interaction_groups : list of list of str, optional
+        Feature names that may share a branch of a tree; a feature may sit in several groups.
+        With one group per driver, the model is a sum of one function per driver (plus shared
+        context features), so each driver's SHAP values are that driver's own part of the risk.
     n_bootstrap : int, default 0
         Members of the bootstrap ensemble used by :meth:`predict_interval` (0: no intervals).
     random_state : int, default 0
@@ -175,6 +182,8 @@ class TurnoverModel(ClassifierMixin, BaseEstimator):
         extra_trees: bool = False,
         early_stopping_rounds: int = 50,
         cv_folds: int = 5,
+        monotone: dict | None = None,
+        interaction_groups: list | None = None,
         n_bootstrap: int = 0,
         random_state: int = 0,
         n_jobs: int = 1,
@@ -189,6 +198,8 @@ class TurnoverModel(ClassifierMixin, BaseEstimator):
         self.extra_trees = extra_trees
         self.early_stopping_rounds = early_stopping_rounds
         self.cv_folds = cv_folds
+        self.monotone = monotone
+        self.interaction_groups = interaction_groups
         self.n_bootstrap = n_bootstrap
         self.random_state = random_state
         self.n_jobs = n_jobs
@@ -219,7 +230,33 @@ class TurnoverModel(ClassifierMixin, BaseEstimator):
             "deterministic": True,
             "force_row_wise": True,
             "verbosity": -1,
+            **self._constraints(),
         }
+
+    def _constraints(self) -> dict:
+        """LightGBM's positional monotone and interaction constraints from the named ones."""
+        names = list(self.feature_names_in_)
+        index = {n: i for i, n in enumerate(names)}
+        out = {}
+        if self.monotone:
+            out["monotone_constraints"] = [int(self.monotone.get(n, 0)) for n in names]
+        if self.interaction_groups:
+            out["interaction_constraints"] = [sorted(index[n] for n in group) for group in self.interaction_groups if group]
+        return out
+
+    def _check_constraints(self) -> None:
+        known = set(self.feature_names_in_)
+        monotone = dict(self.monotone or {})
+        bad = {n: v for n, v in monotone.items() if v not in (-1, 0, 1)}
+        if bad:
+            raise ValueError(f"TurnoverModel: monotone directions must be -1, 0 or 1, got {bad}")
+        groups = [list(g) for g in (self.interaction_groups or [])]
+        unknown = sorted((set(monotone) | {n for g in groups for n in g}) - known)
+        if unknown:
+            raise ValueError(f"TurnoverModel: constraints name features not in X: {unknown}")
+        if groups and (free := sorted(known - {n for g in groups for n in g})):
+            # LightGBM would silently never split on a feature outside every group
+            raise ValueError(f"TurnoverModel: features in no interaction group: {free}")
 
     def fit(self, X, y, *, X_valid=None, y_valid=None) -> "TurnoverModel":
         """Fit the trees on ``(X, y)``, early-stop and calibrate on ``(X_valid, y_valid)``.
@@ -241,6 +278,7 @@ class TurnoverModel(ClassifierMixin, BaseEstimator):
             raise ValueError(f"TurnoverModel: X has {len(X)} rows but y has {len(y_arr)}")
         self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
         self.n_features_in_ = X.shape[1]
+        self._check_constraints()
         if X_valid is None:
             return self._fit_crossfitted(self._matrix(X), y_arr)
         X_valid = _as_frame(X_valid, list(X.columns))

@@ -190,8 +190,31 @@ def _prepare_flat(exp: dict, progress) -> _Prepared:
 
 
 # -- modelling ---------------------------------------------------------------------------------------
-def model_params(exp: dict) -> dict:
-    return {k: exp["model"][k] for k in MODEL_KEYS}
+def model_params(exp: dict, catalogue: pd.DataFrame | None = None) -> dict:
+    """TurnoverModel keyword arguments from the experiment, plus the catalogue's constraints when asked for."""
+    params = {k: exp["model"][k] for k in MODEL_KEYS}
+    if exp["model"]["constraints"] == "drivers" and catalogue is not None:
+        params.update(driver_constraints(catalogue))
+    return params
+
+
+def driver_constraints(catalogue: pd.DataFrame) -> dict:
+    """``monotone`` and ``interaction_groups`` for :class:`TurnoverModel` from the feature catalogue.
+
+    Features interact only within their driver, and context features (driver ``other``: FTE,
+    contract type) with every driver; each feature's ``direction`` (the domain's prior on how
+    risk moves with it) becomes a monotone constraint. The model is then a sum of one function
+    per driver, so the SHAP values summed over a driver are that driver's own part of the risk
+    rather than a share of cross-driver interactions split by the tree's order of splits. On
+    national simulated data this raised the top-risk decile's true-driver top-1 rate by about
+    five points at the same ROC-AUC (README, Measured).
+    """
+    direction = catalogue["direction"] if "direction" in catalogue.columns else pd.Series(0, index=catalogue.index)
+    monotone = {f: int(d) for f, d in zip(catalogue["feature"], direction) if int(d) != 0}
+    by_driver = {d: list(f) for d, f in catalogue.groupby("driver", sort=False)["feature"]}
+    shared = by_driver.pop("other", [])
+    groups = [features + shared for features in by_driver.values()] or [shared]
+    return {"monotone": monotone, "interaction_groups": groups}
 
 
 # Tuning ranges (low, high) of the numeric LightGBM settings; extra_trees is searched as on/off.
@@ -310,7 +333,7 @@ def train_experiment(exp: dict, *, log: bool = True, progress: Callable[[str], N
     X_train, y_train, X_valid, y_valid = prep.X[tr], prep.y[tr], prep.X[va], prep.y[va]
     X_test, y_test, keys_test = prep.X[te].reset_index(drop=True), prep.y[te].reset_index(drop=True), prep.keys[te].reset_index(drop=True)
     notes = []
-    params, tuning = model_params(exp), None
+    params, tuning = model_params(exp, prep.catalogue), None
     if exp["tuning"]["trials"] > 0:
         progress(f"tuning ({exp['tuning']['trials']} trials, training window only)")
         params, tuning = tune(X_train, y_train, prep.keys[tr].reset_index(drop=True), exp, params)
@@ -378,7 +401,10 @@ def _log_run(exp, prep, model, record, predictions, X_test, y_test, keys_test, r
     with tracking.start_run(exp.get("mlflow_experiment", exp["name"]), run_name=exp["name"], tags=tags) as run:
         run_id = run.info.run_id
         tracking.log_params(run_id, {"seed": exp["seed"], "kind": exp["kind"], "data_path": exp["data"]["path"],
-                                     "label": prep.label, "split": exp["split"], "model": params,
+                                     "label": prep.label, "split": exp["split"],
+                                     # the constraints' detail is the logged feature catalogue (driver, direction)
+                                     "model": {k: v for k, v in params.items() if k not in ("monotone", "interaction_groups")}
+                                     | {"constraints": exp["model"]["constraints"]},
                                      "tuning": exp["tuning"], "overrides": ";".join(exp["overrides"])})
         tracking.log_metrics(run_id, _flat_metrics(record))
         with tempfile.TemporaryDirectory() as tmp:
@@ -438,7 +464,7 @@ def cross_validate_flat(exp: dict, *, n_splits: int = 5, n_repeats: int = 3,
     cv = RepeatedStratifiedKFold(n_splits=n_splits, n_repeats=n_repeats, random_state=exp["seed"])
     rows, total = [], n_splits * n_repeats
     for i, (tr, te) in enumerate(cv.split(X, y)):
-        params = model_params(exp)
+        params = model_params(exp, ds.catalogue)
         if exp["tuning"]["trials"] > 0:
             params, _ = tune(X.iloc[tr].reset_index(drop=True), pd.Series(y[tr]), ds.keys.iloc[tr].reset_index(drop=True)[["worker_id"]], exp, params)
         params["n_bootstrap"] = 0  # intervals are not scored here

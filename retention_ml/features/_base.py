@@ -14,12 +14,20 @@ from retention_ml.schema import driver_codes
 
 @dataclass(frozen=True)
 class FeatureSpec:
-    """One feature: name, one-line meaning, unit and driver code (drivers.yaml or "other")."""
+    """One feature: name, one-line meaning, unit, driver code (drivers.yaml or "other") and risk direction.
+
+    ``direction`` is the domain's prior on how leaving risk moves with the value, all else
+    equal: +1 never lower when the value rises (more cases, a longer commute, rent taking
+    more of pay), -1 never higher (more supervision, a retention payment), 0 no prior (tenure,
+    whose risk is highest early and again late). The model can be held to it
+    (``model.constraints``), so a reason never reads "caseload 30" as lowering risk.
+    """
 
     name: str
     meaning: str
     unit: str
     driver: str
+    direction: int = 0
 
 
 class FeatureFamily(TransformerMixin, BaseEstimator):
@@ -76,9 +84,9 @@ class FeatureFamily(TransformerMixin, BaseEstimator):
 
     @classmethod
     def catalogue(cls) -> pd.DataFrame:
-        rows = [{"feature": s.name, "meaning": s.meaning, "unit": s.unit, "driver": s.driver, "family": cls.family}
-                for s in cls.specs]
-        return pd.DataFrame(rows, columns=["feature", "meaning", "unit", "driver", "family"])
+        rows = [{"feature": s.name, "meaning": s.meaning, "unit": s.unit, "driver": s.driver, "family": cls.family,
+                 "direction": s.direction} for s in cls.specs]
+        return pd.DataFrame(rows, columns=["feature", "meaning", "unit", "driver", "family", "direction"])
 
     def set_output(self, *, transform=None):
         return self

@@ -19,8 +19,8 @@ class AbsenceFeatures(FeatureFamily):
     family = "absence"
     required_tables = ("absence",)
     specs = (
-        FeatureSpec("absence_days_6m", "Sickness days in the last 6 complete months", "days", "work_life_balance"),
-        FeatureSpec("absence_days_12m", "Sickness days in the last 12 complete months", "days", "work_life_balance"),
+        FeatureSpec("absence_days_6m", "Sickness days in the last 6 complete months", "days", "work_life_balance", direction=1),
+        FeatureSpec("absence_days_12m", "Sickness days in the last 12 complete months", "days", "work_life_balance", direction=1),
     )
 
     def _compute(self, X):
@@ -41,9 +41,9 @@ class SupervisionFeatures(FeatureFamily):
     required_tables = ("supervision",)
     specs = (
         FeatureSpec("supervision_sessions_3m", "Supervision sessions in the last 3 months", "sessions",
-                    "supervision_management"),
+                    "supervision_management", direction=-1),
         FeatureSpec("months_since_supervision", "Months since the last supervision session (NaN if none yet)",
-                    "months", "supervision_management"),
+                    "months", "supervision_management", direction=1),
     )
 
     def _compute(self, X):

@@ -24,12 +24,12 @@ class CommuteFeatures(FeatureFamily):
     family = "commute"
     required_tables = ("commute",)
     specs = (
-        FeatureSpec("commute_minutes", "One-way commute time", "minutes", C),
-        FeatureSpec("commute_km", "One-way commute distance", "km", C),
+        FeatureSpec("commute_minutes", "One-way commute time", "minutes", C, direction=1),
+        FeatureSpec("commute_km", "One-way commute distance", "km", C, direction=1),
         *(FeatureSpec(f"commute_mode_{m}", f"Main commute mode is {m.replace('_', ' ')} (1) or not (0)", "0/1", C)
           for m in MODES),
         FeatureSpec("commute_change_minutes_12m", "Commute minutes now minus 12 months ago (0 if unchanged)",
-                    "minutes", C),
+                    "minutes", C, direction=1),
     )
 
     def _compute(self, X):

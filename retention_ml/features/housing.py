@@ -31,10 +31,10 @@ class HousingFeatures(FeatureFamily):
     required_tables = ("housing_costs", "workers", "pay_history")
     specs = (
         FeatureSpec("housing_rent_to_pay", "Median monthly rent in the home area / estimated monthly take-home pay",
-                    "ratio", H),
-        FeatureSpec("housing_price_to_salary", "Median house price in the home area / gross annual pay", "ratio", H),
+                    "ratio", H, direction=1),
+        FeatureSpec("housing_price_to_salary", "Median house price in the home area / gross annual pay", "ratio", H, direction=1),
         FeatureSpec("housing_cost_growth_12m", "Fractional growth of median rent in the home area over 12 months",
-                    "fraction", H),
+                    "fraction", H, direction=1),
     )
 
     def __init__(self, tables=None, *, take_home_share=TAKE_HOME_SHARE):

@@ -34,12 +34,12 @@ class PayFeatures(FeatureFamily):
         FeatureSpec("pay_band_rank", "Rank of the pay band (1 = lowest; NaN for agency/unknown)", "rank", P),
         FeatureSpec("pay_spinal_point", "Spinal column point", "point", P),
         FeatureSpec("pay_salary_fte", "Basic salary for a full-time post", "GBP/yr", P),
-        FeatureSpec("pay_supplement", "Market or high-pressure supplement", "GBP/yr", P),
-        FeatureSpec("pay_retention_payment", "Annual retention payment", "GBP/yr", P),
+        FeatureSpec("pay_supplement", "Market or high-pressure supplement", "GBP/yr", P, direction=-1),
+        FeatureSpec("pay_retention_payment", "Annual retention payment", "GBP/yr", P, direction=-1),
         FeatureSpec("pay_agency_gap", "Agency day rate x 220 / own total pay - 1 (council, last known month)",
-                    "fraction", P),
+                    "fraction", P, direction=1),
         FeatureSpec("months_since_pay_rise", "Months since the salary last went up (or the first pay record)",
-                    "months", P),
+                    "months", P, direction=1),
     )
 
     def __init__(self, tables=None, *, band_order=DEFAULT_BAND_ORDER):

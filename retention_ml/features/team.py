@@ -26,11 +26,11 @@ class TeamFeatures(FeatureFamily):
     required_tables = ("workers", "teams")
     specs = (
         FeatureSpec("team_leavers_rate_12m", "Spells ended in the team in the last 12 months / mean headcount",
-                    "fraction/yr", T),
+                    "fraction/yr", T, direction=1),
         FeatureSpec("team_colleagues_left_3m", "Colleagues whose spell in the team ended in the last 3 months",
-                    "people", T),
-        FeatureSpec("team_agency_share", "Share of the team's in-post staff who are agency workers", "fraction", T),
-        FeatureSpec("team_vacancy_rate", "1 - in-post FTE / establishment FTE", "fraction", T),
+                    "people", T, direction=1),
+        FeatureSpec("team_agency_share", "Share of the team's in-post staff who are agency workers", "fraction", T, direction=1),
+        FeatureSpec("team_vacancy_rate", "1 - in-post FTE / establishment FTE", "fraction", T, direction=1),
         FeatureSpec("team_size", "Staff in post in the team", "people", T),
         FeatureSpec("team_manager_change_12m", "Team manager spells that started in the team in the last 12 months",
                     "count", "supervision_management"),

@@ -40,7 +40,7 @@ class TenureFeatures(FeatureFamily):
         FeatureSpec("asye", "Started as a newly qualified social worker in the ASYE (1) or not (0)", "0/1", C),
         FeatureSpec("nqsw_first_2y", "Started in the ASYE and within the first 24 months of the spell", "0/1", C),
         FeatureSpec("months_since_progression", "Months since the last band or spinal point rise (or spell start)",
-                    "months", C),
+                    "months", C, direction=1),
         FeatureSpec("fte", "Contracted full-time equivalent", "FTE", "other"),
         *(FeatureSpec(f"employment_{v}", f"Employment type is {v.replace('_', ' ')} (1) or not (0)", "0/1", "other")
           for v in _allowed("employment_type")),

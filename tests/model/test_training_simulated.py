@@ -30,6 +30,11 @@ def test_simulated_run_end_to_end(sim_dir, tmp_path, mlflow_store):
     model, _ = tracking.load_turnover_model(result.run_id)
     assert model.feature_names_in_.tolist() == result.model.feature_names_in_.tolist()
     assert not {"sex", "age_band", "ethnicity_group", "disability", "worker_id"} & set(model.feature_names_in_)
+    # default model.constraints = "drivers": the catalogue's directions and one interaction group per driver
+    catalogue = tracking.load_table_artifact(result.run_id, "feature_catalogue.csv")
+    assert model.monotone == {f: d for f, d in zip(catalogue["feature"], catalogue["direction"]) if d != 0}
+    assert len(model.interaction_groups) == catalogue.loc[catalogue["driver"] != "other", "driver"].nunique()
+    assert tracking.client().get_run(result.run_id).data.params["model.constraints"] == "drivers"
 
 
 def test_simulated_run_is_reproducible(sim_dir, tmp_path):
