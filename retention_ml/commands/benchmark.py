@@ -9,7 +9,7 @@ import typer
 
 HELP = """Run a public benchmark with the toolkit's own defaults and print mean and standard deviation per model.
 
-ibm: the IBM HR Analytics attrition sample (1,470 employees, packaged copy) mapped by experiments/ibm_hr.toml (or --experiment), repeated stratified 5-fold cross-validation (3 repeats, fixed seeds). Per fold, LightGBM is early-stopped and Platt-calibrated on a stratified part of the fold's training rows, exactly as `retention-ml train` does; the logistic baseline is fitted on the fold's training rows. Protected characteristics listed in the experiment (Age, Gender, MaritalStatus) are never model inputs. Published figures (shared/data README): LightGBM ROC-AUC 0.791, XGBoost average precision 0.556, plain logistic regression about 0.84 / 0.64 (with all columns).
+ibm: the IBM HR Analytics attrition sample (1,470 employees, packaged copy) mapped by experiments/ibm_hr.toml (or --experiment), repeated stratified 5-fold cross-validation (3 repeats, fixed seeds). Per fold, LightGBM is tuned (the experiment's tuning budget) and cross-fitted inside the fold's training rows (inner folds pick the trees and the Platt calibration, then the trees are refitted on all of them), exactly as `retention-ml train` does on a flat extract; the logistic baseline is fitted on the fold's training rows. Protected characteristics listed in the experiment (Age, Gender, MaritalStatus) are never model inputs. Published figures (shared/data README): LightGBM ROC-AUC 0.791, XGBoost average precision 0.556, plain logistic regression about 0.84 / 0.64 (with all columns).
 
 Exit codes: 0 ran, 2 could not run.
 
