@@ -209,8 +209,7 @@ def driver_constraints(catalogue: pd.DataFrame) -> dict:
     national simulated data (seeds 0 and 3) the true driver reached the top 3 reasons of 1-2%
     more top-risk-decile leavers at the same ROC-AUC, with about twice the trees (README, Measured).
     """
-    direction = catalogue["direction"] if "direction" in catalogue.columns else pd.Series(0, index=catalogue.index)
-    monotone = {f: int(d) for f, d in zip(catalogue["feature"], direction) if int(d) != 0}
+    monotone = {f: int(d) for f, d in zip(catalogue["feature"], catalogue["direction"]) if int(d) != 0}
     by_driver = {d: list(f) for d, f in catalogue.groupby("driver", sort=False)["feature"]}
     shared = by_driver.pop("other", [])
     groups = [features + shared for features in by_driver.values()] or [shared]

@@ -99,7 +99,8 @@ def _synthetic_snapshot_modules(monkeypatch, n_workers=400, months=48):
         p = 1 / (1 + np.exp(-(-2 + 0.2 * (X.caseload_current - 18))))
         y = pd.Series((rng.random(len(keys)) < p).astype(float))
         censored = pd.Series(np.zeros(len(keys), bool))
-        catalogue = pd.DataFrame({"feature": X.columns, "meaning": "", "unit": "", "driver": ["caseload_workload", "career_progression"], "family": "t"})
+        catalogue = pd.DataFrame({"feature": X.columns, "meaning": "", "unit": "", "driver": ["caseload_workload", "career_progression"], "family": "t",
+                                  "direction": [1, 0]})
         return types.SimpleNamespace(keys=keys, X=X, y=y, censored=censored, catalogue=catalogue,
                                      censoring_report=pd.DataFrame({"as_of": [], "censored": []}))
 
