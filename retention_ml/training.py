@@ -206,7 +206,7 @@ def driver_constraints(catalogue: pd.DataFrame) -> dict:
     risk moves with it) becomes a monotone constraint. The model is then a sum of one function
     per driver, so the SHAP values summed over a driver are that driver's own part of the risk
     rather than a share of cross-driver interactions split by the tree's order of splits. On
-    national simulated data (seeds 0 and 3) the true driver reached the top 3 reasons of 1-2%
+    national simulated data (seeds 0 and 3) the true driver reached the top 3 reasons of 1-2 percentage points
     more top-risk-decile leavers at the same ROC-AUC, with about twice the trees (README, Measured).
     """
     monotone = {f: int(d) for f, d in zip(catalogue["feature"], catalogue["direction"]) if int(d) != 0}
