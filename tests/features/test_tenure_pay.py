@@ -14,12 +14,13 @@ def test_tenure_by_hand(tiny_tables, snaps_jan):
     assert w1["months_since_qualified"] == pytest.approx(579 / M, rel=1e-6)   # 2022-06-01 -> 2024-01-01
     assert w1["asye"] == 1 and w1["nqsw_first_2y"] == 1
     assert w1["months_since_progression"] == pytest.approx(122 / M, rel=1e-6)  # SW1 -> SW2 on 2023-09-01
-    assert w1["employment_permanent"] == 1 and w1["fte"] == 1
+    assert w1["employment_permanent"] == 1
+    # FTE reaches the model only through the per-FTE ratios (caseload_to_cap, housing_rent_to_pay)
+    assert "fte" not in X.columns
     # grade is pay_band_rank's job; role indicators would take pay's credit under career_progression
     assert not any(c.startswith("role") for c in X.columns)
     assert np.isnan(X.iloc[2]["months_since_qualified"])                     # unqualified
     assert X.iloc[2]["employment_agency"] == 1
-    assert X.iloc[1]["fte"] == pytest.approx(0.8)
 
 
 def test_pay_by_hand(tiny_tables, snaps_jan):
