@@ -98,7 +98,7 @@ def assemble_scores(model, X: pd.DataFrame, keys: pd.DataFrame, *, context: pd.D
     except ValueError:
         # No bootstrap ensemble: the interval is the point (nobody marked uncertain); recorded in the meta.
         low, high = risk, risk
-    ex = explain(model, X, catalogue=catalogue)
+    ex = explain(model, X, catalogue=catalogue).relative_to(keys["as_of"])
     profile = ex.by_driver().reset_index(drop=True).add_prefix("driver_")
     reasons = ex.reasons(X, keys, k=3).reset_index(drop=True)
     frame = keys.reindex(columns=[c for c in KEY_COLUMNS if c in keys]).copy()

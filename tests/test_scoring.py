@@ -69,6 +69,9 @@ def test_scores_follow_the_contract_and_the_model(trained, sim_dir, tmp_path):
     np.testing.assert_allclose(s["risk"].to_numpy(), result.model.predict_proba(ds.X)[:, 1], rtol=1e-9)
     assert (s.risk_low <= s.risk + 1e-12).all() and (s.risk <= s.risk_high + 1e-12).all()
     assert (s.risk_high > s.risk_low).any()  # a real bootstrap interval, not the point
+    # reasons are measured from the average person scored that day: driver columns average zero over everyone
+    drivers = s[[c for c in s.columns if c.startswith("driver_")]]
+    assert np.abs(drivers.mean()).max() < 1e-9 and drivers.abs().to_numpy().max() > 0.01
     levers = {lv for d in load_drivers() for lv in d.levers} | {""}
     assert set(s[["lever_1", "lever_2", "lever_3"]].stack()) <= levers
     # the earlier sibling scoring is found and carried for "change since last"

@@ -77,6 +77,8 @@ def compute(run: str, data: Path, as_of: date, worker: str | None, *, team: str 
 
     ``progress(step, done, total)`` is called as the work advances.
     """
+    import numpy as np
+
     from retention_ml.explain import explain
 
     step = progress or (lambda *args: None)
@@ -84,23 +86,24 @@ def compute(run: str, data: Path, as_of: date, worker: str | None, *, team: str 
     model, run_id = _load_model(run)
     step("Building features", 0, 1)
     dataset = _features(data, as_of)
-    X, keys = dataset.X, dataset.keys
+    X, keys = dataset.X.reset_index(drop=True), dataset.keys.reset_index(drop=True)
+    mask = np.ones(len(keys), dtype=bool)
     if worker is not None:
-        mask = (keys["worker_id"].astype(str) == worker).to_numpy()
+        mask &= (keys["worker_id"].astype(str) == worker).to_numpy()
         if not mask.any():
             raise CommandError(f"worker {worker!r} is not in post at {as_of} in {data}")
-        X, keys = X.loc[mask], keys.loc[mask]
     if team is not None:
-        mask = (keys["team_id"].astype(str) == team).to_numpy()
+        mask &= (keys["team_id"].astype(str) == team).to_numpy()
         if not mask.any():
             raise CommandError(f"team {team!r} has nobody in post at {as_of} in {data}")
-        X, keys = X.loc[mask], keys.loc[mask]
     catalogue = _run_catalogue(run_id)
     if catalogue is None:
         catalogue = getattr(dataset, "catalogue", None)
+    # everyone in post is explained, because each person's reasons are measured from the average of them all
     explanation = explain(
         model, X, catalogue=catalogue, chunk_rows=5000, progress=lambda done, total: step("Explaining", done, total)
-    )
+    ).relative_to(keys["as_of"]).take(np.flatnonzero(mask))
+    X, keys = X.loc[mask].reset_index(drop=True), keys.loc[mask].reset_index(drop=True)
     step("Writing reasons", 0, 1)
     table = explanation.table(X, keys.loc[:, [c for c in KEY_COLUMNS if c in keys.columns]])
     return run_id, explanation, table
@@ -108,6 +111,7 @@ def compute(run: str, data: Path, as_of: date, worker: str | None, *, team: str 
 
 def person_record(run_id: str, explanation, table) -> dict:
     """One person's explanation as plain data (for --json and for printing)."""
+    import numpy as np
     import pandas as pd
 
     from retention_ml.schema import load_drivers
@@ -129,10 +133,11 @@ def person_record(run_id: str, explanation, table) -> dict:
         "run_id": run_id,
         **keys,
         "risk": float(row["risk"]),
-        "base_value": explanation.base_value,
+        "base_value": float(np.asarray(explanation.base_value).ravel()[0]),
+        "reference": explanation.reference,
         "drivers": [{"driver": code, "label": labels.get(code, code), "shap": float(v)} for code, v in profile.items()],
         "reasons": reasons,
-        "scale": "calibrated log-odds; positive pushes risk up",
+        "scale": "calibrated log-odds; positive pushes risk up against the reference",
         "note": NOT_A_DECISION,
     }
 
@@ -145,7 +150,7 @@ def print_person(record: dict) -> None:
     who = ", ".join(f"{k} {record[k]}" for k in ("team_id", "role", "months_in_post") if k in record)
     console.print(f"[bold]{record.get('worker_id', '?')}[/bold] ({who}) at {record.get('as_of', '?')}")
     console.print(f"Risk of leaving within the horizon: [bold]{record['risk']:.0%}[/bold]")
-    grid = Table(title="Driver profile (SHAP, calibrated log-odds)", show_lines=False)
+    grid = Table(title=f"Driver profile (SHAP, calibrated log-odds, against {record['reference']})", show_lines=False)
     grid.add_column("Driver")
     grid.add_column("Contribution", justify="right")
     grid.add_column("")

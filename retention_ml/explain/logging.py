@@ -53,7 +53,7 @@ def write_beeswarm(explanation: Explanation, X: pd.DataFrame, path: str | Path, 
     data = X.loc[:, list(explanation.values.columns)].to_numpy(dtype="float64", na_value=np.nan)[rows]
     shap_exp = shap.Explanation(
         values=explanation.values.to_numpy()[rows],
-        base_values=np.full(len(rows), explanation.base_value),
+        base_values=np.broadcast_to(np.asarray(explanation.base_value, dtype="float64"), n)[rows],
         data=data,
         feature_names=list(explanation.values.columns),
     )
@@ -141,11 +141,9 @@ def log_run_explanations(
 
     rows, sample = rows_to_explain(keys, y, max_rows=max_rows, random_state=random_state)
     X, keys, y = X.iloc[rows], keys.iloc[rows], pd.Series(np.asarray(y, dtype="float64")[rows], index=keys.index[rows])
-    explanation = explain(model, X, catalogue=catalogue)
-    sampled = Explanation(
-        values=explanation.values.iloc[sample], base_value=explanation.base_value,
-        drivers=explanation.drivers, catalogue=explanation.catalogue, method=explanation.method,
-    )
+    # the reference is each date's average over the unbiased sample (leavers were added on top of it)
+    explanation = explain(model, X, catalogue=catalogue).relative_to(keys["as_of"], reference_rows=sample)
+    sampled = explanation.take(sample)
     features = sampled.feature_importance()
     drivers = sampled.driver_importance()
     interviews = tables.get("exit_interviews", EMPTY_INTERVIEWS)

@@ -490,7 +490,8 @@ def check_run(run: str, data_dir: str | Path, *, n_boot: int = 1000, random_stat
     y = ds.y.loc[wanted].reset_index(drop=True).astype("float64")
     if len(X) != len(tested):
         raise TruthCheckError(f"rebuilt {len(X)} test snapshots but the run evaluated {len(tested)} (features or labels changed since training?)")
-    explanation = explain(model, X, catalogue=catalogue, chunk_rows=5000, progress=lambda done, total: step("Explaining", done, total))
+    explanation = explain(model, X, catalogue=catalogue, chunk_rows=5000,
+                          progress=lambda done, total: step("Explaining", done, total)).relative_to(keys["as_of"])
     step("Comparing with the truth", 0, 1)
     report = check(explanation, keys, y, risk=model.predict_proba(X)[:, 1])
     report["bars"] = bars_met(report)

@@ -74,6 +74,23 @@ def test_everyone_to_a_file(wired, tmp_path):
     assert json.loads(result.stdout)["rows"] == len(X)
 
 
+def test_one_person_is_measured_from_everyone_in_post(wired, tmp_path):
+    """A person's profile is the same whether asked alone or with everyone (the reference is everyone at the date)."""
+    X, keys = wired
+    out = tmp_path / "all.parquet"
+    assert runner.invoke(app, ["explain", "--run", "r", "--data", ".", "--as-of", "2025-01-01", "--out", str(out)]).exit_code == 0
+    table = pd.read_parquet(out)
+    assert abs(table["driver_caseload_workload"].mean()) < 1e-9
+    wid = keys["worker_id"].iloc[7]
+    result = runner.invoke(app, ["explain", "--run", "r", "--data", ".", "--as-of", "2025-01-01", "--worker", wid, "--json"])
+    record = json.loads(result.stdout)
+    alone = {d["driver"]: d["shap"] for d in record["drivers"]}
+    with_all = table.loc[table["worker_id"] == wid].iloc[0]
+    for driver, value in alone.items():
+        assert value == pytest.approx(with_all[f"driver_{driver}"], abs=1e-9), driver
+    assert "same date" in record["reference"]
+
+
 def test_unknown_worker_exits_2(wired):
     result = runner.invoke(app, ["explain", "--run", "r", "--data", ".", "--as-of", "2025-01-01", "--worker", "NOPE"])
     assert result.exit_code == 2

@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from retention_ml import tracking
-from retention_ml.explain import log_run_explanations
+from retention_ml.explain import explain, log_run_explanations
+from retention_ml.explain.alignment import exit_interview_alignment
 
 
 @pytest.fixture
@@ -64,11 +65,17 @@ def test_sampling_keeps_every_leavers_last_snapshot_and_alignment_unchanged(run_
 
     X, y = frame
     keys, y, interviews = _leavers(X, context, y)
-    rows, sample = rows_to_explain(keys, y, max_rows=100, random_state=1)
+    rows, sample = rows_to_explain(keys, y, max_rows=100, random_state=0)   # the default log_run_explanations uses
     assert len(sample) == 100 and set(np.flatnonzero(y.to_numpy() == 1)) <= set(rows)
     full = log_run_explanations(model, X, keys, y, tables={"exit_interviews": interviews}, run_id=run_id, catalogue=catalogue, n_boot=50, max_rows=None)
     part = log_run_explanations(model, X, keys, y, tables={"exit_interviews": interviews}, run_id=run_id, catalogue=catalogue, n_boot=50, max_rows=100)
+    # sampling changes only the reference (each date's average, estimated from the sample):
+    # every row explained against that same reference gives the same alignment
+    every = explain(model, X, catalogue=catalogue).relative_to(keys["as_of"], reference_rows=rows[sample])
+    expected = exit_interview_alignment(every.by_driver(), keys, y, interviews, n_boot=50, global_rows=rows[sample])
     for key in ("n_leavers", "n_with_interview", "top1", "top3", "by_driver", "confusion", "share_personal"):
-        assert part["alignment"][key] == full["alignment"][key], key
+        assert part["alignment"][key] == expected[key], key
+    assert part["alignment"]["n_leavers"] == full["alignment"]["n_leavers"]
     assert part["alignment"]["global_sample_rows"] == 100
     assert full["alignment"]["explained_rows"] == len(X)
+    np.testing.assert_allclose(part["explanation"].log_odds(), full["explanation"].log_odds().iloc[rows], atol=1e-9)
