@@ -74,8 +74,9 @@ def rows_to_explain(keys: pd.DataFrame, y: pd.Series, *, max_rows: int | None, r
     With ``max_rows`` None or at least the row count: every row, both ways.
     Otherwise a fixed-seed random sample of ``max_rows`` rows (for global
     importance, the beeswarm and the global baseline) plus every leaver's last
-    label-1 snapshot (for alignment and the truth check), so that alignment
-    figures are identical to explaining everything.
+    label-1 snapshot (for alignment and the truth check). Each date's
+    reference average is then taken over the sample alone, and alignment
+    figures are those of explaining everything against that reference.
     """
     n = len(keys)
     if max_rows is None or n <= max_rows:
@@ -125,9 +126,10 @@ def log_run_explanations(
         Exact SHAP costs about 0.15-2 ms per row on 2 cores depending on model
         size, and a 12-month test window at national size has ~400,000 rows.
         Above ``max_rows`` rows, global importance, the beeswarm and the global
-        baseline use a fixed-seed random sample of ``max_rows`` rows, and every
-        leaver's last snapshot is explained too, so alignment is unaffected;
-        the truth check's Spearman figures are then over sample plus leavers.
+        baseline use a fixed-seed random sample of ``max_rows`` rows (which also
+        sets each date's reference average), and every leaver's last snapshot is
+        explained too, for alignment; the truth check's Spearman figures are
+        then over sample plus leavers.
         None explains every row.
 
     Returns

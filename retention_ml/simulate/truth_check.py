@@ -18,7 +18,9 @@ Definitions (see :mod:`retention_ml.simulate.exits` for the reasoning)
   driver most above the month's average *in the month they left*
   (``leavers.dominant_driver``); ``personal`` (unobserved: frailty, life
   events) when that is the largest, which no model can see and counts as a miss.
-- Explanations are taken at the leaver's last snapshot with label 1 (up to
+- Explanations are measured from the average of everyone explained at the
+  same date (``Explanation.relative_to``), as the truth is from the month's
+  workforce, and taken at the leaver's last snapshot with label 1 (up to
   ``horizon`` months before leaving), so the headline mixes two things: whether
   the explanation is right about the hazard at the snapshot, and whether that
   hazard's main driver is still the main one when they leave (caseload,
@@ -498,6 +500,7 @@ def check_run(run: str, data_dir: str | Path, *, n_boot: int = 1000, random_stat
     report["run_id"] = run_id
     report["test_window"] = [str(pd.Timestamp(dates[0]).date()), str(pd.Timestamp(dates[-1]).date())]
     report["explanation_method"] = explanation.method
+    report["explanation_reference"] = explanation.reference
     if log:
         step("Logging explanations/truth.json", 0, 1)
         tracking.log_json(run_id, report, "explanations/truth.json")
