@@ -120,6 +120,14 @@ def _format(values: pd.Series, kind: str) -> pd.Series:
     raise ValueError(f"unknown format kind {kind!r}")
 
 
+CHANGE_KINDS = {"minutes": 1.0, "change": 100.0}   # kind -> scale at which the value is shown
+
+
+def _shown_change(values: pd.Series, kind: str) -> pd.Series:
+    """The change as the reader would see it (rounded minutes or percent); NaN stays NaN."""
+    return (pd.to_numeric(values, errors="coerce").astype("float64") * CHANGE_KINDS[kind]).round()
+
+
 def _fields(template: str) -> list[tuple[str, str, str]]:
     return [(lit, field, spec or "text") for lit, field, spec, _ in string.Formatter().parse(template)]
 
@@ -163,6 +171,9 @@ def render_feature_reasons(
         if any(n not in frame.columns for n in names):
             continue
         usable = todo & frame[names].notna().all(axis=1)
+        for _, name, kind in _fields(template.text):
+            if kind in CHANGE_KINDS:  # "0 minutes longer" says nothing: leave it to a template without the change
+                usable &= _shown_change(frame[name], kind) != 0
         if template.when is not None:
             value = pd.to_numeric(frame[feature], errors="coerce")
             usable &= (value >= 0.5) if template.when == 1 else (value < 0.5)

@@ -24,6 +24,15 @@ def test_housing_reason_with_growth(catalogue):
     ]
 
 
+def test_a_change_too_small_to_show_is_left_out(catalogue):
+    frame = pd.DataFrame({"commute_minutes": [57.0, 57.0], "commute_change_minutes_12m": [0.2, 12.0],
+                          "housing_rent_to_pay": [0.46, 0.46], "housing_cost_growth_12m": [0.004, 0.0]})
+    commute = render_feature_reasons("commute_minutes", frame, load_templates(), catalogue)
+    assert commute.tolist() == ["commute of 57 minutes each way", "commute of 57 minutes each way, 12 minutes longer than a year ago"]
+    housing = render_feature_reasons("housing_rent_to_pay", frame, load_templates(), catalogue)
+    assert housing.tolist() == ["monthly rent is 46% of take-home pay in this area"] * 2
+
+
 def test_missing_value_falls_back_to_a_shorter_template(catalogue):
     frame = pd.DataFrame({"caseload_current": [27.0, 18.0], "caseload_cap": [np.nan, 20.0]})
     text = render_feature_reasons("caseload_current", frame, load_templates(), catalogue)
