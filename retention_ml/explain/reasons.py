@@ -111,12 +111,12 @@ def _format(values: pd.Series, kind: str) -> pd.Series:
         return (v * 100).round().astype("int64").astype(str) + "%"
     if kind == "change":
         words = pd.Series(np.where(v >= 0, "up ", "down "), index=v.index)
-        return words + (v.abs() * 100).round().astype("int64").astype(str) + "%"
+        return words + _shown_change(v, kind).abs().astype("int64").astype(str) + "%"
     if kind == "gbp":
         return "GBP " + v.round().map("{:,.0f}".format)
     if kind == "minutes":
         words = pd.Series(np.where(v >= 0, " minutes longer", " minutes shorter"), index=v.index)
-        return v.abs().round().astype("int64").astype(str) + words
+        return _shown_change(v, kind).abs().astype("int64").astype(str) + words
     raise ValueError(f"unknown format kind {kind!r}")
 
 
