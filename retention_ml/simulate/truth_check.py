@@ -29,7 +29,10 @@ Definitions (see :mod:`retention_ml.simulate.exits` for the reasoning)
   driver of the hazard in the snapshot month itself (what an explanation at
   that date can know), and ``oracle``: how well the true decomposition at the
   snapshot would itself do against the leaving-month truth (the ceiling for
-  any explanation made at the snapshot).
+  any explanation made at the snapshot). ``oracle_last_month`` does the same
+  with the truth of the last complete month before the snapshot, the month the
+  features end at: the ceiling for an explanation that knew the true hazard
+  exactly from the records available when the list was made.
 - ``top_decile``: leavers whose last snapshot's risk was in the top 10% of its
   as_of date among the explained rows (the issue's bar: top-3 >= 80%, top-1 >= 60%).
 - ``visible`` subsets: only leavers whose true dominant driver is one the
@@ -94,6 +97,9 @@ DEFINITIONS = {
     "at_snapshot": "true dominant driver of the hazard in the snapshot month itself (what an explanation can know then)",
     "oracle": "the true decomposition at the snapshot ranked as if it were the explanation, against the leaving-month "
     "truth: the ceiling for any explanation made at the snapshot",
+    "oracle_last_month": "the same with the true decomposition of the last complete month before the snapshot, the "
+    "month the features end at (they see only rows dated before as_of): the ceiling for an explanation that knew the "
+    "true hazard exactly from what was known at the snapshot",
     "top_decile": "leavers whose last snapshot's risk is in the top 10% of its as_of date among the explained rows",
     "raw": "the simulator's true_driver: largest raw contribution (arbitrary zero points; for comparison only)",
     "spearman": "per snapshot, rank correlation over the model-visible drivers between grouped SHAP values and the true "
@@ -197,6 +203,18 @@ def _truth_at_snapshots(keys: pd.DataFrame, decomposition: pd.DataFrame, codes: 
     return merged.sort_values("row").loc[:, codes].to_numpy(dtype="float64")
 
 
+def _last_month_keys(keys: pd.DataFrame) -> pd.DataFrame:
+    """``keys`` with ``as_of`` moved to the first day of the last complete month before it (as features see it)."""
+    start = pd.to_datetime(keys["as_of"]).dt.to_period("M").dt.start_time
+    return keys.assign(as_of=(start - pd.DateOffset(months=1)).astype("datetime64[ns]"))
+
+
+def _ranked(matrix: np.ndarray, codes: list[str]) -> np.ndarray:
+    """Driver codes per row ordered by ``matrix`` (largest first; NaN last), as an explanation's ranking."""
+    order = np.argsort(-np.nan_to_num(matrix, nan=-np.inf), axis=1, kind="stable")
+    return np.asarray(codes, dtype=object)[order]
+
+
 def _dominant_of(matrix: np.ndarray, codes: list[str]) -> np.ndarray:
     """Largest column per row; ``personal`` when no column is positive (same rule as the simulator)."""
     if len(matrix) == 0:
@@ -293,7 +311,9 @@ def truth_agreement(
         last = last.merge(raw_dominant.rename(columns={"dominant_driver": "raw_driver"}), on="worker_id", how="left")
     rows = last["row"].to_numpy()
     ranking = rank_drivers(profile.iloc[rows], codes)
-    oracle_ranking = np.asarray(codes, dtype=object)[np.argsort(-np.nan_to_num(truth[rows, : len(codes)], nan=-np.inf), axis=1, kind="stable")] if len(rows) else ranking
+    oracle_ranking = _ranked(truth[rows, : len(codes)], codes) if len(rows) else ranking
+    known_keys = _last_month_keys(keys.iloc[rows]) if len(rows) else keys.iloc[rows]
+    last_month_ranking = _ranked(_truth_at_snapshots(known_keys, decomposition, codes), codes) if len(rows) else ranking
     true = last["dominant_driver"].astype(str).to_numpy(dtype=object)
     at_snap = last["at_snapshot"].astype(str).to_numpy(dtype=object)
     every = np.ones(len(last), dtype=bool)
@@ -316,6 +336,7 @@ def truth_agreement(
         "leaving_month": _rates(ranking, true, codes, every, boot),
         "at_snapshot": _rates(ranking, at_snap, codes, every, boot),
         "oracle": _rates(oracle_ranking, true, codes, every, boot),
+        "oracle_last_month": _rates(last_month_ranking, true, codes, every, boot),
         "snapshot_still_dominant_at_leaving": float((at_snap == true).mean()) if len(last) else None,
     }
     if raw_decomposition is not None:
@@ -330,6 +351,7 @@ def truth_agreement(
             **_rates(ranking, true, codes, mask, boot),
             "at_snapshot": _rates(ranking, at_snap, codes, mask, boot),
             "oracle": _rates(oracle_ranking, true, codes, mask, boot),
+            "oracle_last_month": _rates(last_month_ranking, true, codes, mask, boot),
         }
         if "raw_driver" in last.columns:
             report["top_decile"]["raw"] = _rates(ranking, raw_true, codes, mask, boot)

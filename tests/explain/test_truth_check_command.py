@@ -64,3 +64,11 @@ def test_truth_check_refuses_data_the_run_was_not_trained_on(trained, sim_dir, t
 def test_truth_check_help_teaches():
     result = runner.invoke(app, ["truth-check", "--help"])
     assert result.exit_code == 0 and "retention-ml truth-check --run" in result.output
+
+
+def test_truth_check_table_shows_both_ceilings_for_everyone_and_the_top_decile(trained, sim_dir):
+    result = runner.invoke(app, ["truth-check", "--run", trained.run_id, "--data", str(sim_dir), "--n-boot", "20", "--no-log"],
+                           env={"COLUMNS": "200"})  # rich wraps long labels at the default 80
+    assert result.exit_code in (0, 1), result.output
+    for label in ("leaving month", "snapshot month", "truth at the snapshot", "truth in the last known month"):
+        assert result.output.count(label) == 2, label  # one row for all leavers, one for the top risk decile
