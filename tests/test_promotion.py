@@ -157,7 +157,9 @@ def make_fake_run(*, kind: str = "good", experiment: str = "fake", with_alignmen
             if with_alignment:
                 (ex / "alignment.json").write_text(json.dumps(fake_alignment()), encoding="utf-8")
             (ex / "truth.json").write_text(json.dumps({"n_leavers": 180, "top1": _interval(0.55), "top3": _interval(0.8),
-                                                       "spearman_mean": 0.61, "spearman_median": 0.64}), encoding="utf-8")
+                                                       "spearman_mean": 0.61, "spearman_median": 0.64,
+                                                       "oracle_last_month": {"top1": _interval(0.6), "top3": _interval(0.83)}}),
+                                           encoding="utf-8")
             pd.DataFrame({"driver": ["caseload_workload", "pay", "other"], "mean_abs_shap": [0.41, 0.22, 0.05]}).to_csv(
                 ex / "driver_importance.csv", index=False)
             for f in sorted(ex.iterdir()):

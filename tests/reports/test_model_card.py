@@ -86,6 +86,10 @@ def test_numbers_are_the_runs_own(cards):
     flagged = preds["risk"].rank(method="first", ascending=False) <= -(-len(preds) // 10)
     assert f"| {100 * flagged[preds['sex'] == 'female'].mean():.1f}% |" in md
     assert f"{metrics['calibration']['a']:.3f}" in md and "sha256:fake" in md
+    truth = tracking.load_json_artifact(cards["good"], "explanations/truth.json")
+    ceiling = truth["oracle_last_month"]["top3"]
+    assert (f"top 3 {100 * ceiling['value']:.1f}% ({100 * ceiling['low']:.1f}% to {100 * ceiling['high']:.1f}%) "
+            "against the same truth") in md
 
 
 def test_small_groups_are_never_numbers(cards):
