@@ -52,7 +52,7 @@ def print_report(report: dict) -> None:
     rows = []
     for who, block in (("all", report), ("top risk decile", report.get("top_decile"))):
         if block:
-            rows += [(who, "leaving month", block["leaving_month"] if who == "all" else block),
+            rows += [(who, "leaving month", block.get("leaving_month", block)),  # the decile block holds its own at top level
                      (who, "snapshot month", block["at_snapshot"]),
                      (who, "ceiling: truth at the snapshot", block["oracle"]),
                      (who, "ceiling: truth in the last known month", block["oracle_last_month"])]

@@ -26,13 +26,14 @@ Definitions (see :mod:`retention_ml.simulate.exits` for the reasoning)
   hazard's main driver is still the main one when they leave (caseload,
   absence and team departures move month to month; life events arrive). So
   the report also gives ``at_snapshot``: agreement with the true dominant
-  driver of the hazard in the snapshot month itself (what an explanation at
-  that date can know), and ``oracle``: how well the true decomposition at the
-  snapshot would itself do against the leaving-month truth (the ceiling for
-  any explanation made at the snapshot). ``oracle_last_month`` does the same
-  with the truth of the last complete month before the snapshot, the month the
-  features end at: the ceiling for an explanation that knew the true hazard
-  exactly from the records available when the list was made.
+  driver of the hazard in the snapshot month itself (the month the forecast
+  starts from), and ``oracle``: how well the true decomposition in the
+  snapshot month would itself do against the leaving-month truth. That month
+  already holds its own caseload, sickness and supervision, which are not yet
+  recorded at the snapshot, so ``oracle_last_month`` does the same with the
+  truth of the last complete month before the snapshot, the month the features
+  end at: the ceiling for an explanation that knew the true hazard exactly
+  from the records available when the list was made.
 - ``top_decile``: leavers whose last snapshot's risk was in the top 10% of its
   as_of date among the explained rows (the issue's bar: top-3 >= 80%, top-1 >= 60%).
 - ``visible`` subsets: only leavers whose true dominant driver is one the
@@ -94,9 +95,9 @@ DEFINITIONS = {
     "true_dominant_driver": "per voluntary leaver, the driver whose contribution in the leaving month most exceeds the "
     "month's average (leavers.dominant_driver); 'personal' (unobservable) counts as a miss",
     "explained_snapshot": "each leaver's last snapshot with label 1 (up to the horizon before leaving)",
-    "at_snapshot": "true dominant driver of the hazard in the snapshot month itself (what an explanation can know then)",
-    "oracle": "the true decomposition at the snapshot ranked as if it were the explanation, against the leaving-month "
-    "truth: the ceiling for any explanation made at the snapshot",
+    "at_snapshot": "true dominant driver of the hazard in the snapshot month itself (the month the forecast starts from)",
+    "oracle": "the true decomposition in the snapshot month ranked as if it were the explanation, against the "
+    "leaving-month truth (that month's own caseload, sickness and supervision are not yet recorded at the snapshot)",
     "oracle_last_month": "the same with the true decomposition of the last complete month before the snapshot, the "
     "month the features end at (they see only rows dated before as_of): the ceiling for an explanation that knew the "
     "true hazard exactly from what was known at the snapshot",
@@ -312,8 +313,8 @@ def truth_agreement(
     rows = last["row"].to_numpy()
     ranking = rank_drivers(profile.iloc[rows], codes)
     oracle_ranking = _ranked(truth[rows, : len(codes)], codes) if len(rows) else ranking
-    known_keys = _last_month_keys(keys.iloc[rows]) if len(rows) else keys.iloc[rows]
-    last_month_ranking = _ranked(_truth_at_snapshots(known_keys, decomposition, codes), codes) if len(rows) else ranking
+    known = _truth_at_snapshots(_last_month_keys(keys.iloc[rows]), decomposition, codes) if len(rows) else None
+    last_month_ranking = _ranked(known, codes) if len(rows) else ranking
     true = last["dominant_driver"].astype(str).to_numpy(dtype=object)
     at_snap = last["at_snapshot"].astype(str).to_numpy(dtype=object)
     every = np.ones(len(last), dtype=bool)

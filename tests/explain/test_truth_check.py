@@ -128,3 +128,12 @@ def test_last_month_ceiling_ranks_the_truth_of_the_month_before_the_snapshot(as_
     # the at-snapshot ceiling ranks February's (independent) truth, so it mostly misses
     assert report["oracle"]["top1"]["value"] < 0.5
     assert report["oracle"]["top1"]["value"] == pytest.approx(report["top1"]["value"])
+
+
+def test_no_leavers_gives_empty_rates_not_an_error():
+    keys, truth, decomposition = _setup(n_workers=20)
+    y = pd.Series(0.0, index=keys.index)
+    report = truth_agreement(_profile(truth), keys, y, decomposition_table(decomposition), risk=np.zeros(len(keys)), n_boot=10)
+    assert report["n_leavers"] == 0
+    for block in (report["oracle"], report["oracle_last_month"], report["top_decile"]["oracle_last_month"]):
+        assert block["n"] == 0 and block["top1"]["value"] is None
