@@ -46,18 +46,18 @@ def print_report(report: dict) -> None:
     console.print(f"[bold]Explanations against the truth[/bold]: run {report['run_id']}, test window "
                   f"{report['test_window'][0]} to {report['test_window'][1]}, {report['n_snapshots']:,} snapshots, "
                   f"{report['n_leavers']:,} leavers")
-    table = Table(title="True dominant driver in the model's ranking (95% bootstrap intervals)")
-    for col in ("Leavers", "Truth", "n", "Top 1", "Top 3"):
-        table.add_column(col, justify="left" if col in ("Leavers", "Truth") else "right")
-    rows = []
+    table = Table(title="True dominant driver in a driver ranking (95% bootstrap intervals)")
+    for col in ("Leavers", "Ranking", "Against the truth in", "n", "Top 1", "Top 3"):
+        table.add_column(col, justify="right" if col in ("n", "Top 1", "Top 3") else "left")
     for who, block in (("all", report), ("top risk decile", report.get("top_decile"))):
-        if block:
-            rows += [(who, "leaving month", block.get("leaving_month", block)),  # the decile block holds its own at top level
-                     (who, "snapshot month", block["at_snapshot"]),
-                     (who, "ceiling: truth at the snapshot", block["oracle"]),
-                     (who, "ceiling: truth in the last known month", block["oracle_last_month"])]
-    for who, truth, block in rows:
-        table.add_row(who, truth, f"{block['n']:,}", _pct(block["top1"]), _pct(block["top3"]))
+        if not block:
+            continue
+        # the top-decile block holds its leaving-month rates at its own top level
+        for ranking, against, rates in (("model", "leaving month", block.get("leaving_month", block)),
+                                        ("model", "snapshot month", block["at_snapshot"]),
+                                        ("ceiling: truth, snapshot month", "leaving month", block["oracle"]),
+                                        ("ceiling: truth, last known month", "leaving month", block["oracle_last_month"])):
+            table.add_row(who, ranking, against, f"{rates['n']:,}", _pct(rates["top1"]), _pct(rates["top3"]))
     console.print(table)
     console.print(f"Share of leavers whose true driver the model can see: {report['dominant_in_visible_drivers']:.0%} "
                   f"(the rest: personal). Per-person rank correlation with the true decomposition: median "
