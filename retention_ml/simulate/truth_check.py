@@ -69,6 +69,7 @@ from scipy.stats import rankdata
 
 from retention_ml.explain.alignment import bootstrap_interval
 from retention_ml.explain.drivers import rank_drivers, reason_drivers
+from retention_ml.features._pit import last_known_month
 
 __all__ = [
     "BARS",
@@ -205,9 +206,9 @@ def _truth_at_snapshots(keys: pd.DataFrame, decomposition: pd.DataFrame, codes: 
 
 
 def _last_month_keys(keys: pd.DataFrame) -> pd.DataFrame:
-    """``keys`` with ``as_of`` moved to the first day of the last complete month before it (as features see it)."""
-    start = pd.to_datetime(keys["as_of"]).dt.to_period("M").dt.start_time
-    return keys.assign(as_of=(start - pd.DateOffset(months=1)).astype("datetime64[ns]"))
+    """``keys`` with ``as_of`` moved to the first day of the last month features see (``last_known_month``)."""
+    index = last_known_month(keys["as_of"]).astype("int64") - 1970 * 12
+    return keys.assign(as_of=index.astype("datetime64[M]").astype("datetime64[ns]"))
 
 
 def _ranked(matrix: np.ndarray, codes: list[str]) -> np.ndarray:
