@@ -32,8 +32,12 @@ Definitions (see :mod:`retention_ml.simulate.exits` for the reasoning)
   already holds its own caseload, sickness and supervision, which are not yet
   recorded at the snapshot, so ``oracle_last_month`` does the same with the
   truth of the last complete month before the snapshot, the month the features
-  end at: the ceiling for an explanation that knew the true hazard exactly
-  from the records available when the list was made.
+  end at: how a ranking of the true hazard's contributions, known exactly from
+  the records available when the list was made, would score. A reference, not
+  a limit: the leaving month is selected for a spike in the hazard, so volatile
+  drivers (sickness, strain) dominate it more often than their share of the
+  expected risk says, and a ranker trained on the leaving-month truth itself
+  does better from the same features (``benchmarks/bench_reason_rankers.py``).
 - ``top_decile``: leavers whose last snapshot's risk was in the top 10% of its
   as_of date among the explained rows (the issue's bar: top-3 >= 80%, top-1 >= 60%).
 - ``visible`` subsets: only leavers whose true dominant driver is one the
@@ -79,6 +83,7 @@ __all__ = [
     "check_run",
     "decomposition_table",
     "dominant_table",
+    "leaver_snapshots",
     "oracle_auc",
     "row_spearman",
     "truth_agreement",
@@ -100,8 +105,9 @@ DEFINITIONS = {
     "oracle": "the true decomposition in the snapshot month ranked as if it were the explanation, against the "
     "leaving-month truth (that month's own caseload, sickness and supervision are not yet recorded at the snapshot)",
     "oracle_last_month": "the same with the true decomposition of the last complete month before the snapshot, the "
-    "month the features end at (they see only rows dated before as_of): the ceiling for an explanation that knew the "
-    "true hazard exactly from what was known at the snapshot",
+    "month the features end at (they see only rows dated before as_of): how ranking the true hazard's contributions, "
+    "known exactly from what was recorded at the snapshot, scores; a reference, not a limit (the leaving month favours "
+    "drivers that spike, such as sickness)",
     "top_decile": "leavers whose last snapshot's risk is in the top 10% of its as_of date among the explained rows",
     "raw": "the simulator's true_driver: largest raw contribution (arbitrary zero points; for comparison only)",
     "spearman": "per snapshot, rank correlation over the model-visible drivers between grouped SHAP values and the true "
@@ -258,6 +264,20 @@ def _rates(ranking: np.ndarray, true: np.ndarray, codes: list[str], mask: np.nda
     }
 
 
+def leaver_snapshots(keys: pd.DataFrame, y, risk=None) -> pd.DataFrame:
+    """The snapshot each leaver is explained at: their last row with label 1 (``row``, ``worker_id``, ``as_of``).
+
+    With ``risk``, ``decile_top`` says whether that row's risk is in the top 10% of its
+    ``as_of`` date among all rows of ``keys`` (the issue's top risk decile).
+    """
+    labels = np.asarray(y, dtype="float64") == 1.0
+    frame = pd.DataFrame({"row": np.arange(len(keys)), "worker_id": keys["worker_id"].astype(str).to_numpy(),
+                          "as_of": pd.to_datetime(keys["as_of"]).to_numpy()})
+    if risk is not None:
+        frame["decile_top"] = pd.Series(np.asarray(risk, dtype="float64")).groupby(frame["as_of"]).rank(pct=True, method="max").to_numpy() > 0.9
+    return frame.loc[labels].sort_values(["worker_id", "as_of"]).drop_duplicates("worker_id", keep="last")
+
+
 def truth_agreement(
     profile: pd.DataFrame,
     keys: pd.DataFrame,
@@ -297,12 +317,7 @@ def truth_agreement(
     shap_part = profile.loc[:, codes].to_numpy(dtype="float64")
     spearman = _spearman(shap_part, truth[:, : len(codes)])
 
-    labels = np.asarray(y, dtype="float64") == 1.0
-    frame = pd.DataFrame({"row": np.arange(len(keys)), "worker_id": keys["worker_id"].astype(str).to_numpy(),
-                          "as_of": pd.to_datetime(keys["as_of"]).to_numpy()})
-    if risk is not None:
-        frame["decile_top"] = pd.Series(np.asarray(risk, dtype="float64")).groupby(frame["as_of"]).rank(pct=True, method="max").to_numpy() > 0.9
-    last = frame.loc[labels].sort_values(["worker_id", "as_of"]).drop_duplicates("worker_id", keep="last")
+    last = leaver_snapshots(keys, y, risk)
     snap_truth = truth[last["row"].to_numpy()]
     last = last.assign(at_snapshot=_dominant_of(snap_truth, with_personal))
     if dominant is not None:

@@ -66,9 +66,32 @@ def test_truth_check_help_teaches():
     assert result.exit_code == 0 and "retention-ml truth-check --run" in result.output
 
 
-def test_truth_check_table_shows_both_ceilings_for_everyone_and_the_top_decile(trained, sim_dir):
+def test_truth_check_table_shows_both_references_for_everyone_and_the_top_decile(trained, sim_dir):
     result = runner.invoke(app, ["truth-check", "--run", trained.run_id, "--data", str(sim_dir), "--n-boot", "20", "--no-log"],
                            env={"COLUMNS": "200"})  # rich wraps long labels at the default 80
     assert result.exit_code in (0, 1), result.output
     for label, rows in (("leaving month", 6), ("snapshot month", 4), ("truth, snapshot month", 2), ("truth, last known month", 2)):
         assert result.output.count(label) == rows, label  # as many for all leavers as for the top risk decile
+
+
+def test_reason_rankers_benchmark_scores_the_leavers_the_truth_check_scored(trained, sim_dir):
+    # benchmarks/bench_reason_rankers.py backs the README's statement that the last-month truth is a
+    # reference, not a limit; it must rank exactly the leavers the truth check ranked.
+    import importlib.util
+    from pathlib import Path
+
+    from retention_ml import tracking
+
+    runner.invoke(app, ["truth-check", "--run", trained.run_id, "--data", str(sim_dir), "--n-boot", "20"])
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_reason_rankers.py"
+    spec = importlib.util.spec_from_file_location("bench_reason_rankers", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    out = bench.compare(trained.run_id, sim_dir)
+    decile = tracking.load_json_artifact(trained.run_id, "explanations/truth.json")["top_decile"]
+    assert out["top_decile_leavers"] == decile["n"] > 0
+    assert out["rankers"]["model (SHAP contributions; run's truth.json)"]["top3"] == decile["top3"]
+    assert out["training_rows"]["truth_labelled"] > out["top_decile_leavers"]
+    for rates in out["rankers"].values():
+        for block in (rates["top1"], rates["top3"]):
+            assert block["value"] is None or 0.0 <= block["low"] <= block["value"] <= block["high"] <= 1.0
