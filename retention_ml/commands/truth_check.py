@@ -14,7 +14,7 @@ import typer
 
 HELP = """Check a run's explanations against the truth of the simulated data it was trained on, and log the result.
 
-Rebuilds the run's test-window snapshots from DATA (it must be the folder the run was trained on: the data fingerprint is checked), explains them with exact SHAP, and compares each leaver's driver ranking with the simulator's true dominant driver: the driver whose contribution to the true leaving hazard most exceeds its average over everyone in post that month (the exact Shapley value of the true additive logit), in the month they left. Also reported: the same against the truth in the snapshot month; two ceilings (the true decomposition at the snapshot, and in the last complete month before it, which is all the features can see, each ranked as if it were the explanation); the raw-contribution definition, per-person rank correlations, and the ROC-AUC of the true probabilities beside the model's on the same snapshots.
+Rebuilds the run's test-window snapshots from DATA (it must be the folder the run was trained on: the data fingerprint is checked), explains them with exact SHAP, and compares each leaver's driver ranking with the simulator's true dominant driver: the driver whose contribution to the true leaving hazard most exceeds its average over everyone in post that month (the exact Shapley value of the true additive logit), in the month they left. Also reported: the same against the truth in the snapshot month; two references (the true decomposition at the snapshot, and in the last complete month before it, which is all the features can see, each ranked as if it were the explanation; references, not limits: benchmarks/bench_reason_rankers.py scores other rankings); the raw-contribution definition, per-person rank correlations, and the ROC-AUC of the true probabilities beside the model's on the same snapshots.
 
 Logs explanations/truth.json to the run (so the model card shows it) and tags the run retention_ml.truth_check=logged. Simulated data only.
 
@@ -55,8 +55,8 @@ def print_report(report: dict) -> None:
         # the top-decile block holds its leaving-month rates at its own top level
         for ranking, against, rates in (("model", "leaving month", block.get("leaving_month", block)),
                                         ("model", "snapshot month", block["at_snapshot"]),
-                                        ("ceiling: truth, snapshot month", "leaving month", block["oracle"]),
-                                        ("ceiling: truth, last known month", "leaving month", block["oracle_last_month"])):
+                                        ("reference: truth, snapshot month", "leaving month", block["oracle"]),
+                                        ("reference: truth, last known month", "leaving month", block["oracle_last_month"])):
             table.add_row(who, ranking, against, f"{rates['n']:,}", _pct(rates["top1"]), _pct(rates["top3"]))
     console.print(table)
     console.print(f"Share of leavers whose true driver the model can see: {report['dominant_in_visible_drivers']:.0%} "

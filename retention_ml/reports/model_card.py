@@ -376,8 +376,8 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
             "top3": _interval(truth.get("top3"), _pct), "spearman_mean": _num(truth.get("spearman_mean")),
             "spearman_median": _num(truth.get("spearman_median")),
             # older runs' truth.json has no such block: the card then leaves the sentence out
-            "ceiling_top1": _interval((truth.get("oracle_last_month") or {}).get("top1"), _pct),
-            "ceiling_top3": _interval((truth.get("oracle_last_month") or {}).get("top3"), _pct)},
+            "reference_top1": _interval((truth.get("oracle_last_month") or {}).get("top1"), _pct),
+            "reference_top3": _interval((truth.get("oracle_last_month") or {}).get("top3"), _pct)},
         "considerations": _considerations(metrics, audit, alignment, truth, thresholds, simulated),
         "thresholds": thresholds,
         "gate": [c.as_dict() for c in gate],

@@ -115,9 +115,9 @@ def test_simulator_layout_contrib_columns_and_true_driver():
 
 
 @pytest.mark.parametrize("as_of_day", [1, 15])
-def test_last_month_ceiling_ranks_the_truth_of_the_month_before_the_snapshot(as_of_day):
+def test_last_month_reference_ranks_the_truth_of_the_month_before_the_snapshot(as_of_day):
     # Snapshots in February (on the 1st or mid-month): the features end at January, so the last-month
-    # ceiling must rank January's truth, which here is what every leaver left for.
+    # reference must rank January's truth, which here is what every leaver left for.
     keys, truth, decomposition = _setup(n_workers=60, seed=3)
     keys.loc[60:, "as_of"] = pd.Timestamp(2024, 2, as_of_day)
     y = pd.Series(1.0, index=keys.index)
@@ -125,7 +125,7 @@ def test_last_month_ceiling_ranks_the_truth_of_the_month_before_the_snapshot(as_
     dominant = pd.DataFrame({"worker_id": keys["worker_id"][:60], "dominant_driver": np.asarray(CODES)[january.argmax(axis=1)]})
     report = truth_agreement(_profile(truth), keys, y, decomposition_table(decomposition), dominant=dominant, n_boot=20)
     assert report["oracle_last_month"]["top1"]["value"] == 1.0
-    # the at-snapshot ceiling ranks February's (independent) truth, so it mostly misses
+    # the at-snapshot reference ranks February's (independent) truth, so it mostly misses
     assert report["oracle"]["top1"]["value"] < 0.5
     assert report["oracle"]["top1"]["value"] == pytest.approx(report["top1"]["value"])
 

@@ -87,8 +87,8 @@ def test_numbers_are_the_runs_own(cards):
     assert f"| {100 * flagged[preds['sex'] == 'female'].mean():.1f}% |" in md
     assert f"{metrics['calibration']['a']:.3f}" in md and "sha256:fake" in md
     truth = tracking.load_json_artifact(cards["good"], "explanations/truth.json")
-    ceiling = truth["oracle_last_month"]["top3"]
-    assert (f"top 3 {100 * ceiling['value']:.1f}% ({100 * ceiling['low']:.1f}% to {100 * ceiling['high']:.1f}%) "
+    reference = truth["oracle_last_month"]["top3"]
+    assert (f"top 3 {100 * reference['value']:.1f}% ({100 * reference['low']:.1f}% to {100 * reference['high']:.1f}%) "
             "against the same truth") in md
 
 
