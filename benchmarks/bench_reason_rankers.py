@@ -56,7 +56,7 @@ from retention_ml.experiment import load_experiment
 from retention_ml.explain.alignment import bootstrap_interval
 from retention_ml.explain.drivers import reason_drivers
 from retention_ml.simulate.truth import read_truth
-from retention_ml.simulate.truth_check import PERSONAL, dominant_table, leaver_snapshots
+from retention_ml.simulate.truth_check import PERSONAL, _hits, _ranked, dominant_table, leaver_snapshots
 from retention_ml.training import _prepare_snapshots, data_fingerprint
 
 # Fixed, untuned settings: the point is the ranking rule, not squeezing the scratch model.
@@ -68,10 +68,9 @@ ROUNDS = 400
 def _rates(order: np.ndarray, true: np.ndarray) -> dict:
     """top1/top3 hit rates (95% bootstrap intervals) of rankings ``order`` (rows x drivers) against ``true``,
     and how often each driver is among a ranking's first three."""
+    top1, top3 = _hits(order, true)
     named = pd.Series(order[:, :3].ravel()).value_counts() / len(order)
-    return {"top1": bootstrap_interval((order[:, 0] == true).astype(float)),
-            "top3": bootstrap_interval((order[:, :3] == true[:, None]).any(axis=1).astype(float)),
-            "share_named_in_top3": named.round(3).to_dict()}
+    return {"top1": bootstrap_interval(top1), "top3": bootstrap_interval(top3), "share_named_in_top3": named.round(3).to_dict()}
 
 
 def _multiclass_order(X_train: pd.DataFrame, labels: pd.Series, X_test: pd.DataFrame, codes: list[str], seed: int) -> np.ndarray:
@@ -80,8 +79,7 @@ def _multiclass_order(X_train: pd.DataFrame, labels: pd.Series, X_test: pd.DataF
     known = labels.isin(classes).to_numpy()
     target = labels[known].map({c: i for i, c in enumerate(classes)}).to_numpy()
     booster = lgb.train({**MULTICLASS, "num_class": len(classes), "seed": seed}, lgb.Dataset(X_train.loc[known], target), ROUNDS)
-    proba = booster.predict(X_test)[:, : len(codes)]
-    return np.asarray(codes, dtype=object)[np.argsort(-proba, axis=1, kind="stable")]
+    return _ranked(booster.predict(X_test)[:, : len(codes)], codes)
 
 
 def compare(run: str, data_dir: Path) -> dict:
@@ -113,13 +111,13 @@ def compare(run: str, data_dir: Path) -> dict:
     rows = tested[["worker_id", "as_of"]].merge(keys[["worker_id", "as_of"]].reset_index(), on=["worker_id", "as_of"], how="left")["index"]
     if rows.isna().any():
         raise SystemExit(f"{int(rows.isna().sum())} of the run's test snapshots are not rebuilt from {data_dir} (features or labels changed?)")
+    rows = rows.to_numpy(dtype="int64")
     leavers = leaver_snapshots(tested, tested["label"], tested["risk"]).merge(dominant, on="worker_id", how="inner")
     leavers = leavers.loc[leavers["decile_top"].to_numpy(dtype=bool)]
-    X_test = prepared.X.loc[rows.to_numpy()[leavers["row"].to_numpy()]]
+    X_test = prepared.X.loc[rows[leavers["row"].to_numpy()]]
     true = leavers["dominant_driver"].to_numpy(dtype=object)
 
     codes = reason_drivers()
-    seed = int(exp.get("seed", 0))
     frequency = leaving_driver.value_counts().reindex(codes).fillna(0).sort_values(ascending=False, kind="stable").index
     decile = truth_record["top_decile"]
     return {
@@ -130,8 +128,8 @@ def compare(run: str, data_dir: Path) -> dict:
         "rankers": {
             "model (SHAP contributions; run's truth.json)": {"top1": decile["top1"], "top3": decile["top3"]},
             "true decomposition, last recorded month (run's truth.json)": {k: decile["oracle_last_month"][k] for k in ("top1", "top3")},
-            "truth-trained multiclass (diagnostic)": _rates(_multiclass_order(X_train, leaving_driver, X_test, codes, seed), true),
-            "exit-interview-trained multiclass": _rates(_multiclass_order(X_train, stated_reason, X_test, codes, seed), true),
+            "truth-trained multiclass (diagnostic)": _rates(_multiclass_order(X_train, leaving_driver, X_test, codes, exp["seed"]), true),
+            "exit-interview-trained multiclass": _rates(_multiclass_order(X_train, stated_reason, X_test, codes, exp["seed"]), true),
             "truth frequency (same ranking for all)": _rates(np.tile(np.asarray(frequency, dtype=object), (len(true), 1)), true),
         },
         "leaving_month_mix": pd.Series(true).value_counts(normalize=True).round(3).to_dict(),
