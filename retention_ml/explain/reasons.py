@@ -1,10 +1,11 @@
 """Plain-language reasons with the person's own values, from the templates in ``reasons.yaml``.
 
 Reasons are chosen per driver: the drivers that push this person's risk up
-(positive grouped SHAP value, ``other`` excluded because nothing can be done
-about it), largest first, at most ``k``. Each reason is written from the
-template of that driver's strongest upward feature, filled with the person's
-feature values and context (``months_in_post``, ``role`` ...), and carries the
+by at least :data:`MIN_REASON_VALUE` (grouped SHAP value, ``other`` excluded
+because nothing can be done about it), largest first, at most ``k``. Each
+reason is written from the template of that driver's strongest upward feature
+whose value is recorded for the person, filled with the person's feature
+values and context (``months_in_post``, ``role`` ...), and carries the
 driver's levers from ``data_schema/drivers.yaml``. Drivers that lower risk are
 never offered as reasons.
 
@@ -39,26 +40,33 @@ import yaml
 
 from retention_ml.explain.drivers import OTHER, driver_levers
 
-__all__ = ["FORMAT_KINDS", "Template", "load_templates", "reason_table", "render_feature_reasons", "templates_for"]
+__all__ = ["FORMAT_KINDS", "MIN_REASON_VALUE", "Template", "load_templates", "reason_table", "render_feature_reasons", "templates_for"]
 
 FORMAT_KINDS = ("int", "num1", "pct", "change", "gbp", "minutes", "text", "label")
+
+# Smallest driver contribution offered as a reason (calibrated log-odds; exp(0.05) = 1.051, odds up 5%).
+MIN_REASON_VALUE = 0.05
+
+
+WHEN_VALUES = (None, 0, 1, "missing")
 
 
 class Template(NamedTuple):
     """One reason template: ``text`` with ``{field:kind}`` slots; ``when`` 0 or 1 restricts it to rows whose
-    feature value is 0 or 1 (one-hot features), None means any value."""
+    feature value is 0 or 1 (one-hot features), ``"missing"`` to rows where it is not recorded (an agency
+    worker has no spinal point), None means any value."""
 
     text: str
-    when: int | None = None
+    when: int | str | None = None
 
 
 def _parse_template(key: str, entry) -> Template:
     if isinstance(entry, str):
         template = Template(entry)
-    elif isinstance(entry, dict) and set(entry) <= {"text", "when"} and isinstance(entry.get("text"), str) and entry.get("when", None) in (None, 0, 1):
+    elif isinstance(entry, dict) and set(entry) <= {"text", "when"} and isinstance(entry.get("text"), str) and entry.get("when", None) in WHEN_VALUES:
         template = Template(entry["text"], entry.get("when"))
     else:
-        raise ValueError(f"reasons.yaml: template for {key!r} must be a string or {{text: ..., when: 0|1}}, got {entry!r}")
+        raise ValueError(f"reasons.yaml: template for {key!r} must be a string or {{text: ..., when: 0|1|missing}}, got {entry!r}")
     for _, field, spec, _ in string.Formatter().parse(template.text):
         if field is not None and (spec or "text") not in FORMAT_KINDS:
             raise ValueError(f"reasons.yaml: template for {key!r} uses unknown kind {spec!r} (rule: one of {FORMAT_KINDS})")
@@ -147,8 +155,7 @@ def _fallback(feature: str, values: pd.Series, catalogue: pd.DataFrame) -> pd.Se
     meaning = str(row["meaning"].iloc[0]) if len(row) and str(row["meaning"].iloc[0]).strip() else feature.replace("_", " ")
     unit = str(row["unit"].iloc[0]).strip() if len(row) else ""
     unit = "" if unit in ("", "nan", "None") else " " + unit
-    shown = _format(values, "num1").where(values.notna(), "unknown")
-    return meaning + ": " + shown + unit
+    return (meaning + ": " + _format(values, "num1") + unit).where(values.notna(), meaning + ": not recorded")
 
 
 def render_feature_reasons(
@@ -174,7 +181,9 @@ def render_feature_reasons(
         for _, name, kind in _fields(template.text):
             if kind in CHANGE_KINDS:  # "0 minutes longer" says nothing: leave it to a template without the change
                 usable &= _shown_change(frame[name], kind) != 0
-        if template.when is not None:
+        if template.when == "missing":
+            usable &= frame[feature].isna()
+        elif template.when is not None:
             value = pd.to_numeric(frame[feature], errors="coerce")
             usable &= (value >= 0.5) if template.when == 1 else (value < 0.5)
         if usable.any():
@@ -185,18 +194,29 @@ def render_feature_reasons(
     return out
 
 
-def _lead_features(values: pd.DataFrame, drivers: pd.Series, codes: list[str]) -> pd.DataFrame:
-    """Per row and driver, the feature with the largest positive SHAP value (None when none is positive)."""
+def _lead_features(values: pd.DataFrame, drivers: pd.Series, codes: list[str], known: pd.DataFrame) -> pd.DataFrame:
+    """Per row and driver, the feature whose template words the reason (None when none pushes risk up).
+
+    The feature with the largest positive SHAP value among those whose value is
+    recorded for the person; only when every upward feature is missing does a
+    missing one lead. A reason states a fact the manager can check, and "no
+    spinal point recorded" is a weaker fact than the salary beside it.
+    """
     lead = pd.DataFrame(None, index=values.index, columns=codes, dtype=object)
     for code in codes:
         cols = drivers.index[drivers.to_numpy() == code]
         if len(cols) == 0:
             continue
         block = values.loc[:, cols].to_numpy()
-        best = np.argmax(block, axis=1)
-        positive = block[np.arange(len(block)), best] > 0
-        lead[code] = np.where(positive, np.asarray(cols, dtype=object)[best], None)
+        positive = block > 0
+        # Known values first, then by size: the SHAP values are far below the offset.
+        score = np.where(positive, block + _KNOWN_FIRST * known.loc[:, cols].to_numpy(), -np.inf)
+        best = np.argmax(score, axis=1)
+        lead[code] = np.where(positive.any(axis=1), np.asarray(cols, dtype=object)[best], None)
     return lead
+
+
+_KNOWN_FIRST = 1e6
 
 
 def reason_table(
@@ -208,9 +228,14 @@ def reason_table(
     drivers: pd.Series,
     *,
     k: int = 3,
+    min_value: float = MIN_REASON_VALUE,
     templates: dict[str, tuple[str, ...]] | None = None,
 ) -> pd.DataFrame:
-    """Up to ``k`` reasons per row, only for drivers that push risk up.
+    """Up to ``k`` reasons per row, only for drivers that push risk up by at least ``min_value``.
+
+    ``min_value`` is on the calibrated log-odds scale (default 0.05: the driver
+    raises the odds of leaving by at least 5%, ``exp(0.05) = 1.051``); smaller
+    pushes are offered as nobody's reason, because a manager cannot act on them.
 
     Returns a DataFrame (same index as ``values``) with, for i in 1..k:
     ``reason_i`` (text), ``reason_driver_i`` (driver code), ``reason_feature_i``
@@ -224,7 +249,8 @@ def reason_table(
     order = np.argsort(-matrix, axis=1, kind="stable")[:, :k]
     top_values = np.take_along_axis(matrix, order, axis=1)
     top_codes = np.asarray(codes, dtype=object)[order]
-    lead = _lead_features(values, drivers, codes)
+    known = X.reindex(columns=values.columns).notna().set_axis(values.index)
+    lead = _lead_features(values, drivers, codes, known)
     lead_matrix = lead.to_numpy()[np.arange(len(lead))[:, None], order] if len(codes) else np.empty((len(values), 0))
 
     frame = X.reset_index(drop=True)
@@ -241,7 +267,7 @@ def reason_table(
         feature_col = np.full(len(values), None, dtype=object)
         value_col = np.full(len(values), np.nan)
         if i < slots:
-            ok = (top_values[:, i] > 0) & pd.notna(lead_matrix[:, i])
+            ok = (top_values[:, i] >= min_value) & (top_values[:, i] > 0) & pd.notna(lead_matrix[:, i])
             driver_col[ok] = top_codes[ok, i]
             feature_col[ok] = lead_matrix[ok, i]
             value_col[ok] = top_values[ok, i]

@@ -137,3 +137,46 @@ def test_explained_reasons_use_context(model, frame, catalogue, context):
     r = int(np.flatnonzero(tenure.to_numpy())[0])
     texts = [table[f"reason_{i}"].iloc[r] for i in (1, 2, 3)]
     assert f"{int(context['months_in_post'].iloc[r])} in this post" in " ".join(t for t in texts if pd.notna(t))
+
+
+def _table(X, values, drivers, catalogue, **kw):
+    from retention_ml.explain.drivers import group_by_driver
+    from retention_ml.explain.reasons import reason_table
+
+    context = pd.DataFrame({"role": ["social_worker"] * len(X), "months_in_post": [30] * len(X),
+                            "employment_type": ["agency"] * len(X)})
+    return reason_table(values, group_by_driver(values, drivers), X, context, catalogue, drivers, k=1, **kw)
+
+
+def test_a_recorded_value_words_the_reason_before_a_missing_one(catalogue):
+    # Agency worker: no spinal point (its missing value pushes pay up most), salary recorded and also
+    # pushing up. Row 2: nothing recorded pushes up, so the missing spinal point words it.
+    X = pd.DataFrame({"pay_spinal_point": [np.nan, np.nan], "pay_salary_fte": [70400.0, 70400.0]})
+    values = pd.DataFrame({"pay_spinal_point": [0.5, 0.5], "pay_salary_fte": [0.1, -0.1]})
+    drivers = pd.Series({"pay_spinal_point": "pay", "pay_salary_fte": "pay"})
+    table = _table(X, values, drivers, catalogue)
+    assert table["reason_feature_1"].tolist() == ["pay_salary_fte", "pay_spinal_point"]
+    assert table["reason_1"].tolist() == [
+        "salary GBP 70,400 a year (full-time equivalent; employment type: agency)",
+        "not on the council's pay scale (employment type: agency)",
+    ]
+    # The driver's value is still the whole driver's push, not the wording feature's.
+    np.testing.assert_allclose(table["reason_value_1"], [0.6, 0.4])
+
+
+def test_a_missing_value_without_a_template_says_not_recorded(catalogue):
+    frame = pd.DataFrame({"caseload_trend_6m": [np.nan]})
+    text = render_feature_reasons("caseload_trend_6m", frame, load_templates(), catalogue).item()
+    assert text.endswith(": not recorded") and "nan" not in text and "unknown" not in text
+
+
+def test_pushes_below_the_minimum_are_nobodys_reason(catalogue):
+    from retention_ml.explain.reasons import MIN_REASON_VALUE
+
+    X = pd.DataFrame({"commute_minutes": [60.0, 60.0, 60.0]})
+    values = pd.DataFrame({"commute_minutes": [MIN_REASON_VALUE / 2, MIN_REASON_VALUE, 0.3]})
+    drivers = pd.Series({"commute_minutes": "commute"})
+    table = _table(X, values, drivers, catalogue)
+    assert table["reason_1"].isna().tolist() == [True, False, False]
+    assert table["lever_1"].isna().tolist() == [True, False, False]
+    assert _table(X, values, drivers, catalogue, min_value=0.0)["reason_1"].notna().all()
