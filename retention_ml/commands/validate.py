@@ -77,21 +77,7 @@ def validate(
         read.add_row(name, f"{n:,}")
     console.print(read)
     if not report.failures.empty:
-        problems = Table(title="Problems", show_lines=False)
-        for col in ("severity", "file", "row", "column", "rule", "value", "message"):
-            problems.add_column(col, overflow="fold")
-        for rec in report.failures.itertuples(index=False):
-            colour = "red" if rec.severity == "error" else "yellow"
-            problems.add_row(
-                f"[{colour}]{rec.severity}[/{colour}]",
-                str(rec.file),
-                "" if rec.row is None or rec.row != rec.row else f"{int(rec.row):,}",
-                "" if rec.column is None else str(rec.column),
-                rec.rule,
-                "" if rec.value is None else str(rec.value)[:40],
-                rec.message,
-            )
-        console.print(problems)
+        console.print(problem_table(report))
         summary = report.summary()
         console.print("Counts: " + "; ".join(f"{r.table} {r.rule} ({r.severity}): {r.count}" for r in summary.itertuples()))
     colour = "green" if report.ok else "red"
@@ -99,6 +85,37 @@ def validate(
     if report.truncated:
         console.print(f"Only the first {max_errors} problems are listed; use --max-errors or --json for more.")
     raise typer.Exit(0 if report.ok else 1)
+
+
+def _cell(value, fmt=str) -> str:
+    """Text for a table cell; missing values (None, NaN, pd.NA) are blank."""
+    import pandas as pd
+
+    return "" if value is None or pd.isna(value) else fmt(value)
+
+
+def problem_table(report):
+    """The report's records as a rich table: severity, file, row, column, rule, value, message.
+
+    Shared by ``validate`` and ``train`` so invalid data is reported the same way everywhere.
+    """
+    from rich.table import Table
+
+    problems = Table(title="Problems", show_lines=False)
+    for col in ("severity", "file", "row", "column", "rule", "value", "message"):
+        problems.add_column(col, overflow="fold")
+    for rec in report.failures.itertuples(index=False):
+        colour = "red" if rec.severity == "error" else "yellow"
+        problems.add_row(
+            f"[{colour}]{rec.severity}[/{colour}]",
+            str(rec.file),
+            _cell(rec.row, lambda r: f"{int(r):,}"),
+            _cell(rec.column),
+            rec.rule,
+            _cell(rec.value, lambda v: str(v)[:40]),
+            rec.message,
+        )
+    return problems
 
 
 def _json_error(message: str) -> str:

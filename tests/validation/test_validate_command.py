@@ -14,6 +14,15 @@ CORPUS = ROOT / "tests" / "fixtures" / "broken"
 runner = CliRunner()
 
 
+def invoke(args, **kwargs):
+    """Run the CLI; a crash (any exception but the command's own exit) fails the test instead of passing as exit 1."""
+    result = runner.invoke(app, args, **kwargs)
+    assert result.exception is None or isinstance(result.exception, SystemExit), (
+        f"crashed: {result.exception!r}\n{result.output}"
+    )
+    return result
+
+
 def broken_copy(tmp_path: Path, case: str) -> Path:
     data = tmp_path / case
     shutil.copytree(EXAMPLE, data, ignore=shutil.ignore_patterns("*.py", "*.md"))
@@ -23,7 +32,7 @@ def broken_copy(tmp_path: Path, case: str) -> Path:
 
 
 def test_valid_example_exits_0_and_lists_tables_read():
-    result = runner.invoke(app, ["validate", str(EXAMPLE), "--as-of", "2025-07-01"])
+    result = invoke(["validate", str(EXAMPLE), "--as-of", "2025-07-01"])
     assert result.exit_code == 0, result.output
     assert "caseload_history" in result.output and "189" in result.output
     assert "valid: 0 error(s)" in result.output
@@ -31,14 +40,14 @@ def test_valid_example_exits_0_and_lists_tables_read():
 
 def test_problems_exit_1_and_the_message_is_shown(tmp_path):
     data = broken_copy(tmp_path, "negative_count")
-    result = runner.invoke(app, ["validate", str(data)], env={"COLUMNS": "250"})
+    result = invoke(["validate", str(data)], env={"COLUMNS": "250"})
     assert result.exit_code == 1
     assert "caseload_history row 171: open_cases is -3; must be 0 or more" in result.output
 
 
 def test_json_output_is_machine_readable(tmp_path):
     data = broken_copy(tmp_path, "fk_unknown_worker")
-    result = runner.invoke(app, ["validate", str(data), "--json", "--as-of", "2025-07-01"])
+    result = invoke(["validate", str(data), "--json", "--as-of", "2025-07-01"])
     assert result.exit_code == 1
     payload = json.loads(result.stdout)
     assert payload["as_of"] == "2025-07-01"
@@ -48,26 +57,26 @@ def test_json_output_is_machine_readable(tmp_path):
 
 
 def test_missing_folder_exits_2(tmp_path):
-    result = runner.invoke(app, ["validate", str(tmp_path / "absent")])
+    result = invoke(["validate", str(tmp_path / "absent")])
     assert result.exit_code == 2
-    result = runner.invoke(app, ["validate", str(tmp_path / "absent"), "--json"])
+    result = invoke(["validate", str(tmp_path / "absent"), "--json"])
     assert result.exit_code == 2 and json.loads(result.stdout)["ok"] is False
 
 
 def test_folder_without_any_table_file_exits_2(tmp_path):
     (tmp_path / "notes.txt").write_text("not data", encoding="utf-8")
-    result = runner.invoke(app, ["validate", str(tmp_path)])
+    result = invoke(["validate", str(tmp_path)])
     assert result.exit_code == 2
     (tmp_path / "workers.csv").write_bytes("worker_id\nRen\u00e9e\n".encode("cp1252"))  # present but unreadable: a problem found
-    assert runner.invoke(app, ["validate", str(tmp_path)]).exit_code == 1
+    assert invoke(["validate", str(tmp_path)]).exit_code == 1
 
 
 def test_bad_as_of_exits_2():
-    assert runner.invoke(app, ["validate", str(EXAMPLE), "--as-of", "July"]).exit_code == 2
+    assert invoke(["validate", str(EXAMPLE), "--as-of", "July"]).exit_code == 2
 
 
 def test_max_errors_limits_the_listing(tmp_path):
-    result = runner.invoke(app, ["validate", str(EXAMPLE), "--as-of", "2024-06-01", "--json", "--max-errors", "3"])
+    result = invoke(["validate", str(EXAMPLE), "--as-of", "2024-06-01", "--json", "--max-errors", "3"])
     payload = json.loads(result.stdout)
     assert result.exit_code == 1 and len(payload["failures"]) == 3 and payload["truncated"] is True
 
@@ -75,13 +84,34 @@ def test_max_errors_limits_the_listing(tmp_path):
 def test_never_writes_into_the_data_folder(tmp_path):
     data = broken_copy(tmp_path, "duplicate_key")
     before = {p: p.stat().st_mtime_ns for p in data.iterdir()}
-    runner.invoke(app, ["validate", str(data)])
-    runner.invoke(app, ["validate", str(data), "--json"])
+    invoke(["validate", str(data)])
+    invoke(["validate", str(data), "--json"])
     assert {p: p.stat().st_mtime_ns for p in data.iterdir()} == before
 
 
 def test_help_teaches_with_examples():
-    result = runner.invoke(app, ["validate", "--help"])
+    result = invoke(["validate", "--help"])
     assert result.exit_code == 0
     assert "retention-ml validate data_schema/examples/council_small" in result.output
     assert "--as-of" in result.output and "--json" in result.output
+
+
+def test_file_and_column_problems_are_listed_without_a_crash(tmp_path):
+    # File- and column-level records have no row; the text table must show them with an empty row cell.
+    data = broken_copy(tmp_path, "missing_required_column")
+    (data / "absence.csv").write_bytes(b"")
+    (data / "supervision.csv").unlink()
+    (data / "pay_history.csv").unlink()
+    result = invoke(["validate", str(data)], env={"COLUMNS": "250"})
+    assert result.exit_code == 1
+    assert "workers.csv: required column fte is missing" in result.output
+    assert "absence.csv is empty" in result.output
+    assert "required table pay_history is missing" in result.output
+
+
+def test_warnings_only_folder_exits_0_in_text_and_json(tmp_path):
+    data = broken_copy(tmp_path, "unknown_column_warns")
+    text = invoke(["validate", str(data)], env={"COLUMNS": "250"})
+    assert text.exit_code == 0, text.output
+    assert "unknown_column" in text.output and "warning" in text.output
+    assert invoke(["validate", str(data), "--json"]).exit_code == 0
