@@ -50,6 +50,49 @@ def find_previous(out_dir: Path, as_of: pd.Timestamp) -> Path | None:
     return None if best is None else best[1]
 
 
+NOT_APPROVED_ADVICE = "treat the lists as a preview and do not share them with managers"
+
+
+def model_approval(model_ref: str, run_id: str) -> dict:
+    """Whether the scored model is the one the promotion gate approved, as ``{"status", "detail"}``.
+
+    Approved only when the registry alias ``champion`` (which ``retention-ml promote`` moves only when every
+    gate check passes) points, at this moment, to a version logged by ``run_id`` (the run whose model was
+    scored). A candidate, a plain run id or a champion since replaced is "not approved". Scoring is never
+    refused for it; the status travels with the scores to the lists.
+    """
+    from retention_ml import tracking
+    from retention_ml.promotion import CHAMPION_ALIAS
+
+    try:
+        if model_ref.startswith("models:/"):
+            body = model_ref.removeprefix("models:/")
+            names = [body.split("@", 1)[0] if "@" in body else body.rsplit("/", 1)[0]]
+        else:
+            versions = tracking.client().search_model_versions(f"run_id = '{run_id}'")
+            names = sorted({v.name for v in versions})
+        if not names:
+            return {"status": "not approved",
+                    "detail": f"Run {run_id} is not a registered model version, so it has never been through the "
+                              f"promotion gate: {NOT_APPROVED_ADVICE}."}
+        champions = {name: tracking.alias_version(CHAMPION_ALIAS, name) for name in names}
+    except Exception as exc:  # the registry cannot be asked: never claim approval we could not check
+        return {"status": "not approved",
+                "detail": f"The model registry could not be checked ({type(exc).__name__}: {exc}), so approval of "
+                          f"run {run_id} is unknown: {NOT_APPROVED_ADVICE}."}
+    for name, champ in champions.items():
+        if champ is not None and champ.run_id == run_id:
+            return {"status": "approved",
+                    "detail": f"Version {champ.version} of {name} is the registry's champion at scoring time, "
+                              f"which it became by passing every promotion gate check."}
+    name, champ = next(iter(champions.items()))
+    current = (f"the champion is version {champ.version} (run {champ.run_id})" if champ is not None
+               else "no model has passed the promotion gate yet")
+    return {"status": "not approved",
+            "detail": f"The scored model (run {run_id}) is not the champion of {name} ({current}), so it is not "
+                      f"the model the promotion gate approved: {NOT_APPROVED_ADVICE}."}
+
+
 def _team_context(keys: pd.DataFrame, X: pd.DataFrame, tables: dict) -> pd.DataFrame:
     """Columns the team summary needs: current caseload, team cap and target turnover."""
     teams = tables["teams"].set_index("team_id")
@@ -131,6 +174,7 @@ def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | No
     out_dir = Path(out_dir)
     validate_dir(data_dir, as_of=None).raise_for_errors()
     model, run_id = load_turnover_model(model_ref)
+    approval = model_approval(model_ref, run_id)
     tables = read_tables(data_dir)
     ds = build_features(tables, [as_of])
     if len(ds.keys) == 0:
@@ -151,6 +195,7 @@ def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | No
         "data_dir": str(Path(data_dir).resolve()), "scored_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "n_workers": int(len(scores)), "previous": str(prev_dir) if prev_dir else None,
         "interval": "bootstrap ensemble" if getattr(model, "bootstrap_boosters_", None) else "none (model has no ensemble)",
+        "approval": approval,
     }
     files = [write_table(scores, out_dir / "scores.parquet")]
     # csv without names: names only ever leave through `rank --names`.

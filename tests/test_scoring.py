@@ -82,3 +82,40 @@ def test_scores_follow_the_contract_and_the_model(trained, sim_dir, tmp_path):
     # names are kept only in the parquet when asked, never in the csv
     assert "display_name" in s and "display_name" not in pd.read_csv(tmp_path / "s" / "2022-07" / "scores.csv").columns
     assert json.loads((tmp_path / "s" / "2022-07" / "score_meta.json").read_text())["run_id"] == result.run_id
+
+
+def test_approval_is_recorded_and_a_refused_model_is_scored_with_a_warning(trained, sim_dir, tmp_path):
+    """Approved only while alias champion points at the scored run's version; anything else warns but still scores."""
+    from retention_ml import tracking
+    from retention_ml.cli import app
+    from retention_ml.scoring import score
+
+    result, _ = trained
+    name = tracking.DEFAULT_MODEL_NAME
+    version = tracking.model_version_for_run(result.run_id, name)
+    assert tracking.alias_version("champion", name) is None  # training sets only "candidate"
+    # the demo's case: the gate has not approved anything, the candidate is scored anyway (exit 0) with a warning
+    res = CliRunner().invoke(app, ["score", "--model", f"models:/{name}@candidate", "--data", str(sim_dir),
+                                   "--as-of", "2022-07-01", "--out", str(tmp_path / "cand"), "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["approval"]["status"] == "not approved"
+    assert "NOT APPROVED" in res.stderr and "promotion gate" in res.stderr
+    meta = json.loads((tmp_path / "cand" / "score_meta.json").read_text())
+    assert meta["approval"]["status"] == "not approved" and "no model has passed" in meta["approval"]["detail"]
+    assert (tmp_path / "cand" / "scores.parquet").exists()
+    # once promote has moved champion to this version, the same model is approved however it is named
+    tracking.set_alias("champion", version.version, name)
+    try:
+        for ref in (f"models:/{name}@champion", f"runs:/{result.run_id}/model", f"models:/{name}@candidate"):
+            approval = score(ref, sim_dir, "2022-07-01", tmp_path / "ok", find_previous_scoring=False).meta["approval"]
+            assert approval["status"] == "approved", (ref, approval)
+            assert f"Version {version.version}" in approval["detail"]
+        res = CliRunner().invoke(app, ["score", "--model", f"models:/{name}@champion", "--data", str(sim_dir),
+                                       "--as-of", "2022-07-01", "--out", str(tmp_path / "ok")])
+        assert res.exit_code == 0 and "NOT APPROVED" not in res.output
+    finally:
+        tracking.client().delete_registered_model_alias(name, "champion")
+    # champion moved elsewhere (here: removed) -> the lists made afterwards are not approved again
+    approval = score(f"runs:/{result.run_id}/model", sim_dir, "2022-07-01", tmp_path / "later",
+                     find_previous_scoring=False).meta["approval"]
+    assert approval["status"] == "not approved"

@@ -14,6 +14,10 @@ Writes OUT/scores.parquet, OUT/scores.csv and OUT/score_meta.json atomically (wo
 parquet only with --names). With --previous DIR (or an earlier scoring found beside OUT) each person's previous risk
 is carried for "change since last scoring".
 
+Approval: score_meta.json records whether the scored model is the registry's "champion" (the model the promotion gate
+approved; retention-ml promote) at scoring time. Any other model (a candidate, a plain run id) is scored, so lists can
+be previewed, but marked "not approved" and a warning is printed: do not share such lists with managers.
+
 Exit codes: 0 ok, 1 data failed validation or nobody in post, 2 could not run (model or folder not found).
 
 \b
@@ -65,3 +69,16 @@ def score_command(
         typer.echo(result.summary().to_string())
         for f in result.files:
             typer.echo(f"  {f}")
+    # Last thing printed (on stderr, also with --json) so that it is the line an operator sees.
+    _warn_if_not_approved(console, result.meta["approval"])
+
+
+def _warn_if_not_approved(console, approval: dict) -> None:
+    from rich.panel import Panel
+
+    if approval["status"] == "approved":
+        console.print(f"[green]approved model:[/green] {approval['detail']}")
+        return
+    console.print(Panel(f"[bold]{approval['detail']}[/bold]",
+                        title="[bold]WARNING: MODEL NOT APPROVED BY THE PROMOTION GATE[/bold]",
+                        border_style="bold red", style="red"))
