@@ -22,9 +22,16 @@ import pyarrow.compute as pc
 
 from retention_ml.schema import TableSchema, load_schemas
 
-__all__ = ["atomic_path", "find_table_file", "read_tables", "coerce_types", "to_float", "write_table"]
+__all__ = ["BOOLEAN_WORDS", "atomic_path", "find_table_file", "parse_boolean", "read_tables", "coerce_types", "to_float", "write_table"]
 
 SUFFIXES = (".parquet", ".csv")
+
+# The one vocabulary for boolean columns (case and surrounding spaces ignored). Validation accepts
+# exactly these words and reading maps exactly these, so a value that passes validation is never read as missing.
+BOOLEAN_WORDS: dict[str, bool] = {
+    "true": True, "t": True, "yes": True, "y": True, "1": True,
+    "false": False, "f": False, "no": False, "n": False, "0": False,
+}
 
 
 def find_table_file(data_dir: Path, table: str) -> Path | None:
@@ -58,6 +65,14 @@ def to_float(col: pd.Series, *, errors: str = "raise") -> pd.Series:
     return pd.to_numeric(col, errors=errors).astype("float64")
 
 
+def parse_boolean(col: pd.Series) -> pd.Series:
+    """``col`` as pandas ``boolean``: words of :data:`BOOLEAN_WORDS` (any case) become True/False, anything else missing."""
+    if pd.api.types.is_bool_dtype(col):
+        return col.astype("boolean")
+    lowered = col.astype("string").str.strip().str.lower()
+    return lowered.map(BOOLEAN_WORDS).astype("boolean")
+
+
 def coerce_types(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
     """Cast the columns of ``frame`` that ``schema`` declares to their declared types."""
     out = frame.copy()
@@ -76,11 +91,7 @@ def coerce_types(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
         elif spec.type == "float":
             out[spec.name] = to_float(col)
         elif spec.type == "boolean":
-            if pd.api.types.is_bool_dtype(col):
-                out[spec.name] = col.astype("boolean")
-            else:
-                lowered = col.astype("string").str.strip().str.lower()
-                out[spec.name] = lowered.map({"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}).astype("boolean")
+            out[spec.name] = parse_boolean(col)
         else:
             out[spec.name] = col.astype("string").astype(object).where(col.notna(), None)
     return out

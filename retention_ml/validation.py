@@ -44,7 +44,7 @@ import pyarrow
 import pyarrow.compute as pc
 from pandera.errors import SchemaErrors
 
-from retention_ml.io import SUFFIXES, find_table_file, read_tables, to_float
+from retention_ml.io import BOOLEAN_WORDS, SUFFIXES, find_table_file, parse_boolean, read_tables, to_float
 from retention_ml.schema import ColumnSpec, TableSchema, load_schemas
 
 __all__ = [
@@ -81,13 +81,11 @@ RULES = {
     "foreign_key": "a value with no matching row in the referenced table",
 }
 
-_TRUE = ("true", "1", "yes", "y", "t")
-_FALSE = ("false", "0", "no", "n", "f")
 _OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt, "==": operator.eq, "!=": operator.ne}
 _TYPE_WORDS = {
     "integer": "a whole number",
     "float": "a number",
-    "boolean": "true or false",
+    "boolean": "true or false (" + "/".join(BOOLEAN_WORDS) + ")",
     "date": "a date (YYYY-MM-DD)",
     "month": "a month (YYYY-MM-01 or YYYY-MM)",
     "string": "text",
@@ -339,12 +337,7 @@ def _parse_column(raw: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, np.ndarr
         else:
             typed = num
     elif kind == "boolean":
-        if pd.api.types.is_bool_dtype(raw):
-            typed = raw.astype("boolean")
-        else:
-            low = raw.astype("string").str.strip().str.lower()
-            typed = pd.Series(pd.NA, index=raw.index, dtype="boolean")
-            typed = typed.mask(low.isin(_TRUE).fillna(False).astype(bool), True).mask(low.isin(_FALSE).fillna(False).astype(bool), False)
+        typed = parse_boolean(raw)  # the same vocabulary reading uses
     else:
         typed = raw.astype("string")
     bad = raw.notna().to_numpy() & typed.isna().to_numpy()

@@ -87,3 +87,33 @@ def test_to_float_parses_text_and_reports_or_coerces_bad_values():
     with pytest.raises(ValueError):
         to_float(bad)
     assert to_float(bad, errors="coerce").isna().tolist() == [False, True]
+
+
+def test_every_boolean_word_validation_accepts_is_read_not_lost(tmp_path):
+    # Y/N and T/F once passed validation and were then read as missing, silently dropping labels.
+    import shutil
+
+    from retention_ml.validation import validate_dir
+
+    shutil.copytree(EXAMPLE, tmp_path / "d", ignore=shutil.ignore_patterns("*.py", "*.md"))
+    workers = pd.read_csv(tmp_path / "d" / "workers.csv", dtype=str, keep_default_na=False)
+    words = ["Y", "N", "y", "n", "T", "F", "t", "f", "Yes", "NO", "TRUE", "false", "1", "0"]
+    want = [True, False] * 7
+    workers["asye"] = words
+    workers.to_csv(tmp_path / "d" / "workers.csv", index=False)
+    assert validate_dir(tmp_path / "d").ok
+    got = read_tables(tmp_path / "d", ["workers"])["workers"]["asye"]
+    assert got.tolist() == want
+
+
+def test_a_boolean_word_outside_the_vocabulary_fails_validation(tmp_path):
+    import shutil
+
+    from retention_ml.validation import validate_dir
+
+    shutil.copytree(EXAMPLE, tmp_path / "d", ignore=shutil.ignore_patterns("*.py", "*.md"))
+    workers = pd.read_csv(tmp_path / "d" / "workers.csv", dtype=str, keep_default_na=False)
+    workers.loc[2, "asye"] = "oui"
+    workers.to_csv(tmp_path / "d" / "workers.csv", index=False)
+    errors = validate_dir(tmp_path / "d").errors
+    assert errors[["row", "column", "rule"]].values.tolist() == [[3, "asye", "type"]]
