@@ -70,7 +70,8 @@ RULES = {
     "unknown_column": "a column the schema does not declare (warning)",
     "unknown_file": "a data file that is no declared table (warning)",
     "duplicate_file": "a table given both as CSV and Parquet; Parquet is used (warning)",
-    "type": "a value does not parse as the column's type",
+    "type": "a value does not parse as the column's type (or is a number too large to hold)",
+    "date_range": "a date before 1900-01-01 or after 2100-12-31 (placeholders such as 9999-12-31 included)",
     "not_null": "a value is missing where the column requires one",
     "allowed": "a value outside the column's allowed values",
     "min": "a value below the column's minimum",
@@ -90,6 +91,10 @@ _TYPE_WORDS = {
     "month": "a month (YYYY-MM-01 or YYYY-MM)",
     "string": "text",
 }
+# Plausible dates for HR records; also keeps placeholders (9999-12-31, 0001-01-01) out of datetime64[ns],
+# which cannot hold them.
+DATE_RANGE = (pd.Timestamp("1900-01-01"), pd.Timestamp("2100-12-31"))
+_INT64_LIMIT = 2.0**63  # the first float past int64; larger whole numbers cannot be held as integers
 _DTYPES = {"integer": "Int64", "float": "float64", "boolean": "boolean", "date": "datetime64[ns]", "month": "datetime64[ns]"}
 
 
@@ -314,15 +319,23 @@ def _isin(values: pd.Series, reference: pd.Series) -> np.ndarray:
     return values.isin(reference.dropna().unique()).fillna(False).to_numpy(dtype=bool)
 
 
-def _parse_column(raw: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, np.ndarray]:
-    """``raw`` cast to the declared type, and the positions of values that would not parse."""
+def _parse_column(raw: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """``raw`` cast to the declared type, the positions of values that would not parse, and of dates outside :data:`DATE_RANGE`.
+
+    Both kinds of bad value become missing in the typed column, so later checks see only sound values.
+    """
     kind = spec.type
+    outside = np.array([], dtype="int64")
     if kind in ("date", "month"):
         if pd.api.types.is_datetime64_any_dtype(raw):
             typed = raw.dt.tz_localize(None) if getattr(raw.dt, "tz", None) is not None else raw
         else:
             text = raw.astype("string")
             typed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+        # Compared at the parsed resolution (seconds or microseconds), before the cast to nanoseconds overflows.
+        far = (typed < DATE_RANGE[0]) | (typed > DATE_RANGE[1])
+        outside = np.flatnonzero(far.to_numpy(dtype=bool, na_value=False))
+        typed = typed.mask(far)
         if kind == "month":
             typed = typed.dt.to_period("M").dt.to_timestamp()
         typed = typed.astype("datetime64[ns]")
@@ -330,8 +343,9 @@ def _parse_column(raw: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, np.ndarr
         if pd.api.types.is_bool_dtype(raw):
             raw = raw.astype("string")
         num = to_float(raw, errors="coerce")
+        num = num.mask(~np.isfinite(num))  # 'inf' is no count or amount
         if kind == "integer":
-            fractional = num.notna() & (num % 1 != 0)
+            fractional = num.notna() & ((num % 1 != 0) | (num.abs() >= _INT64_LIMIT))
             num = num.mask(fractional)
             typed = num.astype("Int64")
         else:
@@ -341,7 +355,8 @@ def _parse_column(raw: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, np.ndarr
     else:
         typed = raw.astype("string")
     bad = raw.notna().to_numpy() & typed.isna().to_numpy()
-    return typed, np.flatnonzero(bad)
+    bad[outside] = False
+    return typed, np.flatnonzero(bad), outside
 
 
 # --------------------------------------------------------------------------- pandera
@@ -557,12 +572,21 @@ def _check_table(raw: _Raw, schema: TableSchema, as_of) -> tuple[pd.DataFrame | 
     for spec in schema.columns:
         if spec.name not in frame.columns:
             continue
-        typed[spec.name], bad = _parse_column(frame[spec.name], spec)
+        typed[spec.name], bad, outside = _parse_column(frame[spec.name], spec)
         if bad.size:
-            unparsed[spec.name] = bad
             shown = frame[spec.name].iloc[bad].astype(str).reset_index(drop=True)
             msgs = _where(table, bad) + f": {spec.name} is '" + shown.astype(object) + f"'; must be {_TYPE_WORDS[spec.type]}"
+            if spec.type == "integer":
+                huge = (to_float(frame[spec.name].iloc[bad], errors="coerce").abs() >= _INT64_LIMIT).to_numpy()
+                msgs = msgs.where(~huge, msgs + f" below {_INT64_LIMIT:.3g}")
             out.append(_records(table, file, rows=bad, column=spec.name, rule="type", values=shown.tolist(), messages=msgs.tolist(), csv=raw.csv))
+        if outside.size:
+            shown = _fmt(frame[spec.name].iloc[outside]).reset_index(drop=True) if pd.api.types.is_datetime64_any_dtype(frame[spec.name]) else frame[spec.name].iloc[outside].astype(str).reset_index(drop=True)
+            low, high = (d.date().isoformat() for d in DATE_RANGE)
+            msgs = _where(table, outside) + f": {spec.name} is '" + shown.astype(object) + f"'; must be a date from {low} to {high} (leave it empty when there is no date)"
+            out.append(_records(table, file, rows=outside, column=spec.name, rule="date_range", values=shown.tolist(), messages=msgs.tolist(), csv=raw.csv))
+        if bad.size or outside.size:
+            unparsed[spec.name] = np.union1d(bad, outside)
     typed_frame = pd.DataFrame(typed, index=frame.index)
     out += _pandera_failures(raw, schema, typed_frame, as_of, unparsed)
     out += _row_check_failures(raw, schema, typed_frame, _flagged_rows(out))

@@ -194,3 +194,47 @@ def test_corrupt_parquet_is_reported_not_raised(tmp_path):
     (data / "teams.parquet").write_bytes(b"PAR1 this is not parquet")
     errors = validate_dir(data, as_of=AS_OF).errors
     assert errors[["file", "rule"]].values.tolist() == [["teams.parquet", "parquet_format"]]
+
+
+def _example_copy(tmp_path: Path) -> Path:
+    data = tmp_path / "data"
+    shutil.copytree(EXAMPLE, data, ignore=shutil.ignore_patterns("*.py", "*.md"))
+    return data
+
+
+def _edit(data: Path, table: str, cells: dict) -> None:
+    frame = pd.read_csv(data / f"{table}.csv", dtype=str, keep_default_na=False)
+    for (row, column), value in cells.items():
+        frame.loc[row, column] = value
+    frame.to_csv(data / f"{table}.csv", index=False)
+
+
+def test_out_of_range_dates_and_huge_integers_are_error_records_not_crashes(tmp_path):
+    # 9999-12-31 / 0001-01-01 / 2262-04-12 overflowed datetime64[ns] and 1e20 the Int64 cast: validation raised.
+    data = _example_copy(tmp_path)
+    _edit(data, "workers", {(0, "end_date"): "9999-12-31", (1, "start_date"): "0001-01-01", (2, "qualified_date"): "2262-04-12"})
+    _edit(data, "caseload_history", {(3, "open_cases"): "1e20", (4, "open_cases"): "twelve"})
+    report = validate_dir(data)
+    got = report.errors[["file", "row", "column", "rule"]].values.tolist()
+    assert got == [
+        ["caseload_history.csv", 4, "open_cases", "type"],
+        ["caseload_history.csv", 5, "open_cases", "type"],
+        ["workers.csv", 1, "end_date", "date_range"],
+        ["workers.csv", 2, "start_date", "date_range"],
+        ["workers.csv", 3, "qualified_date", "date_range"],
+    ]
+    assert "end_date is '9999-12-31'; must be a date from 1900-01-01 to 2100-12-31" in report.errors["message"].iloc[2]
+    with pytest.raises(DataValidationError) as caught:
+        read_validated(data)
+    assert len(caught.value.report.errors) == 5
+
+
+def test_out_of_range_dates_in_parquet_are_reported(tmp_path):
+    data = _example_copy(tmp_path)
+    workers = read_tables(data, ["workers"])["workers"]
+    workers["end_date"] = workers["end_date"].astype("datetime64[us]")
+    workers.loc[0, "end_date"] = pd.Timestamp("9999-12-31")
+    workers.to_parquet(data / "workers.parquet", index=False)
+    (data / "workers.csv").unlink()
+    report = validate_dir(data)
+    assert report.errors[["file", "row", "column", "rule", "value"]].values.tolist() == [["workers.parquet", 1, "end_date", "date_range", "9999-12-31"]]
