@@ -383,8 +383,175 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
         "gate": [c.as_dict() for c in gate],
         "images": sorted(images),
     }
+    context["blocks"] = _blocks(context)
     fairness = audit.summary()
     return ModelCard(run_id=run_id, context=context, fairness=fairness, images=images)
+
+
+# -- the card's text, once: both renderers walk the same blocks, so Markdown and HTML cannot drift --
+# A block is {"kind": "h" | "p" | "ul" | "table" | "img", ...}. Text may carry **bold** and `code`; each renderer
+# turns that into its own markup (the HTML one after escaping).
+def _h(text: str, id: str | None = None, level: int = 2) -> dict:
+    return {"kind": "h", "level": level, "text": text, "id": id}
+
+
+def _p(text: str, style: str = "") -> dict:
+    return {"kind": "p", "text": text, "style": style}
+
+
+def _ul(items: list[str], id: str | None = None) -> dict:
+    return {"kind": "ul", "items": list(items), "id": id}
+
+
+def _table(header: list[str], rows: list, id: str | None = None, attrs: dict | None = None) -> dict:
+    """``rows``: lists of cells, or {"cells": [...], "muted": bool} (muted = a small group's greyed cells)."""
+    rows = [r if isinstance(r, dict) else {"cells": r, "muted": False} for r in rows]
+    return {"kind": "table", "header": header, "rows": [{"cells": [str(c) for c in r["cells"]], "muted": r["muted"]}
+                                                        for r in rows], "id": id, "attrs": attrs or {}}
+
+
+def _img(name: str, alt: str, images: list[str], missing: str | None = None, id: str | None = None) -> list[dict]:
+    if name in images:
+        return [{"kind": "img", "name": name, "alt": alt, "id": id}]
+    return [_p(missing)] if missing else []
+
+
+def _blocks(c: dict) -> list[dict]:
+    """Every heading, sentence and table of the card, in order."""
+    run_id = c["details"][3][1]
+    b: list[dict] = [
+        _p(f"Generated {c['generated']} by `retention-ml card` from the MLflow record of run `{run_id}`. "
+           "Every number below is read from that run.", "meta"),
+        _p("This model supports conversations; it never decides anything about a person.", "notice"),
+        _h("Model details", "model-details"),
+        _table(["Item", "Value"], [[k, v] for k, v in c["details"]], id="details"),
+        _p("Library versions where the card was written: "
+           + ", ".join(f"{lib} {ver}" for lib, ver in c["libraries"].items()) + "."),
+        _h("Intended use", "intended-use"),
+        _ul(["**For:** HR analysts, heads of service and team managers, to prompt supportive conversations about "
+             "workload, pay, development and other levers with social workers in their own team, and to plan "
+             "team-level action (caseload caps, supplements, supervision).",
+             "**Primary users:** HR analysts (who train and compare models), team managers and heads of service (who "
+             "get lists for their own team only), and evaluators (governance boards, data protection officers, trade "
+             "unions)."]),
+        _h("Out of scope", "out-of-scope"),
+        _ul(["Any decision about an individual: recruitment, discipline, performance management, redundancy, pay or "
+             "promotion.",
+             "Any automated decision. The predictions are about employees and are personal data; a decision based "
+             "solely on automated processing with legal or similarly significant effects is restricted by **UK GDPR "
+             "Article 22**. A human must always decide, and the score must never be the reason.",
+             "Use without a **data protection impact assessment (DPIA)**: one is expected before the model is used on "
+             "real staff data, covering lawful basis, transparency to staff, retention and who sees the lists.",
+             f"Workers outside the population the model was trained on ({c['population']}), or other horizons than "
+             f"{c['horizon']} months."]),
+    ]
+    ov = c["overall"]
+    names = c["model_names"]
+    beats = "; ".join(f"{c['model_labels'].get(m, m)}: **{'yes' if ok else 'NO'}**" for m, ok in c["beats"].items())
+    b += [
+        _h("Factors and metrics", "metrics"),
+        _p(f"Test window: {ov['rows']} snapshots of {ov['people']} people, observed leaver rate {ov['base_rate']}. "
+           "Values are for the test window with 95% bootstrap intervals over workers."),
+        _table(["Metric", *[c["model_labels"].get(m, m) for m in names]],
+               [[r["metric"], *[r[m] for m in names]] for r in c["metric_rows"]], id="metrics-table"),
+        _p(f"Beats the baselines (ROC-AUC and average precision): {beats}."),
+        *_img("calibration", "Calibration on the test window", c["images"],
+              "No calibration plot was logged for this run.", id="calibration-plot"),
+        _h("Evaluation and training data", "data"),
+        _ul([f"Population: {c['population']}",
+             f"Label: voluntary leaving within {c['horizon']} months of the snapshot date; definition `{c['label']}`.",
+             "Snapshots whose horizon runs past the end of the data are censored (excluded, never labelled as "
+             f"stayers): {c['censored']}."]),
+        _table(["Window", "From", "To", "Snapshots", "Leavers", "People", "Base rate"],
+               [[w["window"], w["from"], w["to"], w["n"], w["positives"], w["workers"], w["base_rate"]]
+                for w in c["counts"]], id="windows"),
+    ]
+    if c["censoring_rows"]:
+        cols = c["censoring_columns"]
+        b += [_p("Censoring report:"), _table(cols, [[r[k] for k in cols] for r in c["censoring_rows"]], id="censoring")]
+    boot = (f" Intervals in brackets: 95%, {c['n_boot']} bootstrap resamples of test-window snapshots (fairlearn "
+            "MetricFrame)." if c["n_boot"] else "")
+    b += [
+        _h("Quantitative analyses by group", "groups"),
+        _p("Protected characteristics (sex, age band, ethnicity group, disability) are used here for auditing and "
+           f"nowhere in the model's inputs. Groups with fewer than {c['min_group']} people are shown as \"too few to "
+           "assess\". \"Flagged\" = in the top 10% of risk across the whole test window (risk at or above "
+           f"{ov['top_threshold']}). Calibration compares observed with predicted leavers (sum of risks); ratio above "
+           "1 means the model understates risk for the group. ROC-AUC needs at least 5 leavers and 5 stayers in a "
+           f"group.{boot}"),
+    ]
+    head = ["Group", "People", "Base rate", "ROC-AUC", "Observed leavers", "Predicted leavers", "Ratio", "Difference",
+            "Flagged in top 10%"]
+    keys = ["people", "base_rate", "roc_auc", "observed", "expected", "calibration_ratio", "calibration_difference",
+            "flagged_share"]
+    for factor, rows in c["fairness"].items():
+        b += [_h(c["factor_labels"].get(factor, factor), level=3),
+              _table(head, [{"cells": [r["group"], *[r[k] for k in keys]], "muted": not r["ok"]} for r in rows],
+                     attrs={"class": "fairness", "data-factor": factor})]
+    b += [_h("Largest gap per metric", level=3),
+          _table(["Factor", "Metric", "Largest gap", "Highest", "Lowest"],
+                 [[g["factor"], g["metric"], f"**{g['gap']}**", g["high"], g["low"]] for g in c["gaps"]], id="gaps"),
+          *_img("groups", "Observed against predicted leaver rate by group", c["images"], id="groups-plot"),
+          _h("Explanations", "explanations"),
+          _p("Each person's SHAP values are measured from the average of everyone scored at the same date, so a reason "
+             "says what sets this person apart from the workforce at that date, not from the years the model was "
+             "trained on.")]
+    if c["top_drivers"]:
+        b += [_p("Top drivers globally (mean absolute SHAP value, calibrated log-odds):"),
+              _table(["Driver", "Mean abs SHAP"], [[d["driver"], d["mean_abs_shap"]] for d in c["top_drivers"]],
+                     id="drivers")]
+    else:
+        b.append(_p("No driver importance was logged for this run."))
+    a = c["alignment"]
+    if a:
+        b += [_p(f"Exit-interview alignment: of {a['n_leavers']} leavers, {a['n_with_interview']} gave a reason in an "
+                 "exit interview."),
+              _table(["", "Top 1", "Top 3"],
+                     [["Model's per-person drivers", a["top1"], a["top3"]],
+                      ["Global baseline (same drivers for everyone)", a["global_top1"], a["global_top3"]],
+                      ["Difference vs global", a["diff_top1"], a["diff_top3"]],
+                      ["Chance", a["chance_top1"], a["chance_top3"]]], id="alignment")]
+    else:
+        b.append(_p("No exit-interview alignment was logged for this run."))
+    t = c["truth"]
+    if t:
+        b.append(_p(f"Agreement with the simulator's true drivers ({t['n_leavers']} leavers): top 1 {t['top1']}, "
+                    f"top 3 {t['top3']}, Spearman mean {t['spearman_mean']}, median {t['spearman_median']}."))
+        if t["reference_top1"] != "n/a":
+            b.append(_p("For reference, the simulator's true decomposition in the last month recorded before the "
+                        f"snapshot, ranked the same way, scores top 1 {t['reference_top1']}, top 3 "
+                        f"{t['reference_top3']} against the same truth; it is not a limit, because people often leave "
+                        "in a month when a volatile driver such as sickness has spiked."))
+    th = c["thresholds"]
+    b += [*_img("beeswarm", "SHAP beeswarm", c["images"]),
+          _h("Ethical considerations", "ethics"),
+          _ul([*c["considerations"], "Lists are shown to a manager for their own team only; worker ids are "
+               "pseudonymous."], id="considerations"),
+          _h("Caveats and recommendations", "caveats"),
+          _ul(["Re-train and re-issue this card when the data, the label definition or the population change; check "
+               "calibration by group again after any policy change (pay, caseload caps) because it shifts who leaves.",
+               "Tell staff the model exists, what it uses and what it is for, before it is used."]),
+          _h("Promotion gate", "gate"),
+          _p(f"Thresholds (`retention_ml/promotion_thresholds.toml`): ECE at most {th['max_ece']}; no group's ROC-AUC "
+             f"more than {th['max_group_roc_auc_shortfall']} below the whole window's; no group's |observed - "
+             f"predicted| leaver rate above {th['max_group_calibration_gap']}; must beat both baselines: "
+             f"{'yes' if th['require_beats_baselines'] else 'no'}; a card must exist: "
+             f"{'yes' if th['require_card'] else 'no'}; groups under {th['min_group']} people excluded."),
+          _table(["Check", "Result", "Detail"],
+                 [[g["name"], "pass" if g["passed"] else "**FAIL**", g["detail"]] for g in c["gate"]], id="gate-checks")]
+    return b
+
+
+def _inline_html(text) -> "markupsafe.Markup":
+    """Escape, then turn the blocks' **bold** and `code` into tags."""
+    import re
+
+    import markupsafe
+
+    out = str(markupsafe.escape(str(text)))
+    out = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", out)
+    out = re.sub(r"`([^`]+)`", r"<code>\1</code>", out)
+    return markupsafe.Markup(out)
 
 
 def _env(html: bool):
@@ -394,12 +561,13 @@ def _env(html: bool):
                              lstrip_blocks=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     # A "|" inside a Markdown table cell would split the cell.
     env.filters["cell"] = lambda value: str(value).replace("|", "\\|")
+    env.filters["inline"] = _inline_html if html else str
     return env
 
 
 def render_markdown(card: ModelCard) -> str:
     """The card as Markdown; plots are referenced as PNG files written beside it."""
-    return _env(False).get_template("model_card.md.j2").render(**card.context)
+    return _env(False).get_template("model_card.md.j2").render(**card.context).rstrip("\n") + "\n"
 
 
 def render_html(card: ModelCard) -> str:

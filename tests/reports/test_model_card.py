@@ -9,6 +9,7 @@ import json
 import re
 import shutil
 import subprocess
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
@@ -46,6 +47,7 @@ def cards(tmp_path_factory):
                "good_md": (root / "good" / "model_card.md").read_text(encoding="utf-8"),
                "good_html": (root / "good" / "model_card.html").read_text(encoding="utf-8"),
                "loses_md": paths["markdown"].read_text(encoding="utf-8"),
+               "loses_html": paths["html"].read_text(encoding="utf-8"),
                "fairness": pd.read_csv(root / "good" / "fairness.csv", dtype=str)}
 
 
@@ -154,6 +156,76 @@ def test_html_is_self_contained(cards):
     assert len(images) >= 2  # calibration plot from the run + the group plot
     assert all(base64.b64decode(img)[:8] == b"\x89PNG\r\n\x1a\n" for img in images)
     assert html.count("too few to assess") == cards["good_md"].count("too few to assess")
+
+
+def _sentences(units) -> Counter:
+    """Every sentence or table cell of a card's text, whitespace-normalised."""
+    out = Counter()
+    for unit in units:
+        for sentence in re.split(r"(?<=[.;:])\s+", " ".join(unit.split())):
+            if sentence:
+                out[sentence] += 1
+    return out
+
+
+def _markdown_text(md: str) -> Counter:
+    units = []
+    for line in md.splitlines():
+        line = line.strip()
+        if not line or re.fullmatch(r"\|(?:-+\|)+", line):
+            continue
+        if line.startswith("|"):  # a table row: its cells (an escaped \| stays inside a cell)
+            units += [_plain(c.replace("\\|", "|")) for c in re.split(r"(?<!\\)\|", line.strip("|"))]
+            continue
+        line = re.sub(r"^(#+|-|>)\s+", "", line)
+        line = re.sub(r"^!\[(.*)\]\([^)]*\)$", r"\1", line)  # an image: its alt text
+        units.append(_plain(line))
+    return _sentences(units)
+
+
+def _plain(text: str) -> str:
+    """Markdown's **bold**, `code` and *emphasis* marks off."""
+    text = text.strip().replace("**", "").replace("`", "")
+    return text[1:-1] if len(text) > 1 and text.startswith("*") and text.endswith("*") else text
+
+
+def _html_text(html: str) -> Counter:
+    from html.parser import HTMLParser
+
+    class Text(HTMLParser):
+        blocks = {"h1", "h2", "h3", "p", "li", "th", "td"}
+
+        def __init__(self):
+            super().__init__(convert_charrefs=True)
+            self.units, self.open, self.in_body = [], None, False
+
+        def handle_starttag(self, tag, attrs):
+            self.in_body |= tag == "body"
+            if tag == "img":
+                self.units.append(dict(attrs).get("alt", ""))
+            elif tag in self.blocks and self.in_body:
+                self.open = []
+
+        def handle_endtag(self, tag):
+            if tag in self.blocks and self.open is not None:
+                self.units.append("".join(self.open))
+                self.open = None
+
+        def handle_data(self, data):
+            if self.open is not None:
+                self.open.append(data)
+
+    parser = Text()
+    parser.feed(html)
+    return _sentences(parser.units)
+
+
+@pytest.mark.parametrize("which", ["good", "loses"])
+def test_markdown_and_html_say_the_same(cards, which):
+    """The two cards are one text: every sentence and table cell of one is in the other, as often."""
+    md, html = _markdown_text(cards[f"{which}_md"]), _html_text(cards[f"{which}_html"])
+    assert len(md) > 100
+    assert md - html == Counter() and html - md == Counter(), (sorted(md - html), sorted(html - md))
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not on PATH: the browser check needs it")
