@@ -46,7 +46,8 @@ def test_demo_end_to_end_lists_are_scoped(tmp_path):
             f = lists / f"risk_list_manager_{m}.{fmt}"
             found = _ids_in(f) & all_ids
             assert found - allowed == set(), f"{f.name} leaks {sorted(found - allowed)[:5]}"
-            assert set(own.worker_id) <= found  # and the manager's own people are all there
+            assert set(own.worker_id) - {m} <= found  # and the manager's own people are all there
+            assert m not in found  # but not the manager: nobody holds a supportive conversation with themselves
     # the embedded store lives under the output folder, never in the working directory
     assert summary["tracking_uri"] == f"sqlite:///{tmp_path / 'demo' / 'mlflow.db'}" and (tmp_path / "demo" / "mlflow.db").exists()
     assert not (tmp_path / "mlflow.db").exists() and not (tmp_path / "mlartifacts").exists()

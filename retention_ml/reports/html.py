@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from retention_ml.reports.risk_list import PURPOSE_LINE, TeamList, summary_text
+from retention_ml.reports.risk_list import PURPOSE_LINE, TeamList, banner_lines, summary_text
 
 
 def render_html(lists: list[TeamList], meta: dict) -> str:
@@ -24,7 +24,7 @@ def render_html(lists: list[TeamList], meta: dict) -> str:
         }
         for tl in lists
     ]
-    return env.get_template("risk_list.html.j2").render(lists=view, meta=meta, purpose=PURPOSE_LINE, teams=[tl.team_id for tl in lists])
+    return env.get_template("risk_list.html.j2").render(lists=view, meta=meta, purpose=PURPOSE_LINE, banner=banner_lines(meta), teams=[tl.team_id for tl in lists])
 
 
 def write_html(lists: list[TeamList], meta: dict, path: str | Path) -> Path:

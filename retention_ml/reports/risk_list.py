@@ -24,6 +24,11 @@ PURPOSE_LINE = (
     "it can be wrong, and it must never be used for selection, discipline or performance decisions."
 )
 
+MANAGER_LINE = (
+    "A team's manager is not listed in their own team's list, nor counted in its team figures: "
+    "their conversation belongs to their own manager or head of service."
+)
+
 BANDS = ("low", "medium", "high")
 
 
@@ -197,11 +202,20 @@ class TeamList:
     summary: dict
 
 
-def _team_summary(team: pd.DataFrame, config: BandConfig) -> dict:
+def _manager_status(team: pd.DataFrame, scoped_team: pd.DataFrame) -> str:
+    """'excluded' (the team's manager was taken off the list), 'none recorded', or 'not in team'."""
+    mgr = scoped_team["manager_id"] if "manager_id" in scoped_team else pd.Series(dtype=object)
+    if len(scoped_team) and mgr.isna().all():
+        return "none recorded"
+    return "excluded" if len(scoped_team) > len(team) else "not in team"
+
+
+def _team_summary(team_id: str, team: pd.DataFrame, config: BandConfig, *, manager: str) -> dict:
+    """Figures for the people listed (the team's manager is not among them, see MANAGER_LINE)."""
     n = len(team)
-    out: dict = {"team_id": str(team["team_id"].iloc[0]), "people": n if n >= config.min_group else None}
+    out: dict = {"team_id": team_id, "people": n if n >= config.min_group else None, "manager": manager}
     if n < config.min_group:
-        out["note"] = f"No team figures: fewer than {config.min_group} people."
+        out["note"] = f"No team figures: fewer than {config.min_group} people listed."
         return out
     expected, lo, hi = expected_leavers_interval(team["risk"].to_numpy(float), level=config.summary_level)
     out.update(expected_leavers=round(expected, 1), expected_low=lo, expected_high=hi,
@@ -229,7 +243,11 @@ def build_risk_lists(scores: pd.DataFrame, *, config: BandConfig, teams: list[st
     Bands and the uncertain mark are recomputed from the config so a council's cut-offs apply at ranking
     time. Names appear only when ``names`` is true and the scores carry ``display_name``.
     """
-    scoped = scores.loc[scores["team_id"].astype(str).isin(teams)].copy()
+    in_scope = scores.loc[scores["team_id"].astype(str).isin(teams)]
+    # A manager cannot hold a supportive conversation with themselves: their row leaves their team's list.
+    mgr = in_scope["manager_id"]
+    is_manager = mgr.notna() & (in_scope["worker_id"].astype(str) == mgr.astype(str))
+    scoped = in_scope.loc[~is_manager.to_numpy(bool)].copy()
     scoped["band"] = assign_bands(scoped["risk"], config=config)
     scoped["uncertain"] = straddles_band(scoped["risk_low"], scoped["risk_high"], config=config)
     scoped["change"] = _change(scoped, config)
@@ -250,8 +268,12 @@ def build_risk_lists(scores: pd.DataFrame, *, config: BandConfig, teams: list[st
     scoped["rank"] = scoped.groupby("team_id").cumcount() + 1
     cols = list_columns(config=config, names=names)
     out = []
-    for team_id, team in scoped.groupby("team_id", sort=True):
-        out.append(TeamList(team_id=str(team_id), rows=team[cols].reset_index(drop=True), summary=_team_summary(team, config)))
+    team_of, team_of_scope = scoped["team_id"].astype(str), in_scope["team_id"].astype(str)
+    for team_id in sorted(set(team_of_scope)):
+        team = scoped.loc[team_of == team_id]
+        manager = _manager_status(team, in_scope.loc[team_of_scope == team_id])
+        out.append(TeamList(team_id=team_id, rows=team[cols].reset_index(drop=True),
+                            summary=_team_summary(team_id, team, config, manager=manager)))
     return out
 
 
@@ -265,18 +287,29 @@ def list_metadata(scores_meta: dict, *, config: BandConfig, teams: list[str]) ->
         **keep,
         "teams": list(teams),
         "purpose": PURPOSE_LINE,
+        "manager_rule": MANAGER_LINE,
         "shows_probability": config.show_probability,
         "band_cutoffs": {"medium": config.medium, "high": config.high},
         "uncertain_rule": f"per-person {config.interval_level:.0%} interval crosses a band cut-off",
     }
 
 
+def banner_lines(meta: dict) -> list[tuple[str, str]]:
+    """The lines that head every list format, most important first, as (kind, text).
+
+    kind is 'purpose' (what the list is for) or 'note' (how to read it); every writer shows them all.
+    """
+    return [("purpose", PURPOSE_LINE), ("note", meta.get("manager_rule", MANAGER_LINE))]
+
+
 def summary_text(summary: dict) -> str:
-    """One-line plain-language team summary."""
+    """One-line plain-language team summary (figures cover the people listed, not the team's manager)."""
+    manager = {"excluded": "The team manager is not listed or counted here.",
+               "none recorded": "No manager is recorded for this team."}.get(summary.get("manager", ""), "")
     if summary.get("people") is None:
-        return summary.get("note", "")
+        return " ".join(x for x in (summary.get("note", ""), manager) if x)
     parts = [
-        f"{summary['people']} people. Expected leavers in the horizon: {summary['expected_leavers']} "
+        f"{summary['people']} people listed. Expected leavers in the horizon: {summary['expected_leavers']} "
         f"({summary['interval_level']:.0%} interval {summary['expected_low']}-{summary['expected_high']})"
     ]
     if "target_leavers" in summary:
@@ -284,7 +317,7 @@ def summary_text(summary: dict) -> str:
     if "mean_caseload" in summary:
         cap = f" against a cap of {summary['caseload_cap']:g}" if "caseload_cap" in summary else ""
         parts.append(f"mean caseload {summary['mean_caseload']}{cap}")
-    return "; ".join(parts) + "."
+    return "; ".join(parts) + "." + (f" {manager}" if manager else "")
 
 
 def write_csv(lists: list[TeamList], meta: dict, path: str | Path) -> Path:
@@ -294,7 +327,8 @@ def write_csv(lists: list[TeamList], meta: dict, path: str | Path) -> Path:
     from retention_ml.io import atomic_path
 
     path = Path(path)
-    header = [f"# {PURPOSE_LINE}", f"# list settings: {json.dumps(meta, default=str)}"]
+    header = [f"# {text}" for _, text in banner_lines(meta)]
+    header += [f"# list settings: {json.dumps(meta, default=str)}"]
     header += [f"# team {tl.team_id}: {summary_text(tl.summary)}" for tl in lists]
     rows = pd.concat([tl.rows for tl in lists], ignore_index=True)
     with atomic_path(path) as tmp:

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from retention_ml.reports.risk_list import PURPOSE_LINE, TeamList, summary_text
+from retention_ml.reports.risk_list import PURPOSE_LINE, TeamList, banner_lines, summary_text
 
 BAND_COLOURS = {"high": "#F4B6B6", "medium": "#FCE4A8", "low": "#CFE8CF"}
 
 
+def _settings_line(meta: dict) -> str:
+    return (f"Shows probability: {'yes' if meta['shows_probability'] else 'no (band only)'}; "
+            f"band cut-offs medium {meta['band_cutoffs']['medium']}, high {meta['band_cutoffs']['high']}; "
+            f"uncertain = {meta['uncertain_rule']}; as of {meta.get('as_of', '')}; model {meta.get('model_ref', '')}")
+
+
 def write_xlsx(lists: list[TeamList], meta: dict, path: str | Path) -> Path:
-    """Write one sheet per team (scoped lists only); the purpose line and settings head every sheet."""
+    """Write one sheet per team (scoped lists only); the banner lines and settings head every sheet."""
     import xlsxwriter
 
     from retention_ml.io import atomic_path
@@ -19,17 +25,18 @@ def write_xlsx(lists: list[TeamList], meta: dict, path: str | Path) -> Path:
     with atomic_path(path) as tmp:
         wb = xlsxwriter.Workbook(str(tmp), {"nan_inf_to_errors": True})
         wb.set_properties({"title": "Risk list", "comments": PURPOSE_LINE})
-        bold = wb.add_format({"bold": True, "text_wrap": True})
+        styles = {
+            "purpose": wb.add_format({"bold": True, "text_wrap": True}),
+            "note": wb.add_format({"text_wrap": True}),
+        }
         head = wb.add_format({"bold": True, "bg_color": "#DDDDDD", "border": 1})
         fmts = {b: wb.add_format({"bg_color": c}) for b, c in BAND_COLOURS.items()}
         for tl in lists:
             ws = wb.add_worksheet(tl.team_id[:31])
-            ws.write(0, 0, PURPOSE_LINE, bold)
-            ws.write(1, 0, summary_text(tl.summary))
-            ws.write(2, 0, f"Shows probability: {'yes' if meta['shows_probability'] else 'no (band only)'}; "
-                           f"band cut-offs medium {meta['band_cutoffs']['medium']}, high {meta['band_cutoffs']['high']}; "
-                           f"uncertain = {meta['uncertain_rule']}; as of {meta.get('as_of', '')}; model {meta.get('model_ref', '')}")
-            first = 4
+            top = [*banner_lines(meta), ("note", summary_text(tl.summary)), ("note", _settings_line(meta))]
+            for r, (kind, text) in enumerate(top):
+                ws.write(r, 0, text, styles[kind])
+            first = len(top) + 1
             rows = tl.rows
             for j, col in enumerate(rows.columns):
                 ws.write(first, j, col, head)

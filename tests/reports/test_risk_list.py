@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from html import unescape
 import itertools
 import json
 import shutil
@@ -13,6 +14,7 @@ import pandas as pd
 import pytest
 
 from retention_ml.reports.risk_list import (
+    MANAGER_LINE,
     PURPOSE_LINE,
     BandConfig,
     assign_bands,
@@ -22,6 +24,7 @@ from retention_ml.reports.risk_list import (
     load_band_config,
     poisson_binomial_pmf,
     straddles_band,
+    summary_text,
 )
 from retention_ml.schema import driver_codes, load_drivers
 
@@ -64,6 +67,18 @@ def make_scores(seed: int = 3, *, previous: bool = True) -> pd.DataFrame:
         prev = np.clip(risk + rng.normal(0, 0.1, n), 0.01, 0.99)
         prev[0] = np.nan  # a new starter since last time
         frame["risk_previous"] = prev
+    return frame
+
+
+def with_managers_in_team(frame: pd.DataFrame) -> pd.DataFrame:
+    """As in real data, a team's manager is a member of the team they manage (zero caseload).
+
+    MGRX101 manages ALPHA and BRAVO and sits in ALPHA; MGRX202 sits in CHARLIE; MGRX303 in DELTA.
+    """
+    frame = frame.copy()
+    for team in ("TEAMALPHA", "TEAMCHARLIE", "TEAMDELTA"):
+        i = frame.index[frame.team_id == team][0]
+        frame.loc[i, ["worker_id", "role", "caseload_current"]] = [MANAGERS[team], "team_manager", 0.0]
     return frame
 
 
@@ -152,12 +167,61 @@ def test_lists_ranked_and_summarised_per_team():
     assert "new since last scoring" in changes and changes & {"same band"} and any(c.startswith("up from") or c.startswith("down from") for c in changes)
 
 
+def test_team_manager_is_not_in_their_own_teams_list_nor_its_figures():
+    scores = with_managers_in_team(make_scores())
+    lists = {tl.team_id: tl for tl in build_risk_lists(scores, config=BandConfig(show_probability=True), teams=sorted(TEAMS))}
+    for team, tl in lists.items():
+        members = scores[scores.team_id == team]
+        staff = members[members.worker_id != MANAGERS[team]]
+        assert MANAGERS[team] not in set(tl.rows.worker_id)
+        assert list(tl.rows.worker_id) == list(staff.sort_values("risk", ascending=False).worker_id)
+        assert list(tl.rows["rank"]) == list(range(1, len(staff) + 1))
+    alpha = lists["TEAMALPHA"]
+    assert alpha.summary["people"] == 8 and alpha.summary["manager"] == "excluded"
+    staff = scores[(scores.team_id == "TEAMALPHA") & (scores.worker_id != "MGRX101")]
+    assert alpha.summary["expected_leavers"] == round(staff.risk.sum(), 1)  # the manager's risk is not counted
+    assert alpha.summary["target_leavers"] == round(0.10 * 8, 1)
+    assert "team manager is not listed or counted" in summary_text(alpha.summary)
+    assert lists["TEAMBRAVO"].summary["manager"] == "not in team" and len(lists["TEAMBRAVO"].rows) == 7
+    # DELTA: 3 people, 2 once its manager is off the list; still no figures for a group under 5
+    assert lists["TEAMDELTA"].summary["people"] is None and len(lists["TEAMDELTA"].rows) == 2
+
+
+def test_team_with_no_manager_recorded_keeps_everyone():
+    scores = make_scores()
+    scores["manager_id"] = scores["manager_id"].where(scores.team_id != "TEAMCHARLIE", None)
+    tl = build_risk_lists(scores, config=BandConfig(), teams=["TEAMCHARLIE"])[0]
+    assert len(tl.rows) == 6 and tl.summary["manager"] == "none recorded"
+    assert "No manager is recorded" in summary_text(tl.summary)
+
+
+def test_manager_rule_heads_every_format_and_manager_row_is_absent(tmp_path):
+    from retention_ml.commands.rank import rank_scores
+
+    scores = with_managers_in_team(make_scores())
+    d = write_scores(tmp_path, scores)
+    rank_scores(d, tmp_path / "m", manager="MGRX101")
+    texts = _file_texts(tmp_path / "m")
+    assert len(texts) == 3
+    for name, text in texts.items():
+        assert MANAGER_LINE in unescape(text), name
+        assert "MGRX101" not in text.replace("risk_list_manager_MGRX101", ""), name  # only in the file name
+    csv = _read_list_csv(tmp_path / "m" / "risk_list_manager_MGRX101.csv")
+    assert len(csv) == 9 - 1 + 7
+
+
 def test_show_probability_and_names_are_opt_in():
     scores = make_scores()
     lists = build_risk_lists(scores, config=BandConfig(show_probability=True), teams=["TEAMBRAVO"], names=True)
     rows = lists[0].rows
     assert {"risk", "risk_low", "risk_high", "display_name"} <= set(rows.columns)
     assert rows.uncertain.tolist() == list(straddles_band(rows.risk_low, rows.risk_high, config=BandConfig()))
+
+
+def _read_list_csv(path):
+    """The rows of a list CSV below its '#' header lines."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return pd.read_csv(path, skiprows=sum(1 for line in lines if line.startswith("#")))
 
 
 def _file_texts(folder):
@@ -214,7 +278,7 @@ def test_rank_manager_scope_cli(tmp_path):
     files = json.loads(res.output)["files"]
     assert len(files) == 3
     _assert_scoped(_file_texts(out), scores, ["TEAMALPHA", "TEAMBRAVO"])
-    csv = pd.read_csv(out / "risk_list_manager_MGRX101.csv", comment=None, skiprows=2 + 2)
+    csv = _read_list_csv(out / "risk_list_manager_MGRX101.csv")
     assert set(csv.team_id) == {"TEAMALPHA", "TEAMBRAVO"} and "risk" not in csv
     res = CliRunner().invoke(app, ["rank", "--scores", str(d), "--manager", "NOBODY", "--out", str(out)])
     assert res.exit_code == 1
@@ -228,10 +292,11 @@ def test_xlsx_has_frozen_header_filters_and_band_colours(tmp_path):
     d = write_scores(tmp_path, make_scores())
     rank_scores(d, tmp_path / "x", team=["TEAMALPHA"], formats=["xlsx"])
     ws = openpyxl.load_workbook(tmp_path / "x" / "risk_list_team_TEAMALPHA.xlsx")["TEAMALPHA"]
-    assert ws.freeze_panes == "A6" and ws.auto_filter.ref.startswith("A5")
-    assert ws.cell(1, 1).value == PURPOSE_LINE
+    header_row = int(ws.freeze_panes[1:]) - 1  # the frozen panes end just below the column headers
+    assert ws.auto_filter.ref.startswith(f"A{header_row}")
+    assert PURPOSE_LINE in [ws.cell(r, 1).value for r in range(1, header_row)]
     assert len(ws.conditional_formatting) >= 1
-    header = [c.value for c in ws[5]]
+    header = [c.value for c in ws[header_row]]
     assert header[:3] == ["rank", "worker_id", "role"]
 
 
