@@ -13,7 +13,9 @@ Reads the data, builds point-in-time snapshots, features and labels (or maps a o
 
 Tracking: sqlite:///./mlflow.db with artifacts in ./mlartifacts unless MLFLOW_TRACKING_URI or the experiment's tracking_uri says otherwise; `mlflow ui --backend-store-uri sqlite:///mlflow.db` shows the runs.
 
-Exit codes: 0 trained and registered (a plain warning is printed when LightGBM does not beat a baseline), 2 could not run (bad experiment file or override, missing or invalid data).
+The data are validated first: if they fail, every problem (file, row, column, rule) is listed as `retention-ml validate` lists it, and nothing is trained.
+
+Exit codes: 0 trained and registered (a plain warning is printed when LightGBM does not beat a baseline), 1 the data failed validation (nothing trained; --json prints the validator's report), 2 could not run (bad experiment file or override, missing data folder).
 
 \b
 Examples:
@@ -38,6 +40,7 @@ def train(
 
     from retention_ml.experiment import ExperimentError, load_experiment
     from retention_ml.training import train_experiment
+    from retention_ml.validation import DataValidationError
 
     err = Console(stderr=True)
     try:
@@ -55,12 +58,18 @@ def train(
         def on_boot(done: int, total: int) -> None:
             bar.update(boot, completed=done, total=total, visible=True)
 
+        invalid = None
         try:
             result = train_experiment(exp, progress=on_stage, boot_progress=on_boot)
+        except DataValidationError as exc:  # a ValueError too, so caught first: a problem found, not a failure to run
+            invalid = exc.report
         except (FileNotFoundError, ValueError, KeyError, ImportError) as exc:
             _fail(json_out, err, f"{experiment}: could not train: {type(exc).__name__}: {exc}")
-        on_stage("explanations against the simulator's truth")
-        truth = _truth_check(exp, result)
+        if invalid is None:
+            on_stage("explanations against the simulator's truth")
+            truth = _truth_check(exp, result)
+    if invalid is not None:
+        _refuse_invalid(json_out, err, experiment, invalid)
     if json_out:
         typer.echo(json.dumps({"ok": True, "run_id": result.run_id, "model_version": result.model_version,
                                "notes": result.notes, "metrics": result.metrics, "truth_check": truth},
@@ -84,6 +93,18 @@ def _truth_check(exp: dict, result) -> dict | None:
     except TruthCheckError as exc:
         return {"logged": False, "reason": str(exc)}
     return {"logged": True, "bars": report["bars"]}
+
+
+def _refuse_invalid(json_out: bool, err, experiment: Path, report) -> None:
+    """Invalid data: list every problem as `retention-ml validate` does and exit 1 (a problem found)."""
+    if json_out:
+        typer.echo(report.to_json(indent=2))
+    else:
+        from retention_ml.commands.validate import print_problems
+
+        err.print(f"[red]{experiment}: the data in {report.data_dir} failed validation; nothing was trained.[/red]")
+        print_problems(err, report)
+    raise typer.Exit(1)
 
 
 def _fail(json_out: bool, err, message: str):

@@ -76,12 +76,7 @@ def validate(
     for name, n in report.tables.items():
         read.add_row(name, f"{n:,}")
     console.print(read)
-    if not report.failures.empty:
-        console.print(problem_table(report))
-        summary = report.summary()
-        console.print("Counts: " + "; ".join(f"{r.table} {r.rule} ({r.severity}): {r.count}" for r in summary.itertuples()))
-    colour = "green" if report.ok else "red"
-    console.print(f"[{colour}]{report.headline()}[/{colour}]")
+    print_problems(console, report, limit=None)
     if report.truncated:
         console.print(f"Only the first {max_errors} problems are listed; use --max-errors or --json for more.")
     raise typer.Exit(0 if report.ok else 1)
@@ -94,17 +89,29 @@ def _cell(value, fmt=str) -> str:
     return "" if value is None or pd.isna(value) else fmt(value)
 
 
-def problem_table(report):
-    """The report's records as a rich table: severity, file, row, column, rule, value, message.
+def print_problems(console, report, limit: int | None = 50) -> None:
+    """Print the report's problem table (at most ``limit`` rows), the counts per table and rule, and the headline.
 
-    Shared by ``validate`` and ``train`` so invalid data is reported the same way everywhere.
+    Shared by ``validate``, ``train`` and ``explain`` so invalid data is reported the same way everywhere.
     """
+    if not report.failures.empty:
+        console.print(problem_table(report, limit))
+        if limit is not None and len(report.failures) > limit:
+            console.print(f"... and {len(report.failures) - limit:,} more; `retention-ml validate {report.data_dir} --json` lists them all.")
+        summary = report.summary()
+        console.print("Counts: " + "; ".join(f"{r.table} {r.rule} ({r.severity}): {r.count}" for r in summary.itertuples()))
+    colour = "green" if report.ok else "red"
+    console.print(f"[{colour}]{report.headline()}[/{colour}]")
+
+
+def problem_table(report, limit: int | None = None):
+    """The report's records as a rich table: severity, file, row, column, rule, value, message."""
     from rich.table import Table
 
     problems = Table(title="Problems", show_lines=False)
     for col in ("severity", "file", "row", "column", "rule", "value", "message"):
         problems.add_column(col, overflow="fold")
-    for rec in report.failures.itertuples(index=False):
+    for rec in report.failures.head(limit).itertuples(index=False):
         colour = "red" if rec.severity == "error" else "yellow"
         problems.add_row(
             f"[{colour}]{rec.severity}[/{colour}]",
