@@ -18,6 +18,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 import mlflow
@@ -241,6 +242,40 @@ def _requirements() -> list[str]:
     return [f"{p}=={version(p)}" for p in ("mlflow", "lightgbm", "scikit-learn", "pandas", "numpy", "joblib")]
 
 
+def _synthetic_example(X: pd.DataFrame) -> pd.DataFrame:
+    """One made-up input row for the registry: each column's median over all of ``X``.
+
+    The input example is readable by everyone with access to the registry, so it must not be
+    anyone's record (a worker's salary, sickness days ...). Fewer than 5 rows give an empty
+    row rather than an aggregate of too few people.
+    """
+    X = X.astype("float64")
+    row = X.median() if len(X) >= 5 else pd.Series(np.nan, index=X.columns)
+    return row.to_frame().T.reset_index(drop=True)
+
+
+def registry_kind_conflict(name: str, kind: str) -> str | None:
+    """Why a ``kind`` model (``snapshots`` or ``flat``) must not be registered as ``name``, or None.
+
+    A flat-extract model cannot score snapshot data, and registering one under a name whose
+    aliases managers' scoring uses would take the alias ``candidate`` from the right model.
+    """
+    versions = client().search_model_versions(f"name = '{name}'")
+    newest = max(versions, key=lambda v: int(v.version), default=None)
+    if newest is None or not newest.run_id:
+        return None
+    try:
+        tags = run_tags(newest.run_id)
+    except Exception:   # the run was deleted: nothing to compare against
+        return None
+    other = tags.get("retention_ml.kind")
+    if other is None or other == kind:
+        return None
+    return (f"registered model {name!r} holds {other} models (newest: version {newest.version}, experiment "
+            f"{tags.get('retention_ml.experiment', '?')!r}); a {kind} model would take its aliases. "
+            "Set registered_model in the experiment file to a name of its own.")
+
+
 def log_turnover_model(run_id: str, model, X_example: pd.DataFrame, *, registered_model: str | None = None,
                        alias: str = CANDIDATE_ALIAS):
     """Log ``model`` to run ``run_id`` as pyfunc ``model`` (with signature), register it, set ``alias``.
@@ -253,7 +288,7 @@ def log_turnover_model(run_id: str, model, X_example: pd.DataFrame, *, registere
     from mlflow.models import infer_signature
 
     name = registered_model or DEFAULT_MODEL_NAME
-    example = X_example.loc[:, list(model.feature_names_in_)].head(5).astype("float64")
+    example = _synthetic_example(X_example.loc[:, list(model.feature_names_in_)])
     signature = infer_signature(example, model.predict_proba(example)[:, 1])
     with tempfile.TemporaryDirectory() as tmp:
         local = Path(tmp) / Path(MODEL_OBJECT_PATH).name

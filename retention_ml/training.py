@@ -327,6 +327,13 @@ def train_experiment(exp: dict, *, log: bool = True, progress: Callable[[str], N
     ``progress(stage)`` reports stages, ``boot_progress(done, total)`` bootstrap draws.
     """
     progress = progress or _noop
+    if log:  # refuse before minutes of training, not after
+        from retention_ml import tracking
+
+        tracking.configure(exp.get("tracking_uri"))
+        conflict = tracking.registry_kind_conflict(exp["registered_model"], exp["kind"])
+        if conflict:
+            raise ValueError(conflict)
     prep = _prepare_snapshots(exp, progress) if exp["kind"] == "snapshots" else _prepare_flat(exp, progress)
     tr, va, te = prep.masks["train"], prep.masks["valid"], prep.masks["test"]
     X_train, y_train, X_valid, y_valid = prep.X[tr], prep.y[tr], prep.X[va], prep.y[va]

@@ -45,28 +45,34 @@ def test_flat_run_is_logged_registered_and_loadable(ibm_exp, mlflow_store):
     tags = tracking.run_tags(rid)
     assert tags["retention_ml.experiment"] == "ibm_hr" and tags["retention_ml.simulated"] == "false"
     assert len(tags["retention_ml.data_fingerprint"]) == 64 and tags["retention_ml.schema_version"]
-    # Registry: alias "candidate" points at this run's version; both loaders agree with the run's predictions.
-    assert tracking.alias_version("candidate").run_id == rid
-    model, loaded_rid = tracking.load_turnover_model("models:/retention-ml-turnover@candidate")
+    # Registry: alias "candidate" of the experiment's own name (not the council model's) points at this
+    # run's version; both loaders agree with the run's predictions.
+    name = ibm_exp["registered_model"]
+    assert name == "retention-ml-ibm-hr" and tracking.alias_version("candidate") is None
+    assert tracking.alias_version("candidate", name).run_id == rid
+    model, loaded_rid = tracking.load_turnover_model(f"models:/{name}@candidate")
     assert isinstance(model, TurnoverModel) and loaded_rid == rid and model.booster_ is not None
     preds = tracking.load_table_artifact(rid, "evaluation/test_predictions.parquet")
     assert {"worker_id", "team_id", "label", "risk", "Gender"} <= set(preds.columns)
     from retention_ml.flat import load_flat
 
     ds = load_flat(ibm_exp["data"]["path"], ibm_exp["flat"])
-    pyfunc = mlflow.pyfunc.load_model("models:/retention-ml-turnover@candidate")
+    pyfunc = mlflow.pyfunc.load_model(f"models:/{name}@candidate")
     assert pyfunc.metadata.signature is not None
+    # The input example anyone with registry access can read is nobody's record: the test rows' medians.
+    example = pyfunc.input_example
+    test_X = ds.X[ds.keys["worker_id"].isin(preds["worker_id"]).to_numpy()]
+    assert len(example) == 1 and not (ds.X.astype("float64").to_numpy() == example.to_numpy()).all(axis=1).any()
+    np.testing.assert_allclose(example.to_numpy()[0], test_X.astype("float64").median().to_numpy())
     np.testing.assert_allclose(pyfunc.predict(ds.X.head(50)), model.predict_proba(ds.X.head(50))[:, 1])
     # ... and by its version number in the registry (models:/name/version) as well.
-    by_version = mlflow.pyfunc.load_model(f"models:/retention-ml-turnover/{result.model_version}")
-    test_keys = preds["worker_id"]
-    test_X = ds.X[ds.keys["worker_id"].isin(test_keys).to_numpy()]
+    by_version = mlflow.pyfunc.load_model(f"models:/{name}/{result.model_version}")
     np.testing.assert_allclose(by_version.predict(test_X), result.model.predict_proba(test_X)[:, 1])
     np.testing.assert_allclose(np.sort(by_version.predict(test_X)), np.sort(preds["risk"].to_numpy()))
     # A second run becomes a new version and takes the alias.
     second = train_experiment(ibm_exp)
     assert int(second.model_version) == int(result.model_version) + 1
-    assert tracking.alias_version("candidate").run_id == second.run_id
+    assert tracking.alias_version("candidate", name).run_id == second.run_id
 
 
 def test_same_experiment_and_seed_give_identical_metrics_and_predictions(ibm_exp):
@@ -188,3 +194,12 @@ def test_flat_tuning_chooses_by_out_of_fold_log_loss(ibm_exp):
     # The reported loss is the chosen model's own out-of-fold log-loss: refitting it reproduces it.
     refit = TurnoverModel(**dict(params, n_bootstrap=0), random_state=exp["seed"]).fit(ds.X, ds.y)
     assert refit.valid_log_loss_["after"] == pytest.approx(report["best_inner_log_loss"], rel=1e-12)
+
+
+def test_a_flat_model_cannot_take_the_aliases_of_a_snapshot_model(ibm_exp, mlflow_store):
+    # The council model's name already holds a snapshot model: an IBM run pointed at it refuses before training.
+    first = train_experiment(ibm_exp)
+    tracking.set_run_tag(first.run_id, "retention_ml.kind", "snapshots")
+    with pytest.raises(ValueError, match="holds snapshots models.*registered_model"):
+        train_experiment(ibm_exp)
+    assert tracking.alias_version("candidate", ibm_exp["registered_model"]).run_id == first.run_id
