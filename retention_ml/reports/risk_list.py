@@ -29,6 +29,16 @@ MANAGER_LINE = (
     "their conversation belongs to their own manager or head of service."
 )
 
+NOT_APPROVED_LINE = (
+    "NOT APPROVED: this model has not passed the promotion gate; for trial use only, "
+    "not for conversations with staff."
+)
+APPROVAL_UNKNOWN_LINE = (
+    "APPROVAL UNKNOWN: this scoring does not record whether its model passed the promotion gate "
+    "(it was scored before approval was recorded); check that the model is the registry's champion "
+    "before using this list with staff."
+)
+
 BANDS = ("low", "medium", "high")
 
 
@@ -282,7 +292,7 @@ def list_metadata(scores_meta: dict, *, config: BandConfig, teams: list[str]) ->
 
     No wall-clock time, so the same scores and config give byte-identical lists.
     """
-    keep = {k: scores_meta[k] for k in ("as_of", "model_ref", "run_id", "horizon_months") if k in scores_meta}
+    keep = {k: scores_meta[k] for k in ("as_of", "model_ref", "run_id", "horizon_months", "approval") if k in scores_meta}
     return {
         **keep,
         "teams": list(teams),
@@ -294,12 +304,29 @@ def list_metadata(scores_meta: dict, *, config: BandConfig, teams: list[str]) ->
     }
 
 
+def approval_line(meta: dict) -> tuple[str, str]:
+    """The approval status as (kind, text): 'alert' unless the scoring records the model as approved.
+
+    ``meta["approval"]`` is written by ``retention-ml score``: {"status": "approved" | "not approved",
+    "detail": sentence}. Scorings made before it was recorded (or with any other status) read
+    "approval unknown", also as an alert: a list must never look approved when nobody checked.
+    """
+    approval = meta.get("approval") or {}
+    status, detail = approval.get("status"), str(approval.get("detail", "")).strip()
+    if status == "approved":
+        return "note", f"Approved: {detail}" if detail else "Approved: the model passed the promotion gate."
+    if status == "not approved":
+        return "alert", f"{NOT_APPROVED_LINE} {detail}".strip()
+    return "alert", APPROVAL_UNKNOWN_LINE
+
+
 def banner_lines(meta: dict) -> list[tuple[str, str]]:
     """The lines that head every list format, most important first, as (kind, text).
 
-    kind is 'purpose' (what the list is for) or 'note' (how to read it); every writer shows them all.
+    kind is 'alert' (must be seen before anything else: model not approved), 'purpose' (what the list
+    is for) or 'note' (how to read it); every writer shows them all, alerts most prominently.
     """
-    return [("purpose", PURPOSE_LINE), ("note", meta.get("manager_rule", MANAGER_LINE))]
+    return [approval_line(meta), ("purpose", PURPOSE_LINE), ("note", meta.get("manager_rule", MANAGER_LINE))]
 
 
 def summary_text(summary: dict) -> str:

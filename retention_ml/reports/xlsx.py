@@ -28,6 +28,8 @@ def write_xlsx(lists: list[TeamList], meta: dict, path: str | Path) -> Path:
         styles = {
             "purpose": wb.add_format({"bold": True, "text_wrap": True}),
             "note": wb.add_format({"text_wrap": True}),
+            "alert": wb.add_format({"bold": True, "text_wrap": True, "font_color": "#FFFFFF", "bg_color": "#B00020",
+                                    "font_size": 12}),
         }
         head = wb.add_format({"bold": True, "bg_color": "#DDDDDD", "border": 1})
         fmts = {b: wb.add_format({"bg_color": c}) for b, c in BAND_COLOURS.items()}

@@ -14,13 +14,16 @@ import pandas as pd
 import pytest
 
 from retention_ml.reports.risk_list import (
+    APPROVAL_UNKNOWN_LINE,
     MANAGER_LINE,
+    NOT_APPROVED_LINE,
     PURPOSE_LINE,
     BandConfig,
     assign_bands,
     build_risk_lists,
     expected_leavers_interval,
     levers_for_drivers,
+    list_metadata,
     load_band_config,
     poisson_binomial_pmf,
     straddles_band,
@@ -82,13 +85,56 @@ def with_managers_in_team(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def write_scores(tmp_path, frame):
+def write_scores(tmp_path, frame, **meta):
     d = tmp_path / "scores"
     d.mkdir()
     frame.to_parquet(d / "scores.parquet", index=False)
     (d / "score_meta.json").write_text(json.dumps({"as_of": "2024-01-01", "model_ref": "models:/x@champion",
-                                                   "n_workers": len(frame), "teams": sorted(TEAMS)}))
+                                                   "n_workers": len(frame), "teams": sorted(TEAMS), **meta}))
     return d
+
+
+NOT_APPROVED = {"status": "not approved",
+                "detail": "The scored model (run r1) is not the champion of retention-ml-turnover (no model has "
+                          "passed the promotion gate yet): treat the lists as a preview."}
+APPROVED = {"status": "approved", "detail": "Version 3 of retention-ml-turnover is the registry's champion."}
+
+
+def test_list_metadata_keeps_approval_only_when_the_scoring_has_it():
+    cfg = BandConfig()
+    assert list_metadata({"as_of": "2024-01-01", "approval": NOT_APPROVED}, config=cfg, teams=["T"])["approval"] == NOT_APPROVED
+    assert "approval" not in list_metadata({"as_of": "2024-01-01"}, config=cfg, teams=["T"])
+
+
+@pytest.mark.parametrize("approval, shown, absent", [
+    (NOT_APPROVED, [NOT_APPROVED_LINE, NOT_APPROVED["detail"]], [APPROVAL_UNKNOWN_LINE, "Approved:"]),
+    (None, [APPROVAL_UNKNOWN_LINE], [NOT_APPROVED_LINE, "Approved:"]),  # older scorings: no approval recorded
+    (APPROVED, ["Approved: " + APPROVED["detail"]], [NOT_APPROVED_LINE, APPROVAL_UNKNOWN_LINE]),
+])
+def test_approval_status_heads_every_format(tmp_path, approval, shown, absent):
+    import openpyxl
+
+    from retention_ml.commands.rank import rank_scores
+
+    d = write_scores(tmp_path, make_scores(), **({"approval": approval} if approval else {}))
+    rank_scores(d, tmp_path / "l", team=["TEAMALPHA"])
+    texts = {name: unescape(text) for name, text in _file_texts(tmp_path / "l").items()}
+    assert len(texts) == 3
+    for name, text in texts.items():
+        assert all(x in text for x in shown), name
+        assert not any(x in text for x in absent), name
+    # most prominent: the first line of the CSV, cell A1 of every sheet, and the first thing in the HTML page
+    first = (tmp_path / "l" / "risk_list_team_TEAMALPHA.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert first.startswith("# " + shown[0])
+    ws = openpyxl.load_workbook(tmp_path / "l" / "risk_list_team_TEAMALPHA.xlsx")["TEAMALPHA"]
+    assert ws.cell(1, 1).value.startswith(shown[0])
+    page = texts["risk_list_team_TEAMALPHA.html"]
+    body = page.split("<h1>", 1)[1]
+    assert body.index(shown[0]) < body.index(PURPOSE_LINE)
+    if approval is None or approval["status"] != "approved":
+        assert 'role="alert"' in page and ws.cell(1, 1).font.b and ws.cell(1, 1).fill.fgColor.rgb.endswith("B00020")
+    else:
+        assert 'role="alert"' not in page
 
 
 def test_bands_follow_config_cutoffs():
