@@ -233,10 +233,31 @@ def _team_summary(team_id: str, team: pd.DataFrame, config: BandConfig, *, manag
     if "target_turnover" in team and team["target_turnover"].notna().any():
         out["target_turnover"] = float(team["target_turnover"].dropna().iloc[0])
         out["target_leavers"] = round(out["target_turnover"] * n, 1)
-    if "caseload_current" in team and team["caseload_current"].notna().any():
-        out["mean_caseload"] = round(float(team["caseload_current"].mean()), 1)
+    out.update(_caseload_summary(team, config))
     if "caseload_cap" in team and team["caseload_cap"].notna().any():
         out["caseload_cap"] = float(team["caseload_cap"].dropna().iloc[0])
+    return out
+
+
+def _caseload_summary(team: pd.DataFrame, config: BandConfig) -> dict:
+    """Mean caseload of case-holding staff (caseload_current > 0), per FTE when the scores carry ``fte``.
+
+    Staff holding no cases (managers, people just starting) would pull the mean under the cap that only
+    case-holders work to. Per FTE is total cases / total FTE of the case-holders, the workforce statistics'
+    definition. Fewer than ``min_group`` case-holders: no mean (it would be an aggregate of a small group).
+    """
+    if "caseload_current" not in team or team["caseload_current"].notna().sum() == 0:
+        return {}
+    cases = team["caseload_current"].astype(float)
+    holders = cases > 0
+    if int(holders.sum()) < config.min_group:
+        return {"caseload_holders": None, "min_group": config.min_group}
+    out = {"caseload_holders": int(holders.sum())}
+    fte = team["fte"].astype(float) if "fte" in team else None
+    if fte is not None and fte[holders].notna().all() and (fte[holders] > 0).all():
+        out["mean_caseload_per_fte"] = round(float(cases[holders].sum() / fte[holders].sum()), 1)
+    else:
+        out["mean_caseload"] = round(float(cases[holders].mean()), 1)
     return out
 
 
@@ -341,9 +362,14 @@ def summary_text(summary: dict) -> str:
     ]
     if "target_leavers" in summary:
         parts.append(f"target turnover {summary['target_turnover']:.0%} = {summary['target_leavers']} leavers")
-    if "mean_caseload" in summary:
-        cap = f" against a cap of {summary['caseload_cap']:g}" if "caseload_cap" in summary else ""
-        parts.append(f"mean caseload {summary['mean_caseload']}{cap}")
+    cap = f" against a cap of {summary['caseload_cap']:g}" if "caseload_cap" in summary else ""
+    holders = f"case-holding staff ({summary.get('caseload_holders')} with open cases)"
+    if "mean_caseload_per_fte" in summary:
+        parts.append(f"caseload per FTE of {holders} {summary['mean_caseload_per_fte']}{cap} per FTE")
+    elif "mean_caseload" in summary:
+        parts.append(f"mean caseload of {holders} {summary['mean_caseload']}{cap}")
+    elif "caseload_holders" in summary:
+        parts.append(f"no mean caseload: fewer than {summary['min_group']} staff with open cases")
     return "; ".join(parts) + "." + (f" {manager}" if manager else "")
 
 

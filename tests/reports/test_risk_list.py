@@ -233,6 +233,29 @@ def test_team_manager_is_not_in_their_own_teams_list_nor_its_figures():
     assert lists["TEAMDELTA"].summary["people"] is None and len(lists["TEAMDELTA"].rows) == 2
 
 
+def test_mean_caseload_counts_case_holding_staff_only():
+    scores = make_scores()
+    alpha = scores.team_id == "TEAMALPHA"
+    # a new starter with no cases yet and a manager of another team sitting in ALPHA: neither holds cases
+    scores.loc[scores.index[alpha][:2], "caseload_current"] = 0.0
+    tl = build_risk_lists(scores, config=BandConfig(), teams=["TEAMALPHA"])[0]
+    holders = scores.loc[alpha & (scores.caseload_current > 0), "caseload_current"]
+    assert tl.summary["mean_caseload"] == round(holders.mean(), 1) and tl.summary["caseload_holders"] == 7
+    text = summary_text(tl.summary)
+    assert f"mean caseload of case-holding staff (7 with open cases) {round(holders.mean(), 1)} against a cap of 20" in text
+    # with FTE in the scores: total cases / total FTE of the case-holders, against the full-time cap
+    scores["fte"] = np.where(np.arange(len(scores)) % 2, 0.5, 1.0)
+    tl = build_risk_lists(scores, config=BandConfig(), teams=["TEAMALPHA"])[0]
+    fte = scores.loc[holders.index, "fte"]
+    assert tl.summary["mean_caseload_per_fte"] == round(holders.sum() / fte.sum(), 1) and "mean_caseload" not in tl.summary
+    assert "caseload per FTE of case-holding staff (7 with open cases)" in summary_text(tl.summary)
+    # fewer than 5 case-holders: no mean (no aggregate of a group under 5), and the summary says why
+    scores.loc[scores.index[alpha][:5], "caseload_current"] = 0.0
+    tl = build_risk_lists(scores, config=BandConfig(), teams=["TEAMALPHA"])[0]
+    assert "mean_caseload" not in tl.summary and "mean_caseload_per_fte" not in tl.summary
+    assert "no mean caseload: fewer than 5 staff with open cases" in summary_text(tl.summary)
+
+
 def test_team_with_no_manager_recorded_keeps_everyone():
     scores = make_scores()
     scores["manager_id"] = scores["manager_id"].where(scores.team_id != "TEAMCHARLIE", None)
