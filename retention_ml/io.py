@@ -149,3 +149,60 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
         else:
             frame.to_csv(tmp, index=False, date_format="%Y-%m-%d", lineterminator="\n")
     return path
+
+
+class StagedFiles:
+    """Several output files that must change together: write each to :meth:`path`, then :meth:`commit`.
+
+    Each temporary sits beside its target (same folder, so the move is a rename) and ends in the target's
+    suffix (writers that choose a format by suffix still work). Nothing is moved until every file is
+    written, so a failure half-way (disk full) leaves the previous set of files intact and mutually
+    consistent. Use through :func:`staged_files`.
+    """
+
+    def __init__(self) -> None:
+        self.targets: list[Path] = []
+        self._temps: list[Path] = []
+
+    def path(self, target: str | Path) -> Path:
+        """A new temporary path for ``target`` (created empty; the caller writes it)."""
+        target = Path(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f".tmp{target.suffix}", dir=target.parent)
+        os.close(fd)
+        self.targets.append(target)
+        self._temps.append(Path(tmp))
+        return Path(tmp)
+
+    def commit(self) -> list[Path]:
+        for tmp, target in zip(self._temps, self.targets):
+            os.replace(tmp, target)
+        self._temps = []
+        return list(self.targets)
+
+    def discard(self) -> None:
+        for tmp in self._temps:
+            tmp.unlink(missing_ok=True)
+        self._temps = []
+
+
+@contextmanager
+def staged_files():
+    """Yield a :class:`StagedFiles`; on success move every file into place, on error remove the temporaries.
+
+    Example
+    -------
+    >>> with staged_files() as stage:                           # doctest: +SKIP
+    ...     write_table(frame, stage.path("out/scores.parquet"))
+    ...     stage.path("out/meta.json").write_text("{}")
+    """
+    stage = StagedFiles()
+    try:
+        yield stage
+        stage.commit()
+    except BaseException:
+        stage.discard()
+        raise
+
+
+__all__ += ["StagedFiles", "staged_files"]

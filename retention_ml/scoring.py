@@ -1,7 +1,8 @@
 """Score everyone in post at a date with a registered model: risk, per-person interval, driver profile, reasons, levers.
 
 Uses the same feature code as training (``retention_ml.features.build_features``) and writes
-``scores.parquet``, ``scores.csv`` and ``score_meta.json`` (CONTRACTS section 4) atomically.
+``scores.parquet``, ``scores.csv`` and ``score_meta.json`` (CONTRACTS section 4) as one set: all three are
+written to temporaries and moved into place only when all are written.
 
 Example
 -------
@@ -166,7 +167,7 @@ def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | No
     scores.parquet (never in scores.csv) so that ``rank --names`` can show it; off by default.
     """
     from retention_ml.features import build_features
-    from retention_ml.io import atomic_path, read_tables, write_table
+    from retention_ml.io import read_tables, staged_files, write_table
     from retention_ml.tracking import load_turnover_model
     from retention_ml.validation import validate_dir
 
@@ -197,10 +198,11 @@ def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | No
         "interval": "bootstrap ensemble" if getattr(model, "bootstrap_boosters_", None) else "none (model has no ensemble)",
         "approval": approval,
     }
-    files = [write_table(scores, out_dir / "scores.parquet")]
-    # csv without names: names only ever leave through `rank --names`.
-    files.append(write_table(scores.drop(columns=["display_name"], errors="ignore"), out_dir / "scores.csv"))
-    with atomic_path(out_dir / "score_meta.json") as tmp:
-        tmp.write_text(json.dumps(meta, indent=2), encoding="utf-8")
-    files.append(out_dir / "score_meta.json")
-    return ScoreResult(scores=scores, meta=meta, files=files)
+    # All three are written under temporary names first and moved into place together, so a failure
+    # (disk full) never leaves scores from one date beside metadata from another.
+    with staged_files() as stage:
+        write_table(scores, stage.path(out_dir / "scores.parquet"))
+        # csv without names: names only ever leave through `rank --names`.
+        write_table(scores.drop(columns=["display_name"], errors="ignore"), stage.path(out_dir / "scores.csv"))
+        stage.path(out_dir / "score_meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    return ScoreResult(scores=scores, meta=meta, files=stage.targets)

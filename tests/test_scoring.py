@@ -119,3 +119,21 @@ def test_approval_is_recorded_and_a_refused_model_is_scored_with_a_warning(train
     approval = score(f"runs:/{result.run_id}/model", sim_dir, "2022-07-01", tmp_path / "later",
                      find_previous_scoring=False).meta["approval"]
     assert approval["status"] == "not approved"
+
+
+def test_a_failed_scoring_leaves_the_previous_set_intact(trained, sim_dir, tmp_path, monkeypatch):
+    """Disk full after scores.parquet: the folder keeps the earlier parquet, csv and meta, all of one date."""
+    from retention_ml.scoring import score
+
+    result, _ = trained
+    out = tmp_path / "s"
+    score(f"runs:/{result.run_id}/model", sim_dir, "2022-01-01", out, find_previous_scoring=False)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def full_disk(self, *args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", full_disk)  # the parquet is written first, then the csv fails
+    with pytest.raises(OSError, match="No space"):
+        score(f"runs:/{result.run_id}/model", sim_dir, "2022-07-01", out, find_previous_scoring=False)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # nothing replaced, no temporaries left

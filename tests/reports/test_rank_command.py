@@ -1,0 +1,108 @@
+"""``retention-ml rank``: the scoring folder is checked before use, and one call's lists change all together or not at all."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from retention_ml.cli import app
+from retention_ml.schema import driver_codes
+
+TEAMS = {"TEAMA": 8, "TEAMB": 6}
+
+
+def _scores(as_of="2024-01-01", seed=5) -> pd.DataFrame:
+    """A small scores frame with the CONTRACTS section 4 columns."""
+    rng = np.random.default_rng(seed)
+    team = np.repeat(list(TEAMS), list(TEAMS.values()))
+    n = team.size
+    risk = rng.beta(2, 8, n)
+    codes = list(dict.fromkeys([*driver_codes(model_visible=True), "other"]))
+    frame = pd.DataFrame({
+        "worker_id": [f"WQ{100 + i}" for i in range(n)], "team_id": team, "council_id": "C01",
+        "manager_id": np.where(team == "TEAMA", "MGRA", "MGRB"), "role": "social_worker",
+        "months_in_post": rng.integers(1, 100, n), "as_of": pd.Timestamp(as_of),
+        "risk": risk, "risk_low": np.clip(risk - 0.05, 0, 1), "risk_high": np.clip(risk + 0.05, 0, 1),
+        "reason_1": "Caseload of 24 is above the team cap of 20", "reason_2": "", "reason_3": "",
+        "caseload_current": 20.0, "caseload_cap": 20.0, "target_turnover": 0.1,
+        "model_ref": "models:/x@champion", "run_id": "r1",
+    })
+    drivers = pd.DataFrame(rng.normal(0, 0.4, (n, len(codes))), columns=[f"driver_{c}" for c in codes])
+    return pd.concat([frame, drivers], axis=1)
+
+
+def _folder(tmp_path, *, as_of="2024-01-01", meta_as_of=None) -> object:
+    d = tmp_path / "scores"
+    d.mkdir(exist_ok=True)
+    _scores(as_of).to_parquet(d / "scores.parquet", index=False)
+    (d / "score_meta.json").write_text(json.dumps({"as_of": meta_as_of or as_of, "model_ref": "models:/x@champion",
+                                                   "n_workers": sum(TEAMS.values())}))
+    return d
+
+
+def _rank(d, out, *extra):
+    return CliRunner().invoke(app, ["rank", "--scores", str(d), "--all", "--out", str(out), *extra])
+
+
+def test_a_clean_folder_ranks(tmp_path):
+    res = _rank(_folder(tmp_path), tmp_path / "lists", "--json")
+    assert res.exit_code == 0, res.output
+    assert len(json.loads(res.stdout)["files"]) == 3 * len(TEAMS)
+
+
+def test_meta_from_another_scoring_is_refused_naming_both_dates(tmp_path):
+    """Parquet of 2024-02-01 beside meta of 2024-01-01 (what an interrupted older scoring left): no lists, exit 2."""
+    d = _folder(tmp_path, as_of="2024-02-01", meta_as_of="2024-01-01")
+    res = _rank(d, tmp_path / "lists")
+    assert res.exit_code == 2, res.output
+    assert "score_meta.json" in res.stderr and "2024-01-01" in res.stderr and "2024-02-01" in res.stderr
+    assert not (tmp_path / "lists").exists() or not any((tmp_path / "lists").iterdir())
+
+
+def test_truncated_parquet_is_a_clear_error_naming_the_file(tmp_path):
+    d = _folder(tmp_path)
+    data = (d / "scores.parquet").read_bytes()
+    (d / "scores.parquet").write_bytes(data[: len(data) // 2])
+    res = _rank(d, tmp_path / "lists")
+    assert res.exit_code == 2, res.output
+    assert "scores.parquet" in res.stderr and "Traceback" not in res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit)
+
+
+def test_broken_meta_is_a_clear_error_naming_the_file(tmp_path):
+    d = _folder(tmp_path)
+    (d / "score_meta.json").write_text('{"as_of": "2024-01-01", "model_ref": ')
+    res = _rank(d, tmp_path / "lists")
+    assert res.exit_code == 2, res.output
+    assert "score_meta.json" in res.stderr and "not valid JSON" in res.stderr
+    assert res.exception is None or isinstance(res.exception, SystemExit)
+
+
+def test_a_failed_write_leaves_every_earlier_list_as_it_was(tmp_path, monkeypatch):
+    """The html of the last team fails (disk full): no csv/xlsx of this call replaces the earlier lists."""
+    import retention_ml.reports.html as html
+
+    d = _folder(tmp_path)
+    out = tmp_path / "lists"
+    assert _rank(d, out).exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    _folder(tmp_path, as_of="2024-02-01")  # a new scoring in the same folder
+    real = html.write_html
+    calls = []
+
+    def full_disk(lists, meta, path):
+        calls.append(path)
+        if len(calls) == len(TEAMS):
+            raise OSError(28, "No space left on device")
+        return real(lists, meta, path)
+
+    monkeypatch.setattr(html, "write_html", full_disk)
+    res = _rank(d, out)
+    assert res.exit_code == 2, res.output
+    assert "No space left" in res.stderr
+    after = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert after == before  # same files, same bytes, no temporaries left behind
