@@ -26,6 +26,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from retention_ml.labels import AGENCY_MODES
+
 __all__ = ["ExperimentError", "SPEC", "load_experiment", "parse_override", "experiment_from_dict", "defaults"]
 
 
@@ -38,6 +40,17 @@ def _choice(*options):
         return None if v in options else f"must be one of {list(options)}"
 
     return check
+
+
+def _leaving_reasons(v):
+    """Each reason must be a ``workers.leaving_reason`` value the schema allows (a typo would silently empty the label)."""
+    from retention_ml.schema import load_schemas
+
+    allowed = list(load_schemas()["workers"].column("leaving_reason").allowed_values() or ())
+    if not v:
+        return f"must name at least one of {allowed}"
+    unknown = [r for r in v if r not in allowed]
+    return f"{unknown} not among workers.leaving_reason values {allowed}" if unknown else None
 
 
 def _at_least(lo):
@@ -82,10 +95,10 @@ SPEC: dict[str | None, dict[str, tuple]] = {
     },
     "label": {
         "horizon_months": (int, 12, _at_least(1)),
-        "positive_reasons": (list, ["resignation"], None),
+        "positive_reasons": (list, ["resignation"], _leaving_reasons),
     },
     "population": {
-        "agency": (str, "flag", _choice("flag", "exclude", "include")),
+        "agency": (str, "flag", _choice(*AGENCY_MODES)),
     },
     "split": {
         "valid_periods": (int, 1, _at_least(1)),
@@ -164,6 +177,9 @@ def experiment_from_dict(raw: dict, *, where: str = "<experiment>") -> dict:
                 out[key][sub] = _check_value(where, f"{key}.{sub}", subval, SPEC[key][sub])
         elif key in SPEC[None]:
             out[key] = _check_value(where, key, value, SPEC[None][key])
+        elif key in SPEC:
+            raise ExperimentError(f"{where}: '{key}' is a section, not a value: set one of its keys, "
+                                  f"e.g. '{key}.{next(iter(SPEC[key]), 'key')}' (keys: {sorted(SPEC[key])})")
         else:
             known = sorted(SPEC[None]) + sorted(k for k in SPEC if k)
             raise ExperimentError(f"{where}: unknown key '{key}' (known: {known})")

@@ -52,6 +52,24 @@ def load_flat(path: str | Path, mapping: dict) -> FlatDataset:
     return flat_frame(frame, mapping, source=str(path))
 
 
+# Words naming a protected characteristic (Equality Act 2010) or a direct proxy for one (date of birth).
+PROTECTED_WORDS = frozenset({
+    "age", "birth", "dob", "sex", "gender", "ethnic", "ethnicity", "race", "nationality", "disability", "disabled",
+    "marital", "marriage", "religion", "belief", "pregnancy", "maternity", "orientation",
+})
+
+
+def protected_looking(columns) -> list[str]:
+    """The column names with a word from :data:`PROTECTED_WORDS` (``MaritalStatus``, ``age_band``, ``Gender``)."""
+    import re
+
+    def words(name: str) -> set[str]:
+        spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", str(name))
+        return set(re.split(r"[^a-z0-9]+", spaced.lower()))
+
+    return [c for c in columns if words(c) & PROTECTED_WORDS]
+
+
 def flat_frame(frame: pd.DataFrame, mapping: dict, *, source: str = "<frame>") -> FlatDataset:
     """Build features, labels, keys and catalogue from an extract already in memory."""
     from retention_ml.schema import driver_codes
@@ -61,6 +79,10 @@ def flat_frame(frame: pd.DataFrame, mapping: dict, *, source: str = "<frame>") -
     missing = sorted({c for c in named if c and c not in frame.columns})
     if missing:
         raise ValueError(f"{source}: column(s) {missing} named in the experiment's [flat] mapping are not in the file")
+    unsafe = protected_looking(c for c in frame.columns if c not in {*mapping.get("protected", []), *mapping.get("drop", [])})
+    if unsafe:
+        raise ValueError(f"{source}: column(s) {unsafe} look like protected characteristics, which are never model "
+                         "inputs (rule: list them in flat.protected to audit fairness with them, or in flat.drop)")
     codes = set(driver_codes())
     bad = {c: d for c, d in mapping.get("drivers", {}).items() if d not in codes}
     if bad:

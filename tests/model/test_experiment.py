@@ -51,6 +51,9 @@ def test_set_path_is_against_the_working_directory(tmp_path, monkeypatch):
         (MINIMAL + "[label]\nhorizon_months = 0\n", "label.horizon_months"),
         (MINIMAL + "[label]\nhorizon_months = \"twelve\"\n", "label.horizon_months"),
         (MINIMAL + "[population]\nagency = \"sometimes\"\n", "population.agency"),
+        (MINIMAL + "[population]\nagency = \"include\"\n", "population.agency"),
+        (MINIMAL + "[label]\npositive_reasons = [\"resignaton\"]\n", "label.positive_reasons"),
+        (MINIMAL + "[label]\npositive_reasons = []\n", "label.positive_reasons"),
         (MINIMAL + "[snapshots]\nstart = \"2024-13-01\"\n", "snapshots.start"),
         ("seed = true\n" + MINIMAL, "seed"),
         ('[data]\npath = "d"\n', "name"),
@@ -92,3 +95,17 @@ def test_parse_override_keeps_bare_words_as_text():
 def test_yaml_experiment(tmp_path):
     path = write(tmp_path, "name: y\ndata:\n  path: d\nlabel:\n  horizon_months: 6\n", "exp.yaml")
     assert load_experiment(path)["label"]["horizon_months"] == 6
+
+
+def test_agency_modes_are_the_label_rules_modes(tmp_path):
+    # The README documents flag | exclude | only; each must load and reach the label rule unchanged.
+    from retention_ml.labels import LabelConfig
+
+    for mode in ("flag", "exclude", "only"):
+        exp = load_experiment(write(tmp_path, MINIMAL), overrides=[f"population.agency={mode}"])
+        assert LabelConfig(agency=exp["population"]["agency"]).agency == mode
+
+
+def test_setting_a_section_to_a_value_says_it_is_a_section(tmp_path):
+    with pytest.raises(ExperimentError, match="'label' is a section, not a value.*label.horizon_months"):
+        load_experiment(write(tmp_path, MINIMAL), overrides=["label=5"])

@@ -49,6 +49,18 @@ def test_unknown_column_and_driver_and_text_are_errors():
         flat_frame(frame, {"label": "left"})
 
 
+def test_a_protected_column_not_declared_protected_is_refused(ibm):
+    # The reviewer's case: MaritalStatus left out of flat.protected and Gender put in flat.categorical
+    # made Age the model's top feature, with no warning.
+    exp, _ = ibm
+    frame = pd.read_csv(exp["data"]["path"])
+    mapping = {**exp["flat"], "protected": ["MaritalStatus"], "categorical": [*exp["flat"]["categorical"], "Gender"]}
+    with pytest.raises(ValueError, match=r"\['Age', 'Gender'\] look like protected characteristics"):
+        flat_frame(frame, mapping)
+    dropped = {**exp["flat"], "protected": ["MaritalStatus"], "drop": [*exp["flat"]["drop"], "Age", "Gender"]}
+    assert not {"Age", "Gender"} & set(flat_frame(frame, dropped).X.columns)
+
+
 def test_flat_split_is_stratified_and_disjoint():
     y = np.r_[np.ones(100), np.zeros(400)]
     m = flat_split(y, valid_fraction=0.2, test_fraction=0.25, random_state=0)
