@@ -137,3 +137,14 @@ def test_a_failed_scoring_leaves_the_previous_set_intact(trained, sim_dir, tmp_p
     with pytest.raises(OSError, match="No space"):
         score(f"runs:/{result.run_id}/model", sim_dir, "2022-07-01", out, find_previous_scoring=False)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # nothing replaced, no temporaries left
+
+
+@pytest.mark.parametrize("bad", ["2021-13-01", "2021-02-30", "July"])
+def test_an_impossible_as_of_is_a_bad_option_exit_2(sim_dir, tmp_path, bad):
+    from retention_ml.cli import app
+
+    res = CliRunner().invoke(app, ["score", "--model", "models:/nope@champion", "--data", str(sim_dir),
+                                   "--as-of", bad, "--out", str(tmp_path / "s")])
+    assert res.exit_code == 2, res.output
+    assert "--as-of" in res.output and bad in res.output
+    assert not (tmp_path / "s").exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import typer
@@ -18,7 +19,8 @@ Approval: score_meta.json records whether the scored model is the registry's "ch
 approved; retention-ml promote) at scoring time. Any other model (a candidate, a plain run id) is scored, so lists can
 be previewed, but marked "not approved" and a warning is printed: do not share such lists with managers.
 
-Exit codes: 0 ok, 1 data failed validation or nobody in post, 2 could not run (model or folder not found).
+Exit codes: 0 ok, 1 data failed validation or nobody in post, 2 could not run (bad option such as an impossible
+--as-of date, model or folder not found, files could not be written).
 
 \b
 Examples:
@@ -46,6 +48,10 @@ def score_command(
     from retention_ml.validation import DataValidationError
 
     console = Console(stderr=True)
+    try:
+        date.fromisoformat(as_of)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{as_of!r} is not a date YYYY-MM-DD ({exc})", param_hint="--as-of") from exc
     if not data.is_dir():
         console.print(f"error: data folder {data} not found")
         raise typer.Exit(2)
