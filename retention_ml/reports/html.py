@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from retention_ml.reports.risk_list import PURPOSE_LINE, TeamList, banner_lines, summary_text
+from retention_ml.reports.risk_list import PURPOSE_LINE, TeamList, banner_lines, column_label, display_rows, summary_text
 
 
 def render_html(lists: list[TeamList], meta: dict) -> str:
@@ -20,7 +20,9 @@ def render_html(lists: list[TeamList], meta: dict) -> str:
             "team_id": tl.team_id,
             "summary_text": summary_text(tl.summary),
             "columns": list(tl.rows.columns),
-            "records": tl.rows.assign(uncertain=tl.rows["uncertain"].map({True: "uncertain", False: ""})).to_dict("records"),
+            "labels": {c: column_label(c) for c in tl.rows.columns},
+            "records": display_rows(tl.rows).assign(
+                uncertain=tl.rows["uncertain"].map({True: "uncertain", False: ""})).to_dict("records"),
         }
         for tl in lists
     ]

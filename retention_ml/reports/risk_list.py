@@ -261,6 +261,45 @@ def _caseload_summary(team: pd.DataFrame, config: BandConfig) -> dict:
     return out
 
 
+# What people read in Excel and HTML headers. The CSV keeps the raw names (for machines) and says what
+# they mean in a '#' line (COLUMN_MEANINGS).
+COLUMN_LABELS = {
+    "rank": "Rank", "worker_id": "Worker (pseudonymous id)", "display_name": "Name", "role": "Role",
+    "team_id": "Team", "months_in_post": "Months in post", "band": "Risk band", "change": "Change since last scoring",
+    "risk": "Probability of leaving", "risk_low": "Probability, interval low", "risk_high": "Probability, interval high",
+    "uncertain": "Band uncertain",
+    **{f"reason_{i}": f"Reason {i}" for i in (1, 2, 3)}, **{f"lever_{i}": f"Suggested lever {i}" for i in (1, 2, 3)},
+}
+COLUMN_MEANINGS = {
+    "rank": "1 = highest risk in the team", "worker_id": "pseudonymous worker id", "display_name": "name",
+    "role": "job role code", "team_id": "team id", "months_in_post": "whole months in this post",
+    "band": "risk band low/medium/high", "change": "band change since the last scoring",
+    "risk": "probability of leaving", "risk_low": "low end of its interval", "risk_high": "high end of its interval",
+    "uncertain": "True when the person's interval crosses a band cut-off",
+    "reason_1": "reasons raising the risk, strongest first (reason_2, reason_3 likewise)",
+    "lever_1": "suggested levers for those reasons (lever_2, lever_3 likewise)",
+}
+
+
+def column_label(col: str) -> str:
+    """Human header for a list column (Excel, HTML)."""
+    return COLUMN_LABELS.get(col, col.replace("_", " ").capitalize())
+
+
+def display_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows as people read them (Excel, HTML): role codes with spaces ('team manager'); headers unchanged."""
+    out = rows.copy()
+    if "role" in out:
+        out["role"] = out["role"].astype(object).where(out["role"].isna(), out["role"].astype(str).str.replace("_", " "))
+    return out
+
+
+def csv_columns_line(columns) -> str:
+    """One line saying what the CSV's raw column names mean."""
+    shown = [f"{c} = {COLUMN_MEANINGS[c]}" for c in columns if c in COLUMN_MEANINGS]
+    return "columns: " + "; ".join(shown)
+
+
 def list_columns(*, config: BandConfig, names: bool) -> list[str]:
     cols = ["rank", "worker_id"] + (["display_name"] if names else []) + ["role", "team_id", "months_in_post", "band", "change"]
     if config.show_probability:
@@ -382,6 +421,7 @@ def write_csv(lists: list[TeamList], meta: dict, path: str | Path) -> Path:
     path = Path(path)
     header = [f"# {text}" for _, text in banner_lines(meta)]
     header += [f"# list settings: {json.dumps(meta, default=str)}"]
+    header += [f"# {csv_columns_line(lists[0].rows.columns if lists else [])}"]
     header += [f"# team {tl.team_id}: {summary_text(tl.summary)}" for tl in lists]
     rows = pd.concat([tl.rows for tl in lists], ignore_index=True)
     with atomic_path(path) as tmp:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
-from retention_ml.reports.risk_list import PURPOSE_LINE, TeamList, banner_lines, summary_text
+from retention_ml.reports.risk_list import PURPOSE_LINE, TeamList, banner_lines, column_label, display_rows, summary_text
 
 BAND_COLOURS = {"high": "#F4B6B6", "medium": "#FCE4A8", "low": "#CFE8CF"}
 
@@ -15,8 +16,41 @@ def _settings_line(meta: dict) -> str:
             f"uncertain = {meta['uncertain_rule']}; as of {meta.get('as_of', '')}; model {meta.get('model_ref', '')}")
 
 
+def _widths(rows, labels: list[str]) -> list[int]:
+    """Column widths in characters: the longer of header and values, plus a margin, between 8 and 60."""
+    longest = [int(rows[c].astype(str).str.len().max()) if len(rows) else 0 for c in rows.columns]
+    return [min(max(len(label), n, 6) + 2, 60) for label, n in zip(labels, longest)]
+
+
+BANNER_CHARS = 110  # about one screen: heading lines wrap within it instead of running off to the right
+
+
+def _banner_last_column(widths: list[int]) -> int:
+    """Last column of the heading lines' merged cells: the table's width, at most about one screen."""
+    total = 0
+    for j, w in enumerate(widths):
+        total += w
+        if total >= BANNER_CHARS:
+            return j
+    return max(len(widths) - 1, 0)
+
+
+def _line_height(text: str, width_chars: int, *, points: float) -> float:
+    """Row height (points) that shows ``text`` wrapped in a merged cell ``width_chars`` wide.
+
+    Excel does not grow merged rows to fit, so the height is set from the wrapped line count.
+    """
+    lines = max(1, math.ceil(len(text) * 1.1 / max(width_chars, 1)))
+    return round(lines * points * 1.35, 1)
+
+
 def write_xlsx(lists: list[TeamList], meta: dict, path: str | Path) -> Path:
-    """Write one sheet per team (scoped lists only); the banner lines and settings head every sheet."""
+    """Write one sheet per team (scoped lists only); the banner lines and settings head every sheet.
+
+    Each heading line is merged across the table's width, at most about one screen (wrapped, row height
+    set), so it reads in full without scrolling;
+    column headers are human labels and role codes read with spaces.
+    """
     import xlsxwriter
 
     from retention_ml.io import atomic_path
@@ -25,25 +59,33 @@ def write_xlsx(lists: list[TeamList], meta: dict, path: str | Path) -> Path:
     with atomic_path(path) as tmp:
         wb = xlsxwriter.Workbook(str(tmp), {"nan_inf_to_errors": True})
         wb.set_properties({"title": "Risk list", "comments": PURPOSE_LINE})
+        base = {"text_wrap": True, "valign": "top"}
         styles = {
-            "purpose": wb.add_format({"bold": True, "text_wrap": True}),
-            "note": wb.add_format({"text_wrap": True}),
-            "alert": wb.add_format({"bold": True, "text_wrap": True, "font_color": "#FFFFFF", "bg_color": "#B00020",
-                                    "font_size": 12}),
+            "purpose": wb.add_format({**base, "bold": True}),
+            "note": wb.add_format(base),
+            "alert": wb.add_format({**base, "bold": True, "font_color": "#FFFFFF", "bg_color": "#B00020", "font_size": 12}),
         }
-        head = wb.add_format({"bold": True, "bg_color": "#DDDDDD", "border": 1})
+        points = {"alert": 12}
+        head = wb.add_format({"bold": True, "bg_color": "#DDDDDD", "border": 1, "text_wrap": True, "valign": "top"})
         fmts = {b: wb.add_format({"bg_color": c}) for b, c in BAND_COLOURS.items()}
         for tl in lists:
             ws = wb.add_worksheet(tl.team_id[:31])
+            rows = display_rows(tl.rows)
+            labels = [column_label(c) for c in rows.columns]
+            widths = _widths(rows, labels)
+            for j, w in enumerate(widths):
+                ws.set_column(j, j, w)
+            last_col = _banner_last_column(widths)
+            banner_width = sum(widths[: last_col + 1])
             top = [*banner_lines(meta), ("note", summary_text(tl.summary)), ("note", _settings_line(meta))]
             for r, (kind, text) in enumerate(top):
-                ws.write(r, 0, text, styles[kind])
+                if last_col:
+                    ws.merge_range(r, 0, r, last_col, text, styles[kind])
+                else:
+                    ws.write(r, 0, text, styles[kind])
+                ws.set_row(r, _line_height(text, banner_width, points=points.get(kind, 11)))
             first = len(top) + 1
-            rows = tl.rows
-            for j, col in enumerate(rows.columns):
-                ws.write(first, j, col, head)
-                width = max(len(col), int(rows[col].astype(str).str.len().max() if len(rows) else 0))
-                ws.set_column(j, j, min(max(width + 2, 8), 60))
+            ws.write_row(first, 0, labels, head)
             for i, rec in enumerate(rows.itertuples(index=False), start=first + 1):
                 ws.write_row(i, 0, [v if not isinstance(v, bool) else ("yes" if v else "no") for v in rec])
             if len(rows):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from html import unescape
 import itertools
 import json
+import re
 import shutil
 import subprocess
 import zipfile
@@ -366,7 +367,21 @@ def test_xlsx_has_frozen_header_filters_and_band_colours(tmp_path):
     assert PURPOSE_LINE in [ws.cell(r, 1).value for r in range(1, header_row)]
     assert len(ws.conditional_formatting) >= 1
     header = [c.value for c in ws[header_row]]
-    assert header[:3] == ["rank", "worker_id", "role"]
+    assert header[:3] == ["Rank", "Worker (pseudonymous id)", "Role"]
+    assert {"Months in post", "Reason 1", "Suggested lever 1", "Band uncertain"} <= set(header)
+    roles = {ws.cell(r, 3).value for r in range(header_row + 1, ws.max_row + 1)}
+    assert "senior practitioner" in roles and not any("_" in r for r in roles)
+    assert {ws.cell(r, header.index("Band uncertain") + 1).value for r in range(header_row + 1, ws.max_row + 1)} <= {"yes", "no"}
+    # every heading line sits in one merged, wrapped cell from column A, about a screen wide (>= 80 characters),
+    # and its row is tall enough for the wrapped lines
+    merged = {m.min_row: m for m in ws.merged_cells.ranges}
+    assert sorted(merged) == list(range(1, header_row - 1))
+    for r, m in merged.items():
+        width = sum(ws.column_dimensions[openpyxl.utils.get_column_letter(j)].width for j in range(1, m.max_col + 1))
+        text = ws.cell(r, 1).value
+        assert m.min_col == 1 and m.max_row == r and width >= 80 and ws.cell(r, 1).alignment.wrap_text
+        lines = -(-len(text) // int(width))
+        assert (ws.row_dimensions[r].height or 15) >= 14 * lines, (r, text, width)
 
 
 def test_html_is_self_contained(tmp_path):
@@ -377,6 +392,26 @@ def test_html_is_self_contained(tmp_path):
     html = (tmp_path / "h" / "risk_list_team_TEAMCHARLIE.html").read_text()
     assert "http://" not in html and "https://" not in html and "<script" not in html and "<link" not in html
     assert '<th scope="col">' in html and "<caption>" in html
+    heads = re.findall(r'<th scope="col">([^<]+)</th>', html)
+    assert heads[:3] == ["Rank", "Worker (pseudonymous id)", "Role"] and "Suggested lever 1" in heads
+    assert "worker_id" not in heads and not any("_" in h for h in heads)
+    cells = re.findall(r"<td>([^<]*)</td>", html)
+    assert "senior practitioner" in cells or "social worker" in cells
+    assert not {"senior_practitioner", "social_worker"} & set(cells)
+
+
+def test_csv_keeps_raw_column_names_and_says_what_they_mean(tmp_path):
+    from retention_ml.commands.rank import rank_scores
+
+    scores = make_scores()
+    d = write_scores(tmp_path, scores)
+    rank_scores(d, tmp_path / "c", team=["TEAMALPHA"], formats=["csv"])
+    path = tmp_path / "c" / "risk_list_team_TEAMALPHA.csv"
+    csv = _read_list_csv(path)
+    assert list(csv.columns[:3]) == ["rank", "worker_id", "role"]
+    assert set(csv.role) <= set(scores.role)  # codes, as in the scores
+    columns_line = next(line for line in path.read_text().splitlines() if line.startswith("# columns:"))
+    assert "worker_id = pseudonymous worker id" in columns_line and "uncertain = True when" in columns_line
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not on PATH (make browser installs it): rendered-HTML check needs it")
@@ -391,7 +426,6 @@ def test_html_renders_in_headless_chromium(tmp_path):
             f"--user-data-dir={tmp_path / 'profile'}"]
     dom = subprocess.run([*base, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=60)
     assert dom.returncode == 0, dom.stderr[-2000:]
-    import re
 
     body = dom.stdout.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
     rendered_ids = re.findall(r'<th scope="row">([^<]+)</th>', body)
