@@ -199,7 +199,8 @@ def _change(scores: pd.DataFrame, config: BandConfig) -> pd.Series:
     text = pd.Series(text, index=scores.index, dtype=object)
     if config.show_probability:
         delta = ((scores["risk"] - prev) * 100).round(0)
-        text = text.where(prev.isna(), text + " (" + delta.map(lambda d: f"{d:+.0f}") + " points)")
+        # a change that rounds to no points says nothing the band does not ("same band", not "(+0 points)")
+        text = text.where(prev.isna() | (delta == 0), text + " (" + delta.map(lambda d: f"{d:+.0f}") + " points)")
     return text
 
 
@@ -389,14 +390,24 @@ def banner_lines(meta: dict) -> list[tuple[str, str]]:
     return [approval_line(meta), ("purpose", PURPOSE_LINE), ("note", meta.get("manager_rule", MANAGER_LINE))]
 
 
-def summary_text(summary: dict) -> str:
-    """One-line plain-language team summary (figures cover the people listed, not the team's manager)."""
+def _period(horizon_months: int | None) -> str:
+    if horizon_months is None:
+        return "within the model's horizon (not recorded with this scoring)"
+    n = int(horizon_months)
+    return f"in the next {n} months" if n != 1 else "in the next month"
+
+
+def summary_text(summary: dict, horizon_months: int | None = None) -> str:
+    """One-line plain-language team summary (figures cover the people listed, not the team's manager).
+
+    ``horizon_months`` (from the scoring's metadata) names the period the expected leavers cover.
+    """
     manager = {"excluded": "The team manager is not listed or counted here.",
                "none recorded": "No manager is recorded for this team."}.get(summary.get("manager", ""), "")
     if summary.get("people") is None:
         return " ".join(x for x in (summary.get("note", ""), manager) if x)
     parts = [
-        f"{summary['people']} people listed. Expected leavers in the horizon: {summary['expected_leavers']} "
+        f"{summary['people']} people listed. Expected leavers {_period(horizon_months)}: {summary['expected_leavers']} "
         f"({summary['interval_level']:.0%} interval {summary['expected_low']}-{summary['expected_high']})"
     ]
     if "target_leavers" in summary:
@@ -422,7 +433,7 @@ def write_csv(lists: list[TeamList], meta: dict, path: str | Path) -> Path:
     header = [f"# {text}" for _, text in banner_lines(meta)]
     header += [f"# list settings: {json.dumps(meta, default=str)}"]
     header += [f"# {csv_columns_line(lists[0].rows.columns if lists else [])}"]
-    header += [f"# team {tl.team_id}: {summary_text(tl.summary)}" for tl in lists]
+    header += [f"# team {tl.team_id}: {summary_text(tl.summary, meta.get('horizon_months'))}" for tl in lists]
     rows = pd.concat([tl.rows for tl in lists], ignore_index=True)
     with atomic_path(path) as tmp:
         with open(tmp, "w", encoding="utf-8", newline="") as fh:

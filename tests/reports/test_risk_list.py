@@ -280,6 +280,28 @@ def test_manager_rule_heads_every_format_and_manager_row_is_absent(tmp_path):
     assert len(csv) == 9 - 1 + 7
 
 
+def test_expected_leavers_name_the_horizon_in_months(tmp_path):
+    from retention_ml.commands.rank import rank_scores
+
+    alpha = build_risk_lists(make_scores(), config=BandConfig(), teams=["TEAMALPHA"])[0]
+    assert "Expected leavers in the next 12 months:" in summary_text(alpha.summary, 12)
+    assert "not recorded" in summary_text(alpha.summary)  # a scoring without horizon_months does not guess
+    d = write_scores(tmp_path, make_scores(), horizon_months=6)
+    rank_scores(d, tmp_path / "l", team=["TEAMALPHA"])
+    for name, text in _file_texts(tmp_path / "l").items():
+        assert "Expected leavers in the next 6 months:" in text and "in the horizon" not in text, name
+
+
+def test_change_with_probabilities_drops_zero_points():
+    scores = make_scores().loc[lambda f: f.team_id == "TEAMBRAVO"].reset_index(drop=True)
+    scores["risk"] = [0.05, 0.06, 0.07, 0.20, 0.22, 0.40, 0.45]
+    scores["risk_previous"] = [0.05, 0.064, 0.02, 0.20, 0.10, 0.40, 0.446]  # 0, -0.4, +5, 0, +12 (band up), 0, +0.4
+    rows = build_risk_lists(scores, config=BandConfig(show_probability=True), teams=["TEAMBRAVO"])[0].rows
+    change = dict(zip(rows.risk, rows.change))
+    assert change[0.05] == change[0.06] == change[0.2] == change[0.4] == change[0.45] == "same band"
+    assert change[0.07] == "same band (+5 points)" and change[0.22] == "up from low (+12 points)"
+
+
 def test_show_probability_and_names_are_opt_in():
     scores = make_scores()
     lists = build_risk_lists(scores, config=BandConfig(show_probability=True), teams=["TEAMBRAVO"], names=True)
