@@ -23,7 +23,18 @@ def test_train_then_runs_lists_it(mlflow_store):
     rows = json.loads(listed.stdout)
     assert [r["run_id"] for r in rows] == [out["run_id"]]
     assert rows[0]["auc"] == round(out["metrics"]["models"]["lightgbm"]["roc_auc"]["value"], 4)
-    assert json.loads(runner.invoke(app, ["runs", "--experiment", "other", "--json"]).stdout) == []
+    assert rows[0]["registered"] == "retention-ml-ibm-hr v1 @candidate"
+    other = runner.invoke(app, ["runs", "--experiment", "other", "--json"])
+    assert other.exit_code == 2 and "no experiment named 'other'" in json.loads(other.stdout)["error"]
+    assert "ibm_hr" in json.loads(other.stdout)["error"]
+
+
+def test_runs_without_a_store_says_so_and_creates_none(tmp_path, monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.chdir(tmp_path)
+    res = runner.invoke(app, ["runs"])
+    assert res.exit_code == 2 and (res.exception is None or isinstance(res.exception, SystemExit))
+    assert "no tracking store at" in res.output and not (tmp_path / "mlflow.db").exists()
 
 
 def test_bad_override_exits_2_naming_the_key(mlflow_store):
