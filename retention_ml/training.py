@@ -313,6 +313,15 @@ def _evaluation_record(exp, prep: _Prepared, model, risks, y_test, keys_test, ec
     }
 
 
+def baseline_note(models: dict, name: str) -> str:
+    """Plain words for a baseline LightGBM does not beat: which of the two metrics, with both values."""
+    lgb, base = models["lightgbm"], models[name]
+    parts = [f"{label} {lgb[m]['value']:.3f} vs {base[m]['value']:.3f}"
+             for m, label in (("roc_auc", "ROC-AUC"), ("average_precision", "average precision"))
+             if not lgb[m]["value"] > base[m]["value"]]
+    return f"LightGBM does NOT beat the {name} baseline on the test window: {'; '.join(parts)} (LightGBM first)"
+
+
 def _noop(*_args, **_kw):
     return None
 
@@ -362,7 +371,7 @@ def train_experiment(exp: dict, *, log: bool = True, progress: Callable[[str], N
         record["tuning"] = tuning
     for name, beaten in record["beats_baselines"].items():
         if not beaten:
-            notes.append(f"LightGBM does NOT beat the {name} baseline on the test window (ROC-AUC and average precision)")
+            notes.append(baseline_note(record["models"], name))
     predictions = keys_test[[c for c in keys_test.columns if c in PREDICTION_KEYS or c in PROTECTED_KEYS or c in exp["flat"]["protected"]]].copy()
     predictions["label"] = y_test.to_numpy()
     predictions["risk"] = risks["lightgbm"]

@@ -88,3 +88,12 @@ def test_calibration_plot_writes_png(tmp_path):
     p = rng.random(500)
     calibration_plot((rng.random(500) < p).astype(float), {"m": p}, tmp_path / "c.png")
     assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_baseline_note_names_only_the_metric_that_loses():
+    from retention_ml.training import baseline_note
+
+    models = {"lightgbm": {"roc_auc": {"value": 0.630}, "average_precision": {"value": 0.359}},
+              "logistic": {"roc_auc": {"value": 0.636}, "average_precision": {"value": 0.331}}}
+    note = baseline_note(models, "logistic")
+    assert "ROC-AUC 0.630 vs 0.636" in note and "average precision" not in note
