@@ -13,7 +13,12 @@ The true leaving probabilities, their split by driver and each leaver's true rea
 
 A scenario file (TOML) overrides policy knobs from a start month; unknown keys are errors. Keys: caseload_cap, retention_payment, market_supplement, extra_posts_share, referral_shock, shock_start, shock_councils, policy_start, hazard_scale.
 
-Exit codes: 0 written, 2 could not run (bad scenario, bad dates).
+OUT must be a new or empty folder, or an earlier simulate output (it holds _truth/README.md); any other non-empty folder
+(real HR extracts, say) is refused unless --force. The tables are written into a temporary folder beside OUT and moved
+in only when all are written, so a failure (disk full) leaves OUT as it was. In OUT the input tables (either format) and
+_truth/ are replaced; other files are kept.
+
+Exit codes: 0 written, 2 could not run (bad scenario, bad dates, OUT refused, files could not be written).
 
 \b
 Examples:
@@ -35,7 +40,7 @@ def register(app: typer.Typer) -> None:
 
 
 def simulate(
-    out: Path = typer.Option(..., "--out", help="Folder to write the tables into (created if missing)."),
+    out: Path = typer.Option(..., "--out", help="Folder to write the tables into (created if missing): new, empty, or an earlier simulate output."),
     councils: int = typer.Option(150, "--councils", min=1, help="Number of councils (150 is national size, about 36,000 FTE)."),
     start: str = typer.Option("2019-01", "--start", help="First month, YYYY-MM."),
     months: int = typer.Option(72, "--months", min=1, max=240, help="Number of months to simulate."),
@@ -44,6 +49,7 @@ def simulate(
     report: bool = typer.Option(False, "--report", help="Print the calibration check against the DfE statistics."),
     dfe: Path = typer.Option(None, "--dfe", help="DfE indicators CSV for --report (default: the copy shipped in retention_ml/simulate/data/)."),
     json_out: bool = typer.Option(False, "--json", help="Print a JSON summary (files, row counts, calibration if --report)."),
+    force: bool = typer.Option(False, "--force", help="Write into a non-empty folder that is not an earlier simulate output, replacing its input tables and _truth/ (other files are kept)."),
 ) -> None:
     import numpy as np
     from rich.console import Console
@@ -51,13 +57,14 @@ def simulate(
 
     from retention_ml.simulate import run
     from retention_ml.simulate.config import ScenarioError, load_scenario
-    from retention_ml.simulate.writer import write_all
+    from retention_ml.simulate.writer import OutputFolderError, check_output_folder, write_all
 
     err = Console(stderr=True)
     try:
         np.datetime64(start, "M")
         scen = load_scenario(scenario)
-    except (ScenarioError, ValueError, FileNotFoundError) as exc:
+        check_output_folder(out, force=force)  # before the simulation, which takes minutes at national size
+    except (ScenarioError, ValueError, FileNotFoundError, OutputFolderError) as exc:
         _fail(json_out, err, str(exc))
     with Progress(TextColumn("[bold]simulating"), BarColumn(), MofNCompleteColumn(), TextColumn("months"),
                   TimeElapsedColumn(), console=err, transient=True, disable=json_out) as bar:
@@ -67,7 +74,10 @@ def simulate(
                                    progress=lambda done, total: bar.update(task, completed=done))
         except ValueError as exc:
             _fail(json_out, err, str(exc))
-    paths = write_all(tables, truth, out)
+    try:
+        paths = write_all(tables, truth, out, force=force)
+    except (OutputFolderError, OSError) as exc:
+        _fail(json_out, err, f"could not write {out} ({exc}); {out} is unchanged")
     summary = {"out": str(out), "councils": councils, "start": start, "months": months, "seed": seed,
                "rows": {name: len(frame) for name, frame in tables.items()}, "files": [str(p) for p in paths]}
     cal = None

@@ -1,11 +1,17 @@
 """Turn a finished :class:`~retention_ml.simulate.workforce.Simulation` into the input tables and the truth.
 
 Column order comes from ``load_schemas()``; large tables are Parquet, small
-ones CSV; every file is written atomically. The truth goes to ``_truth/``.
+ones CSV. The truth goes to ``_truth/``. The whole set is written into a
+temporary folder beside the output folder and moved in only when complete; a
+folder holding other data is refused unless forced.
 """
 
 from __future__ import annotations
 
+import os
+import secrets
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +25,7 @@ from retention_ml.simulate.hazard import HAZARD_DRIVERS
 from retention_ml.simulate.pay import BANDS, ROLES
 from retention_ml.simulate.workforce import EMP_AGENCY, REASONS, R_RES, R_RET, Simulation
 
-__all__ = ["build_tables", "build_truth", "write_all"]
+__all__ = ["build_tables", "build_truth", "write_all", "check_output_folder", "is_simulator_output", "OutputFolderError"]
 
 SEX = np.array(["female", "male", "not_known"], dtype=object)
 ETH = np.array(["white", "mixed", "asian", "black", "other", "not_known"], dtype=object)
@@ -199,20 +205,99 @@ and by evaluation scripts in benchmarks/.
 """
 
 
-def write_all(tables: dict[str, pd.DataFrame], truth: dict[str, pd.DataFrame], out: str | Path) -> list[Path]:
-    """Write tables (Parquet for big ones, CSV for small) and the truth; returns the written paths."""
+class OutputFolderError(Exception):
+    """The output folder cannot be written: it holds other data (refused without ``force``) or is not a folder."""
+
+
+def is_simulator_output(folder: str | Path) -> bool:
+    """True when ``folder`` was written by the simulator: it holds ``_truth/README.md`` starting with our title."""
+    try:
+        head = (Path(folder) / "_truth" / "README.md").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    return head.startswith(TRUTH_README.splitlines()[0])
+
+
+def check_output_folder(out: str | Path, *, force: bool = False) -> None:
+    """Raise :class:`OutputFolderError` unless ``out`` is new, empty, an earlier simulator output, or ``force``.
+
+    The rule protects real HR extracts: writing a simulation into their folder would replace workers.csv
+    and the other tables.
+    """
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise OutputFolderError(f"{out} exists and is not a folder")
+    if not out.exists() or force or not any(out.iterdir()) or is_simulator_output(out):
+        return
+    raise OutputFolderError(f"{out} is not empty and is not an earlier simulator output (it has no _truth/README.md "
+                            "written by retention-ml simulate), so its tables would be replaced; choose a new or "
+                            "empty folder, or pass --force to replace its input tables and _truth/")
+
+
+def _owned_names() -> list[str]:
+    """Entries of an output folder that belong to the simulator: every input table in either format, and _truth/."""
+    return [f"{name}{suffix}" for name in load_schemas() for suffix in (".parquet", ".csv")] + ["_truth"]
+
+
+def _write_into(tables: dict[str, pd.DataFrame], truth: dict[str, pd.DataFrame], folder: Path) -> list[Path]:
     paths = []
     for name, frame in tables.items():
         suffix = ".parquet" if name in BIG else ".csv"
-        for other in (".parquet", ".csv"):  # never leave a stale file of the other format
-            if other != suffix:
-                (out / f"{name}{other}").unlink(missing_ok=True)
-        paths.append(write_table(frame, out / f"{name}{suffix}"))
+        paths.append(write_table(frame, folder / f"{name}{suffix}"))
     for name, frame in truth.items():
-        paths.append(write_table(frame, out / "_truth" / f"{name}.parquet"))
-    with atomic_path(out / "_truth" / "README.md") as tmp:
+        paths.append(write_table(frame, folder / "_truth" / f"{name}.parquet"))
+    with atomic_path(folder / "_truth" / "README.md") as tmp:
         tmp.write_text(TRUTH_README.format(drivers=", ".join(HAZARD_DRIVERS)), encoding="utf-8")
-    paths.append(out / "_truth" / "README.md")
-    return paths
+    paths.append(folder / "_truth" / "README.md")
+    return [p.relative_to(folder) for p in paths]
+
+
+def _install(staging: Path, out: Path) -> None:
+    """Move the complete ``staging`` folder's entries into ``out``, replacing the simulator's own entries there.
+
+    Other files in ``out`` are kept. Only renames happen here (same parent folder); if one fails, what was
+    moved is put back.
+    """
+    if not out.exists():
+        os.replace(staging, out)
+        return
+    trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.replaced-", dir=out.parent))
+    moved, installed = [], []
+    try:
+        for name in _owned_names():  # the other format of a table must not survive beside the new one
+            if (out / name).exists() or (out / name).is_symlink():
+                os.replace(out / name, trash / name)
+                moved.append(name)
+        for entry in sorted(staging.iterdir()):
+            os.replace(entry, out / entry.name)
+            installed.append(entry.name)
+    except BaseException:
+        for name in installed:
+            shutil.rmtree(out / name) if (out / name).is_dir() else (out / name).unlink(missing_ok=True)
+        for name in moved:
+            os.replace(trash / name, out / name)
+        raise
+    finally:
+        shutil.rmtree(trash, ignore_errors=True)
+
+
+def write_all(tables: dict[str, pd.DataFrame], truth: dict[str, pd.DataFrame], out: str | Path, *,
+              force: bool = False) -> list[Path]:
+    """Write tables (Parquet for big ones, CSV for small) and the truth into ``out``; returns the written paths.
+
+    ``out`` must be new, empty or an earlier simulator output unless ``force`` (see :func:`check_output_folder`).
+    Everything is written into a temporary folder beside ``out`` first and moved in only when complete, so a
+    failure (disk full) leaves ``out`` as it was. Files in ``out`` that are not the simulator's are kept.
+    """
+    out = Path(out)
+    check_output_folder(out, force=force)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # mkdir (not mkdtemp, which makes it private): a new OUT is this folder renamed, with the usual permissions
+    staging = out.parent / f".{out.name}.simulate-{secrets.token_hex(6)}"
+    staging.mkdir()
+    try:
+        written = _write_into(tables, truth, staging)
+        _install(staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return [out / p for p in written]

@@ -33,3 +33,67 @@ def test_bad_scenario_exits_2_naming_the_key(tmp_path):
     assert result.exit_code == 2
     assert "retention_pay" in json.loads(result.output)["error"]
     assert not (tmp_path / "d").exists()
+
+
+SMALL = ["--councils", "1", "--months", "13", "--seed", "2"]
+
+
+def _snapshot(folder):
+    """Every file under ``folder`` (relative path -> bytes)."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_folder_of_other_data_is_refused_without_force(tmp_path):
+    """Real extracts must not be overwritten by a simulation typed into the wrong folder."""
+    real = tmp_path / "extracts"
+    real.mkdir()
+    (real / "workers.csv").write_text("worker_id,team_id\nREAL1,T1\n")
+    (real / "notes.txt").write_text("keep me")
+    before = _snapshot(real)
+    result = runner.invoke(app, ["simulate", "--out", str(real), *SMALL, "--json"])
+    assert result.exit_code == 2, result.output
+    error = json.loads(result.stdout)["error"]
+    assert str(real) in error and "--force" in error
+    assert _snapshot(real) == before
+    # --force replaces the input tables (the stale csv of a table now written as parquet goes too), keeps other files
+    result = runner.invoke(app, ["simulate", "--out", str(real), *SMALL, "--force", "--json"])
+    assert result.exit_code == 0, result.output
+    assert (real / "workers.parquet").exists() and not (real / "workers.csv").exists()
+    assert (real / "notes.txt").read_text() == "keep me"
+    assert [p.name for p in tmp_path.iterdir()] == ["extracts"]  # no staging folder left beside it
+
+
+def test_an_earlier_simulation_is_replaced_without_force(tmp_path):
+    out = tmp_path / "sim"
+    assert runner.invoke(app, ["simulate", "--out", str(out), *SMALL]).exit_code == 0
+    (out / "my_notes.md").write_text("mine")
+    first = _snapshot(out)
+    result = runner.invoke(app, ["simulate", "--out", str(out), "--councils", "1", "--months", "13", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    second = _snapshot(out)
+    assert set(second) == set(first) and second["workers.parquet"] != first["workers.parquet"]
+    assert second["my_notes.md"] == b"mine"
+
+
+def test_a_failed_write_leaves_the_folder_as_it_was(tmp_path, monkeypatch):
+    """Disk full half-way: exit 2 with a message, no traceback, and the earlier simulation intact (no mix)."""
+    import retention_ml.simulate.writer as writer
+
+    out = tmp_path / "sim"
+    assert runner.invoke(app, ["simulate", "--out", str(out), *SMALL]).exit_code == 0
+    before = _snapshot(out)
+    real_write, calls = writer.write_table, []
+
+    def full_disk(frame, path):
+        calls.append(path)
+        if len(calls) == 4:
+            raise OSError(28, "No space left on device")
+        return real_write(frame, path)
+
+    monkeypatch.setattr(writer, "write_table", full_disk)
+    result = runner.invoke(app, ["simulate", "--out", str(out), "--councils", "1", "--months", "13", "--seed", "3", "--json"])
+    assert result.exit_code == 2, result.output
+    assert "No space left" in json.loads(result.stdout)["error"]
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert _snapshot(out) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["sim"]
