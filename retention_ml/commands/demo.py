@@ -11,7 +11,8 @@ from pathlib import Path
 import typer
 
 HELP = """Run the whole job on a simulated council: simulate -> validate -> train (experiments/council_default.toml)
--> model card -> promotion gate -> score the latest month -> one risk list per manager (CSV, Excel, HTML).
+-> model card -> promotion gate -> score the latest month -> one risk list per manager (CSV, Excel, HTML), and
+one (risk_list_no_manager_recorded.*, for the head of service) for teams with no manager recorded, named on screen.
 
 Everything goes under OUT (default demo-output): data/, mlflow.db + mlartifacts/ (embedded MLflow store),
 model_card/, scores/, lists/. A re-run starts OUT's store, data, scores and lists afresh so results never mix.
@@ -41,12 +42,42 @@ def _fresh(out: Path) -> None:
     (out / "mlflow.db").unlink(missing_ok=True)
 
 
+UNMANAGED_STEM = "risk_list_no_manager_recorded"
+
+
+def rank_every_manager(scores_dir: Path, lists_dir: Path, *, say=print) -> tuple[list[Path], list[str], list[str]]:
+    """One set of lists per manager, plus one for the teams with no manager recorded.
+
+    Those teams would otherwise get no list and nobody would notice; their list
+    (``risk_list_no_manager_recorded.*``) is for the head of service, and the teams are named in the output.
+    Returns (files written, managers, teams without a manager).
+    """
+    import pandas as pd
+
+    from retention_ml.commands.rank import FORMATS, rank_scores, write_lists
+    from retention_ml.reports.risk_list import load_band_config
+
+    scores = pd.read_parquet(Path(scores_dir) / "scores.parquet")
+    managers = sorted(scores["manager_id"].dropna().astype(str).unique())
+    files: list[Path] = []
+    for m in managers:
+        files += rank_scores(scores_dir, lists_dir, manager=m)
+    unmanaged = sorted(scores.loc[scores["manager_id"].isna(), "team_id"].astype(str).unique())
+    if unmanaged:
+        meta_path = Path(scores_dir) / "score_meta.json"
+        meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
+        files += write_lists(scores, meta, out_dir=Path(lists_dir), teams=unmanaged, stem=UNMANAGED_STEM,
+                             formats=FORMATS, config=load_band_config(), names=False)
+        say(f"[rank] no manager recorded for team(s) {', '.join(unmanaged)}: their list is {UNMANAGED_STEM}.* "
+            "(for the head of service)")
+    return files, managers, unmanaged
+
+
 def run_demo(out: str | Path = "demo-output", *, councils: int = 1, seed: int = 42, months: int = 60,
              start: str = "2019-01", overrides: tuple[str, ...] = (), say=print) -> dict:
     """Run every stage; returns where everything is (also written to OUT/demo_summary.json)."""
     import pandas as pd
 
-    from retention_ml.commands.rank import rank_scores
     from retention_ml.experiment import load_experiment
     from retention_ml.io import read_tables
     from retention_ml.scoring import score
@@ -128,17 +159,15 @@ def run_demo(out: str | Path = "demo-output", *, councils: int = 1, seed: int = 
     score(model_ref, data, earlier, out / "scores" / str(earlier.date()), find_previous_scoring=False)
     scored = score(model_ref, data, as_of, out / "scores" / str(as_of.date()))
     stage("score")
-    managers = sorted(scored.scores["manager_id"].dropna().astype(str).unique())
-    say(f"[rank] one list per manager ({len(managers)} managers) in csv, xlsx, html")
-    files = []
-    for m in managers:
-        files += rank_scores(out / "scores" / str(as_of.date()), out / "lists", manager=m)
+    n_managers = scored.scores["manager_id"].dropna().nunique()
+    say(f"[rank] one list per manager ({n_managers} managers) in csv, xlsx, html")
+    files, managers, unmanaged = rank_every_manager(out / "scores" / str(as_of.date()), out / "lists", say=say)
     stage("rank")
     summary = {
         "out": str(out), "data": str(data), "tracking_uri": uri, "run_id": run_id, "model_ref": model_ref,
         "gate_passed": bool(gate and gate.promoted), "as_of": str(as_of.date()),
         "scores": str(out / "scores" / str(as_of.date())), "lists": str(out / "lists"), "n_lists": len(files),
-        "managers": len(managers), "model_card": {k: str(v) for k, v in card_paths.items()},
+        "managers": len(managers), "teams_without_manager": unmanaged, "model_card": {k: str(v) for k, v in card_paths.items()},
         "timings_s": timings, "total_s": round(time.perf_counter() - t0, 1),
         "browse": f"mlflow ui --backend-store-uri {uri}",
     }
@@ -171,4 +200,7 @@ def demo(
     if summary["model_card"]:
         console.print(f"  {'model card':13s} {summary['model_card'].get('html', '')}")
     console.print(f"  {'lists':13s} {summary['n_lists']} files for {summary['managers']} managers")
+    if summary["teams_without_manager"]:
+        console.print(f"  {'':13s} and {UNMANAGED_STEM}.* for team(s) with no manager recorded "
+                      f"({', '.join(summary['teams_without_manager'])}), for the head of service")
     console.print(f"\nBrowse runs and the registry:  {summary['browse']}")

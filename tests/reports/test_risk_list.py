@@ -376,6 +376,27 @@ def test_rank_manager_scope_cli(tmp_path):
     assert res.exit_code == 1
 
 
+def test_demo_rank_stage_lists_teams_without_a_manager_for_the_head_of_service(tmp_path):
+    from retention_ml.commands.demo import rank_every_manager
+
+    scores = with_managers_in_team(make_scores())
+    scores["manager_id"] = scores["manager_id"].where(scores.team_id != "TEAMCHARLIE", None)  # MGRX202 left
+    d = write_scores(tmp_path, scores)
+    said = []
+    files, managers, unmanaged = rank_every_manager(d, tmp_path / "lists", say=said.append)
+    assert managers == ["MGRX101", "MGRX303"] and unmanaged == ["TEAMCHARLIE"]
+    assert sorted(p.name for p in files) == sorted(
+        f"{stem}.{f}" for stem in ("risk_list_manager_MGRX101", "risk_list_manager_MGRX303", "risk_list_no_manager_recorded")
+        for f in ("csv", "xlsx", "html"))
+    assert any("TEAMCHARLIE" in line and "risk_list_no_manager_recorded" in line for line in said)
+    texts = {k: v for k, v in _file_texts(tmp_path / "lists").items() if k.startswith("risk_list_no_manager_recorded")}
+    _assert_scoped(texts, scores, ["TEAMCHARLIE"])
+    charlie = scores[scores.team_id == "TEAMCHARLIE"]
+    for name, text in texts.items():
+        assert all(w in text for w in charlie.worker_id), name  # everyone, MGRX202's old row included
+        assert "No manager is recorded for this team" in text, name
+
+
 def test_xlsx_has_frozen_header_filters_and_band_colours(tmp_path):
     import openpyxl
 
