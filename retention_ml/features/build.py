@@ -119,9 +119,21 @@ def build_features(tables: dict, as_of_dates, families=None) -> SnapshotDataset:
     >>> ds = build_features(read_tables("data"), ["2025-01-01"])  # doctest: +SKIP
     """
     names = _families(families)
+    _check_within_data(tables, as_of_dates)
     snaps = make_snapshots(tables["workers"], as_of_dates)
     return SnapshotDataset(keys=_keys(snaps, tables).reset_index(drop=True), X=_features(snaps, tables, names),
                            catalogue=feature_catalogue(names))
+
+
+def _check_within_data(tables: dict, as_of_dates) -> None:
+    """Refuse a date after the data ends: its features would read months nobody has recorded yet as empty."""
+    end = data_end_from(tables)
+    late = [d for d in pd.to_datetime(pd.Series(list(as_of_dates))) if d > end]
+    if late:
+        last = (end.to_period("M") - 1).strftime("%Y-%m")
+        raise ValueError(f"as-of {late[0].date()} is after the data ends: the last caseload_history month is {last}, "
+                         f"so the latest date that can be scored is {end.date()} (features use the complete months "
+                         "before the as-of date)")
 
 
 def build_dataset(tables: dict, as_of_dates, *, label_config: LabelConfig = LabelConfig(), families=None,

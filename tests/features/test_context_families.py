@@ -76,3 +76,12 @@ def test_team_manager_change(tiny_tables, snaps_jan):
     X = _run(TeamFeatures, t, snaps)
     # the start on 2023-06-01 is not known on 2023-06-01; known for the next 12 months
     assert X["team_manager_change_12m"].tolist() == [0, 1, 0]
+
+
+def test_a_date_after_the_data_ends_is_refused_naming_the_last_month(tiny_tables):
+    last = pd.to_datetime(tiny_tables["caseload_history"]["month"]).max()
+    end = (last.to_period("M") + 1).to_timestamp()
+    assert len(build_features(tiny_tables, [end]).X) > 0      # the latest month can be scored
+    later = (end.to_period("M") + 1).to_timestamp()
+    with pytest.raises(ValueError, match=f"last caseload_history month is {last.strftime('%Y-%m')}.*{end.date()}"):
+        build_features(tiny_tables, [later])
