@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 import math
+import re
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -43,6 +43,63 @@ MODEL_LABELS = {"lightgbm": "Turnover model (LightGBM, Platt-calibrated)", "logi
 METRIC_LABELS = {"roc_auc": "ROC-AUC", "average_precision": "Average precision", "brier": "Brier score",
                  "ece": "Expected calibration error", "precision_top10": "Precision in top 10%",
                  "recall_top10": "Recall in top 10%"}
+
+
+# A short gloss beside each metric where the card first shows it; the glossary says more.
+METRIC_GLOSSES = {"roc_auc": "Chance that a leaver gets a higher risk than a stayer: 0.5 is a coin toss, 1 is perfect",
+                  "average_precision": "How well leavers are packed at the top of the list: higher is better; a list "
+                                       "in random order scores about the leaver rate",
+                  "brier": "Average squared gap between risk and what happened (1 left, 0 stayed): lower is better",
+                  "ece": "Average gap between predicted risk and the share who actually left: lower is better",
+                  "precision_top10": "Of the 10% with the highest risk, the share who left",
+                  "recall_top10": "Of all leavers, the share who were in the top 10% of risk"}
+GLOSSARY = [
+    ("Snapshot", "one worker at one date. The model looks only at what was known at that date and estimates whether "
+                 "the person leaves voluntarily within the horizon (the following months)."),
+    ("Risk", "the model's estimated chance that a person leaves within the horizon, as a percentage."),
+    ("Leaver rate (base rate)", "the share of snapshots that were followed by voluntary leaving."),
+    ("Percentage points (pp)", "the difference between two percentages: 10% against 6% is a gap of 4 pp. "
+                               "Differences between rates are always given in pp, never in %."),
+    ("ROC-AUC", "if you pick one leaver and one stayer at random, the chance that the model gave the leaver the higher "
+                "risk. 0.5 is no better than tossing a coin; 1 is a perfect ranking."),
+    ("Average precision", "how well the leavers are packed at the top of the model's list, averaged over every list "
+                          "length. A list in random order scores about the leaver rate; higher is better."),
+    ("Precision and recall in the top 10%", "of the 10% of people with the highest risk, the share who left "
+                                            "(precision); of all leavers, the share who were in that top 10% (recall)."),
+    ("Brier score", "the average of (risk - outcome) squared, where the outcome is 1 for a leaver and 0 for a stayer. "
+                    "0 is perfect; lower is better."),
+    ("Expected calibration error (ECE)", "people are grouped by their risk, and in each group the average risk is "
+                                         "compared with the share who actually left. ECE is the average of those gaps: "
+                                         "0.05 means risks are off by about 5 pp on average. Lower is better."),
+    ("Calibration (Platt scaling)", "the model's raw scores are turned into percentages with an S-shaped curve "
+                                    "fitted on the validation window, so that risks match how many people actually "
+                                    "left. a and b are the curve's two fitted constants, shown so the step can be "
+                                    "checked; they need no interpretation."),
+    ("Calibration ratio and difference (group tables)", "observed leavers divided by predicted leavers (the sum of "
+                                                        "risks), and the observed minus the predicted leaver rate in "
+                                                        "pp. A ratio above 1, or a positive difference, means the "
+                                                        "model understates the group's risk."),
+    ("95% interval", "the range in brackets. The evaluation is repeated on resamples of the people, and 95% of the "
+                     "results fall in this range; a wide range means few people and an uncertain number."),
+    ("SHAP value", "how much one driver pushed one person's risk up or down, compared with everyone scored at the "
+                   "same date. It is measured on the model's internal scale (log-odds), which is only for comparing "
+                   "drivers with each other: 0 means no effect, bigger means more effect."),
+    ("Mean absolute SHAP", "the average size of a driver's SHAP value over everyone, ignoring whether it pushed risk "
+                           "up or down: how much that driver moves people's risk overall."),
+    ("Top 1 and top 3 match", "the share of leavers whose stated exit reason (or, on simulated data, true reason) is "
+                              "the model's first driver for them (top 1), or among its first three (top 3)."),
+    ("Spearman rank correlation", "how alike two orderings of the drivers are: 1 is the same order, 0 unrelated, "
+                                  "-1 reversed."),
+]
+WINDOW_LABELS = {"train": "Training", "valid": "Validation", "test": "Test"}
+CENSORING_COLUMNS = {"as_of": "Snapshot date", "reason": "Outcome", "n": "Snapshots", "horizon_months": "Horizon (months)",
+                     "window": "Window", "censored": "Censored"}
+CHECK_LABELS = {"beats_baselines": "Beats both baselines", "calibration_ece": "Overall calibration (ECE)",
+                "group_roc_auc": "Ranking within each group (ROC-AUC)",
+                "group_calibration": "Calibration within each group", "card_exists": "Model card written"}
+AGENCY_TEXT = {"flag": "agency workers included and marked, so results can be checked for them separately",
+               "exclude": "agency workers left out", "only": "agency workers only"}
+CALIBRATION_METHODS = {"platt": "Platt scaling", "isotonic": "isotonic regression"}
 
 
 @dataclass
@@ -71,8 +128,55 @@ def _pct(value, digits: int = 1) -> str:
 def _calibration_text(cal: dict | None) -> str:
     if not cal:
         return "not recorded"
-    return (f"{cal.get('method', '?')} (a = {_num(cal.get('a'))}, b = {_num(cal.get('b'))}); validation ECE "
-            f"{_num(cal.get('ece_valid_before'))} before, {_num(cal.get('ece_valid_after'))} after")
+    method = cal.get("method", "?")
+    constants = (f" (fitted constants a = {_num(cal.get('a'))}, b = {_num(cal.get('b'))})"
+                 if cal.get("a") is not None else "")
+    return (f"{CALIBRATION_METHODS.get(method, method)}: raw scores turned into risks by a curve fitted on the "
+            f"validation window{constants}; expected calibration error (ECE, the average gap between risk and the share who "
+            f"left) on the validation window {_num(cal.get('ece_valid_before'))} before, "
+            f"{_num(cal.get('ece_valid_after'))} after")
+
+
+def _group_label(value) -> str:
+    """A group code as readers write it: 25_29 -> 25-29, not_known -> not known, C001-East unchanged."""
+    text = str(value)
+    return text.replace("_", "-") if re.fullmatch(r"\d+_\d+", text) else text.replace("_", " ")
+
+
+def _driver_label(code: str) -> str:
+    """The driver's label from data_schema/drivers.yaml (the one taxonomy); an unknown code made readable."""
+    from retention_ml.schema import load_drivers
+
+    labels = {d.code: d.label for d in load_drivers()}
+    return labels.get(code, _group_label(code).capitalize())
+
+
+def _population_text(population) -> str:
+    """training.py writes "...; agency workers: flag": the mode becomes words."""
+    return re.sub(r"agency workers: (\w+)", lambda m: AGENCY_TEXT.get(m.group(1), m.group(0)), str(population))
+
+
+def _label_text(label: dict, horizon) -> str:
+    if "positive_reasons" in label:
+        reasons = " or ".join(_group_label(r) for r in label["positive_reasons"])
+        # agency handling is already in the population sentence
+        return (f"a snapshot counts as a leaver when the person left voluntarily within {horizon} months of the "
+                f"snapshot date (leaving reasons counted: {reasons}).")
+    if "column" in label:
+        return (f"a row counts as a leaver when the extract's column {label['column']} is {label.get('positive')} "
+                "(the extract's own definition and period).")
+    return "not recorded."
+
+
+def _detail_text(detail: str) -> str:
+    """The gate's detail names groups as factor=code and baselines by code: shown as words."""
+    from retention_ml.fairness import FACTOR_LABELS
+
+    def group(m):
+        return f"{FACTOR_LABELS[m.group(1)].lower()} {_group_label(m.group(2))}"
+
+    detail = re.sub(rf"\b({'|'.join(FACTOR_LABELS)})=([\w-]+)", group, detail)
+    return re.sub(r"\b(logistic|team_base_rate):", lambda m: MODEL_LABELS[m.group(1)].lower() + ":", detail)
 
 
 def _window(metrics: dict, name: str) -> tuple[str, str]:
@@ -139,7 +243,7 @@ def _group_plot(audit) -> bytes | None:
         pos = np.arange(len(rows))
         ax.barh(pos - 0.2, rows["base_rate"], height=0.4, label="observed leaver rate", color="#1f77b4")
         ax.barh(pos + 0.2, rows["mean_risk"], height=0.4, label="mean predicted risk", color="#ff7f0e")
-        ax.set_yticks(pos, rows["group"])
+        ax.set_yticks(pos, rows["group"].map(_group_label))
         ax.set_title(FACTOR_LABELS.get(factor, factor), fontsize=9, loc="left")
         ax.tick_params(labelsize=8)
     axes[0, 0].legend(fontsize=7, loc="lower right")
@@ -163,7 +267,7 @@ def _fairness_rows(audit) -> dict[str, list[dict]]:
         if ok and row.get("roc_auc_low") is not None and not math.isnan(row.get("roc_auc_low", float("nan"))):
             auc += f" ({_num(row['roc_auc_low'])} to {_num(row['roc_auc_high'])})"
         out.setdefault(row["factor"], []).append({
-            "group": row["group"], "ok": ok,
+            "group": _group_label(row["group"]), "ok": ok,
             "people": f"{int(row['people'])}" if ok else few,
             "rows": f"{int(row['rows'])}" if ok else few,
             "base_rate": (_pct(row["base_rate"]) + (f" ({_pct(row['base_rate_low'])} to {_pct(row['base_rate_high'])})"
@@ -191,7 +295,8 @@ def _gap_rows(audit) -> list[dict]:
     for g in gaps[gaps["groups"] >= 2].to_dict("records"):
         label, fmt = labels[g["metric"]]
         rows.append({"factor": FACTOR_LABELS.get(g["factor"], g["factor"]), "metric": label, "gap": fmt(g["gap"]),
-                     "high": f"{g['max_group']} ({fmt(g['max_value'])})", "low": f"{g['min_group']} ({fmt(g['min_value'])})"})
+                     "high": f"{_group_label(g['max_group'])} ({fmt(g['max_value'])})",
+                     "low": f"{_group_label(g['min_group'])} ({fmt(g['min_value'])})"})
     return rows
 
 
@@ -228,7 +333,7 @@ def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | 
         w = audit.table.loc[cal["calibration_gap"].idxmax()]
         direction = "understates" if w["calibration_difference"] > 0 else "overstates"
         notes.append(
-            f"Calibration is worst for {_factor_name(w['factor'])} = {w['group']} "
+            f"Calibration is worst for {_factor_name(w['factor'])} = {_group_label(w['group'])} "
             f"({int(w['people'])} people): {int(w['observed'])} leavers observed against {_num(w['expected'], 1)} "
             f"predicted ({_pct(w['base_rate'])} against {_pct(w['mean_risk'])}); the model {direction} risk for this "
             f"group{' beyond the gate threshold' if w['calibration_gap'] > thresholds['max_group_calibration_gap'] else ''}.")
@@ -237,24 +342,24 @@ def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | 
         w = auc.loc[auc["roc_auc_shortfall"].idxmax()]
         if w["roc_auc_shortfall"] > 0:
             notes.append(
-                f"Ranking is weakest for {_factor_name(w['factor'])} = {w['group']}: ROC-AUC "
+                f"Ranking is weakest for {_factor_name(w['factor'])} = {_group_label(w['group'])}: ROC-AUC "
                 f"{_num(w['roc_auc'])} against {_num(audit.overall['roc_auc'])} for everyone"
                 f"{' (over the gate threshold)' if w['roc_auc_shortfall'] > thresholds['max_group_roc_auc_shortfall'] else ''}.")
     flagged = audit.worst("flagged_share", shown_only=True)
     if flagged is not None and flagged["gap"] > 0:
         notes.append(
             f"Who gets flagged differs most by {_factor_name(flagged['factor'])}: "
-            f"{_pct(flagged['max_value'])} of {flagged['max_group']} are in the top 10% of risk against "
-            f"{_pct(flagged['min_value'])} of {flagged['min_group']}. Check whether that mirrors real differences "
+            f"{_pct(flagged['max_value'])} of {_group_label(flagged['max_group'])} are in the top 10% of risk against "
+            f"{_pct(flagged['min_value'])} of {_group_label(flagged['min_group'])}. Check whether that mirrors real differences "
             "in leaving (base rates above) before acting on lists.")
     withheld = audit.table[audit.table["withheld"].astype(bool)]
     if not withheld.empty:
         notes.append("Withheld so that small groups cannot be worked out by subtraction: "
-                     + "; ".join(f"{_factor_name(r['factor'])} = {r['group']}" for _, r in withheld.iterrows())
+                     + "; ".join(f"{_factor_name(r['factor'])} = {_group_label(r['group'])}" for _, r in withheld.iterrows())
                      + ". They are still included in the promotion gate's checks.")
     small = audit.table[~audit.table["status"].eq("ok")]
     if not small.empty:
-        listed = "; ".join(f"{_factor_name(f)}: {', '.join(g['group'])}"
+        listed = "; ".join(f"{_factor_name(f)}: {', '.join(g['group'].map(_group_label))}"
                            for f, g in small.groupby("factor", sort=False))
         notes.append(f"Too few people to assess (under {audit.min_group}), so nothing is known about how the model "
                      f"works for them: {listed}.")
@@ -309,9 +414,10 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
         images["groups"] = group_png
 
     started = datetime.fromtimestamp(run.info.start_time / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    metric_rows = [{"metric": METRIC_LABELS[m], **{k: _interval(v.get(m)) for k, v in metrics["models"].items()}}
+    metric_rows = [{"metric": METRIC_LABELS[m], "gloss": METRIC_GLOSSES[m],
+                    **{k: _interval(v.get(m)) for k, v in metrics["models"].items()}}
                    for m in METRIC_LABELS if m in metrics["models"].get("lightgbm", {})]
-    counts = [{"window": w, "from": _window(metrics, w)[0], "to": _window(metrics, w)[1],
+    counts = [{"window": WINDOW_LABELS.get(w, w), "from": _window(metrics, w)[0], "to": _window(metrics, w)[1],
                "n": c["n"], "positives": c["positives"], "workers": c["workers"],
                "base_rate": _pct(c["positives"] / c["n"]) if c["n"] else "n/a"}
               for w, c in metrics.get("counts", {}).items()]
@@ -343,8 +449,8 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
         ],
         "libraries": _library_versions(),
         "horizon": metrics.get("horizon_months"),
-        "label": json.dumps(metrics.get("label", {}), sort_keys=True),
-        "population": metrics.get("population", "not recorded"),
+        "label": _label_text(metrics.get("label") or {}, metrics.get("horizon_months")),
+        "population": _population_text(metrics.get("population", "not recorded")),
         "censored": metrics.get("censored", "n/a"),
         "censoring_rows": [] if censoring is None else censoring.astype(str).to_dict("records"),
         "censoring_columns": [] if censoring is None else list(censoring.columns),
@@ -442,8 +548,11 @@ def _blocks(c: dict) -> list[dict]:
              "Article 22**. A human must always decide, and the score must never be the reason.",
              "Use without a **data protection impact assessment (DPIA)**: one is expected before the model is used on "
              "real staff data, covering lawful basis, transparency to staff, retention and who sees the lists.",
-             f"Workers outside the population the model was trained on ({c['population']}), or other horizons than "
-             f"{c['horizon']} months."]),
+             f"Workers outside the population the model was trained on ({c['population']})"
+             + (f", or other horizons than {c['horizon']} months." if c["horizon"] else ".")]),
+        _h("How to read these numbers", "glossary"),
+        _p("The card is written for readers who are not data scientists. These are the measures it uses:"),
+        _ul([f"**{term}:** {meaning}" for term, meaning in GLOSSARY], id="glossary-terms"),
     ]
     ov = c["overall"]
     names = c["model_names"]
@@ -451,15 +560,16 @@ def _blocks(c: dict) -> list[dict]:
     b += [
         _h("Factors and metrics", "metrics"),
         _p(f"Test window: {ov['rows']} snapshots of {ov['people']} people, observed leaver rate {ov['base_rate']}. "
-           "Values are for the test window with 95% bootstrap intervals over workers."),
-        _table(["Metric", *[c["model_labels"].get(m, m) for m in names]],
-               [[r["metric"], *[r[m] for m in names]] for r in c["metric_rows"]], id="metrics-table"),
+           "Values are for the test window with 95% bootstrap intervals over workers. The turnover model is compared "
+           "with two simpler rules (baselines); it is only worth using if it does better than both."),
+        _table(["Metric", *[c["model_labels"].get(m, m) for m in names], "What it means"],
+               [[r["metric"], *[r[m] for m in names], r["gloss"]] for r in c["metric_rows"]], id="metrics-table"),
         _p(f"Beats the baselines (ROC-AUC and average precision): {beats}."),
         *_img("calibration", "Calibration on the test window", c["images"],
               "No calibration plot was logged for this run.", id="calibration-plot"),
         _h("Evaluation and training data", "data"),
-        _ul([f"Population: {c['population']}",
-             f"Label: voluntary leaving within {c['horizon']} months of the snapshot date; definition `{c['label']}`.",
+        _ul([f"Population: {c['population']}.",
+             f"Label: {c['label']}",
              "Snapshots whose horizon runs past the end of the data are censored (excluded, never labelled as "
              f"stayers): {c['censored']}."]),
         _table(["Window", "From", "To", "Snapshots", "Leavers", "People", "Base rate"],
@@ -468,7 +578,10 @@ def _blocks(c: dict) -> list[dict]:
     ]
     if c["censoring_rows"]:
         cols = c["censoring_columns"]
-        b += [_p("Censoring report:"), _table(cols, [[r[k] for k in cols] for r in c["censoring_rows"]], id="censoring")]
+        b += [_p("Censoring report (snapshots per date, and whether they could be labelled):"),
+              _table([CENSORING_COLUMNS.get(k, _group_label(k).capitalize()) for k in cols],
+                     [[_group_label(r[k]) if k == "reason" else r[k] for k in cols] for r in c["censoring_rows"]],
+                     id="censoring")]
     boot = (f" Intervals in brackets: 95%, {c['n_boot']} bootstrap resamples of test-window snapshots (fairlearn "
             "MetricFrame)." if c["n_boot"] else "")
     b += [
@@ -493,19 +606,22 @@ def _blocks(c: dict) -> list[dict]:
                  [[g["factor"], g["metric"], f"**{g['gap']}**", g["high"], g["low"]] for g in c["gaps"]], id="gaps"),
           *_img("groups", "Observed against predicted leaver rate by group", c["images"], id="groups-plot"),
           _h("Explanations", "explanations"),
-          _p("Each person's SHAP values are measured from the average of everyone scored at the same date, so a reason "
-             "says what sets this person apart from the workforce at that date, not from the years the model was "
-             "trained on.")]
+          _p("The reasons on the lists come from SHAP values: for each person, how much each driver pushed their risk "
+             "up or down. Each person's SHAP values are measured from the average of everyone scored at the same date, "
+             "so a reason says what sets this person apart from the workforce at that date, not from the years the "
+             "model was trained on.")]
     if c["top_drivers"]:
-        b += [_p("Top drivers globally (mean absolute SHAP value, calibrated log-odds):"),
-              _table(["Driver", "Mean abs SHAP"], [[d["driver"], d["mean_abs_shap"]] for d in c["top_drivers"]],
-                     id="drivers")]
+        b += [_p("Drivers by how much they move people's risk overall (mean absolute SHAP value on the calibrated "
+                 "log-odds scale; only for comparing drivers with each other, 0 = never moves anyone's risk):"),
+              _table(["Driver", "Average effect on risk (mean absolute SHAP, log-odds)"],
+                     [[_driver_label(d["driver"]), d["mean_abs_shap"]] for d in c["top_drivers"]], id="drivers")]
     else:
         b.append(_p("No driver importance was logged for this run."))
     a = c["alignment"]
     if a:
         b += [_p(f"Exit-interview alignment: of {a['n_leavers']} leavers, {a['n_with_interview']} gave a reason in an "
-                 "exit interview."),
+                 "exit interview. Top 1: the share of them whose stated reason is the model's first driver for them; "
+                 "top 3: the share whose stated reason is among its first three."),
               _table(["", "Top 1", "Top 3"],
                      [["Model's per-person drivers", a["top1"], a["top3"]],
                       ["Global baseline (same drivers for everyone)", a["global_top1"], a["global_top3"]],
@@ -516,14 +632,16 @@ def _blocks(c: dict) -> list[dict]:
     t = c["truth"]
     if t:
         b.append(_p(f"Agreement with the simulator's true drivers ({t['n_leavers']} leavers): top 1 {t['top1']}, "
-                    f"top 3 {t['top3']}, Spearman mean {t['spearman_mean']}, median {t['spearman_median']}."))
+                    f"top 3 {t['top3']}; how alike the model's and the true ordering of all drivers are (Spearman rank "
+                    f"correlation, 1 = same order, 0 = unrelated): mean {t['spearman_mean']}, median "
+                    f"{t['spearman_median']}."))
         if t["reference_top1"] != "n/a":
             b.append(_p("For reference, the simulator's true decomposition in the last month recorded before the "
                         f"snapshot, ranked the same way, scores top 1 {t['reference_top1']}, top 3 "
                         f"{t['reference_top3']} against the same truth; it is not a limit, because people often leave "
                         "in a month when a volatile driver such as sickness has spiked."))
     th = c["thresholds"]
-    b += [*_img("beeswarm", "SHAP beeswarm", c["images"]),
+    b += [*_img("beeswarm", "Each driver's effect on each person's risk (SHAP beeswarm: one dot per person)", c["images"]),
           _h("Ethical considerations", "ethics"),
           _ul([*c["considerations"], "Lists are shown to a manager for their own team only; worker ids are "
                "pseudonymous."], id="considerations"),
@@ -538,7 +656,8 @@ def _blocks(c: dict) -> list[dict]:
              f"{'yes' if th['require_beats_baselines'] else 'no'}; a card must exist: "
              f"{'yes' if th['require_card'] else 'no'}; groups under {th['min_group']} people excluded."),
           _table(["Check", "Result", "Detail"],
-                 [[g["name"], "pass" if g["passed"] else "**FAIL**", g["detail"]] for g in c["gate"]], id="gate-checks")]
+                 [[CHECK_LABELS.get(g["name"], _group_label(g["name"])), "pass" if g["passed"] else "**FAIL**",
+                   _detail_text(g["detail"])] for g in c["gate"]], id="gate-checks")]
     return b
 
 
