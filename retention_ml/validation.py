@@ -44,7 +44,8 @@ import pyarrow
 import pyarrow.compute as pc
 from pandera.errors import SchemaErrors
 
-from retention_ml.io import BOOLEAN_WORDS, SUFFIXES, find_table_file, parse_boolean, read_tables, to_float
+from retention_ml import io
+from retention_ml.io import BOOLEAN_WORDS, SUFFIXES, find_table_file, parse_boolean, to_float
 from retention_ml.schema import ColumnSpec, TableSchema, load_schemas
 
 __all__ = [
@@ -671,7 +672,7 @@ def read_validated(data_dir: str | Path, *, as_of=None, tables=None) -> dict[str
     >>> frames = read_validated("data_schema/examples/council_small", as_of="2025-07-01")  # doctest: +SKIP
     """
     validate_dir(data_dir, as_of=as_of).raise_for_errors()
-    return read_tables(data_dir, tables)
+    return io.read_tables(data_dir, tables)  # looked up at call time, so it is always the current reader
 
 
 def validate_frames(frames: Mapping[str, pd.DataFrame], *, as_of=None, max_errors: int | None = None, source: str = "<frames>") -> ValidationReport:

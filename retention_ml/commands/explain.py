@@ -12,6 +12,10 @@ HELP = """Explain turnover-risk predictions: driver profile, reasons in words an
 
 With --worker, prints one person's profile; without it, writes everyone in post at --as-of (or one --team) to --out (CSV or Parquet; default explanations-<as-of>.csv).
 
+The data are validated first, as for scoring: if they fail, every problem is listed and nothing is written (exit 1).
+
+Exit codes: 0 ok, 1 the data failed validation, 2 could not run (model, worker or team not found).
+
 Values are exact SHAP values on the calibrated log-odds scale: positive pushes the risk up. Reasons are given only for drivers that push risk up. Predictions support a conversation; they never decide anything about a person.
 
 Examples:
@@ -56,36 +60,47 @@ def _run_catalogue(run_id: str):
         return None
 
 
-def _features(data: Path, as_of: date):
-    import pandas as pd
+def _tables(data: Path):
+    """The input tables, validated as scoring validates them.
 
-    from retention_ml.io import read_tables
+    Raises :class:`retention_ml.validation.DataValidationError` (every problem in its report) for invalid data:
+    explanations are never written from values such as a negative caseload.
+    """
+    from retention_ml.validation import read_validated
+
+    try:
+        return read_validated(data)
+    except FileNotFoundError as exc:  # the folder itself is gone
+        raise CommandError(f"could not read {data}: {exc}") from exc
+
+
+def _features(tables, as_of: date):
+    import pandas as pd
 
     try:
         from retention_ml.features import build_features
     except ImportError as exc:
         raise CommandError(f"feature pipelines are not available: {exc}") from exc
-    try:
-        tables = read_tables(data)
-    except (FileNotFoundError, ValueError) as exc:
-        raise CommandError(f"could not read {data}: {exc}") from exc
     return build_features(tables, [pd.Timestamp(as_of)])
 
 
 def compute(run: str, data: Path, as_of: date, worker: str | None, *, team: str | None = None, progress=None):
     """Model, explanation and the explained rows (filtered to ``worker`` / ``team`` when given).
 
-    ``progress(step, done, total)`` is called as the work advances.
+    ``progress(step, done, total)`` is called as the work advances. ``data`` is validated first;
+    invalid data raises :class:`retention_ml.validation.DataValidationError`.
     """
     import numpy as np
 
     from retention_ml.explain import explain
 
     step = progress or (lambda *args: None)
+    step("Validating data", 0, 1)
+    tables = _tables(data)  # before the model: bad data is refused at once
     step("Loading model", 0, 1)
     model, run_id = _load_model(run)
     step("Building features", 0, 1)
-    dataset = _features(data, as_of)
+    dataset = _features(tables, as_of)
     X, keys = dataset.X.reset_index(drop=True), dataset.keys.reset_index(drop=True)
     mask = np.ones(len(keys), dtype=bool)
     if worker is not None:
@@ -191,6 +206,8 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(2)
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+        from retention_ml.validation import DataValidationError
+
         try:
             with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err, transient=True) as bar:
                 task = bar.add_task("Starting", total=1)
@@ -202,6 +219,15 @@ def register(app: typer.Typer) -> None:
         except CommandError as exc:
             err.print(f"[red]explain: {exc}[/red]")
             raise typer.Exit(2)
+        except DataValidationError as exc:  # a problem found in the data: nothing is written
+            if as_json:
+                typer.echo(exc.report.to_json(indent=2))
+            else:
+                from retention_ml.commands.validate import print_problems
+
+                err.print(f"[red]explain: the data in {data} failed validation; nothing was written.[/red]")
+                print_problems(err, exc.report)
+            raise typer.Exit(1)
         from retention_ml.io import write_table
 
         if worker is not None:

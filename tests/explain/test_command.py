@@ -35,6 +35,7 @@ def wired(monkeypatch, tmp_path, model, frame, catalogue, context):
         monkeypatch.setitem(sys.modules, "retention_ml.features", features)
     monkeypatch.setattr(features, "build_features", lambda tables, dates, families=None: dataset, raising=False)
     monkeypatch.setattr("retention_ml.io.read_tables", lambda data_dir, tables=None: {})
+    monkeypatch.setattr("retention_ml.validation.read_validated", lambda data_dir, **kwargs: {})  # explain validates its input first
     monkeypatch.chdir(tmp_path)
     return X, keys
 
@@ -136,6 +137,7 @@ def test_model_loaded_from_an_mlflow_run(monkeypatch, tmp_path, model, frame, ca
         monkeypatch.setitem(sys.modules, "retention_ml.features", features)
     monkeypatch.setattr(features, "build_features", lambda tables, dates, families=None: types.SimpleNamespace(X=X, keys=keys, catalogue=None), raising=False)
     monkeypatch.setattr("retention_ml.io.read_tables", lambda data_dir, tables=None: {})
+    monkeypatch.setattr("retention_ml.validation.read_validated", lambda data_dir, **kwargs: {})  # explain validates its input first
     wid = keys["worker_id"].iloc[5]
     result = runner.invoke(app, ["explain", "--run", run_id, "--data", ".", "--as-of", "2025-01-01", "--worker", wid, "--json"])
     assert result.exit_code == 0, result.output

@@ -57,3 +57,22 @@ def test_train_json_on_invalid_data_is_the_validators_report(invalid_data):
     payload = json.loads(result.stdout)
     assert payload["ok"] is False
     assert sorted((f["file"], f["row"], f["column"], f["rule"]) for f in payload["failures"]) == sorted(WANT)
+
+
+def test_explain_on_invalid_data_lists_every_problem_writes_nothing_and_exits_1(invalid_data, tmp_path):
+    # Validation comes before the model is loaded, so no model is needed to see the refusal.
+    out = tmp_path / "explanations.csv"
+    args = ["explain", "--run", "models:/no-such-model@champion", "--data", str(invalid_data), "--as-of", "2025-01-01", "--out", str(out)]
+    result = invoke(args, env={"COLUMNS": "250"})
+    assert result.exit_code == 1, result.output
+    assert "caseload_history row 4: open_cases is -3; must be 0 or more" in result.output
+    assert "workers row 3: start_date is '2021-02-31'" in result.output
+    assert not out.exists()
+    payload = json.loads(invoke([*args, "--json"]).stdout)
+    assert sorted((f["file"], f["row"], f["column"], f["rule"]) for f in payload["failures"]) == sorted(WANT)
+
+
+def test_explain_on_valid_data_still_fails_only_for_the_missing_model(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    result = invoke(["explain", "--run", "models:/no-such-model@champion", "--data", str(EXAMPLE), "--as-of", "2025-01-01"])
+    assert result.exit_code == 2 and "could not load model" in result.output
