@@ -179,10 +179,20 @@ def _detail_text(detail: str) -> str:
     return re.sub(r"\b(logistic|team_base_rate):", lambda m: MODEL_LABELS[m.group(1)].lower() + ":", detail)
 
 
-def _window(metrics: dict, name: str) -> tuple[str, str]:
-    """(first, last) snapshot date of a window; a flat extract has no dates."""
+def _window(metrics: dict, name: str) -> str:
+    """A window's snapshot dates as read: "first to last", or the one date; a flat extract has no dates."""
     span = (metrics.get("windows") or {}).get(name) or []
-    return (str(span[0]), str(span[-1])) if len(span) else ("n/a (no dates)", "n/a (no dates)")
+    if not len(span):
+        return "n/a (no dates)"
+    first, last = str(span[0]), str(span[-1])
+    return first if first == last else f"{first} to {last}"
+
+
+def _pp(value, signed: bool = False) -> str:
+    """A difference between two rates, in percentage points (never "%": 7% against 5% is 2 pp, not 2%)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    return f"{100 * value:{'+' if signed else ''}.1f} pp"
 
 
 def _interval(item: dict | None, fmt=_num) -> str:
@@ -224,11 +234,25 @@ def _library_versions() -> dict[str, str]:
 
 
 def _group_plot(audit) -> bytes | None:
-    """Observed against predicted leaver rate per assessable group (one panel per factor)."""
+    """Observed against predicted leaver rate per assessable group (one panel per factor), as PNG."""
+    import matplotlib.pyplot as plt
+
+    fig = _group_figure(audit)
+    if fig is None:
+        return None
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _group_figure(audit):
+    """The group plot's figure; the legend sits above all panels so it never covers a bar."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import PercentFormatter
 
     from retention_ml.fairness import FACTOR_LABELS
 
@@ -236,7 +260,8 @@ def _group_plot(audit) -> bytes | None:
     if ok.empty:
         return None
     factors = list(dict.fromkeys(ok["factor"]))
-    fig, axes = plt.subplots(len(factors), 1, figsize=(7, 1.0 + 0.45 * len(ok) + 0.4 * len(factors)), squeeze=False,
+    height = 1.0 + 0.45 * len(ok) + 0.4 * len(factors)
+    fig, axes = plt.subplots(len(factors), 1, figsize=(7, height), squeeze=False,
                              gridspec_kw={"height_ratios": [max(1, (ok["factor"] == f).sum()) for f in factors]})
     for ax, factor in zip(axes[:, 0], factors):
         rows = ok[ok["factor"] == factor]
@@ -246,13 +271,12 @@ def _group_plot(audit) -> bytes | None:
         ax.set_yticks(pos, rows["group"].map(_group_label))
         ax.set_title(FACTOR_LABELS.get(factor, factor), fontsize=9, loc="left")
         ax.tick_params(labelsize=8)
-    axes[0, 0].legend(fontsize=7, loc="lower right")
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0))  # readers read rates as percentages
     axes[-1, 0].set_xlabel("share of people leaving within the horizon")
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90)
-    plt.close(fig)
-    return buf.getvalue()
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", ncol=2, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / height))  # the top 0.35 inch is the legend's
+    return fig
 
 
 def _fairness_rows(audit) -> dict[str, list[dict]]:
@@ -276,7 +300,7 @@ def _fairness_rows(audit) -> dict[str, list[dict]]:
             "observed": f"{int(row['observed'])}" if ok else few,
             "expected": _num(row["expected"], 1) if ok else few,
             "calibration_ratio": _num(row["calibration_ratio"], 2) if ok else few,
-            "calibration_difference": (f"{100 * row['calibration_difference']:+.1f} pts" if ok else few),
+            "calibration_difference": _pp(row["calibration_difference"], signed=True) if ok else few,
             "flagged_share": _pct(row["flagged_share"]) if ok else few,
         })
     return out
@@ -285,16 +309,18 @@ def _fairness_rows(audit) -> dict[str, list[dict]]:
 def _gap_rows(audit) -> list[dict]:
     from retention_ml.fairness import FACTOR_LABELS
 
-    labels = {"base_rate": ("Base rate", _pct), "roc_auc": ("ROC-AUC", _num),
-              "calibration_ratio": ("Calibration ratio (observed / predicted)", lambda v: _num(v, 2)),
+    # (label, format of each group's value, format of the gap): a gap between two rates is in percentage points
+    labels = {"base_rate": ("Base rate", _pct, _pp), "roc_auc": ("ROC-AUC", _num, _num),
+              "calibration_ratio": ("Calibration ratio (observed / predicted)", lambda v: _num(v, 2),
+                                    lambda v: _num(v, 2)),
               "calibration_difference": ("Calibration difference (observed - predicted rate)",
-                                         lambda v: f"{100 * v:+.1f} pts"),
-              "flagged_share": ("Share flagged in top 10%", _pct)}
+                                         lambda v: _pp(v, signed=True), _pp),
+              "flagged_share": ("Share flagged in top 10%", _pct, _pp)}
     rows = []
     gaps = audit.shown_gaps()
     for g in gaps[gaps["groups"] >= 2].to_dict("records"):
-        label, fmt = labels[g["metric"]]
-        rows.append({"factor": FACTOR_LABELS.get(g["factor"], g["factor"]), "metric": label, "gap": fmt(g["gap"]),
+        label, fmt, gap_fmt = labels[g["metric"]]
+        rows.append({"factor": FACTOR_LABELS.get(g["factor"], g["factor"]), "metric": label, "gap": gap_fmt(g["gap"]),
                      "high": f"{_group_label(g['max_group'])} ({fmt(g['max_value'])})",
                      "low": f"{_group_label(g['min_group'])} ({fmt(g['min_value'])})"})
     return rows
@@ -373,7 +399,7 @@ def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | 
                 f"Per-person explanations do not clearly beat the global baseline: their top driver matches the stated "
                 f"exit reason {_pct(alignment['top1']['value'])} of the time against "
                 f"{_pct(alignment['global']['top1']['value'])} for the same top driver for everyone "
-                f"(difference {_interval(diff, _pct)}). Treat individual reasons as prompts, not findings.")
+                f"(difference {_interval(diff, _pp)}). Treat individual reasons as prompts, not findings.")
         if alignment.get("n_with_interview", 0) < 20:
             notes.append(f"Only {alignment.get('n_with_interview', 0)} leavers had an exit interview to check explanations against.")
     if simulated:
@@ -417,13 +443,13 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
     metric_rows = [{"metric": METRIC_LABELS[m], "gloss": METRIC_GLOSSES[m],
                     **{k: _interval(v.get(m)) for k, v in metrics["models"].items()}}
                    for m in METRIC_LABELS if m in metrics["models"].get("lightgbm", {})]
-    counts = [{"window": WINDOW_LABELS.get(w, w), "from": _window(metrics, w)[0], "to": _window(metrics, w)[1],
+    counts = [{"window": WINDOW_LABELS.get(w, w), "dates": _window(metrics, w),
                "n": c["n"], "positives": c["positives"], "workers": c["workers"],
                "base_rate": _pct(c["positives"] / c["n"]) if c["n"] else "n/a"}
               for w, c in metrics.get("counts", {}).items()]
     drivers = tables["driver_importance"]
     top_drivers = ([] if drivers is None else
-                   drivers.sort_values("mean_abs_shap", ascending=False).head(8)
+                   drivers.sort_values("mean_abs_shap", ascending=False, kind="stable")  # every driver, none cut
                    .assign(mean_abs_shap=lambda d: d["mean_abs_shap"].map(_num)).to_dict("records"))
     censoring = tables["censoring"]
     context = {
@@ -435,9 +461,9 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
             ("Registry aliases", ", ".join(getattr(version, "aliases", []) or []) or "none"),
             ("MLflow run id", run_id),
             ("Experiment", tags.get("retention_ml.experiment", run.info.run_name or "n/a")),
-            ("Training window (snapshot dates)", " to ".join(_window(metrics, "train"))),
-            ("Validation window", " to ".join(_window(metrics, "valid"))),
-            ("Test window", " to ".join(_window(metrics, "test"))),
+            ("Training window (snapshot dates)", _window(metrics, "train")),
+            ("Validation window", _window(metrics, "valid")),
+            ("Test window", _window(metrics, "test")),
             ("Data fingerprint", tags.get("retention_ml.data_fingerprint", "not recorded")),
             ("Schema version", tags.get("retention_ml.schema_version", "not recorded")),
             ("retention-ml version", tags.get("retention_ml.package_version", "not recorded")),
@@ -475,8 +501,8 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
             "chance_top3": _pct(alignment.get("chance", {}).get("top3")),
             "global_top1": _interval(alignment.get("global", {}).get("top1"), _pct),
             "global_top3": _interval(alignment.get("global", {}).get("top3"), _pct),
-            "diff_top1": _interval(alignment.get("difference_vs_global", {}).get("top1"), _pct),
-            "diff_top3": _interval(alignment.get("difference_vs_global", {}).get("top3"), _pct)},
+            "diff_top1": _interval(alignment.get("difference_vs_global", {}).get("top1"), _pp),
+            "diff_top3": _interval(alignment.get("difference_vs_global", {}).get("top3"), _pp)},
         "truth": None if truth is None else {
             "n_leavers": truth.get("n_leavers"), "top1": _interval(truth.get("top1"), _pct),
             "top3": _interval(truth.get("top3"), _pct), "spearman_mean": _num(truth.get("spearman_mean")),
@@ -572,8 +598,8 @@ def _blocks(c: dict) -> list[dict]:
              f"Label: {c['label']}",
              "Snapshots whose horizon runs past the end of the data are censored (excluded, never labelled as "
              f"stayers): {c['censored']}."]),
-        _table(["Window", "From", "To", "Snapshots", "Leavers", "People", "Base rate"],
-               [[w["window"], w["from"], w["to"], w["n"], w["positives"], w["workers"], w["base_rate"]]
+        _table(["Window", "Snapshot dates", "Snapshots", "Leavers", "People", "Base rate"],
+               [[w["window"], w["dates"], w["n"], w["positives"], w["workers"], w["base_rate"]]
                 for w in c["counts"]], id="windows"),
     ]
     if c["censoring_rows"]:
@@ -611,8 +637,9 @@ def _blocks(c: dict) -> list[dict]:
              "so a reason says what sets this person apart from the workforce at that date, not from the years the "
              "model was trained on.")]
     if c["top_drivers"]:
-        b += [_p("Drivers by how much they move people's risk overall (mean absolute SHAP value on the calibrated "
-                 "log-odds scale; only for comparing drivers with each other, 0 = never moves anyone's risk):"),
+        b += [_p("All drivers, by how much they move people's risk overall (mean absolute SHAP value on the "
+                 "calibrated log-odds scale; only for comparing drivers with each other, 0.000 = moves no one's risk "
+                 "to three decimals):"),
               _table(["Driver", "Average effect on risk (mean absolute SHAP, log-odds)"],
                      [[_driver_label(d["driver"]), d["mean_abs_shap"]] for d in c["top_drivers"]], id="drivers")]
     else:

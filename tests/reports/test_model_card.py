@@ -79,7 +79,7 @@ def test_numbers_are_the_runs_own(cards):
     assert f"{metrics['models']['logistic']['roc_auc']['value']:.3f}" in md
     assert f"stayers): {metrics['censored']}." in md
     test = metrics["counts"]["test"]
-    assert f"| Test | 2024-01-01 | 2024-02-01 | {test['n']} | {test['positives']} | {test['workers']} |" in md
+    assert f"| Test | 2024-01-01 to 2024-02-01 | {test['n']} | {test['positives']} | {test['workers']} |" in md
     # one group row recomputed independently of the fairness module
     female = preds[preds["sex"] == "female"]
     expected_row = (f"| female | {female['worker_id'].nunique()} | {100 * female['label'].mean():.1f}% | ")
@@ -160,6 +160,61 @@ def test_jargon_is_explained(cards):
     rows = [line for line in md.splitlines() if line.startswith(("| ROC-AUC |", "| Brier score |", "| Expected cal"))]
     assert len(rows) == 3 and all(len(r.split(" | ")[-1]) > 20 for r in rows)
     assert "Platt scaling: raw scores turned into risks by a curve" in md and "Spearman rank correlation, 1 = same order" in md
+
+
+def test_differences_between_rates_are_in_percentage_points(cards):
+    md = cards["good_md"]
+    assert " pts" not in md
+    gaps = [line for line in md.splitlines() if line.startswith(("| Age band |", "| Area |", "| Service type |"))]
+    rate_gaps = [g for g in gaps if "| Base rate |" in g or "| Share flagged in top 10% |" in g
+                 or "| Calibration difference" in g]
+    assert rate_gaps and all(re.search(r"\| \*\*\d+\.\d pp\*\* \|", g) for g in rate_gaps), rate_gaps
+    # the base-rate gap is the highest minus the lowest group's rate, in points
+    for g in (g for g in rate_gaps if "| Base rate |" in g):
+        gap, high, low = re.findall(r"(\d+\.\d)(?: pp|%)", g)[:3]
+        assert abs(float(high) - float(low) - float(gap)) <= 0.11, g
+    row = next(line for line in md.splitlines() if line.startswith("| Difference vs global |"))
+    assert "%" not in row and row.count(" pp") == 6  # value, low and high for top 1 and top 3
+    assert "(difference +2.0 pp" in md or "(difference 2.0 pp" in md  # fake alignment: 0.02 (-0.03 to 0.07)
+
+
+def test_every_driver_and_single_dates(cards, tmp_path):
+    """Drivers are never cut at a fixed count, and a one-date window reads as that date."""
+    from retention_ml.reports.model_card import write_card
+    from retention_ml.schema import load_drivers
+
+    drivers = load_drivers()
+    assert len(drivers) > 8  # more than the old cut-off
+    run = fake.make_fake_run(kind="good")
+    importance = pd.DataFrame({"driver": [d.code for d in drivers],
+                               "mean_abs_shap": [0.0 if i % 3 else 0.1 * i for i in range(len(drivers))]})
+    importance.to_csv(tmp_path / "driver_importance.csv", index=False)
+    tracking.log_artifact_file(run, tmp_path / "driver_importance.csv", "explanations")
+    metrics = tracking.load_json_artifact(run, "evaluation/metrics.json")
+    metrics["windows"]["valid"] = ["2022-07-01", "2022-07-01"]
+    tracking.log_json(run, metrics, "evaluation/metrics.json")
+    md = write_card(run, tmp_path / "card", log=False)["markdown"].read_text(encoding="utf-8")
+    table = md.split("| Driver |")[1].split("\n\n")[0]
+    assert all(f"| {d.label} |" in table for d in drivers)
+    assert table.count("| 0.000 |") == sum(importance["mean_abs_shap"] == 0)
+    assert "| Validation window | 2022-07-01 |" in md and "2022-07-01 to 2022-07-01" not in md
+    assert "| Validation | 2022-07-01 |" in md
+
+
+def test_group_plot_legend_covers_no_bar(cards):
+    from retention_ml.fairness import audit_fairness
+    from retention_ml.reports.model_card import _group_figure
+
+    preds = tracking.load_table_artifact(cards["good"], "evaluation/test_predictions.parquet")
+    fig = _group_figure(audit_fairness(preds))
+    fig.canvas.draw()
+    legends = fig.legends + [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
+    assert len(legends) == 1
+    box = legends[0].get_window_extent()
+    bars = [p.get_window_extent() for ax in fig.axes for p in ax.patches]
+    assert len(bars) > 10
+    assert not any(box.overlaps(b) for b in bars)
+    assert not any(box.overlaps(ax.get_window_extent()) for ax in fig.axes)  # clear of every panel
 
 
 def test_intended_use_and_thresholds_are_stated(cards):
