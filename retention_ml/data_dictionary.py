@@ -147,7 +147,9 @@ def _rules_section() -> list[str]:
     out = [
         "## Validation rules (`retention-ml validate`)",
         "",
-        "Each problem is reported with file, row (1-based data row; the CSV line is one more), column, value, rule and a message.",
+        "Each problem is reported with file, row (1-based data record: the header and blank lines are not counted), "
+        "line (the CSV file line, given only when certain: the file has one line per record, or the parser names the line), "
+        "column, value, rule and a message. `retention-ml validate DIR --json` gives every field.",
         "",
         "| rule | meaning |",
         "|---|---|",

@@ -11,9 +11,11 @@ declared row checks (for example ``end_date >= start_date``) and foreign keys
 across tables. All checks are vectorised over the whole table.
 
 Each problem becomes one record with ``severity`` (``error`` or ``warning``),
-``table``, ``file``, ``row`` (1-based data row, header not counted; empty for
-file- or column-level problems), ``line`` (line of a CSV file, header is line 1;
-assumes no line breaks inside quoted values; empty for Parquet), ``column``,
+``table``, ``file``, ``row`` (1-based data record: the header and blank lines
+not counted; empty for file- or column-level problems), ``line`` (line of a CSV
+file, header is line 1; given only when it is certain: the file has one line per
+record, or the parser names the line of a bad row or byte; empty for Parquet),
+``column``,
 ``rule``, ``value`` and a plain-words ``message``.
 
 Example
@@ -30,9 +32,11 @@ bad data stops them with a :class:`DataValidationError` whose ``report`` lists e
 
 from __future__ import annotations
 
+import io
 import json
 import operator
 import re
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +48,7 @@ import pyarrow
 import pyarrow.compute as pc
 from pandera.errors import SchemaErrors
 
-from retention_ml import io
+from retention_ml import io as tables_io
 from retention_ml.io import BOOLEAN_WORDS, SUFFIXES, find_table_file, parse_boolean, to_float
 from retention_ml.schema import ColumnSpec, TableSchema, load_schemas
 
@@ -67,6 +71,7 @@ RULES = {
     "encoding": "the file is not UTF-8 text",
     "csv_format": "the file is not well-formed CSV",
     "parquet_format": "the file cannot be read as Parquet",
+    "unreadable": "the file cannot be opened (no permission, or a folder with a table's name)",
     "missing_column": "a required column is absent",
     "unknown_column": "a column the schema does not declare (warning)",
     "unknown_file": "a data file that is no declared table (warning)",
@@ -200,10 +205,11 @@ class ValidationReport:
 # --------------------------------------------------------------------------- records
 
 
-def _records(table: str, file: str, *, rows=None, column=None, rule: str, values=None, messages, severity="error", csv=True, line=None) -> pd.DataFrame:
+def _records(table: str, file: str, *, rows=None, column=None, rule: str, values=None, messages, severity="error", exact_lines=True, line=None) -> pd.DataFrame:
     """Failure records as a frame; ``rows`` are 0-based positions (None for file/column-level problems).
 
-    ``line`` gives the CSV line of a file-level problem when it is known (bad bytes, ragged row).
+    ``exact_lines``: data row r is on file line r + 1 (a CSV file with one line per record); otherwise
+    ``line`` is left empty. ``line`` gives the line of a file-level problem when the parser knows it (bad bytes, ragged row).
     """
     if rows is None:
         n = 1 if isinstance(messages, str) else len(messages)
@@ -214,7 +220,7 @@ def _records(table: str, file: str, *, rows=None, column=None, rule: str, values
     if line is not None:
         line = pd.array([line] * n, dtype="Int64")
     else:
-        line = (row + 1) if csv else pd.array([pd.NA] * n, dtype="Int64")
+        line = (row + 1) if exact_lines else pd.array([pd.NA] * n, dtype="Int64")
     return pd.DataFrame(
         {
             "severity": severity,
@@ -250,7 +256,7 @@ class _Raw:
     table: str
     file: str
     frame: pd.DataFrame | None
-    csv: bool
+    exact_lines: bool  # a CSV file whose data row r is on line r + 1 (no blank lines, no line breaks inside values)
     failures: list[pd.DataFrame]
 
 
@@ -274,14 +280,44 @@ def _decode_problem(data: bytes) -> tuple[str, int] | None:
         return f"not valid UTF-8: byte {bad[:1]!r} at byte offset {exc.start:,} (line {line:,}).{hint}", line
 
 
-def _csv_format_record(table: str, file: str, error: str) -> pd.DataFrame:
-    """The parser's complaint in plain words; a ragged row names its line and field counts."""
-    match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", error)
-    if match is None:
-        return _records(table, file, rule="csv_format", messages=f"{file}: not well-formed CSV: {error.strip()}")
-    expected, line, saw = (int(g) for g in match.groups())
-    return _records(table, file, rule="csv_format", line=line,
-                    messages=f"{file} line {line:,} has {saw} fields but the header has {expected}; check for an unquoted comma")
+_SKIPPED = re.compile(r"Skipping line (\d+): expected (\d+) fields, saw (\d+)")
+
+
+def _ragged_records(table: str, file: str, messages: str) -> pd.DataFrame:
+    """One csv_format record per line the parser skipped for having more fields than the header."""
+    found = np.array(_SKIPPED.findall(messages), dtype="int64").reshape(-1, 3)
+    expected, lines, saw = found[:, 1], found[:, 0], found[:, 2]
+    text = (pd.Series([f"{file} line "] * len(lines), dtype=object) + pd.Series(lines).map("{:,}".format)
+            + " has " + pd.Series(saw).astype(str) + " fields but the header has " + pd.Series(expected).astype(str)
+            + "; check for an unquoted comma")
+    out = _records(table, file, rule="csv_format", messages=text.tolist())
+    out["line"] = pd.array(lines, dtype="Int64")
+    return out
+
+
+def _one_line_per_record(data: bytes, n_records: int) -> bool:
+    """True when the file has exactly one line per record (header included), so data row r is on line r + 1.
+
+    Blank lines and line breaks inside quoted values both add lines without adding records.
+    """
+    n_lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    return n_lines == n_records + 1
+
+
+def _read_csv(table: str, path: Path, data: bytes) -> _Raw:
+    file = path.name
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            # Rows with too many fields are skipped with a warning naming each line, so every one is reported.
+            frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8", on_bad_lines="warn")
+    except pd.errors.ParserError as exc:  # e.g. an unclosed quote
+        return _Raw(table, file, None, True, [_records(table, file, rule="csv_format", messages=f"{file}: not well-formed CSV: {str(exc).strip()}")])
+    skipped = "".join(str(w.message) for w in caught if issubclass(w.category, pd.errors.ParserWarning))
+    if _SKIPPED.search(skipped):
+        # Row numbers after a skipped line would be wrong, so the table's other checks wait for a well-formed file.
+        return _Raw(table, file, None, True, [_ragged_records(table, file, skipped)])
+    return _Raw(table, file, frame, _one_line_per_record(data, len(frame)), [])
 
 
 def _read_file(table: str, path: Path) -> _Raw:
@@ -290,9 +326,13 @@ def _read_file(table: str, path: Path) -> _Raw:
         try:
             frame = pd.read_parquet(path)
         except Exception as exc:  # pyarrow raises several types for corrupt files
-            return _Raw(table, file, None, False, [_records(table, file, rule="parquet_format", messages=f"{file}: cannot read Parquet file: {exc}", csv=False)])
+            return _Raw(table, file, None, False, [_records(table, file, rule="parquet_format", messages=f"{file}: cannot read Parquet file: {exc}", exact_lines=False)])
         return _Raw(table, file, frame.reset_index(drop=True), False, [])
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:  # permission denied, a folder named like a table ...
+        reason = exc.strerror or type(exc).__name__
+        return _Raw(table, file, None, True, [_records(table, file, rule="unreadable", messages=f"{file} cannot be read: {reason}")])
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]  # a UTF-8 byte-order mark is allowed (Excel writes one)
     if not data or data.isspace():
@@ -301,11 +341,7 @@ def _read_file(table: str, path: Path) -> _Raw:
     if problem:
         text, line = problem
         return _Raw(table, file, None, True, [_records(table, file, rule="encoding", messages=f"{file}: {text}", line=line)])
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
-    except pd.errors.ParserError as exc:
-        return _Raw(table, file, None, True, [_csv_format_record(table, file, str(exc))])
-    return _Raw(table, file, frame, True, [])
+    return _read_csv(table, path, data)
 
 
 # --------------------------------------------------------------------------- parsing
@@ -427,7 +463,7 @@ def _pandera_failures(raw: _Raw, schema: TableSchema, typed: pd.DataFrame, as_of
     table, file = raw.table, raw.file
     # Column-level failures (no row) cannot come from values we typed ourselves; keep them visible anyway.
     for rec in fc[fc["index"].isna()].itertuples(index=False):
-        out.append(_records(table, file, column=rec.column, rule="type", csv=raw.csv,
+        out.append(_records(table, file, column=rec.column, rule="type", exact_lines=raw.exact_lines,
                             messages=f"{file}: column {rec.column} failed pandera check {rec.check} ({rec.failure_case})"))
     fc = fc[fc["index"].notna()].copy()
     fc["index"] = fc["index"].astype("int64")
@@ -439,7 +475,7 @@ def _pandera_failures(raw: _Raw, schema: TableSchema, typed: pd.DataFrame, as_of
         key_text = typed.loc[rows, key_cols].pipe(lambda k: k.apply(_fmt)).agg(", ".join, axis=1) if len(key_cols) > 1 else _fmt(typed.loc[rows, key_cols[0]])
         key_text = key_text.reset_index(drop=True)
         msgs = _where(table, rows) + f": duplicate primary key ({', '.join(key_cols)}) = " + key_text.astype(object) + "; each key must appear once"
-        out.append(_records(table, file, rows=rows, column=", ".join(key_cols), rule="duplicate_key", values=key_text.tolist(), messages=msgs.tolist(), csv=raw.csv))
+        out.append(_records(table, file, rows=rows, column=", ".join(key_cols), rule="duplicate_key", values=key_text.tolist(), messages=msgs.tolist(), exact_lines=raw.exact_lines))
     fc = fc[~is_key]
     for (column, check), grp in fc.groupby(["column", "check"], sort=False):
         spec = schema.column(column)
@@ -462,7 +498,7 @@ def _pandera_failures(raw: _Raw, schema: TableSchema, typed: pd.DataFrame, as_of
                 text = _unknown_codes(cells, spec).reset_index(drop=True) + text
             msgs = where + ": " + column + " is " + shown.astype(object) + text
             values = values.tolist()
-        out.append(_records(table, file, rows=rows, column=column, rule=rule, values=values, messages=msgs.tolist(), csv=raw.csv))
+        out.append(_records(table, file, rows=rows, column=column, rule=rule, values=values, messages=msgs.tolist(), exact_lines=raw.exact_lines))
     return out
 
 
@@ -512,7 +548,7 @@ def _row_check_failures(raw: _Raw, schema: TableSchema, typed: pd.DataFrame, fla
         lv, rv = _fmt(left.iloc[rows]).reset_index(drop=True), _fmt(right.iloc[rows]).reset_index(drop=True)
         values = (chk.column + "=" + lv + ", " + chk.other + "=" + rv).astype(object)
         msgs = _where(raw.table, rows) + ": " + chk.column + " is " + lv + " and " + chk.other + " is " + rv + "; " + chk.message
-        out.append(_records(raw.table, raw.file, rows=rows, column=chk.column, rule="row_check", values=values.tolist(), messages=msgs.tolist(), csv=raw.csv))
+        out.append(_records(raw.table, raw.file, rows=rows, column=chk.column, rule="row_check", values=values.tolist(), messages=msgs.tolist(), exact_lines=raw.exact_lines))
     return out
 
 
@@ -531,7 +567,7 @@ def _foreign_key_failures(raws: dict[str, _Raw], typed: dict[str, pd.DataFrame],
                 continue
             shown = _fmt(values.iloc[rows]).reset_index(drop=True)
             msgs = _where(name, rows) + f": {column} is '" + shown + f"'; no such {fk.column} in {fk.table}"
-            out.append(_records(name, raws[name].file, rows=rows, column=column, rule="foreign_key", values=shown.tolist(), messages=msgs.tolist(), csv=raws[name].csv))
+            out.append(_records(name, raws[name].file, rows=rows, column=column, rule="foreign_key", values=shown.tolist(), messages=msgs.tolist(), exact_lines=raws[name].exact_lines))
     return out
 
 
@@ -556,17 +592,17 @@ def _check_table(raw: _Raw, schema: TableSchema, as_of) -> tuple[pd.DataFrame | 
     declared = set(schema.column_names)
     missing = [c.name for c in schema.columns if c.required and c.name not in frame.columns]
     for col in missing:
-        out.append(_records(table, file, column=col, rule="missing_column", messages=f"{file}: required column {col} is missing", csv=raw.csv))
+        out.append(_records(table, file, column=col, rule="missing_column", messages=f"{file}: required column {col} is missing", exact_lines=raw.exact_lines))
     for col in frame.columns:
         if col not in declared:
             out.append(
-                _records(table, file, column=str(col), rule="unknown_column", severity="warning", csv=raw.csv,
+                _records(table, file, column=str(col), rule="unknown_column", severity="warning", exact_lines=raw.exact_lines,
                          messages=f"{file}: column {col} is not in the {table} schema and will be ignored")
             )
     if len(frame) == 0:
         # A header-only optional table is plausible (no sessions recorded); a required one is not.
         severity = "error" if schema.required else "warning"
-        out.append(_records(table, file, rule="empty_file", severity=severity, messages=f"{file} has a header but no data rows", csv=raw.csv))
+        out.append(_records(table, file, rule="empty_file", severity=severity, messages=f"{file} has a header but no data rows", exact_lines=raw.exact_lines))
         return None, out
     typed = {}
     unparsed: dict[str, np.ndarray] = {}
@@ -580,12 +616,12 @@ def _check_table(raw: _Raw, schema: TableSchema, as_of) -> tuple[pd.DataFrame | 
             if spec.type == "integer":
                 huge = (to_float(frame[spec.name].iloc[bad], errors="coerce").abs() >= _INT64_LIMIT).to_numpy()
                 msgs = msgs.where(~huge, msgs + f" below {_INT64_LIMIT:.3g}")
-            out.append(_records(table, file, rows=bad, column=spec.name, rule="type", values=shown.tolist(), messages=msgs.tolist(), csv=raw.csv))
+            out.append(_records(table, file, rows=bad, column=spec.name, rule="type", values=shown.tolist(), messages=msgs.tolist(), exact_lines=raw.exact_lines))
         if outside.size:
             shown = _fmt(frame[spec.name].iloc[outside]).reset_index(drop=True) if pd.api.types.is_datetime64_any_dtype(frame[spec.name]) else frame[spec.name].iloc[outside].astype(str).reset_index(drop=True)
             low, high = (d.date().isoformat() for d in DATE_RANGE)
             msgs = _where(table, outside) + f": {spec.name} is '" + shown.astype(object) + f"'; must be a date from {low} to {high} (leave it empty when there is no date)"
-            out.append(_records(table, file, rows=outside, column=spec.name, rule="date_range", values=shown.tolist(), messages=msgs.tolist(), csv=raw.csv))
+            out.append(_records(table, file, rows=outside, column=spec.name, rule="date_range", values=shown.tolist(), messages=msgs.tolist(), exact_lines=raw.exact_lines))
         if bad.size or outside.size:
             unparsed[spec.name] = np.union1d(bad, outside)
     typed_frame = pd.DataFrame(typed, index=frame.index)
@@ -656,7 +692,7 @@ def validate_dir(data_dir: str | Path, *, as_of=None, max_errors: int | None = N
                                   messages=f"{name} is given as {name}.csv and {name}.parquet; {name}.parquet is used and {name}.csv ignored"))
     for path in sorted(data_dir.iterdir()):
         if path.suffix in SUFFIXES and path.stem not in schemas:
-            parts.append(_records(path.stem, path.name, rule="unknown_file", severity="warning", csv=path.suffix == ".csv",
+            parts.append(_records(path.stem, path.name, rule="unknown_file", severity="warning", exact_lines=path.suffix == ".csv",
                                   messages=f"{path.name} is not a table of the schema ({', '.join(schemas)}) and is ignored"))
     return _validate_raws(raws, schemas, parts, str(data_dir), as_of, max_errors)
 
@@ -672,7 +708,7 @@ def read_validated(data_dir: str | Path, *, as_of=None, tables=None) -> dict[str
     >>> frames = read_validated("data_schema/examples/council_small", as_of="2025-07-01")  # doctest: +SKIP
     """
     validate_dir(data_dir, as_of=as_of).raise_for_errors()
-    return io.read_tables(data_dir, tables)  # looked up at call time, so it is always the current reader
+    return tables_io.read_tables(data_dir, tables)  # looked up at call time, so it is always the current reader
 
 
 def validate_frames(frames: Mapping[str, pd.DataFrame], *, as_of=None, max_errors: int | None = None, source: str = "<frames>") -> ValidationReport:
@@ -683,7 +719,7 @@ def validate_frames(frames: Mapping[str, pd.DataFrame], *, as_of=None, max_error
     as_of = _as_of(as_of)
     schemas = load_schemas()
     parts = [
-        _records(name, name, rule="missing_table", messages=f"required table {name} is missing", csv=False)
+        _records(name, name, rule="missing_table", messages=f"required table {name} is missing", exact_lines=False)
         for name, s in schemas.items()
         if s.required and name not in frames
     ]

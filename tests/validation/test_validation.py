@@ -238,3 +238,50 @@ def test_out_of_range_dates_in_parquet_are_reported(tmp_path):
     (data / "workers.csv").unlink()
     report = validate_dir(data)
     assert report.errors[["file", "row", "column", "rule", "value"]].values.tolist() == [["workers.parquet", 1, "end_date", "date_range", "9999-12-31"]]
+
+
+def test_every_ragged_line_is_reported_not_only_the_first(tmp_path):
+    data = _example_copy(tmp_path)
+    lines = (data / "caseload_history.csv").read_text(encoding="utf-8").split("\n")
+    for k in (5, 9, 30):  # file lines 6, 10, 31
+        lines[k] += ",extra,stuff"
+    (data / "caseload_history.csv").write_text("\n".join(lines), encoding="utf-8")
+    errors = validate_dir(data).errors
+    assert errors[["file", "line", "rule"]].values.tolist() == [["caseload_history.csv", n, "csv_format"] for n in (6, 10, 31)]
+    assert "caseload_history.csv line 10 has" in errors["message"].iloc[1]
+
+
+def test_an_unreadable_file_is_a_record_and_the_other_tables_are_still_checked(tmp_path, monkeypatch):
+    data = _example_copy(tmp_path)
+    (data / "workers.csv").unlink()
+    (data / "workers.csv").mkdir()  # a folder named like a table
+    _edit(data, "teams", {(0, "caseload_cap"): "-1"})
+    real = Path.read_bytes
+
+    def deny(self):
+        if self.name == "absence.csv":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", deny)  # chmod 000 does not stop root, so deny through the reader
+    report = validate_dir(data)
+    got = report.errors[["file", "row", "column", "rule"]].astype(object).where(report.errors[["file", "row", "column", "rule"]].notna(), None)
+    assert sorted(map(tuple, got.values.tolist()), key=str) == sorted(
+        [("absence.csv", None, None, "unreadable"), ("workers.csv", None, None, "unreadable"), ("teams.csv", 1, "caseload_cap", "min")], key=str)
+    assert "absence.csv cannot be read: Permission denied" in report.errors["message"].tolist()
+
+
+def test_line_is_given_only_when_it_is_the_true_file_line(tmp_path):
+    # A blank line or a line break inside a quoted value shifts the file's lines against its rows.
+    data = _example_copy(tmp_path)
+    _edit(data, "caseload_history", {(9, "open_cases"): "-5"})
+    _edit(data, "exit_interviews", {(1, "comment"): "line one\nline two", (3, "primary_reason"): "money"})
+    lines = (data / "caseload_history.csv").read_text(encoding="utf-8").split("\n")
+    (data / "caseload_history.csv").write_text("\n".join(lines[:3] + ["", ""] + lines[3:]), encoding="utf-8")
+    errors = validate_dir(data).errors.set_index("file")
+    assert errors.loc["caseload_history.csv", "row"] == 10 and pd.isna(errors.loc["caseload_history.csv", "line"])
+    assert errors.loc["exit_interviews.csv", "row"] == 4 and pd.isna(errors.loc["exit_interviews.csv", "line"])
+    clean = _example_copy(tmp_path / "clean")
+    _edit(clean, "caseload_history", {(9, "open_cases"): "-5"})
+    rec = validate_dir(clean).errors.iloc[0]
+    assert (rec["row"], rec["line"]) == (10, 11)
