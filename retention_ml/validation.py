@@ -313,6 +313,13 @@ def _read_csv(table: str, path: Path, data: bytes) -> _Raw:
             frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8", on_bad_lines="warn")
     except pd.errors.ParserError as exc:  # e.g. an unclosed quote
         return _Raw(table, file, None, True, [_records(table, file, rule="csv_format", messages=f"{file}: not well-formed CSV: {str(exc).strip()}")])
+    if frame.shape[1] == 1 and len(data) > 0:
+        sep = next((c for c in (";", "\t", "|") if c in str(frame.columns[0])), None)
+        if sep is not None:
+            # One header field holding the separator: the other checks would only list every column as missing.
+            shown = "tab" if sep == "\t" else f"'{sep}'"
+            return _Raw(table, file, None, True, [_records(table, file, rule="csv_format", line=1,
+                        messages=f"{file} looks {shown}-separated (its header is one field: {str(frame.columns[0])[:60]!r}); save it as comma-separated CSV UTF-8")])
     skipped = "".join(str(w.message) for w in caught if issubclass(w.category, pd.errors.ParserWarning))
     if _SKIPPED.search(skipped):
         # Row numbers after a skipped line would be wrong, so the table's other checks wait for a well-formed file.
@@ -684,7 +691,7 @@ def validate_dir(data_dir: str | Path, *, as_of=None, max_errors: int | None = N
         path = find_table_file(data_dir, name)
         if path is None:
             if schema.required:
-                parts.append(_records(name, f"{name}.csv", rule="missing_table", messages=f"required table {name} is missing: expected {name}.csv or {name}.parquet in {data_dir}"))
+                parts.append(_records(name, f"{name}.csv", rule="missing_table", messages=f"required table {name} is missing: expected {name}.csv or {name}.parquet in {data_dir}" + _other_format_hint(data_dir, name)))
             continue
         raws[name] = _read_file(name, path)
         if path.suffix == ".parquet" and path.with_suffix(".csv").exists():
@@ -695,6 +702,14 @@ def validate_dir(data_dir: str | Path, *, as_of=None, max_errors: int | None = N
             parts.append(_records(path.stem, path.name, rule="unknown_file", severity="warning", exact_lines=path.suffix == ".csv",
                                   messages=f"{path.name} is not a table of the schema ({', '.join(schemas)}) and is ignored"))
     return _validate_raws(raws, schemas, parts, str(data_dir), as_of, max_errors)
+
+
+def _other_format_hint(data_dir: Path, table: str) -> str:
+    """When the table is there under another format or spelling (teams.xlsx, Teams.CSV), say so."""
+    found = sorted(p.name for p in data_dir.iterdir() if p.stem.lower() == table and p.name not in (f"{table}.csv", f"{table}.parquet"))
+    if not found:
+        return ""
+    return f"; found {', '.join(found)}, but only {table}.csv (UTF-8, comma-separated) or {table}.parquet are read (names are case-sensitive): save it in one of those formats"
 
 
 def read_validated(data_dir: str | Path, *, as_of=None, tables=None) -> dict[str, pd.DataFrame]:

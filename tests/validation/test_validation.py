@@ -285,3 +285,15 @@ def test_line_is_given_only_when_it_is_the_true_file_line(tmp_path):
     _edit(clean, "caseload_history", {(9, "open_cases"): "-5"})
     rec = validate_dir(clean).errors.iloc[0]
     assert (rec["row"], rec["line"]) == (10, 11)
+
+
+def test_semicolon_file_and_excel_file_get_a_hint(tmp_path):
+    data = _example_copy(tmp_path)
+    teams = pd.read_csv(data / "teams.csv", dtype=str, keep_default_na=False)
+    teams.to_csv(data / "teams.csv", index=False, sep=";")
+    (data / "workers.csv").rename(data / "workers.xlsx")
+    errors = validate_dir(data).errors.set_index("file")
+    assert errors.loc["teams.csv", "rule"] == "csv_format"
+    assert "teams.csv looks ';'-separated" in errors.loc["teams.csv", "message"]
+    assert errors.loc["workers.csv", "rule"] == "missing_table"
+    assert "found workers.xlsx, but only workers.csv (UTF-8, comma-separated) or workers.parquet are read" in errors.loc["workers.csv", "message"]
