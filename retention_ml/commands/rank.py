@@ -19,7 +19,8 @@ The scoring folder is checked first: an unreadable scores.parquet or score_meta.
 differs from the scores' (files of two different scorings), stops the command naming the file.
 
 Exit codes: 0 ok, 1 nothing to list (unknown team or manager), 2 could not run (no scores, unreadable or mismatched
-scoring files, lists could not be written).
+scoring files, lists could not be written). Lists from a scoring whose model the promotion gate did not approve
+(score_meta.json "approval") are written, with a warning printed.
 
 \b
 Examples:
@@ -175,3 +176,7 @@ def rank(
     else:
         for p in written:
             typer.echo(str(p))
+    approval = read_scoring(scores)[1].get("approval") or {}
+    if approval.get("status") == "not approved":  # scorings before approval was recorded carry none: no claim
+        typer.secho(f"WARNING: these lists come from a model NOT APPROVED by the promotion gate. {approval.get('detail', '')}",
+                    err=True, fg="red", bold=True)

@@ -106,3 +106,17 @@ def test_a_failed_write_leaves_every_earlier_list_as_it_was(tmp_path, monkeypatc
     assert "No space left" in res.stderr
     after = {p.name: p.read_bytes() for p in out.iterdir()}
     assert after == before  # same files, same bytes, no temporaries left behind
+
+
+def test_lists_from_an_unapproved_model_warn(tmp_path):
+    d = _folder(tmp_path)
+    meta = json.loads((d / "score_meta.json").read_text())
+    meta["approval"] = {"status": "not approved", "detail": "The scored model (run r1) is not the champion."}
+    (d / "score_meta.json").write_text(json.dumps(meta))
+    res = _rank(d, tmp_path / "lists", "--json")
+    assert res.exit_code == 0, res.output
+    assert "NOT APPROVED" in res.stderr and "run r1" in res.stderr
+    assert len(json.loads(res.stdout)["files"]) == 3 * len(TEAMS)
+    meta["approval"] = {"status": "approved", "detail": "Version 3 is the champion."}
+    (d / "score_meta.json").write_text(json.dumps(meta))
+    assert "NOT APPROVED" not in _rank(d, tmp_path / "lists").stderr
