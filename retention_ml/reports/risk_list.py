@@ -272,7 +272,7 @@ COLUMN_LABELS = {
     **{f"reason_{i}": f"Reason {i}" for i in (1, 2, 3)}, **{f"lever_{i}": f"Suggested lever {i}" for i in (1, 2, 3)},
 }
 COLUMN_MEANINGS = {
-    "rank": "1 = highest risk in the team", "worker_id": "pseudonymous worker id", "display_name": "name",
+    "rank": "1 for the highest risk in the team", "worker_id": "pseudonymous worker id", "display_name": "name",
     "role": "job role code", "team_id": "team id", "months_in_post": "whole months in this post",
     "band": "risk band low/medium/high", "change": "band change since the last scoring",
     "risk": "probability of leaving", "risk_low": "low end of its interval", "risk_high": "high end of its interval",
