@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import math
 from pathlib import Path
 
@@ -14,6 +15,14 @@ def _settings_line(meta: dict) -> str:
     return (f"Shows probability: {'yes' if meta['shows_probability'] else 'no (band only)'}; "
             f"band cut-offs medium {meta['band_cutoffs']['medium']}, high {meta['band_cutoffs']['high']}; "
             f"uncertain = {meta['uncertain_rule']}; as of {meta.get('as_of', '')}; model {meta.get('model_ref', '')}")
+
+
+def _created(meta: dict) -> datetime.datetime:
+    """The workbook's creation time: the scoring's as_of date (1 January 2000 when it has none)."""
+    try:
+        return datetime.datetime.fromisoformat(str(meta["as_of"])[:10])
+    except (KeyError, ValueError):
+        return datetime.datetime(2000, 1, 1)
 
 
 def _widths(rows, labels: list[str]) -> list[int]:
@@ -58,7 +67,8 @@ def write_xlsx(lists: list[TeamList], meta: dict, path: str | Path) -> Path:
     path = Path(path)
     with atomic_path(path) as tmp:
         wb = xlsxwriter.Workbook(str(tmp), {"nan_inf_to_errors": True})
-        wb.set_properties({"title": "Risk list", "comments": PURPOSE_LINE})
+        # The creation time is the scoring date, not the clock, so the same scores give a byte-identical file.
+        wb.set_properties({"title": "Risk list", "comments": PURPOSE_LINE, "created": _created(meta)})
         base = {"text_wrap": True, "valign": "top"}
         styles = {
             "purpose": wb.add_format({**base, "bold": True}),
