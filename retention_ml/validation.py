@@ -258,6 +258,7 @@ class _Raw:
     frame: pd.DataFrame | None
     exact_lines: bool  # a CSV file whose data row r is on line r + 1 (no blank lines, no line breaks inside values)
     failures: list[pd.DataFrame]
+    row_map: np.ndarray | None = None  # 0-based data record of each frame row, when ragged rows were left out
 
 
 def _decode_problem(data: bytes) -> tuple[str, int] | None:
@@ -322,8 +323,14 @@ def _read_csv(table: str, path: Path, data: bytes) -> _Raw:
                         messages=f"{file} looks {shown}-separated (its header is one field: {str(frame.columns[0])[:60]!r}); save it as comma-separated CSV UTF-8")])
     skipped = "".join(str(w.message) for w in caught if issubclass(w.category, pd.errors.ParserWarning))
     if _SKIPPED.search(skipped):
-        # Row numbers after a skipped line would be wrong, so the table's other checks wait for a well-formed file.
-        return _Raw(table, file, None, True, [_ragged_records(table, file, skipped)])
+        ragged = _ragged_records(table, file, skipped)
+        bad_lines = ragged["line"].to_numpy(dtype="int64")
+        if not _one_line_per_record(data, len(frame) + len(bad_lines)):
+            # Which record a skipped line was is unknown, so row numbers of the rest would be wrong: check the rest later.
+            return _Raw(table, file, None, True, [ragged])
+        # One line per record: line L is data record L - 2, so the remaining rows keep their own numbers.
+        row_map = np.setdiff1d(np.arange(len(frame) + len(bad_lines)), bad_lines - 2)
+        return _Raw(table, file, frame, True, [ragged], row_map=row_map)
     return _Raw(table, file, frame, _one_line_per_record(data, len(frame)), [])
 
 
@@ -567,6 +574,8 @@ def _foreign_key_failures(raws: dict[str, _Raw], typed: dict[str, pd.DataFrame],
             parent = typed.get(fk.table)
             if column not in frame or parent is None or fk.column not in parent:
                 continue  # the missing table/column is reported on its own
+            if raws[fk.table].row_map is not None:
+                continue  # the parent's ragged rows were left out, so its keys are incomplete
             values = frame[column]
             broken = values.notna().to_numpy() & ~_isin(values, parent[fk.column])
             rows = np.flatnonzero(broken)
@@ -742,6 +751,31 @@ def validate_frames(frames: Mapping[str, pd.DataFrame], *, as_of=None, max_error
     return _validate_raws(raws, schemas, parts, source, as_of, max_errors)
 
 
+def _renumber(part: pd.DataFrame, raws: dict[str, _Raw]) -> pd.DataFrame:
+    """Rows of a table read without its ragged lines, numbered as data records of the whole file (and their lines)."""
+    if part.empty:
+        return part
+    raw = raws.get(part["table"].iat[0])
+    if raw is None or raw.row_map is None or part["row"].isna().all():
+        return part
+    has_row = part["row"].notna().to_numpy()
+    part = part.copy()
+    rows = raw.row_map[part.loc[has_row, "row"].to_numpy(dtype="int64") - 1] + 1
+    part.loc[has_row, "row"] = rows
+    part.loc[has_row, "line"] = rows + 1
+    part["message"] = _renumber_messages(part, has_row, raw.table)
+    return part
+
+
+def _renumber_messages(part: pd.DataFrame, has_row: np.ndarray, table: str) -> pd.Series:
+    """Messages start "<table> row N:"; N is rewritten to the record number."""
+    messages = part["message"].astype(object).copy()
+    prefix = re.compile(rf"^{re.escape(table)} row [\d,]+:")
+    new = _where(table, part.loc[has_row, "row"].to_numpy(dtype="int64") - 1) + ":"
+    messages.loc[has_row] = [prefix.sub(head, m, count=1) for head, m in zip(new, messages.loc[has_row])]
+    return messages
+
+
 def _validate_raws(raws, schemas, parts, source, as_of, max_errors) -> ValidationReport:
     typed: dict[str, pd.DataFrame] = {}
     tables: dict[str, int] = {}
@@ -753,4 +787,5 @@ def _validate_raws(raws, schemas, parts, source, as_of, max_errors) -> Validatio
         if frame is not None:
             typed[name] = frame
     parts += _foreign_key_failures(raws, typed, schemas)
+    parts = [_renumber(p, raws) for p in parts]
     return _finish(parts, tables, source, as_of, max_errors)

@@ -242,13 +242,26 @@ def test_out_of_range_dates_in_parquet_are_reported(tmp_path):
 
 def test_every_ragged_line_is_reported_not_only_the_first(tmp_path):
     data = _example_copy(tmp_path)
+    _edit(data, "caseload_history", {(20, "open_cases"): "-3"})  # data record 21, file line 22
     lines = (data / "caseload_history.csv").read_text(encoding="utf-8").split("\n")
     for k in (5, 9, 30):  # file lines 6, 10, 31
         lines[k] += ",extra,stuff"
     (data / "caseload_history.csv").write_text("\n".join(lines), encoding="utf-8")
     errors = validate_dir(data).errors
-    assert errors[["file", "line", "rule"]].values.tolist() == [["caseload_history.csv", n, "csv_format"] for n in (6, 10, 31)]
+    got = errors[["file", "row", "line", "rule"]].astype(object).where(errors[["file", "row", "line", "rule"]].notna(), None)
+    assert got.values.tolist() == [["caseload_history.csv", None, n, "csv_format"] for n in (6, 10, 31)] + [
+        ["caseload_history.csv", 21, 22, "min"]]  # the other rows are still checked, numbered as in the file
     assert "caseload_history.csv line 10 has" in errors["message"].iloc[1]
+    assert errors["message"].iloc[3] == "caseload_history row 21: open_cases is -3; must be 0 or more"
+
+
+def test_ragged_parent_rows_do_not_make_false_foreign_key_errors(tmp_path):
+    data = _example_copy(tmp_path)
+    lines = (data / "workers.csv").read_text(encoding="utf-8").split("\n")
+    lines[3] += ",extra"
+    (data / "workers.csv").write_text("\n".join(lines), encoding="utf-8")
+    errors = validate_dir(data).errors
+    assert errors[["file", "line", "rule"]].values.tolist() == [["workers.csv", 4, "csv_format"]]
 
 
 def test_an_unreadable_file_is_a_record_and_the_other_tables_are_still_checked(tmp_path, monkeypatch):
