@@ -713,9 +713,16 @@ def validate_dir(data_dir: str | Path, *, as_of=None, max_errors: int | None = N
     return _validate_raws(raws, schemas, parts, str(data_dir), as_of, max_errors)
 
 
+def misnamed_files(data_dir: str | Path, tables=None) -> list[str]:
+    """Files that look like a table in another format or spelling (teams.xlsx, Workers.CSV) and are therefore not read."""
+    tables = set(load_schemas()) if tables is None else {tables} if isinstance(tables, str) else set(tables)
+    return sorted(p.name for p in Path(data_dir).iterdir()
+                  if p.stem.lower() in tables and p.name not in (f"{p.stem}.csv", f"{p.stem}.parquet"))
+
+
 def _other_format_hint(data_dir: Path, table: str) -> str:
     """When the table is there under another format or spelling (teams.xlsx, Teams.CSV), say so."""
-    found = sorted(p.name for p in data_dir.iterdir() if p.stem.lower() == table and p.name not in (f"{table}.csv", f"{table}.parquet"))
+    found = misnamed_files(data_dir, table)
     if not found:
         return ""
     return f"; found {', '.join(found)}, but only {table}.csv (UTF-8, comma-separated) or {table}.parquet are read (names are case-sensitive): save it in one of those formats"

@@ -37,7 +37,7 @@ def validate(
 
     from retention_ml.io import find_table_file
     from retention_ml.schema import load_schemas
-    from retention_ml.validation import validate_dir
+    from retention_ml.validation import misnamed_files, validate_dir
 
     console = Console(stderr=False)
     err = Console(stderr=True)
@@ -60,6 +60,9 @@ def validate(
     if not any(find_table_file(data_dir, name) for name in load_schemas()):
         # Not one table file: almost certainly the wrong folder, so "could not run" rather than "problems found".
         message = f"no table files in {data_dir}: expected files such as workers.csv, teams.csv or caseload_history.parquet"
+        misnamed = misnamed_files(data_dir)
+        if misnamed:
+            message += f"; found {', '.join(misnamed)}, but only <table>.csv (UTF-8, comma-separated) or <table>.parquet are read, names in lower case"
         if json_out:
             typer.echo(_json_error(message))
         else:

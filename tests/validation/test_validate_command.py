@@ -115,3 +115,11 @@ def test_warnings_only_folder_exits_0_in_text_and_json(tmp_path):
     assert text.exit_code == 0, text.output
     assert "unknown_column" in text.output and "warning" in text.output
     assert invoke(["validate", str(data), "--json"]).exit_code == 0
+
+
+def test_folder_with_only_misnamed_table_files_says_what_was_found(tmp_path):
+    (tmp_path / "Workers.CSV").write_text("worker_id\nW1\n", encoding="utf-8")
+    (tmp_path / "teams.xlsx").write_bytes(b"PK\x03\x04")
+    result = invoke(["validate", str(tmp_path), "--json"])
+    assert result.exit_code == 2
+    assert "found Workers.CSV, teams.xlsx, but only <table>.csv" in json.loads(result.stdout)["error"]
