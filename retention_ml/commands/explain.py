@@ -81,7 +81,10 @@ def _features(tables, as_of: date):
         from retention_ml.features import build_features
     except ImportError as exc:
         raise CommandError(f"feature pipelines are not available: {exc}") from exc
-    return build_features(tables, [pd.Timestamp(as_of)])
+    try:
+        return build_features(tables, [pd.Timestamp(as_of)])
+    except ValueError as exc:  # e.g. a date after the data ends
+        raise CommandError(str(exc)) from exc
 
 
 def compute(run: str, data: Path, as_of: date, worker: str | None, *, team: str | None = None, progress=None):
@@ -120,7 +123,9 @@ def compute(run: str, data: Path, as_of: date, worker: str | None, *, team: str 
     ).relative_to(keys["as_of"]).take(np.flatnonzero(mask))
     X, keys = X.loc[mask].reset_index(drop=True), keys.loc[mask].reset_index(drop=True)
     step("Writing reasons", 0, 1)
-    table = explanation.table(X, keys.loc[:, [c for c in KEY_COLUMNS if c in keys.columns]])
+    # Every key words the reasons (employment type, as scoring has it); the file keeps KEY_COLUMNS only.
+    table = explanation.table(X, keys)
+    table = table.drop(columns=[c for c in keys.columns if c not in KEY_COLUMNS])
     return run_id, explanation, table
 
 

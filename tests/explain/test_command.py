@@ -144,3 +144,36 @@ def test_model_loaded_from_an_mlflow_run(monkeypatch, tmp_path, model, frame, ca
     record = json.loads(result.stdout)  # progress and MLflow messages go to stderr
     assert record["run_id"] == run_id
     assert record["risk"] == pytest.approx(float(model.predict_proba(X.iloc[[5]])[0, 1]))
+
+
+def test_reasons_are_worded_from_every_key_as_scoring_words_them(wired, tmp_path, monkeypatch):
+    # Scoring words reasons with all the keys (employment type: "... employment type: agency"); explain
+    # must give the same words, while its file keeps only its key columns.
+    import retention_ml.explain.explanation as explanation
+
+    X, keys = wired
+    keys["employment_type"] = "agency"
+    seen = {}
+    real = explanation.reason_table
+
+    def spy(values, profile, X, context, *args, **kwargs):
+        seen["context"] = list(context.columns)
+        return real(values, profile, X, context, *args, **kwargs)
+
+    monkeypatch.setattr(explanation, "reason_table", spy)
+    out = tmp_path / "all.csv"
+    assert runner.invoke(app, ["explain", "--run", "r", "--data", ".", "--as-of", "2025-01-01", "--out", str(out)]).exit_code == 0
+    assert "employment_type" in seen["context"]
+    assert "employment_type" not in pd.read_csv(out).columns
+
+
+def test_a_date_the_features_refuse_is_exit_2_with_the_reason(wired, monkeypatch):
+    import retention_ml.features as features
+
+    def refuse(tables, dates, families=None):
+        raise ValueError("as-of 2030-01-01 is after the data ends: the last caseload_history month is 2023-12")
+
+    monkeypatch.setattr(features, "build_features", refuse)
+    result = runner.invoke(app, ["explain", "--run", "r", "--data", ".", "--as-of", "2030-01-01", "--worker", "W00001"])
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
+    assert "after the data ends" in result.output
