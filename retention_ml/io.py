@@ -122,18 +122,31 @@ def read_tables(data_dir: str | Path, tables: Iterable[str] | None = None) -> di
     return out
 
 
+def temp_beside(target: str | Path, suffix: str) -> Path:
+    """A new empty file beside ``target`` (its folder created), with the permissions a plain new file gets.
+
+    mkstemp makes the file private (0600), and a rename keeps that: a list a manager's team shares
+    would become readable by its writer only.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
+    os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    return Path(tmp)
+
+
 @contextmanager
 def atomic_path(target: str | Path):
     """Yield a temporary path beside ``target``; on success move it into place, on error remove it.
 
     Readers never see a half-written file.
     """
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
+    tmp = temp_beside(target, ".tmp")
     try:
-        yield Path(tmp)
+        yield tmp
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -167,12 +180,10 @@ class StagedFiles:
     def path(self, target: str | Path) -> Path:
         """A new temporary path for ``target`` (created empty; the caller writes it)."""
         target = Path(target)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f".tmp{target.suffix}", dir=target.parent)
-        os.close(fd)
+        tmp = temp_beside(target, f".tmp{target.suffix}")
         self.targets.append(target)
-        self._temps.append(Path(tmp))
-        return Path(tmp)
+        self._temps.append(tmp)
+        return tmp
 
     def commit(self) -> list[Path]:
         for tmp, target in zip(self._temps, self.targets):

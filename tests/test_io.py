@@ -117,3 +117,20 @@ def test_a_boolean_word_outside_the_vocabulary_fails_validation(tmp_path):
     workers.to_csv(tmp_path / "d" / "workers.csv", index=False)
     errors = validate_dir(tmp_path / "d").errors
     assert errors[["row", "column", "rule"]].values.tolist() == [[3, "asye", "type"]]
+
+
+def test_written_files_get_the_permissions_of_a_plain_new_file(tmp_path):
+    # mkstemp's private 0600 must not survive the move: lists are shared with the people who read them.
+    import os
+
+    from retention_ml.io import staged_files
+
+    old = os.umask(0o022)   # a usual umask, so a plain new file (0644) differs from mkstemp's 0600
+    try:
+        write_table(pd.DataFrame({"a": [1]}), tmp_path / "t.csv")
+        with staged_files() as stage:
+            stage.path(tmp_path / "s.json").write_text("{}")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "t.csv").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "s.json").stat().st_mode & 0o777 == 0o644
