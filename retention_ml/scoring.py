@@ -54,6 +54,24 @@ def find_previous(out_dir: Path, as_of: pd.Timestamp) -> Path | None:
 NOT_APPROVED_ADVICE = "treat the lists as a preview and do not share them with managers"
 
 
+class NobodyInPost(ValueError):
+    """No worker is in post at the scoring date: a problem with the data, not with the command."""
+
+
+def run_horizon_months(run_id: str) -> int | None:
+    """The label horizon the run was trained with (its logged ``label.horizon_months``), or None if not recorded.
+
+    The model object does not carry it; a 6-month model must never be read as "the next 12 months".
+    """
+    from retention_ml import tracking
+
+    try:
+        value = tracking.client().get_run(run_id).data.params.get("label.horizon_months")
+        return int(value) if value not in (None, "", "None") else None
+    except Exception:   # no such run in this store (a model file scored without its run)
+        return None
+
+
 def model_approval(model_ref: str, run_id: str) -> dict:
     """Whether the scored model is the one the promotion gate approved, as ``{"status", "detail"}``.
 
@@ -168,18 +186,19 @@ def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | No
     """
     from retention_ml.features import build_features
     from retention_ml.io import read_tables, staged_files, write_table
-    from retention_ml.tracking import load_turnover_model
+    from retention_ml.tracking import configure, load_turnover_model
     from retention_ml.validation import validate_dir
 
     as_of = pd.Timestamp(as_of)
     out_dir = Path(out_dir)
     validate_dir(data_dir, as_of=None).raise_for_errors()
+    configure()   # the documented default store (and no MLflow download bars) unless MLFLOW_TRACKING_URI says otherwise
     model, run_id = load_turnover_model(model_ref)
     approval = model_approval(model_ref, run_id)
     tables = read_tables(data_dir)
     ds = build_features(tables, [as_of])
     if len(ds.keys) == 0:
-        raise ValueError(f"{data_dir}: nobody is in post at {as_of.date()} (rule: start_date < as_of <= end_date or no end_date)")
+        raise NobodyInPost(f"{data_dir}: nobody is in post at {as_of.date()} (rule: start_date < as_of <= end_date or no end_date)")
     keys = _add_manager(ds.keys, tables)
     scores = assemble_scores(model, ds.X, keys, context=_team_context(keys, ds.X, tables), catalogue=ds.catalogue)
     if display_names and "display_name" in tables["workers"]:
@@ -192,7 +211,7 @@ def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | No
     scores["model_ref"], scores["run_id"] = model_ref, run_id
     meta = {
         "as_of": str(as_of.date()), "model_ref": model_ref, "run_id": run_id,
-        "horizon_months": int(getattr(model, "horizon_months", 12)),
+        "horizon_months": run_horizon_months(run_id),
         "data_dir": str(Path(data_dir).resolve()), "scored_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "n_workers": int(len(scores)), "previous": str(prev_dir) if prev_dir else None,
         "interval": "bootstrap ensemble" if getattr(model, "bootstrap_boosters_", None) else "none (model has no ensemble)",

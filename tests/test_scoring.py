@@ -148,3 +148,32 @@ def test_an_impossible_as_of_is_a_bad_option_exit_2(sim_dir, tmp_path, bad):
     assert res.exit_code == 2, res.output
     assert "--as-of" in res.output and bad in res.output
     assert not (tmp_path / "s").exists()
+
+
+def test_the_horizon_is_the_runs_own_never_assumed(trained, sim_dir, tmp_path):
+    # A 6-month model must never be read as "the next 12 months": the horizon comes from the run's label.
+    import mlflow
+
+    from retention_ml import tracking
+    from retention_ml.scoring import run_horizon_months, score
+
+    result, _ = trained
+    meta = score(f"runs:/{result.run_id}/model", sim_dir, pd.Timestamp("2022-07-01"), tmp_path / "s").meta
+    assert meta["horizon_months"] == 12 == run_horizon_months(result.run_id)
+    with tracking.start_run("horizon-check") as run:
+        tracking.log_params(run.info.run_id, {"label": {"horizon_months": 6}})
+    with tracking.start_run("horizon-check") as bare:
+        pass
+    assert run_horizon_months(run.info.run_id) == 6 and run_horizon_months(bare.info.run_id) is None
+    assert run_horizon_months("no-such-run") is None
+    assert mlflow.active_run() is None
+
+
+def test_a_date_after_the_data_ends_could_not_run_exit_2(trained, sim_dir, tmp_path):
+    from retention_ml.cli import app
+
+    result, _ = trained
+    res = CliRunner().invoke(app, ["score", "--model", f"runs:/{result.run_id}/model", "--data", str(sim_dir),
+                                   "--as-of", "2099-01-01", "--out", str(tmp_path / "s")])
+    assert res.exit_code == 2 and isinstance(res.exception, SystemExit), res.output
+    assert "after the data ends" in res.output and not (tmp_path / "s").exists()

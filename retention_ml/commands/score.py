@@ -20,7 +20,8 @@ approved; retention-ml promote) at scoring time. Any other model (a candidate, a
 be previewed, but marked "not approved" and a warning is printed: do not share such lists with managers.
 
 Exit codes: 0 ok, 1 data failed validation or nobody in post, 2 could not run (bad option such as an impossible
---as-of date, model or folder not found, files could not be written).
+--as-of date or one after the data ends, model or folder not found, a model trained on other features, files
+could not be written).
 
 \b
 Examples:
@@ -44,7 +45,7 @@ def score_command(
 ) -> None:
     from rich.console import Console
 
-    from retention_ml.scoring import score
+    from retention_ml.scoring import NobodyInPost, score
     from retention_ml.validation import DataValidationError
 
     console = Console(stderr=True)
@@ -62,10 +63,10 @@ def score_command(
         report = exc.report
         typer.echo(report.to_json() if json_out else str(report))
         raise typer.Exit(1)
-    except ValueError as exc:
+    except NobodyInPost as exc:
         console.print(f"error: {exc}")
         raise typer.Exit(1)
-    except Exception as exc:  # model not found in the registry, unreadable store ...
+    except Exception as exc:  # model not found, features the model lacks, a date after the data ends ...
         console.print(f"error: could not score: {type(exc).__name__}: {exc}")
         raise typer.Exit(2)
     if json_out:
