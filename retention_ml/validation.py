@@ -131,7 +131,10 @@ class ValidationReport:
     as_of : Timestamp or None
         Dates after this day are errors for columns declared ``not_after_as_of``.
     truncated : bool
-        True when ``max_errors`` cut the list short (counts in ``summary`` are then lower bounds).
+        True when ``max_errors`` cut the list short.
+    counts : DataFrame or None
+        Problems counted by table, rule and severity over everything found, before any cut
+        (what :meth:`summary` returns); None means count ``failures``.
     """
 
     failures: pd.DataFrame
@@ -139,6 +142,7 @@ class ValidationReport:
     data_dir: str = ""
     as_of: pd.Timestamp | None = None
     truncated: bool = False
+    counts: pd.DataFrame | None = None
 
     @property
     def errors(self) -> pd.DataFrame:
@@ -153,23 +157,21 @@ class ValidationReport:
         """True when no errors were found (warnings allowed)."""
         return self.errors.empty
 
+    def totals(self) -> tuple[int, int]:
+        """(errors, warnings) found, all of them, also when the list was cut to ``max_errors``."""
+        summary = self.summary()
+        by = summary.groupby("severity")["count"].sum() if len(summary) else pd.Series(dtype="int64")
+        return int(by.get("error", 0)), int(by.get("warning", 0))
+
     def headline(self) -> str:
-        n_err, n_warn = len(self.errors), len(self.warnings)
-        more = "+" if self.truncated else ""
+        n_err, n_warn = self.totals()
         state = "valid" if self.ok else "NOT valid"
-        return f"{self.data_dir}: {state}: {n_err}{more} error(s), {n_warn} warning(s) in {len(self.tables)} table(s) read"
+        listed = f" (first {len(self.failures)} listed)" if self.truncated else ""
+        return f"{self.data_dir}: {state}: {n_err} error(s), {n_warn} warning(s) in {len(self.tables)} table(s) read{listed}"
 
     def summary(self) -> pd.DataFrame:
-        """Problems counted by table, rule and severity (one row each), largest first."""
-        if self.failures.empty:
-            return pd.DataFrame(columns=["table", "rule", "severity", "count"])
-        return (
-            self.failures.groupby(["table", "rule", "severity"], dropna=False)
-            .size()
-            .rename("count")
-            .reset_index()
-            .sort_values(["severity", "count"], ascending=[True, False], ignore_index=True)
-        )
+        """Problems counted by table, rule and severity (one row each), largest first; complete even when cut."""
+        return self.counts if self.counts is not None else count_failures(self.failures)
 
     def to_dict(self) -> dict:
         records = self.failures.astype(object).where(self.failures.notna(), None).to_dict(orient="records")
@@ -177,9 +179,11 @@ class ValidationReport:
             "data_dir": self.data_dir,
             "as_of": None if self.as_of is None else self.as_of.date().isoformat(),
             "ok": self.ok,
-            "n_errors": int(len(self.errors)),
-            "n_warnings": int(len(self.warnings)),
+            "n_errors": self.totals()[0],
+            "n_warnings": self.totals()[1],
             "truncated": self.truncated,
+            "n_listed": int(len(self.failures)),
+            "counts": self.summary().to_dict(orient="records"),
             "tables": dict(self.tables),
             "failures": records,
         }
@@ -649,6 +653,19 @@ def _check_table(raw: _Raw, schema: TableSchema, as_of) -> tuple[pd.DataFrame | 
 # --------------------------------------------------------------------------- entry points
 
 
+def count_failures(failures: pd.DataFrame) -> pd.DataFrame:
+    """Failures counted by table, rule and severity (one row each), errors first, largest first."""
+    if failures.empty:
+        return pd.DataFrame(columns=["table", "rule", "severity", "count"])
+    return (
+        failures.groupby(["table", "rule", "severity"], dropna=False)
+        .size()
+        .rename("count")
+        .reset_index()
+        .sort_values(["severity", "count"], ascending=[True, False], ignore_index=True)
+    )
+
+
 def _finish(parts: list[pd.DataFrame], tables: dict[str, int], data_dir: str, as_of, max_errors: int | None) -> ValidationReport:
     parts = [p for p in parts if not p.empty]
     failures = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({c: pd.Series(dtype=object) for c in FAILURE_COLUMNS})
@@ -657,10 +674,11 @@ def _finish(parts: list[pd.DataFrame], tables: dict[str, int], data_dir: str, as
     failures["line"] = failures["line"].astype("Int64")
     order = failures["severity"].map({"error": 0, "warning": 1})
     failures = failures.assign(_o=order).sort_values(["_o", "table", "row"], kind="stable", na_position="first").drop(columns="_o").reset_index(drop=True)
-    truncated = False
+    truncated, counts = False, count_failures(failures)
     if max_errors is not None and len(failures) > max_errors:
         failures, truncated = failures.head(max_errors).reset_index(drop=True), True
-    return ValidationReport(failures=failures, tables=tables, data_dir=data_dir, as_of=as_of, truncated=truncated)
+    return ValidationReport(failures=failures, tables=tables, data_dir=data_dir, as_of=as_of, truncated=truncated,
+                            counts=counts)
 
 
 def _as_of(as_of) -> pd.Timestamp | None:

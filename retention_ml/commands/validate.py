@@ -81,7 +81,8 @@ def validate(
     console.print(read)
     print_problems(console, report, limit=None)
     if report.truncated:
-        console.print(f"Only the first {max_errors} problems are listed; use --max-errors or --json for more.")
+        console.print(f"Only the first {max_errors} problems are listed (the counts are complete); "
+                      "raise --max-errors to list more, in the table or with --json.")
     raise typer.Exit(0 if report.ok else 1)
 
 
@@ -100,7 +101,8 @@ def print_problems(console, report, limit: int | None = 50) -> None:
     if not report.failures.empty:
         console.print(problem_table(report, limit))
         if limit is not None and len(report.failures) > limit:
-            console.print(f"... and {len(report.failures) - limit:,} more; `retention-ml validate {report.data_dir} --json` lists them all.")
+            console.print(f"... and {len(report.failures) - limit:,} more; `retention-ml validate {report.data_dir} --json "
+                          f"--max-errors {len(report.failures)}` lists them all.")
         summary = report.summary()
         console.print("Counts: " + "; ".join(f"{r.table} {r.rule} ({r.severity}): {r.count}" for r in summary.itertuples()))
     colour = "green" if report.ok else "red"

@@ -154,6 +154,12 @@ def test_max_errors_truncates_the_list_but_says_so(tmp_path):
     shutil.copytree(EXAMPLE, data)
     report = validate_dir(data, as_of="2024-06-01", max_errors=5)
     assert len(report.failures) == 5 and report.truncated and not report.ok
+    # The cut shortens the listing only: counts, totals and the headline cover everything found.
+    full = validate_dir(data, as_of="2024-06-01")
+    assert len(full.failures) > 5 and report.totals() == full.totals()
+    pd.testing.assert_frame_equal(report.summary(), full.summary())
+    assert f"{full.totals()[0]} error(s)" in report.headline() and "first 5 listed" in report.headline()
+    assert report.to_dict()["n_errors"] == full.totals()[0] and report.to_dict()["n_listed"] == 5
 
 
 def test_missing_folder_raises():
