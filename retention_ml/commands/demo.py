@@ -11,8 +11,10 @@ from pathlib import Path
 import typer
 
 HELP = """Run the whole job on a simulated council: simulate -> validate -> train (experiments/council_default.toml)
--> model card -> promotion gate -> score the latest month -> one risk list per manager (CSV, Excel, HTML), and
-one (risk_list_no_manager_recorded.*, for the head of service) for teams with no manager recorded, named on screen.
+-> model card -> promotion gate -> score the latest month -> one risk list per manager (CSV, Excel, HTML), one per
+service listing its team managers (risk_list_service_<council>_<service>_team_managers.*, for the head of service:
+a manager is not in their own team's list), and one (risk_list_no_manager_recorded.*, for the head of service) for
+teams with no manager recorded, named on screen. Everyone scored is in exactly one list.
 
 Everything goes under OUT (default demo-output): data/, mlflow.db + mlartifacts/ (embedded MLflow store),
 model_card/, scores/, lists/. A re-run starts OUT's store, data, scores and lists afresh so results never mix.
@@ -45,32 +47,43 @@ def _fresh(out: Path) -> None:
 UNMANAGED_STEM = "risk_list_no_manager_recorded"
 
 
-def rank_every_manager(scores_dir: Path, lists_dir: Path, *, say=print) -> tuple[list[Path], list[str], list[str]]:
-    """One set of lists per manager, plus one for the teams with no manager recorded.
+def rank_every_manager(scores_dir: Path, lists_dir: Path, *, say=print
+                       ) -> tuple[list[Path], list[str], list[str], list[tuple[str, str]]]:
+    """One set of lists per manager, one per service with team managers scored, and one for teams with no manager.
 
-    Those teams would otherwise get no list and nobody would notice; their list
+    A team manager is not in their own team's list (nobody holds a supportive conversation with themselves):
+    their service's list (``risk_list_service_<council>_<service>_team_managers.*``) is for the head of service.
+    Teams with no manager recorded would otherwise get no list and nobody would notice; their list
     (``risk_list_no_manager_recorded.*``) is for the head of service, and the teams are named in the output.
-    Returns (files written, managers, teams without a manager).
+    Returns (files written, managers, teams without a manager, (council, service) pairs listed).
     """
-    import pandas as pd
+    from retention_ml.commands.rank import (FORMATS, rank_scores, read_scoring, service_plan, service_stem,
+                                            services_of_teams, write_lists)
+    from retention_ml.reports.risk_list import load_band_config, team_manager_rows
 
-    from retention_ml.commands.rank import FORMATS, rank_scores, write_lists
-    from retention_ml.reports.risk_list import load_band_config
-
-    scores = pd.read_parquet(Path(scores_dir) / "scores.parquet")
+    scores, meta = read_scoring(scores_dir)
     managers = sorted(scores["manager_id"].dropna().astype(str).unique())
     files: list[Path] = []
     for m in managers:
         files += rank_scores(scores_dir, lists_dir, manager=m)
+    services: list[tuple[str, str]] = []
+    if team_manager_rows(scores).any():
+        service_of = services_of_teams(scores, meta)
+        services = service_plan(scores, service_of)
+        for council, code in services:
+            files += write_lists(scores, meta, out_dir=Path(lists_dir), stem=service_stem(council, code),
+                                 formats=FORMATS, config=load_band_config(), names=False, service=(council, code),
+                                 service_of=service_of)
+        n_listed = int(team_manager_rows(scores).sum())
+        say(f"[rank] {n_listed} team managers listed for their heads of service, one list per service "
+            f"({len(services)}: risk_list_service_<council>_<service>_team_managers.*)")
     unmanaged = sorted(scores.loc[scores["manager_id"].isna(), "team_id"].astype(str).unique())
     if unmanaged:
-        meta_path = Path(scores_dir) / "score_meta.json"
-        meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
         files += write_lists(scores, meta, out_dir=Path(lists_dir), teams=unmanaged, stem=UNMANAGED_STEM,
                              formats=FORMATS, config=load_band_config(), names=False)
         say(f"[rank] no manager recorded for team(s) {', '.join(unmanaged)}: their list is {UNMANAGED_STEM}.* "
             "(for the head of service)")
-    return files, managers, unmanaged
+    return files, managers, unmanaged, services
 
 
 def run_demo(out: str | Path = "demo-output", *, councils: int = 1, seed: int = 42, months: int = 60,
@@ -78,6 +91,7 @@ def run_demo(out: str | Path = "demo-output", *, councils: int = 1, seed: int = 
     """Run every stage; returns where everything is (also written to OUT/demo_summary.json)."""
     import pandas as pd
 
+    from retention_ml.commands.rank import service_stem
     from retention_ml.experiment import load_experiment
     from retention_ml.io import read_tables
     from retention_ml.scoring import score
@@ -161,13 +175,15 @@ def run_demo(out: str | Path = "demo-output", *, councils: int = 1, seed: int = 
     stage("score")
     n_managers = scored.scores["manager_id"].dropna().nunique()
     say(f"[rank] one list per manager ({n_managers} managers) in csv, xlsx, html")
-    files, managers, unmanaged = rank_every_manager(out / "scores" / str(as_of.date()), out / "lists", say=say)
+    files, managers, unmanaged, services = rank_every_manager(out / "scores" / str(as_of.date()), out / "lists", say=say)
     stage("rank")
     summary = {
         "out": str(out), "data": str(data), "tracking_uri": uri, "run_id": run_id, "model_ref": model_ref,
         "gate_passed": bool(gate and gate.promoted), "as_of": str(as_of.date()),
         "scores": str(out / "scores" / str(as_of.date())), "lists": str(out / "lists"), "n_lists": len(files),
-        "managers": len(managers), "teams_without_manager": unmanaged, "model_card": {k: str(v) for k, v in card_paths.items()},
+        "managers": len(managers), "teams_without_manager": unmanaged,
+        "service_manager_lists": [{"council": c, "service": s, "stem": service_stem(c, s)} for c, s in services],
+        "model_card": {k: str(v) for k, v in card_paths.items()},
         "timings_s": timings, "total_s": round(time.perf_counter() - t0, 1),
         "browse": f"mlflow ui --backend-store-uri {uri}",
     }
@@ -200,6 +216,9 @@ def demo(
     if summary["model_card"]:
         console.print(f"  {'model card':13s} {summary['model_card'].get('html', '')}")
     console.print(f"  {'lists':13s} {summary['n_lists']} files for {summary['managers']} managers")
+    if summary["service_manager_lists"]:
+        console.print(f"  {'':13s} and {len(summary['service_manager_lists'])} service list(s) of team managers "
+                      "(risk_list_service_*_team_managers.*), for the heads of service")
     if summary["teams_without_manager"]:
         console.print(f"  {'':13s} and {UNMANAGED_STEM}.* for team(s) with no manager recorded "
                       f"({', '.join(summary['teams_without_manager'])}), for the head of service")

@@ -1,4 +1,4 @@
-"""``retention-ml rank``: per-team ranked risk lists (CSV, Excel, HTML) scoped to a team, a manager, or each team."""
+"""``retention-ml rank``: ranked risk lists (CSV, Excel, HTML) scoped to a team, a manager, each team, or a service's team managers."""
 
 from __future__ import annotations
 
@@ -11,15 +11,21 @@ HELP = """Turn a scoring (retention-ml score) into ranked lists for managers: ri
 scoring, top three reasons and suggested levers, and a team summary (expected leavers with an 80% interval).
 
 Scoping is strict: with --team or --manager one set of files holds only those team(s); with --all every team gets its
-own files, each holding only that team. Names appear only with --names and only if the data carried display_name.
+own files, each holding only that team. A team's manager is never in their own team's list (nobody holds a
+supportive conversation with themselves): team managers are listed for their head of service instead. --service
+SERVICE writes, per council, one set of files holding only the team managers of that service's teams
+(risk_list_service_<council>_<service>_team_managers.*), nobody else; --all writes one such set for every service
+with a team manager scored, so every person scored is in exactly one list. The service of each team comes from the
+scores' service column or, for scorings without it, from teams.csv in the data folder score_meta.json names (or
+--data DIR). Names appear only with --names and only if the data carried display_name.
 Whether probabilities are shown is set in retention_ml/risk_bands.toml (default: band only) or --bands FILE.
 
 Every file of one call is written to a temporary first and moved into place only when all are written.
 The scoring folder is checked first: an unreadable scores.parquet or score_meta.json, or a score_meta.json whose as_of
 differs from the scores' (files of two different scorings), stops the command naming the file.
 
-Exit codes: 0 ok, 1 nothing to list (unknown team or manager), 2 could not run (no scores, unreadable or mismatched
-scoring files, lists could not be written). Lists from a scoring whose model the promotion gate did not approve
+Exit codes: 0 ok, 1 nothing to list (unknown team or manager, no team manager scored in the service), 2 could not
+run (no scores, unreadable or mismatched scoring files, services of teams not found, lists could not be written). Lists from a scoring whose model the promotion gate did not approve
 (score_meta.json "approval") are written, with a warning printed.
 
 \b
@@ -27,6 +33,7 @@ Examples:
   retention-ml rank --scores scores/2025-07 --all --out lists/
   retention-ml rank --scores scores/2025-07 --manager W000123 --format html --out lists/
   retention-ml rank --scores scores/2025-07 --team T03 --format csv,xlsx --out lists/ --names
+  retention-ml rank --scores scores/2025-07 --service safeguarding --out lists/
 """
 
 FORMATS = ("csv", "xlsx", "html")
@@ -40,25 +47,34 @@ class ScoringFolderError(Exception):
     """The scoring folder cannot be used: a file is missing, unreadable, or the files disagree (exit 2)."""
 
 
-def write_lists(scores, meta: dict, *, out_dir: Path, teams: list[str], stem: str, formats, config, names: bool,
-                stage=None) -> list[Path]:
+def write_lists(scores, meta: dict, *, out_dir: Path, teams: list[str] | None = None, stem: str, formats, config,
+                names: bool, service: tuple[str, str] | None = None, service_of=None, stage=None) -> list[Path]:
     """Build one scoped set of lists and write it to ``stage`` (a :class:`retention_ml.io.StagedFiles`).
 
+    The set holds ``teams`` (team lists), or with ``service`` = (council, service) that service's team
+    managers for their head of service (``service_of`` maps team_id to service, see :func:`services_of_teams`).
     Without ``stage`` the set is written on its own: every format to a temporary, then all moved into place.
     Returns the target files.
     """
     from retention_ml.io import staged_files
     from retention_ml.reports.html import write_html
-    from retention_ml.reports.risk_list import build_risk_lists, list_metadata, write_csv
+    from retention_ml.reports.risk_list import build_risk_lists, build_service_manager_list, list_metadata, write_csv
     from retention_ml.reports.xlsx import write_xlsx
 
     if stage is None:
         with staged_files() as own:
             write_lists(scores, meta, out_dir=out_dir, teams=teams, stem=stem, formats=formats, config=config,
-                        names=names, stage=own)
+                        names=names, service=service, service_of=service_of, stage=own)
         return own.targets
-    lists = build_risk_lists(scores, config=config, teams=teams, names=names)
-    list_meta = list_metadata(meta, config=config, teams=teams)
+    if service is None:
+        lists = build_risk_lists(scores, config=config, teams=teams, names=names)
+        list_meta = list_metadata(meta, config=config, teams=teams)
+    else:
+        council, code = service
+        lists = build_service_manager_list(scores, config=config, service=code, council=council,
+                                           service_of=service_of, names=names)
+        listed = sorted(set(lists[0].rows["team_id"].astype(str)))
+        list_meta = list_metadata(meta, config=config, teams=listed, service=code, council=council)
     writers = {"csv": write_csv, "xlsx": write_xlsx, "html": write_html}
     targets = [out_dir / f"{stem}.{f}" for f in formats]
     for f, target in zip(formats, targets):
@@ -116,29 +132,91 @@ def _check_same_as_of(scores, meta: dict, parquet: Path, meta_path: Path) -> Non
                                  "folder mixes files of different scorings; run retention-ml score again")
 
 
-def rank_scores(scores_dir: Path, out_dir: Path, *, team=None, manager=None, all_teams=False, formats=FORMATS,
-                names=False, bands: Path | None = None) -> list[Path]:
+def service_stem(council: str, service: str) -> str:
+    """File stem of a service's team-manager list (one per council: a head of service serves one council)."""
+    return f"risk_list_service_{council}_{service}_team_managers"
+
+
+def services_of_teams(scores, meta: dict, *, data: Path | None = None) -> dict[str, str]:
+    """team_id -> service for every team in the scores.
+
+    From the scores' own ``service`` column when they carry it; otherwise from teams.csv (or .parquet) in
+    ``data`` or the data folder score_meta.json records. Raises :class:`ScoringFolderError` when neither
+    gives every scored team a service.
+    """
+    teams = scores["team_id"].astype(str)
+    if "service" in scores and scores["service"].notna().all():
+        return dict(zip(teams, scores["service"].astype(str)))
+    from retention_ml.io import read_tables
+
+    folder = Path(data) if data is not None else (Path(meta["data_dir"]) if meta.get("data_dir") else None)
+    if folder is None:
+        raise ScoringFolderError("the scores carry no service column and score_meta.json names no data folder: "
+                                 "give --data DIR (the folder holding teams.csv) to list team managers by service")
+    try:
+        table = read_tables(folder, ["teams"])["teams"]
+    except (FileNotFoundError, OSError, ValueError, KeyError) as exc:
+        raise ScoringFolderError(f"the scores carry no service column and the teams table in {folder} cannot be "
+                                 f"read ({exc}); give --data DIR (the folder holding teams.csv)") from exc
+    known = dict(zip(table["team_id"].astype(str), table["service"].astype(str)))
+    missing = sorted(set(teams) - set(known))
+    if missing:
+        raise ScoringFolderError(f"{folder}: team(s) {', '.join(missing[:10])} of the scores are not in the teams "
+                                 "table, so their managers' service is unknown; give --data DIR with the data scored")
+    return {t: known[t] for t in sorted(set(teams))}
+
+
+def service_plan(scores, service_of: dict[str, str], *, service: str | None = None) -> list[tuple[str, str]]:
+    """(council, service) pairs with at least one team manager scored, sorted; only ``service`` when given.
+
+    Raises KeyError (nothing to list) when ``service`` has no team manager scored.
+    """
+    from retention_ml.reports.risk_list import team_manager_rows
+
+    mgr = scores.loc[team_manager_rows(scores).to_numpy(bool)]
+    pairs = sorted(set(zip(mgr["council_id"].astype(str), mgr["team_id"].astype(str).map(service_of))))
+    if service is None:
+        return pairs
+    chosen = [p for p in pairs if p[1] == service]
+    if not chosen:
+        have = sorted({s for _, s in pairs})
+        raise KeyError(f"no scored team manager in service {service} (services with team managers scored: "
+                       f"{', '.join(have) or 'none'})")
+    return chosen
+
+
+def rank_scores(scores_dir: Path, out_dir: Path, *, team=None, manager=None, all_teams=False, service=None,
+                formats=FORMATS, names=False, bands: Path | None = None, data: Path | None = None) -> list[Path]:
     """Library entry point used by the command and by ``retention-ml demo``.
 
-    Every file of the call (all teams, all formats) is written to a temporary and moved into place only
-    when all are written: a failure leaves the lists folder as it was.
+    ``service`` writes that service's team managers (one set per council); ``all_teams`` writes every team
+    and every service with a team manager scored. Every file of the call (all teams, all formats) is written
+    to a temporary and moved into place only when all are written: a failure leaves the lists folder as it was.
     """
     from retention_ml.io import staged_files
-    from retention_ml.reports.risk_list import load_band_config, select_teams
+    from retention_ml.reports.risk_list import load_band_config, select_teams, team_manager_rows
 
     scores, meta = read_scoring(scores_dir)
     config = load_band_config(bands)
+    plan, services, service_of = [], [], None
+    if all_teams or service is not None:
+        if service is not None or team_manager_rows(scores).any():
+            service_of = services_of_teams(scores, meta, data=data)
+            services = service_plan(scores, service_of, service=service)
     if all_teams:
         plan = [([t], f"risk_list_team_{t}") for t in select_teams(scores)]
     elif manager is not None:
         plan = [(select_teams(scores, manager=manager), f"risk_list_manager_{manager}")]
-    else:
+    elif service is None:
         teams = select_teams(scores, team=team)
         plan = [(teams, "risk_list_team_" + "_".join(teams))]
     with staged_files() as stage:
         for teams, stem in plan:
             write_lists(scores, meta, out_dir=out_dir, teams=teams, stem=stem, formats=formats, config=config,
                         names=names, stage=stage)
+        for council, code in services:
+            write_lists(scores, meta, out_dir=out_dir, stem=service_stem(council, code), formats=formats,
+                        config=config, names=names, service=(council, code), service_of=service_of, stage=stage)
     return stage.targets
 
 
@@ -146,22 +224,27 @@ def rank(
     scores: Path = typer.Option(..., "--scores", help="Folder written by retention-ml score (scores.parquet, score_meta.json)."),
     team: list[str] = typer.Option(None, "--team", help="Team id (repeatable); one set of files for these teams."),
     manager: str = typer.Option(None, "--manager", help="Manager's worker id: one set of files for the teams they manage."),
-    all_teams: bool = typer.Option(False, "--all", help="One set of files per team, each holding only that team."),
+    all_teams: bool = typer.Option(False, "--all", help="One set of files per team, each holding only that team, and one "
+                                   "per service with team managers (see --service): everyone scored, once."),
+    service: str = typer.Option(None, "--service", help="Service code (e.g. safeguarding): one set of files per council "
+                                "listing only that service's team managers, for their head of service."),
     fmt: str = typer.Option("csv,xlsx,html", "--format", help="Comma-separated: csv, xlsx, html."),
     out: Path = typer.Option(..., "--out", help="Folder for the lists."),
     names: bool = typer.Option(False, "--names", help="Add display_name (only if the data carried it)."),
     bands: Path = typer.Option(None, "--bands", help="Band config TOML (default retention_ml/risk_bands.toml)."),
+    data: Path = typer.Option(None, "--data", help="Data folder with teams.csv, for the teams' services when the scores "
+                              "carry none (default: the data folder score_meta.json records)."),
     json_out: bool = typer.Option(False, "--json", help="Print the files written as JSON."),
 ) -> None:
     formats = [f.strip() for f in fmt.split(",") if f.strip()]
     bad = [f for f in formats if f not in FORMATS]
     if bad:
         raise typer.BadParameter(f"unknown format(s) {bad}; choose from {', '.join(FORMATS)}", param_hint="--format")
-    if sum([bool(team), manager is not None, all_teams]) != 1:
-        raise typer.BadParameter("give exactly one of --team, --manager or --all")
+    if sum([bool(team), manager is not None, all_teams, service is not None]) != 1:
+        raise typer.BadParameter("give exactly one of --team, --manager, --service or --all")
     try:
-        written = rank_scores(scores, out, team=team, manager=manager, all_teams=all_teams, formats=formats,
-                              names=names, bands=bands)
+        written = rank_scores(scores, out, team=team, manager=manager, all_teams=all_teams, service=service,
+                              formats=formats, names=names, bands=bands, data=data)
     except KeyError as exc:
         typer.echo(f"error: {exc.args[0]}", err=True)
         raise typer.Exit(1)

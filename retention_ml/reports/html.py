@@ -18,6 +18,7 @@ def render_html(lists: list[TeamList], meta: dict) -> str:
     view = [
         {
             "team_id": tl.team_id,
+            "title": tl.title(),
             "summary_text": summary_text(tl.summary, meta.get("horizon_months")),
             "columns": list(tl.rows.columns),
             "labels": {c: column_label(c) for c in tl.rows.columns},

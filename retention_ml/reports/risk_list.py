@@ -206,11 +206,15 @@ def _change(scores: pd.DataFrame, config: BandConfig) -> pd.Series:
 
 @dataclass
 class TeamList:
-    """One team's ranked list and its summary (already scoped to that team)."""
+    """One ranked list and its summary: one team's (already scoped to it), or a service's team managers."""
 
     team_id: str
     rows: pd.DataFrame
     summary: dict
+    heading: str = ""   # what the list is called where people read it; a team's list: "Team <team_id>"
+
+    def title(self) -> str:
+        return self.heading or f"Team {self.team_id}"
 
 
 def _manager_status(team: pd.DataFrame, scoped_team: pd.DataFrame) -> str:
@@ -295,9 +299,11 @@ def display_rows(rows: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def csv_columns_line(columns) -> str:
-    """One line saying what the CSV's raw column names mean."""
-    shown = [f"{c} = {COLUMN_MEANINGS[c]}" for c in columns if c in COLUMN_MEANINGS]
+def csv_columns_line(columns, *, managers_list: bool = False) -> str:
+    """One line saying what the CSV's raw column names mean (rank counts within a service's managers there)."""
+    meanings = {**COLUMN_MEANINGS, **({"rank": "1 for the highest risk among the service's team managers",
+                                        "team_id": "the team the person manages"} if managers_list else {})}
+    shown = [f"{c} = {meanings[c]}" for c in columns if c in meanings]
     return "columns: " + "; ".join(shown)
 
 
@@ -308,17 +314,20 @@ def list_columns(*, config: BandConfig, names: bool) -> list[str]:
     return cols + ["uncertain", "reason_1", "reason_2", "reason_3", "lever_1", "lever_2", "lever_3"]
 
 
-def build_risk_lists(scores: pd.DataFrame, *, config: BandConfig, teams: list[str], names: bool = False) -> list[TeamList]:
-    """One ranked list per team in ``teams`` (riskiest first), each holding only that team's rows.
+def team_manager_rows(scores: pd.DataFrame) -> pd.Series:
+    """True where the row is a team's manager (worker_id equals the row's team manager_id).
 
-    Bands and the uncertain mark are recomputed from the config so a council's cut-offs apply at ranking
-    time. Names appear only when ``names`` is true and the scores carry ``display_name``.
+    These rows leave their own team's list (MANAGER_LINE) and are listed for their head of service
+    (:func:`build_service_manager_list`).
     """
-    in_scope = scores.loc[scores["team_id"].astype(str).isin(teams)]
-    # A manager cannot hold a supportive conversation with themselves: their row leaves their team's list.
-    mgr = in_scope["manager_id"]
-    is_manager = mgr.notna() & (in_scope["worker_id"].astype(str) == mgr.astype(str))
-    scoped = in_scope.loc[~is_manager.to_numpy(bool)].copy()
+    mgr = scores["manager_id"]
+    return pd.Series(mgr.notna().to_numpy(bool) & (scores["worker_id"].astype(str) == mgr.astype(str)).to_numpy(bool),
+                     index=scores.index)
+
+
+def _prepare_rows(scoped: pd.DataFrame, config: BandConfig, names: bool) -> tuple[pd.DataFrame, list[str]]:
+    """Bands, uncertain mark, change, reasons and levers as the lists show them; returns (rows, columns)."""
+    scoped = scoped.copy()
     scoped["band"] = assign_bands(scoped["risk"], config=config)
     scoped["uncertain"] = straddles_band(scoped["risk_low"], scoped["risk_high"], config=config)
     scoped["change"] = _change(scoped, config)
@@ -335,9 +344,20 @@ def build_risk_lists(scores: pd.DataFrame, *, config: BandConfig, teams: list[st
     scoped["months_in_post"] = np.floor(scoped["months_in_post"].astype(float)).astype("Int64")
     if config.show_probability:
         scoped[["risk", "risk_low", "risk_high"]] = scoped[["risk", "risk_low", "risk_high"]].astype(float).round(3)
+    return scoped, list_columns(config=config, names=names)
+
+
+def build_risk_lists(scores: pd.DataFrame, *, config: BandConfig, teams: list[str], names: bool = False) -> list[TeamList]:
+    """One ranked list per team in ``teams`` (riskiest first), each holding only that team's rows.
+
+    Bands and the uncertain mark are recomputed from the config so a council's cut-offs apply at ranking
+    time. Names appear only when ``names`` is true and the scores carry ``display_name``.
+    """
+    in_scope = scores.loc[scores["team_id"].astype(str).isin(teams)]
+    # A manager cannot hold a supportive conversation with themselves: their row leaves their team's list.
+    scoped, cols = _prepare_rows(in_scope.loc[~team_manager_rows(in_scope).to_numpy(bool)], config, names)
     scoped = scoped.sort_values(["team_id", "risk", "worker_id"], ascending=[True, False, True], kind="stable")
     scoped["rank"] = scoped.groupby("team_id").cumcount() + 1
-    cols = list_columns(config=config, names=names)
     out = []
     team_of, team_of_scope = scoped["team_id"].astype(str), in_scope["team_id"].astype(str)
     for team_id in sorted(set(team_of_scope)):
@@ -348,17 +368,78 @@ def build_risk_lists(scores: pd.DataFrame, *, config: BandConfig, teams: list[st
     return out
 
 
-def list_metadata(scores_meta: dict, *, config: BandConfig, teams: list[str]) -> dict:
+def service_label(service: str) -> str:
+    """A service code as people read it ('children_in_care' -> 'children in care')."""
+    return str(service).replace("_", " ")
+
+
+def service_manager_line(service: str, council: str | None = None) -> str:
+    """The banner line of a service's team-manager list: who is listed and for whom."""
+    where = f" in council {council}" if council else ""
+    return (f"These are the team managers of the {service_label(service)} service{where}, listed for their head of "
+            "service. A team manager is not listed in their own team's list: their supportive conversation "
+            "belongs to their own manager or head of service.")
+
+
+def build_service_manager_list(scores: pd.DataFrame, *, config: BandConfig, service: str, council: str | None = None,
+                               service_of=None, names: bool = False) -> list[TeamList]:
+    """One ranked list (riskiest first) of the team managers of one service, for its head of service.
+
+    A team manager is a row whose worker_id is their team's manager_id. ``service_of`` maps team_id to
+    service (default: the scores' own ``service`` column); ``council`` narrows to one council (a head of
+    service serves one council). Team members are never in this list; figures cover the managers listed
+    and none are shown for fewer than ``config.min_group`` of them. Raises KeyError when no team manager
+    of that service is scored.
+    """
+    teams = scores["team_id"].astype(str)
+    service_col = scores["service"].astype(str) if service_of is None else teams.map(service_of)
+    keep = team_manager_rows(scores) & (service_col == str(service))
+    if council is not None:
+        keep &= scores["council_id"].astype(str) == str(council)
+    if not keep.any():
+        where = f" of council {council}" if council is not None else ""
+        raise KeyError(f"no scored team manager in service {service}{where}")
+    rows, cols = _prepare_rows(scores.loc[keep.to_numpy(bool)], config, names)
+    rows = rows.sort_values(["risk", "worker_id"], ascending=[False, True], kind="stable")
+    rows["rank"] = np.arange(1, len(rows) + 1)
+    title = "Team managers"   # also the Excel sheet's name (31 characters at most)
+    heading = f"Team managers of the {service_label(service)} service" + (f" (council {council})" if council else "")
+    return [TeamList(team_id=title, rows=rows[cols].reset_index(drop=True),
+                     summary=_group_summary(title, rows, config, listed="team managers"), heading=heading)]
+
+
+def _group_summary(label: str, rows: pd.DataFrame, config: BandConfig, *, listed: str) -> dict:
+    """Figures for a list that is not one team (a service's team managers): people and expected leavers only.
+
+    Team caps and targets differ between the managers' teams, so none are summed here.
+    """
+    n = len(rows)
+    out: dict = {"team_id": label, "people": n if n >= config.min_group else None, "listed": listed}
+    if n < config.min_group:
+        out["note"] = f"No figures: fewer than {config.min_group} {listed} listed."
+        return out
+    expected, lo, hi = expected_leavers_interval(rows["risk"].to_numpy(float), level=config.summary_level)
+    out.update(expected_leavers=round(expected, 1), expected_low=lo, expected_high=hi,
+               interval_level=config.summary_level)
+    return out
+
+
+def list_metadata(scores_meta: dict, *, config: BandConfig, teams: list[str], service: str | None = None,
+                  council: str | None = None) -> dict:
     """Metadata recorded with a list: only fields safe for the teams in scope (no council-wide counts).
 
-    No wall-clock time, so the same scores and config give byte-identical lists.
+    With ``service`` the list is that service's team managers, for their head of service: the manager
+    rule line says so. No wall-clock time, so the same scores and config give byte-identical lists.
     """
     keep = {k: scores_meta[k] for k in ("as_of", "model_ref", "run_id", "horizon_months", "approval") if k in scores_meta}
+    scope = {} if service is None else {"list": "team managers", "service": service,
+                                        **({"council": council} if council is not None else {})}
     return {
         **keep,
+        **scope,
         "teams": list(teams),
         "purpose": PURPOSE_LINE,
-        "manager_rule": MANAGER_LINE,
+        "manager_rule": MANAGER_LINE if service is None else service_manager_line(service, council),
         "shows_probability": config.show_probability,
         "band_cutoffs": {"medium": config.medium, "high": config.high},
         "uncertain_rule": f"per-person {config.interval_level:.0%} interval crosses a band cut-off",
@@ -407,7 +488,7 @@ def summary_text(summary: dict, horizon_months: int | None = None) -> str:
     if summary.get("people") is None:
         return " ".join(x for x in (summary.get("note", ""), manager) if x)
     parts = [
-        f"{summary['people']} people listed. Expected leavers {_period(horizon_months)}: {summary['expected_leavers']} "
+        f"{summary['people']} {summary.get('listed', 'people')} listed. Expected leavers {_period(horizon_months)}: {summary['expected_leavers']} "
         f"({summary['interval_level']:.0%} interval {summary['expected_low']}-{summary['expected_high']})"
     ]
     if "target_leavers" in summary:
@@ -432,8 +513,9 @@ def write_csv(lists: list[TeamList], meta: dict, path: str | Path) -> Path:
     path = Path(path)
     header = [f"# {text}" for _, text in banner_lines(meta)]
     header += [f"# list settings: {json.dumps(meta, default=str)}"]
-    header += [f"# {csv_columns_line(lists[0].rows.columns if lists else [])}"]
-    header += [f"# team {tl.team_id}: {summary_text(tl.summary, meta.get('horizon_months'))}" for tl in lists]
+    header += [f"# {csv_columns_line(lists[0].rows.columns if lists else [], managers_list=meta.get('list') == 'team managers')}"]
+    header += [f"# {tl.heading or 'team ' + tl.team_id}: {summary_text(tl.summary, meta.get('horizon_months'))}"
+               for tl in lists]
     rows = pd.concat([tl.rows for tl in lists], ignore_index=True)
     with atomic_path(path) as tmp:
         with open(tmp, "w", encoding="utf-8", newline="") as fh:

@@ -120,3 +120,43 @@ def test_lists_from_an_unapproved_model_warn(tmp_path):
     meta["approval"] = {"status": "approved", "detail": "Version 3 is the champion."}
     (d / "score_meta.json").write_text(json.dumps(meta))
     assert "NOT APPROVED" not in _rank(d, tmp_path / "lists").stderr
+
+
+def _folder_with_managers(tmp_path, *, service=True):
+    """TEAMA's and TEAMB's managers sit in the team they manage; the scores carry the service unless told not to."""
+    d = _folder(tmp_path)
+    frame = pd.read_parquet(d / "scores.parquet")
+    first = frame.groupby("team_id").head(1).index
+    frame.loc[first, "worker_id"] = frame.loc[first, "manager_id"]
+    if service:
+        frame["service"] = frame["team_id"].map({"TEAMA": "safeguarding", "TEAMB": "early_help"})
+    frame.to_parquet(d / "scores.parquet", index=False)
+    return d
+
+
+def test_service_lists_its_team_managers_and_is_exclusive_with_other_scopes(tmp_path):
+    d = _folder_with_managers(tmp_path)
+    run = lambda *a: CliRunner().invoke(app, ["rank", "--scores", str(d), "--out", str(tmp_path / "l"), *a])  # noqa: E731
+    res = run("--service", "safeguarding", "--json")
+    assert res.exit_code == 0, res.output
+    assert [p.rsplit("/", 1)[1] for p in json.loads(res.stdout)["files"]] == [
+        f"risk_list_service_C01_safeguarding_team_managers.{f}" for f in ("csv", "xlsx", "html")]
+    res = run("--service", "fostering_adoption")
+    assert res.exit_code == 1 and "no scored team manager in service fostering_adoption" in res.stderr
+    assert "early_help, safeguarding" in res.stderr  # what there is to list
+    for other in (["--all"], ["--team", "TEAMA"], ["--manager", "MGRA"]):
+        res = run("--service", "safeguarding", *other)
+        assert res.exit_code == 2 and "exactly one of" in res.output, other
+
+
+def test_managers_with_no_service_to_be_found_stop_rank_all(tmp_path):
+    """Scores without a service column and no data folder: --all must not drop the managers silently."""
+    res = _rank(_folder_with_managers(tmp_path, service=False), tmp_path / "lists")
+    assert res.exit_code == 2, res.output
+    assert "no service column" in res.stderr and "--data" in res.stderr
+    assert not (tmp_path / "lists").exists() or not any((tmp_path / "lists").iterdir())
+
+
+def test_help_explains_service_lists():
+    text = " ".join(CliRunner().invoke(app, ["rank", "--help"]).output.split())
+    assert "--service" in text and "head of service" in text and "exactly one list" in text

@@ -23,6 +23,7 @@ from retention_ml.reports.risk_list import (
     BandConfig,
     assign_bands,
     build_risk_lists,
+    build_service_manager_list,
     expected_leavers_interval,
     levers_for_drivers,
     list_metadata,
@@ -85,6 +86,15 @@ def with_managers_in_team(frame: pd.DataFrame) -> pd.DataFrame:
         i = frame.index[frame.team_id == team][0]
         frame.loc[i, ["worker_id", "role", "caseload_current"]] = [MANAGERS[team], "team_manager", 0.0]
     return frame
+
+
+SERVICES = {"TEAMALPHA": "safeguarding", "TEAMBRAVO": "safeguarding", "TEAMCHARLIE": "children_in_care",
+            "TEAMDELTA": "children_in_care"}
+
+
+def with_service(frame: pd.DataFrame) -> pd.DataFrame:
+    """The scores with a service column (teams.csv's service of each team)."""
+    return frame.assign(service=frame["team_id"].map(SERVICES))
 
 
 def write_scores(tmp_path, frame, **meta):
@@ -380,15 +390,22 @@ def test_rank_manager_scope_cli(tmp_path):
 def test_demo_rank_stage_lists_teams_without_a_manager_for_the_head_of_service(tmp_path):
     from retention_ml.commands.demo import rank_every_manager
 
-    scores = with_managers_in_team(make_scores())
+    scores = with_service(with_managers_in_team(make_scores()))
     scores["manager_id"] = scores["manager_id"].where(scores.team_id != "TEAMCHARLIE", None)  # MGRX202 left
     d = write_scores(tmp_path, scores)
     said = []
-    files, managers, unmanaged = rank_every_manager(d, tmp_path / "lists", say=said.append)
+    files, managers, unmanaged, services = rank_every_manager(d, tmp_path / "lists", say=said.append)
     assert managers == ["MGRX101", "MGRX303"] and unmanaged == ["TEAMCHARLIE"]
+    assert services == [("C01", "children_in_care"), ("C01", "safeguarding")]
     assert sorted(p.name for p in files) == sorted(
-        f"{stem}.{f}" for stem in ("risk_list_manager_MGRX101", "risk_list_manager_MGRX303", "risk_list_no_manager_recorded")
+        f"{stem}.{f}" for stem in ("risk_list_manager_MGRX101", "risk_list_manager_MGRX303", "risk_list_no_manager_recorded",
+                                   "risk_list_service_C01_safeguarding_team_managers",
+                                   "risk_list_service_C01_children_in_care_team_managers")
         for f in ("csv", "xlsx", "html"))
+    assert any("2 team managers listed for their heads of service" in line for line in said)
+    # everyone scored is in exactly one list: managers' lists + service lists of managers + the no-manager list
+    listed = pd.concat([_read_list_csv(f) for f in files if f.suffix == ".csv"]).worker_id
+    assert listed.is_unique and set(listed) == set(scores.worker_id)
     assert any("TEAMCHARLIE" in line and "risk_list_no_manager_recorded" in line for line in said)
     texts = {k: v for k, v in _file_texts(tmp_path / "lists").items() if k.startswith("risk_list_no_manager_recorded")}
     _assert_scoped(texts, scores, ["TEAMCHARLIE"])
@@ -488,4 +505,115 @@ def test_same_scores_give_identical_lists(tmp_path):
     time.sleep(1.1)  # Excel stores its creation time in whole seconds: a clock-based one would differ
     b = rank_scores(d, tmp_path / "b", team=["TEAMBRAVO"])
     assert len(a) == 3
+    assert [p.read_bytes() for p in a] == [p.read_bytes() for p in b]
+
+
+# --- team managers, listed for their head of service -------------------------------------------------------------
+
+def _csv_rows(folder):
+    """Every CSV list in ``folder`` as {file name: rows}."""
+    return {f.name: _read_list_csv(f) for f in sorted(folder.glob("*.csv"))}
+
+
+def test_team_managers_are_in_their_service_list_and_nowhere_else(tmp_path):
+    from retention_ml.commands.rank import rank_scores
+
+    scores = with_service(with_managers_in_team(make_scores()))
+    d = write_scores(tmp_path, scores)
+    rank_scores(d, tmp_path / "lists", all_teams=True)
+    rows = _csv_rows(tmp_path / "lists")
+    where = {m: sorted(name for name, r in rows.items() if m in set(r.worker_id)) for m in MANAGERS.values()}
+    assert where == {"MGRX101": ["risk_list_service_C01_safeguarding_team_managers.csv"],
+                     "MGRX202": ["risk_list_service_C01_children_in_care_team_managers.csv"],
+                     "MGRX303": ["risk_list_service_C01_children_in_care_team_managers.csv"]}
+    for m in MANAGERS.values():  # nor in any manager's list
+        rank_scores(d, tmp_path / "m", manager=m)
+    assert not any(set(MANAGERS.values()) & set(r.worker_id) for r in _csv_rows(tmp_path / "m").values())
+
+
+def test_a_service_list_holds_only_that_services_team_managers(tmp_path):
+    from retention_ml.commands.rank import rank_scores
+
+    scores = with_service(with_managers_in_team(make_scores()))
+    d = write_scores(tmp_path, scores, horizon_months=12)
+    files = rank_scores(d, tmp_path / "s", service="children_in_care", names=True)
+    stem = "risk_list_service_C01_children_in_care_team_managers"
+    assert sorted(p.name for p in files) == [f"{stem}.{f}" for f in ("csv", "html", "xlsx")]
+    csv = _read_list_csv(tmp_path / "s" / f"{stem}.csv")
+    mgr = scores[scores.worker_id.isin(["MGRX202", "MGRX303"])].sort_values("risk", ascending=False)
+    assert list(csv.worker_id) == list(mgr.worker_id) and list(csv["rank"]) == [1, 2]  # riskiest first
+    assert set(csv.team_id) == {"TEAMCHARLIE", "TEAMDELTA"}  # the team each manages
+    assert list(csv.columns) == ["rank", "worker_id", "display_name", "role", "team_id", "months_in_post", "band",
+                                 "change", "uncertain", "reason_1", "reason_2", "reason_3", "lever_1", "lever_2", "lever_3"]
+    members = scores[~scores.worker_id.isin(["MGRX202", "MGRX303"])]
+    forbidden = set(members.worker_id) | set(members.display_name) | {"MGRX101", "TEAMALPHA", "TEAMBRAVO"}
+    line = "These are the team managers of the children in care service in council C01, listed for their head of service."
+    for name, text in _file_texts(tmp_path / "s").items():
+        text = unescape(text)
+        assert not sorted(x for x in forbidden if x in text), name  # no team member, no other service
+        assert line in text and PURPOSE_LINE in text and APPROVAL_UNKNOWN_LINE in text, name
+        assert all(w in text for w in mgr.worker_id) and "reason" in text.lower(), name
+        assert MANAGER_LINE not in text, name  # the team lists' rule line is replaced, not repeated
+    assert "rank = 1 for the highest risk among the service's team managers" in (tmp_path / "s" / f"{stem}.csv").read_text()
+
+
+def test_fewer_than_five_team_managers_get_no_aggregate():
+    base = make_scores()
+    for n, shown in ((4, False), (5, True)):
+        # n teams of one service, each with its manager sitting in it
+        frames = []
+        for i in range(n):
+            team = base[base.team_id == "TEAMALPHA"].assign(team_id=f"TEAMS{i}", manager_id=f"MGRS{i}")
+            team["worker_id"] = [f"MGRS{i}"] + [f"W{i}X{j}" for j in range(1, len(team))]
+            frames.append(team)
+        scores = pd.concat(frames, ignore_index=True).assign(service="safeguarding")
+        tl = build_service_manager_list(scores, config=BandConfig(), service="safeguarding")[0]
+        assert list(tl.rows.worker_id) == list(scores[scores.worker_id.str.startswith("MGRS")]
+                                               .sort_values("risk", ascending=False).worker_id)
+        text = summary_text(tl.summary, 12)
+        if shown:
+            mgr = scores[scores.worker_id.str.startswith("MGRS")]
+            assert tl.summary["people"] == 5 and tl.summary["expected_leavers"] == round(mgr.risk.sum(), 1)
+            assert text.startswith("5 team managers listed. Expected leavers in the next 12 months:")
+        else:
+            assert tl.summary["people"] is None and "expected_leavers" not in tl.summary
+            assert text == "No figures: fewer than 5 team managers listed."
+
+
+def test_rank_all_covers_everyone_scored_exactly_once(tmp_path):
+    from retention_ml.commands.rank import rank_scores
+
+    scores = with_service(with_managers_in_team(make_scores()))
+    scores.loc[scores.team_id == "TEAMBRAVO", "manager_id"] = None  # a team with no manager recorded keeps everyone
+    d = write_scores(tmp_path, scores)
+    files = rank_scores(d, tmp_path / "lists", all_teams=True)
+    assert len(files) == 3 * (len(TEAMS) + 2)  # every team, and the two services' team managers
+    listed = pd.concat(_csv_rows(tmp_path / "lists").values()).worker_id
+    assert listed.is_unique and set(listed) == set(scores.worker_id)
+
+
+def test_service_comes_from_the_teams_table_when_the_scores_carry_none(tmp_path):
+    from retention_ml.commands.rank import rank_scores
+
+    scores = with_managers_in_team(make_scores())
+    data = tmp_path / "data"
+    data.mkdir()
+    pd.DataFrame({"team_id": list(TEAMS), "council_id": "C01", "area": "North", "manager_id": [MANAGERS[t] for t in TEAMS],
+                  "service": [SERVICES[t] for t in TEAMS], "caseload_cap": 20, "target_turnover": 0.1}
+                 ).to_csv(data / "teams.csv", index=False)
+    d = write_scores(tmp_path, scores, data_dir=str(data))
+    files = rank_scores(d, tmp_path / "lists", service="safeguarding")
+    assert [p.name for p in files][0] == "risk_list_service_C01_safeguarding_team_managers.csv"
+    assert list(_read_list_csv(files[0]).worker_id) == ["MGRX101"]
+
+
+def test_same_scores_give_identical_service_lists(tmp_path):
+    from retention_ml.commands.rank import rank_scores
+
+    d = write_scores(tmp_path, with_service(with_managers_in_team(make_scores())))
+    a = rank_scores(d, tmp_path / "a", all_teams=True)
+    time.sleep(1.1)  # Excel stores its creation time in whole seconds: a clock-based one would differ
+    b = rank_scores(d, tmp_path / "b", all_teams=True)
+    assert sum("_team_managers." in p.name for p in a) == 6
+    assert [p.name for p in a] == [p.name for p in b]
     assert [p.read_bytes() for p in a] == [p.read_bytes() for p in b]
