@@ -36,8 +36,18 @@ def test_demo_end_to_end_lists_are_scoped(tmp_path):
     scores = pd.read_parquet(f"{summary['scores']}/scores.parquet")
     assert scores.risk_previous.notna().mean() > 0.8  # the month before was scored and carried
     lists = tmp_path / "demo" / "lists"
-    managers = sorted(scores.manager_id.unique())
-    assert summary["n_lists"] == 3 * len(managers) == len(list(lists.iterdir()))
+    managers = sorted(scores.manager_id.dropna().unique())
+    services = summary["service_manager_lists"]
+    n_sets = len(managers) + len(services) + bool(summary["teams_without_manager"])
+    assert summary["n_lists"] == 3 * n_sets == len(list(lists.iterdir())) and services
+    # everyone scored is in exactly one list; each team manager in their service's list, for the head of service
+    csvs = {f.name: pd.read_csv(f, skiprows=sum(line.startswith("#") for line in f.read_text(encoding="utf-8").splitlines()))
+            for f in lists.glob("*.csv")}
+    listed = pd.concat(csvs.values()).worker_id
+    assert listed.is_unique and set(listed) == set(scores.worker_id)
+    heads = scores[scores.worker_id == scores.manager_id]
+    in_service_lists = pd.concat(csvs[s["stem"] + ".csv"] for s in services)
+    assert set(in_service_lists.worker_id) == set(heads.worker_id)
     all_ids = set(scores.worker_id) | set(scores.team_id) | set(scores.manager_id)
     for m in managers:
         own = scores[scores.manager_id == m]
