@@ -7,25 +7,35 @@ from pathlib import Path
 
 import typer
 
-HELP = """Turn a scoring (retention-ml score) into ranked lists for managers: riskiest first, with band, change since last
-scoring, top three reasons and suggested levers, and a team summary (expected leavers with an 80% interval).
+HELP = """Turn a scoring (retention-ml score) into ranked lists: riskiest first,
+with band, change since last scoring, top three reasons and suggested levers,
+and a summary (expected leavers with an 80% interval).
 
-Scoping is strict: with --team or --manager one set of files holds only those team(s); with --all every team gets its
-own files, each holding only that team. A team's manager is never in their own team's list (nobody holds a
-supportive conversation with themselves): team managers are listed for their head of service instead. --service
-SERVICE writes, per council, one set of files holding only the team managers of that service's teams
-(risk_list_service_<council>_<service>_team_managers.*), nobody else; --all writes one such set for every service
-with a team manager scored, so every person scored is in exactly one list. The service of each team comes from the
-scores' service column or, for scorings without it, from teams.csv in the data folder score_meta.json names (or
---data DIR). Names appear only with --names and only if the data carried display_name.
-Whether probabilities are shown is set in retention_ml/risk_bands.toml (default: band only) or --bands FILE.
+Scoping is strict. --team or --manager: one set of files holding only those
+team(s). A team's manager is never in their own team's list (nobody holds a
+supportive conversation with themselves); team managers are listed for their
+head of service instead: --service SERVICE writes, per council, one set
+(risk_list_service_<council>_<service>_team_managers.*) holding only the team
+managers of that service's teams, nobody else. --all: one set per team, each
+holding only that team, plus one per service with a team manager scored, so
+everyone scored is in exactly one list. Give exactly one of the four.
 
-Every file of one call is written to a temporary first and moved into place only when all are written.
-The scoring folder is checked first: an unreadable scores.parquet or score_meta.json, or a score_meta.json whose as_of
-differs from the scores' (files of two different scorings), stops the command naming the file.
+A team's service comes from the scores' service column or, when the scores
+carry none, from teams.csv in the data folder score_meta.json records (or
+--data DIR). Names appear only with --names and only if the data carried
+display_name. Whether probabilities are shown is set in
+retention_ml/risk_bands.toml (default: band only) or --bands FILE.
 
-Exit codes: 0 ok, 1 nothing to list (unknown team or manager, no team manager scored in the service), 2 could not
-run (no scores, unreadable or mismatched scoring files, services of teams not found, lists could not be written). Lists from a scoring whose model the promotion gate did not approve
+Every file of one call is written to a temporary first and moved into place
+only when all are written. The scoring folder is checked first: an unreadable
+scores.parquet or score_meta.json, or a score_meta.json whose as_of differs
+from the scores' (files of two different scorings), stops the command naming
+the file.
+
+Exit codes: 0 ok, 1 nothing to list (unknown team or manager, no team manager
+scored in the service), 2 could not run (no scores, unreadable or mismatched
+scoring files, teams' services not found, lists could not be written). Lists
+from a scoring whose model the promotion gate did not approve
 (score_meta.json "approval") are written, with a warning printed.
 
 \b
