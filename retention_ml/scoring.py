@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-KEY_COLUMNS = ["worker_id", "team_id", "council_id", "manager_id", "role", "months_in_post", "as_of"]
+KEY_COLUMNS = ["worker_id", "team_id", "council_id", "service", "manager_id", "role", "months_in_post", "as_of"]
 
 
 @dataclass

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-CONTRACT_COLUMNS = ["worker_id", "team_id", "council_id", "manager_id", "role", "months_in_post", "as_of", "risk",
+CONTRACT_COLUMNS = ["worker_id", "team_id", "council_id", "service", "manager_id", "role", "months_in_post", "as_of", "risk",
                     "risk_low", "risk_high", "band", "uncertain", "reason_1", "reason_2", "reason_3",
                     "lever_1", "lever_2", "lever_3", "model_ref", "run_id"]
 
