@@ -130,8 +130,10 @@ def _print(result, exp, truth: dict | None = None) -> None:
         table.add_row(metric, *cells)
     console.print(table)
     cal = rec["calibration"]
-    console.print(f"Platt calibration a={cal['a']:.3f} b={cal['b']:.3f}; validation ECE {cal['ece_valid_before']:.4f} -> {cal['ece_valid_after']:.4f}")
-    c = rec["counts"]
+    # checked_on says where calibration was fitted: the validation window, or cross-fitting on a flat extract
+    console.print(f"Platt calibration a={cal['a']:.3f} b={cal['b']:.3f}, checked on the {cal.get('checked_on', 'validation window')}: "
+                  f"ECE {cal['ece_valid_before']:.4f} -> {cal['ece_valid_after']:.4f}")
+    c = {k: v for k, v in rec["counts"].items() if v["n"]}   # a flat extract has no validation window: not "valid 0 (0)"
     console.print("rows (positives): " + ", ".join(f"{k} {v['n']} ({v['positives']})" for k, v in c.items()) + f"; censored {rec['censored']}")
     for note in result.notes:
         console.print(f"[bold yellow]WARNING: {note}[/bold yellow]")

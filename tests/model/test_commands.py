@@ -55,3 +55,11 @@ def test_benchmark_ibm_json():
     assert len(out["folds"]) == 10  # 5 folds x 2 models
     assert 0.7 < out["models"]["lightgbm"]["roc_auc"]["mean"] < 0.95
     assert runner.invoke(app, ["benchmark", "nope"]).exit_code == 2
+
+
+def test_flat_training_printout_says_where_calibration_was_checked(mlflow_store):
+    res = runner.invoke(app, ["train", IBM, "--set", "evaluation.n_boot=20", "--set", "model.n_bootstrap=0",
+                              "--set", "tuning.trials=0"])
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert "checked on the 5-fold cross-fitting" in text and "valid 0 (0)" not in text
