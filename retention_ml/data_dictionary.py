@@ -22,7 +22,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from retention_ml.io import atomic_path
+from retention_ml.io import BOOLEAN_WORDS, atomic_path
 from retention_ml.schema import ColumnSpec, TableSchema, load_drivers, load_schemas, schema_dir, schema_version
 
 __all__ = ["dictionary_path", "is_stale", "render_data_dictionary", "write_data_dictionary"]
@@ -31,7 +31,9 @@ _TYPE_TEXT = {
     "string": "text",
     "integer": "whole number",
     "float": "number",
-    "boolean": "true/false",
+    # the words the reader accepts, from the one vocabulary (any case)
+    "boolean": "true/false (" + " / ".join(
+        "|".join(w for w, v in BOOLEAN_WORDS.items() if v is flag) for flag in (True, False)) + ")",
     "date": "date `YYYY-MM-DD`",
     "month": "month `YYYY-MM-01` (or `YYYY-MM`)",
 }
