@@ -273,7 +273,7 @@ def test_promote_command_exit_codes_and_json(store):
     assert refused.exit_code == 1
     assert json.loads(refused.stdout)["failed"] == ["calibration_ece"]
     missing = runner.invoke(app, ["promote", "0123456789abcdef0123456789abcdef"])
-    assert missing.exit_code == 2
+    assert missing.exit_code == 2 and isinstance(missing.exception, SystemExit)
 
 
 def test_run_without_registered_version_cannot_be_promoted(store):

@@ -384,7 +384,8 @@ def test_rank_manager_scope_cli(tmp_path):
     csv = _read_list_csv(out / "risk_list_manager_MGRX101.csv")
     assert set(csv.team_id) == {"TEAMALPHA", "TEAMBRAVO"} and "risk" not in csv
     res = CliRunner().invoke(app, ["rank", "--scores", str(d), "--manager", "NOBODY", "--out", str(out)])
-    assert res.exit_code == 1
+    assert res.exit_code == 1 and isinstance(res.exception, SystemExit)   # a crash would also give 1
+    assert "NOBODY" in res.output
 
 
 def test_demo_rank_stage_lists_teams_without_a_manager_for_the_head_of_service(tmp_path):
