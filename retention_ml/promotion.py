@@ -31,6 +31,8 @@ __all__ = ["THRESHOLDS_PATH", "Check", "PromotionResult", "load_thresholds", "ru
 
 THRESHOLDS_PATH = Path(__file__).with_name("promotion_thresholds.toml")
 CHAMPION_ALIAS = "champion"
+GATE_TAG = "retention_ml.gate"      # model version tag promote sets when every check passed
+GATE_PASSED = "passed"
 CARD_TAG = "retention_ml.card"
 CARD_ARTIFACT = "model_card/model_card.md"
 METRICS_ARTIFACT = "evaluation/metrics.json"
@@ -225,6 +227,8 @@ def promote(run_ref: str, *, thresholds: dict | None = None, model_name: str | N
     checks = run_checks(run_id, thresholds)
     ok = all(c.passed for c in checks)
     if ok and not dry_run:
+        # The tag is the gate's own record: an alias can be moved by hand in the MLflow UI, a pass cannot.
+        tracking.client().set_model_version_tag(name, str(version.version), GATE_TAG, GATE_PASSED)
         tracking.set_alias(CHAMPION_ALIAS, version.version, name)
     after = tracking.alias_version(CHAMPION_ALIAS, name)
     return PromotionResult(run_id=run_id, model_name=name, version=str(version.version), promoted=ok and not dry_run,

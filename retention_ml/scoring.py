@@ -75,13 +75,14 @@ def run_horizon_months(run_id: str) -> int | None:
 def model_approval(model_ref: str, run_id: str) -> dict:
     """Whether the scored model is the one the promotion gate approved, as ``{"status", "detail"}``.
 
-    Approved only when the registry alias ``champion`` (which ``retention-ml promote`` moves only when every
-    gate check passes) points, at this moment, to a version logged by ``run_id`` (the run whose model was
-    scored). A candidate, a plain run id or a champion since replaced is "not approved". Scoring is never
-    refused for it; the status travels with the scores to the lists.
+    Approved only when the registry alias ``champion`` points, at this moment, to a version logged by
+    ``run_id`` (the run whose model was scored, however it was named) and that version carries the gate's
+    pass tag, which only ``retention-ml promote`` sets, when every check passes (an alias moved by hand in
+    the MLflow UI is not a pass). Anything else is "not approved". Scoring is never refused for it; the
+    status travels with the scores to the lists.
     """
     from retention_ml import tracking
-    from retention_ml.promotion import CHAMPION_ALIAS
+    from retention_ml.promotion import CHAMPION_ALIAS, GATE_PASSED, GATE_TAG
 
     try:
         if model_ref.startswith("models:/"):
@@ -100,6 +101,11 @@ def model_approval(model_ref: str, run_id: str) -> dict:
                 "detail": f"The model registry could not be checked ({type(exc).__name__}: {exc}), so approval of "
                           f"run {run_id} is unknown: {NOT_APPROVED_ADVICE}."}
     for name, champ in champions.items():
+        if champ is not None and champ.run_id == run_id and (champ.tags or {}).get(GATE_TAG) != GATE_PASSED:
+            return {"status": "not approved",
+                    "detail": f"Version {champ.version} of {name} holds the alias champion, but the promotion gate "
+                              f"never passed it (the alias was set by other means than retention-ml promote): "
+                              f"{NOT_APPROVED_ADVICE}."}
         if champ is not None and champ.run_id == run_id:
             return {"status": "approved",
                     "detail": f"Version {champ.version} of {name} is the registry's champion at scoring time, "

@@ -240,6 +240,12 @@ def test_good_run_is_promoted_then_failing_runs_leave_champion_unchanged(store, 
         assert result.champion_after == results["good"].version
     # the gate never touches the candidate alias
     assert champions["candidate"].run_id == store["no_card"]
+    # the pass is recorded on the promoted version, and only there (approval reads it)
+    from retention_ml import tracking
+    from retention_ml.promotion import GATE_PASSED, GATE_TAG
+
+    tags = {r: (tracking.model_version_for_run(store[r]).tags or {}).get(GATE_TAG) for r in ("good", *FAILING)}
+    assert tags["good"] == GATE_PASSED and not any(tags[k] for k in FAILING)
 
 
 def test_failed_check_names_the_group_and_numbers(gate_results):

@@ -103,8 +103,14 @@ def test_approval_is_recorded_and_a_refused_model_is_scored_with_a_warning(train
     meta = json.loads((tmp_path / "cand" / "score_meta.json").read_text())
     assert meta["approval"]["status"] == "not approved" and "no model has passed" in meta["approval"]["detail"]
     assert (tmp_path / "cand" / "scores.parquet").exists()
-    # once promote has moved champion to this version, the same model is approved however it is named
+    # champion set by hand (as anyone can in the MLflow UI), without the gate's pass: not approved
+    from retention_ml.promotion import GATE_PASSED, GATE_TAG
+
     tracking.set_alias("champion", version.version, name)
+    by_hand = score(f"models:/{name}@champion", sim_dir, "2022-07-01", tmp_path / "hand", find_previous_scoring=False)
+    assert by_hand.meta["approval"]["status"] == "not approved" and "never passed" in by_hand.meta["approval"]["detail"]
+    # once promote has passed this version and moved champion to it, the model is approved however it is named
+    tracking.client().set_model_version_tag(name, str(version.version), GATE_TAG, GATE_PASSED)
     try:
         for ref in (f"models:/{name}@champion", f"runs:/{result.run_id}/model", f"models:/{name}@candidate"):
             approval = score(ref, sim_dir, "2022-07-01", tmp_path / "ok", find_previous_scoring=False).meta["approval"]

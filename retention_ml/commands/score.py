@@ -15,9 +15,10 @@ Writes OUT/scores.parquet, OUT/scores.csv and OUT/score_meta.json atomically (wo
 parquet only with --names). With --previous DIR (or an earlier scoring found beside OUT) each person's previous risk
 is carried for "change since last scoring".
 
-Approval: score_meta.json records whether the scored model is the registry's "champion" (the model the promotion gate
-approved; retention-ml promote) at scoring time. Any other model (a candidate, a plain run id) is scored, so lists can
-be previewed, but marked "not approved" and a warning is printed: do not share such lists with managers.
+Approval: score_meta.json records whether the scored model is the registry's "champion" at scoring time and was put
+there by the promotion gate (retention-ml promote), whichever way --model names it. Any other model (a candidate, a
+champion alias moved by hand) is scored, so lists can be previewed, but marked "not approved" and a warning is
+printed: do not share such lists with managers.
 
 Exit codes: 0 ok, 1 data failed validation or nobody in post, 2 could not run (bad option such as an impossible
 --as-of date or one after the data ends, model or folder not found, a model trained on other features, files
