@@ -119,10 +119,12 @@ def model_approval(model_ref: str, run_id: str) -> dict:
 
 
 def _team_context(keys: pd.DataFrame, X: pd.DataFrame, tables: dict) -> pd.DataFrame:
-    """Columns the team summary needs: current caseload, team cap and target turnover."""
+    """Columns the team summary needs: current caseload, FTE (the cap is per full-time post), team cap, target turnover."""
     teams = tables["teams"].set_index("team_id")
     out = pd.DataFrame(index=keys.index)
     out["caseload_current"] = X["caseload_current"].to_numpy() if "caseload_current" in X else np.nan
+    workers = tables["workers"].set_index("worker_id")   # one row per spell, worker_id unique (validated)
+    out["fte"] = keys["worker_id"].map(workers["fte"]).astype(float).to_numpy() if "fte" in workers else np.nan
     for col in ("caseload_cap", "target_turnover"):
         out[col] = keys["team_id"].map(teams[col]).astype(float).to_numpy() if col in teams else np.nan
     return out

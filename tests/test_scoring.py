@@ -63,6 +63,11 @@ def test_scores_follow_the_contract_and_the_model(trained, sim_dir, tmp_path):
     second = score(ref, sim_dir, as_of, tmp_path / "s" / "2022-07", display_names=True)
     s = pd.read_parquet(tmp_path / "s" / "2022-07" / "scores.parquet")
     assert set(CONTRACT_COLUMNS) <= set(s.columns)
+    # FTE travels with the scores: the team cap is per full-time post, so summaries compare like with like
+    from retention_ml.io import read_tables as _read
+
+    fte = _read(sim_dir)["workers"].set_index("worker_id")["fte"]
+    np.testing.assert_allclose(s["fte"].to_numpy(), s["worker_id"].map(fte).to_numpy())
     assert any(c.startswith("driver_") for c in s.columns)
     # same feature code as training: risks equal the model on build_features at that date
     ds = build_features(read_tables(sim_dir), [as_of])
