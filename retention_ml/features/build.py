@@ -126,9 +126,17 @@ def build_features(tables: dict, as_of_dates, families=None) -> SnapshotDataset:
 
 
 def _check_within_data(tables: dict, as_of_dates) -> None:
-    """Refuse a date after the data ends: its features would read months nobody has recorded yet as empty."""
+    """Refuse a date outside the data: its features would read months nobody has recorded (yet) as empty."""
     end = data_end_from(tables)
-    late = [d for d in pd.to_datetime(pd.Series(list(as_of_dates))) if d > end]
+    dates = pd.to_datetime(pd.Series(list(as_of_dates)))
+    first = pd.to_datetime(tables["caseload_history"]["month"]).min()
+    early = [d for d in dates if d <= first]
+    if early:
+        raise ValueError(f"as-of {early[0].date()} is before the data has a complete month: the first caseload_history "
+                         f"month is {first.strftime('%Y-%m')}, so the earliest date that can be scored is "
+                         f"{(first.to_period('M') + 1).to_timestamp().date()} (features use the complete months before "
+                         "the as-of date)")
+    late = [d for d in dates if d > end]
     if late:
         last = (end.to_period("M") - 1).strftime("%Y-%m")
         raise ValueError(f"as-of {late[0].date()} is after the data ends: the last caseload_history month is {last}, "

@@ -85,3 +85,10 @@ def test_a_date_after_the_data_ends_is_refused_naming_the_last_month(tiny_tables
     later = (end.to_period("M") + 1).to_timestamp()
     with pytest.raises(ValueError, match=f"last caseload_history month is {last.strftime('%Y-%m')}.*{end.date()}"):
         build_features(tiny_tables, [later])
+
+
+def test_a_date_before_the_first_recorded_month_is_refused(tiny_tables):
+    first = pd.to_datetime(tiny_tables["caseload_history"]["month"]).min()
+    with pytest.raises(ValueError, match=f"first caseload_history month is {first.strftime('%Y-%m')}"):
+        build_features(tiny_tables, [first])
+    build_features(tiny_tables, [(first.to_period("M") + 1).to_timestamp()])   # the first complete month: no error
