@@ -27,7 +27,7 @@ def render_html(lists: list[TeamList], meta: dict) -> str:
         }
         for tl in lists
     ]
-    return env.get_template("risk_list.html.j2").render(lists=view, meta=meta, purpose=PURPOSE_LINE, banner=banner_lines(meta), teams=[tl.heading or tl.team_id for tl in lists])
+    return env.get_template("risk_list.html.j2").render(lists=view, meta=meta, purpose=PURPOSE_LINE, banner=banner_lines(meta, lists), teams=[tl.heading or tl.team_id for tl in lists])
 
 
 def write_html(lists: list[TeamList], meta: dict, path: str | Path) -> Path:

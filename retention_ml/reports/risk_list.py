@@ -31,7 +31,7 @@ MANAGER_LINE = (
 
 NOT_APPROVED_LINE = (
     "NOT APPROVED: this model has not passed the promotion gate; for trial use only, "
-    "not for conversations with staff."
+    "not for conversations with staff; the lines below describe how an approved list is used."
 )
 APPROVAL_UNKNOWN_LINE = (
     "APPROVAL UNKNOWN: this scoring does not record whether its model passed the promotion gate "
@@ -236,12 +236,28 @@ def _team_summary(team_id: str, team: pd.DataFrame, config: BandConfig, *, manag
     out.update(expected_leavers=round(expected, 1), expected_low=lo, expected_high=hi,
                interval_level=config.summary_level)
     if "target_turnover" in team and team["target_turnover"].notna().any():
+        # an annual rate: summary_text turns it into leavers over the scoring's horizon (target_leavers)
         out["target_turnover"] = float(team["target_turnover"].dropna().iloc[0])
-        out["target_leavers"] = round(out["target_turnover"] * n, 1)
     out.update(_caseload_summary(team, config))
     if "caseload_cap" in team and team["caseload_cap"].notna().any():
         out["caseload_cap"] = float(team["caseload_cap"].dropna().iloc[0])
     return out
+
+
+def target_leavers(target_turnover: float, people: int, horizon_months: int) -> float:
+    """Leavers the annual turnover target allows among ``people`` over ``horizon_months`` (unrounded).
+
+    Each listed risk is a probability of leaving within the horizon, and the expected leavers are their sum
+    over the people listed now (nobody replaces them in the count). The like-for-like target is then the
+    same kind of figure: the probability of leaving within H months that a yearly leaving share t gives at
+    a steady monthly rate, 1 - (1 - t) ** (H / 12), per person, times the people listed. At H = 12 it is
+    t * people exactly; below a year it is a little above t * H / 12, which is the rate with leavers
+    replaced and their replacements leaving too, not what the expected leavers count.
+
+    >>> round(target_leavers(0.12, 9, 6), 2)
+    0.56
+    """
+    return people * (1.0 - (1.0 - float(target_turnover)) ** (int(horizon_months) / 12.0))
 
 
 def _caseload_summary(team: pd.DataFrame, config: BandConfig) -> dict:
@@ -462,13 +478,27 @@ def approval_line(meta: dict) -> tuple[str, str]:
     return "alert", APPROVAL_UNKNOWN_LINE
 
 
-def banner_lines(meta: dict) -> list[tuple[str, str]]:
+def no_manager_line(teams: list[str], *, whole_list: bool) -> str:
+    """Who reads the list of teams with no manager recorded: their head of service (as the demo's list says)."""
+    which = f"team {teams[0]}" if len(teams) == 1 else "teams " + ", ".join(teams)
+    whom = "this list is" if whole_list else "their part of this list is"
+    return (f"No manager is recorded for {which}: {whom} for the head of service, and it lists everyone in "
+            "post in the team.")
+
+
+def banner_lines(meta: dict, lists: list[TeamList] = ()) -> list[tuple[str, str]]:
     """The lines that head every list format, most important first, as (kind, text).
 
     kind is 'alert' (must be seen before anything else: model not approved), 'purpose' (what the list
     is for) or 'note' (how to read it); every writer shows them all, alerts most prominently.
+    With ``lists``, teams with no manager recorded are named after the manager rule, as being for the
+    head of service (a list with no manager to give it to must still say whose it is).
     """
-    return [approval_line(meta), ("purpose", PURPOSE_LINE), ("note", meta.get("manager_rule", MANAGER_LINE))]
+    lines = [approval_line(meta), ("purpose", PURPOSE_LINE), ("note", meta.get("manager_rule", MANAGER_LINE))]
+    unmanaged = [tl.team_id for tl in lists if tl.summary.get("manager") == "none recorded"]
+    if unmanaged and meta.get("list") != "team managers":
+        lines.append(("note", no_manager_line(unmanaged, whole_list=len(unmanaged) == len(lists))))
+    return lines
 
 
 def _period(horizon_months: int | None) -> str:
@@ -484,21 +514,31 @@ def summary_text(summary: dict, horizon_months: int | None = None) -> str:
     ``horizon_months`` (from the scoring's metadata) names the period the expected leavers cover.
     """
     manager = {"excluded": "The team manager is not listed or counted here.",
-               "none recorded": "No manager is recorded for this team."}.get(summary.get("manager", ""), "")
+               "none recorded": "No manager is recorded for this team: its list is for the head of service."}.get(summary.get("manager", ""), "")
     if summary.get("people") is None:
         return " ".join(x for x in (summary.get("note", ""), manager) if x)
     parts = [
         f"{summary['people']} {summary.get('listed', 'people')} listed. Expected leavers {_period(horizon_months)}: {summary['expected_leavers']} "
         f"({summary['interval_level']:.0%} interval {summary['expected_low']}-{summary['expected_high']})"
     ]
-    if "target_leavers" in summary:
-        parts.append(f"target turnover {summary['target_turnover']:.0%} = {summary['target_leavers']} leavers")
-    cap = f" against a cap of {summary['caseload_cap']:g}" if "caseload_cap" in summary else ""
+    # The target is annual; beside leavers over a horizon it is shown for that same horizon, and not at all
+    # when the horizon is not recorded (an annual count beside "the model's horizon" would be compared anyway).
+    if "target_turnover" in summary and horizon_months is not None:
+        months = int(horizon_months)
+        allowed = round(target_leavers(summary["target_turnover"], summary["people"], months), 1)
+        parts.append(f"target turnover {summary['target_turnover']:.0%} a year = {allowed} leavers in "
+                     + (f"{months} months" if months != 1 else "1 month"))
     holders = f"case-holding staff ({summary.get('caseload_holders')} with open cases)"
+    cap = summary.get("caseload_cap")
     if "mean_caseload_per_fte" in summary:
-        parts.append(f"caseload per FTE of {holders} {summary['mean_caseload_per_fte']}{cap} per FTE")
+        # total cases / total FTE of the case-holders: the same unit as the cap, which is per full-time post
+        against = f" against a cap of {cap:g} per full-time post" if cap is not None else ""
+        parts.append(f"caseload per full-time post of {holders} {summary['mean_caseload_per_fte']}{against}")
     elif "mean_caseload" in summary:
-        parts.append(f"mean caseload of {holders} {summary['mean_caseload']}{cap}")
+        # no FTE in the scores: a per-person mean, which part-timers pull below a per-post figure
+        against = (f" (the cap of {cap:g} is per full-time post; this scoring records no FTE to compare it with)"
+                   if cap is not None else "")
+        parts.append(f"mean caseload per person of {holders} {summary['mean_caseload']}{against}")
     elif "caseload_holders" in summary:
         parts.append(f"no mean caseload: fewer than {summary['min_group']} staff with open cases")
     return "; ".join(parts) + "." + (f" {manager}" if manager else "")
@@ -511,7 +551,7 @@ def write_csv(lists: list[TeamList], meta: dict, path: str | Path) -> Path:
     from retention_ml.io import atomic_path
 
     path = Path(path)
-    header = [f"# {text}" for _, text in banner_lines(meta)]
+    header = [f"# {text}" for _, text in banner_lines(meta, lists)]
     header += [f"# list settings: {json.dumps(meta, default=str)}"]
     header += [f"# {csv_columns_line(lists[0].rows.columns if lists else [], managers_list=meta.get('list') == 'team managers')}"]
     header += [f"# {tl.heading or 'team ' + tl.team_id}: {summary_text(tl.summary, meta.get('horizon_months'))}"

@@ -88,7 +88,7 @@ def write_xlsx(lists: list[TeamList], meta: dict, path: str | Path) -> Path:
             last_col = _banner_last_column(widths)
             banner_width = sum(widths[: last_col + 1])
             summary = summary_text(tl.summary, meta.get("horizon_months"))
-            top = [*banner_lines(meta), ("note", summary), ("note", _settings_line(meta))]
+            top = [*banner_lines(meta, lists), ("note", summary), ("note", _settings_line(meta))]
             for r, (kind, text) in enumerate(top):
                 if last_col:
                     ws.merge_range(r, 0, r, last_col, text, styles[kind])

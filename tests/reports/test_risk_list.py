@@ -22,6 +22,7 @@ from retention_ml.reports.risk_list import (
     PURPOSE_LINE,
     BandConfig,
     assign_bands,
+    banner_lines,
     build_risk_lists,
     build_service_manager_list,
     expected_leavers_interval,
@@ -218,7 +219,8 @@ def test_lists_ranked_and_summarised_per_team():
     assert "risk" not in alpha.rows and "display_name" not in alpha.rows
     e, lo, hi = expected_leavers_interval(ranked.risk, level=0.8)
     assert alpha.summary["expected_leavers"] == round(e, 1) and (alpha.summary["expected_low"], alpha.summary["expected_high"]) == (lo, hi)
-    assert alpha.summary["target_leavers"] == round(0.10 * 9, 1) and alpha.summary["caseload_cap"] == 20
+    assert alpha.summary["target_turnover"] == 0.10 and alpha.summary["caseload_cap"] == 20
+    assert "target turnover 10% a year = 0.9 leavers in 12 months" in summary_text(alpha.summary, 12)
     delta = next(tl for tl in lists if tl.team_id == "TEAMDELTA")
     assert delta.summary["people"] is None and "expected_leavers" not in delta.summary
     changes = set(pd.concat([tl.rows for tl in lists]).change)
@@ -238,7 +240,7 @@ def test_team_manager_is_not_in_their_own_teams_list_nor_its_figures():
     assert alpha.summary["people"] == 8 and alpha.summary["manager"] == "excluded"
     staff = scores[(scores.team_id == "TEAMALPHA") & (scores.worker_id != "MGRX101")]
     assert alpha.summary["expected_leavers"] == round(staff.risk.sum(), 1)  # the manager's risk is not counted
-    assert alpha.summary["target_leavers"] == round(0.10 * 8, 1)
+    assert "target turnover 10% a year = 0.8 leavers in 12 months" in summary_text(alpha.summary, 12)  # 8 listed
     assert "team manager is not listed or counted" in summary_text(alpha.summary)
     assert lists["TEAMBRAVO"].summary["manager"] == "not in team" and len(lists["TEAMBRAVO"].rows) == 7
     # DELTA: 3 people, 2 once its manager is off the list; still no figures for a group under 5
@@ -254,13 +256,15 @@ def test_mean_caseload_counts_case_holding_staff_only():
     holders = scores.loc[alpha & (scores.caseload_current > 0), "caseload_current"]
     assert tl.summary["mean_caseload"] == round(holders.mean(), 1) and tl.summary["caseload_holders"] == 7
     text = summary_text(tl.summary)
-    assert f"mean caseload of case-holding staff (7 with open cases) {round(holders.mean(), 1)} against a cap of 20" in text
+    assert (f"mean caseload per person of case-holding staff (7 with open cases) {round(holders.mean(), 1)} "
+            "(the cap of 20 is per full-time post; this scoring records no FTE to compare it with)") in text
     # with FTE in the scores: total cases / total FTE of the case-holders, against the full-time cap
     scores["fte"] = np.where(np.arange(len(scores)) % 2, 0.5, 1.0)
     tl = build_risk_lists(scores, config=BandConfig(), teams=["TEAMALPHA"])[0]
     fte = scores.loc[holders.index, "fte"]
     assert tl.summary["mean_caseload_per_fte"] == round(holders.sum() / fte.sum(), 1) and "mean_caseload" not in tl.summary
-    assert "caseload per FTE of case-holding staff (7 with open cases)" in summary_text(tl.summary)
+    assert (f"caseload per full-time post of case-holding staff (7 with open cases) {round(holders.sum() / fte.sum(), 1)} "
+            "against a cap of 20 per full-time post") in summary_text(tl.summary)
     # fewer than 5 case-holders: no mean (no aggregate of a group under 5), and the summary says why
     scores.loc[scores.index[alpha][:5], "caseload_current"] = 0.0
     tl = build_risk_lists(scores, config=BandConfig(), teams=["TEAMALPHA"])[0]
@@ -301,6 +305,63 @@ def test_expected_leavers_name_the_horizon_in_months(tmp_path):
     rank_scores(d, tmp_path / "l", team=["TEAMALPHA"])
     for name, text in _file_texts(tmp_path / "l").items():
         assert "Expected leavers in the next 6 months:" in text and "in the horizon" not in text, name
+
+
+def test_target_turnover_is_shown_for_the_lists_horizon_not_a_year(tmp_path):
+    """The annual target beside 6-month expected leavers is converted to 6 months; no horizon, no target."""
+    from retention_ml.commands.rank import rank_scores
+    from retention_ml.reports.risk_list import target_leavers
+
+    scores = make_scores().assign(target_turnover=0.12)
+    alpha = build_risk_lists(scores, config=BandConfig(), teams=["TEAMALPHA"])[0]  # 9 people
+    six = 9 * (1 - 0.88 ** 0.5)  # 0.557: the chance of leaving within 6 months at 12% a year, times 9
+    assert target_leavers(0.12, 9, 6) == pytest.approx(six) and target_leavers(0.12, 9, 12) == pytest.approx(0.12 * 9)
+    assert "target turnover 12% a year = 0.6 leavers in 6 months" in summary_text(alpha.summary, 6)
+    assert "target turnover 12% a year = 1.1 leavers in 12 months" in summary_text(alpha.summary, 12)
+    assert "target" not in summary_text(alpha.summary)  # horizon not recorded: no target to compare with
+    d = write_scores(tmp_path, scores, horizon_months=6)
+    rank_scores(d, tmp_path / "l", team=["TEAMALPHA"])
+    for name, text in _file_texts(tmp_path / "l").items():
+        assert "target turnover 12% a year = 0.6 leavers in 6 months" in text and "= 1.1 leavers" not in text, name
+
+
+def test_caseload_with_fte_is_per_full_time_post_like_the_cap():
+    """Scores with ``fte`` (as score writes them): total cases / total FTE of case-holders, said per full-time post."""
+    scores = make_scores().loc[lambda f: f.team_id == "TEAMALPHA"].reset_index(drop=True)
+    scores["caseload_current"] = [0.0, 10, 10, 10, 10, 10, 20, 20, 20]   # the first holds no cases (a new starter)
+    scores["fte"] = [1.0, 0.5, 0.5, 0.5, 0.5, 0.5, 1.0, 1.0, 1.0]
+    tl = build_risk_lists(scores, config=BandConfig(), teams=["TEAMALPHA"])[0]
+    # 110 cases over 5.5 FTE = 20 per full-time post (a per-person mean would say 13.75, under the cap of 20)
+    assert tl.summary["mean_caseload_per_fte"] == 20.0 and tl.summary["caseload_holders"] == 8
+    text = summary_text(tl.summary, 12)
+    assert "caseload per full-time post of case-holding staff (8 with open cases) 20.0 against a cap of 20 per full-time post" in text
+    assert "13.8" not in text and "per FTE" not in text
+
+
+def test_unapproved_list_lines_read_together():
+    lines = banner_lines(list_metadata({"approval": NOT_APPROVED}, config=BandConfig(), teams=["T"]))
+    assert lines[0][1].startswith("NOT APPROVED") and lines[1][1] == PURPOSE_LINE
+    # the alert says the purpose line that follows describes an approved list, so the two do not contradict
+    assert "not for conversations with staff; the lines below describe how an approved list is used." in lines[0][1]
+
+
+def test_a_list_of_a_team_with_no_manager_says_it_is_for_the_head_of_service(tmp_path):
+    from retention_ml.commands.rank import rank_scores
+
+    scores = with_managers_in_team(make_scores())
+    scores.loc[scores.team_id == "TEAMBRAVO", "manager_id"] = None
+    d = write_scores(tmp_path, scores)
+    rank_scores(d, tmp_path / "l", team=["TEAMBRAVO"])
+    rank_scores(d, tmp_path / "m", team=["TEAMALPHA"])
+    line = "No manager is recorded for team TEAMBRAVO: this list is for the head of service"
+    for name, text in _file_texts(tmp_path / "l").items():
+        assert line in unescape(text), name
+    for name, text in _file_texts(tmp_path / "m").items():  # a managed team's list says nothing of the kind
+        assert "for the head of service" not in text.replace(MANAGER_LINE, ""), name
+    # a set mixing both names the unmanaged team only
+    tls = build_risk_lists(scores, config=BandConfig(), teams=["TEAMALPHA", "TEAMBRAVO"])
+    notes = [t for _, t in banner_lines({}, tls)]
+    assert notes[-1].startswith("No manager is recorded for team TEAMBRAVO: their part of this list is for the head of service")
 
 
 def test_change_with_probabilities_drops_zero_points():
