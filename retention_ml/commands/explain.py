@@ -129,8 +129,22 @@ def compute(run: str, data: Path, as_of: date, worker: str | None, *, team: str 
     return run_id, explanation, table
 
 
-def person_record(run_id: str, explanation, table) -> dict:
-    """One person's explanation as plain data (for --json and for printing)."""
+def horizon_of(run_id: str) -> int | None:
+    """Months the model's risk covers: the run's logged ``label.horizon_months`` (None when not recorded)."""
+    from retention_ml.scoring import run_horizon_months
+
+    return run_horizon_months(run_id)
+
+
+def within(horizon_months: int | None) -> str:
+    """'within the next 6 months', or says the horizon is not recorded (a 6-month risk is not a 12-month one)."""
+    if horizon_months is None:
+        return "within the model's horizon (not recorded with its run)"
+    return f"within the next {horizon_months} months" if horizon_months != 1 else "within the next month"
+
+
+def person_record(run_id: str, explanation, table, *, horizon_months: int | None = None) -> dict:
+    """One person's explanation as plain data (for --json and for printing); ``horizon_months`` from the run."""
     import numpy as np
     import pandas as pd
 
@@ -153,6 +167,7 @@ def person_record(run_id: str, explanation, table) -> dict:
         "run_id": run_id,
         **keys,
         "risk": float(row["risk"]),
+        "horizon_months": horizon_months,
         "base_value": float(np.asarray(explanation.base_value).ravel()[0]),
         "reference": explanation.reference,
         "drivers": [{"driver": code, "label": labels.get(code, code), "shap": float(v)} for code, v in profile.items()],
@@ -169,7 +184,7 @@ def print_person(record: dict) -> None:
     console = Console()
     who = ", ".join(f"{k} {record[k]}" for k in ("team_id", "role", "months_in_post") if k in record)
     console.print(f"[bold]{record.get('worker_id', '?')}[/bold] ({who}) at {record.get('as_of', '?')}")
-    console.print(f"Risk of leaving within the horizon: [bold]{record['risk']:.0%}[/bold]")
+    console.print(f"Risk of leaving {within(record.get('horizon_months'))}: [bold]{record['risk']:.0%}[/bold]")
     grid = Table(title=f"Driver profile (SHAP, calibrated log-odds, against {record['reference']})", show_lines=False)
     grid.add_column("Driver")
     grid.add_column("Contribution", justify="right")
@@ -197,7 +212,7 @@ def register(app: typer.Typer) -> None:
         data: Path = typer.Option(..., "--data", exists=True, file_okay=False, help="Folder with the input tables."),
         as_of: str = typer.Option(..., "--as-of", help="Snapshot date YYYY-MM-DD (normally the 1st of a month)."),
         worker: str | None = typer.Option(None, "--worker", help="Pseudonymous worker id: print this person's profile."),
-        team: str | None = typer.Option(None, "--team", help="Only this team (a manager's output holds only their own team)."),
+        team: str | None = typer.Option(None, "--team", help="Only this team: everyone in post in it, its manager included (an analyst's view; managers' lists come from retention-ml rank)."),
         out: Path | None = typer.Option(None, "--out", help="File for everyone's explanations (.csv or .parquet)."),
         as_json: bool = typer.Option(False, "--json", help="Machine-readable JSON on stdout."),
     ) -> None:
@@ -236,7 +251,7 @@ def register(app: typer.Typer) -> None:
         from retention_ml.io import write_table
 
         if worker is not None:
-            record = person_record(run_id, explanation, table)
+            record = person_record(run_id, explanation, table, horizon_months=horizon_of(run_id))
             if out is not None:
                 write_table(table, out)
             if as_json:
@@ -253,6 +268,7 @@ def register(app: typer.Typer) -> None:
             "run_id": run_id,
             "as_of": when.isoformat(),
             "rows": int(len(table)),
+            "horizon_months": horizon_of(run_id),   # the file's risk column is the chance of leaving within it
             "out": str(target),
             "driver_importance": explanation.driver_importance().to_dict(orient="records"),
             "note": NOT_A_DECISION,

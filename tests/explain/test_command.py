@@ -36,6 +36,7 @@ def wired(monkeypatch, tmp_path, model, frame, catalogue, context):
     monkeypatch.setattr(features, "build_features", lambda tables, dates, families=None: dataset, raising=False)
     monkeypatch.setattr("retention_ml.io.read_tables", lambda data_dir, tables=None: {})
     monkeypatch.setattr("retention_ml.validation.read_validated", lambda data_dir, **kwargs: {})  # explain validates its input first
+    monkeypatch.setattr("retention_ml.scoring.run_horizon_months", lambda run_id: None)  # no store here
     monkeypatch.chdir(tmp_path)
     return X, keys
 
@@ -62,6 +63,28 @@ def test_one_person_printed_readably(wired):
     result = runner.invoke(app, ["explain", "--run", "r", "--data", ".", "--as-of", "2025-01-01", "--worker", wid])
     assert result.exit_code == 0, result.output
     assert wid in result.output and "Driver profile" in result.output and "Caseload and workload" in result.output
+
+
+def test_one_person_risk_names_the_runs_horizon_in_months(wired, monkeypatch):
+    """A 6-month model's risk reads 'within the next 6 months'; a run without the param says so, not 'the horizon'."""
+    X, keys = wired
+    wid = keys["worker_id"].iloc[0]
+    args = ["explain", "--run", "r", "--data", ".", "--as-of", "2025-01-01", "--worker", wid]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "Risk of leaving within the model's horizon (not recorded with its run):" in result.output
+    monkeypatch.setattr("retention_ml.scoring.run_horizon_months", lambda run_id: 6 if run_id == "run123" else None)
+    result = runner.invoke(app, args)
+    assert "Risk of leaving within the next 6 months:" in result.output and "within the horizon" not in result.output
+    assert json.loads(runner.invoke(app, [*args, "--json"]).stdout)["horizon_months"] == 6
+
+
+def test_team_help_says_the_output_is_the_whole_team_with_its_manager():
+    import re
+
+    result = runner.invoke(app, ["explain", "--help"], env={"COLUMNS": "200", "TERM": "dumb"})
+    text = re.sub(r"[\s│]+", " ", result.output)
+    assert "its manager included" in text and "manager's output holds only their own team" not in text
 
 
 def test_everyone_to_a_file(wired, tmp_path):
@@ -127,6 +150,7 @@ def test_model_loaded_from_an_mlflow_run(monkeypatch, tmp_path, model, frame, ca
     tracking.log_artifact_file(run_id, tmp_path / name, folder or None)
     catalogue.to_csv(tmp_path / "feature_catalogue.csv", index=False)
     tracking.log_artifact_file(run_id, tmp_path / "feature_catalogue.csv")
+    tracking.client().log_param(run_id, "label.horizon_months", "6")  # as training logs it
 
     X, _ = frame
     keys = context.assign(as_of=pd.Timestamp("2025-01-01"))
@@ -144,6 +168,7 @@ def test_model_loaded_from_an_mlflow_run(monkeypatch, tmp_path, model, frame, ca
     record = json.loads(result.stdout)  # progress and MLflow messages go to stderr
     assert record["run_id"] == run_id
     assert record["risk"] == pytest.approx(float(model.predict_proba(X.iloc[[5]])[0, 1]))
+    assert record["horizon_months"] == 6  # read from the run's logged label.horizon_months
 
 
 def test_reasons_are_worded_from_every_key_as_scoring_words_them(wired, tmp_path, monkeypatch):
