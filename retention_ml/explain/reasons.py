@@ -29,6 +29,7 @@ Example
 from __future__ import annotations
 
 import fnmatch
+import re
 import string
 from functools import lru_cache
 from importlib import resources
@@ -42,7 +43,7 @@ from retention_ml.explain.drivers import OTHER, driver_levers
 
 __all__ = ["FORMAT_KINDS", "MIN_REASON_VALUE", "Template", "load_templates", "reason_table", "render_feature_reasons", "templates_for"]
 
-FORMAT_KINDS = ("int", "num1", "pct", "change", "gbp", "minutes", "text", "label")
+FORMAT_KINDS = ("int", "num1", "pct", "change", "gbp", "minutes", "cases_trend", "text", "label")
 
 # Smallest driver contribution offered as a reason (calibrated log-odds; exp(0.05) = 1.051, odds up 5%).
 MIN_REASON_VALUE = 0.05
@@ -83,14 +84,26 @@ def _load_templates_text(text: str) -> dict[str, tuple[Template, ...]]:
     return out
 
 
+def _reasons_text(path=None) -> str:
+    if path is None:
+        return resources.files("retention_ml.explain").joinpath("reasons.yaml").read_text(encoding="utf-8")
+    with open(path, encoding="utf-8") as fh:
+        return fh.read()
+
+
 def load_templates(path=None) -> dict[str, tuple[Template, ...]]:
     """Templates keyed by feature name or glob (``commute_mode_*``), from ``path`` or the packaged ``reasons.yaml``."""
-    if path is None:
-        text = resources.files("retention_ml.explain").joinpath("reasons.yaml").read_text(encoding="utf-8")
-    else:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-    return _load_templates_text(text)
+    return _load_templates_text(_reasons_text(path))
+
+
+@lru_cache(maxsize=None)
+def _load_requirements_text(text: str) -> dict[str, str]:
+    return {str(k): str(v) for k, v in (yaml.safe_load(text).get("requires") or {}).items()}
+
+
+def load_requirements(path=None) -> dict[str, str]:
+    """Driver -> feature that must be above 0 for the driver to be anyone's reason (``requires`` in reasons.yaml)."""
+    return _load_requirements_text(_reasons_text(path))
 
 
 def templates_for(feature: str, templates: dict[str, tuple[Template, ...]]) -> tuple[tuple[Template, ...], str]:
@@ -125,6 +138,11 @@ def _format(values: pd.Series, kind: str) -> pd.Series:
     if kind == "minutes":
         words = pd.Series(np.where(v >= 0, " minutes longer", " minutes shorter"), index=v.index)
         return _shown_change(v, kind).abs().astype("int64").astype(str) + words
+    if kind == "cases_trend":
+        shown = v.round(1)
+        size = shown.abs().map("{:.1f}".format).str.removesuffix(".0")
+        words = np.select([shown > 0, shown < 0], ["rising by ", "falling by "], "")
+        return pd.Series(np.where(shown == 0, "steady", words + size + " cases a month"), index=v.index)
     raise ValueError(f"unknown format kind {kind!r}")
 
 
@@ -140,13 +158,17 @@ def _fields(template: str) -> list[tuple[str, str, str]]:
     return [(lit, field, spec or "text") for lit, field, spec, _ in string.Formatter().parse(template)]
 
 
+# "1 months" -> "1 month" (also "1 new cases", "1 supervision sessions"), and "-1 cases" alike.
+_SINGULAR = re.compile(r"(?<![\d.])(-?1 )((?:new |supervision )?)(month|case|day|colleague|session|minute)s\b")
+
+
 def _render(template: str, frame: pd.DataFrame) -> pd.Series:
     out = pd.Series("", index=frame.index, dtype=object)
     for literal, field, kind in _fields(template):
         out = out + literal
         if field is not None:
             out = out + _format(frame[field], kind)
-    return out
+    return out.str.replace(_SINGULAR, r"\1\2\3", regex=True)
 
 
 def _fallback(feature: str, values: pd.Series, catalogue: pd.DataFrame) -> pd.Series:
@@ -245,7 +267,12 @@ def reason_table(
     """
     templates = load_templates() if templates is None else templates
     codes = [c for c in profile.columns if c != OTHER]
-    matrix = profile.loc[:, codes].to_numpy()
+    matrix = profile.loc[:, codes].to_numpy().copy()
+    for code, feature in load_requirements().items():
+        if code in codes and feature in X.columns:
+            # e.g. no caseload reason (nor its lever) for someone who holds no cases
+            holds = pd.to_numeric(X[feature], errors="coerce").to_numpy() > 0
+            matrix[~holds, codes.index(code)] = -np.inf
     order = np.argsort(-matrix, axis=1, kind="stable")[:, :k]
     top_values = np.take_along_axis(matrix, order, axis=1)
     top_codes = np.asarray(codes, dtype=object)[order]

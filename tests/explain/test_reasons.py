@@ -180,3 +180,24 @@ def test_pushes_below_the_minimum_are_nobodys_reason(catalogue):
     assert table["reason_1"].isna().tolist() == [True, False, False]
     assert table["lever_1"].isna().tolist() == [True, False, False]
     assert _table(X, values, drivers, catalogue, min_value=0.0)["reason_1"].notna().all()
+
+
+def test_one_of_a_thing_is_singular_and_a_trend_says_its_direction(catalogue):
+    frame = pd.DataFrame({"months_since_supervision": [1.0, 3.0], "caseload_trend_6m": [-2.6, 0.02],
+                          "caseload_current": [9.0, 0.0], "supervision_sessions_3m": [1.0, 2.0]})
+    render = lambda f: render_feature_reasons(f, frame, load_templates(), catalogue).tolist()   # noqa: E731
+    assert render("months_since_supervision") == ["1 month since the last supervision", "3 months since the last supervision"]
+    assert render("supervision_sessions_3m")[0] == "1 supervision session in the last 3 months"
+    assert render("caseload_trend_6m") == ["caseload falling by 2.6 cases a month over the last 6 months (now 9)",
+                                           "caseload steady over the last 6 months (now 0)"]
+
+
+def test_no_caseload_reason_for_someone_who_holds_no_cases(catalogue):
+    # A team manager (no cases) whose caseload driver pushes risk up most gets the next driver as the reason.
+    X = pd.DataFrame({"caseload_current": [0.0, 12.0], "caseload_cap": [16.0, 16.0], "commute_minutes": [50.0, 50.0]})
+    values = pd.DataFrame({"caseload_current": [0.0, 0.0], "caseload_cap": [0.5, 0.5], "commute_minutes": [0.2, 0.2]})
+    drivers = pd.Series({"caseload_current": "caseload_workload", "caseload_cap": "caseload_workload",
+                         "commute_minutes": "commute"})
+    table = _table(X, values, drivers, catalogue)
+    assert table["reason_driver_1"].tolist() == ["commute", "caseload_workload"]
+    assert "Review caseload" not in str(table["lever_1"].iloc[0])
