@@ -43,7 +43,7 @@ from retention_ml.explain.drivers import OTHER, driver_levers
 
 __all__ = ["FORMAT_KINDS", "MIN_REASON_VALUE", "Template", "load_templates", "reason_table", "render_feature_reasons", "templates_for"]
 
-FORMAT_KINDS = ("int", "num1", "pct", "change", "gbp", "minutes", "cases_trend", "text", "label")
+FORMAT_KINDS = ("int", "whole", "num1", "pct", "change", "gbp", "minutes", "cases_trend", "text", "label")
 
 # Smallest driver contribution offered as a reason (calibrated log-odds; exp(0.05) = 1.051, odds up 5%).
 MIN_REASON_VALUE = 0.05
@@ -126,6 +126,8 @@ def _format(values: pd.Series, kind: str) -> pd.Series:
     v = pd.to_numeric(values, errors="coerce").astype("float64")
     if kind == "int":
         return v.round().astype("int64").astype(str)
+    if kind == "whole":   # complete units (months in post), as the lists' "Months in post" column counts them
+        return np.floor(v).astype("int64").astype(str)
     if kind == "num1":
         return v.round(1).map("{:.1f}".format).str.removesuffix(".0")
     if kind == "pct":

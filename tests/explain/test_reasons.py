@@ -201,3 +201,9 @@ def test_no_caseload_reason_for_someone_who_holds_no_cases(catalogue):
     table = _table(X, values, drivers, catalogue)
     assert table["reason_driver_1"].tolist() == ["commute", "caseload_workload"]
     assert "Review caseload" not in str(table["lever_1"].iloc[0])
+
+
+def test_months_are_counted_as_the_lists_count_them(catalogue):
+    # The lists show whole months in post (66.6 -> 66); the reason on the same row must not say 67.
+    frame = pd.DataFrame({"tenure_months": [66.6], "months_in_post": [66.6]})
+    assert render_feature_reasons("tenure_months", frame, load_templates(), catalogue).item() == "66 months with the council, 66 in this post"
