@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -101,8 +102,21 @@ def resolve_run_id(ref: str) -> str:
             return client().get_model_version_by_alias(name, alias).run_id
         name, version = body.rsplit("/", 1)
         return client().get_model_version(name, version).run_id
+    if re.fullmatch(r"[0-9a-f]{4,31}", ref):   # a prefix, as `retention-ml runs` shows run ids
+        return _run_id_from_prefix(ref)
     client().get_run(ref)  # raises a clear MlflowException when the run does not exist
     return ref
+
+
+def _run_id_from_prefix(prefix: str) -> str:
+    """The one run whose id starts with ``prefix`` (in any experiment of the store)."""
+    ids = [e.experiment_id for e in client().search_experiments()]
+    runs = mlflow.search_runs(experiment_ids=ids, output_format="list") if ids else []
+    found = sorted({r.info.run_id for r in runs if r.info.run_id.startswith(prefix)})
+    if len(found) != 1:
+        what = "no run" if not found else f"{len(found)} runs ({', '.join(f[:12] for f in found[:5])})"
+        raise ValueError(f"run id prefix {prefix!r} matches {what} in {mlflow.get_tracking_uri()}; give more of the id")
+    return found[0]
 
 
 def download_artifact(run_id: str, path: str, dst_dir: str | Path) -> Path:

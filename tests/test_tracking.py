@@ -42,3 +42,16 @@ def test_artifacts_round_trip_and_land_in_mlartifacts(store):
 
 def test_alias_of_unknown_model_is_none(store):
     assert tracking.alias_version("champion", name="nope") is None
+
+
+def test_a_run_id_prefix_as_runs_shows_it_resolves_when_unique(store):
+    exp = tracking.get_or_create_experiment("t")
+    ids = []
+    for _ in range(3):
+        with mlflow.start_run(experiment_id=exp) as run:
+            ids.append(run.info.run_id)
+    rid = ids[0]
+    assert tracking.resolve_run_id(rid[:8]) == rid
+    assert tracking.resolve_run_id(rid) == rid
+    with pytest.raises(ValueError, match="matches no run"):
+        tracking.resolve_run_id("0000abcd" if not rid.startswith("0000abcd") else "ffffabcd")
