@@ -28,7 +28,7 @@ def register(app: typer.Typer) -> None:
 def card(
     run: str = typer.Option(..., "--run", help="Run id, runs:/<id> or models:/<name>@<alias>."),
     out: Path = typer.Option(Path("model-card"), "--out", help="Folder for model_card.md, model_card.html, fairness.csv and plots."),
-    json_out: bool = typer.Option(False, "--json", help="Print the written paths and the gate checks as JSON."),
+    json_out: bool = typer.Option(False, "--json", help="Print the written paths and the promotion gate's checks (as the card shows them) as JSON."),
     n_boot: int = typer.Option(0, "--n-boot", min=0, help="Bootstrap resamples for per-group intervals on base rate and ROC-AUC (use 50+; slow on big windows; 0 = none)."),
     no_log: bool = typer.Option(False, "--no-log", help="Write the files only; do not log them to the run."),
     model_name: str = typer.Option(None, "--model-name", help="Registered model name (default retention-ml-turnover)."),
@@ -37,13 +37,14 @@ def card(
     from rich.console import Console
 
     from retention_ml import tracking
-    from retention_ml.reports.model_card import write_card
+    from retention_ml.reports.model_card import build_card, gate_checks, save_card
 
     err = Console(stderr=True)
     try:
         tracking.configure(tracking_uri)
         with err.status(f"Writing the model card for {run} ..."):
-            paths = write_card(run, out, log=not no_log, n_boot=n_boot, model_name=model_name)
+            built = build_card(run, n_boot=n_boot, model_name=model_name)
+            paths = save_card(built, out, log=not no_log)
     except Exception as exc:  # MLflow raises its own exception types for missing runs/artifacts
         if json_out:
             typer.echo(json.dumps({"written": False, "error": f"{type(exc).__name__}: {exc}"}))
@@ -51,6 +52,9 @@ def card(
             err.print(f"[red]cannot write the card: {type(exc).__name__}: {exc}[/red]")
         raise typer.Exit(2)
     if json_out:
-        typer.echo(json.dumps({"written": True, "logged": not no_log, "paths": {k: str(v) for k, v in paths.items()}}, indent=2))
+        checks = gate_checks(built)
+        typer.echo(json.dumps({"written": True, "logged": not no_log, "run_id": built.run_id,
+                               "paths": {k: str(v) for k, v in paths.items()},
+                               "gate": {"checks": checks, "failed": [c["check"] for c in checks if not c["passed"]]}}, indent=2))
     else:
         Console().print(f"model card written: {paths['markdown']} and {paths['html']}" + ("" if no_log else " (logged to the run)"))

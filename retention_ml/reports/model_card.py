@@ -27,7 +27,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["ModelCard", "build_card", "render_markdown", "render_html", "write_card", "CARD_DIR", "CARD_TAG"]
+__all__ = ["ModelCard", "build_card", "gate_checks", "render_markdown", "render_html", "save_card", "write_card",
+           "CARD_DIR", "CARD_TAG"]
 
 CARD_DIR = "model_card"
 CARD_TAG = "retention_ml.card"
@@ -97,6 +98,10 @@ CENSORING_COLUMNS = {"as_of": "Snapshot date", "reason": "Outcome", "n": "Snapsh
 CHECK_LABELS = {"beats_baselines": "Beats both baselines", "calibration_ece": "Overall calibration (ECE)",
                 "group_roc_auc": "Ranking within each group (ROC-AUC)",
                 "group_calibration": "Calibration within each group", "card_exists": "Model card written"}
+# Who gets which list (retention-ml rank); the intended use and the ethical considerations both say it.
+MANAGER_GETS = "the list of their own team or teams, without themselves"
+HEAD_GETS = ("the list of their service's team managers (`retention-ml rank --service`) and the lists of teams with "
+             "no manager recorded")
 AGENCY_TEXT = {"flag": "agency workers included and marked, so results can be checked for them separately",
                "exclude": "agency workers left out", "only": "agency workers only"}
 CALIBRATION_METHODS = {"platt": "Platt scaling", "isotonic": "isotonic regression"}
@@ -561,11 +566,11 @@ def _blocks(c: dict) -> list[dict]:
            + ", ".join(f"{lib} {ver}" for lib, ver in c["libraries"].items()) + "."),
         _h("Intended use", "intended-use"),
         _ul(["**For:** HR analysts, heads of service and team managers, to prompt supportive conversations about "
-             "workload, pay, development and other levers with social workers in their own team, and to plan "
+             "workload, pay, development and other levers with the people on their lists, and to plan "
              "team-level action (caseload caps, supplements, supervision).",
-             "**Primary users:** HR analysts (who train and compare models), team managers and heads of service (who "
-             "get lists for their own team only), and evaluators (governance boards, data protection officers, trade "
-             "unions)."]),
+             "**Primary users:** HR analysts (who train and compare models), team managers (who "
+             f"get {MANAGER_GETS}) and heads of service (who get {HEAD_GETS}), and evaluators (governance boards, "
+             "data protection officers, trade unions)."]),
         _h("Out of scope", "out-of-scope"),
         _ul(["Any decision about an individual: recruitment, discipline, performance management, redundancy, pay or "
              "promotion.",
@@ -670,8 +675,9 @@ def _blocks(c: dict) -> list[dict]:
     th = c["thresholds"]
     b += [*_img("beeswarm", "Each driver's effect on each person's risk (SHAP beeswarm: one dot per person)", c["images"]),
           _h("Ethical considerations", "ethics"),
-          _ul([*c["considerations"], "Lists are shown to a manager for their own team only; worker ids are "
-               "pseudonymous."], id="considerations"),
+          _ul([*c["considerations"], f"A team manager gets {MANAGER_GETS}: nobody holds a supportive conversation with themselves, and "
+               f"theirs belongs to their own manager or head of service. A head of service gets {HEAD_GETS}. No list "
+               "holds workers of another manager's team or another service; worker ids are pseudonymous."], id="considerations"),
           _h("Caveats and recommendations", "caveats"),
           _ul(["Re-train and re-issue this card when the data, the label definition or the population change; check "
                "calibration by group again after any policy change (pay, caseload caps) because it shifts who leaves.",
@@ -722,16 +728,26 @@ def render_html(card: ModelCard) -> str:
     return _env(True).get_template("model_card.html.j2").render(**card.context, inline=inline)
 
 
+def gate_checks(card: ModelCard) -> list[dict]:
+    """The promotion gate's checks as the card's table shows them: check, label, passed, detail in words."""
+    return [{"check": g["name"], "label": CHECK_LABELS.get(g["name"], _group_label(g["name"])),
+             "passed": bool(g["passed"]), "detail": _detail_text(g["detail"])} for g in card.context["gate"]]
+
+
 def write_card(run_ref: str, out_dir: str | Path, *, log: bool = True, **kwargs) -> dict[str, Path]:
     """Write model_card.md, model_card.html, fairness.csv and the plots to ``out_dir``.
 
     With ``log`` they are logged to the run under ``model_card/`` and tag ``retention_ml.card`` is set
-    to "written" (the promotion gate looks for both).
+    to "written" (the promotion gate looks for both). ``kwargs`` go to :func:`build_card`.
     """
+    return save_card(build_card(run_ref, **kwargs), out_dir, log=log)
+
+
+def save_card(card: ModelCard, out_dir: str | Path, *, log: bool = True) -> dict[str, Path]:
+    """Write (and with ``log`` log) an already built card; see :func:`write_card`."""
     from retention_ml import tracking
     from retention_ml.io import atomic_path
 
-    card = build_card(run_ref, **kwargs)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"markdown": out / "model_card.md", "html": out / "model_card.html", "fairness": out / "fairness.csv"}

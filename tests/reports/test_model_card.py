@@ -230,6 +230,34 @@ def test_intended_use_and_thresholds_are_stated(cards):
         assert f"## {section}" in md
 
 
+@pytest.mark.parametrize("which", ["good_md", "good_html"])
+def test_who_gets_which_list_matches_the_list_rules(cards, which):
+    """A manager gets their own team(s) without themselves; a head of service their service's team managers
+    (rank --service) and teams with no manager recorded. The old 'own team only' wording contradicted this."""
+    from html import unescape
+
+    text = unescape(re.sub(r"<[^>]+>|`", "", cards[which]))
+    assert "own team only" not in text and "for their own team only" not in text
+    for said in ("team managers (who get the list of their own team or teams, without themselves)",
+                 "heads of service (who get the list of their service's team managers (retention-ml rank --service) "
+                 "and the lists of teams with no manager recorded)",
+                 "A team manager gets the list of their own team or teams, without themselves",
+                 "A head of service gets the list of their service's team managers"):
+        assert said in text, said
+
+
+def test_card_json_has_the_gate_checks_the_card_shows(cards):
+    """--json's help promises the gate checks: they are there, and they are the card's table, row for row."""
+    gate = cards["cli"]["gate"]
+    assert gate["checks"] and {"check", "label", "passed", "detail"} <= set(gate["checks"][0])
+    assert gate["failed"] == [c["check"] for c in gate["checks"] if not c["passed"]]
+    md = cards["good_md"]
+    table = md[md.index("## Promotion gate"):]
+    for c in gate["checks"]:
+        result = "pass" if c["passed"] else "**FAIL**"
+        assert f"| {c['label']} | {result} | {c['detail'].replace('|', chr(92) + '|')} |" in table, c
+
+
 def test_html_is_self_contained(cards):
     html = cards["good_html"]
     assert not re.search(r"""(src|href)=["'](https?:|//|[^"'#d])""", html)
