@@ -227,14 +227,10 @@ def _manager_status(team: pd.DataFrame, scoped_team: pd.DataFrame) -> str:
 
 def _team_summary(team_id: str, team: pd.DataFrame, config: BandConfig, *, manager: str) -> dict:
     """Figures for the people listed (the team's manager is not among them, see MANAGER_LINE)."""
-    n = len(team)
-    out: dict = {"team_id": team_id, "people": n if n >= config.min_group else None, "manager": manager}
-    if n < config.min_group:
+    out = {**_group_summary(team_id, team, config, listed="people"), "manager": manager}
+    if out["people"] is None:
         out["note"] = f"No team figures: fewer than {config.min_group} people listed."
         return out
-    expected, lo, hi = expected_leavers_interval(team["risk"].to_numpy(float), level=config.summary_level)
-    out.update(expected_leavers=round(expected, 1), expected_low=lo, expected_high=hi,
-               interval_level=config.summary_level)
     if "target_turnover" in team and team["target_turnover"].notna().any():
         # an annual rate: summary_text turns it into leavers over the scoring's horizon (target_leavers)
         out["target_turnover"] = float(team["target_turnover"].dropna().iloc[0])
