@@ -121,7 +121,9 @@ def _print(result, exp, truth: dict | None = None) -> None:
 
     console = Console()
     rec = result.metrics
-    table = Table(title=f"{exp['name']}: test window {rec['windows'].get('test') or '(stratified holdout)'}, 95% intervals over workers")
+    dates = sorted(set(map(str, rec["windows"].get("test") or [])))
+    window = " to ".join(dict.fromkeys([dates[0], dates[-1]])) if dates else "(stratified holdout)"
+    table = Table(title=f"{exp['name']}: test window {window}, 95% intervals over workers")
     table.add_column("metric")
     for name in rec["models"]:
         table.add_column(name, justify="right")

@@ -43,3 +43,14 @@ def test_train_without_truth_folder_says_so(store, sim_dir, tmp_path):
     out = _train(data)
     assert out["truth_check"]["logged"] is False and "truth" in out["truth_check"]["reason"]
     assert "retention_ml.truth_check" not in store.run_tags(out["run_id"])
+
+
+def test_printout_names_the_test_window_as_dates(store, sim_dir):
+    import re
+
+    from retention_ml.commands.demo import EXPERIMENT
+
+    result = runner.invoke(app, ["train", str(EXPERIMENT), "--set", f"data.path={sim_dir}", *FAST])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert re.search(r"test window \d{4}-\d{2}-\d{2}( to \d{4}-\d{2}-\d{2})?, 95% intervals", text), text[:300]

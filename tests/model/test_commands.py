@@ -63,3 +63,4 @@ def test_flat_training_printout_says_where_calibration_was_checked(mlflow_store)
     assert res.exit_code == 0, res.output
     text = " ".join(res.output.split())
     assert "checked on the 5-fold cross-fitting" in text and "valid 0 (0)" not in text
+    assert "test window (stratified holdout)" in text
