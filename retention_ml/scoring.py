@@ -72,7 +72,7 @@ def run_horizon_months(run_id: str) -> int | None:
         return None
 
 
-def model_approval(model_ref: str, run_id: str) -> dict:
+def model_approval(run_id: str) -> dict:
     """Whether the scored model is the one the promotion gate approved, as ``{"status", "detail"}``.
 
     Approved only when the registry alias ``champion`` points, at this moment, to a version logged by
@@ -85,12 +85,8 @@ def model_approval(model_ref: str, run_id: str) -> dict:
     from retention_ml.promotion import CHAMPION_ALIAS, GATE_PASSED, GATE_TAG
 
     try:
-        if model_ref.startswith("models:/"):
-            body = model_ref.removeprefix("models:/")
-            names = [body.split("@", 1)[0] if "@" in body else body.rsplit("/", 1)[0]]
-        else:
-            versions = tracking.client().search_model_versions(f"run_id = '{run_id}'")
-            names = sorted({v.name for v in versions})
+        # every name the run is registered under, however the scoring named the model
+        names = sorted({v.name for v in tracking.client().search_model_versions(f"run_id = '{run_id}'")})
         if not names:
             return {"status": "not approved",
                     "detail": f"Run {run_id} is not a registered model version, so it has never been through the "
@@ -101,15 +97,16 @@ def model_approval(model_ref: str, run_id: str) -> dict:
                 "detail": f"The model registry could not be checked ({type(exc).__name__}: {exc}), so approval of "
                           f"run {run_id} is unknown: {NOT_APPROVED_ADVICE}."}
     for name, champ in champions.items():
-        if champ is not None and champ.run_id == run_id and (champ.tags or {}).get(GATE_TAG) != GATE_PASSED:
+        if champ is None or champ.run_id != run_id:
+            continue
+        if (champ.tags or {}).get(GATE_TAG) != GATE_PASSED:
             return {"status": "not approved",
                     "detail": f"Version {champ.version} of {name} holds the alias champion, but the promotion gate "
                               f"never passed it (the alias was set by other means than retention-ml promote): "
                               f"{NOT_APPROVED_ADVICE}."}
-        if champ is not None and champ.run_id == run_id:
-            return {"status": "approved",
-                    "detail": f"Version {champ.version} of {name} is the registry's champion at scoring time, "
-                              f"which it became by passing every promotion gate check."}
+        return {"status": "approved",
+                "detail": f"Version {champ.version} of {name} is the registry's champion at scoring time, "
+                          f"which it became by passing every promotion gate check."}
     name, champ = next(iter(champions.items()))
     current = (f"the champion is version {champ.version} (run {champ.run_id})" if champ is not None
                else "no model has passed the promotion gate yet")
@@ -202,7 +199,7 @@ def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | No
     validate_dir(data_dir, as_of=None).raise_for_errors()
     configure()   # the documented default store (and no MLflow download bars) unless MLFLOW_TRACKING_URI says otherwise
     model, run_id = load_turnover_model(model_ref)
-    approval = model_approval(model_ref, run_id)
+    approval = model_approval(run_id)
     tables = read_tables(data_dir)
     ds = build_features(tables, [as_of])
     if len(ds.keys) == 0:
