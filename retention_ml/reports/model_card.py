@@ -340,8 +340,6 @@ def _factor_name(factor: str) -> str:
 def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | None, thresholds: dict,
                     simulated: bool) -> list[str]:
     """Ethical considerations and caveats written from this run's own numbers."""
-    from retention_ml.fairness import FACTOR_LABELS
-
     notes = []
     models = metrics["models"]
     mine = models["lightgbm"]
@@ -694,10 +692,8 @@ def _blocks(c: dict) -> list[dict]:
     return b
 
 
-def _inline_html(text) -> "markupsafe.Markup":
-    """Escape, then turn the blocks' **bold** and `code` into tags."""
-    import re
-
+def _inline_html(text):
+    """Escape, then turn the blocks' **bold** and `code` into tags (a ``markupsafe.Markup``)."""
     import markupsafe
 
     out = str(markupsafe.escape(str(text)))
