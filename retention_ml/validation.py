@@ -288,16 +288,43 @@ def _decode_problem(data: bytes) -> tuple[str, int] | None:
 _SKIPPED = re.compile(r"Skipping line (\d+): expected (\d+) fields, saw (\d+)")
 
 
-def _ragged_records(table: str, file: str, messages: str) -> pd.DataFrame:
-    """One csv_format record per line the parser skipped for having more fields than the header."""
-    found = np.array(_SKIPPED.findall(messages), dtype="int64").reshape(-1, 3)
-    expected, lines, saw = found[:, 1], found[:, 0], found[:, 2]
+def _ragged_records(table: str, file: str, found: np.ndarray) -> pd.DataFrame:
+    """One csv_format record per line whose field count differs from the header's; ``found`` rows are
+    (line, expected, saw), in line order."""
+    lines, expected, saw = found[:, 0], found[:, 1], found[:, 2]
+    hint = np.where(saw > expected, "; check for an unquoted comma", "; check for a missing comma or a row split over two lines")
     text = (pd.Series([f"{file} line "] * len(lines), dtype=object) + pd.Series(lines).map("{:,}".format)
-            + " has " + pd.Series(saw).astype(str) + " fields but the header has " + pd.Series(expected).astype(str)
-            + "; check for an unquoted comma")
+            + " has " + pd.Series(saw).astype(str) + " fields but the header has " + pd.Series(expected).astype(str) + hint)
     out = _records(table, file, rule="csv_format", messages=text.tolist())
     out["line"] = pd.array(lines, dtype="Int64")
     return out
+
+
+def _short_lines(data: bytes, frame: pd.DataFrame) -> np.ndarray:
+    """(line, expected, saw) of every line with fewer fields than the header, for a file with one line per record.
+
+    pandas fills a short row with missing values and says nothing, so a row cut short (or a ';' line in a ','
+    file) would be reported as empty required values. Fields are counted on the bytes, vectorised: a comma
+    separates fields only outside double quotes (quote parity; an escaped "" toggles twice).
+    """
+    last = frame.iloc[:, -1] if frame.shape[1] else pd.Series(dtype=object)
+    if frame.shape[1] < 2 or not last.isna().any():
+        return np.empty((0, 3), dtype="int64")  # a short row always leaves the last column empty
+    b = np.frombuffer(data, dtype=np.uint8)
+    outside = np.bitwise_xor.accumulate((b == ord('"')).view(np.uint8)) == 0
+    ends = np.flatnonzero(b == ord("\n"))
+    if len(b) and b[-1] != ord("\n"):
+        ends = np.append(ends, len(b))
+    starts = np.r_[0, ends[:-1] + 1]
+    commas = np.searchsorted(ends, np.flatnonzero((b == ord(",")) & outside))
+    fields = np.bincount(commas, minlength=len(ends)) + 1
+    length = ends - starts
+    blank = (length == 0) | ((length == 1) & (b[np.maximum(ends - 1, 0)] == ord("\r")))  # pandas skips blank lines
+    lines = np.flatnonzero(~blank) + 1
+    fields = fields[~blank]
+    expected = fields[0]
+    short = np.flatnonzero(fields < expected)
+    return np.column_stack([lines[short], np.full(len(short), expected), fields[short]]).astype("int64")
 
 
 def _one_line_per_record(data: bytes, n_records: int) -> bool:
@@ -326,16 +353,24 @@ def _read_csv(table: str, path: Path, data: bytes) -> _Raw:
             return _Raw(table, file, None, True, [_records(table, file, rule="csv_format", line=1,
                         messages=f"{file} looks {shown}-separated (its header is one field: {str(frame.columns[0])[:60]!r}); save it as comma-separated CSV UTF-8")])
     skipped = "".join(str(w.message) for w in caught if issubclass(w.category, pd.errors.ParserWarning))
-    if _SKIPPED.search(skipped):
-        ragged = _ragged_records(table, file, skipped)
-        bad_lines = ragged["line"].to_numpy(dtype="int64")
-        if not _one_line_per_record(data, len(frame) + len(bad_lines)):
-            # Which record a skipped line was is unknown, so row numbers of the rest would be wrong: check the rest later.
-            return _Raw(table, file, None, True, [ragged])
-        # One line per record: line L is data record L - 2, so the remaining rows keep their own numbers.
-        row_map = np.setdiff1d(np.arange(len(frame) + len(bad_lines)), bad_lines - 2)
-        return _Raw(table, file, frame, True, [ragged], row_map=row_map)
-    return _Raw(table, file, frame, _one_line_per_record(data, len(frame)), [])
+    # Lines with too many fields were skipped (pandas warns, naming each); (line, expected, saw) per line.
+    long = np.array(_SKIPPED.findall(skipped), dtype="int64").reshape(-1, 3)
+    n_records = len(frame) + len(long)
+    exact = _one_line_per_record(data, n_records)
+    short = _short_lines(data, frame) if exact else np.empty((0, 3), dtype="int64")
+    if not len(long) and not len(short):
+        return _Raw(table, file, frame, exact, [])
+    found = np.concatenate([long, short])
+    found = found[np.argsort(found[:, 0], kind="stable")]
+    ragged = _ragged_records(table, file, found)
+    if not exact:
+        # Which record a skipped line was is unknown, so row numbers of the rest would be wrong: check the rest later.
+        return _Raw(table, file, None, True, [ragged])
+    # One line per record: line L is data record L - 2, so the remaining rows keep their own numbers.
+    kept_by_pandas = np.setdiff1d(np.arange(n_records), long[:, 0] - 2)
+    frame = frame.drop(index=frame.index[np.searchsorted(kept_by_pandas, short[:, 0] - 2)]).reset_index(drop=True)
+    row_map = np.setdiff1d(np.arange(n_records), found[:, 0] - 2)
+    return _Raw(table, file, frame, True, [ragged], row_map=row_map)
 
 
 def _read_file(table: str, path: Path) -> _Raw:

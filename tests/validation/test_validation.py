@@ -316,3 +316,35 @@ def test_semicolon_file_and_excel_file_get_a_hint(tmp_path):
     assert "teams.csv looks ';'-separated" in errors.loc["teams.csv", "message"]
     assert errors.loc["workers.csv", "rule"] == "missing_table"
     assert "found workers.xlsx, but only workers.csv (UTF-8, comma-separated) or workers.parquet are read" in errors.loc["workers.csv", "message"]
+
+
+def test_a_line_with_too_few_fields_is_a_format_error_not_missing_values(tmp_path):
+    # pandas pads a short row with missing values silently: a ';' line in a ',' file read as four empty columns.
+    data = _example_copy(tmp_path)
+    _edit(data, "caseload_history", {(20, "open_cases"): "-3"})  # data record 21, file line 22
+    lines = (data / "caseload_history.csv").read_text(encoding="utf-8").split("\n")
+    lines[11] = ",".join(lines[11].split(",")[:5])  # file line 12 cut short
+    lines[24] = lines[24].replace(",", ";")  # file line 25, one field
+    lines[29] += ",extra"  # file line 30, one field too many
+    (data / "caseload_history.csv").write_text("\n".join(lines), encoding="utf-8")
+    errors = validate_dir(data).errors
+    got = errors[["file", "row", "line", "rule"]].astype(object).where(errors[["file", "row", "line", "rule"]].notna(), None)
+    assert got.values.tolist() == [["caseload_history.csv", None, n, "csv_format"] for n in (12, 25, 30)] + [
+        ["caseload_history.csv", 21, 22, "min"]]
+    assert errors["message"].iloc[0] == ("caseload_history.csv line 12 has 5 fields but the header has 7; "
+                                         "check for a missing comma or a row split over two lines")
+    assert errors["message"].iloc[1].startswith("caseload_history.csv line 25 has 1 fields but the header has 7")
+    assert errors["message"].iloc[2].endswith("has 8 fields but the header has 7; check for an unquoted comma")
+
+
+def test_commas_and_quotes_inside_quoted_values_are_not_counted_as_fields(tmp_path):
+    data = _example_copy(tmp_path)
+    _edit(data, "exit_interviews", {(0, "comment"): 'Caseload, travel and "no time", mostly', (1, "comment"): ""})
+    assert '"Caseload, travel and ""no time"", mostly"' in (data / "exit_interviews.csv").read_text(encoding="utf-8")
+    assert validate_dir(data).errors.empty
+    # A short line is still found when its quoted value holds commas (4 fields, not 6).
+    with open(data / "exit_interviews.csv", "a", encoding="utf-8") as fh:
+        fh.write('W006,2024-12-18,pay,"Money, travel, hours"\n')
+    errors = validate_dir(data).errors
+    assert errors[["line", "rule"]].values.tolist() == [[6, "csv_format"]]
+    assert errors["message"].iloc[0].startswith("exit_interviews.csv line 6 has 4 fields but the header has 5")
