@@ -92,6 +92,9 @@ def _table_section(t: TableSchema, schemas: dict[str, TableSchema]) -> list[str]
     ]
     for fk in t.foreign_keys:
         out.append(f"- Foreign key: {', '.join(f'`{c}`' for c in fk.columns)} → `{fk.table}.{fk.column}`.")
+    if t.default_rows:
+        rows = "; ".join(", ".join(f"{k} {'(empty)' if v is None else v}" for k, v in r.items()) for r in t.default_rows)
+        out.append(f"- When the file is not given, these rows apply: {rows}.")
     for chk in t.row_checks:
         exempt = f" (except {', '.join(chk.allow_other)})" if chk.allow_other else ""
         out.append(f"- Row check: `{chk.column} {chk.op} {chk.other}`{exempt}: {chk.message}.")

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
 __all__ = [
@@ -82,6 +83,7 @@ class ForeignKey:
     columns: tuple[str, ...]
     table: str
     column: str
+    hint: str = ""  # what to do about a broken reference, added to its message
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,7 @@ class TableSchema:
     columns: tuple[ColumnSpec, ...]
     foreign_keys: tuple[ForeignKey, ...] = ()
     row_checks: tuple[RowCheck, ...] = ()
+    default_rows: tuple[dict, ...] = ()  # the table's content when an optional table is not given
     path: Path = field(default=Path(), compare=False)
 
     @property
@@ -127,6 +130,12 @@ class TableSchema:
     @property
     def protected_columns(self) -> list[str]:
         return [c.name for c in self.columns if c.protected]
+
+    def default_frame(self):
+        """The ``default_rows`` as a DataFrame with this table's columns, or None when it declares none."""
+        if not self.default_rows:
+            return None
+        return pd.DataFrame(list(self.default_rows), columns=self.column_names)
 
 
 @dataclass(frozen=True)
@@ -157,7 +166,7 @@ def _table(path: Path) -> TableSchema:
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     name = raw["table"]
     fks = tuple(
-        ForeignKey(tuple(fk["columns"]), fk["references"]["table"], fk["references"]["column"])
+        ForeignKey(tuple(fk["columns"]), fk["references"]["table"], fk["references"]["column"], str(fk.get("hint", "")))
         for fk in raw.get("foreign_keys", [])
     )
     checks = tuple(
@@ -173,6 +182,7 @@ def _table(path: Path) -> TableSchema:
         columns=tuple(_column(c, name) for c in raw["columns"]),
         foreign_keys=fks,
         row_checks=checks,
+        default_rows=tuple(dict(r) for r in raw.get("default_rows", [])),
         path=path,
     )
 

@@ -610,10 +610,14 @@ def _foreign_key_failures(raws: dict[str, _Raw], typed: dict[str, pd.DataFrame],
     for name, frame in typed.items():
         for fk in schemas[name].foreign_keys:
             column = fk.columns[0]
-            parent = typed.get(fk.table)
+            parent, where = typed.get(fk.table), fk.table
+            if parent is None and fk.table not in raws and fk.table in schemas and schemas[fk.table].default_rows:
+                # An optional table not given stands for its declared default rows (the default pay bands).
+                parent = schemas[fk.table].default_frame()
+                where = f"{fk.table} ({fk.table}.csv is not given, so its default applies: {', '.join(parent[fk.column].astype(str))})"
             if column not in frame or parent is None or fk.column not in parent:
                 continue  # the missing table/column is reported on its own
-            if raws[fk.table].row_map is not None:
+            if fk.table in raws and raws[fk.table].row_map is not None:
                 continue  # the parent's ragged rows were left out, so its keys are incomplete
             values = frame[column]
             broken = values.notna().to_numpy() & ~_isin(values, parent[fk.column])
@@ -621,7 +625,7 @@ def _foreign_key_failures(raws: dict[str, _Raw], typed: dict[str, pd.DataFrame],
             if rows.size == 0:
                 continue
             shown = _fmt(values.iloc[rows]).reset_index(drop=True)
-            msgs = _where(name, rows) + f": {column} is '" + shown + f"'; no such {fk.column} in {fk.table}"
+            msgs = _where(name, rows) + f": {column} is '" + shown + f"'; no such {fk.column} in {where}" + (f"; {fk.hint}" if fk.hint else "")
             out.append(_records(name, raws[name].file, rows=rows, column=column, rule="foreign_key", values=shown.tolist(), messages=msgs.tolist(), exact_lines=raws[name].exact_lines))
     return out
 
