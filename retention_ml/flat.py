@@ -49,7 +49,19 @@ def load_flat(path: str | Path, mapping: dict) -> FlatDataset:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: flat extract not found")
     frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, encoding="utf-8-sig")
-    return flat_frame(frame, mapping, source=str(path))
+    return flat_frame(in_record_order(frame, mapping.get("id")), mapping, source=str(path))
+
+
+def in_record_order(frame: pd.DataFrame, ident: str | None) -> pd.DataFrame:
+    """The rows sorted by the id column (or, without one, by a hash of each row's values).
+
+    Splits and folds are drawn over row positions, so without this the same records saved in another order
+    gave another test part and other metrics (IBM: test ROC-AUC 0.816 or 0.884 by row order alone).
+    """
+    if ident is not None and ident in frame.columns:
+        return frame.sort_values(ident, kind="stable", na_position="last").reset_index(drop=True)
+    order = np.argsort(pd.util.hash_pandas_object(frame, index=False).to_numpy(), kind="stable")
+    return frame.iloc[order].reset_index(drop=True)
 
 
 # Words naming a protected characteristic (Equality Act 2010) or a direct proxy for one (date of birth).
