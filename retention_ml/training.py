@@ -221,11 +221,31 @@ SEARCH = {"num_leaves": (2, 63), "min_child_samples": (5, 400), "learning_rate":
           "colsample_bytree": (0.2, 1.0), "subsample": (0.5, 1.0), "reg_lambda": (0.01, 50.0)}
 
 
+def inner_split(keys: pd.DataFrame, y: pd.Series, exp: dict):
+    """Tuning's train / check masks inside the training window (``.train``, ``.valid``).
+
+    An out-of-time split with the same gap rule as the outer one; when the window is too short for a gap, a
+    stratified holdout of whole workers: a worker's snapshots (and so one leaving, labelled at several dates)
+    are all on one side, or the check would reward remembering people.
+    """
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    from retention_ml.split import out_of_time_split
+
+    try:
+        return out_of_time_split(keys["as_of"], horizon_months=exp["label"]["horizon_months"])
+    except ValueError:
+        folds = StratifiedGroupKFold(n_splits=3, shuffle=True, random_state=exp["seed"] + 1)
+        train, valid = next(folds.split(np.zeros(len(y)), np.asarray(y), groups=keys["worker_id"].to_numpy()))
+        rows = np.arange(len(y))
+        return types.SimpleNamespace(train=np.isin(rows, train), valid=np.isin(rows, valid))
+
+
 def tune(X: pd.DataFrame, y: pd.Series, keys: pd.DataFrame, exp: dict, base: dict) -> tuple[dict, dict]:
     """Optuna search inside the training window only; returns (params, report).
 
     Snapshots: an inner out-of-time split of the training window (same gap rule; a
-    stratified holdout when the window is too short for it), objective: ROC-AUC on
+    stratified holdout of whole workers when the window is too short for it), objective: ROC-AUC on
     the inner validation part. Flat extracts: the model's own cross-fitting over the
     training rows, objective: out-of-fold log-loss of the calibrated probabilities
     (every row used once for checking, as a single small holdout is too noisy to
@@ -242,17 +262,7 @@ def tune(X: pd.DataFrame, y: pd.Series, keys: pd.DataFrame, exp: dict, base: dic
     import optuna
     from sklearn.metrics import roc_auc_score
 
-    from retention_ml.split import out_of_time_split
-
-    inner = None
-    if "as_of" in keys.columns:
-        try:
-            inner = out_of_time_split(keys["as_of"], horizon_months=exp["label"]["horizon_months"])
-        except ValueError:  # training window too short for an inner gap: fall back to a stratified holdout
-            from retention_ml.flat import flat_split
-
-            m = flat_split(y, valid_fraction=0.25, test_fraction=0.2, random_state=exp["seed"] + 1)
-            inner = types.SimpleNamespace(train=m["train"], valid=m["valid"] | m["test"])
+    inner = inner_split(keys, y, exp) if "as_of" in keys.columns else None
 
     def objective(trial):
         params = dict(base, n_bootstrap=0,

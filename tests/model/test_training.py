@@ -203,3 +203,19 @@ def test_a_flat_model_cannot_take_the_aliases_of_a_snapshot_model(ibm_exp, mlflo
     with pytest.raises(ValueError, match="holds snapshots models.*registered_model"):
         train_experiment(ibm_exp)
     assert tracking.alias_version("candidate", ibm_exp["registered_model"]).run_id == first.run_id
+
+
+def test_tuning_holdout_keeps_each_worker_on_one_side_when_the_window_is_short():
+    # Too few dates for an inner gap: the fallback held out snapshot rows, so one leaving (labelled at several
+    # dates) sat on both sides and the search was rewarded for remembering people.
+    from retention_ml.training import inner_split
+
+    rng = np.random.default_rng(0)
+    workers = np.repeat([f"W{i:03d}" for i in range(120)], 3)
+    keys = pd.DataFrame({"worker_id": workers,
+                         "as_of": np.tile(pd.to_datetime(["2021-01-01", "2021-04-01", "2021-07-01"]), 120)})
+    y = pd.Series(np.repeat(rng.random(120) < 0.2, 3).astype(float))
+    inner = inner_split(keys, y, {"label": {"horizon_months": 12}, "seed": 42})
+    assert inner.train.sum() > 0 and inner.valid.sum() > 0 and not (inner.train & inner.valid).any()
+    assert not set(workers[inner.train]) & set(workers[inner.valid])
+    assert y[inner.valid].sum() > 0   # stratified: leavers on the checking side
