@@ -261,6 +261,9 @@ def rank(
     except ScoringFolderError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2)
+    except ValueError as exc:  # a --bands file that breaks a rule (cut-offs, the small-group floor): nothing written
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2)
     except OSError as exc:  # disk full, no permission: nothing was moved into place
         typer.echo(f"error: could not write the lists to {out}: {exc}; no list was changed", err=True)
         raise typer.Exit(2)

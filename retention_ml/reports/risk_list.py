@@ -41,6 +41,10 @@ APPROVAL_UNKNOWN_LINE = (
 
 BANDS = ("low", "medium", "high")
 
+# The project's rule (STANDARDS): no aggregate for a group under 5 people. A bands file may raise
+# the floor, never lower it (load_band_config refuses that).
+MIN_GROUP = 5
+
 
 @dataclass(frozen=True)
 class BandConfig:
@@ -65,7 +69,7 @@ class BandConfig:
     show_probability: bool = False
     interval_level: float = 0.8
     summary_level: float = 0.8
-    min_group: int = 5
+    min_group: int = MIN_GROUP
     source: str = field(default="built-in", compare=False)
 
     def as_dict(self) -> dict:
@@ -88,11 +92,16 @@ def load_band_config(path: str | Path | None = None) -> BandConfig:
         show_probability=bool(display.get("show_probability", False)),
         interval_level=float(unc.get("interval_level", 0.8)),
         summary_level=float(summ.get("interval_level", 0.8)),
-        min_group=int(summ.get("min_group", 5)),
+        min_group=int(summ.get("min_group", MIN_GROUP)),
         source=str(path),
     )
     if not 0 < cfg.medium < cfg.high < 1:
         raise ValueError(f"{path}: [bands] needs 0 < medium < high < 1, got medium={cfg.medium}, high={cfg.high}")
+    if cfg.min_group < MIN_GROUP:
+        # The floor is the project's rule, not a setting: below it a team's figures describe too few people
+        # (with one person, "expected leavers" is their own probability, which show_probability may hide).
+        raise ValueError(f"{path}: [summary] min_group = {cfg.min_group} is below {MIN_GROUP} (rule: no aggregate "
+                         f"for a group under {MIN_GROUP} people; a council may raise the floor, not lower it)")
     return cfg
 
 
