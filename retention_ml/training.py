@@ -307,7 +307,7 @@ def _evaluation_record(exp, prep: _Prepared, model, risks, y_test, keys_test, ec
         "beats_baselines": beats_baselines(models),
         "calibration": {"method": "platt", "a": a, "b": b, "checked_on": model.validation_,
                         "ece_valid_before": ece_before, "ece_valid_after": ece_after},
-        "teams": expected_vs_observed(keys_test["team_id"], y_test, risks["lightgbm"]),
+        "teams": expected_vs_observed(keys_test, y_test, risks["lightgbm"]),
         "experiment": exp["name"],
         "best_iteration": model.best_iteration_,
     }
