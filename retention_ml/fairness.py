@@ -52,14 +52,14 @@ TOO_FEW_LEAVERS = "too few leavers to assess ROC-AUC"
 WITHHELD = "withheld to protect a small group"
 NOT_RECORDED = "not_recorded"
 
-MISSING_COLUMNS = "test predictions lack column(s) {columns}: the audit needs worker_id, label and risk"
+MISSING_COLUMNS = "test predictions lack column(s) {columns}: the audit needs person (or worker_id), label and risk"
 NUMBER_COLUMNS = ["rows", "people", "base_rate", "mean_risk", "observed", "expected", "calibration_ratio",
                   "calibration_difference", "calibration_gap", "roc_auc", "flagged_share"]
 # Metrics whose largest between-group gap the card highlights.
 GAP_METRICS = ("base_rate", "roc_auc", "calibration_ratio", "calibration_difference", "flagged_share")
 
 
-PREDICTION_KEYS = ("worker_id", "as_of", "team_id", "council_id", "manager_id", "label", "risk", "risk_low", "risk_high")
+PREDICTION_KEYS = ("person", "worker_id", "as_of", "team_id", "council_id", "manager_id", "label", "risk", "risk_low", "risk_high")
 MAX_LEVELS = 12
 
 
@@ -199,6 +199,9 @@ class FairnessAudit:
 
 
 def _prepare(predictions: pd.DataFrame, factors) -> pd.DataFrame:
+    # A run's logged rows key a person by a run-local pseudonym, "person" (retention_ml.training.audit_rows);
+    # runs logged before it, and callers' own frames, by worker_id. Either only counts people here.
+    predictions = predictions.rename(columns={"person": "worker_id"}) if "person" in predictions.columns else predictions
     missing = [c for c in ("worker_id", "label", "risk") if c not in predictions.columns]
     if missing:
         raise ValueError(MISSING_COLUMNS.format(columns=", ".join(missing)))
@@ -268,7 +271,7 @@ def audit_fairness(predictions: pd.DataFrame, *, factors=None, min_group: int = 
     Parameters
     ----------
     predictions : DataFrame
-        ``evaluation/test_predictions.parquet``: ``worker_id``, ``label`` (0/1; NaN rows are ignored),
+        ``evaluation/test_predictions.parquet``: ``person`` (or ``worker_id``), ``label`` (0/1; NaN rows are ignored),
         ``risk`` (calibrated probability) and the factor columns. Absent factors are skipped.
     factors : sequence of str or None
         Columns to audit by; None = :func:`audit_factors` (standard factors present plus a flat
