@@ -100,8 +100,8 @@ CHECK_LABELS = {"beats_baselines": "Beats both baselines", "calibration_ece": "O
                 "group_calibration": "Calibration within each group", "card_exists": "Model card written"}
 # Who gets which list (retention-ml rank); the intended use and the ethical considerations both say it.
 MANAGER_GETS = "the list of their own team or teams, without themselves"
-HEAD_GETS = ("the list of their service's team managers (`retention-ml rank --service`) and the lists of teams with "
-             "no manager recorded")
+HEAD_GETS = ("the list of their service's team managers (`retention-ml rank --service`) and the list of their "
+             "service's teams with no manager recorded")
 AGENCY_TEXT = {"flag": "agency workers included and marked, so results can be checked for them separately",
                "exclude": "agency workers left out", "only": "agency workers only"}
 CALIBRATION_METHODS = {"platt": "Platt scaling", "isotonic": "isotonic regression"}

@@ -446,15 +446,20 @@ def _group_summary(label: str, rows: pd.DataFrame, config: BandConfig, *, listed
 
 
 def list_metadata(scores_meta: dict, *, config: BandConfig, teams: list[str], service: str | None = None,
-                  council: str | None = None) -> dict:
+                  council: str | None = None, head_of: tuple[str, str] | None = None) -> dict:
     """Metadata recorded with a list: only fields safe for the teams in scope (no council-wide counts).
 
     With ``service`` the list is that service's team managers, for their head of service: the manager
-    rule line says so. No wall-clock time, so the same scores and config give byte-identical lists.
+    rule line says so. With ``head_of`` = (council, service) the list holds that service's teams with no
+    manager recorded, for the same head of service (:func:`banner_lines` names them). No wall-clock time,
+    so the same scores and config give byte-identical lists.
     """
     keep = {k: scores_meta[k] for k in ("as_of", "model_ref", "run_id", "horizon_months", "approval") if k in scores_meta}
-    scope = {} if service is None else {"list": "team managers", "service": service,
-                                        **({"council": council} if council is not None else {})}
+    if head_of is not None:
+        scope = {"list": "no manager recorded", "council": head_of[0], "service": head_of[1]}
+    else:
+        scope = {} if service is None else {"list": "team managers", "service": service,
+                                            **({"council": council} if council is not None else {})}
     return {
         **keep,
         **scope,
@@ -483,12 +488,16 @@ def approval_line(meta: dict) -> tuple[str, str]:
     return "alert", APPROVAL_UNKNOWN_LINE
 
 
-def no_manager_line(teams: list[str], *, whole_list: bool) -> str:
-    """Who reads the list of teams with no manager recorded: their head of service (as the demo's list says)."""
+def no_manager_line(teams: list[str], *, whole_list: bool, service: str | None = None, council: str | None = None) -> str:
+    """Who reads the list of teams with no manager recorded: their head of service, named by service (and
+    council) when the list is one service's, as the demo writes them (a head of service serves one council)."""
     which = f"team {teams[0]}" if len(teams) == 1 else "teams " + ", ".join(teams)
     whom = "this list is" if whole_list else "their part of this list is"
-    return (f"No manager is recorded for {which}: {whom} for the head of service, and it lists everyone in "
-            "post in the team.")
+    head = "the head of service"
+    if service is not None:
+        head = f"the head of the {service_label(service)} service" + (f" in council {council}" if council else "")
+    return (f"No manager is recorded for {which}: {whom} for {head}, and it lists everyone in post in "
+            + ("the team." if len(teams) == 1 else "each team."))
 
 
 def banner_lines(meta: dict, lists: list[TeamList] = ()) -> list[tuple[str, str]]:
@@ -502,7 +511,8 @@ def banner_lines(meta: dict, lists: list[TeamList] = ()) -> list[tuple[str, str]
     lines = [approval_line(meta), ("purpose", PURPOSE_LINE), ("note", meta.get("manager_rule", MANAGER_LINE))]
     unmanaged = [tl.team_id for tl in lists if tl.summary.get("manager") == "none recorded"]
     if unmanaged and meta.get("list") != "team managers":
-        lines.append(("note", no_manager_line(unmanaged, whole_list=len(unmanaged) == len(lists))))
+        lines.append(("note", no_manager_line(unmanaged, whole_list=len(unmanaged) == len(lists),
+                                              service=meta.get("service"), council=meta.get("council"))))
     return lines
 
 

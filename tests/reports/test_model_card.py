@@ -240,7 +240,7 @@ def test_who_gets_which_list_matches_the_list_rules(cards, which):
     assert "own team only" not in text and "for their own team only" not in text
     for said in ("team managers (who get the list of their own team or teams, without themselves)",
                  "heads of service (who get the list of their service's team managers (retention-ml rank --service) "
-                 "and the lists of teams with no manager recorded)",
+                 "and the list of their service's teams with no manager recorded)",
                  "A team manager gets the list of their own team or teams, without themselves",
                  "A head of service gets the list of their service's team managers"):
         assert said in text, said
