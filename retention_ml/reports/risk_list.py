@@ -24,6 +24,10 @@ PURPOSE_LINE = (
     "it can be wrong, and it must never be used for selection, discipline or performance decisions."
 )
 
+# Heads every other file people read with per-person risks or reasons (scores, explain output) and the
+# card's JSON: the lists say it in PURPOSE_LINE, these files in this one line (io.write_table's ``note``).
+NOT_A_DECISION = "This model's predictions support a conversation with each person; they never decide anything about anyone."
+
 MANAGER_LINE = (
     "A team's manager is not listed in their own team's list, nor counted in its team figures: "
     "their conversation belongs to their own manager or head of service."

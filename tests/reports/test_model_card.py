@@ -246,6 +246,13 @@ def test_who_gets_which_list_matches_the_list_rules(cards, which):
         assert said in text, said
 
 
+def test_card_json_says_predictions_never_decide(cards):
+    """What machines forward (card --json) carries the same statement as the card people read (S9-P F9)."""
+    from retention_ml.reports.risk_list import NOT_A_DECISION
+
+    assert cards["cli"]["note"] == NOT_A_DECISION
+
+
 def test_card_json_has_the_gate_checks_the_card_shows(cards):
     """--json's help promises the gate checks: they are there, and they are the card's table, row for row."""
     gate = cards["cli"]["gate"]
