@@ -576,7 +576,10 @@ def _blocks(c: dict) -> list[dict]:
              "solely on automated processing with legal or similarly significant effects is restricted by **UK GDPR "
              "Article 22**. A human must always decide, and the score must never be the reason.",
              "Use without a **data protection impact assessment (DPIA)**: one is expected before the model is used on "
-             "real staff data, covering lawful basis, transparency to staff, retention and who sees the lists.",
+             "real staff data, covering lawful basis, transparency to staff, retention and who sees the lists, and "
+             "any **health data** among its inputs: sickness absence is special category data (UK GDPR Article 9) "
+             "and needs its own condition for processing; the lists say only whether sickness absence is recorded, "
+             "never how many days.",
              f"Workers outside the population the model was trained on ({c['population']})"
              + (f", or other horizons than {c['horizon']} months." if c["horizon"] else ".")]),
         _h("How to read these numbers", "glossary"),

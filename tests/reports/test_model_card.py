@@ -222,6 +222,8 @@ def test_intended_use_and_thresholds_are_stated(cards):
 
     md = cards["good_md"]
     assert "UK GDPR Article 22" in md and "data protection impact assessment" in md
+    # sickness absence is health data: the DPIA line names it (S9-P F10)
+    assert "**health data**" in md and "special category data (UK GDPR Article 9)" in md
     assert "never decides anything about a person" in md
     t = load_thresholds()
     assert f"ECE at most {t['max_ece']}" in md and f"above {t['max_group_calibration_gap']}" in md
