@@ -35,6 +35,10 @@ CARD_TAG = "retention_ml.card"
 TEMPLATES = Path(__file__).with_name("templates")
 LIBRARIES = ("scikit-learn", "lightgbm", "shap", "mlflow", "fairlearn", "pandas", "numpy")
 OPTIONAL_JSON = {"alignment": "explanations/alignment.json", "truth": "explanations/truth.json"}
+# Records logged before alignment withheld small groups carry no "small_groups" note: say so rather than claim it.
+OLD_ALIGNMENT_NOTE = ("This run's alignment record was logged before small groups were withheld: its "
+                      "explanations/alignment.json may hold counts of fewer than 5 leavers per stated reason; do not "
+                      "share that file.")
 OPTIONAL_TABLES = {"driver_importance": "explanations/driver_importance.csv",
                    "global_importance": "explanations/global_importance.csv",
                    "censoring": "censoring_report.csv", "catalogue": "feature_catalogue.csv"}
@@ -505,7 +509,8 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
             "global_top1": _interval(alignment.get("global", {}).get("top1"), _pct),
             "global_top3": _interval(alignment.get("global", {}).get("top3"), _pct),
             "diff_top1": _interval(alignment.get("difference_vs_global", {}).get("top1"), _pp),
-            "diff_top3": _interval(alignment.get("difference_vs_global", {}).get("top3"), _pp)},
+            "diff_top3": _interval(alignment.get("difference_vs_global", {}).get("top3"), _pp),
+            "small_groups": alignment.get("small_groups", OLD_ALIGNMENT_NOTE)},
         "truth": None if truth is None else {
             "n_leavers": truth.get("n_leavers"), "top1": _interval(truth.get("top1"), _pct),
             "top3": _interval(truth.get("top3"), _pct), "spearman_mean": _num(truth.get("spearman_mean")),
@@ -654,7 +659,7 @@ def _blocks(c: dict) -> list[dict]:
     if a:
         b += [_p(f"Exit-interview alignment: of {a['n_leavers']} leavers, {a['n_with_interview']} gave a reason in an "
                  "exit interview. Top 1: the share of them whose stated reason is the model's first driver for them; "
-                 "top 3: the share whose stated reason is among its first three."),
+                 "top 3: the share whose stated reason is among its first three. " + a["small_groups"]),
               _table(["", "Top 1", "Top 3"],
                      [["Model's per-person drivers", a["top1"], a["top3"]],
                       ["Global baseline (same drivers for everyone)", a["global_top1"], a["global_top3"]],
