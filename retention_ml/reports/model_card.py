@@ -417,11 +417,23 @@ def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | 
     return notes
 
 
+def _protected_sentence(c: dict) -> str:
+    """Which protected characteristics this run's audit covers, and which it could not, with the reason."""
+    audited = c.get("protected_audited", [])
+    text = (f"Protected characteristics audited here: {', '.join(audited)}; they are used for this audit and nowhere "
+            "in the model's inputs." if audited else "No protected characteristic was recorded for this run's test "
+            "window, so none is audited here.")
+    missing = c.get("not_audited", {})
+    if missing:
+        text += " Not audited: " + "; ".join(f"{col} ({why})" for col, why in missing.items()) + "."
+    return text
+
+
 def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str | None = None,
                n_boot: int = 0, random_state: int = 0) -> ModelCard:
     """Gather the card for a run (configure tracking first). ``n_boot`` adds bootstrap intervals per group."""
     from retention_ml import tracking
-    from retention_ml.fairness import FACTOR_LABELS, audit_fairness
+    from retention_ml.fairness import FACTOR_LABELS, audit_fairness, protected_factors
     from retention_ml.promotion import load_thresholds, registered_version, run_checks
 
     thresholds = thresholds or load_thresholds()
@@ -497,6 +509,8 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
                     "top_threshold": _pct(audit.overall["top_threshold"])},
         "factor_labels": FACTOR_LABELS,
         "fairness": _fairness_rows(audit),
+        "protected_audited": [FACTOR_LABELS.get(f, f) for f in protected_factors(audit.table["factor"].unique())],
+        "not_audited": audit.not_audited,
         "gaps": _gap_rows(audit),
         "min_group": audit.min_group,
         "n_boot": n_boot,
@@ -623,8 +637,7 @@ def _blocks(c: dict) -> list[dict]:
             "MetricFrame)." if c["n_boot"] else "")
     b += [
         _h("Quantitative analyses by group", "groups"),
-        _p("Protected characteristics (sex, age band, ethnicity group, disability) are used here for auditing and "
-           f"nowhere in the model's inputs. Groups with fewer than {c['min_group']} people are shown as \"too few to "
+        _p(_protected_sentence(c) + f" Groups with fewer than {c['min_group']} people are shown as \"too few to "
            "assess\". \"Flagged\" = in the top 10% of risk across the whole test window (risk at or above "
            f"{ov['top_threshold']}). Calibration compares observed with predicted leavers (sum of risks); ratio above "
            "1 means the model understates risk for the group. ROC-AUC needs at least 5 leavers and 5 stayers in a "
