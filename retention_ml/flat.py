@@ -158,7 +158,8 @@ def _check_names(frame: pd.DataFrame, mapping: dict, source: str) -> None:
                 problems.append(f"column '{col}' {what} (rule: {rule}, matched '{matched}'): {declare}, or if it is "
                                 f"not one, clear it with flat.{clear_key} = [\"{col}\"]")
     if problems:
-        raise ValueError(f"{source}: the experiment's [flat] mapping leaves column(s) that a name rule flags:\n- "
+        raise ValueError(f"{source}: column(s) that a name rule flags are neither declared, dropped nor cleared "
+                         "in the experiment's flat section:\n- "
                          + "\n- ".join(problems))
 
 
@@ -228,12 +229,12 @@ def flat_frame(frame: pd.DataFrame, mapping: dict, *, source: str = "<frame>") -
              *mapping.get("not_id", [])]
     missing = sorted({c for c in named if c and c not in frame.columns})
     if missing:
-        raise ValueError(f"{source}: column(s) {missing} named in the experiment's [flat] mapping are not in the file")
+        raise ValueError(f"{source}: column(s) {missing} named in the experiment's flat section are not in the file")
     _check_names(frame, mapping, source)
     codes = set(driver_codes())
     bad = {c: d for c, d in mapping.get("drivers", {}).items() if d not in codes}
     if bad:
-        raise ValueError(f"{source}: [flat.drivers] uses unknown driver code(s) {bad} (known: {sorted(codes)})")
+        raise ValueError(f"{source}: flat.drivers uses unknown driver code(s) {bad} (known: {sorted(codes)})")
     raw_label = frame[label].astype(str).str.strip()
     y = pd.Series((raw_label == str(mapping.get("positive", "Yes"))).astype(float).to_numpy(), name="label")
     if y.sum() == 0 or y.sum() == len(y):
