@@ -219,6 +219,7 @@ def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | No
     """
     from retention_ml.features import build_features
     from retention_ml.io import read_tables, staged_files, write_table
+    from retention_ml.reports.risk_list import NOT_A_DECISION
     from retention_ml.tracking import configure, load_turnover_model
     from retention_ml.validation import validate_dir
 
@@ -258,9 +259,11 @@ def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | No
     }
     # All three are written under temporary names first and moved into place together, so a failure
     # (disk full) never leaves scores from one date beside metadata from another.
+    # Both carry the statement that the risks never decide anything (csv: a first '#' line; parquet: metadata).
     with staged_files() as stage:
-        write_table(scores, stage.path(out_dir / "scores.parquet"))
+        write_table(scores, stage.path(out_dir / "scores.parquet"), note=NOT_A_DECISION)
         # csv without names: names only ever leave through `rank --names`.
-        write_table(scores.drop(columns=["display_name"], errors="ignore"), stage.path(out_dir / "scores.csv"))
+        write_table(scores.drop(columns=["display_name"], errors="ignore"), stage.path(out_dir / "scores.csv"),
+                    note=NOT_A_DECISION)
         stage.path(out_dir / "score_meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
     return ScoreResult(scores=scores, meta=meta, files=stage.targets)

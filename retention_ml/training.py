@@ -40,10 +40,15 @@ from retention_ml.evaluate import (
 )
 from retention_ml.model import TurnoverModel
 
-__all__ = ["TrainResult", "train_experiment", "data_fingerprint", "snapshot_dates", "PROTECTED_KEYS"]
+__all__ = ["TrainResult", "train_experiment", "data_fingerprint", "snapshot_dates", "PROTECTED_KEYS", "audit_rows"]
 
 PROTECTED_KEYS = ("sex", "age_band", "ethnicity_group", "disability")
 PREDICTION_KEYS = ("worker_id", "as_of", "team_id", "council_id", "service", "area", "employment_type")
+# The logged evaluation/test_predictions.parquet holds one row per test snapshot for the fairness audit and the
+# promotion gate, and nothing that joins it to a list (S9-P F5): a run-local pseudonym instead of worker_id, and
+# only the groups the audit compares (service, area, employment type), not team, manager or council.
+PERSON = "person"
+AUDIT_KEYS = ("as_of", "service", "area", "employment_type")
 MODEL_KEYS = ("n_estimators", "learning_rate", "num_leaves", "min_child_samples", "subsample", "colsample_bytree",
               "reg_lambda", "extra_trees", "early_stopping_rounds", "cv_folds", "n_bootstrap")
 
@@ -317,7 +322,7 @@ def _evaluation_record(exp, prep: _Prepared, model, risks, y_test, keys_test, ec
         "beats_baselines": beats_baselines(models),
         "calibration": {"method": "platt", "a": a, "b": b, "checked_on": model.validation_,
                         "ece_valid_before": ece_before, "ece_valid_after": ece_after},
-        "teams": expected_vs_observed(keys_test["team_id"], y_test, risks["lightgbm"]),
+        "teams": expected_vs_observed(keys_test, y_test, risks["lightgbm"]),
         "experiment": exp["name"],
         "best_iteration": model.best_iteration_,
     }
@@ -392,6 +397,36 @@ def train_experiment(exp: dict, *, log: bool = True, progress: Callable[[str], N
 
 
 # -- tracking ------------------------------------------------------------------------------------------
+def audit_rows(predictions: pd.DataFrame, protected=()) -> pd.DataFrame:
+    """The test predictions as logged (``evaluation/test_predictions.parquet``): audit rows no list joins to.
+
+    Columns (those present): ``person``, ``as_of``, ``service``, ``area``, ``employment_type``, the protected
+    characteristics (:data:`PROTECTED_KEYS` and a flat extract's ``protected``), ``label``, ``risk``.
+    ``person`` keeps a person's snapshots together (the audit counts people) but is a fresh random
+    numbering at every call (operating-system entropy, no seed, nothing kept), so no other output holds it and
+    it cannot be recomputed from anything logged. Rows are ordered by value (date, risk, label, then the
+    other columns), never by worker id, so the order does not give the ids away either; being by value, it is
+    the same in every run of the same experiment, and so are the audit's numbers (ties in risk are broken by
+    row order when the top 10% are flagged). Only the ``person`` values differ from run to run.
+
+    Example
+    -------
+    >>> p = pd.DataFrame({"worker_id": ["W1", "W2", "W1"], "team_id": "T1", "sex": ["f", "m", "f"],
+    ...                   "label": [0.0, 1.0, 0.0], "risk": [0.2, 0.1, 0.3]})
+    >>> rows = audit_rows(p)
+    >>> rows.columns.tolist(), rows["person"].nunique()
+    (['person', 'sex', 'label', 'risk'], 2)
+    """
+    columns = [c for c in predictions.columns if c in AUDIT_KEYS or c in PROTECTED_KEYS or c in protected]
+    codes, uniques = pd.factorize(predictions["worker_id"])
+    numbers = np.random.default_rng().permutation(len(uniques))  # unseeded on purpose: nothing can recompute it
+    width = len(str(max(len(uniques) - 1, 0)))
+    rows = predictions[[*columns, "label", "risk"]].assign(**{PERSON: pd.Series(numbers[codes]).astype(str).str.zfill(width).radd("P").to_numpy()})
+    # Last key the pseudonym: rows equal in every logged value come in random order, not in worker-id order.
+    order = [*[c for c in columns if c == "as_of"], "risk", "label", *[c for c in columns if c != "as_of"], PERSON]
+    return rows.sort_values(order, kind="stable").reset_index(drop=True)[[PERSON, *columns, "label", "risk"]]
+
+
 def _flat_metrics(record: dict) -> dict[str, float]:
     out = {}
     for name, rec in record["models"].items():
@@ -444,7 +479,7 @@ def _log_run(exp, prep, model, record, predictions, X_test, y_test, keys_test, r
                 tracking.log_artifact_file(run_id, tmp / name)
             ev = tmp / "evaluation"
             ev.mkdir()
-            predictions.to_parquet(ev / "test_predictions.parquet", index=False)
+            audit_rows(predictions, exp["flat"]["protected"]).to_parquet(ev / "test_predictions.parquet", index=False)
             calibration_plot(y_test, {k: v for k, v in risks.items() if k != "team_base_rate"}, ev / "calibration.png",
                              title=f"{exp['name']}: calibration on the test window")
             model.feature_importance_table().to_csv(ev / "feature_importance.csv", index=False, lineterminator="\n")

@@ -85,7 +85,18 @@ def test_scores_follow_the_contract_and_the_model(trained, sim_dir, tmp_path):
     assert len(both) > 0 and np.allclose(both.risk_previous, both.worker_id.map(prev))
     assert second.meta["previous"].endswith("2022-01")
     # names are kept only in the parquet when asked, never in the csv
-    assert "display_name" in s and "display_name" not in pd.read_csv(tmp_path / "s" / "2022-07" / "scores.csv").columns
+    csv_path = tmp_path / "s" / "2022-07" / "scores.csv"
+    from_csv = pd.read_csv(csv_path, comment="#")
+    assert "display_name" in s and "display_name" not in from_csv.columns
+    # both files carry the statement that the risks never decide anything (csv: first '#' line; parquet: metadata)
+    import pyarrow.parquet as pq
+
+    from retention_ml.io import NOTE_KEY
+    from retention_ml.reports.risk_list import NOT_A_DECISION
+
+    assert csv_path.read_text(encoding="utf-8").splitlines()[0] == f"# {NOT_A_DECISION}"
+    assert pq.read_schema(tmp_path / "s" / "2022-07" / "scores.parquet").metadata[NOTE_KEY].decode() == NOT_A_DECISION
+    assert list(from_csv.worker_id) == list(s.worker_id) and len(from_csv.columns) == len(s.columns) - 1
     assert json.loads((tmp_path / "s" / "2022-07" / "score_meta.json").read_text())["run_id"] == result.run_id
 
 

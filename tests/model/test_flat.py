@@ -55,7 +55,7 @@ def test_a_protected_column_not_declared_protected_is_refused(ibm):
     exp, _ = ibm
     frame = pd.read_csv(exp["data"]["path"])
     mapping = {**exp["flat"], "protected": ["MaritalStatus"], "categorical": [*exp["flat"]["categorical"], "Gender"]}
-    with pytest.raises(ValueError, match=r"\['Age', 'Gender'\] look like protected characteristics"):
+    with pytest.raises(ValueError, match=r"column 'Age' looks like a protected characteristic(.|\n)*column 'Gender'"):
         flat_frame(frame, mapping)
     dropped = {**exp["flat"], "protected": ["MaritalStatus"], "drop": [*exp["flat"]["drop"], "Age", "Gender"]}
     assert not {"Age", "Gender"} & set(flat_frame(frame, dropped).X.columns)

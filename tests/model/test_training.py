@@ -53,7 +53,9 @@ def test_flat_run_is_logged_registered_and_loadable(ibm_exp, mlflow_store):
     model, loaded_rid = tracking.load_turnover_model(f"models:/{name}@candidate")
     assert isinstance(model, TurnoverModel) and loaded_rid == rid and model.booster_ is not None
     preds = tracking.load_table_artifact(rid, "evaluation/test_predictions.parquet")
-    assert {"worker_id", "team_id", "label", "risk", "Gender"} <= set(preds.columns)
+    # Audit rows (S9-P F5): a run-local pseudonym and the protected columns, no worker or team (department) id.
+    assert {"person", "label", "risk", "Gender"} <= set(preds.columns) and not {"worker_id", "team_id"} & set(preds.columns)
+    assert preds["person"].nunique() == len(preds) == record["counts"]["test"]["n"]
     from retention_ml.flat import load_flat
 
     ds = load_flat(ibm_exp["data"]["path"], ibm_exp["flat"])
@@ -61,7 +63,7 @@ def test_flat_run_is_logged_registered_and_loadable(ibm_exp, mlflow_store):
     assert pyfunc.metadata.signature is not None
     # The input example anyone with registry access can read is nobody's record: the test rows' medians.
     example = pyfunc.input_example
-    test_X = ds.X[ds.keys["worker_id"].isin(preds["worker_id"]).to_numpy()]
+    test_X = ds.X[ds.keys["worker_id"].isin(result.predictions["worker_id"]).to_numpy()]
     assert len(example) == 1 and not (ds.X.astype("float64").to_numpy() == example.to_numpy()).all(axis=1).any()
     np.testing.assert_allclose(example.to_numpy()[0], test_X.astype("float64").median().to_numpy())
     np.testing.assert_allclose(pyfunc.predict(ds.X.head(50)), model.predict_proba(ds.X.head(50))[:, 1])
