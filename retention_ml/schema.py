@@ -64,6 +64,8 @@ class ColumnSpec:
     protected: bool = False
     personal: bool = False
     list_separator: str | None = None
+    # Rule name -> how to fix it, appended to that rule's messages for this column (e.g. not_null on pay_band).
+    hints: dict[str, str] = field(default_factory=dict, compare=False)
 
     def allowed_values(self) -> tuple[str, ...] | None:
         """Allowed values, resolving ``allowed_from: drivers.<flag>`` against the taxonomy."""
@@ -112,6 +114,11 @@ class TableSchema:
     columns: tuple[ColumnSpec, ...]
     foreign_keys: tuple[ForeignKey, ...] = ()
     row_checks: tuple[RowCheck, ...] = ()
+    # Rule name -> how to fix it, appended to that rule's table-level messages (e.g. duplicate_key on workers).
+    hints: dict[str, str] = field(default_factory=dict, compare=False)
+    # Date column of a worker's row that must fall within the worker's spell (workers.start_date..end_date,
+    # compared as calendar months); rows outside are warnings (rule outside_spell).
+    within_spell: str | None = None
     path: Path = field(default=Path(), compare=False)
 
     @property
@@ -173,6 +180,8 @@ def _table(path: Path) -> TableSchema:
         columns=tuple(_column(c, name) for c in raw["columns"]),
         foreign_keys=fks,
         row_checks=checks,
+        hints=dict(raw.get("hints") or {}),
+        within_spell=raw.get("within_spell"),
         path=path,
     )
 
