@@ -101,6 +101,10 @@ def _table_section(t: TableSchema, schemas: dict[str, TableSchema]) -> list[str]
         exempt = f" (except {', '.join(chk.allow_other)})" if chk.allow_other else ""
         rule = f" (rule `{chk.rule}`)" if chk.rule != "row_check" else ""
         out.append(f"- Row check{rule}: `{chk.column} {chk.op} {chk.other}`{exempt}: {chk.message}.")
+    if t.within_spell:
+        out.append(f"- Within spell: `{t.within_spell}` falls in the worker's spell (`workers.start_date` to `end_date`, by calendar month); rows outside are warnings (`outside_spell`).")
+    for rule, hint in t.hints.items():
+        out.append(f"- On `{rule}`: {' '.join(hint.split())}.")
     out += [
         "",
         "| column | type | required | empty allowed | allowed values / range | unit | flags | description |",
@@ -119,7 +123,7 @@ def _table_section(t: TableSchema, schemas: dict[str, TableSchema]) -> list[str]
                     _values(c),
                     c.unit or "",
                     _flags(c),
-                    c.description,
+                    c.description + "".join(f" On `{rule}`: {' '.join(hint.split())}." for rule, hint in c.hints.items()),
                 )
             )
             + " |"

@@ -80,6 +80,8 @@ class ColumnSpec:
     personal: bool = False
     list_separator: str | None = None
     warn_if_matches: PatternWarning | None = None
+    # Rule name -> how to fix it, appended to that rule's messages for this column (e.g. not_null on pay_band).
+    hints: dict[str, str] = field(default_factory=dict, compare=False)
 
     def allowed_values(self) -> tuple[str, ...] | None:
         """Allowed values, resolving ``allowed_from: drivers.<flag>`` against the taxonomy."""
@@ -133,6 +135,11 @@ class TableSchema:
     foreign_keys: tuple[ForeignKey, ...] = ()
     row_checks: tuple[RowCheck, ...] = ()
     default_rows: tuple[dict, ...] = ()  # the table's content when an optional table is not given
+    # Rule name -> how to fix it, appended to that rule's table-level messages (e.g. duplicate_key on workers).
+    hints: dict[str, str] = field(default_factory=dict, compare=False)
+    # Date column of a worker's row that must fall within the worker's spell (workers.start_date..end_date,
+    # compared as calendar months); rows outside are warnings (rule outside_spell).
+    within_spell: str | None = None
     path: Path = field(default=Path(), compare=False)
 
     @property
@@ -203,6 +210,8 @@ def _table(path: Path) -> TableSchema:
         foreign_keys=fks,
         row_checks=checks,
         default_rows=tuple(dict(r) for r in raw.get("default_rows", [])),
+        hints=dict(raw.get("hints") or {}),
+        within_spell=raw.get("within_spell"),
         path=path,
     )
 

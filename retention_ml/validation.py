@@ -7,8 +7,14 @@ warnings), that each value parses as its declared type, then runs a pandera
 ``DataFrameSchema`` built from the table's :class:`~retention_ml.schema.TableSchema`
 (nullability, allowed values including ``;``-separated lists, min/max, dates
 not after ``as_of``, unique primary key) with ``lazy=True``, and finally the
-declared row checks (for example ``end_date >= start_date``) and foreign keys
-across tables. All checks are vectorised over the whole table.
+declared row checks (for example ``end_date >= start_date``), foreign keys
+across tables and, as warnings, rows dated outside their worker's spell
+(tables declaring ``within_spell``). All checks are vectorised over the whole table.
+A value that failed its own check (empty, or would not parse) is left out of the
+key, row and cross-table checks: one problem, one record. Messages add the fix
+declared in the schema (``hints:`` per rule, on a table or a column), a near
+match for a missing column ("Worker ID" for worker_id), and one ``date_format``
+record when a date column is mostly written DD/MM/YYYY.
 
 Each problem becomes one record with ``severity`` (``error`` or ``warning``),
 ``table``, ``file``, ``row`` (1-based data record: the header and blank lines
@@ -77,6 +83,7 @@ RULES = {
     "unknown_file": "a data file that is no declared table (warning)",
     "duplicate_file": "a table given both as CSV and Parquet; Parquet is used (warning)",
     "type": "a value does not parse as the column's type (or is a number too large to hold)",
+    "date_format": "most dates of a column are written another way (DD/MM/YYYY); one record per column, beside each value's type error",
     "date_range": "a date before 1900-01-01 or after 2100-12-31 (placeholders such as 9999-12-31 included)",
     "not_null": "a value is missing where the column requires one",
     "allowed": "a value outside the column's allowed values",
@@ -88,6 +95,7 @@ RULES = {
     "name_in_id": "an id holds the same row's name (display_name); ids must be pseudonymous codes (values not shown)",
     "name_like_id": "an id looks like a person's name: letters either side of a space (warning; value not shown)",
     "foreign_key": "a value with no matching row in the referenced table",
+    "outside_spell": "a worker's row dated in a month before the spell's start month or after its end month (warning)",
 }
 
 # Names shorter than this (letters and digits) are not looked for inside ids: two-letter fragments (AL, JO) occur
@@ -544,14 +552,7 @@ def _pandera_failures(raw: _Raw, schema: TableSchema, typed: pd.DataFrame, as_of
     fc = fc[fc["index"].notna()].copy()
     fc["index"] = fc["index"].astype("int64")
     is_key = fc["check"].str.contains("uniqueness", regex=False)
-    keys = fc[is_key]
-    if not keys.empty:
-        rows = np.unique(keys["index"].to_numpy())
-        key_cols = schema.primary_key
-        key_text = typed.loc[rows, key_cols].pipe(lambda k: k.apply(_fmt)).agg(", ".join, axis=1) if len(key_cols) > 1 else _fmt(typed.loc[rows, key_cols[0]])
-        key_text = key_text.reset_index(drop=True)
-        msgs = _where(table, rows) + f": duplicate primary key ({', '.join(key_cols)}) = " + key_text.astype(object) + "; each key must appear once"
-        out.append(_records(table, file, rows=rows, column=", ".join(key_cols), rule="duplicate_key", values=key_text.tolist(), messages=msgs.tolist(), exact_lines=raw.exact_lines))
+    out += _duplicate_key_records(raw, schema, typed, fc.loc[is_key, "index"].to_numpy())
     fc = fc[~is_key]
     for (column, check), grp in fc.groupby(["column", "check"], sort=False):
         spec = schema.column(column)
@@ -563,7 +564,7 @@ def _pandera_failures(raw: _Raw, schema: TableSchema, typed: pd.DataFrame, as_of
             if rows.size == 0:
                 continue
             rule, values = "not_null", [None] * rows.size
-            msgs = _where(table, rows) + ": " + column + " is empty; a value is required"
+            msgs = _where(table, rows) + ": " + column + " is empty; a value is required" + _hint(spec.hints, rule)
         else:
             rule = check if check in RULES else "type"
             cells = typed.loc[rows, column]
@@ -572,10 +573,39 @@ def _pandera_failures(raw: _Raw, schema: TableSchema, typed: pd.DataFrame, as_of
             text = pd.Series(_rule_text(rule, spec, as_of), index=values.index, dtype=object)
             if rule == "allowed" and spec.list_separator:
                 text = _unknown_codes(cells, spec).reset_index(drop=True) + text
-            msgs = where + ": " + column + " is " + shown.astype(object) + text
+            msgs = where + ": " + column + " is " + shown.astype(object) + text + _hint(spec.hints, rule)
             values = values.tolist()
         out.append(_records(table, file, rows=rows, column=column, rule=rule, values=values, messages=msgs.tolist(), exact_lines=raw.exact_lines))
     return out
+
+
+def _duplicate_key_records(raw: _Raw, schema: TableSchema, typed: pd.DataFrame, reported: np.ndarray) -> list[pd.DataFrame]:
+    """duplicate_key records for the rows pandera found repeating an earlier key, each naming that earlier row.
+
+    Rows with a key value missing are left out: the value is empty or would not parse, which is reported
+    already (a DD/MM/YYYY month column would otherwise make every worker's rows "duplicates" of each other).
+    """
+    key_cols = schema.primary_key
+    complete = typed[key_cols].notna().all(axis=1).to_numpy()
+    rows = np.unique(reported)
+    rows = rows[complete[rows]]
+    if rows.size == 0:
+        return []
+    table, file = raw.table, raw.file
+    # Every row of a repeated key, its key's first row and how many rows share the key (vectorised groupby).
+    same = typed.loc[complete, key_cols]
+    same = same[same.duplicated(keep=False)]
+    position = pd.Series(same.index.to_numpy(), index=same.index)
+    groups = position.groupby([same[c] for c in key_cols], sort=False)
+    first, size = groups.transform("min").loc[rows].to_numpy(), groups.transform("size").loc[rows].to_numpy()
+    record = raw.row_map[first] if raw.row_map is not None else first  # rows numbered as records of the file
+    others = pd.Series(np.where(size > 2, " and " + pd.Series(size - 2).astype(str) + " other row(s)", ""), dtype=object)
+    key_text = typed.loc[rows, key_cols].pipe(lambda k: k.apply(_fmt)).agg(", ".join, axis=1) if len(key_cols) > 1 else _fmt(typed.loc[rows, key_cols[0]])
+    key_text = key_text.reset_index(drop=True)
+    msgs = (_where(table, rows) + f": duplicate primary key ({', '.join(key_cols)}) = " + key_text.astype(object)
+            + ", also on row " + pd.Series(record + 1).map("{:,}".format).astype(object) + others
+            + "; each key must appear once" + _hint(schema.hints, "duplicate_key"))
+    return [_records(table, file, rows=rows, column=", ".join(key_cols), rule="duplicate_key", values=key_text.tolist(), messages=msgs.tolist(), exact_lines=raw.exact_lines)]
 
 
 def _unknown_codes(cells: pd.Series, spec: ColumnSpec) -> pd.Series:
@@ -599,6 +629,43 @@ def _rule_text(rule: str, spec: ColumnSpec, as_of) -> str:
         listed = f" (codes separated by '{spec.list_separator}')" if spec.list_separator else ""
         return f"; must be one of{listed}: {allowed}"
     return "; " + RULES.get(rule, rule)
+
+
+def _hint(hints: Mapping[str, str], rule: str) -> str:
+    """The schema's advice for ``rule`` (declared as ``hints:`` on the table or column) as a message tail, or ''."""
+    text = hints.get(rule)
+    return f"; {' '.join(str(text).split())}" if text else ""
+
+
+# Day, month and year separated by '/', '.' or '-' (what Excel writes for a UK or US locale), maybe with a time.
+_DMY = r"^\s*(\d{1,2})([/.\-])(\d{1,2})[/.\-](\d{4}|\d{2})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?\s*$"
+
+
+def _date_format_records(raw: _Raw, spec: ColumnSpec, shown: pd.Series) -> list[pd.DataFrame]:
+    """One column-level ``date_format`` record when most values of a date column that would not parse (two at
+    least: a pattern, not one slip) are written day-first (or month-first), naming an example, its reading and
+    the fix; the per-value type records stay (every failure is reported), this one says what they share.
+    """
+    parts = shown.astype("string").str.extract(_DMY)
+    matched = parts[0].notna().to_numpy()
+    if matched.sum() < 2 or matched.sum() * 2 <= len(shown):
+        return []
+    first, second = parts.loc[matched, 0].astype(int), parts.loc[matched, 2].astype(int)
+    # A first part above 12 can only be a day; a second part above 12 only a day (US order). Ambiguous: UK order.
+    month_first = bool((second > 12).any()) and not bool((first > 12).any())
+    order = "MM/DD/YYYY" if month_first else "DD/MM/YYYY"
+    # The example shows the order when a value can (a day above 12), else the first one.
+    clear = np.flatnonzero(((second if month_first else first) > 12).to_numpy())
+    j = int(clear[0]) if clear.size else 0
+    i = int(np.flatnonzero(matched)[j])
+    day, month = (second.iloc[j], first.iloc[j]) if month_first else (first.iloc[j], second.iloc[j])
+    year = int(parts.iat[i, 3]) + (2000 if len(parts.iat[i, 3]) == 2 else 0)
+    wanted = "YYYY-MM-DD" if spec.type == "date" else "YYYY-MM-01 (or YYYY-MM)"
+    reading = f"{year:04d}-{month:02d}-{day:02d}" if 1 <= month <= 12 and 1 <= day <= 31 else "not a date either way"
+    msg = (f"{raw.file} column {spec.name}: {matched.sum():,} of the {len(shown):,} values that are not dates look like {order} "
+           f"(e.g. '{shown.iat[i]}', meaning {reading}); dates must be written {wanted}: convert the column, e.g. in Excel "
+           "select it, Format Cells > Custom > yyyy-mm-dd, then save again as CSV UTF-8")
+    return [_records(raw.table, raw.file, column=spec.name, rule="date_format", values=[shown.iat[i]], messages=msg, exact_lines=raw.exact_lines)]
 
 
 # --------------------------------------------------------------------------- cross-row and cross-table
@@ -680,6 +747,57 @@ def _foreign_key_failures(raws: dict[str, _Raw], typed: dict[str, pd.DataFrame],
     return out
 
 
+_SPELL_ADVICE = ("rows belong to the spell they fall in: after a team move or a rehire give them the new spell's "
+                 "worker_id, and leave out months before the start or after the end")
+
+
+def _spell_failures(raws: dict[str, _Raw], typed: dict[str, pd.DataFrame], schemas: Mapping[str, TableSchema]) -> list[pd.DataFrame]:
+    """outside_spell warnings: rows of a table declaring ``within_spell`` dated in a month before the month their
+    worker's spell starts or after the month it ends. Calendar months, also for day dates: a mid-month start or
+    leaving date keeps its month, and monthly systems date a month's row (a supervision, a count) loosely.
+
+    Vectorised: each row's worker is looked up once (Arrow hash lookup) and its dates compared as arrays. Rows
+    whose worker or date is missing or did not parse, and workers whose id is repeated (which spell?), are left
+    out: those are reported already.
+    """
+    workers = typed.get("workers")
+    if workers is None or not {"worker_id", "start_date", "end_date"} <= set(workers.columns):
+        return []
+    ids = workers["worker_id"]
+    spells = workers[ids.notna() & ~ids.duplicated(keep=False)]
+    lookup = pyarrow.array(spells["worker_id"].astype("string"), from_pandas=True)
+    # The spell as [first day of its start month, first day of the month after its end month), in ns, so the
+    # long tables' dates are compared as they are (no per-row conversion to months).
+    first_day = spells["start_date"].to_numpy("datetime64[ns]").astype("datetime64[M]").astype("datetime64[ns]")
+    after_end = (spells["end_date"].to_numpy("datetime64[ns]").astype("datetime64[M]") + 1).astype("datetime64[ns]")
+    out = []
+    for name, frame in typed.items():
+        column = schemas[name].within_spell
+        if column is None or column not in frame or "worker_id" not in frame:
+            continue
+        at = pc.index_in(pyarrow.array(frame["worker_id"].astype("string"), from_pandas=True), value_set=lookup)
+        at = at.fill_null(-1).to_numpy(zero_copy_only=False).astype("int64")
+        known = at >= 0
+        when = frame[column].to_numpy("datetime64[ns]")
+        with np.errstate(invalid="ignore"):  # NaT compares False: a missing date or open spell is never outside
+            broken = known & ((when < first_day[np.maximum(at, 0)]) | (when >= after_end[np.maximum(at, 0)]))
+        rows = np.flatnonzero(broken)
+        if rows.size == 0:
+            continue
+        shown = _fmt(frame[column].iloc[rows]).reset_index(drop=True)
+        if schemas[name].column(column).type == "month":
+            shown = shown.str.slice(0, 7)
+        spell = spells.iloc[at[rows]]
+        first, last = _fmt(spell["start_date"]).reset_index(drop=True), _fmt(spell["end_date"]).reset_index(drop=True)
+        last = last.where(last != "(empty)", "in post")
+        worker = frame["worker_id"].iloc[rows].astype(object).reset_index(drop=True)
+        msgs = (_where(name, rows) + f": {column} " + shown.astype(object) + " is outside the spell of worker " + worker
+                + " (" + first.astype(object) + " to " + last.astype(object) + "); " + _SPELL_ADVICE + _hint(schemas[name].hints, "outside_spell"))
+        out.append(_records(name, raws[name].file, rows=rows, column=column, rule="outside_spell", severity="warning",
+                            values=shown.tolist(), messages=msgs.tolist(), exact_lines=raws[name].exact_lines))
+    return out
+
+
 # --------------------------------------------------------------------------- one table
 
 
@@ -692,6 +810,21 @@ def _flagged_rows(parts: list[pd.DataFrame]) -> dict[str, np.ndarray]:
     return {col: (grp["row"].to_numpy(dtype="int64") - 1) for col, grp in cells.groupby("column")}
 
 
+def _header_key(name) -> str:
+    """A column name reduced to lower-case letters and digits: 'Worker ID', 'Start_Date', 'startDate' -> 'workerid', 'startdate'."""
+    return re.sub(r"[^0-9a-z]", "", str(name).lower())
+
+
+def _near_columns(schema: TableSchema, header) -> dict[str, str]:
+    """Declared columns absent from ``header`` -> the header name that differs only in case, spaces or punctuation."""
+    present = set(header)
+    spelled = {}
+    for name in header:
+        if name not in schema.column_names:
+            spelled.setdefault(_header_key(name), str(name))
+    return {c: spelled[_header_key(c)] for c in schema.column_names if c not in present and _header_key(c) in spelled}
+
+
 def _check_table(raw: _Raw, schema: TableSchema, as_of) -> tuple[pd.DataFrame | None, list[pd.DataFrame]]:
     out = list(raw.failures)
     if raw.frame is None:
@@ -699,14 +832,18 @@ def _check_table(raw: _Raw, schema: TableSchema, as_of) -> tuple[pd.DataFrame | 
     frame = raw.frame
     table, file = raw.table, raw.file
     declared = set(schema.column_names)
+    near = _near_columns(schema, frame.columns)
     missing = [c.name for c in schema.columns if c.required and c.name not in frame.columns]
     for col in missing:
-        out.append(_records(table, file, column=col, rule="missing_column", messages=f"{file}: required column {col} is missing", exact_lines=raw.exact_lines))
+        hint = f"; found {near[col]}: rename it to {col} (names are case-sensitive and use underscores)" if col in near else ""
+        out.append(_records(table, file, column=col, rule="missing_column", messages=f"{file}: required column {col} is missing{hint}", exact_lines=raw.exact_lines))
+    meant = {found: col for col, found in near.items()}
     for col in frame.columns:
         if col not in declared:
+            hint = f"; did you mean {meant[col]}? rename it to {meant[col]} (names are case-sensitive and use underscores)" if col in meant else ""
             out.append(
                 _records(table, file, column=str(col), rule="unknown_column", severity="warning", exact_lines=raw.exact_lines,
-                         messages=f"{file}: column {col} is not in the {table} schema and will be ignored")
+                         messages=f"{file}: column {col} is not in the {table} schema and will be ignored{hint}")
             )
     if len(frame) == 0:
         # A header-only optional table is plausible (no sessions recorded); a required one is not.
@@ -725,7 +862,10 @@ def _check_table(raw: _Raw, schema: TableSchema, as_of) -> tuple[pd.DataFrame | 
             if spec.type == "integer":
                 huge = (to_float(frame[spec.name].iloc[bad], errors="coerce").abs() >= _INT64_LIMIT).to_numpy()
                 msgs = msgs.where(~huge, msgs + f" below {_INT64_LIMIT:.3g}")
+            msgs = msgs + _hint(spec.hints, "type")
             out.append(_records(table, file, rows=bad, column=spec.name, rule="type", values=shown.tolist(), messages=msgs.tolist(), exact_lines=raw.exact_lines))
+            if spec.type in ("date", "month"):
+                out += _date_format_records(raw, spec, shown)
         if outside.size:
             shown = _fmt(frame[spec.name].iloc[outside]).reset_index(drop=True) if pd.api.types.is_datetime64_any_dtype(frame[spec.name]) else frame[spec.name].iloc[outside].astype(str).reset_index(drop=True)
             low, high = (d.date().isoformat() for d in DATE_RANGE)
@@ -903,5 +1043,6 @@ def _validate_raws(raws, schemas, parts, source, as_of, max_errors) -> Validatio
         if frame is not None:
             typed[name] = frame
     parts += _foreign_key_failures(raws, typed, schemas)
+    parts += _spell_failures(raws, typed, schemas)
     parts = [_renumber(p, raws) for p in parts]
     return _finish(parts, tables, source, as_of, max_errors)
