@@ -159,8 +159,11 @@ def _prepare_snapshots(exp: dict, progress) -> _Prepared:
     keys = ds.keys.loc[keep].reset_index(drop=True)
     X = ds.X.loc[keep].reset_index(drop=True).astype("float64")
     y = ds.y.loc[keep].reset_index(drop=True).astype("float64")
+    months = pd.to_datetime(tables["caseload_history"]["month"])  # the data's span, for a refusal's wording only
     split = out_of_time_split(keys["as_of"], horizon_months=label["horizon_months"],
-                              valid_periods=exp["split"]["valid_periods"], test_periods=exp["split"]["test_periods"])
+                              valid_periods=exp["split"]["valid_periods"], test_periods=exp["split"]["test_periods"],
+                              frequency_months=exp["snapshots"]["frequency_months"],
+                              data_span=(months.min(), months.max() + pd.DateOffset(months=1)))
     workers = tables.get("workers")
     if workers is not None:
         extra = [c for c in PROTECTED_KEYS if c in workers.columns and c not in keys.columns]

@@ -39,6 +39,7 @@ def train(
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from retention_ml.experiment import ExperimentError, load_experiment
+    from retention_ml.split import SplitError
     from retention_ml.training import train_experiment
     from retention_ml.validation import DataValidationError
 
@@ -63,6 +64,8 @@ def train(
             result = train_experiment(exp, progress=on_stage, boot_progress=on_boot)
         except DataValidationError as exc:  # a ValueError too, so caught first: a problem found, not a failure to run
             invalid = exc.report
+        except SplitError as exc:  # the data are too short for the configured windows: the message says what fits
+            _fail(json_out, err, f"{experiment}: could not train: {exc}")
         except (FileNotFoundError, ValueError, KeyError, ImportError) as exc:
             _fail(json_out, err, f"{experiment}: could not train: {type(exc).__name__}: {exc}")
         if invalid is None:
