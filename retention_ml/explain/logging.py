@@ -19,6 +19,7 @@ Example
 from __future__ import annotations
 
 import tempfile
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -58,7 +59,11 @@ def write_beeswarm(explanation: Explanation, X: pd.DataFrame, path: str | Path, 
         feature_names=list(explanation.values.columns),
     )
     plt.figure(figsize=(9, 7))
-    shap.plots.beeswarm(shap_exp, max_display=20, show=False)
+    with warnings.catch_warnings():
+        # A feature with no value at all (its optional table not supplied) has no colour scale: shap draws it
+        # grey after numpy's "All-NaN slice" warning, which told the user nothing (S9-O F17).
+        warnings.filterwarnings("ignore", "All-NaN slice encountered", RuntimeWarning)
+        shap.plots.beeswarm(shap_exp, max_display=20, show=False)
     fig = plt.gcf()
     fig.suptitle("SHAP values (calibrated log-odds of leaving within the horizon)", fontsize=10)
     fig.tight_layout()
