@@ -107,12 +107,14 @@ def compare(run: str, data_dir: Path) -> dict:
     stated_reason = train["worker_id"].map(stated)
 
     # Test rows: the run's own test snapshots and risks, leavers chosen exactly as the truth check chooses them.
-    tested = tested.assign(worker_id=tested["worker_id"].astype(str), as_of=pd.to_datetime(tested["as_of"]).astype("datetime64[ns]"))
-    rows = tested[["worker_id", "as_of"]].merge(keys[["worker_id", "as_of"]].reset_index(), on=["worker_id", "as_of"], how="left")["index"]
-    if rows.isna().any():
-        raise SystemExit(f"{int(rows.isna().sum())} of the run's test snapshots are not rebuilt from {data_dir} (features or labels changed?)")
-    rows = rows.to_numpy(dtype="int64")
-    leavers = leaver_snapshots(tested, tested["label"], tested["risk"]).merge(dominant, on="worker_id", how="inner")
+    # (The logged test rows carry no worker id: the test snapshots are the rebuilt test window, and their
+    # risks the run's model's, as the truth check takes them.)
+    rows = np.flatnonzero(prepared.masks["test"])
+    if len(rows) != len(tested) or prepared.y.iloc[rows].sum() != tested["label"].sum():
+        raise SystemExit(f"rebuilt {len(rows)} test snapshots from {data_dir}, the run evaluated {len(tested)} (features or labels changed?)")
+    model, _ = tracking.load_turnover_model(run_id)
+    risk = model.predict_proba(prepared.X.iloc[rows])[:, 1]
+    leavers = leaver_snapshots(keys.iloc[rows], prepared.y.iloc[rows], risk).merge(dominant, on="worker_id", how="inner")
     leavers = leavers.loc[leavers["decile_top"].to_numpy(dtype=bool)]
     X_test = prepared.X.loc[rows[leavers["row"].to_numpy()]]
     true = leavers["dominant_driver"].to_numpy(dtype=object)

@@ -69,6 +69,8 @@ def _values(spec: ColumnSpec) -> str:
         parts.append(f"≤ {spec.max:g}")
     if spec.not_after_as_of:
         parts.append("not after as-of")
+    if spec.warn_if_matches is not None:
+        parts.append(f"warning `{spec.warn_if_matches.rule}` if it matches `{spec.warn_if_matches.pattern}` (RE2)")
     return "; ".join(parts)
 
 
@@ -92,9 +94,13 @@ def _table_section(t: TableSchema, schemas: dict[str, TableSchema]) -> list[str]
     ]
     for fk in t.foreign_keys:
         out.append(f"- Foreign key: {', '.join(f'`{c}`' for c in fk.columns)} → `{fk.table}.{fk.column}`.")
+    if t.default_rows:
+        rows = "; ".join(", ".join(f"{k} {'(empty)' if v is None else v}" for k, v in r.items()) for r in t.default_rows)
+        out.append(f"- When the file is not given, these rows apply: {rows}.")
     for chk in t.row_checks:
         exempt = f" (except {', '.join(chk.allow_other)})" if chk.allow_other else ""
-        out.append(f"- Row check: `{chk.column} {chk.op} {chk.other}`{exempt}: {chk.message}.")
+        rule = f" (rule `{chk.rule}`)" if chk.rule != "row_check" else ""
+        out.append(f"- Row check{rule}: `{chk.column} {chk.op} {chk.other}`{exempt}: {chk.message}.")
     out += [
         "",
         "| column | type | required | empty allowed | allowed values / range | unit | flags | description |",

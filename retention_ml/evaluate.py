@@ -44,6 +44,9 @@ __all__ = [
 METRICS = ("roc_auc", "average_precision", "brier", "ece", "precision_top10", "recall_top10")
 TEAM_PRIOR_WEIGHT = 20
 MIN_TEAM = 5
+# Groups the teams nest in whose totals the same run also publishes (the model card's service and area rows).
+NESTED_GROUPS = ("service", "area")
+WHOLE_WINDOW = "_whole_window"
 
 
 def ece(y, p, *, weights=None, bins: int = 10) -> float:
@@ -178,15 +181,68 @@ def logistic_baseline(random_state: int = 0):
     )
 
 
-def expected_vs_observed(teams, y, risk, *, min_n: int = MIN_TEAM) -> list[dict]:
-    """Per team: snapshots ``n``, expected leavers (sum of risk) and observed leavers; teams with ``n < min_n`` omitted."""
-    frame = pd.DataFrame({"team_id": pd.Series(teams).astype(str).to_numpy(), "y": np.asarray(y, float), "risk": np.asarray(risk, float)})
-    g = frame.groupby("team_id", sort=True).agg(n=("y", "size"), expected=("risk", "sum"), observed=("y", "sum")).reset_index()
-    g = g[g["n"] >= min_n]
+def expected_vs_observed(keys: pd.DataFrame, y, risk, *, min_people: int = MIN_TEAM,
+                         nested=NESTED_GROUPS) -> list[dict]:
+    """Per team of the test window: expected and observed leavers, for teams of at least ``min_people`` people.
+
+    ``keys`` holds one row per test snapshot with ``worker_id`` and ``team_id`` (and, when present, the
+    columns in ``nested``: groups the teams sit in whose totals the same run publishes, e.g. the model
+    card's service and area rows). Each shown team has ``people`` (distinct workers in the window),
+    ``n`` (snapshot rows: people x dates), ``expected`` (sum of risk over the snapshots), ``observed``
+    (snapshots labelled leaving: a person counts once per date at which they leave within the horizon,
+    so ``observed`` is comparable with ``expected``) and ``leavers`` (distinct people who left).
+
+    Rules (STANDARDS "no aggregate for a group < 5 people"): a team is shown only with at least
+    ``min_people`` distinct people (never on snapshot rows, which grow with the number of dates).
+    Complementary suppression: the run also publishes totals of each ``nested`` group and of the whole
+    window, and a total minus its shown teams is exactly its withheld teams. So where the withheld teams
+    of a group hold fewer than ``min_people`` distinct people (but some), the smallest shown team of that
+    group (fewest people, then team id) is withheld too, repeated until every group's withheld teams hold
+    at least ``min_people`` people or none of its teams is shown.
+
+    Example
+    -------
+    >>> keys = pd.DataFrame({"worker_id": list("abcdefghij"), "team_id": ["A"] * 6 + ["B"] * 4})
+    >>> expected_vs_observed(keys, [1, 0, 0, 1, 0, 0, 1, 1, 0, 0], [0.5] * 10)  # B (4 people) hides A too
+    []
+    """
+    frame = pd.DataFrame({"worker_id": keys["worker_id"].astype(str).to_numpy(), "team_id": keys["team_id"].astype(str).to_numpy(),
+                          "y": np.asarray(y, float), "risk": np.asarray(risk, float)})
+    levels = [c for c in nested if c in keys.columns]
+    for c in levels:
+        frame[c] = keys[c].astype("string").fillna("").to_numpy()
+    frame[WHOLE_WINDOW] = ""
+    leavers = frame.loc[frame["y"] == 1].groupby("team_id")["worker_id"].nunique()
+    g = frame.groupby("team_id", sort=True).agg(people=("worker_id", "nunique"), n=("y", "size"), expected=("risk", "sum"),
+                                                observed=("y", "sum"))
+    g["leavers"] = leavers.reindex(g.index).fillna(0)
+    shown = _complementary_suppression(frame, g["people"] >= min_people, [*levels, WHOLE_WINDOW], min_people)
+    g = g[shown].reset_index()
     return [
-        {"team_id": t, "n": int(n), "expected": round(float(e), 3), "observed": int(o)}
-        for t, n, e, o in g.itertuples(index=False)
+        {"team_id": t, "people": int(p), "n": int(n), "expected": round(float(e), 3), "observed": int(o), "leavers": int(lv)}
+        for t, p, n, e, o, lv in g[["team_id", "people", "n", "expected", "observed", "leavers"]].itertuples(index=False)
     ]
+
+
+def _complementary_suppression(frame: pd.DataFrame, shown: pd.Series, levels: list[str], min_people: int) -> pd.Series:
+    """``shown`` (per team) with more teams withheld until no group of ``levels`` can be differenced down
+    to fewer than ``min_people`` people (see :func:`expected_vs_observed`)."""
+    shown = shown.copy()
+    team_groups = frame.drop_duplicates("team_id").set_index("team_id")[levels]  # a team sits in one service and area
+    size = frame.groupby("team_id")["worker_id"].nunique()
+    changed = True
+    while changed:  # each pass withholds at least one more team or ends; a level at a time, so none is hidden needlessly
+        changed = False
+        for level in levels:
+            hidden = frame[~frame["team_id"].map(shown).to_numpy(dtype=bool)].groupby(level)["worker_id"].nunique()
+            short = hidden.index[(hidden > 0) & (hidden < min_people)]
+            candidates = team_groups.loc[shown.reindex(team_groups.index).to_numpy() & team_groups[level].isin(short).to_numpy(), [level]]
+            smallest = (candidates.assign(people=size).rename_axis("team_id").reset_index()
+                        .sort_values(["people", "team_id"]).groupby(level).head(1)["team_id"])
+            if len(smallest):
+                shown[smallest.to_numpy()] = False
+                changed = True
+    return shown
 
 
 def calibration_plot(y, risks: dict[str, np.ndarray], path, *, bins: int = 10, title: str = "Calibration on the test window") -> None:

@@ -136,6 +136,12 @@ SPEC: dict[str | None, dict[str, tuple]] = {
         "protected": (list, [], None),
         "group": (str, _NONE, None),
         "drivers": (dict, {}, None),
+        # Columns a name rule flags (retention_ml.flat.PROTECTED_STEMS / ID_STEMS) that the analyst has checked
+        # are not protected characteristics / not identifiers: the one line that clears a false positive.
+        "not_protected": (list, [], None),
+        "not_id": (list, [], None),
+        # Band edges (increasing integers) that group a numeric protected column for the fairness audit.
+        "bands": (dict, {}, None),
     },
 }
 REQUIRED = [(None, "name"), ("data", "path")]
@@ -192,7 +198,24 @@ def experiment_from_dict(raw: dict, *, where: str = "<experiment>") -> dict:
     for k, v in out["flat"]["drivers"].items():
         if not isinstance(v, str):
             raise ExperimentError(f"{where}: key 'flat.drivers.{k}' must be a driver code (str), got {v!r}")
+    _check_flat_declarations(out["flat"], where)
     return out
+
+
+def _check_flat_declarations(flat: dict, where: str) -> None:
+    """Band edges are increasing integers; a cleared column is not also declared protected, id or dropped."""
+    for col, edges in flat["bands"].items():
+        integers = isinstance(edges, list) and all(isinstance(e, int) and not isinstance(e, bool) for e in edges)
+        if not integers or not edges or any(a >= b for a, b in zip(edges, edges[1:])):
+            raise ExperimentError(f"{where}: key 'flat.bands.{col}' must be a list of increasing integers "
+                                  f"(band edges, e.g. [25, 30, 40, 50, 60]), got {edges!r}")
+    for key, declared in (("not_protected", {"protected": flat["protected"]}), ("not_id", {"id": [flat.get("id")]})):
+        for other, names in {**declared, "drop": flat["drop"]}.items():
+            both = sorted(set(flat[key]) & set(names))
+            if both:
+                declared_as = "dropped" if other == "drop" else f"declared {other}"
+                raise ExperimentError(f"{where}: keys 'flat.{key}' and 'flat.{other}' both name {both}: a column is "
+                                      f"either cleared ({key}) or {declared_as}")
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:

@@ -21,7 +21,7 @@ Example
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,8 @@ import pandas as pd
 __all__ = [
     "AUDIT_FACTORS",
     "audit_factors",
+    "not_audited",
+    "protected_factors",
     "FACTOR_LABELS",
     "MIN_GROUP",
     "MIN_CLASS",
@@ -52,29 +54,56 @@ TOO_FEW_LEAVERS = "too few leavers to assess ROC-AUC"
 WITHHELD = "withheld to protect a small group"
 NOT_RECORDED = "not_recorded"
 
-MISSING_COLUMNS = "test predictions lack column(s) {columns}: the audit needs worker_id, label and risk"
+MISSING_COLUMNS = "test predictions lack column(s) {columns}: the audit needs person (or worker_id), label and risk"
 NUMBER_COLUMNS = ["rows", "people", "base_rate", "mean_risk", "observed", "expected", "calibration_ratio",
                   "calibration_difference", "calibration_gap", "roc_auc", "flagged_share"]
 # Metrics whose largest between-group gap the card highlights.
 GAP_METRICS = ("base_rate", "roc_auc", "calibration_ratio", "calibration_difference", "flagged_share")
 
 
-PREDICTION_KEYS = ("worker_id", "as_of", "team_id", "council_id", "manager_id", "label", "risk", "risk_low", "risk_high")
+PREDICTION_KEYS = ("person", "worker_id", "as_of", "team_id", "council_id", "manager_id", "label", "risk", "risk_low", "risk_high")
 MAX_LEVELS = 12
 
 
 def audit_factors(predictions: pd.DataFrame) -> list[str]:
     """Factors to audit in ``predictions``: the standard ones present, then any other audit column
-    (a flat extract's own protected columns, e.g. ``Gender``) with at most 12 distinct values.
+    (a flat extract's own protected columns, e.g. ``Gender``, or ``Age`` in bands) with at most 12 distinct values.
+
+    A flat extract's numeric protected columns arrive already grouped in fixed bands (retention_ml.flat), so
+    every one is audited; a column with more values (a run trained before that) is listed by
+    :func:`not_audited` instead, never dropped silently.
 
     Example
     -------
     >>> audit_factors(pd.DataFrame({"worker_id": [1], "label": [0], "risk": [0.1], "Gender": ["F"], "sex": ["female"]}))
     ['sex', 'Gender']
     """
-    extra = [c for c in predictions.columns if c not in AUDIT_FACTORS and c not in PREDICTION_KEYS
-             and predictions[c].nunique(dropna=False) <= MAX_LEVELS]
+    extra = [c for c in _extra_columns(predictions) if predictions[c].nunique(dropna=False) <= MAX_LEVELS]
     return [f for f in AUDIT_FACTORS if f in predictions.columns] + extra
+
+
+def not_audited(predictions: pd.DataFrame) -> dict[str, str]:
+    """Audit columns of ``predictions`` that :func:`audit_factors` leaves out, each with the reason.
+
+    Example
+    -------
+    >>> not_audited(pd.DataFrame({"worker_id": range(13), "label": 0, "risk": 0.1, "Age": range(20, 33)}))
+    {'Age': '13 distinct values, more than the 12 groups the audit compares (not grouped into bands in this run)'}
+    """
+    counts = {c: predictions[c].nunique(dropna=False) for c in _extra_columns(predictions)}
+    return {c: f"{n} distinct values, more than the {MAX_LEVELS} groups the audit compares (not grouped into bands "
+               "in this run)" for c, n in counts.items() if n > MAX_LEVELS}
+
+
+def protected_factors(factors) -> list[str]:
+    """The factors that are protected characteristics: the schema's (sex, age band, ...) and a flat extract's own
+    audit columns (training carries no other extra column into the test predictions)."""
+    protected = set(protected_columns())
+    return [f for f in factors if f in protected or f not in AUDIT_FACTORS]
+
+
+def _extra_columns(predictions: pd.DataFrame) -> list[str]:
+    return [c for c in predictions.columns if c not in AUDIT_FACTORS and c not in PREDICTION_KEYS]
 
 
 def protected_columns() -> list[str]:
@@ -158,6 +187,8 @@ class FairnessAudit:
         either end.
     overall : dict
         Whole-window rows, people, base rate, mean risk, ROC-AUC and the top-share risk threshold.
+    not_audited : dict
+        Audit columns left out of the audit (see :func:`not_audited`), each with the reason; the card names them.
     """
 
     table: pd.DataFrame
@@ -165,6 +196,7 @@ class FairnessAudit:
     overall: dict
     min_group: int
     top_share: float
+    not_audited: dict = field(default_factory=dict)  # audit column -> why it could not be audited
 
     def summary(self) -> pd.DataFrame:
         """The table as people read it: numbers, or "too few to assess" in place of every number."""
@@ -199,6 +231,9 @@ class FairnessAudit:
 
 
 def _prepare(predictions: pd.DataFrame, factors) -> pd.DataFrame:
+    # A run's logged rows key a person by a run-local pseudonym, "person" (retention_ml.training.audit_rows);
+    # runs logged before it, and callers' own frames, by worker_id. Either only counts people here.
+    predictions = predictions.rename(columns={"person": "worker_id"}) if "person" in predictions.columns else predictions
     missing = [c for c in ("worker_id", "label", "risk") if c not in predictions.columns]
     if missing:
         raise ValueError(MISSING_COLUMNS.format(columns=", ".join(missing)))
@@ -268,7 +303,7 @@ def audit_fairness(predictions: pd.DataFrame, *, factors=None, min_group: int = 
     Parameters
     ----------
     predictions : DataFrame
-        ``evaluation/test_predictions.parquet``: ``worker_id``, ``label`` (0/1; NaN rows are ignored),
+        ``evaluation/test_predictions.parquet``: ``person`` (or ``worker_id``), ``label`` (0/1; NaN rows are ignored),
         ``risk`` (calibrated probability) and the factor columns. Absent factors are skipped.
     factors : sequence of str or None
         Columns to audit by; None = :func:`audit_factors` (standard factors present plus a flat
@@ -288,6 +323,7 @@ def audit_fairness(predictions: pd.DataFrame, *, factors=None, min_group: int = 
     -------
     FairnessAudit
     """
+    explicit = factors
     factors = audit_factors(predictions) if factors is None else [f for f in factors if f in predictions.columns]
     data = _prepare(predictions, factors)
     flagged = flag_top_share(data["risk"], top_share)
@@ -301,4 +337,5 @@ def audit_fairness(predictions: pd.DataFrame, *, factors=None, min_group: int = 
         "roc_auc": _roc_auc(data["label"].to_numpy(float), data["risk"].to_numpy(float)),
         "top_threshold": float(data["risk"][flagged].min()) if flagged.any() else float("nan"),
     }
-    return FairnessAudit(table=table, gaps=_gaps(table), overall=overall, min_group=min_group, top_share=top_share)
+    return FairnessAudit(table=table, gaps=_gaps(table), overall=overall, min_group=min_group, top_share=top_share,
+                         not_audited=not_audited(predictions) if explicit is None else {})

@@ -153,14 +153,32 @@ def atomic_path(target: str | Path):
         raise
 
 
-def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write ``frame`` to ``path`` (``.csv`` or ``.parquet``) atomically. Dates are written as ISO dates."""
+NOTE_KEY = b"note"   # Parquet file metadata key of write_table's ``note``
+
+
+def write_table(frame: pd.DataFrame, path: str | Path, *, note: str | None = None) -> Path:
+    """Write ``frame`` to ``path`` (``.csv`` or ``.parquet``) atomically. Dates are written as ISO dates.
+
+    ``note`` is one line people must read with the rows (files of per-person risks say that predictions
+    never decide anything): a CSV opens with it as a '#' line, as the risk lists do (read the file back
+    with ``pd.read_csv(path, comment="#")``); a Parquet file keeps it in its metadata under :data:`NOTE_KEY`.
+    """
     path = Path(path)
+    note = None if note is None else " ".join(str(note).split())   # a '#' line ends at the first line break
     with atomic_path(path) as tmp:
-        if path.suffix == ".parquet":
+        if path.suffix == ".parquet" and note is None:
             frame.to_parquet(tmp, index=False)
+        elif path.suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            table = pyarrow.Table.from_pandas(frame, preserve_index=False)
+            table = table.replace_schema_metadata({**(table.schema.metadata or {}), NOTE_KEY: note.encode("utf-8")})
+            pq.write_table(table, tmp)
         else:
-            frame.to_csv(tmp, index=False, date_format="%Y-%m-%d", lineterminator="\n")
+            with open(tmp, "w", encoding="utf-8", newline="") as fh:
+                if note is not None:
+                    fh.write(f"# {note}\n")
+                frame.to_csv(fh, index=False, date_format="%Y-%m-%d", lineterminator="\n")
     return path
 
 

@@ -130,6 +130,13 @@ def load_thresholds(path: str | Path | None = None) -> dict:
             values[key] = float(values[key])
         if not isinstance(values[key], kind):
             raise ValueError(f"{path}: key {key!r} = {values[key]!r} is not a {kind.__name__}")
+    from retention_ml.fairness import MIN_GROUP  # the fairness floor lives there, once
+
+    if values["min_group"] < MIN_GROUP:
+        # The floor is the project's rule, not a setting: a lower one would print (and gate on) the numbers
+        # of groups too small to publish.
+        raise ValueError(f"{path}: key 'min_group' = {values['min_group']} is below {MIN_GROUP} (rule: no fairness "
+                         f"aggregate for a group under {MIN_GROUP} people; a council may raise the floor, not lower it)")
     return values
 
 

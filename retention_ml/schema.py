@@ -22,12 +22,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
 __all__ = [
     "ColumnSpec",
     "Driver",
     "ForeignKey",
+    "PatternWarning",
     "RowCheck",
     "TableSchema",
     "driver_codes",
@@ -44,6 +46,19 @@ def schema_dir() -> Path:
     """Folder holding the schemas: ``$RETENTION_ML_SCHEMA_DIR`` or the repository's ``data_schema/``."""
     override = os.environ.get("RETENTION_ML_SCHEMA_DIR")
     return Path(override) if override else Path(__file__).resolve().parents[1] / "data_schema"
+
+
+@dataclass(frozen=True)
+class PatternWarning:
+    """A pattern a column's values should not match; each value that matches is a warning named ``rule``.
+
+    ``pattern`` is RE2 syntax (matched with Arrow, vectorised), for example ``\\p{L}\\s+\\p{L}``: letters either
+    side of a space, which is how a person's name looks where a pseudonymous id is expected.
+    """
+
+    pattern: str
+    rule: str
+    message: str
 
 
 @dataclass(frozen=True)
@@ -64,6 +79,7 @@ class ColumnSpec:
     protected: bool = False
     personal: bool = False
     list_separator: str | None = None
+    warn_if_matches: PatternWarning | None = None
 
     def allowed_values(self) -> tuple[str, ...] | None:
         """Allowed values, resolving ``allowed_from: drivers.<flag>`` against the taxonomy."""
@@ -82,6 +98,7 @@ class ForeignKey:
     columns: tuple[str, ...]
     table: str
     column: str
+    hint: str = ""  # what to do about a broken reference, added to its message
 
 
 @dataclass(frozen=True)
@@ -90,7 +107,9 @@ class RowCheck:
 
     Rows where either side is missing pass. ``allow_other`` lists employment types
     (or other values of the row) exempt from the check; it is matched against
-    ``employment_type`` when that column exists.
+    ``employment_type`` when that column exists. ``op`` is a comparison (``<=``, ``>=``, ``<``, ``>``, ``==``,
+    ``!=``) or ``not_contains``: the column's value must not hold the other's (letters and digits compared, case
+    ignored), for example a worker id that holds the worker's name. ``rule`` names the failure in reports.
     """
 
     column: str
@@ -98,6 +117,7 @@ class RowCheck:
     other: str
     message: str
     allow_other: tuple[str, ...] = ()
+    rule: str = "row_check"
 
 
 @dataclass(frozen=True)
@@ -112,6 +132,7 @@ class TableSchema:
     columns: tuple[ColumnSpec, ...]
     foreign_keys: tuple[ForeignKey, ...] = ()
     row_checks: tuple[RowCheck, ...] = ()
+    default_rows: tuple[dict, ...] = ()  # the table's content when an optional table is not given
     path: Path = field(default=Path(), compare=False)
 
     @property
@@ -127,6 +148,12 @@ class TableSchema:
     @property
     def protected_columns(self) -> list[str]:
         return [c.name for c in self.columns if c.protected]
+
+    def default_frame(self):
+        """The ``default_rows`` as a DataFrame with this table's columns, or None when it declares none."""
+        if not self.default_rows:
+            return None
+        return pd.DataFrame(list(self.default_rows), columns=self.column_names)
 
 
 @dataclass(frozen=True)
@@ -150,6 +177,8 @@ def _column(raw: dict, table: str) -> ColumnSpec:
     raw = dict(raw)
     if raw.get("allowed") is not None:
         raw["allowed"] = tuple(str(v) for v in raw["allowed"])
+    if raw.get("warn_if_matches") is not None:
+        raw["warn_if_matches"] = PatternWarning(**raw["warn_if_matches"])
     return ColumnSpec(**raw)
 
 
@@ -157,11 +186,11 @@ def _table(path: Path) -> TableSchema:
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     name = raw["table"]
     fks = tuple(
-        ForeignKey(tuple(fk["columns"]), fk["references"]["table"], fk["references"]["column"])
+        ForeignKey(tuple(fk["columns"]), fk["references"]["table"], fk["references"]["column"], str(fk.get("hint", "")))
         for fk in raw.get("foreign_keys", [])
     )
     checks = tuple(
-        RowCheck(c["column"], c["op"], c["other"], c["message"], tuple(c.get("allow_other", ())))
+        RowCheck(c["column"], c["op"], c["other"], c["message"], tuple(c.get("allow_other", ())), c.get("rule", "row_check"))
         for c in raw.get("row_checks", [])
     )
     return TableSchema(
@@ -173,6 +202,7 @@ def _table(path: Path) -> TableSchema:
         columns=tuple(_column(c, name) for c in raw["columns"]),
         foreign_keys=fks,
         row_checks=checks,
+        default_rows=tuple(dict(r) for r in raw.get("default_rows", [])),
         path=path,
     )
 

@@ -35,20 +35,48 @@ class ScoreResult:
         return self.scores.groupby(["council_id", "band"]).size().unstack(fill_value=0)
 
 
-def find_previous(out_dir: Path, as_of: pd.Timestamp) -> Path | None:
-    """The most recent earlier scoring among sibling folders of ``out_dir`` (same parent), if any."""
+def _scoring_meta(folder: Path) -> tuple[pd.Timestamp, int | None] | None:
+    """(as_of, horizon in months) of the scoring in ``folder``, or None when it has no readable score_meta.json."""
+    try:
+        meta = json.loads((Path(folder) / "score_meta.json").read_text())
+        return pd.Timestamp(meta["as_of"]), meta.get("horizon_months")
+    except (OSError, KeyError, ValueError, TypeError, json.JSONDecodeError):
+        return None
+
+
+def find_previous(out_dir: Path, as_of: pd.Timestamp, horizon_months: int | None = None) -> Path | None:
+    """The most recent earlier scoring among sibling folders of ``out_dir`` (same parent) with the same horizon.
+
+    A scoring of another horizon answers another question (leaving within 6 months is not leaving within 12),
+    so "change since the last scoring" never compares with it.
+    """
     parent = Path(out_dir).resolve().parent
     best: tuple[pd.Timestamp, Path] | None = None
     for meta_file in parent.glob("*/score_meta.json"):
         if meta_file.parent == Path(out_dir).resolve():
             continue
-        try:
-            prev_as_of = pd.Timestamp(json.loads(meta_file.read_text())["as_of"])
-        except (KeyError, ValueError, json.JSONDecodeError):
+        found = _scoring_meta(meta_file.parent)
+        if found is None or found[1] != horizon_months:
             continue
-        if prev_as_of < as_of and (best is None or prev_as_of > best[0]):
-            best = (prev_as_of, meta_file.parent)
+        if found[0] < as_of and (best is None or found[0] > best[0]):
+            best = (found[0], meta_file.parent)
     return None if best is None else best[1]
+
+
+def check_previous(folder: Path, as_of: pd.Timestamp, horizon_months: int | None) -> pd.Timestamp:
+    """The as-of date of the scoring in ``folder``; ValueError unless it is earlier and of the same horizon."""
+    found = _scoring_meta(folder)
+    if found is None:
+        raise ValueError(f"--previous {folder}: no readable score_meta.json (give a folder written by `retention-ml score`)")
+    prev_as_of, prev_horizon = found
+    if prev_as_of >= as_of:
+        raise ValueError(f"--previous {folder} was scored at {prev_as_of.date()}, not before {as_of.date()}: "
+                         "the change since the last scoring can only compare with an earlier one")
+    if prev_horizon != horizon_months:
+        raise ValueError(f"--previous {folder} was scored with a {prev_horizon}-month horizon and this model's is "
+                         f"{horizon_months} months: the risks answer different questions; give a scoring of the same "
+                         "horizon or leave --previous out")
+    return prev_as_of
 
 
 NOT_APPROVED_ADVICE = "treat the lists as a preview and do not share them with managers"
@@ -191,6 +219,7 @@ def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | No
     """
     from retention_ml.features import build_features
     from retention_ml.io import read_tables, staged_files, write_table
+    from retention_ml.reports.risk_list import NOT_A_DECISION
     from retention_ml.tracking import configure, load_turnover_model
     from retention_ml.validation import validate_dir
 
@@ -200,6 +229,12 @@ def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | No
     configure()   # the documented default store (and no MLflow download bars) unless MLFLOW_TRACKING_URI says otherwise
     model, run_id = load_turnover_model(model_ref)
     approval = model_approval(run_id)
+    horizon = run_horizon_months(run_id)
+    if previous:
+        prev_dir = Path(previous)
+        check_previous(prev_dir, as_of, horizon)   # before any work: a later or other-horizon scoring is refused
+    else:
+        prev_dir = find_previous(out_dir, as_of, horizon) if find_previous_scoring else None
     tables = read_tables(data_dir)
     ds = build_features(tables, [as_of])
     if len(ds.keys) == 0:
@@ -209,24 +244,26 @@ def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | No
     if display_names and "display_name" in tables["workers"]:
         names = tables["workers"].drop_duplicates("worker_id").set_index("worker_id")["display_name"]
         scores["display_name"] = scores["worker_id"].map(names)
-    prev_dir = Path(previous) if previous else (find_previous(out_dir, as_of) if find_previous_scoring else None)
     if prev_dir is not None:
         prev = pd.read_parquet(prev_dir / "scores.parquet", columns=["worker_id", "risk"]).drop_duplicates("worker_id")
         scores["risk_previous"] = scores["worker_id"].map(prev.set_index("worker_id")["risk"]).astype(float)
     scores["model_ref"], scores["run_id"] = model_ref, run_id
     meta = {
         "as_of": str(as_of.date()), "model_ref": model_ref, "run_id": run_id,
-        "horizon_months": run_horizon_months(run_id),
+        "horizon_months": horizon,
         "data_dir": str(Path(data_dir).resolve()), "scored_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "n_workers": int(len(scores)), "previous": str(prev_dir) if prev_dir else None,
+        "previous_as_of": str(_scoring_meta(prev_dir)[0].date()) if prev_dir else None,
         "interval": "bootstrap ensemble" if getattr(model, "bootstrap_boosters_", None) else "none (model has no ensemble)",
         "approval": approval,
     }
     # All three are written under temporary names first and moved into place together, so a failure
     # (disk full) never leaves scores from one date beside metadata from another.
+    # Both carry the statement that the risks never decide anything (csv: a first '#' line; parquet: metadata).
     with staged_files() as stage:
-        write_table(scores, stage.path(out_dir / "scores.parquet"))
+        write_table(scores, stage.path(out_dir / "scores.parquet"), note=NOT_A_DECISION)
         # csv without names: names only ever leave through `rank --names`.
-        write_table(scores.drop(columns=["display_name"], errors="ignore"), stage.path(out_dir / "scores.csv"))
+        write_table(scores.drop(columns=["display_name"], errors="ignore"), stage.path(out_dir / "scores.csv"),
+                    note=NOT_A_DECISION)
         stage.path(out_dir / "score_meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
     return ScoreResult(scores=scores, meta=meta, files=stage.targets)

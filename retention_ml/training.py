@@ -40,10 +40,15 @@ from retention_ml.evaluate import (
 )
 from retention_ml.model import TurnoverModel
 
-__all__ = ["TrainResult", "train_experiment", "data_fingerprint", "snapshot_dates", "PROTECTED_KEYS"]
+__all__ = ["TrainResult", "train_experiment", "data_fingerprint", "snapshot_dates", "PROTECTED_KEYS", "audit_rows"]
 
 PROTECTED_KEYS = ("sex", "age_band", "ethnicity_group", "disability")
 PREDICTION_KEYS = ("worker_id", "as_of", "team_id", "council_id", "service", "area", "employment_type")
+# The logged evaluation/test_predictions.parquet holds one row per test snapshot for the fairness audit and the
+# promotion gate, and nothing that joins it to a list (S9-P F5): a run-local pseudonym instead of worker_id, and
+# only the groups the audit compares (service, area, employment type), not team, manager or council.
+PERSON = "person"
+AUDIT_KEYS = ("as_of", "service", "area", "employment_type")
 MODEL_KEYS = ("n_estimators", "learning_rate", "num_leaves", "min_child_samples", "subsample", "colsample_bytree",
               "reg_lambda", "extra_trees", "early_stopping_rounds", "cv_folds", "n_bootstrap")
 
@@ -224,11 +229,31 @@ SEARCH = {"num_leaves": (2, 63), "min_child_samples": (5, 400), "learning_rate":
           "colsample_bytree": (0.2, 1.0), "subsample": (0.5, 1.0), "reg_lambda": (0.01, 50.0)}
 
 
+def inner_split(keys: pd.DataFrame, y: pd.Series, exp: dict):
+    """Tuning's train / check masks inside the training window (``.train``, ``.valid``).
+
+    An out-of-time split with the same gap rule as the outer one; when the window is too short for a gap, a
+    stratified holdout of whole workers: a worker's snapshots (and so one leaving, labelled at several dates)
+    are all on one side, or the check would reward remembering people.
+    """
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    from retention_ml.split import out_of_time_split
+
+    try:
+        return out_of_time_split(keys["as_of"], horizon_months=exp["label"]["horizon_months"])
+    except ValueError:
+        folds = StratifiedGroupKFold(n_splits=3, shuffle=True, random_state=exp["seed"] + 1)
+        train, valid = next(folds.split(np.zeros(len(y)), np.asarray(y), groups=keys["worker_id"].to_numpy()))
+        rows = np.arange(len(y))
+        return types.SimpleNamespace(train=np.isin(rows, train), valid=np.isin(rows, valid))
+
+
 def tune(X: pd.DataFrame, y: pd.Series, keys: pd.DataFrame, exp: dict, base: dict) -> tuple[dict, dict]:
     """Optuna search inside the training window only; returns (params, report).
 
     Snapshots: an inner out-of-time split of the training window (same gap rule; a
-    stratified holdout when the window is too short for it), objective: ROC-AUC on
+    stratified holdout of whole workers when the window is too short for it), objective: ROC-AUC on
     the inner validation part. Flat extracts: the model's own cross-fitting over the
     training rows, objective: out-of-fold log-loss of the calibrated probabilities
     (every row used once for checking, as a single small holdout is too noisy to
@@ -245,17 +270,7 @@ def tune(X: pd.DataFrame, y: pd.Series, keys: pd.DataFrame, exp: dict, base: dic
     import optuna
     from sklearn.metrics import roc_auc_score
 
-    from retention_ml.split import out_of_time_split
-
-    inner = None
-    if "as_of" in keys.columns:
-        try:
-            inner = out_of_time_split(keys["as_of"], horizon_months=exp["label"]["horizon_months"])
-        except ValueError:  # training window too short for an inner gap: fall back to a stratified holdout
-            from retention_ml.flat import flat_split
-
-            m = flat_split(y, valid_fraction=0.25, test_fraction=0.2, random_state=exp["seed"] + 1)
-            inner = types.SimpleNamespace(train=m["train"], valid=m["valid"] | m["test"])
+    inner = inner_split(keys, y, exp) if "as_of" in keys.columns else None
 
     def objective(trial):
         params = dict(base, n_bootstrap=0,
@@ -312,7 +327,7 @@ def _evaluation_record(exp, prep: _Prepared, model, risks, y_test, keys_test, ec
         "beats_baselines": beats_baselines(models),
         "calibration": {"method": "platt", "a": a, "b": b, "checked_on": model.validation_,
                         "ece_valid_before": ece_before, "ece_valid_after": ece_after},
-        "teams": expected_vs_observed(keys_test["team_id"], y_test, risks["lightgbm"]),
+        "teams": expected_vs_observed(keys_test, y_test, risks["lightgbm"]),
         "experiment": exp["name"],
         "best_iteration": model.best_iteration_,
     }
@@ -393,6 +408,36 @@ def train_experiment(exp: dict, *, log: bool = True, progress: Callable[[str], N
 
 
 # -- tracking ------------------------------------------------------------------------------------------
+def audit_rows(predictions: pd.DataFrame, protected=()) -> pd.DataFrame:
+    """The test predictions as logged (``evaluation/test_predictions.parquet``): audit rows no list joins to.
+
+    Columns (those present): ``person``, ``as_of``, ``service``, ``area``, ``employment_type``, the protected
+    characteristics (:data:`PROTECTED_KEYS` and a flat extract's ``protected``), ``label``, ``risk``.
+    ``person`` keeps a person's snapshots together (the audit counts people) but is a fresh random
+    numbering at every call (operating-system entropy, no seed, nothing kept), so no other output holds it and
+    it cannot be recomputed from anything logged. Rows are ordered by value (date, risk, label, then the
+    other columns), never by worker id, so the order does not give the ids away either; being by value, it is
+    the same in every run of the same experiment, and so are the audit's numbers (ties in risk are broken by
+    row order when the top 10% are flagged). Only the ``person`` values differ from run to run.
+
+    Example
+    -------
+    >>> p = pd.DataFrame({"worker_id": ["W1", "W2", "W1"], "team_id": "T1", "sex": ["f", "m", "f"],
+    ...                   "label": [0.0, 1.0, 0.0], "risk": [0.2, 0.1, 0.3]})
+    >>> rows = audit_rows(p)
+    >>> rows.columns.tolist(), rows["person"].nunique()
+    (['person', 'sex', 'label', 'risk'], 2)
+    """
+    columns = [c for c in predictions.columns if c in AUDIT_KEYS or c in PROTECTED_KEYS or c in protected]
+    codes, uniques = pd.factorize(predictions["worker_id"])
+    numbers = np.random.default_rng().permutation(len(uniques))  # unseeded on purpose: nothing can recompute it
+    width = len(str(max(len(uniques) - 1, 0)))
+    rows = predictions[[*columns, "label", "risk"]].assign(**{PERSON: pd.Series(numbers[codes]).astype(str).str.zfill(width).radd("P").to_numpy()})
+    # Last key the pseudonym: rows equal in every logged value come in random order, not in worker-id order.
+    order = [*[c for c in columns if c == "as_of"], "risk", "label", *[c for c in columns if c != "as_of"], PERSON]
+    return rows.sort_values(order, kind="stable").reset_index(drop=True)[[PERSON, *columns, "label", "risk"]]
+
+
 def _flat_metrics(record: dict) -> dict[str, float]:
     out = {}
     for name, rec in record["models"].items():
@@ -445,7 +490,7 @@ def _log_run(exp, prep, model, record, predictions, X_test, y_test, keys_test, r
                 tracking.log_artifact_file(run_id, tmp / name)
             ev = tmp / "evaluation"
             ev.mkdir()
-            predictions.to_parquet(ev / "test_predictions.parquet", index=False)
+            audit_rows(predictions, exp["flat"]["protected"]).to_parquet(ev / "test_predictions.parquet", index=False)
             calibration_plot(y_test, {k: v for k, v in risks.items() if k != "team_base_rate"}, ev / "calibration.png",
                              title=f"{exp['name']}: calibration on the test window")
             model.feature_importance_table().to_csv(ev / "feature_importance.csv", index=False, lineterminator="\n")

@@ -85,10 +85,33 @@ RULES = {
     "not_after_as_of": "a date after the as-of date",
     "duplicate_key": "a primary key repeated",
     "row_check": "a comparison between two columns of the row fails",
+    "name_in_id": "an id holds the same row's name (display_name); ids must be pseudonymous codes (values not shown)",
+    "name_like_id": "an id looks like a person's name: letters either side of a space (warning; value not shown)",
     "foreign_key": "a value with no matching row in the referenced table",
 }
 
-_OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt, "==": operator.eq, "!=": operator.ne}
+# Names shorter than this (letters and digits) are not looked for inside ids: two-letter fragments (AL, JO) occur
+# in ordinary codes, so they would stop good data.
+MIN_NAME_CHARS = 3
+
+
+def _alnum(values: pd.Series) -> np.ndarray:
+    """Letters and digits only, lower case, missing as '' (so 'Jane.KHAN_3' reads 'janekhan3')."""
+    text = values.astype("string").str.lower().str.replace(r"[\W_]+", "", regex=True)
+    return np.asarray(text.to_numpy(dtype=object, na_value=""), dtype=str)
+
+
+def _not_contains(left: pd.Series, right: pd.Series) -> pd.Series:
+    """True where ``left`` does not hold ``right`` (letters and digits compared, case ignored), vectorised."""
+    a, b = _alnum(left), _alnum(right)
+    long_enough = np.strings.str_len(b) >= MIN_NAME_CHARS
+    holds = (np.strings.find(a, b) >= 0) & (long_enough | ((a == b) & (b != "")))
+    return pd.Series(~holds, index=left.index)
+
+
+_OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt, "==": operator.eq, "!=": operator.ne,
+        "not_contains": _not_contains}
+_OP_TEXT = {"not_contains": "holds this row's"}
 _TYPE_WORDS = {
     "integer": "a whole number",
     "float": "a number",
@@ -598,10 +621,37 @@ def _row_check_failures(raw: _Raw, schema: TableSchema, typed: pd.DataFrame, fla
         rows = np.flatnonzero(broken.to_numpy())
         if rows.size == 0:
             continue
-        lv, rv = _fmt(left.iloc[rows]).reset_index(drop=True), _fmt(right.iloc[rows]).reset_index(drop=True)
-        values = (chk.column + "=" + lv + ", " + chk.other + "=" + rv).astype(object)
-        msgs = _where(raw.table, rows) + ": " + chk.column + " is " + lv + " and " + chk.other + " is " + rv + "; " + chk.message
-        out.append(_records(raw.table, raw.file, rows=rows, column=chk.column, rule="row_check", values=values.tolist(), messages=msgs.tolist(), exact_lines=raw.exact_lines))
+        if schema.column(chk.column).personal or schema.column(chk.other).personal:
+            # A personal value (a name) is never copied into the report, nor a value found to hold it.
+            values = [None] * rows.size
+            msgs = (_where(raw.table, rows) + f": {chk.column} {_OP_TEXT.get(chk.op, chk.op)} {chk.other} "
+                    f"(values not shown: personal data); {chk.message}")
+        else:
+            lv, rv = _fmt(left.iloc[rows]).reset_index(drop=True), _fmt(right.iloc[rows]).reset_index(drop=True)
+            values = (chk.column + "=" + lv + ", " + chk.other + "=" + rv).astype(object).tolist()
+            msgs = _where(raw.table, rows) + ": " + chk.column + " is " + lv + " and " + chk.other + " is " + rv + "; " + chk.message
+        out.append(_records(raw.table, raw.file, rows=rows, column=chk.column, rule=chk.rule, values=values, messages=msgs.tolist(), exact_lines=raw.exact_lines))
+    return out
+
+
+def _pattern_warnings(raw: _Raw, schema: TableSchema, typed: pd.DataFrame, flagged: dict[str, np.ndarray]) -> list[pd.DataFrame]:
+    """Declared ``warn_if_matches`` patterns (RE2, matched by Arrow over the whole column): one warning per match.
+
+    The value is not copied into the report: it may be a person's name.
+    """
+    out = []
+    for spec in schema.columns:
+        warn = spec.warn_if_matches
+        if warn is None or spec.name not in typed:
+            continue
+        text = pyarrow.array(typed[spec.name].astype("string"), from_pandas=True)
+        hit = pc.match_substring_regex(text, warn.pattern).fill_null(False).to_numpy(zero_copy_only=False)
+        rows = np.setdiff1d(np.flatnonzero(hit), flagged.get(spec.name, np.array([], dtype="int64")))
+        if rows.size == 0:
+            continue
+        msgs = _where(raw.table, rows) + f": {spec.name} {warn.message} (value not shown)"
+        out.append(_records(raw.table, raw.file, rows=rows, column=spec.name, rule=warn.rule, severity="warning",
+                            messages=msgs.tolist(), exact_lines=raw.exact_lines))
     return out
 
 
@@ -610,10 +660,14 @@ def _foreign_key_failures(raws: dict[str, _Raw], typed: dict[str, pd.DataFrame],
     for name, frame in typed.items():
         for fk in schemas[name].foreign_keys:
             column = fk.columns[0]
-            parent = typed.get(fk.table)
+            parent, where = typed.get(fk.table), fk.table
+            if parent is None and fk.table not in raws and fk.table in schemas and schemas[fk.table].default_rows:
+                # An optional table not given stands for its declared default rows (the default pay bands).
+                parent = schemas[fk.table].default_frame()
+                where = f"{fk.table} ({fk.table}.csv is not given, so its default applies: {', '.join(parent[fk.column].astype(str))})"
             if column not in frame or parent is None or fk.column not in parent:
                 continue  # the missing table/column is reported on its own
-            if raws[fk.table].row_map is not None:
+            if fk.table in raws and raws[fk.table].row_map is not None:
                 continue  # the parent's ragged rows were left out, so its keys are incomplete
             values = frame[column]
             broken = values.notna().to_numpy() & ~_isin(values, parent[fk.column])
@@ -621,7 +675,7 @@ def _foreign_key_failures(raws: dict[str, _Raw], typed: dict[str, pd.DataFrame],
             if rows.size == 0:
                 continue
             shown = _fmt(values.iloc[rows]).reset_index(drop=True)
-            msgs = _where(name, rows) + f": {column} is '" + shown + f"'; no such {fk.column} in {fk.table}"
+            msgs = _where(name, rows) + f": {column} is '" + shown + f"'; no such {fk.column} in {where}" + (f"; {fk.hint}" if fk.hint else "")
             out.append(_records(name, raws[name].file, rows=rows, column=column, rule="foreign_key", values=shown.tolist(), messages=msgs.tolist(), exact_lines=raws[name].exact_lines))
     return out
 
@@ -682,6 +736,8 @@ def _check_table(raw: _Raw, schema: TableSchema, as_of) -> tuple[pd.DataFrame | 
     typed_frame = pd.DataFrame(typed, index=frame.index)
     out += _pandera_failures(raw, schema, typed_frame, as_of, unparsed)
     out += _row_check_failures(raw, schema, typed_frame, _flagged_rows(out))
+    # After the row checks: an id already reported as holding the row's name needs no second record.
+    out += _pattern_warnings(raw, schema, typed_frame, _flagged_rows(out))
     return typed_frame, out
 
 

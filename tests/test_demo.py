@@ -38,7 +38,7 @@ def test_demo_end_to_end_lists_are_scoped(tmp_path):
     lists = tmp_path / "demo" / "lists"
     managers = sorted(scores.manager_id.dropna().unique())
     services = summary["service_manager_lists"]
-    n_sets = len(managers) + len(services) + bool(summary["teams_without_manager"])
+    n_sets = len(managers) + len(services) + len(summary["no_manager_lists"])
     assert summary["n_lists"] == 3 * n_sets == len(list(lists.iterdir())) and services
     # everyone scored is in exactly one list; each team manager in their service's list, for the head of service
     csvs = {f.name: pd.read_csv(f, skiprows=sum(line.startswith("#") for line in f.read_text(encoding="utf-8").splitlines()))
@@ -48,6 +48,12 @@ def test_demo_end_to_end_lists_are_scoped(tmp_path):
     heads = scores[scores.worker_id == scores.manager_id]
     in_service_lists = pd.concat(csvs[s["stem"] + ".csv"] for s in services)
     assert set(in_service_lists.worker_id) == set(heads.worker_id)
+    # teams with no manager recorded: one list per (council, service), holding only that service's teams
+    no_manager = scores[scores.manager_id.isna()]
+    assert sorted(t for s in summary["no_manager_lists"] for t in s["teams"]) == sorted(no_manager.team_id.unique())
+    for s in summary["no_manager_lists"]:
+        rows = csvs[s["stem"] + ".csv"].merge(scores[["worker_id", "council_id", "service"]], on="worker_id")
+        assert set(zip(rows.council_id, rows.service)) == {(s["council"], s["service"])}
     all_ids = set(scores.worker_id) | set(scores.team_id) | set(scores.manager_id)
     for m in managers:
         own = scores[scores.manager_id == m]

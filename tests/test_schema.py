@@ -6,6 +6,7 @@ import pytest
 import yaml
 
 from retention_ml.schema import COLUMN_TYPES, driver_codes, load_drivers, load_schemas, schema_dir, schema_version
+from retention_ml.validation import RULES
 
 SCHEMAS = load_schemas()
 DRIVER_CODES = {d.code for d in load_drivers()}
@@ -48,7 +49,11 @@ def test_foreign_keys_and_row_checks_refer_to_real_columns(name):
         assert SCHEMAS[fk.table].required, "references must point at a required table"
     for chk in table.row_checks:
         assert chk.column in table.column_names and chk.other in table.column_names
-        assert chk.op in ("<=", ">=", "<", ">", "==", "!=")
+        assert chk.op in ("<=", ">=", "<", ">", "==", "!=", "not_contains")
+        assert chk.rule in RULES  # every rule a report can name is documented
+    for col in table.columns:
+        if col.warn_if_matches is not None:
+            assert col.warn_if_matches.rule in RULES
 
 
 def test_every_allowed_from_resolves_to_driver_codes():

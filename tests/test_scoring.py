@@ -85,7 +85,18 @@ def test_scores_follow_the_contract_and_the_model(trained, sim_dir, tmp_path):
     assert len(both) > 0 and np.allclose(both.risk_previous, both.worker_id.map(prev))
     assert second.meta["previous"].endswith("2022-01")
     # names are kept only in the parquet when asked, never in the csv
-    assert "display_name" in s and "display_name" not in pd.read_csv(tmp_path / "s" / "2022-07" / "scores.csv").columns
+    csv_path = tmp_path / "s" / "2022-07" / "scores.csv"
+    from_csv = pd.read_csv(csv_path, comment="#")
+    assert "display_name" in s and "display_name" not in from_csv.columns
+    # both files carry the statement that the risks never decide anything (csv: first '#' line; parquet: metadata)
+    import pyarrow.parquet as pq
+
+    from retention_ml.io import NOTE_KEY
+    from retention_ml.reports.risk_list import NOT_A_DECISION
+
+    assert csv_path.read_text(encoding="utf-8").splitlines()[0] == f"# {NOT_A_DECISION}"
+    assert pq.read_schema(tmp_path / "s" / "2022-07" / "scores.parquet").metadata[NOTE_KEY].decode() == NOT_A_DECISION
+    assert list(from_csv.worker_id) == list(s.worker_id) and len(from_csv.columns) == len(s.columns) - 1
     assert json.loads((tmp_path / "s" / "2022-07" / "score_meta.json").read_text())["run_id"] == result.run_id
 
 
@@ -188,3 +199,24 @@ def test_a_date_after_the_data_ends_could_not_run_exit_2(trained, sim_dir, tmp_p
                                    "--as-of", "2099-01-01", "--out", str(tmp_path / "s")])
     assert res.exit_code == 2 and isinstance(res.exception, SystemExit), res.output
     assert "after the data ends" in res.output and not (tmp_path / "s").exists()
+
+
+def test_previous_must_be_an_earlier_scoring_of_the_same_horizon(tmp_path):
+    # "change since last scoring" compared with a scoring three months in the future, or of another horizon.
+    from retention_ml.scoring import check_previous, find_previous
+
+    def scoring(name, as_of, horizon):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "score_meta.json").write_text(json.dumps({"as_of": as_of, "horizon_months": horizon}))
+        return tmp_path / name
+
+    later, six, earlier = scoring("2022-10", "2022-10-01", 12), scoring("2022-04", "2022-04-01", 6), scoring("2022-01", "2022-01-01", 12)
+    as_of = pd.Timestamp("2022-07-01")
+    with pytest.raises(ValueError, match="scored at 2022-10-01, not before 2022-07-01"):
+        check_previous(later, as_of, 12)
+    with pytest.raises(ValueError, match="6-month horizon and this model's is 12 months"):
+        check_previous(six, as_of, 12)
+    assert check_previous(earlier, as_of, 12) == pd.Timestamp("2022-01-01")
+    # the automatic choice skips the 6-month scoring although it is the latest earlier one
+    assert find_previous(tmp_path / "2022-07", as_of, 12) == earlier.resolve()
+    assert find_previous(tmp_path / "2022-07", as_of, 6) == six.resolve()

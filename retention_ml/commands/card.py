@@ -38,6 +38,7 @@ def card(
 
     from retention_ml import tracking
     from retention_ml.reports.model_card import build_card, gate_checks, save_card
+    from retention_ml.reports.risk_list import NOT_A_DECISION
 
     err = Console(stderr=True)
     try:
@@ -53,7 +54,7 @@ def card(
         raise typer.Exit(2)
     if json_out:
         checks = gate_checks(built)
-        typer.echo(json.dumps({"written": True, "logged": not no_log, "run_id": built.run_id,
+        typer.echo(json.dumps({"written": True, "note": NOT_A_DECISION, "logged": not no_log, "run_id": built.run_id,
                                "paths": {k: str(v) for k, v in paths.items()},
                                "gate": {"checks": checks, "failed": [c["check"] for c in checks if not c["passed"]]}}, indent=2))
     else:

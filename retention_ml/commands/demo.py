@@ -13,8 +13,9 @@ import typer
 HELP = """Run the whole job on a simulated council: simulate -> validate -> train (experiments/council_default.toml)
 -> model card -> promotion gate -> score the latest month -> one risk list per manager (CSV, Excel, HTML), one per
 service listing its team managers (risk_list_service_<council>_<service>_team_managers.*, for the head of service:
-a manager is not in their own team's list), and one (risk_list_no_manager_recorded.*, for the head of service) for
-teams with no manager recorded, named on screen. Everyone scored is in exactly one list.
+a manager is not in their own team's list), and, per council and service, one for its teams with no manager
+recorded (risk_list_service_<council>_<service>_no_manager_recorded.*, for that head of service), named on screen.
+Everyone scored is in exactly one list.
 
 Everything goes under OUT (default demo-output): data/, mlflow.db + mlartifacts/ (embedded MLflow store),
 model_card/, scores/, lists/. A re-run starts OUT's store, data, scores and lists afresh so results never mix.
@@ -44,21 +45,20 @@ def _fresh(out: Path) -> None:
     (out / "mlflow.db").unlink(missing_ok=True)
 
 
-UNMANAGED_STEM = "risk_list_no_manager_recorded"
-
-
 def rank_every_manager(scores_dir: Path, lists_dir: Path, *, say=print
-                       ) -> tuple[list[Path], list[str], list[str], list[tuple[str, str]]]:
-    """One set of lists per manager, one per service with team managers scored, and one for teams with no manager.
+                       ) -> tuple[list[Path], list[str], list[tuple[str, str, list[str]]], list[tuple[str, str]]]:
+    """One set of lists per manager, one per service with team managers scored, and one per service with teams
+    that have no manager recorded.
 
     A team manager is not in their own team's list (nobody holds a supportive conversation with themselves):
     their service's list (``risk_list_service_<council>_<service>_team_managers.*``) is for the head of service.
-    Teams with no manager recorded would otherwise get no list and nobody would notice; their list
-    (``risk_list_no_manager_recorded.*``) is for the head of service, and the teams are named in the output.
-    Returns (files written, managers, teams without a manager, (council, service) pairs listed).
+    Teams with no manager recorded would otherwise get no list and nobody would notice; they are listed per
+    council and service (``risk_list_service_<council>_<service>_no_manager_recorded.*``), for that service's
+    head of service, who never sees a team of another service. Returns (files written, managers,
+    (council, service, teams) with no manager recorded, (council, service) pairs of team-manager lists).
     """
-    from retention_ml.commands.rank import (FORMATS, rank_scores, read_scoring, service_plan, service_stem,
-                                            services_of_teams, write_lists)
+    from retention_ml.commands.rank import (FORMATS, no_manager_plan, no_manager_stem, rank_scores, read_scoring,
+                                            service_plan, service_stem, services_of_teams, write_lists)
     from retention_ml.reports.risk_list import load_band_config, team_manager_rows
 
     scores, meta = read_scoring(scores_dir)
@@ -67,8 +67,11 @@ def rank_every_manager(scores_dir: Path, lists_dir: Path, *, say=print
     for m in managers:
         files += rank_scores(scores_dir, lists_dir, manager=m)
     services: list[tuple[str, str]] = []
+    unmanaged: list[tuple[str, str, list[str]]] = []
+    if not (team_manager_rows(scores).any() or scores["manager_id"].isna().any()):
+        return files, managers, unmanaged, services
+    service_of = services_of_teams(scores, meta)
     if team_manager_rows(scores).any():
-        service_of = services_of_teams(scores, meta)
         services = service_plan(scores, service_of)
         for council, code in services:
             files += write_lists(scores, meta, out_dir=Path(lists_dir), stem=service_stem(council, code),
@@ -77,12 +80,13 @@ def rank_every_manager(scores_dir: Path, lists_dir: Path, *, say=print
         n_listed = int(team_manager_rows(scores).sum())
         say(f"[rank] {n_listed} team managers listed for their heads of service, one list per service "
             f"({len(services)}: risk_list_service_<council>_<service>_team_managers.*)")
-    unmanaged = sorted(scores.loc[scores["manager_id"].isna(), "team_id"].astype(str).unique())
-    if unmanaged:
-        files += write_lists(scores, meta, out_dir=Path(lists_dir), teams=unmanaged, stem=UNMANAGED_STEM,
-                             formats=FORMATS, config=load_band_config(), names=False)
-        say(f"[rank] no manager recorded for team(s) {', '.join(unmanaged)}: their list is {UNMANAGED_STEM}.* "
-            "(for the head of service)")
+    unmanaged = no_manager_plan(scores, service_of)
+    for council, code, teams in unmanaged:
+        stem = no_manager_stem(council, code)
+        files += write_lists(scores, meta, out_dir=Path(lists_dir), teams=teams, stem=stem, formats=FORMATS,
+                             config=load_band_config(), names=False, head_of=(council, code))
+        say(f"[rank] no manager recorded for team(s) {', '.join(teams)} ({code} in council {council}): their list "
+            f"is {stem}.* (for the head of that service)")
     return files, managers, unmanaged, services
 
 
@@ -91,7 +95,7 @@ def run_demo(out: str | Path = "demo-output", *, councils: int = 1, seed: int = 
     """Run every stage; returns where everything is (also written to OUT/demo_summary.json)."""
     import pandas as pd
 
-    from retention_ml.commands.rank import service_stem
+    from retention_ml.commands.rank import no_manager_stem, service_stem
     from retention_ml.experiment import load_experiment
     from retention_ml.io import read_tables
     from retention_ml.scoring import score
@@ -181,8 +185,10 @@ def run_demo(out: str | Path = "demo-output", *, councils: int = 1, seed: int = 
         "out": str(out), "data": str(data), "tracking_uri": uri, "run_id": run_id, "model_ref": model_ref,
         "gate_passed": bool(gate and gate.promoted), "as_of": str(as_of.date()),
         "scores": str(out / "scores" / str(as_of.date())), "lists": str(out / "lists"), "n_lists": len(files),
-        "managers": len(managers), "teams_without_manager": unmanaged,
+        "managers": len(managers), "teams_without_manager": [t for _, _, teams in unmanaged for t in teams],
         "service_manager_lists": [{"council": c, "service": s, "stem": service_stem(c, s)} for c, s in services],
+        "no_manager_lists": [{"council": c, "service": s, "stem": no_manager_stem(c, s), "teams": teams}
+                             for c, s, teams in unmanaged],
         "model_card": {k: str(v) for k, v in card_paths.items()},
         "timings_s": timings, "total_s": round(time.perf_counter() - t0, 1),
         "browse": f"mlflow ui --backend-store-uri {uri}",
@@ -199,6 +205,8 @@ def demo(
     json_out: bool = typer.Option(False, "--json", help="Print where everything is as JSON."),
 ) -> None:
     from rich.console import Console
+
+    from retention_ml.reports.risk_list import service_label
 
     console = Console(stderr=json_out)
     try:
@@ -219,7 +227,7 @@ def demo(
     if summary["service_manager_lists"]:
         console.print(f"  {'':13s} and {len(summary['service_manager_lists'])} service list(s) of team managers "
                       "(risk_list_service_*_team_managers.*), for the heads of service")
-    if summary["teams_without_manager"]:
-        console.print(f"  {'':13s} and {UNMANAGED_STEM}.* for team(s) with no manager recorded "
-                      f"({', '.join(summary['teams_without_manager'])}), for the head of service")
+    for entry in summary["no_manager_lists"]:
+        console.print(f"  {'':13s} and {entry['stem']}.* for team(s) with no manager recorded "
+                      f"({', '.join(entry['teams'])}), for the head of the {service_label(entry['service'])} service")
     console.print(f"\nBrowse runs and the registry:  {summary['browse']}")

@@ -8,9 +8,12 @@ from pathlib import Path
 
 import typer
 
+# The one statement screens and files of per-person reasons carry (--out too: a first '#' line, or Parquet metadata).
+from retention_ml.reports.risk_list import NOT_A_DECISION
+
 HELP = """Explain turnover-risk predictions: driver profile, reasons in words and levers.
 
-With --worker, prints one person's profile; without it, writes everyone in post at --as-of (or one --team) to --out (CSV or Parquet; default explanations-<as-of>.csv).
+With --worker, prints one person's profile; without it, writes everyone in post at --as-of (or one --team) to --out (CSV or Parquet; default explanations-<as-of>.csv). The file says that predictions never decide anything: a CSV in its first line, starting with '#' (read it with pandas.read_csv(path, comment="#")), a Parquet file in its metadata (key "note").
 
 The data are validated first, as for scoring: if they fail, every problem is listed and nothing is written (exit 1).
 
@@ -30,7 +33,6 @@ Examples:
 """
 
 KEY_COLUMNS = ("worker_id", "team_id", "council_id", "manager_id", "role", "months_in_post", "as_of")
-NOT_A_DECISION = "This supports a conversation with the person; it never decides anything about them."
 
 
 class CommandError(Exception):
@@ -253,7 +255,7 @@ def register(app: typer.Typer) -> None:
         if worker is not None:
             record = person_record(run_id, explanation, table, horizon_months=horizon_of(run_id))
             if out is not None:
-                write_table(table, out)
+                write_table(table, out, note=NOT_A_DECISION)
             if as_json:
                 typer.echo(json.dumps(record, indent=2, default=str))
             else:
@@ -263,7 +265,7 @@ def register(app: typer.Typer) -> None:
         if target.suffix not in (".csv", ".parquet"):
             err.print(f"--out {target}: use a .csv or .parquet file")
             raise typer.Exit(2)
-        write_table(table, target)
+        write_table(table, target, note=NOT_A_DECISION)
         summary = {
             "run_id": run_id,
             "as_of": when.isoformat(),

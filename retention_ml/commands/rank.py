@@ -58,11 +58,14 @@ class ScoringFolderError(Exception):
 
 
 def write_lists(scores, meta: dict, *, out_dir: Path, teams: list[str] | None = None, stem: str, formats, config,
-                names: bool, service: tuple[str, str] | None = None, service_of=None, stage=None) -> list[Path]:
+                names: bool, service: tuple[str, str] | None = None, service_of=None, head_of: tuple[str, str] | None = None,
+                stage=None) -> list[Path]:
     """Build one scoped set of lists and write it to ``stage`` (a :class:`retention_ml.io.StagedFiles`).
 
     The set holds ``teams`` (team lists), or with ``service`` = (council, service) that service's team
     managers for their head of service (``service_of`` maps team_id to service, see :func:`services_of_teams`).
+    ``head_of`` = (council, service) marks a set of ``teams`` with no manager recorded as that head of
+    service's (see :func:`no_manager_plan`).
     Without ``stage`` the set is written on its own: every format to a temporary, then all moved into place.
     Returns the target files.
     """
@@ -74,11 +77,11 @@ def write_lists(scores, meta: dict, *, out_dir: Path, teams: list[str] | None = 
     if stage is None:
         with staged_files() as own:
             write_lists(scores, meta, out_dir=out_dir, teams=teams, stem=stem, formats=formats, config=config,
-                        names=names, service=service, service_of=service_of, stage=own)
+                        names=names, service=service, service_of=service_of, head_of=head_of, stage=own)
         return own.targets
     if service is None:
         lists = build_risk_lists(scores, config=config, teams=teams, names=names)
-        list_meta = list_metadata(meta, config=config, teams=teams)
+        list_meta = list_metadata(meta, config=config, teams=teams, head_of=head_of)
     else:
         council, code = service
         lists = build_service_manager_list(scores, config=config, service=code, council=council,
@@ -145,6 +148,26 @@ def _check_same_as_of(scores, meta: dict, parquet: Path, meta_path: Path) -> Non
 def service_stem(council: str, service: str) -> str:
     """File stem of a service's team-manager list (one per council: a head of service serves one council)."""
     return f"risk_list_service_{council}_{service}_team_managers"
+
+
+def no_manager_stem(council: str, service: str) -> str:
+    """File stem of a service's list of teams with no manager recorded, beside its team managers' list."""
+    return f"risk_list_service_{council}_{service}_no_manager_recorded"
+
+
+def no_manager_plan(scores, service_of: dict[str, str]) -> list[tuple[str, str, list[str]]]:
+    """(council, service, teams) of the teams with no manager recorded: one entry per (council, service), sorted.
+
+    Each is one list for that service's head of service: teams of different services or councils never
+    share a list (a head of service sees only their own service).
+    """
+    import pandas as pd
+
+    rows = scores.loc[scores["manager_id"].isna().to_numpy(bool)]
+    teams = pd.DataFrame({"council": rows["council_id"].astype(str), "team": rows["team_id"].astype(str)})
+    teams["service"] = teams["team"].map(service_of)
+    teams = teams.drop_duplicates().sort_values(["council", "service", "team"])
+    return [(c, s, list(g["team"])) for (c, s), g in teams.groupby(["council", "service"], sort=True)]
 
 
 def services_of_teams(scores, meta: dict, *, data: Path | None = None) -> dict[str, str]:
@@ -259,6 +282,9 @@ def rank(
         typer.echo(f"error: {exc.args[0]}", err=True)
         raise typer.Exit(1)
     except ScoringFolderError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2)
+    except ValueError as exc:  # a --bands file that breaks a rule (cut-offs, the small-group floor): nothing written
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2)
     except OSError as exc:  # disk full, no permission: nothing was moved into place

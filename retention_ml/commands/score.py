@@ -13,7 +13,8 @@ HELP = """Score every worker in post at --as-of with a model from the registry, 
 The data are validated first: if they fail, the validator's report is printed and nothing is written (exit 1).
 Writes OUT/scores.parquet, OUT/scores.csv and OUT/score_meta.json atomically (worker ids only; names are kept in the
 parquet only with --names). With --previous DIR (or an earlier scoring found beside OUT) each person's previous risk
-is carried for "change since last scoring".
+is carried for "change since last scoring"; the previous scoring must be earlier and of the same horizon (exit 2
+otherwise), since a later one or a 12-month risk against a 6-month one is no change at all.
 
 Approval: score_meta.json records whether the scored model is the registry's "champion" at scoring time and was put
 there by the promotion gate (retention-ml promote), whichever way --model names it. Any other model (a candidate, a

@@ -59,11 +59,18 @@ def write_beeswarm(explanation: Explanation, X: pd.DataFrame, path: str | Path, 
         feature_names=list(explanation.values.columns),
     )
     plt.figure(figsize=(9, 7))
-    with warnings.catch_warnings():
-        # A feature with no value at all (its optional table not supplied) has no colour scale: shap draws it
-        # grey after numpy's "All-NaN slice" warning, which told the user nothing (S9-O F17).
-        warnings.filterwarnings("ignore", "All-NaN slice encountered", RuntimeWarning)
-        shap.plots.beeswarm(shap_exp, max_display=20, show=False)
+    # shap jitters the points with the global numpy generator (no rng argument): seed it for this call only, so
+    # two identical runs draw the same picture, and give the caller's generator state back.
+    state = np.random.get_state()
+    np.random.seed(random_state)
+    try:
+        with warnings.catch_warnings():
+            # A feature with no value at all (its optional table not supplied) has no colour scale: shap draws it
+            # grey after numpy's "All-NaN slice" warning, which told the user nothing (S9-O F17).
+            warnings.filterwarnings("ignore", "All-NaN slice encountered", RuntimeWarning)
+            shap.plots.beeswarm(shap_exp, max_display=20, show=False)
+    finally:
+        np.random.set_state(state)
     fig = plt.gcf()
     fig.suptitle("SHAP values (calibrated log-odds of leaving within the horizon)", fontsize=10)
     fig.tight_layout()

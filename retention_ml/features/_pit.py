@@ -2,7 +2,9 @@
 
 Every helper answers "what was known strictly before ``as_of``":
 
-* monthly rows (``month`` = first day of the month they describe) are usable iff ``month < as_of``;
+* monthly rows (``month`` = first day of the month they describe) are usable iff the month is complete, i.e.
+  ``month < first day of as_of's month`` (on the 1st that is ``month < as_of``; mid-month, the current month's
+  row is not complete yet);
 * dated events are usable iff ``date < as_of``.
 
 All helpers are vectorised over every (key, as_of) pair at once: keys become integer codes (Arrow hashing,
@@ -36,8 +38,13 @@ def month_index(dates) -> np.ndarray:
     return out
 
 
+def month_start(as_of) -> np.ndarray:
+    """First day of each date's month (datetime64[ns]): a monthly row is usable iff its month is before this."""
+    return ns(as_of).astype("datetime64[M]").astype("datetime64[ns]")
+
+
 def last_known_month(as_of) -> np.ndarray:
-    """Index of the last month whose row is usable at ``as_of`` (month < as_of).
+    """Index of the last month whose row is usable at ``as_of`` (month < first day of as_of's month).
 
     For ``as_of`` on the 1st this is the previous month; for mid-month ``as_of`` the previous month
     too, because the current month's row is not complete until the next month starts.

@@ -130,18 +130,19 @@ def _check_within_data(tables: dict, as_of_dates) -> None:
     end = data_end_from(tables)
     dates = pd.to_datetime(pd.Series(list(as_of_dates)))
     first = pd.to_datetime(tables["caseload_history"]["month"]).min()
-    early = [d for d in dates if d <= first]
+    # Features read the complete months before as-of's month, so mid-January with data from January has none.
+    early = [d for d in dates if d.to_period("M").to_timestamp() <= first]
     if early:
         raise ValueError(f"as-of {early[0].date()} is before the data has a complete month: the first caseload_history "
                          f"month is {first.strftime('%Y-%m')}, so the earliest date that can be scored is "
                          f"{(first.to_period('M') + 1).to_timestamp().date()} (features use the complete months before "
                          "the as-of date)")
-    late = [d for d in dates if d > end]
+    late = [d for d in dates if d.to_period("M").to_timestamp() > end]
     if late:
         last = (end.to_period("M") - 1).strftime("%Y-%m")
         raise ValueError(f"as-of {late[0].date()} is after the data ends: the last caseload_history month is {last}, "
-                         f"so the latest date that can be scored is {end.date()} (features use the complete months "
-                         "before the as-of date)")
+                         f"so the latest date that can be scored is in {end.strftime('%Y-%m')} (features use the complete "
+                         "months before the as-of date's month)")
 
 
 def build_dataset(tables: dict, as_of_dates, *, label_config: LabelConfig = LabelConfig(), families=None,

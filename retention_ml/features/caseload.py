@@ -27,7 +27,11 @@ class CaseloadFeatures(FeatureFamily):
         FeatureSpec("caseload_mean_6m", "Mean open cases over the last 6 complete months", "cases", D, direction=1),
         FeatureSpec("caseload_mean_12m", "Mean open cases over the last 12 complete months", "cases", D, direction=1),
         FeatureSpec("caseload_max_12m", "Highest month-end open cases in the last 12 months", "cases", D, direction=1),
-        FeatureSpec("caseload_trend_6m", "Least-squares slope of open cases over the last 6 months", "cases/month", D),
+        # Only a rising caseload may raise risk. Undirected, a falling one did too, worded as a caseload reason with
+        # the lever "reallocate cases"; and in real extracts cases fall when they are handed over in a notice
+        # period, so the model would learn to find people who have already resigned.
+        FeatureSpec("caseload_trend_6m", "Least-squares slope of open cases over the last 6 months", "cases/month", D,
+                    direction=1),
         FeatureSpec("caseload_cap", "Caseload cap of the worker's team (per full-time worker)", "cases", D),
         FeatureSpec("caseload_to_cap", "Open cases at the end of the last complete month / (team cap x FTE)", "ratio", D, direction=1),
         FeatureSpec("caseload_over_cap_months_6m", "Months above the pro-rata cap (team cap x FTE) in the last 6 months",
@@ -37,7 +41,8 @@ class CaseloadFeatures(FeatureFamily):
         FeatureSpec("caseload_cp_share", "Share of open cases on a child protection plan (last month)", "fraction", D),
         FeatureSpec("caseload_court_share", "Share of open cases in court proceedings (last month)", "fraction", D),
         FeatureSpec("caseload_new_allocations_3m", "New cases allocated in the last 3 months", "cases", D),
-        FeatureSpec("caseload_vs_team_mean", "Open cases / mean open cases of the team's staff same month", "ratio", D),
+        FeatureSpec("caseload_vs_team_mean", "Open cases / mean open cases of the team's staff same month", "ratio", D,
+                    direction=1),
     )
 
     def _compute(self, X):

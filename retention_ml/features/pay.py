@@ -6,11 +6,10 @@ import numpy as np
 import pandas as pd
 
 from retention_ml.features._base import FeatureFamily, FeatureSpec, WorkerLookup, months_between
-from retention_ml.features._pit import EventIndex, asof_take, encode, ns, sorted_keys
+from retention_ml.features._pit import EventIndex, asof_take, encode, month_start, ns, sorted_keys
+from retention_ml.schema import load_schemas
 
 P = "pay"
-#: band order (lowest first); bands not listed (e.g. AGENCY) get NaN rank
-DEFAULT_BAND_ORDER = ("PA", "SW1", "SW2", "SW3", "SP", "AP", "TM")
 WORKING_DAYS = 220
 
 
@@ -20,8 +19,11 @@ class PayFeatures(FeatureFamily):
     Parameters
     ----------
     tables : dict of DataFrame
-    band_order : tuple of str
-        Pay bands from lowest to highest; ``pay_band_rank`` is the 1-based position.
+        Needs ``pay_history`` and ``workers``; ``pay_bands`` (band, rank) ranks the council's own bands, and
+        without it the default bands declared in ``data_schema/tables/pay_bands.yaml`` apply.
+    band_order : tuple of str, optional
+        Pay bands from lowest to highest, overriding the data's ranks; ``pay_band_rank`` is the 1-based
+        position. Bands not ranked (AGENCY, or not listed) get NaN.
 
     Examples
     --------
@@ -42,22 +44,31 @@ class PayFeatures(FeatureFamily):
                     "months", P, direction=1),
     )
 
-    def __init__(self, tables=None, *, band_order=DEFAULT_BAND_ORDER):
+    def __init__(self, tables=None, *, band_order=None):
         self.tables = tables
         self.band_order = band_order
 
     def fit(self, X, y=None):
-        if not self.band_order or len(set(self.band_order)) != len(self.band_order):
+        if self.band_order is not None and (not self.band_order or len(set(self.band_order)) != len(self.band_order)):
             raise ValueError("PayFeatures: band_order must be a non-empty sequence of distinct band names")
         return super().fit(X, y)
+
+    def _band_ranks(self) -> pd.Series:
+        """Rank per band name: ``band_order`` if given, else the data's ``pay_bands``, else the schema's default."""
+        if self.band_order is not None:
+            return pd.Series(np.arange(1, len(self.band_order) + 1, dtype="float64"), index=list(self.band_order))
+        bands = self.tables.get("pay_bands")
+        if bands is None:
+            bands = load_schemas()["pay_bands"].default_frame()
+        return pd.Series(pd.to_numeric(bands["rank"], errors="coerce").to_numpy(dtype="float64"),
+                         index=bands["pay_band"].astype(str).to_numpy())
 
     def _compute(self, X):
         wl = WorkerLookup(self.tables["workers"], X["worker_id"])
         as_of = ns(X["as_of"])
         pay = self.tables["pay_history"]
         cols = ["spinal_point", "annual_salary", "market_supplement", "retention_payment", "_band"]
-        order = {b: i + 1 for i, b in enumerate(self.band_order)}
-        p = pay.assign(_band=pay["pay_band"].map(order).astype("float64"))
+        p = pay.assign(_band=pay["pay_band"].map(self._band_ranks()).astype("float64"))
         codes = wl.event_codes(p["worker_id"])
         ix = EventIndex(codes, p["effective_date"])
         last = asof_take(ix, p, on="effective_date", cols=cols, q_codes=wl.codes, q_times=as_of)
@@ -82,9 +93,9 @@ class PayFeatures(FeatureFamily):
         team_row = encode(wl.W["team_id"], teams["team_id"].to_numpy(dtype=object))
         council = encode(teams["council_id"], book)
         q = wl.at(np.where(team_row >= 0, council[np.maximum(team_row, 0)], -1), -1)
-        # monthly row for period M is usable iff M < as_of
+        # monthly row for period M is usable once M is complete: M < first day of as_of's month
         ix = EventIndex(encode(rates["council_id"], book), rates["period"])
-        r = asof_take(ix, rates, on="period", cols=["day_rate"], q_codes=q, q_times=as_of)["day_rate"].to_numpy()
+        r = asof_take(ix, rates, on="period", cols=["day_rate"], q_codes=q, q_times=month_start(as_of))["day_rate"].to_numpy()
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(total > 0, r * WORKING_DAYS / total - 1.0, np.nan)
 

@@ -35,6 +35,10 @@ CARD_TAG = "retention_ml.card"
 TEMPLATES = Path(__file__).with_name("templates")
 LIBRARIES = ("scikit-learn", "lightgbm", "shap", "mlflow", "fairlearn", "pandas", "numpy")
 OPTIONAL_JSON = {"alignment": "explanations/alignment.json", "truth": "explanations/truth.json"}
+# Records logged before alignment withheld small groups carry no "small_groups" note: say so rather than claim it.
+OLD_ALIGNMENT_NOTE = ("This run's alignment record was logged before small groups were withheld: its "
+                      "explanations/alignment.json may hold counts of fewer than 5 leavers per stated reason; do not "
+                      "share that file.")
 OPTIONAL_TABLES = {"driver_importance": "explanations/driver_importance.csv",
                    "global_importance": "explanations/global_importance.csv",
                    "censoring": "censoring_report.csv", "catalogue": "feature_catalogue.csv"}
@@ -101,8 +105,8 @@ CHECK_LABELS = {"beats_baselines": "Beats both baselines", "calibration_ece": "O
                 "test_leavers": "Enough leavers in the test window"}
 # Who gets which list (retention-ml rank); the intended use and the ethical considerations both say it.
 MANAGER_GETS = "the list of their own team or teams, without themselves"
-HEAD_GETS = ("the list of their service's team managers (`retention-ml rank --service`) and the lists of teams with "
-             "no manager recorded")
+HEAD_GETS = ("the list of their service's team managers (`retention-ml rank --service`) and the list of their "
+             "service's teams with no manager recorded")
 AGENCY_TEXT = {"flag": "agency workers included and marked, so results can be checked for them separately",
                "exclude": "agency workers left out", "only": "agency workers only"}
 CALIBRATION_METHODS = {"platt": "Platt scaling", "isotonic": "isotonic regression"}
@@ -414,11 +418,23 @@ def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | 
     return notes
 
 
+def _protected_sentence(c: dict) -> str:
+    """Which protected characteristics this run's audit covers, and which it could not, with the reason."""
+    audited = c.get("protected_audited", [])
+    text = (f"Protected characteristics audited here: {', '.join(audited)}; they are used for this audit and nowhere "
+            "in the model's inputs." if audited else "No protected characteristic was recorded for this run's test "
+            "window, so none is audited here.")
+    missing = c.get("not_audited", {})
+    if missing:
+        text += " Not audited: " + "; ".join(f"{col} ({why})" for col, why in missing.items()) + "."
+    return text
+
+
 def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str | None = None,
                n_boot: int = 0, random_state: int = 0) -> ModelCard:
     """Gather the card for a run (configure tracking first). ``n_boot`` adds bootstrap intervals per group."""
     from retention_ml import tracking
-    from retention_ml.fairness import FACTOR_LABELS, audit_fairness
+    from retention_ml.fairness import FACTOR_LABELS, audit_fairness, protected_factors
     from retention_ml.promotion import load_thresholds, registered_version, run_checks
 
     thresholds = thresholds or load_thresholds()
@@ -494,6 +510,8 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
                     "top_threshold": _pct(audit.overall["top_threshold"])},
         "factor_labels": FACTOR_LABELS,
         "fairness": _fairness_rows(audit),
+        "protected_audited": [FACTOR_LABELS.get(f, f) for f in protected_factors(audit.table["factor"].unique())],
+        "not_audited": audit.not_audited,
         "gaps": _gap_rows(audit),
         "min_group": audit.min_group,
         "n_boot": n_boot,
@@ -506,7 +524,8 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
             "global_top1": _interval(alignment.get("global", {}).get("top1"), _pct),
             "global_top3": _interval(alignment.get("global", {}).get("top3"), _pct),
             "diff_top1": _interval(alignment.get("difference_vs_global", {}).get("top1"), _pp),
-            "diff_top3": _interval(alignment.get("difference_vs_global", {}).get("top3"), _pp)},
+            "diff_top3": _interval(alignment.get("difference_vs_global", {}).get("top3"), _pp),
+            "small_groups": alignment.get("small_groups", OLD_ALIGNMENT_NOTE)},
         "truth": None if truth is None else {
             "n_leavers": truth.get("n_leavers"), "top1": _interval(truth.get("top1"), _pct),
             "top3": _interval(truth.get("top3"), _pct), "spearman_mean": _num(truth.get("spearman_mean")),
@@ -577,7 +596,10 @@ def _blocks(c: dict) -> list[dict]:
              "solely on automated processing with legal or similarly significant effects is restricted by **UK GDPR "
              "Article 22**. A human must always decide, and the score must never be the reason.",
              "Use without a **data protection impact assessment (DPIA)**: one is expected before the model is used on "
-             "real staff data, covering lawful basis, transparency to staff, retention and who sees the lists.",
+             "real staff data, covering lawful basis, transparency to staff, retention and who sees the lists, and "
+             "any **health data** among its inputs: sickness absence is special category data (UK GDPR Article 9) "
+             "and needs its own condition for processing; the lists say only whether sickness absence is recorded, "
+             "never how many days.",
              f"Workers outside the population the model was trained on ({c['population']})"
              + (f", or other horizons than {c['horizon']} months." if c["horizon"] else ".")]),
         _h("How to read these numbers", "glossary"),
@@ -616,8 +638,7 @@ def _blocks(c: dict) -> list[dict]:
             "MetricFrame)." if c["n_boot"] else "")
     b += [
         _h("Quantitative analyses by group", "groups"),
-        _p("Protected characteristics (sex, age band, ethnicity group, disability) are used here for auditing and "
-           f"nowhere in the model's inputs. Groups with fewer than {c['min_group']} people are shown as \"too few to "
+        _p(_protected_sentence(c) + f" Groups with fewer than {c['min_group']} people are shown as \"too few to "
            "assess\". \"Flagged\" = in the top 10% of risk across the whole test window (risk at or above "
            f"{ov['top_threshold']}). Calibration compares observed with predicted leavers (sum of risks); ratio above "
            "1 means the model understates risk for the group. ROC-AUC needs at least 5 leavers and 5 stayers in a "
@@ -652,7 +673,7 @@ def _blocks(c: dict) -> list[dict]:
     if a:
         b += [_p(f"Exit-interview alignment: of {a['n_leavers']} leavers, {a['n_with_interview']} gave a reason in an "
                  "exit interview. Top 1: the share of them whose stated reason is the model's first driver for them; "
-                 "top 3: the share whose stated reason is among its first three."),
+                 "top 3: the share whose stated reason is among its first three. " + a["small_groups"]),
               _table(["", "Top 1", "Top 3"],
                      [["Model's per-person drivers", a["top1"], a["top3"]],
                       ["Global baseline (same drivers for everyone)", a["global_top1"], a["global_top3"]],

@@ -24,6 +24,10 @@ PURPOSE_LINE = (
     "it can be wrong, and it must never be used for selection, discipline or performance decisions."
 )
 
+# Heads every other file people read with per-person risks or reasons (scores, explain output) and the
+# card's JSON: the lists say it in PURPOSE_LINE, these files in this one line (io.write_table's ``note``).
+NOT_A_DECISION = "This model's predictions support a conversation with each person; they never decide anything about anyone."
+
 MANAGER_LINE = (
     "A team's manager is not listed in their own team's list, nor counted in its team figures: "
     "their conversation belongs to their own manager or head of service."
@@ -40,6 +44,10 @@ APPROVAL_UNKNOWN_LINE = (
 )
 
 BANDS = ("low", "medium", "high")
+
+# The project's rule (STANDARDS): no aggregate for a group under 5 people. A bands file may raise
+# the floor, never lower it (load_band_config refuses that).
+MIN_GROUP = 5
 
 
 @dataclass(frozen=True)
@@ -65,7 +73,7 @@ class BandConfig:
     show_probability: bool = False
     interval_level: float = 0.8
     summary_level: float = 0.8
-    min_group: int = 5
+    min_group: int = MIN_GROUP
     source: str = field(default="built-in", compare=False)
 
     def as_dict(self) -> dict:
@@ -88,11 +96,16 @@ def load_band_config(path: str | Path | None = None) -> BandConfig:
         show_probability=bool(display.get("show_probability", False)),
         interval_level=float(unc.get("interval_level", 0.8)),
         summary_level=float(summ.get("interval_level", 0.8)),
-        min_group=int(summ.get("min_group", 5)),
+        min_group=int(summ.get("min_group", MIN_GROUP)),
         source=str(path),
     )
     if not 0 < cfg.medium < cfg.high < 1:
         raise ValueError(f"{path}: [bands] needs 0 < medium < high < 1, got medium={cfg.medium}, high={cfg.high}")
+    if cfg.min_group < MIN_GROUP:
+        # The floor is the project's rule, not a setting: below it a team's figures describe too few people
+        # (with one person, "expected leavers" is their own probability, which show_probability may hide).
+        raise ValueError(f"{path}: [summary] min_group = {cfg.min_group} is below {MIN_GROUP} (rule: no aggregate "
+                         f"for a group under {MIN_GROUP} people; a council may raise the floor, not lower it)")
     return cfg
 
 
@@ -437,15 +450,20 @@ def _group_summary(label: str, rows: pd.DataFrame, config: BandConfig, *, listed
 
 
 def list_metadata(scores_meta: dict, *, config: BandConfig, teams: list[str], service: str | None = None,
-                  council: str | None = None) -> dict:
+                  council: str | None = None, head_of: tuple[str, str] | None = None) -> dict:
     """Metadata recorded with a list: only fields safe for the teams in scope (no council-wide counts).
 
     With ``service`` the list is that service's team managers, for their head of service: the manager
-    rule line says so. No wall-clock time, so the same scores and config give byte-identical lists.
+    rule line says so. With ``head_of`` = (council, service) the list holds that service's teams with no
+    manager recorded, for the same head of service (:func:`banner_lines` names them). No wall-clock time,
+    so the same scores and config give byte-identical lists.
     """
     keep = {k: scores_meta[k] for k in ("as_of", "model_ref", "run_id", "horizon_months", "approval") if k in scores_meta}
-    scope = {} if service is None else {"list": "team managers", "service": service,
-                                        **({"council": council} if council is not None else {})}
+    if head_of is not None:
+        scope = {"list": "no manager recorded", "council": head_of[0], "service": head_of[1]}
+    else:
+        scope = {} if service is None else {"list": "team managers", "service": service,
+                                            **({"council": council} if council is not None else {})}
     return {
         **keep,
         **scope,
@@ -474,12 +492,16 @@ def approval_line(meta: dict) -> tuple[str, str]:
     return "alert", APPROVAL_UNKNOWN_LINE
 
 
-def no_manager_line(teams: list[str], *, whole_list: bool) -> str:
-    """Who reads the list of teams with no manager recorded: their head of service (as the demo's list says)."""
+def no_manager_line(teams: list[str], *, whole_list: bool, service: str | None = None, council: str | None = None) -> str:
+    """Who reads the list of teams with no manager recorded: their head of service, named by service (and
+    council) when the list is one service's, as the demo writes them (a head of service serves one council)."""
     which = f"team {teams[0]}" if len(teams) == 1 else "teams " + ", ".join(teams)
     whom = "this list is" if whole_list else "their part of this list is"
-    return (f"No manager is recorded for {which}: {whom} for the head of service, and it lists everyone in "
-            "post in the team.")
+    head = "the head of service"
+    if service is not None:
+        head = f"the head of the {service_label(service)} service" + (f" in council {council}" if council else "")
+    return (f"No manager is recorded for {which}: {whom} for {head}, and it lists everyone in post in "
+            + ("the team." if len(teams) == 1 else "each team."))
 
 
 def banner_lines(meta: dict, lists: list[TeamList] = ()) -> list[tuple[str, str]]:
@@ -493,7 +515,8 @@ def banner_lines(meta: dict, lists: list[TeamList] = ()) -> list[tuple[str, str]
     lines = [approval_line(meta), ("purpose", PURPOSE_LINE), ("note", meta.get("manager_rule", MANAGER_LINE))]
     unmanaged = [tl.team_id for tl in lists if tl.summary.get("manager") == "none recorded"]
     if unmanaged and meta.get("list") != "team managers":
-        lines.append(("note", no_manager_line(unmanaged, whole_list=len(unmanaged) == len(lists))))
+        lines.append(("note", no_manager_line(unmanaged, whole_list=len(unmanaged) == len(lists),
+                                              service=meta.get("service"), council=meta.get("council"))))
     return lines
 
 

@@ -472,8 +472,8 @@ def check_run(run: str, data_dir: str | Path, *, n_boot: int = 1000, random_stat
               progress: Callable[[str, int, int], None] | None = None) -> dict:
     """Recompute a run's test-window explanations on its simulated data and compare them with the truth.
 
-    Loads the run's model, rebuilds features for exactly the snapshots of the
-    run's ``evaluation/test_predictions.parquet`` (same data: the run's
+    Loads the run's model, rebuilds features for exactly the test snapshots of the
+    run (the dates of its ``evaluation/test_predictions.parquet``, labelled and uncensored as in training; same data: the run's
     ``retention_ml.data_fingerprint`` tag must match ``data_dir``), explains them
     (exact TreeSHAP), and computes the truth record (:func:`truth_agreement`
     plus the oracle ROC-AUC of the true probabilities on the same snapshots and
@@ -520,17 +520,19 @@ def check_run(run: str, data_dir: str | Path, *, n_boot: int = 1000, random_stat
         check = truth_checker(data_dir, n_boot=n_boot, random_state=random_state)
     except (FileNotFoundError, ValueError) as exc:
         raise TruthCheckError(str(exc)) from exc
-    tested = tested.assign(worker_id=tested["worker_id"].astype(str), as_of=pd.to_datetime(tested["as_of"]).astype("datetime64[ns]"))
+    tested = tested.assign(as_of=pd.to_datetime(tested["as_of"]).astype("datetime64[ns]"))
     dates = sorted(tested["as_of"].unique())
     ds = build_dataset(tables, [pd.Timestamp(d) for d in dates], label_config=LabelConfig(**label))
     keys = ds.keys.assign(worker_id=ds.keys["worker_id"].astype(str), as_of=pd.to_datetime(ds.keys["as_of"]).astype("datetime64[ns]"))
-    wanted = keys[["worker_id", "as_of"]].reset_index(drop=True).merge(
-        tested[["worker_id", "as_of"]].drop_duplicates().assign(_in=True), on=["worker_id", "as_of"], how="left")["_in"].fillna(False).to_numpy(dtype=bool)
+    # The run's test snapshots are those training kept at its test dates: labelled and not censored (the
+    # logged rows carry no worker id, so they cannot be matched by id; the count check below holds instead).
+    wanted = ~ds.censored.to_numpy(dtype=bool) & ds.y.notna().to_numpy()
     X = ds.X.loc[wanted].reset_index(drop=True)
     keys = keys.loc[wanted].reset_index(drop=True)
     y = ds.y.loc[wanted].reset_index(drop=True).astype("float64")
-    if len(X) != len(tested):
-        raise TruthCheckError(f"rebuilt {len(X)} test snapshots but the run evaluated {len(tested)} (features or labels changed since training?)")
+    if len(X) != len(tested) or y.sum() != tested["label"].sum():
+        raise TruthCheckError(f"rebuilt {len(X)} test snapshots ({int(y.sum())} leaving) but the run evaluated {len(tested)} "
+                              f"({int(tested['label'].sum())} leaving): features or labels changed since training?")
     explanation = explain(model, X, catalogue=catalogue, chunk_rows=5000,
                           progress=lambda done, total: step("Explaining", done, total)).relative_to(keys["as_of"])
     step("Comparing with the truth", 0, 1)

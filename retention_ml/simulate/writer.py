@@ -104,6 +104,8 @@ def build_tables(sim: Simulation, rng: np.random.Generator) -> tuple[dict[str, p
                         "retention_payment": p["ret"].astype(float)})
     # one row per worker and date: the later change on the same day wins
     t["pay_history"] = pay.drop_duplicates(["worker_id", "effective_date"], keep="last")
+    # BANDS is the simulator's index, not a ladder: its bands rank as the schema's default ladder has them.
+    t["pay_bands"] = schemas["pay_bands"].default_frame().astype({"rank": "Int64"})
     cm = R["commute"]
     com = pd.DataFrame({"worker_id": wid[cm["w"]], "effective_date": _date(cm["date"]), "commute_minutes": cm["minutes"].astype(float),
                         "distance_km": cm["km"].astype(float), "mode": MODES[cm["mode"]]})

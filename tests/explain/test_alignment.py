@@ -58,14 +58,17 @@ def test_small_groups_are_null(setup):
     profile, keys, y, interviews = setup
     report = exit_interview_alignment(profile, keys, y, interviews, n_boot=50)
     rows = {r["driver"]: r for r in report["by_driver"]}
-    assert {k: rows["caseload_workload"][k] for k in ("driver", "n", "top1", "top3")} == {"driver": "caseload_workload", "n": 15, "top1": 1.0, "top3": 1.0}
-    assert rows["caseload_workload"]["top3_interval"]["low"] == 1.0
+    assert {k: rows["housing_cost"][k] for k in ("driver", "n", "top1", "top3")} == {"driver": "housing_cost", "n": 6, "top1": 1.0, "top3": 1.0}
+    assert rows["housing_cost"]["top3_interval"]["low"] == 1.0
     assert rows["commute"]["top1_interval"]["value"] is None
-    assert rows["commute"]["n"] == 4 and rows["commute"]["top1"] is None and rows["commute"]["top3"] is None
-    assert rows["personal"]["top3"] == 0.0
+    assert rows["commute"]["n"] is None and rows["commute"]["top1"] is None and rows["commute"]["top3"] is None
+    # The global baseline's first three drivers (pay 0, caseload 15, commute 4) are a published sum (global top 3
+    # = 19 / 30), so caseload is withheld too: else 19 - 15 gives commute's 4.
+    assert rows["caseload_workload"]["n"] is None and rows["caseload_workload"]["top1"] is None
+    assert rows["personal"]["n"] == 5 and rows["personal"]["top3"] == 0.0
     cells = {(c["model_top_driver"], c["stated_reason"]): c["n"] for c in report["confusion"]}
-    assert cells[("caseload_workload", "caseload_workload")] == 15
-    assert cells[("housing_cost", "commute")] is None  # 4 people: suppressed
+    assert cells == {("caseload_workload", "personal"): 5, ("housing_cost", "housing_cost"): 6}  # 4 people: left out
+    assert report["confusion_withheld"] == 15 + 4
 
 
 def test_only_interviewed_voluntary_leavers_last_snapshot():

@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from retention_ml.cli import app
+from retention_ml.reports.risk_list import NOT_A_DECISION
 
 runner = CliRunner()
 
@@ -54,7 +55,7 @@ def test_one_person_json_has_reasons_with_own_values(wired):
     assert record["reasons"], "someone far over the cap has at least one reason"
     caseload = [r for r in record["reasons"] if r["driver"] == "caseload_workload"]
     assert caseload and f"caseload {round(X['caseload_current'].iloc[idx])}" in caseload[0]["reason"]
-    assert "never decides" in record["note"]
+    assert record["note"] == NOT_A_DECISION
 
 
 def test_one_person_printed_readably(wired):
@@ -92,10 +93,32 @@ def test_everyone_to_a_file(wired, tmp_path):
     out = tmp_path / "all.csv"
     result = runner.invoke(app, ["explain", "--run", "r", "--data", ".", "--as-of", "2025-01-01", "--out", str(out), "--json"])
     assert result.exit_code == 0, result.output
-    table = pd.read_csv(out)
+    table = pd.read_csv(out, comment="#")   # the first line is the not-a-decision statement
     assert len(table) == len(X)
     assert {"worker_id", "risk", "driver_caseload_workload", "driver_other", "reason_1", "lever_1"} <= set(table.columns)
     assert json.loads(result.stdout)["rows"] == len(X)
+
+
+@pytest.mark.parametrize("args", [[], ["--worker", "W0"], ["--team", "T2"]], ids=["everyone", "worker", "team"])
+def test_every_out_file_says_predictions_never_decide(wired, tmp_path, args):
+    """Files of per-person reasons get forwarded: each carries the statement, not only the terminal (S9-P F9)."""
+    import pyarrow.parquet as pq
+
+    from retention_ml.io import NOTE_KEY
+
+    X, keys = wired
+    args = [a if a != "W0" else str(keys["worker_id"].iloc[0]) for a in args]
+    base = ["explain", "--run", "r", "--data", ".", "--as-of", "2025-01-01", *args]
+    csv, parquet = tmp_path / "e.csv", tmp_path / "e.parquet"
+    for out in (csv, parquet):
+        result = runner.invoke(app, [*base, "--out", str(out)])
+        assert result.exit_code == 0, result.output
+    assert csv.read_text(encoding="utf-8").splitlines()[0] == f"# {NOT_A_DECISION}"
+    assert pq.read_schema(parquet).metadata[NOTE_KEY].decode("utf-8") == NOT_A_DECISION
+    # and both still read back as the same rows and columns
+    back, table = pd.read_csv(csv, comment="#"), pd.read_parquet(parquet)
+    assert list(back.columns) == list(table.columns) and list(back.worker_id) == list(table.worker_id)
+    assert back["risk"].to_numpy() == pytest.approx(table["risk"].to_numpy())
 
 
 def test_one_person_is_measured_from_everyone_in_post(wired, tmp_path):
@@ -189,7 +212,7 @@ def test_reasons_are_worded_from_every_key_as_scoring_words_them(wired, tmp_path
     out = tmp_path / "all.csv"
     assert runner.invoke(app, ["explain", "--run", "r", "--data", ".", "--as-of", "2025-01-01", "--out", str(out)]).exit_code == 0
     assert "employment_type" in seen["context"]
-    assert "employment_type" not in pd.read_csv(out).columns
+    assert "employment_type" not in pd.read_csv(out, comment="#").columns
 
 
 def test_a_date_the_features_refuse_is_exit_2_with_the_reason(wired, monkeypatch):

@@ -79,3 +79,17 @@ def test_sampling_keeps_every_leavers_last_snapshot_and_alignment_unchanged(run_
     assert part["alignment"]["global_sample_rows"] == 100
     assert full["alignment"]["explained_rows"] == len(X)
     np.testing.assert_allclose(part["explanation"].log_odds(), full["explanation"].log_odds().iloc[rows], atol=1e-9)
+
+
+def test_the_beeswarm_is_the_same_picture_every_time(tmp_path, model, frame):
+    # shap jitters points with numpy's global generator; two identical runs must log identical plots.
+    from retention_ml.explain.logging import write_beeswarm
+
+    X, _ = frame
+    explanation = explain(model, X)
+    np.random.seed(1)
+    first = write_beeswarm(explanation, X, tmp_path / "a.png").read_bytes()
+    np.random.seed(2)
+    second = write_beeswarm(explanation, X, tmp_path / "b.png").read_bytes()
+    assert first == second
+    assert np.random.get_state()[1][0] == np.random.RandomState(2).get_state()[1][0]  # the caller's state is given back

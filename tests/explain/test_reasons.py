@@ -124,19 +124,20 @@ def test_every_template_kind_is_known():
 
 
 def test_context_columns_fill_templates(catalogue):
-    frame = pd.DataFrame({"tenure_months": [30.0, 30.0], "months_in_post": [14, None]})
-    text = render_feature_reasons("tenure_months", frame, load_templates(), catalogue)
-    assert text.tolist() == ["30 months with the council, 14 in this post", "30 months with the council"]
+    frame = pd.DataFrame({"asye": [1.0, 1.0], "months_in_post": [14, None]})
+    text = render_feature_reasons("asye", frame, load_templates(), catalogue)
+    asye = "in the assessed and supported year in employment (ASYE)"
+    assert text.tolist() == [asye + ", 14 months in post", asye]
 
 
-def test_explained_reasons_use_context(model, frame, catalogue, context):
+def test_explained_reasons_state_the_persons_own_value(model, frame, catalogue, context):
     X, _ = frame
     table = explain(model, X, catalogue=catalogue).reasons(X, context, k=3)
     tenure = table["reason_feature_1"].eq("tenure_months") | table["reason_feature_2"].eq("tenure_months")
     assert tenure.any()
     r = int(np.flatnonzero(tenure.to_numpy())[0])
     texts = [table[f"reason_{i}"].iloc[r] for i in (1, 2, 3)]
-    assert f"{int(context['months_in_post'].iloc[r])} in this post" in " ".join(t for t in texts if pd.notna(t))
+    assert f"{int(np.floor(X['tenure_months'].iloc[r]))} months in this post" in " ".join(t for t in texts if pd.notna(t))
 
 
 def _table(X, values, drivers, catalogue, **kw):
@@ -204,6 +205,7 @@ def test_no_caseload_reason_for_someone_who_holds_no_cases(catalogue):
 
 
 def test_months_are_counted_as_the_lists_count_them(catalogue):
-    # The lists show whole months in post (66.6 -> 66); the reason on the same row must not say 67.
+    # The lists show whole months in post (66.6 -> 66); the reason on the same row must not say 67. A spell
+    # restarts at an internal move or a return, so it is never called time "with the council".
     frame = pd.DataFrame({"tenure_months": [66.6], "months_in_post": [66.6]})
-    assert render_feature_reasons("tenure_months", frame, load_templates(), catalogue).item() == "66 months with the council, 66 in this post"
+    assert render_feature_reasons("tenure_months", frame, load_templates(), catalogue).item() == "66 months in this post"

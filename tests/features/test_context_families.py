@@ -83,7 +83,8 @@ def test_a_date_after_the_data_ends_is_refused_naming_the_last_month(tiny_tables
     end = (last.to_period("M") + 1).to_timestamp()
     assert len(build_features(tiny_tables, [end]).X) > 0      # the latest month can be scored
     later = (end.to_period("M") + 1).to_timestamp()
-    with pytest.raises(ValueError, match=f"last caseload_history month is {last.strftime('%Y-%m')}.*{end.date()}"):
+    assert len(build_features(tiny_tables, [end + pd.Timedelta(days=14)]).X) > 0   # mid-month: the same complete months
+    with pytest.raises(ValueError, match=f"last caseload_history month is {last.strftime('%Y-%m')}.*in {end.strftime('%Y-%m')}"):
         build_features(tiny_tables, [later])
 
 
@@ -91,4 +92,6 @@ def test_a_date_before_the_first_recorded_month_is_refused(tiny_tables):
     first = pd.to_datetime(tiny_tables["caseload_history"]["month"]).min()
     with pytest.raises(ValueError, match=f"first caseload_history month is {first.strftime('%Y-%m')}"):
         build_features(tiny_tables, [first])
+    with pytest.raises(ValueError, match="first caseload_history month"):   # mid-month: that month is not complete yet
+        build_features(tiny_tables, [first + pd.Timedelta(days=14)])
     build_features(tiny_tables, [(first.to_period("M") + 1).to_timestamp()])   # the first complete month: no error

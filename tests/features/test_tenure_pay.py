@@ -44,3 +44,16 @@ def test_pay_missing_agency_rates_is_nan(tiny_tables, snaps_jan):
 def test_pay_band_order_validated(tiny_tables, snaps_jan):
     with pytest.raises(ValueError, match="band_order"):
         PayFeatures(tables=tiny_tables, band_order=("A", "A")).fit(snaps_jan)
+
+
+def test_pay_band_rank_reads_the_councils_own_bands(tiny_tables, snaps_jan):
+    # A council's grades (PO1..PO7) rank by its pay_bands table; without one they would all be NaN.
+    t = dict(tiny_tables)
+    t["pay_history"] = t["pay_history"].assign(pay_band=t["pay_history"]["pay_band"].replace({"SW1": "PO2", "SW2": "PO4"}))
+    assert PayFeatures(tables=t).fit(snaps_jan).transform(snaps_jan)["pay_band_rank"].iloc[0] != 4
+    t["pay_bands"] = pd.DataFrame({"pay_band": ["PO2", "PO4", "AGENCY"], "rank": pd.array([2, 4, None], dtype="Int64")})
+    X = PayFeatures(tables=t).fit(snaps_jan).transform(snaps_jan)
+    assert X.iloc[0]["pay_band_rank"] == 4 and np.isnan(X.iloc[2]["pay_band_rank"])
+    # an explicit band_order overrides the data's ranks
+    X = PayFeatures(tables=t, band_order=("PO4", "PO2")).fit(snaps_jan).transform(snaps_jan)
+    assert X.iloc[0]["pay_band_rank"] == 1

@@ -78,4 +78,6 @@ def test_every_catalogue_direction_is_a_valid_prior():
     assert set(catalogue["direction"]) <= {-1, 0, 1}
     rising = set(catalogue.loc[catalogue["direction"] == 1, "feature"])
     assert {"caseload_current", "caseload_to_cap", "housing_rent_to_pay", "commute_minutes", "pay_agency_gap"} <= rising
+    # A caseload reason comes with "reallocate cases": a falling or below-team caseload must never raise risk.
+    assert {"caseload_trend_6m", "caseload_vs_team_mean"} <= rising
     assert catalogue.set_index("feature").loc["tenure_months", "direction"] == 0   # high early and late: no prior

@@ -77,10 +77,63 @@ def test_logistic_baseline_handles_missing_values():
     assert logistic_baseline().fit(X, y).predict_proba(X).shape == (40, 2)
 
 
-def test_expected_vs_observed_omits_small_teams():
-    teams = ["a"] * 6 + ["b"] * 4
-    out = expected_vs_observed(teams, [1, 0, 0, 1, 0, 0, 1, 1, 0, 0], [0.5] * 10)
-    assert out == [{"team_id": "a", "n": 6, "expected": 3.0, "observed": 2}]
+def _snapshots(teams: dict[str, int], dates: int = 1, **groups) -> pd.DataFrame:
+    """Snapshot keys: ``teams`` = {team_id: people}, every person at each of ``dates`` dates; ``groups`` =
+    {column: {team_id: value}} (service, area)."""
+    rows = pd.DataFrame([(f"{t}-{i}", t) for t, n in teams.items() for i in range(n)], columns=["worker_id", "team_id"])
+    rows = pd.concat([rows.assign(date=d) for d in range(dates)], ignore_index=True)
+    for column, of_team in groups.items():
+        rows[column] = rows["team_id"].map(of_team)
+    return rows
+
+
+def test_expected_vs_observed_counts_people_not_snapshot_rows():
+    # S9-P F4: a team of 4 people at 3 dates has 12 snapshot rows; it is still a team of 4 and stays out.
+    # (Five one-person teams seen at one date are withheld on either count, so the whole window's withheld
+    # teams hold 5+ people either way and complementary suppression plays no part here.)
+    keys = pd.concat([_snapshots({"big": 6, "small": 4, "other": 5}, dates=3),
+                      _snapshots({f"x{i}": 1 for i in range(5)})], ignore_index=True)
+    y = np.zeros(len(keys))
+    y[(keys["worker_id"] == "big-0").to_numpy()] = 1  # one person leaving, labelled 1 at all three dates
+    y[(keys["worker_id"] == "big-1").to_numpy() & (keys["date"] == 2).to_numpy()] = 1  # another, at the last date only
+    out = {t["team_id"]: t for t in expected_vs_observed(keys, y, np.full(len(keys), 0.1), nested=())}
+    assert set(out) == {"big", "other"}
+    assert out["big"] == {"team_id": "big", "people": 6, "n": 18, "expected": 1.8, "observed": 4, "leavers": 2}
+    assert out["other"]["people"] == 5 and out["other"]["leavers"] == 0
+
+
+def test_expected_vs_observed_withholds_a_team_that_a_service_total_would_reveal():
+    # S9-P F7 (demo: care_leavers' T00007, 4 people, was its service row minus its shown teams). Service
+    # "care" withholds T07 (4 people): its smallest shown team (T08, 9 people) is withheld too. Service
+    # "safe" withholds T02 and T03 (3 + 3 = 6 people), which cannot be differenced down to fewer than 5.
+    service = {"T07": "care", "T08": "care", "T09": "care", "T01": "safe", "T02": "safe", "T03": "safe", "T04": "safe"}
+    keys = _snapshots({"T07": 4, "T08": 9, "T09": 12, "T01": 20, "T02": 3, "T03": 3, "T04": 8}, service=service)
+    y = (keys.index % 4 == 0).astype(float)
+    risk = np.linspace(0.05, 0.5, len(keys))
+    shown = {t["team_id"] for t in expected_vs_observed(keys, y, risk)}
+    assert shown == {"T09", "T01", "T04"}
+    # Whatever a reader subtracts, each service's withheld teams hold at least 5 people.
+    hidden = keys[~keys["team_id"].isin(shown)]
+    assert hidden.groupby("service")["worker_id"].nunique().min() >= 5
+    # Without the service column nothing says which teams sum to a published row: only the whole window
+    # (4 + 3 + 3 people withheld) is differenced, and it holds 10.
+    assert {t["team_id"] for t in expected_vs_observed(keys.drop(columns="service"), y, risk)} == {"T08", "T09", "T01", "T04"}
+
+
+def test_complementary_suppression_covers_areas_and_the_whole_window():
+    # Areas cut across services. T2 (2 people) is withheld; service b then withholds its smallest shown
+    # team T3 (7); area east still withholds only T2's 2 people, so its smallest shown team T1 (10) goes too.
+    keys = _snapshots({"T1": 10, "T2": 2, "T3": 7, "T4": 30, "T5": 12},
+                      service={"T1": "a", "T2": "b", "T3": "b", "T4": "a", "T5": "b"},
+                      area={"T1": "east", "T2": "east", "T3": "west", "T4": "west", "T5": "east"})
+    shown = {t["team_id"] for t in expected_vs_observed(keys, np.zeros(len(keys)), np.zeros(len(keys)))}
+    hidden = keys[~keys["team_id"].isin(shown)]
+    for level in ("service", "area"):
+        people = hidden.groupby(level)["worker_id"].nunique()
+        assert ((people == 0) | (people >= 5)).all(), level
+    assert shown == {"T4", "T5"}
+    only_window = _snapshots({"A": 6, "B": 4})  # no nesting columns: B (4) would be the whole window minus A
+    assert expected_vs_observed(only_window, np.zeros(10), np.zeros(10)) == []
 
 
 def test_calibration_plot_writes_png(tmp_path):

@@ -53,7 +53,9 @@ def test_flat_run_is_logged_registered_and_loadable(ibm_exp, mlflow_store):
     model, loaded_rid = tracking.load_turnover_model(f"models:/{name}@candidate")
     assert isinstance(model, TurnoverModel) and loaded_rid == rid and model.booster_ is not None
     preds = tracking.load_table_artifact(rid, "evaluation/test_predictions.parquet")
-    assert {"worker_id", "team_id", "label", "risk", "Gender"} <= set(preds.columns)
+    # Audit rows (S9-P F5): a run-local pseudonym and the protected columns, no worker or team (department) id.
+    assert {"person", "label", "risk", "Gender"} <= set(preds.columns) and not {"worker_id", "team_id"} & set(preds.columns)
+    assert preds["person"].nunique() == len(preds) == record["counts"]["test"]["n"]
     from retention_ml.flat import load_flat
 
     ds = load_flat(ibm_exp["data"]["path"], ibm_exp["flat"])
@@ -61,7 +63,7 @@ def test_flat_run_is_logged_registered_and_loadable(ibm_exp, mlflow_store):
     assert pyfunc.metadata.signature is not None
     # The input example anyone with registry access can read is nobody's record: the test rows' medians.
     example = pyfunc.input_example
-    test_X = ds.X[ds.keys["worker_id"].isin(preds["worker_id"]).to_numpy()]
+    test_X = ds.X[ds.keys["worker_id"].isin(result.predictions["worker_id"]).to_numpy()]
     assert len(example) == 1 and not (ds.X.astype("float64").to_numpy() == example.to_numpy()).all(axis=1).any()
     np.testing.assert_allclose(example.to_numpy()[0], test_X.astype("float64").median().to_numpy())
     np.testing.assert_allclose(pyfunc.predict(ds.X.head(50)), model.predict_proba(ds.X.head(50))[:, 1])
@@ -203,3 +205,19 @@ def test_a_flat_model_cannot_take_the_aliases_of_a_snapshot_model(ibm_exp, mlflo
     with pytest.raises(ValueError, match="holds snapshots models.*registered_model"):
         train_experiment(ibm_exp)
     assert tracking.alias_version("candidate", ibm_exp["registered_model"]).run_id == first.run_id
+
+
+def test_tuning_holdout_keeps_each_worker_on_one_side_when_the_window_is_short():
+    # Too few dates for an inner gap: the fallback held out snapshot rows, so one leaving (labelled at several
+    # dates) sat on both sides and the search was rewarded for remembering people.
+    from retention_ml.training import inner_split
+
+    rng = np.random.default_rng(0)
+    workers = np.repeat([f"W{i:03d}" for i in range(120)], 3)
+    keys = pd.DataFrame({"worker_id": workers,
+                         "as_of": np.tile(pd.to_datetime(["2021-01-01", "2021-04-01", "2021-07-01"]), 120)})
+    y = pd.Series(np.repeat(rng.random(120) < 0.2, 3).astype(float))
+    inner = inner_split(keys, y, {"label": {"horizon_months": 12}, "seed": 42})
+    assert inner.train.sum() > 0 and inner.valid.sum() > 0 and not (inner.train & inner.valid).any()
+    assert not set(workers[inner.train]) & set(workers[inner.valid])
+    assert y[inner.valid].sum() > 0   # stratified: leavers on the checking side

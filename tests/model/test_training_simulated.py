@@ -25,7 +25,12 @@ def test_simulated_run_end_to_end(sim_dir, tmp_path, mlflow_store):
     assert rec["counts"]["test"]["positives"] > 0
     assert rec["models"]["lightgbm"]["roc_auc"]["value"] > 0.55
     preds = tracking.load_table_artifact(result.run_id, "evaluation/test_predictions.parquet")
-    assert {"worker_id", "as_of", "team_id", "label", "risk", "sex", "age_band"} <= set(preds.columns)
+    # Audit rows no list joins to (S9-P F5): a run-local pseudonym, the audit's groups, no worker/team/council id.
+    assert preds.columns.tolist() == ["person", "as_of", "area", "service", "employment_type", "sex", "age_band",
+                                      "ethnicity_group", "disability", "label", "risk"]
+    assert not set(preds["person"]) & set(result.predictions["worker_id"])
+    assert preds["person"].nunique() == result.predictions["worker_id"].nunique() == rec["counts"]["test"]["workers"]
+    np.testing.assert_array_equal(preds["risk"].to_numpy(), np.sort(result.predictions["risk"].to_numpy()))  # one test date
     assert (pd.to_datetime(preds["as_of"]) >= test_start).all()
     model, _ = tracking.load_turnover_model(result.run_id)
     assert model.feature_names_in_.tolist() == result.model.feature_names_in_.tolist()

@@ -222,6 +222,8 @@ def test_intended_use_and_thresholds_are_stated(cards):
 
     md = cards["good_md"]
     assert "UK GDPR Article 22" in md and "data protection impact assessment" in md
+    # sickness absence is health data: the DPIA line names it (S9-P F10)
+    assert "**health data**" in md and "special category data (UK GDPR Article 9)" in md
     assert "never decides anything about a person" in md
     t = load_thresholds()
     assert f"ECE at most {t['max_ece']}" in md and f"above {t['max_group_calibration_gap']}" in md
@@ -240,10 +242,17 @@ def test_who_gets_which_list_matches_the_list_rules(cards, which):
     assert "own team only" not in text and "for their own team only" not in text
     for said in ("team managers (who get the list of their own team or teams, without themselves)",
                  "heads of service (who get the list of their service's team managers (retention-ml rank --service) "
-                 "and the lists of teams with no manager recorded)",
+                 "and the list of their service's teams with no manager recorded)",
                  "A team manager gets the list of their own team or teams, without themselves",
                  "A head of service gets the list of their service's team managers"):
         assert said in text, said
+
+
+def test_card_json_says_predictions_never_decide(cards):
+    """What machines forward (card --json) carries the same statement as the card people read (S9-P F9)."""
+    from retention_ml.reports.risk_list import NOT_A_DECISION
+
+    assert cards["cli"]["note"] == NOT_A_DECISION
 
 
 def test_card_json_has_the_gate_checks_the_card_shows(cards):

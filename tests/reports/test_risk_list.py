@@ -457,24 +457,53 @@ def test_demo_rank_stage_lists_teams_without_a_manager_for_the_head_of_service(t
     d = write_scores(tmp_path, scores)
     said = []
     files, managers, unmanaged, services = rank_every_manager(d, tmp_path / "lists", say=said.append)
-    assert managers == ["MGRX101", "MGRX303"] and unmanaged == ["TEAMCHARLIE"]
+    assert managers == ["MGRX101", "MGRX303"] and unmanaged == [("C01", "children_in_care", ["TEAMCHARLIE"])]
     assert services == [("C01", "children_in_care"), ("C01", "safeguarding")]
+    stem = "risk_list_service_C01_children_in_care_no_manager_recorded"
     assert sorted(p.name for p in files) == sorted(
-        f"{stem}.{f}" for stem in ("risk_list_manager_MGRX101", "risk_list_manager_MGRX303", "risk_list_no_manager_recorded",
-                                   "risk_list_service_C01_safeguarding_team_managers",
-                                   "risk_list_service_C01_children_in_care_team_managers")
+        f"{s}.{f}" for s in ("risk_list_manager_MGRX101", "risk_list_manager_MGRX303", stem,
+                             "risk_list_service_C01_safeguarding_team_managers",
+                             "risk_list_service_C01_children_in_care_team_managers")
         for f in ("csv", "xlsx", "html"))
     assert any("2 team managers listed for their heads of service" in line for line in said)
     # everyone scored is in exactly one list: managers' lists + service lists of managers + the no-manager list
     listed = pd.concat([_read_list_csv(f) for f in files if f.suffix == ".csv"]).worker_id
     assert listed.is_unique and set(listed) == set(scores.worker_id)
-    assert any("TEAMCHARLIE" in line and "risk_list_no_manager_recorded" in line for line in said)
-    texts = {k: v for k, v in _file_texts(tmp_path / "lists").items() if k.startswith("risk_list_no_manager_recorded")}
+    assert any("TEAMCHARLIE" in line and stem in line for line in said)
+    texts = {k: v for k, v in _file_texts(tmp_path / "lists").items() if k.startswith(stem)}
     _assert_scoped(texts, scores, ["TEAMCHARLIE"])
     charlie = scores[scores.team_id == "TEAMCHARLIE"]
     for name, text in texts.items():
         assert all(w in text for w in charlie.worker_id), name  # everyone, MGRX202's old row included
         assert "No manager is recorded for this team" in text, name
+        assert ("No manager is recorded for team TEAMCHARLIE: this list is for the head of the children in care "
+                "service in council C01") in unescape(text), name
+
+
+def test_demo_never_mixes_services_or_councils_in_a_no_manager_list(tmp_path):
+    """Teams with no manager recorded get one list per (council, service), each for that head of service only."""
+    from retention_ml.commands.demo import rank_every_manager
+
+    scores = with_service(with_managers_in_team(make_scores()))
+    scores.loc[scores.team_id == "TEAMDELTA", "council_id"] = "C02"  # children in care in another council
+    gone = scores.team_id.isin(["TEAMBRAVO", "TEAMCHARLIE", "TEAMDELTA"])  # safeguarding C01, children in care C01, C02
+    scores["manager_id"] = scores["manager_id"].where(~gone, None)
+    d = write_scores(tmp_path, scores)
+    files, _, unmanaged, _ = rank_every_manager(d, tmp_path / "lists", say=lambda *_: None)
+    assert unmanaged == [("C01", "children_in_care", ["TEAMCHARLIE"]), ("C01", "safeguarding", ["TEAMBRAVO"]),
+                         ("C02", "children_in_care", ["TEAMDELTA"])]
+    listed = pd.concat([_read_list_csv(f) for f in files if f.suffix == ".csv"]).worker_id
+    assert listed.is_unique and set(listed) == set(scores.worker_id)
+    texts = _file_texts(tmp_path / "lists")
+    for council, service, teams in unmanaged:
+        stem = f"risk_list_service_{council}_{service}_no_manager_recorded"
+        own = {k: v for k, v in texts.items() if k.startswith(stem + ".")}
+        assert len(own) == 3, stem
+        _assert_scoped(own, scores, teams)   # no worker or team of another service or council
+        head = (f"this list is for the head of the {service.replace('_', ' ')} service in council {council}")
+        for name, text in own.items():
+            assert head in unescape(text), name
+    assert not any(k.startswith("risk_list_no_manager_recorded") for k in texts)
 
 
 def test_xlsx_has_frozen_header_filters_and_band_colours(tmp_path):

@@ -78,3 +78,10 @@ def test_exit_interviews_only_for_leavers_and_about_two_thirds(sim_tables):
     assert 0.5 < share < 0.8
     ends = exits.merge(workers[["worker_id", "end_date"]], on="worker_id")
     assert (ends["interview_date"] <= ends["end_date"]).all()
+
+
+def test_pay_bands_rank_the_simulated_bands_on_the_ladder(sim_tables):
+    # The simulator's band index (SW1, SP, AP, TM, PA) is not a ladder: a personal adviser is the lowest band.
+    ranks = sim_tables["pay_bands"].set_index("pay_band")["rank"]
+    assert ranks["PA"] < ranks["SW1"] < ranks["SP"] < ranks["AP"] < ranks["TM"] and pd.isna(ranks["AGENCY"])
+    assert set(sim_tables["pay_history"]["pay_band"]) <= set(ranks.index)

@@ -348,3 +348,22 @@ def test_commas_and_quotes_inside_quoted_values_are_not_counted_as_fields(tmp_pa
     errors = validate_dir(data).errors
     assert errors[["line", "rule"]].values.tolist() == [[6, "csv_format"]]
     assert errors["message"].iloc[0].startswith("exit_interviews.csv line 6 has 4 fields but the header has 5")
+
+
+def test_a_councils_own_pay_bands_need_a_pay_bands_table(tmp_path):
+    # PO1..PO7 have no rank on the default ladder: pay_band_rank would be empty for everyone, so it is an error.
+    data = _example_copy(tmp_path)
+    (data / "pay_bands.csv").unlink()
+    pay = pd.read_csv(data / "pay_history.csv", dtype=str, keep_default_na=False)
+    pay["pay_band"] = pay["pay_band"].replace({"SW1": "PO1", "TM": "PO7"})
+    pay.to_csv(data / "pay_history.csv", index=False)
+    errors = validate_dir(data).errors
+    assert set(errors["rule"]) == {"foreign_key"} and set(errors["column"]) == {"pay_band"}
+    assert len(errors) == int(pay["pay_band"].isin(["PO1", "PO7"]).sum())
+    assert errors["message"].str.contains(
+        "pay_band is 'PO1'; no such pay_band in pay_bands (pay_bands.csv is not given, so its default applies: "
+        "PA, SW1, SW2, SW3, SP, AP, TM, AGENCY); add pay_bands.csv", regex=False).any()
+    pd.DataFrame({"pay_band": ["PA", "PO1", "SP", "AP", "PO7", "AGENCY"], "rank": ["1", "2", "5", "6", "7", ""]}).to_csv(
+        data / "pay_bands.csv", index=False)
+    assert validate_dir(data).ok
+    assert read_tables(data)["pay_bands"]["rank"].tolist()[:2] == [1, 2]

@@ -124,7 +124,11 @@ exits = pd.DataFrame([
 ], columns=["worker_id", "interview_date", "primary_reason", "other_reasons", "comment"])
 exits["interview_date"] = pd.to_datetime(exits["interview_date"])
 
-for name, frame in {"teams": teams, "workers": workers, "caseload_history": caseload, "pay_history": pay, "commute": commute,
-                    "housing_costs": housing, "agency_rates": agency, "absence": absence, "supervision": supervision,
-                    "exit_interviews": exits}.items():
+# The council's pay ladder, lowest first; AGENCY is outside it (no rank).
+bands = pd.DataFrame({"pay_band": ["PA", "SW1", "SW2", "SW3", "SP", "AP", "TM", "AGENCY"],
+                      "rank": pd.array([1, 2, 3, 4, 5, 6, 7, None], dtype="Int64")})
+
+for name, frame in {"teams": teams, "workers": workers, "caseload_history": caseload, "pay_history": pay, "pay_bands": bands,
+                    "commute": commute, "housing_costs": housing, "agency_rates": agency, "absence": absence,
+                    "supervision": supervision, "exit_interviews": exits}.items():
     frame.to_csv(HERE / f"{name}.csv", index=False, date_format="%Y-%m-%d", lineterminator="\n")
