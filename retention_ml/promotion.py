@@ -32,6 +32,10 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["THRESHOLDS_PATH", "Check", "PromotionResult", "load_thresholds", "run_checks", "promote",
            "CHAMPION_ALIAS", "PromotionError", "registered_version", "test_leavers", "too_few_leavers", "NOT_ASSESSABLE"]
@@ -45,7 +49,8 @@ CARD_ARTIFACT = "model_card/model_card.md"
 METRICS_ARTIFACT = "evaluation/metrics.json"
 PREDICTIONS_ARTIFACT = "evaluation/test_predictions.parquet"
 REQUIRED_KEYS = {"require_card": bool, "require_beats_baselines": bool, "min_test_leavers": int, "max_ece": float,
-                 "max_group_roc_auc_shortfall": float, "max_group_calibration_gap": float, "min_group": int}
+                 "max_group_roc_auc_shortfall": float, "max_group_calibration_gap": float, "min_group": int,
+                 "group_family_alpha": float}
 NOT_ASSESSABLE = "not assessable"
 # What a council with too few leavers can do (the gate's refusal and train's warning say it).
 MORE_LEAVERS = ("more test periods (--set split.test_periods=4: a year of quarterly test dates), monthly snapshots "
@@ -210,39 +215,65 @@ def _named(row, value: str) -> str:
 
 
 def _group_checks(audit, thresholds: dict) -> list[Check]:
+    """ROC-AUC shortfall and calibration gap per assessable group.
+
+    A group fails when its shortfall is over the threshold (material) and too large to be chance: more than z
+    standard errors, with z set so that, over all the groups the check compares, a model that is right everywhere
+    fails with probability ``group_family_alpha`` at most (Bonferroni). At national size hundreds of areas with a
+    handful of leavers each are compared, and on point estimates the worst of them is always ~0.3 below the whole
+    window by chance, so no model (the true probabilities included) could pass. Groups over the threshold only
+    within their noise are named in the detail, not failed.
+    """
     groups = audit.group_shortfalls()
     overall = audit.overall["roc_auc"]
-    out = []
+    alpha = thresholds["group_family_alpha"]
     auc = groups.dropna(subset=["roc_auc_shortfall"])
-    bad = auc[auc["roc_auc_shortfall"] > thresholds["max_group_roc_auc_shortfall"]]
+    limit = thresholds["max_group_roc_auc_shortfall"]
     if auc.empty:
-        out.append(Check("group_roc_auc", False, f"{NOT_ASSESSABLE}: no group large enough ({thresholds['min_group']}+ "
-                         "people with 5+ leavers and 5+ stayers) to compare ROC-AUC, so ranking by group is unchecked; "
-                         "it does not count as passed", assessable=False))
+        roc = Check("group_roc_auc", False, f"{NOT_ASSESSABLE}: no group large enough ({thresholds['min_group']}+ "
+                    "people with 5+ leavers and 5+ stayers) to compare ROC-AUC, so ranking by group is unchecked; "
+                    "it does not count as passed", assessable=False)
     else:
         worst = auc.loc[auc["roc_auc_shortfall"].idxmax()]
-        names = ", ".join(_named(r, f"{r.roc_auc:.3f}") for r in bad.itertuples())
-        limit = thresholds["max_group_roc_auc_shortfall"]
         text = (f"worst group {worst.factor}={worst.group} (withheld in the card; shortfall "
                 f"{'over' if worst.roc_auc_shortfall > limit else 'within'} threshold {limit:.3f})" if worst.withheld else
                 f"worst group {worst.factor}={worst.group}: ROC-AUC {worst.roc_auc:.3f} vs {overall:.3f} overall "
-                f"(shortfall {worst.roc_auc_shortfall:.3f}, threshold {limit:.3f})")
-        out.append(Check("group_roc_auc", bad.empty, text + (f"; over threshold: {names}" if names else "")))
+                f"(shortfall {worst.roc_auc_shortfall:.3f}, standard error {worst.roc_auc_se:.3f}, threshold {limit:.3f})")
+        roc = _evidence_check("group_roc_auc", auc, "roc_auc_shortfall", "roc_auc_se", limit, alpha, "roc_auc", text)
     cal = groups.dropna(subset=["calibration_gap"])
-    bad = cal[cal["calibration_gap"] > thresholds["max_group_calibration_gap"]]
+    limit = thresholds["max_group_calibration_gap"]
     if cal.empty:
-        out.append(Check("group_calibration", False, f"{NOT_ASSESSABLE}: no group large enough ({thresholds['min_group']}+ "
-                         "people) to compare calibration; it does not count as passed", assessable=False))
+        calibration = Check("group_calibration", False, f"{NOT_ASSESSABLE}: no group large enough "
+                            f"({thresholds['min_group']}+ people) to compare calibration; it does not count as passed",
+                            assessable=False)
     else:
         worst = cal.loc[cal["calibration_gap"].idxmax()]
-        names = ", ".join(_named(r, f"{r.calibration_gap:.3f}") for r in bad.itertuples())
-        limit = thresholds["max_group_calibration_gap"]
         text = (f"worst group {worst.factor}={worst.group} (withheld in the card; gap "
                 f"{'over' if worst.calibration_gap > limit else 'within'} threshold {limit:.3f})" if worst.withheld else
                 f"worst group {worst.factor}={worst.group}: |observed - predicted| leaver rate "
-                f"{worst.calibration_gap:.3f} (threshold {limit:.3f})")
-        out.append(Check("group_calibration", bad.empty, text + (f"; over threshold: {names}" if names else "")))
-    return out
+                f"{worst.calibration_gap:.3f}, standard error {worst.calibration_se:.3f} (threshold {limit:.3f})")
+        calibration = _evidence_check("group_calibration", cal, "calibration_gap", "calibration_se", limit, alpha,
+                                      "calibration_gap", text)
+    return [roc, calibration]
+
+
+def _evidence_check(name: str, groups: pd.DataFrame, value: str, se: str, limit: float, alpha: float, shown: str,
+                    text: str) -> Check:
+    """Fail on the groups whose ``value`` is over ``limit`` and over z standard errors (z: Bonferroni for
+    ``alpha`` over these groups, one-sided); name the rest that are over the limit only within their noise."""
+    from statistics import NormalDist
+
+    z = NormalDist().inv_cdf(1 - alpha / len(groups))
+    over = groups[groups[value] > limit]
+    bad = over[over[value] > z * over[se]]
+    noise = over.drop(bad.index)
+    if len(bad):
+        text += "; over threshold beyond chance: " + ", ".join(_named(r, f"{getattr(r, shown):.3f}") for r in bad.itertuples())
+    if len(noise):
+        text += (f"; over threshold within chance ({z:.2f} standard errors for {len(groups)} groups, not failed): "
+                 + ", ".join(_named(r, f"{getattr(r, shown):.3f}") for r in noise.head(10).itertuples())
+                 + (f" and {len(noise) - 10} more" if len(noise) > 10 else ""))
+    return Check(name, bad.empty, text)
 
 
 def run_checks(run_id: str, thresholds: dict | None = None, *, audit=None) -> list[Check]:

@@ -706,7 +706,10 @@ def _blocks(c: dict) -> list[dict]:
           _p(f"Thresholds (`retention_ml/promotion_thresholds.toml`): at least {th.get('min_test_leavers', 'n/a')} leavers in "
              f"the test window; ECE at most {th['max_ece']}; no group's ROC-AUC "
              f"more than {th['max_group_roc_auc_shortfall']} below the whole window's; no group's |observed - "
-             f"predicted| leaver rate above {th['max_group_calibration_gap']}; must beat both baselines: "
+             f"predicted| leaver rate above {th['max_group_calibration_gap']} (a group fails only when it is also "
+             f"beyond chance for its size, family-wise error {th.get('group_family_alpha', 'n/a')} over the groups "
+             "compared); must "
+             "beat both baselines: "
              f"{'yes' if th['require_beats_baselines'] else 'no'}; a card must exist: "
              f"{'yes' if th['require_card'] else 'no'}; groups under {th['min_group']} people excluded. A check "
              "the data cannot assess reads \"not assessable\" and does not count as passed."),
