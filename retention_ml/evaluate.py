@@ -67,13 +67,21 @@ def ece(y, p, *, weights=None, bins: int = 10) -> float:
 
 
 def _top_share(y, p, w, share=0.10) -> tuple[float, float]:
-    order = np.argsort(-p, kind="stable")
+    """Precision and recall among the ``share`` of weight with the highest risk.
+
+    Rows of weight 0 (workers not drawn in a bootstrap resample) are not in the sample, so they never
+    make up the top; at least the highest-risk drawn row is taken, so precision is always defined.
+    Recall is undefined (NaN, no warning) when the sample holds no leaver.
+    """
+    drawn = np.flatnonzero(w > 0)
+    order = drawn[np.argsort(-p[drawn], kind="stable")]
     cw = np.cumsum(w[order])
     top = order[cw <= share * cw[-1] + 1e-9]
     if len(top) == 0:
         top = order[:1]
     hits = np.sum(w[top] * y[top])
-    return float(hits / np.sum(w[top])), float(hits / max(np.sum(w * y), 1e-12))
+    leavers = np.sum(w * y)
+    return float(hits / np.sum(w[top])), float(hits / leavers) if leavers > 0 else float("nan")
 
 
 def point_metrics(y, p, weights=None) -> dict[str, float]:
@@ -103,7 +111,10 @@ def _worker_weights(workers, n_boot: int, random_state: int) -> np.ndarray:
 def evaluate_models(
     risks: dict[str, np.ndarray], y, *, workers, n_boot: int = 200, random_state: int = 0, progress=None
 ) -> dict[str, dict[str, dict[str, float]]]:
-    """``{model: {metric: {"value", "low", "high"}}}`` with 95% worker-bootstrap intervals.
+    """``{model: {metric: {"value", "low", "high", "undefined"}}}`` with 95% worker-bootstrap intervals.
+
+    ``undefined`` counts the resamples in which the metric does not exist (no leaver or no stayer drawn):
+    they are left out of the interval rather than warned about.
 
     All models are scored on the same bootstrap draws, so their intervals are comparable.
     ``progress(done, total)`` is called after each draw.
@@ -120,15 +131,20 @@ def evaluate_models(
             progress(i + 1, n_boot)
     for name, p in risks.items():
         point = point_metrics(y, p)
-        out[name] = {
-            m: {
-                "value": point[m],
-                "low": float(np.nanpercentile(boots[name][m], 2.5)),
-                "high": float(np.nanpercentile(boots[name][m], 97.5)),
-            }
-            for m in METRICS
-        }
+        out[name] = {m: _interval(point[m], boots[name][m]) for m in METRICS}
     return out
+
+
+def _interval(value: float, draws: np.ndarray) -> dict[str, float | int]:
+    """Point value, 2.5/97.5 percentiles of the defined draws, and how many draws were ``undefined``.
+
+    A resample with no leaver (or no stayer) has no ROC-AUC, average precision or recall; those draws
+    are left out of the percentiles and counted, so a reader can tell an interval over 200 resamples
+    from one over a few (``undefined`` = n_boot: no interval, low and high NaN).
+    """
+    defined = draws[~np.isnan(draws)]
+    low, high = np.percentile(defined, [2.5, 97.5]) if len(defined) else (np.nan, np.nan)
+    return {"value": value, "low": float(low), "high": float(high), "undefined": int(len(draws) - len(defined))}
 
 
 def beats_baselines(models: dict) -> dict[str, bool]:

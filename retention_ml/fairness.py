@@ -224,10 +224,30 @@ class FairnessAudit:
         return None if rows.empty else rows.loc[rows["gap"].idxmax()]
 
     def group_shortfalls(self) -> pd.DataFrame:
-        """Assessable groups with their ROC-AUC shortfall against the whole window and their calibration gap."""
+        """Assessable groups with their ROC-AUC shortfall against the whole window and their calibration gap,
+        each with its standard error (``roc_auc_se``, ``calibration_se``): how far either moves by chance alone
+        in a group of that size, so that hundreds of small groups are not judged on their noise."""
         ok = self.table[self.table["status"].eq("ok")].copy()
         ok["roc_auc_shortfall"] = self.overall["roc_auc"] - ok["roc_auc"]
-        return ok[["factor", "group", "people", "roc_auc", "roc_auc_shortfall", "calibration_gap", "withheld"]]
+        ok["roc_auc_se"] = auc_standard_error(ok["roc_auc"], ok["observed"], ok["rows"] - ok["observed"])
+        # The observed rate's spread if the group's risks were right (binomial at its mean predicted risk).
+        ok["calibration_se"] = np.sqrt(ok["mean_risk"] * (1 - ok["mean_risk"]) / ok["rows"])
+        return ok[["factor", "group", "people", "roc_auc", "roc_auc_shortfall", "roc_auc_se", "calibration_gap",
+                   "calibration_se", "withheld"]]
+
+
+def auc_standard_error(auc, n_pos, n_neg):
+    """Standard error of a ROC-AUC from ``n_pos`` leavers and ``n_neg`` stayers (Hanley and McNeil, 1982).
+
+    Example
+    -------
+    >>> round(float(auc_standard_error(0.7, 5, 45)), 3)
+    0.137
+    """
+    auc, n_pos, n_neg = (np.asarray(v, dtype="float64") for v in (auc, n_pos, n_neg))
+    q1, q2 = auc / (2 - auc), 2 * auc ** 2 / (1 + auc)
+    var = (auc * (1 - auc) + (n_pos - 1) * (q1 - auc ** 2) + (n_neg - 1) * (q2 - auc ** 2)) / (n_pos * n_neg)
+    return np.sqrt(np.maximum(var, 0.0))
 
 
 def _prepare(predictions: pd.DataFrame, factors) -> pd.DataFrame:

@@ -2,6 +2,9 @@
 
 Checks (thresholds in ``retention_ml/promotion_thresholds.toml``, printed in the model card):
 
+- ``test_leavers``: the test window holds at least ``min_test_leavers`` leavers (distinct people), the
+  evidence without which ROC-AUC, average precision and ECE are a draw of a seed (below it the ROC-AUC
+  interval is wider than 0.20; ``benchmarks/bench_min_leavers.py``).
 - ``card_exists``: the model card was written for the run (tag ``retention_ml.card`` = "written" and
   ``model_card/model_card.md`` logged).
 - ``beats_baselines``: better than the logistic and team-base-rate baselines on the test window
@@ -14,6 +17,10 @@ Checks (thresholds in ``retention_ml/promotion_thresholds.toml``, printed in the
 
 Groups under ``min_group`` people are excluded from the gap checks. On any failure nothing changes.
 
+A check that cannot be assessed (no group large enough to compare) reads "not assessable", not "pass", and
+does not count as passed: like a failure it keeps the model from becoming champion, because the gate
+promotes on evidence and the absence of a check is none. The refusal names it and says why.
+
 Example
 -------
 >>> result = promote("3f2a...")          # doctest: +SKIP
@@ -25,9 +32,13 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["THRESHOLDS_PATH", "Check", "PromotionResult", "load_thresholds", "run_checks", "promote",
-           "CHAMPION_ALIAS", "PromotionError", "registered_version"]
+           "CHAMPION_ALIAS", "PromotionError", "registered_version", "test_leavers", "too_few_leavers", "NOT_ASSESSABLE"]
 
 THRESHOLDS_PATH = Path(__file__).with_name("promotion_thresholds.toml")
 CHAMPION_ALIAS = "champion"
@@ -37,8 +48,14 @@ CARD_TAG = "retention_ml.card"
 CARD_ARTIFACT = "model_card/model_card.md"
 METRICS_ARTIFACT = "evaluation/metrics.json"
 PREDICTIONS_ARTIFACT = "evaluation/test_predictions.parquet"
-REQUIRED_KEYS = {"require_card": bool, "require_beats_baselines": bool, "max_ece": float,
-                 "max_group_roc_auc_shortfall": float, "max_group_calibration_gap": float, "min_group": int}
+REQUIRED_KEYS = {"require_card": bool, "require_beats_baselines": bool, "min_test_leavers": int, "max_ece": float,
+                 "max_group_roc_auc_shortfall": float, "max_group_calibration_gap": float, "min_group": int,
+                 "group_family_alpha": float}
+NOT_ASSESSABLE = "not assessable"
+# What a council with too few leavers can do (the gate's refusal and train's warning say it).
+MORE_LEAVERS = ("more test periods (--set split.test_periods=4: a year of quarterly test dates), monthly snapshots "
+                "(--set snapshots.frequency_months=1, with more test periods), a longer extract, or pooling several "
+                "councils' extracts into one training")
 NO_VERSION = "run {run_id} has no registered version of model {name!r}: train it (which registers it) first"
 
 
@@ -48,14 +65,23 @@ class PromotionError(RuntimeError):
 
 @dataclass
 class Check:
-    """One gate check: ``name``, whether it ``passed``, and a sentence saying why (with the numbers)."""
+    """One gate check: ``name``, whether it ``passed``, and a sentence saying why (with the numbers).
+
+    ``assessable=False``: the data could not show either way; ``passed`` is then False (it does not count
+    as passed) and ``status`` reads "not assessable".
+    """
 
     name: str
     passed: bool
     detail: str
+    assessable: bool = True
+
+    @property
+    def status(self) -> str:
+        return "pass" if self.passed else ("FAIL" if self.assessable else NOT_ASSESSABLE)
 
     def as_dict(self) -> dict:
-        return {"name": self.name, "passed": self.passed, "detail": self.detail}
+        return {"name": self.name, "passed": self.passed, "status": self.status, "detail": self.detail}
 
 
 @dataclass
@@ -71,12 +97,18 @@ class PromotionResult:
 
     @property
     def failed(self) -> list[Check]:
+        """Every check that did not pass: failed, or not assessable (both keep the model from champion)."""
         return [c for c in self.checks if not c.passed]
+
+    @property
+    def not_assessable(self) -> list[Check]:
+        return [c for c in self.checks if not c.assessable]
 
     def as_dict(self) -> dict:
         return {"run_id": self.run_id, "model_name": self.model_name, "version": self.version,
                 "promoted": self.promoted, "checks": [c.as_dict() for c in self.checks],
-                "failed": [c.name for c in self.failed], "champion_before": self.champion_before,
+                "failed": [c.name for c in self.failed], "not_assessable": [c.name for c in self.not_assessable],
+                "champion_before": self.champion_before,
                 "champion_after": self.champion_after, "thresholds": self.thresholds}
 
 
@@ -125,15 +157,48 @@ def _card_check(run_id: str, tags: dict) -> Check:
 
 
 def _baseline_check(metrics: dict) -> Check:
+    from retention_ml.training import losing_metrics   # train's wording of a lost comparison: one place
+
     beats = metrics.get("beats_baselines", {})
     models = metrics.get("models", {})
     parts = []
     for base in ("logistic", "team_base_rate"):
-        m, b = models.get("lightgbm", {}), models.get(base, {})
-        auc = f"ROC-AUC {m.get('roc_auc', {}).get('value', float('nan')):.3f} vs {b.get('roc_auc', {}).get('value', float('nan')):.3f}"
-        parts.append(f"{base}: {'beaten' if beats.get(base) else 'NOT beaten'} ({auc})")
+        if beats.get(base):
+            m, b = models.get("lightgbm", {}), models.get(base, {})
+            values = "; ".join(f"{label} {m.get(k, {}).get('value', float('nan')):.3f} vs {b.get(k, {}).get('value', float('nan')):.3f}"
+                               for k, label in (("roc_auc", "ROC-AUC"), ("average_precision", "average precision")))
+            parts.append(f"{base}: beaten ({values}, LightGBM first)")
+        elif base in models and "lightgbm" in models:
+            parts.append(f"{base}: NOT beaten on {losing_metrics(models, base)}")
+        else:
+            parts.append(f"{base}: NOT beaten (no {base} metrics in {METRICS_ARTIFACT})")
     ok = all(beats.get(base) is True for base in ("logistic", "team_base_rate"))
     return Check("beats_baselines", ok, "; ".join(parts))
+
+
+def test_leavers(metrics: dict) -> tuple[int, str]:
+    """Leavers in the test window: distinct people (``counts.test.leavers``), or for runs trained before that
+    was recorded the positive snapshots (``counts.test.positives``); with the unit, for the wording."""
+    test = metrics.get("counts", {}).get("test", {})
+    if "leavers" in test:
+        return int(test["leavers"]), "leavers"
+    return int(test.get("positives", 0)), "leaving snapshots"
+
+
+def too_few_leavers(window: str, leavers: int, people: int, minimum: int, unit: str = "leavers") -> str:
+    """The one sentence for a window with fewer than ``minimum`` leavers (the gate's detail, train's warning)."""
+    return (f"the {window} window holds {leavers} {unit} among {people} people; at least {minimum} are needed before "
+            f"ROC-AUC, average precision and calibration error mean more than the draw of a seed (with fewer, the "
+            f"ROC-AUC 95% interval is wider than 0.20). To get more: {MORE_LEAVERS}")
+
+
+def _leavers_check(metrics: dict, minimum: int) -> Check:
+    leavers, unit = test_leavers(metrics)
+    people = metrics.get("counts", {}).get("test", {}).get("workers", metrics.get("counts", {}).get("test", {}).get("n", 0))
+    if leavers >= minimum:
+        return Check("test_leavers", True, f"the test window holds {leavers} {unit} among {people} people "
+                                           f"(at least {minimum} needed)")
+    return Check("test_leavers", False, too_few_leavers("test", leavers, people, minimum, unit))
 
 
 def _ece_check(metrics: dict, max_ece: float) -> Check:
@@ -150,36 +215,65 @@ def _named(row, value: str) -> str:
 
 
 def _group_checks(audit, thresholds: dict) -> list[Check]:
+    """ROC-AUC shortfall and calibration gap per assessable group.
+
+    A group fails when its shortfall is over the threshold (material) and too large to be chance: more than z
+    standard errors, with z set so that, over all the groups the check compares, a model that is right everywhere
+    fails with probability ``group_family_alpha`` at most (Bonferroni). At national size hundreds of areas with a
+    handful of leavers each are compared, and on point estimates the worst of them is always ~0.3 below the whole
+    window by chance, so no model (the true probabilities included) could pass. Groups over the threshold only
+    within their noise are named in the detail, not failed.
+    """
     groups = audit.group_shortfalls()
     overall = audit.overall["roc_auc"]
-    out = []
+    alpha = thresholds["group_family_alpha"]
     auc = groups.dropna(subset=["roc_auc_shortfall"])
-    bad = auc[auc["roc_auc_shortfall"] > thresholds["max_group_roc_auc_shortfall"]]
+    limit = thresholds["max_group_roc_auc_shortfall"]
     if auc.empty:
-        out.append(Check("group_roc_auc", True, "no group large enough (with 5+ leavers and stayers) to compare ROC-AUC"))
+        roc = Check("group_roc_auc", False, f"{NOT_ASSESSABLE}: no group large enough ({thresholds['min_group']}+ "
+                    "people with 5+ leavers and 5+ stayers) to compare ROC-AUC, so ranking by group is unchecked; "
+                    "it does not count as passed", assessable=False)
     else:
         worst = auc.loc[auc["roc_auc_shortfall"].idxmax()]
-        names = ", ".join(_named(r, f"{r.roc_auc:.3f}") for r in bad.itertuples())
-        limit = thresholds["max_group_roc_auc_shortfall"]
         text = (f"worst group {worst.factor}={worst.group} (withheld in the card; shortfall "
                 f"{'over' if worst.roc_auc_shortfall > limit else 'within'} threshold {limit:.3f})" if worst.withheld else
                 f"worst group {worst.factor}={worst.group}: ROC-AUC {worst.roc_auc:.3f} vs {overall:.3f} overall "
-                f"(shortfall {worst.roc_auc_shortfall:.3f}, threshold {limit:.3f})")
-        out.append(Check("group_roc_auc", bad.empty, text + (f"; over threshold: {names}" if names else "")))
+                f"(shortfall {worst.roc_auc_shortfall:.3f}, standard error {worst.roc_auc_se:.3f}, threshold {limit:.3f})")
+        roc = _evidence_check("group_roc_auc", auc, "roc_auc_shortfall", "roc_auc_se", limit, alpha, "roc_auc", text)
     cal = groups.dropna(subset=["calibration_gap"])
-    bad = cal[cal["calibration_gap"] > thresholds["max_group_calibration_gap"]]
+    limit = thresholds["max_group_calibration_gap"]
     if cal.empty:
-        out.append(Check("group_calibration", True, "no group large enough to assess calibration"))
+        calibration = Check("group_calibration", False, f"{NOT_ASSESSABLE}: no group large enough "
+                            f"({thresholds['min_group']}+ people) to compare calibration; it does not count as passed",
+                            assessable=False)
     else:
         worst = cal.loc[cal["calibration_gap"].idxmax()]
-        names = ", ".join(_named(r, f"{r.calibration_gap:.3f}") for r in bad.itertuples())
-        limit = thresholds["max_group_calibration_gap"]
         text = (f"worst group {worst.factor}={worst.group} (withheld in the card; gap "
                 f"{'over' if worst.calibration_gap > limit else 'within'} threshold {limit:.3f})" if worst.withheld else
                 f"worst group {worst.factor}={worst.group}: |observed - predicted| leaver rate "
-                f"{worst.calibration_gap:.3f} (threshold {limit:.3f})")
-        out.append(Check("group_calibration", bad.empty, text + (f"; over threshold: {names}" if names else "")))
-    return out
+                f"{worst.calibration_gap:.3f}, standard error {worst.calibration_se:.3f} (threshold {limit:.3f})")
+        calibration = _evidence_check("group_calibration", cal, "calibration_gap", "calibration_se", limit, alpha,
+                                      "calibration_gap", text)
+    return [roc, calibration]
+
+
+def _evidence_check(name: str, groups: pd.DataFrame, value: str, se: str, limit: float, alpha: float, shown: str,
+                    text: str) -> Check:
+    """Fail on the groups whose ``value`` is over ``limit`` and over z standard errors (z: Bonferroni for
+    ``alpha`` over these groups, one-sided); name the rest that are over the limit only within their noise."""
+    from statistics import NormalDist
+
+    z = NormalDist().inv_cdf(1 - alpha / len(groups))
+    over = groups[groups[value] > limit]
+    bad = over[over[value] > z * over[se]]
+    noise = over.drop(bad.index)
+    if len(bad):
+        text += "; over threshold beyond chance: " + ", ".join(_named(r, f"{getattr(r, shown):.3f}") for r in bad.itertuples())
+    if len(noise):
+        text += (f"; over threshold within chance ({z:.2f} standard errors for {len(groups)} groups, not failed): "
+                 + ", ".join(_named(r, f"{getattr(r, shown):.3f}") for r in noise.head(10).itertuples())
+                 + (f" and {len(noise) - 10} more" if len(noise) > 10 else ""))
+    return Check(name, bad.empty, text)
 
 
 def run_checks(run_id: str, thresholds: dict | None = None, *, audit=None) -> list[Check]:
@@ -197,7 +291,7 @@ def run_checks(run_id: str, thresholds: dict | None = None, *, audit=None) -> li
         predictions = None if audit is not None else tracking.load_table_artifact(run_id, PREDICTIONS_ARTIFACT)
     except Exception as exc:  # MLflow raises its own types for a missing artifact
         raise PromotionError(f"run {run_id}: cannot read {METRICS_ARTIFACT} / {PREDICTIONS_ARTIFACT}: {exc}") from exc
-    checks = []
+    checks = [_leavers_check(metrics, thresholds["min_test_leavers"])]
     if thresholds["require_card"]:
         checks.append(_card_check(run_id, tracking.run_tags(run_id)))
     if thresholds["require_beats_baselines"]:

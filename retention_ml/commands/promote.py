@@ -9,7 +9,7 @@ import typer
 
 HELP = """Check RUN against the promotion gate and, only if every check passes, point the registry alias "champion" at the run's registered model version.
 
-Checks (thresholds in retention_ml/promotion_thresholds.toml, also printed in the model card): a model card was written for the run; the model beats both baselines (logistic regression, team base rate) on the test window; expected calibration error is under the threshold; no group (sex, age band, ethnicity group, disability, employment type, service, area; groups under 20 people excluded) has a ROC-AUC or calibration gap over the threshold. On failure every failed check is named and nothing changes.
+Checks (thresholds in retention_ml/promotion_thresholds.toml, also printed in the model card): the test window holds at least min_test_leavers leavers (40: with fewer, the ROC-AUC interval is wider than 0.20 and a pass is the luck of a seed); a model card was written for the run; the model beats both baselines (logistic regression, team base rate) on the test window; expected calibration error is under the threshold; no group (sex, age band, ethnicity group, disability, employment type, service, area; groups under 20 people excluded) has a ROC-AUC or calibration gap over the threshold. On failure every failed check is named and nothing changes. A check the data cannot assess (no group large enough) reads "not assessable" and does not count as passed: it keeps the model from champion too.
 
 RUN is a run id, runs:/<id>, or models:/<name>@<alias> (for example models:/retention-ml-turnover@candidate).
 
@@ -60,7 +60,8 @@ def promote(
         for col in ("check", "result", "detail"):
             table.add_column(col)
         for c in result.checks:
-            table.add_row(c.name, "[green]pass[/green]" if c.passed else "[red]FAIL[/red]", c.detail)
+            colour = "green" if c.passed else ("red" if c.assessable else "yellow")
+            table.add_row(c.name, f"[{colour}]{c.status}[/{colour}]", c.detail)
         console = Console(width=160)
         console.print(table)
         if result.promoted:
@@ -68,6 +69,9 @@ def promote(
         elif not result.failed:
             console.print("dry run: every check passed; nothing changed")
         else:
-            console.print(f"[red]refused[/red]: failed {', '.join(c.name for c in result.failed)}; "
-                          f"champion unchanged ({result.champion_after or 'unset'})")
+            failed = [c.name for c in result.failed if c.assessable]
+            unassessed = [c.name for c in result.not_assessable]
+            why = "; ".join(filter(None, [f"failed {', '.join(failed)}" if failed else "",
+                                          f"not assessable (does not count as passed) {', '.join(unassessed)}" if unassessed else ""]))
+            console.print(f"[red]refused[/red]: {why}; champion unchanged ({result.champion_after or 'unset'})")
     raise typer.Exit(0 if not result.failed else 1)

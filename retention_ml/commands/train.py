@@ -15,7 +15,7 @@ Tracking: sqlite:///./mlflow.db with artifacts in ./mlartifacts unless MLFLOW_TR
 
 The data are validated first: if they fail, every problem (file, row, column, rule) is listed as `retention-ml validate` lists it, and nothing is trained.
 
-Exit codes: 0 trained and registered (a plain warning is printed when LightGBM does not beat a baseline), 1 the data failed validation (nothing trained; --json prints the validator's report), 2 could not run (bad experiment file or override, missing data folder).
+Exit codes: 0 trained and registered (a plain warning is printed when LightGBM does not beat a baseline, when the test or validation window holds fewer leavers than the promotion gate's min_test_leavers, or when the model gives everyone the same risk), 1 the data failed validation (nothing trained; --json prints the validator's report), 2 could not run (bad experiment file or override, missing data folder).
 
 \b
 Examples:
@@ -39,6 +39,7 @@ def train(
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from retention_ml.experiment import ExperimentError, load_experiment
+    from retention_ml.split import SplitError
     from retention_ml.training import train_experiment
     from retention_ml.validation import DataValidationError
 
@@ -63,6 +64,8 @@ def train(
             result = train_experiment(exp, progress=on_stage, boot_progress=on_boot)
         except DataValidationError as exc:  # a ValueError too, so caught first: a problem found, not a failure to run
             invalid = exc.report
+        except SplitError as exc:  # the data are too short for the configured windows: the message says what fits
+            _fail(json_out, err, f"{experiment}: could not train: {exc}")
         except (FileNotFoundError, ValueError, KeyError, ImportError) as exc:
             _fail(json_out, err, f"{experiment}: could not train: {type(exc).__name__}: {exc}")
         if invalid is None:
@@ -70,12 +73,51 @@ def train(
             truth = _truth_check(exp, result)
     if invalid is not None:
         _refuse_invalid(json_out, err, experiment, invalid)
+    warnings = evidence_warnings(result, exp)
     if json_out:
         typer.echo(json.dumps({"ok": True, "run_id": result.run_id, "model_version": result.model_version,
-                               "notes": result.notes, "metrics": result.metrics, "truth_check": truth},
-                              indent=2, default=str))
+                               "notes": result.notes, "warnings": warnings, "metrics": result.metrics,
+                               "truth_check": truth}, indent=2, default=str))
         return
-    _print(result, exp, truth)
+    _print(result, exp, truth, warnings)
+
+
+def evidence_warnings(result, exp: dict) -> list[str]:
+    """Plain warnings when the numbers rest on too little: windows with fewer leavers than the promotion
+    gate's ``min_test_leavers``, and a constant model (every test row the same risk)."""
+    from retention_ml.promotion import load_thresholds, too_few_leavers
+
+    minimum = load_thresholds()["min_test_leavers"]
+    out = []
+    counts = result.metrics["counts"]
+    test, valid = counts.get("test", {}), counts.get("valid", {})
+    if test.get("n") and test.get("leavers", test["positives"]) < minimum:
+        out.append(too_few_leavers("test", test.get("leavers", test["positives"]), test.get("workers", test["n"]), minimum)
+                   + ". The promotion gate will refuse this run.")
+    if valid.get("n") and valid.get("leavers", valid["positives"]) < minimum:
+        out.append(f"the validation window holds {valid.get('leavers', valid['positives'])} leavers among "
+                   f"{valid.get('workers', valid['n'])} people (fewer than {minimum}): early stopping and Platt "
+                   "calibration were fitted on them, so the risks' calibration is rough.")
+    risk = result.predictions["risk"].to_numpy(dtype=float)
+    if len(risk) and risk.max() - risk.min() < 1e-12:
+        train = result.metrics["counts"]["train"]
+        out.append(f"the model gives every test row the same risk ({risk[0]:.3f}): it ranks no one, and an interval of "
+                   f"[0.500, 0.500] for ROC-AUC is a constant model's, not certainty. The {train['n']} training rows "
+                   f"with {train.get('leavers', train['positives'])} leavers gave LightGBM no split it could make "
+                   f"(each leaf needs model.min_child_samples = {exp['model'].get('min_child_samples')} rows); "
+                   "any list it makes is in arbitrary order.")
+    return out
+
+
+def _undefined_resamples(rec: dict, n_boot: int) -> str | None:
+    """How many bootstrap resamples had no leaver (or no stayer), so that some metrics did not exist in them."""
+    undefined = max((v.get("undefined", 0) for v in rec["models"]["lightgbm"].values()), default=0)
+    if not undefined:
+        return None
+    if undefined >= n_boot:
+        return f"none of the {n_boot} bootstrap resamples held both a leaver and a stayer: ROC-AUC and average precision have no interval"
+    return (f"{undefined} of {n_boot} bootstrap resamples drew no leaver (or no stayer): the ROC-AUC, average precision "
+            f"and recall intervals are over the other {n_boot - undefined}")
 
 
 def _truth_check(exp: dict, result) -> dict | None:
@@ -115,7 +157,7 @@ def _fail(json_out: bool, err, message: str):
     raise typer.Exit(2)
 
 
-def _print(result, exp, truth: dict | None = None) -> None:
+def _print(result, exp, truth: dict | None = None, warnings: list[str] = ()) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -137,8 +179,11 @@ def _print(result, exp, truth: dict | None = None) -> None:
                   f"ECE {cal['ece_valid_before']:.4f} -> {cal['ece_valid_after']:.4f}")
     c = {k: v for k, v in rec["counts"].items() if v["n"]}   # a flat extract has no validation window: not "valid 0 (0)"
     console.print("rows (positives): " + ", ".join(f"{k} {v['n']} ({v['positives']})" for k, v in c.items()) + f"; censored {rec['censored']}")
-    for note in result.notes:
-        console.print(f"[bold yellow]WARNING: {note}[/bold yellow]")
+    undefined = _undefined_resamples(rec, exp["evaluation"]["n_boot"])
+    if undefined:
+        console.print(undefined[0].upper() + undefined[1:] + ".")
+    for note in [*warnings, *result.notes]:
+        console.print(f"[bold yellow]WARNING: {note[0].upper()}{note[1:]}[/bold yellow]")
     if truth and truth["logged"]:
         known = [f"{k} {b['value']:.0%} (bar {b['bar']:.0%})" for k, b in truth["bars"].items() if b["value"] is not None]
         console.print("Explanations against the simulator's truth (top-risk-decile leavers; explanations/truth.json): "

@@ -101,7 +101,8 @@ CENSORING_COLUMNS = {"as_of": "Snapshot date", "reason": "Outcome", "n": "Snapsh
                      "window": "Window", "censored": "Censored"}
 CHECK_LABELS = {"beats_baselines": "Beats both baselines", "calibration_ece": "Overall calibration (ECE)",
                 "group_roc_auc": "Ranking within each group (ROC-AUC)",
-                "group_calibration": "Calibration within each group", "card_exists": "Model card written"}
+                "group_calibration": "Calibration within each group", "card_exists": "Model card written",
+                "test_leavers": "Enough leavers in the test window"}
 # Who gets which list (retention-ml rank); the intended use and the ethical considerations both say it.
 MANAGER_GETS = "the list of their own team or teams, without themselves"
 HEAD_GETS = ("the list of their service's team managers (`retention-ml rank --service`) and the list of their "
@@ -702,13 +703,19 @@ def _blocks(c: dict) -> list[dict]:
                "calibration by group again after any policy change (pay, caseload caps) because it shifts who leaves.",
                "Tell staff the model exists, what it uses and what it is for, before it is used."]),
           _h("Promotion gate", "gate"),
-          _p(f"Thresholds (`retention_ml/promotion_thresholds.toml`): ECE at most {th['max_ece']}; no group's ROC-AUC "
+          _p(f"Thresholds (`retention_ml/promotion_thresholds.toml`): at least {th.get('min_test_leavers', 'n/a')} leavers in "
+             f"the test window; ECE at most {th['max_ece']}; no group's ROC-AUC "
              f"more than {th['max_group_roc_auc_shortfall']} below the whole window's; no group's |observed - "
-             f"predicted| leaver rate above {th['max_group_calibration_gap']}; must beat both baselines: "
+             f"predicted| leaver rate above {th['max_group_calibration_gap']} (a group fails only when it is also "
+             f"beyond chance for its size, family-wise error {th.get('group_family_alpha', 'n/a')} over the groups "
+             "compared); must "
+             "beat both baselines: "
              f"{'yes' if th['require_beats_baselines'] else 'no'}; a card must exist: "
-             f"{'yes' if th['require_card'] else 'no'}; groups under {th['min_group']} people excluded."),
+             f"{'yes' if th['require_card'] else 'no'}; groups under {th['min_group']} people excluded. A check "
+             "the data cannot assess reads \"not assessable\" and does not count as passed."),
           _table(["Check", "Result", "Detail"],
-                 [[CHECK_LABELS.get(g["name"], _group_label(g["name"])), "pass" if g["passed"] else "**FAIL**",
+                 [[CHECK_LABELS.get(g["name"], _group_label(g["name"])),
+                   "pass" if g["passed"] else ("not assessable" if g.get("status") == "not assessable" else "**FAIL**"),
                    _detail_text(g["detail"])] for g in c["gate"]], id="gate-checks")]
     return b
 
