@@ -194,7 +194,8 @@ def too_few_leavers(window: str, leavers: int, people: int, minimum: int, unit: 
 
 def _leavers_check(metrics: dict, minimum: int) -> Check:
     leavers, unit = test_leavers(metrics)
-    people = metrics.get("counts", {}).get("test", {}).get("workers", metrics.get("counts", {}).get("test", {}).get("n", 0))
+    test = metrics.get("counts", {}).get("test", {})
+    people = test.get("workers", test.get("n", 0))
     if leavers >= minimum:
         return Check("test_leavers", True, f"the test window holds {leavers} {unit} among {people} people "
                                            f"(at least {minimum} needed)")

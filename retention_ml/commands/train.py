@@ -89,21 +89,20 @@ def evidence_warnings(result, exp: dict) -> list[str]:
 
     minimum = load_thresholds()["min_test_leavers"]
     out = []
-    counts = result.metrics["counts"]
-    test, valid = counts.get("test", {}), counts.get("valid", {})
-    if test.get("n") and test.get("leavers", test["positives"]) < minimum:
-        out.append(too_few_leavers("test", test.get("leavers", test["positives"]), test.get("workers", test["n"]), minimum)
+    # leavers = distinct people; people = distinct workers (a flat extract has no validation window: n 0)
+    test, valid = ({"n": 0, **result.metrics["counts"].get(w, {})} for w in ("test", "valid"))
+    if test["n"] and test["leavers"] < minimum:
+        out.append(too_few_leavers("test", test["leavers"], test["workers"], minimum)
                    + ". The promotion gate will refuse this run.")
-    if valid.get("n") and valid.get("leavers", valid["positives"]) < minimum:
-        out.append(f"the validation window holds {valid.get('leavers', valid['positives'])} leavers among "
-                   f"{valid.get('workers', valid['n'])} people (fewer than {minimum}): early stopping and Platt "
-                   "calibration were fitted on them, so the risks' calibration is rough.")
+    if valid["n"] and valid["leavers"] < minimum:
+        out.append(f"the validation window holds {valid['leavers']} leavers among {valid['workers']} people (fewer than "
+                   f"{minimum}): early stopping and Platt calibration were fitted on them, so the risks' calibration is rough.")
     risk = result.predictions["risk"].to_numpy(dtype=float)
     if len(risk) and risk.max() - risk.min() < 1e-12:
         train = result.metrics["counts"]["train"]
         out.append(f"the model gives every test row the same risk ({risk[0]:.3f}): it ranks no one, and an interval of "
                    f"[0.500, 0.500] for ROC-AUC is a constant model's, not certainty. The {train['n']} training rows "
-                   f"with {train.get('leavers', train['positives'])} leavers gave LightGBM no split it could make "
+                   f"with {train['leavers']} leavers gave LightGBM no split it could make "
                    f"(each leaf needs model.min_child_samples = {exp['model'].get('min_child_samples')} rows); "
                    "any list it makes is in arbitrary order.")
     return out

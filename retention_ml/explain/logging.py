@@ -38,6 +38,17 @@ EMPTY_INTERVIEWS = pd.DataFrame({"worker_id": pd.Series(dtype=object), "primary_
 
 
 def write_beeswarm(explanation: Explanation, X: pd.DataFrame, path: str | Path, *, max_rows: int = BEESWARM_ROWS, random_state: int = 0) -> Path:
+    """Save the beeswarm plot (see :func:`_draw_beeswarm`) without numpy's "All-NaN slice" warning.
+
+    A feature with no value at all (its optional table not supplied) has no colour scale: shap draws it grey
+    after a numpy warning that told the user nothing during ``train`` (S9-O F17).
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "All-NaN slice encountered", RuntimeWarning)
+        return _draw_beeswarm(explanation, X, path, max_rows=max_rows, random_state=random_state)
+
+
+def _draw_beeswarm(explanation: Explanation, X: pd.DataFrame, path: str | Path, *, max_rows: int = BEESWARM_ROWS, random_state: int = 0) -> Path:
     """Save a SHAP beeswarm plot (features by mean |SHAP|, colour = feature value) to ``path``.
 
     At most ``max_rows`` rows (a fixed-seed sample) are drawn: the picture
@@ -64,11 +75,7 @@ def write_beeswarm(explanation: Explanation, X: pd.DataFrame, path: str | Path, 
     state = np.random.get_state()
     np.random.seed(random_state)
     try:
-        with warnings.catch_warnings():
-            # A feature with no value at all (its optional table not supplied) has no colour scale: shap draws it
-            # grey after numpy's "All-NaN slice" warning, which told the user nothing (S9-O F17).
-            warnings.filterwarnings("ignore", "All-NaN slice encountered", RuntimeWarning)
-            shap.plots.beeswarm(shap_exp, max_display=20, show=False)
+        shap.plots.beeswarm(shap_exp, max_display=20, show=False)
     finally:
         np.random.set_state(state)
     fig = plt.gcf()
