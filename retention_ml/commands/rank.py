@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -74,6 +75,8 @@ def write_lists(scores, meta: dict, *, out_dir: Path, teams: list[str] | None = 
     from retention_ml.reports.risk_list import build_risk_lists, build_service_manager_list, list_metadata, write_csv
     from retention_ml.reports.xlsx import write_xlsx
 
+    # The bands file states annual cut-offs; a 6-month model's risks are read against 6-month ones.
+    config = config.for_horizon(meta.get("horizon_months"))
     if stage is None:
         with staged_files() as own:
             write_lists(scores, meta, out_dir=out_dir, teams=teams, stem=stem, formats=formats, config=config,
@@ -218,8 +221,24 @@ def service_plan(scores, service_of: dict[str, str], *, service: str | None = No
     return chosen
 
 
+@contextmanager
+def _progress(total: int, *, show: bool):
+    """A rich progress bar (stderr) over the list sets being written; yields the function that advances it."""
+    if not show or total < 2:
+        yield lambda: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("writing list sets"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("lists", total=total)
+        yield lambda: bar.advance(task)
+
+
 def rank_scores(scores_dir: Path, out_dir: Path, *, team=None, manager=None, all_teams=False, service=None,
-                formats=FORMATS, names=False, bands: Path | None = None, data: Path | None = None) -> list[Path]:
+                formats=FORMATS, names=False, bands: Path | None = None, data: Path | None = None,
+                progress: bool = False) -> list[Path]:
     """Library entry point used by the command and by ``retention-ml demo``.
 
     ``service`` writes that service's team managers (one set per council); ``all_teams`` writes every team
@@ -243,13 +262,20 @@ def rank_scores(scores_dir: Path, out_dir: Path, *, team=None, manager=None, all
     elif service is None:
         teams = select_teams(scores, team=team)
         plan = [(teams, "risk_list_team_" + "_".join(teams))]
-    with staged_files() as stage:
+    # Each set gets only its own team's rows (split once: filtering the whole scoring per team is
+    # O(teams x rows) at national size) and service sets only the team managers' rows.
+    by_team = dict(tuple(scores.groupby(scores["team_id"].astype(str), sort=False))) if len(plan) > 1 else {}
+    managers = scores.loc[team_manager_rows(scores).to_numpy(bool)] if services else scores
+    with staged_files() as stage, _progress(len(plan) + len(services), show=progress) as advance:
         for teams, stem in plan:
-            write_lists(scores, meta, out_dir=out_dir, teams=teams, stem=stem, formats=formats, config=config,
+            part = by_team[teams[0]] if len(teams) == 1 and teams[0] in by_team else scores
+            write_lists(part, meta, out_dir=out_dir, teams=teams, stem=stem, formats=formats, config=config,
                         names=names, stage=stage)
+            advance()
         for council, code in services:
-            write_lists(scores, meta, out_dir=out_dir, stem=service_stem(council, code), formats=formats,
+            write_lists(managers, meta, out_dir=out_dir, stem=service_stem(council, code), formats=formats,
                         config=config, names=names, service=(council, code), service_of=service_of, stage=stage)
+            advance()
     return stage.targets
 
 
@@ -277,7 +303,7 @@ def rank(
         raise typer.BadParameter("give exactly one of --team, --manager, --service or --all")
     try:
         written = rank_scores(scores, out, team=team, manager=manager, all_teams=all_teams, service=service,
-                              formats=formats, names=names, bands=bands, data=data)
+                              formats=formats, names=names, bands=bands, data=data, progress=True)
     except KeyError as exc:
         typer.echo(f"error: {exc.args[0]}", err=True)
         raise typer.Exit(1)
