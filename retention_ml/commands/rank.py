@@ -60,7 +60,7 @@ class ScoringFolderError(Exception):
 
 def write_lists(scores, meta: dict, *, out_dir: Path, teams: list[str] | None = None, stem: str, formats, config,
                 names: bool, service: tuple[str, str] | None = None, service_of=None, head_of: tuple[str, str] | None = None,
-                stage=None) -> list[Path]:
+                stage=None, lists=None) -> list[Path]:
     """Build one scoped set of lists and write it to ``stage`` (a :class:`retention_ml.io.StagedFiles`).
 
     The set holds ``teams`` (team lists), or with ``service`` = (council, service) that service's team
@@ -68,6 +68,7 @@ def write_lists(scores, meta: dict, *, out_dir: Path, teams: list[str] | None = 
     ``head_of`` = (council, service) marks a set of ``teams`` with no manager recorded as that head of
     service's (see :func:`no_manager_plan`).
     Without ``stage`` the set is written on its own: every format to a temporary, then all moved into place.
+    ``lists`` are the set's team lists when already built (``rank --all`` builds every team's in one pass).
     Returns the target files.
     """
     from retention_ml.io import staged_files
@@ -80,10 +81,11 @@ def write_lists(scores, meta: dict, *, out_dir: Path, teams: list[str] | None = 
     if stage is None:
         with staged_files() as own:
             write_lists(scores, meta, out_dir=out_dir, teams=teams, stem=stem, formats=formats, config=config,
-                        names=names, service=service, service_of=service_of, head_of=head_of, stage=own)
+                        names=names, service=service, service_of=service_of, head_of=head_of, stage=own, lists=lists)
         return own.targets
     if service is None:
-        lists = build_risk_lists(scores, config=config, teams=teams, names=names)
+        if lists is None:
+            lists = build_risk_lists(scores, config=config, teams=teams, names=names)
         list_meta = list_metadata(meta, config=config, teams=teams, head_of=head_of)
     else:
         council, code = service
@@ -246,7 +248,7 @@ def rank_scores(scores_dir: Path, out_dir: Path, *, team=None, manager=None, all
     to a temporary and moved into place only when all are written: a failure leaves the lists folder as it was.
     """
     from retention_ml.io import staged_files
-    from retention_ml.reports.risk_list import load_band_config, select_teams, team_manager_rows
+    from retention_ml.reports.risk_list import build_risk_lists, load_band_config, select_teams, team_manager_rows
 
     scores, meta = read_scoring(scores_dir)
     config = load_band_config(bands)
@@ -262,15 +264,18 @@ def rank_scores(scores_dir: Path, out_dir: Path, *, team=None, manager=None, all
     elif service is None:
         teams = select_teams(scores, team=team)
         plan = [(teams, "risk_list_team_" + "_".join(teams))]
-    # Each set gets only its own team's rows (split once: filtering the whole scoring per team is
-    # O(teams x rows) at national size) and service sets only the team managers' rows.
-    by_team = dict(tuple(scores.groupby(scores["team_id"].astype(str), sort=False))) if len(plan) > 1 else {}
+    # --all: every team's list is built in one pass (ranks, bands, levers and reasons are per row, so one
+    # pass gives each team exactly its own list; per-team passes cost a fixed pandas overhead 6,000 times
+    # at national size). Service sets get only the team managers' rows.
+    built = {}
+    if all_teams:
+        built = {tl.team_id: tl for tl in build_risk_lists(scores, config=config.for_horizon(meta.get("horizon_months")),
+                                                            teams=[p[0][0] for p in plan], names=names)}
     managers = scores.loc[team_manager_rows(scores).to_numpy(bool)] if services else scores
     with staged_files() as stage, _progress(len(plan) + len(services), show=progress) as advance:
         for teams, stem in plan:
-            part = by_team[teams[0]] if len(teams) == 1 and teams[0] in by_team else scores
-            write_lists(part, meta, out_dir=out_dir, teams=teams, stem=stem, formats=formats, config=config,
-                        names=names, stage=stage)
+            write_lists(scores, meta, out_dir=out_dir, teams=teams, stem=stem, formats=formats, config=config,
+                        names=names, stage=stage, lists=[built[teams[0]]] if built else None)
             advance()
         for council, code in services:
             write_lists(managers, meta, out_dir=out_dir, stem=service_stem(council, code), formats=formats,

@@ -449,10 +449,12 @@ def build_risk_lists(scores: pd.DataFrame, *, config: BandConfig, teams: list[st
     scoped = scoped.sort_values(["team_id", "risk", "worker_id"], ascending=[True, False, True], kind="stable")
     scoped["rank"] = scoped.groupby("team_id").cumcount() + 1
     out = []
-    team_of, team_of_scope = scoped["team_id"].astype(str), in_scope["team_id"].astype(str)
-    for team_id in sorted(set(team_of_scope)):
-        team = scoped.loc[team_of == team_id]
-        manager = _manager_status(in_scope.loc[team_of_scope == team_id])
+    # row positions per team, found once (a filter per team would be O(teams x rows) for `rank --all`)
+    listed_at = scoped.groupby(scoped["team_id"].astype(str), sort=False).indices
+    scope_at = in_scope.groupby(in_scope["team_id"].astype(str), sort=False).indices
+    for team_id in sorted(scope_at):
+        team = scoped.iloc[listed_at.get(team_id, [])]
+        manager = _manager_status(in_scope.iloc[scope_at[team_id]])
         out.append(TeamList(team_id=team_id, rows=team[cols].reset_index(drop=True),
                             summary=_team_summary(team_id, team, config, manager=manager)))
     return out

@@ -771,3 +771,19 @@ def test_band_cutoffs_follow_the_scorings_horizon(tmp_path):
         assert ("the bands file's 12-month cut-offs 0.15 and 0.3 scaled to the model's 6-month horizon" in html) == (months == 6)
     # at 6 months the same risks are not all low (the reviewer's case: everyone "low" under annual cut-offs)
     assert set(assign_bands(risks, config=load_band_config().for_horizon(6))) == {"low", "medium", "high"}
+
+
+def test_all_teams_built_in_one_pass_equal_each_team_built_alone(tmp_path):
+    """`rank --all` builds every team's list in one pass (S9-S F1): each file equals that team's own `--team` set."""
+    from retention_ml.commands.rank import rank_scores
+    from retention_ml.reports.risk_list import LEAVING_FLAG
+
+    scores = with_service(with_managers_in_team(make_scores()))
+    scores[LEAVING_FLAG] = scores.index % 5 == 1
+    scores.loc[scores.team_id == "TEAMBRAVO", "manager_id"] = None
+    d = write_scores(tmp_path, scores, horizon_months=6)
+    rank_scores(d, tmp_path / "all", all_teams=True)
+    for team in TEAMS:
+        rank_scores(d, tmp_path / team, team=[team])
+        for f in (tmp_path / team).iterdir():
+            assert f.read_bytes() == (tmp_path / "all" / f.name).read_bytes(), f.name
