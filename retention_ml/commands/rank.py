@@ -19,7 +19,14 @@ head of service instead: --service SERVICE writes, per council, one set
 (risk_list_service_<council>_<service>_team_managers.*) holding only the team
 managers of that service's teams, nobody else. --all: one set per team, each
 holding only that team, plus one per service with a team manager scored, so
-everyone scored is in exactly one list. Give exactly one of the four.
+everyone scored is in exactly one list (people already leaving: none, see
+below). Give exactly one of the four.
+
+People whose leaving date is already recorded (flagged leaving_date_recorded
+by score) are in no list: a retention conversation is no longer the point.
+Every list says so, without naming or counting them. Band cut-offs are the
+yearly ones of the bands file scaled to the scoring's horizon
+(1 - (1 - c) ** (H / 12)); every list records the cut-offs it used.
 
 A team's service comes from the scores' service column or, when the scores
 carry none, from teams.csv in the data folder score_meta.json records (or
