@@ -163,6 +163,17 @@ def _add_manager(keys: pd.DataFrame, tables: dict) -> pd.DataFrame:
     return keys
 
 
+def leaving_date_recorded(keys: pd.DataFrame, workers: pd.DataFrame) -> np.ndarray:
+    """True for each scored person whose end_date is already in the extract (on or after the as-of date).
+
+    Not a feature: the model never sees it, and training's point-in-time rule (nothing known after a snapshot
+    date) is untouched. It only keeps people already leaving off the managers' lists (risk_list.LEAVING_LINE):
+    an extract is usually pulled after the scoring date, and a resignation recorded since is a known fact.
+    """
+    end = keys["worker_id"].map(workers.drop_duplicates("worker_id").set_index("worker_id")["end_date"])
+    return end.notna().to_numpy(bool)
+
+
 def _levers(reasons: pd.DataFrame, profile: pd.DataFrame) -> pd.DataFrame:
     """lever_i = the first lever (drivers.yaml) of reason i's driver, so levers match the reasons shown."""
     from retention_ml.reports.risk_list import levers_for_drivers
@@ -219,17 +230,21 @@ def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | No
     """
     from retention_ml.features import build_features
     from retention_ml.io import read_tables, staged_files, write_table
-    from retention_ml.reports.risk_list import NOT_A_DECISION
+    from retention_ml.reports.risk_list import LEAVING_FLAG, NOT_A_DECISION, load_band_config
     from retention_ml.tracking import configure, load_turnover_model
     from retention_ml.validation import validate_dir
 
     as_of = pd.Timestamp(as_of)
     out_dir = Path(out_dir)
+    # Validated without the as-of rule: the extract is normally pulled after the scoring date, so rows dated
+    # after it are expected and the features ignore them (point in time); `validate --as-of` takes the
+    # extract's pull date. The one later fact used is a recorded leaving date (leaving_date_recorded).
     validate_dir(data_dir, as_of=None).raise_for_errors()
     configure()   # the documented default store (and no MLflow download bars) unless MLFLOW_TRACKING_URI says otherwise
     model, run_id = load_turnover_model(model_ref)
     approval = model_approval(run_id)
     horizon = run_horizon_months(run_id)
+    bands = load_band_config().for_horizon(horizon)   # annual cut-offs turned into this model's horizon
     if previous:
         prev_dir = Path(previous)
         check_previous(prev_dir, as_of, horizon)   # before any work: a later or other-horizon scoring is refused
@@ -240,7 +255,9 @@ def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | No
     if len(ds.keys) == 0:
         raise NobodyInPost(f"{data_dir}: nobody is in post at {as_of.date()} (rule: start_date < as_of <= end_date or no end_date)")
     keys = _add_manager(ds.keys, tables)
-    scores = assemble_scores(model, ds.X, keys, context=_team_context(keys, ds.X, tables), catalogue=ds.catalogue)
+    scores = assemble_scores(model, ds.X, keys, context=_team_context(keys, ds.X, tables), catalogue=ds.catalogue,
+                             config=bands)
+    scores[LEAVING_FLAG] = leaving_date_recorded(scores, tables["workers"])
     if display_names and "display_name" in tables["workers"]:
         names = tables["workers"].drop_duplicates("worker_id").set_index("worker_id")["display_name"]
         scores["display_name"] = scores["worker_id"].map(names)
@@ -251,6 +268,8 @@ def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | No
     meta = {
         "as_of": str(as_of.date()), "model_ref": model_ref, "run_id": run_id,
         "horizon_months": horizon,
+        "band_cutoffs": bands.cutoffs_record(),
+        "leaving_date_recorded": int(scores[LEAVING_FLAG].sum()),
         "data_dir": str(Path(data_dir).resolve()), "scored_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "n_workers": int(len(scores)), "previous": str(prev_dir) if prev_dir else None,
         "previous_as_of": str(_scoring_meta(prev_dir)[0].date()) if prev_dir else None,

@@ -43,6 +43,7 @@ __all__ = [
     "model_version_for_run",
     "set_alias",
     "alias_version",
+    "NoSuchAlias",
 ]
 
 DEFAULT_MODEL_NAME = "retention-ml-turnover"
@@ -332,10 +333,41 @@ class _nullcontext:
         return False
 
 
+class NoSuchAlias(LookupError):
+    """``models:/<name>@<alias>`` names an alias the registry does not hold (for champion: nothing passed the gate)."""
+
+
+def _missing_alias_message(name: str, alias: str) -> str:
+    """Why ``models:/name@alias`` cannot be loaded, and what to do instead."""
+    try:
+        versions = client().search_model_versions(f"name = '{name}'")
+    except Exception:   # no such registered model (or the store cannot be asked): say what we know
+        versions = []
+    if not versions:
+        return (f"no model is registered under the name {name} in {mlflow.get_tracking_uri()}: train one "
+                f"(retention-ml train registers it) or point MLFLOW_TRACKING_URI at the store that holds it")
+    latest = max(versions, key=lambda v: int(v.version))
+    where = f"the latest registered version is {latest.version} (run {latest.run_id})"
+    if alias != "champion":
+        return f"{name} has no alias {alias!r} ({where}); give models:/{name}/<version>, a run id or another alias"
+    # promote moves champion only when every check passes and records nothing else on a refusal
+    return (f"no model of {name} has passed the promotion gate: the alias champion is not set ({where}, not "
+            f"approved; `retention-ml promote {latest.run_id[:8]}` lists the checks it fails). Managers' lists need "
+            f"an approved model. To preview lists marked NOT APPROVED, use models:/{name}@candidate instead")
+
+
 def load_turnover_model(ref: str):
-    """``(TurnoverModel, run_id)`` for a run id, ``runs:/<id>/...`` or ``models:/<name>@<alias>`` (or ``/<version>``)."""
+    """``(TurnoverModel, run_id)`` for a run id, ``runs:/<id>/...`` or ``models:/<name>@<alias>`` (or ``/<version>``).
+
+    Raises :class:`NoSuchAlias` with what to do instead when the alias is not set (an unset champion is the
+    normal state of a council whose models the promotion gate refused).
+    """
     import joblib
 
+    if ref.startswith("models:/") and "@" in ref:
+        name, alias = ref.removeprefix("models:/").split("@", 1)
+        if alias_version(alias, name) is None:
+            raise NoSuchAlias(_missing_alias_message(name, alias))
     run_id = resolve_run_id(ref)
     with tempfile.TemporaryDirectory() as tmp:
         model = joblib.load(download_artifact(run_id, MODEL_OBJECT_PATH, tmp))

@@ -220,3 +220,75 @@ def test_previous_must_be_an_earlier_scoring_of_the_same_horizon(tmp_path):
     # the automatic choice skips the 6-month scoring although it is the latest earlier one
     assert find_previous(tmp_path / "2022-07", as_of, 12) == earlier.resolve()
     assert find_previous(tmp_path / "2022-07", as_of, 6) == six.resolve()
+
+
+# -- S9-FG: recorded leaving dates (S9-O F11), bands per horizon (S9-O F8), no champion (S9-O F7) ---------
+
+def test_a_recorded_leaving_date_is_flagged_and_nothing_else_changes(trained, sim_dir, tmp_path):
+    """People in post whose end_date is already in the extract: scored as before, flagged, counted in the meta.
+
+    The flag is not a feature: with every end_date blanked the risks are identical (point in time untouched).
+    """
+    from retention_ml.io import read_tables
+    from retention_ml.reports.risk_list import LEAVING_FLAG
+    from retention_ml.scoring import score
+
+    result, _ = trained
+    ref, as_of = f"runs:/{result.run_id}/model", "2022-07-01"
+    got = score(ref, sim_dir, as_of, tmp_path / "s", find_previous_scoring=False)
+    workers = read_tables(sim_dir)["workers"].set_index("worker_id")
+    recorded = got.scores["worker_id"].map(workers["end_date"]).notna().to_numpy()
+    assert recorded.any() and not recorded.all()   # the simulated extract runs past the date: some are leaving
+    assert (got.scores[LEAVING_FLAG].to_numpy() == recorded).all()
+    assert got.meta["leaving_date_recorded"] == int(recorded.sum())
+    assert got.scores.loc[recorded, "risk"].notna().all()   # kept with their risk, for evaluation
+    blank = tmp_path / "blank"
+    shutil.copytree(sim_dir, blank, ignore=shutil.ignore_patterns("_truth"))
+    w = pd.read_parquet(blank / "workers.parquet")
+    in_post = w.worker_id.isin(got.scores.worker_id)
+    w.loc[in_post, ["end_date", "leaving_reason"]] = None
+    w.to_parquet(blank / "workers.parquet", index=False)
+    same = score(ref, blank, as_of, tmp_path / "b", find_previous_scoring=False)
+    assert not same.scores[LEAVING_FLAG].any() and same.meta["leaving_date_recorded"] == 0
+    pd.testing.assert_series_equal(same.scores.set_index("worker_id")["risk"],
+                                   got.scores.set_index("worker_id")["risk"])
+
+
+def test_scores_are_banded_with_cutoffs_for_the_models_horizon(trained, sim_dir, tmp_path, monkeypatch):
+    from retention_ml import scoring
+    from retention_ml.reports.risk_list import assign_bands, load_band_config
+
+    result, _ = trained
+    ref = f"runs:/{result.run_id}/model"
+    twelve = scoring.score(ref, sim_dir, "2022-07-01", tmp_path / "12", find_previous_scoring=False)
+    assert twelve.meta["band_cutoffs"] == {"medium": 0.15, "high": 0.3, "horizon_months": 12}
+    assert (twelve.scores["band"].to_numpy() == assign_bands(twelve.scores["risk"], config=load_band_config())).all()
+    monkeypatch.setattr(scoring, "run_horizon_months", lambda run_id: 6)
+    six = scoring.score(ref, sim_dir, "2022-07-01", tmp_path / "6", find_previous_scoring=False)
+    assert six.meta["band_cutoffs"]["horizon_months"] == 6
+    assert six.meta["band_cutoffs"]["medium"] == pytest.approx(0.0780, abs=1e-4)
+    cfg6 = load_band_config().for_horizon(6)
+    assert (six.scores["band"].to_numpy() == assign_bands(six.scores["risk"], config=cfg6)).all()
+    assert (six.scores["band"] != "low").sum() > (twelve.scores["band"] != "low").sum()
+
+
+def test_no_champion_says_nothing_passed_the_gate_and_offers_the_candidate(trained, sim_dir, tmp_path):
+    from retention_ml import tracking
+    from retention_ml.cli import app
+
+    result, _ = trained
+    name = tracking.DEFAULT_MODEL_NAME
+    assert tracking.alias_version("champion", name) is None
+    runner = CliRunner()
+    res = runner.invoke(app, ["score", "--model", f"models:/{name}@champion", "--data", str(sim_dir),
+                              "--as-of", "2022-07-01", "--out", str(tmp_path / "s")])
+    text = " ".join(res.output.split())
+    assert res.exit_code == 2, res.output
+    assert f"no model of {name} has passed the promotion gate" in text and "alias champion is not set" in text
+    assert f"models:/{name}@candidate" in text and "NOT APPROVED" in text and result.run_id in text
+    assert not (tmp_path / "s").exists()
+    res = runner.invoke(app, ["explain", "--run", f"models:/{name}@champion", "--data", str(sim_dir),
+                              "--as-of", "2022-07-01", "--worker", "W0000001"])
+    text = " ".join(res.output.split())
+    assert res.exit_code == 2 and f"no model of {name} has passed the promotion gate" in text, res.output
+    assert f"models:/{name}@candidate" in text

@@ -160,10 +160,11 @@ def person_record(run_id: str, explanation, table, *, horizon_months: int | None
         for i in (1, 2, 3)
         if f"reason_{i}" in table.columns and pd.notna(row[f"reason_{i}"])
     ]
-    keys = {c: str(row[c]) for c in KEY_COLUMNS if c in table.columns}
-    if "months_in_post" in keys:
+    # a missing value (a team with no manager recorded) is JSON null, never the string "nan"
+    keys = {c: None if pd.isna(row[c]) else str(row[c]) for c in KEY_COLUMNS if c in table.columns}
+    if keys.get("months_in_post") is not None:
         keys["months_in_post"] = int(row["months_in_post"])
-    if "as_of" in keys:
+    if keys.get("as_of") is not None:
         keys["as_of"] = pd.Timestamp(row["as_of"]).date().isoformat()
     return {
         "run_id": run_id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -18,7 +19,14 @@ head of service instead: --service SERVICE writes, per council, one set
 (risk_list_service_<council>_<service>_team_managers.*) holding only the team
 managers of that service's teams, nobody else. --all: one set per team, each
 holding only that team, plus one per service with a team manager scored, so
-everyone scored is in exactly one list. Give exactly one of the four.
+everyone scored is in exactly one list (people already leaving: none, see
+below). Give exactly one of the four.
+
+People whose leaving date is already recorded (flagged leaving_date_recorded
+by score) are in no list: a retention conversation is no longer the point.
+Every list says so, without naming or counting them. Band cut-offs are the
+yearly ones of the bands file scaled to the scoring's horizon
+(1 - (1 - c) ** (H / 12)); every list records the cut-offs it used.
 
 A team's service comes from the scores' service column or, when the scores
 carry none, from teams.csv in the data folder score_meta.json records (or
@@ -59,7 +67,7 @@ class ScoringFolderError(Exception):
 
 def write_lists(scores, meta: dict, *, out_dir: Path, teams: list[str] | None = None, stem: str, formats, config,
                 names: bool, service: tuple[str, str] | None = None, service_of=None, head_of: tuple[str, str] | None = None,
-                stage=None) -> list[Path]:
+                stage=None, lists=None) -> list[Path]:
     """Build one scoped set of lists and write it to ``stage`` (a :class:`retention_ml.io.StagedFiles`).
 
     The set holds ``teams`` (team lists), or with ``service`` = (council, service) that service's team
@@ -67,6 +75,7 @@ def write_lists(scores, meta: dict, *, out_dir: Path, teams: list[str] | None = 
     ``head_of`` = (council, service) marks a set of ``teams`` with no manager recorded as that head of
     service's (see :func:`no_manager_plan`).
     Without ``stage`` the set is written on its own: every format to a temporary, then all moved into place.
+    ``lists`` are the set's team lists when already built (``rank --all`` builds every team's in one pass).
     Returns the target files.
     """
     from retention_ml.io import staged_files
@@ -74,13 +83,16 @@ def write_lists(scores, meta: dict, *, out_dir: Path, teams: list[str] | None = 
     from retention_ml.reports.risk_list import build_risk_lists, build_service_manager_list, list_metadata, write_csv
     from retention_ml.reports.xlsx import write_xlsx
 
+    # The bands file states annual cut-offs; a 6-month model's risks are read against 6-month ones.
+    config = config.for_horizon(meta.get("horizon_months"))
     if stage is None:
         with staged_files() as own:
             write_lists(scores, meta, out_dir=out_dir, teams=teams, stem=stem, formats=formats, config=config,
-                        names=names, service=service, service_of=service_of, head_of=head_of, stage=own)
+                        names=names, service=service, service_of=service_of, head_of=head_of, stage=own, lists=lists)
         return own.targets
     if service is None:
-        lists = build_risk_lists(scores, config=config, teams=teams, names=names)
+        if lists is None:
+            lists = build_risk_lists(scores, config=config, teams=teams, names=names)
         list_meta = list_metadata(meta, config=config, teams=teams, head_of=head_of)
     else:
         council, code = service
@@ -218,8 +230,24 @@ def service_plan(scores, service_of: dict[str, str], *, service: str | None = No
     return chosen
 
 
+@contextmanager
+def _progress(total: int, *, show: bool):
+    """A rich progress bar (stderr) over the list sets being written; yields the function that advances it."""
+    if not show or total < 2:
+        yield lambda: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("writing list sets"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("lists", total=total)
+        yield lambda: bar.advance(task)
+
+
 def rank_scores(scores_dir: Path, out_dir: Path, *, team=None, manager=None, all_teams=False, service=None,
-                formats=FORMATS, names=False, bands: Path | None = None, data: Path | None = None) -> list[Path]:
+                formats=FORMATS, names=False, bands: Path | None = None, data: Path | None = None,
+                progress: bool = False) -> list[Path]:
     """Library entry point used by the command and by ``retention-ml demo``.
 
     ``service`` writes that service's team managers (one set per council); ``all_teams`` writes every team
@@ -227,7 +255,7 @@ def rank_scores(scores_dir: Path, out_dir: Path, *, team=None, manager=None, all
     to a temporary and moved into place only when all are written: a failure leaves the lists folder as it was.
     """
     from retention_ml.io import staged_files
-    from retention_ml.reports.risk_list import load_band_config, select_teams, team_manager_rows
+    from retention_ml.reports.risk_list import build_risk_lists, load_band_config, select_teams, team_manager_rows
 
     scores, meta = read_scoring(scores_dir)
     config = load_band_config(bands)
@@ -243,13 +271,23 @@ def rank_scores(scores_dir: Path, out_dir: Path, *, team=None, manager=None, all
     elif service is None:
         teams = select_teams(scores, team=team)
         plan = [(teams, "risk_list_team_" + "_".join(teams))]
-    with staged_files() as stage:
+    # --all: every team's list is built in one pass (ranks, bands, levers and reasons are per row, so one
+    # pass gives each team exactly its own list; per-team passes cost a fixed pandas overhead 6,000 times
+    # at national size). Service sets get only the team managers' rows.
+    built = {}
+    if all_teams:
+        built = {tl.team_id: tl for tl in build_risk_lists(scores, config=config.for_horizon(meta.get("horizon_months")),
+                                                            teams=[p[0][0] for p in plan], names=names)}
+    managers = scores.loc[team_manager_rows(scores).to_numpy(bool)] if services else scores
+    with staged_files() as stage, _progress(len(plan) + len(services), show=progress) as advance:
         for teams, stem in plan:
             write_lists(scores, meta, out_dir=out_dir, teams=teams, stem=stem, formats=formats, config=config,
-                        names=names, stage=stage)
+                        names=names, stage=stage, lists=[built[teams[0]]] if built else None)
+            advance()
         for council, code in services:
-            write_lists(scores, meta, out_dir=out_dir, stem=service_stem(council, code), formats=formats,
+            write_lists(managers, meta, out_dir=out_dir, stem=service_stem(council, code), formats=formats,
                         config=config, names=names, service=(council, code), service_of=service_of, stage=stage)
+            advance()
     return stage.targets
 
 
@@ -277,7 +315,7 @@ def rank(
         raise typer.BadParameter("give exactly one of --team, --manager, --service or --all")
     try:
         written = rank_scores(scores, out, team=team, manager=manager, all_teams=all_teams, service=service,
-                              formats=formats, names=names, bands=bands, data=data)
+                              formats=formats, names=names, bands=bands, data=data, progress=True)
     except KeyError as exc:
         typer.echo(f"error: {exc.args[0]}", err=True)
         raise typer.Exit(1)

@@ -11,6 +11,15 @@ import typer
 HELP = """Score every worker in post at --as-of with a model from the registry, using the same feature code as training.
 
 The data are validated first: if they fail, the validator's report is printed and nothing is written (exit 1).
+They are validated as `retention-ml validate DATA` (without --as-of): an extract is normally pulled after the
+scoring date, so rows dated after --as-of are expected and the features ignore them (each feature uses only what
+was known at --as-of, as in training). `validate --as-of` is the check that an extract holds nothing after the
+day it was pulled: give it the pull date, not the scoring date. The one later fact scoring uses is a leaving date
+already recorded (end_date on or after --as-of): those people are scored but flagged leaving_date_recorded, and
+rank leaves them out of every list (nobody is offered a retention conversation with someone already leaving).
+
+Bands: the cut-offs in retention_ml/risk_bands.toml are yearly probabilities; they are scaled to the model's
+horizon (1 - (1 - cut-off) ** (H / 12)), and score_meta.json records the cut-offs used.
 Writes OUT/scores.parquet, OUT/scores.csv and OUT/score_meta.json atomically (worker ids only; names are kept in the
 parquet only with --names). With --previous DIR (or an earlier scoring found beside OUT) each person's previous risk
 is carried for "change since last scoring"; the previous scoring must be earlier and of the same horizon (exit 2
@@ -48,6 +57,7 @@ def score_command(
     from rich.console import Console
 
     from retention_ml.scoring import NobodyInPost, score
+    from retention_ml.tracking import NoSuchAlias
     from retention_ml.validation import DataValidationError
 
     console = Console(stderr=True)
@@ -68,6 +78,9 @@ def score_command(
     except NobodyInPost as exc:
         console.print(f"error: {exc}")
         raise typer.Exit(1)
+    except NoSuchAlias as exc:   # e.g. no champion yet: the message says why and names the alternative
+        console.print(f"error: could not score: {exc}", markup=False)
+        raise typer.Exit(2)
     except Exception as exc:  # model not found, features the model lacks, a date after the data ends ...
         console.print(f"error: could not score: {type(exc).__name__}: {exc}")
         raise typer.Exit(2)
@@ -76,6 +89,10 @@ def score_command(
     else:
         typer.echo(f"scored {result.meta['n_workers']} workers at {result.meta['as_of']} with {model} (run {result.meta['run_id']})")
         typer.echo(result.summary().to_string())
+        leaving = result.meta.get("leaving_date_recorded") or 0
+        if leaving:
+            typer.echo(f"{leaving} of them have a leaving date recorded (end_date on or after {result.meta['as_of']}): "
+                       "scored, flagged leaving_date_recorded, and left out of every list by rank")
         for f in result.files:
             typer.echo(f"  {f}")
     # Last thing printed (on stderr, also with --json) so that it is the line an operator sees.

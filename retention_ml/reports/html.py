@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
-from retention_ml.reports.risk_list import PURPOSE_LINE, TeamList, banner_lines, column_label, display_rows, summary_text
+from retention_ml.reports.risk_list import (PURPOSE_LINE, TeamList, band_cutoffs_text, banner_lines, column_label,
+                                            display_rows, summary_text)
 
 
-def render_html(lists: list[TeamList], meta: dict) -> str:
-    """Render the scoped lists as one accessible, printable HTML page."""
+@lru_cache(maxsize=1)
+def _template():
+    """The list template, compiled once per process: `rank --all` renders thousands of files with it."""
     import jinja2
 
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
         autoescape=jinja2.select_autoescape(["html", "j2"]),
     )
+    return env.get_template("risk_list.html.j2")
+
+
+def render_html(lists: list[TeamList], meta: dict) -> str:
+    """Render the scoped lists as one accessible, printable HTML page."""
     view = [
         {
             "team_id": tl.team_id,
@@ -27,7 +35,8 @@ def render_html(lists: list[TeamList], meta: dict) -> str:
         }
         for tl in lists
     ]
-    return env.get_template("risk_list.html.j2").render(lists=view, meta=meta, purpose=PURPOSE_LINE, banner=banner_lines(meta, lists), teams=[tl.heading or tl.team_id for tl in lists])
+    return _template().render(lists=view, meta=meta, purpose=PURPOSE_LINE, banner=banner_lines(meta, lists),
+                              bands_text=band_cutoffs_text(meta), teams=[tl.heading or tl.team_id for tl in lists])
 
 
 def write_html(lists: list[TeamList], meta: dict, path: str | Path) -> Path:

@@ -12,7 +12,7 @@ Example
 from __future__ import annotations
 
 import tomllib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +43,17 @@ APPROVAL_UNKNOWN_LINE = (
     "before using this list with staff."
 )
 
+# Written into every list (all formats), whether or not anyone in it was left out, so the line itself
+# never tells a reader that someone in a small team is leaving.
+LEAVING_LINE = (
+    "People whose leaving date is already recorded in the HR extract are not listed: a retention "
+    "conversation is no longer the point, and their handover is a matter for the manager."
+)
+
+# Column of the scores (retention-ml score) marking a worker in post at the as-of date whose end_date is
+# already recorded. Scores keep them (risk, reasons) for evaluation; lists leave them out.
+LEAVING_FLAG = "leaving_date_recorded"
+
 BANDS = ("low", "medium", "high")
 
 # The project's rule (STANDARDS): no aggregate for a group under 5 people. A bands file may raise
@@ -66,6 +77,9 @@ class BandConfig:
         Level of the expected-leavers interval in team summaries.
     min_group : int
         No aggregate for a group smaller than this (people).
+    cutoff_months : int
+        The horizon the cut-offs are stated for (12: probabilities of leaving within a year).
+        :meth:`for_horizon` turns them into a scoring's horizon.
     """
 
     medium: float = 0.15
@@ -74,10 +88,48 @@ class BandConfig:
     interval_level: float = 0.8
     summary_level: float = 0.8
     min_group: int = MIN_GROUP
+    cutoff_months: int = 12
     source: str = field(default="built-in", compare=False)
+    # (medium, high, months) as the bands file states them, when for_horizon scaled them
+    scaled_from: tuple | None = field(default=None, compare=False)
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+    def for_horizon(self, horizon_months: int | None) -> BandConfig:
+        """The cut-offs for risks of leaving within ``horizon_months`` (None: unchanged, horizon unknown).
+
+        A 6-month risk is smaller than a 12-month one for the same person, so annual cut-offs would put
+        nearly everyone in "low". Each cut-off is scaled as the turnover target is
+        (:func:`scale_to_horizon`): the chance of leaving within H months at the steady monthly rate that
+        the cut-off gives over ``cutoff_months``. The result states its own horizon (``cutoff_months``).
+        """
+        if horizon_months is None or int(horizon_months) == self.cutoff_months:
+            return self
+        h = int(horizon_months)
+        return replace(self, medium=scale_to_horizon(self.medium, h, per_months=self.cutoff_months),
+                       high=scale_to_horizon(self.high, h, per_months=self.cutoff_months), cutoff_months=h,
+                       scaled_from=self.scaled_from or (self.medium, self.high, self.cutoff_months))
+
+    def cutoffs_record(self) -> dict:
+        """The cut-offs as lists and score_meta record them: values used, their horizon, and how they were made."""
+        out = {"medium": round(self.medium, 4), "high": round(self.high, 4), "horizon_months": self.cutoff_months}
+        if self.scaled_from is not None:
+            m, h, months = self.scaled_from
+            out["scaled_from"] = {"medium": m, "high": h, "horizon_months": months,
+                                  "rule": f"1 - (1 - cut-off) ** ({self.cutoff_months} / {months})"}
+        return out
+
+
+def scale_to_horizon(p: float, horizon_months: int, *, per_months: int = 12) -> float:
+    """The probability of leaving within ``horizon_months`` at the steady monthly rate that gives ``p``
+    within ``per_months``: 1 - (1 - p) ** (H / per_months). The one conversion of an annual rate (band
+    cut-offs, the turnover target) to a scoring's horizon.
+
+    >>> round(scale_to_horizon(0.15, 6), 4)
+    0.078
+    """
+    return 1.0 - (1.0 - float(p)) ** (int(horizon_months) / float(per_months))
 
 
 def default_config_path() -> Path:
@@ -97,10 +149,14 @@ def load_band_config(path: str | Path | None = None) -> BandConfig:
         interval_level=float(unc.get("interval_level", 0.8)),
         summary_level=float(summ.get("interval_level", 0.8)),
         min_group=int(summ.get("min_group", MIN_GROUP)),
+        cutoff_months=int(bands.get("horizon_months", 12)),
         source=str(path),
     )
     if not 0 < cfg.medium < cfg.high < 1:
         raise ValueError(f"{path}: [bands] needs 0 < medium < high < 1, got medium={cfg.medium}, high={cfg.high}")
+    if cfg.cutoff_months < 1:
+        raise ValueError(f"{path}: [bands] horizon_months = {cfg.cutoff_months}; the months the cut-offs are stated "
+                         "for must be a whole number of at least 1 (12 for yearly probabilities)")
     if cfg.min_group < MIN_GROUP:
         # The floor is the project's rule, not a setting: below it a team's figures describe too few people
         # (with one person, "expected leavers" is their own probability, which show_probability may hide).
@@ -230,12 +286,19 @@ class TeamList:
         return self.heading or f"Team {self.team_id}"
 
 
-def _manager_status(team: pd.DataFrame, scoped_team: pd.DataFrame) -> str:
-    """'excluded' (the team's manager was taken off the list), 'none recorded', or 'not in team'."""
+def _manager_status(scoped_team: pd.DataFrame) -> str:
+    """'excluded' (the team's manager is scored, so taken off the list), 'none recorded', or 'not in team'."""
     mgr = scoped_team["manager_id"] if "manager_id" in scoped_team else pd.Series(dtype=object)
     if len(scoped_team) and mgr.isna().all():
         return "none recorded"
-    return "excluded" if len(scoped_team) > len(team) else "not in team"
+    return "excluded" if team_manager_rows(scoped_team).any() else "not in team"
+
+
+def leaving_rows(scores: pd.DataFrame) -> np.ndarray:
+    """True where the scores mark a recorded leaving date (scorings made before the mark: nobody)."""
+    if LEAVING_FLAG not in scores:
+        return np.zeros(len(scores), dtype=bool)
+    return scores[LEAVING_FLAG].eq(True).to_numpy(bool)
 
 
 def _team_summary(team_id: str, team: pd.DataFrame, config: BandConfig, *, manager: str) -> dict:
@@ -266,7 +329,7 @@ def target_leavers(target_turnover: float, people: int, horizon_months: int) -> 
     >>> round(target_leavers(0.12, 9, 6), 2)
     0.56
     """
-    return people * (1.0 - (1.0 - float(target_turnover)) ** (int(horizon_months) / 12.0))
+    return people * scale_to_horizon(target_turnover, horizon_months)
 
 
 def _caseload_summary(team: pd.DataFrame, config: BandConfig) -> dict:
@@ -380,14 +443,18 @@ def build_risk_lists(scores: pd.DataFrame, *, config: BandConfig, teams: list[st
     """
     in_scope = scores.loc[scores["team_id"].astype(str).isin(teams)]
     # A manager cannot hold a supportive conversation with themselves: their row leaves their team's list.
-    scoped, cols = _prepare_rows(in_scope.loc[~team_manager_rows(in_scope).to_numpy(bool)], config, names)
+    # Nor is anyone whose leaving date is recorded a prompt for a retention conversation (LEAVING_LINE).
+    listed = ~team_manager_rows(in_scope).to_numpy(bool) & ~leaving_rows(in_scope)
+    scoped, cols = _prepare_rows(in_scope.loc[listed], config, names)
     scoped = scoped.sort_values(["team_id", "risk", "worker_id"], ascending=[True, False, True], kind="stable")
     scoped["rank"] = scoped.groupby("team_id").cumcount() + 1
     out = []
-    team_of, team_of_scope = scoped["team_id"].astype(str), in_scope["team_id"].astype(str)
-    for team_id in sorted(set(team_of_scope)):
-        team = scoped.loc[team_of == team_id]
-        manager = _manager_status(team, in_scope.loc[team_of_scope == team_id])
+    # row positions per team, found once (a filter per team would be O(teams x rows) for `rank --all`)
+    listed_at = scoped.groupby(scoped["team_id"].astype(str), sort=False).indices
+    scope_at = in_scope.groupby(in_scope["team_id"].astype(str), sort=False).indices
+    for team_id in sorted(scope_at):
+        team = scoped.iloc[listed_at.get(team_id, [])]
+        manager = _manager_status(in_scope.iloc[scope_at[team_id]])
         out.append(TeamList(team_id=team_id, rows=team[cols].reset_index(drop=True),
                             summary=_team_summary(team_id, team, config, manager=manager)))
     return out
@@ -424,7 +491,7 @@ def build_service_manager_list(scores: pd.DataFrame, *, config: BandConfig, serv
     if not keep.any():
         where = f" of council {council}" if council is not None else ""
         raise KeyError(f"no scored team manager in service {service}{where}")
-    rows, cols = _prepare_rows(scores.loc[keep.to_numpy(bool)], config, names)
+    rows, cols = _prepare_rows(scores.loc[keep.to_numpy(bool) & ~leaving_rows(scores)], config, names)
     rows = rows.sort_values(["risk", "worker_id"], ascending=[False, True], kind="stable")
     rows["rank"] = np.arange(1, len(rows) + 1)
     title = "Team managers"   # also the Excel sheet's name (31 characters at most)
@@ -471,9 +538,22 @@ def list_metadata(scores_meta: dict, *, config: BandConfig, teams: list[str], se
         "purpose": PURPOSE_LINE,
         "manager_rule": MANAGER_LINE if service is None else service_manager_line(service, council),
         "shows_probability": config.show_probability,
-        "band_cutoffs": {"medium": config.medium, "high": config.high},
+        "band_cutoffs": config.cutoffs_record(),
         "uncertain_rule": f"per-person {config.interval_level:.0%} interval crosses a band cut-off",
     }
+
+
+def band_cutoffs_text(meta: dict) -> str:
+    """The band cut-offs as people read them, with the horizon they are probabilities for."""
+    cut = meta.get("band_cutoffs") or {}
+    months = cut.get("horizon_months")
+    within = f" (probability of leaving within {months} months)" if months else ""
+    text = f"Bands{within}: low below {cut.get('medium'):.3g}, medium to {cut.get('high'):.3g}, high above"
+    src = cut.get("scaled_from")
+    if src:
+        text += (f"; the bands file's {src['horizon_months']}-month cut-offs {src['medium']:.3g} and {src['high']:.3g}"
+                 f" scaled to the model's {months}-month horizon")
+    return text + "."
 
 
 def approval_line(meta: dict) -> tuple[str, str]:
@@ -512,7 +592,8 @@ def banner_lines(meta: dict, lists: list[TeamList] = ()) -> list[tuple[str, str]
     With ``lists``, teams with no manager recorded are named after the manager rule, as being for the
     head of service (a list with no manager to give it to must still say whose it is).
     """
-    lines = [approval_line(meta), ("purpose", PURPOSE_LINE), ("note", meta.get("manager_rule", MANAGER_LINE))]
+    lines = [approval_line(meta), ("purpose", PURPOSE_LINE), ("note", meta.get("manager_rule", MANAGER_LINE)),
+             ("note", LEAVING_LINE)]
     unmanaged = [tl.team_id for tl in lists if tl.summary.get("manager") == "none recorded"]
     if unmanaged and meta.get("list") != "team managers":
         lines.append(("note", no_manager_line(unmanaged, whole_list=len(unmanaged) == len(lists),

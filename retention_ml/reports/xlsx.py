@@ -6,14 +6,15 @@ import datetime
 import math
 from pathlib import Path
 
-from retention_ml.reports.risk_list import PURPOSE_LINE, TeamList, banner_lines, column_label, display_rows, summary_text
+from retention_ml.reports.risk_list import (PURPOSE_LINE, TeamList, band_cutoffs_text, banner_lines, column_label,
+                                            display_rows, summary_text)
 
 BAND_COLOURS = {"high": "#F4B6B6", "medium": "#FCE4A8", "low": "#CFE8CF"}
 
 
 def _settings_line(meta: dict) -> str:
     return (f"Shows probability: {'yes' if meta['shows_probability'] else 'no (band only)'}; "
-            f"band cut-offs medium {meta['band_cutoffs']['medium']}, high {meta['band_cutoffs']['high']}; "
+            f"{band_cutoffs_text(meta)[:-1]}; "
             f"uncertain = {meta['uncertain_rule']}; as of {meta.get('as_of', '')}; model {meta.get('model_ref', '')}")
 
 
@@ -66,7 +67,9 @@ def write_xlsx(lists: list[TeamList], meta: dict, path: str | Path) -> Path:
 
     path = Path(path)
     with atomic_path(path) as tmp:
-        wb = xlsxwriter.Workbook(str(tmp), {"nan_inf_to_errors": True})
+        # in_memory: XlsxWriter otherwise writes and deletes a temporary file per sheet part, which at
+        # `rank --all` scale (thousands of small workbooks) costs more than the lists themselves.
+        wb = xlsxwriter.Workbook(str(tmp), {"nan_inf_to_errors": True, "in_memory": True})
         # The creation time is the scoring date, not the clock, so the same scores give a byte-identical file.
         wb.set_properties({"title": "Risk list", "comments": PURPOSE_LINE, "created": _created(meta)})
         base = {"text_wrap": True, "valign": "top"}

@@ -225,3 +225,14 @@ def test_a_date_the_features_refuse_is_exit_2_with_the_reason(wired, monkeypatch
     result = runner.invoke(app, ["explain", "--run", "r", "--data", ".", "--as-of", "2030-01-01", "--worker", "W00001"])
     assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
     assert "after the data ends" in result.output
+
+
+def test_a_team_with_no_manager_is_null_in_json_not_the_string_nan(wired):
+    """S9-T F10 / S9-O F17: a missing manager_id is JSON null."""
+    X, keys = wired
+    keys["manager_id"] = None   # the stand-in data set holds this same frame: no team has a manager recorded
+    wid = keys["worker_id"].iloc[3]
+    result = runner.invoke(app, ["explain", "--run", "r", "--data", ".", "--as-of", "2025-01-01", "--worker", wid, "--json"])
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    assert record["manager_id"] is None and record["worker_id"] == wid and record["as_of"] == "2025-01-01"

@@ -708,3 +708,82 @@ def test_same_scores_give_identical_service_lists(tmp_path):
     assert sum("_team_managers." in p.name for p in a) == 6
     assert [p.name for p in a] == [p.name for p in b]
     assert [p.read_bytes() for p in a] == [p.read_bytes() for p in b]
+
+
+# -- S9-FG: recorded leaving dates (S9-O F11) and band cut-offs per horizon (S9-O F8) ----------------------
+
+def test_people_with_a_recorded_leaving_date_are_in_no_list_and_in_no_team_figure(tmp_path):
+    """Scores keep them (flagged); every list leaves them out and says so without naming or counting them."""
+    from retention_ml.commands.rank import rank_scores
+    from retention_ml.reports.risk_list import LEAVING_FLAG, LEAVING_LINE
+
+    scores = with_managers_in_team(make_scores()).assign(service="safeguarding")
+    scores[LEAVING_FLAG] = False
+    alpha = scores.index[(scores.team_id == "TEAMALPHA") & (scores.worker_id != "MGRX101")]
+    leaving = scores.loc[alpha[:2], "worker_id"].tolist()
+    # the riskiest person of the team is one of them: the list must not offer them to the manager
+    scores.loc[alpha[0], "risk"] = 0.95
+    scores.loc[alpha[:2], LEAVING_FLAG] = True
+    scores.loc[scores.worker_id == "MGRX202", LEAVING_FLAG] = True   # a leaving team manager: not in the managers' list
+    before = build_risk_lists(scores.assign(**{LEAVING_FLAG: False}), config=BandConfig(), teams=["TEAMALPHA"])[0]
+    after = build_risk_lists(scores, config=BandConfig(), teams=["TEAMALPHA"])[0]
+    assert not set(leaving) & set(after.rows.worker_id) and len(after.rows) == len(before.rows) - 2
+    assert after.summary["people"] == before.summary["people"] - 2
+    kept = scores.loc[scores.worker_id.isin(after.rows.worker_id), "risk"]
+    assert after.summary["expected_leavers"] == round(kept.sum(), 1)
+    assert after.summary["manager"] == before.summary["manager"] == "excluded"   # the manager rule is unchanged
+    d = write_scores(tmp_path, scores)
+    rank_scores(d, tmp_path / "all", all_teams=True)
+    texts = _file_texts(tmp_path / "all")
+    assert texts
+    for name, text in texts.items():
+        assert not any(w in text for w in leaving + ["MGRX202"]), name
+        assert LEAVING_LINE in unescape(text), name
+
+
+def test_band_cutoffs_follow_the_scorings_horizon(tmp_path):
+    """Annual cut-offs turned into a 6-month model's: 1 - (1 - c) ** (6 / 12); a 12-month scoring keeps them."""
+    from retention_ml.commands.rank import rank_scores
+
+    cfg = load_band_config()
+    six = cfg.for_horizon(6)
+    assert six.medium == pytest.approx(1 - (1 - cfg.medium) ** 0.5) and six.high == pytest.approx(1 - (1 - cfg.high) ** 0.5)
+    assert cfg.for_horizon(12) == cfg and cfg.for_horizon(None) == cfg and six.for_horizon(6) == six
+    scores = make_scores(previous=False).loc[lambda f: f.team_id == "TEAMALPHA"].reset_index(drop=True)
+    risks = [0.05, 0.10, 0.12, 0.15, 0.20, 0.25, 0.31, 0.02, 0.09]   # 6-month-sized risks
+    scores["risk"], scores["risk_low"], scores["risk_high"] = risks, risks, risks
+    for months, medium, high in ((6, 0.0780, 0.1633), (12, 0.15, 0.30)):
+        d = tmp_path / f"h{months}"
+        d.mkdir()
+        write_scores(d, scores, horizon_months=months)
+        rank_scores(d / "scores", d / "lists", team=["TEAMALPHA"], formats=["csv", "html", "xlsx"])
+        csv = (d / "lists" / "risk_list_team_TEAMALPHA.csv").read_text(encoding="utf-8")
+        settings = json.loads(next(l for l in csv.splitlines() if l.startswith("# list settings: "))[len("# list settings: "):])
+        assert settings["band_cutoffs"]["horizon_months"] == months
+        assert settings["band_cutoffs"]["medium"] == pytest.approx(medium, abs=1e-4)
+        assert settings["band_cutoffs"]["high"] == pytest.approx(high, abs=1e-4)
+        rows = pd.read_csv(d / "lists" / "risk_list_team_TEAMALPHA.csv", comment="#")
+        got = dict(zip(rows.worker_id, rows.band))
+        want = assign_bands(risks, config=BandConfig(medium=medium, high=high))
+        assert [got[w] for w in scores.worker_id] == list(want)
+        html = unescape((d / "lists" / "risk_list_team_TEAMALPHA.html").read_text(encoding="utf-8"))
+        assert f"probability of leaving within {months} months" in html
+        assert ("the bands file's 12-month cut-offs 0.15 and 0.3 scaled to the model's 6-month horizon" in html) == (months == 6)
+    # at 6 months the same risks are not all low (the reviewer's case: everyone "low" under annual cut-offs)
+    assert set(assign_bands(risks, config=load_band_config().for_horizon(6))) == {"low", "medium", "high"}
+
+
+def test_all_teams_built_in_one_pass_equal_each_team_built_alone(tmp_path):
+    """`rank --all` builds every team's list in one pass (S9-S F1): each file equals that team's own `--team` set."""
+    from retention_ml.commands.rank import rank_scores
+    from retention_ml.reports.risk_list import LEAVING_FLAG
+
+    scores = with_service(with_managers_in_team(make_scores()))
+    scores[LEAVING_FLAG] = scores.index % 5 == 1
+    scores.loc[scores.team_id == "TEAMBRAVO", "manager_id"] = None
+    d = write_scores(tmp_path, scores, horizon_months=6)
+    rank_scores(d, tmp_path / "all", all_teams=True)
+    for team in TEAMS:
+        rank_scores(d, tmp_path / team, team=[team])
+        for f in (tmp_path / team).iterdir():
+            assert f.read_bytes() == (tmp_path / "all" / f.name).read_bytes(), f.name
