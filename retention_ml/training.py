@@ -342,13 +342,16 @@ def _noop(*_args, **_kw):
 
 
 def train_experiment(exp: dict, *, log: bool = True, progress: Callable[[str], None] | None = None,
-                     boot_progress: Callable[[int, int], None] | None = None) -> TrainResult:
+                     boot_progress: Callable[[int, int], None] | None = None, simulated: bool = False) -> TrainResult:
     """Run experiment ``exp`` (from :func:`retention_ml.experiment.load_experiment`).
 
     With ``log=False`` nothing touches MLflow (used by benchmarks); otherwise one
     run is created in the MLflow experiment ``exp['mlflow_experiment']`` (default:
     the experiment's name), and the model is registered with alias ``candidate``.
     ``progress(stage)`` reports stages, ``boot_progress(done, total)`` bootstrap draws.
+    ``simulated`` (tag ``retention_ml.simulated``) is a fact about the data folder, not a setting: callers that
+    may look at the simulator's output (the train and demo commands) pass what the simulator's writer says of the
+    folder (``is_simulator_output``); modelling code never reads the truth.
     """
     progress = progress or _noop
     if log:  # refuse before minutes of training, not after
@@ -392,7 +395,8 @@ def train_experiment(exp: dict, *, log: bool = True, progress: Callable[[str], N
     predictions["risk"] = risks["lightgbm"]
     run_id = version = None
     if log:
-        run_id, version = _log_run(exp, prep, model, record, predictions, X_test, y_test, keys_test, risks, params, progress)
+        run_id, version = _log_run(exp, prep, model, record, predictions, X_test, y_test, keys_test, risks, params, progress,
+                                   simulated)
     return TrainResult(model, record, run_id, version, predictions, notes)
 
 
@@ -443,7 +447,7 @@ def _flat_metrics(record: dict) -> dict[str, float]:
     return out
 
 
-def _log_run(exp, prep, model, record, predictions, X_test, y_test, keys_test, risks, params, progress):
+def _log_run(exp, prep, model, record, predictions, X_test, y_test, keys_test, risks, params, progress, simulated):
     from retention_ml import __version__, tracking
     from retention_ml.schema import schema_version
 
@@ -454,7 +458,7 @@ def _log_run(exp, prep, model, record, predictions, X_test, y_test, keys_test, r
         "retention_ml.package_version": __version__,
         "retention_ml.git_commit": _git_commit(),
         "retention_ml.experiment": exp["name"],
-        "retention_ml.simulated": "true" if exp["data"]["simulated"] else "false",
+        "retention_ml.simulated": "true" if simulated else "false",
         "retention_ml.kind": exp["kind"],
     }
     progress("logging to MLflow")
