@@ -477,7 +477,11 @@ def _log_run(exp, prep, model, record, predictions, X_test, y_test, keys_test, r
             if exp["overrides"]:
                 text += "\n# overrides given on the command line (--set):\n" + "".join(f"# {o}\n" for o in exp["overrides"])
             (tmp / "experiment.toml").write_text(text, encoding="utf-8")
-            prep.catalogue.to_csv(tmp / "feature_catalogue.csv", index=False, lineterminator="\n")
+            # measured: the training rows hold a value of the feature (a missing optional table leaves none), so the
+            # card and explain say "not measured" instead of reading a driver's zero SHAP as "moves no one's risk"
+            has_value = prep.X[prep.masks["train"]].notna().any()
+            catalogue = prep.catalogue.assign(measured=prep.catalogue["feature"].isin(has_value.index[has_value]))
+            catalogue.to_csv(tmp / "feature_catalogue.csv", index=False, lineterminator="\n")
             prep.censoring_report.to_csv(tmp / "censoring_report.csv", index=False, lineterminator="\n")
             for name in ("experiment.toml", "feature_catalogue.csv", "censoring_report.csv"):
                 tracking.log_artifact_file(run_id, tmp / name)
