@@ -445,8 +445,9 @@ def _protected_sentence(c: dict) -> str:
 
 
 def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str | None = None,
-               n_boot: int = 0, random_state: int = 0) -> ModelCard:
-    """Gather the card for a run (configure tracking first). ``n_boot`` adds bootstrap intervals per group."""
+               n_boot: int = 0, random_state: int = 0, boot_progress=None) -> ModelCard:
+    """Gather the card for a run (configure tracking first). ``n_boot`` adds bootstrap intervals per group;
+    ``boot_progress(done, total)`` counts its resamples (:func:`retention_ml.fairness.audit_fairness`)."""
     from retention_ml import tracking
     from retention_ml.explain.drivers import unmeasured_drivers
     from retention_ml.fairness import FACTOR_LABELS, audit_fairness, protected_factors
@@ -461,7 +462,8 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
     alignment = _optional(tracking.load_json_artifact, run_id, OPTIONAL_JSON["alignment"])
     truth = _optional(tracking.load_json_artifact, run_id, OPTIONAL_JSON["truth"])
     tables = {k: _optional(tracking.load_table_artifact, run_id, p) for k, p in OPTIONAL_TABLES.items()}
-    audit = audit_fairness(predictions, min_group=thresholds["min_group"], n_boot=n_boot, random_state=random_state)
+    audit = audit_fairness(predictions, min_group=thresholds["min_group"], n_boot=n_boot, random_state=random_state,
+                           progress=boot_progress)
     version = registered_version(run_id, model_name)
     name = version.name if version is not None else (model_name or tracking.DEFAULT_MODEL_NAME)
     if version is not None:  # search results carry no aliases; the version itself does
@@ -682,7 +684,8 @@ def _blocks(c: dict) -> list[dict]:
     if c["top_drivers"]:
         b += [_p("All drivers, by how much they move people's risk overall (mean absolute SHAP value on the "
                  "calibrated log-odds scale; only for comparing drivers with each other, 0.000 = moves no one's risk "
-                 f"to three decimals; \"{NOT_MEASURED}\" = the training data held no value for the driver):"),
+                 "to three decimals" + (f"; \"{NOT_MEASURED}\" = the training data held no value for the driver"
+                                        if c["not_measured"] else "") + "):"),
               _table(["Driver", "Average effect on risk (mean absolute SHAP, log-odds)"],
                      [[_driver_label(d["driver"]), d["mean_abs_shap"]] for d in c["top_drivers"]], id="drivers")]
     else:

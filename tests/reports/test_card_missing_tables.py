@@ -1,6 +1,6 @@
 """Optional tables not supplied (review S9-O F9, F14): a driver with no data is "not measured", never "0.000 =
 moves no one's risk", in the card and in explain; no exit interviews gives one sentence, not a table of n/a
-and a 0.0% chance."""
+and a 0.0% chance. Also the card's bootstrap progress (S9-S F4)."""
 
 import json
 import re
@@ -81,3 +81,22 @@ def test_explain_leaves_an_unmeasured_driver_out_of_the_profile(bare_run):
     assert record["not_measured"] == [{"driver": "work_life_balance", "label": "Work-life balance",
                                        "why": "no values from the absence table"}]
     assert "work_life_balance" not in {r["driver"] for r in record["reasons"]}
+
+
+def test_card_bootstrap_reports_its_resamples(bare_run, tmp_path):
+    from retention_ml.reports.model_card import build_card
+
+    seen = []
+    card = build_card(bare_run[0], n_boot=2, boot_progress=lambda done, total: seen.append((done, total)))
+    factors = len(card.context["fairness"])
+    assert factors >= 5 and seen == [(2 * (i + 1), 2 * factors) for i in range(factors)]
+    for boot in ("0", "2"):  # the command's bar, with and without resamples
+        result = runner.invoke(app, ["card", "--run", bare_run[0], "--n-boot", boot, "--no-log", "--out", str(tmp_path / boot)])
+        assert result.exit_code == 0, result.output
+
+
+def test_card_help_says_what_the_bootstrap_costs():
+    result = runner.invoke(app, ["card", "--help"], env={"COLUMNS": "200", "TERM": "dumb"})
+    text = " ".join(result.output.split())
+    assert "11 s of CPU" in text and "--n-boot 50 takes about 10 minutes" in text and "progress bar" in text
+    assert "took 24 s wall, 18 s CPU with --n-boot 50" in text
