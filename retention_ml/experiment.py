@@ -86,7 +86,6 @@ SPEC: dict[str | None, dict[str, tuple]] = {
     },
     "data": {
         "path": (str, _NONE, None),
-        "simulated": (bool, False, None),
     },
     "snapshots": {
         "start": (str, _NONE, _date),
@@ -145,6 +144,12 @@ SPEC: dict[str | None, dict[str, tuple]] = {
     },
 }
 REQUIRED = [(None, "name"), ("data", "path")]
+# Keys that were settings once and are now facts read elsewhere: an old file gets the reason, not "unknown key".
+RETIRED = {
+    ("data", "simulated"): "is no longer a setting: whether the data are simulated is read from the data folder "
+                           "(`retention-ml simulate` marks the folders it writes), so a real extract "
+                           "can never be called simulated; delete the line",
+}
 
 
 def defaults() -> dict:
@@ -178,6 +183,8 @@ def experiment_from_dict(raw: dict, *, where: str = "<experiment>") -> dict:
     for key, value in raw.items():
         if isinstance(value, dict) and key in SPEC and key is not None:
             for sub, subval in value.items():
+                if (key, sub) in RETIRED:
+                    raise ExperimentError(f"{where}: key '{key}.{sub}' {RETIRED[key, sub]}")
                 if sub not in SPEC[key]:
                     raise ExperimentError(f"{where}: unknown key '{key}.{sub}' (known: {sorted(SPEC[key])})")
                 out[key][sub] = _check_value(where, f"{key}.{sub}", subval, SPEC[key][sub])

@@ -317,7 +317,8 @@ def _gaps(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def audit_fairness(predictions: pd.DataFrame, *, factors=None, min_group: int = MIN_GROUP,
-                   top_share: float = 0.10, n_boot: int = 0, random_state: int = 0) -> FairnessAudit:
+                   top_share: float = 0.10, n_boot: int = 0, random_state: int = 0,
+                   progress=None) -> FairnessAudit:
     """Audit test-window predictions by group.
 
     Parameters
@@ -338,6 +339,10 @@ def audit_fairness(predictions: pd.DataFrame, *, factors=None, min_group: int = 
         about 20 s on a shared 2-core machine, so the card leaves it off unless asked.
     random_state : int
         Seed for the bootstrap.
+    progress : callable or None
+        ``progress(done, total)`` in bootstrap resamples (``n_boot`` per factor), called as each factor is
+        done (never when ``n_boot`` is 0): fairlearn resamples inside one MetricFrame per factor and reports
+        nothing in between.
 
     Returns
     -------
@@ -347,8 +352,11 @@ def audit_fairness(predictions: pd.DataFrame, *, factors=None, min_group: int = 
     factors = audit_factors(predictions) if factors is None else [f for f in factors if f in predictions.columns]
     data = _prepare(predictions, factors)
     flagged = flag_top_share(data["risk"], top_share)
-    tables = [_factor_table(data, f, flagged, min_group=min_group, n_boot=n_boot, random_state=random_state)
-              for f in factors]
+    tables = []
+    for i, f in enumerate(factors):
+        tables.append(_factor_table(data, f, flagged, min_group=min_group, n_boot=n_boot, random_state=random_state))
+        if progress is not None and n_boot:
+            progress((i + 1) * n_boot, len(factors) * n_boot)
     empty = pd.DataFrame(columns=["factor", "group", *NUMBER_COLUMNS, "roc_auc_note", "status", "withheld"])
     table = pd.concat(tables, ignore_index=True) if tables else empty.astype({c: float for c in NUMBER_COLUMNS})
     overall = {

@@ -353,13 +353,16 @@ def _noop(*_args, **_kw):
 
 
 def train_experiment(exp: dict, *, log: bool = True, progress: Callable[[str], None] | None = None,
-                     boot_progress: Callable[[int, int], None] | None = None) -> TrainResult:
+                     boot_progress: Callable[[int, int], None] | None = None, simulated: bool = False) -> TrainResult:
     """Run experiment ``exp`` (from :func:`retention_ml.experiment.load_experiment`).
 
     With ``log=False`` nothing touches MLflow (used by benchmarks); otherwise one
     run is created in the MLflow experiment ``exp['mlflow_experiment']`` (default:
     the experiment's name), and the model is registered with alias ``candidate``.
     ``progress(stage)`` reports stages, ``boot_progress(done, total)`` bootstrap draws.
+    ``simulated`` (tag ``retention_ml.simulated``) is a fact about the data folder, not a setting: callers that
+    may look at the simulator's output (the train and demo commands) pass what the simulator's writer says of the
+    folder (``is_simulator_output``); modelling code never reads the truth.
     """
     progress = progress or _noop
     if log:  # refuse before minutes of training, not after
@@ -403,7 +406,8 @@ def train_experiment(exp: dict, *, log: bool = True, progress: Callable[[str], N
     predictions["risk"] = risks["lightgbm"]
     run_id = version = None
     if log:
-        run_id, version = _log_run(exp, prep, model, record, predictions, X_test, y_test, keys_test, risks, params, progress)
+        run_id, version = _log_run(exp, prep, model, record, predictions, X_test, y_test, keys_test, risks, params, progress,
+                                   simulated)
     return TrainResult(model, record, run_id, version, predictions, notes)
 
 
@@ -454,7 +458,7 @@ def _flat_metrics(record: dict) -> dict[str, float]:
     return out
 
 
-def _log_run(exp, prep, model, record, predictions, X_test, y_test, keys_test, risks, params, progress):
+def _log_run(exp, prep, model, record, predictions, X_test, y_test, keys_test, risks, params, progress, simulated):
     from retention_ml import __version__, tracking
     from retention_ml.schema import schema_version
 
@@ -465,7 +469,7 @@ def _log_run(exp, prep, model, record, predictions, X_test, y_test, keys_test, r
         "retention_ml.package_version": __version__,
         "retention_ml.git_commit": _git_commit(),
         "retention_ml.experiment": exp["name"],
-        "retention_ml.simulated": "true" if exp["data"]["simulated"] else "false",
+        "retention_ml.simulated": "true" if simulated else "false",
         "retention_ml.kind": exp["kind"],
     }
     progress("logging to MLflow")
@@ -484,7 +488,11 @@ def _log_run(exp, prep, model, record, predictions, X_test, y_test, keys_test, r
             if exp["overrides"]:
                 text += "\n# overrides given on the command line (--set):\n" + "".join(f"# {o}\n" for o in exp["overrides"])
             (tmp / "experiment.toml").write_text(text, encoding="utf-8")
-            prep.catalogue.to_csv(tmp / "feature_catalogue.csv", index=False, lineterminator="\n")
+            # measured: the training rows hold a value of the feature (a missing optional table leaves none), so the
+            # card and explain say "not measured" instead of reading a driver's zero SHAP as "moves no one's risk"
+            has_value = prep.X[prep.masks["train"]].notna().any()
+            catalogue = prep.catalogue.assign(measured=prep.catalogue["feature"].isin(has_value.index[has_value]))
+            catalogue.to_csv(tmp / "feature_catalogue.csv", index=False, lineterminator="\n")
             prep.censoring_report.to_csv(tmp / "censoring_report.csv", index=False, lineterminator="\n")
             for name in ("experiment.toml", "feature_catalogue.csv", "censoring_report.csv"):
                 tracking.log_artifact_file(run_id, tmp / name)

@@ -11,6 +11,8 @@ HELP = """Write the model card (Mitchell et al., 2019) for a training run: model
 
 Every number comes from the run's MLflow record: test-window metrics and baselines, calibration, data windows and censoring, the group audit (sex, age band, ethnicity group, disability, employment type, service, area; groups under 20 people shown as "too few to assess"), explanation alignment, and the promotion gate's checks.
 
+Per-group intervals (--n-boot) are slow on a big test window: fairlearn recomputes every group's metrics per resample and factor. At national size (test window of ~38,000 people, 7 factors, 444 areas) one resample cost about 11 s of CPU (measured 2026-11-23: --n-boot 3 took 51.7 s CPU, --n-boot 0 18.6 s), so --n-boot 50 takes about 10 minutes on an idle 2-core machine; a progress bar counts the resamples. One council is quick: the demo council's card (make demo) took 24 s wall, 18 s CPU with --n-boot 50, 6 s without.
+
 Exit codes: 0 card written, 2 could not run (no such run, missing evaluation record).
 
 \b
@@ -29,12 +31,13 @@ def card(
     run: str = typer.Option(..., "--run", help="Run id, runs:/<id> or models:/<name>@<alias>."),
     out: Path = typer.Option(Path("model-card"), "--out", help="Folder for model_card.md, model_card.html, fairness.csv and plots."),
     json_out: bool = typer.Option(False, "--json", help="Print the written paths and the promotion gate's checks (as the card shows them) as JSON."),
-    n_boot: int = typer.Option(0, "--n-boot", min=0, help="Bootstrap resamples for per-group intervals on base rate and ROC-AUC (use 50+; slow on big windows; 0 = none)."),
+    n_boot: int = typer.Option(0, "--n-boot", min=0, help="Bootstrap resamples for per-group intervals on base rate and ROC-AUC (use 50+; about 11 s CPU each at national size, see above; 0 = none)."),
     no_log: bool = typer.Option(False, "--no-log", help="Write the files only; do not log them to the run."),
     model_name: str = typer.Option(None, "--model-name", help="Registered model name (default retention-ml-turnover)."),
     tracking_uri: str = typer.Option(None, "--tracking-uri", help="MLflow tracking URI (default: MLFLOW_TRACKING_URI or sqlite:///./mlflow.db)."),
 ) -> None:
     from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from retention_ml import tracking
     from retention_ml.reports.model_card import build_card, gate_checks, save_card
@@ -43,8 +46,17 @@ def card(
     err = Console(stderr=True)
     try:
         tracking.configure(tracking_uri)
-        with err.status(f"Writing the model card for {run} ..."):
-            built = build_card(run, n_boot=n_boot, model_name=model_name)
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), console=err, transient=True, disable=json_out) as bar:
+            bar.add_task(f"Writing the model card for {run} ...", total=None)
+            # minutes at national size (see --help): count the resamples instead of sitting silent
+            boot = bar.add_task(f"bootstrap: {n_boot} resamples per factor", total=None, visible=n_boot > 0)
+
+            def on_boot(done: int, total: int) -> None:
+                bar.update(boot, completed=done, total=total,
+                           description=f"bootstrap: {n_boot} resamples x {total // n_boot} factors")
+
+            built = build_card(run, n_boot=n_boot, model_name=model_name, boot_progress=on_boot)
             paths = save_card(built, out, log=not no_log)
     except Exception as exc:  # MLflow raises its own exception types for missing runs/artifacts
         if json_out:

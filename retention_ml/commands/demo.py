@@ -127,7 +127,9 @@ def run_demo(out: str | Path = "demo-output", *, councils: int = 1, seed: int = 
     stage("validate")
     say(f"[train] {EXPERIMENT.name} on the simulated data (tracking store {uri})")
     exp = load_experiment(EXPERIMENT, overrides=[f"data.path={data}", *overrides])
-    result = train_experiment(exp)
+    from retention_ml.simulate.writer import is_simulator_output
+
+    result = train_experiment(exp, simulated=is_simulator_output(data))  # read from the folder, as `train` does
     run_id = result.run_id
     stage("train")
     from retention_ml.simulate.truth_check import check_run

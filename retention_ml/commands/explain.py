@@ -150,11 +150,14 @@ def person_record(run_id: str, explanation, table, *, horizon_months: int | None
     import numpy as np
     import pandas as pd
 
+    from retention_ml.explain.drivers import unmeasured_drivers
     from retention_ml.schema import load_drivers
 
     row = table.iloc[0]
     labels = {d.code: d.label for d in load_drivers()}
-    profile = explanation.by_driver().iloc[0].sort_values(ascending=False)
+    # a driver the training data held no value for is left out, not shown as "+0.000" (it was never measured)
+    unmeasured = unmeasured_drivers(explanation.catalogue)
+    profile = explanation.by_driver().iloc[0].drop(list(unmeasured)).sort_values(ascending=False)
     reasons = [
         {"reason": row[f"reason_{i}"], "driver": row[f"reason_driver_{i}"], "lever": row[f"lever_{i}"]}
         for i in (1, 2, 3)
@@ -175,6 +178,7 @@ def person_record(run_id: str, explanation, table, *, horizon_months: int | None
         "reference": explanation.reference,
         "drivers": [{"driver": code, "label": labels.get(code, code), "shap": float(v)} for code, v in profile.items()],
         "reasons": reasons,
+        "not_measured": [{"driver": code, "label": labels.get(code, code), "why": why} for code, why in unmeasured.items()],
         "scale": "calibrated log-odds; positive pushes risk up against the reference",
         "note": NOT_A_DECISION,
     }
@@ -197,6 +201,9 @@ def print_person(record: dict) -> None:
         bar = ("+" if d["shap"] > 0 else "-") * max(1, round(10 * abs(d["shap"]) / top)) if d["shap"] else ""
         grid.add_row(d["label"], f"{d['shap']:+.3f}", f"[red]{bar}[/red]" if d["shap"] > 0 else f"[green]{bar}[/green]")
     console.print(grid)
+    if record.get("not_measured"):
+        console.print("[dim]Not measured (no data, so not in the profile): "
+                      + "; ".join(f"{d['label']} ({d['why']})" for d in record["not_measured"]) + "[/dim]")
     if record["reasons"]:
         console.print("[bold]Reasons (drivers pushing risk up)[/bold]")
         for i, r in enumerate(record["reasons"], 1):

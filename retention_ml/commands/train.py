@@ -9,7 +9,7 @@ import typer
 
 HELP = """Train the turnover model described by EXPERIMENT (a TOML or YAML file in experiments/) and record the run in MLflow.
 
-Reads the data, builds point-in-time snapshots, features and labels (or maps a one-row-per-employee extract), splits out of time (train, then a validation window h months later for early stopping and Platt calibration, then a test window h months later still), fits the calibrated LightGBM model and two baselines (team base rate, regularised logistic regression), and reports test-window metrics with 95% bootstrap intervals over workers. The run logs parameters, tags, the experiment file, feature catalogue, censoring report, calibration plot, feature importances, evaluation/metrics.json, explanations and the pyfunc model, which is registered with alias "candidate". On simulated data (data.simulated = true) the run also gets explanations/truth.json: its test-window explanations checked against the simulator's true drivers, as `retention-ml truth-check` does (evaluation only, after the model is fitted).
+Reads the data, builds point-in-time snapshots, features and labels (or maps a one-row-per-employee extract), splits out of time (train, then a validation window h months later for early stopping and Platt calibration, then a test window h months later still), fits the calibrated LightGBM model and two baselines (team base rate, regularised logistic regression), and reports test-window metrics with 95% bootstrap intervals over workers. The run logs parameters, tags, the experiment file, feature catalogue, censoring report, calibration plot, feature importances, evaluation/metrics.json, explanations and the pyfunc model, which is registered with alias "candidate". Whether the data are simulated is read from the data folder, never set: a folder written by `retention-ml simulate` (it holds _truth/README.md) is tagged retention_ml.simulated=true, anything else (a real extract) false, and the model card says the same. On simulated data the run also gets explanations/truth.json: its test-window explanations checked against the simulator's true drivers, as `retention-ml truth-check` does (evaluation only, after the model is fitted).
 
 Tracking: sqlite:///./mlflow.db with artifacts in ./mlartifacts unless MLFLOW_TRACKING_URI or the experiment's tracking_uri says otherwise; `mlflow ui --backend-store-uri sqlite:///mlflow.db` shows the runs.
 
@@ -40,6 +40,7 @@ def train(
 
     from retention_ml.experiment import ExperimentError, load_experiment
     from retention_ml.split import SplitError
+    from retention_ml.simulate.writer import is_simulator_output
     from retention_ml.training import train_experiment
     from retention_ml.validation import DataValidationError
 
@@ -48,6 +49,8 @@ def train(
         exp = load_experiment(experiment, overrides=set_ or [])
     except ExperimentError as exc:
         _fail(json_out, err, str(exc))
+    # A fact about the folder (the simulator's own marker), so a real extract is never called simulated.
+    simulated = is_simulator_output(exp["data"]["path"])
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                   console=err, transient=True, disable=json_out) as bar:
         stage = bar.add_task(f"{exp['name']}: starting", total=None)
@@ -61,7 +64,7 @@ def train(
 
         invalid = None
         try:
-            result = train_experiment(exp, progress=on_stage, boot_progress=on_boot)
+            result = train_experiment(exp, progress=on_stage, boot_progress=on_boot, simulated=simulated)
         except DataValidationError as exc:  # a ValueError too, so caught first: a problem found, not a failure to run
             invalid = exc.report
         except SplitError as exc:  # the data are too short for the configured windows: the message says what fits
@@ -70,16 +73,16 @@ def train(
             _fail(json_out, err, f"{experiment}: could not train: {type(exc).__name__}: {exc}")
         if invalid is None:
             on_stage("explanations against the simulator's truth")
-            truth = _truth_check(exp, result)
+            truth = _truth_check(exp, result, simulated)
     if invalid is not None:
         _refuse_invalid(json_out, err, experiment, invalid)
     warnings = evidence_warnings(result, exp)
     if json_out:
         typer.echo(json.dumps({"ok": True, "run_id": result.run_id, "model_version": result.model_version,
-                               "notes": result.notes, "warnings": warnings, "metrics": result.metrics,
+                               "simulated": simulated, "notes": result.notes, "warnings": warnings, "metrics": result.metrics,
                                "truth_check": truth}, indent=2, default=str))
         return
-    _print(result, exp, truth, warnings)
+    _print(result, exp, truth, warnings, simulated)
 
 
 def evidence_warnings(result, exp: dict) -> list[str]:
@@ -119,13 +122,13 @@ def _undefined_resamples(rec: dict, n_boot: int) -> str | None:
             f"and recall intervals are over the other {n_boot - undefined}")
 
 
-def _truth_check(exp: dict, result) -> dict | None:
+def _truth_check(exp: dict, result, simulated: bool) -> dict | None:
     """On simulated snapshot data, log explanations/truth.json to the run (as `retention-ml truth-check` does).
 
     Evaluation only, after the model is fitted: nothing from the truth reaches the model.
     Returns the bars (or the reason there is no check), None for real data.
     """
-    if not (exp["data"]["simulated"] and exp["kind"] == "snapshots" and result.run_id):
+    if not (simulated and exp["kind"] == "snapshots" and result.run_id):
         return None
     from retention_ml.simulate.truth_check import TruthCheckError, check_run
 
@@ -156,7 +159,7 @@ def _fail(json_out: bool, err, message: str):
     raise typer.Exit(2)
 
 
-def _print(result, exp, truth: dict | None = None, warnings: list[str] = ()) -> None:
+def _print(result, exp, truth: dict | None = None, warnings: list[str] = (), simulated: bool = False) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -183,6 +186,9 @@ def _print(result, exp, truth: dict | None = None, warnings: list[str] = ()) -> 
         console.print(undefined[0].upper() + undefined[1:] + ".")
     for note in [*warnings, *result.notes]:
         console.print(f"[bold yellow]WARNING: {note[0].upper()}{note[1:]}[/bold yellow]")
+    # the same words as the model card's "Simulated data" row, from the same tag
+    console.print("Simulated data: " + ("yes (the folder was written by `retention-ml simulate`)" if simulated else
+                                        "no (the folder has no simulator output, _truth/README.md)"))
     if truth and truth["logged"]:
         known = [f"{k} {b['value']:.0%} (bar {b['bar']:.0%})" for k, b in truth["bars"].items() if b["value"] is not None]
         console.print("Explanations against the simulator's truth (top-risk-decile leavers; explanations/truth.json): "

@@ -34,6 +34,7 @@ __all__ = [
     "rank_drivers",
     "reason_drivers",
     "resolve_catalogue",
+    "unmeasured_drivers",
 ]
 
 OTHER = "other"
@@ -77,6 +78,36 @@ def resolve_catalogue(catalogue: pd.DataFrame | None) -> pd.DataFrame:
         if col not in out.columns:
             out[col] = ""
     return out.drop_duplicates("feature", keep="last")
+
+
+def unmeasured_drivers(catalogue: pd.DataFrame | None) -> dict[str, str]:
+    """Profile drivers the model had no data for, each with why ("no values from the absence table"), from a run's catalogue.
+
+    A run's logged catalogue says per feature whether the training rows held any value of it (``measured``);
+    a family whose optional table was not supplied is all missing there (never invented), so its SHAP values
+    are 0 for everyone. Such a driver is "not measured", which is not the same as "moves no one's risk".
+    Catalogues without the column (older runs, the package default) give ``{}``.
+    """
+    if catalogue is None or "measured" not in catalogue.columns:
+        return {}
+    from retention_ml.features import FAMILIES
+    from retention_ml.schema import load_schemas
+
+    cat = catalogue.assign(driver=feature_drivers(catalogue["feature"], catalogue).to_numpy(),
+                           measured=catalogue["measured"].astype(str).str.lower().isin(["true", "1"]))
+    measured = cat.groupby("driver")["measured"].any()
+    schemas = load_schemas()
+    optional = {cls.family: [t for t in cls.required_tables if t in schemas and not schemas[t].required]
+                for cls in FAMILIES.values()}
+    out = {}
+    for code in profile_drivers():
+        if measured.get(code, False):
+            continue
+        families = cat.loc[cat["driver"].eq(code), "family"].astype(str)
+        tables = list(dict.fromkeys(t for f in families for t in optional.get(f, [])))
+        out[code] = (f"no values from the {' or '.join(tables)} table" if tables else
+                     "no values in the training data" if len(families) else "no feature for it in this model")
+    return out
 
 
 def feature_drivers(features, catalogue: pd.DataFrame) -> pd.Series:

@@ -110,6 +110,10 @@ HEAD_GETS = ("the list of their service's team managers (`retention-ml rank --se
 AGENCY_TEXT = {"flag": "agency workers included and marked, so results can be checked for them separately",
                "exclude": "agency workers left out", "only": "agency workers only"}
 CALIBRATION_METHODS = {"platt": "Platt scaling", "isotonic": "isotonic regression"}
+# An optional table: without it there is nothing to check explanations against, and nothing to tabulate.
+NO_INTERVIEWS = ("No exit interviews in the data: explanations could not be checked against what leavers said "
+                 "(the exit_interviews table was not supplied, or no test-window leaver had one).")
+NOT_MEASURED = "not measured"
 
 
 @dataclass
@@ -336,6 +340,14 @@ def _gap_rows(audit) -> list[dict]:
     return rows
 
 
+def _driver_rows(importance: pd.DataFrame, unmeasured: dict[str, str]) -> list[dict]:
+    """Every driver, largest effect first; one the model had no data for says so (last), never "0.000"."""
+    gone = importance["driver"].isin(list(unmeasured))
+    rows = importance.assign(gone=gone).sort_values(["gone", "mean_abs_shap"], ascending=[True, False], kind="stable")
+    return [{"driver": r["driver"], "mean_abs_shap": (f"{NOT_MEASURED} ({unmeasured[r['driver']]})" if r["gone"]
+                                                      else _num(r["mean_abs_shap"]))} for r in rows.to_dict("records")]
+
+
 def _factor_name(factor: str) -> str:
     from retention_ml.fairness import FACTOR_LABELS
 
@@ -400,6 +412,9 @@ def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | 
     if alignment is None:
         notes.append("No exit-interview alignment was logged for this run: its explanations are unchecked against what "
                      "leavers said.")
+    elif not alignment.get("n_with_interview"):
+        notes.append("Per-person explanations are unchecked against what leavers said: there were no exit interviews "
+                     "in the data to compare them with. Treat individual reasons as prompts, not findings.")
     else:
         diff = alignment.get("difference_vs_global", {}).get("top1", {})
         if diff.get("value") is None or diff.get("low") is None or diff["low"] <= 0:
@@ -431,9 +446,11 @@ def _protected_sentence(c: dict) -> str:
 
 
 def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str | None = None,
-               n_boot: int = 0, random_state: int = 0) -> ModelCard:
-    """Gather the card for a run (configure tracking first). ``n_boot`` adds bootstrap intervals per group."""
+               n_boot: int = 0, random_state: int = 0, boot_progress=None) -> ModelCard:
+    """Gather the card for a run (configure tracking first). ``n_boot`` adds bootstrap intervals per group;
+    ``boot_progress(done, total)`` counts its resamples (:func:`retention_ml.fairness.audit_fairness`)."""
     from retention_ml import tracking
+    from retention_ml.explain.drivers import unmeasured_drivers
     from retention_ml.fairness import FACTOR_LABELS, audit_fairness, protected_factors
     from retention_ml.promotion import load_thresholds, registered_version, run_checks
 
@@ -446,7 +463,8 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
     alignment = _optional(tracking.load_json_artifact, run_id, OPTIONAL_JSON["alignment"])
     truth = _optional(tracking.load_json_artifact, run_id, OPTIONAL_JSON["truth"])
     tables = {k: _optional(tracking.load_table_artifact, run_id, p) for k, p in OPTIONAL_TABLES.items()}
-    audit = audit_fairness(predictions, min_group=thresholds["min_group"], n_boot=n_boot, random_state=random_state)
+    audit = audit_fairness(predictions, min_group=thresholds["min_group"], n_boot=n_boot, random_state=random_state,
+                           progress=boot_progress)
     version = registered_version(run_id, model_name)
     name = version.name if version is not None else (model_name or tracking.DEFAULT_MODEL_NAME)
     if version is not None:  # search results carry no aliases; the version itself does
@@ -468,9 +486,8 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
                "base_rate": _pct(c["positives"] / c["n"]) if c["n"] else "n/a"}
               for w, c in metrics.get("counts", {}).items()]
     drivers = tables["driver_importance"]
-    top_drivers = ([] if drivers is None else
-                   drivers.sort_values("mean_abs_shap", ascending=False, kind="stable")  # every driver, none cut
-                   .assign(mean_abs_shap=lambda d: d["mean_abs_shap"].map(_num)).to_dict("records"))
+    unmeasured = unmeasured_drivers(tables["catalogue"])
+    top_drivers = [] if drivers is None else _driver_rows(drivers, unmeasured)
     censoring = tables["censoring"]
     context = {
         "title": f"Model card: {name}" + (f" version {version.version}" if version is not None else ""),
@@ -516,6 +533,7 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
         "min_group": audit.min_group,
         "n_boot": n_boot,
         "top_drivers": top_drivers,
+        "not_measured": [f"{_driver_label(code)} ({why})" for code, why in unmeasured.items()],
         "alignment": None if alignment is None else {
             "n_leavers": alignment.get("n_leavers"), "n_with_interview": alignment.get("n_with_interview"),
             "top1": _interval(alignment.get("top1"), _pct), "top3": _interval(alignment.get("top3"), _pct),
@@ -623,7 +641,10 @@ def _blocks(c: dict) -> list[dict]:
         _ul([f"Population: {c['population']}.",
              f"Label: {c['label']}",
              "Snapshots whose horizon runs past the end of the data are censored (excluded, never labelled as "
-             f"stayers): {c['censored']}."]),
+             f"stayers): {c['censored']}.",
+             *([f"Drivers not measured: the training data held no value for any of their features, so the model "
+                f"could not learn whether they matter (not that they do not): {'; '.join(c['not_measured'])}."]
+               if c["not_measured"] else [])]),
         _table(["Window", "Snapshot dates", "Snapshots", "Leavers", "People", "Base rate"],
                [[w["window"], w["dates"], w["n"], w["positives"], w["workers"], w["base_rate"]]
                 for w in c["counts"]], id="windows"),
@@ -664,13 +685,16 @@ def _blocks(c: dict) -> list[dict]:
     if c["top_drivers"]:
         b += [_p("All drivers, by how much they move people's risk overall (mean absolute SHAP value on the "
                  "calibrated log-odds scale; only for comparing drivers with each other, 0.000 = moves no one's risk "
-                 "to three decimals):"),
+                 "to three decimals" + (f"; \"{NOT_MEASURED}\" = the training data held no value for the driver"
+                                        if c["not_measured"] else "") + "):"),
               _table(["Driver", "Average effect on risk (mean absolute SHAP, log-odds)"],
                      [[_driver_label(d["driver"]), d["mean_abs_shap"]] for d in c["top_drivers"]], id="drivers")]
     else:
         b.append(_p("No driver importance was logged for this run."))
     a = c["alignment"]
-    if a:
+    if a and not a["n_with_interview"]:
+        b.append(_p(NO_INTERVIEWS))
+    elif a:
         b += [_p(f"Exit-interview alignment: of {a['n_leavers']} leavers, {a['n_with_interview']} gave a reason in an "
                  "exit interview. Top 1: the share of them whose stated reason is the model's first driver for them; "
                  "top 3: the share whose stated reason is among its first three. " + a["small_groups"]),

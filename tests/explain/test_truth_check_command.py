@@ -27,7 +27,7 @@ def trained(sim_dir, tmp_path_factory):
     tracking.configure()
     exp = load_experiment(EXPERIMENT, overrides=[f"data.path={sim_dir}", "evaluation.n_boot=20", "model.n_bootstrap=0",
                                                  "evaluation.explain=false"])
-    result = train_experiment(exp)
+    result = train_experiment(exp, simulated=True)  # as `retention-ml train` finds sim_dir
     yield result
     mp.undo()
 

@@ -109,3 +109,14 @@ def test_agency_modes_are_the_label_rules_modes(tmp_path):
 def test_setting_a_section_to_a_value_says_it_is_a_section(tmp_path):
     with pytest.raises(ExperimentError, match="'label' is a section, not a value.*label.horizon_months"):
         load_experiment(write(tmp_path, MINIMAL), overrides=["label=5"])
+
+
+@pytest.mark.parametrize("value", ["true", "false"])
+def test_simulated_is_not_a_setting(tmp_path, value):
+    # S9-O F3: `data.simulated = true` in council_default.toml told a real council its model was a simulation.
+    # Whether data are simulated is read from the folder (retention-ml train); the key is refused with why,
+    # in the file and with --set alike.
+    with pytest.raises(ExperimentError, match=r"'data.simulated' is no longer a setting.*read from the data folder"):
+        load_experiment(write(tmp_path, MINIMAL + f"simulated = {value}\n"))
+    with pytest.raises(ExperimentError, match=r"'data.simulated' is no longer a setting"):
+        load_experiment(write(tmp_path, MINIMAL), overrides=[f"data.simulated={value}"])

@@ -125,8 +125,8 @@ def test_snapshot_path_splits_out_of_time_and_logs(tmp_path, mlflow_store, monke
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "workers.csv").write_text("worker_id\n")
     exp_file = tmp_path / "exp.toml"
-    exp_file.write_text('name = "syn"\n[data]\npath = "data"\nsimulated = true\n[evaluation]\nn_boot = 20\n[model]\nn_bootstrap = 0\n')
-    result = train_experiment(load_experiment(exp_file))
+    exp_file.write_text('name = "syn"\n[data]\npath = "data"\n[evaluation]\nn_boot = 20\n[model]\nn_bootstrap = 0\n')
+    result = train_experiment(load_experiment(exp_file), simulated=True)  # the tag follows the caller's fact
     w = result.metrics["windows"]
     # Data 2020-01..2023-12 -> end 2024-01; snapshots 2021-01 .. 2023-01 quarterly; gaps of 12 months.
     assert w == {"test": ["2023-01-01", "2023-01-01"], "valid": ["2022-01-01", "2022-01-01"], "train": ["2021-01-01", "2021-01-01"]}

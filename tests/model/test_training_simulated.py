@@ -10,7 +10,7 @@ from retention_ml.training import train_experiment
 
 def _exp(tmp_path, sim_dir, *extra):
     path = tmp_path / "sim.toml"
-    path.write_text('name = "sim"\nseed = 3\n[data]\npath = "."\nsimulated = true\n[model]\nn_bootstrap = 2\n[evaluation]\nn_boot = 20\n')
+    path.write_text('name = "sim"\nseed = 3\n[data]\npath = "."\n[model]\nn_bootstrap = 2\n[evaluation]\nn_boot = 20\n')
     return load_experiment(path, overrides=[f"data.path={sim_dir}", *extra])
 
 
