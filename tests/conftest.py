@@ -3,11 +3,14 @@
 - ``sim_dir``: a small simulated data set (2 councils, 48 months from 2019-01, seed 7) written once
   per session into a temporary folder, truth included under ``_truth/``.
 - ``sim_tables``: ``read_tables(sim_dir)``, every input table typed by its schema.
+- ``scratch_store``: opens an embedded MLflow store in a folder for a module's runs.
 
 Tests must not modify either; copy first if you need to break something.
 """
 
 from __future__ import annotations
+
+from contextlib import contextmanager
 
 import pytest
 
@@ -30,3 +33,20 @@ def sim_tables(sim_dir):
     from retention_ml.io import read_tables
 
     return read_tables(sim_dir)
+
+
+@pytest.fixture(scope="session")
+def scratch_store():
+    """``with scratch_store(root) as mp:`` an embedded MLflow store in ``root`` (tracking URI set, working
+    directory there) until the block ends; ``mp`` is the MonkeyPatch, for anything else the block changes."""
+    from retention_ml import tracking
+
+    @contextmanager
+    def open_store(root):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root}/mlflow.db")
+            mp.chdir(root)
+            tracking.configure()
+            yield mp
+
+    return open_store

@@ -179,15 +179,12 @@ def make_fake_run(*, kind: str = "good", experiment: str = "fake", with_alignmen
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
+def store(tmp_path_factory, scratch_store):
     """One tmp MLflow store with runs: good, loses_to_logistic, miscalibrated_group, high_ece (cards written)."""
     from retention_ml.reports.model_card import write_card
 
     root = tmp_path_factory.mktemp("mlflow")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root}/mlflow.db")
-        mp.chdir(root)
-        tracking.configure()
+    with scratch_store(root):
         runs = {kind: make_fake_run(kind=kind, pyfunc=kind == "good")
                 for kind in ("good", "loses_to_logistic", "miscalibrated_group", "unfair_ranking", "high_ece")}
         runs["no_card"] = make_fake_run(kind="good")

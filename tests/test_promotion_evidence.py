@@ -44,12 +44,9 @@ def _with_leavers(metrics: dict, predictions: pd.DataFrame) -> dict:
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
+def store(tmp_path_factory, scratch_store):
     root = tmp_path_factory.mktemp("mlflow")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root}/mlflow.db")
-        mp.chdir(root)
-        tracking.configure()
+    with scratch_store(root):
         runs = {}
         # A small council: 60 people, a good model on every other count, 17 leavers in the test window.
         small = fake.fake_predictions(n_workers=60)

@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from retention_ml import tracking
 
 REPO = Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location("_s9fd_fake_runs", REPO / "tests" / "test_promotion.py")
@@ -39,14 +38,11 @@ def _demo_like_alignment() -> dict:
 
 
 @pytest.fixture(scope="module")
-def cards(tmp_path_factory):
+def cards(tmp_path_factory, scratch_store):
     from retention_ml.reports.model_card import write_card
 
     root = tmp_path_factory.mktemp("cards")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root}/mlflow.db")
-        mp.chdir(root)
-        tracking.configure()
+    with scratch_store(root) as mp:
         old = fake.make_fake_run(kind="good")  # the fake record predates the note
         record = _demo_like_alignment()
         mp.setattr(fake, "fake_alignment", lambda: record)

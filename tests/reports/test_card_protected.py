@@ -42,16 +42,13 @@ def test_the_card_sentence_names_what_was_and_was_not_audited():
 
 
 @pytest.fixture(scope="module")
-def ibm_run(tmp_path_factory):
+def ibm_run(tmp_path_factory, scratch_store):
     from retention_ml.experiment import load_experiment
     from retention_ml.reports.model_card import write_card
     from retention_ml.training import train_experiment
 
     root = tmp_path_factory.mktemp("ibm_card")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root}/mlflow.db")
-        mp.chdir(root)
-        tracking.configure()
+    with scratch_store(root):
         exp = load_experiment(REPO / "experiments" / "ibm_hr.toml",
                               overrides=["tuning.trials=0", "evaluation.n_boot=10", "model.n_bootstrap=2"])
         result = train_experiment(exp)

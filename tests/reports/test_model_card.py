@@ -25,7 +25,7 @@ _spec.loader.exec_module(fake)
 
 
 @pytest.fixture(scope="module")
-def cards(tmp_path_factory):
+def cards(tmp_path_factory, scratch_store):
     """A good run (card via the CLI, logged) and a run that loses to logistic without alignment (card, not logged)."""
     from typer.testing import CliRunner
 
@@ -33,10 +33,7 @@ def cards(tmp_path_factory):
     from retention_ml.reports.model_card import write_card
 
     root = tmp_path_factory.mktemp("cards")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root}/mlflow.db")
-        mp.chdir(root)
-        tracking.configure()
+    with scratch_store(root):
         good = fake.make_fake_run(kind="good", pyfunc=True)
         loses = fake.make_fake_run(kind="loses_to_logistic", with_alignment=False)
         result = CliRunner().invoke(app, ["card", "--run", good, "--out", str(root / "good"), "--json"])
