@@ -45,7 +45,7 @@ __all__ = ["TrainResult", "train_experiment", "data_fingerprint", "snapshot_date
 PROTECTED_KEYS = ("sex", "age_band", "ethnicity_group", "disability")
 PREDICTION_KEYS = ("worker_id", "as_of", "team_id", "council_id", "service", "area", "employment_type")
 # The logged evaluation/test_predictions.parquet holds one row per test snapshot for the fairness audit and the
-# promotion gate, and nothing that joins it to a list (S9-P F5): a run-local pseudonym instead of worker_id, and
+# promotion gate, and nothing that joins it to a list: a run-local pseudonym instead of worker_id, and
 # only the groups the audit compares (service, area, employment type), not team, manager or council.
 PERSON = "person"
 AUDIT_KEYS = ("as_of", "service", "area", "employment_type")

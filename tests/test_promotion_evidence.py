@@ -1,6 +1,6 @@
 """The gate wants evidence: a test window with too few leavers is refused, a check nothing could assess is
 "not assessable" (never "pass") and keeps the model from champion, and a lost baseline names the metric it is
-lost on. Train warns in plain words when the numbers rest on too little (S9-O F2, F13)."""
+lost on. Train warns in plain words when the numbers rest on too little."""
 
 from __future__ import annotations
 

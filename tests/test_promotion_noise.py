@@ -1,5 +1,5 @@
 """The gate's group checks judge evidence, not noise: with hundreds of small groups (national areas) the
-true probabilities themselves must pass, and a group that is really wrong must still fail (S9-S F2)."""
+true probabilities themselves must pass, and a group that is really wrong must still fail."""
 
 from __future__ import annotations
 

@@ -222,7 +222,7 @@ def test_previous_must_be_an_earlier_scoring_of_the_same_horizon(tmp_path):
     assert find_previous(tmp_path / "2022-07", as_of, 6) == six.resolve()
 
 
-# -- S9-FG: recorded leaving dates (S9-O F11), bands per horizon (S9-O F8), no champion (S9-O F7) ---------
+# -- recorded leaving dates, bands per horizon, no champion ---------
 
 def test_a_recorded_leaving_date_is_flagged_and_nothing_else_changes(trained, sim_dir, tmp_path):
     """People in post whose end_date is already in the extract: scored as before, flagged, counted in the meta.

@@ -41,7 +41,7 @@ def write_beeswarm(explanation: Explanation, X: pd.DataFrame, path: str | Path, 
     """Save the beeswarm plot (see :func:`_draw_beeswarm`) without numpy's "All-NaN slice" warning.
 
     A feature with no value at all (its optional table not supplied) has no colour scale: shap draws it grey
-    after a numpy warning that told the user nothing during ``train`` (S9-O F17).
+    after a numpy warning that told the user nothing during ``train``.
     """
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "All-NaN slice encountered", RuntimeWarning)

@@ -1,4 +1,4 @@
-"""Sickness absence is health data (UK GDPR Article 9): reasons say it is recorded, never how many days (S9-P F10)."""
+"""Sickness absence is health data (UK GDPR Article 9): reasons say it is recorded, never how many days."""
 
 import re
 

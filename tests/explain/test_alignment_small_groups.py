@@ -1,4 +1,4 @@
-"""alignment.json keeps no count of fewer than 5 leavers, neither printed nor recoverable by subtraction (S9-P F8).
+"""alignment.json keeps no count of fewer than 5 leavers, neither printed nor recoverable by subtraction.
 
 A stated exit reason given by 1-4 leavers is a confidential answer about very few people (often one manager's team).
 The record publishes reason counts, driver-by-reason cells and several sums of them (all leavers; the split into

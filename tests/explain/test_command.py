@@ -101,7 +101,7 @@ def test_everyone_to_a_file(wired, tmp_path):
 
 @pytest.mark.parametrize("args", [[], ["--worker", "W0"], ["--team", "T2"]], ids=["everyone", "worker", "team"])
 def test_every_out_file_says_predictions_never_decide(wired, tmp_path, args):
-    """Files of per-person reasons get forwarded: each carries the statement, not only the terminal (S9-P F9)."""
+    """Files of per-person reasons get forwarded: each carries the statement, not only the terminal."""
     import pyarrow.parquet as pq
 
     from retention_ml.io import NOTE_KEY
@@ -228,7 +228,7 @@ def test_a_date_the_features_refuse_is_exit_2_with_the_reason(wired, monkeypatch
 
 
 def test_a_team_with_no_manager_is_null_in_json_not_the_string_nan(wired):
-    """S9-T F10 / S9-O F17: a missing manager_id is JSON null."""
+    """A missing manager_id is JSON null, not the string "nan"."""
     X, keys = wired
     keys["manager_id"] = None   # the stand-in data set holds this same frame: no team has a manager recorded
     wid = keys["worker_id"].iloc[3]

@@ -38,7 +38,7 @@ def test_train_logs_truth_on_simulated_data(store, sim_dir):
 
 
 def test_a_folder_without_simulator_output_is_real_data(store, sim_dir, tmp_path):
-    # S9-O F3: council_default.toml on a real extract (no _truth/) once tagged the run simulated, and the card
+    # council_default.toml on a real extract (no _truth/) once tagged the run simulated, and the card
     # told evaluators "Trained and tested on simulated data". Simulated is now read from the folder.
     data = tmp_path / "data"
     shutil.copytree(sim_dir, data, ignore=shutil.ignore_patterns("_truth"))

@@ -1,4 +1,4 @@
-"""The logged test predictions are audit rows no list joins to (S9-P F5): no worker or team id, a run-local
+"""The logged test predictions are audit rows no list joins to: no worker or team id, a run-local
 pseudonym, rows in value order; the fairness audit of them is the audit of the worker-keyed predictions."""
 
 import numpy as np

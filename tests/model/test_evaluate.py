@@ -88,7 +88,7 @@ def _snapshots(teams: dict[str, int], dates: int = 1, **groups) -> pd.DataFrame:
 
 
 def test_expected_vs_observed_counts_people_not_snapshot_rows():
-    # S9-P F4: a team of 4 people at 3 dates has 12 snapshot rows; it is still a team of 4 and stays out.
+    # a team of 4 people at 3 dates has 12 snapshot rows; it is still a team of 4 and stays out.
     # (Five one-person teams seen at one date are withheld on either count, so the whole window's withheld
     # teams hold 5+ people either way and complementary suppression plays no part here.)
     keys = pd.concat([_snapshots({"big": 6, "small": 4, "other": 5}, dates=3),
@@ -103,7 +103,7 @@ def test_expected_vs_observed_counts_people_not_snapshot_rows():
 
 
 def test_expected_vs_observed_withholds_a_team_that_a_service_total_would_reveal():
-    # S9-P F7 (demo: care_leavers' T00007, 4 people, was its service row minus its shown teams). Service
+    # The demo's care_leavers T00007 (4 people) was its service row minus its shown teams. Service
     # "care" withholds T07 (4 people): its smallest shown team (T08, 9 people) is withheld too. Service
     # "safe" withholds T02 and T03 (3 + 3 = 6 people), which cannot be differenced down to fewer than 5.
     service = {"T07": "care", "T08": "care", "T09": "care", "T01": "safe", "T02": "safe", "T03": "safe", "T04": "safe"}

@@ -113,7 +113,7 @@ def test_setting_a_section_to_a_value_says_it_is_a_section(tmp_path):
 
 @pytest.mark.parametrize("value", ["true", "false"])
 def test_simulated_is_not_a_setting(tmp_path, value):
-    # S9-O F3: `data.simulated = true` in council_default.toml told a real council its model was a simulation.
+    # `data.simulated = true` in council_default.toml told a real council its model was a simulation.
     # Whether data are simulated is read from the folder (retention-ml train); the key is refused with why,
     # in the file and with --set alike.
     with pytest.raises(ExperimentError, match=r"'data.simulated' is no longer a setting.*read from the data folder"):

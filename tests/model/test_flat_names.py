@@ -1,5 +1,5 @@
 """Flat extracts: column-name rules (protected characteristics, their proxies, identifiers) and protected
-columns grouped so that every one of them is audited (reviews S9-P F1, F12, F6)."""
+columns grouped so that every one of them is audited."""
 
 from pathlib import Path
 
@@ -27,7 +27,7 @@ def _refusal(frame, mapping) -> str:
 
 
 def test_reviewers_compounds_and_proxies_are_refused(ibm):
-    # S9-P F1: year of birth, a female flag, an age group and a title entered the model (YearBorn was its top
+    # year of birth, a female flag, an age group and a title entered the model (YearBorn was its top
     # feature) once Age, Gender and MaritalStatus were dropped and flat.protected emptied.
     mapping, frame = ibm
     f = frame.copy()
@@ -102,7 +102,7 @@ def test_words_that_only_contain_id_are_not_identifiers(name):
 
 
 def test_an_employee_number_not_declared_as_id_is_refused(ibm):
-    # S9-P F12: without flat.id the employee number (hiring order: tenure, age) became a numeric feature.
+    # without flat.id the employee number (hiring order: tenure, age) became a numeric feature.
     mapping, frame = ibm
     no_id = {k: v for k, v in mapping.items() if k != "id"}
     for name in ("EmployeeNumber", "StaffID"):
@@ -130,7 +130,7 @@ def test_experiment_keys_for_clearing_and_bands_are_validated():
 
 
 def test_age_is_audited_in_the_council_age_bands(ibm):
-    # S9-P F6: Age (43 values) was silently left out of the audit. Fixed bands, the council data's age_band.
+    # Age (43 values) was silently left out of the audit. Fixed bands, the council data's age_band.
     from retention_ml.fairness import audit_factors
     from retention_ml.schema import load_schemas
 

@@ -53,7 +53,7 @@ def test_flat_run_is_logged_registered_and_loadable(ibm_exp, mlflow_store):
     model, loaded_rid = tracking.load_turnover_model(f"models:/{name}@candidate")
     assert isinstance(model, TurnoverModel) and loaded_rid == rid and model.booster_ is not None
     preds = tracking.load_table_artifact(rid, "evaluation/test_predictions.parquet")
-    # Audit rows (S9-P F5): a run-local pseudonym and the protected columns, no worker or team (department) id.
+    # Audit rows: a run-local pseudonym and the protected columns, no worker or team (department) id.
     assert {"person", "label", "risk", "Gender"} <= set(preds.columns) and not {"worker_id", "team_id"} & set(preds.columns)
     assert preds["person"].nunique() == len(preds) == record["counts"]["test"]["n"]
     from retention_ml.flat import load_flat

@@ -25,7 +25,7 @@ def test_simulated_run_end_to_end(sim_dir, tmp_path, mlflow_store):
     assert rec["counts"]["test"]["positives"] > 0
     assert rec["models"]["lightgbm"]["roc_auc"]["value"] > 0.55
     preds = tracking.load_table_artifact(result.run_id, "evaluation/test_predictions.parquet")
-    # Audit rows no list joins to (S9-P F5): a run-local pseudonym, the audit's groups, no worker/team/council id.
+    # Audit rows no list joins to: a run-local pseudonym, the audit's groups, no worker/team/council id.
     assert preds.columns.tolist() == ["person", "as_of", "area", "service", "employment_type", "sex", "age_band",
                                       "ethnicity_group", "disability", "label", "risk"]
     assert not set(preds["person"]) & set(result.predictions["worker_id"])

@@ -1,4 +1,4 @@
-"""The model card reads alignment.json records that withhold small groups, and says so (S9-P F8).
+"""The model card reads alignment.json records that withhold small groups, and says so.
 
 Rates withheld for fewer than 5 leavers are null in the record: the card prints "n/a" and the record's own
 note that small groups are withheld; a record logged before withholding existed carries no note, and the card

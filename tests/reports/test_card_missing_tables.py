@@ -1,6 +1,6 @@
-"""Optional tables not supplied (review S9-O F9, F14): a driver with no data is "not measured", never "0.000 =
+"""Optional tables not supplied: a driver with no data is "not measured", never "0.000 =
 moves no one's risk", in the card and in explain; no exit interviews gives one sentence, not a table of n/a
-and a 0.0% chance. Also the card's bootstrap progress (S9-S F4)."""
+and a 0.0% chance. Also the card's bootstrap progress."""
 
 import json
 import re

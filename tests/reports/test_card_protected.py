@@ -1,5 +1,5 @@
 """The model card names the protected characteristics its audit covers, and any it could not audit with the
-reason (review S9-P F6: a flat extract's Age was silently left out while the card said age was audited)."""
+reason (a flat extract's Age was silently left out while the card said age was audited)."""
 
 from pathlib import Path
 

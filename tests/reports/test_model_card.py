@@ -219,7 +219,7 @@ def test_intended_use_and_thresholds_are_stated(cards):
 
     md = cards["good_md"]
     assert "UK GDPR Article 22" in md and "data protection impact assessment" in md
-    # sickness absence is health data: the DPIA line names it (S9-P F10)
+    # sickness absence is health data: the DPIA line names it
     assert "**health data**" in md and "special category data (UK GDPR Article 9)" in md
     assert "never decides anything about a person" in md
     t = load_thresholds()
@@ -246,7 +246,7 @@ def test_who_gets_which_list_matches_the_list_rules(cards, which):
 
 
 def test_card_json_says_predictions_never_decide(cards):
-    """What machines forward (card --json) carries the same statement as the card people read (S9-P F9)."""
+    """What machines forward (card --json) carries the same statement as the card people read."""
     from retention_ml.reports.risk_list import NOT_A_DECISION
 
     assert cards["cli"]["note"] == NOT_A_DECISION

@@ -710,7 +710,7 @@ def test_same_scores_give_identical_service_lists(tmp_path):
     assert [p.read_bytes() for p in a] == [p.read_bytes() for p in b]
 
 
-# -- S9-FG: recorded leaving dates (S9-O F11) and band cut-offs per horizon (S9-O F8) ----------------------
+# -- recorded leaving dates and band cut-offs per horizon ----------------------
 
 def test_people_with_a_recorded_leaving_date_are_in_no_list_and_in_no_team_figure(tmp_path):
     """Scores keep them (flagged); every list leaves them out and says so without naming or counting them."""
@@ -774,7 +774,7 @@ def test_band_cutoffs_follow_the_scorings_horizon(tmp_path):
 
 
 def test_all_teams_built_in_one_pass_equal_each_team_built_alone(tmp_path):
-    """`rank --all` builds every team's list in one pass (S9-S F1): each file equals that team's own `--team` set."""
+    """`rank --all` builds every team's list in one pass: each file equals that team's own `--team` set."""
     from retention_ml.commands.rank import rank_scores
     from retention_ml.reports.risk_list import LEAVING_FLAG
 

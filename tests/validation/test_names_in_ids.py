@@ -1,4 +1,4 @@
-"""Names used as worker ids are caught by validation (S9-P F3): the schema's own rule, declared in workers.yaml.
+"""Names used as worker ids are caught by validation: the schema's own rule, declared in workers.yaml.
 
 workers.worker_id is "never a name or payroll number". Declared checks: a row check ``worker_id not_contains
 display_name`` (rule ``name_in_id``, an error: training and scoring stop) and ``warn_if_matches`` on

@@ -1,6 +1,6 @@
 """Messages that say what is wrong *and* how to fix it, and no false alarms built from values already reported.
 
-Found by an analyst onboarding a small messy extract (review S9-O): UK dates, headers in another case,
+Found by an analyst onboarding a small messy extract: UK dates, headers in another case,
 a rehire under the same id, agency rows without a band, caseload months outside a worker's spell.
 """
 
