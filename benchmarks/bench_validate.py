@@ -44,6 +44,9 @@ def tile(copies: int) -> dict[str, pd.DataFrame]:
             parts = [frame.assign(period=frame["period"] + pd.DateOffset(months=18 * s)) for s in range(PERIODS)]
             out[name] = pd.concat(parts, ignore_index=True)
             continue
+        if name == "pay_bands":
+            out[name] = frame  # one pay ladder for everyone (a lookup, not per council)
+            continue
         n = len(frame)
         big = frame.iloc[np.tile(np.arange(n), copies)].reset_index(drop=True)
         rep = np.repeat(copy_no, n)
