@@ -260,6 +260,25 @@ def _group_plot(audit) -> bytes | None:
     return buf.getvalue()
 
 
+# A council-wide card has one bar pair per area or team (300 at national size, a 140-inch picture nobody reads);
+# past this many groups a factor's panel shows those furthest from calibration, the rest stay in the table.
+MAX_PLOTTED_GROUPS = 12
+
+
+def _plotted_groups(shown: pd.DataFrame) -> pd.DataFrame:
+    """The rows the group plot draws: every group of a factor, or its MAX_PLOTTED_GROUPS furthest from calibration.
+
+    Adds ``groups_in_factor`` (how many assessable groups the factor has) so a panel can say what it leaves out.
+    """
+    if shown.empty:
+        return shown.assign(groups_in_factor=pd.Series(dtype="int64"))
+    shown = shown.assign(groups_in_factor=shown.groupby("factor", sort=False)["group"].transform("size"),
+                         _order=np.arange(len(shown)))
+    gap_rank = shown.groupby("factor", sort=False)["calibration_gap"].rank(method="first", ascending=False)
+    kept = shown[gap_rank <= MAX_PLOTTED_GROUPS]
+    return kept.sort_values("_order").drop(columns="_order")
+
+
 def _group_figure(audit):
     """The group plot's figure; the legend sits above all panels so it never covers a bar."""
     import matplotlib
@@ -270,7 +289,7 @@ def _group_figure(audit):
 
     from retention_ml.fairness import FACTOR_LABELS
 
-    ok = audit.shown  # never plot a small or withheld group
+    ok = _plotted_groups(audit.shown)  # never plot a small or withheld group
     if ok.empty:
         return None
     factors = list(dict.fromkeys(ok["factor"]))
@@ -283,7 +302,10 @@ def _group_figure(audit):
         ax.barh(pos - 0.2, rows["base_rate"], height=0.4, label="observed leaver rate", color="#1f77b4")
         ax.barh(pos + 0.2, rows["mean_risk"], height=0.4, label="mean predicted risk", color="#ff7f0e")
         ax.set_yticks(pos, rows["group"].map(_group_label))
-        ax.set_title(FACTOR_LABELS.get(factor, factor), fontsize=9, loc="left")
+        title, total = FACTOR_LABELS.get(factor, factor), int(rows["groups_in_factor"].iloc[0])
+        if total > len(rows):
+            title += f": the {len(rows)} of {total} groups furthest from calibration (every group is in the table)"
+        ax.set_title(title, fontsize=9, loc="left")
         ax.tick_params(labelsize=8)
         ax.xaxis.set_major_formatter(PercentFormatter(1.0))  # readers read rates as percentages
     axes[-1, 0].set_xlabel("share of people leaving within the horizon")
@@ -676,7 +698,8 @@ def _blocks(c: dict) -> list[dict]:
     b += [_h("Largest gap per metric", level=3),
           _table(["Factor", "Metric", "Largest gap", "Highest", "Lowest"],
                  [[g["factor"], g["metric"], f"**{g['gap']}**", g["high"], g["low"]] for g in c["gaps"]], id="gaps"),
-          *_img("groups", "Observed against predicted leaver rate by group", c["images"], id="groups-plot"),
+          *_img("groups", "Observed against predicted leaver rate by group (a factor with more than "
+                 f"{MAX_PLOTTED_GROUPS} groups: those furthest from calibration)", c["images"], id="groups-plot"),
           _h("Explanations", "explanations"),
           _p("The reasons on the lists come from SHAP values: for each person, how much each driver pushed their risk "
              "up or down. Each person's SHAP values are measured from the average of everyone scored at the same date, "

@@ -12,6 +12,7 @@ import subprocess
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -378,3 +379,30 @@ def test_card_on_a_real_training_run(cards, tmp_path):
     assert gate.promoted == (not gate.failed)
     # the IBM experiment registers under its own name (experiments/ibm_hr.toml registered_model)
     assert (tracking.alias_version("champion", gate.model_name) is not None) == gate.promoted
+
+
+def test_group_plot_shows_a_many_valued_factor_by_its_worst_calibrated_groups():
+    from retention_ml.fairness import audit_fairness
+    from retention_ml.reports.model_card import MAX_PLOTTED_GROUPS, _group_figure, _group_label
+
+    rng = np.random.default_rng(0)
+    n_areas, per_area = 30, 40
+    area = np.repeat([f"area_{i:02d}" for i in range(n_areas)], per_area)
+    # area i's risk is off from its leaver rate by i percentage points: the last 12 areas are the worst calibrated
+    offset = np.repeat(np.arange(n_areas) / 100, per_area)
+    label = (rng.random(len(area)) < 0.2).astype(int)
+    risk = np.clip(0.2 + offset + rng.normal(0, 0.01, len(area)), 0.01, 0.99)
+    preds = pd.DataFrame({"person": np.arange(len(area)).astype(str), "label": label, "risk": risk, "area": area,
+                          "sex": np.where(np.arange(len(area)) % 2, "female", "male")})
+    audit = audit_fairness(preds)
+    fig = _group_figure(audit)
+    panels = {ax.get_title(loc="left").split(":")[0]: ax for ax in fig.axes}
+    area_ax, sex_ax = panels["Area"], panels["Sex"]
+    assert f"the {MAX_PLOTTED_GROUPS} of {n_areas} groups furthest from calibration" in area_ax.get_title(loc="left")
+    assert len(area_ax.patches) == 2 * MAX_PLOTTED_GROUPS  # an observed and a predicted bar per group
+    shown = {t.get_text() for t in area_ax.get_yticklabels()}
+    table = audit.shown[audit.shown["factor"] == "area"]
+    worst = table.nlargest(MAX_PLOTTED_GROUPS, "calibration_gap")["group"].map(str)
+    assert len(shown) == MAX_PLOTTED_GROUPS and shown == {_group_label(g) for g in worst}
+    assert len(sex_ax.patches) == 4 and ":" not in sex_ax.get_title(loc="left")  # a small factor keeps every group
+    assert fig.get_size_inches()[1] < 20  # 30 areas would have drawn a 16-inch panel on its own
