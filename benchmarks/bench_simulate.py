@@ -16,7 +16,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 
 CHILD = r"""
 import json, os, resource, sys, tempfile, time

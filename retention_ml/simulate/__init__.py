@@ -14,7 +14,7 @@ import numpy as np
 
 from retention_ml.simulate.config import Scenario, load_scenario
 from retention_ml.simulate.councils import build_world
-from retention_ml.simulate.workforce import Simulation, run_months
+from retention_ml.simulate.workforce import run_months
 from retention_ml.simulate.writer import build_tables, write_all
 
 __all__ = ["Scenario", "load_scenario", "run", "simulate"]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["NATIONAL", "YEAR_FIT", "Scenario", "ScenarioError", "load_scenario", "year_fit_arrays"]

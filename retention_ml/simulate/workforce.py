@@ -12,7 +12,7 @@ import numpy as np
 
 from retention_ml.simulate.config import NATIONAL, Scenario, year_fit_arrays
 from retention_ml.simulate.councils import World, stratified_normal
-from retention_ml.simulate.hazard import HAZARD_DRIVERS, contributions, year_effect
+from retention_ml.simulate.hazard import contributions, year_effect
 from retention_ml.simulate.pay import AGENCY_DAYS, BAND_HIGH, BAND_LOW, pay_index, salary
 
 __all__ = ["Simulation", "run_months"]

@@ -1,7 +1,6 @@
 """TurnoverModel: calibration, additivity of the Platt map, determinism, intervals, input checks."""
 
 import numpy as np
-import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.metrics import roc_auc_score

@@ -9,7 +9,6 @@ national 150 x 72 used for the issue's bars (median within 2 pp, caseload within
 10th-90th spread within a factor 0.5-1.8 of the real one, KS distance < 0.4 in every year.
 """
 
-import numpy as np
 import pandas as pd
 import pytest
 

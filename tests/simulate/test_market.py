@@ -1,7 +1,6 @@
 """Council traits and the fitted national market per reporting year (config.YEAR_FIT)."""
 
 import numpy as np
-import pytest
 from scipy.special import ndtr
 
 from retention_ml.simulate import run
