@@ -53,10 +53,10 @@ import pandas as pd
 
 from retention_ml import tracking
 from retention_ml.experiment import load_experiment
-from retention_ml.explain.alignment import bootstrap_interval
+from retention_ml.explain.alignment import bootstrap_interval, top_hits
 from retention_ml.explain.drivers import reason_drivers
 from retention_ml.simulate.truth import read_truth
-from retention_ml.simulate.truth_check import PERSONAL, _hits, _ranked, dominant_table, leaver_snapshots
+from retention_ml.simulate.truth_check import PERSONAL, _ranked, dominant_table, leaver_snapshots
 from retention_ml.training import _prepare_snapshots, data_fingerprint
 
 # Fixed, untuned settings: the point is the ranking rule, not squeezing the scratch model.
@@ -68,7 +68,7 @@ ROUNDS = 400
 def _rates(order: np.ndarray, true: np.ndarray) -> dict:
     """top1/top3 hit rates (95% bootstrap intervals) of rankings ``order`` (rows x drivers) against ``true``,
     and how often each driver is among a ranking's first three."""
-    top1, top3 = _hits(order, true)
+    top1, top3 = top_hits(order, true)
     named = pd.Series(order[:, :3].ravel()).value_counts() / len(order)
     return {"top1": bootstrap_interval(top1), "top3": bootstrap_interval(top3), "share_named_in_top3": named.round(3).to_dict()}
 

@@ -43,7 +43,7 @@ import pandas as pd
 from retention_ml.explain.drivers import rank_drivers, reason_drivers
 from retention_ml.schema import driver_codes
 
-__all__ = ["MIN_GROUP", "bootstrap_interval", "exit_interview_alignment", "last_leaver_snapshots", "withhold_small"]
+__all__ = ["MIN_GROUP", "bootstrap_interval", "exit_interview_alignment", "last_leaver_snapshots", "top_hits", "withhold_small"]
 
 MIN_GROUP = 5
 
@@ -95,9 +95,19 @@ def last_leaver_snapshots(keys: pd.DataFrame, y: pd.Series, exit_interviews: pd.
     return last.merge(stated, on="worker_id", how="inner").sort_values("worker_id", ignore_index=True)
 
 
-def _hits(ranking: np.ndarray, stated: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    top1 = ranking[:, 0] == stated
-    top3 = (ranking[:, :3] == stated[:, None]).any(axis=1)
+def top_hits(ranking: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, 1.0 where ``reference`` is the ranking's first driver (top 1) / among its first three (top 3).
+
+    ``ranking`` is rows x drivers, most important first; ``reference`` one driver per row (a stated exit
+    reason, or a true dominant driver).
+
+    >>> top_hits(np.array([["pay", "commute", "caseload_workload"]]), np.array(["commute"]))
+    (array([0.]), array([1.]))
+    """
+    if len(reference) == 0:
+        return np.array([]), np.array([])
+    top1 = ranking[:, 0] == reference
+    top3 = (ranking[:, :3] == reference[:, None]).any(axis=1)
     return top1.astype(float), top3.astype(float)
 
 
@@ -181,8 +191,8 @@ def exit_interview_alignment(
     leavers = last_leaver_snapshots(keys, y, exit_interviews)
     stated = leavers["primary_reason"].astype(str).to_numpy(dtype=object)
     ranking = rank_drivers(profile.iloc[leavers["row"].to_numpy()], codes)
-    top1, top3 = _hits(ranking, stated)
-    g_top1, g_top3 = _hits(np.tile(global_ranking, (len(leavers), 1)), stated)
+    top1, top3 = top_hits(ranking, stated)
+    g_top1, g_top3 = top_hits(np.tile(global_ranking, (len(leavers), 1)), stated)
     visible = np.isin(stated, codes)
     boot = {"n_boot": n_boot, "random_state": random_state}
 

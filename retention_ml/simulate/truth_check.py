@@ -71,7 +71,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
-from retention_ml.explain.alignment import bootstrap_interval
+from retention_ml.explain.alignment import bootstrap_interval, top_hits
 from retention_ml.explain.drivers import rank_drivers, reason_drivers
 from retention_ml.features._pit import last_known_month
 
@@ -244,15 +244,9 @@ def _spearman(shap_part: np.ndarray, truth: np.ndarray) -> dict:
     }
 
 
-def _hits(ranking: np.ndarray, true: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    if len(true) == 0:
-        return np.array([]), np.array([])
-    return (ranking[:, 0] == true).astype(float), (ranking[:, :3] == true[:, None]).any(axis=1).astype(float)
-
-
 def _rates(ranking: np.ndarray, true: np.ndarray, codes: list[str], mask: np.ndarray, boot: dict) -> dict:
     """top1/top3 over ``mask``, and over the part of it whose true driver is model-visible."""
-    top1, top3 = _hits(ranking[mask], true[mask])
+    top1, top3 = top_hits(ranking[mask], true[mask])
     visible = np.isin(true[mask], codes)
     return {
         "n": int(mask.sum()),
@@ -334,7 +328,7 @@ def truth_agreement(
     true = last["dominant_driver"].astype(str).to_numpy(dtype=object)
     at_snap = last["at_snapshot"].astype(str).to_numpy(dtype=object)
     every = np.ones(len(last), dtype=bool)
-    top1, top3 = _hits(ranking, true)
+    top1, top3 = top_hits(ranking, true)
     report = {
         "n_leavers": int(len(last)),
         "top1": bootstrap_interval(top1, **boot),
