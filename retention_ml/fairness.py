@@ -37,6 +37,7 @@ __all__ = [
     "TOO_FEW",
     "FairnessAudit",
     "audit_fairness",
+    "calibration_standard_error",
     "flag_top_share",
     "protected_columns",
 ]
@@ -230,10 +231,20 @@ class FairnessAudit:
         ok = self.table[self.table["status"].eq("ok")].copy()
         ok["roc_auc_shortfall"] = self.overall["roc_auc"] - ok["roc_auc"]
         ok["roc_auc_se"] = auc_standard_error(ok["roc_auc"], ok["observed"], ok["rows"] - ok["observed"])
-        # The observed rate's spread if the group's risks were right (binomial at its mean predicted risk).
-        ok["calibration_se"] = np.sqrt(ok["mean_risk"] * (1 - ok["mean_risk"]) / ok["rows"])
+        ok["calibration_se"] = calibration_standard_error(ok["mean_risk"], ok["rows"])
         return ok[["factor", "group", "people", "roc_auc", "roc_auc_shortfall", "roc_auc_se", "calibration_gap",
                    "calibration_se", "withheld"]]
+
+
+def calibration_standard_error(mean_risk, rows):
+    """Standard error of a group's observed leaver rate if its predicted risks were right: binomial at the
+    group's mean predicted risk over its ``rows`` (snapshots), so a gap can be read against its size.
+
+    >>> round(float(calibration_standard_error(0.1, 100)), 3)
+    0.03
+    """
+    mean_risk = np.asarray(mean_risk, dtype="float64")
+    return np.sqrt(mean_risk * (1 - mean_risk) / np.asarray(rows, dtype="float64"))
 
 
 def auc_standard_error(auc, n_pos, n_neg):

@@ -261,22 +261,26 @@ def _group_plot(audit) -> bytes | None:
 
 
 # A council-wide card has one bar pair per area or team (300 at national size, a 140-inch picture nobody reads);
-# past this many groups a factor's panel shows those furthest from calibration, the rest stay in the table.
+# past this many groups a factor's panel shows those furthest from calibration for their size, the rest stay in
+# the table. For their size, because the raw gap of a group of 20 is mostly noise (the gate judges it so too).
 MAX_PLOTTED_GROUPS = 12
 
 
 def _plotted_groups(shown: pd.DataFrame) -> pd.DataFrame:
-    """The rows the group plot draws: every group of a factor, or its MAX_PLOTTED_GROUPS furthest from calibration.
+    """The rows the group plot draws: every group of a factor, or the MAX_PLOTTED_GROUPS whose calibration gap is
+    the most standard errors from zero.
 
     Adds ``groups_in_factor`` (how many assessable groups the factor has) so a panel can say what it leaves out.
     """
+    from retention_ml.fairness import calibration_standard_error
+
     if shown.empty:
         return shown.assign(groups_in_factor=pd.Series(dtype="int64"))
+    z = shown["calibration_gap"] / calibration_standard_error(shown["mean_risk"], shown["rows"])
     shown = shown.assign(groups_in_factor=shown.groupby("factor", sort=False)["group"].transform("size"),
-                         _order=np.arange(len(shown)))
-    gap_rank = shown.groupby("factor", sort=False)["calibration_gap"].rank(method="first", ascending=False)
-    kept = shown[gap_rank <= MAX_PLOTTED_GROUPS]
-    return kept.sort_values("_order").drop(columns="_order")
+                         _order=np.arange(len(shown)), _z=z)
+    z_rank = shown.groupby("factor", sort=False)["_z"].rank(method="first", ascending=False)
+    return shown[z_rank <= MAX_PLOTTED_GROUPS].sort_values("_order").drop(columns=["_order", "_z"])
 
 
 def _group_figure(audit):
@@ -304,7 +308,7 @@ def _group_figure(audit):
         ax.set_yticks(pos, rows["group"].map(_group_label))
         title, total = FACTOR_LABELS.get(factor, factor), int(rows["groups_in_factor"].iloc[0])
         if total > len(rows):
-            title += f": the {len(rows)} of {total} groups furthest from calibration (every group is in the table)"
+            title += f": the {len(rows)} of {total} groups furthest from calibration for their size (all in the table)"
         ax.set_title(title, fontsize=9, loc="left")
         ax.tick_params(labelsize=8)
         ax.xaxis.set_major_formatter(PercentFormatter(1.0))  # readers read rates as percentages
@@ -699,7 +703,7 @@ def _blocks(c: dict) -> list[dict]:
           _table(["Factor", "Metric", "Largest gap", "Highest", "Lowest"],
                  [[g["factor"], g["metric"], f"**{g['gap']}**", g["high"], g["low"]] for g in c["gaps"]], id="gaps"),
           *_img("groups", "Observed against predicted leaver rate by group (a factor with more than "
-                 f"{MAX_PLOTTED_GROUPS} groups: those furthest from calibration)", c["images"], id="groups-plot"),
+                 f"{MAX_PLOTTED_GROUPS} groups: those furthest from calibration for their size)", c["images"], id="groups-plot"),
           _h("Explanations", "explanations"),
           _p("The reasons on the lists come from SHAP values: for each person, how much each driver pushed their risk "
              "up or down. Each person's SHAP values are measured from the average of everyone scored at the same date, "

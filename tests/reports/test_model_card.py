@@ -381,15 +381,17 @@ def test_card_on_a_real_training_run(cards, tmp_path):
     assert (tracking.alias_version("champion", gate.model_name) is not None) == gate.promoted
 
 
-def test_group_plot_shows_a_many_valued_factor_by_its_worst_calibrated_groups():
+def test_group_plot_shows_a_many_valued_factor_by_its_worst_calibrated_groups_for_their_size():
     from retention_ml.fairness import audit_fairness
     from retention_ml.reports.model_card import MAX_PLOTTED_GROUPS, _group_figure, _group_label
 
     rng = np.random.default_rng(0)
-    n_areas, per_area = 30, 40
-    area = np.repeat([f"area_{i:02d}" for i in range(n_areas)], per_area)
-    # area i's risk is off from its leaver rate by i percentage points: the last 12 areas are the worst calibrated
-    offset = np.repeat(np.arange(n_areas) / 100, per_area)
+    # 30 areas: 20 large ones whose risk is off by 1-20 points, 10 of 20 people off by 25 points (the largest raw
+    # gaps, but 20 people is mostly noise: fewer standard errors than the large areas' worst gaps)
+    sizes = [400] * 20 + [20] * 10
+    offsets = [i / 100 for i in range(1, 21)] + [0.25] * 10
+    area = np.concatenate([[f"area_{i:02d}"] * n for i, n in enumerate(sizes)])
+    offset = np.concatenate([[o] * n for o, n in zip(offsets, sizes)])
     label = (rng.random(len(area)) < 0.2).astype(int)
     risk = np.clip(0.2 + offset + rng.normal(0, 0.01, len(area)), 0.01, 0.99)
     preds = pd.DataFrame({"person": np.arange(len(area)).astype(str), "label": label, "risk": risk, "area": area,
@@ -398,11 +400,13 @@ def test_group_plot_shows_a_many_valued_factor_by_its_worst_calibrated_groups():
     fig = _group_figure(audit)
     panels = {ax.get_title(loc="left").split(":")[0]: ax for ax in fig.axes}
     area_ax, sex_ax = panels["Area"], panels["Sex"]
-    assert f"the {MAX_PLOTTED_GROUPS} of {n_areas} groups furthest from calibration" in area_ax.get_title(loc="left")
+    assert f"the {MAX_PLOTTED_GROUPS} of 30 groups furthest from calibration for their size" in area_ax.get_title(loc="left")
     assert len(area_ax.patches) == 2 * MAX_PLOTTED_GROUPS  # an observed and a predicted bar per group
     shown = {t.get_text() for t in area_ax.get_yticklabels()}
     table = audit.shown[audit.shown["factor"] == "area"]
-    worst = table.nlargest(MAX_PLOTTED_GROUPS, "calibration_gap")["group"].map(str)
-    assert len(shown) == MAX_PLOTTED_GROUPS and shown == {_group_label(g) for g in worst}
+    z = table["calibration_gap"] / np.sqrt(table["mean_risk"] * (1 - table["mean_risk"]) / table["rows"])
+    expected = {_group_label(g) for g in table.loc[z.nlargest(MAX_PLOTTED_GROUPS).index, "group"]}
+    assert shown == expected
+    assert shown != {_group_label(g) for g in table.nlargest(MAX_PLOTTED_GROUPS, "calibration_gap")["group"]}
     assert len(sex_ax.patches) == 4 and ":" not in sex_ax.get_title(loc="left")  # a small factor keeps every group
     assert fig.get_size_inches()[1] < 20  # 30 areas would have drawn a 16-inch panel on its own
