@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
 
 from retention_ml.features._pit import encode, sorted_keys
 from retention_ml.schema import driver_codes
@@ -33,10 +34,17 @@ class FeatureSpec:
 class FeatureFamily(TransformerMixin, BaseEstimator):
     """Base transformer: ``fit(snapshots)`` validates; ``transform(snapshots)`` returns that family's features.
 
+    The rows a family transforms are snapshots (worker_id, as_of); the HR tables it looks values up in are a
+    parameter, like a lookup table, because a scikit-learn Pipeline passes only ``X`` (and ``y``) along its
+    steps. ``fit`` keeps them as ``tables_`` and ``transform`` reads only the fitted state, so ``set_params``
+    after ``fit`` changes nothing until the next ``fit``.
+
     Parameters
     ----------
     tables : dict of DataFrame
-        Input tables typed by ``retention_ml.io.read_tables``.
+        Input tables typed by ``retention_ml.io.read_tables``. ``required_tables`` are the ones a family
+        reads: when one is absent (an optional table such as ``absence``) the family's features are all
+        missing, never invented, and the model card and ``explain`` say "not measured".
     """
 
     family: str = ""
@@ -50,7 +58,8 @@ class FeatureFamily(TransformerMixin, BaseEstimator):
         if self.tables is None or not isinstance(self.tables, dict):
             raise ValueError(f"{type(self).__name__}: tables must be a dict of DataFrames (read_tables)")
         self._check_snapshots(X)
-        self.available_ = all(t in self.tables for t in self.required_tables)
+        self.tables_ = self.tables
+        self.available_ = all(t in self.tables_ for t in self.required_tables)
         self.feature_names_out_ = np.array(self._names(), dtype=object)
         return self
 
@@ -58,7 +67,8 @@ class FeatureFamily(TransformerMixin, BaseEstimator):
         return [s.name for s in self.specs]
 
     def get_feature_names_out(self, input_features=None):
-        return np.array(self._names(), dtype=object)
+        check_is_fitted(self, "feature_names_out_")
+        return self.feature_names_out_.copy()
 
     @staticmethod
     def _check_snapshots(X) -> None:
@@ -69,9 +79,7 @@ class FeatureFamily(TransformerMixin, BaseEstimator):
             raise ValueError(f"snapshots: missing column(s) {sorted(missing)} (rule: snapshots need worker_id, as_of)")
 
     def transform(self, X):
-        if not hasattr(self, "feature_names_out_"):
-            from sklearn.exceptions import NotFittedError
-            raise NotFittedError(f"{type(self).__name__} is not fitted; call fit(snapshots) first")
+        check_is_fitted(self, "feature_names_out_")
         self._check_snapshots(X)
         if not self.available_:
             # a missing optional table leaves its features missing, never invented
@@ -87,9 +95,6 @@ class FeatureFamily(TransformerMixin, BaseEstimator):
         rows = [{"feature": s.name, "meaning": s.meaning, "unit": s.unit, "driver": s.driver, "family": cls.family,
                  "direction": s.direction} for s in cls.specs]
         return pd.DataFrame(rows, columns=["feature", "meaning", "unit", "driver", "family", "direction"])
-
-    def set_output(self, *, transform=None):
-        return self
 
 
 def valid_drivers() -> set[str]:

@@ -24,7 +24,7 @@ class AbsenceFeatures(FeatureFamily):
     )
 
     def _compute(self, X):
-        g = MonthGrid(self.tables["absence"], by="worker_id", month="month", cols=["sickness_days"], queries=X)
+        g = MonthGrid(self.tables_["absence"], by="worker_id", month="month", cols=["sickness_days"], queries=X)
         return pd.DataFrame({"absence_days_6m": g.rolling("sickness_days", 6, "sum"),
                              "absence_days_12m": g.rolling("sickness_days", 12, "sum")})
 
@@ -47,9 +47,9 @@ class SupervisionFeatures(FeatureFamily):
     )
 
     def _compute(self, X):
-        wl = WorkerLookup(self.tables["workers"], X["worker_id"])
+        wl = WorkerLookup(self.tables_["workers"], X["worker_id"])
         as_of = pd.Series(ns(X["as_of"]))
-        sv = self.tables["supervision"]
+        sv = self.tables_["supervision"]
         ix = EventIndex(wl.event_codes(sv["worker_id"]), sv["date"])   # one index, three look-ups
         cum = ix.cumulative()
         n_now = ix.count_before(wl.codes, as_of, cum)

@@ -46,9 +46,9 @@ class CaseloadFeatures(FeatureFamily):
     )
 
     def _compute(self, X):
-        ch = self.tables["caseload_history"]
-        wl = WorkerLookup(self.tables["workers"], X["worker_id"])
-        teams = self.tables["teams"].drop_duplicates("team_id")
+        ch = self.tables_["caseload_history"]
+        wl = WorkerLookup(self.tables_["workers"], X["worker_id"])
+        teams = self.tables_["teams"].drop_duplicates("team_id")
         team_book = sorted_keys(wl.W["team_id"])
         team_of_worker = encode(wl.W["team_id"], team_book)                    # per workers row
         cap_of_team = _per_code(encode(teams["team_id"], team_book), teams["caseload_cap"], len(team_book))

@@ -33,9 +33,9 @@ class CommuteFeatures(FeatureFamily):
     )
 
     def _compute(self, X):
-        wl = WorkerLookup(self.tables["workers"], X["worker_id"])
+        wl = WorkerLookup(self.tables_["workers"], X["worker_id"])
         as_of = pd.Series(ns(X["as_of"]))
-        c = self.tables["commute"].copy()
+        c = self.tables_["commute"].copy()
         c["_mode"] = pd.Categorical(c["mode"].astype(object), categories=list(MODES)).codes.astype("float64")
         c.loc[c["_mode"] < 0, "_mode"] = np.nan
         cols = ["commute_minutes", "distance_km", "_mode"]

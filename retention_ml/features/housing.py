@@ -47,16 +47,16 @@ class HousingFeatures(FeatureFamily):
         return super().fit(X, y)
 
     def _compute(self, X):
-        wl = WorkerLookup(self.tables["workers"], X["worker_id"])
+        wl = WorkerLookup(self.tables_["workers"], X["worker_id"])
         as_of = ns(X["as_of"])
         q = pd.DataFrame({"area": wl.at(wl.W["home_area"].astype(object).to_numpy(), None), "as_of": as_of})
-        g = MonthGrid(self.tables["housing_costs"], by="area", month="period",
+        g = MonthGrid(self.tables_["housing_costs"], by="area", month="period",
                       cols=["median_monthly_rent", "median_house_price"], queries=q)
         rent = g.rolling("median_monthly_rent", 1, "last")
         price = g.rolling("median_house_price", 1, "last")
         # rent 12 months before the last usable month: first value of a 13-month window ending there
         rent_12 = g.rolling_shift("median_monthly_rent", 12)
-        pay_t = self.tables["pay_history"]
+        pay_t = self.tables_["pay_history"]
         ix = EventIndex(wl.event_codes(pay_t["worker_id"]), pay_t["effective_date"])
         pay = asof_take(ix, pay_t, on="effective_date", q_codes=wl.codes, q_times=as_of,
                         cols=["annual_salary", "market_supplement", "retention_payment"])

@@ -57,16 +57,16 @@ class PayFeatures(FeatureFamily):
         """Rank per band name: ``band_order`` if given, else the data's ``pay_bands``, else the schema's default."""
         if self.band_order is not None:
             return pd.Series(np.arange(1, len(self.band_order) + 1, dtype="float64"), index=list(self.band_order))
-        bands = self.tables.get("pay_bands")
+        bands = self.tables_.get("pay_bands")
         if bands is None:
             bands = load_schemas()["pay_bands"].default_frame()
         return pd.Series(pd.to_numeric(bands["rank"], errors="coerce").to_numpy(dtype="float64"),
                          index=bands["pay_band"].astype(str).to_numpy())
 
     def _compute(self, X):
-        wl = WorkerLookup(self.tables["workers"], X["worker_id"])
+        wl = WorkerLookup(self.tables_["workers"], X["worker_id"])
         as_of = ns(X["as_of"])
-        pay = self.tables["pay_history"]
+        pay = self.tables_["pay_history"]
         cols = ["spinal_point", "annual_salary", "market_supplement", "retention_payment", "_band"]
         p = pay.assign(_band=pay["pay_band"].map(self._band_ranks()).astype("float64"))
         codes = wl.event_codes(p["worker_id"])
@@ -84,10 +84,10 @@ class PayFeatures(FeatureFamily):
         return out
 
     def _agency_gap(self, wl, as_of, total):
-        rates = self.tables.get("agency_rates")
-        if rates is None or "teams" not in self.tables:
+        rates = self.tables_.get("agency_rates")
+        if rates is None or "teams" not in self.tables_:
             return np.full(len(as_of), np.nan)
-        teams = self.tables["teams"].drop_duplicates("team_id")
+        teams = self.tables_["teams"].drop_duplicates("team_id")
         book = sorted_keys(rates["council_id"])
         # council of each worker (through the team), coded against the rates' councils; per worker, then indexed
         team_row = encode(wl.W["team_id"], teams["team_id"].to_numpy(dtype=object))

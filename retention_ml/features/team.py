@@ -37,9 +37,9 @@ class TeamFeatures(FeatureFamily):
     )
 
     def _compute(self, X):
-        wl = WorkerLookup(self.tables["workers"], X["worker_id"])
+        wl = WorkerLookup(self.tables_["workers"], X["worker_id"])
         w = wl.W
-        teams = self.tables["teams"].drop_duplicates("team_id")
+        teams = self.tables_["teams"].drop_duplicates("team_id")
         book = sorted_keys(w["team_id"])
         w_team = encode(w["team_id"], book)                     # team code of every workers row
         s_team = wl.at(w_team, -1)                              # ... of every snapshot

@@ -53,7 +53,7 @@ class TenureFeatures(FeatureFamily):
     )
 
     def _compute(self, X):
-        wl = WorkerLookup(self.tables["workers"], X["worker_id"])
+        wl = WorkerLookup(self.tables_["workers"], X["worker_id"])
         as_of = ns(X["as_of"])
         start = wl.dates("start_date")
         qual = wl.dates("qualified_date")
@@ -77,7 +77,7 @@ class TenureFeatures(FeatureFamily):
         return out
 
     def _last_progression(self, wl: WorkerLookup, as_of: np.ndarray) -> np.ndarray:
-        pay = self.tables.get("pay_history")
+        pay = self.tables_.get("pay_history")
         if pay is None or pay.empty:
             return np.full(len(as_of), np.datetime64("NaT"), dtype="datetime64[ns]")
         ev = progression_events(pay, wl.event_codes(pay["worker_id"]))

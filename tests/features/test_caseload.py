@@ -66,3 +66,25 @@ def test_sklearn_contract(tiny_tables, snaps_jan):
     assert all(n.startswith(("c__", "p__")) for n in union.get_feature_names_out())
     X = est.fit(snaps_jan).transform(snaps_jan)
     assert (X.dtypes == "float32").all() and list(X.columns) == list(est.get_feature_names_out())
+
+
+def test_transform_reads_the_fitted_tables_and_set_output_is_honoured(tiny_tables, snaps_jan):
+    from sklearn.base import clone
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        CaseloadFeatures(tables=tiny_tables).get_feature_names_out()
+    est = CaseloadFeatures(tables=tiny_tables).fit(snaps_jan)
+    before = est.transform(snaps_jan)
+    est.set_params(tables={})  # a parameter change takes effect at the next fit, not inside transform
+    pd.testing.assert_frame_equal(est.transform(snaps_jan), before)
+    with pytest.raises(ValueError, match="tables must be a dict"):
+        clone(est).set_params(tables=None).fit(snaps_jan)
+    # set_output is scikit-learn's, not a no-op: "default" gives the transformer's own output, "pandas" a frame
+    # named by get_feature_names_out, so a Pipeline's set_output reaches the families
+    pipe = Pipeline([("c", CaseloadFeatures(tables=tiny_tables))]).set_output(transform="pandas")
+    out = pipe.fit(snaps_jan).transform(snaps_jan)
+    assert list(out.columns) == list(pipe.get_feature_names_out())
+    odd = CaseloadFeatures(tables=tiny_tables).fit(snaps_jan).set_output(transform="no-such-container")
+    with pytest.raises(ValueError, match="no-such-container"):
+        odd.transform(snaps_jan)
