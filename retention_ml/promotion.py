@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["THRESHOLDS_PATH", "Check", "PromotionResult", "load_thresholds", "run_checks", "promote",
-           "CHAMPION_ALIAS", "PromotionError", "registered_version", "test_leavers", "too_few_leavers", "NOT_ASSESSABLE"]
+           "CHAMPION_ALIAS", "PromotionError", "count_test_leavers", "registered_version", "too_few_leavers", "NOT_ASSESSABLE"]
 
 THRESHOLDS_PATH = Path(__file__).with_name("promotion_thresholds.toml")
 CHAMPION_ALIAS = "champion"
@@ -176,7 +176,7 @@ def _baseline_check(metrics: dict) -> Check:
     return Check("beats_baselines", ok, "; ".join(parts))
 
 
-def test_leavers(metrics: dict) -> tuple[int, str]:
+def count_test_leavers(metrics: dict) -> tuple[int, str]:
     """Leavers in the test window: distinct people (``counts.test.leavers``), or for runs trained before that
     was recorded the positive snapshots (``counts.test.positives``); with the unit, for the wording."""
     test = metrics.get("counts", {}).get("test", {})
@@ -193,7 +193,7 @@ def too_few_leavers(window: str, leavers: int, people: int, minimum: int, unit: 
 
 
 def _leavers_check(metrics: dict, minimum: int) -> Check:
-    leavers, unit = test_leavers(metrics)
+    leavers, unit = count_test_leavers(metrics)
     test = metrics.get("counts", {}).get("test", {})
     people = test.get("workers", test.get("n", 0))
     if leavers >= minimum:

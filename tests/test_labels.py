@@ -83,3 +83,19 @@ def test_config_validation():
 def test_positive_reasons_configurable():
     t = _labels(3, positive_reasons=("resignation", "retirement")).set_index(["worker_id", "as_of"])["label"]
     assert t[("X", D("2024-01-01"))] == 1
+
+
+def test_window_edges_last_day_in_post_counts_first_day_of_next_window_does_not():
+    # The window is [as_of, as_of + h): a resigner whose end_date (last day in post) is 2024-02-01 is in
+    # post on the 02-01 snapshot and leaves inside its window, and 02-01 is the first day *after* the
+    # 01-01 snapshot's one-month window, so only one of two adjacent windows may count the leave.
+    w = pd.DataFrame({
+        "worker_id": ["B"], "team_id": ["T"], "employment_type": ["permanent"], "start_date": [D("2020-01-01")],
+        "end_date": [D("2024-02-01")], "leaving_reason": ["resignation"],
+        "left_voluntarily": pd.array([pd.NA], dtype="boolean"),
+    })
+    s = make_snapshots(w, month_starts("2024-01", "2024-03"))
+    assert list(s["as_of"]) == [D("2024-01-01"), D("2024-02-01")]   # in post on the last day, gone by 03-01
+    for h, expected in ((1, [0.0, 1.0]), (2, [1.0, 1.0])):
+        lab = make_labels(s, w, config=LabelConfig(horizon_months=h), data_end=D("2024-06-01"))
+        assert lab["label"].tolist() == expected, f"horizon {h}"

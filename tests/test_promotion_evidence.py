@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from retention_ml import tracking
+from retention_ml.promotion import count_test_leavers
 
 REPO = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("_ff_fake_runs", REPO / "tests" / "test_promotion.py")
@@ -70,6 +71,13 @@ def test_thresholds_file_sets_min_test_leavers():
     from retention_ml.promotion import load_thresholds
 
     assert load_thresholds()["min_test_leavers"] == 40
+
+
+def test_count_test_leavers_counts_people_and_falls_back_to_leaving_snapshots():
+    # Imported at module level: a production function named test_* here would be collected as a test.
+    assert count_test_leavers({"counts": {"test": {"leavers": 41, "positives": 90}}}) == (41, "leavers")
+    assert count_test_leavers({"counts": {"test": {"positives": 90}}}) == (90, "leaving snapshots")
+    assert count_test_leavers({}) == (0, "leaving snapshots")
 
 
 def test_a_handful_of_test_leavers_is_refused_saying_why_and_what_to_do(store):

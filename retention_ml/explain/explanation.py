@@ -2,8 +2,11 @@
 
 Example
 -------
+It needs a trained model, its feature matrix and catalogue, so it is shown, not run as a doctest;
+``exp.by_driver()`` holds each row's driver profile:
+
 >>> exp = explain(model, X, catalogue=catalogue).relative_to(keys["as_of"])   # doctest: +SKIP
->>> exp.by_driver().iloc[0]                                 # driver profile of the first row
+>>> exp.by_driver().iloc[0]                                 # doctest: +SKIP
 >>> exp.reasons(X, keys, k=3).loc[0, "reason_1"]            # doctest: +SKIP
 'caseload 27 against a team cap of 20; over the cap in 5 of the last 6 months'
 """

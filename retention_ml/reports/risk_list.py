@@ -204,8 +204,11 @@ def expected_leavers_interval(p, *, level: float = 0.8) -> tuple[float, int, int
 
     Example
     -------
+    Two people at 50%: P(0 leave) = 0.25, P(1) = 0.5, P(2) = 0.25, so the middle 50% runs from 0 to 1
+    (the lower 25% tail ends at 0, the upper one starts at 2):
+
     >>> expected_leavers_interval([0.5, 0.5], level=0.5)
-    (1.0, 1, 1)
+    (1.0, 0, 1)
     """
     p = np.asarray(p, dtype=float)
     pmf = poisson_binomial_pmf(p)

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from retention_ml.explain.drivers import profile_drivers, reason_drivers
-from retention_ml.simulate.truth_check import decomposition_table, dominant_table, row_spearman, truth_agreement
+from retention_ml.simulate.truth_check import bars_met, decomposition_table, dominant_table, row_spearman, truth_agreement
 
 CODES = reason_drivers()
 
@@ -137,3 +137,40 @@ def test_no_leavers_gives_empty_rates_not_an_error():
     assert report["n_leavers"] == 0
     for block in (report["oracle"], report["oracle_last_month"], report["top_decile"]["oracle_last_month"]):
         assert block["n"] == 0 and block["top1"]["value"] is None
+
+
+def _true_driver_at_rank(ranks, true_driver="commute"):
+    """Profiles ranking ``true_driver`` at each given rank (1 = strongest); the other drivers keep a fixed order."""
+    others = [c for c in CODES if c != true_driver]
+    rows = np.zeros((len(ranks), len(CODES)))
+    for i, rank in enumerate(ranks):
+        order = others[: rank - 1] + [true_driver] + others[rank - 1 :]
+        rows[i, [CODES.index(c) for c in order]] = np.arange(len(CODES), 0, -1)
+    return rows
+
+
+def test_top3_counts_ranks_two_and_three_but_not_four_and_the_bars_include_the_bar():
+    # Top-1, top-2 and top-3 agree only at the extremes (perfect / reversed profiles); here the true
+    # driver sits at ranks 1-5, so computing "top 3" as top 2 or top 4 gives a different number.
+    # The top decile (W90..W99) is built to sit exactly on the issue's bars (top1 0.6, top3 0.8).
+    keys, truth, decomposition = _setup(n_workers=100)
+    y = pd.Series(1.0, index=keys.index)
+    risk = np.tile(np.arange(100) / 100, 2)
+    rest = np.tile([1, 2, 3, 4, 5], 18)  # W00..W89: top1 18/90, top3 54/90
+    decile = np.array([1, 1, 1, 1, 1, 1, 2, 3, 4, 4])  # W90..W99: top1 6/10, top3 8/10
+    profile = _profile(np.zeros_like(truth))
+    profile.loc[100:, CODES] = _true_driver_at_rank(np.concatenate([rest, decile]))
+    dominant = pd.DataFrame({"worker_id": [f"W{i:02d}" for i in range(100)], "dominant_driver": "commute"})
+    report = truth_agreement(profile, keys, y, decomposition_table(decomposition), dominant=dominant, risk=risk, n_boot=20)
+    assert report["top1"]["value"] == pytest.approx(24 / 100)
+    assert report["top3"]["value"] == pytest.approx(62 / 100)
+    assert report["top_decile"]["top1"]["value"] == pytest.approx(0.6)
+    assert report["top_decile"]["top3"]["value"] == pytest.approx(0.8)
+    bars = bars_met(report)
+    assert bars["top_decile_top3"]["met"] is True and bars["top_decile_top1"]["met"] is True
+
+
+def test_bars_met_is_false_below_the_bar_and_unknown_without_a_decile():
+    below = {"top_decile": {"top3": {"value": 0.79}, "top1": {"value": 0.6}}}
+    assert bars_met(below)["top_decile_top3"]["met"] is False and bars_met(below)["top_decile_top1"]["met"] is True
+    assert bars_met({})["top_decile_top3"] == {"value": None, "bar": 0.8, "met": None}
