@@ -50,3 +50,23 @@ def scratch_store():
             yield mp
 
     return open_store
+
+
+def pytest_collection_modifyitems(config, items):
+    """Leave out docstring examples that are all ``# doctest: +SKIP``.
+
+    Those illustrate a call that needs a trained model or a data folder; they are not tests, and reporting
+    each as a skipped test would hide a real skip among thirty. Every example that can run still runs.
+    """
+    import doctest
+
+    from _pytest.doctest import DoctestItem
+
+    def illustration(item) -> bool:
+        examples = item.dtest.examples if isinstance(item, DoctestItem) else []
+        return bool(examples) and all(ex.options.get(doctest.SKIP) for ex in examples)
+
+    dropped = [item for item in items if illustration(item)]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if not illustration(item)]
