@@ -82,6 +82,82 @@ def check_previous(folder: Path, as_of: pd.Timestamp, horizon_months: int | None
 NOT_APPROVED_ADVICE = "treat the lists as a preview and do not share them with managers"
 
 
+class TrainedTablesMissing(ValueError):
+    """The data lack tables the model was trained with: the command could not run (exit 2)."""
+
+
+def run_catalogue(run_id: str) -> pd.DataFrame | None:
+    """The feature catalogue logged with the run (with ``measured``), or None when the run has none."""
+    from retention_ml import tracking
+
+    try:
+        return tracking.load_table_artifact(run_id, "feature_catalogue.csv")
+    except Exception:   # a model scored without its run, or a run logged before the catalogue was
+        return None
+
+
+def present_tables(data_dir) -> set[str]:
+    """Names of the input tables ``data_dir`` holds (``<table>.csv`` or ``.parquet``)."""
+    from retention_ml.io import find_table_file
+    from retention_ml.schema import load_schemas
+
+    return {t for t in load_schemas() if find_table_file(Path(data_dir), t) is not None}
+
+
+def missing_trained_tables(catalogue: pd.DataFrame | None, present: set[str]) -> dict[str, list[str]]:
+    """Table -> the features it fed, for each table the model was trained with that ``present`` lacks.
+
+    "Trained with" is read from the run's record: a feature its catalogue marks ``measured`` held values in
+    the training rows, so every table it is computed from (the feature families' ``input_tables``) was
+    there. Without that table the feature would be missing for everyone and the model would route them all
+    down its "missing" branches: a different model in effect, scored without a word. Empty when the
+    catalogue has no ``measured`` column (nothing to compare with).
+    """
+    from retention_ml.features import FAMILIES
+
+    if catalogue is None or "measured" not in catalogue.columns:
+        return {}
+    measured = catalogue.loc[catalogue["measured"].astype(str).str.lower().isin(["true", "1"]), "feature"].astype(str)
+    tables_of = {f: ts for cls in FAMILIES.values() for f, ts in cls.input_tables().items()}
+    missing: dict[str, list[str]] = {}
+    for feature in measured:
+        for table in tables_of.get(feature, ()):
+            if table not in present:
+                missing.setdefault(table, []).append(feature)
+    return dict(sorted(missing.items()))
+
+
+def check_trained_tables(run_id: str, data_dir, catalogue: pd.DataFrame | None, present: set[str]) -> None:
+    """Raise :class:`TrainedTablesMissing` naming each table the run was trained with that ``data_dir`` lacks."""
+    missing = missing_trained_tables(catalogue, present)
+    if not missing:
+        return
+    detail = "; ".join(f"{t} (feeds {', '.join(fs)})" for t, fs in missing.items())
+    raise TrainedTablesMissing(
+        f"{data_dir}: the model (run {run_id}) was trained with table(s) this folder lacks: {detail}. "
+        "Rule: a model is used only on data holding every table it was trained with; without them these features "
+        "would be missing for everyone, never measured, and the risks would come from another model in effect. "
+        "Add the table(s) to the folder, or score with a model trained without them.")
+
+
+class NobodyInPost(ValueError):
+    """No worker is in post at the scoring date: a problem with the data, not with the command."""
+
+
+def run_horizon_months(run_id: str) -> int | None:
+    """The label horizon the run was trained with (its logged ``label.horizon_months``), or None if not recorded.
+
+    The model object does not carry it; a 6-month model must never be read as "the next 12 months".
+    """
+    from retention_ml import tracking
+
+    try:
+        value = tracking.client().get_run(run_id).data.params.get("label.horizon_months")
+        return int(value) if value not in (None, "", "None") else None
+    except Exception:   # no such run in this store (a model file scored without its run)
+        return None
+
+
 class NobodyInPost(ValueError):
     """No worker is in post at the scoring date: a problem with the data, not with the command."""
 
@@ -242,6 +318,8 @@ def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | No
     validate_dir(data_dir, as_of=None).raise_for_errors()
     configure()   # the documented default store (and no MLflow download bars) unless MLFLOW_TRACKING_URI says otherwise
     model, run_id = load_turnover_model(model_ref)
+    # before any work: data lacking a table the model learnt from is refused, never scored with holes
+    check_trained_tables(run_id, data_dir, run_catalogue(run_id), present_tables(data_dir))
     approval = model_approval(run_id)
     horizon = run_horizon_months(run_id)
     bands = load_band_config().for_horizon(horizon)   # annual cut-offs turned into this model's horizon

@@ -292,3 +292,39 @@ def test_no_champion_says_nothing_passed_the_gate_and_offers_the_candidate(train
     text = " ".join(res.output.split())
     assert res.exit_code == 2 and f"no model of {name} has passed the promotion gate" in text, res.output
     assert f"models:/{name}@candidate" in text
+
+
+# -- the data must hold what the model was trained with (S10-X F3) ---------
+
+def test_data_without_a_table_the_model_was_trained_with_is_refused_naming_tables_and_features(trained, sim_dir, tmp_path):
+    """A model that learnt from commute and absence is not scored (or explained) on data lacking them: exit 2.
+
+    Scoring anyway would leave those features missing for everyone and route everyone down the model's
+    "missing" branches, a different model in effect, with no word said.
+    """
+    from retention_ml.cli import app
+    from retention_ml.scoring import missing_trained_tables, present_tables, run_catalogue
+
+    result, _ = trained
+    data = tmp_path / "data"
+    shutil.copytree(sim_dir, data, ignore=shutil.ignore_patterns("_truth", "commute.*", "absence.*", "agency_rates.*"))
+    runner = CliRunner()
+    res = runner.invoke(app, ["score", "--model", result.run_id, "--data", str(data), "--as-of", "2022-07-01",
+                              "--out", str(tmp_path / "s")])
+    text = " ".join(res.output.split())
+    assert res.exit_code == 2, res.output
+    assert "trained with table(s) this folder lacks" in text and str(data) in text
+    assert "commute (feeds commute_minutes" in text and "absence (feeds absence_days_6m" in text
+    assert "agency_rates (feeds pay_agency_gap)" in text   # an optional table one feature of a family reads
+    assert not (tmp_path / "s").exists()
+    res = runner.invoke(app, ["explain", "--run", result.run_id, "--data", str(data), "--as-of", "2022-07-01",
+                              "--worker", "W0000001"])
+    assert res.exit_code == 2 and "commute (feeds commute_minutes" in " ".join(res.output.split()), res.output
+    # the rule reads the run's record: a table the training rows held no value of is not required
+    catalogue = run_catalogue(result.run_id)
+    assert catalogue is not None and catalogue["measured"].astype(str).eq("True").any()
+    unmeasured = catalogue.assign(measured=catalogue["measured"].where(~catalogue["family"].eq("commute"), False))
+    assert set(missing_trained_tables(catalogue, present_tables(data))) == {"absence", "agency_rates", "commute"}
+    assert set(missing_trained_tables(unmeasured, present_tables(data))) == {"absence", "agency_rates"}
+    assert missing_trained_tables(catalogue, present_tables(sim_dir)) == {}
+
