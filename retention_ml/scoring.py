@@ -176,6 +176,47 @@ def run_horizon_months(run_id: str) -> int | None:
         return None
 
 
+def run_population(run_id: str) -> str | None:
+    """The run's ``population.agency`` (flag | exclude | only), from its logged parameters, or None if not recorded.
+
+    Logged as ``population.agency`` (the experiment key) or, by older runs, ``label.agency``. A model trained
+    without agency workers has never seen one; scoring applies the same population as training.
+    """
+    from retention_ml import tracking
+
+    try:
+        params = tracking.client().get_run(run_id).data.params
+    except Exception:   # no such run in this store
+        return None
+    value = params.get("population.agency", params.get("label.agency"))
+    return value if value not in (None, "", "None") else None
+
+
+#: what each population.agency mode scores (said in score_meta.json and on every list)
+POPULATION_TEXT = {
+    "flag": "everyone in post (agency workers included and flagged)",
+    "exclude": "permanent and fixed-term staff only: the model was trained without agency workers "
+               "(population.agency = exclude), so agency workers are not scored",
+    "only": "agency workers only: the model was trained on agency workers alone (population.agency = only), "
+            "so permanent and fixed-term staff are not scored",
+}
+
+
+def population_mask(keys: pd.DataFrame, workers: pd.DataFrame, agency: str | None) -> np.ndarray:
+    """True for the rows in the population the model was trained on (labels.in_population, the training rule)."""
+    from retention_ml.labels import LabelConfig, in_population
+
+    if agency is None:   # not recorded: nobody is left out, and the meta says the population is unknown
+        return np.ones(len(keys), dtype=bool)
+    return np.asarray(in_population(keys[["worker_id", "as_of"]], workers, LabelConfig(agency=agency)), dtype=bool)
+
+
+def population_record(agency: str | None, left_out: int) -> dict:
+    """score_meta.json's ``population``: the mode, what it scores in words, and how many in post were left out."""
+    text = POPULATION_TEXT.get(agency, "not recorded with the model's run: everyone in post was scored")
+    return {"agency": agency, "scored": text, "left_out": int(left_out)}
+
+
 def model_approval(run_id: str) -> dict:
     """Whether the scored model is the one the promotion gate approved, as ``{"status", "detail"}``.
 
@@ -332,8 +373,15 @@ def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | No
     ds = build_features(tables, [as_of])
     if len(ds.keys) == 0:
         raise NobodyInPost(f"{data_dir}: nobody is in post at {as_of.date()} (rule: start_date < as_of <= end_date or no end_date)")
-    keys = _add_manager(ds.keys, tables)
-    scores = assemble_scores(model, ds.X, keys, context=_team_context(keys, ds.X, tables), catalogue=ds.catalogue,
+    agency = run_population(run_id)
+    keep = population_mask(ds.keys, tables["workers"], agency)
+    if not keep.any():
+        raise NobodyInPost(f"{data_dir}: nobody in the model's population is in post at {as_of.date()} "
+                           f"(the model scores {POPULATION_TEXT[agency]})")
+    # only the people the model was trained on; explanations are measured from the average of them
+    ds_keys, ds_X = ds.keys.loc[keep].reset_index(drop=True), ds.X.loc[keep].reset_index(drop=True)
+    keys = _add_manager(ds_keys, tables)
+    scores = assemble_scores(model, ds_X, keys, context=_team_context(keys, ds_X, tables), catalogue=ds.catalogue,
                              config=bands)
     scores[LEAVING_FLAG] = leaving_date_recorded(scores, tables["workers"])
     if display_names and "display_name" in tables["workers"]:
@@ -349,7 +397,8 @@ def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | No
         "band_cutoffs": bands.cutoffs_record(),
         "leaving_date_recorded": int(scores[LEAVING_FLAG].sum()),
         "data_dir": str(Path(data_dir).resolve()), "scored_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "n_workers": int(len(scores)), "previous": str(prev_dir) if prev_dir else None,
+        "n_workers": int(len(scores)), "population": population_record(agency, int((~keep).sum())),
+        "previous": str(prev_dir) if prev_dir else None,
         "previous_as_of": str(_scoring_meta(prev_dir)[0].date()) if prev_dir else None,
         "interval": "bootstrap ensemble" if getattr(model, "bootstrap_boosters_", None) else "none (model has no ensemble)",
         "approval": approval,

@@ -328,3 +328,45 @@ def test_data_without_a_table_the_model_was_trained_with_is_refused_naming_table
     assert set(missing_trained_tables(unmeasured, present_tables(data))) == {"absence", "agency_rates"}
     assert missing_trained_tables(catalogue, present_tables(sim_dir)) == {}
 
+
+# -- only the population the model was trained on is scored (S10-A F9) ---------
+
+def test_the_population_the_model_was_trained_on_is_the_one_scored_and_listed(trained, sim_dir, tmp_path, monkeypatch):
+    """population.agency = exclude: no agency worker gets a risk; "only": nobody else does; both say so."""
+    from retention_ml import scoring, tracking
+    from retention_ml.commands.rank import rank_scores
+    from retention_ml.io import read_tables
+
+    result, _ = trained
+    ref, as_of = result.run_id, "2022-07-01"
+    everyone = scoring.score(ref, sim_dir, as_of, tmp_path / "all", find_previous_scoring=False)
+    assert everyone.meta["population"]["agency"] == "flag" and everyone.meta["population"]["left_out"] == 0
+    kind = read_tables(sim_dir)["workers"].set_index("worker_id")["employment_type"].astype(str)
+    agency = everyone.scores["worker_id"].map(kind).eq("agency").to_numpy()
+    assert 0 < agency.sum() < len(agency)   # the fixture data hold both kinds
+    risk = everyone.scores.set_index("worker_id")["risk"]
+    for mode, kept in (("exclude", ~agency), ("only", agency)):
+        monkeypatch.setattr(scoring, "run_population", lambda run_id, mode=mode: mode)
+        got = scoring.score(ref, sim_dir, as_of, tmp_path / mode, find_previous_scoring=False)
+        assert sorted(got.scores["worker_id"]) == sorted(everyone.scores.loc[kept, "worker_id"])
+        pd.testing.assert_series_equal(got.scores.set_index("worker_id")["risk"], risk.loc[got.scores["worker_id"]])
+        meta = json.loads((tmp_path / mode / "score_meta.json").read_text())
+        assert meta["population"] == {"agency": mode, "scored": scoring.POPULATION_TEXT[mode],
+                                      "left_out": int((~kept).sum())}
+    # the lists say whom the model scores (no council-wide count of the others)
+    team = str(got.scores["team_id"].iloc[0])
+    rank_scores(tmp_path / "only", tmp_path / "lists", team=[team], formats=["csv"])
+    head = [line for line in (tmp_path / "lists" / f"risk_list_team_{team}.csv").read_text().splitlines()
+            if line.startswith("#")]
+    assert f"# This model scores {scoring.POPULATION_TEXT['only']}; they are in no list." in head
+    settings = json.loads(next(line for line in head if line.startswith("# list settings: "))[len("# list settings: "):])
+    assert settings["population"] == {"agency": "only", "scored": scoring.POPULATION_TEXT["only"]}
+    # read from the run's parameters, under the experiment key or the older label.agency
+    with tracking.start_run("population-check") as new:
+        tracking.log_params(new.info.run_id, {"population": {"agency": "exclude"}})
+    with tracking.start_run("population-check") as old:
+        tracking.log_params(old.info.run_id, {"label": {"agency": "only"}})
+    monkeypatch.undo()
+    assert scoring.run_population(new.info.run_id) == "exclude" and scoring.run_population(old.info.run_id) == "only"
+    assert scoring.run_population(result.run_id) == "flag" and scoring.run_population("no-such-run") is None
+

@@ -25,6 +25,10 @@ parquet only with --names). With --previous DIR (or an earlier scoring found bes
 is carried for "change since last scoring"; the previous scoring must be earlier and of the same horizon (exit 2
 otherwise), since a later one or a 12-month risk against a 6-month one is no change at all.
 
+Population: only the people the model was trained on are scored. A model trained with population.agency =
+"exclude" scores no agency worker, one trained with "only" scores agency workers alone; score_meta.json
+("population") and every list say which, and the count left out is printed and recorded.
+
 Approval: score_meta.json records whether the scored model is the registry's "champion" at scoring time and was put
 there by the promotion gate (retention-ml promote), whichever way --model names it. Any other model (a candidate, a
 champion alias moved by hand) is scored, so lists can be previewed, but marked "not approved" and a warning is
@@ -89,6 +93,9 @@ def score_command(
     else:
         typer.echo(f"scored {result.meta['n_workers']} workers at {result.meta['as_of']} with {model} (run {result.meta['run_id']})")
         typer.echo(result.summary().to_string())
+        population = result.meta.get("population") or {}
+        if population.get("left_out"):
+            typer.echo(f"{population['left_out']} people in post were not scored: this model scores {population['scored']}")
         leaving = result.meta.get("leaving_date_recorded") or 0
         if leaving:
             typer.echo(f"{leaving} of them have a leaving date recorded (end_date on or after {result.meta['as_of']}): "
