@@ -370,3 +370,49 @@ def test_the_population_the_model_was_trained_on_is_the_one_scored_and_listed(tr
     assert scoring.run_population(new.info.run_id) == "exclude" and scoring.run_population(old.info.run_id) == "only"
     assert scoring.run_population(result.run_id) == "flag" and scoring.run_population("no-such-run") is None
 
+
+# -- "previous risk" only from a scoring of the same data (S10-X F1) ---------
+
+def test_previous_risk_comes_only_from_a_scoring_of_the_same_people(trained, sim_dir, tmp_path):
+    """Simulated ids (like many HR systems' pseudonyms) restart per extract: W0000005 of another council's
+    extract is someone else. Such a scoring beside OUT is passed over with a note; given as --previous, exit 2."""
+    from retention_ml.cli import app
+    from retention_ml.scoring import score
+    from retention_ml.simulate import simulate
+
+    result, _ = trained
+    other = tmp_path / "other_data"
+    simulate(other, councils=1, start="2019-01", months=48, seed=99)
+    ref, out = result.run_id, tmp_path / "s"
+    theirs = score(ref, other, "2022-06-01", out / "other_2022-06", find_previous_scoring=False)
+    ours = score(ref, sim_dir, "2022-07-01", out / "2022-07")
+    shared = ours.scores["worker_id"].isin(theirs.scores["worker_id"])
+    assert shared.sum() > 20   # the ids collide, the people do not
+    assert ours.meta["previous"] is None and "risk_previous" not in ours.scores
+    assert "other_2022-06" in ours.meta["previous_note"] and "of other data" in ours.meta["previous_note"]
+    # an earlier scoring of the same data is found although the other one is more recent
+    mine = score(ref, sim_dir, "2022-01-01", out / "2022-01", find_previous_scoring=False)
+    again = score(ref, sim_dir, "2022-07-01", out / "2022-07")
+    assert again.meta["previous"] == str((out / "2022-01").resolve())
+    assert "passed over" in again.meta["previous_note"] and "other_2022-06" in again.meta["previous_note"]
+    prev = mine.scores.set_index("worker_id")["risk"]
+    carried = again.scores["worker_id"].isin(prev.index)
+    assert carried.sum() > 20 and again.scores.loc[carried, "risk_previous"].notna().all()
+    np.testing.assert_allclose(again.scores.loc[carried, "risk_previous"], again.scores.loc[carried, "worker_id"].map(prev))
+    # named explicitly, the other data's scoring is refused before anything is written
+    res = CliRunner().invoke(app, ["score", "--model", ref, "--data", str(sim_dir), "--as-of", "2022-07-01",
+                                   "--out", str(tmp_path / "t"), "--previous", str(out / "other_2022-06")])
+    assert res.exit_code == 2, res.output
+    assert "is a scoring of other data" in " ".join(res.output.split()) and not (tmp_path / "t").exists()
+
+
+def test_an_id_that_names_someone_else_carries_no_previous_risk():
+    # one person re-hired under a reused id (another start date) or in another council is not "the same"
+    from retention_ml.scoring import same_people
+
+    now = pd.DataFrame({"worker_id": ["W1", "W2", "W3", "W4"], "council_id": ["C1", "C1", "C1", "C1"],
+                        "as_of": pd.Timestamp("2022-07-01"), "months_in_post": [24.0, 12.0, 6.0, 30.0]})
+    before = pd.DataFrame({"worker_id": ["W1", "W2", "W3"], "council_id": ["C1", "C2", "C1"],
+                           "as_of": pd.Timestamp("2022-01-01"),
+                           "months_in_post": [24.0 - 181 / 30.4375, 12.0 - 181 / 30.4375, 40.0]})
+    assert same_people(now, before).tolist() == [True, False, False, False]
