@@ -133,6 +133,23 @@ def check_previous(folder: Path, as_of: pd.Timestamp, horizon_months: int | None
 NOT_APPROVED_ADVICE = "treat the lists as a preview and do not share them with managers"
 
 
+class OutputInDataFolder(ValueError):
+    """An output path inside the input data folder: the command could not run (exit 2)."""
+
+
+def refuse_output_in_data(out, data_dir, *, option: str = "--out") -> None:
+    """Raise :class:`OutputInDataFolder` when ``out`` is ``data_dir`` or inside it (symlinks resolved).
+
+    An output written there overwrites or shadows an input table (``explain --out DATA/workers.parquet``
+    replaced the HR extract's workers), or lies among them as an unknown file; the extract must stay as pulled.
+    """
+    out_r, data_r = Path(out).resolve(), Path(data_dir).resolve()
+    if out_r == data_r or out_r.is_relative_to(data_r):
+        raise OutputInDataFolder(f"{option} {out} is inside the data folder {data_dir} (rule: outputs are written "
+                                 "outside the data folder, which is only ever read, so no input table is overwritten, "
+                                 "shadowed or joined by an unknown file); give a path outside it")
+
+
 class TrainedTablesMissing(ValueError):
     """The data lack tables the model was trained with: the command could not run (exit 2)."""
 
@@ -406,6 +423,7 @@ def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | No
 
     as_of = pd.Timestamp(as_of)
     out_dir = Path(out_dir)
+    refuse_output_in_data(out_dir, data_dir)   # before any work, as nothing is ever written into the data folder
     # Validated without the as-of rule: the extract is normally pulled after the scoring date, so rows dated
     # after it are expected and the features ignore them (point in time); `validate --as-of` takes the
     # extract's pull date. The one later fact used is a recorded leaving date (leaving_date_recorded).

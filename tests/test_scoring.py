@@ -416,3 +416,37 @@ def test_an_id_that_names_someone_else_carries_no_previous_risk():
                            "as_of": pd.Timestamp("2022-01-01"),
                            "months_in_post": [24.0 - 181 / 30.4375, 12.0 - 181 / 30.4375, 40.0]})
     assert same_people(now, before).tolist() == [True, False, False, False]
+
+
+# -- nothing is written into the data folder (S10-X F6) ---------
+
+def test_an_output_inside_the_data_folder_is_refused_and_the_extract_is_untouched(trained, sim_dir, tmp_path, monkeypatch):
+    """explain --out DATA/workers.parquet replaced the HR extract's workers table; score/rank --out DATA mixed
+    outputs into it. Each is exit 2 before any work, and every input file is byte-identical afterwards."""
+    import hashlib
+
+    from retention_ml.cli import app
+
+    result, _ = trained
+    data = tmp_path / "data"
+    shutil.copytree(sim_dir, data, ignore=shutil.ignore_patterns("_truth"))
+    before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in data.iterdir()}
+    runner, ref = CliRunner(), result.run_id
+    common = ["--data", str(data), "--as-of", "2022-07-01"]
+    calls = [["explain", "--run", ref, *common, "--out", str(data / "workers.parquet")],
+             ["explain", "--run", ref, *common, "--worker", "W0000001", "--out", str(data / "w.csv")],
+             ["score", "--model", ref, *common, "--out", str(data)],
+             ["score", "--model", ref, *common, "--out", str(data / "scores" / "2022-07")]]
+    for args in calls:
+        res = runner.invoke(app, args)
+        assert res.exit_code == 2, (args, res.output)
+        assert "inside the data folder" in " ".join(res.output.split()), (args, res.output)
+    monkeypatch.chdir(data)   # explain's default file (explanations-<as-of>.csv) lands in the working folder
+    res = runner.invoke(app, ["explain", "--run", ref, "--data", ".", "--as-of", "2022-07-01"])
+    assert res.exit_code == 2 and "inside the data folder" in " ".join(res.output.split()), res.output
+    monkeypatch.chdir(tmp_path)
+    # rank: the data folder the scoring records (or --data) is refused as --out too
+    assert runner.invoke(app, ["score", "--model", ref, *common, "--out", str(tmp_path / "s")]).exit_code == 0
+    res = runner.invoke(app, ["rank", "--scores", str(tmp_path / "s"), "--all", "--out", str(data / "lists")])
+    assert res.exit_code == 2 and "inside the data folder" in " ".join(res.output.split()), res.output
+    assert {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in data.iterdir()} == before

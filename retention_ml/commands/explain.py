@@ -247,7 +247,16 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(2)
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+        from retention_ml.scoring import OutputInDataFolder, refuse_output_in_data
         from retention_ml.validation import DataValidationError
+
+        target = out if worker is not None else out or Path(f"explanations-{when.isoformat()}.csv")
+        try:   # before any work: the data folder is only ever read (--out DATA/workers.parquet replaced the extract)
+            if target is not None:
+                refuse_output_in_data(target, data)
+        except OutputInDataFolder as exc:
+            err.print(f"explain: {exc}", markup=False)
+            raise typer.Exit(2)
 
         try:
             with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err, transient=True) as bar:
@@ -280,7 +289,6 @@ def register(app: typer.Typer) -> None:
             else:
                 print_person(record)
             return
-        target = out or Path(f"explanations-{when.isoformat()}.csv")
         if target.suffix not in (".csv", ".parquet"):
             err.print(f"--out {target}: use a .csv or .parquet file")
             raise typer.Exit(2)

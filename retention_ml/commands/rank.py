@@ -256,8 +256,11 @@ def rank_scores(scores_dir: Path, out_dir: Path, *, team=None, manager=None, all
     """
     from retention_ml.io import staged_files
     from retention_ml.reports.risk_list import build_risk_lists, load_band_config, select_teams, team_manager_rows
+    from retention_ml.scoring import refuse_output_in_data
 
     scores, meta = read_scoring(scores_dir)
+    for folder in {str(f) for f in (data, meta.get("data_dir")) if f}:   # the data folder is only ever read
+        refuse_output_in_data(out_dir, folder)
     config = load_band_config(bands)
     plan, services, service_of = [], [], None
     if all_teams or service is not None:
@@ -322,7 +325,7 @@ def rank(
     except ScoringFolderError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2)
-    except ValueError as exc:  # a --bands file that breaks a rule (cut-offs, the small-group floor): nothing written
+    except ValueError as exc:  # a --bands file that breaks a rule, --out inside the data folder: nothing written
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2)
     except OSError as exc:  # disk full, no permission: nothing was moved into place
