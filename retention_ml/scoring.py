@@ -44,23 +44,74 @@ def _scoring_meta(folder: Path) -> tuple[pd.Timestamp, int | None] | None:
         return None
 
 
-def find_previous(out_dir: Path, as_of: pd.Timestamp, horizon_months: int | None = None) -> Path | None:
-    """The most recent earlier scoring among sibling folders of ``out_dir`` (same parent) with the same horizon.
+def previous_candidates(out_dir: Path, as_of: pd.Timestamp, horizon_months: int | None = None) -> list[Path]:
+    """Earlier scorings among sibling folders of ``out_dir`` (same parent) with the same horizon, latest first.
 
     A scoring of another horizon answers another question (leaving within 6 months is not leaving within 12),
     so "change since the last scoring" never compares with it.
     """
     parent = Path(out_dir).resolve().parent
-    best: tuple[pd.Timestamp, Path] | None = None
+    found = []
     for meta_file in parent.glob("*/score_meta.json"):
         if meta_file.parent == Path(out_dir).resolve():
             continue
-        found = _scoring_meta(meta_file.parent)
-        if found is None or found[1] != horizon_months:
-            continue
-        if found[0] < as_of and (best is None or found[0] > best[0]):
-            best = (found[0], meta_file.parent)
-    return None if best is None else best[1]
+        meta = _scoring_meta(meta_file.parent)
+        if meta is not None and meta[1] == horizon_months and meta[0] < as_of:
+            found.append((meta[0], str(meta_file.parent), meta_file.parent))
+    return [folder for _, _, folder in sorted(found, key=lambda t: (t[0], t[1]), reverse=True)]
+
+
+def find_previous(out_dir: Path, as_of: pd.Timestamp, horizon_months: int | None = None) -> Path | None:
+    """The most recent earlier scoring among sibling folders of ``out_dir`` with the same horizon (or None)."""
+    candidates = previous_candidates(out_dir, as_of, horizon_months)
+    return candidates[0] if candidates else None
+
+
+# Data identity of a scoring: who its worker ids are. Pseudonymous ids restart per extract in many HR systems
+# (and in the simulator), so the same id in two scorings is the same person only when their council and spell
+# start date agree too; the start date is as_of - months_in_post (months of 30.4375 days, as features count).
+IDENTITY_COLUMNS = ["worker_id", "council_id", "as_of", "months_in_post"]
+START_TOLERANCE_DAYS = 1.0    # months_in_post is stored as float32: a few seconds of rounding, never a day
+SAME_SOURCE_SHARE = 0.9       # of the ids two scorings share, at least this many must be the same people
+
+
+def _spell_start_days(frame: pd.DataFrame) -> np.ndarray:
+    as_of = pd.to_datetime(frame["as_of"]).to_numpy("datetime64[ns]").astype("int64") / 86_400e9
+    return as_of - frame["months_in_post"].to_numpy(dtype="float64", na_value=np.nan) * 30.4375
+
+
+def same_people(current: pd.DataFrame, previous: pd.DataFrame) -> np.ndarray:
+    """Per row of ``current``: True when ``previous`` holds the same worker_id as the same person (same council
+    and spell start date, within :data:`START_TOLERANCE_DAYS`)."""
+    prev = previous.drop_duplicates("worker_id").set_index("worker_id")
+    ids = current["worker_id"]
+    council = ids.map(prev["council_id"].astype(str))
+    start = ids.map(pd.Series(_spell_start_days(prev), index=prev.index)).to_numpy(dtype="float64")
+    with np.errstate(invalid="ignore"):
+        close = np.abs(start - _spell_start_days(current)) <= START_TOLERANCE_DAYS
+    return (ids.isin(prev.index) & council.eq(current["council_id"].astype(str))).to_numpy(bool) & close
+
+
+def previous_match(current: pd.DataFrame, folder: Path) -> dict:
+    """How the scoring in ``folder`` matches ``current``'s people: ``shared_ids``, ``same_person``, ``same_source``
+    and the per-row mask ``rows`` (those whose previous risk may be carried), plus ``risk`` of the previous."""
+    try:
+        prev = pd.read_parquet(Path(folder) / "scores.parquet", columns=IDENTITY_COLUMNS + ["risk"])
+    except (OSError, ValueError, KeyError) as exc:   # unreadable, or written before these columns existed
+        return {"shared_ids": 0, "same_person": 0, "same_source": False, "rows": np.zeros(len(current), bool),
+                "why": f"{Path(folder) / 'scores.parquet'} cannot be compared ({type(exc).__name__}: {exc})"}
+    shared = int(current["worker_id"].isin(prev["worker_id"]).sum())
+    rows = same_people(current, prev)
+    same = int(rows.sum())
+    ok = shared > 0 and same >= SAME_SOURCE_SHARE * shared
+    return {"shared_ids": shared, "same_person": same, "same_source": ok, "rows": rows,
+            "risk": prev.drop_duplicates("worker_id").set_index("worker_id")["risk"],
+            "why": f"of the {shared} worker ids it shares with this scoring, {same} are the same person (same council "
+                   f"and start date; rule: at least {SAME_SOURCE_SHARE:.0%}, else it is a scoring of other data)"}
+
+
+class PreviousOfOtherData(ValueError):
+    """--previous names a scoring of other data: the command could not run (exit 2)."""
 
 
 def check_previous(folder: Path, as_of: pd.Timestamp, horizon_months: int | None) -> pd.Timestamp:
@@ -82,6 +133,81 @@ def check_previous(folder: Path, as_of: pd.Timestamp, horizon_months: int | None
 NOT_APPROVED_ADVICE = "treat the lists as a preview and do not share them with managers"
 
 
+class OutputInDataFolder(ValueError):
+    """An output path inside the input data folder: the command could not run (exit 2)."""
+
+
+def refuse_output_in_data(out, data_dir, *, option: str = "--out") -> None:
+    """Raise :class:`OutputInDataFolder` when ``out`` is ``data_dir`` or inside it (symlinks resolved).
+
+    An output written there overwrites or shadows an input table (``explain --out DATA/workers.parquet``
+    replaced the HR extract's workers), or lies among them as an unknown file; the extract must stay as pulled.
+    """
+    out_r, data_r = Path(out).resolve(), Path(data_dir).resolve()
+    if out_r == data_r or out_r.is_relative_to(data_r):
+        raise OutputInDataFolder(f"{option} {out} is inside the data folder {data_dir} (rule: outputs are written "
+                                 "outside the data folder, which is only ever read, so no input table is overwritten, "
+                                 "shadowed or joined by an unknown file); give a path outside it")
+
+
+class TrainedTablesMissing(ValueError):
+    """The data lack tables the model was trained with: the command could not run (exit 2)."""
+
+
+def run_catalogue(run_id: str) -> pd.DataFrame | None:
+    """The feature catalogue logged with the run (with ``measured``), or None when the run has none."""
+    from retention_ml import tracking
+
+    try:
+        return tracking.load_table_artifact(run_id, "feature_catalogue.csv")
+    except Exception:   # a model scored without its run, or a run logged before the catalogue was
+        return None
+
+
+def present_tables(data_dir) -> set[str]:
+    """Names of the input tables ``data_dir`` holds (``<table>.csv`` or ``.parquet``)."""
+    from retention_ml.io import find_table_file
+    from retention_ml.schema import load_schemas
+
+    return {t for t in load_schemas() if find_table_file(Path(data_dir), t) is not None}
+
+
+def missing_trained_tables(catalogue: pd.DataFrame | None, present: set[str]) -> dict[str, list[str]]:
+    """Table -> the features it fed, for each table the model was trained with that ``present`` lacks.
+
+    "Trained with" is read from the run's record: a feature its catalogue marks ``measured`` held values in
+    the training rows, so every table it is computed from (the feature families' ``input_tables``) was
+    there. Without that table the feature would be missing for everyone and the model would route them all
+    down its "missing" branches: a different model in effect, scored without a word. Empty when the
+    catalogue has no ``measured`` column (nothing to compare with).
+    """
+    from retention_ml.features import FAMILIES
+
+    if catalogue is None or "measured" not in catalogue.columns:
+        return {}
+    measured = catalogue.loc[catalogue["measured"].astype(str).str.lower().isin(["true", "1"]), "feature"].astype(str)
+    tables_of = {f: ts for cls in FAMILIES.values() for f, ts in cls.input_tables().items()}
+    missing: dict[str, list[str]] = {}
+    for feature in measured:
+        for table in tables_of.get(feature, ()):
+            if table not in present:
+                missing.setdefault(table, []).append(feature)
+    return dict(sorted(missing.items()))
+
+
+def check_trained_tables(run_id: str, data_dir, catalogue: pd.DataFrame | None, present: set[str]) -> None:
+    """Raise :class:`TrainedTablesMissing` naming each table the run was trained with that ``data_dir`` lacks."""
+    missing = missing_trained_tables(catalogue, present)
+    if not missing:
+        return
+    detail = "; ".join(f"{t} (feeds {', '.join(fs)})" for t, fs in missing.items())
+    raise TrainedTablesMissing(
+        f"{data_dir}: the model (run {run_id}) was trained with table(s) this folder lacks: {detail}. "
+        "Rule: a model is used only on data holding every table it was trained with; without them these features "
+        "would be missing for everyone, never measured, and the risks would come from another model in effect. "
+        "Add the table(s) to the folder, or score with a model trained without them.")
+
+
 class NobodyInPost(ValueError):
     """No worker is in post at the scoring date: a problem with the data, not with the command."""
 
@@ -98,6 +224,47 @@ def run_horizon_months(run_id: str) -> int | None:
         return int(value) if value not in (None, "", "None") else None
     except Exception:   # no such run in this store (a model file scored without its run)
         return None
+
+
+def run_population(run_id: str) -> str | None:
+    """The run's ``population.agency`` (flag | exclude | only), from its logged parameters, or None if not recorded.
+
+    Logged as ``population.agency`` (the experiment key) or, by older runs, ``label.agency``. A model trained
+    without agency workers has never seen one; scoring applies the same population as training.
+    """
+    from retention_ml import tracking
+
+    try:
+        params = tracking.client().get_run(run_id).data.params
+    except Exception:   # no such run in this store
+        return None
+    value = params.get("population.agency", params.get("label.agency"))
+    return value if value not in (None, "", "None") else None
+
+
+#: what each population.agency mode scores (said in score_meta.json and on every list)
+POPULATION_TEXT = {
+    "flag": "everyone in post (agency workers included and flagged)",
+    "exclude": "permanent and fixed-term staff only: the model was trained without agency workers "
+               "(population.agency = exclude), so agency workers are not scored",
+    "only": "agency workers only: the model was trained on agency workers alone (population.agency = only), "
+            "so permanent and fixed-term staff are not scored",
+}
+
+
+def population_mask(keys: pd.DataFrame, workers: pd.DataFrame, agency: str | None) -> np.ndarray:
+    """True for the rows in the population the model was trained on (labels.in_population, the training rule)."""
+    from retention_ml.labels import LabelConfig, in_population
+
+    if agency is None:   # not recorded: nobody is left out, and the meta says the population is unknown
+        return np.ones(len(keys), dtype=bool)
+    return np.asarray(in_population(keys[["worker_id", "as_of"]], workers, LabelConfig(agency=agency)), dtype=bool)
+
+
+def population_record(agency: str | None, left_out: int) -> dict:
+    """score_meta.json's ``population``: the mode, what it scores in words, and how many in post were left out."""
+    text = POPULATION_TEXT.get(agency, "not recorded with the model's run: everyone in post was scored")
+    return {"agency": agency, "scored": text, "left_out": int(left_out)}
 
 
 def model_approval(run_id: str) -> dict:
@@ -220,6 +387,26 @@ def assemble_scores(model, X: pd.DataFrame, keys: pd.DataFrame, *, context: pd.D
     return frame
 
 
+def _choose_previous(keys: pd.DataFrame, candidates: list[Path], *, explicit: bool) -> tuple[Path | None, dict, str | None]:
+    """(folder, match, note): the latest candidate scoring of the same data (same people), or None and why not.
+
+    An explicit --previous of other data is refused (:class:`PreviousOfOtherData`); found siblings of other
+    data are passed over, and the note says so (no change column is better than someone else's risk).
+    """
+    skipped = []
+    for folder in candidates:
+        match = previous_match(keys, folder)
+        if match["same_source"]:
+            return folder, match, (f"earlier scoring(s) of other data passed over: {'; '.join(skipped)}" if skipped else None)
+        if explicit:
+            raise PreviousOfOtherData(f"--previous {folder} is a scoring of other data: {match['why']}. Give a "
+                                      "scoring of the same extract's source, or leave --previous out")
+        skipped.append(f"{folder} ({match['why']})")
+    note = (f"no change since the last scoring: the earlier scoring(s) beside this one are of other data: "
+            f"{'; '.join(skipped)}") if skipped else None
+    return None, {}, note
+
+
 def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | None = None,
           find_previous_scoring: bool = True, display_names: bool = False) -> ScoreResult:
     """Validate ``data_dir``, score everyone in post at ``as_of`` with ``model_ref`` and write the scores.
@@ -236,34 +423,46 @@ def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | No
 
     as_of = pd.Timestamp(as_of)
     out_dir = Path(out_dir)
+    refuse_output_in_data(out_dir, data_dir)   # before any work, as nothing is ever written into the data folder
     # Validated without the as-of rule: the extract is normally pulled after the scoring date, so rows dated
     # after it are expected and the features ignore them (point in time); `validate --as-of` takes the
     # extract's pull date. The one later fact used is a recorded leaving date (leaving_date_recorded).
     validate_dir(data_dir, as_of=None).raise_for_errors()
     configure()   # the documented default store (and no MLflow download bars) unless MLFLOW_TRACKING_URI says otherwise
     model, run_id = load_turnover_model(model_ref)
+    # before any work: data lacking a table the model learnt from is refused, never scored with holes
+    check_trained_tables(run_id, data_dir, run_catalogue(run_id), present_tables(data_dir))
     approval = model_approval(run_id)
     horizon = run_horizon_months(run_id)
     bands = load_band_config().for_horizon(horizon)   # annual cut-offs turned into this model's horizon
     if previous:
-        prev_dir = Path(previous)
-        check_previous(prev_dir, as_of, horizon)   # before any work: a later or other-horizon scoring is refused
+        candidates = [Path(previous)]
+        check_previous(candidates[0], as_of, horizon)   # before any work: a later or other-horizon scoring is refused
     else:
-        prev_dir = find_previous(out_dir, as_of, horizon) if find_previous_scoring else None
+        candidates = previous_candidates(out_dir, as_of, horizon) if find_previous_scoring else []
     tables = read_tables(data_dir)
     ds = build_features(tables, [as_of])
     if len(ds.keys) == 0:
         raise NobodyInPost(f"{data_dir}: nobody is in post at {as_of.date()} (rule: start_date < as_of <= end_date or no end_date)")
-    keys = _add_manager(ds.keys, tables)
-    scores = assemble_scores(model, ds.X, keys, context=_team_context(keys, ds.X, tables), catalogue=ds.catalogue,
+    agency = run_population(run_id)
+    keep = population_mask(ds.keys, tables["workers"], agency)
+    if not keep.any():
+        raise NobodyInPost(f"{data_dir}: nobody in the model's population is in post at {as_of.date()} "
+                           f"(the model scores {POPULATION_TEXT[agency]})")
+    # only the people the model was trained on; explanations are measured from the average of them
+    ds_keys, ds_X = ds.keys.loc[keep].reset_index(drop=True), ds.X.loc[keep].reset_index(drop=True)
+    keys = _add_manager(ds_keys, tables)
+    prev_dir, match, previous_note = _choose_previous(keys, candidates, explicit=bool(previous))
+    scores = assemble_scores(model, ds_X, keys, context=_team_context(keys, ds_X, tables), catalogue=ds.catalogue,
                              config=bands)
     scores[LEAVING_FLAG] = leaving_date_recorded(scores, tables["workers"])
     if display_names and "display_name" in tables["workers"]:
         names = tables["workers"].drop_duplicates("worker_id").set_index("worker_id")["display_name"]
         scores["display_name"] = scores["worker_id"].map(names)
     if prev_dir is not None:
-        prev = pd.read_parquet(prev_dir / "scores.parquet", columns=["worker_id", "risk"]).drop_duplicates("worker_id")
-        scores["risk_previous"] = scores["worker_id"].map(prev.set_index("worker_id")["risk"]).astype(float)
+        # only the same people carry a previous risk: an id that now names someone else is "new"
+        carried = scores["worker_id"].map(match["risk"]).astype(float)
+        scores["risk_previous"] = carried.where(match["rows"])
     scores["model_ref"], scores["run_id"] = model_ref, run_id
     meta = {
         "as_of": str(as_of.date()), "model_ref": model_ref, "run_id": run_id,
@@ -271,8 +470,10 @@ def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | No
         "band_cutoffs": bands.cutoffs_record(),
         "leaving_date_recorded": int(scores[LEAVING_FLAG].sum()),
         "data_dir": str(Path(data_dir).resolve()), "scored_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "n_workers": int(len(scores)), "previous": str(prev_dir) if prev_dir else None,
+        "n_workers": int(len(scores)), "population": population_record(agency, int((~keep).sum())),
+        "previous": str(prev_dir) if prev_dir else None,
         "previous_as_of": str(_scoring_meta(prev_dir)[0].date()) if prev_dir else None,
+        "previous_note": previous_note,
         "interval": "bootstrap ensemble" if getattr(model, "bootstrap_boosters_", None) else "none (model has no ensemble)",
         "approval": approval,
     }

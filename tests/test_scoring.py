@@ -292,3 +292,161 @@ def test_no_champion_says_nothing_passed_the_gate_and_offers_the_candidate(train
     text = " ".join(res.output.split())
     assert res.exit_code == 2 and f"no model of {name} has passed the promotion gate" in text, res.output
     assert f"models:/{name}@candidate" in text
+
+
+# -- the data must hold what the model was trained with (S10-X F3) ---------
+
+def test_data_without_a_table_the_model_was_trained_with_is_refused_naming_tables_and_features(trained, sim_dir, tmp_path):
+    """A model that learnt from commute and absence is not scored (or explained) on data lacking them: exit 2.
+
+    Scoring anyway would leave those features missing for everyone and route everyone down the model's
+    "missing" branches, a different model in effect, with no word said.
+    """
+    from retention_ml.cli import app
+    from retention_ml.scoring import missing_trained_tables, present_tables, run_catalogue
+
+    result, _ = trained
+    data = tmp_path / "data"
+    shutil.copytree(sim_dir, data, ignore=shutil.ignore_patterns("_truth", "commute.*", "absence.*", "agency_rates.*"))
+    runner = CliRunner()
+    res = runner.invoke(app, ["score", "--model", result.run_id, "--data", str(data), "--as-of", "2022-07-01",
+                              "--out", str(tmp_path / "s")])
+    text = " ".join(res.output.split())
+    assert res.exit_code == 2, res.output
+    assert "trained with table(s) this folder lacks" in text and str(data) in text
+    assert "commute (feeds commute_minutes" in text and "absence (feeds absence_days_6m" in text
+    assert "agency_rates (feeds pay_agency_gap)" in text   # an optional table one feature of a family reads
+    assert not (tmp_path / "s").exists()
+    res = runner.invoke(app, ["explain", "--run", result.run_id, "--data", str(data), "--as-of", "2022-07-01",
+                              "--worker", "W0000001"])
+    assert res.exit_code == 2 and "commute (feeds commute_minutes" in " ".join(res.output.split()), res.output
+    # the rule reads the run's record: a table the training rows held no value of is not required
+    catalogue = run_catalogue(result.run_id)
+    assert catalogue is not None and catalogue["measured"].astype(str).eq("True").any()
+    unmeasured = catalogue.assign(measured=catalogue["measured"].where(~catalogue["family"].eq("commute"), False))
+    assert set(missing_trained_tables(catalogue, present_tables(data))) == {"absence", "agency_rates", "commute"}
+    assert set(missing_trained_tables(unmeasured, present_tables(data))) == {"absence", "agency_rates"}
+    assert missing_trained_tables(catalogue, present_tables(sim_dir)) == {}
+
+
+# -- only the population the model was trained on is scored (S10-A F9) ---------
+
+def test_the_population_the_model_was_trained_on_is_the_one_scored_and_listed(trained, sim_dir, tmp_path, monkeypatch):
+    """population.agency = exclude: no agency worker gets a risk; "only": nobody else does; both say so."""
+    from retention_ml import scoring, tracking
+    from retention_ml.commands.rank import rank_scores
+    from retention_ml.io import read_tables
+
+    result, _ = trained
+    ref, as_of = result.run_id, "2022-07-01"
+    everyone = scoring.score(ref, sim_dir, as_of, tmp_path / "all", find_previous_scoring=False)
+    assert everyone.meta["population"]["agency"] == "flag" and everyone.meta["population"]["left_out"] == 0
+    kind = read_tables(sim_dir)["workers"].set_index("worker_id")["employment_type"].astype(str)
+    agency = everyone.scores["worker_id"].map(kind).eq("agency").to_numpy()
+    assert 0 < agency.sum() < len(agency)   # the fixture data hold both kinds
+    risk = everyone.scores.set_index("worker_id")["risk"]
+    for mode, kept in (("exclude", ~agency), ("only", agency)):
+        monkeypatch.setattr(scoring, "run_population", lambda run_id, mode=mode: mode)
+        got = scoring.score(ref, sim_dir, as_of, tmp_path / mode, find_previous_scoring=False)
+        assert sorted(got.scores["worker_id"]) == sorted(everyone.scores.loc[kept, "worker_id"])
+        pd.testing.assert_series_equal(got.scores.set_index("worker_id")["risk"], risk.loc[got.scores["worker_id"]])
+        meta = json.loads((tmp_path / mode / "score_meta.json").read_text())
+        assert meta["population"] == {"agency": mode, "scored": scoring.POPULATION_TEXT[mode],
+                                      "left_out": int((~kept).sum())}
+    # the lists say whom the model scores (no council-wide count of the others)
+    team = str(got.scores["team_id"].iloc[0])
+    rank_scores(tmp_path / "only", tmp_path / "lists", team=[team], formats=["csv"])
+    head = [line for line in (tmp_path / "lists" / f"risk_list_team_{team}.csv").read_text().splitlines()
+            if line.startswith("#")]
+    assert f"# This model scores {scoring.POPULATION_TEXT['only']}; they are in no list." in head
+    settings = json.loads(next(line for line in head if line.startswith("# list settings: "))[len("# list settings: "):])
+    assert settings["population"] == {"agency": "only", "scored": scoring.POPULATION_TEXT["only"]}
+    # read from the run's parameters, under the experiment key or the older label.agency
+    with tracking.start_run("population-check") as new:
+        tracking.log_params(new.info.run_id, {"population": {"agency": "exclude"}})
+    with tracking.start_run("population-check") as old:
+        tracking.log_params(old.info.run_id, {"label": {"agency": "only"}})
+    monkeypatch.undo()
+    assert scoring.run_population(new.info.run_id) == "exclude" and scoring.run_population(old.info.run_id) == "only"
+    assert scoring.run_population(result.run_id) == "flag" and scoring.run_population("no-such-run") is None
+
+
+# -- "previous risk" only from a scoring of the same data (S10-X F1) ---------
+
+def test_previous_risk_comes_only_from_a_scoring_of_the_same_people(trained, sim_dir, tmp_path):
+    """Simulated ids (like many HR systems' pseudonyms) restart per extract: W0000005 of another council's
+    extract is someone else. Such a scoring beside OUT is passed over with a note; given as --previous, exit 2."""
+    from retention_ml.cli import app
+    from retention_ml.scoring import score
+    from retention_ml.simulate import simulate
+
+    result, _ = trained
+    other = tmp_path / "other_data"
+    simulate(other, councils=1, start="2019-01", months=48, seed=99)
+    ref, out = result.run_id, tmp_path / "s"
+    theirs = score(ref, other, "2022-06-01", out / "other_2022-06", find_previous_scoring=False)
+    ours = score(ref, sim_dir, "2022-07-01", out / "2022-07")
+    shared = ours.scores["worker_id"].isin(theirs.scores["worker_id"])
+    assert shared.sum() > 20   # the ids collide, the people do not
+    assert ours.meta["previous"] is None and "risk_previous" not in ours.scores
+    assert "other_2022-06" in ours.meta["previous_note"] and "of other data" in ours.meta["previous_note"]
+    # an earlier scoring of the same data is found although the other one is more recent
+    mine = score(ref, sim_dir, "2022-01-01", out / "2022-01", find_previous_scoring=False)
+    again = score(ref, sim_dir, "2022-07-01", out / "2022-07")
+    assert again.meta["previous"] == str((out / "2022-01").resolve())
+    assert "passed over" in again.meta["previous_note"] and "other_2022-06" in again.meta["previous_note"]
+    prev = mine.scores.set_index("worker_id")["risk"]
+    carried = again.scores["worker_id"].isin(prev.index)
+    assert carried.sum() > 20 and again.scores.loc[carried, "risk_previous"].notna().all()
+    np.testing.assert_allclose(again.scores.loc[carried, "risk_previous"], again.scores.loc[carried, "worker_id"].map(prev))
+    # named explicitly, the other data's scoring is refused before anything is written
+    res = CliRunner().invoke(app, ["score", "--model", ref, "--data", str(sim_dir), "--as-of", "2022-07-01",
+                                   "--out", str(tmp_path / "t"), "--previous", str(out / "other_2022-06")])
+    assert res.exit_code == 2, res.output
+    assert "is a scoring of other data" in " ".join(res.output.split()) and not (tmp_path / "t").exists()
+
+
+def test_an_id_that_names_someone_else_carries_no_previous_risk():
+    # one person re-hired under a reused id (another start date) or in another council is not "the same"
+    from retention_ml.scoring import same_people
+
+    now = pd.DataFrame({"worker_id": ["W1", "W2", "W3", "W4"], "council_id": ["C1", "C1", "C1", "C1"],
+                        "as_of": pd.Timestamp("2022-07-01"), "months_in_post": [24.0, 12.0, 6.0, 30.0]})
+    before = pd.DataFrame({"worker_id": ["W1", "W2", "W3"], "council_id": ["C1", "C2", "C1"],
+                           "as_of": pd.Timestamp("2022-01-01"),
+                           "months_in_post": [24.0 - 181 / 30.4375, 12.0 - 181 / 30.4375, 40.0]})
+    assert same_people(now, before).tolist() == [True, False, False, False]
+
+
+# -- nothing is written into the data folder (S10-X F6) ---------
+
+def test_an_output_inside_the_data_folder_is_refused_and_the_extract_is_untouched(trained, sim_dir, tmp_path, monkeypatch):
+    """explain --out DATA/workers.parquet replaced the HR extract's workers table; score/rank --out DATA mixed
+    outputs into it. Each is exit 2 before any work, and every input file is byte-identical afterwards."""
+    import hashlib
+
+    from retention_ml.cli import app
+
+    result, _ = trained
+    data = tmp_path / "data"
+    shutil.copytree(sim_dir, data, ignore=shutil.ignore_patterns("_truth"))
+    before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in data.iterdir()}
+    runner, ref = CliRunner(), result.run_id
+    common = ["--data", str(data), "--as-of", "2022-07-01"]
+    calls = [["explain", "--run", ref, *common, "--out", str(data / "workers.parquet")],
+             ["explain", "--run", ref, *common, "--worker", "W0000001", "--out", str(data / "w.csv")],
+             ["score", "--model", ref, *common, "--out", str(data)],
+             ["score", "--model", ref, *common, "--out", str(data / "scores" / "2022-07")]]
+    for args in calls:
+        res = runner.invoke(app, args)
+        assert res.exit_code == 2, (args, res.output)
+        assert "inside the data folder" in " ".join(res.output.split()), (args, res.output)
+    monkeypatch.chdir(data)   # explain's default file (explanations-<as-of>.csv) lands in the working folder
+    res = runner.invoke(app, ["explain", "--run", ref, "--data", ".", "--as-of", "2022-07-01"])
+    assert res.exit_code == 2 and "inside the data folder" in " ".join(res.output.split()), res.output
+    monkeypatch.chdir(tmp_path)
+    # rank: the data folder the scoring records (or --data) is refused as --out too
+    assert runner.invoke(app, ["score", "--model", ref, *common, "--out", str(tmp_path / "s")]).exit_code == 0
+    res = runner.invoke(app, ["rank", "--scores", str(tmp_path / "s"), "--all", "--out", str(data / "lists")])
+    assert res.exit_code == 2 and "inside the data folder" in " ".join(res.output.split()), res.output
+    assert {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in data.iterdir()} == before

@@ -62,6 +62,16 @@ def _run_catalogue(run_id: str):
         return None
 
 
+def _check_trained_tables(run_id: str, data: Path, catalogue, present: set[str]) -> None:
+    # the rule scoring applies: a table the model was trained with must be in the data, or nothing is explained
+    from retention_ml.scoring import TrainedTablesMissing, check_trained_tables
+
+    try:
+        check_trained_tables(run_id, data, catalogue, present)
+    except TrainedTablesMissing as exc:
+        raise CommandError(str(exc)) from exc
+
+
 def _tables(data: Path):
     """The input tables, validated as scoring validates them.
 
@@ -104,6 +114,8 @@ def compute(run: str, data: Path, as_of: date, worker: str | None, *, team: str 
     tables = _tables(data)  # before the model: bad data is refused at once
     step("Loading model", 0, 1)
     model, run_id = _load_model(run)
+    catalogue = _run_catalogue(run_id)
+    _check_trained_tables(run_id, data, catalogue, set(tables))
     step("Building features", 0, 1)
     dataset = _features(tables, as_of)
     X, keys = dataset.X.reset_index(drop=True), dataset.keys.reset_index(drop=True)
@@ -116,7 +128,6 @@ def compute(run: str, data: Path, as_of: date, worker: str | None, *, team: str 
         mask &= (keys["team_id"].astype(str) == team).to_numpy()
         if not mask.any():
             raise CommandError(f"team {team!r} has nobody in post at {as_of} in {data}")
-    catalogue = _run_catalogue(run_id)
     if catalogue is None:
         catalogue = getattr(dataset, "catalogue", None)
     # everyone in post is explained, because each person's reasons are measured from the average of them all
@@ -236,7 +247,16 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(2)
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+        from retention_ml.scoring import OutputInDataFolder, refuse_output_in_data
         from retention_ml.validation import DataValidationError
+
+        target = out if worker is not None else out or Path(f"explanations-{when.isoformat()}.csv")
+        try:   # before any work: the data folder is only ever read (--out DATA/workers.parquet replaced the extract)
+            if target is not None:
+                refuse_output_in_data(target, data)
+        except OutputInDataFolder as exc:
+            err.print(f"explain: {exc}", markup=False)
+            raise typer.Exit(2)
 
         try:
             with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err, transient=True) as bar:
@@ -269,7 +289,6 @@ def register(app: typer.Typer) -> None:
             else:
                 print_person(record)
             return
-        target = out or Path(f"explanations-{when.isoformat()}.csv")
         if target.suffix not in (".csv", ".parquet"):
             err.print(f"--out {target}: use a .csv or .parquet file")
             raise typer.Exit(2)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import signal
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -34,8 +37,10 @@ carry none, from teams.csv in the data folder score_meta.json records (or
 display_name. Whether probabilities are shown is set in
 retention_ml/risk_bands.toml (default: band only) or --bands FILE.
 
-Every file of one call is written to a temporary first and moved into place
-only when all are written. The scoring folder is checked first: an unreadable
+Every file of one call is written into one hidden staging folder in OUT
+(.retention-ml-staging-<pid>-...) and moved into place only when all are
+written; on an error, Ctrl-C or SIGTERM the folder is removed, and one left by
+a call killed outright is removed by the next call into OUT. The scoring folder is checked first: an unreadable
 scores.parquet or score_meta.json, or a score_meta.json whose as_of differs
 from the scores' (files of two different scorings), stops the command naming
 the file.
@@ -230,6 +235,100 @@ def service_plan(scores, service_of: dict[str, str], *, service: str | None = No
     return chosen
 
 
+STAGING_PREFIX = ".retention-ml-staging-"   # + "<pid>-<random>": one hidden folder per rank call, inside OUT
+
+
+class StagingFolder:
+    """Every file of one call, written into one hidden folder inside OUT, then moved into place together.
+
+    One folder rather than a temporary beside each target, so an interrupted call leaves one thing behind,
+    never hundreds of hidden per-person lists among the real ones: :meth:`discard` removes it on any exit
+    Python sees (an error, Ctrl-C, and SIGTERM through :func:`terminate_as_exit`), and a call killed outright
+    (SIGKILL, power cut) leaves it to the next call into OUT, which removes the folders of processes no longer
+    running (:func:`remove_stale_staging`; the pid is in the name). Same interface as io.StagedFiles.
+    """
+
+    def __init__(self, out_dir: Path) -> None:
+        import tempfile
+
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        remove_stale_staging(out_dir)
+        self.folder = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=out_dir))
+        self.targets: list[Path] = []
+
+    def path(self, target: str | Path) -> Path:
+        """Where to write ``target`` now (inside the staging folder, same suffix: writers choose by it)."""
+        self.targets.append(Path(target))
+        return self.folder / f"{len(self.targets)}_{Path(target).name}"
+
+    def commit(self) -> list[Path]:
+        for i, target in enumerate(self.targets, 1):   # same file system (inside OUT): each move is a rename
+            os.replace(self.folder / f"{i}_{target.name}", target)
+        self.discard()
+        return list(self.targets)
+
+    def discard(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:   # someone else's process: running
+        return True
+    return True
+
+
+def remove_stale_staging(out_dir: Path) -> list[Path]:
+    """Remove staging folders in ``out_dir`` left by calls whose process is gone; returns those removed.
+
+    A folder whose process still runs is another call at work and is left alone.
+    """
+    removed = []
+    for folder in Path(out_dir).glob(f"{STAGING_PREFIX}*"):
+        pid = folder.name[len(STAGING_PREFIX):].split("-")[0]
+        if folder.is_dir() and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+@contextmanager
+def staging_folder(out_dir: Path):
+    """Yield a :class:`StagingFolder` in ``out_dir``; on success move every file into place, else remove it."""
+    stage = StagingFolder(out_dir)
+    try:
+        yield stage
+        stage.commit()
+    except BaseException:
+        stage.discard()
+        raise
+
+
+@contextmanager
+def terminate_as_exit():
+    """While inside, SIGTERM (a scheduler's timeout, `kill`, a closed session) raises SystemExit(143).
+
+    Python's default for SIGTERM is to die at once, skipping every clean-up; as an exception it unwinds like
+    Ctrl-C does, so the staging folder is removed and the lists folder is left as it was.
+    """
+    def _exit(signum, frame):
+        raise SystemExit(128 + signum)
+
+    try:
+        previous = signal.signal(signal.SIGTERM, _exit)
+    except ValueError:   # not the main thread: a killed call's folder is removed by the next call instead
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 @contextmanager
 def _progress(total: int, *, show: bool):
     """A rich progress bar (stderr) over the list sets being written; yields the function that advances it."""
@@ -254,10 +353,12 @@ def rank_scores(scores_dir: Path, out_dir: Path, *, team=None, manager=None, all
     and every service with a team manager scored. Every file of the call (all teams, all formats) is written
     to a temporary and moved into place only when all are written: a failure leaves the lists folder as it was.
     """
-    from retention_ml.io import staged_files
     from retention_ml.reports.risk_list import build_risk_lists, load_band_config, select_teams, team_manager_rows
+    from retention_ml.scoring import refuse_output_in_data
 
     scores, meta = read_scoring(scores_dir)
+    for folder in {str(f) for f in (data, meta.get("data_dir")) if f}:   # the data folder is only ever read
+        refuse_output_in_data(out_dir, folder)
     config = load_band_config(bands)
     plan, services, service_of = [], [], None
     if all_teams or service is not None:
@@ -279,7 +380,7 @@ def rank_scores(scores_dir: Path, out_dir: Path, *, team=None, manager=None, all
         built = {tl.team_id: tl for tl in build_risk_lists(scores, config=config.for_horizon(meta.get("horizon_months")),
                                                             teams=[p[0][0] for p in plan], names=names)}
     managers = scores.loc[team_manager_rows(scores).to_numpy(bool)] if services else scores
-    with staged_files() as stage, _progress(len(plan) + len(services), show=progress) as advance:
+    with staging_folder(out_dir) as stage, _progress(len(plan) + len(services), show=progress) as advance:
         for teams, stem in plan:
             write_lists(scores, meta, out_dir=out_dir, teams=teams, stem=stem, formats=formats, config=config,
                         names=names, stage=stage, lists=[built[teams[0]]] if built else None)
@@ -314,15 +415,16 @@ def rank(
     if sum([bool(team), manager is not None, all_teams, service is not None]) != 1:
         raise typer.BadParameter("give exactly one of --team, --manager, --service or --all")
     try:
-        written = rank_scores(scores, out, team=team, manager=manager, all_teams=all_teams, service=service,
-                              formats=formats, names=names, bands=bands, data=data, progress=True)
+        with terminate_as_exit():
+            written = rank_scores(scores, out, team=team, manager=manager, all_teams=all_teams, service=service,
+                                  formats=formats, names=names, bands=bands, data=data, progress=True)
     except KeyError as exc:
         typer.echo(f"error: {exc.args[0]}", err=True)
         raise typer.Exit(1)
     except ScoringFolderError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2)
-    except ValueError as exc:  # a --bands file that breaks a rule (cut-offs, the small-group floor): nothing written
+    except ValueError as exc:  # a --bands file that breaks a rule, --out inside the data folder: nothing written
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2)
     except OSError as exc:  # disk full, no permission: nothing was moved into place

@@ -23,7 +23,14 @@ horizon (1 - (1 - cut-off) ** (H / 12)), and score_meta.json records the cut-off
 Writes OUT/scores.parquet, OUT/scores.csv and OUT/score_meta.json atomically (worker ids only; names are kept in the
 parquet only with --names). With --previous DIR (or an earlier scoring found beside OUT) each person's previous risk
 is carried for "change since last scoring"; the previous scoring must be earlier and of the same horizon (exit 2
-otherwise), since a later one or a 12-month risk against a 6-month one is no change at all.
+otherwise), since a later one or a 12-month risk against a 6-month one is no change at all. It must also be of the
+same data: worker ids restart per extract in many HR systems, so an id is taken as the same person only when their
+council and start date agree, and a scoring where under 90% of the shared ids agree is of other data: refused with
+--previous (exit 2), passed over when found beside OUT (with a note; no change column rather than someone else's).
+
+Population: only the people the model was trained on are scored. A model trained with population.agency =
+"exclude" scores no agency worker, one trained with "only" scores agency workers alone; score_meta.json
+("population") and every list say which, and the count left out is printed and recorded.
 
 Approval: score_meta.json records whether the scored model is the registry's "champion" at scoring time and was put
 there by the promotion gate (retention-ml promote), whichever way --model names it. Any other model (a candidate, a
@@ -89,12 +96,20 @@ def score_command(
     else:
         typer.echo(f"scored {result.meta['n_workers']} workers at {result.meta['as_of']} with {model} (run {result.meta['run_id']})")
         typer.echo(result.summary().to_string())
+        population = result.meta.get("population") or {}
+        if population.get("left_out"):
+            typer.echo(f"{population['left_out']} people in post were not scored: this model scores {population['scored']}")
         leaving = result.meta.get("leaving_date_recorded") or 0
         if leaving:
             typer.echo(f"{leaving} of them have a leaving date recorded (end_date on or after {result.meta['as_of']}): "
                        "scored, flagged leaving_date_recorded, and left out of every list by rank")
+        if result.meta.get("previous"):
+            typer.echo(f"previous risk (change since last scoring) from {result.meta['previous']} "
+                       f"(scored at {result.meta['previous_as_of']})")
         for f in result.files:
             typer.echo(f"  {f}")
+    if result.meta.get("previous_note"):   # on stderr, also with --json: the lists will show no change
+        console.print(f"note: {result.meta['previous_note']}", markup=False)
     # Last thing printed (on stderr, also with --json) so that it is the line an operator sees.
     _warn_if_not_approved(console, result.meta["approval"])
 

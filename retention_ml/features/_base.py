@@ -22,6 +22,9 @@ class FeatureSpec:
     more of pay), -1 never higher (more supervision, a retention payment), 0 no prior (tenure,
     whose risk is highest early and again late). The model can be held to it
     (``model.constraints``), so a reason never reads "caseload 30" as lowering risk.
+
+    ``tables`` are optional tables this one feature reads beyond its family's ``required_tables``
+    (without them the feature is missing): scoring refuses a model trained with them on data without them.
     """
 
     name: str
@@ -29,6 +32,7 @@ class FeatureSpec:
     unit: str
     driver: str
     direction: int = 0
+    tables: tuple[str, ...] = ()
 
 
 class FeatureFamily(TransformerMixin, BaseEstimator):
@@ -89,6 +93,11 @@ class FeatureFamily(TransformerMixin, BaseEstimator):
 
     def _compute(self, X: pd.DataFrame) -> pd.DataFrame:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    @classmethod
+    def input_tables(cls) -> dict[str, tuple[str, ...]]:
+        """Feature name -> every table it is computed from (the family's required tables and its own)."""
+        return {s.name: tuple(dict.fromkeys(cls.required_tables + s.tables)) for s in cls.specs}
 
     @classmethod
     def catalogue(cls) -> pd.DataFrame:

@@ -39,7 +39,7 @@ class PayFeatures(FeatureFamily):
         FeatureSpec("pay_supplement", "Market or high-pressure supplement", "GBP/yr", P, direction=-1),
         FeatureSpec("pay_retention_payment", "Annual retention payment", "GBP/yr", P, direction=-1),
         FeatureSpec("pay_agency_gap", "Agency day rate x 220 / own total pay - 1 (council, last known month)",
-                    "fraction", P, direction=1),
+                    "fraction", P, direction=1, tables=("agency_rates", "teams")),
         FeatureSpec("months_since_pay_rise", "Months since the salary last went up (or the first pay record)",
                     "months", P, direction=1),
     )

@@ -534,6 +534,8 @@ def list_metadata(scores_meta: dict, *, config: BandConfig, teams: list[str], se
     else:
         scope = {} if service is None else {"list": "team managers", "service": service,
                                             **({"council": council} if council is not None else {})}
+    if isinstance(scores_meta.get("population"), dict):   # who the model scores; no council-wide count of the others
+        keep["population"] = {k: scores_meta["population"][k] for k in ("agency", "scored") if k in scores_meta["population"]}
     return {
         **keep,
         **scope,
@@ -597,6 +599,9 @@ def banner_lines(meta: dict, lists: list[TeamList] = ()) -> list[tuple[str, str]
     """
     lines = [approval_line(meta), ("purpose", PURPOSE_LINE), ("note", meta.get("manager_rule", MANAGER_LINE)),
              ("note", LEAVING_LINE)]
+    population = meta.get("population") or {}
+    if population.get("agency") in ("exclude", "only"):   # people outside the model's population are in no list
+        lines.append(("note", f"This model scores {population['scored']}; they are in no list."))
     unmanaged = [tl.team_id for tl in lists if tl.summary.get("manager") == "none recorded"]
     if unmanaged and meta.get("list") != "team managers":
         lines.append(("note", no_manager_line(unmanaged, whole_list=len(unmanaged) == len(lists),

@@ -159,3 +159,57 @@ def test_managers_with_no_service_to_be_found_stop_rank_all(tmp_path):
 def test_help_explains_service_lists():
     text = " ".join(CliRunner().invoke(app, ["rank", "--help"]).output.split())
     assert "--service" in text and "head of service" in text and "exactly one list" in text
+
+
+# -- an interrupted call leaves nothing behind (S10-X F4) ---------
+
+KILL_MID_WRITE = """
+import os, signal, sys
+import retention_ml.reports.html as html
+real, calls = html.write_html, []
+def write_then_terminated(lists, meta, path):
+    calls.append(path)
+    if len(calls) == 2:   # half-way: one team's set staged, the next under way, as a scheduler's timeout strikes
+        os.kill(os.getpid(), signal.SIGTERM)
+    return real(lists, meta, path)
+html.write_html = write_then_terminated
+from retention_ml.cli import app
+app(["rank", "--scores", sys.argv[1], "--all", "--out", sys.argv[2]])
+"""
+
+
+def test_sigterm_half_way_leaves_the_lists_folder_as_it_was(tmp_path):
+    """SIGTERM (kill, a scheduler's timeout) used to leave hundreds of hidden per-person list temporaries."""
+    import subprocess
+    import sys
+
+    d = _folder(tmp_path)
+    out = tmp_path / "lists"
+    assert _rank(d, out).exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    _folder(tmp_path, as_of="2024-02-01")   # a new scoring, so a half-written call would show
+    run = subprocess.run([sys.executable, "-c", KILL_MID_WRITE, str(d), str(out)], capture_output=True, text=True,
+                         timeout=300)
+    assert run.returncode == 128 + 15, run.stderr   # an exit, not a death by signal: clean-up ran
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before   # no temporaries, nothing half-replaced
+
+
+def test_a_staging_folder_of_a_call_killed_outright_is_removed_by_the_next_call(tmp_path):
+    """SIGKILL or a power cut skip every clean-up: the next call into OUT removes that call's folder, and
+    leaves alone the folder of a call still running."""
+    import os
+    import subprocess
+    import sys
+
+    from retention_ml.commands.rank import STAGING_PREFIX
+
+    d, out = _folder(tmp_path), tmp_path / "lists"
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = out / f"{STAGING_PREFIX}{int(gone.stdout)}-abc"
+    running = out / f"{STAGING_PREFIX}{os.getppid()}-def"   # pytest's parent process: alive
+    for folder in (dead, running):
+        folder.mkdir(parents=True)
+        (folder / "1_risk_list_team_TEAMA.csv").write_text("worker ids and bands")
+    assert _rank(d, out).exit_code == 0
+    assert not dead.exists() and running.exists()
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == [running.name]
