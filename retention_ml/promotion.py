@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from retention_ml import artifacts
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -44,10 +46,11 @@ THRESHOLDS_PATH = Path(__file__).with_name("promotion_thresholds.toml")
 CHAMPION_ALIAS = "champion"
 GATE_TAG = "retention_ml.gate"      # model version tag promote sets when every check passed
 GATE_PASSED = "passed"
-CARD_TAG = "retention_ml.card"
-CARD_ARTIFACT = "model_card/model_card.md"
-METRICS_ARTIFACT = "evaluation/metrics.json"
-PREDICTIONS_ARTIFACT = "evaluation/test_predictions.parquet"
+# what the gate reads is named once, in retention_ml.artifacts, beside what training and the card write
+CARD_TAG = artifacts.CARD_TAG
+CARD_ARTIFACT = artifacts.CARD
+METRICS_ARTIFACT = artifacts.METRICS
+PREDICTIONS_ARTIFACT = artifacts.TEST_PREDICTIONS
 REQUIRED_KEYS = {"require_card": bool, "require_beats_baselines": bool, "min_test_leavers": int, "max_ece": float,
                  "max_group_roc_auc_shortfall": float, "max_group_calibration_gap": float, "min_group": int,
                  "group_family_alpha": float}
@@ -148,8 +151,8 @@ def load_thresholds(path: str | Path | None = None) -> dict:
 def _card_check(run_id: str, tags: dict) -> Check:
     from retention_ml import tracking
 
-    logged = CARD_ARTIFACT in tracking.list_artifacts(run_id, "model_card")
-    ok = tags.get(CARD_TAG) == "written" and logged
+    logged = CARD_ARTIFACT in tracking.list_artifacts(run_id, artifacts.folder(CARD_ARTIFACT))
+    ok = tags.get(CARD_TAG) == artifacts.CARD_WRITTEN and logged
     detail = ("model card written and logged" if ok else
               f"no model card for this run (tag {CARD_TAG}={tags.get(CARD_TAG)!r}, {CARD_ARTIFACT} "
               f"{'logged' if logged else 'missing'}): run `retention-ml card --run {run_id}` first")

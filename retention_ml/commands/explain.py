@@ -54,10 +54,10 @@ def _load_model(ref: str):
 
 def _run_catalogue(run_id: str):
     # The catalogue logged with the run describes exactly the model's features.
-    from retention_ml import tracking
+    from retention_ml import artifacts, tracking
 
     try:
-        return tracking.load_table_artifact(run_id, "feature_catalogue.csv")
+        return tracking.load_table_artifact(run_id, artifacts.FEATURE_CATALOGUE)
     except Exception:
         return None
 

@@ -1,0 +1,70 @@
+"""Project constants live in one module each; every other module imports them instead of typing a copy.
+
+A copy drifts silently: a card reading a misspelt artifact path shows "not measured", a gate checking a
+differently spelt tag refuses a model whose card was written, a module with its own small-group floor
+publishes what another withholds. These tests read the package's source (string literals outside
+docstrings, module-level integer assignments) so a new copy fails here, naming the file and line.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from retention_ml import artifacts
+
+REPO = Path(__file__).resolve().parents[1]
+SOURCES = sorted([*(REPO / "retention_ml").rglob("*.py"), *(REPO / "benchmarks").glob("*.py")])
+# Training writes the run-root files and sets the run's tags in one block that still spells those names;
+# tests/model/test_training.py checks them against the logged run. Every reader takes them from artifacts.
+WRITER_SPELLS = {REPO / "retention_ml" / "training.py": {artifacts.FEATURE_CATALOGUE, artifacts.CENSORING_REPORT,
+                                                          artifacts.SIMULATED_TAG, artifacts.DATA_FINGERPRINT_TAG}}
+
+
+def _names() -> dict[str, str]:
+    """Every artifact path, its file name, and every tag, mapped to the constant that holds it."""
+    names = {}
+    for const in artifacts.__all__:
+        value = getattr(artifacts, const)
+        if not isinstance(value, str) or const.endswith("_DIR") or const == "CARD_WRITTEN":
+            continue  # folder names ("evaluation") and the tag value "written" are ordinary words elsewhere
+        names[value] = const
+        names.setdefault(artifacts.file_name(value), const)
+    return names
+
+
+def _literals(path: Path):
+    """(line, text) of each string constant in ``path`` that is not a docstring."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                  and node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+            yield node.lineno, node.value
+
+
+def test_artifact_paths_and_tags_are_spelt_only_in_artifacts():
+    names = _names()
+    copies = [f"{p.relative_to(REPO)}:{line}: {text!r} (use artifacts.{names[text]})"
+              for p in SOURCES if p.name != "artifacts.py"
+              for line, text in _literals(p)
+              if text in names and text not in WRITER_SPELLS.get(p, ())]
+    assert not copies, "artifact names typed outside retention_ml/artifacts.py:\n" + "\n".join(copies)
+
+
+def test_what_the_gate_reads_is_what_the_card_writes():
+    from retention_ml import promotion
+    from retention_ml.reports import model_card
+
+    assert promotion.CARD_TAG == model_card.CARD_TAG == artifacts.CARD_TAG
+    assert artifacts.folder(promotion.CARD_ARTIFACT) == model_card.CARD_DIR
+    assert artifacts.file_name(promotion.CARD_ARTIFACT) == "model_card.md"
+
+
+@pytest.mark.parametrize("path, folder, name", [("evaluation/metrics.json", "evaluation", "metrics.json"),
+                                                ("feature_catalogue.csv", None, "feature_catalogue.csv")])
+def test_folder_and_file_name(path, folder, name):
+    assert artifacts.folder(path) == folder and artifacts.file_name(path) == name
