@@ -29,6 +29,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, roc_auc_score
 
+from retention_ml.disclosure import MIN_PEOPLE
+
 __all__ = [
     "METRICS",
     "ece",
@@ -43,7 +45,6 @@ __all__ = [
 
 METRICS = ("roc_auc", "average_precision", "brier", "ece", "precision_top10", "recall_top10")
 TEAM_PRIOR_WEIGHT = 20
-MIN_TEAM = 5
 # Groups the teams nest in whose totals the same run also publishes (the model card's service and area rows).
 NESTED_GROUPS = ("service", "area")
 WHOLE_WINDOW = "_whole_window"
@@ -181,7 +182,7 @@ def logistic_baseline(random_state: int = 0):
     )
 
 
-def expected_vs_observed(keys: pd.DataFrame, y, risk, *, min_people: int = MIN_TEAM,
+def expected_vs_observed(keys: pd.DataFrame, y, risk, *, min_people: int = MIN_PEOPLE,
                          nested=NESTED_GROUPS) -> list[dict]:
     """Per team of the test window: expected and observed leavers, for teams of at least ``min_people`` people.
 

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from retention_ml.disclosure import MIN_FAIRNESS_GROUP
+
 __all__ = [
     "AUDIT_FACTORS",
     "audit_factors",
@@ -47,7 +49,7 @@ FACTOR_LABELS = {
     "sex": "Sex", "age_band": "Age band", "ethnicity_group": "Ethnicity group", "disability": "Disability",
     "employment_type": "Employment type", "service": "Service type", "area": "Area",
 }
-MIN_GROUP = 20
+MIN_GROUP = MIN_FAIRNESS_GROUP
 # ROC-AUC needs both classes; with fewer than this many leavers (or stayers) in a group it is noise.
 MIN_CLASS = 5
 TOO_FEW = "too few to assess"

@@ -228,6 +228,8 @@ def _group_checks(audit, thresholds: dict) -> list[Check]:
     window by chance, so no model (the true probabilities included) could pass. Groups over the threshold only
     within their noise are named in the detail, not failed.
     """
+    from retention_ml.fairness import MIN_CLASS
+
     groups = audit.group_shortfalls()
     overall = audit.overall["roc_auc"]
     alpha = thresholds["group_family_alpha"]
@@ -235,7 +237,7 @@ def _group_checks(audit, thresholds: dict) -> list[Check]:
     limit = thresholds["max_group_roc_auc_shortfall"]
     if auc.empty:
         roc = Check("group_roc_auc", False, f"{NOT_ASSESSABLE}: no group large enough ({thresholds['min_group']}+ "
-                    "people with 5+ leavers and 5+ stayers) to compare ROC-AUC, so ranking by group is unchecked; "
+                    f"people with {MIN_CLASS}+ leavers and {MIN_CLASS}+ stayers) to compare ROC-AUC, so ranking by group is unchecked; "
                     "it does not count as passed", assessable=False)
     else:
         worst = auc.loc[auc["roc_auc_shortfall"].idxmax()]

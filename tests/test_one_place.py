@@ -68,3 +68,36 @@ def test_what_the_gate_reads_is_what_the_card_writes():
                                                 ("feature_catalogue.csv", None, "feature_catalogue.csv")])
 def test_folder_and_file_name(path, folder, name):
     assert artifacts.folder(path) == folder and artifacts.file_name(path) == name
+
+
+# Integer MIN_* constants that are not a publication floor (each says why).
+NOT_FLOORS = {
+    ("fairness.py", "MIN_CLASS"): "leavers and stayers a group needs for ROC-AUC to mean anything (statistics)",
+    ("validation.py", "MIN_NAME_CHARS"): "shortest column name the header check compares",
+}
+
+
+def _int_constants(path: Path):
+    """(line, name) of each module-level ``MIN_* = <integer literal>`` in ``path``."""
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and type(node.value.value) is int):
+            for target in node.targets:
+                if isinstance(target, ast.Name) and target.id.startswith("MIN_"):
+                    yield node.lineno, target.id
+
+
+def test_small_group_floors_are_defined_only_in_disclosure():
+    copies = [f"{p.relative_to(REPO)}:{line}: {name} (import it from retention_ml.disclosure)"
+              for p in SOURCES if p.name != "disclosure.py"
+              for line, name in _int_constants(p) if (p.name, name) not in NOT_FLOORS]
+    assert not copies, "a small-group floor typed outside retention_ml/disclosure.py:\n" + "\n".join(copies)
+
+
+def test_every_publisher_uses_the_one_floor():
+    from retention_ml import disclosure, evaluate, fairness
+    from retention_ml.explain import alignment
+    from retention_ml.reports import risk_list
+
+    assert alignment.MIN_GROUP == risk_list.MIN_GROUP == disclosure.MIN_PEOPLE
+    assert evaluate.expected_vs_observed.__kwdefaults__["min_people"] == disclosure.MIN_PEOPLE
+    assert fairness.MIN_GROUP == disclosure.MIN_FAIRNESS_GROUP

@@ -40,12 +40,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from retention_ml.disclosure import MIN_PEOPLE as MIN_GROUP
 from retention_ml.explain.drivers import rank_drivers, reason_drivers
 from retention_ml.schema import driver_codes
 
 __all__ = ["MIN_GROUP", "bootstrap_interval", "exit_interview_alignment", "last_leaver_snapshots", "top_hits", "withhold_small"]
-
-MIN_GROUP = 5
 
 
 def bootstrap_interval(

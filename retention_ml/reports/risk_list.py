@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from retention_ml.disclosure import MIN_PEOPLE
+
 PURPOSE_LINE = (
     "This list is a prompt for a supportive conversation with each person, "
     "not a decision about anyone. It estimates who may be thinking of leaving and why; "
@@ -56,9 +58,9 @@ LEAVING_FLAG = "leaving_date_recorded"
 
 BANDS = ("low", "medium", "high")
 
-# The project's rule (STANDARDS): no aggregate for a group under 5 people. A bands file may raise
+# No aggregate for a group under retention_ml.disclosure.MIN_PEOPLE people. A bands file may raise
 # the floor, never lower it (load_band_config refuses that).
-MIN_GROUP = 5
+MIN_GROUP = MIN_PEOPLE
 
 
 @dataclass(frozen=True)
