@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from retention_ml.flat import AGE_BAND_EDGES, banded
 from retention_ml.io import atomic_path, write_table
 from retention_ml.schema import load_schemas
 from retention_ml.simulate.councils import SERVICES
@@ -36,10 +37,9 @@ AREA_NAMES = np.array(["North", "South", "East", "West", "Central"], dtype=objec
 BIG = ("caseload_history", "absence", "pay_history", "supervision", "commute", "workers")
 
 
-def _age_band(age):
-    edges = np.array([25, 30, 40, 50, 60])
-    labels = np.array(["under_25", "25_29", "30_39", "40_49", "50_59", "60_plus"], dtype=object)
-    return labels[np.searchsorted(edges, age, side="right")]
+def _age_band(age) -> np.ndarray:
+    # the schema's age bands, cut as a flat extract's age column is (one definition: schema.age_band_edges)
+    return banded(pd.Series(age), AGE_BAND_EDGES).to_numpy(dtype=object)
 
 
 def _ids(sim: Simulation, rng: np.random.Generator):
