@@ -101,3 +101,13 @@ def test_every_publisher_uses_the_one_floor():
     assert alignment.MIN_GROUP == risk_list.MIN_GROUP == disclosure.MIN_PEOPLE
     assert evaluate.expected_vs_observed.__kwdefaults__["min_people"] == disclosure.MIN_PEOPLE
     assert fairness.MIN_GROUP == disclosure.MIN_FAIRNESS_GROUP
+
+
+def test_band_defaults_are_written_once_in_the_shipped_bands_file(tmp_path):
+    from retention_ml.reports.risk_list import BandConfig, load_band_config
+
+    assert BandConfig() == load_band_config()  # every field (the source is not compared)
+    own = tmp_path / "bands.toml"
+    own.write_text("[bands]\nmedium = 0.2\nhigh = 0.4\n", encoding="utf-8")
+    # a council's file that states only its cut-offs gets every other setting from the shipped file
+    assert load_band_config(own) == BandConfig(medium=0.2, high=0.4)
