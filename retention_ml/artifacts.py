@@ -10,9 +10,9 @@ Paths are inside the MLflow run (forward slashes, as MLflow names artifacts).
 Example
 -------
 >>> from retention_ml import artifacts
->>> artifacts.METRICS
+>>> artifacts.METRICS_JSON
 'evaluation/metrics.json'
->>> artifacts.file_name(artifacts.METRICS), artifacts.folder(artifacts.METRICS)
+>>> artifacts.file_name(artifacts.METRICS_JSON), artifacts.folder(artifacts.METRICS_JSON)
 ('metrics.json', 'evaluation')
 """
 
@@ -22,7 +22,7 @@ from posixpath import basename, dirname
 
 __all__ = [
     "FEATURE_CATALOGUE", "CENSORING_REPORT",
-    "EVALUATION_DIR", "METRICS", "TEST_PREDICTIONS", "CALIBRATION_PLOT", "FEATURE_IMPORTANCE",
+    "EVALUATION_DIR", "METRICS_JSON", "TEST_PREDICTIONS", "CALIBRATION_PLOT", "FEATURE_IMPORTANCE",
     "EXPLANATIONS_DIR", "GLOBAL_IMPORTANCE", "DRIVER_IMPORTANCE", "BEESWARM", "ALIGNMENT", "TRUTH",
     "CARD_DIR", "CARD", "CARD_HTML", "CARD_FAIRNESS",
     "CARD_TAG", "CARD_WRITTEN", "TRUTH_CHECK_TAG", "SIMULATED_TAG", "DATA_FINGERPRINT_TAG",
@@ -35,7 +35,7 @@ CENSORING_REPORT = "censoring_report.csv"
 
 # test-window evaluation (written by training)
 EVALUATION_DIR = "evaluation"
-METRICS = f"{EVALUATION_DIR}/metrics.json"
+METRICS_JSON = f"{EVALUATION_DIR}/metrics.json"
 TEST_PREDICTIONS = f"{EVALUATION_DIR}/test_predictions.parquet"
 CALIBRATION_PLOT = f"{EVALUATION_DIR}/calibration.png"
 FEATURE_IMPORTANCE = f"{EVALUATION_DIR}/feature_importance.csv"

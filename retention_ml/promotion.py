@@ -49,7 +49,7 @@ GATE_PASSED = "passed"
 # what the gate reads is named once, in retention_ml.artifacts, beside what training and the card write
 CARD_TAG = artifacts.CARD_TAG
 CARD_ARTIFACT = artifacts.CARD
-METRICS_ARTIFACT = artifacts.METRICS
+METRICS_ARTIFACT = artifacts.METRICS_JSON
 PREDICTIONS_ARTIFACT = artifacts.TEST_PREDICTIONS
 REQUIRED_KEYS = {"require_card": bool, "require_beats_baselines": bool, "min_test_leavers": int, "max_ece": float,
                  "max_group_roc_auc_shortfall": float, "max_group_calibration_gap": float, "min_group": int,

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-KEY_COLUMNS = ["worker_id", "team_id", "council_id", "service", "manager_id", "role", "months_in_post", "as_of"]
+SCORE_KEY_COLUMNS = ["worker_id", "team_id", "council_id", "service", "manager_id", "role", "months_in_post", "as_of"]
 
 
 @dataclass
@@ -207,7 +207,7 @@ def assemble_scores(model, X: pd.DataFrame, keys: pd.DataFrame, *, context: pd.D
     ex = explain(model, X, catalogue=catalogue).relative_to(keys["as_of"])
     profile = ex.by_driver().reset_index(drop=True).add_prefix("driver_")
     reasons = ex.reasons(X, keys, k=3).reset_index(drop=True)
-    frame = keys.reindex(columns=[c for c in KEY_COLUMNS if c in keys]).copy()
+    frame = keys.reindex(columns=[c for c in SCORE_KEY_COLUMNS if c in keys]).copy()
     frame["risk"], frame["risk_low"], frame["risk_high"] = risk, np.minimum(low, risk), np.maximum(high, risk)
     frame["band"] = assign_bands(risk, config=config)
     frame["uncertain"] = straddles_band(frame["risk_low"], frame["risk_high"], config=config)

@@ -504,7 +504,7 @@ def _log_run(exp, prep, model, record, predictions, X_test, y_test, keys_test, r
             calibration_plot(y_test, {k: v for k, v in risks.items() if k != "team_base_rate"}, ev / fname(artifacts.CALIBRATION_PLOT),
                              title=f"{exp['name']}: calibration on the test window")
             model.feature_importance_table().to_csv(ev / fname(artifacts.FEATURE_IMPORTANCE), index=False, lineterminator="\n")
-            (ev / fname(artifacts.METRICS)).write_text(json.dumps(record, indent=2, sort_keys=True, default=str), encoding="utf-8")
+            (ev / fname(artifacts.METRICS_JSON)).write_text(json.dumps(record, indent=2, sort_keys=True, default=str), encoding="utf-8")
             for f in sorted(ev.iterdir()):
                 tracking.log_artifact_file(run_id, f, artifacts.EVALUATION_DIR)
         if exp["evaluation"]["explain"] and prep.tables is not None:

@@ -487,7 +487,7 @@ def check_run(run: str, data_dir: str | Path, *, n_boot: int = 1000, random_stat
         raise TruthCheckError(f"{data_dir} is not the data run {run_id} was trained on (data fingerprint differs); "
                               "pass the simulated folder the run used")
     try:
-        metrics = tracking.load_json_artifact(run_id, artifacts.METRICS)
+        metrics = tracking.load_json_artifact(run_id, artifacts.METRICS_JSON)
         tested = tracking.load_table_artifact(run_id, artifacts.TEST_PREDICTIONS)
     except Exception as exc:
         raise TruthCheckError(f"run {run_id} has no test-window evaluation to check ({exc})") from exc
