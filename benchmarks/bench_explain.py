@@ -1,7 +1,7 @@
 """Benchmark explanations: SHAP speed at national size, and (with a run and simulated data) the issue's bars.
 
 Speed without a run: a LightGBM model on national-size synthetic features with the
-CONTRACTS section 9 names, 40,000 snapshots explained by
+feature catalogue's names, 40,000 snapshots explained by
   (a) LightGBM's own TreeSHAP, ``Booster.predict(pred_contrib=True)`` (what ``explain`` uses),
   (b) ``shap.TreeExplainer(booster)`` with the default (path-dependent) algorithm, construction included,
   (c) shap's own C++ TreeSHAP (the path shap takes for models without native contributions), on a subset,

@@ -193,7 +193,7 @@ def expected_vs_observed(keys: pd.DataFrame, y, risk, *, min_people: int = MIN_P
     (snapshots labelled leaving: a person counts once per date at which they leave within the horizon,
     so ``observed`` is comparable with ``expected``) and ``leavers`` (distinct people who left).
 
-    Rules (STANDARDS "no aggregate for a group < 5 people"): a team is shown only with at least
+    Rules (:mod:`retention_ml.disclosure`: no aggregate for a group under 5 people): a team is shown only with at least
     ``min_people`` distinct people (never on snapshot rows, which grow with the number of dates).
     Complementary suppression: the run also publishes totals of each ``nested`` group and of the whole
     window, and a total minus its shown teams is exactly its withheld teams. So where the withheld teams

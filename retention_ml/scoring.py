@@ -1,7 +1,8 @@
 """Score everyone in post at a date with a registered model: risk, per-person interval, driver profile, reasons, levers.
 
 Uses the same feature code as training (``retention_ml.features.build_features``) and writes
-``scores.parquet``, ``scores.csv`` and ``score_meta.json`` (CONTRACTS section 4) as one set: all three are
+``scores.parquet``, ``scores.csv`` and ``score_meta.json`` (layout: :meth:`Explanation.table
+<retention_ml.explain.explanation.Explanation.table>` and :func:`score`) as one set: all three are
 written to temporaries and moved into place only when all are written.
 
 Example

@@ -1,4 +1,4 @@
-"""Train one experiment end to end and record everything in MLflow (CONTRACTS sections 2 and 5).
+"""Train one experiment end to end and record everything in MLflow (what it logs: :mod:`retention_ml.artifacts`).
 
 Steps: read the data (validated first when :mod:`retention_ml.validation` is
 present) -> snapshots, features and labels (``retention_ml.features.build_dataset``)

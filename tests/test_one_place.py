@@ -9,6 +9,7 @@ docstrings, module-level integer assignments) so a new copy fails here, naming t
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -111,3 +112,17 @@ def test_band_defaults_are_written_once_in_the_shipped_bands_file(tmp_path):
     own.write_text("[bands]\nmedium = 0.2\nhigh = 0.4\n", encoding="utf-8")
     # a council's file that states only its cut-offs gets every other setting from the shipped file
     assert load_band_config(own) == BandConfig(medium=0.2, high=0.4)
+
+
+def test_code_cites_only_documents_in_the_repository():
+    # The project's guide and contracts are not shipped with the repository, so a maintainer reading
+    # "see CONTRACTS section 4" has nothing to open: cite a module, a docstring or a README section instead.
+    cited = re.compile(r"\b(CONTRACTS|STANDARDS)(\.md)?\b")
+    roots = [REPO / d for d in ("retention_ml", "tests", "benchmarks", "data_schema", "experiments", "docs")]
+    files = [p for r in roots if r.exists() for p in r.rglob("*")
+             if p.suffix in (".py", ".yaml", ".toml", ".md", ".j2", ".txt") and p != Path(__file__).resolve()]
+    files += [REPO / "README.md"]
+    hits = [f"{p.relative_to(REPO)}:{i}: {line.strip()}" for p in files
+            for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+            if cited.search(line) and not (REPO / f"{cited.search(line)[1]}.md").exists()]
+    assert not hits, "cites a document that is not in the repository:\n" + "\n".join(hits)

@@ -1,4 +1,4 @@
-"""Log a run's explanations to MLflow: global importance, beeswarm, exit-interview alignment (CONTRACTS section 6).
+"""Log a run's explanations to MLflow: global importance, beeswarm, exit-interview alignment.
 
 Artifacts written under ``explanations/`` of the run:
 ``global_importance.csv`` (feature, driver, mean_abs_shap),

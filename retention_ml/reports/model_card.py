@@ -1,8 +1,8 @@
 """Model cards (Mitchell et al., 2019) written from a training run's MLflow record.
 
-Every number in the card is read from the run: ``evaluation/metrics.json`` (CONTRACTS 5),
+Every number in the card is read from the run (paths: :mod:`retention_ml.artifacts`): ``evaluation/metrics.json`` (written by training),
 ``evaluation/test_predictions.parquet`` (the fairness audit is recomputed from it with
-:func:`retention_ml.fairness.audit_fairness`), ``explanations/*.json|csv`` (CONTRACTS 6),
+:func:`retention_ml.fairness.audit_fairness`), ``explanations/*.json|csv``,
 ``censoring_report.csv``, run tags and the registry. Nothing is typed in. The ethical
 considerations are generated from those numbers (worst-calibrated group, baselines not beaten,
 explanations no better than the global baseline, groups too small to assess).

@@ -1,7 +1,7 @@
 """Ranked risk lists for team managers: bands, uncertainty, levers, team summaries, scoping.
 
 A list is a prompt for a supportive conversation, never a decision about anyone. Everything
-here works on a scores frame as written by ``retention-ml score`` (CONTRACTS section 4).
+here works on a scores frame as written by ``retention-ml score`` (:mod:`retention_ml.scoring`).
 
 Example
 -------

@@ -1,7 +1,7 @@
 """Are the explanations right? Grouped SHAP values against the simulator's true leaving drivers.
 
 The one evaluation module that compares explanations with the simulated truth
-(CONTRACTS section 6, ``explanations/truth.json``). It lives in the simulator
+(the run's ``explanations/truth.json``, :data:`retention_ml.artifacts.TRUTH`). It lives in the simulator
 package because modelling and explanation code may not read the truth; the
 truth is read only through ``retention_ml.simulate.truth.read_truth``.
 
