@@ -618,6 +618,8 @@ def _img(name: str, alt: str, images: list[str], missing: str | None = None, id:
 
 def _blocks(c: dict) -> list[dict]:
     """Every heading, sentence and table of the card, in order."""
+    from retention_ml.fairness import MIN_CLASS
+
     run_id = c["details"][3][1]
     b: list[dict] = [
         _p(f"Generated {c['generated']} by `retention-ml card` from the MLflow record of run `{run_id}`. "
@@ -688,9 +690,9 @@ def _blocks(c: dict) -> list[dict]:
         _h("Quantitative analyses by group", "groups"),
         _p(_protected_sentence(c) + f" Groups with fewer than {c['min_group']} people are shown as \"too few to "
            "assess\". \"Flagged\" = in the top 10% of risk across the whole test window (risk at or above "
-           f"{ov['top_threshold']}). Calibration compares observed with predicted leavers (sum of risks); ratio above "
-           "1 means the model understates risk for the group. ROC-AUC needs at least 5 leavers and 5 stayers in a "
-           f"group.{boot}"),
+           f"{ov['top_threshold']}; the same rows as precision and recall in the top 10%). Calibration compares observed with predicted leavers (sum of risks); ratio above "
+           "1 means the model understates risk for the group. ROC-AUC needs at least "
+           f"{MIN_CLASS} leavers and {MIN_CLASS} stayers in a group.{boot}"),
     ]
     head = ["Group", "People", "Base rate", "ROC-AUC", "Observed leavers", "Predicted leavers", "Ratio", "Difference",
             "Flagged in top 10%"]

@@ -71,6 +71,7 @@ import pandas as pd
 from scipy.stats import rankdata
 
 from retention_ml import artifacts
+from retention_ml.evaluate import TOP_SHARE, top_share_mask
 from retention_ml.explain.alignment import bootstrap_interval, top_hits
 from retention_ml.explain.drivers import rank_drivers, reason_drivers
 from retention_ml.features._pit import last_known_month
@@ -267,7 +268,7 @@ def leaver_snapshots(keys: pd.DataFrame, y, risk=None) -> pd.DataFrame:
     frame = pd.DataFrame({"row": np.arange(len(keys)), "worker_id": keys["worker_id"].astype(str).to_numpy(),
                           "as_of": pd.to_datetime(keys["as_of"]).to_numpy()})
     if risk is not None:
-        frame["decile_top"] = pd.Series(np.asarray(risk, dtype="float64")).groupby(frame["as_of"]).rank(pct=True, method="max").to_numpy() > 0.9
+        frame["decile_top"] = top_share_mask(risk, TOP_SHARE, by=frame["as_of"])
     return frame.loc[labels].sort_values(["worker_id", "as_of"]).drop_duplicates("worker_id", keep="last")
 
 
