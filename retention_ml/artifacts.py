@@ -25,7 +25,7 @@ __all__ = [
     "EVALUATION_DIR", "METRICS_JSON", "TEST_PREDICTIONS", "CALIBRATION_PLOT", "FEATURE_IMPORTANCE",
     "EXPLANATIONS_DIR", "GLOBAL_IMPORTANCE", "DRIVER_IMPORTANCE", "BEESWARM", "ALIGNMENT", "TRUTH",
     "CARD_DIR", "CARD", "CARD_HTML", "CARD_FAIRNESS",
-    "CARD_TAG", "CARD_WRITTEN", "TRUTH_CHECK_TAG", "SIMULATED_TAG", "DATA_FINGERPRINT_TAG",
+    "CARD_TAG", "TRUTH_CHECK_TAG", "SIMULATED_TAG", "DATA_FINGERPRINT_TAG",
     "file_name", "folder",
 ]
 
@@ -56,7 +56,6 @@ CARD_FAIRNESS = f"{CARD_DIR}/fairness.csv"
 
 # run tags read by a command other than the one that sets them
 CARD_TAG = "retention_ml.card"
-CARD_WRITTEN = "written"
 TRUTH_CHECK_TAG = "retention_ml.truth_check"
 SIMULATED_TAG = "retention_ml.simulated"
 DATA_FINGERPRINT_TAG = "retention_ml.data_fingerprint"

@@ -151,8 +151,8 @@ def load_thresholds(path: str | Path | None = None) -> dict:
 def _card_check(run_id: str, tags: dict) -> Check:
     from retention_ml import tracking
 
-    logged = CARD_ARTIFACT in tracking.list_artifacts(run_id, artifacts.folder(CARD_ARTIFACT))
-    ok = tags.get(CARD_TAG) == artifacts.CARD_WRITTEN and logged
+    logged = CARD_ARTIFACT in tracking.list_artifacts(run_id, "model_card")
+    ok = tags.get(CARD_TAG) == "written" and logged
     detail = ("model card written and logged" if ok else
               f"no model card for this run (tag {CARD_TAG}={tags.get(CARD_TAG)!r}, {CARD_ARTIFACT} "
               f"{'logged' if logged else 'missing'}): run `retention-ml card --run {run_id}` first")

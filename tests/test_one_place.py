@@ -29,8 +29,8 @@ def _names() -> dict[str, str]:
     names = {}
     for const in artifacts.__all__:
         value = getattr(artifacts, const)
-        if not isinstance(value, str) or const.endswith("_DIR") or const == "CARD_WRITTEN":
-            continue  # folder names ("evaluation") and the tag value "written" are ordinary words elsewhere
+        if not isinstance(value, str) or const.endswith("_DIR"):
+            continue  # folder names ("evaluation", "model_card") are ordinary words elsewhere
         names[value] = const
         names.setdefault(artifacts.file_name(value), const)
     return names

@@ -844,5 +844,5 @@ def save_card(card: ModelCard, out_dir: str | Path, *, log: bool = True) -> dict
     if log:
         for path in paths.values():
             tracking.log_artifact_file(card.run_id, path, CARD_DIR)
-        tracking.set_run_tag(card.run_id, CARD_TAG, artifacts.CARD_WRITTEN)
+        tracking.set_run_tag(card.run_id, CARD_TAG, "written")
     return paths
