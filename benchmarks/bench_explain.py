@@ -1,7 +1,7 @@
 """Benchmark explanations: SHAP speed at national size, and (with a run and simulated data) the issue's bars.
 
 Speed without a run: a LightGBM model on national-size synthetic features with the
-CONTRACTS section 9 names, 40,000 snapshots explained by
+feature catalogue's names, 40,000 snapshots explained by
   (a) LightGBM's own TreeSHAP, ``Booster.predict(pred_contrib=True)`` (what ``explain`` uses),
   (b) ``shap.TreeExplainer(booster)`` with the default (path-dependent) algorithm, construction included,
   (c) shap's own C++ TreeSHAP (the path shap takes for models without native contributions), on a subset,
@@ -222,15 +222,15 @@ def _timed(fn):
 
 def run_rows(run: str, data: Path, rows: int):
     """The run's model and ``rows`` real snapshots: the test window, then earlier quarterly dates until there are enough."""
-    from retention_ml import tracking
+    from retention_ml import artifacts, tracking
     from retention_ml.features import build_features
     from retention_ml.io import read_tables
 
     tracking.configure()
     model, run_id = tracking.load_turnover_model(run)
-    tested = tracking.load_table_artifact(run_id, "evaluation/test_predictions.parquet")
+    tested = tracking.load_table_artifact(run_id, artifacts.TEST_PREDICTIONS)
     try:
-        catalogue = tracking.load_table_artifact(run_id, "feature_catalogue.csv")
+        catalogue = tracking.load_table_artifact(run_id, artifacts.FEATURE_CATALOGUE)
     except Exception:
         catalogue = None
     tables = read_tables(data)
@@ -293,14 +293,14 @@ def speed_on_run(run: str, data: Path, rows: int, repeat: int = 2) -> dict:
 
 def quality(data: Path, run: str, n_boot: int) -> dict:
     """Exit-interview alignment and the truth check on the run's test window (simulated data; no logging)."""
-    from retention_ml import tracking
+    from retention_ml import artifacts, tracking
     from retention_ml.simulate.truth_check import check_run
 
     tracking.configure()
     t = time.perf_counter()
     truth = check_run(run, data, n_boot=n_boot, log=False)
     truth_s = time.perf_counter() - t
-    alignment = tracking.load_json_artifact(truth["run_id"], "explanations/alignment.json")
+    alignment = tracking.load_json_artifact(truth["run_id"], artifacts.ALIGNMENT)
     decile = truth.get("top_decile", {})
     bars = {
         "truth_top3_top_decile>=0.80": (decile.get("top3") or {}).get("value"),

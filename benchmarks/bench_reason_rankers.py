@@ -51,7 +51,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from retention_ml import tracking
+from retention_ml import artifacts, tracking
 from retention_ml.experiment import load_experiment
 from retention_ml.explain.alignment import bootstrap_interval, top_hits
 from retention_ml.explain.drivers import reason_drivers
@@ -84,13 +84,13 @@ def _multiclass_order(X_train: pd.DataFrame, labels: pd.Series, X_test: pd.DataF
 
 def compare(run: str, data_dir: Path) -> dict:
     run_id = tracking.resolve_run_id(run)
-    if tracking.run_tags(run_id).get("retention_ml.data_fingerprint") != data_fingerprint(data_dir):
+    if tracking.run_tags(run_id).get(artifacts.DATA_FINGERPRINT_TAG) != data_fingerprint(data_dir):
         raise SystemExit(f"{data_dir} is not the data run {run_id} was trained on (data fingerprint differs)")
     with tempfile.TemporaryDirectory() as tmp:
         experiment = tracking.download_artifact(run_id, "experiment.toml", tmp)
         exp = load_experiment(experiment, overrides=[f"data.path={data_dir}"])
-    truth_record = tracking.load_json_artifact(run_id, "explanations/truth.json")
-    tested = tracking.load_table_artifact(run_id, "evaluation/test_predictions.parquet")
+    truth_record = tracking.load_json_artifact(run_id, artifacts.TRUTH)
+    tested = tracking.load_table_artifact(run_id, artifacts.TEST_PREDICTIONS)
     prepared = _prepare_snapshots(exp, lambda step: print(f"  .. {step}", file=sys.stderr, flush=True))
     keys = prepared.keys.assign(worker_id=lambda f: f["worker_id"].astype(str),
                                 as_of=lambda f: pd.to_datetime(f["as_of"]).astype("datetime64[ns]"))

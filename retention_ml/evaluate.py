@@ -29,10 +29,14 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, roc_auc_score
 
+from retention_ml.disclosure import MIN_PEOPLE
+
 __all__ = [
     "METRICS",
     "ece",
     "point_metrics",
+    "TOP_SHARE",
+    "top_share_mask",
     "evaluate_models",
     "team_base_rate",
     "logistic_baseline",
@@ -42,8 +46,9 @@ __all__ = [
 ]
 
 METRICS = ("roc_auc", "average_precision", "brier", "ece", "precision_top10", "recall_top10")
+# "The top 10% of risk": precision/recall_top10, the fairness audit's flagged share and the truth check's top decile.
+TOP_SHARE = 0.10
 TEAM_PRIOR_WEIGHT = 20
-MIN_TEAM = 5
 # Groups the teams nest in whose totals the same run also publishes (the model card's service and area rows).
 NESTED_GROUPS = ("service", "area")
 WHOLE_WINDOW = "_whole_window"
@@ -66,19 +71,46 @@ def ece(y, p, *, weights=None, bins: int = 10) -> float:
     return float(np.sum(np.abs(ysum[ok] - psum[ok])) / total)
 
 
-def _top_share(y, p, w, share=0.10) -> tuple[float, float]:
-    """Precision and recall among the ``share`` of weight with the highest risk.
+def top_share_mask(risk, share: float = TOP_SHARE, *, weights=None, by=None) -> np.ndarray:
+    """The rows that make up the ``share`` of highest risk: the one definition of "the top 10%".
 
-    Rows of weight 0 (workers not drawn in a bootstrap resample) are not in the sample, so they never
-    make up the top; at least the highest-risk drawn row is taken, so precision is always defined.
-    Recall is undefined (NaN, no warning) when the sample holds no leaver.
+    Rows are taken in order of risk (highest first, ties by position) while the weight of the rows before
+    them is under ``share`` of the total: with unit weights exactly ceil(share * n) rows (15 rows give 2,
+    95 give 10, 100 give 10), and never none. Rows of weight 0 (workers not drawn in a bootstrap resample)
+    are never in. With ``by`` (a label per row) each group is taken separately, e.g. each as_of date.
+
+    Example
+    -------
+    >>> top_share_mask([0.1, 0.9, 0.5, 0.2], share=0.25).tolist()
+    [False, True, False, False]
+    >>> top_share_mask([0.1, 0.9, 0.5, 0.2], share=0.25, by=["a", "a", "b", "b"]).tolist()
+    [False, True, True, False]
     """
-    drawn = np.flatnonzero(w > 0)
-    order = drawn[np.argsort(-p[drawn], kind="stable")]
-    cw = np.cumsum(w[order])
-    top = order[cw <= share * cw[-1] + 1e-9]
-    if len(top) == 0:
-        top = order[:1]
+    risk = np.asarray(risk, dtype=float)
+    n = len(risk)
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+    group = np.zeros(n, dtype=np.int64) if by is None else pd.factorize(np.asarray(by))[0]
+    order = np.lexsort((np.arange(n), -risk, group))  # by group, then highest risk, then position
+    ws, gs = w[order], group[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(gs)) + 1]
+    sizes = np.diff(np.r_[starts, n])
+    cum = np.cumsum(ws)
+    before = cum - ws - np.repeat(cum[starts] - ws[starts], sizes)  # weight ahead of the row in its group
+    total = np.repeat(np.add.reduceat(ws, starts), sizes)
+    mask = np.zeros(n, dtype=bool)
+    mask[order] = (ws > 0) & (before < share * total - 1e-9)
+    return mask
+
+
+def _top_share(y, p, w, share=TOP_SHARE) -> tuple[float, float]:
+    """Precision and recall among the ``share`` of weight with the highest risk (:func:`top_share_mask`).
+
+    Precision is always defined (the top holds at least the highest-risk drawn row); recall is undefined
+    (NaN, no warning) when the sample holds no leaver.
+    """
+    top = top_share_mask(p, share, weights=w)
     hits = np.sum(w[top] * y[top])
     leavers = np.sum(w * y)
     return float(hits / np.sum(w[top])), float(hits / leavers) if leavers > 0 else float("nan")
@@ -181,7 +213,7 @@ def logistic_baseline(random_state: int = 0):
     )
 
 
-def expected_vs_observed(keys: pd.DataFrame, y, risk, *, min_people: int = MIN_TEAM,
+def expected_vs_observed(keys: pd.DataFrame, y, risk, *, min_people: int = MIN_PEOPLE,
                          nested=NESTED_GROUPS) -> list[dict]:
     """Per team of the test window: expected and observed leavers, for teams of at least ``min_people`` people.
 
@@ -192,7 +224,7 @@ def expected_vs_observed(keys: pd.DataFrame, y, risk, *, min_people: int = MIN_T
     (snapshots labelled leaving: a person counts once per date at which they leave within the horizon,
     so ``observed`` is comparable with ``expected``) and ``leavers`` (distinct people who left).
 
-    Rules (STANDARDS "no aggregate for a group < 5 people"): a team is shown only with at least
+    Rules (:mod:`retention_ml.disclosure`: no aggregate for a group under 5 people): a team is shown only with at least
     ``min_people`` distinct people (never on snapshot rows, which grow with the number of dates).
     Complementary suppression: the run also publishes totals of each ``nested`` group and of the whole
     window, and a total minus its shown teams is exactly its withheld teams. So where the withheld teams

@@ -20,11 +20,13 @@ Example
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+
+from retention_ml.disclosure import MIN_FAIRNESS_GROUP
+from retention_ml.evaluate import TOP_SHARE, top_share_mask
 
 __all__ = [
     "AUDIT_FACTORS",
@@ -47,7 +49,7 @@ FACTOR_LABELS = {
     "sex": "Sex", "age_band": "Age band", "ethnicity_group": "Ethnicity group", "disability": "Disability",
     "employment_type": "Employment type", "service": "Service type", "area": "Area",
 }
-MIN_GROUP = 20
+MIN_GROUP = MIN_FAIRNESS_GROUP
 # ROC-AUC needs both classes; with fewer than this many leavers (or stayers) in a group it is noise.
 MIN_CLASS = 5
 TOO_FEW = "too few to assess"
@@ -114,20 +116,16 @@ def protected_columns() -> list[str]:
     return sorted({c for s in load_schemas().values() for c in s.protected_columns})
 
 
-def flag_top_share(risk, share: float = 0.10) -> np.ndarray:
-    """Boolean mask of the ``share`` highest risks (ties broken by position, so exactly ceil(share * n) rows).
+def flag_top_share(risk, share: float = TOP_SHARE) -> np.ndarray:
+    """Boolean mask of the ``share`` highest risks: :func:`retention_ml.evaluate.top_share_mask`, the same top
+    10% as the card's precision and recall (ties broken by position, so exactly ceil(share * n) rows).
 
     Example
     -------
     >>> flag_top_share([0.1, 0.9, 0.5, 0.2], share=0.25).tolist()
     [False, True, False, False]
     """
-    risk = np.asarray(risk, dtype=float)
-    k = math.ceil(share * len(risk))
-    order = np.argsort(-risk, kind="stable")
-    flags = np.zeros(len(risk), dtype=bool)
-    flags[order[:k]] = True
-    return flags
+    return top_share_mask(risk, share)
 
 
 def _roc_auc(y_true, y_pred) -> float:
@@ -328,7 +326,7 @@ def _gaps(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def audit_fairness(predictions: pd.DataFrame, *, factors=None, min_group: int = MIN_GROUP,
-                   top_share: float = 0.10, n_boot: int = 0, random_state: int = 0,
+                   top_share: float = TOP_SHARE, n_boot: int = 0, random_state: int = 0,
                    progress=None) -> FairnessAudit:
     """Audit test-window predictions by group.
 

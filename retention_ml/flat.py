@@ -32,6 +32,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from retention_ml.schema import age_band_edges
+
 __all__ = ["FlatDataset", "load_flat", "flat_frame", "flat_split", "PROTECTED_STEMS", "ID_STEMS", "AGE_BAND_EDGES",
            "protected_looking", "identifier_looking", "name_hits", "band_labels"]
 
@@ -104,7 +106,7 @@ ID_STEMS: dict[str, tuple[str, ...]] = {
 }
 AGE_NAME = r"_age_"  # a column named plainly for age ("Age", "age_years", "EmployeeAge"): banded by default
 # The council data's workers.age_band bands (data_schema/tables/workers.yaml): under_25, 25_29, ..., 60_plus.
-AGE_BAND_EDGES = (25, 30, 40, 50, 60)
+AGE_BAND_EDGES = age_band_edges()  # read from the schema's declared age_band values, as the simulator writes them
 NOT_KNOWN = "not_known"
 
 

@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from retention_ml import artifacts
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -44,10 +46,11 @@ THRESHOLDS_PATH = Path(__file__).with_name("promotion_thresholds.toml")
 CHAMPION_ALIAS = "champion"
 GATE_TAG = "retention_ml.gate"      # model version tag promote sets when every check passed
 GATE_PASSED = "passed"
-CARD_TAG = "retention_ml.card"
-CARD_ARTIFACT = "model_card/model_card.md"
-METRICS_ARTIFACT = "evaluation/metrics.json"
-PREDICTIONS_ARTIFACT = "evaluation/test_predictions.parquet"
+# what the gate reads is named once, in retention_ml.artifacts, beside what training and the card write
+CARD_TAG = artifacts.CARD_TAG
+CARD_ARTIFACT = artifacts.CARD
+METRICS_ARTIFACT = artifacts.METRICS_JSON
+PREDICTIONS_ARTIFACT = artifacts.TEST_PREDICTIONS
 REQUIRED_KEYS = {"require_card": bool, "require_beats_baselines": bool, "min_test_leavers": int, "max_ece": float,
                  "max_group_roc_auc_shortfall": float, "max_group_calibration_gap": float, "min_group": int,
                  "group_family_alpha": float}
@@ -225,6 +228,8 @@ def _group_checks(audit, thresholds: dict) -> list[Check]:
     window by chance, so no model (the true probabilities included) could pass. Groups over the threshold only
     within their noise are named in the detail, not failed.
     """
+    from retention_ml.fairness import MIN_CLASS
+
     groups = audit.group_shortfalls()
     overall = audit.overall["roc_auc"]
     alpha = thresholds["group_family_alpha"]
@@ -232,7 +237,7 @@ def _group_checks(audit, thresholds: dict) -> list[Check]:
     limit = thresholds["max_group_roc_auc_shortfall"]
     if auc.empty:
         roc = Check("group_roc_auc", False, f"{NOT_ASSESSABLE}: no group large enough ({thresholds['min_group']}+ "
-                    "people with 5+ leavers and 5+ stayers) to compare ROC-AUC, so ranking by group is unchecked; "
+                    f"people with {MIN_CLASS}+ leavers and {MIN_CLASS}+ stayers) to compare ROC-AUC, so ranking by group is unchecked; "
                     "it does not count as passed", assessable=False)
     else:
         worst = auc.loc[auc["roc_auc_shortfall"].idxmax()]

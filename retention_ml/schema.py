@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -32,6 +33,7 @@ __all__ = [
     "PatternWarning",
     "RowCheck",
     "TableSchema",
+    "age_band_edges",
     "driver_codes",
     "load_drivers",
     "load_schemas",
@@ -256,6 +258,37 @@ def driver_codes(*, exit_reason: bool | None = None, model_visible: bool | None 
         if (exit_reason is None or d.exit_reason == exit_reason)
         and (model_visible is None or d.model_visible == model_visible)
     ]
+
+
+def age_band_edges() -> tuple[int, ...]:
+    """The ages where the declared ``workers.age_band`` values cut (left-closed): one definition of the age bands.
+
+    The schema's allowed values are the source: ``under_25, 25_29, ..., 60_plus`` (and ``not_known``) cut at
+    25, 30, ..., 60. The simulator writes its age bands and a flat extract bands an age column with these edges,
+    so both say what the schema declares. A value that does not follow that pattern is refused, naming the file.
+
+    Example
+    -------
+    >>> age_band_edges()
+    (25, 30, 40, 50, 60)
+    """
+    table = load_schemas()["workers"]
+    labels = [v for v in table.column("age_band").allowed_values() if v != "not_known"]
+    problem = f"{table.path}: column age_band, allowed values {labels}"
+    rule = "rule: under_<age>, then <from>_<to> bands each starting where the last ended, then <age>_plus"
+    first = re.fullmatch(r"under_(\d+)", labels[0]) if labels else None
+    last = re.fullmatch(r"(\d+)_plus", labels[-1]) if len(labels) > 1 else None
+    if first is None or last is None:
+        raise ValueError(f"{problem}: {rule}")
+    edges = [int(first[1])]
+    for label in labels[1:-1]:
+        band = re.fullmatch(r"(\d+)_(\d+)", label)
+        if band is None or int(band[1]) != edges[-1] or int(band[2]) < int(band[1]):
+            raise ValueError(f"{problem}: {label!r} breaks the {rule}")
+        edges.append(int(band[2]) + 1)
+    if int(last[1]) != edges[-1]:
+        raise ValueError(f"{problem}: {labels[-1]!r} breaks the {rule}")
+    return tuple(edges)
 
 
 def schema_version() -> str:

@@ -1,7 +1,8 @@
 """Score everyone in post at a date with a registered model: risk, per-person interval, driver profile, reasons, levers.
 
 Uses the same feature code as training (``retention_ml.features.build_features``) and writes
-``scores.parquet``, ``scores.csv`` and ``score_meta.json`` (CONTRACTS section 4) as one set: all three are
+``scores.parquet``, ``scores.csv`` and ``score_meta.json`` (layout: :meth:`Explanation.table
+<retention_ml.explain.explanation.Explanation.table>` and :func:`score`) as one set: all three are
 written to temporaries and moved into place only when all are written.
 
 Example
@@ -19,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-KEY_COLUMNS = ["worker_id", "team_id", "council_id", "service", "manager_id", "role", "months_in_post", "as_of"]
+SCORE_KEY_COLUMNS = ["worker_id", "team_id", "council_id", "service", "manager_id", "role", "months_in_post", "as_of"]
 
 
 @dataclass
@@ -374,7 +375,7 @@ def assemble_scores(model, X: pd.DataFrame, keys: pd.DataFrame, *, context: pd.D
     ex = explain(model, X, catalogue=catalogue).relative_to(keys["as_of"])
     profile = ex.by_driver().reset_index(drop=True).add_prefix("driver_")
     reasons = ex.reasons(X, keys, k=3).reset_index(drop=True)
-    frame = keys.reindex(columns=[c for c in KEY_COLUMNS if c in keys]).copy()
+    frame = keys.reindex(columns=[c for c in SCORE_KEY_COLUMNS if c in keys]).copy()
     frame["risk"], frame["risk_low"], frame["risk_high"] = risk, np.minimum(low, risk), np.maximum(high, risk)
     frame["band"] = assign_bands(risk, config=config)
     frame["uncertain"] = straddles_band(frame["risk_low"], frame["risk_high"], config=config)

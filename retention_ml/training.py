@@ -1,4 +1,4 @@
-"""Train one experiment end to end and record everything in MLflow (CONTRACTS sections 2 and 5).
+"""Train one experiment end to end and record everything in MLflow (what it logs: :mod:`retention_ml.artifacts`).
 
 Steps: read the data (validated first when :mod:`retention_ml.validation` is
 present) -> snapshots, features and labels (``retention_ml.features.build_dataset``)
@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from retention_ml import artifacts
 from retention_ml.evaluate import (
     beats_baselines,
     calibration_plot,
@@ -498,13 +499,14 @@ def _log_run(exp, prep, model, record, predictions, X_test, y_test, keys_test, r
                 tracking.log_artifact_file(run_id, tmp / name)
             ev = tmp / "evaluation"
             ev.mkdir()
-            audit_rows(predictions, exp["flat"]["protected"]).to_parquet(ev / "test_predictions.parquet", index=False)
-            calibration_plot(y_test, {k: v for k, v in risks.items() if k != "team_base_rate"}, ev / "calibration.png",
+            fname = artifacts.file_name
+            audit_rows(predictions, exp["flat"]["protected"]).to_parquet(ev / fname(artifacts.TEST_PREDICTIONS), index=False)
+            calibration_plot(y_test, {k: v for k, v in risks.items() if k != "team_base_rate"}, ev / fname(artifacts.CALIBRATION_PLOT),
                              title=f"{exp['name']}: calibration on the test window")
-            model.feature_importance_table().to_csv(ev / "feature_importance.csv", index=False, lineterminator="\n")
-            (ev / "metrics.json").write_text(json.dumps(record, indent=2, sort_keys=True, default=str), encoding="utf-8")
+            model.feature_importance_table().to_csv(ev / fname(artifacts.FEATURE_IMPORTANCE), index=False, lineterminator="\n")
+            (ev / fname(artifacts.METRICS_JSON)).write_text(json.dumps(record, indent=2, sort_keys=True, default=str), encoding="utf-8")
             for f in sorted(ev.iterdir()):
-                tracking.log_artifact_file(run_id, f, "evaluation")
+                tracking.log_artifact_file(run_id, f, artifacts.EVALUATION_DIR)
         if exp["evaluation"]["explain"] and prep.tables is not None:
             log_explanations = _optional("retention_ml.explain", "log_run_explanations")
             if log_explanations is not None:

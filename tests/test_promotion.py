@@ -1,6 +1,6 @@
 """Promotion gate: champion moves only when every check passes; a failing run is refused by name.
 
-Runs here are FAKE but schema-faithful training records (CONTRACTS 5 and 6) logged to an MLflow
+Runs here are FAKE but schema-faithful training records (what training and explanation logging write) logged to an MLflow
 store in tmp_path with a registered model version aliased "candidate". ``make_fake_run`` is also
 used by tests/reports/test_model_card.py.
 """
@@ -62,7 +62,7 @@ def _interval(value: float) -> dict:
 
 
 def fake_metrics(predictions: pd.DataFrame, *, kind: str = "good") -> dict:
-    """metrics.json per CONTRACTS 5; lightgbm numbers computed from the predictions."""
+    """metrics.json as training writes it; lightgbm numbers computed from the predictions."""
     from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
     y, p = predictions["label"].to_numpy(), predictions["risk"].to_numpy()

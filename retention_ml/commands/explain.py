@@ -32,7 +32,7 @@ Examples:
   retention-ml explain --run 3f2a... --data data/ --as-of 2025-01-01 --worker W000123 --json
 """
 
-KEY_COLUMNS = ("worker_id", "team_id", "council_id", "manager_id", "role", "months_in_post", "as_of")
+EXPLANATION_KEY_COLUMNS = ("worker_id", "team_id", "council_id", "manager_id", "role", "months_in_post", "as_of")
 
 
 class CommandError(Exception):
@@ -54,10 +54,10 @@ def _load_model(ref: str):
 
 def _run_catalogue(run_id: str):
     # The catalogue logged with the run describes exactly the model's features.
-    from retention_ml import tracking
+    from retention_ml import artifacts, tracking
 
     try:
-        return tracking.load_table_artifact(run_id, "feature_catalogue.csv")
+        return tracking.load_table_artifact(run_id, artifacts.FEATURE_CATALOGUE)
     except Exception:
         return None
 
@@ -136,9 +136,9 @@ def compute(run: str, data: Path, as_of: date, worker: str | None, *, team: str 
     ).relative_to(keys["as_of"]).take(np.flatnonzero(mask))
     X, keys = X.loc[mask].reset_index(drop=True), keys.loc[mask].reset_index(drop=True)
     step("Writing reasons", 0, 1)
-    # Every key words the reasons (employment type, as scoring has it); the file keeps KEY_COLUMNS only.
+    # Every key words the reasons (employment type, as scoring has it); the file keeps EXPLANATION_KEY_COLUMNS only.
     table = explanation.table(X, keys)
-    table = table.drop(columns=[c for c in keys.columns if c not in KEY_COLUMNS])
+    table = table.drop(columns=[c for c in keys.columns if c not in EXPLANATION_KEY_COLUMNS])
     return run_id, explanation, table
 
 
@@ -175,7 +175,7 @@ def person_record(run_id: str, explanation, table, *, horizon_months: int | None
         if f"reason_{i}" in table.columns and pd.notna(row[f"reason_{i}"])
     ]
     # a missing value (a team with no manager recorded) is JSON null, never the string "nan"
-    keys = {c: None if pd.isna(row[c]) else str(row[c]) for c in KEY_COLUMNS if c in table.columns}
+    keys = {c: None if pd.isna(row[c]) else str(row[c]) for c in EXPLANATION_KEY_COLUMNS if c in table.columns}
     if keys.get("months_in_post") is not None:
         keys["months_in_post"] = int(row["months_in_post"])
     if keys.get("as_of") is not None:

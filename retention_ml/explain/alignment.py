@@ -1,4 +1,4 @@
-"""Do the model's explanations agree with what leavers said? Exit-interview alignment (CONTRACTS section 6).
+"""Do the model's explanations agree with what leavers said? Exit-interview alignment.
 
 For voluntary leavers in the explained window who have an exit interview,
 take their last snapshot before leaving (the last row with label 1), rank the
@@ -18,7 +18,7 @@ gave:
 Intervals are 95% percentile bootstrap intervals over leavers (paired for
 differences). Groups of fewer than 5 people get null numbers.
 
-Small groups (STANDARDS: no aggregate for a group under 5 people). A stated reason
+Small groups (:mod:`retention_ml.disclosure`: no aggregate for a group under 5 people). A stated reason
 given by fewer than 5 leavers shows no count and no rate (``n`` null, not even
 0), and the driver-by-reason table keeps no cell under 5 (the cell is left out).
 The record also publishes sums of those counts (all interviewed leavers; the
@@ -40,12 +40,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from retention_ml.disclosure import MIN_PEOPLE as MIN_GROUP
 from retention_ml.explain.drivers import rank_drivers, reason_drivers
 from retention_ml.schema import driver_codes
 
 __all__ = ["MIN_GROUP", "bootstrap_interval", "exit_interview_alignment", "last_leaver_snapshots", "top_hits", "withhold_small"]
-
-MIN_GROUP = 5
 
 
 def bootstrap_interval(
@@ -161,7 +160,7 @@ def exit_interview_alignment(
     random_state: int = 0,
     global_rows: np.ndarray | None = None,
 ) -> dict:
-    """The alignment record ``explanations/alignment.json`` (CONTRACTS section 6).
+    """The alignment record ``explanations/alignment.json`` (:data:`retention_ml.artifacts.ALIGNMENT`).
 
     Parameters
     ----------

@@ -144,8 +144,8 @@ class Explanation:
     def table(self, X: pd.DataFrame, keys: pd.DataFrame | None = None, k: int = 3) -> pd.DataFrame:
         """One row per explained row: keys, ``risk``, ``driver_<code>`` profile columns, reasons and levers.
 
-        The layout of the driver and reason columns of ``scores.parquet``
-        (CONTRACTS section 4). Keys are copied as given (pseudonymous ids only).
+        The layout of the driver and reason columns of ``scores.parquet`` (``retention-ml score``).
+        Keys are copied as given (pseudonymous ids only).
         """
         profile = self.by_driver().add_prefix("driver_")
         parts = [] if keys is None else [keys.reset_index(drop=True)]

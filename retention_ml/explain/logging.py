@@ -1,4 +1,4 @@
-"""Log a run's explanations to MLflow: global importance, beeswarm, exit-interview alignment (CONTRACTS section 6).
+"""Log a run's explanations to MLflow: global importance, beeswarm, exit-interview alignment.
 
 Artifacts written under ``explanations/`` of the run:
 ``global_importance.csv`` (feature, driver, mean_abs_shap),
@@ -26,12 +26,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from retention_ml import artifacts
 from retention_ml.explain.alignment import exit_interview_alignment
 from retention_ml.explain.explanation import Explanation, explain
 
 __all__ = ["ARTIFACT_DIR", "log_run_explanations", "write_beeswarm"]
 
-ARTIFACT_DIR = "explanations"
+ARTIFACT_DIR = artifacts.EXPLANATIONS_DIR
 BEESWARM_ROWS = 5000
 MAX_ROWS = 40_000
 EMPTY_INTERVIEWS = pd.DataFrame({"worker_id": pd.Series(dtype=object), "primary_reason": pd.Series(dtype=object)})
@@ -178,17 +179,18 @@ def log_run_explanations(
     logged = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        features.to_csv(tmp / "global_importance.csv", index=False, lineterminator="\n")
-        drivers.to_csv(tmp / "driver_importance.csv", index=False, lineterminator="\n")
-        write_beeswarm(sampled, X.iloc[sample], tmp / "beeswarm.png", random_state=random_state)
-        for name in ("global_importance.csv", "driver_importance.csv", "beeswarm.png"):
-            tracking.log_artifact_file(run_id, tmp / name, ARTIFACT_DIR)
-            logged.append(f"{ARTIFACT_DIR}/{name}")
-    tracking.log_json(run_id, alignment, f"{ARTIFACT_DIR}/alignment.json")
-    logged.append(f"{ARTIFACT_DIR}/alignment.json")
+        fname = artifacts.file_name
+        features.to_csv(tmp / fname(artifacts.GLOBAL_IMPORTANCE), index=False, lineterminator="\n")
+        drivers.to_csv(tmp / fname(artifacts.DRIVER_IMPORTANCE), index=False, lineterminator="\n")
+        write_beeswarm(sampled, X.iloc[sample], tmp / fname(artifacts.BEESWARM), random_state=random_state)
+        for path in (artifacts.GLOBAL_IMPORTANCE, artifacts.DRIVER_IMPORTANCE, artifacts.BEESWARM):
+            tracking.log_artifact_file(run_id, tmp / fname(path), artifacts.folder(path))
+            logged.append(path)
+    tracking.log_json(run_id, alignment, artifacts.ALIGNMENT)
+    logged.append(artifacts.ALIGNMENT)
     if truth_report is not None:
-        tracking.log_json(run_id, truth_report, f"{ARTIFACT_DIR}/truth.json")
-        logged.append(f"{ARTIFACT_DIR}/truth.json")
+        tracking.log_json(run_id, truth_report, artifacts.TRUTH)
+        logged.append(artifacts.TRUTH)
     return {
         "explanation": explanation,
         "rows": rows,

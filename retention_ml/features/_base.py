@@ -163,6 +163,10 @@ class WorkerLookup:
 
 
 def snapshot_frame(X: pd.DataFrame) -> pd.DataFrame:
-    """worker_id / as_of with a clean RangeIndex (families compute on this, then reindex)."""
+    """worker_id / as_of of a snapshot frame with a clean RangeIndex.
+
+    No built-in family uses it (they read ``worker_id``/``as_of`` from the snapshots directly); it is a
+    convenience for a custom family written outside the package, and the leakage tests' probe families use it.
+    """
     return pd.DataFrame({"worker_id": X["worker_id"].astype(object).to_numpy(),
                          "as_of": pd.to_datetime(X["as_of"]).to_numpy()})

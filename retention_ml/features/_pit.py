@@ -182,6 +182,9 @@ def asof_last(queries: pd.DataFrame, events: pd.DataFrame, *, by: str, on: str, 
               query_on: str = "as_of") -> pd.DataFrame:
     """Latest event strictly before each query date (``events[on] < queries[query_on]``).
 
+    The one-call convenience (it builds the :class:`EventIndex` each time); the families build the index once
+    per table and call :func:`asof_take`, which this wraps, so this is what the point-in-time tests exercise.
+
     Returns a frame aligned to ``queries`` (same index) holding ``cols`` and ``<on>`` of the matched event
     (NaN / NaT when none).
     """

@@ -34,7 +34,7 @@ FAMILIES: dict[str, type] = {
     "supervision": SupervisionFeatures,
 }
 
-KEY_COLUMNS = ["worker_id", "as_of", "team_id", "council_id", "area", "service", "role", "employment_type",
+SNAPSHOT_KEY_COLUMNS = ["worker_id", "as_of", "team_id", "council_id", "area", "service", "role", "employment_type",
                "months_in_post", "manager_id"]
 
 
@@ -90,7 +90,7 @@ def _keys(snaps: pd.DataFrame, tables: dict) -> pd.DataFrame:
     for c in ("role", "employment_type"):
         k[c] = _take_str(wl.W[c], w_row, k["worker_id"], wl.W.set_index("worker_id"))
     k["months_in_post"] = months_between(k["as_of"], wl.dates("start_date")).astype("float32")
-    return k[KEY_COLUMNS]
+    return k[SNAPSHOT_KEY_COLUMNS]
 
 
 def _take_str(values: pd.Series, rows: np.ndarray, keys: pd.Series, table: pd.DataFrame) -> pd.Series:

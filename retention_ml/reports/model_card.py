@@ -1,8 +1,8 @@
 """Model cards (Mitchell et al., 2019) written from a training run's MLflow record.
 
-Every number in the card is read from the run: ``evaluation/metrics.json`` (CONTRACTS 5),
+Every number in the card is read from the run (paths: :mod:`retention_ml.artifacts`): ``evaluation/metrics.json`` (written by training),
 ``evaluation/test_predictions.parquet`` (the fairness audit is recomputed from it with
-:func:`retention_ml.fairness.audit_fairness`), ``explanations/*.json|csv`` (CONTRACTS 6),
+:func:`retention_ml.fairness.audit_fairness`), ``explanations/*.json|csv``,
 ``censoring_report.csv``, run tags and the registry. Nothing is typed in. The ethical
 considerations are generated from those numbers (worst-calibrated group, baselines not beaten,
 explanations no better than the global baseline, groups too small to assess).
@@ -27,22 +27,23 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from retention_ml import artifacts
+
 __all__ = ["ModelCard", "build_card", "gate_checks", "render_markdown", "render_html", "save_card", "write_card",
            "CARD_DIR", "CARD_TAG"]
 
-CARD_DIR = "model_card"
-CARD_TAG = "retention_ml.card"
+CARD_DIR = artifacts.CARD_DIR
+CARD_TAG = artifacts.CARD_TAG
 TEMPLATES = Path(__file__).with_name("templates")
 LIBRARIES = ("scikit-learn", "lightgbm", "shap", "mlflow", "fairlearn", "pandas", "numpy")
-OPTIONAL_JSON = {"alignment": "explanations/alignment.json", "truth": "explanations/truth.json"}
+OPTIONAL_JSON = {"alignment": artifacts.ALIGNMENT, "truth": artifacts.TRUTH}
 # Records logged before alignment withheld small groups carry no "small_groups" note: say so rather than claim it.
 OLD_ALIGNMENT_NOTE = ("This run's alignment record was logged before small groups were withheld: its "
                       "explanations/alignment.json may hold counts of fewer than 5 leavers per stated reason; do not "
                       "share that file.")
-OPTIONAL_TABLES = {"driver_importance": "explanations/driver_importance.csv",
-                   "global_importance": "explanations/global_importance.csv",
-                   "censoring": "censoring_report.csv", "catalogue": "feature_catalogue.csv"}
-OPTIONAL_IMAGES = {"calibration": "evaluation/calibration.png", "beeswarm": "explanations/beeswarm.png"}
+OPTIONAL_TABLES = {"driver_importance": artifacts.DRIVER_IMPORTANCE, "global_importance": artifacts.GLOBAL_IMPORTANCE,
+                   "censoring": artifacts.CENSORING_REPORT, "catalogue": artifacts.FEATURE_CATALOGUE}
+OPTIONAL_IMAGES = {"calibration": artifacts.CALIBRATION_PLOT, "beeswarm": artifacts.BEESWARM}
 MODEL_LABELS = {"lightgbm": "Turnover model (LightGBM, Platt-calibrated)", "logistic": "Baseline: logistic regression",
                 "team_base_rate": "Baseline: team base rate"}
 METRIC_LABELS = {"roc_auc": "ROC-AUC", "average_precision": "Average precision", "brier": "Brier score",
@@ -484,8 +485,8 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
     run_id = tracking.resolve_run_id(run_ref)
     run = tracking.client().get_run(run_id)
     tags = dict(run.data.tags)
-    metrics = tracking.load_json_artifact(run_id, "evaluation/metrics.json")
-    predictions = tracking.load_table_artifact(run_id, "evaluation/test_predictions.parquet")
+    metrics = tracking.load_json_artifact(run_id, artifacts.METRICS_JSON)
+    predictions = tracking.load_table_artifact(run_id, artifacts.TEST_PREDICTIONS)
     alignment = _optional(tracking.load_json_artifact, run_id, OPTIONAL_JSON["alignment"])
     truth = _optional(tracking.load_json_artifact, run_id, OPTIONAL_JSON["truth"])
     tables = {k: _optional(tracking.load_table_artifact, run_id, p) for k, p in OPTIONAL_TABLES.items()}
@@ -495,7 +496,7 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
     name = version.name if version is not None else (model_name or tracking.DEFAULT_MODEL_NAME)
     if version is not None:  # search results carry no aliases; the version itself does
         version = tracking.client().get_model_version(name, version.version)
-    simulated = tags.get("retention_ml.simulated") == "true"
+    simulated = tags.get(artifacts.SIMULATED_TAG) == "true"
     gate = run_checks(run_id, {**thresholds, "require_card": False}, audit=audit)
 
     images = {k: b for k, p in OPTIONAL_IMAGES.items() if (b := _read_bytes(run_id, p)) is not None}
@@ -527,7 +528,7 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
             ("Training window (snapshot dates)", _window(metrics, "train")),
             ("Validation window", _window(metrics, "valid")),
             ("Test window", _window(metrics, "test")),
-            ("Data fingerprint", tags.get("retention_ml.data_fingerprint", "not recorded")),
+            ("Data fingerprint", tags.get(artifacts.DATA_FINGERPRINT_TAG, "not recorded")),
             ("Schema version", tags.get("retention_ml.schema_version", "not recorded")),
             ("retention-ml version", tags.get("retention_ml.package_version", "not recorded")),
             ("Git commit", tags.get("retention_ml.git_commit", "not recorded")),
@@ -617,6 +618,8 @@ def _img(name: str, alt: str, images: list[str], missing: str | None = None, id:
 
 def _blocks(c: dict) -> list[dict]:
     """Every heading, sentence and table of the card, in order."""
+    from retention_ml.fairness import MIN_CLASS
+
     run_id = c["details"][3][1]
     b: list[dict] = [
         _p(f"Generated {c['generated']} by `retention-ml card` from the MLflow record of run `{run_id}`. "
@@ -687,9 +690,9 @@ def _blocks(c: dict) -> list[dict]:
         _h("Quantitative analyses by group", "groups"),
         _p(_protected_sentence(c) + f" Groups with fewer than {c['min_group']} people are shown as \"too few to "
            "assess\". \"Flagged\" = in the top 10% of risk across the whole test window (risk at or above "
-           f"{ov['top_threshold']}). Calibration compares observed with predicted leavers (sum of risks); ratio above "
-           "1 means the model understates risk for the group. ROC-AUC needs at least 5 leavers and 5 stayers in a "
-           f"group.{boot}"),
+           f"{ov['top_threshold']}; the same rows as precision and recall in the top 10%). Calibration compares observed with predicted leavers (sum of risks); ratio above "
+           "1 means the model understates risk for the group. ROC-AUC needs at least "
+           f"{MIN_CLASS} leavers and {MIN_CLASS} stayers in a group.{boot}"),
     ]
     head = ["Group", "People", "Base rate", "ROC-AUC", "Observed leavers", "Predicted leavers", "Ratio", "Difference",
             "Flagged in top 10%"]
@@ -825,7 +828,9 @@ def save_card(card: ModelCard, out_dir: str | Path, *, log: bool = True) -> dict
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths = {"markdown": out / "model_card.md", "html": out / "model_card.html", "fairness": out / "fairness.csv"}
+    fname = artifacts.file_name
+    paths = {"markdown": out / fname(artifacts.CARD), "html": out / fname(artifacts.CARD_HTML),
+             "fairness": out / fname(artifacts.CARD_FAIRNESS)}
     with atomic_path(paths["markdown"]) as tmp:
         Path(tmp).write_text(render_markdown(card), encoding="utf-8")
     with atomic_path(paths["html"]) as tmp:

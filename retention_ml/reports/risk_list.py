@@ -1,7 +1,7 @@
 """Ranked risk lists for team managers: bands, uncertainty, levers, team summaries, scoping.
 
 A list is a prompt for a supportive conversation, never a decision about anyone. Everything
-here works on a scores frame as written by ``retention-ml score`` (CONTRACTS section 4).
+here works on a scores frame as written by ``retention-ml score`` (:mod:`retention_ml.scoring`).
 
 Example
 -------
@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from retention_ml.disclosure import MIN_PEOPLE
 
 PURPOSE_LINE = (
     "This list is a prompt for a supportive conversation with each person, "
@@ -54,11 +56,15 @@ LEAVING_LINE = (
 # already recorded. Scores keep them (risk, reasons) for evaluation; lists leave them out.
 LEAVING_FLAG = "leaving_date_recorded"
 
-BANDS = ("low", "medium", "high")
+RISK_BANDS = ("low", "medium", "high")
 
-# The project's rule (STANDARDS): no aggregate for a group under 5 people. A bands file may raise
+# No aggregate for a group under retention_ml.disclosure.MIN_PEOPLE people. A bands file may raise
 # the floor, never lower it (load_band_config refuses that).
-MIN_GROUP = 5
+MIN_GROUP = MIN_PEOPLE
+# The shipped bands file is the one place the defaults are written: BandConfig() takes them from it, and so
+# does any key a council's own bands file leaves out.
+BANDS_FILE = Path(__file__).resolve().parent.parent / "risk_bands.toml"
+SHIPPED = tomllib.loads(BANDS_FILE.read_text(encoding="utf-8"))
 
 
 @dataclass(frozen=True)
@@ -82,13 +88,13 @@ class BandConfig:
         :meth:`for_horizon` turns them into a scoring's horizon.
     """
 
-    medium: float = 0.15
-    high: float = 0.30
-    show_probability: bool = False
-    interval_level: float = 0.8
-    summary_level: float = 0.8
-    min_group: int = MIN_GROUP
-    cutoff_months: int = 12
+    medium: float = float(SHIPPED["bands"]["medium"])
+    high: float = float(SHIPPED["bands"]["high"])
+    show_probability: bool = bool(SHIPPED["display"]["show_probability"])
+    interval_level: float = float(SHIPPED["uncertainty"]["interval_level"])
+    summary_level: float = float(SHIPPED["summary"]["interval_level"])
+    min_group: int = int(SHIPPED["summary"]["min_group"])
+    cutoff_months: int = int(SHIPPED["bands"]["horizon_months"])
     source: str = field(default="built-in", compare=False)
     # (medium, high, months) as the bands file states them, when for_horizon scaled them
     scaled_from: tuple | None = field(default=None, compare=False)
@@ -133,23 +139,23 @@ def scale_to_horizon(p: float, horizon_months: int, *, per_months: int = 12) -> 
 
 
 def default_config_path() -> Path:
-    return Path(__file__).resolve().parent.parent / "risk_bands.toml"
+    return BANDS_FILE
 
 
 def load_band_config(path: str | Path | None = None) -> BandConfig:
     """Read band cut-offs and display choices from a TOML file (default: retention_ml/risk_bands.toml)."""
     path = Path(path) if path is not None else default_config_path()
     raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    bands, display = raw.get("bands", {}), raw.get("display", {})
-    unc, summ = raw.get("uncertainty", {}), raw.get("summary", {})
+    # a key the file leaves out takes the shipped value
+    bands, display, unc, summ = ({**SHIPPED[s], **raw.get(s, {})} for s in ("bands", "display", "uncertainty", "summary"))
     cfg = BandConfig(
-        medium=float(bands.get("medium", 0.15)),
-        high=float(bands.get("high", 0.30)),
-        show_probability=bool(display.get("show_probability", False)),
-        interval_level=float(unc.get("interval_level", 0.8)),
-        summary_level=float(summ.get("interval_level", 0.8)),
-        min_group=int(summ.get("min_group", MIN_GROUP)),
-        cutoff_months=int(bands.get("horizon_months", 12)),
+        medium=float(bands["medium"]),
+        high=float(bands["high"]),
+        show_probability=bool(display["show_probability"]),
+        interval_level=float(unc["interval_level"]),
+        summary_level=float(summ["interval_level"]),
+        min_group=int(summ["min_group"]),
+        cutoff_months=int(bands["horizon_months"]),
         source=str(path),
     )
     if not 0 < cfg.medium < cfg.high < 1:
@@ -169,7 +175,7 @@ def assign_bands(risk, *, config: BandConfig) -> np.ndarray:
     """Band per probability: 'low' below ``medium``, 'high' at or above ``high``, else 'medium'."""
     r = np.asarray(risk, dtype=float)
     idx = np.searchsorted([config.medium, config.high], r, side="right")
-    return np.asarray(BANDS, dtype=object)[idx]
+    return np.asarray(RISK_BANDS, dtype=object)[idx]
 
 
 def straddles_band(risk_low, risk_high, *, config: BandConfig) -> np.ndarray:
@@ -261,7 +267,7 @@ def _change(scores: pd.DataFrame, config: BandConfig) -> pd.Series:
         return pd.Series("no previous scoring", index=scores.index, dtype=object)
     prev = scores["risk_previous"].astype(float)
     prev_band = pd.Series(assign_bands(prev.fillna(0.0), config=config), index=scores.index)
-    rank = {b: i for i, b in enumerate(BANDS)}
+    rank = {b: i for i, b in enumerate(RISK_BANDS)}
     now_r, prev_r = scores["band"].map(rank), prev_band.map(rank)
     text = np.select(
         [prev.isna(), now_r > prev_r, now_r < prev_r],

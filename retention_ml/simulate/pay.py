@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["BANDS", "ROLES", "AGENCY_DAYS", "pay_index", "salary", "band_range"]
+__all__ = ["PAY_BANDS", "ROLES", "AGENCY_DAYS", "pay_index", "salary"]
 
 ROLES = ("social_worker", "senior_practitioner", "advanced_practitioner", "team_manager", "personal_adviser")
 # band label and spinal range per role (same order as ROLES)
-BANDS = ("SW1", "SP", "AP", "TM", "PA")
+PAY_BANDS = ("SW1", "SP", "AP", "TM", "PA")
 BAND_LOW = np.array([22, 30, 34, 38, 17])
 BAND_HIGH = np.array([30, 34, 38, 44, 23])
 AGENCY_DAYS = 220
@@ -36,8 +36,3 @@ def pay_index(year: np.ndarray | int, month: np.ndarray | int) -> np.ndarray:
 def salary(spinal_point: np.ndarray, index: np.ndarray | float) -> np.ndarray:
     """Full-time annual salary (GBP) at a spinal point under a pay index; rounded to pounds."""
     return np.round(20_000.0 * 1.025 ** (np.asarray(spinal_point) - 1) * index, 0)
-
-
-def band_range(role: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Lowest and highest spinal point of each role's band."""
-    return BAND_LOW[role], BAND_HIGH[role]

@@ -1,7 +1,7 @@
 """Are the explanations right? Grouped SHAP values against the simulator's true leaving drivers.
 
 The one evaluation module that compares explanations with the simulated truth
-(CONTRACTS section 6, ``explanations/truth.json``). It lives in the simulator
+(the run's ``explanations/truth.json``, :data:`retention_ml.artifacts.TRUTH`). It lives in the simulator
 package because modelling and explanation code may not read the truth; the
 truth is read only through ``retention_ml.simulate.truth.read_truth``.
 
@@ -63,7 +63,6 @@ Example
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -71,6 +70,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
+from retention_ml import artifacts
+from retention_ml.evaluate import TOP_SHARE, top_share_mask
 from retention_ml.explain.alignment import bootstrap_interval, top_hits
 from retention_ml.explain.drivers import rank_drivers, reason_drivers
 from retention_ml.features._pit import last_known_month
@@ -88,7 +89,6 @@ __all__ = [
     "row_spearman",
     "truth_agreement",
     "truth_checker",
-    "write_truth_report",
 ]
 
 MONTH_COLUMNS = ("month", "as_of", "date", "period")
@@ -268,7 +268,7 @@ def leaver_snapshots(keys: pd.DataFrame, y, risk=None) -> pd.DataFrame:
     frame = pd.DataFrame({"row": np.arange(len(keys)), "worker_id": keys["worker_id"].astype(str).to_numpy(),
                           "as_of": pd.to_datetime(keys["as_of"]).to_numpy()})
     if risk is not None:
-        frame["decile_top"] = pd.Series(np.asarray(risk, dtype="float64")).groupby(frame["as_of"]).rank(pct=True, method="max").to_numpy() > 0.9
+        frame["decile_top"] = top_share_mask(risk, TOP_SHARE, by=frame["as_of"])
     return frame.loc[labels].sort_values(["worker_id", "as_of"]).drop_duplicates("worker_id", keep="last")
 
 
@@ -433,16 +433,6 @@ def truth_checker(data_dir: str | Path, *, n_boot: int = 1000, random_state: int
     return check
 
 
-def write_truth_report(report: dict, out_dir: str | Path) -> Path:
-    """Write ``explanations/truth.json`` under ``out_dir`` atomically."""
-    from retention_ml.io import atomic_path
-
-    target = Path(out_dir) / "explanations" / "truth.json"
-    with atomic_path(target) as tmp:
-        tmp.write_text(json.dumps(report, indent=2, sort_keys=True, default=str), encoding="utf-8")
-    return target
-
-
 # -- a training run against the truth of its simulated data --------------------------------------------------------
 class TruthCheckError(Exception):
     """The truth check could not run (wrong data for the run, real data, missing artifacts)."""
@@ -491,19 +481,19 @@ def check_run(run: str, data_dir: str | Path, *, n_boot: int = 1000, random_stat
     except Exception as exc:  # MLflow raises many types; the user needs the message
         raise TruthCheckError(f"could not load model {run!r}: {exc}") from exc
     tags = tracking.run_tags(run_id)
-    if tags.get("retention_ml.simulated") == "false":
-        raise TruthCheckError(f"run {run_id} was trained on real data (tag retention_ml.simulated=false): there is no truth to check against")
-    fingerprint = tags.get("retention_ml.data_fingerprint")
+    if tags.get(artifacts.SIMULATED_TAG) == "false":
+        raise TruthCheckError(f"run {run_id} was trained on real data (tag {artifacts.SIMULATED_TAG}=false): there is no truth to check against")
+    fingerprint = tags.get(artifacts.DATA_FINGERPRINT_TAG)
     if fingerprint and fingerprint != data_fingerprint(data_dir):
         raise TruthCheckError(f"{data_dir} is not the data run {run_id} was trained on (data fingerprint differs); "
                               "pass the simulated folder the run used")
     try:
-        metrics = tracking.load_json_artifact(run_id, "evaluation/metrics.json")
-        tested = tracking.load_table_artifact(run_id, "evaluation/test_predictions.parquet")
+        metrics = tracking.load_json_artifact(run_id, artifacts.METRICS_JSON)
+        tested = tracking.load_table_artifact(run_id, artifacts.TEST_PREDICTIONS)
     except Exception as exc:
         raise TruthCheckError(f"run {run_id} has no test-window evaluation to check ({exc})") from exc
     try:
-        catalogue = tracking.load_table_artifact(run_id, "feature_catalogue.csv")
+        catalogue = tracking.load_table_artifact(run_id, artifacts.FEATURE_CATALOGUE)
     except Exception:
         catalogue = None
     label = dict(metrics.get("label") or {"horizon_months": metrics.get("horizon_months", 12)})
@@ -537,7 +527,7 @@ def check_run(run: str, data_dir: str | Path, *, n_boot: int = 1000, random_stat
     report["explanation_method"] = explanation.method
     report["explanation_reference"] = explanation.reference
     if log:
-        step("Logging explanations/truth.json", 0, 1)
-        tracking.log_json(run_id, report, "explanations/truth.json")
-        tracking.set_run_tag(run_id, "retention_ml.truth_check", "logged")
+        step(f"Logging {artifacts.TRUTH}", 0, 1)
+        tracking.log_json(run_id, report, artifacts.TRUTH)
+        tracking.set_run_tag(run_id, artifacts.TRUTH_CHECK_TAG, "logged")
     return report

@@ -17,15 +17,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from retention_ml.flat import AGE_BAND_EDGES, banded
 from retention_ml.io import atomic_path, write_table
 from retention_ml.schema import load_schemas
 from retention_ml.simulate.councils import SERVICES
 from retention_ml.simulate.exits import COMMENTS, dominant_drivers, driver_means, stated_reasons, true_drivers
 from retention_ml.simulate.hazard import HAZARD_DRIVERS
-from retention_ml.simulate.pay import BANDS, ROLES
+from retention_ml.simulate.pay import PAY_BANDS, ROLES
 from retention_ml.simulate.workforce import EMP_AGENCY, REASONS, R_RES, R_RET, Simulation
 
-__all__ = ["build_tables", "build_truth", "write_all", "check_output_folder", "is_simulator_output", "OutputFolderError"]
+__all__ = ["build_tables", "build_truth", "check_vocabularies", "vocabularies", "write_all", "check_output_folder", "is_simulator_output", "OutputFolderError"]
 
 SEX = np.array(["female", "male", "not_known"], dtype=object)
 ETH = np.array(["white", "mixed", "asian", "black", "other", "not_known"], dtype=object)
@@ -36,10 +37,37 @@ AREA_NAMES = np.array(["North", "South", "East", "West", "Central"], dtype=objec
 BIG = ("caseload_history", "absence", "pay_history", "supervision", "commute", "workers")
 
 
-def _age_band(age):
-    edges = np.array([25, 30, 40, 50, 60])
-    labels = np.array(["under_25", "25_29", "30_39", "40_49", "50_59", "60_plus"], dtype=object)
-    return labels[np.searchsorted(edges, age, side="right")]
+def vocabularies() -> dict[tuple[str, str], tuple]:
+    """(table, column) -> the labels the simulator writes there, in the order of its own integer codes.
+
+    The simulator's codes are positions in these tuples, and its rules use them (workforce.py's EMP_AGENCY,
+    R_RES; role 3 is the team manager), so they are not read from the schema by position: a reordered schema
+    would relabel every worker. :func:`check_vocabularies` holds them to the schema by name instead.
+    """
+    return {("workers", "sex"): tuple(SEX), ("workers", "ethnicity_group"): tuple(ETH),
+            ("workers", "disability"): tuple(DIS), ("workers", "employment_type"): tuple(EMP),
+            ("workers", "role"): ROLES, ("workers", "leaving_reason"): REASONS, ("teams", "service"): SERVICES,
+            ("commute", "mode"): tuple(MODES)}
+
+
+def check_vocabularies(schemas=None) -> None:
+    """Refuse to simulate values the schema does not allow, naming the schema file, column and values."""
+    schemas = schemas or load_schemas()
+    problems = []
+    for (table, column), labels in vocabularies().items():
+        allowed = schemas[table].column(column).allowed_values()
+        unknown = [v for v in labels if v not in allowed]
+        if unknown:
+            problems.append(f"{schemas[table].path}: column {column} allows {list(allowed)}, but the simulator "
+                            f"writes {unknown} (rule: allowed values)")
+    if problems:
+        raise ValueError("the simulator's vocabularies differ from the schema; rename them in "
+                         "retention_ml/simulate to match:\n- " + "\n- ".join(problems))
+
+
+def _age_band(age) -> np.ndarray:
+    # the schema's age bands, cut as a flat extract's age column is (one definition: schema.age_band_edges)
+    return banded(pd.Series(age), AGE_BAND_EDGES).to_numpy(dtype=object)
 
 
 def _ids(sim: Simulation, rng: np.random.Generator):
@@ -61,6 +89,7 @@ def _date(d):
 def build_tables(sim: Simulation, rng: np.random.Generator) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
     """All input tables (schema column order) and the truth tables."""
     schemas = load_schemas()
+    check_vocabularies(schemas)
     w, W, R = sim.world, sim.workers, sim.records
     council_ids, area_ids, team_ids, wid = _ids(sim, rng)
     months = sim.months
@@ -98,13 +127,13 @@ def build_tables(sim: Simulation, rng: np.random.Generator) -> tuple[dict[str, p
     t["absence"] = pd.DataFrame({"worker_id": wid[a["w"]], "month": _date(months[a["t"]]), "sickness_days": a["days"]})
     p = R["pay"]
     pay = pd.DataFrame({"worker_id": wid[p["w"]], "effective_date": _date(p["date"]),
-                        "pay_band": np.array(BANDS + ("AGENCY",), dtype=object)[p["band"]],
+                        "pay_band": np.array(PAY_BANDS + ("AGENCY",), dtype=object)[p["band"]],
                         "spinal_point": pd.array(np.where(p["sp"] < 0, None, p["sp"]), dtype="Int64"),
                         "annual_salary": p["salary"].astype(float), "market_supplement": p["supp"].astype(float),
                         "retention_payment": p["ret"].astype(float)})
     # one row per worker and date: the later change on the same day wins
     t["pay_history"] = pay.drop_duplicates(["worker_id", "effective_date"], keep="last")
-    # BANDS is the simulator's index, not a ladder: its bands rank as the schema's default ladder has them.
+    # PAY_BANDS is the simulator's index, not a ladder: its bands rank as the schema's default ladder has them.
     t["pay_bands"] = schemas["pay_bands"].default_frame().astype({"rank": "Int64"})
     cm = R["commute"]
     com = pd.DataFrame({"worker_id": wid[cm["w"]], "effective_date": _date(cm["date"]), "commute_minutes": cm["minutes"].astype(float),

@@ -6,7 +6,7 @@ from retention_ml.explain.drivers import feature_drivers, profile_drivers
 from retention_ml.explain.reasons import load_templates, render_feature_reasons, templates_for
 from retention_ml.features import feature_catalogue
 
-# CONTRACTS.md section 9: the feature names the reason templates are written against.
+# The feature names the reason templates (retention_ml/explain/reasons.yaml) are written against.
 SECTION_9 = """
 caseload_current caseload_mean_3m caseload_mean_6m caseload_mean_12m caseload_max_12m caseload_trend_6m caseload_cap
 caseload_over_cap_months_6m caseload_over_cap_months_12m caseload_cp_share caseload_court_share

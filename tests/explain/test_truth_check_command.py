@@ -39,7 +39,7 @@ def test_truth_check_logs_the_record_to_the_run(trained, sim_dir):
     report = json.loads(result.stdout)
     met = all(b["met"] for b in report["bars"].values())
     assert result.exit_code == (0 if met else 1), result.output
-    # CONTRACTS section 6 keys, and the test window the run was evaluated on
+    # the truth record's keys, and the test window the run was evaluated on
     assert {"n_leavers", "top1", "top3", "spearman_mean", "spearman_median"} <= set(report)
     metrics = tracking.load_json_artifact(trained.run_id, "evaluation/metrics.json")
     assert report["test_window"] == metrics["windows"]["test"]

@@ -1,8 +1,7 @@
 """The small-group floors are the project's rules, not settings: a config file may raise them, never lower them.
 
-STANDARDS: no aggregate for a group under 5 people (lists' team figures), under 20 in fairness tables (the
-promotion gate's group checks and the card's tables). The floors live once each: risk_list.MIN_GROUP and
-fairness.MIN_GROUP.
+No aggregate for a group under 5 people (lists' team figures), under 20 in fairness tables (the promotion
+gate's group checks and the card's tables). Both floors live in retention_ml.disclosure.
 """
 
 from __future__ import annotations

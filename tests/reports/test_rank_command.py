@@ -15,7 +15,7 @@ TEAMS = {"TEAMA": 8, "TEAMB": 6}
 
 
 def _scores(as_of="2024-01-01", seed=5) -> pd.DataFrame:
-    """A small scores frame with the CONTRACTS section 4 columns."""
+    """A small scores frame with the columns retention-ml score writes."""
     rng = np.random.default_rng(seed)
     team = np.repeat(list(TEAMS), list(TEAMS.values()))
     n = team.size

@@ -40,7 +40,7 @@ MANAGERS = {"TEAMALPHA": "MGRX101", "TEAMBRAVO": "MGRX101", "TEAMCHARLIE": "MGRX
 
 
 def make_scores(seed: int = 3, *, previous: bool = True) -> pd.DataFrame:
-    """A realistic scores frame per CONTRACTS section 4 (what retention-ml score writes)."""
+    """A realistic scores frame (what retention-ml score writes)."""
     rng = np.random.default_rng(seed)
     team = np.repeat(list(TEAMS), list(TEAMS.values()))
     n = team.size

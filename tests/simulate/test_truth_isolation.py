@@ -1,4 +1,4 @@
-"""No modelling, feature, explanation or report code reads the simulator's truth (CONTRACTS: time semantics)."""
+"""No modelling, feature, explanation or report code reads the simulator's truth (README: the simulator; retention_ml.simulate.truth)."""
 
 import re
 from pathlib import Path
