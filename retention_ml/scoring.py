@@ -157,10 +157,10 @@ class TrainedTablesMissing(ValueError):
 
 def run_catalogue(run_id: str) -> pd.DataFrame | None:
     """The feature catalogue logged with the run (with ``measured``), or None when the run has none."""
-    from retention_ml import tracking
+    from retention_ml import artifacts, tracking
 
     try:
-        return tracking.load_table_artifact(run_id, "feature_catalogue.csv")
+        return tracking.load_table_artifact(run_id, artifacts.FEATURE_CATALOGUE)
     except Exception:   # a model scored without its run, or a run logged before the catalogue was
         return None
 
