@@ -128,7 +128,9 @@ SPEC: dict[str | None, dict[str, tuple]] = {
     },
     "flat": {
         "label": (str, _NONE, None),
+        # The outcome column's two values, as written in the extract; any other value (a blank, "yes") is refused.
         "positive": (str, "Yes", None),
+        "negative": (str, "No", None),
         "id": (str, _NONE, None),
         "drop": (list, [], None),
         "categorical": (list, [], None),
@@ -139,6 +141,9 @@ SPEC: dict[str | None, dict[str, tuple]] = {
         # are not protected characteristics / not identifiers: the one line that clears a false positive.
         "not_protected": (list, [], None),
         "not_id": (list, [], None),
+        # Columns an outcome rule flags (retention_ml.flat.OUTCOME_STEMS, or one column alone separating leavers
+        # from stayers) that the analyst has checked are known before anyone leaves.
+        "not_outcome": (list, [], None),
         # Band edges (increasing integers) that group a numeric protected column for the fairness audit.
         "bands": (dict, {}, None),
     },
@@ -200,6 +205,9 @@ def experiment_from_dict(raw: dict, *, where: str = "<experiment>") -> dict:
         holder = out if section is None else out[section]
         if key not in holder:
             raise ExperimentError(f"{where}: required key '{key if section is None else section + '.' + key}' is missing")
+    if out["flat"]["positive"] == out["flat"]["negative"]:
+        raise ExperimentError(f"{where}: keys 'flat.positive' and 'flat.negative' are both {out['flat']['positive']!r}: "
+                              "they are the outcome column's value for a leaver and for a stayer")
     if out["kind"] == "flat" and "label" not in out["flat"]:
         raise ExperimentError(f"{where}: key 'flat.label' is required when kind = \"flat\"")
     for k, v in out["flat"]["drivers"].items():

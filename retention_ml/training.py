@@ -192,7 +192,8 @@ def _prepare_flat(exp: dict, progress) -> _Prepared:
     _, test = train_test_split(idx, test_size=exp["split"]["test_fraction"], stratify=ds.y, random_state=exp["seed"])
     test = np.isin(idx, test)
     masks = {"train": ~test, "valid": np.zeros(len(idx), bool), "test": test}
-    label = {"column": exp["flat"]["label"], "positive": exp["flat"]["positive"], "horizon_months": None}
+    label = {"column": exp["flat"]["label"], "positive": exp["flat"]["positive"], "negative": exp["flat"]["negative"],
+             "horizon_months": None}
     return _Prepared(ds.keys, ds.X, ds.y, masks, {"train": [], "valid": [], "test": []}, ds.catalogue,
                      ds.censoring_report, 0, label, "one row per employee (flat extract)", None)
 
