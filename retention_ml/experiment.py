@@ -22,6 +22,7 @@ Example
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -62,8 +63,6 @@ def _between(lo, hi):
 
 
 def _date(v):
-    import datetime as dt
-
     try:
         dt.date.fromisoformat(str(v))
     except ValueError:
@@ -88,8 +87,8 @@ SPEC: dict[str | None, dict[str, tuple]] = {
         "path": (str, _NONE, None),
     },
     "snapshots": {
-        "start": (str, _NONE, _date),
-        "end": (str, _NONE, _date),
+        "start": ((str, dt.date), _NONE, _date),
+        "end": ((str, dt.date), _NONE, _date),
         "frequency_months": (int, 3, _at_least(1)),
     },
     "label": {
@@ -129,8 +128,8 @@ SPEC: dict[str | None, dict[str, tuple]] = {
     "flat": {
         "label": (str, _NONE, None),
         # The outcome column's two values, as written in the extract; any other value (a blank, "yes") is refused.
-        "positive": (str, "Yes", None),
-        "negative": (str, "No", None),
+        "positive": ((str, int, bool), "Yes", None),
+        "negative": ((str, int, bool), "No", None),
         "id": (str, _NONE, None),
         "drop": (list, [], None),
         "categorical": (list, [], None),
@@ -168,8 +167,21 @@ def defaults() -> dict:
     return out
 
 
+def _as_text(value) -> str:
+    """A value TOML wrote without quotes, as the text a text key holds: ``2022-01-01`` -> ``"2022-01-01"``,
+    ``1`` -> ``"1"``, ``true`` -> ``"True"`` (how pandas writes a true/false column as text)."""
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
+
+
 def _check_value(where: str, key: str, value: Any, spec: tuple) -> Any:
+    # A type written as a tuple (str, *others): the key holds text, and the others are values TOML parses from
+    # natural unquoted writing (snapshots.start = 2022-01-01 is a TOML date, also what --set gives; flat.positive
+    # = 1 for a 1/0 outcome column), taken as their text rather than refused.
     typ, _, rule = spec
+    if isinstance(typ, tuple):
+        typ, accepted = typ[0], typ[1:]
+        if isinstance(value, accepted) and not isinstance(value, typ):
+            value = _as_text(value)
     if typ is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if typ is not bool and isinstance(value, bool) or not isinstance(value, typ):
