@@ -143,6 +143,8 @@ SPEC: dict[str | None, dict[str, tuple]] = {
         # Columns an outcome rule flags (retention_ml.flat.OUTCOME_STEMS, or one column alone separating leavers
         # from stayers) that the analyst has checked are known before anyone leaves.
         "not_outcome": (list, [], None),
+        # The date the extract was taken: a protected date-of-birth column is audited as age bands at this date.
+        "as_of": ((str, dt.date), _NONE, _date),
         # Band edges (increasing integers) that group a numeric protected column for the fairness audit.
         "bands": (dict, {}, None),
     },

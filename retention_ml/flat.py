@@ -136,7 +136,12 @@ OUTCOME_STEMS: dict[str, tuple[str, ...]] = {
 # a 30-column extract), so a smaller extract would be refused by chance.
 LEAK_AUC = 0.95
 LEAK_MIN_CLASS = 10
-AGE_NAME = r"_age_"  # a column named plainly for age ("Age", "age_years", "EmployeeAge"): banded by default
+AGE_NAME = r"_age_"
+# A date of birth (what HR systems export instead of an age): audited as age bands at flat.as_of, never an input.
+BIRTH_NAME = r"birth|born|_dob_"
+# Date formats a date of birth may be written in: ISO, or day first as UK HR systems write it (05/09/1986 is
+# 5 September); every filled value must parse in one of them, so a month-first file is refused, not misread.
+BIRTH_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y")  # a column named plainly for age ("Age", "age_years", "EmployeeAge"): banded by default
 # The council data's workers.age_band bands (data_schema/tables/workers.yaml): under_25, 25_29, ..., 60_plus.
 AGE_BAND_EDGES = (25, 30, 40, 50, 60)
 NOT_KNOWN = "not_known"
@@ -369,12 +374,49 @@ def banded(values: pd.Series, edges) -> pd.Series:
     return cut.astype(object).where(cut.notna(), NOT_KNOWN)
 
 
-def _audit_groups(frame: pd.DataFrame, mapping: dict, source: str) -> dict[str, pd.Series]:
+def ages_from_birth_dates(values: pd.Series, as_of: str, *, column: str, source: str, rows=None) -> pd.Series:
+    """Whole years of age at ``as_of`` from dates of birth written in one of :data:`BIRTH_FORMATS` (blank: NaN).
+
+    Example
+    -------
+    >>> ages_from_birth_dates(pd.Series(["05/09/1986", "01/03/1990", ""]), "2024-03-01", column="DOB", source="x").tolist()
+    [37.0, 34.0, nan]
+    """
+    text = values.astype("string").str.strip().fillna("")
+    filled = (text != "").to_numpy()
+    rows = np.arange(1, len(text) + 1) if rows is None else np.asarray(rows)
+    parsed = None
+    for fmt in BIRTH_FORMATS:
+        attempt = pd.to_datetime(text.where(filled, None), format=fmt, errors="coerce")
+        if attempt.notna().to_numpy()[filled].all():
+            parsed = attempt
+            break
+    if parsed is None:
+        bad = max((pd.to_datetime(text.where(filled, None), format=f, errors="coerce") for f in BIRTH_FORMATS),
+                  key=lambda a: a.notna().sum())
+        unread = filled & bad.isna().to_numpy()
+        raise ValueError(f"{source}: flat.protected column '{column}' is named for a date of birth, but not every "
+                         f"filled value is a date in one format of {list(BIRTH_FORMATS)} (day first): row(s) "
+                         f"{_rows_text(rows[unread])} (e.g. {text[unread].iloc[0]!r}); write the dates in one of "
+                         "them, or drop the column")
+    when = pd.Timestamp(as_of)
+    age = (when.year - parsed.dt.year
+           - ((parsed.dt.month > when.month) | ((parsed.dt.month == when.month) & (parsed.dt.day > when.day))))
+    impossible = (age < 0) | (age > 120)
+    if impossible.any():
+        raise ValueError(f"{source}: flat.protected column '{column}' gives ages outside 0-120 at flat.as_of = "
+                         f"{as_of} on row(s) {_rows_text(rows[impossible.to_numpy()])}: check those dates and flat.as_of")
+    return age.astype("float64")
+
+
+def _audit_groups(frame: pd.DataFrame, mapping: dict, source: str, rows=None) -> dict[str, pd.Series]:
     """Each protected column as the groups the fairness audit compares (every one must be auditable).
 
     A numeric column with more values than the audit takes (Age) is cut into fixed bands: the edges given in
     ``flat.bands``, or for a column named for age the council data's age bands. Fixed, not quantiles of this
     extract, so groups mean the same across runs and data sets and match the council path's age_band.
+    A text column named for a date of birth becomes age at ``flat.as_of`` (the date the extract was taken) in
+    the same bands: for the audit only, since a protected column is never a model input.
     """
     from retention_ml.fairness import MAX_LEVELS
 
@@ -387,6 +429,14 @@ def _audit_groups(frame: pd.DataFrame, mapping: dict, source: str) -> dict[str, 
     for col in mapping.get("protected", []):
         values = frame[col]
         numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+        if not numeric and re.search(BIRTH_NAME, normalised_name(col)):
+            if not mapping.get("as_of"):
+                raise ValueError(f"{source}: flat.protected column '{col}' holds dates of birth: set flat.as_of = "
+                                 "\"YYYY-MM-DD\" (the date the extract was taken) to audit it as age bands at that "
+                                 "date, or drop it with flat.drop")
+            values = ages_from_birth_dates(values, mapping["as_of"], column=col, source=source, rows=rows)
+            numeric = True
+            bands = bands if col in bands else {**bands, col: AGE_BAND_EDGES}
         if col in bands and not numeric:
             raise ValueError(f"{source}: flat.bands.{col}: column '{col}' is text, bands cut numbers only")
         if col not in bands and numeric and values.nunique() > MAX_LEVELS:
@@ -426,11 +476,12 @@ def flat_frame(frame: pd.DataFrame, mapping: dict, *, source: str = "<frame>") -
     ident = mapping.get("id")
     _check_ids(frame, ident, source)
     y = _outcome(frame, mapping, source)
-    frame = frame.reset_index(drop=True)  # row numbers are named above; from here rows are positions
+    rows = _row_numbers(frame)  # as errors name them; from here the frame's rows are positions
+    frame = frame.reset_index(drop=True)
     ids = frame[ident].astype(str) if ident else pd.Series(np.arange(len(frame)).astype(str))
     keys = pd.DataFrame({"worker_id": ("W" + pd.Series(pd.factorize(ids)[0] + 1).astype(str).str.zfill(6)).to_numpy()})
     keys["team_id"] = frame[mapping["group"]].astype(str).to_numpy() if mapping.get("group") else "all"
-    for col, groups in _audit_groups(frame, mapping, source).items():
+    for col, groups in _audit_groups(frame, mapping, source, rows).items():
         keys[col] = groups.to_numpy()
     excluded = {label, ident, *mapping.get("drop", []), *mapping.get("protected", [])} - {None}
     categorical = [c for c in mapping.get("categorical", []) if c not in excluded]
