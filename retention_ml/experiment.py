@@ -238,7 +238,8 @@ def _check_flat_declarations(flat: dict, where: str) -> None:
         if not integers or not edges or any(a >= b for a, b in zip(edges, edges[1:])):
             raise ExperimentError(f"{where}: key 'flat.bands.{col}' must be a list of increasing integers "
                                   f"(band edges, e.g. [25, 30, 40, 50, 60]), got {edges!r}")
-    for key, declared in (("not_protected", {"protected": flat["protected"]}), ("not_id", {"id": [flat.get("id")]})):
+    for key, declared in (("not_protected", {"protected": flat["protected"]}), ("not_id", {"id": [flat.get("id")]}),
+                          ("not_outcome", {})):
         for other, names in {**declared, "drop": flat["drop"]}.items():
             both = sorted(set(flat[key]) & set(names))
             if both:

@@ -135,3 +135,11 @@ def test_the_two_outcome_values_must_differ():
     with pytest.raises(ExperimentError, match="'flat.positive' and 'flat.negative' are both 'Yes'"):
         experiment_from_dict({"name": "x", "kind": "flat", "data": {"path": "x.csv"},
                               "flat": {"label": "Left", "positive": "Yes", "negative": "Yes"}})
+
+
+def test_a_column_is_either_cleared_as_no_outcome_or_dropped():
+    from retention_ml.experiment import ExperimentError, experiment_from_dict
+
+    with pytest.raises(ExperimentError, match=r"'flat.not_outcome' and 'flat.drop' both name \['NoticeDays'\]"):
+        experiment_from_dict({"name": "x", "kind": "flat", "data": {"path": "x.csv"},
+                              "flat": {"label": "Left", "drop": ["NoticeDays"], "not_outcome": ["NoticeDays"]}})
