@@ -13,6 +13,11 @@ explicitly cleared (``flat.not_protected`` / ``flat.not_id``). Protected columns
 groups the fairness audit compares: a numeric one with many values (Age) in fixed bands (``flat.bands``, or
 the council data's age bands for a column named for age).
 
+The outcome column must hold ``flat.positive`` or ``flat.negative`` on every row, ``flat.id`` one row per
+employee, and no feature may record the outcome (:data:`OUTCOME_STEMS` by name, or one column alone separating
+leavers with ROC-AUC >= :data:`LEAK_AUC`; cleared with ``flat.not_outcome``). A protected date of birth is
+audited as age bands at ``flat.as_of``.
+
 There is no time in such an extract, so the training path splits it
 stratified at random rather than out of time (see :func:`flat_split`).
 
@@ -34,7 +39,7 @@ import pandas as pd
 
 __all__ = ["FlatDataset", "load_flat", "flat_frame", "flat_split", "PROTECTED_STEMS", "ID_STEMS", "AGE_BAND_EDGES",
            "protected_looking", "identifier_looking", "name_hits", "band_labels", "OUTCOME_STEMS", "LEAK_AUC",
-           "single_column_auc", "label_text"]
+           "single_column_auc", "label_text", "ages_from_birth_dates"]
 
 
 @dataclass
