@@ -22,6 +22,7 @@ Example
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -62,8 +63,6 @@ def _between(lo, hi):
 
 
 def _date(v):
-    import datetime as dt
-
     try:
         dt.date.fromisoformat(str(v))
     except ValueError:
@@ -88,8 +87,8 @@ SPEC: dict[str | None, dict[str, tuple]] = {
         "path": (str, _NONE, None),
     },
     "snapshots": {
-        "start": (str, _NONE, _date),
-        "end": (str, _NONE, _date),
+        "start": ((str, dt.date), _NONE, _date),
+        "end": ((str, dt.date), _NONE, _date),
         "frequency_months": (int, 3, _at_least(1)),
     },
     "label": {
@@ -128,7 +127,9 @@ SPEC: dict[str | None, dict[str, tuple]] = {
     },
     "flat": {
         "label": (str, _NONE, None),
-        "positive": (str, "Yes", None),
+        # The outcome column's two values, as written in the extract; any other value (a blank, "yes") is refused.
+        "positive": ((str, int, bool), "Yes", None),
+        "negative": ((str, int, bool), "No", None),
         "id": (str, _NONE, None),
         "drop": (list, [], None),
         "categorical": (list, [], None),
@@ -139,6 +140,11 @@ SPEC: dict[str | None, dict[str, tuple]] = {
         # are not protected characteristics / not identifiers: the one line that clears a false positive.
         "not_protected": (list, [], None),
         "not_id": (list, [], None),
+        # Columns an outcome rule flags (retention_ml.flat.OUTCOME_STEMS, or one column alone separating leavers
+        # from stayers) that the analyst has checked are known before anyone leaves.
+        "not_outcome": (list, [], None),
+        # The date the extract was taken: a protected date-of-birth column is audited as age bands at this date.
+        "as_of": ((str, dt.date), _NONE, _date),
         # Band edges (increasing integers) that group a numeric protected column for the fairness audit.
         "bands": (dict, {}, None),
     },
@@ -163,8 +169,21 @@ def defaults() -> dict:
     return out
 
 
+def _as_text(value) -> str:
+    """A value TOML wrote without quotes, as the text a text key holds: ``2022-01-01`` -> ``"2022-01-01"``,
+    ``1`` -> ``"1"``, ``true`` -> ``"True"`` (how pandas writes a true/false column as text)."""
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
+
+
 def _check_value(where: str, key: str, value: Any, spec: tuple) -> Any:
+    # A type written as a tuple (str, *others): the key holds text, and the others are values TOML parses from
+    # natural unquoted writing (snapshots.start = 2022-01-01 is a TOML date, also what --set gives; flat.positive
+    # = 1 for a 1/0 outcome column), taken as their text rather than refused.
     typ, _, rule = spec
+    if isinstance(typ, tuple):
+        typ, accepted = typ[0], typ[1:]
+        if isinstance(value, accepted) and not isinstance(value, typ):
+            value = _as_text(value)
     if typ is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if typ is not bool and isinstance(value, bool) or not isinstance(value, typ):
@@ -200,6 +219,9 @@ def experiment_from_dict(raw: dict, *, where: str = "<experiment>") -> dict:
         holder = out if section is None else out[section]
         if key not in holder:
             raise ExperimentError(f"{where}: required key '{key if section is None else section + '.' + key}' is missing")
+    if out["flat"]["positive"] == out["flat"]["negative"]:
+        raise ExperimentError(f"{where}: keys 'flat.positive' and 'flat.negative' are both {out['flat']['positive']!r}: "
+                              "they are the outcome column's value for a leaver and for a stayer")
     if out["kind"] == "flat" and "label" not in out["flat"]:
         raise ExperimentError(f"{where}: key 'flat.label' is required when kind = \"flat\"")
     for k, v in out["flat"]["drivers"].items():
@@ -216,7 +238,8 @@ def _check_flat_declarations(flat: dict, where: str) -> None:
         if not integers or not edges or any(a >= b for a, b in zip(edges, edges[1:])):
             raise ExperimentError(f"{where}: key 'flat.bands.{col}' must be a list of increasing integers "
                                   f"(band edges, e.g. [25, 30, 40, 50, 60]), got {edges!r}")
-    for key, declared in (("not_protected", {"protected": flat["protected"]}), ("not_id", {"id": [flat.get("id")]})):
+    for key, declared in (("not_protected", {"protected": flat["protected"]}), ("not_id", {"id": [flat.get("id")]}),
+                          ("not_outcome", {})):
         for other, names in {**declared, "drop": flat["drop"]}.items():
             both = sorted(set(flat[key]) & set(names))
             if both:

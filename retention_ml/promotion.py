@@ -59,6 +59,10 @@ NOT_ASSESSABLE = "not assessable"
 MORE_LEAVERS = ("more test periods (--set split.test_periods=4: a year of quarterly test dates), monthly snapshots "
                 "(--set snapshots.frequency_months=1, with more test periods), a longer extract, or pooling several "
                 "councils' extracts into one training")
+# A flat extract has no snapshots or test periods: only more rows (or a larger test part) give more leavers.
+MORE_LEAVERS_FLAT = ("a larger test part (--set split.test_fraction=0.4, leaving fewer rows to train on), a longer "
+                     "extract (several years of leavers in one file), or pooling several councils' extracts into one "
+                     "training")
 NO_VERSION = "run {run_id} has no registered version of model {name!r}: train it (which registers it) first"
 
 
@@ -188,11 +192,13 @@ def count_test_leavers(metrics: dict) -> tuple[int, str]:
     return int(test.get("positives", 0)), "leaving snapshots"
 
 
-def too_few_leavers(window: str, leavers: int, people: int, minimum: int, unit: str = "leavers") -> str:
-    """The one sentence for a window with fewer than ``minimum`` leavers (the gate's detail, train's warning)."""
+def too_few_leavers(window: str, leavers: int, people: int, minimum: int, unit: str = "leavers", *,
+                    flat: bool = False) -> str:
+    """The one sentence for a window with fewer than ``minimum`` leavers (the gate's detail, train's warning);
+    ``flat``: the advice for a one-row-per-employee extract, whose snapshot keys would do nothing."""
     return (f"the {window} window holds {leavers} {unit} among {people} people; at least {minimum} are needed before "
             f"ROC-AUC, average precision and calibration error mean more than the draw of a seed (with fewer, the "
-            f"ROC-AUC 95% interval is wider than 0.20). To get more: {MORE_LEAVERS}")
+            f"ROC-AUC 95% interval is wider than 0.20). To get more: {MORE_LEAVERS_FLAT if flat else MORE_LEAVERS}")
 
 
 def _leavers_check(metrics: dict, minimum: int) -> Check:
@@ -202,7 +208,8 @@ def _leavers_check(metrics: dict, minimum: int) -> Check:
     if leavers >= minimum:
         return Check("test_leavers", True, f"the test window holds {leavers} {unit} among {people} people "
                                            f"(at least {minimum} needed)")
-    return Check("test_leavers", False, too_few_leavers("test", leavers, people, minimum, unit))
+    flat = "column" in (metrics.get("label") or {})  # a flat extract's label names its column, not a horizon
+    return Check("test_leavers", False, too_few_leavers("test", leavers, people, minimum, unit, flat=flat))
 
 
 def _ece_check(metrics: dict, max_ece: float) -> Check:

@@ -193,7 +193,8 @@ def _prepare_flat(exp: dict, progress) -> _Prepared:
     _, test = train_test_split(idx, test_size=exp["split"]["test_fraction"], stratify=ds.y, random_state=exp["seed"])
     test = np.isin(idx, test)
     masks = {"train": ~test, "valid": np.zeros(len(idx), bool), "test": test}
-    label = {"column": exp["flat"]["label"], "positive": exp["flat"]["positive"], "horizon_months": None}
+    label = {"column": exp["flat"]["label"], "positive": exp["flat"]["positive"], "negative": exp["flat"]["negative"],
+             "horizon_months": None}
     return _Prepared(ds.keys, ds.X, ds.y, masks, {"train": [], "valid": [], "test": []}, ds.catalogue,
                      ds.censoring_report, 0, label, "one row per employee (flat extract)", None)
 
@@ -532,7 +533,8 @@ def cross_validate_flat(exp: dict, *, n_splits: int = 5, n_repeats: int = 3,
     :func:`train_experiment` fits a flat extract (cross-fitting inside it picks the
     trees and the Platt calibration, then the trees are refitted on all of it); tuning (when ``tuning.trials > 0``) sees only
     the fold's training part. The logistic baseline is fitted on the whole training part.
-    Returns one row per fold and model: ``repeat, fold, model, roc_auc, average_precision, brier``.
+    Returns one row per fold and model: ``repeat, fold, model, roc_auc, average_precision, brier``, ``constant``
+    (every held-out row got the same risk: the model ranked no one) and ``train_rows``.
     Seeds: ``RepeatedStratifiedKFold(random_state=exp['seed'])`` and the model's ``random_state``.
     """
     from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
@@ -554,7 +556,8 @@ def cross_validate_flat(exp: dict, *, n_splits: int = 5, n_repeats: int = 3,
         for name, risk in (("lightgbm", model.predict_proba(X.iloc[te])[:, 1]), ("logistic", logistic.predict_proba(X.iloc[te])[:, 1])):
             rows.append({"repeat": i // n_splits, "fold": i % n_splits, "model": name,
                          "roc_auc": roc_auc_score(y[te], risk), "average_precision": average_precision_score(y[te], risk),
-                         "brier": brier_score_loss(y[te], risk)})
+                         "brier": brier_score_loss(y[te], risk), "constant": bool(np.ptp(risk) < 1e-12),
+                         "train_rows": len(tr)})
         if progress:
             progress(i + 1, total)
     return pd.DataFrame(rows)

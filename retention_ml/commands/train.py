@@ -95,7 +95,7 @@ def evidence_warnings(result, exp: dict) -> list[str]:
     # leavers = distinct people; people = distinct workers (a flat extract has no validation window: n 0)
     test, valid = ({"n": 0, **result.metrics["counts"].get(w, {})} for w in ("test", "valid"))
     if test["n"] and test["leavers"] < minimum:
-        out.append(too_few_leavers("test", test["leavers"], test["workers"], minimum)
+        out.append(too_few_leavers("test", test["leavers"], test["workers"], minimum, flat=exp.get("kind") == "flat")
                    + ". The promotion gate will refuse this run.")
     if valid["n"] and valid["leavers"] < minimum:
         out.append(f"the validation window holds {valid['leavers']} leavers among {valid['workers']} people (fewer than "

@@ -78,7 +78,9 @@ GLOSSARY = [
                                          "compared with the share who actually left. ECE is the average of those gaps: "
                                          "0.05 means risks are off by about 5 pp on average. Lower is better."),
     ("Calibration (Platt scaling)", "the model's raw scores are turned into percentages with an S-shaped curve "
-                                    "fitted on the validation window, so that risks match how many people actually "
+                                    "fitted on rows the trees were not fitted on (the validation window; for a "
+                                    "one-row-per-employee extract, out-of-fold rows of cross-fitting), so that risks "
+                                    "match how many people actually "
                                     "left. a and b are the curve's two fitted constants, shown so the step can be "
                                     "checked; they need no interpretation."),
     ("Calibration ratio and difference (group tables)", "observed leavers divided by predicted leavers (the sum of "
@@ -106,6 +108,13 @@ CHECK_LABELS = {"beats_baselines": "Beats both baselines", "calibration_ece": "O
                 "test_leavers": "Enough leavers in the test window"}
 # Who gets which list (retention-ml rank); the intended use and the ethical considerations both say it.
 MANAGER_GETS = "the list of their own team or teams, without themselves"
+# A flat-extract model (one row per employee) cannot score anyone: `score` needs the council's snapshot tables.
+FLAT_USE = ("**For:** analysis only: HR analysts and evaluators, to see which columns of a one-row-per-employee "
+            "extract go with leaving and how well they rank the leavers in it. This model was trained on such an "
+            "extract, has no dates and cannot score anyone (`retention-ml score` needs the council's snapshot "
+            "tables), so it gives team managers and heads of service no lists.")
+FLAT_LISTS = ("This model makes no lists: it was trained on a one-row-per-employee extract and cannot score anyone; "
+              "its test predictions carry pseudonymous ids only.")
 HEAD_GETS = ("the list of their service's team managers (`retention-ml rank --service`) and the list of their "
              "service's teams with no manager recorded")
 AGENCY_TEXT = {"flag": "agency workers included and marked, so results can be checked for them separately",
@@ -146,9 +155,11 @@ def _calibration_text(cal: dict | None) -> str:
     method = cal.get("method", "?")
     constants = (f" (fitted constants a = {_num(cal.get('a'))}, b = {_num(cal.get('b'))})"
                  if cal.get("a") is not None else "")
+    # where training fitted and checked it (TurnoverModel.validation_): a flat extract has no validation window
+    where = re.sub(r" \(\d+ rows\)$", "", cal.get("checked_on", "validation window"))
     return (f"{CALIBRATION_METHODS.get(method, method)}: raw scores turned into risks by a curve fitted on the "
-            f"validation window{constants}; expected calibration error (ECE, the average gap between risk and the share who "
-            f"left) on the validation window {_num(cal.get('ece_valid_before'))} before, "
+            f"{where}{constants}; expected calibration error (ECE, the average gap between risk and the share who "
+            f"left) on the {cal.get('checked_on', where)} {_num(cal.get('ece_valid_before'))} before, "
             f"{_num(cal.get('ece_valid_after'))} after")
 
 
@@ -497,6 +508,7 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
     if version is not None:  # search results carry no aliases; the version itself does
         version = tracking.client().get_model_version(name, version.version)
     simulated = tags.get(artifacts.SIMULATED_TAG) == "true"
+    flat = tags.get("retention_ml.kind") == "flat"
     gate = run_checks(run_id, {**thresholds, "require_card": False}, audit=audit)
 
     images = {k: b for k, p in OPTIONAL_IMAGES.items() if (b := _read_bytes(run_id, p)) is not None}
@@ -526,7 +538,8 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
             ("MLflow run id", run_id),
             ("Experiment", tags.get("retention_ml.experiment", run.info.run_name or "n/a")),
             ("Training window (snapshot dates)", _window(metrics, "train")),
-            ("Validation window", _window(metrics, "valid")),
+            ("Validation window", "none: the trees and the calibration were chosen by cross-fitting on the training "
+                                  "rows" if flat else _window(metrics, "valid")),
             ("Test window", _window(metrics, "test")),
             ("Data fingerprint", tags.get(artifacts.DATA_FINGERPRINT_TAG, "not recorded")),
             ("Schema version", tags.get("retention_ml.schema_version", "not recorded")),
@@ -538,6 +551,7 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
             ("Calibration", _calibration_text(metrics.get("calibration"))),
         ],
         "libraries": _library_versions(),
+        "flat": flat,
         "horizon": metrics.get("horizon_months"),
         "label": _label_text(metrics.get("label") or {}, metrics.get("horizon_months")),
         "population": _population_text(metrics.get("population", "not recorded")),
@@ -630,7 +644,9 @@ def _blocks(c: dict) -> list[dict]:
         _p("Library versions where the card was written: "
            + ", ".join(f"{lib} {ver}" for lib, ver in c["libraries"].items()) + "."),
         _h("Intended use", "intended-use"),
-        _ul(["**For:** HR analysts, heads of service and team managers, to prompt supportive conversations about "
+        _ul([FLAT_USE, "**Primary users:** HR analysts and evaluators (governance boards, data protection officers, "
+                       "trade unions)."] if c["flat"] else
+            ["**For:** HR analysts, heads of service and team managers, to prompt supportive conversations about "
              "workload, pay, development and other levers with the people on their lists, and to plan "
              "team-level action (caseload caps, supplements, supervision).",
              "**Primary users:** HR analysts (who train and compare models), team managers (who "
@@ -658,7 +674,7 @@ def _blocks(c: dict) -> list[dict]:
     beats = "; ".join(f"{c['model_labels'].get(m, m)}: **{'yes' if ok else 'NO'}**" for m, ok in c["beats"].items())
     b += [
         _h("Factors and metrics", "metrics"),
-        _p(f"Test window: {ov['rows']} snapshots of {ov['people']} people, observed leaver rate {ov['base_rate']}. "
+        _p(f"Test window: {ov['rows']} {'rows' if c['flat'] else 'snapshots'} of {ov['people']} people, observed leaver rate {ov['base_rate']}. "
            "Values are for the test window with 95% bootstrap intervals over workers. The turnover model is compared "
            "with two simpler rules (baselines); it is only worth using if it does better than both."),
         _table(["Metric", *[c["model_labels"].get(m, m) for m in names], "What it means"],
@@ -749,7 +765,7 @@ def _blocks(c: dict) -> list[dict]:
     th = c["thresholds"]
     b += [*_img("beeswarm", "Each driver's effect on each person's risk (SHAP beeswarm: one dot per person)", c["images"]),
           _h("Ethical considerations", "ethics"),
-          _ul([*c["considerations"], f"A team manager gets {MANAGER_GETS}: nobody holds a supportive conversation with themselves, and "
+          _ul([*c["considerations"], FLAT_LISTS if c["flat"] else f"A team manager gets {MANAGER_GETS}: nobody holds a supportive conversation with themselves, and "
                f"theirs belongs to their own manager or head of service. A head of service gets {HEAD_GETS}. No list "
                "holds workers of another manager's team or another service; worker ids are pseudonymous."], id="considerations"),
           _h("Caveats and recommendations", "caveats"),

@@ -120,3 +120,19 @@ def test_simulated_is_not_a_setting(tmp_path, value):
         load_experiment(write(tmp_path, MINIMAL + f"simulated = {value}\n"))
     with pytest.raises(ExperimentError, match=r"'data.simulated' is no longer a setting"):
         load_experiment(write(tmp_path, MINIMAL), overrides=[f"data.simulated={value}"])
+
+
+def test_natural_toml_values_of_text_keys_are_taken_as_text(tmp_path):
+    # Reviewer S10-A F11: a TOML date (unquoted, as the "YYYY-MM-DD" message asks) and a number for a 1/0
+    # outcome column were refused as "must be str"; the same values given with --set parse the same way.
+    path = tmp_path / "natural.toml"
+    path.write_text('name = "n"\nkind = "flat"\n[data]\npath = "x.csv"\n[snapshots]\nstart = 2022-01-01\n'
+                    '[flat]\nlabel = "Left"\npositive = 1\nnegative = 0\n', encoding="utf-8")
+    exp = load_experiment(path, overrides=["snapshots.end=2024-06-01"])
+    assert exp["snapshots"]["start"] == "2022-01-01" and exp["snapshots"]["end"] == "2024-06-01"
+    assert exp["flat"]["positive"] == "1" and exp["flat"]["negative"] == "0"
+    assert load_experiment(path, overrides=["flat.positive=true", "flat.negative=false"])["flat"]["positive"] == "True"
+    with pytest.raises(ExperimentError, match="'snapshots.start' must be a date YYYY-MM-DD"):
+        load_experiment(path, overrides=["snapshots.start=2022-01-01T10:00:00"])
+    with pytest.raises(ExperimentError, match="'flat.positive' must be str, got 1.5"):
+        load_experiment(path, overrides=["flat.positive=1.5"])

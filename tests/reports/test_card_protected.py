@@ -86,3 +86,18 @@ def test_the_promotion_gate_group_checks_see_age(ibm_run):
     assert "Age" in set(audit.group_shortfalls()["factor"]) and audit.not_audited == {}
     group_details = " ".join(c.detail for c in ibm_run["checks"] if c.name.startswith("group_"))
     assert "worst group" in group_details
+
+
+def test_a_flat_card_says_where_calibration_was_fitted_and_offers_no_lists(ibm_run):
+    # Reviewer S10-A F12: a flat-extract card said calibration was fitted "on the validation window" (there is
+    # none: cross-fitting) and promised team managers their lists from a model that cannot score anyone.
+    calibration = ibm_run["md"].split("| Calibration |", 1)[1].split("\n", 1)[0]
+    md = " ".join(ibm_run["md"].split())
+    assert "fitted on the 5-fold cross-fitting" in calibration and "on the 5-fold cross-fitting (" in calibration
+    assert "validation window" not in calibration
+    assert "| Validation window | none: the trees and the calibration were chosen by cross-fitting" in md
+    assert "cannot score anyone" in md and "gives team managers and heads of service no lists" in md
+    assert "This model makes no lists" in md
+    assert "A team manager gets" not in md and "who get the list of their own team" not in md
+    n = ibm_run["result"].metrics["counts"]["test"]["n"]
+    assert f"Test window: {n} rows of" in md
