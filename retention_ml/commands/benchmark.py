@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from retention_ml.commands import fail
+
 HELP = """Run a public benchmark with the toolkit's own defaults and print mean and standard deviation per model.
 
 ibm: the IBM HR Analytics attrition sample (1,470 employees, packaged copy) mapped by experiments/ibm_hr.toml (or --experiment), repeated stratified 5-fold cross-validation (3 repeats, fixed seeds). Per fold, LightGBM is tuned (the experiment's tuning budget) and cross-fitted inside the fold's training rows (inner folds pick the trees and the Platt calibration, then the trees are refitted on all of them), exactly as `retention-ml train` does on a flat extract; the logistic baseline is fitted on the fold's training rows. Protected characteristics listed in the experiment (Age, Gender, MaritalStatus) are never model inputs. Published figures (shared/data README): LightGBM ROC-AUC 0.791, XGBoost average precision 0.556, plain logistic regression about 0.84 / 0.64 (with all columns).
@@ -47,16 +49,14 @@ def benchmark(
     from retention_ml.training import cross_validate_flat
 
     if name != "ibm":
-        typer.echo(f"unknown benchmark {name!r}; available: ibm", err=True)
-        raise typer.Exit(2)
+        fail(f"unknown benchmark {name!r}; available: ibm", 2, json_out=json_out, style=None)
     try:
         exp = load_experiment(experiment or default_experiment(), overrides=set_ or [])
         with Progress(console=Console(stderr=True), transient=True, disable=json_out) as bar:
             task = bar.add_task("cross-validating", total=5 * repeats)
             folds = cross_validate_flat(exp, n_repeats=repeats, progress=lambda d, t: bar.update(task, completed=d))
     except (ExperimentError, FileNotFoundError, ValueError) as exc:
-        typer.echo(json.dumps({"ok": False, "error": str(exc)}) if json_out else f"could not run: {exc}", err=not json_out)
-        raise typer.Exit(2)
+        fail(str(exc) if json_out else f"could not run: {exc}", 2, json_out=json_out, style=None)
     summary = folds.drop(columns=["repeat", "fold"]).groupby("model").agg(["mean", "std"])
     out = {m: {metric: {"mean": float(summary.loc[m, (metric, "mean")]), "std": float(summary.loc[m, (metric, "std")])}
                for metric in ("roc_auc", "average_precision", "brier")} for m in summary.index}
