@@ -257,7 +257,7 @@ def _outcome(frame: pd.DataFrame, mapping: dict, source: str) -> pd.Series:
         raise ValueError(
             f"{source}: column '{label}' (flat.label, the outcome) must hold flat.positive = {positive!r} (left) or "
             f"flat.negative = {negative!r} (stayed) on every row, but holds\n- " + "\n- ".join(lines)
-            + f"\n(rows counted from 1 under the header; all its values: "
+            + "\n(rows counted from 1 under the header; all its values: "
             + ", ".join(f"{shown(v)} {n}" for v, n in counts.items())
             + "). A blank or unknown outcome is not 'stayed': recode those rows in the extract, remove the rows "
               "whose outcome is not known, or set flat.positive / flat.negative to the spelling the extract uses.")

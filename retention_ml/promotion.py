@@ -40,7 +40,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["THRESHOLDS_PATH", "Check", "PromotionResult", "load_thresholds", "run_checks", "promote",
-           "CHAMPION_ALIAS", "PromotionError", "count_test_leavers", "registered_version", "too_few_leavers", "NOT_ASSESSABLE"]
+           "CHAMPION_ALIAS", "PromotionError", "count_test_leavers", "registered_version", "too_few_leavers", "NOT_ASSESSABLE",
+           "threshold_departures", "thresholds_note", "thresholds_fingerprint"]
 
 THRESHOLDS_PATH = Path(__file__).with_name("promotion_thresholds.toml")
 CHAMPION_ALIAS = "champion"
@@ -54,6 +55,19 @@ PREDICTIONS_ARTIFACT = artifacts.TEST_PREDICTIONS
 REQUIRED_KEYS = {"require_card": bool, "require_beats_baselines": bool, "min_test_leavers": int, "max_ece": float,
                  "max_group_roc_auc_shortfall": float, "max_group_calibration_gap": float, "min_group": int,
                  "group_family_alpha": float}
+# Which way each threshold is the stricter bar, to tell a raised bar from a lowered one. min_group: a higher floor
+# leaves more groups out of the gap checks (fewer checked); group_family_alpha: a higher alpha gives a smaller z,
+# so more groups fail.
+STRICTER_WHEN = {"require_card": "true", "require_beats_baselines": "true", "min_test_leavers": "higher",
+                 "max_ece": "lower", "max_group_roc_auc_shortfall": "lower", "max_group_calibration_gap": "lower",
+                 "min_group": "lower", "group_family_alpha": "higher"}
+# Model version tags promote sets with the pass (the gate's record of the bar the version passed) and the run tag
+# the card sets (the bar the card prints); a card must print the bar the gate applies.
+THRESHOLDS_TAG = "retention_ml.gate_thresholds"            # JSON of the values used
+THRESHOLDS_SOURCE_TAG = "retention_ml.gate_thresholds_source"
+THRESHOLDS_NOTE_TAG = "retention_ml.gate_thresholds_note"  # the sentence lists and cards repeat
+LOWER_BAR_TAG = "retention_ml.gate_lower_bar"              # "true" when any threshold is below the shipped bar
+CARD_THRESHOLDS_TAG = "retention_ml.card_thresholds"       # fingerprint of the thresholds the card printed
 NOT_ASSESSABLE = "not assessable"
 # What a council with too few leavers can do (the gate's refusal and train's warning say it).
 MORE_LEAVERS = ("more test periods (--set split.test_periods=4: a year of quarterly test dates), monthly snapshots "
@@ -101,6 +115,13 @@ class PromotionResult:
     champion_before: str | None
     champion_after: str | None
     thresholds: dict = field(default_factory=dict)
+    thresholds_note: str = ""
+    departures: list = field(default_factory=list)
+
+    @property
+    def lower_bar(self) -> bool:
+        """True when a threshold applied is below the shipped bar."""
+        return any(d["lower_bar"] for d in self.departures)
 
     @property
     def failed(self) -> list[Check]:
@@ -116,7 +137,9 @@ class PromotionResult:
                 "promoted": self.promoted, "checks": [c.as_dict() for c in self.checks],
                 "failed": [c.name for c in self.failed], "not_assessable": [c.name for c in self.not_assessable],
                 "champion_before": self.champion_before,
-                "champion_after": self.champion_after, "thresholds": self.thresholds}
+                "champion_after": self.champion_after, "thresholds": self.thresholds,
+                "thresholds_note": self.thresholds_note, "threshold_departures": self.departures,
+                "lower_bar": self.lower_bar}
 
 
 def registered_version(run_id: str, model_name: str | None = None):
@@ -152,15 +175,63 @@ def load_thresholds(path: str | Path | None = None) -> dict:
     return values
 
 
-def _card_check(run_id: str, tags: dict) -> Check:
+def thresholds_fingerprint(thresholds: dict) -> str:
+    """SHA-256 of the threshold values (not the file's text: comments and order do not change the bar)."""
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps(thresholds, sort_keys=True).encode()).hexdigest()
+
+
+def threshold_departures(thresholds: dict) -> list[dict]:
+    """Each value that differs from the shipped file: ``{"key", "used", "shipped", "lower_bar"}``."""
+    shipped = load_thresholds()
+    out = []
+    for key, stricter in STRICTER_WHEN.items():
+        used, base = thresholds[key], shipped[key]
+        if used == base:
+            continue
+        lower = {"true": not used, "higher": used < base, "lower": used > base}[stricter]
+        out.append({"key": key, "used": used, "shipped": base, "lower_bar": bool(lower)})
+    return out
+
+
+def _value(v) -> str:
+    return str(v).lower() if isinstance(v, bool) else f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def thresholds_note(thresholds: dict, source: str | Path | None = None) -> str:
+    """The one sentence saying which bar was applied: the shipped thresholds, or how these differ from them.
+
+    The registry version, the lists' approval line and the card repeat it, so a bar lowered with
+    ``promote --thresholds FILE`` is said wherever the approval is read.
+    """
+    departures = threshold_departures(thresholds)
+    where = f"thresholds from {source}" if source else "thresholds given by the caller"
+    if not departures:
+        return f"the shipped promotion thresholds ({THRESHOLDS_PATH.name})" + (f", as given in {source}" if source else "")
+    parts = [f"{d['key']} {_value(d['used'])} (shipped {_value(d['shipped'])}"
+             + (": a LOWER bar than shipped)" if d["lower_bar"] else ": stricter)") for d in departures]
+    lower = any(d["lower_bar"] for d in departures)
+    return (f"{where}, which {'LOWER the bar below' if lower else 'differ from'} the shipped promotion thresholds "
+            f"({THRESHOLDS_PATH.name}): " + "; ".join(parts))
+
+
+def _card_check(run_id: str, tags: dict, thresholds: dict) -> Check:
     from retention_ml import tracking
 
     logged = CARD_ARTIFACT in tracking.list_artifacts(run_id, "model_card")
     ok = tags.get(CARD_TAG) == "written" and logged
-    detail = ("model card written and logged" if ok else
-              f"no model card for this run (tag {CARD_TAG}={tags.get(CARD_TAG)!r}, {CARD_ARTIFACT} "
-              f"{'logged' if logged else 'missing'}): run `retention-ml card --run {run_id}` first")
-    return Check("card_exists", ok, detail)
+    if not ok:
+        return Check("card_exists", False, f"no model card for this run (tag {CARD_TAG}={tags.get(CARD_TAG)!r}, "
+                     f"{CARD_ARTIFACT} {'logged' if logged else 'missing'}): run `retention-ml card --run {run_id}` first")
+    # Cards written before the tag existed printed the shipped thresholds (the card had no other source).
+    printed = tags.get(CARD_THRESHOLDS_TAG) or thresholds_fingerprint(load_thresholds())
+    if printed != thresholds_fingerprint(thresholds):
+        return Check("card_exists", False, "the model card prints other thresholds than this gate applies, so "
+                     "evaluators would read a bar the model was not held to: re-write it with the same file, "
+                     f"`retention-ml card --run {run_id} --thresholds FILE`")
+    return Check("card_exists", True, "model card written and logged, printing the thresholds this gate applies")
 
 
 def _baseline_check(metrics: dict) -> Check:
@@ -306,7 +377,7 @@ def run_checks(run_id: str, thresholds: dict | None = None, *, audit=None) -> li
         raise PromotionError(f"run {run_id}: cannot read {METRICS_ARTIFACT} / {PREDICTIONS_ARTIFACT}: {exc}") from exc
     checks = [_leavers_check(metrics, thresholds["min_test_leavers"])]
     if thresholds["require_card"]:
-        checks.append(_card_check(run_id, tracking.run_tags(run_id)))
+        checks.append(_card_check(run_id, tracking.run_tags(run_id), thresholds))
     if thresholds["require_beats_baselines"]:
         checks.append(_baseline_check(metrics))
     checks.append(_ece_check(metrics, thresholds["max_ece"]))
@@ -319,8 +390,11 @@ def run_checks(run_id: str, thresholds: dict | None = None, *, audit=None) -> li
 
 
 def promote(run_ref: str, *, thresholds: dict | None = None, model_name: str | None = None,
-            dry_run: bool = False) -> PromotionResult:
+            dry_run: bool = False, source: str | Path | None = None) -> PromotionResult:
     """Run the gate for ``run_ref`` and set alias ``champion`` on its registered version if every check passes.
+
+    A pass is recorded on the version (tags and description) with the thresholds applied, from ``source``
+    (the file they were read from), and whether any lowers the shipped bar (:func:`thresholds_note`).
 
     Raises :class:`PromotionError` when the gate cannot run (no such run, no registered version, missing
     evaluation). On a failed check nothing in the registry changes.
@@ -342,9 +416,30 @@ def promote(run_ref: str, *, thresholds: dict | None = None, model_name: str | N
     ok = all(c.passed for c in checks)
     if ok and not dry_run:
         # The tag is the gate's own record: an alias can be moved by hand in the MLflow UI, a pass cannot.
-        tracking.client().set_model_version_tag(name, str(version.version), GATE_TAG, GATE_PASSED)
+        _record_pass(name, str(version.version), thresholds, source)
         tracking.set_alias(CHAMPION_ALIAS, version.version, name)
     after = tracking.alias_version(CHAMPION_ALIAS, name)
     return PromotionResult(run_id=run_id, model_name=name, version=str(version.version), promoted=ok and not dry_run,
                            checks=checks, champion_before=before,
-                           champion_after=None if after is None else str(after.version), thresholds=thresholds)
+                           champion_after=None if after is None else str(after.version), thresholds=thresholds,
+                           thresholds_note=thresholds_note(thresholds, source),
+                           departures=threshold_departures(thresholds))
+
+
+def _record_pass(name: str, version: str, thresholds: dict, source: str | Path | None) -> None:
+    """Tag (and describe) ``version`` as passed, with the bar it passed; a lower bar than shipped is said."""
+    import json
+    from datetime import datetime, timezone
+
+    from retention_ml import tracking
+
+    note = thresholds_note(thresholds, source)
+    lower = any(d["lower_bar"] for d in threshold_departures(thresholds))
+    tags = {GATE_TAG: GATE_PASSED, THRESHOLDS_TAG: json.dumps(thresholds, sort_keys=True),
+            THRESHOLDS_SOURCE_TAG: str(source) if source else "shipped", THRESHOLDS_NOTE_TAG: note,
+            LOWER_BAR_TAG: "true" if lower else "false"}
+    for key, value in tags.items():
+        tracking.client().set_model_version_tag(name, version, key, value)
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    tracking.client().update_model_version(name, version, description=(
+        f"Champion since {when}: passed every promotion gate check (retention-ml promote) under {note}."))

@@ -302,13 +302,21 @@ def model_approval(run_id: str) -> dict:
                               f"{NOT_APPROVED_ADVICE}."}
         return {"status": "approved",
                 "detail": f"Version {champ.version} of {name} is the registry's champion at scoring time, "
-                          f"which it became by passing every promotion gate check."}
+                          f"which it became by passing every promotion gate check{_bar(champ.tags or {})}."}
     name, champ = next(iter(champions.items()))
     current = (f"the champion is version {champ.version} (run {champ.run_id})" if champ is not None
                else "no model has passed the promotion gate yet")
     return {"status": "not approved",
             "detail": f"The scored model (run {run_id}) is not the champion of {name} ({current}), so it is not "
                       f"the model the promotion gate approved: {NOT_APPROVED_ADVICE}."}
+
+
+def _bar(version_tags: dict) -> str:
+    """The bar a champion passed, as promote recorded it on the version (a lowered bar is said on every list)."""
+    from retention_ml.promotion import THRESHOLDS_NOTE_TAG
+
+    note = version_tags.get(THRESHOLDS_NOTE_TAG)
+    return f" under {note}" if note else ""
 
 
 def _team_context(keys: pd.DataFrame, X: pd.DataFrame, tables: dict) -> pd.DataFrame:

@@ -238,20 +238,27 @@ def log_metrics(run_id: str, metrics: dict[str, float]) -> None:
     client().log_batch(run_id, metrics=rows)
 
 
-class _TurnoverPyfunc(mlflow.pyfunc.PythonModel):
-    """pyfunc face of a TurnoverModel: ``predict(features) -> risk`` (calibrated probability)."""
+# The pyfunc is logged as models-from-code: MLflow runs this script at load time, so nothing is pickled.
+PYFUNC_SCRIPT = Path(__file__).with_name("pyfunc_model.py")
 
-    def load_context(self, context):
-        import joblib
 
-        self.model = joblib.load(context.artifacts["turnover_model"])
+def _package_copy(dst: Path) -> Path:
+    """A copy of the ``retention_ml`` package (without byte code) under ``dst``, for the model's ``code_paths``.
 
-    # The DataFrame hint keeps MLflow from guessing a schema; the signature comes from an input example.
-    def predict(self, context, model_input: pd.DataFrame, params=None):
-        return self.model.predict_proba(model_input)[:, 1]
+    The model artifact is a pickled TurnoverModel, readable only where ``retention_ml.model`` imports; the
+    package is on no index, so the logged model carries it and stays loadable from its own requirements.
+    The whole package rather than ``model.py`` alone: MLflow puts the copy first on ``sys.path``, so in a
+    process that loads the model before importing ``retention_ml`` every later ``retention_ml.*`` import
+    comes from the copy too.
+    """
+    import shutil
+
+    return Path(shutil.copytree(PYFUNC_SCRIPT.parent, dst / PYFUNC_SCRIPT.parent.name,
+                                ignore=shutil.ignore_patterns("__pycache__", "*.pyc")))
 
 
 def _requirements() -> list[str]:
+    """What loading the pyfunc imports (the script and ``retention_ml.model``); the package itself is in ``code``."""
     from importlib.metadata import version
 
     return [f"{p}=={version(p)}" for p in ("mlflow", "lightgbm", "scikit-learn", "pandas", "numpy", "joblib")]
@@ -295,7 +302,9 @@ def log_turnover_model(run_id: str, model, X_example: pd.DataFrame, *, registere
                        alias: str = CANDIDATE_ALIAS):
     """Log ``model`` to run ``run_id`` as pyfunc ``model`` (with signature), register it, set ``alias``.
 
-    The fitted object is also logged as the run artifact ``model_object/turnover_model.joblib`` so
+    The pyfunc is models-from-code (:mod:`retention_ml.pyfunc_model`) and carries a copy of this package,
+    so ``models:/<name>@<alias>`` loads in a fresh environment built from the model's own
+    ``requirements.txt`` (and under ``mlflow models serve``). The fitted object is also logged as the run artifact ``model_object/turnover_model.joblib`` so
     :func:`load_turnover_model` gives back the :class:`~retention_ml.model.TurnoverModel` itself
     (explanations need ``booster_`` and ``calibration_``). Returns the new model version.
     """
@@ -308,13 +317,15 @@ def log_turnover_model(run_id: str, model, X_example: pd.DataFrame, *, registere
     with tempfile.TemporaryDirectory() as tmp:
         local = Path(tmp) / Path(MODEL_OBJECT_PATH).name
         joblib.dump(model, local)
+        package = _package_copy(Path(tmp) / "code")
         log_artifact_file(run_id, local, str(Path(MODEL_OBJECT_PATH).parent))
         active = mlflow.active_run()
         ctx = mlflow.start_run(run_id=run_id) if active is None or active.info.run_id != run_id else _nullcontext()
         with ctx:
             info = mlflow.pyfunc.log_model(
                 name=MODEL_NAME_IN_RUN,
-                python_model=_TurnoverPyfunc(),
+                python_model=str(PYFUNC_SCRIPT),
+                code_paths=[str(package)],
                 artifacts={"turnover_model": str(local)},
                 signature=signature,
                 input_example=example,

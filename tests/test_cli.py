@@ -1,8 +1,10 @@
 """The command line: discoverable subcommands, a version flag, and help that teaches."""
 
+import json
 import subprocess
 import sys
 
+import pytest
 from typer.testing import CliRunner
 
 from retention_ml import __version__
@@ -27,3 +29,27 @@ def test_python_dash_m_entry_point_works():
     done = subprocess.run([sys.executable, "-m", "retention_ml", "--version"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert __version__ in done.stdout
+
+
+# Failures of --json commands, one per command that used to print nothing on stdout (S10-X F2).
+JSON_FAILURES = {
+    "score": (["score", "--model", "deadbeef", "--data", "{tmp}/nodata", "--as-of", "2023-12-01", "--out", "{tmp}/s",
+               "--json"], 2),
+    "rank": (["rank", "--scores", "{tmp}/noscores", "--all", "--out", "{tmp}/l", "--json"], 2),
+    "explain": (["explain", "--run", "deadbeef", "--data", "{tmp}", "--as-of", "2023-13-01", "--json"], 2),
+    "truth-check": (["truth-check", "--run", "deadbeef", "--data", "{tmp}", "--json"], 2),
+    "benchmark": (["benchmark", "nope", "--json"], 2),
+    "validate": (["validate", "{tmp}", "--as-of", "2025-13-01", "--json"], 2),
+    "demo": (["demo", "--out", "{tmp}/file", "--json"], 2),
+}
+
+
+@pytest.mark.parametrize("command", sorted(JSON_FAILURES))
+def test_a_json_command_that_fails_prints_one_json_error_with_its_exit_code(command, tmp_path, monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
+    (tmp_path / "file").write_text("not a folder", encoding="utf-8")
+    argv, code = JSON_FAILURES[command]
+    done = runner.invoke(app, [a.replace("{tmp}", str(tmp_path)) for a in argv])
+    assert done.exit_code == code, done.output
+    error = json.loads(done.stdout)
+    assert error["ok"] is False and error["exit_code"] == code and error["error"]

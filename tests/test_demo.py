@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import zipfile
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -67,3 +68,43 @@ def test_demo_end_to_end_lists_are_scoped(tmp_path):
     # the embedded store lives under the output folder, never in the working directory
     assert summary["tracking_uri"] == f"sqlite:///{tmp_path / 'demo' / 'mlflow.db'}" and (tmp_path / "demo" / "mlflow.db").exists()
     assert not (tmp_path / "mlflow.db").exists() and not (tmp_path / "mlartifacts").exists()
+
+
+def _working_folder(root: Path) -> Path:
+    """A folder laid out as the README's commands lay one out: a tracking store, an extract, scores and lists."""
+    (root / "data").mkdir(parents=True)
+    (root / "data" / "README_extract.txt").write_text("my notes", encoding="utf-8")
+    (root / "scores" / "2023-12").mkdir(parents=True)
+    (root / "lists").mkdir()
+    (root / "mlflow.db").write_bytes(b"not the demo's store")
+    return root
+
+
+def test_demo_refuses_a_folder_it_did_not_write_and_deletes_nothing(tmp_path):
+    from typer.testing import CliRunner
+
+    from retention_ml.cli import app
+
+    work = _working_folder(tmp_path / "work")
+    before = sorted(p.relative_to(work) for p in work.rglob("*"))
+    done = CliRunner().invoke(app, ["demo", "--out", str(work)])
+    assert done.exit_code == 2, done.output
+    assert "not an earlier demo output" in done.output and "--force" in done.output and "mlflow.db" in done.output
+    assert sorted(p.relative_to(work) for p in work.rglob("*")) == before
+    assert (work / "mlflow.db").read_bytes() == b"not the demo's store"
+
+
+def test_demo_clears_only_its_own_products_in_its_own_folder_or_with_force(tmp_path):
+    from retention_ml.commands.demo import MARKER, _fresh
+
+    work = _working_folder(tmp_path / "work")
+    (work / "notes.txt").write_text("keep me", encoding="utf-8")
+    _fresh(work, force=True)
+    assert sorted(p.name for p in work.iterdir()) == sorted([MARKER, "notes.txt"])
+    # now the demo's own folder: a re-run clears its products without --force, and still keeps other files
+    (work / "lists").mkdir()
+    (work / "mlflow.db").write_bytes(b"demo store")
+    _fresh(work)
+    assert sorted(p.name for p in work.iterdir()) == sorted([MARKER, "notes.txt"])
+    _fresh(tmp_path / "new")   # a new folder is the demo's from the start
+    assert (tmp_path / "new" / MARKER).exists()

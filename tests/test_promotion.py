@@ -259,8 +259,9 @@ def test_stricter_thresholds_refuse_the_good_run(store):
     from retention_ml.promotion import load_thresholds, run_checks
 
     strict = {**load_thresholds(), "max_ece": 0.001}
-    failed = [c.name for c in run_checks(store["good"], strict) if not c.passed]
-    assert failed == ["calibration_ece"]
+    failed = {c.name: c.detail for c in run_checks(store["good"], strict) if not c.passed}
+    # the card (written with the shipped thresholds) must be re-written to print the bar applied
+    assert list(failed) == ["card_exists", "calibration_ece"] and "prints other thresholds" in failed["card_exists"]
 
 
 def test_promote_command_exit_codes_and_json(store):
@@ -313,3 +314,55 @@ def test_missing_or_nan_ece_does_not_pass():
     assert not _ece_check({}, 0.05).passed
     assert not _ece_check({"models": {"lightgbm": {"ece": {"value": float("nan")}}}}, 0.05).passed
     assert _ece_check({"models": {"lightgbm": {"ece": {"value": 0.05}}}}, 0.05).passed  # at the threshold passes
+
+
+def test_departures_from_the_shipped_thresholds_say_which_way_the_bar_moved():
+    from retention_ml.promotion import load_thresholds, threshold_departures, thresholds_note
+
+    shipped = load_thresholds()
+    assert threshold_departures(shipped) == [] and "shipped" in thresholds_note(shipped)
+    stricter = threshold_departures({**shipped, "max_ece": 0.01, "min_test_leavers": 80, "group_family_alpha": 0.1})
+    assert [d["key"] for d in stricter] == ["min_test_leavers", "max_ece", "group_family_alpha"]
+    assert not any(d["lower_bar"] for d in stricter)
+    looser = {**shipped, "require_beats_baselines": False, "max_group_roc_auc_shortfall": 0.9, "min_group": 30}
+    assert [(d["key"], d["lower_bar"]) for d in threshold_departures(looser)] == [
+        ("require_beats_baselines", True), ("max_group_roc_auc_shortfall", True), ("min_group", True)]
+    note = thresholds_note(looser, "lenient.toml")
+    assert "lenient.toml" in note and "LOWER the bar" in note and "max_group_roc_auc_shortfall 0.9 (shipped 0.1" in note
+
+
+def test_a_pass_under_a_lowered_bar_is_recorded_on_the_version_the_lists_and_the_card(store, gate_results, tmp_path):
+    """promote --thresholds with a looser bar: the card must print that bar, and the registry version, the
+    approval every list repeats and the card all say it is below the shipped one (S10-A F13)."""
+    from retention_ml.promotion import LOWER_BAR_TAG, THRESHOLDS_TAG, load_thresholds, promote
+    from retention_ml.reports.model_card import write_card
+    from retention_ml.reports.risk_list import approval_line
+    from retention_ml.scoring import model_approval
+
+    run_id = make_fake_run(kind="loses_to_logistic", experiment="lowered")
+    # its own registered model, so the module's champion is untouched
+    tracking.client().create_registered_model("lowered-model")
+    tracking.client().create_model_version("lowered-model", source=f"runs:/{run_id}/model", run_id=run_id)
+    tracking.client().delete_model_version(tracking.DEFAULT_MODEL_NAME, tracking.model_version_for_run(run_id).version)
+    lenient = {**load_thresholds(), "require_beats_baselines": False}
+    assert not promote(run_id).promoted   # the shipped bar refuses it (loses to the logistic baseline)
+    write_card(run_id, tmp_path / "shipped_card")
+    refused = promote(run_id, thresholds=lenient, source="lenient.toml")
+    # a card printing the shipped bar cannot stand for a pass under another one
+    assert not refused.promoted and [c.name for c in refused.failed] == ["card_exists"]
+    assert "--thresholds FILE" in refused.failed[0].detail
+    paths = write_card(run_id, tmp_path / "card", thresholds=lenient, thresholds_source="lenient.toml")
+    card = paths["markdown"].read_text(encoding="utf-8")
+    assert "LOWER the bar" in card and "require_beats_baselines false (shipped true: a LOWER bar" in card
+    result = promote(run_id, thresholds=lenient, source="lenient.toml")
+    assert result.promoted and result.lower_bar and result.as_dict()["lower_bar"] is True
+    version = tracking.alias_version("champion", "lowered-model")
+    assert version.tags[LOWER_BAR_TAG] == "true" and json.loads(version.tags[THRESHOLDS_TAG]) == lenient
+    assert "LOWER the bar" in version.description and "lenient.toml" in version.description
+    approval = model_approval(run_id)
+    assert approval["status"] == "approved" and "require_beats_baselines false (shipped true" in approval["detail"]
+    assert "LOWER the bar" in approval_line({"approval": approval})[1]
+    # a pass under the shipped bar says so, and records no lower bar
+    good = tracking.alias_version("champion")
+    assert good.run_id == store["good"] and good.tags[LOWER_BAR_TAG] == "false"
+    assert "shipped promotion thresholds" in model_approval(store["good"])["detail"]

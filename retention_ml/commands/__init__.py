@@ -1,1 +1,25 @@
-"""One module per ``retention-ml`` subcommand; each defines ``register(app)``."""
+"""One module per ``retention-ml`` subcommand; each defines ``register(app)``.
+
+:func:`fail` is the one way a command stops on an error, so every ``--json`` command fails the same way.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import NoReturn
+
+import typer
+
+
+def fail(message: str, code: int = 2, *, json_out: bool = False, style: str | None = "red") -> NoReturn:
+    """Stop the command with exit ``code`` (1 problem found, 2 could not run) and say why.
+
+    With ``--json`` the reason is one JSON object on stdout, ``{"ok": false, "error": ..., "exit_code": ...}``,
+    so ``retention-ml <command> --json | jq`` tells a failure from a command that printed nothing; otherwise it
+    goes to stderr.
+    """
+    if json_out:
+        typer.echo(json.dumps({"ok": False, "error": message, "exit_code": code}))
+    else:
+        typer.secho(message, err=True, fg=style)
+    raise typer.Exit(code)

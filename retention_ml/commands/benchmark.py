@@ -13,6 +13,8 @@ from pathlib import Path
 
 import typer
 
+from retention_ml.commands import fail
+
 HELP = """Cross-validate the toolkit's default training path on a flat extract and print mean and standard deviation per model.
 
 ibm: the IBM HR Analytics attrition sample (1,470 employees, packaged copy) mapped by experiments/ibm_hr.toml (or --experiment, whose data must be that same sample), compared with its published figures (shared/data README): LightGBM ROC-AUC 0.791, XGBoost average precision 0.556, plain logistic regression about 0.84 / 0.64 (with all columns).
@@ -96,8 +98,7 @@ def benchmark(
     from retention_ml.training import cross_validate_flat
 
     def could_not_run(message: str):
-        typer.echo(json.dumps({"ok": False, "error": message}) if json_out else f"could not run: {message}", err=not json_out)
-        raise typer.Exit(2)
+        fail(message if json_out else f"could not run: {message}", 2, json_out=json_out, style=None)
 
     if name not in BENCHMARKS:
         could_not_run(f"unknown benchmark {name!r}; available: {', '.join(BENCHMARKS)}")

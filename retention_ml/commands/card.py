@@ -20,6 +20,7 @@ Examples:
   retention-ml card --run models:/retention-ml-turnover@candidate
   retention-ml card --run 3f2a9c... --out cards/2025-07
   retention-ml card --run 3f2a9c... --n-boot 50 --json
+  retention-ml card --run 3f2a9c... --thresholds council_thresholds.toml   # before promote --thresholds
 """
 
 
@@ -35,11 +36,13 @@ def card(
     no_log: bool = typer.Option(False, "--no-log", help="Write the files only; do not log them to the run."),
     model_name: str = typer.Option(None, "--model-name", help="Registered model name (default retention-ml-turnover)."),
     tracking_uri: str = typer.Option(None, "--tracking-uri", help="MLflow tracking URI (default: MLFLOW_TRACKING_URI or sqlite:///./mlflow.db)."),
+    thresholds: Path = typer.Option(None, "--thresholds", help="Promotion thresholds file the card prints and checks (default: the shipped one); give the file you will pass to `promote --thresholds`, whose card check requires the same values. A bar below the shipped one is said at the top of the gate section."),
 ) -> None:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from retention_ml import tracking
+    from retention_ml.promotion import load_thresholds
     from retention_ml.reports.model_card import build_card, gate_checks, save_card
     from retention_ml.reports.risk_list import NOT_A_DECISION
 
@@ -56,7 +59,9 @@ def card(
                 bar.update(boot, completed=done, total=total,
                            description=f"bootstrap: {n_boot} resamples x {total // n_boot} factors")
 
-            built = build_card(run, n_boot=n_boot, model_name=model_name, boot_progress=on_boot)
+            built = build_card(run, n_boot=n_boot, model_name=model_name, boot_progress=on_boot,
+                               thresholds=load_thresholds(thresholds),
+                               thresholds_source=thresholds.resolve() if thresholds else None)
             paths = save_card(built, out, log=not no_log)
     except Exception as exc:  # MLflow raises its own exception types for missing runs/artifacts
         if json_out:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import typer
 
+from retention_ml.commands import fail
+
 HELP = """Run the whole job on a simulated council: simulate -> validate -> train (experiments/council_default.toml)
 -> model card -> promotion gate -> score the latest month -> one risk list per manager (CSV, Excel, HTML), one per
 service listing its team managers (risk_list_service_<council>_<service>_team_managers.*, for the head of service:
@@ -18,7 +20,9 @@ recorded (risk_list_service_<council>_<service>_no_manager_recorded.*, for that 
 Everyone scored is in exactly one list.
 
 Everything goes under OUT (default demo-output): data/, mlflow.db + mlartifacts/ (embedded MLflow store),
-model_card/, scores/, lists/. A re-run starts OUT's store, data, scores and lists afresh so results never mix.
+model_card/, scores/, lists/, and a marker file .retention-ml-demo. A re-run starts OUT's store, data, scores and
+lists afresh so results never mix; an OUT that is not empty and not an earlier demo output (a working folder with
+your own mlflow.db, data/ or lists/) is refused with exit 2 unless --force, which still removes only those names.
 Scores use models:/retention-ml-turnover@champion; when the gate refuses the model the demo says so loudly and
 scores with @candidate instead (for the demo only: a refused model should not reach managers).
 
@@ -29,6 +33,7 @@ Examples:
   retention-ml demo
   retention-ml demo --out /tmp/demo --councils 1 --seed 7
   retention-ml demo --json
+  retention-ml demo --out old-folder --force
 """
 
 EXPERIMENT = Path(__file__).resolve().parents[2] / "experiments" / "council_default.toml"
@@ -38,11 +43,46 @@ def register(app: typer.Typer) -> None:
     app.command("demo", help=HELP)(demo)
 
 
-def _fresh(out: Path) -> None:
-    # Only the demo's own products are removed, so a re-run never mixes old and new results.
-    for name in ("data", "scores", "lists", "model_card", "mlartifacts"):
-        shutil.rmtree(out / name, ignore_errors=True)
-    (out / "mlflow.db").unlink(missing_ok=True)
+# What the demo writes into OUT; a re-run removes these (and nothing else) so results never mix.
+PRODUCTS = ("data", "scores", "lists", "model_card", "mlartifacts", "mlflow.db", "demo_summary.json")
+# Written first into OUT: only a folder holding it (or an earlier demo's summary) is the demo's own to clear.
+MARKER = ".retention-ml-demo"
+
+
+class DemoFolderError(ValueError):
+    """OUT is not the demo's own folder, so clearing its data/, scores/, lists/, mlflow.db ... could destroy work."""
+
+
+def check_demo_folder(out: Path, *, force: bool = False) -> None:
+    """Raise :class:`DemoFolderError` unless ``out`` is new, empty, an earlier demo's folder, or ``force``.
+
+    ``demo --out .`` in a working folder laid out as the README lays one out (``./mlflow.db``, ``data/``,
+    ``scores/``, ``lists/``) would otherwise wipe the real tracking store, extract and lists.
+    """
+    if out.exists() and not out.is_dir():
+        raise DemoFolderError(f"{out} exists and is not a folder")
+    if not out.exists() or force or not any(out.iterdir()) or (out / MARKER).exists() or (out / "demo_summary.json").exists():
+        return
+    doomed = [name for name in PRODUCTS if (out / name).exists()]
+    what = (f"a re-run would delete its {', '.join(doomed)}" if doomed
+            else "the demo would write its data, store and lists among its files")
+    raise DemoFolderError(f"{out} is not empty and is not an earlier demo output (no {MARKER} file): {what}. "
+                          "Choose a new or empty folder, or pass --force to replace the demo's products there "
+                          f"({', '.join(PRODUCTS)}; other files are kept)")
+
+
+def _fresh(out: Path, *, force: bool = False) -> None:
+    # Only the demo's own products are removed, and only from a folder that is the demo's own (or --force).
+    check_demo_folder(out, force=force)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MARKER).write_text("Written by `retention-ml demo`: a re-run clears data/, scores/, lists/, model_card/, "
+                              "mlartifacts/ and mlflow.db here.\n", encoding="utf-8")
+    for name in PRODUCTS:
+        path = out / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def rank_every_manager(scores_dir: Path, lists_dir: Path, *, say=print
@@ -91,8 +131,11 @@ def rank_every_manager(scores_dir: Path, lists_dir: Path, *, say=print
 
 
 def run_demo(out: str | Path = "demo-output", *, councils: int = 1, seed: int = 42, months: int = 60,
-             start: str = "2019-01", overrides: tuple[str, ...] = (), say=print) -> dict:
-    """Run every stage; returns where everything is (also written to OUT/demo_summary.json)."""
+             start: str = "2019-01", overrides: tuple[str, ...] = (), say=print, force: bool = False) -> dict:
+    """Run every stage; returns where everything is (also written to OUT/demo_summary.json).
+
+    Raises :class:`DemoFolderError` (before writing anything) when OUT holds other files than an earlier
+    demo's, unless ``force``."""
     import pandas as pd
 
     from retention_ml.commands.rank import no_manager_stem, service_stem
@@ -104,8 +147,7 @@ def run_demo(out: str | Path = "demo-output", *, councils: int = 1, seed: int = 
     from retention_ml.validation import validate_dir
 
     out = Path(out).resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    _fresh(out)
+    _fresh(out, force=force)
     uri = f"sqlite:///{out / 'mlflow.db'}"
     os.environ["MLFLOW_TRACKING_URI"] = uri
     from retention_ml import tracking
@@ -205,6 +247,7 @@ def demo(
     seed: int = typer.Option(42, "--seed", help="Random seed for the simulation."),
     months: int = typer.Option(60, "--months", min=36, help="Months of history to simulate."),
     json_out: bool = typer.Option(False, "--json", help="Print where everything is as JSON."),
+    force: bool = typer.Option(False, "--force", help="Use an OUT that is not empty and not an earlier demo output, deleting the demo's products there (data/, scores/, lists/, model_card/, mlartifacts/, mlflow.db); other files are kept."),
 ) -> None:
     from rich.console import Console
 
@@ -212,11 +255,10 @@ def demo(
 
     console = Console(stderr=json_out)
     try:
-        summary = run_demo(out, councils=councils, seed=seed, months=months,
+        summary = run_demo(out, councils=councils, seed=seed, months=months, force=force,
                            say=lambda text: console.print(text, markup=False, highlight=False))
     except Exception as exc:
-        console.print(f"[bold red]demo stopped[/]: {type(exc).__name__}: {exc}")
-        raise typer.Exit(2)
+        fail(f"demo stopped: {type(exc).__name__}: {exc}", 2, json_out=json_out)
     if json_out:
         typer.echo(json.dumps(summary))
         return

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from retention_ml.commands import fail
 # The one statement screens and files of per-person reasons carry (--out too: a first '#' line, or Parquet metadata).
 from retention_ml.reports.risk_list import NOT_A_DECISION
 
@@ -243,8 +244,7 @@ def register(app: typer.Typer) -> None:
         try:
             when = date.fromisoformat(as_of)
         except ValueError:
-            err.print(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)")
-            raise typer.Exit(2)
+            fail(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)", 2, json_out=as_json, style=None)
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
         from retention_ml.scoring import OutputInDataFolder, refuse_output_in_data
@@ -267,8 +267,7 @@ def register(app: typer.Typer) -> None:
 
                 run_id, explanation, table = compute(run, data, when, worker, team=team, progress=_progress)
         except CommandError as exc:
-            err.print(f"[red]explain: {exc}[/red]")
-            raise typer.Exit(2)
+            fail(f"explain: {exc}", 2, json_out=as_json)
         except DataValidationError as exc:  # a problem found in the data: nothing is written
             if as_json:
                 typer.echo(exc.report.to_json(indent=2))
@@ -290,8 +289,7 @@ def register(app: typer.Typer) -> None:
                 print_person(record)
             return
         if target.suffix not in (".csv", ".parquet"):
-            err.print(f"--out {target}: use a .csv or .parquet file")
-            raise typer.Exit(2)
+            fail(f"--out {target}: use a .csv or .parquet file", 2, json_out=as_json, style=None)
         write_table(table, target, note=NOT_A_DECISION)
         summary = {
             "run_id": run_id,

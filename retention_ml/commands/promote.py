@@ -13,6 +13,8 @@ Checks (thresholds in retention_ml/promotion_thresholds.toml, also printed in th
 
 RUN is a run id, runs:/<id>, or models:/<name>@<alias> (for example models:/retention-ml-turnover@candidate).
 
+--thresholds FILE applies another bar (a council may hold models to a stricter one). A pass records the values used on the registry version (tags retention_ml.gate_thresholds*, and its description), and any value below the shipped bar is said there, on every list scored from the model ("Approved: ... under a LOWER bar ...") and must be printed in the card: write the card with the same file (retention-ml card --run RUN --thresholds FILE), or the card check fails.
+
 Exit codes: 0 promoted, 1 refused (failed checks listed), 2 could not run (no such run, no registered version, missing evaluation).
 
 \b
@@ -21,6 +23,7 @@ Examples:
   retention-ml promote models:/retention-ml-turnover@candidate
   retention-ml promote 3f2a9c... --json
   retention-ml promote 3f2a9c... --dry-run
+  retention-ml card --run 3f2a9c... --thresholds council_thresholds.toml && retention-ml promote 3f2a9c... --thresholds council_thresholds.toml
 """
 
 
@@ -46,7 +49,8 @@ def promote(
     err = Console(stderr=True)
     try:
         tracking.configure(tracking_uri)
-        result = run_gate(run, thresholds=load_thresholds(thresholds), model_name=model_name, dry_run=dry_run)
+        result = run_gate(run, thresholds=load_thresholds(thresholds), model_name=model_name, dry_run=dry_run,
+                          source=thresholds.resolve() if thresholds else None)
     except (PromotionError, OSError, ValueError) as exc:
         if json_out:
             typer.echo(json.dumps({"promoted": False, "error": str(exc)}))
@@ -63,6 +67,11 @@ def promote(
             colour = "green" if c.passed else ("red" if c.assessable else "yellow")
             table.add_row(c.name, f"[{colour}]{c.status}[/{colour}]", c.detail)
         console = Console(width=160)
+        if result.departures:
+            colour = "red" if result.lower_bar else "yellow"
+            console.print(f"[{colour}]gate applied {result.thresholds_note}[/{colour}]" + (
+                "; a pass is recorded with these values on the registry version and repeated on every list scored "
+                "from it" if result.lower_bar else ""))
         console.print(table)
         if result.promoted:
             console.print(f"[green]promoted: champion -> version {result.version}[/green] (was {result.champion_before or 'unset'})")

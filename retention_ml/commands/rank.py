@@ -11,6 +11,8 @@ from pathlib import Path
 
 import typer
 
+from retention_ml.commands import fail
+
 HELP = """Turn a scoring (retention-ml score) into ranked lists: riskiest first,
 with band, change since last scoring, top three reasons and suggested levers,
 and a summary (expected leavers with an 80% interval).
@@ -419,17 +421,13 @@ def rank(
             written = rank_scores(scores, out, team=team, manager=manager, all_teams=all_teams, service=service,
                                   formats=formats, names=names, bands=bands, data=data, progress=True)
     except KeyError as exc:
-        typer.echo(f"error: {exc.args[0]}", err=True)
-        raise typer.Exit(1)
+        fail(f"error: {exc.args[0]}", 1, json_out=json_out, style=None)
     except ScoringFolderError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2)
+        fail(f"error: {exc}", 2, json_out=json_out, style=None)
     except ValueError as exc:  # a --bands file that breaks a rule, --out inside the data folder: nothing written
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2)
+        fail(f"error: {exc}", 2, json_out=json_out, style=None)
     except OSError as exc:  # disk full, no permission: nothing was moved into place
-        typer.echo(f"error: could not write the lists to {out}: {exc}; no list was changed", err=True)
-        raise typer.Exit(2)
+        fail(f"error: could not write the lists to {out}: {exc}; no list was changed", 2, json_out=json_out, style=None)
     if json_out:
         typer.echo(json.dumps({"files": [str(p) for p in written]}))
     else:

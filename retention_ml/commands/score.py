@@ -8,6 +8,8 @@ from pathlib import Path
 
 import typer
 
+from retention_ml.commands import fail
+
 HELP = """Score every worker in post at --as-of with a model from the registry, using the same feature code as training.
 
 The data are validated first: if they fail, the validator's report is printed and nothing is written (exit 1).
@@ -73,8 +75,7 @@ def score_command(
     except ValueError as exc:
         raise typer.BadParameter(f"{as_of!r} is not a date YYYY-MM-DD ({exc})", param_hint="--as-of") from exc
     if not data.is_dir():
-        console.print(f"error: data folder {data} not found")
-        raise typer.Exit(2)
+        fail(f"error: data folder {data} not found", 2, json_out=json_out)
     try:
         with console.status(f"scoring {data} at {as_of} with {model}"):
             result = score(model, data, as_of, out, previous=previous, display_names=names)
@@ -83,14 +84,11 @@ def score_command(
         typer.echo(report.to_json() if json_out else str(report))
         raise typer.Exit(1)
     except NobodyInPost as exc:
-        console.print(f"error: {exc}")
-        raise typer.Exit(1)
+        fail(f"error: {exc}", 1, json_out=json_out)
     except NoSuchAlias as exc:   # e.g. no champion yet: the message says why and names the alternative
-        console.print(f"error: could not score: {exc}", markup=False)
-        raise typer.Exit(2)
+        fail(f"error: could not score: {exc}", 2, json_out=json_out)
     except Exception as exc:  # model not found, features the model lacks, a date after the data ends ...
-        console.print(f"error: could not score: {type(exc).__name__}: {exc}")
-        raise typer.Exit(2)
+        fail(f"error: could not score: {type(exc).__name__}: {exc}", 2, json_out=json_out)
     if json_out:
         typer.echo(json.dumps({**result.meta, "files": [str(f) for f in result.files]}))
     else:

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import typer
 
+from retention_ml.commands import fail
+
 HELP = """Check a run's explanations against the truth of the simulated data it was trained on, and log the result.
 
 Rebuilds the run's test-window snapshots from DATA (it must be the folder the run was trained on: the data fingerprint is checked), explains them with exact SHAP, and compares each leaver's driver ranking with the simulator's true dominant driver: the driver whose contribution to the true leaving hazard most exceeds its average over everyone in post that month (the exact Shapley value of the true additive logit), in the month they left. Also reported: the same against the truth in the snapshot month; two references (the true decomposition at the snapshot, and in the last complete month before it, which is all the features can see, each ranked as if it were the explanation; references, not limits: benchmarks/bench_reason_rankers.py scores other rankings); the raw-contribution definition, per-person rank correlations, and the ROC-AUC of the true probabilities beside the model's on the same snapshots.
@@ -97,8 +99,7 @@ def register(app: typer.Typer) -> None:
 
                 report = check_run(run, data, n_boot=n_boot, log=log, progress=_progress)
         except TruthCheckError as exc:
-            err.print(f"[red]truth-check: {exc}[/red]")
-            raise typer.Exit(2)
+            fail(f"truth-check: {exc}", 2, json_out=as_json)
         if as_json:
             typer.echo(json.dumps(report, indent=2, default=str))
         else:

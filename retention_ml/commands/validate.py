@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from retention_ml.commands import fail
+
 HELP = """Check every table in DATA_DIR against the schemas in data_schema/ and report every problem in one pass.
 
 For each problem: file, row (1-based data record; the header and blank lines are not counted), column, the offending value and the rule in plain words. Missing required tables or columns, unreadable files, wrong types, dates outside 1900-2100, unparseable dates, values outside allowed lists or ranges, end before start, duplicate keys, rows pointing at unknown workers/teams/areas, dates after --as-of, non-UTF-8, ragged (every bad line is listed) and empty files are errors; unknown columns are warnings. Nothing is written into DATA_DIR.
@@ -45,8 +47,7 @@ def validate(
         try:
             as_of = date.fromisoformat(as_of)
         except ValueError:
-            err.print(f"[red]--as-of {as_of!r} is not a date (expected YYYY-MM-DD)[/red]")
-            raise typer.Exit(2)
+            fail(f"--as-of {as_of!r} is not a date (expected YYYY-MM-DD)", 2, json_out=json_out)
     try:
         with err.status(f"Validating {data_dir} ..."):
             report = validate_dir(data_dir, as_of=as_of, max_errors=max_errors)

@@ -484,13 +484,17 @@ def _protected_sentence(c: dict) -> str:
 
 
 def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str | None = None,
-               n_boot: int = 0, random_state: int = 0, boot_progress=None) -> ModelCard:
+               n_boot: int = 0, random_state: int = 0, boot_progress=None,
+               thresholds_source: str | Path | None = None) -> ModelCard:
     """Gather the card for a run (configure tracking first). ``n_boot`` adds bootstrap intervals per group;
-    ``boot_progress(done, total)`` counts its resamples (:func:`retention_ml.fairness.audit_fairness`)."""
+    ``boot_progress(done, total)`` counts its resamples (:func:`retention_ml.fairness.audit_fairness`).
+    ``thresholds`` (read from ``thresholds_source``) is the gate the card prints and checks; how it differs
+    from the shipped bar is said (:func:`retention_ml.promotion.thresholds_note`)."""
     from retention_ml import tracking
     from retention_ml.explain.drivers import unmeasured_drivers
     from retention_ml.fairness import FACTOR_LABELS, audit_fairness, protected_factors
-    from retention_ml.promotion import load_thresholds, registered_version, run_checks
+    from retention_ml.promotion import (load_thresholds, registered_version, run_checks, threshold_departures,
+                                        thresholds_note)
 
     thresholds = thresholds or load_thresholds()
     run_id = tracking.resolve_run_id(run_ref)
@@ -594,6 +598,9 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
             "reference_top3": _interval((truth.get("oracle_last_month") or {}).get("top3"), _pct)},
         "considerations": _considerations(metrics, audit, alignment, truth, thresholds, simulated),
         "thresholds": thresholds,
+        # how this bar differs from the shipped one (None: it is the shipped one), said above the thresholds
+        "thresholds_note": thresholds_note(thresholds, thresholds_source) if threshold_departures(thresholds) else None,
+        "lower_bar": any(d["lower_bar"] for d in threshold_departures(thresholds)),
         "gate": [c.as_dict() for c in gate],
         "images": sorted(images),
     }
@@ -773,7 +780,9 @@ def _blocks(c: dict) -> list[dict]:
                "calibration by group again after any policy change (pay, caseload caps) because it shifts who leaves.",
                "Tell staff the model exists, what it uses and what it is for, before it is used."]),
           _h("Promotion gate", "gate"),
-          _p(f"Thresholds (`retention_ml/promotion_thresholds.toml`): at least {th.get('min_test_leavers', 'n/a')} leavers in "
+          *([_p(f"This card applies {c['thresholds_note']}.", "notice" if c.get("lower_bar") else "")]
+            if c.get("thresholds_note") else []),
+          _p(f"Thresholds ({'as said above' if c.get('thresholds_note') else '`retention_ml/promotion_thresholds.toml`'}): at least {th.get('min_test_leavers', 'n/a')} leavers in "
              f"the test window; ECE at most {th['max_ece']}; no group's ROC-AUC "
              f"more than {th['max_group_roc_auc_shortfall']} below the whole window's; no group's |observed - "
              f"predicted| leaver rate above {th['max_group_calibration_gap']} (a group fails only when it is also "
@@ -841,6 +850,7 @@ def save_card(card: ModelCard, out_dir: str | Path, *, log: bool = True) -> dict
     """Write (and with ``log`` log) an already built card; see :func:`write_card`."""
     from retention_ml import tracking
     from retention_ml.io import atomic_path
+    from retention_ml.promotion import CARD_THRESHOLDS_TAG, thresholds_fingerprint
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -861,4 +871,6 @@ def save_card(card: ModelCard, out_dir: str | Path, *, log: bool = True) -> dict
         for path in paths.values():
             tracking.log_artifact_file(card.run_id, path, CARD_DIR)
         tracking.set_run_tag(card.run_id, CARD_TAG, "written")
+        # the gate's card check compares this with the thresholds it applies: the card must print the bar used
+        tracking.set_run_tag(card.run_id, CARD_THRESHOLDS_TAG, thresholds_fingerprint(card.context["thresholds"]))
     return paths
