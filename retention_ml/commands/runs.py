@@ -246,7 +246,7 @@ def runs(
     except Exception as exc:  # store unreachable or corrupt: could not run
         typer.echo(json.dumps({"ok": False, "error": str(exc)}) if json_out else f"cannot read runs: {exc}", err=not json_out)
         raise typer.Exit(2)
-    warning = comparability_warning(table) if len(table) else None
+    warning = comparability_warning(table) if len(table) else None   # nothing to compare in an empty store
     if json_out:
         records = json.loads(table.to_json(orient="records", double_precision=15))
         typer.echo(json.dumps(records, indent=2))
@@ -254,11 +254,15 @@ def runs(
             typer.echo(f"WARNING: {warning}", err=True)
         return
     console = Console()
+    if table.empty:   # a store (or experiment) with no runs yet is not a failure
+        console.print(f"no training runs{' of ' + experiment if experiment else ''} yet: "
+                      "retention-ml train EXPERIMENT logs one")
+        return
     view, shared = _view(table, wide, f"training runs{' of ' + experiment if experiment else ''} (test window)")
     if wide:   # asked for every column: as wide as they need (scroll or pipe to `less -S`), never squeezed to nothing
         console = Console(width=max(console.width, Console(width=100_000).measure(view).maximum))
     console.print(view)
-    if len(table) and not wide:
+    if not wide:
         console.print("All listed runs: " + ", ".join(f"{k} {v}" for k, v in shared.items() if v != MISSING),
                       soft_wrap=False)
     if warning:

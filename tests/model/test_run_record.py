@@ -154,3 +154,12 @@ def test_code_version_says_when_the_package_had_local_changes(monkeypatch):
                     "retention_ml.git_changes": "2 changed: retention_ml/model.py, retention_ml/flat.py"}
     answers["status"] = ""
     assert training.code_version() == {"retention_ml.package_version": "9.9.9", "retention_ml.git_commit": "abc123"}
+
+
+def test_runs_of_a_store_without_runs_says_so(mlflow_store):
+    tracking.get_or_create_experiment("empty")
+    for args in (["runs"], ["runs", "--experiment", "empty", "--wide"]):
+        res = runner.invoke(app, args)
+        assert res.exit_code == 0 and res.exception is None, res.output
+        assert "no training runs" in res.stdout
+    assert json.loads(runner.invoke(app, ["runs", "--json"]).stdout) == []
