@@ -7,13 +7,13 @@ import typer
 
 HELP = """List training runs (newest first) side by side: what each run changed (its name holds the --set overrides), the settings that differ between the listed runs, and its key test-window metrics: LightGBM ROC-AUC, average precision, Brier, and how well its explanations agree with the truth (simulated data: true driver among the top 3 reasons of top-risk-decile leavers) and with exit interviews (stated reason among the top 3), plus the registered model version with its aliases.
 
-Runs are comparable only when they answer the same question on the same people: same kind, label (horizon, leaving reasons), population (agency workers), data (fingerprint) and test window. Each run gets a letter in the column "cmp"; runs with different letters measure different things, and a warning under the table says what differs. A 6-month model's Brier is not better than a 12-month model's: it is a different question.
+Runs are comparable only when they answer the same question on the same people: same kind, label (horizon, leaving reasons), population (agency workers), data (fingerprint) and test window. Each run gets a letter (cmp, beside the run id); runs with different letters measure different things, and a warning under the table says what differs. A 6-month model's Brier is not better than a 12-month model's: it is a different question.
 
 The table fits an 80-column terminal (and a pipe or file): the settings every listed run shares are printed once under it. --wide shows every column (experiment, MLflow experiment, start time, each setting, test window and rows, all metrics, data fingerprint); --json gives every column at full precision.
 
 Reads the tracking store (sqlite:///./mlflow.db unless MLFLOW_TRACKING_URI says otherwise).
 
-Exit codes: 0 listed (also when the experiment has no runs yet), 2 could not run: no store at the tracking URI (it is not created by looking), an experiment name the store does not hold, or an unreadable store.
+Exit codes: 0 listed (also when the experiment has no runs yet), 2 could not run: no store at the tracking URI (it is not created by looking), a tracking server that does not answer within seconds, an experiment name the store does not hold, or an unreadable store.
 
 \b
 Examples:
