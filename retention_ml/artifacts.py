@@ -25,7 +25,7 @@ __all__ = [
     "EVALUATION_DIR", "METRICS_JSON", "TEST_PREDICTIONS", "CALIBRATION_PLOT", "FEATURE_IMPORTANCE",
     "EXPLANATIONS_DIR", "GLOBAL_IMPORTANCE", "DRIVER_IMPORTANCE", "BEESWARM", "ALIGNMENT", "TRUTH",
     "CARD_DIR", "CARD", "CARD_HTML", "CARD_FAIRNESS",
-    "CARD_TAG", "TRUTH_CHECK_TAG", "SIMULATED_TAG", "DATA_FINGERPRINT_TAG",
+    "CARD_TAG", "TRUTH_CHECK_TAG", "SIMULATED_TAG", "KIND_TAG", "EXPERIMENT_TAG", "DATA_FINGERPRINT_TAG",
     "file_name", "folder",
 ]
 
@@ -58,6 +58,8 @@ CARD_FAIRNESS = f"{CARD_DIR}/fairness.csv"
 CARD_TAG = "retention_ml.card"
 TRUTH_CHECK_TAG = "retention_ml.truth_check"
 SIMULATED_TAG = "retention_ml.simulated"
+KIND_TAG = "retention_ml.kind"
+EXPERIMENT_TAG = "retention_ml.experiment"
 DATA_FINGERPRINT_TAG = "retention_ml.data_fingerprint"
 
 

@@ -437,7 +437,7 @@ def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | No
     # after it are expected and the features ignore them (point in time); `validate --as-of` takes the
     # extract's pull date. The one later fact used is a recorded leaving date (leaving_date_recorded).
     validate_dir(data_dir, as_of=None).raise_for_errors()
-    configure()   # the documented default store (and no MLflow download bars) unless MLFLOW_TRACKING_URI says otherwise
+    configure(for_reading=True)   # the documented default store (and no MLflow download bars) unless MLFLOW_TRACKING_URI says otherwise
     model, run_id = load_turnover_model(model_ref)
     # before any work: data lacking a table the model learnt from is refused, never scored with holes
     check_trained_tables(run_id, data_dir, run_catalogue(run_id), present_tables(data_dir))

@@ -25,10 +25,14 @@ import pandas as pd
 import mlflow
 from mlflow.tracking import MlflowClient
 
+from retention_ml import artifacts
+
 __all__ = [
     "DEFAULT_MODEL_NAME",
     "tracking_uri",
     "configure",
+    "check_store",
+    "TrackingStoreError",
     "client",
     "get_or_create_experiment",
     "resolve_run_id",
@@ -37,6 +41,7 @@ __all__ = [
     "load_table_artifact",
     "log_artifact_file",
     "log_json",
+    "HEADLINE_METRICS",
     "set_run_tag",
     "run_tags",
     "list_artifacts",
@@ -67,13 +72,72 @@ def _default_artifact_root(uri: str) -> str | None:
     return None
 
 
-def configure(uri: str | None = None) -> str:
-    """Point MLflow (tracking and registry) at ``tracking_uri(uri)`` and return that URI."""
+class TrackingStoreError(OSError):
+    """The tracking URI cannot work (no store to read, a folder that cannot hold one, an unreachable server):
+    the commands' "could not run" (exit 2). The message names the URI and what to do."""
+
+
+# MLflow retries a failing HTTP request with exponential backoff for minutes by default; a CLI that cannot reach
+# its server should say so in seconds. A few retries stay for a busy server's transient errors. Set by us only
+# when the user has not set them.
+HTTP_SETTINGS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1"}
+CONNECT_TIMEOUT_SECONDS = 5
+
+
+def check_store(uri: str, *, for_reading: bool = False) -> None:
+    """Raise :class:`TrackingStoreError` when ``uri`` cannot work, before anything is created or trained.
+
+    - ``sqlite:///PATH``: reading needs the file (looking never creates an empty store where the user expected
+      theirs); writing needs PATH's folder to exist and be writable.
+    - a plain folder or ``file:`` URI: MLflow 3's file store is read-only legacy; say how to move to SQLite.
+    - ``http(s)://``: one TCP connect with a short timeout, so a wrong host or port fails in seconds.
+    """
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(uri)
+    if uri.startswith("sqlite:///"):
+        path = Path(uri.removeprefix("sqlite:///"))
+        if for_reading and not path.is_file():
+            raise TrackingStoreError(f"no tracking store at {path} (tracking URI {uri}): train a model first "
+                                     "(retention-ml train EXPERIMENT) or point MLFLOW_TRACKING_URI at the store")
+        if not path.parent.is_dir():
+            raise TrackingStoreError(f"tracking URI {uri}: the folder {path.parent} does not exist; create it or "
+                                     "point MLFLOW_TRACKING_URI (or the experiment's tracking_uri) at an existing one")
+        if not os.access(path if path.exists() else path.parent, os.W_OK) and not for_reading:
+            raise TrackingStoreError(f"tracking URI {uri}: {path if path.exists() else path.parent} is not writable; "
+                                     "choose a store you can write to")
+    elif parts.scheme in ("", "file") or (len(parts.scheme) == 1 and uri[1:3] == ":\\"):   # a folder (or C:\...)
+        raise TrackingStoreError(f"tracking URI {uri} is a folder (MLflow's file store, read-only legacy in MLflow 3): "
+                                 "use sqlite:///<folder>/mlflow.db, or move old runs with `mlflow migrate-filestore`")
+    elif parts.scheme in ("http", "https"):
+        _check_server(uri, parts)
+
+
+def _check_server(uri: str, parts) -> None:
+    import socket
+
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parts.hostname, port), timeout=CONNECT_TIMEOUT_SECONDS):
+            pass
+    except OSError as exc:
+        raise TrackingStoreError(f"cannot reach the tracking server {uri} ({parts.hostname}:{port}: "
+                                 f"{exc.strerror or type(exc).__name__}); check MLFLOW_TRACKING_URI (or the "
+                                 "experiment's tracking_uri) and that the server is running") from exc
+
+
+def configure(uri: str | None = None, *, for_reading: bool = False) -> str:
+    """Point MLflow (tracking and registry) at ``tracking_uri(uri)`` and return that URI.
+
+    Checks the store first (:func:`check_store`; ``for_reading`` for commands that only look up runs or models,
+    which must find an existing store) and raises :class:`TrackingStoreError` when it cannot work.
+    """
     resolved = tracking_uri(uri)
     # MLflow draws a tqdm bar for every artifact download; our commands draw their own progress.
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    if resolved.startswith("sqlite:///"):
-        Path(resolved.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    for key, value in HTTP_SETTINGS.items():
+        os.environ.setdefault(key, value)
+    check_store(resolved, for_reading=for_reading)
     mlflow.set_tracking_uri(resolved)
     mlflow.set_registry_uri(resolved)
     return resolved
@@ -144,13 +208,47 @@ def log_artifact_file(run_id: str, local_path: str | Path, artifact_dir: str | N
     client().log_artifact(run_id, str(local_path), artifact_dir)
 
 
+# The headline figures of a run's JSON records that are also run metrics, so `retention-ml runs` and MLflow's
+# compare view set variants side by side on how well they explain, not only on how well they rank:
+# artifact -> metric name -> path of keys to the value inside the record.
+HEADLINE_METRICS = {
+    artifacts.TRUTH: {
+        "truth.top_decile_top1": ("top_decile", "top1", "value"),   # the issue's bars (simulated data only)
+        "truth.top_decile_top3": ("top_decile", "top3", "value"),
+        "truth.top1": ("top1", "value"),
+        "truth.top3": ("top3", "value"),
+    },
+    artifacts.ALIGNMENT: {
+        "alignment.top1": ("top1", "value"),
+        "alignment.top3": ("top3", "value"),
+        "alignment.top3_vs_global": ("difference_vs_global", "top3", "value"),
+    },
+}
+
+
+def headline_metrics(data: dict, artifact_path: str) -> dict[str, float]:
+    """The :data:`HEADLINE_METRICS` of record ``data`` logged as ``artifact_path`` (those it holds as numbers)."""
+    out = {}
+    for metric, path in HEADLINE_METRICS.get(artifact_path, {}).items():
+        value = data
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            out[metric] = value
+    return out
+
+
 def log_json(run_id: str, data: dict, artifact_path: str) -> None:
-    """Log ``data`` as the JSON artifact ``artifact_path`` (for example ``evaluation/metrics.json``)."""
+    """Log ``data`` as the JSON artifact ``artifact_path`` (for example ``evaluation/metrics.json``), and its
+    :data:`HEADLINE_METRICS` (truth check, exit-interview alignment) as run metrics."""
     folder, _, name = artifact_path.rpartition("/")
     with tempfile.TemporaryDirectory() as tmp:
         local = Path(tmp) / name
         local.write_text(json.dumps(data, indent=2, sort_keys=True, default=str), encoding="utf-8")
         log_artifact_file(run_id, local, folder or None)
+    headline = headline_metrics(data, artifact_path)
+    if headline:
+        log_metrics(run_id, headline)
 
 
 def set_run_tag(run_id: str, key: str, value: str) -> None:
@@ -197,6 +295,7 @@ __all__ += [
     "CANDIDATE_ALIAS",
     "start_run",
     "log_params",
+    "flatten",
     "log_metrics",
     "log_turnover_model",
     "load_turnover_model",
@@ -216,6 +315,11 @@ def _flatten(prefix: str, value, out: dict) -> dict:
     else:
         out[prefix] = value
     return out
+
+
+def flatten(nested: dict) -> dict:
+    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}``: MLflow's flat names for nested settings (parameters, metrics)."""
+    return _flatten("", nested, {})
 
 
 def log_params(run_id: str, params: dict) -> None:
@@ -290,11 +394,11 @@ def registry_kind_conflict(name: str, kind: str) -> str | None:
         tags = run_tags(newest.run_id)
     except Exception:   # the run was deleted: nothing to compare against
         return None
-    other = tags.get("retention_ml.kind")
+    other = tags.get(artifacts.KIND_TAG)
     if other is None or other == kind:
         return None
     return (f"registered model {name!r} holds {other} models (newest: version {newest.version}, experiment "
-            f"{tags.get('retention_ml.experiment', '?')!r}); a {kind} model would take its aliases. "
+            f"{tags.get(artifacts.EXPERIMENT_TAG, '?')!r}); a {kind} model would take its aliases. "
             "Set registered_model in the experiment file to a name of its own.")
 
 

@@ -85,12 +85,35 @@ def data_fingerprint(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def _git_commit() -> str:
+def _git(*args: str) -> str | None:
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=10)
-        return out.stdout.strip() or "unknown"
+        out = subprocess.run(["git", *args], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
-        return "unknown"
+        return None
+    return out.stdout if out.returncode == 0 else None
+
+
+def code_version() -> dict[str, str]:
+    """Tags that trace a run to the code that made it: the installed package's version (its metadata, not a
+    constant in the source) and the git commit, ``<sha>-dirty`` (as ``git describe --dirty``) when the package's
+    files had local changes, which ``retention_ml.git_changes`` lists: the commit alone is then not the code."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from retention_ml import __version__
+
+    try:
+        package = version("retention-ml")
+    except PackageNotFoundError:   # run from a source tree that was never installed
+        package = __version__
+    commit = (_git("rev-parse", "HEAD") or "").strip() or "unknown"
+    # only the package's own files: the code that trained (the experiment file is logged with the run)
+    changed = (_git("status", "--porcelain", "--untracked-files=no", "--", ".") or "").splitlines()
+    tags = {"retention_ml.package_version": package,
+            "retention_ml.git_commit": f"{commit}-dirty" if changed and commit != "unknown" else commit}
+    if changed and commit != "unknown":
+        files = [line[3:] for line in changed]
+        tags["retention_ml.git_changes"] = f"{len(files)} changed: {', '.join(files)}"[:500]
+    return tags
 
 
 def _optional(module: str, attr: str):
@@ -144,12 +167,22 @@ class _Prepared:
     tables: dict | None
 
 
-def _prepare_snapshots(exp: dict, progress) -> _Prepared:
-    if not Path(exp["data"]["path"]).is_dir():
+def check_data_path(exp: dict) -> None:
+    """Raise FileNotFoundError naming the file and key when ``data.path`` is not what the kind reads (a folder of
+    tables for snapshots, one file for a flat extract): checked before the tracking store is opened, so a run that
+    cannot start writes nothing."""
+    path = Path(exp["data"]["path"])
+    if exp["kind"] == "snapshots" and not path.is_dir():
         raise FileNotFoundError(
-            f"{exp['source']}: data.path {exp['data']['path']} is not a folder of tables"
+            f"{exp['source']}: data.path {path} is not a folder of tables"
             " (simulate one with `retention-ml simulate --out demo-output/data`, or --set data.path=...)"
         )
+    if exp["kind"] == "flat" and not path.is_file():
+        raise FileNotFoundError(f"{exp['source']}: data.path {path}: flat extract not found (kind = \"flat\" reads one "
+                                "CSV or Excel file; --set data.path=...)")
+
+
+def _prepare_snapshots(exp: dict, progress) -> _Prepared:
     from retention_ml.features import build_dataset
     from retention_ml.labels import LabelConfig
     from retention_ml.split import out_of_time_split
@@ -367,14 +400,19 @@ def train_experiment(exp: dict, *, log: bool = True, progress: Callable[[str], N
     folder (``is_simulator_output``); modelling code never reads the truth.
     """
     progress = progress or _noop
-    if log:  # refuse before minutes of training, not after
+    # Inputs first, then the store: a run that cannot start (no data, invalid data, a store that cannot work)
+    # creates no empty mlflow.db; and all of it before minutes of training, not after.
+    check_data_path(exp)
+    if log:
         from retention_ml import tracking
 
+        tracking.check_store(tracking.tracking_uri(exp.get("tracking_uri")))   # seconds, creates nothing
+    prep = _prepare_snapshots(exp, progress) if exp["kind"] == "snapshots" else _prepare_flat(exp, progress)
+    if log:
         tracking.configure(exp.get("tracking_uri"))
         conflict = tracking.registry_kind_conflict(exp["registered_model"], exp["kind"])
         if conflict:
             raise ValueError(conflict)
-    prep = _prepare_snapshots(exp, progress) if exp["kind"] == "snapshots" else _prepare_flat(exp, progress)
     tr, va, te = prep.masks["train"], prep.masks["valid"], prep.masks["test"]
     X_train, y_train, X_valid, y_valid = prep.X[tr], prep.y[tr], prep.X[va], prep.y[va]
     X_test, y_test, keys_test = prep.X[te].reset_index(drop=True), prep.y[te].reset_index(drop=True), prep.keys[te].reset_index(drop=True)
@@ -457,46 +495,114 @@ def _flat_metrics(record: dict) -> dict[str, float]:
                 "ece_valid_after": cal["ece_valid_after"], "best_iteration": record["best_iteration"]})
     for part, c in record["counts"].items():
         out[f"{part}.n"], out[f"{part}.positives"] = c["n"], c["positives"]
+        if "leavers" in c:
+            out[f"{part}.leavers"] = c["leavers"]
     return out
 
 
+# Experiment keys that mean nothing for the other kind of data: not logged, so a run's parameters are the settings
+# that made it (a snapshots run has no flat.* mapping or test_fraction; a flat extract has no label window).
+UNUSED_BY_KIND = {
+    "snapshots": ("flat", "split.test_fraction", "model.cv_folds"),
+    "flat": ("snapshots", "label", "population", "split.valid_periods", "split.test_periods"),
+}
+# Keys that say where a run is recorded, not what it is: left out of its name (data.path is in the tags' fingerprint).
+NOT_IN_RUN_NAME = ("data.path", "tracking_uri", "mlflow_experiment", "registered_model", "description")
+# Keys of the experiment that are not settings of the run (the file as written, where it is).
+NOT_PARAMS = ("source", "source_text", "overrides", "description", "tracking_uri")
+
+
+def run_params(exp: dict, params: dict) -> dict[str, object]:
+    """The run's MLflow parameters: every experiment key the run used, under the dotted name the experiment file and
+    ``--set`` use (``population.agency``, ``snapshots.frequency_months``, ``data.path``), so
+    ``mlflow.search_runs(filter_string="params.population.agency = 'exclude'")`` finds runs by the key the analyst set.
+
+    ``model.*`` holds the values the model was fitted with (the tuned ones after tuning); ``overrides`` the
+    ``--set`` items as given. Keys the run's kind does not use (:data:`UNUSED_BY_KIND`) are left out.
+
+    Example
+    -------
+    >>> from retention_ml.experiment import experiment_from_dict
+    >>> exp = experiment_from_dict({"name": "x", "data": {"path": "/d"}}) | {"overrides": []}
+    >>> p = run_params(exp, model_params(exp))
+    >>> p["population.agency"], p["snapshots.frequency_months"], "flat.positive" in p
+    ('flag', 3, False)
+    """
+    from retention_ml.tracking import flatten
+
+    settings = {k: v for k, v in exp.items() if k not in NOT_PARAMS}
+    # the constraints' detail is the logged feature catalogue (driver, direction)
+    settings["model"] = exp["model"] | {k: v for k, v in params.items() if k not in ("monotone", "interaction_groups")}
+    flat = flatten(settings)
+    unused = UNUSED_BY_KIND[exp["kind"]]
+    kept = {k: v for k, v in flat.items() if not any(k == u or k.startswith(u + ".") for u in unused)}
+    return kept | {"overrides": ";".join(exp.get("overrides", []))}
+
+
+EFFECTIVE_EXPERIMENT = "experiment_effective.toml"
+
+
+def experiment_source_name(exp: dict) -> str:
+    """The logged name of the experiment file as written: ``experiment`` with the file's own suffix (a YAML file
+    stays YAML, so the artifact parses as what it is)."""
+    suffix = Path(exp.get("source", "experiment.toml")).suffix.lower()
+    return f"experiment{suffix if suffix in ('.yaml', '.yml') else '.toml'}"
+
+
+def effective_experiment(exp: dict) -> str:
+    """The experiment that ran, as TOML: every key validated with its default filled in, the ``--set`` overrides
+    applied and ``data.path`` absolute, so ``retention-ml train experiment_effective.toml`` on the same data
+    trains the same model (the file as written, with its relative paths and without the overrides, does not)."""
+    import tomli_w
+
+    settings = {k: v for k, v in exp.items() if k not in ("source", "source_text", "overrides")}
+    head = [f"# The experiment as run: {exp.get('source', '?')}"]
+    head += [f"# with --set {o}" for o in exp.get("overrides", [])]
+    head += ["# every key with its default filled in; train it again with: retention-ml train experiment_effective.toml", ""]
+    return "\n".join(head) + tomli_w.dumps(settings)
+
+
+def run_name(exp: dict) -> str:
+    """The run's name in MLflow and ``runs``: the experiment's name and the ``--set`` overrides that change what was
+    trained, e.g. ``council_default horizon_months=6 agency=exclude`` (not the data path: its fingerprint is a tag)."""
+    changed = [o.strip() for o in exp.get("overrides", []) if o.partition("=")[0].strip() not in NOT_IN_RUN_NAME]
+    short = [f"{key.strip().rsplit('.', 1)[-1]}={value.strip()}" for key, _, value in (o.partition("=") for o in changed)]
+    return " ".join([exp["name"], *short])[:250]
+
+
 def _log_run(exp, prep, model, record, predictions, X_test, y_test, keys_test, risks, params, progress, simulated):
-    from retention_ml import __version__, tracking
+    from retention_ml import tracking
     from retention_ml.schema import schema_version
 
     tracking.configure(exp.get("tracking_uri"))
     tags = {
-        "retention_ml.data_fingerprint": data_fingerprint(exp["data"]["path"]),
+        artifacts.DATA_FINGERPRINT_TAG: data_fingerprint(exp["data"]["path"]),
         "retention_ml.schema_version": schema_version(),
-        "retention_ml.package_version": __version__,
-        "retention_ml.git_commit": _git_commit(),
-        "retention_ml.experiment": exp["name"],
-        "retention_ml.simulated": "true" if simulated else "false",
-        "retention_ml.kind": exp["kind"],
+        **code_version(),
+        artifacts.EXPERIMENT_TAG: exp["name"],
+        artifacts.SIMULATED_TAG: "true" if simulated else "false",
+        artifacts.KIND_TAG: exp["kind"],
     }
     progress("logging to MLflow")
-    with tracking.start_run(exp.get("mlflow_experiment", exp["name"]), run_name=exp["name"], tags=tags) as run:
+    with tracking.start_run(exp.get("mlflow_experiment", exp["name"]), run_name=run_name(exp), tags=tags) as run:
         run_id = run.info.run_id
-        tracking.log_params(run_id, {"seed": exp["seed"], "kind": exp["kind"], "data_path": exp["data"]["path"],
-                                     "label": prep.label, "split": exp["split"],
-                                     # the constraints' detail is the logged feature catalogue (driver, direction)
-                                     "model": {k: v for k, v in params.items() if k not in ("monotone", "interaction_groups")}
-                                     | {"constraints": exp["model"]["constraints"]},
-                                     "tuning": exp["tuning"], "overrides": ";".join(exp["overrides"])})
+        # the windows are what the data and settings gave: `runs` shows them so a different test window stands out
+        windows = {f"window.{part}": " to ".join(dict.fromkeys([str(d)[:10] for d in (dates[0], dates[-1])]))
+                   for part, dates in prep.windows.items() if dates}
+        tracking.log_params(run_id, run_params(exp, params) | windows)
         tracking.log_metrics(run_id, _flat_metrics(record))
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
-            text = exp["source_text"]
-            if exp["overrides"]:
-                text += "\n# overrides given on the command line (--set):\n" + "".join(f"# {o}\n" for o in exp["overrides"])
-            (tmp / "experiment.toml").write_text(text, encoding="utf-8")
+            source = experiment_source_name(exp)
+            (tmp / source).write_text(exp["source_text"], encoding="utf-8")
+            (tmp / EFFECTIVE_EXPERIMENT).write_text(effective_experiment(exp), encoding="utf-8")
             # measured: the training rows hold a value of the feature (a missing optional table leaves none), so the
             # card and explain say "not measured" instead of reading a driver's zero SHAP as "moves no one's risk"
             has_value = prep.X[prep.masks["train"]].notna().any()
             catalogue = prep.catalogue.assign(measured=prep.catalogue["feature"].isin(has_value.index[has_value]))
-            catalogue.to_csv(tmp / "feature_catalogue.csv", index=False, lineterminator="\n")
-            prep.censoring_report.to_csv(tmp / "censoring_report.csv", index=False, lineterminator="\n")
-            for name in ("experiment.toml", "feature_catalogue.csv", "censoring_report.csv"):
+            catalogue.to_csv(tmp / artifacts.FEATURE_CATALOGUE, index=False, lineterminator="\n")
+            prep.censoring_report.to_csv(tmp / artifacts.CENSORING_REPORT, index=False, lineterminator="\n")
+            for name in (source, EFFECTIVE_EXPERIMENT, artifacts.FEATURE_CATALOGUE, artifacts.CENSORING_REPORT):
                 tracking.log_artifact_file(run_id, tmp / name)
             ev = tmp / "evaluation"
             ev.mkdir()

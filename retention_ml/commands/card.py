@@ -48,7 +48,7 @@ def card(
 
     err = Console(stderr=True)
     try:
-        tracking.configure(tracking_uri)
+        tracking.configure(tracking_uri, for_reading=True)   # a lookup never creates an empty store
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), console=err, transient=True, disable=json_out) as bar:
             bar.add_task(f"Writing the model card for {run} ...", total=None)

@@ -43,7 +43,10 @@ class CommandError(Exception):
 def _load_model(ref: str):
     from retention_ml import tracking
 
-    tracking.configure()
+    try:
+        tracking.configure(for_reading=True)   # a lookup never creates an empty store
+    except tracking.TrackingStoreError as exc:
+        raise CommandError(str(exc)) from exc
     loader = getattr(tracking, "load_turnover_model", None)
     if loader is None:
         raise CommandError("this installation cannot load models yet (retention_ml.tracking.load_turnover_model is missing)")

@@ -48,7 +48,7 @@ def promote(
 
     err = Console(stderr=True)
     try:
-        tracking.configure(tracking_uri)
+        tracking.configure(tracking_uri, for_reading=True)   # a lookup never creates an empty store
         result = run_gate(run, thresholds=load_thresholds(thresholds), model_name=model_name, dry_run=dry_run,
                           source=thresholds.resolve() if thresholds else None)
     except (PromotionError, OSError, ValueError) as exc:

@@ -1,25 +1,29 @@
-"""``retention-ml runs``: training runs side by side with their key test-window metrics."""
+"""``retention-ml runs``: training runs side by side, with what differs between them and which can be compared."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
-
 import typer
 
-HELP = """List training runs (newest first) with their key test-window metrics side by side: LightGBM ROC-AUC, average precision, Brier, ECE, top-10% precision and recall, the logistic and team-base-rate baselines' ROC-AUC, and the registered model version with its aliases (for example "retention-ml-turnover v3 @champion").
+HELP = """List training runs (newest first) side by side: what each run changed (its name holds the --set overrides), the settings that differ between the listed runs, and its key test-window metrics: LightGBM ROC-AUC, average precision, Brier, and how well its explanations agree with the truth (simulated data: true driver among the top 3 reasons of top-risk-decile leavers) and with exit interviews (stated reason among the top 3), plus the registered model version with its aliases.
+
+Runs are comparable only when they answer the same question on the same people: same kind, label (horizon, leaving reasons), population (agency workers), data (fingerprint) and test window. Each run gets a letter (cmp, beside the run id); runs with different letters measure different things, and a warning under the table says what differs. A 6-month model's Brier is not better than a 12-month model's: it is a different question.
+
+The table fits an 80-column terminal (and a pipe or file): the settings every listed run shares are printed once under it. --wide shows every column (experiment, MLflow experiment, start time, each setting, test window and rows, all metrics, data fingerprint); --json gives every column at full precision.
 
 Reads the tracking store (sqlite:///./mlflow.db unless MLFLOW_TRACKING_URI says otherwise).
 
-Exit codes: 0 listed (also when the experiment has no runs yet), 2 could not run: no store at the tracking URI (it is not created by looking), an experiment name the store does not hold, or an unreadable store.
+Exit codes: 0 listed (also when the experiment has no runs yet), 2 could not run: no store at the tracking URI (it is not created by looking), a tracking server that does not answer within seconds, an experiment name the store does not hold, or an unreadable store.
 
 \b
 Examples:
   retention-ml runs
   retention-ml runs --experiment council_default
+  retention-ml runs --wide
   retention-ml runs --json
 """
 
+# metric -> column label, in the order shown; NARROW are the ones shown without --wide
 COLUMNS = {
     "lightgbm.roc_auc": "auc",
     "lightgbm.average_precision": "ap",
@@ -29,7 +33,28 @@ COLUMNS = {
     "lightgbm.recall_top10": "rec@10%",
     "logistic.roc_auc": "logistic auc",
     "team_base_rate.roc_auc": "team-rate auc",
+    "truth.top_decile_top3": "truth top3",
+    "truth.top_decile_top1": "truth top1",
+    "alignment.top3": "exit top3",
+    "alignment.top3_vs_global": "exit vs global",
 }
+NARROW = ("auc", "ap", "brier", "truth top3", "exit top3")
+# run parameter -> column label: the settings an analyst varies between runs. Older runs logged some under other
+# names (before the parameters took the experiment's own key names): read those when the new name is absent.
+SETTINGS = {
+    "kind": "kind",
+    "label.horizon_months": "horizon",
+    "label.positive_reasons": "leaving",
+    "population.agency": "agency",
+    "snapshots.frequency_months": "freq",
+    "model.constraints": "constraints",
+    "tuning.trials": "trials",
+    "seed": "seed",
+}
+OLD_PARAM_NAMES = {"population.agency": "label.agency", "data.path": "data_path"}
+# What makes two runs' metrics measure the same thing: the same question (kind, label, population) asked of the
+# same data on the same test rows.
+COMPARED_ON = ("kind", "horizon", "leaving", "agency", "test window", "data")
 
 
 def register(app: typer.Typer) -> None:
@@ -37,35 +62,100 @@ def register(app: typer.Typer) -> None:
 
 
 def runs_table(experiment: str | None = None):
-    """DataFrame: one row per run with run_id, experiment, start time, key metrics and the data fingerprint."""
-    import mlflow
+    """DataFrame: one row per run (newest first): run_id, name, experiment, mlflow_experiment, start_time, the
+    :data:`SETTINGS`, test window and rows, the :data:`COLUMNS` metrics (full precision), registered, data (the full
+    fingerprint) and ``cmp`` (runs with the same letter are comparable, :data:`COMPARED_ON`)."""
     import pandas as pd
 
-    from retention_ml import tracking
+    from retention_ml import artifacts, tracking
 
-    uri = tracking.tracking_uri()
-    if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).is_file():
-        # Looking must not create an empty store where the user expected theirs.
-        raise LookupError(f"no tracking store at {uri.removeprefix('sqlite:///')}: train a model first "
-                          "(retention-ml train EXPERIMENT) or point MLFLOW_TRACKING_URI at the store")
-    tracking.configure(uri)
-    if experiment is not None and mlflow.get_experiment_by_name(experiment) is None:
-        known = sorted(e.name for e in tracking.client().search_experiments())
+    uri = tracking.configure(for_reading=True)   # looking never creates an empty store where the user expected theirs
+    names = {e.experiment_id: e.name for e in tracking.client().search_experiments()}
+    frame = tracking.search_runs()
+    if not frame.empty and experiment is not None:
+        # the name shown (the experiment file's) or the MLflow experiment's (they differ with mlflow_experiment = ...)
+        own = _column(frame, f"tags.{artifacts.EXPERIMENT_TAG}")
+        frame = frame[own.eq(experiment) | frame["experiment_id"].map(names).eq(experiment)]
+    if experiment is not None and frame.empty and experiment not in names.values():
+        known = sorted(set(names.values()) | set(_column(tracking.search_runs(), f"tags.{artifacts.EXPERIMENT_TAG}").dropna()))
         raise LookupError(f"no experiment named {experiment!r} in {uri} (experiments: {', '.join(known) or 'none'})")
-    frame = tracking.search_runs(experiment)
+    columns = ["run_id", "cmp", "name", "experiment", "mlflow_experiment", "start_time", *SETTINGS.values(),
+               "test window", "test n", "test leavers", *COLUMNS.values(), "registered", "data"]
     if frame.empty:
-        return pd.DataFrame(columns=["run_id", "experiment", "start_time", *COLUMNS.values(), "registered", "data"])
+        return pd.DataFrame(columns=columns)
     out = pd.DataFrame({
         "run_id": frame["run_id"],
-        "experiment": frame.get("tags.retention_ml.experiment", pd.Series(index=frame.index, dtype=object)),
+        "name": _column(frame, "tags.mlflow.runName"),
+        "experiment": _column(frame, f"tags.{artifacts.EXPERIMENT_TAG}"),
+        "mlflow_experiment": frame["experiment_id"].map(names),
         "start_time": frame["start_time"].astype(str).str.slice(0, 19),
     })
+    for param, label in SETTINGS.items():
+        out[label] = _param(frame, param)
+    out["test window"] = _param(frame, "window.test")
+    out["test n"] = _column(frame, "metrics.test.n")
+    out["test leavers"] = _column(frame, "metrics.test.leavers").fillna(_column(frame, "metrics.test.positives"))
     for metric, label in COLUMNS.items():
-        col = f"metrics.{metric}"
-        out[label] = frame[col].round(4) if col in frame else float("nan")
+        out[label] = _column(frame, f"metrics.{metric}")
     out["registered"] = out["run_id"].map(_registered_versions()).fillna("")
-    out["data"] = frame.get("tags.retention_ml.data_fingerprint", pd.Series(index=frame.index, dtype=object)).astype(str).str.slice(0, 10)
-    return out.reset_index(drop=True)
+    out["data"] = _column(frame, f"tags.{artifacts.DATA_FINGERPRINT_TAG}")
+    out["cmp"] = comparable_groups(out)
+    return out[columns].reset_index(drop=True)
+
+
+def _column(frame, name: str):
+    import pandas as pd
+
+    return frame[name] if name in frame else pd.Series(index=frame.index, dtype=object)
+
+
+def _param(frame, name: str):
+    """Parameter ``name`` of each run, from its older name for runs logged before the parameters were renamed."""
+    value = _column(frame, f"params.{name}")
+    old = OLD_PARAM_NAMES.get(name)
+    return value.fillna(_column(frame, f"params.{old}")) if old else value
+
+
+def comparable_groups(table):
+    """A letter per run: runs with the same :data:`COMPARED_ON` values (missing counts as a value) share one,
+    the newest run's group is A."""
+    import pandas as pd
+
+    key = _text(table[list(COMPARED_ON)]).agg("|".join, axis=1)
+    codes, _ = pd.factorize(key)
+    return pd.Series([_letter(c) for c in codes], index=table.index)
+
+
+MISSING = "-"   # a setting or figure an older run (or the other kind of data) does not have
+
+
+def _text(values):
+    """Cells as text, a missing value as :data:`MISSING` (pandas' ``astype(str)`` keeps NaN in its string dtype)."""
+    return values.astype(object).where(values.notna(), MISSING).astype(str)
+
+
+def _letter(i: int) -> str:
+    return chr(ord("A") + i) if i < 26 else f"Z{i - 25}"
+
+
+def comparability_warning(table) -> str | None:
+    """Plain words when the listed runs do not all measure the same thing: which of :data:`COMPARED_ON` differ,
+    with each value's runs (8-character ids)."""
+    if table["cmp"].nunique() <= 1:
+        return None
+    parts = []
+    for col in COMPARED_ON:
+        values = _text(table[col])
+        if values.nunique() > 1:
+            shown = "; ".join(f"{_short(col, v)}: {', '.join(table.loc[values.eq(v), 'run_id'].str.slice(0, 8))}"
+                              for v in dict.fromkeys(values))
+            parts.append(f"{col} differs ({shown})")
+    return ("these runs do not all measure the same thing, so their metrics are not comparable across letters in "
+            "column cmp: " + "; ".join(parts) + ". Compare runs with the same letter.")
+
+
+def _short(col: str, value: str) -> str:
+    return value[:10] if col == "data" else value
 
 
 def _registered_versions() -> dict[str, str]:
@@ -86,25 +176,94 @@ def _registered_versions() -> dict[str, str]:
     return out
 
 
+def shared_and_varying(table) -> tuple[dict[str, str], list[str]]:
+    """(setting -> the value every listed run shares, the settings whose values differ), over :data:`SETTINGS`,
+    the experiment, the test window and the data."""
+    columns = ["experiment", "mlflow_experiment", *SETTINGS.values(), "test window", "data"]
+    shared, varying = {}, []
+    for col in columns:
+        values = _text(table[col])
+        if values.nunique() == 1:
+            shared[col] = _short(col, values.iloc[0])
+        else:
+            varying.append(col)
+    return shared, varying
+
+
+def _cell(value, digits: int) -> str:
+    if isinstance(value, float):
+        return "" if value != value else (f"{value:.{digits}f}" if abs(value) < 10 else f"{value:.0f}")
+    return "" if value is None else str(value)
+
+
+def _view(table, wide: bool, title: str):
+    """The rich table: narrow (fits 80 columns: borderless, the settings that differ between the listed runs in one
+    folded column, short headers) or ``wide`` (every column, 4 decimals)."""
+    from rich import box
+    from rich.table import Table
+
+    shared, varying = shared_and_varying(table)
+    shown = table.assign(run_id=table["run_id"].str.slice(0, 8), start_time=table["start_time"].str.slice(0, 16),
+                         data=_text(table["data"]).str.slice(0, 10))
+    if wide:
+        view = Table(title=title)
+        columns, digits, headers = list(table.columns), 4, {}
+    else:
+        view = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+        settings = [c for c in varying if c in SETTINGS.values()]   # the test window and data: in the warning
+        shown["differs"] = (_text(shown[settings]).radd([f"{c}=" for c in settings]).agg(" ".join, axis=1)
+                            if settings else "")
+        # the model's name is the same on every row of an experiment; its version and aliases tell rows apart
+        shown["model"] = shown["registered"].str.replace(r"^\S+ (v\d+)", r"\1", regex=True)
+        metrics = [c for c in NARROW if shown[c].notna().any()]
+        # the comparability letter beside the run id: one column fewer, so 80 columns hold the table
+        shown["run_id"] = shown["run_id"] + " " + shown["cmp"]
+        columns, digits = ["run_id", "differs", *metrics, "model"], 3
+        headers = {"run_id": "run  cmp", "truth top3": "truth\ntop3", "exit top3": "exit\ntop3"}
+    numeric = set(COLUMNS.values()) | {"test n", "test leavers"}
+    for col in columns:
+        header = headers.get(col, col)
+        if col in numeric:   # a number is never cut short: the text columns fold instead
+            width = max(len(line) for line in header.split("\n"))
+            view.add_column(header, justify="right", no_wrap=True, min_width=max(width, digits + 2))
+        else:
+            view.add_column(header, overflow="fold", min_width={"cmp": 3, "differs": 19, "model": 10, "run_id": 10}.get(col, 8),
+                            max_width=10 if col == "model" else None)   # "v4 @champion" in two lines; the settings get the rest
+    for row in shown[columns].itertuples(index=False):
+        view.add_row(*[_cell(v, digits) for v in row])
+    return view, shared
+
+
 def runs(
-    experiment: str = typer.Option(None, "--experiment", help="Only runs of this experiment (its name), e.g. council_default."),
-    json_out: bool = typer.Option(False, "--json", help="Print the table as JSON records."),
+    experiment: str = typer.Option(None, "--experiment", help="Only runs of this experiment: the experiment file's name (shown in the table) or the MLflow experiment it was logged to (mlflow_experiment), e.g. council_default."),
+    wide: bool = typer.Option(False, "--wide", help="Every column (needs a wide terminal; the default fits 80 columns)."),
+    json_out: bool = typer.Option(False, "--json", help="Print every column of every run as JSON records, metrics at full precision."),
 ) -> None:
     from rich.console import Console
-    from rich.table import Table
 
     try:
         table = runs_table(experiment)
     except Exception as exc:  # store unreachable or corrupt: could not run
         typer.echo(json.dumps({"ok": False, "error": str(exc)}) if json_out else f"cannot read runs: {exc}", err=not json_out)
         raise typer.Exit(2)
+    warning = comparability_warning(table) if len(table) else None   # nothing to compare in an empty store
     if json_out:
-        typer.echo(table.to_json(orient="records", indent=2))
+        records = json.loads(table.to_json(orient="records", double_precision=15))
+        typer.echo(json.dumps(records, indent=2))
+        if warning:
+            typer.echo(f"WARNING: {warning}", err=True)
         return
-    view = Table(title=f"training runs{' of ' + experiment if experiment else ''} (test window)")
-    for col in table.columns:
-        view.add_column(col, justify="right" if col in COLUMNS.values() else "left")
-    table = table.assign(run_id=table["run_id"].str.slice(0, 8), start_time=table["start_time"].str.slice(0, 16))
-    for row in table.itertuples(index=False):
-        view.add_row(*[("" if (isinstance(v, float) and v != v) else str(v)) for v in row])
-    Console().print(view)
+    console = Console()
+    if table.empty:   # a store (or experiment) with no runs yet is not a failure
+        console.print(f"no training runs{' of ' + experiment if experiment else ''} yet: "
+                      "retention-ml train EXPERIMENT logs one")
+        return
+    view, shared = _view(table, wide, f"training runs{' of ' + experiment if experiment else ''} (test window)")
+    if wide:   # asked for every column: as wide as they need (scroll or pipe to `less -S`), never squeezed to nothing
+        console = Console(width=max(console.width, Console(width=100_000).measure(view).maximum))
+    console.print(view)
+    if not wide:
+        console.print("All listed runs: " + ", ".join(f"{k} {v}" for k, v in shared.items() if v != MISSING),
+                      soft_wrap=False)
+    if warning:
+        console.print(f"[bold yellow]WARNING: {warning}[/bold yellow]")

@@ -15,7 +15,7 @@ Tracking: sqlite:///./mlflow.db with artifacts in ./mlartifacts unless MLFLOW_TR
 
 The data are validated first: if they fail, every problem (file, row, column, rule) is listed as `retention-ml validate` lists it, and nothing is trained.
 
-Exit codes: 0 trained and registered (a plain warning is printed when LightGBM does not beat a baseline, when the test or validation window holds fewer leavers than the promotion gate's min_test_leavers, or when the model gives everyone the same risk), 1 the data failed validation (nothing trained; --json prints the validator's report), 2 could not run (bad experiment file or override, missing data folder).
+Exit codes: 0 trained and registered (a plain warning is printed when LightGBM does not beat a baseline, when the test or validation window holds fewer leavers than the promotion gate's min_test_leavers, or when the model gives everyone the same risk), 1 the data failed validation (nothing trained; --json prints the validator's report), 2 could not run (bad experiment file or override, missing data folder, a tracking URI that cannot work: no writable folder for the SQLite store, a plain folder (MLflow 3's read-only file store) or a server that does not answer within seconds; nothing is written then).
 
 \b
 Examples:
@@ -38,7 +38,10 @@ def train(
     from rich.console import Console
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    from mlflow.exceptions import MlflowException
+
     from retention_ml.experiment import ExperimentError, load_experiment
+    from retention_ml.tracking import TrackingStoreError
     from retention_ml.split import SplitError
     from retention_ml.simulate.writer import is_simulator_output
     from retention_ml.training import train_experiment
@@ -69,7 +72,9 @@ def train(
             invalid = exc.report
         except SplitError as exc:  # the data are too short for the configured windows: the message says what fits
             _fail(json_out, err, f"{experiment}: could not train: {exc}")
-        except (FileNotFoundError, ValueError, KeyError, ImportError) as exc:
+        except TrackingStoreError as exc:   # checked before anything is read or trained; the message says what to do
+            _fail(json_out, err, f"{experiment}: could not train: {exc}")
+        except (FileNotFoundError, ValueError, KeyError, ImportError, MlflowException) as exc:
             _fail(json_out, err, f"{experiment}: could not train: {type(exc).__name__}: {exc}")
         if invalid is None:
             on_stage("explanations against the simulator's truth")

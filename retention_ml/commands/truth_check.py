@@ -89,8 +89,8 @@ def register(app: typer.Typer) -> None:
         from retention_ml.simulate.truth_check import TruthCheckError, check_run
 
         err = Console(stderr=True)
-        tracking.configure()
         try:
+            tracking.configure(for_reading=True)   # a lookup never creates an empty store
             with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err, transient=True) as bar:
                 task = bar.add_task("Starting", total=1)
 
@@ -98,7 +98,7 @@ def register(app: typer.Typer) -> None:
                     bar.update(task, description=description, completed=done, total=max(total, 1))
 
                 report = check_run(run, data, n_boot=n_boot, log=log, progress=_progress)
-        except TruthCheckError as exc:
+        except (TruthCheckError, tracking.TrackingStoreError) as exc:
             fail(f"truth-check: {exc}", 2, json_out=as_json)
         if as_json:
             typer.echo(json.dumps(report, indent=2, default=str))

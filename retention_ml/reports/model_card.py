@@ -512,7 +512,7 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
     if version is not None:  # search results carry no aliases; the version itself does
         version = tracking.client().get_model_version(name, version.version)
     simulated = tags.get(artifacts.SIMULATED_TAG) == "true"
-    flat = tags.get("retention_ml.kind") == "flat"
+    flat = tags.get(artifacts.KIND_TAG) == "flat"
     gate = run_checks(run_id, {**thresholds, "require_card": False}, audit=audit)
 
     images = {k: b for k, p in OPTIONAL_IMAGES.items() if (b := _read_bytes(run_id, p)) is not None}
@@ -540,7 +540,7 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
             ("Registry version", str(version.version) if version is not None else "not registered"),
             ("Registry aliases", ", ".join(getattr(version, "aliases", []) or []) or "none"),
             ("MLflow run id", run_id),
-            ("Experiment", tags.get("retention_ml.experiment", run.info.run_name or "n/a")),
+            ("Experiment", tags.get(artifacts.EXPERIMENT_TAG, run.info.run_name or "n/a")),
             ("Training window (snapshot dates)", _window(metrics, "train")),
             ("Validation window", "none: the trees and the calibration were chosen by cross-fitting on the training "
                                   "rows" if flat else _window(metrics, "valid")),

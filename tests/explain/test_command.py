@@ -26,7 +26,7 @@ def wired(monkeypatch, tmp_path, model, frame, catalogue, context):
     X, _ = frame
     keys = context.assign(as_of=pd.Timestamp("2025-01-01"), council_id="C1", manager_id="M1")
     dataset = types.SimpleNamespace(X=X, keys=keys, catalogue=catalogue)
-    monkeypatch.setattr(tracking, "configure", lambda uri=None: "sqlite:///unused")
+    monkeypatch.setattr(tracking, "configure", lambda uri=None, for_reading=False: "sqlite:///unused")
     monkeypatch.setattr(tracking, "load_turnover_model", lambda ref: (model, "run123"), raising=False)
     monkeypatch.setattr(tracking, "load_table_artifact", lambda run_id, path: catalogue)
     try:

@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from retention_ml.cli import app
@@ -22,7 +23,7 @@ def test_train_then_runs_lists_it(mlflow_store):
     assert listed.exit_code == 0, listed.output
     rows = json.loads(listed.stdout)
     assert [r["run_id"] for r in rows] == [out["run_id"]]
-    assert rows[0]["auc"] == round(out["metrics"]["models"]["lightgbm"]["roc_auc"]["value"], 4)
+    assert rows[0]["auc"] == pytest.approx(out["metrics"]["models"]["lightgbm"]["roc_auc"]["value"], rel=1e-12)  # full precision
     assert rows[0]["registered"] == "retention-ml-ibm-hr v1 @candidate"
     other = runner.invoke(app, ["runs", "--experiment", "other", "--json"])
     assert other.exit_code == 2 and "no experiment named 'other'" in json.loads(other.stdout)["error"]

@@ -74,5 +74,9 @@ def test_explain_on_invalid_data_lists_every_problem_writes_nothing_and_exits_1(
 
 def test_explain_on_valid_data_still_fails_only_for_the_missing_model(tmp_path, monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    from retention_ml import tracking
+
+    tracking.configure()
+    tracking.get_or_create_experiment("store-without-the-model")   # a store exists (explain never creates one)
     result = invoke(["explain", "--run", "models:/no-such-model@champion", "--data", str(EXAMPLE), "--as-of", "2025-01-01"])
     assert result.exit_code == 2 and "could not load model" in result.output

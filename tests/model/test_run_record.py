@@ -1,0 +1,165 @@
+"""What a training run records in MLflow and how `retention-ml runs` sets runs side by side (S10-A F2, F3, F7, F10,
+F14, F15, F17)."""
+
+import json
+import tomllib
+from pathlib import Path
+
+import mlflow
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from retention_ml import tracking, training
+from retention_ml.cli import app
+from retention_ml.experiment import load_experiment
+
+REPO = Path(__file__).resolve().parents[2]
+IBM = REPO / "experiments" / "ibm_hr.toml"
+FAST = ["--set", "evaluation.n_boot=10", "--set", "model.n_bootstrap=0", "--set", "tuning.trials=0"]
+runner = CliRunner()
+
+
+def _sim_experiment(tmp_path: Path) -> Path:
+    path = tmp_path / "sim.toml"
+    path.write_text('name = "sim"\nseed = 3\n[data]\npath = "."\n[model]\nn_bootstrap = 0\n[evaluation]\nn_boot = 10\n'
+                    "explain = false\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def sim_runs(sim_dir, tmp_path_factory, scratch_store):
+    """Two snapshot runs on the shared simulated data: the default (12-month label, agency flagged, quarterly) and a
+    variant with a 6-month label, agency workers excluded and half-yearly snapshots. Yields (store folder, ids)."""
+    root = tmp_path_factory.mktemp("runs")
+    exp = _sim_experiment(root)
+    with scratch_store(root):
+        ids = []
+        for extra in ([], ["--set", "label.horizon_months=6", "--set", "population.agency=exclude",
+                           "--set", "snapshots.frequency_months=6"]):
+            res = runner.invoke(app, ["train", str(exp), "--set", f"data.path={sim_dir}", *extra, "--json"])
+            assert res.exit_code == 0, res.output
+            ids.append(json.loads(res.stdout)["run_id"])
+        yield root, ids
+
+
+def test_params_are_the_experiment_keys_under_their_own_names(sim_runs, sim_dir, scratch_store):
+    root, (default, variant) = sim_runs
+    with scratch_store(root):
+        params = tracking.client().get_run(variant).data.params
+        assert params["population.agency"] == "exclude" and params["snapshots.frequency_months"] == "6"
+        assert params["label.horizon_months"] == "6" and params["data.path"] == str(Path(sim_dir).resolve())
+        assert params["split.valid_periods"] == "1" and params["evaluation.n_boot"] == "10"
+        # the old names are gone, and a snapshot run carries no flat-extract keys
+        assert not {"label.agency", "data_path", "flat.positive", "split.test_fraction", "model.cv_folds"} & set(params)
+        found = mlflow.search_runs(experiment_names=["sim"], filter_string="params.population.agency = 'exclude'")
+        assert found["run_id"].tolist() == [variant]
+        # the run's name says what it changed (not the data path: that is the fingerprint tag)
+        name = tracking.client().get_run(variant).info.run_name
+        assert name == "sim horizon_months=6 agency=exclude frequency_months=6"
+        assert tracking.client().get_run(default).info.run_name == "sim"
+
+
+def test_runs_shows_what_differs_and_warns_that_the_runs_are_not_comparable(sim_runs, scratch_store):
+    root, (default, variant) = sim_runs
+    with scratch_store(root):
+        res = runner.invoke(app, ["runs", "--json"])
+        assert res.exit_code == 0, res.output
+        rows = {r["run_id"]: r for r in json.loads(res.stdout)}
+        assert (rows[default]["horizon"], rows[default]["agency"], rows[default]["freq"]) == ("12", "flag", "3")
+        assert (rows[variant]["horizon"], rows[variant]["agency"], rows[variant]["freq"]) == ("6", "exclude", "6")
+        assert rows[default]["cmp"] != rows[variant]["cmp"]
+        assert rows[default]["test window"] != rows[variant]["test window"]
+        assert "horizon differs" in res.stderr and "agency differs" in res.stderr
+        # full precision in JSON: the logged metric itself, not a rounded copy
+        logged = tracking.client().get_run(default).data.metrics["lightgbm.roc_auc"]
+        assert rows[default]["auc"] == pytest.approx(logged, rel=1e-12)
+
+
+def test_runs_fits_80_columns_with_every_number_whole(sim_runs, scratch_store, monkeypatch):
+    root, (default, variant) = sim_runs
+    with scratch_store(root):
+        monkeypatch.setenv("COLUMNS", "80")
+        res = runner.invoke(app, ["runs"])
+        assert res.exit_code == 0, res.output
+        lines = res.stdout.splitlines()
+        assert max(len(line) for line in lines) <= 80
+        assert "…" not in res.stdout   # nothing ellipsised
+        table = tracking.search_runs()
+        for run_id, auc, brier in zip(table["run_id"], table["metrics.lightgbm.roc_auc"], table["metrics.lightgbm.brier"]):
+            row = next(line for line in lines if line.strip().startswith(run_id[:8]))
+            assert f"{auc:.3f}" in row and f"{brier:.3f}" in row
+        assert "horizon=6" in res.stdout and "agency=exclude" in res.stdout
+        assert "WARNING: these runs do not all measure the same thing" in res.stdout
+        wide = runner.invoke(app, ["runs", "--wide"])
+        assert wide.exit_code == 0 and "test leavers" in wide.stdout and default[:8] in wide.stdout
+
+
+def test_json_records_become_run_metrics(mlflow_store):
+    """The headline figures of the truth check and the exit-interview alignment are run metrics (MLflow's compare
+    view and `runs` show them), logged where their JSON is logged."""
+    with mlflow.start_run() as run:
+        pass
+    tracking.log_json(run.info.run_id, {"top1": {"value": 0.25}, "top3": {"value": 0.5},
+                                        "difference_vs_global": {"top3": {"value": 0.125}}}, "explanations/alignment.json")
+    tracking.log_json(run.info.run_id, {"top3": {"value": 0.4}, "top_decile": {"top1": {"value": 0.3},
+                                                                               "top3": {"value": 0.7}}},
+                      "explanations/truth.json")
+    tracking.log_json(run.info.run_id, {"top3": {"value": 0.9}}, "evaluation/other.json")   # not a headline record
+    metrics = tracking.client().get_run(run.info.run_id).data.metrics
+    assert metrics == {"alignment.top1": 0.25, "alignment.top3": 0.5, "alignment.top3_vs_global": 0.125,
+                       "truth.top3": 0.4, "truth.top_decile_top1": 0.3, "truth.top_decile_top3": 0.7}
+
+
+def test_runs_filters_by_the_experiment_name_it_shows(mlflow_store):
+    res = runner.invoke(app, ["train", str(IBM), *FAST, "--set", "mlflow_experiment=hr-trials", "--json"])
+    assert res.exit_code == 0, res.output
+    run_id = json.loads(res.stdout)["run_id"]
+    for name in ("ibm_hr", "hr-trials"):   # the experiment file's name (shown) and the MLflow experiment's
+        listed = runner.invoke(app, ["runs", "--experiment", name, "--json"])
+        assert listed.exit_code == 0, listed.output
+        rows = json.loads(listed.stdout)
+        assert [r["run_id"] for r in rows] == [run_id]
+        assert (rows[0]["experiment"], rows[0]["mlflow_experiment"]) == ("ibm_hr", "hr-trials")
+
+
+def test_logged_experiment_keeps_its_format_and_the_effective_one_reproduces_the_run(mlflow_store, tmp_path):
+    source = tomllib.loads(IBM.read_text())
+    source["data"]["path"] = str((IBM.parent / source["data"]["path"]).resolve())
+    path = tmp_path / "ibm.yaml"
+    path.write_text(yaml.safe_dump(source))
+    overrides = ["evaluation.n_boot=10", "model.n_bootstrap=0", "tuning.trials=0", "model.min_child_samples=30"]
+    exp = load_experiment(path, overrides=overrides)
+    result = training.train_experiment(exp)
+    logged = tracking.list_artifacts(result.run_id)
+    assert "experiment.yaml" in logged and "experiment.toml" not in logged
+    assert yaml.safe_load((Path(tracking.download_artifact(result.run_id, "experiment.yaml", tmp_path / "a"))).read_text()) == source
+    effective = tracking.download_artifact(result.run_id, "experiment_effective.toml", tmp_path / "b")
+    again = load_experiment(effective)   # no --set: the overrides are in the file, the data path absolute
+    drop = ("source", "source_text", "overrides")
+    assert {k: v for k, v in again.items() if k not in drop} == {k: v for k, v in exp.items() if k not in drop}
+    assert again["model"]["min_child_samples"] == 30
+    rerun = training.train_experiment(again, log=False)
+    assert json.dumps(rerun.metrics, sort_keys=True, default=str) == json.dumps(result.metrics, sort_keys=True, default=str)
+
+
+def test_code_version_says_when_the_package_had_local_changes(monkeypatch):
+    import importlib.metadata
+
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: "9.9.9" if name == "retention-ml" else "0")
+    answers = {"rev-parse": "abc123\n", "status": " M retention_ml/model.py\n M retention_ml/flat.py\n"}
+    monkeypatch.setattr(training, "_git", lambda *args: answers[args[0]])
+    tags = training.code_version()
+    assert tags == {"retention_ml.package_version": "9.9.9", "retention_ml.git_commit": "abc123-dirty",
+                    "retention_ml.git_changes": "2 changed: retention_ml/model.py, retention_ml/flat.py"}
+    answers["status"] = ""
+    assert training.code_version() == {"retention_ml.package_version": "9.9.9", "retention_ml.git_commit": "abc123"}
+
+
+def test_runs_of_a_store_without_runs_says_so(mlflow_store):
+    tracking.get_or_create_experiment("empty")
+    for args in (["runs"], ["runs", "--experiment", "empty", "--wide"]):
+        res = runner.invoke(app, args)
+        assert res.exit_code == 0 and res.exception is None, res.output
+        assert "no training runs" in res.stdout
+    assert json.loads(runner.invoke(app, ["runs", "--json"]).stdout) == []

@@ -1,0 +1,87 @@
+"""A tracking URI that cannot work is "could not run" (exit 2) with a message that says what to do, and nothing is
+created: not by a train that cannot start, not by a command that only looks a run up (S10-A F8, F16; S10-X F7)."""
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from retention_ml.cli import app
+
+REPO = Path(__file__).resolve().parents[1]
+IBM = str(REPO / "experiments" / "ibm_hr.toml")
+COUNCIL = str(REPO / "experiments" / "council_default.toml")
+runner = CliRunner()
+
+
+@pytest.fixture()
+def empty_cwd(tmp_path, monkeypatch):
+    """An empty working folder and the default store (./mlflow.db), as an analyst in the wrong folder has."""
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _json_error(res) -> str:
+    assert res.exit_code == 2, res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit)   # no traceback
+    return json.loads(res.stdout)["error"]
+
+
+def test_train_that_cannot_start_creates_no_store(empty_cwd, tmp_path):
+    missing = _json_error(runner.invoke(app, ["train", IBM, "--set", f"data.path={tmp_path}/nope.csv", "--json"]))
+    assert "nope.csv" in missing
+    no_folder = _json_error(runner.invoke(app, ["train", COUNCIL, "--set", f"data.path={tmp_path}/nothing", "--json"]))
+    assert "is not a folder of tables" in no_folder
+    assert list(empty_cwd.iterdir()) == []
+
+
+def test_train_on_invalid_data_creates_no_store(empty_cwd):
+    res = runner.invoke(app, ["train", COUNCIL, "--set", f"data.path={REPO / 'tests/fixtures/broken/duplicate_key'}",
+                              "--json"])
+    assert res.exit_code == 1, res.output   # a problem found in the data: nothing trained, nothing tracked
+    assert not (empty_cwd / "mlflow.db").exists() and not (empty_cwd / "mlartifacts").exists()
+
+
+def test_train_with_a_store_folder_that_does_not_exist(empty_cwd, tmp_path):
+    uri = f"sqlite:///{tmp_path}/no/such/folder/mlflow.db"
+    error = _json_error(runner.invoke(app, ["train", IBM, "--set", f"tracking_uri={uri}", "--json"]))
+    assert uri in error and "does not exist" in error
+    assert not (tmp_path / "no").exists()
+
+
+def test_train_with_a_plain_folder_as_tracking_uri_says_how_to_fix_it(empty_cwd, tmp_path):
+    error = _json_error(runner.invoke(app, ["train", IBM, "--set", f"tracking_uri={tmp_path / 'mlruns'}", "--json"]))
+    assert "sqlite:///" in error and "migrate-filestore" in error
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:   # a port nothing listens on: bound, then released
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_an_unreachable_server_is_could_not_run_naming_it(empty_cwd, monkeypatch):
+    uri = f"http://127.0.0.1:{_closed_port()}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    error = _json_error(runner.invoke(app, ["runs", "--json"]))
+    assert f"cannot reach the tracking server {uri}" in error
+    train_error = _json_error(runner.invoke(app, ["train", IBM, "--json"]))
+    assert f"cannot reach the tracking server {uri}" in train_error
+    assert list(empty_cwd.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", [
+    ["promote", "0123abcd", "--json"],
+    ["card", "--run", "0123abcd", "--no-log", "--json"],
+    ["explain", "--run", "0123abcd", "--data", "{sim}", "--as-of", "2021-01-01", "--worker", "W0000001"],
+    ["truth-check", "--run", "0123abcd", "--data", "{sim}"],
+    ["score", "--model", "0123abcd", "--data", "{sim}", "--as-of", "2021-01-01", "--out", "scored"],
+])
+def test_looking_a_run_up_never_creates_a_store(empty_cwd, sim_dir, command):
+    res = runner.invoke(app, [c.format(sim=sim_dir) for c in command])
+    assert res.exit_code == 2, res.output
+    assert "no tracking store at" in res.output
+    assert not (empty_cwd / "mlflow.db").exists()
