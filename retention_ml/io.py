@@ -10,7 +10,9 @@ stays text. Validation with full error reports lives in
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import tempfile
 from collections.abc import Iterable
 from contextlib import contextmanager
@@ -41,6 +43,35 @@ def find_table_file(data_dir: Path, table: str) -> Path | None:
         if path.exists():
             return path
     return None
+
+
+# File names built from data values (team, manager, council, service ids) keep only these characters:
+# a "/" or "../" in an id must never make a sub-folder or a file outside the output folder.
+_SAFE_NAME = re.compile(r"[A-Za-z0-9_-]+")
+_UNSAFE_RUN = re.compile(r"[^A-Za-z0-9_-]+")
+_SAFE_NAME_MAX = 60   # characters kept of a cleaned id, so a file name stays well under the 255-byte limit
+
+
+def safe_name(value) -> str:
+    """``value`` as one safe part of a file name: unchanged when it is letters, digits, ``_`` and ``-`` only.
+
+    Otherwise each run of other characters becomes ``_`` and a short hash of the original is appended, so
+    two ids that clean to the same text (``CP/North``, ``CP:North``) still get different files. The one
+    rule for every output file named after an id; the file itself records the real id.
+
+    >>> safe_name("T03")
+    'T03'
+    >>> safe_name("../../escaped")
+    'escaped-75a5a428'
+    """
+    text = str(value)
+    if _SAFE_NAME.fullmatch(text) and len(text) <= _SAFE_NAME_MAX:
+        return text
+    cleaned = _UNSAFE_RUN.sub("_", text).strip("_")[:_SAFE_NAME_MAX] or "id"
+    return f"{cleaned}-{hashlib.sha1(text.encode('utf-8')).hexdigest()[:8]}"
+
+
+__all__ += ["safe_name"]
 
 
 def _read_raw(path: Path) -> pd.DataFrame:

@@ -34,6 +34,11 @@ carry none, from teams.csv in the data folder score_meta.json records (or
 display_name. Whether probabilities are shown is set in
 retention_ml/risk_bands.toml (default: band only) or --bands FILE.
 
+File names hold ids as they are when made of letters, digits, _ and -
+only; any other character (CP/North, ../x) is replaced and a short hash of
+the id appended (risk_list_team_CP_North-<hash>.csv), so no id makes a
+sub-folder or a file outside --out. The list itself records the real id.
+
 Every file of one call is written to a temporary first and moved into place
 only when all are written. The scoring folder is checked first: an unreadable
 scores.parquet or score_meta.json, or a score_meta.json whose as_of differs
@@ -159,12 +164,16 @@ def _check_same_as_of(scores, meta: dict, parquet: Path, meta_path: Path) -> Non
 
 def service_stem(council: str, service: str) -> str:
     """File stem of a service's team-manager list (one per council: a head of service serves one council)."""
-    return f"risk_list_service_{council}_{service}_team_managers"
+    from retention_ml.io import safe_name
+
+    return f"risk_list_service_{safe_name(council)}_{safe_name(service)}_team_managers"
 
 
 def no_manager_stem(council: str, service: str) -> str:
     """File stem of a service's list of teams with no manager recorded, beside its team managers' list."""
-    return f"risk_list_service_{council}_{service}_no_manager_recorded"
+    from retention_ml.io import safe_name
+
+    return f"risk_list_service_{safe_name(council)}_{safe_name(service)}_no_manager_recorded"
 
 
 def no_manager_plan(scores, service_of: dict[str, str]) -> list[tuple[str, str, list[str]]]:
@@ -254,7 +263,7 @@ def rank_scores(scores_dir: Path, out_dir: Path, *, team=None, manager=None, all
     and every service with a team manager scored. Every file of the call (all teams, all formats) is written
     to a temporary and moved into place only when all are written: a failure leaves the lists folder as it was.
     """
-    from retention_ml.io import staged_files
+    from retention_ml.io import safe_name, staged_files
     from retention_ml.reports.risk_list import build_risk_lists, load_band_config, select_teams, team_manager_rows
 
     scores, meta = read_scoring(scores_dir)
@@ -265,12 +274,12 @@ def rank_scores(scores_dir: Path, out_dir: Path, *, team=None, manager=None, all
             service_of = services_of_teams(scores, meta, data=data)
             services = service_plan(scores, service_of, service=service)
     if all_teams:
-        plan = [([t], f"risk_list_team_{t}") for t in select_teams(scores)]
+        plan = [([t], f"risk_list_team_{safe_name(t)}") for t in select_teams(scores)]
     elif manager is not None:
-        plan = [(select_teams(scores, manager=manager), f"risk_list_manager_{manager}")]
+        plan = [(select_teams(scores, manager=manager), f"risk_list_manager_{safe_name(manager)}")]
     elif service is None:
         teams = select_teams(scores, team=team)
-        plan = [(teams, "risk_list_team_" + "_".join(teams))]
+        plan = [(teams, "risk_list_team_" + "_".join(map(safe_name, teams)))]
     # --all: every team's list is built in one pass (ranks, bands, levers and reasons are per row, so one
     # pass gives each team exactly its own list; per-team passes cost a fixed pandas overhead 6,000 times
     # at national size). Service sets get only the team managers' rows.
