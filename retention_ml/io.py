@@ -74,6 +74,27 @@ def safe_name(value) -> str:
 __all__ += ["safe_name"]
 
 
+def out_folder_problem(path: str | Path) -> str | None:
+    """Why ``path`` cannot be (or become) an output folder, or None when it can; the caller names ``path``.
+
+    Checked before a command's work (scoring, a model card), so a wrong ``--out`` stops it at once instead of
+    after minutes: ``path`` is an existing file, or the nearest existing folder on its way is a file or
+    cannot be written.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        return "is a file, not a folder"
+    existing = next(p for p in [path, *path.absolute().parents] if p.exists())
+    if not existing.is_dir():
+        return f"cannot be made: {existing} is a file, not a folder"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"cannot be made: {existing} cannot be written (no permission)"
+    return None
+
+
+__all__ += ["out_folder_problem"]
+
+
 def _read_raw(path: Path) -> pd.DataFrame:
     if path.suffix == ".parquet":
         return pd.read_parquet(path)

@@ -939,6 +939,9 @@ def validate_dir(data_dir: str | Path, *, as_of=None, max_errors: int | None = N
         When ``data_dir`` is not a folder (nothing could be read).
     """
     data_dir = Path(data_dir)
+    if data_dir.exists() and not data_dir.is_dir():   # FileNotFoundError still: every caller handles that one
+        raise FileNotFoundError(f"{data_dir}: is a file, not a folder; give the folder that holds the extract's "
+                                f"tables ({data_dir.parent})")
     if not data_dir.is_dir():
         raise FileNotFoundError(f"{data_dir}: no such folder")
     as_of = _as_of(as_of)

@@ -40,11 +40,14 @@ def card(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from retention_ml import tracking
+    from retention_ml.io import out_folder_problem
     from retention_ml.reports.model_card import build_card, gate_checks, save_card
     from retention_ml.reports.risk_list import NOT_A_DECISION
 
     err = Console(stderr=True)
     try:
+        if problem := out_folder_problem(out):   # before the card's minutes of work
+            raise NotADirectoryError(f"--out {out}: {problem}; give a folder for the card's files")
         tracking.configure(tracking_uri)
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), console=err, transient=True, disable=json_out) as bar:

@@ -322,6 +322,15 @@ def rank(
         raise typer.BadParameter(f"unknown format(s) {bad}; choose from {', '.join(FORMATS)}", param_hint="--format")
     if sum([bool(team), manager is not None, all_teams, service is not None]) != 1:
         raise typer.BadParameter("give exactly one of --team, --manager, --service or --all")
+    from retention_ml.io import out_folder_problem
+
+    # Named here, before any work: inside the writing below a missing --bands read as "could not write the lists".
+    problem = (f"--bands {bands}: {'not a file' if bands.exists() else 'no such file'}"
+               if bands is not None and not bands.is_file()
+               else (p := out_folder_problem(out)) and f"--out {out}: {p}")
+    if problem:
+        typer.echo(f"error: {problem}; no list was changed", err=True)
+        raise typer.Exit(2)
     try:
         written = rank_scores(scores, out, team=team, manager=manager, all_teams=all_teams, service=service,
                               formats=formats, names=names, bands=bands, data=data, progress=True)
