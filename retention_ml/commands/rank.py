@@ -34,6 +34,12 @@ carry none, from teams.csv in the data folder score_meta.json records (or
 display_name. Whether probabilities are shown is set in
 retention_ml/risk_bands.toml (default: band only) or --bands FILE.
 
+With --all, lists already in --out that this call did not write (teams or
+services of an earlier scoring no longer scored) are named in a warning;
+--prune deletes them once the new lists are in place. The folder is kept
+(not a dated sub-folder per scoring) so the paths managers are sent stay the
+same every month.
+
 File names hold ids as they are when made of letters, digits, _ and -
 only; any other character (CP/North, ../x) is replaced and a short hash of
 the id appended (risk_list_team_CP_North-<hash>.csv), so no id makes a
@@ -54,6 +60,7 @@ from a scoring whose model the promotion gate did not approve
 \b
 Examples:
   retention-ml rank --scores scores/2025-07 --all --out lists/
+  retention-ml rank --scores scores/2025-08 --all --out lists/ --prune
   retention-ml rank --scores scores/2025-07 --manager W000123 --format html --out lists/
   retention-ml rank --scores scores/2025-07 --team T03 --format csv,xlsx --out lists/ --names
   retention-ml rank --scores scores/2025-07 --service safeguarding --out lists/
@@ -300,6 +307,28 @@ def rank_scores(scores_dir: Path, out_dir: Path, *, team=None, manager=None, all
     return stage.targets
 
 
+def stale_lists(out_dir: Path, written: list[Path]) -> list[Path]:
+    """The lists in ``out_dir`` that ``rank --all`` did not just write, sorted.
+
+    ``--all`` writes every scored team's and service's lists, so any other ``risk_list_*`` file there is
+    from an earlier scoring (a merged or renamed team, a manager who left) and would read as current.
+    """
+    done = {Path(p).resolve() for p in written}
+    return sorted(p for f in FORMATS for p in Path(out_dir).glob(f"risk_list_*.{f}") if p.resolve() not in done)
+
+
+def _say_stale(stale: list[Path], out: Path, *, pruned: bool) -> None:
+    if not stale:
+        return
+    shown = ", ".join(p.name for p in stale[:5]) + (f" and {len(stale) - 5} more" if len(stale) > 5 else "")
+    if pruned:
+        typer.echo(f"removed {len(stale)} list file(s) this call did not write from {out}: {shown}", err=True)
+        return
+    typer.secho(f"WARNING: {len(stale)} list file(s) in {out} were not written by this call (teams or services not in "
+                f"this scoring, so from an earlier one): {shown}. Managers could read them as current: remove them "
+                "before sharing the folder, or run again with --prune.", err=True, fg="yellow")
+
+
 def rank(
     scores: Path = typer.Option(..., "--scores", help="Folder written by retention-ml score (scores.parquet, score_meta.json)."),
     team: list[str] = typer.Option(None, "--team", help="Team id (repeatable); one set of files for these teams."),
@@ -314,6 +343,9 @@ def rank(
     bands: Path = typer.Option(None, "--bands", help="Band config TOML (default retention_ml/risk_bands.toml)."),
     data: Path = typer.Option(None, "--data", help="Data folder with teams.csv, for the teams' services when the scores "
                               "carry none (default: the data folder score_meta.json records)."),
+    prune: bool = typer.Option(False, "--prune", help="With --all: after the new lists are in place, delete the "
+                               "risk_list_* files in --out this call did not write (teams and services of an earlier "
+                               "scoring that are no longer scored)."),
     json_out: bool = typer.Option(False, "--json", help="Print the files written as JSON."),
 ) -> None:
     formats = [f.strip() for f in fmt.split(",") if f.strip()]
@@ -322,6 +354,8 @@ def rank(
         raise typer.BadParameter(f"unknown format(s) {bad}; choose from {', '.join(FORMATS)}", param_hint="--format")
     if sum([bool(team), manager is not None, all_teams, service is not None]) != 1:
         raise typer.BadParameter("give exactly one of --team, --manager, --service or --all")
+    if prune and not all_teams:   # only --all writes a complete set; other scopes share the folder with other calls
+        raise typer.BadParameter("--prune goes with --all only", param_hint="--prune")
     from retention_ml.io import out_folder_problem
 
     # Named here, before any work: inside the writing below a missing --bands read as "could not write the lists".
@@ -346,11 +380,15 @@ def rank(
     except OSError as exc:  # disk full, no permission: nothing was moved into place
         typer.echo(f"error: could not write the lists to {out}: {exc}; no list was changed", err=True)
         raise typer.Exit(2)
+    stale = stale_lists(out, written) if all_teams else []
+    for p in stale if prune else []:
+        p.unlink(missing_ok=True)
     if json_out:
-        typer.echo(json.dumps({"files": [str(p) for p in written]}))
+        typer.echo(json.dumps({"files": [str(p) for p in written], ("removed" if prune else "stale"): [str(p) for p in stale]}))
     else:
         for p in written:
             typer.echo(str(p))
+    _say_stale(stale, out, pruned=prune)
     approval = read_scoring(scores)[1].get("approval") or {}
     if approval.get("status") == "not approved":  # scorings before approval was recorded carry none: no claim
         typer.secho(f"WARNING: these lists come from a model NOT APPROVED by the promotion gate. {approval.get('detail', '')}",
