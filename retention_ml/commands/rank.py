@@ -329,6 +329,17 @@ def _say_stale(stale: list[Path], out: Path, *, pruned: bool) -> None:
                 "before sharing the folder, or run again with --prune.", err=True, fg="yellow")
 
 
+def _path_problem(bands: Path | None, out: Path) -> str | None:
+    """What is wrong with --bands or --out, checked before any work (inside the writing, a missing --bands
+    read as "could not write the lists"), or None."""
+    from retention_ml.io import out_folder_problem
+
+    if bands is not None and not bands.is_file():
+        return f"--bands {bands}: {'not a file' if bands.exists() else 'no such file'}"
+    problem = out_folder_problem(out)
+    return f"--out {out}: {problem}" if problem else None
+
+
 def rank(
     scores: Path = typer.Option(..., "--scores", help="Folder written by retention-ml score (scores.parquet, score_meta.json)."),
     team: list[str] = typer.Option(None, "--team", help="Team id (repeatable); one set of files for these teams."),
@@ -356,13 +367,7 @@ def rank(
         raise typer.BadParameter("give exactly one of --team, --manager, --service or --all")
     if prune and not all_teams:   # only --all writes a complete set; other scopes share the folder with other calls
         raise typer.BadParameter("--prune goes with --all only", param_hint="--prune")
-    from retention_ml.io import out_folder_problem
-
-    # Named here, before any work: inside the writing below a missing --bands read as "could not write the lists".
-    problem = (f"--bands {bands}: {'not a file' if bands.exists() else 'no such file'}"
-               if bands is not None and not bands.is_file()
-               else (p := out_folder_problem(out)) and f"--out {out}: {p}")
-    if problem:
+    if problem := _path_problem(bands, out):
         typer.echo(f"error: {problem}; no list was changed", err=True)
         raise typer.Exit(2)
     try:
