@@ -28,12 +28,6 @@ Every list says so, without naming or counting them. Band cut-offs are the
 yearly ones of the bands file scaled to the scoring's horizon
 (1 - (1 - c) ** (H / 12)); every list records the cut-offs it used.
 
-A team's service comes from the scores' service column or, when the scores
-carry none, from teams.csv in the data folder score_meta.json records (or
---data DIR). Names appear only with --names and only if the data carried
-display_name. Whether probabilities are shown is set in
-retention_ml/risk_bands.toml (default: band only) or --bands FILE.
-
 With --all, lists already in --out that this call did not write (teams or
 services of an earlier scoring no longer scored) are named in a warning;
 --prune deletes them once the new lists are in place. The folder is kept
@@ -44,6 +38,12 @@ File names hold ids as they are when made of letters, digits, _ and -
 only; any other character (CP/North, ../x) is replaced and a short hash of
 the id appended (risk_list_team_CP_North-<hash>.csv), so no id makes a
 sub-folder or a file outside --out. The list itself records the real id.
+
+A team's service comes from the scores' service column or, when the scores
+carry none, from teams.csv in the data folder score_meta.json records (or
+--data DIR). Names appear only with --names and only if the data carried
+display_name. Whether probabilities are shown is set in
+retention_ml/risk_bands.toml (default: band only) or --bands FILE.
 
 Every file of one call is written to a temporary first and moved into place
 only when all are written. The scoring folder is checked first: an unreadable
@@ -183,6 +183,20 @@ def no_manager_stem(council: str, service: str) -> str:
     return f"risk_list_service_{safe_name(council)}_{safe_name(service)}_no_manager_recorded"
 
 
+def team_stem(teams: list[str]) -> str:
+    """File stem of a set of team lists (``--team``, one per team with ``--all``)."""
+    from retention_ml.io import safe_name
+
+    return "risk_list_team_" + "_".join(map(safe_name, teams))
+
+
+def manager_stem(manager: str) -> str:
+    """File stem of the lists of the teams one manager manages (``--manager``)."""
+    from retention_ml.io import safe_name
+
+    return f"risk_list_manager_{safe_name(manager)}"
+
+
 def no_manager_plan(scores, service_of: dict[str, str]) -> list[tuple[str, str, list[str]]]:
     """(council, service, teams) of the teams with no manager recorded: one entry per (council, service), sorted.
 
@@ -270,7 +284,7 @@ def rank_scores(scores_dir: Path, out_dir: Path, *, team=None, manager=None, all
     and every service with a team manager scored. Every file of the call (all teams, all formats) is written
     to a temporary and moved into place only when all are written: a failure leaves the lists folder as it was.
     """
-    from retention_ml.io import safe_name, staged_files
+    from retention_ml.io import staged_files
     from retention_ml.reports.risk_list import build_risk_lists, load_band_config, select_teams, team_manager_rows
 
     scores, meta = read_scoring(scores_dir)
@@ -281,12 +295,12 @@ def rank_scores(scores_dir: Path, out_dir: Path, *, team=None, manager=None, all
             service_of = services_of_teams(scores, meta, data=data)
             services = service_plan(scores, service_of, service=service)
     if all_teams:
-        plan = [([t], f"risk_list_team_{safe_name(t)}") for t in select_teams(scores)]
+        plan = [([t], team_stem([t])) for t in select_teams(scores)]
     elif manager is not None:
-        plan = [(select_teams(scores, manager=manager), f"risk_list_manager_{safe_name(manager)}")]
+        plan = [(select_teams(scores, manager=manager), manager_stem(manager))]
     elif service is None:
         teams = select_teams(scores, team=team)
-        plan = [(teams, "risk_list_team_" + "_".join(map(safe_name, teams)))]
+        plan = [(teams, team_stem(teams))]
     # --all: every team's list is built in one pass (ranks, bands, levers and reasons are per row, so one
     # pass gives each team exactly its own list; per-team passes cost a fixed pandas overhead 6,000 times
     # at national size). Service sets get only the team managers' rows.

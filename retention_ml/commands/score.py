@@ -65,13 +65,13 @@ def score_command(
         date.fromisoformat(as_of)
     except ValueError as exc:
         raise typer.BadParameter(f"{as_of!r} is not a date YYYY-MM-DD ({exc})", param_hint="--as-of") from exc
-    if not data.is_dir():
-        console.print(f"error: data folder {data} not found")
-        raise typer.Exit(2)
     from retention_ml.io import out_folder_problem
 
     if problem := out_folder_problem(out):   # before minutes of validation, features and SHAP
         console.print(f"error: --out {out}: {problem}; give a folder for scores.parquet, scores.csv, score_meta.json")
+        raise typer.Exit(2)
+    if not data.is_dir():
+        console.print(f"error: data folder {data} not found")
         raise typer.Exit(2)
     try:
         with console.status(f"scoring {data} at {as_of} with {model}"):
