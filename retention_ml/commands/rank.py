@@ -331,6 +331,17 @@ def stale_lists(out_dir: Path, written: list[Path]) -> list[Path]:
     return sorted(p for f in FORMATS for p in Path(out_dir).glob(f"risk_list_*.{f}") if p.resolve() not in done)
 
 
+def _settle_stale(out: Path, written: list[Path], all_teams: bool, prune: bool) -> dict[str, list[str]]:
+    """After ``rank --all``: name (stderr) or with ``prune`` delete the lists it did not write; the --json entry."""
+    if not all_teams:
+        return {}
+    stale = stale_lists(out, written)
+    for p in stale if prune else []:
+        p.unlink(missing_ok=True)
+    _say_stale(stale, out, pruned=prune)
+    return {("removed" if prune else "stale"): [str(p) for p in stale]}
+
+
 def _say_stale(stale: list[Path], out: Path, *, pruned: bool) -> None:
     if not stale:
         return
@@ -399,15 +410,12 @@ def rank(
     except OSError as exc:  # disk full, no permission: nothing was moved into place
         typer.echo(f"error: could not write the lists to {out}: {exc}; no list was changed", err=True)
         raise typer.Exit(2)
-    stale = stale_lists(out, written) if all_teams else []
-    for p in stale if prune else []:
-        p.unlink(missing_ok=True)
     if json_out:
-        typer.echo(json.dumps({"files": [str(p) for p in written], ("removed" if prune else "stale"): [str(p) for p in stale]}))
+        typer.echo(json.dumps({"files": [str(p) for p in written], **_settle_stale(out, written, all_teams, prune)}))
     else:
         for p in written:
             typer.echo(str(p))
-    _say_stale(stale, out, pruned=prune)
+        _settle_stale(out, written, all_teams, prune)
     approval = read_scoring(scores)[1].get("approval") or {}
     if approval.get("status") == "not approved":  # scorings before approval was recorded carry none: no claim
         typer.secho(f"WARNING: these lists come from a model NOT APPROVED by the promotion gate. {approval.get('detail', '')}",
