@@ -16,7 +16,9 @@ app = typer.Typer(
     help=(
         "Turnover risk for children's social workers: validate HR extracts, simulate a workforce, "
         "train and explain a turnover model, and give managers ranked lists.\n\n"
-        "Predictions are a prompt for a supportive conversation, never a decision about anyone."
+        "Predictions are a prompt for a supportive conversation, never a decision about anyone.\n\n"
+        "Exit codes: 0 ok, 1 a problem was found, 2 the command could not run. An unexpected error prints one "
+        "line; set RETENTION_ML_DEBUG=1 to see its traceback."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -52,5 +54,28 @@ def _register() -> None:
 _register()
 
 
+DEBUG_ENV = "RETENTION_ML_DEBUG"   # set to 1 to see the traceback of an unexpected error
+
+
 def main() -> None:
-    app()
+    try:
+        app()
+    except Exception as exc:   # a failure no command foresaw: "could not run" (2), never 1, which means "problem found"
+        _unexpected(exc)
+
+
+def _unexpected(exc: Exception) -> None:
+    """One line on stderr (the traceback too with RETENTION_ML_DEBUG=1), a JSON error under --json, exit 2."""
+    import json
+    import os
+    import sys
+    import traceback
+
+    first = (str(exc).strip().splitlines() or [""])[0][:300]
+    message = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+    if os.environ.get(DEBUG_ENV):
+        traceback.print_exc()
+    typer.echo(f"error: could not run: {message} (set {DEBUG_ENV}=1 to see the traceback)", err=True)
+    if "--json" in sys.argv[1:]:
+        typer.echo(json.dumps({"ok": False, "error": f"could not run: {message}", "exit_code": 2}))
+    sys.exit(2)

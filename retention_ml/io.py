@@ -10,7 +10,9 @@ stays text. Validation with full error reports lives in
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import tempfile
 from collections.abc import Iterable
 from contextlib import contextmanager
@@ -41,6 +43,56 @@ def find_table_file(data_dir: Path, table: str) -> Path | None:
         if path.exists():
             return path
     return None
+
+
+# File names built from data values (team, manager, council, service ids) keep only these characters:
+# a "/" or "../" in an id must never make a sub-folder or a file outside the output folder.
+_SAFE_NAME = re.compile(r"[A-Za-z0-9_-]+")
+_UNSAFE_RUN = re.compile(r"[^A-Za-z0-9_-]+")
+_SAFE_NAME_MAX = 60   # characters kept of a cleaned id, so a file name stays well under the 255-byte limit
+
+
+def safe_name(value) -> str:
+    """``value`` as one safe part of a file name: unchanged when it is letters, digits, ``_`` and ``-`` only.
+
+    Otherwise each run of other characters becomes ``_`` and a short hash of the original is appended, so
+    two ids that clean to the same text (``CP/North``, ``CP:North``) still get different files. The one
+    rule for every output file named after an id; the file itself records the real id.
+
+    >>> safe_name("T03")
+    'T03'
+    >>> safe_name("../../escaped")
+    'escaped-75a5a428'
+    """
+    text = str(value)
+    if _SAFE_NAME.fullmatch(text) and len(text) <= _SAFE_NAME_MAX:
+        return text
+    cleaned = _UNSAFE_RUN.sub("_", text).strip("_")[:_SAFE_NAME_MAX] or "id"
+    return f"{cleaned}-{hashlib.sha1(text.encode('utf-8')).hexdigest()[:8]}"
+
+
+__all__ += ["safe_name"]
+
+
+def out_folder_problem(path: str | Path) -> str | None:
+    """Why ``path`` cannot be (or become) an output folder, or None when it can; the caller names ``path``.
+
+    Checked before a command's work (scoring, a model card), so a wrong ``--out`` stops it at once instead of
+    after minutes: ``path`` is an existing file, or the nearest existing folder on its way is a file or
+    cannot be written.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        return "is a file, not a folder"
+    existing = next(p for p in [path, *path.absolute().parents] if p.exists())
+    if not existing.is_dir():
+        return f"cannot be made: {existing} is a file, not a folder"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"cannot be made: {existing} cannot be written (no permission)"
+    return None
+
+
+__all__ += ["out_folder_problem"]
 
 
 def _read_raw(path: Path) -> pd.DataFrame:

@@ -140,7 +140,32 @@ def configure(uri: str | None = None, *, for_reading: bool = False) -> str:
     check_store(resolved, for_reading=for_reading)
     mlflow.set_tracking_uri(resolved)
     mlflow.set_registry_uri(resolved)
+    if resolved.startswith("sqlite:///"):
+        _create_sqlite_store(resolved)
     return resolved
+
+
+def _create_sqlite_store(uri: str) -> None:
+    """Create (or just open) an embedded store's tables while holding a lock on its folder.
+
+    MLflow creates a new SQLite store's tables on first use without a lock, so two commands starting
+    together on a new store (two trains) both run the migrations and one dies ("table alembic_version
+    already exists"). Here the first creates the tables and the others wait, then find them made; on an
+    existing store this only opens it (MLflow keeps the opened store for the rest of the command).
+    """
+    try:
+        import fcntl
+    except ImportError:   # Windows: no flock; MLflow's own (unlocked) creation applies
+        fcntl = None
+    folder = os.open(Path(uri.removeprefix("sqlite:///")).parent, os.O_RDONLY)   # a folder lock leaves no file behind
+    try:
+        if fcntl is not None:
+            fcntl.flock(folder, fcntl.LOCK_EX)
+        probe = MlflowClient(tracking_uri=uri, registry_uri=uri)
+        probe.search_experiments(max_results=1)          # the tracking tables
+        probe.search_registered_models(max_results=1)    # the registry's (same database, created on its first use)
+    finally:
+        os.close(folder)   # closing releases the lock
 
 
 def client() -> MlflowClient:
@@ -153,7 +178,14 @@ def get_or_create_experiment(name: str) -> str:
     existing = mlflow.get_experiment_by_name(name)
     if existing is not None:
         return existing.experiment_id
-    return mlflow.create_experiment(name, artifact_location=_default_artifact_root(mlflow.get_tracking_uri()))
+    try:
+        return mlflow.create_experiment(name, artifact_location=_default_artifact_root(mlflow.get_tracking_uri()))
+    except mlflow.exceptions.MlflowException:
+        # Another command created it since the look-up above (two trains starting together): use theirs.
+        existing = mlflow.get_experiment_by_name(name)
+        if existing is None:
+            raise
+        return existing.experiment_id
 
 
 def resolve_run_id(ref: str) -> str:

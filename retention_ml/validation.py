@@ -94,6 +94,7 @@ RULES = {
     "row_check": "a comparison between two columns of the row fails",
     "name_in_id": "an id holds the same row's name (display_name); ids must be pseudonymous codes (values not shown)",
     "name_like_id": "an id looks like a person's name: letters either side of a space (warning; value not shown)",
+    "path_characters": "an id holds \"/\", \"\\\" or \"..\": files named after it get a cleaned name (warning)",
     "foreign_key": "a value with no matching row in the referenced table",
     "outside_spell": "a worker's row dated in a month before the spell's start month or after its end month (warning)",
 }
@@ -939,6 +940,9 @@ def validate_dir(data_dir: str | Path, *, as_of=None, max_errors: int | None = N
         When ``data_dir`` is not a folder (nothing could be read).
     """
     data_dir = Path(data_dir)
+    if data_dir.exists() and not data_dir.is_dir():   # FileNotFoundError still: every caller handles that one
+        raise FileNotFoundError(f"{data_dir}: is a file, not a folder; give the folder that holds the extract's "
+                                f"tables ({data_dir.parent})")
     if not data_dir.is_dir():
         raise FileNotFoundError(f"{data_dir}: no such folder")
     as_of = _as_of(as_of)

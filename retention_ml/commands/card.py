@@ -54,6 +54,10 @@ def card(
             bar.add_task(f"Writing the model card for {run} ...", total=None)
             # minutes at national size (see --help): count the resamples instead of sitting silent
             boot = bar.add_task(f"bootstrap: {n_boot} resamples per factor", total=None, visible=n_boot > 0)
+            from retention_ml.io import out_folder_problem
+
+            if problem := out_folder_problem(out):   # before the card's minutes of work
+                raise NotADirectoryError(f"--out {out}: {problem}; give a folder for the card's files")
 
             def on_boot(done: int, total: int) -> None:
                 bar.update(boot, completed=done, total=total,

@@ -33,6 +33,17 @@ Every list says so, without naming or counting them. Band cut-offs are the
 yearly ones of the bands file scaled to the scoring's horizon
 (1 - (1 - c) ** (H / 12)); every list records the cut-offs it used.
 
+With --all, lists already in --out that this call did not write (teams or
+services of an earlier scoring no longer scored) are named in a warning;
+--prune deletes them once the new lists are in place. The folder is kept
+(not a dated sub-folder per scoring) so the paths managers are sent stay the
+same every month.
+
+File names hold ids as they are when made of letters, digits, _ and -
+only; any other character (CP/North, ../x) is replaced and a short hash of
+the id appended (risk_list_team_CP_North-<hash>.csv), so no id makes a
+sub-folder or a file outside --out. The list itself records the real id.
+
 A team's service comes from the scores' service column or, when the scores
 carry none, from teams.csv in the data folder score_meta.json records (or
 --data DIR). Names appear only with --names and only if the data carried
@@ -56,6 +67,7 @@ from a scoring whose model the promotion gate did not approve
 \b
 Examples:
   retention-ml rank --scores scores/2025-07 --all --out lists/
+  retention-ml rank --scores scores/2025-08 --all --out lists/ --prune
   retention-ml rank --scores scores/2025-07 --manager W000123 --format html --out lists/
   retention-ml rank --scores scores/2025-07 --team T03 --format csv,xlsx --out lists/ --names
   retention-ml rank --scores scores/2025-07 --service safeguarding --out lists/
@@ -166,12 +178,30 @@ def _check_same_as_of(scores, meta: dict, parquet: Path, meta_path: Path) -> Non
 
 def service_stem(council: str, service: str) -> str:
     """File stem of a service's team-manager list (one per council: a head of service serves one council)."""
-    return f"risk_list_service_{council}_{service}_team_managers"
+    from retention_ml.io import safe_name
+
+    return f"risk_list_service_{safe_name(council)}_{safe_name(service)}_team_managers"
 
 
 def no_manager_stem(council: str, service: str) -> str:
     """File stem of a service's list of teams with no manager recorded, beside its team managers' list."""
-    return f"risk_list_service_{council}_{service}_no_manager_recorded"
+    from retention_ml.io import safe_name
+
+    return f"risk_list_service_{safe_name(council)}_{safe_name(service)}_no_manager_recorded"
+
+
+def team_stem(teams: list[str]) -> str:
+    """File stem of a set of team lists (``--team``, one per team with ``--all``)."""
+    from retention_ml.io import safe_name
+
+    return "risk_list_team_" + "_".join(map(safe_name, teams))
+
+
+def manager_stem(manager: str) -> str:
+    """File stem of the lists of the teams one manager manages (``--manager``)."""
+    from retention_ml.io import safe_name
+
+    return f"risk_list_manager_{safe_name(manager)}"
 
 
 def no_manager_plan(scores, service_of: dict[str, str]) -> list[tuple[str, str, list[str]]]:
@@ -368,12 +398,12 @@ def rank_scores(scores_dir: Path, out_dir: Path, *, team=None, manager=None, all
             service_of = services_of_teams(scores, meta, data=data)
             services = service_plan(scores, service_of, service=service)
     if all_teams:
-        plan = [([t], f"risk_list_team_{t}") for t in select_teams(scores)]
+        plan = [([t], team_stem([t])) for t in select_teams(scores)]
     elif manager is not None:
-        plan = [(select_teams(scores, manager=manager), f"risk_list_manager_{manager}")]
+        plan = [(select_teams(scores, manager=manager), manager_stem(manager))]
     elif service is None:
         teams = select_teams(scores, team=team)
-        plan = [(teams, "risk_list_team_" + "_".join(teams))]
+        plan = [(teams, team_stem(teams))]
     # --all: every team's list is built in one pass (ranks, bands, levers and reasons are per row, so one
     # pass gives each team exactly its own list; per-team passes cost a fixed pandas overhead 6,000 times
     # at national size). Service sets get only the team managers' rows.
@@ -394,6 +424,50 @@ def rank_scores(scores_dir: Path, out_dir: Path, *, team=None, manager=None, all
     return stage.targets
 
 
+def stale_lists(out_dir: Path, written: list[Path]) -> list[Path]:
+    """The lists in ``out_dir`` that ``rank --all`` did not just write, sorted.
+
+    ``--all`` writes every scored team's and service's lists, so any other ``risk_list_*`` file there is
+    from an earlier scoring (a merged or renamed team, a manager who left) and would read as current.
+    """
+    done = {Path(p).resolve() for p in written}
+    return sorted(p for f in FORMATS for p in Path(out_dir).glob(f"risk_list_*.{f}") if p.resolve() not in done)
+
+
+def _settle_stale(out: Path, written: list[Path], all_teams: bool, prune: bool) -> dict[str, list[str]]:
+    """After ``rank --all``: name (stderr) or with ``prune`` delete the lists it did not write; the --json entry."""
+    if not all_teams:
+        return {}
+    stale = stale_lists(out, written)
+    for p in stale if prune else []:
+        p.unlink(missing_ok=True)
+    _say_stale(stale, out, pruned=prune)
+    return {("removed" if prune else "stale"): [str(p) for p in stale]}
+
+
+def _say_stale(stale: list[Path], out: Path, *, pruned: bool) -> None:
+    if not stale:
+        return
+    shown = ", ".join(p.name for p in stale[:5]) + (f" and {len(stale) - 5} more" if len(stale) > 5 else "")
+    if pruned:
+        typer.echo(f"removed {len(stale)} list file(s) this call did not write from {out}: {shown}", err=True)
+        return
+    typer.secho(f"WARNING: {len(stale)} list file(s) in {out} were not written by this call (teams or services not in "
+                f"this scoring, so from an earlier one): {shown}. Managers could read them as current: remove them "
+                "before sharing the folder, or run again with --prune.", err=True, fg="yellow")
+
+
+def _path_problem(bands: Path | None, out: Path) -> str | None:
+    """What is wrong with --bands or --out, checked before any work (inside the writing, a missing --bands
+    read as "could not write the lists"), or None."""
+    from retention_ml.io import out_folder_problem
+
+    if bands is not None and not bands.is_file():
+        return f"--bands {bands}: {'not a file' if bands.exists() else 'no such file'}"
+    problem = out_folder_problem(out)
+    return f"--out {out}: {problem}" if problem else None
+
+
 def rank(
     scores: Path = typer.Option(..., "--scores", help="Folder written by retention-ml score (scores.parquet, score_meta.json)."),
     team: list[str] = typer.Option(None, "--team", help="Team id (repeatable); one set of files for these teams."),
@@ -408,6 +482,9 @@ def rank(
     bands: Path = typer.Option(None, "--bands", help="Band config TOML (default retention_ml/risk_bands.toml)."),
     data: Path = typer.Option(None, "--data", help="Data folder with teams.csv, for the teams' services when the scores "
                               "carry none (default: the data folder score_meta.json records)."),
+    prune: bool = typer.Option(False, "--prune", help="With --all: after the new lists are in place, delete the "
+                               "risk_list_* files in --out this call did not write (teams and services of an earlier "
+                               "scoring that are no longer scored)."),
     json_out: bool = typer.Option(False, "--json", help="Print the files written as JSON."),
 ) -> None:
     formats = [f.strip() for f in fmt.split(",") if f.strip()]
@@ -416,6 +493,11 @@ def rank(
         raise typer.BadParameter(f"unknown format(s) {bad}; choose from {', '.join(FORMATS)}", param_hint="--format")
     if sum([bool(team), manager is not None, all_teams, service is not None]) != 1:
         raise typer.BadParameter("give exactly one of --team, --manager, --service or --all")
+    if prune and not all_teams:   # only --all writes a complete set; other scopes share the folder with other calls
+        raise typer.BadParameter("--prune goes with --all only", param_hint="--prune")
+    if problem := _path_problem(bands, out):
+        typer.echo(f"error: {problem}; no list was changed", err=True)
+        raise typer.Exit(2)
     try:
         with terminate_as_exit():
             written = rank_scores(scores, out, team=team, manager=manager, all_teams=all_teams, service=service,
@@ -429,10 +511,11 @@ def rank(
     except OSError as exc:  # disk full, no permission: nothing was moved into place
         fail(f"error: could not write the lists to {out}: {exc}; no list was changed", 2, json_out=json_out, style=None)
     if json_out:
-        typer.echo(json.dumps({"files": [str(p) for p in written]}))
+        typer.echo(json.dumps({"files": [str(p) for p in written], **_settle_stale(out, written, all_teams, prune)}))
     else:
         for p in written:
             typer.echo(str(p))
+        _settle_stale(out, written, all_teams, prune)
     approval = read_scoring(scores)[1].get("approval") or {}
     if approval.get("status") == "not approved":  # scorings before approval was recorded carry none: no claim
         typer.secho(f"WARNING: these lists come from a model NOT APPROVED by the promotion gate. {approval.get('detail', '')}",

@@ -26,7 +26,14 @@ def show(
     table: str = typer.Argument(None, help="A table name, e.g. workers; omit to list all tables."),
     json_out: bool = typer.Option(False, "--json", help="Print as JSON."),
 ) -> None:
-    """List the tables, or the columns of one table (type, required, empty allowed, allowed values, unit)."""
+    """List the tables, or the columns of one table (type, required, empty allowed, allowed values, unit).
+
+    \b
+    Examples:
+      retention-ml schema show                   # all tables
+      retention-ml schema show workers           # one table's columns
+      retention-ml schema show teams --json      # the same as JSON
+    """
     import json
 
     from rich.console import Console
@@ -71,7 +78,15 @@ def show(
 
 @schema_app.command("docs")
 def docs(check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 when data_schema/README.md is stale.")) -> None:
-    """Regenerate the data dictionary data_schema/README.md from the schema files."""
+    """Regenerate the data dictionary data_schema/README.md from the schema files.
+
+    Exit codes: 0 written or up to date, 1 stale (with --check).
+
+    \b
+    Examples:
+      retention-ml schema docs            # rewrite data_schema/README.md
+      retention-ml schema docs --check    # exit 1 if it is stale (for CI)
+    """
     from retention_ml.data_dictionary import dictionary_path, is_stale, write_data_dictionary
 
     if check:

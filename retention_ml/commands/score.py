@@ -74,6 +74,11 @@ def score_command(
         date.fromisoformat(as_of)
     except ValueError as exc:
         raise typer.BadParameter(f"{as_of!r} is not a date YYYY-MM-DD ({exc})", param_hint="--as-of") from exc
+    from retention_ml.io import out_folder_problem
+
+    if problem := out_folder_problem(out):   # before minutes of validation, features and SHAP
+        console.print(f"error: --out {out}: {problem}; give a folder for scores.parquet, scores.csv, score_meta.json")
+        raise typer.Exit(2)
     if not data.is_dir():
         fail(f"error: data folder {data} not found", 2, json_out=json_out)
     try:

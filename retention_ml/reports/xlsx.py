@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 import math
+import re
 from pathlib import Path
 
 from retention_ml.reports.risk_list import (PURPOSE_LINE, TeamList, band_cutoffs_text, banner_lines, column_label,
@@ -30,6 +32,30 @@ def _widths(rows, labels: list[str]) -> list[int]:
     """Column widths in characters: the longer of header and values, plus a margin, between 8 and 60."""
     longest = [int(rows[c].astype(str).str.len().max()) if len(rows) else 0 for c in rows.columns]
     return [min(max(len(label), n, 6) + 2, 60) for label, n in zip(labels, longest)]
+
+
+# Excel refuses these characters in a sheet name, a name longer than 31 characters, a leading or trailing
+# apostrophe, and two sheets whose names differ only in case.
+_SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
+SHEET_MAX = 31
+
+
+def sheet_names(ids) -> list[str]:
+    """One valid, distinct sheet name per team id: the id itself when Excel allows it.
+
+    A forbidden character becomes ``_`` and a short hash of the id is appended (``CP/North`` ->
+    ``CP_North-<hash>``), as is done when a shortened id would repeat another's; the sheet's settings
+    line still names the real id.
+    """
+    names, used = [], set()
+    for value in ids:
+        text = str(value)
+        name = _SHEET_BAD.sub("_", text).strip("'")[:SHEET_MAX] or "team"
+        if name != text[:SHEET_MAX] or name.lower() in used:
+            name = f"{name[:SHEET_MAX - 9]}-{hashlib.sha1(text.encode('utf-8')).hexdigest()[:8]}"
+        used.add(name.lower())
+        names.append(name)
+    return names
 
 
 BANNER_CHARS = 110  # about one screen: heading lines wrap within it instead of running off to the right
@@ -81,8 +107,8 @@ def write_xlsx(lists: list[TeamList], meta: dict, path: str | Path) -> Path:
         points = {"alert": 12}
         head = wb.add_format({"bold": True, "bg_color": "#DDDDDD", "border": 1, "text_wrap": True, "valign": "top"})
         fmts = {b: wb.add_format({"bg_color": c}) for b, c in BAND_COLOURS.items()}
-        for tl in lists:
-            ws = wb.add_worksheet(tl.team_id[:31])
+        for tl, sheet in zip(lists, sheet_names(tl.team_id for tl in lists)):
+            ws = wb.add_worksheet(sheet)
             rows = display_rows(tl.rows)
             labels = [column_label(c) for c in rows.columns]
             widths = _widths(rows, labels)
