@@ -41,6 +41,11 @@ JSON_FAILURES = {
     "benchmark": (["benchmark", "nope", "--json"], 2),
     "validate": (["validate", "{tmp}", "--as-of", "2025-13-01", "--json"], 2),
     "demo": (["demo", "--out", "{tmp}/file", "--json"], 2),
+    # the early path checks, before any work: an --out that is a file, a --bands file that is not there
+    "score --out file": (["score", "--model", "deadbeef", "--data", "{tmp}", "--as-of", "2023-12-01", "--out",
+                          "{tmp}/file", "--json"], 2),
+    "rank --bands missing": (["rank", "--scores", "{tmp}", "--all", "--bands", "{tmp}/no.toml", "--out", "{tmp}/l",
+                              "--json"], 2),
 }
 
 

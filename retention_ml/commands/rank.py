@@ -496,8 +496,7 @@ def rank(
     if prune and not all_teams:   # only --all writes a complete set; other scopes share the folder with other calls
         raise typer.BadParameter("--prune goes with --all only", param_hint="--prune")
     if problem := _path_problem(bands, out):
-        typer.echo(f"error: {problem}; no list was changed", err=True)
-        raise typer.Exit(2)
+        fail(f"error: {problem}; no list was changed", 2, json_out=json_out, style=None)
     try:
         with terminate_as_exit():
             written = rank_scores(scores, out, team=team, manager=manager, all_teams=all_teams, service=service,

@@ -77,8 +77,8 @@ def score_command(
     from retention_ml.io import out_folder_problem
 
     if problem := out_folder_problem(out):   # before minutes of validation, features and SHAP
-        console.print(f"error: --out {out}: {problem}; give a folder for scores.parquet, scores.csv, score_meta.json")
-        raise typer.Exit(2)
+        fail(f"error: --out {out}: {problem}; give a folder for scores.parquet, scores.csv, score_meta.json", 2,
+             json_out=json_out)
     if not data.is_dir():
         fail(f"error: data folder {data} not found", 2, json_out=json_out)
     try:
