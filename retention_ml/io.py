@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Iterable
 from contextlib import contextmanager
@@ -277,7 +278,13 @@ def staged_files():
     ...     write_table(frame, stage.path("out/scores.parquet"))
     ...     stage.path("out/meta.json").write_text("{}")
     """
-    stage = StagedFiles()
+    with _committed(StagedFiles()) as stage:
+        yield stage
+
+
+@contextmanager
+def _committed(stage):
+    """Yield ``stage``; commit it when the block ends normally, discard it on any exception (Ctrl-C included)."""
     try:
         yield stage
         stage.commit()
@@ -286,4 +293,70 @@ def staged_files():
         raise
 
 
-__all__ += ["StagedFiles", "staged_files"]
+STAGING_PREFIX = ".retention-ml-staging-"   # + "<pid>-<random>": one hidden folder per rank call, inside OUT
+
+
+class StagingFolder:
+    """Every file of one call, written into one hidden folder inside OUT, then moved into place together.
+
+    One folder rather than a temporary beside each target, so an interrupted call leaves one thing behind,
+    never hundreds of hidden per-person lists among the real ones: :meth:`discard` removes it on any exit
+    Python sees (an error, Ctrl-C, and SIGTERM through :func:`terminate_as_exit`), and a call killed outright
+    (SIGKILL, power cut) leaves it to the next call into OUT, which removes the folders of processes no longer
+    running (:func:`remove_stale_staging`; the pid is in the name). Same interface as :class:`StagedFiles`.
+    """
+
+    def __init__(self, out_dir: Path) -> None:
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        remove_stale_staging(out_dir)
+        self.folder = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=out_dir))
+        self.targets: list[Path] = []
+
+    def path(self, target: str | Path) -> Path:
+        """Where to write ``target`` now (inside the staging folder, same suffix: writers choose by it)."""
+        self.targets.append(Path(target))
+        return self.folder / f"{len(self.targets)}_{Path(target).name}"
+
+    def commit(self) -> list[Path]:
+        for i, target in enumerate(self.targets, 1):   # same file system (inside OUT): each move is a rename
+            os.replace(self.folder / f"{i}_{target.name}", target)
+        self.discard()
+        return list(self.targets)
+
+    def discard(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:   # someone else's process: running
+        return True
+    return True
+
+
+def remove_stale_staging(out_dir: Path) -> list[Path]:
+    """Remove staging folders in ``out_dir`` left by calls whose process is gone; returns those removed.
+
+    A folder whose process still runs is another call at work and is left alone.
+    """
+    removed = []
+    for folder in Path(out_dir).glob(f"{STAGING_PREFIX}*"):
+        pid = folder.name[len(STAGING_PREFIX):].split("-")[0]
+        if folder.is_dir() and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+@contextmanager
+def staging_folder(out_dir: Path):
+    """Yield a :class:`StagingFolder` in ``out_dir``; on success move every file into place, else remove it."""
+    with _committed(StagingFolder(out_dir)) as stage:
+        yield stage
+
+
+__all__ += ["STAGING_PREFIX", "StagedFiles", "StagingFolder", "remove_stale_staging", "staged_files", "staging_folder"]

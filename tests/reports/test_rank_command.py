@@ -201,7 +201,7 @@ def test_a_staging_folder_of_a_call_killed_outright_is_removed_by_the_next_call(
     import subprocess
     import sys
 
-    from retention_ml.commands.rank import STAGING_PREFIX
+    from retention_ml.io import STAGING_PREFIX
 
     d, out = _folder(tmp_path), tmp_path / "lists"
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
