@@ -1,8 +1,9 @@
 """Everything that talks to MLflow: the tracking store, run artifacts and the model registry.
 
-This is the only module that imports ``mlflow``; the rest of the package asks
-it for what it needs, so the MLflow version can move without touching
-features, explanations or reports.
+This is the only module that imports ``mlflow`` (besides ``pyfunc_model.py``, the
+script MLflow itself runs to load a logged model); the rest of the package asks
+it for what it needs, MLflow's exception included (:data:`MlflowException`), so
+the MLflow version can move without touching features, explanations or reports.
 
 The default store is embedded, so nothing needs a server: a SQLite database
 ``mlflow.db`` and an artifact folder ``mlartifacts/`` in the working directory
@@ -23,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 import mlflow
+from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from retention_ml import artifacts
@@ -33,6 +35,7 @@ __all__ = [
     "configure",
     "check_store",
     "TrackingStoreError",
+    "MlflowException",
     "client",
     "get_or_create_experiment",
     "resolve_run_id",
@@ -180,7 +183,7 @@ def get_or_create_experiment(name: str) -> str:
         return existing.experiment_id
     try:
         return mlflow.create_experiment(name, artifact_location=_default_artifact_root(mlflow.get_tracking_uri()))
-    except mlflow.exceptions.MlflowException:
+    except MlflowException:
         # Another command created it since the look-up above (two trains starting together): use theirs.
         existing = mlflow.get_experiment_by_name(name)
         if existing is None:
@@ -309,8 +312,6 @@ def set_alias(alias: str, version: str | int, name: str | None = None) -> None:
 
 def alias_version(alias: str, name: str | None = None):
     """The model version behind ``alias``, or None when the alias (or model) does not exist."""
-    from mlflow.exceptions import MlflowException
-
     try:
         return client().get_model_version_by_alias(name or DEFAULT_MODEL_NAME, alias)
     except MlflowException:

@@ -123,3 +123,12 @@ def test_code_cites_only_documents_in_the_repository():
             for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
             if cited.search(line) and not (REPO / f"{cited.search(line)[1]}.md").exists()]
     assert not hits, "cites a document that is not in the repository:\n" + "\n".join(hits)
+
+
+def test_only_tracking_imports_mlflow():
+    """tracking.py is the one door to MLflow (and pyfunc_model.py, the script MLflow runs to load a model)."""
+    doors = {REPO / "retention_ml" / "tracking.py", REPO / "retention_ml" / "pyfunc_model.py"}
+    imports = re.compile(r"^\s*(import mlflow|from mlflow[\s.])", re.M)
+    found = [str(p.relative_to(REPO)) for p in (REPO / "retention_ml").rglob("*.py")
+             if p not in doors and imports.search(p.read_text(encoding="utf-8"))]
+    assert not found, f"modules importing mlflow directly (ask retention_ml.tracking instead): {found}"

@@ -38,10 +38,8 @@ def train(
     from rich.console import Console
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from mlflow.exceptions import MlflowException
-
     from retention_ml.experiment import ExperimentError, load_experiment
-    from retention_ml.tracking import TrackingStoreError
+    from retention_ml.tracking import MlflowException, TrackingStoreError
     from retention_ml.split import SplitError
     from retention_ml.simulate.writer import is_simulator_output
     from retention_ml.training import train_experiment
