@@ -450,3 +450,25 @@ def test_an_output_inside_the_data_folder_is_refused_and_the_extract_is_untouche
     res = runner.invoke(app, ["rank", "--scores", str(tmp_path / "s"), "--all", "--out", str(data / "lists")])
     assert res.exit_code == 2 and "inside the data folder" in " ".join(res.output.split()), res.output
     assert {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in data.iterdir()} == before
+
+
+def test_explain_keeps_to_the_models_population_as_score_does(trained, sim_dir, tmp_path, monkeypatch):
+    """An agency-excluded model explains no agency worker, and its reasons are measured from the same people
+    score measures them from, so explain and the lists agree."""
+    from retention_ml import scoring
+    from retention_ml.commands import explain as explain_command
+    from retention_ml.io import read_tables
+
+    result, _ = trained
+    as_of = pd.Timestamp("2022-07-01").date()
+    kind = read_tables(sim_dir)["workers"].set_index("worker_id")["employment_type"].astype(str)
+    everyone = scoring.score(result.run_id, sim_dir, str(as_of), tmp_path / "all", find_previous_scoring=False)
+    in_post = everyone.scores["worker_id"]
+    agency_worker = str(in_post[in_post.map(kind).eq("agency")].iloc[0])
+    monkeypatch.setattr(scoring, "run_population", lambda run_id: "exclude")
+    _, explanation, table = explain_command.compute(result.run_id, sim_dir, as_of, None)
+    assert len(table) and not table["worker_id"].map(kind).eq("agency").any()
+    scored = scoring.score(result.run_id, sim_dir, str(as_of), tmp_path / "s", find_previous_scoring=False)
+    assert sorted(table["worker_id"]) == sorted(scored.scores["worker_id"])
+    with pytest.raises(explain_command.CommandError, match="outside the model's population"):
+        explain_command.compute(result.run_id, sim_dir, as_of, agency_worker)

@@ -112,6 +112,7 @@ def compute(run: str, data: Path, as_of: date, worker: str | None, *, team: str 
     import numpy as np
 
     from retention_ml.explain import explain
+    from retention_ml.scoring import POPULATION_TEXT, population_mask, run_population
 
     step = progress or (lambda *args: None)
     step("Validating data", 0, 1)
@@ -122,12 +123,18 @@ def compute(run: str, data: Path, as_of: date, worker: str | None, *, team: str 
     _check_trained_tables(run_id, data, catalogue, set(tables))
     step("Building features", 0, 1)
     dataset = _features(tables, as_of)
-    X, keys = dataset.X.reset_index(drop=True), dataset.keys.reset_index(drop=True)
+    # only the population the model was trained on, as score has it: the same people, measured from the same average
+    agency = run_population(run_id)
+    own = population_mask(dataset.keys, tables["workers"], agency) if agency else np.ones(len(dataset.keys), bool)
+    X, keys = dataset.X.loc[own].reset_index(drop=True), dataset.keys.loc[own].reset_index(drop=True)
     mask = np.ones(len(keys), dtype=bool)
     if worker is not None:
         mask &= (keys["worker_id"].astype(str) == worker).to_numpy()
         if not mask.any():
-            raise CommandError(f"worker {worker!r} is not in post at {as_of} in {data}")
+            outside = (dataset.keys["worker_id"].astype(str) == worker).any()
+            raise CommandError(f"worker {worker!r} is in post at {as_of} but outside the model's population (it "
+                               f"scores {POPULATION_TEXT[agency]})" if outside else
+                               f"worker {worker!r} is not in post at {as_of} in {data}")
     if team is not None:
         mask &= (keys["team_id"].astype(str) == team).to_numpy()
         if not mask.any():

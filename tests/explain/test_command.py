@@ -38,6 +38,7 @@ def wired(monkeypatch, tmp_path, model, frame, catalogue, context):
     monkeypatch.setattr("retention_ml.io.read_tables", lambda data_dir, tables=None: {})
     monkeypatch.setattr("retention_ml.validation.read_validated", lambda data_dir, **kwargs: {})  # explain validates its input first
     monkeypatch.setattr("retention_ml.scoring.run_horizon_months", lambda run_id: None)  # no store here
+    monkeypatch.setattr("retention_ml.scoring.run_population", lambda run_id: None)
     # --data . is this folder; the tests' --out files go to tmp_path, outside it (explain refuses the data folder)
     (tmp_path / "data").mkdir()
     monkeypatch.chdir(tmp_path / "data")
