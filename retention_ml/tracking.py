@@ -18,6 +18,7 @@ import json
 import os
 import re
 import tempfile
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -457,7 +458,7 @@ def log_turnover_model(run_id: str, model, X_example: pd.DataFrame, *, registere
         package = _package_copy(Path(tmp) / "code")
         log_artifact_file(run_id, local, str(Path(MODEL_OBJECT_PATH).parent))
         active = mlflow.active_run()
-        ctx = mlflow.start_run(run_id=run_id) if active is None or active.info.run_id != run_id else _nullcontext()
+        ctx = mlflow.start_run(run_id=run_id) if active is None or active.info.run_id != run_id else nullcontext()
         with ctx:
             info = mlflow.pyfunc.log_model(
                 name=MODEL_NAME_IN_RUN,
@@ -471,14 +472,6 @@ def log_turnover_model(run_id: str, model, X_example: pd.DataFrame, *, registere
     version = mlflow.register_model(info.model_uri, name)
     set_alias(alias, version.version, name)
     return version
-
-
-class _nullcontext:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
 
 
 class NoSuchAlias(LookupError):
