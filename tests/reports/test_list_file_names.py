@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -12,7 +13,10 @@ from typer.testing import CliRunner
 from retention_ml.cli import app
 from retention_ml.io import safe_name
 from retention_ml.reports.xlsx import SHEET_MAX, sheet_names
-from retention_ml.schema import driver_codes
+
+_spec = importlib.util.spec_from_file_location("scores_frame", Path(__file__).with_name("scores_frame.py"))
+scores_frame = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(scores_frame)
 
 # Ids a council's HR system can hold and validate accepts (team_id has no pattern): a "/" inside, a path
 # that climbs out of the output folder, and one that cleans to the same text as the first.
@@ -22,33 +26,16 @@ COUNCIL = "../C/01"
 
 
 def _scores() -> pd.DataFrame:
-    rng = np.random.default_rng(11)
-    team = np.repeat(list(TEAMS), list(TEAMS.values()))
-    n = team.size
-    risk = rng.beta(2, 8, n)
-    codes = list(dict.fromkeys([*driver_codes(model_visible=True), "other"]))
-    frame = pd.DataFrame({
-        "worker_id": [f"WF{100 + i}" for i in range(n)], "team_id": team, "council_id": COUNCIL,
-        "manager_id": pd.Series(team).map(MANAGERS).to_numpy(), "role": "social_worker",
-        "service": "safeguarding", "months_in_post": rng.integers(1, 100, n), "as_of": pd.Timestamp("2024-01-01"),
-        "risk": risk, "risk_low": np.clip(risk - 0.05, 0, 1), "risk_high": np.clip(risk + 0.05, 0, 1),
-        "reason_1": "Caseload of 24 is above the team cap of 20", "reason_2": "", "reason_3": "",
-        "caseload_current": 20.0, "caseload_cap": 20.0, "target_turnover": 0.1,
-        "model_ref": "models:/x@champion", "run_id": "r1",
-    })
+    frame = scores_frame.synthetic_scores(TEAMS, seed=11, council=COUNCIL, managers=MANAGERS, prefix="WF",
+                                          service="safeguarding")
     # The manager of "CP/North" sits in that team, so --all also writes a service list named after the council.
     frame.loc[0, ["worker_id", "role", "caseload_current"]] = ["../mgr/one", "team_manager", 0.0]
-    drivers = pd.DataFrame(rng.normal(0, 0.4, (n, len(codes))), columns=[f"driver_{c}" for c in codes])
-    return pd.concat([frame, drivers], axis=1)
+    return frame
 
 
 @pytest.fixture()
 def scoring(tmp_path):
-    d = tmp_path / "work" / "scores"
-    d.mkdir(parents=True)
-    _scores().to_parquet(d / "scores.parquet", index=False)
-    (d / "score_meta.json").write_text(json.dumps({"as_of": "2024-01-01", "model_ref": "models:/x@champion"}))
-    return d
+    return scores_frame.write_scoring(tmp_path / "work" / "scores", _scores())
 
 
 def _files(root):

@@ -2,36 +2,26 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from typer.testing import CliRunner
 
 from retention_ml.cli import app
-from retention_ml.schema import driver_codes
+
+_spec = importlib.util.spec_from_file_location("scores_frame", Path(__file__).with_name("scores_frame.py"))
+scores_frame = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(scores_frame)
 
 TEAMS = {"TEAMA": 8, "TEAMB": 6}
 
 
 def _scores(as_of="2024-01-01", seed=5) -> pd.DataFrame:
     """A small scores frame with the columns retention-ml score writes."""
-    rng = np.random.default_rng(seed)
-    team = np.repeat(list(TEAMS), list(TEAMS.values()))
-    n = team.size
-    risk = rng.beta(2, 8, n)
-    codes = list(dict.fromkeys([*driver_codes(model_visible=True), "other"]))
-    frame = pd.DataFrame({
-        "worker_id": [f"WQ{100 + i}" for i in range(n)], "team_id": team, "council_id": "C01",
-        "manager_id": np.where(team == "TEAMA", "MGRA", "MGRB"), "role": "social_worker",
-        "months_in_post": rng.integers(1, 100, n), "as_of": pd.Timestamp(as_of),
-        "risk": risk, "risk_low": np.clip(risk - 0.05, 0, 1), "risk_high": np.clip(risk + 0.05, 0, 1),
-        "reason_1": "Caseload of 24 is above the team cap of 20", "reason_2": "", "reason_3": "",
-        "caseload_current": 20.0, "caseload_cap": 20.0, "target_turnover": 0.1,
-        "model_ref": "models:/x@champion", "run_id": "r1",
-    })
-    drivers = pd.DataFrame(rng.normal(0, 0.4, (n, len(codes))), columns=[f"driver_{c}" for c in codes])
-    return pd.concat([frame, drivers], axis=1)
+    return scores_frame.synthetic_scores(TEAMS, seed=seed, as_of=as_of, managers={"TEAMA": "MGRA", "TEAMB": "MGRB"},
+                                         prefix="WQ")
 
 
 def _folder(tmp_path, *, as_of="2024-01-01", meta_as_of=None) -> object:

@@ -2,37 +2,21 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+from pathlib import Path
 
-import numpy as np
-import pandas as pd
 from typer.testing import CliRunner
 
 from retention_ml.cli import app
-from retention_ml.schema import driver_codes
+
+_spec = importlib.util.spec_from_file_location("scores_frame", Path(__file__).with_name("scores_frame.py"))
+scores_frame = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(scores_frame)
 
 
 def _scoring(root, name, teams: dict[str, int], as_of: str):
-    rng = np.random.default_rng(3)
-    team = np.repeat(list(teams), list(teams.values()))
-    n = team.size
-    risk = rng.beta(2, 8, n)
-    codes = list(dict.fromkeys([*driver_codes(model_visible=True), "other"]))
-    frame = pd.DataFrame({
-        "worker_id": [f"WS{100 + i}" for i in range(n)], "team_id": team, "council_id": "C01",
-        "manager_id": [f"M{t}" for t in team], "role": "social_worker", "months_in_post": 12,
-        "as_of": pd.Timestamp(as_of), "risk": risk, "risk_low": risk / 2, "risk_high": np.clip(risk * 2, 0, 1),
-        "reason_1": "Caseload of 24 is above the team cap of 20", "reason_2": "", "reason_3": "",
-        "caseload_current": 20.0, "caseload_cap": 20.0, "target_turnover": 0.1,
-        "model_ref": "models:/x@champion", "run_id": "r1",
-    })
-    frame = pd.concat([frame, pd.DataFrame(rng.normal(0, 0.4, (n, len(codes))),
-                                           columns=[f"driver_{c}" for c in codes])], axis=1)
-    d = root / name
-    d.mkdir()
-    frame.to_parquet(d / "scores.parquet", index=False)
-    (d / "score_meta.json").write_text(json.dumps({"as_of": as_of, "model_ref": "models:/x@champion"}))
-    return d
+    return scores_frame.write_scoring(root / name, scores_frame.synthetic_scores(teams, seed=3, as_of=as_of, prefix="WS"))
 
 
 def _rank(scores, out, *extra):
