@@ -87,6 +87,7 @@ __all__ = [
     "leaver_snapshots",
     "oracle_auc",
     "row_spearman",
+    "run_label_config",
     "truth_agreement",
     "truth_checker",
 ]
@@ -448,6 +449,15 @@ def bars_met(report: dict) -> dict:
     return out
 
 
+def run_label_config(metrics: dict):
+    """The label definition a run was trained with, from its ``evaluation/metrics.json`` record."""
+    from retention_ml.labels import LabelConfig
+
+    label = dict(metrics.get("label") or {"horizon_months": metrics.get("horizon_months", 12)})
+    kept = ("horizon_months", "positive_reasons", "agency")
+    return LabelConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in label.items() if k in kept})
+
+
 def _noop(*_args, **_kw):
     return None
 
@@ -470,7 +480,6 @@ def check_run(run: str, data_dir: str | Path, *, n_boot: int = 1000, random_stat
     from retention_ml.explain import explain
     from retention_ml.features import build_dataset
     from retention_ml.io import read_tables
-    from retention_ml.labels import LabelConfig
     from retention_ml.training import data_fingerprint
 
     step = progress or _noop
@@ -496,8 +505,6 @@ def check_run(run: str, data_dir: str | Path, *, n_boot: int = 1000, random_stat
         catalogue = tracking.load_table_artifact(run_id, artifacts.FEATURE_CATALOGUE)
     except Exception:
         catalogue = None
-    label = dict(metrics.get("label") or {"horizon_months": metrics.get("horizon_months", 12)})
-    label = {k: tuple(v) if isinstance(v, list) else v for k, v in label.items() if k in ("horizon_months", "positive_reasons", "agency")}
     step("Building test-window features", 0, 1)
     try:
         tables = read_tables(data_dir)
@@ -506,7 +513,7 @@ def check_run(run: str, data_dir: str | Path, *, n_boot: int = 1000, random_stat
         raise TruthCheckError(str(exc)) from exc
     tested = tested.assign(as_of=pd.to_datetime(tested["as_of"]).astype("datetime64[ns]"))
     dates = sorted(tested["as_of"].unique())
-    ds = build_dataset(tables, [pd.Timestamp(d) for d in dates], label_config=LabelConfig(**label))
+    ds = build_dataset(tables, [pd.Timestamp(d) for d in dates], label_config=run_label_config(metrics))
     keys = ds.keys.assign(worker_id=ds.keys["worker_id"].astype(str), as_of=pd.to_datetime(ds.keys["as_of"]).astype("datetime64[ns]"))
     # The run's test snapshots are those training kept at its test dates: labelled and not censored (the
     # logged rows carry no worker id, so they cannot be matched by id; the count check below holds instead).
