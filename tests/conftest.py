@@ -4,6 +4,8 @@
   per session into a temporary folder, truth included under ``_truth/``.
 - ``sim_tables``: ``read_tables(sim_dir)``, every input table typed by its schema.
 - ``scratch_store``: opens an embedded MLflow store in a folder for a module's runs.
+- ``tiny_data``, ``tiny_tables``: the hand-made tables of tests/features/tiny_data.py (values computed by hand),
+  fresh for each test.
 - ``train_in_store``: trains an experiment into a store of its own (the helper the model fixtures share).
 - ``sim_model``: a small model trained once per session on ``sim_dir`` by the demo experiment
   (council_default.toml, ``SIM_MODEL_OVERRIDES``), tagged simulated; a module using it has that store open.
@@ -45,6 +47,23 @@ def sim_tables(sim_dir):
     from retention_ml.io import read_tables
 
     return read_tables(sim_dir)
+
+
+@pytest.fixture(scope="session")
+def tiny_data():
+    """tests/features/tiny_data.py as a module, imported by path (tests/ is not a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("tiny_data", Path(__file__).parent / "features" / "tiny_data.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def tiny_tables(tiny_data):
+    """The hand-made tables of tests/features/tiny_data.py, built afresh for each test."""
+    return tiny_data.make_tiny_tables()
 
 
 @pytest.fixture(scope="session")
