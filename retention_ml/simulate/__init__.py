@@ -24,6 +24,7 @@ def run(*, councils: int = 150, start: str = "2019-01", months: int = 72, seed: 
         scenario: Scenario | None = None, progress=None, year_fit: dict | None = None):
     """Simulate in memory; returns (tables, truth, Simulation). ``year_fit``: see :func:`run_months`."""
     scenario = scenario or Scenario()
+    scenario.check_window(start, months)
     rng = np.random.default_rng(seed)
     world = build_world(rng, councils, caseload_cap=scenario.caseload_cap if scenario.policy_start is None else None)
     sim = run_months(world, scenario, np.datetime64(start, "M").astype("datetime64[D]"), months, rng, progress=progress,
