@@ -1,5 +1,19 @@
 """Workforce simulator: synthetic council HR extracts in the input schema, with known ground truth.
 
+Where things are (data flows down the list; the modelling code never imports any of it):
+
+- ``config``: the scenario (policy knobs, checked) and the DfE national figures it is calibrated to.
+- ``councils``: the world that does not change with people (councils, areas, teams, posts).
+- ``posts``: the posts people fill (establishment, the scenario's extra posts, agency-only posts).
+- ``paths``: what the months bring from outside (calendar, demand, housing costs, agency day rates).
+- ``pay``, ``hazard``: salary scales; the monthly leaving hazard by driver.
+- ``workforce``: the monthly engine (hiring, cases, sickness, supervision, leaving, moves).
+- ``exits``, ``writer``, ``truth``: exit-interview reasons, the tables and the truth, written to disk.
+- ``calibration``, ``truth_check``: the DfE comparison; explanations checked against the truth.
+
+Every random draw comes from one generator in a fixed order, so the same seed gives the same bytes;
+``tests/simulate/test_pinned_output.py`` holds the output to the last bit.
+
 Example
 -------
 >>> from retention_ml.simulate import simulate
