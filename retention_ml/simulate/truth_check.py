@@ -344,16 +344,25 @@ def truth_agreement(
     if raw_true is not None:
         report["raw"] = _rates(ranking, raw_true, codes, every, boot)
     if "decile_top" in last.columns:
-        mask = last["decile_top"].to_numpy(dtype=bool)
-        report["top_decile"] = {
-            **_rates(ranking, true, codes, mask, boot),
-            "at_snapshot": _rates(ranking, at_snap, codes, mask, boot),
-            "oracle": _rates(oracle_ranking, true, codes, mask, boot),
-            "oracle_last_month": _rates(last_month_ranking, true, codes, mask, boot),
-        }
-        if raw_true is not None:
-            report["top_decile"]["raw"] = _rates(ranking, raw_true, codes, mask, boot)
+        report["top_decile"] = _top_decile(last["decile_top"].to_numpy(dtype=bool), (ranking, oracle_ranking, last_month_ranking),
+                                           true, at_snap, raw_true, codes, boot)
     return report
+
+
+def _top_decile(mask, rankings, true, at_snap, raw_true, codes, boot) -> dict:
+    """The agreement figures for the leavers in ``mask`` (those whose risk is in the top decile): the
+    explanation's ``rankings[0]`` against the leaving-month truth ``true`` (headline), the snapshot's
+    ``at_snap`` and the raw ``raw_true`` (when given), and the two oracles' rankings against ``true``."""
+    ranking, oracle_ranking, last_month_ranking = rankings
+    out = {
+        **_rates(ranking, true, codes, mask, boot),
+        "at_snapshot": _rates(ranking, at_snap, codes, mask, boot),
+        "oracle": _rates(oracle_ranking, true, codes, mask, boot),
+        "oracle_last_month": _rates(last_month_ranking, true, codes, mask, boot),
+    }
+    if raw_true is not None:
+        out["raw"] = _rates(ranking, raw_true, codes, mask, boot)
+    return out
 
 
 def _explained_leavers(keys, y, risk, truth, with_personal, dominant, raw_dominant) -> pd.DataFrame:
