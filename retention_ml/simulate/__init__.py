@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from retention_ml.simulate.config import Scenario, load_scenario
+from retention_ml.simulate.config import Scenario, is_month, load_scenario
 from retention_ml.simulate.councils import build_world
 from retention_ml.simulate.workforce import run_months
 from retention_ml.simulate.writer import build_tables, write_all
@@ -37,6 +37,8 @@ __all__ = ["Scenario", "load_scenario", "run", "simulate"]
 def run(*, councils: int = 150, start: str = "2019-01", months: int = 72, seed: int = 0,
         scenario: Scenario | None = None, progress=None, year_fit: dict | None = None):
     """Simulate in memory; returns (tables, truth, Simulation). ``year_fit``: see :func:`run_months`."""
+    if not is_month(start):  # numpy reads "2019-01-15" as January 2019: a day given would be dropped unsaid
+        raise ValueError(f"start {start!r} must be a month written YYYY-MM")
     scenario = scenario or Scenario()
     scenario.check_window(start, months)
     rng = np.random.default_rng(seed)

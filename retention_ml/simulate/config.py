@@ -17,7 +17,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["NATIONAL", "YEAR_FIT", "Scenario", "ScenarioError", "load_scenario", "year_fit_arrays"]
+__all__ = ["NATIONAL", "YEAR_FIT", "Scenario", "ScenarioError", "is_month", "load_scenario", "year_fit_arrays"]
 
 # National figures from the DfE "Children's social work workforce" indicators
 # (years to 30 September; OGL v3). Turnover drives the year effect on the
@@ -74,7 +74,7 @@ class ScenarioError(ValueError):
     the run)."""
 
 
-def _is_month(value) -> bool:
+def is_month(value) -> bool:
     """Whether ``value`` is a month written ``YYYY-MM``."""
     return (isinstance(value, str) and len(value) == 7 and value[4] == "-" and value[:4].isdigit()
             and value[5:].isdigit() and 1 <= int(value[5:]) <= 12)
@@ -158,7 +158,7 @@ class Scenario:
                             "(a multiplier on every driver's contribution)")
         for key in ("policy_start", "shock_start"):
             value = getattr(self, key)
-            if value is not None and not _is_month(value):
+            if value is not None and not is_month(value):
                 problems.append(f"key {key!r} is {value!r}; it must be a month written YYYY-MM")
         return problems
 

@@ -122,3 +122,17 @@ def test_the_command_refuses_a_policy_after_the_run_and_writes_nothing(tmp_path)
     assert result.exit_code == 2, result.output
     assert "policy_start" in result.output and "2030-01" in result.output
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_a_start_with_a_day_is_refused_not_silently_cut_to_its_month(tmp_path):
+    from typer.testing import CliRunner
+
+    from retention_ml.cli import app
+
+    with pytest.raises(ValueError, match="'2019-01-15' must be a month written YYYY-MM"):
+        run(councils=1, start="2019-01-15", months=2, seed=0)
+    out = tmp_path / "sim"
+    result = CliRunner().invoke(app, ["simulate", "--councils", "1", "--months", "2", "--start", "2019-01-15",
+                                      "--out", str(out), "--json"])
+    assert result.exit_code == 2 and "YYYY-MM" in result.output
+    assert not out.exists() or not any(out.iterdir())
