@@ -1,12 +1,11 @@
 """The shared fixtures of tests/conftest.py behave as their docstrings say."""
 
 
-def test_a_store_opened_inside_another_leaves_the_outer_one_in_use(scratch_store, tmp_path):
+def test_a_store_opened_inside_another_leaves_the_outer_one_in_use(scratch_store, sim_model_run, tmp_path):
     import mlflow
 
-    (tmp_path / "outer").mkdir()
     (tmp_path / "inner").mkdir()
-    with scratch_store(tmp_path / "outer"):
+    with scratch_store(sim_model_run.root):  # an existing store as the outer one: one new store, not two
         outer = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
         with scratch_store(tmp_path / "inner"):
             assert "inner" in mlflow.get_tracking_uri()
