@@ -12,8 +12,9 @@
 - ``ibm_model``: the IBM HR flat experiment (experiments/ibm_hr.toml, ``IBM_MODEL_OVERRIDES``) trained once
   per session; open its store with ``scratch_store(ibm_model.root)`` to read the run.
 
-Tests must not modify the data; copy first if you need to break something. Tests may add runs, aliases and
-tags to the trained models' stores but must not delete the runs or rely on being alone in the store.
+Tests must not modify the data; copy first if you need to break something. Tests may add runs and tags to
+the trained models' stores but must not delete the runs; an alias set in the ``sim_model`` store is removed
+again (test_scoring checks that training set no champion there).
 """
 
 from __future__ import annotations
