@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,19 +10,6 @@ from retention_ml.features import FAMILIES, build_dataset, build_features, featu
 from retention_ml.features._base import FeatureFamily, FeatureSpec, snapshot_frame
 from retention_ml.labels import LabelConfig
 from retention_ml.schema import load_schemas
-
-def _load_tiny():
-    spec = importlib.util.spec_from_file_location("tiny_data", Path(__file__).parent / "features" / "tiny_data.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-@pytest.fixture
-def tiny_tables():
-    """The hand-made tables of tests/features/tiny_data.py."""
-    return _load_tiny().make_tiny_tables()
-
 
 #: (table, date column, kind) -- kind "month" rows are known from the next month; "event" from the next day
 TIME_COLUMNS = {"caseload_history": "month", "absence": "month", "housing_costs": "period", "agency_rates": "period",

@@ -32,31 +32,13 @@ def test_invalid_data_stops_with_the_validators_report_and_writes_nothing(sim_di
     assert not out.exists()
 
 
-@pytest.fixture(scope="module")
-def trained(sim_dir, tmp_path_factory):
-    from retention_ml import tracking
-    from retention_ml.experiment import load_experiment
-    from retention_ml.training import train_experiment
-
-    root = tmp_path_factory.mktemp("store")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root}/mlflow.db")
-    tracking.configure()
-    exp = load_experiment(__import__("retention_ml.commands.demo", fromlist=["EXPERIMENT"]).EXPERIMENT,
-                          overrides=[f"data.path={sim_dir}", "evaluation.n_boot=20", "model.n_bootstrap=4",
-                                     "evaluation.explain=false"])
-    result = train_experiment(exp)
-    yield result, root
-    mp.undo()
-
-
-def test_scores_follow_the_contract_and_the_model(trained, sim_dir, tmp_path):
+def test_scores_follow_the_contract_and_the_model(sim_model, sim_dir, tmp_path):
     from retention_ml.features import build_features
     from retention_ml.io import read_tables
     from retention_ml.schema import load_drivers
     from retention_ml.scoring import score
 
-    result, _ = trained
+    result, _ = sim_model
     ref = f"runs:/{result.run_id}/model"
     as_of = pd.Timestamp("2022-07-01")
     first = score(ref, sim_dir, as_of - pd.DateOffset(months=6), tmp_path / "s" / "2022-01")
@@ -100,13 +82,13 @@ def test_scores_follow_the_contract_and_the_model(trained, sim_dir, tmp_path):
     assert json.loads((tmp_path / "s" / "2022-07" / "score_meta.json").read_text())["run_id"] == result.run_id
 
 
-def test_approval_is_recorded_and_a_refused_model_is_scored_with_a_warning(trained, sim_dir, tmp_path):
+def test_approval_is_recorded_and_a_refused_model_is_scored_with_a_warning(sim_model, sim_dir, tmp_path):
     """Approved only while alias champion points at the scored run's version; anything else warns but still scores."""
     from retention_ml import tracking
     from retention_ml.cli import app
     from retention_ml.scoring import score
 
-    result, _ = trained
+    result, _ = sim_model
     name = tracking.DEFAULT_MODEL_NAME
     version = tracking.model_version_for_run(result.run_id, name)
     assert tracking.alias_version("champion", name) is None  # training sets only "candidate"
@@ -143,11 +125,11 @@ def test_approval_is_recorded_and_a_refused_model_is_scored_with_a_warning(train
     assert approval["status"] == "not approved"
 
 
-def test_a_failed_scoring_leaves_the_previous_set_intact(trained, sim_dir, tmp_path, monkeypatch):
+def test_a_failed_scoring_leaves_the_previous_set_intact(sim_model, sim_dir, tmp_path, monkeypatch):
     """Disk full after scores.parquet: the folder keeps the earlier parquet, csv and meta, all of one date."""
     from retention_ml.scoring import score
 
-    result, _ = trained
+    result, _ = sim_model
     out = tmp_path / "s"
     score(f"runs:/{result.run_id}/model", sim_dir, "2022-01-01", out, find_previous_scoring=False)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
@@ -172,14 +154,14 @@ def test_an_impossible_as_of_is_a_bad_option_exit_2(sim_dir, tmp_path, bad):
     assert not (tmp_path / "s").exists()
 
 
-def test_the_horizon_is_the_runs_own_never_assumed(trained, sim_dir, tmp_path):
+def test_the_horizon_is_the_runs_own_never_assumed(sim_model, sim_dir, tmp_path):
     # A 6-month model must never be read as "the next 12 months": the horizon comes from the run's label.
     import mlflow
 
     from retention_ml import tracking
     from retention_ml.scoring import run_horizon_months, score
 
-    result, _ = trained
+    result, _ = sim_model
     meta = score(f"runs:/{result.run_id}/model", sim_dir, pd.Timestamp("2022-07-01"), tmp_path / "s").meta
     assert meta["horizon_months"] == 12 == run_horizon_months(result.run_id)
     with tracking.start_run("horizon-check") as run:
@@ -191,10 +173,10 @@ def test_the_horizon_is_the_runs_own_never_assumed(trained, sim_dir, tmp_path):
     assert mlflow.active_run() is None
 
 
-def test_a_date_after_the_data_ends_could_not_run_exit_2(trained, sim_dir, tmp_path):
+def test_a_date_after_the_data_ends_could_not_run_exit_2(sim_model, sim_dir, tmp_path):
     from retention_ml.cli import app
 
-    result, _ = trained
+    result, _ = sim_model
     res = CliRunner().invoke(app, ["score", "--model", f"runs:/{result.run_id}/model", "--data", str(sim_dir),
                                    "--as-of", "2099-01-01", "--out", str(tmp_path / "s")])
     assert res.exit_code == 2 and isinstance(res.exception, SystemExit), res.output
@@ -224,7 +206,7 @@ def test_previous_must_be_an_earlier_scoring_of_the_same_horizon(tmp_path):
 
 # -- recorded leaving dates, bands per horizon, no champion ---------
 
-def test_a_recorded_leaving_date_is_flagged_and_nothing_else_changes(trained, sim_dir, tmp_path):
+def test_a_recorded_leaving_date_is_flagged_and_nothing_else_changes(sim_model, sim_dir, tmp_path):
     """People in post whose end_date is already in the extract: scored as before, flagged, counted in the meta.
 
     The flag is not a feature: with every end_date blanked the risks are identical (point in time untouched).
@@ -233,7 +215,7 @@ def test_a_recorded_leaving_date_is_flagged_and_nothing_else_changes(trained, si
     from retention_ml.reports.risk_list import LEAVING_FLAG
     from retention_ml.scoring import score
 
-    result, _ = trained
+    result, _ = sim_model
     ref, as_of = f"runs:/{result.run_id}/model", "2022-07-01"
     got = score(ref, sim_dir, as_of, tmp_path / "s", find_previous_scoring=False)
     workers = read_tables(sim_dir)["workers"].set_index("worker_id")
@@ -254,11 +236,11 @@ def test_a_recorded_leaving_date_is_flagged_and_nothing_else_changes(trained, si
                                    got.scores.set_index("worker_id")["risk"])
 
 
-def test_scores_are_banded_with_cutoffs_for_the_models_horizon(trained, sim_dir, tmp_path, monkeypatch):
+def test_scores_are_banded_with_cutoffs_for_the_models_horizon(sim_model, sim_dir, tmp_path, monkeypatch):
     from retention_ml import scoring
     from retention_ml.reports.risk_list import assign_bands, load_band_config
 
-    result, _ = trained
+    result, _ = sim_model
     ref = f"runs:/{result.run_id}/model"
     twelve = scoring.score(ref, sim_dir, "2022-07-01", tmp_path / "12", find_previous_scoring=False)
     assert twelve.meta["band_cutoffs"] == {"medium": 0.15, "high": 0.3, "horizon_months": 12}
@@ -272,11 +254,11 @@ def test_scores_are_banded_with_cutoffs_for_the_models_horizon(trained, sim_dir,
     assert (six.scores["band"] != "low").sum() > (twelve.scores["band"] != "low").sum()
 
 
-def test_no_champion_says_nothing_passed_the_gate_and_offers_the_candidate(trained, sim_dir, tmp_path):
+def test_no_champion_says_nothing_passed_the_gate_and_offers_the_candidate(sim_model, sim_dir, tmp_path):
     from retention_ml import tracking
     from retention_ml.cli import app
 
-    result, _ = trained
+    result, _ = sim_model
     name = tracking.DEFAULT_MODEL_NAME
     assert tracking.alias_version("champion", name) is None
     runner = CliRunner()
@@ -296,7 +278,7 @@ def test_no_champion_says_nothing_passed_the_gate_and_offers_the_candidate(train
 
 # -- the data must hold what the model was trained with (S10-X F3) ---------
 
-def test_data_without_a_table_the_model_was_trained_with_is_refused_naming_tables_and_features(trained, sim_dir, tmp_path):
+def test_data_without_a_table_the_model_was_trained_with_is_refused_naming_tables_and_features(sim_model, sim_dir, tmp_path):
     """A model that learnt from commute and absence is not scored (or explained) on data lacking them: exit 2.
 
     Scoring anyway would leave those features missing for everyone and route everyone down the model's
@@ -305,7 +287,7 @@ def test_data_without_a_table_the_model_was_trained_with_is_refused_naming_table
     from retention_ml.cli import app
     from retention_ml.scoring import missing_trained_tables, present_tables, run_catalogue
 
-    result, _ = trained
+    result, _ = sim_model
     data = tmp_path / "data"
     shutil.copytree(sim_dir, data, ignore=shutil.ignore_patterns("_truth", "commute.*", "absence.*", "agency_rates.*"))
     runner = CliRunner()
@@ -331,13 +313,13 @@ def test_data_without_a_table_the_model_was_trained_with_is_refused_naming_table
 
 # -- only the population the model was trained on is scored (S10-A F9) ---------
 
-def test_the_population_the_model_was_trained_on_is_the_one_scored_and_listed(trained, sim_dir, tmp_path, monkeypatch):
+def test_the_population_the_model_was_trained_on_is_the_one_scored_and_listed(sim_model, sim_dir, tmp_path, monkeypatch):
     """population.agency = exclude: no agency worker gets a risk; "only": nobody else does; both say so."""
     from retention_ml import scoring, tracking
     from retention_ml.commands.rank import rank_scores
     from retention_ml.io import read_tables
 
-    result, _ = trained
+    result, _ = sim_model
     ref, as_of = result.run_id, "2022-07-01"
     everyone = scoring.score(ref, sim_dir, as_of, tmp_path / "all", find_previous_scoring=False)
     assert everyone.meta["population"]["agency"] == "flag" and everyone.meta["population"]["left_out"] == 0
@@ -373,14 +355,14 @@ def test_the_population_the_model_was_trained_on_is_the_one_scored_and_listed(tr
 
 # -- "previous risk" only from a scoring of the same data (S10-X F1) ---------
 
-def test_previous_risk_comes_only_from_a_scoring_of_the_same_people(trained, sim_dir, tmp_path):
+def test_previous_risk_comes_only_from_a_scoring_of_the_same_people(sim_model, sim_dir, tmp_path):
     """Simulated ids (like many HR systems' pseudonyms) restart per extract: W0000005 of another council's
     extract is someone else. Such a scoring beside OUT is passed over with a note; given as --previous, exit 2."""
     from retention_ml.cli import app
     from retention_ml.scoring import score
     from retention_ml.simulate import simulate
 
-    result, _ = trained
+    result, _ = sim_model
     other = tmp_path / "other_data"
     simulate(other, councils=1, start="2019-01", months=48, seed=99)
     ref, out = result.run_id, tmp_path / "s"
@@ -420,14 +402,14 @@ def test_an_id_that_names_someone_else_carries_no_previous_risk():
 
 # -- nothing is written into the data folder (S10-X F6) ---------
 
-def test_an_output_inside_the_data_folder_is_refused_and_the_extract_is_untouched(trained, sim_dir, tmp_path, monkeypatch):
+def test_an_output_inside_the_data_folder_is_refused_and_the_extract_is_untouched(sim_model, sim_dir, tmp_path, monkeypatch):
     """explain --out DATA/workers.parquet replaced the HR extract's workers table; score/rank --out DATA mixed
     outputs into it. Each is exit 2 before any work, and every input file is byte-identical afterwards."""
     import hashlib
 
     from retention_ml.cli import app
 
-    result, _ = trained
+    result, _ = sim_model
     data = tmp_path / "data"
     shutil.copytree(sim_dir, data, ignore=shutil.ignore_patterns("_truth"))
     before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in data.iterdir()}
@@ -452,14 +434,14 @@ def test_an_output_inside_the_data_folder_is_refused_and_the_extract_is_untouche
     assert {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in data.iterdir()} == before
 
 
-def test_explain_keeps_to_the_models_population_as_score_does(trained, sim_dir, tmp_path, monkeypatch):
+def test_explain_keeps_to_the_models_population_as_score_does(sim_model, sim_dir, tmp_path, monkeypatch):
     """An agency-excluded model explains no agency worker, and its reasons are measured from the same people
     score measures them from, so explain and the lists agree."""
     from retention_ml import scoring
     from retention_ml.commands import explain as explain_command
     from retention_ml.io import read_tables
 
-    result, _ = trained
+    result, _ = sim_model
     as_of = pd.Timestamp("2022-07-01").date()
     kind = read_tables(sim_dir)["workers"].set_index("worker_id")["employment_type"].astype(str)
     everyone = scoring.score(result.run_id, sim_dir, str(as_of), tmp_path / "all", find_previous_scoring=False)

@@ -17,7 +17,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["NATIONAL", "YEAR_FIT", "Scenario", "ScenarioError", "load_scenario", "year_fit_arrays"]
+__all__ = ["NATIONAL", "YEAR_FIT", "Scenario", "ScenarioError", "is_month", "load_scenario", "year_fit_arrays"]
 
 # National figures from the DfE "Children's social work workforce" indicators
 # (years to 30 September; OGL v3). Turnover drives the year effect on the
@@ -70,7 +70,14 @@ def year_fit_arrays(report_year, fit: dict | None = None) -> dict:
 
 
 class ScenarioError(ValueError):
-    """A scenario file that cannot be used (unknown key, wrong type)."""
+    """A scenario file that cannot be used (unknown key, wrong type, a value out of range, a month outside
+    the run)."""
+
+
+def is_month(value) -> bool:
+    """Whether ``value`` is a month written ``YYYY-MM``."""
+    return (isinstance(value, str) and len(value) == 7 and value[4] == "-" and value[:4].isdigit()
+            and value[5:].isdigit() and 1 <= int(value[5:]) <= 12)
 
 
 @dataclass(frozen=True)
@@ -80,23 +87,27 @@ class Scenario:
     Parameters
     ----------
     caseload_cap : int or None
-        Council-wide caseload promise (cases per FTE) for every team; None keeps caps by team type.
+        Council-wide caseload promise (cases per FTE) for every team, within the range of
+        ``teams.caseload_cap`` in data_schema (1-60); None keeps caps by team type.
     retention_payment : float
-        Annual retention payment (GBP/yr) paid to every permanent social worker from ``policy_start``.
+        Annual retention payment (GBP/yr, 0 or more) paid to every permanent social worker from ``policy_start``.
     market_supplement : float
-        Extra supplement (GBP/yr) for high-pressure teams (referral and assessment, safeguarding).
+        Extra supplement (GBP/yr, 0 or more) for high-pressure teams (referral and assessment, safeguarding).
     extra_posts_share : float
-        Funded extra posts as a share of establishment (0.1 = 10% more posts) from ``policy_start``.
+        Funded extra posts as a share of establishment (0 to 1; 0.1 = 10% more posts) from ``policy_start``.
     referral_shock : float
-        Size of an extra demand shock (0.5 = half as many cases again) starting at ``shock_start``.
+        Size of an extra demand shock (above -1; 0.5 = half as many cases again) starting at ``shock_start``,
+        which it needs.
     shock_start : str or None
-        Month (``YYYY-MM``) the referral shock starts; it builds over 6 months and fades over 18.
+        Month (``YYYY-MM``, not after the last simulated month) the referral shock starts; it builds over
+        6 months and fades over 18.
     shock_councils : int
-        Number of councils (the first ones) hit by the referral shock.
+        Number of councils (the first ones, 1 or more) hit by the referral shock.
     policy_start : str or None
-        First month (``YYYY-MM``) the policy knobs apply; None means from the start.
+        First month (``YYYY-MM``, one of the simulated months) the policy knobs apply; None means from the
+        start.
     hazard_scale : float
-        Multiplier on all driver contributions (sensitivity analysis).
+        Multiplier (0 or more) on all driver contributions (sensitivity analysis).
     """
 
     caseload_cap: int | None = None
@@ -108,6 +119,68 @@ class Scenario:
     shock_councils: int = 1
     policy_start: str | None = None
     hazard_scale: float = 1.0
+
+    def __post_init__(self):
+        problems = self.value_problems()
+        if problems:
+            raise ScenarioError("; ".join(problems))
+
+    def value_problems(self) -> list[str]:
+        """Every rule the values break on their own, each naming the key, the value and the rule.
+
+        A value that would simulate nonsense (a negative caseload cap, a negative leaving hazard scale) or
+        data the validator refuses, or a knob that silently does nothing (a shock with no start), is a
+        problem: the scenario is refused rather than run.
+        """
+        from retention_ml.schema import load_schemas
+
+        cap = load_schemas()["teams"].column("caseload_cap")
+        problems = []
+        if self.caseload_cap is not None and not cap.min <= self.caseload_cap <= cap.max:
+            problems.append(f"key 'caseload_cap' is {self.caseload_cap}; it must be {cap.min:g} to {cap.max:g} "
+                            f"({cap.unit}, the range of teams.caseload_cap in data_schema)")
+        for key in ("retention_payment", "market_supplement"):
+            if getattr(self, key) < 0:
+                problems.append(f"key {key!r} is {getattr(self, key):g}; it must be 0 or more (GBP/yr)")
+        if not 0 <= self.extra_posts_share <= 1:
+            problems.append(f"key 'extra_posts_share' is {self.extra_posts_share:g}; it must be 0 to 1 "
+                            "(a share of the establishment: 0.1 = 10% more posts)")
+        if self.referral_shock <= -1:
+            problems.append(f"key 'referral_shock' is {self.referral_shock:g}; it must be above -1 "
+                            "(a share of demand added: -1 would leave no cases)")
+        if self.referral_shock and self.shock_start is None:
+            problems.append("key 'referral_shock' is set but 'shock_start' is not: the shock would never happen "
+                            "(give the month it begins, YYYY-MM)")
+        if self.shock_councils < 1:
+            problems.append(f"key 'shock_councils' is {self.shock_councils}; it must be 1 or more")
+        if self.hazard_scale < 0:
+            problems.append(f"key 'hazard_scale' is {self.hazard_scale:g}; it must be 0 or more "
+                            "(a multiplier on every driver's contribution)")
+        for key in ("policy_start", "shock_start"):
+            value = getattr(self, key)
+            if value is not None and not is_month(value):
+                problems.append(f"key {key!r} is {value!r}; it must be a month written YYYY-MM")
+        return problems
+
+    def check_window(self, start: str, months: int) -> None:
+        """Refuse months outside a run of ``months`` months from ``start`` (``YYYY-MM``) where the scenario
+        would silently do nothing or half of something: a policy starting after the last month (never
+        applied) or before the first (its pay rows and team caps would not show it; leave ``policy_start``
+        out for a policy in force from the start), a shock starting after the last month."""
+        import numpy as np
+
+        first = np.datetime64(start, "M")
+        last = first + (months - 1)
+        problems = []
+        if self.policy_start is not None and not first <= np.datetime64(self.policy_start, "M") <= last:
+            hint = " (leave it out for a policy in force from the start)" if np.datetime64(self.policy_start, "M") < first else ""
+            problems.append(f"key 'policy_start' is {self.policy_start}, outside the simulated months {first} to "
+                            f"{last}{hint}")
+        if self.shock_start is not None and np.datetime64(self.shock_start, "M") > last:
+            problems.append(f"key 'shock_start' is {self.shock_start}, after the last simulated month {last}: "
+                            "the shock would never happen")
+        if problems:
+            raise ScenarioError("scenario: " + "; ".join(problems))
 
     @classmethod
     def from_dict(cls, raw: dict, *, source: str = "<scenario>") -> "Scenario":
@@ -125,7 +198,10 @@ class Scenario:
             if isinstance(default, (int, float)) and not isinstance(default, bool) and key != "caseload_cap" and not isinstance(value, (int, float)):
                 raise ScenarioError(f"{source}: key {key!r} must be a number, got {value!r}")
             values[key] = value
-        return cls(**values)
+        try:
+            return cls(**values)
+        except ScenarioError as exc:
+            raise ScenarioError(f"{source}: {exc}") from None
 
 
 def load_scenario(path: str | Path | None) -> Scenario:

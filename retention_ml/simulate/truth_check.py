@@ -311,21 +311,8 @@ def truth_agreement(
     truth = _truth_at_snapshots(keys, decomposition, with_personal)
     shap_part = profile.loc[:, codes].to_numpy(dtype="float64")
     spearman = _spearman(shap_part, truth[:, : len(codes)])
-
-    last = leaver_snapshots(keys, y, risk)
-    snap_truth = truth[last["row"].to_numpy()]
-    last = last.assign(at_snapshot=_dominant_of(snap_truth, with_personal))
-    if dominant is not None:
-        last = last.merge(dominant, on="worker_id", how="inner")
-    else:
-        last = last.assign(dominant_driver=last["at_snapshot"])
-    if raw_dominant is not None:
-        last = last.merge(raw_dominant.rename(columns={"dominant_driver": "raw_driver"}), on="worker_id", how="left")
-    rows = last["row"].to_numpy()
-    ranking = rank_drivers(profile.iloc[rows], codes)
-    oracle_ranking = _ranked(truth[rows, : len(codes)], codes) if len(rows) else ranking
-    known = _truth_at_snapshots(_last_month_keys(keys.iloc[rows]), decomposition, codes) if len(rows) else None
-    last_month_ranking = _ranked(known, codes) if len(rows) else ranking
+    last = _explained_leavers(keys, y, risk, truth, with_personal, dominant, raw_dominant)
+    ranking, oracle_ranking, last_month_ranking = _rankings(profile, truth, keys, decomposition, last["row"].to_numpy(), codes)
     true = last["dominant_driver"].astype(str).to_numpy(dtype=object)
     at_snap = last["at_snapshot"].astype(str).to_numpy(dtype=object)
     every = np.ones(len(last), dtype=bool)
@@ -354,20 +341,57 @@ def truth_agreement(
     if raw_decomposition is not None:
         raw = _spearman(shap_part, _truth_at_snapshots(keys, raw_decomposition, codes))
         report["spearman_raw_mean"], report["spearman_raw_median"] = raw["mean"], raw["median"]
-    if "raw_driver" in last.columns:
-        raw_true = last["raw_driver"].astype(str).to_numpy(dtype=object)
+    raw_true = last["raw_driver"].astype(str).to_numpy(dtype=object) if "raw_driver" in last.columns else None
+    if raw_true is not None:
         report["raw"] = _rates(ranking, raw_true, codes, every, boot)
     if "decile_top" in last.columns:
-        mask = last["decile_top"].to_numpy(dtype=bool)
-        report["top_decile"] = {
-            **_rates(ranking, true, codes, mask, boot),
-            "at_snapshot": _rates(ranking, at_snap, codes, mask, boot),
-            "oracle": _rates(oracle_ranking, true, codes, mask, boot),
-            "oracle_last_month": _rates(last_month_ranking, true, codes, mask, boot),
-        }
-        if "raw_driver" in last.columns:
-            report["top_decile"]["raw"] = _rates(ranking, raw_true, codes, mask, boot)
+        report["top_decile"] = _top_decile(last["decile_top"].to_numpy(dtype=bool), (ranking, oracle_ranking, last_month_ranking),
+                                           true, at_snap, raw_true, codes, boot)
     return report
+
+
+def _top_decile(mask, rankings, true, at_snap, raw_true, codes, boot) -> dict:
+    """The agreement figures for the leavers in ``mask`` (those whose risk is in the top decile): the
+    explanation's ``rankings[0]`` against the leaving-month truth ``true`` (headline), the snapshot's
+    ``at_snap`` and the raw ``raw_true`` (when given), and the two oracles' rankings against ``true``."""
+    ranking, oracle_ranking, last_month_ranking = rankings
+    out = {
+        **_rates(ranking, true, codes, mask, boot),
+        "at_snapshot": _rates(ranking, at_snap, codes, mask, boot),
+        "oracle": _rates(oracle_ranking, true, codes, mask, boot),
+        "oracle_last_month": _rates(last_month_ranking, true, codes, mask, boot),
+    }
+    if raw_true is not None:
+        out["raw"] = _rates(ranking, raw_true, codes, mask, boot)
+    return out
+
+
+def _explained_leavers(keys, y, risk, truth, with_personal, dominant, raw_dominant) -> pd.DataFrame:
+    """Each leaver's explained snapshot (:func:`leaver_snapshots`) with the true dominant driver there
+    (``at_snapshot``, from ``truth``: the decomposition at every row of ``keys``, columns ``with_personal``),
+    the headline ``dominant_driver`` (the leaving month's from ``dominant`` when given, leavers without one
+    dropped; else the snapshot's) and ``raw_driver`` from ``raw_dominant`` when given."""
+    last = leaver_snapshots(keys, y, risk)
+    last = last.assign(at_snapshot=_dominant_of(truth[last["row"].to_numpy()], with_personal))
+    if dominant is not None:
+        last = last.merge(dominant, on="worker_id", how="inner")
+    else:
+        last = last.assign(dominant_driver=last["at_snapshot"])
+    if raw_dominant is not None:
+        last = last.merge(raw_dominant.rename(columns={"dominant_driver": "raw_driver"}), on="worker_id", how="left")
+    return last
+
+
+def _rankings(profile, truth, keys, decomposition, rows, codes):
+    """Driver rankings of the leavers' snapshot ``rows``: the explanation's (``profile``), the snapshot
+    oracle's (the true decomposition at the snapshot, ``truth``) and the last-known-month oracle's (the
+    true decomposition in the month before the snapshot); the explanation's stands in for both when no
+    leaver was explained."""
+    ranking = rank_drivers(profile.iloc[rows], codes)
+    if not len(rows):
+        return ranking, ranking, ranking
+    known = _truth_at_snapshots(_last_month_keys(keys.iloc[rows]), decomposition, codes)
+    return ranking, _ranked(truth[rows, : len(codes)], codes), _ranked(known, codes)
 
 
 def oracle_auc(keys: pd.DataFrame, y: pd.Series, worker_months: pd.DataFrame, risk=None) -> dict:
@@ -462,29 +486,12 @@ def _noop(*_args, **_kw):
     return None
 
 
-def check_run(run: str, data_dir: str | Path, *, n_boot: int = 1000, random_state: int = 0, log: bool = True,
-              progress: Callable[[str, int, int], None] | None = None) -> dict:
-    """Recompute a run's test-window explanations on its simulated data and compare them with the truth.
-
-    Loads the run's model, rebuilds features for exactly the test snapshots of the
-    run (the dates of its ``evaluation/test_predictions.parquet``, labelled and uncensored as in training; same data: the run's
-    ``retention_ml.data_fingerprint`` tag must match ``data_dir``), explains them
-    (exact TreeSHAP), and computes the truth record (:func:`truth_agreement`
-    plus the oracle ROC-AUC of the true probabilities on the same snapshots and
-    :func:`bars_met`). With ``log`` it is logged to the run as
-    ``explanations/truth.json`` and the run gets tag ``retention_ml.truth_check``.
-
-    Raises :class:`TruthCheckError` when the run cannot be checked against this data.
-    """
+def _load_run(run: str, data_dir: Path):
+    """The run's model, id, evaluation record, logged test predictions, feature catalogue (None when not
+    logged) and label settings; refuses a run on real data or on other data than ``data_dir``."""
     from retention_ml import tracking
-    from retention_ml.explain import explain
-    from retention_ml.features import build_dataset
-    from retention_ml.io import read_tables
     from retention_ml.training import data_fingerprint
 
-    step = progress or _noop
-    data_dir = Path(data_dir)
-    step("Loading the run", 0, 1)
     try:
         model, run_id = tracking.load_turnover_model(run)
     except Exception as exc:  # MLflow raises many types; the user needs the message
@@ -505,18 +512,21 @@ def check_run(run: str, data_dir: str | Path, *, n_boot: int = 1000, random_stat
         catalogue = tracking.load_table_artifact(run_id, artifacts.FEATURE_CATALOGUE)
     except Exception:
         catalogue = None
-    step("Building test-window features", 0, 1)
-    try:
-        tables = read_tables(data_dir)
-        check = truth_checker(data_dir, n_boot=n_boot, random_state=random_state)
-    except (FileNotFoundError, ValueError) as exc:
-        raise TruthCheckError(str(exc)) from exc
-    tested = tested.assign(as_of=pd.to_datetime(tested["as_of"]).astype("datetime64[ns]"))
+    return model, run_id, tested, catalogue, run_label_config(metrics)
+
+
+def _test_snapshots(tables: dict, tested: pd.DataFrame, label) -> tuple:
+    """Features ``X``, ``keys`` and labels ``y`` rebuilt for the run's test snapshots, and the test dates.
+
+    The run's test snapshots are those training kept at its test dates (those of ``tested``, the logged
+    test predictions): labelled and not censored. The logged rows carry no worker id, so they cannot be
+    matched by id; the counts of rows and leavers must agree instead.
+    """
+    from retention_ml.features import build_dataset
+
     dates = sorted(tested["as_of"].unique())
-    ds = build_dataset(tables, [pd.Timestamp(d) for d in dates], label_config=run_label_config(metrics))
+    ds = build_dataset(tables, [pd.Timestamp(d) for d in dates], label_config=label)
     keys = ds.keys.assign(worker_id=ds.keys["worker_id"].astype(str), as_of=pd.to_datetime(ds.keys["as_of"]).astype("datetime64[ns]"))
-    # The run's test snapshots are those training kept at its test dates: labelled and not censored (the
-    # logged rows carry no worker id, so they cannot be matched by id; the count check below holds instead).
     wanted = ~ds.censored.to_numpy(dtype=bool) & ds.y.notna().to_numpy()
     X = ds.X.loc[wanted].reset_index(drop=True)
     keys = keys.loc[wanted].reset_index(drop=True)
@@ -524,6 +534,39 @@ def check_run(run: str, data_dir: str | Path, *, n_boot: int = 1000, random_stat
     if len(X) != len(tested) or y.sum() != tested["label"].sum():
         raise TruthCheckError(f"rebuilt {len(X)} test snapshots ({int(y.sum())} leaving) but the run evaluated {len(tested)} "
                               f"({int(tested['label'].sum())} leaving): features or labels changed since training?")
+    return X, keys, y, dates
+
+
+def check_run(run: str, data_dir: str | Path, *, n_boot: int = 1000, random_state: int = 0, log: bool = True,
+              progress: Callable[[str, int, int], None] | None = None) -> dict:
+    """Recompute a run's test-window explanations on its simulated data and compare them with the truth.
+
+    Loads the run's model, rebuilds features for exactly the test snapshots of the
+    run (the dates of its ``evaluation/test_predictions.parquet``, labelled and uncensored as in training; same data: the run's
+    ``retention_ml.data_fingerprint`` tag must match ``data_dir``), explains them
+    (exact TreeSHAP), and computes the truth record (:func:`truth_agreement`
+    plus the oracle ROC-AUC of the true probabilities on the same snapshots and
+    :func:`bars_met`). With ``log`` it is logged to the run as
+    ``explanations/truth.json`` and the run gets tag ``retention_ml.truth_check``.
+
+    Raises :class:`TruthCheckError` when the run cannot be checked against this data.
+    """
+    from retention_ml import tracking
+    from retention_ml.explain import explain
+    from retention_ml.io import read_tables
+
+    step = progress or _noop
+    data_dir = Path(data_dir)
+    step("Loading the run", 0, 1)
+    model, run_id, tested, catalogue, label = _load_run(run, data_dir)
+    step("Building test-window features", 0, 1)
+    try:
+        tables = read_tables(data_dir)
+        check = truth_checker(data_dir, n_boot=n_boot, random_state=random_state)
+    except (FileNotFoundError, ValueError) as exc:
+        raise TruthCheckError(str(exc)) from exc
+    tested = tested.assign(as_of=pd.to_datetime(tested["as_of"]).astype("datetime64[ns]"))
+    X, keys, y, dates = _test_snapshots(tables, tested, label)
     explanation = explain(model, X, catalogue=catalogue, chunk_rows=5000,
                           progress=lambda done, total: step("Explaining", done, total)).relative_to(keys["as_of"])
     step("Comparing with the truth", 0, 1)

@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from retention_ml.simulate.config import NATIONAL, Scenario, year_fit_arrays
-from retention_ml.simulate.councils import World, stratified_normal
+from retention_ml.simulate.councils import World
 from retention_ml.simulate.hazard import contributions, year_effect
+from retention_ml.simulate.paths import agency_day_rates, calendar, demand_paths, housing_paths, months_after, national
 from retention_ml.simulate.pay import AGENCY_DAYS, BAND_HIGH, BAND_LOW, pay_index, salary
+from retention_ml.simulate.posts import establishment
 
 __all__ = ["Simulation", "run_months"]
 
@@ -103,134 +105,131 @@ def _commute(rng, n, same_area):
     return minutes, km, mode
 
 
-def run_months(world: World, scenario: Scenario, start: np.datetime64, n_months: int,
-               rng: np.random.Generator, progress=None, year_fit: dict | None = None) -> Simulation:
-    """Simulate ``n_months`` months from ``start`` (a month start, datetime64[D]).
+@dataclass
+class _InPost:
+    """The people in post in one month: ``w`` their spell indices (into the pool), and per person ``team``,
+    ``council``, ``emp`` (EMP_*), ``role`` (index into pay.ROLES), ``fte`` (0-1), ``tenure_m`` (whole months
+    since the spell began) and ``asye`` (started as a newly qualified worker)."""
 
-    ``year_fit`` overrides :data:`~retention_ml.simulate.config.YEAR_FIT` (used when fitting it).
+    w: np.ndarray
+    team: np.ndarray
+    council: np.ndarray
+    emp: np.ndarray
+    role: np.ndarray
+    fte: np.ndarray
+    tenure_m: np.ndarray
+    asye: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.w)
+
+
+class _Engine:
+    """The state of one run between months: the posts, who holds each, every spell so far and the records.
+
+    The random draws happen in one fixed order (posts, paths, the first population, then month by month), so
+    the same generator state gives the same run; a refactor that reorders draws changes every output table
+    (``tests/simulate/test_pinned_output.py`` catches it).
     """
-    months = np.array([np.datetime64(start, "M") + i for i in range(n_months)]).astype("datetime64[D]")
-    years = months.astype("datetime64[Y]").astype(int) + 1970
-    mnum = months.astype("datetime64[M]").astype(int) % 12 + 1
-    report_year = years + (mnum >= 10)
-    policy_m = 0 if scenario.policy_start is None else int((np.datetime64(scenario.policy_start, "M") - np.datetime64(start, "M")).astype(int))
-    n_c = world.n_councils
-    n_t = len(world.team_council)
 
-    # extra funded posts (scenario) are dormant posts that open at policy_start
-    slot_team, slot_fte, slot_mgr = world.slot_team, world.slot_fte, world.slot_manager
-    slot_active = np.ones(len(slot_team), bool)
-    if scenario.extra_posts_share > 0:
-        posts = np.bincount(slot_team, minlength=n_t)
-        extra = np.round(posts * scenario.extra_posts_share).astype(int)
-        et = np.repeat(np.arange(n_t), extra)
-        slot_team = np.concatenate([slot_team, et])
-        slot_fte = np.concatenate([slot_fte, np.ones(len(et))])
-        slot_mgr = np.concatenate([slot_mgr, np.zeros(len(et), bool)])
-        slot_active = np.concatenate([slot_active, np.zeros(len(et), bool)])
-    # agency-only posts: locums engaged on top of the establishment (about a fifth of agency use
-    # nationally is not vacancy cover: DfE agency cover rate ~80%); never filled permanently
-    ag_only_share = np.clip(np.exp(stratified_normal(rng, np.log(0.02), 1.0, n_c)), 0, 0.15)
-    extra_ag = rng.binomial(np.bincount(slot_team, minlength=n_t), ag_only_share[world.team_council])
-    ea = np.repeat(np.arange(n_t), extra_ag)
-    slot_agency_only = np.concatenate([np.zeros(len(slot_team), bool), np.ones(len(ea), bool)])
-    slot_team = np.concatenate([slot_team, ea])
-    slot_fte = np.concatenate([slot_fte, np.ones(len(ea))])
-    slot_mgr = np.concatenate([slot_mgr, np.zeros(len(ea), bool)])
-    slot_active = np.concatenate([slot_active, np.ones(len(ea), bool)])
-    n_s = len(slot_team)
-    team_area = world.team_area.copy()  # offices move during the run
-    slot_council = world.team_council[slot_team]
-    team_service = world.team_service
-    team_holding_posts = np.bincount(slot_team, weights=slot_fte * (~slot_mgr) * slot_active * ~slot_agency_only, minlength=n_t)
+    def __init__(self, world: World, scenario: Scenario, start: np.datetime64, n_months: int,
+                 rng: np.random.Generator, year_fit: dict | None):
+        self.world, self.scenario, self.rng = world, scenario, rng
+        self.cal = calendar(start, n_months)
+        self.policy_m = 0 if scenario.policy_start is None else months_after(start, scenario.policy_start)
+        self.n_t = len(world.team_council)
+        self.posts = establishment(rng, world, scenario)
+        self.team_area = world.team_area.copy()  # offices move during the run
+        self.team_holding_posts = self.posts.holding_posts(self.n_t)
+        # recruitment market: hiring is slower in years when councils' vacancy rates were high (DfE medians)
+        self.market = year_fit_arrays(self.cal.report_year, year_fit)
+        self.hire_market = 15.5 / national(self.cal.report_year, "vacancy") * self.market["hire"]
+        self.year_shift = year_effect(self.cal.report_year, NATIONAL) + self.market["hazard"]
+        self.demand = demand_paths(rng, world, scenario, self.cal, start)
+        self.housing = housing_paths(rng, world, self.cal)
+        self.first_area = np.searchsorted(world.area_council, np.arange(world.n_councils))
+        self.n_areas = np.bincount(world.area_council, minlength=world.n_councils)
+        self.day_rate = agency_day_rates(rng, world.n_councils, self.cal)
+        self.pidx = pay_index(self.cal.years, self.cal.mnum)
+        self.pool = Pool(int(len(self.posts) * (1.2 + 0.03 * n_months)))
+        self.occupant = np.full(len(self.posts), -1)
+        self.rec = {k: [] for k in ("case", "absence", "truth", "sup", "pay", "commute", "exit")}
 
-    # council demand paths: national caseload trend x season x council drift x shocks
-    # recruitment market: hiring is slower in years when councils' vacancy rates were high (DfE medians)
-    nat_vac = np.array([NATIONAL[min(max(y, 2017), 2026)]["vacancy"] for y in report_year])
-    market = year_fit_arrays(report_year, year_fit)
-    hire_market = 15.5 / nat_vac * market["hire"]
-    year_shift = year_effect(report_year, NATIONAL) + market["hazard"]
-    nat_case = np.array([NATIONAL[min(max(y, 2017), 2026)]["caseload"] for y in report_year])
-    season = 1 + 0.05 * np.sin(2 * np.pi * (mnum - 1) / 12)
-    drift = np.exp(np.cumsum(rng.normal(0, 0.006, (n_months, n_c)), axis=0))
-    shock = np.zeros((n_months, n_c))
-    has = rng.random(n_c) < 0.25
-    s_at = rng.integers(0, max(1, n_months - 6), n_c)
-    size = rng.uniform(0.1, 0.4, n_c) * (rng.random(n_c) < 0.95) + 0.8 * (rng.random(n_c) < 0.05)
-    tt = np.arange(n_months)[:, None] - s_at[None, :]
-    shape = np.where(tt < 0, 0, np.where(tt < 6, tt / 6, np.exp(-(tt - 6) / 18)))
-    shock += np.where(has, size, 0)[None, :] * shape
-    if scenario.referral_shock and scenario.shock_start:
-        m0 = int((np.datetime64(scenario.shock_start, "M") - np.datetime64(start, "M")).astype(int))
-        t2 = np.arange(n_months) - m0
-        shp = np.where(t2 < 0, 0, np.where(t2 < 6, t2 / 6, np.exp(-(t2 - 6) / 18)))
-        k = min(scenario.shock_councils, n_c)
-        shock[:, :k] += scenario.referral_shock * shp[:, None]
-    demand = nat_case[:, None] * season[:, None] * world.council_demand[None, :] * drift * (1 + shock) * 1.05  # 1.05: agency-only posts share the cases
+    # -- hiring -------------------------------------------------------------------------------------------
 
-    # housing paths by area
-    n_a = len(world.area_council)
-    # growth comes in hot years (10-17%; far likelier in hot areas) rather than compounding for ever
-    yrs = years - years[0]
-    hot_year = rng.random((yrs.max() + 1, n_a)) < np.where(world.area_growth > 0.07, 0.35, 0.05)
-    g_year = np.where(hot_year, rng.uniform(0.10, 0.17, hot_year.shape), np.clip(rng.normal(0.035, 0.015, hot_year.shape), -0.02, 0.08))
-    g_month = (1 + g_year[yrs]) ** (1 / 12) - 1
-    noise = rng.normal(0, 0.003, (n_months, n_a))
-    h_index = np.exp(np.cumsum(np.log1p(g_month + noise), axis=0))
-    rent = world.area_rent0[None, :] * h_index
-    price = world.area_price0[None, :] * h_index
-    first_area = np.searchsorted(world.area_council, np.arange(n_c))
-    n_areas = np.bincount(world.area_council, minlength=n_c)
-
-    # agency day rate by council and month: 1.5-2.0 x the daily rate of a mid-band worker
-    c_premium = rng.uniform(1.5, 2.0, n_c)
-    pidx = pay_index(years, mnum)
-    mid_daily = salary(27, 1.0) / AGENCY_DAYS
-    day_rate = np.round(mid_daily * pidx[:, None] * c_premium[None, :] * (1 + rng.normal(0, 0.01, (n_months, n_c))), 0)
-
-    pool = Pool(int(n_s * (1.2 + 0.03 * n_months)))
-    occupant = np.full(n_s, -1)
-    rec = {k: [] for k in ("case", "absence", "truth", "sup", "pay", "commute", "exit")}
-
-    def hire(slots, t, emp, start_dates, tenure_months=None, inherit=None):
-        """New spells in ``slots``; ``inherit`` = earlier spells of the same people (internal moves)."""
+    def _roles(self, slots: np.ndarray, emp, *, first_jobs: bool):
+        """Role (index into pay.ROLES), newly-qualified flag and personal-adviser flag of people hired into
+        ``slots``. Care-leaver teams' non-manager posts are personal advisers; with ``first_jobs`` 45% of
+        other permanent and fixed-term (``emp``) social worker hires are newly qualified."""
         n = len(slots)
-        team = slot_team[slots]
-        serv = team_service[team]
-        mgr = slot_mgr[slots]
-        is_pa = (serv == 3) & ~mgr
-        nqsw = (emp != EMP_AGENCY) & ~mgr & ~is_pa & (rng.random(n) < (0.45 if tenure_months is None and inherit is None else 0.0))
-        r = rng.random(n)
+        mgr = self.posts.manager[slots]
+        is_pa = (self.world.team_service[self.posts.team[slots]] == 3) & ~mgr
+        nqsw = (emp != EMP_AGENCY) & ~mgr & ~is_pa & (self.rng.random(n) < (0.45 if first_jobs else 0.0))
+        r = self.rng.random(n)
         role = np.where(r < 0.68, 0, np.where(r < 0.9, 1, 2))
         role = np.where(nqsw, 0, role)
-        role = np.where(is_pa, 4, np.where(mgr, 3, role))
+        return np.where(is_pa, 4, np.where(mgr, 3, role)), nqsw, is_pa
+
+    def _carry_over(self, people: dict, inherit: np.ndarray, t: int) -> np.ndarray:
+        """An internal move is the same person: ``people`` takes the characteristics, qualification date and
+        age (grown by the months since spell ``inherit`` began, ``t`` being this month) of the earlier
+        spells, in place; returns whether each is unqualified."""
+        pool = self.pool
+        for key in ("sex", "eth", "dis", "qualified", "frailty", "case_noise", "abs_prop"):
+            people[key] = pool[key][inherit]
+        people["age0"] = pool["age0"][inherit] + (t - pool["start_m"][inherit]) / 12
+        return np.isnat(pool["qualified"][inherit])
+
+    def _spinal_points(self, role: np.ndarray, nqsw: np.ndarray, inherit) -> np.ndarray:
+        """Starting spinal point: the bottom of the role's band for newly qualified workers, uniform in the
+        band for others; an internal mover keeps theirs (clipped to the new role's band)."""
+        lo, hi = BAND_LOW[role], BAND_HIGH[role]
+        sp = np.where(nqsw, lo, lo + (self.rng.random(len(role)) * (hi - lo + 1)).astype(int))
+        sp = np.minimum(sp, hi)
+        return sp if inherit is None else np.clip(self.pool["sp"][inherit], lo, hi)
+
+    def _homes(self, council: np.ndarray, office: np.ndarray, inherit) -> np.ndarray:
+        """Home area: 60% live in their office's area, the rest in a random area of the council; an
+        internal mover keeps their home."""
+        n = len(council)
+        same = self.rng.random(n) < 0.6
+        other = self.first_area[council] + (self.rng.random(n) * self.n_areas[council]).astype(int)
+        home = np.where(same, office, other)
+        return home if inherit is None else self.pool["home"][inherit]
+
+    def _contract_end(self, emp, start_m: np.ndarray, t: int, tenure_months) -> np.ndarray:
+        """Month index a fixed-term contract ends (10**6 for others): contracts run 12-24 months; staff
+        already in post at the start (``tenure_months`` given) are part-way through theirs."""
+        n = len(start_m)
+        return np.where(emp == EMP_FT, np.maximum(start_m, t) + self.rng.integers(12, 25, n)
+                        - (0 if tenure_months is None else self.rng.integers(0, 12, n)), 10**6)
+
+    def hire(self, slots: np.ndarray, t: int, emp, start_dates: np.ndarray, tenure_months=None, inherit=None):
+        """Start new spells in posts ``slots`` in month index ``t``; returns their spell indices.
+
+        ``emp``: employment type (EMP_*, one or per post); ``start_dates``: datetime64[D] per post;
+        ``tenure_months``: months already in post, for the population at the start of the run; ``inherit``:
+        earlier spells of the same people (internal moves), whose person, home and pay carry over.
+        """
+        pool, rng, n = self.pool, self.rng, len(slots)
+        team = self.posts.team[slots]
+        role, nqsw, is_pa = self._roles(slots, emp, first_jobs=tenure_months is None and inherit is None)
         people = _new_people(rng, n, nqsw=nqsw, start_dates=start_dates)
         if tenure_months is not None:
             people["age0"] = np.maximum(21, people["age0"] - tenure_months / 12)
         unqualified = is_pa & (rng.random(n) < 0.6)
-        if inherit is not None:  # the same person: characteristics, qualification and home carry over
-            for key in ("sex", "eth", "dis", "qualified", "frailty", "case_noise", "abs_prop"):
-                people[key] = pool[key][inherit]
-            people["age0"] = pool["age0"][inherit] + (t - pool["start_m"][inherit]) / 12
-            unqualified = np.isnat(pool["qualified"][inherit])
-        lo, hi = BAND_LOW[role], BAND_HIGH[role]
-        sp = np.where(nqsw, lo, lo + (rng.random(n) * (hi - lo + 1)).astype(int))
-        sp = np.minimum(sp, hi)
-        council = slot_council[slots]
-        office = team_area[team]
-        same = rng.random(n) < 0.6
-        other = first_area[council] + (rng.random(n) * n_areas[council]).astype(int)
-        home = np.where(same, office, other)
         if inherit is not None:
-            home = pool["home"][inherit]
-            sp = np.clip(pool["sp"][inherit], lo, hi)
+            unqualified = self._carry_over(people, inherit, t)
+        sp = self._spinal_points(role, nqsw, inherit)
+        council = self.posts.council[slots]
+        office = self.team_area[team]
+        home = self._homes(council, office, inherit)
         minutes, km, mode = _commute(rng, n, home == office)
         start_m = np.full(n, t) if tenure_months is None else t - tenure_months
-        # fixed-term contracts run 12-24 months; staff already in post at the start are part-way through theirs
-        contract_end = np.where(emp == EMP_FT, np.maximum(start_m, t) + rng.integers(12, 25, n) - (0 if tenure_months is None else rng.integers(0, 12, n)), 10**6)
+        contract_end = self._contract_end(emp, start_m, t, tenure_months)
         idx = pool.add(
             slot=slots, team=team, council=council, role=role.astype(np.int8), emp=np.asarray(emp, np.int8) * np.ones(n, np.int8),
-            fte=slot_fte[slots], start=start_dates, start_m=start_m, end=np.full(n, np.datetime64("NaT"), "datetime64[D]"),
+            fte=self.posts.fte[slots], start=start_dates, start_m=start_m, end=np.full(n, np.datetime64("NaT"), "datetime64[D]"),
             reason=np.full(n, -1, np.int8), voluntary=np.zeros(n, bool), asye=nqsw, unqualified=unqualified,
             home=home, office=office, minutes=minutes, km=km, mode=mode, sp=sp.astype(np.int16),
             since_prog=rng.integers(0, 40, n) if tenure_months is not None else np.zeros(n, int),
@@ -239,41 +238,50 @@ def run_months(world: World, scenario: Scenario, start: np.datetime64, n_months:
             **people,
         )
         pool.a["qualified"][idx] = np.where(unqualified, np.datetime64("NaT"), pool.a["qualified"][idx])
-        occupant[slots] = idx
-        tm = np.clip(np.searchsorted(months, start_dates, side="right") - 1, 0, n_months - 1)
-        _pay_rows(idx, start_dates, tm)
-        rec["commute"].append(dict(w=idx, date=start_dates, minutes=minutes, km=km, mode=mode))
+        self.occupant[slots] = idx
+        tm = np.clip(np.searchsorted(self.cal.months, start_dates, side="right") - 1, 0, len(self.cal) - 1)
+        self._pay_rows(idx, start_dates, tm)
+        self.rec["commute"].append(dict(w=idx, date=start_dates, minutes=minutes, km=km, mode=mode))
         return idx
 
-    def _pay_rows(idx, dates, tm):
+    def _pay_rows(self, idx: np.ndarray, dates: np.ndarray, tm: np.ndarray) -> None:
+        """Record a pay row for spells ``idx`` dated ``dates`` (datetime64[D]), priced at month indices ``tm``:
+        agency staff at the council's day rate x AGENCY_DAYS, others at their spinal point plus extras."""
+        pool, cal = self.pool, self.cal
         emp = pool["emp"][idx]
         agency = emp == EMP_AGENCY
-        sal = salary(pool["sp"][idx], pay_index(years[tm], mnum[tm]))
-        sal = np.where(agency, day_rate[tm, pool["council"][idx]] * AGENCY_DAYS, sal)
-        supp, ret = _extras(idx, tm)
-        rec["pay"].append(dict(w=idx, date=dates, band=np.where(agency, 5, pool["role"][idx]).astype(np.int8),
-                               sp=np.where(agency, -1, pool["sp"][idx]), salary=sal, supp=np.where(agency, 0, supp),
-                               ret=np.where(agency, 0, ret)))
+        sal = salary(pool["sp"][idx], pay_index(cal.years[tm], cal.mnum[tm]))
+        sal = np.where(agency, self.day_rate[tm, pool["council"][idx]] * AGENCY_DAYS, sal)
+        supp, ret = self._extras(idx, tm)
+        self.rec["pay"].append(dict(w=idx, date=dates, band=np.where(agency, 5, pool["role"][idx]).astype(np.int8),
+                                    sp=np.where(agency, -1, pool["sp"][idx]), salary=sal, supp=np.where(agency, 0, supp),
+                                    ret=np.where(agency, 0, ret)))
 
-    def _extras(idx, tm):
+    def _extras(self, idx: np.ndarray, tm: np.ndarray):
+        """Market supplement (GBP/yr, front-door and safeguarding teams only) and retention payment (GBP/yr,
+        not for managers) of spells ``idx`` at month indices ``tm``, the scenario's amounts added from its
+        ``policy_start``."""
+        pool, world, scenario = self.pool, self.world, self.scenario
         team = pool["team"][idx]
         council = pool["council"][idx]
-        hot = np.isin(team_service[team], (0, 1))
-        on = tm >= policy_m
+        hot = np.isin(world.team_service[team], (0, 1))
+        on = tm >= self.policy_m
         supp = np.where(hot, world.council_supplement[council] + on * scenario.market_supplement, 0.0)
         ret = world.council_retention[council] + on * scenario.retention_payment
         ret = np.where(pool["role"][idx] == 3, 0.0, ret)
         return supp, ret
 
-    def _internal_moves(movers, t):
-        """Movers start a new spell in a vacant post of another team of their council (when one is free)."""
-        cand = np.flatnonzero(slot_active & (occupant < 0) & ~slot_mgr & ~slot_agency_only)
+    def _internal_moves(self, movers: np.ndarray, t: int) -> None:
+        """Movers (spell indices leaving in month ``t``) start a new spell in a vacant post of another team
+        of their council (when one is free)."""
+        posts, pool, rng = self.posts, self.pool, self.rng
+        cand = np.flatnonzero(posts.active & (self.occupant < 0) & ~posts.manager & ~posts.agency_only)
         if len(movers) == 0 or len(cand) == 0:
             return
         # match the k-th mover of a council to the k-th (randomly ordered) vacant post of that council
-        cc = slot_council[cand]
+        cc = posts.council[cand]
         cand = cand[np.lexsort((rng.random(len(cand)), cc))]
-        cc = slot_council[cand]
+        cc = posts.council[cand]
         rank_v = np.arange(len(cand)) - np.searchsorted(cc, cc)
         mc = pool["council"][movers]
         movers = movers[np.argsort(mc, kind="stable")]
@@ -284,147 +292,181 @@ def run_months(world: World, scenario: Scenario, start: np.datetime64, n_months:
         pos = np.minimum(np.searchsorted(key_v, key_m), len(key_v) - 1)
         ok = key_v[pos] == key_m
         slots, who = cand[pos[ok]], movers[ok]
-        other_team = slot_team[slots] != pool["team"][who]
+        other_team = posts.team[slots] != pool["team"][who]
         slots, who = slots[other_team], who[other_team]
         if len(slots):
-            hire(slots, t, EMP_PERM, pool["end"][who] + np.timedelta64(1, "D"), inherit=who)
+            self.hire(slots, t, EMP_PERM, pool["end"][who] + np.timedelta64(1, "D"), inherit=who)
 
-    # initial population: permanent staff at the council's steady-state vacancy, the rest agency or vacant
-    share = _steady_state(world.council_hire, world.council_agency)[slot_council]
-    u0 = rng.random(n_s)
-    filled = slot_active & (u0 < share[:, 0]) & ~slot_agency_only
-    ag = slot_active & ~filled & ((u0 >= share[:, 0] + share[:, 1]) | slot_agency_only)
-    s_perm = np.flatnonzero(filled)
-    tenure = np.minimum(rng.exponential(60, len(s_perm)), 400).astype(int) + 1
-    t0 = months[0]
-    dates = t0 - (tenure * 30.44).astype("timedelta64[D]") + rng.integers(0, 28, len(s_perm)).astype("timedelta64[D]")
-    emp0 = np.where(rng.random(len(s_perm)) < 0.07, EMP_FT, EMP_PERM)
-    hire(s_perm, 0, emp0, dates, tenure_months=tenure)
-    s_ag = np.flatnonzero(ag)
-    ten_a = rng.integers(1, 18, len(s_ag))
-    hire(s_ag, 0, EMP_AGENCY, t0 - (ten_a * 30.44).astype("timedelta64[D]"), tenure_months=ten_a)
-    pool.a["asye"][:] = False
-    vacant_since = np.where(occupant < 0, -3, 10**6)
-    team_left = np.zeros((3, n_t))
+    def seed_population(self) -> None:
+        """The people in post when the run starts: permanent staff at the council's steady-state vacancy
+        rate (tenure exponential, mean 60 months; 7% fixed-term), agency staff in the posts they would cover
+        and in agency-only posts (1-17 months in), the rest vacant."""
+        posts, rng, t0 = self.posts, self.rng, self.cal.months[0]
+        share = _steady_state(self.world.council_hire, self.world.council_agency)[posts.council]
+        u0 = rng.random(len(posts))
+        filled = posts.active & (u0 < share[:, 0]) & ~posts.agency_only
+        ag = posts.active & ~filled & ((u0 >= share[:, 0] + share[:, 1]) | posts.agency_only)
+        s_perm = np.flatnonzero(filled)
+        tenure = np.minimum(rng.exponential(60, len(s_perm)), 400).astype(int) + 1
+        dates = t0 - (tenure * 30.44).astype("timedelta64[D]") + rng.integers(0, 28, len(s_perm)).astype("timedelta64[D]")
+        emp0 = np.where(rng.random(len(s_perm)) < 0.07, EMP_FT, EMP_PERM)
+        self.hire(s_perm, 0, emp0, dates, tenure_months=tenure)
+        s_ag = np.flatnonzero(ag)
+        ten_a = rng.integers(1, 18, len(s_ag))
+        self.hire(s_ag, 0, EMP_AGENCY, t0 - (ten_a * 30.44).astype("timedelta64[D]"), tenure_months=ten_a)
+        self.pool.a["asye"][:] = False
+        self.vacant_since = np.where(self.occupant < 0, -3, 10**6)
+        self.team_left = np.zeros((3, self.n_t))  # leavers per team in the last three months (a ring by t % 3)
 
-    for t in range(n_months):
-        m0 = months[t]
-        if t == policy_m and scenario.extra_posts_share > 0:
-            slot_active[:] = True
-            vacant_since[(occupant < 0)] = t - 1
-            team_holding_posts = np.bincount(slot_team, weights=slot_fte * (~slot_mgr) * slot_active * ~slot_agency_only, minlength=n_t)
-        # -- hiring: permanent hires into vacant or agency-covered posts; agency cover for vacant posts
+    # -- one month ----------------------------------------------------------------------------------------
+
+    def _open_extra_posts(self, t: int) -> None:
+        """At the scenario's ``policy_start`` (month index ``t``) its extra funded posts open, vacant."""
+        if t == self.policy_m and self.scenario.extra_posts_share > 0:
+            self.posts.active[:] = True
+            self.vacant_since[(self.occupant < 0)] = t - 1
+            self.team_holding_posts = self.posts.holding_posts(self.n_t)
+
+    def _fill_posts(self, t: int) -> None:
+        """Permanent hires into vacant or agency-covered posts (an agency worker whose post is filled ends
+        their engagement the day before); agency cover for vacant posts still empty. ``t``: month index."""
+        posts, pool, rng, occupant, m0 = self.posts, self.pool, self.rng, self.occupant, self.cal.months[t]
+        n_s = len(posts)
         occ_emp = np.where(occupant >= 0, pool["emp"][np.maximum(occupant, 0)], -1)
-        vacant = slot_active & (occupant < 0) & (vacant_since < t)
-        covered = slot_active & (occ_emp == EMP_AGENCY)
-        p_h = np.clip(world.council_hire[slot_council] * hire_market[t], 0, 0.9)
-        new_perm = (vacant | covered) & ~slot_agency_only & (rng.random(n_s) < np.where(covered, COVERED_HIRE * p_h, p_h))
+        vacant = posts.active & (occupant < 0) & (self.vacant_since < t)
+        covered = posts.active & (occ_emp == EMP_AGENCY)
+        p_h = np.clip(self.world.council_hire[posts.council] * self.hire_market[t], 0, 0.9)
+        new_perm = (vacant | covered) & ~posts.agency_only & (rng.random(n_s) < np.where(covered, COVERED_HIRE * p_h, p_h))
         end_ag = occupant[covered & new_perm]
         if len(end_ag):
             pool.a["end"][end_ag] = m0 - np.timedelta64(1, "D")
             pool.a["reason"][end_ag] = R_EOC
-            rec["exit"].append(dict(w=end_ag, t=np.full(len(end_ag), t - 1), vol=np.zeros(len(end_ag), bool)))
+            self.rec["exit"].append(dict(w=end_ag, t=np.full(len(end_ag), t - 1), vol=np.zeros(len(end_ag), bool)))
         s_new = np.flatnonzero(new_perm)
         if len(s_new):
             d = m0 + rng.integers(0, 28, len(s_new)).astype("timedelta64[D]")
             emp = np.where(rng.random(len(s_new)) < 0.08, EMP_FT, EMP_PERM)
-            hire(s_new, t, emp, d)
-        s_ag = np.flatnonzero(vacant & ~new_perm & (rng.random(n_s) < world.council_agency[slot_council] * market["agency"][t]))
+            self.hire(s_new, t, emp, d)
+        agency_p = self.world.council_agency[posts.council] * self.market["agency"][t]
+        s_ag = np.flatnonzero(vacant & ~new_perm & (rng.random(n_s) < agency_p))
         if len(s_ag):
-            hire(s_ag, t, EMP_AGENCY, m0 + rng.integers(0, 28, len(s_ag)).astype("timedelta64[D]"))
+            self.hire(s_ag, t, EMP_AGENCY, m0 + rng.integers(0, 28, len(s_ag)).astype("timedelta64[D]"))
 
-        # -- who is in post this month
-        w = occupant[(occupant >= 0) & slot_active]
-        n = len(w)
-        team = pool["team"][w]
-        council = pool["council"][w]
-        emp = pool["emp"][w]
-        role = pool["role"][w]
-        fte = pool["fte"][w]
-        tenure_m = t - pool["start_m"][w]
-        asye = pool["asye"][w]
+    def _in_post(self, t: int) -> _InPost:
+        """Who holds an active post in month index ``t``."""
+        pool = self.pool
+        w = self.occupant[(self.occupant >= 0) & self.posts.active]
+        return _InPost(w=w, team=pool["team"][w], council=pool["council"][w], emp=pool["emp"][w], role=pool["role"][w],
+                       fte=pool["fte"][w], tenure_m=t - pool["start_m"][w], asye=pool["asye"][w])
 
-        # -- cases allocated by FTE (managers hold none; ASYE and first month protected)
-        holder = role != 3
-        wgt = fte * holder * np.where(asye & (tenure_m < 12), 0.8, 1.0) * np.where(tenure_m == 0, 0.5, 1.0)
-        team_w = np.bincount(team, weights=wgt, minlength=n_t)
+    def _allocate_cases(self, t: int, ip: _InPost):
+        """Cases allocated by FTE (managers hold none; ASYE and first month protected); records the caseload
+        rows. Returns each person's load ratio (open cases / (cap x FTE); 0.7 for managers) and months over
+        cap in the last 12."""
+        pool, rng, world, scenario, n = self.pool, self.rng, self.world, self.scenario, len(ip)
+        team, fte, tenure_m = ip.team, ip.fte, ip.tenure_m
+        holder = ip.role != 3
+        wgt = fte * holder * np.where(ip.asye & (tenure_m < 12), 0.8, 1.0) * np.where(tenure_m == 0, 0.5, 1.0)
+        team_w = np.bincount(team, weights=wgt, minlength=self.n_t)
         # a vacant post's cases go to colleagues only in part (SPILL); the rest wait unallocated or sit
         # with the manager, as councils report. Full spill made caseload drive council turnover in a
         # spiral (simulated council-level Spearman correlation of caseload with turnover ~0.5; DfE ~0.05)
-        short = np.maximum(team_holding_posts - np.bincount(team, weights=fte * holder, minlength=n_t), 0)
-        team_cases = (team_holding_posts - (1 - SPILL) * short) * demand[t, world.team_council]
-        mean_cases = team_cases[team] * wgt / np.maximum(team_w[team], 1e-9) * pool["case_noise"][w]
+        short = np.maximum(self.team_holding_posts - np.bincount(team, weights=fte * holder, minlength=self.n_t), 0)
+        team_cases = (self.team_holding_posts - (1 - SPILL) * short) * self.demand[t, world.team_council]
+        mean_cases = team_cases[team] * wgt / np.maximum(team_w[team], 1e-9) * pool["case_noise"][ip.w]
         open_c = np.minimum(rng.poisson(mean_cases), 150)
-        serv = team_service[team]
+        serv = world.team_service[team]
         cp = rng.binomial(open_c, CP_SHARE[serv])
         cic = rng.binomial(open_c, CIC_SHARE[serv])
         court = np.minimum(rng.binomial(open_c, COURT_SHARE[serv]), open_c)
         new_alloc = np.minimum(np.where(tenure_m == 0, open_c, rng.binomial(open_c, CHURN[serv])), 100)
-        cap = world.team_cap[team] if scenario.caseload_cap is None or t < policy_m else np.full(n, scenario.caseload_cap)
+        cap = world.team_cap[team] if scenario.caseload_cap is None or t < self.policy_m else np.full(n, scenario.caseload_cap)
         ratio = np.where(holder, open_c / (cap * fte), 0.7)
         over = ratio > 1.0
-        hist = ((pool["over_hist"][w] << 1) | over) & 0xFFF
-        pool.a["over_hist"][w] = hist
-        over12 = _popcount12(hist)
-        rec["case"].append(dict(w=w, t=np.full(n, t, np.int16), open=open_c, cp=cp, cic=cic, court=court, new=new_alloc))
+        hist = ((pool["over_hist"][ip.w] << 1) | over) & 0xFFF
+        pool.a["over_hist"][ip.w] = hist
+        self.rec["case"].append(dict(w=ip.w, t=np.full(n, t, np.int16), open=open_c, cp=cp, cic=cic, court=court, new=new_alloc))
+        return ratio, _popcount12(hist)
 
-        # -- sickness absence (strain raises it)
-        p_sick = np.clip(0.075 * market["absence"][t] * pool["abs_prop"][w] * world.council_absence[council] * (1 + 0.6 * (ratio > 1.1)), 0, 0.9)
+    def _sickness(self, t: int, ip: _InPost, ratio: np.ndarray) -> np.ndarray:
+        """Sickness absence days this month (strain, a load ratio over 1.1, raises the chance by 60%);
+        records the rows and returns days absent over the last three months."""
+        pool, rng, n = self.pool, self.rng, len(ip)
+        p_sick = np.clip(0.075 * self.market["absence"][t] * pool["abs_prop"][ip.w] * self.world.council_absence[ip.council] * (1 + 0.6 * (ratio > 1.1)), 0, 0.9)
         days = np.where(rng.random(n) < p_sick, np.minimum(21, np.round(rng.gamma(1.2, 4.5, n) * 2) / 2 + 0.5), 0.0)
-        rec["absence"].append(dict(w=w, t=np.full(n, t, np.int16), days=days))
-        abs3 = days + pool["abs1"][w] + pool["abs2"][w]
-        pool.a["abs2"][w] = pool["abs1"][w]
-        pool.a["abs1"][w] = days
+        self.rec["absence"].append(dict(w=ip.w, t=np.full(n, t, np.int16), days=days))
+        abs3 = days + pool["abs1"][ip.w] + pool["abs2"][ip.w]
+        pool.a["abs2"][ip.w] = pool["abs1"][ip.w]
+        pool.a["abs1"][ip.w] = days
+        return abs3
 
-        # -- supervision (less when the manager's post is vacant or covered by agency)
-        mgr_slot = np.flatnonzero(slot_mgr)
-        mgr_ok = np.zeros(n_t, bool)
+    def _supervision(self, t: int, ip: _InPost) -> np.ndarray:
+        """Supervision sessions this month (less likely, x0.55, when the manager's post is vacant or covered
+        by agency; agency staff get none); records the sessions and returns months since the last one."""
+        pool, rng, posts, occupant, n = self.pool, self.rng, self.posts, self.occupant, len(ip)
+        mgr_slot = np.flatnonzero(posts.manager)
+        mgr_ok = np.zeros(self.n_t, bool)
         mo = occupant[mgr_slot]
-        mgr_ok[slot_team[mgr_slot]] = (mo >= 0) & (np.where(mo >= 0, pool["emp"][np.maximum(mo, 0)], 1) != EMP_AGENCY)
-        p_sup = world.team_supervision[team] * np.where(mgr_ok[team], 1.0, 0.55)
-        sup = (rng.random(n) < p_sup) & (emp != EMP_AGENCY)
-        since_sup = np.where(sup, 0, pool["since_sup"][w] + 1)
-        pool.a["since_sup"][w] = since_sup
-        ws = w[sup]
-        rec["sup"].append(dict(w=ws, date=m0 + rng.integers(0, 28, len(ws)).astype("timedelta64[D]"),
-                               minutes=rng.choice([45, 60, 60, 75, 90, 90, 120], len(ws))))
+        mgr_ok[posts.team[mgr_slot]] = (mo >= 0) & (np.where(mo >= 0, pool["emp"][np.maximum(mo, 0)], 1) != EMP_AGENCY)
+        p_sup = self.world.team_supervision[ip.team] * np.where(mgr_ok[ip.team], 1.0, 0.55)
+        sup = (rng.random(n) < p_sup) & (ip.emp != EMP_AGENCY)
+        since_sup = np.where(sup, 0, pool["since_sup"][ip.w] + 1)
+        pool.a["since_sup"][ip.w] = since_sup
+        ws = ip.w[sup]
+        self.rec["sup"].append(dict(w=ws, date=self.cal.months[t] + rng.integers(0, 28, len(ws)).astype("timedelta64[D]"),
+                                    minutes=rng.choice([45, 60, 60, 75, 90, 90, 120], len(ws))))
+        return since_sup
 
-        # -- pay against the agency alternative, rent against take-home pay
-        pi = pidx[t]
-        own = salary(pool["sp"][w], pi)
-        supp, ret = _extras(w, np.full(n, t))
-        agency_annual = day_rate[t, council] * AGENCY_DAYS
+    def _pay_and_rent(self, t: int, ip: _InPost):
+        """Pay against the agency alternative and rent against take-home pay in month index ``t``: the
+        agency gap (agency annual pay / own pay with extras - 1), rent as a share of monthly take-home pay
+        (72% of gross) and the home area's rent growth over 12 months (a fraction)."""
+        pool, h, n = self.pool, self.housing, len(ip)
+        own = salary(pool["sp"][ip.w], self.pidx[t])
+        supp, ret = self._extras(ip.w, np.full(n, t))
+        agency_annual = self.day_rate[t, ip.council] * AGENCY_DAYS
         gap = agency_annual / (own + supp + ret) - 1
-        take_home = (own + supp + ret) * fte * 0.72 / 12
-        home = pool["home"][w]
-        rent_share = rent[t, home] / take_home
-        growth = rent[t, home] / rent[t - 12, home] - 1 if t >= 12 else g_year[0, home]
+        take_home = (own + supp + ret) * ip.fte * 0.72 / 12
+        home = pool["home"][ip.w]
+        rent_share = h.rent[t, home] / take_home
+        growth = h.rent[t, home] / h.rent[t - 12, home] - 1 if t >= 12 else h.growth_year[0, home]
+        return gap, rent_share, growth
 
-        # -- team instability: leavers in the last 3 months per post, agency share now
-        posts = np.maximum(np.bincount(slot_team, weights=slot_active, minlength=n_t), 1)
-        left3 = team_left.sum(axis=0) / posts
-        ag_share = np.bincount(team, weights=fte * (emp == EMP_AGENCY), minlength=n_t) / np.maximum(np.bincount(team, weights=fte, minlength=n_t), 1e-9)
+    def _team_instability(self, ip: _InPost):
+        """Per person, their team's leavers in the last 3 months per active post and its agency share of
+        FTE now."""
+        posts, n_t, fte, team = self.posts, self.n_t, ip.fte, ip.team
+        n_posts = np.maximum(np.bincount(posts.team, weights=posts.active, minlength=n_t), 1)
+        left3 = self.team_left.sum(axis=0) / n_posts
+        ag_share = np.bincount(team, weights=fte * (ip.emp == EMP_AGENCY), minlength=n_t) / np.maximum(np.bincount(team, weights=fte, minlength=n_t), 1e-9)
+        return left3[team], ag_share[team]
 
-        # -- life events (unobserved personal reasons)
-        life = pool["life"][w]
+    def _life_events(self, ip: _InPost) -> np.ndarray:
+        """Unobserved personal reasons: 0.6% a month start one lasting 1-6 months; returns months left."""
+        rng, n = self.rng, len(ip)
+        life = self.pool["life"][ip.w]
         life = np.where(life > 0, life - 1, np.where(rng.random(n) < 0.006, rng.integers(1, 7, n), 0))
-        pool.a["life"][w] = life
+        self.pool.a["life"][ip.w] = life
+        return life
 
-        state = dict(load_ratio=ratio, over_cap_12m=over12, absence_3m=abs3, agency_gap=gap, tenure=tenure_m,
-                     asye=asye, since_progression=pool["since_prog"][w], since_supervision=since_sup,
-                     commute=pool["minutes"][w], rent_share=rent_share, rent_growth=growth,
-                     team_left_3m=left3[team], team_agency=ag_share[team], frailty=pool["frailty"][w],
-                     life_event=life > 0, agency=emp == EMP_AGENCY)
-        contrib = contributions(state) * scenario.hazard_scale
-        base = B0 + world.council_offset[council] + year_shift[t] + np.where(emp == EMP_AGENCY, 0.2, np.where(emp == EMP_FT, 0.3, 0.0))
+    def _leaving_probability(self, t: int, ip: _InPost, state: dict) -> np.ndarray:
+        """Monthly voluntary leaving probability from the hazard's driver contributions (``state``: the
+        drivers' inputs, see hazard.contributions); records the truth rows (probability, base, contributions)."""
+        contrib = contributions(state) * self.scenario.hazard_scale
+        emp = ip.emp
+        base = B0 + self.world.council_offset[ip.council] + self.year_shift[t] + np.where(emp == EMP_AGENCY, 0.2, np.where(emp == EMP_FT, 0.3, 0.0))
         logit = base + contrib.sum(axis=1)
         p = 1 / (1 + np.exp(-logit))
-        rec["truth"].append(dict(w=w, t=np.full(n, t, np.int16), p=p.astype(np.float64), base=base, contrib=contrib.astype(np.float64)))
+        self.rec["truth"].append(dict(w=ip.w, t=np.full(len(ip), t, np.int16), p=p.astype(np.float64), base=base, contrib=contrib.astype(np.float64)))
+        return p
 
-        # -- exits: voluntary from the hazard; retirement, dismissal, internal moves, end of fixed-term contracts
-        u = rng.random(n)
-        vol = u < p
-        age = pool["age0"][w] + tenure_m / 12
+    def _exits(self, t: int, ip: _InPost, p: np.ndarray):
+        """Who leaves in month index ``t`` and why: voluntary from ``p``; retirement (2.5% a month from 60,
+        0.4% from 55), dismissal, internal moves and unrenewed fixed-term contracts. Records the leavers and
+        frees their posts; returns (leaving, internal move) masks over ``ip``."""
+        pool, rng, w, emp, n = self.pool, self.rng, ip.w, ip.emp, len(ip)
+        vol = rng.random(n) < p
+        age = pool["age0"][w] + ip.tenure_m / 12
         p_ret = np.where(emp == EMP_AGENCY, 0, np.where(age >= 60, 0.025, np.where(age >= 55, 0.004, 0)))
         v = rng.random(n)
         retire = ~vol & (v < p_ret)
@@ -441,68 +483,122 @@ def run_months(world: World, scenario: Scenario, start: np.datetime64, n_months:
         reason[retire], reason[dismiss], reason[move], reason[eoc] = R_RET, R_DIS, R_MOVE, R_EOC
         leaving = reason >= 0
         wl = w[leaving]
-        end = m0 + rng.integers(0, 28, len(wl)).astype("timedelta64[D]")
+        end = self.cal.months[t] + rng.integers(0, 28, len(wl)).astype("timedelta64[D]")
         pool.a["end"][wl] = np.maximum(end, pool["start"][wl])
         pool.a["reason"][wl] = reason[leaving]
         pool.a["voluntary"][wl] = vol[leaving]
-        rec["exit"].append(dict(w=wl, t=np.full(len(wl), t), vol=vol[leaving]))
+        self.rec["exit"].append(dict(w=wl, t=np.full(len(wl), t), vol=vol[leaving]))
         # leavers this month count towards the team's instability over the next three months
-        team_left[t % 3] = np.bincount(team[leaving & (reason != R_MOVE) & (emp != EMP_AGENCY)], minlength=n_t)
+        self.team_left[t % 3] = np.bincount(ip.team[leaving & (reason != R_MOVE) & (emp != EMP_AGENCY)], minlength=self.n_t)
         free = pool["slot"][wl]
-        occupant[free] = -1
-        vacant_since[free] = t
-        _internal_moves(w[move], t)
+        self.occupant[free] = -1
+        self.vacant_since[free] = t
+        return leaving, move
 
-        # -- April: pay award and spinal progression; some promotions to senior practitioner
-        stay = w[~leaving]
+    def _pay_round(self, t: int, stay: np.ndarray) -> None:
+        """For the spells ``stay`` still in post after month index ``t``: in April the pay award and a spinal
+        point (or, for social workers at the top of their band after two years, a 35% chance of promotion
+        to senior practitioner), recorded as pay rows; at the scenario's ``policy_start`` a pay row showing
+        its payments."""
+        pool, m0 = self.pool, self.cal.months[t]
         pool.a["since_prog"][stay] += 1
-        if mnum[t] == 4:
+        if self.cal.mnum[t] == 4:
             perm = stay[pool["emp"][stay] != EMP_AGENCY]
             r = pool["role"][perm]
             can = pool["sp"][perm] < BAND_HIGH[r]
             pool.a["sp"][perm] += can
-            promote = (r == 0) & ~can & (t - pool["start_m"][perm] > 24) & (rng.random(len(perm)) < 0.35)
+            promote = (r == 0) & ~can & (t - pool["start_m"][perm] > 24) & (self.rng.random(len(perm)) < 0.35)
             pool.a["role"][perm[promote]] = 1
             pool.a["sp"][perm[promote]] = BAND_LOW[1]
             pool.a["since_prog"][perm[can | promote]] = 0
-            _pay_rows(perm, m0 + np.full(len(perm), 0).astype("timedelta64[D]"), np.full(len(perm), t))
-        elif t == policy_m and (scenario.retention_payment or scenario.market_supplement):
+            self._pay_rows(perm, m0 + np.full(len(perm), 0).astype("timedelta64[D]"), np.full(len(perm), t))
+        elif t == self.policy_m and (self.scenario.retention_payment or self.scenario.market_supplement):
             perm = stay[pool["emp"][stay] != EMP_AGENCY]
-            _pay_rows(perm, m0 + np.timedelta64(1, "D") + np.zeros(len(perm), "timedelta64[D]"), np.full(len(perm), t))
-        # -- ASYE ends after 12 months (the spell keeps its asye flag; the protection stops)
-        # -- home moves change the commute
+            self._pay_rows(perm, m0 + np.timedelta64(1, "D") + np.zeros(len(perm), "timedelta64[D]"), np.full(len(perm), t))
+
+    def _home_moves(self, t: int, stay: np.ndarray) -> None:
+        """0.4% of people in post move home each month, to a random area of their council; records the new
+        commute."""
+        pool, rng = self.pool, self.rng
         mv = stay[rng.random(len(stay)) < 0.004]
         if len(mv):
             c = pool["council"][mv]
-            home = first_area[c] + (rng.random(len(mv)) * n_areas[c]).astype(int)
+            home = self.first_area[c] + (rng.random(len(mv)) * self.n_areas[c]).astype(int)
             mins, km, mode = _commute(rng, len(mv), home == pool["office"][mv])
             pool.a["home"][mv], pool.a["minutes"][mv], pool.a["km"][mv], pool.a["mode"][mv] = home, mins, km, mode
-            rec["commute"].append(dict(w=mv, date=m0 + rng.integers(5, 28, len(mv)).astype("timedelta64[D]"), minutes=mins, km=km, mode=mode))
-        # -- office moves: a team relocates to another area of its council; its staff's commutes change
-        moving = rng.random(n_t) < 0.002
+            self.rec["commute"].append(dict(w=mv, date=self.cal.months[t] + rng.integers(5, 28, len(mv)).astype("timedelta64[D]"), minutes=mins, km=km, mode=mode))
+
+    def _office_moves(self, t: int, stay: np.ndarray) -> None:
+        """0.2% of teams a month relocate to another area of their council; their staff's commutes change
+        (recorded on the 28th)."""
+        pool, rng, world = self.pool, self.rng, self.world
+        moving = rng.random(self.n_t) < 0.002
         if moving.any():
             tm_ = np.flatnonzero(moving)
             c = world.team_council[tm_]
-            team_area[tm_] = first_area[c] + (rng.random(len(tm_)) * n_areas[c]).astype(int)
+            self.team_area[tm_] = self.first_area[c] + (rng.random(len(tm_)) * self.n_areas[c]).astype(int)
             om = stay[moving[pool["team"][stay]]]
             if len(om):
-                pool.a["office"][om] = team_area[pool["team"][om]]
+                pool.a["office"][om] = self.team_area[pool["team"][om]]
                 mins, km, mode = _commute(rng, len(om), pool["home"][om] == pool["office"][om])
                 pool.a["minutes"][om], pool.a["km"][om], pool.a["mode"][om] = mins, km, mode
-                rec["commute"].append(dict(w=om, date=m0 + np.full(len(om), 27).astype("timedelta64[D]"), minutes=mins, km=km, mode=mode))
+                self.rec["commute"].append(dict(w=om, date=self.cal.months[t] + np.full(len(om), 27).astype("timedelta64[D]"), minutes=mins, km=km, mode=mode))
+
+    def month(self, t: int) -> None:
+        """Simulate month index ``t``: fill posts, then for the people in post cases, sickness, supervision,
+        pay and rent, the leaving hazard and exits, then the year's pay round and home and office moves."""
+        self._open_extra_posts(t)
+        self._fill_posts(t)
+        ip = self._in_post(t)
+        ratio, over12 = self._allocate_cases(t, ip)
+        abs3 = self._sickness(t, ip, ratio)
+        since_sup = self._supervision(t, ip)
+        gap, rent_share, growth = self._pay_and_rent(t, ip)
+        team_left_3m, team_agency = self._team_instability(ip)
+        life = self._life_events(ip)
+        w = ip.w
+        state = dict(load_ratio=ratio, over_cap_12m=over12, absence_3m=abs3, agency_gap=gap, tenure=ip.tenure_m,
+                     asye=ip.asye, since_progression=self.pool["since_prog"][w], since_supervision=since_sup,
+                     commute=self.pool["minutes"][w], rent_share=rent_share, rent_growth=growth,
+                     team_left_3m=team_left_3m, team_agency=team_agency, frailty=self.pool["frailty"][w],
+                     life_event=life > 0, agency=ip.emp == EMP_AGENCY)
+        leaving, move = self._exits(t, ip, self._leaving_probability(t, ip, state))
+        self._internal_moves(w[move], t)
+        stay = w[~leaving]
+        self._pay_round(t, stay)
+        self._home_moves(t, stay)
+        self._office_moves(t, stay)
+
+    def simulation(self) -> Simulation:
+        """What the run produced, for the writer."""
+        pool, posts = self.pool, self.posts
+        workers = {k: v[: pool.n] for k, v in pool.a.items()}
+        sim = Simulation(world=self.world, months=self.cal.months, workers=workers, n_workers=pool.n,
+                         slot_occupant=self.occupant, slot_active=posts.active)
+        sim.records = {k: _concat(v) for k, v in self.rec.items()}
+        sim.records["housing"] = dict(rent=self.housing.rent, price=self.housing.price)
+        sim.records["day_rate"] = self.day_rate
+        sim.records["slot_team"], sim.records["slot_fte"], sim.records["slot_mgr"] = posts.team, posts.fte, posts.manager
+        sim.records["report_year"] = self.cal.report_year
+        sim.records["team_area"] = self.team_area
+        sim.records["slot_agency_only"] = posts.agency_only
+        return sim
+
+
+def run_months(world: World, scenario: Scenario, start: np.datetime64, n_months: int,
+               rng: np.random.Generator, progress=None, year_fit: dict | None = None) -> Simulation:
+    """Simulate ``n_months`` months from ``start`` (a month start, datetime64[D]).
+
+    ``rng``: the run's generator (drawn from in a fixed order); ``progress(done, total)``: called after each
+    month; ``year_fit`` overrides :data:`~retention_ml.simulate.config.YEAR_FIT` (used when fitting it).
+    """
+    engine = _Engine(world, scenario, start, n_months, rng, year_fit)
+    engine.seed_population()
+    for t in range(n_months):
+        engine.month(t)
         if progress is not None:
             progress(t + 1, n_months)
-
-    workers = {k: v[: pool.n] for k, v in pool.a.items()}
-    sim = Simulation(world=world, months=months, workers=workers, n_workers=pool.n, slot_occupant=occupant, slot_active=slot_active)
-    sim.records = {k: _concat(v) for k, v in rec.items()}
-    sim.records["housing"] = dict(rent=rent, price=price)
-    sim.records["day_rate"] = day_rate
-    sim.records["slot_team"], sim.records["slot_fte"], sim.records["slot_mgr"] = slot_team, slot_fte, slot_mgr
-    sim.records["report_year"] = report_year
-    sim.records["team_area"] = team_area
-    sim.records["slot_agency_only"] = slot_agency_only
-    return sim
+    return engine.simulation()
 
 
 def _steady_state(hire: np.ndarray, agency: np.ndarray, *, leave: float = 0.0125, agency_leave: float = 0.02) -> np.ndarray:

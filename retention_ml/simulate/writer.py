@@ -86,29 +86,30 @@ def _date(d):
     return pd.to_datetime(d).astype("datetime64[ns]")
 
 
-def build_tables(sim: Simulation, rng: np.random.Generator) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
-    """All input tables (schema column order) and the truth tables."""
-    schemas = load_schemas()
-    check_vocabularies(schemas)
-    w, W, R = sim.world, sim.workers, sim.records
-    council_ids, area_ids, team_ids, wid = _ids(sim, rng)
-    months = sim.months
-    t = {}
-
+def _teams(sim: Simulation, council_ids, area_ids, team_ids, wid) -> pd.DataFrame:
+    """One row per team: its council, office area at the end of the run, manager (the worker in the team
+    manager's post at the end, if any), service, caseload cap and establishment (funded FTE, agency-only
+    posts excluded)."""
+    w, R = sim.world, sim.records
     mgr_slots = np.flatnonzero(R["slot_mgr"])
     mgr_occ = sim.slot_occupant[mgr_slots]
     manager = np.full(len(team_ids), None, dtype=object)
     manager[R["slot_team"][mgr_slots]] = np.where(mgr_occ >= 0, wid[np.maximum(mgr_occ, 0)], None)
     est = np.bincount(R["slot_team"], weights=R["slot_fte"] * sim.slot_active * ~R["slot_agency_only"], minlength=len(team_ids))
-    t["teams"] = pd.DataFrame({"team_id": team_ids, "council_id": council_ids[w.team_council], "area": area_ids[R["team_area"]],
-                               "manager_id": manager, "service": np.array(SERVICES, dtype=object)[w.team_service],
-                               "caseload_cap": w.team_cap.astype("int64"), "establishment_fte": np.round(est, 2),
-                               "target_turnover": w.team_target})
+    return pd.DataFrame({"team_id": team_ids, "council_id": council_ids[w.team_council], "area": area_ids[R["team_area"]],
+                         "manager_id": manager, "service": np.array(SERVICES, dtype=object)[w.team_service],
+                         "caseload_cap": w.team_cap.astype("int64"), "establishment_fte": np.round(est, 2),
+                         "target_turnover": w.team_target})
 
+
+def _workers(sim: Simulation, area_ids, team_ids, wid) -> pd.DataFrame:
+    """One row per spell: role, employment, dates, how it ended, qualification, home and office, and the
+    protected characteristics (for the fairness audit only)."""
+    W = sim.workers
     reason = W["reason"]
     has_end = reason >= 0
     left_vol = np.where(reason == 3, W["voluntary"], None)  # end_of_contract: HR records whether it was chosen
-    t["workers"] = pd.DataFrame({
+    return pd.DataFrame({
         "worker_id": wid, "display_name": np.full(sim.n_workers, None, dtype=object), "team_id": team_ids[W["team"]],
         "role": np.array(ROLES, dtype=object)[W["role"]], "employment_type": EMP[W["emp"]], "fte": W["fte"],
         "start_date": _date(W["start"]), "end_date": _date(W["end"]),
@@ -119,77 +120,90 @@ def build_tables(sim: Simulation, rng: np.random.Generator) -> tuple[dict[str, p
         "sex": SEX[W["sex"]], "age_band": _age_band(W["age0"]), "ethnicity_group": ETH[W["eth"]], "disability": DIS[W["dis"]],
     })
 
-    c = R["case"]
-    t["caseload_history"] = pd.DataFrame({"worker_id": wid[c["w"]], "month": _date(months[c["t"]]), "open_cases": c["open"].astype("int64"),
-                                          "child_protection_cases": c["cp"].astype("int64"), "children_in_care_cases": c["cic"].astype("int64"),
-                                          "court_cases": c["court"].astype("int64"), "new_allocations": c["new"].astype("int64")})
-    a = R["absence"]
-    t["absence"] = pd.DataFrame({"worker_id": wid[a["w"]], "month": _date(months[a["t"]]), "sickness_days": a["days"]})
-    p = R["pay"]
+
+def _monthly(sim: Simulation, wid) -> dict[str, pd.DataFrame]:
+    """The worker-month tables: caseload (cases open, by kind, new allocations) and sickness absence (days)."""
+    months, c, a = sim.months, sim.records["case"], sim.records["absence"]
+    caseload = pd.DataFrame({"worker_id": wid[c["w"]], "month": _date(months[c["t"]]), "open_cases": c["open"].astype("int64"),
+                             "child_protection_cases": c["cp"].astype("int64"), "children_in_care_cases": c["cic"].astype("int64"),
+                             "court_cases": c["court"].astype("int64"), "new_allocations": c["new"].astype("int64")})
+    absence = pd.DataFrame({"worker_id": wid[a["w"]], "month": _date(months[a["t"]]), "sickness_days": a["days"]})
+    return {"caseload_history": caseload, "absence": absence}
+
+
+def _pay(sim: Simulation, schemas, wid) -> dict[str, pd.DataFrame]:
+    """Pay changes (GBP per year; one row per worker and date, the later change on the same day winning) and
+    the pay band ladder."""
+    p = sim.records["pay"]
     pay = pd.DataFrame({"worker_id": wid[p["w"]], "effective_date": _date(p["date"]),
                         "pay_band": np.array(PAY_BANDS + ("AGENCY",), dtype=object)[p["band"]],
                         "spinal_point": pd.array(np.where(p["sp"] < 0, None, p["sp"]), dtype="Int64"),
                         "annual_salary": p["salary"].astype(float), "market_supplement": p["supp"].astype(float),
                         "retention_payment": p["ret"].astype(float)})
-    # one row per worker and date: the later change on the same day wins
-    t["pay_history"] = pay.drop_duplicates(["worker_id", "effective_date"], keep="last")
     # PAY_BANDS is the simulator's index, not a ladder: its bands rank as the schema's default ladder has them.
-    t["pay_bands"] = schemas["pay_bands"].default_frame().astype({"rank": "Int64"})
-    cm = R["commute"]
+    return {"pay_history": pay.drop_duplicates(["worker_id", "effective_date"], keep="last"),
+            "pay_bands": schemas["pay_bands"].default_frame().astype({"rank": "Int64"})}
+
+
+def _commute_and_supervision(sim: Simulation, wid) -> dict[str, pd.DataFrame]:
+    """Commute changes (minutes, km, mode; one row per worker and date, the later winning) and supervision
+    sessions (minutes)."""
+    cm, s = sim.records["commute"], sim.records["sup"]
     com = pd.DataFrame({"worker_id": wid[cm["w"]], "effective_date": _date(cm["date"]), "commute_minutes": cm["minutes"].astype(float),
                         "distance_km": cm["km"].astype(float), "mode": MODES[cm["mode"]]})
-    t["commute"] = com.drop_duplicates(["worker_id", "effective_date"], keep="last")
-    s = R["sup"]
-    t["supervision"] = pd.DataFrame({"worker_id": wid[s["w"]], "date": _date(s["date"]), "duration_minutes": s["minutes"].astype("int64")})
-    hs = R["housing"]
-    n_m, n_a = hs["rent"].shape
-    t["housing_costs"] = pd.DataFrame({"area": np.tile(area_ids, n_m), "period": _date(np.repeat(months, n_a)),
-                                       "median_monthly_rent": np.round(hs["rent"].ravel(), 0), "median_house_price": np.round(hs["price"].ravel(), -2)})
-    dr = R["day_rate"]
-    t["agency_rates"] = pd.DataFrame({"council_id": np.tile(council_ids, n_m), "period": _date(np.repeat(months, w.n_councils)),
-                                      "day_rate": dr.ravel().astype(float)})
+    return {"commute": com.drop_duplicates(["worker_id", "effective_date"], keep="last"),
+            "supervision": pd.DataFrame({"worker_id": wid[s["w"]], "date": _date(s["date"]),
+                                         "duration_minutes": s["minutes"].astype("int64")})}
 
-    truth, exit_tab = build_truth(sim, rng, wid)
-    t["exit_interviews"] = exit_tab
+
+def _markets(sim: Simulation, council_ids, area_ids) -> dict[str, pd.DataFrame]:
+    """Housing costs by area and month (median rent, GBP per month, whole pounds; median price, GBP, to the
+    hundred) and agency day rates by council and month (GBP)."""
+    months, hs, dr = sim.months, sim.records["housing"], sim.records["day_rate"]
+    n_m, n_a = hs["rent"].shape
+    housing = pd.DataFrame({"area": np.tile(area_ids, n_m), "period": _date(np.repeat(months, n_a)),
+                            "median_monthly_rent": np.round(hs["rent"].ravel(), 0), "median_house_price": np.round(hs["price"].ravel(), -2)})
+    agency = pd.DataFrame({"council_id": np.tile(council_ids, n_m), "period": _date(np.repeat(months, sim.world.n_councils)),
+                           "day_rate": dr.ravel().astype(float)})
+    return {"housing_costs": housing, "agency_rates": agency}
+
+
+def build_tables(sim: Simulation, rng: np.random.Generator) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+    """All input tables (schema column order, sorted by primary key) and the truth tables.
+
+    ``rng`` draws the worker ids' permutation first, then the truth's exit interviews (in that order).
+    """
+    schemas = load_schemas()
+    check_vocabularies(schemas)
+    council_ids, area_ids, team_ids, wid = _ids(sim, rng)
+    t = {"teams": _teams(sim, council_ids, area_ids, team_ids, wid), "workers": _workers(sim, area_ids, team_ids, wid),
+         **_monthly(sim, wid), **_pay(sim, schemas, wid), **_commute_and_supervision(sim, wid),
+         **_markets(sim, council_ids, area_ids)}
+    truth, t["exit_interviews"] = build_truth(sim, rng, wid)
     for name, frame in t.items():
         frame = frame[schemas[name].column_names]
         t[name] = frame.sort_values(schemas[name].primary_key, kind="stable").reset_index(drop=True)
     return t, truth
 
 
-def build_truth(sim: Simulation, rng: np.random.Generator, wid: np.ndarray):
-    """Truth tables (worker_months, leavers) and the exit interviews drawn from the truth."""
-    W, R = sim.workers, sim.records
-    tr = R["truth"]
-    contrib = tr["contrib"]
-    wm = pd.DataFrame({"worker_id": wid[tr["w"]], "month": _date(sim.months[tr["t"]]), "p_leave": tr["p"], "base_logit": tr["base"]})
-    for j, d in enumerate(HAZARD_DRIVERS):
-        wm[f"contrib_{d}"] = contrib[:, j]
-
-    ended = np.flatnonzero(W["reason"] >= 0)
-    # contribution row of each leaver in the month they left (agency replaced by a hire: their last month)
+def _leaving_contributions(sim: Simulation):
+    """Each leaver's (rows of records["exit"]) driver contributions in the month they left (for agency staff
+    replaced by a hire: their last month), zero where no truth row matches; and whether one matched."""
+    tr, ex = sim.records["truth"], sim.records["exit"]
     key_tr = tr["w"].astype(np.int64) * 10_000 + tr["t"]
-    ex = R["exit"]
     key_ex = ex["w"].astype(np.int64) * 10_000 + np.maximum(ex["t"], 0)
     order = np.argsort(key_tr, kind="stable")
     pos = np.searchsorted(key_tr[order], key_ex)
     found = (pos < len(order)) & (key_tr[order[np.minimum(pos, len(order) - 1)]] == key_ex)
     row = np.where(found, order[np.minimum(pos, len(order) - 1)], -1)
-    lc = np.where(found[:, None], contrib[np.maximum(row, 0)], 0.0)
-    true_idx = true_drivers(lc)
-    # the true dominant driver: contribution most above the average of everyone in post that month
-    means = driver_means(contrib, tr["t"], len(sim.months))
-    lm = means[np.maximum(ex["t"], 0)]
-    dom_idx = dominant_drivers(lc - lm)
-    vol = ex["vol"]
-    names = np.array(HAZARD_DRIVERS, dtype=object)
-    leavers = pd.DataFrame({"worker_id": wid[ex["w"]], "end_date": _date(W["end"][ex["w"]]),
-                            "leaving_reason": np.array(REASONS, dtype=object)[W["reason"][ex["w"]]],
-                            "voluntary": vol.astype(bool), "true_driver": np.where(vol & found, names[true_idx], None),
-                            "dominant_driver": np.where(vol & found, names[dom_idx], None)})
-    assert len(leavers) == len(ended)
+    return np.where(found[:, None], tr["contrib"][np.maximum(row, 0)], 0.0), found
 
-    # exit interviews: about two thirds of employed (non-agency) resigners, half of retirees
+
+def _exit_interviews(sim: Simulation, rng: np.random.Generator, wid, lc, lm) -> pd.DataFrame:
+    """Exit interviews of about two thirds of employed (non-agency) resigners, stating reasons drawn from
+    their contributions ``lc`` against the month's average ``lm``, and half of retirees; held up to 9 days
+    before leaving; 30% with a comment."""
+    W, ex = sim.workers, sim.records["exit"]
     emp = W["emp"][ex["w"]]
     reason = W["reason"][ex["w"]]
     resign = (reason == R_RES) & (emp != EMP_AGENCY)
@@ -208,12 +222,41 @@ def build_truth(sim: Simulation, rng: np.random.Generator, wid: np.ndarray):
     comment = np.where(rng.random(len(u)) < 0.3, pd.Series(prim, dtype=object).map(COMMENTS).to_numpy(dtype=object), None)
     exits = pd.DataFrame({"worker_id": wid[ex["w"]], "interview_date": _date(idate), "primary_reason": prim,
                           "other_reasons": oth, "comment": comment})[has]
+    return exits.reset_index(drop=True)
+
+
+def build_truth(sim: Simulation, rng: np.random.Generator, wid: np.ndarray):
+    """Truth tables (worker_months, leavers, driver_means) and the exit interviews drawn from the truth."""
+    W, R = sim.workers, sim.records
+    tr = R["truth"]
+    contrib = tr["contrib"]
+    wm = pd.DataFrame({"worker_id": wid[tr["w"]], "month": _date(sim.months[tr["t"]]), "p_leave": tr["p"], "base_logit": tr["base"]})
+    for j, d in enumerate(HAZARD_DRIVERS):
+        wm[f"contrib_{d}"] = contrib[:, j]
+
+    ended = np.flatnonzero(W["reason"] >= 0)
+    ex = R["exit"]
+    lc, found = _leaving_contributions(sim)
+    true_idx = true_drivers(lc)
+    # the true dominant driver: contribution most above the average of everyone in post that month
+    means = driver_means(contrib, tr["t"], len(sim.months))
+    lm = means[np.maximum(ex["t"], 0)]
+    dom_idx = dominant_drivers(lc - lm)
+    vol = ex["vol"]
+    names = np.array(HAZARD_DRIVERS, dtype=object)
+    leavers = pd.DataFrame({"worker_id": wid[ex["w"]], "end_date": _date(W["end"][ex["w"]]),
+                            "leaving_reason": np.array(REASONS, dtype=object)[W["reason"][ex["w"]]],
+                            "voluntary": vol.astype(bool), "true_driver": np.where(vol & found, names[true_idx], None),
+                            "dominant_driver": np.where(vol & found, names[dom_idx], None)})
+    assert len(leavers) == len(ended)
+
+    exits = _exit_interviews(sim, rng, wid, lc, lm)
     dm = pd.DataFrame({"month": _date(sim.months), "n_in_post": np.bincount(tr["t"], minlength=len(sim.months))})
     for j, d in enumerate(HAZARD_DRIVERS):
         dm[f"contrib_{d}"] = means[:, j]
     return {"worker_months": wm.sort_values(["worker_id", "month"], kind="stable").reset_index(drop=True),
             "leavers": leavers.sort_values("worker_id", kind="stable").reset_index(drop=True),
-            "driver_means": dm}, exits.reset_index(drop=True)
+            "driver_means": dm}, exits
 
 
 TRUTH_README = """# Simulator ground truth (never read by modelling code)

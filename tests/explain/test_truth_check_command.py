@@ -1,6 +1,6 @@
 """``retention-ml truth-check`` end to end: train on the shared simulated data, check the run, log truth.json.
 
-Training runs once per module on ``sim_dir`` (2 councils x 48 months) into a temporary MLflow store.
+The model is the session's one on ``sim_dir`` (2 councils x 48 months; ``sim_model`` in tests/conftest.py).
 """
 
 import json
@@ -15,21 +15,9 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def trained(sim_dir, tmp_path_factory):
-    from retention_ml import tracking
-    from retention_ml.commands.demo import EXPERIMENT
-    from retention_ml.experiment import load_experiment
-    from retention_ml.training import train_experiment
-
-    root = tmp_path_factory.mktemp("store")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root}/mlflow.db")
-    tracking.configure()
-    exp = load_experiment(EXPERIMENT, overrides=[f"data.path={sim_dir}", "evaluation.n_boot=20", "model.n_bootstrap=0",
-                                                 "evaluation.explain=false"])
-    result = train_experiment(exp, simulated=True)  # as `retention-ml train` finds sim_dir
-    yield result
-    mp.undo()
+def trained(sim_model):
+    """The session's model on ``sim_dir`` (tests/conftest.py), its store open for this module."""
+    return sim_model[0]
 
 
 def test_truth_check_logs_the_record_to_the_run(trained, sim_dir):

@@ -16,22 +16,16 @@ FAST = ["evaluation.n_boot=20", "model.n_bootstrap=0"]
 
 
 @pytest.fixture(scope="module")
-def bare_run(sim_dir, tmp_path_factory):
+def bare_run(sim_dir, tmp_path_factory, train_in_store, scratch_store):
     """A run trained on the simulated council without its absence and exit_interviews tables (both optional)."""
-    from retention_ml import tracking
     from retention_ml.commands.demo import EXPERIMENT
-    from retention_ml.experiment import load_experiment
-    from retention_ml.training import train_experiment
 
     root = tmp_path_factory.mktemp("bare")
     data = root / "data"
     shutil.copytree(sim_dir, data, ignore=shutil.ignore_patterns("_truth", "absence.*", "exit_interviews.*"))
-    mp = pytest.MonkeyPatch()
-    mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root}/mlflow.db")
-    tracking.configure()
-    result = train_experiment(load_experiment(EXPERIMENT, overrides=[f"data.path={data}", *FAST]))
-    yield result.run_id, data
-    mp.undo()
+    trained = train_in_store(root, EXPERIMENT, [f"data.path={data}", *FAST])
+    with scratch_store(root):
+        yield trained.result.run_id, data
 
 
 def _drivers_table(md: str) -> dict[str, str]:

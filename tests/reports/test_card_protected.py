@@ -1,15 +1,11 @@
 """The model card names the protected characteristics its audit covers, and any it could not audit with the
 reason (a flat extract's Age was silently left out while the card said age was audited)."""
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from retention_ml import tracking
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def _predictions(age) -> pd.DataFrame:
@@ -42,16 +38,12 @@ def test_the_card_sentence_names_what_was_and_was_not_audited():
 
 
 @pytest.fixture(scope="module")
-def ibm_run(tmp_path_factory, scratch_store):
-    from retention_ml.experiment import load_experiment
+def ibm_run(tmp_path_factory, scratch_store, ibm_model):
     from retention_ml.reports.model_card import write_card
-    from retention_ml.training import train_experiment
 
     root = tmp_path_factory.mktemp("ibm_card")
-    with scratch_store(root):
-        exp = load_experiment(REPO / "experiments" / "ibm_hr.toml",
-                              overrides=["tuning.trials=0", "evaluation.n_boot=10", "model.n_bootstrap=2"])
-        result = train_experiment(exp)
+    with scratch_store(ibm_model.root):
+        result = ibm_model.result
         md = write_card(result.run_id, root / "card", log=False)["markdown"].read_text(encoding="utf-8")
         from retention_ml.promotion import run_checks
 

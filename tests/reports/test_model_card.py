@@ -359,26 +359,24 @@ def test_html_renders_in_headless_chromium(cards, tmp_path):
     assert shot.exists() and shot.stat().st_size > 10_000  # a rendered page, not a blank one
 
 
-def test_card_on_a_real_training_run(cards, tmp_path):
+def test_card_on_a_real_training_run(ibm_model, scratch_store, tmp_path):
     """A real (small) flat run through H4's training: the card builds and the gate judges it honestly."""
-    from retention_ml.experiment import load_experiment
     from retention_ml.promotion import promote
     from retention_ml.reports.model_card import write_card
-    from retention_ml.training import train_experiment
 
-    # same tmp store as the fake runs (the cards fixture points MLflow at it); nothing has been promoted there
-    exp = load_experiment(REPO / "experiments" / "ibm_hr.toml", overrides=["evaluation.n_boot=20", "model.n_bootstrap=2"])
-    result = train_experiment(exp)
-    md = write_card(result.run_id, tmp_path / "card")["markdown"].read_text(encoding="utf-8")
-    auc = result.metrics["models"]["lightgbm"]["roc_auc"]
-    assert f"| ROC-AUC | {auc['value']:.3f} ({auc['low']:.3f} to {auc['high']:.3f}) |" in md
-    assert "### Gender" in md  # the extract's own audit column is audited
-    gate = promote(result.run_id)
-    beats = result.metrics["beats_baselines"]
-    assert ("beats_baselines" in [c.name for c in gate.failed]) == (not all(beats.values()))
-    assert gate.promoted == (not gate.failed)
-    # the IBM experiment registers under its own name (experiments/ibm_hr.toml registered_model)
-    assert (tracking.alias_version("champion", gate.model_name) is not None) == gate.promoted
+    # the session's IBM run, in its own store; nothing has promoted the IBM model there
+    result = ibm_model.result
+    with scratch_store(ibm_model.root):
+        md = write_card(result.run_id, tmp_path / "card")["markdown"].read_text(encoding="utf-8")
+        auc = result.metrics["models"]["lightgbm"]["roc_auc"]
+        assert f"| ROC-AUC | {auc['value']:.3f} ({auc['low']:.3f} to {auc['high']:.3f}) |" in md
+        assert "### Gender" in md  # the extract's own audit column is audited
+        gate = promote(result.run_id)
+        beats = result.metrics["beats_baselines"]
+        assert ("beats_baselines" in [c.name for c in gate.failed]) == (not all(beats.values()))
+        assert gate.promoted == (not gate.failed)
+        # the IBM experiment registers under its own name (experiments/ibm_hr.toml registered_model)
+        assert (tracking.alias_version("champion", gate.model_name) is not None) == gate.promoted
 
 
 def test_group_plot_shows_a_many_valued_factor_by_its_worst_calibrated_groups_for_their_size():
