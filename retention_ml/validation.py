@@ -66,6 +66,7 @@ __all__ = [
     "read_validated",
     "validate_dir",
     "validate_frames",
+    "coverage_gaps",
 ]
 
 FAILURE_COLUMNS = ["severity", "table", "file", "row", "line", "column", "rule", "value", "message"]
@@ -97,6 +98,7 @@ RULES = {
     "path_characters": "an id holds \"/\", \"\\\" or \"..\": files named after it get a cleaned name (warning)",
     "foreign_key": "a value with no matching row in the referenced table",
     "outside_spell": "a worker's row dated in a month before the spell's start month or after its end month (warning)",
+    "no_rows_for_council": "a table given, but with no rows for a council's workers (before --as-of, for those in post then): the features it feeds are empty for them (warning)",
 }
 
 # Names shorter than this (letters and digits) are not looked for inside ids: two-letter fragments (AL, JO) occur
@@ -1048,5 +1050,136 @@ def _validate_raws(raws, schemas, parts, source, as_of, max_errors) -> Validatio
             typed[name] = frame
     parts += _foreign_key_failures(raws, typed, schemas)
     parts += _spell_failures(raws, typed, schemas)
+    # A header-only table was not typed (nothing to check) but is still a table given with no rows for anyone.
+    given = {**{n: r.frame for n, r in raws.items() if r.frame is not None and len(r.frame) == 0}, **typed}
+    parts.append(coverage_gaps(given, as_of=as_of, files={n: r.file for n, r in raws.items()}))
     parts = [_renumber(p, raws) for p in parts]
     return _finish(parts, tables, source, as_of, max_errors)
+
+
+# --------------------------------------------------------------------------- coverage by council
+
+
+def _features_by_table() -> dict[str, list[str]]:
+    """Table -> the features computed from it, from the feature families' own declaration (``input_tables``).
+
+    Imported here, not at module level: the feature catalogue is the one place that says which feature reads
+    which table, and validation needs only that list, never the features themselves.
+    """
+    from retention_ml.features import FAMILIES
+
+    out: dict[str, list[str]] = {}
+    for family in FAMILIES.values():
+        for feature, tables in family.input_tables().items():
+            for table in tables:
+                out.setdefault(table, []).append(feature)
+    return out
+
+
+def _in_post(workers: pd.DataFrame, as_of) -> pd.Series:
+    """True for spells in post on ``as_of`` (all spells when ``as_of`` is None)."""
+    if as_of is None:
+        return pd.Series(True, index=workers.index)
+    start = pd.to_datetime(workers["start_date"])
+    end = pd.to_datetime(workers["end_date"]) if "end_date" in workers else pd.Series(pd.NaT, index=workers.index)
+    return ((start <= as_of) & (end.isna() | (end >= as_of))).fillna(False).astype(bool)
+
+
+def _dated_before(frame: pd.DataFrame, schema: TableSchema, as_of) -> pd.DataFrame:
+    """Rows of ``frame`` dated before ``as_of`` (by the date in its primary key), or all rows without one."""
+    dated = [c for c in schema.primary_key if c in frame and schema.column(c).type in ("date", "month")]
+    if as_of is None or not dated or len(frame) == 0:
+        return frame
+    return frame[(pd.to_datetime(frame[dated[0]]) < as_of).fillna(False).to_numpy(dtype=bool)]
+
+
+def coverage_gaps(frames: Mapping[str, pd.DataFrame], *, as_of=None, files: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """``no_rows_for_council`` warnings: a table given that holds no row for a council's workers.
+
+    A feature computed from such a table is empty (missing) for every worker of that council: the model
+    then routes them all down its "missing" branches, and nobody is told. Each record names the table, the
+    council, how many of its workers are affected and the features left empty. With ``as_of`` (scoring, or
+    ``validate --as-of``) only the council's workers in post on that day count, and only rows dated before
+    it, since the features at ``as_of`` read nothing later.
+
+    Tables are tied to councils by ``worker_id`` (through ``workers.team_id`` and ``teams.council_id``), by
+    ``council_id``, or by the workers' columns that reference them (``home_area`` -> ``housing_costs``).
+    Tables no feature reads (``exit_interviews``) and the tables that define councils (``workers``,
+    ``teams``) are not checked. Vectorised: one lookup per table.
+
+    Parameters
+    ----------
+    frames : mapping of DataFrame
+        Tables as :func:`retention_ml.io.read_tables` returns them (or as validation typed them).
+    as_of : date-like, optional
+    files : mapping, optional
+        Table -> file name for the records (default ``<table>.csv``).
+
+    Returns
+    -------
+    DataFrame
+        Failure records (:data:`FAILURE_COLUMNS`), empty when every council has rows in every table given.
+
+    Example
+    -------
+    >>> gaps = coverage_gaps(read_tables("extracts/2025-07"), as_of="2025-07-01")   # doctest: +SKIP
+    >>> gaps["message"].tolist()                                                     # doctest: +SKIP
+    ['supervision has no rows for council C001 ...']
+    """
+    as_of = _as_of(as_of)
+    files = dict(files or {})
+    workers, teams = frames.get("workers"), frames.get("teams")
+    empty = pd.DataFrame({c: pd.Series(dtype=object) for c in FAILURE_COLUMNS})
+    if workers is None or teams is None or not {"worker_id", "team_id"} <= set(workers) or not {"team_id", "council_id"} <= set(teams):
+        return empty
+    schemas = load_schemas()
+    council_of_team = teams.dropna(subset=["team_id"]).drop_duplicates("team_id").set_index("team_id")["council_id"]
+    staff = workers.assign(_council=workers["team_id"].map(council_of_team))
+    staff = staff[staff["_council"].notna() & _in_post(staff, as_of).to_numpy()]
+    if staff.empty:
+        return empty
+    headcount = staff.groupby("_council").size()
+    features = _features_by_table()
+    parts = []
+    for name, frame in frames.items():
+        if name in ("workers", "teams") or name not in features or name not in schemas:
+            continue
+        rows = _dated_before(frame, schemas[name], as_of)
+        covered, key = _councils_covered(name, rows, staff)
+        if key is None:
+            continue
+        gaps = headcount[~headcount.index.isin(covered)]
+        if gaps.empty:
+            continue
+        parts.append(_coverage_records(name, files.get(name, f"{name}.csv"), key, gaps, features[name], as_of))
+    return pd.concat(parts, ignore_index=True) if parts else empty
+
+
+def _councils_covered(name: str, rows: pd.DataFrame, staff: pd.DataFrame) -> tuple[set, str | None]:
+    """Councils ``rows`` hold a row for, and the column that ties the table to councils (None: no tie)."""
+    if "worker_id" in rows:
+        mine = rows["worker_id"][_isin(rows["worker_id"], staff["worker_id"])]
+        council = staff.drop_duplicates("worker_id").set_index("worker_id")["_council"]
+        return set(mine.map(council).dropna()), "worker_id"
+    if "council_id" in rows:
+        return set(rows["council_id"].dropna()), "council_id"
+    refs = [(fk.columns[0], fk.column) for fk in load_schemas()["workers"].foreign_keys if fk.table == name]
+    refs = [(col, ref) for col, ref in refs if col in staff and ref in rows]
+    if not refs:
+        return set(), None
+    councils = set()
+    for col, ref in refs:
+        councils |= set(staff.loc[_isin(staff[col], rows[ref]), "_council"])
+    return councils, refs[0][1]
+
+
+def _coverage_records(name: str, file: str, key: str, gaps: pd.Series, features: list[str], as_of) -> pd.DataFrame:
+    when = f" before {as_of.date().isoformat()}" if as_of is not None else ""
+    who = f"worker(s) in post on {as_of.date().isoformat()}" if as_of is not None else "worker(s)"
+    shown = ", ".join(features[:6]) + (f" and {len(features) - 6} more" if len(features) > 6 else "")
+    councils = pd.Series(gaps.index.astype(str), dtype=object)
+    msgs = (f"{name} has no rows{when} for council " + councils + " (" + pd.Series(gaps.to_numpy()).map("{:,}".format).astype(object)
+            + f" {who}): the features it feeds ({shown}) will be empty for all of them, so the model reads them as "
+            f"'not recorded'; check that the export behind {file} includes this council's teams and add its rows")
+    return _records(name, file, column=key, rule="no_rows_for_council", severity="warning",
+                    values=councils.tolist(), messages=msgs.tolist())
