@@ -81,6 +81,7 @@ RULES = {
     "unreadable": "the file cannot be opened (no permission, or a folder with a table's name)",
     "missing_column": "a required column is absent",
     "unknown_column": "a column the schema does not declare (warning)",
+    "duplicate_column": "the header names a column twice; only the first is read (a warning when the schema does not declare it)",
     "unknown_file": "a data file that is no declared table (warning)",
     "duplicate_file": "a table given both as CSV and Parquet; Parquet is used (warning)",
     "type": "a value does not parse as the column's type (or is a number too large to hold)",
@@ -371,6 +372,26 @@ def _one_line_per_record(data: bytes, n_records: int) -> bool:
 
 
 def _read_csv(table: str, path: Path, data: bytes) -> _Raw:
+    raw = _read_csv_rows(table, path, data)
+    if raw.frame is None:
+        return raw
+    header = pd.read_csv(io.BytesIO(data), header=None, nrows=1, dtype=str, keep_default_na=False).iloc[0].tolist()
+    repeated = pd.Series(header).duplicated(keep="first").to_numpy()
+    if not repeated.any() or len(header) != raw.frame.shape[1]:
+        return raw
+    # pandas renames a repeated name ('role' -> 'role.1'), which would read as an unknown column and hide the cause.
+    out = []
+    for name in dict.fromkeys(h for h, r in zip(header, repeated) if r):
+        at = [str(i + 1) for i, h in enumerate(header) if h == name]
+        out.append(_records(table, raw.file, column=name, rule="duplicate_column", line=1, messages=(
+            f"{raw.file} line 1: the header names column {name} {len(at)} times (fields {', '.join(at)}); each "
+            f"column must be named once: rename the extra column to what it holds, or delete it (only field {at[0]} is read)")))
+    raw.frame = raw.frame.loc[:, ~repeated]
+    raw.failures = out + raw.failures
+    return raw
+
+
+def _read_csv_rows(table: str, path: Path, data: bytes) -> _Raw:
     file = path.name
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -835,6 +856,9 @@ def _check_table(raw: _Raw, schema: TableSchema, as_of) -> tuple[pd.DataFrame | 
     frame = raw.frame
     table, file = raw.table, raw.file
     declared = set(schema.column_names)
+    for part in out:   # a repeated column the schema does not declare is ignored anyway: a warning
+        if not part.empty and part["rule"].iat[0] == "duplicate_column" and part["column"].iat[0] not in declared:
+            part["severity"] = "warning"
     near = _near_columns(schema, frame.columns)
     missing = [c.name for c in schema.columns if c.required and c.name not in frame.columns]
     for col in missing:
