@@ -597,6 +597,8 @@ def _pandera_failures(raw: _Raw, schema: TableSchema, typed: pd.DataFrame, as_of
             text = pd.Series(_rule_text(rule, spec, as_of), index=values.index, dtype=object)
             if rule == "allowed" and spec.list_separator:
                 text = _unknown_codes(cells, spec).reset_index(drop=True) + text
+            elif rule == "allowed":
+                text = text + _export_advice(values, spec)
             msgs = where + ": " + column + " is " + shown.astype(object) + text + _hint(spec.hints, rule)
             values = values.tolist()
         out.append(_records(table, file, rows=rows, column=column, rule=rule, values=values, messages=msgs.tolist(), exact_lines=raw.exact_lines))
@@ -659,6 +661,53 @@ def _hint(hints: Mapping[str, str], rule: str) -> str:
     """The schema's advice for ``rule`` (declared as ``hints:`` on the table or column) as a message tail, or ''."""
     text = hints.get(rule)
     return f"; {' '.join(str(text).split())}" if text else ""
+
+
+# How exports write "no value" (Excel, HR and case systems); validation reads only an empty cell as missing, so
+# these are named in the message rather than guessed at.
+_MISSING_MARKERS = ("n/a", "na", "#n/a", "n.a.", "-", "--", "null", "none", "nil", "nan", "?", "unknown")
+_THOUSANDS = r"^\s*[-+]?\d{1,3}(,\d{3})+(\.\d+)?\s*$"
+_DECIMAL_COMMA = r"^\s*[-+]?\d+,\d{1,2}\s*$"
+
+
+def _code_key(values: pd.Series) -> pd.Series:
+    """Codes reduced for a near-match: lower case, runs of spaces, '-' and '_' as one '_' ('Fixed Term' -> 'fixed_term')."""
+    return values.astype("string").str.strip().str.lower().str.replace(r"[\s_\-]+", "_", regex=True)
+
+
+def _export_advice(values: pd.Series, spec: ColumnSpec, *, known: pd.Series | None = None) -> pd.Series:
+    """For each rejected value (as text), the fix when it is a known export habit, as a message tail ('' when none).
+
+    Named, never repaired: a marker such as 'N/A', a thousands separator, a space around a code or a code in
+    another case each has one plain fix at the source, and guessing would read some values wrong silently.
+    ``known`` is the referenced table's values (foreign keys), otherwise the column's allowed values are used.
+    """
+    text = values.astype("string").reset_index(drop=True)
+    advice = pd.Series("", index=text.index, dtype=object)
+    stripped = text.str.strip()
+    marker = stripped.str.lower().isin(_MISSING_MARKERS).fillna(False).to_numpy(dtype=bool)
+    empty_fix = ("leave the cell empty when there is no value" if spec.nullable
+                 else "this column needs a value in every row")
+    advice[marker] = "; '" + stripped[marker].astype(object) + f"' is not read as missing: {empty_fix}"
+    if spec.type in ("integer", "float"):
+        thousands = text.str.match(_THOUSANDS).fillna(False).to_numpy(dtype=bool) & ~marker
+        advice[thousands] = "; write numbers without thousands separators (" + stripped[thousands].str.replace(",", "").astype(object) + ")"
+        comma = text.str.match(_DECIMAL_COMMA).fillna(False).to_numpy(dtype=bool) & ~thousands & ~marker
+        advice[comma] = "; write decimals with a full stop (" + stripped[comma].str.replace(",", ".").astype(object) + ")"
+        sign = text.str.contains(r"[£$€%]", regex=True).fillna(False).to_numpy(dtype=bool) & ~marker
+        advice[sign] = "; write the number alone, without a currency or % sign"
+        return advice
+    codes = known if known is not None else pd.Series(spec.allowed_values() or (), dtype="string")
+    codes = codes.dropna().astype("string").drop_duplicates()
+    by_key = pd.Series(codes.to_numpy(), index=_code_key(codes).to_numpy()).groupby(level=0).first()
+    near = _code_key(text).map(by_key)
+    near_ok = (near.notna() & (near != text)).fillna(False).to_numpy(dtype=bool) & ~marker
+    spaced = (stripped != text).fillna(False).to_numpy(dtype=bool) & ~marker
+    advice[spaced] = "; it has a space before or after it: remove the spaces (values are compared exactly)"
+    only_case = near_ok & ~(spaced & (near == stripped).fillna(False).to_numpy(dtype=bool))
+    advice[only_case] = ("; did you mean '" + near[only_case].astype(object)
+                         + "'? values must be written exactly as listed (case, spaces and '_' included)")
+    return advice
 
 
 # Day, month and year separated by '/', '.' or '-' (what Excel writes for a UK or US locale), maybe with a time.
@@ -766,7 +815,8 @@ def _foreign_key_failures(raws: dict[str, _Raw], typed: dict[str, pd.DataFrame],
             if rows.size == 0:
                 continue
             shown = _fmt(values.iloc[rows]).reset_index(drop=True)
-            msgs = _where(name, rows) + f": {column} is '" + shown + f"'; no such {fk.column} in {where}" + (f"; {fk.hint}" if fk.hint else "")
+            msgs = (_where(name, rows) + f": {column} is '" + shown + f"'; no such {fk.column} in {where}"
+                    + _export_advice(shown, schemas[name].column(column), known=parent[fk.column]) + (f"; {fk.hint}" if fk.hint else ""))
             out.append(_records(name, raws[name].file, rows=rows, column=column, rule="foreign_key", values=shown.tolist(), messages=msgs.tolist(), exact_lines=raws[name].exact_lines))
     return out
 
@@ -889,7 +939,7 @@ def _check_table(raw: _Raw, schema: TableSchema, as_of) -> tuple[pd.DataFrame | 
             if spec.type == "integer":
                 huge = (to_float(frame[spec.name].iloc[bad], errors="coerce").abs() >= _INT64_LIMIT).to_numpy()
                 msgs = msgs.where(~huge, msgs + f" below {_INT64_LIMIT:.3g}")
-            msgs = msgs + _hint(spec.hints, "type")
+            msgs = msgs + _export_advice(shown, spec) + _hint(spec.hints, "type")
             out.append(_records(table, file, rows=bad, column=spec.name, rule="type", values=shown.tolist(), messages=msgs.tolist(), exact_lines=raw.exact_lines))
             if spec.type in ("date", "month"):
                 out += _date_format_records(raw, spec, shown)

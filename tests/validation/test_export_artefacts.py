@@ -44,3 +44,56 @@ def test_an_undeclared_column_named_twice_is_a_warning(tmp_path):
     report = validate_dir(data)
     assert report.ok
     assert report.warnings.loc[report.warnings["rule"] == "duplicate_column", "column"].tolist() == ["notes"]
+
+
+def _edit(data: Path, table: str, column: str, rows: dict) -> None:
+    frame = pd.read_csv(data / f"{table}.csv", dtype=str, keep_default_na=False)
+    for row, value in rows.items():
+        frame.loc[row, column] = value
+    frame.to_csv(data / f"{table}.csv", index=False)
+
+
+def _messages(report, column: str) -> list[str]:
+    errors = report.errors
+    return errors.loc[errors["column"] == column, "message"].tolist()
+
+
+def test_missing_value_markers_are_named_with_the_fix(tmp_path):
+    data = _example_copy(tmp_path)
+    _edit(data, "workers", "end_date", {0: "N/A"})
+    _edit(data, "workers", "leaving_reason", {0: "-"})
+    _edit(data, "workers", "fte", {1: "NULL"})
+    report = validate_dir(data)
+    assert len(report.errors) == 3   # still errors: nothing is guessed
+    assert "'N/A' is not read as missing: leave the cell empty" in _messages(report, "end_date")[0]
+    assert "'-' is not read as missing: leave the cell empty" in _messages(report, "leaving_reason")[0]
+    assert "'NULL' is not read as missing: this column needs a value in every row" in _messages(report, "fte")[0]
+
+
+def test_number_formats_get_the_number_as_it_must_be_written(tmp_path):
+    data = _example_copy(tmp_path)
+    _edit(data, "pay_history", "annual_salary", {0: "55,000.00", 1: "£57750", 2: "57750,5"})
+    messages = _messages(validate_dir(data), "annual_salary")
+    assert len(messages) == 3
+    assert messages[0].endswith("write numbers without thousands separators (55000.00)")
+    assert messages[1].endswith("without a currency or % sign")
+    assert messages[2].endswith("write decimals with a full stop (57750.5)")
+
+
+def test_codes_in_another_case_or_with_spaces_name_the_code_meant(tmp_path):
+    data = _example_copy(tmp_path)
+    _edit(data, "workers", "employment_type", {0: "Permanent", 1: "Fixed Term"})
+    _edit(data, "workers", "role", {2: "team_manager "})
+    _edit(data, "workers", "team_id", {3: "t01"})
+    report = validate_dir(data)
+    kinds = _messages(report, "employment_type")
+    assert "did you mean 'permanent'?" in kinds[0] and "did you mean 'fixed_term'?" in kinds[1]
+    assert "space before or after it" in _messages(report, "role")[0]
+    assert "did you mean 'T01'?" in _messages(report, "team_id")[0]   # foreign keys: near a known id
+
+
+def test_a_value_with_no_known_habit_gets_no_advice(tmp_path):
+    data = _example_copy(tmp_path)
+    _edit(data, "workers", "employment_type", {0: "volunteer"})
+    message = _messages(validate_dir(data), "employment_type")[0]
+    assert message.endswith("must be one of: permanent, agency, fixed_term")
