@@ -88,6 +88,7 @@ RULES = {
     "date_format": "most dates of a column are written another way (DD/MM/YYYY); one record per column, beside each value's type error",
     "date_range": "a date before 1900-01-01 or after 2100-12-31 (placeholders such as 9999-12-31 included)",
     "not_null": "a value is missing where the column requires one",
+    "empty_row": "a row with every field empty (one record, instead of one per required column)",
     "allowed": "a value outside the column's allowed values",
     "min": "a value below the column's minimum",
     "max": "a value above the column's maximum",
@@ -950,6 +951,14 @@ def _check_table(raw: _Raw, schema: TableSchema, as_of) -> tuple[pd.DataFrame | 
             out.append(_records(table, file, rows=outside, column=spec.name, rule="date_range", values=shown.tolist(), messages=msgs.tolist(), exact_lines=raw.exact_lines))
         if bad.size or outside.size:
             unparsed[spec.name] = np.union1d(bad, outside)
+    blank = np.flatnonzero(frame.isna().all(axis=1).to_numpy())
+    if blank.size:
+        # One record for a row with no values at all (a spreadsheet's empty rows below the data), not one
+        # "is empty; a value is required" per required column.
+        out.append(_records(table, file, rows=blank, rule="empty_row", exact_lines=raw.exact_lines, messages=(
+            _where(table, blank) + ": every field is empty; delete the row (spreadsheets often save empty rows "
+            "below the data as lines of commas)").tolist()))
+        unparsed = {c: np.union1d(unparsed.get(c, np.array([], dtype="int64")), blank) for c in frame.columns}
     typed_frame = pd.DataFrame(typed, index=frame.index)
     out += _pandera_failures(raw, schema, typed_frame, as_of, unparsed)
     out += _row_check_failures(raw, schema, typed_frame, _flagged_rows(out))
@@ -1037,8 +1046,11 @@ def validate_dir(data_dir: str | Path, *, as_of=None, max_errors: int | None = N
                                   messages=f"{name} is given as {name}.csv and {name}.parquet; {name}.parquet is used and {name}.csv ignored"))
     for path in sorted(data_dir.iterdir()):
         if path.suffix in SUFFIXES and path.stem not in schemas:
+            whole = _part_of(path.stem, schemas)
+            why = (f"; it looks like part of table {whole}: one file per table is read, so combine the parts into one "
+                   f"{whole}.csv (one header line) or {whole}.parquet" if whole else "")
             parts.append(_records(path.stem, path.name, rule="unknown_file", severity="warning", exact_lines=path.suffix == ".csv",
-                                  messages=f"{path.name} is not a table of the schema ({', '.join(schemas)}) and is ignored"))
+                                  messages=f"{path.name} is not a table of the schema ({', '.join(schemas)}) and is ignored{why}"))
     return _validate_raws(raws, schemas, parts, str(data_dir), as_of, max_errors)
 
 
@@ -1049,9 +1061,20 @@ def misnamed_files(data_dir: str | Path, tables=None) -> list[str]:
                   if p.stem.lower() in tables and p.name not in (f"{p.stem}.csv", f"{p.stem}.parquet"))
 
 
+def _part_of(stem: str, tables) -> str | None:
+    """The table a file name is a part of ('caseload_history_2024', 'Workers (2)' -> caseload_history, workers), or None."""
+    lowered = stem.lower()
+    found = [t for t in tables if lowered.startswith(t) and len(lowered) > len(t) and not lowered[len(t)].isalpha()]
+    return max(found, key=len) if found else None
+
+
 def _other_format_hint(data_dir: Path, table: str) -> str:
-    """When the table is there under another format or spelling (teams.xlsx, Teams.CSV), say so."""
+    """When the table is there under another format or spelling (teams.xlsx, Teams.CSV), or in parts, say so."""
     found = misnamed_files(data_dir, table)
+    pieces = sorted(p.name for p in Path(data_dir).iterdir() if p.suffix.lower() in SUFFIXES and _part_of(p.stem, [table]) == table)
+    if pieces and not found:
+        return (f"; found {', '.join(pieces)}: one file per table is read, so combine them into one {table}.csv "
+                f"(one header line) or {table}.parquet")
     if not found:
         return ""
     return f"; found {', '.join(found)}, but only {table}.csv (UTF-8, comma-separated) or {table}.parquet are read (names are case-sensitive): save it in one of those formats"

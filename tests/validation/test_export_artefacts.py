@@ -97,3 +97,25 @@ def test_a_value_with_no_known_habit_gets_no_advice(tmp_path):
     _edit(data, "workers", "employment_type", {0: "volunteer"})
     message = _messages(validate_dir(data), "employment_type")[0]
     assert message.endswith("must be one of: permanent, agency, fixed_term")
+
+
+def test_a_row_of_empty_fields_is_one_record_not_one_per_required_column(tmp_path):
+    data = _example_copy(tmp_path)
+    path = data / "workers.csv"
+    path.write_text(path.read_text(encoding="utf-8") + "," * 16 + "\n", encoding="utf-8")
+    errors = validate_dir(data).errors
+    assert errors[["row", "line", "rule"]].values.tolist() == [[15, 16, "empty_row"]]
+    assert "every field is empty; delete the row" in errors["message"].iat[0]
+
+
+def test_a_table_split_over_two_files_says_to_combine_them(tmp_path):
+    data = _example_copy(tmp_path)
+    caseload = pd.read_csv(data / "caseload_history.csv", dtype=str, keep_default_na=False)
+    (data / "caseload_history.csv").unlink()
+    caseload.iloc[:100].to_csv(data / "caseload_history_2024.csv", index=False)
+    caseload.iloc[100:].to_csv(data / "caseload_history_2025.csv", index=False)
+    report = validate_dir(data)
+    missing = report.errors.loc[report.errors["rule"] == "missing_table", "message"].iat[0]
+    assert "found caseload_history_2024.csv, caseload_history_2025.csv" in missing and "combine them into one caseload_history.csv" in missing
+    stray = report.warnings.loc[report.warnings["rule"] == "unknown_file", "message"].tolist()
+    assert len(stray) == 2 and all("looks like part of table caseload_history" in m for m in stray)
