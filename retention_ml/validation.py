@@ -67,6 +67,7 @@ __all__ = [
     "validate_dir",
     "validate_frames",
     "coverage_gaps",
+    "MISSING_MARKERS",
 ]
 
 FAILURE_COLUMNS = ["severity", "table", "file", "row", "line", "column", "rule", "value", "message"]
@@ -666,7 +667,8 @@ def _hint(hints: Mapping[str, str], rule: str) -> str:
 
 # How exports write "no value" (Excel, HR and case systems); validation reads only an empty cell as missing, so
 # these are named in the message rather than guessed at.
-_MISSING_MARKERS = ("n/a", "na", "#n/a", "n.a.", "-", "--", "null", "none", "nil", "nan", "?", "unknown")
+MISSING_MARKERS = ("n/a", "na", "#n/a", "n.a.", "-", "--", "null", "none", "nil", "nan", "?", "unknown")
+_NOT_KNOWN = "not_known"   # the code the protected-characteristic columns take for "not recorded"
 _THOUSANDS = r"^\s*[-+]?\d{1,3}(,\d{3})+(\.\d+)?\s*$"
 _DECIMAL_COMMA = r"^\s*[-+]?\d+,\d{1,2}\s*$"
 
@@ -686,9 +688,11 @@ def _export_advice(values: pd.Series, spec: ColumnSpec, *, known: pd.Series | No
     text = values.astype("string").reset_index(drop=True)
     advice = pd.Series("", index=text.index, dtype=object)
     stripped = text.str.strip()
-    marker = stripped.str.lower().isin(_MISSING_MARKERS).fillna(False).to_numpy(dtype=bool)
+    marker = stripped.str.lower().isin(MISSING_MARKERS).fillna(False).to_numpy(dtype=bool)
     empty_fix = ("leave the cell empty when there is no value" if spec.nullable
                  else "this column needs a value in every row")
+    if _NOT_KNOWN in (spec.allowed_values() or ()):
+        empty_fix = f"write '{_NOT_KNOWN}' when it is not recorded"
     advice[marker] = "; '" + stripped[marker].astype(object) + f"' is not read as missing: {empty_fix}"
     if spec.type in ("integer", "float"):
         thousands = text.str.match(_THOUSANDS).fillna(False).to_numpy(dtype=bool) & ~marker

@@ -69,3 +69,13 @@ def test_schema_command_shows_tables_and_columns():
     assert sex["protected"] is True and sex["values"] == "female, male, not_known"
     assert runner.invoke(app, ["schema", "show", "nope"]).exit_code == 2
     assert runner.invoke(app, ["schema", "docs", "--check"]).exit_code == 0
+
+
+def test_the_writing_section_names_every_missing_marker_validation_refuses():
+    from retention_ml.data_dictionary import render_data_dictionary
+    from retention_ml.validation import MISSING_MARKERS
+
+    section = render_data_dictionary().split("## Writing the files", 1)[1].split("\n## ", 1)[0]
+    for marker in MISSING_MARKERS:
+        assert f"`{marker.upper()}`" in section
+    assert "no_rows_for_council" in section and "DD/MM/YYYY" in section

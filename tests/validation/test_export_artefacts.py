@@ -63,8 +63,10 @@ def test_missing_value_markers_are_named_with_the_fix(tmp_path):
     _edit(data, "workers", "end_date", {0: "N/A"})
     _edit(data, "workers", "leaving_reason", {0: "-"})
     _edit(data, "workers", "fte", {1: "NULL"})
+    _edit(data, "workers", "sex", {2: "Unknown"})
     report = validate_dir(data)
-    assert len(report.errors) == 3   # still errors: nothing is guessed
+    assert len(report.errors) == 4   # still errors: nothing is guessed
+    assert "'Unknown' is not read as missing: write 'not_known' when it is not recorded" in _messages(report, "sex")[0]
     assert "'N/A' is not read as missing: leave the cell empty" in _messages(report, "end_date")[0]
     assert "'-' is not read as missing: leave the cell empty" in _messages(report, "leaving_reason")[0]
     assert "'NULL' is not read as missing: this column needs a value in every row" in _messages(report, "fte")[0]
