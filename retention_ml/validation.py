@@ -373,10 +373,37 @@ def _one_line_per_record(data: bytes, n_records: int) -> bool:
     return n_lines == n_records + 1
 
 
+_HEADER_SEARCH_LINES = 20   # how far down a report title or export note can push the header
+
+
+def _header_below(table: str, data: bytes, first_line: list) -> int | None:
+    """The line (2 or later) holding the table's header when line 1 holds none of its column names, or None.
+
+    Report exports often open with a title or a run note ("HR extract run 01/12/2022"); the header then sits
+    lower and every column reads as missing. A line counts as the header when it names at least half of the
+    table's required columns (compared like :func:`_header_key`: case, spaces and punctuation ignored).
+    """
+    wanted = {_header_key(c.name) for c in load_schemas()[table].columns if c.required}
+    if wanted & {_header_key(h) for h in first_line}:
+        return None
+    text = data.decode("utf-8", errors="replace").splitlines()[1:_HEADER_SEARCH_LINES]
+    for number, line in enumerate(text, start=2):
+        fields = {_header_key(f.strip().strip('"')) for f in line.split(",")}
+        if len(wanted & fields) * 2 >= len(wanted):
+            return number
+    return None
+
+
 def _read_csv(table: str, path: Path, data: bytes) -> _Raw:
     raw = _read_csv_rows(table, path, data)
     if raw.frame is None:
         return raw
+    below = _header_below(table, data, list(raw.frame.columns))
+    if below is not None:
+        # The rows cannot be numbered or typed against a header they do not sit under: report this one fix.
+        return _Raw(table, raw.file, None, True, [_records(table, raw.file, rule="csv_format", line=1, messages=(
+            f"{raw.file}: the header is on line {below}, not line 1: delete the {below - 1} line(s) above it "
+            "(a report title or export note) so the file starts with the column names"))])
     header = pd.read_csv(io.BytesIO(data), header=None, nrows=1, dtype=str, keep_default_na=False).iloc[0].tolist()
     repeated = pd.Series(header).duplicated(keep="first").to_numpy()
     if not repeated.any() or len(header) != raw.frame.shape[1]:

@@ -121,3 +121,24 @@ def test_a_table_split_over_two_files_says_to_combine_them(tmp_path):
     assert "found caseload_history_2024.csv, caseload_history_2025.csv" in missing and "combine them into one caseload_history.csv" in missing
     stray = report.warnings.loc[report.warnings["rule"] == "unknown_file", "message"].tolist()
     assert len(stray) == 2 and all("looks like part of table caseload_history" in m for m in stray)
+
+
+def test_a_title_line_above_the_header_is_named_with_the_line_the_header_is_on(tmp_path):
+    # Report exports open with a title; every column used to read as missing, and the title (here with a
+    # person's name) was copied into the report as an unknown column.
+    data = _example_copy(tmp_path)
+    path = data / "teams.csv"
+    path.write_text("Establishment report run 01/07/2025 by Jane Khan\n\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    report = validate_dir(data)
+    teams = report.failures[report.failures["table"] == "teams"]
+    assert teams[["severity", "line", "rule"]].values.tolist() == [["error", 1, "csv_format"]]
+    assert "the header is on line 3, not line 1: delete the 2 line(s) above it" in teams["message"].iat[0]
+    assert "Jane" not in report.failures["message"].str.cat()
+
+
+def test_a_header_with_other_spelling_is_not_taken_for_a_title(tmp_path):
+    data = _example_copy(tmp_path)
+    _rename_header(data, "teams", "team_id", "Team ID")
+    report = validate_dir(data)
+    missing = report.errors[report.errors["rule"] == "missing_column"]
+    assert missing["column"].tolist() == ["team_id"] and "found Team ID" in missing["message"].iat[0]
