@@ -185,7 +185,8 @@ def _writing_section(schemas: dict[str, TableSchema]) -> list[str]:
         "underscores, no spaces around them (spaces are not trimmed: `T01 ` is not team `T01`).",
         f"- **true/false** columns take {words} (any case).",
         "- **Every council in the extract has rows in every table given.** A table with no rows for a council "
-        "leaves the features it feeds empty for all its workers, which the model reads as \"not recorded\" "
+        "leaves the features it feeds missing for all its workers, or 0 where a feature counts rows (no supervision "
+        "session in 3 months, a false fact) "
         "(warning `no_rows_for_council`, naming the table, the council and the features).",
         "",
     ]

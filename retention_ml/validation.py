@@ -101,7 +101,7 @@ RULES = {
     "path_characters": "an id holds \"/\", \"\\\" or \"..\": files named after it get a cleaned name (warning)",
     "foreign_key": "a value with no matching row in the referenced table",
     "outside_spell": "a worker's row dated in a month before the spell's start month or after its end month (warning)",
-    "no_rows_for_council": "a table given, but with no rows for a council's workers (before --as-of, for those in post then): the features it feeds are empty for them (warning)",
+    "no_rows_for_council": "a table given, but with no rows for a council's workers (before --as-of, for those in post then): the features it feeds are missing, or 0 for counts, for all of them (warning)",
 }
 
 # Names shorter than this (letters and digits) are not looked for inside ids: two-letter fragments (AL, JO) occur
@@ -1224,8 +1224,8 @@ def _dated_before(frame: pd.DataFrame, schema: TableSchema, as_of) -> pd.DataFra
 def coverage_gaps(frames: Mapping[str, pd.DataFrame], *, as_of=None, files: Mapping[str, str] | None = None) -> pd.DataFrame:
     """``no_rows_for_council`` warnings: a table given that holds no row for a council's workers.
 
-    A feature computed from such a table is empty (missing) for every worker of that council: the model
-    then routes them all down its "missing" branches, and nobody is told. Each record names the table, the
+    A feature computed from such a table is missing for every worker of that council, or 0 where it counts
+    rows (supervision sessions in the last 3 months: "no supervision", a false fact), and nobody is told. Each record names the table, the
     council, how many of its workers are affected and the features left empty. With ``as_of`` (scoring, or
     ``validate --as-of``) only the council's workers in post on that day count, and only rows dated before
     it, since the features at ``as_of`` read nothing later.
@@ -1307,7 +1307,7 @@ def _coverage_records(name: str, file: str, key: str, gaps: pd.Series, features:
     shown = ", ".join(features[:6]) + (f" and {len(features) - 6} more" if len(features) > 6 else "")
     councils = pd.Series(gaps.index.astype(str), dtype=object)
     msgs = (f"{name} has no rows{when} for council " + councils + " (" + pd.Series(gaps.to_numpy()).map("{:,}".format).astype(object)
-            + f" {who}): the features it feeds ({shown}) will be empty for all of them, so the model reads them as "
-            f"'not recorded'; check that the export behind {file} includes this council's teams and add its rows")
+            + f" {who}): the features it feeds ({shown}) will be missing for all of them, or 0 where a feature "
+            f"counts rows, which the model reads as a fact; check that the export behind {file} includes this council's teams and add its rows")
     return _records(name, file, column=key, rule="no_rows_for_council", severity="warning",
                     values=councils.tolist(), messages=msgs.tolist())
