@@ -1286,11 +1286,11 @@ def coverage_gaps(frames: Mapping[str, pd.DataFrame], *, as_of=None, files: Mapp
 def _councils_covered(name: str, rows: pd.DataFrame, staff: pd.DataFrame) -> tuple[set, str | None]:
     """Councils ``rows`` hold a row for, and the column that ties the table to councils (None: no tie)."""
     if "worker_id" in rows:
-        mine = rows["worker_id"][_isin(rows["worker_id"], staff["worker_id"])]
+        ids = pd.Series(pd.unique(rows["worker_id"].dropna()))   # a few thousand ids, not millions of rows
         council = staff.drop_duplicates("worker_id").set_index("worker_id")["_council"]
-        return set(mine.map(council).dropna()), "worker_id"
+        return set(ids[_isin(ids, staff["worker_id"])].map(council).dropna()), "worker_id"
     if "council_id" in rows:
-        return set(rows["council_id"].dropna()), "council_id"
+        return set(pd.unique(rows["council_id"].dropna())), "council_id"
     refs = [(fk.columns[0], fk.column) for fk in load_schemas()["workers"].foreign_keys if fk.table == name]
     refs = [(col, ref) for col, ref in refs if col in staff and ref in rows]
     if not refs:
