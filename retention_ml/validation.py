@@ -739,6 +739,16 @@ def _export_advice(values: pd.Series, spec: ColumnSpec, *, known: pd.Series | No
     only_case = near_ok & ~(spaced & (near == stripped).fillna(False).to_numpy(dtype=bool))
     advice[only_case] = ("; did you mean '" + near[only_case].astype(object)
                          + "'? values must be written exactly as listed (case, spaces and '_' included)")
+    # Excel reads a code of digits as a number: it drops leading zeros ('007' -> '7') and writes long ones in
+    # scientific notation ('1.23457E+11'). Both are fixed by formatting the column as Text before saving.
+    digits = codes[codes.str.fullmatch(r"\d+").fillna(False)]
+    unpadded = pd.Series(digits.to_numpy(), index=digits.str.lstrip("0").to_numpy()).groupby(level=0).first()
+    padded = stripped.astype(object).map(unpadded.astype(object))
+    lost = (text.str.fullmatch(r"\d+").fillna(False) & padded.notna() & (padded != stripped).fillna(False)).to_numpy(dtype=bool) & (advice == "").to_numpy()
+    advice[lost] = ("; did you mean '" + padded[lost].astype(object) + "'? Excel drops leading zeros: format the "
+                    "column as Text before saving")
+    scientific = text.str.fullmatch(r"\s*\d(\.\d+)?[eE]\+\d+\s*").fillna(False).to_numpy(dtype=bool) & (advice == "").to_numpy()
+    advice[scientific] = "; Excel wrote this code as a number in scientific notation: format the column as Text before saving"
     return advice
 
 

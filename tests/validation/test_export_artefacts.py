@@ -142,3 +142,16 @@ def test_a_header_with_other_spelling_is_not_taken_for_a_title(tmp_path):
     report = validate_dir(data)
     missing = report.errors[report.errors["rule"] == "missing_column"]
     assert missing["column"].tolist() == ["team_id"] and "found Team ID" in missing["message"].iat[0]
+
+
+def test_codes_excel_turned_into_numbers_are_named(tmp_path):
+    data = _example_copy(tmp_path)
+    for table in ("teams", "workers"):
+        frame = pd.read_csv(data / f"{table}.csv", dtype=str, keep_default_na=False)
+        frame["team_id"] = frame["team_id"].replace({"T01": "007", "T02": "123456789012"})
+        frame.to_csv(data / f"{table}.csv", index=False)
+    _edit(data, "workers", "team_id", {0: "7", 1: "1.23457E+11"})   # W001 of team 007, W002 of team 123456789012
+    messages = _messages(validate_dir(data), "team_id")
+    assert len(messages) == 2
+    assert "did you mean '007'? Excel drops leading zeros" in messages[0]
+    assert "scientific notation: format the column as Text" in messages[1]
