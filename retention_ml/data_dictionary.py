@@ -103,6 +103,11 @@ def _table_section(t: TableSchema, schemas: dict[str, TableSchema]) -> list[str]
         out.append(f"- Row check{rule}: `{chk.column} {chk.op} {chk.other}`{exempt}: {chk.message}.")
     if t.within_spell:
         out.append(f"- Within spell: `{t.within_spell}` falls in the worker's spell (`workers.start_date` to `end_date`, by calendar month); rows outside are warnings (`outside_spell`).")
+    if t.every_month:
+        from retention_ml.validation import STALE_MONTHS
+
+        out.append(f"- Every month: a row for each month; with an as-of date, a council whose latest row is more than "
+                   f"{STALE_MONTHS} months before it is a warning (`no_recent_rows`).")
     for rule, hint in t.hints.items():
         out.append(f"- On `{rule}`: {' '.join(hint.split())}.")
     out += [

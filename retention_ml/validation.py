@@ -72,6 +72,12 @@ __all__ = [
 
 FAILURE_COLUMNS = ["severity", "table", "file", "row", "line", "column", "rule", "value", "message"]
 
+# A table with a row every month (``every_month: true``: caseload, housing costs, agency rates) whose latest row for a council is
+# more than this many months before the as-of date was not refreshed: its rolling windows read old or no values.
+# Three, not one: a council's last month can be late from its case system without anything being wrong.
+STALE_MONTHS = 3
+
+
 # Plain-words rule names used in records and documented in data_schema/README.md.
 RULES = {
     "missing_table": "a required table has no file",
@@ -101,6 +107,7 @@ RULES = {
     "path_characters": "an id holds \"/\", \"\\\" or \"..\": files named after it get a cleaned name (warning)",
     "foreign_key": "a value with no matching row in the referenced table",
     "outside_spell": "a worker's row dated in a month before the spell's start month or after its end month (warning)",
+    "no_recent_rows": f"with --as-of, a table declared every_month whose latest row for a council is more than {STALE_MONTHS} months before it: the features it feeds read old values or none (warning)",
     "no_rows_for_council": "a table given, but with no rows for a council's workers (before --as-of, for those in post then): the features it feeds are missing, or 0 for counts, for all of them (warning)",
 }
 
@@ -1223,12 +1230,18 @@ def _in_post(workers: pd.DataFrame, as_of) -> pd.Series:
     return ((start <= as_of) & (end.isna() | (end >= as_of))).fillna(False).astype(bool)
 
 
+def _date_key(schema: TableSchema, frame: pd.DataFrame) -> str | None:
+    """The date column of the table's primary key (month, period, date, effective_date), or None."""
+    dated = [c for c in schema.primary_key if c in frame and schema.column(c).type in ("date", "month")]
+    return dated[0] if dated else None
+
+
 def _dated_before(frame: pd.DataFrame, schema: TableSchema, as_of) -> pd.DataFrame:
     """Rows of ``frame`` dated before ``as_of`` (by the date in its primary key), or all rows without one."""
-    dated = [c for c in schema.primary_key if c in frame and schema.column(c).type in ("date", "month")]
-    if as_of is None or not dated or len(frame) == 0:
+    dated = _date_key(schema, frame)
+    if as_of is None or dated is None or len(frame) == 0:
         return frame
-    return frame[(pd.to_datetime(frame[dated[0]]) < as_of).fillna(False).to_numpy(dtype=bool)]
+    return frame[(pd.to_datetime(frame[dated]) < as_of).fillna(False).to_numpy(dtype=bool)]
 
 
 def coverage_gaps(frames: Mapping[str, pd.DataFrame], *, as_of=None, files: Mapping[str, str] | None = None) -> pd.DataFrame:
@@ -1283,32 +1296,56 @@ def coverage_gaps(frames: Mapping[str, pd.DataFrame], *, as_of=None, files: Mapp
         if name in ("workers", "teams") or name not in features or name not in schemas:
             continue
         rows = _dated_before(frame, schemas[name], as_of)
-        covered, key = _councils_covered(name, rows, staff)
+        date = _date_key(schemas[name], rows)
+        latest, key = _latest_by_council(name, rows, staff, date)
         if key is None:
             continue
-        gaps = headcount[~headcount.index.isin(covered)]
-        if gaps.empty:
-            continue
-        parts.append(_coverage_records(name, files.get(name, f"{name}.csv"), key, gaps, features[name], as_of))
+        file = files.get(name, f"{name}.csv")
+        gaps = headcount[~headcount.index.isin(latest.index)]
+        if not gaps.empty:
+            parts.append(_coverage_records(name, file, key, gaps, features[name], as_of))
+        if as_of is not None and date is not None and schemas[name].every_month:
+            old = latest[latest < as_of.to_period("M").to_timestamp() - pd.DateOffset(months=STALE_MONTHS)]
+            if not old.empty:
+                parts.append(_stale_records(name, file, key, old, headcount, features[name], as_of))
     return pd.concat(parts, ignore_index=True) if parts else empty
 
 
-def _councils_covered(name: str, rows: pd.DataFrame, staff: pd.DataFrame) -> tuple[set, str | None]:
-    """Councils ``rows`` hold a row for, and the column that ties the table to councils (None: no tie)."""
+def _latest_by_council(name: str, rows: pd.DataFrame, staff: pd.DataFrame, date: str | None) -> tuple[pd.Series, str | None]:
+    """Council -> the latest date of ``rows`` for it (councils without rows left out), and the column that ties
+    the table to councils (None: no tie). Grouped by the table's own key first: thousands of ids, not millions of rows."""
+    when = rows[date] if date is not None else pd.Series(pd.Timestamp(0), index=rows.index)
     if "worker_id" in rows:
-        ids = pd.Series(pd.unique(rows["worker_id"].dropna()))   # a few thousand ids, not millions of rows
+        by_id = when.groupby(rows["worker_id"].astype(object), sort=False).max()
         council = staff.drop_duplicates("worker_id").set_index("worker_id")["_council"]
-        return set(ids[_isin(ids, staff["worker_id"])].map(council).dropna()), "worker_id"
+        by_id = by_id[_isin(pd.Series(by_id.index, dtype=object), staff["worker_id"].astype(object))]
+        return by_id.groupby(by_id.index.map(council)).max(), "worker_id"
     if "council_id" in rows:
-        return set(pd.unique(rows["council_id"].dropna())), "council_id"
+        return when.groupby(rows["council_id"].astype(object), sort=False).max(), "council_id"
     refs = [(fk.columns[0], fk.column) for fk in load_schemas()["workers"].foreign_keys if fk.table == name]
     refs = [(col, ref) for col, ref in refs if col in staff and ref in rows]
     if not refs:
-        return set(), None
-    councils = set()
+        return pd.Series(dtype="datetime64[ns]"), None
+    if rows.empty:
+        return pd.Series(dtype="datetime64[ns]"), refs[0][1]
+    latest = []
     for col, ref in refs:
-        councils |= set(staff.loc[_isin(staff[col], rows[ref]), "_council"])
-    return councils, refs[0][1]
+        by_area = when.groupby(rows[ref].astype(object), sort=False).max()
+        latest.append(staff[col].astype(object).map(by_area).groupby(staff["_council"]).max().dropna())
+    return pd.concat(latest).groupby(level=0).max(), refs[0][1]
+
+
+def _stale_records(name: str, file: str, key: str, old: pd.Series, headcount: pd.Series, features: list[str], as_of) -> pd.DataFrame:
+    shown = ", ".join(features[:6]) + (f" and {len(features) - 6} more" if len(features) > 6 else "")
+    councils = pd.Series(old.index.astype(str), dtype=object)
+    last = pd.Series(pd.to_datetime(old.to_numpy()).strftime("%Y-%m"), dtype=object)
+    gap = pd.Series(((as_of.year - pd.to_datetime(old.to_numpy()).year) * 12 + as_of.month - pd.to_datetime(old.to_numpy()).month), dtype="int64")
+    n = pd.Series(headcount.reindex(old.index).fillna(0).astype(int).to_numpy()).map("{:,}".format).astype(object)
+    msgs = (f"{name}'s latest row for council " + councils + " is " + last + ", " + gap.astype(str)
+            + f" months before {as_of.date().isoformat()} (" + n + f" worker(s) in post then): the features it feeds "
+            f"({shown}) read old values or none for them; check that {file} was exported up to the month before "
+            f"{as_of.date().isoformat()} for this council")
+    return _records(name, file, column=key, rule="no_recent_rows", severity="warning", values=last.tolist(), messages=msgs.tolist())
 
 
 def _coverage_records(name: str, file: str, key: str, gaps: pd.Series, features: list[str], as_of) -> pd.DataFrame:

@@ -100,3 +100,24 @@ def test_tables_no_feature_reads_are_not_checked(tmp_path):
     data = _two_councils(tmp_path)
     _drop_rows(data, "exit_interviews", T03_WORKERS)
     assert _gaps(validate_dir(data)) == []
+
+
+def _stale(report) -> list[tuple]:
+    w = report.warnings
+    w = w[w["rule"] == "no_recent_rows"]
+    return sorted(zip(w["table"], w["value"], w["value"].index.map(lambda i: w.loc[i, "message"])))
+
+
+def test_a_monthly_table_not_refreshed_for_a_council_is_a_warning_at_an_as_of_date(tmp_path):
+    data = _two_councils(tmp_path)
+    caseload = pd.read_csv(data / "caseload_history.csv", dtype=str, keep_default_na=False)
+    old = caseload["worker_id"].isin(T03_WORKERS) & (caseload["month"] > "2024-09-01")
+    caseload[~old].to_csv(data / "caseload_history.csv", index=False)
+    assert _stale(validate_dir(data)) == []   # no as-of date: nothing to be stale against
+    found = _stale(validate_dir(data, as_of="2025-07-01"))
+    assert [(t, v) for t, v, _ in found] == [("caseload_history", "2024-09")]
+    message = found[0][2]
+    for part in ("otherton", "2024-09", "10 months before 2025-07-01", "caseload_current", "caseload_history.csv"):
+        assert part in message, message
+    # Within STALE_MONTHS of the as-of date the council's last month may simply be late: no warning.
+    assert _stale(validate_dir(data, as_of="2024-12-01")) == []
