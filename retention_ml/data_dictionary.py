@@ -170,7 +170,7 @@ def _writing_section(schemas: dict[str, TableSchema]) -> list[str]:
         "",
         "What HR and case-management exports often get wrong, and the form that is read. `retention-ml validate` "
         "names each of these in its messages; none is repaired or guessed, because a guess can read a value wrongly "
-        "without a word.",
+        "without a word. `retention-ml schema template DIR` writes one header-only CSV per table to start from.",
         "",
         "- **One file per table**, named exactly `<table>.csv` or `<table>.parquet` (lower case) in one folder. A "
         "table exported in parts (by year, by council) is combined into one file with one header line first. Excel "
