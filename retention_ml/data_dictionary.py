@@ -103,6 +103,11 @@ def _table_section(t: TableSchema, schemas: dict[str, TableSchema]) -> list[str]
         out.append(f"- Row check{rule}: `{chk.column} {chk.op} {chk.other}`{exempt}: {chk.message}.")
     if t.within_spell:
         out.append(f"- Within spell: `{t.within_spell}` falls in the worker's spell (`workers.start_date` to `end_date`, by calendar month); rows outside are warnings (`outside_spell`).")
+    if t.every_month:
+        from retention_ml.validation import STALE_MONTHS
+
+        out.append(f"- Every month: a row for each month; with an as-of date, a council whose latest row is more than "
+                   f"{STALE_MONTHS} months before it is a warning (`no_recent_rows`).")
     for rule, hint in t.hints.items():
         out.append(f"- On `{rule}`: {' '.join(hint.split())}.")
     out += [
@@ -153,6 +158,45 @@ def _drivers_section() -> list[str]:
     return out
 
 
+def _writing_section(schemas: dict[str, TableSchema]) -> list[str]:
+    """How the files must be written: what exports get wrong, each with the form that is read."""
+    from retention_ml.validation import MISSING_MARKERS
+
+    markers = ", ".join(f"`{m.upper()}`" for m in MISSING_MARKERS)
+    codes = [c.name for c in schemas["workers"].columns if c.allowed][:2]
+    words = " / ".join("|".join(w for w, v in BOOLEAN_WORDS.items() if v is flag) for flag in (True, False))
+    return [
+        "## Writing the files",
+        "",
+        "What HR and case-management exports often get wrong, and the form that is read. `retention-ml validate` "
+        "names each of these in its messages; none is repaired or guessed, because a guess can read a value wrongly "
+        "without a word. `retention-ml schema template DIR` writes one header-only CSV per table to start from.",
+        "",
+        "- **One file per table**, named exactly `<table>.csv` or `<table>.parquet` (lower case) in one folder. A "
+        "table exported in parts (by year, by council) is combined into one file with one header line first. Excel "
+        "workbooks (`.xlsx`) are not read: save each sheet as *CSV UTF-8 (comma delimited)*.",
+        "- **CSV**: comma-separated, UTF-8 (a byte-order mark is fine; Windows-1252 \"ANSI\" text is refused, naming "
+        "the first byte that is not UTF-8); the first line is the header. Column order does not matter. Column "
+        "names are exactly as listed below (lower case, underscores), each once; columns the schema does not "
+        "declare are ignored with a warning.",
+        f"- **Missing values are empty cells.** {markers} and the like are values, not gaps: they fail their "
+        "column's type or allowed values. A row whose every field is empty is an error of its own (`empty_row`).",
+        "- **Dates** are `YYYY-MM-DD`. `DD/MM/YYYY` is refused, never guessed (03/04/2024 reads either way); "
+        "validate names the columns written that way. **Months** are `YYYY-MM-01` or `YYYY-MM`; any other day "
+        "in the month stands for that month.",
+        "- **Numbers** use a full stop for decimals and no thousands separators, currency or % signs "
+        "(`55000.50`, not `£55,000.50`).",
+        f"- **Codes** ({', '.join(f'`{c}`' for c in codes)}, ...) are written exactly as listed: lower case, "
+        "underscores, no spaces around them (spaces are not trimmed: `T01 ` is not team `T01`).",
+        f"- **true/false** columns take {words} (any case).",
+        "- **Every council in the extract has rows in every table given.** A table with no rows for a council "
+        "leaves the features it feeds missing for all its workers, or 0 where a feature counts rows (no supervision "
+        "session in 3 months, a false fact) "
+        "(warning `no_rows_for_council`, naming the table, the council and the features).",
+        "",
+    ]
+
+
 def _rules_section() -> list[str]:
     from retention_ml.validation import RULES
 
@@ -196,6 +240,7 @@ def render_data_dictionary() -> str:
     out.append("")
     for t in schemas.values():
         out += _table_section(t, schemas)
+    out += _writing_section(schemas)
     out += _drivers_section()
     out += _rules_section()
     return "\n".join(out)

@@ -135,6 +135,10 @@ def coerce_types(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
         col = out[spec.name]
         if spec.type in ("date", "month"):
             col = pd.to_datetime(col, format="mixed" if col.dtype == object or pd.api.types.is_string_dtype(col) else None)
+            if getattr(col.dt, "tz", None) is not None:
+                # A Parquet timestamp with a time zone: keep its local date and time, as validation reads it
+                # (converting to UTC would move a midnight date in British Summer Time to the day before).
+                col = col.dt.tz_localize(None)
             if spec.type == "month":
                 col = col.dt.to_period("M").dt.to_timestamp()
             out[spec.name] = col.astype("datetime64[ns]")

@@ -142,6 +142,10 @@ class TableSchema:
     # Date column of a worker's row that must fall within the worker's spell (workers.start_date..end_date,
     # compared as calendar months); rows outside are warnings (rule outside_spell).
     within_spell: str | None = None
+    # True when the table has a row for every month (per worker, council or area): with an as-of date, a council
+    # whose latest row is long before it was not refreshed (rule no_recent_rows). Not for tables whose months
+    # without an event have no row (absence, supervision).
+    every_month: bool = False
     path: Path = field(default=Path(), compare=False)
 
     @property
@@ -214,6 +218,7 @@ def _table(path: Path) -> TableSchema:
         default_rows=tuple(dict(r) for r in raw.get("default_rows", [])),
         hints=dict(raw.get("hints") or {}),
         within_spell=raw.get("within_spell"),
+        every_month=bool(raw.get("every_month", False)),
         path=path,
     )
 

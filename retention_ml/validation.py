@@ -66,9 +66,17 @@ __all__ = [
     "read_validated",
     "validate_dir",
     "validate_frames",
+    "coverage_gaps",
+    "MISSING_MARKERS",
 ]
 
 FAILURE_COLUMNS = ["severity", "table", "file", "row", "line", "column", "rule", "value", "message"]
+
+# A table with a row every month (``every_month: true``: caseload, housing costs, agency rates) whose latest row for a council is
+# more than this many months before the as-of date was not refreshed: its rolling windows read old or no values.
+# Three, not one: a council's last month can be late from its case system without anything being wrong.
+STALE_MONTHS = 3
+
 
 # Plain-words rule names used in records and documented in data_schema/README.md.
 RULES = {
@@ -80,12 +88,14 @@ RULES = {
     "unreadable": "the file cannot be opened (no permission, or a folder with a table's name)",
     "missing_column": "a required column is absent",
     "unknown_column": "a column the schema does not declare (warning)",
+    "duplicate_column": "the header names a column twice; only the first is read (a warning when the schema does not declare it)",
     "unknown_file": "a data file that is no declared table (warning)",
     "duplicate_file": "a table given both as CSV and Parquet; Parquet is used (warning)",
     "type": "a value does not parse as the column's type (or is a number too large to hold)",
     "date_format": "most dates of a column are written another way (DD/MM/YYYY); one record per column, beside each value's type error",
     "date_range": "a date before 1900-01-01 or after 2100-12-31 (placeholders such as 9999-12-31 included)",
     "not_null": "a value is missing where the column requires one",
+    "empty_row": "a row with every field empty (one record, instead of one per required column)",
     "allowed": "a value outside the column's allowed values",
     "min": "a value below the column's minimum",
     "max": "a value above the column's maximum",
@@ -97,6 +107,8 @@ RULES = {
     "path_characters": "an id holds \"/\", \"\\\" or \"..\": files named after it get a cleaned name (warning)",
     "foreign_key": "a value with no matching row in the referenced table",
     "outside_spell": "a worker's row dated in a month before the spell's start month or after its end month (warning)",
+    "no_recent_rows": f"with --as-of, a table declared every_month whose latest row for a council is more than {STALE_MONTHS} months before it: the features it feeds read old values or none (warning)",
+    "no_rows_for_council": "a table given, but with no rows for a council's workers (before --as-of, for those in post then): the features it feeds are missing, or 0 for counts, for all of them (warning)",
 }
 
 # Names shorter than this (letters and digits) are not looked for inside ids: two-letter fragments (AL, JO) occur
@@ -368,7 +380,54 @@ def _one_line_per_record(data: bytes, n_records: int) -> bool:
     return n_lines == n_records + 1
 
 
+_HEADER_SEARCH_LINES = 20   # how far down a report title or export note can push the header
+
+
+def _header_below(table: str, data: bytes, first_line: list) -> int | None:
+    """The line (2 or later) holding the table's header when line 1 holds none of its column names, or None.
+
+    Report exports often open with a title or a run note ("HR extract run 01/12/2022"); the header then sits
+    lower and every column reads as missing. A line counts as the header when it names at least half of the
+    table's required columns (compared like :func:`_header_key`: case, spaces and punctuation ignored).
+    """
+    wanted = {_header_key(c.name) for c in load_schemas()[table].columns if c.required}
+    if wanted & {_header_key(h) for h in first_line}:
+        return None
+    text = data.decode("utf-8", errors="replace").splitlines()[1:_HEADER_SEARCH_LINES]
+    for number, line in enumerate(text, start=2):
+        fields = {_header_key(f.strip().strip('"')) for f in line.split(",")}
+        if len(wanted & fields) * 2 >= len(wanted):
+            return number
+    return None
+
+
 def _read_csv(table: str, path: Path, data: bytes) -> _Raw:
+    raw = _read_csv_rows(table, path, data)
+    if raw.frame is None:
+        return raw
+    below = _header_below(table, data, list(raw.frame.columns))
+    if below is not None:
+        # The rows cannot be numbered or typed against a header they do not sit under: report this one fix.
+        return _Raw(table, raw.file, None, True, [_records(table, raw.file, rule="csv_format", line=1, messages=(
+            f"{raw.file}: the header is on line {below}, not line 1: delete the {below - 1} line(s) above it "
+            "(a report title or export note) so the file starts with the column names"))])
+    header = pd.read_csv(io.BytesIO(data), header=None, nrows=1, dtype=str, keep_default_na=False).iloc[0].tolist()
+    repeated = pd.Series(header).duplicated(keep="first").to_numpy()
+    if not repeated.any() or len(header) != raw.frame.shape[1]:
+        return raw
+    # pandas renames a repeated name ('role' -> 'role.1'), which would read as an unknown column and hide the cause.
+    out = []
+    for name in dict.fromkeys(h for h, r in zip(header, repeated) if r):
+        at = [str(i + 1) for i, h in enumerate(header) if h == name]
+        out.append(_records(table, raw.file, column=name, rule="duplicate_column", line=1, messages=(
+            f"{raw.file} line 1: the header names column {name} {len(at)} times (fields {', '.join(at)}); each "
+            f"column must be named once: rename the extra column to what it holds, or delete it (only field {at[0]} is read)")))
+    raw.frame = raw.frame.loc[:, ~repeated]
+    raw.failures = out + raw.failures
+    return raw
+
+
+def _read_csv_rows(table: str, path: Path, data: bytes) -> _Raw:
     file = path.name
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -574,6 +633,8 @@ def _pandera_failures(raw: _Raw, schema: TableSchema, typed: pd.DataFrame, as_of
             text = pd.Series(_rule_text(rule, spec, as_of), index=values.index, dtype=object)
             if rule == "allowed" and spec.list_separator:
                 text = _unknown_codes(cells, spec).reset_index(drop=True) + text
+            elif rule == "allowed":
+                text = text + _export_advice(values, spec)
             msgs = where + ": " + column + " is " + shown.astype(object) + text + _hint(spec.hints, rule)
             values = values.tolist()
         out.append(_records(table, file, rows=rows, column=column, rule=rule, values=values, messages=msgs.tolist(), exact_lines=raw.exact_lines))
@@ -636,6 +697,66 @@ def _hint(hints: Mapping[str, str], rule: str) -> str:
     """The schema's advice for ``rule`` (declared as ``hints:`` on the table or column) as a message tail, or ''."""
     text = hints.get(rule)
     return f"; {' '.join(str(text).split())}" if text else ""
+
+
+# How exports write "no value" (Excel, HR and case systems); validation reads only an empty cell as missing, so
+# these are named in the message rather than guessed at.
+MISSING_MARKERS = ("n/a", "na", "#n/a", "n.a.", "-", "--", "null", "none", "nil", "nan", "?", "unknown")
+_NOT_KNOWN = "not_known"   # the code the protected-characteristic columns take for "not recorded"
+_THOUSANDS = r"^\s*[-+]?\d{1,3}(,\d{3})+(\.\d+)?\s*$"
+_DECIMAL_COMMA = r"^\s*[-+]?\d+,\d{1,2}\s*$"
+
+
+def _code_key(values: pd.Series) -> pd.Series:
+    """Codes reduced for a near-match: lower case, runs of spaces, '-' and '_' as one '_' ('Fixed Term' -> 'fixed_term')."""
+    return values.astype("string").str.strip().str.lower().str.replace(r"[\s_\-]+", "_", regex=True)
+
+
+def _export_advice(values: pd.Series, spec: ColumnSpec, *, known: pd.Series | None = None) -> pd.Series:
+    """For each rejected value (as text), the fix when it is a known export habit, as a message tail ('' when none).
+
+    Named, never repaired: a marker such as 'N/A', a thousands separator, a space around a code or a code in
+    another case each has one plain fix at the source, and guessing would read some values wrong silently.
+    ``known`` is the referenced table's values (foreign keys), otherwise the column's allowed values are used.
+    """
+    text = values.astype("string").reset_index(drop=True)
+    advice = pd.Series("", index=text.index, dtype=object)
+    stripped = text.str.strip()
+    marker = stripped.str.lower().isin(MISSING_MARKERS).fillna(False).to_numpy(dtype=bool)
+    empty_fix = ("leave the cell empty when there is no value" if spec.nullable
+                 else "this column needs a value in every row")
+    if _NOT_KNOWN in (spec.allowed_values() or ()):
+        empty_fix = f"write '{_NOT_KNOWN}' when it is not recorded"
+    advice[marker] = "; '" + stripped[marker].astype(object) + f"' is not read as missing: {empty_fix}"
+    if spec.type in ("integer", "float"):
+        thousands = text.str.match(_THOUSANDS).fillna(False).to_numpy(dtype=bool) & ~marker
+        advice[thousands] = "; write numbers without thousands separators (" + stripped[thousands].str.replace(",", "").astype(object) + ")"
+        comma = text.str.match(_DECIMAL_COMMA).fillna(False).to_numpy(dtype=bool) & ~thousands & ~marker
+        advice[comma] = "; write decimals with a full stop (" + stripped[comma].str.replace(",", ".").astype(object) + ")"
+        sign = text.str.contains(r"[£$€%]", regex=True).fillna(False).to_numpy(dtype=bool) & ~marker
+        advice[sign] = "; write the number alone, without a currency or % sign"
+        return advice
+    codes = known if known is not None else pd.Series(spec.allowed_values() or (), dtype="string")
+    codes = codes.dropna().astype("string").drop_duplicates()
+    by_key = pd.Series(codes.to_numpy(), index=_code_key(codes).to_numpy()).groupby(level=0).first()
+    near = _code_key(text).map(by_key)
+    near_ok = (near.notna() & (near != text)).fillna(False).to_numpy(dtype=bool) & ~marker
+    spaced = (stripped != text).fillna(False).to_numpy(dtype=bool) & ~marker
+    advice[spaced] = "; it has a space before or after it: remove the spaces (values are compared exactly)"
+    only_case = near_ok & ~(spaced & (near == stripped).fillna(False).to_numpy(dtype=bool))
+    advice[only_case] = ("; did you mean '" + near[only_case].astype(object)
+                         + "'? values must be written exactly as listed (case, spaces and '_' included)")
+    # Excel reads a code of digits as a number: it drops leading zeros ('007' -> '7') and writes long ones in
+    # scientific notation ('1.23457E+11'). Both are fixed by formatting the column as Text before saving.
+    digits = codes[codes.str.fullmatch(r"\d+").fillna(False)]
+    unpadded = pd.Series(digits.to_numpy(), index=digits.str.lstrip("0").to_numpy()).groupby(level=0).first()
+    padded = stripped.astype(object).map(unpadded.astype(object))
+    lost = (text.str.fullmatch(r"\d+").fillna(False) & padded.notna() & (padded != stripped).fillna(False)).to_numpy(dtype=bool) & (advice == "").to_numpy()
+    advice[lost] = ("; did you mean '" + padded[lost].astype(object) + "'? Excel drops leading zeros: format the "
+                    "column as Text before saving")
+    scientific = text.str.fullmatch(r"\s*\d(\.\d+)?[eE]\+\d+\s*").fillna(False).to_numpy(dtype=bool) & (advice == "").to_numpy()
+    advice[scientific] = "; Excel wrote this code as a number in scientific notation: format the column as Text before saving"
+    return advice
 
 
 # Day, month and year separated by '/', '.' or '-' (what Excel writes for a UK or US locale), maybe with a time.
@@ -743,7 +864,8 @@ def _foreign_key_failures(raws: dict[str, _Raw], typed: dict[str, pd.DataFrame],
             if rows.size == 0:
                 continue
             shown = _fmt(values.iloc[rows]).reset_index(drop=True)
-            msgs = _where(name, rows) + f": {column} is '" + shown + f"'; no such {fk.column} in {where}" + (f"; {fk.hint}" if fk.hint else "")
+            msgs = (_where(name, rows) + f": {column} is '" + shown + f"'; no such {fk.column} in {where}"
+                    + _export_advice(shown, schemas[name].column(column), known=parent[fk.column]) + (f"; {fk.hint}" if fk.hint else ""))
             out.append(_records(name, raws[name].file, rows=rows, column=column, rule="foreign_key", values=shown.tolist(), messages=msgs.tolist(), exact_lines=raws[name].exact_lines))
     return out
 
@@ -833,6 +955,9 @@ def _check_table(raw: _Raw, schema: TableSchema, as_of) -> tuple[pd.DataFrame | 
     frame = raw.frame
     table, file = raw.table, raw.file
     declared = set(schema.column_names)
+    for part in out:   # a repeated column the schema does not declare is ignored anyway: a warning
+        if not part.empty and part["rule"].iat[0] == "duplicate_column" and part["column"].iat[0] not in declared:
+            part["severity"] = "warning"
     near = _near_columns(schema, frame.columns)
     missing = [c.name for c in schema.columns if c.required and c.name not in frame.columns]
     for col in missing:
@@ -863,7 +988,7 @@ def _check_table(raw: _Raw, schema: TableSchema, as_of) -> tuple[pd.DataFrame | 
             if spec.type == "integer":
                 huge = (to_float(frame[spec.name].iloc[bad], errors="coerce").abs() >= _INT64_LIMIT).to_numpy()
                 msgs = msgs.where(~huge, msgs + f" below {_INT64_LIMIT:.3g}")
-            msgs = msgs + _hint(spec.hints, "type")
+            msgs = msgs + _export_advice(shown, spec) + _hint(spec.hints, "type")
             out.append(_records(table, file, rows=bad, column=spec.name, rule="type", values=shown.tolist(), messages=msgs.tolist(), exact_lines=raw.exact_lines))
             if spec.type in ("date", "month"):
                 out += _date_format_records(raw, spec, shown)
@@ -874,6 +999,14 @@ def _check_table(raw: _Raw, schema: TableSchema, as_of) -> tuple[pd.DataFrame | 
             out.append(_records(table, file, rows=outside, column=spec.name, rule="date_range", values=shown.tolist(), messages=msgs.tolist(), exact_lines=raw.exact_lines))
         if bad.size or outside.size:
             unparsed[spec.name] = np.union1d(bad, outside)
+    blank = np.flatnonzero(frame.isna().all(axis=1).to_numpy())
+    if blank.size:
+        # One record for a row with no values at all (a spreadsheet's empty rows below the data), not one
+        # "is empty; a value is required" per required column.
+        out.append(_records(table, file, rows=blank, rule="empty_row", exact_lines=raw.exact_lines, messages=(
+            _where(table, blank) + ": every field is empty; delete the row (spreadsheets often save empty rows "
+            "below the data as lines of commas)").tolist()))
+        unparsed = {c: np.union1d(unparsed.get(c, np.array([], dtype="int64")), blank) for c in frame.columns}
     typed_frame = pd.DataFrame(typed, index=frame.index)
     out += _pandera_failures(raw, schema, typed_frame, as_of, unparsed)
     out += _row_check_failures(raw, schema, typed_frame, _flagged_rows(out))
@@ -961,8 +1094,11 @@ def validate_dir(data_dir: str | Path, *, as_of=None, max_errors: int | None = N
                                   messages=f"{name} is given as {name}.csv and {name}.parquet; {name}.parquet is used and {name}.csv ignored"))
     for path in sorted(data_dir.iterdir()):
         if path.suffix in SUFFIXES and path.stem not in schemas:
+            whole = _part_of(path.stem, schemas)
+            why = (f"; it looks like part of table {whole}: one file per table is read, so combine the parts into one "
+                   f"{whole}.csv (one header line) or {whole}.parquet" if whole else "")
             parts.append(_records(path.stem, path.name, rule="unknown_file", severity="warning", exact_lines=path.suffix == ".csv",
-                                  messages=f"{path.name} is not a table of the schema ({', '.join(schemas)}) and is ignored"))
+                                  messages=f"{path.name} is not a table of the schema ({', '.join(schemas)}) and is ignored{why}"))
     return _validate_raws(raws, schemas, parts, str(data_dir), as_of, max_errors)
 
 
@@ -973,9 +1109,20 @@ def misnamed_files(data_dir: str | Path, tables=None) -> list[str]:
                   if p.stem.lower() in tables and p.name not in (f"{p.stem}.csv", f"{p.stem}.parquet"))
 
 
+def _part_of(stem: str, tables) -> str | None:
+    """The table a file name is a part of ('caseload_history_2024', 'Workers (2)' -> caseload_history, workers), or None."""
+    lowered = stem.lower()
+    found = [t for t in tables if lowered.startswith(t) and len(lowered) > len(t) and not lowered[len(t)].isalpha()]
+    return max(found, key=len) if found else None
+
+
 def _other_format_hint(data_dir: Path, table: str) -> str:
-    """When the table is there under another format or spelling (teams.xlsx, Teams.CSV), say so."""
+    """When the table is there under another format or spelling (teams.xlsx, Teams.CSV), or in parts, say so."""
     found = misnamed_files(data_dir, table)
+    pieces = sorted(p.name for p in Path(data_dir).iterdir() if p.suffix.lower() in SUFFIXES and _part_of(p.stem, [table]) == table)
+    if pieces and not found:
+        return (f"; found {', '.join(pieces)}: one file per table is read, so combine them into one {table}.csv "
+                f"(one header line) or {table}.parquet")
     if not found:
         return ""
     return f"; found {', '.join(found)}, but only {table}.csv (UTF-8, comma-separated) or {table}.parquet are read (names are case-sensitive): save it in one of those formats"
@@ -1048,5 +1195,166 @@ def _validate_raws(raws, schemas, parts, source, as_of, max_errors) -> Validatio
             typed[name] = frame
     parts += _foreign_key_failures(raws, typed, schemas)
     parts += _spell_failures(raws, typed, schemas)
+    # A header-only table was not typed (nothing to check) but is still a table given with no rows for anyone.
+    given = {**{n: r.frame for n, r in raws.items() if r.frame is not None and len(r.frame) == 0}, **typed}
+    parts.append(coverage_gaps(given, as_of=as_of, files={n: r.file for n, r in raws.items()}))
     parts = [_renumber(p, raws) for p in parts]
     return _finish(parts, tables, source, as_of, max_errors)
+
+
+# --------------------------------------------------------------------------- coverage by council
+
+
+def _features_by_table() -> dict[str, list[str]]:
+    """Table -> the features computed from it, from the feature families' own declaration (``input_tables``).
+
+    Imported here, not at module level: the feature catalogue is the one place that says which feature reads
+    which table, and validation needs only that list, never the features themselves.
+    """
+    from retention_ml.features import FAMILIES
+
+    out: dict[str, list[str]] = {}
+    for family in FAMILIES.values():
+        for feature, tables in family.input_tables().items():
+            for table in tables:
+                out.setdefault(table, []).append(feature)
+    return out
+
+
+def _in_post(workers: pd.DataFrame, as_of) -> pd.Series:
+    """True for spells in post on ``as_of`` (all spells when ``as_of`` is None)."""
+    if as_of is None:
+        return pd.Series(True, index=workers.index)
+    start = pd.to_datetime(workers["start_date"])
+    end = pd.to_datetime(workers["end_date"]) if "end_date" in workers else pd.Series(pd.NaT, index=workers.index)
+    return ((start <= as_of) & (end.isna() | (end >= as_of))).fillna(False).astype(bool)
+
+
+def _date_key(schema: TableSchema, frame: pd.DataFrame) -> str | None:
+    """The date column of the table's primary key (month, period, date, effective_date), or None."""
+    dated = [c for c in schema.primary_key if c in frame and schema.column(c).type in ("date", "month")]
+    return dated[0] if dated else None
+
+
+def _dated_before(frame: pd.DataFrame, schema: TableSchema, as_of) -> pd.DataFrame:
+    """Rows of ``frame`` dated before ``as_of`` (by the date in its primary key), or all rows without one."""
+    dated = _date_key(schema, frame)
+    if as_of is None or dated is None or len(frame) == 0:
+        return frame
+    return frame[(pd.to_datetime(frame[dated]) < as_of).fillna(False).to_numpy(dtype=bool)]
+
+
+def coverage_gaps(frames: Mapping[str, pd.DataFrame], *, as_of=None, files: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """``no_rows_for_council`` warnings: a table given that holds no row for a council's workers.
+
+    A feature computed from such a table is missing for every worker of that council, or 0 where it counts
+    rows (supervision sessions in the last 3 months: "no supervision", a false fact), and nobody is told. Each record names the table, the
+    council, how many of its workers are affected and the features left empty. With ``as_of`` (scoring, or
+    ``validate --as-of``) only the council's workers in post on that day count, and only rows dated before
+    it, since the features at ``as_of`` read nothing later.
+
+    Tables are tied to councils by ``worker_id`` (through ``workers.team_id`` and ``teams.council_id``), by
+    ``council_id``, or by the workers' columns that reference them (``home_area`` -> ``housing_costs``).
+    Tables no feature reads (``exit_interviews``) and the tables that define councils (``workers``,
+    ``teams``) are not checked. Vectorised: one lookup per table.
+
+    Parameters
+    ----------
+    frames : mapping of DataFrame
+        Tables as :func:`retention_ml.io.read_tables` returns them (or as validation typed them).
+    as_of : date-like, optional
+    files : mapping, optional
+        Table -> file name for the records (default ``<table>.csv``).
+
+    Returns
+    -------
+    DataFrame
+        Failure records (:data:`FAILURE_COLUMNS`), empty when every council has rows in every table given.
+
+    Example
+    -------
+    >>> gaps = coverage_gaps(read_tables("extracts/2025-07"), as_of="2025-07-01")   # doctest: +SKIP
+    >>> gaps["message"].tolist()                                                     # doctest: +SKIP
+    ['supervision has no rows for council C001 ...']
+    """
+    as_of = _as_of(as_of)
+    files = dict(files or {})
+    workers, teams = frames.get("workers"), frames.get("teams")
+    empty = pd.DataFrame({c: pd.Series(dtype=object) for c in FAILURE_COLUMNS})
+    if workers is None or teams is None or not {"worker_id", "team_id"} <= set(workers) or not {"team_id", "council_id"} <= set(teams):
+        return empty
+    schemas = load_schemas()
+    council_of_team = teams.dropna(subset=["team_id"]).drop_duplicates("team_id").set_index("team_id")["council_id"]
+    staff = workers.assign(_council=workers["team_id"].map(council_of_team))
+    staff = staff[staff["_council"].notna() & _in_post(staff, as_of).to_numpy()]
+    if staff.empty:
+        return empty
+    headcount = staff.groupby("_council").size()
+    features = _features_by_table()
+    parts = []
+    for name, frame in frames.items():
+        if name in ("workers", "teams") or name not in features or name not in schemas:
+            continue
+        rows = _dated_before(frame, schemas[name], as_of)
+        date = _date_key(schemas[name], rows)
+        latest, key = _latest_by_council(name, rows, staff, date)
+        if key is None:
+            continue
+        file = files.get(name, f"{name}.csv")
+        gaps = headcount[~headcount.index.isin(latest.index)]
+        if not gaps.empty:
+            parts.append(_coverage_records(name, file, key, gaps, features[name], as_of))
+        if as_of is not None and date is not None and schemas[name].every_month:
+            old = latest[latest < as_of.to_period("M").to_timestamp() - pd.DateOffset(months=STALE_MONTHS)]
+            if not old.empty:
+                parts.append(_stale_records(name, file, key, old, headcount, features[name], as_of))
+    return pd.concat(parts, ignore_index=True) if parts else empty
+
+
+def _latest_by_council(name: str, rows: pd.DataFrame, staff: pd.DataFrame, date: str | None) -> tuple[pd.Series, str | None]:
+    """Council -> the latest date of ``rows`` for it (councils without rows left out), and the column that ties
+    the table to councils (None: no tie). Grouped by the table's own key first: thousands of ids, not millions of rows."""
+    when = rows[date] if date is not None else pd.Series(pd.Timestamp(0), index=rows.index)
+    if "worker_id" in rows:
+        by_id = when.groupby(rows["worker_id"].astype(object), sort=False).max()
+        council = staff.drop_duplicates("worker_id").set_index("worker_id")["_council"]
+        by_id = by_id[_isin(pd.Series(by_id.index, dtype=object), staff["worker_id"].astype(object))]
+        return by_id.groupby(by_id.index.map(council)).max(), "worker_id"
+    if "council_id" in rows:
+        return when.groupby(rows["council_id"].astype(object), sort=False).max(), "council_id"
+    refs = [(fk.columns[0], fk.column) for fk in load_schemas()["workers"].foreign_keys if fk.table == name]
+    refs = [(col, ref) for col, ref in refs if col in staff and ref in rows]
+    if not refs:
+        return pd.Series(dtype="datetime64[ns]"), None
+    if rows.empty:
+        return pd.Series(dtype="datetime64[ns]"), refs[0][1]
+    latest = []
+    for col, ref in refs:
+        by_area = when.groupby(rows[ref].astype(object), sort=False).max()
+        latest.append(staff[col].astype(object).map(by_area).groupby(staff["_council"]).max().dropna())
+    return pd.concat(latest).groupby(level=0).max(), refs[0][1]
+
+
+def _stale_records(name: str, file: str, key: str, old: pd.Series, headcount: pd.Series, features: list[str], as_of) -> pd.DataFrame:
+    shown = ", ".join(features[:6]) + (f" and {len(features) - 6} more" if len(features) > 6 else "")
+    councils = pd.Series(old.index.astype(str), dtype=object)
+    last = pd.Series(pd.to_datetime(old.to_numpy()).strftime("%Y-%m"), dtype=object)
+    gap = pd.Series(((as_of.year - pd.to_datetime(old.to_numpy()).year) * 12 + as_of.month - pd.to_datetime(old.to_numpy()).month), dtype="int64")
+    n = pd.Series(headcount.reindex(old.index).fillna(0).astype(int).to_numpy()).map("{:,}".format).astype(object)
+    msgs = (f"{name}'s latest row for council " + councils + " is " + last + ", " + gap.astype(str)
+            + f" months before {as_of.date().isoformat()} (" + n + f" worker(s) in post then): the features it feeds "
+            f"({shown}) read old values or none for them; check that {file} was exported up to the month before "
+            f"{as_of.date().isoformat()} for this council")
+    return _records(name, file, column=key, rule="no_recent_rows", severity="warning", values=last.tolist(), messages=msgs.tolist())
+
+
+def _coverage_records(name: str, file: str, key: str, gaps: pd.Series, features: list[str], as_of) -> pd.DataFrame:
+    when = f" before {as_of.date().isoformat()}" if as_of is not None else ""
+    who = f"worker(s) in post on {as_of.date().isoformat()}" if as_of is not None else "worker(s)"
+    shown = ", ".join(features[:6]) + (f" and {len(features) - 6} more" if len(features) > 6 else "")
+    councils = pd.Series(gaps.index.astype(str), dtype=object)
+    msgs = (f"{name} has no rows{when} for council " + councils + " (" + pd.Series(gaps.to_numpy()).map("{:,}".format).astype(object)
+            + f" {who}): the features it feeds ({shown}) will be missing for all of them, or 0 where a feature "
+            f"counts rows, which the model reads as a fact; check that the export behind {file} includes this council's teams and add its rows")
+    return _records(name, file, column=key, rule="no_rows_for_council", severity="warning",
+                    values=councils.tolist(), messages=msgs.tolist())

@@ -69,3 +69,48 @@ def test_schema_command_shows_tables_and_columns():
     assert sex["protected"] is True and sex["values"] == "female, male, not_known"
     assert runner.invoke(app, ["schema", "show", "nope"]).exit_code == 2
     assert runner.invoke(app, ["schema", "docs", "--check"]).exit_code == 0
+
+
+def test_the_writing_section_names_every_missing_marker_validation_refuses():
+    from retention_ml.data_dictionary import render_data_dictionary
+    from retention_ml.validation import MISSING_MARKERS
+
+    section = render_data_dictionary().split("## Writing the files", 1)[1].split("\n## ", 1)[0]
+    for marker in MISSING_MARKERS:
+        assert f"`{marker.upper()}`" in section
+    assert "no_rows_for_council" in section and "DD/MM/YYYY" in section
+
+
+def test_schema_template_writes_header_only_tables_that_validate_reads(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from retention_ml.cli import app
+    from retention_ml.validation import validate_dir
+
+    runner = CliRunner()
+    out = tmp_path / "extract"
+    res = runner.invoke(app, ["schema", "template", str(out), "--json"])
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in out.iterdir()) == sorted(f"{t}.csv" for t in load_schemas())
+    for name, schema in load_schemas().items():
+        assert (out / f"{name}.csv").read_text(encoding="utf-8") == ",".join(schema.column_names) + "\n"
+    assert json.loads(res.stdout)["optional"] == [n for n, s in load_schemas().items() if not s.required]
+    # Every column is where validate looks for it: only the missing rows are reported, never a column.
+    report = validate_dir(out)
+    assert set(report.failures["rule"]) == {"empty_file"}
+    # A filled folder is never overwritten by accident.
+    (out / "teams.csv").write_text("team_id\nT1\n", encoding="utf-8")
+    again = runner.invoke(app, ["schema", "template", str(out), "--json"])
+    assert again.exit_code == 2 and "--force" in json.loads(again.stdout)["error"]
+    assert (out / "teams.csv").read_text(encoding="utf-8") == "team_id\nT1\n"
+
+
+def test_schema_template_help_teaches_with_examples():
+    from typer.testing import CliRunner
+
+    from retention_ml.cli import app
+
+    res = CliRunner().invoke(app, ["schema", "template", "--help"])
+    assert res.exit_code == 0 and "Examples:" in res.output and "retention-ml schema template extract/" in res.output

@@ -134,3 +134,22 @@ def test_written_files_get_the_permissions_of_a_plain_new_file(tmp_path):
         os.umask(old)
     assert (tmp_path / "t.csv").stat().st_mode & 0o777 == 0o644
     assert (tmp_path / "s.json").stat().st_mode & 0o777 == 0o644
+
+
+def test_parquet_dates_with_a_time_zone_are_read_as_their_local_dates(tmp_path):
+    # Validation accepted them; reading crashed train and score ("Cannot use .astype ... timezone-aware").
+    from retention_ml.validation import validate_dir
+
+    workers = read_tables(EXAMPLE, ["workers"])["workers"]
+    aware = workers.assign(**{c: workers[c].dt.tz_localize("Europe/London") for c in ("start_date", "end_date", "qualified_date")})
+    data = tmp_path / "data"
+    data.mkdir()
+    for f in EXAMPLE.glob("*.csv"):
+        (data / f.name).write_bytes(f.read_bytes())
+    (data / "workers.csv").unlink()
+    aware.to_parquet(data / "workers.parquet")
+    assert validate_dir(data).ok
+    back = read_tables(data, ["workers"])["workers"]
+    assert back["start_date"].dtype == "datetime64[ns]"
+    # Midnight in British Summer Time stays the same day (in UTC it would be the day before).
+    pd.testing.assert_series_equal(back["start_date"], workers["start_date"])

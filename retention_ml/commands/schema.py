@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import typer
 
 schema_app = typer.Typer(
@@ -10,6 +13,7 @@ schema_app = typer.Typer(
         "\b\nExamples:\n"
         "  retention-ml schema show            # all tables\n"
         "  retention-ml schema show workers    # one table's columns\n"
+        "  retention-ml schema template extract/   # one header-only CSV per table, to fill from your exports\n"
         "  retention-ml schema docs            # rewrite data_schema/README.md\n"
         "  retention-ml schema docs --check    # exit 1 if it is stale"
     ),
@@ -34,8 +38,6 @@ def show(
       retention-ml schema show workers           # one table's columns
       retention-ml schema show teams --json      # the same as JSON
     """
-    import json
-
     from rich.console import Console
     from rich.table import Table
 
@@ -94,3 +96,53 @@ def docs(check: bool = typer.Option(False, "--check", help="Write nothing; exit 
         typer.echo(f"{dictionary_path()}: {'stale; run retention-ml schema docs' if stale else 'up to date'}")
         raise typer.Exit(1 if stale else 0)
     typer.echo(f"wrote {write_data_dictionary()}")
+
+
+@schema_app.command("template")
+def template(
+    out: Path = typer.Argument(..., help="Folder to write <table>.csv files into (created if needed)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite table files already in OUT."),
+    json_out: bool = typer.Option(False, "--json", help="Print what was written as JSON."),
+) -> None:
+    """Write one header-only CSV per input table into OUT: the exact column names, in order, to fill from exports.
+
+    Each file is UTF-8 and comma-separated with the header line only. Fill the rows from the HR and
+    case-management exports (meanings, types and allowed values: data_schema/README.md or `schema show TABLE`),
+    delete the files of optional tables you do not have, then run `retention-ml validate OUT`. Existing table
+    files in OUT are never overwritten without --force.
+
+    Exit codes: 0 written, 2 could not write (OUT is a file, or holds table files and no --force).
+
+    \b
+    Examples:
+      retention-ml schema template extract/
+      retention-ml schema template extract/ --force --json
+    """
+    import pandas as pd
+
+    from retention_ml.commands import fail
+    from retention_ml.io import atomic_path, find_table_file, out_folder_problem
+    from retention_ml.schema import load_schemas
+
+    problem = out_folder_problem(out)
+    if problem:
+        fail(f"{out}: {problem}", 2, json_out=json_out)
+    schemas = load_schemas()
+    present = [p.name for p in (find_table_file(out, t) for t in schemas) if p is not None] if out.is_dir() else []
+    if present and not force:
+        fail(f"{out} already holds {', '.join(present)}; nothing written (add --force to overwrite them with empty templates)",
+             2, json_out=json_out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, schema in schemas.items():
+        target = out / f"{name}.csv"
+        with atomic_path(target) as tmp:
+            # csv quoting rules for the header, written by the same writer every table file is read back with
+            pd.DataFrame(columns=schema.column_names).to_csv(tmp, index=False, lineterminator="\n")
+        written.append(target)
+    optional = [n for n, s in schemas.items() if not s.required]
+    if json_out:
+        typer.echo(json.dumps({"ok": True, "out": str(out), "written": [str(p) for p in written], "optional": optional}, indent=2))
+        return
+    typer.echo(f"wrote {len(written)} header-only tables to {out}. Fill them from your exports; delete the optional "
+               f"ones you do not have ({', '.join(optional)}); then run: retention-ml validate {out}")
