@@ -269,19 +269,34 @@ class MonthGrid:
         inside = qv.copy()
         inside[qv] = qm[qv] >= first[q_code[qv]]
         qpos[inside] = start[q_code[inside]] + qm[inside] - first[q_code[inside]]
-        self._pos = qpos
+        # Windows are evaluated at ``_at`` only, the grid rows the queries read (ascending, so reads are
+        # sequential), then fanned out to the queries. One scoring date reads one row per person, a tiny part of
+        # the history; a training build reads most rows, and then every row is evaluated, saving the sort.
+        self._hit = qpos >= 0
+        q = qpos[self._hit]
+        if 4 * len(q) >= size:
+            self._at, self._at_inverse, self._at_start = np.arange(size), q, self._group_start
+        else:
+            self._at, self._at_inverse = np.unique(q, return_inverse=True)
+            self._at_start = self._group_start[self._at]       # first grid row of each one's key
 
     def _window_sum(self, v: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
-        """Sum and count of non-NaN values in the ``window`` grid rows ending at each row (same key only).
+        """Sum and count of non-NaN values in the ``window`` grid rows ending at each grid row of ``_at`` (same key only).
 
-        Cumulative sums over the contiguous grid replace a per-key rolling loop.
+        Cumulative sums over the whole contiguous grid replace a per-key rolling loop; the differences are taken
+        only at the rows asked for (the queries'), since every other grid row's window is never read.
         """
-        idx = np.arange(len(v))
-        lo = np.maximum(idx - window, self._group_start - 1) + 1   # first row index inside the window
+        at = self._at
+        lo = np.maximum(at - window, self._at_start - 1) + 1   # first row index inside the window
         ok = ~np.isnan(v)
         cs = np.concatenate([[0.0], np.cumsum(np.where(ok, v, 0.0))])
         cn = np.concatenate([[0], np.cumsum(ok)])
-        return cs[idx + 1] - cs[lo], cn[idx + 1] - cn[lo]
+        return cs[at + 1] - cs[lo], cn[at + 1] - cn[lo]
+
+    def _back(self, v: np.ndarray, months: int) -> np.ndarray:
+        """``v`` ``months`` grid rows before each grid row of ``_at``, NaN where that is before the key's first month."""
+        back = self._at - months
+        return np.where(back >= self._at_start, v[np.maximum(back, 0)], np.nan)
 
     def rolling(self, col: str, window: int, how: str) -> np.ndarray:
         """Rolling ``how`` (mean/max/sum/slope/last) of ``col`` over the ``window`` months before as_of.
@@ -290,7 +305,7 @@ class MonthGrid:
         """
         v = self.grid[col]
         if how == "last":
-            vals = v
+            vals = v[self._at]
         elif how == "slope":
             vals = self._slope(v, window)
         elif how in ("sum", "mean"):
@@ -298,24 +313,16 @@ class MonthGrid:
             with np.errstate(invalid="ignore", divide="ignore"):
                 vals = np.where(n > 0, s if how == "sum" else s / np.maximum(n, 1), np.nan)
         elif how == "max":
-            vals = v.copy()
-            idx = np.arange(len(v))
+            vals = v[self._at]
             for o in range(1, window):
-                sh = np.full(len(v), np.nan)
-                sh[o:] = v[:-o]
-                sh[idx - o < self._group_start] = np.nan
-                vals = np.fmax(vals, sh)
+                vals = np.fmax(vals, self._back(v, o))
         else:
             raise ValueError(f"MonthGrid.rolling: unknown how={how!r}")
         return self._at_queries(vals)
 
     def rolling_shift(self, col: str, months: int) -> np.ndarray:
         """Value ``months`` months before the last usable month (NaN when that month has no row)."""
-        v = self.grid[col]
-        sh = np.full(len(v), np.nan)
-        sh[months:] = v[:-months]
-        sh[np.arange(len(v)) - months < self._group_start] = np.nan
-        return self._at_queries(sh)
+        return self._at_queries(self._back(self.grid[col], months))
 
     def _slope(self, y: np.ndarray, window: int) -> np.ndarray:
         # least-squares slope on x = grid position within the window; NaN months are skipped
@@ -331,7 +338,7 @@ class MonthGrid:
             return np.where((n >= 2) & (den > 0), (n * sxy - sx * sy) / den, np.nan)
 
     def _at_queries(self, vals: np.ndarray) -> np.ndarray:
-        out = np.full(len(self._pos), np.nan)
-        hit = self._pos >= 0
-        out[hit] = vals[self._pos[hit]]
+        """Per query: the value in ``vals`` (one per row of ``_at``) of its grid row, NaN when it has none."""
+        out = np.full(len(self._hit), np.nan)
+        out[self._hit] = vals[self._at_inverse.ravel()]
         return out

@@ -78,3 +78,29 @@ def test_encode_reuses_only_the_same_arrow_column():
     np.testing.assert_array_equal(encode(s2, keys), [1, 0, -1, -1])
     np.testing.assert_array_equal(encode(s.astype(object), keys), [2, 0, -1, -1])
     np.testing.assert_array_equal(encode(pd.Series([3, 1, 9]), np.array([1, 2, 3])), [2, 0, -1])
+
+
+def test_month_grid_one_date_equals_the_same_rows_of_a_many_date_build():
+    # Scoring asks for one date (few grid rows, evaluated alone); training asks for many (every grid row is
+    # evaluated). A person's features at a date must be bit-identical either way, fractional values and gaps too.
+    rng = np.random.default_rng(3)
+    keys = [f"k{i:03d}" for i in range(60)]
+    rows = pd.DataFrame({"k": rng.choice(keys, 4000),
+                         "m": pd.to_datetime("2019-01-01") + pd.to_timedelta(rng.integers(0, 60, 4000) * 31, unit="D"),
+                         "x": np.where(rng.random(4000) < 0.1, np.nan, rng.random(4000) * 37.3)})
+    rows["m"] = rows["m"].dt.to_period("M").dt.to_timestamp()
+    # people who started recently: their windows reach back before their first month (the key's grid start)
+    new = pd.DataFrame({"k": np.repeat([f"n{i}" for i in range(5)], 5),
+                        "m": np.tile(pd.date_range("2023-08-01", periods=5, freq="MS"), 5), "x": rng.random(25) * 9.1})
+    rows = pd.concat([rows, new], ignore_index=True)
+    keys += [f"n{i}" for i in range(5)]
+    last = pd.Timestamp("2024-01-01")
+    one = pd.DataFrame({"k": keys + ["nobody"], "as_of": last})
+    many = pd.concat([one, *(pd.DataFrame({"k": keys, "as_of": d}) for d in pd.date_range("2019-03-01", last, freq="MS"))],
+                     ignore_index=True)
+    g1 = MonthGrid(rows, by="k", month="m", cols=["x"], queries=one)
+    gm = MonthGrid(rows, by="k", month="m", cols=["x"], queries=many)
+    assert len(g1._at) < len(gm._at)   # the two ways of evaluating are both exercised
+    for how, window in [("last", 1), ("sum", 6), ("mean", 3), ("mean", 12), ("max", 12), ("slope", 6)]:
+        np.testing.assert_array_equal(g1.rolling("x", window, how), gm.rolling("x", window, how)[:len(one)])
+    np.testing.assert_array_equal(g1.rolling_shift("x", 12), gm.rolling_shift("x", 12)[:len(one)])
