@@ -13,7 +13,7 @@ at load average 6-9 (CPU s; wall time was mostly waiting): one date (10,139 peop
 before, 0.81, 0.74, 0.94, 1.02 after (mean 1.03 -> 0.88); 72 dates 3.3, 3.1, 3.5, 3.1 before, 3.6, 3.2,
 3.7, 3.7 after (mean 3.25 -> 3.55, within this load's noise: the caseload, absence and housing families
 alone measured 1.32 -> 1.36 over 6 alternating runs). Features identical before and after.
-National size (/tmp/me/nat0, 2,738,378 snapshots; 38,020 people at 2024-12-01), same session, alternating
+National size (seed 0, 2,738,378 snapshots; 38,020 people at 2024-12-01), same session, alternating
 old/new twice at load 5 falling to 2: one date 4.34, 4.11 -> 2.95, 3.08 s CPU (1.4x); 72 dates 14.14,
 13.38 -> 13.37, 13.24 s CPU; keys, X, labels and censoring report identical. ``--sizes 150`` after the
 change at load 1.9: build 14.2 s wall (14.2 s CPU), one date 2.82 s, peak 2.60 GB.
