@@ -225,27 +225,6 @@ def expected_leavers_interval(p, *, level: float = 0.8) -> tuple[float, int, int
     return float(p.sum()), low, min(high, p.size)
 
 
-def levers_for_drivers(driver_frame: pd.DataFrame, *, k: int = 3) -> pd.DataFrame:
-    """Suggested levers for each person's top-k risk-raising drivers (levers from data_schema/drivers.yaml).
-
-    ``driver_frame`` has one column per driver (``driver_<code>`` or ``<code>``), values on the log-odds
-    scale. Only drivers pushing risk up get a lever; 'other' has none. Returns columns lever_1..lever_k.
-    """
-    from retention_ml.schema import load_drivers
-
-    lever_of = {d.code: d.levers[0] for d in load_drivers() if d.levers}
-    codes = [c.removeprefix("driver_") for c in driver_frame.columns]
-    values = driver_frame.to_numpy(dtype=float, na_value=0.0)
-    has_lever = np.array([c in lever_of for c in codes])
-    values = np.where(has_lever[None, :] & (values > 0), values, -np.inf)
-    order = np.argsort(-values, axis=1, kind="stable")[:, :k]
-    picked = np.take_along_axis(values, order, axis=1)
-    names = np.array([lever_of.get(c, "") for c in codes], dtype=object)
-    levers = np.where(np.isfinite(picked), names[order], "")
-    out = pd.DataFrame(levers, index=driver_frame.index, columns=[f"lever_{i + 1}" for i in range(order.shape[1])])
-    return out.astype(object)
-
-
 def select_teams(scores: pd.DataFrame, *, team: list[str] | None = None, manager: str | None = None) -> list[str]:
     """Teams in scope: the named team(s), or every team the manager manages. Raises if none match."""
     if team:
@@ -379,7 +358,7 @@ COLUMN_MEANINGS = {
     "risk": "probability of leaving", "risk_low": "low end of its interval", "risk_high": "high end of its interval",
     "uncertain": "True when the person's interval crosses a band cut-off",
     "reason_1": "reasons raising the risk, strongest first (reason_2, reason_3 likewise)",
-    "lever_1": "suggested levers for those reasons (lever_2, lever_3 likewise)",
+    "lever_1": "suggested lever for reason_1 (lever_2, lever_3 likewise)",
 }
 
 
@@ -428,10 +407,9 @@ def _prepare_rows(scoped: pd.DataFrame, config: BandConfig, names: bool) -> tupl
     scoped["band"] = assign_bands(scoped["risk"], config=config)
     scoped["uncertain"] = straddles_band(scoped["risk_low"], scoped["risk_high"], config=config)
     scoped["change"] = _change(scoped, config)
+    # Levers are shown as the scoring stored them, each beside its reason (explain.drivers.reason_levers);
+    # a scoring without them shows none: a lever guessed from the profile could sit beside another reason.
     lever_cols = [f"lever_{i}" for i in (1, 2, 3)]
-    if not set(lever_cols) <= set(scoped.columns):
-        drivers = scoped[[c for c in scoped.columns if c.startswith("driver_")]]
-        scoped[lever_cols] = levers_for_drivers(drivers, k=3).reindex(columns=lever_cols, fill_value="")
     for c in ["reason_1", "reason_2", "reason_3", *lever_cols]:
         if c not in scoped:
             scoped[c] = ""

@@ -26,7 +26,6 @@ from retention_ml.reports.risk_list import (
     build_risk_lists,
     build_service_manager_list,
     expected_leavers_interval,
-    levers_for_drivers,
     list_metadata,
     load_band_config,
     poisson_binomial_pmf,
@@ -199,13 +198,18 @@ def test_expected_leaver_interval_covers_simulated_count_about_80_percent():
     assert 0.78 <= coverage <= 0.95, coverage
 
 
-def test_levers_come_from_drivers_yaml_for_drivers_raising_risk():
-    lever_of = {d.code: d.levers[0] for d in load_drivers() if d.levers}
-    frame = pd.DataFrame({"driver_commute": [0.9, -0.5], "driver_pay": [0.3, -0.1], "driver_housing_cost": [0.5, -0.2],
-                          "driver_other": [2.0, 0.0]})
-    out = levers_for_drivers(frame, k=3)
-    assert list(out.iloc[0]) == [lever_of["commute"], lever_of["housing_cost"], lever_of["pay"]]
-    assert list(out.iloc[1]) == ["", "", ""]  # nothing pushes risk up: no lever suggested
+def test_lists_show_the_levers_the_scoring_stored_beside_their_reasons():
+    # A lever is the one stored beside its reason (explain.drivers.reason_levers); none is made up from the
+    # driver profile, whose strongest driver may be no reason at all (below the reason floor, or caseload
+    # for someone holding no cases).
+    scores = make_scores()
+    scores["driver_commute"] = 5.0   # every profile's strongest driver
+    plain = build_risk_lists(scores, config=load_band_config(), teams=sorted(TEAMS))
+    assert all((tl.rows[["lever_1", "lever_2", "lever_3"]] == "").all().all() for tl in plain)
+    scores["lever_1"], scores["lever_2"], scores["lever_3"] = "Review caseload against the team cap", "", None
+    stored = build_risk_lists(scores, config=load_band_config(), teams=sorted(TEAMS))
+    assert all((tl.rows["lever_1"] == "Review caseload against the team cap").all() for tl in stored)
+    assert all((tl.rows[["lever_2", "lever_3"]] == "").all().all() for tl in stored)
 
 
 def test_lists_ranked_and_summarised_per_team():
