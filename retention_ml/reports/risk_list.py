@@ -636,6 +636,24 @@ def summary_text(summary: dict, horizon_months: int | None = None) -> str:
     return "; ".join(parts) + "." + (f" {manager}" if manager else "")
 
 
+# A cell a spreadsheet would run: text from the HR extract (a name, an id) opening with one of these is read as a
+# formula when the CSV is opened in Excel or LibreOffice ("=HYPERLINK(...)" sends the row to a web site).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(rows: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` with every text cell that opens like a formula prefixed with ``'`` (the OWASP CSV rule),
+    so a spreadsheet shows it as text; numbers, booleans and other text are unchanged."""
+    out = rows.copy()
+    for col in out.columns:
+        if pd.api.types.infer_dtype(out[col], skipna=True) not in ("string", "mixed"):
+            continue
+        risky = out[col].str.startswith(FORMULA_START, na=False).astype(bool)
+        out[col] = out[col].astype(object)
+        out.loc[risky, col] = "'" + out.loc[risky, col].astype(str)
+    return out
+
+
 def write_csv(lists: list[TeamList], meta: dict, path: str | Path) -> Path:
     """Write the lists as one CSV: '#' lines on top (purpose, choices, team summaries), then the rows."""
     import json
@@ -648,7 +666,7 @@ def write_csv(lists: list[TeamList], meta: dict, path: str | Path) -> Path:
     header += [f"# {csv_columns_line(lists[0].rows.columns if lists else [], managers_list=meta.get('list') == 'team managers')}"]
     header += [f"# {tl.heading or 'team ' + tl.team_id}: {summary_text(tl.summary, meta.get('horizon_months'))}"
                for tl in lists]
-    rows = pd.concat([tl.rows for tl in lists], ignore_index=True)
+    rows = neutralise_formulas(pd.concat([tl.rows for tl in lists], ignore_index=True))
     with atomic_path(path) as tmp:
         with open(tmp, "w", encoding="utf-8", newline="") as fh:
             fh.write("\n".join(header) + "\n")

@@ -95,7 +95,10 @@ def write_xlsx(lists: list[TeamList], meta: dict, path: str | Path) -> Path:
     with atomic_path(path) as tmp:
         # in_memory: XlsxWriter otherwise writes and deletes a temporary file per sheet part, which at
         # `rank --all` scale (thousands of small workbooks) costs more than the lists themselves.
-        wb = xlsxwriter.Workbook(str(tmp), {"nan_inf_to_errors": True, "in_memory": True})
+        # Every cell is written as the value it holds: text opening with "=" (a name or id from the HR extract)
+        # stays text, never a formula Excel runs, and a text that looks like a web address is no link.
+        wb = xlsxwriter.Workbook(str(tmp), {"nan_inf_to_errors": True, "in_memory": True,
+                                            "strings_to_formulas": False, "strings_to_urls": False})
         # The creation time is the scoring date, not the clock, so the same scores give a byte-identical file.
         wb.set_properties({"title": "Risk list", "comments": PURPOSE_LINE, "created": _created(meta)})
         base = {"text_wrap": True, "valign": "top"}
