@@ -242,7 +242,9 @@ def select_teams(scores: pd.DataFrame, *, team: list[str] | None = None, manager
 
 
 def _change(scores: pd.DataFrame, config: BandConfig) -> pd.Series:
-    if "risk_previous" not in scores or scores["risk_previous"].isna().all():
+    # score writes risk_previous only when it compared with an earlier scoring; within it, a missing value is
+    # someone not in that scoring, even when the rows given here (one new team, one service) are all such people
+    if "risk_previous" not in scores:
         return pd.Series("no previous scoring", index=scores.index, dtype=object)
     prev = scores["risk_previous"].astype(float)
     prev_band = pd.Series(assign_bands(prev.fillna(0.0), config=config), index=scores.index)

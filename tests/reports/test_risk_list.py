@@ -231,6 +231,19 @@ def test_lists_ranked_and_summarised_per_team():
     assert "new since last scoring" in changes and changes & {"same band"} and any(c.startswith("up from") or c.startswith("down from") for c in changes)
 
 
+def test_a_new_team_reads_new_since_last_scoring_whether_ranked_alone_or_with_all():
+    # everyone in TEAMALPHA joined since the last scoring (a new team): each is "new", not "no previous
+    # scoring", and rank --team gives the same words as rank --all
+    scores = make_scores()
+    scores.loc[scores.team_id == "TEAMALPHA", "risk_previous"] = np.nan
+    cfg = load_band_config()
+    alone = build_risk_lists(scores, config=cfg, teams=["TEAMALPHA"])[0]
+    with_all = next(tl for tl in build_risk_lists(scores, config=cfg, teams=sorted(TEAMS)) if tl.team_id == "TEAMALPHA")
+    assert set(alone.rows.change) == set(with_all.rows.change) == {"new since last scoring"}
+    first = make_scores(previous=False)   # a first scoring: nothing to compare with
+    assert set(build_risk_lists(first, config=cfg, teams=["TEAMALPHA"])[0].rows.change) == {"no previous scoring"}
+
+
 def test_team_manager_is_not_in_their_own_teams_list_nor_its_figures():
     scores = with_managers_in_team(make_scores())
     lists = {tl.team_id: tl for tl in build_risk_lists(scores, config=BandConfig(show_probability=True), teams=sorted(TEAMS))}
