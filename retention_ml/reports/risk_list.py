@@ -514,7 +514,8 @@ def list_metadata(scores_meta: dict, *, config: BandConfig, teams: list[str], se
     manager recorded, for the same head of service (:func:`banner_lines` names them). No wall-clock time,
     so the same scores and config give byte-identical lists.
     """
-    keep = {k: scores_meta[k] for k in ("as_of", "model_ref", "run_id", "horizon_months", "approval") if k in scores_meta}
+    keep = {k: scores_meta[k] for k in ("as_of", "previous_as_of", "model_ref", "run_id", "horizon_months", "approval")
+            if k in scores_meta}
     if head_of is not None:
         scope = {"list": "no manager recorded", "council": head_of[0], "service": head_of[1]}
     else:
@@ -575,6 +576,16 @@ def no_manager_line(teams: list[str], *, whole_list: bool, service: str | None =
             + ("the team." if len(teams) == 1 else "each team."))
 
 
+def change_line(previous_as_of: str | None) -> str:
+    """What "Change since last scoring" compares with, as people read it (score_meta's previous_as_of)."""
+    if not previous_as_of:
+        return ("Change since last scoring: no earlier scoring of these data was found, so there is nothing to "
+                "compare with this time.")
+    return (f"Change since last scoring compares each person's band with the scoring of {previous_as_of}. "
+            "\"New since last scoring\" is someone not in that scoring: they joined, or moved into this team "
+            "(a move starts a new record in the HR extract). People who left since then are not listed.")
+
+
 def banner_lines(meta: dict, lists: list[TeamList] = ()) -> list[tuple[str, str]]:
     """The lines that head every list format, most important first, as (kind, text).
 
@@ -585,6 +596,7 @@ def banner_lines(meta: dict, lists: list[TeamList] = ()) -> list[tuple[str, str]
     """
     lines = [approval_line(meta), ("purpose", PURPOSE_LINE), ("note", meta.get("manager_rule", MANAGER_LINE)),
              ("note", LEAVING_LINE)]
+    lines.append(("note", change_line(meta.get("previous_as_of"))))
     population = meta.get("population") or {}
     if population.get("agency") in ("exclude", "only"):   # people outside the model's population are in no list
         lines.append(("note", f"This model scores {population['scored']}; they are in no list."))

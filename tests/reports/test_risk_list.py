@@ -804,3 +804,17 @@ def test_all_teams_built_in_one_pass_equal_each_team_built_alone(tmp_path):
         rank_scores(d, tmp_path / team, team=[team])
         for f in (tmp_path / team).iterdir():
             assert f.read_bytes() == (tmp_path / "all" / f.name).read_bytes(), f.name
+
+
+def test_every_list_says_which_scoring_the_change_compares_with(tmp_path):
+    from retention_ml.commands.rank import rank_scores
+
+    d = write_scores(tmp_path, make_scores(), previous_as_of="2023-12-01")
+    rank_scores(d, tmp_path / "l", team=["TEAMALPHA"], formats=["csv", "html"])
+    for f in ("csv", "html"):
+        text = unescape((tmp_path / "l" / f"risk_list_team_TEAMALPHA.{f}").read_text())
+        assert "compares each person's band with the scoring of 2023-12-01" in text, f
+    (tmp_path / "first").mkdir()
+    first = write_scores(tmp_path / "first", make_scores(previous=False))
+    rank_scores(first, tmp_path / "f", team=["TEAMALPHA"], formats=["csv"])
+    assert "no earlier scoring of these data was found" in (tmp_path / "f" / "risk_list_team_TEAMALPHA.csv").read_text()
