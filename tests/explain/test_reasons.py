@@ -19,9 +19,18 @@ def test_housing_reason_with_growth(catalogue):
     frame = pd.DataFrame({"housing_rent_to_pay": [0.46, 0.31], "housing_cost_growth_12m": [0.12, -0.02]})
     text = render_feature_reasons("housing_rent_to_pay", frame, load_templates(), catalogue)
     assert text.tolist() == [
-        "monthly rent is 46% of take-home pay in this area, up 12% in a year",
-        "monthly rent is 31% of take-home pay in this area, down 2% in a year",
+        "median rent in their home area is 46% of their estimated take-home pay, up 12% in a year",
+        "median rent in their home area is 31% of their estimated take-home pay, down 2% in a year",
     ]
+
+
+def test_house_price_reason_names_the_home_area_and_the_persons_own_pay(catalogue):
+    # The feature is the home area's median price over the person's pay for their hours plus supplements
+    # (demo W0000562: 0.5 FTE on GBP 57,753 with a GBP 3,000 supplement, price GBP 270,300 -> 8.5); "times
+    # salary in this area" read as 4.7 against the salary their manager knows, and "this area" as the office.
+    frame = pd.DataFrame({"housing_price_to_salary": [270_300 / (57_753 * 0.5 + 3_000)]})
+    text = render_feature_reasons("housing_price_to_salary", frame, load_templates(), catalogue).item()
+    assert text == "house prices in their home area are 8.5 times their yearly pay (for their hours, supplements included)"
 
 
 def test_a_change_too_small_to_show_is_left_out(catalogue):
@@ -30,7 +39,7 @@ def test_a_change_too_small_to_show_is_left_out(catalogue):
     commute = render_feature_reasons("commute_minutes", frame, load_templates(), catalogue)
     assert commute.tolist() == ["commute of 57 minutes each way", "commute of 57 minutes each way, 12 minutes longer than a year ago"]
     housing = render_feature_reasons("housing_rent_to_pay", frame, load_templates(), catalogue)
-    assert housing.tolist() == ["monthly rent is 46% of take-home pay in this area"] * 2
+    assert housing.tolist() == ["median rent in their home area is 46% of their estimated take-home pay"] * 2
 
 
 def test_missing_value_falls_back_to_a_shorter_template(catalogue):
