@@ -109,6 +109,7 @@ def write_xlsx(lists: list[TeamList], meta: dict, path: str | Path) -> Path:
         }
         points = {"alert": 12}
         head = wb.add_format({"bold": True, "bg_color": "#DDDDDD", "border": 1, "text_wrap": True, "valign": "top"})
+        cell = wb.add_format(base)
         fmts = {b: wb.add_format({"bg_color": c}) for b, c in BAND_COLOURS.items()}
         for tl, sheet in zip(lists, sheet_names(tl.team_id for tl in lists)):
             ws = wb.add_worksheet(sheet)
@@ -130,7 +131,8 @@ def write_xlsx(lists: list[TeamList], meta: dict, path: str | Path) -> Path:
             first = len(top) + 1
             ws.write_row(first, 0, labels, head)
             for i, rec in enumerate(rows.itertuples(index=False), start=first + 1):
-                ws.write_row(i, 0, [v if not isinstance(v, bool) else ("yes" if v else "no") for v in rec])
+                # wrapped: a reason or lever longer than its column (60 characters at most) reads in full
+                ws.write_row(i, 0, [v if not isinstance(v, bool) else ("yes" if v else "no") for v in rec], cell)
             if len(rows):
                 bcol = list(rows.columns).index("band")
                 for band, fmt in fmts.items():

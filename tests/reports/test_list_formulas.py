@@ -50,3 +50,17 @@ def test_xlsx_cells_are_text_never_formulas_or_links(tmp_path):
     assert not [c.coordinate for c in cells if c.data_type == "f"]
     assert not [c.coordinate for c in cells if c.hyperlink is not None]
     assert EVIL in {c.value for c in cells}   # shown as written, as text
+
+
+def test_xlsx_long_reasons_and_levers_wrap_instead_of_being_cut_off(tmp_path):
+    import openpyxl
+
+    frame = scores_frame.synthetic_scores({"T1": 6}, seed=4, service="safeguarding")
+    frame["lever_1"] = "A development plan with CPD days or academy courses (ASYE support for newly qualified staff)"
+    rank_scores(scores_frame.write_scoring(tmp_path / "s", frame), tmp_path / "out", team=["T1"], formats=["xlsx"])
+    ws = openpyxl.load_workbook(tmp_path / "out" / "risk_list_team_T1.xlsx")["T1"]
+    header_row = int(ws.freeze_panes[1:]) - 1
+    col = [c.value for c in ws[header_row]].index("Suggested lever 1") + 1
+    letter = openpyxl.utils.get_column_letter(col)
+    assert ws.column_dimensions[letter].width < len(frame.loc[0, "lever_1"])   # longer than its column ...
+    assert all(ws.cell(r, col).alignment.wrap_text for r in range(header_row + 1, ws.max_row + 1))   # ... so wrapped
