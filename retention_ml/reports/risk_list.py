@@ -389,7 +389,8 @@ def list_columns(*, config: BandConfig, names: bool) -> list[str]:
     cols = ["rank", "worker_id"] + (["display_name"] if names else []) + ["role", "team_id", "months_in_post", "band", "change"]
     if config.show_probability:
         cols += ["risk", "risk_low", "risk_high"]
-    return cols + ["uncertain", "reason_1", "reason_2", "reason_3", "lever_1", "lever_2", "lever_3"]
+    # each lever beside its reason: the manager reads what is raising the risk and what could help together
+    return cols + ["uncertain", "reason_1", "lever_1", "reason_2", "lever_2", "reason_3", "lever_3"]
 
 
 def team_manager_rows(scores: pd.DataFrame) -> pd.Series:

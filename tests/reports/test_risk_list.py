@@ -538,6 +538,8 @@ def test_xlsx_has_frozen_header_filters_and_band_colours(tmp_path):
     header = [c.value for c in ws[header_row]]
     assert header[:3] == ["Rank", "Worker (pseudonymous id)", "Role"]
     assert {"Months in post", "Reason 1", "Suggested lever 1", "Band uncertain"} <= set(header)
+    assert header.index("Suggested lever 1") == header.index("Reason 1") + 1   # each lever beside its reason
+    assert header.index("Suggested lever 2") == header.index("Reason 2") + 1
     roles = {ws.cell(r, 3).value for r in range(header_row + 1, ws.max_row + 1)}
     assert "senior practitioner" in roles and not any("_" in r for r in roles)
     assert {ws.cell(r, header.index("Band uncertain") + 1).value for r in range(header_row + 1, ws.max_row + 1)} <= {"yes", "no"}
@@ -652,7 +654,7 @@ def test_a_service_list_holds_only_that_services_team_managers(tmp_path):
     assert list(csv.worker_id) == list(mgr.worker_id) and list(csv["rank"]) == [1, 2]  # riskiest first
     assert set(csv.team_id) == {"TEAMCHARLIE", "TEAMDELTA"}  # the team each manages
     assert list(csv.columns) == ["rank", "worker_id", "display_name", "role", "team_id", "months_in_post", "band",
-                                 "change", "uncertain", "reason_1", "reason_2", "reason_3", "lever_1", "lever_2", "lever_3"]
+                                 "change", "uncertain", "reason_1", "lever_1", "reason_2", "lever_2", "reason_3", "lever_3"]
     members = scores[~scores.worker_id.isin(["MGRX202", "MGRX303"])]
     forbidden = set(members.worker_id) | set(members.display_name) | {"MGRX101", "TEAMALPHA", "TEAMBRAVO"}
     line = "These are the team managers of the children in care service in council C01, listed for their head of service."
