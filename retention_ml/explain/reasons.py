@@ -244,6 +244,23 @@ def _lead_features(values: pd.DataFrame, drivers: pd.Series, codes: list[str], k
 _KNOWN_FIRST = 1e6
 
 
+def _with_derived_fields(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` plus fields templates may use that no feature holds as such.
+
+    ``caseload_cap_own``: the cap for the person's hours (team cap x FTE, read back from ``caseload_to_cap``
+    = caseload / pro-rata cap), only where it differs from the team cap (part-time staff). The over-cap
+    features count months above this pro-rata cap, so "over the cap ... (caseload 10, cap 16)" read as under
+    it for someone on 0.5 FTE; their templates name it, and full-time staff keep the shorter words.
+    """
+    if not {"caseload_current", "caseload_to_cap", "caseload_cap"} <= set(frame.columns):
+        return frame
+    cases = pd.to_numeric(frame["caseload_current"], errors="coerce").astype("float64")
+    ratio = pd.to_numeric(frame["caseload_to_cap"], errors="coerce").astype("float64")
+    cap = pd.to_numeric(frame["caseload_cap"], errors="coerce").astype("float64")
+    own = (cases / ratio.where(ratio > 0)).round(1)
+    return frame.assign(caseload_cap_own=own.where((own - cap).abs() >= 0.05))
+
+
 def reason_table(
     values: pd.DataFrame,
     profile: pd.DataFrame,
@@ -287,6 +304,7 @@ def reason_table(
     if context is not None:
         ctx = context.reset_index(drop=True)
         frame = pd.concat([frame, ctx.loc[:, [c for c in ctx.columns if c not in frame.columns]]], axis=1)
+    frame = _with_derived_fields(frame)
 
     out: dict[str, np.ndarray] = {}
     slots = min(k, len(codes))

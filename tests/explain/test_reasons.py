@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from retention_ml.explain import explain
-from retention_ml.explain.reasons import load_templates, render_feature_reasons
+from retention_ml.explain.reasons import load_templates, reason_table, render_feature_reasons
 from retention_ml.schema import load_drivers
 
 
@@ -220,3 +220,20 @@ def test_months_are_counted_as_the_lists_count_them(catalogue):
     # restarts at an internal move or a return, so it is never called time "with the council".
     frame = pd.DataFrame({"tenure_months": [66.6], "months_in_post": [66.6]})
     assert render_feature_reasons("tenure_months", frame, load_templates(), catalogue).item() == "66 months in this post"
+
+
+def test_over_cap_reasons_name_the_cap_for_a_part_timers_hours(catalogue):
+    # The over-cap months count against team cap x FTE. A 0.5 FTE worker with 10 cases under a team cap of 16
+    # is over their cap of 8; "over the caseload cap ... (caseload 10, cap 16)" read as under it.
+    drivers = catalogue.set_index("feature")["driver"]
+    X = pd.DataFrame({"caseload_over_cap_months_6m": [4.0, 4.0], "caseload_current": [10.0, 18.0],
+                      "caseload_cap": [16.0, 16.0], "caseload_to_cap": [10 / 8, 18 / 16]})
+    values = pd.DataFrame({"caseload_over_cap_months_6m": [0.5, 0.5], "caseload_current": [0.0, 0.0],
+                           "caseload_cap": [0.0, 0.0], "caseload_to_cap": [0.0, 0.0]})
+    profile = pd.DataFrame({drivers["caseload_over_cap_months_6m"]: [0.5, 0.5]})
+    table = reason_table(values, profile, X, None, catalogue, drivers.reindex(values.columns), k=1)
+    assert table["reason_1"].tolist() == [
+        "over the caseload cap for their hours in 4 of the last 6 months (caseload 10, cap 8 for their hours; "
+        "team cap 16 per full-time post)",
+        "over the caseload cap in 4 of the last 6 months (caseload 18, cap 16)",   # full-time: the team cap is theirs
+    ]
