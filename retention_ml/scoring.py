@@ -350,23 +350,13 @@ def leaving_date_recorded(keys: pd.DataFrame, workers: pd.DataFrame) -> np.ndarr
     return end.notna().to_numpy(bool)
 
 
-def _levers(reasons: pd.DataFrame, profile: pd.DataFrame) -> pd.DataFrame:
-    """lever_i = the first lever (drivers.yaml) of reason i's driver, so levers match the reasons shown."""
-    from retention_ml.reports.risk_list import levers_for_drivers
-    from retention_ml.schema import load_drivers
-
-    if not all(f"reason_driver_{i}" in reasons for i in (1, 2, 3)):
-        return levers_for_drivers(profile, k=3)
-    lever_of = {d.code: d.levers[0] for d in load_drivers() if d.levers}
-    return pd.DataFrame({f"lever_{i}": reasons[f"reason_driver_{i}"].map(lever_of).fillna("").astype(object) for i in (1, 2, 3)})
-
-
 def assemble_scores(model, X: pd.DataFrame, keys: pd.DataFrame, *, context: pd.DataFrame | None = None,
                     config=None, catalogue: pd.DataFrame | None = None) -> pd.DataFrame:
     """Risk, interval, band, uncertain mark, driver profile, top-3 reasons and levers for feature rows ``X``.
 
-    ``keys`` are the snapshot keys in the same row order. Reasons come from ``retention_ml.explain``;
-    levers are the first lever of each reason's driver in data_schema/drivers.yaml.
+    ``keys`` are the snapshot keys in the same row order. Reasons and the lever beside each come from
+    ``retention_ml.explain`` (:func:`retention_ml.explain.drivers.reason_levers`, the one lever rule);
+    an empty slot is "" in the lever columns.
     """
     from retention_ml.explain import explain
     from retention_ml.reports.risk_list import assign_bands, load_band_config, straddles_band
@@ -390,7 +380,8 @@ def assemble_scores(model, X: pd.DataFrame, keys: pd.DataFrame, *, context: pd.D
     frame = pd.concat([frame, profile], axis=1)
     for i in (1, 2, 3):
         frame[f"reason_{i}"] = reasons[f"reason_{i}"].astype(object) if f"reason_{i}" in reasons else None
-    frame = pd.concat([frame, _levers(reasons, profile)], axis=1)
+    for i in (1, 2, 3):
+        frame[f"lever_{i}"] = reasons[f"lever_{i}"].astype(object).fillna("") if f"lever_{i}" in reasons else ""
     if context is not None:
         frame = pd.concat([frame, context.reset_index(drop=True)], axis=1)
     return frame

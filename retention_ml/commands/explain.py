@@ -231,7 +231,7 @@ def print_person(record: dict) -> None:
         for i, r in enumerate(record["reasons"], 1):
             console.print(f" {i}. {r['reason']}")
             if r["lever"]:
-                console.print(f"    [dim]Levers: {r['lever']}[/dim]")
+                console.print(f"    [dim]Lever: {r['lever']}[/dim]")
     else:
         console.print("No driver pushes this person's risk above the average.")
     console.print(f"[italic]{NOT_A_DECISION}[/italic]")

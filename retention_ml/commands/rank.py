@@ -12,8 +12,11 @@ import typer
 from retention_ml.commands import fail
 
 HELP = """Turn a scoring (retention-ml score) into ranked lists: riskiest first,
-with band, change since last scoring, top three reasons and suggested levers,
-and a summary (expected leavers with an 80% interval).
+with band, change since last scoring (the list names the scoring it compares
+with), top three reasons each beside one suggested lever (its driver's first
+lever in data_schema/drivers.yaml), and a summary (expected leavers with an 80%
+interval). Text from the extract that opens like a spreadsheet formula is kept
+as text in the CSV (a leading ') and the Excel file.
 
 Scoping is strict. --team or --manager: one set of files holding only those
 team(s). A team's manager is never in their own team's list (nobody holds a

@@ -33,6 +33,7 @@ __all__ = [
     "profile_drivers",
     "rank_drivers",
     "reason_drivers",
+    "reason_levers",
     "resolve_catalogue",
     "unmeasured_drivers",
 ]
@@ -53,8 +54,26 @@ def reason_drivers() -> list[str]:
 
 
 def driver_levers() -> dict[str, tuple[str, ...]]:
-    """Levers per driver code, from the taxonomy."""
+    """Levers per driver code, from the taxonomy (every lever: the data dictionary lists them all)."""
     return {d.code: d.levers for d in load_drivers()}
+
+
+def reason_levers(codes) -> np.ndarray:
+    """The lever shown beside each reason: its driver's first lever in ``data_schema/drivers.yaml``.
+
+    The one lever rule. Reasons carry it (:func:`retention_ml.explain.reasons.reason_table`), scores
+    store it and lists, ``explain`` and its JSON show it as stored, so a lever is always that of the
+    reason beside it: no reason, no lever. The first lever is the one that fits everyone its driver
+    names (drivers.yaml says so for each); a list cell holds one action a manager can take, not a menu.
+    ``codes`` holds driver codes (None for an empty reason slot); returns an object array, None where
+    the slot is empty or the driver has no lever (``other``).
+
+    >>> reason_levers(["commute", None, "other"]).tolist()
+    ['Flexible or hybrid working to cut commuting days', None, None]
+    """
+    first = {code: levers[0] for code, levers in driver_levers().items() if levers}
+    levers = pd.Series(np.asarray(codes, dtype=object)).map(first)
+    return levers.astype(object).where(levers.notna(), None).to_numpy(dtype=object)
 
 
 def resolve_catalogue(catalogue: pd.DataFrame | None) -> pd.DataFrame:

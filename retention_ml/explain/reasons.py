@@ -6,7 +6,8 @@ because nothing can be done about it), largest first, at most ``k``. Each
 reason is written from the template of that driver's strongest upward feature
 whose value is recorded for the person, filled with the person's feature
 values and context (``months_in_post``, ``role`` ...), and carries the
-driver's levers from ``data_schema/drivers.yaml``. Drivers that lower risk are
+driver's lever (:func:`retention_ml.explain.drivers.reason_levers`: its first lever in
+``data_schema/drivers.yaml``). Drivers that lower risk are
 never offered as reasons.
 
 One-hot features (``commute_mode_*``, ``employment_*``) push risk up either
@@ -39,7 +40,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from retention_ml.explain.drivers import OTHER, driver_levers
+from retention_ml.explain.drivers import OTHER, reason_levers
 
 __all__ = ["FORMAT_KINDS", "MIN_REASON_VALUE", "Template", "load_templates", "reason_table", "render_feature_reasons", "templates_for"]
 
@@ -243,6 +244,23 @@ def _lead_features(values: pd.DataFrame, drivers: pd.Series, codes: list[str], k
 _KNOWN_FIRST = 1e6
 
 
+def _with_derived_fields(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` plus fields templates may use that no feature holds as such.
+
+    ``caseload_cap_own``: the cap for the person's hours (team cap x FTE, read back from ``caseload_to_cap``
+    = caseload / pro-rata cap), only where it differs from the team cap (part-time staff). The over-cap
+    features count months above this pro-rata cap, so "over the cap ... (caseload 10, cap 16)" read as under
+    it for someone on 0.5 FTE; their templates name it, and full-time staff keep the shorter words.
+    """
+    if not {"caseload_current", "caseload_to_cap", "caseload_cap"} <= set(frame.columns):
+        return frame
+    cases = pd.to_numeric(frame["caseload_current"], errors="coerce").astype("float64")
+    ratio = pd.to_numeric(frame["caseload_to_cap"], errors="coerce").astype("float64")
+    cap = pd.to_numeric(frame["caseload_cap"], errors="coerce").astype("float64")
+    own = (cases / ratio.where(ratio > 0)).round(1)
+    return frame.assign(caseload_cap_own=own.where((own - cap).abs() >= 0.05))
+
+
 def reason_table(
     values: pd.DataFrame,
     profile: pd.DataFrame,
@@ -265,7 +283,7 @@ def reason_table(
     ``reason_i`` (text), ``reason_driver_i`` (driver code), ``reason_feature_i``
     (the feature whose template was used), ``reason_value_i`` (the driver's
     grouped SHAP value, calibrated log-odds) and ``lever_i`` (the driver's
-    levers joined with "; "). Missing slots are null.
+    lever, :func:`~retention_ml.explain.drivers.reason_levers`). Missing slots are null.
     """
     templates = load_templates() if templates is None else templates
     codes = [c for c in profile.columns if c != OTHER]
@@ -286,7 +304,7 @@ def reason_table(
     if context is not None:
         ctx = context.reset_index(drop=True)
         frame = pd.concat([frame, ctx.loc[:, [c for c in ctx.columns if c not in frame.columns]]], axis=1)
-    levers = {code: "; ".join(lv) for code, lv in driver_levers().items()}
+    frame = _with_derived_fields(frame)
 
     out: dict[str, np.ndarray] = {}
     slots = min(k, len(codes))
@@ -310,6 +328,5 @@ def reason_table(
         out[f"reason_driver_{n}"] = driver_col
         out[f"reason_feature_{n}"] = feature_col
         out[f"reason_value_{n}"] = value_col
-        lever = pd.Series(driver_col, dtype=object).map(levers)
-        out[f"lever_{n}"] = lever.where(lever.notna() & (lever != ""), None).to_numpy(dtype=object)
+        out[f"lever_{n}"] = reason_levers(driver_col)
     return pd.DataFrame(out, index=values.index)

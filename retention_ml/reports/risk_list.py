@@ -225,27 +225,6 @@ def expected_leavers_interval(p, *, level: float = 0.8) -> tuple[float, int, int
     return float(p.sum()), low, min(high, p.size)
 
 
-def levers_for_drivers(driver_frame: pd.DataFrame, *, k: int = 3) -> pd.DataFrame:
-    """Suggested levers for each person's top-k risk-raising drivers (levers from data_schema/drivers.yaml).
-
-    ``driver_frame`` has one column per driver (``driver_<code>`` or ``<code>``), values on the log-odds
-    scale. Only drivers pushing risk up get a lever; 'other' has none. Returns columns lever_1..lever_k.
-    """
-    from retention_ml.schema import load_drivers
-
-    lever_of = {d.code: d.levers[0] for d in load_drivers() if d.levers}
-    codes = [c.removeprefix("driver_") for c in driver_frame.columns]
-    values = driver_frame.to_numpy(dtype=float, na_value=0.0)
-    has_lever = np.array([c in lever_of for c in codes])
-    values = np.where(has_lever[None, :] & (values > 0), values, -np.inf)
-    order = np.argsort(-values, axis=1, kind="stable")[:, :k]
-    picked = np.take_along_axis(values, order, axis=1)
-    names = np.array([lever_of.get(c, "") for c in codes], dtype=object)
-    levers = np.where(np.isfinite(picked), names[order], "")
-    out = pd.DataFrame(levers, index=driver_frame.index, columns=[f"lever_{i + 1}" for i in range(order.shape[1])])
-    return out.astype(object)
-
-
 def select_teams(scores: pd.DataFrame, *, team: list[str] | None = None, manager: str | None = None) -> list[str]:
     """Teams in scope: the named team(s), or every team the manager manages. Raises if none match."""
     if team:
@@ -263,7 +242,9 @@ def select_teams(scores: pd.DataFrame, *, team: list[str] | None = None, manager
 
 
 def _change(scores: pd.DataFrame, config: BandConfig) -> pd.Series:
-    if "risk_previous" not in scores or scores["risk_previous"].isna().all():
+    # score writes risk_previous only when it compared with an earlier scoring; within it, a missing value is
+    # someone not in that scoring, even when the rows given here (one new team, one service) are all such people
+    if "risk_previous" not in scores:
         return pd.Series("no previous scoring", index=scores.index, dtype=object)
     prev = scores["risk_previous"].astype(float)
     prev_band = pd.Series(assign_bands(prev.fillna(0.0), config=config), index=scores.index)
@@ -379,7 +360,7 @@ COLUMN_MEANINGS = {
     "risk": "probability of leaving", "risk_low": "low end of its interval", "risk_high": "high end of its interval",
     "uncertain": "True when the person's interval crosses a band cut-off",
     "reason_1": "reasons raising the risk, strongest first (reason_2, reason_3 likewise)",
-    "lever_1": "suggested levers for those reasons (lever_2, lever_3 likewise)",
+    "lever_1": "suggested lever for reason_1 (lever_2, lever_3 likewise)",
 }
 
 
@@ -408,7 +389,8 @@ def list_columns(*, config: BandConfig, names: bool) -> list[str]:
     cols = ["rank", "worker_id"] + (["display_name"] if names else []) + ["role", "team_id", "months_in_post", "band", "change"]
     if config.show_probability:
         cols += ["risk", "risk_low", "risk_high"]
-    return cols + ["uncertain", "reason_1", "reason_2", "reason_3", "lever_1", "lever_2", "lever_3"]
+    # each lever beside its reason: the manager reads what is raising the risk and what could help together
+    return cols + ["uncertain", "reason_1", "lever_1", "reason_2", "lever_2", "reason_3", "lever_3"]
 
 
 def team_manager_rows(scores: pd.DataFrame) -> pd.Series:
@@ -428,10 +410,9 @@ def _prepare_rows(scoped: pd.DataFrame, config: BandConfig, names: bool) -> tupl
     scoped["band"] = assign_bands(scoped["risk"], config=config)
     scoped["uncertain"] = straddles_band(scoped["risk_low"], scoped["risk_high"], config=config)
     scoped["change"] = _change(scoped, config)
+    # Levers are shown as the scoring stored them, each beside its reason (explain.drivers.reason_levers);
+    # a scoring without them shows none: a lever guessed from the profile could sit beside another reason.
     lever_cols = [f"lever_{i}" for i in (1, 2, 3)]
-    if not set(lever_cols) <= set(scoped.columns):
-        drivers = scoped[[c for c in scoped.columns if c.startswith("driver_")]]
-        scoped[lever_cols] = levers_for_drivers(drivers, k=3).reindex(columns=lever_cols, fill_value="")
     for c in ["reason_1", "reason_2", "reason_3", *lever_cols]:
         if c not in scoped:
             scoped[c] = ""
@@ -534,7 +515,8 @@ def list_metadata(scores_meta: dict, *, config: BandConfig, teams: list[str], se
     manager recorded, for the same head of service (:func:`banner_lines` names them). No wall-clock time,
     so the same scores and config give byte-identical lists.
     """
-    keep = {k: scores_meta[k] for k in ("as_of", "model_ref", "run_id", "horizon_months", "approval") if k in scores_meta}
+    keep = {k: scores_meta[k] for k in ("as_of", "previous_as_of", "model_ref", "run_id", "horizon_months", "approval")
+            if k in scores_meta}
     if head_of is not None:
         scope = {"list": "no manager recorded", "council": head_of[0], "service": head_of[1]}
     else:
@@ -595,6 +577,16 @@ def no_manager_line(teams: list[str], *, whole_list: bool, service: str | None =
             + ("the team." if len(teams) == 1 else "each team."))
 
 
+def change_line(previous_as_of: str | None) -> str:
+    """What "Change since last scoring" compares with, as people read it (score_meta's previous_as_of)."""
+    if not previous_as_of:
+        return ("Change since last scoring: no earlier scoring of these data was found, so there is nothing to "
+                "compare with this time.")
+    return (f"Change since last scoring compares each person's band with the scoring of {previous_as_of}. "
+            "\"New since last scoring\" is someone not in that scoring: they joined, or moved into this team "
+            "(a move starts a new record in the HR extract). People who left since then are not listed.")
+
+
 def banner_lines(meta: dict, lists: list[TeamList] = ()) -> list[tuple[str, str]]:
     """The lines that head every list format, most important first, as (kind, text).
 
@@ -605,6 +597,7 @@ def banner_lines(meta: dict, lists: list[TeamList] = ()) -> list[tuple[str, str]
     """
     lines = [approval_line(meta), ("purpose", PURPOSE_LINE), ("note", meta.get("manager_rule", MANAGER_LINE)),
              ("note", LEAVING_LINE)]
+    lines.append(("note", change_line(meta.get("previous_as_of"))))
     population = meta.get("population") or {}
     if population.get("agency") in ("exclude", "only"):   # people outside the model's population are in no list
         lines.append(("note", f"This model scores {population['scored']}; they are in no list."))
@@ -658,6 +651,24 @@ def summary_text(summary: dict, horizon_months: int | None = None) -> str:
     return "; ".join(parts) + "." + (f" {manager}" if manager else "")
 
 
+# A cell a spreadsheet would run: text from the HR extract (a name, an id) opening with one of these is read as a
+# formula when the CSV is opened in Excel or LibreOffice ("=HYPERLINK(...)" sends the row to a web site).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(rows: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` with every text cell that opens like a formula prefixed with ``'`` (the OWASP CSV rule),
+    so a spreadsheet shows it as text; numbers, booleans and other text are unchanged."""
+    out = rows.copy()
+    for col in out.columns:
+        if pd.api.types.infer_dtype(out[col], skipna=True) not in ("string", "mixed"):
+            continue
+        risky = out[col].str.startswith(FORMULA_START, na=False).astype(bool)
+        out[col] = out[col].astype(object)
+        out.loc[risky, col] = "'" + out.loc[risky, col].astype(str)
+    return out
+
+
 def write_csv(lists: list[TeamList], meta: dict, path: str | Path) -> Path:
     """Write the lists as one CSV: '#' lines on top (purpose, choices, team summaries), then the rows."""
     import json
@@ -670,7 +681,7 @@ def write_csv(lists: list[TeamList], meta: dict, path: str | Path) -> Path:
     header += [f"# {csv_columns_line(lists[0].rows.columns if lists else [], managers_list=meta.get('list') == 'team managers')}"]
     header += [f"# {tl.heading or 'team ' + tl.team_id}: {summary_text(tl.summary, meta.get('horizon_months'))}"
                for tl in lists]
-    rows = pd.concat([tl.rows for tl in lists], ignore_index=True)
+    rows = neutralise_formulas(pd.concat([tl.rows for tl in lists], ignore_index=True))
     with atomic_path(path) as tmp:
         with open(tmp, "w", encoding="utf-8", newline="") as fh:
             fh.write("\n".join(header) + "\n")

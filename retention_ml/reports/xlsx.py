@@ -95,7 +95,10 @@ def write_xlsx(lists: list[TeamList], meta: dict, path: str | Path) -> Path:
     with atomic_path(path) as tmp:
         # in_memory: XlsxWriter otherwise writes and deletes a temporary file per sheet part, which at
         # `rank --all` scale (thousands of small workbooks) costs more than the lists themselves.
-        wb = xlsxwriter.Workbook(str(tmp), {"nan_inf_to_errors": True, "in_memory": True})
+        # Every cell is written as the value it holds: text opening with "=" (a name or id from the HR extract)
+        # stays text, never a formula Excel runs, and a text that looks like a web address is no link.
+        wb = xlsxwriter.Workbook(str(tmp), {"nan_inf_to_errors": True, "in_memory": True,
+                                            "strings_to_formulas": False, "strings_to_urls": False})
         # The creation time is the scoring date, not the clock, so the same scores give a byte-identical file.
         wb.set_properties({"title": "Risk list", "comments": PURPOSE_LINE, "created": _created(meta)})
         base = {"text_wrap": True, "valign": "top"}
@@ -106,6 +109,7 @@ def write_xlsx(lists: list[TeamList], meta: dict, path: str | Path) -> Path:
         }
         points = {"alert": 12}
         head = wb.add_format({"bold": True, "bg_color": "#DDDDDD", "border": 1, "text_wrap": True, "valign": "top"})
+        cell = wb.add_format(base)
         fmts = {b: wb.add_format({"bg_color": c}) for b, c in BAND_COLOURS.items()}
         for tl, sheet in zip(lists, sheet_names(tl.team_id for tl in lists)):
             ws = wb.add_worksheet(sheet)
@@ -127,7 +131,8 @@ def write_xlsx(lists: list[TeamList], meta: dict, path: str | Path) -> Path:
             first = len(top) + 1
             ws.write_row(first, 0, labels, head)
             for i, rec in enumerate(rows.itertuples(index=False), start=first + 1):
-                ws.write_row(i, 0, [v if not isinstance(v, bool) else ("yes" if v else "no") for v in rec])
+                # wrapped: a reason or lever longer than its column (60 characters at most) reads in full
+                ws.write_row(i, 0, [v if not isinstance(v, bool) else ("yes" if v else "no") for v in rec], cell)
             if len(rows):
                 bcol = list(rows.columns).index("band")
                 for band, fmt in fmts.items():

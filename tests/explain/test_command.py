@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from retention_ml.explain.drivers import reason_levers
 from retention_ml.cli import app
 from retention_ml.reports.risk_list import NOT_A_DECISION
 
@@ -58,7 +59,18 @@ def test_one_person_json_has_reasons_with_own_values(wired):
     assert record["reasons"], "someone far over the cap has at least one reason"
     caseload = [r for r in record["reasons"] if r["driver"] == "caseload_workload"]
     assert caseload and f"caseload {round(X['caseload_current'].iloc[idx])}" in caseload[0]["reason"]
+    # the lever beside each reason is the one the lists show for it (explain.drivers.reason_levers)
+    assert [r["lever"] for r in record["reasons"]] == reason_levers([r["driver"] for r in record["reasons"]]).tolist()
     assert record["note"] == NOT_A_DECISION
+
+
+def test_one_person_printed_with_one_lever_per_reason(wired):
+    X, keys = wired
+    wid = keys["worker_id"].iloc[int(((X["caseload_current"] - X["caseload_cap"]) >= 8).to_numpy().nonzero()[0][0])]
+    result = runner.invoke(app, ["explain", "--run", "r", "--data", ".", "--as-of", "2025-01-01", "--worker", wid])
+    assert result.exit_code == 0, result.output
+    lever_lines = [line.strip() for line in result.output.splitlines() if line.strip().startswith("Lever")]
+    assert lever_lines and all(line.startswith("Lever: ") and "; " not in line for line in lever_lines)
 
 
 def test_one_person_printed_readably(wired):

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from retention_ml.explain import explain
-from retention_ml.explain.reasons import load_templates, render_feature_reasons
+from retention_ml.explain.reasons import load_templates, reason_table, render_feature_reasons
 from retention_ml.schema import load_drivers
 
 
@@ -19,9 +19,18 @@ def test_housing_reason_with_growth(catalogue):
     frame = pd.DataFrame({"housing_rent_to_pay": [0.46, 0.31], "housing_cost_growth_12m": [0.12, -0.02]})
     text = render_feature_reasons("housing_rent_to_pay", frame, load_templates(), catalogue)
     assert text.tolist() == [
-        "monthly rent is 46% of take-home pay in this area, up 12% in a year",
-        "monthly rent is 31% of take-home pay in this area, down 2% in a year",
+        "median rent in their home area is 46% of their estimated take-home pay, up 12% in a year",
+        "median rent in their home area is 31% of their estimated take-home pay, down 2% in a year",
     ]
+
+
+def test_house_price_reason_names_the_home_area_and_the_persons_own_pay(catalogue):
+    # The feature is the home area's median price over the person's pay for their hours plus supplements
+    # (demo W0000562: 0.5 FTE on GBP 57,753 with a GBP 3,000 supplement, price GBP 270,300 -> 8.5); "times
+    # salary in this area" read as 4.7 against the salary their manager knows, and "this area" as the office.
+    frame = pd.DataFrame({"housing_price_to_salary": [270_300 / (57_753 * 0.5 + 3_000)]})
+    text = render_feature_reasons("housing_price_to_salary", frame, load_templates(), catalogue).item()
+    assert text == "house prices in their home area are 8.5 times their yearly pay (for their hours, supplements included)"
 
 
 def test_a_change_too_small_to_show_is_left_out(catalogue):
@@ -30,7 +39,7 @@ def test_a_change_too_small_to_show_is_left_out(catalogue):
     commute = render_feature_reasons("commute_minutes", frame, load_templates(), catalogue)
     assert commute.tolist() == ["commute of 57 minutes each way", "commute of 57 minutes each way, 12 minutes longer than a year ago"]
     housing = render_feature_reasons("housing_rent_to_pay", frame, load_templates(), catalogue)
-    assert housing.tolist() == ["monthly rent is 46% of take-home pay in this area"] * 2
+    assert housing.tolist() == ["median rent in their home area is 46% of their estimated take-home pay"] * 2
 
 
 def test_missing_value_falls_back_to_a_shorter_template(catalogue):
@@ -106,9 +115,11 @@ def test_reason_text_matches_the_row_and_levers_come_from_the_taxonomy(model, fr
     assert len(rows) > 0
     r = rows[0]
     assert table["reason_1"].iloc[r].startswith(f"caseload {round(X['caseload_current'].iloc[r])} against a team cap of {round(X['caseload_cap'].iloc[r])}")
-    levers = {d.code: "; ".join(d.levers) for d in load_drivers()}
-    has = table["lever_1"].notna()
-    assert (table.loc[has, "lever_1"] == table.loc[has, "reason_driver_1"].map(levers)).all()
+    # the one lever rule: each reason's lever is its driver's first lever in drivers.yaml; no reason, no lever
+    first = {d.code: d.levers[0] for d in load_drivers() if d.levers}
+    has = table["reason_1"].notna()
+    assert has.any() and table.loc[~has, "lever_1"].isna().all()
+    assert (table.loc[has, "lever_1"] == table.loc[has, "reason_driver_1"].map(first)).all()
 
 
 def test_reasons_need_the_explained_rows(model, frame, catalogue):
@@ -209,3 +220,20 @@ def test_months_are_counted_as_the_lists_count_them(catalogue):
     # restarts at an internal move or a return, so it is never called time "with the council".
     frame = pd.DataFrame({"tenure_months": [66.6], "months_in_post": [66.6]})
     assert render_feature_reasons("tenure_months", frame, load_templates(), catalogue).item() == "66 months in this post"
+
+
+def test_over_cap_reasons_name_the_cap_for_a_part_timers_hours(catalogue):
+    # The over-cap months count against team cap x FTE. A 0.5 FTE worker with 10 cases under a team cap of 16
+    # is over their cap of 8; "over the caseload cap ... (caseload 10, cap 16)" read as under it.
+    drivers = catalogue.set_index("feature")["driver"]
+    X = pd.DataFrame({"caseload_over_cap_months_6m": [4.0, 4.0], "caseload_current": [10.0, 18.0],
+                      "caseload_cap": [16.0, 16.0], "caseload_to_cap": [10 / 8, 18 / 16]})
+    values = pd.DataFrame({"caseload_over_cap_months_6m": [0.5, 0.5], "caseload_current": [0.0, 0.0],
+                           "caseload_cap": [0.0, 0.0], "caseload_to_cap": [0.0, 0.0]})
+    profile = pd.DataFrame({drivers["caseload_over_cap_months_6m"]: [0.5, 0.5]})
+    table = reason_table(values, profile, X, None, catalogue, drivers.reindex(values.columns), k=1)
+    assert table["reason_1"].tolist() == [
+        "over the caseload cap for their hours in 4 of the last 6 months (caseload 10, cap 8 for their hours; "
+        "team cap 16 per full-time post)",
+        "over the caseload cap in 4 of the last 6 months (caseload 18, cap 16)",   # full-time: the team cap is theirs
+    ]

@@ -26,7 +26,6 @@ from retention_ml.reports.risk_list import (
     build_risk_lists,
     build_service_manager_list,
     expected_leavers_interval,
-    levers_for_drivers,
     list_metadata,
     load_band_config,
     poisson_binomial_pmf,
@@ -199,13 +198,18 @@ def test_expected_leaver_interval_covers_simulated_count_about_80_percent():
     assert 0.78 <= coverage <= 0.95, coverage
 
 
-def test_levers_come_from_drivers_yaml_for_drivers_raising_risk():
-    lever_of = {d.code: d.levers[0] for d in load_drivers() if d.levers}
-    frame = pd.DataFrame({"driver_commute": [0.9, -0.5], "driver_pay": [0.3, -0.1], "driver_housing_cost": [0.5, -0.2],
-                          "driver_other": [2.0, 0.0]})
-    out = levers_for_drivers(frame, k=3)
-    assert list(out.iloc[0]) == [lever_of["commute"], lever_of["housing_cost"], lever_of["pay"]]
-    assert list(out.iloc[1]) == ["", "", ""]  # nothing pushes risk up: no lever suggested
+def test_lists_show_the_levers_the_scoring_stored_beside_their_reasons():
+    # A lever is the one stored beside its reason (explain.drivers.reason_levers); none is made up from the
+    # driver profile, whose strongest driver may be no reason at all (below the reason floor, or caseload
+    # for someone holding no cases).
+    scores = make_scores()
+    scores["driver_commute"] = 5.0   # every profile's strongest driver
+    plain = build_risk_lists(scores, config=load_band_config(), teams=sorted(TEAMS))
+    assert all((tl.rows[["lever_1", "lever_2", "lever_3"]] == "").all().all() for tl in plain)
+    scores["lever_1"], scores["lever_2"], scores["lever_3"] = "Review caseload against the team cap", "", None
+    stored = build_risk_lists(scores, config=load_band_config(), teams=sorted(TEAMS))
+    assert all((tl.rows["lever_1"] == "Review caseload against the team cap").all() for tl in stored)
+    assert all((tl.rows[["lever_2", "lever_3"]] == "").all().all() for tl in stored)
 
 
 def test_lists_ranked_and_summarised_per_team():
@@ -225,6 +229,19 @@ def test_lists_ranked_and_summarised_per_team():
     assert delta.summary["people"] is None and "expected_leavers" not in delta.summary
     changes = set(pd.concat([tl.rows for tl in lists]).change)
     assert "new since last scoring" in changes and changes & {"same band"} and any(c.startswith("up from") or c.startswith("down from") for c in changes)
+
+
+def test_a_new_team_reads_new_since_last_scoring_whether_ranked_alone_or_with_all():
+    # everyone in TEAMALPHA joined since the last scoring (a new team): each is "new", not "no previous
+    # scoring", and rank --team gives the same words as rank --all
+    scores = make_scores()
+    scores.loc[scores.team_id == "TEAMALPHA", "risk_previous"] = np.nan
+    cfg = load_band_config()
+    alone = build_risk_lists(scores, config=cfg, teams=["TEAMALPHA"])[0]
+    with_all = next(tl for tl in build_risk_lists(scores, config=cfg, teams=sorted(TEAMS)) if tl.team_id == "TEAMALPHA")
+    assert set(alone.rows.change) == set(with_all.rows.change) == {"new since last scoring"}
+    first = make_scores(previous=False)   # a first scoring: nothing to compare with
+    assert set(build_risk_lists(first, config=cfg, teams=["TEAMALPHA"])[0].rows.change) == {"no previous scoring"}
 
 
 def test_team_manager_is_not_in_their_own_teams_list_nor_its_figures():
@@ -521,6 +538,8 @@ def test_xlsx_has_frozen_header_filters_and_band_colours(tmp_path):
     header = [c.value for c in ws[header_row]]
     assert header[:3] == ["Rank", "Worker (pseudonymous id)", "Role"]
     assert {"Months in post", "Reason 1", "Suggested lever 1", "Band uncertain"} <= set(header)
+    assert header.index("Suggested lever 1") == header.index("Reason 1") + 1   # each lever beside its reason
+    assert header.index("Suggested lever 2") == header.index("Reason 2") + 1
     roles = {ws.cell(r, 3).value for r in range(header_row + 1, ws.max_row + 1)}
     assert "senior practitioner" in roles and not any("_" in r for r in roles)
     assert {ws.cell(r, header.index("Band uncertain") + 1).value for r in range(header_row + 1, ws.max_row + 1)} <= {"yes", "no"}
@@ -635,7 +654,7 @@ def test_a_service_list_holds_only_that_services_team_managers(tmp_path):
     assert list(csv.worker_id) == list(mgr.worker_id) and list(csv["rank"]) == [1, 2]  # riskiest first
     assert set(csv.team_id) == {"TEAMCHARLIE", "TEAMDELTA"}  # the team each manages
     assert list(csv.columns) == ["rank", "worker_id", "display_name", "role", "team_id", "months_in_post", "band",
-                                 "change", "uncertain", "reason_1", "reason_2", "reason_3", "lever_1", "lever_2", "lever_3"]
+                                 "change", "uncertain", "reason_1", "lever_1", "reason_2", "lever_2", "reason_3", "lever_3"]
     members = scores[~scores.worker_id.isin(["MGRX202", "MGRX303"])]
     forbidden = set(members.worker_id) | set(members.display_name) | {"MGRX101", "TEAMALPHA", "TEAMBRAVO"}
     line = "These are the team managers of the children in care service in council C01, listed for their head of service."
@@ -787,3 +806,17 @@ def test_all_teams_built_in_one_pass_equal_each_team_built_alone(tmp_path):
         rank_scores(d, tmp_path / team, team=[team])
         for f in (tmp_path / team).iterdir():
             assert f.read_bytes() == (tmp_path / "all" / f.name).read_bytes(), f.name
+
+
+def test_every_list_says_which_scoring_the_change_compares_with(tmp_path):
+    from retention_ml.commands.rank import rank_scores
+
+    d = write_scores(tmp_path, make_scores(), previous_as_of="2023-12-01")
+    rank_scores(d, tmp_path / "l", team=["TEAMALPHA"], formats=["csv", "html"])
+    for f in ("csv", "html"):
+        text = unescape((tmp_path / "l" / f"risk_list_team_TEAMALPHA.{f}").read_text())
+        assert "compares each person's band with the scoring of 2023-12-01" in text, f
+    (tmp_path / "first").mkdir()
+    first = write_scores(tmp_path / "first", make_scores(previous=False))
+    rank_scores(first, tmp_path / "f", team=["TEAMALPHA"], formats=["csv"])
+    assert "no earlier scoring of these data was found" in (tmp_path / "f" / "risk_list_team_TEAMALPHA.csv").read_text()
