@@ -419,7 +419,7 @@ def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | No
     from retention_ml.io import read_tables, staged_files, write_table
     from retention_ml.reports.risk_list import LEAVING_FLAG, NOT_A_DECISION, load_band_config
     from retention_ml.tracking import configure, load_turnover_model
-    from retention_ml.validation import validate_dir
+    from retention_ml.validation import coverage_gaps, validate_dir
 
     as_of = pd.Timestamp(as_of)
     out_dir = Path(out_dir)
@@ -441,6 +441,8 @@ def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | No
     else:
         candidates = previous_candidates(out_dir, as_of, horizon) if find_previous_scoring else []
     tables = read_tables(data_dir)
+    # a table with no (recent) rows for a council leaves its features empty there: said, never silent
+    data_warnings = coverage_gaps(tables, as_of=as_of)["message"].tolist()
     ds = build_features(tables, [as_of])
     if len(ds.keys) == 0:
         raise NobodyInPost(f"{data_dir}: nobody is in post at {as_of.date()} (rule: start_date < as_of <= end_date or no end_date)")
@@ -474,6 +476,7 @@ def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | No
         "previous": str(prev_dir) if prev_dir else None,
         "previous_as_of": str(_scoring_meta(prev_dir)[0].date()) if prev_dir else None,
         "previous_note": previous_note,
+        "data_warnings": data_warnings,
         "interval": "bootstrap ensemble" if getattr(model, "bootstrap_boosters_", None) else "none (model has no ensemble)",
         "approval": approval,
     }

@@ -167,6 +167,14 @@ class _Prepared:
     tables: dict | None
 
 
+def coverage_notes(tables: dict | None) -> list[str]:
+    """Warnings for tables that hold no rows for a council's workers: the features they feed are empty there."""
+    coverage_gaps = _optional("retention_ml.validation", "coverage_gaps")
+    if tables is None or coverage_gaps is None:
+        return []
+    return coverage_gaps(tables)["message"].tolist()
+
+
 def check_data_path(exp: dict) -> None:
     """Raise FileNotFoundError naming the file and key when ``data.path`` is not what the kind reads (a folder of
     tables for snapshots, one file for a flat extract): checked before the tracking store is opened, so a run that
@@ -416,7 +424,7 @@ def train_experiment(exp: dict, *, log: bool = True, progress: Callable[[str], N
     tr, va, te = prep.masks["train"], prep.masks["valid"], prep.masks["test"]
     X_train, y_train, X_valid, y_valid = prep.X[tr], prep.y[tr], prep.X[va], prep.y[va]
     X_test, y_test, keys_test = prep.X[te].reset_index(drop=True), prep.y[te].reset_index(drop=True), prep.keys[te].reset_index(drop=True)
-    notes = []
+    notes = coverage_notes(prep.tables)
     params, tuning = model_params(exp, prep.catalogue), None
     if exp["tuning"]["trials"] > 0:
         progress(f"tuning ({exp['tuning']['trials']} trials, training window only)")

@@ -454,3 +454,22 @@ def test_explain_keeps_to_the_models_population_as_score_does(sim_model, sim_dir
     assert sorted(table["worker_id"]) == sorted(scored.scores["worker_id"])
     with pytest.raises(explain_command.CommandError, match="outside the model's population"):
         explain_command.compute(result.run_id, sim_dir, as_of, agency_worker)
+
+
+def test_a_council_without_supervision_rows_is_scored_with_a_warning_naming_it(sim_model, sim_dir, tmp_path):
+    """Its supervision features would read "no supervision" for everyone there: scored, and said (score_meta.json)."""
+    from retention_ml.scoring import score
+
+    result, _ = sim_model
+    ref, as_of = f"runs:/{result.run_id}/model", "2022-07-01"
+    assert score(ref, sim_dir, as_of, tmp_path / "full", find_previous_scoring=False).meta["data_warnings"] == []
+    thin = tmp_path / "thin"
+    shutil.copytree(sim_dir, thin, ignore=shutil.ignore_patterns("_truth"))
+    teams = pd.read_csv(thin / "teams.csv", dtype=str)
+    workers = pd.read_parquet(thin / "workers.parquet")
+    council = sorted(teams["council_id"].unique())[-1]
+    gone = set(workers.loc[workers["team_id"].isin(teams.loc[teams["council_id"] == council, "team_id"]), "worker_id"])
+    supervision = pd.read_parquet(thin / "supervision.parquet")
+    supervision[~supervision["worker_id"].isin(gone)].to_parquet(thin / "supervision.parquet", index=False)
+    warnings = score(ref, thin, as_of, tmp_path / "thin_scores", find_previous_scoring=False).meta["data_warnings"]
+    assert len(warnings) == 1 and "supervision" in warnings[0] and council in warnings[0], warnings

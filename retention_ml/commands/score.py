@@ -34,6 +34,10 @@ Population: only the people the model was trained on are scored. A model trained
 "exclude" scores no agency worker, one trained with "only" scores agency workers alone; score_meta.json
 ("population") and every list say which, and the count left out is printed and recorded.
 
+Thin data: a table that holds no rows for a council's people in post (or, for a table with a row every month,
+only rows months old at --as-of) leaves the features it feeds empty or stale there. They are scored, and a
+warning naming the table, council and features is printed and kept in score_meta.json ("data_warnings").
+
 Approval: score_meta.json records whether the scored model is the registry's "champion" at scoring time and was put
 there by the promotion gate (retention-ml promote), whichever way --model names it. Any other model (a candidate, a
 champion alias moved by hand) is scored, so lists can be previewed, but marked "not approved" and a warning is
@@ -111,6 +115,8 @@ def score_command(
                        f"(scored at {result.meta['previous_as_of']})")
         for f in result.files:
             typer.echo(f"  {f}")
+    for warning in result.meta.get("data_warnings") or []:   # on stderr, also with --json
+        console.print(f"warning: {warning}", markup=False)
     if result.meta.get("previous_note"):   # on stderr, also with --json: the lists will show no change
         console.print(f"note: {result.meta['previous_note']}", markup=False)
     # Last thing printed (on stderr, also with --json) so that it is the line an operator sees.
