@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 
 from retention_ml.io import BOOLEAN_WORDS, atomic_path
-from retention_ml.schema import ColumnSpec, TableSchema, load_drivers, load_schemas, schema_dir, schema_version
+from retention_ml.schema import ColumnSpec, TableSchema, lever_groups, load_drivers, load_schemas, schema_dir, schema_version
 
 __all__ = ["dictionary_path", "is_stale", "render_data_dictionary", "write_data_dictionary"]
 
@@ -142,13 +142,16 @@ def _drivers_section() -> list[str]:
         "## Driver taxonomy (`drivers.yaml`)",
         "",
         "One list shared by exit-interview reason codes, the simulator's ground truth, the feature catalogue and grouped "
-        "explanations. `exit reason`: may be given as an exit-interview reason. `model visible`: the model can see it in the data.",
+        "explanations. `exit reason`: may be given as an exit-interview reason. `model visible`: the model can see it in the data. "
+        "`levers`: beside a reason, a list shows the first; a person in a group (lever_groups: "
+        + ", ".join(f"{group.replace('_', ' ')} = `{feature}` is 1" for group, feature in lever_groups().items())
+        + ") gets their group's lever instead where the driver has one.",
         "",
         "| code | label | exit reason | model visible | description | levers |",
         "|---|---|---|---|---|---|",
     ]
     for d in load_drivers():
-        levers = "<br>".join(d.levers) if d.levers else "—"
+        levers = "<br>".join([*d.levers, *(f"for {group.replace('_', ' ')}: {text}" for group, text in d.group_levers)]) or "—"
         out.append(
             "| "
             + " | ".join(_cell(x) for x in (f"`{d.code}`", d.label, "yes" if d.exit_reason else "no", "yes" if d.model_visible else "no", d.description, levers))

@@ -35,6 +35,7 @@ __all__ = [
     "TableSchema",
     "age_band_edges",
     "driver_codes",
+    "lever_groups",
     "load_drivers",
     "load_schemas",
     "schema_dir",
@@ -179,6 +180,8 @@ class Driver:
     exit_reason: bool
     model_visible: bool
     levers: tuple[str, ...]
+    #: lever shown instead of the first for a group of people (:func:`lever_groups`) it does not fit
+    group_levers: tuple[tuple[str, str], ...] = ()
 
 
 def _column(raw: dict, table: str) -> ColumnSpec:
@@ -245,9 +248,30 @@ def _load_drivers(folder: str) -> tuple[Driver, ...]:
             exit_reason=bool(d["exit_reason"]),
             model_visible=bool(d["model_visible"]),
             levers=tuple(d.get("levers", [])),
+            group_levers=_group_levers(d, raw.get("lever_groups") or {}),
         )
         for d in raw["drivers"]
     )
+
+
+def _group_levers(driver: dict, groups: dict) -> tuple[tuple[str, str], ...]:
+    levers = dict(driver.get("group_levers") or {})
+    unknown = set(levers) - set(groups)
+    if unknown:
+        raise ValueError(f"drivers.yaml: driver {driver['code']!r} has group_levers for {sorted(unknown)}, "
+                         f"which lever_groups does not declare (declared: {sorted(groups)})")
+    return tuple(levers.items())
+
+
+@lru_cache(maxsize=None)
+def _lever_groups(folder: str) -> dict[str, str]:
+    raw = yaml.safe_load(Path(folder, "drivers.yaml").read_text(encoding="utf-8"))
+    return dict(raw.get("lever_groups") or {})
+
+
+def lever_groups() -> dict[str, str]:
+    """Group -> the feature that is 1 for its members, in the order groups are tried (``drivers.yaml`` lever_groups)."""
+    return _lever_groups(str(schema_dir()))
 
 
 def load_drivers() -> tuple[Driver, ...]:

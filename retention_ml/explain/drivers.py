@@ -21,7 +21,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from retention_ml.schema import driver_codes, load_drivers
+from retention_ml.schema import driver_codes, lever_groups, load_drivers
 
 __all__ = [
     "OTHER",
@@ -58,21 +58,36 @@ def driver_levers() -> dict[str, tuple[str, ...]]:
     return {d.code: d.levers for d in load_drivers()}
 
 
-def reason_levers(codes) -> np.ndarray:
-    """The lever shown beside each reason: its driver's first lever in ``data_schema/drivers.yaml``.
+def reason_levers(codes, people: pd.DataFrame | None = None) -> np.ndarray:
+    """The lever shown beside each reason: its driver's first lever in ``data_schema/drivers.yaml``, or its
+    group lever for a person in a group that lever is for.
 
     The one lever rule. Reasons carry it (:func:`retention_ml.explain.reasons.reason_table`), scores
     store it and lists, ``explain`` and its JSON show it as stored, so a lever is always that of the
     reason beside it: no reason, no lever. The first lever is the one that fits everyone its driver
-    names (drivers.yaml says so for each); a list cell holds one action a manager can take, not a menu.
-    ``codes`` holds driver codes (None for an empty reason slot); returns an object array, None where
-    the slot is empty or the driver has no lever (``other``).
+    names outside the groups of ``lever_groups`` (an agency worker is not eligible for a retention
+    payment; ASYE support is for the newly qualified); a list cell holds one action a manager can take,
+    not a menu. ``codes`` holds driver codes (None for an empty reason slot), one per row of ``people``
+    (the person's features: a group's member has its feature equal to 1); returns an object array, None
+    where the slot is empty or the driver has no lever (``other``).
 
     >>> reason_levers(["commute", None, "other"]).tolist()
     ['Flexible or hybrid working to cut commuting days', None, None]
+    >>> reason_levers(["pay", "pay"], pd.DataFrame({"employment_agency": [1, 0]})).tolist()[0]
+    'Discuss a permanent post with its pay, progression and support'
     """
-    first = {code: levers[0] for code, levers in driver_levers().items() if levers}
-    levers = pd.Series(np.asarray(codes, dtype=object)).map(first)
+    drivers = load_drivers()
+    codes = pd.Series(np.asarray(codes, dtype=object))
+    levers = codes.map({d.code: d.levers[0] for d in drivers if d.levers})
+    chosen = np.zeros(len(codes), dtype=bool)
+    for group, feature in (lever_groups().items() if people is not None else ()):
+        if feature not in people.columns:
+            continue
+        member = pd.to_numeric(people[feature], errors="coerce").to_numpy() == 1
+        own = codes.map({d.code: dict(d.group_levers)[group] for d in drivers if group in dict(d.group_levers)})
+        use = member & own.notna().to_numpy() & ~chosen   # the first group with a lever for this driver wins
+        levers[use] = own[use]
+        chosen |= use
     return levers.astype(object).where(levers.notna(), None).to_numpy(dtype=object)
 
 

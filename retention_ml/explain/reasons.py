@@ -328,5 +328,5 @@ def reason_table(
         out[f"reason_driver_{n}"] = driver_col
         out[f"reason_feature_{n}"] = feature_col
         out[f"reason_value_{n}"] = value_col
-        out[f"lever_{n}"] = reason_levers(driver_col)
+        out[f"lever_{n}"] = reason_levers(driver_col, frame)
     return pd.DataFrame(out, index=values.index)

@@ -57,3 +57,38 @@ def test_reasons_carry_one_lever_each_the_same_one_a_list_shows():
     assert table.loc[0, "lever_1"] == first["commute"] and table.loc[0, "lever_2"] == first["housing_cost"]
     assert "; " not in table.loc[0, "lever_1"]
     assert table.loc[1, ["reason_1", "lever_1", "lever_2"]].isna().all()   # nothing raises risk: no lever either
+
+
+def test_a_group_gets_its_lever_where_the_driver_has_one_and_the_first_group_wins():
+    """An agency worker is not eligible for a retention payment, and ASYE support is for the newly qualified:
+    beside their reason they get their group's lever (drivers.yaml group_levers); everyone else the first."""
+    drivers = {d.code: d for d in load_drivers()}
+    pay, career = dict(drivers["pay"].group_levers), dict(drivers["career_progression"].group_levers)
+    people = pd.DataFrame({"employment_agency": [1, 0, 0, 1, 1], "nqsw_first_2y": [0, 0, 1, 1, 0]})
+    codes = ["pay", "pay", "career_progression", "career_progression", "commute"]
+    assert reason_levers(codes, people).tolist() == [
+        pay["agency"], drivers["pay"].levers[0], career["newly_qualified"], career["agency"],   # agency is tried first
+        drivers["commute"].levers[0],                                                          # commute has no group lever
+    ]
+    assert reason_levers(codes).tolist() == [drivers[c].levers[0] for c in codes]   # without the people: the first
+
+
+def test_lever_groups_name_features_of_the_catalogue_and_levers_are_not_repeated_across_drivers():
+    from retention_ml.schema import lever_groups
+
+    assert set(lever_groups().values()) <= set(feature_catalogue()["feature"])
+    firsts = [d.levers[0] for d in load_drivers() if d.levers]
+    assert len(set(firsts)) == len(firsts)
+    # two reasons of one person never offer the same action twice in other words (flexible working: commute's)
+    assert sum("flexible" in lever.lower() for lever in firsts) <= 1
+
+
+def test_reasons_give_an_agency_worker_the_agency_lever():
+    catalogue = feature_catalogue()
+    drivers = catalogue.set_index("feature")["driver"]
+    X = pd.DataFrame({"pay_agency_gap": [0.9, 0.9], "employment_agency": [1.0, 0.0]})
+    values = pd.DataFrame({"pay_agency_gap": [0.5, 0.5]})
+    profile = pd.DataFrame({drivers["pay_agency_gap"]: [0.5, 0.5]})
+    table = reason_table(values, profile, X, None, catalogue, drivers.reindex(values.columns), k=1)
+    pay = next(d for d in load_drivers() if d.code == drivers["pay_agency_gap"])
+    assert table["lever_1"].tolist() == [dict(pay.group_levers)["agency"], pay.levers[0]]
