@@ -124,6 +124,7 @@ CALIBRATION_METHODS = {"platt": "Platt scaling", "isotonic": "isotonic regressio
 NO_INTERVIEWS = ("No exit interviews in the data: explanations could not be checked against what leavers said "
                  "(the exit_interviews table was not supplied, or no test-window leaver had one).")
 NOT_MEASURED = "not measured"
+NOT_RECORDED = "not recorded"
 
 
 @dataclass
@@ -524,8 +525,11 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
     metric_rows = [{"metric": METRIC_LABELS[m], "gloss": METRIC_GLOSSES[m],
                     **{k: _interval(v.get(m)) for k, v in metrics["models"].items()}}
                    for m in METRIC_LABELS if m in metrics["models"].get("lightgbm", {})]
+    # "positives" are leaving snapshots: a leaver counts once per snapshot before leaving (5 quarterly dates in
+    # training), so they are shown as such, beside the distinct people who left (older runs did not record them)
     counts = [{"window": WINDOW_LABELS.get(w, w), "dates": _window(metrics, w),
                "n": c["n"], "positives": c["positives"], "workers": c["workers"],
+               "leavers": str(c["leavers"]) if "leavers" in c else NOT_RECORDED,
                "base_rate": _pct(c["positives"] / c["n"]) if c["n"] else "n/a"}
               for w, c in metrics.get("counts", {}).items()]
     drivers = tables["driver_importance"]
@@ -697,8 +701,12 @@ def _blocks(c: dict) -> list[dict]:
              *([f"Drivers not measured: the training data held no value for any of their features, so the model "
                 f"could not learn whether they matter (not that they do not): {'; '.join(c['not_measured'])}."]
                if c["not_measured"] else [])]),
-        _table(["Window", "Snapshot dates", "Snapshots", "Leavers", "People", "Base rate"],
-               [[w["window"], w["dates"], w["n"], w["positives"], w["workers"], w["base_rate"]]
+        _p("A person in post at several snapshot dates is in several snapshots, so a leaver is counted once in "
+           "\"People who left\" and once per snapshot in \"Snapshots followed by leaving\"; the base rate is the "
+           "share of snapshots followed by leaving."),
+        _table(["Window", "Snapshot dates", "Snapshots", "Snapshots followed by leaving", "People", "People who left",
+                "Base rate"],
+               [[w["window"], w["dates"], w["n"], w["positives"], w["workers"], w["leavers"], w["base_rate"]]
                 for w in c["counts"]], id="windows"),
     ]
     if c["censoring_rows"]:
