@@ -185,7 +185,9 @@ class FairnessAudit:
         Per factor and metric: the largest between-group gap among assessable groups, with the groups at
         either end.
     overall : dict
-        Whole-window rows, people, base rate, mean risk, ROC-AUC and the top-share risk threshold.
+        Whole-window rows, people, base rate, mean risk, ROC-AUC, the top-share risk threshold, and the counts
+        behind precision in the top share: ``positives`` (rows followed by leaving), ``flagged`` (rows in the top
+        share) and ``flagged_positives``.
     not_audited : dict
         Audit columns left out of the audit (see :func:`not_audited`), each with the reason; the card names them.
     """
@@ -373,6 +375,9 @@ def audit_fairness(predictions: pd.DataFrame, *, factors=None, min_group: int = 
         "base_rate": float(data["label"].mean()), "mean_risk": float(data["risk"].mean()),
         "roc_auc": _roc_auc(data["label"].to_numpy(float), data["risk"].to_numpy(float)),
         "top_threshold": float(data["risk"][flagged].min()) if flagged.any() else float("nan"),
+        # whole-window counts behind precision and recall in the top share, for the card's "of 100 flagged" words
+        "positives": int(data["label"].sum()), "flagged": int(flagged.sum()),
+        "flagged_positives": int(data["label"][flagged].sum()),
     }
     return FairnessAudit(table=table, gaps=_gaps(table), overall=overall, min_group=min_group, top_share=top_share,
                          not_audited=not_audited(predictions) if explicit is None else {})

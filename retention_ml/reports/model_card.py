@@ -484,6 +484,74 @@ def _protected_sentence(c: dict) -> str:
     return text
 
 
+def _in_100(share) -> str:
+    """A share as a lay reader counts it: "about 9 in every 100" (natural frequencies, not decimals)."""
+    if share is None or (isinstance(share, float) and math.isnan(share)):
+        return "n/a"
+    n = round(100 * share)
+    return "fewer than 1 in every 100" if n == 0 and share > 0 else f"about {n} in every 100"
+
+
+def _gate_verdict(gate: list, aliases: list[str]) -> str:
+    """The gate's verdict in one sentence a board can act on (the card's gate runs without its own card check)."""
+    from retention_ml.promotion import CHAMPION_ALIAS
+
+    failed = [CHECK_LABELS.get(g.name, g.name).lower() for g in gate if not g.passed and g.assessable]
+    unassessed = [CHECK_LABELS.get(g.name, g.name).lower() for g in gate if not g.assessable]
+    if not failed and not unassessed:
+        return ("**Verdict: the model passes every check of the promotion gate** (last section)"
+                + (" and is the approved model (registry alias champion)." if CHAMPION_ALIAS in aliases else
+                   "; it is not approved until `retention-ml promote` has moved the alias champion to it, and "
+                   "every list scored from it before that is marked NOT APPROVED."))
+    why = "; ".join(filter(None, [f"failed: {', '.join(failed)}" if failed else "",
+                                  f"could not be checked: {', '.join(unassessed)}" if unassessed else ""]))
+    return (f"**Verdict: the model does NOT pass the promotion gate ({why}), so it must not be used for managers' "
+            "lists.** The last section says why, with the numbers, and what would change it.")
+
+
+def _in_brief(c: dict, gate: list, aliases: list[str], audit, metrics: dict, n_inputs: int | None) -> list[str]:
+    """The card's first section: verdict, what the model does, how good (in natural frequencies), who is affected,
+    what it must not be used for and its limits, every number from the run."""
+    ov, mine = audit.overall, metrics["models"]["lightgbm"]
+    unit = "people" if ov["rows"] == ov["people"] or c["flat"] else "snapshots (one person at one date)"
+    horizon = f"within {c['horizon']} months" if c["horizon"] else "in the extract's period"
+    precision = mine.get("precision_top10") or {}
+    interval = (f" (95% interval {round(100 * precision['low'])} to {round(100 * precision['high'])})"
+                if precision.get("low") is not None and precision.get("high") is not None else "")
+    team = metrics["models"].get("team_base_rate", {}).get("precision_top10", {}).get("value")
+    inputs = f"{n_inputs} facts" if n_inputs else "facts"
+    items = [
+        _gate_verdict(gate, aliases),
+        ("**What it does:** " + (f"from {inputs} in the columns of a one-row-per-employee extract (listed under "
+                                 "Model inputs), it estimates each employee's chance of leaving; it cannot score "
+                                 "anyone, so it makes no lists." if c["flat"] else
+                                 f"for each social worker in post at a date, it estimates the chance that they leave "
+                                 f"voluntarily {horizon}, from {inputs} in the council's HR and case records "
+                                 "(listed under Model inputs), and puts a risk band and the main reasons on the list "
+                                 "of their own manager.")),
+        (f"**How good it is** on the test window ({_window(metrics, 'test')}: {ov['rows']} {unit} at a later date than any "
+         f"the model was built on): {ov['positives']} of them were followed by leaving {horizon}, "
+         f"{_in_100(ov['base_rate'])}. Of the {ov['flagged']} the model put in its top 10% (the top of a list), "
+         f"{ov['flagged_positives']} left: {_in_100(ov['flagged_positives'] / ov['flagged'] if ov['flagged'] else None)}"
+         f"{interval}"
+         + (f", against {_in_100(team)} for the simpler rule of giving everyone their team's leaving rate" if team is not None else "")
+         + f". The other {ov['positives'] - ov['flagged_positives']} who left were further down the list. Given one person who left and one who stayed, it gives the one who left the higher "
+         f"risk {_in_100(ov['roc_auc']).removeprefix('about ').replace(' in every 100', ' times in 100')} "
+         "(50 would be a coin toss)."),
+        (f"**Who is affected:** {'the employees in the extract' if c['flat'] else 'every worker in the population'} "
+         f"({c['population']}): {ov['people']} people in the test window. Sex, age, ethnicity and disability are "
+         "used only to check fairness, never as inputs (evidence under Model inputs)."),
+        ("**It must not be used** to decide anything about a person (recruitment, discipline, performance, "
+         "redundancy, pay, promotion), nor to decide anything automatically. It supports a conversation and never "
+         "decides; " + (FLAT_LISTS[0].lower() + FLAT_LISTS[1:] if c["flat"] else
+                        "a manager's list holds only their own team.")),
+        (f"**Limits:** {len(c['considerations'])} points under Ethical considerations say where the model is weaker "
+         "or unchecked" + ("; it was trained and tested on simulated data, so its numbers describe the simulator, "
+                           "not a real council." if c.get("simulated") else ".")),
+    ]
+    return items
+
+
 def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str | None = None,
                n_boot: int = 0, random_state: int = 0, boot_progress=None,
                thresholds_source: str | Path | None = None) -> ModelCard:
@@ -608,6 +676,10 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
         "gate": [c.as_dict() for c in gate],
         "images": sorted(images),
     }
+    context["simulated"] = simulated
+    catalogue = tables["catalogue"]
+    context["in_brief"] = _in_brief(context, gate, list(getattr(version, "aliases", []) or []), audit, metrics,
+                                    None if catalogue is None else len(catalogue))
     context["blocks"] = _blocks(context)
     fairness = audit.summary()
     return ModelCard(run_id=run_id, context=context, fairness=fairness, images=images)
@@ -650,6 +722,8 @@ def _blocks(c: dict) -> list[dict]:
         _p(f"Generated {c['generated']} by `retention-ml card` from the MLflow record of run `{run_id}`. "
            "Every number below is read from that run.", "meta"),
         _p("This model supports conversations; it never decides anything about a person.", "notice"),
+        _h("In brief", "in-brief"),
+        _ul(c["in_brief"], id="in-brief-items"),
         _h("Model details", "model-details"),
         _table(["Item", "Value"], [[k, v] for k, v in c["details"]], id="details"),
         _p("Library versions where the card was written: "

@@ -50,6 +50,35 @@ def _section(md: str, heading: str) -> str:
     return md.split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
 
 
+def test_the_card_opens_with_a_plain_summary_whose_numbers_are_the_runs(runs):
+    md = runs["good_md"]
+    assert md.index("## In brief") < md.index("## Model details")
+    brief = " ".join(_section(md, "In brief").split())
+    preds = runs["preds"]
+    n = len(preds)
+    flagged = preds["risk"].rank(method="first", ascending=False) <= -(-n // 10)
+    hits, left = int(preds.loc[flagged, "label"].sum()), int(preds["label"].sum())
+    assert f"{n} snapshots (one person at one date)" in brief  # two test dates per person in the fake run
+    assert f"{left} of them were followed by leaving within 12 months, about {round(100 * left / n)} in every 100" in brief
+    assert (f"Of the {int(flagged.sum())} the model put in its top 10% (the top of a list), {hits} left: "
+            f"about {round(100 * hits / flagged.sum())} in every 100") in brief
+    assert f"The other {left - hits} who left were further down the list" in brief
+    from sklearn.metrics import roc_auc_score
+
+    auc = roc_auc_score(preds["label"], preds["risk"])
+    assert f"the higher risk {round(100 * auc)} times in 100 (50 would be a coin toss)" in brief
+    assert f"{preds['worker_id'].nunique()} people in the test window" in brief
+    assert "never decides" in brief and "must not be used" in brief
+    # the good fake run passes every check the card can judge, but nobody has promoted it
+    assert "passes every check of the promotion gate" in brief and "NOT APPROVED" in brief
+
+
+def test_a_refused_model_says_so_first_with_the_failed_check_in_words(runs):
+    brief = " ".join(_section(runs["loses_md"], "In brief").split())
+    assert brief.startswith("- **Verdict: the model does NOT pass the promotion gate (failed: beats both baselines)")
+    assert "must not be used for managers' lists" in brief
+
+
 def test_windows_count_people_who_left_apart_from_leaving_snapshots(runs):
     md = runs["good_md"]
     counts = tracking.load_json_artifact(runs["good"], "evaluation/metrics.json")["counts"]
