@@ -475,13 +475,88 @@ def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | 
 def _protected_sentence(c: dict) -> str:
     """Which protected characteristics this run's audit covers, and which it could not, with the reason."""
     audited = c.get("protected_audited", [])
-    text = (f"Protected characteristics audited here: {', '.join(audited)}; they are used for this audit and nowhere "
-            "in the model's inputs." if audited else "No protected characteristic was recorded for this run's test "
+    ev = c.get("inputs") or {}
+    where = ("nowhere in the model's inputs (checked under Model inputs)" if ev.get("features") is not None
+             and not ev.get("protected") and not ev.get("looking") and not ev.get("cleared") else "not meant as model inputs (see Model inputs)")
+    text = (f"Protected characteristics audited here: {', '.join(audited)}; they are used for this audit and {where}."
+            if audited else "No protected characteristic was recorded for this run's test "
             "window, so none is audited here.")
     missing = c.get("not_audited", {})
     if missing:
         text += " Not audited: " + "; ".join(f"{col} ({why})" for col, why in missing.items()) + "."
     return text
+
+
+def _param_list(params: dict, key: str) -> list[str]:
+    """A list-valued experiment key as training logs it (``"['Gender', 'Age']"``); empty when absent."""
+    import ast
+
+    try:
+        value = ast.literal_eval(params.get(key, "[]"))
+    except (ValueError, SyntaxError):
+        return []
+    return [str(v) for v in value] if isinstance(value, (list, tuple)) else []
+
+
+def _input_evidence(catalogue: pd.DataFrame | None, params: dict) -> dict:
+    """What the model's inputs are and whether any is, or looks like, a protected characteristic.
+
+    Read from the run (its feature catalogue and experiment keys), so the card shows its evidence rather than
+    asserting it: ``protected`` = inputs that are a declared protected column (data_schema/ or a flat extract's
+    ``flat.protected``) or one of its 0/1 columns; ``looking`` = inputs whose name looks like a protected
+    characteristic or a proxy (retention_ml.flat's check); ``cleared`` = those an analyst cleared with
+    ``flat.not_protected``, which the board should see named.
+    """
+    from retention_ml.fairness import protected_columns
+    from retention_ml.flat import protected_looking
+
+    if catalogue is None or "feature" not in catalogue.columns:
+        return {"features": None, "declared": [], "protected": [], "looking": [], "cleared": []}
+    features = [str(f) for f in catalogue["feature"]]
+    # a flat extract's 0/1 columns are judged by the extract column they come from (its meaning reads
+    # "JobRole = Healthcare Representative (0/1)"), as training judged it, not by the value in their name
+    meanings = catalogue["meaning"].astype(str) if "meaning" in catalogue.columns else pd.Series([""] * len(features))
+    origin = {f: (m.split(" = ", 1)[0] if m.endswith("(0/1)") and " = " in m else f) for f, m in zip(features, meanings)}
+    declared = sorted(set(protected_columns()) | set(_param_list(params, "flat.protected")))
+    protected = [f for f in features if origin[f] in declared or f in declared]
+    cleared_keys = set(_param_list(params, "flat.not_protected"))
+    looking = set(protected_looking(sorted(set(origin.values()))))
+    hits = [f for f in features if origin[f] in looking and f not in protected]
+    cleared = [f for f in hits if origin[f] in cleared_keys]
+    return {"features": features, "declared": declared, "protected": protected,
+            "looking": [f for f in hits if f not in cleared], "cleared": cleared}
+
+
+def _inputs_blocks(c: dict) -> list[dict]:
+    """The Model inputs section: every input with its meaning, and the protected-characteristic check's result."""
+    ev, rows = c["inputs"], c["input_rows"]
+    if ev["features"] is None:
+        return [_h("Model inputs", "model-inputs"),
+                _p("No feature catalogue was logged for this run, so the card cannot show what the model reads, "
+                   "nor check that no protected characteristic is among its inputs.", "notice")]
+    declared = ", ".join(ev["declared"])
+    out = [_h("Model inputs", "model-inputs")]
+    if ev["protected"] or ev["looking"]:
+        out.append(_p("Protected characteristic among the inputs: "
+                      + "; ".join(filter(None, [
+                          f"{', '.join(ev['protected'])} (declared protected)" if ev["protected"] else "",
+                          f"{', '.join(ev['looking'])} (the name looks like a protected characteristic or a proxy "
+                          "for one)" if ev["looking"] else ""]))
+                      + ". The model must not be used until it is retrained without them.", "notice"))
+    else:
+        out.append(_p(f"Checked when this card was written, from the run's feature catalogue: none of the "
+                      f"{len(ev['features'])} inputs is a column declared protected ({declared}) or one of its 0/1 "
+                      "columns, and none has a name that looks like a protected characteristic or a proxy for one "
+                      "(the check a one-row-per-employee extract passes before training)"
+                      + (", except those the analyst cleared (below)." if ev["cleared"] else ".")))
+    if ev["cleared"]:
+        out.append(_p(f"Inputs whose name looks like a protected characteristic or a proxy, which the analyst "
+                      f"cleared as not protected (`flat.not_protected`): {', '.join(ev['cleared'])}. The board "
+                      "should check that each is what the analyst says.", "notice"))
+    out += [_p("An input can still carry a protected characteristic indirectly: the tables by group below show "
+               "whether risks differ between groups."),
+            _table(["Input", "What it measures", "Unit", "Driver"], rows, id="inputs")]
+    return out
 
 
 def _in_100(share) -> str:
@@ -507,6 +582,20 @@ def _gate_verdict(gate: list, aliases: list[str]) -> str:
                                   f"could not be checked: {', '.join(unassessed)}" if unassessed else ""]))
     return (f"**Verdict: the model does NOT pass the promotion gate ({why}), so it must not be used for managers' "
             "lists.** The last section says why, with the numbers, and what would change it.")
+
+
+def _protected_brief(ev: dict) -> str:
+    """One sentence on protected characteristics and the inputs, only as strong as the evidence behind it."""
+    if ev["features"] is None:
+        return ("No feature catalogue was logged for this run, so the card cannot show that sex, age, ethnicity and "
+                "disability are kept out of its inputs.")
+    if ev["protected"] or ev["looking"]:
+        return "**Its inputs include a protected characteristic or a name that looks like one (Model inputs).**"
+    if ev["cleared"]:
+        return (f"**Its inputs include {', '.join(ev['cleared'])}, whose name looks like a protected characteristic "
+                "or a proxy for one; the analyst cleared them as not protected (Model inputs).**")
+    return ("Sex, age, ethnicity and disability are used only to check fairness, never as inputs (the check is "
+            "under Model inputs).")
 
 
 def _in_brief(c: dict, gate: list, aliases: list[str], audit, metrics: dict, n_inputs: int | None) -> list[str]:
@@ -539,8 +628,7 @@ def _in_brief(c: dict, gate: list, aliases: list[str], audit, metrics: dict, n_i
          f"risk {_in_100(ov['roc_auc']).removeprefix('about ').replace(' in every 100', ' times in 100')} "
          "(50 would be a coin toss)."),
         (f"**Who is affected:** {'the employees in the extract' if c['flat'] else 'every worker in the population'} "
-         f"({c['population']}): {ov['people']} people in the test window. Sex, age, ethnicity and disability are "
-         "used only to check fairness, never as inputs (evidence under Model inputs)."),
+         f"({c['population']}): {ov['people']} people in the test window. " + _protected_brief(c["inputs"])),
         ("**It must not be used** to decide anything about a person (recruitment, discipline, performance, "
          "redundancy, pay, promotion), nor to decide anything automatically. It supports a conversation and never "
          "decides; " + (FLAT_LISTS[0].lower() + FLAT_LISTS[1:] if c["flat"] else
@@ -678,6 +766,13 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
     }
     context["simulated"] = simulated
     catalogue = tables["catalogue"]
+    context["inputs"] = _input_evidence(catalogue, dict(run.data.params))
+    context["input_rows"] = [] if catalogue is None or "feature" not in catalogue.columns else [
+        [r.get("feature", ""), r.get("meaning", ""), r.get("unit", ""), _driver_label(str(r.get("driver", "other")))]
+        for r in catalogue.astype(object).where(catalogue.notna(), "").to_dict("records")]
+    if context["inputs"]["protected"] or context["inputs"]["looking"]:
+        context["considerations"].insert(0, "Its inputs include a protected characteristic or a name that looks "
+                                            "like one (Model inputs): do not use it until it is retrained without.")
     context["in_brief"] = _in_brief(context, gate, list(getattr(version, "aliases", []) or []), audit, metrics,
                                     None if catalogue is None else len(catalogue))
     context["blocks"] = _blocks(context)
@@ -791,6 +886,7 @@ def _blocks(c: dict) -> list[dict]:
                      id="censoring")]
     boot = (f" Intervals in brackets: 95%, {c['n_boot']} bootstrap resamples of test-window snapshots (fairlearn "
             "MetricFrame)." if c["n_boot"] else "")
+    b += _inputs_blocks(c)
     b += [
         _h("Quantitative analyses by group", "groups"),
         _p(_protected_sentence(c) + f" Groups with fewer than {c['min_group']} people are shown as \"too few to "

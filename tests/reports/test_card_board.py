@@ -90,3 +90,64 @@ def test_windows_count_people_who_left_apart_from_leaving_snapshots(runs):
     # a run logged before people who left were counted says so instead of inventing a number
     older = _section(runs["loses_md"], "Evaluation and training data")
     assert "| not recorded |" in older
+
+
+def _relog_catalogue(run_id: str, rows: list[dict]) -> None:
+    import pandas as pd
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "feature_catalogue.csv"
+        pd.DataFrame(rows).to_csv(path, index=False)
+        tracking.log_artifact_file(run_id, path)
+
+
+CASELOAD = {"feature": "caseload_current", "meaning": "open cases", "unit": "cases", "driver": "caseload_workload",
+            "family": "caseload"}
+
+
+@pytest.fixture(scope="module")
+def input_cards(tmp_path_factory, scratch_store):
+    """Cards for runs whose inputs hold a protected column, a cleared protected-looking column, or neither."""
+    from retention_ml.reports.model_card import build_card, render_markdown
+
+    root = tmp_path_factory.mktemp("inputs")
+    with scratch_store(root):
+        clean = fake.make_fake_run(kind="good")
+        protected = fake.make_fake_run(kind="good")
+        _relog_catalogue(protected, [CASELOAD, {"feature": "sex_female", "meaning": "sex = female (0/1)",
+                                                "unit": "0/1", "driver": "other", "family": "flat"}])
+        cleared = fake.make_fake_run(kind="good")
+        _relog_catalogue(cleared, [CASELOAD,
+                                   {"feature": "Gender_Female", "meaning": "Gender = Female (0/1)", "unit": "0/1",
+                                    "driver": "other", "family": "flat"},
+                                   {"feature": "JobRole_Healthcare_Representative", "unit": "0/1", "driver": "other",
+                                    "meaning": "JobRole = Healthcare_Representative (0/1)", "family": "flat"}])
+        tracking.client().log_param(cleared, "flat.not_protected", "['Gender']")
+        yield {k: render_markdown(build_card(r)) for k, r in
+               {"clean": clean, "protected": protected, "cleared": cleared}.items()}
+
+
+def test_the_card_lists_the_inputs_and_shows_the_protected_check(input_cards):
+    inputs = _section(input_cards["clean"], "Model inputs")
+    assert "| caseload_current | open cases | cases | Caseload and workload |" in inputs
+    assert "none of the 1 inputs is a column declared protected (age_band, disability, ethnicity_group, sex)" in inputs
+    md = input_cards["clean"]
+    assert "never as inputs (the check is under Model inputs)" in _section(md, "In brief")
+    assert "nowhere in the model's inputs (checked under Model inputs)" in md
+
+
+def test_a_protected_input_is_said_first_never_denied(input_cards):
+    md = input_cards["protected"]
+    assert "> **Protected characteristic among the inputs: sex_female (declared protected)." in md
+    assert "Its inputs include a protected characteristic" in _section(md, "In brief")
+    assert "Its inputs include a protected characteristic" in _section(md, "Ethical considerations")
+    assert "nowhere in the model's inputs" not in md and "never as inputs" not in md
+
+
+def test_a_protected_looking_input_the_analyst_cleared_is_named_for_the_board(input_cards):
+    md = input_cards["cleared"]
+    inputs = _section(md, "Model inputs")
+    assert "cleared as not protected (`flat.not_protected`): Gender_Female." in inputs
+    assert "Protected characteristic among the inputs" not in inputs  # JobRole_Healthcare_... judged as JobRole
+    assert "Its inputs include Gender_Female" in _section(md, "In brief")
+    assert "nowhere in the model's inputs" not in md and "never as inputs" not in md
