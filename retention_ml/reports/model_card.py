@@ -498,6 +498,11 @@ def _param_list(params: dict, key: str) -> list[str]:
     return [str(v) for v in value] if isinstance(value, (list, tuple)) else []
 
 
+def _codes(names) -> str:
+    """Column and feature names as code (they are identifiers, not words)."""
+    return ", ".join(f"`{n}`" for n in names)
+
+
 def _input_evidence(catalogue: pd.DataFrame | None, params: dict) -> dict:
     """What the model's inputs are and whether any is, or looks like, a protected characteristic.
 
@@ -534,13 +539,13 @@ def _inputs_blocks(c: dict) -> list[dict]:
         return [_h("Model inputs", "model-inputs"),
                 _p("No feature catalogue was logged for this run, so the card cannot show what the model reads, "
                    "nor check that no protected characteristic is among its inputs.", "notice")]
-    declared = ", ".join(ev["declared"])
+    declared = ", ".join(f"`{d}`" for d in ev["declared"])
     out = [_h("Model inputs", "model-inputs")]
     if ev["protected"] or ev["looking"]:
         out.append(_p("Protected characteristic among the inputs: "
                       + "; ".join(filter(None, [
-                          f"{', '.join(ev['protected'])} (declared protected)" if ev["protected"] else "",
-                          f"{', '.join(ev['looking'])} (the name looks like a protected characteristic or a proxy "
+                          f"{_codes(ev['protected'])} (declared protected)" if ev["protected"] else "",
+                          f"{_codes(ev['looking'])} (the name looks like a protected characteristic or a proxy "
                           "for one)" if ev["looking"] else ""]))
                       + ". The model must not be used until it is retrained without them.", "notice"))
     else:
@@ -551,7 +556,7 @@ def _inputs_blocks(c: dict) -> list[dict]:
                       + (", except those the analyst cleared (below)." if ev["cleared"] else ".")))
     if ev["cleared"]:
         out.append(_p(f"Inputs whose name looks like a protected characteristic or a proxy, which the analyst "
-                      f"cleared as not protected (`flat.not_protected`): {', '.join(ev['cleared'])}. The board "
+                      f"cleared as not protected (`flat.not_protected`): {_codes(ev['cleared'])}. The board "
                       "should check that each is what the analyst says.", "notice"))
     out += [_p("An input can still carry a protected characteristic indirectly: the tables by group below show "
                "whether risks differ between groups."),
@@ -592,7 +597,7 @@ def _protected_brief(ev: dict) -> str:
     if ev["protected"] or ev["looking"]:
         return "**Its inputs include a protected characteristic or a name that looks like one (Model inputs).**"
     if ev["cleared"]:
-        return (f"**Its inputs include {', '.join(ev['cleared'])}, whose name looks like a protected characteristic "
+        return (f"**Its inputs include {_codes(ev['cleared'])}, whose name looks like a protected characteristic "
                 "or a proxy for one; the analyst cleared them as not protected (Model inputs).**")
     return ("Sex, age, ethnicity and disability are used only to check fairness, never as inputs (the check is "
             "under Model inputs).")
@@ -768,7 +773,7 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
     catalogue = tables["catalogue"]
     context["inputs"] = _input_evidence(catalogue, dict(run.data.params))
     context["input_rows"] = [] if catalogue is None or "feature" not in catalogue.columns else [
-        [r.get("feature", ""), r.get("meaning", ""), r.get("unit", ""), _driver_label(str(r.get("driver", "other")))]
+        [f"`{r.get('feature', '')}`", r.get("meaning", ""), r.get("unit", ""), _driver_label(str(r.get("driver", "other")))]
         for r in catalogue.astype(object).where(catalogue.notna(), "").to_dict("records")]
     if context["inputs"]["protected"] or context["inputs"]["looking"]:
         context["considerations"].insert(0, "Its inputs include a protected characteristic or a name that looks "

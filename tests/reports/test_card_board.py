@@ -129,8 +129,8 @@ def input_cards(tmp_path_factory, scratch_store):
 
 def test_the_card_lists_the_inputs_and_shows_the_protected_check(input_cards):
     inputs = _section(input_cards["clean"], "Model inputs")
-    assert "| caseload_current | open cases | cases | Caseload and workload |" in inputs
-    assert "none of the 1 inputs is a column declared protected (age_band, disability, ethnicity_group, sex)" in inputs
+    assert "| `caseload_current` | open cases | cases | Caseload and workload |" in inputs
+    assert "none of the 1 inputs is a column declared protected (`age_band`, `disability`, `ethnicity_group`, `sex`)" in inputs
     md = input_cards["clean"]
     assert "never as inputs (the check is under Model inputs)" in _section(md, "In brief")
     assert "nowhere in the model's inputs (checked under Model inputs)" in md
@@ -138,7 +138,7 @@ def test_the_card_lists_the_inputs_and_shows_the_protected_check(input_cards):
 
 def test_a_protected_input_is_said_first_never_denied(input_cards):
     md = input_cards["protected"]
-    assert "> **Protected characteristic among the inputs: sex_female (declared protected)." in md
+    assert "> **Protected characteristic among the inputs: `sex_female` (declared protected)." in md
     assert "Its inputs include a protected characteristic" in _section(md, "In brief")
     assert "Its inputs include a protected characteristic" in _section(md, "Ethical considerations")
     assert "nowhere in the model's inputs" not in md and "never as inputs" not in md
@@ -147,7 +147,7 @@ def test_a_protected_input_is_said_first_never_denied(input_cards):
 def test_a_protected_looking_input_the_analyst_cleared_is_named_for_the_board(input_cards):
     md = input_cards["cleared"]
     inputs = _section(md, "Model inputs")
-    assert "cleared as not protected (`flat.not_protected`): Gender_Female." in inputs
+    assert "cleared as not protected (`flat.not_protected`): `Gender_Female`." in inputs
     assert "Protected characteristic among the inputs" not in inputs  # JobRole_Healthcare_... judged as JobRole
-    assert "Its inputs include Gender_Female" in _section(md, "In brief")
+    assert "Its inputs include `Gender_Female`" in _section(md, "In brief")
     assert "nowhere in the model's inputs" not in md and "never as inputs" not in md
