@@ -865,7 +865,10 @@ def _blocks(c: dict) -> list[dict]:
         _table(["Metric", *[c["model_labels"].get(m, m) for m in names], "What it means"],
                [[r["metric"], *[r[m] for m in names], r["gloss"]] for r in c["metric_rows"]], id="metrics-table"),
         _p(f"Beats the baselines (ROC-AUC and average precision): {beats}."),
-        *_img("calibration", "Calibration on the test window", c["images"],
+        *_img("calibration", "Calibration on the test window: the test snapshots split into 10 equal groups by "
+               "predicted risk, each point a group's mean predicted risk (across) against the share who left (up), "
+               "one line per model; points on the dashed diagonal are well calibrated (the expected calibration "
+               "error in the table above sums up the gaps)", c["images"],
               "No calibration plot was logged for this run.", id="calibration-plot"),
         _h("Evaluation and training data", "data"),
         _ul([f"Population: {c['population']}.",
@@ -905,14 +908,15 @@ def _blocks(c: dict) -> list[dict]:
     keys = ["people", "base_rate", "roc_auc", "observed", "expected", "calibration_ratio", "calibration_difference",
             "flagged_share"]
     for factor, rows in c["fairness"].items():
-        b += [_h(c["factor_labels"].get(factor, factor), level=3),
+        b += [_h(c["factor_labels"].get(factor, factor), f"groups-{re.sub(r'[^A-Za-z0-9]+', '-', factor).lower()}", level=3),
               _table(head, [{"cells": [r["group"], *[r[k] for k in keys]], "muted": not r["ok"]} for r in rows],
                      attrs={"class": "fairness", "data-factor": factor})]
-    b += [_h("Largest gap per metric", level=3),
+    b += [_h("Largest gap per metric", "largest-gaps", level=3),
           _table(["Factor", "Metric", "Largest gap", "Highest", "Lowest"],
                  [[g["factor"], g["metric"], f"**{g['gap']}**", g["high"], g["low"]] for g in c["gaps"]], id="gaps"),
           *_img("groups", "Observed against predicted leaver rate by group (a factor with more than "
-                 f"{MAX_PLOTTED_GROUPS} groups: those furthest from calibration for their size)", c["images"], id="groups-plot"),
+                 f"{MAX_PLOTTED_GROUPS} groups: those furthest from calibration for their size); the same numbers are in the "
+                 "tables above", c["images"], id="groups-plot"),
           _h("Explanations", "explanations"),
           _p("The reasons on the lists come from SHAP values: for each person, how much each driver pushed their risk "
              "up or down. Each person's SHAP values are measured from the average of everyone scored at the same date, "

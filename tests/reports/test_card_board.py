@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import tempfile
 from pathlib import Path
 
@@ -31,7 +32,7 @@ def _relog_metrics(run_id: str, **changes) -> dict:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory, scratch_store):
-    from retention_ml.reports.model_card import build_card, render_markdown
+    from retention_ml.reports.model_card import build_card, render_html, render_markdown
 
     root = tmp_path_factory.mktemp("board")
     with scratch_store(root):
@@ -42,8 +43,9 @@ def runs(tmp_path_factory, scratch_store):
         leavers = {"train": 610, "valid": 150,
                    "test": int(preds.loc[preds["label"] == 1, "worker_id"].nunique())}
         _relog_metrics(good, counts={w: c | {"leavers": leavers[w]} for w, c in counts.items()})
-        yield {"good": good, "preds": preds, "leavers": leavers,
-               "good_md": render_markdown(build_card(good)), "loses_md": render_markdown(build_card(loses))}
+        card = build_card(good)
+        yield {"good": good, "preds": preds, "leavers": leavers, "good_html": render_html(card),
+               "good_md": render_markdown(card), "loses_md": render_markdown(build_card(loses))}
 
 
 def _section(md: str, heading: str) -> str:
@@ -151,3 +153,64 @@ def test_a_protected_looking_input_the_analyst_cleared_is_named_for_the_board(in
     assert "Protected characteristic among the inputs" not in inputs  # JobRole_Healthcare_... judged as JobRole
     assert "Its inputs include `Gender_Female`" in _section(md, "In brief")
     assert "nowhere in the model's inputs" not in md and "never as inputs" not in md
+
+
+def _contrast(hex_colour: str, background: str = "#ffffff") -> float:
+    """WCAG 2 contrast ratio of two sRGB colours."""
+    def luminance(h: str) -> float:
+        c = [int(h.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+        c = [v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in c]
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+
+    hi, lo = sorted((luminance(hex_colour), luminance(background)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_html_tables_read_well_on_a_screen_reader(runs):
+    """Each table is named by its heading, its header cells are column headers and each row opens with a row
+    header, so a screen reader announces "Sex table, female row, ROC-AUC column" instead of bare numbers."""
+    from html.parser import HTMLParser
+
+    class Tables(HTMLParser):
+        def __init__(self):
+            super().__init__(convert_charrefs=True)
+            self.ids, self.tables, self.links, self.part = set(), [], [], None
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            if "id" in a and tag in ("h2", "h3"):
+                self.ids.add(a["id"])
+            if tag == "a":
+                self.links.append(a.get("href", ""))
+            if tag == "table":
+                self.tables.append({"label": a.get("aria-labelledby"), "head": [], "rows": []})
+            elif tag in ("thead", "tbody"):
+                self.part = tag
+            elif tag == "tr" and self.tables:
+                (self.tables[-1]["head"] if self.part == "thead" else self.tables[-1]["rows"]).append([])
+            elif tag in ("th", "td") and self.tables:
+                rows = self.tables[-1]["head"] if self.part == "thead" else self.tables[-1]["rows"]
+                rows[-1].append((tag, a.get("scope")))
+
+    parser = Tables()
+    parser.feed(runs["good_html"])
+    assert len(parser.tables) >= 10
+    for table in parser.tables:
+        assert table["label"] in parser.ids, table["label"]
+        assert len(table["head"]) == 1 and all(cell == ("th", "col") for cell in table["head"][0])
+        assert table["rows"] and all(row[0] == ("th", "row") and all(c[0] == "td" for c in row[1:])
+                                     for row in table["rows"])
+    assert parser.links and all(link.lstrip("#") in parser.ids for link in parser.links)  # section links resolve
+
+
+def test_html_contrast_print_and_alt_text(runs):
+    html = runs["good_html"]
+    style = html.split("<style>", 1)[1].split("</style>", 1)[0]
+    for rule in ("body", "td.few"):
+        colour = re.search(rf"(?m)^{re.escape(rule)} {{[^}}]*?\bcolor: (#[0-9a-fA-F]{{6}})", style).group(1)
+        assert _contrast(colour) >= 4.5, (rule, colour, _contrast(colour))
+    printed = style.split("@media print", 1)[1]
+    assert "thead { display: table-header-group; }" in printed  # headers repeat on every printed page
+    assert re.search(r"tr, img[^{]*{ break-inside: avoid; }", printed)
+    alts = dict(re.findall(r'<img id="([^"]+)" alt="([^"]+)"', html))
+    assert "dashed diagonal" in alts["calibration-plot"] and "same numbers are in the tables" in alts["groups-plot"]
