@@ -603,6 +603,14 @@ def _protected_brief(ev: dict) -> str:
             "under Model inputs).")
 
 
+def _unchecked_brief(audit) -> str:
+    """How many assessable groups had too few leavers or stayers to check the model's ranking for them."""
+    ok = audit.table[audit.table["status"].eq("ok")]
+    missing = int(ok["roc_auc"].isna().sum())
+    return (f"; for {missing} of the {len(ok)} groups large enough to audit, too few people left (or stayed) to "
+            "check how well it ranks them (Promotion gate)" if missing else "")
+
+
 def _in_brief(c: dict, gate: list, aliases: list[str], audit, metrics: dict, n_inputs: int | None) -> list[str]:
     """The card's first section: verdict, what the model does, how good (in natural frequencies), who is affected,
     what it must not be used for and its limits, every number from the run."""
@@ -623,23 +631,23 @@ def _in_brief(c: dict, gate: list, aliases: list[str], audit, metrics: dict, n_i
                                  f"voluntarily {horizon}, from {inputs} in the council's HR and case records "
                                  "(listed under Model inputs), and puts a risk band and the main reasons on the list "
                                  "of their own manager.")),
-        (f"**How good it is** on the test window ({_window(metrics, 'test')}: {ov['rows']} {unit} at a later date than any "
-         f"the model was built on): {ov['positives']} of them were followed by leaving {horizon}, "
-         f"{_in_100(ov['base_rate'])}. Of the {ov['flagged']} the model put in its top 10% (the top of a list), "
-         f"{ov['flagged_positives']} left: {_in_100(ov['flagged_positives'] / ov['flagged'] if ov['flagged'] else None)}"
+        (f"**How good it is** on the test window ({_window(metrics, 'test')}: {ov['rows']:,} {unit} at a later date than any "
+         f"the model was built on): {ov['positives']:,} of them were followed by leaving {horizon}, "
+         f"{_in_100(ov['base_rate'])}. Of the {ov['flagged']:,} the model put in its top 10% (the top of a list), "
+         f"{ov['flagged_positives']:,} left: {_in_100(ov['flagged_positives'] / ov['flagged'] if ov['flagged'] else None)}"
          f"{interval}"
          + (f", against {_in_100(team)} for the simpler rule of giving everyone their team's leaving rate" if team is not None else "")
-         + f". The other {ov['positives'] - ov['flagged_positives']} who left were further down the list. Given one person who left and one who stayed, it gives the one who left the higher "
+         + f". The other {ov['positives'] - ov['flagged_positives']:,} who left were further down the list. Given one person who left and one who stayed, it gives the one who left the higher "
          f"risk {_in_100(ov['roc_auc']).removeprefix('about ').replace(' in every 100', ' times in 100')} "
          "(50 would be a coin toss)."),
         (f"**Who is affected:** {'the employees in the extract' if c['flat'] else 'every worker in the population'} "
-         f"({c['population']}): {ov['people']} people in the test window. " + _protected_brief(c["inputs"])),
+         f"({c['population']}): {ov['people']:,} people in the test window. " + _protected_brief(c["inputs"])),
         ("**It must not be used** to decide anything about a person (recruitment, discipline, performance, "
          "redundancy, pay, promotion), nor to decide anything automatically. It supports a conversation and never "
          "decides; " + (FLAT_LISTS[0].lower() + FLAT_LISTS[1:] if c["flat"] else
                         "a manager's list holds only their own team.")),
         (f"**Limits:** {len(c['considerations'])} points under Ethical considerations say where the model is weaker "
-         "or unchecked" + ("; it was trained and tested on simulated data, so its numbers describe the simulator, "
+         "or unchecked" + _unchecked_brief(audit) + ("; it was trained and tested on simulated data, so its numbers describe the simulator, "
                            "not a real council." if c.get("simulated") else ".")),
     ]
     return items

@@ -60,8 +60,8 @@ def test_the_card_opens_with_a_plain_summary_whose_numbers_are_the_runs(runs):
     n = len(preds)
     flagged = preds["risk"].rank(method="first", ascending=False) <= -(-n // 10)
     hits, left = int(preds.loc[flagged, "label"].sum()), int(preds["label"].sum())
-    assert f"{n} snapshots (one person at one date)" in brief  # two test dates per person in the fake run
-    assert f"{left} of them were followed by leaving within 12 months, about {round(100 * left / n)} in every 100" in brief
+    assert f"{n:,} snapshots (one person at one date)" in brief  # 1,200: thousands marked  # two test dates per person in the fake run
+    assert f"{left:,} of them were followed by leaving within 12 months, about {round(100 * left / n)} in every 100" in brief
     assert (f"Of the {int(flagged.sum())} the model put in its top 10% (the top of a list), {hits} left: "
             f"about {round(100 * hits / flagged.sum())} in every 100") in brief
     assert f"The other {left - hits} who left were further down the list" in brief
@@ -70,6 +70,7 @@ def test_the_card_opens_with_a_plain_summary_whose_numbers_are_the_runs(runs):
     auc = roc_auc_score(preds["label"], preds["risk"])
     assert f"the higher risk {round(100 * auc)} times in 100 (50 would be a coin toss)" in brief
     assert f"{preds['worker_id'].nunique()} people in the test window" in brief
+    assert "too few people left (or stayed) to check" not in brief  # every fake group has a ROC-AUC
     assert "never decides" in brief and "must not be used" in brief
     # the good fake run passes every check the card can judge, but nobody has promoted it
     assert "passes every check of the promotion gate" in brief and "NOT APPROVED" in brief
@@ -214,3 +215,15 @@ def test_html_contrast_print_and_alt_text(runs):
     assert re.search(r"tr, img[^{]*{ break-inside: avoid; }", printed)
     alts = dict(re.findall(r'<img id="([^"]+)" alt="([^"]+)"', html))
     assert "dashed diagonal" in alts["calibration-plot"] and "same numbers are in the tables" in alts["groups-plot"]
+
+
+def test_the_summary_counts_groups_whose_ranking_could_not_be_checked():
+    spec = importlib.util.spec_from_file_location("_unchecked", REPO / "tests" / "test_promotion_unchecked.py")
+    unchecked = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(unchecked)
+    from retention_ml.fairness import audit_fairness
+    from retention_ml.reports.model_card import _unchecked_brief
+
+    audit = audit_fairness(unchecked._predictions())  # black (2 leavers) and the withheld male group: no ROC-AUC
+    assert _unchecked_brief(audit) == ("; for 2 of the 5 groups large enough to audit, too few people left (or "
+                                       "stayed) to check how well it ranks them (Promotion gate)")
