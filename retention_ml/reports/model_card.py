@@ -455,13 +455,7 @@ def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | 
         notes.append("Per-person explanations are unchecked against what leavers said: there were no exit interviews "
                      "in the data to compare them with. Treat individual reasons as prompts, not findings.")
     else:
-        diff = alignment.get("difference_vs_global", {}).get("top1", {})
-        if diff.get("value") is None or diff.get("low") is None or diff["low"] <= 0:
-            notes.append(
-                f"Per-person explanations do not clearly beat the global baseline: their top driver matches the stated "
-                f"exit reason {_pct(alignment['top1']['value'])} of the time against "
-                f"{_pct(alignment['global']['top1']['value'])} for the same top driver for everyone "
-                f"(difference {_interval(diff, _pp)}). Treat individual reasons as prompts, not findings.")
+        notes += _alignment_notes(alignment)
         if alignment.get("n_with_interview", 0) < 20:
             notes.append(f"Only {alignment.get('n_with_interview', 0)} leavers had an exit interview to check explanations against.")
     if simulated:
@@ -470,6 +464,44 @@ def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | 
         notes.append(f"On simulated data the top explained driver matched the simulator's true top driver for "
                      f"{_pct(truth['top1']['value'])} of leavers.")
     return notes
+
+
+ALIGNMENT_WITHHELD = "withheld (small groups)"
+
+
+def _aligned(alignment: dict, *keys: str, fmt=_pct) -> str:
+    """One figure of alignment.json as text. Records that withhold small groups hold null for a withheld figure:
+    said as withheld, not "n/a" (older records, without the note, have no such nulls)."""
+    item = alignment
+    for key in keys:
+        item = (item or {}).get(key)
+    value = item.get("value") if isinstance(item, dict) else item
+    if value is None and "small_groups" in alignment:
+        return ALIGNMENT_WITHHELD
+    return _interval(item, fmt) if isinstance(item, dict) or item is None else fmt(item)
+
+
+def _alignment_notes(alignment: dict) -> list[str]:
+    """Whether per-person explanations beat the same drivers for everyone, on the first driver or, when that
+    comparison is withheld to protect small groups (alignment.json holds null), on the first three."""
+    differences = alignment.get("difference_vs_global") or {}
+    for key, words in (("top1", ("their top driver matches the stated exit reason", "the same top driver")),
+                       ("top3", ("the stated exit reason is among their first three drivers",
+                                 "the same three drivers"))):
+        diff = differences.get(key) or {}
+        if diff.get("value") is None:
+            continue
+        withheld = (" The comparison on the first driver alone is withheld to protect small groups."
+                    if key == "top3" else "")
+        if diff.get("low") is not None and diff["low"] > 0:
+            return [withheld.strip()] if withheld else []
+        return [f"Per-person explanations do not clearly beat the global baseline: {words[0]} "
+                f"{_pct((alignment.get(key) or {}).get('value'))} of the time against "
+                f"{_pct((alignment.get('global', {}).get(key) or {}).get('value'))} for {words[1]} for everyone "
+                f"(difference {_interval(diff, _pp)}). Treat individual reasons as prompts, not findings.{withheld}"]
+    return ["Per-person explanations could not be compared with the global baseline: the comparison is withheld "
+            "to protect small groups (too few leavers per stated reason). Treat individual reasons as prompts, not "
+            "findings."]
 
 
 def _protected_sentence(c: dict) -> str:
@@ -754,13 +786,11 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
         "not_measured": [f"{_driver_label(code)} ({why})" for code, why in unmeasured.items()],
         "alignment": None if alignment is None else {
             "n_leavers": alignment.get("n_leavers"), "n_with_interview": alignment.get("n_with_interview"),
-            "top1": _interval(alignment.get("top1"), _pct), "top3": _interval(alignment.get("top3"), _pct),
-            "chance_top1": _pct(alignment.get("chance", {}).get("top1")),
-            "chance_top3": _pct(alignment.get("chance", {}).get("top3")),
-            "global_top1": _interval(alignment.get("global", {}).get("top1"), _pct),
-            "global_top3": _interval(alignment.get("global", {}).get("top3"), _pct),
-            "diff_top1": _interval(alignment.get("difference_vs_global", {}).get("top1"), _pp),
-            "diff_top3": _interval(alignment.get("difference_vs_global", {}).get("top3"), _pp),
+            "top1": _aligned(alignment, "top1"), "top3": _aligned(alignment, "top3"),
+            "chance_top1": _aligned(alignment, "chance", "top1"), "chance_top3": _aligned(alignment, "chance", "top3"),
+            "global_top1": _aligned(alignment, "global", "top1"), "global_top3": _aligned(alignment, "global", "top3"),
+            "diff_top1": _aligned(alignment, "difference_vs_global", "top1", fmt=_pp),
+            "diff_top3": _aligned(alignment, "difference_vs_global", "top3", fmt=_pp),
             "small_groups": alignment.get("small_groups", OLD_ALIGNMENT_NOTE)},
         "truth": None if truth is None else {
             "n_leavers": truth.get("n_leavers"), "top1": _interval(truth.get("top1"), _pct),

@@ -227,3 +227,28 @@ def test_the_summary_counts_groups_whose_ranking_could_not_be_checked():
     audit = audit_fairness(unchecked._predictions())  # black (2 leavers) and the withheld male group: no ROC-AUC
     assert _unchecked_brief(audit) == ("; for 2 of the 5 groups large enough to audit, too few people left (or "
                                        "stayed) to check how well it ranks them (Promotion gate)")
+
+
+def test_a_withheld_alignment_comparison_is_said_withheld_never_compared_with_n_a(tmp_path, scratch_store):
+    """The demo card read 'matches the stated exit reason 40.0% of the time against n/a ... (difference n/a)'
+    when alignment.json withheld the global top-1 figure to protect small groups."""
+    from retention_ml.reports.model_card import build_card, render_markdown
+
+    empty = {"value": None, "low": None, "high": None}
+    record = fake.fake_alignment() | {
+        "global": {"top1": empty, "top3": {"value": 0.4, "low": 0.2, "high": 0.67}},
+        "difference_vs_global": {"top1": empty, "top3": {"value": 0.067, "low": -0.2, "high": 0.33}},
+        "chance": {"top1": None, "top3": None}, "small_groups": "Stated reasons given by fewer than 5 leavers ..."}
+    with scratch_store(tmp_path):
+        run = fake.make_fake_run(kind="good")
+        path = tmp_path / "alignment.json"
+        path.write_text(json.dumps(record), encoding="utf-8")
+        tracking.log_artifact_file(run, path, "explanations")
+        md = render_markdown(build_card(run))
+    ethics = " ".join(_section(md, "Ethical considerations").split())
+    assert "n/a" not in ethics
+    assert ("the stated exit reason is among their first three drivers 62.0% of the time against 40.0% for the same "
+            "three drivers for everyone (difference 6.7 pp (-20.0 pp to 33.0 pp))") in ethics
+    assert "The comparison on the first driver alone is withheld to protect small groups." in ethics
+    assert "| Global baseline (same drivers for everyone) | withheld (small groups) | 40.0% (20.0% to 67.0%) |" in md
+    assert "| Chance | withheld (small groups) | withheld (small groups) |" in md
