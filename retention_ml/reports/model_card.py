@@ -592,7 +592,7 @@ def _inputs_blocks(c: dict) -> list[dict]:
                       "should check that each is what the analyst says.", "notice"))
     out += [_p("An input can still carry a protected characteristic indirectly: the tables by group below show "
                "whether risks differ between groups."),
-            _table(["Input", "What it measures", "Unit", "Driver"], rows, id="inputs")]
+            _table(["Input", "What it measures", "Unit", "Leaving driver"], rows, id="inputs")]
     return out
 
 
