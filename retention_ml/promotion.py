@@ -358,8 +358,9 @@ def _unchecked_ranking(groups: pd.DataFrame, shown: int = 12) -> str:
     more = f" and {len(named) - shown} more" if len(named) > shown else ""
     if withheld.any():
         more += f" (and {int(withheld.sum())} group{'s' if withheld.sum() > 1 else ''} withheld in the card)"
+    listed = f": {', '.join(names)}{more}" if names else more
     return (f"; ranking NOT checked for {len(missing)} of {len(groups)} groups (fewer than {MIN_CLASS} leavers or "
-            f"{MIN_CLASS} stayers, so a pass says nothing about them): {', '.join(names)}{more}")
+            f"{MIN_CLASS} stayers, so a pass says nothing about them){listed}")
 
 
 def _evidence_check(name: str, groups: pd.DataFrame, value: str, se: str, limit: float, alpha: float, shown: str,

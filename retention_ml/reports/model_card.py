@@ -439,7 +439,10 @@ def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | 
             "in leaving (base rates above) before acting on lists.")
     withheld = audit.table[audit.table["withheld"].astype(bool)]
     if not withheld.empty:
-        notes.append("Withheld so that small groups cannot be worked out by subtraction: "
+        from retention_ml.disclosure import MIN_PEOPLE
+
+        notes.append(f"Withheld because fewer than {MIN_PEOPLE} people in the group left (or stayed), or so that such "
+                     f"a group, or one under {audit.min_group} people, cannot be worked out by subtraction: "
                      + "; ".join(f"{_factor_name(r['factor'])} = {_group_label(r['group'])}" for _, r in withheld.iterrows())
                      + ". They are still included in the promotion gate's checks.")
     small = audit.table[~audit.table["status"].eq("ok")]
