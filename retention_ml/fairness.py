@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from retention_ml.disclosure import MIN_FAIRNESS_GROUP
+from retention_ml.disclosure import MIN_FAIRNESS_GROUP, MIN_PEOPLE
 from retention_ml.evaluate import TOP_SHARE, top_share_mask
 
 __all__ = [
@@ -185,7 +185,9 @@ class FairnessAudit:
         Per factor and metric: the largest between-group gap among assessable groups, with the groups at
         either end.
     overall : dict
-        Whole-window rows, people, base rate, mean risk, ROC-AUC and the top-share risk threshold.
+        Whole-window rows, people, base rate, mean risk, ROC-AUC, the top-share risk threshold, and the counts
+        behind precision in the top share: ``positives`` (rows followed by leaving), ``flagged`` (rows in the top
+        share) and ``flagged_positives``.
     not_audited : dict
         Audit columns left out of the audit (see :func:`not_audited`), each with the reason; the card names them.
     """
@@ -301,6 +303,7 @@ def _factor_table(data: pd.DataFrame, factor: str, flagged: np.ndarray, *, min_g
     table["withheld"] = False
     if ok.any() and 0 < small_total < min_group:
         table.loc[table.loc[ok, "people"].idxmin(), "withheld"] = True
+    _withhold_few_leavers(table, data, factor, ok)
     table["roc_auc_note"] = np.where(ok & table["roc_auc"].isna(), TOO_FEW_LEAVERS, "")
     table["status"] = np.where(ok, "ok", TOO_FEW)
     numbers = [c for c in table.columns if c not in ("status", "roc_auc_note", "withheld")]
@@ -308,6 +311,25 @@ def _factor_table(data: pd.DataFrame, factor: str, flagged: np.ndarray, *, min_g
     table = table.reset_index(names="group")
     table.insert(0, "factor", factor)
     return table
+
+
+def _withhold_few_leavers(table: pd.DataFrame, data: pd.DataFrame, factor: str, ok: pd.Series) -> None:
+    """Withhold (in place) the shown groups in which 1 to 4 people left, or 1 to 4 stayed (MIN_PEOPLE).
+
+    "1 of the 25 disabled workers left" is a figure about one person: whoever knows who left learns that
+    person's disability. So a group whose leavers or stayers number fewer than MIN_PEOPLE is withheld like a
+    small group, and, because the window's leavers are published, so is the shown group with the fewest
+    leavers while the hidden groups' leavers add up to 1-4 (the total minus the shown groups would give it).
+    """
+    leavers = data[data["label"] == 1].groupby(factor)["worker_id"].nunique().reindex(table.index, fill_value=0)
+    stayers = table["people"] - leavers
+    few = ok & (leavers.between(1, MIN_PEOPLE - 1) | stayers.between(1, MIN_PEOPLE - 1))
+    table.loc[few, "withheld"] = True
+    hidden = ~ok | table["withheld"]
+    # withholding a group nobody left adds no leaver to the hidden total, so the next one must have some
+    while leavers[hidden].sum() in range(1, MIN_PEOPLE) and (candidates := ok & ~hidden & (leavers > 0)).any():
+        table.loc[leavers[candidates].idxmin(), "withheld"] = True
+        hidden = ~ok | table["withheld"]
 
 
 def _gaps(table: pd.DataFrame) -> pd.DataFrame:
@@ -373,6 +395,9 @@ def audit_fairness(predictions: pd.DataFrame, *, factors=None, min_group: int = 
         "base_rate": float(data["label"].mean()), "mean_risk": float(data["risk"].mean()),
         "roc_auc": _roc_auc(data["label"].to_numpy(float), data["risk"].to_numpy(float)),
         "top_threshold": float(data["risk"][flagged].min()) if flagged.any() else float("nan"),
+        # whole-window counts behind precision and recall in the top share, for the card's "of 100 flagged" words
+        "positives": int(data["label"].sum()), "flagged": int(flagged.sum()),
+        "flagged_positives": int(data["label"][flagged].sum()),
     }
     return FairnessAudit(table=table, gaps=_gaps(table), overall=overall, min_group=min_group, top_share=top_share,
                          not_audited=not_audited(predictions) if explicit is None else {})

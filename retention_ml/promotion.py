@@ -324,6 +324,7 @@ def _group_checks(audit, thresholds: dict) -> list[Check]:
                 f"worst group {worst.factor}={worst.group}: ROC-AUC {worst.roc_auc:.3f} vs {overall:.3f} overall "
                 f"(shortfall {worst.roc_auc_shortfall:.3f}, standard error {worst.roc_auc_se:.3f}, threshold {limit:.3f})")
         roc = _evidence_check("group_roc_auc", auc, "roc_auc_shortfall", "roc_auc_se", limit, alpha, "roc_auc", text)
+        roc.detail += _unchecked_ranking(groups)
     cal = groups.dropna(subset=["calibration_gap"])
     limit = thresholds["max_group_calibration_gap"]
     if cal.empty:
@@ -339,6 +340,27 @@ def _group_checks(audit, thresholds: dict) -> list[Check]:
         calibration = _evidence_check("group_calibration", cal, "calibration_gap", "calibration_se", limit, alpha,
                                       "calibration_gap", text)
     return [roc, calibration]
+
+
+def _unchecked_ranking(groups: pd.DataFrame, shown: int = 12) -> str:
+    """The groups (of min_group+ people) whose ranking the check could not judge: too few leavers or stayers for a
+    ROC-AUC. A pass says nothing about them, so the detail names them, protected characteristics first."""
+    from retention_ml.fairness import MIN_CLASS, protected_factors
+
+    missing = groups[groups["roc_auc"].isna()]
+    if missing.empty:
+        return ""
+    protected = set(protected_factors(missing["factor"].unique()))
+    missing = missing.assign(_order=~missing["factor"].isin(protected)).sort_values("_order", kind="stable")
+    withheld = missing["withheld"].astype(bool)
+    named = missing[~withheld]  # a withheld group is not described in the card, not even by a bound
+    names = [f"{r.factor}={r.group}" for r in named.head(shown).itertuples()]
+    more = f" and {len(named) - shown} more" if len(named) > shown else ""
+    if withheld.any():
+        more += f" (and {int(withheld.sum())} group{'s' if withheld.sum() > 1 else ''} withheld in the card)"
+    listed = f": {', '.join(names)}{more}" if names else more
+    return (f"; ranking NOT checked for {len(missing)} of {len(groups)} groups (fewer than {MIN_CLASS} leavers or "
+            f"{MIN_CLASS} stayers, so a pass says nothing about them){listed}")
 
 
 def _evidence_check(name: str, groups: pd.DataFrame, value: str, se: str, limit: float, alpha: float, shown: str,

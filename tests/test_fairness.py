@@ -147,3 +147,31 @@ def test_feature_catalogue_has_no_protected_column():
     forbidden = set(protected_columns())
     assert features and not (features & forbidden)
     assert not [f for f in features if any(f.startswith(f"{p}_") for p in forbidden)]
+
+
+def test_a_group_where_fewer_than_5_people_left_is_withheld_with_its_complement():
+    """The demo council's card printed 'disability yes: 25 people, 1 observed leaver': whoever knows who left that
+    year learns that person's disability. Leavers (or stayers) under MIN_PEOPLE withhold the group, and the next
+    group too while the hidden groups' leavers add up to 1-4 (the window's total leavers are published)."""
+    from retention_ml.fairness import audit_fairness
+
+    n = 300
+    disability = np.array(["no"] * 250 + ["yes"] * 25 + ["not_known"] * 25)
+    label = np.zeros(n)
+    label[:20] = 1          # 20 of "no" left
+    label[250] = 1          # 1 of "yes" left
+    stayers = np.array(["a"] * 100 + ["b"] * 100 + ["c"] * 100)
+    label_b = label.copy()
+    label_b[100:198] = 1    # group b: 98 of 100 left, so 2 stayed
+    risk = np.linspace(0.05, 0.5, n)
+    frame = pd.DataFrame({"worker_id": [f"W{i:03d}" for i in range(n)], "label": label, "risk": risk,
+                          "disability": disability})
+    table = audit_fairness(frame).table.set_index("group")
+    # yes: 1 leaver; then the hidden total is 1, so the shown group with the fewest leavers (no: 20) goes too;
+    # not_known (nobody left) stays shown: withholding it would hide no leaver
+    assert table["withheld"].to_dict() == {"no": True, "not_known": False, "yes": True}
+    shown = audit_fairness(frame).shown
+    assert set(shown["group"]) == {"not_known"}
+    other = pd.DataFrame({"worker_id": frame["worker_id"], "label": label_b, "risk": risk, "team_type": stayers})
+    audit = audit_fairness(other, factors=["team_type"])
+    assert bool(audit.table.set_index("group").loc["b", "withheld"])  # 2 stayers: under MIN_PEOPLE

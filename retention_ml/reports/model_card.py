@@ -124,6 +124,7 @@ CALIBRATION_METHODS = {"platt": "Platt scaling", "isotonic": "isotonic regressio
 NO_INTERVIEWS = ("No exit interviews in the data: explanations could not be checked against what leavers said "
                  "(the exit_interviews table was not supplied, or no test-window leaver had one).")
 NOT_MEASURED = "not measured"
+NOT_RECORDED = "not recorded"
 
 
 @dataclass
@@ -438,7 +439,10 @@ def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | 
             "in leaving (base rates above) before acting on lists.")
     withheld = audit.table[audit.table["withheld"].astype(bool)]
     if not withheld.empty:
-        notes.append("Withheld so that small groups cannot be worked out by subtraction: "
+        from retention_ml.disclosure import MIN_PEOPLE
+
+        notes.append(f"Withheld because fewer than {MIN_PEOPLE} people in the group left (or stayed), or so that such "
+                     f"a group, or one under {audit.min_group} people, cannot be worked out by subtraction: "
                      + "; ".join(f"{_factor_name(r['factor'])} = {_group_label(r['group'])}" for _, r in withheld.iterrows())
                      + ". They are still included in the promotion gate's checks.")
     small = audit.table[~audit.table["status"].eq("ok")]
@@ -454,13 +458,7 @@ def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | 
         notes.append("Per-person explanations are unchecked against what leavers said: there were no exit interviews "
                      "in the data to compare them with. Treat individual reasons as prompts, not findings.")
     else:
-        diff = alignment.get("difference_vs_global", {}).get("top1", {})
-        if diff.get("value") is None or diff.get("low") is None or diff["low"] <= 0:
-            notes.append(
-                f"Per-person explanations do not clearly beat the global baseline: their top driver matches the stated "
-                f"exit reason {_pct(alignment['top1']['value'])} of the time against "
-                f"{_pct(alignment['global']['top1']['value'])} for the same top driver for everyone "
-                f"(difference {_interval(diff, _pp)}). Treat individual reasons as prompts, not findings.")
+        notes += _alignment_notes(alignment)
         if alignment.get("n_with_interview", 0) < 20:
             notes.append(f"Only {alignment.get('n_with_interview', 0)} leavers had an exit interview to check explanations against.")
     if simulated:
@@ -471,16 +469,223 @@ def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | 
     return notes
 
 
+ALIGNMENT_WITHHELD = "withheld (small groups)"
+
+
+def _aligned(alignment: dict, *keys: str, fmt=_pct) -> str:
+    """One figure of alignment.json as text. Records that withhold small groups hold null for a withheld figure:
+    said as withheld, not "n/a" (older records, without the note, have no such nulls)."""
+    item = alignment
+    for key in keys:
+        item = (item or {}).get(key)
+    value = item.get("value") if isinstance(item, dict) else item
+    if value is None and "small_groups" in alignment:
+        return ALIGNMENT_WITHHELD
+    return _interval(item, fmt) if isinstance(item, dict) or item is None else fmt(item)
+
+
+def _alignment_notes(alignment: dict) -> list[str]:
+    """Whether per-person explanations beat the same drivers for everyone, on the first driver or, when that
+    comparison is withheld to protect small groups (alignment.json holds null), on the first three."""
+    differences = alignment.get("difference_vs_global") or {}
+    for key, words in (("top1", ("their top driver matches the stated exit reason", "the same top driver")),
+                       ("top3", ("the stated exit reason is among their first three drivers",
+                                 "the same three drivers"))):
+        diff = differences.get(key) or {}
+        if diff.get("value") is None:
+            continue
+        withheld = (" The comparison on the first driver alone is withheld to protect small groups."
+                    if key == "top3" else "")
+        if diff.get("low") is not None and diff["low"] > 0:
+            return [withheld.strip()] if withheld else []
+        return [f"Per-person explanations do not clearly beat the global baseline: {words[0]} "
+                f"{_pct((alignment.get(key) or {}).get('value'))} of the time against "
+                f"{_pct((alignment.get('global', {}).get(key) or {}).get('value'))} for {words[1]} for everyone "
+                f"(difference {_interval(diff, _pp)}). Treat individual reasons as prompts, not findings.{withheld}"]
+    return ["Per-person explanations could not be compared with the global baseline: the comparison is withheld "
+            "to protect small groups (too few leavers per stated reason). Treat individual reasons as prompts, not "
+            "findings."]
+
+
 def _protected_sentence(c: dict) -> str:
     """Which protected characteristics this run's audit covers, and which it could not, with the reason."""
     audited = c.get("protected_audited", [])
-    text = (f"Protected characteristics audited here: {', '.join(audited)}; they are used for this audit and nowhere "
-            "in the model's inputs." if audited else "No protected characteristic was recorded for this run's test "
+    ev = c.get("inputs") or {}
+    where = ("nowhere in the model's inputs (checked under Model inputs)" if ev.get("features") is not None
+             and not ev.get("protected") and not ev.get("looking") and not ev.get("cleared") else "not meant as model inputs (see Model inputs)")
+    text = (f"Protected characteristics audited here: {', '.join(audited)}; they are used for this audit and {where}."
+            if audited else "No protected characteristic was recorded for this run's test "
             "window, so none is audited here.")
     missing = c.get("not_audited", {})
     if missing:
         text += " Not audited: " + "; ".join(f"{col} ({why})" for col, why in missing.items()) + "."
     return text
+
+
+def _param_list(params: dict, key: str) -> list[str]:
+    """A list-valued experiment key as training logs it (``"['Gender', 'Age']"``); empty when absent."""
+    import ast
+
+    try:
+        value = ast.literal_eval(params.get(key, "[]"))
+    except (ValueError, SyntaxError):
+        return []
+    return [str(v) for v in value] if isinstance(value, (list, tuple)) else []
+
+
+def _codes(names) -> str:
+    """Column and feature names as code (they are identifiers, not words)."""
+    return ", ".join(f"`{n}`" for n in names)
+
+
+def _input_evidence(catalogue: pd.DataFrame | None, params: dict) -> dict:
+    """What the model's inputs are and whether any is, or looks like, a protected characteristic.
+
+    Read from the run (its feature catalogue and experiment keys), so the card shows its evidence rather than
+    asserting it: ``protected`` = inputs that are a declared protected column (data_schema/ or a flat extract's
+    ``flat.protected``) or one of its 0/1 columns; ``looking`` = inputs whose name looks like a protected
+    characteristic or a proxy (retention_ml.flat's check); ``cleared`` = those an analyst cleared with
+    ``flat.not_protected``, which the board should see named.
+    """
+    from retention_ml.fairness import protected_columns
+    from retention_ml.flat import protected_looking
+
+    if catalogue is None or "feature" not in catalogue.columns:
+        return {"features": None, "declared": [], "protected": [], "looking": [], "cleared": []}
+    features = [str(f) for f in catalogue["feature"]]
+    # a flat extract's 0/1 columns are judged by the extract column they come from (its meaning reads
+    # "JobRole = Healthcare Representative (0/1)"), as training judged it, not by the value in their name
+    meanings = catalogue["meaning"].astype(str) if "meaning" in catalogue.columns else pd.Series([""] * len(features))
+    origin = {f: (m.split(" = ", 1)[0] if m.endswith("(0/1)") and " = " in m else f) for f, m in zip(features, meanings)}
+    declared = sorted(set(protected_columns()) | set(_param_list(params, "flat.protected")))
+    protected = [f for f in features if origin[f] in declared or f in declared]
+    cleared_keys = set(_param_list(params, "flat.not_protected"))
+    looking = set(protected_looking(sorted(set(origin.values()))))
+    hits = [f for f in features if origin[f] in looking and f not in protected]
+    cleared = [f for f in hits if origin[f] in cleared_keys]
+    return {"features": features, "declared": declared, "protected": protected,
+            "looking": [f for f in hits if f not in cleared], "cleared": cleared}
+
+
+def _inputs_blocks(c: dict) -> list[dict]:
+    """The Model inputs section: every input with its meaning, and the protected-characteristic check's result."""
+    ev, rows = c["inputs"], c["input_rows"]
+    if ev["features"] is None:
+        return [_h("Model inputs", "model-inputs"),
+                _p("No feature catalogue was logged for this run, so the card cannot show what the model reads, "
+                   "nor check that no protected characteristic is among its inputs.", "notice")]
+    declared = ", ".join(f"`{d}`" for d in ev["declared"])
+    out = [_h("Model inputs", "model-inputs")]
+    if ev["protected"] or ev["looking"]:
+        out.append(_p("Protected characteristic among the inputs: "
+                      + "; ".join(filter(None, [
+                          f"{_codes(ev['protected'])} (declared protected)" if ev["protected"] else "",
+                          f"{_codes(ev['looking'])} (the name looks like a protected characteristic or a proxy "
+                          "for one)" if ev["looking"] else ""]))
+                      + ". The model must not be used until it is retrained without them.", "notice"))
+    else:
+        out.append(_p(f"Checked when this card was written, from the run's feature catalogue: none of the "
+                      f"{len(ev['features'])} inputs is a column declared protected ({declared}) or one of its 0/1 "
+                      "columns, and none has a name that looks like a protected characteristic or a proxy for one "
+                      "(the check a one-row-per-employee extract passes before training)"
+                      + (", except those the analyst cleared (below)." if ev["cleared"] else ".")))
+    if ev["cleared"]:
+        out.append(_p(f"Inputs whose name looks like a protected characteristic or a proxy, which the analyst "
+                      f"cleared as not protected (`flat.not_protected`): {_codes(ev['cleared'])}. The board "
+                      "should check that each is what the analyst says.", "notice"))
+    out += [_p("An input can still carry a protected characteristic indirectly: the tables by group below show "
+               "whether risks differ between groups."),
+            _table(["Input", "What it measures", "Unit", "Leaving driver"], rows, id="inputs")]
+    return out
+
+
+def _in_100(share) -> str:
+    """A share as a lay reader counts it: "about 9 in every 100" (natural frequencies, not decimals)."""
+    if share is None or (isinstance(share, float) and math.isnan(share)):
+        return "n/a"
+    n = round(100 * share)
+    return "fewer than 1 in every 100" if n == 0 and share > 0 else f"about {n} in every 100"
+
+
+def _gate_verdict(gate: list, aliases: list[str]) -> str:
+    """The gate's verdict in one sentence a board can act on (the card's gate runs without its own card check)."""
+    from retention_ml.promotion import CHAMPION_ALIAS
+
+    failed = [CHECK_LABELS.get(g.name, g.name).lower() for g in gate if not g.passed and g.assessable]
+    unassessed = [CHECK_LABELS.get(g.name, g.name).lower() for g in gate if not g.assessable]
+    if not failed and not unassessed:
+        return ("**Verdict: the model passes every check of the promotion gate** (last section)"
+                + (" and is the approved model (registry alias champion)." if CHAMPION_ALIAS in aliases else
+                   "; it is not approved until `retention-ml promote` has moved the alias champion to it, and "
+                   "every list scored from it before that is marked NOT APPROVED."))
+    why = "; ".join(filter(None, [f"failed: {', '.join(failed)}" if failed else "",
+                                  f"could not be checked: {', '.join(unassessed)}" if unassessed else ""]))
+    return (f"**Verdict: the model does NOT pass the promotion gate ({why}), so it must not be used for managers' "
+            "lists.** The last section says why, with the numbers, and what would change it.")
+
+
+def _protected_brief(ev: dict) -> str:
+    """One sentence on protected characteristics and the inputs, only as strong as the evidence behind it."""
+    if ev["features"] is None:
+        return ("No feature catalogue was logged for this run, so the card cannot show that sex, age, ethnicity and "
+                "disability are kept out of its inputs.")
+    if ev["protected"] or ev["looking"]:
+        return "**Its inputs include a protected characteristic or a name that looks like one (Model inputs).**"
+    if ev["cleared"]:
+        return (f"**Its inputs include {_codes(ev['cleared'])}, whose name looks like a protected characteristic "
+                "or a proxy for one; the analyst cleared them as not protected (Model inputs).**")
+    return ("Sex, age, ethnicity and disability are used only to check fairness, never as inputs (the check is "
+            "under Model inputs).")
+
+
+def _unchecked_brief(audit) -> str:
+    """How many assessable groups had too few leavers or stayers to check the model's ranking for them."""
+    ok = audit.table[audit.table["status"].eq("ok")]
+    missing = int(ok["roc_auc"].isna().sum())
+    return (f"; for {missing} of the {len(ok)} groups large enough to audit, too few people left (or stayed) to "
+            "check how well it ranks them (Promotion gate)" if missing else "")
+
+
+def _in_brief(c: dict, gate: list, aliases: list[str], audit, metrics: dict, n_inputs: int | None) -> list[str]:
+    """The card's first section: verdict, what the model does, how good (in natural frequencies), who is affected,
+    what it must not be used for and its limits, every number from the run."""
+    ov, mine = audit.overall, metrics["models"]["lightgbm"]
+    unit = "people" if ov["rows"] == ov["people"] or c["flat"] else "snapshots (one person at one date)"
+    horizon = f"within {c['horizon']} months" if c["horizon"] else "in the extract's period"
+    precision = mine.get("precision_top10") or {}
+    interval = (f" (95% interval {round(100 * precision['low'])} to {round(100 * precision['high'])})"
+                if precision.get("low") is not None and precision.get("high") is not None else "")
+    team = metrics["models"].get("team_base_rate", {}).get("precision_top10", {}).get("value")
+    inputs = f"{n_inputs} facts" if n_inputs else "facts"
+    items = [
+        _gate_verdict(gate, aliases),
+        ("**What it does:** " + (f"from {inputs} in the columns of a one-row-per-employee extract (listed under "
+                                 "Model inputs), it estimates each employee's chance of leaving; it cannot score "
+                                 "anyone, so it makes no lists." if c["flat"] else
+                                 f"for each social worker in post at a date, it estimates the chance that they leave "
+                                 f"voluntarily {horizon}, from {inputs} in the council's HR and case records "
+                                 "(listed under Model inputs), and puts a risk band and the main reasons on the list "
+                                 "of their own manager.")),
+        (f"**How good it is** on the test window ({_window(metrics, 'test')}: {ov['rows']:,} {unit} at a later date than any "
+         f"the model was built on): {ov['positives']:,} of them were followed by leaving {horizon}, "
+         f"{_in_100(ov['base_rate'])}. Of the {ov['flagged']:,} the model put in its top 10% (the top of a list), "
+         f"{ov['flagged_positives']:,} left: {_in_100(ov['flagged_positives'] / ov['flagged'] if ov['flagged'] else None)}"
+         f"{interval}"
+         + (f", against {_in_100(team)} for the simpler rule of giving everyone their team's leaving rate" if team is not None else "")
+         + f". The other {ov['positives'] - ov['flagged_positives']:,} who left were further down the list. Given one person who left and one who stayed, it gives the one who left the higher "
+         f"risk {_in_100(ov['roc_auc']).removeprefix('about ').replace(' in every 100', ' times in 100')} "
+         "(50 would be a coin toss)."),
+        (f"**Who is affected:** {'the employees in the extract' if c['flat'] else 'every worker in the population'} "
+         f"({c['population']}): {ov['people']:,} people in the test window. " + _protected_brief(c["inputs"])),
+        ("**It must not be used** to decide anything about a person (recruitment, discipline, performance, "
+         "redundancy, pay, promotion), nor to decide anything automatically. It supports a conversation and never "
+         "decides; " + (FLAT_LISTS[0].lower() + FLAT_LISTS[1:] if c["flat"] else
+                        "a manager's list holds only their own team.")),
+        (f"**Limits:** {len(c['considerations'])} points under Ethical considerations say where the model is weaker "
+         "or unchecked" + _unchecked_brief(audit) + ("; it was trained and tested on simulated data, so its numbers describe the simulator, "
+                           "not a real council." if c.get("simulated") else ".")),
+    ]
+    return items
 
 
 def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str | None = None,
@@ -524,8 +729,11 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
     metric_rows = [{"metric": METRIC_LABELS[m], "gloss": METRIC_GLOSSES[m],
                     **{k: _interval(v.get(m)) for k, v in metrics["models"].items()}}
                    for m in METRIC_LABELS if m in metrics["models"].get("lightgbm", {})]
+    # "positives" are leaving snapshots: a leaver counts once per snapshot before leaving (5 quarterly dates in
+    # training), so they are shown as such, beside the distinct people who left (older runs did not record them)
     counts = [{"window": WINDOW_LABELS.get(w, w), "dates": _window(metrics, w),
                "n": c["n"], "positives": c["positives"], "workers": c["workers"],
+               "leavers": str(c["leavers"]) if "leavers" in c else NOT_RECORDED,
                "base_rate": _pct(c["positives"] / c["n"]) if c["n"] else "n/a"}
               for w, c in metrics.get("counts", {}).items()]
     drivers = tables["driver_importance"]
@@ -581,13 +789,11 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
         "not_measured": [f"{_driver_label(code)} ({why})" for code, why in unmeasured.items()],
         "alignment": None if alignment is None else {
             "n_leavers": alignment.get("n_leavers"), "n_with_interview": alignment.get("n_with_interview"),
-            "top1": _interval(alignment.get("top1"), _pct), "top3": _interval(alignment.get("top3"), _pct),
-            "chance_top1": _pct(alignment.get("chance", {}).get("top1")),
-            "chance_top3": _pct(alignment.get("chance", {}).get("top3")),
-            "global_top1": _interval(alignment.get("global", {}).get("top1"), _pct),
-            "global_top3": _interval(alignment.get("global", {}).get("top3"), _pct),
-            "diff_top1": _interval(alignment.get("difference_vs_global", {}).get("top1"), _pp),
-            "diff_top3": _interval(alignment.get("difference_vs_global", {}).get("top3"), _pp),
+            "top1": _aligned(alignment, "top1"), "top3": _aligned(alignment, "top3"),
+            "chance_top1": _aligned(alignment, "chance", "top1"), "chance_top3": _aligned(alignment, "chance", "top3"),
+            "global_top1": _aligned(alignment, "global", "top1"), "global_top3": _aligned(alignment, "global", "top3"),
+            "diff_top1": _aligned(alignment, "difference_vs_global", "top1", fmt=_pp),
+            "diff_top3": _aligned(alignment, "difference_vs_global", "top3", fmt=_pp),
             "small_groups": alignment.get("small_groups", OLD_ALIGNMENT_NOTE)},
         "truth": None if truth is None else {
             "n_leavers": truth.get("n_leavers"), "top1": _interval(truth.get("top1"), _pct),
@@ -604,6 +810,17 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
         "gate": [c.as_dict() for c in gate],
         "images": sorted(images),
     }
+    context["simulated"] = simulated
+    catalogue = tables["catalogue"]
+    context["inputs"] = _input_evidence(catalogue, dict(run.data.params))
+    context["input_rows"] = [] if catalogue is None or "feature" not in catalogue.columns else [
+        [f"`{r.get('feature', '')}`", r.get("meaning", ""), r.get("unit", ""), _driver_label(str(r.get("driver", "other")))]
+        for r in catalogue.astype(object).where(catalogue.notna(), "").to_dict("records")]
+    if context["inputs"]["protected"] or context["inputs"]["looking"]:
+        context["considerations"].insert(0, "Its inputs include a protected characteristic or a name that looks "
+                                            "like one (Model inputs): do not use it until it is retrained without.")
+    context["in_brief"] = _in_brief(context, gate, list(getattr(version, "aliases", []) or []), audit, metrics,
+                                    None if catalogue is None else len(catalogue))
     context["blocks"] = _blocks(context)
     fairness = audit.summary()
     return ModelCard(run_id=run_id, context=context, fairness=fairness, images=images)
@@ -646,6 +863,8 @@ def _blocks(c: dict) -> list[dict]:
         _p(f"Generated {c['generated']} by `retention-ml card` from the MLflow record of run `{run_id}`. "
            "Every number below is read from that run.", "meta"),
         _p("This model supports conversations; it never decides anything about a person.", "notice"),
+        _h("In brief", "in-brief"),
+        _ul(c["in_brief"], id="in-brief-items"),
         _h("Model details", "model-details"),
         _table(["Item", "Value"], [[k, v] for k, v in c["details"]], id="details"),
         _p("Library versions where the card was written: "
@@ -687,7 +906,10 @@ def _blocks(c: dict) -> list[dict]:
         _table(["Metric", *[c["model_labels"].get(m, m) for m in names], "What it means"],
                [[r["metric"], *[r[m] for m in names], r["gloss"]] for r in c["metric_rows"]], id="metrics-table"),
         _p(f"Beats the baselines (ROC-AUC and average precision): {beats}."),
-        *_img("calibration", "Calibration on the test window", c["images"],
+        *_img("calibration", "Calibration on the test window: the test snapshots split into 10 equal groups by "
+               "predicted risk, each point a group's mean predicted risk (across) against the share who left (up), "
+               "one line per model; points on the dashed diagonal are well calibrated (the expected calibration "
+               "error in the table above sums up the gaps)", c["images"],
               "No calibration plot was logged for this run.", id="calibration-plot"),
         _h("Evaluation and training data", "data"),
         _ul([f"Population: {c['population']}.",
@@ -697,8 +919,12 @@ def _blocks(c: dict) -> list[dict]:
              *([f"Drivers not measured: the training data held no value for any of their features, so the model "
                 f"could not learn whether they matter (not that they do not): {'; '.join(c['not_measured'])}."]
                if c["not_measured"] else [])]),
-        _table(["Window", "Snapshot dates", "Snapshots", "Leavers", "People", "Base rate"],
-               [[w["window"], w["dates"], w["n"], w["positives"], w["workers"], w["base_rate"]]
+        _p("A person in post at several snapshot dates is in several snapshots, so a leaver is counted once in "
+           "\"People who left\" and once per snapshot in \"Snapshots followed by leaving\"; the base rate is the "
+           "share of snapshots followed by leaving."),
+        _table(["Window", "Snapshot dates", "Snapshots", "Snapshots followed by leaving", "People", "People who left",
+                "Base rate"],
+               [[w["window"], w["dates"], w["n"], w["positives"], w["workers"], w["leavers"], w["base_rate"]]
                 for w in c["counts"]], id="windows"),
     ]
     if c["censoring_rows"]:
@@ -709,6 +935,7 @@ def _blocks(c: dict) -> list[dict]:
                      id="censoring")]
     boot = (f" Intervals in brackets: 95%, {c['n_boot']} bootstrap resamples of test-window snapshots (fairlearn "
             "MetricFrame)." if c["n_boot"] else "")
+    b += _inputs_blocks(c)
     b += [
         _h("Quantitative analyses by group", "groups"),
         _p(_protected_sentence(c) + f" Groups with fewer than {c['min_group']} people are shown as \"too few to "
@@ -722,14 +949,15 @@ def _blocks(c: dict) -> list[dict]:
     keys = ["people", "base_rate", "roc_auc", "observed", "expected", "calibration_ratio", "calibration_difference",
             "flagged_share"]
     for factor, rows in c["fairness"].items():
-        b += [_h(c["factor_labels"].get(factor, factor), level=3),
+        b += [_h(c["factor_labels"].get(factor, factor), f"groups-{re.sub(r'[^A-Za-z0-9]+', '-', factor).lower()}", level=3),
               _table(head, [{"cells": [r["group"], *[r[k] for k in keys]], "muted": not r["ok"]} for r in rows],
                      attrs={"class": "fairness", "data-factor": factor})]
-    b += [_h("Largest gap per metric", level=3),
+    b += [_h("Largest gap per metric", "largest-gaps", level=3),
           _table(["Factor", "Metric", "Largest gap", "Highest", "Lowest"],
                  [[g["factor"], g["metric"], f"**{g['gap']}**", g["high"], g["low"]] for g in c["gaps"]], id="gaps"),
           *_img("groups", "Observed against predicted leaver rate by group (a factor with more than "
-                 f"{MAX_PLOTTED_GROUPS} groups: those furthest from calibration for their size)", c["images"], id="groups-plot"),
+                 f"{MAX_PLOTTED_GROUPS} groups: those furthest from calibration for their size); the same numbers are in the "
+                 "tables above", c["images"], id="groups-plot"),
           _h("Explanations", "explanations"),
           _p("The reasons on the lists come from SHAP values: for each person, how much each driver pushed their risk "
              "up or down. Each person's SHAP values are measured from the average of everyone scored at the same date, "

@@ -1,6 +1,6 @@
 """The model card reads alignment.json records that withhold small groups, and says so.
 
-Rates withheld for fewer than 5 leavers are null in the record: the card prints "n/a" and the record's own
+Rates withheld for fewer than 5 leavers are null in the record: the card prints "withheld (small groups)" and the record's own
 note that small groups are withheld; a record logged before withholding existed carries no note, and the card
 then warns that its alignment file may hold small counts instead of claiming they are withheld.
 """
@@ -56,8 +56,8 @@ def test_card_says_small_groups_are_withheld_and_prints_no_withheld_number(cards
     assert record["small_groups"] in md
     assert "logged before small groups were withheld" not in md
     row = next(line for line in md.splitlines() if line.startswith("| Global baseline"))
-    assert "n/a" in row  # global top 1 = 3 / 15 leavers would give career_progression's count
-    assert "| Chance | n/a | n/a |" in md  # chance gives the count of reasons the model cannot see (2)
+    assert "| withheld (small groups) |" in row  # global top 1 = 3 / 15 leavers would give career_progression's count
+    assert "| Chance | withheld (small groups) | withheld (small groups) |" in md  # chance gives the count of reasons the model cannot see (2)
 
 
 def test_card_of_an_older_record_does_not_claim_withholding(cards):

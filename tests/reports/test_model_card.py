@@ -384,13 +384,17 @@ def test_group_plot_shows_a_many_valued_factor_by_its_worst_calibrated_groups_fo
     from retention_ml.reports.model_card import MAX_PLOTTED_GROUPS, _group_figure, _group_label
 
     rng = np.random.default_rng(0)
-    # 30 areas: 20 large ones whose risk is off by 1-20 points, 10 of 20 people off by 25 points (the largest raw
+    # 30 areas: 20 large ones whose risk is off by 1-20 points, 10 of 20 people off by 30 points (the largest raw
     # gaps, but 20 people is mostly noise: fewer standard errors than the large areas' worst gaps)
     sizes = [400] * 20 + [20] * 10
-    offsets = [i / 100 for i in range(1, 21)] + [0.25] * 10
+    offsets = [i / 100 for i in range(1, 21)] + [0.30] * 10
     area = np.concatenate([[f"area_{i:02d}"] * n for i, n in enumerate(sizes)])
     offset = np.concatenate([[o] * n for o, n in zip(offsets, sizes)])
     label = (rng.random(len(area)) < 0.2).astype(int)
+    # exactly 5 leavers in each small area: fewer would withhold it (fairness._withhold_few_leavers)
+    small = np.flatnonzero(np.repeat(np.array(sizes) == 20, sizes)).reshape(10, 20)
+    label[small] = 0
+    label[small[:, :5]] = 1
     risk = np.clip(0.2 + offset + rng.normal(0, 0.01, len(area)), 0.01, 0.99)
     preds = pd.DataFrame({"person": np.arange(len(area)).astype(str), "label": label, "risk": risk, "area": area,
                           "sex": np.where(np.arange(len(area)) % 2, "female", "male")})
