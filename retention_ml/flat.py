@@ -113,6 +113,13 @@ PROTECTED_STEMS: dict[str, tuple[str, ...]] = {
     "religion or belief": ("relig", "belief", "faith"),
     "sexual orientation": ("orientation", "lgb"),
 }
+# Names that are a protected characteristic itself, not a proxy: flat.not_protected cannot clear them (a column
+# called Gender is the characteristic, whatever the analyst believes; a board reading the card must be able to
+# trust that no such column is an input).
+CHARACTERISTIC_STEMS: dict[str, tuple[str, ...]] = {
+    "a protected characteristic itself": (r"_age_", "birth", "_dob_", "_sex_", "gender", "marital", "ethnic",
+                                          "_race_", "disab", "religio", "sexual_?orientation", "pregnan"),
+}
 # Words that contain a protected stem but name something else ("YearsWithCurrManager", "AgencyWorker",
 # "JobTitle"); removed from the name before the stems are searched, so "ManagerAge" is still caught.
 NOT_PROTECTED_WORDS = ("manag", "agenc", "agent", "average", "percentage", "stage", "usage", "wage", "engage",
@@ -211,6 +218,11 @@ def _check_names(frame: pd.DataFrame, mapping: dict, source: str) -> None:
         if stale:
             problems.append(f"flat.{clear_key} lists {stale}, which no rule flags: remove them (it clears "
                             "flagged columns only)")
+        if key == "protected":
+            for col in name_hits(cleared, CHARACTERISTIC_STEMS, ignore=ignore):
+                problems.append(f"flat.not_protected cannot clear '{col}': its name is a protected characteristic "
+                                f"itself, not a proxy (rule: characteristic); {declare}")
+                cleared.remove(col)
         for col, (rule, matched) in hits.items():
             if col not in declared | dropped | set(cleared) | {label}:
                 problems.append(f"column '{col}' {what} (rule: {rule}, matched '{matched}'): {declare}, or if it is "

@@ -90,6 +90,23 @@ def test_a_false_positive_is_one_line_to_clear():
         flat_frame(frame, {"label": "left", "not_protected": ["HealthAndSafetyTraining", "Grade"]})
 
 
+@pytest.mark.parametrize("name", ["Gender", "Sex", "Age", "DateOfBirth", "Ethnicity", "Race", "DisabilityStatus",
+                                  "MaritalStatus", "Religion", "SexualOrientation", "Pregnant"])
+def test_a_characteristic_itself_cannot_be_cleared(name):
+    # a proxy ("HealthAndSafetyTraining", "Title") may be cleared; a column named for the characteristic may not,
+    # or the card's "no protected characteristic among the inputs" would rest on the analyst's word alone
+    frame = pd.DataFrame({"left": ["Yes", "No", "No", "No"], name: [1.0, 0.0, 1.0, 1.0]})
+    message = _refusal(frame, {"label": "left", "not_protected": [name]})
+    assert f"flat.not_protected cannot clear '{name}'" in message and "flat.protected" in message
+
+
+def test_a_proxy_can_still_be_cleared():
+    frame = pd.DataFrame({"left": ["Yes", "No", "No", "No"], "JobTitle2": [1.0, 0.0, 1.0, 1.0],
+                          "RetirementSchemeOptIn": [1.0, 0.0, 0.0, 1.0]})
+    ds = flat_frame(frame, {"label": "left", "not_protected": ["RetirementSchemeOptIn"]})
+    assert "RetirementSchemeOptIn" in ds.X.columns
+
+
 @pytest.mark.parametrize("name", ["EmployeeNumber", "StaffID", "EmployeeId", "TeamID", "staff_no", "StaffNo", "EmpNo",
                                   "PayrollRef", "Payroll", "person_ref", "UUID", "NINumber"])
 def test_identifier_names_are_caught(name):

@@ -32,7 +32,7 @@ from retention_ml.reports.risk_list import (
     straddles_band,
     summary_text,
 )
-from retention_ml.schema import driver_codes, load_drivers
+from retention_ml.schema import driver_codes
 
 TEAMS = {"TEAMALPHA": 9, "TEAMBRAVO": 7, "TEAMCHARLIE": 6, "TEAMDELTA": 3}  # DELTA is under the 5-person floor
 MANAGERS = {"TEAMALPHA": "MGRX101", "TEAMBRAVO": "MGRX101", "TEAMCHARLIE": "MGRX202", "TEAMDELTA": "MGRX303"}
