@@ -267,7 +267,7 @@ def exit_interview_alignment(
     }
 
 
-SMALL_GROUPS_NOTE = (f"Stated reasons given by fewer than {MIN_GROUP} leavers show no count and no rate (null), and "
+SMALL_GROUPS_NOTE = (f"Stated reasons given by fewer than {MIN_GROUP} leavers show no count and no rate, and "
                      f"driver-by-reason cells under {MIN_GROUP} are left out; where a withheld count could be found by "
                      "subtraction, one more count (or the sum it could be found from) is withheld too.")
 

@@ -54,6 +54,7 @@ def cards(tmp_path_factory, scratch_store):
 def test_card_says_small_groups_are_withheld_and_prints_no_withheld_number(cards):
     md, record = cards["new"], cards["record"]
     assert record["small_groups"] in md
+    assert "null" not in md.lower()   # a board reads words, not JSON's
     assert "logged before small groups were withheld" not in md
     row = next(line for line in md.splitlines() if line.startswith("| Global baseline"))
     assert "| withheld (small groups) |" in row  # global top 1 = 3 / 15 leavers would give career_progression's count
