@@ -39,15 +39,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import resource
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from _measured import measured
 
 from retention_ml import artifacts, tracking
 from retention_ml.evaluate import TOP_SHARE, top_share_mask
@@ -136,12 +134,7 @@ def main() -> None:
     parser.add_argument("--months", type=int, default=12, help="month starts to score from the test date (default 12)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args()
-    wall, cpu = time.perf_counter(), time.process_time()
-    out = compare(args.run, args.data, args.months)
-    out["wall_s"] = round(time.perf_counter() - wall, 1)
-    out["cpu_s"] = round(time.process_time() - cpu, 1)
-    out["peak_rss_gb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2)
-    out["machine"] = f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores, load {os.getloadavg()[0]:.2f}"
+    out = measured(lambda: compare(args.run, args.data, args.months))
     if args.json:
         print(json.dumps(out, indent=2, default=str))
         return

@@ -39,17 +39,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import resource
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
+
+from _measured import measured
 
 from retention_ml import artifacts, tracking
 from retention_ml.experiment import load_experiment
@@ -150,12 +148,7 @@ def main() -> None:
     parser.add_argument("--data", required=True, type=Path, help="the simulated folder the run was trained on")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args()
-    wall, cpu = time.perf_counter(), time.process_time()
-    out = compare(args.run, args.data)
-    out["wall_s"] = round(time.perf_counter() - wall, 1)
-    out["cpu_s"] = round(time.process_time() - cpu, 1)
-    out["peak_rss_gb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2)
-    out["machine"] = f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores, load {os.getloadavg()[0]:.2f}"
+    out = measured(lambda: compare(args.run, args.data))
     if args.json:
         print(json.dumps(out, indent=2, default=str))
         return

@@ -1,0 +1,23 @@
+"""What every benchmark prints beside its figures: wall and CPU time, peak memory and the machine's load."""
+
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import time
+from collections.abc import Callable
+
+
+def measured(run: Callable[[], dict]) -> dict:
+    """``run()``'s result with ``wall_s``, ``cpu_s``, ``peak_rss_gb`` and ``machine`` (cores, 1-minute load) added.
+
+    The machines are shared and noisy: CPU time and the load say how far a wall time can be trusted.
+    """
+    wall, cpu = time.perf_counter(), time.process_time()
+    out = run()
+    out["wall_s"] = round(time.perf_counter() - wall, 1)
+    out["cpu_s"] = round(time.process_time() - cpu, 1)
+    out["peak_rss_gb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2)
+    out["machine"] = f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores, load {os.getloadavg()[0]:.2f}"
+    return out
