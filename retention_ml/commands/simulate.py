@@ -63,6 +63,10 @@ def simulate(
     try:
         np.datetime64(start, "M")
         scen = load_scenario(scenario)
+        try:
+            scen.check_window(start, months)   # here, where the file's name is known, and before any work
+        except ScenarioError as exc:
+            raise ScenarioError(f"{scenario}: {exc}") from exc
         check_output_folder(out, force=force)  # before the simulation, which takes minutes at national size
     except (ScenarioError, ValueError, FileNotFoundError, OutputFolderError) as exc:
         _fail(json_out, err, str(exc))

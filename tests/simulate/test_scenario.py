@@ -121,6 +121,7 @@ def test_the_command_refuses_a_policy_after_the_run_and_writes_nothing(tmp_path)
                                       "--out", str(out), "--json"])
     assert result.exit_code == 2, result.output
     assert "policy_start" in result.output and "2030-01" in result.output
+    assert str(path) in result.output   # the file to fix is named
     assert not out.exists() or not any(out.iterdir())
 
 
