@@ -62,7 +62,7 @@ def test_truth_check_table_shows_both_references_for_everyone_and_the_top_decile
         assert result.output.count(label) == rows, label  # as many for all leavers as for the top risk decile
 
 
-def test_reason_rankers_benchmark_scores_the_leavers_the_truth_check_scored(trained, sim_dir):
+def test_reason_rankers_benchmark_scores_the_leavers_the_truth_check_scored(trained, sim_dir, monkeypatch):
     # benchmarks/bench_reason_rankers.py backs the README's statement that the last-month truth is a
     # reference, not a limit; it must rank exactly the leavers the truth check ranked.
     import importlib.util
@@ -72,6 +72,7 @@ def test_reason_rankers_benchmark_scores_the_leavers_the_truth_check_scored(trai
 
     runner.invoke(app, ["truth-check", "--run", trained.run_id, "--data", str(sim_dir), "--n-boot", "20"])
     path = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_reason_rankers.py"
+    monkeypatch.syspath_prepend(str(path.parent))   # as `python benchmarks/bench_reason_rankers.py` has it
     spec = importlib.util.spec_from_file_location("bench_reason_rankers", path)
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
