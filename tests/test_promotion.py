@@ -280,6 +280,20 @@ def test_promote_command_exit_codes_and_json(store):
     assert missing.exit_code == 2 and isinstance(missing.exception, SystemExit)
 
 
+def test_promote_prints_the_checks_in_the_cards_words(store):
+    # an analyst reads the terminal as a board reads the card: words, not codes (--json keeps the codes)
+    from typer.testing import CliRunner
+
+    from retention_ml.cli import app
+    from retention_ml.reports.model_card import CHECK_LABELS
+
+    refused = CliRunner().invoke(app, ["promote", store["high_ece"]], terminal_width=200)
+    assert refused.exit_code == 1
+    text = " ".join(refused.output.split())
+    assert CHECK_LABELS["calibration_ece"] in text and CHECK_LABELS["test_leavers"] in text
+    assert "calibration_ece" not in text and "test_leavers" not in text
+
+
 def test_run_without_registered_version_cannot_be_promoted(store):
     from retention_ml.promotion import PromotionError, promote
 

@@ -60,12 +60,14 @@ def promote(
     if json_out:
         typer.echo(json.dumps(result.as_dict(), indent=2, default=str))
     else:
+        from retention_ml.reports.model_card import CHECK_LABELS, gate_detail_text   # the card's words (--json keeps codes)
+
         table = Table(title=f"Promotion gate for run {result.run_id} ({result.model_name} v{result.version})")
         for col in ("check", "result", "detail"):
             table.add_column(col)
         for c in result.checks:
             colour = "green" if c.passed else ("red" if c.assessable else "yellow")
-            table.add_row(c.name, f"[{colour}]{c.status}[/{colour}]", c.detail)
+            table.add_row(CHECK_LABELS.get(c.name, c.name), f"[{colour}]{c.status}[/{colour}]", gate_detail_text(c.detail))
         console = Console(width=160)
         if result.departures:
             colour = "red" if result.lower_bar else "yellow"
@@ -78,8 +80,8 @@ def promote(
         elif not result.failed:
             console.print("dry run: every check passed; nothing changed")
         else:
-            failed = [c.name for c in result.failed if c.assessable]
-            unassessed = [c.name for c in result.not_assessable]
+            failed = [CHECK_LABELS.get(c.name, c.name) for c in result.failed if c.assessable]
+            unassessed = [CHECK_LABELS.get(c.name, c.name) for c in result.not_assessable]
             why = "; ".join(filter(None, [f"failed {', '.join(failed)}" if failed else "",
                                           f"not assessable (does not count as passed) {', '.join(unassessed)}" if unassessed else ""]))
             console.print(f"[red]refused[/red]: {why}; champion unchanged ({result.champion_after or 'unset'})")

@@ -195,7 +195,7 @@ def _label_text(label: dict, horizon) -> str:
     return "not recorded."
 
 
-def _detail_text(detail: str) -> str:
+def gate_detail_text(detail: str) -> str:
     """The gate's detail names groups as factor=code and baselines by code: shown as words."""
     from retention_ml.fairness import FACTOR_LABELS
 
@@ -1023,7 +1023,7 @@ def _blocks(c: dict) -> list[dict]:
           _table(["Check", "Result", "Detail"],
                  [[CHECK_LABELS.get(g["name"], _group_label(g["name"])),
                    "pass" if g["passed"] else ("not assessable" if g.get("status") == "not assessable" else "**FAIL**"),
-                   _detail_text(g["detail"])] for g in c["gate"]], id="gate-checks")]
+                   gate_detail_text(g["detail"])] for g in c["gate"]], id="gate-checks")]
     return b
 
 
@@ -1062,7 +1062,7 @@ def render_html(card: ModelCard) -> str:
 def gate_checks(card: ModelCard) -> list[dict]:
     """The promotion gate's checks as the card's table shows them: check, label, passed, detail in words."""
     return [{"check": g["name"], "label": CHECK_LABELS.get(g["name"], _group_label(g["name"])),
-             "passed": bool(g["passed"]), "detail": _detail_text(g["detail"])} for g in card.context["gate"]]
+             "passed": bool(g["passed"]), "detail": gate_detail_text(g["detail"])} for g in card.context["gate"]]
 
 
 def write_card(run_ref: str, out_dir: str | Path, *, log: bool = True, **kwargs) -> dict[str, Path]:
