@@ -58,3 +58,15 @@ def test_a_json_command_that_fails_prints_one_json_error_with_its_exit_code(comm
     assert done.exit_code == code, done.output
     error = json.loads(done.stdout)
     assert error["ok"] is False and error["exit_code"] == code and error["error"]
+
+
+def test_the_command_list_shows_each_summary_without_hard_line_breaks():
+    # rich (typer's markup mode here) keeps single newlines of a command's first help paragraph in the root
+    # --help command list, so a summary wrapped in the source read "riskiest first,\nwith band" on screen.
+    import typer
+
+    commands = typer.main.get_command(app).commands
+    broken = {name: (c.short_help or c.help or "").split("\n\n")[0] for name, c in commands.items()}
+    assert {name: text for name, text in broken.items() if "\n" in text.strip()} == {}
+    listing = runner.invoke(app, ["--help"], env={"COLUMNS": "1000"}).output
+    assert "riskiest first, with band" in listing

@@ -78,7 +78,8 @@ FORMATS = ("csv", "xlsx", "html")
 
 
 def register(app: typer.Typer) -> None:
-    app.command("rank", help=HELP)(rank)
+    # rich keeps the help's line breaks in `retention-ml --help`'s command list: give it the first paragraph as one line
+    app.command("rank", help=HELP, short_help=" ".join(HELP.split("\n\n")[0].split()))(rank)
 
 
 class ScoringFolderError(Exception):
