@@ -7,6 +7,8 @@ Exit codes: 0 ok, 1 a problem was found, 2 the command could not run.
 
 from __future__ import annotations
 
+import inspect
+
 import typer
 
 from retention_ml import __version__
@@ -51,7 +53,27 @@ def _register() -> None:
             importlib.import_module(f"retention_ml.commands.{info.name}").register(app)
 
 
+def _reflow(text: str | None) -> str | None:
+    """Join the lines of each help paragraph; a paragraph opening with \\b (examples, lists) keeps its lines.
+
+    typer's rich mode keeps a paragraph's single newlines, so help wrapped at 110-120 characters in the source
+    broke into a ragged half-line after every source line on an 80-column terminal.
+    """
+    if not text:
+        return text
+    paragraphs = inspect.cleandoc(text).split("\n\n")
+    return "\n\n".join(p if p.lstrip().startswith("\b") else " ".join(p.split()) for p in paragraphs)
+
+
+def _reflow_help(typer_app: typer.Typer) -> None:
+    for info in typer_app.registered_commands:
+        info.help = _reflow(info.help or inspect.getdoc(info.callback))
+    for group in typer_app.registered_groups:
+        _reflow_help(group.typer_instance)
+
+
 _register()
+_reflow_help(app)
 
 
 DEBUG_ENV = "RETENTION_ML_DEBUG"   # set to 1 to see the traceback of an unexpected error

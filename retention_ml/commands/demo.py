@@ -43,7 +43,7 @@ EXPERIMENT = Path(__file__).resolve().parents[2] / "experiments" / "council_defa
 
 
 def register(app: typer.Typer) -> None:
-    # rich keeps the help's line breaks in `retention-ml --help`'s command list: give it one line of its own
+    # the full first paragraph names three file patterns: too long for `retention-ml --help`'s command list
     app.command("demo", help=HELP, short_help=SHORT_HELP)(demo)
 
 

@@ -78,8 +78,7 @@ FORMATS = ("csv", "xlsx", "html")
 
 
 def register(app: typer.Typer) -> None:
-    # rich keeps the help's line breaks in `retention-ml --help`'s command list: give it the first paragraph as one line
-    app.command("rank", help=HELP, short_help=" ".join(HELP.split("\n\n")[0].split()))(rank)
+    app.command("rank", help=HELP)(rank)
 
 
 class ScoringFolderError(Exception):
