@@ -85,3 +85,11 @@ def test_every_subcommand_help_has_examples_to_check():
 @pytest.mark.parametrize("where,command_line", _help_example_commands())
 def test_a_help_example_uses_only_real_subcommands_and_options(where, command_line):
     assert _problems(command_line) == [], f"{where} --help example: {command_line}"
+
+
+def test_every_command_has_a_user_in_the_readme_who_does_what_table():
+    # the table is where a new user learns who runs what; score and rank used to appear in no row
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Who does what", 1)[1].split("\n\n", 2)[1]
+    named = set(re.findall(r"`([a-z-]+)`", table))
+    assert set(CLI.commands) - named == set()

@@ -24,13 +24,13 @@ Values are exact SHAP values on the calibrated log-odds scale: positive pushes t
 
 Examples:
 
-  retention-ml explain --run models:/retention-ml-turnover@champion --data data/ --as-of 2025-01-01 --worker W000123
+  retention-ml explain --run models:/retention-ml-turnover@champion --data data/ --as-of 2025-01-01 --worker W0000123
 
   retention-ml explain --run 3f2a... --data data/ --as-of 2025-01-01 --out explanations.parquet
 
-  retention-ml explain --run 3f2a... --data data/ --as-of 2025-01-01 --team T012 --out team_T012.csv
+  retention-ml explain --run 3f2a... --data data/ --as-of 2025-01-01 --team T00012 --out team_T00012.csv
 
-  retention-ml explain --run 3f2a... --data data/ --as-of 2025-01-01 --worker W000123 --json
+  retention-ml explain --run 3f2a... --data data/ --as-of 2025-01-01 --worker W0000123 --json
 """
 
 EXPLANATION_KEY_COLUMNS = ("worker_id", "team_id", "council_id", "manager_id", "role", "months_in_post", "as_of")

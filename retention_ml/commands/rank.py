@@ -69,8 +69,8 @@ from a scoring whose model the promotion gate did not approve
 Examples:
   retention-ml rank --scores scores/2025-07 --all --out lists/
   retention-ml rank --scores scores/2025-08 --all --out lists/ --prune
-  retention-ml rank --scores scores/2025-07 --manager W000123 --format html --out lists/
-  retention-ml rank --scores scores/2025-07 --team T03 --format csv,xlsx --out lists/ --names
+  retention-ml rank --scores scores/2025-07 --manager W0000123 --format html --out lists/
+  retention-ml rank --scores scores/2025-07 --team T00003 --format csv,xlsx --out lists/ --names
   retention-ml rank --scores scores/2025-07 --service safeguarding --out lists/
 """
 
