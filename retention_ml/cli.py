@@ -62,7 +62,34 @@ def _reflow(text: str | None) -> str | None:
     if not text:
         return text
     paragraphs = inspect.cleandoc(text).split("\n\n")
-    return "\n\n".join(p if p.lstrip().startswith("\b") else " ".join(p.split()) for p in paragraphs)
+    return "\n\n".join("\n".join(_fold(line) for line in p.splitlines()) if p.lstrip().startswith("\b")
+                       else " ".join(p.split()) for p in paragraphs)
+
+
+EXAMPLE_WIDTH = 76   # an 80-column terminal less rich's margins: a longer line wraps and no longer pastes as one command
+
+
+def _fold(line: str) -> str:
+    """An example line too wide for 80 columns as shell continuation lines (a trailing comment goes above)."""
+    if len(line) <= EXAMPLE_WIDTH:
+        return line
+    indent = line[: len(line) - len(line.lstrip())]
+    code, _, comment = line.partition("  # ")
+    out = [f"{indent}# {comment.strip()}"] if comment else []
+    words = []
+    for word in code.split():   # an option stays on one line with its value
+        if words and words[-1].startswith("--") and " " not in words[-1] and not word.startswith(("-", "&", "|", ">")):
+            words[-1] += " " + word
+        else:
+            words.append(word)
+    current = indent + words[0]
+    for word in words[1:]:
+        if len(current) + len(word) + 3 > EXAMPLE_WIDTH:
+            out.append(current + " \\")
+            current = indent + "    " + word
+        else:
+            current += " " + word
+    return "\n".join([*out, current])
 
 
 def _reflow_help(typer_app: typer.Typer) -> None:

@@ -90,3 +90,27 @@ def test_help_paragraphs_are_reflowed_so_an_80_column_terminal_shows_no_ragged_l
     shown = runner.invoke(app, ["score", "--help"], env={"COLUMNS": "80"}).output
     assert max(len(line) for line in shown.splitlines()) <= 80
     assert "Examples:" in shown and "retention-ml score --model" in shown
+
+
+def test_examples_fit_80_columns_as_shell_continuations_that_paste_as_the_same_command():
+    # a wider example line wrapped on screen, and its second half (an option's value, or a trailing comment's
+    # words) pasted as a command of its own
+    import re
+
+    import typer
+
+    from retention_ml.cli import EXAMPLE_WIDTH
+
+    def example_blocks(commands):
+        for name, command in commands.items():
+            if hasattr(command, "commands"):
+                yield from example_blocks(command.commands)
+            yield from (p for p in (command.help or "").split("\n\n") if p.lstrip().startswith("\b"))
+
+    blocks = list(example_blocks(typer.main.get_command(app).commands))
+    assert any("retention-ml score --model models:/retention-ml-turnover@champion" in b for b in blocks)
+    assert max(len(line) for b in blocks for line in b.splitlines()) <= EXAMPLE_WIDTH
+    score = next(b for b in blocks if "retention-ml score --model models:/" in b)
+    pasted = re.sub(r" \\\n\s*", " ", score)
+    assert ("retention-ml score --model models:/retention-ml-turnover@champion --data extracts/2025-07 "
+            "--as-of 2025-07-01 --out scores/2025-07") in pasted

@@ -22,14 +22,11 @@ Exit codes: 0 ok, 1 the data failed validation, 2 could not run (model, worker o
 
 Values are exact SHAP values on the calibrated log-odds scale: positive pushes the risk up. Reasons are given only for drivers that push risk up. Predictions support a conversation; they never decide anything about a person.
 
+\b
 Examples:
-
   retention-ml explain --run models:/retention-ml-turnover@champion --data data/ --as-of 2025-01-01 --worker W0000123
-
   retention-ml explain --run 3f2a... --data data/ --as-of 2025-01-01 --out explanations.parquet
-
   retention-ml explain --run 3f2a... --data data/ --as-of 2025-01-01 --team T00012 --out team_T00012.csv
-
   retention-ml explain --run 3f2a... --data data/ --as-of 2025-01-01 --worker W0000123 --json
 """
 
