@@ -7,6 +7,8 @@ Exit codes: 0 ok, 1 a problem was found, 2 the command could not run.
 
 from __future__ import annotations
 
+import inspect
+
 import typer
 
 from retention_ml import __version__
@@ -51,7 +53,54 @@ def _register() -> None:
             importlib.import_module(f"retention_ml.commands.{info.name}").register(app)
 
 
+def _reflow(text: str | None) -> str | None:
+    """Join the lines of each help paragraph; a paragraph opening with \\b (examples, lists) keeps its lines.
+
+    typer's rich mode keeps a paragraph's single newlines, so help wrapped at 110-120 characters in the source
+    broke into a ragged half-line after every source line on an 80-column terminal.
+    """
+    if not text:
+        return text
+    paragraphs = inspect.cleandoc(text).split("\n\n")
+    return "\n\n".join("\n".join(_fold(line) for line in p.splitlines()) if p.lstrip().startswith("\b")
+                       else " ".join(p.split()) for p in paragraphs)
+
+
+EXAMPLE_WIDTH = 76   # an 80-column terminal less rich's margins: a longer line wraps and no longer pastes as one command
+
+
+def _fold(line: str) -> str:
+    """An example line too wide for 80 columns as shell continuation lines (a trailing comment goes above)."""
+    if len(line) <= EXAMPLE_WIDTH:
+        return line
+    indent = line[: len(line) - len(line.lstrip())]
+    code, _, comment = line.partition("  # ")
+    out = [f"{indent}# {comment.strip()}"] if comment else []
+    words = []
+    for word in code.split():   # an option stays on one line with its value
+        if words and words[-1].startswith("--") and " " not in words[-1] and not word.startswith(("-", "&", "|", ">")):
+            words[-1] += " " + word
+        else:
+            words.append(word)
+    current = indent + words[0]
+    for word in words[1:]:
+        if len(current) + len(word) + 3 > EXAMPLE_WIDTH:
+            out.append(current + " \\")
+            current = indent + "    " + word
+        else:
+            current += " " + word
+    return "\n".join([*out, current])
+
+
+def _reflow_help(typer_app: typer.Typer) -> None:
+    for info in typer_app.registered_commands:
+        info.help = _reflow(info.help or inspect.getdoc(info.callback))
+    for group in typer_app.registered_groups:
+        _reflow_help(group.typer_instance)
+
+
 _register()
+_reflow_help(app)
 
 
 DEBUG_ENV = "RETENTION_ML_DEBUG"   # set to 1 to see the traceback of an unexpected error

@@ -58,3 +58,59 @@ def test_a_json_command_that_fails_prints_one_json_error_with_its_exit_code(comm
     assert done.exit_code == code, done.output
     error = json.loads(done.stdout)
     assert error["ok"] is False and error["exit_code"] == code and error["error"]
+
+
+def test_the_command_list_shows_each_summary_without_hard_line_breaks():
+    # rich (typer's markup mode here) keeps single newlines of a command's first help paragraph in the root
+    # --help command list, so a summary wrapped in the source read "riskiest first,\nwith band" on screen.
+    import typer
+
+    commands = typer.main.get_command(app).commands
+    broken = {name: (c.short_help or c.help or "").split("\n\n")[0] for name, c in commands.items()}
+    assert {name: text for name, text in broken.items() if "\n" in text.strip()} == {}
+    listing = runner.invoke(app, ["--help"], env={"COLUMNS": "1000"}).output
+    assert "riskiest first, with band" in listing
+
+
+def test_help_paragraphs_are_reflowed_so_an_80_column_terminal_shows_no_ragged_lines():
+    # Help is wrapped at ~115 characters in the source; rich keeps single newlines, so on 80 columns each source
+    # line used to wrap into a line and a half. Only \b paragraphs (examples, lists) keep their line breaks.
+    import typer
+
+    def paragraphs(commands, prefix=""):
+        for name, command in commands.items():
+            if hasattr(command, "commands"):
+                yield from paragraphs(command.commands, f"{name} ")
+            for para in (command.help or "").split("\n\n"):
+                yield f"{prefix}{name}", para
+
+    ragged = {name for name, para in paragraphs(typer.main.get_command(app).commands)
+              if not para.lstrip().startswith("\b") and "\n" in para.strip()}
+    assert ragged == set()
+    shown = runner.invoke(app, ["score", "--help"], env={"COLUMNS": "80"}).output
+    assert max(len(line) for line in shown.splitlines()) <= 80
+    assert "Examples:" in shown and "retention-ml score --model" in shown
+
+
+def test_examples_fit_80_columns_as_shell_continuations_that_paste_as_the_same_command():
+    # a wider example line wrapped on screen, and its second half (an option's value, or a trailing comment's
+    # words) pasted as a command of its own
+    import re
+
+    import typer
+
+    from retention_ml.cli import EXAMPLE_WIDTH
+
+    def example_blocks(commands):
+        for name, command in commands.items():
+            if hasattr(command, "commands"):
+                yield from example_blocks(command.commands)
+            yield from (p for p in (command.help or "").split("\n\n") if p.lstrip().startswith("\b"))
+
+    blocks = list(example_blocks(typer.main.get_command(app).commands))
+    assert any("retention-ml score --model models:/retention-ml-turnover@champion" in b for b in blocks)
+    assert max(len(line) for b in blocks for line in b.splitlines()) <= EXAMPLE_WIDTH
+    score = next(b for b in blocks if "retention-ml score --model models:/" in b)
+    pasted = re.sub(r" \\\n\s*", " ", score)
+    assert ("retention-ml score --model models:/retention-ml-turnover@champion --data extracts/2025-07 "
+            "--as-of 2025-07-01 --out scores/2025-07") in pasted

@@ -36,11 +36,15 @@ Examples:
   retention-ml demo --out old-folder --force
 """
 
+SHORT_HELP = ("Run the whole job on a simulated council: simulate, validate, train, model card, promotion gate, "
+              "score the latest month and write one risk list per manager and per head of service, under OUT.")
+
 EXPERIMENT = Path(__file__).resolve().parents[2] / "experiments" / "council_default.toml"
 
 
 def register(app: typer.Typer) -> None:
-    app.command("demo", help=HELP)(demo)
+    # the full first paragraph names three file patterns: too long for `retention-ml --help`'s command list
+    app.command("demo", help=HELP, short_help=SHORT_HELP)(demo)
 
 
 # What the demo writes into OUT; a re-run removes these (and nothing else) so results never mix.

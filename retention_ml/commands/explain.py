@@ -22,18 +22,21 @@ Exit codes: 0 ok, 1 the data failed validation, 2 could not run (model, worker o
 
 Values are exact SHAP values on the calibrated log-odds scale: positive pushes the risk up. Reasons are given only for drivers that push risk up. Predictions support a conversation; they never decide anything about a person.
 
+\b
 Examples:
-
-  retention-ml explain --run models:/retention-ml-turnover@champion --data data/ --as-of 2025-01-01 --worker W000123
-
+  retention-ml explain --run models:/retention-ml-turnover@champion --data data/ --as-of 2025-01-01 --worker W0000123
   retention-ml explain --run 3f2a... --data data/ --as-of 2025-01-01 --out explanations.parquet
-
-  retention-ml explain --run 3f2a... --data data/ --as-of 2025-01-01 --team T012 --out team_T012.csv
-
-  retention-ml explain --run 3f2a... --data data/ --as-of 2025-01-01 --worker W000123 --json
+  retention-ml explain --run 3f2a... --data data/ --as-of 2025-01-01 --team T00012 --out team_T00012.csv
+  retention-ml explain --run 3f2a... --data data/ --as-of 2025-01-01 --worker W0000123 --json
 """
 
 EXPLANATION_KEY_COLUMNS = ("worker_id", "team_id", "council_id", "manager_id", "role", "months_in_post", "as_of")
+
+
+def _some(ids: pd.Series, shown: int = 10) -> str:
+    """The first ids of a column and how many more: a mistyped id is then easy to see."""
+    known = sorted(set(ids.dropna().astype(str)))
+    return ", ".join(known[:shown]) + (f" and {len(known) - shown} more" if len(known) > shown else "") or "none"
 
 
 class CommandError(Exception):
@@ -134,11 +137,13 @@ def compute(run: str, data: Path, as_of: date, worker: str | None, *, team: str 
             outside = (dataset.keys["worker_id"].astype(str) == worker).any()
             raise CommandError(f"worker {worker!r} is in post at {as_of} but outside the model's population (it "
                                f"scores {POPULATION_TEXT[agency]})" if outside else
-                               f"worker {worker!r} is not in post at {as_of} in {data}")
+                               f"worker {worker!r} is not in post at {as_of} in {data} "
+                               f"(in post: {_some(keys['worker_id'])})")
     if team is not None:
         mask &= (keys["team_id"].astype(str) == team).to_numpy()
         if not mask.any():
-            raise CommandError(f"team {team!r} has nobody in post at {as_of} in {data}")
+            raise CommandError(f"team {team!r} has nobody in post at {as_of} in {data} "
+                               f"(teams with people in post: {_some(keys['team_id'])})")
     if catalogue is None:
         catalogue = getattr(dataset, "catalogue", None)
     # everyone in post is explained, because each person's reasons are measured from the average of them all

@@ -69,8 +69,8 @@ from a scoring whose model the promotion gate did not approve
 Examples:
   retention-ml rank --scores scores/2025-07 --all --out lists/
   retention-ml rank --scores scores/2025-08 --all --out lists/ --prune
-  retention-ml rank --scores scores/2025-07 --manager W000123 --format html --out lists/
-  retention-ml rank --scores scores/2025-07 --team T03 --format csv,xlsx --out lists/ --names
+  retention-ml rank --scores scores/2025-07 --manager W0000123 --format html --out lists/
+  retention-ml rank --scores scores/2025-07 --team T00003 --format csv,xlsx --out lists/ --names
   retention-ml rank --scores scores/2025-07 --service safeguarding --out lists/
 """
 
@@ -304,6 +304,19 @@ def _progress(total: int, *, show: bool):
         yield lambda: bar.advance(task)
 
 
+def _selected(scores, *, team=None, manager=None) -> list[str]:
+    """The teams in scope; an id that matches nothing is refused naming some that would (ids are easy to mistype)."""
+    from retention_ml.reports.risk_list import select_teams
+
+    try:
+        return select_teams(scores, team=team, manager=manager)
+    except KeyError as exc:
+        column, kind = ("team_id", "teams") if team else ("manager_id", "managers")
+        known = sorted(set(scores[column].dropna().astype(str)))
+        shown = ", ".join(known[:10]) + (f" and {len(known) - 10} more" if len(known) > 10 else "")
+        raise KeyError(f"{exc.args[0]} ({kind} scored: {shown or 'none'})") from None
+
+
 def rank_scores(scores_dir: Path, out_dir: Path, *, team=None, manager=None, all_teams=False, service=None,
                 formats=FORMATS, names=False, bands: Path | None = None, data: Path | None = None,
                 progress: bool = False) -> list[Path]:
@@ -329,9 +342,9 @@ def rank_scores(scores_dir: Path, out_dir: Path, *, team=None, manager=None, all
     if all_teams:
         plan = [([t], team_stem([t])) for t in select_teams(scores)]
     elif manager is not None:
-        plan = [(select_teams(scores, manager=manager), manager_stem(manager))]
+        plan = [(_selected(scores, manager=manager), manager_stem(manager))]
     elif service is None:
-        teams = select_teams(scores, team=team)
+        teams = _selected(scores, team=team)
         plan = [(teams, team_stem(teams))]
     # --all: every team's list is built in one pass (ranks, bands, levers and reasons are per row, so one
     # pass gives each team exactly its own list; per-team passes cost a fixed pandas overhead 6,000 times

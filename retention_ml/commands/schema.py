@@ -13,7 +13,7 @@ schema_app = typer.Typer(
         "\b\nExamples:\n"
         "  retention-ml schema show            # all tables\n"
         "  retention-ml schema show workers    # one table's columns\n"
-        "  retention-ml schema template extract/   # one header-only CSV per table, to fill from your exports\n"
+        "  retention-ml schema template extract/   # header-only CSVs to fill in\n"
         "  retention-ml schema docs            # rewrite data_schema/README.md\n"
         "  retention-ml schema docs --check    # exit 1 if it is stale"
     ),

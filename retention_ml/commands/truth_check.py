@@ -22,12 +22,10 @@ Logs explanations/truth.json to the run (so the model card shows it) and tags th
 
 Exit codes: 0 logged and the issue's bars for top-risk-decile leavers are met (true driver in the top 3 for >= 80%, top driver for >= 60%); 1 logged but a bar is missed (or too few leavers to tell); 2 could not run.
 
+\b
 Examples:
-
   retention-ml truth-check --run 3f2a... --data demo-output/data
-
   retention-ml truth-check --run models:/retention-ml-turnover@candidate --data sim/ --json
-
   retention-ml truth-check --run 3f2a... --data sim/ --no-log --n-boot 200
 """
 

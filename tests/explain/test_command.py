@@ -251,3 +251,14 @@ def test_a_team_with_no_manager_is_null_in_json_not_the_string_nan(wired):
     assert result.exit_code == 0, result.output
     record = json.loads(result.stdout)
     assert record["manager_id"] is None and record["worker_id"] == wid and record["as_of"] == "2025-01-01"
+
+
+@pytest.mark.parametrize("flag,wrong", [("--worker", "W000123"), ("--team", "T03")])
+def test_a_worker_or_team_not_in_post_is_refused_naming_some_that_are(wired, flag, wrong, tmp_path):
+    # help examples show W000123 and T03; a new user's ids look different, so the error says what there is
+    X, keys = wired
+    result = runner.invoke(app, ["explain", "--run", "r", "--data", ".", "--as-of", "2025-01-01", flag, wrong,
+                                 "--out", str(tmp_path / "e.csv")])
+    assert result.exit_code == 2 and wrong in result.output
+    column = "worker_id" if flag == "--worker" else "team_id"
+    assert sorted(set(keys[column].astype(str)))[0] in " ".join(result.output.split())

@@ -209,3 +209,13 @@ def test_help_says_what_each_lever_is_and_how_formula_text_is_kept():
     text = " ".join(CliRunner().invoke(app, ["rank", "--help"]).output.replace("│", " ").split())
     assert "each beside one suggested lever (its driver's first lever in data_schema/drivers.yaml)" in text
     assert "names the scoring it compares with" in text and "opens like a spreadsheet formula" in text
+
+
+def test_a_team_or_manager_that_is_not_scored_is_refused_naming_those_that_are(tmp_path):
+    # help examples show ids like T03 and W000123; a new user's real ids look different, so say what there is
+    d = _folder(tmp_path)
+    for flag, wrong, known in (("--team", "T03", "TEAMA, TEAMB"), ("--manager", "W000123", "MGRA, MGRB")):
+        res = CliRunner().invoke(app, ["rank", "--scores", str(d), flag, wrong, "--out", str(tmp_path / "l")])
+        assert res.exit_code == 1 and wrong in res.stderr, res.output
+        assert known in res.stderr, res.stderr
+    assert not (tmp_path / "l").exists() or not any((tmp_path / "l").iterdir())
