@@ -10,7 +10,7 @@ import typer
 
 from retention_ml.commands import fail
 # The one statement screens and files of per-person reasons carry (--out too: a first '#' line, or Parquet metadata).
-from retention_ml.reports.risk_list import NOT_A_DECISION
+from retention_ml.reports.risk_list import NOT_A_DECISION, approval_line
 
 HELP = """Explain turnover-risk predictions: driver profile, reasons in words and levers.
 
@@ -167,8 +167,27 @@ def within(horizon_months: int | None) -> str:
     return f"within the next {horizon_months} months" if horizon_months != 1 else "within the next month"
 
 
-def person_record(run_id: str, explanation, table, *, horizon_months: int | None = None) -> dict:
-    """One person's explanation as plain data (for --json and for printing); ``horizon_months`` from the run."""
+def approval_of(run_id: str) -> dict:
+    """Whether the explained model passed the promotion gate, as ``retention-ml score`` records it for the lists.
+
+    A person's explanation (shown to them, their manager or a data protection officer) must carry the same
+    warning as the lists when the model was never approved: ``@candidate`` explains an unapproved model.
+    """
+    from retention_ml.scoring import model_approval
+
+    return model_approval(run_id)
+
+
+def file_note(approval: dict | None) -> str:
+    """The one-line note of a file of explanations: the approval alert first when the model is not approved."""
+    kind, text = approval_line({"approval": approval or {}})
+    return NOT_A_DECISION if kind == "note" else f"{text} {NOT_A_DECISION}"
+
+
+def person_record(run_id: str, explanation, table, *, horizon_months: int | None = None,
+                  approval: dict | None = None) -> dict:
+    """One person's explanation as plain data (for --json and for printing); ``horizon_months`` and
+    ``approval`` (see :func:`approval_of`) from the run."""
     import numpy as np
     import pandas as pd
 
@@ -202,6 +221,8 @@ def person_record(run_id: str, explanation, table, *, horizon_months: int | None
         "reasons": reasons,
         "not_measured": [{"driver": code, "label": labels.get(code, code), "why": why} for code, why in unmeasured.items()],
         "scale": "calibrated log-odds; positive pushes risk up against the reference",
+        "approval": approval_line({"approval": approval or {}})[1],
+        "approved": (approval or {}).get("status") == "approved",
         "note": NOT_A_DECISION,
     }
 
@@ -211,6 +232,8 @@ def print_person(record: dict) -> None:
     from rich.table import Table
 
     console = Console()
+    if not record.get("approved", False):   # first, as the lists have it: never read as an approved model's view
+        console.print(f"[bold red]{record.get('approval') or approval_line({})[1]}[/bold red]")
     who = ", ".join(f"{k} {record[k]}" for k in ("team_id", "role", "months_in_post") if k in record)
     console.print(f"[bold]{record.get('worker_id', '?')}[/bold] ({who}) at {record.get('as_of', '?')}")
     console.print(f"Risk of leaving {within(record.get('horizon_months'))}: [bold]{record['risk']:.0%}[/bold]")
@@ -289,10 +312,11 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1)
         from retention_ml.io import write_table
 
+        approval = approval_of(run_id)
         if worker is not None:
-            record = person_record(run_id, explanation, table, horizon_months=horizon_of(run_id))
+            record = person_record(run_id, explanation, table, horizon_months=horizon_of(run_id), approval=approval)
             if out is not None:
-                write_table(table, out, note=NOT_A_DECISION)
+                write_table(table, out, note=file_note(approval))
             if as_json:
                 typer.echo(json.dumps(record, indent=2, default=str))
             else:
@@ -300,7 +324,7 @@ def register(app: typer.Typer) -> None:
             return
         if target.suffix not in (".csv", ".parquet"):
             fail(f"--out {target}: use a .csv or .parquet file", 2, json_out=as_json, style=None)
-        write_table(table, target, note=NOT_A_DECISION)
+        write_table(table, target, note=file_note(approval))
         summary = {
             "run_id": run_id,
             "as_of": when.isoformat(),
@@ -308,9 +332,11 @@ def register(app: typer.Typer) -> None:
             "horizon_months": horizon_of(run_id),   # the file's risk column is the chance of leaving within it
             "out": str(target),
             "driver_importance": explanation.driver_importance().to_dict(orient="records"),
+            "approval": approval_line({"approval": approval})[1],
+            "approved": approval.get("status") == "approved",
             "note": NOT_A_DECISION,
         }
         if as_json:
             typer.echo(json.dumps(summary, indent=2, default=str))
         else:
-            Console().print(f"Wrote explanations for {len(table):,} people to {target}. {NOT_A_DECISION}")
+            Console().print(f"Wrote explanations for {len(table):,} people to {target}. {file_note(approval)}")

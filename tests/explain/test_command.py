@@ -40,6 +40,8 @@ def wired(monkeypatch, tmp_path, model, frame, catalogue, context):
     monkeypatch.setattr("retention_ml.validation.read_validated", lambda data_dir, **kwargs: {})  # explain validates its input first
     monkeypatch.setattr("retention_ml.scoring.run_horizon_months", lambda run_id: None)  # no store here
     monkeypatch.setattr("retention_ml.scoring.run_population", lambda run_id: None)
+    monkeypatch.setattr("retention_ml.scoring.model_approval",  # no registry here: approved unless a test says not
+                        lambda run_id: {"status": "approved", "detail": "the champion."})
     # --data . is this folder; the tests' --out files go to tmp_path, outside it (explain refuses the data folder)
     (tmp_path / "data").mkdir()
     monkeypatch.chdir(tmp_path / "data")
@@ -251,3 +253,40 @@ def test_a_team_with_no_manager_is_null_in_json_not_the_string_nan(wired):
     assert result.exit_code == 0, result.output
     record = json.loads(result.stdout)
     assert record["manager_id"] is None and record["worker_id"] == wid and record["as_of"] == "2025-01-01"
+
+
+NOT_APPROVED = {"status": "not approved", "detail": "Run run123 is not the champion."}
+
+
+@pytest.mark.parametrize("args", [[], ["--json"]])
+def test_one_person_from_an_unapproved_model_says_so_first(wired, monkeypatch, args):
+    """@candidate explains a model the gate never passed: the person's profile says so, as the lists do."""
+    X, keys = wired
+    wid = keys["worker_id"].iloc[0]
+    monkeypatch.setattr("retention_ml.scoring.model_approval", lambda run_id: NOT_APPROVED)
+    result = runner.invoke(app, ["explain", "--run", "r", "--data", ".", "--as-of", "2025-01-01", "--worker", wid, *args])
+    assert result.exit_code == 0, result.output
+    if args:
+        record = json.loads(result.stdout)
+        assert record["approved"] is False and record["approval"].startswith("NOT APPROVED")
+        assert "Run run123 is not the champion." in record["approval"]
+    else:
+        assert result.output.lstrip().startswith("NOT APPROVED")
+
+
+def test_one_person_from_the_approved_model_carries_no_alert(wired):
+    X, keys = wired
+    wid = keys["worker_id"].iloc[0]
+    args = ["explain", "--run", "r", "--data", ".", "--as-of", "2025-01-01", "--worker", wid]
+    assert "NOT APPROVED" not in runner.invoke(app, args).output
+    assert json.loads(runner.invoke(app, [*args, "--json"]).stdout)["approved"] is True
+
+
+def test_a_file_from_an_unapproved_model_says_so_in_its_first_line(wired, monkeypatch, tmp_path):
+    monkeypatch.setattr("retention_ml.scoring.model_approval", lambda run_id: NOT_APPROVED)
+    out = tmp_path / "all.csv"
+    result = runner.invoke(app, ["explain", "--run", "r", "--data", ".", "--as-of", "2025-01-01", "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    first = out.read_text().splitlines()[0]
+    assert first.startswith("# NOT APPROVED") and NOT_A_DECISION in first
+    assert json.loads(result.stdout)["approved"] is False
