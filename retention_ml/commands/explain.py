@@ -10,7 +10,7 @@ import typer
 
 from retention_ml.commands import fail
 # The one statement screens and files of per-person reasons carry (--out too: a first '#' line, or Parquet metadata).
-from retention_ml.reports.risk_list import NOT_A_DECISION, approval_line
+from retention_ml.reports.risk_list import LEAVING_FLAG, NOT_A_DECISION, approval_line
 
 HELP = """Explain turnover-risk predictions: driver profile, reasons in words and levers.
 
@@ -150,6 +150,10 @@ def compute(run: str, data: Path, as_of: date, worker: str | None, *, team: str 
     # Every key words the reasons (employment type, as scoring has it); the file keeps EXPLANATION_KEY_COLUMNS only.
     table = explanation.table(X, keys)
     table = table.drop(columns=[c for c in keys.columns if c not in EXPLANATION_KEY_COLUMNS])
+    if "workers" in tables:   # as scores have it: a person already leaving is in no list (risk_list.LEAVING_LINE)
+        from retention_ml.scoring import leaving_date_recorded
+
+        table[LEAVING_FLAG] = leaving_date_recorded(keys, tables["workers"])
     return run_id, explanation, table
 
 
@@ -184,10 +188,35 @@ def file_note(approval: dict | None) -> str:
     return NOT_A_DECISION if kind == "note" else f"{text} {NOT_A_DECISION}"
 
 
+def list_reader(worker_id: str, manager_id: str | None, *, leaving: bool = False) -> str:
+    """Who reads this person's row in the lists ``retention-ml rank --all`` writes (the rule of risk_list.MANAGER_LINE).
+
+    A subject access request asks who was shown what: a team manager is listed for their head of service,
+    anyone else for their team's manager, or for the head of service when the team has no manager recorded.
+    """
+    if leaving:
+        return "nobody (a leaving date is recorded, so the person is in no list)"
+    if manager_id is None:
+        return "the head of service (the team has no manager recorded)"
+    if str(manager_id) == str(worker_id):
+        return "the head of service (team managers are listed for them, never in their own team's list)"
+    return f"their team manager ({manager_id})"
+
+
+def band_of(risk: float, horizon_months: int | None, bands: Path | None = None) -> dict:
+    """The band a list shows for ``risk``, with the list's cut-offs (``bands``: the file rank was given)."""
+    from retention_ml.reports.risk_list import assign_bands, load_band_config
+
+    config = load_band_config(bands).for_horizon(horizon_months)
+    return {"band": str(assign_bands([risk], config=config)[0]), "shown_to_manager_as": (
+        "band and probability" if config.show_probability else "band only (the probability is not shown)"),
+        "cutoffs": config.cutoffs_record()}
+
+
 def person_record(run_id: str, explanation, table, *, horizon_months: int | None = None,
-                  approval: dict | None = None) -> dict:
+                  approval: dict | None = None, bands: Path | None = None) -> dict:
     """One person's explanation as plain data (for --json and for printing); ``horizon_months`` and
-    ``approval`` (see :func:`approval_of`) from the run."""
+    ``approval`` (see :func:`approval_of`) from the run; ``bands`` the band file the lists use (default shipped)."""
     import numpy as np
     import pandas as pd
 
@@ -215,6 +244,9 @@ def person_record(run_id: str, explanation, table, *, horizon_months: int | None
         **keys,
         "risk": float(row["risk"]),
         "horizon_months": horizon_months,
+        **band_of(float(row["risk"]), horizon_months, bands),
+        "listed_for": list_reader(str(row["worker_id"]), keys.get("manager_id"),
+                                  leaving=bool(row.get(LEAVING_FLAG, False))),
         "base_value": float(np.asarray(explanation.base_value).ravel()[0]),
         "reference": explanation.reference,
         "drivers": [{"driver": code, "label": labels.get(code, code), "shap": float(v)} for code, v in profile.items()],
@@ -237,6 +269,9 @@ def print_person(record: dict) -> None:
     who = ", ".join(f"{k} {record[k]}" for k in ("team_id", "role", "months_in_post") if k in record)
     console.print(f"[bold]{record.get('worker_id', '?')}[/bold] ({who}) at {record.get('as_of', '?')}")
     console.print(f"Risk of leaving {within(record.get('horizon_months'))}: [bold]{record['risk']:.0%}[/bold]")
+    if "band" in record:   # what the lists show, and to whom: the answer a subject access request needs
+        console.print(f"In the lists: band [bold]{record['band']}[/bold], {record['shown_to_manager_as']}, "
+                      f"listed for {record['listed_for']}.")
     grid = Table(title=f"Driver profile (SHAP, calibrated log-odds, against {record['reference']})", show_lines=False)
     grid.add_column("Driver")
     grid.add_column("Contribution", justify="right")
@@ -269,6 +304,8 @@ def register(app: typer.Typer) -> None:
         worker: str | None = typer.Option(None, "--worker", help="Pseudonymous worker id: print this person's profile."),
         team: str | None = typer.Option(None, "--team", help="Only this team: everyone in post in it, its manager included (an analyst's view; managers' lists come from retention-ml rank)."),
         out: Path | None = typer.Option(None, "--out", help="File for everyone's explanations (.csv or .parquet)."),
+        bands: Path | None = typer.Option(None, "--bands", exists=True, dir_okay=False,
+                                          help="Band config TOML the lists use (as given to retention-ml rank; default retention_ml/risk_bands.toml): --worker shows the band a list shows."),
         as_json: bool = typer.Option(False, "--json", help="Machine-readable JSON on stdout."),
     ) -> None:
         from rich.console import Console
@@ -314,7 +351,8 @@ def register(app: typer.Typer) -> None:
 
         approval = approval_of(run_id)
         if worker is not None:
-            record = person_record(run_id, explanation, table, horizon_months=horizon_of(run_id), approval=approval)
+            record = person_record(run_id, explanation, table, horizon_months=horizon_of(run_id), approval=approval,
+                                   bands=bands)
             if out is not None:
                 write_table(table, out, note=file_note(approval))
             if as_json:

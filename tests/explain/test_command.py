@@ -290,3 +290,45 @@ def test_a_file_from_an_unapproved_model_says_so_in_its_first_line(wired, monkey
     first = out.read_text().splitlines()[0]
     assert first.startswith("# NOT APPROVED") and NOT_A_DECISION in first
     assert json.loads(result.stdout)["approved"] is False
+
+
+def test_one_person_shows_the_band_the_lists_show_and_who_reads_it(wired, tmp_path):
+    """A subject access request asks what the tool says and to whom: the band and reader are those of the lists."""
+    from retention_ml.reports.risk_list import assign_bands, load_band_config
+
+    X, keys = wired
+    wid = keys["worker_id"].iloc[0]
+    args = ["explain", "--run", "r", "--data", ".", "--as-of", "2025-01-01", "--worker", wid]
+    record = json.loads(runner.invoke(app, [*args, "--json"]).stdout)
+    assert record["band"] == assign_bands([record["risk"]], config=load_band_config())[0]
+    assert record["listed_for"] == "their team manager (M1)"
+    assert record["shown_to_manager_as"] == "band only (the probability is not shown)"
+    printed = runner.invoke(app, args).output
+    assert f"In the lists: band {record['band']}" in " ".join(printed.split())
+    # the bands file the lists were ranked with decides the band: cut-offs below everyone put them all in "high"
+    strict = tmp_path / "bands.toml"
+    strict.write_text("[bands]\nmedium = 0.0001\nhigh = 0.0002\n")
+    assert json.loads(runner.invoke(app, [*args, "--bands", str(strict), "--json"]).stdout)["band"] == "high"
+
+
+def test_who_reads_a_person_follows_the_list_rules():
+    from retention_ml.commands.explain import list_reader
+
+    assert list_reader("W1", "M1") == "their team manager (M1)"
+    assert list_reader("M1", "M1").startswith("the head of service (team managers")
+    assert list_reader("W1", None).startswith("the head of service (the team has no manager")
+    assert list_reader("W1", "M1", leaving=True).startswith("nobody")
+
+
+def test_a_person_whose_leaving_date_is_recorded_is_read_by_nobody(wired, monkeypatch):
+    """As in the lists (risk_list.LEAVING_LINE): a recorded leaving date keeps the person off every list."""
+    X, keys = wired
+    wid = keys["worker_id"].iloc[0]
+    workers = pd.DataFrame({"worker_id": keys["worker_id"],
+                            "end_date": [pd.Timestamp("2025-03-31")] + [pd.NaT] * (len(keys) - 1)})
+    monkeypatch.setattr("retention_ml.validation.read_validated", lambda data_dir, **kwargs: {"workers": workers})
+    monkeypatch.setattr("retention_ml.scoring.check_trained_tables", lambda *args: None)
+    args = ["explain", "--run", "r", "--data", ".", "--as-of", "2025-01-01", "--json", "--worker"]
+    assert json.loads(runner.invoke(app, [*args, wid]).stdout)["listed_for"].startswith("nobody")
+    other = keys["worker_id"].iloc[1]
+    assert json.loads(runner.invoke(app, [*args, other]).stdout)["listed_for"] == "their team manager (M1)"
