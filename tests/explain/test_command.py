@@ -332,3 +332,13 @@ def test_a_person_whose_leaving_date_is_recorded_is_read_by_nobody(wired, monkey
     assert json.loads(runner.invoke(app, [*args, wid]).stdout)["listed_for"].startswith("nobody")
     other = keys["worker_id"].iloc[1]
     assert json.loads(runner.invoke(app, [*args, other]).stdout)["listed_for"] == "their team manager (M1)"
+
+
+@pytest.mark.parametrize("line", ["NOT_A_DECISION", "PURPOSE_LINE"])
+def test_every_file_about_people_names_the_uses_it_forbids(line):
+    """Scores and explanation files travel without a list's lines: their one note names redundancy selection,
+    discipline and performance as forbidden uses, not only 'never decides' (which a reader may take as advisory)."""
+    from retention_ml.reports import risk_list
+
+    text = getattr(risk_list, line)
+    assert "selection (redundancy included)" in text and "discipline" in text and "performance" in text
