@@ -154,7 +154,7 @@ def compute(run: str, data: Path, as_of: date, worker: str | None, *, team: str 
         from retention_ml.scoring import leaving_date_recorded
 
         table[LEAVING_FLAG] = leaving_date_recorded(keys, tables["workers"])
-    return run_id, explanation, table
+    return run_id, explanation, table, X
 
 
 def horizon_of(run_id: str) -> int | None:
@@ -203,6 +203,25 @@ def list_reader(worker_id: str, manager_id: str | None, *, leaving: bool = False
     return f"their team manager ({manager_id})"
 
 
+def inputs_of(row, catalogue) -> list[dict]:
+    """Every value the model used about one person (``row``: their feature row), with its meaning, unit and driver.
+
+    A subject access request is owed the personal data processed, not only the reasons shown: this is the
+    model's whole input for the person, in the catalogue's words (a feature not in it keeps its name).
+    Missing values are None (not recorded for the person).
+    """
+    import pandas as pd
+
+    cat = catalogue.set_index("feature") if catalogue is not None and len(catalogue) else pd.DataFrame()
+    out = []
+    for feature, value in row.items():
+        meta = cat.loc[feature] if feature in cat.index else {}
+        out.append({"feature": str(feature), "meaning": str(meta.get("meaning", feature)),
+                    "value": None if pd.isna(value) else float(value), "unit": str(meta.get("unit", "")),
+                    "driver": str(meta.get("driver", "other"))})
+    return out
+
+
 def band_of(risk: float, horizon_months: int | None, bands: Path | None = None) -> dict:
     """The band a list shows for ``risk``, with the list's cut-offs (``bands``: the file rank was given)."""
     from retention_ml.reports.risk_list import assign_bands, load_band_config
@@ -214,9 +233,10 @@ def band_of(risk: float, horizon_months: int | None, bands: Path | None = None) 
 
 
 def person_record(run_id: str, explanation, table, *, horizon_months: int | None = None,
-                  approval: dict | None = None, bands: Path | None = None) -> dict:
+                  approval: dict | None = None, bands: Path | None = None, features=None) -> dict:
     """One person's explanation as plain data (for --json and for printing); ``horizon_months`` and
-    ``approval`` (see :func:`approval_of`) from the run; ``bands`` the band file the lists use (default shipped)."""
+    ``approval`` (see :func:`approval_of`) from the run; ``bands`` the band file the lists use (default shipped);
+    ``features`` the person's feature row (the model's inputs, see :func:`inputs_of`), when given."""
     import numpy as np
     import pandas as pd
 
@@ -252,6 +272,7 @@ def person_record(run_id: str, explanation, table, *, horizon_months: int | None
         "drivers": [{"driver": code, "label": labels.get(code, code), "shap": float(v)} for code, v in profile.items()],
         "reasons": reasons,
         "not_measured": [{"driver": code, "label": labels.get(code, code), "why": why} for code, why in unmeasured.items()],
+        **({"inputs": inputs_of(features, explanation.catalogue)} if features is not None else {}),
         "scale": "calibrated log-odds; positive pushes risk up against the reference",
         "approval": approval_line({"approval": approval or {}})[1],
         "approved": (approval or {}).get("status") == "approved",
@@ -259,7 +280,19 @@ def person_record(run_id: str, explanation, table, *, horizon_months: int | None
     }
 
 
-def print_person(record: dict) -> None:
+def print_inputs(console, record: dict) -> None:
+    """The model's inputs for the person (``--inputs``): the data a subject access request is owed."""
+    from rich.table import Table
+
+    grid = Table(title=f"Data the model used about this person at {record.get('as_of', '?')}")
+    for col in ("What", "Value", "Unit", "Driver"):
+        grid.add_column(col, justify="right" if col == "Value" else "left")
+    for i in record.get("inputs", []):
+        grid.add_row(i["meaning"], "not recorded" if i["value"] is None else f"{i['value']:,.6g}", i["unit"], i["driver"])
+    console.print(grid)
+
+
+def print_person(record: dict, *, inputs: bool = False) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -292,6 +325,8 @@ def print_person(record: dict) -> None:
                 console.print(f"    [dim]Lever: {r['lever']}[/dim]")
     else:
         console.print("No driver pushes this person's risk above the average.")
+    if inputs:
+        print_inputs(console, record)
     console.print(f"[italic]{NOT_A_DECISION}[/italic]")
 
 
@@ -306,6 +341,7 @@ def register(app: typer.Typer) -> None:
         out: Path | None = typer.Option(None, "--out", help="File for everyone's explanations (.csv or .parquet)."),
         bands: Path | None = typer.Option(None, "--bands", exists=True, dir_okay=False,
                                           help="Band config TOML the lists use (as given to retention-ml rank; default retention_ml/risk_bands.toml): --worker shows the band a list shows."),
+        show_inputs: bool = typer.Option(False, "--inputs", help="With --worker: also print every value the model used about the person, with its meaning (for a subject access request; --json always holds them as 'inputs')."),
         as_json: bool = typer.Option(False, "--json", help="Machine-readable JSON on stdout."),
     ) -> None:
         from rich.console import Console
@@ -335,7 +371,7 @@ def register(app: typer.Typer) -> None:
                 def _progress(description: str, done: int, total: int) -> None:
                     bar.update(task, description=description, completed=done, total=max(total, 1))
 
-                run_id, explanation, table = compute(run, data, when, worker, team=team, progress=_progress)
+                run_id, explanation, table, X = compute(run, data, when, worker, team=team, progress=_progress)
         except CommandError as exc:
             fail(f"explain: {exc}", 2, json_out=as_json)
         except DataValidationError as exc:  # a problem found in the data: nothing is written
@@ -352,13 +388,13 @@ def register(app: typer.Typer) -> None:
         approval = approval_of(run_id)
         if worker is not None:
             record = person_record(run_id, explanation, table, horizon_months=horizon_of(run_id), approval=approval,
-                                   bands=bands)
+                                   bands=bands, features=X.iloc[0])
             if out is not None:
                 write_table(table, out, note=file_note(approval))
             if as_json:
                 typer.echo(json.dumps(record, indent=2, default=str))
             else:
-                print_person(record)
+                print_person(record, inputs=show_inputs)
             return
         if target.suffix not in (".csv", ".parquet"):
             fail(f"--out {target}: use a .csv or .parquet file", 2, json_out=as_json, style=None)

@@ -342,3 +342,19 @@ def test_every_file_about_people_names_the_uses_it_forbids(line):
 
     text = getattr(risk_list, line)
     assert "selection (redundancy included)" in text and "discipline" in text and "performance" in text
+
+
+def test_one_person_json_holds_every_input_the_model_used_about_them(wired):
+    """A subject access request is owed the data processed: the person's whole feature row, in the catalogue's words."""
+    X, keys = wired
+    idx = 3
+    wid = keys["worker_id"].iloc[idx]
+    args = ["explain", "--run", "r", "--data", ".", "--as-of", "2025-01-01", "--worker", wid]
+    inputs = json.loads(runner.invoke(app, [*args, "--json"]).stdout)["inputs"]
+    assert [i["feature"] for i in inputs] == list(X.columns)
+    assert [i["value"] for i in inputs] == pytest.approx(X.iloc[idx].astype(float).tolist())
+    by_feature = {i["feature"]: i for i in inputs}
+    assert by_feature["caseload_current"]["meaning"] == "meaning of caseload_current"
+    assert by_feature["mystery_feature"]["driver"] == "other"   # not in the catalogue: named, never dropped
+    assert "Data the model used about this person" not in runner.invoke(app, args).output
+    assert "Data the model used about this person" in runner.invoke(app, [*args, "--inputs"]).output
