@@ -14,7 +14,9 @@ from retention_ml.reports.risk_list import LEAVING_FLAG, NOT_A_DECISION, approva
 
 HELP = """Explain turnover-risk predictions: driver profile, reasons in words and levers.
 
-With --worker, prints one person's profile; without it, writes everyone in post at --as-of (or one --team) to --out (CSV or Parquet; default explanations-<as-of>.csv). The file says that predictions never decide anything: a CSV in its first line, starting with '#' (read it with pandas.read_csv(path, comment="#")), a Parquet file in its metadata (key "note").
+With --worker, prints one person's profile: risk, the band the lists show with --bands' cut-offs (and whether managers see the probability), who reads the person's row (their team manager, the head of service, or nobody when a leaving date is recorded), drivers and reasons; --inputs adds every value the model used about them. That is the tool's part of an answer to a subject access request (the council adds purposes, recipients and retention); --json holds all of it. A model the promotion gate has not approved is marked NOT APPROVED first.
+
+Without --worker, it writes everyone in post at --as-of (or one --team) to --out (CSV or Parquet; default explanations-<as-of>.csv). The file says that predictions never decide anything: a CSV in its first line, starting with '#' (read it with pandas.read_csv(path, comment="#")), a Parquet file in its metadata (key "note").
 
 The data are validated first, as for scoring: if they fail, every problem is listed and nothing is written (exit 1).
 
