@@ -105,11 +105,13 @@ def _features(tables, as_of: date):
         raise CommandError(str(exc)) from exc
 
 
-def compute(run: str, data: Path, as_of: date, worker: str | None, *, team: str | None = None, progress=None):
+def compute(run: str, data: Path, as_of: date, worker: str | None, *, team: str | None = None, progress=None,
+            with_features: bool = False):
     """Model, explanation and the explained rows (filtered to ``worker`` / ``team`` when given).
 
     ``progress(step, done, total)`` is called as the work advances. ``data`` is validated first;
     invalid data raises :class:`retention_ml.validation.DataValidationError`.
+    ``with_features``: also return the explained rows' feature matrix (the model's inputs) as a fourth value.
     """
     import numpy as np
 
@@ -156,7 +158,7 @@ def compute(run: str, data: Path, as_of: date, worker: str | None, *, team: str 
         from retention_ml.scoring import leaving_date_recorded
 
         table[LEAVING_FLAG] = leaving_date_recorded(keys, tables["workers"])
-    return run_id, explanation, table, X
+    return (run_id, explanation, table, X) if with_features else (run_id, explanation, table)
 
 
 def horizon_of(run_id: str) -> int | None:
@@ -373,7 +375,8 @@ def register(app: typer.Typer) -> None:
                 def _progress(description: str, done: int, total: int) -> None:
                     bar.update(task, description=description, completed=done, total=max(total, 1))
 
-                run_id, explanation, table, X = compute(run, data, when, worker, team=team, progress=_progress)
+                run_id, explanation, table, X = compute(run, data, when, worker, team=team, progress=_progress,
+                                                        with_features=True)
         except CommandError as exc:
             fail(f"explain: {exc}", 2, json_out=as_json)
         except DataValidationError as exc:  # a problem found in the data: nothing is written
