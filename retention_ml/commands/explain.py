@@ -10,11 +10,13 @@ import typer
 
 from retention_ml.commands import fail
 # The one statement screens and files of per-person reasons carry (--out too: a first '#' line, or Parquet metadata).
-from retention_ml.reports.risk_list import NOT_A_DECISION
+from retention_ml.reports.risk_list import LEAVING_FLAG, NOT_A_DECISION, approval_line
 
 HELP = """Explain turnover-risk predictions: driver profile, reasons in words and levers.
 
-With --worker, prints one person's profile; without it, writes everyone in post at --as-of (or one --team) to --out (CSV or Parquet; default explanations-<as-of>.csv). The file says that predictions never decide anything: a CSV in its first line, starting with '#' (read it with pandas.read_csv(path, comment="#")), a Parquet file in its metadata (key "note").
+With --worker, prints one person's profile: risk, the band the lists show with --bands' cut-offs (and whether managers see the probability), who reads the person's row (their team manager, the head of service, or nobody when a leaving date is recorded), drivers and reasons; --inputs adds every value the model used about them. That is the tool's part of an answer to a subject access request (the council adds purposes, recipients and retention); --json holds all of it. A model the promotion gate has not approved is marked NOT APPROVED first.
+
+Without --worker, it writes everyone in post at --as-of (or one --team) to --out (CSV or Parquet; default explanations-<as-of>.csv). The file says that predictions never decide anything: a CSV in its first line, starting with '#' (read it with pandas.read_csv(path, comment="#")), a Parquet file in its metadata (key "note").
 
 The data are validated first, as for scoring: if they fail, every problem is listed and nothing is written (exit 1).
 
@@ -33,7 +35,7 @@ Examples:
 EXPLANATION_KEY_COLUMNS = ("worker_id", "team_id", "council_id", "manager_id", "role", "months_in_post", "as_of")
 
 
-def _some(ids: pd.Series, shown: int = 10) -> str:
+def _some(ids, shown: int = 10) -> str:
     """The first ids of a column and how many more: a mistyped id is then easy to see."""
     known = sorted(set(ids.dropna().astype(str)))
     return ", ".join(known[:shown]) + (f" and {len(known) - shown} more" if len(known) > shown else "") or "none"
@@ -106,11 +108,13 @@ def _features(tables, as_of: date):
         raise CommandError(str(exc)) from exc
 
 
-def compute(run: str, data: Path, as_of: date, worker: str | None, *, team: str | None = None, progress=None):
+def compute(run: str, data: Path, as_of: date, worker: str | None, *, team: str | None = None, progress=None,
+            with_features: bool = False):
     """Model, explanation and the explained rows (filtered to ``worker`` / ``team`` when given).
 
     ``progress(step, done, total)`` is called as the work advances. ``data`` is validated first;
     invalid data raises :class:`retention_ml.validation.DataValidationError`.
+    ``with_features``: also return the explained rows' feature matrix (the model's inputs) as a fourth value.
     """
     import numpy as np
 
@@ -155,7 +159,11 @@ def compute(run: str, data: Path, as_of: date, worker: str | None, *, team: str 
     # Every key words the reasons (employment type, as scoring has it); the file keeps EXPLANATION_KEY_COLUMNS only.
     table = explanation.table(X, keys)
     table = table.drop(columns=[c for c in keys.columns if c not in EXPLANATION_KEY_COLUMNS])
-    return run_id, explanation, table
+    if "workers" in tables:   # as scores have it: a person already leaving is in no list (risk_list.LEAVING_LINE)
+        from retention_ml.scoring import leaving_date_recorded
+
+        table[LEAVING_FLAG] = leaving_date_recorded(keys, tables["workers"])
+    return (run_id, explanation, table, X) if with_features else (run_id, explanation, table)
 
 
 def horizon_of(run_id: str) -> int | None:
@@ -172,8 +180,72 @@ def within(horizon_months: int | None) -> str:
     return f"within the next {horizon_months} months" if horizon_months != 1 else "within the next month"
 
 
-def person_record(run_id: str, explanation, table, *, horizon_months: int | None = None) -> dict:
-    """One person's explanation as plain data (for --json and for printing); ``horizon_months`` from the run."""
+def approval_of(run_id: str) -> dict:
+    """Whether the explained model passed the promotion gate, as ``retention-ml score`` records it for the lists.
+
+    A person's explanation (shown to them, their manager or a data protection officer) must carry the same
+    warning as the lists when the model was never approved: ``@candidate`` explains an unapproved model.
+    """
+    from retention_ml.scoring import model_approval
+
+    return model_approval(run_id)
+
+
+def file_note(approval: dict | None) -> str:
+    """The one-line note of a file of explanations: the approval alert first when the model is not approved."""
+    kind, text = approval_line({"approval": approval or {}})
+    return NOT_A_DECISION if kind == "note" else f"{text} {NOT_A_DECISION}"
+
+
+def list_reader(worker_id: str, manager_id: str | None, *, leaving: bool = False) -> str:
+    """Who reads this person's row in the lists ``retention-ml rank --all`` writes (the rule of risk_list.MANAGER_LINE).
+
+    A subject access request asks who was shown what: a team manager is listed for their head of service,
+    anyone else for their team's manager, or for the head of service when the team has no manager recorded.
+    """
+    if leaving:
+        return "nobody (a leaving date is recorded, so the person is in no list)"
+    if manager_id is None:
+        return "the head of service (the team has no manager recorded)"
+    if str(manager_id) == str(worker_id):
+        return "the head of service (team managers are listed for them, never in their own team's list)"
+    return f"their team manager ({manager_id})"
+
+
+def inputs_of(row, catalogue) -> list[dict]:
+    """Every value the model used about one person (``row``: their feature row), with its meaning, unit and driver.
+
+    A subject access request is owed the personal data processed, not only the reasons shown: this is the
+    model's whole input for the person, in the catalogue's words (a feature not in it keeps its name).
+    Missing values are None (not recorded for the person).
+    """
+    import pandas as pd
+
+    cat = catalogue.set_index("feature") if catalogue is not None and len(catalogue) else pd.DataFrame()
+    out = []
+    for feature, value in row.items():
+        meta = cat.loc[feature] if feature in cat.index else {}
+        out.append({"feature": str(feature), "meaning": str(meta.get("meaning", feature)),
+                    "value": None if pd.isna(value) else float(value), "unit": str(meta.get("unit", "")),
+                    "driver": str(meta.get("driver", "other"))})
+    return out
+
+
+def band_of(risk: float, horizon_months: int | None, bands: Path | None = None) -> dict:
+    """The band a list shows for ``risk``, with the list's cut-offs (``bands``: the file rank was given)."""
+    from retention_ml.reports.risk_list import assign_bands, load_band_config
+
+    config = load_band_config(bands).for_horizon(horizon_months)
+    return {"band": str(assign_bands([risk], config=config)[0]), "shown_to_manager_as": (
+        "band and probability" if config.show_probability else "band only (the probability is not shown)"),
+        "cutoffs": config.cutoffs_record()}
+
+
+def person_record(run_id: str, explanation, table, *, horizon_months: int | None = None,
+                  approval: dict | None = None, bands: Path | None = None, features=None) -> dict:
+    """One person's explanation as plain data (for --json and for printing); ``horizon_months`` and
+    ``approval`` (see :func:`approval_of`) from the run; ``bands`` the band file the lists use (default shipped);
+    ``features`` the person's feature row (the model's inputs, see :func:`inputs_of`), when given."""
     import numpy as np
     import pandas as pd
 
@@ -201,24 +273,47 @@ def person_record(run_id: str, explanation, table, *, horizon_months: int | None
         **keys,
         "risk": float(row["risk"]),
         "horizon_months": horizon_months,
+        **band_of(float(row["risk"]), horizon_months, bands),
+        "listed_for": list_reader(str(row["worker_id"]), keys.get("manager_id"),
+                                  leaving=bool(row.get(LEAVING_FLAG, False))),
         "base_value": float(np.asarray(explanation.base_value).ravel()[0]),
         "reference": explanation.reference,
         "drivers": [{"driver": code, "label": labels.get(code, code), "shap": float(v)} for code, v in profile.items()],
         "reasons": reasons,
         "not_measured": [{"driver": code, "label": labels.get(code, code), "why": why} for code, why in unmeasured.items()],
+        **({"inputs": inputs_of(features, explanation.catalogue)} if features is not None else {}),
         "scale": "calibrated log-odds; positive pushes risk up against the reference",
+        "approval": approval_line({"approval": approval or {}})[1],
+        "approved": (approval or {}).get("status") == "approved",
         "note": NOT_A_DECISION,
     }
 
 
-def print_person(record: dict) -> None:
+def print_inputs(console, record: dict) -> None:
+    """The model's inputs for the person (``--inputs``): the data a subject access request is owed."""
+    from rich.table import Table
+
+    grid = Table(title=f"Data the model used about this person at {record.get('as_of', '?')}")
+    for col in ("What", "Value", "Unit", "Driver"):
+        grid.add_column(col, justify="right" if col == "Value" else "left")
+    for i in record.get("inputs", []):
+        grid.add_row(i["meaning"], "not recorded" if i["value"] is None else f"{i['value']:,.6g}", i["unit"], i["driver"])
+    console.print(grid)
+
+
+def print_person(record: dict, *, inputs: bool = False) -> None:
     from rich.console import Console
     from rich.table import Table
 
     console = Console()
+    if not record.get("approved", False):   # first, as the lists have it: never read as an approved model's view
+        console.print(f"[bold red]{record.get('approval') or approval_line({})[1]}[/bold red]")
     who = ", ".join(f"{k} {record[k]}" for k in ("team_id", "role", "months_in_post") if k in record)
     console.print(f"[bold]{record.get('worker_id', '?')}[/bold] ({who}) at {record.get('as_of', '?')}")
     console.print(f"Risk of leaving {within(record.get('horizon_months'))}: [bold]{record['risk']:.0%}[/bold]")
+    if "band" in record:   # what the lists show, and to whom: the answer a subject access request needs
+        console.print(f"In the lists: band [bold]{record['band']}[/bold], {record['shown_to_manager_as']}, "
+                      f"listed for {record['listed_for']}.")
     grid = Table(title=f"Driver profile (SHAP, calibrated log-odds, against {record['reference']})", show_lines=False)
     grid.add_column("Driver")
     grid.add_column("Contribution", justify="right")
@@ -239,6 +334,8 @@ def print_person(record: dict) -> None:
                 console.print(f"    [dim]Lever: {r['lever']}[/dim]")
     else:
         console.print("No driver pushes this person's risk above the average.")
+    if inputs:
+        print_inputs(console, record)
     console.print(f"[italic]{NOT_A_DECISION}[/italic]")
 
 
@@ -251,6 +348,9 @@ def register(app: typer.Typer) -> None:
         worker: str | None = typer.Option(None, "--worker", help="Pseudonymous worker id: print this person's profile."),
         team: str | None = typer.Option(None, "--team", help="Only this team: everyone in post in it, its manager included (an analyst's view; managers' lists come from retention-ml rank)."),
         out: Path | None = typer.Option(None, "--out", help="File for everyone's explanations (.csv or .parquet)."),
+        bands: Path | None = typer.Option(None, "--bands", exists=True, dir_okay=False,
+                                          help="Band config TOML the lists use (as given to retention-ml rank; default retention_ml/risk_bands.toml): --worker shows the band a list shows."),
+        show_inputs: bool = typer.Option(False, "--inputs", help="With --worker: also print every value the model used about the person, with its meaning (for a subject access request; --json always holds them as 'inputs')."),
         as_json: bool = typer.Option(False, "--json", help="Machine-readable JSON on stdout."),
     ) -> None:
         from rich.console import Console
@@ -280,7 +380,8 @@ def register(app: typer.Typer) -> None:
                 def _progress(description: str, done: int, total: int) -> None:
                     bar.update(task, description=description, completed=done, total=max(total, 1))
 
-                run_id, explanation, table = compute(run, data, when, worker, team=team, progress=_progress)
+                run_id, explanation, table, X = compute(run, data, when, worker, team=team, progress=_progress,
+                                                        with_features=True)
         except CommandError as exc:
             fail(f"explain: {exc}", 2, json_out=as_json)
         except DataValidationError as exc:  # a problem found in the data: nothing is written
@@ -294,18 +395,20 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1)
         from retention_ml.io import write_table
 
+        approval = approval_of(run_id)
         if worker is not None:
-            record = person_record(run_id, explanation, table, horizon_months=horizon_of(run_id))
+            record = person_record(run_id, explanation, table, horizon_months=horizon_of(run_id), approval=approval,
+                                   bands=bands, features=X.iloc[0])
             if out is not None:
-                write_table(table, out, note=NOT_A_DECISION)
+                write_table(table, out, note=file_note(approval))
             if as_json:
                 typer.echo(json.dumps(record, indent=2, default=str))
             else:
-                print_person(record)
+                print_person(record, inputs=show_inputs)
             return
         if target.suffix not in (".csv", ".parquet"):
             fail(f"--out {target}: use a .csv or .parquet file", 2, json_out=as_json, style=None)
-        write_table(table, target, note=NOT_A_DECISION)
+        write_table(table, target, note=file_note(approval))
         summary = {
             "run_id": run_id,
             "as_of": when.isoformat(),
@@ -313,9 +416,11 @@ def register(app: typer.Typer) -> None:
             "horizon_months": horizon_of(run_id),   # the file's risk column is the chance of leaving within it
             "out": str(target),
             "driver_importance": explanation.driver_importance().to_dict(orient="records"),
+            "approval": approval_line({"approval": approval})[1],
+            "approved": approval.get("status") == "approved",
             "note": NOT_A_DECISION,
         }
         if as_json:
             typer.echo(json.dumps(summary, indent=2, default=str))
         else:
-            Console().print(f"Wrote explanations for {len(table):,} people to {target}. {NOT_A_DECISION}")
+            Console().print(f"Wrote explanations for {len(table):,} people to {target}. {file_note(approval)}")

@@ -23,12 +23,14 @@ from retention_ml.disclosure import MIN_PEOPLE
 PURPOSE_LINE = (
     "This list is a prompt for a supportive conversation with each person, "
     "not a decision about anyone. It estimates who may be thinking of leaving and why; "
-    "it can be wrong, and it must never be used for selection, discipline or performance decisions."
+    "it can be wrong, and it must never be used for selection (redundancy included), discipline or performance decisions."
 )
 
 # Heads every other file people read with per-person risks or reasons (scores, explain output) and the
 # card's JSON: the lists say it in PURPOSE_LINE, these files in this one line (io.write_table's ``note``).
-NOT_A_DECISION = "This model's predictions support a conversation with each person; they never decide anything about anyone."
+# Names the uses it forbids, as PURPOSE_LINE does: the scores and explanations files travel without the list's lines.
+NOT_A_DECISION = ("This model's predictions support a conversation with each person; they never decide anything about "
+                  "anyone and must never be used for selection (redundancy included), discipline or performance decisions.")
 
 MANAGER_LINE = (
     "A team's manager is not listed in their own team's list, nor counted in its team figures: "

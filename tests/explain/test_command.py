@@ -40,6 +40,8 @@ def wired(monkeypatch, tmp_path, model, frame, catalogue, context):
     monkeypatch.setattr("retention_ml.validation.read_validated", lambda data_dir, **kwargs: {})  # explain validates its input first
     monkeypatch.setattr("retention_ml.scoring.run_horizon_months", lambda run_id: None)  # no store here
     monkeypatch.setattr("retention_ml.scoring.run_population", lambda run_id: None)
+    monkeypatch.setattr("retention_ml.scoring.model_approval",  # no registry here: approved unless a test says not
+                        lambda run_id: {"status": "approved", "detail": "the champion."})
     # --data . is this folder; the tests' --out files go to tmp_path, outside it (explain refuses the data folder)
     (tmp_path / "data").mkdir()
     monkeypatch.chdir(tmp_path / "data")
@@ -262,3 +264,107 @@ def test_a_worker_or_team_not_in_post_is_refused_naming_some_that_are(wired, fla
     assert result.exit_code == 2 and wrong in result.output
     column = "worker_id" if flag == "--worker" else "team_id"
     assert sorted(set(keys[column].astype(str)))[0] in " ".join(result.output.split())
+
+NOT_APPROVED = {"status": "not approved", "detail": "Run run123 is not the champion."}
+
+
+@pytest.mark.parametrize("args", [[], ["--json"]])
+def test_one_person_from_an_unapproved_model_says_so_first(wired, monkeypatch, args):
+    """@candidate explains a model the gate never passed: the person's profile says so, as the lists do."""
+    X, keys = wired
+    wid = keys["worker_id"].iloc[0]
+    monkeypatch.setattr("retention_ml.scoring.model_approval", lambda run_id: NOT_APPROVED)
+    result = runner.invoke(app, ["explain", "--run", "r", "--data", ".", "--as-of", "2025-01-01", "--worker", wid, *args])
+    assert result.exit_code == 0, result.output
+    if args:
+        record = json.loads(result.stdout)
+        assert record["approved"] is False and record["approval"].startswith("NOT APPROVED")
+        assert "Run run123 is not the champion." in record["approval"]
+    else:
+        assert result.output.lstrip().startswith("NOT APPROVED")
+
+
+def test_one_person_from_the_approved_model_carries_no_alert(wired):
+    X, keys = wired
+    wid = keys["worker_id"].iloc[0]
+    args = ["explain", "--run", "r", "--data", ".", "--as-of", "2025-01-01", "--worker", wid]
+    assert "NOT APPROVED" not in runner.invoke(app, args).output
+    assert json.loads(runner.invoke(app, [*args, "--json"]).stdout)["approved"] is True
+
+
+def test_a_file_from_an_unapproved_model_says_so_in_its_first_line(wired, monkeypatch, tmp_path):
+    monkeypatch.setattr("retention_ml.scoring.model_approval", lambda run_id: NOT_APPROVED)
+    out = tmp_path / "all.csv"
+    result = runner.invoke(app, ["explain", "--run", "r", "--data", ".", "--as-of", "2025-01-01", "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    first = out.read_text().splitlines()[0]
+    assert first.startswith("# NOT APPROVED") and NOT_A_DECISION in first
+    assert json.loads(result.stdout)["approved"] is False
+
+
+def test_one_person_shows_the_band_the_lists_show_and_who_reads_it(wired, tmp_path):
+    """A subject access request asks what the tool says and to whom: the band and reader are those of the lists."""
+    from retention_ml.reports.risk_list import assign_bands, load_band_config
+
+    X, keys = wired
+    wid = keys["worker_id"].iloc[0]
+    args = ["explain", "--run", "r", "--data", ".", "--as-of", "2025-01-01", "--worker", wid]
+    record = json.loads(runner.invoke(app, [*args, "--json"]).stdout)
+    assert record["band"] == assign_bands([record["risk"]], config=load_band_config())[0]
+    assert record["listed_for"] == "their team manager (M1)"
+    assert record["shown_to_manager_as"] == "band only (the probability is not shown)"
+    printed = runner.invoke(app, args).output
+    assert f"In the lists: band {record['band']}" in " ".join(printed.split())
+    # the bands file the lists were ranked with decides the band: cut-offs below everyone put them all in "high"
+    strict = tmp_path / "bands.toml"
+    strict.write_text("[bands]\nmedium = 0.0001\nhigh = 0.0002\n")
+    assert json.loads(runner.invoke(app, [*args, "--bands", str(strict), "--json"]).stdout)["band"] == "high"
+
+
+def test_who_reads_a_person_follows_the_list_rules():
+    from retention_ml.commands.explain import list_reader
+
+    assert list_reader("W1", "M1") == "their team manager (M1)"
+    assert list_reader("M1", "M1").startswith("the head of service (team managers")
+    assert list_reader("W1", None).startswith("the head of service (the team has no manager")
+    assert list_reader("W1", "M1", leaving=True).startswith("nobody")
+
+
+def test_a_person_whose_leaving_date_is_recorded_is_read_by_nobody(wired, monkeypatch):
+    """As in the lists (risk_list.LEAVING_LINE): a recorded leaving date keeps the person off every list."""
+    X, keys = wired
+    wid = keys["worker_id"].iloc[0]
+    workers = pd.DataFrame({"worker_id": keys["worker_id"],
+                            "end_date": [pd.Timestamp("2025-03-31")] + [pd.NaT] * (len(keys) - 1)})
+    monkeypatch.setattr("retention_ml.validation.read_validated", lambda data_dir, **kwargs: {"workers": workers})
+    monkeypatch.setattr("retention_ml.scoring.check_trained_tables", lambda *args: None)
+    args = ["explain", "--run", "r", "--data", ".", "--as-of", "2025-01-01", "--json", "--worker"]
+    assert json.loads(runner.invoke(app, [*args, wid]).stdout)["listed_for"].startswith("nobody")
+    other = keys["worker_id"].iloc[1]
+    assert json.loads(runner.invoke(app, [*args, other]).stdout)["listed_for"] == "their team manager (M1)"
+
+
+@pytest.mark.parametrize("line", ["NOT_A_DECISION", "PURPOSE_LINE"])
+def test_every_file_about_people_names_the_uses_it_forbids(line):
+    """Scores and explanation files travel without a list's lines: their one note names redundancy selection,
+    discipline and performance as forbidden uses, not only 'never decides' (which a reader may take as advisory)."""
+    from retention_ml.reports import risk_list
+
+    text = getattr(risk_list, line)
+    assert "selection (redundancy included)" in text and "discipline" in text and "performance" in text
+
+
+def test_one_person_json_holds_every_input_the_model_used_about_them(wired):
+    """A subject access request is owed the data processed: the person's whole feature row, in the catalogue's words."""
+    X, keys = wired
+    idx = 3
+    wid = keys["worker_id"].iloc[idx]
+    args = ["explain", "--run", "r", "--data", ".", "--as-of", "2025-01-01", "--worker", wid]
+    inputs = json.loads(runner.invoke(app, [*args, "--json"]).stdout)["inputs"]
+    assert [i["feature"] for i in inputs] == list(X.columns)
+    assert [i["value"] for i in inputs] == pytest.approx(X.iloc[idx].astype(float).tolist())
+    by_feature = {i["feature"]: i for i in inputs}
+    assert by_feature["caseload_current"]["meaning"] == "meaning of caseload_current"
+    assert by_feature["mystery_feature"]["driver"] == "other"   # not in the catalogue: named, never dropped
+    assert "Data the model used about this person" not in runner.invoke(app, args).output
+    assert "Data the model used about this person" in runner.invoke(app, [*args, "--inputs"]).output
