@@ -121,11 +121,11 @@ def input_cards(tmp_path_factory, scratch_store):
                                                 "unit": "0/1", "driver": "other", "family": "flat"}])
         cleared = fake.make_fake_run(kind="good")
         _relog_catalogue(cleared, [CASELOAD,
-                                   {"feature": "Gender_Female", "meaning": "Gender = Female (0/1)", "unit": "0/1",
+                                   {"feature": "Title_Dr", "meaning": "Title = Dr (0/1)", "unit": "0/1",
                                     "driver": "other", "family": "flat"},
                                    {"feature": "JobRole_Healthcare_Representative", "unit": "0/1", "driver": "other",
                                     "meaning": "JobRole = Healthcare_Representative (0/1)", "family": "flat"}])
-        tracking.client().log_param(cleared, "flat.not_protected", "['Gender']")
+        tracking.client().log_param(cleared, "flat.not_protected", "['Title']")
         yield {k: render_markdown(build_card(r)) for k, r in
                {"clean": clean, "protected": protected, "cleared": cleared}.items()}
 
@@ -150,9 +150,9 @@ def test_a_protected_input_is_said_first_never_denied(input_cards):
 def test_a_protected_looking_input_the_analyst_cleared_is_named_for_the_board(input_cards):
     md = input_cards["cleared"]
     inputs = _section(md, "Model inputs")
-    assert "cleared as not protected (`flat.not_protected`): `Gender_Female`." in inputs
+    assert "cleared as not protected (`flat.not_protected`): `Title_Dr`." in inputs
     assert "Protected characteristic among the inputs" not in inputs  # JobRole_Healthcare_... judged as JobRole
-    assert "Its inputs include `Gender_Female`" in _section(md, "In brief")
+    assert "Its inputs include `Title_Dr`" in _section(md, "In brief")
     assert "nowhere in the model's inputs" not in md and "never as inputs" not in md
 
 
