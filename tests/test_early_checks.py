@@ -47,6 +47,9 @@ def test_score_refuses_a_file_as_out_before_any_work(tmp_path, monkeypatch):
 
 def test_card_refuses_a_file_as_out_before_any_work(tmp_path, monkeypatch):
     monkeypatch.setattr("retention_ml.reports.model_card.build_card", _never)
+    # no tracking store anywhere: --out is judged before the store, whatever ran before or wherever pytest runs
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.chdir(tmp_path)
     (tmp_path / "afile").write_text("x")
     res = _run("card", "--run", "abc123", "--out", tmp_path / "afile", "--no-log", "--json")
     assert res.exit_code == 2, res.output

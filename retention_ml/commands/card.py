@@ -42,22 +42,21 @@ def card(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from retention_ml import tracking
+    from retention_ml.io import out_folder_problem
     from retention_ml.promotion import load_thresholds
     from retention_ml.reports.model_card import build_card, gate_checks, save_card
     from retention_ml.reports.risk_list import NOT_A_DECISION
 
     err = Console(stderr=True)
     try:
+        if problem := out_folder_problem(out):   # before the store and the card's minutes of work
+            raise NotADirectoryError(f"--out {out}: {problem}; give a folder for the card's files")
         tracking.configure(tracking_uri, for_reading=True)   # a lookup never creates an empty store
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), console=err, transient=True, disable=json_out) as bar:
             bar.add_task(f"Writing the model card for {run} ...", total=None)
             # minutes at national size (see --help): count the resamples instead of sitting silent
             boot = bar.add_task(f"bootstrap: {n_boot} resamples per factor", total=None, visible=n_boot > 0)
-            from retention_ml.io import out_folder_problem
-
-            if problem := out_folder_problem(out):   # before the card's minutes of work
-                raise NotADirectoryError(f"--out {out}: {problem}; give a folder for the card's files")
 
             def on_boot(done: int, total: int) -> None:
                 bar.update(boot, completed=done, total=total,
