@@ -1,14 +1,23 @@
 """One module per ``retention-ml`` subcommand; each defines ``register(app)``.
 
 :func:`fail` is the one way a command stops on an error, so every ``--json`` command fails the same way.
+An option that several commands declare alike is declared here once (``run: RunOption``), so its help
+cannot drift between them.
 """
 
 from __future__ import annotations
 
 import json
-from typing import NoReturn
+from typing import Annotated, NoReturn
 
 import typer
+
+RunOption = Annotated[str, typer.Option("--run", help="Run id, runs:/<id>/model or models:/<name>@<alias>.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
+ModelNameOption = Annotated[str | None, typer.Option("--model-name",
+                                                     help="Registered model name (default retention-ml-turnover).")]
+TrackingUriOption = Annotated[str | None, typer.Option(
+    "--tracking-uri", help="MLflow tracking URI (default: MLFLOW_TRACKING_URI or sqlite:///./mlflow.db).")]
 
 
 def fail(message: str, code: int = 2, *, json_out: bool = False, style: str | None = "red") -> NoReturn:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from retention_ml.commands import ModelNameOption, TrackingUriOption
+
 HELP = """Write the model card (Mitchell et al., 2019) for a training run: model_card.md, a self-contained model_card.html (plots inline) and fairness.csv, logged to the run under model_card/ with tag retention_ml.card=written (the promotion gate requires it).
 
 Every number comes from the run's MLflow record: test-window metrics and baselines, calibration, data windows and censoring, the group audit (sex, age band, ethnicity group, disability, employment type, service, area; groups under 20 people shown as "too few to assess"), explanation alignment, and the promotion gate's checks.
@@ -34,8 +36,8 @@ def card(
     json_out: bool = typer.Option(False, "--json", help="Print the written paths and the promotion gate's checks (as the card shows them) as JSON."),
     n_boot: int = typer.Option(0, "--n-boot", min=0, help="Bootstrap resamples for per-group intervals on base rate and ROC-AUC (use 50+; about 11 s CPU each at national size, see above; 0 = none)."),
     no_log: bool = typer.Option(False, "--no-log", help="Write the files only; do not log them to the run."),
-    model_name: str = typer.Option(None, "--model-name", help="Registered model name (default retention-ml-turnover)."),
-    tracking_uri: str = typer.Option(None, "--tracking-uri", help="MLflow tracking URI (default: MLFLOW_TRACKING_URI or sqlite:///./mlflow.db)."),
+    model_name: ModelNameOption = None,
+    tracking_uri: TrackingUriOption = None,
     thresholds: Path = typer.Option(None, "--thresholds", help="Promotion thresholds file the card prints and checks (default: the shipped one); give the file you will pass to `promote --thresholds`, whose card check requires the same values. A bar below the shipped one is said at the top of the gate section."),
 ) -> None:
     from rich.console import Console
