@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from retention_ml.artifacts import CARD_DIR
 from retention_ml.commands import ModelNameOption, TrackingUriOption
 
 HELP = """Write the model card (Mitchell et al., 2019) for a training run: model_card.md, a self-contained model_card.html (plots inline) and fairness.csv, logged to the run under model_card/ with tag retention_ml.card=written (the promotion gate requires it).
@@ -32,7 +33,7 @@ def register(app: typer.Typer) -> None:
 
 def card(
     run: str = typer.Option(..., "--run", help="Run id, runs:/<id> or models:/<name>@<alias>."),
-    out: Path = typer.Option(Path("model-card"), "--out", help="Folder for model_card.md, model_card.html, fairness.csv and plots."),
+    out: Path = typer.Option(Path(CARD_DIR), "--out", help="Folder for model_card.md, model_card.html, fairness.csv and plots (default model_card/, the folder name the demo and the run's artifacts use)."),
     json_out: bool = typer.Option(False, "--json", help="Print the written paths and the promotion gate's checks (as the card shows them) as JSON."),
     n_boot: int = typer.Option(0, "--n-boot", min=0, help="Bootstrap resamples for per-group intervals on base rate and ROC-AUC (use 50+; about 11 s CPU each at national size, see above; 0 = none)."),
     no_log: bool = typer.Option(False, "--no-log", help="Write the files only; do not log them to the run."),

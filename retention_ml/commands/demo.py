@@ -10,6 +10,7 @@ from pathlib import Path
 
 import typer
 
+from retention_ml.artifacts import CARD_DIR
 from retention_ml.commands import fail
 
 HELP = """Run the whole job on a simulated council: simulate -> validate -> train (experiments/council_default.toml)
@@ -48,7 +49,7 @@ def register(app: typer.Typer) -> None:
 
 
 # What the demo writes into OUT; a re-run removes these (and nothing else) so results never mix.
-PRODUCTS = ("data", "scores", "lists", "model_card", "mlartifacts", "mlflow.db", "demo_summary.json")
+PRODUCTS = ("data", "scores", "lists", CARD_DIR, "mlartifacts", "mlflow.db", "demo_summary.json")
 # Written first into OUT: only a folder holding it (or an earlier demo's summary) is the demo's own to clear.
 MARKER = ".retention-ml-demo"
 
@@ -188,7 +189,7 @@ def run_demo(out: str | Path = "demo-output", *, councils: int = 1, seed: int = 
         from retention_ml.reports.model_card import write_card
 
         say("[card] model card for the run")
-        card_paths = write_card(run_id, out / "model_card")
+        card_paths = write_card(run_id, out / CARD_DIR)
     except ImportError as exc:  # model card module not available in this checkout
         say(f"[card] SKIPPED: {exc}")
     stage("card")
