@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -240,7 +241,7 @@ def run_demo(out: str | Path = "demo-output", *, councils: int = 1, seed: int = 
                              for c, s, teams in unmanaged],
         "model_card": {k: str(v) for k, v in card_paths.items()},
         "timings_s": timings, "total_s": round(time.perf_counter() - t0, 1),
-        "browse": f"mlflow ui --backend-store-uri {uri}",
+        "browse": f"{_mlflow_program()} ui --backend-store-uri {uri}",
     }
     (out / "demo_summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     return summary
@@ -279,4 +280,15 @@ def demo(
     for entry in summary["no_manager_lists"]:
         console.print(f"  {'':13s} and {entry['stem']}.* for team(s) with no manager recorded "
                       f"({', '.join(entry['teams'])}), for the head of the {service_label(entry['service'])} service")
-    console.print(f"\nBrowse runs and the registry:  {summary['browse']}")
+    # soft_wrap: a command broken over two lines at 80 columns no longer pastes
+    console.print("\nBrowse the runs and the registry with:")
+    console.print(f"  {summary['browse']}", soft_wrap=True, markup=False, highlight=False)
+    console.print("To try runs, card, promote or explain on the demo's run, point them at its store first with:")
+    console.print(f"  export MLFLOW_TRACKING_URI={summary['tracking_uri']}", soft_wrap=True, markup=False, highlight=False)
+
+
+def _mlflow_program() -> str:
+    """``mlflow`` when it is on PATH, else the one installed beside this Python (``make demo`` runs
+    .venv/bin/retention-ml without activating the environment, so a bare ``mlflow`` is not found)."""
+    beside = Path(sys.executable).parent / "mlflow"
+    return "mlflow" if shutil.which("mlflow") or not beside.exists() else str(beside)
