@@ -42,7 +42,7 @@ def register(app: typer.Typer) -> None:
 def simulate(
     out: Path = typer.Option(..., "--out", help="Folder to write the tables into (created if missing): new, empty, or an earlier simulate output."),
     councils: int = typer.Option(150, "--councils", min=1, help="Number of councils (150 is national size, about 36,000 FTE)."),
-    start: str = typer.Option("2019-01", "--start", help="First month, YYYY-MM."),
+    start: str = typer.Option("2019-01", "--start", help="First month, YYYY-MM. A run reaching reporting years the DfE calibration does not cover is warned about (those months reuse the nearest covered year's national figures)."),
     months: int = typer.Option(72, "--months", min=1, max=240, help="Number of months to simulate."),
     seed: int = typer.Option(0, "--seed", help="Random seed; the same seed gives identical files."),
     scenario: Path = typer.Option(None, "--scenario", help="TOML file of policy knobs and shocks."),
@@ -56,7 +56,7 @@ def simulate(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from retention_ml.simulate import run
-    from retention_ml.simulate.config import ScenarioError, load_scenario
+    from retention_ml.simulate.config import ScenarioError, load_scenario, uncalibrated_years_warning
     from retention_ml.simulate.writer import OutputFolderError, check_output_folder, write_all
 
     err = Console(stderr=True)
@@ -70,6 +70,8 @@ def simulate(
         check_output_folder(out, force=force)  # before the simulation, which takes minutes at national size
     except (ScenarioError, ValueError, FileNotFoundError, OutputFolderError) as exc:
         _fail(json_out, err, str(exc))
+    if warning := uncalibrated_years_warning(start, months):   # runs anyway: a what-if outside the data is allowed
+        err.print(f"warning: --start {start} --months {months}: {warning}", style="yellow", markup=False, highlight=False)
     with Progress(TextColumn("[bold]simulating"), BarColumn(), MofNCompleteColumn(), TextColumn("months"),
                   TimeElapsedColumn(), console=err, transient=True, disable=json_out) as bar:
         task = bar.add_task("months", total=months)
@@ -83,7 +85,8 @@ def simulate(
     except (OutputFolderError, OSError) as exc:
         _fail(json_out, err, f"could not write {out} ({exc}); {out} is unchanged")
     summary = {"out": str(out), "councils": councils, "start": start, "months": months, "seed": seed,
-               "rows": {name: len(frame) for name, frame in tables.items()}, "files": [str(p) for p in paths]}
+               "rows": {name: len(frame) for name, frame in tables.items()}, "files": [str(p) for p in paths],
+               "warnings": [warning] if warning else []}
     cal = None
     if report:
         from retention_ml.simulate.calibration import DFE_PATH, calibration_report
