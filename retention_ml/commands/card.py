@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from retention_ml.artifacts import CARD_DIR
-from retention_ml.commands import ModelNameOption, TrackingUriOption
+from retention_ml.commands import ModelNameOption, TrackingUriOption, fail
 
 HELP = """Write the model card (Mitchell et al., 2019) for a training run: model_card.md, a self-contained model_card.html (plots inline) and fairness.csv, logged to the run under model_card/ with tag retention_ml.card=written (the promotion gate requires it).
 
@@ -70,11 +70,7 @@ def card(
                                thresholds_source=thresholds.resolve() if thresholds else None)
             paths = save_card(built, out, log=not no_log)
     except Exception as exc:  # MLflow raises its own exception types for missing runs/artifacts
-        if json_out:
-            typer.echo(json.dumps({"written": False, "error": f"{type(exc).__name__}: {exc}"}))
-        else:
-            err.print(f"[red]cannot write the card: {type(exc).__name__}: {exc}[/red]")
-        raise typer.Exit(2)
+        fail(f"cannot write the card: {type(exc).__name__}: {exc}", 2, json_out=json_out, also={"written": False})
     if json_out:
         checks = gate_checks(built)
         typer.echo(json.dumps({"written": True, "note": NOT_A_DECISION, "logged": not no_log, "run_id": built.run_id,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from retention_ml.commands import ModelNameOption, TrackingUriOption
+from retention_ml.commands import ModelNameOption, TrackingUriOption, fail
 
 HELP = """Check RUN against the promotion gate and, only if every check passes, point the registry alias "champion" at the run's registered model version.
 
@@ -48,17 +48,12 @@ def promote(
     from retention_ml.promotion import PromotionError, load_thresholds
     from retention_ml.promotion import promote as run_gate
 
-    err = Console(stderr=True)
     try:
         tracking.configure(tracking_uri, for_reading=True)   # a lookup never creates an empty store
         result = run_gate(run, thresholds=load_thresholds(thresholds), model_name=model_name, dry_run=dry_run,
                           source=thresholds.resolve() if thresholds else None)
     except (PromotionError, OSError, ValueError) as exc:
-        if json_out:
-            typer.echo(json.dumps({"promoted": False, "error": str(exc)}))
-        else:
-            err.print(f"[red]cannot run the promotion gate: {exc}[/red]")
-        raise typer.Exit(2)
+        fail(f"cannot run the promotion gate: {exc}", 2, json_out=json_out, also={"promoted": False})
     if json_out:
         typer.echo(json.dumps(result.as_dict(), indent=2, default=str))
     else:

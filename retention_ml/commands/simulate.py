@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from retention_ml.commands import fail
+
 HELP = """Simulate children's social work teams month by month and write every input table of data_schema/ into OUT.
 
 The true leaving probabilities, their split by driver and each leaver's true reason go to OUT/_truth/, which modelling code never reads (a test enforces it). The same seed gives identical files. Realism is calibrated to the DfE children's social work workforce statistics; --report prints the check (council-level 10th/50th/90th percentiles of turnover, agency, vacancy, caseload and absence beside the DfE figures for the same year, the NQSW two-year leaving rate and the exit-interview reason mix).
@@ -69,7 +71,7 @@ def simulate(
             raise ScenarioError(f"{scenario}: {exc}") from exc
         check_output_folder(out, force=force)  # before the simulation, which takes minutes at national size
     except (ScenarioError, ValueError, FileNotFoundError, OutputFolderError) as exc:
-        _fail(json_out, err, str(exc))
+        fail(f"cannot simulate: {exc}", 2, json_out=json_out)
     if warning := uncalibrated_years_warning(start, months):   # runs anyway: a what-if outside the data is allowed
         err.print(f"warning: --start {start} --months {months}: {warning}", style="yellow", markup=False, highlight=False)
     with Progress(TextColumn("[bold]simulating"), BarColumn(), MofNCompleteColumn(), TextColumn("months"),
@@ -79,11 +81,11 @@ def simulate(
             tables, truth, _ = run(councils=councils, start=start, months=months, seed=seed, scenario=scen,
                                    progress=lambda done, total: bar.update(task, completed=done))
         except ValueError as exc:
-            _fail(json_out, err, str(exc))
+            fail(f"cannot simulate: {exc}", 2, json_out=json_out)
     try:
         paths = write_all(tables, truth, out, force=force)
     except (OutputFolderError, OSError) as exc:
-        _fail(json_out, err, f"could not write {out} ({exc}); {out} is unchanged")
+        fail(f"cannot simulate: could not write {out} ({exc}); {out} is unchanged", 2, json_out=json_out)
     summary = {"out": str(out), "councils": councils, "start": start, "months": months, "seed": seed,
                "rows": {name: len(frame) for name, frame in tables.items()}, "files": [str(p) for p in paths],
                "warnings": [warning] if warning else []}
@@ -101,14 +103,6 @@ def simulate(
                   f"{summary['rows']['caseload_history']:,} worker-months); truth in {out / '_truth'}")
     if cal is not None:
         _print_report(console, cal)
-
-
-def _fail(json_out, err, message):
-    if json_out:
-        typer.echo(json.dumps({"ok": False, "error": message}))
-    else:
-        err.print(f"[red]cannot simulate: {message}[/red]")
-    raise typer.Exit(2)
 
 
 def _print_report(console, cal) -> None:
