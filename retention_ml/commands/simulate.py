@@ -63,7 +63,10 @@ def simulate(
 
     err = Console(stderr=True)
     try:
-        np.datetime64(start, "M")
+        try:
+            np.datetime64(start, "M")
+        except ValueError as exc:   # numpy's own words never named the option
+            raise ValueError(f"--start {start!r} is not a month (YYYY-MM, e.g. 2019-01): {exc}") from exc
         scen = load_scenario(scenario)
         try:
             scen.check_window(start, months)   # here, where the file's name is known, and before any work

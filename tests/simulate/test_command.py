@@ -115,3 +115,10 @@ def test_a_start_inside_the_calibration_years_has_no_warning(tmp_path):
     result = runner.invoke(app, ["simulate", "--out", str(tmp_path / "d"), *SMALL, "--start", "2019-01", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["warnings"] == [] and "warning" not in result.stderr
+
+
+def test_a_start_that_is_not_a_month_is_named_as_the_option(tmp_path):
+    result = runner.invoke(app, ["simulate", "--out", str(tmp_path / "d"), *SMALL, "--start", "2019-13", "--json"])
+    assert result.exit_code == 2
+    assert "--start '2019-13' is not a month (YYYY-MM" in json.loads(result.stdout)["error"]
+    assert not (tmp_path / "d").exists()
