@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import zipfile
 from pathlib import Path
@@ -26,12 +27,15 @@ def test_demo_end_to_end_lists_are_scoped(tmp_path):
     from retention_ml.commands.demo import run_demo
 
     mp = pytest.MonkeyPatch()
+    before = {key: os.environ.get(key) for key in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
     try:
         mp.chdir(tmp_path)
         summary = run_demo(tmp_path / "demo", councils=1, seed=5, months=48,
                            overrides=("evaluation.n_boot=20", "model.n_bootstrap=3"), say=lambda *_: None)
     finally:
         mp.undo()
+    # the demo's store is not left as every later test's default (a test then passed only after this one)
+    assert {key: os.environ.get(key) for key in before} == before
     assert json.loads((tmp_path / "demo" / "demo_summary.json").read_text())["run_id"] == summary["run_id"]
     assert summary["model_ref"].endswith("@champion" if summary["gate_passed"] else "@candidate")
     scores = pd.read_parquet(f"{summary['scores']}/scores.parquet")

@@ -51,6 +51,7 @@ def register(app: typer.Typer) -> None:
 
 # What the demo writes into OUT; a re-run removes these (and nothing else) so results never mix.
 PRODUCTS = ("data", "scores", "lists", CARD_DIR, "mlartifacts", "mlflow.db", "demo_summary.json")
+STORE_ENV = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")   # run_demo points them at its store, then back
 # Written first into OUT: only a folder holding it (or an earlier demo's summary) is the demo's own to clear.
 MARKER = ".retention-ml-demo"
 
@@ -141,7 +142,22 @@ def run_demo(out: str | Path = "demo-output", *, councils: int = 1, seed: int = 
     """Run every stage; returns where everything is (also written to OUT/demo_summary.json).
 
     Raises :class:`DemoFolderError` (before writing anything) when OUT holds other files than an earlier
-    demo's, unless ``force``."""
+    demo's, unless ``force``. The environment names the demo's store only while the stages run (MLflow also
+    writes it there when told the URI): a caller in the same process (a notebook, the test suite) is left with
+    the store it had."""
+    before = {key: os.environ.get(key) for key in STORE_ENV}
+    try:
+        return _run_stages(out, councils=councils, seed=seed, months=months, start=start, overrides=overrides,
+                           say=say, force=force)
+    finally:
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _run_stages(out, *, councils, seed, months, start, overrides, say, force) -> dict:
     import pandas as pd
 
     from retention_ml.commands.rank import no_manager_stem, service_stem
