@@ -310,36 +310,39 @@ def _group_checks(audit, thresholds: dict) -> list[Check]:
 
     groups = audit.group_shortfalls()
     overall = audit.overall["roc_auc"]
-    alpha = thresholds["group_family_alpha"]
-    auc = groups.dropna(subset=["roc_auc_shortfall"])
-    limit = thresholds["max_group_roc_auc_shortfall"]
-    if auc.empty:
-        roc = Check("group_roc_auc", False, f"{NOT_ASSESSABLE}: no group large enough ({thresholds['min_group']}+ "
-                    f"people with {MIN_CLASS}+ leavers and {MIN_CLASS}+ stayers) to compare ROC-AUC, so ranking by group is unchecked; "
-                    "it does not count as passed", assessable=False)
-    else:
-        worst = auc.loc[auc["roc_auc_shortfall"].idxmax()]
-        text = (f"worst group {worst.factor}={worst.group} (withheld in the card; shortfall "
-                f"{'over' if worst.roc_auc_shortfall > limit else 'within'} threshold {limit:.3f})" if worst.withheld else
-                f"worst group {worst.factor}={worst.group}: ROC-AUC {worst.roc_auc:.3f} vs {overall:.3f} overall "
-                f"(shortfall {worst.roc_auc_shortfall:.3f}, standard error {worst.roc_auc_se:.3f}, threshold {limit:.3f})")
-        roc = _evidence_check("group_roc_auc", auc, "roc_auc_shortfall", "roc_auc_se", limit, alpha, "roc_auc", text)
+    alpha, floor = thresholds["group_family_alpha"], thresholds["min_group"]
+    roc = _group_check(
+        "group_roc_auc", groups, "roc_auc_shortfall", "roc_auc_se", "roc_auc", "shortfall",
+        thresholds["max_group_roc_auc_shortfall"], alpha,
+        too_few=f"{floor}+ people with {MIN_CLASS}+ leavers and {MIN_CLASS}+ stayers) to compare ROC-AUC, so ranking "
+                "by group is unchecked",
+        worst=lambda w, limit: f"ROC-AUC {w.roc_auc:.3f} vs {overall:.3f} overall (shortfall {w.roc_auc_shortfall:.3f}, "
+                               f"standard error {w.roc_auc_se:.3f}, threshold {limit:.3f})")
+    if roc.assessable:
         roc.detail += _unchecked_ranking(groups)
-    cal = groups.dropna(subset=["calibration_gap"])
-    limit = thresholds["max_group_calibration_gap"]
-    if cal.empty:
-        calibration = Check("group_calibration", False, f"{NOT_ASSESSABLE}: no group large enough "
-                            f"({thresholds['min_group']}+ people) to compare calibration; it does not count as passed",
-                            assessable=False)
-    else:
-        worst = cal.loc[cal["calibration_gap"].idxmax()]
-        text = (f"worst group {worst.factor}={worst.group} (withheld in the card; gap "
-                f"{'over' if worst.calibration_gap > limit else 'within'} threshold {limit:.3f})" if worst.withheld else
-                f"worst group {worst.factor}={worst.group}: |observed - predicted| leaver rate "
-                f"{worst.calibration_gap:.3f}, standard error {worst.calibration_se:.3f} (threshold {limit:.3f})")
-        calibration = _evidence_check("group_calibration", cal, "calibration_gap", "calibration_se", limit, alpha,
-                                      "calibration_gap", text)
+    calibration = _group_check(
+        "group_calibration", groups, "calibration_gap", "calibration_se", "calibration_gap", "gap",
+        thresholds["max_group_calibration_gap"], alpha,
+        too_few=f"{floor}+ people) to compare calibration",
+        worst=lambda w, limit: f"|observed - predicted| leaver rate {w.calibration_gap:.3f}, standard error "
+                               f"{w.calibration_se:.3f} (threshold {limit:.3f})")
     return [roc, calibration]
+
+
+def _group_check(name: str, groups: pd.DataFrame, value: str, se: str, shown: str, measure: str, limit: float,
+                 alpha: float, *, too_few: str, worst) -> Check:
+    """One group check on ``value`` (a shortfall or gap, ``se`` its standard error): not assessable without a
+    group that has it, else the worst group described by ``worst(row, limit)`` (only ``measure`` over or within
+    the threshold for a group withheld in the card) and the evidence test of :func:`_evidence_check`."""
+    assessed = groups.dropna(subset=[value])
+    if assessed.empty:
+        return Check(name, False, f"{NOT_ASSESSABLE}: no group large enough ({too_few}; it does not count as passed",
+                     assessable=False)
+    row = assessed.loc[assessed[value].idxmax()]
+    text = f"worst group {row.factor}={row.group}" + (
+        f" (withheld in the card; {measure} {'over' if row[value] > limit else 'within'} threshold {limit:.3f})"
+        if row.withheld else f": {worst(row, limit)}")
+    return _evidence_check(name, assessed, value, se, limit, alpha, shown, text)
 
 
 def _unchecked_ranking(groups: pd.DataFrame, shown: int = 12) -> str:

@@ -41,6 +41,9 @@ JSON_FAILURES = {
     "benchmark": (["benchmark", "nope", "--json"], 2),
     "validate": (["validate", "{tmp}", "--as-of", "2025-13-01", "--json"], 2),
     "demo": (["demo", "--out", "{tmp}/file", "--json"], 2),
+    "simulate": (["simulate", "--out", "{tmp}/sim", "--start", "2019-13", "--json"], 2),
+    "card": (["card", "--run", "deadbeef", "--out", "{tmp}/card", "--json"], 2),   # no store at MLFLOW_TRACKING_URI
+    "promote": (["promote", "deadbeef", "--json"], 2),
     # the early path checks, before any work: an --out that is a file, a --bands file that is not there
     "score --out file": (["score", "--model", "deadbeef", "--data", "{tmp}", "--as-of", "2023-12-01", "--out",
                           "{tmp}/file", "--json"], 2),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import zipfile
 from pathlib import Path
@@ -26,12 +27,15 @@ def test_demo_end_to_end_lists_are_scoped(tmp_path):
     from retention_ml.commands.demo import run_demo
 
     mp = pytest.MonkeyPatch()
+    before = {key: os.environ.get(key) for key in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
     try:
         mp.chdir(tmp_path)
         summary = run_demo(tmp_path / "demo", councils=1, seed=5, months=48,
                            overrides=("evaluation.n_boot=20", "model.n_bootstrap=3"), say=lambda *_: None)
     finally:
         mp.undo()
+    # the demo's store is not left as every later test's default (a test then passed only after this one)
+    assert {key: os.environ.get(key) for key in before} == before
     assert json.loads((tmp_path / "demo" / "demo_summary.json").read_text())["run_id"] == summary["run_id"]
     assert summary["model_ref"].endswith("@champion" if summary["gate_passed"] else "@candidate")
     scores = pd.read_parquet(f"{summary['scores']}/scores.parquet")
@@ -108,3 +112,37 @@ def test_demo_clears_only_its_own_products_in_its_own_folder_or_with_force(tmp_p
     assert sorted(p.name for p in work.iterdir()) == sorted([MARKER, "notes.txt"])
     _fresh(tmp_path / "new")   # a new folder is the demo's from the start
     assert (tmp_path / "new" / MARKER).exists()
+
+
+def _closing_screen(monkeypatch, tmp_path):
+    """What `retention-ml demo` prints at the end on an 80-column terminal (the demo itself stubbed)."""
+    from typer.testing import CliRunner
+
+    from retention_ml.cli import app
+
+    uri = f"sqlite:///{tmp_path / ('a-long-folder-name-' * 3)}/mlflow.db"   # longer than one 80-column line
+    summary = {"total_s": 1.0, "data": "d", "scores": "s", "lists": "l", "tracking_uri": uri, "model_ref": "m",
+               "model_card": {}, "n_lists": 0, "managers": 0, "service_manager_lists": [], "no_manager_lists": [],
+               "browse": f"mlflow ui --backend-store-uri {uri}"}
+    monkeypatch.setattr("retention_ml.commands.demo.run_demo", lambda *a, **k: summary)
+    res = CliRunner().invoke(app, ["demo", "--out", str(tmp_path)], env={"COLUMNS": "80"})
+    assert res.exit_code == 0, res.output
+    return res.output.splitlines(), uri
+
+
+def test_demo_says_how_to_open_its_store_in_lines_that_paste(monkeypatch, tmp_path):
+    lines, uri = _closing_screen(monkeypatch, tmp_path)
+    # each command whole on one line, however long the path: a wrapped command does not paste
+    assert f"  mlflow ui --backend-store-uri {uri}" in lines
+    assert f"  export MLFLOW_TRACKING_URI={uri}" in lines
+
+
+def test_demo_names_the_mlflow_beside_its_python_when_none_is_on_path(monkeypatch):
+    import sys
+
+    from retention_ml.commands.demo import _mlflow_program
+
+    monkeypatch.setattr("shutil.which", lambda name: None)   # make demo: .venv/bin/retention-ml, venv not active
+    assert _mlflow_program() == str(Path(sys.executable).parent / "mlflow")
+    monkeypatch.setattr("shutil.which", lambda name: f"/somewhere/bin/{name}")
+    assert _mlflow_program() == "mlflow"

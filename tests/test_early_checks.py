@@ -47,11 +47,32 @@ def test_score_refuses_a_file_as_out_before_any_work(tmp_path, monkeypatch):
 
 def test_card_refuses_a_file_as_out_before_any_work(tmp_path, monkeypatch):
     monkeypatch.setattr("retention_ml.reports.model_card.build_card", _never)
+    # no tracking store anywhere: --out is judged before the store, whatever ran before or wherever pytest runs
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.chdir(tmp_path)
     (tmp_path / "afile").write_text("x")
     res = _run("card", "--run", "abc123", "--out", tmp_path / "afile", "--no-log", "--json")
     assert res.exit_code == 2, res.output
     answer = json.loads(res.stdout)
     assert answer["written"] is False and f"--out {tmp_path / 'afile'}: is a file, not a folder" in answer["error"]
+
+
+def test_card_writes_into_model_card_by_default_as_the_demo_does(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from retention_ml.commands.demo import PRODUCTS
+
+    written = {}
+    monkeypatch.setattr("retention_ml.tracking.configure", lambda *a, **k: None)   # no store needed to see where
+    monkeypatch.setattr("retention_ml.reports.model_card.build_card", lambda run, **kw: run)
+    monkeypatch.setattr("retention_ml.reports.model_card.save_card",
+                        lambda built, out, log: written.setdefault("out", out) and {"markdown": out / "model_card.md",
+                                                                                   "html": out / "model_card.html"})
+    monkeypatch.chdir(tmp_path)
+    res = _run("card", "--run", "abc123", "--no-log")
+    assert res.exit_code == 0, res.output
+    # one folder name for a card, whether `card` or `demo` wrote it (the demo's card is in OUT/model_card/)
+    assert written["out"] == Path("model_card") and "model_card" in PRODUCTS
 
 
 def test_validate_on_a_file_says_it_is_a_file(tmp_path):

@@ -132,3 +132,18 @@ def test_only_tracking_imports_mlflow():
     found = [str(p.relative_to(REPO)) for p in (REPO / "retention_ml").rglob("*.py")
              if p not in doors and imports.search(p.read_text(encoding="utf-8"))]
     assert not found, f"modules importing mlflow directly (ask retention_ml.tracking instead): {found}"
+
+
+def test_an_option_several_commands_share_is_declared_once():
+    """Two ``typer.Option`` calls with the same flag and the same help are one option typed twice: its help
+    drifts when one copy is edited. Declare it once in retention_ml/commands/__init__.py (``run: RunOption``)."""
+    sites: dict[tuple, list[str]] = {}
+    for path in SOURCES:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "Option":
+                flags = tuple(a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str))
+                helps = [ast.unparse(k.value) for k in node.keywords if k.arg == "help"]
+                if flags and helps:
+                    sites.setdefault((flags, helps[0]), []).append(f"{path.relative_to(REPO)}:{node.lineno}")
+    copies = [f"{' '.join(flags)}: {', '.join(where)}" for (flags, _), where in sites.items() if len(where) > 1]
+    assert not copies, "the same option declared more than once (use one Annotated alias):\n" + "\n".join(copies)

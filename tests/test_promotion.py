@@ -128,6 +128,20 @@ def _register_quickly(run_id: str) -> None:
     tracking.set_alias("candidate", version.version)
 
 
+def log_evaluation(run_id: str, predictions: pd.DataFrame, metrics: dict, *, plot: bool = False) -> None:
+    """Log evaluation/test_predictions.parquet and metrics.json (and a calibration.png) to the run, as training
+    names them: all the gate reads."""
+    with tempfile.TemporaryDirectory() as tmp:
+        ev = Path(tmp) / "evaluation"
+        ev.mkdir()
+        predictions.to_parquet(ev / "test_predictions.parquet", index=False)
+        (ev / "metrics.json").write_text(json.dumps(metrics), encoding="utf-8")
+        if plot:
+            _png(ev / "calibration.png")
+        for f in sorted(ev.iterdir()):
+            tracking.log_artifact_file(run_id, f, "evaluation")
+
+
 def make_fake_run(*, kind: str = "good", experiment: str = "fake", with_alignment: bool = True,
                   pyfunc: bool = False) -> str:
     """Log a fake training run (configure tracking first) and register a model version with alias candidate.
@@ -143,15 +157,9 @@ def make_fake_run(*, kind: str = "good", experiment: str = "fake", with_alignmen
             "retention_ml.experiment": experiment, "retention_ml.simulated": "true"}
     with tracking.start_run(experiment, run_name=f"{experiment}-{kind}", tags=tags) as run:
         run_id = run.info.run_id
+        log_evaluation(run_id, preds, fake_metrics(preds, kind=kind), plot=True)
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
-            ev = tmp / "evaluation"
-            ev.mkdir()
-            preds.to_parquet(ev / "test_predictions.parquet", index=False)
-            (ev / "metrics.json").write_text(json.dumps(fake_metrics(preds, kind=kind)), encoding="utf-8")
-            _png(ev / "calibration.png")
-            for f in sorted(ev.iterdir()):
-                tracking.log_artifact_file(run_id, f, "evaluation")
             ex = tmp / "explanations"
             ex.mkdir()
             if with_alignment:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import tempfile
 import types
 from pathlib import Path
 
@@ -27,13 +26,7 @@ def _log_run(predictions: pd.DataFrame, metrics: dict) -> str:
     """A run holding only what the gate reads (metrics.json, test predictions), registered as candidate."""
     with tracking.start_run("evidence", run_name="evidence") as run:
         run_id = run.info.run_id
-        with tempfile.TemporaryDirectory() as tmp:
-            ev = Path(tmp) / "evaluation"
-            ev.mkdir()
-            predictions.to_parquet(ev / "test_predictions.parquet", index=False)
-            (ev / "metrics.json").write_text(json.dumps(metrics), encoding="utf-8")
-            for f in sorted(ev.iterdir()):
-                tracking.log_artifact_file(run_id, f, "evaluation")
+        fake.log_evaluation(run_id, predictions, metrics)
         fake._register_quickly(run_id)
     return run_id
 

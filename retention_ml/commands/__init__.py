@@ -1,25 +1,35 @@
 """One module per ``retention-ml`` subcommand; each defines ``register(app)``.
 
 :func:`fail` is the one way a command stops on an error, so every ``--json`` command fails the same way.
+An option that several commands declare alike is declared here once (``run: RunOption``), so its help
+cannot drift between them.
 """
 
 from __future__ import annotations
 
 import json
-from typing import NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 
+RunOption = Annotated[str, typer.Option("--run", help="Run id, runs:/<id>/model or models:/<name>@<alias>.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
+ModelNameOption = Annotated[str | None, typer.Option("--model-name",
+                                                     help="Registered model name (default retention-ml-turnover).")]
+TrackingUriOption = Annotated[str | None, typer.Option(
+    "--tracking-uri", help="MLflow tracking URI (default: MLFLOW_TRACKING_URI or sqlite:///./mlflow.db).")]
 
-def fail(message: str, code: int = 2, *, json_out: bool = False, style: str | None = "red") -> NoReturn:
+
+def fail(message: str, code: int = 2, *, json_out: bool = False, style: str | None = "red",
+         also: dict | None = None) -> NoReturn:
     """Stop the command with exit ``code`` (1 problem found, 2 could not run) and say why.
 
     With ``--json`` the reason is one JSON object on stdout, ``{"ok": false, "error": ..., "exit_code": ...}``,
     so ``retention-ml <command> --json | jq`` tells a failure from a command that printed nothing; otherwise it
-    goes to stderr.
+    goes to stderr. ``also``: keys a command's JSON answer always holds (``{"written": False}``), kept in it.
     """
     if json_out:
-        typer.echo(json.dumps({"ok": False, "error": message, "exit_code": code}))
+        typer.echo(json.dumps({"ok": False, **(also or {}), "error": message, "exit_code": code}))
     else:
         typer.secho(message, err=True, fg=style)
     raise typer.Exit(code)

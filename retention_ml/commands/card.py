@@ -7,6 +7,9 @@ from pathlib import Path
 
 import typer
 
+from retention_ml.artifacts import CARD_DIR
+from retention_ml.commands import ModelNameOption, TrackingUriOption, fail
+
 HELP = """Write the model card (Mitchell et al., 2019) for a training run: model_card.md, a self-contained model_card.html (plots inline) and fairness.csv, logged to the run under model_card/ with tag retention_ml.card=written (the promotion gate requires it).
 
 Every number comes from the run's MLflow record: test-window metrics and baselines, calibration, data windows and censoring, the group audit (sex, age band, ethnicity group, disability, employment type, service, area; groups under 20 people shown as "too few to assess"), explanation alignment, and the promotion gate's checks.
@@ -30,34 +33,33 @@ def register(app: typer.Typer) -> None:
 
 def card(
     run: str = typer.Option(..., "--run", help="Run id, runs:/<id> or models:/<name>@<alias>."),
-    out: Path = typer.Option(Path("model-card"), "--out", help="Folder for model_card.md, model_card.html, fairness.csv and plots."),
+    out: Path = typer.Option(Path(CARD_DIR), "--out", help="Folder for model_card.md, model_card.html, fairness.csv and plots (default model_card/, the folder name the demo and the run's artifacts use)."),
     json_out: bool = typer.Option(False, "--json", help="Print the written paths and the promotion gate's checks (as the card shows them) as JSON."),
     n_boot: int = typer.Option(0, "--n-boot", min=0, help="Bootstrap resamples for per-group intervals on base rate and ROC-AUC (use 50+; about 11 s CPU each at national size, see above; 0 = none)."),
     no_log: bool = typer.Option(False, "--no-log", help="Write the files only; do not log them to the run."),
-    model_name: str = typer.Option(None, "--model-name", help="Registered model name (default retention-ml-turnover)."),
-    tracking_uri: str = typer.Option(None, "--tracking-uri", help="MLflow tracking URI (default: MLFLOW_TRACKING_URI or sqlite:///./mlflow.db)."),
+    model_name: ModelNameOption = None,
+    tracking_uri: TrackingUriOption = None,
     thresholds: Path = typer.Option(None, "--thresholds", help="Promotion thresholds file the card prints and checks (default: the shipped one); give the file you will pass to `promote --thresholds`, whose card check requires the same values. A bar below the shipped one is said at the top of the gate section."),
 ) -> None:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from retention_ml import tracking
+    from retention_ml.io import out_folder_problem
     from retention_ml.promotion import load_thresholds
     from retention_ml.reports.model_card import build_card, gate_checks, save_card
     from retention_ml.reports.risk_list import NOT_A_DECISION
 
     err = Console(stderr=True)
     try:
+        if problem := out_folder_problem(out):   # before the store and the card's minutes of work
+            raise NotADirectoryError(f"--out {out}: {problem}; give a folder for the card's files")
         tracking.configure(tracking_uri, for_reading=True)   # a lookup never creates an empty store
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), console=err, transient=True, disable=json_out) as bar:
             bar.add_task(f"Writing the model card for {run} ...", total=None)
             # minutes at national size (see --help): count the resamples instead of sitting silent
             boot = bar.add_task(f"bootstrap: {n_boot} resamples per factor", total=None, visible=n_boot > 0)
-            from retention_ml.io import out_folder_problem
-
-            if problem := out_folder_problem(out):   # before the card's minutes of work
-                raise NotADirectoryError(f"--out {out}: {problem}; give a folder for the card's files")
 
             def on_boot(done: int, total: int) -> None:
                 bar.update(boot, completed=done, total=total,
@@ -68,11 +70,7 @@ def card(
                                thresholds_source=thresholds.resolve() if thresholds else None)
             paths = save_card(built, out, log=not no_log)
     except Exception as exc:  # MLflow raises its own exception types for missing runs/artifacts
-        if json_out:
-            typer.echo(json.dumps({"written": False, "error": f"{type(exc).__name__}: {exc}"}))
-        else:
-            err.print(f"[red]cannot write the card: {type(exc).__name__}: {exc}[/red]")
-        raise typer.Exit(2)
+        fail(f"cannot write the card: {type(exc).__name__}: {exc}", 2, json_out=json_out, also={"written": False})
     if json_out:
         checks = gate_checks(built)
         typer.echo(json.dumps({"written": True, "note": NOT_A_DECISION, "logged": not no_log, "run_id": built.run_id,

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import time
 from pathlib import Path
 
 import typer
 
+from retention_ml.artifacts import CARD_DIR
 from retention_ml.commands import fail
 
 HELP = """Run the whole job on a simulated council: simulate -> validate -> train (experiments/council_default.toml)
@@ -48,7 +50,8 @@ def register(app: typer.Typer) -> None:
 
 
 # What the demo writes into OUT; a re-run removes these (and nothing else) so results never mix.
-PRODUCTS = ("data", "scores", "lists", "model_card", "mlartifacts", "mlflow.db", "demo_summary.json")
+PRODUCTS = ("data", "scores", "lists", CARD_DIR, "mlartifacts", "mlflow.db", "demo_summary.json")
+STORE_ENV = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")   # run_demo points them at its store, then back
 # Written first into OUT: only a folder holding it (or an earlier demo's summary) is the demo's own to clear.
 MARKER = ".retention-ml-demo"
 
@@ -139,7 +142,22 @@ def run_demo(out: str | Path = "demo-output", *, councils: int = 1, seed: int = 
     """Run every stage; returns where everything is (also written to OUT/demo_summary.json).
 
     Raises :class:`DemoFolderError` (before writing anything) when OUT holds other files than an earlier
-    demo's, unless ``force``."""
+    demo's, unless ``force``. The environment names the demo's store only while the stages run (MLflow also
+    writes it there when told the URI): a caller in the same process (a notebook, the test suite) is left with
+    the store it had."""
+    before = {key: os.environ.get(key) for key in STORE_ENV}
+    try:
+        return _run_stages(out, councils=councils, seed=seed, months=months, start=start, overrides=overrides,
+                           say=say, force=force)
+    finally:
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _run_stages(out, *, councils, seed, months, start, overrides, say, force) -> dict:
     import pandas as pd
 
     from retention_ml.commands.rank import no_manager_stem, service_stem
@@ -188,7 +206,7 @@ def run_demo(out: str | Path = "demo-output", *, councils: int = 1, seed: int = 
         from retention_ml.reports.model_card import write_card
 
         say("[card] model card for the run")
-        card_paths = write_card(run_id, out / "model_card")
+        card_paths = write_card(run_id, out / CARD_DIR)
     except ImportError as exc:  # model card module not available in this checkout
         say(f"[card] SKIPPED: {exc}")
     stage("card")
@@ -239,7 +257,7 @@ def run_demo(out: str | Path = "demo-output", *, councils: int = 1, seed: int = 
                              for c, s, teams in unmanaged],
         "model_card": {k: str(v) for k, v in card_paths.items()},
         "timings_s": timings, "total_s": round(time.perf_counter() - t0, 1),
-        "browse": f"mlflow ui --backend-store-uri {uri}",
+        "browse": f"{_mlflow_program()} ui --backend-store-uri {uri}",
     }
     (out / "demo_summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     return summary
@@ -278,4 +296,15 @@ def demo(
     for entry in summary["no_manager_lists"]:
         console.print(f"  {'':13s} and {entry['stem']}.* for team(s) with no manager recorded "
                       f"({', '.join(entry['teams'])}), for the head of the {service_label(entry['service'])} service")
-    console.print(f"\nBrowse runs and the registry:  {summary['browse']}")
+    # soft_wrap: a command broken over two lines at 80 columns no longer pastes
+    console.print("\nBrowse the runs and the registry with:")
+    console.print(f"  {summary['browse']}", soft_wrap=True, markup=False, highlight=False)
+    console.print("To try runs, card, promote or explain on the demo's run, point them at its store first with:")
+    console.print(f"  export MLFLOW_TRACKING_URI={summary['tracking_uri']}", soft_wrap=True, markup=False, highlight=False)
+
+
+def _mlflow_program() -> str:
+    """``mlflow`` when it is on PATH, else the one installed beside this Python (``make demo`` runs
+    .venv/bin/retention-ml without activating the environment, so a bare ``mlflow`` is not found)."""
+    beside = Path(sys.executable).parent / "mlflow"
+    return "mlflow" if shutil.which("mlflow") or not beside.exists() else str(beside)

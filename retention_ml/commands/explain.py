@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from retention_ml.commands import fail
+from retention_ml.commands import JsonOption, RunOption, fail
 # The one statement screens and files of per-person reasons carry (--out too: a first '#' line, or Parquet metadata).
 from retention_ml.reports.risk_list import LEAVING_FLAG, NOT_A_DECISION, approval_line
 
@@ -342,7 +342,7 @@ def print_person(record: dict, *, inputs: bool = False) -> None:
 def register(app: typer.Typer) -> None:
     @app.command("explain", help=HELP)
     def explain_command(
-        run: str = typer.Option(..., "--run", help="Run id, runs:/<id>/model or models:/<name>@<alias>."),
+        run: RunOption,
         data: Path = typer.Option(..., "--data", exists=True, file_okay=False, help="Folder with the input tables."),
         as_of: str = typer.Option(..., "--as-of", help="Snapshot date YYYY-MM-DD (normally the 1st of a month)."),
         worker: str | None = typer.Option(None, "--worker", help="Pseudonymous worker id: print this person's profile."),
@@ -351,7 +351,7 @@ def register(app: typer.Typer) -> None:
         bands: Path | None = typer.Option(None, "--bands", exists=True, dir_okay=False,
                                           help="Band config TOML the lists use (as given to retention-ml rank; default retention_ml/risk_bands.toml): --worker shows the band a list shows."),
         show_inputs: bool = typer.Option(False, "--inputs", help="With --worker: also print every value the model used about the person, with its meaning (for a subject access request; --json always holds them as 'inputs')."),
-        as_json: bool = typer.Option(False, "--json", help="Machine-readable JSON on stdout."),
+        as_json: JsonOption = False,
     ) -> None:
         from rich.console import Console
 

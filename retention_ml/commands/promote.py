@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from retention_ml.commands import ModelNameOption, TrackingUriOption, fail
+
 HELP = """Check RUN against the promotion gate and, only if every check passes, point the registry alias "champion" at the run's registered model version.
 
 Checks (thresholds in retention_ml/promotion_thresholds.toml, also printed in the model card): the test window holds at least min_test_leavers leavers (40: with fewer, the ROC-AUC interval is wider than 0.20 and a pass is the luck of a seed); a model card was written for the run; the model beats both baselines (logistic regression, team base rate) on the test window; expected calibration error is under the threshold; no group (sex, age band, ethnicity group, disability, employment type, service, area; groups under 20 people excluded) has a ROC-AUC or calibration gap over the threshold. On failure every failed check is named and nothing changes. A check the data cannot assess (no group large enough) reads "not assessable" and does not count as passed: it keeps the model from champion too.
@@ -35,9 +37,9 @@ def promote(
     run: str = typer.Argument(..., help="Run id, runs:/<id> or models:/<name>@<alias>."),
     json_out: bool = typer.Option(False, "--json", help="Print the result (every check, promoted or not) as JSON."),
     thresholds: Path = typer.Option(None, "--thresholds", help="Thresholds file (default: the one shipped in the package)."),
-    model_name: str = typer.Option(None, "--model-name", help="Registered model name (default retention-ml-turnover)."),
+    model_name: ModelNameOption = None,
     dry_run: bool = typer.Option(False, "--dry-run", help="Run the checks but change nothing."),
-    tracking_uri: str = typer.Option(None, "--tracking-uri", help="MLflow tracking URI (default: MLFLOW_TRACKING_URI or sqlite:///./mlflow.db)."),
+    tracking_uri: TrackingUriOption = None,
 ) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -46,17 +48,12 @@ def promote(
     from retention_ml.promotion import PromotionError, load_thresholds
     from retention_ml.promotion import promote as run_gate
 
-    err = Console(stderr=True)
     try:
         tracking.configure(tracking_uri, for_reading=True)   # a lookup never creates an empty store
         result = run_gate(run, thresholds=load_thresholds(thresholds), model_name=model_name, dry_run=dry_run,
                           source=thresholds.resolve() if thresholds else None)
     except (PromotionError, OSError, ValueError) as exc:
-        if json_out:
-            typer.echo(json.dumps({"promoted": False, "error": str(exc)}))
-        else:
-            err.print(f"[red]cannot run the promotion gate: {exc}[/red]")
-        raise typer.Exit(2)
+        fail(f"cannot run the promotion gate: {exc}", 2, json_out=json_out, also={"promoted": False})
     if json_out:
         typer.echo(json.dumps(result.as_dict(), indent=2, default=str))
     else:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from retention_ml.commands import fail
+
 HELP = """Simulate children's social work teams month by month and write every input table of data_schema/ into OUT.
 
 The true leaving probabilities, their split by driver and each leaver's true reason go to OUT/_truth/, which modelling code never reads (a test enforces it). The same seed gives identical files. Realism is calibrated to the DfE children's social work workforce statistics; --report prints the check (council-level 10th/50th/90th percentiles of turnover, agency, vacancy, caseload and absence beside the DfE figures for the same year, the NQSW two-year leaving rate and the exit-interview reason mix).
@@ -42,7 +44,7 @@ def register(app: typer.Typer) -> None:
 def simulate(
     out: Path = typer.Option(..., "--out", help="Folder to write the tables into (created if missing): new, empty, or an earlier simulate output."),
     councils: int = typer.Option(150, "--councils", min=1, help="Number of councils (150 is national size, about 36,000 FTE)."),
-    start: str = typer.Option("2019-01", "--start", help="First month, YYYY-MM."),
+    start: str = typer.Option("2019-01", "--start", help="First month, YYYY-MM. A run reaching reporting years the DfE calibration does not cover is warned about (those months reuse the nearest covered year's national figures)."),
     months: int = typer.Option(72, "--months", min=1, max=240, help="Number of months to simulate."),
     seed: int = typer.Option(0, "--seed", help="Random seed; the same seed gives identical files."),
     scenario: Path = typer.Option(None, "--scenario", help="TOML file of policy knobs and shocks."),
@@ -56,12 +58,15 @@ def simulate(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from retention_ml.simulate import run
-    from retention_ml.simulate.config import ScenarioError, load_scenario
+    from retention_ml.simulate.config import ScenarioError, load_scenario, uncalibrated_years_warning
     from retention_ml.simulate.writer import OutputFolderError, check_output_folder, write_all
 
     err = Console(stderr=True)
     try:
-        np.datetime64(start, "M")
+        try:
+            np.datetime64(start, "M")
+        except ValueError as exc:   # numpy's own words never named the option
+            raise ValueError(f"--start {start!r} is not a month (YYYY-MM, e.g. 2019-01): {exc}") from exc
         scen = load_scenario(scenario)
         try:
             scen.check_window(start, months)   # here, where the file's name is known, and before any work
@@ -69,7 +74,9 @@ def simulate(
             raise ScenarioError(f"{scenario}: {exc}") from exc
         check_output_folder(out, force=force)  # before the simulation, which takes minutes at national size
     except (ScenarioError, ValueError, FileNotFoundError, OutputFolderError) as exc:
-        _fail(json_out, err, str(exc))
+        fail(f"cannot simulate: {exc}", 2, json_out=json_out)
+    if warning := uncalibrated_years_warning(start, months):   # runs anyway: a what-if outside the data is allowed
+        err.print(f"warning: --start {start} --months {months}: {warning}", style="yellow", markup=False, highlight=False)
     with Progress(TextColumn("[bold]simulating"), BarColumn(), MofNCompleteColumn(), TextColumn("months"),
                   TimeElapsedColumn(), console=err, transient=True, disable=json_out) as bar:
         task = bar.add_task("months", total=months)
@@ -77,13 +84,14 @@ def simulate(
             tables, truth, _ = run(councils=councils, start=start, months=months, seed=seed, scenario=scen,
                                    progress=lambda done, total: bar.update(task, completed=done))
         except ValueError as exc:
-            _fail(json_out, err, str(exc))
+            fail(f"cannot simulate: {exc}", 2, json_out=json_out)
     try:
         paths = write_all(tables, truth, out, force=force)
     except (OutputFolderError, OSError) as exc:
-        _fail(json_out, err, f"could not write {out} ({exc}); {out} is unchanged")
+        fail(f"cannot simulate: could not write {out} ({exc}); {out} is unchanged", 2, json_out=json_out)
     summary = {"out": str(out), "councils": councils, "start": start, "months": months, "seed": seed,
-               "rows": {name: len(frame) for name, frame in tables.items()}, "files": [str(p) for p in paths]}
+               "rows": {name: len(frame) for name, frame in tables.items()}, "files": [str(p) for p in paths],
+               "warnings": [warning] if warning else []}
     cal = None
     if report:
         from retention_ml.simulate.calibration import DFE_PATH, calibration_report
@@ -98,14 +106,6 @@ def simulate(
                   f"{summary['rows']['caseload_history']:,} worker-months); truth in {out / '_truth'}")
     if cal is not None:
         _print_report(console, cal)
-
-
-def _fail(json_out, err, message):
-    if json_out:
-        typer.echo(json.dumps({"ok": False, "error": message}))
-    else:
-        err.print(f"[red]cannot simulate: {message}[/red]")
-    raise typer.Exit(2)
 
 
 def _print_report(console, cal) -> None:

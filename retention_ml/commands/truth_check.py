@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from retention_ml.commands import fail
+from retention_ml.commands import JsonOption, RunOption, fail
 
 HELP = """Check a run's explanations against the truth of the simulated data it was trained on, and log the result.
 
@@ -74,11 +74,11 @@ def print_report(report: dict) -> None:
 def register(app: typer.Typer) -> None:
     @app.command("truth-check", help=HELP)
     def truth_check_command(
-        run: str = typer.Option(..., "--run", help="Run id, runs:/<id>/model or models:/<name>@<alias>."),
+        run: RunOption,
         data: Path = typer.Option(..., "--data", exists=True, file_okay=False, help="The simulated data folder the run was trained on."),
         n_boot: int = typer.Option(1000, "--n-boot", min=0, help="Bootstrap resamples for the intervals."),
         log: bool = typer.Option(True, "--log/--no-log", help="Log explanations/truth.json to the run."),
-        as_json: bool = typer.Option(False, "--json", help="Machine-readable JSON on stdout."),
+        as_json: JsonOption = False,
     ) -> None:
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn

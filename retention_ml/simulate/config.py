@@ -17,7 +17,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["NATIONAL", "YEAR_FIT", "Scenario", "ScenarioError", "is_month", "load_scenario", "year_fit_arrays"]
+__all__ = ["NATIONAL", "YEAR_FIT", "Scenario", "ScenarioError", "is_month", "load_scenario", "uncalibrated_years_warning",
+           "year_fit_arrays"]
 
 # National figures from the DfE "Children's social work workforce" indicators
 # (years to 30 September; OGL v3). Turnover drives the year effect on the
@@ -67,6 +68,33 @@ def year_fit_arrays(report_year, fit: dict | None = None) -> dict:
     keys = np.array(sorted(fit))
     idx = np.clip(np.asarray(report_year) - keys[0], 0, len(keys) - 1)
     return {name: np.array([fit[k][name] for k in keys])[idx] for name in ("hazard", "hire", "agency", "absence")}
+
+
+def uncalibrated_years_warning(start: str, months: int) -> str | None:
+    """Why a run from ``start`` (YYYY-MM) for ``months`` is not calibrated, or None when it is.
+
+    A reporting year (to 30 September) outside :data:`NATIONAL` silently takes the nearest year's national
+    figures, so a run of 2005 or 2035 looks as plausible as one of 2022: say which years are extrapolated.
+
+    >>> uncalibrated_years_warning("2019-01", 72) is None
+    True
+    >>> uncalibrated_years_warning("2015-10", 24)[:66]
+    'the run covers reporting years 2016 (to 30 September), outside the'
+    """
+    import numpy as np
+
+    month = np.datetime64(start, "M") + np.arange(months)
+    year = month.astype("datetime64[Y]").astype(int) + 1970
+    report_year = year + (month.astype(int) % 12 >= 9)   # October onwards counts towards next September
+    low, high = min(NATIONAL), max(NATIONAL)
+    outside = np.unique(report_year[(report_year < low) | (report_year > high)])
+    if not len(outside):
+        return None
+    runs = np.split(outside, np.flatnonzero(np.diff(outside) > 1) + 1)   # before and after the table apart
+    years = ", ".join(f"{r[0]}" if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in runs)
+    return (f"the run covers reporting years {years} (to 30 September), outside the years the calibration covers "
+            f"({low}-{high}); those months reuse the nearest covered year's national turnover, caseload and vacancy, "
+            "so they are an extrapolation, not calibrated")
 
 
 class ScenarioError(ValueError):

@@ -1,27 +1,8 @@
-"""Shared fixtures for the explanation tests: a small calibrated LightGBM stand-in and its catalogue.
+"""Shared fixtures for the explanation tests: a small TurnoverModel on synthetic features and its catalogue."""
 
-The stand-in has exactly the attributes of ``retention_ml.model.TurnoverModel`` that
-explanations use (``booster_``, ``calibration_``, ``feature_names_in_``, ``predict_proba``).
-"""
-
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import pytest
-
-FEATURES = [
-    "caseload_current",
-    "caseload_cap",
-    "caseload_over_cap_months_6m",
-    "housing_rent_to_pay",
-    "housing_cost_growth_12m",
-    "pay_retention_payment",
-    "commute_minutes",
-    "tenure_months",
-    "supervision_sessions_3m",
-    "fte",
-    "mystery_feature",
-]
 
 DRIVERS = {
     "caseload_current": "caseload_workload",
@@ -36,20 +17,6 @@ DRIVERS = {
     "fte": "other",
     # mystery_feature is deliberately absent from the catalogue: it must show as "other".
 }
-
-
-class StandInModel:
-    """Calibrated LightGBM with the TurnoverModel attributes explanations rely on."""
-
-    def __init__(self, booster, a, b):
-        self.booster_ = booster
-        self.calibration_ = (a, b)
-        self.feature_names_in_ = np.asarray(booster.feature_name(), dtype=object)
-
-    def predict_proba(self, X):
-        margin = self.booster_.predict(X.loc[:, list(self.feature_names_in_)].to_numpy(float), raw_score=True)
-        p = 1.0 / (1.0 + np.exp(-(self.calibration_[0] * margin + self.calibration_[1])))
-        return np.column_stack([1 - p, p])
 
 
 def make_frame(n, seed):
@@ -84,23 +51,14 @@ def make_frame(n, seed):
 
 @pytest.fixture(scope="session")
 def model():
-    """The real TurnoverModel when the model module is present, else the stand-in with the same attributes."""
+    """A TurnoverModel (LightGBM plus calibration) fitted on ``make_frame`` data with known drivers."""
+    from retention_ml.model import TurnoverModel
+
     X, y = make_frame(3000, seed=7)
-    try:
-        from retention_ml.model import TurnoverModel
-    except ImportError:
-        TurnoverModel = None
-    if TurnoverModel is not None:
-        X_valid, y_valid = make_frame(1000, seed=8)
-        return TurnoverModel(n_estimators=300, learning_rate=0.1, random_state=7).fit(
-            X, pd.Series(y), X_valid=X_valid, y_valid=pd.Series(y_valid)
-        )
-    booster = lgb.train(
-        {"objective": "binary", "num_leaves": 15, "learning_rate": 0.1, "verbose": -1, "seed": 7, "deterministic": True, "num_threads": 1},
-        lgb.Dataset(X, label=y),
-        num_boost_round=60,
+    X_valid, y_valid = make_frame(1000, seed=8)
+    return TurnoverModel(n_estimators=300, learning_rate=0.1, random_state=7).fit(
+        X, pd.Series(y), X_valid=X_valid, y_valid=pd.Series(y_valid)
     )
-    return StandInModel(booster, a=0.8, b=-0.3)
 
 
 @pytest.fixture(scope="session")

@@ -97,3 +97,28 @@ def test_a_failed_write_leaves_the_folder_as_it_was(tmp_path, monkeypatch):
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert _snapshot(out) == before
     assert [p.name for p in tmp_path.iterdir()] == ["sim"]
+
+
+def test_a_start_outside_the_calibration_years_is_warned_about_not_refused(tmp_path):
+    from retention_ml.simulate.config import NATIONAL
+
+    result = runner.invoke(app, ["simulate", "--out", str(tmp_path / "d"), *SMALL, "--start", "2010-01", "--json"])
+    assert result.exit_code == 0, result.output
+    (warning,) = json.loads(result.stdout)["warnings"]
+    # 13 months from January 2010 reach the reporting years to September 2010 and 2011
+    assert "reporting years 2010-2011" in warning and f"calibration covers ({min(NATIONAL)}-{max(NATIONAL)})" in warning
+    assert "warning: --start 2010-01 --months 13" in " ".join(result.stderr.split())
+    assert (tmp_path / "d" / "workers.parquet").exists()
+
+
+def test_a_start_inside_the_calibration_years_has_no_warning(tmp_path):
+    result = runner.invoke(app, ["simulate", "--out", str(tmp_path / "d"), *SMALL, "--start", "2019-01", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["warnings"] == [] and "warning" not in result.stderr
+
+
+def test_a_start_that_is_not_a_month_is_named_as_the_option(tmp_path):
+    result = runner.invoke(app, ["simulate", "--out", str(tmp_path / "d"), *SMALL, "--start", "2019-13", "--json"])
+    assert result.exit_code == 2
+    assert "--start '2019-13' is not a month (YYYY-MM" in json.loads(result.stdout)["error"]
+    assert not (tmp_path / "d").exists()
