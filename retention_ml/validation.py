@@ -1081,8 +1081,11 @@ def validate_dir(data_dir: str | Path, *, as_of=None, max_errors: int | None = N
     return _validate_dir(data_dir, as_of=as_of, max_errors=max_errors)[0]
 
 
-def _validate_dir(data_dir: str | Path, *, as_of, max_errors: int | None) -> tuple[ValidationReport, dict[str, _Raw]]:
-    """:func:`validate_dir`'s report and the tables it read (by table), so a caller need not read them again."""
+def _validate_dir(data_dir: str | Path, *, as_of, max_errors: int | None,
+                  warnings_if_valid: bool = True) -> tuple[ValidationReport, dict[str, _Raw]]:
+    """:func:`validate_dir`'s report and the tables it read (by table), so a caller need not read them again.
+
+    ``warnings_if_valid``: see :func:`_validate_raws`."""
     data_dir = Path(data_dir)
     if data_dir.exists() and not data_dir.is_dir():   # FileNotFoundError still: every caller handles that one
         raise FileNotFoundError(f"{data_dir}: is a file, not a folder; give the folder that holds the extract's "
@@ -1110,7 +1113,7 @@ def _validate_dir(data_dir: str | Path, *, as_of, max_errors: int | None) -> tup
                    f"{whole}.csv (one header line) or {whole}.parquet" if whole else "")
             parts.append(_records(path.stem, path.name, rule="unknown_file", severity="warning", exact_lines=path.suffix == ".csv",
                                   messages=f"{path.name} is not a table of the schema ({', '.join(schemas)}) and is ignored{why}"))
-    return _validate_raws(raws, schemas, parts, str(data_dir), as_of, max_errors), raws
+    return _validate_raws(raws, schemas, parts, str(data_dir), as_of, max_errors, warnings_if_valid=warnings_if_valid), raws
 
 
 def misnamed_files(data_dir: str | Path, tables=None) -> list[str]:
@@ -1145,14 +1148,15 @@ def read_validated(data_dir: str | Path, *, as_of=None, tables=None) -> dict[str
     For training, scoring and explaining: stop with :class:`DataValidationError` (whose
     ``report`` lists every problem) rather than model bad data. Each file is read once: the
     tables validation read are typed by :func:`retention_ml.io.coerce_types`, the reader's own
-    typing, so the result equals ``read_tables(data_dir, tables)`` (at national size the second
-    read was about a tenth of a scoring's time).
+    typing, so the result equals ``read_tables(data_dir, tables)``. The report raised is
+    :func:`validate_dir`'s; on valid data its warnings are never shown, so the slowest of them
+    (councils a table holds no rows for: scoring works them out at its own date) are skipped.
 
     Example
     -------
     >>> frames = read_validated("data_schema/examples/council_small", as_of="2025-07-01")  # doctest: +SKIP
     """
-    report, raws = _validate_dir(data_dir, as_of=as_of, max_errors=None)
+    report, raws = _validate_dir(data_dir, as_of=as_of, max_errors=None, warnings_if_valid=False)
     report.raise_for_errors()
     schemas = load_schemas()
     out: dict[str, pd.DataFrame] = {}
@@ -1207,7 +1211,14 @@ def _renumber_messages(part: pd.DataFrame, has_row: np.ndarray, table: str) -> p
     return messages
 
 
-def _validate_raws(raws, schemas, parts, source, as_of, max_errors) -> ValidationReport:
+def _has_error(parts: list[pd.DataFrame]) -> bool:
+    return any(not p.empty and p["severity"].eq("error").any() for p in parts)
+
+
+def _validate_raws(raws, schemas, parts, source, as_of, max_errors, *, warnings_if_valid: bool = True) -> ValidationReport:
+    """The report on ``raws``. ``warnings_if_valid=False``: the coverage warnings (the slowest check, and never an
+    error) are only worked out when there is an error, so a caller that only stops on errors skips them on valid data;
+    a report with an error is the same either way."""
     typed: dict[str, pd.DataFrame] = {}
     tables: dict[str, int] = {}
     for name, raw in raws.items():
@@ -1221,7 +1232,8 @@ def _validate_raws(raws, schemas, parts, source, as_of, max_errors) -> Validatio
     parts += _spell_failures(raws, typed, schemas)
     # A header-only table was not typed (nothing to check) but is still a table given with no rows for anyone.
     given = {**{n: r.frame for n, r in raws.items() if r.frame is not None and len(r.frame) == 0}, **typed}
-    parts.append(coverage_gaps(given, as_of=as_of, files={n: r.file for n, r in raws.items()}))
+    if warnings_if_valid or _has_error(parts):
+        parts.append(coverage_gaps(given, as_of=as_of, files={n: r.file for n, r in raws.items()}))
     parts = [_renumber(p, raws) for p in parts]
     return _finish(parts, tables, source, as_of, max_errors)
 
