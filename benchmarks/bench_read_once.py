@@ -1,7 +1,9 @@
 """``score`` and ``explain`` at national size, each data file read once, against a checkout that read it twice.
 
 Both commands validate the data folder and then build features from it. They used to read every file twice
-(validation's read, then ``read_tables``); ``read_validated`` now types the tables validation read. This runs
+(validation's read, then ``read_tables``) and worked out the coverage warnings twice (in validation, where
+nothing showed them on valid data, and at the scoring date); ``read_validated`` now types the tables validation
+read and leaves those warnings to a report with an error. This runs
 the real commands as a user does (one process each, imports included) with this checkout and, given
 ``--before DIR`` (a checkout of the older code, e.g. ``git worktree add /tmp/before <commit>``), with that one,
 alternating the two so both see the same machine load, and prints wall, CPU (user + system) and peak RSS of
