@@ -21,3 +21,21 @@ def measured(run: Callable[[], dict]) -> dict:
     out["peak_rss_gb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2)
     out["machine"] = f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores, load {os.getloadavg()[0]:.2f}"
     return out
+
+
+def measured_child(cmd: list[str], **popen) -> dict:
+    """Run ``cmd`` as a child process: its ``returncode``, ``wall_s``, ``cpu_s`` (user + system), ``peak_rss_gb`` and
+    ``machine``, the same figures as :func:`measured` (and as ``/usr/bin/time -v``), for that one child.
+
+    A command run in its own process is measured from a cold start (imports included), as a user runs it, and
+    two versions of the code can be measured side by side in one benchmark run (same machine load).
+    """
+    import subprocess
+
+    wall = time.perf_counter()
+    child = subprocess.Popen(cmd, **popen)
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    return {"returncode": child.returncode, "wall_s": round(time.perf_counter() - wall, 1),
+            "cpu_s": round(usage.ru_utime + usage.ru_stime, 1), "peak_rss_gb": round(usage.ru_maxrss / 2**20, 2),
+            "machine": f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores, load {os.getloadavg()[0]:.2f}"}

@@ -416,10 +416,10 @@ def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | No
     scores.parquet (never in scores.csv) so that ``rank --names`` can show it; off by default.
     """
     from retention_ml.features import build_features
-    from retention_ml.io import read_tables, staged_files, write_table
+    from retention_ml.io import staged_files, write_table
     from retention_ml.reports.risk_list import LEAVING_FLAG, NOT_A_DECISION, load_band_config
     from retention_ml.tracking import configure, load_turnover_model
-    from retention_ml.validation import coverage_gaps, validate_dir
+    from retention_ml.validation import coverage_gaps, read_validated
 
     as_of = pd.Timestamp(as_of)
     out_dir = Path(out_dir)
@@ -427,7 +427,8 @@ def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | No
     # Validated without the as-of rule: the extract is normally pulled after the scoring date, so rows dated
     # after it are expected and the features ignore them (point in time); `validate --as-of` takes the
     # extract's pull date. The one later fact used is a recorded leaving date (leaving_date_recorded).
-    validate_dir(data_dir, as_of=None).raise_for_errors()
+    # The tables come from validation's own read of each file (no second read).
+    tables = read_validated(data_dir, as_of=None)
     configure(for_reading=True)   # the documented default store (and no MLflow download bars) unless MLFLOW_TRACKING_URI says otherwise
     model, run_id = load_turnover_model(model_ref)
     # before any work: data lacking a table the model learnt from is refused, never scored with holes
@@ -440,7 +441,6 @@ def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | No
         check_previous(candidates[0], as_of, horizon)   # before any work: a later or other-horizon scoring is refused
     else:
         candidates = previous_candidates(out_dir, as_of, horizon) if find_previous_scoring else []
-    tables = read_tables(data_dir)
     # a table with no (recent) rows for a council leaves its features empty there: said, never silent
     data_warnings = coverage_gaps(tables, as_of=as_of)["message"].tolist()
     ds = build_features(tables, [as_of])

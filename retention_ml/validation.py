@@ -32,8 +32,9 @@ Example
 True
 >>> report.raise_for_errors()   # raises DataValidationError when a problem was found  # doctest: +SKIP
 
-Training and scoring call :func:`read_validated` (validate, then ``read_tables``) so
-bad data stops them with a :class:`DataValidationError` whose ``report`` lists every problem.
+Training, scoring and explaining call :func:`read_validated` so bad data stops them with a
+:class:`DataValidationError` whose ``report`` lists every problem; it reads each file once, typing the
+tables validation read exactly as :func:`retention_ml.io.read_tables` would.
 """
 
 from __future__ import annotations
@@ -307,6 +308,9 @@ class _Raw:
     exact_lines: bool  # a CSV file whose data row r is on line r + 1 (no blank lines, no line breaks inside values)
     failures: list[pd.DataFrame]
     row_map: np.ndarray | None = None  # 0-based data record of each frame row, when ragged rows were left out
+    # The table as retention_ml.io's reader sees it, when ``frame`` differs from that (a Parquet file's own
+    # index, a repeated column pandas renamed): typing this gives what read_tables returns, without a second read.
+    as_read: pd.DataFrame | None = None
 
 
 def _decode_problem(data: bytes) -> tuple[str, int] | None:
@@ -422,6 +426,7 @@ def _read_csv(table: str, path: Path, data: bytes) -> _Raw:
         out.append(_records(table, raw.file, column=name, rule="duplicate_column", line=1, messages=(
             f"{raw.file} line 1: the header names column {name} {len(at)} times (fields {', '.join(at)}); each "
             f"column must be named once: rename the extra column to what it holds, or delete it (only field {at[0]} is read)")))
+    raw.as_read = raw.frame
     raw.frame = raw.frame.loc[:, ~repeated]
     raw.failures = out + raw.failures
     return raw
@@ -471,7 +476,8 @@ def _read_file(table: str, path: Path) -> _Raw:
             frame = pd.read_parquet(path)
         except Exception as exc:  # pyarrow raises several types for corrupt files
             return _Raw(table, file, None, False, [_records(table, file, rule="parquet_format", messages=f"{file}: cannot read Parquet file: {exc}", exact_lines=False)])
-        return _Raw(table, file, frame.reset_index(drop=True), False, [])
+        # Copy-on-write: the renumbered frame shares its columns with the one kept as read.
+        return _Raw(table, file, frame.reset_index(drop=True), False, [], as_read=frame)
     try:
         data = path.read_bytes()
     except OSError as exc:  # permission denied, a folder named like a table ...
@@ -1072,6 +1078,14 @@ def validate_dir(data_dir: str | Path, *, as_of=None, max_errors: int | None = N
     FileNotFoundError
         When ``data_dir`` is not a folder (nothing could be read).
     """
+    return _validate_dir(data_dir, as_of=as_of, max_errors=max_errors)[0]
+
+
+def _validate_dir(data_dir: str | Path, *, as_of, max_errors: int | None,
+                  warnings_if_valid: bool = True) -> tuple[ValidationReport, dict[str, _Raw]]:
+    """:func:`validate_dir`'s report and the tables it read (by table), so a caller need not read them again.
+
+    ``warnings_if_valid``: see :func:`_validate_raws`."""
     data_dir = Path(data_dir)
     if data_dir.exists() and not data_dir.is_dir():   # FileNotFoundError still: every caller handles that one
         raise FileNotFoundError(f"{data_dir}: is a file, not a folder; give the folder that holds the extract's "
@@ -1099,7 +1113,7 @@ def validate_dir(data_dir: str | Path, *, as_of=None, max_errors: int | None = N
                    f"{whole}.csv (one header line) or {whole}.parquet" if whole else "")
             parts.append(_records(path.stem, path.name, rule="unknown_file", severity="warning", exact_lines=path.suffix == ".csv",
                                   messages=f"{path.name} is not a table of the schema ({', '.join(schemas)}) and is ignored{why}"))
-    return _validate_raws(raws, schemas, parts, str(data_dir), as_of, max_errors)
+    return _validate_raws(raws, schemas, parts, str(data_dir), as_of, max_errors, warnings_if_valid=warnings_if_valid), raws
 
 
 def misnamed_files(data_dir: str | Path, tables=None) -> list[str]:
@@ -1129,17 +1143,31 @@ def _other_format_hint(data_dir: Path, table: str) -> str:
 
 
 def read_validated(data_dir: str | Path, *, as_of=None, tables=None) -> dict[str, pd.DataFrame]:
-    """Validate ``data_dir``, then read it with :func:`retention_ml.io.read_tables`.
+    """Validate ``data_dir`` and return its tables as :func:`retention_ml.io.read_tables` types them.
 
-    For training and scoring: stop with :class:`DataValidationError` (whose
-    ``report`` lists every problem) rather than model bad data.
+    For training, scoring and explaining: stop with :class:`DataValidationError` (whose
+    ``report`` lists every problem) rather than model bad data. Each file is read once: the
+    tables validation read are typed by :func:`retention_ml.io.coerce_types`, the reader's own
+    typing, so the result equals ``read_tables(data_dir, tables)``. The report raised is
+    :func:`validate_dir`'s; on valid data its warnings are never shown, so the slowest of them
+    (councils a table holds no rows for: scoring works them out at its own date) are skipped.
 
     Example
     -------
     >>> frames = read_validated("data_schema/examples/council_small", as_of="2025-07-01")  # doctest: +SKIP
     """
-    validate_dir(data_dir, as_of=as_of).raise_for_errors()
-    return tables_io.read_tables(data_dir, tables)  # looked up at call time, so it is always the current reader
+    report, raws = _validate_dir(data_dir, as_of=as_of, max_errors=None, warnings_if_valid=False)
+    report.raise_for_errors()
+    schemas = load_schemas()
+    out: dict[str, pd.DataFrame] = {}
+    for name in (list(tables) if tables is not None else list(schemas)):
+        raw = raws.pop(name, None)   # popped: each raw table is freed once typed, so memory stays as low as a fresh read
+        if raw is None or raw.frame is None:
+            # Not read by validation (absent, or a name the schema lacks): the reader says so as it always has.
+            out.update(tables_io.read_tables(data_dir, [name]))
+            continue
+        out[name] = tables_io.coerce_types(raw.as_read if raw.as_read is not None else raw.frame, schemas[name])
+    return out
 
 
 def validate_frames(frames: Mapping[str, pd.DataFrame], *, as_of=None, max_errors: int | None = None, source: str = "<frames>") -> ValidationReport:
@@ -1183,7 +1211,14 @@ def _renumber_messages(part: pd.DataFrame, has_row: np.ndarray, table: str) -> p
     return messages
 
 
-def _validate_raws(raws, schemas, parts, source, as_of, max_errors) -> ValidationReport:
+def _has_error(parts: list[pd.DataFrame]) -> bool:
+    return any(not p.empty and p["severity"].eq("error").any() for p in parts)
+
+
+def _validate_raws(raws, schemas, parts, source, as_of, max_errors, *, warnings_if_valid: bool = True) -> ValidationReport:
+    """The report on ``raws``. ``warnings_if_valid=False``: the coverage warnings (the slowest check, and never an
+    error) are only worked out when there is an error, so a caller that only stops on errors skips them on valid data;
+    a report with an error is the same either way."""
     typed: dict[str, pd.DataFrame] = {}
     tables: dict[str, int] = {}
     for name, raw in raws.items():
@@ -1197,7 +1232,8 @@ def _validate_raws(raws, schemas, parts, source, as_of, max_errors) -> Validatio
     parts += _spell_failures(raws, typed, schemas)
     # A header-only table was not typed (nothing to check) but is still a table given with no rows for anyone.
     given = {**{n: r.frame for n, r in raws.items() if r.frame is not None and len(r.frame) == 0}, **typed}
-    parts.append(coverage_gaps(given, as_of=as_of, files={n: r.file for n, r in raws.items()}))
+    if warnings_if_valid or _has_error(parts):
+        parts.append(coverage_gaps(given, as_of=as_of, files={n: r.file for n, r in raws.items()}))
     parts = [_renumber(p, raws) for p in parts]
     return _finish(parts, tables, source, as_of, max_errors)
 
