@@ -372,7 +372,7 @@ def assemble_scores(model, X: pd.DataFrame, keys: pd.DataFrame, *, context: pd.D
         low, high = risk, risk
     ex = explain(model, X, catalogue=catalogue).relative_to(keys["as_of"])
     profile = ex.by_driver().reset_index(drop=True).add_prefix("driver_")
-    reasons = ex.reasons(X, keys, k=3).reset_index(drop=True)
+    reasons = ex.reasons(X, keys, k=3, health="withhold").reset_index(drop=True)   # lists read these: no health figures
     frame = keys.reindex(columns=[c for c in SCORE_KEY_COLUMNS if c in keys]).copy()
     frame["risk"], frame["risk_low"], frame["risk_high"] = risk, np.minimum(low, risk), np.maximum(high, risk)
     frame["band"] = assign_bands(risk, config=config)

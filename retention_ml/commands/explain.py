@@ -157,7 +157,8 @@ def compute(run: str, data: Path, as_of: date, worker: str | None, *, team: str 
     X, keys = X.loc[mask].reset_index(drop=True), keys.loc[mask].reset_index(drop=True)
     step("Writing reasons", 0, 1)
     # Every key words the reasons (employment type, as scoring has it); the file keeps EXPLANATION_KEY_COLUMNS only.
-    table = explanation.table(X, keys)
+    # The person's own view and the analyst's file quote health data (sickness days); lists never do (scoring).
+    table = explanation.table(X, keys, health="show")
     table = table.drop(columns=[c for c in keys.columns if c not in EXPLANATION_KEY_COLUMNS])
     if "workers" in tables:   # as scores have it: a person already leaving is in no list (risk_list.LEAVING_LINE)
         from retention_ml.scoring import leaving_date_recorded
