@@ -93,6 +93,9 @@ def test_the_person_sees_their_days_and_the_same_risk_and_levers(scored_and_list
     texts = [r["reason"] for r in record["reasons"]]
     assert any(re.fullmatch(r"[\d.]+ days? of sickness absence in the last (6|12) complete months", t) for t in texts), texts
     assert LIST_WORDING not in texts
+    # and what the lists said instead, beside the reason it replaced
+    assert [r["on_lists"] for r in record["reasons"] if "sickness" in r["reason"]] == [LIST_WORDING]
+    assert all("on_lists" not in r for r in record["reasons"] if "sickness" not in r["reason"])
     # the words differ, nothing else: same risk, same reasons' drivers (so the same levers, in the same order)
     assert record["risk"] == pytest.approx(float(person["risk"]))
     assert [r["lever"] for r in record["reasons"]] == [person[f"lever_{i}"] for i in (1, 2, 3) if person[f"lever_{i}"]]
