@@ -99,3 +99,25 @@ def test_the_person_sees_their_days_and_the_same_risk_and_levers(scored_and_list
     # the words differ, nothing else: same risk, same reasons' drivers (so the same levers, in the same order)
     assert record["risk"] == pytest.approx(float(person["risk"]))
     assert [r["lever"] for r in record["reasons"]] == [person[f"lever_{i}"] for i in (1, 2, 3) if person[f"lever_{i}"]]
+
+
+def test_the_card_names_the_health_inputs_and_what_lists_withhold(scored_and_listed, tmp_path):
+    from retention_ml.reports.model_card import write_card
+
+    result, _, _, _ = scored_and_listed
+    md = write_card(result.run_id, tmp_path / "card", log=False)["markdown"].read_text(encoding="utf-8")
+    line = next(line for line in md.splitlines() if "**health data**" in line)
+    assert ("health-data inputs: sickness days in the last 6 complete months; sickness days in the last 12 "
+            "complete months.") in line
+    assert f'("{LIST_WORDING}"): never a number of days, a date or a duration' in line
+    assert "`retention-ml explain --worker`" in line
+
+
+def test_a_card_without_health_inputs_says_so():
+    from retention_ml.reports.model_card import _health_inputs, _health_text
+
+    unmeasured = pd.DataFrame({"feature": ["caseload_current", "absence_days_6m"], "meaning": ["Open cases", "Sickness days"],
+                               "measured": [True, False]})
+    assert _health_inputs(unmeasured) == []   # the absence table was not supplied: no health data was used
+    assert _health_text([]).startswith("None of this model's inputs is health data")
+    assert _health_text(None).startswith("No feature catalogue was logged")
