@@ -417,6 +417,7 @@ def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | No
     """
     from retention_ml.features import build_features
     from retention_ml.io import read_tables, staged_files, write_table
+    from retention_ml.explain.reasons import HEALTH_META_KEY, HEALTH_META_VALUE
     from retention_ml.reports.risk_list import LEAVING_FLAG, NOT_A_DECISION, load_band_config
     from retention_ml.tracking import configure, load_turnover_model
     from retention_ml.validation import coverage_gaps, validate_dir
@@ -479,6 +480,7 @@ def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | No
         "data_warnings": data_warnings,
         "interval": "bootstrap ensemble" if getattr(model, "bootstrap_boosters_", None) else "none (model has no ensemble)",
         "approval": approval,
+        HEALTH_META_KEY: HEALTH_META_VALUE,   # rank warns on scorings without it (older ones quoted sickness)
     }
     # All three are written under temporary names first and moved into place together, so a failure
     # (disk full) never leaves scores from one date beside metadata from another.

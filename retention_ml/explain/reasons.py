@@ -48,7 +48,7 @@ import yaml
 
 from retention_ml.explain.drivers import OTHER, reason_levers
 
-__all__ = ["FORMAT_KINDS", "HEALTH_MODES", "MIN_REASON_VALUE", "Template", "health_features", "load_templates", "load_withheld", "reason_table", "render_feature_reasons", "templates_for"]
+__all__ = ["FORMAT_KINDS", "HEALTH_META_KEY", "HEALTH_META_VALUE", "HEALTH_MODES", "MIN_REASON_VALUE", "Template", "health_features", "load_templates", "load_withheld", "reason_table", "render_feature_reasons", "templates_for"]
 
 FORMAT_KINDS = ("int", "whole", "num1", "pct", "change", "gbp", "minutes", "cases_trend", "text", "label")
 
@@ -60,6 +60,8 @@ WHEN_VALUES = (None, 0, 1, "missing")
 
 # "withhold": health data is worded without values (lists); "show": with them (the person, the analyst).
 HEALTH_MODES = ("withhold", "show")
+# score_meta.json key and value: these scores' reasons word health data without figures, so lists may carry them.
+HEALTH_META_KEY, HEALTH_META_VALUE = "health_data_in_reasons", "withheld"
 # A health feature the withheld wordings do not cover: the driver only, never the catalogue's "<meaning>: <value>".
 WITHHELD_FALLBACK = "{label} (from health records, which lists do not show)"
 

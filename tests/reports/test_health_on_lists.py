@@ -68,6 +68,7 @@ def scored_and_listed(tmp_path_factory, train_in_store, scratch_store):
         res = CliRunner().invoke(app, ["rank", "--scores", str(root / "scores"), "--all", "--format", "csv,xlsx,html",
                                        "--out", str(root / "lists"), "--json"])
         assert res.exit_code == 0, res.output
+        assert "health data" not in res.stderr   # a scoring of this version: no warning
         yield run.result, frame, sorted((root / "lists").iterdir()), root / "data"
 
 
@@ -121,3 +122,19 @@ def test_a_card_without_health_inputs_says_so():
     assert _health_inputs(unmeasured) == []   # the absence table was not supplied: no health data was used
     assert _health_text([]).startswith("None of this model's inputs is health data")
     assert _health_text(None).startswith("No feature catalogue was logged")
+
+
+def test_rank_warns_on_a_scoring_from_before_health_data_was_withheld(scored_and_listed, tmp_path):
+    """Older scorings hold the reasons as they were worded then ('recent sickness absence recorded (last 12
+    months)', earlier the days), and rank copies reason words as scored: it says to score again."""
+    import shutil
+
+    result, _, files, _ = scored_and_listed
+    scores = tmp_path / "scores"
+    shutil.copytree(files[0].parent.parent / "scores", scores)
+    meta = json.loads((scores / "score_meta.json").read_text(encoding="utf-8"))
+    assert meta.pop("health_data_in_reasons") == "withheld"
+    (scores / "score_meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    res = CliRunner().invoke(app, ["rank", "--scores", str(scores), "--all", "--format", "csv", "--out", str(tmp_path / "lists")])
+    assert res.exit_code == 0, res.output
+    assert "sickness absence (health data)" in res.stderr and "score the data again" in res.stderr
