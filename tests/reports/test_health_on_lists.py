@@ -81,6 +81,10 @@ def test_no_list_cell_quotes_sickness_in_any_format(scored_and_listed):
     # not vacuous: sickness does lead reasons on these lists, in the health-free words
     worded = {p.suffix for p in files if LIST_WORDING in cells[p.name]}
     assert worded == {".csv", ".xlsx", ".html"}
+    # and every list, with or without such a reason, says how to read one (so the line itself reveals nothing)
+    from retention_ml.reports.risk_list import HEALTH_LINE
+
+    assert all(any(HEALTH_LINE in c for c in found) for found in cells.values())
 
 
 def test_the_person_sees_their_days_and_the_same_risk_and_levers(scored_and_listed):
