@@ -591,7 +591,7 @@ def _health_text(inputs: list[str] | None) -> str:
     elif not inputs:
         return "None of this model's inputs is health data (none read a column flagged as health data)."
     else:
-        which = "This model's health-data inputs: " + "; ".join(m[0].lower() + m[1:] for m in inputs) + "."
+        which = "This model's health-data inputs: " + "; ".join(m[:1].lower() + m[1:] for m in inputs) + "."
     return (f"{which} The lists (every format, for team managers and heads of service alike) name it only as a "
             "driver in words without figures" + (f' ("{worded}")' if worded else "") + ": never a number of days, a "
             "date or a duration. The person's own explanation (`retention-ml explain --worker`, for a subject access "
