@@ -80,6 +80,8 @@ def _flags(spec: ColumnSpec) -> str:
         flags.append("**protected** (fairness audits only, never a model input)")
     if spec.personal:
         flags.append("**personal** (never shown unless asked)")
+    if spec.health:
+        flags.append("**health data** (special category: lists name the driver, never the values)")
     return "; ".join(flags)
 
 

@@ -81,6 +81,9 @@ class ColumnSpec:
     not_after_as_of: bool = False
     protected: bool = False
     personal: bool = False
+    # Special category health data (UK GDPR Art. 9): reasons from features computed from its table are worded
+    # without values on every list (retention_ml.explain.reasons.health_features).
+    health: bool = False
     list_separator: str | None = None
     warn_if_matches: PatternWarning | None = None
     # Rule name -> how to fix it, appended to that rule's messages for this column (e.g. not_null on pay_band).

@@ -372,7 +372,7 @@ def assemble_scores(model, X: pd.DataFrame, keys: pd.DataFrame, *, context: pd.D
         low, high = risk, risk
     ex = explain(model, X, catalogue=catalogue).relative_to(keys["as_of"])
     profile = ex.by_driver().reset_index(drop=True).add_prefix("driver_")
-    reasons = ex.reasons(X, keys, k=3).reset_index(drop=True)
+    reasons = ex.reasons(X, keys, k=3, health="withhold").reset_index(drop=True)   # lists read these: no health figures
     frame = keys.reindex(columns=[c for c in SCORE_KEY_COLUMNS if c in keys]).copy()
     frame["risk"], frame["risk_low"], frame["risk_high"] = risk, np.minimum(low, risk), np.maximum(high, risk)
     frame["band"] = assign_bands(risk, config=config)
@@ -416,6 +416,7 @@ def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | No
     scores.parquet (never in scores.csv) so that ``rank --names`` can show it; off by default.
     """
     from retention_ml.features import build_features
+    from retention_ml.explain.reasons import HEALTH_META_KEY, HEALTH_META_VALUE
     from retention_ml.io import staged_files, write_table
     from retention_ml.reports.risk_list import LEAVING_FLAG, NOT_A_DECISION, load_band_config
     from retention_ml.tracking import configure, load_turnover_model
@@ -479,6 +480,7 @@ def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | No
         "data_warnings": data_warnings,
         "interval": "bootstrap ensemble" if getattr(model, "bootstrap_boosters_", None) else "none (model has no ensemble)",
         "approval": approval,
+        HEALTH_META_KEY: HEALTH_META_VALUE,   # rank warns on scorings without it (older ones quoted sickness)
     }
     # All three are written under temporary names first and moved into place together, so a failure
     # (disk full) never leaves scores from one date beside metadata from another.

@@ -14,9 +14,9 @@ from retention_ml.reports.risk_list import LEAVING_FLAG, NOT_A_DECISION, approva
 
 HELP = """Explain turnover-risk predictions: driver profile, reasons in words and levers.
 
-With --worker, prints one person's profile: risk, the band the lists show with --bands' cut-offs (and whether managers see the probability), who reads the person's row (their team manager, the head of service, or nobody when a leaving date is recorded), drivers and reasons; --inputs adds every value the model used about them. That is the tool's part of an answer to a subject access request (the council adds purposes, recipients and retention); --json holds all of it. A model the promotion gate has not approved is marked NOT APPROVED first.
+With --worker, prints one person's profile: risk, the band the lists show with --bands' cut-offs (and whether managers see the probability), who reads the person's row (their team manager, the head of service, or nobody when a leaving date is recorded), drivers and reasons (health data such as sickness absence with the person's own figures, and the words the lists used instead, which name no figure); --inputs adds every value the model used about them. That is the tool's part of an answer to a subject access request (the council adds purposes, recipients and retention); --json holds all of it. A model the promotion gate has not approved is marked NOT APPROVED first.
 
-Without --worker, it writes everyone in post at --as-of (or one --team) to --out (CSV or Parquet; default explanations-<as-of>.csv). The file says that predictions never decide anything: a CSV in its first line, starting with '#' (read it with pandas.read_csv(path, comment="#")), a Parquet file in its metadata (key "note").
+Without --worker, it writes everyone in post at --as-of (or one --team) to --out (CSV or Parquet; default explanations-<as-of>.csv), for the analyst: its reasons quote health data (sickness days), so it is never a list to pass on. The file says that predictions never decide anything: a CSV in its first line, starting with '#' (read it with pandas.read_csv(path, comment="#")), a Parquet file in its metadata (key "note").
 
 The data are validated first, as for scoring: if they fail, every problem is listed and nothing is written (exit 1).
 
@@ -157,7 +157,11 @@ def compute(run: str, data: Path, as_of: date, worker: str | None, *, team: str 
     X, keys = X.loc[mask].reset_index(drop=True), keys.loc[mask].reset_index(drop=True)
     step("Writing reasons", 0, 1)
     # Every key words the reasons (employment type, as scoring has it); the file keeps EXPLANATION_KEY_COLUMNS only.
-    table = explanation.table(X, keys)
+    # The person's own view and the analyst's file quote health data (sickness days); lists never do (scoring).
+    table = explanation.table(X, keys, health="show")
+    if worker is not None:   # what the lists showed instead (a subject access request asks who was shown what)
+        listed = explanation.reasons(X, keys, k=3, health="withhold").reset_index(drop=True)
+        table = table.assign(**{f"list_reason_{i}": listed[f"reason_{i}"] for i in (1, 2, 3) if f"reason_{i}" in listed})
     table = table.drop(columns=[c for c in keys.columns if c not in EXPLANATION_KEY_COLUMNS])
     if "workers" in tables:   # as scores have it: a person already leaving is in no list (risk_list.LEAVING_LINE)
         from retention_ml.scoring import leaving_date_recorded
@@ -258,7 +262,9 @@ def person_record(run_id: str, explanation, table, *, horizon_months: int | None
     unmeasured = unmeasured_drivers(explanation.catalogue)
     profile = explanation.by_driver().iloc[0].drop(list(unmeasured)).sort_values(ascending=False)
     reasons = [
-        {"reason": row[f"reason_{i}"], "driver": row[f"reason_driver_{i}"], "lever": row[f"lever_{i}"]}
+        {"reason": row[f"reason_{i}"], "driver": row[f"reason_driver_{i}"], "lever": row[f"lever_{i}"],
+         # health data: the person reads their values, the lists said only this
+         **({"on_lists": row[f"list_reason_{i}"]} if row.get(f"list_reason_{i}", row[f"reason_{i}"]) != row[f"reason_{i}"] else {})}
         for i in (1, 2, 3)
         if f"reason_{i}" in table.columns and pd.notna(row[f"reason_{i}"])
     ]
@@ -330,6 +336,8 @@ def print_person(record: dict, *, inputs: bool = False) -> None:
         console.print("[bold]Reasons (drivers pushing risk up)[/bold]")
         for i, r in enumerate(record["reasons"], 1):
             console.print(f" {i}. {r['reason']}")
+            if r.get("on_lists"):
+                console.print(f"    [dim]On the lists (health data, no figures): {r['on_lists']}[/dim]")
             if r["lever"]:
                 console.print(f"    [dim]Lever: {r['lever']}[/dim]")
     else:

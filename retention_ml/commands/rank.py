@@ -457,7 +457,14 @@ def rank(
         for p in written:
             typer.echo(str(p))
         _settle_stale(out, written, all_teams, prune)
-    approval = read_scoring(scores)[1].get("approval") or {}
+    from retention_ml.explain.reasons import HEALTH_META_KEY, HEALTH_META_VALUE
+
+    meta = read_scoring(scores)[1]
+    if meta.get(HEALTH_META_KEY) != HEALTH_META_VALUE:
+        typer.secho(f"WARNING: {scores} was scored by a version that worded sickness absence (health data) with "
+                    "figures or a period in its reasons, and the lists copy them: score the data again with this "
+                    "version before the lists go to anyone.", err=True, fg="red", bold=True)
+    approval = meta.get("approval") or {}
     if approval.get("status") == "not approved":  # scorings before approval was recorded carry none: no claim
         typer.secho(f"WARNING: these lists come from a model NOT APPROVED by the promotion gate. {approval.get('detail', '')}",
                     err=True, fg="red", bold=True)

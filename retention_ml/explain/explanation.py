@@ -127,21 +127,24 @@ class Explanation:
         ranked = _drivers.rank_drivers(profile, codes)[:, :k]
         return pd.DataFrame(ranked, index=profile.index, columns=[f"driver_{i + 1}" for i in range(ranked.shape[1])])
 
-    def reasons(self, X: pd.DataFrame, context: pd.DataFrame | None = None, k: int = 3) -> pd.DataFrame:
+    def reasons(self, X: pd.DataFrame, context: pd.DataFrame | None = None, k: int = 3, *,
+                health: str = "withhold") -> pd.DataFrame:
         """Up to ``k`` plain-language reasons per row, only for drivers that push risk up.
 
         ``X`` are the same rows that were explained (for the person's values),
         ``context`` optional keys (``months_in_post``, ``role``, ``team_id`` ...)
         in the same row order. See :func:`retention_ml.explain.reasons.reason_table`
-        for the columns.
+        for the columns and ``health`` (``"withhold"``: health data worded without values, as lists show it;
+        ``"show"``: with them, for the person themself and the analyst).
         """
         if len(X) != len(self.values):
             raise ValueError(f"reasons: X has {len(X)} rows but {len(self.values)} were explained (rule: same rows, same order)")
         if context is not None and len(context) != len(X):
             raise ValueError(f"reasons: context has {len(context)} rows, X has {len(X)} (rule: same rows, same order)")
-        return reason_table(self.values, self.by_driver(), X, context, self.catalogue, self.drivers, k=k)
+        return reason_table(self.values, self.by_driver(), X, context, self.catalogue, self.drivers, k=k, health=health)
 
-    def table(self, X: pd.DataFrame, keys: pd.DataFrame | None = None, k: int = 3) -> pd.DataFrame:
+    def table(self, X: pd.DataFrame, keys: pd.DataFrame | None = None, k: int = 3, *,
+              health: str = "withhold") -> pd.DataFrame:
         """One row per explained row: keys, ``risk``, ``driver_<code>`` profile columns, reasons and levers.
 
         The layout of the driver and reason columns of ``scores.parquet`` (``retention-ml score``).
@@ -152,7 +155,7 @@ class Explanation:
         parts += [
             self.risk().reset_index(drop=True).to_frame(),
             profile.reset_index(drop=True),
-            self.reasons(X, keys, k=k).reset_index(drop=True),
+            self.reasons(X, keys, k=k, health=health).reset_index(drop=True),
         ]
         out = pd.concat(parts, axis=1)
         out.columns = [str(c) for c in out.columns]

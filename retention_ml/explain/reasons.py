@@ -10,6 +10,12 @@ driver's lever (:func:`retention_ml.explain.drivers.reason_levers`: its first le
 ``data_schema/drivers.yaml``). Drivers that lower risk are
 never offered as reasons.
 
+Health data (features computed from a table with a column flagged ``health: true`` in ``data_schema/``,
+:func:`health_features`) is special category data: with ``health="withhold"`` (scores, hence every list a
+manager or head of service reads) its reasons take the ``withheld`` wording of ``reasons.yaml``, which names
+the driver with no figure, date or duration; ``health="show"`` (``explain``: the person's own view and the
+analyst's file) keeps the values. The model's inputs are the same either way.
+
 One-hot features (``commute_mode_*``, ``employment_*``) push risk up either
 by being 1 ("commutes by car") or by being 0 ("does not commute by car"):
 their templates carry ``when: 1`` / ``when: 0`` so a bus commuter is never
@@ -42,7 +48,7 @@ import yaml
 
 from retention_ml.explain.drivers import OTHER, reason_levers
 
-__all__ = ["FORMAT_KINDS", "MIN_REASON_VALUE", "Template", "load_templates", "reason_table", "render_feature_reasons", "templates_for"]
+__all__ = ["FORMAT_KINDS", "HEALTH_META_KEY", "HEALTH_META_VALUE", "HEALTH_MODES", "MIN_REASON_VALUE", "Template", "health_features", "load_templates", "load_withheld", "reason_table", "render_feature_reasons", "templates_for"]
 
 FORMAT_KINDS = ("int", "whole", "num1", "pct", "change", "gbp", "minutes", "cases_trend", "text", "label")
 
@@ -51,6 +57,13 @@ MIN_REASON_VALUE = 0.05
 
 
 WHEN_VALUES = (None, 0, 1, "missing")
+
+# "withhold": health data is worded without values (lists); "show": with them (the person, the analyst).
+HEALTH_MODES = ("withhold", "show")
+# score_meta.json key and value: these scores' reasons word health data without figures, so lists may carry them.
+HEALTH_META_KEY, HEALTH_META_VALUE = "health_data_in_reasons", "withheld"
+# A health feature the withheld wordings do not cover: the driver only, never the catalogue's "<meaning>: <value>".
+WITHHELD_FALLBACK = "{label} (from health records, which lists do not show)"
 
 
 class Template(NamedTuple):
@@ -95,6 +108,42 @@ def _reasons_text(path=None) -> str:
 def load_templates(path=None) -> dict[str, tuple[Template, ...]]:
     """Templates keyed by feature name or glob (``commute_mode_*``), from ``path`` or the packaged ``reasons.yaml``."""
     return _load_templates_text(_reasons_text(path))
+
+
+@lru_cache(maxsize=None)
+def _load_withheld_text(text: str) -> dict[str, tuple[Template, ...]]:
+    out = {}
+    for key, templates in (yaml.safe_load(text).get("withheld") or {}).items():
+        templates = [templates] if isinstance(templates, (str, dict)) else list(templates)
+        parsed = tuple(_parse_template(str(key), t) for t in templates)
+        for t in parsed:   # a field would put a figure back on the list
+            if any(field is not None for _, field, _, _ in string.Formatter().parse(t.text)):
+                raise ValueError(f"reasons.yaml: withheld wording for {key!r} holds a field: {t.text!r} "
+                                 "(rule: health data is named, never quoted, on a list)")
+        out[str(key)] = parsed
+    return out
+
+
+def load_withheld(path=None) -> dict[str, tuple[Template, ...]]:
+    """The list wordings of health-data features (``withheld`` in reasons.yaml): keyed like templates, no fields."""
+    return _load_withheld_text(_reasons_text(path))
+
+
+def health_features(schemas=None, families=None) -> frozenset[str]:
+    """Features computed from a table with a column flagged ``health: true`` in ``data_schema/tables``.
+
+    The flag is declared once, on the column (``absence.sickness_days``); a feature is health data when any
+    table it is computed from (its family's ``input_tables``) holds such a column. ``schemas`` and
+    ``families`` default to the data dictionary and the feature families.
+    """
+    from retention_ml.schema import load_schemas
+
+    if families is None:
+        from retention_ml.features.build import FAMILIES as families
+    schemas = load_schemas() if schemas is None else schemas
+    health_tables = {name for name, table in schemas.items() if any(c.health for c in table.columns)}
+    return frozenset(feature for family in families.values() for feature, tables in family.input_tables().items()
+                     if health_tables & set(tables))
 
 
 @lru_cache(maxsize=None)
@@ -184,13 +233,14 @@ def _fallback(feature: str, values: pd.Series, catalogue: pd.DataFrame) -> pd.Se
 
 
 def render_feature_reasons(
-    feature: str, frame: pd.DataFrame, templates: dict[str, tuple[Template, ...]], catalogue: pd.DataFrame
+    feature: str, frame: pd.DataFrame, templates: dict[str, tuple[Template, ...]], catalogue: pd.DataFrame,
+    *, fallback: str | None = None,
 ) -> pd.Series:
     """Reason text for ``feature`` on every row of ``frame`` (features and context columns).
 
     The first template whose fields are all present and known on a row (and
     whose ``when`` matches the row's feature value) is used for that row; rows
-    no template fits get the catalogue fallback.
+    no template fits get ``fallback`` or, without one, the catalogue fallback.
     """
     found, suffix = templates_for(feature, templates)
     frame = frame.assign(_suffix=suffix) if suffix else frame
@@ -215,7 +265,7 @@ def render_feature_reasons(
             out[usable] = _render(template.text, frame.loc[usable, names])
             todo &= ~usable
     if todo.any():
-        out[todo] = _fallback(feature, frame.loc[todo, feature], catalogue)
+        out[todo] = fallback if fallback is not None else _fallback(feature, frame.loc[todo, feature], catalogue)
     return out
 
 
@@ -261,6 +311,17 @@ def _with_derived_fields(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(caseload_cap_own=own.where((own - cap).abs() >= 0.05))
 
 
+def _withheld_wordings(drivers: pd.Series) -> dict[str, tuple[dict[str, tuple[Template, ...]], str]]:
+    """Health feature -> (its withheld templates, the fallback naming its driver): how a list words its reasons."""
+    from retention_ml.schema import load_drivers
+
+    labels = {d.code: d.label for d in load_drivers()}
+    wordings = load_withheld()
+    return {feature: ({feature: templates_for(feature, wordings)[0]},
+                      WITHHELD_FALLBACK.format(label=labels.get(drivers.get(feature), "A reason")))
+            for feature in health_features() if feature in drivers.index}
+
+
 def reason_table(
     values: pd.DataFrame,
     profile: pd.DataFrame,
@@ -272,6 +333,7 @@ def reason_table(
     k: int = 3,
     min_value: float = MIN_REASON_VALUE,
     templates: dict[str, tuple[str, ...]] | None = None,
+    health: str = "withhold",
 ) -> pd.DataFrame:
     """Up to ``k`` reasons per row, only for drivers that push risk up by at least ``min_value``.
 
@@ -284,8 +346,15 @@ def reason_table(
     (the feature whose template was used), ``reason_value_i`` (the driver's
     grouped SHAP value, calibrated log-odds) and ``lever_i`` (the driver's
     lever, :func:`~retention_ml.explain.drivers.reason_levers`). Missing slots are null.
+
+    ``health`` (:data:`HEALTH_MODES`): ``"withhold"`` words a reason led by a health-data feature
+    (:func:`health_features`) from ``withheld`` in reasons.yaml, with no figure; ``"show"`` quotes the values,
+    for the person themself and the analyst. Which drivers and features lead is the same either way.
     """
+    if health not in HEALTH_MODES:
+        raise ValueError(f"reason_table: health={health!r} (rule: one of {HEALTH_MODES})")
     templates = load_templates() if templates is None else templates
+    withheld = _withheld_wordings(drivers) if health == "withhold" else {}
     codes = [c for c in profile.columns if c != OTHER]
     matrix = profile.loc[:, codes].to_numpy().copy()
     for code, feature in load_requirements().items():
@@ -321,7 +390,11 @@ def reason_table(
             # One vectorised render per feature over all rows that need it.
             for feature in pd.unique(feature_col[ok]):
                 rows = np.flatnonzero(feature_col == feature)
-                rendered = render_feature_reasons(feature, frame.iloc[rows], templates, catalogue)
+                if feature in withheld:
+                    wording, fallback = withheld[feature]
+                    rendered = render_feature_reasons(feature, frame.iloc[rows], wording, catalogue, fallback=fallback)
+                else:
+                    rendered = render_feature_reasons(feature, frame.iloc[rows], templates, catalogue)
                 text[rows] = rendered.to_numpy()
         n = i + 1
         out[f"reason_{n}"] = text

@@ -567,6 +567,37 @@ def _input_evidence(catalogue: pd.DataFrame | None, params: dict) -> dict:
             "looking": [f for f in hits if f not in cleared], "cleared": cleared}
 
 
+def _health_inputs(catalogue: pd.DataFrame | None) -> list[str] | None:
+    """Meanings of the run's inputs that are health data (the data_schema ``health`` flag) and held values in
+    training; None without a logged catalogue."""
+    from retention_ml.explain.reasons import health_features
+
+    if catalogue is None or "feature" not in catalogue.columns:
+        return None
+    rows = catalogue[catalogue["feature"].astype(str).isin(health_features())]
+    if "measured" in rows.columns:
+        rows = rows[rows["measured"].astype(str).str.lower().isin(["true", "1"])]
+    meanings = rows["meaning"] if "meaning" in rows.columns else rows["feature"]
+    return [str(m) for m in meanings]
+
+
+def _health_text(inputs: list[str] | None) -> str:
+    """What the lists show and withhold of health data, and who sees the values (the DPIA line)."""
+    from retention_ml.explain.reasons import load_withheld
+
+    worded = next((t.text for found in load_withheld().values() for t in found), None)
+    if inputs is None:
+        which = "No feature catalogue was logged for this run, so the card cannot say which inputs are health data."
+    elif not inputs:
+        return "None of this model's inputs is health data (none read a column flagged as health data)."
+    else:
+        which = "This model's health-data inputs: " + "; ".join(m[:1].lower() + m[1:] for m in inputs) + "."
+    return (f"{which} The lists (every format, for team managers and heads of service alike) name it only as a "
+            "driver in words without figures" + (f' ("{worded}")' if worded else "") + ": never a number of days, a "
+            "date or a duration. The person's own explanation (`retention-ml explain --worker`, for a subject access "
+            "request) and the analyst's explanation file show the values, which the model uses as inputs.")
+
+
 def _inputs_blocks(c: dict) -> list[dict]:
     """The Model inputs section: every input with its meaning, and the protected-characteristic check's result."""
     ev, rows = c["inputs"], c["input_rows"]
@@ -812,6 +843,7 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
     }
     context["simulated"] = simulated
     catalogue = tables["catalogue"]
+    context["health_inputs"] = _health_inputs(catalogue)
     context["inputs"] = _input_evidence(catalogue, dict(run.data.params))
     context["input_rows"] = [] if catalogue is None or "feature" not in catalogue.columns else [
         [f"`{r.get('feature', '')}`", r.get("meaning", ""), r.get("unit", ""), _driver_label(str(r.get("driver", "other")))]
@@ -887,8 +919,7 @@ def _blocks(c: dict) -> list[dict]:
              "Use without a **data protection impact assessment (DPIA)**: one is expected before the model is used on "
              "real staff data, covering lawful basis, transparency to staff, retention and who sees the lists, and "
              "any **health data** among its inputs: sickness absence is special category data (UK GDPR Article 9) "
-             "and needs its own condition for processing; the lists say only whether sickness absence is recorded, "
-             "never how many days.",
+             f"and needs its own condition for processing. {_health_text(c.get('health_inputs'))}",
              f"Workers outside the population the model was trained on ({c['population']})"
              + (f", or other horizons than {c['horizon']} months." if c["horizon"] else ".")]),
         _h("How to read these numbers", "glossary"),

@@ -54,6 +54,14 @@ LEAVING_LINE = (
     "conversation is no longer the point, and their handover is a matter for the manager."
 )
 
+# Written into every list (all formats), whether or not a reason in it comes from sickness absence, so the
+# line itself says nothing about anyone. Those reasons name no figures (retention_ml.explain.reasons, withheld).
+HEALTH_LINE = (
+    "A reason drawn from sickness absence gives no figures on purpose: absence is health data and can be linked "
+    "to a disability. Talk about workload and support; never question anyone about their health or absence "
+    "because of this list, and never use it in absence management."
+)
+
 # Column of the scores (retention-ml score) marking a worker in post at the as-of date whose end_date is
 # already recorded. Scores keep them (risk, reasons) for evaluation; lists leave them out.
 LEAVING_FLAG = "leaving_date_recorded"
@@ -598,7 +606,7 @@ def banner_lines(meta: dict, lists: list[TeamList] = ()) -> list[tuple[str, str]
     head of service (a list with no manager to give it to must still say whose it is).
     """
     lines = [approval_line(meta), ("purpose", PURPOSE_LINE), ("note", meta.get("manager_rule", MANAGER_LINE)),
-             ("note", LEAVING_LINE)]
+             ("note", LEAVING_LINE), ("note", HEALTH_LINE)]
     lines.append(("note", change_line(meta.get("previous_as_of"))))
     population = meta.get("population") or {}
     if population.get("agency") in ("exclude", "only"):   # people outside the model's population are in no list

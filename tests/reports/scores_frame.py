@@ -41,6 +41,7 @@ def write_scoring(folder: Path, frame: pd.DataFrame, **meta) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     frame.to_parquet(folder / "scores.parquet", index=False)
     as_of = str(pd.Timestamp(frame["as_of"].iloc[0]).date())
-    (folder / "score_meta.json").write_text(json.dumps({"as_of": as_of, "model_ref": "models:/x@champion", **meta}))
+    (folder / "score_meta.json").write_text(json.dumps({"as_of": as_of, "model_ref": "models:/x@champion",
+                                                        "health_data_in_reasons": "withheld", **meta}))
     return folder
 

@@ -102,7 +102,8 @@ def write_scores(tmp_path, frame, **meta):
     d.mkdir()
     frame.to_parquet(d / "scores.parquet", index=False)
     (d / "score_meta.json").write_text(json.dumps({"as_of": "2024-01-01", "model_ref": "models:/x@champion",
-                                                   "n_workers": len(frame), "teams": sorted(TEAMS), **meta}))
+                                                   "n_workers": len(frame), "teams": sorted(TEAMS),
+                                                   "health_data_in_reasons": "withheld", **meta}))
     return d
 
 
