@@ -150,6 +150,14 @@ SPEC: dict[str | None, dict[str, tuple]] = {
     },
 }
 REQUIRED = [(None, "name"), ("data", "path")]
+# Keys that mean nothing for the other kind of data (a flat extract has no dates, so no snapshots, label window or
+# population; snapshots split by time and validate on a window, so no test part or cross-fitting folds). Set to
+# anything but its default they are refused: a run named "ibm_hr horizon_months=6" that trained the same model
+# as without it would be compared as a different one. Training leaves them out of the run's parameters.
+UNUSED_BY_KIND = {
+    "snapshots": ("flat", "split.test_fraction", "model.cv_folds"),
+    "flat": ("snapshots", "label", "population", "split.valid_periods", "split.test_periods"),
+}
 # Keys that were settings once and are now facts read elsewhere: an old file gets the reason, not "unknown key".
 RETIRED = {
     ("data", "simulated"): "is no longer a setting: whether the data are simulated is read from the data folder "
@@ -228,7 +236,30 @@ def experiment_from_dict(raw: dict, *, where: str = "<experiment>") -> dict:
         if not isinstance(v, str):
             raise ExperimentError(f"{where}: key 'flat.drivers.{k}' must be a driver code (str), got {v!r}")
     _check_flat_declarations(out["flat"], where)
+    _check_used_by_kind(raw, out["kind"], where)
     return out
+
+
+def unused_by_kind(key: str, kind: str) -> bool:
+    """Whether dotted ``key`` (``split.test_fraction``, ``flat.drivers.OverTime``) is one ``kind`` does not use."""
+    return any(key == u or key.startswith(u + ".") for u in UNUSED_BY_KIND[kind])
+
+
+def _check_used_by_kind(raw: dict, kind: str, where: str) -> None:
+    """A key set (in the file or with --set) to other than its default that ``kind`` does not use is refused.
+    A default value is let through: the experiment_effective.toml of earlier runs lists every key."""
+    other = next(k for k in UNUSED_BY_KIND if k != kind)
+    base = defaults()
+    for section, values in raw.items():
+        if section not in SPEC or section is None or not isinstance(values, dict):
+            continue
+        for key, value in values.items():
+            dotted = f"{section}.{key}"
+            default = base.get(section, {}).get(key, _NONE)
+            if unused_by_kind(dotted, kind) and _check_value(where, dotted, value, SPEC[section][key]) != default:
+                raise ExperimentError(f"{where}: key '{dotted}' is not used when kind = \"{kind}\" (it applies to "
+                                      f"kind = \"{other}\"), so it would change nothing in the model (only the run's name): "
+                                      "delete it, or set kind")
 
 
 def _check_flat_declarations(flat: dict, where: str) -> None:

@@ -125,14 +125,64 @@ def test_simulated_is_not_a_setting(tmp_path, value):
 def test_natural_toml_values_of_text_keys_are_taken_as_text(tmp_path):
     # Reviewer S10-A F11: a TOML date (unquoted, as the "YYYY-MM-DD" message asks) and a number for a 1/0
     # outcome column were refused as "must be str"; the same values given with --set parse the same way.
-    path = tmp_path / "natural.toml"
-    path.write_text('name = "n"\nkind = "flat"\n[data]\npath = "x.csv"\n[snapshots]\nstart = 2022-01-01\n'
-                    '[flat]\nlabel = "Left"\npositive = 1\nnegative = 0\n', encoding="utf-8")
-    exp = load_experiment(path, overrides=["snapshots.end=2024-06-01"])
+    dated = write(tmp_path, MINIMAL + '[snapshots]\nstart = 2022-01-01\n', "dated.toml")
+    exp = load_experiment(dated, overrides=["snapshots.end=2024-06-01"])
     assert exp["snapshots"]["start"] == "2022-01-01" and exp["snapshots"]["end"] == "2024-06-01"
+    with pytest.raises(ExperimentError, match="'snapshots.start' must be a date YYYY-MM-DD"):
+        load_experiment(dated, overrides=["snapshots.start=2022-01-01T10:00:00"])
+    path = tmp_path / "natural.toml"
+    path.write_text('name = "n"\nkind = "flat"\n[data]\npath = "x.csv"\n'
+                    '[flat]\nlabel = "Left"\npositive = 1\nnegative = 0\n', encoding="utf-8")
+    exp = load_experiment(path)
     assert exp["flat"]["positive"] == "1" and exp["flat"]["negative"] == "0"
     assert load_experiment(path, overrides=["flat.positive=true", "flat.negative=false"])["flat"]["positive"] == "True"
-    with pytest.raises(ExperimentError, match="'snapshots.start' must be a date YYYY-MM-DD"):
-        load_experiment(path, overrides=["snapshots.start=2022-01-01T10:00:00"])
     with pytest.raises(ExperimentError, match="'flat.positive' must be str, got 1.5"):
         load_experiment(path, overrides=["flat.positive=1.5"])
+
+
+FLAT = 'name = "f"\nkind = "flat"\n[data]\npath = "x.csv"\n[flat]\nlabel = "Left"\n'
+
+
+@pytest.mark.parametrize("text, override, key", [
+    (MINIMAL, "split.test_fraction=0.5", "split.test_fraction"),
+    (MINIMAL, "model.cv_folds=3", "model.cv_folds"),
+    (MINIMAL, 'flat.label="Left"', "flat.label"),
+    (FLAT, "label.horizon_months=6", "label.horizon_months"),
+    (FLAT, 'population.agency="exclude"', "population.agency"),
+    (FLAT, "snapshots.frequency_months=1", "snapshots.frequency_months"),
+    (FLAT, "split.test_periods=2", "split.test_periods"),
+])
+def test_a_key_the_kind_does_not_use_is_refused(tmp_path, text, override, key):
+    # Analyst review S12 F1: `train ibm_hr.toml --set label.horizon_months=6` trained the same model as without it
+    # under the name "ibm_hr horizon_months=6", and `runs` listed it as another run; in the file or with --set alike.
+    with pytest.raises(ExperimentError, match=rf"\(with --set {override}\): key '{key}' is not used when kind"):
+        load_experiment(write(tmp_path, text), overrides=[override])
+    section, _, name = key.partition(".")
+    value = override.partition("=")[2]
+    with pytest.raises(ExperimentError, match=rf"exp2.toml: key '{key}' is not used when kind"):
+        load_experiment(write(tmp_path, text + f"[{section}]\n{name} = {value}\n", "exp2.toml"))
+
+
+def test_a_default_value_of_a_key_the_kind_does_not_use_still_loads(tmp_path):
+    # experiment_effective.toml of earlier runs lists every key with its default, whatever the kind
+    exp = load_experiment(write(tmp_path, MINIMAL + "[split]\ntest_fraction = 0.25\n[model]\ncv_folds = 5\n"))
+    assert exp["split"]["test_fraction"] == 0.25
+    assert load_experiment(write(tmp_path, FLAT, "f.toml"), overrides=["label.horizon_months=12"])["kind"] == "flat"
+
+
+@pytest.mark.parametrize("text", [MINIMAL, FLAT])
+def test_the_effective_experiment_holds_only_the_keys_its_kind_uses_and_loads_again(tmp_path, text):
+    import tomllib
+
+    from retention_ml.experiment import unused_by_kind
+    from retention_ml.tracking import flatten
+    from retention_ml.training import effective_experiment
+
+    exp = load_experiment(write(tmp_path, text))
+    before = repr(exp)
+    written = write(tmp_path, effective_experiment(exp), "effective.toml")
+    keys = flatten(tomllib.loads(written.read_text()))
+    assert keys and not [k for k in keys if unused_by_kind(k, exp["kind"])]
+    assert repr(exp) == before   # the experiment itself keeps every key
+    drop = ("source", "source_text", "overrides")
+    assert {k: v for k, v in load_experiment(written).items() if k not in drop} == {k: v for k, v in exp.items() if k not in drop}
