@@ -140,13 +140,22 @@ def snapshot_dates(tables: dict[str, pd.DataFrame], exp: dict) -> list[pd.Timest
 
     Data end = the last ``caseload_history`` month + 1 month. Default start: 12 months
     after the first caseload month (so features have a year of history); default end:
-    the last date whose label window is complete (data end - horizon).
+    the last date whose label window is complete (data end - horizon). A start before the
+    first caseload month is refused (no history, and only survivors in post).
     """
     months = pd.to_datetime(tables["caseload_history"]["month"])
     first, data_end = months.min(), months.max() + pd.DateOffset(months=1)
     horizon = exp["label"]["horizon_months"]
     snaps = exp["snapshots"]
     start = pd.Timestamp(snaps["start"]) if "start" in snaps else first + pd.DateOffset(months=12)
+    if start < first.to_period("M").to_timestamp():
+        # Before the data begin a snapshot has no history, and the people in post then are only those still in post
+        # when the data begin: survivors, every one a stayer for as long as the gap lasts.
+        raise ValueError(f"{exp['source']}: key 'snapshots.start' is {start.date()}, before the data begin "
+                         f"({first.date()}, the first caseload_history month): a snapshot before then has no feature "
+                         "history and holds only the people still in post when the data begin, none of whom left "
+                         f"before then; start on or after {first.date()}, or leave the key out "
+                         f"(default {(first + pd.DateOffset(months=12)).date()}: a year of history)")
     end = pd.Timestamp(snaps["end"]) if "end" in snaps else data_end - pd.DateOffset(months=horizon)
     dates = pd.date_range(start.to_period("M").to_timestamp(), end, freq=f"{snaps['frequency_months']}MS")
     if len(dates) == 0:
