@@ -237,6 +237,10 @@ def experiment_from_dict(raw: dict, *, where: str = "<experiment>") -> dict:
             raise ExperimentError(f"{where}: key 'flat.drivers.{k}' must be a driver code (str), got {v!r}")
     _check_flat_declarations(out["flat"], where)
     _check_used_by_kind(raw, out["kind"], where)
+    snaps = out["snapshots"]
+    if "start" in snaps and "end" in snaps and dt.date.fromisoformat(snaps["start"]) > dt.date.fromisoformat(snaps["end"]):
+        raise ExperimentError(f"{where}: key 'snapshots.start' ({snaps['start']}) is after 'snapshots.end' "
+                              f"({snaps['end']}): the snapshot dates run from start to end")
     return out
 
 

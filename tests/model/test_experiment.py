@@ -186,3 +186,14 @@ def test_the_effective_experiment_holds_only_the_keys_its_kind_uses_and_loads_ag
     assert repr(exp) == before   # the experiment itself keeps every key
     drop = ("source", "source_text", "overrides")
     assert {k: v for k, v in load_experiment(written).items() if k not in drop} == {k: v for k, v in exp.items() if k not in drop}
+
+
+def test_a_snapshot_start_after_its_end_is_refused_in_the_file_and_with_set(tmp_path):
+    # Analyst review S12 F4: it reached the data ("could not train: ValueError: snapshots from ... hold no date")
+    path = write(tmp_path, MINIMAL + "[snapshots]\nstart = 2021-06-01\nend = 2020-01-01\n")
+    with pytest.raises(ExperimentError, match=r"exp.toml: key 'snapshots.start' \(2021-06-01\) is after 'snapshots.end' \(2020-01-01\)"):
+        load_experiment(path)
+    ok = write(tmp_path, MINIMAL + "[snapshots]\nstart = 2020-01-01\nend = 2020-01-01\n", "ok.toml")
+    assert load_experiment(ok)["snapshots"]["end"] == "2020-01-01"
+    with pytest.raises(ExperimentError, match=r"with --set snapshots.end=2019-12-01\): key 'snapshots.start'"):
+        load_experiment(ok, overrides=["snapshots.end=2019-12-01"])
