@@ -111,7 +111,7 @@ def code_version() -> dict[str, str]:
     # only the package's own files: the code that trained (the experiment file is logged with the run)
     changed = (_git("status", "--porcelain", "--untracked-files=no", "--", ".") or "").splitlines()
     tags = {"retention_ml.package_version": package,
-            "retention_ml.git_commit": f"{commit}-dirty" if changed and commit != "unknown" else commit}
+            artifacts.GIT_COMMIT_TAG: f"{commit}-dirty" if changed and commit != "unknown" else commit}
     if changed and commit != "unknown":
         files = [line[3:] for line in changed]
         tags["retention_ml.git_changes"] = f"{len(files)} changed: {', '.join(files)}"[:500]

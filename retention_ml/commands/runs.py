@@ -7,9 +7,11 @@ import typer
 
 HELP = """List training runs (newest first) side by side: what each run changed (its name holds the --set overrides), the settings that differ between the listed runs (column differs: horizon, leaving reasons, agency, snapshot frequency, constraints, tuning trials and seed on every row when they vary, then any other experiment key, such as learning_rate or snapshots.start, on the rows whose value departs from what most listed runs have), and its key test-window metrics: LightGBM ROC-AUC, average precision, Brier, and how well its explanations agree with the truth (simulated data: true driver among the top 3 reasons of top-risk-decile leavers) and with exit interviews (stated reason among the top 3), plus the registered model version with its aliases.
 
+The same settings, data and seed give the same metrics only with the same code: when the listed runs were trained by different code (the git commit, -dirty with local changes), differs says so (code=...).
+
 Runs are comparable only when they answer the same question on the same people: same kind, label (horizon, leaving reasons), population (agency workers), data (fingerprint) and test window. Each run gets a letter (cmp, beside the run id); runs with different letters measure different things, and a warning under the table says what differs. A 6-month model's Brier is not better than a 12-month model's: it is a different question.
 
-The table fits an 80-column terminal (and a pipe or file): the settings every listed run shares are printed once under it. --wide shows every column (experiment, MLflow experiment, start time, each setting, test window and rows, all metrics, data fingerprint, and one column per other experiment key that differs); --json gives every column at full precision, with every experiment key a run logged under settings.
+The table fits an 80-column terminal (and a pipe or file): the settings every listed run shares are printed once under it. --wide shows every column (experiment, MLflow experiment, start time, code, each setting, test window and rows, all metrics, data fingerprint, and one column per other experiment key that differs); --json gives every column at full precision, with every experiment key a run logged under settings.
 
 Reads the tracking store (sqlite:///./mlflow.db unless MLFLOW_TRACKING_URI says otherwise).
 
@@ -80,7 +82,7 @@ def runs_table(experiment: str | None = None):
     if experiment is not None and frame.empty and experiment not in names.values():
         known = sorted(set(names.values()) | set(_column(tracking.search_runs(), f"tags.{artifacts.EXPERIMENT_TAG}").dropna()))
         raise LookupError(f"no experiment named {experiment!r} in {uri} (experiments: {', '.join(known) or 'none'})")
-    columns = ["run_id", "cmp", "name", "experiment", "mlflow_experiment", "start_time", *SETTINGS.values(),
+    columns = ["run_id", "cmp", "name", "experiment", "mlflow_experiment", "start_time", "code", *SETTINGS.values(),
                "test window", "test n", "test leavers", *COLUMNS.values(), "registered", "data", "settings"]
     if frame.empty:
         return pd.DataFrame(columns=columns)
@@ -90,6 +92,9 @@ def runs_table(experiment: str | None = None):
         "experiment": _column(frame, f"tags.{artifacts.EXPERIMENT_TAG}"),
         "mlflow_experiment": frame["experiment_id"].map(names),
         "start_time": frame["start_time"].astype(str).str.slice(0, 19),
+        # same settings, data and seed give the same metrics only with the same code: a figure that moved between
+        # two runs that differ in nothing else moved with the code
+        "code": _column(frame, f"tags.{artifacts.GIT_COMMIT_TAG}"),
     })
     for param, label in SETTINGS.items():
         out[label] = _param(frame, param)
@@ -218,6 +223,8 @@ def comparability_warning(table) -> str | None:
 
 
 def _short(col: str, value: str) -> str:
+    if col == "code":   # a commit's first 8 hex digits name it in a listing, as git log --oneline does
+        return value[:8] + ("-dirty" if value.endswith("-dirty") else "")
     return value[:10] if col == "data" else value
 
 
@@ -242,7 +249,7 @@ def _registered_versions() -> dict[str, str]:
 def shared_and_varying(table) -> tuple[dict[str, str], list[str]]:
     """(setting -> the value every listed run shares, the settings whose values differ), over :data:`SETTINGS`,
     the experiment, the test window and the data."""
-    columns = ["experiment", "mlflow_experiment", *SETTINGS.values(), "test window", "data"]
+    columns = ["experiment", "mlflow_experiment", "code", *SETTINGS.values(), "test window", "data"]
     shared, varying = {}, []
     for col in columns:
         values = _text(table[col])
@@ -276,7 +283,9 @@ def _view(table, wide: bool, title: str):
         columns, digits, headers = [c for c in table.columns if c != "settings"] + others, 4, {}
     else:
         view = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
-        settings = [c for c in varying if c in SETTINGS.values()]   # the test window and data: in the warning
+        # the test window and data are in the warning; the code after the settings
+        settings = [c for c in varying if c in SETTINGS.values()] + [c for c in varying if c == "code"]
+        shown["code"] = [_short("code", v) for v in _text(shown["code"])]
         shown["differs"] = _differs(shown, settings, other_varying(table))
         # the model's name is the same on every row of an experiment; its version and aliases tell rows apart
         shown["model"] = shown["registered"].str.replace(r"^\S+ (v\d+)", r"\1", regex=True)

@@ -197,3 +197,31 @@ def test_runs_shows_every_experiment_key_a_run_changed(tmp_path, scratch_store, 
         rows = {r["run_id"]: r for r in json.loads(runner.invoke(app, ["runs", "--json"]).stdout)}
         assert rows[ids["slow"]]["settings"]["model.learning_rate"] == "0.03"
         assert "data.path" not in rows[ids["slow"]]["settings"]   # the data column's fingerprint says that
+
+
+def test_runs_shows_the_code_when_runs_were_trained_by_different_code(tmp_path, scratch_store, monkeypatch):
+    """Analyst review S12 F5: two national runs with the same settings, data and seed (b3583c9f, 0ea822f5) showed
+    different metrics and nothing in `runs` said why: they were trained by different commits."""
+    from retention_ml import artifacts
+
+    params = {"kind": "snapshots", "seed": "42", "label.horizon_months": "12", "window.test": "2022-01-01"}
+    commits = {"old": "e6519e54c5971b343d29782a71f42e3f12699258", "new": "2b48d253540dd90f3bcb5ecd64857db9963197e4-dirty"}
+    with scratch_store(tmp_path):
+        ids = {}
+        for name, commit in commits.items():
+            with mlflow.start_run(experiment_id=tracking.get_or_create_experiment("e"), run_name=name,
+                                  tags={artifacts.EXPERIMENT_TAG: "e", artifacts.GIT_COMMIT_TAG: commit}) as run:
+                mlflow.log_params(params)
+            ids[name] = run.info.run_id
+        monkeypatch.setenv("COLUMNS", "80")
+        res = runner.invoke(app, ["runs"])
+        assert res.exit_code == 0, res.output
+        blocks = res.stdout.split("\n ")
+        own = {name: next(b for b in blocks if b.startswith(run_id[:8])) for name, run_id in ids.items()}
+        assert "code=e6519e54" in own["old"] and "code=2b48d253-dirty" in own["new"]
+        rows = {r["run_id"]: r for r in json.loads(runner.invoke(app, ["runs", "--json"]).stdout)}
+        assert rows[ids["new"]]["code"] == commits["new"]
+        # one commit for every listed run: said once, under the table
+        mlflow.MlflowClient().set_tag(ids["old"], artifacts.GIT_COMMIT_TAG, commits["new"])
+        res = runner.invoke(app, ["runs"])
+        assert "code=" not in res.stdout and "code 2b48d253-dirty" in res.stdout
