@@ -204,6 +204,19 @@ def _check_value(where: str, key: str, value: Any, spec: tuple) -> Any:
     return value
 
 
+def _hint(key: str, section: str | None) -> str:
+    """Where an unknown key probably belongs: the section that holds a key of that name (a line written under the
+    wrong [header], or above the first one), else a close spelling in the same section."""
+    import difflib
+
+    homes = [s for s, keys in SPEC.items() if s != section and key in keys]
+    if homes:
+        return ": did you mean " + " or ".join(f"'{s}.{key}' (under [{s}])" if s else
+                                               f"the top-level '{key}' (above the first [section])" for s in homes) + "?"
+    close = difflib.get_close_matches(key, list(SPEC[section]), n=1)
+    return f": did you mean '{section + '.' if section else ''}{close[0]}'?" if close else ""
+
+
 def experiment_from_dict(raw: dict, *, where: str = "<experiment>") -> dict:
     """Validate ``raw`` against :data:`SPEC` and return it with defaults filled in."""
     out = defaults()
@@ -213,7 +226,7 @@ def experiment_from_dict(raw: dict, *, where: str = "<experiment>") -> dict:
                 if (key, sub) in RETIRED:
                     raise ExperimentError(f"{where}: key '{key}.{sub}' {RETIRED[key, sub]}")
                 if sub not in SPEC[key]:
-                    raise ExperimentError(f"{where}: unknown key '{key}.{sub}' (known: {sorted(SPEC[key])})")
+                    raise ExperimentError(f"{where}: unknown key '{key}.{sub}'{_hint(sub, key)} (known: {sorted(SPEC[key])})")
                 out[key][sub] = _check_value(where, f"{key}.{sub}", subval, SPEC[key][sub])
         elif key in SPEC[None]:
             out[key] = _check_value(where, key, value, SPEC[None][key])
@@ -222,7 +235,7 @@ def experiment_from_dict(raw: dict, *, where: str = "<experiment>") -> dict:
                                   f"e.g. '{key}.{next(iter(SPEC[key]), 'key')}' (keys: {sorted(SPEC[key])})")
         else:
             known = sorted(SPEC[None]) + sorted(k for k in SPEC if k)
-            raise ExperimentError(f"{where}: unknown key '{key}' (known: {known})")
+            raise ExperimentError(f"{where}: unknown key '{key}'{_hint(key, None)} (known: {known})")
     for section, key in REQUIRED:
         holder = out if section is None else out[section]
         if key not in holder:

@@ -171,10 +171,12 @@ def _refuse_invalid(json_out: bool, err, experiment: Path, report) -> None:
 
 
 def _fail(json_out: bool, err, message: str):
+    from rich.markup import escape
+
     if json_out:
         typer.echo(json.dumps({"ok": False, "error": message}))
-    else:
-        err.print(f"[red]{message}[/red]")
+    else:   # escaped: a message quoting a [section] of the file must not be read as rich markup and vanish
+        err.print(f"[red]{escape(message)}[/red]")
     raise typer.Exit(2)
 
 

@@ -197,3 +197,31 @@ def test_a_snapshot_start_after_its_end_is_refused_in_the_file_and_with_set(tmp_
     assert load_experiment(ok)["snapshots"]["end"] == "2020-01-01"
     with pytest.raises(ExperimentError, match=r"with --set snapshots.end=2019-12-01\): key 'snapshots.start'"):
         load_experiment(ok, overrides=["snapshots.end=2019-12-01"])
+
+
+def test_an_unknown_key_says_where_it_probably_belongs(tmp_path):
+    # Analyst review S12 F7: a key written under the wrong [header] (or above the first one) got only the list of
+    # the section's known keys, which does not hold it
+    above = write(tmp_path, 'name = "x"\nhorizon_months = 6\n[data]\npath = "d"\n', "above.toml")
+    with pytest.raises(ExperimentError, match=r"above.toml: unknown key 'horizon_months': did you mean "
+                                              r"'label.horizon_months' \(under \[label\]\)\?"):
+        load_experiment(above)
+    under = write(tmp_path, MINIMAL + "seed = 3\n", "under.toml")
+    with pytest.raises(ExperimentError, match=r"unknown key 'data.seed': did you mean the top-level 'seed'"):
+        load_experiment(under)
+    with pytest.raises(ExperimentError, match=r"unknown key 'model.lerning_rate': did you mean 'model.learning_rate'\?"):
+        load_experiment(write(tmp_path, MINIMAL), overrides=["model.lerning_rate=0.1"])
+    with pytest.raises(ExperimentError, match=r"unknown key 'model.zzz' \(known: "):
+        load_experiment(write(tmp_path, MINIMAL), overrides=["model.zzz=1"])
+
+
+def test_train_prints_a_bracketed_section_name_as_written(tmp_path):
+    # rich read "[label]" in the message as markup and printed nothing in its place
+    from typer.testing import CliRunner
+
+    from retention_ml.cli import app
+
+    path = write(tmp_path, 'name = "x"\nhorizon_months = 6\n[data]\npath = "d"\n')
+    res = CliRunner().invoke(app, ["train", str(path)])
+    assert res.exit_code == 2
+    assert "(under [label])" in " ".join(res.output.split())
