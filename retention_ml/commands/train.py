@@ -38,6 +38,7 @@ def train(
     from rich.console import Console
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    from retention_ml.commands import fail
     from retention_ml.experiment import ExperimentError, load_experiment
     from retention_ml.tracking import MlflowException, TrackingStoreError
     from retention_ml.split import SplitError
@@ -49,7 +50,7 @@ def train(
     try:
         exp = load_experiment(experiment, overrides=set_ or [])
     except ExperimentError as exc:
-        _fail(json_out, err, str(exc))
+        fail(str(exc), json_out=json_out)
     # A fact about the folder (the simulator's own marker), so a real extract is never called simulated.
     simulated = is_simulator_output(exp["data"]["path"])
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
@@ -69,11 +70,11 @@ def train(
         except DataValidationError as exc:  # a ValueError too, so caught first: a problem found, not a failure to run
             invalid = exc.report
         except SplitError as exc:  # the data are too short for the configured windows: the message says what fits
-            _fail(json_out, err, f"{experiment}: could not train: {exc}")
+            fail(f"{experiment}: could not train: {exc}", json_out=json_out)
         except TrackingStoreError as exc:   # checked before anything is read or trained; the message says what to do
-            _fail(json_out, err, f"{experiment}: could not train: {exc}")
+            fail(f"{experiment}: could not train: {exc}", json_out=json_out)
         except (FileNotFoundError, ValueError, KeyError, ImportError, MlflowException) as exc:
-            _fail(json_out, err, f"{experiment}: could not train: {type(exc).__name__}: {exc}")
+            fail(f"{experiment}: could not train: {type(exc).__name__}: {exc}", json_out=json_out)
         if invalid is None:
             on_stage("explanations against the simulator's truth")
             truth = _truth_check(exp, result, simulated)
@@ -168,16 +169,6 @@ def _refuse_invalid(json_out: bool, err, experiment: Path, report) -> None:
         err.print(f"[red]{experiment}: the data in {report.data_dir} failed validation; nothing was trained.[/red]")
         print_problems(err, report)
     raise typer.Exit(1)
-
-
-def _fail(json_out: bool, err, message: str):
-    from rich.markup import escape
-
-    if json_out:
-        typer.echo(json.dumps({"ok": False, "error": message}))
-    else:   # escaped: a message quoting a [section] of the file must not be read as rich markup and vanish
-        err.print(f"[red]{escape(message)}[/red]")
-    raise typer.Exit(2)
 
 
 def _print(result, exp, truth: dict | None = None, warnings: list[str] = (), simulated: bool = False) -> None:

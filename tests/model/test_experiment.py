@@ -225,3 +225,17 @@ def test_train_prints_a_bracketed_section_name_as_written(tmp_path):
     res = CliRunner().invoke(app, ["train", str(path)])
     assert res.exit_code == 2
     assert "(under [label])" in " ".join(res.output.split())
+
+
+def test_train_fails_through_the_shared_failure_helper(tmp_path):
+    # style: JSON failures via retention_ml.commands.fail (train had its own, without exit_code)
+    import json
+
+    from typer.testing import CliRunner
+
+    from retention_ml.cli import app
+
+    res = CliRunner().invoke(app, ["train", str(write(tmp_path, MINIMAL + "zzz = 1\n")), "--json"])
+    assert res.exit_code == 2
+    assert json.loads(res.stdout) == {"ok": False, "error": json.loads(res.stdout)["error"], "exit_code": 2}
+    assert "unknown key 'data.zzz'" in json.loads(res.stdout)["error"]
