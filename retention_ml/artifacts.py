@@ -26,6 +26,7 @@ __all__ = [
     "EXPLANATIONS_DIR", "GLOBAL_IMPORTANCE", "DRIVER_IMPORTANCE", "BEESWARM", "ALIGNMENT", "TRUTH",
     "CARD_DIR", "CARD", "CARD_HTML", "CARD_FAIRNESS",
     "CARD_TAG", "TRUTH_CHECK_TAG", "SIMULATED_TAG", "KIND_TAG", "EXPERIMENT_TAG", "DATA_FINGERPRINT_TAG",
+    "GIT_COMMIT_TAG",
     "file_name", "folder",
 ]
 
@@ -61,6 +62,7 @@ SIMULATED_TAG = "retention_ml.simulated"
 KIND_TAG = "retention_ml.kind"
 EXPERIMENT_TAG = "retention_ml.experiment"
 DATA_FINGERPRINT_TAG = "retention_ml.data_fingerprint"
+GIT_COMMIT_TAG = "retention_ml.git_commit"   # the code that trained (``<sha>-dirty`` with local changes); `runs` shows it
 
 
 def file_name(path: str) -> str:

@@ -150,6 +150,14 @@ SPEC: dict[str | None, dict[str, tuple]] = {
     },
 }
 REQUIRED = [(None, "name"), ("data", "path")]
+# Keys that mean nothing for the other kind of data (a flat extract has no dates, so no snapshots, label window or
+# population; snapshots split by time and validate on a window, so no test part or cross-fitting folds). Set to
+# anything but its default they are refused: a run named "ibm_hr horizon_months=6" that trained the same model
+# as without it would be compared as a different one. Training leaves them out of the run's parameters.
+UNUSED_BY_KIND = {
+    "snapshots": ("flat", "split.test_fraction", "model.cv_folds"),
+    "flat": ("snapshots", "label", "population", "split.valid_periods", "split.test_periods"),
+}
 # Keys that were settings once and are now facts read elsewhere: an old file gets the reason, not "unknown key".
 RETIRED = {
     ("data", "simulated"): "is no longer a setting: whether the data are simulated is read from the data folder "
@@ -196,6 +204,19 @@ def _check_value(where: str, key: str, value: Any, spec: tuple) -> Any:
     return value
 
 
+def _hint(key: str, section: str | None) -> str:
+    """Where an unknown key probably belongs: the section that holds a key of that name (a line written under the
+    wrong [header], or above the first one), else a close spelling in the same section."""
+    import difflib
+
+    homes = [s for s, keys in SPEC.items() if s != section and key in keys]
+    if homes:
+        return ": did you mean " + " or ".join(f"'{s}.{key}' (under [{s}])" if s else
+                                               f"the top-level '{key}' (above the first [section])" for s in homes) + "?"
+    close = difflib.get_close_matches(key, list(SPEC[section]), n=1)
+    return f": did you mean '{section + '.' if section else ''}{close[0]}'?" if close else ""
+
+
 def experiment_from_dict(raw: dict, *, where: str = "<experiment>") -> dict:
     """Validate ``raw`` against :data:`SPEC` and return it with defaults filled in."""
     out = defaults()
@@ -205,7 +226,7 @@ def experiment_from_dict(raw: dict, *, where: str = "<experiment>") -> dict:
                 if (key, sub) in RETIRED:
                     raise ExperimentError(f"{where}: key '{key}.{sub}' {RETIRED[key, sub]}")
                 if sub not in SPEC[key]:
-                    raise ExperimentError(f"{where}: unknown key '{key}.{sub}' (known: {sorted(SPEC[key])})")
+                    raise ExperimentError(f"{where}: unknown key '{key}.{sub}'{_hint(sub, key)} (known: {sorted(SPEC[key])})")
                 out[key][sub] = _check_value(where, f"{key}.{sub}", subval, SPEC[key][sub])
         elif key in SPEC[None]:
             out[key] = _check_value(where, key, value, SPEC[None][key])
@@ -214,7 +235,7 @@ def experiment_from_dict(raw: dict, *, where: str = "<experiment>") -> dict:
                                   f"e.g. '{key}.{next(iter(SPEC[key]), 'key')}' (keys: {sorted(SPEC[key])})")
         else:
             known = sorted(SPEC[None]) + sorted(k for k in SPEC if k)
-            raise ExperimentError(f"{where}: unknown key '{key}' (known: {known})")
+            raise ExperimentError(f"{where}: unknown key '{key}'{_hint(key, None)} (known: {known})")
     for section, key in REQUIRED:
         holder = out if section is None else out[section]
         if key not in holder:
@@ -228,7 +249,34 @@ def experiment_from_dict(raw: dict, *, where: str = "<experiment>") -> dict:
         if not isinstance(v, str):
             raise ExperimentError(f"{where}: key 'flat.drivers.{k}' must be a driver code (str), got {v!r}")
     _check_flat_declarations(out["flat"], where)
+    _check_used_by_kind(raw, out["kind"], where)
+    snaps = out["snapshots"]
+    if "start" in snaps and "end" in snaps and dt.date.fromisoformat(snaps["start"]) > dt.date.fromisoformat(snaps["end"]):
+        raise ExperimentError(f"{where}: key 'snapshots.start' ({snaps['start']}) is after 'snapshots.end' "
+                              f"({snaps['end']}): the snapshot dates run from start to end")
     return out
+
+
+def unused_by_kind(key: str, kind: str) -> bool:
+    """Whether dotted ``key`` (``split.test_fraction``, ``flat.drivers.OverTime``) is one ``kind`` does not use."""
+    return any(key == u or key.startswith(u + ".") for u in UNUSED_BY_KIND[kind])
+
+
+def _check_used_by_kind(raw: dict, kind: str, where: str) -> None:
+    """A key set (in the file or with --set) to other than its default that ``kind`` does not use is refused.
+    A default value is let through: the experiment_effective.toml of earlier runs lists every key."""
+    other = next(k for k in UNUSED_BY_KIND if k != kind)
+    base = defaults()
+    for section, values in raw.items():
+        if section not in SPEC or section is None or not isinstance(values, dict):
+            continue
+        for key, value in values.items():
+            dotted = f"{section}.{key}"
+            default = base.get(section, {}).get(key, _NONE)
+            if unused_by_kind(dotted, kind) and _check_value(where, dotted, value, SPEC[section][key]) != default:
+                raise ExperimentError(f"{where}: key '{dotted}' is not used when kind = \"{kind}\" (it applies to "
+                                      f"kind = \"{other}\"), so it would change nothing in the model (only the run's name): "
+                                      "delete it, or set kind")
 
 
 def _check_flat_declarations(flat: dict, where: str) -> None:

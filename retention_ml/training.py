@@ -17,6 +17,7 @@ Example
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import importlib
 import json
@@ -31,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from retention_ml import artifacts
+from retention_ml.experiment import UNUSED_BY_KIND, unused_by_kind
 from retention_ml.evaluate import (
     beats_baselines,
     calibration_plot,
@@ -109,7 +111,7 @@ def code_version() -> dict[str, str]:
     # only the package's own files: the code that trained (the experiment file is logged with the run)
     changed = (_git("status", "--porcelain", "--untracked-files=no", "--", ".") or "").splitlines()
     tags = {"retention_ml.package_version": package,
-            "retention_ml.git_commit": f"{commit}-dirty" if changed and commit != "unknown" else commit}
+            artifacts.GIT_COMMIT_TAG: f"{commit}-dirty" if changed and commit != "unknown" else commit}
     if changed and commit != "unknown":
         files = [line[3:] for line in changed]
         tags["retention_ml.git_changes"] = f"{len(files)} changed: {', '.join(files)}"[:500]
@@ -138,13 +140,22 @@ def snapshot_dates(tables: dict[str, pd.DataFrame], exp: dict) -> list[pd.Timest
 
     Data end = the last ``caseload_history`` month + 1 month. Default start: 12 months
     after the first caseload month (so features have a year of history); default end:
-    the last date whose label window is complete (data end - horizon).
+    the last date whose label window is complete (data end - horizon). A start before the
+    first caseload month is refused (no history, and only survivors in post).
     """
     months = pd.to_datetime(tables["caseload_history"]["month"])
     first, data_end = months.min(), months.max() + pd.DateOffset(months=1)
     horizon = exp["label"]["horizon_months"]
     snaps = exp["snapshots"]
     start = pd.Timestamp(snaps["start"]) if "start" in snaps else first + pd.DateOffset(months=12)
+    if start < first.to_period("M").to_timestamp():
+        # Before the data begin a snapshot has no history, and the people in post then are only those still in post
+        # when the data begin: survivors, every one a stayer for as long as the gap lasts.
+        raise ValueError(f"{exp['source']}: key 'snapshots.start' is {start.date()}, before the data begin "
+                         f"({first.date()}, the first caseload_history month): a snapshot before then has no feature "
+                         "history and holds only the people still in post when the data begin, none of whom left "
+                         f"before then; start on or after {first.date()}, or leave the key out "
+                         f"(default {(first + pd.DateOffset(months=12)).date()}: a year of history)")
     end = pd.Timestamp(snaps["end"]) if "end" in snaps else data_end - pd.DateOffset(months=horizon)
     dates = pd.date_range(start.to_period("M").to_timestamp(), end, freq=f"{snaps['frequency_months']}MS")
     if len(dates) == 0:
@@ -508,12 +519,6 @@ def _flat_metrics(record: dict) -> dict[str, float]:
     return out
 
 
-# Experiment keys that mean nothing for the other kind of data: not logged, so a run's parameters are the settings
-# that made it (a snapshots run has no flat.* mapping or test_fraction; a flat extract has no label window).
-UNUSED_BY_KIND = {
-    "snapshots": ("flat", "split.test_fraction", "model.cv_folds"),
-    "flat": ("snapshots", "label", "population", "split.valid_periods", "split.test_periods"),
-}
 # Keys that say where a run is recorded, not what it is: left out of its name (data.path is in the tags' fingerprint).
 NOT_IN_RUN_NAME = ("data.path", "tracking_uri", "mlflow_experiment", "registered_model", "description")
 # Keys of the experiment that are not settings of the run (the file as written, where it is).
@@ -526,7 +531,8 @@ def run_params(exp: dict, params: dict) -> dict[str, object]:
     ``mlflow.search_runs(filter_string="params.population.agency = 'exclude'")`` finds runs by the key the analyst set.
 
     ``model.*`` holds the values the model was fitted with (the tuned ones after tuning); ``overrides`` the
-    ``--set`` items as given. Keys the run's kind does not use (:data:`UNUSED_BY_KIND`) are left out.
+    ``--set`` items as given. Keys the run's kind does not use (``retention_ml.experiment.UNUSED_BY_KIND``) are left
+    out, so a run's parameters are the settings that made it.
 
     Example
     -------
@@ -541,9 +547,7 @@ def run_params(exp: dict, params: dict) -> dict[str, object]:
     settings = {k: v for k, v in exp.items() if k not in NOT_PARAMS}
     # the constraints' detail is the logged feature catalogue (driver, direction)
     settings["model"] = exp["model"] | {k: v for k, v in params.items() if k not in ("monotone", "interaction_groups")}
-    flat = flatten(settings)
-    unused = UNUSED_BY_KIND[exp["kind"]]
-    kept = {k: v for k, v in flat.items() if not any(k == u or k.startswith(u + ".") for u in unused)}
+    kept = {k: v for k, v in flatten(settings).items() if not unused_by_kind(k, exp["kind"])}
     return kept | {"overrides": ";".join(exp.get("overrides", []))}
 
 
@@ -563,10 +567,16 @@ def effective_experiment(exp: dict) -> str:
     trains the same model (the file as written, with its relative paths and without the overrides, does not)."""
     import tomli_w
 
-    settings = {k: v for k, v in exp.items() if k not in ("source", "source_text", "overrides")}
+    settings = copy.deepcopy({k: v for k, v in exp.items() if k not in ("source", "source_text", "overrides")})
+    for unused in UNUSED_BY_KIND[exp["kind"]]:   # the other kind's keys: the file holds only what this run used
+        section, _, key = unused.partition(".")
+        if key:
+            settings.get(section, {}).pop(key, None)
+        else:
+            settings.pop(section, None)
     head = [f"# The experiment as run: {exp.get('source', '?')}"]
     head += [f"# with --set {o}" for o in exp.get("overrides", [])]
-    head += ["# every key with its default filled in; train it again with: retention-ml train experiment_effective.toml", ""]
+    head += ["# every key this kind of run uses, with its default filled in; train it again with: retention-ml train experiment_effective.toml", ""]
     return "\n".join(head) + tomli_w.dumps(settings)
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import typer
 
-HELP = """List training runs (newest first) side by side: what each run changed (its name holds the --set overrides), the settings that differ between the listed runs, and its key test-window metrics: LightGBM ROC-AUC, average precision, Brier, and how well its explanations agree with the truth (simulated data: true driver among the top 3 reasons of top-risk-decile leavers) and with exit interviews (stated reason among the top 3), plus the registered model version with its aliases.
+HELP = """List training runs (newest first) side by side: what each run changed (its name holds the --set overrides), the settings that differ between the listed runs (column differs: horizon, leaving reasons, agency, snapshot frequency, constraints, tuning trials and seed on every row when they vary, then any other experiment key, such as learning_rate or snapshots.start, on the rows whose value departs from what most listed runs have), and its key test-window metrics: LightGBM ROC-AUC, average precision, Brier, and how well its explanations agree with the truth (simulated data: true driver among the top 3 reasons of top-risk-decile leavers) and with exit interviews (stated reason among the top 3), plus the registered model version with its aliases.
+
+The same settings, data and seed give the same metrics only with the same code: when the listed runs were trained by different code (the git commit, -dirty with local changes), differs says so (code=...).
 
 Runs are comparable only when they answer the same question on the same people: same kind, label (horizon, leaving reasons), population (agency workers), data (fingerprint) and test window. Each run gets a letter (cmp, beside the run id); runs with different letters measure different things, and a warning under the table says what differs. A 6-month model's Brier is not better than a 12-month model's: it is a different question.
 
-The table fits an 80-column terminal (and a pipe or file): the settings every listed run shares are printed once under it. --wide shows every column (experiment, MLflow experiment, start time, each setting, test window and rows, all metrics, data fingerprint); --json gives every column at full precision.
+The table fits an 80-column terminal (and a pipe or file): the settings every listed run shares are printed once under it. --wide shows every column (experiment, MLflow experiment, start time, code, each setting, test window and rows, all metrics, data fingerprint, and one column per other experiment key that differs); --json gives every column at full precision, with every experiment key a run logged under settings.
 
 Reads the tracking store (sqlite:///./mlflow.db unless MLFLOW_TRACKING_URI says otherwise).
 
@@ -64,7 +66,8 @@ def register(app: typer.Typer) -> None:
 def runs_table(experiment: str | None = None):
     """DataFrame: one row per run (newest first): run_id, name, experiment, mlflow_experiment, start_time, the
     :data:`SETTINGS`, test window and rows, the :data:`COLUMNS` metrics (full precision), registered, data (the full
-    fingerprint) and ``cmp`` (runs with the same letter are comparable, :data:`COMPARED_ON`)."""
+    fingerprint), ``settings`` (every experiment key the run logged, dotted name -> value as logged) and ``cmp``
+    (runs with the same letter are comparable, :data:`COMPARED_ON`)."""
     import pandas as pd
 
     from retention_ml import artifacts, tracking
@@ -79,8 +82,8 @@ def runs_table(experiment: str | None = None):
     if experiment is not None and frame.empty and experiment not in names.values():
         known = sorted(set(names.values()) | set(_column(tracking.search_runs(), f"tags.{artifacts.EXPERIMENT_TAG}").dropna()))
         raise LookupError(f"no experiment named {experiment!r} in {uri} (experiments: {', '.join(known) or 'none'})")
-    columns = ["run_id", "cmp", "name", "experiment", "mlflow_experiment", "start_time", *SETTINGS.values(),
-               "test window", "test n", "test leavers", *COLUMNS.values(), "registered", "data"]
+    columns = ["run_id", "cmp", "name", "experiment", "mlflow_experiment", "start_time", "code", *SETTINGS.values(),
+               "test window", "test n", "test leavers", *COLUMNS.values(), "registered", "data", "settings"]
     if frame.empty:
         return pd.DataFrame(columns=columns)
     out = pd.DataFrame({
@@ -89,6 +92,9 @@ def runs_table(experiment: str | None = None):
         "experiment": _column(frame, f"tags.{artifacts.EXPERIMENT_TAG}"),
         "mlflow_experiment": frame["experiment_id"].map(names),
         "start_time": frame["start_time"].astype(str).str.slice(0, 19),
+        # same settings, data and seed give the same metrics only with the same code: a figure that moved between
+        # two runs that differ in nothing else moved with the code
+        "code": _column(frame, f"tags.{artifacts.GIT_COMMIT_TAG}"),
     })
     for param, label in SETTINGS.items():
         out[label] = _param(frame, param)
@@ -97,7 +103,9 @@ def runs_table(experiment: str | None = None):
     out["test leavers"] = _column(frame, "metrics.test.leavers").fillna(_column(frame, "metrics.test.positives"))
     for metric, label in COLUMNS.items():
         out[label] = _column(frame, f"metrics.{metric}")
-    out["registered"] = out["run_id"].map(_registered_versions()).fillna("")
+    out["settings"] = _settings(frame)
+    versions = _registered_versions()
+    out["registered"] = out["run_id"].map(lambda run_id: versions.get(run_id, ""))
     out["data"] = _column(frame, f"tags.{artifacts.DATA_FINGERPRINT_TAG}")
     out["cmp"] = comparable_groups(out)
     return out[columns].reset_index(drop=True)
@@ -114,6 +122,66 @@ def _param(frame, name: str):
     value = _column(frame, f"params.{name}")
     old = OLD_PARAM_NAMES.get(name)
     return value.fillna(_column(frame, f"params.{old}")) if old else value
+
+
+def _settings(frame):
+    """Each run's experiment keys as logged (``model.learning_rate`` -> ``"0.03"``): every parameter of an experiment
+    section (:data:`retention_ml.experiment.SPEC`) except data.path, whose fingerprint is the ``data`` column."""
+    from retention_ml.experiment import SPEC
+
+    sections = {s for s in SPEC if s not in (None, "data")}
+    names = sorted(c for c in frame.columns if c.startswith("params.") and c[len("params."):].split(".")[0] in sections)
+    return [{n[len("params."):]: v for n, v in zip(names, row) if isinstance(v, str)}
+            for row in frame[names].itertuples(index=False)]
+
+
+def other_varying(table) -> list[str]:
+    """Experiment keys outside :data:`SETTINGS` whose values differ between the listed runs (``model.learning_rate``,
+    ``snapshots.start``): among the runs whose kind uses the key, a run without it (an optional key left unset, a run
+    logged before the key existed) counts as :data:`MISSING`."""
+    from retention_ml.experiment import unused_by_kind
+
+    known = set(SETTINGS) | {OLD_PARAM_NAMES[k] for k in SETTINGS if k in OLD_PARAM_NAMES}
+    keys = sorted({k for settings in table["settings"] for k in settings} - known)
+    varying = []
+    for key in keys:
+        values = {settings.get(key, MISSING) for settings, kind in zip(table["settings"], _text(table["kind"]))
+                  if kind not in ("snapshots", "flat") or not unused_by_kind(key, kind)}
+        if len(values) > 1:
+            varying.append(key)
+    return varying
+
+
+def _brief(value: str) -> str:
+    """A logged value as the narrow table shows it: a tuned float to 4 significant digits (--wide and --json
+    have it whole), anything else as logged."""
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    return value if number.is_integer() or "." not in value else f"{number:.4g}"
+
+
+def _differs(table, settings: list[str], others: list[str]):
+    """Each run's cell of the ``differs`` column: ``label=value`` for the :data:`SETTINGS` that vary, then the other
+    experiment keys (:func:`other_varying`) where this run departs from what most listed runs (of the kinds that use
+    the key) have, by their last name (``learning_rate=0.03``; the dotted name when two share it)."""
+    from collections import Counter
+
+    from retention_ml.experiment import unused_by_kind
+
+    kinds = _text(table["kind"]).tolist()
+    uses = lambda key, kind: kind not in ("snapshots", "flat") or not unused_by_kind(key, kind)  # noqa: E731
+    usual = {key: Counter(own.get(key, MISSING) for own, kind in zip(table["settings"], kinds) if uses(key, kind))
+             .most_common(1)[0][0] for key in others}
+    last = Counter(key.rsplit(".", 1)[-1] for key in others)
+    label = {key: key if last[key.rsplit(".", 1)[-1]] > 1 else key.rsplit(".", 1)[-1] for key in others}
+    cells = []
+    for row, own, kind in zip(_text(table[settings]).itertuples(index=False), table["settings"], kinds):
+        extra = [f"{label[k]}={_brief(own.get(k, MISSING))}" for k in others
+                 if uses(k, kind) and own.get(k, MISSING) != usual[k]]
+        cells.append(" ".join([*(f"{c}={v}" for c, v in zip(settings, row)), *extra]))
+    return cells
 
 
 def comparable_groups(table):
@@ -155,6 +223,8 @@ def comparability_warning(table) -> str | None:
 
 
 def _short(col: str, value: str) -> str:
+    if col == "code":   # a commit's first 8 hex digits name it in a listing, as git log --oneline does
+        return value[:8] + ("-dirty" if value.endswith("-dirty") else "")
     return value[:10] if col == "data" else value
 
 
@@ -179,7 +249,7 @@ def _registered_versions() -> dict[str, str]:
 def shared_and_varying(table) -> tuple[dict[str, str], list[str]]:
     """(setting -> the value every listed run shares, the settings whose values differ), over :data:`SETTINGS`,
     the experiment, the test window and the data."""
-    columns = ["experiment", "mlflow_experiment", *SETTINGS.values(), "test window", "data"]
+    columns = ["experiment", "mlflow_experiment", "code", *SETTINGS.values(), "test window", "data"]
     shared, varying = {}, []
     for col in columns:
         values = _text(table[col])
@@ -207,12 +277,16 @@ def _view(table, wide: bool, title: str):
                          data=_text(table["data"]).str.slice(0, 10))
     if wide:
         view = Table(title=title)
-        columns, digits, headers = list(table.columns), 4, {}
+        others = other_varying(table)   # one column per other experiment key that differs, in place of the dict
+        for key in others:
+            shown[key] = [own.get(key, MISSING) for own in table["settings"]]
+        columns, digits, headers = [c for c in table.columns if c != "settings"] + others, 4, {}
     else:
         view = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
-        settings = [c for c in varying if c in SETTINGS.values()]   # the test window and data: in the warning
-        shown["differs"] = (_text(shown[settings]).radd([f"{c}=" for c in settings]).agg(" ".join, axis=1)
-                            if settings else "")
+        # the test window and data are in the warning; the code after the settings
+        settings = [c for c in varying if c in SETTINGS.values()] + [c for c in varying if c == "code"]
+        shown["code"] = [_short("code", v) for v in _text(shown["code"])]
+        shown["differs"] = _differs(shown, settings, other_varying(table))
         # the model's name is the same on every row of an experiment; its version and aliases tell rows apart
         shown["model"] = shown["registered"].str.replace(r"^\S+ (v\d+)", r"\1", regex=True)
         metrics = [c for c in NARROW if shown[c].notna().any()]

@@ -9,13 +9,13 @@ import typer
 
 HELP = """Train the turnover model described by EXPERIMENT (a TOML or YAML file in experiments/) and record the run in MLflow.
 
-Reads the data, builds point-in-time snapshots, features and labels (or maps a one-row-per-employee extract), splits out of time (train, then a validation window h months later for early stopping and Platt calibration, then a test window h months later still), fits the calibrated LightGBM model and two baselines (team base rate, regularised logistic regression), and reports test-window metrics with 95% bootstrap intervals over workers. The run logs parameters, tags, the experiment file, feature catalogue, censoring report, calibration plot, feature importances, evaluation/metrics.json, explanations and the pyfunc model, which is registered with alias "candidate". Whether the data are simulated is read from the data folder, never set: a folder written by `retention-ml simulate` (it holds _truth/README.md) is tagged retention_ml.simulated=true, anything else (a real extract) false, and the model card says the same. On simulated data the run also gets explanations/truth.json: its test-window explanations checked against the simulator's true drivers, as `retention-ml truth-check` does (evaluation only, after the model is fitted).
+Reads the data, builds point-in-time snapshots, features and labels (or maps a one-row-per-employee extract), splits out of time (train, then a validation window h months later for early stopping and Platt calibration, then a test window h months later still), fits the calibrated LightGBM model (after a search of its settings inside the training window when tuning.trials > 0; the printout says what the search chose) and two baselines (team base rate, regularised logistic regression), and reports test-window metrics with 95% bootstrap intervals over workers. The run logs parameters, tags, the experiment file, feature catalogue, censoring report, calibration plot, feature importances, evaluation/metrics.json, explanations and the pyfunc model, which is registered with alias "candidate". Whether the data are simulated is read from the data folder, never set: a folder written by `retention-ml simulate` (it holds _truth/README.md) is tagged retention_ml.simulated=true, anything else (a real extract) false, and the model card says the same. On simulated data the run also gets explanations/truth.json: its test-window explanations checked against the simulator's true drivers, as `retention-ml truth-check` does (evaluation only, after the model is fitted).
 
 Tracking: sqlite:///./mlflow.db with artifacts in ./mlartifacts unless MLFLOW_TRACKING_URI or the experiment's tracking_uri says otherwise; `mlflow ui --backend-store-uri sqlite:///mlflow.db` shows the runs.
 
 The data are validated first: if they fail, every problem (file, row, column, rule) is listed as `retention-ml validate` lists it, and nothing is trained.
 
-Exit codes: 0 trained and registered (a plain warning is printed when LightGBM does not beat a baseline, when the test or validation window holds fewer leavers than the promotion gate's min_test_leavers, or when the model gives everyone the same risk), 1 the data failed validation (nothing trained; --json prints the validator's report), 2 could not run (bad experiment file or override, missing data folder, a tracking URI that cannot work: no writable folder for the SQLite store, a plain folder (MLflow 3's read-only file store) or a server that does not answer within seconds; nothing is written then).
+Exit codes: 0 trained and registered (a plain warning is printed when LightGBM does not beat a baseline, when the test or validation window holds fewer leavers than the promotion gate's min_test_leavers, when the model gives everyone the same risk, or when tuning stopped at tuning.timeout_seconds before its trials were done: such a run may not come out the same again), 1 the data failed validation (nothing trained; --json prints the validator's report), 2 could not run (bad experiment file or override, missing data folder, a tracking URI that cannot work: no writable folder for the SQLite store, a plain folder (MLflow 3's read-only file store) or a server that does not answer within seconds; nothing is written then).
 
 \b
 Examples:
@@ -38,6 +38,7 @@ def train(
     from rich.console import Console
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    from retention_ml.commands import fail
     from retention_ml.experiment import ExperimentError, load_experiment
     from retention_ml.tracking import MlflowException, TrackingStoreError
     from retention_ml.split import SplitError
@@ -49,7 +50,7 @@ def train(
     try:
         exp = load_experiment(experiment, overrides=set_ or [])
     except ExperimentError as exc:
-        _fail(json_out, err, str(exc))
+        fail(str(exc), json_out=json_out)
     # A fact about the folder (the simulator's own marker), so a real extract is never called simulated.
     simulated = is_simulator_output(exp["data"]["path"])
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
@@ -69,11 +70,11 @@ def train(
         except DataValidationError as exc:  # a ValueError too, so caught first: a problem found, not a failure to run
             invalid = exc.report
         except SplitError as exc:  # the data are too short for the configured windows: the message says what fits
-            _fail(json_out, err, f"{experiment}: could not train: {exc}")
+            fail(f"{experiment}: could not train: {exc}", json_out=json_out)
         except TrackingStoreError as exc:   # checked before anything is read or trained; the message says what to do
-            _fail(json_out, err, f"{experiment}: could not train: {exc}")
+            fail(f"{experiment}: could not train: {exc}", json_out=json_out)
         except (FileNotFoundError, ValueError, KeyError, ImportError, MlflowException) as exc:
-            _fail(json_out, err, f"{experiment}: could not train: {type(exc).__name__}: {exc}")
+            fail(f"{experiment}: could not train: {type(exc).__name__}: {exc}", json_out=json_out)
         if invalid is None:
             on_stage("explanations against the simulator's truth")
             truth = _truth_check(exp, result, simulated)
@@ -103,6 +104,12 @@ def evidence_warnings(result, exp: dict) -> list[str]:
     if valid["n"] and valid["leavers"] < minimum:
         out.append(f"the validation window holds {valid['leavers']} leavers among {valid['workers']} people (fewer than "
                    f"{minimum}): early stopping and Platt calibration were fitted on them, so the risks' calibration is rough.")
+    tuned, budget = result.metrics.get("tuning"), exp.get("tuning", {})
+    if tuned and tuned["trials"] < budget.get("trials", 0):
+        out.append(f"tuning stopped at tuning.timeout_seconds = {budget.get('timeout_seconds')} after {tuned['trials']} of "
+                   f"{budget['trials']} trials: how many trials fit in the time depends on the machine's load, so the same "
+                   "data, experiment file and seed may not give this model again. Raise tuning.timeout_seconds (or "
+                   "lower tuning.trials) for a search that finishes.")
     risk = result.predictions["risk"].to_numpy(dtype=float)
     if len(risk) and risk.max() - risk.min() < 1e-12:
         train = result.metrics["counts"]["train"]
@@ -112,6 +119,16 @@ def evidence_warnings(result, exp: dict) -> list[str]:
                    f"(each leaf needs model.min_child_samples = {exp['model'].get('min_child_samples')} rows); "
                    "any list it makes is in arbitrary order.")
     return out
+
+
+def tuning_summary(tuning: dict) -> str:
+    """One line on the search: trials run, what it maximised, the best score and the settings it chose (the run's
+    model.* parameters hold them too)."""
+    score = (f"out-of-fold log-loss {tuning['best_inner_log_loss']:.4f}" if "best_inner_log_loss" in tuning
+             else f"inner ROC-AUC {tuning['best_inner_roc_auc']:.3f}")
+    chosen = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in tuning["best"].items())
+    return (f"Tuning: {tuning['trials']} trials inside the training window ({tuning['objective']}); best {score} "
+            f"(a score on training rows, not the test window's): {chosen}")
 
 
 def _undefined_resamples(rec: dict, n_boot: int) -> str | None:
@@ -154,14 +171,6 @@ def _refuse_invalid(json_out: bool, err, experiment: Path, report) -> None:
     raise typer.Exit(1)
 
 
-def _fail(json_out: bool, err, message: str):
-    if json_out:
-        typer.echo(json.dumps({"ok": False, "error": message}))
-    else:
-        err.print(f"[red]{message}[/red]")
-    raise typer.Exit(2)
-
-
 def _print(result, exp, truth: dict | None = None, warnings: list[str] = (), simulated: bool = False) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -184,6 +193,8 @@ def _print(result, exp, truth: dict | None = None, warnings: list[str] = (), sim
                   f"ECE {cal['ece_valid_before']:.4f} -> {cal['ece_valid_after']:.4f}")
     c = {k: v for k, v in rec["counts"].items() if v["n"]}   # a flat extract has no validation window: not "valid 0 (0)"
     console.print("rows (positives): " + ", ".join(f"{k} {v['n']} ({v['positives']})" for k, v in c.items()) + f"; censored {rec['censored']}")
+    if rec.get("tuning"):
+        console.print(tuning_summary(rec["tuning"]))
     undefined = _undefined_resamples(rec, exp["evaluation"]["n_boot"])
     if undefined:
         console.print(undefined[0].upper() + undefined[1:] + ".")

@@ -787,7 +787,7 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
             ("Data fingerprint", tags.get(artifacts.DATA_FINGERPRINT_TAG, "not recorded")),
             ("Schema version", tags.get("retention_ml.schema_version", "not recorded")),
             ("retention-ml version", tags.get("retention_ml.package_version", "not recorded")),
-            ("Git commit", tags.get("retention_ml.git_commit", "not recorded")),
+            ("Git commit", tags.get(artifacts.GIT_COMMIT_TAG, "not recorded")),
             ("Simulated data", "yes" if simulated else "no"),
             ("Trained by", tags.get("mlflow.user", run.info.user_id or "not recorded")),
             ("Trained at", started),

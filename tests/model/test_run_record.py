@@ -163,3 +163,65 @@ def test_runs_of_a_store_without_runs_says_so(mlflow_store):
         assert res.exit_code == 0 and res.exception is None, res.output
         assert "no training runs" in res.stdout
     assert json.loads(runner.invoke(app, ["runs", "--json"]).stdout) == []
+
+
+def test_runs_shows_every_experiment_key_a_run_changed(tmp_path, scratch_store, monkeypatch):
+    """Analyst review S12 F2: runs trained with --set model.learning_rate=0.03 or snapshots.start=... showed nothing in
+    `differs` (only the fixed SETTINGS columns), so two runs with different AUCs looked identical."""
+    from retention_ml import artifacts
+
+    base = {"kind": "snapshots", "seed": "42", "label.horizon_months": "12", "label.positive_reasons": "['resignation']",
+            "population.agency": "flag", "snapshots.frequency_months": "3", "model.constraints": "drivers",
+            "tuning.trials": "0", "model.learning_rate": "0.07", "model.num_leaves": "15", "window.test": "2022-01-01",
+            "data.path": "/d", "overrides": ""}
+    changes = {"plain": {}, "slow": {"model.learning_rate": "0.03"}, "early": {"snapshots.start": "2015-01-01"},
+               "plain2": {}}
+    with scratch_store(tmp_path):
+        ids = {}
+        for name, change in changes.items():
+            with mlflow.start_run(experiment_id=tracking.get_or_create_experiment("e"), run_name=name,
+                                  tags={artifacts.EXPERIMENT_TAG: "e"}) as run:
+                mlflow.log_params(base | change)
+                mlflow.log_metric("lightgbm.roc_auc", 0.7)
+            ids[name] = run.info.run_id
+        monkeypatch.setenv("COLUMNS", "80")
+        res = runner.invoke(app, ["runs"])
+        assert res.exit_code == 0, res.output
+        blocks = res.stdout.split("\n ")   # one run's folded lines begin at its id
+        own = {name: next(b for b in blocks if b.startswith(run_id[:8])) for name, run_id in ids.items()}
+        assert "learning_rate=0.03" in own["slow"] and "start=2015-01-01" in own["early"]
+        # only the run that departs from the others says so; the usual value is not repeated on every row
+        assert "learning_rate" not in own["plain"] + own["early"] and "start=" not in own["plain"] + own["slow"]
+        wide = runner.invoke(app, ["runs", "--wide"])
+        assert "model.learning_rate" in wide.stdout and "snapshots.start" in wide.stdout
+        rows = {r["run_id"]: r for r in json.loads(runner.invoke(app, ["runs", "--json"]).stdout)}
+        assert rows[ids["slow"]]["settings"]["model.learning_rate"] == "0.03"
+        assert "data.path" not in rows[ids["slow"]]["settings"]   # the data column's fingerprint says that
+
+
+def test_runs_shows_the_code_when_runs_were_trained_by_different_code(tmp_path, scratch_store, monkeypatch):
+    """Analyst review S12 F5: two national runs with the same settings, data and seed (b3583c9f, 0ea822f5) showed
+    different metrics and nothing in `runs` said why: they were trained by different commits."""
+    from retention_ml import artifacts
+
+    params = {"kind": "snapshots", "seed": "42", "label.horizon_months": "12", "window.test": "2022-01-01"}
+    commits = {"old": "e6519e54c5971b343d29782a71f42e3f12699258", "new": "2b48d253540dd90f3bcb5ecd64857db9963197e4-dirty"}
+    with scratch_store(tmp_path):
+        ids = {}
+        for name, commit in commits.items():
+            with mlflow.start_run(experiment_id=tracking.get_or_create_experiment("e"), run_name=name,
+                                  tags={artifacts.EXPERIMENT_TAG: "e", artifacts.GIT_COMMIT_TAG: commit}) as run:
+                mlflow.log_params(params)
+            ids[name] = run.info.run_id
+        monkeypatch.setenv("COLUMNS", "80")
+        res = runner.invoke(app, ["runs"])
+        assert res.exit_code == 0, res.output
+        blocks = res.stdout.split("\n ")
+        own = {name: next(b for b in blocks if b.startswith(run_id[:8])) for name, run_id in ids.items()}
+        assert "code=e6519e54" in own["old"] and "code=2b48d253-dirty" in own["new"]
+        rows = {r["run_id"]: r for r in json.loads(runner.invoke(app, ["runs", "--json"]).stdout)}
+        assert rows[ids["new"]]["code"] == commits["new"]
+        # one commit for every listed run: said once, under the table
+        mlflow.MlflowClient().set_tag(ids["old"], artifacts.GIT_COMMIT_TAG, commits["new"])
+        res = runner.invoke(app, ["runs"])
+        assert "code=" not in res.stdout and "code 2b48d253-dirty" in res.stdout

@@ -58,3 +58,19 @@ def test_train_prints_the_refusal_as_could_not_run_without_an_internal_name(mlfl
     error = json.loads(res.stdout)["error"]
     assert "ValueError" not in error and "out_of_time_split" not in error
     assert "The data span 36 months" in error and "--set label.horizon_months=6" in error
+
+
+def test_a_snapshot_start_before_the_data_begin_is_refused_naming_the_key():
+    # Analyst review S12 F3: --set snapshots.start=2015-01-01 on data from 2019-01 trained on 8,639 rows instead of
+    # 595: snapshots with no feature history, holding only people still in post in 2019 (none of whom left earlier).
+    from retention_ml.training import snapshot_dates
+
+    tables = {"caseload_history": pd.DataFrame({"month": pd.date_range("2019-01-01", "2022-12-01", freq="MS")})}
+    exp = {"source": "my.toml", "label": {"horizon_months": 12}, "snapshots": {"frequency_months": 3}}
+    assert snapshot_dates(tables, exp)[0] == pd.Timestamp("2020-01-01")   # the default: a year of history
+    with pytest.raises(ValueError, match=r"my.toml: key 'snapshots.start' is 2015-01-01, before the data begin "
+                                         r"\(2019-01-01.*start on or after 2019-01-01"):
+        snapshot_dates(tables, {**exp, "snapshots": {"frequency_months": 3, "start": "2015-01-01"}})
+    # the first month of the data is allowed (less history, the analyst's choice), and so is any day in it
+    for start in ("2019-01-01", "2019-01-15"):
+        assert snapshot_dates(tables, {**exp, "snapshots": {"frequency_months": 3, "start": start}})[0] == pd.Timestamp("2019-01-01")
