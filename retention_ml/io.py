@@ -357,10 +357,28 @@ def remove_stale_staging(out_dir: Path) -> list[Path]:
 
 
 @contextmanager
+def folder_lock(folder: Path):
+    """Hold an exclusive lock on ``folder`` while inside (waits for another holder; a folder lock leaves no file
+    behind). Where the system has no ``flock`` (Windows) nothing is locked."""
+    try:
+        import fcntl
+    except ImportError:
+        fcntl = None
+    fd = os.open(Path(folder), os.O_RDONLY)
+    try:
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)   # closing releases the lock
+
+
+@contextmanager
 def staging_folder(out_dir: Path):
     """Yield a :class:`StagingFolder` in ``out_dir``; on success move every file into place, else remove it."""
     with _committed(StagingFolder(out_dir)) as stage:
         yield stage
 
 
-__all__ += ["STAGING_PREFIX", "StagedFiles", "StagingFolder", "remove_stale_staging", "staged_files", "staging_folder"]
+__all__ += ["STAGING_PREFIX", "StagedFiles", "StagingFolder", "folder_lock", "remove_stale_staging", "staged_files",
+            "staging_folder"]

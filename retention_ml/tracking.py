@@ -157,19 +157,12 @@ def _create_sqlite_store(uri: str) -> None:
     already exists"). Here the first creates the tables and the others wait, then find them made; on an
     existing store this only opens it (MLflow keeps the opened store for the rest of the command).
     """
-    try:
-        import fcntl
-    except ImportError:   # Windows: no flock; MLflow's own (unlocked) creation applies
-        fcntl = None
-    folder = os.open(Path(uri.removeprefix("sqlite:///")).parent, os.O_RDONLY)   # a folder lock leaves no file behind
-    try:
-        if fcntl is not None:
-            fcntl.flock(folder, fcntl.LOCK_EX)
+    from retention_ml.io import folder_lock
+
+    with folder_lock(Path(uri.removeprefix("sqlite:///")).parent):
         probe = MlflowClient(tracking_uri=uri, registry_uri=uri)
         probe.search_experiments(max_results=1)          # the tracking tables
         probe.search_registered_models(max_results=1)    # the registry's (same database, created on its first use)
-    finally:
-        os.close(folder)   # closing releases the lock
 
 
 def client() -> MlflowClient:

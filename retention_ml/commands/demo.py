@@ -106,6 +106,8 @@ def rank_every_manager(scores_dir: Path, lists_dir: Path, *, say=print
     """
     from retention_ml.commands.rank import (FORMATS, no_manager_plan, no_manager_stem, rank_scores, read_scoring,
                                             service_plan, service_stem, services_of_teams, write_lists)
+    from retention_ml.io import staged_files
+    from retention_ml.reports.distribution import DistributionLog
     from retention_ml.reports.risk_list import load_band_config, team_manager_rows
 
     scores, meta = read_scoring(scores_dir)
@@ -118,12 +120,13 @@ def rank_every_manager(scores_dir: Path, lists_dir: Path, *, say=print
     if not (team_manager_rows(scores).any() or scores["manager_id"].isna().any()):
         return files, managers, unmanaged, services
     service_of = services_of_teams(scores, meta)
+    log = DistributionLog(scores_dir)   # the lists below are written one set at a time, outside rank_scores
     if team_manager_rows(scores).any():
         services = service_plan(scores, service_of)
         for council, code in services:
             files += write_lists(scores, meta, out_dir=Path(lists_dir), stem=service_stem(council, code),
                                  formats=FORMATS, config=load_band_config(), names=False, service=(council, code),
-                                 service_of=service_of)
+                                 service_of=service_of, log=log)
         n_listed = int(team_manager_rows(scores).sum())
         say(f"[rank] {n_listed} team managers listed for their heads of service, one list per service "
             f"({len(services)}: risk_list_service_<council>_<service>_team_managers.*)")
@@ -131,9 +134,11 @@ def rank_every_manager(scores_dir: Path, lists_dir: Path, *, say=print
     for council, code, teams in unmanaged:
         stem = no_manager_stem(council, code)
         files += write_lists(scores, meta, out_dir=Path(lists_dir), teams=teams, stem=stem, formats=FORMATS,
-                             config=load_band_config(), names=False, head_of=(council, code))
+                             config=load_band_config(), names=False, head_of=(council, code), log=log)
         say(f"[rank] no manager recorded for team(s) {', '.join(teams)} ({code} in council {council}): their list "
             f"is {stem}.* (for the head of that service)")
+    with staged_files() as stage:
+        log.write(stage)
     return files, managers, unmanaged, services
 
 

@@ -14,7 +14,7 @@ from retention_ml.reports.risk_list import LEAVING_FLAG, NOT_A_DECISION, approva
 
 HELP = """Explain turnover-risk predictions: driver profile, reasons in words and levers.
 
-With --worker, prints one person's profile: risk, the band the lists show with --bands' cut-offs (and whether managers see the probability), who reads the person's row (their team manager, the head of service, or nobody when a leaving date is recorded), drivers and reasons (health data such as sickness absence with the person's own figures, and the words the lists used instead, which name no figure); --inputs adds every value the model used about them. That is the tool's part of an answer to a subject access request (the council adds purposes, recipients and retention); --json holds all of it. A model the promotion gate has not approved is marked NOT APPROVED first.
+With --worker, prints one person's profile: risk, the band the lists show with --bands' cut-offs (and whether managers see the probability), who reads the person's row (their team manager, the head of service, or nobody when a leaving date is recorded), drivers and reasons (health data such as sickness absence with the person's own figures, and the words the lists used instead, which name no figure); --inputs adds every value the model used about them; --lists-log PATH (a scoring folder's distribution_log.csv, which retention-ml rank writes, or a folder of scorings) adds every list that held their row and whom it was for. That is the tool's part of an answer to a subject access request (the council adds purposes, retention and anyone a list was passed on to); --json holds all of it. A model the promotion gate has not approved is marked NOT APPROVED first.
 
 Without --worker, it writes everyone in post at --as-of (or one --team) to --out (CSV or Parquet; default explanations-<as-of>.csv), for the analyst: its reasons quote health data (sickness days), so it is never a list to pass on. The file says that predictions never decide anything: a CSV in its first line, starting with '#' (read it with pandas.read_csv(path, comment="#")), a Parquet file in its metadata (key "note").
 
@@ -307,6 +307,22 @@ def print_inputs(console, record: dict) -> None:
     console.print(grid)
 
 
+def print_sent_in(console, record: dict) -> None:
+    """The lists that held the person's row and whom each was for (``--lists``): the recipients a subject
+    access request asks about."""
+    from rich.table import Table
+
+    if not record["sent_in"]:
+        console.print("No list in the distribution log held this person's row.")
+        return
+    grid = Table(title="Lists that held this person's row (from the distribution log)")
+    for col in ("Written", "Scoring date", "List", "For", "Model approved"):
+        grid.add_column(col)
+    for s in record["sent_in"]:
+        grid.add_row(s["written_at"], s["as_of"], s["list"], s["recipient"], s["approval"])
+    console.print(grid)
+
+
 def print_person(record: dict, *, inputs: bool = False) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -342,6 +358,8 @@ def print_person(record: dict, *, inputs: bool = False) -> None:
                 console.print(f"    [dim]Lever: {r['lever']}[/dim]")
     else:
         console.print("No driver pushes this person's risk above the average.")
+    if "sent_in" in record:
+        print_sent_in(console, record)
     if inputs:
         print_inputs(console, record)
     console.print(f"[italic]{NOT_A_DECISION}[/italic]")
@@ -358,6 +376,8 @@ def register(app: typer.Typer) -> None:
         out: Path | None = typer.Option(None, "--out", help="File for everyone's explanations (.csv or .parquet)."),
         bands: Path | None = typer.Option(None, "--bands", exists=True, dir_okay=False,
                                           help="Band config TOML the lists use (as given to retention-ml rank; default retention_ml/risk_bands.toml): --worker shows the band a list shows."),
+        lists_log: Path | None = typer.Option(None, "--lists-log", exists=True,
+                                              help="With --worker: a distribution_log.csv that retention-ml rank writes into a scoring folder, or a folder of scorings (every such log under it); adds every list that held the person's row and whom it was for."),
         show_inputs: bool = typer.Option(False, "--inputs", help="With --worker: also print every value the model used about the person, with its meaning (for a subject access request; --json always holds them as 'inputs')."),
         as_json: JsonOption = False,
     ) -> None:
@@ -373,6 +393,17 @@ def register(app: typer.Typer) -> None:
         from retention_ml.scoring import OutputInDataFolder, refuse_output_in_data
         from retention_ml.validation import DataValidationError
 
+        logs = None
+        if lists_log is not None:   # read before any work: a wrong path fails at once, like every other bad option
+            from retention_ml.reports.distribution import DistributionLogError, read_logs
+
+            if worker is None:
+                fail("explain: --lists-log goes with --worker (it answers which lists held one person's row)", 2,
+                     json_out=as_json, style=None)
+            try:
+                logs = read_logs(lists_log)
+            except DistributionLogError as exc:
+                fail(f"explain: {exc}", 2, json_out=as_json, style=None)
         target = out if worker is not None else out or Path(f"explanations-{when.isoformat()}.csv")
         try:   # before any work: the data folder is only ever read (--out DATA/workers.parquet replaced the extract)
             if target is not None:
@@ -407,6 +438,10 @@ def register(app: typer.Typer) -> None:
         if worker is not None:
             record = person_record(run_id, explanation, table, horizon_months=horizon_of(run_id), approval=approval,
                                    bands=bands, features=X.iloc[0])
+            if logs is not None:
+                from retention_ml.reports.distribution import lists_holding
+
+                record["sent_in"] = lists_holding(logs, worker)
             if out is not None:
                 write_table(table, out, note=file_note(approval))
             if as_json:

@@ -40,6 +40,15 @@ services of an earlier scoring no longer scored) are named in a warning;
 (not a dated sub-folder per scoring) so the paths managers are sent stay the
 same every month.
 
+Every call appends one line per list set to distribution_log.csv in the
+--scores folder: when, model, approval, the files, the teams, who the set is
+for (the teams' manager ids, or "head of service") and the pseudonymous ids
+of the people in it: the record a data protection officer needs to say who
+was sent a person's row (retention-ml explain --worker ID --lists-log). It is
+kept with the scoring, never among the lists managers are sent, and lands
+right after the lists (a call that fails adds no line). Calls from one
+scoring wait for each other so no line is lost.
+
 File names hold ids as they are when made of letters, digits, _ and -
 only; any other character (CP/North, ../x) is replaced and a short hash of
 the id appended (risk_list_team_CP_North-<hash>.csv), so no id makes a
@@ -54,14 +63,15 @@ retention_ml/risk_bands.toml (default: band only) or --bands FILE.
 Every file of one call is written into one hidden staging folder in OUT
 (.retention-ml-staging-<pid>-...) and moved into place only when all are
 written; on an error, Ctrl-C or SIGTERM the folder is removed, and one left by
-a call killed outright is removed by the next call into OUT. The scoring folder is checked first: an unreadable
-scores.parquet or score_meta.json, or a score_meta.json whose as_of differs
+a call killed outright is removed by the next call into OUT. The scoring
+folder is checked first: an unreadable scores.parquet or score_meta.json, or a score_meta.json whose as_of differs
 from the scores' (files of two different scorings), stops the command naming
 the file.
 
 Exit codes: 0 ok, 1 nothing to list (unknown team or manager, no team manager
 scored in the service), 2 could not run (no scores, unreadable or mismatched
-scoring files, teams' services not found, lists could not be written). Lists
+scoring files, teams' services not found, a distribution_log.csv that is not
+one, lists could not be written). Lists
 from a scoring whose model the promotion gate did not approve
 (score_meta.json "approval") are written, with a warning printed.
 
@@ -87,7 +97,7 @@ class ScoringFolderError(Exception):
 
 def write_lists(scores, meta: dict, *, out_dir: Path, teams: list[str] | None = None, stem: str, formats, config,
                 names: bool, service: tuple[str, str] | None = None, service_of=None, head_of: tuple[str, str] | None = None,
-                stage=None, lists=None) -> list[Path]:
+                stage=None, lists=None, log=None) -> list[Path]:
     """Build one scoped set of lists and write it to ``stage`` (a :class:`retention_ml.io.StagedFiles`).
 
     The set holds ``teams`` (team lists), or with ``service`` = (council, service) that service's team
@@ -96,8 +106,10 @@ def write_lists(scores, meta: dict, *, out_dir: Path, teams: list[str] | None = 
     service's (see :func:`no_manager_plan`).
     Without ``stage`` the set is written on its own: every format to a temporary, then all moved into place.
     ``lists`` are the set's team lists when already built (``rank --all`` builds every team's in one pass).
-    Returns the target files.
+    With ``log`` (a :class:`retention_ml.reports.distribution.DistributionLog`) the set is recorded in it. Returns the target files.
     """
+    import pandas as pd
+
     from retention_ml.io import staged_files
     from retention_ml.reports.html import write_html
     from retention_ml.reports.risk_list import build_risk_lists, build_service_manager_list, list_metadata, write_csv
@@ -108,7 +120,8 @@ def write_lists(scores, meta: dict, *, out_dir: Path, teams: list[str] | None = 
     if stage is None:
         with staged_files() as own:
             write_lists(scores, meta, out_dir=out_dir, teams=teams, stem=stem, formats=formats, config=config,
-                        names=names, service=service, service_of=service_of, head_of=head_of, stage=own, lists=lists)
+                        names=names, service=service, service_of=service_of, head_of=head_of, stage=own, lists=lists,
+                        log=log)
         return own.targets
     if service is None:
         if lists is None:
@@ -124,6 +137,9 @@ def write_lists(scores, meta: dict, *, out_dir: Path, teams: list[str] | None = 
     targets = [out_dir / f"{stem}.{f}" for f in formats]
     for f, target in zip(formats, targets):
         writers[f](lists, list_meta, stage.path(target))
+    if log is not None:
+        log.add(stem=stem, files=targets, list_meta=list_meta, scores=scores,
+                rows=pd.concat([tl.rows for tl in lists], ignore_index=True))
     return targets
 
 
@@ -325,9 +341,12 @@ def rank_scores(scores_dir: Path, out_dir: Path, *, team=None, manager=None, all
     ``service`` writes that service's team managers (one set per council); ``all_teams`` writes every team
     and every service with a team manager scored. Every file of the call (all teams, all formats) is written
     to a temporary and moved into place only when all are written: a failure leaves the lists folder as it was.
+    Each set is recorded in the scoring folder's distribution log (:mod:`retention_ml.reports.distribution`),
+    moved into place right after the lists. Returns the list files.
     """
+    from retention_ml.io import folder_lock, staged_files, staging_folder
+    from retention_ml.reports.distribution import DistributionLog
     from retention_ml.reports.risk_list import build_risk_lists, load_band_config, select_teams, team_manager_rows
-    from retention_ml.io import staging_folder
     from retention_ml.scoring import refuse_output_in_data
 
     scores, meta = read_scoring(scores_dir)
@@ -354,15 +373,21 @@ def rank_scores(scores_dir: Path, out_dir: Path, *, team=None, manager=None, all
         built = {tl.team_id: tl for tl in build_risk_lists(scores, config=config.for_horizon(meta.get("horizon_months")),
                                                             teams=[p[0][0] for p in plan], names=names)}
     managers = scores.loc[team_manager_rows(scores).to_numpy(bool)] if services else scores
-    with staging_folder(out_dir) as stage, _progress(len(plan) + len(services), show=progress) as advance:
-        for teams, stem in plan:
-            write_lists(scores, meta, out_dir=out_dir, teams=teams, stem=stem, formats=formats, config=config,
-                        names=names, stage=stage, lists=[built[teams[0]]] if built else None)
-            advance()
-        for council, code in services:
-            write_lists(managers, meta, out_dir=out_dir, stem=service_stem(council, code), formats=formats,
-                        config=config, names=names, service=(council, code), service_of=service_of, stage=stage)
-            advance()
+    # one call at a time per scoring: two calls reading its log together would each drop the other's lines.
+    # The log is staged outside the lists' staging and moved into place after them: a failed call adds no line.
+    with folder_lock(scores_dir), staged_files() as log_stage:
+        log = DistributionLog(scores_dir)   # read before any work: a damaged log stops the call, nothing written
+        with staging_folder(out_dir) as stage, _progress(len(plan) + len(services), show=progress) as advance:
+            for teams, stem in plan:
+                write_lists(scores, meta, out_dir=out_dir, teams=teams, stem=stem, formats=formats, config=config,
+                            names=names, stage=stage, lists=[built[teams[0]]] if built else None, log=log)
+                advance()
+            for council, code in services:
+                write_lists(managers, meta, out_dir=out_dir, stem=service_stem(council, code), formats=formats,
+                            config=config, names=names, service=(council, code), service_of=service_of, stage=stage,
+                            log=log)
+                advance()
+            log.write(log_stage)
     return stage.targets
 
 
@@ -399,13 +424,18 @@ def _say_stale(stale: list[Path], out: Path, *, pruned: bool) -> None:
                 "before sharing the folder, or run again with --prune.", err=True, fg="yellow")
 
 
-def _path_problem(bands: Path | None, out: Path) -> str | None:
-    """What is wrong with --bands or --out, checked before any work (inside the writing, a missing --bands
-    read as "could not write the lists"), or None."""
+def _path_problem(bands: Path | None, out: Path, scores: Path) -> str | None:
+    """What is wrong with --bands, --scores or --out, checked before any work (inside the writing, a missing
+    --bands read as "could not write the lists"), or None."""
+    import os
+
     from retention_ml.io import out_folder_problem
 
     if bands is not None and not bands.is_file():
         return f"--bands {bands}: {'not a file' if bands.exists() else 'no such file'}"
+    if scores.is_dir() and not os.access(scores, os.W_OK):
+        return (f"--scores {scores}: not writable, and rank records every list it writes there "
+                "(distribution_log.csv, the record of who was sent whose row)")
     problem = out_folder_problem(out)
     return f"--out {out}: {problem}" if problem else None
 
@@ -437,7 +467,7 @@ def rank(
         raise typer.BadParameter("give exactly one of --team, --manager, --service or --all")
     if prune and not all_teams:   # only --all writes a complete set; other scopes share the folder with other calls
         raise typer.BadParameter("--prune goes with --all only", param_hint="--prune")
-    if problem := _path_problem(bands, out):
+    if problem := _path_problem(bands, out, scores):
         fail(f"error: {problem}; no list was changed", 2, json_out=json_out, style=None)
     try:
         with terminate_as_exit():
@@ -451,11 +481,17 @@ def rank(
         fail(f"error: {exc}", 2, json_out=json_out, style=None)
     except OSError as exc:  # disk full, no permission: nothing was moved into place
         fail(f"error: could not write the lists to {out}: {exc}; no list was changed", 2, json_out=json_out, style=None)
+    from retention_ml.reports.distribution import LOG_NAME
+
+    log = scores / LOG_NAME
     if json_out:
-        typer.echo(json.dumps({"files": [str(p) for p in written], **_settle_stale(out, written, all_teams, prune)}))
+        typer.echo(json.dumps({"files": [str(p) for p in written], "distribution_log": str(log),
+                               **_settle_stale(out, written, all_teams, prune)}))
     else:
         for p in written:
             typer.echo(str(p))
+        typer.echo(f"recorded in {log} (who each list is for and whose rows it holds: for analysts and the DPO, "
+                   "never managers)", err=True)
         _settle_stale(out, written, all_teams, prune)
     from retention_ml.explain.reasons import HEALTH_META_KEY, HEALTH_META_VALUE
 

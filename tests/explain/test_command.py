@@ -368,3 +368,37 @@ def test_one_person_json_holds_every_input_the_model_used_about_them(wired):
     assert by_feature["mystery_feature"]["driver"] == "other"   # not in the catalogue: named, never dropped
     assert "Data the model used about this person" not in runner.invoke(app, args).output
     assert "Data the model used about this person" in runner.invoke(app, [*args, "--inputs"]).output
+
+
+def _log_with(folder, lines):
+    from retention_ml.reports.distribution import LOG_COLUMNS, LOG_NAME
+
+    folder.mkdir()
+    rows = [{c: "" for c in LOG_COLUMNS} | line for line in lines]
+    pd.DataFrame(rows, columns=list(LOG_COLUMNS)).to_csv(folder / LOG_NAME, index=False)
+
+
+def test_one_person_with_lists_names_every_list_that_held_their_row(wired, tmp_path):
+    X, keys = wired
+    wid, other = keys["worker_id"].iloc[0], keys["worker_id"].iloc[1]
+    _log_with(tmp_path / "scores-2025-01", [
+        {"written_at": "2025-01-02T09:00:00Z", "as_of": "2025-01-01", "list": "risk_list_team_T1",
+         "recipient": "M7", "approval": "approved", "worker_ids": f"{other} {wid}"},
+        {"written_at": "2025-01-02T09:00:00Z", "as_of": "2025-01-01", "list": "risk_list_team_T2",
+         "recipient": "M8", "approval": "approved", "worker_ids": f"{other} {wid}0"},   # a longer id is not theirs
+    ])
+    args = ["explain", "--run", "r", "--data", ".", "--as-of", "2025-01-01", "--worker", wid,
+            "--lists-log", str(tmp_path)]   # a folder of scorings: every log under it
+    record = json.loads(runner.invoke(app, [*args, "--json"]).stdout)
+    assert [(s["list"], s["recipient"]) for s in record["sent_in"]] == [("risk_list_team_T1", "M7")]
+    printed = runner.invoke(app, args)
+    assert printed.exit_code == 0, printed.output
+    assert "risk_list_team_T1" in printed.output and "risk_list_team_T2" not in printed.output
+
+
+def test_a_lists_log_folder_without_a_log_is_refused_before_any_work(wired, tmp_path):
+    X, keys = wired
+    (tmp_path / "empty").mkdir()
+    result = runner.invoke(app, ["explain", "--run", "r", "--data", ".", "--as-of", "2025-01-01",
+                                 "--worker", keys["worker_id"].iloc[0], "--lists-log", str(tmp_path / "empty")])
+    assert result.exit_code == 2 and "distribution_log.csv" in result.output

@@ -64,3 +64,15 @@ def test_xlsx_long_reasons_and_levers_wrap_instead_of_being_cut_off(tmp_path):
     letter = openpyxl.utils.get_column_letter(col)
     assert ws.column_dimensions[letter].width < len(frame.loc[0, "lever_1"])   # longer than its column ...
     assert all(ws.cell(r, col).alignment.wrap_text for r in range(header_row + 1, ws.max_row + 1))   # ... so wrapped
+
+
+def test_neutralising_leaves_the_callers_rows_as_they_were():
+    import pandas as pd
+
+    from retention_ml.reports.risk_list import neutralise_formulas
+
+    rows = pd.DataFrame({"worker_id": ["W1", "=1+1", None], "risk": [0.1, 0.2, 0.3]})
+    out = neutralise_formulas(rows)
+    assert out["worker_id"].tolist()[:2] == ["W1", "'=1+1"] and out["worker_id"].isna().tolist()[2]
+    assert rows["worker_id"].tolist()[1] == "=1+1"     # the scores the other formats write from are untouched
+    assert out["risk"].tolist() == [0.1, 0.2, 0.3]
