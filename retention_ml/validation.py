@@ -1167,6 +1167,11 @@ def read_validated(data_dir: str | Path, *, as_of=None, tables=None) -> dict[str
             out.update(tables_io.read_tables(data_dir, [name]))
             continue
         out[name] = tables_io.coerce_types(raw.as_read if raw.as_read is not None else raw.frame, schemas[name])
+    raw = None   # the last raw table, and any not asked for, freed too
+    raws.clear()
+    # The raw text columns lived in Arrow's memory pool, which keeps freed memory for reuse; the commands that
+    # read this way go on to build features with NumPy, so hand it back (measured: ~0.13 GB at national size).
+    pyarrow.default_memory_pool().release_unused()
     return out
 
 
