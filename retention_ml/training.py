@@ -519,8 +519,9 @@ def _flat_metrics(record: dict) -> dict[str, float]:
     return out
 
 
-# Keys that say where a run is recorded, not what it is: left out of its name (data.path is in the tags' fingerprint).
-NOT_IN_RUN_NAME = ("data.path", "tracking_uri", "mlflow_experiment", "registered_model", "description")
+# Keys that say where a run is recorded or what it is called, not what it is: left out of the overrides its name
+# lists (name is its first word already; data.path is in the tags' fingerprint).
+NOT_IN_RUN_NAME = ("name", "data.path", "tracking_uri", "mlflow_experiment", "registered_model", "description")
 # Keys of the experiment that are not settings of the run (the file as written, where it is).
 NOT_PARAMS = ("source", "source_text", "overrides", "description", "tracking_uri")
 

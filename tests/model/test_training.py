@@ -221,3 +221,10 @@ def test_tuning_holdout_keeps_each_worker_on_one_side_when_the_window_is_short()
     assert inner.train.sum() > 0 and inner.valid.sum() > 0 and not (inner.train & inner.valid).any()
     assert not set(workers[inner.train]) & set(workers[inner.valid])
     assert y[inner.valid].sum() > 0   # stratified: leavers on the checking side
+
+
+def test_a_renamed_run_is_named_once_with_the_settings_it_changed():
+    from retention_ml.training import run_name
+
+    exp = {"name": "pilot", "overrides": ["name=pilot", "label.horizon_months=6", "data.path=/x"]}
+    assert run_name(exp) == "pilot horizon_months=6"   # was "pilot name=pilot horizon_months=6"
