@@ -70,9 +70,9 @@ the file.
 
 Exit codes: 0 ok, 1 nothing to list (unknown team or manager, no team manager
 scored in the service), 2 could not run (no scores, unreadable or mismatched
-scoring files, teams' services not found, a distribution_log.csv that is not
-one, lists could not be written). Lists
-from a scoring whose model the promotion gate did not approve
+scoring files, teams' services not found, a scoring folder it cannot write
+its distribution_log.csv to or one there that is not a log, lists could not
+be written). Lists from a scoring whose model the promotion gate did not approve
 (score_meta.json "approval") are written, with a warning printed.
 
 \b
