@@ -7,7 +7,6 @@ or duration; the person's own view and the analyst's file (``health="show"``) qu
 import dataclasses
 import re
 
-import numpy as np
 import pandas as pd
 import pytest
 

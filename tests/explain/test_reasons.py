@@ -148,7 +148,9 @@ def test_explained_reasons_state_the_persons_own_value(model, frame, catalogue, 
     assert tenure.any()
     r = int(np.flatnonzero(tenure.to_numpy())[0])
     texts = [table[f"reason_{i}"].iloc[r] for i in (1, 2, 3)]
-    assert f"{int(np.floor(X['tenure_months'].iloc[r]))} months in this post" in " ".join(t for t in texts if pd.notna(t))
+    months = int(np.floor(X["tenure_months"].iloc[r]))
+    shown = f"{months} months" if months < 24 else f"{months // 12} years" if months < 120 else "more than 10 years"
+    assert f"{shown} in this post" in " ".join(t for t in texts if pd.notna(t))
 
 
 def _table(X, values, drivers, catalogue, **kw):
@@ -216,10 +218,18 @@ def test_no_caseload_reason_for_someone_who_holds_no_cases(catalogue):
 
 
 def test_months_are_counted_as_the_lists_count_them(catalogue):
-    # The lists show whole months in post (66.6 -> 66); the reason on the same row must not say 67. A spell
-    # restarts at an internal move or a return, so it is never called time "with the council".
-    frame = pd.DataFrame({"tenure_months": [66.6], "months_in_post": [66.6]})
-    assert render_feature_reasons("tenure_months", frame, load_templates(), catalogue).item() == "66 months in this post"
+    # The lists show whole months in post (23.9 -> 23); the reason on the same row must not say 24, nor 6 years
+    # for 71.9 months. A spell restarts at an internal move or a return, so it is never time "with the council".
+    frame = pd.DataFrame({"tenure_months": [23.9, 71.9, 0.5, 1.2], "months_in_post": [23.9, 71.9, 0.5, 1.2]})
+    assert render_feature_reasons("tenure_months", frame, load_templates(), catalogue).tolist() == [
+        "23 months in this post", "5 years in this post", "0 months in this post", "1 month in this post"]
+
+
+def test_long_durations_read_in_years_and_stop_at_ten(catalogue):
+    # "qualified 226 months ago" is slow to read, and to the month a proxy for age on a manager's list
+    frame = pd.DataFrame({"months_since_qualified": [226.0, 119.9, 30.0]})
+    assert render_feature_reasons("months_since_qualified", frame, load_templates(), catalogue).tolist() == [
+        "qualified more than 10 years ago", "qualified 9 years ago", "qualified 2 years ago"]
 
 
 def test_over_cap_reasons_name_the_cap_for_a_part_timers_hours(catalogue):
