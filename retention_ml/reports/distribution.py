@@ -38,9 +38,10 @@ class DistributionLogError(ValueError):
     """The folder's distribution log cannot be read as one (damaged or edited by hand): nothing is written."""
 
 
-def log_row(*, stem: str, files: list[Path], list_meta: dict, rows: pd.DataFrame, scores: pd.DataFrame,
+def log_row(*, stem: str, files: list[Path], list_meta: dict, rows: pd.DataFrame, managers: dict[str, list[str]],
             written_at: str) -> dict:
-    """One log line for a list set: ``rows`` are the people it lists, ``scores`` the scoring it was cut from."""
+    """One log line for a list set: ``rows`` are the people it lists, ``managers`` each team's manager ids
+    (:func:`team_managers`)."""
     teams = [str(t) for t in list_meta.get("teams", [])]
     return {
         "written_at": written_at,
@@ -53,20 +54,25 @@ def log_row(*, stem: str, files: list[Path], list_meta: dict, rows: pd.DataFrame
         "council": list_meta.get("council", ""),
         "service": list_meta.get("service", ""),
         "teams": " ".join(teams),
-        "recipient": _recipient(list_meta, scores, teams),
+        "recipient": _recipient(list_meta, managers, teams),
         "people": len(rows),
         "worker_ids": " ".join(sorted(rows["worker_id"].astype(str))) if "worker_id" in rows else "",
     }
 
 
-def _recipient(list_meta: dict, scores: pd.DataFrame, teams: list[str]) -> str:
+def _recipient(list_meta: dict, managers: dict[str, list[str]], teams: list[str]) -> str:
     if list_meta.get("list") in ("team managers", "no manager recorded"):
         return "head of service"
+    return " ".join(sorted({m for t in teams for m in managers.get(t, [])})) or "none recorded"
+
+
+def team_managers(scores: pd.DataFrame) -> dict[str, list[str]]:
+    """Team id -> its manager ids in ``scores`` (none recorded: no entry), worked out once per scoring rather than
+    once per list set (``rank --all`` writes thousands)."""
     if "manager_id" not in scores:
-        return "none recorded"
-    in_scope = scores["team_id"].astype(str).isin(teams)
-    managers = sorted(set(scores.loc[in_scope, "manager_id"].dropna().astype(str)))
-    return " ".join(managers) or "none recorded"
+        return {}
+    pairs = scores[["team_id", "manager_id"]].dropna().astype(str).drop_duplicates()
+    return pairs.groupby("team_id")["manager_id"].agg(sorted).to_dict()
 
 
 def now_utc() -> str:
@@ -100,10 +106,14 @@ class DistributionLog:
         self.previous = read_log(self.path)
         self.written_at = now_utc()
         self.rows: list[dict] = []
+        self._managers, self._managers_of = {}, None
 
-    def add(self, **fields) -> None:
-        """Record a list set (keyword arguments of :func:`log_row` but ``written_at``)."""
-        self.rows.append(log_row(**fields, written_at=self.written_at))
+    def add(self, *, scores: pd.DataFrame, **fields) -> None:
+        """Record a list set cut from ``scores`` (other keyword arguments: those of :func:`log_row` but
+        ``managers`` and ``written_at``)."""
+        if self._managers_of is not scores:   # the same scoring frame for every set of a call, as a rule
+            self._managers, self._managers_of = team_managers(scores), scores
+        self.rows.append(log_row(**fields, managers=self._managers, written_at=self.written_at))
 
     def write(self, stage) -> None:
         """Write earlier and new lines to ``stage`` (a :class:`retention_ml.io.StagedFiles`, committed by the
