@@ -72,6 +72,18 @@ def test_vacancy_rate_uses_establishment_in_force(tiny_tables):
     assert then["team_vacancy_rate"] == pytest.approx(1 - 2.8 / 4.0)
 
 
+def test_manager_change_moves_the_team_to_the_new_manager_on_the_right_date(tiny_tables):
+    # M0 managed T1 until the change dated 2024-02-01 to M1 (today's manager in teams)
+    h = _history([("T1", D("2023-01-01"), None, None, "M0"), ("T1", D("2024-02-01"), None, None, "M1")])
+    tables = dict(tiny_tables, team_history=h)
+    keys = build_features(tables, ["2024-01-01", "2024-02-01", "2024-02-02"], families=["team"]).keys
+    by_date = keys.groupby("as_of")["manager_id"].agg(lambda s: sorted(set(s)))
+    assert by_date[D("2024-01-01")] == ["M0"] and by_date[D("2024-02-01")] == ["M0"]
+    assert by_date[D("2024-02-02")] == ["M1"]
+    without = build_features(tiny_tables, ["2024-01-01"], families=["team"]).keys
+    assert set(without["manager_id"]) == {"M1"}
+
+
 def test_without_history_every_feature_is_as_before(tiny_tables):
     # an empty team_history and one holding only empty cells change nothing
     dates = ["2023-10-01", "2024-01-01", "2024-02-15"]
