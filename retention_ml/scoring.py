@@ -321,18 +321,27 @@ def _bar(version_tags: dict) -> str:
 
 def _team_context(keys: pd.DataFrame, X: pd.DataFrame, tables: dict) -> pd.DataFrame:
     """Columns the team summary needs: current caseload, FTE (the cap is per full-time post), team cap, target turnover."""
+    from retention_ml.features._pit import encode, sorted_keys
+    from retention_ml.features.team_history import TeamValues
+
     teams = tables["teams"].set_index("team_id")
     out = pd.DataFrame(index=keys.index)
     out["caseload_current"] = X["caseload_current"].to_numpy() if "caseload_current" in X else np.nan
     workers = tables["workers"].set_index("worker_id")   # one row per spell, worker_id unique (validated)
     out["fte"] = keys["worker_id"].map(workers["fte"]).astype(float).to_numpy() if "fte" in workers else np.nan
-    for col in ("caseload_cap", "target_turnover"):
-        out[col] = keys["team_id"].map(teams[col]).astype(float).to_numpy() if col in teams else np.nan
-    return out
+    out["target_turnover"] = keys["team_id"].map(teams["target_turnover"]).astype(float).to_numpy() \
+        if "target_turnover" in teams else np.nan
+    # the cap in force on the scoring date (team_history), as the caseload features read it
+    book = sorted_keys(keys["team_id"])
+    out["caseload_cap"] = TeamValues(tables, book).at("caseload_cap", encode(keys["team_id"], book), keys["as_of"]) \
+        if "caseload_cap" in teams else np.nan
+    return out[["caseload_current", "fte", "caseload_cap", "target_turnover"]]
 
 
 def _add_manager(keys: pd.DataFrame, tables: dict) -> pd.DataFrame:
-    if "manager_id" in keys and keys["manager_id"].notna().all():
+    """Keys with each team's manager on the scoring date: the features' keys already hold it (build._manager_at,
+    team_history applied); only keys built elsewhere without the column get the current one from ``teams``."""
+    if "manager_id" in keys:
         return keys
     keys = keys.copy()
     keys["manager_id"] = keys["team_id"].map(tables["teams"].set_index("team_id")["manager_id"])

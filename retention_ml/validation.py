@@ -109,6 +109,8 @@ RULES = {
     "foreign_key": "a value with no matching row in the referenced table",
     "outside_spell": "a worker's row dated in a month before the spell's start month or after its end month (warning)",
     "no_recent_rows": f"with --as-of, a table declared every_month whose latest row for a council is more than {STALE_MONTHS} months before it: the features it feeds read old values or none (warning)",
+    "history_disagrees": "a team's latest team_history value for a column is not the value teams holds as current: one of the two is out of date (warning)",
+    "history_starts_late": "a team's first team_history value for a column is dated after the first caseload month: snapshots before it read teams' current value (warning)",
     "no_rows_for_council": "a table given, but with no rows for a council's workers (before --as-of, for those in post then): the features it feeds are missing, or 0 for counts, for all of them (warning)",
 }
 
@@ -927,6 +929,62 @@ def _spell_failures(raws: dict[str, _Raw], typed: dict[str, pd.DataFrame], schem
     return out
 
 
+#: the teams columns team_history dates (data_schema/tables/team_history.yaml)
+TEAM_HISTORY_COLUMNS = ("caseload_cap", "establishment_fte", "manager_id")
+
+
+def _team_history_warnings(raws: dict[str, _Raw], typed: dict[str, pd.DataFrame]) -> list[pd.DataFrame]:
+    """history_disagrees and history_starts_late warnings on team_history, per team and column it gives values for.
+
+    teams holds the current values and team_history the changes, so a team's latest change should be the value in
+    teams; and before a team's first change every snapshot reads teams' current value, so the first row should be
+    dated by the first caseload month (the value in force then). One groupby per column, on a small table.
+    """
+    hist, teams = typed.get("team_history"), typed.get("teams")
+    if hist is None or teams is None or not len(hist) or not {"team_id", "effective_date"} <= set(hist) \
+            or "team_id" not in teams:
+        return []   # a missing table or key column is reported on its own
+    file, exact = raws["team_history"].file, raws["team_history"].exact_lines
+    current = teams.dropna(subset=["team_id"]).drop_duplicates("team_id").set_index("team_id")
+    cases = typed.get("caseload_history")
+    first_month = cases["month"].min() if cases is not None and "month" in cases and len(cases) else pd.Timestamp.max
+    pos = pd.Series(np.arange(len(hist)), index=hist.index)
+    out, late = [], []
+    for column in TEAM_HISTORY_COLUMNS:
+        if column not in hist or column not in current:
+            continue
+        given = hist[hist[column].notna() & hist["team_id"].isin(current.index) & hist["effective_date"].notna()]
+        if given.empty:
+            continue
+        by_team = given.sort_values("effective_date", kind="stable").groupby("team_id", sort=False)
+        last = given.loc[by_team.tail(1).index]
+        now = last["team_id"].map(current[column])
+        differs = (now.isna() | (last[column].astype(object) != now.astype(object))).to_numpy(dtype=bool)
+        if differs.any():
+            rows, bad, cur = pos[last.index[differs]].to_numpy(), last[differs], now[differs]
+            msgs = (_where("team_history", rows) + f": {column} " + _fmt(bad[column]).to_numpy(dtype=object)
+                    + " from " + _fmt(bad["effective_date"]).to_numpy(dtype=object) + " is team " + bad["team_id"].astype(str).to_numpy(dtype=object)
+                    + f"'s latest change, but teams holds {column} " + _fmt(cur).to_numpy(dtype=object)
+                    + "; snapshots after that date read this row's value: give the current value in teams, or add the change that led to it")
+            out.append(_records("team_history", file, rows=rows, column=column, rule="history_disagrees", severity="warning",
+                                values=_fmt(bad[column]).tolist(), messages=msgs.tolist(), exact_lines=exact))
+        first = given.loc[by_team.head(1).index]
+        late.append(first[(first["effective_date"] > first_month).to_numpy(dtype=bool)].assign(_column=column))
+    late = pd.concat(late) if late else pd.DataFrame()
+    if len(late):   # one record per row, naming every column it is the first value of
+        named = late.groupby(pos[late.index].to_numpy(), sort=True).agg(
+            team=("team_id", "first"), date=("effective_date", "first"), columns=("_column", ", ".join))
+        rows = named.index.to_numpy()
+        shown = _fmt(named["date"]).to_numpy(dtype=object)
+        msgs = (_where("team_history", rows) + ": effective_date " + shown + " is team " + named["team"].astype(str).to_numpy(dtype=object)
+                + "'s first change of " + named["columns"].to_numpy(dtype=object) + " in team_history, after the first caseload "
+                + f"month {first_month:%Y-%m}: snapshots before it read teams' current value; add a row dated "
+                + f"{first_month:%Y-%m-%d} or earlier with the value in force then")
+        out.append(_records("team_history", file, rows=rows, column="effective_date", rule="history_starts_late",
+                            severity="warning", values=shown.tolist(), messages=msgs.tolist(), exact_lines=exact))
+    return out
+
+
 # --------------------------------------------------------------------------- one table
 
 
@@ -1235,6 +1293,7 @@ def _validate_raws(raws, schemas, parts, source, as_of, max_errors, *, warnings_
             typed[name] = frame
     parts += _foreign_key_failures(raws, typed, schemas)
     parts += _spell_failures(raws, typed, schemas)
+    parts += _team_history_warnings(raws, typed)
     # A header-only table was not typed (nothing to check) but is still a table given with no rows for anyone.
     given = {**{n: r.frame for n, r in raws.items() if r.frame is not None and len(r.frame) == 0}, **typed}
     if warnings_if_valid or _has_error(parts):

@@ -14,7 +14,7 @@ from retention_ml.schema import load_schemas
 #: (table, date column, kind) -- kind "month" rows are known from the next month; "event" from the next day
 TIME_COLUMNS = {"caseload_history": "month", "absence": "month", "housing_costs": "period", "agency_rates": "period",
                 "pay_history": "effective_date", "commute": "effective_date", "supervision": "date",
-                "exit_interviews": "interview_date"}
+                "exit_interviews": "interview_date", "team_history": "effective_date"}
 MONTHLY = {"caseload_history", "absence", "housing_costs", "agency_rates"}
 
 
@@ -81,6 +81,41 @@ def test_no_leak_tiny(tiny_tables, family):
 @pytest.mark.parametrize("family", list(FAMILIES))
 def test_no_leak_simulated(sim_tables, family):
     assert guard(sim_tables, _dates(sim_tables, n=3, seed=hash(family) % 1000), [family]) == []
+
+
+@pytest.fixture(scope="module")
+def policy_tables():
+    """A small simulation whose caps and establishment change part-way (so it has a team_history)."""
+    from retention_ml.simulate import Scenario, run
+
+    scenario = Scenario.from_dict({"policy_start": "2020-07", "caseload_cap": 15, "extra_posts_share": 0.1})
+    tables, _, _ = run(councils=2, start="2019-01", months=36, seed=5, scenario=scenario)
+    assert "team_history" in tables
+    return tables
+
+
+@pytest.mark.parametrize("family", ["caseload", "team"])
+def test_no_leak_with_team_history(policy_tables, family):
+    # the change's own date, the days either side of it, and a mid-month date after it
+    dates = ["2020-06-01", "2020-07-01", "2020-07-02", "2020-08-01", "2021-03-15"]
+    assert guard(policy_tables, dates, [family]) == []
+
+
+def test_team_history_changes_features_only_after_its_date(policy_tables):
+    # the guard above would also pass if the history were ignored: it must be read, from the day after its date
+    without = {k: v for k, v in policy_tables.items() if k != "team_history"}   # every date: today's cap of 15
+    fams = ["caseload", "team"]
+    before = build_features(policy_tables, ["2020-07-01"], families=fams).X
+    assert (before["caseload_cap"] != 15).mean() > 0.5             # the caps by team type, the change not yet known
+    old = build_features(without, ["2020-07-01"], families=fams).X
+    assert (old["caseload_cap"] == 15).all()
+    assert not np.allclose(before["team_vacancy_rate"], old["team_vacancy_rate"], equal_nan=True)  # no extra posts yet
+    after = build_features(policy_tables, ["2020-08-01"], families=fams).X
+    now = build_features(without, ["2020-08-01"], families=fams).X
+    assert (after["caseload_cap"] == 15).all()
+    pd.testing.assert_series_equal(after["team_vacancy_rate"], now["team_vacancy_rate"])
+    # months before the change were over the caps of their own time, not today's
+    assert not after["caseload_over_cap_months_12m"].equals(now["caseload_over_cap_months_12m"])
 
 
 class LeakyFeatures(FeatureFamily):

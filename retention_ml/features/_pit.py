@@ -263,6 +263,7 @@ class MonthGrid:
         self.row_code = np.full(len(ok), -1, dtype="int64")
         self.row_code[ok] = code                      # key code of each input row (-1: dropped)
         self.key_code = np.repeat(np.arange(k), n)    # key code of each grid slot
+        self._first_month = first
         self._group_start = np.repeat(start, n)
         qpos = np.full(len(q_code), -1, dtype="int64")
         qm = np.where(qv, np.nan_to_num(q_m, nan=0), 0).astype("int64")
@@ -279,6 +280,10 @@ class MonthGrid:
         else:
             self._at, self._at_inverse = np.unique(q, return_inverse=True)
             self._at_start = self._group_start[self._at]       # first grid row of each one's key
+
+    def slot_months(self) -> np.ndarray:
+        """Month index (:func:`month_index`) of every grid slot, for values that change over the months."""
+        return self._first_month[self.key_code] + np.arange(len(self.key_code)) - self._group_start
 
     def _window_sum(self, v: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
         """Sum and count of non-NaN values in the ``window`` grid rows ending at each grid row of ``_at`` (same key only).

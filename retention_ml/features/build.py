@@ -11,7 +11,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from retention_ml.features._base import WorkerLookup, months_between, valid_drivers
-from retention_ml.features._pit import encode
+from retention_ml.features._pit import encode, sorted_keys
+from retention_ml.features.team_history import TeamValues
 from retention_ml.features.absence_supervision import AbsenceFeatures, SupervisionFeatures
 from retention_ml.features.caseload import CaseloadFeatures
 from retention_ml.features.commute import CommuteFeatures
@@ -86,11 +87,26 @@ def _keys(snaps: pd.DataFrame, tables: dict) -> pd.DataFrame:
     k = snaps[["worker_id", "as_of", "team_id"]].copy()
     for c in ("council_id", "area", "service", "manager_id"):
         k[c] = _take_str(t[c], team_row, k["team_id"], t.set_index("team_id")) if c in t else None
+    k["manager_id"] = _manager_at(k, tables)
     w_row = np.where((wl.codes >= 0) & (wl.codes < wl.n_workers), wl.codes, -1)
     for c in ("role", "employment_type"):
         k[c] = _take_str(wl.W[c], w_row, k["worker_id"], wl.W.set_index("worker_id"))
     k["months_in_post"] = months_between(k["as_of"], wl.dates("start_date")).astype("float32")
     return k[SNAPSHOT_KEY_COLUMNS]
+
+
+def _manager_at(k: pd.DataFrame, tables: dict) -> pd.Series:
+    """The team's manager at each snapshot's as_of: ``team_history`` rows dated before it, else ``teams``.
+
+    A manager's list is their team on the scoring date, so this is the one place the keys' manager is decided.
+    """
+    book = sorted_keys(k["team_id"])
+    decided, values = TeamValues(tables, book).labels_at("manager_id", encode(k["team_id"], book), k["as_of"])
+    if not decided.any():
+        return k["manager_id"]
+    out = k["manager_id"].astype(object).to_numpy(copy=True)
+    out[decided] = values
+    return pd.Series(out, index=k.index, dtype=k["manager_id"].dtype if k["manager_id"].dtype != object else object)
 
 
 def _take_str(values: pd.Series, rows: np.ndarray, keys: pd.Series, table: pd.DataFrame) -> pd.Series:

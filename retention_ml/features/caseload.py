@@ -7,12 +7,16 @@ import pandas as pd
 
 from retention_ml.features._base import FeatureFamily, FeatureSpec, WorkerLookup
 from retention_ml.features._pit import MonthGrid, encode, last_known_month, month_index, sorted_keys
+from retention_ml.features.team_history import TeamValues, month_after
 
 D = "caseload_workload"
 
 
 class CaseloadFeatures(FeatureFamily):
     """Caseload features from ``caseload_history`` (monthly; month < as_of) and ``teams.caseload_cap``.
+
+    The cap is the one in force at the time (``team_history`` when given): at as_of for ``caseload_cap`` and
+    ``caseload_to_cap``, at the end of each month for the months over the cap.
 
     Examples
     --------
@@ -48,22 +52,24 @@ class CaseloadFeatures(FeatureFamily):
     def _compute(self, X):
         ch = self.tables_["caseload_history"]
         wl = WorkerLookup(self.tables_["workers"], X["worker_id"])
-        teams = self.tables_["teams"].drop_duplicates("team_id")
         team_book = sorted_keys(wl.W["team_id"])
         team_of_worker = encode(wl.W["team_id"], team_book)                    # per workers row
-        cap_of_team = _per_code(encode(teams["team_id"], team_book), teams["caseload_cap"], len(team_book))
+        tv = TeamValues(self.tables_, team_book)
         team = wl.at(team_of_worker, -1)
-        cap = _take(cap_of_team, team)
+        cap = tv.at("caseload_cap", team, X["as_of"])                          # the cap in force at as_of
         cols = ["open_cases", "child_protection_cases", "court_cases", "new_allocations"]
         g = MonthGrid(ch, by="worker_id", month="month", cols=cols, queries=X)
         # months over the pro-rata cap, on the grid: a cap is per full-time post, so a 0.6 FTE worker
         # with a team cap of 20 is over it above 12 cases
+        # with the cap in force in each month (team_history), not today's
         key_rows = _w_rows(wl, g.keys)
         key_team = _take(np.append(team_of_worker, -1), key_rows)
-        key_cap = _take(cap_of_team, key_team) * _take(wl.W["fte"].to_numpy(dtype="float64", na_value=np.nan), key_rows)
+        slot_team = key_team[g.key_code]
+        slot_cap = tv.at("caseload_cap", slot_team, lambda: month_after(g.slot_months()))
+        slot_cap = slot_cap * _take(wl.W["fte"].to_numpy(dtype="float64", na_value=np.nan), key_rows)[g.key_code]
         open_g = g.grid["open_cases"]
         with np.errstate(invalid="ignore"):
-            g.grid["over"] = np.where(~np.isnan(open_g), (open_g > key_cap[g.key_code]).astype("float64"), np.nan)
+            g.grid["over"] = np.where(~np.isnan(open_g), (open_g > slot_cap).astype("float64"), np.nan)
         out = pd.DataFrame(index=np.arange(len(X)))
         cur = g.rolling("open_cases", 1, "last")
         out["caseload_current"] = cur
@@ -105,16 +111,6 @@ class CaseloadFeatures(FeatureFamily):
 
 
 _MONTHS = 1_000_000   # > any month index (year * 12 + month), so team * _MONTHS + month is unique
-
-
-def _per_code(codes: np.ndarray, values: pd.Series, n: int) -> np.ndarray:
-    """float64 array over a code book from (code, value) pairs (first pair per code wins, like a map)."""
-    out = np.full(n, np.nan)
-    v = values.to_numpy(dtype="float64", na_value=np.nan)
-    ok = codes >= 0
-    c, first = np.unique(codes[ok], return_index=True)
-    out[c] = v[ok][first]
-    return out
 
 
 def _take(per_code: np.ndarray, codes: np.ndarray):

@@ -7,12 +7,15 @@ import pandas as pd
 
 from retention_ml.features._base import FeatureFamily, FeatureSpec, WorkerLookup
 from retention_ml.features._pit import EventIndex, encode, ns, sorted_keys
+from retention_ml.features.team_history import TeamValues
 
 T = "team_instability"
 
 
 class TeamFeatures(FeatureFamily):
     """Team features from ``workers`` (spells started / ended strictly before as_of) and ``teams``.
+
+    The establishment is the one in force at as_of (``team_history`` when given, else ``teams``).
 
     A spell counts in post at as_of when it started before as_of and had not ended before as_of; only end
     dates already past (end_date < as_of) are used, so nobody's future leaving is seen.
@@ -39,7 +42,6 @@ class TeamFeatures(FeatureFamily):
     def _compute(self, X):
         wl = WorkerLookup(self.tables_["workers"], X["worker_id"])
         w = wl.W
-        teams = self.tables_["teams"].drop_duplicates("team_id")
         book = sorted_keys(w["team_id"])
         w_team = encode(w["team_id"], book)                     # team code of every workers row
         s_team = wl.at(w_team, -1)                              # ... of every snapshot
@@ -73,11 +75,7 @@ class TeamFeatures(FeatureFamily):
         left12 = left(at - pd.DateOffset(months=12))
         left3 = left(at - pd.DateOffset(months=3))
         mean_head = (head + head_12) / 2
-        est_of_team = np.full(len(book), np.nan)
-        t_code = encode(teams["team_id"], book)
-        est_of_team[t_code[t_code >= 0]] = teams["establishment_fte"].to_numpy(dtype="float64", na_value=np.nan)[
-            t_code >= 0]
-        est = np.where(p_team >= 0, est_of_team[np.maximum(p_team, 0)], np.nan)
+        est = TeamValues(self.tables_, book).at("establishment_fte", p_team, at)   # in force at as_of
         pairs = pd.DataFrame(index=np.arange(len(pair_key)))
         with np.errstate(invalid="ignore", divide="ignore"):
             pairs["team_leavers_rate_12m"] = np.where(mean_head > 0, left12 / mean_head, np.nan)

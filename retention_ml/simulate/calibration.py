@@ -48,6 +48,18 @@ def _in_post(workers: pd.DataFrame, day: pd.Timestamp) -> pd.Series:
     return (workers["start_date"] <= day) & (workers["end_date"].isna() | (workers["end_date"] > day))
 
 
+def _establishment_on(tables: dict[str, pd.DataFrame], day: pd.Timestamp) -> pd.Series:
+    """Funded FTE per council on ``day`` (the DfE's 30 September count): team_history's figure in force then."""
+    from retention_ml.features._pit import encode, sorted_keys
+    from retention_ml.features.team_history import TeamValues
+
+    teams = tables["teams"]
+    book = sorted_keys(teams["team_id"])
+    codes = encode(teams["team_id"], book)
+    on = TeamValues(tables, book).at("establishment_fte", codes, np.full(len(teams), day + pd.Timedelta(days=1)))
+    return pd.Series(on, index=teams.index).groupby(teams["council_id"]).sum()
+
+
 def council_year_stats(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """One row per council and complete reporting year (October to September) with the five metrics."""
     workers = tables["workers"].merge(tables["teams"][["team_id", "council_id"]], on="team_id")
@@ -55,7 +67,7 @@ def council_year_stats(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     months = cases["month"]
     first, last = months.min(), months.max()
     employed = workers["employment_type"] != "agency"
-    est = tables["teams"].groupby("council_id")["establishment_fte"].sum()
+    est_now = tables["teams"].groupby("council_id")["establishment_fte"].sum()
     absence = tables["absence"].merge(workers[["worker_id", "council_id", "employment_type"]], on="worker_id")
     absence = absence[absence["employment_type"] != "agency"]
     holders = cases.merge(workers[["worker_id", "council_id", "role", "fte"]], on="worker_id")
@@ -65,6 +77,7 @@ def council_year_stats(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
         y0, y1 = pd.Timestamp(year - 1, 10, 1), pd.Timestamp(year, 9, 30)
         if y0 < first or pd.Timestamp(year, 9, 1) > last:
             continue
+        est = _establishment_on(tables, y1) if "team_history" in tables else est_now
         inpost = workers[employed & _in_post(workers, y1)].groupby("council_id")["fte"].sum()
         agency = workers[~employed & _in_post(workers, y1)].groupby("council_id")["fte"].sum()
         left = workers[employed & workers["end_date"].between(y0, y1) & (workers["leaving_reason"] != "internal_move")]

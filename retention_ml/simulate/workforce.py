@@ -71,6 +71,8 @@ class Simulation:
     slot_occupant: np.ndarray
     slot_active: np.ndarray
     records: dict = field(default_factory=dict)
+    scenario: Scenario = field(default_factory=Scenario)
+    policy_m: int = 0                      # month index the scenario's policy starts (0: from the start)
 
 
 def _concat(parts):
@@ -574,7 +576,8 @@ class _Engine:
         pool, posts = self.pool, self.posts
         workers = {k: v[: pool.n] for k, v in pool.a.items()}
         sim = Simulation(world=self.world, months=self.cal.months, workers=workers, n_workers=pool.n,
-                         slot_occupant=self.occupant, slot_active=posts.active)
+                         slot_occupant=self.occupant, slot_active=posts.active, scenario=self.scenario,
+                         policy_m=self.policy_m)
         sim.records = {k: _concat(v) for k, v in self.rec.items()}
         sim.records["housing"] = dict(rent=self.housing.rent, price=self.housing.price)
         sim.records["day_rate"] = self.day_rate

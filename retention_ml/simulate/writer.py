@@ -98,8 +98,38 @@ def _teams(sim: Simulation, council_ids, area_ids, team_ids, wid) -> pd.DataFram
     est = np.bincount(R["slot_team"], weights=R["slot_fte"] * sim.slot_active * ~R["slot_agency_only"], minlength=len(team_ids))
     return pd.DataFrame({"team_id": team_ids, "council_id": council_ids[w.team_council], "area": area_ids[R["team_area"]],
                          "manager_id": manager, "service": np.array(SERVICES, dtype=object)[w.team_service],
-                         "caseload_cap": w.team_cap.astype("int64"), "establishment_fte": np.round(est, 2),
+                         "caseload_cap": _caps_now(sim), "establishment_fte": np.round(est, 2),
                          "target_turnover": w.team_target})
+
+
+def _caps_now(sim: Simulation) -> np.ndarray:
+    """The caps in force at the end of the run: the scenario's cap once its policy has started (the run always
+    reaches it), else the caps by team type."""
+    cap = sim.scenario.caseload_cap
+    return np.full(len(sim.world.team_cap), cap, dtype="int64") if cap is not None else sim.world.team_cap.astype("int64")
+
+
+def _team_history(sim: Simulation, team_ids) -> dict[str, pd.DataFrame]:
+    """``team_history`` when the scenario changes caps or establishment part-way through the run (a
+    ``policy_start`` after the first month): per team, the values before the policy from the first month and
+    the values in ``teams`` (the current ones) from ``policy_start``, the month the engine switches. Nothing
+    otherwise (no table is written, so data without a policy change is what it always was)."""
+    sc, R, n_t = sim.scenario, sim.records, len(team_ids)
+    changes_cap, changes_est = sc.caseload_cap is not None, sc.extra_posts_share > 0
+    if sc.policy_start is None or sim.policy_m <= 0 or not (changes_cap or changes_est):
+        return {}
+    # the scenario's extra posts follow the world's own posts and are not agency-only (posts.establishment)
+    extra = (np.arange(len(R["slot_team"])) >= len(sim.world.slot_team)) & ~R["slot_agency_only"]
+    funded = R["slot_fte"] * ~R["slot_agency_only"]
+    est_before = np.round(np.bincount(R["slot_team"], weights=funded * ~extra, minlength=n_t), 2)
+    est_after = np.round(np.bincount(R["slot_team"], weights=funded, minlength=n_t), 2)
+    when = _date(np.repeat(sim.months[[0, sim.policy_m]], n_t))
+    cap = np.concatenate([sim.world.team_cap, _caps_now(sim)]).astype("int64")
+    rows = pd.DataFrame({"team_id": np.tile(team_ids, 2), "effective_date": when,
+                         "caseload_cap": pd.array(cap if changes_cap else [None] * (2 * n_t), dtype="Int64"),
+                         "establishment_fte": np.concatenate([est_before, est_after]) if changes_est else np.nan,
+                         "manager_id": np.full(2 * n_t, None, dtype=object)})
+    return {"team_history": rows}
 
 
 def _workers(sim: Simulation, area_ids, team_ids, wid) -> pd.DataFrame:
@@ -178,7 +208,7 @@ def build_tables(sim: Simulation, rng: np.random.Generator) -> tuple[dict[str, p
     council_ids, area_ids, team_ids, wid = _ids(sim, rng)
     t = {"teams": _teams(sim, council_ids, area_ids, team_ids, wid), "workers": _workers(sim, area_ids, team_ids, wid),
          **_monthly(sim, wid), **_pay(sim, schemas, wid), **_commute_and_supervision(sim, wid),
-         **_markets(sim, council_ids, area_ids)}
+         **_markets(sim, council_ids, area_ids), **_team_history(sim, team_ids)}
     truth, t["exit_interviews"] = build_truth(sim, rng, wid)
     for name, frame in t.items():
         frame = frame[schemas[name].column_names]

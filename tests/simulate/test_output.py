@@ -19,7 +19,8 @@ def _digest(folder):
 
 def test_every_table_written_with_schema_columns(sim_dir, sim_tables):
     schemas = load_schemas()
-    assert set(sim_tables) == set(schemas)
+    # team_history only when a scenario changes caps or establishment part-way (tests/simulate/test_team_history.py)
+    assert set(sim_tables) == set(schemas) - {"team_history"}
     for name, frame in sim_tables.items():
         assert list(frame.columns) == schemas[name].column_names, name
         assert len(frame) > 0, name

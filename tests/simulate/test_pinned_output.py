@@ -60,7 +60,8 @@ PINNED = {
         'pay_bands': '6c56e4d01bb9576e',
         'pay_history': 'b21bef818bc439d6',
         'supervision': '3ee72d79846a2bdf',
-        'teams': '89da14fae02ea92b',
+        'team_history': '832b3fbd3f00e7b1',
+        'teams': '97cea427478e3454',
         'workers': '3a879fdc97f7658b',
     },
 }

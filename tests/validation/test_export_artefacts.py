@@ -146,7 +146,7 @@ def test_a_header_with_other_spelling_is_not_taken_for_a_title(tmp_path):
 
 def test_codes_excel_turned_into_numbers_are_named(tmp_path):
     data = _example_copy(tmp_path)
-    for table in ("teams", "workers"):
+    for table in ("teams", "workers", "team_history"):
         frame = pd.read_csv(data / f"{table}.csv", dtype=str, keep_default_na=False)
         frame["team_id"] = frame["team_id"].replace({"T01": "007", "T02": "123456789012"})
         frame.to_csv(data / f"{table}.csv", index=False)

@@ -128,7 +128,20 @@ exits["interview_date"] = pd.to_datetime(exits["interview_date"])
 bands = pd.DataFrame({"pay_band": ["PA", "SW1", "SW2", "SW3", "SP", "AP", "TM", "AGENCY"],
                       "rank": pd.array([1, 2, 3, 4, 5, 6, 7, None], dtype="Int64")})
 
+# Team values in force from the start of the data (teams holds today's), and T02's establishment cut from
+# 5.0 to 4.0 FTE when W007's post was not refilled after the retirement.
+team_history = pd.DataFrame(
+    [
+        ("T01", "2024-01-01", 22, 5.0, "W001"),
+        ("T02", "2024-01-01", 18, 5.0, "W002"),
+        ("T03", "2024-01-01", 18, 4.0, "W003"),
+        ("T02", "2025-04-01", None, 4.0, None),
+    ],
+    columns=["team_id", "effective_date", "caseload_cap", "establishment_fte", "manager_id"],
+).astype({"caseload_cap": "Int64"})
+team_history["effective_date"] = pd.to_datetime(team_history["effective_date"])
+
 for name, frame in {"teams": teams, "workers": workers, "caseload_history": caseload, "pay_history": pay, "pay_bands": bands,
                     "commute": commute, "housing_costs": housing, "agency_rates": agency, "absence": absence,
-                    "supervision": supervision, "exit_interviews": exits}.items():
+                    "supervision": supervision, "exit_interviews": exits, "team_history": team_history}.items():
     frame.to_csv(HERE / f"{name}.csv", index=False, date_format="%Y-%m-%d", lineterminator="\n")
