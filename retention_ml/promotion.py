@@ -234,6 +234,28 @@ def _card_check(run_id: str, tags: dict, thresholds: dict) -> Check:
     return Check("card_exists", True, "model card written and logged, printing the thresholds this gate applies")
 
 
+def intervals_overlap(models: dict, base: str) -> bool:
+    """Whether the turnover model's 95% intervals overlap ``base``'s on both ROC-AUC and average precision: a
+    "beaten" baseline the test window cannot tell apart from the model (a point estimate a hair above).
+    False when either metric has no interval recorded."""
+    mine, other = models.get("lightgbm", {}), models.get(base, {})
+    for key in ("roc_auc", "average_precision"):
+        a, b = mine.get(key) or {}, other.get(key) or {}
+        if None in (a.get("low"), a.get("high"), b.get("low"), b.get("high")):
+            return False
+        if a["low"] > b["high"] or b["low"] > a["high"]:
+            return False
+    return True
+
+
+def chance_z(alpha: float, n_groups: int) -> float:
+    """Standard errors a group's gap must exceed to be beyond chance: one-sided Bonferroni for ``alpha`` over
+    ``n_groups`` compared (the group checks' rule; the card words the same rule)."""
+    from statistics import NormalDist
+
+    return NormalDist().inv_cdf(1 - alpha / max(int(n_groups), 1))
+
+
 def _baseline_check(metrics: dict) -> Check:
     from retention_ml.training import losing_metrics   # train's wording of a lost comparison: one place
 
@@ -245,7 +267,9 @@ def _baseline_check(metrics: dict) -> Check:
             m, b = models.get("lightgbm", {}), models.get(base, {})
             values = "; ".join(f"{label} {m.get(k, {}).get('value', float('nan')):.3f} vs {b.get(k, {}).get('value', float('nan')):.3f}"
                                for k, label in (("roc_auc", "ROC-AUC"), ("average_precision", "average precision")))
-            parts.append(f"{base}: beaten ({values}, LightGBM first)")
+            close = ("; 95% intervals overlap on both, so the test window cannot tell them apart"
+                     if intervals_overlap(models, base) else "")
+            parts.append(f"{base}: beaten ({values}, LightGBM first{close})")
         elif base in models and "lightgbm" in models:
             parts.append(f"{base}: NOT beaten on {losing_metrics(models, base)}")
         else:
@@ -370,9 +394,7 @@ def _evidence_check(name: str, groups: pd.DataFrame, value: str, se: str, limit:
                     text: str) -> Check:
     """Fail on the groups whose ``value`` is over ``limit`` and over z standard errors (z: Bonferroni for
     ``alpha`` over these groups, one-sided); name the rest that are over the limit only within their noise."""
-    from statistics import NormalDist
-
-    z = NormalDist().inv_cdf(1 - alpha / len(groups))
+    z = chance_z(alpha, len(groups))
     over = groups[groups[value] > limit]
     bad = over[over[value] > z * over[se]]
     noise = over.drop(bad.index)

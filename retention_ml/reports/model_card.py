@@ -393,6 +393,68 @@ def _factor_name(factor: str) -> str:
     return FACTOR_LABELS[factor].lower() if factor in FACTOR_LABELS else factor
 
 
+def _window_rates(metrics: dict) -> str:
+    """The leaver rate of each window, oldest first ("11.8% in the training window, ..."): how leaving moved."""
+    counts = metrics.get("counts", {})
+    return ", ".join(f"{_pct(counts[w]['positives'] / counts[w]['n'])} in the {WINDOW_LABELS[w].lower()} window"
+                     for w in ("train", "valid", "test") if counts.get(w, {}).get("n"))
+
+
+def _overall_level_note(metrics: dict, audit, alpha: float) -> str | None:
+    """Whether the model's risks are right on average over the whole test window: predicted against observed
+    leavers, judged against chance (binomial at the mean risk, two-sided ``alpha``, the gate's error rate). ECE
+    averages gaps per risk bin and can pass while every risk is a tenth too high, which every team's "expected
+    leavers" on the lists then carries. None when the gap is within chance."""
+    from statistics import NormalDist
+
+    from retention_ml.fairness import calibration_standard_error
+
+    ov = audit.overall
+    rows, observed, mean_risk = ov["rows"], ov["positives"], ov["mean_risk"]
+    if not rows or not mean_risk or math.isnan(mean_risk):
+        return None
+    gap = ov["base_rate"] - mean_risk
+    if abs(gap) <= NormalDist().inv_cdf(1 - alpha / 2) * float(calibration_standard_error(mean_risk, rows)):
+        return None
+    expected = mean_risk * rows
+    ratio = observed / expected
+    over = gap < 0
+    return (f"Risks are {'too high' if over else 'too low'} on average, beyond chance: over the whole test window the "
+            f"model expected {expected:,.0f} leavers and {observed:,} left ({_pct(ov['base_rate'])} against a mean "
+            f"predicted risk of {_pct(mean_risk)}; observed / predicted {ratio:.2f}). Each team's expected leavers on "
+            f"the lists are then {'too high' if over else 'too low'}: for every 100 leavers it expected, about "
+            f"{round(100 * ratio)} left. The leaver rate "
+            f"was {_window_rates(metrics)}: the risks follow the leaving of the years the model learned from "
+            "(its calibration was fitted on the validation window), so when a council's leaving moves (pay, caseload "
+            "policy, the labour market) they drift with it. Re-train, and re-issue this card, when it does.")
+
+
+def _narrow_wins(metrics: dict) -> list[str]:
+    """Baselines the model "beats" only on point estimates: the 95% intervals overlap on both ranking metrics."""
+    from retention_ml.promotion import intervals_overlap
+
+    models = metrics["models"]
+    return [base for base, beaten in metrics.get("beats_baselines", {}).items()
+            if beaten and base in models and intervals_overlap(models, base)]
+
+
+def _narrow_win_note(metrics: dict, base: str) -> str:
+    """A baseline beaten only on point estimates, with the numbers, and what (if anything) the model adds."""
+    models = metrics["models"]
+    mine, other = models["lightgbm"], models[base]
+    name = MODEL_LABELS.get(base, base).removeprefix("Baseline: ")
+    note = (f"The model beats the {name} baseline only narrowly: ROC-AUC {_interval(mine['roc_auc'])} against "
+            f"{_interval(other['roc_auc'])}, average precision {_interval(mine['average_precision'])} against "
+            f"{_interval(other['average_precision'])}. The 95% intervals overlap, so this test window cannot tell "
+            f"the two apart: the simpler {name} ranks people about as well, and the gate's \"beats\" rests on the "
+            "point estimates.")
+    a, b = mine.get("ece") or {}, other.get("ece") or {}
+    if None not in (a.get("high"), b.get("low")) and a["high"] < b["low"]:
+        note += (f" The turnover model's risks are better calibrated (expected calibration error {_interval(a)} against "
+                 f"{_interval(b)}), so its percentages and teams' expected leavers are nearer what happened.")
+    return note
+
+
 def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | None, thresholds: dict,
                     simulated: bool) -> list[str]:
     """Ethical considerations and caveats written from this run's own numbers."""
@@ -411,6 +473,9 @@ def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | 
     if ece > thresholds["max_ece"]:
         notes.append(f"Risks are poorly calibrated overall: expected calibration error {_num(ece)} exceeds the "
                      f"gate's {_num(thresholds['max_ece'])}. Read the percentages as a ranking, not as probabilities.")
+    if (level := _overall_level_note(metrics, audit, thresholds.get("group_family_alpha", 0.05))) is not None:
+        notes.append(level)
+    notes += [_narrow_win_note(metrics, base) for base in _narrow_wins(metrics)]
     shortfalls = audit.group_shortfalls()
     shortfalls = shortfalls[~shortfalls["withheld"].astype(bool)]  # never print a withheld group's numbers
     cal = shortfalls.dropna(subset=["calibration_gap"])
@@ -686,7 +751,11 @@ def _in_brief(c: dict, gate: list, aliases: list[str], audit, metrics: dict, n_i
     precision = mine.get("precision_top10") or {}
     interval = (f" (95% interval {round(100 * precision['low'])} to {round(100 * precision['high'])})"
                 if precision.get("low") is not None and precision.get("high") is not None else "")
-    team = metrics["models"].get("team_base_rate", {}).get("precision_top10", {}).get("value")
+    simpler = {k: (metrics["models"].get(k, {}).get("precision_top10") or {}).get("value")
+               for k in ("logistic", "team_base_rate")}
+    rules = {"logistic": "a plain logistic regression on the same inputs",
+             "team_base_rate": "the simpler rule of giving everyone their team's leaving rate"}
+    against = " and ".join(f"{_in_100(v)} for {rules[k]}" for k, v in simpler.items() if v is not None)
     inputs = f"{n_inputs} facts" if n_inputs else "facts"
     items = [
         _gate_verdict(gate, aliases),
@@ -702,7 +771,7 @@ def _in_brief(c: dict, gate: list, aliases: list[str], audit, metrics: dict, n_i
          f"{_in_100(ov['base_rate'])}. Of the {ov['flagged']:,} the model put in its top 10% (the top of a list), "
          f"{ov['flagged_positives']:,} left: {_in_100(ov['flagged_positives'] / ov['flagged'] if ov['flagged'] else None)}"
          f"{interval}"
-         + (f", against {_in_100(team)} for the simpler rule of giving everyone their team's leaving rate" if team is not None else "")
+         + (f", against {against}" if against else "")
          + f". The other {ov['positives'] - ov['flagged_positives']:,} who left were further down the list. Given one person who left and one who stayed, it gives the one who left the higher "
          f"risk {_in_100(ov['roc_auc']).removeprefix('about ').replace(' in every 100', ' times in 100')} "
          "(50 would be a coin toss)."),
@@ -806,6 +875,7 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
         "model_labels": MODEL_LABELS,
         "metric_rows": metric_rows,
         "beats": metrics.get("beats_baselines", {}),
+        "narrow_wins": _narrow_wins(metrics),
         "overall": {"people": audit.overall["people"], "rows": audit.overall["rows"],
                     "roc_auc": _num(audit.overall["roc_auc"]), "base_rate": _pct(audit.overall["base_rate"]),
                     "top_threshold": _pct(audit.overall["top_threshold"])},
@@ -928,7 +998,9 @@ def _blocks(c: dict) -> list[dict]:
     ]
     ov = c["overall"]
     names = c["model_names"]
-    beats = "; ".join(f"{c['model_labels'].get(m, m)}: **{'yes' if ok else 'NO'}**" for m, ok in c["beats"].items())
+    beats = "; ".join(f"{c['model_labels'].get(m, m)}: **{'yes' if ok else 'NO'}**"
+                      + (" (only on the point estimates: the 95% intervals overlap, see Ethical considerations)"
+                         if m in c.get("narrow_wins", []) else "") for m, ok in c["beats"].items())
     b += [
         _h("Factors and metrics", "metrics"),
         _p(f"Test window: {ov['rows']} {'rows' if c['flat'] else 'snapshots'} of {ov['people']} people, observed leaver rate {ov['base_rate']}. "
