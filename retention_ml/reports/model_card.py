@@ -455,6 +455,57 @@ def _narrow_win_note(metrics: dict, base: str) -> str:
     return note
 
 
+def _against_gate(gap: float, se: float, limit: float, compared: int, alpha: float) -> str:
+    """A worst group's gap read against the gate's rule, so the sentence cannot contradict a pass: over the
+    threshold beyond chance (the gate fails it) or only within chance for its size (it does not)."""
+    from retention_ml.promotion import chance_z
+
+    if not gap > limit:
+        return ", within the gate threshold"
+    z = chance_z(alpha, compared)
+    if gap > z * se:
+        return ", over the gate threshold and beyond chance for its size: the gate fails the model on it"
+    return (f": over the gate threshold, but within what chance gives a group of its size (the gap is "
+            f"{gap / se:.1f} standard errors; with {compared} groups compared, beyond chance starts at {z:.1f}), so the "
+            "gate does not fail the model on it. Watch this group at the next re-training")
+
+
+# a factor with more groups than this is counted in the card's prose, its groups named in fairness.csv
+MAX_NAMED_GROUPS = 12
+
+
+def _groups_named(rows: pd.DataFrame) -> str:
+    """Groups per factor in words; a factor with many (hundreds of areas) by its count, not a wall of names."""
+    return "; ".join(f"{_factor_name(f)}: " + (", ".join(g["group"].map(_group_label)) if len(g) <= MAX_NAMED_GROUPS
+                                                else f"{len(g)} groups (named in fairness.csv)")
+                     for f, g in rows.groupby("factor", sort=False))
+
+
+def _protected_flagging(audit) -> str | None:
+    """Per protected characteristic, the groups flagged most and least often, each beside the share who left: what
+    a union representative asks first, and what the all-factor "largest gap" (small areas' noise at national
+    size) never shows. None when no protected characteristic has two groups that may be shown."""
+    from retention_ml.fairness import protected_factors
+
+    shown = audit.shown
+    parts = []
+    for factor in protected_factors(shown["factor"].unique()):
+        g = shown[shown["factor"].eq(factor)].dropna(subset=["flagged_share"])
+        if len(g) < 2:
+            continue
+        hi, lo = g.loc[g["flagged_share"].idxmax()], g.loc[g["flagged_share"].idxmin()]
+        parts.append(f"{_factor_name(factor)}: {_group_label(hi['group'])} {_pct(hi['flagged_share'])} "
+                     f"({_pct(hi['base_rate'])} left), {_group_label(lo['group'])} {_pct(lo['flagged_share'])} "
+                     f"({_pct(lo['base_rate'])} left)")
+    if not parts:
+        return None
+    return (f"By protected characteristic, the groups put in the top {round(100 * audit.top_share)}% of risk most and "
+            "least often, each with the share of the group who actually left: " + "; ".join(parts) + ". A group "
+            "flagged more often should also leave more often; where it does not, its members reach managers' lists "
+            "more than their leaving warrants. These characteristics are never inputs: a gap comes through "
+            "inputs linked to them (for example time since qualifying and age).")
+
+
 def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | None, thresholds: dict,
                     simulated: bool) -> list[str]:
     """Ethical considerations and caveats written from this run's own numbers."""
@@ -476,25 +527,33 @@ def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | 
     if (level := _overall_level_note(metrics, audit, thresholds.get("group_family_alpha", 0.05))) is not None:
         notes.append(level)
     notes += [_narrow_win_note(metrics, base) for base in _narrow_wins(metrics)]
-    shortfalls = audit.group_shortfalls()
-    shortfalls = shortfalls[~shortfalls["withheld"].astype(bool)]  # never print a withheld group's numbers
+    every = audit.group_shortfalls()
+    shortfalls = every[~every["withheld"].astype(bool)]  # never print a withheld group's numbers
+    alpha = thresholds.get("group_family_alpha", 0.05)
     cal = shortfalls.dropna(subset=["calibration_gap"])
     if not cal.empty:
-        w = audit.table.loc[cal["calibration_gap"].idxmax()]
+        i = cal["calibration_gap"].idxmax()
+        w = audit.table.loc[i]
         direction = "understates" if w["calibration_difference"] > 0 else "overstates"
         notes.append(
             f"Calibration is worst for {_factor_name(w['factor'])} = {_group_label(w['group'])} "
             f"({int(w['people'])} people): {int(w['observed'])} leavers observed against {_num(w['expected'], 1)} "
             f"predicted ({_pct(w['base_rate'])} against {_pct(w['mean_risk'])}); the model {direction} risk for this "
-            f"group{' beyond the gate threshold' if w['calibration_gap'] > thresholds['max_group_calibration_gap'] else ''}.")
+            "group" + _against_gate(cal.loc[i, "calibration_gap"], cal.loc[i, "calibration_se"],
+                                    thresholds["max_group_calibration_gap"],
+                                    int(every["calibration_gap"].notna().sum()), alpha) + ".")
     auc = shortfalls.dropna(subset=["roc_auc_shortfall"])
     if not auc.empty:
         w = auc.loc[auc["roc_auc_shortfall"].idxmax()]
         if w["roc_auc_shortfall"] > 0:
             notes.append(
-                f"Ranking is weakest for {_factor_name(w['factor'])} = {_group_label(w['group'])}: ROC-AUC "
-                f"{_num(w['roc_auc'])} against {_num(audit.overall['roc_auc'])} for everyone"
-                f"{' (over the gate threshold)' if w['roc_auc_shortfall'] > thresholds['max_group_roc_auc_shortfall'] else ''}.")
+                f"Ranking is weakest for {_factor_name(w['factor'])} = {_group_label(w['group'])} "
+                f"({int(w['people'])} people): ROC-AUC {_num(w['roc_auc'])} against {_num(audit.overall['roc_auc'])} "
+                "for everyone" + _against_gate(w["roc_auc_shortfall"], w["roc_auc_se"],
+                                               thresholds["max_group_roc_auc_shortfall"],
+                                               int(every["roc_auc_shortfall"].notna().sum()), alpha) + ".")
+    if (protected := _protected_flagging(audit)) is not None:
+        notes.append(protected)
     flagged = audit.worst("flagged_share", shown_only=True)
     if flagged is not None and flagged["gap"] > 0:
         notes.append(
@@ -508,12 +567,10 @@ def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | 
 
         notes.append(f"Withheld because fewer than {MIN_PEOPLE} people in the group left (or stayed), or so that such "
                      f"a group, or one under {audit.min_group} people, cannot be worked out by subtraction: "
-                     + "; ".join(f"{_factor_name(r['factor'])} = {_group_label(r['group'])}" for _, r in withheld.iterrows())
-                     + ". They are still included in the promotion gate's checks.")
+                     + _groups_named(withheld) + ". They are still included in the promotion gate's checks.")
     small = audit.table[~audit.table["status"].eq("ok")]
     if not small.empty:
-        listed = "; ".join(f"{_factor_name(f)}: {', '.join(g['group'].map(_group_label))}"
-                           for f, g in small.groupby("factor", sort=False))
+        listed = _groups_named(small)
         notes.append(f"Too few people to assess (under {audit.min_group}), so nothing is known about how the model "
                      f"works for them: {listed}.")
     if alignment is None:

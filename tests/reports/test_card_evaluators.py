@@ -114,3 +114,53 @@ def test_the_summary_compares_with_both_simpler_rules_and_the_metrics_line_quali
             in metrics)
     assert "Baseline: team base rate: **yes**." in metrics
     assert "only narrowly" in _section(narrow_card["md"], "Ethical considerations")
+
+
+@pytest.mark.parametrize(("gap", "se", "compared"), [(0.188, 0.083, 454), (0.188, 0.03, 454), (0.15, 0.05, 3),
+                                                     (0.08, 0.01, 10)])
+def test_a_worst_group_is_read_as_the_gate_reads_it_never_contradicting_a_pass(gap, se, compared):
+    import pandas as pd
+
+    from retention_ml.promotion import _evidence_check, chance_z
+    from retention_ml.reports.model_card import _against_gate
+
+    text = _against_gate(gap, se, 0.10, compared, 0.05)
+    # the gate on the same group, among `compared` groups the others of which are perfect
+    groups = pd.DataFrame({"factor": "area", "group": [f"G{i}" for i in range(compared)],
+                           "gap": [gap] + [0.0] * (compared - 1), "se": se, "withheld": False})
+    failed = not _evidence_check("group_calibration", groups, "gap", "se", 0.10, 0.05, "gap", "").passed
+    assert ("the gate fails the model on it" in text) is failed
+    if gap <= 0.10:
+        assert text == ", within the gate threshold"
+    elif not failed:
+        assert "so the gate does not fail the model on it" in text
+        assert f"the gap is {gap / se:.1f} standard errors; with {compared} groups compared, beyond chance starts " \
+               f"at {chance_z(0.05, compared):.1f}" in text
+
+
+def test_protected_characteristics_are_read_one_by_one_and_many_small_groups_are_counted_not_listed():
+    from retention_ml.fairness import audit_fairness, flag_top_share
+
+    preds = fake.fake_predictions()
+    preds["area"] = [f"A{i % 40:02d}" for i in range(len(preds) // 2)] * 2  # 40 areas of 15 people: too few each
+    notes = _considerations(preds, fake.fake_metrics(preds))
+    note = next(n for n in notes if n.startswith("By protected characteristic"))
+    flagged = flag_top_share(preds["risk"].to_numpy())
+    described = 0
+    for factor, words in (("sex", "sex"), ("age_band", "age band"), ("ethnicity_group", "ethnicity group"),
+                          ("disability", "disability")):
+        shown = audit_fairness(preds).shown
+        groups = shown.loc[shown["factor"].eq(factor), "group"]
+        if len(groups) < 2:  # a withheld group (sex: the complement of 8 "not known") is never described
+            assert f"{words}: " not in note
+            continue
+        share = preds.assign(f=flagged).groupby(factor)["f"].mean()[groups]
+        left = preds.groupby(factor)["label"].mean()
+        hi, lo = share.idxmax(), share.idxmin()
+        described += 1
+        assert (f"{words}: {hi.replace('_', '-')} {100 * share[hi]:.1f}% ({100 * left[hi]:.1f}% left), "
+                f"{lo.replace('_', '-')} {100 * share[lo]:.1f}% ({100 * left[lo]:.1f}% left)") in note
+    assert "not known" not in note  # sex: 8 people, too few: never a number
+    assert described >= 3 and note.count("% left)") == 2 * described
+    few = next(n for n in notes if n.startswith("Too few people to assess"))
+    assert "area: 40 groups (named in fairness.csv)" in few and "A00" not in few
