@@ -506,6 +506,48 @@ def _protected_flagging(audit) -> str | None:
             "inputs linked to them (for example time since qualifying and age).")
 
 
+def _own_entry(flat: bool) -> list[str]:
+    """How a worker sees and challenges what the tool says about them: the commands behind a subject access
+    request and the rights a union representative will ask about. Static words: the tool does what they name."""
+    if flat:
+        return ["This model scores no one and makes no lists: there is no entry about a person to see or "
+                "challenge. The extract it was trained on is personal data all the same; the council's DPIA says how "
+                "staff are told and how they can object."]
+    return [
+        "**See it.** Any worker may ask what the tool holds and says about them (a subject access request, UK GDPR "
+        "Article 15). The analyst runs `retention-ml explain --run <this model> --data <the extract scored> --as-of "
+        "<the scoring date> --worker <their id> --inputs --lists-log <the scoring folder>`: their risk and the band "
+        "their list showed, who read their row, the reasons in words (with their own sickness days, which the lists "
+        "never show), every value the model used about them with its meaning, and every list that held their row "
+        "and whom it was for. The council adds the purposes, how long it keeps the lists and anyone a list was "
+        "passed on to.",
+        "**Correct it.** A value that is wrong (a caseload, a pay point, a commute, sickness days) is corrected in "
+        "the HR or case-management system it came from (right to rectification, Article 16); the next extract and "
+        "scoring use the corrected value, and the worker can see that with the same command.",
+        "**Challenge it.** A worker may say the reasons do not fit them: that is the conversation a list is for, "
+        "and the list entry is never a finding about them. They may object to the processing (Article 21); the "
+        "DPIA says how an objection is handled. No decision about anyone may rest on the model (Article 22): if "
+        "one seems to, they can ask the data protection officer, and complain to the Information Commissioner's "
+        "Office.",
+    ]
+
+
+def _approval(version, gate: list, run_id: str) -> dict:
+    """The model's approval as the registry held it when the card was written, in the words lists use
+    (:func:`retention_ml.scoring.model_approval`: the alias champion on a version the gate passed), with when it
+    became champion (promote's record on the version), beside the gate's verdict."""
+    from retention_ml.scoring import model_approval
+
+    approval = model_approval(run_id)
+    # the lists' words are about a scoring; the card is about the model, read when the card is written
+    detail = approval["detail"].replace("The scored model", "This model").replace(" at scoring time", " now")
+    description = (getattr(version, "description", None) or "").strip()
+    since = description if approval["status"] == "approved" and description.startswith("Champion since") else ""
+    failed = [CHECK_LABELS.get(g.name, g.name).lower() for g in gate if not g.passed]
+    return {"status": approval["status"], "detail": detail, "since": since,
+            "gate": ("passes every check the card can judge" if not failed else "fails: " + ", ".join(failed))}
+
+
 def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | None, thresholds: dict,
                     simulated: bool) -> list[str]:
     """Ethical considerations and caveats written from this run's own numbers."""
@@ -980,6 +1022,7 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
                                             "like one (Model inputs): do not use it until it is retrained without.")
     context["in_brief"] = _in_brief(context, gate, list(getattr(version, "aliases", []) or []), audit, metrics,
                                     None if catalogue is None else len(catalogue))
+    context["approval"] = _approval(version, gate, run_id)
     context["blocks"] = _blocks(context)
     fairness = audit.summary()
     return ModelCard(run_id=run_id, context=context, fairness=fairness, images=images)
@@ -1167,6 +1210,8 @@ def _blocks(c: dict) -> list[dict]:
           _ul(["Re-train and re-issue this card when the data, the label definition or the population change; check "
                "calibration by group again after any policy change (pay, caseload caps) because it shifts who leaves.",
                "Tell staff the model exists, what it uses and what it is for, before it is used."]),
+          _h("A worker's own entry: seeing and challenging it", "own-entry"),
+          _ul(_own_entry(c["flat"]), id="own-entry-items"),
           _h("Promotion gate", "gate"),
           *([_p(f"This card applies {c['thresholds_note']}.", "notice" if c.get("lower_bar") else "")]
             if c.get("thresholds_note") else []),
@@ -1184,6 +1229,17 @@ def _blocks(c: dict) -> list[dict]:
                  [[CHECK_LABELS.get(g["name"], _group_label(g["name"])),
                    "pass" if g["passed"] else ("not assessable" if g.get("status") == "not assessable" else "**FAIL**"),
                    gate_detail_text(g["detail"])] for g in c["gate"]], id="gate-checks")]
+    ap = c["approval"]
+    b += [_h("Approval", "approval"),
+          _ul([f"**Promotion gate** when this card was written (without its own check that a card exists): {ap['gate']}.",
+               f"**Registry** when this card was written: **{ap['status'].upper()}**. {ap['detail']}"
+               + (f" {ap['since']}" if ap["since"] else ""),
+               "The gate checks numbers; whether the model may be used is the council's decision. Record it below "
+               "(or in the minutes that hold it) before any list reaches a manager, and write the card again after "
+               "`retention-ml promote`, so the registry line above reads as approved."], id="approval-items"),
+          _table(["Who", "Name", "Date", "Decision and conditions"],
+                 [["Governance board", "", "", ""], ["Data protection officer (DPIA reference)", "", "", ""],
+                  ["Trade union representative (consulted)", "", "", ""]], id="sign-off")]
     return b
 
 

@@ -164,3 +164,52 @@ def test_protected_characteristics_are_read_one_by_one_and_many_small_groups_are
     assert described >= 3 and note.count("% left)") == 2 * described
     few = next(n for n in notes if n.startswith("Too few people to assess"))
     assert "area: 40 groups (named in fairness.csv)" in few and "A00" not in few
+
+
+@pytest.fixture(scope="module")
+def approval_cards(tmp_path_factory, scratch_store):
+    """The good fake run's card before and after `promote`, and a failing run's card."""
+    from retention_ml.promotion import promote
+    from retention_ml.reports.model_card import build_card, render_html, render_markdown, write_card
+
+    root = tmp_path_factory.mktemp("approval")
+    with scratch_store(root):
+        good, loses = fake.make_fake_run(kind="good"), fake.make_fake_run(kind="loses_to_logistic")
+        before = build_card(good)
+        write_card(good, root / "card")
+        assert promote(good).promoted
+        after = build_card(good)
+        yield {"before": render_markdown(before), "before_html": render_html(before),
+               "after": render_markdown(after), "loses": render_markdown(build_card(loses))}
+
+
+def test_the_card_shows_its_approval_as_the_registry_holds_it_and_a_sign_off_for_people(approval_cards):
+    before = _section(approval_cards["before"], "Approval")
+    assert "**Promotion gate** when this card was written (without its own check that a card exists): passes every check" in before
+    assert "**Registry** when this card was written: **NOT APPROVED**. This model (run" in before
+    assert "no model has passed the promotion gate yet" in before
+    assert "| Governance board | | | |" in before and "| Data protection officer (DPIA reference) | | | |" in before
+    after = _section(approval_cards["after"], "Approval")
+    assert "**Registry** when this card was written: **APPROVED**. Version 1 of retention-ml-turnover is the registry's champion now" in after
+    assert "Champion since 20" in after and "under the shipped promotion thresholds" in after
+    loses = _section(approval_cards["loses"], "Approval")
+    assert "fails: beats both baselines" in loses and "**NOT APPROVED**" in loses
+    assert 'id="approval"' in approval_cards["before_html"] and 'id="sign-off"' in approval_cards["before_html"]
+
+
+def test_a_worker_can_read_how_to_see_correct_and_challenge_their_entry_with_options_that_exist(approval_cards):
+    import re
+
+    import typer
+
+    from retention_ml.cli import app
+
+    entry = _section(approval_cards["before"], "A worker's own entry: seeing and challenging it")
+    for words in ("subject access request, UK GDPR Article 15", "right to rectification, Article 16",
+                  "object to the processing (Article 21)", "Information Commissioner's Office"):
+        assert words in entry
+    command = re.search(r"`(retention-ml explain [^`]+)`", entry).group(1)
+    explain = typer.main.get_command(app).commands["explain"]
+    options = {o for p in explain.params for o in p.opts}
+    named = re.findall(r"(--[a-z-]+)", command)
+    assert {"--worker", "--inputs", "--lists-log"} <= set(named) and set(named) <= options
