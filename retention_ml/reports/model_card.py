@@ -446,7 +446,7 @@ def _narrow_win_note(metrics: dict, base: str) -> str:
     note = (f"The model beats the {name} baseline only narrowly: ROC-AUC {_interval(mine['roc_auc'])} against "
             f"{_interval(other['roc_auc'])}, average precision {_interval(mine['average_precision'])} against "
             f"{_interval(other['average_precision'])}. The 95% intervals overlap, so this test window cannot tell "
-            f"the two apart: the simpler {name} ranks people about as well, and the gate's \"beats\" rests on the "
+            f"the two apart: the simpler {name} may rank people as well, and the gate's \"beats\" rests on the "
             "point estimates.")
     a, b = mine.get("ece") or {}, other.get("ece") or {}
     if None not in (a.get("high"), b.get("low")) and a["high"] < b["low"]:
@@ -597,7 +597,10 @@ def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | 
     if (protected := _protected_flagging(audit)) is not None:
         notes.append(protected)
     flagged = audit.worst("flagged_share", shown_only=True)
-    if flagged is not None and flagged["gap"] > 0:
+    from retention_ml.fairness import protected_factors
+
+    # a protected characteristic's largest gap is already in the bullet above: said once
+    if flagged is not None and flagged["gap"] > 0 and not (protected and protected_factors([flagged["factor"]])):
         notes.append(
             f"Who gets flagged differs most by {_factor_name(flagged['factor'])}: "
             f"{_pct(flagged['max_value'])} of {_group_label(flagged['max_group'])} are in the top 10% of risk against "

@@ -162,6 +162,10 @@ def test_protected_characteristics_are_read_one_by_one_and_many_small_groups_are
                 f"{lo.replace('_', '-')} {100 * share[lo]:.1f}% ({100 * left[lo]:.1f}% left)") in note
     assert "not known" not in note  # sex: 8 people, too few: never a number
     assert described >= 3 and note.count("% left)") == 2 * described
+    # the all-factor "largest flagged gap" is not said a second time for a protected characteristic
+    assert not [n for n in notes if n.startswith(("Who gets flagged differs most by sex", "Who gets flagged differs "
+                                                  "most by age", "Who gets flagged differs most by ethnicity",
+                                                  "Who gets flagged differs most by disability"))]
     few = next(n for n in notes if n.startswith("Too few people to assess"))
     assert "area: 40 groups (named in fairness.csv)" in few and "A00" not in few
 
@@ -213,3 +217,16 @@ def test_a_worker_can_read_how_to_see_correct_and_challenge_their_entry_with_opt
     options = {o for p in explain.params for o in p.opts}
     named = re.findall(r"(--[a-z-]+)", command)
     assert {"--worker", "--inputs", "--lists-log"} <= set(named) and set(named) <= options
+
+
+def test_a_protected_characteristics_flagging_gap_is_said_once():
+    preds = fake.fake_predictions()
+    young = preds["age_band"].eq("25_29")
+    preds.loc[young, "risk"] = (preds.loc[young, "risk"] * 3).clip(upper=0.99)  # the young flagged far more often
+    notes = _considerations(preds, fake.fake_metrics(preds))
+    assert "age band: 25-29 " in next(n for n in notes if n.startswith("By protected characteristic"))
+    assert not [n for n in notes if n.startswith("Who gets flagged differs most")]
+    # an other factor's largest gap is still said on its own
+    preds = fake.fake_predictions()
+    assert [n for n in _considerations(preds, fake.fake_metrics(preds))
+            if n.startswith("Who gets flagged differs most by employment type")]
