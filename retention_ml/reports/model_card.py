@@ -393,6 +393,18 @@ def _factor_name(factor: str) -> str:
     return FACTOR_LABELS[factor].lower() if factor in FACTOR_LABELS else factor
 
 
+GAP_DATE = "none: a gap, so that no label window runs into the next window"
+
+
+def _used_for(as_of: str, windows: dict) -> str:
+    """Which window a censoring-report date fed (training, validation, test), or that it fed none: dates between
+    windows are left out so a window's leaving is never seen while building an earlier one."""
+    for name, span in windows.items():
+        if span and len(span) == 2 and str(span[0])[:10] <= str(as_of)[:10] <= str(span[1])[:10]:
+            return WINDOW_LABELS.get(name, name).lower()
+    return GAP_DATE
+
+
 def _window_rates(metrics: dict) -> str:
     """The leaver rate of each window, oldest first ("11.8% in the training window, ..."): how leaving moved."""
     counts = metrics.get("counts", {})
@@ -972,6 +984,7 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
         "censored": metrics.get("censored", "n/a"),
         "censoring_rows": [] if censoring is None else censoring.astype(str).to_dict("records"),
         "censoring_columns": [] if censoring is None else list(censoring.columns),
+        "windows": metrics.get("windows") or {},
         "counts": counts,
         "model_names": [k for k in metrics["models"]],
         "model_labels": MODEL_LABELS,
@@ -1135,9 +1148,13 @@ def _blocks(c: dict) -> list[dict]:
     ]
     if c["censoring_rows"]:
         cols = c["censoring_columns"]
-        b += [_p("Censoring report (snapshots per date, and whether they could be labelled):"),
-              _table([CENSORING_COLUMNS.get(k, _group_label(k).capitalize()) for k in cols],
-                     [[_group_label(r[k]) if k == "reason" else r[k] for k in cols] for r in c["censoring_rows"]],
+        used = "as_of" in cols and bool(c.get("windows"))  # which window each date fed, gaps said as such
+        b += [_p("Censoring report (snapshots per date, whether they could be labelled"
+                 + (", and which window they were used in" if used else "") + "):"),
+              _table([CENSORING_COLUMNS.get(k, _group_label(k).capitalize()) for k in cols]
+                     + (["Used in window"] if used else []),
+                     [[_group_label(r[k]) if k == "reason" else r[k] for k in cols]
+                      + ([_used_for(r["as_of"], c["windows"])] if used else []) for r in c["censoring_rows"]],
                      id="censoring")]
     boot = (f" Intervals in brackets: 95%, {c['n_boot']} bootstrap resamples of test-window snapshots (fairlearn "
             "MetricFrame)." if c["n_boot"] else "")

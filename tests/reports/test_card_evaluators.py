@@ -230,3 +230,24 @@ def test_a_protected_characteristics_flagging_gap_is_said_once():
     preds = fake.fake_predictions()
     assert [n for n in _considerations(preds, fake.fake_metrics(preds))
             if n.startswith("Who gets flagged differs most by employment type")]
+
+
+def test_the_censoring_report_says_which_window_each_date_fed_and_that_gap_dates_fed_none(tmp_path, scratch_store):
+    import pandas as pd
+
+    from retention_ml.reports.model_card import GAP_DATE, build_card, render_markdown
+
+    with scratch_store(tmp_path):
+        run = fake.make_fake_run(kind="good")
+        windows = tracking.load_json_artifact(run, "evaluation/metrics.json")["windows"]
+        # train 2021-01-01..2022-06-01, valid 2022-07-01..2022-12-01, test 2024-01-01..2024-02-01
+        dates = {"2021-01-01": "training", "2022-06-01": "training", "2022-07-01": "validation",
+                 "2023-06-01": GAP_DATE, "2024-02-01": "test"}
+        assert windows["valid"] == ["2022-07-01", "2022-12-01"]
+        report = tmp_path / "censoring_report.csv"
+        pd.DataFrame({"as_of": list(dates), "reason": "labelled", "n": 600, "horizon_months": 12}).to_csv(report, index=False)
+        tracking.log_artifact_file(run, report)
+        md = render_markdown(build_card(run))
+    table = md.split("| Snapshot date | Outcome | Snapshots | Horizon (months) | Used in window |", 1)[1]
+    for date, window in dates.items():
+        assert f"| {date} | labelled | 600 | 12 | {window} |" in table
