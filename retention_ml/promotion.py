@@ -67,6 +67,7 @@ THRESHOLDS_TAG = "retention_ml.gate_thresholds"            # JSON of the values 
 THRESHOLDS_SOURCE_TAG = "retention_ml.gate_thresholds_source"
 THRESHOLDS_NOTE_TAG = "retention_ml.gate_thresholds_note"  # the sentence lists and cards repeat
 LOWER_BAR_TAG = "retention_ml.gate_lower_bar"              # "true" when any threshold is below the shipped bar
+PROMOTED_BY_TAG = "retention_ml.gate_promoted_by"          # the account that ran promote: who approved, for the card
 CARD_THRESHOLDS_TAG = "retention_ml.card_thresholds"       # fingerprint of the thresholds the card printed
 NOT_ASSESSABLE = "not assessable"
 # What a council with too few leavers can do (the gate's refusal and train's warning say it).
@@ -482,11 +483,23 @@ def _record_pass(name: str, version: str, thresholds: dict, source: str | Path |
 
     note = thresholds_note(thresholds, source)
     lower = any(d["lower_bar"] for d in threshold_departures(thresholds))
+    by = _account()
     tags = {GATE_TAG: GATE_PASSED, THRESHOLDS_TAG: json.dumps(thresholds, sort_keys=True),
             THRESHOLDS_SOURCE_TAG: str(source) if source else "shipped", THRESHOLDS_NOTE_TAG: note,
-            LOWER_BAR_TAG: "true" if lower else "false"}
+            LOWER_BAR_TAG: "true" if lower else "false", PROMOTED_BY_TAG: by}
     for key, value in tags.items():
         tracking.client().set_model_version_tag(name, version, key, value)
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     tracking.client().update_model_version(name, version, description=(
-        f"Champion since {when}: passed every promotion gate check (retention-ml promote) under {note}."))
+        f"Champion since {when} (promoted by {by}): passed every promotion gate check (retention-ml promote) "
+        f"under {note}."))
+
+
+def _account() -> str:
+    """The account running promote, as MLflow names a run's user (mlflow.user): who approved, on the record."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in a bare container: say so rather than invent one
+        return "unknown account"

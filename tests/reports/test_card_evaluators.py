@@ -183,8 +183,12 @@ def approval_cards(tmp_path_factory, scratch_store):
         write_card(good, root / "card")
         assert promote(good).promoted
         after = build_card(good)
+        from retention_ml.promotion import PROMOTED_BY_TAG
+
+        version = tracking.client().get_model_version(tracking.DEFAULT_MODEL_NAME, "1")
         yield {"before": render_markdown(before), "before_html": render_html(before),
-               "after": render_markdown(after), "loses": render_markdown(build_card(loses))}
+               "after": render_markdown(after), "loses": render_markdown(build_card(loses)),
+               "promoted_by": version.tags.get(PROMOTED_BY_TAG)}
 
 
 def test_the_card_shows_its_approval_as_the_registry_holds_it_and_a_sign_off_for_people(approval_cards):
@@ -196,6 +200,10 @@ def test_the_card_shows_its_approval_as_the_registry_holds_it_and_a_sign_off_for
     after = _section(approval_cards["after"], "Approval")
     assert "**Registry** when this card was written: **APPROVED**. Version 1 of retention-ml-turnover is the registry's champion now" in after
     assert "Champion since 20" in after and "under the shipped promotion thresholds" in after
+    import getpass
+
+    assert f"(promoted by {getpass.getuser()})" in after  # who approved, as promote recorded it
+    assert approval_cards["promoted_by"] == getpass.getuser()
     loses = _section(approval_cards["loses"], "Approval")
     assert "fails: beats both baselines" in loses and "**NOT APPROVED**" in loses
     assert 'id="approval"' in approval_cards["before_html"] and 'id="sign-off"' in approval_cards["before_html"]
