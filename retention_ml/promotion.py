@@ -67,6 +67,7 @@ THRESHOLDS_TAG = "retention_ml.gate_thresholds"            # JSON of the values 
 THRESHOLDS_SOURCE_TAG = "retention_ml.gate_thresholds_source"
 THRESHOLDS_NOTE_TAG = "retention_ml.gate_thresholds_note"  # the sentence lists and cards repeat
 LOWER_BAR_TAG = "retention_ml.gate_lower_bar"              # "true" when any threshold is below the shipped bar
+PROMOTED_BY_TAG = "retention_ml.gate_promoted_by"          # the account that ran promote: who approved, for the card
 CARD_THRESHOLDS_TAG = "retention_ml.card_thresholds"       # fingerprint of the thresholds the card printed
 NOT_ASSESSABLE = "not assessable"
 # What a council with too few leavers can do (the gate's refusal and train's warning say it).
@@ -234,6 +235,28 @@ def _card_check(run_id: str, tags: dict, thresholds: dict) -> Check:
     return Check("card_exists", True, "model card written and logged, printing the thresholds this gate applies")
 
 
+def intervals_overlap(models: dict, base: str) -> bool:
+    """Whether the turnover model's 95% intervals overlap ``base``'s on both ROC-AUC and average precision: a
+    "beaten" baseline the test window cannot tell apart from the model (a point estimate a hair above).
+    False when either metric has no interval recorded."""
+    mine, other = models.get("lightgbm", {}), models.get(base, {})
+    for key in ("roc_auc", "average_precision"):
+        a, b = mine.get(key) or {}, other.get(key) or {}
+        if None in (a.get("low"), a.get("high"), b.get("low"), b.get("high")):
+            return False
+        if a["low"] > b["high"] or b["low"] > a["high"]:
+            return False
+    return True
+
+
+def chance_z(alpha: float, n_groups: int) -> float:
+    """Standard errors a group's gap must exceed to be beyond chance: one-sided Bonferroni for ``alpha`` over
+    ``n_groups`` compared (the group checks' rule; the card words the same rule)."""
+    from statistics import NormalDist
+
+    return NormalDist().inv_cdf(1 - alpha / max(int(n_groups), 1))
+
+
 def _baseline_check(metrics: dict) -> Check:
     from retention_ml.training import losing_metrics   # train's wording of a lost comparison: one place
 
@@ -245,7 +268,9 @@ def _baseline_check(metrics: dict) -> Check:
             m, b = models.get("lightgbm", {}), models.get(base, {})
             values = "; ".join(f"{label} {m.get(k, {}).get('value', float('nan')):.3f} vs {b.get(k, {}).get('value', float('nan')):.3f}"
                                for k, label in (("roc_auc", "ROC-AUC"), ("average_precision", "average precision")))
-            parts.append(f"{base}: beaten ({values}, LightGBM first)")
+            close = ("; 95% intervals overlap on both, so the test window cannot tell them apart"
+                     if intervals_overlap(models, base) else "")
+            parts.append(f"{base}: beaten ({values}, LightGBM first{close})")
         elif base in models and "lightgbm" in models:
             parts.append(f"{base}: NOT beaten on {losing_metrics(models, base)}")
         else:
@@ -370,9 +395,7 @@ def _evidence_check(name: str, groups: pd.DataFrame, value: str, se: str, limit:
                     text: str) -> Check:
     """Fail on the groups whose ``value`` is over ``limit`` and over z standard errors (z: Bonferroni for
     ``alpha`` over these groups, one-sided); name the rest that are over the limit only within their noise."""
-    from statistics import NormalDist
-
-    z = NormalDist().inv_cdf(1 - alpha / len(groups))
+    z = chance_z(alpha, len(groups))
     over = groups[groups[value] > limit]
     bad = over[over[value] > z * over[se]]
     noise = over.drop(bad.index)
@@ -460,11 +483,23 @@ def _record_pass(name: str, version: str, thresholds: dict, source: str | Path |
 
     note = thresholds_note(thresholds, source)
     lower = any(d["lower_bar"] for d in threshold_departures(thresholds))
+    by = _account()
     tags = {GATE_TAG: GATE_PASSED, THRESHOLDS_TAG: json.dumps(thresholds, sort_keys=True),
             THRESHOLDS_SOURCE_TAG: str(source) if source else "shipped", THRESHOLDS_NOTE_TAG: note,
-            LOWER_BAR_TAG: "true" if lower else "false"}
+            LOWER_BAR_TAG: "true" if lower else "false", PROMOTED_BY_TAG: by}
     for key, value in tags.items():
         tracking.client().set_model_version_tag(name, version, key, value)
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     tracking.client().update_model_version(name, version, description=(
-        f"Champion since {when}: passed every promotion gate check (retention-ml promote) under {note}."))
+        f"Champion since {when} (promoted by {by}): passed every promotion gate check (retention-ml promote) "
+        f"under {note}."))
+
+
+def _account() -> str:
+    """The account running promote, as MLflow names a run's user (mlflow.user): who approved, on the record."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in a bare container: say so rather than invent one
+        return "unknown account"

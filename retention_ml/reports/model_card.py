@@ -393,6 +393,173 @@ def _factor_name(factor: str) -> str:
     return FACTOR_LABELS[factor].lower() if factor in FACTOR_LABELS else factor
 
 
+GAP_DATE = "none: a gap, so that no label window runs into the next window"
+
+
+def _used_for(as_of: str, windows: dict) -> str:
+    """Which window a censoring-report date fed (training, validation, test), or that it fed none: dates between
+    windows are left out so a window's leaving is never seen while building an earlier one."""
+    for name, span in windows.items():
+        if span and len(span) == 2 and str(span[0])[:10] <= str(as_of)[:10] <= str(span[1])[:10]:
+            return WINDOW_LABELS.get(name, name).lower()
+    return GAP_DATE
+
+
+def _window_rates(metrics: dict) -> str:
+    """The leaver rate of each window, oldest first ("11.8% in the training window, ..."): how leaving moved."""
+    counts = metrics.get("counts", {})
+    return ", ".join(f"{_pct(counts[w]['positives'] / counts[w]['n'])} in the {WINDOW_LABELS[w].lower()} window"
+                     for w in ("train", "valid", "test") if counts.get(w, {}).get("n"))
+
+
+def _overall_level_note(metrics: dict, audit, alpha: float) -> str | None:
+    """Whether the model's risks are right on average over the whole test window: predicted against observed
+    leavers, judged against chance (binomial at the mean risk, two-sided ``alpha``, the gate's error rate). ECE
+    averages gaps per risk bin and can pass while every risk is a tenth too high, which every team's "expected
+    leavers" on the lists then carries. None when the gap is within chance."""
+    from statistics import NormalDist
+
+    from retention_ml.fairness import calibration_standard_error
+
+    ov = audit.overall
+    rows, observed, mean_risk = ov["rows"], ov["positives"], ov["mean_risk"]
+    if not rows or not mean_risk or math.isnan(mean_risk):
+        return None
+    gap = ov["base_rate"] - mean_risk
+    if abs(gap) <= NormalDist().inv_cdf(1 - alpha / 2) * float(calibration_standard_error(mean_risk, rows)):
+        return None
+    expected = mean_risk * rows
+    ratio = observed / expected
+    over = gap < 0
+    return (f"Risks are {'too high' if over else 'too low'} on average, beyond chance: over the whole test window the "
+            f"model expected {expected:,.0f} leavers and {observed:,} left ({_pct(ov['base_rate'])} against a mean "
+            f"predicted risk of {_pct(mean_risk)}; observed / predicted {ratio:.2f}). Each team's expected leavers on "
+            f"the lists are then {'too high' if over else 'too low'}: for every 100 leavers it expected, about "
+            f"{round(100 * ratio)} left. The leaver rate "
+            f"was {_window_rates(metrics)}: the risks follow the leaving of the years the model learned from "
+            "(its calibration was fitted on the validation window), so when a council's leaving moves (pay, caseload "
+            "policy, the labour market) they drift with it. Re-train, and re-issue this card, when it does.")
+
+
+def _narrow_wins(metrics: dict) -> list[str]:
+    """Baselines the model "beats" only on point estimates: the 95% intervals overlap on both ranking metrics."""
+    from retention_ml.promotion import intervals_overlap
+
+    models = metrics["models"]
+    return [base for base, beaten in metrics.get("beats_baselines", {}).items()
+            if beaten and base in models and intervals_overlap(models, base)]
+
+
+def _narrow_win_note(metrics: dict, base: str) -> str:
+    """A baseline beaten only on point estimates, with the numbers, and what (if anything) the model adds."""
+    models = metrics["models"]
+    mine, other = models["lightgbm"], models[base]
+    name = MODEL_LABELS.get(base, base).removeprefix("Baseline: ")
+    note = (f"The model beats the {name} baseline only narrowly: ROC-AUC {_interval(mine['roc_auc'])} against "
+            f"{_interval(other['roc_auc'])}, average precision {_interval(mine['average_precision'])} against "
+            f"{_interval(other['average_precision'])}. The 95% intervals overlap, so this test window cannot tell "
+            f"the two apart: the simpler {name} may rank people as well, and the gate's \"beats\" rests on the "
+            "point estimates.")
+    a, b = mine.get("ece") or {}, other.get("ece") or {}
+    if None not in (a.get("high"), b.get("low")) and a["high"] < b["low"]:
+        note += (f" The turnover model's risks are better calibrated (expected calibration error {_interval(a)} against "
+                 f"{_interval(b)}), so its percentages and teams' expected leavers are nearer what happened.")
+    return note
+
+
+def _against_gate(gap: float, se: float, limit: float, compared: int, alpha: float) -> str:
+    """A worst group's gap read against the gate's rule, so the sentence cannot contradict a pass: over the
+    threshold beyond chance (the gate fails it) or only within chance for its size (it does not)."""
+    from retention_ml.promotion import chance_z
+
+    if not gap > limit:
+        return ", within the gate threshold"
+    z = chance_z(alpha, compared)
+    if gap > z * se:
+        return ", over the gate threshold and beyond chance for its size: the gate fails the model on it"
+    return (f": over the gate threshold, but within what chance gives a group of its size (the gap is "
+            f"{gap / se:.1f} standard errors; with {compared} groups compared, beyond chance starts at {z:.1f}), so the "
+            "gate does not fail the model on it. Watch this group at the next re-training")
+
+
+# a factor with more groups than this is counted in the card's prose, its groups named in fairness.csv
+MAX_NAMED_GROUPS = 12
+
+
+def _groups_named(rows: pd.DataFrame) -> str:
+    """Groups per factor in words; a factor with many (hundreds of areas) by its count, not a wall of names."""
+    return "; ".join(f"{_factor_name(f)}: " + (", ".join(g["group"].map(_group_label)) if len(g) <= MAX_NAMED_GROUPS
+                                                else f"{len(g)} groups (named in fairness.csv)")
+                     for f, g in rows.groupby("factor", sort=False))
+
+
+def _protected_flagging(audit) -> str | None:
+    """Per protected characteristic, the groups flagged most and least often, each beside the share who left: what
+    a union representative asks first, and what the all-factor "largest gap" (small areas' noise at national
+    size) never shows. None when no protected characteristic has two groups that may be shown."""
+    from retention_ml.fairness import protected_factors
+
+    shown = audit.shown
+    parts = []
+    for factor in protected_factors(shown["factor"].unique()):
+        g = shown[shown["factor"].eq(factor)].dropna(subset=["flagged_share"])
+        if len(g) < 2:
+            continue
+        hi, lo = g.loc[g["flagged_share"].idxmax()], g.loc[g["flagged_share"].idxmin()]
+        parts.append(f"{_factor_name(factor)}: {_group_label(hi['group'])} {_pct(hi['flagged_share'])} "
+                     f"({_pct(hi['base_rate'])} left), {_group_label(lo['group'])} {_pct(lo['flagged_share'])} "
+                     f"({_pct(lo['base_rate'])} left)")
+    if not parts:
+        return None
+    return (f"By protected characteristic, the groups put in the top {round(100 * audit.top_share)}% of risk most and "
+            "least often, each with the share of the group who actually left: " + "; ".join(parts) + ". A group "
+            "flagged more often should also leave more often; where it does not, its members reach managers' lists "
+            "more than their leaving warrants. These characteristics are never inputs: a gap comes through "
+            "inputs linked to them (for example time since qualifying and age).")
+
+
+def _own_entry(flat: bool) -> list[str]:
+    """How a worker sees and challenges what the tool says about them: the commands behind a subject access
+    request and the rights a union representative will ask about. Static words: the tool does what they name."""
+    if flat:
+        return ["This model scores no one and makes no lists: there is no entry about a person to see or "
+                "challenge. The extract it was trained on is personal data all the same; the council's DPIA says how "
+                "staff are told and how they can object."]
+    return [
+        "**See it.** Any worker may ask what the tool holds and says about them (a subject access request, UK GDPR "
+        "Article 15). The analyst runs `retention-ml explain --run <this model> --data <the extract scored> --as-of "
+        "<the scoring date> --worker <their id> --inputs --lists-log <the scoring folder>`: their risk and the band "
+        "their list showed, who read their row, the reasons in words (with their own sickness days, which the lists "
+        "never show), every value the model used about them with its meaning, and every list that held their row "
+        "and whom it was for. The council adds the purposes, how long it keeps the lists and anyone a list was "
+        "passed on to.",
+        "**Correct it.** A value that is wrong (a caseload, a pay point, a commute, sickness days) is corrected in "
+        "the HR or case-management system it came from (right to rectification, Article 16); the next extract and "
+        "scoring use the corrected value, and the worker can see that with the same command.",
+        "**Challenge it.** A worker may say the reasons do not fit them: that is the conversation a list is for, "
+        "and the list entry is never a finding about them. They may object to the processing (Article 21); the "
+        "DPIA says how an objection is handled. No decision about anyone may rest on the model (Article 22): if "
+        "one seems to, they can ask the data protection officer, and complain to the Information Commissioner's "
+        "Office.",
+    ]
+
+
+def _approval(version, gate: list, run_id: str) -> dict:
+    """The model's approval as the registry held it when the card was written, in the words lists use
+    (:func:`retention_ml.scoring.model_approval`: the alias champion on a version the gate passed), with when it
+    became champion (promote's record on the version), beside the gate's verdict."""
+    from retention_ml.scoring import model_approval
+
+    approval = model_approval(run_id)
+    # the lists' words are about a scoring; the card is about the model, read when the card is written
+    detail = approval["detail"].replace("The scored model", "This model").replace(" at scoring time", " now")
+    description = (getattr(version, "description", None) or "").strip()
+    since = description if approval["status"] == "approved" and description.startswith("Champion since") else ""
+    failed = [CHECK_LABELS.get(g.name, g.name).lower() for g in gate if not g.passed]
+    return {"status": approval["status"], "detail": detail, "since": since,
+            "gate": ("passes every check the card can judge" if not failed else "fails: " + ", ".join(failed))}
+
+
 def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | None, thresholds: dict,
                     simulated: bool) -> list[str]:
     """Ethical considerations and caveats written from this run's own numbers."""
@@ -411,27 +578,41 @@ def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | 
     if ece > thresholds["max_ece"]:
         notes.append(f"Risks are poorly calibrated overall: expected calibration error {_num(ece)} exceeds the "
                      f"gate's {_num(thresholds['max_ece'])}. Read the percentages as a ranking, not as probabilities.")
-    shortfalls = audit.group_shortfalls()
-    shortfalls = shortfalls[~shortfalls["withheld"].astype(bool)]  # never print a withheld group's numbers
+    if (level := _overall_level_note(metrics, audit, thresholds.get("group_family_alpha", 0.05))) is not None:
+        notes.append(level)
+    notes += [_narrow_win_note(metrics, base) for base in _narrow_wins(metrics)]
+    every = audit.group_shortfalls()
+    shortfalls = every[~every["withheld"].astype(bool)]  # never print a withheld group's numbers
+    alpha = thresholds.get("group_family_alpha", 0.05)
     cal = shortfalls.dropna(subset=["calibration_gap"])
     if not cal.empty:
-        w = audit.table.loc[cal["calibration_gap"].idxmax()]
+        i = cal["calibration_gap"].idxmax()
+        w = audit.table.loc[i]
         direction = "understates" if w["calibration_difference"] > 0 else "overstates"
         notes.append(
             f"Calibration is worst for {_factor_name(w['factor'])} = {_group_label(w['group'])} "
             f"({int(w['people'])} people): {int(w['observed'])} leavers observed against {_num(w['expected'], 1)} "
             f"predicted ({_pct(w['base_rate'])} against {_pct(w['mean_risk'])}); the model {direction} risk for this "
-            f"group{' beyond the gate threshold' if w['calibration_gap'] > thresholds['max_group_calibration_gap'] else ''}.")
+            "group" + _against_gate(cal.loc[i, "calibration_gap"], cal.loc[i, "calibration_se"],
+                                    thresholds["max_group_calibration_gap"],
+                                    int(every["calibration_gap"].notna().sum()), alpha) + ".")
     auc = shortfalls.dropna(subset=["roc_auc_shortfall"])
     if not auc.empty:
         w = auc.loc[auc["roc_auc_shortfall"].idxmax()]
         if w["roc_auc_shortfall"] > 0:
             notes.append(
-                f"Ranking is weakest for {_factor_name(w['factor'])} = {_group_label(w['group'])}: ROC-AUC "
-                f"{_num(w['roc_auc'])} against {_num(audit.overall['roc_auc'])} for everyone"
-                f"{' (over the gate threshold)' if w['roc_auc_shortfall'] > thresholds['max_group_roc_auc_shortfall'] else ''}.")
+                f"Ranking is weakest for {_factor_name(w['factor'])} = {_group_label(w['group'])} "
+                f"({int(w['people'])} people): ROC-AUC {_num(w['roc_auc'])} against {_num(audit.overall['roc_auc'])} "
+                "for everyone" + _against_gate(w["roc_auc_shortfall"], w["roc_auc_se"],
+                                               thresholds["max_group_roc_auc_shortfall"],
+                                               int(every["roc_auc_shortfall"].notna().sum()), alpha) + ".")
+    if (protected := _protected_flagging(audit)) is not None:
+        notes.append(protected)
     flagged = audit.worst("flagged_share", shown_only=True)
-    if flagged is not None and flagged["gap"] > 0:
+    from retention_ml.fairness import protected_factors
+
+    # a protected characteristic's largest gap is already in the bullet above: said once
+    if flagged is not None and flagged["gap"] > 0 and not (protected and protected_factors([flagged["factor"]])):
         notes.append(
             f"Who gets flagged differs most by {_factor_name(flagged['factor'])}: "
             f"{_pct(flagged['max_value'])} of {_group_label(flagged['max_group'])} are in the top 10% of risk against "
@@ -443,12 +624,10 @@ def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | 
 
         notes.append(f"Withheld because fewer than {MIN_PEOPLE} people in the group left (or stayed), or so that such "
                      f"a group, or one under {audit.min_group} people, cannot be worked out by subtraction: "
-                     + "; ".join(f"{_factor_name(r['factor'])} = {_group_label(r['group'])}" for _, r in withheld.iterrows())
-                     + ". They are still included in the promotion gate's checks.")
+                     + _groups_named(withheld) + ". They are still included in the promotion gate's checks.")
     small = audit.table[~audit.table["status"].eq("ok")]
     if not small.empty:
-        listed = "; ".join(f"{_factor_name(f)}: {', '.join(g['group'].map(_group_label))}"
-                           for f, g in small.groupby("factor", sort=False))
+        listed = _groups_named(small)
         notes.append(f"Too few people to assess (under {audit.min_group}), so nothing is known about how the model "
                      f"works for them: {listed}.")
     if alignment is None:
@@ -686,7 +865,11 @@ def _in_brief(c: dict, gate: list, aliases: list[str], audit, metrics: dict, n_i
     precision = mine.get("precision_top10") or {}
     interval = (f" (95% interval {round(100 * precision['low'])} to {round(100 * precision['high'])})"
                 if precision.get("low") is not None and precision.get("high") is not None else "")
-    team = metrics["models"].get("team_base_rate", {}).get("precision_top10", {}).get("value")
+    simpler = {k: (metrics["models"].get(k, {}).get("precision_top10") or {}).get("value")
+               for k in ("logistic", "team_base_rate")}
+    rules = {"logistic": "a plain logistic regression on the same inputs",
+             "team_base_rate": "the simpler rule of giving everyone their team's leaving rate"}
+    against = " and ".join(f"{_in_100(v)} for {rules[k]}" for k, v in simpler.items() if v is not None)
     inputs = f"{n_inputs} facts" if n_inputs else "facts"
     items = [
         _gate_verdict(gate, aliases),
@@ -702,7 +885,7 @@ def _in_brief(c: dict, gate: list, aliases: list[str], audit, metrics: dict, n_i
          f"{_in_100(ov['base_rate'])}. Of the {ov['flagged']:,} the model put in its top 10% (the top of a list), "
          f"{ov['flagged_positives']:,} left: {_in_100(ov['flagged_positives'] / ov['flagged'] if ov['flagged'] else None)}"
          f"{interval}"
-         + (f", against {_in_100(team)} for the simpler rule of giving everyone their team's leaving rate" if team is not None else "")
+         + (f", against {against}" if against else "")
          + f". The other {ov['positives'] - ov['flagged_positives']:,} who left were further down the list. Given one person who left and one who stayed, it gives the one who left the higher "
          f"risk {_in_100(ov['roc_auc']).removeprefix('about ').replace(' in every 100', ' times in 100')} "
          "(50 would be a coin toss)."),
@@ -801,11 +984,13 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
         "censored": metrics.get("censored", "n/a"),
         "censoring_rows": [] if censoring is None else censoring.astype(str).to_dict("records"),
         "censoring_columns": [] if censoring is None else list(censoring.columns),
+        "windows": metrics.get("windows") or {},
         "counts": counts,
         "model_names": [k for k in metrics["models"]],
         "model_labels": MODEL_LABELS,
         "metric_rows": metric_rows,
         "beats": metrics.get("beats_baselines", {}),
+        "narrow_wins": _narrow_wins(metrics),
         "overall": {"people": audit.overall["people"], "rows": audit.overall["rows"],
                     "roc_auc": _num(audit.overall["roc_auc"]), "base_rate": _pct(audit.overall["base_rate"]),
                     "top_threshold": _pct(audit.overall["top_threshold"])},
@@ -853,6 +1038,7 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
                                             "like one (Model inputs): do not use it until it is retrained without.")
     context["in_brief"] = _in_brief(context, gate, list(getattr(version, "aliases", []) or []), audit, metrics,
                                     None if catalogue is None else len(catalogue))
+    context["approval"] = _approval(version, gate, run_id)
     context["blocks"] = _blocks(context)
     fairness = audit.summary()
     return ModelCard(run_id=run_id, context=context, fairness=fairness, images=images)
@@ -928,7 +1114,9 @@ def _blocks(c: dict) -> list[dict]:
     ]
     ov = c["overall"]
     names = c["model_names"]
-    beats = "; ".join(f"{c['model_labels'].get(m, m)}: **{'yes' if ok else 'NO'}**" for m, ok in c["beats"].items())
+    beats = "; ".join(f"{c['model_labels'].get(m, m)}: **{'yes' if ok else 'NO'}**"
+                      + (" (only on the point estimates: the 95% intervals overlap, see Ethical considerations)"
+                         if m in c.get("narrow_wins", []) else "") for m, ok in c["beats"].items())
     b += [
         _h("Factors and metrics", "metrics"),
         _p(f"Test window: {ov['rows']} {'rows' if c['flat'] else 'snapshots'} of {ov['people']} people, observed leaver rate {ov['base_rate']}. "
@@ -960,9 +1148,13 @@ def _blocks(c: dict) -> list[dict]:
     ]
     if c["censoring_rows"]:
         cols = c["censoring_columns"]
-        b += [_p("Censoring report (snapshots per date, and whether they could be labelled):"),
-              _table([CENSORING_COLUMNS.get(k, _group_label(k).capitalize()) for k in cols],
-                     [[_group_label(r[k]) if k == "reason" else r[k] for k in cols] for r in c["censoring_rows"]],
+        used = "as_of" in cols and bool(c.get("windows"))  # which window each date fed, gaps said as such
+        b += [_p("Censoring report (snapshots per date, whether they could be labelled"
+                 + (", and which window they were used in" if used else "") + "):"),
+              _table([CENSORING_COLUMNS.get(k, _group_label(k).capitalize()) for k in cols]
+                     + (["Used in window"] if used else []),
+                     [[_group_label(r[k]) if k == "reason" else r[k] for k in cols]
+                      + ([_used_for(r["as_of"], c["windows"])] if used else []) for r in c["censoring_rows"]],
                      id="censoring")]
     boot = (f" Intervals in brackets: 95%, {c['n_boot']} bootstrap resamples of test-window snapshots (fairlearn "
             "MetricFrame)." if c["n_boot"] else "")
@@ -1038,6 +1230,8 @@ def _blocks(c: dict) -> list[dict]:
           _ul(["Re-train and re-issue this card when the data, the label definition or the population change; check "
                "calibration by group again after any policy change (pay, caseload caps) because it shifts who leaves.",
                "Tell staff the model exists, what it uses and what it is for, before it is used."]),
+          _h("A worker's own entry: seeing and challenging it", "own-entry"),
+          _ul(_own_entry(c["flat"]), id="own-entry-items"),
           _h("Promotion gate", "gate"),
           *([_p(f"This card applies {c['thresholds_note']}.", "notice" if c.get("lower_bar") else "")]
             if c.get("thresholds_note") else []),
@@ -1055,6 +1249,17 @@ def _blocks(c: dict) -> list[dict]:
                  [[CHECK_LABELS.get(g["name"], _group_label(g["name"])),
                    "pass" if g["passed"] else ("not assessable" if g.get("status") == "not assessable" else "**FAIL**"),
                    gate_detail_text(g["detail"])] for g in c["gate"]], id="gate-checks")]
+    ap = c["approval"]
+    b += [_h("Approval", "approval"),
+          _ul([f"**Promotion gate** when this card was written (without its own check that a card exists): {ap['gate']}.",
+               f"**Registry** when this card was written: **{ap['status'].upper()}**. {ap['detail']}"
+               + (f" {ap['since']}" if ap["since"] else ""),
+               "The gate checks numbers; whether the model may be used is the council's decision. Record it below "
+               "(or in the minutes that hold it) before any list reaches a manager, and write the card again after "
+               "`retention-ml promote`, so the registry line above reads as approved."], id="approval-items"),
+          _table(["Who", "Name", "Date", "Decision and conditions"],
+                 [["Governance board", "", "", ""], ["Data protection officer (DPIA reference)", "", "", ""],
+                  ["Trade union representative (consulted)", "", "", ""]], id="sign-off")]
     return b
 
 
