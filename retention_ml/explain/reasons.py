@@ -48,7 +48,7 @@ import yaml
 
 from retention_ml.explain.drivers import OTHER, reason_levers
 
-__all__ = ["FORMAT_KINDS", "HEALTH_META_KEY", "HEALTH_META_VALUE", "HEALTH_MODES", "MIN_REASON_VALUE", "Template", "health_features", "load_templates", "load_withheld", "reason_table", "render_feature_reasons", "templates_for"]
+__all__ = ["FORMAT_KINDS", "HEALTH_META_KEY", "HEALTH_META_VALUE", "HEALTH_MODES", "MIN_REASON_VALUE", "Template", "health_features", "load_templates", "load_withheld", "reason_table", "render_feature_reasons", "templates_for", "withheld_reason_texts"]
 
 FORMAT_KINDS = ("int", "whole", "duration", "num1", "pct", "change", "gbp", "minutes", "cases_trend", "text", "label")
 # "duration" (months): complete months under 2 years, complete years under 10, then only "more than 10 years". A
@@ -329,6 +329,22 @@ def _withheld_wordings(drivers: pd.Series) -> dict[str, tuple[dict[str, tuple[Te
     return {feature: ({feature: templates_for(feature, wordings)[0]},
                       WITHHELD_FALLBACK.format(label=labels.get(drivers.get(feature), "A reason")))
             for feature in health_features() if feature in drivers.index}
+
+
+def withheld_reason_texts(drivers: pd.Series | None = None) -> frozenset[str]:
+    """Every wording a list can give a reason led by a health-data feature (:func:`health_features`).
+
+    Withheld wordings hold no field (:func:`load_withheld`), so this is a closed set: a list's reason cell is
+    health-derived exactly when its text is in it. The lists read it to leave health-derived reasons off
+    low-band rows (:func:`retention_ml.reports.risk_list.drop_health_reasons`), since the scores keep the words,
+    not the feature behind them. ``drivers`` maps feature to driver code (default: the feature catalogue's).
+    """
+    if drivers is None:
+        from retention_ml.features import feature_catalogue
+
+        drivers = feature_catalogue().set_index("feature")["driver"]
+    return frozenset(text for templates, fallback in _withheld_wordings(drivers).values()
+                     for text in (*(t.text for ts in templates.values() for t in ts), fallback))
 
 
 def reason_table(

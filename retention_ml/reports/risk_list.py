@@ -59,8 +59,12 @@ LEAVING_LINE = (
 HEALTH_LINE = (
     "A reason drawn from sickness absence gives no figures on purpose: absence is health data and can be linked "
     "to a disability. Talk about workload and support; never question anyone about their health or absence "
-    "because of this list, and never use it in absence management."
+    "because of this list, and never use it in absence management. Rows in the low band, where no conversation "
+    "is suggested, carry no such reason."
 )
+# The band whose rows carry no health-derived reason (drop_health_reasons): data minimisation, since the
+# list suggests no conversation there and the health inference would serve no purpose.
+NO_HEALTH_BAND = "low"
 
 # Column of the scores (retention-ml score) marking a worker in post at the as-of date whose end_date is
 # already recorded. Scores keep them (risk, reasons) for evaluation; lists leave them out.
@@ -427,12 +431,38 @@ def _prepare_rows(scoped: pd.DataFrame, config: BandConfig, names: bool) -> tupl
         if c not in scoped:
             scoped[c] = ""
         scoped[c] = scoped[c].astype(object).where(scoped[c].notna(), "")
+    scoped = drop_health_reasons(scoped)
     names = names and "display_name" in scoped
     # whole months in post: fractions of a month add nothing to a conversation
     scoped["months_in_post"] = np.floor(scoped["months_in_post"].astype(float)).astype("Int64")
     if config.show_probability:
         scoped[["risk", "risk_low", "risk_high"]] = scoped[["risk", "risk_low", "risk_high"]].astype(float).round(3)
     return scoped, list_columns(config=config, names=names)
+
+
+def drop_health_reasons(rows: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` (with ``band``, reasons and levers as lists show them, "" for an empty slot) without the
+    health-derived reasons of :data:`NO_HEALTH_BAND` rows (see HEALTH_LINE); each such reason leaves with its
+    lever, and the row's other reasons move up in their order, so no gap hints that one was taken out.
+
+    A reason is health-derived when its words are a withheld wording
+    (:func:`retention_ml.explain.reasons.withheld_reason_texts`, driven by the ``health`` flag in data_schema/).
+    """
+    from retention_ml.explain.reasons import withheld_reason_texts
+
+    reasons, levers = [f"reason_{i}" for i in (1, 2, 3)], [f"lever_{i}" for i in (1, 2, 3)]
+    text = rows[reasons].to_numpy(dtype=object)
+    drop = (rows["band"].to_numpy() == NO_HEALTH_BAND)[:, None] & np.isin(text, list(withheld_reason_texts()))
+    if not drop.any():
+        return rows
+    order = np.argsort(drop, axis=1, kind="stable")   # kept slots first, in their order; dropped ones last
+    moved = np.take_along_axis(drop, order, axis=1)
+    out = rows.copy()
+    for cols in (reasons, levers):
+        values = np.take_along_axis(rows[cols].to_numpy(dtype=object), order, axis=1)
+        values[moved] = ""
+        out[cols] = values
+    return out
 
 
 def build_risk_lists(scores: pd.DataFrame, *, config: BandConfig, teams: list[str], names: bool = False) -> list[TeamList]:

@@ -142,3 +142,16 @@ def test_rank_warns_on_a_scoring_from_before_health_data_was_withheld(scored_and
     res = CliRunner().invoke(app, ["rank", "--scores", str(scores), "--all", "--format", "csv", "--out", str(tmp_path / "lists")])
     assert res.exit_code == 0, res.output
     assert "sickness absence (health data)" in res.stderr and "score the data again" in res.stderr
+
+
+def test_low_band_rows_carry_no_health_reason_while_medium_and_high_rows_still_can(scored_and_listed):
+    """Data minimisation: on the low band the list suggests no conversation, so the health inference is left off."""
+    _, frame, files, _ = scored_and_listed
+    rows = pd.concat([pd.read_csv(p, comment="#", dtype=str, keep_default_na=False) for p in files if p.suffix == ".csv"])
+    health = rows[["reason_1", "reason_2", "reason_3"]].eq(LIST_WORDING).any(axis=1)
+    assert not health[rows["band"].eq("low")].any()
+    assert health[rows["band"].isin(["medium", "high"])].any()
+    # not vacuous: the scores hold the wording for low-band people too (the lists take it off)
+    scored = frame.loc[~frame["leaving_date_recorded"]]
+    low = set(rows.loc[rows["band"].eq("low"), "worker_id"])
+    assert scored.loc[scored["worker_id"].isin(low), ["reason_1", "reason_2", "reason_3"]].eq(LIST_WORDING).any(axis=None)
