@@ -426,5 +426,6 @@ def reason_table(
         out[f"reason_driver_{n}"] = driver_col
         out[f"reason_feature_{n}"] = feature_col
         out[f"reason_value_{n}"] = value_col
-        out[f"lever_{n}"] = reason_levers(driver_col, frame)
+        # an action already offered beside an earlier reason of the row is not offered again
+        out[f"lever_{n}"] = reason_levers(driver_col, frame, shown=[out[f"lever_{j}"] for j in range(1, n)])
     return pd.DataFrame(out, index=values.index)
