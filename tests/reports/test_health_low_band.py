@@ -59,7 +59,8 @@ def _rows(path: Path) -> list[list[str]]:
         sheet = openpyxl.load_workbook(path, read_only=True).worksheets[0]
         cells = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
         start = next(i for i, row in enumerate(cells) if "Risk band" in row)
-        return cells[start + 1:]
+        end = next((i for i in range(start + 1, len(cells)) if not any(cells[i])), len(cells))   # notes follow
+        return cells[start + 1:end]
     parser = _Rows()
     parser.feed(path.read_text(encoding="utf-8"))
     return [row for row in parser.rows if row and row[0] != "Rank"]
