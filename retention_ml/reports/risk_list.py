@@ -65,6 +65,8 @@ HEALTH_LINE = (
 # The band whose rows carry no health-derived reason (drop_health_reasons): data minimisation, since the
 # list suggests no conversation there and the health inference would serve no purpose.
 NO_HEALTH_BAND = "low"
+# What the person's own view (explain --worker) says the lists showed in place of such a reason on a low-band row.
+LEFT_OFF_LINE = "left off: in the low band the lists carry no reason drawn from health data"
 
 # Column of the scores (retention-ml score) marking a worker in post at the as-of date whose end_date is
 # already recorded. Scores keep them (risk, reasons) for evaluation; lists leave them out.
