@@ -62,6 +62,9 @@ HEALTH_LINE = (
     "because of this list, and never use it in absence management. Rows in the low band, where no conversation "
     "is suggested, carry no such reason."
 )
+# The lever cell beside a reason whose action the row already offers beside an earlier reason.
+SAME_ACTION_LEVER = "Same as an earlier lever in this row: one action for both reasons"
+
 # The band whose rows carry no health-derived reason (drop_health_reasons): data minimisation, since the
 # list suggests no conversation there and the health inference would serve no purpose.
 NO_HEALTH_BAND = "low"
@@ -429,11 +432,21 @@ def _prepare_rows(scoped: pd.DataFrame, config: BandConfig, names: bool) -> tupl
     # Levers are shown as the scoring stored them, each beside its reason (explain.drivers.reason_levers);
     # a scoring without them shows none: a lever guessed from the profile could sit beside another reason.
     lever_cols = [f"lever_{i}" for i in (1, 2, 3)]
+    stored = all(c in scoped for c in lever_cols)
     for c in ["reason_1", "reason_2", "reason_3", *lever_cols]:
         if c not in scoped:
             scoped[c] = ""
         scoped[c] = scoped[c].astype(object).where(scoped[c].notna(), "")
     scoped = drop_health_reasons(scoped)
+    if stored:
+        # a reason with no lever stored is one whose action is already offered beside an earlier reason
+        # (reason_levers offers an action once per row): an empty cell would read as "nothing to suggest"
+        reasons = scoped[["reason_1", "reason_2", "reason_3"]].to_numpy(dtype=object)
+        levers = scoped[lever_cols].to_numpy(dtype=object)
+        covered = (reasons != "") & (levers == "")
+        if covered.any():
+            levers[covered] = SAME_ACTION_LEVER
+            scoped[lever_cols] = levers
     names = names and "display_name" in scoped
     # whole months in post: fractions of a month add nothing to a conversation
     scoped["months_in_post"] = np.floor(scoped["months_in_post"].astype(float)).astype("Int64")

@@ -20,6 +20,7 @@ from retention_ml.reports.risk_list import (
     MANAGER_LINE,
     NOT_APPROVED_LINE,
     PURPOSE_LINE,
+    SAME_ACTION_LEVER,
     BandConfig,
     assign_bands,
     banner_lines,
@@ -210,7 +211,11 @@ def test_lists_show_the_levers_the_scoring_stored_beside_their_reasons():
     scores["lever_1"], scores["lever_2"], scores["lever_3"] = "Review caseload against the team cap", "", None
     stored = build_risk_lists(scores, config=load_band_config(), teams=sorted(TEAMS))
     assert all((tl.rows["lever_1"] == "Review caseload against the team cap").all() for tl in stored)
-    assert all((tl.rows[["lever_2", "lever_3"]] == "").all().all() for tl in stored)
+    assert all((tl.rows["lever_3"] == "").all() for tl in stored)   # no reason, no lever
+    # a reason stored with no lever: its action is offered beside an earlier reason (one action per row), and
+    # the list says so rather than leave a cell a manager reads as "nothing to suggest"
+    assert all((tl.rows["lever_2"] == SAME_ACTION_LEVER).all() for tl in stored)
+    assert not any(tl.rows.isin([SAME_ACTION_LEVER]).any(axis=None) for tl in plain)   # a scoring without levers: none
 
 
 def test_lists_ranked_and_summarised_per_team():
