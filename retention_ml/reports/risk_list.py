@@ -377,7 +377,7 @@ COLUMN_MEANINGS = {
     "role": "job role code", "team_id": "team id", "months_in_post": "whole months in this post",
     "band": "risk band low/medium/high", "change": "band change since the last scoring",
     "risk": "probability of leaving", "risk_low": "low end of its interval", "risk_high": "high end of its interval",
-    "uncertain": "True when the person's interval crosses a band cut-off",
+    "uncertain": "True when the person's band could as well be the next one up or down (their interval crosses a band cut-off)",
     "reason_1": "reasons raising the risk, strongest first (reason_2, reason_3 likewise)",
     "lever_1": "suggested lever for reason_1 (lever_2, lever_3 likewise)",
 }
@@ -602,6 +602,12 @@ def band_cutoffs_text(meta: dict) -> str:
         text += (f"; the bands file's {src['horizon_months']}-month cut-offs {src['medium']:.3g} and {src['high']:.3g}"
                  f" scaled to the model's {months}-month horizon")
     return text + "."
+
+
+def uncertain_text(meta: dict) -> str:
+    """What the "Band uncertain" mark tells a manager, and the rule behind it (list metadata's uncertain_rule)."""
+    return (f"\"Band uncertain\" marks a person whose band could as well be the next one up or down (the "
+            f"{meta.get('uncertain_rule', 'per-person interval crosses a band cut-off')}): read their band as approximate.")
 
 
 def approval_line(meta: dict) -> tuple[str, str]:

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 from retention_ml.reports.risk_list import (HEALTH_LINE, PURPOSE_LINE, TeamList, band_cutoffs_text, banner_lines,
-                                            column_label, display_rows, summary_text)
+                                            column_label, display_rows, summary_text, uncertain_text)
 
 BAND_COLOURS = {"high": "#F4B6B6", "medium": "#FCE4A8", "low": "#CFE8CF"}
 
@@ -17,7 +17,7 @@ BAND_COLOURS = {"high": "#F4B6B6", "medium": "#FCE4A8", "low": "#CFE8CF"}
 def _settings_line(meta: dict) -> str:
     return (f"Shows probability: {'yes' if meta['shows_probability'] else 'no (band only)'}; "
             f"{band_cutoffs_text(meta)[:-1]}; "
-            f"uncertain = {meta['uncertain_rule']}; as of {meta.get('as_of', '')}; model {meta.get('model_ref', '')}")
+            f"as of {meta.get('as_of', '')}; model {meta.get('model_ref', '')}. {uncertain_text(meta)}")
 
 
 def _created(meta: dict) -> datetime.datetime:

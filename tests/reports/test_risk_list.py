@@ -856,3 +856,22 @@ def test_xlsx_freezes_only_what_is_read_before_any_row_and_puts_the_other_notes_
     assert {MANAGER_LINE, LEAVING_LINE} <= set(below)
     assert any(t.startswith("Change since last scoring") for t in below) and any(t.startswith("Shows probability") for t in below)
     assert sum(ws.row_dimensions[r].height or 15 for r in range(1, header_row + 1)) < 300   # points; the demo's lists: 408 before, 259 after
+
+
+def test_every_format_says_what_band_uncertain_means_for_the_reader(tmp_path):
+    """A manager reads "Band uncertain: yes", not "per-person 80% interval crosses a band cut-off": every format
+    says the band could as well be the next one and is to be read as approximate, with the rule beside it."""
+    import openpyxl
+
+    from retention_ml.commands.rank import rank_scores
+
+    d = write_scores(tmp_path, make_scores())
+    rank_scores(d, tmp_path / "u", team=["TEAMALPHA"], formats=["csv", "xlsx", "html"])
+    stem = tmp_path / "u" / "risk_list_team_TEAMALPHA"
+    book = openpyxl.load_workbook(stem.with_suffix(".xlsx")).worksheets[0]
+    texts = {"csv": stem.with_suffix(".csv").read_text(), "html": unescape(stem.with_suffix(".html").read_text()),
+             "xlsx": " ".join(str(v) for row in book.iter_rows(values_only=True) for v in row if v is not None)}
+    for fmt, text in texts.items():
+        assert "could as well be the next one up or down" in text, fmt
+        assert "interval crosses a band cut-off" in text, fmt   # the rule, for whoever checks it
+    assert "read their band as approximate" in texts["html"] and "read their band as approximate" in texts["xlsx"]
