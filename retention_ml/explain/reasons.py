@@ -67,6 +67,7 @@ HEALTH_MODES = ("withhold", "show")
 HEALTH_META_KEY, HEALTH_META_VALUE = "health_data_in_reasons", "withheld"
 # A health feature the withheld wordings do not cover: the driver only, never the catalogue's "<meaning>: <value>".
 WITHHELD_FALLBACK = "{label} (from health records, which lists do not show)"
+WITHHELD_NO_DRIVER = "A reason"   # the fallback's label for a health feature of no known driver
 
 
 class Template(NamedTuple):
@@ -327,24 +328,24 @@ def _withheld_wordings(drivers: pd.Series) -> dict[str, tuple[dict[str, tuple[Te
     labels = {d.code: d.label for d in load_drivers()}
     wordings = load_withheld()
     return {feature: ({feature: templates_for(feature, wordings)[0]},
-                      WITHHELD_FALLBACK.format(label=labels.get(drivers.get(feature), "A reason")))
+                      WITHHELD_FALLBACK.format(label=labels.get(drivers.get(feature), WITHHELD_NO_DRIVER)))
             for feature in health_features() if feature in drivers.index}
 
 
-def withheld_reason_texts(drivers: pd.Series | None = None) -> frozenset[str]:
+def withheld_reason_texts() -> frozenset[str]:
     """Every wording a list can give a reason led by a health-data feature (:func:`health_features`).
 
-    Withheld wordings hold no field (:func:`load_withheld`), so this is a closed set: a list's reason cell is
-    health-derived exactly when its text is in it. The lists read it to leave health-derived reasons off
-    low-band rows (:func:`retention_ml.reports.risk_list.drop_health_reasons`), since the scores keep the words,
-    not the feature behind them. ``drivers`` maps feature to driver code (default: the feature catalogue's).
+    Scoring words exactly those reasons (the ``health`` flag in data_schema/ decides which) from ``withheld``
+    in reasons.yaml, whose wordings hold no field (:func:`load_withheld`), or from :data:`WITHHELD_FALLBACK`
+    with a driver's label: a closed set, and no other reason uses it. So a list's reason cell is health-derived
+    exactly when its text is in it; the lists read it to leave such reasons off low-band rows
+    (:func:`retention_ml.reports.risk_list.drop_health_reasons`), as the scores keep the words, not the feature.
     """
-    if drivers is None:
-        from retention_ml.features import feature_catalogue
+    from retention_ml.schema import load_drivers
 
-        drivers = feature_catalogue().set_index("feature")["driver"]
-    return frozenset(text for templates, fallback in _withheld_wordings(drivers).values()
-                     for text in (*(t.text for ts in templates.values() for t in ts), fallback))
+    worded = {t.text for templates in load_withheld().values() for t in templates}
+    labels = [d.label for d in load_drivers()] + [WITHHELD_NO_DRIVER]
+    return frozenset(worded | {WITHHELD_FALLBACK.format(label=label) for label in labels})
 
 
 def reason_table(
