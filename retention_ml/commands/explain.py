@@ -254,6 +254,7 @@ def person_record(run_id: str, explanation, table, *, horizon_months: int | None
     import pandas as pd
 
     from retention_ml.explain.drivers import unmeasured_drivers
+    from retention_ml.reports.risk_list import LEFT_OFF_LINE, NO_HEALTH_BAND
     from retention_ml.schema import load_drivers
 
     row = table.iloc[0]
@@ -268,6 +269,9 @@ def person_record(run_id: str, explanation, table, *, horizon_months: int | None
         for i in (1, 2, 3)
         if f"reason_{i}" in table.columns and pd.notna(row[f"reason_{i}"])
     ]
+    band = band_of(float(row["risk"]), horizon_months, bands)
+    if band["band"] == NO_HEALTH_BAND:   # what the lists did with a health-derived reason: left it off
+        reasons = [{**r, "on_lists": LEFT_OFF_LINE} if "on_lists" in r else r for r in reasons]
     # a missing value (a team with no manager recorded) is JSON null, never the string "nan"
     keys = {c: None if pd.isna(row[c]) else str(row[c]) for c in EXPLANATION_KEY_COLUMNS if c in table.columns}
     if keys.get("months_in_post") is not None:
@@ -279,7 +283,7 @@ def person_record(run_id: str, explanation, table, *, horizon_months: int | None
         **keys,
         "risk": float(row["risk"]),
         "horizon_months": horizon_months,
-        **band_of(float(row["risk"]), horizon_months, bands),
+        **band,
         "listed_for": list_reader(str(row["worker_id"]), keys.get("manager_id"),
                                   leaving=bool(row.get(LEAVING_FLAG, False))),
         "base_value": float(np.asarray(explanation.base_value).ravel()[0]),

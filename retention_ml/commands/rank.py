@@ -14,8 +14,10 @@ from retention_ml.commands import fail
 HELP = """Turn a scoring (retention-ml score) into ranked lists: riskiest first,
 with band, change since last scoring (the list names the scoring it compares
 with), top three reasons each beside one suggested lever (its driver's first
-lever in data_schema/drivers.yaml), and a summary (expected leavers with an 80%
-interval). Text from the extract that opens like a spreadsheet formula is kept
+lever in data_schema/drivers.yaml), no action twice in a row (a later reason
+gets its driver's next lever or, with none left, a cell saying an earlier lever
+covers it), and a summary (expected leavers with an 80% interval). On low-band rows, where no conversation is suggested, reasons
+drawn from health data (sickness absence) are left out. Text from the extract that opens like a spreadsheet formula is kept
 as text in the CSV (a leading ') and the Excel file.
 
 Scoping is strict. --team or --manager: one set of files holding only those

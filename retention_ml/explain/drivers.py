@@ -58,9 +58,9 @@ def driver_levers() -> dict[str, tuple[str, ...]]:
     return {d.code: d.levers for d in load_drivers()}
 
 
-def reason_levers(codes, people: pd.DataFrame | None = None) -> np.ndarray:
+def reason_levers(codes, people: pd.DataFrame | None = None, *, shown=()) -> np.ndarray:
     """The lever shown beside each reason: its driver's first lever in ``data_schema/drivers.yaml``, or its
-    group lever for a person in a group that lever is for.
+    group lever for a person in a group that lever is for, unless an earlier reason of the row already offers it.
 
     The one lever rule. Reasons carry it (:func:`retention_ml.explain.reasons.reason_table`), scores
     store it and lists, ``explain`` and its JSON show it as stored, so a lever is always that of the
@@ -71,23 +71,44 @@ def reason_levers(codes, people: pd.DataFrame | None = None) -> np.ndarray:
     (the person's features: a group's member has its feature equal to 1); returns an object array, None
     where the slot is empty or the driver has no lever (``other``).
 
+    ``shown``: the levers of the row's earlier reasons (one array per slot, aligned with ``codes``). An action
+    that answers two drivers is one text in drivers.yaml (``shared_levers``), and a row offers it once, beside
+    the first reason it answers (two cells of the same action read as the tool repeating itself): this reason
+    then gets its driver's next lever not yet offered or, for a group's member, whose group lever is the one
+    that fits them, none.
+
     >>> reason_levers(["commute", None, "other"]).tolist()
     ['Flexible or hybrid working to cut commuting days', None, None]
     >>> reason_levers(["pay", "pay"], pd.DataFrame({"employment_agency": [1, 0]})).tolist()[0]
-    'Discuss a permanent post with its pay, progression and support'
+    'Discuss a permanent post with its pay, progression, support and a development plan'
+    >>> reason_levers(["work_life_balance"], shown=[np.array(["Review duty rota, out-of-hours work and time off in lieu"])]).tolist()
+    ['Flexible or hybrid working to cut commuting days']
     """
     drivers = load_drivers()
     codes = pd.Series(np.asarray(codes, dtype=object))
-    levers = codes.map({d.code: d.levers[0] for d in drivers if d.levers})
-    chosen = np.zeros(len(codes), dtype=bool)
+    earlier = [pd.Series(np.asarray(s, dtype=object)) for s in shown]
+    levers = pd.Series(None, index=codes.index, dtype=object)
+    chosen = np.zeros(len(codes), dtype=bool)   # the row's lever is settled (found, or a group's taken)
+
+    def offer(candidate: pd.Series, eligible: np.ndarray) -> None:
+        nonlocal chosen
+        fresh = candidate.notna().to_numpy() & eligible & ~chosen
+        for s in earlier:
+            fresh &= (candidate != s).to_numpy()
+        levers[fresh] = candidate[fresh]
+        chosen |= fresh
+
     for group, feature in (lever_groups().items() if people is not None else ()):
         if feature not in people.columns:
             continue
         member = pd.to_numeric(people[feature], errors="coerce").to_numpy() == 1
         own = codes.map({d.code: dict(d.group_levers)[group] for d in drivers if group in dict(d.group_levers)})
-        use = member & own.notna().to_numpy() & ~chosen   # the first group with a lever for this driver wins
-        levers[use] = own[use]
-        chosen |= use
+        has = member & own.notna().to_numpy() & ~chosen   # the first group with a lever for this driver wins
+        offer(own, has)
+        chosen |= has   # offered already: the group lever is the one that fits them, so no other
+    depth = max((len(d.levers) for d in drivers), default=0)
+    for j in range(depth):   # everyone else: the driver's levers in order, the first not offered yet
+        offer(codes.map({d.code: d.levers[j] for d in drivers if len(d.levers) > j}), np.ones(len(codes), dtype=bool))
     return levers.astype(object).where(levers.notna(), None).to_numpy(dtype=object)
 
 

@@ -48,7 +48,7 @@ import yaml
 
 from retention_ml.explain.drivers import OTHER, reason_levers
 
-__all__ = ["FORMAT_KINDS", "HEALTH_META_KEY", "HEALTH_META_VALUE", "HEALTH_MODES", "MIN_REASON_VALUE", "Template", "health_features", "load_templates", "load_withheld", "reason_table", "render_feature_reasons", "templates_for"]
+__all__ = ["FORMAT_KINDS", "HEALTH_META_KEY", "HEALTH_META_VALUE", "HEALTH_MODES", "MIN_REASON_VALUE", "Template", "health_features", "load_templates", "load_withheld", "reason_table", "render_feature_reasons", "templates_for", "withheld_reason_texts"]
 
 FORMAT_KINDS = ("int", "whole", "duration", "num1", "pct", "change", "gbp", "minutes", "cases_trend", "text", "label")
 # "duration" (months): complete months under 2 years, complete years under 10, then only "more than 10 years". A
@@ -67,6 +67,7 @@ HEALTH_MODES = ("withhold", "show")
 HEALTH_META_KEY, HEALTH_META_VALUE = "health_data_in_reasons", "withheld"
 # A health feature the withheld wordings do not cover: the driver only, never the catalogue's "<meaning>: <value>".
 WITHHELD_FALLBACK = "{label} (from health records, which lists do not show)"
+WITHHELD_NO_DRIVER = "A reason"   # the fallback's label for a health feature of no known driver
 
 
 class Template(NamedTuple):
@@ -327,8 +328,24 @@ def _withheld_wordings(drivers: pd.Series) -> dict[str, tuple[dict[str, tuple[Te
     labels = {d.code: d.label for d in load_drivers()}
     wordings = load_withheld()
     return {feature: ({feature: templates_for(feature, wordings)[0]},
-                      WITHHELD_FALLBACK.format(label=labels.get(drivers.get(feature), "A reason")))
+                      WITHHELD_FALLBACK.format(label=labels.get(drivers.get(feature), WITHHELD_NO_DRIVER)))
             for feature in health_features() if feature in drivers.index}
+
+
+def withheld_reason_texts() -> frozenset[str]:
+    """Every wording a list can give a reason led by a health-data feature (:func:`health_features`).
+
+    Scoring words exactly those reasons (the ``health`` flag in data_schema/ decides which) from ``withheld``
+    in reasons.yaml, whose wordings hold no field (:func:`load_withheld`), or from :data:`WITHHELD_FALLBACK`
+    with a driver's label: a closed set, and no other reason uses it. So a list's reason cell is health-derived
+    exactly when its text is in it; the lists read it to leave such reasons off low-band rows
+    (:func:`retention_ml.reports.risk_list.drop_health_reasons`), as the scores keep the words, not the feature.
+    """
+    from retention_ml.schema import load_drivers
+
+    worded = {t.text for templates in load_withheld().values() for t in templates}
+    labels = [d.label for d in load_drivers()] + [WITHHELD_NO_DRIVER]
+    return frozenset(worded | {WITHHELD_FALLBACK.format(label=label) for label in labels})
 
 
 def reason_table(
@@ -410,5 +427,6 @@ def reason_table(
         out[f"reason_driver_{n}"] = driver_col
         out[f"reason_feature_{n}"] = feature_col
         out[f"reason_value_{n}"] = value_col
-        out[f"lever_{n}"] = reason_levers(driver_col, frame)
+        # an action already offered beside an earlier reason of the row is not offered again
+        out[f"lever_{n}"] = reason_levers(driver_col, frame, shown=[out[f"lever_{j}"] for j in range(1, n)])
     return pd.DataFrame(out, index=values.index)

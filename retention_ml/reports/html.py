@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from retention_ml.reports.risk_list import (PURPOSE_LINE, TeamList, band_cutoffs_text, banner_lines, column_label,
-                                            display_rows, summary_text)
+                                            display_rows, summary_text, uncertain_text)
 
 
 @lru_cache(maxsize=1)
@@ -36,7 +36,7 @@ def render_html(lists: list[TeamList], meta: dict) -> str:
         for tl in lists
     ]
     return _template().render(lists=view, meta=meta, purpose=PURPOSE_LINE, banner=banner_lines(meta, lists),
-                              bands_text=band_cutoffs_text(meta), teams=[tl.heading or tl.team_id for tl in lists])
+                              bands_text=band_cutoffs_text(meta), uncertain_text=uncertain_text(meta), teams=[tl.heading or tl.team_id for tl in lists])
 
 
 def write_html(lists: list[TeamList], meta: dict, path: str | Path) -> Path:

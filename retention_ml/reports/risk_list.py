@@ -59,8 +59,17 @@ LEAVING_LINE = (
 HEALTH_LINE = (
     "A reason drawn from sickness absence gives no figures on purpose: absence is health data and can be linked "
     "to a disability. Talk about workload and support; never question anyone about their health or absence "
-    "because of this list, and never use it in absence management."
+    "because of this list, and never use it in absence management. Rows in the low band, where no conversation "
+    "is suggested, carry no such reason."
 )
+# The lever cell beside a reason whose action the row already offers beside an earlier reason.
+SAME_ACTION_LEVER = "Same as an earlier lever in this row: one action for both reasons"
+
+# The band whose rows carry no health-derived reason (drop_health_reasons): data minimisation, since the
+# list suggests no conversation there and the health inference would serve no purpose.
+NO_HEALTH_BAND = "low"
+# What the person's own view (explain --worker) says the lists showed in place of such a reason on a low-band row.
+LEFT_OFF_LINE = "left off: in the low band the lists carry no reason drawn from health data"
 
 # Column of the scores (retention-ml score) marking a worker in post at the as-of date whose end_date is
 # already recorded. Scores keep them (risk, reasons) for evaluation; lists leave them out.
@@ -368,7 +377,7 @@ COLUMN_MEANINGS = {
     "role": "job role code", "team_id": "team id", "months_in_post": "whole months in this post",
     "band": "risk band low/medium/high", "change": "band change since the last scoring",
     "risk": "probability of leaving", "risk_low": "low end of its interval", "risk_high": "high end of its interval",
-    "uncertain": "True when the person's interval crosses a band cut-off",
+    "uncertain": "True when the person's band could as well be the next one up or down (their interval crosses a band cut-off)",
     "reason_1": "reasons raising the risk, strongest first (reason_2, reason_3 likewise)",
     "lever_1": "suggested lever for reason_1 (lever_2, lever_3 likewise)",
 }
@@ -423,16 +432,52 @@ def _prepare_rows(scoped: pd.DataFrame, config: BandConfig, names: bool) -> tupl
     # Levers are shown as the scoring stored them, each beside its reason (explain.drivers.reason_levers);
     # a scoring without them shows none: a lever guessed from the profile could sit beside another reason.
     lever_cols = [f"lever_{i}" for i in (1, 2, 3)]
+    stored = all(c in scoped for c in lever_cols)
     for c in ["reason_1", "reason_2", "reason_3", *lever_cols]:
         if c not in scoped:
             scoped[c] = ""
         scoped[c] = scoped[c].astype(object).where(scoped[c].notna(), "")
+    scoped = drop_health_reasons(scoped)
+    if stored:
+        # a reason with no lever stored is one whose action is already offered beside an earlier reason
+        # (reason_levers offers an action once per row): an empty cell would read as "nothing to suggest"
+        reasons = scoped[["reason_1", "reason_2", "reason_3"]].to_numpy(dtype=object)
+        levers = scoped[lever_cols].to_numpy(dtype=object)
+        covered = (reasons != "") & (levers == "")
+        if covered.any():
+            levers[covered] = SAME_ACTION_LEVER
+            scoped[lever_cols] = levers
     names = names and "display_name" in scoped
     # whole months in post: fractions of a month add nothing to a conversation
     scoped["months_in_post"] = np.floor(scoped["months_in_post"].astype(float)).astype("Int64")
     if config.show_probability:
         scoped[["risk", "risk_low", "risk_high"]] = scoped[["risk", "risk_low", "risk_high"]].astype(float).round(3)
     return scoped, list_columns(config=config, names=names)
+
+
+def drop_health_reasons(rows: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` (with ``band``, reasons and levers as lists show them, "" for an empty slot) without the
+    health-derived reasons of :data:`NO_HEALTH_BAND` rows (see HEALTH_LINE); each such reason leaves with its
+    lever, and the row's other reasons move up in their order, so no gap hints that one was taken out.
+
+    A reason is health-derived when its words are a withheld wording
+    (:func:`retention_ml.explain.reasons.withheld_reason_texts`, driven by the ``health`` flag in data_schema/).
+    """
+    from retention_ml.explain.reasons import withheld_reason_texts
+
+    reasons, levers = [f"reason_{i}" for i in (1, 2, 3)], [f"lever_{i}" for i in (1, 2, 3)]
+    text = rows[reasons].to_numpy(dtype=object)
+    drop = (rows["band"].to_numpy() == NO_HEALTH_BAND)[:, None] & np.isin(text, list(withheld_reason_texts()))
+    if not drop.any():
+        return rows
+    order = np.argsort(drop, axis=1, kind="stable")   # kept slots first, in their order; dropped ones last
+    moved = np.take_along_axis(drop, order, axis=1)
+    out = rows.copy()
+    for cols in (reasons, levers):
+        values = np.take_along_axis(rows[cols].to_numpy(dtype=object), order, axis=1)
+        values[moved] = ""
+        out[cols] = values
+    return out
 
 
 def build_risk_lists(scores: pd.DataFrame, *, config: BandConfig, teams: list[str], names: bool = False) -> list[TeamList]:
@@ -557,6 +602,12 @@ def band_cutoffs_text(meta: dict) -> str:
         text += (f"; the bands file's {src['horizon_months']}-month cut-offs {src['medium']:.3g} and {src['high']:.3g}"
                  f" scaled to the model's {months}-month horizon")
     return text + "."
+
+
+def uncertain_text(meta: dict) -> str:
+    """What the "Band uncertain" mark tells a manager, and the rule behind it (list metadata's uncertain_rule)."""
+    return (f"\"Band uncertain\" marks a person whose band could as well be the next one up or down (the "
+            f"{meta.get('uncertain_rule', 'per-person interval crosses a band cut-off')}): read their band as approximate.")
 
 
 def approval_line(meta: dict) -> tuple[str, str]:

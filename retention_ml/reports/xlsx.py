@@ -8,8 +8,8 @@ import math
 import re
 from pathlib import Path
 
-from retention_ml.reports.risk_list import (PURPOSE_LINE, TeamList, band_cutoffs_text, banner_lines, column_label,
-                                            display_rows, summary_text)
+from retention_ml.reports.risk_list import (HEALTH_LINE, PURPOSE_LINE, TeamList, band_cutoffs_text, banner_lines,
+                                            column_label, display_rows, summary_text, uncertain_text)
 
 BAND_COLOURS = {"high": "#F4B6B6", "medium": "#FCE4A8", "low": "#CFE8CF"}
 
@@ -17,7 +17,7 @@ BAND_COLOURS = {"high": "#F4B6B6", "medium": "#FCE4A8", "low": "#CFE8CF"}
 def _settings_line(meta: dict) -> str:
     return (f"Shows probability: {'yes' if meta['shows_probability'] else 'no (band only)'}; "
             f"{band_cutoffs_text(meta)[:-1]}; "
-            f"uncertain = {meta['uncertain_rule']}; as of {meta.get('as_of', '')}; model {meta.get('model_ref', '')}")
+            f"as of {meta.get('as_of', '')}; model {meta.get('model_ref', '')}. {uncertain_text(meta)}")
 
 
 def _created(meta: dict) -> datetime.datetime:
@@ -80,10 +80,35 @@ def _line_height(text: str, width_chars: int, *, points: float) -> float:
     return round(lines * points * 1.35, 1)
 
 
-def write_xlsx(lists: list[TeamList], meta: dict, path: str | Path) -> Path:
-    """Write one sheet per team (scoped lists only); the banner lines and settings head every sheet.
+# Excel keeps every row above the header frozen on screen: with all the heading lines there (the demo's lists:
+# up to 408 points, 544 pixels, for a model not approved; 357 points for an approved one) the frozen rows filled
+# a laptop's window (about 450 pixels of grid at 1366 x 768) and no person's row could be scrolled into view. Above the header stay the lines to read before any row (approval,
+# purpose, how to read a sickness absence reason) and the team's summary; the others are notes under the table.
+NOTES_POINTER = "Notes on reading this list are under the table."
+NOTES_HEADING = "How to read this list"
 
-    Each heading line is merged across the table's width, at most about one screen (wrapped, row height
+
+def split_banner(lines: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(lines kept above the header, lines written under the table) of :func:`banner_lines`' lines."""
+    top = [(k, t) for i, (k, t) in enumerate(lines) if i == 0 or k in ("alert", "purpose") or t == HEALTH_LINE]
+    return top, [line for line in lines if line not in top]
+
+
+def _write_lines(ws, first_row: int, lines, *, last_col: int, width: int, styles: dict, points: dict) -> None:
+    """Each line in one wrapped cell merged across the banner's width, its row tall enough for the wrapped text."""
+    for r, (kind, text) in enumerate(lines, start=first_row):
+        if last_col:
+            ws.merge_range(r, 0, r, last_col, text, styles[kind])
+        else:
+            ws.write(r, 0, text, styles[kind])
+        ws.set_row(r, _line_height(text, width, points=points.get(kind, 11)))
+
+
+def write_xlsx(lists: list[TeamList], meta: dict, path: str | Path) -> Path:
+    """Write one sheet per team (scoped lists only): above the frozen header the approval, purpose and health
+    lines and the team's summary (:func:`split_banner`); under the table the other banner lines and settings.
+
+    Each of those lines is merged across the table's width, at most about one screen (wrapped, row height
     set), so it reads in full without scrolling;
     column headers are human labels and role codes read with spaces.
     """
@@ -104,10 +129,11 @@ def write_xlsx(lists: list[TeamList], meta: dict, path: str | Path) -> Path:
         base = {"text_wrap": True, "valign": "top"}
         styles = {
             "purpose": wb.add_format({**base, "bold": True}),
+            "heading": wb.add_format({**base, "bold": True, "font_size": 12}),
             "note": wb.add_format(base),
             "alert": wb.add_format({**base, "bold": True, "font_color": "#FFFFFF", "bg_color": "#B00020", "font_size": 12}),
         }
-        points = {"alert": 12}
+        points = {"alert": 12, "heading": 12}
         head = wb.add_format({"bold": True, "bg_color": "#DDDDDD", "border": 1, "text_wrap": True, "valign": "top"})
         cell = wb.add_format(base)
         fmts = {b: wb.add_format({"bg_color": c}) for b, c in BAND_COLOURS.items()}
@@ -121,15 +147,14 @@ def write_xlsx(lists: list[TeamList], meta: dict, path: str | Path) -> Path:
             last_col = _banner_last_column(widths)
             banner_width = sum(widths[: last_col + 1])
             summary = summary_text(tl.summary, meta.get("horizon_months"))
-            top = [*banner_lines(meta, lists), ("note", summary), ("note", _settings_line(meta))]
-            for r, (kind, text) in enumerate(top):
-                if last_col:
-                    ws.merge_range(r, 0, r, last_col, text, styles[kind])
-                else:
-                    ws.write(r, 0, text, styles[kind])
-                ws.set_row(r, _line_height(text, banner_width, points=points.get(kind, 11)))
-            first = len(top) + 1
+            top, notes = split_banner(banner_lines(meta, lists))
+            top = [*top, ("note", summary), ("note", NOTES_POINTER)]
+            notes = [("heading", NOTES_HEADING), *notes, ("note", _settings_line(meta))]
+            lines = {"last_col": last_col, "width": banner_width, "styles": styles, "points": points}
+            _write_lines(ws, 0, top, **lines)
+            first = len(top)
             ws.write_row(first, 0, labels, head)
+            _write_lines(ws, first + len(rows) + 2, notes, **lines)
             for i, rec in enumerate(rows.itertuples(index=False), start=first + 1):
                 # wrapped: a reason or lever longer than its column (60 characters at most) reads in full
                 ws.write_row(i, 0, [v if not isinstance(v, bool) else ("yes" if v else "no") for v in rec], cell)

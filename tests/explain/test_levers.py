@@ -92,3 +92,60 @@ def test_reasons_give_an_agency_worker_the_agency_lever():
     table = reason_table(values, profile, X, None, catalogue, drivers.reindex(values.columns), k=1)
     pay = next(d for d in load_drivers() if d.code == drivers["pay_agency_gap"])
     assert table["lever_1"].tolist() == [dict(pay.group_levers)["agency"], pay.levers[0]]
+
+
+def _all_levers() -> list[tuple[str, str]]:
+    """(driver, lever) for every lever a driver offers: its own and its groups'."""
+    return [(d.code, lever) for d in load_drivers() for lever in (*d.levers, *dict(d.group_levers).values())]
+
+
+def test_the_same_action_is_written_once_so_drivers_offering_it_share_its_text():
+    """Two levers whose first four words agree are the same action in other words ("Flexible or hybrid
+    working to cut commuting days" beside "Flexible or hybrid working pattern"): they must be one text,
+    declared in drivers.yaml's shared_levers, for a row to offer the action once."""
+    import yaml
+
+    from retention_ml.schema import schema_dir
+
+    shared = set((yaml.safe_load((schema_dir() / "drivers.yaml").read_text(encoding="utf-8")).get("shared_levers") or {}).values())
+    texts = {lever for _, lever in _all_levers()}
+    opening = {}
+    for lever in sorted(texts):
+        opening.setdefault(" ".join(lever.lower().split()[:4]), []).append(lever)
+    assert not [same for same in opening.values() if len(same) > 1]
+    # a text offered by two drivers comes from shared_levers (written once), never typed twice
+    by_text = {}
+    for code, lever in _all_levers():
+        by_text.setdefault(lever, set()).add(code)
+    assert {lever for lever, codes in by_text.items() if len(codes) > 1} <= shared
+    assert shared, "no shared action: the rule below would go untested"
+
+
+def test_a_row_offers_each_action_once_beside_the_first_reason_it_answers():
+    catalogue = feature_catalogue()
+    drivers = catalogue.set_index("feature")["driver"]
+    pay, career = drivers["pay_agency_gap"], drivers["months_since_progression"]
+    # an agency worker and a permanent one, both with a pay reason then a career reason
+    X = pd.DataFrame({"pay_agency_gap": [0.9, 0.9], "months_since_progression": [60.0, 60.0],
+                      "employment_agency": [1.0, 0.0]})
+    values = pd.DataFrame({"pay_agency_gap": [0.5, 0.5], "months_since_progression": [0.3, 0.3]})
+    profile = pd.DataFrame({pay: [0.5, 0.5], career: [0.3, 0.3]})
+    table = reason_table(values, profile, X, None, catalogue, drivers.reindex(values.columns), k=2)
+    taxonomy = {d.code: d for d in load_drivers()}
+    permanent = dict(taxonomy[pay].group_levers)["agency"]
+    assert permanent == dict(taxonomy[career].group_levers)["agency"]   # one action for both drivers
+    assert table.loc[0, "lever_1"] == permanent and pd.isna(table.loc[0, "lever_2"])   # offered once
+    assert table.loc[0, "reason_2"]   # the reason itself stays
+    assert table.loc[1, ["lever_1", "lever_2"]].tolist() == [taxonomy[pay].levers[0], taxonomy[career].levers[0]]
+
+
+def test_a_reason_whose_first_lever_is_offered_gets_its_drivers_next_one():
+    taxonomy = {d.code: d for d in load_drivers()}
+    shared = next((a, b) for a in taxonomy.values() for b in taxonomy.values()
+                  if a.code != b.code and a.levers and len(b.levers) > 1 and a.levers[0] in b.levers[1:])
+    first, second = shared   # commute's flexible working is also work-life balance's second lever
+    offered = np.array([first.levers[0], None], dtype=object)
+    got = reason_levers([second.code, second.code], shown=[offered]).tolist()
+    assert got == [second.levers[0], second.levers[0]]   # its own first lever is not offered yet: unchanged
+    offered = np.array([second.levers[0], "something else"], dtype=object)
+    assert reason_levers([second.code, second.code], shown=[offered]).tolist() == [second.levers[1], second.levers[0]]

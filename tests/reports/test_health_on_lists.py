@@ -90,7 +90,7 @@ def test_no_list_cell_quotes_sickness_in_any_format(scored_and_listed):
 def test_the_person_sees_their_days_and_the_same_risk_and_levers(scored_and_listed):
     result, frame, _, data = scored_and_listed
     mask = frame[["reason_1", "reason_2", "reason_3"]].eq(LIST_WORDING).any(axis=1) & ~frame["leaving_date_recorded"]
-    person = frame.loc[mask].iloc[0]
+    person = frame.loc[mask & frame["band"].ne("low")].iloc[0]   # a low-band row's lists leave it off (below)
     res = CliRunner().invoke(app, ["explain", "--run", f"runs:/{result.run_id}/model", "--data", str(data),
                                    "--as-of", AS_OF, "--worker", str(person["worker_id"]), "--json"])
     assert res.exit_code == 0, res.output
@@ -142,3 +142,33 @@ def test_rank_warns_on_a_scoring_from_before_health_data_was_withheld(scored_and
     res = CliRunner().invoke(app, ["rank", "--scores", str(scores), "--all", "--format", "csv", "--out", str(tmp_path / "lists")])
     assert res.exit_code == 0, res.output
     assert "sickness absence (health data)" in res.stderr and "score the data again" in res.stderr
+
+
+def test_low_band_rows_carry_no_health_reason_while_medium_and_high_rows_still_can(scored_and_listed):
+    """Data minimisation: on the low band the list suggests no conversation, so the health inference is left off."""
+    _, frame, files, _ = scored_and_listed
+    rows = pd.concat([pd.read_csv(p, comment="#", dtype=str, keep_default_na=False) for p in files if p.suffix == ".csv"])
+    health = rows[["reason_1", "reason_2", "reason_3"]].eq(LIST_WORDING).any(axis=1)
+    assert not health[rows["band"].eq("low")].any()
+    assert health[rows["band"].isin(["medium", "high"])].any()
+    # not vacuous: the scores hold the wording for low-band people too (the lists take it off)
+    scored = frame.loc[~frame["leaving_date_recorded"]]
+    low = set(rows.loc[rows["band"].eq("low"), "worker_id"])
+    assert scored.loc[scored["worker_id"].isin(low), ["reason_1", "reason_2", "reason_3"]].eq(LIST_WORDING).any(axis=None)
+
+
+def test_the_person_in_the_low_band_is_told_the_lists_left_their_health_reason_off(scored_and_listed):
+    """A subject access request is told what the lists showed: for a low-band row, not the health reason."""
+    from retention_ml.reports.risk_list import LEFT_OFF_LINE
+
+    result, frame, _, data = scored_and_listed
+    mask = frame[["reason_1", "reason_2", "reason_3"]].eq(LIST_WORDING).any(axis=1) & ~frame["leaving_date_recorded"]
+    person = frame.loc[mask & frame["band"].eq("low")].iloc[0]
+    res = CliRunner().invoke(app, ["explain", "--run", f"runs:/{result.run_id}/model", "--data", str(data),
+                                   "--as-of", AS_OF, "--worker", str(person["worker_id"]), "--json"])
+    assert res.exit_code == 0, res.output
+    record = json.loads(res.stdout)
+    assert record["band"] == "low"
+    assert [r["on_lists"] for r in record["reasons"] if "sickness" in r["reason"]] == [LEFT_OFF_LINE]
+    assert any(re.fullmatch(r"[\d.]+ days? of sickness absence in the last (6|12) complete months", r["reason"])
+               for r in record["reasons"])   # the person's own view still quotes their days

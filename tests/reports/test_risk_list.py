@@ -20,6 +20,7 @@ from retention_ml.reports.risk_list import (
     MANAGER_LINE,
     NOT_APPROVED_LINE,
     PURPOSE_LINE,
+    SAME_ACTION_LEVER,
     BandConfig,
     assign_bands,
     banner_lines,
@@ -210,7 +211,11 @@ def test_lists_show_the_levers_the_scoring_stored_beside_their_reasons():
     scores["lever_1"], scores["lever_2"], scores["lever_3"] = "Review caseload against the team cap", "", None
     stored = build_risk_lists(scores, config=load_band_config(), teams=sorted(TEAMS))
     assert all((tl.rows["lever_1"] == "Review caseload against the team cap").all() for tl in stored)
-    assert all((tl.rows[["lever_2", "lever_3"]] == "").all().all() for tl in stored)
+    assert all((tl.rows["lever_3"] == "").all() for tl in stored)   # no reason, no lever
+    # a reason stored with no lever: its action is offered beside an earlier reason (one action per row), and
+    # the list says so rather than leave a cell a manager reads as "nothing to suggest"
+    assert all((tl.rows["lever_2"] == SAME_ACTION_LEVER).all() for tl in stored)
+    assert not any(tl.rows.isin([SAME_ACTION_LEVER]).any(axis=None) for tl in plain)   # a scoring without levers: none
 
 
 def test_lists_ranked_and_summarised_per_team():
@@ -541,13 +546,15 @@ def test_xlsx_has_frozen_header_filters_and_band_colours(tmp_path):
     assert {"Months in post", "Reason 1", "Suggested lever 1", "Band uncertain"} <= set(header)
     assert header.index("Suggested lever 1") == header.index("Reason 1") + 1   # each lever beside its reason
     assert header.index("Suggested lever 2") == header.index("Reason 2") + 1
-    roles = {ws.cell(r, 3).value for r in range(header_row + 1, ws.max_row + 1)}
+    last = int(ws.auto_filter.ref.split(":")[1].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))   # the table's last row
+    roles = {ws.cell(r, 3).value for r in range(header_row + 1, last + 1)}
     assert "senior practitioner" in roles and not any("_" in r for r in roles)
-    assert {ws.cell(r, header.index("Band uncertain") + 1).value for r in range(header_row + 1, ws.max_row + 1)} <= {"yes", "no"}
-    # every heading line sits in one merged, wrapped cell from column A, about a screen wide (>= 80 characters),
-    # and its row is tall enough for the wrapped lines
+    assert {ws.cell(r, header.index("Band uncertain") + 1).value for r in range(header_row + 1, last + 1)} <= {"yes", "no"}
+    # every heading line (above the header) and note (under the table) sits in one merged, wrapped cell from
+    # column A, about a screen wide (>= 80 characters), and its row is tall enough for the wrapped lines
     merged = {m.min_row: m for m in ws.merged_cells.ranges}
-    assert sorted(merged) == list(range(1, header_row - 1))
+    assert [r for r in sorted(merged) if r < header_row] == list(range(1, header_row))
+    assert all(r > last + 1 for r in merged if r > header_row)
     for r, m in merged.items():
         width = sum(ws.column_dimensions[openpyxl.utils.get_column_letter(j)].width for j in range(1, m.max_col + 1))
         text = ws.cell(r, 1).value
@@ -821,3 +828,50 @@ def test_every_list_says_which_scoring_the_change_compares_with(tmp_path):
     first = write_scores(tmp_path / "first", make_scores(previous=False))
     rank_scores(first, tmp_path / "f", team=["TEAMALPHA"], formats=["csv"])
     assert "no earlier scoring of these data was found" in (tmp_path / "f" / "risk_list_team_TEAMALPHA.csv").read_text()
+
+
+def test_xlsx_freezes_only_what_is_read_before_any_row_and_puts_the_other_notes_under_the_table(tmp_path):
+    """Every row above the header stays on screen in Excel: with every heading line there (up to 408 points on
+    the demo's lists of a model not approved) the frozen rows filled a laptop's window and no row could be
+    scrolled into view."""
+    import openpyxl
+
+    from retention_ml.commands.rank import rank_scores
+    from retention_ml.reports.risk_list import HEALTH_LINE, LEAVING_LINE, MANAGER_LINE, NOT_APPROVED_LINE
+
+    # as score words it for the demo's model
+    detail = ("The scored model (run 365ee3da119c4930ba748d964e88b116) is not the champion of retention-ml-turnover "
+              "(no model has passed the promotion gate yet), so it is not the model the promotion gate approved: "
+              "treat the lists as a preview and do not share them with managers.")
+    d = write_scores(tmp_path, make_scores(), approval={"status": "not approved", "detail": detail},
+                     previous_as_of="2023-12-01")
+    rank_scores(d, tmp_path / "x", team=["TEAMALPHA"], formats=["xlsx"])
+    ws = openpyxl.load_workbook(tmp_path / "x" / "risk_list_team_TEAMALPHA.xlsx")["TEAMALPHA"]
+    header_row = int(ws.freeze_panes[1:]) - 1
+    frozen = [str(ws.cell(r, 1).value) for r in range(1, header_row)]
+    assert frozen[0].startswith(NOT_APPROVED_LINE) and frozen[1] == PURPOSE_LINE and HEALTH_LINE in frozen
+    assert "people listed" in frozen[-2] and "under the table" in frozen[-1]   # the team's summary, then where the notes are
+    assert not {MANAGER_LINE, LEAVING_LINE} & set(frozen)
+    below = [str(ws.cell(r, 1).value) for r in range(header_row + 1, ws.max_row + 1)]
+    assert {MANAGER_LINE, LEAVING_LINE} <= set(below)
+    assert any(t.startswith("Change since last scoring") for t in below) and any(t.startswith("Shows probability") for t in below)
+    assert sum(ws.row_dimensions[r].height or 15 for r in range(1, header_row + 1)) < 300   # points; the demo's lists: 408 before, 259 after
+
+
+def test_every_format_says_what_band_uncertain_means_for_the_reader(tmp_path):
+    """A manager reads "Band uncertain: yes", not "per-person 80% interval crosses a band cut-off": every format
+    says the band could as well be the next one and is to be read as approximate, with the rule beside it."""
+    import openpyxl
+
+    from retention_ml.commands.rank import rank_scores
+
+    d = write_scores(tmp_path, make_scores())
+    rank_scores(d, tmp_path / "u", team=["TEAMALPHA"], formats=["csv", "xlsx", "html"])
+    stem = tmp_path / "u" / "risk_list_team_TEAMALPHA"
+    book = openpyxl.load_workbook(stem.with_suffix(".xlsx")).worksheets[0]
+    texts = {"csv": stem.with_suffix(".csv").read_text(), "html": unescape(stem.with_suffix(".html").read_text()),
+             "xlsx": " ".join(str(v) for row in book.iter_rows(values_only=True) for v in row if v is not None)}
+    for fmt, text in texts.items():
+        assert "could as well be the next one up or down" in text, fmt
+        assert "interval crosses a band cut-off" in text, fmt   # the rule, for whoever checks it
+    assert "read their band as approximate" in texts["html"] and "read their band as approximate" in texts["xlsx"]
