@@ -93,14 +93,45 @@ def out_folder_problem(path: str | Path) -> str | None:
     return None
 
 
-__all__ += ["out_folder_problem"]
+__all__ += ["out_folder_problem", "header_key", "match_headers"]
 
 
-def _read_raw(path: Path) -> pd.DataFrame:
+def header_key(name) -> str:
+    """A column name reduced to lower-case letters and digits: 'Worker ID', ' Start_Date ', 'startDate' -> 'workerid', 'startdate'."""
+    return re.sub(r"[^0-9a-z]", "", str(name).lower())
+
+
+def match_headers(header: Iterable, declared: Iterable[str]) -> dict:
+    """Header names that are a declared column but for case, spaces or punctuation -> that column.
+
+    Only unambiguous matches: the declared name is not in the header already, and no other header reduces
+    to it (``'Worker ID'`` and ``'WORKER_ID'`` side by side name neither). Exports capitalise and pad headers
+    ('Start Date ', 'WORKER_ID'); reading them as what they plainly are spares a rename in every export,
+    and validation reports each one (rule ``column_name``).
+
+    >>> match_headers([" worker_id", "Start Date", "fte"], ["worker_id", "start_date", "fte"])
+    {' worker_id': 'worker_id', 'Start Date': 'start_date'}
+    """
+    header = list(header)
+    by_key = {header_key(c): c for c in declared}
+    present = set(header)
+    wanted: dict = {}
+    for name in header:
+        target = by_key.get(header_key(name))
+        if name not in by_key.values() and target is not None and target not in present:
+            wanted.setdefault(target, []).append(name)
+    return {names[0]: target for target, names in wanted.items() if len(names) == 1}
+
+
+def _read_raw(path: Path, schema: TableSchema | None = None) -> pd.DataFrame:
     if path.suffix == ".parquet":
-        return pd.read_parquet(path)
-    # utf-8-sig strips a byte-order mark when there is one.
-    return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+        frame = pd.read_parquet(path)
+    else:
+        # utf-8-sig strips a byte-order mark when there is one.
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+    if schema is not None:
+        frame = frame.rename(columns=match_headers(frame.columns, schema.column_names))
+    return frame
 
 
 def to_float(col: pd.Series, *, errors: str = "raise") -> pd.Series:
@@ -175,7 +206,7 @@ def read_tables(data_dir: str | Path, tables: Iterable[str] | None = None) -> di
             if schemas[name].required:
                 raise FileNotFoundError(f"{data_dir}: required table {name!r} not found (expected {name}.csv or {name}.parquet)")
             continue
-        out[name] = coerce_types(_read_raw(path), schemas[name])
+        out[name] = coerce_types(_read_raw(path, schemas[name]), schemas[name])
     return out
 
 

@@ -89,6 +89,7 @@ RULES = {
     "unreadable": "the file cannot be opened (no permission, or a folder with a table's name)",
     "missing_column": "a required column is absent",
     "unknown_column": "a column the schema does not declare (warning)",
+    "column_name": "a header that is a declared column's name but for case, spaces or punctuation ('Start Date ', 'WORKER_ID'); read as that column (warning)",
     "duplicate_column": "the header names a column twice; only the first is read (a warning when the schema does not declare it)",
     "unknown_file": "a data file that is no declared table (warning)",
     "duplicate_file": "a table given both as CSV and Parquet; Parquet is used (warning)",
@@ -939,9 +940,23 @@ def _flagged_rows(parts: list[pd.DataFrame]) -> dict[str, np.ndarray]:
     return {col: (grp["row"].to_numpy(dtype="int64") - 1) for col, grp in cells.groupby("column")}
 
 
-def _header_key(name) -> str:
-    """A column name reduced to lower-case letters and digits: 'Worker ID', 'Start_Date', 'startDate' -> 'workerid', 'startdate'."""
-    return re.sub(r"[^0-9a-z]", "", str(name).lower())
+_header_key = tables_io.header_key   # the reader's own comparison, so validation and reading agree on a header
+
+
+def _read_headers_as_declared(raw: _Raw, schema: TableSchema) -> list[pd.DataFrame]:
+    """Rename the headers the reader reads as a declared column (:func:`retention_ml.io.match_headers`) in
+    ``raw`` itself, so every check and :func:`read_validated` see the declared names; one warning per file (one fix)."""
+    renamed = tables_io.match_headers(raw.frame.columns, schema.column_names)
+    if not renamed:
+        return []
+    raw.frame = raw.frame.rename(columns=renamed)
+    if raw.as_read is not None:
+        raw.as_read = raw.as_read.rename(columns=renamed)
+    shown = ", ".join(f"{str(old)!r} as {new}" for old, new in renamed.items())
+    return [_records(raw.table, raw.file, column=", ".join(renamed.values()), rule="column_name", severity="warning",
+                     line=1 if raw.exact_lines else None, exact_lines=raw.exact_lines, values=[", ".join(map(repr, renamed))],
+                     messages=f"{raw.file}: {len(renamed)} header(s) read as the declared column they differ from only in "
+                              f"case, spaces or punctuation: {shown}; rename them in the export to make this warning go away")]
 
 
 def _near_columns(schema: TableSchema, header) -> dict[str, str]:
@@ -958,6 +973,7 @@ def _check_table(raw: _Raw, schema: TableSchema, as_of) -> tuple[pd.DataFrame | 
     out = list(raw.failures)
     if raw.frame is None:
         return None, out
+    out += _read_headers_as_declared(raw, schema)
     frame = raw.frame
     table, file = raw.table, raw.file
     declared = set(schema.column_names)
