@@ -17,6 +17,7 @@ import shutil
 import tempfile
 from collections.abc import Iterable
 from contextlib import contextmanager
+from io import StringIO
 from pathlib import Path
 
 import pandas as pd
@@ -93,7 +94,7 @@ def out_folder_problem(path: str | Path) -> str | None:
     return None
 
 
-__all__ += ["out_folder_problem", "header_key", "match_headers"]
+__all__ += ["out_folder_problem", "header_key", "match_headers", "windows_1252"]
 
 
 def header_key(name) -> str:
@@ -123,12 +124,49 @@ def match_headers(header: Iterable, declared: Iterable[str]) -> dict:
     return {names[0]: target for target, names in wanted.items() if len(names) == 1}
 
 
+# A valid UTF-8 multi-byte character (2, 3 or 4 bytes). In a file that is not UTF-8 as a whole, one of these means
+# two encodings mixed (exports pasted together): Windows-1252 would turn its 'é' into 'Ã©', so nothing is guessed.
+_UTF8_CHAR = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def windows_1252(data: bytes) -> str | None:
+    """``data`` decoded as Windows-1252 when that is plainly what it is, else None.
+
+    Excel's "CSV (Comma delimited)" on an English Windows writes Windows-1252, so a council's first extract
+    often is: every byte must be defined in Windows-1252, and the file must be not UTF-8, hold no NUL byte
+    (UTF-16, "Unicode text") and no UTF-8 character (two encodings mixed). Validation reports the reading
+    (rule ``encoding``, a warning) with the characters it gave, so a wrong one is seen.
+
+    >>> windows_1252("Ren\u00e9e".encode("cp1252"))
+    'Renée'
+    >>> windows_1252("Ren\u00e9e".encode("cp1252") + "Zo\u00eb".encode("utf-8")) is None
+    True
+    """
+    if b"\x00" in data or _UTF8_CHAR.search(data):
+        return None
+    try:
+        data.decode("utf-8")
+        return None
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:   # a byte Windows-1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D)
+        return None
+
+
 def _read_raw(path: Path, schema: TableSchema | None = None) -> pd.DataFrame:
     if path.suffix == ".parquet":
         frame = pd.read_parquet(path)
     else:
-        # utf-8-sig strips a byte-order mark when there is one.
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+        try:
+            # utf-8-sig strips a byte-order mark when there is one.
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            text = windows_1252(path.read_bytes())
+            if text is None:
+                raise
+            frame = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False, na_values=[""])
     if schema is not None:
         frame = frame.rename(columns=match_headers(frame.columns, schema.column_names))
     return frame

@@ -83,7 +83,7 @@ STALE_MONTHS = 3
 RULES = {
     "missing_table": "a required table has no file",
     "empty_file": "the file has no header or no data rows",
-    "encoding": "the file is not UTF-8 text",
+    "encoding": "the file is not UTF-8 text: an error, or a warning when it is plainly Windows-1252 (Excel's 'CSV (Comma delimited)') and was read as that",
     "csv_format": "the file is not well-formed CSV",
     "parquet_format": "the file cannot be read as Parquet",
     "unreadable": "the file cannot be opened (no permission, or a folder with a table's name)",
@@ -490,9 +490,37 @@ def _read_file(table: str, path: Path) -> _Raw:
         return _Raw(table, file, None, True, [_records(table, file, rule="empty_file", messages=f"{file} is empty: expected a header line and data rows")])
     problem = _decode_problem(data)
     if problem:
-        text, line = problem
-        return _Raw(table, file, None, True, [_records(table, file, rule="encoding", messages=f"{file}: {text}", line=line)])
+        decoded = tables_io.windows_1252(data)
+        if decoded is None:
+            text, line = problem
+            return _Raw(table, file, None, True, [_records(table, file, rule="encoding", messages=f"{file}: {text}{_mixed_hint(data)}", line=line)])
+        raw = _read_csv(table, path, decoded.encode("utf-8"))   # same lines, so rows and lines keep their numbers
+        raw.failures.insert(0, _windows_1252_note(table, file, data, decoded))
+        return raw
     return _read_csv(table, path, data)
+
+
+def _mixed_hint(data: bytes) -> str:
+    """When a file that is not UTF-8 also holds UTF-8 characters, say where: two encodings mixed, nothing guessed."""
+    found = tables_io._UTF8_CHAR.search(data)
+    if found is None or b"\x00" in data:
+        return ""
+    line = data.count(b"\n", 0, found.start()) + 1
+    return (f" It also holds UTF-8 text ({found.group().decode('utf-8')!r} on line {line:,}), so two encodings are mixed "
+            "(exports pasted together?) and neither reading is safe: save each part as 'CSV UTF-8' before combining.")
+
+
+def _windows_1252_note(table: str, file: str, data: bytes, decoded: str) -> pd.DataFrame:
+    """The ``encoding`` warning for a file read as Windows-1252: how many lines it touched, the first, and the
+    characters it gave (characters only: a value may be a name), so a misreading is seen."""
+    b = np.frombuffer(data, dtype=np.uint8)
+    lines = np.unique(np.searchsorted(np.flatnonzero(b == ord("\n")), np.flatnonzero(b >= 0x80)) + 1)
+    chars = sorted({c for c in decoded if ord(c) > 127})
+    shown = " ".join(chars[:12]) + (" ..." if len(chars) > 12 else "")
+    return _records(table, file, rule="encoding", severity="warning", line=int(lines[0]), values=[shown], messages=(
+        f"{file} is not UTF-8 and was read as Windows-1252 (what Excel's 'CSV (Comma delimited)' writes): "
+        f"{len(lines):,} line(s) hold characters outside ASCII, the first on line {int(lines[0]):,}, read as {shown}; "
+        "if any of these is wrong the file is in another encoding: save it as 'CSV UTF-8' (which also makes this warning go away)"))
 
 
 # --------------------------------------------------------------------------- parsing

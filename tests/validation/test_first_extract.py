@@ -52,3 +52,36 @@ def test_two_headers_that_could_be_the_same_column_are_not_guessed(tmp_path):
     missing = report.errors[report.errors["rule"] == "missing_column"]
     assert missing["column"].tolist() == ["team_id"]
     assert "column_name" not in report.failures["rule"].tolist()
+
+
+def _names_column(data: Path, names: list[str]) -> str:
+    """workers.csv with a display_name column holding ``names`` (cycled), as text."""
+    frame = pd.read_csv(data / "workers.csv", dtype=str, keep_default_na=False)
+    frame["display_name"] = [names[i % len(names)] for i in range(len(frame))]
+    return frame.to_csv(index=False)
+
+
+def test_a_windows_1252_file_is_read_as_that_and_the_characters_it_gave_are_named(tmp_path):
+    # Excel's "CSV (Comma delimited)" on an English Windows: the first export most councils make.
+    utf8, ansi = _example_copy(tmp_path / "a"), _example_copy(tmp_path / "b")
+    body = _names_column(utf8, ["Ren\u00e9e", "Si\u00e2n O\u2019Neill", "Sam"])
+    (utf8 / "workers.csv").write_text(body, encoding="utf-8")
+    (ansi / "workers.csv").write_bytes(body.encode("cp1252"))
+    report = validate_dir(ansi)
+    assert report.ok, report.errors["message"].tolist()
+    note = report.warnings[report.warnings["rule"] == "encoding"]
+    assert note[["file", "line", "value"]].values.tolist() == [["workers.csv", 2, "\u00e2 \u00e9 \u2019"]]
+    assert "read as Windows-1252" in note["message"].iat[0] and "Ren" not in note["message"].iat[0]   # no names copied
+    expected = read_tables(utf8)["workers"]
+    pd.testing.assert_frame_equal(read_validated(ansi)["workers"], expected)
+    pd.testing.assert_frame_equal(read_tables(ansi)["workers"], expected)
+
+
+def test_a_file_mixing_utf8_and_windows_1252_is_not_guessed(tmp_path):
+    data = _example_copy(tmp_path)
+    head, _, rest = _names_column(data, ["Zo\u00eb", "Ren\u00e9e"]).partition("\n")
+    first, _, others = rest.partition("\n")
+    (data / "workers.csv").write_bytes((head + "\n" + first + "\n").encode("utf-8") + others.encode("cp1252"))
+    errors = validate_dir(data).errors
+    assert errors["rule"].tolist() == ["encoding"]
+    assert "two encodings are mixed" in errors["message"].iat[0] and "line 2" in errors["message"].iat[0]
