@@ -195,6 +195,45 @@ def parse_boolean(col: pd.Series) -> pd.Series:
     return lowered.map(BOOLEAN_WORDS).astype("boolean")
 
 
+# Day, month and a four-digit year separated by '/' or '.' (what Excel writes for a UK locale), maybe with a time.
+_DAY_MONTH_YEAR = r"^\s*(\d{1,2})[/.](\d{1,2})[/.](\d{4})((?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?)\s*$"
+
+
+def day_first_dates(col: pd.Series) -> tuple[pd.Series, str | None]:
+    """``col`` with its DD/MM/YYYY dates rewritten as YYYY-MM-DD when the column plainly is day-first, and a
+    value that shows it (None, and ``col`` unchanged, when it is not).
+
+    Plainly day-first: every value given is written D/M/YYYY (or with '.'), at least one has a first part
+    above 12 (only a day can be: '23/01/2021') and none a second part above 12 (a month-first value). One
+    column, one format, as an export writes it; a column where no day passes 12 ('01/02/2024') could be read
+    either way and is left alone, so validation reports it as not a date. Vectorised; a column of ISO dates
+    is only scanned.
+
+    >>> day_first_dates(pd.Series(["23/01/2021", "08/03/2018", None]))[0].tolist()
+    ['2021-01-23', '2018-03-08', None]
+    >>> day_first_dates(pd.Series(["01/02/2024", "03/04/2024"]))[1] is None
+    True
+    """
+    if not (pd.api.types.is_string_dtype(col.dtype) or col.dtype == object) or col.isna().all():
+        return col, None
+    text = pyarrow.array(col.astype("string"), from_pandas=True)
+    if not pc.any(pc.match_substring_regex(text, r"^\s*\d{1,2}[/.]")).as_py():
+        return col, None
+    parts = col.astype("string").str.extract(_DAY_MONTH_YEAR)
+    given = col.notna().to_numpy()
+    if parts[0].notna().to_numpy().sum() != given.sum():
+        return col, None   # another format in the column as well: not one export's format
+    day_only = (pd.to_numeric(parts[0]) > 12).to_numpy(dtype=bool, na_value=False)
+    if not day_only.any() or (pd.to_numeric(parts[1]) > 12).any():
+        return col, None
+    iso = parts[2] + "-" + parts[1].str.zfill(2) + "-" + parts[0].str.zfill(2) + parts[3].fillna("")
+    example = col[day_only].iloc[0]
+    return iso.astype(object).where(given, None).set_axis(col.index), str(example).strip()
+
+
+__all__ += ["day_first_dates"]
+
+
 def coerce_types(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
     """Cast the columns of ``frame`` that ``schema`` declares to their declared types."""
     out = frame.copy()
@@ -203,6 +242,7 @@ def coerce_types(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
             continue
         col = out[spec.name]
         if spec.type in ("date", "month"):
+            col = day_first_dates(col)[0]
             col = pd.to_datetime(col, format="mixed" if col.dtype == object or pd.api.types.is_string_dtype(col) else None)
             if getattr(col.dt, "tz", None) is not None:
                 # A Parquet timestamp with a time zone: keep its local date and time, as validation reads it

@@ -94,7 +94,7 @@ RULES = {
     "unknown_file": "a data file that is no declared table (warning)",
     "duplicate_file": "a table given both as CSV and Parquet; Parquet is used (warning)",
     "type": "a value does not parse as the column's type (or is a number too large to hold)",
-    "date_format": "most dates of a column are written another way (DD/MM/YYYY); one record per column, beside each value's type error",
+    "date_format": "a column's dates are written DD/MM/YYYY: a warning when they were read day first (every value D/M/YYYY, a day above 12 in one, no month above 12); otherwise an error, one per column beside each value's type error, since 01/02/2024 reads either way",
     "date_range": "a date before 1900-01-01 or after 2100-12-31 (placeholders such as 9999-12-31 included)",
     "not_null": "a value is missing where the column requires one",
     "empty_row": "a row with every field empty (one record, instead of one per required column)",
@@ -825,6 +825,16 @@ def _date_format_records(raw: _Raw, spec: ColumnSpec, shown: pd.Series) -> list[
     return [_records(raw.table, raw.file, column=spec.name, rule="date_format", values=[shown.iat[i]], messages=msg, exact_lines=raw.exact_lines)]
 
 
+def _day_first_note(raw: _Raw, spec: ColumnSpec, example: str, n: int) -> pd.DataFrame:
+    """The ``date_format`` warning for a column read day-first (:func:`retention_ml.io.day_first_dates`)."""
+    day, month, year = (int(x) for x in re.split(r"[/.]", example.split()[0]))
+    return _records(raw.table, raw.file, column=spec.name, rule="date_format", severity="warning", values=[example],
+                    exact_lines=raw.exact_lines, messages=(
+        f"{raw.file} column {spec.name}: its {n:,} dates are written DD/MM/YYYY and were read day first: "
+        f"'{example}' can only mean {year:04d}-{month:02d}-{day:02d}, and no value reads as month first; write "
+        "YYYY-MM-DD to make this warning go away (in Excel: Format Cells > Custom > yyyy-mm-dd)"))
+
+
 # --------------------------------------------------------------------------- cross-row and cross-table
 
 
@@ -1031,7 +1041,12 @@ def _check_table(raw: _Raw, schema: TableSchema, as_of) -> tuple[pd.DataFrame | 
     for spec in schema.columns:
         if spec.name not in frame.columns:
             continue
-        typed[spec.name], bad, outside = _parse_column(frame[spec.name], spec)
+        column = frame[spec.name]
+        if spec.type in ("date", "month"):
+            column, example = tables_io.day_first_dates(column)
+            if example is not None:
+                out.append(_day_first_note(raw, spec, example, int(column.notna().sum())))
+        typed[spec.name], bad, outside = _parse_column(column, spec)
         if bad.size:
             shown = frame[spec.name].iloc[bad].astype(str).reset_index(drop=True)
             msgs = _where(table, bad) + f": {spec.name} is '" + shown.astype(object) + f"'; must be {_TYPE_WORDS[spec.type]}"

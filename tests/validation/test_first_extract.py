@@ -5,9 +5,10 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from retention_ml.io import read_tables
-from retention_ml.validation import read_validated, validate_dir
+from retention_ml.validation import DataValidationError, read_validated, validate_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "data_schema" / "examples" / "council_small"
@@ -85,3 +86,36 @@ def test_a_file_mixing_utf8_and_windows_1252_is_not_guessed(tmp_path):
     errors = validate_dir(data).errors
     assert errors["rule"].tolist() == ["encoding"]
     assert "two encodings are mixed" in errors["message"].iat[0] and "line 2" in errors["message"].iat[0]
+
+
+def _dates_as(data: Path, table: str, columns: list[str], fmt: str) -> None:
+    frame = pd.read_csv(data / f"{table}.csv", dtype=str, keep_default_na=False)
+    for col in columns:
+        frame[col] = pd.to_datetime(frame[col].replace("", None)).dt.strftime(fmt).fillna("")
+    frame.to_csv(data / f"{table}.csv", index=False)
+
+
+def test_uk_dates_are_read_day_first_when_a_day_above_12_shows_the_order_and_reported(tmp_path):
+    clean, uk = _example_copy(tmp_path / "a"), _example_copy(tmp_path / "b")
+    _dates_as(uk, "workers", ["start_date", "end_date", "qualified_date"], "%d/%m/%Y")
+    _dates_as(uk, "pay_history", ["effective_date"], "%d/%m/%Y 00:00")   # Excel with a time, as some HR systems export
+    report = validate_dir(uk)
+    assert report.ok, report.errors["message"].tolist()
+    notes = report.warnings[report.warnings["rule"] == "date_format"]
+    assert sorted(notes["column"]) == ["effective_date", "end_date", "qualified_date", "start_date"]
+    for name in ("workers", "pay_history"):
+        expected = read_tables(clean)[name]
+        pd.testing.assert_frame_equal(read_validated(uk)[name], expected)
+        pd.testing.assert_frame_equal(read_tables(uk)[name], expected)
+
+
+def test_uk_dates_that_read_either_way_are_not_guessed(tmp_path):
+    data = _example_copy(tmp_path)
+    pay = pd.read_csv(data / "pay_history.csv", dtype=str, keep_default_na=False)
+    pay["effective_date"] = "01/02/2024"   # 1 February or 2 January: no day above 12 to tell
+    pay.to_csv(data / "pay_history.csv", index=False)
+    report = validate_dir(data)
+    assert not report.ok
+    assert set(report.errors.loc[report.errors["column"] == "effective_date", "rule"]) == {"type", "date_format"}
+    with pytest.raises(DataValidationError):
+        read_validated(data)
