@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from io import StringIO
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow
 import pyarrow.compute as pc
@@ -155,6 +156,34 @@ def windows_1252(data: bytes) -> str | None:
         return None
 
 
+_UNNAMED = re.compile(r"Unnamed: \d+(\.\d+)?|\s*")   # how pandas names a header field left blank
+
+
+def spreadsheet_residue(frame: pd.DataFrame) -> tuple[int, list]:
+    """(empty rows after the last row holding a value, columns with a blank header and no value) of a CSV table.
+
+    Spreadsheets save cells that were once formatted as lines and fields of bare commas below and right of
+    the data; nothing in them, and nothing after them, so leaving them out reads nothing wrongly. An empty row
+    between data rows is not residue: validation reports it (``empty_row``).
+
+    >>> spreadsheet_residue(pd.DataFrame({"a": ["x", None, None], "Unnamed: 1": [None, None, None]}))
+    (2, ['Unnamed: 1'])
+    """
+    empty = frame.isna()
+    columns = [c for c in frame.columns if _UNNAMED.fullmatch(str(c)) and empty[c].all()]
+    filled = np.flatnonzero(~empty.drop(columns=columns).all(axis=1).to_numpy())
+    return len(frame) - (int(filled[-1]) + 1 if filled.size else 0), columns
+
+
+def drop_spreadsheet_residue(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` without :func:`spreadsheet_residue`'s rows and columns."""
+    rows, columns = spreadsheet_residue(frame)
+    return frame.iloc[: len(frame) - rows].drop(columns=columns) if rows or columns else frame
+
+
+__all__ += ["spreadsheet_residue", "drop_spreadsheet_residue"]
+
+
 def _read_raw(path: Path, schema: TableSchema | None = None) -> pd.DataFrame:
     if path.suffix == ".parquet":
         frame = pd.read_parquet(path)
@@ -167,6 +196,7 @@ def _read_raw(path: Path, schema: TableSchema | None = None) -> pd.DataFrame:
             if text is None:
                 raise
             frame = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False, na_values=[""])
+        frame = drop_spreadsheet_residue(frame)
     if schema is not None:
         frame = frame.rename(columns=match_headers(frame.columns, schema.column_names))
     return frame

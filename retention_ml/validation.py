@@ -97,7 +97,8 @@ RULES = {
     "date_format": "a column's dates are written DD/MM/YYYY: a warning when they were read day first (every value D/M/YYYY, a day above 12 in one, no month above 12); otherwise an error, one per column beside each value's type error, since 01/02/2024 reads either way",
     "date_range": "a date before 1900-01-01 or after 2100-12-31 (placeholders such as 9999-12-31 included)",
     "not_null": "a value is missing where the column requires one",
-    "empty_row": "a row with every field empty (one record, instead of one per required column)",
+    "empty_row": "a row with every field empty between data rows (one record, instead of one per required column)",
+    "spreadsheet_residue": "empty rows after the last data row, or empty columns with no header name, as spreadsheets save them: left out (warning)",
     "allowed": "a value outside the column's allowed values",
     "min": "a value below the column's minimum",
     "max": "a value above the column's maximum",
@@ -417,9 +418,10 @@ def _read_csv(table: str, path: Path, data: bytes) -> _Raw:
             f"{raw.file}: the header is on line {below}, not line 1: delete the {below - 1} line(s) above it "
             "(a report title or export note) so the file starts with the column names"))])
     header = pd.read_csv(io.BytesIO(data), header=None, nrows=1, dtype=str, keep_default_na=False).iloc[0].tolist()
-    repeated = pd.Series(header).duplicated(keep="first").to_numpy()
+    # Blank header fields are spreadsheet residue when their column is empty (left out below), not a repeated name.
+    repeated = pd.Series(header).duplicated(keep="first").to_numpy() & (pd.Series(header).str.strip() != "").to_numpy()
     if not repeated.any() or len(header) != raw.frame.shape[1]:
-        return raw
+        return _without_residue(raw)
     # pandas renames a repeated name ('role' -> 'role.1'), which would read as an unknown column and hide the cause.
     out = []
     for name in dict.fromkeys(h for h, r in zip(header, repeated) if r):
@@ -430,6 +432,25 @@ def _read_csv(table: str, path: Path, data: bytes) -> _Raw:
     raw.as_read = raw.frame
     raw.frame = raw.frame.loc[:, ~repeated]
     raw.failures = out + raw.failures
+    return _without_residue(raw)
+
+
+def _without_residue(raw: _Raw) -> _Raw:
+    """``raw`` without the empty rows and unnamed empty columns a spreadsheet saves after the data
+    (:func:`retention_ml.io.spreadsheet_residue`), and one ``spreadsheet_residue`` warning saying what was left out."""
+    rows, columns = tables_io.spreadsheet_residue(raw.frame)
+    if not rows and not columns:
+        return raw
+    raw.frame = raw.frame.iloc[: len(raw.frame) - rows].drop(columns=columns)
+    if raw.as_read is not None:
+        raw.as_read = tables_io.drop_spreadsheet_residue(raw.as_read)
+    if raw.row_map is not None:
+        raw.row_map = raw.row_map[: len(raw.frame)]
+    what = " and ".join(x for x in (f"{rows:,} empty row(s) after the last data row" if rows else "",
+                                    f"{len(columns):,} empty column(s) with no header name" if columns else "") if x)
+    raw.failures = raw.failures + [_records(raw.table, raw.file, rule="spreadsheet_residue", severity="warning", exact_lines=raw.exact_lines,
+                                            messages=f"{raw.file}: {what} left out (cells a spreadsheet saves as bare commas); "
+                                                     "delete them in the export to make this warning go away")]
     return raw
 
 

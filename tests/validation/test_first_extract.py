@@ -119,3 +119,18 @@ def test_uk_dates_that_read_either_way_are_not_guessed(tmp_path):
     assert set(report.errors.loc[report.errors["column"] == "effective_date", "rule"]) == {"type", "date_format"}
     with pytest.raises(DataValidationError):
         read_validated(data)
+
+
+def test_empty_rows_and_unnamed_empty_columns_after_the_data_are_left_out_and_reported(tmp_path):
+    # What Excel saves when cells below and right of the data were once formatted.
+    clean, saved = _example_copy(tmp_path / "a"), _example_copy(tmp_path / "b")
+    lines = (saved / "teams.csv").read_text(encoding="utf-8").splitlines()
+    width = lines[0].count(",") + 2
+    (saved / "teams.csv").write_text("\n".join([f"{line},," for line in lines] + ["," * width] * 3) + "\n", encoding="utf-8")
+    report = validate_dir(saved)
+    assert report.ok, report.errors["message"].tolist()
+    assert report.warnings[["file", "rule"]].values.tolist() == [["teams.csv", "spreadsheet_residue"]]
+    assert "3 empty row(s) after the last data row and 2 empty column(s)" in report.warnings["message"].iat[0]
+    expected = read_tables(clean)["teams"]
+    pd.testing.assert_frame_equal(read_validated(saved)["teams"], expected)
+    pd.testing.assert_frame_equal(read_tables(saved)["teams"], expected)
