@@ -199,8 +199,10 @@ def _writing_section(schemas: dict[str, TableSchema]) -> list[str]:
         "`YYYY-MM-01` or `YYYY-MM`; any other day in the month stands for that month.",
         "- **Numbers** use a full stop for decimals and no thousands separators, currency or % signs "
         "(`55000.50`, not `£55,000.50`).",
-        f"- **Codes** ({', '.join(f'`{c}`' for c in codes)}, ...) are written exactly as listed: lower case, "
-        "underscores, no spaces around them (spaces are not trimmed: `T01 ` is not team `T01`).",
+        f"- **Codes** ({', '.join(f'`{c}`' for c in codes)}, ...) are written as listed: lower case, underscores. "
+        "A label that differs only in case, spaces around it or spaces and '-' for '_' (`Fixed Term`, `FEMALE`) is "
+        "read as its code, with a warning per column (`code_spelling`). **Ids** are compared exactly (spaces are "
+        "not trimmed: `T01 ` is not team `T01`).",
         f"- **true/false** columns take {words} (any case).",
         "- **Every council in the extract has rows in every table given.** A table with no rows for a council "
         "leaves the features it feeds missing for all its workers, or 0 where a feature counts rows (no supervision "

@@ -264,6 +264,38 @@ def day_first_dates(col: pd.Series) -> tuple[pd.Series, str | None]:
 __all__ += ["day_first_dates"]
 
 
+def code_key(values: pd.Series) -> pd.Series:
+    """Codes reduced for comparison: lower case, runs of spaces, '-' and '_' as one '_' ('Fixed Term ' -> 'fixed_term')."""
+    return values.astype("string").str.strip().str.lower().str.replace(r"[\s_\-]+", "_", regex=True)
+
+
+def read_codes(col: pd.Series, allowed) -> tuple[pd.Series, dict]:
+    """``col`` with each value that is an ``allowed`` code but for case, spaces around it, or spaces and '-'
+    for '_' replaced by that code, and ``{value as written: code}`` for those.
+
+    HR systems export display labels ('Permanent', 'Fixed Term', 'Female'); the codes are a closed list and no
+    two reduce alike, so each such label is one code. Anything else is left as written (validation reports
+    it). Works on the distinct values, so a long column costs one ``unique``.
+
+    >>> read_codes(pd.Series(["Permanent", "fixed term", "agency", "volunteer"]), ["permanent", "agency", "fixed_term"])[1]
+    {'Permanent': 'permanent', 'fixed term': 'fixed_term'}
+    """
+    if allowed is None or col.isna().all():
+        return col, {}
+    codes = pd.Series(list(allowed), dtype="string")
+    by_key = dict(zip(code_key(codes), codes))
+    distinct = pd.Series(col.dropna().unique()).astype("string")
+    distinct = distinct[~distinct.isin(codes)]
+    meant = dict(zip(distinct, code_key(distinct).map(by_key)))
+    mapping = {str(k): str(v) for k, v in meant.items() if pd.notna(v)}
+    if not mapping:
+        return col, {}
+    return col.astype(object).replace(mapping), mapping
+
+
+__all__ += ["code_key", "read_codes"]
+
+
 def coerce_types(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
     """Cast the columns of ``frame`` that ``schema`` declares to their declared types."""
     out = frame.copy()
@@ -289,6 +321,8 @@ def coerce_types(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
         elif spec.type == "boolean":
             out[spec.name] = parse_boolean(col)
         else:
+            if not spec.list_separator:
+                col = read_codes(col, spec.allowed_values())[0]
             out[spec.name] = col.astype("string").astype(object).where(col.notna(), None)
     return out
 

@@ -100,6 +100,7 @@ RULES = {
     "empty_row": "a row with every field empty between data rows (one record, instead of one per required column)",
     "spreadsheet_residue": "empty rows after the last data row, or empty columns with no header name, as spreadsheets save them: left out (warning)",
     "allowed": "a value outside the column's allowed values",
+    "code_spelling": "a value that is an allowed code but for case, spaces around it or spaces and '-' for '_' ('Fixed Term'): read as that code (warning, one per column)",
     "min": "a value below the column's minimum",
     "max": "a value above the column's maximum",
     "not_after_as_of": "a date after the as-of date",
@@ -763,9 +764,7 @@ _THOUSANDS = r"^\s*[-+]?\d{1,3}(,\d{3})+(\.\d+)?\s*$"
 _DECIMAL_COMMA = r"^\s*[-+]?\d+,\d{1,2}\s*$"
 
 
-def _code_key(values: pd.Series) -> pd.Series:
-    """Codes reduced for a near-match: lower case, runs of spaces, '-' and '_' as one '_' ('Fixed Term' -> 'fixed_term')."""
-    return values.astype("string").str.strip().str.lower().str.replace(r"[\s_\-]+", "_", regex=True)
+_code_key = tables_io.code_key   # the reader's own comparison: a label it reads as a code is never "did you mean" here
 
 
 def _export_advice(values: pd.Series, spec: ColumnSpec, *, known: pd.Series | None = None) -> pd.Series:
@@ -854,6 +853,16 @@ def _day_first_note(raw: _Raw, spec: ColumnSpec, example: str, n: int) -> pd.Dat
         f"{raw.file} column {spec.name}: its {n:,} dates are written DD/MM/YYYY and were read day first: "
         f"'{example}' can only mean {year:04d}-{month:02d}-{day:02d}, and no value reads as month first; write "
         "YYYY-MM-DD to make this warning go away (in Excel: Format Cells > Custom > yyyy-mm-dd)"))
+
+
+def _codes_note(raw: _Raw, spec: ColumnSpec, written: pd.Series, meant: dict) -> pd.DataFrame:
+    """The ``code_spelling`` warning for a column whose labels were read as codes (:func:`retention_ml.io.read_codes`)."""
+    counts = written.value_counts()
+    shown = ", ".join(f"{k!r} as {v} ({int(counts.get(k, 0)):,} row(s))" for k, v in meant.items())
+    return _records(raw.table, raw.file, column=spec.name, rule="code_spelling", severity="warning", values=[", ".join(map(repr, meant))],
+                    exact_lines=raw.exact_lines, messages=(
+        f"{raw.file} column {spec.name}: values read as the code they differ from only in case, spaces or '-': {shown}; "
+        "write the codes as listed (retention-ml schema show " + raw.table + ") to make this warning go away"))
 
 
 # --------------------------------------------------------------------------- cross-row and cross-table
@@ -1067,6 +1076,10 @@ def _check_table(raw: _Raw, schema: TableSchema, as_of) -> tuple[pd.DataFrame | 
             column, example = tables_io.day_first_dates(column)
             if example is not None:
                 out.append(_day_first_note(raw, spec, example, int(column.notna().sum())))
+        elif spec.type == "string" and not spec.list_separator:
+            column, meant = tables_io.read_codes(column, spec.allowed_values())
+            if meant:
+                out.append(_codes_note(raw, spec, frame[spec.name], meant))
         typed[spec.name], bad, outside = _parse_column(column, spec)
         if bad.size:
             shown = frame[spec.name].iloc[bad].astype(str).reset_index(drop=True)

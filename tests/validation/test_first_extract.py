@@ -134,3 +134,30 @@ def test_empty_rows_and_unnamed_empty_columns_after_the_data_are_left_out_and_re
     expected = read_tables(clean)["teams"]
     pd.testing.assert_frame_equal(read_validated(saved)["teams"], expected)
     pd.testing.assert_frame_equal(read_tables(saved)["teams"], expected)
+
+
+def test_labels_of_a_closed_code_list_are_read_as_the_codes_and_reported(tmp_path):
+    # HR systems export display labels: 'Permanent', 'Fixed Term', 'Female', 'Team Manager '.
+    clean, labelled = _example_copy(tmp_path / "a"), _example_copy(tmp_path / "b")
+    frame = pd.read_csv(labelled / "workers.csv", dtype=str, keep_default_na=False)
+    frame["employment_type"] = frame["employment_type"].str.replace("_", " ").str.title()
+    frame["sex"] = frame["sex"].str.upper()
+    frame["role"] = frame["role"].str.replace("_", "-") + " "
+    frame.to_csv(labelled / "workers.csv", index=False)
+    report = validate_dir(labelled)
+    assert report.ok, report.errors["message"].tolist()
+    notes = report.warnings[report.warnings["rule"] == "code_spelling"].set_index("column")["message"]
+    assert sorted(notes.index) == ["employment_type", "role", "sex"]
+    assert "'Permanent' as permanent (" in notes["employment_type"]
+    expected = read_tables(clean)["workers"]
+    pd.testing.assert_frame_equal(read_validated(labelled)["workers"], expected)
+    pd.testing.assert_frame_equal(read_tables(labelled)["workers"], expected)
+
+
+def test_a_label_that_is_no_code_is_still_an_error(tmp_path):
+    data = _example_copy(tmp_path)
+    frame = pd.read_csv(data / "workers.csv", dtype=str, keep_default_na=False)
+    frame.loc[0, "employment_type"] = "Perm"
+    frame.to_csv(data / "workers.csv", index=False)
+    errors = validate_dir(data).errors
+    assert errors[["row", "column", "rule"]].values.tolist() == [[1, "employment_type", "allowed"]]

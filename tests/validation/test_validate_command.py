@@ -131,7 +131,7 @@ def test_on_an_80_column_terminal_each_problem_is_one_readable_message_then_wher
     result = invoke(["validate", str(data)], env={"COLUMNS": "80"})
     assert result.exit_code == 1
     text = " ".join(result.output.split())
-    assert "error (allowed) workers row 5: role is 'social worker'; must be one of: social_worker," in text
+    assert "error (allowed) workers row 5: role is 'family support worker'; must be one of: social_worker," in text
     assert "What each column must hold: retention-ml schema show workers;" in text
     assert "'Writing the files' in " in text and "data_schema/README.md" in text
 
