@@ -198,7 +198,10 @@ def _writing_section(schemas: dict[str, TableSchema]) -> list[str]:
         "refused, never guessed (03/04/2024 reads either way), and validate names the column. **Months** are "
         "`YYYY-MM-01` or `YYYY-MM`; any other day in the month stands for that month.",
         "- **Numbers** use a full stop for decimals and no thousands separators, currency or % signs "
-        "(`55000.50`, not `£55,000.50`).",
+        "(`55000.50`). A column whose values with a comma or a pound sign are all written `£55,000.50` or "
+        "`254,200` (commas grouping thousands) is read as plain numbers, with a warning (`number_format`); a "
+        "decimal comma (`57750,5`) anywhere in the column leaves every such value an error, since `1,234` could "
+        "then be 1.234. % signs are refused.",
         f"- **Codes** ({', '.join(f'`{c}`' for c in codes)}, ...) are written as listed: lower case, underscores. "
         "A label that differs only in case, spaces around it or spaces and '-' for '_' (`Fixed Term`, `FEMALE`) is "
         "read as its code, with a warning per column (`code_spelling`). **Ids** are compared exactly (spaces are "

@@ -296,6 +296,44 @@ def read_codes(col: pd.Series, allowed) -> tuple[pd.Series, dict]:
 __all__ += ["code_key", "read_codes"]
 
 
+# A number as a UK export writes it: maybe a minus and a pound sign, digits grouped in threes by commas, decimals.
+_UK_NUMBER = r"^\s*(-?)\s*£?\s*(-?)\s*(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?\s*$"
+
+
+def plain_numbers(col: pd.Series) -> tuple[pd.Series, str | None]:
+    """``col`` with values written with a pound sign or thousands separators ('£38,192.00', '254,200') as plain
+    numbers ('38192.00', '254200'), and the first such value (None, and ``col`` unchanged, when there is none
+    or the column is not plainly written that way).
+
+    Plainly: every value holding ',' or '£' is a number grouped in threes (a '£' in front allowed). One value
+    that is not (a decimal comma, '57750,5') leaves the whole column as written, for validation to report:
+    then '1,234' in it could be 1.234. A column of plain numbers is only scanned.
+
+    >>> plain_numbers(pd.Series(["£38,192.00", "1,234", "12.5", None]))[0].tolist()
+    ['38192.00', '1234', '12.5', None]
+    >>> plain_numbers(pd.Series(["1,234", "57750,5"]))[1] is None
+    True
+    """
+    if not (pd.api.types.is_string_dtype(col.dtype) or col.dtype == object) or col.isna().all():
+        return col, None
+    text = col.astype("string")
+    arr = pyarrow.array(text, from_pandas=True)
+    if not (pc.any(pc.match_substring(arr, ",")).as_py() or pc.any(pc.match_substring(arr, "£")).as_py()):
+        return col, None
+    marked = text.str.contains(r"[,£]", regex=True).to_numpy(dtype=bool, na_value=False)
+    parts = text[marked].str.extract(_UK_NUMBER)
+    if parts[2].isna().any():
+        return col, None
+    minus = ((parts[0] == "-") | (parts[1] == "-")).to_numpy(dtype=bool, na_value=False)
+    plain = np.where(minus, "-", "") + (parts[2].str.replace(",", "", regex=False) + parts[3].fillna("")).to_numpy(dtype=object)
+    out = col.astype(object).copy()
+    out[marked] = plain
+    return out, str(text[marked].iloc[0]).strip()
+
+
+__all__ += ["plain_numbers"]
+
+
 def coerce_types(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
     """Cast the columns of ``frame`` that ``schema`` declares to their declared types."""
     out = frame.copy()
@@ -314,10 +352,11 @@ def coerce_types(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
                 col = col.dt.to_period("M").dt.to_timestamp()
             out[spec.name] = col.astype("datetime64[ns]")
         elif spec.type == "integer":
+            col = plain_numbers(col)[0]
             num = pd.to_numeric(col) if pd.api.types.is_numeric_dtype(col) else to_float(col)
             out[spec.name] = num.astype("Int64") if spec.nullable or num.isna().any() else num.astype("int64")
         elif spec.type == "float":
-            out[spec.name] = to_float(col)
+            out[spec.name] = to_float(plain_numbers(col)[0])
         elif spec.type == "boolean":
             out[spec.name] = parse_boolean(col)
         else:

@@ -100,6 +100,7 @@ RULES = {
     "empty_row": "a row with every field empty between data rows (one record, instead of one per required column)",
     "spreadsheet_residue": "empty rows after the last data row, or empty columns with no header name, as spreadsheets save them: left out (warning)",
     "allowed": "a value outside the column's allowed values",
+    "number_format": "numbers written with a pound sign or commas grouping thousands ('£38,192.00'): read as plain numbers when every such value in the column is written that way (warning, one per column)",
     "code_spelling": "a value that is an allowed code but for case, spaces around it or spaces and '-' for '_' ('Fixed Term'): read as that code (warning, one per column)",
     "min": "a value below the column's minimum",
     "max": "a value above the column's maximum",
@@ -855,6 +856,15 @@ def _day_first_note(raw: _Raw, spec: ColumnSpec, example: str, n: int) -> pd.Dat
         "YYYY-MM-DD to make this warning go away (in Excel: Format Cells > Custom > yyyy-mm-dd)"))
 
 
+def _number_note(raw: _Raw, spec: ColumnSpec, example: str, n: int) -> pd.DataFrame:
+    """The ``number_format`` warning for a column whose '£1,234.00' values were read as numbers (:func:`retention_ml.io.plain_numbers`)."""
+    plain = tables_io.plain_numbers(pd.Series([example], dtype="string"))[0].iat[0]
+    return _records(raw.table, raw.file, column=spec.name, rule="number_format", severity="warning", values=[example],
+                    exact_lines=raw.exact_lines, messages=(
+        f"{raw.file} column {spec.name}: {n:,} value(s) written with a pound sign or thousands separators were read "
+        f"as plain numbers (e.g. '{example}' as {plain}); write numbers alone (55000.50) to make this warning go away"))
+
+
 def _codes_note(raw: _Raw, spec: ColumnSpec, written: pd.Series, meant: dict) -> pd.DataFrame:
     """The ``code_spelling`` warning for a column whose labels were read as codes (:func:`retention_ml.io.read_codes`)."""
     counts = written.value_counts()
@@ -1076,6 +1086,11 @@ def _check_table(raw: _Raw, schema: TableSchema, as_of) -> tuple[pd.DataFrame | 
             column, example = tables_io.day_first_dates(column)
             if example is not None:
                 out.append(_day_first_note(raw, spec, example, int(column.notna().sum())))
+        elif spec.type in ("integer", "float"):
+            column, example = tables_io.plain_numbers(column)
+            if example is not None:
+                changed = int((column.astype("string") != frame[spec.name].astype("string")).sum())
+                out.append(_number_note(raw, spec, example, changed))
         elif spec.type == "string" and not spec.list_separator:
             column, meant = tables_io.read_codes(column, spec.allowed_values())
             if meant:

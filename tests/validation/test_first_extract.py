@@ -161,3 +161,43 @@ def test_a_label_that_is_no_code_is_still_an_error(tmp_path):
     frame.to_csv(data / "workers.csv", index=False)
     errors = validate_dir(data).errors
     assert errors[["row", "column", "rule"]].values.tolist() == [[1, "employment_type", "allowed"]]
+
+
+def test_no_two_codes_of_a_list_read_alike():
+    # read_codes maps a label to the one code it reduces to; two codes reducing alike would make that a guess.
+    from retention_ml.io import code_key
+    from retention_ml.schema import load_schemas
+
+    for schema in load_schemas().values():
+        for spec in schema.columns:
+            if spec.allowed_values():
+                keys = code_key(pd.Series(list(spec.allowed_values())))
+                assert not keys.duplicated().any(), (schema.name, spec.name)
+
+
+def test_pounds_and_thousands_separators_are_read_as_numbers_when_the_column_is_plainly_written_so(tmp_path):
+    clean, exported = _example_copy(tmp_path / "a"), _example_copy(tmp_path / "b")
+    pay = pd.read_csv(exported / "pay_history.csv", dtype=str, keep_default_na=False)
+    pay["annual_salary"] = pay["annual_salary"].astype(float).map("£{:,.2f}".format)
+    pay.to_csv(exported / "pay_history.csv", index=False)
+    housing = pd.read_csv(exported / "housing_costs.csv", dtype=str, keep_default_na=False)
+    housing["median_house_price"] = housing["median_house_price"].astype(float).map("{:,.0f}".format)
+    housing.to_csv(exported / "housing_costs.csv", index=False)
+    report = validate_dir(exported)
+    assert report.ok, report.errors["message"].tolist()
+    notes = report.warnings[report.warnings["rule"] == "number_format"].set_index("column")["message"]
+    assert sorted(notes.index) == ["annual_salary", "median_house_price"]
+    assert "'£55,000.00' as 55000.00" in notes["annual_salary"]
+    for name in ("pay_history", "housing_costs"):
+        expected = read_tables(clean)[name]
+        pd.testing.assert_frame_equal(read_validated(exported)[name], expected)
+        pd.testing.assert_frame_equal(read_tables(exported)[name], expected)
+
+
+def test_a_decimal_comma_in_the_column_leaves_every_comma_value_an_error(tmp_path):
+    data = _example_copy(tmp_path)
+    pay = pd.read_csv(data / "pay_history.csv", dtype=str, keep_default_na=False)
+    pay.loc[0, "annual_salary"], pay.loc[1, "annual_salary"] = "55,000", "57750,5"   # 55,000 could be 55.000 here
+    pay.to_csv(data / "pay_history.csv", index=False)
+    errors = validate_dir(data).errors
+    assert errors[["row", "column", "rule"]].values.tolist() == [[1, "annual_salary", "type"], [2, "annual_salary", "type"]]
