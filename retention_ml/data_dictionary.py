@@ -174,25 +174,38 @@ def _writing_section(schemas: dict[str, TableSchema]) -> list[str]:
         "## Writing the files",
         "",
         "What HR and case-management exports often get wrong, and the form that is read. `retention-ml validate` "
-        "names each of these in its messages; none is repaired or guessed, because a guess can read a value wrongly "
-        "without a word. `retention-ml schema template DIR` writes one header-only CSV per table to start from.",
+        "names each of these in its messages. What can be read only one way (an Excel encoding, a padded header, "
+        "day-first dates with a day above 12) is read, and each reading is a warning naming it; nothing else is "
+        "repaired or guessed, because a guess can read a value wrongly without a word. "
+        "`retention-ml schema template DIR` writes one header-only CSV per table to start from.",
         "",
         "- **One file per table**, named exactly `<table>.csv` or `<table>.parquet` (lower case) in one folder. A "
         "table exported in parts (by year, by council) is combined into one file with one header line first. Excel "
         "workbooks (`.xlsx`) are not read: save each sheet as *CSV UTF-8 (comma delimited)*.",
-        "- **CSV**: comma-separated, UTF-8 (a byte-order mark is fine; Windows-1252 \"ANSI\" text is refused, naming "
-        "the first byte that is not UTF-8); the first line is the header. Column order does not matter. Column "
-        "names are exactly as listed below (lower case, underscores), each once; columns the schema does not "
-        "declare are ignored with a warning.",
+        "- **CSV**: comma-separated, UTF-8 (a byte-order mark is fine). Windows-1252 (\"ANSI\", what Excel's *CSV "
+        "(Comma delimited)* writes) is read when the file is plainly that, with a warning (`encoding`) naming the "
+        "characters it gave; UTF-16 (*Unicode text*) and a file mixing two encodings are refused. The first line is "
+        "the header. Column order does not matter. Column names are as listed below (lower case, underscores), each "
+        "once; a header differing only in case, spaces or punctuation (`Worker ID`, ` START_DATE `) is read as that "
+        "column with a warning (`column_name`), and columns the schema does not declare are ignored with a warning. "
+        "Empty rows after the last data row and empty columns with no header name are left out with a warning "
+        "(`spreadsheet_residue`).",
         f"- **Missing values are empty cells.** {markers} and the like are values, not gaps: they fail their "
-        "column's type or allowed values. A row whose every field is empty is an error of its own (`empty_row`).",
-        "- **Dates** are `YYYY-MM-DD`. `DD/MM/YYYY` is refused, never guessed (03/04/2024 reads either way); "
-        "validate names the columns written that way. **Months** are `YYYY-MM-01` or `YYYY-MM`; any other day "
-        "in the month stands for that month.",
+        "column's type or allowed values. A row whose every field is empty, between data rows, is an error of its own (`empty_row`).",
+        "- **Dates** are `YYYY-MM-DD` (a time after it, `2024-01-31 00:00:00`, is fine). A column written "
+        "`DD/MM/YYYY` is read day first only when its values show the order: every value D/M/YYYY (or D.M.YYYY), one "
+        "with a day above 12, none with a month above 12 (warning `date_format` naming that value). Otherwise it is "
+        "refused, never guessed (03/04/2024 reads either way), and validate names the column. **Months** are "
+        "`YYYY-MM-01` or `YYYY-MM`; any other day in the month stands for that month.",
         "- **Numbers** use a full stop for decimals and no thousands separators, currency or % signs "
-        "(`55000.50`, not `£55,000.50`).",
-        f"- **Codes** ({', '.join(f'`{c}`' for c in codes)}, ...) are written exactly as listed: lower case, "
-        "underscores, no spaces around them (spaces are not trimmed: `T01 ` is not team `T01`).",
+        "(`55000.50`). A column whose values with a comma or a pound sign are all written `£55,000.50` or "
+        "`254,200` (commas grouping thousands) is read as plain numbers, with a warning (`number_format`); a "
+        "decimal comma (`57750,5`) anywhere in the column leaves every such value an error, since `1,234` could "
+        "then be 1.234. % signs are refused.",
+        f"- **Codes** ({', '.join(f'`{c}`' for c in codes)}, ...) are written as listed: lower case, underscores. "
+        "A label that differs only in case, spaces around it or spaces and '-' for '_' (`Fixed Term`, `FEMALE`) is "
+        "read as its code, with a warning per column (`code_spelling`). **Ids** are compared exactly (spaces are "
+        "not trimmed: `T01 ` is not team `T01`).",
         f"- **true/false** columns take {words} (any case).",
         "- **Every council in the extract has rows in every table given.** A table with no rows for a council "
         "leaves the features it feeds missing for all its workers, or 0 where a feature counts rows (no supervision "

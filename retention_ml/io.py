@@ -17,8 +17,10 @@ import shutil
 import tempfile
 from collections.abc import Iterable
 from contextlib import contextmanager
+from io import StringIO
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow
 import pyarrow.compute as pc
@@ -93,14 +95,111 @@ def out_folder_problem(path: str | Path) -> str | None:
     return None
 
 
-__all__ += ["out_folder_problem"]
+__all__ += ["out_folder_problem", "header_key", "match_headers", "windows_1252"]
 
 
-def _read_raw(path: Path) -> pd.DataFrame:
+def header_key(name) -> str:
+    """A column name reduced to lower-case letters and digits: 'Worker ID', ' Start_Date ', 'startDate' -> 'workerid', 'startdate'."""
+    return re.sub(r"[^0-9a-z]", "", str(name).lower())
+
+
+def match_headers(header: Iterable, declared: Iterable[str]) -> dict:
+    """Header names that are a declared column but for case, spaces or punctuation -> that column.
+
+    Only unambiguous matches: the declared name is not in the header already, and no other header reduces
+    to it (``'Worker ID'`` and ``'WORKER_ID'`` side by side name neither). Exports capitalise and pad headers
+    ('Start Date ', 'WORKER_ID'); reading them as what they plainly are spares a rename in every export,
+    and validation reports each one (rule ``column_name``).
+
+    >>> match_headers([" worker_id", "Start Date", "fte"], ["worker_id", "start_date", "fte"])
+    {' worker_id': 'worker_id', 'Start Date': 'start_date'}
+    """
+    header = list(header)
+    by_key = {header_key(c): c for c in declared}
+    present = set(header)
+    wanted: dict = {}
+    for name in header:
+        target = by_key.get(header_key(name))
+        if name not in by_key.values() and target is not None and target not in present:
+            wanted.setdefault(target, []).append(name)
+    return {names[0]: target for target, names in wanted.items() if len(names) == 1}
+
+
+# A valid UTF-8 multi-byte character (2, 3 or 4 bytes). In a file that is not UTF-8 as a whole, one of these means
+# two encodings mixed (exports pasted together): Windows-1252 would turn its 'é' into 'Ã©', so nothing is guessed.
+_UTF8_CHAR = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def windows_1252(data: bytes) -> str | None:
+    """``data`` decoded as Windows-1252 when that is plainly what it is, else None.
+
+    Excel's "CSV (Comma delimited)" on an English Windows writes Windows-1252, so a council's first extract
+    often is: every byte must be defined in Windows-1252, and the file must be not UTF-8, hold no NUL byte
+    (UTF-16, "Unicode text") and no UTF-8 character (two encodings mixed). Validation reports the reading
+    (rule ``encoding``, a warning) with the characters it gave, so a wrong one is seen.
+
+    >>> windows_1252("Ren\u00e9e".encode("cp1252"))
+    'Renée'
+    >>> windows_1252("Ren\u00e9e".encode("cp1252") + "Zo\u00eb".encode("utf-8")) is None
+    True
+    """
+    if b"\x00" in data or _UTF8_CHAR.search(data):
+        return None
+    try:
+        data.decode("utf-8")
+        return None
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:   # a byte Windows-1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D)
+        return None
+
+
+_UNNAMED = re.compile(r"Unnamed: \d+(\.\d+)?|\s*")   # how pandas names a header field left blank
+
+
+def spreadsheet_residue(frame: pd.DataFrame) -> tuple[int, list]:
+    """(empty rows after the last row holding a value, columns with a blank header and no value) of a CSV table.
+
+    Spreadsheets save cells that were once formatted as lines and fields of bare commas below and right of
+    the data; nothing in them, and nothing after them, so leaving them out reads nothing wrongly. An empty row
+    between data rows is not residue: validation reports it (``empty_row``).
+
+    >>> spreadsheet_residue(pd.DataFrame({"a": ["x", None, None], "Unnamed: 1": [None, None, None]}))
+    (2, ['Unnamed: 1'])
+    """
+    empty = frame.isna()
+    columns = [c for c in frame.columns if _UNNAMED.fullmatch(str(c)) and empty[c].all()]
+    filled = np.flatnonzero(~empty.drop(columns=columns).all(axis=1).to_numpy())
+    return len(frame) - (int(filled[-1]) + 1 if filled.size else 0), columns
+
+
+def drop_spreadsheet_residue(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` without :func:`spreadsheet_residue`'s rows and columns."""
+    rows, columns = spreadsheet_residue(frame)
+    return frame.iloc[: len(frame) - rows].drop(columns=columns) if rows or columns else frame
+
+
+__all__ += ["spreadsheet_residue", "drop_spreadsheet_residue"]
+
+
+def _read_raw(path: Path, schema: TableSchema | None = None) -> pd.DataFrame:
     if path.suffix == ".parquet":
-        return pd.read_parquet(path)
-    # utf-8-sig strips a byte-order mark when there is one.
-    return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+        frame = pd.read_parquet(path)
+    else:
+        try:
+            # utf-8-sig strips a byte-order mark when there is one.
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            text = windows_1252(path.read_bytes())
+            if text is None:
+                raise
+            frame = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False, na_values=[""])
+        frame = drop_spreadsheet_residue(frame)
+    if schema is not None:
+        frame = frame.rename(columns=match_headers(frame.columns, schema.column_names))
+    return frame
 
 
 def to_float(col: pd.Series, *, errors: str = "raise") -> pd.Series:
@@ -126,6 +225,124 @@ def parse_boolean(col: pd.Series) -> pd.Series:
     return lowered.map(BOOLEAN_WORDS).astype("boolean")
 
 
+def _text_holds(col: pd.Series, *marks: str) -> bool:
+    """True when a text column has a value holding one of ``marks`` (plain substrings), scanned by Arrow without
+    copying the column: the forgiving readings below cost valid data a scan (0.01 s per million values and
+    mark), never a copy or a regular expression. False for columns of other types."""
+    if not (pd.api.types.is_string_dtype(col.dtype) or col.dtype == object) or col.isna().all():
+        return False
+    try:
+        arr = pyarrow.array(col, from_pandas=True)
+    except (pyarrow.ArrowInvalid, pyarrow.ArrowTypeError):   # an object column of mixed Python types
+        arr = pyarrow.array(col.astype("string"), from_pandas=True)
+    if not pyarrow.types.is_string(arr.type) and not pyarrow.types.is_large_string(arr.type):
+        return False
+    return any(pc.any(pc.match_substring(arr, mark)).as_py() for mark in marks)
+
+
+# Day, month and a four-digit year separated by '/' or '.' (what Excel writes for a UK locale), maybe with a time.
+_DAY_MONTH_YEAR = r"^\s*(\d{1,2})[/.](\d{1,2})[/.](\d{4})((?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?)\s*$"
+
+
+def day_first_dates(col: pd.Series) -> tuple[pd.Series, str | None]:
+    """``col`` with its DD/MM/YYYY dates rewritten as YYYY-MM-DD when the column plainly is day-first, and a
+    value that shows it (None, and ``col`` unchanged, when it is not).
+
+    Plainly day-first: every value given is written D/M/YYYY (or with '.'), at least one has a first part
+    above 12 (only a day can be: '23/01/2021') and none a second part above 12 (a month-first value). One
+    column, one format, as an export writes it; a column where no day passes 12 ('01/02/2024') could be read
+    either way and is left alone, so validation reports it as not a date. Vectorised; a column of ISO dates
+    is only scanned.
+
+    >>> day_first_dates(pd.Series(["23/01/2021", "08/03/2018", None]))[0].tolist()
+    ['2021-01-23', '2018-03-08', None]
+    >>> day_first_dates(pd.Series(["01/02/2024", "03/04/2024"]))[1] is None
+    True
+    """
+    if not _text_holds(col, "/", "."):
+        return col, None
+    parts = col.astype("string").str.extract(_DAY_MONTH_YEAR)
+    given = col.notna().to_numpy()
+    if parts[0].notna().to_numpy().sum() != given.sum():
+        return col, None   # another format in the column as well: not one export's format
+    day_only = (pd.to_numeric(parts[0]) > 12).to_numpy(dtype=bool, na_value=False)
+    if not day_only.any() or (pd.to_numeric(parts[1]) > 12).any():
+        return col, None
+    iso = parts[2] + "-" + parts[1].str.zfill(2) + "-" + parts[0].str.zfill(2) + parts[3].fillna("")
+    example = col[day_only].iloc[0]
+    return iso.astype(object).where(given, None).set_axis(col.index), str(example).strip()
+
+
+__all__ += ["day_first_dates"]
+
+
+def code_key(values: pd.Series) -> pd.Series:
+    """Codes reduced for comparison: lower case, runs of spaces, '-' and '_' as one '_' ('Fixed Term ' -> 'fixed_term')."""
+    return values.astype("string").str.strip().str.lower().str.replace(r"[\s_\-]+", "_", regex=True)
+
+
+def read_codes(col: pd.Series, allowed) -> tuple[pd.Series, dict]:
+    """``col`` with each value that is an ``allowed`` code but for case, spaces around it, or spaces and '-'
+    for '_' replaced by that code, and ``{value as written: code}`` for those.
+
+    HR systems export display labels ('Permanent', 'Fixed Term', 'Female'); the codes are a closed list and no
+    two reduce alike, so each such label is one code. Anything else is left as written (validation reports
+    it). Works on the distinct values, so a long column costs one ``unique``.
+
+    >>> read_codes(pd.Series(["Permanent", "fixed term", "agency", "volunteer"]), ["permanent", "agency", "fixed_term"])[1]
+    {'Permanent': 'permanent', 'fixed term': 'fixed_term'}
+    """
+    if allowed is None or col.isna().all():
+        return col, {}
+    codes = pd.Series(list(allowed), dtype="string")
+    by_key = dict(zip(code_key(codes), codes))
+    distinct = pd.Series(col.dropna().unique()).astype("string")
+    distinct = distinct[~distinct.isin(codes)]
+    meant = dict(zip(distinct, code_key(distinct).map(by_key)))
+    mapping = {str(k): str(v) for k, v in meant.items() if pd.notna(v)}
+    if not mapping:
+        return col, {}
+    return col.astype(object).replace(mapping), mapping
+
+
+__all__ += ["code_key", "read_codes"]
+
+
+# A number as a UK export writes it: maybe a minus and a pound sign, digits grouped in threes by commas, decimals.
+_UK_NUMBER = r"^\s*(-?)\s*£?\s*(-?)\s*(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?\s*$"
+
+
+def plain_numbers(col: pd.Series) -> tuple[pd.Series, str | None]:
+    """``col`` with values written with a pound sign or thousands separators ('£38,192.00', '254,200') as plain
+    numbers ('38192.00', '254200'), and the first such value (None, and ``col`` unchanged, when there is none
+    or the column is not plainly written that way).
+
+    Plainly: every value holding ',' or '£' is a number grouped in threes (a '£' in front allowed). One value
+    that is not (a decimal comma, '57750,5') leaves the whole column as written, for validation to report:
+    then '1,234' in it could be 1.234. A column of plain numbers is only scanned.
+
+    >>> plain_numbers(pd.Series(["£38,192.00", "1,234", "12.5"]))[0].tolist()
+    ['38192.00', '1234', '12.5']
+    >>> plain_numbers(pd.Series(["1,234", "57750,5"]))[1] is None
+    True
+    """
+    if not _text_holds(col, ",", "£"):
+        return col, None
+    text = col.astype("string")
+    marked = text.str.contains(r"[,£]", regex=True).to_numpy(dtype=bool, na_value=False)
+    parts = text[marked].str.extract(_UK_NUMBER)
+    if parts[2].isna().any():
+        return col, None
+    minus = ((parts[0] == "-") | (parts[1] == "-")).to_numpy(dtype=bool, na_value=False)
+    plain = np.where(minus, "-", "") + (parts[2].str.replace(",", "", regex=False) + parts[3].fillna("")).to_numpy(dtype=object)
+    out = col.astype(object).copy()
+    out[marked] = plain
+    return out, str(text[marked].iloc[0]).strip()
+
+
+__all__ += ["plain_numbers"]
+
+
 def coerce_types(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
     """Cast the columns of ``frame`` that ``schema`` declares to their declared types."""
     out = frame.copy()
@@ -134,6 +351,7 @@ def coerce_types(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
             continue
         col = out[spec.name]
         if spec.type in ("date", "month"):
+            col = day_first_dates(col)[0]
             col = pd.to_datetime(col, format="mixed" if col.dtype == object or pd.api.types.is_string_dtype(col) else None)
             if getattr(col.dt, "tz", None) is not None:
                 # A Parquet timestamp with a time zone: keep its local date and time, as validation reads it
@@ -143,13 +361,16 @@ def coerce_types(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
                 col = col.dt.to_period("M").dt.to_timestamp()
             out[spec.name] = col.astype("datetime64[ns]")
         elif spec.type == "integer":
+            col = plain_numbers(col)[0]
             num = pd.to_numeric(col) if pd.api.types.is_numeric_dtype(col) else to_float(col)
             out[spec.name] = num.astype("Int64") if spec.nullable or num.isna().any() else num.astype("int64")
         elif spec.type == "float":
-            out[spec.name] = to_float(col)
+            out[spec.name] = to_float(plain_numbers(col)[0])
         elif spec.type == "boolean":
             out[spec.name] = parse_boolean(col)
         else:
+            if not spec.list_separator:
+                col = read_codes(col, spec.allowed_values())[0]
             out[spec.name] = col.astype("string").astype(object).where(col.notna(), None)
     return out
 
@@ -175,7 +396,7 @@ def read_tables(data_dir: str | Path, tables: Iterable[str] | None = None) -> di
             if schemas[name].required:
                 raise FileNotFoundError(f"{data_dir}: required table {name!r} not found (expected {name}.csv or {name}.parquet)")
             continue
-        out[name] = coerce_types(_read_raw(path), schemas[name])
+        out[name] = coerce_types(_read_raw(path, schemas[name]), schemas[name])
     return out
 
 

@@ -83,21 +83,25 @@ STALE_MONTHS = 3
 RULES = {
     "missing_table": "a required table has no file",
     "empty_file": "the file has no header or no data rows",
-    "encoding": "the file is not UTF-8 text",
+    "encoding": "the file is not UTF-8 text: an error, or a warning when it is plainly Windows-1252 (Excel's 'CSV (Comma delimited)') and was read as that",
     "csv_format": "the file is not well-formed CSV",
     "parquet_format": "the file cannot be read as Parquet",
     "unreadable": "the file cannot be opened (no permission, or a folder with a table's name)",
     "missing_column": "a required column is absent",
     "unknown_column": "a column the schema does not declare (warning)",
+    "column_name": "a header that is a declared column's name but for case, spaces or punctuation ('Start Date ', 'WORKER_ID'); read as that column (warning)",
     "duplicate_column": "the header names a column twice; only the first is read (a warning when the schema does not declare it)",
     "unknown_file": "a data file that is no declared table (warning)",
     "duplicate_file": "a table given both as CSV and Parquet; Parquet is used (warning)",
     "type": "a value does not parse as the column's type (or is a number too large to hold)",
-    "date_format": "most dates of a column are written another way (DD/MM/YYYY); one record per column, beside each value's type error",
+    "date_format": "a column's dates are written DD/MM/YYYY: a warning when they were read day first (every value D/M/YYYY, a day above 12 in one, no month above 12); otherwise an error, one per column beside each value's type error, since 01/02/2024 reads either way",
     "date_range": "a date before 1900-01-01 or after 2100-12-31 (placeholders such as 9999-12-31 included)",
     "not_null": "a value is missing where the column requires one",
-    "empty_row": "a row with every field empty (one record, instead of one per required column)",
+    "empty_row": "a row with every field empty between data rows (one record, instead of one per required column)",
+    "spreadsheet_residue": "empty rows after the last data row, or empty columns with no header name, as spreadsheets save them: left out (warning)",
     "allowed": "a value outside the column's allowed values",
+    "number_format": "numbers written with a pound sign or commas grouping thousands ('£38,192.00'): read as plain numbers when every such value in the column is written that way (warning, one per column)",
+    "code_spelling": "a value that is an allowed code but for case, spaces around it or spaces and '-' for '_' ('Fixed Term'): read as that code (warning, one per column)",
     "min": "a value below the column's minimum",
     "max": "a value above the column's maximum",
     "not_after_as_of": "a date after the as-of date",
@@ -418,9 +422,10 @@ def _read_csv(table: str, path: Path, data: bytes) -> _Raw:
             f"{raw.file}: the header is on line {below}, not line 1: delete the {below - 1} line(s) above it "
             "(a report title or export note) so the file starts with the column names"))])
     header = pd.read_csv(io.BytesIO(data), header=None, nrows=1, dtype=str, keep_default_na=False).iloc[0].tolist()
-    repeated = pd.Series(header).duplicated(keep="first").to_numpy()
+    # Blank header fields are spreadsheet residue when their column is empty (left out below), not a repeated name.
+    repeated = pd.Series(header).duplicated(keep="first").to_numpy() & (pd.Series(header).str.strip() != "").to_numpy()
     if not repeated.any() or len(header) != raw.frame.shape[1]:
-        return raw
+        return _without_residue(raw)
     # pandas renames a repeated name ('role' -> 'role.1'), which would read as an unknown column and hide the cause.
     out = []
     for name in dict.fromkeys(h for h, r in zip(header, repeated) if r):
@@ -431,6 +436,25 @@ def _read_csv(table: str, path: Path, data: bytes) -> _Raw:
     raw.as_read = raw.frame
     raw.frame = raw.frame.loc[:, ~repeated]
     raw.failures = out + raw.failures
+    return _without_residue(raw)
+
+
+def _without_residue(raw: _Raw) -> _Raw:
+    """``raw`` without the empty rows and unnamed empty columns a spreadsheet saves after the data
+    (:func:`retention_ml.io.spreadsheet_residue`), and one ``spreadsheet_residue`` warning saying what was left out."""
+    rows, columns = tables_io.spreadsheet_residue(raw.frame)
+    if not rows and not columns:
+        return raw
+    raw.frame = raw.frame.iloc[: len(raw.frame) - rows].drop(columns=columns)
+    if raw.as_read is not None:
+        raw.as_read = tables_io.drop_spreadsheet_residue(raw.as_read)
+    if raw.row_map is not None:
+        raw.row_map = raw.row_map[: len(raw.frame)]
+    what = " and ".join(x for x in (f"{rows:,} empty row(s) after the last data row" if rows else "",
+                                    f"{len(columns):,} empty column(s) with no header name" if columns else "") if x)
+    raw.failures = raw.failures + [_records(raw.table, raw.file, rule="spreadsheet_residue", severity="warning", exact_lines=raw.exact_lines,
+                                            messages=f"{raw.file}: {what} left out (cells a spreadsheet saves as bare commas); "
+                                                     "delete them in the export to make this warning go away")]
     return raw
 
 
@@ -491,9 +515,37 @@ def _read_file(table: str, path: Path) -> _Raw:
         return _Raw(table, file, None, True, [_records(table, file, rule="empty_file", messages=f"{file} is empty: expected a header line and data rows")])
     problem = _decode_problem(data)
     if problem:
-        text, line = problem
-        return _Raw(table, file, None, True, [_records(table, file, rule="encoding", messages=f"{file}: {text}", line=line)])
+        decoded = tables_io.windows_1252(data)
+        if decoded is None:
+            text, line = problem
+            return _Raw(table, file, None, True, [_records(table, file, rule="encoding", messages=f"{file}: {text}{_mixed_hint(data)}", line=line)])
+        raw = _read_csv(table, path, decoded.encode("utf-8"))   # same lines, so rows and lines keep their numbers
+        raw.failures.insert(0, _windows_1252_note(table, file, data, decoded))
+        return raw
     return _read_csv(table, path, data)
+
+
+def _mixed_hint(data: bytes) -> str:
+    """When a file that is not UTF-8 also holds UTF-8 characters, say where: two encodings mixed, nothing guessed."""
+    found = tables_io._UTF8_CHAR.search(data)
+    if found is None or b"\x00" in data:
+        return ""
+    line = data.count(b"\n", 0, found.start()) + 1
+    return (f" It also holds UTF-8 text ({found.group().decode('utf-8')!r} on line {line:,}), so two encodings are mixed "
+            "(exports pasted together?) and neither reading is safe: save each part as 'CSV UTF-8' before combining.")
+
+
+def _windows_1252_note(table: str, file: str, data: bytes, decoded: str) -> pd.DataFrame:
+    """The ``encoding`` warning for a file read as Windows-1252: how many lines it touched, the first, and the
+    characters it gave (characters only: a value may be a name), so a misreading is seen."""
+    b = np.frombuffer(data, dtype=np.uint8)
+    lines = np.unique(np.searchsorted(np.flatnonzero(b == ord("\n")), np.flatnonzero(b >= 0x80)) + 1)
+    chars = sorted({c for c in decoded if ord(c) > 127})
+    shown = " ".join(chars[:12]) + (" ..." if len(chars) > 12 else "")
+    return _records(table, file, rule="encoding", severity="warning", line=int(lines[0]), values=[shown], messages=(
+        f"{file} is not UTF-8 and was read as Windows-1252 (what Excel's 'CSV (Comma delimited)' writes): "
+        f"{len(lines):,} line(s) hold characters outside ASCII, the first on line {int(lines[0]):,}, read as {shown}; "
+        "if any of these is wrong the file is in another encoding: save it as 'CSV UTF-8' (which also makes this warning go away)"))
 
 
 # --------------------------------------------------------------------------- parsing
@@ -715,9 +767,7 @@ _THOUSANDS = r"^\s*[-+]?\d{1,3}(,\d{3})+(\.\d+)?\s*$"
 _DECIMAL_COMMA = r"^\s*[-+]?\d+,\d{1,2}\s*$"
 
 
-def _code_key(values: pd.Series) -> pd.Series:
-    """Codes reduced for a near-match: lower case, runs of spaces, '-' and '_' as one '_' ('Fixed Term' -> 'fixed_term')."""
-    return values.astype("string").str.strip().str.lower().str.replace(r"[\s_\-]+", "_", regex=True)
+_code_key = tables_io.code_key   # the reader's own comparison: a label it reads as a code is never "did you mean" here
 
 
 def _export_advice(values: pd.Series, spec: ColumnSpec, *, known: pd.Series | None = None) -> pd.Series:
@@ -796,6 +846,35 @@ def _date_format_records(raw: _Raw, spec: ColumnSpec, shown: pd.Series) -> list[
            f"(e.g. '{shown.iat[i]}', meaning {reading}); dates must be written {wanted}: convert the column, e.g. in Excel "
            "select it, Format Cells > Custom > yyyy-mm-dd, then save again as CSV UTF-8")
     return [_records(raw.table, raw.file, column=spec.name, rule="date_format", values=[shown.iat[i]], messages=msg, exact_lines=raw.exact_lines)]
+
+
+def _day_first_note(raw: _Raw, spec: ColumnSpec, example: str, n: int) -> pd.DataFrame:
+    """The ``date_format`` warning for a column read day-first (:func:`retention_ml.io.day_first_dates`)."""
+    day, month, year = (int(x) for x in re.split(r"[/.]", example.split()[0]))
+    return _records(raw.table, raw.file, column=spec.name, rule="date_format", severity="warning", values=[example],
+                    exact_lines=raw.exact_lines, messages=(
+        f"{raw.file} column {spec.name}: its {n:,} dates are written DD/MM/YYYY and were read day first: "
+        f"'{example}' can only mean {year:04d}-{month:02d}-{day:02d}, and no value reads as month first; write "
+        "YYYY-MM-DD to make this warning go away (in Excel: Format Cells > Custom > yyyy-mm-dd)"))
+
+
+def _number_note(raw: _Raw, spec: ColumnSpec, example: str, n: int) -> pd.DataFrame:
+    """The ``number_format`` warning for a column whose '£1,234.00' values were read as numbers (:func:`retention_ml.io.plain_numbers`)."""
+    plain = tables_io.plain_numbers(pd.Series([example], dtype="string"))[0].iat[0]
+    return _records(raw.table, raw.file, column=spec.name, rule="number_format", severity="warning", values=[example],
+                    exact_lines=raw.exact_lines, messages=(
+        f"{raw.file} column {spec.name}: {n:,} value(s) written with a pound sign or thousands separators were read "
+        f"as plain numbers (e.g. '{example}' as {plain}); write numbers alone (55000.50) to make this warning go away"))
+
+
+def _codes_note(raw: _Raw, spec: ColumnSpec, written: pd.Series, meant: dict) -> pd.DataFrame:
+    """The ``code_spelling`` warning for a column whose labels were read as codes (:func:`retention_ml.io.read_codes`)."""
+    counts = written.value_counts()
+    shown = ", ".join(f"{k!r} as {v} ({int(counts.get(k, 0)):,} row(s))" for k, v in meant.items())
+    return _records(raw.table, raw.file, column=spec.name, rule="code_spelling", severity="warning", values=[", ".join(map(repr, meant))],
+                    exact_lines=raw.exact_lines, messages=(
+        f"{raw.file} column {spec.name}: values read as the code they differ from only in case, spaces or '-': {shown}; "
+        "write the codes as listed (retention-ml schema show " + raw.table + ") to make this warning go away"))
 
 
 # --------------------------------------------------------------------------- cross-row and cross-table
@@ -997,9 +1076,23 @@ def _flagged_rows(parts: list[pd.DataFrame]) -> dict[str, np.ndarray]:
     return {col: (grp["row"].to_numpy(dtype="int64") - 1) for col, grp in cells.groupby("column")}
 
 
-def _header_key(name) -> str:
-    """A column name reduced to lower-case letters and digits: 'Worker ID', 'Start_Date', 'startDate' -> 'workerid', 'startdate'."""
-    return re.sub(r"[^0-9a-z]", "", str(name).lower())
+_header_key = tables_io.header_key   # the reader's own comparison, so validation and reading agree on a header
+
+
+def _read_headers_as_declared(raw: _Raw, schema: TableSchema) -> list[pd.DataFrame]:
+    """Rename the headers the reader reads as a declared column (:func:`retention_ml.io.match_headers`) in
+    ``raw`` itself, so every check and :func:`read_validated` see the declared names; one warning per file (one fix)."""
+    renamed = tables_io.match_headers(raw.frame.columns, schema.column_names)
+    if not renamed:
+        return []
+    raw.frame = raw.frame.rename(columns=renamed)
+    if raw.as_read is not None:
+        raw.as_read = raw.as_read.rename(columns=renamed)
+    shown = ", ".join(f"{str(old)!r} as {new}" for old, new in renamed.items())
+    return [_records(raw.table, raw.file, column=", ".join(renamed.values()), rule="column_name", severity="warning",
+                     line=1 if raw.exact_lines else None, exact_lines=raw.exact_lines, values=[", ".join(map(repr, renamed))],
+                     messages=f"{raw.file}: {len(renamed)} header(s) read as the declared column they differ from only in "
+                              f"case, spaces or punctuation: {shown}; rename them in the export to make this warning go away")]
 
 
 def _near_columns(schema: TableSchema, header) -> dict[str, str]:
@@ -1016,6 +1109,7 @@ def _check_table(raw: _Raw, schema: TableSchema, as_of) -> tuple[pd.DataFrame | 
     out = list(raw.failures)
     if raw.frame is None:
         return None, out
+    out += _read_headers_as_declared(raw, schema)
     frame = raw.frame
     table, file = raw.table, raw.file
     declared = set(schema.column_names)
@@ -1045,7 +1139,21 @@ def _check_table(raw: _Raw, schema: TableSchema, as_of) -> tuple[pd.DataFrame | 
     for spec in schema.columns:
         if spec.name not in frame.columns:
             continue
-        typed[spec.name], bad, outside = _parse_column(frame[spec.name], spec)
+        column = frame[spec.name]
+        if spec.type in ("date", "month"):
+            column, example = tables_io.day_first_dates(column)
+            if example is not None:
+                out.append(_day_first_note(raw, spec, example, int(column.notna().sum())))
+        elif spec.type in ("integer", "float"):
+            column, example = tables_io.plain_numbers(column)
+            if example is not None:
+                changed = int((column.astype("string") != frame[spec.name].astype("string")).sum())
+                out.append(_number_note(raw, spec, example, changed))
+        elif spec.type == "string" and not spec.list_separator:
+            column, meant = tables_io.read_codes(column, spec.allowed_values())
+            if meant:
+                out.append(_codes_note(raw, spec, frame[spec.name], meant))
+        typed[spec.name], bad, outside = _parse_column(column, spec)
         if bad.size:
             shown = frame[spec.name].iloc[bad].astype(str).reset_index(drop=True)
             msgs = _where(table, bad) + f": {spec.name} is '" + shown.astype(object) + f"'; must be {_TYPE_WORDS[spec.type]}"

@@ -96,3 +96,22 @@ def test_schema_version_is_stable_and_reflects_table_versions():
 
 def test_protected_columns_are_the_four_characteristics():
     assert SCHEMAS["workers"].protected_columns == ["sex", "age_band", "ethnicity_group", "disability"]
+
+
+def test_schema_show_prints_declared_patterns_and_flags_as_text_at_any_width():
+    # `schema show teams` crashed on the pattern [/\\] (read as rich markup), and the [protected] and
+    # [personal] flags vanished from `schema show workers` the same way.
+    from typer.testing import CliRunner
+
+    from retention_ml.cli import app
+
+    runner = CliRunner()
+    for width in ("200", "80"):
+        teams = runner.invoke(app, ["schema", "show", "teams"], env={"COLUMNS": width})
+        assert teams.exit_code == 0, teams.output
+        assert "[/\\\\]" in teams.output
+        workers = runner.invoke(app, ["schema", "show", "workers"], env={"COLUMNS": width})
+        assert workers.exit_code == 0 and workers.output.count("[protected]") == 4 and "[personal]" in workers.output
+    # On a laptop terminal each column is a block whose description is not folded a few letters wide.
+    narrow = runner.invoke(app, ["schema", "show", "workers"], env={"COLUMNS": "80"}).output
+    assert "\nfte: float; required; never empty; values: 0.1 to 1; unit: FTE\n    Contracted full-time equivalent." in narrow

@@ -39,8 +39,10 @@ def show(
       retention-ml schema show teams --json      # the same as JSON
     """
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
+    from retention_ml.commands.validate import NARROW
     from retention_ml.data_dictionary import allowed_text as _values
     from retention_ml.schema import load_schemas, schema_version
 
@@ -56,7 +58,7 @@ def show(
         for col in ("table", "required", "primary key", "description"):
             out.add_column(col, overflow="fold")
         for r in rows:
-            out.add_row(r["table"], "yes" if r["required"] else "no", ", ".join(r["primary_key"]), r["description"])
+            out.add_row(*(escape(v) for v in (r["table"], "yes" if r["required"] else "no", ", ".join(r["primary_key"]), r["description"])))
         console.print(out)
         return
     if table not in schemas:
@@ -68,13 +70,28 @@ def show(
     if json_out:
         typer.echo(json.dumps({"table": t.name, "version": t.version, "primary_key": t.primary_key, "columns": cols}, indent=2))
         return
-    out = Table(title=f"{t.name} (version {t.version}; key {', '.join(t.primary_key)})")
+    title = f"{t.name} (version {t.version}; key {', '.join(t.primary_key)})"
+    if console.width < NARROW:
+        # Seven columns fold each description a few letters wide on a laptop terminal: one block per column instead.
+        console.print(title, highlight=False)
+        for c in cols:
+            flag = " [protected]" if c["protected"] else " [personal]" if c["personal"] else ""
+            facts = [c["type"], "required" if c["required"] else "optional column",
+                     "may be empty" if c["nullable"] else "never empty"]
+            facts += [f"values: {c['values']}"] if c["values"] else []
+            facts += [f"unit: {c['unit']}"] if c["unit"] else []
+            console.print(f"\n{c['column']}: {'; '.join(facts)}", highlight=False, markup=False)
+            console.print(f"    {c['description']}{flag}", highlight=False, markup=False)
+        return
+    out = Table(title=title)
     for col in ("column", "type", "required", "empty ok", "allowed / range", "unit", "description"):
         out.add_column(col, overflow="fold")
     for c in cols:
         flag = " [protected]" if c["protected"] else " [personal]" if c["personal"] else ""
-        out.add_row(c["column"], c["type"], "yes" if c["required"] else "no", "yes" if c["nullable"] else "no",
-                    c["values"], c["unit"] or "", c["description"] + flag)
+        # Escaped: a declared pattern such as [/\\] is text, not rich markup (it made `schema show teams` crash).
+        out.add_row(*(escape(v) for v in (c["column"], c["type"], "yes" if c["required"] else "no",
+                                          "yes" if c["nullable"] else "no", c["values"], c["unit"] or "",
+                                          c["description"] + flag)))
     console.print(out)
 
 

@@ -84,7 +84,22 @@ def validate(
     if report.truncated:
         console.print(f"Only the first {max_errors} problems are listed (the counts are complete); "
                       "raise --max-errors to list more, in the table or with --json.")
+    console.print(next_step(report), highlight=False)
     raise typer.Exit(0 if report.ok else 1)
+
+
+def next_step(report) -> str:
+    """What to do after reading the report: where each flagged table's columns are explained and how files are
+    written when there are errors, or the command that uses the data when there are none."""
+    from retention_ml.schema import load_schemas, schema_dir
+
+    if report.ok:
+        return (f"Next: retention-ml train experiments/council_default.toml --set data.path={report.data_dir} "
+                "(warnings above, if any, say what was read another way or is missing).")
+    tables = [t for t in dict.fromkeys(report.errors["table"]) if t in load_schemas()]
+    show = "; ".join(f"retention-ml schema show {t}" for t in tables)
+    return (f"Next: fix the files named above and validate again. What each column must hold: {show}; how to "
+            f"write dates, numbers, codes and files from Excel: 'Writing the files' in {schema_dir() / 'README.md'}.")
 
 
 def _cell(value, fmt=str) -> str:
@@ -94,13 +109,25 @@ def _cell(value, fmt=str) -> str:
     return "" if value is None or pd.isna(value) else fmt(value)
 
 
+NARROW = 120   # terminal columns below which problems are printed one a line rather than as a table
+
+
 def print_problems(console, report, limit: int | None = 50) -> None:
     """Print the report's problem table (at most ``limit`` rows), the counts per table and rule, and the headline.
 
-    Shared by ``validate``, ``train`` and ``explain`` so invalid data is reported the same way everywhere.
+    Shared by ``validate``, ``train`` and ``explain`` so invalid data is reported the same way everywhere. On a
+    terminal narrower than :data:`NARROW` each problem is one line (its message names file, row and column).
     """
+    from rich.markup import escape
+
     if not report.failures.empty:
-        console.print(problem_table(report, limit))
+        if console.width < NARROW:
+            # A seven-column table folds each message into a column a few letters wide: one problem a line instead.
+            for rec in report.failures.head(limit).itertuples(index=False):
+                colour = "red" if rec.severity == "error" else "yellow"
+                console.print(f"[{colour}]{rec.severity}[/{colour}] ({rec.rule}) {escape(str(rec.message))}", highlight=False)
+        else:
+            console.print(problem_table(report, limit))
         if limit is not None and len(report.failures) > limit:
             console.print(f"... and {len(report.failures) - limit:,} more; `retention-ml validate {report.data_dir} --json "
                           f"--max-errors {len(report.failures)}` lists them all.")

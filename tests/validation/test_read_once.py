@@ -32,9 +32,9 @@ def file_reads(monkeypatch):
         reads[Path(path).name] += 1
         return read_file(table, path)
 
-    def counted_read_raw(path):
+    def counted_read_raw(path, *args):
         reads[Path(path).name] += 1
-        return read_raw(path)
+        return read_raw(path, *args)
 
     monkeypatch.setattr(validation, "_read_file", counted_read_file)
     monkeypatch.setattr(tables_io, "_read_raw", counted_read_raw)

@@ -123,3 +123,20 @@ def test_folder_with_only_misnamed_table_files_says_what_was_found(tmp_path):
     result = invoke(["validate", str(tmp_path), "--json"])
     assert result.exit_code == 2
     assert "found Workers.CSV, teams.xlsx, but only <table>.csv" in json.loads(result.stdout)["error"]
+
+
+def test_on_an_80_column_terminal_each_problem_is_one_readable_message_then_where_to_look(tmp_path):
+    # The seven-column table folded each message into a column 8 letters wide: 130 lines for 6 problems.
+    data = broken_copy(tmp_path, "value_not_allowed")
+    result = invoke(["validate", str(data)], env={"COLUMNS": "80"})
+    assert result.exit_code == 1
+    text = " ".join(result.output.split())
+    assert "error (allowed) workers row 5: role is 'family support worker'; must be one of: social_worker," in text
+    assert "What each column must hold: retention-ml schema show workers;" in text
+    assert "'Writing the files' in " in text and "data_schema/README.md" in text
+
+
+def test_a_valid_folder_ends_with_the_command_that_uses_it():
+    result = invoke(["validate", str(EXAMPLE)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert f"Next: retention-ml train experiments/council_default.toml --set data.path={EXAMPLE}" in " ".join(result.output.split())
