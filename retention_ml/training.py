@@ -33,6 +33,7 @@ import pandas as pd
 
 from retention_ml import artifacts
 from retention_ml.experiment import UNUSED_BY_KIND, unused_by_kind
+from retention_ml.io import SUFFIXES
 from retention_ml.evaluate import (
     beats_baselines,
     calibration_plot,
@@ -77,7 +78,7 @@ class TrainResult:
 def data_fingerprint(path: str | Path) -> str:
     """SHA-256 over the table files of a folder (sorted by name) or over one file: changes when any byte does."""
     path = Path(path)
-    files = sorted(p for p in path.iterdir() if p.suffix in (".csv", ".parquet")) if path.is_dir() else [path]
+    files = sorted(p for p in path.iterdir() if p.suffix in SUFFIXES) if path.is_dir() else [path]
     digest = hashlib.sha256()
     for f in files:
         digest.update(f.name.encode())

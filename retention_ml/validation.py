@@ -92,7 +92,10 @@ RULES = {
     "column_name": "a header that is a declared column's name but for case, spaces or punctuation ('Start Date ', 'WORKER_ID'); read as that column (warning)",
     "duplicate_column": "the header names a column twice; only the first is read (a warning when the schema does not declare it)",
     "unknown_file": "a data file that is no declared table (warning)",
-    "duplicate_file": "a table given both as CSV and Parquet; Parquet is used (warning)",
+    "duplicate_file": "a table given both as CSV and Parquet: Parquet is used (warning); a table given as an Excel workbook and in another format: an error naming both",
+    "xlsx_format": "an Excel workbook that cannot be read, or holds several sheets with values and none named after the table",
+    "xlsx_cell": "an Excel date cell in a column that is not a date (an id or code Excel turned into a date), naming the cell",
+    "xlsx_formula": "a formula cell saved without its value (a workbook written by a program and never saved in Excel), naming the cell",
     "type": "a value does not parse as the column's type (or is a number too large to hold)",
     "date_format": "a column's dates are written DD/MM/YYYY: a warning when they were read day first (every value D/M/YYYY, a day above 12 in one, no month above 12); otherwise an error, one per column beside each value's type error, since 01/02/2024 reads either way",
     "date_range": "a date before 1900-01-01 or after 2100-12-31 (placeholders such as 9999-12-31 included)",
@@ -422,21 +425,26 @@ def _read_csv(table: str, path: Path, data: bytes) -> _Raw:
             f"{raw.file}: the header is on line {below}, not line 1: delete the {below - 1} line(s) above it "
             "(a report title or export note) so the file starts with the column names"))])
     header = pd.read_csv(io.BytesIO(data), header=None, nrows=1, dtype=str, keep_default_na=False).iloc[0].tolist()
+    return _without_residue(_repeated_header(raw, header))
+
+
+def _repeated_header(raw: _Raw, header: list) -> _Raw:
+    """``raw`` reading only the first of a repeated header name, with one ``duplicate_column`` record per name."""
     # Blank header fields are spreadsheet residue when their column is empty (left out below), not a repeated name.
     repeated = pd.Series(header).duplicated(keep="first").to_numpy() & (pd.Series(header).str.strip() != "").to_numpy()
     if not repeated.any() or len(header) != raw.frame.shape[1]:
-        return _without_residue(raw)
+        return raw
     # pandas renames a repeated name ('role' -> 'role.1'), which would read as an unknown column and hide the cause.
     out = []
     for name in dict.fromkeys(h for h, r in zip(header, repeated) if r):
         at = [str(i + 1) for i, h in enumerate(header) if h == name]
-        out.append(_records(table, raw.file, column=name, rule="duplicate_column", line=1, messages=(
+        out.append(_records(raw.table, raw.file, column=name, rule="duplicate_column", line=1, messages=(
             f"{raw.file} line 1: the header names column {name} {len(at)} times (fields {', '.join(at)}); each "
             f"column must be named once: rename the extra column to what it holds, or delete it (only field {at[0]} is read)")))
     raw.as_read = raw.frame
     raw.frame = raw.frame.loc[:, ~repeated]
     raw.failures = out + raw.failures
-    return _without_residue(raw)
+    return raw
 
 
 def _without_residue(raw: _Raw) -> _Raw:
@@ -495,8 +503,30 @@ def _read_csv_rows(table: str, path: Path, data: bytes) -> _Raw:
     return _Raw(table, file, frame, True, [ragged], row_map=row_map)
 
 
+def _read_xlsx(table: str, path: Path) -> _Raw:
+    """``table`` from a workbook (:func:`retention_ml.io.read_workbook`): every cell as text, data row r on Excel
+    row r + 2 as on a CSV's line r + 2, so every later check and its row and line numbers are the CSV's."""
+    file = path.name
+    try:
+        book = tables_io.read_workbook(path, table, load_schemas()[table])
+    except Exception as exc:  # not a zip, a password-protected workbook (an OLE file), a damaged part ...
+        return _Raw(table, file, None, True, [_records(table, file, rule="xlsx_format", messages=(
+            f"{file}: cannot read it as an Excel workbook ({type(exc).__name__}: {exc}); save it from Excel as "
+            "'Excel Workbook (*.xlsx)', without a password, or as 'CSV UTF-8'"))])
+    failures = [_records(table, file, rule=p.rule, column=p.column, line=1 if p.row is None and p.cell else None,
+                         rows=None if p.row is None else [p.row], values=[p.cell], messages=[p.message])
+                for p in book.problems.itertuples()]
+    if book.frame is None:
+        if not failures:
+            failures = [_records(table, file, rule="empty_file", messages=f"{file}: no sheet holds any value: expected a header row and data rows")]
+        return _Raw(table, file, None, True, failures)
+    return _repeated_header(_Raw(table, file, book.frame, True, failures), book.header)
+
+
 def _read_file(table: str, path: Path) -> _Raw:
     file = path.name
+    if path.suffix == tables_io.EXCEL:
+        return _read_xlsx(table, path)
     if path.suffix == ".parquet":
         try:
             frame = pd.read_parquet(path)
@@ -1228,7 +1258,7 @@ def validate_dir(data_dir: str | Path, *, as_of=None, max_errors: int | None = N
     Parameters
     ----------
     data_dir : path
-        Folder holding ``<table>.csv`` or ``<table>.parquet`` files.
+        Folder holding ``<table>.csv``, ``<table>.xlsx`` or ``<table>.parquet`` files.
     as_of : date-like, optional
         Dates after this day are errors in columns declared ``not_after_as_of``;
         None skips that check.
@@ -1266,7 +1296,12 @@ def _validate_dir(data_dir: str | Path, *, as_of, max_errors: int | None,
         path = find_table_file(data_dir, name)
         if path is None:
             if schema.required:
-                parts.append(_records(name, f"{name}.csv", rule="missing_table", messages=f"required table {name} is missing: expected {name}.csv or {name}.parquet in {data_dir}" + _other_format_hint(data_dir, name)))
+                parts.append(_records(name, f"{name}.csv", rule="missing_table", messages=f"required table {name} is missing: expected {name}.csv, {name}.xlsx or {name}.parquet in {data_dir}" + _other_format_hint(data_dir, name)))
+            continue
+        both = tables_io.two_formats(data_dir, name)
+        if both:
+            parts.append(_records(name, " and ".join(p.name for p in both), rule="duplicate_file",
+                                  messages=tables_io.two_formats_message(both)))
             continue
         raws[name] = _read_file(name, path)
         if path.suffix == ".parquet" and path.with_suffix(".csv").exists():
@@ -1286,7 +1321,7 @@ def misnamed_files(data_dir: str | Path, tables=None) -> list[str]:
     """Files that look like a table in another format or spelling (teams.xlsx, Workers.CSV) and are therefore not read."""
     tables = set(load_schemas()) if tables is None else {tables} if isinstance(tables, str) else set(tables)
     return sorted(p.name for p in Path(data_dir).iterdir()
-                  if p.stem.lower() in tables and p.name not in (f"{p.stem}.csv", f"{p.stem}.parquet"))
+                  if p.stem.lower() in tables and p.name not in (f"{p.stem}{suffix}" for suffix in SUFFIXES))
 
 
 def _part_of(stem: str, tables) -> str | None:
@@ -1302,10 +1337,10 @@ def _other_format_hint(data_dir: Path, table: str) -> str:
     pieces = sorted(p.name for p in Path(data_dir).iterdir() if p.suffix.lower() in SUFFIXES and _part_of(p.stem, [table]) == table)
     if pieces and not found:
         return (f"; found {', '.join(pieces)}: one file per table is read, so combine them into one {table}.csv "
-                f"(one header line) or {table}.parquet")
+                f"(one header line), {table}.xlsx (one sheet) or {table}.parquet")
     if not found:
         return ""
-    return f"; found {', '.join(found)}, but only {table}.csv (UTF-8, comma-separated) or {table}.parquet are read (names are case-sensitive): save it in one of those formats"
+    return f"; found {', '.join(found)}, but only {table}.csv (UTF-8, comma-separated), {table}.xlsx (Excel workbook) or {table}.parquet are read (names are case-sensitive): save it in one of those formats"
 
 
 def read_validated(data_dir: str | Path, *, as_of=None, tables=None) -> dict[str, pd.DataFrame]:
