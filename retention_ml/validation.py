@@ -65,6 +65,9 @@ __all__ = [
     "ValidationReport",
     "build_pandera_schema",
     "read_validated",
+    "read_validated_readings",
+    "forgiving_readings",
+    "FORGIVING_RULES",
     "validate_dir",
     "validate_frames",
     "coverage_gaps",
@@ -1352,11 +1355,38 @@ def read_validated(data_dir: str | Path, *, as_of=None, tables=None) -> dict[str
     typing, so the result equals ``read_tables(data_dir, tables)``. The report raised is
     :func:`validate_dir`'s; on valid data its warnings are never shown, so the slowest of them
     (councils a table holds no rows for: scoring works them out at its own date) are skipped.
+    :func:`read_validated_readings` also returns what was read another way (for the audit trail).
 
     Example
     -------
     >>> frames = read_validated("data_schema/examples/council_small", as_of="2025-07-01")  # doctest: +SKIP
     """
+    return read_validated_readings(data_dir, as_of=as_of, tables=tables)[0]
+
+
+# The warnings that say a value was read other than as written (an encoding, a header, a date order, a code label, a
+# pound sign, a spreadsheet's empty cells). Training and scoring record them so an audit can see what was coerced.
+FORGIVING_RULES = ("encoding", "column_name", "date_format", "code_spelling", "number_format", "spreadsheet_residue")
+
+
+def forgiving_readings(report: ValidationReport) -> dict[str, list[dict]]:
+    """File -> the :data:`FORGIVING_RULES` warnings of ``report`` on it (rule, column, value, message), files sorted.
+
+    Small by construction (one record per file or column, never per row): what a run's or a scoring's record keeps.
+
+    >>> forgiving_readings(validate_dir("data_schema/examples/council_small"))  # doctest: +SKIP
+    {}
+    """
+    found = report.warnings[report.warnings["rule"].isin(FORGIVING_RULES)]
+    out: dict[str, list[dict]] = {}
+    for row in found.sort_values(["file", "rule"], kind="stable").itertuples():
+        out.setdefault(row.file, []).append({"rule": row.rule, "column": None if pd.isna(row.column) else row.column,
+                                             "value": None if pd.isna(row.value) else str(row.value), "message": row.message})
+    return out
+
+
+def read_validated_readings(data_dir: str | Path, *, as_of=None, tables=None) -> tuple[dict[str, pd.DataFrame], dict[str, list[dict]]]:
+    """:func:`read_validated`'s tables and :func:`forgiving_readings` of the same read (no second read)."""
     report, raws = _validate_dir(data_dir, as_of=as_of, max_errors=None, warnings_if_valid=False)
     report.raise_for_errors()
     schemas = load_schemas()
@@ -1373,7 +1403,7 @@ def read_validated(data_dir: str | Path, *, as_of=None, tables=None) -> dict[str
     # The raw text columns lived in Arrow's memory pool, which keeps freed memory for reuse; the commands that
     # read this way go on to build features with NumPy, so hand it back (measured: ~0.13 GB at national size).
     pyarrow.default_memory_pool().release_unused()
-    return out
+    return out, forgiving_readings(report)
 
 
 def validate_frames(frames: Mapping[str, pd.DataFrame], *, as_of=None, max_errors: int | None = None, source: str = "<frames>") -> ValidationReport:

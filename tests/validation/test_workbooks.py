@@ -218,3 +218,49 @@ def test_a_runs_data_fingerprint_covers_the_workbooks(tmp_path):
     book.active["B2"] = "changed"
     book.save(xlsx / "teams.xlsx")
     assert data_fingerprint(xlsx) != before
+
+
+# --------------------------------------------------------------------------- training and scoring on workbooks
+
+
+@pytest.fixture(scope="module")
+def sim_workbooks(sim_dir, tmp_path_factory):
+    """``sim_dir`` as workbooks, with workers' headers as an HR export writes them (a reading: column_name)."""
+    return as_workbooks(sim_dir, tmp_path_factory.mktemp("sim_xlsx") / "data",
+                        headers={"workers": {"worker_id": "Worker ID", "start_date": "Start Date"}})
+
+
+def test_training_on_workbooks_gives_the_same_model_and_records_what_was_read_another_way(
+        sim_model, sim_workbooks, tmp_path, train_in_store, scratch_store):
+    from retention_ml import artifacts, tracking
+    from retention_ml.commands.demo import EXPERIMENT
+
+    csv_result, _ = sim_model
+    fast = ["evaluation.n_boot=20", "model.n_bootstrap=4", "evaluation.explain=false"]   # conftest's SIM_MODEL_OVERRIDES
+    run = train_in_store(tmp_path, EXPERIMENT, [f"data.path={sim_workbooks}", *fast], simulated=True)
+    assert run.result.metrics["models"] == csv_result.metrics["models"]
+    pd.testing.assert_frame_equal(run.result.predictions, csv_result.predictions)
+    with scratch_store(run.root):
+        readings = tracking.load_json_artifact(run.result.run_id, artifacts.DATA_READINGS)
+    assert list(readings) == ["workers.xlsx"]
+    assert [r["rule"] for r in readings["workers.xlsx"]] == ["column_name"]
+    assert "'Worker ID' as worker_id" in readings["workers.xlsx"][0]["message"]
+    # the CSV run read every value as written: its record says so, rather than saying nothing
+    assert tracking.load_json_artifact(csv_result.run_id, artifacts.DATA_READINGS) == {}
+
+
+def test_scoring_workbooks_gives_the_same_scores_and_records_what_was_read_another_way(sim_model, sim_dir,
+                                                                                      sim_workbooks, tmp_path):
+    from retention_ml.artifacts import DATA_READINGS_KEY
+    from retention_ml.scoring import score
+
+    result, _ = sim_model
+    ref = f"runs:/{result.run_id}/model"
+    from_csv = score(ref, sim_dir, "2022-07-01", tmp_path / "csv", find_previous_scoring=False)
+    from_xlsx = score(ref, sim_workbooks, "2022-07-01", tmp_path / "xlsx", find_previous_scoring=False)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "xlsx" / "scores.parquet"),
+                                  pd.read_parquet(tmp_path / "csv" / "scores.parquet"))
+    assert (tmp_path / "xlsx" / "scores.csv").read_bytes() == (tmp_path / "csv" / "scores.csv").read_bytes()
+    meta = json.loads((tmp_path / "xlsx" / "score_meta.json").read_text())
+    assert [r["column"] for r in meta[DATA_READINGS_KEY]["workers.xlsx"]] == ["worker_id, start_date"]
+    assert from_csv.meta[DATA_READINGS_KEY] == {} and from_xlsx.meta[DATA_READINGS_KEY] == meta[DATA_READINGS_KEY]
