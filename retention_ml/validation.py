@@ -1471,8 +1471,23 @@ def _validate_raws(raws, schemas, parts, source, as_of, max_errors, *, warnings_
     given = {**{n: r.frame for n, r in raws.items() if r.frame is not None and len(r.frame) == 0}, **typed}
     if warnings_if_valid or _has_error(parts):
         parts.append(coverage_gaps(given, as_of=as_of, files={n: r.file for n, r in raws.items()}))
-    parts = [_renumber(p, raws) for p in parts]
+    parts = [_excel_rows(_renumber(p, raws)) for p in parts]
     return _finish(parts, tables, source, as_of, max_errors)
+
+
+def _excel_rows(part: pd.DataFrame) -> pd.DataFrame:
+    """Messages on a workbook's rows also name the row Excel shows ("teams row 4 (Excel row 5): ..."): ``row``
+    counts data rows as for a CSV, but an analyst looks the problem up by the number at the sheet's edge."""
+    if part.empty or not str(part["file"].iat[0]).endswith(tables_io.EXCEL) or part["row"].isna().all():
+        return part
+    table = part["table"].iat[0]
+    has_row = part["row"].notna().to_numpy() & part["line"].notna().to_numpy()
+    part = part.copy()
+    prefix = re.compile(rf"^({re.escape(table)} row [\d,]+):")
+    lines = part.loc[has_row, "line"].to_numpy(dtype="int64")
+    part.loc[has_row, "message"] = [prefix.sub(rf"\1 (Excel row {line:,}):", m, count=1)
+                                    for line, m in zip(lines, part.loc[has_row, "message"])]
+    return part
 
 
 # --------------------------------------------------------------------------- coverage by council
