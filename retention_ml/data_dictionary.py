@@ -188,8 +188,8 @@ def _writing_section(schemas: dict[str, TableSchema]) -> list[str]:
         "a warning.)",
         "- **Excel workbooks** (`.xlsx`; not the older `.xls`): one table per workbook. The sheet read is the one named "
         "after the table (`workers`, any case), else the only sheet holding values; several sheets with values and "
-        "none named so are refused, naming them. The header is row 1, and problems name the Excel row as a CSV's "
-        "line (data row 1 is Excel row 2). Every cell is read as the text it shows, so every rule below applies "
+        "none named so are refused, naming them. The header is row 1 (a title above it is refused, naming the row "
+        "the header is on), and problems name the Excel row as a CSV's line (data row 1 is Excel row 2). Every cell is read as the text it shows, so every rule below applies "
         "unchanged: ids typed as text keep their leading zeros (an id typed as a number, `007` shown by a number "
         "format, is read as `7`: format id columns as Text); Excel date cells are read as ISO dates, and a date cell "
         "in a column that is not a date (an id or code Excel turned into a date) is an error naming the cell; "

@@ -523,7 +523,25 @@ def _read_xlsx(table: str, path: Path) -> _Raw:
         if not failures:
             failures = [_records(table, file, rule="empty_file", messages=f"{file}: no sheet holds any value: expected a header row and data rows")]
         return _Raw(table, file, None, True, failures)
+    below = _sheet_header_below(table, book.frame)
+    if below is not None:
+        # As for a CSV: rows cannot be numbered or typed against a header they do not sit under; this one fix.
+        return _Raw(table, file, None, True, [_records(table, file, rule="xlsx_format", line=1, messages=(
+            f"{file}: the header is on Excel row {below}, not row 1: delete the {below - 1} row(s) above it "
+            f"(a report title or export note) so the sheet ({book.sheet}) starts with the column names"))])
     return _repeated_header(_Raw(table, file, book.frame, True, failures), book.header)
+
+
+def _sheet_header_below(table: str, frame: pd.DataFrame) -> int | None:
+    """The Excel row (2 or later) holding the table's header when row 1 holds none of its column names, or None;
+    :func:`_header_below`'s rule on a sheet's cells."""
+    wanted = {_header_key(c.name) for c in load_schemas()[table].columns if c.required}
+    if wanted & {_header_key(h) for h in frame.columns}:
+        return None
+    for i, values in enumerate(frame.head(_HEADER_SEARCH_LINES - 1).itertuples(index=False)):
+        if len(wanted & {_header_key(v) for v in values if v is not None}) * 2 >= len(wanted):
+            return i + 2
+    return None
 
 
 def _read_file(table: str, path: Path) -> _Raw:
@@ -1311,7 +1329,8 @@ def _validate_dir(data_dir: str | Path, *, as_of, max_errors: int | None,
             parts.append(_records(name, f"{name}.csv", rule="duplicate_file", severity="warning",
                                   messages=f"{name} is given as {name}.csv and {name}.parquet; {name}.parquet is used and {name}.csv ignored"))
     for path in sorted(data_dir.iterdir()):
-        if path.suffix in SUFFIXES and path.stem not in schemas:
+        if path.suffix in SUFFIXES and path.stem not in schemas and not path.name.startswith("~$"):
+            # ('~$workers.xlsx' is the owner file Excel keeps beside a workbook while it is open: not data.)
             whole = _part_of(path.stem, schemas)
             why = (f"; it looks like part of table {whole}: one file per table is read, so combine the parts into one "
                    f"{whole}.csv (one header line) or {whole}.parquet" if whole else "")

@@ -267,3 +267,16 @@ def test_scoring_workbooks_gives_the_same_scores_and_records_what_was_read_anoth
     meta = json.loads((tmp_path / "xlsx" / "score_meta.json").read_text())
     assert [r["column"] for r in meta[DATA_READINGS_KEY]["workers.xlsx"]] == ["worker_id, start_date"]
     assert from_csv.meta[DATA_READINGS_KEY] == {} and from_xlsx.meta[DATA_READINGS_KEY] == meta[DATA_READINGS_KEY]
+
+
+def test_a_title_above_the_header_is_one_error_naming_the_header_row(tmp_path):
+    data = _example(tmp_path)
+    rows = _teams_rows(data)
+    (data / "teams.csv").unlink()
+    _one_sheet(data / "teams.xlsx", [["Teams extract run 01/07/2025"], [], *rows])
+    # and the owner file Excel keeps beside a workbook open in it is no table, and no unknown file either
+    shutil.copy(data / "teams.xlsx", data / "~$teams.xlsx")
+    report = validate_dir(data)
+    teams = report.failures[report.failures["file"].str.contains("teams")]
+    assert teams[["file", "rule", "line"]].values.tolist() == [["teams.xlsx", "xlsx_format", 1]]
+    assert "the header is on Excel row 3, not row 1: delete the 2 row(s) above it" in teams["message"].iat[0]
