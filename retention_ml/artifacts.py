@@ -21,7 +21,7 @@ from __future__ import annotations
 from posixpath import basename, dirname
 
 __all__ = [
-    "FEATURE_CATALOGUE", "CENSORING_REPORT",
+    "FEATURE_CATALOGUE", "CENSORING_REPORT", "DATA_READINGS", "DATA_READINGS_KEY",
     "EVALUATION_DIR", "METRICS_JSON", "TEST_PREDICTIONS", "CALIBRATION_PLOT", "FEATURE_IMPORTANCE",
     "EXPLANATIONS_DIR", "GLOBAL_IMPORTANCE", "DRIVER_IMPORTANCE", "BEESWARM", "ALIGNMENT", "TRUTH",
     "CARD_DIR", "CARD", "CARD_HTML", "CARD_FAIRNESS",
@@ -33,6 +33,10 @@ __all__ = [
 # run root: what the run was trained from
 FEATURE_CATALOGUE = "feature_catalogue.csv"
 CENSORING_REPORT = "censoring_report.csv"
+# what validation read other than as written (Windows-1252, headers, day-first dates, code labels, pounds and
+# thousands, spreadsheet residue), by file: {} when nothing was; score_meta.json keeps the same under this key
+DATA_READINGS = "data_readings.json"
+DATA_READINGS_KEY = "data_readings"
 
 # test-window evaluation (written by training)
 EVALUATION_DIR = "evaluation"

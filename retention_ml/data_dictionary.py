@@ -175,13 +175,27 @@ def _writing_section(schemas: dict[str, TableSchema]) -> list[str]:
         "",
         "What HR and case-management exports often get wrong, and the form that is read. `retention-ml validate` "
         "names each of these in its messages. What can be read only one way (an Excel encoding, a padded header, "
-        "day-first dates with a day above 12) is read, and each reading is a warning naming it; nothing else is "
+        "day-first dates with a day above 12) is read, and each reading is a warning naming it (`train` and `score` "
+        "keep these readings, by file, in the run's `data_readings.json` and in `score_meta.json`, so an audit sees "
+        "what was read another way); nothing else is "
         "repaired or guessed, because a guess can read a value wrongly without a word. "
         "`retention-ml schema template DIR` writes one header-only CSV per table to start from.",
         "",
-        "- **One file per table**, named exactly `<table>.csv` or `<table>.parquet` (lower case) in one folder. A "
-        "table exported in parts (by year, by council) is combined into one file with one header line first. Excel "
-        "workbooks (`.xlsx`) are not read: save each sheet as *CSV UTF-8 (comma delimited)*.",
+        "- **One file per table**, named exactly `<table>.csv`, `<table>.xlsx` or `<table>.parquet` (lower case) in "
+        "one folder. A table exported in parts (by year, by council) is combined into one file with one header line "
+        "first. A table given twice with one copy a workbook (`workers.csv` and `workers.xlsx`) is refused, naming "
+        "both: which is meant cannot be told. (`workers.csv` beside `workers.parquet`: the Parquet file is read, with "
+        "a warning.)",
+        "- **Excel workbooks** (`.xlsx`; not the older `.xls`): one table per workbook. The sheet read is the one named "
+        "after the table (`workers`, any case), else the only sheet holding values; several sheets with values and "
+        "none named so are refused, naming them. The header is row 1 (a title above it is refused, naming the row "
+        "the header is on), and problems name the Excel row as a CSV's line (data row 1 is Excel row 2). Every cell is read as the text it shows, so every rule below applies "
+        "unchanged: ids typed as text keep their leading zeros (an id typed as a number, `007` shown by a number "
+        "format, is read as `7`: format id columns as Text); Excel date cells are read as ISO dates, and a date cell "
+        "in a column that is not a date (an id or code Excel turned into a date) is an error naming the cell; "
+        "formulas are read by the value Excel saved with them, and a formula saved without one (a workbook written "
+        "by a program and never saved in Excel) is an error naming the cell. Formatted but empty rows and columns "
+        "after the data are left out without a warning: Excel shows nothing there.",
         "- **CSV**: comma-separated, UTF-8 (a byte-order mark is fine). Windows-1252 (\"ANSI\", what Excel's *CSV "
         "(Comma delimited)* writes) is read when the file is plainly that, with a warning (`encoding`) naming the "
         "characters it gave; UTF-16 (*Unicode text*) and a file mixing two encodings are refused. The first line is "

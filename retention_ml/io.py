@@ -1,4 +1,4 @@
-"""Reading input tables (CSV or Parquet) with the types their schemas declare, and writing files atomically.
+"""Reading input tables (CSV, Parquet or Excel workbooks) with the types their schemas declare, and writing files atomically.
 
 ``read_tables`` is the one way the rest of the package loads input data. Types:
 ``date`` and ``month`` columns become ``datetime64[ns]`` (months normalised to
@@ -10,6 +10,7 @@ stays text. Validation with full error reports lives in
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import os
 import re
@@ -17,6 +18,7 @@ import shutil
 import tempfile
 from collections.abc import Iterable
 from contextlib import contextmanager
+from dataclasses import dataclass
 from io import StringIO
 from pathlib import Path
 
@@ -27,9 +29,10 @@ import pyarrow.compute as pc
 
 from retention_ml.schema import TableSchema, load_schemas
 
-__all__ = ["BOOLEAN_WORDS", "atomic_path", "find_table_file", "parse_boolean", "read_tables", "coerce_types", "to_float", "write_table"]
+__all__ = ["BOOLEAN_WORDS", "EXCEL", "atomic_path", "find_table_file", "table_files", "two_formats", "two_formats_message", "parse_boolean", "read_tables", "coerce_types", "to_float", "write_table"]
 
-SUFFIXES = (".parquet", ".csv")
+SUFFIXES = (".parquet", ".csv", ".xlsx")
+EXCEL = ".xlsx"   # one table per workbook; see read_workbook
 
 # The one vocabulary for boolean columns (case and surrounding spaces ignored). Validation accepts
 # exactly these words and reading maps exactly these, so a value that passes validation is never read as missing.
@@ -40,12 +43,30 @@ BOOLEAN_WORDS: dict[str, bool] = {
 
 
 def find_table_file(data_dir: Path, table: str) -> Path | None:
-    """The file holding ``table`` in ``data_dir`` (``<table>.parquet`` or ``<table>.csv``), or None."""
-    for suffix in SUFFIXES:
-        path = Path(data_dir) / f"{table}{suffix}"
-        if path.exists():
-            return path
-    return None
+    """The file holding ``table`` in ``data_dir`` (``<table>.parquet``, ``.csv`` or ``.xlsx``, in that order), or None.
+
+    :func:`table_files` lists them all: a table given twice, one of them a workbook, is refused by the readers."""
+    found = table_files(data_dir, table)
+    return found[0] if found else None
+
+
+def table_files(data_dir: Path, table: str) -> list[Path]:
+    """Every file of ``data_dir`` named for ``table`` in a format read (``SUFFIXES`` order)."""
+    return [p for p in (Path(data_dir) / f"{table}{suffix}" for suffix in SUFFIXES) if p.exists()]
+
+
+def two_formats(data_dir: Path, table: str) -> list[Path] | None:
+    """The files of ``table`` when it is given twice and one is a workbook (``workers.csv`` and ``workers.xlsx``),
+    else None. CSV beside Parquet keeps its older reading (Parquet used, a warning); a workbook beside either is
+    refused, since an analyst saving an export as a workbook as well would otherwise have one copy silently ignored."""
+    found = table_files(data_dir, table)
+    return found if len(found) > 1 and any(p.suffix == EXCEL for p in found) else None
+
+
+def two_formats_message(files: list[Path]) -> str:
+    names = " and ".join(p.name for p in files)
+    return (f"{files[0].stem} is given as {names}: one file per table is read, and which copy is meant cannot be "
+            f"told: delete or move all but one")
 
 
 # File names built from data values (team, manager, council, service ids) keep only these characters:
@@ -184,9 +205,204 @@ def drop_spreadsheet_residue(frame: pd.DataFrame) -> pd.DataFrame:
 __all__ += ["spreadsheet_residue", "drop_spreadsheet_residue"]
 
 
+# --------------------------------------------------------------------------- Excel workbooks
+
+# A formula element in a sheet's XML (any namespace prefix): only a sheet holding one is read a second time to find
+# formulas saved without their value, so a workbook of plain values costs one read.
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+@dataclass
+class Workbook:
+    """One table read from an Excel workbook by :func:`read_workbook`.
+
+    ``frame``: every cell as text (None when empty), headers from row 1; data row r is Excel row r + 2, as a CSV's
+    line r + 2. ``header``: the header cells as written (before pandas-style renaming of a repeated name).
+    ``problems``: one row per cell that cannot be read as the analyst meant (columns ``rule``, ``row`` (0-based
+    data row, or None), ``column``, ``cell``, ``message``). ``sheet``: the sheet read. ``frame`` is None when
+    no sheet could be chosen or every sheet is empty (``problems`` then says which).
+    """
+
+    frame: pd.DataFrame | None
+    header: list
+    problems: pd.DataFrame
+    sheet: str | None
+
+
+_PROBLEM_COLUMNS = ["rule", "row", "column", "cell", "message"]
+
+
+def _problems(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=_PROBLEM_COLUMNS)
+
+
+def _choose_sheet(book, table: str, file: str):
+    """(the worksheet holding ``table``, or None, and a problem when there is no single one).
+
+    A sheet named after the table (``workers``, ``Workers``) is read whatever else the workbook holds; otherwise the
+    one sheet holding any value. Several sheets with values and none named after the table are refused, naming
+    them: which one is the table cannot be told, and reading the first would silently drop the others."""
+    sheets = [ws for ws in book.worksheets if hasattr(ws, "iter_rows")]   # chart sheets hold no cells
+    named = [ws for ws in sheets if header_key(ws.title) == header_key(table)]
+    if len(named) == 1:
+        return named[0], None
+    filled = [ws for ws in sheets if any(v is not None for row in ws.iter_rows(values_only=True) for v in row)]
+    if len(filled) == 1:
+        return filled[0], None
+    if not filled:
+        return None, None
+    names = ", ".join(repr(ws.title) for ws in filled)
+    return None, {"rule": "xlsx_format", "row": None, "column": None, "cell": None, "message": (
+        f"{file} has {len(filled)} sheets holding values ({names}) and none named {table}: one table per workbook is "
+        f"read, so name the sheet that holds the table {table}, or delete the other sheets (save each table as its own file)")}
+
+
+def _mangled(header: list[str]) -> list[str]:
+    """Header names with a repeated one numbered as pandas numbers it in a CSV ('role', 'role.1')."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in header:
+        n = seen.get(name, 0)
+        seen[name] = n + 1
+        out.append(name if n == 0 else f"{name}.{n}")
+    return out
+
+
+def _cells_as_text(col: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """A column of openpyxl cell values as the text a CSV export of it would hold, and which cells were dates.
+
+    Text stays as typed (leading zeros kept); a whole number is written without '.0'; True/False as true/false;
+    date cells as ISO dates (with the time when it is not midnight), so the date rules apply unchanged."""
+    kind = col.map(type)
+    out = col.astype(object).copy()
+    dated = kind.isin([datetime.datetime, datetime.date]).to_numpy()
+    if dated.any():
+        stamps = pd.to_datetime(col[dated].astype(object))
+        midnight = (stamps == stamps.dt.normalize()).to_numpy()
+        out[dated] = np.where(midnight, stamps.dt.strftime("%Y-%m-%d"), stamps.dt.strftime("%Y-%m-%d %H:%M:%S"))
+    numbers = kind.isin([int, float]).to_numpy()
+    if numbers.any():
+        values = col[numbers].astype("float64")
+        whole = (values == np.floor(values)).to_numpy() & (values.abs() < 2 ** 53).to_numpy()
+        out[numbers] = np.where(whole, col[numbers].map(lambda v: str(int(v))), col[numbers].map(repr))
+    flags = (kind == bool).to_numpy()
+    if flags.any():
+        out[flags] = np.where(col[flags].astype(bool), "true", "false")
+    other = ~(dated | numbers | flags | (kind == str).to_numpy() | col.isna().to_numpy())
+    if other.any():   # times, durations: as Python writes them, for validation to judge
+        out[other] = col[other].map(str)
+    out[(kind == str).to_numpy() & (col == "").to_numpy()] = None   # an empty text cell is empty, as in a CSV
+    return out.where(out.notna(), None), dated
+
+
+def _cell(column: int, row: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return f"{get_column_letter(column + 1)}{row}"
+
+
+def _date_cell_problems(frame: pd.DataFrame, dated: dict, schema: TableSchema | None, file: str) -> list[dict]:
+    """A date cell in a declared column that is not a date (an id Excel turned into a date, '1-3' as 1 March)."""
+    if schema is None:
+        return []
+    types = {c.name: c.type for c in schema.columns}
+    out = []
+    for position, name in enumerate(frame.columns):
+        key = next((c for c in types if header_key(c) == header_key(name)), None)
+        if key is None or types[key] in ("date", "month") or not dated[name].any():
+            continue
+        for row in np.flatnonzero(dated[name])[:_CELLS_NAMED]:
+            out.append({"rule": "xlsx_cell", "row": int(row), "column": key, "cell": _cell(position, row + 2), "message": (
+                f"{file} cell {_cell(position, row + 2)} (column {key}) is an Excel date ({frame[name].iat[row]}), but "
+                f"{key} is not a date: Excel turned what was typed into a date; format the column as Text and type "
+                "the value again")})
+    return out
+
+
+_CELLS_NAMED = 1000   # per column: a whole column of date cells is one fix, not a million records
+
+
+def _formulas_without_values(path: Path, ws, values: list[tuple], names: list[str], file: str) -> list[dict]:
+    """Formula cells saved without their value (written by a program, never opened and saved in Excel)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        if not _FORMULA_TAG.search(archive.read(ws._worksheet_path)):
+            return []
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=True, data_only=False)
+    try:
+        out = []
+        for r, (formulas, cached) in enumerate(zip(book[ws.title].iter_rows(values_only=True), values)):
+            for c, formula in enumerate(formulas):
+                if isinstance(formula, str) and formula.startswith("=") and (c >= len(cached) or cached[c] is None):
+                    out.append({"rule": "xlsx_formula", "row": r - 1 if r else None, "cell": _cell(c, r + 1),
+                                "column": names[c] if r and c < len(names) else None,
+                                "message": f"{file} cell {_cell(c, r + 1)} holds a formula ({formula[:40]}) saved without "
+                                           "its value: open the workbook in Excel and save it, or paste the column as values"})
+        return out
+    finally:
+        book.close()
+
+
+def read_workbook(path: str | Path, table: str, schema: TableSchema | None = None) -> Workbook:
+    """``table`` from the Excel workbook ``path``: one sheet, every cell as text, header in row 1.
+
+    The sheet is the one named after the table, else the only sheet holding values (several and none named so:
+    a problem, nothing read). Cells are read as the analyst sees them, never typed by the reader: text as typed
+    (``007`` keeps its zeros), formulas by the value Excel saved with them (one saved without a value is a problem
+    naming the cell), date cells as ISO dates so the date rules apply unchanged (a date cell in a declared column
+    that is not a date is a problem naming the cell). Empty header cells are named as pandas names them in a CSV
+    (``Unnamed: 3``); rows and columns formatted but empty after the data are left out (Excel shows nothing there).
+
+    Memory: openpyxl holds the sheet's cells as Python objects while reading (about 10x the CSV's size), and an
+    Excel sheet holds at most 1,048,576 rows: a national caseload history is for CSV or Parquet.
+    """
+    from openpyxl import load_workbook
+
+    path = Path(path)
+    book = load_workbook(path, read_only=True, data_only=True)
+    try:
+        ws, problem = _choose_sheet(book, table, path.name)
+        if ws is None:
+            return Workbook(None, [], _problems([problem] if problem else []), None)
+        rows = list(ws.iter_rows(values_only=True))
+    finally:
+        book.close()
+    while rows and all(v is None for v in rows[-1]):
+        rows.pop()   # formatted but empty rows below the data, which a read-only sheet yields
+    if not rows:
+        return Workbook(None, [], _problems([]), ws.title)
+    width = max(len(r) for r in rows)
+    header = [None if v is None else str(v) for v in rows[0]] + [None] * (width - len(rows[0]))
+    names = _mangled([f"Unnamed: {i}" if h is None or h == "" else h for i, h in enumerate(header)])
+    raw = pd.DataFrame(rows[1:], columns=range(width), dtype=object)   # object: None stays None, 7 stays 7
+    text, dated = {}, {}
+    for i, name in enumerate(names):
+        text[name], dated[name] = _cells_as_text(raw[i])
+    frame = pd.DataFrame(text, columns=names)
+    problems = _date_cell_problems(frame, dated, schema, path.name) + _formulas_without_values(path, ws, rows, names, path.name)
+    # Cells formatted but empty below and right of the data are invisible in Excel (a CSV saves them as bare
+    # commas, and validation warns): left out without a word.
+    frame = drop_spreadsheet_residue(frame)
+    header = [h or "" for h, name in zip(header, names) if name in frame.columns]
+    return Workbook(frame, header, _problems(problems), ws.title)
+
+
+__all__ += ["Workbook", "read_workbook"]
+
+
 def _read_raw(path: Path, schema: TableSchema | None = None) -> pd.DataFrame:
     if path.suffix == ".parquet":
         frame = pd.read_parquet(path)
+    elif path.suffix == EXCEL:
+        book = read_workbook(path, path.stem, schema)
+        if len(book.problems):
+            raise ValueError(f"{path}: {book.problems['message'].iat[0]} (retention-ml validate lists every problem)")
+        if book.frame is None:
+            raise ValueError(f"{path}: no sheet holds any value")
+        frame = drop_spreadsheet_residue(book.frame)
     else:
         try:
             # utf-8-sig strips a byte-order mark when there is one.
@@ -394,8 +610,11 @@ def read_tables(data_dir: str | Path, tables: Iterable[str] | None = None) -> di
         path = find_table_file(Path(data_dir), name)
         if path is None:
             if schemas[name].required:
-                raise FileNotFoundError(f"{data_dir}: required table {name!r} not found (expected {name}.csv or {name}.parquet)")
+                raise FileNotFoundError(f"{data_dir}: required table {name!r} not found (expected {name}.csv, {name}.xlsx or {name}.parquet)")
             continue
+        both = two_formats(Path(data_dir), name)
+        if both:
+            raise ValueError(f"{data_dir}: {two_formats_message(both)}")
         out[name] = coerce_types(_read_raw(path, schemas[name]), schemas[name])
     return out
 

@@ -429,7 +429,8 @@ def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | No
     from retention_ml.io import staged_files, write_table
     from retention_ml.reports.risk_list import LEAVING_FLAG, NOT_A_DECISION, load_band_config
     from retention_ml.tracking import configure, load_turnover_model
-    from retention_ml.validation import coverage_gaps, read_validated
+    from retention_ml.artifacts import DATA_READINGS_KEY
+    from retention_ml.validation import coverage_gaps, read_validated_readings
 
     as_of = pd.Timestamp(as_of)
     out_dir = Path(out_dir)
@@ -438,7 +439,7 @@ def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | No
     # after it are expected and the features ignore them (point in time); `validate --as-of` takes the
     # extract's pull date. The one later fact used is a recorded leaving date (leaving_date_recorded).
     # The tables come from validation's own read of each file (no second read).
-    tables = read_validated(data_dir, as_of=None)
+    tables, readings = read_validated_readings(data_dir, as_of=None)
     configure(for_reading=True)   # the documented default store (and no MLflow download bars) unless MLFLOW_TRACKING_URI says otherwise
     model, run_id = load_turnover_model(model_ref)
     # before any work: data lacking a table the model learnt from is refused, never scored with holes
@@ -487,6 +488,7 @@ def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | No
         "previous_as_of": str(_scoring_meta(prev_dir)[0].date()) if prev_dir else None,
         "previous_note": previous_note,
         "data_warnings": data_warnings,
+        DATA_READINGS_KEY: readings,   # what was read other than as written, by file, for an audit ({}: nothing)
         "interval": "bootstrap ensemble" if getattr(model, "bootstrap_boosters_", None) else "none (model has no ensemble)",
         "approval": approval,
         HEALTH_META_KEY: HEALTH_META_VALUE,   # rank warns on scorings without it (older ones quoted sickness)

@@ -33,6 +33,7 @@ import pandas as pd
 
 from retention_ml import artifacts
 from retention_ml.experiment import UNUSED_BY_KIND, unused_by_kind
+from retention_ml.io import SUFFIXES
 from retention_ml.evaluate import (
     beats_baselines,
     calibration_plot,
@@ -77,7 +78,7 @@ class TrainResult:
 def data_fingerprint(path: str | Path) -> str:
     """SHA-256 over the table files of a folder (sorted by name) or over one file: changes when any byte does."""
     path = Path(path)
-    files = sorted(p for p in path.iterdir() if p.suffix in (".csv", ".parquet")) if path.is_dir() else [path]
+    files = sorted(p for p in path.iterdir() if p.suffix in SUFFIXES) if path.is_dir() else [path]
     digest = hashlib.sha256()
     for f in files:
         digest.update(f.name.encode())
@@ -127,12 +128,17 @@ def _optional(module: str, attr: str):
 
 def read_data(data_dir: str | Path) -> dict[str, pd.DataFrame]:
     """Tables of ``data_dir``; validated first when the validation module exists (stops on errors)."""
-    read_validated = _optional("retention_ml.validation", "read_validated")
+    return read_data_and_readings(data_dir)[0]
+
+
+def read_data_and_readings(data_dir: str | Path) -> tuple[dict[str, pd.DataFrame], dict | None]:
+    """:func:`read_data`'s tables and what validation read other than as written, by file (None: not validated)."""
+    read_validated = _optional("retention_ml.validation", "read_validated_readings")
     if read_validated is not None:
         return read_validated(data_dir)
     from retention_ml.io import read_tables
 
-    return read_tables(data_dir)
+    return read_tables(data_dir), None
 
 
 def snapshot_dates(tables: dict[str, pd.DataFrame], exp: dict) -> list[pd.Timestamp]:
@@ -176,6 +182,7 @@ class _Prepared:
     label: dict
     population: str
     tables: dict | None
+    readings: dict | None = None   # validation's readings other than as written, by file (artifacts.DATA_READINGS)
 
 
 def coverage_notes(tables: dict | None) -> list[str]:
@@ -207,7 +214,7 @@ def _prepare_snapshots(exp: dict, progress) -> _Prepared:
     from retention_ml.split import out_of_time_split
 
     progress("reading data")
-    tables = read_data(exp["data"]["path"])
+    tables, readings = read_data_and_readings(exp["data"]["path"])
     dates = snapshot_dates(tables, exp)
     label = {"horizon_months": exp["label"]["horizon_months"], "positive_reasons": tuple(exp["label"]["positive_reasons"]),
              "agency": exp["population"]["agency"]}
@@ -229,7 +236,7 @@ def _prepare_snapshots(exp: dict, progress) -> _Prepared:
     label["positive_reasons"] = list(label["positive_reasons"])
     return _Prepared(keys, X, y, split.masks(), {k: list(v) for k, v in split.windows.items()}, ds.catalogue,
                      ds.censoring_report, int((~keep).sum()), label, f"in post at each snapshot; agency workers: {label['agency']}",
-                     tables)
+                     tables, readings)
 
 
 def _prepare_flat(exp: dict, progress) -> _Prepared:
@@ -621,7 +628,11 @@ def _log_run(exp, prep, model, record, predictions, X_test, y_test, keys_test, r
             catalogue = prep.catalogue.assign(measured=prep.catalogue["feature"].isin(has_value.index[has_value]))
             catalogue.to_csv(tmp / artifacts.FEATURE_CATALOGUE, index=False, lineterminator="\n")
             prep.censoring_report.to_csv(tmp / artifacts.CENSORING_REPORT, index=False, lineterminator="\n")
-            for name in (source, EFFECTIVE_EXPERIMENT, artifacts.FEATURE_CATALOGUE, artifacts.CENSORING_REPORT):
+            logged = [source, EFFECTIVE_EXPERIMENT, artifacts.FEATURE_CATALOGUE, artifacts.CENSORING_REPORT]
+            if prep.readings is not None:   # an audit sees what was coerced: {} when every value was read as written
+                (tmp / artifacts.DATA_READINGS).write_text(json.dumps(prep.readings, indent=2, sort_keys=True), encoding="utf-8")
+                logged.append(artifacts.DATA_READINGS)
+            for name in logged:
                 tracking.log_artifact_file(run_id, tmp / name)
             ev = tmp / "evaluation"
             ev.mkdir()

@@ -65,6 +65,9 @@ __all__ = [
     "ValidationReport",
     "build_pandera_schema",
     "read_validated",
+    "read_validated_readings",
+    "forgiving_readings",
+    "FORGIVING_RULES",
     "validate_dir",
     "validate_frames",
     "coverage_gaps",
@@ -92,7 +95,10 @@ RULES = {
     "column_name": "a header that is a declared column's name but for case, spaces or punctuation ('Start Date ', 'WORKER_ID'); read as that column (warning)",
     "duplicate_column": "the header names a column twice; only the first is read (a warning when the schema does not declare it)",
     "unknown_file": "a data file that is no declared table (warning)",
-    "duplicate_file": "a table given both as CSV and Parquet; Parquet is used (warning)",
+    "duplicate_file": "a table given both as CSV and Parquet: Parquet is used (warning); a table given as an Excel workbook and in another format: an error naming both",
+    "xlsx_format": "an Excel workbook that cannot be read, or holds several sheets with values and none named after the table",
+    "xlsx_cell": "an Excel date cell in a column that is not a date (an id or code Excel turned into a date), naming the cell",
+    "xlsx_formula": "a formula cell saved without its value (a workbook written by a program and never saved in Excel), naming the cell",
     "type": "a value does not parse as the column's type (or is a number too large to hold)",
     "date_format": "a column's dates are written DD/MM/YYYY: a warning when they were read day first (every value D/M/YYYY, a day above 12 in one, no month above 12); otherwise an error, one per column beside each value's type error, since 01/02/2024 reads either way",
     "date_range": "a date before 1900-01-01 or after 2100-12-31 (placeholders such as 9999-12-31 included)",
@@ -422,21 +428,26 @@ def _read_csv(table: str, path: Path, data: bytes) -> _Raw:
             f"{raw.file}: the header is on line {below}, not line 1: delete the {below - 1} line(s) above it "
             "(a report title or export note) so the file starts with the column names"))])
     header = pd.read_csv(io.BytesIO(data), header=None, nrows=1, dtype=str, keep_default_na=False).iloc[0].tolist()
+    return _without_residue(_repeated_header(raw, header))
+
+
+def _repeated_header(raw: _Raw, header: list) -> _Raw:
+    """``raw`` reading only the first of a repeated header name, with one ``duplicate_column`` record per name."""
     # Blank header fields are spreadsheet residue when their column is empty (left out below), not a repeated name.
     repeated = pd.Series(header).duplicated(keep="first").to_numpy() & (pd.Series(header).str.strip() != "").to_numpy()
     if not repeated.any() or len(header) != raw.frame.shape[1]:
-        return _without_residue(raw)
+        return raw
     # pandas renames a repeated name ('role' -> 'role.1'), which would read as an unknown column and hide the cause.
     out = []
     for name in dict.fromkeys(h for h, r in zip(header, repeated) if r):
         at = [str(i + 1) for i, h in enumerate(header) if h == name]
-        out.append(_records(table, raw.file, column=name, rule="duplicate_column", line=1, messages=(
+        out.append(_records(raw.table, raw.file, column=name, rule="duplicate_column", line=1, messages=(
             f"{raw.file} line 1: the header names column {name} {len(at)} times (fields {', '.join(at)}); each "
             f"column must be named once: rename the extra column to what it holds, or delete it (only field {at[0]} is read)")))
     raw.as_read = raw.frame
     raw.frame = raw.frame.loc[:, ~repeated]
     raw.failures = out + raw.failures
-    return _without_residue(raw)
+    return raw
 
 
 def _without_residue(raw: _Raw) -> _Raw:
@@ -495,8 +506,48 @@ def _read_csv_rows(table: str, path: Path, data: bytes) -> _Raw:
     return _Raw(table, file, frame, True, [ragged], row_map=row_map)
 
 
+def _read_xlsx(table: str, path: Path) -> _Raw:
+    """``table`` from a workbook (:func:`retention_ml.io.read_workbook`): every cell as text, data row r on Excel
+    row r + 2 as on a CSV's line r + 2, so every later check and its row and line numbers are the CSV's."""
+    file = path.name
+    try:
+        book = tables_io.read_workbook(path, table, load_schemas()[table])
+    except Exception as exc:  # not a zip, a password-protected workbook (an OLE file), a damaged part ...
+        return _Raw(table, file, None, True, [_records(table, file, rule="xlsx_format", messages=(
+            f"{file}: cannot read it as an Excel workbook ({type(exc).__name__}: {exc}); save it from Excel as "
+            "'Excel Workbook (*.xlsx)', without a password, or as 'CSV UTF-8'"))])
+    failures = [_records(table, file, rule=p.rule, column=p.column, line=1 if p.row is None and p.cell else None,
+                         rows=None if p.row is None else [p.row], values=[p.cell], messages=[p.message])
+                for p in book.problems.itertuples()]
+    if book.frame is None:
+        if not failures:
+            failures = [_records(table, file, rule="empty_file", messages=f"{file}: no sheet holds any value: expected a header row and data rows")]
+        return _Raw(table, file, None, True, failures)
+    below = _sheet_header_below(table, book.frame)
+    if below is not None:
+        # As for a CSV: rows cannot be numbered or typed against a header they do not sit under; this one fix.
+        return _Raw(table, file, None, True, [_records(table, file, rule="xlsx_format", line=1, messages=(
+            f"{file}: the header is on Excel row {below}, not row 1: delete the {below - 1} row(s) above it "
+            f"(a report title or export note) so the sheet ({book.sheet}) starts with the column names"))])
+    return _repeated_header(_Raw(table, file, book.frame, True, failures), book.header)
+
+
+def _sheet_header_below(table: str, frame: pd.DataFrame) -> int | None:
+    """The Excel row (2 or later) holding the table's header when row 1 holds none of its column names, or None;
+    :func:`_header_below`'s rule on a sheet's cells."""
+    wanted = {_header_key(c.name) for c in load_schemas()[table].columns if c.required}
+    if wanted & {_header_key(h) for h in frame.columns}:
+        return None
+    for i, values in enumerate(frame.head(_HEADER_SEARCH_LINES - 1).itertuples(index=False)):
+        if len(wanted & {_header_key(v) for v in values if v is not None}) * 2 >= len(wanted):
+            return i + 2
+    return None
+
+
 def _read_file(table: str, path: Path) -> _Raw:
     file = path.name
+    if path.suffix == tables_io.EXCEL:
+        return _read_xlsx(table, path)
     if path.suffix == ".parquet":
         try:
             frame = pd.read_parquet(path)
@@ -1228,7 +1279,7 @@ def validate_dir(data_dir: str | Path, *, as_of=None, max_errors: int | None = N
     Parameters
     ----------
     data_dir : path
-        Folder holding ``<table>.csv`` or ``<table>.parquet`` files.
+        Folder holding ``<table>.csv``, ``<table>.xlsx`` or ``<table>.parquet`` files.
     as_of : date-like, optional
         Dates after this day are errors in columns declared ``not_after_as_of``;
         None skips that check.
@@ -1266,14 +1317,20 @@ def _validate_dir(data_dir: str | Path, *, as_of, max_errors: int | None,
         path = find_table_file(data_dir, name)
         if path is None:
             if schema.required:
-                parts.append(_records(name, f"{name}.csv", rule="missing_table", messages=f"required table {name} is missing: expected {name}.csv or {name}.parquet in {data_dir}" + _other_format_hint(data_dir, name)))
+                parts.append(_records(name, f"{name}.csv", rule="missing_table", messages=f"required table {name} is missing: expected {name}.csv, {name}.xlsx or {name}.parquet in {data_dir}" + _other_format_hint(data_dir, name)))
+            continue
+        both = tables_io.two_formats(data_dir, name)
+        if both:
+            parts.append(_records(name, " and ".join(p.name for p in both), rule="duplicate_file",
+                                  messages=tables_io.two_formats_message(both)))
             continue
         raws[name] = _read_file(name, path)
         if path.suffix == ".parquet" and path.with_suffix(".csv").exists():
             parts.append(_records(name, f"{name}.csv", rule="duplicate_file", severity="warning",
                                   messages=f"{name} is given as {name}.csv and {name}.parquet; {name}.parquet is used and {name}.csv ignored"))
     for path in sorted(data_dir.iterdir()):
-        if path.suffix in SUFFIXES and path.stem not in schemas:
+        if path.suffix in SUFFIXES and path.stem not in schemas and not path.name.startswith("~$"):
+            # ('~$workers.xlsx' is the owner file Excel keeps beside a workbook while it is open: not data.)
             whole = _part_of(path.stem, schemas)
             why = (f"; it looks like part of table {whole}: one file per table is read, so combine the parts into one "
                    f"{whole}.csv (one header line) or {whole}.parquet" if whole else "")
@@ -1286,7 +1343,7 @@ def misnamed_files(data_dir: str | Path, tables=None) -> list[str]:
     """Files that look like a table in another format or spelling (teams.xlsx, Workers.CSV) and are therefore not read."""
     tables = set(load_schemas()) if tables is None else {tables} if isinstance(tables, str) else set(tables)
     return sorted(p.name for p in Path(data_dir).iterdir()
-                  if p.stem.lower() in tables and p.name not in (f"{p.stem}.csv", f"{p.stem}.parquet"))
+                  if p.stem.lower() in tables and p.name not in (f"{p.stem}{suffix}" for suffix in SUFFIXES))
 
 
 def _part_of(stem: str, tables) -> str | None:
@@ -1302,10 +1359,10 @@ def _other_format_hint(data_dir: Path, table: str) -> str:
     pieces = sorted(p.name for p in Path(data_dir).iterdir() if p.suffix.lower() in SUFFIXES and _part_of(p.stem, [table]) == table)
     if pieces and not found:
         return (f"; found {', '.join(pieces)}: one file per table is read, so combine them into one {table}.csv "
-                f"(one header line) or {table}.parquet")
+                f"(one header line), {table}.xlsx (one sheet) or {table}.parquet")
     if not found:
         return ""
-    return f"; found {', '.join(found)}, but only {table}.csv (UTF-8, comma-separated) or {table}.parquet are read (names are case-sensitive): save it in one of those formats"
+    return f"; found {', '.join(found)}, but only {table}.csv (UTF-8, comma-separated), {table}.xlsx (Excel workbook) or {table}.parquet are read (names are case-sensitive): save it in one of those formats"
 
 
 def read_validated(data_dir: str | Path, *, as_of=None, tables=None) -> dict[str, pd.DataFrame]:
@@ -1317,11 +1374,38 @@ def read_validated(data_dir: str | Path, *, as_of=None, tables=None) -> dict[str
     typing, so the result equals ``read_tables(data_dir, tables)``. The report raised is
     :func:`validate_dir`'s; on valid data its warnings are never shown, so the slowest of them
     (councils a table holds no rows for: scoring works them out at its own date) are skipped.
+    :func:`read_validated_readings` also returns what was read another way (for the audit trail).
 
     Example
     -------
     >>> frames = read_validated("data_schema/examples/council_small", as_of="2025-07-01")  # doctest: +SKIP
     """
+    return read_validated_readings(data_dir, as_of=as_of, tables=tables)[0]
+
+
+# The warnings that say a value was read other than as written (an encoding, a header, a date order, a code label, a
+# pound sign, a spreadsheet's empty cells). Training and scoring record them so an audit can see what was coerced.
+FORGIVING_RULES = ("encoding", "column_name", "date_format", "code_spelling", "number_format", "spreadsheet_residue")
+
+
+def forgiving_readings(report: ValidationReport) -> dict[str, list[dict]]:
+    """File -> the :data:`FORGIVING_RULES` warnings of ``report`` on it (rule, column, value, message), files sorted.
+
+    Small by construction (one record per file or column, never per row): what a run's or a scoring's record keeps.
+
+    >>> forgiving_readings(validate_dir("data_schema/examples/council_small"))  # doctest: +SKIP
+    {}
+    """
+    found = report.warnings[report.warnings["rule"].isin(FORGIVING_RULES)]
+    out: dict[str, list[dict]] = {}
+    for row in found.sort_values(["file", "rule"], kind="stable").itertuples():
+        out.setdefault(row.file, []).append({"rule": row.rule, "column": None if pd.isna(row.column) else row.column,
+                                             "value": None if pd.isna(row.value) else str(row.value), "message": row.message})
+    return out
+
+
+def read_validated_readings(data_dir: str | Path, *, as_of=None, tables=None) -> tuple[dict[str, pd.DataFrame], dict[str, list[dict]]]:
+    """:func:`read_validated`'s tables and :func:`forgiving_readings` of the same read (no second read)."""
     report, raws = _validate_dir(data_dir, as_of=as_of, max_errors=None, warnings_if_valid=False)
     report.raise_for_errors()
     schemas = load_schemas()
@@ -1338,7 +1422,7 @@ def read_validated(data_dir: str | Path, *, as_of=None, tables=None) -> dict[str
     # The raw text columns lived in Arrow's memory pool, which keeps freed memory for reuse; the commands that
     # read this way go on to build features with NumPy, so hand it back (measured: ~0.13 GB at national size).
     pyarrow.default_memory_pool().release_unused()
-    return out
+    return out, forgiving_readings(report)
 
 
 def validate_frames(frames: Mapping[str, pd.DataFrame], *, as_of=None, max_errors: int | None = None, source: str = "<frames>") -> ValidationReport:
@@ -1406,8 +1490,23 @@ def _validate_raws(raws, schemas, parts, source, as_of, max_errors, *, warnings_
     given = {**{n: r.frame for n, r in raws.items() if r.frame is not None and len(r.frame) == 0}, **typed}
     if warnings_if_valid or _has_error(parts):
         parts.append(coverage_gaps(given, as_of=as_of, files={n: r.file for n, r in raws.items()}))
-    parts = [_renumber(p, raws) for p in parts]
+    parts = [_excel_rows(_renumber(p, raws)) for p in parts]
     return _finish(parts, tables, source, as_of, max_errors)
+
+
+def _excel_rows(part: pd.DataFrame) -> pd.DataFrame:
+    """Messages on a workbook's rows also name the row Excel shows ("teams row 4 (Excel row 5): ..."): ``row``
+    counts data rows as for a CSV, but an analyst looks the problem up by the number at the sheet's edge."""
+    if part.empty or not str(part["file"].iat[0]).endswith(tables_io.EXCEL) or part["row"].isna().all():
+        return part
+    table = part["table"].iat[0]
+    has_row = part["row"].notna().to_numpy() & part["line"].notna().to_numpy()
+    part = part.copy()
+    prefix = re.compile(rf"^({re.escape(table)} row [\d,]+):")
+    lines = part.loc[has_row, "line"].to_numpy(dtype="int64")
+    part.loc[has_row, "message"] = [prefix.sub(rf"\1 (Excel row {line:,}):", m, count=1)
+                                    for line, m in zip(lines, part.loc[has_row, "message"])]
+    return part
 
 
 # --------------------------------------------------------------------------- coverage by council

@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
 
 
 def validate(
-    data_dir: Path = typer.Argument(..., help="Folder with <table>.csv or <table>.parquet files."),
+    data_dir: Path = typer.Argument(..., help="Folder with <table>.csv, <table>.xlsx or <table>.parquet files."),
     as_of: str = typer.Option(None, "--as-of", help="Dates after this day (YYYY-MM-DD) are errors, e.g. 2025-07-01. Default: no check."),
     json_out: bool = typer.Option(False, "--json", help="Print the report as JSON (ok, counts, rows per table, every failure)."),
     max_errors: int = typer.Option(200, "--max-errors", min=1, help="List at most this many problems (all checks still run)."),
@@ -63,7 +63,7 @@ def validate(
         message = f"no table files in {data_dir}: expected files such as workers.csv, teams.csv or caseload_history.parquet"
         misnamed = misnamed_files(data_dir)
         if misnamed:
-            message += f"; found {', '.join(misnamed)}, but only <table>.csv (UTF-8, comma-separated) or <table>.parquet are read, names in lower case"
+            message += f"; found {', '.join(misnamed)}, but only <table>.csv (UTF-8, comma-separated), <table>.xlsx (Excel workbook) or <table>.parquet are read, names in lower case"
         if json_out:
             typer.echo(_json_error(message))
         else:

@@ -117,7 +117,7 @@ def _synthetic_snapshot_modules(monkeypatch, n_workers=400, months=48):
     months_col = pd.date_range("2020-01-01", periods=months, freq="MS")
     tables = {"caseload_history": pd.DataFrame({"month": months_col}),
               "workers": pd.DataFrame({"worker_id": [f"W{w:05d}" for w in range(n_workers)], "sex": "F"})}
-    monkeypatch.setattr("retention_ml.training.read_data", lambda path: tables)
+    monkeypatch.setattr("retention_ml.training.read_data_and_readings", lambda path: (tables, None))
 
 
 def test_snapshot_path_splits_out_of_time_and_logs(tmp_path, mlflow_store, monkeypatch):

@@ -119,10 +119,10 @@ def test_warnings_only_folder_exits_0_in_text_and_json(tmp_path):
 
 def test_folder_with_only_misnamed_table_files_says_what_was_found(tmp_path):
     (tmp_path / "Workers.CSV").write_text("worker_id\nW1\n", encoding="utf-8")
-    (tmp_path / "teams.xlsx").write_bytes(b"PK\x03\x04")
+    (tmp_path / "teams.xls").write_bytes(b"\xd0\xcf\x11\xe0")   # Excel 97-2003: save it as .xlsx
     result = invoke(["validate", str(tmp_path), "--json"])
     assert result.exit_code == 2
-    assert "found Workers.CSV, teams.xlsx, but only <table>.csv" in json.loads(result.stdout)["error"]
+    assert "found Workers.CSV, teams.xls, but only <table>.csv" in json.loads(result.stdout)["error"]
 
 
 def test_on_an_80_column_terminal_each_problem_is_one_readable_message_then_where_to_look(tmp_path):

@@ -310,12 +310,13 @@ def test_semicolon_file_and_excel_file_get_a_hint(tmp_path):
     data = _example_copy(tmp_path)
     teams = pd.read_csv(data / "teams.csv", dtype=str, keep_default_na=False)
     teams.to_csv(data / "teams.csv", index=False, sep=";")
-    (data / "workers.csv").rename(data / "workers.xlsx")
+    (data / "workers.csv").rename(data / "workers.xls")   # Excel 97-2003 (.xlsx is read)
     errors = validate_dir(data).errors.set_index("file")
     assert errors.loc["teams.csv", "rule"] == "csv_format"
     assert "teams.csv looks ';'-separated" in errors.loc["teams.csv", "message"]
     assert errors.loc["workers.csv", "rule"] == "missing_table"
-    assert "found workers.xlsx, but only workers.csv (UTF-8, comma-separated) or workers.parquet are read" in errors.loc["workers.csv", "message"]
+    assert ("found workers.xls, but only workers.csv (UTF-8, comma-separated), workers.xlsx (Excel workbook) or "
+            "workers.parquet are read") in errors.loc["workers.csv", "message"]
 
 
 def test_a_line_with_too_few_fields_is_a_format_error_not_missing_values(tmp_path):

@@ -1,0 +1,282 @@
+"""Tables given as Excel workbooks (DIR/<table>.xlsx): read as the analyst typed them, validated exactly as their
+CSV twin (same problems, same row and line numbers), and typed to the same tables."""
+
+import json
+import re
+import shutil
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from retention_ml.io import find_table_file, read_tables
+from retention_ml.schema import load_schemas
+from retention_ml.validation import read_validated, validate_dir
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "data_schema" / "examples" / "council_small"
+
+
+def as_workbooks(src: Path, dst: Path, *, headers: dict | None = None) -> Path:
+    """Every table of ``src`` as ``dst/<table>.xlsx``, typed as an HR system's Excel export types it: dates as date
+    cells and numbers as numbers where they parse, everything else (ids, codes, bad values) as text cells."""
+    dst.mkdir(parents=True, exist_ok=True)
+    for name, schema in load_schemas().items():
+        path = find_table_file(src, name)
+        if path is None:
+            continue
+        frame = (pd.read_parquet(path) if path.suffix == ".parquet"
+                 else pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""]))
+        for spec in schema.columns:
+            if spec.name not in frame or frame[spec.name].dtype != object:
+                continue
+            text = frame[spec.name]
+            parsed = (pd.to_datetime(text, errors="coerce", format="ISO8601") if spec.type in ("date", "month")
+                      else pd.to_numeric(text, errors="coerce") if spec.type in ("integer", "float") else None)
+            if parsed is not None:
+                cells = text.astype(object).copy()
+                cells[parsed.notna()] = parsed[parsed.notna()].astype(object)
+                frame[spec.name] = cells
+        frame = frame.rename(columns=(headers or {}).get(name, {}))
+        frame.to_excel(dst / f"{name}.xlsx", index=False, sheet_name=name, engine="openpyxl")
+    return dst
+
+
+def _example(tmp_path: Path) -> Path:
+    data = tmp_path / "csv"
+    shutil.copytree(EXAMPLE, data, ignore=shutil.ignore_patterns("*.py", "*.md"))
+    return data
+
+
+def _edit(data: Path, table: str, edit) -> None:
+    frame = pd.read_csv(data / f"{table}.csv", dtype=str, keep_default_na=False)
+    edit(frame)
+    frame.to_csv(data / f"{table}.csv", index=False)
+
+
+def test_a_folder_as_workbooks_reads_as_the_same_tables(tmp_path):
+    csv = _example(tmp_path)
+    xlsx = as_workbooks(csv, tmp_path / "xlsx")
+    assert validate_dir(xlsx).failures.empty
+    expected = read_tables(csv)
+    for name, frame in read_tables(xlsx).items():
+        pd.testing.assert_frame_equal(frame, expected[name])
+    for name, frame in read_validated(xlsx).items():
+        pd.testing.assert_frame_equal(frame, expected[name])
+
+
+def _comparable(failures: pd.DataFrame) -> pd.DataFrame:
+    out = failures.copy()
+    out["file"] = out["file"].str.replace(".xlsx", ".csv", regex=False)
+    out["message"] = out["message"].str.replace(".xlsx", ".csv", regex=False).str.replace(r" \(Excel row [\d,]+\):", ":", regex=True)
+    return out.sort_values(["severity", "table", "row", "column", "rule"], ignore_index=True)
+
+
+def test_a_workbook_twin_has_the_same_problems_with_the_same_rows_and_lines(tmp_path):
+    csv = _example(tmp_path)
+
+    def workers(f):
+        f.loc[2, "start_date"] = "2021-02-30"          # no such day
+        f.loc[4, "employment_type"] = "Fixed Term"     # a label read as its code (warning)
+        f.loc[5, "employment_type"] = "perm"           # no code
+        f.loc[6, "team_id"] = "T99"                    # no such team
+        f.loc[7, "fte"] = "full"                       # not a number
+
+    def pay(f):
+        f.loc[3, "annual_salary"] = ""                 # required
+        f.loc[8, "effective_date"] = "soon"
+
+    _edit(csv, "workers", workers)
+    _edit(csv, "pay_history", pay)
+    csv_headers = {"teams": {"team_id": "Team ID"}}
+    frame = pd.read_csv(csv / "teams.csv", dtype=str, keep_default_na=False).rename(columns=csv_headers["teams"])
+    frame.to_csv(csv / "teams.csv", index=False)
+    expected = validate_dir(csv).failures
+    assert {"type", "allowed", "foreign_key", "not_null", "code_spelling", "column_name"} <= set(expected["rule"])
+    assert expected["line"].notna().any()
+    got = validate_dir(as_workbooks(csv, tmp_path / "xlsx")).failures
+    assert set(got["file"]) <= {f"{t}.xlsx" for t in load_schemas()}
+    # the row an analyst sees at the sheet's edge is named too: data row 3 is Excel row 4
+    start = got[(got["rule"] == "type") & (got["column"] == "start_date")]
+    assert start["message"].iat[0].startswith("workers row 3 (Excel row 4): start_date is '2021-02-30'")
+    pd.testing.assert_frame_equal(_comparable(got), _comparable(expected))
+
+
+def _one_sheet(path: Path, rows: list[list], title: str = "Sheet1") -> Path:
+    book = openpyxl.Workbook()
+    book.active.title = title
+    for row in rows:
+        book.active.append(row)
+    book.save(path)
+    return path
+
+
+def _teams_rows(data: Path) -> list[list]:
+    frame = pd.read_csv(data / "teams.csv", dtype=str, keep_default_na=False)
+    return [list(frame.columns)] + frame.replace("", None).values.tolist()
+
+
+def test_text_cells_keep_leading_zeros_and_a_date_cell_in_an_id_column_names_the_cell(tmp_path):
+    data = _example(tmp_path)
+    rows = _teams_rows(data)
+    (data / "teams.csv").unlink()
+    rows[1][0] = "007"                        # a text cell: the id as typed
+    rows[3][0] = datetime(2024, 3, 1)         # Excel turned '1-3' (or 'Mar-24') into a date
+    _one_sheet(data / "teams.xlsx", rows)
+    report = validate_dir(data)
+    cell = report.errors[report.errors["rule"] == "xlsx_cell"]
+    assert cell[["file", "row", "line", "column", "value"]].values.tolist() == [["teams.xlsx", 3, 4, "team_id", "A4"]]
+    assert "teams.xlsx cell A4 (column team_id) is an Excel date (2024-03-01)" in cell["message"].iat[0]
+    (data / "teams.xlsx").unlink()
+    rows[3][0] = rows[2][0] + "b"
+    _one_sheet(data / "teams.xlsx", rows)
+    assert read_tables(data)["teams"]["team_id"].iat[0] == "007"
+
+
+def _with_cached_value(path: Path, cell: str, value: str | None) -> None:
+    """Save the formula in ``cell`` with ``value`` as Excel's cached result (None: without one, as openpyxl saves it)."""
+    with zipfile.ZipFile(path) as archive:
+        parts = {n: archive.read(n) for n in archive.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    text = parts[sheet].decode("utf-8")
+    found = re.search(rf'<c r="{cell}"[^>]*>(<f>.*?</f>)<v\s*/>', text)
+    assert found, text[:400]
+    cached = f"<v>{value}</v>" if value is not None else "<v />"
+    parts[sheet] = text.replace(found.group(0), found.group(0).replace("<v />", cached).replace("<v/>", cached)).encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+
+
+def test_formulas_are_read_by_their_saved_value_and_one_without_a_value_names_the_cell(tmp_path):
+    data = _example(tmp_path)
+    rows = _teams_rows(data)
+    (data / "teams.csv").unlink()
+    cap = rows[0].index("caseload_cap")
+    wanted = rows[2][cap]
+    rows[2][cap] = f"={wanted}+0"
+    rows[3][cap] = "=18+0"
+    path = _one_sheet(data / "teams.xlsx", rows)
+    cap_cell = openpyxl.utils.get_column_letter(cap + 1)
+    _with_cached_value(path, f"{cap_cell}3", wanted)
+    report = validate_dir(data)
+    problem = report.errors[report.errors["rule"] == "xlsx_formula"]
+    assert problem[["file", "row", "line", "column", "value"]].values.tolist() == [["teams.xlsx", 3, 4, "caseload_cap", f"{cap_cell}4"]]
+    assert "(=18+0) saved without its value" in problem["message"].iat[0]
+    assert not report.errors["row"].eq(2).any()   # the formula with a saved value is read as that value
+    with pytest.raises(ValueError, match=f"cell {cap_cell}4"):
+        read_tables(data)
+
+
+def test_several_sheets_are_refused_naming_them_unless_one_is_named_after_the_table(tmp_path):
+    data = _example(tmp_path)
+    rows = _teams_rows(data)
+    (data / "teams.csv").unlink()
+    book = openpyxl.Workbook()
+    book.active.title = "Export 2025-07"
+    for row in rows:
+        book.active.append(row)
+    book.create_sheet("Notes").append(["pulled by HR on 1 July"])
+    book.create_sheet("Empty")
+    book.save(data / "teams.xlsx")
+    errors = validate_dir(data).errors
+    sheet = errors[errors["rule"] == "xlsx_format"]
+    assert sheet["file"].tolist() == ["teams.xlsx"]
+    assert "2 sheets holding values ('Export 2025-07', 'Notes') and none named teams" in sheet["message"].iat[0]
+    book["Export 2025-07"].title = "Teams"
+    book.save(data / "teams.xlsx")
+    assert validate_dir(data).ok
+    assert len(read_tables(data)["teams"]) == len(rows) - 1
+
+
+def test_a_table_given_as_a_workbook_and_as_csv_is_refused_naming_both(tmp_path):
+    data = _example(tmp_path)
+    as_workbooks(data, tmp_path / "xlsx")
+    shutil.copy(tmp_path / "xlsx" / "teams.xlsx", data / "teams.xlsx")
+    errors = validate_dir(data).errors
+    both = errors[errors["rule"] == "duplicate_file"]
+    assert both["file"].tolist() == ["teams.csv and teams.xlsx"]
+    assert "teams is given as teams.csv and teams.xlsx" in both["message"].iat[0]
+    with pytest.raises(ValueError, match="teams.csv and teams.xlsx"):
+        read_tables(data)
+
+
+def test_an_unreadable_workbook_is_an_error_naming_the_file(tmp_path):
+    data = _example(tmp_path)
+    (data / "teams.csv").unlink()
+    (data / "teams.xlsx").write_bytes(b"\xd0\xcf\x11\xe0 a password-protected workbook is an OLE file")
+    errors = validate_dir(data).errors
+    assert errors.loc[errors["rule"] == "xlsx_format", "file"].tolist() == ["teams.xlsx"]
+
+
+def test_a_runs_data_fingerprint_covers_the_workbooks(tmp_path):
+    from retention_ml.training import data_fingerprint
+
+    xlsx = as_workbooks(_example(tmp_path), tmp_path / "xlsx")
+    before = data_fingerprint(xlsx)
+    book = openpyxl.load_workbook(xlsx / "teams.xlsx")
+    book.active["B2"] = "changed"
+    book.save(xlsx / "teams.xlsx")
+    assert data_fingerprint(xlsx) != before
+
+
+# --------------------------------------------------------------------------- training and scoring on workbooks
+
+
+@pytest.fixture(scope="module")
+def sim_workbooks(sim_dir, tmp_path_factory):
+    """``sim_dir`` as workbooks, with workers' headers as an HR export writes them (a reading: column_name)."""
+    return as_workbooks(sim_dir, tmp_path_factory.mktemp("sim_xlsx") / "data",
+                        headers={"workers": {"worker_id": "Worker ID", "start_date": "Start Date"}})
+
+
+def test_training_on_workbooks_gives_the_same_model_and_records_what_was_read_another_way(
+        sim_model, sim_workbooks, tmp_path, train_in_store, scratch_store):
+    from retention_ml import artifacts, tracking
+    from retention_ml.commands.demo import EXPERIMENT
+
+    csv_result, _ = sim_model
+    fast = ["evaluation.n_boot=20", "model.n_bootstrap=4", "evaluation.explain=false"]   # conftest's SIM_MODEL_OVERRIDES
+    run = train_in_store(tmp_path, EXPERIMENT, [f"data.path={sim_workbooks}", *fast], simulated=True)
+    assert run.result.metrics["models"] == csv_result.metrics["models"]
+    pd.testing.assert_frame_equal(run.result.predictions, csv_result.predictions)
+    with scratch_store(run.root):
+        readings = tracking.load_json_artifact(run.result.run_id, artifacts.DATA_READINGS)
+    assert list(readings) == ["workers.xlsx"]
+    assert [r["rule"] for r in readings["workers.xlsx"]] == ["column_name"]
+    assert "'Worker ID' as worker_id" in readings["workers.xlsx"][0]["message"]
+    # the CSV run read every value as written: its record says so, rather than saying nothing
+    assert tracking.load_json_artifact(csv_result.run_id, artifacts.DATA_READINGS) == {}
+
+
+def test_scoring_workbooks_gives_the_same_scores_and_records_what_was_read_another_way(sim_model, sim_dir,
+                                                                                      sim_workbooks, tmp_path):
+    from retention_ml.artifacts import DATA_READINGS_KEY
+    from retention_ml.scoring import score
+
+    result, _ = sim_model
+    ref = f"runs:/{result.run_id}/model"
+    from_csv = score(ref, sim_dir, "2022-07-01", tmp_path / "csv", find_previous_scoring=False)
+    from_xlsx = score(ref, sim_workbooks, "2022-07-01", tmp_path / "xlsx", find_previous_scoring=False)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "xlsx" / "scores.parquet"),
+                                  pd.read_parquet(tmp_path / "csv" / "scores.parquet"))
+    assert (tmp_path / "xlsx" / "scores.csv").read_bytes() == (tmp_path / "csv" / "scores.csv").read_bytes()
+    meta = json.loads((tmp_path / "xlsx" / "score_meta.json").read_text())
+    assert [r["column"] for r in meta[DATA_READINGS_KEY]["workers.xlsx"]] == ["worker_id, start_date"]
+    assert from_csv.meta[DATA_READINGS_KEY] == {} and from_xlsx.meta[DATA_READINGS_KEY] == meta[DATA_READINGS_KEY]
+
+
+def test_a_title_above_the_header_is_one_error_naming_the_header_row(tmp_path):
+    data = _example(tmp_path)
+    rows = _teams_rows(data)
+    (data / "teams.csv").unlink()
+    _one_sheet(data / "teams.xlsx", [["Teams extract run 01/07/2025"], [], *rows])
+    # and the owner file Excel keeps beside a workbook open in it is no table, and no unknown file either
+    shutil.copy(data / "teams.xlsx", data / "~$teams.xlsx")
+    report = validate_dir(data)
+    teams = report.failures[report.failures["file"].str.contains("teams")]
+    assert teams[["file", "rule", "line"]].values.tolist() == [["teams.xlsx", "xlsx_format", 1]]
+    assert "the header is on Excel row 3, not row 1: delete the 2 row(s) above it" in teams["message"].iat[0]
