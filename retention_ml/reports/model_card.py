@@ -883,7 +883,9 @@ def _miss(item: dict | None) -> str:
 def _team_check_rows(checks: dict) -> list[list[str]]:
     return [[d["as_of"], str(d["teams"]),
              *([f"{d['inside']} ({_pct(d['coverage'], 0)}, 95% interval {_pct(d['coverage_low'], 0)} to "
-                f"{_pct(d['coverage_high'], 0)})", str(d["below"]), str(d["above"]),
+                f"{_pct(d['coverage_high'], 0)}; the risks imply {_pct(d['implied_coverage'], 0)})",
+                f"{d['below']} (the risks imply {_num(d['implied_below'], 0)})",
+                f"{d['above']} (the risks imply {_num(d['implied_above'], 0)})",
                 f"{_num(d['mean_expected'], 2)} vs {_num(d['mean_observed'], 2)}", _miss(d["over"]), _miss(d["under"])]
                if d["teams"] else ["n/a"] * 6)]
             for d in checks["dates"]]
@@ -914,9 +916,19 @@ def team_check_verdict(checks: dict, horizon) -> str:
                 f"{', '.join(d['as_of'] for d in under)}, but within what chance gives for this many teams: the ranges "
                 "on the lists are not shown to be too narrow. A manager should still read the range as a guide, "
                 "not a promise.")
-    return (f"At least {_pct(level, 0)} of teams had a number of leavers inside the range their list would have shown "
+    held = (f"At least {_pct(level, 0)} of teams had a number of leavers inside the range their list would have shown "
             f"at every test date: a manager can read the range on the list as holding the real count over {period} for "
             f"{_in_100(level)} teams or more.")
+    clustered = [d for d in dates if d["coverage_high"] < d["implied_coverage"]]
+    if not clustered:
+        return held
+    worst = min(clustered, key=lambda d: d["coverage"] - d["implied_coverage"])
+    return (held + f" The range is in whole people, so the risks themselves imply more than {_pct(level, 0)} inside "
+            f"({_pct(worst['implied_coverage'], 0)} at {worst['as_of']}), and fewer teams than that were inside, "
+            f"beyond chance ({_pct(worst['coverage'], 0)}; {worst['above']} teams had more leavers than their range "
+            f"where the risks imply {_num(worst['implied_above'], 0)}): leaving clusters in some teams (a manager "
+            "leaving, a restructure), which a range built from each person's risk alone does not allow for. A manager "
+            "should read a count above the range as possible, not as a sign the list was wrong.")
 
 
 def _in_brief(c: dict, gate: list, aliases: list[str], audit, metrics: dict, n_inputs: int | None) -> list[str]:
@@ -1091,6 +1103,10 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
     }
     context["simulated"] = simulated
     context["team_checks"] = _team_checks(predictions, flat)
+    narrow = [d["as_of"] for d in context["team_checks"].get("dates", []) if d["teams"] and d["coverage_high"] < d["level"]]
+    if narrow:  # the evaluators' list of cautions names it too, not only the section
+        context["considerations"].append(f"The team ranges on the lists are too narrow at {', '.join(narrow)}: see "
+                                         f"{TEAM_CHECK_TITLE}.")
     catalogue = tables["catalogue"]
     context["health_inputs"] = _health_inputs(catalogue)
     context["inputs"] = _input_evidence(catalogue, dict(run.data.params))
@@ -1147,8 +1163,9 @@ def _team_check_blocks(c: dict) -> list[dict]:
         _p(f"Every manager's list shows the team's expected leavers over {period} and a range meant to hold the real "
            f"number {level} of the time (`retention-ml rank`). Here the same calculation, by the same function, is applied to the people of "
            f"each team of at least {floor} at each test date, and set beside how many of them left within "
-           f"{period}. If the risks are right, about {level} of teams (a little more: the range is in whole people) "
-           "should fall inside their range."),
+           f"{period}. If the risks are right, the share of teams inside their range is what the risks themselves imply "
+           f"(shown beside it): {level} or more, since the range is in whole people. Fewer leavers than the range "
+           "means the list's risks were too high for that team; more, too low."),
         _table(["Test date", "Teams checked", f"Inside the {level} range (share)", "Fewer left than the range",
                 "More left than the range", "Mean expected vs observed per team", "Largest over-prediction",
                 "Largest under-prediction"], _team_check_rows(checks), id="team-figures-table"),
@@ -1157,7 +1174,7 @@ def _team_check_blocks(c: dict) -> list[dict]:
            + (f" ({', '.join(str(d['withheld']) for d in checks['dates'])} teams at the test "
               f"date{'s' if len(checks['dates']) > 1 else ''}, with any more withheld so that they cannot be worked out "
               "by subtraction)" if any(d["withheld"] for d in checks["dates"]) else "")
-           + "; no team is named. The check counts everyone in post at the date, the team's manager included, whom "
+           + "; no team is named. The check counts everyone in post in the team at the date, its manager too, whom "
              "the lists leave out. The 95% interval of the share resamples teams."),
     ]
     return b

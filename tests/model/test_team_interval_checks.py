@@ -28,6 +28,9 @@ def test_coverage_on_teams_with_a_known_answer():
     assert day["coverage_low"] <= 8 / 11 <= day["coverage_high"] and day["coverage_low"] < day["coverage_high"]
     assert np.isclose(day["mean_expected"], (10 * 1.0 + 3.0) / 11)
     assert np.isclose(day["mean_observed"], (sum([0, 1, 2, 0, 1, 2, 3, 0, 1, 5]) + 0) / 11)
+    # what the risks imply: P(K > 2) = 0.05792 for each team at 20%; P(K < 2) = 0.08704, P(K > 4) = 0.07776 at 60%
+    assert np.isclose(day["implied_above"], 10 * 0.05792 + 0.07776) and np.isclose(day["implied_below"], 0.08704)
+    assert np.isclose(day["implied_coverage"], 1 - (10 * 0.05792 + 0.07776 + 0.08704) / 11)
     assert day["over"] == {"expected": 3.0, "observed": 0}
     assert day["under"] == {"expected": 1.0, "observed": 5}
     # the same rows give the same figures (the card recomputes them from the run's artifacts)
