@@ -891,6 +891,18 @@ def _team_check_rows(checks: dict) -> list[list[str]]:
             for d in checks["dates"]]
 
 
+def _too_high_note(dates: list[dict]) -> str:
+    """Risks too high hardly show in coverage: a small team's range starts at 0 leavers, so nobody falls below it."""
+    high = [d for d in dates if d["mean_observed"] < d["mean_expected"]]
+    if not high:
+        return ""
+    d = min(high, key=lambda d: d["mean_observed"] / d["mean_expected"])
+    return (f" Coverage hardly shows risks that are too high, since most small teams' ranges start at 0 leavers: at "
+            f"{d['as_of']} the lists would have expected {_num(d['mean_expected'], 2)} leavers per team on average and "
+            f"{_num(d['mean_observed'], 2)} left (for every 100 expected, about {round(100 * d['mean_observed'] / d['mean_expected'])} "
+            "left). Whether that is beyond chance is under Ethical considerations.")
+
+
 def team_check_verdict(checks: dict, horizon) -> str:
     """What the coverage means for a manager reading the team line of a list, in words."""
     level = checks["level"]
@@ -919,6 +931,7 @@ def team_check_verdict(checks: dict, horizon) -> str:
     held = (f"At least {_pct(level, 0)} of teams had a number of leavers inside the range their list would have shown "
             f"at every test date: a manager can read the range on the list as holding the real count over {period} for "
             f"{_in_100(level)} teams or more.")
+    held += _too_high_note(dates)
     clustered = [d for d in dates if d["coverage_high"] < d["implied_coverage"]]
     if not clustered:
         return held

@@ -121,3 +121,14 @@ def test_ranges_too_narrow_on_a_run_are_a_caution_and_said_for_a_manager(runs):
     assert any(TEAM_CHECK_TITLE in note and "too narrow" in note for note in card.context["considerations"])
     # the well-calibrated run has no such caution
     assert not any(TEAM_CHECK_TITLE in note for note in build_card(runs["teams"]).context["considerations"])
+
+
+def test_risks_too_high_are_pointed_out_even_when_coverage_holds():
+    from retention_ml.reports.model_card import team_check_verdict
+
+    checks = _checks(0.97, 0.93, 1.0)
+    checks["dates"][0].update(mean_expected=0.87, mean_observed=0.38)
+    verdict = team_check_verdict(checks, 12)
+    assert "can read the range" in verdict
+    assert "expected 0.87 leavers per team on average and 0.38 left (for every 100 expected, about 44 left)" in verdict
+    assert "Coverage hardly shows" not in team_check_verdict(_checks(0.97, 0.93, 1.0), 12)   # 1.2 expected, 1.5 left
