@@ -930,7 +930,7 @@ def team_check_verdict(checks: dict, horizon) -> str:
                 "not a promise.")
     held = (f"At least {_pct(level, 0)} of teams had a number of leavers inside the range their list would have shown "
             f"at every test date: a manager can read the range on the list as holding the real count over {period} for "
-            f"{_in_100(level)} teams or more.")
+            f"{_in_100(min(d['coverage'] for d in dates))} teams here (the fewest at any test date).")
     held += _too_high_note(dates)
     clustered = [d for d in dates if d["coverage_high"] < d["implied_coverage"]]
     if not clustered:

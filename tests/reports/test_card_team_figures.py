@@ -96,6 +96,7 @@ def test_coverage_below_the_level_is_said_for_a_manager():
     assert "within what chance gives" in chance and "too narrow" in chance   # "not shown to be too narrow"
     held = team_check_verdict(_checks(0.85, 0.72, 0.95), 12)
     assert "can read the range" in held and "too narrow" not in held and "clusters" not in held
+    assert "for about 85 in every 100 teams here" in held
     # above 80% but below what the risks imply beyond chance: said, with the counts
     clustered = team_check_verdict(_checks(0.85, 0.83, 0.87, implied=0.93), 12)
     assert "can read the range" in clustered and "(93% at 2024-01-01)" in clustered
