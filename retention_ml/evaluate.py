@@ -41,6 +41,7 @@ __all__ = [
     "team_base_rate",
     "logistic_baseline",
     "expected_vs_observed",
+    "team_interval_checks",
     "beats_baselines",
     "calibration_plot",
 ]
@@ -254,6 +255,87 @@ def expected_vs_observed(keys: pd.DataFrame, y, risk, *, min_people: int = MIN_P
         {"team_id": t, "people": int(p), "n": int(n), "expected": round(float(e), 3), "observed": int(o), "leavers": int(lv)}
         for t, p, n, e, o, lv in g[["team_id", "people", "n", "expected", "observed", "leavers"]].itertuples(index=False)
     ]
+
+
+def team_interval_checks(rows: pd.DataFrame, *, level: float, min_people: int = MIN_PEOPLE, n_boot: int = 200,
+                         random_state: int = 0) -> list[dict]:
+    """The lists' team figures checked against what happened: one summary per test date.
+
+    ``rows`` are the logged audit rows (:func:`retention_ml.training.audit_rows`): ``as_of``, ``team`` (the
+    run-local team pseudonym), ``person``, ``label`` and ``risk`` (``team_id`` and ``worker_id`` serve as well). At each date every team of at least
+    ``min_people`` people gets what a manager's list would show for its people, expected leavers over the horizon
+    and the ``level`` interval, from the lists' own function
+    (:func:`retention_ml.reports.risk_list.expected_leavers_interval`), beside the people labelled leaving.
+
+    Each summary holds ``as_of``, ``level``, ``teams`` (teams checked), ``withheld`` (teams not checked: under
+    ``min_people`` people, or withheld so that those cannot be worked out by subtracting the checked teams from the
+    window's published totals, as in :func:`expected_vs_observed`), ``inside`` (teams whose observed count fell in
+    the interval), ``coverage`` (their share, with ``coverage_low``/``coverage_high``: a 95% bootstrap interval
+    over teams, seeded by ``random_state``), ``implied_coverage`` (the share the risks themselves imply: above
+    ``level``, since the interval is in whole people), ``below`` (fewer left than the interval's low end: risk
+    over-predicted) and ``above`` (more left than its high end), each beside the number of teams the risks imply
+    (``implied_below``, ``implied_above``), ``mean_expected``, ``mean_observed`` and the worst
+    ``over`` and ``under`` predictions as ``{"expected", "observed"}`` (None when no team is on that side). No team
+    is named. A date with no team to check has ``teams`` 0 and no other figure.
+
+    Example
+    -------
+    Five people at 20% expect 1 leaver, 80% interval 0 to 2: team A's 1 leaver is inside it, team B's 6 of 6 above.
+
+    >>> rows = pd.DataFrame({"as_of": "2024-01-01", "team": ["A"] * 5 + ["B"] * 6, "person": list("abcdefghijk"),
+    ...                      "label": [1, 0, 0, 0, 0] + [1] * 6, "risk": 0.2})
+    >>> [(c["teams"], c["inside"], c["above"], c["coverage"]) for c in team_interval_checks(rows, level=0.8)]
+    [(2, 1, 1, 0.5)]
+    """
+    from retention_ml.reports import risk_list  # the lists' own interval, not a copy
+
+    # callers' own frames (and test fixtures) may carry the ids instead of the logged pseudonyms; only grouping uses them
+    ids = {"worker_id": "person", "team_id": "team"}
+    data = rows.rename(columns={k: v for k, v in ids.items() if k in rows.columns and v not in rows.columns})
+    data = data[data["label"].notna()]
+    out = []
+    for as_of, day in data.groupby("as_of", sort=True):
+        frame = pd.DataFrame({"worker_id": day["person"].astype(str).to_numpy(), "team_id": day["team"].astype(str).to_numpy(),
+                              WHOLE_WINDOW: ""})
+        people = frame.groupby("team_id")["worker_id"].nunique()
+        shown = _complementary_suppression(frame, people >= min_people, [WHOLE_WINDOW], min_people)
+        checked = day[day["team"].astype(str).map(shown).to_numpy(dtype=bool)]
+        summary = {"as_of": str(as_of)[:10], "level": level, "teams": int(shown.sum()), "withheld": int((~shown).sum())}
+        if len(checked):
+            summary.update(_interval_figures(checked.groupby("team", sort=True), risk_list.expected_leavers_interval,
+                                             risk_list.poisson_binomial_pmf, level, n_boot, random_state))
+        out.append(summary)
+    return out
+
+
+def _tail_masses(pmf: np.ndarray, low: int, high: int) -> tuple[float, float]:
+    """P(fewer than ``low``) and P(more than ``high``) leavers under the team's own distribution."""
+    return float(pmf[:low].sum()), float(pmf[high + 1:].sum())
+
+
+def _interval_figures(teams, interval, pmf, level: float, n_boot: int, random_state: int) -> dict:
+    """Coverage, the sides missed and the worst misses of the teams in ``teams`` (grouped audit rows)."""
+    figures = pd.DataFrame([(*interval(g["risk"].to_numpy(float), level=level), float(g["label"].sum()))
+                            for _, g in teams], columns=["expected", "low", "high", "observed"])
+    # What the risks themselves imply: a range in whole people holds more than ``level`` (about 93% for a team of
+    # 5 at 20%), so the observed share is read against this, not only against the level.
+    tails = np.array([_tail_masses(pmf(g["risk"].to_numpy(float)), lo, hi)
+                      for (_, g), lo, hi in zip(teams, figures["low"], figures["high"])]).reshape(-1, 2)
+    inside = figures["observed"].between(figures["low"], figures["high"]).to_numpy()
+    draws = np.random.default_rng(random_state).integers(0, len(inside), size=(n_boot, len(inside)))
+    share = inside[draws].mean(axis=1)
+    gap = figures["expected"] - figures["observed"]   # > 0: fewer left than expected (over-predicted)
+
+    def worst(i) -> dict:
+        return {"expected": round(float(figures["expected"][i]), 1), "observed": int(figures["observed"][i])}
+
+    return {"inside": int(inside.sum()), "coverage": float(inside.mean()),
+            "coverage_low": float(np.percentile(share, 2.5)), "coverage_high": float(np.percentile(share, 97.5)),
+            "implied_coverage": float(1 - tails.sum(axis=1).mean()),
+            "below": int((figures["observed"] < figures["low"]).sum()), "above": int((figures["observed"] > figures["high"]).sum()),
+            "implied_below": float(tails[:, 0].sum()), "implied_above": float(tails[:, 1].sum()),
+            "mean_expected": float(figures["expected"].mean()), "mean_observed": float(figures["observed"].mean()),
+            "over": worst(gap.idxmax()) if gap.max() > 0 else None, "under": worst(gap.idxmin()) if gap.min() < 0 else None}
 
 
 def _complementary_suppression(frame: pd.DataFrame, shown: pd.Series, levels: list[str], min_people: int) -> pd.Series:

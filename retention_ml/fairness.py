@@ -64,7 +64,8 @@ NUMBER_COLUMNS = ["rows", "people", "base_rate", "mean_risk", "observed", "expec
 GAP_METRICS = ("base_rate", "roc_auc", "calibration_ratio", "calibration_difference", "flagged_share")
 
 
-PREDICTION_KEYS = ("person", "worker_id", "as_of", "team_id", "council_id", "manager_id", "label", "risk", "risk_low", "risk_high")
+# "team" is the logged rows' team pseudonym (retention_ml.training.audit_rows): a key, never an audit factor.
+PREDICTION_KEYS = ("person", "team", "worker_id", "as_of", "team_id", "council_id", "manager_id", "label", "risk", "risk_low", "risk_high")
 MAX_LEVELS = 12
 
 

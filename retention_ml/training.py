@@ -49,9 +49,11 @@ __all__ = ["TrainResult", "train_experiment", "data_fingerprint", "snapshot_date
 PROTECTED_KEYS = ("sex", "age_band", "ethnicity_group", "disability")
 PREDICTION_KEYS = ("worker_id", "as_of", "team_id", "council_id", "service", "area", "employment_type")
 # The logged evaluation/test_predictions.parquet holds one row per test snapshot for the fairness audit and the
-# promotion gate, and nothing that joins it to a list: a run-local pseudonym instead of worker_id, and
-# only the groups the audit compares (service, area, employment type), not team, manager or council.
+# promotion gate, and nothing that joins it to a list: run-local pseudonyms instead of worker_id and team_id, and
+# only the groups the audit compares (service, area, employment type), not manager or council. The team pseudonym
+# lets the card check the lists' team figures (expected leavers and their interval) against what happened.
 PERSON = "person"
+TEAM = "team"
 AUDIT_KEYS = ("as_of", "service", "area", "employment_type")
 MODEL_KEYS = ("n_estimators", "learning_rate", "num_leaves", "min_child_samples", "subsample", "colsample_bytree",
               "reg_lambda", "extra_trees", "early_stopping_rounds", "cv_folds", "n_bootstrap")
@@ -481,11 +483,14 @@ def train_experiment(exp: dict, *, log: bool = True, progress: Callable[[str], N
 def audit_rows(predictions: pd.DataFrame, protected=()) -> pd.DataFrame:
     """The test predictions as logged (``evaluation/test_predictions.parquet``): audit rows no list joins to.
 
-    Columns (those present): ``person``, ``as_of``, ``service``, ``area``, ``employment_type``, the protected
-    characteristics (:data:`PROTECTED_KEYS` and a flat extract's ``protected``), ``label``, ``risk``.
+    Columns (those present): ``person``, ``team``, ``as_of``, ``service``, ``area``, ``employment_type``, the
+    protected characteristics (:data:`PROTECTED_KEYS` and a flat extract's ``protected``), ``label``, ``risk``.
     ``person`` keeps a person's snapshots together (the audit counts people) but is a fresh random
     numbering at every call (operating-system entropy, no seed, nothing kept), so no other output holds it and
-    it cannot be recomputed from anything logged. Rows are ordered by value (date, risk, label, then the
+    it cannot be recomputed from anything logged. ``team`` (present when the predictions hold ``team_id``) is
+    the same for the team's rows: a fresh random numbering of the teams, so the card can check each team's
+    expected leavers against what happened (:func:`retention_ml.evaluate.team_interval_checks`) without a
+    team id any list or score file holds. Rows are ordered by value (date, risk, label, then the
     other columns), never by worker id, so the order does not give the ids away either; being by value, it is
     the same in every run of the same experiment, and so are the audit's numbers (ties in risk are broken by
     row order when the top 10% are flagged). Only the ``person`` values differ from run to run.
@@ -495,17 +500,26 @@ def audit_rows(predictions: pd.DataFrame, protected=()) -> pd.DataFrame:
     >>> p = pd.DataFrame({"worker_id": ["W1", "W2", "W1"], "team_id": "T1", "sex": ["f", "m", "f"],
     ...                   "label": [0.0, 1.0, 0.0], "risk": [0.2, 0.1, 0.3]})
     >>> rows = audit_rows(p)
-    >>> rows.columns.tolist(), rows["person"].nunique()
-    (['person', 'sex', 'label', 'risk'], 2)
+    >>> rows.columns.tolist(), rows["person"].nunique(), rows["team"].nunique()
+    (['person', 'team', 'sex', 'label', 'risk'], 2, 1)
     """
     columns = [c for c in predictions.columns if c in AUDIT_KEYS or c in PROTECTED_KEYS or c in protected]
-    codes, uniques = pd.factorize(predictions["worker_id"])
-    numbers = np.random.default_rng().permutation(len(uniques))  # unseeded on purpose: nothing can recompute it
+    keys = {PERSON: _pseudonyms(predictions["worker_id"], "P")}
+    if "team_id" in predictions.columns:
+        keys[TEAM] = _pseudonyms(predictions["team_id"], "G")
+    rows = predictions[[*columns, "label", "risk"]].assign(**keys)
+    # Last keys the pseudonyms: rows equal in every logged value come in random order, not in id order.
+    order = [*[c for c in columns if c == "as_of"], "risk", "label", *[c for c in columns if c != "as_of"], *reversed(keys)]
+    return rows.sort_values(order, kind="stable").reset_index(drop=True)[[*keys, *columns, "label", "risk"]]
+
+
+def _pseudonyms(ids: pd.Series, prefix: str) -> np.ndarray:
+    """A fresh random numbering of ``ids`` ("P07", "G3", ...): one value per id, unseeded on purpose so nothing
+    can recompute it from one run to the next."""
+    codes, uniques = pd.factorize(ids)
+    numbers = np.random.default_rng().permutation(len(uniques))
     width = len(str(max(len(uniques) - 1, 0)))
-    rows = predictions[[*columns, "label", "risk"]].assign(**{PERSON: pd.Series(numbers[codes]).astype(str).str.zfill(width).radd("P").to_numpy()})
-    # Last key the pseudonym: rows equal in every logged value come in random order, not in worker-id order.
-    order = [*[c for c in columns if c == "as_of"], "risk", "label", *[c for c in columns if c != "as_of"], PERSON]
-    return rows.sort_values(order, kind="stable").reset_index(drop=True)[[PERSON, *columns, "label", "risk"]]
+    return pd.Series(numbers[codes]).astype(str).str.zfill(width).radd(prefix).to_numpy()
 
 
 def _flat_metrics(record: dict) -> dict[str, float]:

@@ -125,6 +125,11 @@ NO_INTERVIEWS = ("No exit interviews in the data: explanations could not be chec
                  "(the exit_interviews table was not supplied, or no test-window leaver had one).")
 NOT_MEASURED = "not measured"
 NOT_RECORDED = "not recorded"
+TEAM_CHECK_TITLE = "Team figures on the lists, checked on the test window"
+NO_TEAM_KEY = ("Not checked: this run's logged test predictions hold no team key (runs trained before the team "
+               "pseudonym was logged), so the lists' team figures cannot be compared with what happened. Train the "
+               "experiment again to check them.")
+FLAT_NO_TEAMS = "Not applicable: a model of a flat extract has no managers' lists with team figures."
 
 
 @dataclass
@@ -856,6 +861,89 @@ def _unchecked_brief(audit) -> str:
             "check how well it ranks them (Promotion gate)" if missing else "")
 
 
+def _team_checks(predictions: pd.DataFrame, flat: bool) -> dict:
+    """The lists' expected leavers and interval per team, checked per test date (:func:`team_interval_checks`)
+    with the shipped list settings' interval level and floor; or why not (a flat model, a run without team key)."""
+    from retention_ml.evaluate import team_interval_checks
+    from retention_ml.reports.risk_list import load_band_config
+
+    if flat:
+        return {"missing": FLAT_NO_TEAMS}
+    if not {"team", "team_id"} & set(predictions.columns) or "as_of" not in predictions.columns:
+        return {"missing": NO_TEAM_KEY}
+    config = load_band_config()
+    return {"level": config.summary_level, "min_people": config.min_group,
+            "dates": team_interval_checks(predictions, level=config.summary_level, min_people=config.min_group)}
+
+
+def _miss(item: dict | None) -> str:
+    return "none" if item is None else f"{_num(item['expected'], 1)} expected, {item['observed']} left"
+
+
+def _team_check_rows(checks: dict) -> list[list[str]]:
+    return [[d["as_of"], str(d["teams"]),
+             *([f"{d['inside']} ({_pct(d['coverage'], 0)}, 95% interval {_pct(d['coverage_low'], 0)} to "
+                f"{_pct(d['coverage_high'], 0)}; the risks imply {_pct(d['implied_coverage'], 0)})",
+                f"{d['below']} (the risks imply {_num(d['implied_below'], 0)})",
+                f"{d['above']} (the risks imply {_num(d['implied_above'], 0)})",
+                f"{_num(d['mean_expected'], 2)} vs {_num(d['mean_observed'], 2)}", _miss(d["over"]), _miss(d["under"])]
+               if d["teams"] else ["n/a"] * 6)]
+            for d in checks["dates"]]
+
+
+def _too_high_note(dates: list[dict]) -> str:
+    """Risks too high hardly show in coverage: a small team's range starts at 0 leavers, so nobody falls below it."""
+    high = [d for d in dates if d["mean_observed"] < d["mean_expected"]]
+    if not high:
+        return ""
+    d = min(high, key=lambda d: d["mean_observed"] / d["mean_expected"])
+    return (f" Coverage hardly shows risks that are too high, since most small teams' ranges start at 0 leavers: at "
+            f"{d['as_of']} the lists would have expected {_num(d['mean_expected'], 2)} leavers per team on average and "
+            f"{_num(d['mean_observed'], 2)} left (for every 100 expected, about {round(100 * d['mean_observed'] / d['mean_expected'])} "
+            "left). Whether that is beyond chance is under Ethical considerations.")
+
+
+def team_check_verdict(checks: dict, horizon) -> str:
+    """What the coverage means for a manager reading the team line of a list, in words."""
+    level = checks["level"]
+    dates = [d for d in checks["dates"] if d["teams"]]
+    if not dates:
+        return (f"No team had {checks['min_people']} or more people at a test date, so the team figures could not be "
+                "checked.")
+    period = f"the next {horizon} months" if horizon else "the horizon"
+    low = [d for d in dates if d["coverage_high"] < level]
+    under = [d for d in dates if d["coverage"] < level and d not in low]
+    if low:
+        worst = min(low, key=lambda d: d["coverage"])
+        too_many = "more" if worst["above"] > worst["below"] else "fewer"
+        return (f"**The team ranges on the lists are too narrow.** At {', '.join(d['as_of'] for d in low)} only "
+                f"{_pct(worst['coverage'], 0)} of teams had a number of leavers inside the {_pct(level, 0)} range their "
+                f"list would have shown, below {_pct(level, 0)} beyond chance. A manager should read the range on "
+                f"their list as narrower than what really happens: the count over {period} falls outside it for "
+                f"{_in_100(1 - worst['coverage'])} teams rather than {_in_100(1 - level)}, most often with "
+                f"{too_many} leavers than the range. People in a team do not leave independently (a manager leaving, "
+                "a restructure), which the range does not allow for.")
+    if under:
+        return (f"Fewer than {_pct(level, 0)} of teams fell inside their range at "
+                f"{', '.join(d['as_of'] for d in under)}, but within what chance gives for this many teams: the ranges "
+                "on the lists are not shown to be too narrow. A manager should still read the range as a guide, "
+                "not a promise.")
+    held = (f"At least {_pct(level, 0)} of teams had a number of leavers inside the range their list would have shown "
+            f"at every test date: a manager can read the range on the list as holding the real count over {period} for "
+            f"{_in_100(min(d['coverage'] for d in dates))} teams here (the fewest at any test date).")
+    held += _too_high_note(dates)
+    clustered = [d for d in dates if d["coverage_high"] < d["implied_coverage"]]
+    if not clustered:
+        return held
+    worst = min(clustered, key=lambda d: d["coverage"] - d["implied_coverage"])
+    return (held + f" The range is in whole people, so the risks themselves imply more than {_pct(level, 0)} inside "
+            f"({_pct(worst['implied_coverage'], 0)} at {worst['as_of']}), and fewer teams than that were inside, "
+            f"beyond chance ({_pct(worst['coverage'], 0)}; {worst['above']} teams had more leavers than their range "
+            f"where the risks imply {_num(worst['implied_above'], 0)}): leaving clusters in some teams (a manager "
+            "leaving, a restructure), which a range built from each person's risk alone does not allow for. A manager "
+            "should read a count above the range as possible, not as a sign the list was wrong.")
+
+
 def _in_brief(c: dict, gate: list, aliases: list[str], audit, metrics: dict, n_inputs: int | None) -> list[str]:
     """The card's first section: verdict, what the model does, how good (in natural frequencies), who is affected,
     what it must not be used for and its limits, every number from the run."""
@@ -1027,6 +1115,11 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
         "images": sorted(images),
     }
     context["simulated"] = simulated
+    context["team_checks"] = _team_checks(predictions, flat)
+    narrow = [d["as_of"] for d in context["team_checks"].get("dates", []) if d["teams"] and d["coverage_high"] < d["level"]]
+    if narrow:  # the evaluators' list of cautions names it too, not only the section
+        context["considerations"].append(f"The team ranges on the lists are too narrow at {', '.join(narrow)}: see "
+                                         f"{TEAM_CHECK_TITLE}.")
     catalogue = tables["catalogue"]
     context["health_inputs"] = _health_inputs(catalogue)
     context["inputs"] = _input_evidence(catalogue, dict(run.data.params))
@@ -1070,6 +1163,34 @@ def _img(name: str, alt: str, images: list[str], missing: str | None = None, id:
     if name in images:
         return [{"kind": "img", "name": name, "alt": alt, "id": id}]
     return [_p(missing)] if missing else []
+
+
+def _team_check_blocks(c: dict) -> list[dict]:
+    checks = c["team_checks"]
+    b = [_h(TEAM_CHECK_TITLE, "team-figures")]
+    if "missing" in checks:
+        return b + [_p(checks["missing"])]
+    level, floor = _pct(checks["level"], 0), checks["min_people"]
+    period = f"{c['horizon']} months" if c["horizon"] else "the horizon"
+    b += [
+        _p(f"Every manager's list shows the team's expected leavers over {period} and a range meant to hold the real "
+           f"number {level} of the time (`retention-ml rank`). Here the same calculation, by the same function, is applied to the people of "
+           f"each team of at least {floor} at each test date, and set beside how many of them left within "
+           f"{period}. If the risks are right, the share of teams inside their range is what the risks themselves imply "
+           f"(shown beside it): {level} or more, since the range is in whole people. Fewer leavers than the range "
+           "means the list's risks were too high for that team; more, too low."),
+        _table(["Test date", "Teams checked", f"Inside the {level} range (share)", "Fewer left than the range",
+                "More left than the range", "Mean expected vs observed per team", "Largest over-prediction",
+                "Largest under-prediction"], _team_check_rows(checks), id="team-figures-table"),
+        _p(team_check_verdict(checks, c["horizon"])),
+        _p(f"Teams of fewer than {floor} people are not checked and never shown"
+           + (f" ({', '.join(str(d['withheld']) for d in checks['dates'])} teams at the test "
+              f"date{'s' if len(checks['dates']) > 1 else ''}, with any more withheld so that they cannot be worked out "
+              "by subtraction)" if any(d["withheld"] for d in checks["dates"]) else "")
+           + "; no team is named. The check counts everyone in post in the team at the date, its manager too, whom "
+             "the lists leave out. The 95% interval of the share resamples teams."),
+    ]
+    return b
 
 
 def _blocks(c: dict) -> list[dict]:
@@ -1130,6 +1251,7 @@ def _blocks(c: dict) -> list[dict]:
                "one line per model; points on the dashed diagonal are well calibrated (the expected calibration "
                "error in the table above sums up the gaps)", c["images"],
               "No calibration plot was logged for this run.", id="calibration-plot"),
+        *_team_check_blocks(c),
         _h("Evaluation and training data", "data"),
         _ul([f"Population: {c['population']}.",
              f"Label: {c['label']}",
