@@ -75,6 +75,12 @@ def card(
         checks = gate_checks(built)
         typer.echo(json.dumps({"written": True, "note": NOT_A_DECISION, "logged": not no_log, "run_id": built.run_id,
                                "paths": {k: str(v) for k, v in paths.items()},
-                               "gate": {"checks": checks, "failed": [c["check"] for c in checks if not c["passed"]]}}, indent=2))
+                               "gate": {"checks": checks, "failed": [c["check"] for c in checks if not c["passed"]]},
+                               "team_checks": built.context["team_checks"]}, indent=2, default=_plain))
     else:
         Console().print(f"model card written: {paths['markdown']} and {paths['html']}" + ("" if no_log else " (logged to the run)"))
+
+
+def _plain(value):
+    """JSON for the numpy numbers the card's figures hold (np.float64, np.int64): their Python value."""
+    return value.item() if hasattr(value, "item") else str(value)

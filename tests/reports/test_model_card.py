@@ -412,3 +412,12 @@ def test_group_plot_shows_a_many_valued_factor_by_its_worst_calibrated_groups_fo
     assert shown != {_group_label(g) for g in table.nlargest(MAX_PLOTTED_GROUPS, "calibration_gap")["group"]}
     assert len(sex_ax.patches) == 4 and ":" not in sex_ax.get_title(loc="left")  # a small factor keeps every group
     assert fig.get_size_inches()[1] < 20  # 30 areas would have drawn a 16-inch panel on its own
+
+
+def test_card_json_carries_the_team_check_as_the_card_reads_it(cards):
+    """`card --json` gives the lists' team-range check beside the gate's checks, with the figures the card prints."""
+    checks = cards["cli"]["team_checks"]
+    assert checks["level"] == 0.8 and checks["dates"]
+    for d in checks["dates"]:
+        row = next(line for line in cards["good_md"].splitlines() if line.startswith(f"| {d['as_of']} | {d['teams']} |"))
+        assert f"| {d['inside']} ({round(100 * d['coverage'])}%" in row
