@@ -14,6 +14,7 @@ Usage
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import statistics
 import sys
@@ -24,27 +25,14 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from retention_ml.io import find_table_file, read_tables  # noqa: E402
-from retention_ml.schema import load_schemas  # noqa: E402
+from retention_ml.io import read_tables  # noqa: E402
 from retention_ml.validation import read_validated  # noqa: E402
 
-
-def as_workbooks(src: Path, dst: Path) -> Path:
-    dst.mkdir(parents=True, exist_ok=True)
-    for name, schema in load_schemas().items():
-        path = find_table_file(src, name)
-        if path is None:
-            continue
-        frame = (pd.read_parquet(path) if path.suffix == ".parquet"
-                 else pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""]))
-        for spec in schema.columns:
-            if spec.name in frame and frame[spec.name].dtype == object:
-                if spec.type in ("date", "month"):
-                    frame[spec.name] = pd.to_datetime(frame[spec.name], format="ISO8601")
-                elif spec.type in ("integer", "float"):
-                    frame[spec.name] = pd.to_numeric(frame[spec.name])
-        frame.to_excel(dst / f"{name}.xlsx", index=False, sheet_name=name, engine="openpyxl")
-    return dst
+# the tests' converter, loaded by path (benchmarks cannot import tests): one definition of "a folder as workbooks"
+_spec = importlib.util.spec_from_file_location("workbook_files", Path(__file__).resolve().parents[1] / "tests" / "validation" / "workbook_files.py")
+_workbooks = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_workbooks)
+as_workbooks = _workbooks.as_workbooks
 
 
 def timed(fn, folder: Path, repeat: int) -> float:

@@ -1,6 +1,7 @@
 """Tables given as Excel workbooks (DIR/<table>.xlsx): read as the analyst typed them, validated exactly as their
 CSV twin (same problems, same row and line numbers), and typed to the same tables."""
 
+import importlib.util
 import json
 import re
 import shutil
@@ -12,37 +13,17 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from retention_ml.io import find_table_file, read_tables
+from retention_ml.io import read_tables
 from retention_ml.schema import load_schemas
 from retention_ml.validation import read_validated, validate_dir
 
+_spec = importlib.util.spec_from_file_location("workbook_files", Path(__file__).with_name("workbook_files.py"))
+_workbooks = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_workbooks)
+as_workbooks = _workbooks.as_workbooks
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "data_schema" / "examples" / "council_small"
-
-
-def as_workbooks(src: Path, dst: Path, *, headers: dict | None = None) -> Path:
-    """Every table of ``src`` as ``dst/<table>.xlsx``, typed as an HR system's Excel export types it: dates as date
-    cells and numbers as numbers where they parse, everything else (ids, codes, bad values) as text cells."""
-    dst.mkdir(parents=True, exist_ok=True)
-    for name, schema in load_schemas().items():
-        path = find_table_file(src, name)
-        if path is None:
-            continue
-        frame = (pd.read_parquet(path) if path.suffix == ".parquet"
-                 else pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""]))
-        for spec in schema.columns:
-            if spec.name not in frame or frame[spec.name].dtype != object:
-                continue
-            text = frame[spec.name]
-            parsed = (pd.to_datetime(text, errors="coerce", format="ISO8601") if spec.type in ("date", "month")
-                      else pd.to_numeric(text, errors="coerce") if spec.type in ("integer", "float") else None)
-            if parsed is not None:
-                cells = text.astype(object).copy()
-                cells[parsed.notna()] = parsed[parsed.notna()].astype(object)
-                frame[spec.name] = cells
-        frame = frame.rename(columns=(headers or {}).get(name, {}))
-        frame.to_excel(dst / f"{name}.xlsx", index=False, sheet_name=name, engine="openpyxl")
-    return dst
 
 
 def _example(tmp_path: Path) -> Path:
