@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from retention_ml.disclosure import MIN_PEOPLE
 from retention_ml.reports.risk_list import (PURPOSE_LINE, BandConfig, TeamList, _group_summary, _period,
                                             approval_line, band_cutoffs_text, list_metadata, neutralise_formulas,
                                             scale_to_horizon, service_label, target_leavers)
@@ -244,7 +245,7 @@ def expected_line(meta: dict) -> str:
 
 
 def withheld_line(meta: dict) -> str:
-    floor = meta.get("min_group", 5)
+    floor = meta.get("min_group", MIN_PEOPLE)
     return (f"A team with fewer than {floor} people on its list shows no figures; where the teams withheld would "
             f"together hold fewer than {floor} people, the smallest shown team is withheld too, so that no team's "
             "figures are the difference between the service total and the teams shown.")
@@ -254,7 +255,7 @@ def overview_lines(meta: dict) -> list[tuple[str, str]]:
     """The lines heading every overview format, as (kind, text): approval first, as on the lists."""
     return [approval_line(meta), ("purpose", PURPOSE_LINE), ("note", NO_PERSON_LINE),
             ("note", expected_line(meta)), ("note", SCOPE_LINE), ("note", withheld_line(meta)),
-            ("note", DRIVER_LINE.format(floor=meta.get("min_group", 5))), ("note", band_cutoffs_text(meta))]
+            ("note", DRIVER_LINE.format(floor=meta.get("min_group", MIN_PEOPLE))), ("note", band_cutoffs_text(meta))]
 
 
 def display_table(table: pd.DataFrame) -> pd.DataFrame:
