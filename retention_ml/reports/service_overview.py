@@ -64,7 +64,7 @@ COLUMNS = {
     "main_driver": ("Most common driver", "most common driver among medium- and high-band people"),
     "main_driver_people": ("People with that driver", "medium- and high-band people whose main driver it is"),
     "caseload_per_fte": ("Caseload per full-time post", "cases / FTE of staff holding cases"),
-    "mean_caseload": ("Mean caseload per person", "mean cases of staff holding cases (no FTE in the scoring)"),
+    "mean_caseload": ("Mean caseload per person", "mean cases of staff holding cases (when the scoring has no FTE)"),
     "caseload_cap": ("Caseload cap", "the team's cap per full-time post"),
     "note": ("Note", "why a team's figures are not shown"),
 }
@@ -215,7 +215,8 @@ def build_service_overview(lists: list[TeamList], scores: pd.DataFrame, *, confi
             rows.append({"team_id": tl.team_id, **_figures(tl.summary, by_team[tl.team_id], horizon_months, floor)})
     rows.append(_total(people, config, horizon_months))
     table = pd.DataFrame(rows)
-    table = table[[c for c in COLUMNS if c in table.columns]]
+    # the same columns in every overview, whatever its teams show, so a machine reads them all alike
+    table = table.reindex(columns=list(COLUMNS))
     # counts stay whole numbers beside the withheld teams' empty cells (not 9.0)
     table = table.astype({c: "Int64" for c in COUNT_COLUMNS if c in table.columns})
     return ServiceOverview(council=str(council), service=str(service), table=table,

@@ -208,3 +208,11 @@ def test_the_overview_carries_the_approval_banner(tmp_path, fmt):
             "\n".join(str(c) for row in openpyxl.load_workbook(path).active.iter_rows(values_only=True) for c in row if c))
     assert "NOT APPROVED" in text and "Run r1 is not the champion." in text
     assert "Expected leavers in the next 12 months is the sum of each person's probability" in text
+
+
+def test_every_overview_has_the_same_columns_even_when_every_team_is_withheld(tmp_path):
+    frame = _frame({"SA": 4, "SB": 3, "EH": 9}, {"SA": "safeguarding", "SB": "safeguarding", "EH": "early_help"})
+    _rank(tmp_path, frame)
+    tables = [_overview(p) for p in sorted((tmp_path / "lists").glob("service_overview_*.csv"))]
+    assert tables[1].loc[["SA", "SB"], "people"].isna().all()   # 3 + 2 listed: nothing to show, total included
+    assert list(tables[0].columns) == list(tables[1].columns)
