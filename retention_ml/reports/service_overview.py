@@ -173,8 +173,11 @@ def _shown_teams(people: pd.DataFrame, lists: list[TeamList], floor: int) -> pd.
 
     size = people.groupby("team_id")["worker_id"].nunique()
     shown = pd.Series({tl.team_id: tl.summary.get("people") is not None for tl in lists}).reindex(size.index)
-    frame = people.assign(service="")
-    return complementary_suppression(frame, shown.fillna(False).astype(bool), ["service"], floor)
+    shown = shown.fillna(False).astype(bool)
+    hidden = int(size[~shown].sum())
+    if hidden == 0 or hidden >= floor:   # nothing a subtraction could single out: the rule would change nothing
+        return shown
+    return complementary_suppression(people.assign(service=""), shown, ["service"], floor)
 
 
 def _total(people: pd.DataFrame, config: BandConfig, horizon_months: int | None) -> dict:
