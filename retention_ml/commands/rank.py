@@ -575,9 +575,8 @@ def rank(
                    "never managers)", err=True)
         _settle_stale(out, written, all_teams, prune)
     if all_teams and not any(p.name.startswith("service_overview_") for p in written):
-        typer.secho("WARNING: no service overview was written: the scores carry no service column and no teams table "
-                    "was found to give each team's service (give --data DIR, the folder holding teams.csv).",
-                    err=True, fg="yellow")
+        typer.echo("note: no service overview was written: the scores carry no service column and no teams table "
+                   "was found to give each team's service (give --data DIR, the folder holding teams.csv).", err=True)
     from retention_ml.explain.reasons import HEALTH_META_KEY, HEALTH_META_VALUE
 
     meta = read_scoring(scores)[1]

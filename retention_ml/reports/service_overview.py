@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from retention_ml.disclosure import MIN_PEOPLE
-from retention_ml.reports.risk_list import (PURPOSE_LINE, BandConfig, TeamList, _group_summary, _period,
+from retention_ml.reports.risk_list import (HEALTH_LINE, PURPOSE_LINE, BandConfig, TeamList, _group_summary, _period,
                                             approval_line, band_cutoffs_text, list_metadata, neutralise_formulas,
                                             scale_to_horizon, service_label, target_leavers)
 
@@ -259,7 +259,9 @@ def overview_lines(meta: dict) -> list[tuple[str, str]]:
     """The lines heading every overview format, as (kind, text): approval first, as on the lists."""
     return [approval_line(meta), ("purpose", PURPOSE_LINE), ("note", NO_PERSON_LINE),
             ("note", expected_line(meta)), ("note", SCOPE_LINE), ("note", withheld_line(meta)),
-            ("note", DRIVER_LINE.format(floor=meta.get("min_group", MIN_PEOPLE))), ("note", band_cutoffs_text(meta))]
+            ("note", DRIVER_LINE.format(floor=meta.get("min_group", MIN_PEOPLE))),
+            # work-life balance draws on sickness absence (health data): the lists' caution holds for a team's driver too
+            ("note", HEALTH_LINE), ("note", band_cutoffs_text(meta))]
 
 
 def display_table(table: pd.DataFrame) -> pd.DataFrame:

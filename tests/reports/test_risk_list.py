@@ -486,11 +486,12 @@ def test_demo_rank_stage_lists_teams_without_a_manager_for_the_head_of_service(t
     assert sorted(p.name for p in files) == sorted(
         f"{s}.{f}" for s in ("risk_list_manager_MGRX101", "risk_list_manager_MGRX303", stem,
                              "risk_list_service_C01_safeguarding_team_managers",
-                             "risk_list_service_C01_children_in_care_team_managers")
+                             "risk_list_service_C01_children_in_care_team_managers",
+                             "service_overview_C01_children_in_care", "service_overview_C01_safeguarding")
         for f in ("csv", "xlsx", "html"))
     assert any("2 team managers listed for their heads of service" in line for line in said)
     # everyone scored is in exactly one list: managers' lists + service lists of managers + the no-manager list
-    listed = pd.concat([_read_list_csv(f) for f in files if f.suffix == ".csv"]).worker_id
+    listed = pd.concat([_read_list_csv(f) for f in files if f.suffix == ".csv" and f.name.startswith("risk_list_")]).worker_id
     assert listed.is_unique and set(listed) == set(scores.worker_id)
     assert any("TEAMCHARLIE" in line and stem in line for line in said)
     texts = {k: v for k, v in _file_texts(tmp_path / "lists").items() if k.startswith(stem)}
@@ -515,7 +516,7 @@ def test_demo_never_mixes_services_or_councils_in_a_no_manager_list(tmp_path):
     files, _, unmanaged, _ = rank_every_manager(d, tmp_path / "lists", say=lambda *_: None)
     assert unmanaged == [("C01", "children_in_care", ["TEAMCHARLIE"]), ("C01", "safeguarding", ["TEAMBRAVO"]),
                          ("C02", "children_in_care", ["TEAMDELTA"])]
-    listed = pd.concat([_read_list_csv(f) for f in files if f.suffix == ".csv"]).worker_id
+    listed = pd.concat([_read_list_csv(f) for f in files if f.suffix == ".csv" and f.name.startswith("risk_list_")]).worker_id
     assert listed.is_unique and set(listed) == set(scores.worker_id)
     texts = _file_texts(tmp_path / "lists")
     for council, service, teams in unmanaged:

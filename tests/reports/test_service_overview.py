@@ -216,3 +216,11 @@ def test_every_overview_has_the_same_columns_even_when_every_team_is_withheld(tm
     tables = [_overview(p) for p in sorted((tmp_path / "lists").glob("service_overview_*.csv"))]
     assert tables[1].loc[["SA", "SB"], "people"].isna().all()   # 3 + 2 listed: nothing to show, total included
     assert list(tables[0].columns) == list(tables[1].columns)
+
+
+def test_without_the_teams_services_all_writes_the_lists_and_says_why_no_overview(tmp_path):
+    d = scores_frame.write_scoring(tmp_path / "scores", scores_frame.synthetic_scores({"SA": 6}, prefix="WX"))
+    res = CliRunner().invoke(app, ["rank", "--scores", str(d), "--all", "--out", str(tmp_path / "lists"), "--json"])
+    assert res.exit_code == 0, res.output
+    assert [Path(p).name for p in json.loads(res.stdout)["files"]] == [f"risk_list_team_SA.{f}" for f in ("csv", "xlsx", "html")]
+    assert "no service overview was written" in res.stderr and "--data DIR" in res.stderr
