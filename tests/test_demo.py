@@ -43,11 +43,14 @@ def test_demo_end_to_end_lists_are_scoped(tmp_path):
     lists = tmp_path / "demo" / "lists"
     managers = sorted(scores.manager_id.dropna().unique())
     services = summary["service_manager_lists"]
-    n_sets = len(managers) + len(services) + len(summary["no_manager_lists"])
+    n_sets = len(managers) + len(services) + len(summary["no_manager_lists"]) + len(summary["service_overviews"])
     assert summary["n_lists"] == 3 * n_sets == len(list(lists.iterdir())) and services
+    # one overview per service scored, naming nobody
+    assert sorted(summary["service_overviews"]) == sorted(f"service_overview_{c}_{s}" for c, s in
+                                                          set(zip(scores.council_id, scores.service)))
     # everyone scored is in exactly one list; each team manager in their service's list, for the head of service
     csvs = {f.name: pd.read_csv(f, skiprows=sum(line.startswith("#") for line in f.read_text(encoding="utf-8").splitlines()))
-            for f in lists.glob("*.csv")}
+            for f in lists.glob("risk_list_*.csv")}
     listed = pd.concat(csvs.values()).worker_id
     assert listed.is_unique and set(listed) == set(scores.worker_id)
     heads = scores[scores.worker_id == scores.manager_id]

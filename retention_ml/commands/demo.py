@@ -94,8 +94,8 @@ def _fresh(out: Path, *, force: bool = False) -> None:
 
 def rank_every_manager(scores_dir: Path, lists_dir: Path, *, say=print
                        ) -> tuple[list[Path], list[str], list[tuple[str, str, list[str]]], list[tuple[str, str]]]:
-    """One set of lists per manager, one per service with team managers scored, and one per service with teams
-    that have no manager recorded.
+    """One set of lists per manager, one per service with team managers scored, one per service with teams
+    that have no manager recorded, and each service's overview (team figures, no person) for its head.
 
     A team manager is not in their own team's list (nobody holds a supportive conversation with themselves):
     their service's list (``risk_list_service_<council>_<service>_team_managers.*``) is for the head of service.
@@ -117,8 +117,6 @@ def rank_every_manager(scores_dir: Path, lists_dir: Path, *, say=print
         files += rank_scores(scores_dir, lists_dir, manager=m)
     services: list[tuple[str, str]] = []
     unmanaged: list[tuple[str, str, list[str]]] = []
-    if not (team_manager_rows(scores).any() or scores["manager_id"].isna().any()):
-        return files, managers, unmanaged, services
     service_of = services_of_teams(scores, meta)
     log = DistributionLog(scores_dir)   # the lists below are written one set at a time, outside rank_scores
     if team_manager_rows(scores).any():
@@ -137,9 +135,27 @@ def rank_every_manager(scores_dir: Path, lists_dir: Path, *, say=print
                              config=load_band_config(), names=False, head_of=(council, code), log=log)
         say(f"[rank] no manager recorded for team(s) {', '.join(teams)} ({code} in council {council}): their list "
             f"is {stem}.* (for the head of that service)")
+    files += _write_service_overviews(scores, meta, service_of, lists_dir=Path(lists_dir), log=log, say=say)
     with staged_files() as stage:
         log.write(stage)
     return files, managers, unmanaged, services
+
+
+def _write_service_overviews(scores, meta: dict, service_of: dict, *, lists_dir: Path, log, say) -> list[Path]:
+    """Each council's service overview for its head of service, as ``rank --all`` writes them."""
+    from retention_ml.commands.rank import FORMATS, overview_plan, write_overviews
+    from retention_ml.io import staged_files
+    from retention_ml.reports.risk_list import build_risk_lists, load_band_config
+
+    plan, config = overview_plan(scores, service_of), load_band_config()
+    teams = sorted({t for _, _, ts in plan for t in ts})
+    built = {tl.team_id: tl for tl in build_risk_lists(scores, config=config.for_horizon(meta.get("horizon_months")),
+                                                        teams=teams)}
+    with staged_files() as stage:
+        write_overviews(scores, meta, plan, built, out_dir=lists_dir, formats=FORMATS, config=config, stage=stage, log=log)
+    say(f"[rank] {len(plan)} service overview(s), one row per team and no person's row, for the heads of service "
+        "(service_overview_<council>_<service>.*)")
+    return stage.targets
 
 
 def run_demo(out: str | Path = "demo-output", *, councils: int = 1, seed: int = 42, months: int = 60,
@@ -260,6 +276,7 @@ def _run_stages(out, *, councils, seed, months, start, overrides, say, force) ->
         "service_manager_lists": [{"council": c, "service": s, "stem": service_stem(c, s)} for c, s in services],
         "no_manager_lists": [{"council": c, "service": s, "stem": no_manager_stem(c, s), "teams": teams}
                              for c, s, teams in unmanaged],
+        "service_overviews": [p.stem for p in files if p.name.startswith("service_overview_") and p.suffix == ".csv"],
         "model_card": {k: str(v) for k, v in card_paths.items()},
         "timings_s": timings, "total_s": round(time.perf_counter() - t0, 1),
         "browse": f"{_mlflow_program()} ui --backend-store-uri {uri}",
@@ -301,6 +318,9 @@ def demo(
     for entry in summary["no_manager_lists"]:
         console.print(f"  {'':13s} and {entry['stem']}.* for team(s) with no manager recorded "
                       f"({', '.join(entry['teams'])}), for the head of the {service_label(entry['service'])} service")
+    if summary.get("service_overviews"):
+        console.print(f"  {'':13s} and {len(summary['service_overviews'])} service overview(s) (service_overview_*.*: "
+                      "team figures against target, no person), for the heads of service")
     # soft_wrap: a command broken over two lines at 80 columns no longer pastes
     console.print("\nBrowse the runs and the registry with:")
     console.print(f"  {summary['browse']}", soft_wrap=True, markup=False, highlight=False)

@@ -30,6 +30,18 @@ holding only that team, plus one per service with a team manager scored, so
 everyone scored is in exactly one list (people already leaving: none, see
 below). Give exactly one of the four.
 
+With --all and --service, each council's service also gets a service overview
+for its head of service (service_overview_<council>_<service>.*): one row per
+team with the figures of the team's own list (people listed, expected leavers
+over the horizon with the 80% interval, that share against the team's annual
+target_turnover put on the same horizon as 1 - (1 - t) ** (H / 12) per person,
+people in the medium and high bands, their most common driver, caseload against
+the cap) and the service total; no person's row, id or reason. A team of fewer
+than 5 listed shows no figures, and further teams are withheld where needed so
+that none can be worked out from the total by subtraction. Without the teams'
+services (no service column, no teams table) --all writes the lists alone and
+says so.
+
 People whose leaving date is already recorded (flagged leaving_date_recorded
 by score) are in no list: a retention conversation is no longer the point.
 Every list says so, without naming or counting them. Band cut-offs are the
@@ -70,8 +82,8 @@ folder is checked first: an unreadable scores.parquet or score_meta.json, or a s
 from the scores' (files of two different scorings), stops the command naming
 the file.
 
-Exit codes: 0 ok, 1 nothing to list (unknown team or manager, no team manager
-scored in the service), 2 could not run (no scores, unreadable or mismatched
+Exit codes: 0 ok, 1 nothing to list (unknown team or manager, no team of the
+service scored), 2 could not run (no scores, unreadable or mismatched
 scoring files, teams' services not found, a scoring folder it cannot write
 its distribution_log.csv to or one there that is not a log, lists could not
 be written). Lists from a scoring whose model the promotion gate did not approve
@@ -87,6 +99,8 @@ Examples:
 """
 
 FORMATS = ("csv", "xlsx", "html")
+# What every file rank writes is named from (risk_list_* lists people; service_overview_* only team figures).
+STEM_PREFIXES = ("risk_list_", "service_overview_")
 
 
 def register(app: typer.Typer) -> None:
@@ -267,10 +281,60 @@ def services_of_teams(scores, meta: dict, *, data: Path | None = None) -> dict[s
     return {t: known[t] for t in sorted(set(teams))}
 
 
-def service_plan(scores, service_of: dict[str, str], *, service: str | None = None) -> list[tuple[str, str]]:
+def overview_plan(scores, service_of: dict[str, str], *, service: str | None = None) -> list[tuple[str, str, list[str]]]:
+    """(council, service, teams) of every scored team, one entry per council's service (only ``service`` when
+    given), sorted: one service overview each, for that service's head of service."""
+    import pandas as pd
+
+    teams = pd.DataFrame({"council": scores["council_id"].astype(str), "team": scores["team_id"].astype(str)})
+    teams = teams.drop_duplicates()
+    teams["service"] = teams["team"].map(service_of)
+    if service is not None:
+        teams = teams.loc[teams["service"] == str(service)]
+    teams = teams.sort_values(["council", "service", "team"])
+    return [(c, s, list(g["team"])) for (c, s), g in teams.groupby(["council", "service"], sort=True)]
+
+
+def write_overviews(scores, meta: dict, plan, built: dict, *, out_dir: Path, formats, config, stage, log,
+                    advance=lambda: None) -> list[Path]:
+    """Write one service overview per (council, service, teams) of ``plan`` to ``stage`` from the teams' lists
+    in ``built`` (team_id -> TeamList: their summaries are the overview's figures), each set recorded in ``log``."""
+    import pandas as pd
+
+    from retention_ml.reports.service_overview import (WRITERS, build_service_overview, lead_drivers,
+                                                       overview_metadata, overview_stem)
+
+    if not plan:
+        return []
+    config = config.for_horizon(meta.get("horizon_months"))
+    # each person's lead driver once, vectorised over the scoring; then each service reads only its own rows
+    scores = scores.assign(lead_driver=lead_drivers(scores).to_numpy())
+    rows_of = scores.groupby([scores["council_id"].astype(str), scores["team_id"].astype(str)], sort=False).indices
+    targets = []
+    for council, code, teams in plan:
+        lists = [built[t] for t in teams]
+        at = [i for t in teams for i in rows_of.get((council, t), ())]
+        overview = build_service_overview(lists, scores.iloc[at], config=config, council=council, service=code,
+                                          horizon_months=meta.get("horizon_months"))
+        list_meta = overview_metadata(meta, overview, config=config)
+        stem = overview_stem(council, code)
+        files = [out_dir / f"{stem}.{f}" for f in formats]
+        for f, target in zip(formats, files):
+            WRITERS[f](overview, list_meta, stage.path(target))
+        if log is not None:   # no person's row: the log's line names nobody
+            log.add(stem=stem, files=files, list_meta=list_meta, scores=scores.iloc[:0],
+                    rows=pd.DataFrame({"worker_id": pd.Series(dtype=str)}))
+        targets += files
+        advance()
+    return targets
+
+
+def service_plan(scores, service_of: dict[str, str], *, service: str | None = None,
+                 overviews: bool = False) -> list[tuple[str, str]]:
     """(council, service) pairs with at least one team manager scored, sorted; only ``service`` when given.
 
-    Raises KeyError (nothing to list) when ``service`` has no team manager scored.
+    Raises KeyError (nothing to list) when ``service`` has no team manager scored, unless ``overviews``
+    (the service's overview is still written for its head of service).
     """
     from retention_ml.reports.risk_list import team_manager_rows
 
@@ -279,7 +343,7 @@ def service_plan(scores, service_of: dict[str, str], *, service: str | None = No
     if service is None:
         return pairs
     chosen = [p for p in pairs if p[1] == service]
-    if not chosen:
+    if not chosen and not overviews:
         have = sorted({s for _, s in pairs})
         raise KeyError(f"no scored team manager in service {service} (services with team managers scored: "
                        f"{', '.join(have) or 'none'})")
@@ -355,11 +419,18 @@ def rank_scores(scores_dir: Path, out_dir: Path, *, team=None, manager=None, all
     for folder in {str(f) for f in (data, meta.get("data_dir")) if f}:   # the data folder is only ever read
         refuse_output_in_data(out_dir, folder)
     config = load_band_config(bands)
-    plan, services, service_of = [], [], None
+    plan, services, service_of, overviews = [], [], None, []
     if all_teams or service is not None:
         if service is not None or team_manager_rows(scores).any():
             service_of = services_of_teams(scores, meta, data=data)
-            services = service_plan(scores, service_of, service=service)
+        else:   # services are needed only for the overviews here: without them --all writes the lists alone
+            try:
+                service_of = services_of_teams(scores, meta, data=data)
+            except ScoringFolderError:
+                service_of = None
+        if service_of is not None:
+            overviews = overview_plan(scores, service_of, service=service)
+            services = service_plan(scores, service_of, service=service, overviews=bool(overviews))
     if all_teams:
         plan = [([t], team_stem([t])) for t in select_teams(scores)]
     elif manager is not None:
@@ -371,24 +442,28 @@ def rank_scores(scores_dir: Path, out_dir: Path, *, team=None, manager=None, all
     # pass gives each team exactly its own list; per-team passes cost a fixed pandas overhead 6,000 times
     # at national size). Service sets get only the team managers' rows.
     built = {}
-    if all_teams:
+    if all_teams or overviews:
+        wanted = [p[0][0] for p in plan] if all_teams else sorted({t for _, _, ts in overviews for t in ts})
         built = {tl.team_id: tl for tl in build_risk_lists(scores, config=config.for_horizon(meta.get("horizon_months")),
-                                                            teams=[p[0][0] for p in plan], names=names)}
+                                                            teams=wanted, names=names)}
     managers = scores.loc[team_manager_rows(scores).to_numpy(bool)] if services else scores
     # one call at a time per scoring: two calls reading its log together would each drop the other's lines.
     # The log is staged outside the lists' staging and moved into place after them: a failed call adds no line.
     with folder_lock(scores_dir), staged_files() as log_stage:
         log = DistributionLog(scores_dir)   # read before any work: a damaged log stops the call, nothing written
-        with staging_folder(out_dir) as stage, _progress(len(plan) + len(services), show=progress) as advance:
+        with staging_folder(out_dir) as stage, _progress(len(plan) + len(services) + len(overviews),
+                                                         show=progress) as advance:
             for teams, stem in plan:
                 write_lists(scores, meta, out_dir=out_dir, teams=teams, stem=stem, formats=formats, config=config,
-                            names=names, stage=stage, lists=[built[teams[0]]] if built else None, log=log)
+                            names=names, stage=stage, lists=[built[teams[0]]] if all_teams else None, log=log)
                 advance()
             for council, code in services:
                 write_lists(managers, meta, out_dir=out_dir, stem=service_stem(council, code), formats=formats,
                             config=config, names=names, service=(council, code), service_of=service_of, stage=stage,
                             log=log)
                 advance()
+            write_overviews(scores, meta, overviews, built, out_dir=out_dir, formats=formats, config=config,
+                            stage=stage, log=log, advance=advance)
             log.write(log_stage)
     return stage.targets
 
@@ -396,11 +471,13 @@ def rank_scores(scores_dir: Path, out_dir: Path, *, team=None, manager=None, all
 def stale_lists(out_dir: Path, written: list[Path]) -> list[Path]:
     """The lists in ``out_dir`` that ``rank --all`` did not just write, sorted.
 
-    ``--all`` writes every scored team's and service's lists, so any other ``risk_list_*`` file there is
-    from an earlier scoring (a merged or renamed team, a manager who left) and would read as current.
+    ``--all`` writes every scored team's and service's lists and overviews, so any other ``risk_list_*`` or
+    ``service_overview_*`` file there is from an earlier scoring (a merged or renamed team, a manager who left,
+    a service no longer scored) and would read as current.
     """
     done = {Path(p).resolve() for p in written}
-    return sorted(p for f in FORMATS for p in Path(out_dir).glob(f"risk_list_*.{f}") if p.resolve() not in done)
+    return sorted(p for f in FORMATS for prefix in STEM_PREFIXES for p in Path(out_dir).glob(f"{prefix}*.{f}")
+                  if p.resolve() not in done)
 
 
 def _settle_stale(out: Path, written: list[Path], all_teams: bool, prune: bool) -> dict[str, list[str]]:
@@ -447,9 +524,11 @@ def rank(
     team: list[str] = typer.Option(None, "--team", help="Team id (repeatable); one set of files for these teams."),
     manager: str = typer.Option(None, "--manager", help="Manager's worker id: one set of files for the teams they manage."),
     all_teams: bool = typer.Option(False, "--all", help="One set of files per team, each holding only that team, and one "
-                                   "per service with team managers (see --service): everyone scored, once."),
+                                   "per service with team managers (see --service): everyone scored, once; and "
+                                   "each service's overview (team figures, no person)."),
     service: str = typer.Option(None, "--service", help="Service code (e.g. safeguarding): one set of files per council "
-                                "listing only that service's team managers, for their head of service."),
+                                "listing only that service's team managers, and the service's overview (one row per team, "
+                                "no person), for their head of service."),
     fmt: str = typer.Option("csv,xlsx,html", "--format", help="Comma-separated: csv, xlsx, html."),
     out: Path = typer.Option(..., "--out", help="Folder for the lists."),
     names: bool = typer.Option(False, "--names", help="Add display_name (only if the data carried it)."),
@@ -457,7 +536,7 @@ def rank(
     data: Path = typer.Option(None, "--data", help="Data folder with teams.csv, for the teams' services when the scores "
                               "carry none (default: the data folder score_meta.json records)."),
     prune: bool = typer.Option(False, "--prune", help="With --all: after the new lists are in place, delete the "
-                               "risk_list_* files in --out this call did not write (teams and services of an earlier "
+                               "risk_list_* and service_overview_* files in --out this call did not write (teams and services of an earlier "
                                "scoring that are no longer scored)."),
     json_out: bool = typer.Option(False, "--json", help="Print the files written as JSON."),
 ) -> None:
@@ -495,6 +574,9 @@ def rank(
         typer.echo(f"recorded in {log} (who each list is for and whose rows it holds: for analysts and the DPO, "
                    "never managers)", err=True)
         _settle_stale(out, written, all_teams, prune)
+    if all_teams and not any(p.name.startswith("service_overview_") for p in written):
+        typer.echo("note: no service overview was written: the scores carry no service column and no teams table "
+                   "was found to give each team's service (give --data DIR, the folder holding teams.csv).", err=True)
     from retention_ml.explain.reasons import HEALTH_META_KEY, HEALTH_META_VALUE
 
     meta = read_scoring(scores)[1]

@@ -10,11 +10,11 @@ adds no line). Each line holds:
 
 - when and from what: ``written_at`` (UTC), ``as_of``, ``model_ref``, ``approval``;
 - the set: ``list`` (file stem), ``files`` (with the lists folder), ``scope`` (team, team managers, no manager
-  recorded), ``council``, ``service``, ``teams``;
+  recorded, service overview), ``council``, ``service``, ``teams``;
 - for whom: ``recipient`` (the teams' manager ids; "head of service" for a service's team managers; "none
   recorded" for a team without a manager);
 - whose rows: ``people`` and ``worker_ids`` (space-separated, as the list shows them: pseudonymous ids, never
-  names, even with ``--names``).
+  names, even with ``--names``); a service overview holds team figures and no person's row, so 0 and none.
 
 Example::
 
@@ -61,7 +61,7 @@ def log_row(*, stem: str, files: list[Path], list_meta: dict, rows: pd.DataFrame
 
 
 def _recipient(list_meta: dict, managers: dict[str, list[str]], teams: list[str]) -> str:
-    if list_meta.get("list") in ("team managers", "no manager recorded"):
+    if list_meta.get("list") in ("team managers", "no manager recorded", "service overview"):
         return "head of service"
     return " ".join(sorted({m for t in teams for m in managers.get(t, [])})) or "none recorded"
 

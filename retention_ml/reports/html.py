@@ -46,3 +46,24 @@ def write_html(lists: list[TeamList], meta: dict, path: str | Path) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text(render_html(lists, meta), encoding="utf-8")
     return path
+
+
+@lru_cache(maxsize=1)
+def _overview_template():
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+    )
+    return env.get_template("service_overview.html.j2")
+
+
+def render_overview(overview, meta: dict) -> str:
+    """Render a :class:`~retention_ml.reports.service_overview.ServiceOverview` as one self-contained page."""
+    from retention_ml.reports.service_overview import COLUMNS, display_table, overview_lines
+
+    table = display_table(overview.table)
+    return _overview_template().render(title=overview.title(), meta=meta, banner=overview_lines(meta),
+                                       columns=list(table.columns), labels={c: COLUMNS[c][0] for c in table.columns},
+                                       records=table.to_dict("records"))

@@ -85,7 +85,9 @@ def _line_height(text: str, width_chars: int, *, points: float) -> float:
 # a laptop's window (about 450 pixels of grid at 1366 x 768) and no person's row could be scrolled into view. Above the header stay the lines to read before any row (approval,
 # purpose, how to read a sickness absence reason) and the team's summary; the others are notes under the table.
 NOTES_POINTER = "Notes on reading this list are under the table."
+OVERVIEW_NOTES_POINTER = "Notes on reading this overview are under the table."
 NOTES_HEADING = "How to read this list"
+OVERVIEW_NOTES_HEADING = "How to read this overview"
 
 
 def split_banner(lines: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -165,5 +167,49 @@ def write_xlsx(lists: list[TeamList], meta: dict, path: str | Path) -> Path:
                                           {"type": "cell", "criteria": "==", "value": f'"{band}"', "format": fmt})
             ws.freeze_panes(first + 1, 0)
             ws.autofilter(first, 0, first + max(len(rows), 1), len(rows.columns) - 1)
+        wb.close()
+    return path
+
+
+def write_table_sheet(rows, labels: list[str], lines: list[tuple[str, str]], meta: dict, path: str | Path, *,
+                      title: str) -> Path:
+    """One sheet holding a table that is not a list of people (a service overview), ``rows`` as given.
+
+    Of ``lines`` (approval first, as :func:`banner_lines` gives them) the alert and purpose lines stay above the
+    frozen header, the others are notes under the table (frozen rows must leave room for the table, see
+    :func:`split_banner`)."""
+    import xlsxwriter
+
+    from retention_ml.io import atomic_path
+
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        wb = xlsxwriter.Workbook(str(tmp), {"nan_inf_to_errors": True, "in_memory": True,
+                                            "strings_to_formulas": False, "strings_to_urls": False})
+        wb.set_properties({"title": title, "comments": PURPOSE_LINE, "created": _created(meta)})
+        base = {"text_wrap": True, "valign": "top"}
+        styles = {"purpose": wb.add_format({**base, "bold": True}), "note": wb.add_format(base),
+                  "heading": wb.add_format({**base, "bold": True, "font_size": 12}),
+                  "alert": wb.add_format({**base, "bold": True, "font_color": "#FFFFFF", "bg_color": "#B00020",
+                                          "font_size": 12})}
+        ws = wb.add_worksheet("Service overview")
+        widths = [min(w, 30) for w in _widths(rows, labels)]
+        for j, w in enumerate(widths):
+            ws.set_column(j, j, w)
+        last_col = _banner_last_column(widths)
+        top = [("heading", title), *[x for x in lines if x[0] in ("alert", "purpose")], ("note", OVERVIEW_NOTES_POINTER)]
+        notes = [("heading", OVERVIEW_NOTES_HEADING), *[x for x in lines if x[0] not in ("alert", "purpose")]]
+        fit = {"last_col": last_col, "width": sum(widths[: last_col + 1]), "styles": styles,
+               "points": {"alert": 12, "heading": 12}}
+        _write_lines(ws, 0, top, **fit)
+        first = len(top)
+        _write_lines(ws, first + len(rows) + 2, notes, **fit)
+        ws.write_row(first, 0, labels, wb.add_format({"bold": True, "bg_color": "#DDDDDD", "border": 1,
+                                                      "text_wrap": True, "valign": "top"}))
+        cell = wb.add_format(base)
+        for i, rec in enumerate(rows.itertuples(index=False), start=first + 1):
+            ws.write_row(i, 0, list(rec), cell)
+        ws.freeze_panes(first + 1, 0)
+        ws.autofilter(first, 0, first + max(len(rows), 1), len(labels) - 1)
         wb.close()
     return path

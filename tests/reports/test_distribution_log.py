@@ -44,11 +44,14 @@ def test_each_set_names_its_recipient_and_exactly_the_people_it_lists(scoring, t
     rank_scores(scoring, out, all_teams=True, formats=["csv"], names=True)
     log = read_log(scoring / LOG_NAME).set_index("list")
     assert sorted(log.index) == ["risk_list_service_C01_safeguarding_team_managers", "risk_list_team_T1",
-                                 "risk_list_team_T2"]
+                                 "risk_list_team_T2", "service_overview_C01_safeguarding"]
     assert log.loc["risk_list_team_T1", "recipient"] == "W100"
     assert log.loc["risk_list_team_T2", "recipient"] == "MT2"
     assert log.loc["risk_list_service_C01_safeguarding_team_managers", "recipient"] == "head of service"
-    for stem, line in log.iterrows():
+    # the overview holds team figures and nobody's row: for the head of service, naming no one
+    assert log.loc["service_overview_C01_safeguarding", ["recipient", "people", "worker_ids"]].tolist() == [
+        "head of service", "0", ""]
+    for stem, line in log.drop(index="service_overview_C01_safeguarding").iterrows():
         assert line["worker_ids"].split() == _list_ids(out / f"{stem}.csv")
         assert int(line["people"]) == len(line["worker_ids"].split())
     assert "W100" not in log.loc["risk_list_team_T1", "worker_ids"].split()   # the manager's own row: not theirs

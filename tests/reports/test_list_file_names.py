@@ -52,8 +52,9 @@ def test_ids_with_path_characters_stay_inside_out_in_every_format(scoring, tmp_p
     res = _rank(scoring, out, "--all")
     assert res.exit_code == 0, res.output
     written = [p for p in _files(tmp_path) if p not in before and p != scoring / "distribution_log.csv"]
-    # 3 team sets + 1 service set (the team manager's), 3 formats each, all directly in --out: no escape, no sub-folder.
-    assert len(written) == 4 * 3
+    # 3 team sets + 1 service set (the team manager's) + the service's overview, 3 formats each, all directly in
+    # --out: no escape, no sub-folder.
+    assert len(written) == 5 * 3
     assert all(p.parent == out for p in written), [str(p) for p in written]
     assert sorted(map(str, written)) == sorted(json.loads(res.stdout)["files"])
     # Each team has its own files: "CP/North" and "CP:North" clean to the same text but must not overwrite each other.

@@ -129,7 +129,8 @@ def test_service_lists_its_team_managers_and_is_exclusive_with_other_scopes(tmp_
     res = run("--service", "safeguarding", "--json")
     assert res.exit_code == 0, res.output
     assert [p.rsplit("/", 1)[1] for p in json.loads(res.stdout)["files"]] == [
-        f"risk_list_service_C01_safeguarding_team_managers.{f}" for f in ("csv", "xlsx", "html")]
+        f"{stem}.{f}" for stem in ("risk_list_service_C01_safeguarding_team_managers", "service_overview_C01_safeguarding")
+        for f in ("csv", "xlsx", "html")]
     res = run("--service", "fostering_adoption")
     assert res.exit_code == 1 and "no scored team manager in service fostering_adoption" in res.stderr
     assert "early_help, safeguarding" in res.stderr  # what there is to list

@@ -53,3 +53,20 @@ def test_a_complete_folder_gets_no_warning_and_prune_needs_all(tmp_path):
         "WARNING: these lists come from a model NOT APPROVED", "")
     res = _rank(scoring, tmp_path / "lists", "--team", "TA", "--prune")
     assert res.exit_code == 2 and "--prune goes with --all only" in " ".join(res.output.split())
+
+
+def test_the_overview_of_a_service_no_longer_scored_is_named_then_pruned(tmp_path):
+    """A service whose teams all merged into another: its overview would read as this month's, so it goes too."""
+    lists = tmp_path / "lists"
+    dec = scores_frame.synthetic_scores({"TOLD": 6, "TSTAYS": 6}, seed=3, as_of="2023-12-01", prefix="WS")
+    dec["service"] = dec["team_id"].map({"TOLD": "early_help", "TSTAYS": "safeguarding"})
+    jan = scores_frame.synthetic_scores({"TSTAYS": 7}, seed=3, as_of="2024-01-01", prefix="WS", service="safeguarding")
+    assert _rank(scores_frame.write_scoring(tmp_path / "dec", dec), lists, "--all").exit_code == 0
+    gone = [lists / "service_overview_C01_early_help.csv", lists / "service_overview_C01_early_help.html"]
+    assert all(p.exists() for p in gone)
+    january = scores_frame.write_scoring(tmp_path / "jan", jan)
+    res = _rank(january, lists, "--all", "--json")
+    assert res.exit_code == 0, res.output
+    assert set(map(str, gone)) <= set(json.loads(res.stdout)["stale"])
+    assert _rank(january, lists, "--all", "--prune").exit_code == 0
+    assert not any(p.exists() for p in gone) and (lists / "service_overview_C01_safeguarding.csv").exists()

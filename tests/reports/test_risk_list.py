@@ -486,11 +486,12 @@ def test_demo_rank_stage_lists_teams_without_a_manager_for_the_head_of_service(t
     assert sorted(p.name for p in files) == sorted(
         f"{s}.{f}" for s in ("risk_list_manager_MGRX101", "risk_list_manager_MGRX303", stem,
                              "risk_list_service_C01_safeguarding_team_managers",
-                             "risk_list_service_C01_children_in_care_team_managers")
+                             "risk_list_service_C01_children_in_care_team_managers",
+                             "service_overview_C01_children_in_care", "service_overview_C01_safeguarding")
         for f in ("csv", "xlsx", "html"))
     assert any("2 team managers listed for their heads of service" in line for line in said)
     # everyone scored is in exactly one list: managers' lists + service lists of managers + the no-manager list
-    listed = pd.concat([_read_list_csv(f) for f in files if f.suffix == ".csv"]).worker_id
+    listed = pd.concat([_read_list_csv(f) for f in files if f.suffix == ".csv" and f.name.startswith("risk_list_")]).worker_id
     assert listed.is_unique and set(listed) == set(scores.worker_id)
     assert any("TEAMCHARLIE" in line and stem in line for line in said)
     texts = {k: v for k, v in _file_texts(tmp_path / "lists").items() if k.startswith(stem)}
@@ -515,7 +516,7 @@ def test_demo_never_mixes_services_or_councils_in_a_no_manager_list(tmp_path):
     files, _, unmanaged, _ = rank_every_manager(d, tmp_path / "lists", say=lambda *_: None)
     assert unmanaged == [("C01", "children_in_care", ["TEAMCHARLIE"]), ("C01", "safeguarding", ["TEAMBRAVO"]),
                          ("C02", "children_in_care", ["TEAMDELTA"])]
-    listed = pd.concat([_read_list_csv(f) for f in files if f.suffix == ".csv"]).worker_id
+    listed = pd.concat([_read_list_csv(f) for f in files if f.suffix == ".csv" and f.name.startswith("risk_list_")]).worker_id
     assert listed.is_unique and set(listed) == set(scores.worker_id)
     texts = _file_texts(tmp_path / "lists")
     for council, service, teams in unmanaged:
@@ -629,8 +630,8 @@ def test_same_scores_give_identical_lists(tmp_path):
 # --- team managers, listed for their head of service -------------------------------------------------------------
 
 def _csv_rows(folder):
-    """Every CSV list in ``folder`` as {file name: rows}."""
-    return {f.name: _read_list_csv(f) for f in sorted(folder.glob("*.csv"))}
+    """Every CSV list in ``folder`` as {file name: rows} (not the service overviews: they list nobody)."""
+    return {f.name: _read_list_csv(f) for f in sorted(folder.glob("risk_list_*.csv"))}
 
 
 def test_team_managers_are_in_their_service_list_and_nowhere_else(tmp_path):
@@ -656,7 +657,8 @@ def test_a_service_list_holds_only_that_services_team_managers(tmp_path):
     d = write_scores(tmp_path, scores, horizon_months=12)
     files = rank_scores(d, tmp_path / "s", service="children_in_care", names=True)
     stem = "risk_list_service_C01_children_in_care_team_managers"
-    assert sorted(p.name for p in files) == [f"{stem}.{f}" for f in ("csv", "html", "xlsx")]
+    assert sorted(p.name for p in files) == [f"{s}.{f}" for s in (stem, "service_overview_C01_children_in_care")
+                                             for f in ("csv", "html", "xlsx")]
     csv = _read_list_csv(tmp_path / "s" / f"{stem}.csv")
     mgr = scores[scores.worker_id.isin(["MGRX202", "MGRX303"])].sort_values("risk", ascending=False)
     assert list(csv.worker_id) == list(mgr.worker_id) and list(csv["rank"]) == [1, 2]  # riskiest first
@@ -669,6 +671,9 @@ def test_a_service_list_holds_only_that_services_team_managers(tmp_path):
     for name, text in _file_texts(tmp_path / "s").items():
         text = unescape(text)
         assert not sorted(x for x in forbidden if x in text), name  # no team member, no other service
+        if name.startswith("service_overview_"):   # team figures only: not even the managers are named
+            assert not any(w in text for w in mgr.worker_id) and PURPOSE_LINE in text, name
+            continue
         assert line in text and PURPOSE_LINE in text and APPROVAL_UNKNOWN_LINE in text, name
         assert all(w in text for w in mgr.worker_id) and "reason" in text.lower(), name
         assert MANAGER_LINE not in text, name  # the team lists' rule line is replaced, not repeated
@@ -705,7 +710,7 @@ def test_rank_all_covers_everyone_scored_exactly_once(tmp_path):
     scores.loc[scores.team_id == "TEAMBRAVO", "manager_id"] = None  # a team with no manager recorded keeps everyone
     d = write_scores(tmp_path, scores)
     files = rank_scores(d, tmp_path / "lists", all_teams=True)
-    assert len(files) == 3 * (len(TEAMS) + 2)  # every team, and the two services' team managers
+    assert len(files) == 3 * (len(TEAMS) + 2 + 2)  # every team, the two services' team managers and overviews
     listed = pd.concat(_csv_rows(tmp_path / "lists").values()).worker_id
     assert listed.is_unique and set(listed) == set(scores.worker_id)
 
@@ -743,6 +748,7 @@ def test_people_with_a_recorded_leaving_date_are_in_no_list_and_in_no_team_figur
     """Scores keep them (flagged); every list leaves them out and says so without naming or counting them."""
     from retention_ml.commands.rank import rank_scores
     from retention_ml.reports.risk_list import LEAVING_FLAG, LEAVING_LINE
+    from retention_ml.reports.service_overview import SCOPE_LINE
 
     scores = with_managers_in_team(make_scores()).assign(service="safeguarding")
     scores[LEAVING_FLAG] = False
@@ -765,7 +771,8 @@ def test_people_with_a_recorded_leaving_date_are_in_no_list_and_in_no_team_figur
     assert texts
     for name, text in texts.items():
         assert not any(w in text for w in leaving + ["MGRX202"]), name
-        assert LEAVING_LINE in unescape(text), name
+        # a service overview names nobody; it says whom its team figures leave out
+        assert (SCOPE_LINE if name.startswith("service_overview_") else LEAVING_LINE) in unescape(text), name
 
 
 def test_band_cutoffs_follow_the_scorings_horizon(tmp_path):

@@ -1,0 +1,308 @@
+"""Service overview for a head of service: one row per team of one council's service, and no person's row.
+
+A head of service plans across teams (caseload relief, a retention payment, recruitment): which teams are
+likely to lose most people over the model's horizon, against each team's target turnover. Every figure of a
+team is the summary already on that team's list (:func:`retention_ml.reports.risk_list.build_risk_lists`, the
+one computation of expected leavers and their interval), so the overview and the managers' lists never
+disagree. Disclosure (:mod:`retention_ml.disclosure`): a team under the floor shows no figures, and because the
+overview also gives the service total, shown teams are withheld too until the withheld teams together hold at
+least the floor (complementary suppression, the model card's rule in :mod:`retention_ml.evaluate`), so no
+small team is the difference between the total and the rest.
+
+Example
+-------
+>>> lists = build_risk_lists(scores, config=cfg, teams=service_teams)           # doctest: +SKIP
+>>> ov = build_service_overview(lists, scores, config=cfg, council="C001", service="safeguarding",
+...                             horizon_months=12)                                # doctest: +SKIP
+>>> write_overview_csv(ov, meta, "lists/service_overview_C001_safeguarding.csv")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from retention_ml.disclosure import MIN_PEOPLE
+from retention_ml.reports.risk_list import (HEALTH_LINE, PURPOSE_LINE, BandConfig, TeamList, _group_summary, _period,
+                                            approval_line, band_cutoffs_text, list_metadata, neutralise_formulas,
+                                            scale_to_horizon, service_label, target_leavers)
+
+__all__ = ["OVERVIEW_LIST", "ServiceOverview", "build_service_overview", "lead_drivers", "overview_stem",
+           "write_overview_csv", "write_overview_html", "write_overview_xlsx"]
+
+# The scope recorded in the overview's settings and in the distribution log.
+OVERVIEW_LIST = "service overview"
+TOTAL_LABEL = "Service total"
+
+NO_PERSON_LINE = ("This overview holds no person's row: one row per team of the service, for planning across teams "
+                  "(caseload relief, a retention payment, recruitment). Each team's manager has the team's own list.")
+SCOPE_LINE = ("A team's figures are those of its list: they count neither the team's manager (listed for the head of "
+              "service on the service's team-manager list) nor anyone whose leaving date is already recorded.")
+DRIVER_LINE = ("Most common driver: among the team's medium- and high-band people, the driver (data_schema/drivers.yaml) "
+               "raising a person's risk most, the one their first reason is about; shown only when at least {floor} "
+               "people are in those bands.")
+
+# Columns in order, with what people read (Excel, HTML) and what the raw CSV name means.
+COLUMNS = {
+    "team_id": ("Team", "team id (the service total in the last row)"),
+    "people": ("People scored", "people on the team's list"),
+    "expected_leavers": ("Expected leavers", "sum of the people's probabilities of leaving over the horizon"),
+    "expected_low": ("Interval low", "low end of the expected leavers' interval"),
+    "expected_high": ("Interval high", "high end of the expected leavers' interval"),
+    "expected_share": ("Expected share leaving", "expected leavers / people scored"),
+    "target_turnover": ("Target turnover a year", "the team's annual target turnover (teams table)"),
+    "target_share": ("Target share over horizon", "the annual target scaled to the horizon"),
+    "target_leavers": ("Target leavers", "people scored x target share over the horizon"),
+    "against_target": ("Expected minus target leavers", "above 0: more expected to leave than the target allows"),
+    "medium": ("Medium band", "people in the medium band"),
+    "high": ("High band", "people in the high band"),
+    "main_driver": ("Most common driver", "most common driver among medium- and high-band people"),
+    "main_driver_people": ("People with that driver", "medium- and high-band people whose main driver it is"),
+    "caseload_per_fte": ("Caseload per full-time post", "cases / FTE of staff holding cases"),
+    "mean_caseload": ("Mean caseload per person", "mean cases of staff holding cases (when the scoring has no FTE)"),
+    "caseload_cap": ("Caseload cap", "the team's cap per full-time post"),
+    "note": ("Note", "why a team's figures are not shown"),
+}
+SHARE_COLUMNS = ("expected_share", "target_turnover", "target_share")
+COUNT_COLUMNS = ("people", "expected_low", "expected_high", "medium", "high", "main_driver_people")
+
+
+@dataclass
+class ServiceOverview:
+    """One council's service: a row per team (``table``, the service total last) and its list settings."""
+
+    council: str
+    service: str
+    table: pd.DataFrame
+    teams: list[str]
+
+    def title(self) -> str:
+        return f"Service overview: {service_label(self.service)} service, council {self.council}"
+
+
+def overview_stem(council: str, service: str) -> str:
+    """File stem of a service's overview, beside the service's lists."""
+    from retention_ml.io import safe_name
+
+    return f"service_overview_{safe_name(council)}_{safe_name(service)}"
+
+
+@lru_cache(maxsize=1)
+def _driver_labels() -> dict[str, str]:
+    from retention_ml.schema import load_drivers
+
+    return {d.code: d.label for d in load_drivers()}
+
+
+def lead_drivers(scores: pd.DataFrame) -> pd.Series:
+    """Per scored row, the driver code raising the risk most (its first reason's driver), or None.
+
+    The same rule as the first reason (:func:`retention_ml.explain.reasons.reason_table`): only drivers pushing
+    risk up by at least ``MIN_REASON_VALUE``, not "other", and a driver's required feature above 0 (no caseload
+    reason for someone holding no cases). Ties go to the taxonomy's order.
+    """
+    from retention_ml.explain.drivers import OTHER, profile_drivers
+    from retention_ml.explain.reasons import MIN_REASON_VALUE, load_requirements
+
+    codes = [c for c in profile_drivers() if c != OTHER and f"driver_{c}" in scores]
+    if not codes:
+        return pd.Series(None, index=scores.index, dtype=object)
+    matrix = np.nan_to_num(scores[[f"driver_{c}" for c in codes]].to_numpy(float), nan=-np.inf)
+    for code, feature in load_requirements().items():
+        if code in codes and feature in scores:
+            matrix[~(pd.to_numeric(scores[feature], errors="coerce").to_numpy() > 0), codes.index(code)] = -np.inf
+    best = np.argmax(matrix, axis=1)
+    top = matrix[np.arange(len(matrix)), best]
+    return pd.Series(np.where(top >= MIN_REASON_VALUE, np.asarray(codes, dtype=object)[best], None),
+                     index=scores.index, dtype=object)
+
+
+def _listed_people(lists: list[TeamList], scores: pd.DataFrame) -> pd.DataFrame:
+    """team_id, worker_id and band of everyone on ``lists``, with their risk and lead driver from ``scores``."""
+    rows = pd.concat([tl.rows[["team_id", "worker_id", "band"]] for tl in lists], ignore_index=True)
+    rows = rows.astype({"team_id": str, "worker_id": str})
+    target = scores["target_turnover"] if "target_turnover" in scores else pd.Series(np.nan, index=scores.index)
+    keys = pd.DataFrame({"team_id": scores["team_id"].astype(str).to_numpy(),
+                         "worker_id": scores["worker_id"].astype(str).to_numpy(),
+                         "risk": scores["risk"].astype(float).to_numpy(),
+                         "target": target.astype(float).to_numpy(),
+                         "lead": (scores["lead_driver"] if "lead_driver" in scores else lead_drivers(scores)).to_numpy()})
+    return rows.merge(keys.drop_duplicates(["team_id", "worker_id"]), on=["team_id", "worker_id"], how="left",
+                      validate="one_to_one")
+
+
+def _main_driver(people: pd.DataFrame, floor: int) -> dict:
+    """Most common lead driver among medium- and high-band people, when at least ``floor`` of them."""
+    flagged = people.loc[people["band"].isin(("medium", "high"))]
+    if len(flagged) < floor:
+        return {}
+    counts = flagged["lead"].dropna().value_counts()
+    if counts.empty:
+        return {}
+    order = {code: i for i, code in enumerate(_driver_labels())}
+    best = sorted(counts.items(), key=lambda kv: (-kv[1], order.get(kv[0], len(order))))[0]
+    return {"main_driver": _driver_labels().get(best[0], best[0]), "main_driver_people": int(best[1])}
+
+
+def _figures(summary: dict, people: pd.DataFrame, horizon_months: int | None, floor: int) -> dict:
+    """A shown team's (or the total's) row from its list summary: expected leavers, target, bands, caseload."""
+    row = {k: summary[k] for k in ("people", "expected_leavers", "expected_low", "expected_high")}
+    row["expected_share"] = round(summary["expected_leavers"] / summary["people"], 3)
+    if "target_turnover" in summary and horizon_months is not None:
+        row["target_turnover"] = summary["target_turnover"]
+        row["target_share"] = round(scale_to_horizon(summary["target_turnover"], int(horizon_months)), 3)
+        row["target_leavers"] = round(target_leavers(summary["target_turnover"], summary["people"], int(horizon_months)), 1)
+        row["against_target"] = round(summary["expected_leavers"] - row["target_leavers"], 1)
+    band = people["band"].value_counts()
+    row.update(medium=int(band.get("medium", 0)), high=int(band.get("high", 0)), **_main_driver(people, floor))
+    row.update({k: summary[k] for k in ("mean_caseload_per_fte", "mean_caseload", "caseload_cap") if k in summary})
+    if "mean_caseload_per_fte" in row:
+        row["caseload_per_fte"] = row.pop("mean_caseload_per_fte")
+    return row
+
+
+def _shown_teams(people: pd.DataFrame, lists: list[TeamList], floor: int) -> pd.Series:
+    """Per team with anyone listed: True when its figures can be shown beside the service total."""
+    # the card's rule for expected-vs-observed per team, with the service total as the one published group
+    from retention_ml.evaluate import _complementary_suppression as complementary_suppression
+
+    size = people.groupby("team_id")["worker_id"].nunique()
+    shown = pd.Series({tl.team_id: tl.summary.get("people") is not None for tl in lists}).reindex(size.index)
+    shown = shown.fillna(False).astype(bool)
+    hidden = int(size[~shown].sum())
+    if hidden == 0 or hidden >= floor:   # nothing a subtraction could single out: the rule would change nothing
+        return shown
+    return complementary_suppression(people.assign(service=""), shown, ["service"], floor)
+
+
+def _total(people: pd.DataFrame, config: BandConfig, horizon_months: int | None) -> dict:
+    """The service's row: the same summary as a list's, over everyone on the service's team lists."""
+    summary = _group_summary(TOTAL_LABEL, people, config, listed="people")
+    if summary["people"] is None:
+        return {"team_id": TOTAL_LABEL, "note": f"No figures: fewer than {config.min_group} people scored."}
+    row = {"team_id": TOTAL_LABEL, **_figures(summary, people, None, config.min_group)}
+    # targets differ between teams: the total target is the sum of each team's, so only with every person's
+    if horizon_months is not None and people["target"].notna().all():
+        per_team = people.groupby(["team_id", "target"]).size()
+        allowed = sum(target_leavers(t, n, int(horizon_months)) for (_, t), n in per_team.items())
+        row.update(target_leavers=round(allowed, 1), against_target=round(summary["expected_leavers"] - allowed, 1))
+    return row
+
+
+def build_service_overview(lists: list[TeamList], scores: pd.DataFrame, *, config: BandConfig, council: str,
+                           service: str, horizon_months: int | None) -> ServiceOverview:
+    """The overview of one council's service from its teams' lists (``lists``: one :class:`TeamList` per team,
+    as :func:`~retention_ml.reports.risk_list.build_risk_lists` built them with ``config``).
+
+    ``scores`` (the scoring the lists were cut from; a ``lead_driver`` column, when present, saves working it
+    out again) gives each listed person's risk, for the service total, and lead driver. No worker id, name or
+    reason reaches the table.
+    """
+    floor = config.min_group
+    people = _listed_people(lists, scores)
+    shown = _shown_teams(people, lists, floor)
+    by_team = dict(tuple(people.groupby("team_id", sort=False)))
+    rows = []
+    for tl in sorted(lists, key=lambda t: t.team_id):
+        if tl.summary.get("people") is None:
+            rows.append({"team_id": tl.team_id, "note": f"No figures: fewer than {floor} people on the team's list."})
+        elif not shown.get(tl.team_id, False):
+            rows.append({"team_id": tl.team_id, "note": "No figures: withheld so that a smaller team's figures cannot "
+                         "be worked out from the service total."})
+        else:
+            rows.append({"team_id": tl.team_id, **_figures(tl.summary, by_team[tl.team_id], horizon_months, floor)})
+    rows.append(_total(people, config, horizon_months))
+    table = pd.DataFrame(rows)
+    # the same columns in every overview, whatever its teams show, so a machine reads them all alike
+    table = table.reindex(columns=list(COLUMNS))
+    # counts stay whole numbers beside the withheld teams' empty cells (not 9.0)
+    table = table.astype({c: "Int64" for c in COUNT_COLUMNS if c in table.columns})
+    return ServiceOverview(council=str(council), service=str(service), table=table,
+                           teams=[tl.team_id for tl in sorted(lists, key=lambda t: t.team_id)])
+
+
+def overview_metadata(scores_meta: dict, overview: ServiceOverview, *, config: BandConfig) -> dict:
+    """The overview's settings (the lists' fields safe for the service, without the per-person rules)."""
+    meta = list_metadata(scores_meta, config=config, teams=overview.teams)
+    for key in ("manager_rule", "uncertain_rule", "shows_probability"):
+        meta.pop(key, None)
+    return {**meta, "list": OVERVIEW_LIST, "council": overview.council, "service": overview.service,
+            "interval_level": config.summary_level, "min_group": config.min_group}
+
+
+def expected_line(meta: dict) -> str:
+    """What the expected figures mean, in one sentence (and how the target is put on the same horizon)."""
+    months, level = meta.get("horizon_months"), float(meta.get("interval_level", 0.8))
+    text = (f"Expected leavers {_period(months)} is the sum of each person's probability of leaving in that time: "
+            f"how many people the model expects a team to lose on average, not who; the number who leave falls in "
+            f"the {level:.0%} interval {round(level * 10):.0f} times in 10 when the probabilities are right.")
+    if months is not None:
+        text += (f" A team's annual target turnover t is put on the same {int(months)}-month horizon as "
+                 f"1 - (1 - t) ** ({int(months)} / 12) per person (the chance of leaving within {int(months)} months "
+                 "at a steady monthly rate), times the people scored.")
+    return text
+
+
+def withheld_line(meta: dict) -> str:
+    floor = meta.get("min_group", MIN_PEOPLE)
+    return (f"A team with fewer than {floor} people on its list shows no figures; where the teams withheld would "
+            f"together hold fewer than {floor} people, the smallest shown team is withheld too, so that no team's "
+            "figures are the difference between the service total and the teams shown.")
+
+
+def overview_lines(meta: dict) -> list[tuple[str, str]]:
+    """The lines heading every overview format, as (kind, text): approval first, as on the lists."""
+    return [approval_line(meta), ("purpose", PURPOSE_LINE), ("note", NO_PERSON_LINE),
+            ("note", expected_line(meta)), ("note", SCOPE_LINE), ("note", withheld_line(meta)),
+            ("note", DRIVER_LINE.format(floor=meta.get("min_group", MIN_PEOPLE))),
+            # work-life balance draws on sickness absence (health data): the lists' caution holds for a team's driver too
+            ("note", HEALTH_LINE), ("note", band_cutoffs_text(meta))]
+
+
+def display_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The table as people read it: shares as percentages, empty cells blank."""
+    out = table.astype(object).where(table.notna().to_numpy(), "")
+    for col in SHARE_COLUMNS:
+        if col in out:
+            out[col] = [f"{v:.1%}" if v != "" else "" for v in out[col]]
+    return out
+
+
+def write_overview_csv(overview: ServiceOverview, meta: dict, path: str | Path) -> Path:
+    """'#' lines on top (approval, purpose, how to read it, settings, column meanings), then one row per team."""
+    from retention_ml.io import atomic_path
+
+    path = Path(path)
+    header = [f"# {text}" for _, text in overview_lines(meta)]
+    header += [f"# overview settings: {json.dumps(meta, default=str)}",
+               "# columns: " + "; ".join(f"{c} = {COLUMNS[c][1]}" for c in overview.table.columns)]
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            fh.write("\n".join(header) + "\n")
+            neutralise_formulas(overview.table).to_csv(fh, index=False, lineterminator="\n")
+    return path
+
+
+def write_overview_html(overview: ServiceOverview, meta: dict, path: str | Path) -> Path:
+    from retention_ml.io import atomic_path
+    from retention_ml.reports.html import render_overview
+
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(render_overview(overview, meta), encoding="utf-8")
+    return path
+
+
+def write_overview_xlsx(overview: ServiceOverview, meta: dict, path: str | Path) -> Path:
+    from retention_ml.reports.xlsx import write_table_sheet
+
+    return write_table_sheet(display_table(overview.table), [COLUMNS[c][0] for c in overview.table.columns],
+                             overview_lines(meta), meta, path, title=overview.title())
+
+
+WRITERS = {"csv": write_overview_csv, "xlsx": write_overview_xlsx, "html": write_overview_html}

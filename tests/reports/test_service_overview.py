@@ -1,0 +1,226 @@
+"""The service overview ``rank`` writes for a head of service: one row per team, the lists' own figures, no person.
+
+Figures must equal the team summaries on the managers' lists (one computation), a team under the floor shows
+none and cannot be worked out from the service total, and no worker id reaches any cell of any format.
+"""
+
+from __future__ import annotations
+
+import html
+import importlib.util
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from retention_ml.cli import app
+from retention_ml.commands.rank import rank_scores
+from retention_ml.disclosure import MIN_PEOPLE
+from retention_ml.reports.distribution import LOG_NAME, read_log
+from retention_ml.reports.service_overview import TOTAL_LABEL
+
+_spec = importlib.util.spec_from_file_location("scores_frame", Path(__file__).with_name("scores_frame.py"))
+scores_frame = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(scores_frame)
+
+# One safeguarding service of three teams (SA 9 people, SB 7, SC 4) and one early-help team, each with its manager
+# sitting in the team (so each team's list holds one person fewer: 8, 6, 3 and 7).
+TEAMS = {"SA": 9, "SB": 7, "SC": 4, "EH": 8}
+SERVICES = {"SA": "safeguarding", "SB": "safeguarding", "SC": "safeguarding", "EH": "early_help"}
+
+
+def _frame(teams=TEAMS, services=SERVICES, seed=11) -> pd.DataFrame:
+    frame = scores_frame.synthetic_scores(teams, seed=seed, managers={t: f"MGR{t}" for t in teams}, prefix="WX")
+    first = frame.groupby("team_id").head(1).index
+    frame.loc[first, "worker_id"] = frame.loc[first, "manager_id"]
+    frame["service"] = frame["team_id"].map(services)
+    frame["target_turnover"] = frame["team_id"].map({"SA": 0.10, "SB": 0.15, "SC": 0.12, "EH": 0.12}).fillna(0.1)
+    return frame
+
+
+def _rank(tmp_path, frame, **meta) -> tuple[Path, list[Path]]:
+    d = scores_frame.write_scoring(tmp_path / "scores", frame, horizon_months=12, **meta)
+    return d, rank_scores(d, tmp_path / "lists", all_teams=True)
+
+
+def _overview(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, comment="#", dtype={"team_id": str}).set_index("team_id")
+
+
+SUMMARY = re.compile(r"^# team (\w+): (\d+) people listed\. Expected leavers in the next 12 months: ([\d.]+) "
+                     r"\(80% interval (\d+)-(\d+)\)")
+
+
+TARGET = re.compile(r"target turnover (\d+)% a year = ([\d.]+) leavers in 12 months")
+
+
+def _list_summary(path: Path) -> tuple[int, float, int, int, float] | None:
+    """People, expected leavers, interval and target leavers as the team's own list says them (None: no figures)."""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if m := SUMMARY.match(line):
+            return int(m[2]), float(m[3]), int(m[4]), int(m[5]), float(TARGET.search(line)[2])
+    return None
+
+
+def test_one_row_per_team_of_the_service_then_the_total(tmp_path):
+    _, files = _rank(tmp_path, _frame())
+    names = {p.name for p in files}
+    assert {f"service_overview_C01_{s}.{f}" for s in ("safeguarding", "early_help")
+            for f in ("csv", "xlsx", "html")} <= names
+    table = _overview(tmp_path / "lists" / "service_overview_C01_safeguarding.csv")
+    assert list(table.index) == ["SA", "SB", "SC", TOTAL_LABEL]   # early help's team is in its own overview
+    assert list(_overview(tmp_path / "lists" / "service_overview_C01_early_help.csv").index) == ["EH", TOTAL_LABEL]
+
+
+def test_shown_figures_equal_the_summaries_on_the_managers_lists(tmp_path):
+    frame = _frame({"SA": 9, "SB": 12, "EH": 8}, {"SA": "safeguarding", "SB": "safeguarding", "EH": "early_help"})
+    _rank(tmp_path, frame)
+    for service, teams in (("safeguarding", ("SA", "SB")), ("early_help", ("EH",))):
+        table = _overview(tmp_path / "lists" / f"service_overview_C01_{service}.csv")
+        for team in teams:
+            people, expected, low, high, target = _list_summary(tmp_path / "lists" / f"risk_list_team_{team}.csv")
+            row = table.loc[team]
+            assert (row.people, row.expected_leavers, row.expected_low, row.expected_high) == (people, expected, low, high)
+            listed = pd.read_csv(tmp_path / "lists" / f"risk_list_team_{team}.csv", comment="#")
+            assert (row.medium, row.high) == ((listed.band == "medium").sum(), (listed.band == "high").sum())
+            assert row.target_leavers == target and row.against_target == round(expected - target, 1)
+
+
+def test_a_team_of_four_is_withheld_and_not_recoverable_from_the_total(tmp_path):
+    """SC lists 3 people (4 scored, one its manager): no figures. The total minus SA and SB would be SC alone, so
+    the smaller of them (SB, 6 listed) is withheld too: the total minus what is shown then covers 9 people."""
+    _rank(tmp_path, _frame())
+    table = _overview(tmp_path / "lists" / "service_overview_C01_safeguarding.csv")
+    figures = ["people", "expected_leavers", "expected_low", "expected_high", "medium", "high"]
+    assert table.loc[["SB", "SC"], figures].isna().all().all()
+    assert "fewer than 5" in table.loc["SC", "note"] and "service total" in table.loc["SB", "note"]
+    shown = table.loc[["SA"], "people"].sum()
+    assert table.loc["SA", "people"] == 8 and table.loc[TOTAL_LABEL, "people"] == 8 + 6 + 3
+    assert table.loc[TOTAL_LABEL, "people"] - shown >= MIN_PEOPLE
+
+
+def test_withheld_teams_never_add_up_to_fewer_than_the_floor(tmp_path):
+    """Many services of random team sizes: in every overview the people withheld are none or at least 5."""
+    rng = np.random.default_rng(3)
+    teams = {f"T{i:02d}": int(n) for i, n in enumerate(rng.integers(2, 12, 30))}
+    services = {t: f"svc{i % 6}" for i, t in enumerate(teams)}
+    frame = _frame(teams, services)
+    _rank(tmp_path, frame)
+    listed = frame.loc[frame.worker_id != frame.manager_id].groupby("team_id").size()
+    for path in sorted((tmp_path / "lists").glob("service_overview_*.csv")):
+        table = _overview(path)
+        teams_here = table.index.drop(TOTAL_LABEL)
+        withheld = listed.reindex(teams_here).fillna(0)[table.loc[teams_here, "people"].isna().to_numpy()].sum()
+        assert withheld == 0 or withheld >= MIN_PEOPLE, (path.name, withheld)
+        assert table.loc[TOTAL_LABEL, "people"] == listed.reindex(teams_here).fillna(0).sum()
+
+
+def test_no_worker_id_in_any_cell_of_any_format(tmp_path):
+    frame = _frame()
+    frame["display_name"] = [f"Person {i}" for i in range(len(frame))]
+    d = scores_frame.write_scoring(tmp_path / "scores", frame, horizon_months=12)
+    rank_scores(d, tmp_path / "lists", all_teams=True, names=True)
+    ids = set(frame.worker_id) | set(frame.manager_id) | set(frame.display_name)
+    for path in sorted((tmp_path / "lists").glob("service_overview_*")):
+        if path.suffix == ".xlsx":
+            cells = [str(c) for ws in openpyxl.load_workbook(path) for row in ws.iter_rows(values_only=True)
+                     for c in row if c is not None]
+            text = "\n".join(cells)
+        else:
+            text = path.read_text(encoding="utf-8")
+        assert not [i for i in ids if re.search(rf"\b{re.escape(i)}\b", text)], path.name
+        assert "never decide" in text or "not a decision about anyone" in text   # the purpose line
+    log = read_log(d / LOG_NAME)
+    line = log.loc[log["list"] == "service_overview_C01_safeguarding"].iloc[0]
+    assert (line.scope, line.recipient, line.people, line.worker_ids) == ("service overview", "head of service", "0", "")
+
+
+def test_the_most_common_driver_of_the_medium_and_high_bands(tmp_path):
+    frame = _frame({"SA": 13, "EH": 8}, {"SA": "safeguarding", "EH": "early_help"})
+    drivers = [c for c in frame.columns if c.startswith("driver_")]
+    sa = frame.team_id == "SA"
+    frame.loc[sa, "risk"] = 0.5   # everyone high: 12 listed
+    frame.loc[sa, drivers] = 0.0
+    frame.loc[sa, "driver_pay"] = 0.4
+    frame.loc[sa & (frame.index % 3 == 0), "driver_commute"] = 0.9   # a minority led by commute
+    _rank(tmp_path, frame)
+    row = _overview(tmp_path / "lists" / "service_overview_C01_safeguarding.csv").loc["SA"]
+    led_by_pay = int((sa & (frame.index % 3 != 0) & (frame.worker_id != frame.manager_id)).sum())
+    assert (row.main_driver, row.main_driver_people, row.high) == ("Pay", led_by_pay, 12)
+
+
+def test_target_is_put_on_a_six_month_horizon(tmp_path):
+    frame = _frame({"SA": 11, "EH": 8}, {"SA": "safeguarding", "EH": "early_help"})
+    d = scores_frame.write_scoring(tmp_path / "scores", frame, horizon_months=6)
+    rank_scores(d, tmp_path / "lists", all_teams=True)
+    path = tmp_path / "lists" / "service_overview_C01_safeguarding.csv"
+    row = _overview(path).loc["SA"]
+    assert row.target_share == round(1 - (1 - 0.10) ** 0.5, 3) and row.target_leavers == round(10 * (1 - 0.9 ** 0.5), 1)
+    assert "1 - (1 - t) ** (6 / 12)" in path.read_text(encoding="utf-8")
+
+
+def test_a_failed_overview_write_changes_no_file(tmp_path, monkeypatch):
+    """The overview is staged with the lists: when its Excel file fails, no list nor overview is replaced."""
+    import retention_ml.reports.service_overview as so
+
+    d, _ = _rank(tmp_path, _frame())
+    out = tmp_path / "lists"
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    log_before = (d / LOG_NAME).read_bytes()
+    frame = _frame(seed=12)
+    frame.to_parquet(d / "scores.parquet", index=False)
+
+    def full_disk(overview, meta, path):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setitem(so.WRITERS, "xlsx", full_disk)
+    res = CliRunner().invoke(app, ["rank", "--scores", str(d), "--all", "--out", str(out)])
+    assert res.exit_code == 2 and "No space left" in res.stderr, res.output
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert (d / LOG_NAME).read_bytes() == log_before
+
+
+def test_service_writes_its_overview_even_without_a_team_manager_scored(tmp_path):
+    frame = _frame()
+    eh = frame.service == "early_help"
+    frame.loc[eh, "worker_id"] = [f"WXEH{i}" for i in frame.index[eh]]   # EH's manager is not scored
+    d = scores_frame.write_scoring(tmp_path / "scores", frame, horizon_months=12)
+    res = CliRunner().invoke(app, ["rank", "--scores", str(d), "--service", "early_help", "--out",
+                                   str(tmp_path / "lists"), "--json"])
+    assert res.exit_code == 0, res.output
+    assert [Path(p).name for p in json.loads(res.stdout)["files"]] == [
+        f"service_overview_C01_early_help.{f}" for f in ("csv", "xlsx", "html")]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "html", "xlsx"])
+def test_the_overview_carries_the_approval_banner(tmp_path, fmt):
+    frame = _frame()
+    d = scores_frame.write_scoring(tmp_path / "scores", frame, horizon_months=12,
+                                   approval={"status": "not approved", "detail": "Run r1 is not the champion."})
+    rank_scores(d, tmp_path / "lists", all_teams=True, formats=[fmt])
+    path = tmp_path / "lists" / f"service_overview_C01_safeguarding.{fmt}"
+    text = (html.unescape(path.read_text(encoding="utf-8")) if fmt != "xlsx" else
+            "\n".join(str(c) for row in openpyxl.load_workbook(path).active.iter_rows(values_only=True) for c in row if c))
+    assert "NOT APPROVED" in text and "Run r1 is not the champion." in text
+    assert "Expected leavers in the next 12 months is the sum of each person's probability" in text
+
+
+def test_every_overview_has_the_same_columns_even_when_every_team_is_withheld(tmp_path):
+    frame = _frame({"SA": 4, "SB": 3, "EH": 9}, {"SA": "safeguarding", "SB": "safeguarding", "EH": "early_help"})
+    _rank(tmp_path, frame)
+    tables = [_overview(p) for p in sorted((tmp_path / "lists").glob("service_overview_*.csv"))]
+    assert tables[1].loc[["SA", "SB"], "people"].isna().all()   # 3 + 2 listed: nothing to show, total included
+    assert list(tables[0].columns) == list(tables[1].columns)
+
+
+def test_without_the_teams_services_all_writes_the_lists_and_says_why_no_overview(tmp_path):
+    d = scores_frame.write_scoring(tmp_path / "scores", scores_frame.synthetic_scores({"SA": 6}, prefix="WX"))
+    res = CliRunner().invoke(app, ["rank", "--scores", str(d), "--all", "--out", str(tmp_path / "lists"), "--json"])
+    assert res.exit_code == 0, res.output
+    assert [Path(p).name for p in json.loads(res.stdout)["files"]] == [f"risk_list_team_SA.{f}" for f in ("csv", "xlsx", "html")]
+    assert "no service overview was written" in res.stderr and "--data DIR" in res.stderr
