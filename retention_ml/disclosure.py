@@ -14,9 +14,36 @@ Example
 
 from __future__ import annotations
 
-__all__ = ["MIN_PEOPLE", "MIN_FAIRNESS_GROUP"]
+import pandas as pd
+
+__all__ = ["MIN_PEOPLE", "MIN_FAIRNESS_GROUP", "complementary_suppression"]
 
 # Teams on a list's summary, per-team expected vs observed on the card, stated exit reasons in alignment.
 MIN_PEOPLE = 5
 # Groups in the fairness audit (the card's fairness table and the promotion gate's group checks).
 MIN_FAIRNESS_GROUP = 20
+
+
+def complementary_suppression(frame: pd.DataFrame, shown: pd.Series, levels: list[str], min_people: int) -> pd.Series:
+    """``shown`` (per team) with more teams withheld until no group of ``levels`` can be differenced down
+    to fewer than ``min_people`` people (:func:`retention_ml.evaluate.expected_vs_observed`, the
+    card's team checks and the service overviews all withhold this way).
+
+    ``frame``: one row per person and team with ``team_id``, ``worker_id`` and the ``levels`` columns (a team sits in
+    one group of each level); ``shown``: per team_id, True where the team's own size passes the floor."""
+    shown = shown.copy()
+    team_groups = frame.drop_duplicates("team_id").set_index("team_id")[levels]  # a team sits in one service and area
+    size = frame.groupby("team_id")["worker_id"].nunique()
+    changed = True
+    while changed:  # each pass withholds at least one more team or ends; a level at a time, so none is hidden needlessly
+        changed = False
+        for level in levels:
+            hidden = frame[~frame["team_id"].map(shown).to_numpy(dtype=bool)].groupby(level)["worker_id"].nunique()
+            short = hidden.index[(hidden > 0) & (hidden < min_people)]
+            candidates = team_groups.loc[shown.reindex(team_groups.index).to_numpy() & team_groups[level].isin(short).to_numpy(), [level]]
+            smallest = (candidates.assign(people=size).rename_axis("team_id").reset_index()
+                        .sort_values(["people", "team_id"]).groupby(level).head(1)["team_id"])
+            if len(smallest):
+                shown[smallest.to_numpy()] = False
+                changed = True
+    return shown

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from retention_ml.disclosure import MIN_PEOPLE
+from retention_ml.disclosure import MIN_PEOPLE, complementary_suppression
 
 __all__ = [
     "METRICS",
@@ -249,7 +249,7 @@ def expected_vs_observed(keys: pd.DataFrame, y, risk, *, min_people: int = MIN_P
     g = frame.groupby("team_id", sort=True).agg(people=("worker_id", "nunique"), n=("y", "size"), expected=("risk", "sum"),
                                                 observed=("y", "sum"))
     g["leavers"] = leavers.reindex(g.index).fillna(0)
-    shown = _complementary_suppression(frame, g["people"] >= min_people, [*levels, WHOLE_WINDOW], min_people)
+    shown = complementary_suppression(frame, g["people"] >= min_people, [*levels, WHOLE_WINDOW], min_people)
     g = g[shown].reset_index()
     return [
         {"team_id": t, "people": int(p), "n": int(n), "expected": round(float(e), 3), "observed": int(o), "leavers": int(lv)}
@@ -298,7 +298,7 @@ def team_interval_checks(rows: pd.DataFrame, *, level: float, min_people: int = 
         frame = pd.DataFrame({"worker_id": day["person"].astype(str).to_numpy(), "team_id": day["team"].astype(str).to_numpy(),
                               WHOLE_WINDOW: ""})
         people = frame.groupby("team_id")["worker_id"].nunique()
-        shown = _complementary_suppression(frame, people >= min_people, [WHOLE_WINDOW], min_people)
+        shown = complementary_suppression(frame, people >= min_people, [WHOLE_WINDOW], min_people)
         checked = day[day["team"].astype(str).map(shown).to_numpy(dtype=bool)]
         summary = {"as_of": str(as_of)[:10], "level": level, "teams": int(shown.sum()), "withheld": int((~shown).sum())}
         if len(checked):
@@ -336,27 +336,6 @@ def _interval_figures(teams, interval, pmf, level: float, n_boot: int, random_st
             "implied_below": float(tails[:, 0].sum()), "implied_above": float(tails[:, 1].sum()),
             "mean_expected": float(figures["expected"].mean()), "mean_observed": float(figures["observed"].mean()),
             "over": worst(gap.idxmax()) if gap.max() > 0 else None, "under": worst(gap.idxmin()) if gap.min() < 0 else None}
-
-
-def _complementary_suppression(frame: pd.DataFrame, shown: pd.Series, levels: list[str], min_people: int) -> pd.Series:
-    """``shown`` (per team) with more teams withheld until no group of ``levels`` can be differenced down
-    to fewer than ``min_people`` people (see :func:`expected_vs_observed`)."""
-    shown = shown.copy()
-    team_groups = frame.drop_duplicates("team_id").set_index("team_id")[levels]  # a team sits in one service and area
-    size = frame.groupby("team_id")["worker_id"].nunique()
-    changed = True
-    while changed:  # each pass withholds at least one more team or ends; a level at a time, so none is hidden needlessly
-        changed = False
-        for level in levels:
-            hidden = frame[~frame["team_id"].map(shown).to_numpy(dtype=bool)].groupby(level)["worker_id"].nunique()
-            short = hidden.index[(hidden > 0) & (hidden < min_people)]
-            candidates = team_groups.loc[shown.reindex(team_groups.index).to_numpy() & team_groups[level].isin(short).to_numpy(), [level]]
-            smallest = (candidates.assign(people=size).rename_axis("team_id").reset_index()
-                        .sort_values(["people", "team_id"]).groupby(level).head(1)["team_id"])
-            if len(smallest):
-                shown[smallest.to_numpy()] = False
-                changed = True
-    return shown
 
 
 def calibration_plot(y, risks: dict[str, np.ndarray], path, *, bins: int = 10, title: str = "Calibration on the test window") -> None:

@@ -169,7 +169,7 @@ def _figures(summary: dict, people: pd.DataFrame, horizon_months: int | None, fl
 def _shown_teams(people: pd.DataFrame, lists: list[TeamList], floor: int) -> pd.Series:
     """Per team with anyone listed: True when its figures can be shown beside the service total."""
     # the card's rule for expected-vs-observed per team, with the service total as the one published group
-    from retention_ml.evaluate import _complementary_suppression as complementary_suppression
+    from retention_ml.disclosure import complementary_suppression
 
     size = people.groupby("team_id")["worker_id"].nunique()
     shown = pd.Series({tl.team_id: tl.summary.get("people") is not None for tl in lists}).reindex(size.index)
