@@ -128,3 +128,7 @@ def _unexpected(exc: Exception) -> None:
     if "--json" in sys.argv[1:]:
         typer.echo(json.dumps({"ok": False, "error": f"could not run: {message}", "exit_code": 2}))
     sys.exit(2)
+
+
+if __name__ == "__main__":   # `python -m retention_ml.cli ...` runs the commands too (a scheduler may call it so)
+    main()
