@@ -9,16 +9,16 @@ from retention_ml.reports.risk_list import (PURPOSE_LINE, TeamList, band_cutoffs
                                             display_rows, summary_text, uncertain_text)
 
 
-@lru_cache(maxsize=1)
-def _template():
-    """The list template, compiled once per process: `rank --all` renders thousands of files with it."""
+@lru_cache(maxsize=None)
+def _template(name: str = "risk_list.html.j2"):
+    """A template of templates/, compiled once per process: `rank --all` renders thousands of files with each."""
     import jinja2
 
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
         autoescape=jinja2.select_autoescape(["html", "j2"]),
     )
-    return env.get_template("risk_list.html.j2")
+    return env.get_template(name)
 
 
 def render_html(lists: list[TeamList], meta: dict) -> str:
@@ -48,22 +48,11 @@ def write_html(lists: list[TeamList], meta: dict, path: str | Path) -> Path:
     return path
 
 
-@lru_cache(maxsize=1)
-def _overview_template():
-    import jinja2
-
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
-        autoescape=jinja2.select_autoescape(["html", "j2"]),
-    )
-    return env.get_template("service_overview.html.j2")
-
-
 def render_overview(overview, meta: dict) -> str:
     """Render a :class:`~retention_ml.reports.service_overview.ServiceOverview` as one self-contained page."""
     from retention_ml.reports.service_overview import COLUMNS, display_table, overview_lines
 
     table = display_table(overview.table)
-    return _overview_template().render(title=overview.title(), meta=meta, banner=overview_lines(meta),
+    return _template("service_overview.html.j2").render(title=overview.title(), meta=meta, banner=overview_lines(meta),
                                        columns=list(table.columns), labels={c: COLUMNS[c][0] for c in table.columns},
                                        records=table.to_dict("records"))
