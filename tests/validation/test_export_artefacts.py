@@ -1,20 +1,10 @@
 """What real HR and case-management exports do to a CSV, and the message that tells the engineer the fix."""
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
 
 from retention_ml.validation import validate_dir
-
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = ROOT / "data_schema" / "examples" / "council_small"
-
-
-def _example_copy(tmp_path: Path) -> Path:
-    data = tmp_path / "data"
-    shutil.copytree(EXAMPLE, data, ignore=shutil.ignore_patterns("*.py", "*.md"))
-    return data
 
 
 def _rename_header(data: Path, table: str, old: str, new: str) -> None:
@@ -23,9 +13,9 @@ def _rename_header(data: Path, table: str, old: str, new: str) -> None:
     path.write_text(",".join(new if h == old else h for h in head.split(",")) + "\n" + rest, encoding="utf-8")
 
 
-def test_a_declared_column_named_twice_is_one_error_naming_both_fields(tmp_path):
+def test_a_declared_column_named_twice_is_one_error_naming_both_fields(tmp_path, example_copy):
     # pandas renames the second 'role' to 'role.1': the engineer used to read "column role.1 is not in the schema".
-    data = _example_copy(tmp_path)
+    data = example_copy(tmp_path)
     _rename_header(data, "workers", "disability", "role")
     report = validate_dir(data)
     dup = report.errors[report.errors["rule"] == "duplicate_column"]
@@ -35,8 +25,8 @@ def test_a_declared_column_named_twice_is_one_error_naming_both_fields(tmp_path)
     assert "role.1" not in report.failures["message"].str.cat()
 
 
-def test_an_undeclared_column_named_twice_is_a_warning(tmp_path):
-    data = _example_copy(tmp_path)
+def test_an_undeclared_column_named_twice_is_a_warning(tmp_path, example_copy):
+    data = example_copy(tmp_path)
     frame = pd.read_csv(data / "teams.csv", dtype=str, keep_default_na=False)
     frame["notes"], frame["notes2"] = "a", "b"
     frame.to_csv(data / "teams.csv", index=False)
@@ -58,8 +48,8 @@ def _messages(report, column: str) -> list[str]:
     return errors.loc[errors["column"] == column, "message"].tolist()
 
 
-def test_missing_value_markers_are_named_with_the_fix(tmp_path):
-    data = _example_copy(tmp_path)
+def test_missing_value_markers_are_named_with_the_fix(tmp_path, example_copy):
+    data = example_copy(tmp_path)
     _edit(data, "workers", "end_date", {0: "N/A"})
     _edit(data, "workers", "leaving_reason", {0: "-"})
     _edit(data, "workers", "fte", {1: "NULL"})
@@ -72,8 +62,8 @@ def test_missing_value_markers_are_named_with_the_fix(tmp_path):
     assert "'NULL' is not read as missing: this column needs a value in every row" in _messages(report, "fte")[0]
 
 
-def test_number_formats_get_the_number_as_it_must_be_written(tmp_path):
-    data = _example_copy(tmp_path)
+def test_number_formats_get_the_number_as_it_must_be_written(tmp_path, example_copy):
+    data = example_copy(tmp_path)
     _edit(data, "pay_history", "annual_salary", {0: "55,000.00", 1: "£57750", 2: "57750,5"})
     messages = _messages(validate_dir(data), "annual_salary")
     assert len(messages) == 3
@@ -82,24 +72,24 @@ def test_number_formats_get_the_number_as_it_must_be_written(tmp_path):
     assert messages[2].endswith("write decimals with a full stop (57750.5)")
 
 
-def test_ids_in_another_case_name_the_id_meant(tmp_path):
+def test_ids_in_another_case_name_the_id_meant(tmp_path, example_copy):
     # Codes of a closed list are read (tests/validation/test_first_extract.py); ids are never changed.
-    data = _example_copy(tmp_path)
+    data = example_copy(tmp_path)
     _edit(data, "workers", "team_id", {3: "t01"})
     report = validate_dir(data)
     assert "did you mean 'T01'?" in _messages(report, "team_id")[0]   # foreign keys: near a known id
 
 
-def test_a_value_with_no_known_habit_gets_no_advice(tmp_path):
-    data = _example_copy(tmp_path)
+def test_a_value_with_no_known_habit_gets_no_advice(tmp_path, example_copy):
+    data = example_copy(tmp_path)
     _edit(data, "workers", "employment_type", {0: "volunteer"})
     message = _messages(validate_dir(data), "employment_type")[0]
     assert message.endswith("must be one of: permanent, agency, fixed_term")
 
 
-def test_a_row_of_empty_fields_is_one_record_not_one_per_required_column(tmp_path):
+def test_a_row_of_empty_fields_is_one_record_not_one_per_required_column(tmp_path, example_copy):
     # Between data rows (empty rows after the last one are spreadsheet residue: tests/validation/test_first_extract.py).
-    data = _example_copy(tmp_path)
+    data = example_copy(tmp_path)
     path = data / "workers.csv"
     lines = path.read_text(encoding="utf-8").splitlines()
     path.write_text("\n".join(lines[:5] + ["," * 16] + lines[5:]) + "\n", encoding="utf-8")
@@ -108,8 +98,8 @@ def test_a_row_of_empty_fields_is_one_record_not_one_per_required_column(tmp_pat
     assert "every field is empty; delete the row" in errors["message"].iat[0]
 
 
-def test_a_table_split_over_two_files_says_to_combine_them(tmp_path):
-    data = _example_copy(tmp_path)
+def test_a_table_split_over_two_files_says_to_combine_them(tmp_path, example_copy):
+    data = example_copy(tmp_path)
     caseload = pd.read_csv(data / "caseload_history.csv", dtype=str, keep_default_na=False)
     (data / "caseload_history.csv").unlink()
     caseload.iloc[:100].to_csv(data / "caseload_history_2024.csv", index=False)
@@ -121,10 +111,10 @@ def test_a_table_split_over_two_files_says_to_combine_them(tmp_path):
     assert len(stray) == 2 and all("looks like part of table caseload_history" in m for m in stray)
 
 
-def test_a_title_line_above_the_header_is_named_with_the_line_the_header_is_on(tmp_path):
+def test_a_title_line_above_the_header_is_named_with_the_line_the_header_is_on(tmp_path, example_copy):
     # Report exports open with a title; every column used to read as missing, and the title (here with a
     # person's name) was copied into the report as an unknown column.
-    data = _example_copy(tmp_path)
+    data = example_copy(tmp_path)
     path = data / "teams.csv"
     path.write_text("Establishment report run 01/07/2025 by Jane Khan\n\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
     report = validate_dir(data)
@@ -134,8 +124,8 @@ def test_a_title_line_above_the_header_is_named_with_the_line_the_header_is_on(t
     assert "Jane" not in report.failures["message"].str.cat()
 
 
-def test_a_header_with_other_spelling_is_not_taken_for_a_title(tmp_path):
-    data = _example_copy(tmp_path)
+def test_a_header_with_other_spelling_is_not_taken_for_a_title(tmp_path, example_copy):
+    data = example_copy(tmp_path)
     _rename_header(data, "teams", "team_id", "Team ID")
     report = validate_dir(data)
     assert report.ok, report.errors["message"].tolist()   # read as team_id, not a title line above the header
@@ -143,8 +133,8 @@ def test_a_header_with_other_spelling_is_not_taken_for_a_title(tmp_path):
     assert renamed["column"].tolist() == ["team_id"] and "'Team ID' as team_id" in renamed["message"].iat[0]
 
 
-def test_codes_excel_turned_into_numbers_are_named(tmp_path):
-    data = _example_copy(tmp_path)
+def test_codes_excel_turned_into_numbers_are_named(tmp_path, example_copy):
+    data = example_copy(tmp_path)
     for table in ("teams", "workers", "team_history"):
         frame = pd.read_csv(data / f"{table}.csv", dtype=str, keep_default_na=False)
         frame["team_id"] = frame["team_id"].replace({"T01": "007", "T02": "123456789012"})

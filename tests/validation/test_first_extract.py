@@ -1,7 +1,6 @@
 """A council's first real extract: what Excel and HR systems do to a file that is still unambiguous is read,
 and said; what is ambiguous stays an error naming the fix."""
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -10,15 +9,6 @@ import pytest
 from retention_ml.io import read_tables
 from retention_ml.validation import DataValidationError, read_validated, validate_dir
 
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = ROOT / "data_schema" / "examples" / "council_small"
-
-
-def _example_copy(tmp_path: Path) -> Path:
-    data = tmp_path / "data"
-    shutil.copytree(EXAMPLE, data, ignore=shutil.ignore_patterns("*.py", "*.md"))
-    return data
-
 
 def _set_header(data: Path, table: str, header: list[str]) -> None:
     path = data / f"{table}.csv"
@@ -26,8 +16,16 @@ def _set_header(data: Path, table: str, header: list[str]) -> None:
     path.write_text(",".join(header) + "\n" + rest, encoding="utf-8")
 
 
-def test_headers_in_another_case_or_padded_are_read_as_the_declared_columns_and_reported(tmp_path):
-    data = _example_copy(tmp_path)
+def _reads_as(clean: Path, exported: Path, tables) -> None:
+    """Both readers (validated and plain) give ``exported``'s ``tables`` exactly as they give the clean twin's."""
+    for name in tables:
+        expected = read_tables(clean)[name]
+        pd.testing.assert_frame_equal(read_validated(exported)[name], expected)
+        pd.testing.assert_frame_equal(read_tables(exported)[name], expected)
+
+
+def test_headers_in_another_case_or_padded_are_read_as_the_declared_columns_and_reported(tmp_path, example_copy):
+    data = example_copy(tmp_path)
     original = read_tables(data)["workers"]
     header = list(pd.read_csv(data / "workers.csv", nrows=0).columns)
     exported = [f" {h.replace('_', ' ').title()} " if i % 2 else h.upper() for i, h in enumerate(header)]
@@ -42,8 +40,8 @@ def test_headers_in_another_case_or_padded_are_read_as_the_declared_columns_and_
     pd.testing.assert_frame_equal(read_tables(data)["workers"], original)
 
 
-def test_two_headers_that_could_be_the_same_column_are_not_guessed(tmp_path):
-    data = _example_copy(tmp_path)
+def test_two_headers_that_could_be_the_same_column_are_not_guessed(tmp_path, example_copy):
+    data = example_copy(tmp_path)
     header = list(pd.read_csv(data / "teams.csv", nrows=0).columns)
     frame = pd.read_csv(data / "teams.csv", dtype=str, keep_default_na=False)
     frame.columns = ["Team ID" if h == "team_id" else h for h in header]
@@ -62,9 +60,9 @@ def _names_column(data: Path, names: list[str]) -> str:
     return frame.to_csv(index=False)
 
 
-def test_a_windows_1252_file_is_read_as_that_and_the_characters_it_gave_are_named(tmp_path):
+def test_a_windows_1252_file_is_read_as_that_and_the_characters_it_gave_are_named(tmp_path, example_copy):
     # Excel's "CSV (Comma delimited)" on an English Windows: the first export most councils make.
-    utf8, ansi = _example_copy(tmp_path / "a"), _example_copy(tmp_path / "b")
+    utf8, ansi = example_copy(tmp_path / "a"), example_copy(tmp_path / "b")
     body = _names_column(utf8, ["Ren\u00e9e", "Si\u00e2n O\u2019Neill", "Sam"])
     (utf8 / "workers.csv").write_text(body, encoding="utf-8")
     (ansi / "workers.csv").write_bytes(body.encode("cp1252"))
@@ -78,8 +76,8 @@ def test_a_windows_1252_file_is_read_as_that_and_the_characters_it_gave_are_name
     pd.testing.assert_frame_equal(read_tables(ansi)["workers"], expected)
 
 
-def test_a_file_mixing_utf8_and_windows_1252_is_not_guessed(tmp_path):
-    data = _example_copy(tmp_path)
+def test_a_file_mixing_utf8_and_windows_1252_is_not_guessed(tmp_path, example_copy):
+    data = example_copy(tmp_path)
     head, _, rest = _names_column(data, ["Zo\u00eb", "Ren\u00e9e"]).partition("\n")
     first, _, others = rest.partition("\n")
     (data / "workers.csv").write_bytes((head + "\n" + first + "\n").encode("utf-8") + others.encode("cp1252"))
@@ -95,22 +93,19 @@ def _dates_as(data: Path, table: str, columns: list[str], fmt: str) -> None:
     frame.to_csv(data / f"{table}.csv", index=False)
 
 
-def test_uk_dates_are_read_day_first_when_a_day_above_12_shows_the_order_and_reported(tmp_path):
-    clean, uk = _example_copy(tmp_path / "a"), _example_copy(tmp_path / "b")
+def test_uk_dates_are_read_day_first_when_a_day_above_12_shows_the_order_and_reported(tmp_path, example_copy):
+    clean, uk = example_copy(tmp_path / "a"), example_copy(tmp_path / "b")
     _dates_as(uk, "workers", ["start_date", "end_date", "qualified_date"], "%d/%m/%Y")
     _dates_as(uk, "pay_history", ["effective_date"], "%d/%m/%Y 00:00")   # Excel with a time, as some HR systems export
     report = validate_dir(uk)
     assert report.ok, report.errors["message"].tolist()
     notes = report.warnings[report.warnings["rule"] == "date_format"]
     assert sorted(notes["column"]) == ["effective_date", "end_date", "qualified_date", "start_date"]
-    for name in ("workers", "pay_history"):
-        expected = read_tables(clean)[name]
-        pd.testing.assert_frame_equal(read_validated(uk)[name], expected)
-        pd.testing.assert_frame_equal(read_tables(uk)[name], expected)
+    _reads_as(clean, uk, ("workers", "pay_history"))
 
 
-def test_uk_dates_that_read_either_way_are_not_guessed(tmp_path):
-    data = _example_copy(tmp_path)
+def test_uk_dates_that_read_either_way_are_not_guessed(tmp_path, example_copy):
+    data = example_copy(tmp_path)
     pay = pd.read_csv(data / "pay_history.csv", dtype=str, keep_default_na=False)
     pay["effective_date"] = "01/02/2024"   # 1 February or 2 January: no day above 12 to tell
     pay.to_csv(data / "pay_history.csv", index=False)
@@ -121,9 +116,9 @@ def test_uk_dates_that_read_either_way_are_not_guessed(tmp_path):
         read_validated(data)
 
 
-def test_empty_rows_and_unnamed_empty_columns_after_the_data_are_left_out_and_reported(tmp_path):
+def test_empty_rows_and_unnamed_empty_columns_after_the_data_are_left_out_and_reported(tmp_path, example_copy):
     # What Excel saves when cells below and right of the data were once formatted.
-    clean, saved = _example_copy(tmp_path / "a"), _example_copy(tmp_path / "b")
+    clean, saved = example_copy(tmp_path / "a"), example_copy(tmp_path / "b")
     lines = (saved / "teams.csv").read_text(encoding="utf-8").splitlines()
     width = lines[0].count(",") + 2
     (saved / "teams.csv").write_text("\n".join([f"{line},," for line in lines] + ["," * width] * 3) + "\n", encoding="utf-8")
@@ -136,9 +131,9 @@ def test_empty_rows_and_unnamed_empty_columns_after_the_data_are_left_out_and_re
     pd.testing.assert_frame_equal(read_tables(saved)["teams"], expected)
 
 
-def test_labels_of_a_closed_code_list_are_read_as_the_codes_and_reported(tmp_path):
+def test_labels_of_a_closed_code_list_are_read_as_the_codes_and_reported(tmp_path, example_copy):
     # HR systems export display labels: 'Permanent', 'Fixed Term', 'Female', 'Team Manager '.
-    clean, labelled = _example_copy(tmp_path / "a"), _example_copy(tmp_path / "b")
+    clean, labelled = example_copy(tmp_path / "a"), example_copy(tmp_path / "b")
     frame = pd.read_csv(labelled / "workers.csv", dtype=str, keep_default_na=False)
     frame["employment_type"] = frame["employment_type"].str.replace("_", " ").str.title()
     frame["sex"] = frame["sex"].str.upper()
@@ -154,8 +149,8 @@ def test_labels_of_a_closed_code_list_are_read_as_the_codes_and_reported(tmp_pat
     pd.testing.assert_frame_equal(read_tables(labelled)["workers"], expected)
 
 
-def test_a_label_that_is_no_code_is_still_an_error(tmp_path):
-    data = _example_copy(tmp_path)
+def test_a_label_that_is_no_code_is_still_an_error(tmp_path, example_copy):
+    data = example_copy(tmp_path)
     frame = pd.read_csv(data / "workers.csv", dtype=str, keep_default_na=False)
     frame.loc[0, "employment_type"] = "Perm"
     frame.to_csv(data / "workers.csv", index=False)
@@ -175,8 +170,8 @@ def test_no_two_codes_of_a_list_read_alike():
                 assert not keys.duplicated().any(), (schema.name, spec.name)
 
 
-def test_pounds_and_thousands_separators_are_read_as_numbers_when_the_column_is_plainly_written_so(tmp_path):
-    clean, exported = _example_copy(tmp_path / "a"), _example_copy(tmp_path / "b")
+def test_pounds_and_thousands_separators_are_read_as_numbers_when_the_column_is_plainly_written_so(tmp_path, example_copy):
+    clean, exported = example_copy(tmp_path / "a"), example_copy(tmp_path / "b")
     pay = pd.read_csv(exported / "pay_history.csv", dtype=str, keep_default_na=False)
     pay["annual_salary"] = pay["annual_salary"].astype(float).map("£{:,.2f}".format)
     pay.to_csv(exported / "pay_history.csv", index=False)
@@ -188,14 +183,11 @@ def test_pounds_and_thousands_separators_are_read_as_numbers_when_the_column_is_
     notes = report.warnings[report.warnings["rule"] == "number_format"].set_index("column")["message"]
     assert sorted(notes.index) == ["annual_salary", "median_house_price"]
     assert "'£55,000.00' as 55000.00" in notes["annual_salary"]
-    for name in ("pay_history", "housing_costs"):
-        expected = read_tables(clean)[name]
-        pd.testing.assert_frame_equal(read_validated(exported)[name], expected)
-        pd.testing.assert_frame_equal(read_tables(exported)[name], expected)
+    _reads_as(clean, exported, ("pay_history", "housing_costs"))
 
 
-def test_a_decimal_comma_in_the_column_leaves_every_comma_value_an_error(tmp_path):
-    data = _example_copy(tmp_path)
+def test_a_decimal_comma_in_the_column_leaves_every_comma_value_an_error(tmp_path, example_copy):
+    data = example_copy(tmp_path)
     pay = pd.read_csv(data / "pay_history.csv", dtype=str, keep_default_na=False)
     pay.loc[0, "annual_salary"], pay.loc[1, "annual_salary"] = "55,000", "57750,5"   # 55,000 could be 55.000 here
     pay.to_csv(data / "pay_history.csv", index=False)

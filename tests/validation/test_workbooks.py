@@ -22,15 +22,6 @@ _workbooks = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_workbooks)
 as_workbooks = _workbooks.as_workbooks
 
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = ROOT / "data_schema" / "examples" / "council_small"
-
-
-def _example(tmp_path: Path) -> Path:
-    data = tmp_path / "csv"
-    shutil.copytree(EXAMPLE, data, ignore=shutil.ignore_patterns("*.py", "*.md"))
-    return data
-
 
 def _edit(data: Path, table: str, edit) -> None:
     frame = pd.read_csv(data / f"{table}.csv", dtype=str, keep_default_na=False)
@@ -38,8 +29,8 @@ def _edit(data: Path, table: str, edit) -> None:
     frame.to_csv(data / f"{table}.csv", index=False)
 
 
-def test_a_folder_as_workbooks_reads_as_the_same_tables(tmp_path):
-    csv = _example(tmp_path)
+def test_a_folder_as_workbooks_reads_as_the_same_tables(tmp_path, example_copy):
+    csv = example_copy(tmp_path, "csv")
     xlsx = as_workbooks(csv, tmp_path / "xlsx")
     assert validate_dir(xlsx).failures.empty
     expected = read_tables(csv)
@@ -56,8 +47,8 @@ def _comparable(failures: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["severity", "table", "row", "column", "rule"], ignore_index=True)
 
 
-def test_a_workbook_twin_has_the_same_problems_with_the_same_rows_and_lines(tmp_path):
-    csv = _example(tmp_path)
+def test_a_workbook_twin_has_the_same_problems_with_the_same_rows_and_lines(tmp_path, example_copy):
+    csv = example_copy(tmp_path, "csv")
 
     def workers(f):
         f.loc[2, "start_date"] = "2021-02-30"          # no such day
@@ -100,8 +91,8 @@ def _teams_rows(data: Path) -> list[list]:
     return [list(frame.columns)] + frame.replace("", None).values.tolist()
 
 
-def test_text_cells_keep_leading_zeros_and_a_date_cell_in_an_id_column_names_the_cell(tmp_path):
-    data = _example(tmp_path)
+def test_text_cells_keep_leading_zeros_and_a_date_cell_in_an_id_column_names_the_cell(tmp_path, example_copy):
+    data = example_copy(tmp_path, "csv")
     rows = _teams_rows(data)
     (data / "teams.csv").unlink()
     rows[1][0] = "007"                        # a text cell: the id as typed
@@ -132,8 +123,8 @@ def _with_cached_value(path: Path, cell: str, value: str | None) -> None:
             archive.writestr(name, data)
 
 
-def test_formulas_are_read_by_their_saved_value_and_one_without_a_value_names_the_cell(tmp_path):
-    data = _example(tmp_path)
+def test_formulas_are_read_by_their_saved_value_and_one_without_a_value_names_the_cell(tmp_path, example_copy):
+    data = example_copy(tmp_path, "csv")
     rows = _teams_rows(data)
     (data / "teams.csv").unlink()
     cap = rows[0].index("caseload_cap")
@@ -152,8 +143,8 @@ def test_formulas_are_read_by_their_saved_value_and_one_without_a_value_names_th
         read_tables(data)
 
 
-def test_several_sheets_are_refused_naming_them_unless_one_is_named_after_the_table(tmp_path):
-    data = _example(tmp_path)
+def test_several_sheets_are_refused_naming_them_unless_one_is_named_after_the_table(tmp_path, example_copy):
+    data = example_copy(tmp_path, "csv")
     rows = _teams_rows(data)
     (data / "teams.csv").unlink()
     book = openpyxl.Workbook()
@@ -173,8 +164,8 @@ def test_several_sheets_are_refused_naming_them_unless_one_is_named_after_the_ta
     assert len(read_tables(data)["teams"]) == len(rows) - 1
 
 
-def test_a_table_given_as_a_workbook_and_as_csv_is_refused_naming_both(tmp_path):
-    data = _example(tmp_path)
+def test_a_table_given_as_a_workbook_and_as_csv_is_refused_naming_both(tmp_path, example_copy):
+    data = example_copy(tmp_path, "csv")
     as_workbooks(data, tmp_path / "xlsx")
     shutil.copy(tmp_path / "xlsx" / "teams.xlsx", data / "teams.xlsx")
     errors = validate_dir(data).errors
@@ -185,18 +176,18 @@ def test_a_table_given_as_a_workbook_and_as_csv_is_refused_naming_both(tmp_path)
         read_tables(data)
 
 
-def test_an_unreadable_workbook_is_an_error_naming_the_file(tmp_path):
-    data = _example(tmp_path)
+def test_an_unreadable_workbook_is_an_error_naming_the_file(tmp_path, example_copy):
+    data = example_copy(tmp_path, "csv")
     (data / "teams.csv").unlink()
     (data / "teams.xlsx").write_bytes(b"\xd0\xcf\x11\xe0 a password-protected workbook is an OLE file")
     errors = validate_dir(data).errors
     assert errors.loc[errors["rule"] == "xlsx_format", "file"].tolist() == ["teams.xlsx"]
 
 
-def test_a_runs_data_fingerprint_covers_the_workbooks(tmp_path):
+def test_a_runs_data_fingerprint_covers_the_workbooks(tmp_path, example_copy):
     from retention_ml.training import data_fingerprint
 
-    xlsx = as_workbooks(_example(tmp_path), tmp_path / "xlsx")
+    xlsx = as_workbooks(example_copy(tmp_path, "csv"), tmp_path / "xlsx")
     before = data_fingerprint(xlsx)
     book = openpyxl.load_workbook(xlsx / "teams.xlsx")
     book.active["B2"] = "changed"
@@ -250,8 +241,8 @@ def test_scoring_workbooks_gives_the_same_scores_and_records_what_was_read_anoth
     assert from_csv.meta[DATA_READINGS_KEY] == {} and from_xlsx.meta[DATA_READINGS_KEY] == meta[DATA_READINGS_KEY]
 
 
-def test_a_title_above_the_header_is_one_error_naming_the_header_row(tmp_path):
-    data = _example(tmp_path)
+def test_a_title_above_the_header_is_one_error_naming_the_header_row(tmp_path, example_copy):
+    data = example_copy(tmp_path, "csv")
     rows = _teams_rows(data)
     (data / "teams.csv").unlink()
     _one_sheet(data / "teams.xlsx", [["Teams extract run 01/07/2025"], [], *rows])
