@@ -105,3 +105,32 @@ def test_without_history_every_feature_is_as_before(tiny_tables):
         got = build_features(dict(tiny_tables, fte_history=h), dates)
         pd.testing.assert_frame_equal(base.X, got.X)
         pd.testing.assert_frame_equal(base.keys, got.keys)
+
+
+def test_team_in_post_fte_equals_the_sum_of_each_colleagues_hours_in_force(sim_tables):
+    # the running-total steps against the definition: per team, the FTE in force at t of every spell in post at t
+    from retention_ml.features._base import WorkerLookup
+    from retention_ml.features.fte_history import FteValues
+
+    w = sim_tables["workers"].copy()
+    start = pd.to_datetime(w["start_date"])
+    end = pd.to_datetime(w["end_date"]).fillna(D("2023-01-01"))
+    mid = (start + (end - start) / 2).dt.normalize()
+    pick = (w.index % 3 == 0) & (end - start > pd.Timedelta(days=60))
+    hist = pd.concat([pd.DataFrame({"worker_id": w.loc[pick, "worker_id"], "effective_date": start[pick], "fte": 1.0}),
+                      pd.DataFrame({"worker_id": w.loc[pick, "worker_id"], "effective_date": mid[pick], "fte": 0.5})])
+    w.loc[pick, "fte"] = 0.5
+    tables = dict(sim_tables, workers=w, fte_history=_history(hist.to_numpy()))
+    dates = [D("2020-03-01"), D("2021-06-01"), D("2022-09-01")]
+    ds = build_features(tables, dates, families=["team"])
+    est = ds.keys["team_id"].map(tables["teams"].set_index("team_id")["establishment_fte"]).to_numpy()
+    got = (1 - ds.X["team_vacancy_rate"].to_numpy(dtype="float64")) * est
+    fv = FteValues(tables, WorkerLookup(w, w["worker_id"]))
+    expected = []
+    for t in dates:
+        fte_t = pd.Series(fv.at(fv.wl.codes, pd.Series([t] * len(w))), index=w.index)
+        in_post = (start < t) & (pd.to_datetime(w["end_date"]).isna() | (pd.to_datetime(w["end_date"]) >= t))
+        expected.append(fte_t[in_post].groupby(w.loc[in_post, "team_id"]).sum())
+    want = [expected[dates.index(t)].get(team, 0.0) for team, t in zip(ds.keys["team_id"], ds.keys["as_of"])]
+    assert got == pytest.approx(want, abs=1e-4)
+    assert (fv.at(fv.wl.codes, pd.Series([dates[1]] * len(w))) != w["fte"].to_numpy()).sum() > 20   # the test bites
