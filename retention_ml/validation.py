@@ -1158,7 +1158,7 @@ def _fte_history_warnings(raws: dict[str, _Raw], typed: dict[str, pd.DataFrame])
                 + bad["worker_id"].astype(str).to_numpy(dtype=object) + "'s first change in fte_history, after "
                 + np.where(when.to_numpy() == start[late].to_numpy(), "the start of the spell ", "the first caseload month's day ")
                 + _fmt(when).to_numpy(dtype=object) + ": snapshots before it read workers.fte, today's hours; add a row dated "
-                + _fmt(when).to_numpy(dtype=object) + " or earlier with the hours in force then")
+                + _fmt(when).to_numpy(dtype=object) + " with the hours in force then")
         out.append(_records("fte_history", file, rows=rows, column="effective_date", rule="history_starts_late",
                             severity="warning", values=shown.tolist(), messages=msgs.tolist(), exact_lines=exact))
     return out

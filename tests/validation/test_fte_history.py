@@ -57,4 +57,5 @@ def test_history_that_disagrees_with_workers_or_starts_late_is_warned(tmp_path, 
     assert ("fte_history row 3: effective_date 2024-05-01 is worker W013's first change in fte_history, after the first "
             "caseload month's day 2024-01-01: snapshots before it read workers.fte") in text
     assert ("fte_history row 4: effective_date 2024-09-01 is worker W011's first change in fte_history, after the start "
-            "of the spell 2024-07-01") in text
+            "of the spell 2024-07-01: snapshots before it read workers.fte, today's hours; add a row dated 2024-07-01 with "
+            "the hours in force then") in text
