@@ -321,14 +321,17 @@ def _bar(version_tags: dict) -> str:
 
 def _team_context(keys: pd.DataFrame, X: pd.DataFrame, tables: dict) -> pd.DataFrame:
     """Columns the team summary needs: current caseload, FTE (the cap is per full-time post), team cap, target turnover."""
+    from retention_ml.features._base import WorkerLookup
     from retention_ml.features._pit import encode, sorted_keys
+    from retention_ml.features.fte_history import FteValues
     from retention_ml.features.team_history import TeamValues
 
     teams = tables["teams"].set_index("team_id")
     out = pd.DataFrame(index=keys.index)
     out["caseload_current"] = X["caseload_current"].to_numpy() if "caseload_current" in X else np.nan
-    workers = tables["workers"].set_index("worker_id")   # one row per spell, worker_id unique (validated)
-    out["fte"] = keys["worker_id"].map(workers["fte"]).astype(float).to_numpy() if "fte" in workers else np.nan
+    # the hours in force on the scoring date (fte_history), as the caseload features pro-rate the cap with
+    wl = WorkerLookup(tables["workers"], keys["worker_id"])
+    out["fte"] = FteValues(tables, wl).at(wl.codes, keys["as_of"]) if "fte" in wl.W else np.nan
     out["target_turnover"] = keys["team_id"].map(teams["target_turnover"]).astype(float).to_numpy() \
         if "target_turnover" in teams else np.nan
     # the cap in force on the scoring date (team_history), as the caseload features read it

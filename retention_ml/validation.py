@@ -119,8 +119,8 @@ RULES = {
     "foreign_key": "a value with no matching row in the referenced table",
     "outside_spell": "a worker's row dated in a month before the spell's start month or after its end month (warning)",
     "no_recent_rows": f"with --as-of, a table declared every_month whose latest row for a council is more than {STALE_MONTHS} months before it: the features it feeds read old values or none (warning)",
-    "history_disagrees": "a team's latest team_history value for a column is not the value teams holds as current: one of the two is out of date (warning)",
-    "history_starts_late": "a team's first team_history value for a column is dated after the first caseload month: snapshots before it read teams' current value (warning)",
+    "history_disagrees": "a team's latest team_history value for a column is not the value teams holds as current, or a worker's latest fte_history row not workers.fte: one of the two is out of date (warning)",
+    "history_starts_late": "a team's first team_history value for a column is dated after the first caseload month, or a worker's first fte_history row after the later of the spell's start and the first caseload month: snapshots before it read the current value in teams or workers (warning)",
     "no_rows_for_council": "a table given, but with no rows for a council's workers (before --as-of, for those in post then): the features it feeds are missing, or 0 for counts, for all of them (warning)",
 }
 
@@ -1115,6 +1115,55 @@ def _team_history_warnings(raws: dict[str, _Raw], typed: dict[str, pd.DataFrame]
     return out
 
 
+def _fte_history_warnings(raws: dict[str, _Raw], typed: dict[str, pd.DataFrame]) -> list[pd.DataFrame]:
+    """history_disagrees and history_starts_late warnings on fte_history, per worker, as team_history's per team.
+
+    workers.fte holds the current hours and fte_history the changes, so a worker's latest change should be
+    workers.fte; and before a worker's first change every snapshot reads workers.fte, so the first row should be
+    dated by the start of the spell (or of the data, when the spell started earlier). One groupby, no loop.
+    """
+    hist, workers = typed.get("fte_history"), typed.get("workers")
+    if hist is None or workers is None or not len(hist) or not {"worker_id", "effective_date", "fte"} <= set(hist) \
+            or not {"worker_id", "fte", "start_date"} <= set(workers):
+        return []   # a missing table or key column is reported on its own
+    file, exact = raws["fte_history"].file, raws["fte_history"].exact_lines
+    current = workers.dropna(subset=["worker_id"]).drop_duplicates("worker_id").set_index("worker_id")
+    pos = pd.Series(np.arange(len(hist)), index=hist.index)
+    given = hist[hist["fte"].notna() & hist["worker_id"].isin(current.index) & hist["effective_date"].notna()]
+    if given.empty:
+        return []
+    by_worker = given.sort_values("effective_date", kind="stable").groupby("worker_id", sort=False)
+    out = []
+    last = given.loc[by_worker.tail(1).index]
+    now = last["worker_id"].map(current["fte"]).astype("float64")
+    differs = (now.isna() | ~np.isclose(last["fte"].astype("float64"), now, rtol=0, atol=1e-9)).to_numpy(dtype=bool)
+    if differs.any():
+        rows, bad, cur = pos[last.index[differs]].to_numpy(), last[differs], now[differs]
+        msgs = (_where("fte_history", rows) + ": fte " + _fmt(bad["fte"]).to_numpy(dtype=object)
+                + " from " + _fmt(bad["effective_date"]).to_numpy(dtype=object) + " is worker " + bad["worker_id"].astype(str).to_numpy(dtype=object)
+                + "'s latest change, but workers holds fte " + _fmt(cur).to_numpy(dtype=object)
+                + "; snapshots after that date read this row's value: give the current hours in workers, or add the change that led to them")
+        out.append(_records("fte_history", file, rows=rows, column="fte", rule="history_disagrees", severity="warning",
+                            values=_fmt(bad["fte"]).tolist(), messages=msgs.tolist(), exact_lines=exact))
+    cases = typed.get("caseload_history")
+    first_month = cases["month"].min() if cases is not None and "month" in cases and len(cases) else pd.NaT
+    first = given.loc[by_worker.head(1).index]
+    start = first["worker_id"].map(current["start_date"])
+    due = start if pd.isna(first_month) else start.where(start > first_month, first_month)   # NaT start: never late
+    late = (first["effective_date"] > due).to_numpy(dtype=bool)
+    if late.any():
+        rows, bad, when = pos[first.index[late]].to_numpy(), first[late], due[late]
+        shown = _fmt(bad["effective_date"])
+        msgs = (_where("fte_history", rows) + ": effective_date " + shown.to_numpy(dtype=object) + " is worker "
+                + bad["worker_id"].astype(str).to_numpy(dtype=object) + "'s first change in fte_history, after "
+                + np.where(when.to_numpy() == start[late].to_numpy(), "the start of the spell ", "the first caseload month's day ")
+                + _fmt(when).to_numpy(dtype=object) + ": snapshots before it read workers.fte, today's hours; add a row dated "
+                + _fmt(when).to_numpy(dtype=object) + " with the hours in force then")
+        out.append(_records("fte_history", file, rows=rows, column="effective_date", rule="history_starts_late",
+                            severity="warning", values=shown.tolist(), messages=msgs.tolist(), exact_lines=exact))
+    return out
+
+
 # --------------------------------------------------------------------------- one table
 
 
@@ -1486,6 +1535,7 @@ def _validate_raws(raws, schemas, parts, source, as_of, max_errors, *, warnings_
     parts += _foreign_key_failures(raws, typed, schemas)
     parts += _spell_failures(raws, typed, schemas)
     parts += _team_history_warnings(raws, typed)
+    parts += _fte_history_warnings(raws, typed)
     # A header-only table was not typed (nothing to check) but is still a table given with no rows for anyone.
     given = {**{n: r.frame for n, r in raws.items() if r.frame is not None and len(r.frame) == 0}, **typed}
     if warnings_if_valid or _has_error(parts):

@@ -14,7 +14,7 @@ from retention_ml.schema import load_schemas
 #: (table, date column, kind) -- kind "month" rows are known from the next month; "event" from the next day
 TIME_COLUMNS = {"caseload_history": "month", "absence": "month", "housing_costs": "period", "agency_rates": "period",
                 "pay_history": "effective_date", "commute": "effective_date", "supervision": "date",
-                "exit_interviews": "interview_date", "team_history": "effective_date"}
+                "exit_interviews": "interview_date", "team_history": "effective_date", "fte_history": "effective_date"}
 MONTHLY = {"caseload_history", "absence", "housing_costs", "agency_rates"}
 
 
@@ -116,6 +116,52 @@ def test_team_history_changes_features_only_after_its_date(policy_tables):
     pd.testing.assert_series_equal(after["team_vacancy_rate"], now["team_vacancy_rate"])
     # months before the change were over the caps of their own time, not today's
     assert not after["caseload_over_cap_months_12m"].equals(now["caseload_over_cap_months_12m"])
+
+
+def test_every_dated_table_is_truncated():
+    # a dated table the guard does not cut would pass it whatever the features read from it
+    dated = {name for name, s in load_schemas().items() if any(c.not_after_as_of for c in s.columns)}
+    assert dated - {"workers"} == set(TIME_COLUMNS)   # workers' dates are cut by truncate itself
+
+
+@pytest.fixture(scope="module")
+def fte_tables(sim_tables):
+    """sim_tables with contract changes: a third of the spells change hours once, inside the spell, and
+    workers.fte holds the latest (today's) hours; the history also gives the hours at the start."""
+    rng = np.random.default_rng(11)
+    w = sim_tables["workers"].copy()
+    months = pd.to_datetime(sim_tables["caseload_history"]["month"])
+    start = pd.to_datetime(w["start_date"])
+    end = pd.to_datetime(w["end_date"]).fillna(months.max())
+    span = (end - start).dt.days.to_numpy()
+    pick = (rng.random(len(w)) < 1 / 3) & (span > 60)
+    when = start[pick] + pd.to_timedelta((rng.random(pick.sum()) * span[pick]).astype("int64"), unit="D")
+    # half dated on a month's first day, the snapshots' dates: a change dated on as_of must wait for the next one
+    first = when.dt.to_period("M").dt.to_timestamp()
+    when = when.where((rng.random(len(when)) < 0.5) | (first <= start[pick]), first)
+    new = rng.choice([0.5, 0.6, 0.8, 1.0], pick.sum())
+    ids = w.loc[pick, "worker_id"].to_numpy()
+    hist = pd.DataFrame({"worker_id": np.concatenate([ids, ids]),
+                         "effective_date": np.concatenate([start[pick].to_numpy(), when.to_numpy()]),
+                         "fte": np.concatenate([w.loc[pick, "fte"].to_numpy(dtype="float64"), new])})
+    w.loc[pick, "fte"] = new
+    return dict(sim_tables, workers=w, fte_history=hist.astype({"worker_id": object}))
+
+
+@pytest.mark.parametrize("family", ["caseload", "housing", "team"])
+def test_no_leak_with_fte_history(fte_tables, family):
+    assert guard(fte_tables, _dates(fte_tables, n=3, seed=7) + [pd.Timestamp("2021-03-15")], [family]) == []
+
+
+def test_fte_history_is_read(fte_tables):
+    # the guard above would also pass if the history were ignored: it changes the features it feeds
+    without = {k: v for k, v in fte_tables.items() if k != "fte_history"}
+    fams = ["caseload", "housing", "team"]
+    a, b = build_features(fte_tables, ["2021-01-01"], families=fams).X, build_features(without, ["2021-01-01"], families=fams).X
+    changed = {c for c in a if not a[c].equals(b[c])}
+    assert {"caseload_to_cap", "housing_rent_to_pay", "team_vacancy_rate"} <= changed
+    assert changed <= {"caseload_to_cap", "caseload_over_cap_months_6m", "caseload_over_cap_months_12m",
+                       "housing_rent_to_pay", "housing_price_to_salary", "team_vacancy_rate"}
 
 
 class LeakyFeatures(FeatureFamily):

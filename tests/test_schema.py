@@ -114,4 +114,4 @@ def test_schema_show_prints_declared_patterns_and_flags_as_text_at_any_width():
         assert workers.exit_code == 0 and workers.output.count("[protected]") == 4 and "[personal]" in workers.output
     # On a laptop terminal each column is a block whose description is not folded a few letters wide.
     narrow = runner.invoke(app, ["schema", "show", "workers"], env={"COLUMNS": "80"}).output
-    assert "\nfte: float; required; never empty; values: 0.1 to 1; unit: FTE\n    Contracted full-time equivalent." in narrow
+    assert "\nfte: float; required; never empty; values: 0.1 to 1; unit: FTE\n    Contracted full-time equivalent now" in narrow

@@ -7,6 +7,7 @@ import pandas as pd
 
 from retention_ml.features._base import FeatureFamily, FeatureSpec, WorkerLookup
 from retention_ml.features._pit import MonthGrid, encode, last_known_month, month_index, sorted_keys
+from retention_ml.features.fte_history import FteValues
 from retention_ml.features.team_history import TeamValues, month_after
 
 D = "caseload_workload"
@@ -16,7 +17,8 @@ class CaseloadFeatures(FeatureFamily):
     """Caseload features from ``caseload_history`` (monthly; month < as_of) and ``teams.caseload_cap``.
 
     The cap is the one in force at the time (``team_history`` when given): at as_of for ``caseload_cap`` and
-    ``caseload_to_cap``, at the end of each month for the months over the cap.
+    ``caseload_to_cap``, at the end of each month for the months over the cap. So are the contracted hours that
+    pro-rate it (``fte_history`` when given, else ``workers.fte``).
 
     Examples
     --------
@@ -66,7 +68,9 @@ class CaseloadFeatures(FeatureFamily):
         key_team = _take(np.append(team_of_worker, -1), key_rows)
         slot_team = key_team[g.key_code]
         slot_cap = tv.at("caseload_cap", slot_team, lambda: month_after(g.slot_months()))
-        slot_cap = slot_cap * _take(wl.W["fte"].to_numpy(dtype="float64", na_value=np.nan), key_rows)[g.key_code]
+        # ... and the hours in force in each month (fte_history): a cut from 1.0 to 0.6 lowers only later months' cap
+        fv = FteValues(self.tables_, wl)
+        slot_cap = slot_cap * fv.at(key_rows[g.key_code], lambda: month_after(g.slot_months()))
         open_g = g.grid["open_cases"]
         with np.errstate(invalid="ignore"):
             g.grid["over"] = np.where(~np.isnan(open_g), (open_g > slot_cap).astype("float64"), np.nan)
@@ -79,7 +83,7 @@ class CaseloadFeatures(FeatureFamily):
         out["caseload_trend_6m"] = g.rolling("open_cases", 6, "slope")
         out["caseload_cap"] = cap
         with np.errstate(invalid="ignore", divide="ignore"):
-            pro_rata = cap * wl.num("fte")
+            pro_rata = cap * fv.at(wl.codes, X["as_of"])                   # the hours in force at as_of
             out["caseload_to_cap"] = np.where(pro_rata > 0, cur / pro_rata, np.nan)
         out["caseload_over_cap_months_6m"] = g.rolling("over", 6, "sum")
         out["caseload_over_cap_months_12m"] = g.rolling("over", 12, "sum")

@@ -7,6 +7,7 @@ import pandas as pd
 
 from retention_ml.features._base import FeatureFamily, FeatureSpec, WorkerLookup
 from retention_ml.features._pit import EventIndex, MonthGrid, asof_take, ns
+from retention_ml.features.fte_history import FteValues
 
 H = "housing_cost"
 #: take-home pay estimated as this share of gross (income tax, NI, pension); a stated approximation
@@ -15,6 +16,9 @@ TAKE_HOME_SHARE = 0.75
 
 class HousingFeatures(FeatureFamily):
     """Housing features from ``housing_costs`` (monthly by area, period < as_of) and ``pay_history``.
+
+    Pay is the salary in force at as_of for the contracted hours in force then (``fte_history`` when given,
+    else ``workers.fte``).
 
     Parameters
     ----------
@@ -60,7 +64,7 @@ class HousingFeatures(FeatureFamily):
         ix = EventIndex(wl.event_codes(pay_t["worker_id"]), pay_t["effective_date"])
         pay = asof_take(ix, pay_t, on="effective_date", q_codes=wl.codes, q_times=as_of,
                         cols=["annual_salary", "market_supplement", "retention_payment"])
-        fte = wl.num("fte")
+        fte = FteValues(self.tables_, wl).at(wl.codes, as_of)
         gross = ((pay["annual_salary"] * fte) + pay["market_supplement"].fillna(0)
                  + pay["retention_payment"].fillna(0)).to_numpy()
         out = pd.DataFrame(index=np.arange(len(X)))

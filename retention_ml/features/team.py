@@ -7,6 +7,7 @@ import pandas as pd
 
 from retention_ml.features._base import FeatureFamily, FeatureSpec, WorkerLookup
 from retention_ml.features._pit import EventIndex, encode, ns, sorted_keys
+from retention_ml.features.fte_history import FteValues
 from retention_ml.features.team_history import TeamValues
 
 T = "team_instability"
@@ -15,7 +16,8 @@ T = "team_instability"
 class TeamFeatures(FeatureFamily):
     """Team features from ``workers`` (spells started / ended strictly before as_of) and ``teams``.
 
-    The establishment is the one in force at as_of (``team_history`` when given, else ``teams``).
+    The establishment is the one in force at as_of (``team_history`` when given, else ``teams``), and so is
+    each colleague's FTE in the in-post FTE (``fte_history`` when given, else ``workers.fte``).
 
     A spell counts in post at as_of when it started before as_of and had not ended before as_of; only end
     dates already past (end_date < as_of) are used, so nobody's future leaving is seen.
@@ -66,8 +68,14 @@ class TeamFeatures(FeatureFamily):
                 cums[key] = ix.cumulative({None: None, "agency": agency, "fte_": fte}[weight])
             return ix.count_before(p_team, when, cums[key])
 
+        steps = _fte_steps(FteValues(self.tables_, wl), w_team, start, end, gone)
+
         def in_post(when, weight=None):
-            return count(by_start, when, weight) - count(by_gone, when + pd.Timedelta(days=1), weight)
+            n = count(by_start, when, weight) - count(by_gone, when + pd.Timedelta(days=1), weight)
+            if weight == "fte_" and steps is not None:   # contract changes of those in post (fte_history)
+                on, on_cum, off, off_cum = steps
+                n = n + on.count_before(p_team, when, on_cum) - off.count_before(p_team, when + pd.Timedelta(days=1), off_cum)
+            return n
 
         head = in_post(at)
         head_12 = in_post(at - pd.DateOffset(months=12))
@@ -87,3 +95,26 @@ class TeamFeatures(FeatureFamily):
         by_mgr = EventIndex(np.where(mgr, w_team, -1), start)
         pairs["team_manager_change_12m"] = count(by_mgr, at) - count(by_mgr, at - pd.DateOffset(months=12))
         return pairs.iloc[inverse.ravel()].reset_index(drop=True)
+
+
+def _fte_steps(fv: FteValues, w_team, start, end, gone):
+    """Contract changes as dated steps of the team's in-post FTE: (step starts, their running totals, step ends,
+    theirs), :class:`EventIndex` and ``cumulative`` pairs as the spells' own.
+
+    A spell counts ``workers.fte`` while in post (start < t <= end); a change dated d adds its delta from
+    max(start, d) while the spell lasts, and is taken off again when the spell ends, like the spell's own FTE.
+    So the in-post FTE at t sums each colleague's FTE in force at t with the same running totals, no per-date
+    loop. A change dated after the spell's end never counts. None without ``fte_history`` (nothing added).
+    """
+    ch = fv.changes()
+    if ch.empty:
+        return None
+    row = ch["row"].to_numpy()
+    on = np.maximum(start[row], ch["date"].to_numpy(dtype="datetime64[ns]"))   # NaT start stays NaT (dropped)
+    off = gone[row]
+    ok = np.isnat(end[row]) | (on <= end[row])
+    team = np.where(ok, w_team[row], -1)
+    by_on, by_off = EventIndex(team, on), EventIndex(team, off)
+    delta = ch["delta"].to_numpy(dtype="float64")
+    # both indexes sort the same steps by (team, time); each needs its running total in its own order
+    return by_on, by_on.cumulative(delta), by_off, by_off.cumulative(delta)

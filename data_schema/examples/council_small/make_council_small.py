@@ -141,7 +141,14 @@ team_history = pd.DataFrame(
 ).astype({"caseload_cap": "Int64"})
 team_history["effective_date"] = pd.to_datetime(team_history["effective_date"])
 
+# Contract hours in force from each spell's start for the part-timers (workers holds today's): W005 worked full
+# time until going to four days a week (0.8) from June 2024; W013 has worked 0.6 throughout.
+fte_history = pd.DataFrame([("W005", "2019-04-01", 1.0), ("W005", "2024-06-01", 0.8), ("W013", "2022-01-10", 0.6)],
+                           columns=["worker_id", "effective_date", "fte"])
+fte_history["effective_date"] = pd.to_datetime(fte_history["effective_date"])
+
 for name, frame in {"teams": teams, "workers": workers, "caseload_history": caseload, "pay_history": pay, "pay_bands": bands,
                     "commute": commute, "housing_costs": housing, "agency_rates": agency, "absence": absence,
-                    "supervision": supervision, "exit_interviews": exits, "team_history": team_history}.items():
+                    "supervision": supervision, "exit_interviews": exits, "team_history": team_history,
+                    "fte_history": fte_history}.items():
     frame.to_csv(HERE / f"{name}.csv", index=False, date_format="%Y-%m-%d", lineterminator="\n")
