@@ -604,10 +604,17 @@ def effective_experiment(exp: dict) -> str:
 
 def run_name(exp: dict) -> str:
     """The run's name in MLflow and ``runs``: the experiment's name and the ``--set`` overrides that change what was
-    trained, e.g. ``council_default horizon_months=6 agency=exclude`` (not the data path: its fingerprint is a tag)."""
-    changed = [o.strip() for o in exp.get("overrides", []) if o.partition("=")[0].strip() not in NOT_IN_RUN_NAME]
-    short = [f"{key.strip().rsplit('.', 1)[-1]}={value.strip()}" for key, _, value in (o.partition("=") for o in changed)]
-    return " ".join([exp["name"], *short])[:250]
+    trained, each key with its section as typed (``council_default label.horizon_months=6 population.agency=exclude``;
+    a key set twice once, at the value that ran), so the name is the parameter's own name and pastes back into
+    ``--set``; ``n_boot=50`` alone did not say it was the evaluation's bootstrap, not the model's. Not the data path:
+    its fingerprint is a tag."""
+    changed = {}
+    for override in exp.get("overrides", []):
+        key, _, value = override.partition("=")
+        if key.strip() not in NOT_IN_RUN_NAME:
+            changed.pop(key.strip(), None)   # the last --set of a key is the one that ran: it goes last
+            changed[key.strip()] = value.strip()
+    return " ".join([exp["name"], *(f"{k}={v}" for k, v in changed.items())])[:250]
 
 
 def _log_run(exp, prep, model, record, predictions, X_test, y_test, keys_test, risks, params, progress, simulated):

@@ -56,7 +56,7 @@ def test_params_are_the_experiment_keys_under_their_own_names(sim_runs, sim_dir,
         assert found["run_id"].tolist() == [variant]
         # the run's name says what it changed (not the data path: that is the fingerprint tag)
         name = tracking.client().get_run(variant).info.run_name
-        assert name == "sim horizon_months=6 agency=exclude frequency_months=6"
+        assert name == "sim label.horizon_months=6 population.agency=exclude snapshots.frequency_months=6"
         assert tracking.client().get_run(default).info.run_name == "sim"
 
 

@@ -227,4 +227,15 @@ def test_a_renamed_run_is_named_once_with_the_settings_it_changed():
     from retention_ml.training import run_name
 
     exp = {"name": "pilot", "overrides": ["name=pilot", "label.horizon_months=6", "data.path=/x"]}
-    assert run_name(exp) == "pilot horizon_months=6"   # was "pilot name=pilot horizon_months=6"
+    assert run_name(exp) == "pilot label.horizon_months=6"   # was "pilot name=pilot horizon_months=6"
+
+
+def test_a_run_name_keeps_each_keys_section_and_the_value_that_ran():
+    # Analyst review S14: "council_default n_boot=50" did not say it was the evaluation's bootstrap (the model has
+    # its own, model.n_bootstrap), "Salary=pay" hid that it was flat.drivers.Salary, and a key set twice was named
+    # twice although only the last value ran.
+    from retention_ml.training import run_name
+
+    exp = {"name": "council_default", "overrides": ["evaluation.n_boot=50", "model.learning_rate=0.05",
+                                                    "flat.drivers.Salary = \"pay\"", "evaluation.n_boot=20"]}
+    assert run_name(exp) == 'council_default model.learning_rate=0.05 flat.drivers.Salary="pay" evaluation.n_boot=20'
