@@ -225,3 +225,39 @@ def test_runs_shows_the_code_when_runs_were_trained_by_different_code(tmp_path, 
         mlflow.MlflowClient().set_tag(ids["old"], artifacts.GIT_COMMIT_TAG, commits["new"])
         res = runner.invoke(app, ["runs"])
         assert "code=" not in res.stdout and "code 2b48d253-dirty" in res.stdout
+
+
+def test_runs_shows_each_auc_with_its_interval(tmp_path, scratch_store, monkeypatch):
+    """Analyst review S14: `runs` listed seed=7 at AUC 0.669 and seed=42 at 0.685 with no interval anywhere (table,
+    --wide, --json), though each run logs one ([0.60, 0.74] and [0.63, 0.77]): the listing read as a ranking of
+    runs the test window cannot tell apart."""
+    from retention_ml import artifacts
+
+    params = {"kind": "snapshots", "seed": "42", "label.horizon_months": "12", "window.test": "2022-01-01"}
+    figures = {"s42": (0.6848, 0.6278, 0.7660), "s7": (0.6695, 0.6044, 0.7423)}
+    with scratch_store(tmp_path):
+        ids = {}
+        for name, (value, low, high) in figures.items():
+            with mlflow.start_run(experiment_id=tracking.get_or_create_experiment("e"), run_name=name,
+                                  tags={artifacts.EXPERIMENT_TAG: "e"}) as run:
+                mlflow.log_params(params | {"seed": name[1:]})
+                mlflow.log_metrics({"lightgbm.roc_auc": value, "lightgbm.roc_auc.low": low,
+                                    "lightgbm.roc_auc.high": high, "lightgbm.brier": 0.09,
+                                    "lightgbm.brier.low": 0.07, "lightgbm.brier.high": 0.11})
+            ids[name] = run.info.run_id
+        monkeypatch.setenv("COLUMNS", "80")
+        res = runner.invoke(app, ["runs"])
+        assert res.exit_code == 0, res.output
+        lines = res.stdout.splitlines()
+        assert max(len(line) for line in lines) <= 80
+        for name, run_id in ids.items():
+            at = next(i for i, line in enumerate(lines) if line.strip().startswith(run_id[:8]))
+            value, low, high = figures[name]
+            assert f"{value:.3f}" in lines[at]
+            assert f"{low:.2f}-{high:.2f}".replace("0.", ".") in lines[at + 1]   # beneath its value
+        assert "95% interval over workers" in res.stdout
+        rows = {r["run_id"]: r for r in json.loads(runner.invoke(app, ["runs", "--json"]).stdout)}
+        assert (rows[ids["s7"]]["auc low"], rows[ids["s7"]]["auc high"]) == pytest.approx(figures["s7"][1:])
+        assert (rows[ids["s42"]]["brier low"], rows[ids["s42"]]["brier high"]) == pytest.approx((0.07, 0.11))
+        wide = runner.invoke(app, ["runs", "--wide"])
+        assert "auc low" in wide.stdout and "0.6044" in wide.stdout
