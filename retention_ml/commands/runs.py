@@ -11,7 +11,7 @@ The same settings, data and seed give the same metrics only with the same code: 
 
 Runs are comparable only when they answer the same question on the same people: same kind, label (horizon, leaving reasons), population (agency workers), data (fingerprint) and test window. Each run gets a letter (cmp, beside the run id); runs with different letters measure different things, and a warning under the table says what differs. A 6-month model's Brier is not better than a 12-month model's: it is a different question.
 
-The table fits an 80-column terminal (and a pipe or file): the settings every listed run shares are printed once under it. --wide shows every column (experiment, MLflow experiment, start time, code, each setting, test window and rows, all metrics with the LightGBM ones' intervals, data fingerprint, and one column per other experiment key that differs); --json gives every column at full precision (each LightGBM metric with its interval, e.g. auc low and auc high), with every experiment key a run logged under settings.
+The table fits an 80-column terminal (and a pipe or file): the settings every listed run shares are printed once under it. --wide shows every column (experiment, MLflow experiment, start time, code, each setting, test window and rows, all metrics with their intervals, data fingerprint, and one column per other experiment key that differs); --json gives every column at full precision (each model metric with its interval, e.g. auc low and auc high; the baselines' for runs logged since they are), with every experiment key a run logged under settings.
 
 Reads the tracking store (sqlite:///./mlflow.db unless MLFLOW_TRACKING_URI says otherwise).
 
@@ -43,7 +43,8 @@ COLUMNS = {
 NARROW = ("auc", "ap", "brier", "truth top3", "exit top3")
 # The metrics a run logs with their 95% bootstrap interval over workers (``<metric>.low`` / ``.high``): each gets
 # ``<label> low`` and ``<label> high`` beside it, so two runs' figures are read with their noise, not as a ranking.
-INTERVALS = {label: metric for metric, label in COLUMNS.items() if metric.startswith("lightgbm.")}
+INTERVALS = {label: metric for metric, label in COLUMNS.items()
+             if metric.split(".")[0] in ("lightgbm", "logistic", "team_base_rate")}   # the baselines' since S14
 # run parameter -> column label: the settings an analyst varies between runs. Older runs logged some under other
 # names (before the parameters took the experiment's own key names): read those when the new name is absent.
 SETTINGS = {

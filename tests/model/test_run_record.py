@@ -243,7 +243,8 @@ def test_runs_shows_each_auc_with_its_interval(tmp_path, scratch_store, monkeypa
                 mlflow.log_params(params | {"seed": name[1:]})
                 mlflow.log_metrics({"lightgbm.roc_auc": value, "lightgbm.roc_auc.low": low,
                                     "lightgbm.roc_auc.high": high, "lightgbm.brier": 0.09,
-                                    "lightgbm.brier.low": 0.07, "lightgbm.brier.high": 0.11})
+                                    "lightgbm.brier.low": 0.07, "lightgbm.brier.high": 0.11,
+                                    "logistic.roc_auc": 0.63, "logistic.roc_auc.low": 0.56, "logistic.roc_auc.high": 0.71})
             ids[name] = run.info.run_id
         monkeypatch.setenv("COLUMNS", "80")
         res = runner.invoke(app, ["runs"])
@@ -259,5 +260,6 @@ def test_runs_shows_each_auc_with_its_interval(tmp_path, scratch_store, monkeypa
         rows = {r["run_id"]: r for r in json.loads(runner.invoke(app, ["runs", "--json"]).stdout)}
         assert (rows[ids["s7"]]["auc low"], rows[ids["s7"]]["auc high"]) == pytest.approx(figures["s7"][1:])
         assert (rows[ids["s42"]]["brier low"], rows[ids["s42"]]["brier high"]) == pytest.approx((0.07, 0.11))
+        assert (rows[ids["s42"]]["logistic auc low"], rows[ids["s42"]]["logistic auc high"]) == pytest.approx((0.56, 0.71))
         wide = runner.invoke(app, ["runs", "--wide"])
         assert "auc low" in wide.stdout and "0.6044" in wide.stdout
