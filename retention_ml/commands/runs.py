@@ -174,7 +174,8 @@ def _brief(value: str) -> str:
 def _differs(table, settings: list[str], others: list[str]):
     """Each run's cell of the ``differs`` column: ``label=value`` for the :data:`SETTINGS` that vary, then the other
     experiment keys (:func:`other_varying`) where this run departs from what most listed runs (of the kinds that use
-    the key) have, by their last name (``learning_rate=0.03``; the dotted name when two share it)."""
+    the key) have, without their section (``learning_rate=0.03``, ``drivers.CommuteKm=-``; the dotted name when two
+    share it)."""
     from collections import Counter
 
     from retention_ml.experiment import unused_by_kind
@@ -183,8 +184,11 @@ def _differs(table, settings: list[str], others: list[str]):
     uses = lambda key, kind: kind not in ("snapshots", "flat") or not unused_by_kind(key, kind)  # noqa: E731
     usual = {key: Counter(own.get(key, MISSING) for own, kind in zip(table["settings"], kinds) if uses(key, kind))
              .most_common(1)[0][0] for key in others}
-    last = Counter(key.rsplit(".", 1)[-1] for key in others)
-    label = {key: key if last[key.rsplit(".", 1)[-1]] > 1 else key.rsplit(".", 1)[-1] for key in others}
+    # a key without its section (learning_rate, drivers.CommuteKm: a bare "CommuteKm=-" did not say it was the
+    # column's driver), the whole dotted name when two share that
+    short = {key: key.split(".", 1)[-1] for key in others}
+    seen = Counter(short.values())
+    label = {key: key if seen[short[key]] > 1 else short[key] for key in others}
     cells = []
     for row, own, kind in zip(_text(table[settings]).itertuples(index=False), table["settings"], kinds):
         extra = [f"{label[k]}={_brief(own.get(k, MISSING))}" for k in others

@@ -263,3 +263,26 @@ def test_runs_shows_each_auc_with_its_interval(tmp_path, scratch_store, monkeypa
         assert (rows[ids["s42"]]["logistic auc low"], rows[ids["s42"]]["logistic auc high"]) == pytest.approx((0.56, 0.71))
         wide = runner.invoke(app, ["runs", "--wide"])
         assert "auc low" in wide.stdout and "0.6044" in wide.stdout
+
+
+def test_runs_names_a_changed_driver_mapping_with_its_key(tmp_path, scratch_store, monkeypatch):
+    """Analyst review S14: a flat run whose flat.drivers.CommuteKm was removed showed "CommuteKm=-" in differs,
+    which did not say that the column's driver, not the column, had changed."""
+    from retention_ml import artifacts
+
+    base = {"kind": "flat", "seed": "1", "flat.label": "Left", "flat.drivers.Salary": "pay",
+            "flat.drivers.CommuteKm": "commute", "data.path": "/d.csv"}
+    with scratch_store(tmp_path):
+        ids = {}
+        for name, params in (("mapped", base), ("unmapped", {k: v for k, v in base.items() if "CommuteKm" not in k}),
+                             ("mapped2", base)):
+            with mlflow.start_run(experiment_id=tracking.get_or_create_experiment("e"), run_name=name,
+                                  tags={artifacts.EXPERIMENT_TAG: "e"}) as run:
+                mlflow.log_params(params)
+            ids[name] = run.info.run_id
+        monkeypatch.setenv("COLUMNS", "80")
+        res = runner.invoke(app, ["runs"])
+        assert res.exit_code == 0, res.output
+        blocks = res.stdout.split("\n ")
+        own = next(b for b in blocks if b.startswith(ids["unmapped"][:8]))
+        assert "drivers.CommuteKm=-" in own
