@@ -632,6 +632,8 @@ def _log_run(exp, prep, model, record, predictions, X_test, y_test, keys_test, r
         artifacts.SIMULATED_TAG: "true" if simulated else "false",
         artifacts.KIND_TAG: exp["kind"],
     }
+    if exp.get("description"):   # the file's own words on what the run is for: the run page's description in the UI
+        tags[tracking.RUN_NOTE_TAG] = exp["description"]
     progress("logging to MLflow")
     with tracking.start_run(exp.get("mlflow_experiment", exp["name"]), run_name=run_name(exp), tags=tags) as run:
         run_id = run.info.run_id

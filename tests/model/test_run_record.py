@@ -286,3 +286,13 @@ def test_runs_names_a_changed_driver_mapping_with_its_key(tmp_path, scratch_stor
         blocks = res.stdout.split("\n ")
         own = next(b for b in blocks if b.startswith(ids["unmapped"][:8]))
         assert "drivers.CommuteKm=-" in own
+
+
+def test_the_experiments_description_is_the_runs_description_in_the_ui(mlflow_store):
+    # Analyst review S14: the file's `description` was logged nowhere (not a parameter, tag or note), so MLflow's
+    # run page showed no word of what the analyst wrote the run for.
+    res = runner.invoke(app, ["train", str(IBM), *FAST, "--set", 'description="pilot: stumps only"',
+                              "--set", "model.num_leaves=2", "--json"])
+    assert res.exit_code == 0, res.output
+    tags = tracking.client().get_run(json.loads(res.stdout)["run_id"]).data.tags
+    assert tags[tracking.RUN_NOTE_TAG] == "pilot: stumps only"
