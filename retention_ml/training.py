@@ -619,6 +619,12 @@ def run_name(exp: dict) -> str:
     return " ".join([exp["name"], *(f"{k}={v}" for k, v in changed.items())])[:250]
 
 
+# Why a flat extract's run has no explanations although evaluation.explain is true (its default): the reasons,
+# driver profiles and exit-interview check are built on the snapshot tables, and such a model makes no lists.
+FLAT_NOT_EXPLAINED = ("not made: explanations (reasons, SHAP beeswarm, exit-interview check) are made for snapshot "
+                      "data; a one-row-per-employee extract's model makes no lists")
+
+
 def _log_run(exp, prep, model, record, predictions, X_test, y_test, keys_test, risks, params, progress, simulated):
     from retention_ml import tracking
     from retention_ml.schema import schema_version
@@ -680,6 +686,8 @@ def _log_run(exp, prep, model, record, predictions, X_test, y_test, keys_test, r
                 except Exception as exc:  # the model and its evaluation stand without explanations; say so on the run
                     tracking.set_run_tag(run_id, "retention_ml.explanations", f"failed: {type(exc).__name__}: {exc}"[:250])
                     progress(f"explanations failed ({type(exc).__name__}: {exc}); run kept without them")
+        elif exp["evaluation"]["explain"]:   # asked for, and the run page would otherwise just lack them
+            tracking.set_run_tag(run_id, "retention_ml.explanations", FLAT_NOT_EXPLAINED)
         progress("registering the model")
         version = tracking.log_turnover_model(run_id, model, X_test, registered_model=exp["registered_model"])
     return run_id, str(version.version)

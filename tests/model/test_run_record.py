@@ -296,3 +296,13 @@ def test_the_experiments_description_is_the_runs_description_in_the_ui(mlflow_st
     assert res.exit_code == 0, res.output
     tags = tracking.client().get_run(json.loads(res.stdout)["run_id"]).data.tags
     assert tags[tracking.RUN_NOTE_TAG] == "pilot: stumps only"
+
+
+def test_a_flat_run_says_why_it_has_no_explanations(mlflow_store):
+    # Analyst review S14: a flat extract with evaluation.explain = true (the default) logged no explanations, no
+    # beeswarm and no tag, while its parameters said explain True.
+    res = runner.invoke(app, ["train", str(IBM), *FAST, "--set", "evaluation.explain=true", "--json"])
+    assert res.exit_code == 0, res.output
+    run_id = json.loads(res.stdout)["run_id"]
+    assert tracking.client().get_run(run_id).data.tags["retention_ml.explanations"] == training.FLAT_NOT_EXPLAINED
+    assert "explanations" not in tracking.list_artifacts(run_id)
