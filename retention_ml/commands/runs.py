@@ -342,14 +342,17 @@ def runs(
 ) -> None:
     from rich.console import Console
 
+    from retention_ml.commands import fail
+
     try:
         table = runs_table(experiment)
     except Exception as exc:  # store unreachable or corrupt: could not run
-        typer.echo(json.dumps({"ok": False, "error": str(exc)}) if json_out else f"cannot read runs: {exc}", err=not json_out)
-        raise typer.Exit(2)
+        fail(str(exc) if json_out else f"cannot read runs: {exc}", 2, json_out=json_out, style=None)
     warning = comparability_warning(table) if len(table) else None   # nothing to compare in an empty store
     if json_out:
-        records = json.loads(table.to_json(orient="records", double_precision=15))
+        # counts are whole people (a run logged before they were has none): never 956.0
+        counts = {c: table[c].astype("Int64") for c in ("test n", "test leavers")}
+        records = json.loads(table.assign(**counts).to_json(orient="records", double_precision=15))
         typer.echo(json.dumps(records, indent=2))
         if warning:
             typer.echo(f"WARNING: {warning}", err=True)

@@ -311,3 +311,21 @@ def test_a_flat_run_says_why_it_has_no_explanations(mlflow_store):
     run_id = re.search(r"run ([0-9a-f]{32})", text).group(1)
     assert tracking.client().get_run(run_id).data.tags["retention_ml.explanations"] == training.FLAT_NOT_EXPLAINED
     assert "explanations" not in tracking.list_artifacts(run_id)
+
+
+def test_runs_json_counts_are_whole_and_its_failure_carries_the_exit_code(tmp_path, scratch_store, monkeypatch):
+    # Analyst review S14: `runs --json` gave "test n": 582.0, and its failure lacked the exit_code every other
+    # command's JSON failure carries (retention_ml.commands.fail).
+    from retention_ml import artifacts
+
+    with scratch_store(tmp_path):
+        with mlflow.start_run(experiment_id=tracking.get_or_create_experiment("e"), run_name="r",
+                              tags={artifacts.EXPERIMENT_TAG: "e"}) as run:
+            mlflow.log_params({"kind": "snapshots", "window.test": "2022-01-01"})
+            mlflow.log_metrics({"test.n": 582, "test.leavers": 64})
+        rows = json.loads(runner.invoke(app, ["runs", "--json"]).stdout)
+        assert rows[0]["run_id"] == run.info.run_id and rows[0]["test n"] == 582 and rows[0]["test leavers"] == 64
+        assert isinstance(rows[0]["test n"], int)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'missing' / 'mlflow.db'}")
+    res = runner.invoke(app, ["runs", "--json"])
+    assert res.exit_code == 2 and json.loads(res.stdout)["exit_code"] == 2
