@@ -150,6 +150,10 @@ SPEC: dict[str | None, dict[str, tuple]] = {
     },
 }
 REQUIRED = [(None, "name"), ("data", "path")]
+# A flat extract's model when the file names none: never the council model's name. Under the shared default, the
+# first kind trained into a store took the name and training the other kind there was refused, and a flat model
+# promoted under it would be what `score --model models:/retention-ml-turnover@champion` loads.
+FLAT_REGISTERED_MODEL = "retention-ml-flat"
 # Keys that mean nothing for the other kind of data (a flat extract has no dates, so no snapshots, label window or
 # population; snapshots split by time and validate on a window, so no test part or cross-fitting folds). Set to
 # anything but its default they are refused: a run named "ibm_hr horizon_months=6" that trained the same model
@@ -243,6 +247,8 @@ def experiment_from_dict(raw: dict, *, where: str = "<experiment>") -> dict:
     if out["flat"]["positive"] == out["flat"]["negative"]:
         raise ExperimentError(f"{where}: keys 'flat.positive' and 'flat.negative' are both {out['flat']['positive']!r}: "
                               "they are the outcome column's value for a leaver and for a stayer")
+    if out["kind"] == "flat" and "registered_model" not in raw:
+        out["registered_model"] = FLAT_REGISTERED_MODEL
     if out["kind"] == "flat" and "label" not in out["flat"]:
         raise ExperimentError(f"{where}: key 'flat.label' is required when kind = \"flat\"")
     for k, v in out["flat"]["drivers"].items():

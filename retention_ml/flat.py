@@ -233,6 +233,41 @@ def _check_names(frame: pd.DataFrame, mapping: dict, source: str) -> None:
                          + "\n- ".join(problems))
 
 
+# Keys that keep a column out of the model, and what the column then is; a column one of them names cannot also
+# be given a feature's role (flat.drivers, flat.categorical).
+NOT_A_FEATURE = {
+    "label": "the outcome",
+    "id": "the identifier",
+    "protected": "a protected characteristic, audited for fairness only",
+    "drop": "dropped",
+}
+
+
+def _check_roles(mapping: dict, source: str) -> None:
+    """Refuse a column that ``flat.drivers`` or ``flat.categorical`` treat as a feature while another key keeps it out.
+
+    Such a mapping trained without a word: the column stayed out and its driver or encoding was ignored, so the
+    experiment file (logged with the run, read by the board) said that ``Sex`` was a model input about pay.
+    """
+    held = {}
+    for key in NOT_A_FEATURE:
+        for col in ([mapping.get(key)] if key in ("label", "id") else mapping.get(key, [])):
+            if col:
+                held.setdefault(col, key)
+    problems = []
+    for key, columns in (("drivers", list(mapping.get("drivers", {}))), ("categorical", mapping.get("categorical", []))):
+        for col in (c for c in columns if c in held):
+            other = held[col]
+            entry = f"flat.drivers.{col}" if key == "drivers" else f"'{col}' from flat.categorical"
+            # only a dropped column may become a feature; the outcome, the id and a protected column never do
+            instead = ", or take it out of flat.drop to make it a feature" if other == "drop" else ""
+            problems.append(f"column '{col}' is named in flat.{key} (a feature's role), but flat.{other} keeps it out "
+                            f"of the model ({NOT_A_FEATURE[other]}): remove {entry}{instead}")
+    if problems:
+        raise ValueError(f"{source}: the experiment's flat section gives a column two roles, so a key would be "
+                         "ignored:\n- " + "\n- ".join(problems))
+
+
 def label_text(values: pd.Series) -> pd.Series:
     """The outcome column as text to compare with ``flat.positive`` / ``flat.negative``: stripped, ``""`` where
     blank, whole numbers without a decimal part (a 1/0 column with one blank cell is read as 1.0 / 0.0 / NaN).
@@ -487,6 +522,7 @@ def flat_frame(frame: pd.DataFrame, mapping: dict, *, source: str = "<frame>") -
     missing = sorted({c for c in named if c and c not in frame.columns})
     if missing:
         raise ValueError(f"{source}: column(s) {missing} named in the experiment's flat section are not in the file")
+    _check_roles(mapping, source)
     _check_names(frame, mapping, source)
     codes = set(driver_codes())
     bad = {c: d for c, d in mapping.get("drivers", {}).items() if d not in codes}

@@ -32,6 +32,7 @@ from retention_ml import artifacts
 
 __all__ = [
     "DEFAULT_MODEL_NAME",
+    "RUN_NOTE_TAG",
     "tracking_uri",
     "configure",
     "check_store",
@@ -57,6 +58,8 @@ __all__ = [
 
 DEFAULT_MODEL_NAME = "retention-ml-turnover"
 ARTIFACT_FOLDER = "mlartifacts"
+# The tag MLflow's UI shows as a run's description (its "Description" box on the run page).
+RUN_NOTE_TAG = "mlflow.note.content"
 
 
 def tracking_uri(override: str | None = None) -> str:

@@ -523,13 +523,15 @@ def _pseudonyms(ids: pd.Series, prefix: str) -> np.ndarray:
 
 
 def _flat_metrics(record: dict) -> dict[str, float]:
+    """The run's MLflow metrics from its evaluation record: every model's test figures with their 95% interval
+    (``logistic.roc_auc.low``), so MLflow's compare view shows whether LightGBM beats a baseline beyond the noise,
+    as train's table and the card do; calibration, trees and the rows (and leavers) of each window."""
     out = {}
     for name, rec in record["models"].items():
         for metric, interval in rec.items():
             out[f"{name}.{metric}"] = interval["value"]
-            if name == "lightgbm":
-                out[f"{name}.{metric}.low"] = interval["low"]
-                out[f"{name}.{metric}.high"] = interval["high"]
+            out[f"{name}.{metric}.low"] = interval["low"]
+            out[f"{name}.{metric}.high"] = interval["high"]
     cal = record["calibration"]
     out.update({"calibration.a": cal["a"], "calibration.b": cal["b"], "ece_valid_before": cal["ece_valid_before"],
                 "ece_valid_after": cal["ece_valid_after"], "best_iteration": record["best_iteration"]})
@@ -604,10 +606,23 @@ def effective_experiment(exp: dict) -> str:
 
 def run_name(exp: dict) -> str:
     """The run's name in MLflow and ``runs``: the experiment's name and the ``--set`` overrides that change what was
-    trained, e.g. ``council_default horizon_months=6 agency=exclude`` (not the data path: its fingerprint is a tag)."""
-    changed = [o.strip() for o in exp.get("overrides", []) if o.partition("=")[0].strip() not in NOT_IN_RUN_NAME]
-    short = [f"{key.strip().rsplit('.', 1)[-1]}={value.strip()}" for key, _, value in (o.partition("=") for o in changed)]
-    return " ".join([exp["name"], *short])[:250]
+    trained, each key with its section as typed (``council_default label.horizon_months=6 population.agency=exclude``;
+    a key set twice once, at the value that ran), so the name is the parameter's own name and pastes back into
+    ``--set``; ``n_boot=50`` alone did not say it was the evaluation's bootstrap, not the model's. Not the data path:
+    its fingerprint is a tag."""
+    changed = {}
+    for override in exp.get("overrides", []):
+        key, _, value = override.partition("=")
+        if key.strip() not in NOT_IN_RUN_NAME:
+            changed.pop(key.strip(), None)   # the last --set of a key is the one that ran: it goes last
+            changed[key.strip()] = value.strip()
+    return " ".join([exp["name"], *(f"{k}={v}" for k, v in changed.items())])[:250]
+
+
+# Why a flat extract's run has no explanations although evaluation.explain is true (its default): the reasons,
+# driver profiles and exit-interview check are built on the snapshot tables, and such a model makes no lists.
+FLAT_NOT_EXPLAINED = ("not made: explanations (reasons, SHAP beeswarm, exit-interview check) are made for snapshot "
+                      "data; a one-row-per-employee extract's model makes no lists")
 
 
 def _log_run(exp, prep, model, record, predictions, X_test, y_test, keys_test, risks, params, progress, simulated):
@@ -623,6 +638,8 @@ def _log_run(exp, prep, model, record, predictions, X_test, y_test, keys_test, r
         artifacts.SIMULATED_TAG: "true" if simulated else "false",
         artifacts.KIND_TAG: exp["kind"],
     }
+    if exp.get("description"):   # the file's own words on what the run is for: the run page's description in the UI
+        tags[tracking.RUN_NOTE_TAG] = exp["description"]
     progress("logging to MLflow")
     with tracking.start_run(exp.get("mlflow_experiment", exp["name"]), run_name=run_name(exp), tags=tags) as run:
         run_id = run.info.run_id
@@ -669,6 +686,8 @@ def _log_run(exp, prep, model, record, predictions, X_test, y_test, keys_test, r
                 except Exception as exc:  # the model and its evaluation stand without explanations; say so on the run
                     tracking.set_run_tag(run_id, "retention_ml.explanations", f"failed: {type(exc).__name__}: {exc}"[:250])
                     progress(f"explanations failed ({type(exc).__name__}: {exc}); run kept without them")
+        elif exp["evaluation"]["explain"]:   # asked for, and the run page would otherwise just lack them
+            tracking.set_run_tag(run_id, "retention_ml.explanations", FLAT_NOT_EXPLAINED)
         progress("registering the model")
         version = tracking.log_turnover_model(run_id, model, X_test, registered_model=exp["registered_model"])
     return run_id, str(version.version)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import typer
 
-HELP = """List training runs (newest first) side by side: what each run changed (its name holds the --set overrides), the settings that differ between the listed runs (column differs: horizon, leaving reasons, agency, snapshot frequency, constraints, tuning trials and seed on every row when they vary, then any other experiment key, such as learning_rate or snapshots.start, on the rows whose value departs from what most listed runs have), and its key test-window metrics: LightGBM ROC-AUC, average precision, Brier, and how well its explanations agree with the truth (simulated data: true driver among the top 3 reasons of top-risk-decile leavers) and with exit interviews (stated reason among the top 3), plus the registered model version with its aliases.
+HELP = """List training runs (newest first) side by side: what each run changed (its name holds the --set overrides), the settings that differ between the listed runs (column differs: horizon, leaving reasons, agency, snapshot frequency, constraints, tuning trials and seed on every row when they vary, then any other experiment key, such as learning_rate or snapshots.start, on the rows whose value departs from what most listed runs have), and its key test-window metrics: LightGBM ROC-AUC (its 95% interval over workers beneath it: two runs whose intervals overlap are not told apart by the test window), average precision, Brier, and how well its explanations agree with the truth (simulated data: true driver among the top 3 reasons of top-risk-decile leavers) and with exit interviews (stated reason among the top 3), plus the registered model version with its aliases.
 
 The same settings, data and seed give the same metrics only with the same code: when the listed runs were trained by different code (the git commit, -dirty with local changes), differs says so (code=...).
 
 Runs are comparable only when they answer the same question on the same people: same kind, label (horizon, leaving reasons), population (agency workers), data (fingerprint) and test window. Each run gets a letter (cmp, beside the run id); runs with different letters measure different things, and a warning under the table says what differs. A 6-month model's Brier is not better than a 12-month model's: it is a different question.
 
-The table fits an 80-column terminal (and a pipe or file): the settings every listed run shares are printed once under it. --wide shows every column (experiment, MLflow experiment, start time, code, each setting, test window and rows, all metrics, data fingerprint, and one column per other experiment key that differs); --json gives every column at full precision, with every experiment key a run logged under settings.
+The table fits an 80-column terminal (and a pipe or file): the settings every listed run shares are printed once under it. --wide shows every column (experiment, MLflow experiment, start time, code, each setting, test window and rows, all metrics with their intervals, data fingerprint, and one column per other experiment key that differs); --json gives every column at full precision (each model metric with its interval, e.g. auc low and auc high; the baselines' for runs logged since they are), with every experiment key a run logged under settings.
 
 Reads the tracking store (sqlite:///./mlflow.db unless MLFLOW_TRACKING_URI says otherwise).
 
@@ -41,6 +41,10 @@ COLUMNS = {
     "alignment.top3_vs_global": "exit vs global",
 }
 NARROW = ("auc", "ap", "brier", "truth top3", "exit top3")
+# The metrics a run logs with their 95% bootstrap interval over workers (``<metric>.low`` / ``.high``): each gets
+# ``<label> low`` and ``<label> high`` beside it, so two runs' figures are read with their noise, not as a ranking.
+INTERVALS = {label: metric for metric, label in COLUMNS.items()
+             if metric.split(".")[0] in ("lightgbm", "logistic", "team_base_rate")}   # the baselines' since S14
 # run parameter -> column label: the settings an analyst varies between runs. Older runs logged some under other
 # names (before the parameters took the experiment's own key names): read those when the new name is absent.
 SETTINGS = {
@@ -82,8 +86,10 @@ def runs_table(experiment: str | None = None):
     if experiment is not None and frame.empty and experiment not in names.values():
         known = sorted(set(names.values()) | set(_column(tracking.search_runs(), f"tags.{artifacts.EXPERIMENT_TAG}").dropna()))
         raise LookupError(f"no experiment named {experiment!r} in {uri} (experiments: {', '.join(known) or 'none'})")
+    metrics = [c for label in COLUMNS.values()
+               for c in ([label, f"{label} low", f"{label} high"] if label in INTERVALS else [label])]
     columns = ["run_id", "cmp", "name", "experiment", "mlflow_experiment", "start_time", "code", *SETTINGS.values(),
-               "test window", "test n", "test leavers", *COLUMNS.values(), "registered", "data", "settings"]
+               "test window", "test n", "test leavers", *metrics, "registered", "data", "settings"]
     if frame.empty:
         return pd.DataFrame(columns=columns)
     out = pd.DataFrame({
@@ -103,6 +109,9 @@ def runs_table(experiment: str | None = None):
     out["test leavers"] = _column(frame, "metrics.test.leavers").fillna(_column(frame, "metrics.test.positives"))
     for metric, label in COLUMNS.items():
         out[label] = _column(frame, f"metrics.{metric}")
+        if label in INTERVALS:
+            out[f"{label} low"] = _column(frame, f"metrics.{metric}.low")
+            out[f"{label} high"] = _column(frame, f"metrics.{metric}.high")
     out["settings"] = _settings(frame)
     versions = _registered_versions()
     out["registered"] = out["run_id"].map(lambda run_id: versions.get(run_id, ""))
@@ -165,7 +174,8 @@ def _brief(value: str) -> str:
 def _differs(table, settings: list[str], others: list[str]):
     """Each run's cell of the ``differs`` column: ``label=value`` for the :data:`SETTINGS` that vary, then the other
     experiment keys (:func:`other_varying`) where this run departs from what most listed runs (of the kinds that use
-    the key) have, by their last name (``learning_rate=0.03``; the dotted name when two share it)."""
+    the key) have, without their section (``learning_rate=0.03``, ``drivers.CommuteKm=-``; the dotted name when two
+    share it)."""
     from collections import Counter
 
     from retention_ml.experiment import unused_by_kind
@@ -174,8 +184,11 @@ def _differs(table, settings: list[str], others: list[str]):
     uses = lambda key, kind: kind not in ("snapshots", "flat") or not unused_by_kind(key, kind)  # noqa: E731
     usual = {key: Counter(own.get(key, MISSING) for own, kind in zip(table["settings"], kinds) if uses(key, kind))
              .most_common(1)[0][0] for key in others}
-    last = Counter(key.rsplit(".", 1)[-1] for key in others)
-    label = {key: key if last[key.rsplit(".", 1)[-1]] > 1 else key.rsplit(".", 1)[-1] for key in others}
+    # a key without its section (learning_rate, drivers.CommuteKm: a bare "CommuteKm=-" did not say it was the
+    # column's driver), the whole dotted name when two share that
+    short = {key: key.split(".", 1)[-1] for key in others}
+    seen = Counter(short.values())
+    label = {key: key if seen[short[key]] > 1 else short[key] for key in others}
     cells = []
     for row, own, kind in zip(_text(table[settings]).itertuples(index=False), table["settings"], kinds):
         extra = [f"{label[k]}={_brief(own.get(k, MISSING))}" for k in others
@@ -266,6 +279,19 @@ def _cell(value, digits: int) -> str:
     return "" if value is None else str(value)
 
 
+def _with_interval(value, low, high) -> str:
+    """The narrow table's AUC cell: the value, and under it its 95% interval (``0.685`` / ``.63-.77``)."""
+    if value != value or value is None:
+        return ""
+    if low != low or high != high or low is None or high is None:   # a run logged without its interval
+        return f"{value:.3f}"
+    return f"{value:.3f}\n" + f"{low:.2f}-{high:.2f}".replace("0.", ".")
+
+
+INTERVAL_NOTE = ("auc: LightGBM's test-window ROC-AUC, its 95% interval over workers beneath; where two runs with one "
+                 "letter have overlapping intervals, the test window cannot tell them apart (a seed alone moves it).")
+
+
 def _view(table, wide: bool, title: str):
     """The rich table: narrow (fits 80 columns: borderless, the settings that differ between the listed runs in one
     folded column, short headers) or ``wide`` (every column, 4 decimals)."""
@@ -290,18 +316,19 @@ def _view(table, wide: bool, title: str):
         # the model's name is the same on every row of an experiment; its version and aliases tell rows apart
         shown["model"] = shown["registered"].str.replace(r"^\S+ (v\d+)", r"\1", regex=True)
         metrics = [c for c in NARROW if shown[c].notna().any()]
+        shown["auc"] = [_with_interval(*v) for v in zip(shown["auc"], shown["auc low"], shown["auc high"])]
         # the comparability letter beside the run id: one column fewer, so 80 columns hold the table
         shown["run_id"] = shown["run_id"] + " " + shown["cmp"]
         columns, digits = ["run_id", "differs", *metrics, "model"], 3
         headers = {"run_id": "run  cmp", "truth top3": "truth\ntop3", "exit top3": "exit\ntop3"}
-    numeric = set(COLUMNS.values()) | {"test n", "test leavers"}
+    numeric = set(COLUMNS.values()) | {f"{c} {end}" for c in INTERVALS for end in ("low", "high")} | {"test n", "test leavers"}
     for col in columns:
         header = headers.get(col, col)
         if col in numeric:   # a number is never cut short: the text columns fold instead
             width = max(len(line) for line in header.split("\n"))
             view.add_column(header, justify="right", no_wrap=True, min_width=max(width, digits + 2))
         else:
-            view.add_column(header, overflow="fold", min_width={"cmp": 3, "differs": 19, "model": 10, "run_id": 10}.get(col, 8),
+            view.add_column(header, overflow="fold", min_width={"cmp": 3, "differs": 17, "model": 10, "run_id": 10}.get(col, 8),
                             max_width=10 if col == "model" else None)   # "v4 @champion" in two lines; the settings get the rest
     for row in shown[columns].itertuples(index=False):
         view.add_row(*[_cell(v, digits) for v in row])
@@ -315,14 +342,17 @@ def runs(
 ) -> None:
     from rich.console import Console
 
+    from retention_ml.commands import fail
+
     try:
         table = runs_table(experiment)
     except Exception as exc:  # store unreachable or corrupt: could not run
-        typer.echo(json.dumps({"ok": False, "error": str(exc)}) if json_out else f"cannot read runs: {exc}", err=not json_out)
-        raise typer.Exit(2)
+        fail(str(exc) if json_out else f"cannot read runs: {exc}", 2, json_out=json_out, style=None)
     warning = comparability_warning(table) if len(table) else None   # nothing to compare in an empty store
     if json_out:
-        records = json.loads(table.to_json(orient="records", double_precision=15))
+        # counts are whole people (a run logged before they were has none): never 956.0
+        counts = {c: table[c].astype("Int64") for c in ("test n", "test leavers")}
+        records = json.loads(table.assign(**counts).to_json(orient="records", double_precision=15))
         typer.echo(json.dumps(records, indent=2))
         if warning:
             typer.echo(f"WARNING: {warning}", err=True)
@@ -336,6 +366,8 @@ def runs(
     if wide:   # asked for every column: as wide as they need (scroll or pipe to `less -S`), never squeezed to nothing
         console = Console(width=max(console.width, Console(width=100_000).measure(view).maximum))
     console.print(view)
+    if not wide and table["auc low"].notna().any():
+        console.print(INTERVAL_NOTE)
     if not wide:
         console.print("All listed runs: " + ", ".join(f"{k} {v}" for k, v in shared.items() if v != MISSING),
                       soft_wrap=False)

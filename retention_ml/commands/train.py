@@ -202,6 +202,8 @@ def _print(result, exp, truth: dict | None = None, warnings: list[str] = (), sim
         console.print(f"[bold yellow]WARNING: {note[0].upper()}{note[1:]}[/bold yellow]")
     # the same words as the model card's "Simulated data" row, from the same tag
     console.print("Simulated data: " + ("yes (the folder was written by `retention-ml simulate`)" if simulated else
+                                        "no (a one-row-per-employee extract file, not a simulator folder)"
+                                        if exp["kind"] == "flat" else
                                         "no (the folder has no simulator output, _truth/README.md)"))
     if truth and truth["logged"]:
         known = [f"{k} {b['value']:.0%} (bar {b['bar']:.0%})" for k, b in truth["bars"].items() if b["value"] is not None]

@@ -239,3 +239,17 @@ def test_train_fails_through_the_shared_failure_helper(tmp_path):
     assert res.exit_code == 2
     assert json.loads(res.stdout) == {"ok": False, "error": json.loads(res.stdout)["error"], "exit_code": 2}
     assert "unknown key 'data.zzz'" in json.loads(res.stdout)["error"]
+
+
+def test_a_flat_extract_without_registered_model_is_not_registered_as_the_council_model(tmp_path):
+    # Analyst review S14: a flat experiment file without registered_model registered as retention-ml-turnover, so in
+    # a fresh store `train council_default.toml` was then refused ("holds flat models"), and a promoted flat model
+    # would be what score's models:/retention-ml-turnover@champion loads.
+    from retention_ml.experiment import FLAT_REGISTERED_MODEL
+
+    flat = load_experiment(write(tmp_path, FLAT))
+    assert flat["registered_model"] == FLAT_REGISTERED_MODEL != load_experiment(write(tmp_path, MINIMAL, "s.toml"))["registered_model"]
+    named = load_experiment(write(tmp_path, FLAT, "n.toml"), overrides=['registered_model="hr-pilot"'])
+    assert named["registered_model"] == "hr-pilot"   # a name the file or --set gives is kept
+    assert load_experiment(write(tmp_path, 'registered_model = "retention-ml-turnover"\n' + FLAT, "t.toml"))[
+        "registered_model"] == "retention-ml-turnover"   # even the council's, when asked for (the registry check guards it)

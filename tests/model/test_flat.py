@@ -83,3 +83,21 @@ def test_row_order_of_the_file_does_not_change_the_data_set(ibm, tmp_path, with_
     pd.testing.assert_frame_equal(a.X, b.X)
     pd.testing.assert_series_equal(a.y, b.y)
     pd.testing.assert_frame_equal(a.keys, b.keys)
+
+
+@pytest.mark.parametrize("key, extra, column, held_by", [
+    ("drivers", {"drivers": {"Gender": "personal"}}, "Gender", "protected"),
+    ("categorical", {"categorical": ["Department", "Gender"]}, "Gender", "protected"),
+    ("drivers", {"drivers": {"EmployeeNumber": "career_progression"}}, "EmployeeNumber", "id"),
+    ("drivers", {"drivers": {"Attrition": "other"}}, "Attrition", "label"),
+    ("drivers", {"drivers": {"StandardHours": "work_life_balance"}}, "StandardHours", "drop"),
+])
+def test_a_column_kept_out_of_the_model_cannot_also_be_given_a_features_role(ibm, key, extra, column, held_by):
+    # The analyst's case: flat.drivers.Sex = "personal" beside flat.protected = ["Sex"] trained without a word, and
+    # the logged experiment file told the board that Sex was a model input.
+    exp, _ = ibm
+    frame = pd.read_csv(exp["data"]["path"])
+    mapping = {**exp["flat"], key: {**exp["flat"][key], **extra[key]} if key == "drivers" else extra[key]}
+    with pytest.raises(ValueError, match=rf"column '{column}' is named in flat\.{key} \(a feature's role\), but "
+                                         rf"flat\.{held_by} keeps it out of the model"):
+        flat_frame(frame, mapping)

@@ -45,9 +45,10 @@ def test_reviewers_compounds_and_proxies_are_refused(ibm):
         # both ways out: declare or drop it, or clear it in one line
         assert f'flat.not_protected = ["{col}"]' in message
     assert message.count("flat.protected (audited for fairness only) or flat.drop") == 4
-    # declared protected, they are audit columns and no model input
+    # declared protected (and Title no longer categorical: one role per column), they are audit columns and no
+    # model input
     declared = {**flagged, "protected": ["YearBorn", "IsFemale", "agegroup", "Title"],
-                "bands": {"YearBorn": [1960, 1980]}}
+                "categorical": mapping["categorical"], "bands": {"YearBorn": [1960, 1980]}}
     ds = flat_frame(f, declared)
     assert not [c for c in ds.X.columns if c.split("_")[0] in {"YearBorn", "IsFemale", "agegroup", "Title"}]
 

@@ -56,7 +56,7 @@ def test_params_are_the_experiment_keys_under_their_own_names(sim_runs, sim_dir,
         assert found["run_id"].tolist() == [variant]
         # the run's name says what it changed (not the data path: that is the fingerprint tag)
         name = tracking.client().get_run(variant).info.run_name
-        assert name == "sim horizon_months=6 agency=exclude frequency_months=6"
+        assert name == "sim label.horizon_months=6 population.agency=exclude snapshots.frequency_months=6"
         assert tracking.client().get_run(default).info.run_name == "sim"
 
 
@@ -225,3 +225,107 @@ def test_runs_shows_the_code_when_runs_were_trained_by_different_code(tmp_path, 
         mlflow.MlflowClient().set_tag(ids["old"], artifacts.GIT_COMMIT_TAG, commits["new"])
         res = runner.invoke(app, ["runs"])
         assert "code=" not in res.stdout and "code 2b48d253-dirty" in res.stdout
+
+
+def test_runs_shows_each_auc_with_its_interval(tmp_path, scratch_store, monkeypatch):
+    """Analyst review S14: `runs` listed seed=7 at AUC 0.669 and seed=42 at 0.685 with no interval anywhere (table,
+    --wide, --json), though each run logs one ([0.60, 0.74] and [0.63, 0.77]): the listing read as a ranking of
+    runs the test window cannot tell apart."""
+    from retention_ml import artifacts
+
+    params = {"kind": "snapshots", "seed": "42", "label.horizon_months": "12", "window.test": "2022-01-01"}
+    figures = {"s42": (0.6848, 0.6278, 0.7660), "s7": (0.6695, 0.6044, 0.7423)}
+    with scratch_store(tmp_path):
+        ids = {}
+        for name, (value, low, high) in figures.items():
+            with mlflow.start_run(experiment_id=tracking.get_or_create_experiment("e"), run_name=name,
+                                  tags={artifacts.EXPERIMENT_TAG: "e"}) as run:
+                mlflow.log_params(params | {"seed": name[1:]})
+                mlflow.log_metrics({"lightgbm.roc_auc": value, "lightgbm.roc_auc.low": low,
+                                    "lightgbm.roc_auc.high": high, "lightgbm.brier": 0.09,
+                                    "lightgbm.brier.low": 0.07, "lightgbm.brier.high": 0.11,
+                                    "logistic.roc_auc": 0.63, "logistic.roc_auc.low": 0.56, "logistic.roc_auc.high": 0.71})
+            ids[name] = run.info.run_id
+        monkeypatch.setenv("COLUMNS", "80")
+        res = runner.invoke(app, ["runs"])
+        assert res.exit_code == 0, res.output
+        lines = res.stdout.splitlines()
+        assert max(len(line) for line in lines) <= 80
+        for name, run_id in ids.items():
+            at = next(i for i, line in enumerate(lines) if line.strip().startswith(run_id[:8]))
+            value, low, high = figures[name]
+            assert f"{value:.3f}" in lines[at]
+            assert f"{low:.2f}-{high:.2f}".replace("0.", ".") in lines[at + 1]   # beneath its value
+        assert "95% interval over workers" in res.stdout
+        rows = {r["run_id"]: r for r in json.loads(runner.invoke(app, ["runs", "--json"]).stdout)}
+        assert (rows[ids["s7"]]["auc low"], rows[ids["s7"]]["auc high"]) == pytest.approx(figures["s7"][1:])
+        assert (rows[ids["s42"]]["brier low"], rows[ids["s42"]]["brier high"]) == pytest.approx((0.07, 0.11))
+        assert (rows[ids["s42"]]["logistic auc low"], rows[ids["s42"]]["logistic auc high"]) == pytest.approx((0.56, 0.71))
+        wide = runner.invoke(app, ["runs", "--wide"])
+        assert "auc low" in wide.stdout and "0.6044" in wide.stdout
+
+
+def test_runs_names_a_changed_driver_mapping_with_its_key(tmp_path, scratch_store, monkeypatch):
+    """Analyst review S14: a flat run whose flat.drivers.CommuteKm was removed showed "CommuteKm=-" in differs,
+    which did not say that the column's driver, not the column, had changed."""
+    from retention_ml import artifacts
+
+    base = {"kind": "flat", "seed": "1", "flat.label": "Left", "flat.drivers.Salary": "pay",
+            "flat.drivers.CommuteKm": "commute", "data.path": "/d.csv"}
+    with scratch_store(tmp_path):
+        ids = {}
+        for name, params in (("mapped", base), ("unmapped", {k: v for k, v in base.items() if "CommuteKm" not in k}),
+                             ("mapped2", base)):
+            with mlflow.start_run(experiment_id=tracking.get_or_create_experiment("e"), run_name=name,
+                                  tags={artifacts.EXPERIMENT_TAG: "e"}) as run:
+                mlflow.log_params(params)
+            ids[name] = run.info.run_id
+        monkeypatch.setenv("COLUMNS", "80")
+        res = runner.invoke(app, ["runs"])
+        assert res.exit_code == 0, res.output
+        blocks = res.stdout.split("\n ")
+        own = next(b for b in blocks if b.startswith(ids["unmapped"][:8]))
+        assert "drivers.CommuteKm=-" in own
+
+
+def test_the_experiments_description_is_the_runs_description_in_the_ui(mlflow_store):
+    # Analyst review S14: the file's `description` was logged nowhere (not a parameter, tag or note), so MLflow's
+    # run page showed no word of what the analyst wrote the run for.
+    res = runner.invoke(app, ["train", str(IBM), *FAST, "--set", 'description="pilot: stumps only"',
+                              "--set", "model.num_leaves=2", "--json"])
+    assert res.exit_code == 0, res.output
+    tags = tracking.client().get_run(json.loads(res.stdout)["run_id"]).data.tags
+    assert tags[tracking.RUN_NOTE_TAG] == "pilot: stumps only"
+
+
+def test_a_flat_run_says_why_it_has_no_explanations(mlflow_store):
+    # Analyst review S14: a flat extract with evaluation.explain = true (the default) logged no explanations, no
+    # beeswarm and no tag, while its parameters said explain True; and train's printout said of the extract file
+    # that "the folder has no simulator output".
+    import re
+
+    res = runner.invoke(app, ["train", str(IBM), *FAST, "--set", "evaluation.explain=true"])
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.stdout.split())
+    assert "Simulated data: no (a one-row-per-employee extract file" in text and "the folder" not in text
+    run_id = re.search(r"run ([0-9a-f]{32})", text).group(1)
+    assert tracking.client().get_run(run_id).data.tags["retention_ml.explanations"] == training.FLAT_NOT_EXPLAINED
+    assert "explanations" not in tracking.list_artifacts(run_id)
+
+
+def test_runs_json_counts_are_whole_and_its_failure_carries_the_exit_code(tmp_path, scratch_store, monkeypatch):
+    # Analyst review S14: `runs --json` gave "test n": 582.0, and its failure lacked the exit_code every other
+    # command's JSON failure carries (retention_ml.commands.fail).
+    from retention_ml import artifacts
+
+    with scratch_store(tmp_path):
+        with mlflow.start_run(experiment_id=tracking.get_or_create_experiment("e"), run_name="r",
+                              tags={artifacts.EXPERIMENT_TAG: "e"}) as run:
+            mlflow.log_params({"kind": "snapshots", "window.test": "2022-01-01"})
+            mlflow.log_metrics({"test.n": 582, "test.leavers": 64})
+        rows = json.loads(runner.invoke(app, ["runs", "--json"]).stdout)
+        assert rows[0]["run_id"] == run.info.run_id and rows[0]["test n"] == 582 and rows[0]["test leavers"] == 64
+        assert isinstance(rows[0]["test n"], int)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'missing' / 'mlflow.db'}")
+    res = runner.invoke(app, ["runs", "--json"])
+    assert res.exit_code == 2 and json.loads(res.stdout)["exit_code"] == 2

@@ -227,4 +227,34 @@ def test_a_renamed_run_is_named_once_with_the_settings_it_changed():
     from retention_ml.training import run_name
 
     exp = {"name": "pilot", "overrides": ["name=pilot", "label.horizon_months=6", "data.path=/x"]}
-    assert run_name(exp) == "pilot horizon_months=6"   # was "pilot name=pilot horizon_months=6"
+    assert run_name(exp) == "pilot label.horizon_months=6"   # was "pilot name=pilot horizon_months=6"
+
+
+def test_a_run_name_keeps_each_keys_section_and_the_value_that_ran():
+    # Analyst review S14: "council_default n_boot=50" did not say it was the evaluation's bootstrap (the model has
+    # its own, model.n_bootstrap), "Salary=pay" hid that it was flat.drivers.Salary, and a key set twice was named
+    # twice although only the last value ran.
+    from retention_ml.training import run_name
+
+    exp = {"name": "council_default", "overrides": ["evaluation.n_boot=50", "model.learning_rate=0.05",
+                                                    "flat.drivers.Salary = \"pay\"", "evaluation.n_boot=20"]}
+    assert run_name(exp) == 'council_default model.learning_rate=0.05 flat.drivers.Salary="pay" evaluation.n_boot=20'
+
+
+def test_every_models_metrics_are_logged_with_their_interval():
+    # Analyst review S14: MLflow held lightgbm.roc_auc.low/.high but only logistic.roc_auc and team_base_rate.roc_auc,
+    # so the compare view could not show whether LightGBM beat a baseline beyond the noise (train's table and the
+    # card show both intervals).
+    from retention_ml.training import _flat_metrics
+
+    fig = lambda v: {"value": v, "low": v - 0.05, "high": v + 0.05, "undefined": 0}  # noqa: E731
+    record = {"models": {m: {"roc_auc": fig(v), "brier": fig(v / 10)} for m, v in
+                         (("lightgbm", 0.7), ("logistic", 0.65), ("team_base_rate", 0.55))},
+              "calibration": {"a": 1.0, "b": 0.0, "ece_valid_before": 0.05, "ece_valid_after": 0.02},
+              "best_iteration": 51, "counts": {"test": {"n": 582, "positives": 64, "leavers": 64}}}
+    metrics = _flat_metrics(record)
+    for model, value in (("lightgbm", 0.7), ("logistic", 0.65), ("team_base_rate", 0.55)):
+        assert metrics[f"{model}.roc_auc"] == value
+        assert (metrics[f"{model}.roc_auc.low"], metrics[f"{model}.roc_auc.high"]) == pytest.approx((value - 0.05, value + 0.05))
+        assert f"{model}.brier.high" in metrics
+    assert metrics["test.leavers"] == 64 and metrics["best_iteration"] == 51
