@@ -218,9 +218,10 @@ class Workbook:
 
     ``frame``: every cell as text (None when empty), headers from row 1; data row r is Excel row r + 2, as a CSV's
     line r + 2. ``header``: the header cells as written (before pandas-style renaming of a repeated name).
-    ``problems``: one row per cell that cannot be read as the analyst meant (columns ``rule``, ``row`` (0-based
-    data row, or None), ``column``, ``cell``, ``message``). ``sheet``: the sheet read. ``frame`` is None when
-    no sheet could be chosen or every sheet is empty (``problems`` then says which).
+    ``problems``: one row per cell that cannot be read as the analyst meant, and one per column read other than
+    as stored (columns ``rule``, ``severity`` (``error``, or ``warning`` for a reading), ``row`` (0-based data row,
+    or None), ``column``, ``cell``, ``message``). ``sheet``: the sheet read. ``frame`` is None when no sheet could
+    be chosen or every sheet is empty (``problems`` then says which).
     """
 
     frame: pd.DataFrame | None
@@ -229,11 +230,12 @@ class Workbook:
     sheet: str | None
 
 
-_PROBLEM_COLUMNS = ["rule", "row", "column", "cell", "message"]
+_PROBLEM_COLUMNS = ["rule", "severity", "row", "column", "cell", "message"]
 
 
 def _problems(rows: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=_PROBLEM_COLUMNS)
+    frame = pd.DataFrame(rows, columns=_PROBLEM_COLUMNS, dtype=object)   # object: a row stays an int or None
+    return frame.assign(severity=frame["severity"].where(frame["severity"].notna(), "error"))
 
 
 def _choose_sheet(book, table: str, file: str):
@@ -301,15 +303,20 @@ def _cell(column: int, row: int) -> str:
     return f"{get_column_letter(column + 1)}{row}"
 
 
+def _declared(name, schema: TableSchema | None) -> tuple[str | None, str | None]:
+    """(the declared column a sheet header names, but for case, spaces or punctuation, and its type), or (None, None)."""
+    spec = None if schema is None else next((c for c in schema.columns if header_key(c.name) == header_key(name)), None)
+    return (None, None) if spec is None else (spec.name, spec.type)
+
+
 def _date_cell_problems(frame: pd.DataFrame, dated: dict, schema: TableSchema | None, file: str) -> list[dict]:
     """A date cell in a declared column that is not a date (an id Excel turned into a date, '1-3' as 1 March)."""
     if schema is None:
         return []
-    types = {c.name: c.type for c in schema.columns}
     out = []
     for position, name in enumerate(frame.columns):
-        key = next((c for c in types if header_key(c) == header_key(name)), None)
-        if key is None or types[key] in ("date", "month") or not dated[name].any():
+        key, kind = _declared(name, schema)
+        if key is None or kind in ("date", "month") or not dated[name].any():
             continue
         for row in np.flatnonzero(dated[name])[:_CELLS_NAMED]:
             out.append({"rule": "xlsx_cell", "row": int(row), "column": key, "cell": _cell(position, row + 2), "message": (
@@ -321,9 +328,77 @@ def _date_cell_problems(frame: pd.DataFrame, dated: dict, schema: TableSchema | 
 
 _CELLS_NAMED = 1000   # per column: a whole column of date cells is one fix, not a million records
 
+# The number formats read as Excel shows them: zeros alone, two or more ('00000'), which pad a whole number to that
+# many digits (an id 00123 typed as a number and formatted to show its zeros). Every other format shows the number
+# itself (General, '0', '#,##0', '0.00': read as the number) or other text than the number, which is not read.
+_ZERO_PADDING = re.compile(r"0{2,}")
+# A format showing a number as other text: quoted or escaped literal text ('"T"000', '\W0000'), or padding zeros
+# combined with anything else ('000-000', '00000_)'). In a text column (an id, a code) Excel shows what is not stored.
+_SHOWN_AS_OTHER_TEXT = re.compile(r'"|\\|0{2,}')
+
+
+def _format_reading(fmt) -> str | None:
+    """How a numeric cell with number format ``fmt`` is read in a text column: 'padded' (as shown, leading zeros
+    kept), 'not_shown' (the format shows other text than the number: a problem), or None (as the number)."""
+    from openpyxl.styles import is_date_format
+
+    if not isinstance(fmt, str) or fmt == "General" or is_date_format(fmt):
+        return None
+    if _ZERO_PADDING.fullmatch(fmt):
+        return "padded"
+    return "not_shown" if _SHOWN_AS_OTHER_TEXT.search(fmt.split(";")[0].split(".")[0]) else None
+
+
+def _shown_numbers(values: pd.Series, formats: pd.Series, text: pd.Series, position: int, column: str,
+                   file: str) -> tuple[pd.Series, list[dict]]:
+    """``text`` (a text column's cells as text) with whole numbers under a zero-padding format ('00000') written as
+    Excel shows them (123 as '00123'), a warning when that changed a value (one per column, rule ``leading_zeros``),
+    and an error naming each numeric cell whose format shows what cannot be read safely: another format showing
+    other text ('"T"000') or a padded number that is not whole and at least 0 (Excel rounds 12.6 to '00013')."""
+    numbers = values.map(type).isin([int, float]).to_numpy()
+    if not numbers.any():
+        return text, []
+    reading = formats[numbers].map(_format_reading)
+    if reading.isna().all():
+        return text, []
+    cells = values[numbers]
+    number = cells.astype("float64")
+    padded = (reading == "padded").to_numpy()
+    whole = ((number >= 0) & (number == np.floor(number)) & (number < 2 ** 53)).to_numpy()
+    text = text.copy()
+    changed = np.zeros(len(cells), dtype=bool)
+    good = padded & whole
+    if good.any():
+        digits = cells[good].map(lambda v: str(int(v)))
+        widths = formats[numbers][good].str.len()
+        shown = pd.Series([d.zfill(w) for d, w in zip(digits, widths)], index=digits.index, dtype=object)
+        text.loc[shown.index] = shown
+        changed[good] = (shown != digits).to_numpy()
+    out = []
+    if changed.any():
+        first = np.flatnonzero(changed)[0]
+        row, fmt = int(np.flatnonzero(numbers)[first]), formats[numbers].iat[first]
+        cell = _cell(position, row + 2)
+        out.append({"rule": "leading_zeros", "severity": "warning", "row": None, "column": column, "cell": cell,
+                    "message": (f"{file}: {int(changed.sum()):,} number cell(s) of column {column} shown with leading "
+                                f"zeros by a number format of zeros ({fmt!r}) were read as Excel shows them ({cell}: "
+                                f"{cells.iat[first]!r} as {text.iat[row]!r}); format the column as Text, with the ids "
+                                "typed as they read, to make this warning go away")})
+    unsafe = ~padded & (reading == "not_shown").to_numpy() | padded & ~whole
+    for i in np.flatnonzero(unsafe)[:_CELLS_NAMED]:
+        row, fmt = int(np.flatnonzero(numbers)[i]), formats[numbers].iat[i]
+        cell = _cell(position, row + 2)
+        why = ("which shows other text than the number stored; only a format of zeros alone ('00000') is read as shown"
+               if not padded[i] else "which shows it rounded, or with a minus; only a whole number of 0 or more is read with its zeros")
+        out.append({"rule": "xlsx_cell", "row": row, "column": column, "cell": cell, "message": (
+            f"{file} cell {cell} (column {column}) holds the number {cells.iat[i]!r} with the number format {fmt!r}, "
+            f"{why}: format the column as Text and type the value as it should read")})
+    return text, out
+
 
 def _formulas_without_values(path: Path, ws, values: list[tuple], names: list[str], file: str) -> list[dict]:
-    """Formula cells saved without their value (written by a program, never opened and saved in Excel)."""
+    """Formula cells saved without their value (written by a program, never opened and saved in Excel); ``names``:
+    each column's name in the problems (the declared column a header names, else the header)."""
     import zipfile
 
     with zipfile.ZipFile(path) as archive:
@@ -346,6 +421,27 @@ def _formulas_without_values(path: Path, ws, values: list[tuple], names: list[st
         book.close()
 
 
+def _sheet_cells(ws) -> tuple[list[tuple], list[tuple]]:
+    """The sheet's cell values, row by row, and each cell's number format (None for a cell never written): one pass
+    (measured: no slower than reading the values alone, which builds the same cell objects)."""
+    values, formats = [], []
+    for row in ws.iter_rows():
+        values.append(tuple(c.value for c in row))
+        formats.append(tuple(c.number_format for c in row))
+    return values, formats
+
+
+def _empty_problem_cells(frame: pd.DataFrame, problems: list[dict]) -> None:
+    """Empty, in ``frame``, each cell an error names: it was not read as meant, and is reported once, by that error
+    (not again as empty, as no such id, or against another column)."""
+    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+
+    for p in problems:
+        if p.get("severity", "error") == "error" and p.get("row") is not None and p.get("cell"):
+            letters, _ = coordinate_from_string(p["cell"])
+            frame.iat[p["row"], column_index_from_string(letters) - 1] = None
+
+
 def read_workbook(path: str | Path, table: str, schema: TableSchema | None = None) -> Workbook:
     """``table`` from the Excel workbook ``path``: one sheet, every cell as text, header in row 1.
 
@@ -353,7 +449,10 @@ def read_workbook(path: str | Path, table: str, schema: TableSchema | None = Non
     a problem, nothing read). Cells are read as the analyst sees them, never typed by the reader: text as typed
     (``007`` keeps its zeros), formulas by the value Excel saved with them (one saved without a value is a problem
     naming the cell), date cells as ISO dates so the date rules apply unchanged (a date cell in a declared column
-    that is not a date is a problem naming the cell). Empty header cells are named as pandas names them in a CSV
+    that is not a date is a problem naming the cell). In a text column (an id, a code), a whole number formatted
+    with zeros alone ('00000') is read as Excel shows it (123 as ``00123``; a warning per column), and a number
+    another format shows as other text ('"T"000') is a problem naming the cell; a cell a problem names is read
+    as empty, so it is reported once. Empty header cells are named as pandas names them in a CSV
     (``Unnamed: 3``); rows and columns formatted but empty after the data are left out (Excel shows nothing there).
 
     Memory: openpyxl holds the sheet's cells as Python objects while reading (about 10x the CSV's size), and an
@@ -367,7 +466,7 @@ def read_workbook(path: str | Path, table: str, schema: TableSchema | None = Non
         ws, problem = _choose_sheet(book, table, path.name)
         if ws is None:
             return Workbook(None, [], _problems([problem] if problem else []), None)
-        rows = list(ws.iter_rows(values_only=True))
+        rows, formats = _sheet_cells(ws)
     finally:
         book.close()
     while rows and all(v is None for v in rows[-1]):
@@ -378,11 +477,20 @@ def read_workbook(path: str | Path, table: str, schema: TableSchema | None = Non
     header = [None if v is None else str(v) for v in rows[0]] + [None] * (width - len(rows[0]))
     names = _mangled([f"Unnamed: {i}" if h is None or h == "" else h for i, h in enumerate(header)])
     raw = pd.DataFrame(rows[1:], columns=range(width), dtype=object)   # object: None stays None, 7 stays 7
-    text, dated = {}, {}
+    shown_formats = pd.DataFrame(formats[1:len(rows)], columns=range(width), dtype=object)
+    del formats
+    text, dated, problems = {}, {}, []
     for i, name in enumerate(names):
         text[name], dated[name] = _cells_as_text(raw[i])
+        key, kind = _declared(name, schema)
+        if kind in (None, "string"):   # a number column's format only displays the number (018 is 18)
+            text[name], found = _shown_numbers(raw[i], shown_formats[i], text[name], i, key or name, path.name)
+            problems += found
+    del shown_formats
     frame = pd.DataFrame(text, columns=names)
-    problems = _date_cell_problems(frame, dated, schema, path.name) + _formulas_without_values(path, ws, rows, names, path.name)
+    problems += _date_cell_problems(frame, dated, schema, path.name)
+    problems += _formulas_without_values(path, ws, rows, [_declared(n, schema)[0] or n for n in names], path.name)
+    _empty_problem_cells(frame, problems)
     # Cells formatted but empty below and right of the data are invisible in Excel (a CSV saves them as bare
     # commas, and validation warns): left out without a word.
     frame = drop_spreadsheet_residue(frame)
@@ -398,8 +506,9 @@ def _read_raw(path: Path, schema: TableSchema | None = None) -> pd.DataFrame:
         frame = pd.read_parquet(path)
     elif path.suffix == EXCEL:
         book = read_workbook(path, path.stem, schema)
-        if len(book.problems):
-            raise ValueError(f"{path}: {book.problems['message'].iat[0]} (retention-ml validate lists every problem)")
+        errors = book.problems[book.problems["severity"] == "error"]
+        if len(errors):
+            raise ValueError(f"{path}: {errors['message'].iat[0]} (retention-ml validate lists every problem)")
         if book.frame is None:
             raise ValueError(f"{path}: no sheet holds any value")
         frame = drop_spreadsheet_residue(book.frame)

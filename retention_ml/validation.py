@@ -97,8 +97,9 @@ RULES = {
     "unknown_file": "a data file that is no declared table (warning)",
     "duplicate_file": "a table given both as CSV and Parquet: Parquet is used (warning); a table given as an Excel workbook and in another format: an error naming both",
     "xlsx_format": "an Excel workbook that cannot be read, or holds several sheets with values and none named after the table",
-    "xlsx_cell": "an Excel date cell in a column that is not a date (an id or code Excel turned into a date), naming the cell",
+    "xlsx_cell": "an Excel date cell in a column that is not a date (an id or code Excel turned into a date), or a number in a text column shown through its number format as other text (1 shown as T001) or rounded, naming the cell",
     "xlsx_formula": "a formula cell saved without its value (a workbook written by a program and never saved in Excel), naming the cell",
+    "leading_zeros": "in a workbook's text column (an id, a code), whole numbers formatted with zeros alone ('00000') to show leading zeros: read as Excel shows them, 123 as 00123 (warning, one per column)",
     "type": "a value does not parse as the column's type (or is a number too large to hold)",
     "date_format": "a column's dates are written DD/MM/YYYY: a warning when they were read day first (every value D/M/YYYY, a day above 12 in one, no month above 12); otherwise an error, one per column beside each value's type error, since 01/02/2024 reads either way",
     "date_range": "a date before 1900-01-01 or after 2100-12-31 (placeholders such as 9999-12-31 included)",
@@ -517,7 +518,8 @@ def _read_xlsx(table: str, path: Path) -> _Raw:
             f"{file}: cannot read it as an Excel workbook ({type(exc).__name__}: {exc}); save it from Excel as "
             "'Excel Workbook (*.xlsx)', without a password, or as 'CSV UTF-8'"))])
     failures = [_records(table, file, rule=p.rule, column=p.column, line=1 if p.row is None and p.cell else None,
-                         rows=None if p.row is None else [p.row], values=[p.cell], messages=[p.message])
+                         rows=None if p.row is None else [p.row], values=[p.cell], messages=[p.message],
+                         severity=p.severity)
                 for p in book.problems.itertuples()]
     if book.frame is None:
         if not failures:
@@ -1146,6 +1148,20 @@ def _read_headers_as_declared(raw: _Raw, schema: TableSchema) -> list[pd.DataFra
                               f"case, spaces or punctuation: {shown}; rename them in the export to make this warning go away")]
 
 
+def _cells_not_read(raw: _Raw) -> dict[str, np.ndarray]:
+    """0-based rows per column of the cells the reader reported and read as empty (a workbook's formula saved
+    without its value, a date cell in an id column): each is one problem, not also "is empty; a value is required"."""
+    named = [p[p["row"].notna() & p["rule"].isin(_CELL_RULES) & p["severity"].eq("error")] for p in raw.failures if not p.empty]
+    named = [p for p in named if not p.empty]
+    if not named:
+        return {}
+    cells = pd.concat(named)
+    return {col: np.unique(grp["row"].to_numpy(dtype="int64") - 1) for col, grp in cells.groupby("column")}
+
+
+_CELL_RULES = ("xlsx_cell", "xlsx_formula")   # a workbook's cells the reader names, and reads as empty
+
+
 def _near_columns(schema: TableSchema, header) -> dict[str, str]:
     """Declared columns absent from ``header`` -> the header name that differs only in case, spaces or punctuation."""
     present = set(header)
@@ -1186,7 +1202,7 @@ def _check_table(raw: _Raw, schema: TableSchema, as_of) -> tuple[pd.DataFrame | 
         out.append(_records(table, file, rule="empty_file", severity=severity, messages=f"{file} has a header but no data rows", exact_lines=raw.exact_lines))
         return None, out
     typed = {}
-    unparsed: dict[str, np.ndarray] = {}
+    unparsed = _cells_not_read(raw)
     for spec in schema.columns:
         if spec.name not in frame.columns:
             continue
@@ -1385,7 +1401,8 @@ def read_validated(data_dir: str | Path, *, as_of=None, tables=None) -> dict[str
 
 # The warnings that say a value was read other than as written (an encoding, a header, a date order, a code label, a
 # pound sign, a spreadsheet's empty cells). Training and scoring record them so an audit can see what was coerced.
-FORGIVING_RULES = ("encoding", "column_name", "date_format", "code_spelling", "number_format", "spreadsheet_residue")
+FORGIVING_RULES = ("encoding", "column_name", "date_format", "code_spelling", "number_format", "spreadsheet_residue",
+                   "leading_zeros")
 
 
 def forgiving_readings(report: ValidationReport) -> dict[str, list[dict]]:

@@ -15,7 +15,7 @@ import pytest
 
 from retention_ml.io import read_tables
 from retention_ml.schema import load_schemas
-from retention_ml.validation import read_validated, validate_dir
+from retention_ml.validation import read_validated, read_validated_readings, validate_dir
 
 _spec = importlib.util.spec_from_file_location("workbook_files", Path(__file__).with_name("workbook_files.py"))
 _workbooks = importlib.util.module_from_spec(_spec)
@@ -138,9 +138,68 @@ def test_formulas_are_read_by_their_saved_value_and_one_without_a_value_names_th
     problem = report.errors[report.errors["rule"] == "xlsx_formula"]
     assert problem[["file", "row", "line", "column", "value"]].values.tolist() == [["teams.xlsx", 3, 4, "caseload_cap", f"{cap_cell}4"]]
     assert "(=18+0) saved without its value" in problem["message"].iat[0]
+    # one record for the cell: not also "caseload_cap is empty; a value is required"
+    assert report.errors[report.errors["table"] == "teams"]["rule"].tolist() == ["xlsx_formula"]
     assert not report.errors["row"].eq(2).any()   # the formula with a saved value is read as that value
     with pytest.raises(ValueError, match=f"cell {cap_cell}4"):
         read_tables(data)
+
+
+def _digit_team_ids(data: Path) -> None:
+    """The example's team ids as a council whose ids are digits with leading zeros ('T01' -> '00001')."""
+    for path in data.glob("*.csv"):
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        if "team_id" in frame:
+            frame["team_id"] = frame["team_id"].str.replace("T", "000", regex=False)
+            frame.to_csv(path, index=False)
+
+
+def _teams_with_number_ids(data: Path, formats: dict[int, str], values: dict[int, float] | None = None) -> Path:
+    """teams.xlsx with each team id a number cell (Excel row -> number format; ``values``: Excel row -> number)."""
+    rows = _teams_rows(data)
+    (data / "teams.csv").unlink()
+    for r in range(1, len(rows)):
+        rows[r][0] = int(rows[r][0])
+    path = _one_sheet(data / "teams.xlsx", rows)
+    book = openpyxl.load_workbook(path)
+    for excel_row, fmt in formats.items():
+        book.active.cell(excel_row, 1).number_format = fmt
+        if values and excel_row in values:
+            book.active.cell(excel_row, 1).value = values[excel_row]
+    book.save(path)
+    return path
+
+
+def test_a_number_id_formatted_with_zeros_is_read_as_excel_shows_it_and_the_reading_is_recorded(tmp_path, example_copy):
+    data = example_copy(tmp_path, "csv")
+    _digit_team_ids(data)
+    expected = read_tables(data)
+    _teams_with_number_ids(data, {2: "00000", 3: "00000", 4: "00000"})   # Excel shows 00001; the cell holds 1
+    tables, readings = read_validated_readings(data)
+    for name, frame in read_tables(data).items():
+        pd.testing.assert_frame_equal(frame, expected[name])
+        pd.testing.assert_frame_equal(tables[name], expected[name])
+    assert tables["teams"]["team_id"].tolist()[:2] == ["00001", "00002"]
+    assert list(readings) == ["teams.xlsx"]
+    [reading] = readings["teams.xlsx"]
+    assert (reading["rule"], reading["column"], reading["value"]) == ("leading_zeros", "team_id", "A2")
+    assert "3 number cell(s) of column team_id shown with leading zeros by a number format of zeros ('00000')" in reading["message"]
+    assert "(A2: 1 as '00001')" in reading["message"]
+
+
+def test_a_number_id_excel_shows_as_other_text_is_an_error_naming_the_cell(tmp_path, example_copy):
+    data = example_copy(tmp_path, "csv")
+    _digit_team_ids(data)
+    # row 2: shown as T0001 (literal text in the format); row 3: 2.6 shown rounded as 00003; row 4 shown as 00003
+    _teams_with_number_ids(data, {2: '"T"0000', 3: "00000", 4: "00000"}, values={3: 2.6})
+    report = validate_dir(data)
+    teams = report.errors[report.errors["table"] == "teams"]
+    assert teams[["rule", "row", "line", "column", "value"]].values.tolist() == [
+        ["xlsx_cell", 1, 2, "team_id", "A2"], ["xlsx_cell", 2, 3, "team_id", "A3"]]
+    assert "teams.xlsx cell A2 (column team_id) holds the number 1 with the number format '\"T\"0000'" in teams["message"].iat[0]
+    assert "holds the number 2.6 with the number format '00000', which shows it rounded" in teams["message"].iat[1]
+    # a number column's format only displays the number: caseload_cap 018 is 18, and no problem
+    assert not report.failures["column"].eq("caseload_cap").any()
 
 
 def test_several_sheets_are_refused_naming_them_unless_one_is_named_after_the_table(tmp_path, example_copy):
