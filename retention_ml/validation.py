@@ -232,7 +232,11 @@ class ValidationReport:
         return self.counts if self.counts is not None else count_failures(self.failures)
 
     def to_dict(self) -> dict:
+        """The report as plain data; each failure record also holds ``excel_row``: for a workbook the row Excel shows
+        (its ``line``: data row r is Excel row r + 1), for other files None."""
         records = self.failures.astype(object).where(self.failures.notna(), None).to_dict(orient="records")
+        for record in records:
+            record["excel_row"] = record["line"] if str(record["file"]).endswith(tables_io.EXCEL) else None
         return {
             "data_dir": self.data_dir,
             "as_of": None if self.as_of is None else self.as_of.date().isoformat(),
