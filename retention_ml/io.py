@@ -408,6 +408,7 @@ def _formulas_without_values(path: Path, ws, values: list[tuple], names: list[st
 
     book = load_workbook(path, read_only=True, data_only=False)
     try:
+        _sized_by_cells([book[ws.title]])
         out = []
         for r, (formulas, cached) in enumerate(zip(book[ws.title].iter_rows(values_only=True), values)):
             for c, formula in enumerate(formulas):
@@ -421,14 +422,42 @@ def _formulas_without_values(path: Path, ws, values: list[tuple], names: list[st
         book.close()
 
 
-def _sheet_cells(ws) -> tuple[list[tuple], list[tuple]]:
-    """The sheet's cell values, row by row, and each cell's number format (None for a cell never written): one pass
-    (measured: no slower than reading the values alone, which builds the same cell objects)."""
-    values, formats = [], []
-    for row in ws.iter_rows():
-        values.append(tuple(c.value for c in row))
-        formats.append(tuple(c.number_format for c in row))
-    return values, formats
+def _sized_by_cells(sheets) -> None:
+    """Read each sheet by the cells it holds, not the size it declares: a sheet whose declared size reaches Excel's
+    last column or row (a cell formatted there, whole rows formatted) would otherwise be read as that many empty
+    cells in every row (measured: 653 rows took 15 s and 540 MB with one formatted cell in column XFD)."""
+    for ws in sheets:
+        if hasattr(ws, "reset_dimensions"):
+            ws.reset_dimensions()
+
+
+def _sheet_values(ws) -> list[tuple]:
+    """The sheet's cell values, row by row, up to the last row holding a value, each row as wide as the widest
+    row's last value: empty cells after a row's last value, and empty rows after the last row holding one
+    (formatted but empty: Excel shows nothing there), are not kept."""
+    values, last = [], 0
+    for cells in ws.iter_rows(values_only=True):
+        n = len(cells)
+        while n and cells[n - 1] is None:
+            n -= 1
+        values.append(tuple(cells[:n]) if n < len(cells) else tuple(cells))   # a missing row comes as []
+        last = len(values) if n else last
+    del values[last:]
+    width = max((len(r) for r in values), default=0)
+    pad = [(None,) * k for k in range(width + 1)]
+    return [r if len(r) == width else r + pad[width - len(r)] for r in values]
+
+
+def _number_formats(ws, columns: list[int], n_rows: int) -> dict[int, pd.Series]:
+    """Each data cell's number format (None for a cell never written) in the 0-based ``columns`` of the sheet's
+    first ``n_rows`` rows: a second pass over the sheet, made only for text columns holding numbers, so a workbook
+    whose ids are text costs one read."""
+    lo, hi = min(columns) + 1, max(columns) + 1
+    found: dict[int, list] = {c: [] for c in columns}
+    for row in ws.iter_rows(min_row=2, max_row=n_rows, min_col=lo, max_col=hi):
+        for c in columns:
+            found[c].append(row[c + 1 - lo].number_format)
+    return {c: pd.Series(v, dtype=object) for c, v in found.items()}
 
 
 def _empty_problem_cells(frame: pd.DataFrame, problems: list[dict]) -> None:
@@ -463,33 +492,34 @@ def read_workbook(path: str | Path, table: str, schema: TableSchema | None = Non
     path = Path(path)
     book = load_workbook(path, read_only=True, data_only=True)
     try:
+        _sized_by_cells(book.worksheets)
         ws, problem = _choose_sheet(book, table, path.name)
         if ws is None:
             return Workbook(None, [], _problems([problem] if problem else []), None)
-        rows, formats = _sheet_cells(ws)
+        rows = _sheet_values(ws)
+        if not rows:
+            return Workbook(None, [], _problems([]), ws.title)
+        width = len(rows[0])
+        header = [None if v is None else str(v) for v in rows[0]]
+        names = _mangled([f"Unnamed: {i}" if h is None or h == "" else h for i, h in enumerate(header)])
+        raw = pd.DataFrame(rows[1:], columns=range(width), dtype=object)   # object: None stays None, 7 stays 7
+        declared = [_declared(name, schema) for name in names]
+        # Only a text column's numbers can be shown as other than the number (a number column's format only
+        # displays it: 018 is 18); undeclared columns are not read, unless no schema says which are.
+        shown = [i for i, (_, kind) in enumerate(declared) if (kind == "string" or schema is None)
+                 and raw[i].map(type).isin([int, float]).any()]
+        formats = _number_formats(ws, shown, len(rows)) if shown else {}
     finally:
         book.close()
-    while rows and all(v is None for v in rows[-1]):
-        rows.pop()   # formatted but empty rows below the data, which a read-only sheet yields
-    if not rows:
-        return Workbook(None, [], _problems([]), ws.title)
-    width = max(len(r) for r in rows)
-    header = [None if v is None else str(v) for v in rows[0]] + [None] * (width - len(rows[0]))
-    names = _mangled([f"Unnamed: {i}" if h is None or h == "" else h for i, h in enumerate(header)])
-    raw = pd.DataFrame(rows[1:], columns=range(width), dtype=object)   # object: None stays None, 7 stays 7
-    shown_formats = pd.DataFrame(formats[1:len(rows)], columns=range(width), dtype=object)
-    del formats
     text, dated, problems = {}, {}, []
     for i, name in enumerate(names):
         text[name], dated[name] = _cells_as_text(raw[i])
-        key, kind = _declared(name, schema)
-        if kind in (None, "string"):   # a number column's format only displays the number (018 is 18)
-            text[name], found = _shown_numbers(raw[i], shown_formats[i], text[name], i, key or name, path.name)
+        if i in formats:
+            text[name], found = _shown_numbers(raw[i], formats[i], text[name], i, declared[i][0] or name, path.name)
             problems += found
-    del shown_formats
     frame = pd.DataFrame(text, columns=names)
     problems += _date_cell_problems(frame, dated, schema, path.name)
-    problems += _formulas_without_values(path, ws, rows, [_declared(n, schema)[0] or n for n in names], path.name)
+    problems += _formulas_without_values(path, ws, rows, [key or name for (key, _), name in zip(declared, names)], path.name)
     _empty_problem_cells(frame, problems)
     # Cells formatted but empty below and right of the data are invisible in Excel (a CSV saves them as bare
     # commas, and validation warns): left out without a word.

@@ -311,3 +311,26 @@ def test_a_title_above_the_header_is_one_error_naming_the_header_row(tmp_path, e
     teams = report.failures[report.failures["file"].str.contains("teams")]
     assert teams[["file", "rule", "line"]].values.tolist() == [["teams.xlsx", "xlsx_format", 1]]
     assert "the header is on Excel row 3, not row 1: delete the 2 row(s) above it" in teams["message"].iat[0]
+
+
+def test_a_cell_formatted_in_excels_last_column_does_not_make_every_row_that_wide(tmp_path, example_copy):
+    import tracemalloc
+
+    from retention_ml.io import read_workbook
+
+    data = example_copy(tmp_path, "csv")
+    rows = _teams_rows(data)
+    rows += [[f"X{i:04d}", *rows[1][1:]] for i in range(300)]
+    path = _one_sheet(tmp_path / "teams.xlsx", rows)
+    book = openpyxl.load_workbook(path)
+    book.active.cell(1, 16384).number_format = "@"   # XFD1: the sheet now declares itself 16,384 columns wide
+    book.save(path)
+    tracemalloc.start()
+    try:
+        read = read_workbook(path, "teams", load_schemas()["teams"])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert read.frame.shape == (len(rows) - 1, len(rows[0]))
+    # 300 rows of 16,384 cells would be 39 MB of references alone; the rows as they hold values are well under 1 MB
+    assert peak < 20e6, f"{peak / 1e6:.0f} MB traced"
