@@ -215,7 +215,10 @@ def _writing_section(schemas: dict[str, TableSchema]) -> list[str]:
         "- **Dates** are `YYYY-MM-DD` (a time after it, `2024-01-31 00:00:00`, is fine). A column written "
         "`DD/MM/YYYY` is read day first only when its values show the order: every value D/M/YYYY (or D.M.YYYY), one "
         "with a day above 12, none with a month above 12 (warning `date_format` naming that value). Otherwise it is "
-        "refused, never guessed (03/04/2024 reads either way), and validate names the column. **Months** are "
+        "refused, never guessed (03/04/2024 reads either way), and validate names the column. A whole number "
+        "where a date belongs (`42430`: how Excel stores a date, shown where a date column is formatted as General "
+        "or Text) is refused too, and its error names the date it stands for (2016-03-01) and the fix: format the "
+        "column as a date in Excel before saving. **Months** are "
         "`YYYY-MM-01` or `YYYY-MM`; any other day in the month stands for that month.",
         "- **Numbers** use a full stop for decimals and no thousands separators, currency or % signs "
         "(`55000.50`). A column whose values with a comma or a pound sign are all written `£55,000.50` or "

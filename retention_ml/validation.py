@@ -851,6 +851,8 @@ def _export_advice(values: pd.Series, spec: ColumnSpec, *, known: pd.Series | No
         sign = text.str.contains(r"[£$€%]", regex=True).fillna(False).to_numpy(dtype=bool) & ~marker
         advice[sign] = "; write the number alone, without a currency or % sign"
         return advice
+    if spec.type in ("date", "month"):
+        return advice.where(marker, _day_number_advice(stripped))
     codes = known if known is not None else pd.Series(spec.allowed_values() or (), dtype="string")
     codes = codes.dropna().astype("string").drop_duplicates()
     by_key = pd.Series(codes.to_numpy(), index=_code_key(codes).to_numpy()).groupby(level=0).first()
@@ -872,6 +874,24 @@ def _export_advice(values: pd.Series, spec: ColumnSpec, *, known: pd.Series | No
     scientific = text.str.fullmatch(r"\s*\d(\.\d+)?[eE]\+\d+\s*").fillna(False).to_numpy(dtype=bool) & (advice == "").to_numpy()
     advice[scientific] = "; Excel wrote this code as a number in scientific notation: format the column as Text before saving"
     return advice
+
+
+# Excel keeps a date as the number of days since 1899-12-30 and shows that number where the cell is formatted as
+# General or Text (a date column reformatted, or exported from one): 42430 is 2016-03-01. The day numbers of the
+# dates the schemas accept (1900-01-01 to 2100-12-31, DATE_RANGE) are 2 to 73,415; 61 (1900-03-01) on they are exact.
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+_DAY_NUMBER = r"\s*(\d{1,5})(?:\.0+)?\s*"
+
+
+def _day_number_advice(text: pd.Series) -> pd.Series:
+    """For each rejected date value that is an Excel day number, what it is as a date and the fix ('' otherwise):
+    named, never read as a date, since 20240701 or a count typed in the wrong column is a number as well."""
+    days = pd.to_numeric(text.str.extract(_DAY_NUMBER, expand=False), errors="coerce")
+    days = days.where((days >= 61) & (days <= 73415))   # before day 61 Excel counts a 29 February 1900 that was not
+    dates = (_EXCEL_EPOCH + pd.to_timedelta(days, unit="D")).dt.strftime("%Y-%m-%d")
+    return ("; " + text.astype(object) + " is how Excel stores the date " + dates.astype(object) + " (a day number, "
+            "shown where a date column is formatted as General or Text): format the column as a date (Format Cells > "
+            "Custom > yyyy-mm-dd) so the dates show, and save again").where(days.notna(), "").astype(object)
 
 
 # Day, month and year separated by '/', '.' or '-' (what Excel writes for a UK or US locale), maybe with a time.

@@ -334,3 +334,23 @@ def test_a_cell_formatted_in_excels_last_column_does_not_make_every_row_that_wid
     assert read.frame.shape == (len(rows) - 1, len(rows[0]))
     # 300 rows of 16,384 cells would be 39 MB of references alone; the rows as they hold values are well under 1 MB
     assert peak < 20e6, f"{peak / 1e6:.0f} MB traced"
+
+
+def test_a_date_column_showing_excels_day_numbers_names_the_date_each_one_is(tmp_path, example_copy):
+    data = example_copy(tmp_path, "csv")
+    frame = pd.read_csv(data / "workers.csv", dtype=str, keep_default_na=False)
+    first = frame["start_date"].iat[0]
+    days = (pd.to_datetime(frame["start_date"]) - pd.Timestamp("1899-12-30")).dt.days
+    frame["start_date"] = days.astype(str)                  # a CSV exported from the column formatted as Text
+    frame.to_csv(data / "workers.csv", index=False)
+    from_csv = validate_dir(data).errors
+    xlsx = as_workbooks(data, tmp_path / "xlsx")            # and number cells in the workbook (General)
+    book = openpyxl.load_workbook(xlsx / "workers.xlsx")
+    column = list(frame.columns).index("start_date") + 1
+    for row in range(2, len(frame) + 2):
+        book.active.cell(row, column).value = int(book.active.cell(row, column).value)
+    book.save(xlsx / "workers.xlsx")
+    for errors in (from_csv, validate_dir(xlsx).errors):
+        start = errors[errors["column"] == "start_date"]
+        assert start["rule"].tolist() == ["type"] * len(frame)
+        assert f"{days.iat[0]} is how Excel stores the date {first} (a day number" in start["message"].iat[0]
