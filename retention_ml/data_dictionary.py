@@ -188,7 +188,7 @@ def _writing_section(schemas: dict[str, TableSchema]) -> list[str]:
         "a warning.)",
         "- **Excel workbooks** (`.xlsx`; not the older `.xls`): one table per workbook. The sheet read is the one named "
         "after the table (`workers`, any case), else the only sheet holding values; several sheets with values and "
-        "none named so are refused, naming them. The header is row 1 (a title above it is refused, naming the row "
+        "none named so are refused, naming them (a hidden sheet named as hidden). The header is row 1 (a title above it is refused, naming the row "
         "the header is on), and problems name the Excel row as a CSV's line (data row 1 is Excel row 2). Every cell is read as the text it shows, so every rule below applies "
         "unchanged: ids typed as text keep their leading zeros. In a text column (an id, a code) a whole number "
         "shown with leading zeros by a number format of zeros alone (`00000`, `000000`: Excel shows `00123`, the "

@@ -253,10 +253,17 @@ def _choose_sheet(book, table: str, file: str):
         return filled[0], None
     if not filled:
         return None, None
-    names = ", ".join(repr(ws.title) for ws in filled)
+    names = ", ".join(repr(ws.title) + _HIDDEN.get(getattr(ws, "sheet_state", "visible"), "") for ws in filled)
+    unhide = ("; a hidden sheet has no tab until shown: right-click any sheet tab > Unhide"
+              if any(getattr(ws, "sheet_state", "visible") != "visible" for ws in filled) else "")
     return None, {"rule": "xlsx_format", "row": None, "column": None, "cell": None, "message": (
         f"{file} has {len(filled)} sheets holding values ({names}) and none named {table}: one table per workbook is "
-        f"read, so name the sheet that holds the table {table}, or delete the other sheets (save each table as its own file)")}
+        f"read, so name the sheet that holds the table {table}, or delete the other sheets (save each table as its own "
+        f"file){unhide}")}
+
+
+# A sheet the analyst cannot see among the tabs ('veryHidden': shown only from the VBA editor) is named as such.
+_HIDDEN = {"hidden": " (hidden)", "veryHidden": " (very hidden: shown only from Excel's VBA editor)"}
 
 
 def _mangled(header: list[str]) -> list[str]:

@@ -217,6 +217,10 @@ def test_several_sheets_are_refused_naming_them_unless_one_is_named_after_the_ta
     sheet = errors[errors["rule"] == "xlsx_format"]
     assert sheet["file"].tolist() == ["teams.xlsx"]
     assert "2 sheets holding values ('Export 2025-07', 'Notes') and none named teams" in sheet["message"].iat[0]
+    book["Notes"].sheet_state = "hidden"           # not among the tabs the analyst sees: say so, and how to find it
+    book.save(data / "teams.xlsx")
+    message = validate_dir(data).errors.query("rule == 'xlsx_format'")["message"].iat[0]
+    assert "('Export 2025-07', 'Notes' (hidden))" in message and "right-click any sheet tab > Unhide" in message
     book["Export 2025-07"].title = "Teams"
     book.save(data / "teams.xlsx")
     assert validate_dir(data).ok
