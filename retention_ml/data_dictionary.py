@@ -200,7 +200,9 @@ def _writing_section(schemas: dict[str, TableSchema]) -> list[str]:
         "dates, and a date cell in a column that is not a date (an id or code Excel turned into a date) is an error "
         "naming the cell; formulas are read by the value Excel saved with them, and a formula saved without one (a "
         "workbook written by a program and never saved in Excel) is an error naming the cell. A cell an error names "
-        "is read as empty and reported once, by that error (not again as a missing value or an unknown id). "
+        "is read as empty and reported once, by that error (not again as a missing value or an unknown id). Merged "
+        "cells are refused: in the header (a name over several columns) as one error, below it one error per cell "
+        "other than the first (Excel shows the first cell's value across them; the others hold nothing). "
         "Formatted but empty rows and columns after the data are left out without a warning: Excel shows nothing there.",
         "- **CSV**: comma-separated, UTF-8 (a byte-order mark is fine). Windows-1252 (\"ANSI\", what Excel's *CSV "
         "(Comma delimited)* writes) is read when the file is plainly that, with a warning (`encoding`) naming the "

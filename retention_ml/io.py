@@ -403,14 +403,62 @@ def _shown_numbers(values: pd.Series, formats: pd.Series, text: pd.Series, posit
     return text, out
 
 
-def _formulas_without_values(path: Path, ws, values: list[tuple], names: list[str], file: str) -> list[dict]:
-    """Formula cells saved without their value (written by a program, never opened and saved in Excel); ``names``:
-    each column's name in the problems (the declared column a header names, else the header)."""
+def _sheet_xml(path: Path, ws) -> bytes:
+    """The sheet's own XML, searched for what the read-only reader does not give: formulas and merged cells."""
     import zipfile
 
     with zipfile.ZipFile(path) as archive:
-        if not _FORMULA_TAG.search(archive.read(ws._worksheet_path)):
-            return []
+        return archive.read(ws._worksheet_path)
+
+
+_MERGED = re.compile(rb'<(?:\w+:)?mergeCell\s[^>]*?ref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"')
+
+
+def _merged_ranges(xml: bytes) -> list[tuple[str, tuple[int, int, int, int]]]:
+    """(reference, (first column, first row, last column, last row), 1-based) of each range of merged cells."""
+    from openpyxl.utils.cell import range_boundaries
+
+    return [(ref.decode(), range_boundaries(ref.decode())) for ref in _MERGED.findall(xml)]
+
+
+def _merged_header_problem(merged, header: list, schema: TableSchema | None, file: str) -> dict | None:
+    """One problem when header cells (row 1) holding the table's column names are merged: a name over several
+    columns leaves the others without one, so nothing below can be matched to a column. A merged title above the
+    header is left to the header-row check, which names the row the header is on."""
+    refs = [ref for ref, (_, top, _, _) in merged if top == 1]
+    named = schema is None or any(_declared(h, schema)[0] for h in header if h)
+    if not refs or not named:
+        return None
+    return {"rule": "xlsx_format", "row": None, "column": None, "cell": refs[0], "message": (
+        f"{file}: header cells {', '.join(refs)} are merged: Excel shows one name over several columns, and the "
+        "columns after the first have none, so their values cannot be matched to a column; unmerge them (select "
+        "them > Home > Merge & Center) and give each column its own name in row 1")}
+
+
+def _merged_data_problems(merged, n_rows: int, width: int, names: list[str], file: str) -> list[dict]:
+    """A problem per cell of merged cells below the header other than the first: Excel shows the first cell's value
+    across them all (a team id merged down its workers' rows), but the other cells hold nothing."""
+    out = []
+    for ref, (left, top, right, bottom) in merged:
+        if top < 2:
+            continue
+        for row in range(top, min(bottom, n_rows) + 1):
+            for col in range(left, min(right, width) + 1):
+                if (row, col) == (top, left) or len(out) >= _CELLS_NAMED:
+                    continue
+                cell = _cell(col - 1, row)
+                out.append({"rule": "xlsx_cell", "row": row - 2, "column": names[col - 1], "cell": cell, "message": (
+                    f"{file} cell {cell} (column {names[col - 1]}) is part of the merged cells {ref}: Excel shows "
+                    f"{ref.split(':')[0]}'s value across them, but {cell} holds nothing; unmerge them (Home > Merge & "
+                    "Center) and fill every cell")})
+    return out
+
+
+def _formulas_without_values(path: Path, ws, xml: bytes, values: list[tuple], names: list[str], file: str) -> list[dict]:
+    """Formula cells saved without their value (written by a program, never opened and saved in Excel); ``names``:
+    each column's name in the problems (the declared column a header names, else the header)."""
+    if not _FORMULA_TAG.search(xml):
+        return []
     from openpyxl import load_workbook
 
     book = load_workbook(path, read_only=True, data_only=False)
@@ -518,6 +566,12 @@ def read_workbook(path: str | Path, table: str, schema: TableSchema | None = Non
         formats = _number_formats(ws, shown, len(rows)) if shown else {}
     finally:
         book.close()
+    xml = _sheet_xml(path, ws)
+    merged = _merged_ranges(xml)
+    problem = _merged_header_problem(merged, header, schema, path.name)
+    if problem:
+        return Workbook(None, [], _problems([problem]), ws.title)
+    column_names = [key or name for (key, _), name in zip(declared, names)]
     text, dated, problems = {}, {}, []
     for i, name in enumerate(names):
         text[name], dated[name] = _cells_as_text(raw[i])
@@ -526,7 +580,9 @@ def read_workbook(path: str | Path, table: str, schema: TableSchema | None = Non
             problems += found
     frame = pd.DataFrame(text, columns=names)
     problems += _date_cell_problems(frame, dated, schema, path.name)
-    problems += _formulas_without_values(path, ws, rows, [key or name for (key, _), name in zip(declared, names)], path.name)
+    problems += _formulas_without_values(path, ws, xml, rows, column_names, path.name)
+    del xml
+    problems += _merged_data_problems(merged, len(rows), width, column_names, path.name)
     _empty_problem_cells(frame, problems)
     # Cells formatted but empty below and right of the data are invisible in Excel (a CSV saves them as bare
     # commas, and validation warns): left out without a word.

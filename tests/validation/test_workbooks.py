@@ -358,3 +358,26 @@ def test_a_date_column_showing_excels_day_numbers_names_the_date_each_one_is(tmp
         start = errors[errors["column"] == "start_date"]
         assert start["rule"].tolist() == ["type"] * len(frame)
         assert f"{days.iat[0]} is how Excel stores the date {first} (a day number" in start["message"].iat[0]
+
+
+def test_merged_cells_are_one_error_in_the_header_and_one_per_empty_cell_below_it(tmp_path, example_copy):
+    data = example_copy(tmp_path, "csv")
+    rows = _teams_rows(data)
+    (data / "teams.csv").unlink()
+    path = _one_sheet(data / "teams.xlsx", rows)
+    book = openpyxl.load_workbook(path)
+    book.active.merge_cells("A1:B1")             # 'team_id' shown over team_id and council_id
+    book.save(path)
+    teams = validate_dir(data).failures.query("file == 'teams.xlsx'")
+    assert teams[["rule", "line", "value"]].values.tolist() == [["xlsx_format", 1, "A1:B1"]]
+    assert "header cells A1:B1 are merged" in teams["message"].iat[0]
+    with pytest.raises(ValueError, match="header cells A1:B1 are merged"):
+        read_tables(data)
+    book.active.unmerge_cells("A1:B1")
+    book.active["B1"] = "council_id"
+    book.active.merge_cells("B2:B4")             # one council shown down three teams' rows
+    book.save(path)
+    teams = validate_dir(data).failures.query("file == 'teams.xlsx'")
+    assert teams[["rule", "row", "column", "value"]].values.tolist() == [
+        ["xlsx_cell", 2, "council_id", "B3"], ["xlsx_cell", 3, "council_id", "B4"]]
+    assert "cell B3 (column council_id) is part of the merged cells B2:B4: Excel shows B2's value" in teams["message"].iat[0]
