@@ -202,7 +202,9 @@ def _writing_section(schemas: dict[str, TableSchema]) -> list[str]:
         "workbook written by a program and never saved in Excel) is an error naming the cell. A cell an error names "
         "is read as empty and reported once, by that error (not again as a missing value or an unknown id). Merged "
         "cells are refused: in the header (a name over several columns) as one error, below it one error per cell "
-        "other than the first (Excel shows the first cell's value across them; the others hold nothing). "
+        "other than the first (Excel shows the first cell's value across them; the others hold nothing). A totals "
+        "row as the last row (`Total` as its first value: an Excel table's Total Row) is one error naming it, and "
+        "is not read as data. "
         "Formatted but empty rows and columns after the data are left out without a warning: Excel shows nothing there.",
         "- **CSV**: comma-separated, UTF-8 (a byte-order mark is fine). Windows-1252 (\"ANSI\", what Excel's *CSV "
         "(Comma delimited)* writes) is read when the file is plainly that, with a warning (`encoding`) naming the "

@@ -435,6 +435,25 @@ def _merged_header_problem(merged, header: list, schema: TableSchema | None, fil
         "them > Home > Merge & Center) and give each column its own name in row 1")}
 
 
+# The first text of a table's totals row, as Excel's Total Row and report exports write it.
+_TOTALS = re.compile(r"\s*(grand\s+)?(totals?|sum)\s*:?\s*", re.IGNORECASE)
+
+
+def _totals_row(rows: list[tuple], file: str) -> dict | None:
+    """A problem when the last row is a totals row ('Total' as its first value: a table's Total Row, a report's
+    sum): no worker, team or month is called Total, and its sums would be read as one more row of data, giving an
+    error per column. The row is then not read, so it is reported once."""
+    if len(rows) < 3:
+        return None
+    column, first = next(((c, v) for c, v in enumerate(rows[-1]) if v is not None), (None, None))
+    if not isinstance(first, str) or not _TOTALS.fullmatch(first):
+        return None
+    cell = _cell(column, len(rows))
+    return {"rule": "xlsx_format", "row": len(rows) - 2, "column": None, "cell": cell, "message": (
+        f"{file} Excel row {len(rows)} is a totals row ({first.strip()!r} in {cell}), not data: delete it (for an "
+        "Excel table: Table Design > untick Total Row) so only the data rows are read")}
+
+
 def _merged_data_problems(merged, n_rows: int, width: int, names: list[str], file: str) -> list[dict]:
     """A problem per cell of merged cells below the header other than the first: Excel shows the first cell's value
     across them all (a team id merged down its workers' rows), but the other cells hold nothing."""
@@ -521,7 +540,7 @@ def _empty_problem_cells(frame: pd.DataFrame, problems: list[dict]) -> None:
     from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
     for p in problems:
-        if p.get("severity", "error") == "error" and p.get("row") is not None and p.get("cell"):
+        if p["rule"] in ("xlsx_cell", "xlsx_formula") and p.get("severity", "error") == "error" and p.get("row") is not None:
             letters, _ = coordinate_from_string(p["cell"])
             frame.iat[p["row"], column_index_from_string(letters) - 1] = None
 
@@ -554,6 +573,9 @@ def read_workbook(path: str | Path, table: str, schema: TableSchema | None = Non
         rows = _sheet_values(ws)
         if not rows:
             return Workbook(None, [], _problems([]), ws.title)
+        totals = _totals_row(rows, path.name)
+        if totals:
+            rows = rows[:-1]
         width = len(rows[0])
         header = [None if v is None else str(v) for v in rows[0]]
         names = _mangled([f"Unnamed: {i}" if h is None or h == "" else h for i, h in enumerate(header)])
@@ -572,7 +594,7 @@ def read_workbook(path: str | Path, table: str, schema: TableSchema | None = Non
     if problem:
         return Workbook(None, [], _problems([problem]), ws.title)
     column_names = [key or name for (key, _), name in zip(declared, names)]
-    text, dated, problems = {}, {}, []
+    text, dated, problems = {}, {}, [totals] if totals else []
     for i, name in enumerate(names):
         text[name], dated[name] = _cells_as_text(raw[i])
         if i in formats:

@@ -381,3 +381,18 @@ def test_merged_cells_are_one_error_in_the_header_and_one_per_empty_cell_below_i
     assert teams[["rule", "row", "column", "value"]].values.tolist() == [
         ["xlsx_cell", 2, "council_id", "B3"], ["xlsx_cell", 3, "council_id", "B4"]]
     assert "cell B3 (column council_id) is part of the merged cells B2:B4: Excel shows B2's value" in teams["message"].iat[0]
+
+
+def test_a_totals_row_under_the_data_is_one_error_naming_its_row(tmp_path, example_copy):
+    data = example_copy(tmp_path, "csv")
+    rows = _teams_rows(data)
+    (data / "teams.csv").unlink()
+    cap = rows[0].index("caseload_cap")
+    totals = [None] * len(rows[0])
+    totals[0], totals[cap] = "Total", sum(int(r[cap]) for r in rows[1:])   # a table's Total Row, as Excel saves it
+    _one_sheet(data / "teams.xlsx", [*rows, totals])
+    report = validate_dir(data)
+    teams = report.failures.query("file == 'teams.xlsx'")
+    assert teams[["rule", "row", "line", "value"]].values.tolist() == [["xlsx_format", len(rows), len(rows) + 1, f"A{len(rows) + 1}"]]
+    assert f"teams.xlsx Excel row {len(rows) + 1} is a totals row ('Total' in A{len(rows) + 1})" in teams["message"].iat[0]
+    assert report.tables["teams"] == len(rows) - 1
