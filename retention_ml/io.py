@@ -435,6 +435,29 @@ def _merged_header_problem(merged, header: list, schema: TableSchema | None, fil
         "them > Home > Merge & Center) and give each column its own name in row 1")}
 
 
+# What Excel shows in a cell whose formula failed, and the usual cause, for the message.
+_EXCEL_ERRORS = {
+    "#N/A": "a lookup found no match", "#REF!": "it refers to cells since deleted", "#VALUE!": "a value of the wrong kind",
+    "#DIV/0!": "a division by zero", "#NAME?": "an unknown function or name", "#NUM!": "an impossible number",
+    "#NULL!": "ranges that do not meet", "#SPILL!": "its results have no room", "#CALC!": "a calculation Excel cannot do",
+    "#GETTING_DATA": "data still loading when saved",
+}
+
+
+def _error_cell_problems(frame: pd.DataFrame, names: list[str], file: str) -> list[dict]:
+    """A cell showing an Excel error (#N/A from a lookup with no match, #REF!): read as text it would pass as an id,
+    a council or an area ('#N/A' as one more council), so each is a problem naming the cell and the cause."""
+    out = []
+    for position, (name, column) in enumerate(zip(frame.columns, names)):
+        shown = frame[name]
+        for row in np.flatnonzero(shown.isin(list(_EXCEL_ERRORS)).to_numpy())[:_CELLS_NAMED]:
+            value, cell = shown.iat[row], _cell(position, row + 2)
+            out.append({"rule": "xlsx_cell", "row": int(row), "column": column, "cell": cell, "message": (
+                f"{file} cell {cell} (column {column}) shows Excel's error {value} (a formula that failed: usually "
+                f"{_EXCEL_ERRORS[value]}): correct the formula or type the value, and save again")})
+    return out
+
+
 # The first text of a table's totals row, as Excel's Total Row and report exports write it.
 _TOTALS = re.compile(r"\s*(grand\s+)?(totals?|sum)\s*:?\s*", re.IGNORECASE)
 
@@ -602,6 +625,7 @@ def read_workbook(path: str | Path, table: str, schema: TableSchema | None = Non
             problems += found
     frame = pd.DataFrame(text, columns=names)
     problems += _date_cell_problems(frame, dated, schema, path.name)
+    problems += _error_cell_problems(frame, column_names, path.name)
     problems += _formulas_without_values(path, ws, xml, rows, column_names, path.name)
     del xml
     problems += _merged_data_problems(merged, len(rows), width, column_names, path.name)

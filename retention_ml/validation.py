@@ -97,7 +97,7 @@ RULES = {
     "unknown_file": "a data file that is no declared table (warning)",
     "duplicate_file": "a table given both as CSV and Parquet: Parquet is used (warning); a table given as an Excel workbook and in another format: an error naming both",
     "xlsx_format": "an Excel workbook that cannot be read, holds several sheets with values and none named after the table, has merged header cells, or ends in a totals row",
-    "xlsx_cell": "an Excel date cell in a column that is not a date (an id or code Excel turned into a date), a number in a text column shown through its number format as other text (1 shown as T001) or rounded, or an empty cell of merged cells, naming the cell",
+    "xlsx_cell": "an Excel date cell in a column that is not a date (an id or code Excel turned into a date), a number in a text column shown through its number format as other text (1 shown as T001) or rounded, an empty cell of merged cells, or a cell showing Excel's error for a failed formula (#N/A), naming the cell",
     "xlsx_formula": "a formula cell saved without its value (a workbook written by a program and never saved in Excel), naming the cell",
     "leading_zeros": "in a workbook's text column (an id, a code), whole numbers formatted with zeros alone ('00000') to show leading zeros: read as Excel shows them, 123 as 00123 (warning, one per column)",
     "type": "a value does not parse as the column's type (or is a number too large to hold)",

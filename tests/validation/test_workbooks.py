@@ -396,3 +396,20 @@ def test_a_totals_row_under_the_data_is_one_error_naming_its_row(tmp_path, examp
     assert teams[["rule", "row", "line", "value"]].values.tolist() == [["xlsx_format", len(rows), len(rows) + 1, f"A{len(rows) + 1}"]]
     assert f"teams.xlsx Excel row {len(rows) + 1} is a totals row ('Total' in A{len(rows) + 1})" in teams["message"].iat[0]
     assert report.tables["teams"] == len(rows) - 1
+
+
+def test_a_cell_showing_an_excel_error_is_one_error_naming_the_cell_not_a_value(tmp_path, example_copy):
+    data = example_copy(tmp_path, "csv")
+    rows = _teams_rows(data)
+    (data / "teams.csv").unlink()
+    council = rows[0].index("council_id")
+    rows[2][council] = "#N/A"          # a lookup with no match: read as text it would be one more council
+    path = _one_sheet(data / "teams.xlsx", rows)
+    book = openpyxl.load_workbook(path)
+    book.active.cell(3, council + 1).data_type = "e"   # an error cell, as Excel saves a failed formula's value
+    book.save(path)
+    report = validate_dir(data)
+    teams = report.failures.query("file == 'teams.xlsx'")
+    cell = f"{openpyxl.utils.get_column_letter(council + 1)}3"
+    assert teams[["rule", "row", "column", "value"]].values.tolist() == [["xlsx_cell", 2, "council_id", cell]]
+    assert f"cell {cell} (column council_id) shows Excel's error #N/A (a formula that failed: usually a lookup found no match)" in teams["message"].iat[0]
