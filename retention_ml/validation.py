@@ -1402,7 +1402,20 @@ def _other_format_hint(data_dir: Path, table: str) -> str:
                 f"(one header line), {table}.xlsx (one sheet) or {table}.parquet")
     if not found:
         return ""
-    return f"; found {', '.join(found)}, but only {table}.csv (UTF-8, comma-separated), {table}.xlsx (Excel workbook) or {table}.parquet are read (names are case-sensitive): save it in one of those formats"
+    return (f"; found {', '.join(found)}, but only {table}.csv (UTF-8, comma-separated), {table}.xlsx (Excel workbook) "
+            f"or {table}.parquet are read (names are case-sensitive): save it in one of those formats"
+            + "".join(_OTHER_WORKBOOKS.get(Path(name).suffix.lower(), "").format(name=name, table=table) for name in found))
+
+
+# Workbooks Excel saves in a format not read, and the one step that turns each into a table that is.
+_OTHER_WORKBOOKS = {
+    ".xls": "; {name} is the older Excel format (Excel 97-2003): open it in Excel and use File > Save As > "
+            "'Excel Workbook (*.xlsx)' as {table}.xlsx",
+    ".xlsm": "; {name} is a macro-enabled workbook: open it in Excel and use File > Save As > 'Excel Workbook "
+             "(*.xlsx)' as {table}.xlsx (the macros are not needed to read the table)",
+    ".xlsb": "; {name} is a binary workbook: open it in Excel and use File > Save As > 'Excel Workbook (*.xlsx)' "
+             "as {table}.xlsx",
+}
 
 
 def read_validated(data_dir: str | Path, *, as_of=None, tables=None) -> dict[str, pd.DataFrame]:

@@ -413,3 +413,15 @@ def test_a_cell_showing_an_excel_error_is_one_error_naming_the_cell_not_a_value(
     cell = f"{openpyxl.utils.get_column_letter(council + 1)}3"
     assert teams[["rule", "row", "column", "value"]].values.tolist() == [["xlsx_cell", 2, "council_id", cell]]
     assert f"cell {cell} (column council_id) shows Excel's error #N/A (a formula that failed: usually a lookup found no match)" in teams["message"].iat[0]
+
+
+@pytest.mark.parametrize("suffix, kind", [(".xls", "the older Excel format"), (".xlsm", "a macro-enabled workbook")])
+def test_a_workbook_saved_in_another_excel_format_says_how_to_save_it_as_xlsx(tmp_path, example_copy, suffix, kind):
+    data = example_copy(tmp_path, "csv")
+    as_workbooks(data, tmp_path / "xlsx")
+    (data / "teams.csv").unlink()
+    shutil.copy(tmp_path / "xlsx" / "teams.xlsx", data / f"teams{suffix}")
+    missing = validate_dir(data).errors.query("rule == 'missing_table'")
+    assert missing["table"].tolist() == ["teams"]
+    assert (f"teams{suffix} is {kind}" in missing["message"].iat[0]
+            and "File > Save As > 'Excel Workbook (*.xlsx)' as teams.xlsx" in missing["message"].iat[0])
