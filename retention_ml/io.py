@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import itertools
 import os
 import re
 import shutil
@@ -481,18 +482,15 @@ def _merged_data_problems(merged, n_rows: int, width: int, names: list[str], fil
     """A problem per cell of merged cells below the header other than the first: Excel shows the first cell's value
     across them all (a team id merged down its workers' rows), but the other cells hold nothing."""
     out = []
-    for ref, (left, top, right, bottom) in merged:
-        if top < 2:
-            continue
-        for row in range(top, min(bottom, n_rows) + 1):
-            for col in range(left, min(right, width) + 1):
-                if (row, col) == (top, left) or len(out) >= _CELLS_NAMED:
-                    continue
-                cell = _cell(col - 1, row)
-                out.append({"rule": "xlsx_cell", "row": row - 2, "column": names[col - 1], "cell": cell, "message": (
-                    f"{file} cell {cell} (column {names[col - 1]}) is part of the merged cells {ref}: Excel shows "
-                    f"{ref.split(':')[0]}'s value across them, but {cell} holds nothing; unmerge them (Home > Merge & "
-                    "Center) and fill every cell")})
+    covered = ((ref, top, left, row, col) for ref, (left, top, right, bottom) in merged if top >= 2
+               for row in range(top, min(bottom, n_rows) + 1) for col in range(left, min(right, width) + 1)
+               if (row, col) != (top, left))
+    for ref, top, left, row, col in itertools.islice(covered, _CELLS_NAMED):   # a merged block is one fix
+        cell = _cell(col - 1, row)
+        out.append({"rule": "xlsx_cell", "row": row - 2, "column": names[col - 1], "cell": cell, "message": (
+            f"{file} cell {cell} (column {names[col - 1]}) is part of the merged cells {ref}: Excel shows "
+            f"{ref.split(':')[0]}'s value across them, but {cell} holds nothing; unmerge them (Home > Merge & "
+            "Center) and fill every cell")})
     return out
 
 
