@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import itertools
 import os
 import re
 import shutil
@@ -218,9 +219,10 @@ class Workbook:
 
     ``frame``: every cell as text (None when empty), headers from row 1; data row r is Excel row r + 2, as a CSV's
     line r + 2. ``header``: the header cells as written (before pandas-style renaming of a repeated name).
-    ``problems``: one row per cell that cannot be read as the analyst meant (columns ``rule``, ``row`` (0-based
-    data row, or None), ``column``, ``cell``, ``message``). ``sheet``: the sheet read. ``frame`` is None when
-    no sheet could be chosen or every sheet is empty (``problems`` then says which).
+    ``problems``: one row per cell that cannot be read as the analyst meant, and one per column read other than
+    as stored (columns ``rule``, ``severity`` (``error``, or ``warning`` for a reading), ``row`` (0-based data row,
+    or None), ``column``, ``cell``, ``message``). ``sheet``: the sheet read. ``frame`` is None when no sheet could
+    be chosen or every sheet is empty (``problems`` then says which).
     """
 
     frame: pd.DataFrame | None
@@ -229,11 +231,12 @@ class Workbook:
     sheet: str | None
 
 
-_PROBLEM_COLUMNS = ["rule", "row", "column", "cell", "message"]
+_PROBLEM_COLUMNS = ["rule", "severity", "row", "column", "cell", "message"]
 
 
 def _problems(rows: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=_PROBLEM_COLUMNS)
+    frame = pd.DataFrame(rows, columns=_PROBLEM_COLUMNS, dtype=object)   # object: a row stays an int or None
+    return frame.assign(severity=frame["severity"].where(frame["severity"].notna(), "error"))
 
 
 def _choose_sheet(book, table: str, file: str):
@@ -251,10 +254,17 @@ def _choose_sheet(book, table: str, file: str):
         return filled[0], None
     if not filled:
         return None, None
-    names = ", ".join(repr(ws.title) for ws in filled)
+    names = ", ".join(repr(ws.title) + _HIDDEN.get(getattr(ws, "sheet_state", "visible"), "") for ws in filled)
+    unhide = ("; a hidden sheet has no tab until shown: right-click any sheet tab > Unhide"
+              if any(getattr(ws, "sheet_state", "visible") != "visible" for ws in filled) else "")
     return None, {"rule": "xlsx_format", "row": None, "column": None, "cell": None, "message": (
         f"{file} has {len(filled)} sheets holding values ({names}) and none named {table}: one table per workbook is "
-        f"read, so name the sheet that holds the table {table}, or delete the other sheets (save each table as its own file)")}
+        f"read, so name the sheet that holds the table {table}, or delete the other sheets (save each table as its own "
+        f"file){unhide}")}
+
+
+# A sheet the analyst cannot see among the tabs ('veryHidden': shown only from the VBA editor) is named as such.
+_HIDDEN = {"hidden": " (hidden)", "veryHidden": " (very hidden: shown only from Excel's VBA editor)"}
 
 
 def _mangled(header: list[str]) -> list[str]:
@@ -301,15 +311,20 @@ def _cell(column: int, row: int) -> str:
     return f"{get_column_letter(column + 1)}{row}"
 
 
+def _declared(name, schema: TableSchema | None) -> tuple[str | None, str | None]:
+    """(the declared column a sheet header names, but for case, spaces or punctuation, and its type), or (None, None)."""
+    spec = None if schema is None else next((c for c in schema.columns if header_key(c.name) == header_key(name)), None)
+    return (None, None) if spec is None else (spec.name, spec.type)
+
+
 def _date_cell_problems(frame: pd.DataFrame, dated: dict, schema: TableSchema | None, file: str) -> list[dict]:
     """A date cell in a declared column that is not a date (an id Excel turned into a date, '1-3' as 1 March)."""
     if schema is None:
         return []
-    types = {c.name: c.type for c in schema.columns}
     out = []
     for position, name in enumerate(frame.columns):
-        key = next((c for c in types if header_key(c) == header_key(name)), None)
-        if key is None or types[key] in ("date", "month") or not dated[name].any():
+        key, kind = _declared(name, schema)
+        if key is None or kind in ("date", "month") or not dated[name].any():
             continue
         for row in np.flatnonzero(dated[name])[:_CELLS_NAMED]:
             out.append({"rule": "xlsx_cell", "row": int(row), "column": key, "cell": _cell(position, row + 2), "message": (
@@ -321,18 +336,174 @@ def _date_cell_problems(frame: pd.DataFrame, dated: dict, schema: TableSchema | 
 
 _CELLS_NAMED = 1000   # per column: a whole column of date cells is one fix, not a million records
 
+# The number formats read as Excel shows them: zeros alone, two or more ('00000'), which pad a whole number to that
+# many digits (an id 00123 typed as a number and formatted to show its zeros). Every other format shows the number
+# itself (General, '0', '#,##0', '0.00': read as the number) or other text than the number, which is not read.
+_ZERO_PADDING = re.compile(r"0{2,}")
+# A format showing a number as other text: quoted or escaped literal text ('"T"000', '\W0000'), or padding zeros
+# combined with anything else ('000-000', '00000_)'). In a text column (an id, a code) Excel shows what is not stored.
+_SHOWN_AS_OTHER_TEXT = re.compile(r'"|\\|0{2,}')
 
-def _formulas_without_values(path: Path, ws, values: list[tuple], names: list[str], file: str) -> list[dict]:
-    """Formula cells saved without their value (written by a program, never opened and saved in Excel)."""
+
+def _format_reading(fmt) -> str | None:
+    """How a numeric cell with number format ``fmt`` is read in a text column: 'padded' (as shown, leading zeros
+    kept), 'not_shown' (the format shows other text than the number: a problem), or None (as the number)."""
+    from openpyxl.styles import is_date_format
+
+    if not isinstance(fmt, str) or fmt == "General" or is_date_format(fmt):
+        return None
+    if _ZERO_PADDING.fullmatch(fmt):
+        return "padded"
+    return "not_shown" if _SHOWN_AS_OTHER_TEXT.search(fmt.split(";")[0].split(".")[0]) else None
+
+
+def _shown_numbers(values: pd.Series, formats: pd.Series, text: pd.Series, position: int, column: str,
+                   file: str) -> tuple[pd.Series, list[dict]]:
+    """``text`` (a text column's cells as text) with whole numbers under a zero-padding format ('00000') written as
+    Excel shows them (123 as '00123'), a warning when that changed a value (one per column, rule ``leading_zeros``),
+    and an error naming each numeric cell whose format shows what cannot be read safely: another format showing
+    other text ('"T"000') or a padded number that is not whole and at least 0 (Excel rounds 12.6 to '00013')."""
+    numbers = values.map(type).isin([int, float]).to_numpy()
+    if not numbers.any():
+        return text, []
+    reading = formats[numbers].map(_format_reading)
+    if reading.isna().all():
+        return text, []
+    cells = values[numbers]
+    number = cells.astype("float64")
+    padded = (reading == "padded").to_numpy()
+    whole = ((number >= 0) & (number == np.floor(number)) & (number < 2 ** 53)).to_numpy()
+    text = text.copy()
+    changed = np.zeros(len(cells), dtype=bool)
+    good = padded & whole
+    if good.any():
+        digits = cells[good].map(lambda v: str(int(v)))
+        widths = formats[numbers][good].str.len()
+        shown = pd.Series([d.zfill(w) for d, w in zip(digits, widths)], index=digits.index, dtype=object)
+        text.loc[shown.index] = shown
+        changed[good] = (shown != digits).to_numpy()
+    out = []
+    if changed.any():
+        first = np.flatnonzero(changed)[0]
+        row, fmt = int(np.flatnonzero(numbers)[first]), formats[numbers].iat[first]
+        cell = _cell(position, row + 2)
+        out.append({"rule": "leading_zeros", "severity": "warning", "row": None, "column": column, "cell": cell,
+                    "message": (f"{file}: {int(changed.sum()):,} number cell(s) of column {column} shown with leading "
+                                f"zeros by a number format of zeros ({fmt!r}) were read as Excel shows them ({cell}: "
+                                f"{cells.iat[first]!r} as {text.iat[row]!r}); format the column as Text, with the ids "
+                                "typed as they read, to make this warning go away")})
+    unsafe = ~padded & (reading == "not_shown").to_numpy() | padded & ~whole
+    for i in np.flatnonzero(unsafe)[:_CELLS_NAMED]:
+        row, fmt = int(np.flatnonzero(numbers)[i]), formats[numbers].iat[i]
+        cell = _cell(position, row + 2)
+        why = ("which shows other text than the number stored; only a format of zeros alone ('00000') is read as shown"
+               if not padded[i] else "which shows it rounded, or with a minus; only a whole number of 0 or more is read with its zeros")
+        out.append({"rule": "xlsx_cell", "row": row, "column": column, "cell": cell, "message": (
+            f"{file} cell {cell} (column {column}) holds the number {cells.iat[i]!r} with the number format {fmt!r}, "
+            f"{why}: format the column as Text and type the value as it should read")})
+    return text, out
+
+
+def _sheet_xml(path: Path, ws) -> bytes:
+    """The sheet's own XML, searched for what the read-only reader does not give: formulas and merged cells."""
     import zipfile
 
     with zipfile.ZipFile(path) as archive:
-        if not _FORMULA_TAG.search(archive.read(ws._worksheet_path)):
-            return []
+        return archive.read(ws._worksheet_path)
+
+
+_MERGED = re.compile(rb'<(?:\w+:)?mergeCell\s[^>]*?ref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"')
+
+
+def _merged_ranges(xml: bytes) -> list[tuple[str, tuple[int, int, int, int]]]:
+    """(reference, (first column, first row, last column, last row), 1-based) of each range of merged cells."""
+    from openpyxl.utils.cell import range_boundaries
+
+    return [(ref.decode(), range_boundaries(ref.decode())) for ref in _MERGED.findall(xml)]
+
+
+def _merged_header_problem(merged, header: list, schema: TableSchema | None, file: str) -> dict | None:
+    """One problem when header cells (row 1) holding the table's column names are merged: a name over several
+    columns leaves the others without one, so nothing below can be matched to a column. A merged title above the
+    header is left to the header-row check, which names the row the header is on."""
+    refs = [ref for ref, (_, top, _, _) in merged if top == 1]
+    named = schema is None or any(_declared(h, schema)[0] for h in header if h)
+    if not refs or not named:
+        return None
+    return {"rule": "xlsx_format", "row": None, "column": None, "cell": refs[0], "message": (
+        f"{file}: header cells {', '.join(refs)} are merged: Excel shows one name over several columns, and the "
+        "columns after the first have none, so their values cannot be matched to a column; unmerge them (select "
+        "them > Home > Merge & Center) and give each column its own name in row 1")}
+
+
+# What Excel shows in a cell whose formula failed, and the usual cause, for the message.
+_EXCEL_ERRORS = {
+    "#N/A": "a lookup found no match", "#REF!": "it refers to cells since deleted", "#VALUE!": "a value of the wrong kind",
+    "#DIV/0!": "a division by zero", "#NAME?": "an unknown function or name", "#NUM!": "an impossible number",
+    "#NULL!": "ranges that do not meet", "#SPILL!": "its results have no room", "#CALC!": "a calculation Excel cannot do",
+    "#GETTING_DATA": "data still loading when saved",
+}
+
+
+def _error_cell_problems(frame: pd.DataFrame, names: list[str], file: str) -> list[dict]:
+    """A cell showing an Excel error (#N/A from a lookup with no match, #REF!): read as text it would pass as an id,
+    a council or an area ('#N/A' as one more council), so each is a problem naming the cell and the cause."""
+    out = []
+    for position, (name, column) in enumerate(zip(frame.columns, names)):
+        shown = frame[name]
+        for row in np.flatnonzero(shown.isin(list(_EXCEL_ERRORS)).to_numpy())[:_CELLS_NAMED]:
+            value, cell = shown.iat[row], _cell(position, row + 2)
+            out.append({"rule": "xlsx_cell", "row": int(row), "column": column, "cell": cell, "message": (
+                f"{file} cell {cell} (column {column}) shows Excel's error {value} (a formula that failed: usually "
+                f"{_EXCEL_ERRORS[value]}): correct the formula or type the value, and save again")})
+    return out
+
+
+# The first text of a table's totals row, as Excel's Total Row and report exports write it.
+_TOTALS = re.compile(r"\s*(grand\s+)?(totals?|sum)\s*:?\s*", re.IGNORECASE)
+
+
+def _totals_row(rows: list[tuple], file: str) -> dict | None:
+    """A problem when the last row is a totals row ('Total' as its first value: a table's Total Row, a report's
+    sum): no worker, team or month is called Total, and its sums would be read as one more row of data, giving an
+    error per column. The row is then not read, so it is reported once."""
+    if len(rows) < 3:
+        return None
+    column, first = next(((c, v) for c, v in enumerate(rows[-1]) if v is not None), (None, None))
+    if not isinstance(first, str) or not _TOTALS.fullmatch(first):
+        return None
+    cell = _cell(column, len(rows))
+    return {"rule": "xlsx_format", "row": len(rows) - 2, "column": None, "cell": cell, "message": (
+        f"{file} Excel row {len(rows)} is a totals row ({first.strip()!r} in {cell}), not data: delete it (for an "
+        "Excel table: Table Design > untick Total Row) so only the data rows are read")}
+
+
+def _merged_data_problems(merged, n_rows: int, width: int, names: list[str], file: str) -> list[dict]:
+    """A problem per cell of merged cells below the header other than the first: Excel shows the first cell's value
+    across them all (a team id merged down its workers' rows), but the other cells hold nothing."""
+    out = []
+    covered = ((ref, top, left, row, col) for ref, (left, top, right, bottom) in merged if top >= 2
+               for row in range(top, min(bottom, n_rows) + 1) for col in range(left, min(right, width) + 1)
+               if (row, col) != (top, left))
+    for ref, top, left, row, col in itertools.islice(covered, _CELLS_NAMED):   # a merged block is one fix
+        cell = _cell(col - 1, row)
+        out.append({"rule": "xlsx_cell", "row": row - 2, "column": names[col - 1], "cell": cell, "message": (
+            f"{file} cell {cell} (column {names[col - 1]}) is part of the merged cells {ref}: Excel shows "
+            f"{ref.split(':')[0]}'s value across them, but {cell} holds nothing; unmerge them (Home > Merge & "
+            "Center) and fill every cell")})
+    return out
+
+
+def _formulas_without_values(path: Path, ws, xml: bytes, values: list[tuple], names: list[str], file: str) -> list[dict]:
+    """Formula cells saved without their value (written by a program, never opened and saved in Excel); ``names``:
+    each column's name in the problems (the declared column a header names, else the header)."""
+    if not _FORMULA_TAG.search(xml):
+        return []
     from openpyxl import load_workbook
 
     book = load_workbook(path, read_only=True, data_only=False)
     try:
+        _sized_by_cells([book[ws.title]])
         out = []
         for r, (formulas, cached) in enumerate(zip(book[ws.title].iter_rows(values_only=True), values)):
             for c, formula in enumerate(formulas):
@@ -346,6 +517,55 @@ def _formulas_without_values(path: Path, ws, values: list[tuple], names: list[st
         book.close()
 
 
+def _sized_by_cells(sheets) -> None:
+    """Read each sheet by the cells it holds, not the size it declares: a sheet whose declared size reaches Excel's
+    last column or row (a cell formatted there, whole rows formatted) would otherwise be read as that many empty
+    cells in every row (measured: 653 rows took 15 s and 540 MB with one formatted cell in column XFD)."""
+    for ws in sheets:
+        if hasattr(ws, "reset_dimensions"):
+            ws.reset_dimensions()
+
+
+def _sheet_values(ws) -> list[tuple]:
+    """The sheet's cell values, row by row, up to the last row holding a value, each row as wide as the widest
+    row's last value: empty cells after a row's last value, and empty rows after the last row holding one
+    (formatted but empty: Excel shows nothing there), are not kept."""
+    values, last = [], 0
+    for cells in ws.iter_rows(values_only=True):
+        n = len(cells)
+        while n and cells[n - 1] is None:
+            n -= 1
+        values.append(tuple(cells[:n]) if n < len(cells) else tuple(cells))   # a missing row comes as []
+        last = len(values) if n else last
+    del values[last:]
+    width = max((len(r) for r in values), default=0)
+    pad = [(None,) * k for k in range(width + 1)]
+    return [r if len(r) == width else r + pad[width - len(r)] for r in values]
+
+
+def _number_formats(ws, columns: list[int], n_rows: int) -> dict[int, pd.Series]:
+    """Each data cell's number format (None for a cell never written) in the 0-based ``columns`` of the sheet's
+    first ``n_rows`` rows: a second pass over the sheet, made only for text columns holding numbers, so a workbook
+    whose ids are text costs one read."""
+    lo, hi = min(columns) + 1, max(columns) + 1
+    found: dict[int, list] = {c: [] for c in columns}
+    for row in ws.iter_rows(min_row=2, max_row=n_rows, min_col=lo, max_col=hi):
+        for c in columns:
+            found[c].append(row[c + 1 - lo].number_format)
+    return {c: pd.Series(v, dtype=object) for c, v in found.items()}
+
+
+def _empty_problem_cells(frame: pd.DataFrame, problems: list[dict]) -> None:
+    """Empty, in ``frame``, each cell an error names: it was not read as meant, and is reported once, by that error
+    (not again as empty, as no such id, or against another column)."""
+    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+
+    for p in problems:
+        if p["rule"] in ("xlsx_cell", "xlsx_formula") and p.get("severity", "error") == "error" and p.get("row") is not None:
+            letters, _ = coordinate_from_string(p["cell"])
+            frame.iat[p["row"], column_index_from_string(letters) - 1] = None
+
+
 def read_workbook(path: str | Path, table: str, schema: TableSchema | None = None) -> Workbook:
     """``table`` from the Excel workbook ``path``: one sheet, every cell as text, header in row 1.
 
@@ -353,7 +573,10 @@ def read_workbook(path: str | Path, table: str, schema: TableSchema | None = Non
     a problem, nothing read). Cells are read as the analyst sees them, never typed by the reader: text as typed
     (``007`` keeps its zeros), formulas by the value Excel saved with them (one saved without a value is a problem
     naming the cell), date cells as ISO dates so the date rules apply unchanged (a date cell in a declared column
-    that is not a date is a problem naming the cell). Empty header cells are named as pandas names them in a CSV
+    that is not a date is a problem naming the cell). In a text column (an id, a code), a whole number formatted
+    with zeros alone ('00000') is read as Excel shows it (123 as ``00123``; a warning per column), and a number
+    another format shows as other text ('"T"000') is a problem naming the cell; a cell a problem names is read
+    as empty, so it is reported once. Empty header cells are named as pandas names them in a CSV
     (``Unnamed: 3``); rows and columns formatted but empty after the data are left out (Excel shows nothing there).
 
     Memory: openpyxl holds the sheet's cells as Python objects while reading (about 10x the CSV's size), and an
@@ -364,25 +587,47 @@ def read_workbook(path: str | Path, table: str, schema: TableSchema | None = Non
     path = Path(path)
     book = load_workbook(path, read_only=True, data_only=True)
     try:
+        _sized_by_cells(book.worksheets)
         ws, problem = _choose_sheet(book, table, path.name)
         if ws is None:
             return Workbook(None, [], _problems([problem] if problem else []), None)
-        rows = list(ws.iter_rows(values_only=True))
+        rows = _sheet_values(ws)
+        if not rows:
+            return Workbook(None, [], _problems([]), ws.title)
+        totals = _totals_row(rows, path.name)
+        if totals:
+            rows = rows[:-1]
+        width = len(rows[0])
+        header = [None if v is None else str(v) for v in rows[0]]
+        names = _mangled([f"Unnamed: {i}" if h is None or h == "" else h for i, h in enumerate(header)])
+        raw = pd.DataFrame(rows[1:], columns=range(width), dtype=object)   # object: None stays None, 7 stays 7
+        declared = [_declared(name, schema) for name in names]
+        # Only a text column's numbers can be shown as other than the number (a number column's format only
+        # displays it: 018 is 18); undeclared columns are not read, unless no schema says which are.
+        shown = [i for i, (_, kind) in enumerate(declared) if (kind == "string" or schema is None)
+                 and raw[i].map(type).isin([int, float]).any()]
+        formats = _number_formats(ws, shown, len(rows)) if shown else {}
     finally:
         book.close()
-    while rows and all(v is None for v in rows[-1]):
-        rows.pop()   # formatted but empty rows below the data, which a read-only sheet yields
-    if not rows:
-        return Workbook(None, [], _problems([]), ws.title)
-    width = max(len(r) for r in rows)
-    header = [None if v is None else str(v) for v in rows[0]] + [None] * (width - len(rows[0]))
-    names = _mangled([f"Unnamed: {i}" if h is None or h == "" else h for i, h in enumerate(header)])
-    raw = pd.DataFrame(rows[1:], columns=range(width), dtype=object)   # object: None stays None, 7 stays 7
-    text, dated = {}, {}
+    xml = _sheet_xml(path, ws)
+    merged = _merged_ranges(xml)
+    problem = _merged_header_problem(merged, header, schema, path.name)
+    if problem:
+        return Workbook(None, [], _problems([problem]), ws.title)
+    column_names = [key or name for (key, _), name in zip(declared, names)]
+    text, dated, problems = {}, {}, [totals] if totals else []
     for i, name in enumerate(names):
         text[name], dated[name] = _cells_as_text(raw[i])
+        if i in formats:
+            text[name], found = _shown_numbers(raw[i], formats[i], text[name], i, declared[i][0] or name, path.name)
+            problems += found
     frame = pd.DataFrame(text, columns=names)
-    problems = _date_cell_problems(frame, dated, schema, path.name) + _formulas_without_values(path, ws, rows, names, path.name)
+    problems += _date_cell_problems(frame, dated, schema, path.name)
+    problems += _error_cell_problems(frame, column_names, path.name)
+    problems += _formulas_without_values(path, ws, xml, rows, column_names, path.name)
+    del xml
+    problems += _merged_data_problems(merged, len(rows), width, column_names, path.name)
+    _empty_problem_cells(frame, problems)
     # Cells formatted but empty below and right of the data are invisible in Excel (a CSV saves them as bare
     # commas, and validation warns): left out without a word.
     frame = drop_spreadsheet_residue(frame)
@@ -398,8 +643,9 @@ def _read_raw(path: Path, schema: TableSchema | None = None) -> pd.DataFrame:
         frame = pd.read_parquet(path)
     elif path.suffix == EXCEL:
         book = read_workbook(path, path.stem, schema)
-        if len(book.problems):
-            raise ValueError(f"{path}: {book.problems['message'].iat[0]} (retention-ml validate lists every problem)")
+        errors = book.problems[book.problems["severity"] == "error"]
+        if len(errors):
+            raise ValueError(f"{path}: {errors['message'].iat[0]} (retention-ml validate lists every problem)")
         if book.frame is None:
             raise ValueError(f"{path}: no sheet holds any value")
         frame = drop_spreadsheet_residue(book.frame)

@@ -96,9 +96,10 @@ RULES = {
     "duplicate_column": "the header names a column twice; only the first is read (a warning when the schema does not declare it)",
     "unknown_file": "a data file that is no declared table (warning)",
     "duplicate_file": "a table given both as CSV and Parquet: Parquet is used (warning); a table given as an Excel workbook and in another format: an error naming both",
-    "xlsx_format": "an Excel workbook that cannot be read, or holds several sheets with values and none named after the table",
-    "xlsx_cell": "an Excel date cell in a column that is not a date (an id or code Excel turned into a date), naming the cell",
+    "xlsx_format": "an Excel workbook that cannot be read, holds several sheets with values and none named after the table, has merged header cells, or ends in a totals row",
+    "xlsx_cell": "an Excel date cell in a column that is not a date (an id or code Excel turned into a date), a number in a text column shown through its number format as other text (1 shown as T001) or rounded, an empty cell of merged cells, or a cell showing Excel's error for a failed formula (#N/A), naming the cell",
     "xlsx_formula": "a formula cell saved without its value (a workbook written by a program and never saved in Excel), naming the cell",
+    "leading_zeros": "in a workbook's text column (an id, a code), whole numbers formatted with zeros alone ('00000') to show leading zeros: read as Excel shows them, 123 as 00123 (warning, one per column)",
     "type": "a value does not parse as the column's type (or is a number too large to hold)",
     "date_format": "a column's dates are written DD/MM/YYYY: a warning when they were read day first (every value D/M/YYYY, a day above 12 in one, no month above 12); otherwise an error, one per column beside each value's type error, since 01/02/2024 reads either way",
     "date_range": "a date before 1900-01-01 or after 2100-12-31 (placeholders such as 9999-12-31 included)",
@@ -231,7 +232,11 @@ class ValidationReport:
         return self.counts if self.counts is not None else count_failures(self.failures)
 
     def to_dict(self) -> dict:
+        """The report as plain data; each failure record also holds ``excel_row``: for a workbook the row Excel shows
+        (its ``line``: data row r is Excel row r + 1), for other files None."""
         records = self.failures.astype(object).where(self.failures.notna(), None).to_dict(orient="records")
+        for record in records:
+            record["excel_row"] = record["line"] if str(record["file"]).endswith(tables_io.EXCEL) else None
         return {
             "data_dir": self.data_dir,
             "as_of": None if self.as_of is None else self.as_of.date().isoformat(),
@@ -517,7 +522,8 @@ def _read_xlsx(table: str, path: Path) -> _Raw:
             f"{file}: cannot read it as an Excel workbook ({type(exc).__name__}: {exc}); save it from Excel as "
             "'Excel Workbook (*.xlsx)', without a password, or as 'CSV UTF-8'"))])
     failures = [_records(table, file, rule=p.rule, column=p.column, line=1 if p.row is None and p.cell else None,
-                         rows=None if p.row is None else [p.row], values=[p.cell], messages=[p.message])
+                         rows=None if p.row is None else [p.row], values=[p.cell], messages=[p.message],
+                         severity=p.severity)
                 for p in book.problems.itertuples()]
     if book.frame is None:
         if not failures:
@@ -845,6 +851,8 @@ def _export_advice(values: pd.Series, spec: ColumnSpec, *, known: pd.Series | No
         sign = text.str.contains(r"[£$€%]", regex=True).fillna(False).to_numpy(dtype=bool) & ~marker
         advice[sign] = "; write the number alone, without a currency or % sign"
         return advice
+    if spec.type in ("date", "month"):
+        return advice.where(marker, _day_number_advice(stripped))
     codes = known if known is not None else pd.Series(spec.allowed_values() or (), dtype="string")
     codes = codes.dropna().astype("string").drop_duplicates()
     by_key = pd.Series(codes.to_numpy(), index=_code_key(codes).to_numpy()).groupby(level=0).first()
@@ -866,6 +874,24 @@ def _export_advice(values: pd.Series, spec: ColumnSpec, *, known: pd.Series | No
     scientific = text.str.fullmatch(r"\s*\d(\.\d+)?[eE]\+\d+\s*").fillna(False).to_numpy(dtype=bool) & (advice == "").to_numpy()
     advice[scientific] = "; Excel wrote this code as a number in scientific notation: format the column as Text before saving"
     return advice
+
+
+# Excel keeps a date as the number of days since 1899-12-30 and shows that number where the cell is formatted as
+# General or Text (a date column reformatted, or exported from one): 42430 is 2016-03-01. The day numbers of the
+# dates the schemas accept (1900-01-01 to 2100-12-31, DATE_RANGE) are 2 to 73,415; 61 (1900-03-01) on they are exact.
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+_DAY_NUMBER = r"\s*(\d{1,5})(?:\.0+)?\s*"
+
+
+def _day_number_advice(text: pd.Series) -> pd.Series:
+    """For each rejected date value that is an Excel day number, what it is as a date and the fix ('' otherwise):
+    named, never read as a date, since 20240701 or a count typed in the wrong column is a number as well."""
+    days = pd.to_numeric(text.str.extract(_DAY_NUMBER, expand=False), errors="coerce")
+    days = days.where((days >= 61) & (days <= 73415))   # before day 61 Excel counts a 29 February 1900 that was not
+    dates = (_EXCEL_EPOCH + pd.to_timedelta(days, unit="D")).dt.strftime("%Y-%m-%d")
+    return ("; " + text.astype(object) + " is how Excel stores the date " + dates.astype(object) + " (a day number, "
+            "shown where a date column is formatted as General or Text): format the column as a date (Format Cells > "
+            "Custom > yyyy-mm-dd) so the dates show, and save again").where(days.notna(), "").astype(object)
 
 
 # Day, month and year separated by '/', '.' or '-' (what Excel writes for a UK or US locale), maybe with a time.
@@ -1195,6 +1221,20 @@ def _read_headers_as_declared(raw: _Raw, schema: TableSchema) -> list[pd.DataFra
                               f"case, spaces or punctuation: {shown}; rename them in the export to make this warning go away")]
 
 
+def _cells_not_read(raw: _Raw) -> dict[str, np.ndarray]:
+    """0-based rows per column of the cells the reader reported and read as empty (a workbook's formula saved
+    without its value, a date cell in an id column): each is one problem, not also "is empty; a value is required"."""
+    named = [p[p["row"].notna() & p["rule"].isin(_CELL_RULES) & p["severity"].eq("error")] for p in raw.failures if not p.empty]
+    named = [p for p in named if not p.empty]
+    if not named:
+        return {}
+    cells = pd.concat(named)
+    return {col: np.unique(grp["row"].to_numpy(dtype="int64") - 1) for col, grp in cells.groupby("column")}
+
+
+_CELL_RULES = ("xlsx_cell", "xlsx_formula")   # a workbook's cells the reader names, and reads as empty
+
+
 def _near_columns(schema: TableSchema, header) -> dict[str, str]:
     """Declared columns absent from ``header`` -> the header name that differs only in case, spaces or punctuation."""
     present = set(header)
@@ -1235,7 +1275,7 @@ def _check_table(raw: _Raw, schema: TableSchema, as_of) -> tuple[pd.DataFrame | 
         out.append(_records(table, file, rule="empty_file", severity=severity, messages=f"{file} has a header but no data rows", exact_lines=raw.exact_lines))
         return None, out
     typed = {}
-    unparsed: dict[str, np.ndarray] = {}
+    unparsed = _cells_not_read(raw)
     for spec in schema.columns:
         if spec.name not in frame.columns:
             continue
@@ -1411,7 +1451,20 @@ def _other_format_hint(data_dir: Path, table: str) -> str:
                 f"(one header line), {table}.xlsx (one sheet) or {table}.parquet")
     if not found:
         return ""
-    return f"; found {', '.join(found)}, but only {table}.csv (UTF-8, comma-separated), {table}.xlsx (Excel workbook) or {table}.parquet are read (names are case-sensitive): save it in one of those formats"
+    return (f"; found {', '.join(found)}, but only {table}.csv (UTF-8, comma-separated), {table}.xlsx (Excel workbook) "
+            f"or {table}.parquet are read (names are case-sensitive): save it in one of those formats"
+            + "".join(_OTHER_WORKBOOKS.get(Path(name).suffix.lower(), "").format(name=name, table=table) for name in found))
+
+
+# Workbooks Excel saves in a format not read, and the one step that turns each into a table that is.
+_OTHER_WORKBOOKS = {
+    ".xls": "; {name} is the older Excel format (Excel 97-2003): open it in Excel and use File > Save As > "
+            "'Excel Workbook (*.xlsx)' as {table}.xlsx",
+    ".xlsm": "; {name} is a macro-enabled workbook: open it in Excel and use File > Save As > 'Excel Workbook "
+             "(*.xlsx)' as {table}.xlsx (the macros are not needed to read the table)",
+    ".xlsb": "; {name} is a binary workbook: open it in Excel and use File > Save As > 'Excel Workbook (*.xlsx)' "
+             "as {table}.xlsx",
+}
 
 
 def read_validated(data_dir: str | Path, *, as_of=None, tables=None) -> dict[str, pd.DataFrame]:
@@ -1434,7 +1487,8 @@ def read_validated(data_dir: str | Path, *, as_of=None, tables=None) -> dict[str
 
 # The warnings that say a value was read other than as written (an encoding, a header, a date order, a code label, a
 # pound sign, a spreadsheet's empty cells). Training and scoring record them so an audit can see what was coerced.
-FORGIVING_RULES = ("encoding", "column_name", "date_format", "code_spelling", "number_format", "spreadsheet_residue")
+FORGIVING_RULES = ("encoding", "column_name", "date_format", "code_spelling", "number_format", "spreadsheet_residue",
+                   "leading_zeros")
 
 
 def forgiving_readings(report: ValidationReport) -> dict[str, list[dict]]:

@@ -11,7 +11,7 @@ from retention_ml.commands import fail
 
 HELP = """Check every table in DATA_DIR against the schemas in data_schema/ and report every problem in one pass.
 
-For each problem: file, row (1-based data record; the header and blank lines are not counted), column, the offending value and the rule in plain words. Missing required tables or columns, a column named twice in a header, unreadable files, wrong types, dates outside 1900-2100, unparseable dates, values outside allowed lists or ranges, end before start, duplicate keys, rows pointing at unknown workers/teams/areas, dates after --as-of, non-UTF-8, ragged (every bad line is listed) and empty files are errors; unknown columns are warnings, and so is a table with no rows for a council's workers (its features would be missing, or 0, for all of them) or, with --as-of, a monthly table not refreshed for a council. Each message names the fix. Nothing is written into DATA_DIR.
+For each problem: file, row (1-based data record; the header and blank lines are not counted; for a workbook also the Excel row, the number at the sheet's edge: "3 (Excel row 4)", and excel_row in --json), column, the offending value and the rule in plain words. Missing required tables or columns, a column named twice in a header, unreadable files, wrong types, dates outside 1900-2100, unparseable dates, values outside allowed lists or ranges, end before start, duplicate keys, rows pointing at unknown workers/teams/areas, dates after --as-of, non-UTF-8, ragged (every bad line is listed) and empty files are errors; unknown columns are warnings, and so is a table with no rows for a council's workers (its features would be missing, or 0, for all of them) or, with --as-of, a monthly table not refreshed for a council. Each message names the fix. Nothing is written into DATA_DIR.
 
 Exit codes: 0 valid (warnings allowed), 1 problems found, 2 could not run (no such folder, or no table file in it).
 
@@ -149,13 +149,24 @@ def problem_table(report, limit: int | None = None):
         problems.add_row(
             f"[{colour}]{rec.severity}[/{colour}]",
             str(rec.file),
-            _cell(rec.row, lambda r: f"{int(r):,}"),
+            _row_cell(rec),
             _cell(rec.column),
             rec.rule,
             _cell(rec.value, lambda v: str(v)[:40]),
             rec.message,
         )
     return problems
+
+
+def _row_cell(rec) -> str:
+    """The row column's text: the data record, and for a workbook the row Excel shows, as the message names it
+    ("3 (Excel row 4)"), so the two numbers cannot be taken for each other."""
+    from retention_ml.io import EXCEL
+
+    row = _cell(rec.row, lambda r: f"{int(r):,}")
+    if row and str(rec.file).endswith(EXCEL) and _cell(rec.line):
+        return f"{row} (Excel row {int(rec.line):,})"
+    return row
 
 
 def _json_error(message: str) -> str:

@@ -140,3 +140,28 @@ def test_a_valid_folder_ends_with_the_command_that_uses_it():
     result = invoke(["validate", str(EXAMPLE)], env={"COLUMNS": "200"})
     assert result.exit_code == 0
     assert f"Next: retention-ml train experiments/council_default.toml --set data.path={EXAMPLE}" in " ".join(result.output.split())
+
+
+def test_a_workbooks_problems_show_the_excel_row_beside_the_data_row_in_the_table_and_the_json(tmp_path, example_copy):
+    import importlib.util
+
+    import pandas as pd
+
+    spec = importlib.util.spec_from_file_location("workbook_files", Path(__file__).with_name("workbook_files.py"))
+    workbook_files = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(workbook_files)
+    data = example_copy(tmp_path, "csv")
+    teams = pd.read_csv(data / "teams.csv", dtype=str, keep_default_na=False)
+    teams.loc[2, "service"] = "fostering_and_more"          # data row 3, Excel row 4
+    teams.to_csv(data / "teams.csv", index=False)
+    xlsx = workbook_files.as_workbooks(data, tmp_path / "xlsx")
+    result = invoke(["validate", str(xlsx)], env={"COLUMNS": "250"})
+    assert result.exit_code == 1
+    row_cells = [line.split("│")[3].strip() for line in result.output.splitlines() if "teams.xlsx" in line and "│" in line]
+    assert row_cells == ["3 (Excel row 4)"]
+    payload = json.loads(invoke(["validate", str(xlsx), "--json"]).stdout)
+    [record] = [f for f in payload["failures"] if f["file"] == "teams.xlsx"]
+    assert (record["row"], record["excel_row"], record["column"]) == (3, 4, "service")
+    # a CSV's records have no Excel row: its line is a line of text
+    csv = json.loads(invoke(["validate", str(data), "--json"]).stdout)
+    assert [(f["row"], f["excel_row"]) for f in csv["failures"] if f["file"] == "teams.csv"] == [(3, None)]

@@ -15,7 +15,7 @@ import pytest
 
 from retention_ml.io import read_tables
 from retention_ml.schema import load_schemas
-from retention_ml.validation import read_validated, validate_dir
+from retention_ml.validation import read_validated, read_validated_readings, validate_dir
 
 _spec = importlib.util.spec_from_file_location("workbook_files", Path(__file__).with_name("workbook_files.py"))
 _workbooks = importlib.util.module_from_spec(_spec)
@@ -138,9 +138,68 @@ def test_formulas_are_read_by_their_saved_value_and_one_without_a_value_names_th
     problem = report.errors[report.errors["rule"] == "xlsx_formula"]
     assert problem[["file", "row", "line", "column", "value"]].values.tolist() == [["teams.xlsx", 3, 4, "caseload_cap", f"{cap_cell}4"]]
     assert "(=18+0) saved without its value" in problem["message"].iat[0]
+    # one record for the cell: not also "caseload_cap is empty; a value is required"
+    assert report.errors[report.errors["table"] == "teams"]["rule"].tolist() == ["xlsx_formula"]
     assert not report.errors["row"].eq(2).any()   # the formula with a saved value is read as that value
     with pytest.raises(ValueError, match=f"cell {cap_cell}4"):
         read_tables(data)
+
+
+def _digit_team_ids(data: Path) -> None:
+    """The example's team ids as a council whose ids are digits with leading zeros ('T01' -> '00001')."""
+    for path in data.glob("*.csv"):
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        if "team_id" in frame:
+            frame["team_id"] = frame["team_id"].str.replace("T", "000", regex=False)
+            frame.to_csv(path, index=False)
+
+
+def _teams_with_number_ids(data: Path, formats: dict[int, str], values: dict[int, float] | None = None) -> Path:
+    """teams.xlsx with each team id a number cell (Excel row -> number format; ``values``: Excel row -> number)."""
+    rows = _teams_rows(data)
+    (data / "teams.csv").unlink()
+    for r in range(1, len(rows)):
+        rows[r][0] = int(rows[r][0])
+    path = _one_sheet(data / "teams.xlsx", rows)
+    book = openpyxl.load_workbook(path)
+    for excel_row, fmt in formats.items():
+        book.active.cell(excel_row, 1).number_format = fmt
+        if values and excel_row in values:
+            book.active.cell(excel_row, 1).value = values[excel_row]
+    book.save(path)
+    return path
+
+
+def test_a_number_id_formatted_with_zeros_is_read_as_excel_shows_it_and_the_reading_is_recorded(tmp_path, example_copy):
+    data = example_copy(tmp_path, "csv")
+    _digit_team_ids(data)
+    expected = read_tables(data)
+    _teams_with_number_ids(data, {2: "00000", 3: "00000", 4: "00000"})   # Excel shows 00001; the cell holds 1
+    tables, readings = read_validated_readings(data)
+    for name, frame in read_tables(data).items():
+        pd.testing.assert_frame_equal(frame, expected[name])
+        pd.testing.assert_frame_equal(tables[name], expected[name])
+    assert tables["teams"]["team_id"].tolist()[:2] == ["00001", "00002"]
+    assert list(readings) == ["teams.xlsx"]
+    [reading] = readings["teams.xlsx"]
+    assert (reading["rule"], reading["column"], reading["value"]) == ("leading_zeros", "team_id", "A2")
+    assert "3 number cell(s) of column team_id shown with leading zeros by a number format of zeros ('00000')" in reading["message"]
+    assert "(A2: 1 as '00001')" in reading["message"]
+
+
+def test_a_number_id_excel_shows_as_other_text_is_an_error_naming_the_cell(tmp_path, example_copy):
+    data = example_copy(tmp_path, "csv")
+    _digit_team_ids(data)
+    # row 2: shown as T0001 (literal text in the format); row 3: 2.6 shown rounded as 00003; row 4 shown as 00003
+    _teams_with_number_ids(data, {2: '"T"0000', 3: "00000", 4: "00000"}, values={3: 2.6})
+    report = validate_dir(data)
+    teams = report.errors[report.errors["table"] == "teams"]
+    assert teams[["rule", "row", "line", "column", "value"]].values.tolist() == [
+        ["xlsx_cell", 1, 2, "team_id", "A2"], ["xlsx_cell", 2, 3, "team_id", "A3"]]
+    assert "teams.xlsx cell A2 (column team_id) holds the number 1 with the number format '\"T\"0000'" in teams["message"].iat[0]
+    assert "holds the number 2.6 with the number format '00000', which shows it rounded" in teams["message"].iat[1]
+    # a number column's format only displays the number: caseload_cap 018 is 18, and no problem
+    assert not report.failures["column"].eq("caseload_cap").any()
 
 
 def test_several_sheets_are_refused_naming_them_unless_one_is_named_after_the_table(tmp_path, example_copy):
@@ -158,6 +217,10 @@ def test_several_sheets_are_refused_naming_them_unless_one_is_named_after_the_ta
     sheet = errors[errors["rule"] == "xlsx_format"]
     assert sheet["file"].tolist() == ["teams.xlsx"]
     assert "2 sheets holding values ('Export 2025-07', 'Notes') and none named teams" in sheet["message"].iat[0]
+    book["Notes"].sheet_state = "hidden"           # not among the tabs the analyst sees: say so, and how to find it
+    book.save(data / "teams.xlsx")
+    message = validate_dir(data).errors.query("rule == 'xlsx_format'")["message"].iat[0]
+    assert "('Export 2025-07', 'Notes' (hidden))" in message and "right-click any sheet tab > Unhide" in message
     book["Export 2025-07"].title = "Teams"
     book.save(data / "teams.xlsx")
     assert validate_dir(data).ok
@@ -252,3 +315,113 @@ def test_a_title_above_the_header_is_one_error_naming_the_header_row(tmp_path, e
     teams = report.failures[report.failures["file"].str.contains("teams")]
     assert teams[["file", "rule", "line"]].values.tolist() == [["teams.xlsx", "xlsx_format", 1]]
     assert "the header is on Excel row 3, not row 1: delete the 2 row(s) above it" in teams["message"].iat[0]
+
+
+def test_a_cell_formatted_in_excels_last_column_does_not_make_every_row_that_wide(tmp_path, example_copy):
+    import tracemalloc
+
+    from retention_ml.io import read_workbook
+
+    data = example_copy(tmp_path, "csv")
+    rows = _teams_rows(data)
+    rows += [[f"X{i:04d}", *rows[1][1:]] for i in range(300)]
+    path = _one_sheet(tmp_path / "teams.xlsx", rows)
+    book = openpyxl.load_workbook(path)
+    book.active.cell(1, 16384).number_format = "@"   # XFD1: the sheet now declares itself 16,384 columns wide
+    book.save(path)
+    tracemalloc.start()
+    try:
+        read = read_workbook(path, "teams", load_schemas()["teams"])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert read.frame.shape == (len(rows) - 1, len(rows[0]))
+    # 300 rows of 16,384 cells would be 39 MB of references alone; the rows as they hold values are well under 1 MB
+    assert peak < 20e6, f"{peak / 1e6:.0f} MB traced"
+
+
+def test_a_date_column_showing_excels_day_numbers_names_the_date_each_one_is(tmp_path, example_copy):
+    data = example_copy(tmp_path, "csv")
+    frame = pd.read_csv(data / "workers.csv", dtype=str, keep_default_na=False)
+    first = frame["start_date"].iat[0]
+    days = (pd.to_datetime(frame["start_date"]) - pd.Timestamp("1899-12-30")).dt.days
+    frame["start_date"] = days.astype(str)                  # a CSV exported from the column formatted as Text
+    frame.to_csv(data / "workers.csv", index=False)
+    from_csv = validate_dir(data).errors
+    xlsx = as_workbooks(data, tmp_path / "xlsx")            # and number cells in the workbook (General)
+    book = openpyxl.load_workbook(xlsx / "workers.xlsx")
+    column = list(frame.columns).index("start_date") + 1
+    for row in range(2, len(frame) + 2):
+        book.active.cell(row, column).value = int(book.active.cell(row, column).value)
+    book.save(xlsx / "workers.xlsx")
+    for errors in (from_csv, validate_dir(xlsx).errors):
+        start = errors[errors["column"] == "start_date"]
+        assert start["rule"].tolist() == ["type"] * len(frame)
+        assert f"{days.iat[0]} is how Excel stores the date {first} (a day number" in start["message"].iat[0]
+
+
+def test_merged_cells_are_one_error_in_the_header_and_one_per_empty_cell_below_it(tmp_path, example_copy):
+    data = example_copy(tmp_path, "csv")
+    rows = _teams_rows(data)
+    (data / "teams.csv").unlink()
+    path = _one_sheet(data / "teams.xlsx", rows)
+    book = openpyxl.load_workbook(path)
+    book.active.merge_cells("A1:B1")             # 'team_id' shown over team_id and council_id
+    book.save(path)
+    teams = validate_dir(data).failures.query("file == 'teams.xlsx'")
+    assert teams[["rule", "line", "value"]].values.tolist() == [["xlsx_format", 1, "A1:B1"]]
+    assert "header cells A1:B1 are merged" in teams["message"].iat[0]
+    with pytest.raises(ValueError, match="header cells A1:B1 are merged"):
+        read_tables(data)
+    book.active.unmerge_cells("A1:B1")
+    book.active["B1"] = "council_id"
+    book.active.merge_cells("B2:B4")             # one council shown down three teams' rows
+    book.save(path)
+    teams = validate_dir(data).failures.query("file == 'teams.xlsx'")
+    assert teams[["rule", "row", "column", "value"]].values.tolist() == [
+        ["xlsx_cell", 2, "council_id", "B3"], ["xlsx_cell", 3, "council_id", "B4"]]
+    assert "cell B3 (column council_id) is part of the merged cells B2:B4: Excel shows B2's value" in teams["message"].iat[0]
+
+
+def test_a_totals_row_under_the_data_is_one_error_naming_its_row(tmp_path, example_copy):
+    data = example_copy(tmp_path, "csv")
+    rows = _teams_rows(data)
+    (data / "teams.csv").unlink()
+    cap = rows[0].index("caseload_cap")
+    totals = [None] * len(rows[0])
+    totals[0], totals[cap] = "Total", sum(int(r[cap]) for r in rows[1:])   # a table's Total Row, as Excel saves it
+    _one_sheet(data / "teams.xlsx", [*rows, totals])
+    report = validate_dir(data)
+    teams = report.failures.query("file == 'teams.xlsx'")
+    assert teams[["rule", "row", "line", "value"]].values.tolist() == [["xlsx_format", len(rows), len(rows) + 1, f"A{len(rows) + 1}"]]
+    assert f"teams.xlsx Excel row {len(rows) + 1} is a totals row ('Total' in A{len(rows) + 1})" in teams["message"].iat[0]
+    assert report.tables["teams"] == len(rows) - 1
+
+
+def test_a_cell_showing_an_excel_error_is_one_error_naming_the_cell_not_a_value(tmp_path, example_copy):
+    data = example_copy(tmp_path, "csv")
+    rows = _teams_rows(data)
+    (data / "teams.csv").unlink()
+    council = rows[0].index("council_id")
+    rows[2][council] = "#N/A"          # a lookup with no match: read as text it would be one more council
+    path = _one_sheet(data / "teams.xlsx", rows)
+    book = openpyxl.load_workbook(path)
+    book.active.cell(3, council + 1).data_type = "e"   # an error cell, as Excel saves a failed formula's value
+    book.save(path)
+    report = validate_dir(data)
+    teams = report.failures.query("file == 'teams.xlsx'")
+    cell = f"{openpyxl.utils.get_column_letter(council + 1)}3"
+    assert teams[["rule", "row", "column", "value"]].values.tolist() == [["xlsx_cell", 2, "council_id", cell]]
+    assert f"cell {cell} (column council_id) shows Excel's error #N/A (a formula that failed: usually a lookup found no match)" in teams["message"].iat[0]
+
+
+@pytest.mark.parametrize("suffix, kind", [(".xls", "the older Excel format"), (".xlsm", "a macro-enabled workbook")])
+def test_a_workbook_saved_in_another_excel_format_says_how_to_save_it_as_xlsx(tmp_path, example_copy, suffix, kind):
+    data = example_copy(tmp_path, "csv")
+    as_workbooks(data, tmp_path / "xlsx")
+    (data / "teams.csv").unlink()
+    shutil.copy(tmp_path / "xlsx" / "teams.xlsx", data / f"teams{suffix}")
+    missing = validate_dir(data).errors.query("rule == 'missing_table'")
+    assert missing["table"].tolist() == ["teams"]
+    assert (f"teams{suffix} is {kind}" in missing["message"].iat[0]
+            and "File > Save As > 'Excel Workbook (*.xlsx)' as teams.xlsx" in missing["message"].iat[0])
