@@ -436,8 +436,9 @@ def _merged_header_problem(merged, header: list, schema: TableSchema | None, fil
         "them > Home > Merge & Center) and give each column its own name in row 1")}
 
 
-# What Excel shows in a cell whose formula failed, and the usual cause, for the message.
-_EXCEL_ERRORS = {
+# What Excel shows in a cell whose formula failed, and the usual cause, for the message. Workbook cells and CSV
+# values alike (a CSV saved from Excel holds the text '#N/A'): validation names both.
+EXCEL_ERRORS = {
     "#N/A": "a lookup found no match", "#REF!": "it refers to cells since deleted", "#VALUE!": "a value of the wrong kind",
     "#DIV/0!": "a division by zero", "#NAME?": "an unknown function or name", "#NUM!": "an impossible number",
     "#NULL!": "ranges that do not meet", "#SPILL!": "its results have no room", "#CALC!": "a calculation Excel cannot do",
@@ -451,11 +452,11 @@ def _error_cell_problems(frame: pd.DataFrame, names: list[str], file: str) -> li
     out = []
     for position, (name, column) in enumerate(zip(frame.columns, names)):
         shown = frame[name]
-        for row in np.flatnonzero(shown.isin(list(_EXCEL_ERRORS)).to_numpy())[:_CELLS_NAMED]:
+        for row in np.flatnonzero(shown.isin(list(EXCEL_ERRORS)).to_numpy())[:_CELLS_NAMED]:
             value, cell = shown.iat[row], _cell(position, row + 2)
             out.append({"rule": "xlsx_cell", "row": int(row), "column": column, "cell": cell, "message": (
                 f"{file} cell {cell} (column {column}) shows Excel's error {value} (a formula that failed: usually "
-                f"{_EXCEL_ERRORS[value]}): correct the formula or type the value, and save again")})
+                f"{EXCEL_ERRORS[value]}): correct the formula or type the value, and save again")})
     return out
 
 

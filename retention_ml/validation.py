@@ -56,7 +56,7 @@ import pyarrow.compute as pc
 from pandera.errors import SchemaErrors
 
 from retention_ml import io as tables_io
-from retention_ml.io import BOOLEAN_WORDS, SUFFIXES, find_table_file, parse_boolean, to_float
+from retention_ml.io import BOOLEAN_WORDS, EXCEL_ERRORS, SUFFIXES, find_table_file, parse_boolean, to_float
 from retention_ml.schema import ColumnSpec, TableSchema, load_schemas
 
 __all__ = [
@@ -100,6 +100,7 @@ RULES = {
     "xlsx_cell": "an Excel date cell in a column that is not a date (an id or code Excel turned into a date), a number in a text column shown through its number format as other text (1 shown as T001) or rounded, an empty cell of merged cells, or a cell showing Excel's error for a failed formula (#N/A), naming the cell",
     "xlsx_formula": "a formula cell saved without its value (a workbook written by a program and never saved in Excel), naming the cell",
     "leading_zeros": "in a workbook's text column (an id, a code), whole numbers formatted with zeros alone ('00000') to show leading zeros: read as Excel shows them, 123 as 00123 (warning, one per column)",
+    "excel_error": "a text value that is Excel's error for a failed formula ('#N/A', '#REF!'): a lookup or formula that failed before the export, never an id, code or name; one error per value, read as empty",
     "type": "a value does not parse as the column's type (or is a number too large to hold)",
     "date_format": "a column's dates are written DD/MM/YYYY: a warning when they were read day first (every value D/M/YYYY, a day above 12 in one, no month above 12); otherwise an error, one per column beside each value's type error, since 01/02/2024 reads either way",
     "date_range": "a date before 1900-01-01 or after 2100-12-31 (placeholders such as 9999-12-31 included)",
@@ -1235,6 +1236,24 @@ def _cells_not_read(raw: _Raw) -> dict[str, np.ndarray]:
 _CELL_RULES = ("xlsx_cell", "xlsx_formula")   # a workbook's cells the reader names, and reads as empty
 
 
+def _excel_errors(raw: _Raw, spec: ColumnSpec, column: pd.Series) -> tuple[pd.Series, pd.DataFrame | None]:
+    """A text column's values that are Excel's error for a failed formula ('#N/A' from a lookup with no match), read
+    as empty, and one record each. As text they would pass as one more council or area, or fail later as an unknown
+    id with no hint of the cause; a workbook's own error cells are named by the reader and are already empty here."""
+    shown = column.astype("string").str.strip()
+    hit = shown.isin(list(EXCEL_ERRORS)).to_numpy(dtype=bool, na_value=False)
+    if not hit.any():
+        return column, None
+    rows = np.flatnonzero(hit)
+    values = shown.iloc[rows].astype(object)
+    msgs = (_where(raw.table, rows) + f": {spec.name} is '" + values.reset_index(drop=True) + "', Excel's error for a "
+            "formula that failed (usually " + values.map(EXCEL_ERRORS).reset_index(drop=True) + "): correct the formula "
+            "or type the value in the spreadsheet, then export again")
+    record = _records(raw.table, raw.file, rows=rows, column=spec.name, rule="excel_error", values=values.tolist(),
+                      messages=msgs.tolist(), exact_lines=raw.exact_lines)
+    return column.mask(hit), record
+
+
 def _near_columns(schema: TableSchema, header) -> dict[str, str]:
     """Declared columns absent from ``header`` -> the header name that differs only in case, spaces or punctuation."""
     present = set(header)
@@ -1289,7 +1308,12 @@ def _check_table(raw: _Raw, schema: TableSchema, as_of) -> tuple[pd.DataFrame | 
             if example is not None:
                 changed = int((column.astype("string") != frame[spec.name].astype("string")).sum())
                 out.append(_number_note(raw, spec, example, changed))
-        elif spec.type == "string" and not spec.list_separator:
+        if spec.type == "string":
+            column, failed = _excel_errors(raw, spec, column)
+            if failed is not None:
+                out.append(failed)
+                unparsed[spec.name] = np.union1d(unparsed.get(spec.name, np.array([], dtype="int64")), failed["row"].to_numpy(dtype="int64") - 1)
+        if spec.type == "string" and not spec.list_separator:
             column, meant = tables_io.read_codes(column, spec.allowed_values())
             if meant:
                 out.append(_codes_note(raw, spec, frame[spec.name], meant))

@@ -62,6 +62,22 @@ def test_missing_value_markers_are_named_with_the_fix(tmp_path, example_copy):
     assert "'NULL' is not read as missing: this column needs a value in every row" in _messages(report, "fte")[0]
 
 
+def test_excels_errors_in_text_columns_are_one_error_each_naming_the_cause(tmp_path, example_copy):
+    # A CSV saved from Excel keeps '#N/A' as text: as a council it would pass as one more council (a warning at most),
+    # as a team id it failed only as an unknown team with no hint of the failed lookup behind it.
+    data = example_copy(tmp_path)
+    _edit(data, "teams", "council_id", {0: "#N/A"})
+    _edit(data, "workers", "team_id", {3: " #REF! "})
+    report = validate_dir(data)
+    errors = report.errors
+    assert sorted(errors["rule"]) == ["excel_error", "excel_error"]      # one each: no not_null or foreign_key too
+    council, team = _messages(report, "council_id"), _messages(report, "team_id")
+    assert council == ["teams row 1: council_id is '#N/A', Excel's error for a formula that failed (usually a lookup "
+                       "found no match): correct the formula or type the value in the spreadsheet, then export again"]
+    assert team[0].startswith("workers row 4: team_id is '#REF!', Excel's error") and "cells since deleted" in team[0]
+    assert not report.warnings["rule"].eq("path_characters").any()    # '#N/A' is no longer read as an id
+
+
 def test_number_formats_get_the_number_as_it_must_be_written(tmp_path, example_copy):
     data = example_copy(tmp_path)
     _edit(data, "pay_history", "annual_salary", {0: "55,000.00", 1: "£57750", 2: "57750,5"})
