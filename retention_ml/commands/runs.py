@@ -7,7 +7,7 @@ import typer
 
 HELP = """List training runs (newest first) side by side: what each run changed (its name holds the --set overrides), the settings that differ between the listed runs (column differs: horizon, leaving reasons, agency, snapshot frequency, constraints, tuning trials and seed on every row when they vary, then any other experiment key, such as learning_rate or snapshots.start, on the rows whose value departs from what most listed runs have), and its key test-window metrics: LightGBM ROC-AUC (its 95% interval over workers beneath it: two runs whose intervals overlap are not told apart by the test window), average precision, Brier, and how well its explanations agree with the truth (simulated data: true driver among the top 3 reasons of top-risk-decile leavers) and with exit interviews (stated reason among the top 3), plus the registered model version with its aliases.
 
-The same settings, data and seed give the same metrics only with the same code: when the listed runs were trained by different code (the git commit, -dirty with local changes), differs says so (code=...).
+The same settings, data and seed give the same metrics only with the same code: when the listed runs were trained by different code (the git commit, -dirty with local changes), differs says so (code=...). A run with the same code, data, seed and every experiment key as an older listed run says "repeat of <id>", and "(metrics differ!)" when it did not reproduce that run's test metrics (--json: repeat of, reproduced).
 
 Runs are comparable only when they answer the same question on the same people: same kind, label (horizon, leaving reasons), population (agency workers), data (fingerprint) and test window. Each run gets a letter (cmp, beside the run id); runs with different letters measure different things, and a warning under the table says what differs. A 6-month model's Brier is not better than a 12-month model's: it is a different question.
 
@@ -89,7 +89,8 @@ def runs_table(experiment: str | None = None):
     metrics = [c for label in COLUMNS.values()
                for c in ([label, f"{label} low", f"{label} high"] if label in INTERVALS else [label])]
     columns = ["run_id", "cmp", "name", "experiment", "mlflow_experiment", "start_time", "code", *SETTINGS.values(),
-               "test window", "test n", "test leavers", *metrics, "registered", "data", "settings"]
+               "test window", "test n", "test leavers", *metrics, "registered", "data", "repeat of", "reproduced",
+               "settings"]
     if frame.empty:
         return pd.DataFrame(columns=columns)
     out = pd.DataFrame({
@@ -117,6 +118,7 @@ def runs_table(experiment: str | None = None):
     out["registered"] = out["run_id"].map(lambda run_id: versions.get(run_id, ""))
     out["data"] = _column(frame, f"tags.{artifacts.DATA_FINGERPRINT_TAG}")
     out["cmp"] = comparable_groups(out)
+    out[["repeat of", "reproduced"]] = repeats(out)
     return out[columns].reset_index(drop=True)
 
 
@@ -195,6 +197,27 @@ def _differs(table, settings: list[str], others: list[str]):
                  if uses(k, kind) and own.get(k, MISSING) != usual[k]]
         cells.append(" ".join([*(f"{c}={v}" for c, v in zip(settings, row)), *extra]))
     return cells
+
+
+def repeats(table):
+    """Two columns: ``repeat of`` (the run id of the oldest listed run with the same code, data, kind, seed and every
+    experiment key: the same data, file and seed give the same model only with the same code; ``None`` for an
+    original) and ``reproduced`` (whether its test metrics are that run's: a re-run that did not reproduce says so)."""
+    import json
+
+    import pandas as pd
+
+    metrics = ["auc", "ap", "brier"]
+    key = [json.dumps([code, data, kind, seed, own], sort_keys=True, default=str) for code, data, kind, seed, own in
+           zip(_text(table["code"]), _text(table["data"]), _text(table["kind"]), _text(table["seed"]), table["settings"])]
+    figures = _text(table[metrics]).agg("|".join, axis=1).tolist()
+    first: dict[str, int] = {}
+    original, reproduced = [None] * len(table), [None] * len(table)
+    for i in reversed(range(len(table))):   # newest first: the oldest run with a key is the original
+        j = first.setdefault(key[i], i)
+        if j != i:
+            original[i], reproduced[i] = table["run_id"].iloc[j], figures[i] == figures[j]
+    return pd.DataFrame({"repeat of": original, "reproduced": reproduced}, index=table.index)
 
 
 def comparable_groups(table):
@@ -312,7 +335,10 @@ def _view(table, wide: bool, title: str):
         # the test window and data are in the warning; the code after the settings
         settings = [c for c in varying if c in SETTINGS.values()] + [c for c in varying if c == "code"]
         shown["code"] = [_short("code", v) for v in _text(shown["code"])]
-        shown["differs"] = _differs(shown, settings, other_varying(table))
+        again = [f"repeat of {r[:8]}" + ("" if same else " (metrics differ!)") if isinstance(r, str) else ""
+                 for r, same in zip(table["repeat of"], table["reproduced"])]
+        shown["differs"] = [" ".join(filter(None, [cell, note])) for cell, note in
+                            zip(_differs(shown, settings, other_varying(table)), again)]
         # the model's name is the same on every row of an experiment; its version and aliases tell rows apart
         shown["model"] = shown["registered"].str.replace(r"^\S+ (v\d+)", r"\1", regex=True)
         metrics = [c for c in NARROW if shown[c].notna().any()]

@@ -329,3 +329,38 @@ def test_runs_json_counts_are_whole_and_its_failure_carries_the_exit_code(tmp_pa
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'missing' / 'mlflow.db'}")
     res = runner.invoke(app, ["runs", "--json"])
     assert res.exit_code == 2 and json.loads(res.stdout)["exit_code"] == 2
+
+
+def test_runs_says_which_run_is_a_repeat_and_whether_it_reproduced(tmp_path, scratch_store, monkeypatch):
+    """Analyst review S14: two runs of the same file, data, seed and code (ed17178d, 79ea6046) were two rows nothing
+    told apart or tied together, and a re-run that did not reproduce would have looked like another run."""
+    from retention_ml import artifacts
+
+    params = {"kind": "snapshots", "seed": "42", "label.horizon_months": "12", "window.test": "2022-01-01",
+              "model.learning_rate": "0.07"}
+    runs = [("original", params, 0.685), ("again", params, 0.685), ("drifted", params, 0.671),
+            ("other seed", params | {"seed": "7"}, 0.669)]
+    with scratch_store(tmp_path):
+        ids = {}
+        for name, logged, auc in runs:   # oldest first
+            with mlflow.start_run(experiment_id=tracking.get_or_create_experiment("e"), run_name=name,
+                                  tags={artifacts.EXPERIMENT_TAG: "e", artifacts.DATA_FINGERPRINT_TAG: "d" * 64,
+                                        artifacts.GIT_COMMIT_TAG: "c" * 40}) as run:
+                mlflow.log_params(logged)
+                mlflow.log_metrics({"lightgbm.roc_auc": auc, "lightgbm.brier": 0.09})
+            ids[name] = run.info.run_id
+        monkeypatch.setenv("COLUMNS", "80")
+        res = runner.invoke(app, ["runs"])
+        assert res.exit_code == 0, res.output
+        lines = res.stdout.splitlines()
+        starts = {name: next(i for i, line in enumerate(lines) if line.strip().startswith(run_id[:8]))
+                  for name, run_id in ids.items()}
+        ends = sorted(starts.values()) + [len(lines)]
+        # a run's folded lines, up to the next run's first line; the differs cell folds, so its words are read in order
+        blocks = {name: " ".join(" ".join(lines[i:ends[ends.index(i) + 1]]).split()) for name, i in starts.items()}
+        assert f"repeat of {ids['original'][:8]}" in blocks["again"] and "differ" not in blocks["again"]
+        assert f"repeat of {ids['original'][:8]} (metrics" in blocks["drifted"] and "differ!)" in blocks["drifted"]
+        assert "repeat" not in blocks["original"] + blocks["other seed"]
+        rows = {r["run_id"]: r for r in json.loads(runner.invoke(app, ["runs", "--json"]).stdout)}
+        assert rows[ids["again"]]["repeat of"] == ids["original"] and rows[ids["again"]]["reproduced"] is True
+        assert rows[ids["drifted"]]["reproduced"] is False and rows[ids["original"]]["repeat of"] is None
