@@ -106,9 +106,10 @@ class TurnoverModel(ClassifierMixin, BaseEstimator):
     n_estimators : int, default 500
         Upper bound on boosting rounds; early stopping on the validation window picks the number.
     learning_rate : float, default 0.07
-        Chosen with ``n_estimators`` so that early stopping lands at roughly 40-150 trees on
-        simulated council data (medium to national size) with validation ROC-AUC within 0.001 of
-        the old 0.03 / 2000-tree setting, which used ~400 trees: small models keep SHAP fast.
+        Chosen with ``n_estimators`` so that small models keep SHAP fast: early stopping lands at
+        40-150 trees on simulated council data without constraints (validation ROC-AUC within 0.001
+        of the old 0.03 / 2000-tree setting, which used ~400), and at 191-246 on national data with
+        the default driver constraints (the README's Measured section).
     num_leaves : int, default 15
     min_child_samples : int, default 100
         Minimum rows per leaf (snapshots).
