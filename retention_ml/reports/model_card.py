@@ -129,6 +129,9 @@ TEAM_CHECK_TITLE = "Team figures on the lists, checked on the test window"
 NO_TEAM_KEY = ("Not checked: this run's logged test predictions hold no team key (runs trained before the team "
                "pseudonym was logged), so the lists' team figures cannot be compared with what happened. Train the "
                "experiment again to check them.")
+FLAT_EXPLANATIONS = ("No per-person explanations: SHAP explanations, driver importance and the exit-interview "
+                     "check are made for snapshot data, and a model of a one-row-per-employee extract makes no lists "
+                     "to give reasons on.")
 FLAT_NO_TEAMS = "Not applicable: a model of a flat extract has no managers' lists with team figures."
 
 
@@ -1304,7 +1307,8 @@ def _blocks(c: dict) -> list[dict]:
                  f"{MAX_PLOTTED_GROUPS} groups: those furthest from calibration for their size); the same numbers are in the "
                  "tables above", c["images"], id="groups-plot"),
           _h("Explanations", "explanations"),
-          _p("The reasons on the lists come from SHAP values: for each person, how much each driver pushed their risk "
+          _p(FLAT_EXPLANATIONS if c["flat"] else
+             "The reasons on the lists come from SHAP values: for each person, how much each driver pushed their risk "
              "up or down. Each person's SHAP values are measured from the average of everyone scored at the same date, "
              "so a reason says what sets this person apart from the workforce at that date, not from the years the "
              "model was trained on.")]

@@ -91,5 +91,6 @@ def test_a_flat_card_says_where_calibration_was_fitted_and_offers_no_lists(ibm_r
     assert "cannot score anyone" in md and "gives team managers and heads of service no lists" in md
     assert "This model makes no lists" in md
     assert "A team manager gets" not in md and "who get the list of their own team" not in md
+    assert "The reasons on the lists come from SHAP values" not in md and "No per-person explanations" in md
     n = ibm_run["result"].metrics["counts"]["test"]["n"]
     assert f"Test window: {n} rows of" in md
