@@ -318,7 +318,8 @@ def _ece_check(metrics: dict, max_ece: float) -> Check:
 
 def _named(row, value: str) -> str:
     # A withheld group's numbers never appear (the card prints these details).
-    return f"{row.factor}={row.group}" + ("" if row.withheld else f" ({value})")
+    # Said, so a name without a figure does not read as a figure left out by mistake.
+    return f"{row.factor}={row.group}" + (" (figures withheld in the card)" if row.withheld else f" ({value})")
 
 
 def _group_checks(audit, thresholds: dict) -> list[Check]:
@@ -402,9 +403,16 @@ def _evidence_check(name: str, groups: pd.DataFrame, value: str, se: str, limit:
     if len(bad):
         text += "; over threshold beyond chance: " + ", ".join(_named(r, f"{getattr(r, shown):.3f}") for r in bad.itertuples())
     if len(noise):
+        # A group withheld in the card is counted, never named, when it did not fail: naming it would tell the
+        # reader it is over the threshold (a bound on a figure the card withholds). A failed one must be named.
+        hidden = noise["withheld"].astype(bool)
+        named = noise[~hidden]
+        names = [_named(r, f"{getattr(r, shown):.3f}") for r in named.head(10).itertuples()]
+        more = [f"{len(named) - 10} more"] if len(named) > 10 else []
+        if hidden.any():
+            more.append(f"{int(hidden.sum())} group{'s' if hidden.sum() > 1 else ''} withheld in the card")
         text += (f"; over threshold within chance ({z:.2f} standard errors for {len(groups)} groups, not failed): "
-                 + ", ".join(_named(r, f"{getattr(r, shown):.3f}") for r in noise.head(10).itertuples())
-                 + (f" and {len(noise) - 10} more" if len(noise) > 10 else ""))
+                 + ", ".join(names) + (" and " if names and more else "") + " and ".join(more))
     return Check(name, bad.empty, text)
 
 

@@ -36,3 +36,22 @@ def test_a_ranking_pass_names_the_groups_it_could_not_check():
             "about them): ethnicity_group=black (and 1 group withheld in the card)") in roc.detail
     assert "sex=male" not in roc.detail  # a withheld group is not described, not even by a bound
 
+
+
+def test_groups_over_the_threshold_within_chance_name_no_withheld_group():
+    # A withheld group's figures are not in the card; naming it among the groups "over threshold within chance" told
+    # the reader its gap was over the threshold. It is counted instead. A group that fails is still named.
+    from retention_ml.promotion import _evidence_check
+
+    groups = pd.DataFrame({"factor": ["area"] * 3 + ["age_band"], "group": ["north", "south", "east", "50_59"],
+                           "gap": [0.12, 0.11, 0.30, 0.15], "se": [0.2, 0.2, 0.01, 0.2],
+                           "withheld": [False, False, False, True]})
+    check = _evidence_check("group_calibration", groups, "gap", "se", 0.1, 0.05, "gap", "Calibration")
+    assert not check.passed and "beyond chance: area=east (0.300)" in check.detail
+    within = check.detail.split("within chance", 1)[1]
+    assert "area=north (0.120), area=south (0.110) and 1 group withheld in the card" in within
+    assert "50_59" not in check.detail
+
+    groups.loc[3, "se"] = 0.001                       # the withheld group now fails: named, without its figure
+    check = _evidence_check("group_calibration", groups, "gap", "se", 0.1, 0.05, "gap", "Calibration")
+    assert "age_band=50_59 (figures withheld in the card)" in check.detail.split("within chance", 1)[0]
