@@ -100,26 +100,17 @@ def _driver_labels() -> dict[str, str]:
 
 
 def lead_drivers(scores: pd.DataFrame) -> pd.Series:
-    """Per scored row, the driver code raising the risk most (its first reason's driver), or None.
+    """Per scored row, the driver code its first reason is about, or None (no reason).
 
-    The same rule as the first reason (:func:`retention_ml.explain.reasons.reason_table`): only drivers pushing
-    risk up by at least ``MIN_REASON_VALUE``, not "other", and a driver's required feature above 0 (no caseload
-    reason for someone holding no cases). Ties go to the taxonomy's order.
+    Scores store each reason's words, not its driver: this reads the stored driver profile (``driver_<code>``)
+    with the reasons' own rule (:func:`retention_ml.explain.reasons.first_reason_drivers`).
     """
-    from retention_ml.explain.drivers import OTHER, profile_drivers
-    from retention_ml.explain.reasons import MIN_REASON_VALUE, load_requirements
+    from retention_ml.explain.drivers import profile_drivers
+    from retention_ml.explain.reasons import first_reason_drivers
 
-    codes = [c for c in profile_drivers() if c != OTHER and f"driver_{c}" in scores]
-    if not codes:
-        return pd.Series(None, index=scores.index, dtype=object)
-    matrix = np.nan_to_num(scores[[f"driver_{c}" for c in codes]].to_numpy(float), nan=-np.inf)
-    for code, feature in load_requirements().items():
-        if code in codes and feature in scores:
-            matrix[~(pd.to_numeric(scores[feature], errors="coerce").to_numpy() > 0), codes.index(code)] = -np.inf
-    best = np.argmax(matrix, axis=1)
-    top = matrix[np.arange(len(matrix)), best]
-    return pd.Series(np.where(top >= MIN_REASON_VALUE, np.asarray(codes, dtype=object)[best], None),
-                     index=scores.index, dtype=object)
+    codes = [c for c in profile_drivers() if f"driver_{c}" in scores]
+    profile = scores.loc[:, [f"driver_{c}" for c in codes]].set_axis(codes, axis=1)
+    return pd.Series(first_reason_drivers(profile, scores), index=scores.index, dtype=object)
 
 
 def _listed_people(lists: list[TeamList], scores: pd.DataFrame) -> pd.DataFrame:
