@@ -301,28 +301,25 @@ def write_overviews(scores, meta: dict, plan, built: dict, *, out_dir: Path, for
     in ``built`` (team_id -> TeamList: their summaries are the overview's figures), each set recorded in ``log``."""
     import pandas as pd
 
-    from retention_ml.reports.service_overview import (WRITERS, build_service_overview, lead_drivers,
+    from retention_ml.reports.service_overview import (WRITERS, build_service_overviews, lead_drivers,
                                                        overview_metadata, overview_stem)
 
     if not plan:
         return []
     config = config.for_horizon(meta.get("horizon_months"))
-    # each person's lead driver once, vectorised over the scoring; then each service reads only its own rows
+    # each person's lead driver once, vectorised over the scoring, and every service's figures in one pass
     scores = scores.assign(lead_driver=lead_drivers(scores).to_numpy())
-    rows_of = scores.groupby([scores["council_id"].astype(str), scores["team_id"].astype(str)], sort=False).indices
+    built_overviews = build_service_overviews(plan, built, scores, config=config, horizon_months=meta.get("horizon_months"))
+    nobody = scores.iloc[:0]   # one frame for every line: the log works out the scoring's managers once per frame
     targets = []
-    for council, code, teams in plan:
-        lists = [built[t] for t in teams]
-        at = [i for t in teams for i in rows_of.get((council, t), ())]
-        overview = build_service_overview(lists, scores.iloc[at], config=config, council=council, service=code,
-                                          horizon_months=meta.get("horizon_months"))
+    for (council, code, teams), overview in zip(plan, built_overviews):
         list_meta = overview_metadata(meta, overview, config=config)
         stem = overview_stem(council, code)
         files = [out_dir / f"{stem}.{f}" for f in formats]
         for f, target in zip(formats, files):
             WRITERS[f](overview, list_meta, stage.path(target))
         if log is not None:   # no person's row: the log's line names nobody
-            log.add(stem=stem, files=files, list_meta=list_meta, scores=scores.iloc[:0],
+            log.add(stem=stem, files=files, list_meta=list_meta, scores=nobody,
                     rows=pd.DataFrame({"worker_id": pd.Series(dtype=str)}))
         targets += files
         advance()
