@@ -210,13 +210,13 @@ def check_data_path(exp: dict) -> None:
                                 "CSV or Excel file; --set data.path=...)")
 
 
-def _prepare_snapshots(exp: dict, progress) -> _Prepared:
+def _prepare_snapshots(exp: dict, progress, data=None) -> _Prepared:
     from retention_ml.features import build_dataset
     from retention_ml.labels import LabelConfig
     from retention_ml.split import out_of_time_split
 
     progress("reading data")
-    tables, readings = read_data_and_readings(exp["data"]["path"])
+    tables, readings = data if data is not None else read_data_and_readings(exp["data"]["path"])
     dates = snapshot_dates(tables, exp)
     label = {"horizon_months": exp["label"]["horizon_months"], "positive_reasons": tuple(exp["label"]["positive_reasons"]),
              "agency": exp["population"]["agency"]}
@@ -416,7 +416,8 @@ def _noop(*_args, **_kw):
 
 
 def train_experiment(exp: dict, *, log: bool = True, progress: Callable[[str], None] | None = None,
-                     boot_progress: Callable[[int, int], None] | None = None, simulated: bool = False) -> TrainResult:
+                     boot_progress: Callable[[int, int], None] | None = None, simulated: bool = False,
+                     data: tuple[dict, dict | None] | None = None) -> TrainResult:
     """Run experiment ``exp`` (from :func:`retention_ml.experiment.load_experiment`).
 
     With ``log=False`` nothing touches MLflow (used by benchmarks); otherwise one
@@ -426,6 +427,8 @@ def train_experiment(exp: dict, *, log: bool = True, progress: Callable[[str], N
     ``simulated`` (tag ``retention_ml.simulated``) is a fact about the data folder, not a setting: callers that
     may look at the simulator's output (the train and demo commands) pass what the simulator's writer says of the
     folder (``is_simulator_output``); modelling code never reads the truth.
+    ``data``: (tables, readings) of ``exp``'s data folder as :func:`read_data_and_readings` gives them, when the
+    caller has already validated and read it (the demo validates once); default: read here.
     """
     progress = progress or _noop
     # Inputs first, then the store: a run that cannot start (no data, invalid data, a store that cannot work)
@@ -435,7 +438,7 @@ def train_experiment(exp: dict, *, log: bool = True, progress: Callable[[str], N
         from retention_ml import tracking
 
         tracking.check_store(tracking.tracking_uri(exp.get("tracking_uri")))   # seconds, creates nothing
-    prep = _prepare_snapshots(exp, progress) if exp["kind"] == "snapshots" else _prepare_flat(exp, progress)
+    prep = _prepare_snapshots(exp, progress, data) if exp["kind"] == "snapshots" else _prepare_flat(exp, progress)
     if log:
         tracking.configure(exp.get("tracking_uri"))
         conflict = tracking.registry_kind_conflict(exp["registered_model"], exp["kind"])

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import zipfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+EXAMPLE = Path(__file__).resolve().parents[1] / "data_schema" / "examples" / "council_small"
 ID = re.compile(r"\b(?:W\d{7}|T\d{5})\b")
 
 
@@ -26,14 +28,21 @@ def _ids_in(path):
 def test_demo_end_to_end_lists_are_scoped(tmp_path):
     from retention_ml.commands.demo import run_demo
 
+    import retention_ml.validation as validation
+
     mp = pytest.MonkeyPatch()
     before = {key: os.environ.get(key) for key in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
+    validated = []
+    check = validation._validate_dir
     try:
         mp.chdir(tmp_path)
+        mp.setattr(validation, "_validate_dir", lambda data, **kw: validated.append(Path(data)) or check(data, **kw))
         summary = run_demo(tmp_path / "demo", councils=1, seed=5, months=48,
                            overrides=("evaluation.n_boot=20", "model.n_bootstrap=3"), say=lambda *_: None)
     finally:
         mp.undo()
+    # the data are validated once, in the demo's validate stage; training and both scorings take what it read
+    assert validated == [tmp_path / "demo" / "data"]
     # the demo's store is not left as every later test's default (a test then passed only after this one)
     assert {key: os.environ.get(key) for key in before} == before
     assert json.loads((tmp_path / "demo" / "demo_summary.json").read_text())["run_id"] == summary["run_id"]
@@ -75,6 +84,30 @@ def test_demo_end_to_end_lists_are_scoped(tmp_path):
     # the embedded store lives under the output folder, never in the working directory
     assert summary["tracking_uri"] == f"sqlite:///{tmp_path / 'demo' / 'mlflow.db'}" and (tmp_path / "demo" / "mlflow.db").exists()
     assert not (tmp_path / "mlflow.db").exists() and not (tmp_path / "mlartifacts").exists()
+
+
+def test_demo_stops_on_invalid_data_before_training(tmp_path, monkeypatch):
+    """Validated once, and as strictly: data that break a rule stop the demo at its validate stage, every problem
+    named, before a run is trained or anything is scored."""
+    import retention_ml.simulate
+    import retention_ml.training
+    from retention_ml.commands.demo import run_demo
+    from retention_ml.validation import DataValidationError
+
+    def broken_simulation(out, **_):
+        shutil.copytree(EXAMPLE, out, ignore=shutil.ignore_patterns("*.py", "*.md"))
+        workers = (Path(out) / "workers.csv").read_text(encoding="utf-8").splitlines()
+        workers[1] = workers[1].replace(workers[1].split(",")[0], "", 1)   # a worker with no id
+        (Path(out) / "workers.csv").write_text("\n".join(workers) + "\n", encoding="utf-8")
+
+    monkeypatch.setattr(retention_ml.simulate, "simulate", broken_simulation)
+    monkeypatch.setattr(retention_ml.training, "train_experiment", lambda *a, **k: pytest.fail("trained on invalid data"))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DataValidationError, match="NOT valid") as stopped:
+        run_demo(tmp_path / "demo", say=lambda *_: None)
+    failures = stopped.value.report.failures
+    assert ((failures["table"] == "workers") & (failures["column"] == "worker_id") & (failures["row"] == 1)).any()
+    assert not (tmp_path / "demo" / "scores").exists() and not (tmp_path / "demo" / "lists").exists()
 
 
 def _working_folder(root: Path) -> Path:

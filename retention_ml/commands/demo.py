@@ -183,11 +183,10 @@ def _run_stages(out, *, councils, seed, months, start, overrides, say, force) ->
 
     from retention_ml.commands.rank import no_manager_stem, service_stem
     from retention_ml.experiment import load_experiment
-    from retention_ml.io import read_tables
     from retention_ml.scoring import score
     from retention_ml.simulate import simulate
     from retention_ml.training import train_experiment
-    from retention_ml.validation import validate_dir
+    from retention_ml.validation import read_validated_readings
 
     out = Path(out).resolve()
     _fresh(out, force=force)
@@ -208,13 +207,14 @@ def _run_stages(out, *, councils, seed, months, start, overrides, say, force) ->
     simulate(data, councils=councils, start=start, months=months, seed=seed)
     stage("simulate")
     say("[validate] checking every table against data_schema/")
-    validate_dir(data).raise_for_errors()
+    # validated and read once: training and both scorings take these tables (each would validate the folder again)
+    validated = read_validated_readings(data, as_of=None)
     stage("validate")
     say(f"[train] {EXPERIMENT.name} on the simulated data (tracking store {uri})")
     exp = load_experiment(EXPERIMENT, overrides=[f"data.path={data}", *overrides])
     from retention_ml.simulate.writer import is_simulator_output
 
-    result = train_experiment(exp, simulated=is_simulator_output(data))  # read from the folder, as `train` does
+    result = train_experiment(exp, simulated=is_simulator_output(data), data=validated)
     run_id = result.run_id
     stage("train")
     from retention_ml.simulate.truth_check import check_run
@@ -256,13 +256,13 @@ def _run_stages(out, *, councils, seed, months, start, overrides, say, force) ->
         say(f"[gate] SKIPPED ({exc}); scoring with @candidate")
     stage("gate")
     model_ref = f"models:/{exp.get('registered_model', 'retention-ml-turnover')}@{alias}"
-    last_month = read_tables(data, ["caseload_history"])["caseload_history"]["month"].max()
+    last_month = validated[0]["caseload_history"]["month"].max()
     as_of = (pd.Timestamp(last_month) + pd.offsets.MonthBegin(1)).normalize()
     say(f"[score] everyone in post at {as_of.date()} with {model_ref}")
     # Score the month before too, so the lists show "change since last scoring" as a monthly run would.
     earlier = as_of - pd.DateOffset(months=1)
-    score(model_ref, data, earlier, out / "scores" / str(earlier.date()), find_previous_scoring=False)
-    scored = score(model_ref, data, as_of, out / "scores" / str(as_of.date()))
+    score(model_ref, data, earlier, out / "scores" / str(earlier.date()), find_previous_scoring=False, data=validated)
+    scored = score(model_ref, data, as_of, out / "scores" / str(as_of.date()), data=validated)
     stage("score")
     n_managers = scored.scores["manager_id"].dropna().nunique()
     say(f"[rank] one list per manager ({n_managers} managers) in csv, xlsx, html")

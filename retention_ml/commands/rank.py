@@ -121,7 +121,8 @@ def write_lists(scores, meta: dict, *, out_dir: Path, teams: list[str] | None = 
     ``head_of`` = (council, service) marks a set of ``teams`` with no manager recorded as that head of
     service's (see :func:`no_manager_plan`).
     Without ``stage`` the set is written on its own: every format to a temporary, then all moved into place.
-    ``lists`` are the set's team lists when already built (``rank --all`` builds every team's in one pass).
+    ``lists`` are the set's lists when already built (``rank --all`` builds every team's in one pass, and every
+    service's team managers' in another).
     With ``log`` (a :class:`retention_ml.reports.distribution.DistributionLog`) the set is recorded in it. Returns the target files.
     """
     import pandas as pd
@@ -145,8 +146,9 @@ def write_lists(scores, meta: dict, *, out_dir: Path, teams: list[str] | None = 
         list_meta = list_metadata(meta, config=config, teams=teams, head_of=head_of)
     else:
         council, code = service
-        lists = build_service_manager_list(scores, config=config, service=code, council=council,
-                                           service_of=service_of, names=names)
+        if lists is None:
+            lists = build_service_manager_list(scores, config=config, service=code, council=council,
+                                               service_of=service_of, names=names)
         listed = sorted(set(lists[0].rows["team_id"].astype(str)))
         list_meta = list_metadata(meta, config=config, teams=listed, service=code, council=council)
     writers = {"csv": write_csv, "xlsx": write_xlsx, "html": write_html}
@@ -301,28 +303,25 @@ def write_overviews(scores, meta: dict, plan, built: dict, *, out_dir: Path, for
     in ``built`` (team_id -> TeamList: their summaries are the overview's figures), each set recorded in ``log``."""
     import pandas as pd
 
-    from retention_ml.reports.service_overview import (WRITERS, build_service_overview, lead_drivers,
+    from retention_ml.reports.service_overview import (WRITERS, build_service_overviews, lead_drivers,
                                                        overview_metadata, overview_stem)
 
     if not plan:
         return []
     config = config.for_horizon(meta.get("horizon_months"))
-    # each person's lead driver once, vectorised over the scoring; then each service reads only its own rows
+    # each person's lead driver once, vectorised over the scoring, and every service's figures in one pass
     scores = scores.assign(lead_driver=lead_drivers(scores).to_numpy())
-    rows_of = scores.groupby([scores["council_id"].astype(str), scores["team_id"].astype(str)], sort=False).indices
+    built_overviews = build_service_overviews(plan, built, scores, config=config, horizon_months=meta.get("horizon_months"))
+    nobody = scores.iloc[:0]   # one frame for every line: the log works out the scoring's managers once per frame
     targets = []
-    for council, code, teams in plan:
-        lists = [built[t] for t in teams]
-        at = [i for t in teams for i in rows_of.get((council, t), ())]
-        overview = build_service_overview(lists, scores.iloc[at], config=config, council=council, service=code,
-                                          horizon_months=meta.get("horizon_months"))
+    for (council, code, teams), overview in zip(plan, built_overviews):
         list_meta = overview_metadata(meta, overview, config=config)
         stem = overview_stem(council, code)
         files = [out_dir / f"{stem}.{f}" for f in formats]
         for f, target in zip(formats, files):
             WRITERS[f](overview, list_meta, stage.path(target))
         if log is not None:   # no person's row: the log's line names nobody
-            log.add(stem=stem, files=files, list_meta=list_meta, scores=scores.iloc[:0],
+            log.add(stem=stem, files=files, list_meta=list_meta, scores=nobody,
                     rows=pd.DataFrame({"worker_id": pd.Series(dtype=str)}))
         targets += files
         advance()
@@ -412,7 +411,8 @@ def rank_scores(scores_dir: Path, out_dir: Path, *, team=None, manager=None, all
     """
     from retention_ml.io import folder_lock, staged_files, staging_folder
     from retention_ml.reports.distribution import DistributionLog
-    from retention_ml.reports.risk_list import build_risk_lists, load_band_config, select_teams, team_manager_rows
+    from retention_ml.reports.risk_list import (build_risk_lists, build_service_manager_lists, load_band_config,
+                                                select_teams, team_manager_rows)
     from retention_ml.scoring import refuse_output_in_data
 
     scores, meta = read_scoring(scores_dir)
@@ -447,6 +447,8 @@ def rank_scores(scores_dir: Path, out_dir: Path, *, team=None, manager=None, all
         built = {tl.team_id: tl for tl in build_risk_lists(scores, config=config.for_horizon(meta.get("horizon_months")),
                                                             teams=wanted, names=names)}
     managers = scores.loc[team_manager_rows(scores).to_numpy(bool)] if services else scores
+    manager_lists = build_service_manager_lists(managers, config=config.for_horizon(meta.get("horizon_months")),
+                                                services=services, service_of=service_of, names=names) if services else {}
     # one call at a time per scoring: two calls reading its log together would each drop the other's lines.
     # The log is staged outside the lists' staging and moved into place after them: a failed call adds no line.
     with folder_lock(scores_dir), staged_files() as log_stage:
@@ -460,7 +462,7 @@ def rank_scores(scores_dir: Path, out_dir: Path, *, team=None, manager=None, all
             for council, code in services:
                 write_lists(managers, meta, out_dir=out_dir, stem=service_stem(council, code), formats=formats,
                             config=config, names=names, service=(council, code), service_of=service_of, stage=stage,
-                            log=log)
+                            lists=manager_lists[(council, code)], log=log)
                 advance()
             write_overviews(scores, meta, overviews, built, out_dir=out_dir, formats=formats, config=config,
                             stage=stage, log=log, advance=advance)

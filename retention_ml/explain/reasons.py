@@ -48,7 +48,7 @@ import yaml
 
 from retention_ml.explain.drivers import OTHER, reason_levers
 
-__all__ = ["FORMAT_KINDS", "HEALTH_META_KEY", "HEALTH_META_VALUE", "HEALTH_MODES", "MIN_REASON_VALUE", "Template", "health_features", "load_templates", "load_withheld", "reason_table", "render_feature_reasons", "templates_for", "withheld_reason_texts"]
+__all__ = ["FORMAT_KINDS", "HEALTH_META_KEY", "HEALTH_META_VALUE", "HEALTH_MODES", "MIN_REASON_VALUE", "RankedReasonDrivers", "Template", "first_reason_drivers", "health_features", "load_templates", "load_withheld", "rank_reason_drivers", "reason_table", "render_feature_reasons", "templates_for", "withheld_reason_texts"]
 
 FORMAT_KINDS = ("int", "whole", "duration", "num1", "pct", "change", "gbp", "minutes", "cases_trend", "text", "label")
 # "duration" (months): complete months under 2 years, complete years under 10, then only "more than 10 years". A
@@ -348,6 +348,46 @@ def withheld_reason_texts() -> frozenset[str]:
     return frozenset(worded | {WITHHELD_FALLBACK.format(label=label) for label in labels})
 
 
+class RankedReasonDrivers(NamedTuple):
+    """The drivers a row's reasons can be about, strongest first (:func:`rank_reason_drivers`)."""
+
+    codes: list[str]        # the drivers a reason can be about: the profile's, without "other"
+    order: np.ndarray       # n x min(k, len(codes)): positions in ``codes``, strongest first (ties: profile order)
+    values: np.ndarray      # the contributions at those positions (-inf where a required feature is not above 0)
+    offered: np.ndarray     # True where the slot's driver raises the risk by at least ``min_value``
+
+
+def rank_reason_drivers(profile: pd.DataFrame, features: pd.DataFrame, *, k: int = 3,
+                        min_value: float = MIN_REASON_VALUE) -> RankedReasonDrivers:
+    """The one rule for which drivers a row's reasons are about, used by :func:`reason_table` and by every
+    reader of stored profiles that needs a reason's driver (the service overview's most common driver).
+
+    ``profile``: driver contributions per row (columns: driver codes; "other" is never a reason, nothing can be
+    done about it). ``features``: the same rows' feature values, for the ``requires`` of reasons.yaml (a driver
+    is offered only where its feature is above 0). A slot is offered when its driver pushes the risk up by at
+    least ``min_value``; :func:`reason_table` then words it from the driver's strongest upward feature, which
+    always exists there (a driver's contribution is the sum of its features').
+    """
+    codes = [c for c in profile.columns if c != OTHER]
+    matrix = profile.loc[:, codes].to_numpy().copy()
+    for code, feature in load_requirements().items():
+        if code in codes and feature in features.columns:
+            # e.g. no caseload reason (nor its lever) for someone who holds no cases
+            holds = pd.to_numeric(features[feature], errors="coerce").to_numpy() > 0
+            matrix[~holds, codes.index(code)] = -np.inf
+    order = np.argsort(-matrix, axis=1, kind="stable")[:, :k]
+    values = np.take_along_axis(matrix, order, axis=1)
+    return RankedReasonDrivers(codes=codes, order=order, values=values, offered=(values >= min_value) & (values > 0))
+
+
+def first_reason_drivers(profile: pd.DataFrame, features: pd.DataFrame) -> np.ndarray:
+    """Per row, the driver code its first reason is about (:func:`rank_reason_drivers`), or None (no reason)."""
+    ranked = rank_reason_drivers(profile, features, k=1)
+    if ranked.order.shape[1] == 0:
+        return np.full(len(profile), None, dtype=object)
+    return np.where(ranked.offered[:, 0], np.asarray(ranked.codes, dtype=object)[ranked.order[:, 0]], None)
+
+
 def reason_table(
     values: pd.DataFrame,
     profile: pd.DataFrame,
@@ -381,15 +421,8 @@ def reason_table(
         raise ValueError(f"reason_table: health={health!r} (rule: one of {HEALTH_MODES})")
     templates = load_templates() if templates is None else templates
     withheld = _withheld_wordings(drivers) if health == "withhold" else {}
-    codes = [c for c in profile.columns if c != OTHER]
-    matrix = profile.loc[:, codes].to_numpy().copy()
-    for code, feature in load_requirements().items():
-        if code in codes and feature in X.columns:
-            # e.g. no caseload reason (nor its lever) for someone who holds no cases
-            holds = pd.to_numeric(X[feature], errors="coerce").to_numpy() > 0
-            matrix[~holds, codes.index(code)] = -np.inf
-    order = np.argsort(-matrix, axis=1, kind="stable")[:, :k]
-    top_values = np.take_along_axis(matrix, order, axis=1)
+    ranked = rank_reason_drivers(profile, X, k=k, min_value=min_value)
+    codes, order, top_values = ranked.codes, ranked.order, ranked.values
     top_codes = np.asarray(codes, dtype=object)[order]
     known = X.reindex(columns=values.columns).notna().set_axis(values.index)
     lead = _lead_features(values, drivers, codes, known)
@@ -409,7 +442,7 @@ def reason_table(
         feature_col = np.full(len(values), None, dtype=object)
         value_col = np.full(len(values), np.nan)
         if i < slots:
-            ok = (top_values[:, i] >= min_value) & (top_values[:, i] > 0) & pd.notna(lead_matrix[:, i])
+            ok = ranked.offered[:, i] & pd.notna(lead_matrix[:, i])
             driver_col[ok] = top_codes[ok, i]
             feature_col[ok] = lead_matrix[ok, i]
             value_col[ok] = top_values[ok, i]

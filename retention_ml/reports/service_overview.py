@@ -32,7 +32,8 @@ from retention_ml.reports.risk_list import (HEALTH_LINE, PURPOSE_LINE, BandConfi
                                             approval_line, band_cutoffs_text, list_metadata, neutralise_formulas,
                                             scale_to_horizon, service_label, target_leavers)
 
-__all__ = ["OVERVIEW_LIST", "ServiceOverview", "build_service_overview", "lead_drivers", "overview_stem",
+__all__ = ["OVERVIEW_LIST", "ServiceOverview", "build_service_overview", "build_service_overviews", "lead_drivers",
+           "overview_stem",
            "write_overview_csv", "write_overview_html", "write_overview_xlsx"]
 
 # The scope recorded in the overview's settings and in the distribution log.
@@ -100,57 +101,69 @@ def _driver_labels() -> dict[str, str]:
 
 
 def lead_drivers(scores: pd.DataFrame) -> pd.Series:
-    """Per scored row, the driver code raising the risk most (its first reason's driver), or None.
+    """Per scored row, the driver code its first reason is about, or None (no reason).
 
-    The same rule as the first reason (:func:`retention_ml.explain.reasons.reason_table`): only drivers pushing
-    risk up by at least ``MIN_REASON_VALUE``, not "other", and a driver's required feature above 0 (no caseload
-    reason for someone holding no cases). Ties go to the taxonomy's order.
+    Scores store each reason's words, not its driver: this reads the stored driver profile (``driver_<code>``)
+    with the reasons' own rule (:func:`retention_ml.explain.reasons.first_reason_drivers`).
     """
-    from retention_ml.explain.drivers import OTHER, profile_drivers
-    from retention_ml.explain.reasons import MIN_REASON_VALUE, load_requirements
+    from retention_ml.explain.drivers import profile_drivers
+    from retention_ml.explain.reasons import first_reason_drivers
 
-    codes = [c for c in profile_drivers() if c != OTHER and f"driver_{c}" in scores]
-    if not codes:
-        return pd.Series(None, index=scores.index, dtype=object)
-    matrix = np.nan_to_num(scores[[f"driver_{c}" for c in codes]].to_numpy(float), nan=-np.inf)
-    for code, feature in load_requirements().items():
-        if code in codes and feature in scores:
-            matrix[~(pd.to_numeric(scores[feature], errors="coerce").to_numpy() > 0), codes.index(code)] = -np.inf
-    best = np.argmax(matrix, axis=1)
-    top = matrix[np.arange(len(matrix)), best]
-    return pd.Series(np.where(top >= MIN_REASON_VALUE, np.asarray(codes, dtype=object)[best], None),
-                     index=scores.index, dtype=object)
+    codes = [c for c in profile_drivers() if f"driver_{c}" in scores]
+    profile = scores.loc[:, [f"driver_{c}" for c in codes]].set_axis(codes, axis=1)
+    return pd.Series(first_reason_drivers(profile, scores), index=scores.index, dtype=object)
 
 
-def _listed_people(lists: list[TeamList], scores: pd.DataFrame) -> pd.DataFrame:
-    """team_id, worker_id and band of everyone on ``lists``, with their risk and lead driver from ``scores``."""
-    rows = pd.concat([tl.rows[["team_id", "worker_id", "band"]] for tl in lists], ignore_index=True)
-    rows = rows.astype({"team_id": str, "worker_id": str})
+def _listed_people(plan: list[tuple[str, str, list[str]]], built: dict[str, TeamList],
+                   scores: pd.DataFrame) -> pd.DataFrame:
+    """Everyone on the team lists of ``plan``, service after service (``svc``: the position in ``plan``), each
+    team's rows in list order: team_id, worker_id and band from the list, risk, target and lead driver from
+    ``scores`` (the person's row in the service's council)."""
+    parts = [(i, council, built[t]) for i, (council, _, teams) in enumerate(plan) for t in teams]
+    lengths = np.fromiter((len(tl.rows) for _, _, tl in parts), dtype=np.int64, count=len(parts))
+
+    def column(name):
+        return np.concatenate([tl.rows[name].to_numpy(dtype=object) for _, _, tl in parts] or [np.empty(0, object)])
+
+    rows = pd.DataFrame({"svc": np.repeat([i for i, _, _ in parts], lengths).astype(np.int64),
+                         "council": np.repeat(np.asarray([c for _, c, _ in parts], dtype=object), lengths),
+                         "team_id": column("team_id"), "worker_id": column("worker_id"), "band": column("band")})
+    rows = rows.astype({"council": str, "team_id": str, "worker_id": str})
     target = scores["target_turnover"] if "target_turnover" in scores else pd.Series(np.nan, index=scores.index)
-    keys = pd.DataFrame({"team_id": scores["team_id"].astype(str).to_numpy(),
+    keys = pd.DataFrame({"council": scores["council_id"].astype(str).to_numpy(),
+                         "team_id": scores["team_id"].astype(str).to_numpy(),
                          "worker_id": scores["worker_id"].astype(str).to_numpy(),
                          "risk": scores["risk"].astype(float).to_numpy(),
                          "target": target.astype(float).to_numpy(),
                          "lead": (scores["lead_driver"] if "lead_driver" in scores else lead_drivers(scores)).to_numpy()})
-    return rows.merge(keys.drop_duplicates(["team_id", "worker_id"]), on=["team_id", "worker_id"], how="left",
-                      validate="one_to_one")
+    keys = keys.drop_duplicates(["council", "team_id", "worker_id"])
+    # a row is matched with its person where its (service's) council holds it; a service's list never draws on another's
+    return rows.merge(keys, on=["council", "team_id", "worker_id"], how="left", validate="one_to_one")
 
 
-def _main_driver(people: pd.DataFrame, floor: int) -> dict:
-    """Most common lead driver among medium- and high-band people, when at least ``floor`` of them."""
-    flagged = people.loc[people["band"].isin(("medium", "high"))]
-    if len(flagged) < floor:
-        return {}
-    counts = flagged["lead"].dropna().value_counts()
-    if counts.empty:
-        return {}
+def _band_figures(people: pd.DataFrame, by: list[str], floor: int) -> pd.DataFrame:
+    """Per group of ``by``: people in the medium and high bands, and the most common lead driver among them
+    (its label and people) where at least ``floor`` of them; one grouping over every service's people."""
+    band = people["band"].to_numpy()
+    flags = pd.DataFrame({"medium": band == "medium", "high": band == "high"}).set_axis(people.index)
+    out = flags.groupby([people[c] for c in by], sort=False).sum().astype(int)
+    flagged = people.loc[flags["medium"].to_numpy() | flags["high"].to_numpy()]
+    enough = flagged.groupby(by, sort=False).size() >= floor
+    counts = flagged.dropna(subset=["lead"]).groupby([*by, "lead"], sort=False).size().rename("n").reset_index()
     order = {code: i for i, code in enumerate(_driver_labels())}
-    best = sorted(counts.items(), key=lambda kv: (-kv[1], order.get(kv[0], len(order))))[0]
-    return {"main_driver": _driver_labels().get(best[0], best[0]), "main_driver_people": int(best[1])}
+    counts["order"] = counts["lead"].map(order).fillna(len(order))
+    # the commonest; a tie goes to the taxonomy's order
+    best = counts.sort_values([*by, "n", "order"], ascending=[*([True] * len(by)), False, True], kind="stable")
+    best = best.drop_duplicates(by).set_index(by)
+    best = best.loc[enough.reindex(best.index, fill_value=False).to_numpy(bool)]
+    out["main_driver"] = best["lead"].map(lambda code: _driver_labels().get(code, code))
+    out["main_driver_people"] = best["n"]
+    return out
 
 
-def _figures(summary: dict, people: pd.DataFrame, horizon_months: int | None, floor: int) -> dict:
-    """A shown team's (or the total's) row from its list summary: expected leavers, target, bands, caseload."""
+def _figures(summary: dict, bands: dict, horizon_months: int | None) -> dict:
+    """A shown team's (or the total's) row from its list summary and its ``bands`` (:func:`_band_figures`' row):
+    expected leavers, target, bands, most common driver, caseload."""
     row = {k: summary[k] for k in ("people", "expected_leavers", "expected_low", "expected_high")}
     row["expected_share"] = round(summary["expected_leavers"] / summary["people"], 3)
     if "target_turnover" in summary and horizon_months is not None:
@@ -158,72 +171,106 @@ def _figures(summary: dict, people: pd.DataFrame, horizon_months: int | None, fl
         row["target_share"] = round(scale_to_horizon(summary["target_turnover"], int(horizon_months)), 3)
         row["target_leavers"] = round(target_leavers(summary["target_turnover"], summary["people"], int(horizon_months)), 1)
         row["against_target"] = round(summary["expected_leavers"] - row["target_leavers"], 1)
-    band = people["band"].value_counts()
-    row.update(medium=int(band.get("medium", 0)), high=int(band.get("high", 0)), **_main_driver(people, floor))
+    row.update(medium=int(bands.get("medium", 0)), high=int(bands.get("high", 0)))
+    if isinstance(bands.get("main_driver"), str):
+        row.update(main_driver=bands["main_driver"], main_driver_people=int(bands["main_driver_people"]))
     row.update({k: summary[k] for k in ("mean_caseload_per_fte", "mean_caseload", "caseload_cap") if k in summary})
     if "mean_caseload_per_fte" in row:
         row["caseload_per_fte"] = row.pop("mean_caseload_per_fte")
     return row
 
 
-def _shown_teams(people: pd.DataFrame, lists: list[TeamList], floor: int) -> pd.Series:
-    """Per team with anyone listed: True when its figures can be shown beside the service total."""
-    # the card's rule for expected-vs-observed per team, with the service total as the one published group
+def _shown_teams(people: pd.DataFrame, built: dict[str, TeamList], floor: int) -> set[tuple[int, str]]:
+    """(svc, team_id) of the teams with anyone listed whose figures can be shown beside their service's total."""
+    # the card's rule for expected-vs-observed per team, with each service total as the one published group
     from retention_ml.disclosure import complementary_suppression
 
-    size = people.groupby("team_id")["worker_id"].nunique()
-    shown = pd.Series({tl.team_id: tl.summary.get("people") is not None for tl in lists}).reindex(size.index)
-    shown = shown.fillna(False).astype(bool)
-    hidden = int(size[~shown].sum())
-    if hidden == 0 or hidden >= floor:   # nothing a subtraction could single out: the rule would change nothing
-        return shown
-    return complementary_suppression(people.assign(service=""), shown, ["service"], floor)
+    size = people.groupby(["svc", "team_id"], sort=False)["worker_id"].nunique()
+    own = np.fromiter((built[t].summary.get("people") is not None for t in size.index.get_level_values("team_id")),
+                      dtype=bool, count=len(size))
+    hidden = pd.Series(np.where(own, 0, size.to_numpy()), index=size.index).groupby(level="svc").sum()
+    # only where a subtraction could single someone out does the rule change anything
+    short = hidden.index[(hidden > 0) & (hidden < floor)]
+    keep = ~size.index.get_level_values("svc").isin(short)
+    shown = {key for key, ok in zip(size.index[keep], own[keep]) if ok}
+    if len(short):
+        # one call for every such service, each a group of its own; a team is keyed by its service's position
+        # before its id, so ties between a service's teams still break on the id
+        rows = people.loc[people["svc"].isin(short).to_numpy()]
+        frame = pd.DataFrame({"team_id": rows["svc"].astype(str) + "/" + rows["team_id"], "svc": rows["svc"],
+                              "worker_id": rows["worker_id"]})
+        teams = size.index[~keep]
+        keys = [f"{svc}/{team}" for svc, team in teams]
+        passed = complementary_suppression(frame, pd.Series(own[~keep], index=keys), ["svc"], floor)
+        shown |= {team for team, key in zip(teams, keys) if passed[key]}
+    return shown
 
 
-def _total(people: pd.DataFrame, config: BandConfig, horizon_months: int | None) -> dict:
-    """The service's row: the same summary as a list's, over everyone on the service's team lists."""
+def _total(people: pd.DataFrame, bands: dict, targets, config: BandConfig, horizon_months: int | None) -> dict:
+    """The service's row: the same summary as a list's, over everyone on the service's team lists (``people``);
+    ``targets()`` gives the service's people per (team_id, target)."""
     summary = _group_summary(TOTAL_LABEL, people, config, listed="people")
     if summary["people"] is None:
         return {"team_id": TOTAL_LABEL, "note": f"No figures: fewer than {config.min_group} people scored."}
-    row = {"team_id": TOTAL_LABEL, **_figures(summary, people, None, config.min_group)}
+    row = {"team_id": TOTAL_LABEL, **_figures(summary, bands, None)}
     # targets differ between teams: the total target is the sum of each team's, so only with every person's
     if horizon_months is not None and people["target"].notna().all():
-        per_team = people.groupby(["team_id", "target"]).size()
-        allowed = sum(target_leavers(t, n, int(horizon_months)) for (_, t), n in per_team.items())
+        allowed = sum(target_leavers(t, n, int(horizon_months)) for (_, t), n in targets().items())
         row.update(target_leavers=round(allowed, 1), against_target=round(summary["expected_leavers"] - allowed, 1))
     return row
 
 
-def build_service_overview(lists: list[TeamList], scores: pd.DataFrame, *, config: BandConfig, council: str,
-                           service: str, horizon_months: int | None) -> ServiceOverview:
-    """The overview of one council's service from its teams' lists (``lists``: one :class:`TeamList` per team,
-    as :func:`~retention_ml.reports.risk_list.build_risk_lists` built them with ``config``).
+def build_service_overviews(plan: list[tuple[str, str, list[str]]], built: dict[str, TeamList], scores: pd.DataFrame,
+                            *, config: BandConfig, horizon_months: int | None) -> list[ServiceOverview]:
+    """One overview per (council, service, teams) of ``plan`` (``teams`` sorted), from the teams' lists in ``built``
+    (team_id -> :class:`TeamList`, as :func:`~retention_ml.reports.risk_list.build_risk_lists` built them with
+    ``config``).
 
-    ``scores`` (the scoring the lists were cut from; a ``lead_driver`` column, when present, saves working it
-    out again) gives each listed person's risk, for the service total, and lead driver. No worker id, name or
-    reason reaches the table.
+    ``scores`` (the scoring the lists were cut from; a ``lead_driver`` column, when present, saves working it out
+    again) gives each listed person's risk, for the service totals, and lead driver. No worker id, name or reason
+    reaches a table. Every team's figures come from one grouping over all the services' people (a service at a
+    time cost a fixed pandas overhead per service, 962 times at national size).
     """
     floor = config.min_group
-    people = _listed_people(lists, scores)
-    shown = _shown_teams(people, lists, floor)
-    by_team = dict(tuple(people.groupby("team_id", sort=False)))
-    rows = []
-    for tl in sorted(lists, key=lambda t: t.team_id):
-        if tl.summary.get("people") is None:
-            rows.append({"team_id": tl.team_id, "note": f"No figures: fewer than {floor} people on the team's list."})
-        elif not shown.get(tl.team_id, False):
-            rows.append({"team_id": tl.team_id, "note": "No figures: withheld so that a smaller team's figures cannot "
-                         "be worked out from the service total."})
-        else:
-            rows.append({"team_id": tl.team_id, **_figures(tl.summary, by_team[tl.team_id], horizon_months, floor)})
-    rows.append(_total(people, config, horizon_months))
-    table = pd.DataFrame(rows)
+    people = _listed_people(plan, built, scores)
+    shown = _shown_teams(people, built, floor)
+    team_bands = _band_figures(people, ["svc", "team_id"], floor).to_dict("index")
+    service_bands = _band_figures(people, ["svc"], floor).to_dict("index")
+    targets = people.groupby(["svc", "team_id", "target"]).size()
+    rows_of = people.groupby("svc", sort=False).indices
+    rows, at = [], []
+    for i, (council, service, teams) in enumerate(plan):
+        for team in teams:
+            tl = built[team]
+            if tl.summary.get("people") is None:
+                row = {"team_id": team, "note": f"No figures: fewer than {floor} people on the team's list."}
+            elif (i, team) not in shown:
+                row = {"team_id": team, "note": "No figures: withheld so that a smaller team's figures cannot "
+                       "be worked out from the service total."}
+            else:
+                row = {"team_id": team, **_figures(tl.summary, team_bands.get((i, team), {}), horizon_months)}
+            rows.append(row)
+            at.append(i)
+        rows.append(_total(people.iloc[rows_of.get(i, [])], service_bands.get(i, {}), lambda i=i: targets.loc[i],
+                           config, horizon_months))
+        at.append(i)
     # the same columns in every overview, whatever its teams show, so a machine reads them all alike
-    table = table.reindex(columns=list(COLUMNS))
+    table = pd.DataFrame(rows).reindex(columns=list(COLUMNS))
     # counts stay whole numbers beside the withheld teams' empty cells (not 9.0)
-    table = table.astype({c: "Int64" for c in COUNT_COLUMNS if c in table.columns})
-    return ServiceOverview(council=str(council), service=str(service), table=table,
-                           teams=[tl.team_id for tl in sorted(lists, key=lambda t: t.team_id)])
+    table = table.astype({c: "Int64" for c in COUNT_COLUMNS})
+    parts = pd.Series(np.arange(len(at))).groupby(np.asarray(at)).indices
+    return [ServiceOverview(council=str(council), service=str(service),
+                            table=table.iloc[parts[i]].reset_index(drop=True), teams=list(teams))
+            for i, (council, service, teams) in enumerate(plan)]
+
+
+def build_service_overview(lists: list[TeamList], scores: pd.DataFrame, *, config: BandConfig, council: str,
+                           service: str, horizon_months: int | None) -> ServiceOverview:
+    """The overview of one council's service from its teams' lists (``lists``: one :class:`TeamList` per team);
+    :func:`build_service_overviews` for one service."""
+    teams = sorted(tl.team_id for tl in lists)
+    return build_service_overviews([(str(council), str(service), teams)], {tl.team_id: tl for tl in lists}, scores,
+                                   config=config, horizon_months=horizon_months)[0]
 
 
 def overview_metadata(scores_meta: dict, overview: ServiceOverview, *, config: BandConfig) -> dict:

@@ -8,6 +8,9 @@ import math
 import re
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from retention_ml.reports.risk_list import (HEALTH_LINE, PURPOSE_LINE, TeamList, band_cutoffs_text, banner_lines,
                                             column_label, display_rows, summary_text, uncertain_text)
 
@@ -30,8 +33,14 @@ def _created(meta: dict) -> datetime.datetime:
 
 def _widths(rows, labels: list[str]) -> list[int]:
     """Column widths in characters: the longer of header and values, plus a margin, between 8 and 60."""
-    longest = [int(rows[c].astype(str).str.len().max()) if len(rows) else 0 for c in rows.columns]
-    return [min(max(len(label), n, 6) + 2, 60) for label, n in zip(labels, longest)]
+    longest = np.zeros(len(rows.columns), dtype=np.int64)
+    if len(rows):
+        # every cell's length in one pass (a pandas call per column cost rank --all a few seconds over 7,000 files);
+        # a missing cell counts as empty, as no value is shorter than the 6-character floor anyway
+        text = rows.astype(str).to_numpy(dtype=object)
+        text[pd.isna(text)] = ""
+        longest = np.strings.str_len(text.astype(np.str_)).max(axis=0)
+    return [min(max(len(label), int(n), 6) + 2, 60) for label, n in zip(labels, longest)]
 
 
 # Excel refuses these characters in a sheet name, a name longer than 31 characters, a leading or trailing

@@ -1,0 +1,185 @@
+"""Every service overview in one pass (``build_service_overviews``) equals the overview computed a service at a
+time, as ``rank`` did before, cell for cell: withheld teams, complementary suppression, the most common driver,
+totals and targets.
+
+The reference below is the per-service computation as it stood (kept here only as the oracle: the package has
+one computation).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from retention_ml.commands.rank import overview_plan
+from retention_ml.reports.risk_list import BandConfig, _group_summary, build_risk_lists, scale_to_horizon, target_leavers
+from retention_ml.reports.service_overview import (COLUMNS, COUNT_COLUMNS, TOTAL_LABEL, _driver_labels,
+                                                   build_service_overview, build_service_overviews, display_table,
+                                                   lead_drivers)
+
+_spec = importlib.util.spec_from_file_location("scores_frame", Path(__file__).with_name("scores_frame.py"))
+scores_frame = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(scores_frame)
+
+
+
+# -- the per-service reference -------------------------------------------------------------------------------------
+def _ref_people(lists, scores):
+    rows = pd.concat([tl.rows[["team_id", "worker_id", "band"]] for tl in lists], ignore_index=True)
+    rows = rows.astype({"team_id": str, "worker_id": str})
+    target = scores["target_turnover"] if "target_turnover" in scores else pd.Series(np.nan, index=scores.index)
+    keys = pd.DataFrame({"team_id": scores["team_id"].astype(str).to_numpy(),
+                         "worker_id": scores["worker_id"].astype(str).to_numpy(),
+                         "risk": scores["risk"].astype(float).to_numpy(), "target": target.astype(float).to_numpy(),
+                         "lead": lead_drivers(scores).to_numpy()})
+    return rows.merge(keys.drop_duplicates(["team_id", "worker_id"]), on=["team_id", "worker_id"], how="left",
+                      validate="one_to_one")
+
+
+def _ref_main_driver(people, floor):
+    flagged = people.loc[people["band"].isin(("medium", "high"))]
+    if len(flagged) < floor:
+        return {}
+    counts = flagged["lead"].dropna().value_counts()
+    if counts.empty:
+        return {}
+    order = {code: i for i, code in enumerate(_driver_labels())}
+    best = sorted(counts.items(), key=lambda kv: (-kv[1], order.get(kv[0], len(order))))[0]
+    return {"main_driver": _driver_labels().get(best[0], best[0]), "main_driver_people": int(best[1])}
+
+
+def _ref_figures(summary, people, horizon_months, floor):
+    row = {k: summary[k] for k in ("people", "expected_leavers", "expected_low", "expected_high")}
+    row["expected_share"] = round(summary["expected_leavers"] / summary["people"], 3)
+    if "target_turnover" in summary and horizon_months is not None:
+        row["target_turnover"] = summary["target_turnover"]
+        row["target_share"] = round(scale_to_horizon(summary["target_turnover"], int(horizon_months)), 3)
+        row["target_leavers"] = round(target_leavers(summary["target_turnover"], summary["people"], int(horizon_months)), 1)
+        row["against_target"] = round(summary["expected_leavers"] - row["target_leavers"], 1)
+    band = people["band"].value_counts()
+    row.update(medium=int(band.get("medium", 0)), high=int(band.get("high", 0)), **_ref_main_driver(people, floor))
+    row.update({k: summary[k] for k in ("mean_caseload_per_fte", "mean_caseload", "caseload_cap") if k in summary})
+    if "mean_caseload_per_fte" in row:
+        row["caseload_per_fte"] = row.pop("mean_caseload_per_fte")
+    return row
+
+
+def _ref_shown(people, lists, floor):
+    from retention_ml.disclosure import complementary_suppression
+
+    size = people.groupby("team_id")["worker_id"].nunique()
+    shown = pd.Series({tl.team_id: tl.summary.get("people") is not None for tl in lists}).reindex(size.index)
+    shown = shown.fillna(False).astype(bool)
+    hidden = int(size[~shown].sum())
+    if hidden == 0 or hidden >= floor:
+        return shown
+    return complementary_suppression(people.assign(service=""), shown, ["service"], floor)
+
+
+def _ref_total(people, config, horizon_months):
+    summary = _group_summary(TOTAL_LABEL, people, config, listed="people")
+    if summary["people"] is None:
+        return {"team_id": TOTAL_LABEL, "note": f"No figures: fewer than {config.min_group} people scored."}
+    row = {"team_id": TOTAL_LABEL, **_ref_figures(summary, people, None, config.min_group)}
+    if horizon_months is not None and people["target"].notna().all():
+        per_team = people.groupby(["team_id", "target"]).size()
+        allowed = sum(target_leavers(t, n, int(horizon_months)) for (_, t), n in per_team.items())
+        row.update(target_leavers=round(allowed, 1), against_target=round(summary["expected_leavers"] - allowed, 1))
+    return row
+
+
+def _ref_overview(lists, scores, config, horizon_months) -> pd.DataFrame:
+    floor = config.min_group
+    people = _ref_people(lists, scores)
+    shown = _ref_shown(people, lists, floor)
+    by_team = dict(tuple(people.groupby("team_id", sort=False)))
+    rows = []
+    for tl in sorted(lists, key=lambda t: t.team_id):
+        if tl.summary.get("people") is None:
+            rows.append({"team_id": tl.team_id, "note": f"No figures: fewer than {floor} people on the team's list."})
+        elif not shown.get(tl.team_id, False):
+            rows.append({"team_id": tl.team_id, "note": "No figures: withheld so that a smaller team's figures cannot "
+                         "be worked out from the service total."})
+        else:
+            rows.append({"team_id": tl.team_id, **_ref_figures(tl.summary, by_team[tl.team_id], horizon_months, floor)})
+    rows.append(_ref_total(people, config, horizon_months))
+    table = pd.DataFrame(rows).reindex(columns=list(COLUMNS))
+    return table.astype({c: "Int64" for c in COUNT_COLUMNS if c in table.columns})
+
+
+def _same(got: pd.DataFrame, expected: pd.DataFrame) -> None:
+    """Equal cell for cell, and written alike: the CSV and what Excel and HTML show (an all-empty column may be
+    typed as text or as numbers, which no file shows)."""
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+    assert got.to_csv(index=False) == expected.to_csv(index=False)
+    assert display_table(got).to_csv(index=False) == display_table(expected).to_csv(index=False)
+
+
+# -- fixtures --------------------------------------------------------------------------------------------------------
+def _scoring(seed: int, n_teams: int = 40, councils=("C01", "C02", "C03")) -> tuple[pd.DataFrame, dict]:
+    """Teams of 1 to 13 people across councils and six services (so some services hold one team, some teams are
+    under the floor, and some services need a further team withheld), each team with its manager in it, one team
+    with no manager recorded, some people already leaving, targets missing in one service and no caseload in
+    another, and risks high enough that most teams have medium and high bands."""
+    rng = np.random.default_rng(seed)
+    frames, service_of = [], {}
+    for c, council in enumerate(councils):
+        sizes = {f"T{c}{i:02d}": int(n) for i, n in enumerate(rng.integers(1, 14, n_teams // len(councils)))}
+        frame = scores_frame.synthetic_scores(sizes, seed=seed + c, council=council,
+                                              managers={t: f"M{t}" for t in sizes}, prefix=f"W{c}")
+        frames.append(frame)
+        service_of.update({t: f"svc{rng.integers(0, 6)}" for t in sizes})
+    frame = pd.concat(frames, ignore_index=True)
+    first = frame.groupby("team_id").head(1).index
+    frame.loc[first, "worker_id"] = frame.loc[first, "manager_id"]
+    frame.loc[frame["team_id"] == frame["team_id"].iloc[-1], "manager_id"] = None
+    frame["risk"] = rng.beta(2, 4, len(frame))
+    frame["service"] = frame["team_id"].map(service_of)
+    frame["target_turnover"] = frame["team_id"].map(lambda t: 0.08 + 0.01 * (int(t[-2:]) % 7))
+    frame.loc[frame["service"] == "svc1", "target_turnover"] = np.nan
+    frame.loc[frame["service"] == "svc2", "caseload_current"] = np.nan
+    frame["fte"] = np.where(rng.random(len(frame)) < 0.2, 0.6, 1.0)
+    frame["leaving_date_recorded"] = rng.random(len(frame)) < 0.05
+    drivers = [c for c in frame.columns if c.startswith("driver_")]
+    frame[drivers] = rng.normal(0, 0.3, (len(frame), len(drivers)))
+    frame.loc[rng.random(len(frame)) < 0.3, "caseload_current"] = 0.0   # no caseload reason for these
+    return frame, service_of
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("horizon", [12, 6, None])
+def test_one_pass_equals_a_service_at_a_time(seed, horizon):
+    scores, service_of = _scoring(seed)
+    config = BandConfig().for_horizon(horizon)
+    plan = overview_plan(scores, service_of)
+    built = {tl.team_id: tl for tl in build_risk_lists(scores, config=config, teams=sorted(service_of))}
+    rows_of = scores.groupby([scores["council_id"].astype(str), scores["team_id"].astype(str)], sort=False).indices
+    overviews = build_service_overviews(plan, built, scores, config=config, horizon_months=horizon)
+    assert len(overviews) == len(plan)
+    withheld_by_rule = 0
+    for (council, service, teams), overview in zip(plan, overviews):
+        at = [i for t in teams for i in rows_of.get((council, t), ())]
+        expected = _ref_overview([built[t] for t in teams], scores.iloc[at], config, horizon)
+        assert (overview.council, overview.service, overview.teams) == (council, service, teams)
+        _same(overview.table, expected)
+        withheld_by_rule += int(overview.table["note"].fillna("").str.contains("withheld so that").sum())
+    # the fixtures reach the cases that matter: complementary suppression, and teams under the floor
+    assert withheld_by_rule > 0
+    assert any(o.table["note"].fillna("").str.contains("fewer than").any() for o in overviews)
+    assert any(o.table["main_driver"].notna().any() for o in overviews)
+
+
+def test_one_service_alone_equals_its_overview_among_all():
+    scores, service_of = _scoring(4)
+    config = BandConfig()
+    plan = overview_plan(scores, service_of)
+    built = {tl.team_id: tl for tl in build_risk_lists(scores, config=config, teams=sorted(service_of))}
+    together = build_service_overviews(plan, built, scores, config=config, horizon_months=12)
+    for (council, service, teams), overview in zip(plan, together):
+        alone = build_service_overview([built[t] for t in reversed(teams)], scores, config=config, council=council,
+                                       service=service, horizon_months=12)
+        _same(alone.table, overview.table)
