@@ -9,9 +9,9 @@ the lists folder's path masked.
 
 Without ``--scores`` it makes a small synthetic scoring (``tests/reports/scores_frame.py``: 3 councils, 120
 teams in 6 services) and runs in seconds. National size (150 councils, ~6,000 teams, ~960 service overviews):
-score /tmp/me/nat0 first, then
+score a national simulation (`retention-ml simulate --councils 150 --months 72 --seed 0`) first, then
 
-    flock /tmp/national.lock .venv/bin/python benchmarks/bench_rank_all.py --scores /tmp/perf/sc \\
+    .venv/bin/python benchmarks/bench_rank_all.py --scores SCORES_DIR \\
         --before /tmp/before --work /tmp/bench_rank_all [--repeat 2]
 
 (``--before``: a checkout of the older code, e.g. ``git worktree add /tmp/before main``.)

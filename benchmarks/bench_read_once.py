@@ -16,7 +16,7 @@ Also prints, in this process, how long validating alone, reading alone (the seco
 Usage (the store is only read; timings on a shared machine are noisy, the load is printed beside them)
 -----
     MLFLOW_TRACKING_URI=sqlite:////path/mlflow.db flock /tmp/national.lock \\
-      .venv/bin/python benchmarks/bench_read_once.py --data /tmp/me/nat0 --run RUN_ID --as-of 2025-01-01 \\
+      .venv/bin/python benchmarks/bench_read_once.py --data NATIONAL_DIR --run RUN_ID --as-of 2025-01-01 \\
       --before /tmp/before --work /tmp/bench_read_once [--repeat 2]
 """
 

@@ -8,7 +8,7 @@ the folders' sizes and the machine load.
 
 Usage
 -----
-    .venv/bin/python benchmarks/bench_read_xlsx.py --data /tmp/me/demo/data --work /tmp/bench_read_xlsx [--repeat 3]
+    .venv/bin/python benchmarks/bench_read_xlsx.py --data demo-output/data --work /tmp/bench_read_xlsx [--repeat 3]
 """
 
 from __future__ import annotations
