@@ -591,17 +591,49 @@ def list_metadata(scores_meta: dict, *, config: BandConfig, teams: list[str], se
     }
 
 
+def percent(p: float) -> str:
+    """A probability as people read it on a list: 0.15 -> "15%", 0.078 -> "7.8%" (three figures at most)."""
+    return f"{float(p) * 100:.3g}%"
+
+
+def _band_ranges(cut: dict) -> dict[str, str]:
+    """Each band's range in percent, with the edges as assign_bands draws them (a cut-off opens the band above)."""
+    m, h = percent(cut.get("medium")), percent(cut.get("high"))
+    return {"low": f"under {m}", "medium": f"{m} to under {h}", "high": f"{h} or more"}
+
+
 def band_cutoffs_text(meta: dict) -> str:
-    """The band cut-offs as people read them, with the horizon they are probabilities for."""
+    """The band cut-offs as people read them, in percent, with the horizon they are probabilities for."""
     cut = meta.get("band_cutoffs") or {}
     months = cut.get("horizon_months")
     within = f" (probability of leaving within {months} months)" if months else ""
-    text = f"Bands{within}: low below {cut.get('medium'):.3g}, medium to {cut.get('high'):.3g}, high above"
+    ranges = _band_ranges(cut)
+    text = "Bands" + within + ": " + ", ".join(f"{band} {ranges[band]}" for band in RISK_BANDS)
     src = cut.get("scaled_from")
     if src:
-        text += (f"; the bands file's {src['horizon_months']}-month cut-offs {src['medium']:.3g} and {src['high']:.3g}"
-                 f" scaled to the model's {months}-month horizon")
+        text += (f"; the bands file's {src['horizon_months']}-month cut-offs {percent(src['medium'])} and "
+                 f"{percent(src['high'])} scaled to the model's {months}-month horizon")
     return text + "."
+
+
+def band_meaning_text(meta: dict, *, heading: str = "What a band asks of you") -> str:
+    """What a band asks of the person reading the list, in words they act on: what the risk is a chance of and
+    over what horizon, what medium and high suggest (a conversation, using the levers) and what a band never is.
+
+    The one text every list format (and the person's own view, explain --worker, under its own ``heading``)
+    reads. It states no policy beyond the tool's purpose: the council decides what follows a conversation,
+    never the list.
+    """
+    cut = meta.get("band_cutoffs") or {}
+    months = meta.get("horizon_months")
+    ranges = _band_ranges(cut)
+    return (f"{heading}: the band is the model's estimate of the chance that the person leaves of "
+            f"their own choice {_period(months)} (high: {ranges['high']}; medium: {ranges['medium']}; low: "
+            f"{ranges['low']}). High and medium suggest offering them a supportive conversation about what would "
+            "help them stay, starting from the reasons and suggested levers; what they say counts for more than "
+            "the list. Low suggests nothing beyond usual supervision. A band is not a judgement of anyone's work "
+            "or commitment: it is never a performance, capability or disciplinary matter, and decides nothing "
+            "about the person.")
 
 
 def uncertain_text(meta: dict) -> str:
@@ -656,8 +688,10 @@ def banner_lines(meta: dict, lists: list[TeamList] = ()) -> list[tuple[str, str]
     With ``lists``, teams with no manager recorded are named after the manager rule, as being for the
     head of service (a list with no manager to give it to must still say whose it is).
     """
-    lines = [approval_line(meta), ("purpose", PURPOSE_LINE), ("note", meta.get("manager_rule", MANAGER_LINE)),
-             ("note", LEAVING_LINE), ("note", HEALTH_LINE)]
+    lines = [approval_line(meta), ("purpose", PURPOSE_LINE)]
+    if meta.get("band_cutoffs"):
+        lines.append(("note", band_meaning_text(meta)))
+    lines += [("note", meta.get("manager_rule", MANAGER_LINE)), ("note", LEAVING_LINE), ("note", HEALTH_LINE)]
     lines.append(("note", change_line(meta.get("previous_as_of"))))
     population = meta.get("population") or {}
     if population.get("agency") in ("exclude", "only"):   # people outside the model's population are in no list

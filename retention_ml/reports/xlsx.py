@@ -8,8 +8,8 @@ import math
 import re
 from pathlib import Path
 
-from retention_ml.reports.risk_list import (HEALTH_LINE, PURPOSE_LINE, TeamList, band_cutoffs_text, banner_lines,
-                                            column_label, display_rows, summary_text, uncertain_text)
+from retention_ml.reports.risk_list import (HEALTH_LINE, PURPOSE_LINE, TeamList, band_cutoffs_text, band_meaning_text,
+                                            banner_lines, column_label, display_rows, summary_text, uncertain_text)
 
 BAND_COLOURS = {"high": "#F4B6B6", "medium": "#FCE4A8", "low": "#CFE8CF"}
 
@@ -160,8 +160,10 @@ def write_xlsx(lists: list[TeamList], meta: dict, path: str | Path) -> Path:
             for i, rec in enumerate(rows.itertuples(index=False), start=first + 1):
                 # wrapped: a reason or lever longer than its column (60 characters at most) reads in full
                 ws.write_row(i, 0, [v if not isinstance(v, bool) else ("yes" if v else "no") for v in rec], cell)
+            bcol = list(rows.columns).index("band")
+            # what a band asks of the reader, on the header itself: the notes under a long table go unread
+            ws.write_comment(first, bcol, band_meaning_text(meta), {"x_scale": 4, "y_scale": 3})
             if len(rows):
-                bcol = list(rows.columns).index("band")
                 for band, fmt in fmts.items():
                     ws.conditional_format(first + 1, bcol, first + len(rows), bcol,
                                           {"type": "cell", "criteria": "==", "value": f'"{band}"', "format": fmt})

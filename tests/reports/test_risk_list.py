@@ -845,7 +845,11 @@ def test_band_cutoffs_follow_the_scorings_horizon(tmp_path):
         assert [got[w] for w in scores.worker_id] == list(want)
         html = unescape((d / "lists" / "risk_list_team_TEAMALPHA.html").read_text(encoding="utf-8"))
         assert f"probability of leaving within {months} months" in html
-        assert ("the bands file's 12-month cut-offs 0.15 and 0.3 scaled to the model's 6-month horizon" in html) == (months == 6)
+        assert ("the bands file's 12-month cut-offs 15% and 30% scaled to the model's 6-month horizon" in html) == (months == 6)
+        # percentages with the edges assign_bands draws: 0.15 is medium, so low is "under" it
+        ranges = ("low under 7.8%, medium 7.8% to under 16.3%, high 16.3% or more" if months == 6
+                  else "low under 15%, medium 15% to under 30%, high 30% or more")
+        assert ranges in html
     # at 6 months the same risks are not all low (the reviewer's case: everyone "low" under annual cut-offs)
     assert set(assign_bands(risks, config=load_band_config().for_horizon(6))) == {"low", "medium", "high"}
 
@@ -934,3 +938,31 @@ def test_every_format_says_what_band_uncertain_means_for_the_reader(tmp_path):
         assert "could as well be the next one up or down" in text, fmt
         assert "interval crosses a band cut-off" in text, fmt   # the rule, for whoever checks it
     assert "read their band as approximate" in texts["html"] and "read their band as approximate" in texts["xlsx"]
+
+
+def test_every_list_format_says_what_a_band_asks_of_the_manager(tmp_path):
+    """What the risk is a chance of, over what horizon, that medium and high suggest a conversation with the
+    levers and that a band is never a performance or disciplinary matter: one text, in CSV, HTML and Excel
+    (a note under the table and a comment on the band's header, since notes under a long table go unread)."""
+    import openpyxl
+
+    from retention_ml.commands.rank import rank_scores
+    from retention_ml.reports.risk_list import band_meaning_text
+
+    d = write_scores(tmp_path, make_scores(), horizon_months=6)
+    rank_scores(d, tmp_path / "l", team=["TEAMALPHA"])
+    csv = (tmp_path / "l" / "risk_list_team_TEAMALPHA.csv").read_text(encoding="utf-8")
+    settings = json.loads(next(l for l in csv.splitlines() if l.startswith("# list settings: "))[len("# list settings: "):])
+    text = band_meaning_text(settings)
+    for words in ("leaves of their own choice in the next 6 months", "high: 16.3% or more", "medium: 7.8% to under 16.3%",
+                  "low: under 7.8%", "supportive conversation", "suggested levers",
+                  "never a performance, capability or disciplinary matter", "decides nothing about the person"):
+        assert words in text, words
+    assert f"# {text}" in csv.splitlines()
+    html = unescape((tmp_path / "l" / "risk_list_team_TEAMALPHA.html").read_text(encoding="utf-8"))
+    assert f'<p class="note" role="note">{text}</p>' in html
+    ws = openpyxl.load_workbook(tmp_path / "l" / "risk_list_team_TEAMALPHA.xlsx")["TEAMALPHA"]
+    cells = {c.value: c for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
+    assert text in cells
+    header = cells["Risk band"]
+    assert header.comment is not None and header.comment.text == text
