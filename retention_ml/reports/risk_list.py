@@ -771,6 +771,12 @@ def neutralise_formulas(rows: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+# What ends the '#' lines above a CSV's table: a blank line. A spreadsheet opening the CSV splits each '#' line at
+# its commas into cells; touching the header, they joined the table's block, so Excel's filter and sort took the
+# first '#' line for the header and sorted the other lines in among the people. pandas skips the blank line.
+NOTES_END = "\n\n"
+
+
 def write_csv(lists: list[TeamList], meta: dict, path: str | Path) -> Path:
     """Write the lists as one CSV: '#' lines on top (purpose, choices, team summaries), then the rows."""
     import json
@@ -786,6 +792,6 @@ def write_csv(lists: list[TeamList], meta: dict, path: str | Path) -> Path:
     rows = neutralise_formulas(pd.concat([tl.rows for tl in lists], ignore_index=True))
     with atomic_path(path) as tmp:
         with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            fh.write("\n".join(header) + "\n")
+            fh.write("\n".join(header) + NOTES_END)
             rows.to_csv(fh, index=False, lineterminator="\n")
     return path

@@ -17,7 +17,7 @@ _spec = importlib.util.spec_from_file_location("scores_frame", Path(__file__).wi
 scores_frame = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(scores_frame)
 
-pytestmark = pytest.mark.skipif(shutil.which("chromium") is None,
+CHROMIUM = pytest.mark.skipif(shutil.which("chromium") is None,
                                 reason="chromium is not on PATH (make browser installs it): print layout needs a browser")
 
 # A4 landscape less 10 mm margins: 277 mm at 96 CSS pixels to the inch
@@ -73,9 +73,39 @@ def lists(tmp_path):
     return tmp_path / "lists"
 
 
+@CHROMIUM
 @pytest.mark.parametrize("name", ["risk_list_team_TA.html", "service_overview_C01_safeguarding.html"])
 def test_html_prints_on_a4_landscape_without_shrinking(lists, tmp_path, name):
     page = lists / name
     width, height = _page_size(page, tmp_path)
     assert (round(width), round(height)) == (842, 595)   # A4 landscape, not the browser's Letter portrait
     assert _print_width(page, tmp_path) <= A4_LANDSCAPE_PRINTABLE_PX
+
+
+def _current_region(path: Path) -> list[list[str]]:
+    """The block of rows a spreadsheet takes for the table when a data cell is selected (Excel's current region:
+    bounded by empty rows), the CSV read as a spreadsheet reads it, each line split at its commas."""
+    import csv
+
+    rows = list(csv.reader(path.read_text(encoding="utf-8").splitlines()))
+    last = len(rows) - 1   # a person's row: the file ends with the table
+    first = last
+    while first > 0 and any(cell.strip() for cell in rows[first - 1]):
+        first -= 1
+    return rows[first:]
+
+
+@pytest.mark.parametrize("name", ["risk_list_team_TA.csv", "service_overview_C01_safeguarding.csv"])
+def test_a_csv_opened_in_a_spreadsheet_filters_and_sorts_only_its_table(tmp_path, name):
+    """The '#' lines above the table are split at their commas into cells; joined to the table's block, Excel's
+    filter and sort took the first of them for the header and sorted the others in among the rows."""
+    import pandas as pd
+
+    frame = scores_frame.synthetic_scores({"TA": 9, "TB": 7}, seed=3, service="safeguarding")
+    d = scores_frame.write_scoring(tmp_path / "scores", frame, horizon_months=12)
+    rank_scores(d, tmp_path / "lists", all_teams=True, formats=["csv"])
+    path = tmp_path / "lists" / name
+    region = _current_region(path)
+    table = pd.read_csv(path, comment="#")
+    assert region[0] == list(table.columns)   # the header heads the block: no '#' line in it
+    assert len(region) == len(table) + 1
