@@ -222,7 +222,11 @@ def test_months_are_counted_as_the_lists_count_them(catalogue):
     # for 71.9 months. A spell restarts at an internal move or a return, so it is never time "with the council".
     frame = pd.DataFrame({"tenure_months": [23.9, 71.9, 0.5, 1.2], "months_in_post": [23.9, 71.9, 0.5, 1.2]})
     assert render_feature_reasons("tenure_months", frame, load_templates(), catalogue).tolist() == [
-        "23 months in this post", "5 years in this post", "0 months in this post", "1 month in this post"]
+        "23 months in this post", "5 years in this post", "less than a month in this post", "1 month in this post"]
+    # under one complete month (the lists' 0): "0 months" read to a new starter's manager as a data error
+    frame = pd.DataFrame({"months_since_qualified": [0.4], "months_since_progression": [0.0]})
+    assert render_feature_reasons("months_since_qualified", frame, load_templates(), catalogue).tolist() == [
+        "qualified less than a month ago"]
 
 
 def test_long_durations_read_in_years_and_stop_at_ten(catalogue):
