@@ -383,9 +383,22 @@ COLUMN_MEANINGS = {
 }
 
 
-def column_label(col: str) -> str:
-    """Human header for a list column (Excel, HTML)."""
-    return COLUMN_LABELS.get(col, col.replace("_", " ").capitalize())
+# The probability columns (shown only when the council chooses): a chance is read with its period, and in percent.
+PROBABILITY_COLUMNS = ("risk", "risk_low", "risk_high")
+PERCENT_DECIMALS = 1   # 14.9% is low beside a 15% cut-off; rounded to 15% it would read as medium
+
+
+def column_label(col: str, horizon_months: int | None = None) -> str:
+    """Human header for a list column (Excel, HTML); a probability's header names its period when known."""
+    label = COLUMN_LABELS.get(col, col.replace("_", " ").capitalize())
+    if col in PROBABILITY_COLUMNS and horizon_months is not None:
+        label += f" ({_period(horizon_months).removeprefix('in the ')})"
+    return label
+
+
+def percent_cells(values) -> list[str]:
+    """Probabilities as a list reads them (HTML): 0.173 -> "17.3%"; a missing one stays empty."""
+    return ["" if pd.isna(v) else f"{float(v) * 100:.{PERCENT_DECIMALS}f}%" for v in values]
 
 
 def display_rows(rows: pd.DataFrame) -> pd.DataFrame:
@@ -396,10 +409,12 @@ def display_rows(rows: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def csv_columns_line(columns, *, managers_list: bool = False) -> str:
+def csv_columns_line(columns, *, managers_list: bool = False, horizon_months: int | None = None) -> str:
     """One line saying what the CSV's raw column names mean (rank counts within a service's managers there)."""
     meanings = {**COLUMN_MEANINGS, **({"rank": "1 for the highest risk among the service's team managers",
                                         "team_id": "the team the person manages"} if managers_list else {})}
+    # the CSV keeps probabilities as numbers for machines: say their scale and period
+    meanings["risk"] = f"probability of leaving {_period(horizon_months)}, from 0 to 1 (0.15 is 15%)"
     shown = [f"{c} = {meanings[c]}" for c in columns if c in meanings]
     return "columns: " + "; ".join(shown)
 
@@ -786,7 +801,7 @@ def write_csv(lists: list[TeamList], meta: dict, path: str | Path) -> Path:
     path = Path(path)
     header = [f"# {text}" for _, text in banner_lines(meta, lists)]
     header += [f"# list settings: {json.dumps(meta, default=str)}"]
-    header += [f"# {csv_columns_line(lists[0].rows.columns if lists else [], managers_list=meta.get('list') == 'team managers')}"]
+    header += [f"# {csv_columns_line(lists[0].rows.columns if lists else [], managers_list=meta.get('list') == 'team managers', horizon_months=meta.get('horizon_months'))}"]
     header += [f"# {tl.heading or 'team ' + tl.team_id}: {summary_text(tl.summary, meta.get('horizon_months'))}"
                for tl in lists]
     rows = neutralise_formulas(pd.concat([tl.rows for tl in lists], ignore_index=True))

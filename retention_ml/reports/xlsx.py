@@ -8,8 +8,9 @@ import math
 import re
 from pathlib import Path
 
-from retention_ml.reports.risk_list import (HEALTH_LINE, PURPOSE_LINE, TeamList, band_cutoffs_text, band_meaning_text,
-                                            banner_lines, column_label, display_rows, summary_text, uncertain_text)
+from retention_ml.reports.risk_list import (HEALTH_LINE, PERCENT_DECIMALS, PROBABILITY_COLUMNS, PURPOSE_LINE, TeamList,
+                                            band_cutoffs_text, band_meaning_text, banner_lines, column_label,
+                                            display_rows, summary_text, uncertain_text)
 
 BAND_COLOURS = {"high": "#F4B6B6", "medium": "#FCE4A8", "low": "#CFE8CF"}
 
@@ -138,11 +139,12 @@ def write_xlsx(lists: list[TeamList], meta: dict, path: str | Path) -> Path:
         points = {"alert": 12, "heading": 12}
         head = wb.add_format({"bold": True, "bg_color": "#DDDDDD", "border": 1, "text_wrap": True, "valign": "top"})
         cell = wb.add_format(base)
+        percent = wb.add_format({**base, "num_format": "0." + "0" * PERCENT_DECIMALS + "%"})
         fmts = {b: wb.add_format({"bg_color": c}) for b, c in BAND_COLOURS.items()}
         for tl, sheet in zip(lists, sheet_names(tl.team_id for tl in lists)):
             ws = wb.add_worksheet(sheet)
             rows = display_rows(tl.rows)
-            labels = [column_label(c) for c in rows.columns]
+            labels = [column_label(c, meta.get("horizon_months")) for c in rows.columns]
             widths = _widths(rows, labels)
             for j, w in enumerate(widths):
                 ws.set_column(j, j, w)
@@ -160,6 +162,9 @@ def write_xlsx(lists: list[TeamList], meta: dict, path: str | Path) -> Path:
             for i, rec in enumerate(rows.itertuples(index=False), start=first + 1):
                 # wrapped: a reason or lever longer than its column (60 characters at most) reads in full
                 ws.write_row(i, 0, [v if not isinstance(v, bool) else ("yes" if v else "no") for v in rec], cell)
+            for j, col in enumerate(rows.columns):   # numbers, so they sort as numbers, read in percent
+                if col in PROBABILITY_COLUMNS:
+                    ws.write_column(first + 1, j, rows[col].tolist(), percent)
             bcol = list(rows.columns).index("band")
             # what a band asks of the reader, on the header itself: the notes under a long table go unread
             ws.write_comment(first, bcol, band_meaning_text(meta), {"x_scale": 4, "y_scale": 3})
