@@ -174,8 +174,21 @@ def write_xlsx(lists: list[TeamList], meta: dict, path: str | Path) -> Path:
                                           {"type": "cell", "criteria": "==", "value": f'"{band}"', "format": fmt})
             ws.freeze_panes(first + 1, 0)
             ws.autofilter(first, 0, first + max(len(rows), 1), len(rows.columns) - 1)
+            _print_on_a4(ws, header_row=first)
         wb.close()
     return path
+
+
+A4 = 9   # Excel's paper size code
+
+
+def _print_on_a4(ws, *, header_row: int) -> None:
+    """Printed, the sheet is A4 landscape, one page wide (as many long as it takes) with the header on every page:
+    Excel's default printed the columns of reasons and levers on pages of their own, away from the people."""
+    ws.set_paper(A4)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(header_row)
 
 
 def write_table_sheet(rows, labels: list[str], lines: list[tuple[str, str]], meta: dict, path: str | Path, *,
@@ -218,5 +231,6 @@ def write_table_sheet(rows, labels: list[str], lines: list[tuple[str, str]], met
             ws.write_row(i, 0, list(rec), cell)
         ws.freeze_panes(first + 1, 0)
         ws.autofilter(first, 0, first + max(len(rows), 1), len(labels) - 1)
+        _print_on_a4(ws, header_row=first)
         wb.close()
     return path

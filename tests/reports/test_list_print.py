@@ -109,3 +109,20 @@ def test_a_csv_opened_in_a_spreadsheet_filters_and_sorts_only_its_table(tmp_path
     table = pd.read_csv(path, comment="#")
     assert region[0] == list(table.columns)   # the header heads the block: no '#' line in it
     assert len(region) == len(table) + 1
+
+
+@pytest.mark.parametrize("name", ["risk_list_team_TA.xlsx", "service_overview_C01_safeguarding.xlsx"])
+def test_excel_sheets_print_on_a4_landscape_one_page_wide_with_the_header_on_every_page(tmp_path, name):
+    import openpyxl
+
+    frame = scores_frame.synthetic_scores({"TA": 9, "TB": 7}, seed=3, service="safeguarding")
+    d = scores_frame.write_scoring(tmp_path / "scores", frame, horizon_months=12)
+    rank_scores(d, tmp_path / "lists", all_teams=True, formats=["xlsx"])
+    ws = openpyxl.load_workbook(tmp_path / "lists" / name).worksheets[0]
+    header = next(r[0].row for r in ws.iter_rows() if r[0].value in ("Rank", "Team"))
+    assert int(ws.page_setup.paperSize) == int(ws.PAPERSIZE_A4) and ws.page_setup.orientation == "landscape"
+    fit = ws.sheet_properties.pageSetUpPr
+    assert fit is not None and fit.fitToPage
+    assert int(ws.page_setup.fitToWidth or 1) == 1   # absent is 1, the file format's default: one page wide
+    assert int(ws.page_setup.fitToHeight) == 0   # as many pages long as the list takes
+    assert ws.print_title_rows.replace("$", "") == f"{header}:{header}"   # the header row repeats on each page
