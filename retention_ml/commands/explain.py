@@ -237,12 +237,15 @@ def inputs_of(row, catalogue) -> list[dict]:
 
 def band_of(risk: float, horizon_months: int | None, bands: Path | None = None) -> dict:
     """The band a list shows for ``risk``, with the list's cut-offs (``bands``: the file rank was given)."""
-    from retention_ml.reports.risk_list import assign_bands, load_band_config
+    from retention_ml.reports.risk_list import assign_bands, band_meaning_text, load_band_config
 
     config = load_band_config(bands).for_horizon(horizon_months)
+    meta = {"band_cutoffs": config.cutoffs_record(), **({"horizon_months": horizon_months} if horizon_months else {})}
     return {"band": str(assign_bands([risk], config=config)[0]), "shown_to_manager_as": (
         "band and probability" if config.show_probability else "band only (the probability is not shown)"),
-        "cutoffs": config.cutoffs_record()}
+        "cutoffs": config.cutoffs_record(),
+        # the lists' own words for what the band asks of the manager: the person reads what their manager read
+        "band_meaning": band_meaning_text(meta, heading="What the band asks of the manager who reads the list")}
 
 
 def person_record(run_id: str, explanation, table, *, horizon_months: int | None = None,
@@ -340,6 +343,8 @@ def print_person(record: dict, *, inputs: bool = False) -> None:
     if "band" in record:   # what the lists show, and to whom: the answer a subject access request needs
         console.print(f"In the lists: band [bold]{record['band']}[/bold], {record['shown_to_manager_as']}, "
                       f"listed for {record['listed_for']}.")
+        if record.get("band_meaning"):
+            console.print(record["band_meaning"])
     grid = Table(title=f"Driver profile (SHAP, calibrated log-odds, against {record['reference']})", show_lines=False)
     grid.add_column("Driver")
     grid.add_column("Contribution", justify="right")

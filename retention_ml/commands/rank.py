@@ -28,7 +28,11 @@ head of service instead: --service SERVICE writes, per council, one set
 managers of that service's teams, nobody else. --all: one set per team, each
 holding only that team, plus one per service with a team manager scored, so
 everyone scored is in exactly one list (people already leaving: none, see
-below). Give exactly one of the four.
+below). A team with no manager recorded has nobody to receive its own list:
+with --all its people are listed, per council and service, for that head of
+service (risk_list_service_<council>_<service>_no_manager_recorded.*, each team
+in its own section with its own figures, never a team of another service), as
+retention-ml demo lists them. Give exactly one of the four.
 
 With --all and --service, each council's service also gets a service overview
 for its head of service (service_overview_<council>_<service>.*): one row per
@@ -419,9 +423,11 @@ def rank_scores(scores_dir: Path, out_dir: Path, *, team=None, manager=None, all
     for folder in {str(f) for f in (data, meta.get("data_dir")) if f}:   # the data folder is only ever read
         refuse_output_in_data(out_dir, folder)
     config = load_band_config(bands)
-    plan, services, service_of, overviews = [], [], None, []
+    plan, services, service_of, overviews, unmanaged = [], [], None, [], []
+    # team managers' lists and lists of teams with no manager recorded go to a head of service, named by service
+    headless = scores["manager_id"].isna().any()
     if all_teams or service is not None:
-        if service is not None or team_manager_rows(scores).any():
+        if service is not None or team_manager_rows(scores).any() or (all_teams and headless):
             service_of = services_of_teams(scores, meta, data=data)
         else:   # services are needed only for the overviews here: without them --all writes the lists alone
             try:
@@ -432,7 +438,11 @@ def rank_scores(scores_dir: Path, out_dir: Path, *, team=None, manager=None, all
             overviews = overview_plan(scores, service_of, service=service)
             services = service_plan(scores, service_of, service=service, overviews=bool(overviews))
     if all_teams:
-        plan = [([t], team_stem([t])) for t in select_teams(scores)]
+        # a team with no manager recorded has nobody to send its own list to: its people are listed for the
+        # head of its service, per council and service, as the demo lists them (no_manager_plan)
+        unmanaged = no_manager_plan(scores, service_of) if headless else []
+        left = {t for _, _, ts in unmanaged for t in ts}
+        plan = [([t], team_stem([t])) for t in select_teams(scores) if t not in left]
     elif manager is not None:
         plan = [(_selected(scores, manager=manager), manager_stem(manager))]
     elif service is None:
@@ -443,7 +453,7 @@ def rank_scores(scores_dir: Path, out_dir: Path, *, team=None, manager=None, all
     # at national size). Service sets get only the team managers' rows.
     built = {}
     if all_teams or overviews:
-        wanted = [p[0][0] for p in plan] if all_teams else sorted({t for _, _, ts in overviews for t in ts})
+        wanted = select_teams(scores) if all_teams else sorted({t for _, _, ts in overviews for t in ts})
         built = {tl.team_id: tl for tl in build_risk_lists(scores, config=config.for_horizon(meta.get("horizon_months")),
                                                             teams=wanted, names=names)}
     managers = scores.loc[team_manager_rows(scores).to_numpy(bool)] if services else scores
@@ -453,11 +463,16 @@ def rank_scores(scores_dir: Path, out_dir: Path, *, team=None, manager=None, all
     # The log is staged outside the lists' staging and moved into place after them: a failed call adds no line.
     with folder_lock(scores_dir), staged_files() as log_stage:
         log = DistributionLog(scores_dir)   # read before any work: a damaged log stops the call, nothing written
-        with staging_folder(out_dir) as stage, _progress(len(plan) + len(services) + len(overviews),
+        with staging_folder(out_dir) as stage, _progress(len(plan) + len(unmanaged) + len(services) + len(overviews),
                                                          show=progress) as advance:
             for teams, stem in plan:
                 write_lists(scores, meta, out_dir=out_dir, teams=teams, stem=stem, formats=formats, config=config,
                             names=names, stage=stage, lists=[built[teams[0]]] if all_teams else None, log=log)
+                advance()
+            for council, code, teams in unmanaged:
+                write_lists(scores, meta, out_dir=out_dir, teams=teams, stem=no_manager_stem(council, code),
+                            formats=formats, config=config, names=names, head_of=(council, code), stage=stage,
+                            lists=[built[t] for t in teams], log=log)
                 advance()
             for council, code in services:
                 write_lists(managers, meta, out_dir=out_dir, stem=service_stem(council, code), formats=formats,

@@ -51,8 +51,8 @@ from retention_ml.explain.drivers import OTHER, reason_levers
 __all__ = ["FORMAT_KINDS", "HEALTH_META_KEY", "HEALTH_META_VALUE", "HEALTH_MODES", "MIN_REASON_VALUE", "RankedReasonDrivers", "Template", "first_reason_drivers", "health_features", "load_templates", "load_withheld", "rank_reason_drivers", "reason_table", "render_feature_reasons", "templates_for", "withheld_reason_texts"]
 
 FORMAT_KINDS = ("int", "whole", "duration", "num1", "pct", "change", "gbp", "minutes", "cases_trend", "text", "label")
-# "duration" (months): complete months under 2 years, complete years under 10, then only "more than 10 years". A
-# manager reads "qualified 226 months ago" slowly, and to the month it is a proxy for age (a protected characteristic).
+# "duration" (months): "less than a month", then complete months under 2 years, complete years under 10, then
+# only "more than 10 years". A manager reads "qualified 226 months ago" slowly, and to the month it is a proxy for age (a protected characteristic).
 DURATION_YEARS_FROM, DURATION_CAP_YEARS = 24, 10
 
 # Smallest driver contribution offered as a reason (calibrated log-odds; exp(0.05) = 1.051, odds up 5%).
@@ -184,8 +184,10 @@ def _format(values: pd.Series, kind: str) -> pd.Series:
         return np.floor(v).astype("int64").astype(str)
     if kind == "duration":
         months, years = np.floor(v), np.floor(v / 12)
-        text = np.select([months < DURATION_YEARS_FROM, years < DURATION_CAP_YEARS],
-                         [months.astype("int64").astype(str) + " months", years.astype("int64").astype(str) + " years"],
+        # under one complete month: "0 months in this post" read as a mistake to the manager of a new starter
+        text = np.select([months < 1, months < DURATION_YEARS_FROM, years < DURATION_CAP_YEARS],
+                         ["less than a month", months.astype("int64").astype(str) + " months",
+                          years.astype("int64").astype(str) + " years"],
                          f"more than {DURATION_CAP_YEARS} years")
         return pd.Series(text, index=v.index)
     if kind == "num1":

@@ -5,8 +5,8 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from retention_ml.reports.risk_list import (PURPOSE_LINE, TeamList, band_cutoffs_text, banner_lines, column_label,
-                                            display_rows, summary_text, uncertain_text)
+from retention_ml.reports.risk_list import (PROBABILITY_COLUMNS, PURPOSE_LINE, TeamList, band_cutoffs_text, banner_lines,
+                                            column_label, display_rows, percent_cells, summary_text, uncertain_text)
 
 
 @lru_cache(maxsize=None)
@@ -29,9 +29,10 @@ def render_html(lists: list[TeamList], meta: dict) -> str:
             "title": tl.title(),
             "summary_text": summary_text(tl.summary, meta.get("horizon_months")),
             "columns": list(tl.rows.columns),
-            "labels": {c: column_label(c) for c in tl.rows.columns},
+            "labels": {c: column_label(c, meta.get("horizon_months")) for c in tl.rows.columns},
             "records": display_rows(tl.rows).assign(
-                uncertain=tl.rows["uncertain"].map({True: "uncertain", False: ""})).to_dict("records"),
+                uncertain=tl.rows["uncertain"].map({True: "uncertain", False: ""}),
+                **{c: percent_cells(tl.rows[c]) for c in PROBABILITY_COLUMNS if c in tl.rows}).to_dict("records"),
         }
         for tl in lists
     ]

@@ -383,9 +383,22 @@ COLUMN_MEANINGS = {
 }
 
 
-def column_label(col: str) -> str:
-    """Human header for a list column (Excel, HTML)."""
-    return COLUMN_LABELS.get(col, col.replace("_", " ").capitalize())
+# The probability columns (shown only when the council chooses): a chance is read with its period, and in percent.
+PROBABILITY_COLUMNS = ("risk", "risk_low", "risk_high")
+PERCENT_DECIMALS = 1   # 14.9% is low beside a 15% cut-off; rounded to 15% it would read as medium
+
+
+def column_label(col: str, horizon_months: int | None = None) -> str:
+    """Human header for a list column (Excel, HTML); a probability's header names its period when known."""
+    label = COLUMN_LABELS.get(col, col.replace("_", " ").capitalize())
+    if col in PROBABILITY_COLUMNS and horizon_months is not None:
+        label += f" ({_period(horizon_months).removeprefix('in the ')})"
+    return label
+
+
+def percent_cells(values) -> list[str]:
+    """Probabilities as a list reads them (HTML): 0.173 -> "17.3%"; a missing one stays empty."""
+    return ["" if pd.isna(v) else f"{float(v) * 100:.{PERCENT_DECIMALS}f}%" for v in values]
 
 
 def display_rows(rows: pd.DataFrame) -> pd.DataFrame:
@@ -396,10 +409,12 @@ def display_rows(rows: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def csv_columns_line(columns, *, managers_list: bool = False) -> str:
+def csv_columns_line(columns, *, managers_list: bool = False, horizon_months: int | None = None) -> str:
     """One line saying what the CSV's raw column names mean (rank counts within a service's managers there)."""
     meanings = {**COLUMN_MEANINGS, **({"rank": "1 for the highest risk among the service's team managers",
                                         "team_id": "the team the person manages"} if managers_list else {})}
+    # the CSV keeps probabilities as numbers for machines: say their scale and period
+    meanings["risk"] = f"probability of leaving {_period(horizon_months)}, from 0 to 1 (0.15 is 15%)"
     shown = [f"{c} = {meanings[c]}" for c in columns if c in meanings]
     return "columns: " + "; ".join(shown)
 
@@ -618,17 +633,49 @@ def list_metadata(scores_meta: dict, *, config: BandConfig, teams: list[str], se
     }
 
 
+def percent(p: float) -> str:
+    """A probability as people read it on a list: 0.15 -> "15%", 0.078 -> "7.8%" (three figures at most)."""
+    return f"{float(p) * 100:.3g}%"
+
+
+def _band_ranges(cut: dict) -> dict[str, str]:
+    """Each band's range in percent, with the edges as assign_bands draws them (a cut-off opens the band above)."""
+    m, h = percent(cut.get("medium")), percent(cut.get("high"))
+    return {"low": f"under {m}", "medium": f"{m} to under {h}", "high": f"{h} or more"}
+
+
 def band_cutoffs_text(meta: dict) -> str:
-    """The band cut-offs as people read them, with the horizon they are probabilities for."""
+    """The band cut-offs as people read them, in percent, with the horizon they are probabilities for."""
     cut = meta.get("band_cutoffs") or {}
     months = cut.get("horizon_months")
     within = f" (probability of leaving within {months} months)" if months else ""
-    text = f"Bands{within}: low below {cut.get('medium'):.3g}, medium to {cut.get('high'):.3g}, high above"
+    ranges = _band_ranges(cut)
+    text = "Bands" + within + ": " + ", ".join(f"{band} {ranges[band]}" for band in RISK_BANDS)
     src = cut.get("scaled_from")
     if src:
-        text += (f"; the bands file's {src['horizon_months']}-month cut-offs {src['medium']:.3g} and {src['high']:.3g}"
-                 f" scaled to the model's {months}-month horizon")
+        text += (f"; the bands file's {src['horizon_months']}-month cut-offs {percent(src['medium'])} and "
+                 f"{percent(src['high'])} scaled to the model's {months}-month horizon")
     return text + "."
+
+
+def band_meaning_text(meta: dict, *, heading: str = "What a band asks of you") -> str:
+    """What a band asks of the person reading the list, in words they act on: what the risk is a chance of and
+    over what horizon, what medium and high suggest (a conversation, using the levers) and what a band never is.
+
+    The one text every list format (and the person's own view, explain --worker, under its own ``heading``)
+    reads. It states no policy beyond the tool's purpose: the council decides what follows a conversation,
+    never the list.
+    """
+    cut = meta.get("band_cutoffs") or {}
+    months = meta.get("horizon_months")
+    ranges = _band_ranges(cut)
+    return (f"{heading}: the band is the model's estimate of the chance that the person leaves of "
+            f"their own choice {_period(months)} (high: {ranges['high']}; medium: {ranges['medium']}; low: "
+            f"{ranges['low']}). High and medium suggest offering them a supportive conversation about what would "
+            "help them stay, starting from the reasons and suggested levers; what they say counts for more than "
+            "the list. Low suggests nothing beyond usual supervision. A band is not a judgement of anyone's work "
+            "or commitment: it is never a performance, capability or disciplinary matter, and decides nothing "
+            "about the person.")
 
 
 def uncertain_text(meta: dict) -> str:
@@ -683,8 +730,10 @@ def banner_lines(meta: dict, lists: list[TeamList] = ()) -> list[tuple[str, str]
     With ``lists``, teams with no manager recorded are named after the manager rule, as being for the
     head of service (a list with no manager to give it to must still say whose it is).
     """
-    lines = [approval_line(meta), ("purpose", PURPOSE_LINE), ("note", meta.get("manager_rule", MANAGER_LINE)),
-             ("note", LEAVING_LINE), ("note", HEALTH_LINE)]
+    lines = [approval_line(meta), ("purpose", PURPOSE_LINE)]
+    if meta.get("band_cutoffs"):
+        lines.append(("note", band_meaning_text(meta)))
+    lines += [("note", meta.get("manager_rule", MANAGER_LINE)), ("note", LEAVING_LINE), ("note", HEALTH_LINE)]
     lines.append(("note", change_line(meta.get("previous_as_of"))))
     population = meta.get("population") or {}
     if population.get("agency") in ("exclude", "only"):   # people outside the model's population are in no list
@@ -766,6 +815,12 @@ def neutralise_formulas(rows: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+# What ends the '#' lines above a CSV's table: a blank line. A spreadsheet opening the CSV splits each '#' line at
+# its commas into cells; touching the header, they joined the table's block, so Excel's filter and sort took the
+# first '#' line for the header and sorted the other lines in among the people. pandas skips the blank line.
+NOTES_END = "\n\n"
+
+
 def write_csv(lists: list[TeamList], meta: dict, path: str | Path) -> Path:
     """Write the lists as one CSV: '#' lines on top (purpose, choices, team summaries), then the rows."""
     import json
@@ -775,12 +830,12 @@ def write_csv(lists: list[TeamList], meta: dict, path: str | Path) -> Path:
     path = Path(path)
     header = [f"# {text}" for _, text in banner_lines(meta, lists)]
     header += [f"# list settings: {json.dumps(meta, default=str)}"]
-    header += [f"# {csv_columns_line(lists[0].rows.columns if lists else [], managers_list=meta.get('list') == 'team managers')}"]
+    header += [f"# {csv_columns_line(lists[0].rows.columns if lists else [], managers_list=meta.get('list') == 'team managers', horizon_months=meta.get('horizon_months'))}"]
     header += [f"# {tl.heading or 'team ' + tl.team_id}: {summary_text(tl.summary, meta.get('horizon_months'))}"
                for tl in lists]
     rows = neutralise_formulas(pd.concat([tl.rows for tl in lists], ignore_index=True))
     with atomic_path(path) as tmp:
         with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            fh.write("\n".join(header) + "\n")
+            fh.write("\n".join(header) + NOTES_END)
             rows.to_csv(fh, index=False, lineterminator="\n")
     return path

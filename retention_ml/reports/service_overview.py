@@ -28,9 +28,9 @@ import numpy as np
 import pandas as pd
 
 from retention_ml.disclosure import MIN_PEOPLE
-from retention_ml.reports.risk_list import (HEALTH_LINE, PURPOSE_LINE, BandConfig, TeamList, _group_summary, _period,
-                                            approval_line, band_cutoffs_text, list_metadata, neutralise_formulas,
-                                            scale_to_horizon, service_label, target_leavers)
+from retention_ml.reports.risk_list import (HEALTH_LINE, NOTES_END, PURPOSE_LINE, BandConfig, TeamList, _group_summary,
+                                            _period, approval_line, band_cutoffs_text, list_metadata,
+                                            neutralise_formulas, scale_to_horizon, service_label, target_leavers)
 
 __all__ = ["OVERVIEW_LIST", "ServiceOverview", "build_service_overview", "build_service_overviews", "lead_drivers",
            "overview_stem",
@@ -330,7 +330,7 @@ def write_overview_csv(overview: ServiceOverview, meta: dict, path: str | Path) 
                "# columns: " + "; ".join(f"{c} = {COLUMNS[c][1]}" for c in overview.table.columns)]
     with atomic_path(path) as tmp:
         with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            fh.write("\n".join(header) + "\n")
+            fh.write("\n".join(header) + NOTES_END)
             neutralise_formulas(overview.table).to_csv(fh, index=False, lineterminator="\n")
     return path
 

@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from retention_ml.reports.risk_list import (HEALTH_LINE, PURPOSE_LINE, TeamList, band_cutoffs_text, banner_lines,
-                                            column_label, display_rows, summary_text, uncertain_text)
+from retention_ml.reports.risk_list import (HEALTH_LINE, PERCENT_DECIMALS, PROBABILITY_COLUMNS, PURPOSE_LINE, TeamList,
+                                            band_cutoffs_text, band_meaning_text, banner_lines, column_label,
+                                            display_rows, summary_text, uncertain_text)
 
 BAND_COLOURS = {"high": "#F4B6B6", "medium": "#FCE4A8", "low": "#CFE8CF"}
 
@@ -147,11 +148,12 @@ def write_xlsx(lists: list[TeamList], meta: dict, path: str | Path) -> Path:
         points = {"alert": 12, "heading": 12}
         head = wb.add_format({"bold": True, "bg_color": "#DDDDDD", "border": 1, "text_wrap": True, "valign": "top"})
         cell = wb.add_format(base)
+        percent = wb.add_format({**base, "num_format": "0." + "0" * PERCENT_DECIMALS + "%"})
         fmts = {b: wb.add_format({"bg_color": c}) for b, c in BAND_COLOURS.items()}
         for tl, sheet in zip(lists, sheet_names(tl.team_id for tl in lists)):
             ws = wb.add_worksheet(sheet)
             rows = display_rows(tl.rows)
-            labels = [column_label(c) for c in rows.columns]
+            labels = [column_label(c, meta.get("horizon_months")) for c in rows.columns]
             widths = _widths(rows, labels)
             for j, w in enumerate(widths):
                 ws.set_column(j, j, w)
@@ -169,15 +171,33 @@ def write_xlsx(lists: list[TeamList], meta: dict, path: str | Path) -> Path:
             for i, rec in enumerate(rows.itertuples(index=False), start=first + 1):
                 # wrapped: a reason or lever longer than its column (60 characters at most) reads in full
                 ws.write_row(i, 0, [v if not isinstance(v, bool) else ("yes" if v else "no") for v in rec], cell)
+            for j, col in enumerate(rows.columns):   # numbers, so they sort as numbers, read in percent
+                if col in PROBABILITY_COLUMNS:
+                    ws.write_column(first + 1, j, rows[col].tolist(), percent)
+            bcol = list(rows.columns).index("band")
+            # what a band asks of the reader, on the header itself: the notes under a long table go unread
+            ws.write_comment(first, bcol, band_meaning_text(meta), {"x_scale": 4, "y_scale": 3})
             if len(rows):
-                bcol = list(rows.columns).index("band")
                 for band, fmt in fmts.items():
                     ws.conditional_format(first + 1, bcol, first + len(rows), bcol,
                                           {"type": "cell", "criteria": "==", "value": f'"{band}"', "format": fmt})
             ws.freeze_panes(first + 1, 0)
             ws.autofilter(first, 0, first + max(len(rows), 1), len(rows.columns) - 1)
+            _print_on_a4(ws, header_row=first)
         wb.close()
     return path
+
+
+A4 = 9   # Excel's paper size code
+
+
+def _print_on_a4(ws, *, header_row: int) -> None:
+    """Printed, the sheet is A4 landscape, one page wide (as many long as it takes) with the header on every page:
+    Excel's default printed the columns of reasons and levers on pages of their own, away from the people."""
+    ws.set_paper(A4)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(header_row)
 
 
 def write_table_sheet(rows, labels: list[str], lines: list[tuple[str, str]], meta: dict, path: str | Path, *,
@@ -220,5 +240,6 @@ def write_table_sheet(rows, labels: list[str], lines: list[tuple[str, str]], met
             ws.write_row(i, 0, list(rec), cell)
         ws.freeze_panes(first + 1, 0)
         ws.autofilter(first, 0, first + max(len(rows), 1), len(labels) - 1)
+        _print_on_a4(ws, header_row=first)
         wb.close()
     return path

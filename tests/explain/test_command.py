@@ -315,6 +315,13 @@ def test_one_person_shows_the_band_the_lists_show_and_who_reads_it(wired, tmp_pa
     assert record["shown_to_manager_as"] == "band only (the probability is not shown)"
     printed = runner.invoke(app, args).output
     assert f"In the lists: band {record['band']}" in " ".join(printed.split())
+    # what the band asked of the manager, in the lists' own words (one text: risk_list.band_meaning_text)
+    body = record["band_meaning"].split(": ", 1)[1]
+    assert record["band_meaning"].startswith("What the band asks of the manager who reads the list: ")
+    assert "never a performance, capability or disciplinary matter" in body and body in " ".join(printed.split())
+    from retention_ml.reports.risk_list import band_meaning_text
+    assert band_meaning_text({"band_cutoffs": record["cutoffs"], "horizon_months": record["horizon_months"]}
+                             ).split(": ", 1)[1] == body
     # the bands file the lists were ranked with decides the band: cut-offs below everyone put them all in "high"
     strict = tmp_path / "bands.toml"
     strict.write_text("[bands]\nmedium = 0.0001\nhigh = 0.0002\n")

@@ -222,7 +222,18 @@ def test_months_are_counted_as_the_lists_count_them(catalogue):
     # for 71.9 months. A spell restarts at an internal move or a return, so it is never time "with the council".
     frame = pd.DataFrame({"tenure_months": [23.9, 71.9, 0.5, 1.2], "months_in_post": [23.9, 71.9, 0.5, 1.2]})
     assert render_feature_reasons("tenure_months", frame, load_templates(), catalogue).tolist() == [
-        "23 months in this post", "5 years in this post", "0 months in this post", "1 month in this post"]
+        "23 months in this post", "5 years in this post", "less than a month in this post", "1 month in this post"]
+    # under one complete month (the lists' 0): "0 months" read to a new starter's manager as a data error
+    frame = pd.DataFrame({"months_since_qualified": [0.4], "months_since_progression": [0.0]})
+    assert render_feature_reasons("months_since_qualified", frame, load_templates(), catalogue).tolist() == [
+        "qualified less than a month ago"]
+
+
+def test_months_over_the_cap_say_the_caseload_in_brackets_is_todays(catalogue):
+    # over the cap in past months, back under it now: "(caseload 16, cap 20)" read as contradicting the reason
+    frame = pd.DataFrame({"caseload_over_cap_months_6m": [4.0], "caseload_current": [16.0], "caseload_cap": [20.0]})
+    assert render_feature_reasons("caseload_over_cap_months_6m", frame, load_templates(), catalogue).tolist() == [
+        "over the caseload cap in 4 of the last 6 months (caseload now 16, cap 20)"]
 
 
 def test_long_durations_read_in_years_and_stop_at_ten(catalogue):
@@ -243,7 +254,7 @@ def test_over_cap_reasons_name_the_cap_for_a_part_timers_hours(catalogue):
     profile = pd.DataFrame({drivers["caseload_over_cap_months_6m"]: [0.5, 0.5]})
     table = reason_table(values, profile, X, None, catalogue, drivers.reindex(values.columns), k=1)
     assert table["reason_1"].tolist() == [
-        "over the caseload cap for their hours in 4 of the last 6 months (caseload 10, cap 8 for their hours; "
+        "over the caseload cap for their hours in 4 of the last 6 months (caseload now 10, cap 8 for their hours; "
         "team cap 16 per full-time post)",
-        "over the caseload cap in 4 of the last 6 months (caseload 18, cap 16)",   # full-time: the team cap is theirs
+        "over the caseload cap in 4 of the last 6 months (caseload now 18, cap 16)",   # full-time: the team cap is theirs
     ]

@@ -32,7 +32,8 @@ def _scoring(tmp_path):
 
 def test_csv_cells_that_open_like_a_formula_are_text(tmp_path):
     rank_scores(_scoring(tmp_path), tmp_path / "out", team=["T1"], formats=["csv"], names=True)
-    lines = [line for line in (tmp_path / "out" / "risk_list_team_T1.csv").read_text().splitlines() if not line.startswith("#")]
+    lines = [line for line in (tmp_path / "out" / "risk_list_team_T1.csv").read_text().splitlines()
+             if line and not line.startswith("#")]   # the '#' lines end with a blank line (risk_list.NOTES_END)
     rows = list(csv.DictReader(lines))
     names = {r["display_name"] for r in rows}
     assert "'" + EVIL in names and "'@SUM(1+1)" in names and EVIL not in names

@@ -715,6 +715,49 @@ def test_rank_all_covers_everyone_scored_exactly_once(tmp_path):
     assert listed.is_unique and set(listed) == set(scores.worker_id)
 
 
+def test_rank_all_lists_teams_with_no_manager_for_their_head_of_service_as_the_demo_does(tmp_path):
+    """A team with no manager recorded has nobody to send its own list to: rank --all writes its people into the
+    service's no-manager list for the head of that service, byte for byte the file the demo writes, and logs it
+    as for the head of service (before: a team list logged for "none recorded", which the demo never wrote)."""
+    from retention_ml.commands.demo import rank_every_manager
+    from retention_ml.commands.rank import rank_scores
+    from retention_ml.reports.distribution import read_log
+
+    scores = with_service(with_managers_in_team(make_scores()))
+    scores.loc[scores.team_id == "TEAMDELTA", "council_id"] = "C02"
+    # two teams of one service (children in care, C01 and C02 apart) and one of another lose their manager
+    gone = scores.team_id.isin(["TEAMBRAVO", "TEAMCHARLIE", "TEAMDELTA"])
+    scores["manager_id"] = scores["manager_id"].where(~gone, None)
+    d = write_scores(tmp_path, scores)
+    files = rank_scores(d, tmp_path / "all", all_teams=True)
+    _, _, unmanaged, _ = rank_every_manager(d, tmp_path / "demo", say=lambda *_: None)
+    stems = [f"risk_list_service_{c}_{s}_no_manager_recorded" for c, s, _ in unmanaged]
+    assert len(stems) == 3
+    for stem in stems:
+        for f in ("csv", "xlsx", "html"):
+            assert (tmp_path / "all" / f"{stem}.{f}").read_bytes() == (tmp_path / "demo" / f"{stem}.{f}").read_bytes()
+    names = {p.name for p in files}
+    assert not any(f"risk_list_team_{t}." in n for t in ("TEAMBRAVO", "TEAMCHARLIE", "TEAMDELTA") for n in names)
+    listed = pd.concat(_csv_rows(tmp_path / "all").values()).worker_id
+    assert listed.is_unique and set(listed) == set(scores.worker_id)   # still everyone, once
+    log = read_log(d / "distribution_log.csv")
+    mine = log.loc[log["list"].astype(str).str.endswith("_no_manager_recorded")]
+    assert len(mine) == 6 and set(mine["recipient"]) == {"head of service"}   # three sets, by --all and the demo
+    assert not (log["recipient"] == "none recorded").any()
+
+
+def test_rank_all_needs_the_services_of_teams_with_no_manager(tmp_path):
+    """Without services the head of service a manager-less team's list is for is unknown: stop, name the fix."""
+    from retention_ml.commands.rank import ScoringFolderError, rank_scores
+
+    scores = make_scores()
+    scores["manager_id"] = scores["manager_id"].where(scores.team_id != "TEAMBRAVO", None)
+    d = write_scores(tmp_path, scores)
+    with pytest.raises(ScoringFolderError, match="--data DIR"):
+        rank_scores(d, tmp_path / "lists", all_teams=True)
+    assert not (tmp_path / "lists").exists() or not any((tmp_path / "lists").glob("risk_list_*"))
+
+
 def test_service_comes_from_the_teams_table_when_the_scores_carry_none(tmp_path):
     from retention_ml.commands.rank import rank_scores
 
@@ -802,7 +845,11 @@ def test_band_cutoffs_follow_the_scorings_horizon(tmp_path):
         assert [got[w] for w in scores.worker_id] == list(want)
         html = unescape((d / "lists" / "risk_list_team_TEAMALPHA.html").read_text(encoding="utf-8"))
         assert f"probability of leaving within {months} months" in html
-        assert ("the bands file's 12-month cut-offs 0.15 and 0.3 scaled to the model's 6-month horizon" in html) == (months == 6)
+        assert ("the bands file's 12-month cut-offs 15% and 30% scaled to the model's 6-month horizon" in html) == (months == 6)
+        # percentages with the edges assign_bands draws: 0.15 is medium, so low is "under" it
+        ranges = ("low under 7.8%, medium 7.8% to under 16.3%, high 16.3% or more" if months == 6
+                  else "low under 15%, medium 15% to under 30%, high 30% or more")
+        assert ranges in html
     # at 6 months the same risks are not all low (the reviewer's case: everyone "low" under annual cut-offs)
     assert set(assign_bands(risks, config=load_band_config().for_horizon(6))) == {"low", "medium", "high"}
 
@@ -817,10 +864,19 @@ def test_all_teams_built_in_one_pass_equal_each_team_built_alone(tmp_path):
     scores.loc[scores.team_id == "TEAMBRAVO", "manager_id"] = None
     d = write_scores(tmp_path, scores, horizon_months=6)
     rank_scores(d, tmp_path / "all", all_teams=True)
-    for team in TEAMS:
+    for team in set(TEAMS) - {"TEAMBRAVO"}:
         rank_scores(d, tmp_path / team, team=[team])
         for f in (tmp_path / team).iterdir():
             assert f.read_bytes() == (tmp_path / "all" / f.name).read_bytes(), f.name
+    # the team with no manager recorded is in its service's list for the head of service, built alone here
+    from retention_ml.commands.rank import no_manager_stem, read_scoring, write_lists
+
+    stem = no_manager_stem("C01", "safeguarding")
+    alone = write_lists(*read_scoring(d), out_dir=tmp_path / "alone", teams=["TEAMBRAVO"], stem=stem,
+                        formats=["csv", "xlsx", "html"], config=BandConfig(), names=False, head_of=("C01", "safeguarding"))
+    assert len(alone) == 3
+    for f in alone:
+        assert f.read_bytes() == (tmp_path / "all" / f.name).read_bytes(), f.name
 
 
 def test_every_list_says_which_scoring_the_change_compares_with(tmp_path):
@@ -882,3 +938,31 @@ def test_every_format_says_what_band_uncertain_means_for_the_reader(tmp_path):
         assert "could as well be the next one up or down" in text, fmt
         assert "interval crosses a band cut-off" in text, fmt   # the rule, for whoever checks it
     assert "read their band as approximate" in texts["html"] and "read their band as approximate" in texts["xlsx"]
+
+
+def test_every_list_format_says_what_a_band_asks_of_the_manager(tmp_path):
+    """What the risk is a chance of, over what horizon, that medium and high suggest a conversation with the
+    levers and that a band is never a performance or disciplinary matter: one text, in CSV, HTML and Excel
+    (a note under the table and a comment on the band's header, since notes under a long table go unread)."""
+    import openpyxl
+
+    from retention_ml.commands.rank import rank_scores
+    from retention_ml.reports.risk_list import band_meaning_text
+
+    d = write_scores(tmp_path, make_scores(), horizon_months=6)
+    rank_scores(d, tmp_path / "l", team=["TEAMALPHA"])
+    csv = (tmp_path / "l" / "risk_list_team_TEAMALPHA.csv").read_text(encoding="utf-8")
+    settings = json.loads(next(l for l in csv.splitlines() if l.startswith("# list settings: "))[len("# list settings: "):])
+    text = band_meaning_text(settings)
+    for words in ("leaves of their own choice in the next 6 months", "high: 16.3% or more", "medium: 7.8% to under 16.3%",
+                  "low: under 7.8%", "supportive conversation", "suggested levers",
+                  "never a performance, capability or disciplinary matter", "decides nothing about the person"):
+        assert words in text, words
+    assert f"# {text}" in csv.splitlines()
+    html = unescape((tmp_path / "l" / "risk_list_team_TEAMALPHA.html").read_text(encoding="utf-8"))
+    assert f'<p class="note" role="note">{text}</p>' in html
+    ws = openpyxl.load_workbook(tmp_path / "l" / "risk_list_team_TEAMALPHA.xlsx")["TEAMALPHA"]
+    cells = {c.value: c for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
+    assert text in cells
+    header = cells["Risk band"]
+    assert header.comment is not None and header.comment.text == text
