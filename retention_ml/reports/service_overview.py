@@ -29,7 +29,7 @@ import pandas as pd
 
 from retention_ml.disclosure import MIN_PEOPLE
 from retention_ml.reports.risk_list import (HEALTH_LINE, NOTES_END, PURPOSE_LINE, BandConfig, TeamList, _group_summary,
-                                            _period, approval_line, band_cutoffs_text, list_metadata,
+                                            _period, approval_line, band_cutoffs_text, band_meaning_text, list_metadata,
                                             neutralise_formulas, scale_to_horizon, service_label, target_leavers)
 
 __all__ = ["OVERVIEW_LIST", "ServiceOverview", "build_service_overview", "build_service_overviews", "lead_drivers",
@@ -308,7 +308,9 @@ def overview_lines(meta: dict) -> list[tuple[str, str]]:
             ("note", expected_line(meta)), ("note", SCOPE_LINE), ("note", withheld_line(meta)),
             ("note", DRIVER_LINE.format(floor=meta.get("min_group", MIN_PEOPLE))),
             # work-life balance draws on sickness absence (health data): the lists' caution holds for a team's driver too
-            ("note", HEALTH_LINE), ("note", band_cutoffs_text(meta))]
+            ("note", HEALTH_LINE), ("note", band_cutoffs_text(meta)),
+            # the counts of medium and high are conversations a team's manager is asked to offer, not cases
+            ("note", band_meaning_text(meta, heading="What a band asks of the team's manager"))]
 
 
 def display_table(table: pd.DataFrame) -> pd.DataFrame:

@@ -208,6 +208,9 @@ def test_the_overview_carries_the_approval_banner(tmp_path, fmt):
             "\n".join(str(c) for row in openpyxl.load_workbook(path).active.iter_rows(values_only=True) for c in row if c))
     assert "NOT APPROVED" in text and "Run r1 is not the champion." in text
     assert "Expected leavers in the next 12 months is the sum of each person's probability" in text
+    assert ("What a band asks of the team's manager: the band is the model's estimate of the chance that the "
+            "person leaves of their own choice in the next 12 months") in " ".join(text.split())
+    assert "never a performance, capability or disciplinary matter" in " ".join(text.split())
 
 
 def test_every_overview_has_the_same_columns_even_when_every_team_is_withheld(tmp_path):
