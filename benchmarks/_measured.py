@@ -39,3 +39,27 @@ def measured_child(cmd: list[str], **popen) -> dict:
     return {"returncode": child.returncode, "wall_s": round(time.perf_counter() - wall, 1),
             "cpu_s": round(usage.ru_utime + usage.ru_stime, 1), "peak_rss_gb": round(usage.ru_maxrss / 2**20, 2),
             "machine": f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores, load {os.getloadavg()[0]:.2f}"}
+
+
+def compare_checkouts(after, before, repeat: int, run_one: Callable, same_outputs: Callable[[], dict]):
+    """Run this checkout (``after``) and another (``before``, optional) ``repeat`` times each, alternating which goes
+    first, so a change in the machine's load falls on both; print each run's figures, the medians, and, when both
+    ran cleanly, ``same_outputs()`` (whether the two wrote the same files).
+
+    ``run_one(label, tree)`` runs one checkout and returns :func:`measured_child`'s figures (``returncode`` ...).
+    """
+    import json
+
+    import pandas as pd
+
+    trees = {"after": after, **({"before": before.resolve()} if before else {})}
+    figures = []
+    for rep in range(repeat):
+        for label, tree in (trees.items() if rep % 2 == 0 else reversed(list(trees.items()))):
+            figures.append({"code": label, "repeat": rep + 1, **run_one(label, tree)})
+            print(json.dumps(figures[-1]), flush=True)
+    table = pd.DataFrame(figures)
+    print(table.groupby("code")[["wall_s", "cpu_s", "peak_rss_gb"]].median().to_string())
+    if before and (table["returncode"] == 0).all():
+        print(json.dumps(same_outputs(), indent=2))
+    return table

@@ -29,7 +29,7 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from _measured import measured_child  # noqa: E402
+from _measured import compare_checkouts, measured_child  # noqa: E402
 
 CLOCK = re.compile(rb"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?(\+00:00|Z| UTC)?")
 COMMIT = re.compile(rb"(?<![0-9a-f])[0-9a-f]{40}(-dirty)?(?![0-9a-f])")   # the card's git commit (md table and html)
@@ -76,23 +76,16 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     work = args.work or Path(tempfile.mkdtemp(prefix="bench_demo-"))
     work.mkdir(parents=True, exist_ok=True)
-    trees = {"after": HERE.parent, **({"before": args.before.resolve()} if args.before else {})}
-    figures = []
-    for rep in range(args.repeat):
-        for label, tree in (trees.items() if rep % 2 == 0 else reversed(list(trees.items()))):
-            out = work / label
-            shutil.rmtree(out, ignore_errors=True)
-            row = {"code": label, "repeat": rep + 1, **run_one(tree, out, work / f"{label}.log")}
-            if row["returncode"] == 0:
-                summary = json.loads((out / "demo_summary.json").read_text(encoding="utf-8"))
-                row.update(stages_s=summary["timings_s"], demo_total_s=summary["total_s"])
-            figures.append(row)
-            print(json.dumps(row), flush=True)
-    table = pd.DataFrame(figures)
-    print(table.groupby("code")[["wall_s", "cpu_s", "peak_rss_gb"]].median().to_string())
-    if "before" in trees and (table["returncode"] == 0).all():
-        print(json.dumps(same_outputs(work / "before", work / "after"), indent=2))
+    def one(label: str, tree: Path) -> dict:
+        out = work / label
+        shutil.rmtree(out, ignore_errors=True)
+        row = run_one(tree, out, work / f"{label}.log")
+        if row["returncode"] == 0:
+            summary = json.loads((out / "demo_summary.json").read_text(encoding="utf-8"))
+            row.update(stages_s=summary["timings_s"], demo_total_s=summary["total_s"])
+        return row
 
+    compare_checkouts(HERE.parent, args.before, args.repeat, one, lambda: same_outputs(work / "before", work / "after"))
 
 if __name__ == "__main__":
     main()

@@ -32,18 +32,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import resource
 import tempfile
-import time
 
 import numpy as np
 import pandas as pd
 
+from _history_tables import with_and_without
 
-def _cpu() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
 
 
 def with_fte_history(tables: dict, *, share: float = 1 / 3, seed: int = 0) -> dict:
@@ -73,7 +68,6 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--data", help="read this data folder instead of simulating (e.g. a national simulation)")
     args = parser.parse_args()
-    from retention_ml.features import build_dataset, build_features
     from retention_ml.io import read_tables
     from retention_ml.simulate import simulate
 
@@ -83,24 +77,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as d:
             simulate(d + "/data", councils=args.councils, months=args.months, seed=0)
             tables = with_fte_history(read_tables(d + "/data"))
-    without = {k: v for k, v in tables.items() if k != "fte_history"}   # the same workers.fte, no history
-    months = pd.to_datetime(tables["caseload_history"]["month"])
-    dates = pd.date_range(months.min() + pd.DateOffset(months=1), months.max() + pd.DateOffset(months=1), freq="MS")
-    results = {}
-    for rep in range(args.repeats):
-        for label, t in (("without", without), ("with", tables)):
-            c0, w0 = _cpu(), time.perf_counter()
-            ds = build_dataset(t, dates)
-            c1, w1 = _cpu(), time.perf_counter()
-            one = build_features(t, [dates[-13]])
-            c2, w2 = _cpu(), time.perf_counter()
-            results[label] = ds.X
-            print(json.dumps({"fte_history": label, "repeat": rep, "data": args.data or f"{args.councils} councils",
-                              "history_rows": len(t.get("fte_history", [])), "snapshots": len(ds.X),
-                              "build_cpu_s": round(c1 - c0, 2), "build_s": round(w1 - w0, 2),
-                              "one_date_people": len(one.X), "one_date_cpu_s": round(c2 - c1, 3),
-                              "one_date_s": round(w2 - w1, 3), "load_1m": round(os.getloadavg()[0], 2)}), flush=True)
-    a, b = results["with"], results["without"]
+    a, b = with_and_without(tables, "fte_history", args.repeats, {"data": args.data or f"{args.councils} councils"})
     differs = (a != b) & ~(a.isna() & b.isna())
     changed = {c: round(float(differs[c].mean()), 4) for c in a if differs[c].any()}
     print(json.dumps({"features_changed_by_history (share of snapshots)": changed}))

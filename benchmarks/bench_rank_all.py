@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import importlib.util
-import json
 import os
 import shutil
 import sys
@@ -36,7 +35,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from _measured import measured_child  # noqa: E402
+from _measured import compare_checkouts, measured_child  # noqa: E402
 
 
 def synthetic_scoring(folder: Path, *, councils: int = 3, teams: int = 40, seed: int = 1) -> Path:
@@ -93,20 +92,14 @@ def main(argv=None) -> None:
     work = args.work or Path(tempfile.mkdtemp(prefix="bench_rank_all-"))
     work.mkdir(parents=True, exist_ok=True)
     source = args.scores or synthetic_scoring(work / "synthetic_scores")
-    trees = {"after": HERE.parent, **({"before": args.before.resolve()} if args.before else {})}
-    figures = []
-    for rep in range(args.repeat):
-        for label, tree in (trees.items() if rep % 2 == 0 else reversed(list(trees.items()))):
-            out = work / label
-            shutil.rmtree(out, ignore_errors=True)
-            shutil.copytree(source, out / "scores", ignore=shutil.ignore_patterns("distribution_log.csv*"))
-            row = {"code": label, "repeat": rep + 1, **run_one(tree, out / "scores", out / "lists", out / "rank.log")}
-            figures.append(row)
-            print(json.dumps(row), flush=True)
-    table = pd.DataFrame(figures)
-    print(table.groupby("code")[["wall_s", "cpu_s", "peak_rss_gb"]].median().to_string())
-    if "before" in trees and (table["returncode"] == 0).all():
-        print(json.dumps(same_outputs(work / "before", work / "after"), indent=2))
+
+    def one(label: str, tree: Path) -> dict:
+        out = work / label
+        shutil.rmtree(out, ignore_errors=True)
+        shutil.copytree(source, out / "scores", ignore=shutil.ignore_patterns("distribution_log.csv*"))
+        return run_one(tree, out / "scores", out / "lists", out / "rank.log")
+
+    compare_checkouts(HERE.parent, args.before, args.repeat, one, lambda: same_outputs(work / "before", work / "after"))
 
 
 if __name__ == "__main__":

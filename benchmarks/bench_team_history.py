@@ -24,17 +24,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import resource
 import tempfile
-import time
 
 import pandas as pd
 
+from _history_tables import with_and_without
 
-def _cpu() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
 
 
 def main() -> None:
@@ -43,7 +38,6 @@ def main() -> None:
     parser.add_argument("--months", type=int, default=48)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    from retention_ml.features import build_dataset, build_features
     from retention_ml.io import read_tables
     from retention_ml.simulate import Scenario, simulate
 
@@ -52,24 +46,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         simulate(d + "/data", councils=args.councils, months=args.months, seed=0, scenario=scenario)
         tables = read_tables(d + "/data")
-    without = {k: v for k, v in tables.items() if k != "team_history"}
-    months = pd.to_datetime(tables["caseload_history"]["month"])
-    dates = pd.date_range(months.min() + pd.DateOffset(months=1), months.max() + pd.DateOffset(months=1), freq="MS")
-    results = {}
-    for rep in range(args.repeats):
-        for label, t in (("without", without), ("with", tables)):
-            c0, w0 = _cpu(), time.perf_counter()
-            ds = build_dataset(t, dates)
-            c1, w1 = _cpu(), time.perf_counter()
-            one = build_features(t, [dates[-13]])
-            c2, w2 = _cpu(), time.perf_counter()
-            results[label] = ds.X
-            print(json.dumps({"team_history": label, "repeat": rep, "councils": args.councils,
-                              "history_rows": len(t.get("team_history", [])), "snapshots": len(ds.X),
-                              "build_cpu_s": round(c1 - c0, 2), "build_s": round(w1 - w0, 2),
-                              "one_date_people": len(one.X), "one_date_cpu_s": round(c2 - c1, 3),
-                              "one_date_s": round(w2 - w1, 3), "load_1m": round(os.getloadavg()[0], 2)}), flush=True)
-    changed = [c for c in results["with"] if not results["with"][c].equals(results["without"][c])]
+    a, b = with_and_without(tables, "team_history", args.repeats, {"councils": args.councils})
+    changed = [c for c in a if not a[c].equals(b[c])]
     print(json.dumps({"features_changed_by_history": changed}))
 
 
