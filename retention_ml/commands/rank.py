@@ -236,6 +236,33 @@ def team_stem(teams: list[str]) -> str:
     return "risk_list_team_" + "_".join(map(safe_name, teams))
 
 
+# What each kind of file set is, by the start or end of its stem (the stems above), in the order a summary reads.
+_SET_KINDS = (("team lists, one per team", lambda s: s.startswith("risk_list_team_")),
+              ("manager lists", lambda s: s.startswith("risk_list_manager_")),
+              ("team managers' lists, one per council and service, for the head of service",
+               lambda s: s.endswith("_team_managers")),
+              ("lists of teams with no manager recorded, one per council and service, for the head of service",
+               lambda s: s.endswith("_no_manager_recorded")),
+              ("service overviews (team figures, no person), one per council and service",
+               lambda s: s.startswith("service_overview_")))
+
+
+def written_summary(written: list[Path], out: Path) -> list[str]:
+    """Lines saying how many sets of each kind were written where, and in which formats (instead of every path).
+
+    >>> written_summary([Path("l/risk_list_team_T1.csv"), Path("l/risk_list_team_T1.html")], Path("l"))[0]
+    'wrote 2 files to l (csv, html):'
+    """
+    stems = sorted({p.stem for p in written})
+    formats = ", ".join(sorted({p.suffix.lstrip(".") for p in written}))
+    lines = [f"wrote {len(written):,} files to {out} ({formats}):"]
+    for label, is_kind in _SET_KINDS:
+        n = sum(map(is_kind, stems))
+        if n:
+            lines.append(f"  {n:,} {label}")
+    return lines + ["each file's path: --json"]
+
+
 def manager_stem(manager: str) -> str:
     """File stem of the lists of the teams one manager manages (``--manager``)."""
     from retention_ml.io import safe_name
@@ -555,7 +582,8 @@ def rank(
     prune: bool = typer.Option(False, "--prune", help="With --all: after the new lists are in place, delete the "
                                "risk_list_* and service_overview_* files in --out this call did not write (teams and services of an earlier "
                                "scoring that are no longer scored)."),
-    json_out: bool = typer.Option(False, "--json", help="Print the files written as JSON."),
+    json_out: bool = typer.Option(False, "--json", help="Print the files written as JSON (with --all, the only output "
+                                  "naming each file: the text output counts them by kind)."),
 ) -> None:
     formats = [f.strip() for f in fmt.split(",") if f.strip()]
     bad = [f for f in formats if f not in FORMATS]
@@ -586,8 +614,9 @@ def rank(
         typer.echo(json.dumps({"files": [str(p) for p in written], "distribution_log": str(log),
                                **_settle_stale(out, written, all_teams, prune)}))
     else:
-        for p in written:
-            typer.echo(str(p))
+        # --all writes thousands of files nationally: a person reads what was written, a script takes --json
+        for line in (written_summary(written, out) if all_teams else map(str, written)):
+            typer.echo(line)
         typer.echo(f"recorded in {log} (who each list is for and whose rows it holds: for analysts and the DPO, "
                    "never managers)", err=True)
         _settle_stale(out, written, all_teams, prune)

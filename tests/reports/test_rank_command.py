@@ -220,3 +220,17 @@ def test_a_team_or_manager_that_is_not_scored_is_refused_naming_those_that_are(t
         assert res.exit_code == 1 and wrong in res.stderr, res.output
         assert known in res.stderr, res.stderr
     assert not (tmp_path / "l").exists() or not any((tmp_path / "l").iterdir())
+
+
+def test_all_counts_its_files_by_kind_and_leaves_the_paths_to_json(tmp_path):
+    # Nationally --all writes about 22,000 files: one path per line buried everything else it said.
+    d, out = _folder(tmp_path), tmp_path / "lists"
+    res = _rank(d, out)
+    assert res.exit_code == 0, res.output
+    lines = res.stdout.splitlines()
+    assert lines == [f"wrote {3 * len(TEAMS)} files to {out} (csv, html, xlsx):",
+                     f"  {len(TEAMS)} team lists, one per team", "each file's path: --json"]
+    files = json.loads(_rank(d, tmp_path / "again", "--json").stdout)["files"]
+    assert sorted(Path(f).name for f in files) == sorted(p.name for p in out.iterdir() if p.name.startswith("risk_list"))
+    single = CliRunner().invoke(app, ["rank", "--scores", str(d), "--team", "TEAMA", "--out", str(tmp_path / "one")])
+    assert single.stdout.splitlines() == [str(tmp_path / "one" / f"risk_list_team_TEAMA.{f}") for f in ("csv", "xlsx", "html")]
