@@ -20,6 +20,26 @@ FAST = ["--set", "evaluation.n_boot=10", "--set", "model.n_bootstrap=0", "--set"
 runner = CliRunner()
 
 
+def _log_run(name: str, params: dict, metrics: dict | None = None, **tags) -> str:
+    """One run in experiment "e" with these params, metrics and tags (beside the experiment tag): its id."""
+    from retention_ml import artifacts
+
+    with mlflow.start_run(experiment_id=tracking.get_or_create_experiment("e"), run_name=name,
+                          tags={artifacts.EXPERIMENT_TAG: "e", **tags}) as run:
+        mlflow.log_params(params)
+        mlflow.log_metrics(metrics or {})
+    return run.info.run_id
+
+
+def _table_blocks(ids: dict, monkeypatch) -> dict:
+    """`runs`' 80-column table, as each run's folded lines (they begin at its id), by the names in ``ids``."""
+    monkeypatch.setenv("COLUMNS", "80")
+    res = runner.invoke(app, ["runs"])
+    assert res.exit_code == 0, res.output
+    blocks = res.stdout.split("\n ")
+    return {name: next(b for b in blocks if b.startswith(run_id[:8])) for name, run_id in ids.items()}
+
+
 def _sim_experiment(tmp_path: Path) -> Path:
     path = tmp_path / "sim.toml"
     path.write_text('name = "sim"\nseed = 3\n[data]\npath = "."\n[model]\nn_bootstrap = 0\n[evaluation]\nn_boot = 10\n'
@@ -168,7 +188,6 @@ def test_runs_of_a_store_without_runs_says_so(mlflow_store):
 def test_runs_shows_every_experiment_key_a_run_changed(tmp_path, scratch_store, monkeypatch):
     """Analyst review S12 F2: runs trained with --set model.learning_rate=0.03 or snapshots.start=... showed nothing in
     `differs` (only the fixed SETTINGS columns), so two runs with different AUCs looked identical."""
-    from retention_ml import artifacts
 
     base = {"kind": "snapshots", "seed": "42", "label.horizon_months": "12", "label.positive_reasons": "['resignation']",
             "population.agency": "flag", "snapshots.frequency_months": "3", "model.constraints": "drivers",
@@ -177,18 +196,8 @@ def test_runs_shows_every_experiment_key_a_run_changed(tmp_path, scratch_store, 
     changes = {"plain": {}, "slow": {"model.learning_rate": "0.03"}, "early": {"snapshots.start": "2015-01-01"},
                "plain2": {}}
     with scratch_store(tmp_path):
-        ids = {}
-        for name, change in changes.items():
-            with mlflow.start_run(experiment_id=tracking.get_or_create_experiment("e"), run_name=name,
-                                  tags={artifacts.EXPERIMENT_TAG: "e"}) as run:
-                mlflow.log_params(base | change)
-                mlflow.log_metric("lightgbm.roc_auc", 0.7)
-            ids[name] = run.info.run_id
-        monkeypatch.setenv("COLUMNS", "80")
-        res = runner.invoke(app, ["runs"])
-        assert res.exit_code == 0, res.output
-        blocks = res.stdout.split("\n ")   # one run's folded lines begin at its id
-        own = {name: next(b for b in blocks if b.startswith(run_id[:8])) for name, run_id in ids.items()}
+        ids = {name: _log_run(name, base | change, {"lightgbm.roc_auc": 0.7}) for name, change in changes.items()}
+        own = _table_blocks(ids, monkeypatch)
         assert "learning_rate=0.03" in own["slow"] and "start=2015-01-01" in own["early"]
         # only the run that departs from the others says so; the usual value is not repeated on every row
         assert "learning_rate" not in own["plain"] + own["early"] and "start=" not in own["plain"] + own["slow"]
@@ -207,17 +216,8 @@ def test_runs_shows_the_code_when_runs_were_trained_by_different_code(tmp_path, 
     params = {"kind": "snapshots", "seed": "42", "label.horizon_months": "12", "window.test": "2022-01-01"}
     commits = {"old": "e6519e54c5971b343d29782a71f42e3f12699258", "new": "2b48d253540dd90f3bcb5ecd64857db9963197e4-dirty"}
     with scratch_store(tmp_path):
-        ids = {}
-        for name, commit in commits.items():
-            with mlflow.start_run(experiment_id=tracking.get_or_create_experiment("e"), run_name=name,
-                                  tags={artifacts.EXPERIMENT_TAG: "e", artifacts.GIT_COMMIT_TAG: commit}) as run:
-                mlflow.log_params(params)
-            ids[name] = run.info.run_id
-        monkeypatch.setenv("COLUMNS", "80")
-        res = runner.invoke(app, ["runs"])
-        assert res.exit_code == 0, res.output
-        blocks = res.stdout.split("\n ")
-        own = {name: next(b for b in blocks if b.startswith(run_id[:8])) for name, run_id in ids.items()}
+        ids = {name: _log_run(name, params, **{artifacts.GIT_COMMIT_TAG: commit}) for name, commit in commits.items()}
+        own = _table_blocks(ids, monkeypatch)
         assert "code=e6519e54" in own["old"] and "code=2b48d253-dirty" in own["new"]
         rows = {r["run_id"]: r for r in json.loads(runner.invoke(app, ["runs", "--json"]).stdout)}
         assert rows[ids["new"]]["code"] == commits["new"]
@@ -231,21 +231,15 @@ def test_runs_shows_each_auc_with_its_interval(tmp_path, scratch_store, monkeypa
     """Analyst review S14: `runs` listed seed=7 at AUC 0.669 and seed=42 at 0.685 with no interval anywhere (table,
     --wide, --json), though each run logs one ([0.60, 0.74] and [0.63, 0.77]): the listing read as a ranking of
     runs the test window cannot tell apart."""
-    from retention_ml import artifacts
 
     params = {"kind": "snapshots", "seed": "42", "label.horizon_months": "12", "window.test": "2022-01-01"}
     figures = {"s42": (0.6848, 0.6278, 0.7660), "s7": (0.6695, 0.6044, 0.7423)}
     with scratch_store(tmp_path):
-        ids = {}
-        for name, (value, low, high) in figures.items():
-            with mlflow.start_run(experiment_id=tracking.get_or_create_experiment("e"), run_name=name,
-                                  tags={artifacts.EXPERIMENT_TAG: "e"}) as run:
-                mlflow.log_params(params | {"seed": name[1:]})
-                mlflow.log_metrics({"lightgbm.roc_auc": value, "lightgbm.roc_auc.low": low,
-                                    "lightgbm.roc_auc.high": high, "lightgbm.brier": 0.09,
-                                    "lightgbm.brier.low": 0.07, "lightgbm.brier.high": 0.11,
-                                    "logistic.roc_auc": 0.63, "logistic.roc_auc.low": 0.56, "logistic.roc_auc.high": 0.71})
-            ids[name] = run.info.run_id
+        ids = {name: _log_run(name, params | {"seed": name[1:]}, {
+            "lightgbm.roc_auc": value, "lightgbm.roc_auc.low": low, "lightgbm.roc_auc.high": high,
+            "lightgbm.brier": 0.09, "lightgbm.brier.low": 0.07, "lightgbm.brier.high": 0.11,
+            "logistic.roc_auc": 0.63, "logistic.roc_auc.low": 0.56, "logistic.roc_auc.high": 0.71})
+            for name, (value, low, high) in figures.items()}
         monkeypatch.setenv("COLUMNS", "80")
         res = runner.invoke(app, ["runs"])
         assert res.exit_code == 0, res.output
@@ -268,23 +262,13 @@ def test_runs_shows_each_auc_with_its_interval(tmp_path, scratch_store, monkeypa
 def test_runs_names_a_changed_driver_mapping_with_its_key(tmp_path, scratch_store, monkeypatch):
     """Analyst review S14: a flat run whose flat.drivers.CommuteKm was removed showed "CommuteKm=-" in differs,
     which did not say that the column's driver, not the column, had changed."""
-    from retention_ml import artifacts
 
     base = {"kind": "flat", "seed": "1", "flat.label": "Left", "flat.drivers.Salary": "pay",
             "flat.drivers.CommuteKm": "commute", "data.path": "/d.csv"}
     with scratch_store(tmp_path):
-        ids = {}
-        for name, params in (("mapped", base), ("unmapped", {k: v for k, v in base.items() if "CommuteKm" not in k}),
-                             ("mapped2", base)):
-            with mlflow.start_run(experiment_id=tracking.get_or_create_experiment("e"), run_name=name,
-                                  tags={artifacts.EXPERIMENT_TAG: "e"}) as run:
-                mlflow.log_params(params)
-            ids[name] = run.info.run_id
-        monkeypatch.setenv("COLUMNS", "80")
-        res = runner.invoke(app, ["runs"])
-        assert res.exit_code == 0, res.output
-        blocks = res.stdout.split("\n ")
-        own = next(b for b in blocks if b.startswith(ids["unmapped"][:8]))
+        ids = {name: _log_run(name, params) for name, params in (
+            ("mapped", base), ("unmapped", {k: v for k, v in base.items() if "CommuteKm" not in k}), ("mapped2", base))}
+        own = _table_blocks(ids, monkeypatch)["unmapped"]
         assert "drivers.CommuteKm=-" in own
 
 
@@ -316,15 +300,10 @@ def test_a_flat_run_says_why_it_has_no_explanations(mlflow_store):
 def test_runs_json_counts_are_whole_and_its_failure_carries_the_exit_code(tmp_path, scratch_store, monkeypatch):
     # Analyst review S14: `runs --json` gave "test n": 582.0, and its failure lacked the exit_code every other
     # command's JSON failure carries (retention_ml.commands.fail).
-    from retention_ml import artifacts
-
     with scratch_store(tmp_path):
-        with mlflow.start_run(experiment_id=tracking.get_or_create_experiment("e"), run_name="r",
-                              tags={artifacts.EXPERIMENT_TAG: "e"}) as run:
-            mlflow.log_params({"kind": "snapshots", "window.test": "2022-01-01"})
-            mlflow.log_metrics({"test.n": 582, "test.leavers": 64})
+        run_id = _log_run("r", {"kind": "snapshots", "window.test": "2022-01-01"}, {"test.n": 582, "test.leavers": 64})
         rows = json.loads(runner.invoke(app, ["runs", "--json"]).stdout)
-        assert rows[0]["run_id"] == run.info.run_id and rows[0]["test n"] == 582 and rows[0]["test leavers"] == 64
+        assert rows[0]["run_id"] == run_id and rows[0]["test n"] == 582 and rows[0]["test leavers"] == 64
         assert isinstance(rows[0]["test n"], int)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'missing' / 'mlflow.db'}")
     res = runner.invoke(app, ["runs", "--json"])
@@ -341,14 +320,9 @@ def test_runs_says_which_run_is_a_repeat_and_whether_it_reproduced(tmp_path, scr
     runs = [("original", params, 0.685), ("again", params, 0.685), ("drifted", params, 0.671),
             ("other seed", params | {"seed": "7"}, 0.669)]
     with scratch_store(tmp_path):
-        ids = {}
-        for name, logged, auc in runs:   # oldest first
-            with mlflow.start_run(experiment_id=tracking.get_or_create_experiment("e"), run_name=name,
-                                  tags={artifacts.EXPERIMENT_TAG: "e", artifacts.DATA_FINGERPRINT_TAG: "d" * 64,
-                                        artifacts.GIT_COMMIT_TAG: "c" * 40}) as run:
-                mlflow.log_params(logged)
-                mlflow.log_metrics({"lightgbm.roc_auc": auc, "lightgbm.brier": 0.09})
-            ids[name] = run.info.run_id
+        same = {artifacts.DATA_FINGERPRINT_TAG: "d" * 64, artifacts.GIT_COMMIT_TAG: "c" * 40}
+        ids = {name: _log_run(name, logged, {"lightgbm.roc_auc": auc, "lightgbm.brier": 0.09}, **same)
+               for name, logged, auc in runs}   # oldest first
         monkeypatch.setenv("COLUMNS", "80")
         res = runner.invoke(app, ["runs"])
         assert res.exit_code == 0, res.output
