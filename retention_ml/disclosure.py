@@ -16,12 +16,17 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["MIN_PEOPLE", "MIN_FAIRNESS_GROUP", "complementary_suppression"]
+__all__ = ["MIN_PEOPLE", "MIN_FAIRNESS_GROUP", "AUDIT_RISK_DECIMALS", "complementary_suppression"]
 
 # Teams on a list's summary, per-team expected vs observed on the card, stated exit reasons in alignment.
 MIN_PEOPLE = 5
 # Groups in the fairness audit (the card's fairness table and the promotion gate's group checks).
 MIN_FAIRNESS_GROUP = 20
+# Decimals of the risks in the logged audit rows (retention_ml.training.audit_rows): a risk at full precision is the
+# same number as the person's row in a scores file for that date, so the row's protected characteristics would join
+# back to a worker id. Three decimals move no fairness or gate figure beyond rounding noise on the demo and national
+# runs (two decimals moved a group's ROC-AUC by several hundredths); the top-10% flag is kept from full precision.
+AUDIT_RISK_DECIMALS = 3
 
 
 def complementary_suppression(frame: pd.DataFrame, shown: pd.Series, levels: list[str], min_people: int) -> pd.Series:

@@ -64,8 +64,12 @@ NUMBER_COLUMNS = ["rows", "people", "base_rate", "mean_risk", "observed", "expec
 GAP_METRICS = ("base_rate", "roc_auc", "calibration_ratio", "calibration_difference", "flagged_share")
 
 
+# The logged rows' top-share flag (retention_ml.training.audit_rows): taken from the risks before they were rounded
+# for the log, so rounding ties never decide who is in the top 10%.
+FLAGGED = "top_share_flagged"
 # "team" is the logged rows' team pseudonym (retention_ml.training.audit_rows): a key, never an audit factor.
-PREDICTION_KEYS = ("person", "team", "worker_id", "as_of", "team_id", "council_id", "manager_id", "label", "risk", "risk_low", "risk_high")
+PREDICTION_KEYS = ("person", "team", "worker_id", "as_of", "team_id", "council_id", "manager_id", "label", "risk", "risk_low",
+                   "risk_high", FLAGGED)
 MAX_LEVELS = 12
 
 
@@ -383,7 +387,9 @@ def audit_fairness(predictions: pd.DataFrame, *, factors=None, min_group: int = 
     explicit = factors
     factors = audit_factors(predictions) if factors is None else [f for f in factors if f in predictions.columns]
     data = _prepare(predictions, factors)
-    flagged = flag_top_share(data["risk"], top_share)
+    # the logged flag holds the default share, from the risks before rounding; any other share is worked out here
+    logged = FLAGGED in data.columns and top_share == TOP_SHARE
+    flagged = data[FLAGGED].to_numpy(dtype=bool) if logged else flag_top_share(data["risk"], top_share)
     tables = []
     for i, f in enumerate(factors):
         tables.append(_factor_table(data, f, flagged, min_group=min_group, n_boot=n_boot, random_state=random_state))

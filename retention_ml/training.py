@@ -487,7 +487,10 @@ def audit_rows(predictions: pd.DataFrame, protected=()) -> pd.DataFrame:
     """The test predictions as logged (``evaluation/test_predictions.parquet``): audit rows no list joins to.
 
     Columns (those present): ``person``, ``team``, ``as_of``, ``service``, ``area``, ``employment_type``, the
-    protected characteristics (:data:`PROTECTED_KEYS` and a flat extract's ``protected``), ``label``, ``risk``.
+    protected characteristics (:data:`PROTECTED_KEYS` and a flat extract's ``protected``), ``label``, ``risk``
+    (rounded to :data:`retention_ml.disclosure.AUDIT_RISK_DECIMALS`: at full precision it is the number a scores
+    file holds for the person at that date, a key back to their worker id) and
+    :data:`retention_ml.fairness.FLAGGED` (in the top 10% of the labelled rows' risks before rounding).
     ``person`` keeps a person's snapshots together (the audit counts people) but is a fresh random
     numbering at every call (operating-system entropy, no seed, nothing kept), so no other output holds it and
     it cannot be recomputed from anything logged. ``team`` (present when the predictions hold ``team_id``) is
@@ -504,16 +507,27 @@ def audit_rows(predictions: pd.DataFrame, protected=()) -> pd.DataFrame:
     ...                   "label": [0.0, 1.0, 0.0], "risk": [0.2, 0.1, 0.3]})
     >>> rows = audit_rows(p)
     >>> rows.columns.tolist(), rows["person"].nunique(), rows["team"].nunique()
-    (['person', 'team', 'sex', 'label', 'risk'], 2, 1)
+    (['person', 'team', 'sex', 'label', 'risk', 'top_share_flagged'], 2, 1)
     """
+    from retention_ml.disclosure import AUDIT_RISK_DECIMALS
+    from retention_ml.evaluate import top_share_mask
+    from retention_ml.fairness import FLAGGED
+
     columns = [c for c in predictions.columns if c in AUDIT_KEYS or c in PROTECTED_KEYS or c in protected]
     keys = {PERSON: _pseudonyms(predictions["worker_id"], "P")}
     if "team_id" in predictions.columns:
         keys[TEAM] = _pseudonyms(predictions["team_id"], "G")
-    rows = predictions[[*columns, "label", "risk"]].assign(**keys)
+    # the top 10% over the rows the audit reads (labelled ones), from the risks before rounding
+    labelled = predictions["label"].notna().to_numpy()
+    flagged = np.zeros(len(predictions), dtype=bool)
+    flagged[labelled] = top_share_mask(predictions["risk"].to_numpy(dtype=float)[labelled])
+    # rounded, so a risk is no longer the very number a scores file holds for the person at that date
+    rows = predictions[[*columns, "label"]].assign(risk=predictions["risk"].astype(float).round(AUDIT_RISK_DECIMALS),
+                                                   **{FLAGGED: flagged}, **keys)
     # Last keys the pseudonyms: rows equal in every logged value come in random order, not in id order.
-    order = [*[c for c in columns if c == "as_of"], "risk", "label", *[c for c in columns if c != "as_of"], *reversed(keys)]
-    return rows.sort_values(order, kind="stable").reset_index(drop=True)[[*keys, *columns, "label", "risk"]]
+    order = [*[c for c in columns if c == "as_of"], "risk", FLAGGED, "label", *[c for c in columns if c != "as_of"],
+             *reversed(keys)]
+    return rows.sort_values(order, kind="stable").reset_index(drop=True)[[*keys, *columns, "label", "risk", FLAGGED]]
 
 
 def _pseudonyms(ids: pd.Series, prefix: str) -> np.ndarray:

@@ -526,6 +526,34 @@ def _protected_flagging(audit) -> str | None:
             "inputs linked to them (for example time since qualifying and age).")
 
 
+def _audit_rows_note(predictions: pd.DataFrame) -> str | None:
+    """What the run's logged audit rows hold and how many of them a scores file of their date singles out: the
+    share of rows alone in their date, area, service, employment type and (rounded) risk. None without protected
+    characteristics in the rows (nothing special to say)."""
+    from retention_ml.disclosure import AUDIT_RISK_DECIMALS
+    from retention_ml.fairness import FLAGGED, audit_factors, protected_factors
+    from retention_ml.training import AUDIT_KEYS   # what the rows keep besides protected characteristics and risk
+
+    protected = protected_factors(audit_factors(predictions))   # a flat extract's own audit columns too
+    if not protected or "risk" not in predictions.columns or predictions.empty:
+        return None
+    # a holder of a scores file and the HR extract reads these for a person too: with the risk, they tie a row back
+    keys = [c for c in AUDIT_KEYS if c in predictions.columns]
+    alone = int((predictions.groupby([*keys, "risk"], dropna=False)["risk"].transform("size") == 1).sum())
+    name = {"as_of": "date"}
+    held = ", ".join(c.replace("_", " ") for c in [*protected, *[k for k in keys if k != "as_of"]])
+    # runs logged before the audit rows were rounded carry no flag column and risks at full precision
+    risk = f"to {AUDIT_RISK_DECIMALS} decimals" if FLAGGED in predictions.columns else "at full precision"
+    where = "".join(name.get(k, k.replace("_", " ")) + ", " for k in keys).removesuffix(", ")
+    return (f"The run's logged test rows (`{artifacts.TEST_PREDICTIONS}`, read by this card and the gate) are "
+            f"pseudonymous, not anonymous: each of the {len(predictions):,} holds a person's {held}, whether they "
+            f"left and their risk {risk}. {alone:,} of them ({alone / len(predictions):.0%}) are alone in their "
+            f"{where}{' and ' if keys else ''}risk, so anyone who can read or work out a person's risk (a scores "
+            "file of that date, or the model and the extract) could tie them, with their protected characteristics, "
+            "back to the person. Keep the run's artifacts to those who run the audit (MLflow permissions) and cover "
+            "them in the DPIA as special category data; evaluators read this card, not the rows.")
+
+
 def _own_entry(flat: bool) -> list[str]:
     """How a worker sees and challenges what the tool says about them: the commands behind a subject access
     request and the rights a union representative will ask about. Static words: the tool does what they name."""
@@ -1123,6 +1151,8 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
     if narrow:  # the evaluators' list of cautions names it too, not only the section
         context["considerations"].append(f"The team ranges on the lists are too narrow at {', '.join(narrow)}: see "
                                          f"{TEAM_CHECK_TITLE}.")
+    if (rows_note := _audit_rows_note(predictions)) is not None:
+        context["considerations"].append(rows_note)
     catalogue = tables["catalogue"]
     context["health_inputs"] = _health_inputs(catalogue)
     context["inputs"] = _input_evidence(catalogue, dict(run.data.params))

@@ -46,7 +46,9 @@ SCOPE_LINE = ("A team's figures are those of its list: they count neither the te
               "service on the service's team-manager list) nor anyone whose leaving date is already recorded.")
 DRIVER_LINE = ("Most common driver: among the team's medium- and high-band people, the driver (data_schema/drivers.yaml) "
                "raising a person's risk most, the one their first reason is about; shown only when at least {floor} "
-               "people are in those bands.")
+               "people are in those bands, and withheld from a team too where the service total's driver less the "
+               "drivers shown would describe fewer than {floor} people. The band counts are a breakdown of a team of "
+               "{floor} or more, as its manager's list shows it; they say how many, never who.")
 
 # Columns in order, with what people read (Excel, HTML) and what the raw CSV name means.
 COLUMNS = {
@@ -183,11 +185,31 @@ def _figures(summary: dict, bands: dict, horizon_months: int | None) -> dict:
 def _shown_teams(people: pd.DataFrame, built: dict[str, TeamList], floor: int) -> set[tuple[int, str]]:
     """(svc, team_id) of the teams with anyone listed whose figures can be shown beside their service's total."""
     # the card's rule for expected-vs-observed per team, with each service total as the one published group
-    from retention_ml.disclosure import complementary_suppression
-
     size = people.groupby(["svc", "team_id"], sort=False)["worker_id"].nunique()
     own = np.fromiter((built[t].summary.get("people") is not None for t in size.index.get_level_values("team_id")),
                       dtype=bool, count=len(size))
+    return _complemented(people, size, own, floor)
+
+
+def _shown_drivers(people: pd.DataFrame, shown: set[tuple[int, str]], floor: int) -> set[tuple[int, str]]:
+    """(svc, team_id) of the shown teams whose most common driver can be shown beside their service total's.
+
+    The driver is an aggregate over a team's medium- and high-band people, a sub-group of the team: it needs
+    ``floor`` of them, and because the total gives the service's driver and its people too, the teams whose
+    driver is not shown must together hold none or at least ``floor`` such people (complementary suppression,
+    as for the teams' own figures), so that no team's few are the total's driver minus the teams shown."""
+    flagged = people.loc[people["band"].isin(["medium", "high"]).to_numpy()]
+    size = flagged.groupby(["svc", "team_id"], sort=False)["worker_id"].nunique()
+    own = (np.fromiter(((svc, team) in shown for svc, team in size.index), dtype=bool, count=len(size))
+           & (size >= floor).to_numpy())
+    return _complemented(flagged, size, own, floor)
+
+
+def _complemented(people: pd.DataFrame, size: pd.Series, own: np.ndarray, floor: int) -> set[tuple[int, str]]:
+    """(svc, team_id) of ``size``'s teams (people counted per svc and team) that pass on their own (``own``) and
+    stay shown once each service's withheld teams together hold none or at least ``floor`` of ``people``."""
+    from retention_ml.disclosure import complementary_suppression
+
     hidden = pd.Series(np.where(own, 0, size.to_numpy()), index=size.index).groupby(level="svc").sum()
     # only where a subtraction could single someone out does the rule change anything
     short = hidden.index[(hidden > 0) & (hidden < floor)]
@@ -234,7 +256,11 @@ def build_service_overviews(plan: list[tuple[str, str, list[str]]], built: dict[
     floor = config.min_group
     people = _listed_people(plan, built, scores)
     shown = _shown_teams(people, built, floor)
-    team_bands = _band_figures(people, ["svc", "team_id"], floor).to_dict("index")
+    team_bands = _band_figures(people, ["svc", "team_id"], floor)
+    drivers_shown = _shown_drivers(people, shown, floor)
+    withheld = ~team_bands.index.isin(list(drivers_shown))
+    team_bands.loc[withheld, ["main_driver", "main_driver_people"]] = np.nan
+    team_bands = team_bands.to_dict("index")
     service_bands = _band_figures(people, ["svc"], floor).to_dict("index")
     targets = people.groupby(["svc", "team_id", "target"]).size()
     rows_of = people.groupby("svc", sort=False).indices

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from retention_ml import tracking
+from retention_ml.disclosure import AUDIT_RISK_DECIMALS
 from retention_ml.experiment import load_experiment
 from retention_ml.model import TurnoverModel
 from retention_ml.training import train_experiment
@@ -70,7 +71,9 @@ def test_flat_run_is_logged_registered_and_loadable(ibm_exp, mlflow_store):
     # ... and by its version number in the registry (models:/name/version) as well.
     by_version = mlflow.pyfunc.load_model(f"models:/{name}/{result.model_version}")
     np.testing.assert_allclose(by_version.predict(test_X), result.model.predict_proba(test_X)[:, 1])
-    np.testing.assert_allclose(np.sort(by_version.predict(test_X)), np.sort(preds["risk"].to_numpy()))
+    # the audit rows log each risk to AUDIT_RISK_DECIMALS, never the number a scores file holds
+    np.testing.assert_allclose(np.sort(by_version.predict(test_X)), np.sort(preds["risk"].to_numpy()), rtol=0,
+                               atol=0.5 * 10.0 ** -AUDIT_RISK_DECIMALS + 1e-12)
     # A second run becomes a new version and takes the alias.
     second = train_experiment(ibm_exp)
     assert int(second.model_version) == int(result.model_version) + 1

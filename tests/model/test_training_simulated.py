@@ -4,7 +4,10 @@ import numpy as np
 import pandas as pd
 
 from retention_ml import tracking
+from retention_ml.disclosure import AUDIT_RISK_DECIMALS
+from retention_ml.evaluate import top_share_mask
 from retention_ml.experiment import load_experiment
+from retention_ml.fairness import FLAGGED
 from retention_ml.training import train_experiment
 
 
@@ -27,12 +30,14 @@ def test_simulated_run_end_to_end(sim_dir, tmp_path, mlflow_store):
     preds = tracking.load_table_artifact(result.run_id, "evaluation/test_predictions.parquet")
     # Audit rows no list joins to: run-local pseudonyms, the audit's groups, no worker/team/council id.
     assert preds.columns.tolist() == ["person", "team", "as_of", "area", "service", "employment_type", "sex", "age_band",
-                                      "ethnicity_group", "disability", "label", "risk"]
+                                      "ethnicity_group", "disability", "label", "risk", FLAGGED]
     assert not set(preds["person"]) & set(result.predictions["worker_id"])
     assert not set(preds["team"]) & set(result.predictions["team_id"])
     assert preds["team"].nunique() == result.predictions["team_id"].nunique()
     assert preds["person"].nunique() == result.predictions["worker_id"].nunique() == rec["counts"]["test"]["workers"]
-    np.testing.assert_array_equal(preds["risk"].to_numpy(), np.sort(result.predictions["risk"].to_numpy()))  # one test date
+    # one test date; each risk rounded for the log, the top 10% flagged from the full precision
+    np.testing.assert_array_equal(preds["risk"].to_numpy(), np.sort(result.predictions["risk"].to_numpy()).round(AUDIT_RISK_DECIMALS))
+    assert preds[FLAGGED].sum() == top_share_mask(result.predictions["risk"]).sum()
     assert (pd.to_datetime(preds["as_of"]) >= test_start).all()
     model, _ = tracking.load_turnover_model(result.run_id)
     assert model.feature_names_in_.tolist() == result.model.feature_names_in_.tolist()

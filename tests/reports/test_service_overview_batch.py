@@ -80,6 +80,20 @@ def _ref_shown(people, lists, floor):
     return complementary_suppression(people.assign(service=""), shown, ["service"], floor)
 
 
+def _ref_drivers(people, shown, floor):
+    """Teams whose driver shows: shown, with the floor of medium- and high-band people, and the rest of those
+    people none or the floor (the total's driver less the teams' cannot give away fewer)."""
+    from retention_ml.disclosure import complementary_suppression
+
+    flagged = people.loc[people["band"].isin(("medium", "high"))]
+    size = flagged.groupby("team_id")["worker_id"].nunique()
+    own = pd.Series({t: bool(shown.get(t, False)) and n >= floor for t, n in size.items()}, dtype=bool)
+    hidden = int(size[~own.reindex(size.index).to_numpy()].sum()) if len(size) else 0
+    if hidden == 0 or hidden >= floor:
+        return own
+    return complementary_suppression(flagged.assign(service=""), own, ["service"], floor)
+
+
 def _ref_total(people, config, horizon_months):
     summary = _group_summary(TOTAL_LABEL, people, config, listed="people")
     if summary["people"] is None:
@@ -106,6 +120,10 @@ def _ref_overview(lists, scores, config, horizon_months) -> pd.DataFrame:
                          "be worked out from the service total."})
         else:
             rows.append({"team_id": tl.team_id, **_ref_figures(tl.summary, by_team[tl.team_id], horizon_months, floor)})
+    drivers = _ref_drivers(people, shown, floor)
+    for row in rows:
+        if not drivers.get(row["team_id"], False):
+            row.pop("main_driver", None), row.pop("main_driver_people", None)
     rows.append(_ref_total(people, config, horizon_months))
     table = pd.DataFrame(rows).reindex(columns=list(COLUMNS))
     return table.astype({c: "Int64" for c in COUNT_COLUMNS if c in table.columns})
