@@ -10,6 +10,13 @@ snapshots of a drawn worker come along, drawn as often as the worker), because
 snapshots of one person are not independent. Each draw is a weight vector, so
 no data is copied.
 
+ECE gets no such interval: it sums absolute gaps, so sampling noise alone makes
+it positive (a model whose risks are exactly right shows about 0.05 on 368 rows
+at a 15% leaver rate, 0.02 on 2,000) and a bootstrap around it can exclude its
+own value (``benchmarks/bench_ece_chance.py``). Beside it stands its chance level
+instead (:func:`ece_chance`): how large ECE comes out when the outcomes are drawn
+from the risks themselves, and how often that reaches the observed value.
+
 Baselines fitted on the training window only: the team base rate (leavers per
 snapshot in the team, shrunk towards the overall rate with the weight of 20
 snapshots; unseen teams get the overall rate) and a regularised logistic
@@ -34,6 +41,8 @@ from retention_ml.disclosure import MIN_PEOPLE, complementary_suppression
 __all__ = [
     "METRICS",
     "ece",
+    "ece_chance",
+    "ece_beyond_chance",
     "point_metrics",
     "TOP_SHARE",
     "top_share_mask",
@@ -49,27 +58,68 @@ __all__ = [
 METRICS = ("roc_auc", "average_precision", "brier", "ece", "precision_top10", "recall_top10")
 # "The top 10% of risk": precision/recall_top10, the fairness audit's flagged share and the truth check's top decile.
 TOP_SHARE = 0.10
+# An ECE is "beyond chance" when fewer than this share of worlds with exactly right risks reach it.
+CHANCE_ALPHA = 0.05
 TEAM_PRIOR_WEIGHT = 20
 # Groups the teams nest in whose totals the same run also publishes (the model card's service and area rows).
 NESTED_GROUPS = ("service", "area")
 WHOLE_WINDOW = "_whole_window"
 
 
+def _ece_bins(p, w, bins: int) -> np.ndarray:
+    """Each row's bin: ``bins`` bins of equal weight in order of ``p`` (a row goes where its middle falls)."""
+    order = np.argsort(p, kind="stable")
+    cum = np.cumsum(w[order])
+    which = np.minimum((cum - w[order] / 2) / cum[-1] * bins, bins - 1e-9).astype(int)
+    bin_of = np.empty_like(which)
+    bin_of[order] = which
+    return bin_of
+
+
 def ece(y, p, *, weights=None, bins: int = 10) -> float:
     """Expected calibration error over ``bins`` equal-count bins of ``p``."""
     y, p = np.asarray(y, float), np.asarray(p, float)
     w = np.ones_like(p) if weights is None else np.asarray(weights, float)
-    order = np.argsort(p, kind="stable")
-    cum = np.cumsum(w[order])
-    total = cum[-1]
-    which = np.minimum((cum - w[order] / 2) / total * bins, bins - 1e-9).astype(int)
-    bin_of = np.empty_like(which)
-    bin_of[order] = which
+    total = np.sum(w)
+    bin_of = _ece_bins(p, w, bins)
     wsum = np.bincount(bin_of, weights=w, minlength=bins)
     ysum = np.bincount(bin_of, weights=w * y, minlength=bins)
     psum = np.bincount(bin_of, weights=w * p, minlength=bins)
     ok = wsum > 0
     return float(np.sum(np.abs(ysum[ok] - psum[ok])) / total)
+
+
+def ece_chance(p, *, workers, n_draws: int = 200, random_state: int = 0, bins: int = 10) -> np.ndarray:
+    """ECE on these rows in ``n_draws`` worlds where the risks ``p`` are exactly right: its chance level.
+
+    Consistency resampling (Broecker and Smith 2007, "Increasing the reliability of reliability diagrams",
+    Weather and Forecasting 22: 651-661): each draw gives every row a leaver label with probability its own
+    risk, so every bin's gap is sampling noise alone. An observed ECE inside these draws is consistent with
+    well-calibrated risks; one above nearly all of them is off beyond chance. All rows of one worker share one
+    uniform number (label = u < risk), the strongest dependence one person's snapshots can have, so the
+    chance level is exact with one row per person and, with several, if anything too high: the test errs
+    towards calling a gap chance, never towards a false alarm of miscalibration at more than its level.
+
+    Example
+    -------
+    >>> draws = ece_chance(np.full(400, 0.2), workers=np.arange(400), n_draws=50)
+    >>> bool(0 < np.median(draws) < 0.1)
+    True
+    """
+    p = np.asarray(p, float)
+    codes, uniques = pd.factorize(pd.Series(workers).astype(str))
+    u = np.random.default_rng([random_state, 2007]).random((n_draws, len(uniques)))
+    onehot = np.zeros((len(p), bins))
+    onehot[np.arange(len(p)), _ece_bins(p, np.ones_like(p), bins)] = 1.0
+    labels = u[:, codes] < p
+    return np.abs((labels - p) @ onehot).sum(axis=1) / len(p)
+
+
+def ece_beyond_chance(figures: dict) -> bool | None:
+    """Whether a logged ECE (:func:`evaluate_models`' ``ece`` entry) is above its chance level at the 5% level;
+    None for a run logged before chance levels were (its percentile interval is no guide: see the module)."""
+    p_value = figures.get("p_value") if figures else None
+    return None if p_value is None or p_value != p_value else bool(p_value < CHANCE_ALPHA)
 
 
 def top_share_mask(risk, share: float = TOP_SHARE, *, weights=None, by=None) -> np.ndarray:
@@ -144,7 +194,8 @@ def _worker_weights(workers, n_boot: int, random_state: int) -> np.ndarray:
 def evaluate_models(
     risks: dict[str, np.ndarray], y, *, workers, n_boot: int = 200, random_state: int = 0, progress=None
 ) -> dict[str, dict[str, dict[str, float]]]:
-    """``{model: {metric: {"value", "low", "high", "undefined"}}}`` with 95% worker-bootstrap intervals.
+    """``{model: {metric: {"value", "low", "high", "undefined"}}}`` with 95% worker-bootstrap intervals; ``ece``
+    holds its chance level instead (``chance``, ``chance_high``, ``p_value``: :func:`_chance_level`).
 
     ``undefined`` counts the resamples in which the metric does not exist (no leaver or no stayer drawn):
     they are left out of the interval rather than warned about.
@@ -165,7 +216,17 @@ def evaluate_models(
     for name, p in risks.items():
         point = point_metrics(y, p)
         out[name] = {m: _interval(point[m], boots[name][m]) for m in METRICS}
+        out[name]["ece"] = _chance_level(point["ece"], ece_chance(p, workers=workers, n_draws=n_boot,
+                                                                 random_state=random_state))
     return out
+
+
+def _chance_level(value: float, draws: np.ndarray) -> dict[str, float | int]:
+    """ECE with its chance level: ``chance`` (mean ECE of exactly right risks on these rows), ``chance_high``
+    (their 95th percentile, 1 - :data:`CHANCE_ALPHA`: above it, the gap is beyond chance) and ``p_value`` (the share of draws at least as
+    large, counting the observed one: (1 + k) / (1 + n), never 0)."""
+    return {"value": value, "chance": float(np.mean(draws)), "chance_high": float(np.percentile(draws, 100 * (1 - CHANCE_ALPHA))),
+            "p_value": float((1 + np.sum(draws >= value)) / (1 + len(draws))), "undefined": 0}
 
 
 def _interval(value: float, draws: np.ndarray) -> dict[str, float | int]:

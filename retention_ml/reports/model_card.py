@@ -56,7 +56,9 @@ METRIC_GLOSSES = {"roc_auc": "Chance that a leaver gets a higher risk than a sta
                   "average_precision": "How well leavers are packed at the top of the list: higher is better; a list "
                                        "in random order scores about the leaver rate",
                   "brier": "Average squared gap between risk and what happened (1 left, 0 stayed): lower is better",
-                  "ece": "Average gap between predicted risk and the share who actually left: lower is better",
+                  "ece": "Average gap between predicted risk and the share who actually left: lower is better. Noise "
+                         "alone makes it positive, so no range is given: in brackets, its chance level, the most that "
+                         "risks exactly right reach on this test window 95 times in 100 (under it: within chance)",
                   "precision_top10": "Of the 10% with the highest risk, the share who left",
                   "recall_top10": "Of all leavers, the share who were in the top 10% of risk"}
 GLOSSARY = [
@@ -76,7 +78,17 @@ GLOSSARY = [
                     "0 is perfect; lower is better."),
     ("Expected calibration error (ECE)", "people are grouped by their risk, and in each group the average risk is "
                                          "compared with the share who actually left. ECE is the average of those gaps: "
-                                         "0.05 means risks are off by about 5 pp on average. Lower is better."),
+                                         "0.05 means risks are off by about 5 pp on average. Lower is better. "
+                                         "Each group's share who left is itself a small sample, so ECE comes out "
+                                         "above 0 even when every risk is exactly right, and the more so the fewer "
+                                         "the people (about 0.05 for 370 people at a 15% leaver rate, 0.02 for "
+                                         "2,000). Its chance level says how far: the test window's outcomes are "
+                                         "drawn again and again from the model's own risks, as if they were exactly "
+                                         "right, and ECE is measured each time; 95% of those ECEs are at or under "
+                                         "the chance level. An ECE under it is within chance (consistent with "
+                                         "risks that can be read as chances); one above it is off beyond chance. "
+                                         "A range from resampling the people is not given for ECE: it sits above "
+                                         "the truth and can even leave out the ECE measured."),
     ("Calibration (Platt scaling)", "the model's raw scores are turned into percentages with an S-shaped curve "
                                     "fitted on rows the trees were not fitted on (the validation window; for a "
                                     "one-row-per-employee extract, out-of-fold rows of cross-fitting), so that risks "
@@ -233,9 +245,19 @@ def _pp(value, signed: bool = False) -> str:
 def _interval(item: dict | None, fmt=_num) -> str:
     if not item or item.get("value") is None:
         return "n/a"
+    if "chance_high" in item:   # ECE: its chance level, not a range (retention_ml.evaluate.ece_chance)
+        return f"{fmt(item['value'])} (chance {fmt(item['chance_high'])})"
     if item.get("low") is None or item.get("high") is None:
         return fmt(item["value"])
     return f"{fmt(item['value'])} ({fmt(item['low'])} to {fmt(item['high'])})"
+
+
+def _metric_cell(metric: str, item: dict | None) -> str:
+    """A test-window metric with its 95% interval; ECE with its chance level, or alone for a run logged before
+    chance levels were (its percentile interval sat above the truth and could leave out its own value)."""
+    if metric == "ece" and item and "chance_high" not in item:
+        return _num(item.get("value"))
+    return _interval(item)
 
 
 # -- reading the run -----------------------------------------------------------------------------
@@ -449,6 +471,26 @@ def _overall_level_note(metrics: dict, audit, alpha: float) -> str | None:
             "policy, the labour market) they drift with it. Re-train, and re-issue this card, when it does.")
 
 
+def _ece_note(figures: dict, max_ece: float) -> str | None:
+    """The caveat an ECE over the gate's bar calls for, read against its chance level: beyond chance, the risks
+    are not chances; within chance, this test window is too small to tell (never "poorly calibrated" on noise)."""
+    from retention_ml.evaluate import ece_beyond_chance
+
+    value, beyond = figures["value"], ece_beyond_chance(figures)
+    if value <= max_ece:
+        return None
+    said = f"expected calibration error {_num(value)} exceeds the gate's {_num(max_ece)}"
+    if beyond is False:
+        return (f"Calibration cannot be judged on this test window: {said}, but risks exactly right would reach "
+                f"{_num(figures['chance_high'])} on as few people 95 times in 100 (p = {_num(figures['p_value'], 2)}), "
+                "so the gap may be noise alone. Until a larger test window shows otherwise, read the percentages as a "
+                "ranking, not as probabilities.")
+    chance = "" if beyond is None else (f", beyond chance (risks exactly right reach {_num(figures['chance_high'])} "
+                                        "95 times in 100)")
+    return (f"Risks are poorly calibrated overall: {said}{chance}. Read the percentages as a ranking, not as "
+            "probabilities.")
+
+
 def _narrow_wins(metrics: dict) -> list[str]:
     """Baselines the model "beats" only on point estimates: the 95% intervals overlap on both ranking metrics."""
     from retention_ml.promotion import intervals_overlap
@@ -468,10 +510,13 @@ def _narrow_win_note(metrics: dict, base: str) -> str:
             f"{_interval(other['average_precision'])}. The 95% intervals overlap, so this test window cannot tell "
             f"the two apart: the simpler {name} may rank people as well, and the gate's \"beats\" rests on the "
             "point estimates.")
+    from retention_ml.evaluate import ece_beyond_chance
+
     a, b = mine.get("ece") or {}, other.get("ece") or {}
-    if None not in (a.get("high"), b.get("low")) and a["high"] < b["low"]:
-        note += (f" The turnover model's risks are better calibrated (expected calibration error {_interval(a)} against "
-                 f"{_interval(b)}), so its percentages and teams' expected leavers are nearer what happened.")
+    if ece_beyond_chance(a) is False and ece_beyond_chance(b):
+        note += (f" The turnover model's risks are within chance of right (expected calibration error {_interval(a)}) "
+                 f"and the {name}'s are off beyond chance ({_interval(b)}), so its percentages and teams' expected "
+                 "leavers are nearer what happened.")
     return note
 
 
@@ -582,10 +627,8 @@ def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | 
                 f"average precision {_num(mine['average_precision']['value'])} against "
                 f"{_num(models[base]['average_precision']['value'])}). Its lists add nothing over that simpler rule; "
                 "do not use it.")
-    ece = mine["ece"]["value"]
-    if ece > thresholds["max_ece"]:
-        notes.append(f"Risks are poorly calibrated overall: expected calibration error {_num(ece)} exceeds the "
-                     f"gate's {_num(thresholds['max_ece'])}. Read the percentages as a ranking, not as probabilities.")
+    if (note := _ece_note(mine["ece"], thresholds["max_ece"])) is not None:
+        notes.append(note)
     if (level := _overall_level_note(metrics, audit, thresholds.get("group_family_alpha", 0.05))) is not None:
         notes.append(level)
     notes += [_narrow_win_note(metrics, base) for base in _narrow_wins(metrics)]
@@ -1032,7 +1075,7 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
 
     started = datetime.fromtimestamp(run.info.start_time / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     metric_rows = [{"metric": METRIC_LABELS[m], "gloss": METRIC_GLOSSES[m],
-                    **{k: _interval(v.get(m)) for k, v in metrics["models"].items()}}
+                    **{k: _metric_cell(m, v.get(m)) for k, v in metrics["models"].items()}}
                    for m in METRIC_LABELS if m in metrics["models"].get("lightgbm", {})]
     # "positives" are leaving snapshots: a leaver counts once per snapshot before leaving (5 quarterly dates in
     # training), so they are shown as such, beside the distinct people who left (older runs did not record them)

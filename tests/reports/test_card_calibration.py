@@ -1,0 +1,31 @@
+"""How the card reads ECE: beside its chance level, never with a bootstrap range, and never "poorly calibrated" on
+a gap that risks exactly right would show on as few people (calibration review S15)."""
+
+from retention_ml.reports.model_card import _ece_note, _metric_cell
+
+WITHIN = {"value": 0.071, "chance": 0.07, "chance_high": 0.104, "p_value": 0.52, "undefined": 0}
+BEYOND = {"value": 0.071, "chance": 0.02, "chance_high": 0.028, "p_value": 0.005, "undefined": 0}
+
+
+def test_ece_is_shown_with_its_chance_level_and_an_older_run_without_its_interval():
+    assert _metric_cell("ece", WITHIN) == "0.071 (chance 0.104)"
+    # logged before chance levels: the percentile interval sat above the truth and could leave out its value
+    assert _metric_cell("ece", {"value": 0.0343, "low": 0.0404, "high": 0.0768}) == "0.034"
+    assert _metric_cell("brier", {"value": 0.098, "low": 0.076, "high": 0.122}) == "0.098 (0.076 to 0.122)"
+
+
+def test_an_ece_over_the_gate_within_chance_says_the_window_cannot_tell():
+    note = _ece_note(WITHIN, 0.05)
+    assert note.startswith("Calibration cannot be judged on this test window: expected calibration error 0.071 "
+                           "exceeds the gate's 0.050, but risks exactly right would reach 0.104")
+    assert "poorly calibrated" not in note
+
+
+def test_an_ece_over_the_gate_beyond_chance_is_poor_calibration():
+    note = _ece_note(BEYOND, 0.05)
+    assert note.startswith("Risks are poorly calibrated overall: expected calibration error 0.071 exceeds the gate's "
+                           "0.050, beyond chance (risks exactly right reach 0.028 95 times in 100)")
+    assert _ece_note({**BEYOND, "value": 0.04}, 0.05) is None
+    # a run logged before chance levels: the old statement, no verdict on chance
+    old = _ece_note({"value": 0.071, "low": 0.06, "high": 0.09}, 0.05)
+    assert old.startswith("Risks are poorly calibrated overall") and "chance" not in old
