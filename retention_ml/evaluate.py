@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.stats import binomtest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from retention_ml.disclosure import MIN_PEOPLE, complementary_suppression
@@ -318,8 +319,7 @@ def expected_vs_observed(keys: pd.DataFrame, y, risk, *, min_people: int = MIN_P
     ]
 
 
-def team_interval_checks(rows: pd.DataFrame, *, level: float, min_people: int = MIN_PEOPLE, n_boot: int = 200,
-                         random_state: int = 0) -> list[dict]:
+def team_interval_checks(rows: pd.DataFrame, *, level: float, min_people: int = MIN_PEOPLE) -> list[dict]:
     """The lists' team figures checked against what happened: one summary per test date.
 
     ``rows`` are the logged audit rows (:func:`retention_ml.training.audit_rows`): ``as_of``, ``team`` (the
@@ -331,8 +331,9 @@ def team_interval_checks(rows: pd.DataFrame, *, level: float, min_people: int = 
     Each summary holds ``as_of``, ``level``, ``teams`` (teams checked), ``withheld`` (teams not checked: under
     ``min_people`` people, or withheld so that those cannot be worked out by subtracting the checked teams from the
     window's published totals, as in :func:`expected_vs_observed`), ``inside`` (teams whose observed count fell in
-    the interval), ``coverage`` (their share, with ``coverage_low``/``coverage_high``: a 95% bootstrap interval
-    over teams, seeded by ``random_state``), ``implied_coverage`` (the share the risks themselves imply: above
+    the interval), ``coverage`` (their share, with ``coverage_low``/``coverage_high``: its 95% Wilson score
+    interval over teams, which stays honest at 0% and 100%, where resampling teams gives "100% to 100%"),
+    ``implied_coverage`` (the share the risks themselves imply: above
     ``level``, since the interval is in whole people), ``below`` (fewer left than the interval's low end: risk
     over-predicted) and ``above`` (more left than its high end), each beside the number of teams the risks imply
     (``implied_below``, ``implied_above``), ``mean_expected``, ``mean_observed`` and the worst
@@ -364,7 +365,7 @@ def team_interval_checks(rows: pd.DataFrame, *, level: float, min_people: int = 
         summary = {"as_of": str(as_of)[:10], "level": level, "teams": int(shown.sum()), "withheld": int((~shown).sum())}
         if len(checked):
             summary.update(_interval_figures(checked.groupby("team", sort=True), risk_list.expected_leavers_interval,
-                                             risk_list.poisson_binomial_pmf, level, n_boot, random_state))
+                                             risk_list.poisson_binomial_pmf, level))
         out.append(summary)
     return out
 
@@ -374,7 +375,7 @@ def _tail_masses(pmf: np.ndarray, low: int, high: int) -> tuple[float, float]:
     return float(pmf[:low].sum()), float(pmf[high + 1:].sum())
 
 
-def _interval_figures(teams, interval, pmf, level: float, n_boot: int, random_state: int) -> dict:
+def _interval_figures(teams, interval, pmf, level: float) -> dict:
     """Coverage, the sides missed and the worst misses of the teams in ``teams`` (grouped audit rows)."""
     figures = pd.DataFrame([(*interval(g["risk"].to_numpy(float), level=level), float(g["label"].sum()))
                             for _, g in teams], columns=["expected", "low", "high", "observed"])
@@ -383,15 +384,14 @@ def _interval_figures(teams, interval, pmf, level: float, n_boot: int, random_st
     tails = np.array([_tail_masses(pmf(g["risk"].to_numpy(float)), lo, hi)
                       for (_, g), lo, hi in zip(teams, figures["low"], figures["high"])]).reshape(-1, 2)
     inside = figures["observed"].between(figures["low"], figures["high"]).to_numpy()
-    draws = np.random.default_rng(random_state).integers(0, len(inside), size=(n_boot, len(inside)))
-    share = inside[draws].mean(axis=1)
+    share = binomtest(int(inside.sum()), len(inside)).proportion_ci(confidence_level=0.95, method="wilson")
     gap = figures["expected"] - figures["observed"]   # > 0: fewer left than expected (over-predicted)
 
     def worst(i) -> dict:
         return {"expected": round(float(figures["expected"][i]), 1), "observed": int(figures["observed"][i])}
 
     return {"inside": int(inside.sum()), "coverage": float(inside.mean()),
-            "coverage_low": float(np.percentile(share, 2.5)), "coverage_high": float(np.percentile(share, 97.5)),
+            "coverage_low": float(share.low), "coverage_high": float(share.high),
             "implied_coverage": float(1 - tails.sum(axis=1).mean()),
             "below": int((figures["observed"] < figures["low"]).sum()), "above": int((figures["observed"] > figures["high"]).sum()),
             "implied_below": float(tails[:, 0].sum()), "implied_above": float(tails[:, 1].sum()),

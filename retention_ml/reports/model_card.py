@@ -946,7 +946,8 @@ def _too_high_note(dates: list[dict]) -> str:
     return (f" Coverage hardly shows risks that are too high, since most small teams' ranges start at 0 leavers: at "
             f"{d['as_of']} the lists would have expected {_num(d['mean_expected'], 2)} leavers per team on average and "
             f"{_num(d['mean_observed'], 2)} left (for every 100 expected, about {round(100 * d['mean_observed'] / d['mean_expected'])} "
-            "left). Whether that is beyond chance is under Ethical considerations.")
+            "left). Ethical considerations says so when risks are too high (or too low) on average over the whole "
+            "test window beyond chance; when it does not, the gap is within chance.")
 
 
 def team_check_verdict(checks: dict, horizon) -> str:
@@ -974,9 +975,11 @@ def team_check_verdict(checks: dict, horizon) -> str:
                 f"{', '.join(d['as_of'] for d in under)}, but within what chance gives for this many teams: the ranges "
                 "on the lists are not shown to be too narrow. A manager should still read the range as a guide, "
                 "not a promise.")
+    fewest = min(dates, key=lambda d: (d["coverage"], d["coverage_low"]))
     held = (f"At least {_pct(level, 0)} of teams had a number of leavers inside the range their list would have shown "
             f"at every test date: a manager can read the range on the list as holding the real count over {period} for "
-            f"{_in_100(min(d['coverage'] for d in dates))} teams here (the fewest at any test date).")
+            f"{_in_100(fewest['coverage'])} teams here (the fewest at any test date; on {fewest['teams']} teams, as few "
+            f"as {_in_100(fewest['coverage_low']).removeprefix('about ')} is within chance).")
     held += _too_high_note(dates)
     clustered = [d for d in dates if d["coverage_high"] < d["implied_coverage"]]
     if not clustered:
@@ -1234,7 +1237,7 @@ def _team_check_blocks(c: dict) -> list[dict]:
               f"date{'s' if len(checks['dates']) > 1 else ''}, with any more withheld so that they cannot be worked out "
               "by subtraction)" if any(d["withheld"] for d in checks["dates"]) else "")
            + "; no team is named. The check counts everyone in post in the team at the date, its manager too, whom "
-             "the lists leave out. The 95% interval of the share resamples teams."),
+             "the lists leave out. The 95% interval of the share is the Wilson score interval over the teams checked (it counts teams rather than resampling them, so a share of 100% still has a range below it)."),
     ]
     return b
 

@@ -29,3 +29,24 @@ def test_an_ece_over_the_gate_beyond_chance_is_poor_calibration():
     # a run logged before chance levels: the old statement, no verdict on chance
     old = _ece_note({"value": 0.071, "low": 0.06, "high": 0.09}, 0.05)
     assert old.startswith("Risks are poorly calibrated overall") and "chance" not in old
+
+
+def _team_checks(inside: int, teams: int, low: float) -> dict:
+    day = {"as_of": "2023-01-01", "level": 0.8, "teams": teams, "withheld": 9, "inside": inside,
+           "coverage": inside / teams, "coverage_low": low, "coverage_high": 1.0, "implied_coverage": 0.96,
+           "below": 0, "above": 0, "implied_below": 0.0, "implied_above": 2.0, "mean_expected": 0.71,
+           "mean_observed": 0.39, "over": {"expected": 1.3, "observed": 0}, "under": {"expected": 0.4, "observed": 1}}
+    return {"level": 0.8, "min_people": 5, "dates": [day]}
+
+
+def test_team_ranges_that_held_on_few_teams_say_how_few_is_within_chance():
+    """The demo's card read "for about 100 in every 100 teams here" on 38 teams, all inside, with a "95% interval
+    100% to 100%": a certainty 38 teams cannot give. It now says how low the share may be (Wilson, 38 of 38: 91%)."""
+    from retention_ml.reports.model_card import team_check_verdict
+
+    verdict = team_check_verdict(_team_checks(38, 38, 0.9082), 12)
+    assert ("for about 100 in every 100 teams here (the fewest at any test date; on 38 teams, as few as 91 in every "
+            "100 is within chance)") in verdict
+    # risks too high per team: the reader is told what the considerations' silence means, not sent to look
+    assert "Whether that is beyond chance is under Ethical considerations" not in verdict
+    assert "when it does not, the gap is within chance" in verdict
