@@ -44,6 +44,7 @@ __all__ = [
     "ece",
     "ece_chance",
     "ece_beyond_chance",
+    "leavers_standard_error",
     "point_metrics",
     "TOP_SHARE",
     "top_share_mask",
@@ -121,6 +122,33 @@ def ece_beyond_chance(figures: dict) -> bool | None:
     None for a run logged before chance levels were (its percentile interval is no guide: see the module)."""
     p_value = figures.get("p_value") if figures else None
     return None if p_value is None or p_value != p_value else bool(p_value < CHANCE_ALPHA)
+
+
+def leavers_standard_error(p, *, workers) -> float:
+    """Standard error of the number of leaving rows if the risks ``p`` are exactly right, one person's rows alike.
+
+    The same world as :func:`ece_chance`: a person's rows share one uniform number u (label = u < risk), as a
+    person's snapshots do (in post at several test dates, the one who leaves within 12 months of the first date
+    is labelled leaving at the later ones too). A person with rows p_1 <= ... <= p_k then contributes
+    sum_ij min(p_i, p_j) - (sum_i p_i)^2 to the variance; with one row each this is the binomial p(1 - p), and
+    with several it is larger, so observed against expected leavers is not called beyond chance on
+    snapshots counted as if they were independent people.
+
+    Example
+    -------
+    >>> round(leavers_standard_error([0.1] * 100, workers=range(100)), 3)   # sqrt(100 * 0.1 * 0.9)
+    3.0
+    >>> round(leavers_standard_error([0.1] * 100, workers=[i // 4 for i in range(100)]), 3)   # 25 people, 4 rows
+    6.0
+    """
+    frame = pd.DataFrame({"worker": pd.Series(workers).astype(str).to_numpy(), "p": np.asarray(p, float)})
+    frame = frame.sort_values(["worker", "p"], kind="stable")
+    rank = frame.groupby("worker").cumcount().to_numpy()            # 0 for the lowest risk of each person
+    size = frame.groupby("worker")["p"].transform("size").to_numpy()
+    # each p_(r) is the smaller of an ordered pair (r, j) for itself and the 2 (k - 1 - r) pairs with a higher risk
+    pairs = float(np.sum(frame["p"].to_numpy() * (2 * (size - 1 - rank) + 1)))
+    means = frame.groupby("worker")["p"].sum().to_numpy()
+    return float(np.sqrt(max(pairs - np.sum(means ** 2), 0.0)))
 
 
 def top_share_mask(risk, share: float = TOP_SHARE, *, weights=None, by=None) -> np.ndarray:

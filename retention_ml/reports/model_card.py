@@ -442,13 +442,16 @@ def _window_rates(metrics: dict) -> str:
                      for w in ("train", "valid", "test") if counts.get(w, {}).get("n"))
 
 
-def _overall_level_note(metrics: dict, audit, alpha: float) -> str | None:
+def _overall_level_note(metrics: dict, audit, alpha: float, predictions: pd.DataFrame | None = None) -> str | None:
     """Whether the model's risks are right on average over the whole test window: predicted against observed
-    leavers, judged against chance (binomial at the mean risk, two-sided ``alpha``, the gate's error rate). ECE
-    averages gaps per risk bin and can pass while every risk is a tenth too high, which every team's "expected
-    leavers" on the lists then carries. None when the gap is within chance."""
+    leavers, judged against chance (two-sided ``alpha``, the gate's error rate; the standard error counts each
+    person's rows together, :func:`retention_ml.evaluate.leavers_standard_error`, or, for predictions without
+    ids, is binomial at the mean risk). ECE averages gaps per risk bin and can pass while every risk is a tenth
+    too high, which every team's "expected leavers" on the lists then carries. None when the gap is within
+    chance."""
     from statistics import NormalDist
 
+    from retention_ml.evaluate import leavers_standard_error
     from retention_ml.fairness import calibration_standard_error
 
     ov = audit.overall
@@ -456,7 +459,11 @@ def _overall_level_note(metrics: dict, audit, alpha: float) -> str | None:
     if not rows or not mean_risk or math.isnan(mean_risk):
         return None
     gap = ov["base_rate"] - mean_risk
-    if abs(gap) <= NormalDist().inv_cdf(1 - alpha / 2) * float(calibration_standard_error(mean_risk, rows)):
+    ids = next((c for c in ("person", "worker_id") if predictions is not None and c in predictions.columns), None)
+    labelled = predictions[predictions["label"].notna()] if ids else None   # the rows the audit counts
+    se = (leavers_standard_error(labelled["risk"], workers=labelled[ids]) / rows if ids
+          else float(calibration_standard_error(mean_risk, rows)))
+    if abs(gap) <= NormalDist().inv_cdf(1 - alpha / 2) * se:
         return None
     expected = mean_risk * rows
     ratio = observed / expected
@@ -614,8 +621,9 @@ def _approval(version, gate: list, run_id: str) -> dict:
 
 
 def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | None, thresholds: dict,
-                    simulated: bool) -> list[str]:
-    """Ethical considerations and caveats written from this run's own numbers."""
+                    simulated: bool, predictions: pd.DataFrame | None = None) -> list[str]:
+    """Ethical considerations and caveats written from this run's own numbers (``predictions``: the logged test
+    rows, whose pseudonymous ids let the whole window's expected leavers be judged per person, not per row)."""
     notes = []
     models = metrics["models"]
     mine = models["lightgbm"]
@@ -629,7 +637,7 @@ def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | 
                 "do not use it.")
     if (note := _ece_note(mine["ece"], thresholds["max_ece"])) is not None:
         notes.append(note)
-    if (level := _overall_level_note(metrics, audit, thresholds.get("group_family_alpha", 0.05))) is not None:
+    if (level := _overall_level_note(metrics, audit, thresholds.get("group_family_alpha", 0.05), predictions)) is not None:
         notes.append(level)
     notes += [_narrow_win_note(metrics, base) for base in _narrow_wins(metrics)]
     every = audit.group_shortfalls()
@@ -1155,7 +1163,7 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
             # older runs' truth.json has no such block: the card then leaves the sentence out
             "reference_top1": _interval((truth.get("oracle_last_month") or {}).get("top1"), _pct),
             "reference_top3": _interval((truth.get("oracle_last_month") or {}).get("top3"), _pct)},
-        "considerations": _considerations(metrics, audit, alignment, truth, thresholds, simulated),
+        "considerations": _considerations(metrics, audit, alignment, truth, thresholds, simulated, predictions),
         "thresholds": thresholds,
         # how this bar differs from the shipped one (None: it is the shipped one), said above the thresholds
         "thresholds_note": thresholds_note(thresholds, thresholds_source) if threshold_departures(thresholds) else None,

@@ -59,3 +59,15 @@ def test_risks_too_low_on_a_large_window_are_beyond_chance():
 def test_a_run_logged_before_chance_levels_has_no_verdict():
     assert ece_beyond_chance({"value": 0.04, "low": 0.05, "high": 0.08}) is None
     assert ece_beyond_chance(None) is None
+
+
+def test_the_leavers_standard_error_is_that_of_one_draw_per_person():
+    from retention_ml.evaluate import leavers_standard_error
+
+    rng = np.random.default_rng(8)
+    workers = np.repeat(np.arange(300), rng.integers(1, 5, 300))
+    p = rng.uniform(0.02, 0.5, len(workers))
+    codes = np.unique(workers, return_inverse=True)[1]
+    totals = (rng.random((20000, 300))[:, codes] < p).sum(axis=1)
+    assert leavers_standard_error(p, workers=workers) == pytest.approx(totals.std(), rel=0.03)
+    assert leavers_standard_error(p, workers=np.arange(len(p))) == pytest.approx(np.sqrt(np.sum(p * (1 - p))))
