@@ -1001,6 +1001,28 @@ def team_check_verdict(checks: dict, horizon) -> str:
             "should read a count above the range as possible, not as a sign the list was wrong.")
 
 
+def _chances_brief(ece: dict | None, ov: dict, unit: str) -> str:
+    """Can the percentages be read as chances? The window's expected against observed leavers, and ECE read against
+    its chance level (:func:`retention_ml.evaluate.ece_chance`), in words."""
+    from retention_ml.evaluate import ece_beyond_chance
+
+    text = (f"**Risks as chances:** over the test window the risks added up to {ov['mean_risk'] * ov['rows']:,.0f} "
+            f"leavers and {ov['positives']:,} left. ")
+    beyond, gap = ece_beyond_chance(ece), f"about {100 * ece['value']:.1f} pp" if ece else "n/a"
+    if beyond is None:
+        return text + (f"Across groups of similar risk, risk and the share who left differ by {gap} on average (expected "
+                       "calibration error; this run was logged before its chance level was).")
+    if beyond:
+        return text + (f"Across groups of similar risk, risk and the share who left differ by {gap} on average (expected "
+                       f"calibration error), more than chance gives on {ov['rows']:,} {unit} (exactly right risks reach "
+                       f"{_num(ece['chance_high'])} 95 times in 100): read a percentage as a chance that is off by about "
+                       "that much.")
+    return text + (f"Across groups of similar risk, risk and the share who left differ by {gap} on average (expected "
+                   f"calibration error), within what chance gives on {ov['rows']:,} {unit} even for exactly right risks "
+                   f"(up to {_num(ece['chance_high'])} 95 times in 100): nothing here says the percentages cannot be read "
+                   "as chances.")
+
+
 def _in_brief(c: dict, gate: list, aliases: list[str], audit, metrics: dict, n_inputs: int | None) -> list[str]:
     """The card's first section: verdict, what the model does, how good (in natural frequencies), who is affected,
     what it must not be used for and its limits, every number from the run."""
@@ -1034,6 +1056,7 @@ def _in_brief(c: dict, gate: list, aliases: list[str], audit, metrics: dict, n_i
          + f". The other {ov['positives'] - ov['flagged_positives']:,} who left were further down the list. Given one person who left and one who stayed, it gives the one who left the higher "
          f"risk {_in_100(ov['roc_auc']).removeprefix('about ').replace(' in every 100', ' times in 100')} "
          "(50 would be a coin toss)."),
+        _chances_brief(mine.get("ece"), ov, unit.split(" (")[0]),
         (f"**Who is affected:** {'the employees in the extract' if c['flat'] else 'every worker in the population'} "
          f"({c['population']}): {ov['people']:,} people in the test window. " + _protected_brief(c["inputs"])),
         ("**It must not be used** to decide anything about a person (recruitment, discipline, performance, "

@@ -72,3 +72,17 @@ def test_risks_too_high_on_average_are_judged_per_person_not_per_snapshot():
     assert _overall_level_note(metrics, audit, 0.05, rows) is None
     one_each = rows.assign(person=[f"P{i}" for i in range(1000)])
     assert _overall_level_note(metrics, audit, 0.05, one_each).startswith("Risks are too high on average")
+
+
+def test_the_brief_answers_whether_risks_read_as_chances():
+    """An evaluator's first question about the percentages had no answer in the card's In brief."""
+    from retention_ml.reports.model_card import _chances_brief
+
+    ov = {"rows": 368, "people": 368, "positives": 59, "mean_risk": 0.1685}
+    within = _chances_brief({"value": 0.0343, "chance": 0.032, "chance_high": 0.0493, "p_value": 0.39}, ov, "people")
+    assert within.startswith("**Risks as chances:** over the test window the risks added up to 62 leavers and 59 left.")
+    assert "about 3.4 pp on average" in within and "within what chance gives on 368 people" in within
+    assert "(up to 0.049 95 times in 100)" in within
+    beyond = _chances_brief({"value": 0.013, "chance": 0.0039, "chance_high": 0.0056, "p_value": 0.005}, ov, "people")
+    assert "more than chance gives on 368 people (exactly right risks reach 0.006 95 times in 100)" in beyond
+    assert "chance level was" in _chances_brief({"value": 0.04, "low": 0.05, "high": 0.08}, ov, "people")
