@@ -490,8 +490,8 @@ def _ece_note(figures: dict, max_ece: float) -> str | None:
     if beyond is False:
         return (f"Calibration cannot be judged on this test window: {said}, but risks exactly right would reach "
                 f"{_num(figures['chance_high'])} on as few people 95 times in 100 (p = {_num(figures['p_value'], 2)}), "
-                "so the gap may be noise alone. Until a larger test window shows otherwise, read the percentages as a "
-                "ranking, not as probabilities.")
+                "so the gap may be noise alone (the gate still applies its bar to the ECE measured). Until a larger "
+                "test window shows otherwise, read the percentages as a ranking, not as probabilities.")
     chance = "" if beyond is None else (f", beyond chance (risks exactly right reach {_num(figures['chance_high'])} "
                                         "95 times in 100)")
     return (f"Risks are poorly calibrated overall: {said}{chance}. Read the percentages as a ranking, not as "
