@@ -10,6 +10,13 @@ snapshots of a drawn worker come along, drawn as often as the worker), because
 snapshots of one person are not independent. Each draw is a weight vector, so
 no data is copied.
 
+ECE gets no such interval: it sums absolute gaps, so sampling noise alone makes
+it positive (a model whose risks are exactly right shows about 0.05 on 368 rows
+at a 15% leaver rate, 0.02 on 2,000) and a bootstrap around it can exclude its
+own value (``benchmarks/bench_ece_chance.py``). Beside it stands its chance level
+instead (:func:`ece_chance`): how large ECE comes out when the outcomes are drawn
+from the risks themselves, and how often that reaches the observed value.
+
 Baselines fitted on the training window only: the team base rate (leavers per
 snapshot in the team, shrunk towards the overall rate with the weight of 20
 snapshots; unseen teams get the overall rate) and a regularised logistic
@@ -27,6 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.stats import binomtest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from retention_ml.disclosure import MIN_PEOPLE, complementary_suppression
@@ -34,6 +42,9 @@ from retention_ml.disclosure import MIN_PEOPLE, complementary_suppression
 __all__ = [
     "METRICS",
     "ece",
+    "ece_chance",
+    "ece_beyond_chance",
+    "leavers_standard_error",
     "point_metrics",
     "TOP_SHARE",
     "top_share_mask",
@@ -49,27 +60,95 @@ __all__ = [
 METRICS = ("roc_auc", "average_precision", "brier", "ece", "precision_top10", "recall_top10")
 # "The top 10% of risk": precision/recall_top10, the fairness audit's flagged share and the truth check's top decile.
 TOP_SHARE = 0.10
+# An ECE is "beyond chance" when fewer than this share of worlds with exactly right risks reach it.
+CHANCE_ALPHA = 0.05
 TEAM_PRIOR_WEIGHT = 20
 # Groups the teams nest in whose totals the same run also publishes (the model card's service and area rows).
 NESTED_GROUPS = ("service", "area")
 WHOLE_WINDOW = "_whole_window"
 
 
+def _ece_bins(p, w, bins: int) -> np.ndarray:
+    """Each row's bin: ``bins`` bins of equal weight in order of ``p`` (a row goes where its middle falls)."""
+    order = np.argsort(p, kind="stable")
+    cum = np.cumsum(w[order])
+    which = np.minimum((cum - w[order] / 2) / cum[-1] * bins, bins - 1e-9).astype(int)
+    bin_of = np.empty_like(which)
+    bin_of[order] = which
+    return bin_of
+
+
 def ece(y, p, *, weights=None, bins: int = 10) -> float:
     """Expected calibration error over ``bins`` equal-count bins of ``p``."""
     y, p = np.asarray(y, float), np.asarray(p, float)
     w = np.ones_like(p) if weights is None else np.asarray(weights, float)
-    order = np.argsort(p, kind="stable")
-    cum = np.cumsum(w[order])
-    total = cum[-1]
-    which = np.minimum((cum - w[order] / 2) / total * bins, bins - 1e-9).astype(int)
-    bin_of = np.empty_like(which)
-    bin_of[order] = which
+    total = np.sum(w)
+    bin_of = _ece_bins(p, w, bins)
     wsum = np.bincount(bin_of, weights=w, minlength=bins)
     ysum = np.bincount(bin_of, weights=w * y, minlength=bins)
     psum = np.bincount(bin_of, weights=w * p, minlength=bins)
     ok = wsum > 0
     return float(np.sum(np.abs(ysum[ok] - psum[ok])) / total)
+
+
+def ece_chance(p, *, workers, n_draws: int = 200, random_state: int = 0, bins: int = 10) -> np.ndarray:
+    """ECE on these rows in ``n_draws`` worlds where the risks ``p`` are exactly right: its chance level.
+
+    Consistency resampling (Broecker and Smith 2007, "Increasing the reliability of reliability diagrams",
+    Weather and Forecasting 22: 651-661): each draw gives every row a leaver label with probability its own
+    risk, so every bin's gap is sampling noise alone. An observed ECE inside these draws is consistent with
+    well-calibrated risks; one above nearly all of them is off beyond chance. All rows of one worker share one
+    uniform number (label = u < risk), the strongest dependence one person's snapshots can have, so the
+    chance level is exact with one row per person and, with several, if anything too high: the test errs
+    towards calling a gap chance, never towards a false alarm of miscalibration at more than its level.
+
+    Example
+    -------
+    >>> draws = ece_chance(np.full(400, 0.2), workers=np.arange(400), n_draws=50)
+    >>> bool(0 < np.median(draws) < 0.1)
+    True
+    """
+    p = np.asarray(p, float)
+    codes, uniques = pd.factorize(pd.Series(workers).astype(str))
+    u = np.random.default_rng([random_state, 2007]).random((n_draws, len(uniques)))
+    onehot = np.zeros((len(p), bins))
+    onehot[np.arange(len(p)), _ece_bins(p, np.ones_like(p), bins)] = 1.0
+    labels = u[:, codes] < p
+    return np.abs((labels - p) @ onehot).sum(axis=1) / len(p)
+
+
+def ece_beyond_chance(figures: dict) -> bool | None:
+    """Whether a logged ECE (:func:`evaluate_models`' ``ece`` entry) is above its chance level at the 5% level;
+    None for a run logged before chance levels were (its percentile interval is no guide: see the module)."""
+    p_value = figures.get("p_value") if figures else None
+    return None if p_value is None or p_value != p_value else bool(p_value < CHANCE_ALPHA)
+
+
+def leavers_standard_error(p, *, workers) -> float:
+    """Standard error of the number of leaving rows if the risks ``p`` are exactly right, one person's rows alike.
+
+    The same world as :func:`ece_chance`: a person's rows share one uniform number u (label = u < risk), as a
+    person's snapshots do (in post at several test dates, the one who leaves within 12 months of the first date
+    is labelled leaving at the later ones too). A person with rows p_1 <= ... <= p_k then contributes
+    sum_ij min(p_i, p_j) - (sum_i p_i)^2 to the variance; with one row each this is the binomial p(1 - p), and
+    with several it is larger, so observed against expected leavers is not called beyond chance on
+    snapshots counted as if they were independent people.
+
+    Example
+    -------
+    >>> round(leavers_standard_error([0.1] * 100, workers=range(100)), 3)   # sqrt(100 * 0.1 * 0.9)
+    3.0
+    >>> round(leavers_standard_error([0.1] * 100, workers=[i // 4 for i in range(100)]), 3)   # 25 people, 4 rows
+    6.0
+    """
+    frame = pd.DataFrame({"worker": pd.Series(workers).astype(str).to_numpy(), "p": np.asarray(p, float)})
+    frame = frame.sort_values(["worker", "p"], kind="stable")
+    rank = frame.groupby("worker").cumcount().to_numpy()            # 0 for the lowest risk of each person
+    size = frame.groupby("worker")["p"].transform("size").to_numpy()
+    # each p_(r) is the smaller of an ordered pair (r, j) for itself and the 2 (k - 1 - r) pairs with a higher risk
+    pairs = float(np.sum(frame["p"].to_numpy() * (2 * (size - 1 - rank) + 1)))
+    means = frame.groupby("worker")["p"].sum().to_numpy()
+    return float(np.sqrt(max(pairs - np.sum(means ** 2), 0.0)))
 
 
 def top_share_mask(risk, share: float = TOP_SHARE, *, weights=None, by=None) -> np.ndarray:
@@ -144,7 +223,8 @@ def _worker_weights(workers, n_boot: int, random_state: int) -> np.ndarray:
 def evaluate_models(
     risks: dict[str, np.ndarray], y, *, workers, n_boot: int = 200, random_state: int = 0, progress=None
 ) -> dict[str, dict[str, dict[str, float]]]:
-    """``{model: {metric: {"value", "low", "high", "undefined"}}}`` with 95% worker-bootstrap intervals.
+    """``{model: {metric: {"value", "low", "high", "undefined"}}}`` with 95% worker-bootstrap intervals; ``ece``
+    holds its chance level instead (``chance``, ``chance_high``, ``p_value``: :func:`_chance_level`).
 
     ``undefined`` counts the resamples in which the metric does not exist (no leaver or no stayer drawn):
     they are left out of the interval rather than warned about.
@@ -165,7 +245,17 @@ def evaluate_models(
     for name, p in risks.items():
         point = point_metrics(y, p)
         out[name] = {m: _interval(point[m], boots[name][m]) for m in METRICS}
+        out[name]["ece"] = _chance_level(point["ece"], ece_chance(p, workers=workers, n_draws=n_boot,
+                                                                 random_state=random_state))
     return out
+
+
+def _chance_level(value: float, draws: np.ndarray) -> dict[str, float | int]:
+    """ECE with its chance level: ``chance`` (mean ECE of exactly right risks on these rows), ``chance_high``
+    (their 95th percentile, 1 - :data:`CHANCE_ALPHA`: above it, the gap is beyond chance) and ``p_value`` (the share of draws at least as
+    large, counting the observed one: (1 + k) / (1 + n), never 0)."""
+    return {"value": value, "chance": float(np.mean(draws)), "chance_high": float(np.percentile(draws, 100 * (1 - CHANCE_ALPHA))),
+            "p_value": float((1 + np.sum(draws >= value)) / (1 + len(draws))), "undefined": 0}
 
 
 def _interval(value: float, draws: np.ndarray) -> dict[str, float | int]:
@@ -257,8 +347,7 @@ def expected_vs_observed(keys: pd.DataFrame, y, risk, *, min_people: int = MIN_P
     ]
 
 
-def team_interval_checks(rows: pd.DataFrame, *, level: float, min_people: int = MIN_PEOPLE, n_boot: int = 200,
-                         random_state: int = 0) -> list[dict]:
+def team_interval_checks(rows: pd.DataFrame, *, level: float, min_people: int = MIN_PEOPLE) -> list[dict]:
     """The lists' team figures checked against what happened: one summary per test date.
 
     ``rows`` are the logged audit rows (:func:`retention_ml.training.audit_rows`): ``as_of``, ``team`` (the
@@ -270,8 +359,9 @@ def team_interval_checks(rows: pd.DataFrame, *, level: float, min_people: int = 
     Each summary holds ``as_of``, ``level``, ``teams`` (teams checked), ``withheld`` (teams not checked: under
     ``min_people`` people, or withheld so that those cannot be worked out by subtracting the checked teams from the
     window's published totals, as in :func:`expected_vs_observed`), ``inside`` (teams whose observed count fell in
-    the interval), ``coverage`` (their share, with ``coverage_low``/``coverage_high``: a 95% bootstrap interval
-    over teams, seeded by ``random_state``), ``implied_coverage`` (the share the risks themselves imply: above
+    the interval), ``coverage`` (their share, with ``coverage_low``/``coverage_high``: its 95% Wilson score
+    interval over teams, which stays honest at 0% and 100%, where resampling teams gives "100% to 100%"),
+    ``implied_coverage`` (the share the risks themselves imply: above
     ``level``, since the interval is in whole people), ``below`` (fewer left than the interval's low end: risk
     over-predicted) and ``above`` (more left than its high end), each beside the number of teams the risks imply
     (``implied_below``, ``implied_above``), ``mean_expected``, ``mean_observed`` and the worst
@@ -303,7 +393,7 @@ def team_interval_checks(rows: pd.DataFrame, *, level: float, min_people: int = 
         summary = {"as_of": str(as_of)[:10], "level": level, "teams": int(shown.sum()), "withheld": int((~shown).sum())}
         if len(checked):
             summary.update(_interval_figures(checked.groupby("team", sort=True), risk_list.expected_leavers_interval,
-                                             risk_list.poisson_binomial_pmf, level, n_boot, random_state))
+                                             risk_list.poisson_binomial_pmf, level))
         out.append(summary)
     return out
 
@@ -313,7 +403,7 @@ def _tail_masses(pmf: np.ndarray, low: int, high: int) -> tuple[float, float]:
     return float(pmf[:low].sum()), float(pmf[high + 1:].sum())
 
 
-def _interval_figures(teams, interval, pmf, level: float, n_boot: int, random_state: int) -> dict:
+def _interval_figures(teams, interval, pmf, level: float) -> dict:
     """Coverage, the sides missed and the worst misses of the teams in ``teams`` (grouped audit rows)."""
     figures = pd.DataFrame([(*interval(g["risk"].to_numpy(float), level=level), float(g["label"].sum()))
                             for _, g in teams], columns=["expected", "low", "high", "observed"])
@@ -322,15 +412,14 @@ def _interval_figures(teams, interval, pmf, level: float, n_boot: int, random_st
     tails = np.array([_tail_masses(pmf(g["risk"].to_numpy(float)), lo, hi)
                       for (_, g), lo, hi in zip(teams, figures["low"], figures["high"])]).reshape(-1, 2)
     inside = figures["observed"].between(figures["low"], figures["high"]).to_numpy()
-    draws = np.random.default_rng(random_state).integers(0, len(inside), size=(n_boot, len(inside)))
-    share = inside[draws].mean(axis=1)
+    share = binomtest(int(inside.sum()), len(inside)).proportion_ci(confidence_level=0.95, method="wilson")
     gap = figures["expected"] - figures["observed"]   # > 0: fewer left than expected (over-predicted)
 
     def worst(i) -> dict:
         return {"expected": round(float(figures["expected"][i]), 1), "observed": int(figures["observed"][i])}
 
     return {"inside": int(inside.sum()), "coverage": float(inside.mean()),
-            "coverage_low": float(np.percentile(share, 2.5)), "coverage_high": float(np.percentile(share, 97.5)),
+            "coverage_low": float(share.low), "coverage_high": float(share.high),
             "implied_coverage": float(1 - tails.sum(axis=1).mean()),
             "below": int((figures["observed"] < figures["low"]).sum()), "above": int((figures["observed"] > figures["high"]).sum()),
             "implied_below": float(tails[:, 0].sum()), "implied_above": float(tails[:, 1].sum()),

@@ -542,13 +542,13 @@ def _pseudonyms(ids: pd.Series, prefix: str) -> np.ndarray:
 def _flat_metrics(record: dict) -> dict[str, float]:
     """The run's MLflow metrics from its evaluation record: every model's test figures with their 95% interval
     (``logistic.roc_auc.low``), so MLflow's compare view shows whether LightGBM beats a baseline beyond the noise,
-    as train's table and the card do; calibration, trees and the rows (and leavers) of each window."""
+    as train's table and the card do, and ECE with its chance level (``lightgbm.ece.chance_high``,
+    ``.p_value``); calibration, trees and the rows (and leavers) of each window."""
     out = {}
     for name, rec in record["models"].items():
-        for metric, interval in rec.items():
-            out[f"{name}.{metric}"] = interval["value"]
-            out[f"{name}.{metric}.low"] = interval["low"]
-            out[f"{name}.{metric}.high"] = interval["high"]
+        for metric, figures in rec.items():
+            out[f"{name}.{metric}"] = figures["value"]
+            out.update({f"{name}.{metric}.{key}": v for key, v in figures.items() if key not in ("value", "undefined")})
     cal = record["calibration"]
     out.update({"calibration.a": cal["a"], "calibration.b": cal["b"], "ece_valid_before": cal["ece_valid_before"],
                 "ece_valid_after": cal["ece_valid_after"], "best_iteration": record["best_iteration"]})

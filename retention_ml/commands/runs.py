@@ -13,6 +13,8 @@ Runs are comparable only when they answer the same question on the same people: 
 
 The table fits an 80-column terminal (and a pipe or file): the settings every listed run shares are printed once under it. --wide shows every column (experiment, MLflow experiment, start time, code, each setting, test window and rows, all metrics with their intervals, data fingerprint, and one column per other experiment key that differs); --json gives every column at full precision (each model metric with its interval, e.g. auc low and auc high; the baselines' for runs logged since they are), with every experiment key a run logged under settings.
 
+ECE (expected calibration error, --wide and --json) has no interval: noise alone makes it positive, the more so on a small test window, and a bootstrap range around it sits above the truth and can leave out its own value. Beside it, ece chance is what risks exactly right reach on the run's test window 95 times in 100 (an ECE under it is within chance) and ece p how often they reach the run's ECE (under 0.05: off beyond chance). Runs logged before this have neither.
+
 Reads the tracking store (sqlite:///./mlflow.db unless MLFLOW_TRACKING_URI says otherwise).
 
 Exit codes: 0 listed (also when the experiment has no runs yet), 2 could not run: no store at the tracking URI (it is not created by looking), a tracking server that does not answer within seconds, an experiment name the store does not hold, or an unreadable store.
@@ -44,7 +46,12 @@ NARROW = ("auc", "ap", "brier", "truth top3", "exit top3")
 # The metrics a run logs with their 95% bootstrap interval over workers (``<metric>.low`` / ``.high``): each gets
 # ``<label> low`` and ``<label> high`` beside it, so two runs' figures are read with their noise, not as a ranking.
 INTERVALS = {label: metric for metric, label in COLUMNS.items()
-             if metric.split(".")[0] in ("lightgbm", "logistic", "team_base_rate")}   # the baselines' since S14
+             if metric.split(".")[0] in ("lightgbm", "logistic", "team_base_rate")   # the baselines' since S14
+             and label not in ("ece",)}
+# ECE has no interval (noise alone makes it positive, and a bootstrap around it sat above the truth): beside it, its
+# chance level (``lightgbm.ece.chance_high``: what risks exactly right reach on the test window 95 times in 100)
+# and how often they reach the run's ECE (``.p_value``; under 0.05: off beyond chance). Older runs logged neither.
+CHANCE = {"ece chance": "lightgbm.ece.chance_high", "ece p": "lightgbm.ece.p_value"}
 # run parameter -> column label: the settings an analyst varies between runs. Older runs logged some under other
 # names (before the parameters took the experiment's own key names): read those when the new name is absent.
 SETTINGS = {
@@ -87,7 +94,8 @@ def runs_table(experiment: str | None = None):
         known = sorted(set(names.values()) | set(_column(tracking.search_runs(), f"tags.{artifacts.EXPERIMENT_TAG}").dropna()))
         raise LookupError(f"no experiment named {experiment!r} in {uri} (experiments: {', '.join(known) or 'none'})")
     metrics = [c for label in COLUMNS.values()
-               for c in ([label, f"{label} low", f"{label} high"] if label in INTERVALS else [label])]
+               for c in ([label, f"{label} low", f"{label} high"] if label in INTERVALS
+                         else [label, *CHANCE] if label == "ece" else [label])]
     columns = ["run_id", "cmp", "name", "experiment", "mlflow_experiment", "start_time", "code", *SETTINGS.values(),
                "test window", "test n", "test leavers", *metrics, "registered", "data", "repeat of", "reproduced",
                "settings"]
@@ -113,6 +121,8 @@ def runs_table(experiment: str | None = None):
         if label in INTERVALS:
             out[f"{label} low"] = _column(frame, f"metrics.{metric}.low")
             out[f"{label} high"] = _column(frame, f"metrics.{metric}.high")
+    for label, metric in CHANCE.items():
+        out[label] = _column(frame, f"metrics.{metric}")
     out["settings"] = _settings(frame)
     versions = _registered_versions()
     out["registered"] = out["run_id"].map(lambda run_id: versions.get(run_id, ""))
@@ -347,7 +357,8 @@ def _view(table, wide: bool, title: str):
         shown["run_id"] = shown["run_id"] + " " + shown["cmp"]
         columns, digits = ["run_id", "differs", *metrics, "model"], 3
         headers = {"run_id": "run  cmp", "truth top3": "truth\ntop3", "exit top3": "exit\ntop3"}
-    numeric = set(COLUMNS.values()) | {f"{c} {end}" for c in INTERVALS for end in ("low", "high")} | {"test n", "test leavers"}
+    numeric = (set(COLUMNS.values()) | {f"{c} {end}" for c in INTERVALS for end in ("low", "high")} | set(CHANCE)
+               | {"test n", "test leavers"})
     for col in columns:
         header = headers.get(col, col)
         if col in numeric:   # a number is never cut short: the text columns fold instead

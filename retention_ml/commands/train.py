@@ -131,6 +131,18 @@ def tuning_summary(tuning: dict) -> str:
             f"(a score on training rows, not the test window's): {chosen}")
 
 
+ECE_NOTE = ("ece: no interval (noise alone makes ECE positive); beside it its chance level, the ECE that risks exactly "
+            "right reach on this test window 95 times in 100. Under it: within chance; over it: off beyond chance.")
+
+
+def _cell(figures: dict) -> str:
+    """A metric with its 95% interval, or ECE with its chance level (``0.034 (chance 0.066)``; square brackets
+    would read as rich markup)."""
+    if "chance_high" in figures:
+        return f"{figures['value']:.3f} (chance {figures['chance_high']:.3f})"
+    return f"{figures['value']:.3f} [{figures['low']:.3f}, {figures['high']:.3f}]"
+
+
 def _undefined_resamples(rec: dict, n_boot: int) -> str | None:
     """How many bootstrap resamples had no leaver (or no stayer), so that some metrics did not exist in them."""
     undefined = max((v.get("undefined", 0) for v in rec["models"]["lightgbm"].values()), default=0)
@@ -184,9 +196,9 @@ def _print(result, exp, truth: dict | None = None, warnings: list[str] = (), sim
     for name in rec["models"]:
         table.add_column(name, justify="right")
     for metric in next(iter(rec["models"].values())):
-        cells = [f"{m[metric]['value']:.3f} [{m[metric]['low']:.3f}, {m[metric]['high']:.3f}]" for m in rec["models"].values()]
-        table.add_row(metric, *cells)
+        table.add_row(metric, *[_cell(m[metric]) for m in rec["models"].values()])
     console.print(table)
+    console.print(ECE_NOTE)
     cal = rec["calibration"]
     # checked_on says where calibration was fitted: the validation window, or cross-fitting on a flat extract
     console.print(f"Platt calibration a={cal['a']:.3f} b={cal['b']:.3f}, checked on the {cal.get('checked_on', 'validation window')}: "

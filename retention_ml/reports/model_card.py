@@ -56,7 +56,9 @@ METRIC_GLOSSES = {"roc_auc": "Chance that a leaver gets a higher risk than a sta
                   "average_precision": "How well leavers are packed at the top of the list: higher is better; a list "
                                        "in random order scores about the leaver rate",
                   "brier": "Average squared gap between risk and what happened (1 left, 0 stayed): lower is better",
-                  "ece": "Average gap between predicted risk and the share who actually left: lower is better",
+                  "ece": "Average gap between predicted risk and the share who actually left: lower is better. Noise "
+                         "alone makes it positive, so no range is given: in brackets, its chance level, the most that "
+                         "risks exactly right reach on this test window 95 times in 100 (under it: within chance)",
                   "precision_top10": "Of the 10% with the highest risk, the share who left",
                   "recall_top10": "Of all leavers, the share who were in the top 10% of risk"}
 GLOSSARY = [
@@ -76,7 +78,17 @@ GLOSSARY = [
                     "0 is perfect; lower is better."),
     ("Expected calibration error (ECE)", "people are grouped by their risk, and in each group the average risk is "
                                          "compared with the share who actually left. ECE is the average of those gaps: "
-                                         "0.05 means risks are off by about 5 pp on average. Lower is better."),
+                                         "0.05 means risks are off by about 5 pp on average. Lower is better. "
+                                         "Each group's share who left is itself a small sample, so ECE comes out "
+                                         "above 0 even when every risk is exactly right, and the more so the fewer "
+                                         "the people (about 0.05 for 370 people at a 15% leaver rate, 0.02 for "
+                                         "2,000). Its chance level says how far: the test window's outcomes are "
+                                         "drawn again and again from the model's own risks, as if they were exactly "
+                                         "right, and ECE is measured each time; 95% of those ECEs are at or under "
+                                         "the chance level. An ECE under it is within chance (consistent with "
+                                         "risks that can be read as chances); one above it is off beyond chance. "
+                                         "A range from resampling the people is not given for ECE: it sits above "
+                                         "the truth and can even leave out the ECE measured."),
     ("Calibration (Platt scaling)", "the model's raw scores are turned into percentages with an S-shaped curve "
                                     "fitted on rows the trees were not fitted on (the validation window; for a "
                                     "one-row-per-employee extract, out-of-fold rows of cross-fitting), so that risks "
@@ -233,9 +245,19 @@ def _pp(value, signed: bool = False) -> str:
 def _interval(item: dict | None, fmt=_num) -> str:
     if not item or item.get("value") is None:
         return "n/a"
+    if "chance_high" in item:   # ECE: its chance level, not a range (retention_ml.evaluate.ece_chance)
+        return f"{fmt(item['value'])} (chance {fmt(item['chance_high'])})"
     if item.get("low") is None or item.get("high") is None:
         return fmt(item["value"])
     return f"{fmt(item['value'])} ({fmt(item['low'])} to {fmt(item['high'])})"
+
+
+def _metric_cell(metric: str, item: dict | None) -> str:
+    """A test-window metric with its 95% interval; ECE with its chance level, or alone for a run logged before
+    chance levels were (its percentile interval sat above the truth and could leave out its own value)."""
+    if metric == "ece" and item and "chance_high" not in item:
+        return _num(item.get("value"))
+    return _interval(item)
 
 
 # -- reading the run -----------------------------------------------------------------------------
@@ -420,13 +442,16 @@ def _window_rates(metrics: dict) -> str:
                      for w in ("train", "valid", "test") if counts.get(w, {}).get("n"))
 
 
-def _overall_level_note(metrics: dict, audit, alpha: float) -> str | None:
+def _overall_level_note(metrics: dict, audit, alpha: float, predictions: pd.DataFrame | None = None) -> str | None:
     """Whether the model's risks are right on average over the whole test window: predicted against observed
-    leavers, judged against chance (binomial at the mean risk, two-sided ``alpha``, the gate's error rate). ECE
-    averages gaps per risk bin and can pass while every risk is a tenth too high, which every team's "expected
-    leavers" on the lists then carries. None when the gap is within chance."""
+    leavers, judged against chance (two-sided ``alpha``, the gate's error rate; the standard error counts each
+    person's rows together, :func:`retention_ml.evaluate.leavers_standard_error`, or, for predictions without
+    ids, is binomial at the mean risk). ECE averages gaps per risk bin and can pass while every risk is a tenth
+    too high, which every team's "expected leavers" on the lists then carries. None when the gap is within
+    chance."""
     from statistics import NormalDist
 
+    from retention_ml.evaluate import leavers_standard_error
     from retention_ml.fairness import calibration_standard_error
 
     ov = audit.overall
@@ -434,7 +459,11 @@ def _overall_level_note(metrics: dict, audit, alpha: float) -> str | None:
     if not rows or not mean_risk or math.isnan(mean_risk):
         return None
     gap = ov["base_rate"] - mean_risk
-    if abs(gap) <= NormalDist().inv_cdf(1 - alpha / 2) * float(calibration_standard_error(mean_risk, rows)):
+    ids = next((c for c in ("person", "worker_id") if predictions is not None and c in predictions.columns), None)
+    labelled = predictions[predictions["label"].notna()] if ids else None   # the rows the audit counts
+    se = (leavers_standard_error(labelled["risk"], workers=labelled[ids]) / rows if ids
+          else float(calibration_standard_error(mean_risk, rows)))
+    if abs(gap) <= NormalDist().inv_cdf(1 - alpha / 2) * se:
         return None
     expected = mean_risk * rows
     ratio = observed / expected
@@ -447,6 +476,26 @@ def _overall_level_note(metrics: dict, audit, alpha: float) -> str | None:
             f"was {_window_rates(metrics)}: the risks follow the leaving of the years the model learned from "
             "(its calibration was fitted on the validation window), so when a council's leaving moves (pay, caseload "
             "policy, the labour market) they drift with it. Re-train, and re-issue this card, when it does.")
+
+
+def _ece_note(figures: dict, max_ece: float) -> str | None:
+    """The caveat an ECE over the gate's bar calls for, read against its chance level: beyond chance, the risks
+    are not chances; within chance, this test window is too small to tell (never "poorly calibrated" on noise)."""
+    from retention_ml.evaluate import ece_beyond_chance
+
+    value, beyond = figures["value"], ece_beyond_chance(figures)
+    if value <= max_ece:
+        return None
+    said = f"expected calibration error {_num(value)} exceeds the gate's {_num(max_ece)}"
+    if beyond is False:
+        return (f"Calibration cannot be judged on this test window: {said}, but risks exactly right would reach "
+                f"{_num(figures['chance_high'])} on as few people 95 times in 100 (p = {_num(figures['p_value'], 2)}), "
+                "so the gap may be noise alone (the gate still applies its bar to the ECE measured). Until a larger "
+                "test window shows otherwise, read the percentages as a ranking, not as probabilities.")
+    chance = "" if beyond is None else (f", beyond chance (risks exactly right reach {_num(figures['chance_high'])} "
+                                        "95 times in 100)")
+    return (f"Risks are poorly calibrated overall: {said}{chance}. Read the percentages as a ranking, not as "
+            "probabilities.")
 
 
 def _narrow_wins(metrics: dict) -> list[str]:
@@ -468,10 +517,13 @@ def _narrow_win_note(metrics: dict, base: str) -> str:
             f"{_interval(other['average_precision'])}. The 95% intervals overlap, so this test window cannot tell "
             f"the two apart: the simpler {name} may rank people as well, and the gate's \"beats\" rests on the "
             "point estimates.")
+    from retention_ml.evaluate import ece_beyond_chance
+
     a, b = mine.get("ece") or {}, other.get("ece") or {}
-    if None not in (a.get("high"), b.get("low")) and a["high"] < b["low"]:
-        note += (f" The turnover model's risks are better calibrated (expected calibration error {_interval(a)} against "
-                 f"{_interval(b)}), so its percentages and teams' expected leavers are nearer what happened.")
+    if ece_beyond_chance(a) is False and ece_beyond_chance(b):
+        note += (f" The turnover model's risks are within chance of right (expected calibration error {_interval(a)}) "
+                 f"and the {name}'s are off beyond chance ({_interval(b)}), so its percentages and teams' expected "
+                 "leavers are nearer what happened.")
     return note
 
 
@@ -597,8 +649,9 @@ def _approval(version, gate: list, run_id: str) -> dict:
 
 
 def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | None, thresholds: dict,
-                    simulated: bool) -> list[str]:
-    """Ethical considerations and caveats written from this run's own numbers."""
+                    simulated: bool, predictions: pd.DataFrame | None = None) -> list[str]:
+    """Ethical considerations and caveats written from this run's own numbers (``predictions``: the logged test
+    rows, whose pseudonymous ids let the whole window's expected leavers be judged per person, not per row)."""
     notes = []
     models = metrics["models"]
     mine = models["lightgbm"]
@@ -610,11 +663,9 @@ def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | 
                 f"average precision {_num(mine['average_precision']['value'])} against "
                 f"{_num(models[base]['average_precision']['value'])}). Its lists add nothing over that simpler rule; "
                 "do not use it.")
-    ece = mine["ece"]["value"]
-    if ece > thresholds["max_ece"]:
-        notes.append(f"Risks are poorly calibrated overall: expected calibration error {_num(ece)} exceeds the "
-                     f"gate's {_num(thresholds['max_ece'])}. Read the percentages as a ranking, not as probabilities.")
-    if (level := _overall_level_note(metrics, audit, thresholds.get("group_family_alpha", 0.05))) is not None:
+    if (note := _ece_note(mine["ece"], thresholds["max_ece"])) is not None:
+        notes.append(note)
+    if (level := _overall_level_note(metrics, audit, thresholds.get("group_family_alpha", 0.05), predictions)) is not None:
         notes.append(level)
     notes += [_narrow_win_note(metrics, base) for base in _narrow_wins(metrics)]
     every = audit.group_shortfalls()
@@ -931,7 +982,8 @@ def _too_high_note(dates: list[dict]) -> str:
     return (f" Coverage hardly shows risks that are too high, since most small teams' ranges start at 0 leavers: at "
             f"{d['as_of']} the lists would have expected {_num(d['mean_expected'], 2)} leavers per team on average and "
             f"{_num(d['mean_observed'], 2)} left (for every 100 expected, about {round(100 * d['mean_observed'] / d['mean_expected'])} "
-            "left). Whether that is beyond chance is under Ethical considerations.")
+            "left). Ethical considerations says so when risks are too high (or too low) on average over the whole "
+            "test window beyond chance; when it does not, the gap is within chance.")
 
 
 def team_check_verdict(checks: dict, horizon) -> str:
@@ -959,9 +1011,11 @@ def team_check_verdict(checks: dict, horizon) -> str:
                 f"{', '.join(d['as_of'] for d in under)}, but within what chance gives for this many teams: the ranges "
                 "on the lists are not shown to be too narrow. A manager should still read the range as a guide, "
                 "not a promise.")
+    fewest = min(dates, key=lambda d: (d["coverage"], d["coverage_low"]))
     held = (f"At least {_pct(level, 0)} of teams had a number of leavers inside the range their list would have shown "
             f"at every test date: a manager can read the range on the list as holding the real count over {period} for "
-            f"{_in_100(min(d['coverage'] for d in dates))} teams here (the fewest at any test date).")
+            f"{_in_100(fewest['coverage'])} teams here (the fewest at any test date; on {fewest['teams']} teams, as few "
+            f"as {_in_100(fewest['coverage_low']).removeprefix('about ')} is within chance).")
     held += _too_high_note(dates)
     clustered = [d for d in dates if d["coverage_high"] < d["implied_coverage"]]
     if not clustered:
@@ -973,6 +1027,28 @@ def team_check_verdict(checks: dict, horizon) -> str:
             f"where the risks imply {_num(worst['implied_above'], 0)}): leaving clusters in some teams (a manager "
             "leaving, a restructure), which a range built from each person's risk alone does not allow for. A manager "
             "should read a count above the range as possible, not as a sign the list was wrong.")
+
+
+def _chances_brief(ece: dict | None, ov: dict, unit: str) -> str:
+    """Can the percentages be read as chances? The window's expected against observed leavers, and ECE read against
+    its chance level (:func:`retention_ml.evaluate.ece_chance`), in words."""
+    from retention_ml.evaluate import ece_beyond_chance
+
+    text = (f"**Risks as chances:** over the test window the risks added up to {ov['mean_risk'] * ov['rows']:,.0f} "
+            f"leavers and {ov['positives']:,} left. ")
+    beyond, gap = ece_beyond_chance(ece), f"about {100 * ece['value']:.1f} pp" if ece else "n/a"
+    if beyond is None:
+        return text + (f"Across groups of similar risk, risk and the share who left differ by {gap} on average (expected "
+                       "calibration error; this run was logged before its chance level was).")
+    if beyond:
+        return text + (f"Across groups of similar risk, risk and the share who left differ by {gap} on average (expected "
+                       f"calibration error), more than chance gives on {ov['rows']:,} {unit} (exactly right risks reach "
+                       f"{_num(ece['chance_high'])} 95 times in 100): read a percentage as a chance that is off by about "
+                       "that much.")
+    return text + (f"Across groups of similar risk, risk and the share who left differ by {gap} on average (expected "
+                   f"calibration error), within what chance gives on {ov['rows']:,} {unit} even for exactly right risks "
+                   f"(up to {_num(ece['chance_high'])} 95 times in 100): nothing here says the percentages cannot be read "
+                   "as chances.")
 
 
 def _in_brief(c: dict, gate: list, aliases: list[str], audit, metrics: dict, n_inputs: int | None) -> list[str]:
@@ -1008,6 +1084,7 @@ def _in_brief(c: dict, gate: list, aliases: list[str], audit, metrics: dict, n_i
          + f". The other {ov['positives'] - ov['flagged_positives']:,} who left were further down the list. Given one person who left and one who stayed, it gives the one who left the higher "
          f"risk {_in_100(ov['roc_auc']).removeprefix('about ').replace(' in every 100', ' times in 100')} "
          "(50 would be a coin toss)."),
+        _chances_brief(mine.get("ece"), ov, unit.split(" (")[0]),
         (f"**Who is affected:** {'the employees in the extract' if c['flat'] else 'every worker in the population'} "
          f"({c['population']}): {ov['people']:,} people in the test window. " + _protected_brief(c["inputs"])),
         ("**It must not be used** to decide anything about a person (recruitment, discipline, performance, "
@@ -1060,7 +1137,7 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
 
     started = datetime.fromtimestamp(run.info.start_time / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     metric_rows = [{"metric": METRIC_LABELS[m], "gloss": METRIC_GLOSSES[m],
-                    **{k: _interval(v.get(m)) for k, v in metrics["models"].items()}}
+                    **{k: _metric_cell(m, v.get(m)) for k, v in metrics["models"].items()}}
                    for m in METRIC_LABELS if m in metrics["models"].get("lightgbm", {})]
     # "positives" are leaving snapshots: a leaver counts once per snapshot before leaving (5 quarterly dates in
     # training), so they are shown as such, beside the distinct people who left (older runs did not record them)
@@ -1137,7 +1214,7 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
             # older runs' truth.json has no such block: the card then leaves the sentence out
             "reference_top1": _interval((truth.get("oracle_last_month") or {}).get("top1"), _pct),
             "reference_top3": _interval((truth.get("oracle_last_month") or {}).get("top3"), _pct)},
-        "considerations": _considerations(metrics, audit, alignment, truth, thresholds, simulated),
+        "considerations": _considerations(metrics, audit, alignment, truth, thresholds, simulated, predictions),
         "thresholds": thresholds,
         # how this bar differs from the shipped one (None: it is the shipped one), said above the thresholds
         "thresholds_note": thresholds_note(thresholds, thresholds_source) if threshold_departures(thresholds) else None,
@@ -1221,7 +1298,7 @@ def _team_check_blocks(c: dict) -> list[dict]:
               f"date{'s' if len(checks['dates']) > 1 else ''}, with any more withheld so that they cannot be worked out "
               "by subtraction)" if any(d["withheld"] for d in checks["dates"]) else "")
            + "; no team is named. The check counts everyone in post in the team at the date, its manager too, whom "
-             "the lists leave out. The 95% interval of the share resamples teams."),
+             "the lists leave out. The 95% interval of the share is the Wilson score interval over the teams checked (it counts teams rather than resampling them, so a share of 100% still has a range below it)."),
     ]
     return b
 

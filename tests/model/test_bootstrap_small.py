@@ -21,9 +21,11 @@ def test_resamples_without_a_leaver_are_counted_and_raise_no_warning():
     for model in rec.values():
         for metric in ("roc_auc", "average_precision", "recall_top10"):
             assert model[metric]["undefined"] == no_leaver, metric
-        for metric in ("brier", "ece", "precision_top10"):
+        for metric in ("brier", "precision_top10"):
             assert model[metric]["undefined"] == 0, metric
             assert np.isfinite([model[metric]["low"], model[metric]["high"]]).all(), metric
+        assert model["ece"]["undefined"] == 0
+        assert np.isfinite([model["ece"]["chance"], model["ece"]["chance_high"], model["ece"]["p_value"]]).all()
     # The ranking model finds the leaver at the top whenever it is drawn: recall 1 in every defined resample
     # (the old code counted the leaver-less resamples as recall 0).
     assert rec["logistic"]["recall_top10"]["low"] == 1.0

@@ -69,3 +69,13 @@ def test_one_summary_per_test_date_and_a_date_without_teams():
 def test_ids_serve_as_well_as_the_logged_pseudonyms():
     rows = _hand_checked().rename(columns={"team": "team_id", "person": "worker_id"})
     assert team_interval_checks(rows, level=0.8) == team_interval_checks(_hand_checked(), level=0.8)
+
+
+def test_every_team_inside_still_has_a_range_below_100_percent():
+    """Calibration review S15: 38 of 38 teams inside read "100%, 95% interval 100% to 100%" on the demo's card:
+    resampling teams that were all inside can only give all inside. The Wilson score interval for 12 of 12 is
+    75.8% to 100%."""
+    rows = pd.concat([_team(f"G{i}", 0.2, 5, i % 3) for i in range(12)], ignore_index=True)   # 0-2 left: inside
+    (day,) = team_interval_checks(rows, level=0.8)
+    assert (day["inside"], day["coverage"], day["coverage_high"]) == (12, 1.0, 1.0)
+    assert np.isclose(day["coverage_low"], 0.7575, atol=1e-4)

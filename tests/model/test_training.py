@@ -37,7 +37,8 @@ def test_flat_run_is_logged_registered_and_loadable(ibm_exp, mlflow_store):
     assert set(record["models"]) == {"lightgbm", "logistic", "team_base_rate"}
     for model in record["models"].values():
         assert set(model) == CONTRACT_METRICS
-        assert all(iv["low"] < iv["high"] and np.isfinite(iv["value"]) for iv in model.values())
+        assert all(iv["low"] < iv["high"] and np.isfinite(iv["value"]) for m, iv in model.items() if m != "ece")
+        assert 0 < model["ece"]["chance"] < model["ece"]["chance_high"] and 0 < model["ece"]["p_value"] <= 1
     assert record["counts"]["test"]["n"] == 368 and set(record["beats_baselines"]) == {"logistic", "team_base_rate"}
     assert record["calibration"]["method"] == "platt"
     artifacts = set(tracking.list_artifacts(rid)) | set(tracking.list_artifacts(rid, "evaluation"))
