@@ -40,7 +40,8 @@ def test_a_perfectly_calibrated_small_window_reads_within_chance_where_the_old_i
     old = np.percentile([ece(y, p, weights=w) for w in _worker_weights(np.arange(368), 200, 0)], [2.5, 97.5])
     assert rec["value"] > 0.03 and rec["value"] < old[0] and 0 < old[0]
     assert rec["value"] <= rec["chance_high"] and rec["p_value"] >= 0.05 and ece_beyond_chance(rec) is False
-    assert "low" not in rec and "high" not in rec
+    # the interval is still logged (issue 5 asks one for every metric) and is the very range shown wrong above
+    assert (rec["low"], rec["high"]) == pytest.approx(tuple(old))
 
 
 def test_calibrated_samples_are_called_beyond_chance_about_one_time_in_twenty_at_most():

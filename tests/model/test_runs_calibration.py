@@ -14,16 +14,16 @@ from retention_ml.training import _flat_metrics
 runner = CliRunner()
 
 
-def test_the_run_logs_ece_with_its_chance_level_and_no_interval():
+def test_the_run_logs_ece_with_its_chance_level_beside_its_interval():
     record = {"models": {"lightgbm": {"roc_auc": {"value": 0.8, "low": 0.75, "high": 0.85, "undefined": 0},
-                                      "ece": {"value": 0.034, "chance": 0.032, "chance_high": 0.049, "p_value": 0.39,
-                                              "undefined": 0}}},
+                                      "ece": {"value": 0.034, "low": 0.03, "high": 0.077, "chance": 0.032,
+                                              "chance_high": 0.049, "p_value": 0.39, "undefined": 0}}},
               "calibration": {"a": 1.0, "b": 0.1, "ece_valid_before": 0.03, "ece_valid_after": 0.03},
               "best_iteration": 10, "counts": {}}
     logged = _flat_metrics(record)
     assert logged["lightgbm.roc_auc.low"] == 0.75 and logged["lightgbm.roc_auc.high"] == 0.85
     assert (logged["lightgbm.ece"], logged["lightgbm.ece.chance_high"], logged["lightgbm.ece.p_value"]) == (0.034, 0.049, 0.39)
-    assert "lightgbm.ece.low" not in logged and "lightgbm.ece.high" not in logged
+    assert (logged["lightgbm.ece.low"], logged["lightgbm.ece.high"]) == (0.03, 0.077)
 
 
 def test_runs_shows_the_ece_chance_level_and_not_an_older_runs_interval(tmp_path, scratch_store):
