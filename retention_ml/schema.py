@@ -35,6 +35,7 @@ __all__ = [
     "TableSchema",
     "age_band_edges",
     "driver_codes",
+    "LeverGroup",
     "lever_groups",
     "load_drivers",
     "load_schemas",
@@ -266,14 +267,37 @@ def _group_levers(driver: dict, groups: dict) -> tuple[tuple[str, str], ...]:
     return tuple(levers.items())
 
 
+@dataclass(frozen=True)
+class LeverGroup:
+    """Who a group lever is for (``drivers.yaml`` lever_groups): the people whose ``feature`` is 1, or, with
+    ``below``, whose ``feature`` is recorded and below it (``tenure_months`` below 24: new in post)."""
+
+    feature: str
+    below: float | None = None
+
+    def rule(self) -> str:
+        """The membership rule in words, for the data dictionary."""
+        return f"`{self.feature}` is 1" if self.below is None else f"`{self.feature}` below {self.below:g}"
+
+
+def _lever_group(name: str, raw) -> LeverGroup:
+    if isinstance(raw, str):
+        return LeverGroup(raw)
+    if isinstance(raw, dict) and set(raw) == {"feature", "below"} and isinstance(raw["feature"], str) \
+            and isinstance(raw["below"], (int, float)) and not isinstance(raw["below"], bool):
+        return LeverGroup(raw["feature"], float(raw["below"]))
+    raise ValueError(f"drivers.yaml: lever group {name!r} is {raw!r} (rule: a feature name, whose value 1 "
+                     "marks a member, or {feature: <name>, below: <number>})")
+
+
 @lru_cache(maxsize=None)
-def _lever_groups(folder: str) -> dict[str, str]:
+def _lever_groups(folder: str) -> dict[str, LeverGroup]:
     raw = yaml.safe_load(Path(folder, "drivers.yaml").read_text(encoding="utf-8"))
-    return dict(raw.get("lever_groups") or {})
+    return {str(name): _lever_group(str(name), rule) for name, rule in (raw.get("lever_groups") or {}).items()}
 
 
-def lever_groups() -> dict[str, str]:
-    """Group -> the feature that is 1 for its members, in the order groups are tried (``drivers.yaml`` lever_groups)."""
+def lever_groups() -> dict[str, LeverGroup]:
+    """Group -> who is in it (:class:`LeverGroup`), in the order groups are tried (``drivers.yaml`` lever_groups)."""
     return _lever_groups(str(schema_dir()))
 
 

@@ -68,8 +68,9 @@ def reason_levers(codes, people: pd.DataFrame | None = None, *, shown=()) -> np.
     names outside the groups of ``lever_groups`` (an agency worker is not eligible for a retention
     payment; ASYE support is for the newly qualified); a list cell holds one action a manager can take,
     not a menu. ``codes`` holds driver codes (None for an empty reason slot), one per row of ``people``
-    (the person's features: a group's member has its feature equal to 1); returns an object array, None
-    where the slot is empty or the driver has no lever (``other``).
+    (the person's features: a group's member has its feature equal to 1, or below the group's ``below``:
+    an experienced joiner in the first two years of the post is settled in, not handed a development plan);
+    returns an object array, None where the slot is empty or the driver has no lever (``other``).
 
     ``shown``: the levers of the row's earlier reasons (one array per slot, aligned with ``codes``). An action
     that answers two drivers is one text in drivers.yaml (``shared_levers``), and a row offers it once, beside
@@ -98,10 +99,11 @@ def reason_levers(codes, people: pd.DataFrame | None = None, *, shown=()) -> np.
         levers[fresh] = candidate[fresh]
         chosen |= fresh
 
-    for group, feature in (lever_groups().items() if people is not None else ()):
-        if feature not in people.columns:
+    for group, rule in (lever_groups().items() if people is not None else ()):
+        if rule.feature not in people.columns:
             continue
-        member = pd.to_numeric(people[feature], errors="coerce").to_numpy() == 1
+        value = pd.to_numeric(people[rule.feature], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        member = value == 1 if rule.below is None else value < rule.below   # NaN (not recorded): not a member
         own = codes.map({d.code: dict(d.group_levers)[group] for d in drivers if group in dict(d.group_levers)})
         has = member & own.notna().to_numpy() & ~chosen   # the first group with a lever for this driver wins
         offer(own, has)
