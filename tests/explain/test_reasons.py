@@ -262,3 +262,17 @@ def test_over_cap_reasons_name_the_cap_for_a_part_timers_hours(catalogue):
         "team cap 16 per full-time post)",
         "over the caseload cap in 4 of the last 6 months (caseload now 18, cap 16)",   # full-time: the team cap is theirs
     ]
+
+
+def test_a_qualification_reason_says_how_long_in_post_and_a_missing_one_is_not_the_catalogues_nan_words():
+    """A settling-in lever beside "qualified 5 years ago" alone did not say why; "Months since social work
+    qualification (NaN if unqualified): not recorded" (18 reasons on the national lists) read as a data dump."""
+    from retention_ml.features import feature_catalogue
+
+    catalogue = feature_catalogue()
+    frame = pd.DataFrame({"months_since_qualified": [65.6, np.nan, np.nan], "tenure_months": [16.2, 30.0, 30.0],
+                          "role": ["social_worker", "family_practitioner", None]})
+    text = render_feature_reasons("months_since_qualified", frame, load_templates(), catalogue)
+    assert text.tolist() == ["qualified 5 years ago, 16 months in this post",
+                             "no social work qualification recorded (role: family practitioner)",
+                             "no social work qualification recorded"]
