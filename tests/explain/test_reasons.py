@@ -276,3 +276,11 @@ def test_a_qualification_reason_says_how_long_in_post_and_a_missing_one_is_not_t
     assert text.tolist() == ["qualified 5 years ago, 16 months in this post",
                              "no social work qualification recorded (role: family practitioner)",
                              "no social work qualification recorded"]
+
+
+def test_team_turnover_is_worded_as_a_rate_so_more_leavers_than_the_team_holds_reads_as_possible(catalogue):
+    # leavers over the team's average headcount: 6 leavers in a team averaging 5 is 120%, not "120% of the team left"
+    frame = pd.DataFrame({"team_leavers_rate_12m": [6 / 5, 0.44]})
+    text = render_feature_reasons("team_leavers_rate_12m", frame, load_templates(), catalogue).tolist()
+    assert text == ["team turnover of 120% in the last 12 months (leavers against the team's average headcount)",
+                    "team turnover of 44% in the last 12 months (leavers against the team's average headcount)"]
