@@ -314,8 +314,8 @@ _KNOWN_FIRST = 1e6
 
 def _with_derived_fields(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` plus fields templates may use that no feature holds as such (:func:`_own_cap`,
-    :func:`_pay_additions`)."""
-    return _pay_additions(_own_cap(frame))
+    :func:`_pay_additions`, :func:`_progression_in_post`)."""
+    return _progression_in_post(_pay_additions(_own_cap(frame)))
 
 
 def _own_cap(frame: pd.DataFrame) -> pd.DataFrame:
@@ -358,6 +358,29 @@ def _pay_additions(frame: pd.DataFrame) -> pd.DataFrame:
     if "employment_type" in frame.columns:   # the context's type, for a model without the one-hot feature
         known &= frame["employment_type"].astype(str).ne("agency")
     return frame.assign(pay_additions=text.where(known))
+
+
+# months_since_progression counts from the spell's start when pay never rose in it; within this of the time in
+# post, there was no progression (both count from the same start; 0.0 apart in the national data).
+_SAME_START_MONTHS = 0.5
+
+
+def _progression_in_post(frame: pd.DataFrame) -> pd.DataFrame:
+    """``months_since_progression_in_post`` (a progression happened in this post) and
+    ``months_in_post_without_progression`` (none did: the time in post), each missing where the other applies.
+
+    ``months_since_progression`` counts from the start of the post when there was no progression in it, so
+    "5 years since the last progression or promotion" claimed one that never happened (319 of 355 such
+    reasons on the national lists at 2024-01-01, most for agency workers).
+    """
+    if not {"months_since_progression", "tenure_months"} <= set(frame.columns):
+        return frame
+    since = pd.to_numeric(frame["months_since_progression"], errors="coerce").astype("float64")
+    tenure = pd.to_numeric(frame["tenure_months"], errors="coerce").astype("float64")
+    none = since >= tenure - _SAME_START_MONTHS   # False where either is missing
+    had = since < tenure - _SAME_START_MONTHS
+    return frame.assign(months_since_progression_in_post=since.where(had),
+                        months_in_post_without_progression=tenure.where(none))
 
 
 def _withheld_wordings(drivers: pd.Series) -> dict[str, tuple[dict[str, tuple[Template, ...]], str]]:
