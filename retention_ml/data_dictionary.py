@@ -146,7 +146,7 @@ def _drivers_section() -> list[str]:
         "One list shared by exit-interview reason codes, the simulator's ground truth, the feature catalogue and grouped "
         "explanations. `exit reason`: may be given as an exit-interview reason. `model visible`: the model can see it in the data. "
         "`levers`: beside a reason, a list shows the first; a person in a group (lever_groups: "
-        + ", ".join(f"{group.replace('_', ' ')} = `{feature}` is 1" for group, feature in lever_groups().items())
+        + ", ".join(f"{group.replace('_', ' ')} = {rule.rule()}" for group, rule in lever_groups().items())
         + ") gets their group's lever instead where the driver has one.",
         "",
         "| code | label | exit reason | model visible | description | levers |",

@@ -35,6 +35,8 @@ __all__ = [
     "TableSchema",
     "age_band_edges",
     "driver_codes",
+    "LeverCondition",
+    "LeverGroup",
     "lever_groups",
     "load_drivers",
     "load_schemas",
@@ -266,14 +268,68 @@ def _group_levers(driver: dict, groups: dict) -> tuple[tuple[str, str], ...]:
     return tuple(levers.items())
 
 
+@dataclass(frozen=True)
+class LeverCondition:
+    """One condition on a person's feature: equal to 1 (no bound), or recorded and ``below`` / ``above`` a number."""
+
+    feature: str
+    below: float | None = None
+    above: float | None = None
+
+    def rule(self) -> str:
+        if self.below is not None:
+            return f"`{self.feature}` below {self.below:g}"
+        if self.above is not None:
+            return f"`{self.feature}` above {self.above:g}"
+        return f"`{self.feature}` is 1"
+
+
+@dataclass(frozen=True)
+class LeverGroup:
+    """Who a group lever is for (``drivers.yaml`` lever_groups): the people who meet every condition
+    (``employment_agency`` is 1; ``tenure_months`` below 24: new in post; a supplement and a retention
+    payment both above 0)."""
+
+    conditions: tuple[LeverCondition, ...]
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        return tuple(c.feature for c in self.conditions)
+
+    def rule(self) -> str:
+        """The membership rule in words, for the data dictionary."""
+        return " and ".join(c.rule() for c in self.conditions)
+
+
+_BOUNDS = ("below", "above")
+
+
+def _lever_condition(name: str, raw) -> LeverCondition:
+    if isinstance(raw, str):
+        return LeverCondition(raw)
+    if isinstance(raw, dict) and isinstance(raw.get("feature"), str) and len(raw) == 2 \
+            and len(set(raw) & set(_BOUNDS)) == 1:
+        bound = next(b for b in _BOUNDS if b in raw)
+        if isinstance(raw[bound], (int, float)) and not isinstance(raw[bound], bool):
+            return LeverCondition(raw["feature"], **{bound: float(raw[bound])})
+    raise ValueError(f"drivers.yaml: lever group {name!r} has the condition {raw!r} (rule: a feature name, whose "
+                     "value 1 marks a member, or {feature: <name>, below: <number>} or {feature: <name>, above: "
+                     "<number>}; a list of them must all hold)")
+
+
+def _lever_group(name: str, raw) -> LeverGroup:
+    conditions = raw if isinstance(raw, list) and raw else [raw]
+    return LeverGroup(tuple(_lever_condition(name, c) for c in conditions))
+
+
 @lru_cache(maxsize=None)
-def _lever_groups(folder: str) -> dict[str, str]:
+def _lever_groups(folder: str) -> dict[str, LeverGroup]:
     raw = yaml.safe_load(Path(folder, "drivers.yaml").read_text(encoding="utf-8"))
-    return dict(raw.get("lever_groups") or {})
+    return {str(name): _lever_group(str(name), rule) for name, rule in (raw.get("lever_groups") or {}).items()}
 
 
-def lever_groups() -> dict[str, str]:
-    """Group -> the feature that is 1 for its members, in the order groups are tried (``drivers.yaml`` lever_groups)."""
+def lever_groups() -> dict[str, LeverGroup]:
+    """Group -> who is in it (:class:`LeverGroup`), in the order groups are tried (``drivers.yaml`` lever_groups)."""
     return _lever_groups(str(schema_dir()))
 
 

@@ -68,8 +68,10 @@ def reason_levers(codes, people: pd.DataFrame | None = None, *, shown=()) -> np.
     names outside the groups of ``lever_groups`` (an agency worker is not eligible for a retention
     payment; ASYE support is for the newly qualified); a list cell holds one action a manager can take,
     not a menu. ``codes`` holds driver codes (None for an empty reason slot), one per row of ``people``
-    (the person's features: a group's member has its feature equal to 1); returns an object array, None
-    where the slot is empty or the driver has no lever (``other``).
+    (the person's features: a group's member meets its conditions, a feature equal to 1 or below or above a
+    number: an experienced joiner in the first two years of the post is settled in, not handed a development
+    plan, and someone paid both a supplement and a retention payment is not told to check eligibility for them);
+    returns an object array, None where the slot is empty or the driver has no lever (``other``).
 
     ``shown``: the levers of the row's earlier reasons (one array per slot, aligned with ``codes``). An action
     that answers two drivers is one text in drivers.yaml (``shared_levers``), and a row offers it once, beside
@@ -98,10 +100,13 @@ def reason_levers(codes, people: pd.DataFrame | None = None, *, shown=()) -> np.
         levers[fresh] = candidate[fresh]
         chosen |= fresh
 
-    for group, feature in (lever_groups().items() if people is not None else ()):
-        if feature not in people.columns:
+    for group, rule in (lever_groups().items() if people is not None else ()):
+        if not set(rule.features) <= set(people.columns):
             continue
-        member = pd.to_numeric(people[feature], errors="coerce").to_numpy() == 1
+        member = np.ones(len(codes), dtype=bool)
+        for c in rule.conditions:   # every condition holds; NaN (not recorded) meets none
+            value = pd.to_numeric(people[c.feature], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+            member &= value < c.below if c.below is not None else value > c.above if c.above is not None else value == 1
         own = codes.map({d.code: dict(d.group_levers)[group] for d in drivers if group in dict(d.group_levers)})
         has = member & own.notna().to_numpy() & ~chosen   # the first group with a lever for this driver wins
         offer(own, has)

@@ -50,7 +50,8 @@ from retention_ml.explain.drivers import OTHER, reason_levers
 
 __all__ = ["FORMAT_KINDS", "HEALTH_META_KEY", "HEALTH_META_VALUE", "HEALTH_MODES", "MIN_REASON_VALUE", "RankedReasonDrivers", "Template", "first_reason_drivers", "health_features", "load_templates", "load_withheld", "rank_reason_drivers", "reason_table", "render_feature_reasons", "templates_for", "withheld_reason_texts"]
 
-FORMAT_KINDS = ("int", "whole", "duration", "num1", "pct", "change", "gbp", "minutes", "cases_trend", "text", "label")
+FORMAT_KINDS = ("int", "whole", "duration", "num1", "pct", "change", "more_less", "gbp", "minutes", "cases_trend", "text",
+                "label")
 # "duration" (months): "less than a month", then complete months under 2 years, complete years under 10, then
 # only "more than 10 years". A manager reads "qualified 226 months ago" slowly, and to the month it is a proxy for age (a protected characteristic).
 DURATION_YEARS_FROM, DURATION_CAP_YEARS = 24, 10
@@ -197,6 +198,11 @@ def _format(values: pd.Series, kind: str) -> pd.Series:
     if kind == "change":
         words = pd.Series(np.where(v >= 0, "up ", "down "), index=v.index)
         return words + _shown_change(v, kind).abs().astype("int64").astype(str) + "%"
+    if kind == "more_less":   # a gap as a fraction: "84% more", "3% less"; "-3% more" read as a typo
+        shown = (v * 100).round()
+        words = np.select([shown > 0, shown < 0], [" more", " less"], "")
+        size = shown.abs().astype("int64").astype(str) + "%"
+        return pd.Series(np.where(shown == 0, "about the same", size + words), index=v.index)
     if kind == "gbp":
         return "GBP " + v.round().map("{:,.0f}".format)
     if kind == "minutes":
@@ -307,9 +313,13 @@ _KNOWN_FIRST = 1e6
 
 
 def _with_derived_fields(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` plus fields templates may use that no feature holds as such.
+    """``frame`` plus fields templates may use that no feature holds as such (:func:`_own_cap`,
+    :func:`_pay_additions`, :func:`_progression_in_post`)."""
+    return _progression_in_post(_pay_additions(_own_cap(frame)))
 
-    ``caseload_cap_own``: the cap for the person's hours (team cap x FTE, read back from ``caseload_to_cap``
+
+def _own_cap(frame: pd.DataFrame) -> pd.DataFrame:
+    """``caseload_cap_own``: the cap for the person's hours (team cap x FTE, read back from ``caseload_to_cap``
     = caseload / pro-rata cap), only where it differs from the team cap (part-time staff). The over-cap
     features count months above this pro-rata cap, so "over the cap ... (caseload 10, cap 16)" read as under
     it for someone on 0.5 FTE; their templates name it, and full-time staff keep the shorter words.
@@ -321,6 +331,56 @@ def _with_derived_fields(frame: pd.DataFrame) -> pd.DataFrame:
     cap = pd.to_numeric(frame["caseload_cap"], errors="coerce").astype("float64")
     own = (cases / ratio.where(ratio > 0)).round(1)
     return frame.assign(caseload_cap_own=own.where((own - cap).abs() >= 0.05))
+
+
+def _pay_additions(frame: pd.DataFrame) -> pd.DataFrame:
+    """``pay_additions``: the market supplement and retention payment the person gets, or that they get none.
+
+    "salary GBP 38,904 a year" alone did not say whether that is low; the pay reasons put it beside what
+    is added to it (the pay the agency gap is measured against) and the pay measures the lever checks. Missing
+    where either is not recorded, and for agency workers, whom neither measure is for (their templates fall
+    through to words without it).
+    """
+    if not {"pay_supplement", "pay_retention_payment"} <= set(frame.columns):
+        return frame
+    supplement = pd.to_numeric(frame["pay_supplement"], errors="coerce").astype("float64")
+    retention = pd.to_numeric(frame["pay_retention_payment"], errors="coerce").astype("float64")
+    has_s, has_r = supplement.round() > 0, retention.round() > 0
+    s_text = "a market supplement of " + _format(supplement, "gbp")
+    r_text = "a retention payment of " + _format(retention, "gbp")
+    text = pd.Series(np.select([has_s & has_r, has_s, has_r],
+                               [s_text + " and " + r_text, s_text + " and no retention payment",
+                                r_text + " and no market supplement"],
+                               "no market supplement or retention payment"), index=frame.index, dtype=object)
+    known = supplement.notna() & retention.notna()
+    if "employment_agency" in frame.columns:
+        known &= pd.to_numeric(frame["employment_agency"], errors="coerce").ne(1)
+    if "employment_type" in frame.columns:   # the context's type, for a model without the one-hot feature
+        known &= frame["employment_type"].astype(str).ne("agency")
+    return frame.assign(pay_additions=text.where(known))
+
+
+# months_since_progression counts from the spell's start when pay never rose in it; within this of the time in
+# post, there was no progression (both count from the same start; 0.0 apart in the national data).
+_SAME_START_MONTHS = 0.5
+
+
+def _progression_in_post(frame: pd.DataFrame) -> pd.DataFrame:
+    """``months_since_progression_in_post`` (a progression happened in this post) and
+    ``months_in_post_without_progression`` (none did: the time in post), each missing where the other applies.
+
+    ``months_since_progression`` counts from the start of the post when there was no progression in it, so
+    "5 years since the last progression or promotion" claimed one that never happened (319 of 355 such
+    reasons on the national lists at 2024-01-01, most for agency workers).
+    """
+    if not {"months_since_progression", "tenure_months"} <= set(frame.columns):
+        return frame
+    since = pd.to_numeric(frame["months_since_progression"], errors="coerce").astype("float64")
+    tenure = pd.to_numeric(frame["tenure_months"], errors="coerce").astype("float64")
+    none = since >= tenure - _SAME_START_MONTHS   # False where either is missing
+    had = since < tenure - _SAME_START_MONTHS
+    return frame.assign(months_since_progression_in_post=since.where(had),
+                        months_in_post_without_progression=tenure.where(none))
 
 
 def _withheld_wordings(drivers: pd.Series) -> dict[str, tuple[dict[str, tuple[Template, ...]], str]]:

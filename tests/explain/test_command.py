@@ -62,7 +62,9 @@ def test_one_person_json_has_reasons_with_own_values(wired):
     caseload = [r for r in record["reasons"] if r["driver"] == "caseload_workload"]
     assert caseload and f"caseload {round(X['caseload_current'].iloc[idx])}" in caseload[0]["reason"]
     # the lever beside each reason is the one the lists show for it (explain.drivers.reason_levers)
-    assert [r["lever"] for r in record["reasons"]] == reason_levers([r["driver"] for r in record["reasons"]]).tolist()
+    # (for this person: their features say which lever group they are in)
+    person = X.iloc[[idx] * len(record["reasons"])].reset_index(drop=True)
+    assert [r["lever"] for r in record["reasons"]] == reason_levers([r["driver"] for r in record["reasons"]], person).tolist()
     assert record["note"] == NOT_A_DECISION
 
 

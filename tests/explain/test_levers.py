@@ -76,7 +76,7 @@ def test_a_group_gets_its_lever_where_the_driver_has_one_and_the_first_group_win
 def test_lever_groups_name_features_of_the_catalogue_and_levers_are_not_repeated_across_drivers():
     from retention_ml.schema import lever_groups
 
-    assert set(lever_groups().values()) <= set(feature_catalogue()["feature"])
+    assert {f for rule in lever_groups().values() for f in rule.features} <= set(feature_catalogue()["feature"])
     firsts = [d.levers[0] for d in load_drivers() if d.levers]
     assert len(set(firsts)) == len(firsts)
     # two reasons of one person never offer the same action twice in other words (flexible working: commute's)
@@ -149,3 +149,58 @@ def test_a_reason_whose_first_lever_is_offered_gets_its_drivers_next_one():
     assert got == [second.levers[0], second.levers[0]]   # its own first lever is not offered yet: unchanged
     offered = np.array([second.levers[0], "something else"], dtype=object)
     assert reason_levers([second.code, second.code], shown=[offered]).tolist() == [second.levers[1], second.levers[0]]
+
+
+def test_an_experienced_joiner_whose_short_time_in_post_is_the_reason_is_settled_in_not_handed_a_development_plan():
+    """"7 months in this post" beside "A development plan with CPD days ..." (1,914 first reasons on the national
+    lists at 2024-01-01, nearly every career lever) answered years without progression, not a joiner's first
+    months: anyone in the first two years of the post outside the ASYE gets the settling-in lever."""
+    catalogue = feature_catalogue()
+    drivers = catalogue.set_index("feature")["driver"]
+    career = {d.code: d for d in load_drivers()}[drivers["tenure_months"]]
+    groups = dict(career.group_levers)
+    # experienced joiner, newly qualified, long-serving, agency joiner, tenure not recorded
+    X = pd.DataFrame({"tenure_months": [7.0, 7.0, 70.0, 7.0, np.nan], "nqsw_first_2y": [0.0, 1.0, 0.0, 0.0, 0.0],
+                      "employment_agency": [0.0, 0.0, 0.0, 1.0, 0.0]})
+    values = pd.DataFrame({"tenure_months": [0.4] * 5})
+    profile = pd.DataFrame({career.code: [0.4] * 5})
+    table = reason_table(values, profile, X, None, catalogue, drivers.reindex(values.columns), k=1)
+    assert table["lever_1"].tolist() == [groups["new_in_post"], groups["newly_qualified"], career.levers[0],
+                                         groups["agency"], career.levers[0]]
+    assert "settling-in" in groups["new_in_post"] and table.loc[0, "reason_1"] == "7 months in this post"
+
+
+def test_a_lever_group_is_features_that_are_1_or_below_or_above_a_number_and_anything_else_is_refused(tmp_path, monkeypatch):
+    import pytest
+    import yaml
+
+    from retention_ml import schema
+
+    raw = yaml.safe_load((schema.schema_dir() / "drivers.yaml").read_text(encoding="utf-8"))
+    assert schema.lever_groups()["new_in_post"] == schema.LeverGroup((schema.LeverCondition("tenure_months", below=24.0),))
+    assert schema.lever_groups()["agency"] == schema.LeverGroup((schema.LeverCondition("employment_agency"),))
+    assert schema.lever_groups()["paid_supplement_and_retention"] == schema.LeverGroup(
+        (schema.LeverCondition("pay_supplement", above=0.0), schema.LeverCondition("pay_retention_payment", above=0.0)))
+    raw["lever_groups"]["new_in_post"] = {"feature": "tenure_months", "under": 24}
+    (tmp_path / "drivers.yaml").write_text(yaml.safe_dump(raw), encoding="utf-8")
+    monkeypatch.setattr(schema, "schema_dir", lambda: tmp_path)
+    with pytest.raises(ValueError, match=r"lever group 'new_in_post' has the condition .*below"):
+        schema.lever_groups()
+
+
+def test_someone_paid_a_supplement_and_a_retention_payment_is_not_told_to_check_eligibility_for_them():
+    catalogue = feature_catalogue()
+    drivers = catalogue.set_index("feature")["driver"]
+    pay = {d.code: d for d in load_drivers()}[drivers["pay_agency_gap"]]
+    # both, supplement only, retention payment only, neither, both but an agency worker (the agency lever first)
+    X = pd.DataFrame({"pay_agency_gap": [0.6] * 5, "pay_salary_fte": [39_876.0] * 5,
+                      "pay_supplement": [3_000.0, 3_000.0, 0.0, 0.0, 3_000.0],
+                      "pay_retention_payment": [1_500.0, 0.0, 1_500.0, 0.0, 1_500.0],
+                      "employment_agency": [0.0, 0.0, 0.0, 0.0, 1.0]})
+    values = pd.DataFrame({"pay_agency_gap": [0.4] * 5})
+    profile = pd.DataFrame({pay.code: [0.4] * 5})
+    table = reason_table(values, profile, X, None, catalogue, drivers.reindex(values.columns), k=1)
+    groups = dict(pay.group_levers)
+    assert groups["paid_supplement_and_retention"] == "Review spinal point progression" == pay.levers[1]
+    assert table["lever_1"].tolist() == [pay.levers[1], pay.levers[0], pay.levers[0], pay.levers[0], groups["agency"]]
+    assert "a market supplement of GBP 3,000 and a retention payment of GBP 1,500" in table.loc[0, "reason_1"]

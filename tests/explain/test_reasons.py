@@ -115,11 +115,15 @@ def test_reason_text_matches_the_row_and_levers_come_from_the_taxonomy(model, fr
     assert len(rows) > 0
     r = rows[0]
     assert table["reason_1"].iloc[r].startswith(f"caseload {round(X['caseload_current'].iloc[r])} against a team cap of {round(X['caseload_cap'].iloc[r])}")
-    # the one lever rule: each reason's lever is its driver's first lever in drivers.yaml; no reason, no lever
+    # the one lever rule: each reason's lever is its driver's first lever in drivers.yaml; no reason, no lever;
+    # a career reason of someone in the first two years of the post: the new-in-post group's lever
     first = {d.code: d.levers[0] for d in load_drivers() if d.levers}
+    settle = {d.code: dict(d.group_levers)["new_in_post"] for d in load_drivers() if "new_in_post" in dict(d.group_levers)}
     has = table["reason_1"].notna()
     assert has.any() and table.loc[~has, "lever_1"].isna().all()
-    assert (table.loc[has, "lever_1"] == table.loc[has, "reason_driver_1"].map(first)).all()
+    new = has & (X["tenure_months"] < 24).to_numpy() & table["reason_driver_1"].isin(settle)
+    assert (table.loc[has & ~new, "lever_1"] == table.loc[has & ~new, "reason_driver_1"].map(first)).all()
+    assert (table.loc[new, "lever_1"] == table.loc[new, "reason_driver_1"].map(settle)).all()
 
 
 def test_reasons_need_the_explained_rows(model, frame, catalogue):
@@ -257,4 +261,46 @@ def test_over_cap_reasons_name_the_cap_for_a_part_timers_hours(catalogue):
         "over the caseload cap for their hours in 4 of the last 6 months (caseload now 10, cap 8 for their hours; "
         "team cap 16 per full-time post)",
         "over the caseload cap in 4 of the last 6 months (caseload now 18, cap 16)",   # full-time: the team cap is theirs
+    ]
+
+
+def test_a_qualification_reason_says_how_long_in_post_and_a_missing_one_is_not_the_catalogues_nan_words():
+    """A settling-in lever beside "qualified 5 years ago" alone did not say why; "Months since social work
+    qualification (NaN if unqualified): not recorded" (18 reasons on the national lists) read as a data dump."""
+    from retention_ml.features import feature_catalogue
+
+    catalogue = feature_catalogue()
+    frame = pd.DataFrame({"months_since_qualified": [65.6, np.nan, np.nan], "tenure_months": [16.2, 30.0, 30.0],
+                          "role": ["social_worker", "family_practitioner", None]})
+    text = render_feature_reasons("months_since_qualified", frame, load_templates(), catalogue)
+    assert text.tolist() == ["qualified 5 years ago, 16 months in this post",
+                             "no social work qualification recorded (role: family practitioner)",
+                             "no social work qualification recorded"]
+
+
+def test_team_turnover_is_worded_as_a_rate_so_more_leavers_than_the_team_holds_reads_as_possible(catalogue):
+    # leavers over the team's average headcount: 6 leavers in a team averaging 5 is 120%, not "120% of the team left"
+    frame = pd.DataFrame({"team_leavers_rate_12m": [6 / 5, 0.44]})
+    text = render_feature_reasons("team_leavers_rate_12m", frame, load_templates(), catalogue).tolist()
+    assert text == ["team turnover of 120% in the last 12 months (leavers against the team's average headcount)",
+                    "team turnover of 44% in the last 12 months (leavers against the team's average headcount)"]
+
+
+def test_a_progression_reason_never_claims_a_progression_that_did_not_happen():
+    """months_since_progression counts from the start of the post when there was none in it: "5 years since the
+    last progression or promotion" for an agency worker 5 years in post and never promoted (319 of 355 such
+    reasons on the national lists) claimed one."""
+    from retention_ml.features import feature_catalogue
+
+    catalogue = feature_catalogue()
+    drivers = catalogue.set_index("feature")["driver"]
+    X = pd.DataFrame({"months_since_progression": [60.2, 26.0, 40.0], "tenure_months": [60.2, 70.0, np.nan]})
+    values = pd.DataFrame({"months_since_progression": [0.3] * 3, "tenure_months": [-0.1] * 3})
+    profile = pd.DataFrame({drivers["months_since_progression"]: [0.2] * 3})
+    context = pd.DataFrame({"role": ["social_worker", "senior_practitioner", "social_worker"]})
+    table = reason_table(values, profile, X, context, catalogue, drivers.reindex(values.columns), k=1)
+    assert table["reason_1"].tolist() == [
+        "no progression or promotion in 5 years in this post (role: social worker)",
+        "2 years since the last progression or promotion (role: senior practitioner)",
+        "3 years since the last progression or promotion, or since starting in this post",   # time in post unknown
     ]
