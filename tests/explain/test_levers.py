@@ -204,3 +204,19 @@ def test_someone_paid_a_supplement_and_a_retention_payment_is_not_told_to_check_
     assert groups["paid_supplement_and_retention"] == "Review spinal point progression" == pay.levers[1]
     assert table["lever_1"].tolist() == [pay.levers[1], pay.levers[0], pay.levers[0], pay.levers[0], groups["agency"]]
     assert "a market supplement of GBP 3,000 and a retention payment of GBP 1,500" in table.loc[0, "reason_1"]
+
+
+def test_someone_under_their_cap_is_offered_business_support_not_a_reallocation_against_the_cap():
+    """"team caseload cap of 16 (own caseload 14)" beside "Review caseload against the team cap and reallocate
+    cases": for a person under the cap there is nothing to reallocate against it."""
+    catalogue = feature_catalogue()
+    drivers = catalogue.set_index("feature")["driver"]
+    caseload = {d.code: d for d in load_drivers()}[drivers["caseload_cap"]]
+    # under the cap, over it, no cap recorded
+    X = pd.DataFrame({"caseload_cap": [16.0, 16.0, np.nan], "caseload_current": [14.0, 19.0, 14.0],
+                      "caseload_to_cap": [14 / 16, 19 / 16, np.nan]})
+    values = pd.DataFrame({"caseload_cap": [0.4] * 3})
+    profile = pd.DataFrame({caseload.code: [0.4] * 3})
+    table = reason_table(values, profile, X, None, catalogue, drivers.reindex(values.columns), k=1)
+    assert dict(caseload.group_levers)["under_cap"] == caseload.levers[1]
+    assert table["lever_1"].tolist() == [caseload.levers[1], caseload.levers[0], caseload.levers[0]]
