@@ -41,9 +41,8 @@ class TeamFeatures(FeatureFamily):
         FeatureSpec("team_colleagues_left_3m", "Colleagues whose spell in the team ended in the last 3 months",
                     "people", T, direction=1),
         FeatureSpec("team_agency_share", "Share of the team's in-post staff who are agency workers", "fraction", T, direction=1),
-        FeatureSpec("team_vacancy_rate", "Vacant share of the establishment as the DfE counts it: (establishment FTE - "
-                    "own staff's FTE in post, at least 0) / establishment FTE; agency staff are not own staff, so a "
-                    "post they cover counts as vacant", "fraction", T, direction=1),
+        FeatureSpec("team_vacancy_rate", "Share of the establishment FTE not filled by the team's own staff (the DfE "
+                    "vacancy rate: a post covered by agency staff is vacant)", "fraction", T, direction=1),
         FeatureSpec("team_size", "Staff in post in the team", "people", T),
         FeatureSpec("team_manager_change_12m", "Team manager spells that started in the team in the last 12 months",
                     "count", "supervision_management"),
