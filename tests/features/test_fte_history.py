@@ -71,16 +71,18 @@ def test_rent_share_uses_the_pay_for_the_hours_in_force(cut_tables):
 
 
 def test_team_in_post_fte_sums_each_colleagues_hours_in_force(cut_tables):
-    # in post at 2023-10-01: W1 (still 1.0), W2 (0.8), W3 (1.0); at 2024-01-01 W1 works 0.5
-    assert _row(TeamFeatures, cut_tables, "2023-10-01")["team_vacancy_rate"] == pytest.approx(1 - 2.8 / 3.0)
-    assert _row(TeamFeatures, cut_tables, "2024-01-01")["team_vacancy_rate"] == pytest.approx(1 - 2.3 / 3.0)
+    # own staff in post at 2023-10-01: W1 (still 1.0), W2 (0.8) (W3 is agency); at 2024-01-01 W1 works 0.5
+    assert _row(TeamFeatures, cut_tables, "2023-10-01")["team_vacancy_rate"] == pytest.approx(1 - 1.8 / 3.0)
+    assert _row(TeamFeatures, cut_tables, "2024-01-01")["team_vacancy_rate"] == pytest.approx(1 - 1.3 / 3.0)
 
 
 def test_team_fte_counts_a_change_only_inside_the_spell(cut_tables):
-    # W3 (1.0 today, in post 2023-06-01 to 2024-02-29): 0.6 from a change dated before the spell, so from its
-    # start; a change after it ended (to 0.2) must not count for anyone
+    # W3 (1.0 today, in post 2023-06-01 to 2024-02-29; made own staff here, as agency hours never count): 0.6
+    # from a change dated before the spell, so from its start; a change after it ended (to 0.2) must not count
     h = _history(CUT + [("W3", D("2023-05-01"), 0.6), ("W3", D("2024-03-05"), 0.2), ("W3", D("2024-03-20"), 1.0)])
-    tables = dict(cut_tables, fte_history=h)
+    w = cut_tables["workers"].copy()
+    w.loc[w["worker_id"] == "W3", "employment_type"] = "fixed_term"
+    tables = dict(cut_tables, workers=w, fte_history=h)
     assert _row(TeamFeatures, tables, "2023-06-01")["team_vacancy_rate"] == pytest.approx(1 - 1.8 / 3.0)  # W3 not yet
     assert _row(TeamFeatures, tables, "2023-07-01")["team_vacancy_rate"] == pytest.approx(1 - 2.4 / 3.0)
     assert _row(TeamFeatures, tables, "2024-03-01")["team_vacancy_rate"] == pytest.approx(1 - 1.3 / 3.0)  # W1, W2
@@ -108,7 +110,8 @@ def test_without_history_every_feature_is_as_before(tiny_tables):
 
 
 def test_team_in_post_fte_equals_the_sum_of_each_colleagues_hours_in_force(sim_tables):
-    # the running-total steps against the definition: per team, the FTE in force at t of every spell in post at t
+    # the running-total steps against the definition: per team, the FTE in force at t of every own staff spell
+    # (not agency) in post at t
     from retention_ml.features._base import WorkerLookup
     from retention_ml.features.fte_history import FteValues
 
@@ -130,6 +133,7 @@ def test_team_in_post_fte_equals_the_sum_of_each_colleagues_hours_in_force(sim_t
     for t in dates:
         fte_t = pd.Series(fv.at(fv.wl.codes, pd.Series([t] * len(w))), index=w.index)
         in_post = (start < t) & (pd.to_datetime(w["end_date"]).isna() | (pd.to_datetime(w["end_date"]) >= t))
+        in_post &= w["employment_type"].astype(object) != "agency"
         expected.append(fte_t[in_post].groupby(w.loc[in_post, "team_id"]).sum())
     want = [expected[dates.index(t)].get(team, 0.0) for team, t in zip(ds.keys["team_id"], ds.keys["as_of"])]
     assert got == pytest.approx(want, abs=1e-4)

@@ -63,13 +63,13 @@ def test_empty_cell_means_unchanged(tiny_tables):
 
 
 def test_vacancy_rate_uses_establishment_in_force(tiny_tables):
-    # in post at 2024-01-01: W1 (1.0), W2 (0.8), W3 (1.0) = 2.8 FTE
+    # own staff in post at 2024-01-01: W1 (1.0), W2 (0.8) = 1.8 FTE (W3 is agency: the post it covers is vacant)
     s = pd.DataFrame({"worker_id": ["W1"], "as_of": [D("2024-01-01")]})
     today = TeamFeatures(tables=tiny_tables).fit(s).transform(s).iloc[0]
-    assert today["team_vacancy_rate"] == pytest.approx(1 - 2.8 / 3.0)
+    assert today["team_vacancy_rate"] == pytest.approx(1 - 1.8 / 3.0)
     h = _history([("T1", D("2023-06-01"), None, 4.0, None), ("T1", D("2024-01-01"), None, 3.0, None)])
     then = TeamFeatures(tables=dict(tiny_tables, team_history=h)).fit(s).transform(s).iloc[0]
-    assert then["team_vacancy_rate"] == pytest.approx(1 - 2.8 / 4.0)
+    assert then["team_vacancy_rate"] == pytest.approx(1 - 1.8 / 4.0)
 
 
 def test_manager_change_moves_the_team_to_the_new_manager_on_the_right_date(tiny_tables):
