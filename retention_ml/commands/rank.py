@@ -270,6 +270,14 @@ def manager_stem(manager: str) -> str:
     return f"risk_list_manager_{safe_name(manager)}"
 
 
+def manager_plan(scores) -> list[tuple[list[str], str]]:
+    """(teams, stem) per manager recorded, sorted by manager id: the teams each manages (as ``--manager`` selects
+    them) and their set's file stem. One grouping over the scoring, not one filter per manager."""
+    rows = scores.loc[scores["manager_id"].notna().to_numpy(bool), ["manager_id", "team_id"]].astype(str)
+    pairs = rows.drop_duplicates()
+    return [(sorted(g["team_id"]), manager_stem(m)) for m, g in pairs.groupby("manager_id", sort=True)]
+
+
 def no_manager_plan(scores, service_of: dict[str, str]) -> list[tuple[str, str, list[str]]]:
     """(council, service, teams) of the teams with no manager recorded: one entry per (council, service), sorted.
 
@@ -431,11 +439,13 @@ def _selected(scores, *, team=None, manager=None) -> list[str]:
 
 def rank_scores(scores_dir: Path, out_dir: Path, *, team=None, manager=None, all_teams=False, service=None,
                 formats=FORMATS, names=False, bands: Path | None = None, data: Path | None = None,
-                progress: bool = False) -> list[Path]:
+                progress: bool = False, per_manager: bool = False) -> list[Path]:
     """Library entry point used by the command and by ``retention-ml demo``.
 
     ``service`` writes that service's team managers (one set per council); ``all_teams`` writes every team
-    and every service with a team manager scored. Every file of the call (all teams, all formats) is written
+    and every service with a team manager scored. With ``per_manager`` (and ``all_teams``) the teams' lists
+    are one set per manager (the teams they manage, ``risk_list_manager_<id>``, as ``--manager`` writes each)
+    instead of one per team: what ``retention-ml demo`` writes, in the same single pass. Every file of the call (all teams, all formats) is written
     to a temporary and moved into place only when all are written: a failure leaves the lists folder as it was.
     Each set is recorded in the scoring folder's distribution log (:mod:`retention_ml.reports.distribution`),
     moved into place right after the lists. Returns the list files.
@@ -469,7 +479,8 @@ def rank_scores(scores_dir: Path, out_dir: Path, *, team=None, manager=None, all
         # head of its service, per council and service, as the demo lists them (no_manager_plan)
         unmanaged = no_manager_plan(scores, service_of) if headless else []
         left = {t for _, _, ts in unmanaged for t in ts}
-        plan = [([t], team_stem([t])) for t in select_teams(scores) if t not in left]
+        plan = manager_plan(scores) if per_manager else [([t], team_stem([t])) for t in select_teams(scores)
+                                                         if t not in left]
     elif manager is not None:
         plan = [(_selected(scores, manager=manager), manager_stem(manager))]
     elif service is None:
@@ -494,7 +505,8 @@ def rank_scores(scores_dir: Path, out_dir: Path, *, team=None, manager=None, all
                                                          show=progress) as advance:
             for teams, stem in plan:
                 write_lists(scores, meta, out_dir=out_dir, teams=teams, stem=stem, formats=formats, config=config,
-                            names=names, stage=stage, lists=[built[teams[0]]] if all_teams else None, log=log)
+                            names=names, stage=stage, lists=[built[t] for t in teams] if all_teams else None,
+                            log=log)
                 advance()
             for council, code, teams in unmanaged:
                 write_lists(scores, meta, out_dir=out_dir, teams=teams, stem=no_manager_stem(council, code),
