@@ -336,24 +336,31 @@ def overview_plan(scores, service_of: dict[str, str], *, service: str | None = N
     return [(c, s, list(g["team"])) for (c, s), g in teams.groupby(["council", "service"], sort=True)]
 
 
-def write_overviews(scores, meta: dict, plan, built: dict, *, out_dir: Path, formats, config, stage, log,
-                    advance=lambda: None) -> list[Path]:
-    """Write one service overview per (council, service, teams) of ``plan`` to ``stage`` from the teams' lists
-    in ``built`` (team_id -> TeamList: their summaries are the overview's figures), each set recorded in ``log``."""
-    import pandas as pd
-
-    from retention_ml.reports.service_overview import (WRITERS, build_service_overviews, lead_drivers,
-                                                       overview_metadata, overview_stem)
+def build_overviews(scores, meta: dict, plan, built: dict, *, config) -> list:
+    """The service overview of each (council, service, teams) of ``plan``, from the teams' lists in ``built``
+    (team_id -> TeamList: their summaries are the overview's figures), every service's figures in one pass."""
+    from retention_ml.reports.service_overview import build_service_overviews, lead_drivers
 
     if not plan:
         return []
-    config = config.for_horizon(meta.get("horizon_months"))
-    # each person's lead driver once, vectorised over the scoring, and every service's figures in one pass
+    # each person's lead driver once, vectorised over the scoring
     scores = scores.assign(lead_driver=lead_drivers(scores).to_numpy())
-    built_overviews = build_service_overviews(plan, built, scores, config=config, horizon_months=meta.get("horizon_months"))
+    return build_service_overviews(plan, built, scores, config=config.for_horizon(meta.get("horizon_months")),
+                                   horizon_months=meta.get("horizon_months"))
+
+
+def write_overviews(scores, meta: dict, plan, overviews: list, *, out_dir: Path, formats, config, stage, log,
+                    advance=lambda: None) -> list[Path]:
+    """Write the service overview of each (council, service, teams) of ``plan`` (``overviews``, from
+    :func:`build_overviews`) to ``stage``, each set recorded in ``log``."""
+    import pandas as pd
+
+    from retention_ml.reports.service_overview import WRITERS, overview_metadata, overview_stem
+
+    config = config.for_horizon(meta.get("horizon_months"))
     nobody = scores.iloc[:0]   # one frame for every line: the log works out the scoring's managers once per frame
     targets = []
-    for (council, code, teams), overview in zip(plan, built_overviews):
+    for (council, code, teams), overview in zip(plan, overviews):
         list_meta = overview_metadata(meta, overview, config=config)
         stem = overview_stem(council, code)
         files = [out_dir / f"{stem}.{f}" for f in formats]
@@ -497,6 +504,11 @@ def rank_scores(scores_dir: Path, out_dir: Path, *, team=None, manager=None, all
     managers = scores.loc[team_manager_rows(scores).to_numpy(bool)] if services else scores
     manager_lists = build_service_manager_lists(managers, config=config.for_horizon(meta.get("horizon_months")),
                                                 services=services, service_of=service_of, names=names) if services else {}
+    # the overviews' figures come from the team lists: built before those are written and let go one set at a
+    # time (a list frame keeps a weak reference from every view the writers take of it while it lives: held to
+    # the end, the national run grew by 137 MB over its 6,000 team sets)
+    overview_tables = build_overviews(scores, meta, overviews, built, config=config)
+    release = set(built) - {t for _, _, ts in unmanaged for t in ts} if all_teams else set()
     # one call at a time per scoring: two calls reading its log together would each drop the other's lines.
     # The log is staged outside the lists' staging and moved into place after them: a failed call adds no line.
     with folder_lock(scores_dir), staged_files() as log_stage:
@@ -507,18 +519,20 @@ def rank_scores(scores_dir: Path, out_dir: Path, *, team=None, manager=None, all
                 write_lists(scores, meta, out_dir=out_dir, teams=teams, stem=stem, formats=formats, config=config,
                             names=names, stage=stage, lists=[built[t] for t in teams] if all_teams else None,
                             log=log)
+                for t in release.intersection(teams):
+                    del built[t]
                 advance()
             for council, code, teams in unmanaged:
                 write_lists(scores, meta, out_dir=out_dir, teams=teams, stem=no_manager_stem(council, code),
                             formats=formats, config=config, names=names, head_of=(council, code), stage=stage,
-                            lists=[built[t] for t in teams], log=log)
+                            lists=[built.pop(t) for t in teams], log=log)
                 advance()
             for council, code in services:
                 write_lists(managers, meta, out_dir=out_dir, stem=service_stem(council, code), formats=formats,
                             config=config, names=names, service=(council, code), service_of=service_of, stage=stage,
-                            lists=manager_lists[(council, code)], log=log)
+                            lists=manager_lists.pop((council, code)), log=log)
                 advance()
-            write_overviews(scores, meta, overviews, built, out_dir=out_dir, formats=formats, config=config,
+            write_overviews(scores, meta, overviews, overview_tables, out_dir=out_dir, formats=formats, config=config,
                             stage=stage, log=log, advance=advance)
             log.write(log_stage)
     return stage.targets
