@@ -497,7 +497,7 @@ def _hidden_rows_warning(xml: bytes, rows: list[tuple], file: str, sheet: str) -
         return None
     shown = ", ".join(map(str, hidden[:_HIDDEN_ROWS_SHOWN])) + (
         f" and {len(hidden) - _HIDDEN_ROWS_SHOWN} more" if len(hidden) > _HIDDEN_ROWS_SHOWN else "")
-    how = "by the sheet's filter or by hand" if _FILTER_SET.search(xml) else "by hand (no filter is set)"
+    how = "by the sheet's filter or by hand" if _FILTER_SET.search(xml) else "by hand or in a collapsed group (no filter is set)"
     return {"rule": "hidden_rows", "severity": "warning", "row": None, "column": None, "cell": None, "message": (
         f"{file} sheet {sheet}: {len(hidden)} data row(s) hidden in Excel {how} were read like every other row, "
         f"Excel row(s) {shown}: hiding or filtering a row does not leave it out of the file. If they should not be "

@@ -469,7 +469,7 @@ def test_a_row_hidden_by_hand_is_named_once_as_a_warning(tmp_path, example_copy)
     assert report.errors.empty
     found = report.warnings[report.warnings["rule"] == "hidden_rows"]
     assert found["message"].tolist() == [
-        "teams.xlsx sheet teams: 1 data row(s) hidden in Excel by hand (no filter is set) were read like every other "
+        "teams.xlsx sheet teams: 1 data row(s) hidden in Excel by hand or in a collapsed group (no filter is set) were read like every other "
         "row, Excel row(s) 3: hiding or filtering a row does not leave it out of the file. If they should not be read, "
         "delete them (select the rows > right-click > Delete) and save; otherwise show them (Data > Clear, or select "
         "all > right-click a row number > Unhide) to make this warning go away"]
