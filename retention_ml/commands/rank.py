@@ -457,6 +457,8 @@ def rank_scores(scores_dir: Path, out_dir: Path, *, team=None, manager=None, all
     Each set is recorded in the scoring folder's distribution log (:mod:`retention_ml.reports.distribution`),
     moved into place right after the lists. Returns the list files.
     """
+    from collections import Counter
+
     from retention_ml.io import folder_lock, staged_files, staging_folder
     from retention_ml.reports.distribution import DistributionLog
     from retention_ml.reports.risk_list import (build_risk_lists, build_service_manager_lists, load_band_config,
@@ -508,7 +510,16 @@ def rank_scores(scores_dir: Path, out_dir: Path, *, team=None, manager=None, all
     # time (a list frame keeps a weak reference from every view the writers take of it while it lives: held to
     # the end, the national run grew by 137 MB over its 6,000 team sets)
     overview_tables = build_overviews(scores, meta, overviews, built, config=config)
-    release = set(built) - {t for _, _, ts in unmanaged for t in ts} if all_teams else set()
+    # how many sets still to write use each team's list (a team is in one set, but a team whose rows name two
+    # managers is in each one's set under per_manager)
+    uses = Counter(t for teams, _ in plan for t in teams) + Counter(t for _, _, ts in unmanaged for t in ts)
+
+    def done_with(teams):
+        for t in teams if all_teams else ():
+            uses[t] -= 1
+            if not uses[t]:
+                del built[t]
+
     # one call at a time per scoring: two calls reading its log together would each drop the other's lines.
     # The log is staged outside the lists' staging and moved into place after them: a failed call adds no line.
     with folder_lock(scores_dir), staged_files() as log_stage:
@@ -519,13 +530,13 @@ def rank_scores(scores_dir: Path, out_dir: Path, *, team=None, manager=None, all
                 write_lists(scores, meta, out_dir=out_dir, teams=teams, stem=stem, formats=formats, config=config,
                             names=names, stage=stage, lists=[built[t] for t in teams] if all_teams else None,
                             log=log)
-                for t in release.intersection(teams):
-                    del built[t]
+                done_with(teams)
                 advance()
             for council, code, teams in unmanaged:
                 write_lists(scores, meta, out_dir=out_dir, teams=teams, stem=no_manager_stem(council, code),
                             formats=formats, config=config, names=names, head_of=(council, code), stage=stage,
-                            lists=[built.pop(t) for t in teams], log=log)
+                            lists=[built[t] for t in teams], log=log)
+                done_with(teams)
                 advance()
             for council, code in services:
                 write_lists(managers, meta, out_dir=out_dir, stem=service_stem(council, code), formats=formats,

@@ -63,3 +63,21 @@ def test_rank_all_lets_each_team_list_go_once_written_and_writes_the_same_files(
         for p in alone:
             assert p.read_bytes() == (tmp_path / "lists" / p.name).read_bytes(), p.name
     assert any(n.startswith("service_overview_") for n in names) and any("no_manager_recorded" in n for n in names)
+
+
+def test_a_team_listed_for_two_managers_is_let_go_only_after_both_sets(tmp_path):
+    # a team whose rows name two managers (a change recorded mid-scoring, co-managers) is in each one's set when
+    # the sets are per manager (the demo): its list must outlive the first set
+    from retention_ml.commands.rank import rank_scores
+
+    scores_dir = _scoring(tmp_path / "a")
+    frame = pd.read_parquet(scores_dir / "scores.parquet")
+    two = frame.index[frame["team_id"] == "T002"][-1]
+    frame.loc[two, "manager_id"] = "MT000"   # the manager of T000 too
+    frame.to_parquet(scores_dir / "scores.parquet", index=False)
+    files = rank_scores(scores_dir, tmp_path / "lists", all_teams=True, per_manager=True)
+    for manager in ("MT000", "MT002"):
+        alone = rank_scores(scores_dir, tmp_path / manager, manager=manager)
+        for p in alone:
+            assert p.read_bytes() == (tmp_path / "lists" / p.name).read_bytes(), p.name
+    assert "risk_list_manager_MT000.csv" in {p.name for p in files}
