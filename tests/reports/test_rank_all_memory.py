@@ -28,8 +28,8 @@ def _scoring(folder: Path) -> Path:
 
 
 def test_rank_all_lets_each_team_list_go_once_written_and_writes_the_same_files(tmp_path, monkeypatch):
-    # A list frame keeps a (weak) reference from every view the writers take of it while it lives; holding all
-    # 6,346 to the end of the call grew rank --all by 137 MB nationally. By the time the overviews are written,
+    # A list frame keeps a (weak) reference from every view the writers take of it while it lives; holding every
+    # team's to the end of the call grew rank --all by 137 MB nationally while it wrote the sets. By the time the overviews are written,
     # every team list has been let go (their figures were taken first), and nothing written changes.
     import retention_ml.commands.rank as rank
     import retention_ml.reports.risk_list as risk_list
