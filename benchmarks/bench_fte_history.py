@@ -15,8 +15,12 @@ pairs: build_dataset 0.17, 0.16, 0.16 s CPU without, 0.19, 0.19, 0.17 with; one 
 build_dataset 2.39, 2.66 s CPU without, 3.00, 2.46 with; one date (10,139 people) 0.65, 0.78 without, 0.72, 0.71
 with. National (--data on the 150-council simulation, 2,738,378 snapshots, 58,364 history rows), 2 pairs:
 build_dataset 14.9, 16.4 s CPU without, 14.6, 15.1 with; one date (37,920 people) 3.55, 3.59 without, 5.03, 4.05
-with: up to 1.5 s more for one date (not profiled; the monthly hours are looked up for every month of the
-caseload grid, not only the 12 a date reads, as the team_history caps are). No cost beyond the noise for training. Features the history changes (share of national snapshots): caseload_to_cap
+with: up to 1.5 s more for one date (the monthly caps and hours were looked up for every month of the caseload
+grid). Since they are looked up only in the 12 months a date's windows read (MonthGrid.slots_read), build_features
+at five national dates (2025-01-01, 2024-12-01, 2023-12-01, 2022-07-01, 2024-12-15; load 5-8, one process per
+code, run one after the other): before, 3.05, 3.28, 3.83, 3.19, 3.53 s CPU with the history and 3.35, 3.10, 3.25,
+2.90, 3.03 without; after, 2.83, 2.70, 3.00, 2.96, 2.97 with and 2.65, 2.94, 2.94, 3.23, 2.86 without; features
+and keys hash-identical before and after, with and without the history. No cost beyond the noise for training. Features the history changes (share of national snapshots): caseload_to_cap
 7.9%, caseload_over_cap_months_6m 7.6%, _12m 9.5%, housing_rent_to_pay and housing_price_to_salary 9.1%,
 team_vacancy_rate 49.4% (any colleague's change moves it). Without a history table the national data give
 byte-identical keys, X and y (build_dataset over all 72 months) and X and keys at four scoring dates before and

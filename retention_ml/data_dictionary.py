@@ -206,7 +206,9 @@ def _writing_section(schemas: dict[str, TableSchema]) -> list[str]:
         "cells are refused: in the header (a name over several columns) as one error, below it one error per cell "
         "other than the first (Excel shows the first cell's value across them; the others hold nothing). A totals "
         "row as the last row (`Total` as its first value: an Excel table's Total Row) is one error naming it, and "
-        "is not read as data. "
+        "is not read as data. Rows hidden in Excel (by a filter, or by hand) are read like every other row: hiding "
+        "or filtering a row does not leave it out of the file; one warning per sheet (`hidden_rows`, kept with the "
+        "other readings) names their Excel rows, so delete the rows that should not be read. "
         "Formatted but empty rows and columns after the data are left out without a warning: Excel shows nothing there.",
         "- **CSV**: comma-separated, UTF-8 (a byte-order mark is fine). Windows-1252 (\"ANSI\", what Excel's *CSV "
         "(Comma delimited)* writes) is read when the file is plainly that, with a warning (`encoding`) naming the "

@@ -479,6 +479,32 @@ def _totals_row(rows: list[tuple], file: str) -> dict | None:
         "Excel table: Table Design > untick Total Row) so only the data rows are read")}
 
 
+_HIDDEN_ROW = re.compile(rb'<(?:\w+:)?row\s[^>]*?\bhidden="(?:1|true)"[^>]*>')
+_ROW_NUMBER = re.compile(rb'\br="([0-9]+)"')
+_FILTER_SET = re.compile(rb"<(?:\w+:)?filterColumn[\s>/]")   # an autofilter with a criterion: rows it hides
+_HIDDEN_ROWS_SHOWN = 10
+
+
+def _hidden_rows_warning(xml: bytes, rows: list[tuple], file: str, sheet: str) -> dict | None:
+    """One warning when data rows holding values are hidden (by the sheet's filter, or by hand), naming their Excel
+    rows (the first few and how many). They are read: the file is the data. But an analyst who filtered the sheet
+    before saving believes those rows are left out, and nothing on screen says otherwise."""
+    if b"hidden=" not in xml:
+        return None
+    numbers = (int(m.group(1)) for tag in _HIDDEN_ROW.findall(xml) if (m := _ROW_NUMBER.search(tag)))
+    hidden = sorted({r for r in numbers if 2 <= r <= len(rows) and any(v is not None for v in rows[r - 1])})
+    if not hidden:
+        return None
+    shown = ", ".join(map(str, hidden[:_HIDDEN_ROWS_SHOWN])) + (
+        f" and {len(hidden) - _HIDDEN_ROWS_SHOWN} more" if len(hidden) > _HIDDEN_ROWS_SHOWN else "")
+    how = "by the sheet's filter or by hand" if _FILTER_SET.search(xml) else "by hand or in a collapsed group (no filter is set)"
+    return {"rule": "hidden_rows", "severity": "warning", "row": None, "column": None, "cell": None, "message": (
+        f"{file} sheet {sheet}: {len(hidden)} data row(s) hidden in Excel {how} were read like every other row, "
+        f"Excel row(s) {shown}: hiding or filtering a row does not leave it out of the file. If they should not be "
+        "read, delete them (select the rows > right-click > Delete) and save; otherwise show them (Data > Clear, "
+        "or select all > right-click a row number > Unhide) to make this warning go away")}
+
+
 def _merged_data_problems(merged, n_rows: int, width: int, names: list[str], file: str) -> list[dict]:
     """A problem per cell of merged cells below the header other than the first: Excel shows the first cell's value
     across them all (a team id merged down its workers' rows), but the other cells hold nothing."""
@@ -626,8 +652,10 @@ def read_workbook(path: str | Path, table: str, schema: TableSchema | None = Non
     problems += _date_cell_problems(frame, dated, schema, path.name)
     problems += _error_cell_problems(frame, column_names, path.name)
     problems += _formulas_without_values(path, ws, xml, rows, column_names, path.name)
+    hidden = _hidden_rows_warning(xml, rows, path.name, ws.title)
     del xml
     problems += _merged_data_problems(merged, len(rows), width, column_names, path.name)
+    problems += [hidden] if hidden else []
     _empty_problem_cells(frame, problems)
     # Cells formatted but empty below and right of the data are invisible in Excel (a CSV saves them as bare
     # commas, and validation warns): left out without a word.

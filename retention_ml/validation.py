@@ -100,6 +100,7 @@ RULES = {
     "xlsx_cell": "an Excel date cell in a column that is not a date (an id or code Excel turned into a date), a number in a text column shown through its number format as other text (1 shown as T001) or rounded, an empty cell of merged cells, or a cell showing Excel's error for a failed formula (#N/A), naming the cell",
     "xlsx_formula": "a formula cell saved without its value (a workbook written by a program and never saved in Excel), naming the cell",
     "leading_zeros": "in a workbook's text column (an id, a code), whole numbers formatted with zeros alone ('00000') to show leading zeros: read as Excel shows them, 123 as 00123 (warning, one per column)",
+    "hidden_rows": "a workbook's data rows hidden in Excel (by a filter or by hand): read like every other row, since hiding a row does not leave it out of the file (warning, one per sheet, naming the Excel rows)",
     "excel_error": "a text value that is Excel's error for a failed formula ('#N/A', '#REF!'): a lookup or formula that failed before the export, never an id, code or name; one error per value, read as empty",
     "type": "a value does not parse as the column's type (or is a number too large to hold)",
     "date_format": "a column's dates are written DD/MM/YYYY: a warning when they were read day first (every value D/M/YYYY, a day above 12 in one, no month above 12); otherwise an error, one per column beside each value's type error, since 01/02/2024 reads either way",
@@ -1510,9 +1511,10 @@ def read_validated(data_dir: str | Path, *, as_of=None, tables=None) -> dict[str
 
 
 # The warnings that say a value was read other than as written (an encoding, a header, a date order, a code label, a
-# pound sign, a spreadsheet's empty cells). Training and scoring record them so an audit can see what was coerced.
+# pound sign, a spreadsheet's empty cells), or read though the analyst may believe it left out (a workbook's hidden
+# rows). Training and scoring record them so an audit can see what was coerced or read unseen.
 FORGIVING_RULES = ("encoding", "column_name", "date_format", "code_spelling", "number_format", "spreadsheet_residue",
-                   "leading_zeros")
+                   "leading_zeros", "hidden_rows")
 
 
 def forgiving_readings(report: ValidationReport) -> dict[str, list[dict]]:

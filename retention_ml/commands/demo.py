@@ -104,58 +104,29 @@ def rank_every_manager(scores_dir: Path, lists_dir: Path, *, say=print
     head of service, who never sees a team of another service. Returns (files written, managers,
     (council, service, teams) with no manager recorded, (council, service) pairs of team-manager lists).
     """
-    from retention_ml.commands.rank import (FORMATS, no_manager_plan, no_manager_stem, rank_scores, read_scoring,
-                                            service_plan, service_stem, services_of_teams, write_lists)
-    from retention_ml.io import staged_files
-    from retention_ml.reports.distribution import DistributionLog
-    from retention_ml.reports.risk_list import load_band_config, team_manager_rows
+    from retention_ml.commands.rank import (no_manager_plan, no_manager_stem, rank_scores, read_scoring, service_plan,
+                                            services_of_teams)
+    from retention_ml.reports.risk_list import team_manager_rows
 
+    # every set in one pass and one staging, as ``rank --all`` writes them (per manager instead of per team)
+    files = rank_scores(scores_dir, lists_dir, all_teams=True, per_manager=True)
     scores, meta = read_scoring(scores_dir)
     managers = sorted(scores["manager_id"].dropna().astype(str).unique())
-    files: list[Path] = []
-    for m in managers:
-        files += rank_scores(scores_dir, lists_dir, manager=m)
-    services: list[tuple[str, str]] = []
-    unmanaged: list[tuple[str, str, list[str]]] = []
     service_of = services_of_teams(scores, meta)
-    log = DistributionLog(scores_dir)   # the lists below are written one set at a time, outside rank_scores
+    services: list[tuple[str, str]] = []
     if team_manager_rows(scores).any():
         services = service_plan(scores, service_of)
-        for council, code in services:
-            files += write_lists(scores, meta, out_dir=Path(lists_dir), stem=service_stem(council, code),
-                                 formats=FORMATS, config=load_band_config(), names=False, service=(council, code),
-                                 service_of=service_of, log=log)
         n_listed = int(team_manager_rows(scores).sum())
         say(f"[rank] {n_listed} team managers listed for their heads of service, one list per service "
             f"({len(services)}: risk_list_service_<council>_<service>_team_managers.*)")
     unmanaged = no_manager_plan(scores, service_of)
     for council, code, teams in unmanaged:
-        stem = no_manager_stem(council, code)
-        files += write_lists(scores, meta, out_dir=Path(lists_dir), teams=teams, stem=stem, formats=FORMATS,
-                             config=load_band_config(), names=False, head_of=(council, code), log=log)
         say(f"[rank] no manager recorded for team(s) {', '.join(teams)} ({code} in council {council}): their list "
-            f"is {stem}.* (for the head of that service)")
-    files += _write_service_overviews(scores, meta, service_of, lists_dir=Path(lists_dir), log=log, say=say)
-    with staged_files() as stage:
-        log.write(stage)
-    return files, managers, unmanaged, services
-
-
-def _write_service_overviews(scores, meta: dict, service_of: dict, *, lists_dir: Path, log, say) -> list[Path]:
-    """Each council's service overview for its head of service, as ``rank --all`` writes them."""
-    from retention_ml.commands.rank import FORMATS, overview_plan, write_overviews
-    from retention_ml.io import staged_files
-    from retention_ml.reports.risk_list import build_risk_lists, load_band_config
-
-    plan, config = overview_plan(scores, service_of), load_band_config()
-    teams = sorted({t for _, _, ts in plan for t in ts})
-    built = {tl.team_id: tl for tl in build_risk_lists(scores, config=config.for_horizon(meta.get("horizon_months")),
-                                                        teams=teams)}
-    with staged_files() as stage:
-        write_overviews(scores, meta, plan, built, out_dir=lists_dir, formats=FORMATS, config=config, stage=stage, log=log)
-    say(f"[rank] {len(plan)} service overview(s), one row per team and no person's row, for the heads of service "
+            f"is {no_manager_stem(council, code)}.* (for the head of that service)")
+    n_overviews = len({p.stem for p in files if p.name.startswith("service_overview_")})
+    say(f"[rank] {n_overviews} service overview(s), one row per team and no person's row, for the heads of service "
         "(service_overview_<council>_<service>.*)")
-    return stage.targets
+    return files, managers, unmanaged, services
 
 
 def run_demo(out: str | Path = "demo-output", *, councils: int = 1, seed: int = 42, months: int = 60,

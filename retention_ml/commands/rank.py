@@ -270,6 +270,14 @@ def manager_stem(manager: str) -> str:
     return f"risk_list_manager_{safe_name(manager)}"
 
 
+def manager_plan(scores) -> list[tuple[list[str], str]]:
+    """(teams, stem) per manager recorded, sorted by manager id: the teams each manages (as ``--manager`` selects
+    them) and their set's file stem. One grouping over the scoring, not one filter per manager."""
+    rows = scores.loc[scores["manager_id"].notna().to_numpy(bool), ["manager_id", "team_id"]].astype(str)
+    pairs = rows.drop_duplicates()
+    return [(sorted(g["team_id"]), manager_stem(m)) for m, g in pairs.groupby("manager_id", sort=True)]
+
+
 def no_manager_plan(scores, service_of: dict[str, str]) -> list[tuple[str, str, list[str]]]:
     """(council, service, teams) of the teams with no manager recorded: one entry per (council, service), sorted.
 
@@ -328,24 +336,31 @@ def overview_plan(scores, service_of: dict[str, str], *, service: str | None = N
     return [(c, s, list(g["team"])) for (c, s), g in teams.groupby(["council", "service"], sort=True)]
 
 
-def write_overviews(scores, meta: dict, plan, built: dict, *, out_dir: Path, formats, config, stage, log,
-                    advance=lambda: None) -> list[Path]:
-    """Write one service overview per (council, service, teams) of ``plan`` to ``stage`` from the teams' lists
-    in ``built`` (team_id -> TeamList: their summaries are the overview's figures), each set recorded in ``log``."""
-    import pandas as pd
-
-    from retention_ml.reports.service_overview import (WRITERS, build_service_overviews, lead_drivers,
-                                                       overview_metadata, overview_stem)
+def build_overviews(scores, meta: dict, plan, built: dict, *, config) -> list:
+    """The service overview of each (council, service, teams) of ``plan``, from the teams' lists in ``built``
+    (team_id -> TeamList: their summaries are the overview's figures), every service's figures in one pass."""
+    from retention_ml.reports.service_overview import build_service_overviews, lead_drivers
 
     if not plan:
         return []
-    config = config.for_horizon(meta.get("horizon_months"))
-    # each person's lead driver once, vectorised over the scoring, and every service's figures in one pass
+    # each person's lead driver once, vectorised over the scoring
     scores = scores.assign(lead_driver=lead_drivers(scores).to_numpy())
-    built_overviews = build_service_overviews(plan, built, scores, config=config, horizon_months=meta.get("horizon_months"))
+    return build_service_overviews(plan, built, scores, config=config.for_horizon(meta.get("horizon_months")),
+                                   horizon_months=meta.get("horizon_months"))
+
+
+def write_overviews(scores, meta: dict, plan, overviews: list, *, out_dir: Path, formats, config, stage, log,
+                    advance=lambda: None) -> list[Path]:
+    """Write the service overview of each (council, service, teams) of ``plan`` (``overviews``, from
+    :func:`build_overviews`) to ``stage``, each set recorded in ``log``."""
+    import pandas as pd
+
+    from retention_ml.reports.service_overview import WRITERS, overview_metadata, overview_stem
+
+    config = config.for_horizon(meta.get("horizon_months"))
     nobody = scores.iloc[:0]   # one frame for every line: the log works out the scoring's managers once per frame
     targets = []
-    for (council, code, teams), overview in zip(plan, built_overviews):
+    for (council, code, teams), overview in zip(plan, overviews):
         list_meta = overview_metadata(meta, overview, config=config)
         stem = overview_stem(council, code)
         files = [out_dir / f"{stem}.{f}" for f in formats]
@@ -431,15 +446,19 @@ def _selected(scores, *, team=None, manager=None) -> list[str]:
 
 def rank_scores(scores_dir: Path, out_dir: Path, *, team=None, manager=None, all_teams=False, service=None,
                 formats=FORMATS, names=False, bands: Path | None = None, data: Path | None = None,
-                progress: bool = False) -> list[Path]:
+                progress: bool = False, per_manager: bool = False) -> list[Path]:
     """Library entry point used by the command and by ``retention-ml demo``.
 
     ``service`` writes that service's team managers (one set per council); ``all_teams`` writes every team
-    and every service with a team manager scored. Every file of the call (all teams, all formats) is written
+    and every service with a team manager scored. With ``per_manager`` (and ``all_teams``) the teams' lists
+    are one set per manager (the teams they manage, ``risk_list_manager_<id>``, as ``--manager`` writes each)
+    instead of one per team: what ``retention-ml demo`` writes, in the same single pass. Every file of the call (all teams, all formats) is written
     to a temporary and moved into place only when all are written: a failure leaves the lists folder as it was.
     Each set is recorded in the scoring folder's distribution log (:mod:`retention_ml.reports.distribution`),
     moved into place right after the lists. Returns the list files.
     """
+    from collections import Counter
+
     from retention_ml.io import folder_lock, staged_files, staging_folder
     from retention_ml.reports.distribution import DistributionLog
     from retention_ml.reports.risk_list import (build_risk_lists, build_service_manager_lists, load_band_config,
@@ -469,7 +488,8 @@ def rank_scores(scores_dir: Path, out_dir: Path, *, team=None, manager=None, all
         # head of its service, per council and service, as the demo lists them (no_manager_plan)
         unmanaged = no_manager_plan(scores, service_of) if headless else []
         left = {t for _, _, ts in unmanaged for t in ts}
-        plan = [([t], team_stem([t])) for t in select_teams(scores) if t not in left]
+        plan = manager_plan(scores) if per_manager else [([t], team_stem([t])) for t in select_teams(scores)
+                                                         if t not in left]
     elif manager is not None:
         plan = [(_selected(scores, manager=manager), manager_stem(manager))]
     elif service is None:
@@ -486,6 +506,20 @@ def rank_scores(scores_dir: Path, out_dir: Path, *, team=None, manager=None, all
     managers = scores.loc[team_manager_rows(scores).to_numpy(bool)] if services else scores
     manager_lists = build_service_manager_lists(managers, config=config.for_horizon(meta.get("horizon_months")),
                                                 services=services, service_of=service_of, names=names) if services else {}
+    # the overviews' figures come from the team lists: built before those are written and let go one set at a
+    # time (a list frame keeps a weak reference from every view the writers take of it while it lives: held to
+    # the end, the national run grew by 137 MB over its 6,000 team sets)
+    overview_tables = build_overviews(scores, meta, overviews, built, config=config)
+    # how many sets still to write use each team's list (a team is in one set, but a team whose rows name two
+    # managers is in each one's set under per_manager)
+    uses = Counter(t for teams, _ in plan for t in teams) + Counter(t for _, _, ts in unmanaged for t in ts)
+
+    def done_with(teams):
+        for t in teams if all_teams else ():
+            uses[t] -= 1
+            if not uses[t]:
+                del built[t]
+
     # one call at a time per scoring: two calls reading its log together would each drop the other's lines.
     # The log is staged outside the lists' staging and moved into place after them: a failed call adds no line.
     with folder_lock(scores_dir), staged_files() as log_stage:
@@ -494,19 +528,22 @@ def rank_scores(scores_dir: Path, out_dir: Path, *, team=None, manager=None, all
                                                          show=progress) as advance:
             for teams, stem in plan:
                 write_lists(scores, meta, out_dir=out_dir, teams=teams, stem=stem, formats=formats, config=config,
-                            names=names, stage=stage, lists=[built[teams[0]]] if all_teams else None, log=log)
+                            names=names, stage=stage, lists=[built[t] for t in teams] if all_teams else None,
+                            log=log)
+                done_with(teams)
                 advance()
             for council, code, teams in unmanaged:
                 write_lists(scores, meta, out_dir=out_dir, teams=teams, stem=no_manager_stem(council, code),
                             formats=formats, config=config, names=names, head_of=(council, code), stage=stage,
                             lists=[built[t] for t in teams], log=log)
+                done_with(teams)
                 advance()
             for council, code in services:
                 write_lists(managers, meta, out_dir=out_dir, stem=service_stem(council, code), formats=formats,
                             config=config, names=names, service=(council, code), service_of=service_of, stage=stage,
-                            lists=manager_lists[(council, code)], log=log)
+                            lists=manager_lists.pop((council, code)), log=log)
                 advance()
-            write_overviews(scores, meta, overviews, built, out_dir=out_dir, formats=formats, config=config,
+            write_overviews(scores, meta, overviews, overview_tables, out_dir=out_dir, formats=formats, config=config,
                             stage=stage, log=log, advance=advance)
             log.write(log_stage)
     return stage.targets

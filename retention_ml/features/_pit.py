@@ -285,6 +285,23 @@ class MonthGrid:
         """Month index (:func:`month_index`) of every grid slot, for values that change over the months."""
         return self._first_month[self.key_code] + np.arange(len(self.key_code)) - self._group_start
 
+    def slots_read(self, window: int) -> np.ndarray | None:
+        """Grid slots (ascending) that a window of up to ``window`` months ending at a query's row reads, or None
+        when that is every slot (a training build).
+
+        A value computed per slot (a cap in force that month) is needed only there: :meth:`rolling` takes window
+        differences at the queries' rows, so a slot outside every window never changes a result. One scoring
+        date reads 12 months per person of a history that can span years.
+        """
+        size = len(self.key_code)
+        if len(self._at) == size:
+            return None
+        lo = np.maximum(self._at - window + 1, self._at_start)
+        edges = np.zeros(size + 1, dtype=np.int64)
+        np.add.at(edges, lo, 1)
+        np.add.at(edges, self._at + 1, -1)
+        return np.flatnonzero(np.cumsum(edges[:-1]) > 0)
+
     def _window_sum(self, v: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
         """Sum and count of non-NaN values in the ``window`` grid rows ending at each grid row of ``_at`` (same key only).
 

@@ -66,14 +66,21 @@ class CaseloadFeatures(FeatureFamily):
         # with the cap in force in each month (team_history), not today's
         key_rows = _w_rows(wl, g.keys)
         key_team = _take(np.append(team_of_worker, -1), key_rows)
-        slot_team = key_team[g.key_code]
-        slot_cap = tv.at("caseload_cap", slot_team, lambda: month_after(g.slot_months()))
+        # only in the months the over-cap windows read (12 before each query; every month for a training build):
+        # a scoring date's 12 months per person, not each person's whole history
+        read = g.slots_read(12)
+        slots = slice(None) if read is None else read
+        slot_code = g.key_code[slots]
+        slot_team = key_team[slot_code]
+        slot_cap = tv.at("caseload_cap", slot_team, lambda: month_after(g.slot_months()[slots]))
         # ... and the hours in force in each month (fte_history): a cut from 1.0 to 0.6 lowers only later months' cap
         fv = FteValues(self.tables_, wl)
-        slot_cap = slot_cap * fv.at(key_rows[g.key_code], lambda: month_after(g.slot_months()))
-        open_g = g.grid["open_cases"]
+        slot_cap = slot_cap * fv.at(key_rows[slot_code], lambda: month_after(g.slot_months()[slots]))
+        open_g = g.grid["open_cases"][slots]
+        over = np.full(len(g.key_code), np.nan)
         with np.errstate(invalid="ignore"):
-            g.grid["over"] = np.where(~np.isnan(open_g), (open_g > slot_cap).astype("float64"), np.nan)
+            over[slots] = np.where(~np.isnan(open_g), (open_g > slot_cap).astype("float64"), np.nan)
+        g.grid["over"] = over
         out = pd.DataFrame(index=np.arange(len(X)))
         cur = g.rolling("open_cases", 1, "last")
         out["caseload_current"] = cur

@@ -8,6 +8,7 @@ is 0.5. W1's pay: 33,000 full-time + 3,500 supplements from 2023-09-01; rent in 
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -138,3 +139,28 @@ def test_team_in_post_fte_equals_the_sum_of_each_colleagues_hours_in_force(sim_t
     want = [expected[dates.index(t)].get(team, 0.0) for team, t in zip(ds.keys["team_id"], ds.keys["as_of"])]
     assert got == pytest.approx(want, abs=1e-4)
     assert (fv.at(fv.wl.codes, pd.Series([dates[1]] * len(w))) != w["fte"].to_numpy()).sum() > 20   # the test bites
+
+
+def test_a_scoring_date_reads_the_caps_and_hours_of_its_own_windows_as_a_full_build_does(sim_tables):
+    # one date computes each month's pro-rata cap only in the 12 months its over-cap windows read (MonthGrid.slots_read);
+    # a full build computes every month: the two must give the same features, bit for bit, hours changing mid-history
+    from retention_ml.features import build_dataset
+
+    w = sim_tables["workers"].copy()
+    start = pd.to_datetime(w["start_date"])
+    end = pd.to_datetime(w["end_date"]).fillna(D("2023-01-01"))
+    mid = (start + (end - start) / 2).dt.normalize()
+    pick = (w.index % 3 == 0) & (end - start > pd.Timedelta(days=60))
+    hist = pd.concat([pd.DataFrame({"worker_id": w.loc[pick, "worker_id"], "effective_date": start[pick], "fte": 1.0}),
+                      pd.DataFrame({"worker_id": w.loc[pick, "worker_id"], "effective_date": mid[pick], "fte": 0.5})])
+    w.loc[pick, "fte"] = 0.5
+    tables = dict(sim_tables, workers=w, fte_history=_history(hist.to_numpy()))
+    dates = pd.date_range("2019-02-01", "2022-12-01", freq="MS")
+    full = build_dataset(tables, dates)
+    cols = ["caseload_to_cap", "caseload_over_cap_months_6m", "caseload_over_cap_months_12m"]
+    for t in (D("2021-06-01"), D("2022-12-01")):
+        one = build_features(tables, [t], families=["caseload"])
+        at = full.keys["as_of"].eq(t).to_numpy()
+        mine = one.X[cols].set_axis(one.keys["worker_id"].to_numpy()).loc[full.keys.loc[at, "worker_id"]]
+        np.testing.assert_array_equal(mine.to_numpy(dtype="float64"), full.X.loc[at, cols].to_numpy(dtype="float64"))
+        assert one.X["caseload_over_cap_months_12m"].gt(0).sum() > 10   # the test bites: months over the cap counted

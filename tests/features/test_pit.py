@@ -104,3 +104,28 @@ def test_month_grid_one_date_equals_the_same_rows_of_a_many_date_build():
     for how, window in [("last", 1), ("sum", 6), ("mean", 3), ("mean", 12), ("max", 12), ("slope", 6)]:
         np.testing.assert_array_equal(g1.rolling("x", window, how), gm.rolling("x", window, how)[:len(one)])
     np.testing.assert_array_equal(g1.rolling_shift("x", 12), gm.rolling_shift("x", 12)[:len(one)])
+
+
+def test_slots_read_are_every_slot_a_window_ending_at_a_query_reads():
+    # a value per grid slot (a cap in force that month) is computed only at slots_read(window): blanking every
+    # other slot must leave every window of up to that many months unchanged, and a full build reads them all
+    rng = np.random.default_rng(5)
+    keys = [f"k{i:02d}" for i in range(30)]
+    rows = pd.DataFrame({"k": rng.choice(keys, 1500), "x": (rng.random(1500) < 0.4).astype(float),
+                         "m": pd.to_datetime("2019-01-01") + pd.to_timedelta(rng.integers(0, 60, 1500) * 31, unit="D")})
+    rows["m"] = rows["m"].dt.to_period("M").dt.to_timestamp()
+    one = pd.DataFrame({"k": keys[:20] + ["nobody"], "as_of": [pd.Timestamp("2023-06-01")] * 10
+                        + [pd.Timestamp("2019-04-15")] * 5 + [pd.Timestamp("2024-01-01")] * 6})
+    g = MonthGrid(rows, by="k", month="m", cols=["x"], queries=one)
+    read = g.slots_read(12)
+    assert 0 < len(read) < len(g.key_code) and np.all(np.diff(read) > 0)
+    full = {w: g.rolling("x", w, "sum") for w in (1, 6, 12)}
+    blank = np.full(len(g.key_code), np.nan)
+    blank[read] = g.grid["x"][read]
+    g.grid["x"] = blank
+    for w, expected in full.items():
+        np.testing.assert_array_equal(g.rolling("x", w, "sum"), expected)
+    g.grid["x"][read[g.grid["x"][read] == 1][0]] = np.nan   # the test bites: a slot read moves a window
+    assert not np.array_equal(g.rolling("x", 12, "sum"), full[12], equal_nan=True)
+    many = pd.DataFrame({"k": np.repeat(keys, 60), "as_of": np.tile(pd.date_range("2019-02-01", periods=60, freq="MS"), 30)})
+    assert MonthGrid(rows, by="k", month="m", cols=["x"], queries=many).slots_read(12) is None

@@ -966,3 +966,33 @@ def test_every_list_format_says_what_a_band_asks_of_the_manager(tmp_path):
     assert text in cells
     header = cells["Risk band"]
     assert header.comment is not None and header.comment.text == text
+
+
+def test_demo_rank_stage_builds_every_list_in_one_pass_and_writes_what_rank_manager_writes(tmp_path, monkeypatch):
+    """The demo's rank stage is ``rank --all``'s one pass (lists built once for every team, one staging), set out
+    per manager: each manager's files byte for byte what ``rank --manager`` writes on its own (the old per-manager
+    path), the service and no-manager lists and the overviews byte for byte ``rank --all``'s. Before, the demo
+    called rank_scores once per manager: the scoring read and the lists built 45 times on the demo."""
+    import retention_ml.reports.risk_list as risk_list
+    from retention_ml.commands.demo import rank_every_manager
+    from retention_ml.commands.rank import rank_scores
+
+    scores = with_service(with_managers_in_team(make_scores()))
+    scores["manager_id"] = scores["manager_id"].where(scores.team_id != "TEAMCHARLIE", None)   # one team unmanaged
+    d = write_scores(tmp_path, scores)
+    builds = []
+    real = risk_list.build_risk_lists
+    monkeypatch.setattr(risk_list, "build_risk_lists", lambda *a, **k: builds.append(k["teams"]) or real(*a, **k))
+    files, managers, _, _ = rank_every_manager(d, tmp_path / "demo", say=lambda *_: None)
+    assert builds == [sorted(TEAMS)]   # one pass over every team, the overviews' figures included
+    monkeypatch.setattr(risk_list, "build_risk_lists", real)
+    assert managers == ["MGRX101", "MGRX303"]
+    for m in managers:
+        rank_scores(d, tmp_path / "one", manager=m)
+    rank_scores(d, tmp_path / "all", all_teams=True)
+    demo = {p.name: p.read_bytes() for p in files}
+    alone = {p.name: p.read_bytes() for p in (tmp_path / "one").iterdir()}
+    assert set(alone) == {f"risk_list_manager_{m}.{f}" for m in managers for f in ("csv", "xlsx", "html")}
+    assert all(demo[n] == b for n, b in alone.items())
+    rest = {p.name: p.read_bytes() for p in (tmp_path / "all").iterdir() if not p.name.startswith("risk_list_team_")}
+    assert set(demo) == set(alone) | set(rest) and all(demo[n] == b for n, b in rest.items())

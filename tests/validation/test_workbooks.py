@@ -425,3 +425,51 @@ def test_a_workbook_saved_in_another_excel_format_says_how_to_save_it_as_xlsx(tm
     assert missing["table"].tolist() == ["teams"]
     assert (f"teams{suffix} is {kind}" in missing["message"].iat[0]
             and "File > Save As > 'Excel Workbook (*.xlsx)' as teams.xlsx" in missing["message"].iat[0])
+
+
+def _as_sheet(data: Path, table: str) -> tuple[Path, pd.DataFrame]:
+    frame = pd.read_csv(data / f"{table}.csv", dtype=str, keep_default_na=False)
+    (data / f"{table}.csv").unlink()
+    rows = [list(frame.columns)] + frame.replace("", None).values.tolist()
+    return _one_sheet(data / f"{table}.xlsx", rows, title=table), frame
+
+
+def test_rows_hidden_by_a_filter_are_read_with_one_warning_naming_them_kept_with_the_readings(tmp_path, example_copy):
+    """An analyst filters the sheet to one worker and saves: the other rows are hidden, not gone. They are read (the
+    file is the data), and one warning per sheet names the hidden Excel rows, kept in the run's data_readings."""
+    data = example_copy(tmp_path, "csv")
+    expected = read_tables(data)
+    path, frame = _as_sheet(data, "caseload_history")
+    shown = frame["worker_id"].iat[0]
+    hidden = [i + 2 for i, w in enumerate(frame["worker_id"]) if w != shown]
+    book = openpyxl.load_workbook(path)
+    ws = book.active
+    ws.auto_filter.ref = ws.dimensions
+    ws.auto_filter.add_filter_column(frame.columns.get_loc("worker_id"), [shown])
+    for r in [*hidden, len(frame) + 5]:   # and an empty row below the data, hidden: nothing to say about it
+        ws.row_dimensions[r].hidden = True
+    book.save(path)
+    tables, readings = read_validated_readings(data)
+    pd.testing.assert_frame_equal(tables["caseload_history"], expected["caseload_history"])   # every row read
+    [reading] = readings["caseload_history.xlsx"]
+    assert reading["rule"] == "hidden_rows" and len(hidden) > 10
+    message = reading["message"]
+    assert message.startswith(f"caseload_history.xlsx sheet caseload_history: {len(hidden)} data row(s) hidden in "
+                              "Excel by the sheet's filter or by hand were read like every other row")
+    assert f"Excel row(s) {', '.join(map(str, hidden[:10]))} and {len(hidden) - 10} more:" in message
+
+
+def test_a_row_hidden_by_hand_is_named_once_as_a_warning(tmp_path, example_copy):
+    data = example_copy(tmp_path, "csv")
+    path, _ = _as_sheet(data, "teams")
+    book = openpyxl.load_workbook(path)
+    book.active.row_dimensions[3].hidden = True
+    book.save(path)
+    report = validate_dir(data)
+    assert report.errors.empty
+    found = report.warnings[report.warnings["rule"] == "hidden_rows"]
+    assert found["message"].tolist() == [
+        "teams.xlsx sheet teams: 1 data row(s) hidden in Excel by hand or in a collapsed group (no filter is set) were read like every other "
+        "row, Excel row(s) 3: hiding or filtering a row does not leave it out of the file. If they should not be read, "
+        "delete them (select the rows > right-click > Delete) and save; otherwise show them (Data > Clear, or select "
+        "all > right-click a row number > Unhide) to make this warning go away"]
