@@ -14,7 +14,8 @@ from retention_ml.commands import fail
 HELP = """Turn a scoring (retention-ml score) into ranked lists: riskiest first,
 with band, change since last scoring (the list names the scoring it compares
 with), top three reasons each beside one suggested lever (its driver's first
-lever in data_schema/drivers.yaml), no action twice in a row (a later reason
+lever in data_schema/drivers.yaml, or its lever for the person's group: agency,
+newly qualified, new in post, under their caseload cap ...), no action twice in a row (a later reason
 gets its driver's next lever or, with none left, a cell saying an earlier lever
 covers it), and a summary (expected leavers with an 80% interval). On low-band rows, where no conversation is suggested, reasons
 drawn from health data (sickness absence) are left out. Text from the extract that opens like a spreadsheet formula is kept

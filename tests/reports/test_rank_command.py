@@ -208,7 +208,8 @@ def test_a_staging_folder_of_a_call_killed_outright_is_removed_by_the_next_call(
 
 def test_help_says_what_each_lever_is_and_how_formula_text_is_kept():
     text = " ".join(CliRunner().invoke(app, ["rank", "--help"]).output.replace("│", " ").split())
-    assert "each beside one suggested lever (its driver's first lever in data_schema/drivers.yaml)" in text
+    assert ("each beside one suggested lever (its driver's first lever in data_schema/drivers.yaml, or its lever for "
+            "the person's group") in text
     assert "names the scoring it compares with" in text and "opens like a spreadsheet formula" in text
 
 
