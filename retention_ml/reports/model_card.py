@@ -490,7 +490,7 @@ def _ece_note(figures: dict, max_ece: float) -> str | None:
     if beyond is False:
         return (f"Calibration cannot be judged on this test window: {said}, but risks exactly right would reach "
                 f"{_num(figures['chance_high'])} on as few people 95 times in 100 (p = {_num(figures['p_value'], 2)}), "
-                "so the gap may be noise alone (the gate still applies its bar to the ECE measured). Until a larger "
+                "so the gap may be noise alone (the gate fails an ECE over its bar only beyond chance, so not this one). Until a larger "
                 "test window shows otherwise, read the percentages as a ranking, not as probabilities.")
     chance = "" if beyond is None else (f", beyond chance (risks exactly right reach {_num(figures['chance_high'])} "
                                         "95 times in 100)")
@@ -1469,7 +1469,7 @@ def _blocks(c: dict) -> list[dict]:
           *([_p(f"This card applies {c['thresholds_note']}.", "notice" if c.get("lower_bar") else "")]
             if c.get("thresholds_note") else []),
           _p(f"Thresholds ({'as said above' if c.get('thresholds_note') else '`retention_ml/promotion_thresholds.toml`'}): at least {th.get('min_test_leavers', 'n/a')} leavers in "
-             f"the test window; ECE at most {th['max_ece']}; no group's ROC-AUC "
+             f"the test window; ECE at most {th['max_ece']} (an ECE over it fails only when also beyond its chance level); no group's ROC-AUC "
              f"more than {th['max_group_roc_auc_shortfall']} below the whole window's; no group's |observed - "
              f"predicted| leaver rate above {th['max_group_calibration_gap']} (a group fails only when it is also "
              f"beyond chance for its size, family-wise error {th.get('group_family_alpha', 'n/a')} over the groups "
