@@ -181,7 +181,19 @@ def _calibration_text(cal: dict | None) -> str:
     return (f"{CALIBRATION_METHODS.get(method, method)}: raw scores turned into risks by a curve fitted on the "
             f"{where}{constants}; expected calibration error (ECE, the average gap between risk and the share who "
             f"left) on the {cal.get('checked_on', where)} {_num(cal.get('ece_valid_before'))} before, "
-            f"{_num(cal.get('ece_valid_after'))} after")
+            f"{_num(cal.get('ece_valid_after'))} after{_valid_chance_text(cal)}")
+
+
+def _valid_chance_text(cal: dict) -> str:
+    """The held-out ECE after calibration against its chance level; nothing for runs logged before it."""
+    from retention_ml.evaluate import ece_beyond_chance
+
+    after = (cal.get("ece_valid_chance") or {}).get("after")
+    beyond = ece_beyond_chance(after)
+    if beyond is None:
+        return ""
+    return (f" ({'beyond' if beyond else 'within'} chance: risks exactly right reach {_num(after['chance_high'])} on "
+            "as many rows 95 times in 100)")
 
 
 def _group_label(value) -> str:
