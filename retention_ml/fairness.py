@@ -237,7 +237,10 @@ class FairnessAudit:
         one counts a person's rows at several test dates together (:func:`_person_effect`), not as people."""
         ok = self.table[self.table["status"].eq("ok")].copy()
         ok["roc_auc_shortfall"] = self.overall["roc_auc"] - ok["roc_auc"]
-        ok["roc_auc_se"] = auc_standard_error(ok["roc_auc"], ok["observed"], ok["rows"] - ok["observed"])
+        # people who left and who stayed (rows for an audit table built by other code)
+        pos, neg = ((ok["leaving_people"], ok["staying_people"]) if "leaving_people" in ok.columns
+                    else (ok["observed"], ok["rows"] - ok["observed"]))
+        ok["roc_auc_se"] = auc_standard_error(ok["roc_auc"], pos, neg)
         if "calibration_se" not in ok.columns:   # an audit table built by other code: rows as if independent
             ok["calibration_se"] = calibration_standard_error(ok["mean_risk"], ok["rows"])
         return ok[["factor", "group", "people", "roc_auc", "roc_auc_shortfall", "roc_auc_se", "calibration_gap",
@@ -305,6 +308,10 @@ def _factor_table(data: pd.DataFrame, factor: str, flagged: np.ndarray, *, min_g
     table["calibration_gap"] = table["calibration_difference"].abs()
     table["calibration_se"] = calibration_standard_error(table["mean_risk"], table["rows"]) * _person_effect(
         risk, data["worker_id"], data[factor]).reindex(table.index).to_numpy()
+    # ROC-AUC's standard error from people, not rows: a person's snapshots at several test dates carry one outcome
+    by_label = data.groupby([factor, "label"])["worker_id"].nunique().unstack(fill_value=0).reindex(table.index)
+    table["leaving_people"] = by_label.get(1.0, pd.Series(0, index=table.index)).fillna(0).astype(float)
+    table["staying_people"] = by_label.get(0.0, pd.Series(0, index=table.index)).fillna(0).astype(float)
     ok = table["people"] >= min_group
     # Complementary suppression: when the small groups of a factor add up to fewer than min_group people,
     # the whole window minus the shown groups would reveal them, so the smallest shown group is withheld
