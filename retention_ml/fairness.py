@@ -312,6 +312,9 @@ def _factor_table(data: pd.DataFrame, factor: str, flagged: np.ndarray, *, min_g
     by_label = data.groupby([factor, "label"])["worker_id"].nunique().unstack(fill_value=0).reindex(table.index)
     table["leaving_people"] = by_label.get(1.0, pd.Series(0, index=table.index)).fillna(0).astype(float)
     table["staying_people"] = by_label.get(0.0, pd.Series(0, index=table.index)).fillna(0).astype(float)
+    # MIN_CLASS is about people: 3 leavers seen at 4 test dates are 12 leaving rows but still 3 outcomes
+    few = (table["leaving_people"] < MIN_CLASS) | (table["staying_people"] < MIN_CLASS)
+    table.loc[few, [c for c in table.columns if c.startswith("roc_auc")]] = np.nan
     ok = table["people"] >= min_group
     # Complementary suppression: when the small groups of a factor add up to fewer than min_group people,
     # the whole window minus the shown groups would reveal them, so the smallest shown group is withheld

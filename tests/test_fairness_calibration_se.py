@@ -66,3 +66,12 @@ def test_a_groups_roc_auc_standard_error_counts_people_not_snapshots():
     one_date = audit_fairness(_window(1).assign(risk=rows["risk"][:130].to_numpy()), factors=["area"])
     single = one_date.group_shortfalls().set_index("group").loc["North"]
     assert single["roc_auc_se"] == auc_standard_error(single["roc_auc"], 20, 80)
+
+
+def test_a_group_needs_five_people_who_left_for_a_roc_auc_not_five_snapshots():
+    # 3 people of 30 left, seen at 4 test dates: 12 leaving rows, 3 outcomes
+    rows = pd.concat([_people("North", 100, 20, 0.2, 4), _people("South", 30, 3, 0.2, 4)], ignore_index=True)
+    rows["risk"] = np.random.default_rng(2).uniform(0.05, 0.5, len(rows))
+    table = audit_fairness(rows, factors=["area"]).table.set_index("group")
+    assert np.isnan(table.loc["South", "roc_auc"]) and table.loc["South", "roc_auc_note"] == "too few leavers to assess ROC-AUC"
+    assert not np.isnan(table.loc["North", "roc_auc"])
