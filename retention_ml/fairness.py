@@ -184,8 +184,9 @@ class FairnessAudit:
         ``base_rate``, ``mean_risk``, ``observed`` and ``expected`` leavers, ``calibration_ratio``
         (observed / expected), ``calibration_difference`` (observed rate - mean predicted risk),
         ``calibration_gap`` (its absolute value), ``calibration_se`` (its standard error if the risks were right:
-        binomial at the mean risk, widened where a person's rows move together, :func:`_person_effect`), ``roc_auc`` (NaN with ``roc_auc_note`` when a group has
-        fewer than 5 leavers or stayers), ``flagged_share`` and, when bootstrapped, ``<metric>_low/_high``.
+        binomial at the mean risk, widened where a person's rows move together, :func:`_person_effect`),
+        ``leaving_people`` and ``staying_people``, ``roc_auc`` (NaN with ``roc_auc_note`` when a group has
+        fewer than 5 people who left or who stayed), ``flagged_share`` and, when bootstrapped, ``<metric>_low/_high``.
         Every number is NaN for a group that is too small.
     gaps : DataFrame
         Per factor and metric: the largest between-group gap among assessable groups, with the groups at
