@@ -126,7 +126,7 @@ def ece_beyond_chance(figures: dict) -> bool | None:
     return None if p_value is None or p_value != p_value else bool(p_value < CHANCE_ALPHA)
 
 
-def leavers_standard_error(p, *, workers) -> float:
+def leavers_standard_error(p, *, workers, by=None):
     """Standard error of the number of leaving rows if the risks ``p`` are exactly right, one person's rows alike.
 
     The same world as :func:`ece_chance`: a person's rows share one uniform number u (label = u < risk), as a
@@ -136,21 +136,30 @@ def leavers_standard_error(p, *, workers) -> float:
     with several it is larger, so observed against expected leavers is not called beyond chance on
     snapshots counted as if they were independent people.
 
+    ``by`` (one label per row): a Series of standard errors, one per group, each over that group's rows (the
+    fairness audit's groups; a person whose rows fall in two groups counts in each with the rows there).
+
     Example
     -------
     >>> round(leavers_standard_error([0.1] * 100, workers=range(100)), 3)   # sqrt(100 * 0.1 * 0.9)
     3.0
     >>> round(leavers_standard_error([0.1] * 100, workers=[i // 4 for i in range(100)]), 3)   # 25 people, 4 rows
     6.0
+    >>> leavers_standard_error([0.1] * 8, workers=[i // 4 for i in range(8)], by=["a"] * 4 + ["b"] * 4).round(1).to_dict()
+    {'a': 1.2, 'b': 1.2}
     """
-    frame = pd.DataFrame({"worker": pd.Series(workers).astype(str).to_numpy(), "p": np.asarray(p, float)})
-    frame = frame.sort_values(["worker", "p"], kind="stable")
-    rank = frame.groupby("worker").cumcount().to_numpy()            # 0 for the lowest risk of each person
-    size = frame.groupby("worker")["p"].transform("size").to_numpy()
+    frame = pd.DataFrame({"group": 0 if by is None else pd.Series(by).astype(str).to_numpy(),
+                          "worker": pd.Series(workers).astype(str).to_numpy(), "p": np.asarray(p, float)})
+    frame = frame.sort_values(["group", "worker", "p"], kind="stable")
+    person = frame.groupby(["group", "worker"], sort=False)["p"]
+    rank = person.cumcount().to_numpy()            # 0 for the lowest risk of each person
+    size = person.transform("size").to_numpy()
     # each p_(r) is the smaller of an ordered pair (r, j) for itself and the 2 (k - 1 - r) pairs with a higher risk
-    pairs = float(np.sum(frame["p"].to_numpy() * (2 * (size - 1 - rank) + 1)))
-    means = frame.groupby("worker")["p"].sum().to_numpy()
-    return float(np.sqrt(max(pairs - np.sum(means ** 2), 0.0)))
+    frame["pairs"] = frame["p"].to_numpy() * (2 * (size - 1 - rank) + 1)
+    per_person = frame.groupby(["group", "worker"], sort=False).agg(pairs=("pairs", "sum"), total=("p", "sum"))
+    variance = (per_person["pairs"] - per_person["total"] ** 2).groupby(level="group", sort=False).sum()
+    se = np.sqrt(variance.clip(lower=0.0))
+    return float(se.sum()) if by is None else se
 
 
 def top_share_mask(risk, share: float = TOP_SHARE, *, weights=None, by=None) -> np.ndarray:

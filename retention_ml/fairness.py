@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from retention_ml.disclosure import MIN_FAIRNESS_GROUP, MIN_PEOPLE
-from retention_ml.evaluate import TOP_SHARE, top_share_mask
+from retention_ml.evaluate import TOP_SHARE, leavers_standard_error, top_share_mask
 
 __all__ = [
     "AUDIT_FACTORS",
@@ -183,8 +183,10 @@ class FairnessAudit:
         hidden by complementary suppression so a small group cannot be derived by subtraction), ``rows``, ``people``,
         ``base_rate``, ``mean_risk``, ``observed`` and ``expected`` leavers, ``calibration_ratio``
         (observed / expected), ``calibration_difference`` (observed rate - mean predicted risk),
-        ``calibration_gap`` (its absolute value), ``roc_auc`` (NaN with ``roc_auc_note`` when a group has
-        fewer than 5 leavers or stayers), ``flagged_share`` and, when bootstrapped, ``<metric>_low/_high``.
+        ``calibration_gap`` (its absolute value), ``calibration_se`` (its standard error if the risks were right:
+        binomial at the mean risk, widened where a person's rows move together, :func:`_person_effect`),
+        ``leaving_people`` and ``staying_people``, ``roc_auc`` (NaN with ``roc_auc_note`` when a group has
+        fewer than 5 people who left or who stayed), ``flagged_share`` and, when bootstrapped, ``<metric>_low/_high``.
         Every number is NaN for a group that is too small.
     gaps : DataFrame
         Per factor and metric: the largest between-group gap among assessable groups, with the groups at
@@ -232,11 +234,16 @@ class FairnessAudit:
     def group_shortfalls(self) -> pd.DataFrame:
         """Assessable groups with their ROC-AUC shortfall against the whole window and their calibration gap,
         each with its standard error (``roc_auc_se``, ``calibration_se``): how far either moves by chance alone
-        in a group of that size, so that hundreds of small groups are not judged on their noise."""
+        in a group of that size, so that hundreds of small groups are not judged on their noise. The calibration
+        one counts a person's rows at several test dates together (:func:`_person_effect`), not as people."""
         ok = self.table[self.table["status"].eq("ok")].copy()
         ok["roc_auc_shortfall"] = self.overall["roc_auc"] - ok["roc_auc"]
-        ok["roc_auc_se"] = auc_standard_error(ok["roc_auc"], ok["observed"], ok["rows"] - ok["observed"])
-        ok["calibration_se"] = calibration_standard_error(ok["mean_risk"], ok["rows"])
+        # people who left and who stayed (rows for an audit table built by other code)
+        pos, neg = ((ok["leaving_people"], ok["staying_people"]) if "leaving_people" in ok.columns
+                    else (ok["observed"], ok["rows"] - ok["observed"]))
+        ok["roc_auc_se"] = auc_standard_error(ok["roc_auc"], pos, neg)
+        if "calibration_se" not in ok.columns:   # an audit table built by other code: rows as if independent
+            ok["calibration_se"] = calibration_standard_error(ok["mean_risk"], ok["rows"])
         return ok[["factor", "group", "people", "roc_auc", "roc_auc_shortfall", "roc_auc_se", "calibration_gap",
                    "calibration_se", "withheld"]]
 
@@ -300,6 +307,15 @@ def _factor_table(data: pd.DataFrame, factor: str, flagged: np.ndarray, *, min_g
     table["calibration_ratio"] = table["observed"] / table["expected"]
     table["calibration_difference"] = table["base_rate"] - table["mean_risk"]
     table["calibration_gap"] = table["calibration_difference"].abs()
+    table["calibration_se"] = calibration_standard_error(table["mean_risk"], table["rows"]) * _person_effect(
+        risk, data["worker_id"], data[factor]).reindex(table.index).to_numpy()
+    # ROC-AUC's standard error from people, not rows: a person's snapshots at several test dates carry one outcome
+    by_label = data.groupby([factor, "label"])["worker_id"].nunique().unstack(fill_value=0).reindex(table.index)
+    table["leaving_people"] = by_label.get(1.0, pd.Series(0, index=table.index)).fillna(0).astype(float)
+    table["staying_people"] = by_label.get(0.0, pd.Series(0, index=table.index)).fillna(0).astype(float)
+    # MIN_CLASS is about people: 3 leavers seen at 4 test dates are 12 leaving rows but still 3 outcomes
+    few = (table["leaving_people"] < MIN_CLASS) | (table["staying_people"] < MIN_CLASS)
+    table.loc[few, [c for c in table.columns if c.startswith("roc_auc")]] = np.nan
     ok = table["people"] >= min_group
     # Complementary suppression: when the small groups of a factor add up to fewer than min_group people,
     # the whole window minus the shown groups would reveal them, so the smallest shown group is withheld
@@ -316,6 +332,20 @@ def _factor_table(data: pd.DataFrame, factor: str, flagged: np.ndarray, *, min_g
     table = table.reset_index(names="group")
     table.insert(0, "factor", factor)
     return table
+
+
+def _person_effect(risk: np.ndarray, workers: pd.Series, groups: pd.Series) -> pd.Series:
+    """Per group, how much wider its leavers' standard error is with a person's rows counted together than with
+    every row its own person (:func:`retention_ml.evaluate.leavers_standard_error` both ways): 1 with one row per
+    person, about the square root of the rows per person when they move as one (several test dates).
+
+    A factor, not the per-person standard error itself, so the binomial at the group's mean risk stays the base
+    and a single-date window (the default, the national run) is judged exactly as before; only the rows counted
+    as people are corrected.
+    """
+    person = leavers_standard_error(risk, workers=workers, by=groups)
+    row = leavers_standard_error(risk, workers=np.arange(len(risk)), by=groups)
+    return (person / row.where(row > 0)).fillna(1.0)
 
 
 def _withhold_few_leavers(table: pd.DataFrame, data: pd.DataFrame, factor: str, ok: pd.Series) -> None:

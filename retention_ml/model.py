@@ -155,6 +155,10 @@ class TurnoverModel(ClassifierMixin, BaseEstimator):
     valid_log_loss_, valid_ece_ : dict
         Held-out log-loss and expected calibration error of the uncalibrated (``before``) and
         calibrated (``after``) probabilities (validation window, or out-of-fold when cross-fitted).
+    valid_ece_chance_ : dict
+        Each of those ECEs with its chance level (``before``/``after`` -> ``value``, ``chance``, ``chance_high``,
+        ``p_value``: :func:`retention_ml.evaluate.ece_chance`), so a held-out ECE of a few hundred rows is read
+        against what exactly right risks show on as many (about 0.05 on 330 rows), not as miscalibration.
     valid_roc_auc_ : float
         Held-out ROC-AUC on the same rows (used by tuning on flat extracts).
     validation_ : str
@@ -259,13 +263,17 @@ class TurnoverModel(ClassifierMixin, BaseEstimator):
             # LightGBM would silently never split on a feature outside every group
             raise ValueError(f"TurnoverModel: features in no interaction group: {free}")
 
-    def fit(self, X, y, *, X_valid=None, y_valid=None) -> "TurnoverModel":
+    def fit(self, X, y, *, X_valid=None, y_valid=None, workers_valid=None) -> "TurnoverModel":
         """Fit the trees on ``(X, y)``, early-stop and calibrate on ``(X_valid, y_valid)``.
 
         Without a validation window the trees and the calibration come from
         ``cv_folds``-fold cross-fitting over the training rows, and the final trees
         are refitted on all of them (fine for flat extracts, which have no time; for
         snapshots pass the later window from :mod:`retention_ml.split`).
+
+        ``workers_valid``: the person behind each held-out row (``X_valid``'s, or ``X``'s when cross-fitted), so the
+        held-out ECE's chance level draws one outcome per person; None: each row its own person (exact for a flat
+        extract and for a validation window of one date). It changes no fitted tree or calibration constant.
         """
         import lightgbm as lgb
 
@@ -280,8 +288,11 @@ class TurnoverModel(ClassifierMixin, BaseEstimator):
         self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
         self.n_features_in_ = X.shape[1]
         self._check_constraints()
+        held = len(y_arr) if X_valid is None else len(X_valid)
+        if workers_valid is not None and len(workers_valid) != held:
+            raise ValueError(f"TurnoverModel: workers_valid has {len(workers_valid)} entries for {held} held-out rows")
         if X_valid is None:
-            return self._fit_crossfitted(self._matrix(X), y_arr)
+            return self._fit_crossfitted(self._matrix(X), y_arr, workers_valid)
         X_valid = _as_frame(X_valid, list(X.columns))
         yv, _ = _labels(y_valid, "y_valid", self.classes_)
         Xt = self._matrix(X)
@@ -298,24 +309,30 @@ class TurnoverModel(ClassifierMixin, BaseEstimator):
         self.best_iteration_ = int(self.booster_.best_iteration or self.booster_.current_iteration())
         # Keep only the trees early stopping chose, so every consumer (SHAP included) sees one model.
         self.booster_ = lgb.Booster(model_str=self.booster_.model_to_string(num_iteration=self.best_iteration_))
-        self._calibrate(self.booster_.predict(Xv, raw_score=True), yv)
+        self._calibrate(self.booster_.predict(Xv, raw_score=True), yv, workers_valid)
         self.validation_ = f"validation window ({len(yv)} rows)"
         self._fit_bootstrap(Xt, y_arr, Xv, yv)
         return self
 
-    def _calibrate(self, margin: np.ndarray, y: np.ndarray) -> None:
-        """Platt map from held-out margins; log-loss and ECE of the held-out rows before and after it."""
+    def _calibrate(self, margin: np.ndarray, y: np.ndarray, workers=None) -> None:
+        """Platt map from held-out margins; log-loss and ECE (with its chance level over ``workers``, default one
+        person per row) of the held-out rows before and after it."""
         from sklearn.metrics import roc_auc_score
 
-        from retention_ml.evaluate import ece
+        from retention_ml.evaluate import _chance_level, ece, ece_chance
 
         self.calibration_ = fit_platt(margin, y)
         before, after = expit(margin), expit(self.calibration_[0] * margin + self.calibration_[1])
         self.valid_log_loss_ = {"before": _log_loss(y, before), "after": _log_loss(y, after)}
         self.valid_ece_ = {"before": ece(y, before), "after": ece(y, after)}
+        workers = np.arange(len(y)) if workers is None else np.asarray(workers)
+        # its own generator (ece_chance seeds one from random_state), so the fitted model is the same with or without
+        self.valid_ece_chance_ = {k: _chance_level(self.valid_ece_[k], ece_chance(p, workers=workers,
+                                                                                    random_state=self.random_state))
+                                  for k, p in (("before", before), ("after", after))}
         self.valid_roc_auc_ = float(roc_auc_score(y, margin)) if 0 < y.sum() < len(y) else float("nan")
 
-    def _fit_crossfitted(self, M: np.ndarray, y: np.ndarray) -> "TurnoverModel":
+    def _fit_crossfitted(self, M: np.ndarray, y: np.ndarray, workers=None) -> "TurnoverModel":
         """No validation window (flat extracts): ``cv_folds``-fold cross-fitting, then refit on every row.
 
         The folds boost side by side (``lightgbm.cv``); the number of trees is where their mean
@@ -345,7 +362,7 @@ class TurnoverModel(ClassifierMixin, BaseEstimator):
         for (_, held), booster in zip(folds, result["cvbooster"].boosters):
             oof[held] = booster.predict(M[held], raw_score=True, num_iteration=self.best_iteration_)
         self.booster_ = lgb.train(params, lgb.Dataset(M, y, feature_name=names), num_boost_round=self.best_iteration_)
-        self._calibrate(oof, y)
+        self._calibrate(oof, y, workers)
         self.validation_ = f"{self.cv_folds}-fold cross-fitting ({len(y)} rows)"
         self._fit_bootstrap(M, y, None, None)
         return self

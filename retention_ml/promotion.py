@@ -9,7 +9,8 @@ Checks (thresholds in ``retention_ml/promotion_thresholds.toml``, printed in the
   ``model_card/model_card.md`` logged).
 - ``beats_baselines``: better than the logistic and team-base-rate baselines on the test window
   (ROC-AUC and average precision, ``evaluation/metrics.json`` "beats_baselines").
-- ``calibration_ece``: test-window expected calibration error at most ``max_ece``.
+- ``calibration_ece``: test-window expected calibration error at most ``max_ece``, or over it only within its
+  chance level (what exactly right risks reach on as many rows; runs logged before it: the bar alone).
 - ``group_roc_auc``: no assessable group's ROC-AUC more than ``max_group_roc_auc_shortfall`` below the
   whole window's.
 - ``group_calibration``: no assessable group's |observed rate - mean predicted risk| above
@@ -309,11 +310,31 @@ def _leavers_check(metrics: dict, minimum: int) -> Check:
 
 
 def _ece_check(metrics: dict, max_ece: float) -> Check:
-    value = metrics.get("models", {}).get("lightgbm", {}).get("ece", {}).get("value")
+    """ECE over ``max_ece`` fails only when it is also beyond its chance level (``evaluate.ece_beyond_chance``).
+
+    Noise alone makes ECE positive: exactly right risks on the gate's smallest test window (40 leavers, about 270
+    rows at a 15% rate) come out over 0.05 in most samples, so the bar alone would refuse well-calibrated models
+    for the size of their window. A run logged before ECE had a chance level keeps the bar alone, and says so.
+    """
+    from retention_ml.evaluate import ece_beyond_chance
+
+    figures = metrics.get("models", {}).get("lightgbm", {}).get("ece", {}) or {}
+    value = figures.get("value")
     if value is None or value != value:  # missing or NaN: cannot show calibration, so it does not pass
         return Check("calibration_ece", False, "no test-window ECE in evaluation/metrics.json")
-    ok = value <= max_ece
-    return Check("calibration_ece", ok, f"test-window ECE {value:.3f} {'<=' if ok else '>'} threshold {max_ece:.3f}")
+    said = f"test-window ECE {value:.3f} {'<=' if value <= max_ece else '>'} threshold {max_ece:.3f}"
+    beyond = ece_beyond_chance(figures)
+    if beyond is None:
+        return Check("calibration_ece", value <= max_ece, f"{said} (this run was logged before ECE had a chance "
+                     "level, so the threshold alone decides)")
+    chance = (f"risks exactly right on this test window reach {figures['chance_high']:.3f} 95 times in 100, "
+              f"p = {figures['p_value']:.3f}")
+    if value <= max_ece:
+        return Check("calibration_ece", True, f"{said} ({'beyond' if beyond else 'within'} chance: {chance})")
+    if beyond:
+        return Check("calibration_ece", False, f"{said} and beyond chance ({chance})")
+    return Check("calibration_ece", True, f"{said} but within chance ({chance}): this test window cannot show the "
+                 "risks are off, so the check is not failed on noise; a larger test window would tell")
 
 
 def _named(row, value: str) -> str:

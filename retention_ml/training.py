@@ -456,6 +456,8 @@ def train_experiment(exp: dict, *, log: bool = True, progress: Callable[[str], N
     # Snapshots: early stopping and calibration on the later validation window; flat extracts
     # (empty validation part): cross-fitting inside the training rows.
     window = {"X_valid": X_valid, "y_valid": y_valid} if va.any() else {}
+    # the held-out rows' people, so the held-out ECE's chance level counts a person's rows together
+    window["workers_valid"] = prep.keys.loc[va if va.any() else tr, "worker_id"].to_numpy()
     model = TurnoverModel(**params, random_state=exp["seed"]).fit(X_train, y_train, **window)
     ece_before, ece_after = model.valid_ece_["before"], model.valid_ece_["after"]
     progress("fitting baselines")
@@ -467,6 +469,7 @@ def train_experiment(exp: dict, *, log: bool = True, progress: Callable[[str], N
     }
     progress("evaluating on the test window")
     record = _evaluation_record(exp, prep, model, risks, y_test, keys_test, ece_before, ece_after, boot_progress)
+    record["calibration"]["ece_valid_chance"] = model.valid_ece_chance_   # read as the test ECE is, beside chance
     if tuning:
         record["tuning"] = tuning
     for name, beaten in record["beats_baselines"].items():

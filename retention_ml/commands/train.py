@@ -135,6 +135,17 @@ ECE_NOTE = ("ece: no interval (noise alone makes ECE positive); beside it its ch
             "right reach on this test window 95 times in 100. Under it: within chance; over it: off beyond chance.")
 
 
+def _valid_chance(cal: dict) -> str:
+    """The held-out ECE after calibration beside its chance level (runs logged before it: nothing)."""
+    from retention_ml.evaluate import ece_beyond_chance
+
+    after = (cal.get("ece_valid_chance") or {}).get("after")
+    beyond = ece_beyond_chance(after)
+    if beyond is None:
+        return ""
+    return f" (chance {after['chance_high']:.4f}: {'beyond' if beyond else 'within'} chance)"
+
+
 def _cell(figures: dict) -> str:
     """A metric with its 95% interval, or ECE with its chance level (``0.034 (chance 0.066)``; square brackets
     would read as rich markup)."""
@@ -202,7 +213,7 @@ def _print(result, exp, truth: dict | None = None, warnings: list[str] = (), sim
     cal = rec["calibration"]
     # checked_on says where calibration was fitted: the validation window, or cross-fitting on a flat extract
     console.print(f"Platt calibration a={cal['a']:.3f} b={cal['b']:.3f}, checked on the {cal.get('checked_on', 'validation window')}: "
-                  f"ECE {cal['ece_valid_before']:.4f} -> {cal['ece_valid_after']:.4f}")
+                  f"ECE {cal['ece_valid_before']:.4f} -> {cal['ece_valid_after']:.4f}" + _valid_chance(cal))
     c = {k: v for k, v in rec["counts"].items() if v["n"]}   # a flat extract has no validation window: not "valid 0 (0)"
     console.print("rows (positives): " + ", ".join(f"{k} {v['n']} ({v['positives']})" for k, v in c.items()) + f"; censored {rec['censored']}")
     if rec.get("tuning"):

@@ -181,7 +181,19 @@ def _calibration_text(cal: dict | None) -> str:
     return (f"{CALIBRATION_METHODS.get(method, method)}: raw scores turned into risks by a curve fitted on the "
             f"{where}{constants}; expected calibration error (ECE, the average gap between risk and the share who "
             f"left) on the {cal.get('checked_on', where)} {_num(cal.get('ece_valid_before'))} before, "
-            f"{_num(cal.get('ece_valid_after'))} after")
+            f"{_num(cal.get('ece_valid_after'))} after{_valid_chance_text(cal)}")
+
+
+def _valid_chance_text(cal: dict) -> str:
+    """The held-out ECE after calibration against its chance level; nothing for runs logged before it."""
+    from retention_ml.evaluate import ece_beyond_chance
+
+    after = (cal.get("ece_valid_chance") or {}).get("after")
+    beyond = ece_beyond_chance(after)
+    if beyond is None:
+        return ""
+    return (f" ({'beyond' if beyond else 'within'} chance: risks exactly right reach {_num(after['chance_high'])} on "
+            "as many rows 95 times in 100)")
 
 
 def _group_label(value) -> str:
@@ -490,7 +502,7 @@ def _ece_note(figures: dict, max_ece: float) -> str | None:
     if beyond is False:
         return (f"Calibration cannot be judged on this test window: {said}, but risks exactly right would reach "
                 f"{_num(figures['chance_high'])} on as few people 95 times in 100 (p = {_num(figures['p_value'], 2)}), "
-                "so the gap may be noise alone (the gate still applies its bar to the ECE measured). Until a larger "
+                "so the gap may be noise alone (the gate fails an ECE over its bar only beyond chance, so not this one). Until a larger "
                 "test window shows otherwise, read the percentages as a ranking, not as probabilities.")
     chance = "" if beyond is None else (f", beyond chance (risks exactly right reach {_num(figures['chance_high'])} "
                                         "95 times in 100)")
@@ -1469,7 +1481,7 @@ def _blocks(c: dict) -> list[dict]:
           *([_p(f"This card applies {c['thresholds_note']}.", "notice" if c.get("lower_bar") else "")]
             if c.get("thresholds_note") else []),
           _p(f"Thresholds ({'as said above' if c.get('thresholds_note') else '`retention_ml/promotion_thresholds.toml`'}): at least {th.get('min_test_leavers', 'n/a')} leavers in "
-             f"the test window; ECE at most {th['max_ece']}; no group's ROC-AUC "
+             f"the test window; ECE at most {th['max_ece']} (an ECE over it fails only when also beyond its chance level); no group's ROC-AUC "
              f"more than {th['max_group_roc_auc_shortfall']} below the whole window's; no group's |observed - "
              f"predicted| leaver rate above {th['max_group_calibration_gap']} (a group fails only when it is also "
              f"beyond chance for its size, family-wise error {th.get('group_family_alpha', 'n/a')} over the groups "
