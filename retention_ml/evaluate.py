@@ -53,6 +53,7 @@ __all__ = [
     "logistic_baseline",
     "expected_vs_observed",
     "team_interval_checks",
+    "team_checks",
     "beats_baselines",
     "calibration_plot",
 ]
@@ -396,6 +397,19 @@ def team_interval_checks(rows: pd.DataFrame, *, level: float, min_people: int = 
                                              risk_list.poisson_binomial_pmf, level))
         out.append(summary)
     return out
+
+
+def team_checks(rows: pd.DataFrame) -> dict:
+    """:func:`team_interval_checks` at the shipped list settings' interval level and floor (the lists' own
+    ``[summary]``), with them: ``{"level", "min_people", "dates"}``. What training logs in ``metrics.json``
+    (``team_checks``) and the model card shows, so the card needs no team key in the logged audit rows: a team
+    key there, beside each person's protected characteristics, is what ``metrics.json``'s named ``teams`` (same
+    people, expected and observed) would tie back to a real team."""
+    from retention_ml.reports.risk_list import load_band_config
+
+    config = load_band_config()
+    return {"level": config.summary_level, "min_people": config.min_group,
+            "dates": team_interval_checks(rows, level=config.summary_level, min_people=config.min_group)}
 
 
 def _tail_masses(pmf: np.ndarray, low: int, high: int) -> tuple[float, float]:

@@ -943,19 +943,19 @@ def _unchecked_brief(audit) -> str:
             "check how well it ranks them (Promotion gate)" if missing else "")
 
 
-def _team_checks(predictions: pd.DataFrame, flat: bool) -> dict:
-    """The lists' expected leavers and interval per team, checked per test date (:func:`team_interval_checks`)
-    with the shipped list settings' interval level and floor; or why not (a flat model, a run without team key)."""
-    from retention_ml.evaluate import team_interval_checks
-    from retention_ml.reports.risk_list import load_band_config
+def _team_checks(predictions: pd.DataFrame, flat: bool, metrics: dict) -> dict:
+    """The lists' expected leavers and interval per team, checked per test date (:func:`team_checks`): as training
+    logged them in ``metrics.json``, or, for runs logged before that, from the audit rows' team key with the shipped
+    list settings; or why not (a flat model, an older run without team key)."""
+    from retention_ml.evaluate import team_checks
 
     if flat:
         return {"missing": FLAT_NO_TEAMS}
+    if "team_checks" in metrics:   # the rows hold no team key since it was logged here
+        return metrics["team_checks"]
     if not {"team", "team_id"} & set(predictions.columns) or "as_of" not in predictions.columns:
         return {"missing": NO_TEAM_KEY}
-    config = load_band_config()
-    return {"level": config.summary_level, "min_people": config.min_group,
-            "dates": team_interval_checks(predictions, level=config.summary_level, min_people=config.min_group)}
+    return team_checks(predictions)
 
 
 def _miss(item: dict | None) -> str:
@@ -1223,7 +1223,7 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
         "images": sorted(images),
     }
     context["simulated"] = simulated
-    context["team_checks"] = _team_checks(predictions, flat)
+    context["team_checks"] = _team_checks(predictions, flat, metrics)
     narrow = [d["as_of"] for d in context["team_checks"].get("dates", []) if d["teams"] and d["coverage_high"] < d["level"]]
     if narrow:  # the evaluators' list of cautions names it too, not only the section
         context["considerations"].append(f"The team ranges on the lists are too narrow at {', '.join(narrow)}: see "
