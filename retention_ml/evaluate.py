@@ -351,8 +351,9 @@ def expected_vs_observed(keys: pd.DataFrame, y, risk, *, min_people: int = MIN_P
 def team_interval_checks(rows: pd.DataFrame, *, level: float, min_people: int = MIN_PEOPLE) -> list[dict]:
     """The lists' team figures checked against what happened: one summary per test date.
 
-    ``rows`` are the logged audit rows (:func:`retention_ml.training.audit_rows`): ``as_of``, ``team`` (the
-    run-local team pseudonym), ``person``, ``label`` and ``risk`` (``team_id`` and ``worker_id`` serve as well). At each date every team of at least
+    ``rows``: ``as_of``, ``team_id``, ``worker_id``, ``label`` and ``risk`` (training's test keys, as
+    :func:`team_checks` logs them), or the ``team`` and ``person`` pseudonyms of audit rows logged before the rows
+    lost their team key (the card reads those for older runs). At each date every team of at least
     ``min_people`` people gets what a manager's list would show for its people, expected leavers over the horizon
     and the ``level`` interval, from the lists' own function
     (:func:`retention_ml.reports.risk_list.expected_leavers_interval`), beside the people labelled leaving.

@@ -958,6 +958,35 @@ def _team_checks(predictions: pd.DataFrame, flat: bool, metrics: dict) -> dict:
     return team_checks(predictions)
 
 
+def _linked_teams(rows: pd.DataFrame, teams: list[dict]) -> int:
+    """How many of ``metrics.json``'s named teams exactly one group of ``rows`` by their team pseudonym matches on
+    snapshot rows, leavers and expected leavers (within the rounding of the logged risks and of ``expected``)."""
+    groups = rows[rows["label"].notna()].groupby("team").agg(n=("risk", "size"), sum_risk=("risk", "sum"),
+                                                             observed=("label", "sum"))
+    named = pd.DataFrame(teams)
+    pairs = named[["team_id", "n", "observed", "expected"]].merge(groups, on=["n", "observed"])
+    pairs = pairs[(pairs["sum_risk"] - pairs["expected"]).abs() <= 0.0005 * (pairs["n"] + 1)]
+    return int(pairs.groupby("team_id").size().eq(1).sum())
+
+
+def _team_key_note(predictions: pd.DataFrame, metrics: dict) -> str | None:
+    """For a run logged while the audit rows carried a team pseudonym: how many of the teams ``metrics.json`` names
+    that pseudonym gives away, and what to do. None when nothing links (runs logged since hold no team key)."""
+    teams = metrics.get("teams") or []
+    if "team" not in predictions.columns or not {"risk", "label"} <= set(predictions.columns) or not teams:
+        return None
+    linked = _linked_teams(predictions, teams)
+    if not linked:
+        return None
+    return (f"**This run's logged test rows name {linked} of the {len(teams)} teams in its `{artifacts.METRICS_JSON}` "
+            "beside their members' protected characteristics.** The rows carry a team pseudonym, and grouped by it "
+            f"each of those {linked} teams is the only group with its rows, leavers and expected leavers as "
+            f"`{artifacts.METRICS_JSON}` lists them under the team's id: a reader of the run learns, for a named team "
+            "of a few people, each member's sex, age band, ethnicity, disability and whether they left. Runs "
+            "trained since hold no team key. Limit this run's artifacts to those who run the audit, train the "
+            "experiment again and retire this run (its card and gate figures come back the same).")
+
+
 def _miss(item: dict | None) -> str:
     return "none" if item is None else f"{_num(item['expected'], 1)} expected, {item['observed']} left"
 
@@ -1230,6 +1259,8 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
                                          f"{TEAM_CHECK_TITLE}.")
     if (rows_note := _audit_rows_note(predictions)) is not None:
         context["considerations"].append(rows_note)
+    if (team_note := _team_key_note(predictions, metrics)) is not None:
+        context["considerations"].append(team_note)
     catalogue = tables["catalogue"]
     context["health_inputs"] = _health_inputs(catalogue)
     context["inputs"] = _input_evidence(catalogue, dict(run.data.params))

@@ -68,3 +68,20 @@ def test_the_card_reads_the_team_check_training_logged(sim_model):
         for k, v in computed.items():
             assert logged[k] == (np.float64(v) if isinstance(v, float) else v), k
     assert build_card(result.run_id).context["team_checks"] == metrics["team_checks"]
+
+
+def test_the_card_names_what_an_older_runs_team_key_gives_away(sim_model):
+    """Runs logged while the rows carried a team pseudonym stay readable, and their card says how many named teams
+    the pseudonym gives away (the count this module's attack gets) and what to do; a run logged now gets no such
+    note."""
+    from retention_ml.reports.model_card import _team_key_note
+
+    result, _ = sim_model
+    rows, metrics = _logged(result)
+    assert _team_key_note(rows, metrics) is None
+    older = result.predictions.assign(team=pd.factorize(result.predictions["team_id"])[0],
+                                      risk=result.predictions["risk"].round(AUDIT_RISK_DECIMALS)).drop(columns=["team_id", "worker_id"])
+    linked = len(linked_teams(older, metrics["teams"], "team"))
+    note = _team_key_note(older, metrics)
+    assert linked and note.startswith(f"**This run's logged test rows name {linked} of the {len(metrics['teams'])} teams")
+    assert "train the experiment again" in note
