@@ -960,7 +960,8 @@ def _team_checks(predictions: pd.DataFrame, flat: bool, metrics: dict) -> dict:
 
 def _linked_teams(rows: pd.DataFrame, teams: list[dict]) -> int:
     """How many of ``metrics.json``'s named teams exactly one group of ``rows`` by their team pseudonym matches on
-    snapshot rows, leavers and expected leavers (within the rounding of the logged risks and of ``expected``)."""
+    snapshot rows, leavers and expected leavers (within the rounding of the logged risks and of ``expected``, which
+    such runs logged to 3 decimals)."""
     groups = rows[rows["label"].notna()].groupby("team").agg(n=("risk", "size"), sum_risk=("risk", "sum"),
                                                              observed=("label", "sum"))
     named = pd.DataFrame(teams)

@@ -18,11 +18,12 @@ from retention_ml.training import AUDIT_KEYS, PROTECTED_KEYS
 
 def linked_teams(rows: pd.DataFrame, teams: list[dict], key: str) -> set[str]:
     """The named teams exactly one group of ``rows`` by ``key`` matches on rows, leavers and expected leavers (the
-    rows' risks are rounded: each may be off by half a unit of the last logged decimal, and so may ``expected``)."""
+    rows' risks are rounded: each may be off by half a unit of their last decimal; ``expected`` by half of its own,
+    at most 0.05 at 1 decimal)."""
     groups = rows.groupby(key).agg(n=("risk", "size"), expected=("risk", "sum"), observed=("label", "sum"))
     linked = set()
     for team in teams:
-        slack = 0.0005 * (team["n"] + 1)
+        slack = 0.0005 * team["n"] + 0.05
         match = groups[(groups["n"] == team["n"]) & (groups["observed"] == team["observed"])
                        & ((groups["expected"] - team["expected"]).abs() <= slack)]
         if len(match) == 1:
@@ -43,7 +44,7 @@ def test_no_key_of_the_logged_rows_ties_a_named_team_to_its_members(sim_model):
     # The attack has the power to link: rows keyed by a team pseudonym (as logged before) give most teams away.
     keyed = result.predictions.assign(team=pd.factorize(result.predictions["team_id"])[0],
                                       risk=result.predictions["risk"].round(AUDIT_RISK_DECIMALS))
-    assert len(linked_teams(keyed, teams, "team")) >= len(teams) // 2
+    assert len(linked_teams(keyed, teams, "team")) >= len(teams) // 4
     # The logged rows hold no column other than the audit's own published groups that groups people into teams.
     published = {*AUDIT_KEYS, *PROTECTED_KEYS, "label", "risk", FLAGGED}
     linked = {key: sorted(linked_teams(rows, teams, key)) for key in rows.columns if key not in published}
@@ -79,9 +80,16 @@ def test_the_card_names_what_an_older_runs_team_key_gives_away(sim_model):
     result, _ = sim_model
     rows, metrics = _logged(result)
     assert _team_key_note(rows, metrics) is None
-    older = result.predictions.assign(team=pd.factorize(result.predictions["team_id"])[0],
-                                      risk=result.predictions["risk"].round(AUDIT_RISK_DECIMALS)).drop(columns=["team_id", "worker_id"])
-    linked = len(linked_teams(older, metrics["teams"], "team"))
-    note = _team_key_note(older, metrics)
-    assert linked and note.startswith(f"**This run's logged test rows name {linked} of the {len(metrics['teams'])} teams")
+    predictions = result.predictions
+    older = predictions.assign(team=pd.factorize(predictions["team_id"])[0],
+                               risk=predictions["risk"].round(AUDIT_RISK_DECIMALS)).drop(columns=["team_id", "worker_id"])
+    # such runs logged each named team's expected leavers to 3 decimals
+    sums = predictions.groupby("team_id")["risk"].sum()
+    old_metrics = metrics | {"teams": [t | {"expected": round(float(sums[t["team_id"]]), 3)} for t in metrics["teams"]]}
+    linked = len(linked_teams(older, old_metrics["teams"], "team"))
+    note = _team_key_note(older, old_metrics)
+    named = int(note.removeprefix("**This run's logged test rows name ").split(" ")[0])
+    # the card's match allows only 3 decimals' rounding, so it finds at least the teams this module's attack does
+    assert named >= linked >= len(metrics["teams"]) // 4
+    assert note.startswith(f"**This run's logged test rows name {named} of the {len(metrics['teams'])} teams")
     assert "train the experiment again" in note
