@@ -5,7 +5,8 @@ the team's area and service (the council's own structure chart; `teams.csv` here
 of that area and service for the sets of ``n`` rows with ``observed`` leavers and risks summing to ``expected``
 (within the rounding of the rows' 3-decimal risks and of ``expected``). A team with exactly one such set is named
 beside its members' protected characteristics. Printed per precision of ``expected`` (``none``: size and leavers
-only, which anyone in the council knows), so the difference is what ``expected`` adds. Counting the sets is a
+only, which anyone in the council knows), so the difference is what ``expected`` adds. Ask only for precisions at
+or below the run's own: runs trained since expected went to 1 decimal give 0 at 3 (the slack assumes 3). Counting the sets is a
 dynamic programme over (rows taken, leavers, sum of risk in thousandths) per area and service.
 
 Measured (session 15, national run b3583c9f, 37,920 rows, 4,289 named teams; teams.csv of /tmp/me/nat0): one set
