@@ -41,6 +41,7 @@ from retention_ml.evaluate import (
     expected_vs_observed,
     logistic_baseline,
     team_base_rate,
+    team_checks,
 )
 from retention_ml.model import TurnoverModel
 
@@ -49,11 +50,12 @@ __all__ = ["TrainResult", "train_experiment", "data_fingerprint", "snapshot_date
 PROTECTED_KEYS = ("sex", "age_band", "ethnicity_group", "disability")
 PREDICTION_KEYS = ("worker_id", "as_of", "team_id", "council_id", "service", "area", "employment_type")
 # The logged evaluation/test_predictions.parquet holds one row per test snapshot for the fairness audit and the
-# promotion gate, and nothing that joins it to a list: run-local pseudonyms instead of worker_id and team_id, and
-# only the groups the audit compares (service, area, employment type), not manager or council. The team pseudonym
-# lets the card check the lists' team figures (expected leavers and their interval) against what happened.
+# promotion gate, and nothing that joins it to a list: a run-local pseudonym instead of worker_id, no team key at
+# all, and only the groups the audit compares (service, area, employment type), not manager or council. The card's
+# check of the lists' team figures is computed at training and logged in metrics.json (team_checks) instead: a team
+# key in the rows, however pseudonymous, is tied back to the real team by metrics.json's named teams (same people,
+# expected and observed leavers), and with it each member's protected characteristics.
 PERSON = "person"
-TEAM = "team"
 AUDIT_KEYS = ("as_of", "service", "area", "employment_type")
 MODEL_KEYS = ("n_estimators", "learning_rate", "num_leaves", "min_child_samples", "subsample", "colsample_bytree",
               "reg_lambda", "extra_trees", "early_stopping_rounds", "cv_folds", "n_bootstrap")
@@ -391,9 +393,19 @@ def _evaluation_record(exp, prep: _Prepared, model, risks, y_test, keys_test, ec
         "calibration": {"method": "platt", "a": a, "b": b, "checked_on": model.validation_,
                         "ece_valid_before": ece_before, "ece_valid_after": ece_after},
         "teams": expected_vs_observed(keys_test, y_test, risks["lightgbm"]),
+        **_team_checks_record(exp, keys_test, y_test, risks["lightgbm"]),
         "experiment": exp["name"],
         "best_iteration": model.best_iteration_,
     }
+
+
+def _team_checks_record(exp: dict, keys_test: pd.DataFrame, y_test, risk) -> dict:
+    """``{"team_checks": ...}``: the lists' team figures checked per test date (:func:`team_checks`, no team named),
+    from the full-precision risks a list computes them from; nothing for a flat extract (no lists)."""
+    if exp["kind"] != "snapshots" or not {"as_of", "team_id", "worker_id"} <= set(keys_test.columns):
+        return {}
+    rows = keys_test[["as_of", "team_id", "worker_id"]].assign(label=np.asarray(y_test, float), risk=np.asarray(risk, float))
+    return {"team_checks": team_checks(rows)}
 
 
 def losing_metrics(models: dict, name: str) -> str:
@@ -489,17 +501,17 @@ def train_experiment(exp: dict, *, log: bool = True, progress: Callable[[str], N
 def audit_rows(predictions: pd.DataFrame, protected=()) -> pd.DataFrame:
     """The test predictions as logged (``evaluation/test_predictions.parquet``): audit rows no list joins to.
 
-    Columns (those present): ``person``, ``team``, ``as_of``, ``service``, ``area``, ``employment_type``, the
+    Columns (those present): ``person``, ``as_of``, ``service``, ``area``, ``employment_type``, the
     protected characteristics (:data:`PROTECTED_KEYS` and a flat extract's ``protected``), ``label``, ``risk``
     (rounded to :data:`retention_ml.disclosure.AUDIT_RISK_DECIMALS`: at full precision it is the number a scores
     file holds for the person at that date, a key back to their worker id) and
     :data:`retention_ml.fairness.FLAGGED` (in the top 10% of the labelled rows' risks before rounding).
     ``person`` keeps a person's snapshots together (the audit counts people) but is a fresh random
     numbering at every call (operating-system entropy, no seed, nothing kept), so no other output holds it and
-    it cannot be recomputed from anything logged. ``team`` (present when the predictions hold ``team_id``) is
-    the same for the team's rows: a fresh random numbering of the teams, so the card can check each team's
-    expected leavers against what happened (:func:`retention_ml.evaluate.team_interval_checks`) without a
-    team id any list or score file holds. Rows are ordered by value (date, risk, label, then the
+    it cannot be recomputed from anything logged. No team key, not even a pseudonym: ``metrics.json``
+    names each team of 5 or more with its people, expected and observed leavers, which a team key's groups of
+    rows match, naming the team beside each member's protected characteristics; the card's check of the lists'
+    team figures is logged in ``metrics.json`` (``team_checks``) instead. Rows are ordered by value (date, risk, label, then the
     other columns), never by worker id, so the order does not give the ids away either; being by value, it is
     the same in every run of the same experiment, and so are the audit's numbers (ties in risk are broken by
     row order when the top 10% are flagged). Only the ``person`` values differ from run to run.
@@ -509,8 +521,8 @@ def audit_rows(predictions: pd.DataFrame, protected=()) -> pd.DataFrame:
     >>> p = pd.DataFrame({"worker_id": ["W1", "W2", "W1"], "team_id": "T1", "sex": ["f", "m", "f"],
     ...                   "label": [0.0, 1.0, 0.0], "risk": [0.2, 0.1, 0.3]})
     >>> rows = audit_rows(p)
-    >>> rows.columns.tolist(), rows["person"].nunique(), rows["team"].nunique()
-    (['person', 'team', 'sex', 'label', 'risk', 'top_share_flagged'], 2, 1)
+    >>> rows.columns.tolist(), rows["person"].nunique()
+    (['person', 'sex', 'label', 'risk', 'top_share_flagged'], 2)
     """
     from retention_ml.disclosure import AUDIT_RISK_DECIMALS
     from retention_ml.evaluate import top_share_mask
@@ -518,8 +530,6 @@ def audit_rows(predictions: pd.DataFrame, protected=()) -> pd.DataFrame:
 
     columns = [c for c in predictions.columns if c in AUDIT_KEYS or c in PROTECTED_KEYS or c in protected]
     keys = {PERSON: _pseudonyms(predictions["worker_id"], "P")}
-    if "team_id" in predictions.columns:
-        keys[TEAM] = _pseudonyms(predictions["team_id"], "G")
     # the top 10% over the rows the audit reads (labelled ones), from the risks before rounding
     labelled = predictions["label"].notna().to_numpy()
     flagged = np.zeros(len(predictions), dtype=bool)

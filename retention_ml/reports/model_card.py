@@ -955,19 +955,49 @@ def _unchecked_brief(audit) -> str:
             "check how well it ranks them (Promotion gate)" if missing else "")
 
 
-def _team_checks(predictions: pd.DataFrame, flat: bool) -> dict:
-    """The lists' expected leavers and interval per team, checked per test date (:func:`team_interval_checks`)
-    with the shipped list settings' interval level and floor; or why not (a flat model, a run without team key)."""
-    from retention_ml.evaluate import team_interval_checks
-    from retention_ml.reports.risk_list import load_band_config
+def _team_checks(predictions: pd.DataFrame, flat: bool, metrics: dict) -> dict:
+    """The lists' expected leavers and interval per team, checked per test date (:func:`team_checks`): as training
+    logged them in ``metrics.json``, or, for runs logged before that, from the audit rows' team key with the shipped
+    list settings; or why not (a flat model, an older run without team key)."""
+    from retention_ml.evaluate import team_checks
 
     if flat:
         return {"missing": FLAT_NO_TEAMS}
+    if "team_checks" in metrics:   # the rows hold no team key since it was logged here
+        return metrics["team_checks"]
     if not {"team", "team_id"} & set(predictions.columns) or "as_of" not in predictions.columns:
         return {"missing": NO_TEAM_KEY}
-    config = load_band_config()
-    return {"level": config.summary_level, "min_people": config.min_group,
-            "dates": team_interval_checks(predictions, level=config.summary_level, min_people=config.min_group)}
+    return team_checks(predictions)
+
+
+def _linked_teams(rows: pd.DataFrame, teams: list[dict]) -> int:
+    """How many of ``metrics.json``'s named teams exactly one group of ``rows`` by their team pseudonym matches on
+    snapshot rows, leavers and expected leavers (within the rounding of the logged risks and of ``expected``, which
+    such runs logged to 3 decimals)."""
+    groups = rows[rows["label"].notna()].groupby("team").agg(n=("risk", "size"), sum_risk=("risk", "sum"),
+                                                             observed=("label", "sum"))
+    named = pd.DataFrame(teams)
+    pairs = named[["team_id", "n", "observed", "expected"]].merge(groups, on=["n", "observed"])
+    pairs = pairs[(pairs["sum_risk"] - pairs["expected"]).abs() <= 0.0005 * (pairs["n"] + 1)]
+    return int(pairs.groupby("team_id").size().eq(1).sum())
+
+
+def _team_key_note(predictions: pd.DataFrame, metrics: dict) -> str | None:
+    """For a run logged while the audit rows carried a team pseudonym: how many of the teams ``metrics.json`` names
+    that pseudonym gives away, and what to do. None when nothing links (runs logged since hold no team key)."""
+    teams = metrics.get("teams") or []
+    if "team" not in predictions.columns or not {"risk", "label"} <= set(predictions.columns) or not teams:
+        return None
+    linked = _linked_teams(predictions, teams)
+    if not linked:
+        return None
+    return (f"**This run's logged test rows name {linked} of the {len(teams)} teams in its `{artifacts.METRICS_JSON}` "
+            "beside their members' protected characteristics.** The rows carry a team pseudonym, and grouped by it "
+            f"each of those {linked} teams is the only group with its rows, leavers and expected leavers as "
+            f"`{artifacts.METRICS_JSON}` lists them under the team's id: a reader of the run learns, for a named team "
+            "of a few people, each member's sex, age band, ethnicity, disability and whether they left. Runs "
+            "trained since hold no team key. Limit this run's artifacts to those who run the audit, train the "
+            "experiment again and retire this run (its card and gate figures come back the same).")
 
 
 def _miss(item: dict | None) -> str:
@@ -1235,13 +1265,15 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
         "images": sorted(images),
     }
     context["simulated"] = simulated
-    context["team_checks"] = _team_checks(predictions, flat)
+    context["team_checks"] = _team_checks(predictions, flat, metrics)
     narrow = [d["as_of"] for d in context["team_checks"].get("dates", []) if d["teams"] and d["coverage_high"] < d["level"]]
     if narrow:  # the evaluators' list of cautions names it too, not only the section
         context["considerations"].append(f"The team ranges on the lists are too narrow at {', '.join(narrow)}: see "
                                          f"{TEAM_CHECK_TITLE}.")
     if (rows_note := _audit_rows_note(predictions)) is not None:
         context["considerations"].append(rows_note)
+    if (team_note := _team_key_note(predictions, metrics)) is not None:
+        context["considerations"].append(team_note)
     catalogue = tables["catalogue"]
     context["health_inputs"] = _health_inputs(catalogue)
     context["inputs"] = _input_evidence(catalogue, dict(run.data.params))

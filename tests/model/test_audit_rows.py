@@ -1,5 +1,5 @@
-"""The logged test predictions are audit rows no list joins to: no worker or team id, run-local
-pseudonyms, rows in value order; the fairness audit of them is the audit of the worker-keyed predictions."""
+"""The logged test predictions are audit rows no list joins to: no worker or team id, no team key, a run-local
+person pseudonym, rows in value order; the fairness audit of them is the audit of the worker-keyed predictions."""
 
 import numpy as np
 import pandas as pd
@@ -29,22 +29,17 @@ def predictions():
 
 def test_no_id_column_and_a_pseudonym_no_list_holds(predictions):
     rows = audit_rows(predictions)
-    assert rows.columns.tolist() == ["person", "team", "as_of", "area", "service", "employment_type", "sex", "age_band",
+    assert rows.columns.tolist() == ["person", "as_of", "area", "service", "employment_type", "sex", "age_band",
                                      "ethnicity_group", "disability", "label", "risk", FLAGGED]
     assert not set(rows["person"]) & set(predictions["worker_id"])
     # One pseudonym per person, the same at both dates (the audit counts people), however the rows are ordered.
     assert rows["person"].nunique() == predictions["worker_id"].nunique() == 60
     assert rows.groupby("person").size().eq(2).all()
-    # One team pseudonym per team, no team id, and a person's rows keep their team's (the card's team check groups on it).
-    assert not set(rows["team"]) & set(predictions["team_id"])
-    assert rows["team"].nunique() == predictions["team_id"].nunique() == 7
-    assert rows.groupby("person")["team"].nunique().eq(1).all()
-    assert sorted(rows.groupby("team")["person"].nunique()) == sorted(predictions.groupby("team_id")["worker_id"].nunique())
     # Rows are in value order (date, then risk), not in worker-id order.
     rounded = predictions.assign(risk=predictions["risk"].round(AUDIT_RISK_DECIMALS))
     assert rows[["as_of", "risk"]].equals(rounded.sort_values(["as_of", "risk"])[["as_of", "risk"]].reset_index(drop=True))
     # Every worker-keyed row is there, by value (its risk rounded).
-    values = [c for c in rows.columns if c not in ("person", "team", FLAGGED)]
+    values = [c for c in rows.columns if c not in ("person", FLAGGED)]
     pd.testing.assert_frame_equal(rows[values].sort_values(values, ignore_index=True),
                                   rounded[values].sort_values(values, ignore_index=True))
 
@@ -52,7 +47,7 @@ def test_no_id_column_and_a_pseudonym_no_list_holds(predictions):
 def test_a_new_pseudonym_every_run_and_the_same_audit(predictions):
     a, b = audit_rows(predictions), audit_rows(predictions)
     assert not a["person"].equals(b["person"])  # fresh numbering: not recomputable from one run to the next
-    pseudonyms = ["person", "team"]
+    pseudonyms = ["person"]
     pd.testing.assert_frame_equal(a.drop(columns=pseudonyms), b.drop(columns=pseudonyms))
     # Renaming every worker id (another council's numbering) changes nothing but, at most, the pseudonyms.
     renamed = predictions.assign(worker_id=predictions["worker_id"].str.replace("W", "X"))
@@ -72,9 +67,8 @@ def test_a_new_pseudonym_every_run_and_the_same_audit(predictions):
 def test_a_flat_extracts_own_protected_columns_are_kept(predictions):
     flat = predictions[["worker_id", "team_id", "label", "risk"]].assign(Gender=predictions["sex"], Department="Sales")
     rows = audit_rows(flat, ["Gender"])
-    assert rows.columns.tolist() == ["person", "team", "Gender", "label", "risk", FLAGGED]
-    assert rows.drop(columns="team").pipe(lambda r: audit_fairness(r, min_group=5).table["factor"].unique().tolist()) == \
-        audit_fairness(rows, min_group=5).table["factor"].unique().tolist()  # the team pseudonym is never audited
+    assert rows.columns.tolist() == ["person", "Gender", "label", "risk", FLAGGED]
+    assert audit_fairness(rows, min_group=5).table["factor"].unique().tolist() == ["Gender"]
 
 
 def test_a_logged_risk_is_not_the_number_a_scores_file_holds(predictions):

@@ -151,3 +151,14 @@ def test_baseline_note_names_only_the_metric_that_loses():
               "logistic": {"roc_auc": {"value": 0.636}, "average_precision": {"value": 0.331}}}
     note = baseline_note(models, "logistic")
     assert "ROC-AUC 0.630 vs 0.636" in note and "average precision" not in note
+
+
+def test_expected_vs_observed_gives_expected_leavers_as_a_list_shows_them():
+    """To 3 decimals the expected leavers of a named team pick its members' audit rows out of their area and
+    service (they are the one set with that size, leavers and sum of risks); a list shows 1 decimal."""
+    keys = _snapshots({"A": 6, "B": 7})
+    risk = np.linspace(0.011, 0.337, len(keys))
+    out = {t["team_id"]: t["expected"] for t in expected_vs_observed(keys, np.zeros(len(keys)), risk, nested=())}
+    sums = pd.Series(risk).groupby(keys["team_id"].to_numpy()).sum()
+    assert out == {team: round(float(total), 1) for team, total in sums.items()}
+    assert all(round(float(total), 3) != round(float(total), 1) for total in sums)   # the fixture can tell

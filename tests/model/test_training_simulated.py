@@ -28,12 +28,10 @@ def test_simulated_run_end_to_end(sim_dir, tmp_path, mlflow_store):
     assert rec["counts"]["test"]["positives"] > 0
     assert rec["models"]["lightgbm"]["roc_auc"]["value"] > 0.55
     preds = tracking.load_table_artifact(result.run_id, "evaluation/test_predictions.parquet")
-    # Audit rows no list joins to: run-local pseudonyms, the audit's groups, no worker/team/council id.
-    assert preds.columns.tolist() == ["person", "team", "as_of", "area", "service", "employment_type", "sex", "age_band",
+    # Audit rows no list joins to: a run-local person pseudonym, the audit's groups, no worker/team/council id nor team key.
+    assert preds.columns.tolist() == ["person", "as_of", "area", "service", "employment_type", "sex", "age_band",
                                       "ethnicity_group", "disability", "label", "risk", FLAGGED]
     assert not set(preds["person"]) & set(result.predictions["worker_id"])
-    assert not set(preds["team"]) & set(result.predictions["team_id"])
-    assert preds["team"].nunique() == result.predictions["team_id"].nunique()
     assert preds["person"].nunique() == result.predictions["worker_id"].nunique() == rec["counts"]["test"]["workers"]
     # one test date; each risk rounded for the log, the top 10% flagged from the full precision
     np.testing.assert_array_equal(preds["risk"].to_numpy(), np.sort(result.predictions["risk"].to_numpy()).round(AUDIT_RISK_DECIMALS))
