@@ -331,7 +331,11 @@ def _plotted_groups(shown: pd.DataFrame) -> pd.DataFrame:
 
     if shown.empty:
         return shown.assign(groups_in_factor=pd.Series(dtype="int64"))
-    z = shown["calibration_gap"] / calibration_standard_error(shown["mean_risk"], shown["rows"])
+    # the audit's own standard error counts a person's rows together (several test dates); a table from elsewhere
+    # may lack it, and then its rows are taken as people
+    se = (shown["calibration_se"] if "calibration_se" in shown.columns
+          else calibration_standard_error(shown["mean_risk"], shown["rows"]))
+    z = shown["calibration_gap"] / se
     shown = shown.assign(groups_in_factor=shown.groupby("factor", sort=False)["group"].transform("size"),
                          _order=np.arange(len(shown)), _z=z)
     z_rank = shown.groupby("factor", sort=False)["_z"].rank(method="first", ascending=False)

@@ -421,3 +421,21 @@ def test_card_json_carries_the_team_check_as_the_card_reads_it(cards):
     for d in checks["dates"]:
         row = next(line for line in cards["good_md"].splitlines() if line.startswith(f"| {d['as_of']} | {d['teams']} |"))
         assert f"| {d['inside']} ({round(100 * d['coverage'])}%" in row
+
+
+def test_group_plot_ranks_groups_by_the_audits_own_standard_error_which_counts_a_persons_rows_together():
+    """With several test dates a person's rows move together: the audit's ``calibration_se`` is wider than the
+    rows-as-people formula for the groups of repeated people, and the plot must pick its groups by it."""
+    from retention_ml.fairness import calibration_standard_error
+    from retention_ml.reports.model_card import MAX_PLOTTED_GROUPS, _plotted_groups
+
+    n = MAX_PLOTTED_GROUPS + 4
+    shown = pd.DataFrame({"factor": "area", "group": [f"area_{i:02d}" for i in range(n)], "rows": 400,
+                          "mean_risk": 0.2, "calibration_gap": np.linspace(0.01, 0.05, n)})
+    rows_as_people = calibration_standard_error(shown["mean_risk"], shown["rows"])
+    # the four largest gaps belong to groups of people seen at several dates: four times the error
+    shown["calibration_se"] = rows_as_people * np.where(np.arange(n) >= n - 4, 4.0, 1.0)
+    picked = set(_plotted_groups(shown)["group"])
+    by_audit = set(shown.loc[(shown["calibration_gap"] / shown["calibration_se"]).nlargest(MAX_PLOTTED_GROUPS).index, "group"])
+    assert picked == by_audit
+    assert picked != set(shown.nlargest(MAX_PLOTTED_GROUPS, "calibration_gap")["group"])
