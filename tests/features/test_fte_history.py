@@ -110,12 +110,8 @@ def test_without_history_every_feature_is_as_before(tiny_tables):
         pd.testing.assert_frame_equal(base.keys, got.keys)
 
 
-def test_team_in_post_fte_equals_the_sum_of_each_colleagues_hours_in_force(sim_tables):
-    # the running-total steps against the definition: per team, the FTE in force at t of every own staff spell
-    # (not agency) in post at t
-    from retention_ml.features._base import WorkerLookup
-    from retention_ml.features.fte_history import FteValues
-
+def _halved_midway(sim_tables) -> dict:
+    """The simulated tables with a third of the spells going from full time to half time halfway through."""
     w = sim_tables["workers"].copy()
     start = pd.to_datetime(w["start_date"])
     end = pd.to_datetime(w["end_date"]).fillna(D("2023-01-01"))
@@ -124,7 +120,18 @@ def test_team_in_post_fte_equals_the_sum_of_each_colleagues_hours_in_force(sim_t
     hist = pd.concat([pd.DataFrame({"worker_id": w.loc[pick, "worker_id"], "effective_date": start[pick], "fte": 1.0}),
                       pd.DataFrame({"worker_id": w.loc[pick, "worker_id"], "effective_date": mid[pick], "fte": 0.5})])
     w.loc[pick, "fte"] = 0.5
-    tables = dict(sim_tables, workers=w, fte_history=_history(hist.to_numpy()))
+    return dict(sim_tables, workers=w, fte_history=_history(hist.to_numpy()))
+
+
+def test_team_in_post_fte_equals_the_sum_of_each_colleagues_hours_in_force(sim_tables):
+    # the running-total steps against the definition: per team, the FTE in force at t of every own staff spell
+    # (not agency) in post at t
+    from retention_ml.features._base import WorkerLookup
+    from retention_ml.features.fte_history import FteValues
+
+    tables = _halved_midway(sim_tables)
+    w = tables["workers"]
+    start = pd.to_datetime(w["start_date"])
     dates = [D("2020-03-01"), D("2021-06-01"), D("2022-09-01")]
     ds = build_features(tables, dates, families=["team"])
     est = ds.keys["team_id"].map(tables["teams"].set_index("team_id")["establishment_fte"]).to_numpy()
@@ -146,15 +153,7 @@ def test_a_scoring_date_reads_the_caps_and_hours_of_its_own_windows_as_a_full_bu
     # a full build computes every month: the two must give the same features, bit for bit, hours changing mid-history
     from retention_ml.features import build_dataset
 
-    w = sim_tables["workers"].copy()
-    start = pd.to_datetime(w["start_date"])
-    end = pd.to_datetime(w["end_date"]).fillna(D("2023-01-01"))
-    mid = (start + (end - start) / 2).dt.normalize()
-    pick = (w.index % 3 == 0) & (end - start > pd.Timedelta(days=60))
-    hist = pd.concat([pd.DataFrame({"worker_id": w.loc[pick, "worker_id"], "effective_date": start[pick], "fte": 1.0}),
-                      pd.DataFrame({"worker_id": w.loc[pick, "worker_id"], "effective_date": mid[pick], "fte": 0.5})])
-    w.loc[pick, "fte"] = 0.5
-    tables = dict(sim_tables, workers=w, fte_history=_history(hist.to_numpy()))
+    tables = _halved_midway(sim_tables)
     dates = pd.date_range("2019-02-01", "2022-12-01", freq="MS")
     full = build_dataset(tables, dates)
     cols = ["caseload_to_cap", "caseload_over_cap_months_6m", "caseload_over_cap_months_12m"]
