@@ -13,7 +13,7 @@ Runs are comparable only when they answer the same question on the same people: 
 
 The table fits an 80-column terminal (and a pipe or file): the settings every listed run shares are printed once under it. --wide shows every column (experiment, MLflow experiment, start time, code, each setting, test window and rows, all metrics with their intervals, data fingerprint, and one column per other experiment key that differs); --json gives every column at full precision (each model metric with its interval, e.g. auc low and auc high; the baselines' for runs logged since they are), with every experiment key a run logged under settings.
 
-ECE (expected calibration error, --wide and --json) has no interval: noise alone makes it positive, the more so on a small test window, and a bootstrap range around it sits above the truth and can leave out its own value. Beside it, ece chance is what risks exactly right reach on the run's test window 95 times in 100 (an ECE under it is within chance) and ece p how often they reach the run's ECE (under 0.05: off beyond chance). Runs logged before this have neither.
+ECE (expected calibration error, --wide and --json) is shown without its interval: noise alone makes it positive, the more so on a small test window, and a bootstrap range around it (logged in MLflow as ece.low/high) sits above the truth and can leave out its own value. Beside it, ece chance is what risks exactly right reach on the run's test window 95 times in 100 (an ECE under it is within chance) and ece p how often they reach the run's ECE (under 0.05: off beyond chance). Runs logged before this have neither.
 
 Reads the tracking store (sqlite:///./mlflow.db unless MLFLOW_TRACKING_URI says otherwise).
 
@@ -48,7 +48,7 @@ NARROW = ("auc", "ap", "brier", "truth top3", "exit top3")
 INTERVALS = {label: metric for metric, label in COLUMNS.items()
              if metric.split(".")[0] in ("lightgbm", "logistic", "team_base_rate")   # the baselines' since S14
              and label not in ("ece",)}
-# ECE has no interval (noise alone makes it positive, and a bootstrap around it sat above the truth): beside it, its
+# ECE is shown without its interval (noise alone makes it positive, and a bootstrap around it sits above the truth): beside it, its
 # chance level (``lightgbm.ece.chance_high``: what risks exactly right reach on the test window 95 times in 100)
 # and how often they reach the run's ECE (``.p_value``; under 0.05: off beyond chance). Older runs logged neither.
 CHANCE = {"ece chance": "lightgbm.ece.chance_high", "ece p": "lightgbm.ece.p_value"}

@@ -131,8 +131,9 @@ def tuning_summary(tuning: dict) -> str:
             f"(a score on training rows, not the test window's): {chosen}")
 
 
-ECE_NOTE = ("ece: no interval (noise alone makes ECE positive); beside it its chance level, the ECE that risks exactly "
-            "right reach on this test window 95 times in 100. Under it: within chance; over it: off beyond chance.")
+ECE_NOTE = ("ece: its chance level instead of its interval (noise alone makes ECE positive, so its bootstrap range, "
+            "logged as ece.low/high, sits above the truth): the ECE that risks exactly right reach on this test window "
+            "95 times in 100. Under it: within chance; over it: off beyond chance.")
 
 
 def _valid_chance(cal: dict) -> str:
