@@ -208,7 +208,8 @@ def _writing_section(schemas: dict[str, TableSchema]) -> list[str]:
         "row as the last row (`Total` as its first value: an Excel table's Total Row) is one error naming it, and "
         "is not read as data. Rows hidden in Excel (by a filter, or by hand) are read like every other row: hiding "
         "or filtering a row does not leave it out of the file; one warning per sheet (`hidden_rows`, kept with the "
-        "other readings) names their Excel rows, so delete the rows that should not be read. "
+        "other readings) names their Excel rows, so delete the rows that should not be read; hidden columns that are "
+        "read get the same treatment (`hidden_columns`). "
         "Formatted but empty rows and columns after the data are left out without a warning: Excel shows nothing there.",
         "- **CSV**: comma-separated, UTF-8 (a byte-order mark is fine). Windows-1252 (\"ANSI\", what Excel's *CSV "
         "(Comma delimited)* writes) is read when the file is plainly that, with a warning (`encoding`) naming the "

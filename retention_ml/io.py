@@ -505,6 +505,31 @@ def _hidden_rows_warning(xml: bytes, rows: list[tuple], file: str, sheet: str) -
         "or select all > right-click a row number > Unhide) to make this warning go away")}
 
 
+_HIDDEN_COL = re.compile(rb'<(?:\w+:)?col\s[^>]*?\bhidden="(?:1|true)"[^>]*>')
+_COL_MIN, _COL_MAX = re.compile(rb'\bmin="([0-9]+)"'), re.compile(rb'\bmax="([0-9]+)"')
+
+
+def _hidden_columns_warning(xml: bytes, read: list[str | None], file: str, sheet: str) -> dict | None:
+    """One warning naming the columns that are read (``read``: the column's name, None where it is not read) but
+    hidden in Excel. As with hidden rows, the file is the data: an analyst who hid a column (a name, a protected
+    characteristic) may believe it left out, and nothing on screen says otherwise."""
+    if b"hidden=" not in xml:
+        return None
+    from openpyxl.utils import get_column_letter
+
+    spans = [(int(lo.group(1)), int(hi.group(1))) for tag in _HIDDEN_COL.findall(xml)
+             if (lo := _COL_MIN.search(tag)) and (hi := _COL_MAX.search(tag))]
+    hidden = [f"{name} (Excel column {get_column_letter(i + 1)})" for i, name in enumerate(read)
+              if name is not None and any(lo <= i + 1 <= hi for lo, hi in spans)]
+    if not hidden:
+        return None
+    return {"rule": "hidden_columns", "severity": "warning", "row": None, "column": None, "cell": None, "message": (
+        f"{file} sheet {sheet}: {len(hidden)} column(s) hidden in Excel were read like every other column: "
+        f"{', '.join(hidden)}; hiding a column does not leave it out of the file. If one should not be read, delete "
+        "it (select the column > right-click > Delete) and save; otherwise show it (select all > right-click a column "
+        "letter > Unhide) to make this warning go away")}
+
+
 def _merged_data_problems(merged, n_rows: int, width: int, names: list[str], file: str) -> list[dict]:
     """A problem per cell of merged cells below the header other than the first: Excel shows the first cell's value
     across them all (a team id merged down its workers' rows), but the other cells hold nothing."""
@@ -652,10 +677,13 @@ def read_workbook(path: str | Path, table: str, schema: TableSchema | None = Non
     problems += _date_cell_problems(frame, dated, schema, path.name)
     problems += _error_cell_problems(frame, column_names, path.name)
     problems += _formulas_without_values(path, ws, xml, rows, column_names, path.name)
-    hidden = _hidden_rows_warning(xml, rows, path.name, ws.title)
+    # Undeclared columns are not read (unless no schema says which are), so hiding them says nothing.
+    read = [key or (name if schema is None else None) for (key, _), name in zip(declared, names)]
+    hidden = [_hidden_rows_warning(xml, rows, path.name, ws.title),
+              _hidden_columns_warning(xml, read, path.name, ws.title)]
     del xml
     problems += _merged_data_problems(merged, len(rows), width, column_names, path.name)
-    problems += [hidden] if hidden else []
+    problems += [h for h in hidden if h]
     _empty_problem_cells(frame, problems)
     # Cells formatted but empty below and right of the data are invisible in Excel (a CSV saves them as bare
     # commas, and validation warns): left out without a word.

@@ -101,6 +101,7 @@ RULES = {
     "xlsx_formula": "a formula cell saved without its value (a workbook written by a program and never saved in Excel), naming the cell",
     "leading_zeros": "in a workbook's text column (an id, a code), whole numbers formatted with zeros alone ('00000') to show leading zeros: read as Excel shows them, 123 as 00123 (warning, one per column)",
     "hidden_rows": "a workbook's data rows hidden in Excel (by a filter or by hand): read like every other row, since hiding a row does not leave it out of the file (warning, one per sheet, naming the Excel rows)",
+    "hidden_columns": "a workbook's columns that are read but hidden in Excel: read like every other column, since hiding a column does not leave it out of the file (warning, one per sheet, naming the columns)",
     "excel_error": "a text value that is Excel's error for a failed formula ('#N/A', '#REF!'): a lookup or formula that failed before the export, never an id, code or name; one error per value, read as empty",
     "type": "a value does not parse as the column's type (or is a number too large to hold)",
     "date_format": "a column's dates are written DD/MM/YYYY: a warning when they were read day first (every value D/M/YYYY, a day above 12 in one, no month above 12); otherwise an error, one per column beside each value's type error, since 01/02/2024 reads either way",
@@ -1512,9 +1513,9 @@ def read_validated(data_dir: str | Path, *, as_of=None, tables=None) -> dict[str
 
 # The warnings that say a value was read other than as written (an encoding, a header, a date order, a code label, a
 # pound sign, a spreadsheet's empty cells), or read though the analyst may believe it left out (a workbook's hidden
-# rows). Training and scoring record them so an audit can see what was coerced or read unseen.
+# rows and columns). Training and scoring record them so an audit can see what was coerced or read unseen.
 FORGIVING_RULES = ("encoding", "column_name", "date_format", "code_spelling", "number_format", "spreadsheet_residue",
-                   "leading_zeros", "hidden_rows")
+                   "leading_zeros", "hidden_rows", "hidden_columns")
 
 
 def forgiving_readings(report: ValidationReport) -> dict[str, list[dict]]:

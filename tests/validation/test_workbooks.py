@@ -459,6 +459,30 @@ def test_rows_hidden_by_a_filter_are_read_with_one_warning_naming_them_kept_with
     assert f"Excel row(s) {', '.join(map(str, hidden[:10]))} and {len(hidden) - 10} more:" in message
 
 
+def test_columns_hidden_in_excel_are_read_with_one_warning_naming_those_read(tmp_path, example_copy):
+    """An analyst hides the protected characteristics' columns before sharing the sheet: they are read all the same
+    (the file is the data; the fairness audit needs them), and one warning names the hidden columns that are read.
+    A hidden column no schema reads says nothing."""
+    data = example_copy(tmp_path, "csv")
+    expected = read_tables(data)
+    path, frame = _as_sheet(data, "workers")
+    book = openpyxl.load_workbook(path)
+    ws = book.active
+    ws.cell(row=1, column=len(frame.columns) + 1, value="notes")   # not in the schema: not read
+    letters = {name: openpyxl.utils.get_column_letter(i + 1) for i, name in enumerate([*frame.columns, "notes"])}
+    for name in ("sex", "age_band", "notes"):
+        ws.column_dimensions[letters[name]].hidden = True
+    book.save(path)
+    tables, readings = read_validated_readings(data)
+    pd.testing.assert_frame_equal(tables["workers"][expected["workers"].columns], expected["workers"])   # read as before
+    [reading] = readings["workers.xlsx"]
+    assert reading["rule"] == "hidden_columns"
+    assert reading["message"].startswith(
+        f"workers.xlsx sheet workers: 2 column(s) hidden in Excel were read like every other column: "
+        f"sex (Excel column {letters['sex']}), age_band (Excel column {letters['age_band']}); hiding a column does not "
+        "leave it out of the file.")
+
+
 def test_a_row_hidden_by_hand_is_named_once_as_a_warning(tmp_path, example_copy):
     data = example_copy(tmp_path, "csv")
     path, _ = _as_sheet(data, "teams")
