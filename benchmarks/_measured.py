@@ -41,6 +41,25 @@ def measured_child(cmd: list[str], **popen) -> dict:
             "machine": f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores, load {os.getloadavg()[0]:.2f}"}
 
 
+def add_checkout_options(parser) -> None:
+    """The options of a benchmark that runs this checkout against another: ``--before``, ``--work``, ``--repeat``."""
+    from pathlib import Path
+
+    parser.add_argument("--before", type=Path, help="a checkout of the code to compare with")
+    parser.add_argument("--work", type=Path, help="folder for the outputs (default: a new temporary folder)")
+    parser.add_argument("--repeat", type=int, default=1)
+
+
+def work_folder(args, prefix: str):
+    """``--work``, or a new temporary folder named after the benchmark; created either way."""
+    import tempfile
+    from pathlib import Path
+
+    work = args.work or Path(tempfile.mkdtemp(prefix=prefix))
+    work.mkdir(parents=True, exist_ok=True)
+    return work
+
+
 def compare_checkouts(after, before, repeat: int, run_one: Callable, same_outputs: Callable[[], dict]):
     """Run this checkout (``after``) and another (``before``, optional) ``repeat`` times each, alternating which goes
     first, so a change in the machine's load falls on both; print each run's figures, the medians, and, when both

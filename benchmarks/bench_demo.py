@@ -20,7 +20,6 @@ import os
 import re
 import shutil
 import sys
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -29,7 +28,7 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from _measured import compare_checkouts, measured_child  # noqa: E402
+from _measured import add_checkout_options, compare_checkouts, measured_child, work_folder  # noqa: E402
 
 CLOCK = re.compile(rb"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?(\+00:00|Z| UTC)?")
 COMMIT = re.compile(rb"(?<![0-9a-f])[0-9a-f]{40}(-dirty)?(?![0-9a-f])")   # the card's git commit (md table and html)
@@ -70,12 +69,9 @@ def same_outputs(a: Path, b: Path) -> dict:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--before", type=Path, help="a checkout of the code to compare with")
-    parser.add_argument("--work", type=Path, help="folder for the outputs (default: a new temporary folder)")
-    parser.add_argument("--repeat", type=int, default=1)
+    add_checkout_options(parser)
     args = parser.parse_args(argv)
-    work = args.work or Path(tempfile.mkdtemp(prefix="bench_demo-"))
-    work.mkdir(parents=True, exist_ok=True)
+    work = work_folder(args, "bench_demo-")
     def one(label: str, tree: Path) -> dict:
         out = work / label
         shutil.rmtree(out, ignore_errors=True)

@@ -25,7 +25,6 @@ import importlib.util
 import os
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +34,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from _measured import compare_checkouts, measured_child  # noqa: E402
+from _measured import add_checkout_options, compare_checkouts, measured_child, work_folder  # noqa: E402
 
 
 def synthetic_scoring(folder: Path, *, councils: int = 3, teams: int = 40, seed: int = 1) -> Path:
@@ -85,12 +84,9 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scores", "--data", type=Path, help="scoring folder (retention-ml score --out); default: a "
                         "small synthetic one")
-    parser.add_argument("--before", type=Path, help="a checkout of the code to compare with")
-    parser.add_argument("--work", type=Path, help="folder for the outputs (default: a new temporary folder)")
-    parser.add_argument("--repeat", type=int, default=1)
+    add_checkout_options(parser)
     args = parser.parse_args(argv)
-    work = args.work or Path(tempfile.mkdtemp(prefix="bench_rank_all-"))
-    work.mkdir(parents=True, exist_ok=True)
+    work = work_folder(args, "bench_rank_all-")
     source = args.scores or synthetic_scoring(work / "synthetic_scores")
 
     def one(label: str, tree: Path) -> dict:
