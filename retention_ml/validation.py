@@ -1446,9 +1446,7 @@ def _validate_dir(data_dir: str | Path, *, as_of, max_errors: int | None,
     for path in sorted(data_dir.iterdir()):
         if path.suffix in SUFFIXES and path.stem not in schemas and not path.name.startswith("~$"):
             # ('~$workers.xlsx' is the owner file Excel keeps beside a workbook while it is open: not data.)
-            whole = _part_of(path.stem, schemas)
-            why = (f"; it looks like part of table {whole}: one file per table is read, so combine the parts into one "
-                   f"{whole}.csv (one header line) or {whole}.parquet" if whole else "")
+            why = _stray_file_hint(data_dir, path, schemas)
             parts.append(_records(path.stem, path.name, rule="unknown_file", severity="warning", exact_lines=path.suffix == ".csv",
                                   messages=f"{path.name} is not a table of the schema ({', '.join(schemas)}) and is ignored{why}"))
     return _validate_raws(raws, schemas, parts, str(data_dir), as_of, max_errors, warnings_if_valid=warnings_if_valid), raws
@@ -1457,8 +1455,28 @@ def _validate_dir(data_dir: str | Path, *, as_of, max_errors: int | None,
 def misnamed_files(data_dir: str | Path, tables=None) -> list[str]:
     """Files that look like a table in another format or spelling (teams.xlsx, Workers.CSV) and are therefore not read."""
     tables = set(load_schemas()) if tables is None else {tables} if isinstance(tables, str) else set(tables)
+    # Against the table's own lower-case name: 'Teams.csv', the likeliest spelling, differs only in its stem.
     return sorted(p.name for p in Path(data_dir).iterdir()
-                  if p.stem.lower() in tables and p.name not in (f"{p.stem}{suffix}" for suffix in SUFFIXES))
+                  if p.stem.lower() in tables and p.name not in (f"{p.stem.lower()}{suffix}" for suffix in SUFFIXES))
+
+
+def _stray_file_hint(data_dir: Path, path: Path, tables) -> str:
+    """The fix for a table-like file that is not read: rename it (a wrong case, or one file under a dated name) or
+    combine it with its other parts."""
+    if path.stem.lower() in tables:
+        return f"; names are case-sensitive: rename it {path.stem.lower()}{path.suffix.lower()}"
+    whole = _part_of(path.stem, tables)
+    if not whole:
+        return ""
+    if len(_parts(data_dir, whole)) == 1:
+        return f"; it looks like table {whole} under another name: rename it {whole}{path.suffix.lower()}"
+    return (f"; it looks like part of table {whole}: one file per table is read, so combine the parts into one "
+            f"{whole}.csv (one header line) or {whole}.parquet")
+
+
+def _parts(data_dir: Path, table: str) -> list[str]:
+    """Files named as a part of ``table`` ('caseload_history_2024.csv'), sorted."""
+    return sorted(p.name for p in Path(data_dir).iterdir() if p.suffix.lower() in SUFFIXES and _part_of(p.stem, [table]) == table)
 
 
 def _part_of(stem: str, tables) -> str | None:
@@ -1471,14 +1489,19 @@ def _part_of(stem: str, tables) -> str | None:
 def _other_format_hint(data_dir: Path, table: str) -> str:
     """When the table is there under another format or spelling (teams.xlsx, Teams.CSV), or in parts, say so."""
     found = misnamed_files(data_dir, table)
-    pieces = sorted(p.name for p in Path(data_dir).iterdir() if p.suffix.lower() in SUFFIXES and _part_of(p.stem, [table]) == table)
+    pieces = _parts(data_dir, table)
+    if len(pieces) == 1 and not found:   # one whole table under a dated or decorated name: renaming is the fix
+        return (f"; found {pieces[0]}: the table is read only from a file named exactly {table}.csv, {table}.xlsx or "
+                f"{table}.parquet, so rename it {table}{Path(pieces[0]).suffix.lower()}")
     if pieces and not found:
         return (f"; found {', '.join(pieces)}: one file per table is read, so combine them into one {table}.csv "
                 f"(one header line), {table}.xlsx (one sheet) or {table}.parquet")
     if not found:
         return ""
     return (f"; found {', '.join(found)}, but only {table}.csv (UTF-8, comma-separated), {table}.xlsx (Excel workbook) "
-            f"or {table}.parquet are read (names are case-sensitive): save it in one of those formats"
+            f"or {table}.parquet are read (names are case-sensitive): "
+            + "; ".join(f"rename {name} to {table}{Path(name).suffix.lower()}" if Path(name).suffix.lower() in SUFFIXES
+                        else f"save {name} in one of those formats" for name in found)
             + "".join(_OTHER_WORKBOOKS.get(Path(name).suffix.lower(), "").format(name=name, table=table) for name in found))
 
 
