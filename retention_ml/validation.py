@@ -1266,6 +1266,25 @@ def _near_columns(schema: TableSchema, header) -> dict[str, str]:
     return {c: spelled[_header_key(c)] for c in schema.column_names if c not in present and _header_key(c) in spelled}
 
 
+def _similar_columns(schema: TableSchema, header, taken) -> dict[str, str]:
+    """Declared columns absent from ``header`` -> an undeclared header spelled much like it ('establishment' for
+    establishment_fte, 'caseload_cap_' aside), beyond :func:`_near_columns`' exact matches (``taken``: those).
+
+    An optional column under another name is otherwise read as missing without an error, its features dropped."""
+    import difflib
+
+    unknown = {_header_key(h): str(h) for h in header if h not in schema.column_names and str(h) not in taken.values()}
+    found = {}
+    for c in schema.column_names:
+        if c in set(header) or c in taken:
+            continue
+        close = difflib.get_close_matches(_header_key(c), [k for k in unknown if unknown[k] not in found.values()],
+                                          n=1, cutoff=0.8)
+        if close:
+            found[c] = unknown[close[0]]
+    return found
+
+
 def _check_table(raw: _Raw, schema: TableSchema, as_of) -> tuple[pd.DataFrame | None, list[pd.DataFrame]]:
     out = list(raw.failures)
     if raw.frame is None:
@@ -1279,13 +1298,20 @@ def _check_table(raw: _Raw, schema: TableSchema, as_of) -> tuple[pd.DataFrame | 
             part["severity"] = "warning"
     near = _near_columns(schema, frame.columns)
     missing = [c.name for c in schema.columns if c.required and c.name not in frame.columns]
+    similar = _similar_columns(schema, frame.columns, near)
     for col in missing:
-        hint = f"; found {near[col]}: rename it to {col} (names are case-sensitive and use underscores)" if col in near else ""
+        hint = (f"; found {near[col]}: rename it to {col} (names are case-sensitive and use underscores)" if col in near
+                else f"; found {similar[col]}: if it holds {col}, rename it to {col}" if col in similar else "")
         out.append(_records(table, file, column=col, rule="missing_column", messages=f"{file}: required column {col} is missing{hint}", exact_lines=raw.exact_lines))
     meant = {found: col for col, found in near.items()}
+    like = {found: col for col, found in similar.items()}
+    optional = {c.name for c in schema.columns if not c.required}
     for col in frame.columns:
         if col not in declared:
-            hint = f"; did you mean {meant[col]}? rename it to {meant[col]} (names are case-sensitive and use underscores)" if col in meant else ""
+            hint = (f"; did you mean {meant[col]}? rename it to {meant[col]} (names are case-sensitive and use underscores)" if col in meant
+                    else f"; did you mean {like[col]}? if it holds that, rename it to {like[col]}"
+                         + (f" (an optional column: without it, what needs {like[col]} is left out, not an error)"
+                            if like[col] in optional else "") if col in like else "")
             out.append(
                 _records(table, file, column=str(col), rule="unknown_column", severity="warning", exact_lines=raw.exact_lines,
                          messages=f"{file}: column {col} is not in the {table} schema and will be ignored{hint}")
