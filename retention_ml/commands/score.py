@@ -70,7 +70,7 @@ def score_command(
     from rich.console import Console
 
     from retention_ml.scoring import NobodyInPost, score
-    from retention_ml.tracking import NoSuchAlias
+    from retention_ml.tracking import NoSuchAlias, NoSuchRun
     from retention_ml.validation import DataValidationError
 
     console = Console(stderr=True)
@@ -94,7 +94,7 @@ def score_command(
         raise typer.Exit(1)
     except NobodyInPost as exc:
         fail(f"error: {exc}", 1, json_out=json_out)
-    except NoSuchAlias as exc:   # e.g. no champion yet: the message says why and names the alternative
+    except (NoSuchAlias, NoSuchRun) as exc:   # e.g. no champion yet, or another store: the message says why and what to do
         fail(f"error: could not score: {exc}", 2, json_out=json_out)
     except Exception as exc:  # model not found, features the model lacks, a date after the data ends ...
         fail(f"error: could not score: {type(exc).__name__}: {exc}", 2, json_out=json_out)
