@@ -117,3 +117,15 @@ def test_examples_fit_80_columns_as_shell_continuations_that_paste_as_the_same_c
     pasted = re.sub(r" \\\n\s*", " ", score)
     assert ("retention-ml score --model models:/retention-ml-turnover@champion --data extracts/2025-07 "
             "--as-of 2025-07-01 --out scores/2025-07") in pasted
+
+
+def test_score_data_help_names_every_format_a_table_is_read_from():
+    # It said "<table>.csv or .parquet" while an analyst's tables are as often workbooks (workers.xlsx).
+    import typer
+
+    from retention_ml.cli import app
+    from retention_ml.io import SUFFIXES
+
+    score = typer.main.get_command(app).commands["score"]
+    data_help = next(p.help for p in score.params if p.name == "data")
+    assert all(suffix in data_help for suffix in SUFFIXES), data_help

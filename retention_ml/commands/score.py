@@ -60,7 +60,7 @@ def register(app: typer.Typer) -> None:
 
 def score_command(
     model: str = typer.Option(..., "--model", help="models:/NAME@champion, models:/NAME@candidate, a run id or runs:/ID/model."),
-    data: Path = typer.Option(..., "--data", help="Folder of HR extracts (<table>.csv or .parquet)."),
+    data: Path = typer.Option(..., "--data", help="Folder of HR extracts, one file per table: <table>.csv, .xlsx or .parquet (as validate reads it)."),
     as_of: str = typer.Option(..., "--as-of", help="Scoring date YYYY-MM-DD (normally the first of a month)."),
     out: Path = typer.Option(..., "--out", help="Folder for scores.parquet, scores.csv, score_meta.json."),
     previous: Path = typer.Option(None, "--previous", help="Folder of an earlier scoring (default: latest earlier sibling of OUT)."),
