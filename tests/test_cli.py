@@ -129,3 +129,13 @@ def test_score_data_help_names_every_format_a_table_is_read_from():
     score = typer.main.get_command(app).commands["score"]
     data_help = next(p.help for p in score.params if p.name == "data")
     assert all(suffix in data_help for suffix in SUFFIXES), data_help
+
+
+def test_the_command_list_gives_each_command_a_summary_of_a_few_lines():
+    # rank's and runs' first help paragraphs (about 800 characters each) were the list's entries: 19 and 21 lines
+    # of `retention-ml --help` on an 80-column terminal, burying the other commands.
+    import typer
+
+    commands = typer.main.get_command(app).commands
+    summaries = {name: (c.short_help or c.help or "").split("\n\n")[0] for name, c in commands.items()}
+    assert {name: len(text) for name, text in summaries.items() if len(text) > 260} == {}

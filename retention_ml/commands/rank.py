@@ -108,8 +108,13 @@ FORMATS = ("csv", "xlsx", "html")
 STEM_PREFIXES = ("risk_list_", "service_overview_")
 
 
+# The root --help's command list shows this; the full first paragraph (700+ characters) filled a screen there.
+SHORT_HELP = ("Turn a scoring into ranked lists, riskiest first, with band, top three reasons and levers: one per team "
+              "or manager, one per head of service, and service overviews (CSV, Excel, HTML).")
+
+
 def register(app: typer.Typer) -> None:
-    app.command("rank", help=HELP)(rank)
+    app.command("rank", help=HELP, short_help=SHORT_HELP)(rank)
 
 
 class ScoringFolderError(Exception):
