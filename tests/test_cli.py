@@ -139,3 +139,16 @@ def test_the_command_list_gives_each_command_a_summary_of_a_few_lines():
     commands = typer.main.get_command(app).commands
     summaries = {name: (c.short_help or c.help or "").split("\n\n")[0] for name, c in commands.items()}
     assert {name: len(text) for name, text in summaries.items() if len(text) > 260} == {}
+
+
+def test_score_prints_band_counts_low_to_high_with_an_empty_band_as_zero():
+    # The operator's summary came out as pandas sorted it, "high low medium", and a band nobody was in vanished.
+    import pandas as pd
+
+    from retention_ml.commands.score import band_counts
+    from retention_ml.scoring import ScoreResult
+
+    scores = pd.DataFrame({"council_id": ["C1", "C1", "C1", "C2"], "band": ["high", "low", "low", "low"]})
+    table = band_counts(ScoreResult(scores=scores, meta={}, files=[]))
+    assert list(table.columns) == ["low", "medium", "high"]
+    assert table.loc["C1"].tolist() == [2, 0, 1] and table.loc["C2"].tolist() == [1, 0, 0]

@@ -54,6 +54,14 @@ Examples:
 """
 
 
+def band_counts(result):
+    """People per council and band, the bands low -> high as the lists order them (pandas sorted them 'high low
+    medium'), a band nobody is in shown as 0."""
+    from retention_ml.reports.risk_list import RISK_BANDS
+
+    return result.summary().reindex(columns=list(RISK_BANDS), fill_value=0)
+
+
 def register(app: typer.Typer) -> None:
     app.command("score", help=HELP)(score_command)
 
@@ -102,7 +110,7 @@ def score_command(
         typer.echo(json.dumps({**result.meta, "files": [str(f) for f in result.files]}))
     else:
         typer.echo(f"scored {result.meta['n_workers']} workers at {result.meta['as_of']} with {model} (run {result.meta['run_id']})")
-        typer.echo(result.summary().to_string())
+        typer.echo(band_counts(result).to_string())
         population = result.meta.get("population") or {}
         if population.get("left_out"):
             typer.echo(f"{population['left_out']} people in post were not scored: this model scores {population['scored']}")
