@@ -217,7 +217,11 @@ def _hint(key: str, section: str | None) -> str:
     if homes:
         return ": did you mean " + " or ".join(f"'{s}.{key}' (under [{s}])" if s else
                                                f"the top-level '{key}' (above the first [section])" for s in homes) + "?"
-    close = difflib.get_close_matches(key, list(SPEC[section]), n=1)
+    # at the top level a section's name is a candidate too: '[lable]' is a misspelt [label]
+    names = list(SPEC[section]) + ([s for s in SPEC if s] if section is None else [])
+    close = difflib.get_close_matches(key, names, n=1)
+    if close and section is None and close[0] in SPEC:
+        return f": did you mean the section [{close[0]}]?"
     return f": did you mean '{section + '.' if section else ''}{close[0]}'?" if close else ""
 
 

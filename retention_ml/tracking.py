@@ -41,6 +41,7 @@ __all__ = [
     "client",
     "get_or_create_experiment",
     "resolve_run_id",
+    "NoSuchRun",
     "download_artifact",
     "load_json_artifact",
     "load_table_artifact",
@@ -191,7 +192,7 @@ def get_or_create_experiment(name: str) -> str:
 def resolve_run_id(ref: str) -> str:
     """A run id from ``ref``: a run id, ``runs:/<id>/...``, or ``models:/<name>@<alias>`` / ``models:/<name>/<version>``."""
     if ref.startswith("runs:/"):
-        return ref.removeprefix("runs:/").split("/", 1)[0]
+        return _existing_run(ref.removeprefix("runs:/").split("/", 1)[0])
     if ref.startswith("models:/"):
         body = ref.removeprefix("models:/")
         if "@" in body:
@@ -201,8 +202,25 @@ def resolve_run_id(ref: str) -> str:
         return client().get_model_version(name, version).run_id
     if re.fullmatch(r"[0-9a-f]{4,31}", ref):   # a prefix, as `retention-ml runs` shows run ids
         return _run_id_from_prefix(ref)
-    client().get_run(ref)  # raises a clear MlflowException when the run does not exist
-    return ref
+    return _existing_run(ref)
+
+
+class NoSuchRun(ValueError):
+    """A run id the tracking store does not hold; the message names the store and how to point at another."""
+
+
+def _existing_run(run_id: str) -> str:
+    """``run_id`` when the store holds it; else :class:`NoSuchRun`. MLflow's own 'Run with id=... not found' named
+    no store, and the usual cause is a shell pointing at another one (the demo's, or none set)."""
+    try:
+        client().get_run(run_id)
+    except MlflowException as exc:
+        if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
+            raise
+        raise NoSuchRun(f"{run_id} is not a run of the tracking store {mlflow.get_tracking_uri()}: `retention-ml runs` "
+                        "lists its runs; a run trained into another store (the demo's is demo-output/mlflow.db) needs "
+                        "MLFLOW_TRACKING_URI pointing at that store") from exc
+    return run_id
 
 
 def _run_id_from_prefix(prefix: str) -> str:

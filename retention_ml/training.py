@@ -203,9 +203,11 @@ def check_data_path(exp: dict) -> None:
     cannot start writes nothing."""
     path = Path(exp["data"]["path"])
     if exp["kind"] == "snapshots" and not path.is_dir():
+        what = ("it is a file: give the folder that holds it" if path.is_file() else
+                "no such folder: check the path (relative paths start from the folder you run in)")
         raise FileNotFoundError(
-            f"{exp['source']}: data.path {path} is not a folder of tables"
-            " (simulate one with `retention-ml simulate --out demo-output/data`, or --set data.path=...)"
+            f"{exp['source']}: data.path {path} is not a folder of tables; {what}, e.g. --set data.path=extracts/2025-07"
+            " (to try the toolkit without data: `retention-ml simulate --out demo-output/data`)"
         )
     if exp["kind"] == "flat" and not path.is_file():
         raise FileNotFoundError(f"{exp['source']}: data.path {path}: flat extract not found (kind = \"flat\" reads one "

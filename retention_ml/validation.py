@@ -1266,6 +1266,25 @@ def _near_columns(schema: TableSchema, header) -> dict[str, str]:
     return {c: spelled[_header_key(c)] for c in schema.column_names if c not in present and _header_key(c) in spelled}
 
 
+def _similar_columns(schema: TableSchema, header, taken) -> dict[str, str]:
+    """Declared columns absent from ``header`` -> an undeclared header spelled much like it ('establishment' for
+    establishment_fte, 'caseload_cap_' aside), beyond :func:`_near_columns`' exact matches (``taken``: those).
+
+    An optional column under another name is otherwise read as missing without an error, its features dropped."""
+    import difflib
+
+    unknown = {_header_key(h): str(h) for h in header if h not in schema.column_names and str(h) not in taken.values()}
+    found = {}
+    for c in schema.column_names:
+        if c in set(header) or c in taken:
+            continue
+        close = difflib.get_close_matches(_header_key(c), [k for k in unknown if unknown[k] not in found.values()],
+                                          n=1, cutoff=0.8)
+        if close:
+            found[c] = unknown[close[0]]
+    return found
+
+
 def _check_table(raw: _Raw, schema: TableSchema, as_of) -> tuple[pd.DataFrame | None, list[pd.DataFrame]]:
     out = list(raw.failures)
     if raw.frame is None:
@@ -1279,13 +1298,20 @@ def _check_table(raw: _Raw, schema: TableSchema, as_of) -> tuple[pd.DataFrame | 
             part["severity"] = "warning"
     near = _near_columns(schema, frame.columns)
     missing = [c.name for c in schema.columns if c.required and c.name not in frame.columns]
+    similar = _similar_columns(schema, frame.columns, near)
     for col in missing:
-        hint = f"; found {near[col]}: rename it to {col} (names are case-sensitive and use underscores)" if col in near else ""
+        hint = (f"; found {near[col]}: rename it to {col} (names are case-sensitive and use underscores)" if col in near
+                else f"; found {similar[col]}: if it holds {col}, rename it to {col}" if col in similar else "")
         out.append(_records(table, file, column=col, rule="missing_column", messages=f"{file}: required column {col} is missing{hint}", exact_lines=raw.exact_lines))
     meant = {found: col for col, found in near.items()}
+    like = {found: col for col, found in similar.items()}
+    optional = {c.name for c in schema.columns if not c.required}
     for col in frame.columns:
         if col not in declared:
-            hint = f"; did you mean {meant[col]}? rename it to {meant[col]} (names are case-sensitive and use underscores)" if col in meant else ""
+            hint = (f"; did you mean {meant[col]}? rename it to {meant[col]} (names are case-sensitive and use underscores)" if col in meant
+                    else f"; did you mean {like[col]}? if it holds that, rename it to {like[col]}"
+                         + (f" (an optional column: without it, what needs {like[col]} is left out, not an error)"
+                            if like[col] in optional else "") if col in like else "")
             out.append(
                 _records(table, file, column=str(col), rule="unknown_column", severity="warning", exact_lines=raw.exact_lines,
                          messages=f"{file}: column {col} is not in the {table} schema and will be ignored{hint}")
@@ -1446,9 +1472,7 @@ def _validate_dir(data_dir: str | Path, *, as_of, max_errors: int | None,
     for path in sorted(data_dir.iterdir()):
         if path.suffix in SUFFIXES and path.stem not in schemas and not path.name.startswith("~$"):
             # ('~$workers.xlsx' is the owner file Excel keeps beside a workbook while it is open: not data.)
-            whole = _part_of(path.stem, schemas)
-            why = (f"; it looks like part of table {whole}: one file per table is read, so combine the parts into one "
-                   f"{whole}.csv (one header line) or {whole}.parquet" if whole else "")
+            why = _stray_file_hint(data_dir, path, schemas)
             parts.append(_records(path.stem, path.name, rule="unknown_file", severity="warning", exact_lines=path.suffix == ".csv",
                                   messages=f"{path.name} is not a table of the schema ({', '.join(schemas)}) and is ignored{why}"))
     return _validate_raws(raws, schemas, parts, str(data_dir), as_of, max_errors, warnings_if_valid=warnings_if_valid), raws
@@ -1457,8 +1481,28 @@ def _validate_dir(data_dir: str | Path, *, as_of, max_errors: int | None,
 def misnamed_files(data_dir: str | Path, tables=None) -> list[str]:
     """Files that look like a table in another format or spelling (teams.xlsx, Workers.CSV) and are therefore not read."""
     tables = set(load_schemas()) if tables is None else {tables} if isinstance(tables, str) else set(tables)
+    # Against the table's own lower-case name: 'Teams.csv', the likeliest spelling, differs only in its stem.
     return sorted(p.name for p in Path(data_dir).iterdir()
-                  if p.stem.lower() in tables and p.name not in (f"{p.stem}{suffix}" for suffix in SUFFIXES))
+                  if p.stem.lower() in tables and p.name not in (f"{p.stem.lower()}{suffix}" for suffix in SUFFIXES))
+
+
+def _stray_file_hint(data_dir: Path, path: Path, tables) -> str:
+    """The fix for a table-like file that is not read: rename it (a wrong case, or one file under a dated name) or
+    combine it with its other parts."""
+    if path.stem.lower() in tables:
+        return f"; names are case-sensitive: rename it {path.stem.lower()}{path.suffix.lower()}"
+    whole = _part_of(path.stem, tables)
+    if not whole:
+        return ""
+    if len(_parts(data_dir, whole)) == 1:
+        return f"; it looks like table {whole} under another name: rename it {whole}{path.suffix.lower()}"
+    return (f"; it looks like part of table {whole}: one file per table is read, so combine the parts into one "
+            f"{whole}.csv (one header line) or {whole}.parquet")
+
+
+def _parts(data_dir: Path, table: str) -> list[str]:
+    """Files named as a part of ``table`` ('caseload_history_2024.csv'), sorted."""
+    return sorted(p.name for p in Path(data_dir).iterdir() if p.suffix.lower() in SUFFIXES and _part_of(p.stem, [table]) == table)
 
 
 def _part_of(stem: str, tables) -> str | None:
@@ -1471,14 +1515,19 @@ def _part_of(stem: str, tables) -> str | None:
 def _other_format_hint(data_dir: Path, table: str) -> str:
     """When the table is there under another format or spelling (teams.xlsx, Teams.CSV), or in parts, say so."""
     found = misnamed_files(data_dir, table)
-    pieces = sorted(p.name for p in Path(data_dir).iterdir() if p.suffix.lower() in SUFFIXES and _part_of(p.stem, [table]) == table)
+    pieces = _parts(data_dir, table)
+    if len(pieces) == 1 and not found:   # one whole table under a dated or decorated name: renaming is the fix
+        return (f"; found {pieces[0]}: the table is read only from a file named exactly {table}.csv, {table}.xlsx or "
+                f"{table}.parquet, so rename it {table}{Path(pieces[0]).suffix.lower()}")
     if pieces and not found:
         return (f"; found {', '.join(pieces)}: one file per table is read, so combine them into one {table}.csv "
                 f"(one header line), {table}.xlsx (one sheet) or {table}.parquet")
     if not found:
         return ""
     return (f"; found {', '.join(found)}, but only {table}.csv (UTF-8, comma-separated), {table}.xlsx (Excel workbook) "
-            f"or {table}.parquet are read (names are case-sensitive): save it in one of those formats"
+            f"or {table}.parquet are read (names are case-sensitive): "
+            + "; ".join(f"rename {name} to {table}{Path(name).suffix.lower()}" if Path(name).suffix.lower() in SUFFIXES
+                        else f"save {name} in one of those formats" for name in found)
             + "".join(_OTHER_WORKBOOKS.get(Path(name).suffix.lower(), "").format(name=name, table=table) for name in found))
 
 

@@ -117,3 +117,38 @@ def test_examples_fit_80_columns_as_shell_continuations_that_paste_as_the_same_c
     pasted = re.sub(r" \\\n\s*", " ", score)
     assert ("retention-ml score --model models:/retention-ml-turnover@champion --data extracts/2025-07 "
             "--as-of 2025-07-01 --out scores/2025-07") in pasted
+
+
+def test_score_data_help_names_every_format_a_table_is_read_from():
+    # It said "<table>.csv or .parquet" while an analyst's tables are as often workbooks (workers.xlsx).
+    import typer
+
+    from retention_ml.cli import app
+    from retention_ml.io import SUFFIXES
+
+    score = typer.main.get_command(app).commands["score"]
+    data_help = next(p.help for p in score.params if p.name == "data")
+    assert all(suffix in data_help for suffix in SUFFIXES), data_help
+
+
+def test_the_command_list_gives_each_command_a_summary_of_a_few_lines():
+    # rank's and runs' first help paragraphs (about 800 characters each) were the list's entries: 19 and 21 lines
+    # of `retention-ml --help` on an 80-column terminal, burying the other commands.
+    import typer
+
+    commands = typer.main.get_command(app).commands
+    summaries = {name: (c.short_help or c.help or "").split("\n\n")[0] for name, c in commands.items()}
+    assert {name: len(text) for name, text in summaries.items() if len(text) > 260} == {}
+
+
+def test_score_prints_band_counts_low_to_high_with_an_empty_band_as_zero():
+    # The operator's summary came out as pandas sorted it, "high low medium", and a band nobody was in vanished.
+    import pandas as pd
+
+    from retention_ml.commands.score import band_counts
+    from retention_ml.scoring import ScoreResult
+
+    scores = pd.DataFrame({"council_id": ["C1", "C1", "C1", "C2"], "band": ["high", "low", "low", "low"]})
+    table = band_counts(ScoreResult(scores=scores, meta={}, files=[]))
+    assert list(table.columns) == ["low", "medium", "high"]
+    assert table.loc["C1"].tolist() == [2, 0, 1] and table.loc["C2"].tolist() == [1, 0, 0]

@@ -150,6 +150,48 @@ def test_demo_clears_only_its_own_products_in_its_own_folder_or_with_force(tmp_p
     assert (tmp_path / "new" / MARKER).exists()
 
 
+def _demo_folder_with_runs(out: Path, monkeypatch, users_runs: int) -> list[str]:
+    """A demo's folder whose store holds the demo's run and ``users_runs`` more; the run ids, the demo's first."""
+    import mlflow
+
+    from retention_ml.commands.demo import _fresh
+
+    _fresh(out)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{out / 'mlflow.db'}")
+    mlflow.set_tracking_uri(f"sqlite:///{out / 'mlflow.db'}")
+    mlflow.set_experiment("council_default")
+    ids = []
+    for _ in range(1 + users_runs):
+        with mlflow.start_run() as run:
+            ids.append(run.info.run_id)
+    (out / "demo_summary.json").write_text(json.dumps({"run_id": ids[0]}), encoding="utf-8")
+    return ids
+
+
+def test_demo_refuses_to_rerun_over_runs_its_user_trained_into_its_store(tmp_path, monkeypatch):
+    # The demo tells its user to export MLFLOW_TRACKING_URI at its store; a `train` in that shell lands there,
+    # and a re-run of the demo used to delete that run with the store, without a word.
+    from typer.testing import CliRunner
+
+    from retention_ml.cli import app
+    from retention_ml.commands.demo import MARKER, _fresh
+
+    monkeypatch.chdir(tmp_path)
+    own = tmp_path / "only-the-demos"
+    _demo_folder_with_runs(own, monkeypatch, users_runs=0)
+    _fresh(own)   # only the demo's own run in its store: cleared as before
+    assert sorted(p.name for p in own.iterdir()) == [MARKER]
+
+    out = tmp_path / "demo-output"
+    users_run = _demo_folder_with_runs(out, monkeypatch, users_runs=1)[1]
+    store = (out / "mlflow.db").read_bytes()
+    done = CliRunner().invoke(app, ["demo", "--out", str(out)], env={"COLUMNS": "200"})
+    assert done.exit_code == 2, done.output
+    assert f"1 run(s) the demo did not train ({users_run[:8]}" in done.output
+    assert "--force" in done.output and "DemoFolderError" not in done.output
+    assert (out / "mlflow.db").read_bytes() == store and (out / "demo_summary.json").exists()
+
+
 def _closing_screen(monkeypatch, tmp_path):
     """What `retention-ml demo` prints at the end on an 80-column terminal (the demo itself stubbed)."""
     from typer.testing import CliRunner

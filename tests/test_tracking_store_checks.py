@@ -85,3 +85,33 @@ def test_looking_a_run_up_never_creates_a_store(empty_cwd, sim_dir, command):
     assert res.exit_code == 2, res.output
     assert "no tracking store at" in res.output
     assert not (empty_cwd / "mlflow.db").exists()
+
+
+def test_a_run_id_the_store_does_not_hold_names_the_store_and_how_to_point_at_another(tmp_path, monkeypatch):
+    # A run id from the demo's store used in a shell pointing at another: MLflow's "Run with id=... not found",
+    # passed on as "MlflowException: ...", named neither the store searched nor what to change.
+    import mlflow
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    mlflow.set_tracking_uri(uri)
+    with mlflow.start_run():
+        pass
+    elsewhere = "0123456789abcdef0123456789abcdef"
+    card = _json_error(runner.invoke(app, ["card", "--run", elsewhere, "--out", str(tmp_path / "card"), "--json"]))
+    example = str(REPO / "data_schema" / "examples" / "council_small")
+    score = _json_error(runner.invoke(app, ["score", "--model", f"runs:/{elsewhere}/model", "--data", example,
+                                            "--as-of", "2024-01-01", "--out", str(tmp_path / "s"), "--json"]))
+    for message in (card, score):
+        assert f"{elsewhere} is not a run of the tracking store {uri}" in message, message
+        assert "retention-ml runs" in message and "MLFLOW_TRACKING_URI" in message and "MlflowException" not in message
+
+
+def test_a_data_path_typo_or_a_file_is_named_with_its_fix_not_an_exception_class(empty_cwd, tmp_path):
+    typo = _json_error(runner.invoke(app, ["train", COUNCIL, "--set", f"data.path={tmp_path}/extract", "--json"]))
+    assert f"data.path {tmp_path}/extract is not a folder of tables; no such folder: check the path" in typo
+    (tmp_path / "workers.csv").write_text("worker_id\n", encoding="utf-8")
+    a_file = _json_error(runner.invoke(app, ["train", COUNCIL, "--set", f"data.path={tmp_path}/workers.csv", "--json"]))
+    assert "is not a folder of tables; it is a file: give the folder that holds it" in a_file
+    assert "FileNotFoundError" not in typo + a_file
+    assert sorted(p.name for p in empty_cwd.iterdir()) == ["workers.csv"]   # no store created

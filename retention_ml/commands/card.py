@@ -70,7 +70,9 @@ def card(
                                thresholds_source=thresholds.resolve() if thresholds else None)
             paths = save_card(built, out, log=not no_log)
     except Exception as exc:  # MLflow raises its own exception types for missing runs/artifacts
-        fail(f"cannot write the card: {type(exc).__name__}: {exc}", 2, json_out=json_out, also={"written": False})
+        # A run the store does not hold is said in the user's words; anything else names its kind of failure.
+        what = str(exc) if isinstance(exc, tracking.NoSuchRun) else f"{type(exc).__name__}: {exc}"
+        fail(f"cannot write the card: {what}", 2, json_out=json_out, also={"written": False})
     if json_out:
         checks = gate_checks(built)
         typer.echo(json.dumps({"written": True, "note": NOT_A_DECISION, "logged": not no_log, "run_id": built.run_id,

@@ -23,7 +23,8 @@ Everyone scored is in exactly one list.
 
 Everything goes under OUT (default demo-output): data/, mlflow.db + mlartifacts/ (embedded MLflow store),
 model_card/, scores/, lists/, and a marker file .retention-ml-demo. A re-run starts OUT's store, data, scores and
-lists afresh so results never mix; an OUT that is not empty and not an earlier demo output (a working folder with
+lists afresh so results never mix, unless its store holds runs the demo did not train (a `retention-ml train`
+with MLFLOW_TRACKING_URI pointing there): that is refused with exit 2 unless --force; an OUT that is not empty and not an earlier demo output (a working folder with
 your own mlflow.db, data/ or lists/) is refused with exit 2 unless --force, which still removes only those names.
 Scores use models:/retention-ml-turnover@champion; when the gate refuses the model the demo says so loudly and
 scores with @candidate instead (for the demo only: a refused model should not reach managers).
@@ -68,7 +69,10 @@ def check_demo_folder(out: Path, *, force: bool = False) -> None:
     """
     if out.exists() and not out.is_dir():
         raise DemoFolderError(f"{out} exists and is not a folder")
-    if not out.exists() or force or not any(out.iterdir()) or (out / MARKER).exists() or (out / "demo_summary.json").exists():
+    if not out.exists() or force or not any(out.iterdir()):
+        return
+    if (out / MARKER).exists() or (out / "demo_summary.json").exists():
+        _check_store_is_the_demos(out)
         return
     doomed = [name for name in PRODUCTS if (out / name).exists()]
     what = (f"a re-run would delete its {', '.join(doomed)}" if doomed
@@ -76,6 +80,32 @@ def check_demo_folder(out: Path, *, force: bool = False) -> None:
     raise DemoFolderError(f"{out} is not empty and is not an earlier demo output (no {MARKER} file): {what}. "
                           "Choose a new or empty folder, or pass --force to replace the demo's products there "
                           f"({', '.join(PRODUCTS)}; other files are kept)")
+
+
+def _check_store_is_the_demos(out: Path) -> None:
+    """Raise :class:`DemoFolderError` when the demo's store holds runs the demo did not train.
+
+    The demo tells its user to export MLFLOW_TRACKING_URI at its store to try `runs`, `card` and `promote`; a
+    `train` in that shell lands there too, and a re-run used to delete that work without a word.
+    """
+    import sqlite3
+
+    summary, store = out / "demo_summary.json", out / "mlflow.db"
+    if not (summary.exists() and store.exists()):
+        return   # a demo that stopped before its summary: every run in its store is its own
+    try:
+        ours = json.loads(summary.read_text(encoding="utf-8")).get("run_id")
+        with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as db:
+            runs = [row[0] for row in db.execute("SELECT run_uuid FROM runs ORDER BY start_time")]
+    except (ValueError, OSError, sqlite3.Error):
+        return   # not a store or summary this check can read: the demo's own products, as before
+    others = [run for run in runs if run != ours]
+    if others:
+        shown = ", ".join(run[:8] for run in others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
+        raise DemoFolderError(f"{store} holds {len(others)} run(s) the demo did not train ({shown}: trained with "
+                              "MLFLOW_TRACKING_URI pointing at the demo's store?), and a re-run deletes the store. "
+                              "Use another --out, copy mlflow.db and mlartifacts/ elsewhere first, or pass --force "
+                              "to delete them")
 
 
 def _fresh(out: Path, *, force: bool = False) -> None:
@@ -273,7 +303,9 @@ def demo(
         summary = run_demo(out, councils=councils, seed=seed, months=months, force=force,
                            say=lambda text: console.print(text, markup=False, highlight=False))
     except Exception as exc:
-        fail(f"demo stopped: {type(exc).__name__}: {exc}", 2, json_out=json_out)
+        # A folder refused is a message written for the user; anything else names its kind of failure.
+        fail(f"demo stopped: {exc}" if isinstance(exc, DemoFolderError) else f"demo stopped: {type(exc).__name__}: {exc}",
+             2, json_out=json_out)
     if json_out:
         typer.echo(json.dumps(summary))
         return

@@ -61,6 +61,16 @@ def _load_model(ref: str):
         raise CommandError(f"could not load model {ref!r}: {exc}") from exc
 
 
+def _id_spelling(given: str, ids) -> str:
+    """'; did you mean W0000123? ids are matched exactly' when ``given`` is an id in post but for case or spaces
+    (typed from a letter or an email: 'w0000123'), else ''."""
+    import pandas as pd
+
+    ids = pd.Series(ids, dtype="string").dropna().drop_duplicates()
+    same = ids[ids.str.strip().str.casefold() == str(given).strip().casefold()]
+    return f"; did you mean {same.iat[0]}? ids are matched exactly, case included" if len(same) else ""
+
+
 def _run_catalogue(run_id: str):
     # The catalogue logged with the run describes exactly the model's features.
     from retention_ml import artifacts, tracking
@@ -141,12 +151,12 @@ def compute(run: str, data: Path, as_of: date, worker: str | None, *, team: str 
             outside = (dataset.keys["worker_id"].astype(str) == worker).any()
             raise CommandError(f"worker {worker!r} is in post at {as_of} but outside the model's population (it "
                                f"scores {POPULATION_TEXT[agency]})" if outside else
-                               f"worker {worker!r} is not in post at {as_of} in {data} "
+                               f"worker {worker!r} is not in post at {as_of} in {data}{_id_spelling(worker, keys['worker_id'])} "
                                f"(in post: {_some(keys['worker_id'])})")
     if team is not None:
         mask &= (keys["team_id"].astype(str) == team).to_numpy()
         if not mask.any():
-            raise CommandError(f"team {team!r} has nobody in post at {as_of} in {data} "
+            raise CommandError(f"team {team!r} has nobody in post at {as_of} in {data}{_id_spelling(team, keys['team_id'])} "
                                f"(teams with people in post: {_some(keys['team_id'])})")
     if catalogue is None:
         catalogue = getattr(dataset, "catalogue", None)

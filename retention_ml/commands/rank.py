@@ -108,8 +108,13 @@ FORMATS = ("csv", "xlsx", "html")
 STEM_PREFIXES = ("risk_list_", "service_overview_")
 
 
+# The root --help's command list shows this; the full first paragraph (700+ characters) filled a screen there.
+SHORT_HELP = ("Turn a scoring into ranked lists, riskiest first, with band, top three reasons and levers: one per team "
+              "or manager, one per head of service, and service overviews (CSV, Excel, HTML).")
+
+
 def register(app: typer.Typer) -> None:
-    app.command("rank", help=HELP)(rank)
+    app.command("rank", help=HELP, short_help=SHORT_HELP)(rank)
 
 
 class ScoringFolderError(Exception):
@@ -166,6 +171,17 @@ def write_lists(scores, meta: dict, *, out_dir: Path, teams: list[str] | None = 
     return targets
 
 
+def _scorings_below(folder) -> str:
+    """'; scores is a folder of scorings (scores/2024-01, ...): give one of them as --scores' when ``folder`` holds
+    scorings (the README's scores/) rather than being one, else ''."""
+    folder = Path(folder)
+    found = sorted(p.parent for p in folder.glob("*/scores.parquet")) if folder.is_dir() else []
+    if not found:
+        return ""
+    shown = ", ".join(str(p) for p in found[-3:]) + (f" and {len(found) - 3} earlier" if len(found) > 3 else "")
+    return f"; {folder} is a folder of scorings ({shown}): give one of them as --scores, e.g. --scores {found[-1]}"
+
+
 def read_scoring(scores_dir: Path):
     """``(scores, meta)`` of a scoring folder, checked to belong together.
 
@@ -179,7 +195,7 @@ def read_scoring(scores_dir: Path):
     parquet = Path(scores_dir) / "scores.parquet"
     meta_path = Path(scores_dir) / "score_meta.json"
     if not parquet.exists():
-        raise ScoringFolderError(f"{parquet} not found (run retention-ml score first)")
+        raise ScoringFolderError(f"{parquet} not found (run retention-ml score first){_scorings_below(scores_dir)}")
     try:
         scores = pd.read_parquet(parquet)
     except (pyarrow.ArrowException, OSError, ValueError) as exc:

@@ -70,8 +70,13 @@ OLD_PARAM_NAMES = {"population.agency": "label.agency", "data.path": "data_path"
 COMPARED_ON = ("kind", "horizon", "leaving", "agency", "test window", "data")
 
 
+# The root --help's command list shows this; the full first paragraph (800+ characters) filled a screen there.
+SHORT_HELP = ("List training runs side by side: what each changed, which are comparable, test-window metrics with "
+              "their intervals, and the registered version with its aliases.")
+
+
 def register(app: typer.Typer) -> None:
-    app.command("runs", help=HELP)(runs)
+    app.command("runs", help=HELP, short_help=SHORT_HELP)(runs)
 
 
 def runs_table(experiment: str | None = None):

@@ -54,13 +54,21 @@ Examples:
 """
 
 
+def band_counts(result):
+    """People per council and band, the bands low -> high as the lists order them (pandas sorted them 'high low
+    medium'), a band nobody is in shown as 0."""
+    from retention_ml.reports.risk_list import RISK_BANDS
+
+    return result.summary().reindex(columns=list(RISK_BANDS), fill_value=0)
+
+
 def register(app: typer.Typer) -> None:
     app.command("score", help=HELP)(score_command)
 
 
 def score_command(
     model: str = typer.Option(..., "--model", help="models:/NAME@champion, models:/NAME@candidate, a run id or runs:/ID/model."),
-    data: Path = typer.Option(..., "--data", help="Folder of HR extracts (<table>.csv or .parquet)."),
+    data: Path = typer.Option(..., "--data", help="Folder of HR extracts, one file per table: <table>.csv, .xlsx or .parquet (as validate reads it)."),
     as_of: str = typer.Option(..., "--as-of", help="Scoring date YYYY-MM-DD (normally the first of a month)."),
     out: Path = typer.Option(..., "--out", help="Folder for scores.parquet, scores.csv, score_meta.json."),
     previous: Path = typer.Option(None, "--previous", help="Folder of an earlier scoring (default: latest earlier sibling of OUT)."),
@@ -70,7 +78,7 @@ def score_command(
     from rich.console import Console
 
     from retention_ml.scoring import NobodyInPost, score
-    from retention_ml.tracking import NoSuchAlias
+    from retention_ml.tracking import NoSuchAlias, NoSuchRun
     from retention_ml.validation import DataValidationError
 
     console = Console(stderr=True)
@@ -94,7 +102,7 @@ def score_command(
         raise typer.Exit(1)
     except NobodyInPost as exc:
         fail(f"error: {exc}", 1, json_out=json_out)
-    except NoSuchAlias as exc:   # e.g. no champion yet: the message says why and names the alternative
+    except (NoSuchAlias, NoSuchRun) as exc:   # e.g. no champion yet, or another store: the message says why and what to do
         fail(f"error: could not score: {exc}", 2, json_out=json_out)
     except Exception as exc:  # model not found, features the model lacks, a date after the data ends ...
         fail(f"error: could not score: {type(exc).__name__}: {exc}", 2, json_out=json_out)
@@ -102,7 +110,7 @@ def score_command(
         typer.echo(json.dumps({**result.meta, "files": [str(f) for f in result.files]}))
     else:
         typer.echo(f"scored {result.meta['n_workers']} workers at {result.meta['as_of']} with {model} (run {result.meta['run_id']})")
-        typer.echo(result.summary().to_string())
+        typer.echo(band_counts(result).to_string())
         population = result.meta.get("population") or {}
         if population.get("left_out"):
             typer.echo(f"{population['left_out']} people in post were not scored: this model scores {population['scored']}")

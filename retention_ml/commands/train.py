@@ -73,7 +73,9 @@ def train(
             fail(f"{experiment}: could not train: {exc}", json_out=json_out)
         except TrackingStoreError as exc:   # checked before anything is read or trained; the message says what to do
             fail(f"{experiment}: could not train: {exc}", json_out=json_out)
-        except (FileNotFoundError, ValueError, KeyError, ImportError, MlflowException) as exc:
+        except FileNotFoundError as exc:   # a data path that is not there: the message names it and the fix
+            fail(f"could not train: {exc}", json_out=json_out)
+        except (ValueError, KeyError, ImportError, MlflowException) as exc:
             fail(f"{experiment}: could not train: {type(exc).__name__}: {exc}", json_out=json_out)
         if invalid is None:
             on_stage("explanations against the simulator's truth")

@@ -411,3 +411,17 @@ def test_a_lists_log_folder_without_a_log_is_refused_before_any_work(wired, tmp_
     result = runner.invoke(app, ["explain", "--run", "r", "--data", ".", "--as-of", "2025-01-01",
                                  "--worker", keys["worker_id"].iloc[0], "--lists-log", str(tmp_path / "empty")])
     assert result.exit_code == 2 and "distribution_log.csv" in result.output
+
+
+def test_a_worker_id_typed_in_another_case_is_refused_naming_the_id_in_post(wired):
+    # A subject access request's id copied from a letter in lower case: "not in post" alone sent the analyst
+    # to check whether the person had left.
+    _, keys = wired
+    wid = keys["worker_id"].iloc[0]
+    result = runner.invoke(app, ["explain", "--run", "r", "--data", ".", "--as-of", "2025-01-01",
+                                 "--worker", f" {wid.lower()}", "--json"])
+    assert result.exit_code == 2, result.output
+    assert f"did you mean {wid}? ids are matched exactly, case included" in json.loads(result.stdout)["error"]
+    result = runner.invoke(app, ["explain", "--run", "r", "--data", ".", "--as-of", "2025-01-01",
+                                 "--worker", "X9", "--json"])
+    assert result.exit_code == 2 and "did you mean" not in json.loads(result.stdout)["error"]

@@ -215,6 +215,15 @@ def test_an_unknown_key_says_where_it_probably_belongs(tmp_path):
         load_experiment(write(tmp_path, MINIMAL), overrides=["model.zzz=1"])
 
 
+def test_a_misspelt_section_header_is_named_as_the_section_it_means(tmp_path):
+    # '[lable]' got the list of known keys only: the close-spelling search looked at top-level values, not sections.
+    path = write(tmp_path, MINIMAL + "[lable]\nhorizon_months = 6\n", "typo.toml")
+    with pytest.raises(ExperimentError, match=r"typo.toml: unknown key 'lable': did you mean the section \[label\]\?"):
+        load_experiment(path)
+    with pytest.raises(ExperimentError, match=r"unknown key 'sed': did you mean 'seed'\?"):   # a value still wins
+        load_experiment(write(tmp_path, MINIMAL.replace('name = ', 'sed = 3\nname = ', 1), "sed.toml"))
+
+
 def test_train_prints_a_bracketed_section_name_as_written(tmp_path):
     # rich read "[label]" in the message as markup and printed nothing in its place
     from typer.testing import CliRunner

@@ -996,3 +996,20 @@ def test_demo_rank_stage_builds_every_list_in_one_pass_and_writes_what_rank_mana
     assert all(demo[n] == b for n, b in alone.items())
     rest = {p.name: p.read_bytes() for p in (tmp_path / "all").iterdir() if not p.name.startswith("risk_list_team_")}
     assert set(demo) == set(alone) | set(rest) and all(demo[n] == b for n, b in rest.items())
+
+
+def test_rank_given_the_folder_of_all_scorings_names_the_scorings_in_it(tmp_path):
+    # The README scores into scores/2025-07; `rank --scores scores` said only "scores/scores.parquet not found
+    # (run retention-ml score first)", though the scoring was one folder down.
+    from retention_ml.commands.rank import ScoringFolderError, read_scoring
+
+    for month in ("2024-01", "2024-04"):
+        (tmp_path / "scores" / month).mkdir(parents=True)
+        pd.DataFrame({"worker_id": ["W1"]}).to_parquet(tmp_path / "scores" / month / "scores.parquet")
+    with pytest.raises(ScoringFolderError) as refused:
+        read_scoring(tmp_path / "scores")
+    assert (f"is a folder of scorings ({tmp_path}/scores/2024-01, {tmp_path}/scores/2024-04): give one of them as "
+            f"--scores, e.g. --scores {tmp_path}/scores/2024-04") in str(refused.value)
+    with pytest.raises(ScoringFolderError) as empty:
+        read_scoring(tmp_path / "nothing")
+    assert "folder of scorings" not in str(empty.value)

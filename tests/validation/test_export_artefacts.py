@@ -160,3 +160,25 @@ def test_codes_excel_turned_into_numbers_are_named(tmp_path, example_copy):
     assert len(messages) == 2
     assert "did you mean '007'? Excel drops leading zeros" in messages[0]
     assert "scientific notation: format the column as Text" in messages[1]
+
+
+def test_a_table_file_named_with_a_capital_is_named_with_the_rename_that_fixes_it(tmp_path, example_copy):
+    # 'Teams.csv' is how a spreadsheet user names a file (and Windows does not mind the case); the missing-table
+    # error used to say only "expected teams.csv", though the file sat in the folder.
+    data = example_copy(tmp_path)
+    (data / "teams.csv").rename(data / "Teams.csv")
+    report = validate_dir(data)
+    missing = report.errors.loc[report.errors["rule"] == "missing_table", "message"].tolist()
+    assert len(missing) == 1 and "found Teams.csv" in missing[0] and "rename Teams.csv to teams.csv" in missing[0]
+    stray = report.warnings.loc[report.warnings["rule"] == "unknown_file", "message"].tolist()
+    assert stray == [stray[0]] and "names are case-sensitive: rename it teams.csv" in stray[0]
+
+
+def test_one_whole_table_under_a_dated_name_says_to_rename_it_not_to_combine_parts(tmp_path, example_copy):
+    data = example_copy(tmp_path)
+    (data / "workers.csv").rename(data / "workers_2025-07.csv")
+    report = validate_dir(data)
+    missing = report.errors.loc[report.errors["rule"] == "missing_table", "message"].iat[0]
+    assert "found workers_2025-07.csv" in missing and "rename it workers.csv" in missing and "combine" not in missing
+    stray = report.warnings.loc[report.warnings["rule"] == "unknown_file", "message"].tolist()
+    assert len(stray) == 1 and "rename it workers.csv" in stray[0] and "combine" not in stray[0]

@@ -195,3 +195,19 @@ def test_every_declared_hint_names_a_rule():
         declared = list(table.hints) + [rule for c in table.columns for rule in c.hints]
         assert set(declared) <= set(RULES), (table.name, declared)
         assert table.within_spell is None or table.column(table.within_spell).type in ("date", "month")
+
+
+def test_a_header_spelled_much_like_a_missing_column_is_named_as_the_likely_rename(data):
+    # 'establishment' for establishment_fte: the optional column read as absent without an error (the team's
+    # vacancy features silently dropped), and the header's warning said only "will be ignored".
+    teams = read(data, "teams").rename(columns={"establishment_fte": "establishment",
+                                                "target_turnover": "target_turnover_rate"})
+    write(teams, data, "teams")
+    report = validate_dir(data, as_of=AS_OF)
+    missing = report.errors.query("rule == 'missing_column'").set_index("column")["message"]
+    assert missing["target_turnover"].endswith("; found target_turnover_rate: if it holds target_turnover, "
+                                               "rename it to target_turnover")
+    unknown = report.warnings.query("rule == 'unknown_column'").set_index("column")["message"]
+    assert "did you mean establishment_fte? if it holds that, rename it to establishment_fte (an optional column" \
+        in unknown["establishment"]
+    assert "did you mean target_turnover?" in unknown["target_turnover_rate"]
