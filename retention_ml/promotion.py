@@ -236,9 +236,10 @@ def _card_check(run_id: str, tags: dict, thresholds: dict) -> Check:
     # Cards written before the tag existed printed the shipped thresholds (the card had no other source).
     printed = tags.get(CARD_THRESHOLDS_TAG) or thresholds_fingerprint(load_thresholds())
     if printed != thresholds_fingerprint(thresholds):
-        return Check("card_exists", False, "the model card prints other thresholds than this gate applies, so "
-                     "evaluators would read a bar the model was not held to: re-write it with the same file, "
-                     f"`retention-ml card --run {run_id} --thresholds FILE`")
+        return Check("card_exists", False, "the model card prints other thresholds than this gate applies (another "
+                     "file, or a card written before the gate had a check it applies now), so evaluators would read a "
+                     f"bar the model was not held to: re-write it, `retention-ml card --run {run_id}` (with "
+                     "`--thresholds FILE` when promoting with one)")
     return Check("card_exists", True, "model card written and logged, printing the thresholds this gate applies")
 
 
@@ -361,8 +362,9 @@ def window_level(predictions: pd.DataFrame, alpha: float) -> dict:
 def _level_check(level: dict, max_ratio: float) -> Check:
     """Observed against expected leavers over the whole test window: fails when the ratio is outside
     [1 / ``max_ratio``, ``max_ratio``] AND the gap is beyond chance (``level["beyond"]``), as the ECE check fails
-    only beyond its chance level. On the gate's smallest window (40 leavers) a ratio of 1.2 is within 1.3 standard
-    errors of 1, so a check on the ratio alone would refuse well-calibrated models for the size of their window."""
+    only beyond its chance level. On the gate's smallest window (about 270 rows, 40 leavers) exactly right risks are
+    outside the shipped bar in about 1 sample in 5 (``benchmarks/bench_gate_level.py``), so a check on the ratio
+    alone would refuse well-calibrated models for the size of their window."""
     name = "calibration_in_the_large"
     if not level["rows"] or not level["expected"] > 0:
         return Check(name, False, f"{NOT_ASSESSABLE}: no labelled test rows with a risk to add up, so whether the "
@@ -370,8 +372,9 @@ def _level_check(level: dict, max_ratio: float) -> Check:
     ratio, low = level["ratio"], 1 / max_ratio
     inside = low <= ratio <= max_ratio
     way = "too high" if ratio < 1 else "too low"
-    unit = ("a person's rows at several test dates counted together" if level["per_person"] else
-            "each row counted as another person: these audit rows carry no person id")
+    unit = ("each row counted as another person: these audit rows carry no person id" if not level["per_person"] else
+            "one row per person" if level["people"] == level["rows"] else
+            f"{level['rows']:,} rows of {level['people']:,} people, a person's rows at several test dates counted together")
     said = (f"over the test window the risks expected {level['expected']:,.1f} leavers and {level['observed']:,} left: "
             f"for every 100 expected, {100 * ratio:.0f} left (observed / expected {ratio:.2f}, "
             f"{'inside' if inside else 'outside'} the bar {low:.2f} to {max_ratio:.2f})")

@@ -86,3 +86,23 @@ def test_no_labelled_rows_is_not_assessable():
     rows = pd.DataFrame({"person": ["a", "b"], "risk": [0.1, 0.2], "label": [float("nan")] * 2})
     check = _check(rows)
     assert not check.passed and not check.assessable and check.status == "not assessable"
+
+
+def test_one_row_per_person_is_said_so():
+    check = _check(_rows(10_000, 0.15, 1_400))
+    assert "one row per person" in check.detail and "several test dates" not in check.detail
+
+
+def test_a_card_written_before_this_check_is_refused_with_the_right_remedy(monkeypatch):
+    """A card written under the thresholds without max_calibration_ratio did not print this bar: the gate refuses it
+    and says to re-write the card, not (as before) to pass a --thresholds FILE the board never used."""
+    from retention_ml import promotion, tracking
+
+    before = {k: v for k, v in THRESHOLDS.items() if k != "max_calibration_ratio"}
+    monkeypatch.setattr(tracking, "list_artifacts", lambda run_id, path: [promotion.CARD_ARTIFACT])
+    tags = {promotion.CARD_TAG: "written", promotion.CARD_THRESHOLDS_TAG: promotion.thresholds_fingerprint(before)}
+    check = promotion._card_check("r1", tags, THRESHOLDS)
+    assert not check.passed and "written before the gate had a check" in check.detail
+    assert "`retention-ml card --run r1`" in check.detail
+    same = {**tags, promotion.CARD_THRESHOLDS_TAG: promotion.thresholds_fingerprint(THRESHOLDS)}
+    assert promotion._card_check("r1", same, THRESHOLDS).passed
