@@ -48,6 +48,7 @@ __all__ = [
     "ece_beyond_chance",
     "leavers_standard_error",
     "calibration_in_the_large",
+    "level_verdict",
     "point_metrics",
     "TOP_SHARE",
     "top_share_mask",
@@ -190,8 +191,6 @@ def calibration_in_the_large(risk, label, *, workers=None, alpha: float = CHANCE
     >>> round(r["expected"]), r["observed"], round(r["ratio"], 2), r["beyond"]   # 200 expected, se 12.6: z -3.95
     (200, 150, 0.75, True)
     """
-    from statistics import NormalDist
-
     frame = pd.DataFrame({"risk": np.asarray(risk, float), "label": np.asarray(label, float)})
     if workers is not None:
         frame["worker"] = pd.Series(workers).astype(str).to_numpy()
@@ -202,12 +201,22 @@ def calibration_in_the_large(risk, label, *, workers=None, alpha: float = CHANCE
     else:   # no ids: each row another person, binomial at the mean risk (as the fairness audit's groups)
         mean = expected / rows if rows else float("nan")
         se = float(np.sqrt(rows * mean * (1 - mean))) if rows else float("nan")
+    figures = {"rows": rows, "people": None if workers is None else int(frame["worker"].nunique()),
+               "expected": expected, "observed": observed, "se": se, "per_person": workers is not None}
+    return level_verdict(figures, alpha)
+
+
+def level_verdict(figures: dict, alpha: float = CHANCE_ALPHA) -> dict:
+    """``figures`` (``expected``, ``observed``, ``se``: what :func:`calibration_in_the_large` counts, or the same
+    figures logged as aggregates) with ``ratio``, ``z``, ``p_value`` and ``beyond`` at two-sided ``alpha``: a reader
+    with another alpha (a board's thresholds file) decides from the same counts."""
+    from statistics import NormalDist
+
+    expected, observed, se = figures["expected"], figures["observed"], figures["se"]
     z = (observed - expected) / se if se and se == se else float("nan")
     p_value = 2 * (1 - NormalDist().cdf(abs(z))) if z == z else float("nan")
-    return {"rows": rows, "people": None if workers is None else int(frame["worker"].nunique()),
-            "expected": expected, "observed": observed, "ratio": observed / expected if expected else float("nan"),
-            "se": se, "z": z, "p_value": p_value, "beyond": bool(p_value < alpha) if p_value == p_value else False,
-            "per_person": workers is not None}
+    return {**figures, "ratio": observed / expected if expected else float("nan"), "z": z, "p_value": p_value,
+            "beyond": bool(p_value < alpha) if p_value == p_value else False}
 
 
 def top_share_mask(risk, share: float = TOP_SHARE, *, weights=None, by=None) -> np.ndarray:

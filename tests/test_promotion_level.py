@@ -106,3 +106,13 @@ def test_a_card_written_before_this_check_is_refused_with_the_right_remedy(monke
     assert "`retention-ml card --run r1`" in check.detail
     same = {**tags, promotion.CARD_THRESHOLDS_TAG: promotion.thresholds_fingerprint(THRESHOLDS)}
     assert promotion._card_check("r1", same, THRESHOLDS).passed
+
+
+def test_another_alpha_decides_from_the_same_counts():
+    """A board's thresholds file may change alpha after training: the verdict is recomputed from the counts."""
+    from retention_ml.evaluate import level_verdict
+
+    level = window_level(_rows(270, 0.15, 31), ALPHA)      # z -1.62: within chance at 0.05, beyond at 0.2
+    counts = {k: level[k] for k in ("rows", "people", "expected", "observed", "se", "per_person")}
+    assert not level_verdict(counts, 0.05)["beyond"] and level_verdict(counts, 0.2)["beyond"]
+    assert not _level_check(level_verdict(counts, 0.2), BAR).passed
