@@ -47,6 +47,8 @@ __all__ = [
     "ece_chance",
     "ece_beyond_chance",
     "leavers_standard_error",
+    "calibration_in_the_large",
+    "level_verdict",
     "point_metrics",
     "TOP_SHARE",
     "top_share_mask",
@@ -166,6 +168,55 @@ def leavers_standard_error(p, *, workers, by=None):
     variance = (per_person["pairs"] - per_person["total"] ** 2).groupby(level="group", sort=False).sum()
     se = np.sqrt(variance.clip(lower=0.0))
     return float(se.sum()) if by is None else se
+
+
+def calibration_in_the_large(risk, label, *, workers=None, alpha: float = CHANCE_ALPHA) -> dict:
+    """Expected against observed leavers over a whole window, and whether the gap is beyond chance: can the risks be
+    read as chances on average? ECE averages the gaps per risk bin and can pass while every risk is a tenth too high,
+    which every team's "expected leavers" on the lists then carries. The model card's caveat and "Risks as chances",
+    and the promotion gate's ``calibration_in_the_large`` check, all read this one computation.
+
+    Rows with no label (censored) are left out. The standard error is :func:`leavers_standard_error` with a person's
+    rows counted together (``workers``: one id per row); without ids it is binomial over the rows, as if each row were
+    another person. The gap is beyond chance when it is over z standard errors, two-sided at ``alpha``.
+
+    Returns ``rows``, ``people`` (None without ids), ``expected`` (sum of risk), ``observed`` (rows labelled leaving),
+    ``ratio`` (observed / expected; NaN with nothing expected), ``se`` (of the observed count if the risks were exactly
+    right), ``z`` (the gap in standard errors), ``p_value`` (two-sided), ``beyond`` and ``per_person`` (whether the
+    standard error counted a person's rows together).
+
+    Example
+    -------
+    >>> r = calibration_in_the_large([0.2] * 1000, [1] * 150 + [0] * 850, workers=range(1000))
+    >>> round(r["expected"]), r["observed"], round(r["ratio"], 2), r["beyond"]   # 200 expected, se 12.6: z -3.95
+    (200, 150, 0.75, True)
+    """
+    frame = pd.DataFrame({"risk": np.asarray(risk, float), "label": np.asarray(label, float)})
+    if workers is not None:
+        frame["worker"] = pd.Series(workers).astype(str).to_numpy()
+    frame = frame[frame["label"].notna()]
+    rows, expected, observed = len(frame), float(frame["risk"].sum()), int(frame["label"].sum())
+    if workers is not None:
+        se = leavers_standard_error(frame["risk"], workers=frame["worker"])
+    else:   # no ids: each row another person, binomial at the mean risk (as the fairness audit's groups)
+        mean = expected / rows if rows else float("nan")
+        se = float(np.sqrt(rows * mean * (1 - mean))) if rows else float("nan")
+    figures = {"rows": rows, "people": None if workers is None else int(frame["worker"].nunique()),
+               "expected": expected, "observed": observed, "se": se, "per_person": workers is not None}
+    return level_verdict(figures, alpha)
+
+
+def level_verdict(figures: dict, alpha: float = CHANCE_ALPHA) -> dict:
+    """``figures`` (``expected``, ``observed``, ``se``: what :func:`calibration_in_the_large` counts, or the same
+    figures logged as aggregates) with ``ratio``, ``z``, ``p_value`` and ``beyond`` at two-sided ``alpha``: a reader
+    with another alpha (a board's thresholds file) decides from the same counts."""
+    from statistics import NormalDist
+
+    expected, observed, se = figures["expected"], figures["observed"], figures["se"]
+    z = (observed - expected) / se if se and se == se else float("nan")
+    p_value = 2 * (1 - NormalDist().cdf(abs(z))) if z == z else float("nan")
+    return {**figures, "ratio": observed / expected if expected else float("nan"), "z": z, "p_value": p_value,
+            "beyond": bool(p_value < alpha) if p_value == p_value else False}
 
 
 def top_share_mask(risk, share: float = TOP_SHARE, *, weights=None, by=None) -> np.ndarray:

@@ -25,7 +25,10 @@ def fake_predictions(*, kind: str = "good", n_workers: int = 600, seed: int = SE
     """Two test-window snapshots per worker with audit columns; ``risk`` is the true probability for "good".
 
     Small groups on purpose: sex=not_known (8 people) and ethnicity_group=mixed (12 people).
-    ``kind="miscalibrated_group"`` triples the risk of area South (its calibration gap fails the gate);
+    ``kind="miscalibrated_group"`` triples the odds of area South (its calibration gap fails the gate) and lowers
+    North's so the whole window still expects as many leavers as the true risks (calibration in the large passes);
+    ``kind="too_high_overall"`` puts every risk 40% above the true one (calibration in the large fails, no group
+    and not ECE, which the fake metrics set);
     ``kind="unfair_ranking"`` shuffles South's risks (its ROC-AUC shortfall fails the gate).
     """
     rng = np.random.default_rng(seed)
@@ -50,8 +53,17 @@ def fake_predictions(*, kind: str = "good", n_workers: int = 600, seed: int = SE
     if kind == "unfair_ranking":  # South's risks shuffled among South: same level, no ranking (ROC-AUC ~0.5)
         south = np.flatnonzero(rows["area"].to_numpy() == "South")
         rows.loc[rows.index[south], "risk"] = rng.permutation(p[south])
+    if kind == "too_high_overall":
+        rows["risk"] = np.minimum(p * 1.4, 0.99)
     if kind == "miscalibrated_group":
-        rows.loc[rows["area"] == "South", "risk"] = np.minimum(p[rows["area"] == "South"] * 3, 0.99)
+        from scipy.optimize import brentq
+
+        south = (rows["area"] == "South").to_numpy()
+        rows.loc[south, "risk"] = 1 / (1 + np.exp(-(logit[south] + np.log(3))))
+        north = 1 / (1 + np.exp(-logit[~south].to_numpy()))
+        shift = brentq(lambda c: rows.loc[south, "risk"].sum() + (north / (north + (1 - north) * np.exp(c))).sum()
+                       - p.sum(), 0.0, 10.0)
+        rows.loc[~south, "risk"] = north / (north + (1 - north) * np.exp(shift))
     cols = ["worker_id", "as_of", "team_id", "council_id", "service", "area", "employment_type", "label", "risk",
             "sex", "age_band", "ethnicity_group", "disability"]
     return rows[cols]
@@ -200,7 +212,8 @@ def store(tmp_path_factory, scratch_store):
     root = tmp_path_factory.mktemp("mlflow")
     with scratch_store(root):
         runs = {kind: make_fake_run(kind=kind, pyfunc=kind == "good")
-                for kind in ("good", "loses_to_logistic", "miscalibrated_group", "unfair_ranking", "high_ece")}
+                for kind in ("good", "loses_to_logistic", "miscalibrated_group", "unfair_ranking", "high_ece",
+                             "too_high_overall")}
         runs["no_card"] = make_fake_run(kind="good")
         for kind, run_id in runs.items():
             if kind != "no_card":
@@ -220,6 +233,7 @@ def test_thresholds_file_is_complete_and_checked(tmp_path):
 
 
 FAILING = {"loses_to_logistic": "beats_baselines", "miscalibrated_group": "group_calibration",
+           "too_high_overall": "calibration_in_the_large",
            "unfair_ranking": "group_roc_auc",
            "high_ece": "calibration_ece", "no_card": "card_exists"}
 
@@ -267,6 +281,9 @@ def test_failed_check_names_the_group_and_numbers(gate_results):
     ranking = results["unfair_ranking"].failed[0].detail
     assert "area=South" in ranking and "shortfall" in ranking
     assert "retention-ml card --run" in results["no_card"].failed[0].detail
+    level = results["too_high_overall"].failed[0].detail
+    assert "outside the bar 0.83 to 1.20" in level and "beyond chance" in level and "too high on average" in level
+    assert "1,200 rows of 600 people, a person's rows at several test dates counted together" in level
 
 
 def test_stricter_thresholds_refuse_the_good_run(store):

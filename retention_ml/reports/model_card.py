@@ -115,6 +115,7 @@ WINDOW_LABELS = {"train": "Training", "valid": "Validation", "test": "Test"}
 CENSORING_COLUMNS = {"as_of": "Snapshot date", "reason": "Outcome", "n": "Snapshots", "horizon_months": "Horizon (months)",
                      "window": "Window", "censored": "Censored"}
 CHECK_LABELS = {"beats_baselines": "Beats both baselines", "calibration_ece": "Overall calibration (ECE)",
+                "calibration_in_the_large": "Risks right on average (expected against observed leavers)",
                 "group_roc_auc": "Ranking within each group (ROC-AUC)",
                 "group_calibration": "Calibration within each group", "card_exists": "Model card written",
                 "test_leavers": "Enough leavers in the test window"}
@@ -460,27 +461,22 @@ def _window_rates(metrics: dict) -> str:
 
 def _overall_level_note(metrics: dict, audit, alpha: float, predictions: pd.DataFrame | None = None) -> str | None:
     """Whether the model's risks are right on average over the whole test window: predicted against observed
-    leavers, judged against chance (two-sided ``alpha``, the gate's error rate; the standard error counts each
-    person's rows together, :func:`retention_ml.evaluate.leavers_standard_error`, or, for predictions without
-    ids, is binomial at the mean risk). ECE averages gaps per risk bin and can pass while every risk is a tenth
+    leavers, judged against chance (two-sided ``alpha``, the gate's error rate) by the gate's own computation,
+    :func:`retention_ml.promotion.window_level` (a person's rows counted together; for predictions without ids,
+    binomial at the mean risk). ECE averages gaps per risk bin and can pass while every risk is a tenth
     too high, which every team's "expected leavers" on the lists then carries. None when the gap is within
     chance."""
-    from statistics import NormalDist
-
-    from retention_ml.evaluate import leavers_standard_error
-    from retention_ml.fairness import calibration_standard_error
+    from retention_ml.promotion import window_level
 
     ov = audit.overall
     rows, observed, mean_risk = ov["rows"], ov["positives"], ov["mean_risk"]
     if not rows or not mean_risk or math.isnan(mean_risk):
         return None
-    gap = ov["base_rate"] - mean_risk
-    ids = next((c for c in ("person", "worker_id") if predictions is not None and c in predictions.columns), None)
-    labelled = predictions[predictions["label"].notna()] if ids else None   # the rows the audit counts
-    se = (leavers_standard_error(labelled["risk"], workers=labelled[ids]) / rows if ids
-          else float(calibration_standard_error(mean_risk, rows)))
-    if abs(gap) <= NormalDist().inv_cdf(1 - alpha / 2) * se:
+    if predictions is None:   # the audit's summary alone: every row at the mean risk is all a binomial error reads
+        predictions = pd.DataFrame({"risk": mean_risk, "label": [1.0] * observed + [0.0] * (rows - observed)})
+    if not window_level(predictions, alpha)["beyond"]:
         return None
+    gap = ov["base_rate"] - mean_risk
     expected = mean_risk * rows
     ratio = observed / expected
     over = gap < 0
@@ -1517,7 +1513,11 @@ def _blocks(c: dict) -> list[dict]:
           *([_p(f"This card applies {c['thresholds_note']}.", "notice" if c.get("lower_bar") else "")]
             if c.get("thresholds_note") else []),
           _p(f"Thresholds ({'as said above' if c.get('thresholds_note') else '`retention_ml/promotion_thresholds.toml`'}): at least {th.get('min_test_leavers', 'n/a')} leavers in "
-             f"the test window; ECE at most {th['max_ece']} (an ECE over it fails only when also beyond its chance level); no group's ROC-AUC "
+             f"the test window; ECE at most {th['max_ece']} (an ECE over it fails only when also beyond its chance level); "
+             f"over the whole test window, for every 100 leavers the risks expect, between "
+             f"{100 / th['max_calibration_ratio']:.0f} and {100 * th['max_calibration_ratio']:.0f} left (observed / "
+             f"expected within a factor {th['max_calibration_ratio']} either way; outside it fails only when also "
+             "beyond chance, a person's rows counted together); no group's ROC-AUC "
              f"more than {th['max_group_roc_auc_shortfall']} below the whole window's; no group's |observed - "
              f"predicted| leaver rate above {th['max_group_calibration_gap']} (a group fails only when it is also "
              f"beyond chance for its size, family-wise error {th.get('group_family_alpha', 'n/a')} over the groups "
