@@ -116,3 +116,16 @@ def test_another_alpha_decides_from_the_same_counts():
     counts = {k: level[k] for k in ("rows", "people", "expected", "observed", "se", "per_person")}
     assert not level_verdict(counts, 0.05)["beyond"] and level_verdict(counts, 0.2)["beyond"]
     assert not _level_check(level_verdict(counts, 0.2), BAR).passed
+
+
+def test_promote_help_states_the_shipped_bars_it_names():
+    """The help lists the gate's checks with their bars typed out: a bar changed in the file must not leave the
+    help teaching the old one."""
+    from typer.testing import CliRunner
+
+    from retention_ml.cli import app
+
+    text = " ".join(CliRunner().invoke(app, ["promote", "--help"], terminal_width=400).output.split())
+    shipped = load_thresholds()
+    assert f"max_calibration_ratio, {shipped['max_calibration_ratio']}, either way" in text
+    assert f"min_test_leavers leavers ({shipped['min_test_leavers']}:" in text
