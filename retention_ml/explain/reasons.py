@@ -259,6 +259,8 @@ def render_feature_reasons(
     The first template whose fields are all present and known on a row (and
     whose ``when`` matches the row's feature value) is used for that row; rows
     no template fits get ``fallback`` or, without one, the catalogue fallback.
+    A change field (:data:`CHANGE_KINDS`) is shown only when it is not 0 and, for a field other than
+    ``feature`` itself, only when it rises (longer, up): a companion fact never argues against the reason.
     """
     found, suffix = templates_for(feature, templates)
     frame = frame.assign(_suffix=suffix) if suffix else frame
@@ -273,7 +275,11 @@ def render_feature_reasons(
         usable = todo & frame[names].notna().all(axis=1)
         for _, name, kind in _fields(template.text):
             if kind in CHANGE_KINDS:  # "0 minutes longer" says nothing: leave it to a template without the change
-                usable &= _shown_change(frame[name], kind) != 0
+                shown = _shown_change(frame[name], kind)
+                # beside another feature's reason, only a change that adds to it: "commute of 54 minutes each way,
+                # 48 minutes shorter than a year ago" (133 commute reasons on the national lists at 2024-01-01)
+                # and "rent ... down 1% in a year" (36) read as arguing against the reason they stood in
+                usable &= shown != 0 if name == feature else shown > 0
         if template.when == "missing":
             usable &= frame[feature].isna()
         elif template.when is not None:
