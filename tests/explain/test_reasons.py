@@ -291,7 +291,7 @@ def test_over_cap_reasons_name_the_cap_for_a_part_timers_hours(catalogue):
 ])
 def test_every_caseload_reason_naming_the_team_cap_names_a_part_timers_own_cap(lead, expected):
     # 0.5 FTE with 9 cases under a team cap of 14 is over their cap of 7: "team caseload cap of 14 (own caseload 9)"
-    # read as under it, beside "reallocate cases" (48 such reasons on the national lists at 2024-01-01).
+    # read as under it, beside "reallocate cases" (35 such reasons on the national lists at 2024-01-01).
     # Row 2 works full time (9 of 14): the team cap is theirs.
     from retention_ml.features import feature_catalogue
 
