@@ -259,6 +259,8 @@ def render_feature_reasons(
     The first template whose fields are all present and known on a row (and
     whose ``when`` matches the row's feature value) is used for that row; rows
     no template fits get ``fallback`` or, without one, the catalogue fallback.
+    A change field (:data:`CHANGE_KINDS`) is shown only when it is not 0 and, for a field other than
+    ``feature`` itself, only when it rises (longer, up): a companion fact never argues against the reason.
     """
     found, suffix = templates_for(feature, templates)
     frame = frame.assign(_suffix=suffix) if suffix else frame
@@ -273,7 +275,11 @@ def render_feature_reasons(
         usable = todo & frame[names].notna().all(axis=1)
         for _, name, kind in _fields(template.text):
             if kind in CHANGE_KINDS:  # "0 minutes longer" says nothing: leave it to a template without the change
-                usable &= _shown_change(frame[name], kind) != 0
+                shown = _shown_change(frame[name], kind)
+                # beside another feature's reason, only a change that adds to it: "commute of 54 minutes each way,
+                # 48 minutes shorter than a year ago" (133 commute reasons on the national lists at 2024-01-01)
+                # and "rent ... down 1% in a year" (36) read as arguing against the reason they stood in
+                usable &= shown != 0 if name == feature else shown > 0
         if template.when == "missing":
             usable &= frame[feature].isna()
         elif template.when is not None:
@@ -314,8 +320,8 @@ _KNOWN_FIRST = 1e6
 
 def _with_derived_fields(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` plus fields templates may use that no feature holds as such (:func:`_own_cap`,
-    :func:`_pay_additions`, :func:`_progression_in_post`)."""
-    return _progression_in_post(_pay_additions(_own_cap(frame)))
+    :func:`_pay_additions`, :func:`_progression_in_post`, :func:`_agency_fields`)."""
+    return _agency_fields(_progression_in_post(_pay_additions(_own_cap(frame))))
 
 
 def _own_cap(frame: pd.DataFrame) -> pd.DataFrame:
@@ -352,12 +358,47 @@ def _pay_additions(frame: pd.DataFrame) -> pd.DataFrame:
                                [s_text + " and " + r_text, s_text + " and no retention payment",
                                 r_text + " and no market supplement"],
                                "no market supplement or retention payment"), index=frame.index, dtype=object)
-    known = supplement.notna() & retention.notna()
-    if "employment_agency" in frame.columns:
-        known &= pd.to_numeric(frame["employment_agency"], errors="coerce").ne(1)
-    if "employment_type" in frame.columns:   # the context's type, for a model without the one-hot feature
-        known &= frame["employment_type"].astype(str).ne("agency")
+    known = supplement.notna() & retention.notna() & ~_agency(frame)
     return frame.assign(pay_additions=text.where(known))
+
+
+def _agency(frame: pd.DataFrame) -> pd.Series:
+    """True for the rows of agency workers: the ``employment_agency`` feature is 1, or the context's
+    ``employment_type`` is agency (for a model without the one-hot feature)."""
+    agency = pd.Series(False, index=frame.index)
+    if "employment_agency" in frame.columns:
+        agency |= pd.to_numeric(frame["employment_agency"], errors="coerce").eq(1)
+    if "employment_type" in frame.columns:
+        agency |= frame["employment_type"].astype(str).eq("agency")
+    return agency
+
+
+def _agency_fields(frame: pd.DataFrame) -> pd.DataFrame:
+    """Agency workers' own words for pay and progression, each field missing for everyone else.
+
+    ``agency_day_rate``: their day rate (``pay_history.annual_salary`` is the day rate x the working days of
+    :data:`retention_ml.features.pay.WORKING_DAYS` for them); ``agency_market_day_rate``: the typical agency day
+    rate at their council now, read back from ``pay_agency_gap`` (that rate x the working days against their pay,
+    minus 1; nothing is added to an agency worker's pay). "salary GBP 79,200 a year" called a day rate a salary
+    and compared it with nothing. ``agency_months_without_progression``: their time in post with no progression,
+    since an agency worker is not on the council's grades ("no progression or promotion in 5 years" read as one
+    withheld).
+    """
+    from retention_ml.features.pay import WORKING_DAYS
+
+    agency = _agency(frame)
+    if not agency.any():
+        return frame
+    out = {}
+    if "pay_salary_fte" in frame.columns:
+        day = pd.to_numeric(frame["pay_salary_fte"], errors="coerce").astype("float64") / WORKING_DAYS
+        out["agency_day_rate"] = day.where(agency)
+        if "pay_agency_gap" in frame.columns:
+            gap = pd.to_numeric(frame["pay_agency_gap"], errors="coerce").astype("float64")
+            out["agency_market_day_rate"] = (day * (1 + gap)).where(agency)
+    if "months_in_post_without_progression" in frame.columns:
+        out["agency_months_without_progression"] = frame["months_in_post_without_progression"].where(agency)
+    return frame.assign(**out)
 
 
 # months_since_progression counts from the spell's start when pay never rose in it; within this of the time in

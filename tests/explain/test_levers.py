@@ -94,6 +94,24 @@ def test_reasons_give_an_agency_worker_the_agency_lever():
     assert table["lever_1"].tolist() == [dict(pay.group_levers)["agency"], pay.levers[0]]
 
 
+def test_an_agency_workers_housing_reason_offers_a_permanent_post_not_council_relocation_support():
+    # Relocation and housing support come with a council post, not an agency engagement: 524 agency workers'
+    # housing reasons on the national lists at 2024-01-01 offered it. A permanent worker keeps it.
+    catalogue = feature_catalogue()
+    drivers = catalogue.set_index("feature")["driver"]
+    X = pd.DataFrame({"housing_rent_to_pay": [0.7, 0.7], "employment_agency": [1.0, 0.0]})
+    values = pd.DataFrame({"housing_rent_to_pay": [0.5, 0.5]})
+    profile = pd.DataFrame({"housing_cost": [0.5, 0.5]})
+    table = reason_table(values, profile, X, None, catalogue, drivers.reindex(values.columns), k=1)
+    housing = next(d for d in load_drivers() if d.code == "housing_cost")
+    assert table["lever_1"].tolist() == [
+        "Discuss a permanent post with its pay, progression, support and a development plan", housing.levers[0]]
+    # offered once a row: beside an earlier agency reason it is not repeated, and no council support is offered
+    assert reason_levers(["pay", "housing_cost"], pd.DataFrame({"employment_agency": [1.0, 1.0]}),
+                         shown=[np.array([None, "Discuss a permanent post with its pay, progression, support and a "
+                                                "development plan"], dtype=object)]).tolist()[1] is None
+
+
 def _all_levers() -> list[tuple[str, str]]:
     """(driver, lever) for every lever a driver offers: its own and its groups'."""
     return [(d.code, lever) for d in load_drivers() for lever in (*d.levers, *dict(d.group_levers).values())]

@@ -48,14 +48,77 @@ def test_the_agency_gap_reason_names_the_pay_it_is_measured_against():
     assert reasons.iloc[2].startswith("agency work at this council pays 3% less than")   # never "-3% more"
 
 
+# An agency worker's pay_salary_fte is their day rate x 220 (pay_history.annual_salary), so pay_agency_gap is the
+# council's typical agency day rate against their own, minus 1: GBP 360 a day against GBP 362 now, GBP 300 against
+# 330, GBP 400 against 380.
+AGENCY = {"pay_spinal_point": [np.nan] * 3, "pay_salary_fte": [79_200.0, 66_000.0, 88_000.0],
+          "pay_supplement": [0.0] * 3, "pay_retention_payment": [0.0] * 3,
+          "pay_agency_gap": [2 / 360, 0.1, -0.05], "months_since_pay_rise": [4.2, 30.0, 1.5],
+          "employment_agency": [1.0] * 3, "tenure_months": [4.2, 30.0, 63.0], "months_since_progression": [4.2, 30.0, 63.0]}
+
+
+def test_an_agency_workers_pay_reason_is_their_day_rate_against_the_councils_agency_rate_never_a_salary():
+    # "salary GBP 79,200 a year (full-time equivalent; employment type: agency)" called a day rate a salary
+    # and compared it with nothing (2,394 reasons on the national lists at 2024-01-01)
+    X = pd.DataFrame(AGENCY)
+    expected = [
+        "agency worker on a day rate of GBP 360 (GBP 79,200 a year full-time); the typical agency day rate at this "
+        "council is now 1% more (GBP 362)",
+        "agency worker on a day rate of GBP 300 (GBP 66,000 a year full-time); the typical agency day rate at this "
+        "council is now 10% more (GBP 330)",
+        "agency worker on a day rate of GBP 400 (GBP 88,000 a year full-time); the typical agency day rate at this "
+        "council is now 5% less (GBP 380)",
+    ]
+    for lead in ("pay_salary_fte", "pay_agency_gap", "pay_supplement", "pay_retention_payment"):
+        reasons = _pay_reasons(X, lead)
+        assert reasons.tolist() == expected, lead
+        assert not reasons.str.contains("salary|supplement|retention|than their full-time pay").any()
+    assert _pay_reasons(X, "months_since_pay_rise").tolist()[1] == (
+        "agency worker on a day rate of GBP 300, unchanged for 2 years; the typical agency day rate at this council "
+        "is now 10% more (GBP 330)")
+
+
+def test_an_agency_worker_is_known_by_the_contexts_employment_type_too_and_without_agency_rates_keeps_the_day_rate():
+    X = pd.DataFrame(AGENCY).drop(columns="employment_agency")
+    X["pay_agency_gap"] = np.nan                      # no agency_rates table
+    context = pd.DataFrame({"employment_type": ["agency", "agency", "permanent"]})
+    reasons = _pay_reasons(X, "pay_salary_fte", context)
+    assert reasons.tolist()[:2] == ["agency worker on a day rate of GBP 360 (GBP 79,200 a year full-time)",
+                                    "agency worker on a day rate of GBP 300 (GBP 66,000 a year full-time)"]
+    assert not reasons.iloc[2].startswith("agency worker")   # a permanent worker keeps the salary words
+    assert not reasons.str.contains("nan").any()
+
+
+def test_an_agency_worker_is_not_told_of_a_progression_or_promotion_the_council_never_offers_them():
+    # "no progression or promotion in 5 years in this post (role: social worker)": 372 agency workers'
+    # reasons on the national lists at 2024-01-01, read as a progression withheld; agency staff have no grades
+    X = pd.DataFrame(AGENCY)
+    X.loc[2, "employment_agency"] = 0.0
+    catalogue = feature_catalogue()
+    drivers = catalogue.set_index("feature")["driver"]
+    values = pd.DataFrame(0.0, index=X.index, columns=[c for c in X.columns if c in drivers.index])
+    values["months_since_progression"] = 0.3
+    profile = pd.DataFrame({"career_progression": [0.3] * len(X)}, index=X.index)
+    context = pd.DataFrame({"role": ["social_worker"] * 3})
+    table = reason_table(values, profile, X, context, catalogue, drivers.reindex(values.columns), k=1)
+    assert table["reason_1"].tolist() == [
+        "4 months in this post as an agency worker, with no progression route (agency staff are not on the "
+        "council's grades)",
+        "2 years in this post as an agency worker, with no progression route (agency staff are not on the "
+        "council's grades)",
+        "no progression or promotion in 5 years in this post (role: social worker)",
+    ]
+    # the lever beside it is the agency group's: a permanent post, with its progression
+    assert table["lever_1"].iloc[0].startswith("Discuss a permanent post")
+
+
 def test_an_agency_worker_is_not_told_they_lack_a_supplement_they_are_not_eligible_for():
     X = pd.DataFrame({**{k: v[:1] for k, v in PAY.items()}, "employment_agency": [1.0]})
     X["pay_spinal_point"] = np.nan
     context = pd.DataFrame({"employment_type": ["agency"]})
-    reason = _pay_reasons(X, "pay_agency_gap", context).item()
-    assert reason == "agency work at this council pays 84% more than their full-time pay of GBP 38,904 a year"
-    reason = _pay_reasons(X, "pay_salary_fte", context).item()
-    assert "supplement" not in reason and reason.startswith("salary GBP 38,904 a year")
+    for lead in ("pay_agency_gap", "pay_salary_fte", "pay_supplement"):
+        reason = _pay_reasons(X, lead, context).item()
+        assert "supplement" not in reason and reason.startswith("agency worker on a day rate of GBP 177 ")
 
 
 def test_a_missing_agency_rate_or_pay_record_falls_back_to_shorter_words_never_nan():

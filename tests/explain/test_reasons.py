@@ -20,8 +20,23 @@ def test_housing_reason_with_growth(catalogue):
     text = render_feature_reasons("housing_rent_to_pay", frame, load_templates(), catalogue)
     assert text.tolist() == [
         "median rent in their home area is 46% of their estimated take-home pay, up 12% in a year",
-        "median rent in their home area is 31% of their estimated take-home pay, down 2% in a year",
+        "median rent in their home area is 31% of their estimated take-home pay",   # a fall argues against it
     ]
+
+
+def test_a_change_beside_another_features_reason_is_said_only_when_it_adds_to_it(catalogue):
+    # "commute of 54 minutes each way, 48 minutes shorter than a year ago": 133 commute reasons on the national
+    # lists at 2024-01-01 named an improvement as part of the strain (and 36 rent reasons "down 1% in a year")
+    frame = pd.DataFrame({"commute_minutes": [54.0, 54.0], "commute_change_minutes_12m": [-48.0, 20.0],
+                          "housing_rent_to_pay": [0.6, 0.6], "housing_cost_growth_12m": [-0.01, 0.05]})
+    commute = render_feature_reasons("commute_minutes", frame, load_templates(), catalogue)
+    assert commute.tolist() == ["commute of 54 minutes each way", "commute of 54 minutes each way, 20 minutes longer than a year ago"]
+    housing = render_feature_reasons("housing_rent_to_pay", frame, load_templates(), catalogue)
+    assert housing.tolist() == ["median rent in their home area is 60% of their estimated take-home pay",
+                                "median rent in their home area is 60% of their estimated take-home pay, up 5% in a year"]
+    # the change that is itself the reason keeps its sign
+    change = render_feature_reasons("commute_change_minutes_12m", frame, load_templates(), catalogue)
+    assert change.iloc[0] == "commute 48 minutes shorter than a year ago (now 54 minutes)"
 
 
 def test_house_price_reason_names_the_home_area_and_the_persons_own_pay(catalogue):
@@ -175,7 +190,7 @@ def test_a_recorded_value_words_the_reason_before_a_missing_one(catalogue):
     table = _table(X, values, drivers, catalogue)
     assert table["reason_feature_1"].tolist() == ["pay_salary_fte", "pay_spinal_point"]
     assert table["reason_1"].tolist() == [
-        "salary GBP 70,400 a year (full-time equivalent; employment type: agency)",
+        "agency worker on a day rate of GBP 320 (GBP 70,400 a year full-time)",
         "not on the council's pay scale (employment type: agency)",
     ]
     # The driver's value is still the whole driver's push, not the wording feature's.
@@ -262,6 +277,33 @@ def test_over_cap_reasons_name_the_cap_for_a_part_timers_hours(catalogue):
         "team cap 16 per full-time post)",
         "over the caseload cap in 4 of the last 6 months (caseload now 18, cap 16)",   # full-time: the team cap is theirs
     ]
+
+
+@pytest.mark.parametrize("lead, expected", [
+    ("caseload_cap", ["team caseload cap of 14 per full-time post, 7 for their hours (own caseload 9)",
+                      "team caseload cap of 14 (own caseload 9)"]),
+    ("caseload_mean_3m", ["caseload averaged 8.7 over the last 3 months against a cap of 7 for their hours (team cap 14 "
+                          "per full-time post)", "caseload averaged 8.7 over the last 3 months against a team cap of 14"]),
+    ("caseload_mean_6m", ["caseload averaged 8.2 over the last 6 months against a cap of 7 for their hours (team cap 14 "
+                          "per full-time post)", "caseload averaged 8.2 over the last 6 months against a team cap of 14"]),
+    ("caseload_max_12m", ["caseload peaked at 11 in the last 12 months against a cap of 7 for their hours (team cap 14 "
+                          "per full-time post)", "caseload peaked at 11 in the last 12 months against a team cap of 14"]),
+])
+def test_every_caseload_reason_naming_the_team_cap_names_a_part_timers_own_cap(lead, expected):
+    # 0.5 FTE with 9 cases under a team cap of 14 is over their cap of 7: "team caseload cap of 14 (own caseload 9)"
+    # read as under it, beside "reallocate cases" (35 such reasons on the national lists at 2024-01-01).
+    # Row 2 works full time (9 of 14): the team cap is theirs.
+    from retention_ml.features import feature_catalogue
+
+    catalogue = feature_catalogue()
+    drivers = catalogue.set_index("feature")["driver"]
+    X = pd.DataFrame({"caseload_current": [9.0, 9.0], "caseload_cap": [14.0, 14.0], "caseload_to_cap": [9 / 7, 9 / 14],
+                      "caseload_mean_3m": [8.7, 8.7], "caseload_mean_6m": [8.2, 8.2], "caseload_max_12m": [11.0, 11.0]})
+    values = pd.DataFrame(0.0, index=X.index, columns=X.columns)
+    values[lead] = 0.5
+    profile = pd.DataFrame({"caseload_workload": [0.5, 0.5]})
+    table = reason_table(values, profile, X, None, catalogue, drivers.reindex(values.columns), k=1)
+    assert table["reason_1"].tolist() == expected
 
 
 def test_a_qualification_reason_says_how_long_in_post_and_a_missing_one_is_not_the_catalogues_nan_words():
