@@ -159,9 +159,10 @@ def test_fte_history_is_read(fte_tables):
     fams = ["caseload", "housing", "team"]
     a, b = build_features(fte_tables, ["2021-01-01"], families=fams).X, build_features(without, ["2021-01-01"], families=fams).X
     changed = {c for c in a if not a[c].equals(b[c])}
-    assert {"caseload_to_cap", "housing_rent_to_pay", "team_vacancy_rate"} <= changed
+    assert {"caseload_to_cap", "housing_rent_to_pay", "team_vacancy_rate", "team_agency_share"} <= changed
     assert changed <= {"caseload_to_cap", "caseload_over_cap_months_6m", "caseload_over_cap_months_12m",
-                       "housing_rent_to_pay", "housing_price_to_salary", "team_vacancy_rate"}
+                       "housing_rent_to_pay", "housing_price_to_salary", "team_vacancy_rate",
+                       "team_leavers_rate_12m", "team_agency_share"}   # the DfE rates count FTE in force
 
 
 class LeakyFeatures(FeatureFamily):

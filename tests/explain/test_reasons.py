@@ -321,11 +321,21 @@ def test_a_qualification_reason_says_how_long_in_post_and_a_missing_one_is_not_t
 
 
 def test_team_turnover_is_worded_as_a_rate_so_more_leavers_than_the_team_holds_reads_as_possible(catalogue):
-    # leavers over the team's average headcount: 6 leavers in a team averaging 5 is 120%, not "120% of the team left"
+    # the DfE's turnover: own staff FTE who left over own staff FTE in post now; 6 FTE gone from a team of 5 FTE
+    # is 120%, not "120% of the team left"; agency ends and moves to another team are not in it, so it says whose
     frame = pd.DataFrame({"team_leavers_rate_12m": [6 / 5, 0.44]})
     text = render_feature_reasons("team_leavers_rate_12m", frame, load_templates(), catalogue).tolist()
-    assert text == ["team turnover of 120% in the last 12 months (leavers against the team's average headcount)",
-                    "team turnover of 44% in the last 12 months (leavers against the team's average headcount)"]
+    whose = "(the council's own staff who left it, against those in post now, by FTE)"
+    assert text == [f"team turnover of 120% in the last 12 months {whose}",
+                    f"team turnover of 44% in the last 12 months {whose}"]
+
+
+def test_team_agency_share_is_worded_as_a_share_of_the_hours_not_of_the_people(catalogue):
+    # the DfE's agency rate: agency FTE over all FTE in post; a half-time locum in a team of 3 full-timers is
+    # 0.5 / 3.5 = 14% of the hours, where "14% of the team are agency staff" would miscount the people
+    frame = pd.DataFrame({"team_agency_share": [0.5 / 3.5]})
+    text = render_feature_reasons("team_agency_share", frame, load_templates(), catalogue).tolist()
+    assert text == ["agency staff hold 14% of the team's hours in post (FTE)"]
 
 
 def test_a_progression_reason_never_claims_a_progression_that_did_not_happen():

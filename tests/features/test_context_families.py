@@ -15,14 +15,14 @@ def _run(cls, tables, snaps):
 
 def test_team_by_hand(tiny_tables, snaps_jan):
     X = _run(TeamFeatures, tiny_tables, snaps_jan).iloc[0]
-    assert X["team_size"] == 3 and X["team_agency_share"] == pytest.approx(1 / 3)
+    assert X["team_size"] == 3 and X["team_agency_share"] == pytest.approx(1.0 / 2.8)   # agency FTE / all FTE
     assert X["team_vacancy_rate"] == pytest.approx(1 - 1.8 / 3, rel=1e-5)   # own staff W1, W2; W3 is agency
     assert X["team_leavers_rate_12m"] == 0 and X["team_colleagues_left_3m"] == 0
     mar = pd.DataFrame({"worker_id": ["W1"], "as_of": [D("2024-03-01")]})
     Y = _run(TeamFeatures, tiny_tables, mar).iloc[0]
-    # W3 left 2024-02-29 -> one leaver; headcount 2 now and 2 a year ago (W1, W2) -> rate 1/2
+    # W3 (agency) left 2024-02-29 -> one colleague gone, but no turnover: the DfE counts own staff leaving
     assert Y["team_size"] == 2 and Y["team_colleagues_left_3m"] == 1
-    assert Y["team_leavers_rate_12m"] == pytest.approx(0.5)
+    assert Y["team_leavers_rate_12m"] == 0
 
 
 def test_absence_supervision_by_hand(tiny_tables, snaps_jan):
