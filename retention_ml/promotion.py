@@ -52,7 +52,8 @@ GATE_PASSED = "passed"
 CARD_TAG = artifacts.CARD_TAG
 CARD_ARTIFACT = artifacts.CARD
 METRICS_ARTIFACT = artifacts.METRICS_JSON
-PREDICTIONS_ARTIFACT = artifacts.TEST_PREDICTIONS
+AUDIT_ARTIFACT = artifacts.FAIRNESS_AUDIT
+PREDICTIONS_ARTIFACT = artifacts.TEST_PREDICTIONS   # runs logged before the audit's aggregates
 REQUIRED_KEYS = {"require_card": bool, "require_beats_baselines": bool, "min_test_leavers": int, "max_ece": float,
                  "max_group_roc_auc_shortfall": float, "max_group_calibration_gap": float, "min_group": int,
                  "group_family_alpha": float}
@@ -440,28 +441,28 @@ def _evidence_check(name: str, groups: pd.DataFrame, value: str, se: str, limit:
 def run_checks(run_id: str, thresholds: dict | None = None, *, audit=None) -> list[Check]:
     """Evaluate every gate check for ``run_id`` (configure tracking first). Changes nothing.
 
-    ``audit`` (a :class:`~retention_ml.fairness.FairnessAudit` of the run's test predictions with the same
-    ``min_group``) saves recomputing it when the caller already has one.
+    ``audit`` (a :class:`~retention_ml.fairness.FairnessAudit` of the run with the same ``min_group``) saves reading
+    it again when the caller already has one; otherwise it is the run's logged audit at the thresholds' floor
+    (:func:`retention_ml.fairness.logged_audit`: ``evaluation/fairness_audit.json``, or an older run's test rows).
     """
     from retention_ml import tracking
-    from retention_ml.fairness import audit_fairness
+    from retention_ml.fairness import logged_audit
 
     thresholds = thresholds or load_thresholds()
     try:
         metrics = tracking.load_json_artifact(run_id, METRICS_ARTIFACT)
-        predictions = None if audit is not None else tracking.load_table_artifact(run_id, PREDICTIONS_ARTIFACT)
+        if audit is None or audit.min_group != thresholds["min_group"]:
+            # the logged aggregates (or an older run's rows) at this bar's floor; its alpha applies below
+            audit, _ = logged_audit(run_id, min_group=thresholds["min_group"])
     except Exception as exc:  # MLflow raises its own types for a missing artifact
-        raise PromotionError(f"run {run_id}: cannot read {METRICS_ARTIFACT} / {PREDICTIONS_ARTIFACT}: {exc}") from exc
+        raise PromotionError(f"run {run_id}: cannot read {METRICS_ARTIFACT} / {AUDIT_ARTIFACT} (or, for runs logged "
+                             f"before it, {PREDICTIONS_ARTIFACT}): {exc}") from exc
     checks = [_leavers_check(metrics, thresholds["min_test_leavers"])]
     if thresholds["require_card"]:
         checks.append(_card_check(run_id, tracking.run_tags(run_id), thresholds))
     if thresholds["require_beats_baselines"]:
         checks.append(_baseline_check(metrics))
     checks.append(_ece_check(metrics, thresholds["max_ece"]))
-    if audit is None or audit.min_group != thresholds["min_group"]:
-        if predictions is None:
-            predictions = tracking.load_table_artifact(run_id, PREDICTIONS_ARTIFACT)
-        audit = audit_fairness(predictions, min_group=thresholds["min_group"])
     checks.extend(_group_checks(audit, thresholds))
     return checks
 
