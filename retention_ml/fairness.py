@@ -393,7 +393,9 @@ def _withhold_few_leavers(table: pd.DataFrame, ok: pd.Series, unseen=(0, 0)) -> 
     hidden = ~ok | table["withheld"]
 
     def could_be_few() -> bool:
-        low, high = leavers[hidden].sum() + unseen[0], leavers[hidden].sum() + unseen[1]
+        # a hidden group whose leavers a logged audit does not hold (withheld at training) could hold any number
+        unknown = (hidden & ok & table["leaving_people"].isna()).any()
+        low, high = leavers[hidden].sum() + unseen[0], leavers[hidden].sum() + (np.inf if unknown else unseen[1])
         return high >= 1 and low <= MIN_PEOPLE - 1
 
     # withholding a group nobody left adds no leaver to the hidden total, so the next one must have some
@@ -486,11 +488,10 @@ def audit_fairness(predictions: pd.DataFrame, *, factors=None, min_group: int = 
 RECORD_VERSION = 1
 NO_INTERVALS = ("per-group bootstrap intervals (--n-boot) need the test rows, and run {run_id} logged the audit's "
                 "aggregates only ({artifact}): its standard errors are in the card's tables and the gate's checks")
-# What a withheld group keeps in the logged audit: the promotion gate's figures (retention_ml.promotion) and the
-# people, leavers and stayers that decide, at a floor raised at promote time, whether it is still assessed and what
-# else must be withheld; not its rows, rates or expected leavers.
-WITHHELD_KEEPS = ("people", "leaving_people", "staying_people", "roc_auc", "roc_auc_se", "calibration_gap",
-                  "calibration_se")
+# What a withheld group keeps in the logged audit: the promotion gate's figures (retention_ml.promotion) and its
+# size, which decides whether a floor raised at promote time still assesses it; not its rows, leavers ("1 of the 25
+# disabled workers left" is why a group is withheld), rates or expected leavers.
+WITHHELD_KEEPS = ("people", "roc_auc", "roc_auc_se", "calibration_gap", "calibration_se")
 UNKNOWN_RECORD = "{source} has layout version {version!r}; this retention-ml reads version {known}"
 
 
