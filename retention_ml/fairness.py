@@ -498,7 +498,8 @@ UNKNOWN_RECORD = "{source} has layout version {version!r}; this retention-ml rea
 def _bounds(value: int, floor: int) -> list:
     """A total of an audit's groups under the floor, as logged: 0 exactly (the card's "too few" rows already say
     whether there are any), else only whether it is under ``floor`` ([1, floor - 1]) or not ([floor, null]); never
-    the figure, which with the window's total and the shown groups would give a withheld group's size."""
+    the figure, a total of groups each under the floor. (On a single-date window the window's total minus the
+    logged groups' sizes still gives the people, not the leavers: the run stays with those who run the audit.)"""
     return [0, 0] if value == 0 else [1, floor - 1] if value < floor else [floor, None]
 
 
@@ -518,8 +519,9 @@ def audit_record(audit: FairnessAudit, predictions: pd.DataFrame) -> dict:
     row about a person.
 
     Per factor and group: the group's name and, for a group of at least ``audit.min_group`` people, its people,
-    rows, leavers, the group metrics with their standard errors, the flagged share and whether the card withholds
-    it; a group under the floor keeps its name only (the card lists it as "too few to assess"). Per factor, the
+    rows, leavers, the group metrics with their standard errors and the flagged share, or, for a group the card
+    withholds, only :data:`WITHHELD_KEEPS`; a group under the floor keeps its name only (the card lists it as "too
+    few to assess"). Per factor, the
     people and leavers of its groups under the floor, only as bounds (:func:`_bounds`), so a floor raised at
     promote time can still withhold what the rows would. The whole window's figures, the audit columns left out,
     and the test dates with their rows and leaving rows (``truth-check`` rebuilds those snapshots). The gate
