@@ -88,8 +88,11 @@ def test_the_logged_audit_is_the_audit_of_the_rows_at_any_floor_the_gate_may_set
     assert logged.overall == pytest.approx(from_rows.overall, nan_ok=True)
     # a withheld group keeps the gate's figures only, never its rates: the card withholds them
     withheld = logged.table[logged.table["withheld"]]
-    hidden = [c for c in [*NUMBER_COLUMNS, "leaving_people", "staying_people"] if c not in WITHHELD_KEEPS]
+    # not its leavers (1-4 leavers or stayers is why a group is withheld), rows, rates or expected leavers
+    hidden = ["leaving_people", "staying_people", "rows", "observed", "expected", "base_rate", "mean_risk",
+              "calibration_ratio", "calibration_difference", "flagged_share"]
     assert len(withheld) and withheld[hidden].isna().all().all() and withheld["people"].notna().all()
+    assert not set(hidden) & set(WITHHELD_KEEPS)
     gate = ["factor", "group", "people", "roc_auc", "roc_auc_shortfall", "roc_auc_se", "calibration_gap",
             "calibration_se"]
     for floor in (25, 40, 60, 100):
