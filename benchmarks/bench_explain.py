@@ -223,19 +223,20 @@ def _timed(fn):
 def run_rows(run: str, data: Path, rows: int):
     """The run's model and ``rows`` real snapshots: the test window, then earlier quarterly dates until there are enough."""
     from retention_ml import artifacts, tracking
+    from retention_ml.fairness import logged_test_window
     from retention_ml.features import build_features
     from retention_ml.io import read_tables
 
     tracking.configure()
     model, run_id = tracking.load_turnover_model(run)
-    tested = tracking.load_table_artifact(run_id, artifacts.TEST_PREDICTIONS)
+    tested = logged_test_window(run_id)   # dates, rows and leaving rows (runs log no row per person)
     try:
         catalogue = tracking.load_table_artifact(run_id, artifacts.FEATURE_CATALOGUE)
     except Exception:
         catalogue = None
     tables = read_tables(data)
-    last = pd.Timestamp(pd.to_datetime(tested["as_of"]).max())
-    per_date = max(1, len(tested) // max(1, tested["as_of"].nunique()))
+    last = pd.Timestamp(max(tested["dates"]))
+    per_date = max(1, tested["rows"] // max(1, len(tested["dates"])))
     n_dates = -(-rows // per_date) + 1
     dates = [last - pd.DateOffset(months=3 * i) for i in range(n_dates)][::-1]
     ds = build_features(tables, dates)

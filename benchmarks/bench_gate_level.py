@@ -7,7 +7,8 @@ alarm) or the risks times a factor (``0.91`` = 1 / 1.1: the risks 10% too high; 
 quarter; with the shipped bar 1.2 a 10% shift is inside it, so failing it is not wanted either). For each size and
 factor it prints, over ``--reps`` samples, the mean observed / expected ratio and the share the check fails under
 the bar alone (ratio outside ``1 / max_calibration_ratio`` .. ``max_calibration_ratio``) and under the gate's rule
-(outside the bar AND beyond chance: ``promotion._level_check`` on ``promotion.window_level``).
+(outside the bar AND beyond chance: ``promotion._level_check`` on
+``evaluate.calibration_in_the_large``, the computation whose standard error training logs for the gate).
 
 Usage
 -----
@@ -22,19 +23,19 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from scipy.special import expit, logit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from retention_ml.promotion import _level_check, load_thresholds, window_level  # noqa: E402
+from retention_ml.evaluate import calibration_in_the_large  # noqa: E402
+from retention_ml.promotion import _level_check, load_thresholds  # noqa: E402
 
 
 def one(n: int, factor: float, seed: int, bar: float, alpha: float) -> dict:
     rng = np.random.default_rng(seed)
     p = expit(rng.normal(logit(0.15), 0.8, n))
     y = (rng.random(n) < np.minimum(p * factor, 1.0)).astype(float)
-    level = window_level(pd.DataFrame({"person": np.arange(n), "risk": p, "label": y}), alpha)
+    level = calibration_in_the_large(p, y, workers=np.arange(n), alpha=alpha)
     return {"ratio": level["ratio"], "bar": not (1 / bar <= level["ratio"] <= bar),
             "gate": not _level_check(level, bar).passed}
 

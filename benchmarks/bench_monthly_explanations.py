@@ -49,6 +49,7 @@ from _measured import measured
 
 from retention_ml import artifacts, tracking
 from retention_ml.evaluate import TOP_SHARE, top_share_mask
+from retention_ml.fairness import logged_test_window
 from retention_ml.explain import explain
 from retention_ml.explain.alignment import bootstrap_interval, top_hits
 from retention_ml.explain.drivers import rank_drivers, reason_drivers
@@ -73,8 +74,7 @@ def compare(run: str, data_dir: Path, months: int = 12) -> dict:
     if tracking.run_tags(run_id).get(artifacts.DATA_FINGERPRINT_TAG) != data_fingerprint(data_dir):
         raise SystemExit(f"{data_dir} is not the data run {run_id} was trained on (data fingerprint differs)")
     model, _ = tracking.load_turnover_model(run_id)
-    tested = tracking.load_table_artifact(run_id, artifacts.TEST_PREDICTIONS)
-    test_date = pd.Timestamp(pd.to_datetime(tested["as_of"]).max())
+    test_date = pd.Timestamp(max(logged_test_window(run_id)["dates"]))
     dates = [test_date + pd.DateOffset(months=k) for k in range(months)]
 
     print("  .. building features for every month start", file=sys.stderr, flush=True)

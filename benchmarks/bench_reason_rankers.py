@@ -51,6 +51,7 @@ from _measured import measured
 
 from retention_ml import artifacts, tracking
 from retention_ml.experiment import load_experiment
+from retention_ml.fairness import logged_test_window
 from retention_ml.explain.alignment import bootstrap_interval, top_hits
 from retention_ml.explain.drivers import reason_drivers
 from retention_ml.simulate.truth import read_truth
@@ -88,7 +89,7 @@ def compare(run: str, data_dir: Path) -> dict:
         experiment = tracking.download_artifact(run_id, "experiment.toml", tmp)
         exp = load_experiment(experiment, overrides=[f"data.path={data_dir}"])
     truth_record = tracking.load_json_artifact(run_id, artifacts.TRUTH)
-    tested = tracking.load_table_artifact(run_id, artifacts.TEST_PREDICTIONS)
+    tested = logged_test_window(run_id)   # dates, rows and leaving rows (runs log no row per person)
     prepared = _prepare_snapshots(exp, lambda step: print(f"  .. {step}", file=sys.stderr, flush=True))
     keys = prepared.keys.assign(worker_id=lambda f: f["worker_id"].astype(str),
                                 as_of=lambda f: pd.to_datetime(f["as_of"]).astype("datetime64[ns]"))
@@ -105,11 +106,11 @@ def compare(run: str, data_dir: Path) -> dict:
     stated_reason = train["worker_id"].map(stated)
 
     # Test rows: the run's own test snapshots and risks, leavers chosen exactly as the truth check chooses them.
-    # (The logged test rows carry no worker id: the test snapshots are the rebuilt test window, and their
+    # (The run logs no test row per person: the test snapshots are the rebuilt test window, and their
     # risks the run's model's, as the truth check takes them.)
     rows = np.flatnonzero(prepared.masks["test"])
-    if len(rows) != len(tested) or prepared.y.iloc[rows].sum() != tested["label"].sum():
-        raise SystemExit(f"rebuilt {len(rows)} test snapshots from {data_dir}, the run evaluated {len(tested)} (features or labels changed?)")
+    if len(rows) != tested["rows"] or prepared.y.iloc[rows].sum() != tested["leaving_rows"]:
+        raise SystemExit(f"rebuilt {len(rows)} test snapshots from {data_dir}, the run evaluated {tested['rows']} (features or labels changed?)")
     model, _ = tracking.load_turnover_model(run_id)
     risk = model.predict_proba(prepared.X.iloc[rows])[:, 1]
     leavers = leaver_snapshots(keys.iloc[rows], prepared.y.iloc[rows], risk).merge(dominant, on="worker_id", how="inner")

@@ -22,7 +22,7 @@ from posixpath import basename, dirname
 
 __all__ = [
     "FEATURE_CATALOGUE", "CENSORING_REPORT", "DATA_READINGS", "DATA_READINGS_KEY",
-    "EVALUATION_DIR", "METRICS_JSON", "TEST_PREDICTIONS", "CALIBRATION_PLOT", "FEATURE_IMPORTANCE",
+    "EVALUATION_DIR", "METRICS_JSON", "FAIRNESS_AUDIT", "TEST_PREDICTIONS", "CALIBRATION_PLOT", "FEATURE_IMPORTANCE",
     "EXPLANATIONS_DIR", "GLOBAL_IMPORTANCE", "DRIVER_IMPORTANCE", "BEESWARM", "ALIGNMENT", "TRUTH",
     "CARD_DIR", "CARD", "CARD_HTML", "CARD_FAIRNESS",
     "CARD_TAG", "TRUTH_CHECK_TAG", "SIMULATED_TAG", "KIND_TAG", "EXPERIMENT_TAG", "DATA_FINGERPRINT_TAG",
@@ -41,6 +41,10 @@ DATA_READINGS_KEY = "data_readings"
 # test-window evaluation (written by training)
 EVALUATION_DIR = "evaluation"
 METRICS_JSON = f"{EVALUATION_DIR}/metrics.json"
+# the fairness audit's aggregates, what the card and the gate read (retention_ml.fairness.audit_record): no row
+# about a person. Runs trained before it logged TEST_PREDICTIONS instead, one row per test snapshot with the
+# person's protected characteristics; the card and the gate still read those, and the card asks to delete them.
+FAIRNESS_AUDIT = f"{EVALUATION_DIR}/fairness_audit.json"
 TEST_PREDICTIONS = f"{EVALUATION_DIR}/test_predictions.parquet"
 CALIBRATION_PLOT = f"{EVALUATION_DIR}/calibration.png"
 FEATURE_IMPORTANCE = f"{EVALUATION_DIR}/feature_importance.csv"

@@ -22,10 +22,12 @@ __all__ = ["MIN_PEOPLE", "MIN_FAIRNESS_GROUP", "AUDIT_RISK_DECIMALS", "complemen
 MIN_PEOPLE = 5
 # Groups in the fairness audit (the card's fairness table and the promotion gate's group checks).
 MIN_FAIRNESS_GROUP = 20
-# Decimals of the risks in the logged audit rows (retention_ml.training.audit_rows): a risk at full precision is the
-# same number as the person's row in a scores file for that date, so the row's protected characteristics would join
-# back to a worker id. Three decimals move no fairness or gate figure beyond rounding noise on the demo and national
-# runs (two decimals moved a group's ROC-AUC by several hundredths); the top-10% flag is kept from full precision.
+# Decimals of the risks in the audit rows (retention_ml.training.audit_rows). Runs logged those rows until the audit
+# was logged as aggregates (evaluation/fairness_audit.json), and at full precision a risk is the same number as the
+# person's row in a scores file; the rows now stay in memory, and the aggregates are still computed from them
+# rounded, so a run's card and gate figures are those the same model's logged rows gave. Three decimals move no
+# fairness or gate figure beyond rounding noise on the demo and national runs (two decimals moved a group's ROC-AUC
+# by several hundredths); the top-10% flag is kept from full precision.
 AUDIT_RISK_DECIMALS = 3
 
 

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from retention_ml.disclosure import MIN_FAIRNESS_GROUP, MIN_PEOPLE
-from retention_ml.evaluate import TOP_SHARE, leavers_standard_error, top_share_mask
+from retention_ml.evaluate import TOP_SHARE, calibration_in_the_large, leavers_standard_error, top_share_mask
 
 __all__ = [
     "AUDIT_FACTORS",
@@ -42,6 +42,10 @@ __all__ = [
     "calibration_standard_error",
     "flag_top_share",
     "protected_columns",
+    "audit_record",
+    "audit_from_record",
+    "logged_audit",
+    "logged_test_window",
 ]
 
 AUDIT_FACTORS = ("sex", "age_band", "ethnicity_group", "disability", "employment_type", "service", "area")
@@ -205,6 +209,10 @@ class FairnessAudit:
     min_group: int
     top_share: float
     not_audited: dict = field(default_factory=dict)  # audit column -> why it could not be audited
+    # per factor, the people and leavers of its groups under the floor: in memory only (audit_record logs bounds)
+    under_floor: dict = field(default_factory=dict)
+    # the floor the figures were logged at (audit_from_record); None for an audit of rows
+    logged_floor: int | None = None
 
     def summary(self) -> pd.DataFrame:
         """The table as people read it: numbers, or "too few to assess" in place of every number."""
@@ -241,7 +249,8 @@ class FairnessAudit:
         # people who left and who stayed (rows for an audit table built by other code)
         pos, neg = ((ok["leaving_people"], ok["staying_people"]) if "leaving_people" in ok.columns
                     else (ok["observed"], ok["rows"] - ok["observed"]))
-        ok["roc_auc_se"] = auc_standard_error(ok["roc_auc"], pos, neg)
+        if "roc_auc_se" not in ok.columns:   # a logged audit carries it (withheld groups keep no counts)
+            ok["roc_auc_se"] = auc_standard_error(ok["roc_auc"], pos, neg)
         if "calibration_se" not in ok.columns:   # an audit table built by other code: rows as if independent
             ok["calibration_se"] = calibration_standard_error(ok["mean_risk"], ok["rows"])
         return ok[["factor", "group", "people", "roc_auc", "roc_auc_shortfall", "roc_auc_se", "calibration_gap",
@@ -287,8 +296,9 @@ def _prepare(predictions: pd.DataFrame, factors) -> pd.DataFrame:
     return data
 
 
-def _factor_table(data: pd.DataFrame, factor: str, flagged: np.ndarray, *, min_group: int, n_boot: int,
+def _factor_table(data: pd.DataFrame, factor: str, flagged: np.ndarray, *, n_boot: int,
                   random_state: int) -> pd.DataFrame:
+    """Every group's figures for ``factor``, before the floor (:func:`_apply_floor`)."""
     from fairlearn.metrics import MetricFrame
 
     y = data["label"].to_numpy(dtype=float)
@@ -316,21 +326,40 @@ def _factor_table(data: pd.DataFrame, factor: str, flagged: np.ndarray, *, min_g
     # MIN_CLASS is about people: 3 leavers seen at 4 test dates are 12 leaving rows but still 3 outcomes
     few = (table["leaving_people"] < MIN_CLASS) | (table["staying_people"] < MIN_CLASS)
     table.loc[few, [c for c in table.columns if c.startswith("roc_auc")]] = np.nan
-    ok = table["people"] >= min_group
+    table = table.reset_index(names="group")
+    table.insert(0, "factor", factor)
+    return table
+
+
+def _apply_floor(table: pd.DataFrame, min_group: int, unseen: dict | None = None) -> pd.DataFrame:
+    """One factor's groups with the fairness floor applied: ``status``, ``withheld``, ``roc_auc_note``, and no number
+    at all for a group under ``min_group`` people.
+
+    ``unseen``: ``{"people": (low, high), "leavers": (low, high)}``, the groups whose figures are not in ``table``
+    (a logged audit keeps none for groups under its floor: :func:`audit_record`), as the bounds the record gives.
+    Complementary suppression then withholds whenever the hidden total could fall in the range it guards, so a
+    floor raised after training never shows less than the rows would; with every group's figures (the rows), it
+    is exact.
+    """
+    table = table.copy()
+    unseen = unseen or {"people": (0, 0), "leavers": (0, 0)}
+    people = table["people"]
+    withheld = table["withheld"].astype(bool) if "withheld" in table.columns else pd.Series(False, index=table.index)
+    ok = (people >= min_group).fillna(False).astype(bool)
     # Complementary suppression: when the small groups of a factor add up to fewer than min_group people,
     # the whole window minus the shown groups would reveal them, so the smallest shown group is withheld
     # from display too (it still counts in the promotion gate's checks).
-    small_total = table.loc[~ok, "people"].sum()
-    table["withheld"] = False
-    if ok.any() and 0 < small_total < min_group:
-        table.loc[table.loc[ok, "people"].idxmin(), "withheld"] = True
-    _withhold_few_leavers(table, data, factor, ok)
+    known = people[~ok].sum()
+    low, high = known + unseen["people"][0], known + unseen["people"][1]
+    table["withheld"] = withheld & ok
+    shown = people[ok & ~table["withheld"]]
+    if len(shown) and high > 0 and low < min_group:
+        table.loc[shown.idxmin(), "withheld"] = True
+    _withhold_few_leavers(table, ok, unseen["leavers"])
     table["roc_auc_note"] = np.where(ok & table["roc_auc"].isna(), TOO_FEW_LEAVERS, "")
     table["status"] = np.where(ok, "ok", TOO_FEW)
-    numbers = [c for c in table.columns if c not in ("status", "roc_auc_note", "withheld")]
+    numbers = [c for c in table.columns if c not in ("factor", "group", "status", "roc_auc_note", "withheld")]
     table.loc[~ok, numbers] = np.nan  # a small group keeps no number at all, not even its size
-    table = table.reset_index(names="group")
-    table.insert(0, "factor", factor)
     return table
 
 
@@ -348,21 +377,29 @@ def _person_effect(risk: np.ndarray, workers: pd.Series, groups: pd.Series) -> p
     return (person / row.where(row > 0)).fillna(1.0)
 
 
-def _withhold_few_leavers(table: pd.DataFrame, data: pd.DataFrame, factor: str, ok: pd.Series) -> None:
+def _withhold_few_leavers(table: pd.DataFrame, ok: pd.Series, unseen=(0, 0)) -> None:
     """Withhold (in place) the shown groups in which 1 to 4 people left, or 1 to 4 stayed (MIN_PEOPLE).
 
     "1 of the 25 disabled workers left" is a figure about one person: whoever knows who left learns that
     person's disability. So a group whose leavers or stayers number fewer than MIN_PEOPLE is withheld like a
     small group, and, because the window's leavers are published, so is the shown group with the fewest
-    leavers while the hidden groups' leavers add up to 1-4 (the total minus the shown groups would give it).
+    leavers while the hidden groups' leavers could add up to 1-4 (the total minus the shown groups would give
+    it). ``unseen``: bounds on the leavers of groups whose figures ``table`` does not hold (see :func:`_apply_floor`).
     """
-    leavers = data[data["label"] == 1].groupby(factor)["worker_id"].nunique().reindex(table.index, fill_value=0)
+    leavers = table["leaving_people"].fillna(0)
     stayers = table["people"] - leavers
     few = ok & (leavers.between(1, MIN_PEOPLE - 1) | stayers.between(1, MIN_PEOPLE - 1))
     table.loc[few, "withheld"] = True
     hidden = ~ok | table["withheld"]
+
+    def could_be_few() -> bool:
+        # a hidden group whose leavers a logged audit does not hold (withheld at training) could hold any number
+        unknown = (hidden & ok & table["leaving_people"].isna()).any()
+        low, high = leavers[hidden].sum() + unseen[0], leavers[hidden].sum() + (np.inf if unknown else unseen[1])
+        return high >= 1 and low <= MIN_PEOPLE - 1
+
     # withholding a group nobody left adds no leaver to the hidden total, so the next one must have some
-    while leavers[hidden].sum() in range(1, MIN_PEOPLE) and (candidates := ok & ~hidden & (leavers > 0)).any():
+    while could_be_few() and (candidates := ok & ~hidden & (leavers > 0)).any():
         table.loc[leavers[candidates].idxmin(), "withheld"] = True
         hidden = ~ok | table["withheld"]
 
@@ -420,9 +457,12 @@ def audit_fairness(predictions: pd.DataFrame, *, factors=None, min_group: int = 
     # the logged flag holds the default share, from the risks before rounding; any other share is worked out here
     logged = FLAGGED in data.columns and top_share == TOP_SHARE
     flagged = data[FLAGGED].to_numpy(dtype=bool) if logged else flag_top_share(data["risk"], top_share)
-    tables = []
+    tables, under_floor = [], {}
     for i, f in enumerate(factors):
-        tables.append(_factor_table(data, f, flagged, min_group=min_group, n_boot=n_boot, random_state=random_state))
+        groups = _factor_table(data, f, flagged, n_boot=n_boot, random_state=random_state)
+        small = groups[groups["people"] < min_group]
+        under_floor[f] = {"people": int(small["people"].sum()), "leavers": int(small["leaving_people"].sum())}
+        tables.append(_apply_floor(groups, min_group))
         if progress is not None and n_boot:
             progress((i + 1) * n_boot, len(factors) * n_boot)
     empty = pd.DataFrame(columns=["factor", "group", *NUMBER_COLUMNS, "roc_auc_note", "status", "withheld"])
@@ -436,5 +476,137 @@ def audit_fairness(predictions: pd.DataFrame, *, factors=None, min_group: int = 
         "positives": int(data["label"].sum()), "flagged": int(flagged.sum()),
         "flagged_positives": int(data["label"][flagged].sum()),
     }
+    # the whole window's leavers, a person's rows counted together: the standard error of the gate's calibration-in-
+    # the-large check and the card's "risks too high on average", logged so either can judge it at its own alpha
+    overall["leavers_se"] = (calibration_in_the_large(data["risk"], data["label"], workers=data["worker_id"])["se"]
+                             if len(data) else float("nan"))
     return FairnessAudit(table=table, gaps=_gaps(table), overall=overall, min_group=min_group, top_share=top_share,
-                         not_audited=not_audited(predictions) if explicit is None else {})
+                         not_audited=not_audited(predictions) if explicit is None else {}, under_floor=under_floor)
+
+
+# -- the audit as a run logs it: aggregates only ----------------------------------------------------------------
+# Version of the logged record's layout (evaluation/fairness_audit.json); a reader refuses one it does not know.
+RECORD_VERSION = 1
+NO_INTERVALS = ("per-group bootstrap intervals (--n-boot) need the test rows, and run {run_id} logged the audit's "
+                "aggregates only ({artifact}): its standard errors are in the card's tables and the gate's checks")
+# What a withheld group keeps in the logged audit: the promotion gate's figures (retention_ml.promotion) and its
+# size, which decides whether a floor raised at promote time still assesses it; not its rows, leavers ("1 of the 25
+# disabled workers left" is why a group is withheld), rates or expected leavers.
+WITHHELD_KEEPS = ("people", "roc_auc", "roc_auc_se", "calibration_gap", "calibration_se")
+UNKNOWN_RECORD = "{source} has layout version {version!r}; this retention-ml reads version {known}"
+
+
+def _bounds(value: int, floor: int) -> list:
+    """A total of an audit's groups under the floor, as logged: 0 exactly (the card's "too few" rows already say
+    whether there are any), else only whether it is under ``floor`` ([1, floor - 1]) or not ([floor, null]); never
+    the figure, a total of groups each under the floor. (On a single-date window the window's total minus the
+    logged groups' sizes still gives the people, not the leavers: the run stays with those who run the audit.)"""
+    return [0, 0] if value == 0 else [1, floor - 1] if value < floor else [floor, None]
+
+
+def _plain(value):
+    """A JSON value: numpy scalars as Python ones (floats keep every digit), NaN as null."""
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer, int)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        return None if np.isnan(value) else float(value)
+    return value
+
+
+def audit_record(audit: FairnessAudit, predictions: pd.DataFrame) -> dict:
+    """The audit as training logs it (``evaluation/fairness_audit.json``): what the card and the gate read, and no
+    row about a person.
+
+    Per factor and group: the group's name and, for a group of at least ``audit.min_group`` people, its people,
+    rows, leavers, the group metrics with their standard errors and the flagged share, or, for a group the card
+    withholds, only :data:`WITHHELD_KEEPS`; a group under the floor keeps its name only (the card lists it as "too
+    few to assess"). Per factor, the
+    people and leavers of its groups under the floor, only as bounds (:func:`_bounds`), so a floor raised at
+    promote time can still withhold what the rows would. The whole window's figures, the audit columns left out,
+    and the test dates with their rows and leaving rows (``truth-check`` rebuilds those snapshots). The gate
+    applies its own ``group_family_alpha`` to the logged values and standard errors (:func:`audit_from_record`).
+    """
+    dates = (sorted(str(pd.Timestamp(d).date()) for d in pd.to_datetime(predictions["as_of"]).unique())
+             if "as_of" in predictions.columns else [])
+    under = {f: {"people": _bounds(v["people"], audit.min_group), "leavers": [0, 0] if v["people"] == 0 else [0, None]}
+             for f, v in audit.under_floor.items()}
+    table = audit.table.assign(roc_auc_se=audit.group_shortfalls()["roc_auc_se"])
+    # a withheld group keeps only what the gate reads (WITHHELD_KEEPS), not the rates the card withholds
+    withheld = table["withheld"].astype(bool)
+    table.loc[withheld, [c for c in table.columns if c not in (*WITHHELD_KEEPS, "factor", "group", "status",
+                                                               "roc_auc_note", "withheld")]] = np.nan
+    return {"version": RECORD_VERSION, "min_group": audit.min_group, "top_share": audit.top_share,
+            "overall": {k: _plain(v) for k, v in audit.overall.items()},
+            "groups": [{k: _plain(v) for k, v in r.items()} for r in table.to_dict("records")],
+            "columns": list(table.columns), "under_floor": under,
+            "not_audited": audit.not_audited,
+            "window": {"dates": dates, "rows": int(len(predictions)),
+                       "leaving_rows": int(predictions["label"].fillna(0).sum())}}
+
+
+def audit_from_record(record: dict, *, min_group: int = MIN_GROUP, source: str = "the audit record") -> FairnessAudit:
+    """The :class:`FairnessAudit` a logged :func:`audit_record` holds, at floor ``min_group``.
+
+    At the record's own floor it is the audit training computed, figure for figure. A higher floor (a threshold
+    file raised at promote time) moves the groups under it to "too few to assess" and withholds at least what the
+    rows would (the hidden totals are known only as bounds). A lower floor is refused: the groups under the
+    record's floor were never logged, and :func:`retention_ml.promotion.load_thresholds` refuses one under 20.
+    """
+    if record.get("version") != RECORD_VERSION:
+        raise ValueError(UNKNOWN_RECORD.format(source=source, version=record.get("version"), known=RECORD_VERSION))
+    logged_floor = int(record["min_group"])
+    if min_group < logged_floor:
+        raise ValueError(f"{source}: the audit was logged with groups of {logged_floor}+ people; a floor of "
+                         f"{min_group} would need the groups under it, which are never logged")
+    # the table's own column order (the JSON's keys are sorted)
+    table = pd.DataFrame.from_records(record["groups"], columns=record["columns"])
+    numeric = [c for c in table.columns if c not in ("factor", "group", "status", "roc_auc_note", "withheld")]
+    table[numeric] = table[numeric].astype("float64")
+    table["withheld"] = table["withheld"].astype(bool)
+    if min_group != logged_floor and not table.empty:
+        table = pd.concat([_apply_floor(t.reset_index(drop=True), min_group,
+                                        {k: (lo, np.inf if hi is None else hi)
+                                         for k, (lo, hi) in record["under_floor"][f].items()})
+                           for f, t in table.groupby("factor", sort=False)], ignore_index=True)
+    return FairnessAudit(table=table, gaps=_gaps(table), overall={k: float("nan") if v is None else v for k, v in record["overall"].items()}, min_group=min_group,
+                         top_share=float(record["top_share"]), not_audited=dict(record.get("not_audited") or {}),
+                         logged_floor=logged_floor)
+
+
+def logged_audit(run_id: str, *, min_group: int = MIN_GROUP, n_boot: int = 0, random_state: int = 0,
+                 progress=None) -> tuple[FairnessAudit, pd.DataFrame | None]:
+    """A run's fairness audit at floor ``min_group`` (configure tracking first), and the run's logged test rows
+    when it has them (runs trained before the audit was logged as aggregates; None for the others).
+
+    A run that logged ``evaluation/fairness_audit.json`` is read from it; an older run's audit is recomputed from
+    its ``evaluation/test_predictions.parquet`` as before. ``n_boot`` needs the rows (:data:`NO_INTERVALS`).
+    """
+    from retention_ml import artifacts, tracking
+
+    if _has_record(run_id):
+        if n_boot:
+            raise ValueError(NO_INTERVALS.format(run_id=run_id, artifact=artifacts.FAIRNESS_AUDIT))
+        record = tracking.load_json_artifact(run_id, artifacts.FAIRNESS_AUDIT)
+        return audit_from_record(record, min_group=min_group, source=f"{artifacts.FAIRNESS_AUDIT} of run {run_id}"), None
+    rows = tracking.load_table_artifact(run_id, artifacts.TEST_PREDICTIONS)
+    return audit_fairness(rows, min_group=min_group, n_boot=n_boot, random_state=random_state, progress=progress), rows
+
+
+def logged_test_window(run_id: str) -> dict:
+    """A run's test window as training evaluated it: ``dates`` (ISO strings), ``rows`` and ``leaving_rows``, from the
+    logged audit record, or from an older run's test rows (configure tracking first)."""
+    from retention_ml import artifacts, tracking
+
+    if _has_record(run_id):
+        return dict(tracking.load_json_artifact(run_id, artifacts.FAIRNESS_AUDIT)["window"])
+    rows = tracking.load_table_artifact(run_id, artifacts.TEST_PREDICTIONS)
+    return {"dates": sorted(str(pd.Timestamp(d).date()) for d in pd.to_datetime(rows["as_of"]).unique()),
+            "rows": int(len(rows)), "leaving_rows": int(rows["label"].fillna(0).sum())}
+
+
+def _has_record(run_id: str) -> bool:
+    from retention_ml import artifacts, tracking
+
+    return artifacts.FAIRNESS_AUDIT in tracking.list_artifacts(run_id, artifacts.EVALUATION_DIR)

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
 __all__ = ["THRESHOLDS_PATH", "Check", "PromotionResult", "load_thresholds", "run_checks", "promote",
            "CHAMPION_ALIAS", "PromotionError", "count_test_leavers", "registered_version", "too_few_leavers", "NOT_ASSESSABLE",
-           "threshold_departures", "thresholds_note", "thresholds_fingerprint", "window_level"]
+           "threshold_departures", "thresholds_note", "thresholds_fingerprint", "overall_level"]
 
 THRESHOLDS_PATH = Path(__file__).with_name("promotion_thresholds.toml")
 CHAMPION_ALIAS = "champion"
@@ -55,7 +55,8 @@ GATE_PASSED = "passed"
 CARD_TAG = artifacts.CARD_TAG
 CARD_ARTIFACT = artifacts.CARD
 METRICS_ARTIFACT = artifacts.METRICS_JSON
-PREDICTIONS_ARTIFACT = artifacts.TEST_PREDICTIONS
+AUDIT_ARTIFACT = artifacts.FAIRNESS_AUDIT
+PREDICTIONS_ARTIFACT = artifacts.TEST_PREDICTIONS   # runs logged before the audit's aggregates
 REQUIRED_KEYS = {"require_card": bool, "require_beats_baselines": bool, "min_test_leavers": int, "max_ece": float,
                  "max_group_roc_auc_shortfall": float, "max_group_calibration_gap": float, "min_group": int,
                  "group_family_alpha": float, "max_calibration_ratio": float}
@@ -344,19 +345,26 @@ def _ece_check(metrics: dict, max_ece: float) -> Check:
                  "risks are off, so the check is not failed on noise; a larger test window would tell")
 
 
-# Where the audit rows' person ids are (a run-local pseudonym; test fixtures and older rows: worker_id).
-PERSON_COLUMNS = ("person", "worker_id")
+def overall_level(overall: dict, alpha: float) -> dict:
+    """Calibration in the large from the fairness audit's whole-window figures (``rows``, ``people``, ``mean_risk``,
+    ``positives`` and ``leavers_se``, the standard error with a person's rows counted together: logged at training
+    in ``evaluation/fairness_audit.json``, or computed from an older run's test rows), with the verdict at
+    ``alpha`` (:func:`retention_ml.evaluate.level_verdict`): a thresholds file's alpha decides from the logged counts.
+    The gate's check and the card's caveat both read it, so they cannot disagree.
 
+    Example
+    -------
+    >>> level = overall_level({"rows": 1000, "people": 1000, "mean_risk": 0.2, "positives": 150, "leavers_se": 12.6},
+    ...                       alpha=0.05)
+    >>> round(level["expected"]), round(level["ratio"], 2), level["beyond"]
+    (200, 0.75, True)
+    """
+    from retention_ml.evaluate import level_verdict
 
-def window_level(predictions: pd.DataFrame, alpha: float) -> dict:
-    """:func:`retention_ml.evaluate.calibration_in_the_large` on a run's logged test rows: a person's rows counted
-    together when the rows carry a person id, else binomial over rows. The gate's check and the card's caveat both
-    read it, so they cannot disagree."""
-    from retention_ml.evaluate import calibration_in_the_large
-
-    ids = next((c for c in PERSON_COLUMNS if c in predictions.columns), None)
-    return calibration_in_the_large(predictions["risk"], predictions["label"],
-                                    workers=None if ids is None else predictions[ids], alpha=alpha)
+    rows = overall["rows"]
+    figures = {"rows": rows, "people": overall["people"], "expected": overall["mean_risk"] * rows if rows else 0.0,
+               "observed": int(overall["positives"]), "se": overall["leavers_se"], "per_person": True}
+    return level_verdict(figures, alpha)
 
 
 def _level_check(level: dict, max_ratio: float) -> Check:
@@ -372,8 +380,7 @@ def _level_check(level: dict, max_ratio: float) -> Check:
     ratio, low = level["ratio"], 1 / max_ratio
     inside = low <= ratio <= max_ratio
     way = "too high" if ratio < 1 else "too low"
-    unit = ("each row counted as another person: these audit rows carry no person id" if not level["per_person"] else
-            "one row per person" if level["people"] == level["rows"] else
+    unit = ("one row per person" if level["people"] == level["rows"] else
             f"{level['rows']:,} rows of {level['people']:,} people, a person's rows at several test dates counted together")
     said = (f"over the test window the risks expected {level['expected']:,.1f} leavers and {level['observed']:,} left: "
             f"for every 100 expected, {100 * ratio:.0f} left (observed / expected {ratio:.2f}, "
@@ -492,30 +499,30 @@ def _evidence_check(name: str, groups: pd.DataFrame, value: str, se: str, limit:
 def run_checks(run_id: str, thresholds: dict | None = None, *, audit=None) -> list[Check]:
     """Evaluate every gate check for ``run_id`` (configure tracking first). Changes nothing.
 
-    ``audit`` (a :class:`~retention_ml.fairness.FairnessAudit` of the run's test predictions with the same
-    ``min_group``) saves recomputing it when the caller already has one.
+    ``audit`` (a :class:`~retention_ml.fairness.FairnessAudit` of the run with the same ``min_group``) saves reading
+    it again when the caller already has one; otherwise it is the run's logged audit at the thresholds' floor
+    (:func:`retention_ml.fairness.logged_audit`: ``evaluation/fairness_audit.json``, or an older run's test rows).
     """
     from retention_ml import tracking
-    from retention_ml.fairness import audit_fairness
+    from retention_ml.fairness import logged_audit
 
     thresholds = thresholds or load_thresholds()
     try:
         metrics = tracking.load_json_artifact(run_id, METRICS_ARTIFACT)
-        predictions = None if audit is not None else tracking.load_table_artifact(run_id, PREDICTIONS_ARTIFACT)
+        if audit is None or audit.min_group != thresholds["min_group"]:
+            # the logged aggregates (or an older run's rows) at this bar's floor; its alpha applies below
+            audit, _ = logged_audit(run_id, min_group=thresholds["min_group"])
     except Exception as exc:  # MLflow raises its own types for a missing artifact
-        raise PromotionError(f"run {run_id}: cannot read {METRICS_ARTIFACT} / {PREDICTIONS_ARTIFACT}: {exc}") from exc
+        raise PromotionError(f"run {run_id}: cannot read {METRICS_ARTIFACT} / {AUDIT_ARTIFACT} (or, for runs logged "
+                             f"before it, {PREDICTIONS_ARTIFACT}): {exc}") from exc
     checks = [_leavers_check(metrics, thresholds["min_test_leavers"])]
     if thresholds["require_card"]:
         checks.append(_card_check(run_id, tracking.run_tags(run_id), thresholds))
     if thresholds["require_beats_baselines"]:
         checks.append(_baseline_check(metrics))
     checks.append(_ece_check(metrics, thresholds["max_ece"]))
-    if predictions is None:
-        predictions = tracking.load_table_artifact(run_id, PREDICTIONS_ARTIFACT)
-    checks.append(_level_check(window_level(predictions, thresholds["group_family_alpha"]),
+    checks.append(_level_check(overall_level(audit.overall, thresholds["group_family_alpha"]),
                                thresholds["max_calibration_ratio"]))
-    if audit is None or audit.min_group != thresholds["min_group"]:
-        audit = audit_fairness(predictions, min_group=thresholds["min_group"])
     checks.extend(_group_checks(audit, thresholds))
     return checks
 

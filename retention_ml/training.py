@@ -49,12 +49,11 @@ __all__ = ["TrainResult", "train_experiment", "data_fingerprint", "snapshot_date
 
 PROTECTED_KEYS = ("sex", "age_band", "ethnicity_group", "disability")
 PREDICTION_KEYS = ("worker_id", "as_of", "team_id", "council_id", "service", "area", "employment_type")
-# The logged evaluation/test_predictions.parquet holds one row per test snapshot for the fairness audit and the
-# promotion gate, and nothing that joins it to a list: a run-local pseudonym instead of worker_id, no team key at
-# all, and only the groups the audit compares (service, area, employment type), not manager or council. The card's
-# check of the lists' team figures is computed at training and logged in metrics.json (team_checks) instead: a team
-# key in the rows, however pseudonymous, is tied back to the real team by metrics.json's named teams (same people,
-# expected and observed leavers), and with it each member's protected characteristics.
+# The audit rows (audit_rows: one per test snapshot with a run-local pseudonym, never worker_id or a team key) are
+# built in memory only; the run logs the fairness audit's aggregates from them (evaluation/fairness_audit.json,
+# groups of 20+ people), because a row's date, area, service and risk find the person in a scores file or a
+# manager's list, and with them their protected characteristics and whether they left. The card's check of the
+# lists' team figures is computed at training and logged in metrics.json (team_checks).
 PERSON = "person"
 AUDIT_KEYS = ("as_of", "service", "area", "employment_type")
 MODEL_KEYS = ("n_estimators", "learning_rate", "num_leaves", "min_child_samples", "subsample", "colsample_bytree",
@@ -545,6 +544,16 @@ def audit_rows(predictions: pd.DataFrame, protected=()) -> pd.DataFrame:
     return rows.sort_values(order, kind="stable").reset_index(drop=True)[[*keys, *columns, "label", "risk", FLAGGED]]
 
 
+def _write_audit(rows: pd.DataFrame, path: Path) -> None:
+    """Log the fairness audit's aggregates (:func:`retention_ml.fairness.audit_record`), computed here from the
+    audit rows, which stay in memory: a row per test snapshot with a person's protected characteristics, area,
+    service and risk is tied back to them by anyone holding a scores file or a list of that date."""
+    from retention_ml.fairness import audit_fairness, audit_record
+
+    record = audit_record(audit_fairness(rows), rows)
+    path.write_text(json.dumps(record, indent=2, sort_keys=True), encoding="utf-8")
+
+
 def _pseudonyms(ids: pd.Series, prefix: str) -> np.ndarray:
     """A fresh random numbering of ``ids`` ("P07", "G3", ...): one value per id, unseeded on purpose so nothing
     can recompute it from one run to the next."""
@@ -700,7 +709,7 @@ def _log_run(exp, prep, model, record, predictions, X_test, y_test, keys_test, r
             ev = tmp / "evaluation"
             ev.mkdir()
             fname = artifacts.file_name
-            audit_rows(predictions, exp["flat"]["protected"]).to_parquet(ev / fname(artifacts.TEST_PREDICTIONS), index=False)
+            _write_audit(audit_rows(predictions, exp["flat"]["protected"]), ev / fname(artifacts.FAIRNESS_AUDIT))
             calibration_plot(y_test, {k: v for k, v in risks.items() if k != "team_base_rate"}, ev / fname(artifacts.CALIBRATION_PLOT),
                              title=f"{exp['name']}: calibration on the test window")
             model.feature_importance_table().to_csv(ev / fname(artifacts.FEATURE_IMPORTANCE), index=False, lineterminator="\n")

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from retention_ml.promotion import THRESHOLDS_PATH, _level_check, load_thresholds, window_level
+from retention_ml.fairness import audit_fairness
+from retention_ml.promotion import THRESHOLDS_PATH, _level_check, load_thresholds, overall_level
 
 THRESHOLDS = load_thresholds()
 BAR, ALPHA = THRESHOLDS["max_calibration_ratio"], THRESHOLDS["group_family_alpha"]
@@ -18,6 +19,11 @@ def _rows(people: int, risk: float, leavers: int, dates: int = 1) -> pd.DataFram
     leaving at every date, as a person who leaves within the horizon of each date is)."""
     return pd.DataFrame({"person": [f"P{i}" for i in range(people) for _ in range(dates)], "risk": risk,
                          "label": [float(i < leavers) for i in range(people) for _ in range(dates)]})
+
+
+def window_level(rows: pd.DataFrame, alpha: float) -> dict:
+    """The gate's reading of a test window: the fairness audit's whole-window figures (what training logs)."""
+    return overall_level(audit_fairness(rows, factors=[]).overall, alpha)
 
 
 def _check(rows: pd.DataFrame, bar: float = BAR):
@@ -63,9 +69,20 @@ def test_a_persons_rows_at_several_dates_are_counted_together():
     assert _check(rows).passed
     as_if_people = rows.assign(person=[f"R{i}" for i in range(len(rows))])
     assert not _check(as_if_people).passed
-    without_ids = rows.drop(columns="person")          # older audit rows without a person id: said, binomial
-    check = _check(without_ids)
-    assert not check.passed and "carry no person id" in check.detail
+    assert "1,000 rows of 250 people, a person's rows at several test dates counted together" in _check(rows).detail
+
+
+def test_the_level_is_the_one_computation_on_rows_and_on_the_logged_figures():
+    """What the audit logs (mean risk x rows, positives, leavers_se) gives calibration_in_the_large's figures."""
+    from retention_ml.evaluate import calibration_in_the_large
+
+    rows = pd.concat([_rows(250, 0.2, 41, dates=4), _rows(300, 0.05, 30).assign(person=lambda f: "Q" + f["person"])])
+    logged, direct = window_level(rows, ALPHA), calibration_in_the_large(rows["risk"], rows["label"],
+                                                                         workers=rows["person"], alpha=ALPHA)
+    for key in ("rows", "people", "observed", "beyond"):
+        assert logged[key] == direct[key]
+    for key in ("expected", "se", "z", "p_value"):
+        assert logged[key] == pytest.approx(direct[key], rel=1e-9)
 
 
 def test_the_threshold_files_bar_is_honoured(tmp_path):

@@ -1,7 +1,7 @@
 """Model cards (Mitchell et al., 2019) written from a training run's MLflow record.
 
 Every number in the card is read from the run (paths: :mod:`retention_ml.artifacts`): ``evaluation/metrics.json`` (written by training),
-``evaluation/test_predictions.parquet`` (the fairness audit is recomputed from it with
+``evaluation/fairness_audit.json`` (the fairness audit's aggregates; an older run's test rows are recomputed with
 :func:`retention_ml.fairness.audit_fairness`), ``explanations/*.json|csv``,
 ``censoring_report.csv``, run tags and the registry. Nothing is typed in. The ethical
 considerations are generated from those numbers (worst-calibrated group, baselines not beaten,
@@ -459,22 +459,20 @@ def _window_rates(metrics: dict) -> str:
                      for w in ("train", "valid", "test") if counts.get(w, {}).get("n"))
 
 
-def _overall_level_note(metrics: dict, audit, alpha: float, predictions: pd.DataFrame | None = None) -> str | None:
+def _overall_level_note(metrics: dict, audit, alpha: float) -> str | None:
     """Whether the model's risks are right on average over the whole test window: predicted against observed
     leavers, judged against chance (two-sided ``alpha``, the gate's error rate) by the gate's own computation,
-    :func:`retention_ml.promotion.window_level` (a person's rows counted together; for predictions without ids,
-    binomial at the mean risk). ECE averages gaps per risk bin and can pass while every risk is a tenth
+    :func:`retention_ml.promotion.overall_level` on the audit's whole-window figures (a person's rows counted
+    together). ECE averages gaps per risk bin and can pass while every risk is a tenth
     too high, which every team's "expected leavers" on the lists then carries. None when the gap is within
     chance."""
-    from retention_ml.promotion import window_level
+    from retention_ml.promotion import overall_level
 
     ov = audit.overall
     rows, observed, mean_risk = ov["rows"], ov["positives"], ov["mean_risk"]
     if not rows or not mean_risk or math.isnan(mean_risk):
         return None
-    if predictions is None:   # the audit's summary alone: every row at the mean risk is all a binomial error reads
-        predictions = pd.DataFrame({"risk": mean_risk, "label": [1.0] * observed + [0.0] * (rows - observed)})
-    if not window_level(predictions, alpha)["beyond"]:
+    if not overall_level(ov, alpha)["beyond"]:
         return None
     gap = ov["base_rate"] - mean_risk
     expected = mean_risk * rows
@@ -615,7 +613,27 @@ def _audit_rows_note(predictions: pd.DataFrame) -> str | None:
             f"{where}{' and ' if keys else ''}risk, so anyone who can read or work out a person's risk (a scores "
             "file of that date, or the model and the extract) could tie them, with their protected characteristics, "
             "back to the person. Keep the run's artifacts to those who run the audit (MLflow permissions) and cover "
-            "them in the DPIA as special category data; evaluators read this card, not the rows.")
+            "them in the DPIA as special category data; evaluators read this card, not the rows. Runs trained now "
+            f"log the audit's aggregates instead (`{artifacts.FAIRNESS_AUDIT}`, no row about a person): train the "
+            "experiment again, and once its card is written delete this run's test rows (or the run).")
+
+
+def _audit_record_note(audit) -> str | None:
+    """What a run that logs the audit's aggregates holds about protected characteristics, for the DPO and the
+    unions. None without a protected characteristic in the audit (nothing special to say)."""
+    from retention_ml.fairness import protected_factors
+
+    protected = protected_factors(audit.table["factor"].unique())
+    if not protected:
+        return None
+    held = ", ".join(_factor_name(f) for f in protected)
+    return (f"The run logs the fairness audit as aggregates only (`{artifacts.FAIRNESS_AUDIT}`, read by this card and "
+            f"the gate): per group of {audit.logged_floor or audit.min_group} or more people, its people, rows, leavers, the group figures "
+            f"with their standard errors and the flagged share (a group withheld above: its size and the "
+            "gate's figures only); a smaller group only by name. No row about a person "
+            f"is logged, so nothing in the run ties a person's {held} to their list entry or their risk. The groups' "
+            "figures are still special category data about the workforce: keep the run's artifacts to those who "
+            "run the audit (MLflow permissions) and cover them in the DPIA.")
 
 
 def _own_entry(flat: bool) -> list[str]:
@@ -677,7 +695,7 @@ def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | 
                 "do not use it.")
     if (note := _ece_note(mine["ece"], thresholds["max_ece"])) is not None:
         notes.append(note)
-    if (level := _overall_level_note(metrics, audit, thresholds.get("group_family_alpha", 0.05), predictions)) is not None:
+    if (level := _overall_level_note(metrics, audit, thresholds.get("group_family_alpha", 0.05))) is not None:
         notes.append(level)
     notes += [_narrow_win_note(metrics, base) for base in _narrow_wins(metrics)]
     every = audit.group_shortfalls()
@@ -1149,7 +1167,7 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
     from the shipped bar is said (:func:`retention_ml.promotion.thresholds_note`)."""
     from retention_ml import tracking
     from retention_ml.explain.drivers import unmeasured_drivers
-    from retention_ml.fairness import FACTOR_LABELS, audit_fairness, protected_factors
+    from retention_ml.fairness import FACTOR_LABELS, logged_audit, protected_factors
     from retention_ml.promotion import (load_thresholds, registered_version, run_checks, threshold_departures,
                                         thresholds_note)
 
@@ -1158,12 +1176,12 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
     run = tracking.client().get_run(run_id)
     tags = dict(run.data.tags)
     metrics = tracking.load_json_artifact(run_id, artifacts.METRICS_JSON)
-    predictions = tracking.load_table_artifact(run_id, artifacts.TEST_PREDICTIONS)
     alignment = _optional(tracking.load_json_artifact, run_id, OPTIONAL_JSON["alignment"])
     truth = _optional(tracking.load_json_artifact, run_id, OPTIONAL_JSON["truth"])
     tables = {k: _optional(tracking.load_table_artifact, run_id, p) for k, p in OPTIONAL_TABLES.items()}
-    audit = audit_fairness(predictions, min_group=thresholds["min_group"], n_boot=n_boot, random_state=random_state,
-                           progress=boot_progress)
+    # the logged aggregates; an older run's rows (predictions), recomputed as before and named in a note
+    audit, predictions = logged_audit(run_id, min_group=thresholds["min_group"], n_boot=n_boot,
+                                      random_state=random_state, progress=boot_progress)
     version = registered_version(run_id, model_name)
     name = version.name if version is not None else (model_name or tracking.DEFAULT_MODEL_NAME)
     if version is not None:  # search results carry no aliases; the version itself does
@@ -1265,14 +1283,15 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
         "images": sorted(images),
     }
     context["simulated"] = simulated
-    context["team_checks"] = _team_checks(predictions, flat, metrics)
+    context["team_checks"] = _team_checks(pd.DataFrame() if predictions is None else predictions, flat, metrics)
     narrow = [d["as_of"] for d in context["team_checks"].get("dates", []) if d["teams"] and d["coverage_high"] < d["level"]]
     if narrow:  # the evaluators' list of cautions names it too, not only the section
         context["considerations"].append(f"The team ranges on the lists are too narrow at {', '.join(narrow)}: see "
                                          f"{TEAM_CHECK_TITLE}.")
-    if (rows_note := _audit_rows_note(predictions)) is not None:
+    rows_note = _audit_record_note(audit) if predictions is None else _audit_rows_note(predictions)
+    if rows_note is not None:
         context["considerations"].append(rows_note)
-    if (team_note := _team_key_note(predictions, metrics)) is not None:
+    if predictions is not None and (team_note := _team_key_note(predictions, metrics)) is not None:
         context["considerations"].append(team_note)
     catalogue = tables["catalogue"]
     context["health_inputs"] = _health_inputs(catalogue)

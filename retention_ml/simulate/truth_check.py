@@ -487,9 +487,11 @@ def _noop(*_args, **_kw):
 
 
 def _load_run(run: str, data_dir: Path):
-    """The run's model, id, evaluation record, logged test predictions, feature catalogue (None when not
-    logged) and label settings; refuses a run on real data or on other data than ``data_dir``."""
+    """The run's model, id, test window (:func:`retention_ml.fairness.logged_test_window`: dates, rows, leaving
+    rows), feature catalogue (None when not logged) and label settings; refuses a run on real data or on other data
+    than ``data_dir``."""
     from retention_ml import tracking
+    from retention_ml.fairness import logged_test_window
     from retention_ml.training import data_fingerprint
 
     try:
@@ -505,7 +507,7 @@ def _load_run(run: str, data_dir: Path):
                               "pass the simulated folder the run used")
     try:
         metrics = tracking.load_json_artifact(run_id, artifacts.METRICS_JSON)
-        tested = tracking.load_table_artifact(run_id, artifacts.TEST_PREDICTIONS)
+        tested = logged_test_window(run_id)   # dates, rows and leaving rows: no row about a person
     except Exception as exc:
         raise TruthCheckError(f"run {run_id} has no test-window evaluation to check ({exc})") from exc
     try:
@@ -515,25 +517,25 @@ def _load_run(run: str, data_dir: Path):
     return model, run_id, tested, catalogue, run_label_config(metrics)
 
 
-def _test_snapshots(tables: dict, tested: pd.DataFrame, label) -> tuple:
+def _test_snapshots(tables: dict, tested: dict, label) -> tuple:
     """Features ``X``, ``keys`` and labels ``y`` rebuilt for the run's test snapshots, and the test dates.
 
-    The run's test snapshots are those training kept at its test dates (those of ``tested``, the logged
-    test predictions): labelled and not censored. The logged rows carry no worker id, so they cannot be
-    matched by id; the counts of rows and leavers must agree instead.
+    The run's test snapshots are those training kept at its test dates (``tested``, the run's logged test
+    window: dates, rows and leaving rows): labelled and not censored. The run logs no row per person, so they
+    cannot be matched by id; the counts of rows and leavers must agree instead.
     """
     from retention_ml.features import build_dataset
 
-    dates = sorted(tested["as_of"].unique())
+    dates = sorted(pd.Timestamp(d) for d in tested["dates"])
     ds = build_dataset(tables, [pd.Timestamp(d) for d in dates], label_config=label)
     keys = ds.keys.assign(worker_id=ds.keys["worker_id"].astype(str), as_of=pd.to_datetime(ds.keys["as_of"]).astype("datetime64[ns]"))
     wanted = ~ds.censored.to_numpy(dtype=bool) & ds.y.notna().to_numpy()
     X = ds.X.loc[wanted].reset_index(drop=True)
     keys = keys.loc[wanted].reset_index(drop=True)
     y = ds.y.loc[wanted].reset_index(drop=True).astype("float64")
-    if len(X) != len(tested) or y.sum() != tested["label"].sum():
-        raise TruthCheckError(f"rebuilt {len(X)} test snapshots ({int(y.sum())} leaving) but the run evaluated {len(tested)} "
-                              f"({int(tested['label'].sum())} leaving): features or labels changed since training?")
+    if len(X) != tested["rows"] or y.sum() != tested["leaving_rows"]:
+        raise TruthCheckError(f"rebuilt {len(X)} test snapshots ({int(y.sum())} leaving) but the run evaluated {tested['rows']} "
+                              f"({tested['leaving_rows']} leaving): features or labels changed since training?")
     return X, keys, y, dates
 
 
@@ -542,7 +544,7 @@ def check_run(run: str, data_dir: str | Path, *, n_boot: int = 1000, random_stat
     """Recompute a run's test-window explanations on its simulated data and compare them with the truth.
 
     Loads the run's model, rebuilds features for exactly the test snapshots of the
-    run (the dates of its ``evaluation/test_predictions.parquet``, labelled and uncensored as in training; same data: the run's
+    run (the dates of its logged test window, labelled and uncensored as in training; same data: the run's
     ``retention_ml.data_fingerprint`` tag must match ``data_dir``), explains them
     (exact TreeSHAP), and computes the truth record (:func:`truth_agreement`
     plus the oracle ROC-AUC of the true probabilities on the same snapshots and
@@ -565,7 +567,6 @@ def check_run(run: str, data_dir: str | Path, *, n_boot: int = 1000, random_stat
         check = truth_checker(data_dir, n_boot=n_boot, random_state=random_state)
     except (FileNotFoundError, ValueError) as exc:
         raise TruthCheckError(str(exc)) from exc
-    tested = tested.assign(as_of=pd.to_datetime(tested["as_of"]).astype("datetime64[ns]"))
     X, keys, y, dates = _test_snapshots(tables, tested, label)
     explanation = explain(model, X, catalogue=catalogue, chunk_rows=5000,
                           progress=lambda done, total: step("Explaining", done, total)).relative_to(keys["as_of"])

@@ -13,7 +13,7 @@ import pandas as pd
 from retention_ml import artifacts, tracking
 from retention_ml.disclosure import AUDIT_RISK_DECIMALS
 from retention_ml.fairness import FLAGGED
-from retention_ml.training import AUDIT_KEYS, PROTECTED_KEYS
+from retention_ml.training import AUDIT_KEYS, PROTECTED_KEYS, audit_rows
 
 
 def linked_teams(rows: pd.DataFrame, teams: list[dict], key: str) -> set[str]:
@@ -32,8 +32,9 @@ def linked_teams(rows: pd.DataFrame, teams: list[dict], key: str) -> set[str]:
 
 
 def _logged(result) -> tuple[pd.DataFrame, dict]:
-    return (tracking.load_table_artifact(result.run_id, artifacts.TEST_PREDICTIONS),
-            tracking.load_json_artifact(result.run_id, artifacts.METRICS_JSON))
+    """The audit rows training computed the logged audit from (no longer logged themselves) and metrics.json."""
+    assert artifacts.TEST_PREDICTIONS not in tracking.list_artifacts(result.run_id, artifacts.EVALUATION_DIR)
+    return audit_rows(result.predictions), tracking.load_json_artifact(result.run_id, artifacts.METRICS_JSON)
 
 
 def test_no_key_of_the_logged_rows_ties_a_named_team_to_its_members(sim_model):

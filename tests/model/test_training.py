@@ -18,7 +18,7 @@ from retention_ml import tracking
 from retention_ml.disclosure import AUDIT_RISK_DECIMALS
 from retention_ml.experiment import load_experiment
 from retention_ml.model import TurnoverModel
-from retention_ml.training import train_experiment
+from retention_ml.training import audit_rows, train_experiment
 
 REPO = Path(__file__).resolve().parents[2]
 FAST = ["evaluation.n_boot=20", "model.n_bootstrap=2", "tuning.trials=0"]  # ibm_hr.toml ships 30 tuning trials
@@ -43,7 +43,8 @@ def test_flat_run_is_logged_registered_and_loadable(ibm_exp, mlflow_store):
     assert record["calibration"]["method"] == "platt"
     artifacts = set(tracking.list_artifacts(rid)) | set(tracking.list_artifacts(rid, "evaluation"))
     assert {"experiment.toml", "feature_catalogue.csv", "censoring_report.csv", "evaluation/metrics.json",
-            "evaluation/test_predictions.parquet", "evaluation/calibration.png", "evaluation/feature_importance.csv"} <= artifacts
+            "evaluation/fairness_audit.json", "evaluation/calibration.png", "evaluation/feature_importance.csv"} <= artifacts
+    assert "evaluation/test_predictions.parquet" not in artifacts   # no row about a person (test_fairness_record.py)
     tags = tracking.run_tags(rid)
     assert tags["retention_ml.experiment"] == "ibm_hr" and tags["retention_ml.simulated"] == "false"
     assert len(tags["retention_ml.data_fingerprint"]) == 64 and tags["retention_ml.schema_version"]
@@ -54,7 +55,7 @@ def test_flat_run_is_logged_registered_and_loadable(ibm_exp, mlflow_store):
     assert tracking.alias_version("candidate", name).run_id == rid
     model, loaded_rid = tracking.load_turnover_model(f"models:/{name}@candidate")
     assert isinstance(model, TurnoverModel) and loaded_rid == rid and model.booster_ is not None
-    preds = tracking.load_table_artifact(rid, "evaluation/test_predictions.parquet")
+    preds = audit_rows(result.predictions, ibm_exp["flat"]["protected"])   # what the logged audit is computed from
     # Audit rows: a run-local pseudonym and the protected columns, no worker or team (department) id.
     assert {"person", "label", "risk", "Gender"} <= set(preds.columns) and not {"worker_id", "team_id"} & set(preds.columns)
     assert preds["person"].nunique() == len(preds) == record["counts"]["test"]["n"]

@@ -8,7 +8,7 @@ from retention_ml.disclosure import AUDIT_RISK_DECIMALS
 from retention_ml.evaluate import top_share_mask
 from retention_ml.experiment import load_experiment
 from retention_ml.fairness import FLAGGED
-from retention_ml.training import train_experiment
+from retention_ml.training import audit_rows, train_experiment
 
 
 def _exp(tmp_path, sim_dir, *extra):
@@ -27,7 +27,10 @@ def test_simulated_run_end_to_end(sim_dir, tmp_path, mlflow_store):
     assert valid_end + pd.DateOffset(months=12) <= test_start
     assert rec["counts"]["test"]["positives"] > 0
     assert rec["models"]["lightgbm"]["roc_auc"]["value"] > 0.55
-    preds = tracking.load_table_artifact(result.run_id, "evaluation/test_predictions.parquet")
+    # The run logs the audit's aggregates, not the rows it computed them from (tests/test_fairness_record.py)
+    logged = tracking.list_artifacts(result.run_id, "evaluation")
+    assert "evaluation/fairness_audit.json" in logged and "evaluation/test_predictions.parquet" not in logged
+    preds = audit_rows(result.predictions)
     # Audit rows no list joins to: a run-local person pseudonym, the audit's groups, no worker/team/council id nor team key.
     assert preds.columns.tolist() == ["person", "as_of", "area", "service", "employment_type", "sex", "age_band",
                                       "ethnicity_group", "disability", "label", "risk", FLAGGED]

@@ -56,22 +56,21 @@ def test_risks_too_high_on_average_are_judged_per_person_not_per_snapshot():
     """250 people in post at 4 test dates, every risk 20%: 1,000 rows expect 200 leaving rows and 165 were. Counted
     as 1,000 independent rows the gap is 2.8 standard errors ("beyond chance"); a person's 4 rows move together
     (one who leaves is labelled leaving at each date before), so it is 1.4: within chance, and no caveat."""
-    from types import SimpleNamespace
-
     import pandas as pd
 
+    from retention_ml.fairness import audit_fairness
     from retention_ml.reports.model_card import _overall_level_note
 
     left = [1.0] * 41 + [0.0] * 209    # 41 people leave: 164 rows, plus one more below
     rows = pd.DataFrame({"person": [f"P{i}" for i in range(250) for _ in range(4)], "risk": 0.2,
                          "label": [y for y in left for _ in range(4)]})
     rows.loc[rows.index[-1], "label"] = 1.0
-    audit = SimpleNamespace(overall={"rows": 1000, "positives": 165, "mean_risk": 0.2, "base_rate": 0.165})
     metrics = {"counts": {"test": {"n": 1000, "positives": 165}}}
-    assert _overall_level_note(metrics, audit, 0.05) is not None   # no ids: binomial over rows, as before
-    assert _overall_level_note(metrics, audit, 0.05, rows) is None
+    # the audit's whole-window figures, as training logs them
+    assert _overall_level_note(metrics, audit_fairness(rows, factors=[]), 0.05) is None
     one_each = rows.assign(person=[f"P{i}" for i in range(1000)])
-    assert _overall_level_note(metrics, audit, 0.05, one_each).startswith("Risks are too high on average")
+    assert _overall_level_note(metrics, audit_fairness(one_each, factors=[]), 0.05).startswith(
+        "Risks are too high on average")
 
 
 def test_the_brief_answers_whether_risks_read_as_chances():

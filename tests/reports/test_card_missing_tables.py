@@ -77,16 +77,31 @@ def test_explain_leaves_an_unmeasured_driver_out_of_the_profile(bare_run):
     assert "work_life_balance" not in {r["driver"] for r in record["reasons"]}
 
 
-def test_card_bootstrap_reports_its_resamples(bare_run, tmp_path):
+def test_card_bootstrap_reports_its_resamples(bare_run, tmp_path, scratch_store):
+    """Per-group bootstrap intervals resample the test rows: an older run that logged them gets them, with its
+    progress counted; a run that logs the audit's aggregates only is refused with the reason (exit 2)."""
+    import importlib.util
+    from pathlib import Path
+
     from retention_ml.reports.model_card import build_card
 
-    seen = []
-    card = build_card(bare_run[0], n_boot=2, boot_progress=lambda done, total: seen.append((done, total)))
-    factors = len(card.context["fairness"])
-    assert factors >= 5 and seen == [(2 * (i + 1), 2 * factors) for i in range(factors)]
-    for boot in ("0", "2"):  # the command's bar, with and without resamples
-        result = runner.invoke(app, ["card", "--run", bare_run[0], "--n-boot", boot, "--no-log", "--out", str(tmp_path / boot)])
+    spec = importlib.util.spec_from_file_location("_bootstrap_fake_runs", Path(__file__).parents[1] / "test_promotion.py")
+    fake = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fake)
+
+    (tmp_path / "older").mkdir()
+    with scratch_store(tmp_path / "older"):
+        older = fake.make_fake_run(kind="good")
+        seen = []
+        card = build_card(older, n_boot=2, boot_progress=lambda done, total: seen.append((done, total)))
+        factors = len(card.context["fairness"])
+        assert factors >= 3 and seen == [(2 * (i + 1), 2 * factors) for i in range(factors)]
+        result = runner.invoke(app, ["card", "--run", older, "--n-boot", "2", "--no-log", "--out", str(tmp_path / "o")])
         assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["card", "--run", bare_run[0], "--n-boot", "0", "--no-log", "--out", str(tmp_path / "0")])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["card", "--run", bare_run[0], "--n-boot", "2", "--no-log", "--out", str(tmp_path / "2")])
+    assert result.exit_code == 2 and "bootstrap intervals (--n-boot) need the test rows" in " ".join(result.output.split())
 
 
 def test_card_help_says_what_the_bootstrap_costs():
