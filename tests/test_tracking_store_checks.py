@@ -94,9 +94,9 @@ def test_a_run_id_the_store_does_not_hold_names_the_store_and_how_to_point_at_an
 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    mlflow.set_tracking_uri(uri)
-    with mlflow.start_run():
-        pass
+    # a store with a run in it; the client, not mlflow.start_run, so no experiment set by an earlier test is used
+    client = mlflow.MlflowClient(uri)
+    client.set_terminated(client.create_run(client.create_experiment("another")).info.run_id)
     elsewhere = "0123456789abcdef0123456789abcdef"
     card = _json_error(runner.invoke(app, ["card", "--run", elsewhere, "--out", str(tmp_path / "card"), "--json"]))
     example = str(REPO / "data_schema" / "examples" / "council_small")
