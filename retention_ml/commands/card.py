@@ -14,7 +14,7 @@ HELP = """Write the model card (Mitchell et al., 2019) for a training run: model
 
 Every number comes from the run's MLflow record: test-window metrics and baselines, calibration, data windows and censoring, the group audit (sex, age band, ethnicity group, disability, employment type, service, area; groups under 20 people shown as "too few to assess"), explanation alignment, and the promotion gate's checks.
 
-Per-group intervals (--n-boot) are slow on a big test window: fairlearn recomputes every group's metrics per resample and factor. At national size (test window of ~38,000 people, 7 factors, 444 areas) one resample cost about 11 s of CPU (measured 2026-11-23: --n-boot 3 took 51.7 s CPU, --n-boot 0 18.6 s), so --n-boot 50 takes about 10 minutes on an idle 2-core machine; a progress bar counts the resamples. One council is quick: the demo council's card (make demo) took 24 s wall, 18 s CPU with --n-boot 50, 6 s without.
+Per-group intervals (--n-boot) resample the test rows, so they work only for runs that logged them (trained before runs logged the fairness audit's aggregates, evaluation/fairness_audit.json); a newer run is refused with exit 2, and its card gives each group's standard errors instead. They are slow on a big test window: fairlearn recomputes every group's metrics per resample and factor. At national size (test window of ~38,000 people, 7 factors, 444 areas) one resample cost about 11 s of CPU (measured 2026-11-23: --n-boot 3 took 51.7 s CPU, --n-boot 0 18.6 s), so --n-boot 50 takes about 10 minutes on an idle 2-core machine; a progress bar counts the resamples. One council is quick: the demo council's card (make demo) took 24 s wall, 18 s CPU with --n-boot 50, 6 s without.
 
 Exit codes: 0 card written, 2 could not run (no such run, missing evaluation record).
 
@@ -35,7 +35,7 @@ def card(
     run: str = typer.Option(..., "--run", help="Run id, runs:/<id> or models:/<name>@<alias>."),
     out: Path = typer.Option(Path(CARD_DIR), "--out", help="Folder for model_card.md, model_card.html, fairness.csv and plots (default model_card/, the folder name the demo and the run's artifacts use)."),
     json_out: bool = typer.Option(False, "--json", help="Print the written paths and the promotion gate's checks (as the card shows them) as JSON."),
-    n_boot: int = typer.Option(0, "--n-boot", min=0, help="Bootstrap resamples for per-group intervals on base rate and ROC-AUC (use 50+; about 11 s CPU each at national size, see above; 0 = none)."),
+    n_boot: int = typer.Option(0, "--n-boot", min=0, help="Bootstrap resamples for per-group intervals on base rate and ROC-AUC, for runs that logged their test rows (older runs; see above; use 50+; about 11 s CPU each at national size; 0 = none)."),
     no_log: bool = typer.Option(False, "--no-log", help="Write the files only; do not log them to the run."),
     model_name: ModelNameOption = None,
     tracking_uri: TrackingUriOption = None,
