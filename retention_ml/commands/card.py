@@ -14,7 +14,7 @@ HELP = """Write the model card (Mitchell et al., 2019) for a training run: model
 
 Every number comes from the run's MLflow record: test-window metrics and baselines, calibration, data windows and censoring, the group audit (sex, age band, ethnicity group, disability, employment type, service, area; groups under 20 people shown as "too few to assess"), explanation alignment, and the promotion gate's checks.
 
-Per-group intervals (--n-boot) resample the test rows, so they work only for runs that logged them (trained before runs logged the fairness audit's aggregates, evaluation/fairness_audit.json); a newer run is refused with exit 2, and its card gives each group's standard errors instead. They are slow on a big test window: fairlearn recomputes every group's metrics per resample and factor. At national size (test window of ~38,000 people, 7 factors, 444 areas) one resample cost about 11 s of CPU (measured 2026-11-23: --n-boot 3 took 51.7 s CPU, --n-boot 0 18.6 s), so --n-boot 50 takes about 10 minutes on an idle 2-core machine; a progress bar counts the resamples. One council is quick: the demo council's card (make demo) took 24 s wall, 18 s CPU with --n-boot 50, 6 s without.
+Per-group intervals (--n-boot) resample the test rows, so they work only for runs that logged them (trained before runs logged the fairness audit's aggregates, evaluation/fairness_audit.json); a newer run is refused with exit 2, and its card gives each group's standard errors instead. They are slow on a big test window: fairlearn recomputes every group's metrics per resample and factor. At national size (test window of ~38,000 people, 7 factors, 444 areas) one resample cost about 11 s of CPU (measured 2026-11-23: --n-boot 3 took 51.7 s CPU, --n-boot 0 18.6 s), so --n-boot 50 takes about 10 minutes on an idle 2-core machine; a progress bar counts the resamples. One council is quick: the demo council's card (make demo, on a run that logged its rows) took 24 s wall, 18 s CPU with --n-boot 50, 6 s without.
 
 Exit codes: 0 card written, 2 could not run (no such run, missing evaluation record).
 
@@ -22,7 +22,8 @@ Exit codes: 0 card written, 2 could not run (no such run, missing evaluation rec
 Examples:
   retention-ml card --run models:/retention-ml-turnover@candidate
   retention-ml card --run 3f2a9c... --out cards/2025-07
-  retention-ml card --run 3f2a9c... --n-boot 50 --json
+  retention-ml card --run 3f2a9c... --json
+  retention-ml card --run 1b7e04... --n-boot 50   # a run that logged its test rows (older)
   retention-ml card --run 3f2a9c... --thresholds council_thresholds.toml   # before promote --thresholds
 """
 
