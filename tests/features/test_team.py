@@ -31,14 +31,6 @@ def _with_establishment(tables, est):
     return dict(tables, teams=tables["teams"].assign(establishment_fte=est))
 
 
-def _add_worker(tables, **row):
-    w = tables["workers"]
-    new = w.iloc[[0]].copy()
-    for k, v in row.items():
-        new[k] = v
-    return dict(tables, workers=pd.concat([w, new], ignore_index=True).astype(w.dtypes.to_dict()))
-
-
 def test_agency_cover_leaves_the_post_vacant(tiny_tables):
     assert _rate(tiny_tables, "2024-01-01") == pytest.approx(_dfe(1.2, 1.8))            # 0.4, not 0.067
 
@@ -72,11 +64,11 @@ def test_agency_hours_changes_do_not_move_it(tiny_tables):
     assert _rate(dict(tiny_tables, fte_history=h), "2024-01-01") == pytest.approx(_dfe(1.5, 1.5))   # W2 at 0.5: own 1.0 + 0.5
 
 
-def test_changes_after_the_snapshot_date_do_not_move_it(tiny_tables):
+def test_changes_after_the_snapshot_date_do_not_move_it(tiny_tables, tiny_data):
     base = _rate(tiny_tables, "2024-01-01")
     # a permanent hire starting on as_of, the agency worker's leaving, an own worker's cut in hours dated on as_of
     # and an establishment change dated on as_of are all not yet known at 2024-01-01
-    later = _add_worker(tiny_tables, worker_id="W4", employment_type="permanent", fte=1.0,
+    later = tiny_data.add_worker(tiny_tables, worker_id="W4", employment_type="permanent", fte=1.0,
                         start_date=D("2024-01-01"), end_date=pd.NaT)
     h = pd.DataFrame({"worker_id": ["W1"], "effective_date": [D("2024-01-01")], "fte": [0.5]}).astype({"worker_id": object})
     th = pd.DataFrame({"team_id": ["T1"], "effective_date": [D("2024-01-01")],

@@ -40,14 +40,6 @@ def _workers(tables, **changes):
     return dict(tables, workers=w)
 
 
-def _add_worker(tables, **row):
-    w = tables["workers"]
-    new = w.iloc[[0]].copy()
-    for k, v in row.items():
-        new[k] = v
-    return dict(tables, workers=pd.concat([w, new], ignore_index=True).astype(w.dtypes.to_dict()))
-
-
 def _fte_history(**rows):
     """fte_history rows: worker_id=(effective_date, fte)."""
     return pd.DataFrame({"worker_id": list(rows), "effective_date": [D(d) for d, _ in rows.values()],
@@ -94,7 +86,7 @@ def test_a_team_without_own_staff_in_post_has_no_turnover_rate(tiny_tables):
     assert np.isnan(row["team_leavers_rate_12m"]) and np.isnan(row["team_agency_share"])
 
 
-def test_turnover_changes_after_the_snapshot_date_do_not_move_it(tiny_tables):
+def test_turnover_changes_after_the_snapshot_date_do_not_move_it(tiny_tables, tiny_data):
     # W2 leaving on 2024-03-10 is not known on 2024-03-10 (in post on their end date) and counts from the next day
     assert _turnover(tiny_tables, "2024-03-10") == 0.0
     assert _turnover(tiny_tables, "2024-03-11") == pytest.approx(0.8 / 1.0)
@@ -104,7 +96,7 @@ def test_turnover_changes_after_the_snapshot_date_do_not_move_it(tiny_tables):
     before_last = dict(tiny_tables, fte_history=_fte_history(W2=("2024-03-09", 0.5)))
     assert _turnover(before_last, "2024-04-01") == pytest.approx(0.5)
     # an own hire starting on as_of is not in post yet; from the next day the denominator holds it
-    hired = _add_worker(tiny_tables, worker_id="W4", employment_type="permanent", fte=1.0,
+    hired = tiny_data.add_worker(tiny_tables, worker_id="W4", employment_type="permanent", fte=1.0,
                         start_date=D("2024-04-01"), end_date=pd.NaT, leaving_reason=None)
     assert _turnover(hired, "2024-04-01") == pytest.approx(0.8 / 1.0)
     assert _turnover(hired, "2024-04-02") == pytest.approx(0.8 / 2.0)
@@ -128,10 +120,10 @@ def test_a_part_time_agency_worker_counts_by_fte(tiny_tables):
     assert _agency(dict(tiny_tables, fte_history=_fte_history(W2=("2023-09-01", 0.5))), "2024-01-01") == pytest.approx(1.0 / 2.5)
 
 
-def test_agency_changes_after_the_snapshot_date_do_not_move_it(tiny_tables):
+def test_agency_changes_after_the_snapshot_date_do_not_move_it(tiny_tables, tiny_data):
     base = _agency(tiny_tables, "2024-01-01")
     # an agency hire starting on as_of and an agency worker's change of hours dated on as_of are not known yet
-    later = _add_worker(tiny_tables, worker_id="W4", employment_type="agency", fte=0.6,
+    later = tiny_data.add_worker(tiny_tables, worker_id="W4", employment_type="agency", fte=0.6,
                         start_date=D("2024-01-01"), end_date=pd.NaT, leaving_reason=None)
     tables = dict(later, fte_history=_fte_history(W3=("2024-01-01", 0.5)))
     assert _agency(tables, "2024-01-01") == pytest.approx(base)

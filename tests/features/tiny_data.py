@@ -73,3 +73,12 @@ def make_tiny_tables():
 def make_snaps_jan():
     """All three workers at 2024-01-01."""
     return pd.DataFrame({"worker_id": ["W1", "W2", "W3"], "as_of": [D("2024-01-01")] * 3})
+
+
+def add_worker(tables, **row):
+    """A copy of ``tables`` with one more worker: the first worker's row with ``row``'s columns changed."""
+    w = tables["workers"]
+    new = w.iloc[[0]].copy()
+    for k, v in row.items():
+        new[k] = v
+    return dict(tables, workers=pd.concat([w, new], ignore_index=True).astype(w.dtypes.to_dict()))
