@@ -170,20 +170,19 @@ def leavers_standard_error(p, *, workers, by=None):
     return float(se.sum()) if by is None else se
 
 
-def calibration_in_the_large(risk, label, *, workers=None, alpha: float = CHANCE_ALPHA) -> dict:
+def calibration_in_the_large(risk, label, *, workers, alpha: float = CHANCE_ALPHA) -> dict:
     """Expected against observed leavers over a whole window, and whether the gap is beyond chance: can the risks be
     read as chances on average? ECE averages the gaps per risk bin and can pass while every risk is a tenth too high,
     which every team's "expected leavers" on the lists then carries. The model card's caveat and "Risks as chances",
     and the promotion gate's ``calibration_in_the_large`` check, all read this one computation.
 
     Rows with no label (censored) are left out. The standard error is :func:`leavers_standard_error` with a person's
-    rows counted together (``workers``: one id per row); without ids it is binomial over the rows, as if each row were
-    another person. The gap is beyond chance when it is over z standard errors, two-sided at ``alpha``.
+    rows counted together (``workers``: one id per row). The gap is beyond chance when it is over z standard errors,
+    two-sided at ``alpha``.
 
-    Returns ``rows``, ``people`` (None without ids), ``expected`` (sum of risk), ``observed`` (rows labelled leaving),
+    Returns ``rows``, ``people``, ``expected`` (sum of risk), ``observed`` (rows labelled leaving),
     ``ratio`` (observed / expected; NaN with nothing expected), ``se`` (of the observed count if the risks were exactly
-    right), ``z`` (the gap in standard errors), ``p_value`` (two-sided), ``beyond`` and ``per_person`` (whether the
-    standard error counted a person's rows together).
+    right), ``z`` (the gap in standard errors), ``p_value`` (two-sided) and ``beyond``.
 
     Example
     -------
@@ -191,18 +190,11 @@ def calibration_in_the_large(risk, label, *, workers=None, alpha: float = CHANCE
     >>> round(r["expected"]), r["observed"], round(r["ratio"], 2), r["beyond"]   # 200 expected, se 12.6: z -3.95
     (200, 150, 0.75, True)
     """
-    frame = pd.DataFrame({"risk": np.asarray(risk, float), "label": np.asarray(label, float)})
-    if workers is not None:
-        frame["worker"] = pd.Series(workers).astype(str).to_numpy()
+    frame = pd.DataFrame({"risk": np.asarray(risk, float), "label": np.asarray(label, float),
+                          "worker": pd.Series(workers).astype(str).to_numpy()})
     frame = frame[frame["label"].notna()]
-    rows, expected, observed = len(frame), float(frame["risk"].sum()), int(frame["label"].sum())
-    if workers is not None:
-        se = leavers_standard_error(frame["risk"], workers=frame["worker"])
-    else:   # no ids: each row another person, binomial at the mean risk (as the fairness audit's groups)
-        mean = expected / rows if rows else float("nan")
-        se = float(np.sqrt(rows * mean * (1 - mean))) if rows else float("nan")
-    figures = {"rows": rows, "people": None if workers is None else int(frame["worker"].nunique()),
-               "expected": expected, "observed": observed, "se": se, "per_person": workers is not None}
+    figures = {"rows": len(frame), "people": int(frame["worker"].nunique()), "expected": float(frame["risk"].sum()),
+               "observed": int(frame["label"].sum()), "se": leavers_standard_error(frame["risk"], workers=frame["worker"])}
     return level_verdict(figures, alpha)
 
 

@@ -363,7 +363,7 @@ def overall_level(overall: dict, alpha: float) -> dict:
 
     rows = overall["rows"]
     figures = {"rows": rows, "people": overall["people"], "expected": overall["mean_risk"] * rows if rows else 0.0,
-               "observed": int(overall["positives"]), "se": overall["leavers_se"], "per_person": True}
+               "observed": int(overall["positives"]), "se": overall["leavers_se"]}
     return level_verdict(figures, alpha)
 
 

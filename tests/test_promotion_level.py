@@ -130,7 +130,7 @@ def test_another_alpha_decides_from_the_same_counts():
     from retention_ml.evaluate import level_verdict
 
     level = window_level(_rows(270, 0.15, 31), ALPHA)      # z -1.62: within chance at 0.05, beyond at 0.2
-    counts = {k: level[k] for k in ("rows", "people", "expected", "observed", "se", "per_person")}
+    counts = {k: level[k] for k in ("rows", "people", "expected", "observed", "se")}
     assert not level_verdict(counts, 0.05)["beyond"] and level_verdict(counts, 0.2)["beyond"]
     assert not _level_check(level_verdict(counts, 0.2), BAR).passed
 
