@@ -626,7 +626,8 @@ def _audit_record_note(audit) -> str | None:
     protected = protected_factors(audit.table["factor"].unique())
     if not protected:
         return None
-    held = ", ".join(_factor_name(f) for f in protected)
+    names = [_factor_name(f) for f in protected]
+    held = " or ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
     return (f"The run logs the fairness audit as aggregates only (`{artifacts.FAIRNESS_AUDIT}`, read by this card and "
             f"the gate): per group of {audit.logged_floor or audit.min_group} or more people, its people, rows, leavers, the group figures "
             f"with their standard errors and the flagged share (a group withheld above: its size and the "
