@@ -680,9 +680,9 @@ def _approval(version, gate: list, run_id: str) -> dict:
 
 
 def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | None, thresholds: dict,
-                    simulated: bool, predictions: pd.DataFrame | None = None) -> list[str]:
-    """Ethical considerations and caveats written from this run's own numbers (``predictions``: the logged test
-    rows, whose pseudonymous ids let the whole window's expected leavers be judged per person, not per row)."""
+                    simulated: bool) -> list[str]:
+    """Ethical considerations and caveats written from this run's own numbers (the whole window's expected leavers
+    judged per person, from the audit's logged figures)."""
     notes = []
     models = metrics["models"]
     mine = models["lightgbm"]
@@ -1275,7 +1275,7 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
             # older runs' truth.json has no such block: the card then leaves the sentence out
             "reference_top1": _interval((truth.get("oracle_last_month") or {}).get("top1"), _pct),
             "reference_top3": _interval((truth.get("oracle_last_month") or {}).get("top3"), _pct)},
-        "considerations": _considerations(metrics, audit, alignment, truth, thresholds, simulated, predictions),
+        "considerations": _considerations(metrics, audit, alignment, truth, thresholds, simulated),
         "thresholds": thresholds,
         # how this bar differs from the shipped one (None: it is the shipped one), said above the thresholds
         "thresholds_note": thresholds_note(thresholds, thresholds_source) if threshold_departures(thresholds) else None,
