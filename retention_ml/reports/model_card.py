@@ -1090,6 +1090,12 @@ def team_check_verdict(checks: dict, horizon) -> str:
             "should read a count above the range as possible, not as a sign the list was wrong.")
 
 
+def _gap_pp(ece_value: float) -> str:
+    """An ECE in the summary's unit: the average gap between risk and the share who left, in percentage points
+    (the summary reads the ECE and its chance level side by side, so both in pp, never one as 0.005)."""
+    return f"{100 * ece_value:.1f} pp"
+
+
 def _chances_brief(ece: dict | None, ov: dict, unit: str) -> str:
     """Can the percentages be read as chances? The window's expected against observed leavers, and ECE read against
     its chance level (:func:`retention_ml.evaluate.ece_chance`), in words."""
@@ -1097,18 +1103,18 @@ def _chances_brief(ece: dict | None, ov: dict, unit: str) -> str:
 
     text = (f"**Risks as chances:** over the test window the risks added up to {ov['mean_risk'] * ov['rows']:,.0f} "
             f"leavers and {ov['positives']:,} left. ")
-    beyond, gap = ece_beyond_chance(ece), f"about {100 * ece['value']:.1f} pp" if ece else "n/a"
+    beyond, gap = ece_beyond_chance(ece), f"about {_gap_pp(ece['value'])}" if ece else "n/a"
     if beyond is None:
         return text + (f"Across groups of similar risk, risk and the share who left differ by {gap} on average (expected "
                        "calibration error; this run was logged before its chance level was).")
     if beyond:
         return text + (f"Across groups of similar risk, risk and the share who left differ by {gap} on average (expected "
                        f"calibration error), more than chance gives on {ov['rows']:,} {unit} (exactly right risks reach "
-                       f"{_num(ece['chance_high'])} 95 times in 100): read a percentage as a chance that is off by about "
-                       "that much.")
+                       f"{_gap_pp(ece['chance_high'])} 95 times in 100): read a percentage as a chance that is off by "
+                       "about that much.")
     return text + (f"Across groups of similar risk, risk and the share who left differ by {gap} on average (expected "
                    f"calibration error), within what chance gives on {ov['rows']:,} {unit} even for exactly right risks "
-                   f"(up to {_num(ece['chance_high'])} 95 times in 100): nothing here says the percentages cannot be read "
+                   f"(up to {_gap_pp(ece['chance_high'])} 95 times in 100): nothing here says the percentages cannot be read "
                    "as chances.")
 
 

@@ -1,6 +1,8 @@
 """How the card reads ECE: beside its chance level, never with a bootstrap range, and never "poorly calibrated" on
 a gap that risks exactly right would show on as few people (calibration review S15)."""
 
+import re
+
 from retention_ml.reports.model_card import _ece_note, _metric_cell
 
 WITHIN = {"value": 0.071, "chance": 0.07, "chance_high": 0.104, "p_value": 0.52, "undefined": 0}
@@ -81,7 +83,10 @@ def test_the_brief_answers_whether_risks_read_as_chances():
     within = _chances_brief({"value": 0.0343, "chance": 0.032, "chance_high": 0.0493, "p_value": 0.39}, ov, "people")
     assert within.startswith("**Risks as chances:** over the test window the risks added up to 62 leavers and 59 left.")
     assert "about 3.4 pp on average" in within and "within what chance gives on 368 people" in within
-    assert "(up to 0.049 95 times in 100)" in within
+    # the gap and its chance level side by side in one unit, pp (a reader compared "3.4 pp" with "0.049")
+    assert "(up to 4.9 pp 95 times in 100)" in within
     beyond = _chances_brief({"value": 0.013, "chance": 0.0039, "chance_high": 0.0056, "p_value": 0.005}, ov, "people")
-    assert "more than chance gives on 368 people (exactly right risks reach 0.006 95 times in 100)" in beyond
+    assert "about 1.3 pp on average" in beyond
+    assert "more than chance gives on 368 people (exactly right risks reach 0.6 pp 95 times in 100)" in beyond
+    assert not re.search(r"\b0\.\d{3}\b", within + beyond)  # no ECE left as a bare decimal beside the pp
     assert "chance level was" in _chances_brief({"value": 0.04, "low": 0.05, "high": 0.08}, ov, "people")
