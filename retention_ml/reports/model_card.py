@@ -588,6 +588,28 @@ def _protected_flagging(audit) -> str | None:
             "inputs linked to them (for example time since qualifying and age).")
 
 
+def _uncompared_protected(audit) -> list[str]:
+    """The protected characteristics audited whose groups the card cannot compare: fewer than two groups shown
+    (every other one withheld to protect a small group or under the fairness floor), so its tables say nothing."""
+    from retention_ml.fairness import protected_factors
+
+    shown = audit.shown.groupby("factor")["group"].nunique()
+    return [f for f in protected_factors(audit.table["factor"].unique()) if shown.get(f, 0) < 2]
+
+
+def _uncompared_note(audit) -> str | None:
+    """Said where evaluators read first: a protected characteristic the audit could compare no groups of has not
+    been checked at all, though its tables (all "withheld" or "too few") and the input check read as if it had."""
+    factors = _uncompared_protected(audit)
+    if not factors:
+        return None
+    names = " or ".join(", ".join(_factor_name(f) for f in factors).rsplit(", ", 1))
+    return (f"Nothing in this card shows how the model treats people by {names}: no two groups could be compared "
+            f"(every group, or all but one, withheld to protect a small group or under {audit.min_group} people). "
+            f"More people in the test window are needed before anyone can say the model is fair by "
+            f"{'it' if len(factors) == 1 else 'them'}.")
+
+
 def _audit_rows_note(predictions: pd.DataFrame) -> str | None:
     """What the run's logged audit rows hold and how many of them a scores file of their date singles out: the
     share of rows alone in their date, area, service, employment type and (rounded) risk. None without protected
@@ -724,6 +746,8 @@ def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | 
                 "for everyone" + _against_gate(w["roc_auc_shortfall"], w["roc_auc_se"],
                                                thresholds["max_group_roc_auc_shortfall"],
                                                int(every["roc_auc_shortfall"].notna().sum()), alpha) + ".")
+    if (uncompared := _uncompared_note(audit)) is not None:
+        notes.append(uncompared)
     if (protected := _protected_flagging(audit)) is not None:
         notes.append(protected)
     flagged = audit.worst("flagged_share", shown_only=True)
@@ -1153,7 +1177,8 @@ def _in_brief(c: dict, gate: list, aliases: list[str], audit, metrics: dict, n_i
          "(50 would be a coin toss)."),
         _chances_brief(mine.get("ece"), ov, unit.split(" (")[0]),
         (f"**Who is affected:** {'the employees in the extract' if c['flat'] else 'every worker in the population'} "
-         f"({c['population']}): {ov['people']:,} people in the test window. " + _protected_brief(c["inputs"])),
+         f"({c['population']}): {ov['people']:,} people in the test window. " + _protected_brief(c["inputs"])
+         + (f" **{uncompared}**" if (uncompared := _uncompared_note(audit)) else "")),
         ("**It must not be used** to decide anything about a person (recruitment, discipline, performance, "
          "redundancy, pay, promotion), nor to decide anything automatically. It supports a conversation and never "
          "decides; " + (FLAT_LISTS[0].lower() + FLAT_LISTS[1:] if c["flat"] else
