@@ -828,6 +828,30 @@ def _alignment_notes(alignment: dict) -> list[str]:
             "findings."]
 
 
+def _unseen_reasons(alignment: dict | None) -> str | None:
+    """What no explanation can match: the stated reasons the model has no input for (the taxonomy's drivers with
+    ``model_visible: false``), the share of interviewed leavers who gave one, and top 1 / top 3 among the others
+    (alignment.json's ``share_personal`` and ``visible_only``). None when the record holds neither."""
+    from retention_ml.schema import driver_codes
+
+    if not alignment or "share_personal" not in alignment or not alignment.get("n_with_interview"):
+        return None
+    hidden = " or ".join(_driver_label(code).lower() for code in driver_codes(exit_reason=True, model_visible=False))
+    share = alignment.get("share_personal")
+    visible = alignment.get("visible_only") or {}
+    text = (f"The model has no input for {hidden} (nothing it reads measures them), so no explanation and no list "
+            "ever names them, and a person low on a list may still leave for them: ")
+    if share is None:
+        return text + ("how many leavers gave one of them in an exit interview is withheld to protect small groups "
+                       "(too few leavers per stated reason).")
+    text += (f"{_pct(share)} of the {alignment['n_with_interview']:,} leavers with an exit interview gave one of them, "
+             "and count as misses in the table above.")
+    if visible.get("n") is None:  # a record from before the split was logged
+        return text
+    return text + (f" Among the other {visible['n']:,}, whose stated reason the model can see, top 1 is "
+                   f"{_aligned(alignment, 'visible_only', 'top1')} and top 3 {_aligned(alignment, 'visible_only', 'top3')}.")
+
+
 def _protected_sentence(c: dict) -> str:
     """Which protected characteristics this run's audit covers, and which it could not, with the reason."""
     audited = c.get("protected_audited", [])
@@ -1298,7 +1322,8 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
             "global_top1": _aligned(alignment, "global", "top1"), "global_top3": _aligned(alignment, "global", "top3"),
             "diff_top1": _aligned(alignment, "difference_vs_global", "top1", fmt=_pp),
             "diff_top3": _aligned(alignment, "difference_vs_global", "top3", fmt=_pp),
-            "small_groups": alignment.get("small_groups", OLD_ALIGNMENT_NOTE)},
+            "small_groups": alignment.get("small_groups", OLD_ALIGNMENT_NOTE),
+            "unseen": _unseen_reasons(alignment)},
         "truth": None if truth is None else {
             "n_leavers": truth.get("n_leavers"), "top1": _interval(truth.get("top1"), _pct),
             "top3": _interval(truth.get("top3"), _pct), "spearman_mean": _num(truth.get("spearman_mean")),
@@ -1535,6 +1560,8 @@ def _blocks(c: dict) -> list[dict]:
                       ["Global baseline (same drivers for everyone)", a["global_top1"], a["global_top3"]],
                       ["Difference vs global", a["diff_top1"], a["diff_top3"]],
                       ["Chance", a["chance_top1"], a["chance_top3"]]], id="alignment")]
+        if a.get("unseen"):
+            b.append(_p(a["unseen"]))
     else:
         b.append(_p("No exit-interview alignment was logged for this run."))
     t = c["truth"]
