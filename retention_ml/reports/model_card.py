@@ -764,9 +764,11 @@ def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | 
     if not withheld.empty:
         from retention_ml.disclosure import MIN_PEOPLE
 
-        notes.append(f"Withheld because fewer than {MIN_PEOPLE} people in the group left (or stayed), or so that such "
+        # fairness._withhold_few_leavers: 1 to 4 leavers (or stayers) name a person; 0 names nobody and is shown
+        notes.append(f"Withheld because 1 to {MIN_PEOPLE - 1} people in the group left (or stayed), or so that such "
                      f"a group, or one under {audit.min_group} people, cannot be worked out by subtraction: "
-                     + _groups_named(withheld) + ". They are still included in the promotion gate's checks.")
+                     + _groups_named(withheld) + ". They are still included in the promotion gate's checks. A group "
+                     "in which nobody left (or nobody stayed) is shown: its 0 is about no one person.")
     small = audit.table[~audit.table["status"].eq("ok")]
     if not small.empty:
         listed = _groups_named(small)
