@@ -610,6 +610,61 @@ def _uncompared_note(audit) -> str | None:
             f"{'it' if len(factors) == 1 else 'them'}.")
 
 
+def _cannot_show(audit, test_window: str, flat: bool) -> list[str]:
+    """What the group tables cannot show, in words a board, a data protection officer and a union can act on: each
+    point follows from how :func:`retention_ml.fairness.audit_fairness` computes them (one factor at a time, on the
+    test window, against who left), not from any figure."""
+    factors = [_factor_name(f) for f in dict.fromkeys(audit.table["factor"])]
+    if not factors:
+        return []
+    points = [
+        f"Groups are compared one characteristic at a time ({', '.join(factors)}). A group defined by two at once (for "
+        "example disabled workers aged 50-59, or Black women) is not checked, and could fare worse than either table "
+        "shows.",
+        f"They describe the people in the test window ({test_window}) only. Who is in the workforce, and how the model "
+        "treats them, changes; they hold until the next re-training, when this card is written again.",
+        "They check the risks against who actually left. If a group leaves more because of how it is treated at work, "
+        "the model learns that as higher risk, and these tables would call the risks right: a fair calibration is not "
+        "a fair workplace. Read the base rates too: a group that leaves far more often is a question about the "
+        "workplace, not about the model.",
+    ]
+    if not flat:
+        points.append("They say nothing about what happens after a list is read: whether the conversations offered, "
+                      "and the levers pulled, are as supportive for one group as for another is for the council to "
+                      "monitor.")
+    if audit.table["group"].astype(str).eq("not_known").any():
+        points.append("A \"not known\" group mixes people who chose not to say with records never filled in: its figures "
+                      "describe no defined group of people.")
+    return points
+
+
+def _questions(audit) -> list[str]:
+    """Questions the card cannot answer and the readers should put before the model is used; the first ones carry
+    this run's own unchecked groups and characteristics, so a reader sees what the audit left open."""
+    shown_counts = audit.table["withheld"].astype(bool) | ~audit.table["status"].eq("ok")
+    questions = []
+    if (unchecked := int(shown_counts.sum())):
+        questions.append(f"{unchecked} of the {len(audit.table)} groups audited are withheld or too few to assess "
+                         "(Quantitative analyses by group): how will the council find out whether the model works for "
+                         "the people in them?")
+    if (uncompared := _uncompared_protected(audit)):
+        names = " or ".join(", ".join(_factor_name(f) for f in uncompared).rsplit(", ", 1))
+        questions.append(f"No two groups by {names} could be compared: on what evidence would the model be called "
+                         "fair by " + ("it?" if len(uncompared) == 1 else "them?"))
+    return questions + [
+        "What is the lawful basis, and where is the DPIA (its reference goes in the Approval table)? Does it cover "
+        "sickness absence as health data, and the fairness audit's groups as special category data?",
+        "How and when are staff told that the model exists, what it reads about them and how to see, correct or "
+        "object to their entry (A worker's own entry)?",
+        "Who receives each list, who else may see it, how long is it kept, and how is a list that was passed on "
+        "recorded?",
+        "What stops a list being used for anything but a supportive conversation (selection, discipline, "
+        "performance, redundancy), and who checks?",
+        "When is the model re-trained and this card written again, and who watches the groups named under Ethical "
+        "considerations in the meantime?",
+    ]
+
+
 def _audit_rows_note(predictions: pd.DataFrame) -> str | None:
     """What the run's logged audit rows hold and how many of them a scores file of their date singles out: the
     share of rows alone in their date, area, service, employment type and (rounded) risk. None without protected
@@ -1334,6 +1389,8 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
             "reference_top1": _interval((truth.get("oracle_last_month") or {}).get("top1"), _pct),
             "reference_top3": _interval((truth.get("oracle_last_month") or {}).get("top3"), _pct)},
         "considerations": _considerations(metrics, audit, alignment, truth, thresholds, simulated),
+        "questions": _questions(audit),
+        "cannot_show": _cannot_show(audit, _window(metrics, "test"), flat),
         "thresholds": thresholds,
         # how this bar differs from the shipped one (None: it is the shipped one), said above the thresholds
         "thresholds_note": thresholds_note(thresholds, thresholds_source) if threshold_departures(thresholds) else None,
@@ -1535,6 +1592,8 @@ def _blocks(c: dict) -> list[dict]:
           *_img("groups", "Observed against predicted leaver rate by group (a factor with more than "
                  f"{MAX_PLOTTED_GROUPS} groups: those furthest from calibration for their size); the same numbers are in the "
                  "tables above", c["images"], id="groups-plot"),
+          *([_h("What these tables cannot show", "cannot-show", level=3), _ul(c["cannot_show"], id="cannot-show-items")]
+            if c.get("cannot_show") else []),
           _h("Explanations", "explanations"),
           _p(FLAT_EXPLANATIONS if c["flat"] else
              "The reasons on the lists come from SHAP values: for each person, how much each driver pushed their risk "
@@ -1587,6 +1646,10 @@ def _blocks(c: dict) -> list[dict]:
           _ul(["Re-train and re-issue this card when the data, the label definition or the population change; check "
                "calibration by group again after any policy change (pay, caseload caps) because it shifts who leaves.",
                "Tell staff the model exists, what it uses and what it is for, before it is used."]),
+          *([_h("Questions to ask before use", "questions"),
+             _p("The card cannot answer these; the governance board, the data protection officer and the trade union "
+                "representative should have the answers before signing the Approval table."),
+             _ul(c["questions"], id="questions-items")] if c.get("questions") and not c["flat"] else []),
           _h("A worker's own entry: seeing and challenging it", "own-entry"),
           _ul(_own_entry(c["flat"]), id="own-entry-items"),
           _h("Promotion gate", "gate"),
