@@ -1071,6 +1071,51 @@ def _protected_brief(ev: dict) -> str:
             "under Model inputs).")
 
 
+def _fairness_brief(audit, gate: list) -> str | None:
+    """The protected characteristics' group figures in two numbers a reader can carry (how far the share who left
+    sat from the predicted risk, and the range of ROC-AUC) with the groups at either end, and the gate's reading of
+    the group checks. None when no protected characteristic has two groups shown (said by :func:`_uncompared_note`)."""
+    from retention_ml.fairness import protected_factors
+
+    shown = audit.shown
+    rows = shown[shown["factor"].isin(protected_factors(shown["factor"].unique()))]
+    rows = rows[rows.groupby("factor")["group"].transform("size") >= 2]
+    if rows.empty:
+        return None
+    factors = list(dict.fromkeys(rows["factor"]))
+    names = " and ".join(", ".join(_factor_name(f) for f in factors).rsplit(", ", 1))
+
+    def who(r) -> str:
+        return f"{_factor_name(r['factor'])} {_group_label(r['group'])}"
+
+    text = f"**By protected characteristic** ({names}; {len(rows)} groups shown):"
+    cal = rows.dropna(subset=["calibration_difference"])
+    if not cal.empty:
+        lo, hi = cal.loc[cal["calibration_difference"].idxmin()], cal.loc[cal["calibration_difference"].idxmax()]
+        if hi["calibration_difference"] < 0:
+            text += (f" fewer left than the risks predicted in every group, by {_pp(-hi['calibration_difference'])} "
+                     f"({who(hi)}) to {_pp(-lo['calibration_difference'])} ({who(lo)});")
+        elif lo["calibration_difference"] > 0:
+            text += (f" more left than the risks predicted in every group, by {_pp(lo['calibration_difference'])} "
+                     f"({who(lo)}) to {_pp(hi['calibration_difference'])} ({who(hi)});")
+        else:
+            text += (f" the share who left minus the predicted risk ran from {_pp(lo['calibration_difference'], True)} "
+                     f"({who(lo)}, risks too high) to {_pp(hi['calibration_difference'], True)} ({who(hi)}, too low);")
+    auc = rows.dropna(subset=["roc_auc"])
+    if not auc.empty:
+        lo, hi = auc.loc[auc["roc_auc"].idxmin()], auc.loc[auc["roc_auc"].idxmax()]
+        text += (f" ranking (ROC-AUC) ran from {_num(lo['roc_auc'])} ({who(lo)}) to {_num(hi['roc_auc'])} ({who(hi)}), "
+                 f"against {_num(audit.overall['roc_auc'])} for everyone.")
+    checks = [g for g in gate if g.name in ("group_roc_auc", "group_calibration")]
+    if checks:
+        words = {"group_roc_auc": "ranking", "group_calibration": "calibration"}
+        status = {"pass": "passed", "FAIL": "FAILED"}
+        text += (" The gate's checks within groups (every factor, areas included): "
+                 + ", ".join(f"{words[g.name]} {status.get(g.status, g.status)}" for g in checks)
+                 + " (Promotion gate).")
+    return text.rstrip(";") if text.endswith(";") else text
+
+
 def _unchecked_brief(audit) -> str:
     """How many assessable groups had too few leavers or stayers to check the model's ranking for them."""
     ok = audit.table[audit.table["status"].eq("ok")]
@@ -1260,6 +1305,7 @@ def _in_brief(c: dict, gate: list, aliases: list[str], audit, metrics: dict, n_i
         (f"**Who is affected:** {'the employees in the extract' if c['flat'] else 'every worker in the population'} "
          f"({c['population']}): {ov['people']:,} people in the test window. " + _protected_brief(c["inputs"])
          + (f" **{uncompared}**" if (uncompared := _uncompared_note(audit)) else "")),
+        *([fairness] if (fairness := _fairness_brief(audit, gate)) else []),
         ("**It must not be used** to decide anything about a person (recruitment, discipline, performance, "
          "redundancy, pay, promotion), nor to decide anything automatically. It supports a conversation and never "
          "decides; " + (FLAT_LISTS[0].lower() + FLAT_LISTS[1:] if c["flat"] else
