@@ -983,6 +983,19 @@ def _health_inputs(catalogue: pd.DataFrame | None) -> list[str] | None:
     return [str(m) for m in meanings]
 
 
+# Beside a health-data input in the Model inputs table: what a data protection officer and a union look for first.
+HEALTH_MARK = "health data (UK GDPR Article 9), and can be linked to a disability"
+
+
+def _input_meaning(row: dict) -> str:
+    """An input's meaning for the Model inputs table, with :data:`HEALTH_MARK` when it reads a column the schema
+    flags as health data (the flag, not the name, decides)."""
+    from retention_ml.explain.reasons import health_features
+
+    meaning = str(row.get("meaning", ""))
+    return f"{meaning} (**{HEALTH_MARK}**)" if str(row.get("feature", "")) in health_features() else meaning
+
+
 def _health_text(inputs: list[str] | None) -> str:
     """What the lists show and withhold of health data, and who sees the values (the DPIA line)."""
     from retention_ml.explain.reasons import load_withheld
@@ -1026,8 +1039,11 @@ def _inputs_blocks(c: dict) -> list[dict]:
         out.append(_p(f"Inputs whose name looks like a protected characteristic or a proxy, which the analyst "
                       f"cleared as not protected (`flat.not_protected`): {_codes(ev['cleared'])}. The board "
                       "should check that each is what the analyst says.", "notice"))
-    out += [_p("An input can still carry a protected characteristic indirectly: the tables by group below show "
-               "whether risks differ between groups."),
+    health = [row[0] for row in rows if HEALTH_MARK in str(row[1])]
+    out += [_p("An input can still carry a protected characteristic indirectly"
+               + (f" (sickness absence, {', '.join(health)}, can be linked to a disability; time in post and since "
+                  "qualifying, to age)" if health else "")
+               + ": the tables by group below show whether risks differ between groups."),
             _table(["Input", "What it measures", "Unit", "Leaving driver"], rows, id="inputs")]
     return out
 
@@ -1459,7 +1475,7 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
     context["health_inputs"] = _health_inputs(catalogue)
     context["inputs"] = _input_evidence(catalogue, dict(run.data.params))
     context["input_rows"] = [] if catalogue is None or "feature" not in catalogue.columns else [
-        [f"`{r.get('feature', '')}`", r.get("meaning", ""), r.get("unit", ""), _driver_label(str(r.get("driver", "other")))]
+        [f"`{r.get('feature', '')}`", _input_meaning(r), r.get("unit", ""), _driver_label(str(r.get("driver", "other")))]
         for r in catalogue.astype(object).where(catalogue.notna(), "").to_dict("records")]
     if context["inputs"]["protected"] or context["inputs"]["looking"]:
         context["considerations"].insert(0, "Its inputs include a protected characteristic or a name that looks "
