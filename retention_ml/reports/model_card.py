@@ -714,6 +714,22 @@ def _audit_record_note(audit) -> str | None:
             "run the audit (MLflow permissions) and cover them in the DPIA.")
 
 
+def _team_record_note(metrics: dict) -> str | None:
+    """The other per-group figures a run logs: each test-window team's expected and observed leavers by team id
+    (:func:`retention_ml.evaluate.expected_vs_observed`), which this card never names but whoever can read the
+    run's artifacts can. Said beside the audit's note so a DPO scoping MLflow access sees both."""
+    from retention_ml.disclosure import MIN_PEOPLE
+
+    teams = metrics.get("teams") or []
+    if not teams:
+        return None
+    floor = (metrics.get("team_checks") or {}).get("min_people", MIN_PEOPLE)
+    return (f"The run also logs, in `{artifacts.METRICS_JSON}`, {len(teams):,} test-window "
+            f"team{'s' if len(teams) != 1 else ''} of {floor} or more people by team id, each with its people and its "
+            "expected and observed leavers (teams are never named in this card). Anyone who can read the run's "
+            "artifacts can see how many left each team: give them the same permissions as the audit.")
+
+
 def _own_entry(flat: bool) -> list[str]:
     """How a worker sees and challenges what the tool says about them: the commands behind a subject access
     request and the rights a union representative will ask about. Static words: the tool does what they name."""
@@ -1469,6 +1485,8 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
     rows_note = _audit_record_note(audit) if predictions is None else _audit_rows_note(predictions)
     if rows_note is not None:
         context["considerations"].append(rows_note)
+    if (team_record := _team_record_note(metrics)) is not None:
+        context["considerations"].append(team_record)
     if predictions is not None and (team_note := _team_key_note(predictions, metrics)) is not None:
         context["considerations"].append(team_note)
     catalogue = tables["catalogue"]

@@ -35,3 +35,19 @@ def test_the_withheld_note_states_the_rule_the_audit_applies():
     assert note.startswith("Withheld because 1 to 4 people in the group left (or stayed)")
     assert "Two" in note.split("area: ", 1)[1] and "Nobody" not in note
     assert note.endswith("A group in which nobody left (or nobody stayed) is shown: its 0 is about no one person.")
+
+
+def test_the_per_team_figures_the_run_logs_are_said_beside_the_audits(tmp_path, scratch_store):
+    """metrics.json holds each test-window team's expected and observed leavers by team id (the national run:
+    4,289 teams); the card's note on what the run logs spoke only of the fairness audit."""
+    from retention_ml import artifacts, tracking
+    from retention_ml.reports.model_card import build_card, render_markdown
+
+    with scratch_store(tmp_path):
+        run = fake.make_fake_run(kind="good")
+        teams = tracking.load_json_artifact(run, artifacts.METRICS_JSON)["teams"]
+        md = render_markdown(build_card(run))
+    ethics = " ".join(md.split("## Ethical considerations\n", 1)[1].split("\n## ", 1)[0].split())
+    assert teams
+    assert (f"The run also logs, in `{artifacts.METRICS_JSON}`, {len(teams)} test-window team"
+            f"{'s' if len(teams) != 1 else ''} of 5 or more people by team id") in ethics
