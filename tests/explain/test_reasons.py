@@ -133,7 +133,7 @@ def test_reason_text_matches_the_row_and_levers_come_from_the_taxonomy(model, fr
     # the one lever rule: each reason's lever is its driver's first lever in drivers.yaml; no reason, no lever;
     # a career reason of someone in the first two years of the post: the new-in-post group's lever
     first = {d.code: d.levers[0] for d in load_drivers() if d.levers}
-    settle = {d.code: dict(d.group_levers)["new_in_post"] for d in load_drivers() if "new_in_post" in dict(d.group_levers)}
+    settle = {d.code: dict(d.group_levers)["new_in_post"][0] for d in load_drivers() if "new_in_post" in dict(d.group_levers)}
     has = table["reason_1"].notna()
     assert has.any() and table.loc[~has, "lever_1"].isna().all()
     new = has & (X["tenure_months"] < 24).to_numpy() & table["reason_driver_1"].isin(settle)
