@@ -1,4 +1,5 @@
-"""The words of reasons that were true but not understood: a low team caseload cap."""
+"""The words of two reasons that were true but not understood: a low team caseload cap, and rent against a
+part-timer's take-home pay."""
 
 import numpy as np
 import pandas as pd
@@ -26,3 +27,27 @@ def test_a_low_cap_reason_says_how_much_of_the_cap_the_caseload_fills_and_why_a_
     assert got[0] == f"caseload 15 is 94% of the team's cap of 16 per full-time post: {why}"
     assert got[1] == (f"caseload 7 is 88% of their cap of 8 for their hours (team cap 16 per full-time post): {why}")
     assert got[2] == "team caseload cap of 16 (own caseload 15)"
+
+
+def test_a_part_timers_rent_reason_names_their_hours_and_the_rent_against_full_time_take_home_pay():
+    """"median rent ... is 124% of their estimated take-home pay" was true for a part-timer (pay for their
+    hours) and read as impossible: their words name the hours and the full-time figure."""
+    salary, supplement, retention = 40_000.0, 2_000.0, 0.0
+    rent = 1_500.0
+    take_home = lambda fte: (salary * fte + supplement + retention) * 0.75 / 12   # features/housing.py
+    # 0.5 FTE, full-time, 0.5 FTE holding no cases (hours not known to the reasons)
+    X = pd.DataFrame({"housing_rent_to_pay": [rent / take_home(0.5), rent / take_home(1.0), rent / take_home(0.5)],
+                      "housing_cost_growth_12m": [0.06, 0.06, 0.06],
+                      "caseload_current": [8.0, 16.0, 0.0], "caseload_cap": [16.0, 16.0, 16.0],
+                      "caseload_to_cap": [1.0, 1.0, 0.0], "pay_salary_fte": [salary] * 3,
+                      "pay_supplement": [supplement] * 3, "pay_retention_payment": [retention] * 3})
+    got = _reasons("housing_rent_to_pay", X).tolist()
+    assert round(rent / take_home(0.5), 2) == 1.09 and round(rent / take_home(1.0), 2) == 0.57
+    assert got[0] == ("median rent in their home area is 109% of their estimated take-home pay on 50% of full-time "
+                      "hours (57% of full-time take-home pay), up 6% in a year")
+    assert got[1] == "median rent in their home area is 57% of their estimated take-home pay, up 6% in a year"
+    assert got[2] == "median rent in their home area is 109% of their estimated take-home pay, up 6% in a year"
+    growth = _reasons("housing_cost_growth_12m", X).tolist()
+    assert growth[0] == ("rents in their home area up 6% in a year (rent is 109% of their estimated take-home pay on "
+                         "50% of full-time hours, 57% of full-time take-home pay)")
+    assert growth[1] == "rents in their home area up 6% in a year (rent is 57% of their estimated take-home pay)"
