@@ -1,5 +1,5 @@
-"""The words of two reasons that were true but not understood: a low team caseload cap, and rent against a
-part-timer's take-home pay."""
+"""Reason words that were true but not understood: a low team caseload cap, rent against a part-timer's
+take-home pay, and a vacancy rate that counts agency cover as vacant."""
 
 import numpy as np
 import pandas as pd
@@ -51,3 +51,14 @@ def test_a_part_timers_rent_reason_names_their_hours_and_the_rent_against_full_t
     assert growth[0] == ("rents in their home area up 6% in a year (rent is 109% of their estimated take-home pay on "
                          "50% of full-time hours, 57% of full-time take-home pay)")
     assert growth[1] == "rents in their home area up 6% in a year (rent is 57% of their estimated take-home pay)"
+
+
+def test_a_vacancy_reason_says_how_much_of_the_teams_work_agency_staff_hold():
+    """The agency rate never leads a team reason (the model gives it at most 0.0065 on the log-odds scale
+    nationally), and "18% of the team's funded posts are vacant or covered by agency staff" did not say which:
+    the vacancy reason names the agency rate beside it, where it is recorded."""
+    X = pd.DataFrame({"team_vacancy_rate": [0.18, 0.18, 0.18], "team_agency_share": [0.09, 0.0, np.nan]})
+    got = _reasons("team_vacancy_rate", X).tolist()
+    vacant = "18% of the team's funded posts are vacant or covered by agency staff"
+    assert got == [f"{vacant} (agency staff hold 9% of the team's hours in post)",
+                   f"{vacant} (agency staff hold 0% of the team's hours in post)", vacant]
