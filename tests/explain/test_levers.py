@@ -267,3 +267,19 @@ def test_a_group_lever_that_is_neither_text_nor_a_list_of_texts_is_refused(tmp_p
     monkeypatch.setattr(schema, "schema_dir", lambda: tmp_path)
     with pytest.raises(ValueError, match=r"group_levers 'agency' is .*rule: a lever's text, or a list of them"):
         schema.load_drivers()
+
+
+def test_an_agency_worker_new_in_post_whose_permanent_post_was_offered_is_settled_in_beside_the_short_time():
+    """"3 months in this post" of an agency worker had no lever once the permanent post was offered beside their
+    pay reason (1,205 such reasons on the national lists at 2024-01-01): the settling-in review is next; an
+    agency worker long in post still gets none, and the permanent post stays first."""
+    career = {d.code: d for d in load_drivers()}["career_progression"]
+    groups = dict(career.group_levers)
+    permanent, settle = groups["agency"][0], groups["new_in_post"][0]
+    assert groups["agency_new_in_post"] == (permanent, settle)
+    people = pd.DataFrame({"employment_agency": [1.0, 1.0, 1.0, 0.0], "tenure_months": [3.0, 40.0, 3.0, 3.0],
+                           "nqsw_first_2y": [0.0, 0.0, 0.0, 0.0]})
+    shown = [np.array([permanent, permanent, None, None], dtype=object)]
+    assert reason_levers(["career_progression"] * 4, people, shown=shown).tolist() == [settle, None, permanent, settle]
+    # their pay reason keeps the agency group's levers
+    assert reason_levers(["pay"], people.iloc[:1]).tolist() == [permanent]
