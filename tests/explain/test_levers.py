@@ -242,7 +242,7 @@ def test_someone_under_their_cap_is_offered_business_support_not_a_reallocation_
 
 def test_an_agency_workers_pay_reason_after_the_permanent_post_was_offered_gets_the_groups_next_lever():
     """An agency worker whose career reason came first was offered the permanent post there, and their pay
-    reason then had no lever (805 pay reasons on the national lists at 2024-01-01): a group's levers are a list,
+    reason then had no lever (1,593 pay reasons on the national lists at 2024-01-01): a group's levers are a list,
     and a row gets the first of them not offered yet; a driver with one group lever still gets none."""
     taxonomy = {d.code: d for d in load_drivers()}
     agency_pay = dict(taxonomy["pay"].group_levers)["agency"]
@@ -271,7 +271,7 @@ def test_a_group_lever_that_is_neither_text_nor_a_list_of_texts_is_refused(tmp_p
 
 def test_an_agency_worker_new_in_post_whose_permanent_post_was_offered_is_settled_in_beside_the_short_time():
     """"3 months in this post" of an agency worker had no lever once the permanent post was offered beside their
-    pay reason (1,205 such reasons on the national lists at 2024-01-01): the settling-in review is next; an
+    pay reason (1,208 career reasons on the national lists at 2024-01-01): the settling-in review is next; an
     agency worker long in post still gets none, and the permanent post stays first."""
     career = {d.code: d for d in load_drivers()}["career_progression"]
     groups = dict(career.group_levers)
