@@ -153,7 +153,7 @@ def _drivers_section() -> list[str]:
         "|---|---|---|---|---|---|",
     ]
     for d in load_drivers():
-        levers = "<br>".join([*d.levers, *(f"for {group.replace('_', ' ')}: {text}" for group, text in d.group_levers)]) or "—"
+        levers = "<br>".join([*d.levers, *(f"for {group.replace('_', ' ')}: {text}" for group, texts in d.group_levers for text in texts)]) or "—"
         out.append(
             "| "
             + " | ".join(_cell(x) for x in (f"`{d.code}`", d.label, "yes" if d.exit_reason else "no", "yes" if d.model_visible else "no", d.description, levers))

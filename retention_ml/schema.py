@@ -185,8 +185,9 @@ class Driver:
     exit_reason: bool
     model_visible: bool
     levers: tuple[str, ...]
-    #: lever shown instead of the first for a group of people (:func:`lever_groups`) it does not fit
-    group_levers: tuple[tuple[str, str], ...] = ()
+    #: levers shown instead of the driver's for a group of people (:func:`lever_groups`) they do not fit: per
+    #: group, its levers in order (a row gets the first not yet offered beside an earlier reason)
+    group_levers: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def _column(raw: dict, table: str) -> ColumnSpec:
@@ -259,13 +260,21 @@ def _load_drivers(folder: str) -> tuple[Driver, ...]:
     )
 
 
-def _group_levers(driver: dict, groups: dict) -> tuple[tuple[str, str], ...]:
+def _group_levers(driver: dict, groups: dict) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(group, its levers in order): a group's entry in drivers.yaml is one lever or a list of them."""
     levers = dict(driver.get("group_levers") or {})
     unknown = set(levers) - set(groups)
     if unknown:
         raise ValueError(f"drivers.yaml: driver {driver['code']!r} has group_levers for {sorted(unknown)}, "
                          f"which lever_groups does not declare (declared: {sorted(groups)})")
-    return tuple(levers.items())
+    out = []
+    for group, entry in levers.items():
+        texts = (entry,) if isinstance(entry, str) else tuple(entry) if isinstance(entry, list) else ()
+        if not texts or not all(isinstance(t, str) and t.strip() for t in texts):
+            raise ValueError(f"drivers.yaml: driver {driver['code']!r} group_levers {group!r} is {entry!r} "
+                             "(rule: a lever's text, or a list of them)")
+        out.append((group, texts))
+    return tuple(out)
 
 
 @dataclass(frozen=True)

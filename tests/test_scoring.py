@@ -59,7 +59,7 @@ def test_scores_follow_the_contract_and_the_model(sim_model, sim_dir, tmp_path):
     # reasons are measured from the average person scored that day: driver columns average zero over everyone
     drivers = s[[c for c in s.columns if c.startswith("driver_")]]
     assert np.abs(drivers.mean()).max() < 1e-9 and drivers.abs().to_numpy().max() > 0.01
-    levers = {lv for d in load_drivers() for lv in (*d.levers, *dict(d.group_levers).values())} | {""}
+    levers = {lv for d in load_drivers() for lv in (*d.levers, *(t for _, texts in d.group_levers for t in texts))} | {""}
     assert set(s[["lever_1", "lever_2", "lever_3"]].stack()) <= levers
     # the earlier sibling scoring is found and carried for "change since last"
     prev = first.scores.set_index("worker_id")["risk"]

@@ -76,8 +76,8 @@ def reason_levers(codes, people: pd.DataFrame | None = None, *, shown=()) -> np.
     ``shown``: the levers of the row's earlier reasons (one array per slot, aligned with ``codes``). An action
     that answers two drivers is one text in drivers.yaml (``shared_levers``), and a row offers it once, beside
     the first reason it answers (two cells of the same action read as the tool repeating itself): this reason
-    then gets its driver's next lever not yet offered or, for a group's member, whose group lever is the one
-    that fits them, none.
+    then gets its driver's next lever not yet offered or, for a group's member, whose group levers are the ones
+    that fit them, their group's next lever not yet offered, or none.
 
     >>> reason_levers(["commute", None, "other"]).tolist()
     ['Flexible or hybrid working to cut commuting days', None, None]
@@ -107,10 +107,11 @@ def reason_levers(codes, people: pd.DataFrame | None = None, *, shown=()) -> np.
         for c in rule.conditions:   # every condition holds; NaN (not recorded) meets none
             value = pd.to_numeric(people[c.feature], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
             member &= value < c.below if c.below is not None else value > c.above if c.above is not None else value == 1
-        own = codes.map({d.code: dict(d.group_levers)[group] for d in drivers if group in dict(d.group_levers)})
-        has = member & own.notna().to_numpy() & ~chosen   # the first group with a lever for this driver wins
-        offer(own, has)
-        chosen |= has   # offered already: the group lever is the one that fits them, so no other
+        own = {d.code: dict(d.group_levers)[group] for d in drivers if group in dict(d.group_levers)}
+        has = member & codes.isin(list(own)).to_numpy() & ~chosen   # the first group with a lever for this driver wins
+        for j in range(max((len(texts) for texts in own.values()), default=0)):   # its first lever not offered yet
+            offer(codes.map({code: texts[j] for code, texts in own.items() if len(texts) > j}), has)
+        chosen |= has   # only the group's levers fit them: none when all are offered already
     depth = max((len(d.levers) for d in drivers), default=0)
     for j in range(depth):   # everyone else: the driver's levers in order, the first not offered yet
         offer(codes.map({d.code: d.levers[j] for d in drivers if len(d.levers) > j}), np.ones(len(codes), dtype=bool))

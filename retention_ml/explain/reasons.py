@@ -320,8 +320,8 @@ _KNOWN_FIRST = 1e6
 
 def _with_derived_fields(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` plus fields templates may use that no feature holds as such (:func:`_own_cap`,
-    :func:`_pay_additions`, :func:`_progression_in_post`, :func:`_agency_fields`)."""
-    return _agency_fields(_progression_in_post(_pay_additions(_own_cap(frame))))
+    :func:`_part_time_rent`, :func:`_pay_additions`, :func:`_progression_in_post`, :func:`_agency_fields`)."""
+    return _agency_fields(_progression_in_post(_pay_additions(_part_time_rent(_own_cap(frame)))))
 
 
 def _own_cap(frame: pd.DataFrame) -> pd.DataFrame:
@@ -337,6 +337,34 @@ def _own_cap(frame: pd.DataFrame) -> pd.DataFrame:
     cap = pd.to_numeric(frame["caseload_cap"], errors="coerce").astype("float64")
     own = (cases / ratio.where(ratio > 0)).round(1)
     return frame.assign(caseload_cap_own=own.where((own - cap).abs() >= 0.05))
+
+
+# Contracted hours this far below full time are part-time for the words (hours are recorded to 2 decimals).
+_PART_TIME_BELOW = 0.995
+
+
+def _part_time_rent(frame: pd.DataFrame) -> pd.DataFrame:
+    """``part_time_hours`` (their hours as a share of full time) and ``housing_rent_to_full_time_pay`` (the
+    rent against the take-home pay of the same post full-time), for part-timers only.
+
+    ``housing_rent_to_pay`` is the rent against the take-home pay for the person's own hours (salary x FTE
+    plus supplement and retention payment, features/housing.py), so "median rent ... is 124% of their
+    estimated take-home pay" was true and read as impossible: 577 of the 753 such reasons of 100% or more on the
+    national lists at 2024-01-01 were part-timers'. Their hours come from the caseload features (caseload /
+    (team cap x FTE), as :func:`_own_cap` reads them), so only case-holders get these words; the full-time pay
+    from the pay features the housing feature reads too (salary plus supplement and retention payment).
+    """
+    need = {"caseload_current", "caseload_to_cap", "caseload_cap", "housing_rent_to_pay", "pay_salary_fte"}
+    if not need <= set(frame.columns):
+        return frame
+    num = {c: pd.to_numeric(frame[c], errors="coerce").astype("float64") for c in need}
+    hours = (num["caseload_current"] / (num["caseload_to_cap"] * num["caseload_cap"]).where(lambda v: v > 0)).round(2)
+    part = hours.where((hours > 0) & (hours < _PART_TIME_BELOW))
+    additions = sum(pd.to_numeric(frame[c], errors="coerce").astype("float64").fillna(0.0)
+                    for c in ("pay_supplement", "pay_retention_payment") if c in frame.columns)
+    salary = num["pay_salary_fte"]
+    full_time = num["housing_rent_to_pay"] * (salary * part + additions) / (salary + additions).where(lambda v: v > 0)
+    return frame.assign(part_time_hours=part, housing_rent_to_full_time_pay=full_time.where(part.notna()))
 
 
 def _pay_additions(frame: pd.DataFrame) -> pd.DataFrame:

@@ -325,6 +325,11 @@ def _team_summary(team_id: str, team: pd.DataFrame, config: BandConfig, *, manag
     return out
 
 
+#: what a turnover target counts, beside expected leavers that count everyone listed leaving by their own choice
+TARGET_COUNTS = ("the expected leavers count everyone listed leaving of their own choice; a turnover target counts "
+                 "the council's own staff, not agency workers, leaving for any reason, as the DfE does")
+
+
 def target_leavers(target_turnover: float, people: int, horizon_months: int) -> float:
     """Leavers the annual turnover target allows among ``people`` over ``horizon_months`` (unrounded).
 
@@ -770,8 +775,12 @@ def summary_text(summary: dict, horizon_months: int | None = None) -> str:
     if "target_turnover" in summary and horizon_months is not None:
         months = int(horizon_months)
         allowed = round(target_leavers(summary["target_turnover"], summary["people"], months), 1)
+        # The two sides count different things, and the line says so rather than invite a like-for-like reading:
+        # the expected leavers are everyone listed (agency workers too, where the model scores them) leaving of
+        # their own choice; a turnover target counts the council's own staff leaving for any reason (the DfE
+        # rate). The scores carry no employment type to restrict either side to own staff.
         parts.append(f"target turnover {summary['target_turnover']:.0%} a year = {allowed} leavers in "
-                     + (f"{months} months" if months != 1 else "1 month"))
+                     + (f"{months} months" if months != 1 else "1 month") + f" if applied to everyone listed ({TARGET_COUNTS})")
     holders = f"case-holding staff ({summary.get('caseload_holders')} with open cases)"
     cap = summary.get("caseload_cap")
     if "mean_caseload_per_fte" in summary:

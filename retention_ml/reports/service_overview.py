@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from retention_ml.disclosure import MIN_PEOPLE
-from retention_ml.reports.risk_list import (HEALTH_LINE, NOTES_END, PURPOSE_LINE, BandConfig, TeamList, _group_summary,
+from retention_ml.reports.risk_list import (HEALTH_LINE, NOTES_END, PURPOSE_LINE, TARGET_COUNTS, BandConfig, TeamList, _group_summary,
                                             _period, approval_line, band_cutoffs_text, band_meaning_text, list_metadata,
                                             neutralise_formulas, scale_to_horizon, service_label, target_leavers)
 
@@ -60,8 +60,10 @@ COLUMNS = {
     "expected_share": ("Expected share leaving", "expected leavers / people scored"),
     "target_turnover": ("Target turnover a year", "the team's annual target turnover (teams table)"),
     "target_share": ("Target share over horizon", "the annual target scaled to the horizon"),
-    "target_leavers": ("Target leavers", "people scored x target share over the horizon"),
-    "against_target": ("Expected minus target leavers", "above 0: more expected to leave than the target allows"),
+    "target_leavers": ("Target leavers", "people scored x target share over the horizon (the target counts own "
+                       "staff leaving for any reason; here it is applied to everyone scored)"),
+    "against_target": ("Expected minus target leavers", "above 0: more expected to leave of their own choice than the "
+                       "target allows everyone scored; not like for like (see the expected leavers note)"),
     "medium": ("Medium band", "people in the medium band"),
     "high": ("High band", "people in the high band"),
     "main_driver": ("Most common driver", "most common driver among medium- and high-band people"),
@@ -317,7 +319,7 @@ def expected_line(meta: dict) -> str:
     if months is not None:
         text += (f" A team's annual target turnover t is put on the same {int(months)}-month horizon as "
                  f"1 - (1 - t) ** ({int(months)} / 12) per person (the chance of leaving within {int(months)} months "
-                 "at a steady monthly rate), times the people scored.")
+                 "at a steady monthly rate), times the people scored. The two are not like for like: " + TARGET_COUNTS + ".")
     return text
 
 

@@ -67,7 +67,7 @@ def test_a_group_gets_its_lever_where_the_driver_has_one_and_the_first_group_win
     people = pd.DataFrame({"employment_agency": [1, 0, 0, 1, 1], "nqsw_first_2y": [0, 0, 1, 1, 0]})
     codes = ["pay", "pay", "career_progression", "career_progression", "commute"]
     assert reason_levers(codes, people).tolist() == [
-        pay["agency"], drivers["pay"].levers[0], career["newly_qualified"], career["agency"],   # agency is tried first
+        pay["agency"][0], drivers["pay"].levers[0], career["newly_qualified"][0], career["agency"][0],   # agency is tried first
         drivers["commute"].levers[0],                                                          # commute has no group lever
     ]
     assert reason_levers(codes).tolist() == [drivers[c].levers[0] for c in codes]   # without the people: the first
@@ -91,7 +91,7 @@ def test_reasons_give_an_agency_worker_the_agency_lever():
     profile = pd.DataFrame({drivers["pay_agency_gap"]: [0.5, 0.5]})
     table = reason_table(values, profile, X, None, catalogue, drivers.reindex(values.columns), k=1)
     pay = next(d for d in load_drivers() if d.code == drivers["pay_agency_gap"])
-    assert table["lever_1"].tolist() == [dict(pay.group_levers)["agency"], pay.levers[0]]
+    assert table["lever_1"].tolist() == [dict(pay.group_levers)["agency"][0], pay.levers[0]]
 
 
 def test_an_agency_workers_housing_reason_offers_a_permanent_post_not_council_relocation_support():
@@ -114,7 +114,7 @@ def test_an_agency_workers_housing_reason_offers_a_permanent_post_not_council_re
 
 def _all_levers() -> list[tuple[str, str]]:
     """(driver, lever) for every lever a driver offers: its own and its groups'."""
-    return [(d.code, lever) for d in load_drivers() for lever in (*d.levers, *dict(d.group_levers).values())]
+    return [(d.code, lever) for d in load_drivers() for lever in (*d.levers, *(t for texts in dict(d.group_levers).values() for t in texts))]
 
 
 def test_the_same_action_is_written_once_so_drivers_offering_it_share_its_text():
@@ -150,8 +150,8 @@ def test_a_row_offers_each_action_once_beside_the_first_reason_it_answers():
     profile = pd.DataFrame({pay: [0.5, 0.5], career: [0.3, 0.3]})
     table = reason_table(values, profile, X, None, catalogue, drivers.reindex(values.columns), k=2)
     taxonomy = {d.code: d for d in load_drivers()}
-    permanent = dict(taxonomy[pay].group_levers)["agency"]
-    assert permanent == dict(taxonomy[career].group_levers)["agency"]   # one action for both drivers
+    permanent = dict(taxonomy[pay].group_levers)["agency"][0]
+    assert permanent == dict(taxonomy[career].group_levers)["agency"][0]   # one action for both drivers
     assert table.loc[0, "lever_1"] == permanent and pd.isna(table.loc[0, "lever_2"])   # offered once
     assert table.loc[0, "reason_2"]   # the reason itself stays
     assert table.loc[1, ["lever_1", "lever_2"]].tolist() == [taxonomy[pay].levers[0], taxonomy[career].levers[0]]
@@ -183,9 +183,9 @@ def test_an_experienced_joiner_whose_short_time_in_post_is_the_reason_is_settled
     values = pd.DataFrame({"tenure_months": [0.4] * 5})
     profile = pd.DataFrame({career.code: [0.4] * 5})
     table = reason_table(values, profile, X, None, catalogue, drivers.reindex(values.columns), k=1)
-    assert table["lever_1"].tolist() == [groups["new_in_post"], groups["newly_qualified"], career.levers[0],
-                                         groups["agency"], career.levers[0]]
-    assert "settling-in" in groups["new_in_post"] and table.loc[0, "reason_1"] == "7 months in this post"
+    assert table["lever_1"].tolist() == [groups["new_in_post"][0], groups["newly_qualified"][0], career.levers[0],
+                                         groups["agency"][0], career.levers[0]]
+    assert "settling-in" in groups["new_in_post"][0] and table.loc[0, "reason_1"] == "7 months in this post"
 
 
 def test_a_lever_group_is_features_that_are_1_or_below_or_above_a_number_and_anything_else_is_refused(tmp_path, monkeypatch):
@@ -219,8 +219,8 @@ def test_someone_paid_a_supplement_and_a_retention_payment_is_not_told_to_check_
     profile = pd.DataFrame({pay.code: [0.4] * 5})
     table = reason_table(values, profile, X, None, catalogue, drivers.reindex(values.columns), k=1)
     groups = dict(pay.group_levers)
-    assert groups["paid_supplement_and_retention"] == "Review spinal point progression" == pay.levers[1]
-    assert table["lever_1"].tolist() == [pay.levers[1], pay.levers[0], pay.levers[0], pay.levers[0], groups["agency"]]
+    assert groups["paid_supplement_and_retention"] == ("Review spinal point progression",) == (pay.levers[1],)
+    assert table["lever_1"].tolist() == [pay.levers[1], pay.levers[0], pay.levers[0], pay.levers[0], groups["agency"][0]]
     assert "a market supplement of GBP 3,000 and a retention payment of GBP 1,500" in table.loc[0, "reason_1"]
 
 
@@ -236,5 +236,50 @@ def test_someone_under_their_cap_is_offered_business_support_not_a_reallocation_
     values = pd.DataFrame({"caseload_cap": [0.4] * 3})
     profile = pd.DataFrame({caseload.code: [0.4] * 3})
     table = reason_table(values, profile, X, None, catalogue, drivers.reindex(values.columns), k=1)
-    assert dict(caseload.group_levers)["under_cap"] == caseload.levers[1]
+    assert dict(caseload.group_levers)["under_cap"][0] == caseload.levers[1]
     assert table["lever_1"].tolist() == [caseload.levers[1], caseload.levers[0], caseload.levers[0]]
+
+
+def test_an_agency_workers_pay_reason_after_the_permanent_post_was_offered_gets_the_groups_next_lever():
+    """An agency worker whose career reason came first was offered the permanent post there, and their pay
+    reason then had no lever (1,593 pay reasons on the national lists at 2024-01-01): a group's levers are a list,
+    and a row gets the first of them not offered yet; a driver with one group lever still gets none."""
+    taxonomy = {d.code: d for d in load_drivers()}
+    agency_pay = dict(taxonomy["pay"].group_levers)["agency"]
+    permanent = agency_pay[0]
+    assert len(agency_pay) == 2 and "engagement" in agency_pay[1]
+    people = pd.DataFrame({"employment_agency": [1.0, 1.0, 1.0, 0.0]})
+    shown = [np.array([permanent, None, permanent, permanent], dtype=object)]
+    got = reason_levers(["pay", "pay", "housing_cost", "pay"], people, shown=shown).tolist()
+    assert got == [agency_pay[1], permanent, None, taxonomy["pay"].levers[0]]
+
+
+def test_a_group_lever_that_is_neither_text_nor_a_list_of_texts_is_refused(tmp_path, monkeypatch):
+    import pytest
+    import yaml
+
+    from retention_ml import schema
+
+    raw = yaml.safe_load((schema.schema_dir() / "drivers.yaml").read_text(encoding="utf-8"))
+    pay = next(d for d in raw["drivers"] if d["code"] == "pay")
+    pay["group_levers"]["agency"] = ["Discuss a permanent post", 3]
+    (tmp_path / "drivers.yaml").write_text(yaml.safe_dump(raw), encoding="utf-8")
+    monkeypatch.setattr(schema, "schema_dir", lambda: tmp_path)
+    with pytest.raises(ValueError, match=r"group_levers 'agency' is .*rule: a lever's text, or a list of them"):
+        schema.load_drivers()
+
+
+def test_an_agency_worker_new_in_post_whose_permanent_post_was_offered_is_settled_in_beside_the_short_time():
+    """"3 months in this post" of an agency worker had no lever once the permanent post was offered beside their
+    pay reason (1,208 career reasons on the national lists at 2024-01-01): the settling-in review is next; an
+    agency worker long in post still gets none, and the permanent post stays first."""
+    career = {d.code: d for d in load_drivers()}["career_progression"]
+    groups = dict(career.group_levers)
+    permanent, settle = groups["agency"][0], groups["new_in_post"][0]
+    assert groups["agency_new_in_post"] == (permanent, settle)
+    people = pd.DataFrame({"employment_agency": [1.0, 1.0, 1.0, 0.0], "tenure_months": [3.0, 40.0, 3.0, 3.0],
+                           "nqsw_first_2y": [0.0, 0.0, 0.0, 0.0]})
+    shown = [np.array([permanent, permanent, None, None], dtype=object)]
+    assert reason_levers(["career_progression"] * 4, people, shown=shown).tolist() == [settle, None, permanent, settle]
+    # their pay reason keeps the agency group's levers
+    assert reason_levers(["pay"], people.iloc[:1]).tolist() == [permanent]

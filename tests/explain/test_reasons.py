@@ -133,7 +133,7 @@ def test_reason_text_matches_the_row_and_levers_come_from_the_taxonomy(model, fr
     # the one lever rule: each reason's lever is its driver's first lever in drivers.yaml; no reason, no lever;
     # a career reason of someone in the first two years of the post: the new-in-post group's lever
     first = {d.code: d.levers[0] for d in load_drivers() if d.levers}
-    settle = {d.code: dict(d.group_levers)["new_in_post"] for d in load_drivers() if "new_in_post" in dict(d.group_levers)}
+    settle = {d.code: dict(d.group_levers)["new_in_post"][0] for d in load_drivers() if "new_in_post" in dict(d.group_levers)}
     has = table["reason_1"].notna()
     assert has.any() and table.loc[~has, "lever_1"].isna().all()
     new = has & (X["tenure_months"] < 24).to_numpy() & table["reason_driver_1"].isin(settle)
@@ -280,8 +280,10 @@ def test_over_cap_reasons_name_the_cap_for_a_part_timers_hours(catalogue):
 
 
 @pytest.mark.parametrize("lead, expected", [
-    ("caseload_cap", ["team caseload cap of 14 per full-time post, 7 for their hours (own caseload 9)",
-                      "team caseload cap of 14 (own caseload 9)"]),
+    ("caseload_cap", ["caseload 9 is 129% of their cap of 7 for their hours (team cap 14 per full-time post): the "
+                      "lower a cap, the more each case counts against it",
+                      "caseload 9 is 64% of the team's cap of 14 per full-time post: the lower a cap, the more each "
+                      "case counts against it"]),
     ("caseload_mean_3m", ["caseload averaged 8.7 over the last 3 months against a cap of 7 for their hours (team cap 14 "
                           "per full-time post)", "caseload averaged 8.7 over the last 3 months against a team cap of 14"]),
     ("caseload_mean_6m", ["caseload averaged 8.2 over the last 6 months against a cap of 7 for their hours (team cap 14 "

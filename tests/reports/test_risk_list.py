@@ -1013,3 +1013,18 @@ def test_rank_given_the_folder_of_all_scorings_names_the_scorings_in_it(tmp_path
     with pytest.raises(ScoringFolderError) as empty:
         read_scoring(tmp_path / "nothing")
     assert "folder of scorings" not in str(empty.value)
+
+
+def test_the_target_line_says_what_the_target_and_the_expected_leavers_each_count():
+    """"Expected leavers ...: 1.4; target turnover 10% a year = 1.1 leavers" read as like for like, while the
+    expected leavers count everyone listed (agency workers too) leaving of their own choice and a turnover target
+    the council's own staff leaving for any reason (the DfE rate): the line says both, in every list and overview."""
+    lists = build_risk_lists(make_scores(), config=load_band_config(), teams=sorted(TEAMS))
+    text = summary_text(lists[0].summary, 12)
+    assert ("target turnover 10% a year = 0.9 leavers in 12 months if applied to everyone listed (the expected "
+            "leavers count everyone listed leaving of their own choice; a turnover target counts the council's own "
+            "staff, not agency workers, leaving for any reason, as the DfE does)") in text
+    from retention_ml.reports.service_overview import COLUMNS, expected_line
+
+    assert "not like for like" in expected_line({"horizon_months": 12}) and "for any reason" in expected_line({"horizon_months": 12})
+    assert "applied to everyone scored" in COLUMNS["target_leavers"][1]
