@@ -622,9 +622,10 @@ def _cannot_show(audit, test_window: str, flat: bool) -> list[str]:
         "example disabled workers aged 50-59, or Black women) is not checked, and could fare worse than either table "
         "shows.",
         f"They describe the people in the test window ({test_window}) only. Who is in the workforce, and how the model "
-        "treats them, changes; they hold until the next re-training, when this card is written again.",
+        "treats them, changes; nothing re-checks them until the next re-training, when this card is written again.",
         "They check the risks against who actually left. If a group leaves more because of how it is treated at work, "
-        "the model learns that as higher risk, and these tables would call the risks right: a fair calibration is not "
+        "the model learns that as higher risk through the inputs that go with the group, and these tables would call "
+        "the risks right: a fair calibration is not "
         "a fair workplace. Read the base rates too: a group that leaves far more often is a question about the "
         "workplace, not about the model.",
     ]
