@@ -29,6 +29,12 @@ otherwise), since a later one or a 12-month risk against a 6-month one is no cha
 same data: worker ids restart per extract in many HR systems, so an id is taken as the same person only when their
 council and start date agree, and a scoring where under 90% of the shared ids agree is of other data: refused with
 --previous (exit 2), passed over when found beside OUT (with a note; no change column rather than someone else's).
+Without --previous the folders beside OUT (its parent's other folders, e.g. scores/2025-06 for --out scores/2025-07)
+are searched: the latest earlier scoring of the same data and horizon is taken (of two scorings of one date, the one
+by the same model first, then the one scored last). The printout and score_meta.json ("previous_why",
+"previous_passed_over") say which was taken and why every other folder was passed over (later, another horizon,
+other data, older, not a scoring); a previous scoring by another model is named, since the change then also holds
+the change of model.
 
 Population: only the people the model was trained on are scored. A model trained with population.agency =
 "exclude" scores no agency worker, one trained with "only" scores agency workers alone; score_meta.json
@@ -71,7 +77,7 @@ def score_command(
     data: Path = typer.Option(..., "--data", help="Folder of HR extracts, one file per table: <table>.csv, .xlsx or .parquet (as validate reads it)."),
     as_of: str = typer.Option(..., "--as-of", help="Scoring date YYYY-MM-DD (normally the first of a month)."),
     out: Path = typer.Option(..., "--out", help="Folder for scores.parquet, scores.csv, score_meta.json."),
-    previous: Path = typer.Option(None, "--previous", help="Folder of an earlier scoring (default: latest earlier sibling of OUT)."),
+    previous: Path = typer.Option(None, "--previous", help="Folder of an earlier scoring of the same data and horizon (default: the latest such folder beside OUT)."),
     names: bool = typer.Option(False, "--names", help="Keep display_name in scores.parquet for rank --names."),
     json_out: bool = typer.Option(False, "--json", help="Print metadata and files as JSON."),
 ) -> None:
@@ -118,17 +124,41 @@ def score_command(
         if leaving:
             typer.echo(f"{leaving} of them have a leaving date recorded (end_date on or after {result.meta['as_of']}): "
                        "scored, flagged leaving_date_recorded, and left out of every list by rank")
-        if result.meta.get("previous"):
-            typer.echo(f"previous risk (change since last scoring) from {result.meta['previous']} "
-                       f"(scored at {result.meta['previous_as_of']})")
+        for line in previous_lines(result.meta, out):
+            typer.echo(line)
         for f in result.files:
             typer.echo(f"  {f}")
     for warning in result.meta.get("data_warnings") or []:   # on stderr, also with --json
         console.print(f"warning: {warning}", markup=False)
-    if result.meta.get("previous_note"):   # on stderr, also with --json: the lists will show no change
+    if json_out and result.meta.get("previous_note"):   # on stderr with --json (the printout names them above)
         console.print(f"note: {result.meta['previous_note']}", markup=False)
     # Last thing printed (on stderr, also with --json) so that it is the line an operator sees.
     _warn_if_not_approved(console, result.meta["approval"])
+
+
+SHOWN_NON_SCORINGS = 5   # folders beside OUT that hold no scoring (lists/, data): named, not each explained
+
+
+def previous_lines(meta: dict, out: Path) -> list[str]:
+    """Which earlier scoring "change since last scoring" compares with and why, and why each other folder
+    beside ``out`` was passed over (score_meta.json's previous, previous_why, previous_passed_over)."""
+    if meta.get("previous"):
+        lines = [f"change since last scoring: against {meta['previous']} (scored at {meta['previous_as_of']}): "
+                 f"{meta.get('previous_why')}"]
+    else:
+        lines = ["change since last scoring: none (no earlier scoring of the same data and horizon beside "
+                 f"{out}; give one with --previous DIR)"]
+    passed = meta.get("previous_passed_over") or []
+    not_scorings = [Path(p["folder"]).name for p in passed if p["why"].startswith("not a scoring")]
+    shown = [p for p in passed if not p["why"].startswith("not a scoring")]
+    if shown:
+        lines.append("passed over:")
+        lines += [f"  {p['folder']}: {p['why']}" for p in shown]
+    if not_scorings:
+        more = len(not_scorings) - SHOWN_NON_SCORINGS
+        names = ", ".join(not_scorings[:SHOWN_NON_SCORINGS]) + (f" and {more} more" if more > 0 else "")
+        lines.append(f"not scorings (no score_meta.json), passed over: {names}")
+    return lines
 
 
 def _warn_if_not_approved(console, approval: dict) -> None:
