@@ -12,7 +12,7 @@ from retention_ml.commands import fail
 
 HELP = """Score every worker in post at --as-of with a model from the registry, using the same feature code as training.
 
-The data are validated first: if they fail, the validator's report is printed and nothing is written (exit 1).
+The model is found first (a missing store or alias is said at once, exit 2), then the data are validated: if they fail, the validator's report is printed and nothing is written (exit 1).
 They are validated as `retention-ml validate DATA` (without --as-of): an extract is normally pulled after the
 scoring date, so rows dated after --as-of are expected and the features ignore them (each feature uses only what
 was known at --as-of, as in training). `validate --as-of` is the check that an extract holds nothing after the
