@@ -197,6 +197,16 @@ def _refuse_invalid(json_out: bool, err, experiment: Path, report) -> None:
     raise typer.Exit(1)
 
 
+def _dates(rec: dict, window: str) -> str:
+    """' at 2020-01-01' or ' from 2019-04-01 to 2020-01-01': the snapshot dates a window spans (none on a flat
+    extract). A training window of one date is why a shorter snapshots.frequency_months changes nothing there."""
+    first_last = rec.get("windows", {}).get(window) or []
+    if not first_last:
+        return ""
+    first, last = str(first_last[0]), str(first_last[-1])
+    return f" at {first}" if first == last else f" from {first} to {last}"
+
+
 def _print(result, exp, truth: dict | None = None, warnings: list[str] = (), simulated: bool = False) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -218,7 +228,8 @@ def _print(result, exp, truth: dict | None = None, warnings: list[str] = (), sim
     console.print(f"Platt calibration a={cal['a']:.3f} b={cal['b']:.3f}, checked on the {cal.get('checked_on', 'validation window')}: "
                   f"ECE {cal['ece_valid_before']:.4f} -> {cal['ece_valid_after']:.4f}" + _valid_chance(cal))
     c = {k: v for k, v in rec["counts"].items() if v["n"]}   # a flat extract has no validation window: not "valid 0 (0)"
-    console.print("rows (positives): " + ", ".join(f"{k} {v['n']} ({v['positives']})" for k, v in c.items()) + f"; censored {rec['censored']}")
+    console.print("rows (positives): " + ", ".join(f"{k} {v['n']} ({v['positives']}){_dates(rec, k)}" for k, v in c.items())
+                  + f"; censored {rec['censored']}")
     if rec.get("tuning"):
         console.print(tuning_summary(rec["tuning"]))
     undefined = _undefined_resamples(rec, exp["evaluation"]["n_boot"])
