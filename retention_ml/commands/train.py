@@ -211,7 +211,8 @@ def _print(result, exp, truth: dict | None = None, warnings: list[str] = (), sim
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    # soft_wrap: no line broken at 80 columns (rich's width when piped or logged): the run id line stays whole to grep
+    console = Console(soft_wrap=True)
     rec = result.metrics
     dates = sorted(set(map(str, rec["windows"].get("test") or [])))
     window = " to ".join(dict.fromkeys([dates[0], dates[-1]])) if dates else "(stratified holdout)"

@@ -12,7 +12,11 @@ def test_the_rows_line_names_each_windows_dates(sim_model, sim_dir, capsys):
     result, _ = sim_model
     exp = load_experiment(EXPERIMENT, overrides=[f"data.path={sim_dir}"])
     _print(result, exp)
-    text = " ".join(capsys.readouterr().out.split())
+    out = capsys.readouterr().out
+    # piped, the output is 80 columns wide: the line that names the run stays whole (grep, paste)
+    assert (f"run {result.run_id}; registered version {result.model_version} (alias 'candidate') of "
+            f"'{exp['registered_model']}'") in out.splitlines()
+    text = " ".join(out.split())
     windows, counts = result.metrics["windows"], result.metrics["counts"]
     for window in ("train", "valid", "test"):
         first, last = windows[window][0], windows[window][-1]
