@@ -92,6 +92,18 @@ def survey_previous(out_dir: Path, as_of: pd.Timestamp, horizon_months: int | No
     return PreviousSurvey([folder for _, folder in sorted(found, key=lambda t: t[0], reverse=True)], passed)
 
 
+def scorings_in(folder: Path) -> list[tuple[Path, pd.Timestamp]]:
+    """(scoring folder, as-of date) for each scoring directly under ``folder``, oldest first (of one date, the one
+    scored last comes last). Folders without a readable score_meta.json are left out."""
+    folder = Path(folder)
+    found = []
+    for sub in (sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []):
+        meta, when = _read_meta(sub), _scoring_meta(sub)
+        if meta is not None and when is not None:
+            found.append(((when[0], str(meta.get("scored_at", "")), str(sub)), sub, when[0]))
+    return [(sub, when) for _, sub, when in sorted(found, key=lambda t: t[0])]
+
+
 def previous_candidates(out_dir: Path, as_of: pd.Timestamp, horizon_months: int | None = None) -> list[Path]:
     """Earlier scorings among sibling folders of ``out_dir`` with the same horizon, latest first
     (:func:`survey_previous`)."""
