@@ -97,8 +97,12 @@ def test_approval_is_recorded_and_a_refused_model_is_scored_with_a_warning(sim_m
     res = CliRunner().invoke(app, ["score", "--model", f"models:/{name}@candidate", "--data", str(sim_dir),
                                    "--as-of", "2022-07-01", "--out", str(tmp_path / "cand"), "--json"])
     assert res.exit_code == 0, res.output
-    assert json.loads(res.stdout)["approval"]["status"] == "not approved"
+    answer = json.loads(res.stdout)
+    assert answer["approval"]["status"] == "not approved"
     assert "NOT APPROVED" in res.stderr and "promotion gate" in res.stderr
+    scored = pd.read_parquet(tmp_path / "cand" / "scores.parquet")   # the band counts the printout summarises
+    assert answer["bands_by_council"] == {c: {b: int((g["band"] == b).sum()) for b in ("low", "medium", "high")}
+                                          for c, g in scored.groupby("council_id")}
     meta = json.loads((tmp_path / "cand" / "score_meta.json").read_text())
     assert meta["approval"]["status"] == "not approved" and "no model has passed" in meta["approval"]["detail"]
     assert (tmp_path / "cand" / "scores.parquet").exists()

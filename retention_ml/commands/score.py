@@ -68,6 +68,20 @@ def band_counts(result):
     return result.summary().reindex(columns=list(RISK_BANDS), fill_value=0)
 
 
+COUNCILS_SHOWN = 12   # beyond this many councils the band table is one total row (150 rows buried the rest)
+
+
+def band_summary(result) -> str:
+    """The band counts as printed: one row per council for a few councils, else the total across them and where
+    the per-council counts are (--json, "bands_by_council")."""
+    table = band_counts(result)
+    if len(table) <= COUNCILS_SHOWN:
+        return table.to_string()
+    total = table.sum().to_frame(f"all {len(table)} councils").T
+    total.columns.name = "band"
+    return total.to_string() + "\n(per council: score --json, \"bands_by_council\")"
+
+
 def register(app: typer.Typer) -> None:
     app.command("score", help=HELP)(score_command)
 
@@ -113,10 +127,11 @@ def score_command(
     except Exception as exc:  # model not found, features the model lacks, a date after the data ends ...
         fail(f"error: could not score: {type(exc).__name__}: {exc}", 2, json_out=json_out)
     if json_out:
-        typer.echo(json.dumps({**result.meta, "files": [str(f) for f in result.files]}))
+        typer.echo(json.dumps({**result.meta, "files": [str(f) for f in result.files],
+                               "bands_by_council": band_counts(result).to_dict(orient="index")}))
     else:
         typer.echo(f"scored {result.meta['n_workers']} workers at {result.meta['as_of']} with {model} (run {result.meta['run_id']})")
-        typer.echo(band_counts(result).to_string())
+        typer.echo(band_summary(result))
         population = result.meta.get("population") or {}
         if population.get("left_out"):
             typer.echo(f"{population['left_out']} people in post were not scored: this model scores {population['scored']}")
