@@ -49,6 +49,8 @@ there by the promotion gate (retention-ml promote), whichever way --model names 
 champion alias moved by hand) is scored, so lists can be previewed, but marked "not approved" and a warning is
 printed: do not share such lists with managers.
 
+Printed: people per council and band (one total row beyond 12 councils; --json holds them per council as "bands_by_council"), and which earlier scoring the change is against.
+
 Exit codes: 0 ok, 1 data failed validation or nobody in post, 2 could not run (bad option such as an impossible
 --as-of date or one after the data ends, model or folder not found, a model trained on other features, files
 could not be written).
