@@ -249,9 +249,13 @@ def _run_id_from_prefix(prefix: str) -> str:
     ids = [e.experiment_id for e in client().search_experiments()]
     runs = mlflow.search_runs(experiment_ids=ids, output_format="list") if ids else []
     found = sorted({r.info.run_id for r in runs if r.info.run_id.startswith(prefix)})
-    if len(found) != 1:
-        what = "no run" if not found else f"{len(found)} runs ({', '.join(f[:12] for f in found[:5])})"
-        raise ValueError(f"run id prefix {prefix!r} matches {what} in {mlflow.get_tracking_uri()}; give more of the id")
+    if not found:   # more of the id cannot help: the run is in another store, or the id is mistyped
+        raise NoSuchRun(f"run id prefix {prefix!r} matches no run in {mlflow.get_tracking_uri()}: `retention-ml runs` "
+                        "lists its runs; a run trained into another store (the demo's is demo-output/mlflow.db) needs "
+                        "MLFLOW_TRACKING_URI pointing at that store")
+    if len(found) > 1:
+        raise ValueError(f"run id prefix {prefix!r} matches {len(found)} runs ({', '.join(f[:12] for f in found[:5])}) "
+                         f"in {mlflow.get_tracking_uri()}; give more of the id")
     return found[0]
 
 
