@@ -84,8 +84,9 @@ def survey_previous(out_dir: Path, as_of: pd.Timestamp, horizon_months: int | No
         elif as_of_then[0] >= as_of:
             passed.append((folder, f"scored at {as_of_then[0].date()}, not before {as_of.date()}"))
         elif as_of_then[1] != horizon_months:
-            passed.append((folder, f"a {as_of_then[1]}-month horizon, this model's is {horizon_months} months: "
-                                   "the risks answer another question"))
+            theirs = "no horizon recorded" if as_of_then[1] is None else f"a {as_of_then[1]}-month horizon"
+            passed.append((folder, f"{theirs}, this model's is {horizon_months} months: the risks answer another "
+                                   "question"))
         else:
             key = (as_of_then[0], meta.get("run_id") == run_id, str(meta.get("scored_at", "")), str(folder))
             found.append((key, folder))
@@ -148,6 +149,7 @@ def previous_match(current: pd.DataFrame, folder: Path) -> dict:
         prev = pd.read_parquet(Path(folder) / "scores.parquet", columns=IDENTITY_COLUMNS + ["risk"])
     except (OSError, ValueError, KeyError) as exc:   # unreadable, or written before these columns existed
         return {"shared_ids": 0, "same_person": 0, "same_source": False, "rows": np.zeros(len(current), bool),
+                "readable": False,
                 "why": f"{Path(folder) / 'scores.parquet'} cannot be compared ({type(exc).__name__}: {exc})"}
     shared = int(current["worker_id"].isin(prev["worker_id"]).sum())
     rows = same_people(current, prev)
@@ -472,7 +474,8 @@ def _choose_previous(keys: pd.DataFrame, survey: PreviousSurvey, *, explicit: bo
             raise PreviousOfOtherData(f"--previous {folder} is a scoring of other data: {match['why']}. Give a "
                                       "scoring of the same extract's source, or leave --previous out")
         skipped.append(f"{folder} ({match['why']})")
-        passed.append((folder, f"a scoring of other data: {match['why']}"))
+        passed.append((folder, f"a scoring of other data: {match['why']}" if match.get("readable", True)
+                       else f"not comparable: {match['why']}"))
     note = (f"no change since the last scoring: the earlier scoring(s) beside this one are of other data: "
             f"{'; '.join(skipped)}") if skipped else None
     return None, {}, _previous_record(None, passed, note)

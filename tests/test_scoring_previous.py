@@ -39,6 +39,42 @@ def test_the_survey_orders_candidates_and_says_why_the_rest_were_passed_over(tmp
     assert survey_previous(tmp_path / "2022-07", as_of, 12, run_id="run-b").candidates == [theirs, ours, older]
     # neither model's (a new model): the one scored last
     assert survey_previous(tmp_path / "2022-07", as_of, 12, run_id="run-c").candidates[0] == theirs
+    # a scoring written before score_meta.json recorded the horizon
+    legacy = _scoring(tmp_path, "2022-05-legacy", "2022-05-01", horizon=None)
+    why = dict(survey_previous(tmp_path / "2022-07", as_of, 12, run_id="run-a").passed_over)
+    assert why[legacy] == "no horizon recorded, this model's is 12 months: the risks answer another question"
+
+
+def test_the_reasons_for_candidates_not_taken(tmp_path):
+    from retention_ml.scoring import _choose_previous, survey_previous
+
+    ours = _scoring(tmp_path, "2022-06-a", "2022-06-01", run_id="run-a")
+    theirs = _scoring(tmp_path, "2022-06-b", "2022-06-01", run_id="run-b", scored_at="2025-02-01T00:00:00+00:00")
+    older = _scoring(tmp_path, "2022-03", "2022-03-01")
+    keys = pd.DataFrame({"worker_id": ["W1"], "council_id": ["C1"], "as_of": [pd.Timestamp("2022-07-01")],
+                         "months_in_post": [12.0]})
+    # none holds a readable scores.parquet: each is "not comparable", none taken, and the reason names the file
+    survey = survey_previous(tmp_path / "2022-07", pd.Timestamp("2022-07-01"), 12, run_id="run-a")
+    folder, _, record = _choose_previous(keys, survey, explicit=False, horizon=12, run_id="run-a")
+    assert folder is None and record["previous_why"] is None
+    whys = {p["folder"]: p["why"] for p in record["previous_passed_over"]}
+    assert all(whys[str(f)].startswith(f"not comparable: {f / 'scores.parquet'} cannot be compared")
+               for f in (ours, theirs, older))
+    # the same person in each: ours is taken, theirs (same date, another model) and the older one are said why not
+    for f in (ours, theirs, older):
+        keys.assign(risk=0.1).to_parquet(f / "scores.parquet")
+    folder, _, record = _choose_previous(keys, survey, explicit=False, horizon=12, run_id="run-a")
+    assert folder == ours and record["previous_why"].startswith("the latest earlier scoring of the same data")
+    whys = {p["folder"]: p["why"] for p in record["previous_passed_over"]}
+    assert whys == {str(theirs): "of the same date as the one taken (2022-06-a) but by another model (run run-b); "
+                                 "the one taken is by this model",
+                    str(older): "older than the one taken (2022-06-a, scored at 2022-06-01)"}
+    # scoring with a third model: the one scored last is taken, and the change is said to hold the model's change
+    survey = survey_previous(tmp_path / "2022-07", pd.Timestamp("2022-07-01"), 12, run_id="run-c")
+    folder, _, record = _choose_previous(keys, survey, explicit=False, horizon=12, run_id="run-c")
+    assert folder == theirs and "scored with another model (run run-b)" in record["previous_why"]
+    assert {p["folder"]: p["why"] for p in record["previous_passed_over"]}[str(ours)] == (
+        "of the same date as the one taken (2022-06-b), which was scored after it")
 
 
 def test_score_says_which_previous_it_took_and_why_the_others_were_passed_over(sim_model, sim_dir, tmp_path):
