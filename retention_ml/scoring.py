@@ -45,21 +45,70 @@ def _scoring_meta(folder: Path) -> tuple[pd.Timestamp, int | None] | None:
         return None
 
 
-def previous_candidates(out_dir: Path, as_of: pd.Timestamp, horizon_months: int | None = None) -> list[Path]:
-    """Earlier scorings among sibling folders of ``out_dir`` (same parent) with the same horizon, latest first.
+def _read_meta(folder: Path) -> dict | None:
+    try:
+        meta = json.loads((Path(folder) / "score_meta.json").read_text())
+        return meta if isinstance(meta, dict) else None
+    except (OSError, ValueError, TypeError, json.JSONDecodeError):
+        return None
 
-    A scoring of another horizon answers another question (leaving within 6 months is not leaving within 12),
-    so "change since the last scoring" never compares with it.
+
+@dataclass
+class PreviousSurvey:
+    """The folders beside a scoring's OUT that could hold its previous scoring, in the order they are tried
+    (``candidates``: earlier, same horizon), and every other one with why it was passed over (``passed_over``:
+    (folder, why) pairs)."""
+
+    candidates: list[Path]
+    passed_over: list[tuple[Path, str]]
+
+
+def survey_previous(out_dir: Path, as_of: pd.Timestamp, horizon_months: int | None = None,
+                    run_id: str | None = None) -> PreviousSurvey:
+    """Sort the sibling folders of ``out_dir`` (same parent) into candidate previous scorings and the rest.
+
+    A candidate is a scoring (a readable score_meta.json) before ``as_of`` with the same horizon: a scoring of another
+    horizon answers another question (leaving within 6 months is not leaving within 12), and a later one is no
+    "change since". Candidates are tried latest first; among scorings of the same date, one by the same model
+    (``run_id``) first, then the one scored last. Whether a candidate is of the same data is for
+    :func:`previous_match` (it reads the scores).
     """
-    parent = Path(out_dir).resolve().parent
+    out = Path(out_dir).resolve()
+    found, passed = [], []
+    siblings = sorted(p for p in out.parent.iterdir() if p.is_dir() and p != out) if out.parent.is_dir() else []
+    for folder in siblings:
+        meta = _read_meta(folder)
+        as_of_then = _scoring_meta(folder)
+        if meta is None or as_of_then is None:
+            passed.append((folder, "not a scoring (no readable score_meta.json)"))
+        elif as_of_then[0] >= as_of:
+            passed.append((folder, f"scored at {as_of_then[0].date()}, not before {as_of.date()}"))
+        elif as_of_then[1] != horizon_months:
+            theirs = "no horizon recorded" if as_of_then[1] is None else f"a {as_of_then[1]}-month horizon"
+            passed.append((folder, f"{theirs}, this model's is {horizon_months} months: the risks answer another "
+                                   "question"))
+        else:
+            key = (as_of_then[0], meta.get("run_id") == run_id, str(meta.get("scored_at", "")), str(folder))
+            found.append((key, folder))
+    return PreviousSurvey([folder for _, folder in sorted(found, key=lambda t: t[0], reverse=True)], passed)
+
+
+def scorings_in(folder: Path) -> list[tuple[Path, pd.Timestamp]]:
+    """(scoring folder, as-of date) for each scoring directly under ``folder``, oldest first (of one date, the one
+    scored last comes last). Folders without a readable score_meta.json are left out."""
+    folder = Path(folder)
     found = []
-    for meta_file in parent.glob("*/score_meta.json"):
-        if meta_file.parent == Path(out_dir).resolve():
-            continue
-        meta = _scoring_meta(meta_file.parent)
-        if meta is not None and meta[1] == horizon_months and meta[0] < as_of:
-            found.append((meta[0], str(meta_file.parent), meta_file.parent))
-    return [folder for _, _, folder in sorted(found, key=lambda t: (t[0], t[1]), reverse=True)]
+    for sub in (sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []):
+        meta, when = _read_meta(sub), _scoring_meta(sub)
+        if meta is not None and when is not None:
+            found.append(((when[0], str(meta.get("scored_at", "")), str(sub)), sub, when[0]))
+    return [(sub, when) for _, sub, when in sorted(found, key=lambda t: t[0])]
+
+
+def previous_candidates(out_dir: Path, as_of: pd.Timestamp, horizon_months: int | None = None) -> list[Path]:
+    """Earlier scorings among sibling folders of ``out_dir`` with the same horizon, latest first
+    (:func:`survey_previous`)."""
+    return survey_previous(out_dir, as_of, horizon_months).candidates
 
 
 def find_previous(out_dir: Path, as_of: pd.Timestamp, horizon_months: int | None = None) -> Path | None:
@@ -100,6 +149,7 @@ def previous_match(current: pd.DataFrame, folder: Path) -> dict:
         prev = pd.read_parquet(Path(folder) / "scores.parquet", columns=IDENTITY_COLUMNS + ["risk"])
     except (OSError, ValueError, KeyError) as exc:   # unreadable, or written before these columns existed
         return {"shared_ids": 0, "same_person": 0, "same_source": False, "rows": np.zeros(len(current), bool),
+                "readable": False,
                 "why": f"{Path(folder) / 'scores.parquet'} cannot be compared ({type(exc).__name__}: {exc})"}
     shared = int(current["worker_id"].isin(prev["worker_id"]).sum())
     rows = same_people(current, prev)
@@ -399,24 +449,54 @@ def assemble_scores(model, X: pd.DataFrame, keys: pd.DataFrame, *, context: pd.D
     return frame
 
 
-def _choose_previous(keys: pd.DataFrame, candidates: list[Path], *, explicit: bool) -> tuple[Path | None, dict, str | None]:
-    """(folder, match, note): the latest candidate scoring of the same data (same people), or None and why not.
+def _choose_previous(keys: pd.DataFrame, survey: PreviousSurvey, *, explicit: bool, horizon: int | None,
+                     run_id: str) -> tuple[Path | None, dict, dict]:
+    """(folder, match, record): the first candidate scoring of the same data (same people), or None, and the
+    record of the choice for score_meta.json: ``previous_why`` (why that one), ``previous_passed_over`` (every
+    other folder beside OUT with why) and ``previous_note`` (when scorings of other data were passed over).
 
     An explicit --previous of other data is refused (:class:`PreviousOfOtherData`); found siblings of other
     data are passed over, and the note says so (no change column is better than someone else's risk).
     """
-    skipped = []
-    for folder in candidates:
+    skipped, passed = [], list(survey.passed_over)
+    for i, folder in enumerate(survey.candidates):
         match = previous_match(keys, folder)
         if match["same_source"]:
-            return folder, match, (f"earlier scoring(s) of other data passed over: {'; '.join(skipped)}" if skipped else None)
+            why = ("given with --previous" if explicit else
+                   f"the latest earlier scoring of the same data and {horizon}-month horizon beside this one")
+            prev_run = (_read_meta(folder) or {}).get("run_id")
+            if prev_run and prev_run != run_id:
+                why += f"; scored with another model (run {prev_run[:8]}), so the change also holds the change of model"
+            passed += [(other, _why_not_taken(other, folder, run_id)) for other in survey.candidates[i + 1:]]
+            note = f"earlier scoring(s) of other data passed over: {'; '.join(skipped)}" if skipped else None
+            return folder, match, _previous_record(why, passed, note)
         if explicit:
             raise PreviousOfOtherData(f"--previous {folder} is a scoring of other data: {match['why']}. Give a "
                                       "scoring of the same extract's source, or leave --previous out")
         skipped.append(f"{folder} ({match['why']})")
+        passed.append((folder, f"a scoring of other data: {match['why']}" if match.get("readable", True)
+                       else f"not comparable: {match['why']}"))
     note = (f"no change since the last scoring: the earlier scoring(s) beside this one are of other data: "
             f"{'; '.join(skipped)}") if skipped else None
-    return None, {}, note
+    return None, {}, _previous_record(None, passed, note)
+
+
+def _why_not_taken(other: Path, taken: Path, run_id: str) -> str:
+    """Why ``other``, a candidate after ``taken`` in :func:`survey_previous`'s order, was not the previous scoring."""
+    (when, _), (taken_when, _) = _scoring_meta(other), _scoring_meta(taken)
+    if when < taken_when:
+        return f"older than the one taken ({taken.name}, scored at {taken_when.date()})"
+    other_run, taken_run = (_read_meta(other) or {}).get("run_id"), (_read_meta(taken) or {}).get("run_id")
+    if other_run != taken_run and taken_run == run_id:
+        return (f"of the same date as the one taken ({taken.name}) but by another model (run {str(other_run)[:8]}); "
+                "the one taken is by this model")
+    return f"of the same date as the one taken ({taken.name}), which was scored after it"
+
+
+def _previous_record(why: str | None, passed: list[tuple[Path, str]], note: str | None) -> dict:
+    return {"previous_why": why, "previous_note": note,
+            "previous_passed_over": [{"folder": str(folder), "why": reason}
+                                     for folder, reason in sorted(passed, key=lambda t: str(t[0]))]}
 
 
 def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | None = None,
@@ -445,19 +525,20 @@ def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | No
     # after it are expected and the features ignore them (point in time); `validate --as-of` takes the
     # extract's pull date. The one later fact used is a recorded leaving date (leaving_date_recorded).
     # The tables come from validation's own read of each file (no second read).
-    tables, readings = data if data is not None else read_validated_readings(data_dir, as_of=None)
     configure(for_reading=True)   # the documented default store (and no MLflow download bars) unless MLFLOW_TRACKING_URI says otherwise
+    # the model first: a missing store or alias is said in a second, not after a national extract is read (12 s, 1.4 GB)
     model, run_id = load_turnover_model(model_ref)
+    tables, readings = data if data is not None else read_validated_readings(data_dir, as_of=None)
     # before any work: data lacking a table the model learnt from is refused, never scored with holes
     check_trained_tables(run_id, data_dir, run_catalogue(run_id), present_tables(data_dir))
     approval = model_approval(run_id)
     horizon = run_horizon_months(run_id)
     bands = load_band_config().for_horizon(horizon)   # annual cut-offs turned into this model's horizon
     if previous:
-        candidates = [Path(previous)]
-        check_previous(candidates[0], as_of, horizon)   # before any work: a later or other-horizon scoring is refused
+        survey = PreviousSurvey([Path(previous)], [])
+        check_previous(Path(previous), as_of, horizon)   # before any work: a later or other-horizon scoring is refused
     else:
-        candidates = previous_candidates(out_dir, as_of, horizon) if find_previous_scoring else []
+        survey = survey_previous(out_dir, as_of, horizon, run_id) if find_previous_scoring else PreviousSurvey([], [])
     # a table with no (recent) rows for a council leaves its features empty there: said, never silent
     data_warnings = coverage_gaps(tables, as_of=as_of)["message"].tolist()
     ds = build_features(tables, [as_of])
@@ -471,7 +552,8 @@ def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | No
     # only the people the model was trained on; explanations are measured from the average of them
     ds_keys, ds_X = ds.keys.loc[keep].reset_index(drop=True), ds.X.loc[keep].reset_index(drop=True)
     keys = _add_manager(ds_keys, tables)
-    prev_dir, match, previous_note = _choose_previous(keys, candidates, explicit=bool(previous))
+    prev_dir, match, previous_record = _choose_previous(keys, survey, explicit=bool(previous), horizon=horizon,
+                                                        run_id=run_id)
     scores = assemble_scores(model, ds_X, keys, context=_team_context(keys, ds_X, tables), catalogue=ds.catalogue,
                              config=bands)
     scores[LEAVING_FLAG] = leaving_date_recorded(scores, tables["workers"])
@@ -492,7 +574,7 @@ def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | No
         "n_workers": int(len(scores)), "population": population_record(agency, int((~keep).sum())),
         "previous": str(prev_dir) if prev_dir else None,
         "previous_as_of": str(_scoring_meta(prev_dir)[0].date()) if prev_dir else None,
-        "previous_note": previous_note,
+        **previous_record,   # why that previous scoring, and why every other folder beside OUT was passed over
         "data_warnings": data_warnings,
         DATA_READINGS_KEY: readings,   # what was read other than as written, by file, for an audit ({}: nothing)
         "interval": "bootstrap ensemble" if getattr(model, "bootstrap_boosters_", None) else "none (model has no ensemble)",

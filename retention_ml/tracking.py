@@ -15,10 +15,12 @@ The default store is embedded, so nothing needs a server: a SQLite database
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
+import sys
 import tempfile
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +31,25 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from retention_ml import artifacts
+
+# MLflow logs its housekeeping at INFO on stderr ("Creating initial MLflow database tables...", "Validating input
+# example against model signature"), between the commands' own progress and results. Its documented switch is
+# MLFLOW_LOGGING_LEVEL, read once when mlflow is imported: unless the user set it, its loggers are lowered to
+# WARNING here (mlflow may have been imported first), so MLflow's warnings and errors still show and
+# MLFLOW_LOGGING_LEVEL=INFO brings the rest back.
+LOGGING_LEVEL_ENV = "MLFLOW_LOGGING_LEVEL"
+QUIET_LEVEL = "WARNING"
+
+
+def quiet_library_logging() -> None:
+    """Lower MLflow's INFO chatter to WARNING unless ``MLFLOW_LOGGING_LEVEL`` says otherwise (see above)."""
+    if os.environ.get(LOGGING_LEVEL_ENV):
+        return
+    os.environ[LOGGING_LEVEL_ENV] = QUIET_LEVEL   # child processes MLflow starts (model environments) too
+    logging.getLogger("mlflow").setLevel(QUIET_LEVEL)
+
+
+quiet_library_logging()
 
 __all__ = [
     "DEFAULT_MODEL_NAME",
@@ -228,9 +249,13 @@ def _run_id_from_prefix(prefix: str) -> str:
     ids = [e.experiment_id for e in client().search_experiments()]
     runs = mlflow.search_runs(experiment_ids=ids, output_format="list") if ids else []
     found = sorted({r.info.run_id for r in runs if r.info.run_id.startswith(prefix)})
-    if len(found) != 1:
-        what = "no run" if not found else f"{len(found)} runs ({', '.join(f[:12] for f in found[:5])})"
-        raise ValueError(f"run id prefix {prefix!r} matches {what} in {mlflow.get_tracking_uri()}; give more of the id")
+    if not found:   # more of the id cannot help: the run is in another store, or the id is mistyped
+        raise NoSuchRun(f"run id prefix {prefix!r} matches no run in {mlflow.get_tracking_uri()}: `retention-ml runs` "
+                        "lists its runs; a run trained into another store (the demo's is demo-output/mlflow.db) needs "
+                        "MLFLOW_TRACKING_URI pointing at that store")
+    if len(found) > 1:
+        raise ValueError(f"run id prefix {prefix!r} matches {len(found)} runs ({', '.join(f[:12] for f in found[:5])}) "
+                         f"in {mlflow.get_tracking_uri()}; give more of the id")
     return found[0]
 
 
@@ -483,9 +508,38 @@ def log_turnover_model(run_id: str, model, X_example: pd.DataFrame, *, registere
                 input_example=example,
                 pip_requirements=_requirements(),
             )
-    version = mlflow.register_model(info.model_uri, name)
+    with _registry_prints_at_log_level():
+        version = mlflow.register_model(info.model_uri, name)
     set_alias(alias, version.version, name)
     return version
+
+
+@contextmanager
+def _registry_prints_at_log_level():
+    """Keep MLflow's registry prints ("Successfully registered model ...", "Created version '1' ...") off stderr
+    unless its log level lets INFO through; its warnings and errors still reach stderr.
+
+    MLflow writes those lines with ``eprint`` to its own event stream, not through its logger, so
+    MLFLOW_LOGGING_LEVEL does not reach them; ``mlflow.utils.logging_utils.disable_logging`` is MLflow's switch for
+    that stream. The stream also carries its logger's records, so while it is off they go to stderr directly.
+    `train` prints the version it registered itself.
+    """
+    from mlflow.utils import logging_utils
+
+    logger = logging.getLogger("mlflow")
+    if logger.getEffectiveLevel() <= logging.INFO:
+        yield
+        return
+    direct = logging.StreamHandler(sys.stderr)
+    direct.setFormatter(logging.Formatter(logging_utils.LOGGING_LINE_FORMAT, logging_utils.LOGGING_DATETIME_FORMAT))
+    was_enabled = logging_utils.MLFLOW_LOGGING_STREAM.enabled
+    logger.addHandler(direct)
+    logging_utils.disable_logging()
+    try:
+        yield
+    finally:
+        logger.removeHandler(direct)
+        logging_utils.MLFLOW_LOGGING_STREAM.enabled = was_enabled
 
 
 class NoSuchAlias(LookupError):

@@ -152,3 +152,23 @@ def test_score_prints_band_counts_low_to_high_with_an_empty_band_as_zero():
     table = band_counts(ScoreResult(scores=scores, meta={}, files=[]))
     assert list(table.columns) == ["low", "medium", "high"]
     assert table.loc["C1"].tolist() == [2, 0, 1] and table.loc["C2"].tolist() == [1, 0, 0]
+
+
+def test_score_prints_one_total_row_for_many_councils():
+    # a national scoring printed 150 rows of band counts, burying the lines after them (previous scoring, files)
+    import pandas as pd
+
+    from retention_ml.commands.score import COUNCILS_SHOWN, band_summary
+    from retention_ml.scoring import ScoreResult
+
+    def summary(n_councils):
+        councils = [f"C{i:03d}" for i in range(n_councils)]
+        scores = pd.DataFrame({"council_id": councils * 3, "band": ["low"] * 2 * n_councils + ["high"] * n_councils})
+        return band_summary(ScoreResult(scores=scores, meta={}, files=[])).splitlines()
+
+    few = summary(COUNCILS_SHOWN)
+    assert len(few) == 2 + COUNCILS_SHOWN and few[2].split() == ["C000", "2", "0", "1"]
+    many = summary(COUNCILS_SHOWN + 1)
+    assert many[1].split() == ["all", str(COUNCILS_SHOWN + 1), "councils", str(2 * (COUNCILS_SHOWN + 1)), "0",
+                               str(COUNCILS_SHOWN + 1)]
+    assert len(many) == 3 and "bands_by_council" in many[2] and not any("C000" in line for line in many)

@@ -198,14 +198,31 @@ def _closing_screen(monkeypatch, tmp_path):
 
     from retention_ml.cli import app
 
-    uri = f"sqlite:///{tmp_path / ('a-long-folder-name-' * 3)}/mlflow.db"   # longer than one 80-column line
-    summary = {"total_s": 1.0, "data": "d", "scores": "s", "lists": "l", "tracking_uri": uri, "model_ref": "m",
-               "model_card": {}, "n_lists": 0, "managers": 0, "service_manager_lists": [], "no_manager_lists": [],
+    long = tmp_path / ('a-long-folder-name-' * 3)   # longer than one 80-column line
+    uri = f"sqlite:///{long}/mlflow.db"
+    summary = {"total_s": 1.0, "data": f"{long}/data", "scores": f"{long}/scores/2024-01-01", "lists": f"{long}/lists",
+               "tracking_uri": uri, "model_ref": "m", "model_card": {"html": f"{long}/model_card/model_card.html"},
+               "n_lists": 0, "managers": 0, "service_manager_lists": [], "no_manager_lists": [],
                "browse": f"mlflow ui --backend-store-uri {uri}"}
-    monkeypatch.setattr("retention_ml.commands.demo.run_demo", lambda *a, **k: summary)
+
+    def run_demo(*args, say, **kwargs):
+        say(f"[simulate] 1 council(s), 60 months from 2019-01, seed 42 -> {long}/data")
+        return summary
+
+    monkeypatch.setattr("retention_ml.commands.demo.run_demo", run_demo)
     res = CliRunner().invoke(app, ["demo", "--out", str(tmp_path)], env={"COLUMNS": "80"})
     assert res.exit_code == 0, res.output
     return res.output.splitlines(), uri
+
+
+def test_demo_prints_each_path_whole_on_its_line(monkeypatch, tmp_path):
+    # piped or logged (`make demo | tee demo.log`) the output is 80 columns wide: a path broken there does not paste
+    lines, uri = _closing_screen(monkeypatch, tmp_path)
+    long = uri.removeprefix("sqlite:///").removesuffix("/mlflow.db")
+    assert f"[simulate] 1 council(s), 60 months from 2019-01, seed 42 -> {long}/data" in lines
+    for key, path in (("data", f"{long}/data"), ("scores", f"{long}/scores/2024-01-01"),
+                      ("model card", f"{long}/model_card/model_card.html")):
+        assert f"  {key:13s} {path}" in lines
 
 
 def test_demo_says_how_to_open_its_store_in_lines_that_paste(monkeypatch, tmp_path):

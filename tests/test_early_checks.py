@@ -89,3 +89,31 @@ def test_validate_on_a_file_says_it_is_a_file(tmp_path):
 def test_schema_subcommands_teach_with_examples(command, example):
     res = _run("schema", command, "--help")
     assert res.exit_code == 0 and "Examples:" in res.output and example in res.output
+
+
+def _no_data_read(*args, **kwargs):
+    raise AssertionError("the extract was read although no model could be loaded")
+
+
+@pytest.mark.parametrize("command", ["score", "explain"])
+def test_a_missing_store_is_said_before_the_extract_is_read(command, tmp_path, monkeypatch, sim_dir):
+    # on national data the read costs 12 s and 1.4 GB before "no tracking store"
+    monkeypatch.setattr("retention_ml.validation.read_validated_readings", _no_data_read)
+    monkeypatch.setattr("retention_ml.commands.explain._tables", _no_data_read)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.chdir(tmp_path)   # no mlflow.db here
+    ref = "models:/retention-ml-turnover@champion"
+    args = (["score", "--model", ref, "--out", tmp_path / "s"] if command == "score" else
+            ["explain", "--run", ref, "--worker", "W0000001"])
+    res = _run(*args, "--data", sim_dir, "--as-of", "2022-07-01")
+    assert res.exit_code == 2, res.output
+    said = " ".join(res.output.split())
+    assert f"no tracking store at {tmp_path / 'mlflow.db'}" in said and "AssertionError" not in said
+
+
+def test_explain_refuses_an_out_it_cannot_write_before_any_work(tmp_path, monkeypatch):
+    monkeypatch.setattr("retention_ml.commands.explain.compute", _never)
+    res = _run("explain", "--run", "runs:/abc/model", "--data", tmp_path, "--as-of", "2024-01-01",
+               "--out", tmp_path / "everyone.xlsx")
+    assert res.exit_code == 2, res.output
+    assert f"--out {tmp_path / 'everyone.xlsx'}: use a .csv or .parquet file" in " ".join(res.output.split())

@@ -15,7 +15,7 @@ CONTRACT_COLUMNS = ["worker_id", "team_id", "council_id", "service", "manager_id
                     "lever_1", "lever_2", "lever_3", "model_ref", "run_id"]
 
 
-def test_invalid_data_stops_with_the_validators_report_and_writes_nothing(sim_dir, tmp_path):
+def test_invalid_data_stops_with_the_validators_report_and_writes_nothing(sim_model, sim_dir, tmp_path):
     from retention_ml.cli import app
 
     data = tmp_path / "data"
@@ -23,8 +23,9 @@ def test_invalid_data_stops_with_the_validators_report_and_writes_nothing(sim_di
     teams = pd.read_csv(data / "teams.csv")
     teams.drop(columns=["caseload_cap"]).to_csv(data / "teams.csv", index=False)
     out = tmp_path / "scores"
-    # the model reference is bogus on purpose: validation must stop the run before any model is loaded
-    res = CliRunner().invoke(app, ["score", "--model", "models:/nope@champion", "--data", str(data),
+    # the model is found first (a missing store or alias is said before an extract is read: test_early_checks),
+    # then validation stops the run before any feature or file
+    res = CliRunner().invoke(app, ["score", "--model", sim_model[0].run_id, "--data", str(data),
                                    "--as-of", "2022-01-01", "--out", str(out), "--json"])
     assert res.exit_code == 1, res.output
     report = json.loads(res.output)
@@ -96,8 +97,12 @@ def test_approval_is_recorded_and_a_refused_model_is_scored_with_a_warning(sim_m
     res = CliRunner().invoke(app, ["score", "--model", f"models:/{name}@candidate", "--data", str(sim_dir),
                                    "--as-of", "2022-07-01", "--out", str(tmp_path / "cand"), "--json"])
     assert res.exit_code == 0, res.output
-    assert json.loads(res.stdout)["approval"]["status"] == "not approved"
+    answer = json.loads(res.stdout)
+    assert answer["approval"]["status"] == "not approved"
     assert "NOT APPROVED" in res.stderr and "promotion gate" in res.stderr
+    scored = pd.read_parquet(tmp_path / "cand" / "scores.parquet")   # the band counts the printout summarises
+    assert answer["bands_by_council"] == {c: {b: int((g["band"] == b).sum()) for b in ("low", "medium", "high")}
+                                          for c, g in scored.groupby("council_id")}
     meta = json.loads((tmp_path / "cand" / "score_meta.json").read_text())
     assert meta["approval"]["status"] == "not approved" and "no model has passed" in meta["approval"]["detail"]
     assert (tmp_path / "cand" / "scores.parquet").exists()

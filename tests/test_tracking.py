@@ -53,8 +53,11 @@ def test_a_run_id_prefix_as_runs_shows_it_resolves_when_unique(store):
     rid = ids[0]
     assert tracking.resolve_run_id(rid[:8]) == rid
     assert tracking.resolve_run_id(rid) == rid
-    with pytest.raises(ValueError, match="matches no run"):
+    with pytest.raises(tracking.NoSuchRun, match="matches no run") as none:
         tracking.resolve_run_id("0000abcd" if not rid.startswith("0000abcd") else "ffffabcd")
+    # more of an id that matches nothing cannot help: it says where the runs are listed and how to change store
+    assert "give more of the id" not in str(none.value) and "retention-ml runs" in str(none.value)
+    assert "MLFLOW_TRACKING_URI" in str(none.value)
 
 
 # Run in a fresh interpreter: load models:/<name>@candidate where the repository's retention_ml cannot be

@@ -298,7 +298,9 @@ def demo(
 
     from retention_ml.reports.risk_list import service_label
 
-    console = Console(stderr=json_out)
+    # soft_wrap: a line is never broken at 80 columns (rich's width when the output is a file or a pipe, as in
+    # `make demo | tee demo.log`), so a path or command in it stays whole and pastes; a terminal wraps it for show
+    console = Console(stderr=json_out, soft_wrap=True)
     try:
         summary = run_demo(out, councils=councils, seed=seed, months=months, force=force,
                            say=lambda text: console.print(text, markup=False, highlight=False))
@@ -324,11 +326,10 @@ def demo(
     if summary.get("service_overviews"):
         console.print(f"  {'':13s} and {len(summary['service_overviews'])} service overview(s) (service_overview_*.*: "
                       "team figures against target, no person), for the heads of service")
-    # soft_wrap: a command broken over two lines at 80 columns no longer pastes
     console.print("\nBrowse the runs and the registry with:")
-    console.print(f"  {summary['browse']}", soft_wrap=True, markup=False, highlight=False)
+    console.print(f"  {summary['browse']}", markup=False, highlight=False)
     console.print("To try runs, card, promote or explain on the demo's run, point them at its store first with:")
-    console.print(f"  export MLFLOW_TRACKING_URI={summary['tracking_uri']}", soft_wrap=True, markup=False, highlight=False)
+    console.print(f"  export MLFLOW_TRACKING_URI={summary['tracking_uri']}", markup=False, highlight=False)
 
 
 def _mlflow_program() -> str:

@@ -18,7 +18,7 @@ With --worker, prints one person's profile: risk, the band the lists show with -
 
 Without --worker, it writes everyone in post at --as-of (or one --team) to --out (CSV or Parquet; default explanations-<as-of>.csv), for the analyst: its reasons quote health data (sickness days), so it is never a list to pass on. The file says that predictions never decide anything: a CSV in its first line, starting with '#' (read it with pandas.read_csv(path, comment="#")), a Parquet file in its metadata (key "note").
 
-The data are validated first, as for scoring: if they fail, every problem is listed and nothing is written (exit 1).
+As for scoring, the model is found first (a missing store or alias is said at once, exit 2), then the data are validated: if they fail, every problem is listed and nothing is written (exit 1). A wrong --out (not .csv or .parquet) is refused before any work.
 
 Exit codes: 0 ok, 1 the data failed validation, 2 could not run (model, worker or team not found).
 
@@ -132,10 +132,11 @@ def compute(run: str, data: Path, as_of: date, worker: str | None, *, team: str 
     from retention_ml.scoring import POPULATION_TEXT, population_mask, run_population
 
     step = progress or (lambda *args: None)
-    step("Validating data", 0, 1)
-    tables = _tables(data)  # before the model: bad data is refused at once
     step("Loading model", 0, 1)
+    # the model first: a missing store or alias is said in a second, not after a national extract is read (12 s)
     model, run_id = _load_model(run)
+    step("Validating data", 0, 1)
+    tables = _tables(data)  # before any feature: bad data is refused before the work
     catalogue = _run_catalogue(run_id)
     _check_trained_tables(run_id, data, catalogue, set(tables))
     step("Building features", 0, 1)
@@ -424,6 +425,8 @@ def register(app: typer.Typer) -> None:
             except DistributionLogError as exc:
                 fail(f"explain: {exc}", 2, json_out=as_json, style=None)
         target = out if worker is not None else out or Path(f"explanations-{when.isoformat()}.csv")
+        if target is not None and target.suffix not in (".csv", ".parquet"):   # before minutes of features and SHAP
+            fail(f"--out {target}: use a .csv or .parquet file", 2, json_out=as_json, style=None)
         try:   # before any work: the data folder is only ever read (--out DATA/workers.parquet replaced the extract)
             if target is not None:
                 refuse_output_in_data(target, data)
@@ -468,8 +471,6 @@ def register(app: typer.Typer) -> None:
             else:
                 print_person(record, inputs=show_inputs)
             return
-        if target.suffix not in (".csv", ".parquet"):
-            fail(f"--out {target}: use a .csv or .parquet file", 2, json_out=as_json, style=None)
         write_table(table, target, note=file_note(approval))
         summary = {
             "run_id": run_id,

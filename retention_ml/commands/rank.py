@@ -174,12 +174,18 @@ def write_lists(scores, meta: dict, *, out_dir: Path, teams: list[str] | None = 
 def _scorings_below(folder) -> str:
     """'; scores is a folder of scorings (scores/2024-01, ...): give one of them as --scores' when ``folder`` holds
     scorings (the README's scores/) rather than being one, else ''."""
+    from retention_ml.scoring import scorings_in
+
     folder = Path(folder)
-    found = sorted(p.parent for p in folder.glob("*/scores.parquet")) if folder.is_dir() else []
+    dated = [(p, f"{p} ({when.date()})") for p, when in scorings_in(folder) if (p / "scores.parquet").is_file()]
+    # a scoring without a readable score_meta.json has no date: named first, by name
+    undated = sorted({p.parent for p in folder.glob("*/scores.parquet")} - {p for p, _ in dated}) if folder.is_dir() else []
+    found = [(p, str(p)) for p in undated] + dated   # latest scoring date last, whatever the folders' names
     if not found:
         return ""
-    shown = ", ".join(str(p) for p in found[-3:]) + (f" and {len(found) - 3} earlier" if len(found) > 3 else "")
-    return f"; {folder} is a folder of scorings ({shown}): give one of them as --scores, e.g. --scores {found[-1]}"
+    shown = ", ".join(text for _, text in found[-3:]) + (f" and {len(found) - 3} earlier" if len(found) > 3 else "")
+    latest = " (the latest)" if dated else ""
+    return f"; {folder} is a folder of scorings ({shown}): give one of them as --scores, e.g. --scores {found[-1][0]}{latest}"
 
 
 def read_scoring(scores_dir: Path):

@@ -12,7 +12,7 @@ from retention_ml.commands import fail
 
 HELP = """Score every worker in post at --as-of with a model from the registry, using the same feature code as training.
 
-The data are validated first: if they fail, the validator's report is printed and nothing is written (exit 1).
+The model is found first (a missing store or alias is said at once, exit 2), then the data are validated: if they fail, the validator's report is printed and nothing is written (exit 1).
 They are validated as `retention-ml validate DATA` (without --as-of): an extract is normally pulled after the
 scoring date, so rows dated after --as-of are expected and the features ignore them (each feature uses only what
 was known at --as-of, as in training). `validate --as-of` is the check that an extract holds nothing after the
@@ -29,6 +29,12 @@ otherwise), since a later one or a 12-month risk against a 6-month one is no cha
 same data: worker ids restart per extract in many HR systems, so an id is taken as the same person only when their
 council and start date agree, and a scoring where under 90% of the shared ids agree is of other data: refused with
 --previous (exit 2), passed over when found beside OUT (with a note; no change column rather than someone else's).
+Without --previous the folders beside OUT (its parent's other folders, e.g. scores/2025-06 for --out scores/2025-07)
+are searched: the latest earlier scoring of the same data and horizon is taken (of two scorings of one date, the one
+by the same model first, then the one scored last). The printout and score_meta.json ("previous_why",
+"previous_passed_over") say which was taken and why every other folder was passed over (later, another horizon,
+other data, older, not a scoring); a previous scoring by another model is named, since the change then also holds
+the change of model.
 
 Population: only the people the model was trained on are scored. A model trained with population.agency =
 "exclude" scores no agency worker, one trained with "only" scores agency workers alone; score_meta.json
@@ -42,6 +48,8 @@ Approval: score_meta.json records whether the scored model is the registry's "ch
 there by the promotion gate (retention-ml promote), whichever way --model names it. Any other model (a candidate, a
 champion alias moved by hand) is scored, so lists can be previewed, but marked "not approved" and a warning is
 printed: do not share such lists with managers.
+
+Printed: people per council and band (one total row beyond 12 councils; --json holds them per council as "bands_by_council"), and which earlier scoring the change is against.
 
 Exit codes: 0 ok, 1 data failed validation or nobody in post, 2 could not run (bad option such as an impossible
 --as-of date or one after the data ends, model or folder not found, a model trained on other features, files
@@ -62,6 +70,20 @@ def band_counts(result):
     return result.summary().reindex(columns=list(RISK_BANDS), fill_value=0)
 
 
+COUNCILS_SHOWN = 12   # beyond this many councils the band table is one total row (150 rows buried the rest)
+
+
+def band_summary(result) -> str:
+    """The band counts as printed: one row per council for a few councils, else the total across them and where
+    the per-council counts are (--json, "bands_by_council")."""
+    table = band_counts(result)
+    if len(table) <= COUNCILS_SHOWN:
+        return table.to_string()
+    total = table.sum().to_frame(f"all {len(table)} councils").T
+    total.columns.name = "band"
+    return total.to_string() + "\n(per council: score --json, \"bands_by_council\")"
+
+
 def register(app: typer.Typer) -> None:
     app.command("score", help=HELP)(score_command)
 
@@ -71,7 +93,7 @@ def score_command(
     data: Path = typer.Option(..., "--data", help="Folder of HR extracts, one file per table: <table>.csv, .xlsx or .parquet (as validate reads it)."),
     as_of: str = typer.Option(..., "--as-of", help="Scoring date YYYY-MM-DD (normally the first of a month)."),
     out: Path = typer.Option(..., "--out", help="Folder for scores.parquet, scores.csv, score_meta.json."),
-    previous: Path = typer.Option(None, "--previous", help="Folder of an earlier scoring (default: latest earlier sibling of OUT)."),
+    previous: Path = typer.Option(None, "--previous", help="Folder of an earlier scoring of the same data and horizon (default: the latest such folder beside OUT)."),
     names: bool = typer.Option(False, "--names", help="Keep display_name in scores.parquet for rank --names."),
     json_out: bool = typer.Option(False, "--json", help="Print metadata and files as JSON."),
 ) -> None:
@@ -107,10 +129,11 @@ def score_command(
     except Exception as exc:  # model not found, features the model lacks, a date after the data ends ...
         fail(f"error: could not score: {type(exc).__name__}: {exc}", 2, json_out=json_out)
     if json_out:
-        typer.echo(json.dumps({**result.meta, "files": [str(f) for f in result.files]}))
+        typer.echo(json.dumps({**result.meta, "files": [str(f) for f in result.files],
+                               "bands_by_council": band_counts(result).to_dict(orient="index")}))
     else:
         typer.echo(f"scored {result.meta['n_workers']} workers at {result.meta['as_of']} with {model} (run {result.meta['run_id']})")
-        typer.echo(band_counts(result).to_string())
+        typer.echo(band_summary(result))
         population = result.meta.get("population") or {}
         if population.get("left_out"):
             typer.echo(f"{population['left_out']} people in post were not scored: this model scores {population['scored']}")
@@ -118,17 +141,41 @@ def score_command(
         if leaving:
             typer.echo(f"{leaving} of them have a leaving date recorded (end_date on or after {result.meta['as_of']}): "
                        "scored, flagged leaving_date_recorded, and left out of every list by rank")
-        if result.meta.get("previous"):
-            typer.echo(f"previous risk (change since last scoring) from {result.meta['previous']} "
-                       f"(scored at {result.meta['previous_as_of']})")
+        for line in previous_lines(result.meta, out):
+            typer.echo(line)
         for f in result.files:
             typer.echo(f"  {f}")
     for warning in result.meta.get("data_warnings") or []:   # on stderr, also with --json
         console.print(f"warning: {warning}", markup=False)
-    if result.meta.get("previous_note"):   # on stderr, also with --json: the lists will show no change
+    if json_out and result.meta.get("previous_note"):   # on stderr with --json (the printout names them above)
         console.print(f"note: {result.meta['previous_note']}", markup=False)
     # Last thing printed (on stderr, also with --json) so that it is the line an operator sees.
     _warn_if_not_approved(console, result.meta["approval"])
+
+
+SHOWN_NON_SCORINGS = 5   # folders beside OUT that hold no scoring (lists/, data): named, not each explained
+
+
+def previous_lines(meta: dict, out: Path) -> list[str]:
+    """Which earlier scoring "change since last scoring" compares with and why, and why each other folder
+    beside ``out`` was passed over (score_meta.json's previous, previous_why, previous_passed_over)."""
+    if meta.get("previous"):
+        lines = [f"change since last scoring: against {meta['previous']} (scored at {meta['previous_as_of']}): "
+                 f"{meta.get('previous_why')}"]
+    else:
+        lines = ["change since last scoring: none (no earlier scoring of the same data and horizon beside "
+                 f"{out}; give one with --previous DIR)"]
+    passed = meta.get("previous_passed_over") or []
+    not_scorings = [Path(p["folder"]).name for p in passed if p["why"].startswith("not a scoring")]
+    shown = [p for p in passed if not p["why"].startswith("not a scoring")]
+    if shown:
+        lines.append("passed over:")
+        lines += [f"  {p['folder']}: {p['why']}" for p in shown]
+    if not_scorings:
+        more = len(not_scorings) - SHOWN_NON_SCORINGS
+        names = ", ".join(not_scorings[:SHOWN_NON_SCORINGS]) + (f" and {more} more" if more > 0 else "")
+        lines.append(f"not scorings (no score_meta.json), passed over: {names}")
+    return lines
 
 
 def _warn_if_not_approved(console, approval: dict) -> None:

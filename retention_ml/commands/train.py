@@ -11,7 +11,7 @@ HELP = """Train the turnover model described by EXPERIMENT (a TOML or YAML file 
 
 Reads the data, builds point-in-time snapshots, features and labels (or maps a one-row-per-employee extract), splits out of time (train, then a validation window h months later for early stopping and Platt calibration, then a test window h months later still), fits the calibrated LightGBM model (after a search of its settings inside the training window when tuning.trials > 0; the printout says what the search chose) and two baselines (team base rate, regularised logistic regression), and reports test-window metrics with 95% bootstrap intervals over workers. The run logs parameters, tags, the experiment file, feature catalogue, censoring report, calibration plot, feature importances, evaluation/metrics.json, explanations and the pyfunc model, which is registered with alias "candidate". Whether the data are simulated is read from the data folder, never set: a folder written by `retention-ml simulate` (it holds _truth/README.md) is tagged retention_ml.simulated=true, anything else (a real extract) false, and the model card says the same. On simulated data the run also gets explanations/truth.json: its test-window explanations checked against the simulator's true drivers, as `retention-ml truth-check` does (evaluation only, after the model is fitted).
 
-Tracking: sqlite:///./mlflow.db with artifacts in ./mlartifacts unless MLFLOW_TRACKING_URI or the experiment's tracking_uri says otherwise; `mlflow ui --backend-store-uri sqlite:///mlflow.db` shows the runs.
+Tracking: sqlite:///./mlflow.db with artifacts in ./mlartifacts unless MLFLOW_TRACKING_URI or the experiment's tracking_uri says otherwise; `mlflow ui --backend-store-uri sqlite:///mlflow.db` shows the runs. MLflow's own INFO lines (creating the store's tables, registering the model) are not printed, its warnings and errors are; MLFLOW_LOGGING_LEVEL=INFO shows them all.
 
 The data are validated first: if they fail, every problem (file, row, column, rule) is listed as `retention-ml validate` lists it, and nothing is trained.
 
@@ -197,11 +197,22 @@ def _refuse_invalid(json_out: bool, err, experiment: Path, report) -> None:
     raise typer.Exit(1)
 
 
+def _dates(rec: dict, window: str) -> str:
+    """' at 2020-01-01' or ' from 2019-04-01 to 2020-01-01': the snapshot dates a window spans (none on a flat
+    extract). A training window of one date is why a shorter snapshots.frequency_months changes nothing there."""
+    first_last = rec.get("windows", {}).get(window) or []
+    if not first_last:
+        return ""
+    first, last = str(first_last[0]), str(first_last[-1])
+    return f" at {first}" if first == last else f" from {first} to {last}"
+
+
 def _print(result, exp, truth: dict | None = None, warnings: list[str] = (), simulated: bool = False) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    # soft_wrap: no line broken at 80 columns (rich's width when piped or logged): the run id line stays whole to grep
+    console = Console(soft_wrap=True)
     rec = result.metrics
     dates = sorted(set(map(str, rec["windows"].get("test") or [])))
     window = " to ".join(dict.fromkeys([dates[0], dates[-1]])) if dates else "(stratified holdout)"
@@ -218,7 +229,8 @@ def _print(result, exp, truth: dict | None = None, warnings: list[str] = (), sim
     console.print(f"Platt calibration a={cal['a']:.3f} b={cal['b']:.3f}, checked on the {cal.get('checked_on', 'validation window')}: "
                   f"ECE {cal['ece_valid_before']:.4f} -> {cal['ece_valid_after']:.4f}" + _valid_chance(cal))
     c = {k: v for k, v in rec["counts"].items() if v["n"]}   # a flat extract has no validation window: not "valid 0 (0)"
-    console.print("rows (positives): " + ", ".join(f"{k} {v['n']} ({v['positives']})" for k, v in c.items()) + f"; censored {rec['censored']}")
+    console.print("rows (positives): " + ", ".join(f"{k} {v['n']} ({v['positives']}){_dates(rec, k)}" for k, v in c.items())
+                  + f"; censored {rec['censored']}")
     if rec.get("tuning"):
         console.print(tuning_summary(rec["tuning"]))
     undefined = _undefined_resamples(rec, exp["evaluation"]["n_boot"])

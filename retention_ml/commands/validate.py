@@ -84,7 +84,7 @@ def validate(
     if report.truncated:
         console.print(f"Only the first {max_errors} problems are listed (the counts are complete); "
                       "raise --max-errors to list more, in the table or with --json.")
-    console.print(next_step(report), highlight=False)
+    console.print(next_step(report), highlight=False, soft_wrap=True)   # not broken at 80 columns: the command pastes
     raise typer.Exit(0 if report.ok else 1)
 
 

@@ -1,4 +1,5 @@
-"""train and explain validate their input first: invalid data gives the validator's problem table and exit 1, never a model or a file."""
+"""train and explain validate their input before any work (explain after finding its model): invalid data gives the
+validator's problem table and exit 1, never a model or a file."""
 
 import json
 import shutil
@@ -59,10 +60,14 @@ def test_train_json_on_invalid_data_is_the_validators_report(invalid_data):
     assert sorted((f["file"], f["row"], f["column"], f["rule"]) for f in payload["failures"]) == sorted(WANT)
 
 
-def test_explain_on_invalid_data_lists_every_problem_writes_nothing_and_exits_1(invalid_data, tmp_path):
-    # Validation comes before the model is loaded, so no model is needed to see the refusal.
+def test_explain_on_invalid_data_lists_every_problem_writes_nothing_and_exits_1(invalid_data, tmp_path, sim_model,
+                                                                              monkeypatch):
+    # The model is found first (a missing one is said before an extract is read: tests/test_early_checks.py),
+    # then validation refuses the data before any feature or file.
+    result_, root = sim_model
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root}/mlflow.db")
     out = tmp_path / "explanations.csv"
-    args = ["explain", "--run", "models:/no-such-model@champion", "--data", str(invalid_data), "--as-of", "2025-01-01", "--out", str(out)]
+    args = ["explain", "--run", result_.run_id, "--data", str(invalid_data), "--as-of", "2025-01-01", "--out", str(out)]
     result = invoke(args, env={"COLUMNS": "250"})
     assert result.exit_code == 1, result.output
     assert "caseload_history row 4: open_cases is -3; must be 0 or more" in result.output

@@ -142,6 +142,14 @@ def test_a_valid_folder_ends_with_the_command_that_uses_it():
     assert f"Next: retention-ml train experiments/council_default.toml --set data.path={EXAMPLE}" in " ".join(result.output.split())
 
 
+def test_the_next_command_is_one_line_that_pastes_when_piped():
+    # piped or logged, rich's width is 80: the command broke after "--set" and no longer pasted
+    result = invoke(["validate", str(EXAMPLE)], env={"COLUMNS": "80"})
+    assert result.exit_code == 0
+    assert any(line.startswith(f"Next: retention-ml train experiments/council_default.toml --set data.path={EXAMPLE} ")
+               for line in result.output.splitlines()), result.output
+
+
 def test_a_workbooks_problems_show_the_excel_row_beside_the_data_row_in_the_table_and_the_json(tmp_path, example_copy):
     import importlib.util
 
