@@ -38,7 +38,9 @@ def _version(value: bool) -> None:
 def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
 ) -> None:
-    pass
+    from retention_ml.tracking import quiet_library_logging
+
+    quiet_library_logging()
 
 
 def _register() -> None:

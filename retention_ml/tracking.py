@@ -34,9 +34,10 @@ from retention_ml import artifacts
 
 # MLflow logs its housekeeping at INFO on stderr ("Creating initial MLflow database tables...", "Validating input
 # example against model signature"), between the commands' own progress and results. Its documented switch is
-# MLFLOW_LOGGING_LEVEL, read once when mlflow is imported: unless the user set it, its loggers are lowered to
-# WARNING here (mlflow may have been imported first), so MLflow's warnings and errors still show and
-# MLFLOW_LOGGING_LEVEL=INFO brings the rest back.
+# MLFLOW_LOGGING_LEVEL, read once when mlflow is imported: unless the user set it, the command line lowers its
+# loggers to WARNING (mlflow may have been imported first), so MLflow's warnings and errors still show and
+# MLFLOW_LOGGING_LEVEL=INFO brings the rest back. Only the command line does this: importing the package in a
+# notebook or a pipeline leaves the caller's logging alone.
 LOGGING_LEVEL_ENV = "MLFLOW_LOGGING_LEVEL"
 QUIET_LEVEL = "WARNING"
 
@@ -47,9 +48,6 @@ def quiet_library_logging() -> None:
         return
     os.environ[LOGGING_LEVEL_ENV] = QUIET_LEVEL   # child processes MLflow starts (model environments) too
     logging.getLogger("mlflow").setLevel(QUIET_LEVEL)
-
-
-quiet_library_logging()
 
 __all__ = [
     "DEFAULT_MODEL_NAME",

@@ -59,3 +59,14 @@ def test_registry_prints_are_held_back_but_mlflow_warnings_still_show(monkeypatc
     with _registry_prints_at_log_level():
         eprint("Created version '2' of model 'x'.")
     assert "Created version '2'" in capsys.readouterr().err
+
+
+def test_importing_the_package_leaves_the_callers_logging_alone():
+    # a notebook or pipeline that imports the toolkit keeps MLflow's INFO lines: only the command line lowers them
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_LOGGING_LEVEL"}
+    env["PYTHONPATH"] = str(REPO)
+    code = ("import logging, os; import retention_ml.tracking, retention_ml.training; "
+            "print(logging.getLogger('mlflow').getEffectiveLevel(), os.environ.get('MLFLOW_LOGGING_LEVEL'))")
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [str(logging.INFO), "None"]
