@@ -201,6 +201,36 @@ def refuse_output_in_data(out, data_dir, *, option: str = "--out") -> None:
                                  "shadowed or joined by an unknown file); give a path outside it")
 
 
+class ScoringFolderTaken(ValueError):
+    """``--out`` holds a scoring that a new one would replace and lose: the command could not run (exit 2)."""
+
+
+def refuse_replacing_a_scoring(out, as_of) -> None:
+    """Raise :class:`ScoringFolderTaken` when writing a scoring at ``as_of`` into ``out`` would lose a record.
+
+    A scoring folder keeps one date's scores: scoring another date into it replaced them silently, and the folder
+    is also where the next month's scoring finds its previous one. Once lists were cut from it (``rank`` wrote
+    ``distribution_log.csv`` there, the record of whose row went to whom) its scores are that record's evidence, so
+    they are never replaced, not even by a scoring of the same date. Re-scoring a date into its own folder before
+    any list was sent (after correcting the data) stays allowed.
+    """
+    from retention_ml.reports.distribution import LOG_NAME
+
+    out = Path(out)
+    if (out / LOG_NAME).exists():
+        raise ScoringFolderTaken(
+            f"--out {out} holds a scoring that lists were sent from ({LOG_NAME} records whose row went to whom), so "
+            "its scores are kept as that record's evidence (rule: a scoring lists were cut from is never replaced); "
+            "give a new folder, e.g. one named after the scoring date")
+    found = _scoring_meta(out)
+    if found is not None and found[0] != pd.Timestamp(as_of):
+        raise ScoringFolderTaken(
+            f"--out {out} holds the scoring of {found[0].date()} (score_meta.json), which a scoring of "
+            f"{pd.Timestamp(as_of).date()} would replace (rule: a scoring folder keeps one date's scores, and the next "
+            f"scoring finds its previous one beside it); give a new folder such as {out.parent / str(pd.Timestamp(as_of).date())}, "
+            "or remove that one first if it is not wanted")
+
+
 class TrainedTablesMissing(ValueError):
     """The data lack tables the model was trained with: the command could not run (exit 2)."""
 
@@ -521,6 +551,7 @@ def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | No
     as_of = pd.Timestamp(as_of)
     out_dir = Path(out_dir)
     refuse_output_in_data(out_dir, data_dir)   # before any work, as nothing is ever written into the data folder
+    refuse_replacing_a_scoring(out_dir, as_of)
     # Validated without the as-of rule: the extract is normally pulled after the scoring date, so rows dated
     # after it are expected and the features ignore them (point in time); `validate --as-of` takes the
     # extract's pull date. The one later fact used is a recorded leaving date (leaving_date_recorded).

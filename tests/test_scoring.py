@@ -131,7 +131,8 @@ def test_approval_is_recorded_and_a_refused_model_is_scored_with_a_warning(sim_m
 
 
 def test_a_failed_scoring_leaves_the_previous_set_intact(sim_model, sim_dir, tmp_path, monkeypatch):
-    """Disk full after scores.parquet: the folder keeps the earlier parquet, csv and meta, all of one date."""
+    """Disk full after scores.parquet while re-scoring the date (after a data fix): the folder keeps the earlier
+    parquet, csv and meta, all of one scoring."""
     from retention_ml.scoring import score
 
     result, _ = sim_model
@@ -144,7 +145,7 @@ def test_a_failed_scoring_leaves_the_previous_set_intact(sim_model, sim_dir, tmp
 
     monkeypatch.setattr(pd.DataFrame, "to_csv", full_disk)  # the parquet is written first, then the csv fails
     with pytest.raises(OSError, match="No space"):
-        score(f"runs:/{result.run_id}/model", sim_dir, "2022-07-01", out, find_previous_scoring=False)
+        score(f"runs:/{result.run_id}/model", sim_dir, "2022-01-01", out, find_previous_scoring=False)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # nothing replaced, no temporaries left
 
 

@@ -23,7 +23,8 @@ rank leaves them out of every list (nobody is offered a retention conversation w
 Bands: the cut-offs in retention_ml/risk_bands.toml are yearly probabilities; they are scaled to the model's
 horizon (1 - (1 - cut-off) ** (H / 12)), and score_meta.json records the cut-offs used.
 Writes OUT/scores.parquet, OUT/scores.csv and OUT/score_meta.json atomically (worker ids only; names are kept in the
-parquet only with --names). With --previous DIR (or an earlier scoring found beside OUT) each person's previous risk
+parquet only with --names). OUT keeps one date's scoring: an OUT holding a scoring of another date, or one that
+lists were sent from (its distribution_log.csv), is refused before any work (exit 2), so no record is replaced. With --previous DIR (or an earlier scoring found beside OUT) each person's previous risk
 is carried for "change since last scoring"; the previous scoring must be earlier and of the same horizon (exit 2
 otherwise), since a later one or a 12-month risk against a 6-month one is no change at all. It must also be of the
 same data: worker ids restart per extract in many HR systems, so an id is taken as the same person only when their
@@ -99,7 +100,7 @@ def score_command(
 ) -> None:
     from rich.console import Console
 
-    from retention_ml.scoring import NobodyInPost, score
+    from retention_ml.scoring import NobodyInPost, ScoringFolderTaken, score
     from retention_ml.tracking import NoSuchAlias, NoSuchRun
     from retention_ml.validation import DataValidationError
 
@@ -124,7 +125,7 @@ def score_command(
         raise typer.Exit(1)
     except NobodyInPost as exc:
         fail(f"error: {exc}", 1, json_out=json_out)
-    except (NoSuchAlias, NoSuchRun) as exc:   # e.g. no champion yet, or another store: the message says why and what to do
+    except (NoSuchAlias, NoSuchRun, ScoringFolderTaken) as exc:   # e.g. no champion yet, another store, a folder in use: the message says why and what to do
         fail(f"error: could not score: {exc}", 2, json_out=json_out)
     except Exception as exc:  # model not found, features the model lacks, a date after the data ends ...
         fail(f"error: could not score: {type(exc).__name__}: {exc}", 2, json_out=json_out)
