@@ -10,6 +10,12 @@ fills in the DfE census (year to 30 September):
 - absence rate: sickness days of employed staff in the year / (in-post FTE x 255 working days)
   (255 makes the DfE national 2025 figures consistent: 322,786 days / 36,186 FTE = 3.5%).
 
+Each FTE is the one in force at the date it is counted (``fte_history`` when the tables hold it, else
+``workers.fte``; the rule and reader are the features' own, ``retention_ml.features.fte_history``): in post
+on 30 September, a leaver's on their last day, a case holder's at the end of September. So the report's
+figures stay the ones the team features give (``team_leavers_rate_12m``, ``team_agency_share``,
+``team_vacancy_rate``) when hours change during a spell.
+
 All figures are percentages except caseload (cases per FTE). Also: the two-year
 leaving rate of NQSWs (spells with the ASYE flag and at least two years of
 follow-up) and the mix of exit-interview primary reasons.
@@ -60,9 +66,21 @@ def _establishment_on(tables: dict[str, pd.DataFrame], day: pd.Timestamp) -> pd.
     return pd.Series(on, index=teams.index).groupby(teams["council_id"]).sum()
 
 
+def _fte_reader(tables: dict[str, pd.DataFrame], workers: pd.DataFrame):
+    """``fte_at(rows, dates)``: the FTE of ``workers`` rows in force at ``dates`` (fte_history applied)."""
+    from retention_ml.features._base import WorkerLookup
+    from retention_ml.features.fte_history import FteValues
+
+    fv = FteValues(tables, WorkerLookup(workers, workers["worker_id"]))
+    codes = fv.wl.codes
+    return lambda rows, dates: fv.at(codes[np.asarray(rows)], lambda: np.broadcast_to(np.asarray(dates, "datetime64[ns]"), (len(rows),)))
+
+
 def council_year_stats(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """One row per council and complete reporting year (October to September) with the five metrics."""
     workers = tables["workers"].merge(tables["teams"][["team_id", "council_id"]], on="team_id")
+    workers["row"] = np.arange(len(workers))
+    fte_at = _fte_reader(tables, workers)
     cases = tables["caseload_history"]
     months = cases["month"]
     first, last = months.min(), months.max()
@@ -70,20 +88,26 @@ def council_year_stats(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     est_now = tables["teams"].groupby("council_id")["establishment_fte"].sum()
     absence = tables["absence"].merge(workers[["worker_id", "council_id", "employment_type"]], on="worker_id")
     absence = absence[absence["employment_type"] != "agency"]
-    holders = cases.merge(workers[["worker_id", "council_id", "role", "fte"]], on="worker_id")
+    holders = cases.merge(workers[["worker_id", "council_id", "role", "row"]], on="worker_id")
     holders = holders[holders["role"] != "team_manager"]
+    # a leaver counts at the FTE in force on their last day (as team_leavers_rate_12m counts them)
+    workers["left_fte"] = fte_at(workers["row"], workers["end_date"])
     rows = []
     for year in range(first.year, last.year + 2):  # loop over a handful of years, not over data rows
         y0, y1 = pd.Timestamp(year - 1, 10, 1), pd.Timestamp(year, 9, 30)
         if y0 < first or pd.Timestamp(year, 9, 1) > last:
             continue
         est = _establishment_on(tables, y1) if "team_history" in tables else est_now
-        inpost = workers[employed & _in_post(workers, y1)].groupby("council_id")["fte"].sum()
-        agency = workers[~employed & _in_post(workers, y1)].groupby("council_id")["fte"].sum()
+        # the hours in force on 30 September: a change dated that day counts (as at a 1 October snapshot)
+        fte = pd.Series(fte_at(workers["row"], y1 + pd.Timedelta(days=1)), index=workers.index)
+        inpost = fte[employed & _in_post(workers, y1)].groupby(workers["council_id"]).sum()
+        agency = fte[~employed & _in_post(workers, y1)].groupby(workers["council_id"]).sum()
         left = workers[employed & workers["end_date"].between(y0, y1) & (workers["leaving_reason"] != "internal_move")]
-        leavers = left.groupby("council_id")["fte"].sum()
+        leavers = left.groupby("council_id")["left_fte"].sum()
         sep = holders[holders["month"] == pd.Timestamp(year, 9, 1)]
-        case_rate = sep.groupby("council_id")["open_cases"].sum() / sep.groupby("council_id")["fte"].sum()
+        # a month's caseload against the hours in force at the month's end (the caseload_to_cap rule)
+        sep_fte = pd.Series(fte_at(sep["row"], y1 + pd.Timedelta(days=1)), index=sep.index)
+        case_rate = sep.groupby("council_id")["open_cases"].sum() / sep_fte.groupby(sep["council_id"]).sum()
         days = absence[absence["month"].between(y0, y1)].groupby("council_id")["sickness_days"].sum()
         frame = pd.DataFrame({"inpost_fte": inpost}).reindex(est.index).fillna({"inpost_fte": 0.0})
         frame["turnover"] = 100 * leavers.reindex(frame.index).fillna(0) / frame["inpost_fte"]

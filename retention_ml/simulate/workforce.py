@@ -25,6 +25,7 @@ R_RES, R_RET, R_DIS, R_EOC, R_MOVE = 0, 1, 2, 3, 4
 B0 = -5.66  # intercept of the monthly voluntary hazard (tuned so national turnover is ~15%)
 SPILL = 0.5  # share of a vacant post's cases shared out among the team's case holders
 RENEW_FT = 0.7  # share of fixed-term contracts renewed (for 12 months) when they end
+MOVE_ROUNDS = 3  # matching rounds for internal moves (workforce._Engine._move_destinations)
 COVERED_HIRE = 0.33  # a post covered by agency staff is filled permanently a third as fast (less urgency)
 CP_SHARE = np.array([0.15, 0.45, 0.02, 0.0, 0.0, 0.10, 0.05])
 CIC_SHARE = np.array([0.03, 0.10, 0.85, 0.30, 0.50, 0.15, 0.0])
@@ -216,6 +217,8 @@ class _Engine:
         pool, rng, n = self.pool, self.rng, len(slots)
         team = self.posts.team[slots]
         role, nqsw, is_pa = self._roles(slots, emp, first_jobs=tenure_months is None and inherit is None)
+        if inherit is not None:  # a mover keeps their role: their new post is of the same kind (_post_kind)
+            role = self.pool["role"][inherit].astype(role.dtype)
         people = _new_people(rng, n, nqsw=nqsw, start_dates=start_dates)
         if tenure_months is not None:
             people["age0"] = np.maximum(21, people["age0"] - tenure_months / 12)
@@ -273,31 +276,48 @@ class _Engine:
         ret = np.where(pool["role"][idx] == 3, 0.0, ret)
         return supp, ret
 
-    def _internal_moves(self, movers: np.ndarray, t: int) -> None:
-        """Movers (spell indices leaving in month ``t``) start a new spell in a vacant post of another team
-        of their council (when one is free)."""
+    def _post_kind(self, slots: np.ndarray) -> np.ndarray:
+        """What a post asks of its holder: 0 a social worker, 1 a personal adviser (a care-leaver team's
+        non-manager post), 2 a team manager. A move keeps the kind, so the person keeps their role (and a
+        personal adviser without a social work qualification never lands in a social worker's post)."""
+        posts = self.posts
+        pa = self.world.team_service[posts.team[slots]] == 3
+        return np.where(posts.manager[slots], 2, np.where(pa, 1, 0))
+
+    def _move_destinations(self, movers: np.ndarray) -> np.ndarray:
+        """For each mover (spell index, still in post), a vacant funded post of the same kind in another team
+        of their council, or -1 when none is free (they then stay where they are).
+
+        Rank matching within (council, kind): the k-th mover takes the k-th randomly ordered vacant post.
+        A mover matched to a post of their own team tries again with the posts left, for MOVE_ROUNDS rounds.
+        """
         posts, pool, rng = self.posts, self.pool, self.rng
-        cand = np.flatnonzero(posts.active & (self.occupant < 0) & ~posts.manager & ~posts.agency_only)
-        if len(movers) == 0 or len(cand) == 0:
-            return
-        # match the k-th mover of a council to the k-th (randomly ordered) vacant post of that council
-        cc = posts.council[cand]
-        cand = cand[np.lexsort((rng.random(len(cand)), cc))]
-        cc = posts.council[cand]
-        rank_v = np.arange(len(cand)) - np.searchsorted(cc, cc)
-        mc = pool["council"][movers]
-        movers = movers[np.argsort(mc, kind="stable")]
-        mc = pool["council"][movers]
-        rank_m = np.arange(len(movers)) - np.searchsorted(mc, mc)
-        key_v = cc.astype(np.int64) * 1_000_000 + rank_v
-        key_m = mc.astype(np.int64) * 1_000_000 + rank_m
-        pos = np.minimum(np.searchsorted(key_v, key_m), len(key_v) - 1)
-        ok = key_v[pos] == key_m
-        slots, who = cand[pos[ok]], movers[ok]
-        other_team = posts.team[slots] != pool["team"][who]
-        slots, who = slots[other_team], who[other_team]
-        if len(slots):
-            self.hire(slots, t, EMP_PERM, pool["end"][who] + np.timedelta64(1, "D"), inherit=who)
+        dest = np.full(len(movers), -1)
+        cand = np.flatnonzero(posts.active & (self.occupant < 0) & ~posts.agency_only)
+        m_group = pool["council"][movers].astype(np.int64) * 3 + self._post_kind(pool["slot"][movers])
+        m_team = pool["team"][movers]
+        for _ in range(MOVE_ROUNDS):  # a few vectorised rounds, not a loop over people
+            todo = np.flatnonzero(dest < 0)
+            if len(todo) == 0 or len(cand) == 0:
+                break
+            v_group = posts.council[cand].astype(np.int64) * 3 + self._post_kind(cand)
+            order = np.lexsort((rng.random(len(cand)), v_group))
+            cand, v_group = cand[order], v_group[order]
+            key_v = v_group * 1_000_000 + np.arange(len(cand)) - np.searchsorted(v_group, v_group)
+            mo = todo[np.argsort(m_group[todo], kind="stable")]
+            g = m_group[mo]
+            key_m = g * 1_000_000 + np.arange(len(mo)) - np.searchsorted(g, g)
+            pos = np.minimum(np.searchsorted(key_v, key_m), len(key_v) - 1)
+            ok = (key_v[pos] == key_m) & (posts.team[cand[pos]] != m_team[mo])
+            dest[mo[ok]] = cand[pos[ok]]
+            cand = np.delete(cand, pos[ok])
+        return dest
+
+    def _internal_moves(self, movers: np.ndarray, slots: np.ndarray, t: int) -> None:
+        """Movers (spell indices whose spell ended with an internal move in month ``t``) start a new spell
+        the next day in ``slots``, the posts :meth:`_move_destinations` found them."""
+        if len(movers):
+            self.hire(slots, t, EMP_PERM, self.pool["end"][movers] + np.timedelta64(1, "D"), inherit=movers)
 
     def seed_population(self) -> None:
         """The people in post when the run starts: permanent staff at the council's steady-state vacancy
@@ -465,7 +485,7 @@ class _Engine:
     def _exits(self, t: int, ip: _InPost, p: np.ndarray):
         """Who leaves in month index ``t`` and why: voluntary from ``p``; retirement (2.5% a month from 60,
         0.4% from 55), dismissal, internal moves and unrenewed fixed-term contracts. Records the leavers and
-        frees their posts; returns (leaving, internal move) masks over ``ip``."""
+        frees their posts; returns the (leaving, internal move) masks over ``ip`` and the movers' new posts."""
         pool, rng, w, emp, n = self.pool, self.rng, ip.w, ip.emp, len(ip)
         vol = rng.random(n) < p
         age = pool["age0"][w] + ip.tenure_m / 12
@@ -474,6 +494,11 @@ class _Engine:
         retire = ~vol & (v < p_ret)
         dismiss = ~vol & ~retire & (v >= p_ret) & (v < p_ret + 0.0007) & (emp != EMP_AGENCY)
         move = ~vol & ~retire & ~dismiss & (emp == EMP_PERM) & (rng.random(n) < 0.002)
+        # a move needs a post to go to: without one the person stays in post (their spell does not end)
+        wants = np.flatnonzero(move)
+        dest = self._move_destinations(w[wants])
+        move[wants[dest < 0]] = False
+        dest = dest[dest >= 0]
         eoc = ~vol & ~retire & ~dismiss & (emp == EMP_FT) & (pool["contract_end"][w] <= t)
         # most fixed-term contracts are renewed (6-24 month contracts with half renewed gave fixed-term staff
         # 70-90% annual turnover, leaving permanent turnover 2-3 pp under the DfE rate it is calibrated to)
@@ -495,7 +520,7 @@ class _Engine:
         free = pool["slot"][wl]
         self.occupant[free] = -1
         self.vacant_since[free] = t
-        return leaving, move
+        return leaving, move, dest
 
     def _pay_round(self, t: int, stay: np.ndarray) -> None:
         """For the spells ``stay`` still in post after month index ``t``: in April the pay award and a spinal
@@ -564,8 +589,8 @@ class _Engine:
                      commute=self.pool["minutes"][w], rent_share=rent_share, rent_growth=growth,
                      team_left_3m=team_left_3m, team_agency=team_agency, frailty=self.pool["frailty"][w],
                      life_event=life > 0, agency=ip.emp == EMP_AGENCY)
-        leaving, move = self._exits(t, ip, self._leaving_probability(t, ip, state))
-        self._internal_moves(w[move], t)
+        leaving, move, dest = self._exits(t, ip, self._leaving_probability(t, ip, state))
+        self._internal_moves(w[move], dest, t)
         stay = w[~leaving]
         self._pay_round(t, stay)
         self._home_moves(t, stay)

@@ -144,7 +144,9 @@ def test_team_in_post_fte_equals_the_sum_of_each_colleagues_hours_in_force(sim_t
         in_post &= w["employment_type"].astype(object) != "agency"
         expected.append(fte_t[in_post].groupby(w.loc[in_post, "team_id"]).sum())
     want = [expected[dates.index(t)].get(team, 0.0) for team, t in zip(ds.keys["team_id"], ds.keys["as_of"])]
-    assert got == pytest.approx(want, abs=1e-4)
+    # the vacancy rate is at least 0, so it gives back the in-post FTE only up to the establishment: the history
+    # made here puts some part-time posts at 1.0 FTE, which can take a team's own staff past it
+    assert got == pytest.approx(np.minimum(want, est), abs=1e-4)
     assert (fv.at(fv.wl.codes, pd.Series([dates[1]] * len(w))) != w["fte"].to_numpy()).sum() > 20   # the test bites
 
 

@@ -47,9 +47,11 @@ def _sickness_with_figure(cell: str) -> bool:
     return "sickness" in cell.lower() and bool(re.search(r"\d", cell))
 
 
-# One council, 60 months, seed 42 (the demo's defaults): its model's work-life balance reasons are led by
-# sickness absence for about a third of the people (120 of 328); the session's shared model has none.
-SIM = {"councils": 1, "start": "2019-01", "months": 60, "seed": 42}
+# One council, 60 months, seed 11: its model's work-life balance reasons are led by sickness absence for some of
+# the people (the tests below need such rows in the medium/high and the low band); the session's shared model has
+# none. Seed 42 (the demo's) gave such a model until internal moves stopped losing people (session 17); with that
+# simulator seeds 42 and 1-10 give none, 11 and 12 do.
+SIM = {"councils": 1, "start": "2019-01", "months": 60, "seed": 11}
 AS_OF = "2024-01-01"
 FAST = ["evaluation.n_boot=20", "model.n_bootstrap=3", "evaluation.explain=false"]
 

@@ -82,3 +82,34 @@ def test_council_stats_by_hand():
     assert row["vacancy"] == pytest.approx(100 * 2.5 / 5)
     assert row["caseload"] == pytest.approx(18.0)
     assert row["absence"] == pytest.approx(100 * 12 / (2.5 * 255))
+
+
+def test_council_stats_read_the_hours_in_force_from_fte_history():
+    """With fte_history, each FTE is the one in force when it is counted (workers.fte is today's): in post
+    on 30 September, a leaver's on their last day, a case holder's at the end of September."""
+    d = pd.Timestamp
+    workers = pd.DataFrame({
+        "worker_id": ["a", "b", "c", "d"], "team_id": "T1", "fte": [1.0, 1.0, 0.5, 1.0],
+        "employment_type": ["permanent", "permanent", "permanent", "agency"],
+        "role": "social_worker", "start_date": [d("2015-01-01")] * 4,
+        "end_date": [pd.NaT, d("2020-02-01"), pd.NaT, pd.NaT],
+        "leaving_reason": [None, "resignation", None, None], "asye": False})
+    fte_history = pd.DataFrame({
+        "worker_id": ["a", "a", "b", "d"],
+        "effective_date": [d("2015-01-01"), d("2020-10-15"), d("2015-01-01"), d("2015-01-01")],
+        "fte": [0.5, 1.0, 0.6, 0.4]})   # a went full time after 30 September; b left at 0.6; d is a 0.4 locum
+    teams = pd.DataFrame({"team_id": ["T1"], "council_id": ["C1"], "establishment_fte": [5.0]})
+    months = pd.date_range("2019-10-01", "2020-09-01", freq="MS")
+    cases = pd.DataFrame({"worker_id": "a", "month": months, "open_cases": 18})
+    absence = pd.DataFrame({"worker_id": "a", "month": months, "sickness_days": 1.0})
+    tables = {"workers": workers, "teams": teams, "caseload_history": cases, "absence": absence}
+    row = council_year_stats({**tables, "fte_history": fte_history}).set_index("year").loc[2020]
+    assert row["inpost_fte"] == pytest.approx(0.5 + 0.5)
+    assert row["turnover"] == pytest.approx(100 * 0.6 / 1.0)
+    assert row["agency"] == pytest.approx(100 * 0.4 / 1.4)
+    assert row["vacancy"] == pytest.approx(100 * 4.0 / 5)
+    assert row["caseload"] == pytest.approx(18 / 0.5)
+    assert row["absence"] == pytest.approx(100 * 12 / (1.0 * 255))
+    # without the table every date reads workers.fte, as before
+    plain = council_year_stats(tables).set_index("year").loc[2020]
+    assert plain["inpost_fte"] == pytest.approx(1.5) and plain["caseload"] == pytest.approx(18.0)
