@@ -103,7 +103,8 @@ def simulate(
         return
     console = Console()
     console.print(f"Wrote {len(paths)} files to {out} ({summary['rows']['workers']:,} worker spells, "
-                  f"{summary['rows']['caseload_history']:,} worker-months); truth in {out / '_truth'}")
+                  f"{summary['rows']['caseload_history']:,} worker-months); truth in {out / '_truth'}",
+                  soft_wrap=True)   # piped or logged the console is 80 columns: a path broken there does not paste
     if cal is not None:
         _print_report(console, cal)
 

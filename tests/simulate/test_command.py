@@ -122,3 +122,11 @@ def test_a_start_that_is_not_a_month_is_named_as_the_option(tmp_path):
     assert result.exit_code == 2
     assert "--start '2019-13' is not a month (YYYY-MM" in json.loads(result.stdout)["error"]
     assert not (tmp_path / "d").exists()
+
+
+def test_the_written_line_keeps_its_paths_whole_when_piped(tmp_path):
+    # CliRunner's output is not a terminal, as with `simulate ... | tee log`: rich then wraps at 80 columns
+    out = tmp_path / ("a_folder_name_long_enough_to_pass_eighty_columns_" * 2) / "sim"
+    result = runner.invoke(app, ["simulate", "--out", str(out), *SMALL])
+    assert result.exit_code == 0, result.output
+    assert any(line.startswith("Wrote ") and f"truth in {out / '_truth'}" in line for line in result.output.splitlines())
