@@ -879,14 +879,28 @@ def _aligned(alignment: dict, *keys: str, fmt=_pct) -> str:
     return _interval(item, fmt) if isinstance(item, dict) or item is None else fmt(item)
 
 
+def _shown_difference(alignment: dict, key: str) -> dict | None:
+    """``difference_vs_global[key]`` as the card prints it: its value is the difference of the two rates as printed
+    (to 0.1%), its interval as logged. The logged difference is exact, but the model's and the global rates are
+    rounded one by one, so 32.59% against 24.55% printed as 32.6%, 24.5% and 8.0 pp reads as an arithmetic slip to a
+    reader who checks by subtraction (8.1); the printed figure is then the one they can check, within 0.1 pp of the
+    logged one (the interval is the bootstrap's, not a subtraction)."""
+    diff = (alignment.get("difference_vs_global") or {}).get(key)
+    mine = (alignment.get(key) or {}).get("value")
+    every = ((alignment.get("global") or {}).get(key) or {}).get("value")
+    if not isinstance(diff, dict) or diff.get("value") is None or mine is None or every is None:
+        return diff
+    printed = round(float(_pct(mine).rstrip("%")) - float(_pct(every).rstrip("%")), 1) + 0.0   # + 0.0: never -0.0
+    return diff | {"value": printed / 100}
+
+
 def _alignment_notes(alignment: dict) -> list[str]:
     """Whether per-person explanations beat the same drivers for everyone, on the first driver or, when that
     comparison is withheld to protect small groups (alignment.json holds null), on the first three."""
-    differences = alignment.get("difference_vs_global") or {}
     for key, words in (("top1", ("their top driver matches the stated exit reason", "the same top driver")),
                        ("top3", ("the stated exit reason is among their first three drivers",
                                  "the same three drivers"))):
-        diff = differences.get(key) or {}
+        diff = _shown_difference(alignment, key) or {}
         if diff.get("value") is None:
             continue
         withheld = (" The comparison on the first driver alone is withheld to protect small groups."
@@ -1456,8 +1470,9 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
             "top1": _aligned(alignment, "top1"), "top3": _aligned(alignment, "top3"),
             "chance_top1": _aligned(alignment, "chance", "top1"), "chance_top3": _aligned(alignment, "chance", "top3"),
             "global_top1": _aligned(alignment, "global", "top1"), "global_top3": _aligned(alignment, "global", "top3"),
-            "diff_top1": _aligned(alignment, "difference_vs_global", "top1", fmt=_pp),
-            "diff_top3": _aligned(alignment, "difference_vs_global", "top3", fmt=_pp),
+            # the difference of the two rates as printed beside it (_shown_difference), so a reader's subtraction checks
+            **{f"diff_{k}": _aligned(alignment | {"shown": {k: _shown_difference(alignment, k)}}, "shown", k, fmt=_pp)
+               for k in ("top1", "top3")},
             "small_groups": alignment.get("small_groups", OLD_ALIGNMENT_NOTE),
             "unseen": _unseen_reasons(alignment)},
         "truth": None if truth is None else {
