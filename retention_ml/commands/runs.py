@@ -252,7 +252,7 @@ def _differs(table, settings: list[str], others: list[str]):
     for row, own, kind in zip(_text(table[settings]).itertuples(index=False), table["settings"], kinds):
         extra = [f"{label[k]}={_brief(own.get(k, MISSING))}" for k in others
                  if uses(k, kind) and own.get(k, MISSING) != usual[k]]
-        cells.append(" ".join([*(f"{c}={v}" for c, v in zip(settings, row)), *extra]))
+        cells.append(" ".join([*(f"{c}={_short(c, v)}" for c, v in zip(settings, row)), *extra]))
     return cells
 
 
@@ -316,6 +316,9 @@ def comparability_warning(table) -> str | None:
 
 
 def _short(col: str, value: str) -> str:
+    if col == "leaving":   # logged as a Python list ("['resignation']"): a reader wants the reasons, not the repr
+        reasons = typed_setting("label.positive_reasons", value)
+        return "+".join(map(str, reasons)) if isinstance(reasons, list) else value
     if col == "code":   # a commit's first 8 hex digits name it in a listing, as git log --oneline does
         return value[:8] + ("-dirty" if value.endswith("-dirty") else "")
     return value[:10] if col == "data" else value

@@ -63,3 +63,23 @@ def test_runs_help_says_json_settings_are_typed():
     res = runner.invoke(app, ["runs", "--help"], env={"COLUMNS": "200"})
     assert res.exit_code == 0
     assert "--json gives each setting the type the experiment file declares" in " ".join(res.stdout.split())
+
+
+def test_runs_table_names_the_leaving_reasons_not_their_python_list(tmp_path, scratch_store):
+    """The narrow table read "leaving ['resignation']" (footer) and "leaving=['resignation', 'retirement']"."""
+    from retention_ml.schema import load_schemas
+
+    other = next(r for r in load_schemas()["workers"].column("leaving_reason").allowed_values() if r != "resignation")
+    with scratch_store(tmp_path):
+        experiment = tracking.get_or_create_experiment("e")
+        for name, reasons in {"one": ["resignation"], "two": ["resignation", other]}.items():
+            with mlflow.start_run(experiment_id=experiment, run_name=name):
+                mlflow.log_params(_logged_params(label={"positive_reasons": reasons}))
+        table = runner.invoke(app, ["runs"], env={"COLUMNS": "200"})
+        alone = runner.invoke(app, ["runs", "--experiment", "e"], env={"COLUMNS": "200"})
+    assert table.exit_code == 0, table.output
+    text = " ".join(table.stdout.split())
+    assert f"leaving=resignation+{other}" in text and "leaving=resignation " in text
+    assert "['" not in table.stdout
+    assert f"leaving differs (resignation+{other}: " in text and "; resignation: " in text   # the warning, newest first
+    assert "['" not in alone.stdout
