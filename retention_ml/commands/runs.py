@@ -11,7 +11,7 @@ The same settings, data and seed give the same metrics only with the same code: 
 
 Runs are comparable only when they answer the same question on the same people: same kind, label (horizon, leaving reasons), population (agency workers), data (fingerprint) and test window. Each run gets a letter (cmp, beside the run id); runs with different letters measure different things, and a warning under the table says what differs. A 6-month model's Brier is not better than a 12-month model's: it is a different question.
 
-The table fits an 80-column terminal (and a pipe or file): the settings every listed run shares are printed once under it. --wide shows every column (experiment, MLflow experiment, start time, code, each setting, test window and rows, all metrics with their intervals, data fingerprint, and one column per other experiment key that differs); --json gives every column at full precision (each model metric with its interval, e.g. auc low and auc high; the baselines' for runs logged since they are), with every experiment key a run logged under settings.
+The table fits an 80-column terminal (and a pipe or file): the settings every listed run shares are printed once under it. --wide shows every column (experiment, MLflow experiment, start time, code, each setting, test window and rows, all metrics with their intervals, data fingerprint, and one column per other experiment key that differs); --json gives every column at full precision (each model metric with its interval, e.g. auc low and auc high; the baselines' for runs logged since they are), with every experiment key a run logged under settings. MLflow keeps a run's parameters as text; --json gives each setting the type the experiment file declares for it (retention_ml.experiment.SPEC): numbers as numbers ("horizon": 12, "model.learning_rate": 0.07), true/false as booleans ("evaluation.explain": true), lists as lists ("leaving": ["resignation"]); other settings, and a value that does not read as its declared type, stay as logged.
 
 ECE (expected calibration error, --wide and --json) is shown without its interval: noise alone makes it positive, the more so on a small test window, and a bootstrap range around it (logged in MLflow as ece.low/high) sits above the truth and can leave out its own value. Beside it, ece chance is what risks exactly right reach on the run's test window 95 times in 100 (an ECE under it is within chance) and ece p how often they reach the run's ECE (under 0.05: off beyond chance). Runs logged before this have neither.
 
@@ -161,6 +161,48 @@ def _settings(frame):
             for row in frame[names].itertuples(index=False)]
 
 
+def _declared_type(key: str):
+    """The type the experiment file declares for dotted ``key`` (``seed``, ``model.learning_rate``), or None for a
+    key it does not declare or declares with several types (``flat.positive``: text, number or boolean)."""
+    from retention_ml.experiment import SPEC
+
+    section, _, name = key.rpartition(".")
+    declared = SPEC.get(section or None, {}).get(name)
+    return declared[0] if declared and isinstance(declared[0], type) else None
+
+
+def typed_setting(key: str, logged):
+    """A logged parameter (MLflow keeps text) as the type the experiment declares for ``key``: ``"12"`` -> 12,
+    ``"0.07"`` -> 0.07, ``"False"`` -> False, ``"['resignation']"`` -> ["resignation"]; as logged when the key is
+    not declared with one type or the text does not read as it (a value logged by an older run)."""
+    import ast
+
+    kind = _declared_type(key)
+    if not isinstance(logged, str) or kind is None or kind is str:
+        return logged
+    if kind is bool:
+        return {"True": True, "False": False}.get(logged, logged)
+    try:
+        value = kind(logged) if kind in (int, float) else ast.literal_eval(logged)
+    except (ValueError, SyntaxError):
+        return logged
+    return value if isinstance(value, kind) else logged
+
+
+def _typed_json(table):
+    """The table for --json: the :data:`SETTINGS` columns and each run's ``settings`` with their declared types
+    (:func:`typed_setting`), the counts as whole numbers."""
+    import pandas as pd
+
+    # object columns: a run without the setting (another kind, an older run) must not turn 12 into 12.0 beside it
+    typed = {label: pd.Series([typed_setting(param, v) for v in table[label]], index=table.index, dtype=object)
+             for param, label in SETTINGS.items()}
+    typed["settings"] = [{k: typed_setting(k, v) for k, v in own.items()} for own in table["settings"]]
+    # counts are whole people (a run logged before they were has none): never 956.0
+    typed |= {c: table[c].astype("Int64") for c in ("test n", "test leavers")}
+    return table.assign(**typed)
+
+
 def other_varying(table) -> list[str]:
     """Experiment keys outside :data:`SETTINGS` whose values differ between the listed runs (``model.learning_rate``,
     ``snapshots.start``): among the runs whose kind uses the key, a run without it (an optional key left unset, a run
@@ -210,7 +252,7 @@ def _differs(table, settings: list[str], others: list[str]):
     for row, own, kind in zip(_text(table[settings]).itertuples(index=False), table["settings"], kinds):
         extra = [f"{label[k]}={_brief(own.get(k, MISSING))}" for k in others
                  if uses(k, kind) and own.get(k, MISSING) != usual[k]]
-        cells.append(" ".join([*(f"{c}={v}" for c, v in zip(settings, row)), *extra]))
+        cells.append(" ".join([*(f"{c}={_short(c, v)}" for c, v in zip(settings, row)), *extra]))
     return cells
 
 
@@ -274,6 +316,9 @@ def comparability_warning(table) -> str | None:
 
 
 def _short(col: str, value: str) -> str:
+    if col == "leaving":   # logged as a Python list ("['resignation']"): a reader wants the reasons, not the repr
+        reasons = typed_setting("label.positive_reasons", value)
+        return "+".join(map(str, reasons)) if isinstance(reasons, list) else value
     if col == "code":   # a commit's first 8 hex digits name it in a listing, as git log --oneline does
         return value[:8] + ("-dirty" if value.endswith("-dirty") else "")
     return value[:10] if col == "data" else value
@@ -380,7 +425,7 @@ def _view(table, wide: bool, title: str):
 def runs(
     experiment: str = typer.Option(None, "--experiment", help="Only runs of this experiment: the experiment file's name (shown in the table) or the MLflow experiment it was logged to (mlflow_experiment), e.g. council_default."),
     wide: bool = typer.Option(False, "--wide", help="Every column (needs a wide terminal; the default fits 80 columns)."),
-    json_out: bool = typer.Option(False, "--json", help="Print every column of every run as JSON records, metrics at full precision."),
+    json_out: bool = typer.Option(False, "--json", help="Print every column of every run as JSON records, metrics at full precision, settings with the types the experiment file declares (numbers, booleans, lists)."),
 ) -> None:
     from rich.console import Console
 
@@ -392,9 +437,7 @@ def runs(
         fail(str(exc) if json_out else f"cannot read runs: {exc}", 2, json_out=json_out, style=None)
     warning = comparability_warning(table) if len(table) else None   # nothing to compare in an empty store
     if json_out:
-        # counts are whole people (a run logged before they were has none): never 956.0
-        counts = {c: table[c].astype("Int64") for c in ("test n", "test leavers")}
-        records = json.loads(table.assign(**counts).to_json(orient="records", double_precision=15))
+        records = json.loads(_typed_json(table).to_json(orient="records", double_precision=15))
         typer.echo(json.dumps(records, indent=2))
         if warning:
             typer.echo(f"WARNING: {warning}", err=True)

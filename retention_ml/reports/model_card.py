@@ -776,7 +776,9 @@ def _approval(version, gate: list, run_id: str) -> dict:
 def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | None, thresholds: dict,
                     simulated: bool) -> list[str]:
     """Ethical considerations and caveats written from this run's own numbers (the whole window's expected leavers
-    judged per person, from the audit's logged figures)."""
+    judged per person, from the audit's logged figures): each says where the model is weaker or unchecked. What is
+    withheld or logged to protect people is not a weakness of the model: :func:`_withheld_note` and the notes on
+    what the run logs follow these, and the brief counts only these."""
     notes = []
     models = metrics["models"]
     mine = models["lightgbm"]
@@ -832,15 +834,6 @@ def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | 
             f"{_pct(flagged['max_value'])} of {_group_label(flagged['max_group'])} are in the top 10% of risk against "
             f"{_pct(flagged['min_value'])} of {_group_label(flagged['min_group'])}. Check whether that mirrors real differences "
             "in leaving (base rates above) before acting on lists.")
-    withheld = audit.table[audit.table["withheld"].astype(bool)]
-    if not withheld.empty:
-        from retention_ml.disclosure import MIN_PEOPLE
-
-        # fairness._withhold_few_leavers: 1 to 4 leavers (or stayers) name a person; 0 names nobody and is shown
-        notes.append(f"Withheld because 1 to {MIN_PEOPLE - 1} people in the group left (or stayed), or so that such "
-                     f"a group, or one under {audit.min_group} people, cannot be worked out by subtraction: "
-                     + _groups_named(withheld) + ". They are still included in the promotion gate's checks. A group "
-                     "in which nobody left (or nobody stayed) is shown: its 0 is about no one person.")
     small = audit.table[~audit.table["status"].eq("ok")]
     if not small.empty:
         listed = _groups_named(small)
@@ -864,6 +857,20 @@ def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | 
     return notes
 
 
+def _withheld_note(audit) -> str | None:
+    """The groups whose figures the card withholds to protect people (still in the gate's checks), or None."""
+    withheld = audit.table[audit.table["withheld"].astype(bool)]
+    if withheld.empty:
+        return None
+    from retention_ml.disclosure import MIN_PEOPLE
+
+    # fairness._withhold_few_leavers: 1 to 4 leavers (or stayers) name a person; 0 names nobody and is shown
+    return (f"Withheld because 1 to {MIN_PEOPLE - 1} people in the group left (or stayed), or so that such "
+            f"a group, or one under {audit.min_group} people, cannot be worked out by subtraction: "
+            + _groups_named(withheld) + ". They are still included in the promotion gate's checks. A group "
+            "in which nobody left (or nobody stayed) is shown: its 0 is about no one person.")
+
+
 ALIGNMENT_WITHHELD = "withheld (small groups)"
 
 
@@ -879,14 +886,28 @@ def _aligned(alignment: dict, *keys: str, fmt=_pct) -> str:
     return _interval(item, fmt) if isinstance(item, dict) or item is None else fmt(item)
 
 
+def _shown_difference(alignment: dict, key: str) -> dict | None:
+    """``difference_vs_global[key]`` as the card prints it: its value is the difference of the two rates as printed
+    (to 0.1%), its interval as logged. The logged difference is exact, but the model's and the global rates are
+    rounded one by one, so 32.59% against 24.55% printed as 32.6%, 24.5% and 8.0 pp reads as an arithmetic slip to a
+    reader who checks by subtraction (8.1); the printed figure is then the one they can check, within 0.1 pp of the
+    logged one (the interval is the bootstrap's, not a subtraction)."""
+    diff = (alignment.get("difference_vs_global") or {}).get(key)
+    mine = (alignment.get(key) or {}).get("value")
+    every = ((alignment.get("global") or {}).get(key) or {}).get("value")
+    if not isinstance(diff, dict) or diff.get("value") is None or mine is None or every is None:
+        return diff
+    printed = round(float(_pct(mine).rstrip("%")) - float(_pct(every).rstrip("%")), 1) + 0.0   # + 0.0: never -0.0
+    return diff | {"value": printed / 100}
+
+
 def _alignment_notes(alignment: dict) -> list[str]:
     """Whether per-person explanations beat the same drivers for everyone, on the first driver or, when that
     comparison is withheld to protect small groups (alignment.json holds null), on the first three."""
-    differences = alignment.get("difference_vs_global") or {}
     for key, words in (("top1", ("their top driver matches the stated exit reason", "the same top driver")),
                        ("top3", ("the stated exit reason is among their first three drivers",
                                  "the same three drivers"))):
-        diff = differences.get(key) or {}
+        diff = _shown_difference(alignment, key) or {}
         if diff.get("value") is None:
             continue
         withheld = (" The comparison on the first driver alone is withheld to protect small groups."
@@ -1343,11 +1364,26 @@ def _in_brief(c: dict, gate: list, aliases: list[str], audit, metrics: dict, n_i
          "redundancy, pay, promotion), nor to decide anything automatically. It supports a conversation and never "
          "decides; " + (FLAT_LISTS[0].lower() + FLAT_LISTS[1:] if c["flat"] else
                         "a manager's list holds only their own team.")),
-        (f"**Limits:** {len(c['considerations'])} points under Ethical considerations say where the model is weaker "
-         "or unchecked" + _unchecked_brief(audit) + ("; it was trained and tested on simulated data, so its numbers describe the simulator, "
+        ("**Limits:** " + _limits_count(len(c["limits"]), len(c["protection"])) + _unchecked_brief(audit) + ("; it was trained and tested on simulated data, so its numbers describe the simulator, "
                            "not a real council." if c.get("simulated") else ".")),
     ]
     return items
+
+
+def _limits_count(limits: int, protection: int) -> str:
+    """The brief's count of Ethical considerations' limits, which come first there; the protection notes after them
+    (withheld groups, what the run logs) are counted apart, so each count is what it claims."""
+    if not limits:
+        head = "no point under Ethical considerations says the model is weaker or unchecked"
+    elif limits == 1:
+        head = "the first point under Ethical considerations says where the model is weaker or unchecked"
+    else:
+        head = f"the first {limits} points under Ethical considerations say where the model is weaker or unchecked"
+    if not protection:
+        return head
+    where = " after them" if limits else ""
+    rest = f"the 1 point{where} says" if protection == 1 else f"the {protection} points{where} say"
+    return head + f" ({rest} what is withheld or logged to protect people)"
 
 
 def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str | None = None,
@@ -1456,8 +1492,9 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
             "top1": _aligned(alignment, "top1"), "top3": _aligned(alignment, "top3"),
             "chance_top1": _aligned(alignment, "chance", "top1"), "chance_top3": _aligned(alignment, "chance", "top3"),
             "global_top1": _aligned(alignment, "global", "top1"), "global_top3": _aligned(alignment, "global", "top3"),
-            "diff_top1": _aligned(alignment, "difference_vs_global", "top1", fmt=_pp),
-            "diff_top3": _aligned(alignment, "difference_vs_global", "top3", fmt=_pp),
+            # the difference of the two rates as printed beside it (_shown_difference), so a reader's subtraction checks
+            **{f"diff_{k}": _aligned(alignment | {"shown": {k: _shown_difference(alignment, k)}}, "shown", k, fmt=_pp)
+               for k in ("top1", "top3")},
             "small_groups": alignment.get("small_groups", OLD_ALIGNMENT_NOTE),
             "unseen": _unseen_reasons(alignment)},
         "truth": None if truth is None else {
@@ -1467,7 +1504,10 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
             # older runs' truth.json has no such block: the card then leaves the sentence out
             "reference_top1": _interval((truth.get("oracle_last_month") or {}).get("top1"), _pct),
             "reference_top3": _interval((truth.get("oracle_last_month") or {}).get("top3"), _pct)},
-        "considerations": _considerations(metrics, audit, alignment, truth, thresholds, simulated),
+        # Ethical considerations: first the limits (where the model is weaker or unchecked; the brief counts them),
+        # then what is withheld or logged to protect people, which is not a weakness of the model
+        "limits": _considerations(metrics, audit, alignment, truth, thresholds, simulated),
+        "protection": [note] if (note := _withheld_note(audit)) is not None else [],
         "questions": _questions(audit),
         "cannot_show": _cannot_show(audit, _window(metrics, "test"), flat),
         "thresholds": thresholds,
@@ -1481,15 +1521,15 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
     context["team_checks"] = _team_checks(pd.DataFrame() if predictions is None else predictions, flat, metrics)
     narrow = [d["as_of"] for d in context["team_checks"].get("dates", []) if d["teams"] and d["coverage_high"] < d["level"]]
     if narrow:  # the evaluators' list of cautions names it too, not only the section
-        context["considerations"].append(f"The team ranges on the lists are too narrow at {', '.join(narrow)}: see "
-                                         f"{TEAM_CHECK_TITLE}.")
+        context["limits"].append(f"The team ranges on the lists are too narrow at {', '.join(narrow)}: see "
+                                 f"{TEAM_CHECK_TITLE}.")
     rows_note = _audit_record_note(audit) if predictions is None else _audit_rows_note(predictions)
     if rows_note is not None:
-        context["considerations"].append(rows_note)
+        context["protection"].append(rows_note)
     if (team_record := _team_record_note(metrics)) is not None:
-        context["considerations"].append(team_record)
+        context["protection"].append(team_record)
     if predictions is not None and (team_note := _team_key_note(predictions, metrics)) is not None:
-        context["considerations"].append(team_note)
+        context["protection"].append(team_note)
     catalogue = tables["catalogue"]
     context["health_inputs"] = _health_inputs(catalogue)
     context["inputs"] = _input_evidence(catalogue, dict(run.data.params))
@@ -1497,8 +1537,9 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
         [f"`{r.get('feature', '')}`", _input_meaning(r), r.get("unit", ""), _driver_label(str(r.get("driver", "other")))]
         for r in catalogue.astype(object).where(catalogue.notna(), "").to_dict("records")]
     if context["inputs"]["protected"] or context["inputs"]["looking"]:
-        context["considerations"].insert(0, "Its inputs include a protected characteristic or a name that looks "
-                                            "like one (Model inputs): do not use it until it is retrained without.")
+        context["limits"].insert(0, "Its inputs include a protected characteristic or a name that looks "
+                                    "like one (Model inputs): do not use it until it is retrained without.")
+    context["considerations"] = context["limits"] + context["protection"]
     context["in_brief"] = _in_brief(context, gate, list(getattr(version, "aliases", []) or []), audit, metrics,
                                     None if catalogue is None else len(catalogue))
     context["approval"] = _approval(version, gate, run_id)

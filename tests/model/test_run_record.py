@@ -86,8 +86,8 @@ def test_runs_shows_what_differs_and_warns_that_the_runs_are_not_comparable(sim_
         res = runner.invoke(app, ["runs", "--json"])
         assert res.exit_code == 0, res.output
         rows = {r["run_id"]: r for r in json.loads(res.stdout)}
-        assert (rows[default]["horizon"], rows[default]["agency"], rows[default]["freq"]) == ("12", "flag", "3")
-        assert (rows[variant]["horizon"], rows[variant]["agency"], rows[variant]["freq"]) == ("6", "exclude", "6")
+        assert (rows[default]["horizon"], rows[default]["agency"], rows[default]["freq"]) == (12, "flag", 3)
+        assert (rows[variant]["horizon"], rows[variant]["agency"], rows[variant]["freq"]) == (6, "exclude", 6)
         assert rows[default]["cmp"] != rows[variant]["cmp"]
         assert rows[default]["test window"] != rows[variant]["test window"]
         assert "horizon differs" in res.stderr and "agency differs" in res.stderr
@@ -204,7 +204,7 @@ def test_runs_shows_every_experiment_key_a_run_changed(tmp_path, scratch_store, 
         wide = runner.invoke(app, ["runs", "--wide"])
         assert "model.learning_rate" in wide.stdout and "snapshots.start" in wide.stdout
         rows = {r["run_id"]: r for r in json.loads(runner.invoke(app, ["runs", "--json"]).stdout)}
-        assert rows[ids["slow"]]["settings"]["model.learning_rate"] == "0.03"
+        assert rows[ids["slow"]]["settings"]["model.learning_rate"] == 0.03   # typed as declared (--json)
         assert "data.path" not in rows[ids["slow"]]["settings"]   # the data column's fingerprint says that
 
 

@@ -247,8 +247,9 @@ def test_a_withheld_alignment_comparison_is_said_withheld_never_compared_with_n_
         md = render_markdown(build_card(run))
     ethics = " ".join(_section(md, "Ethical considerations").split())
     assert "n/a" not in ethics
+    # the difference printed is that of the two rates printed (model_card._shown_difference), the interval as logged
     assert ("the stated exit reason is among their first three drivers 62.0% of the time against 40.0% for the same "
-            "three drivers for everyone (difference 6.7 pp (-20.0 pp to 33.0 pp))") in ethics
+            "three drivers for everyone (difference 22.0 pp (-20.0 pp to 33.0 pp))") in ethics
     assert "The comparison on the first driver alone is withheld to protect small groups." in ethics
     assert "| Global baseline (same drivers for everyone) | withheld (small groups) | 40.0% (20.0% to 67.0%) |" in md
     assert "| Chance | withheld (small groups) | withheld (small groups) |" in md

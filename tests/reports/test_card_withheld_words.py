@@ -16,8 +16,7 @@ _spec.loader.exec_module(fake)
 
 def test_the_withheld_note_states_the_rule_the_audit_applies():
     from retention_ml.fairness import audit_fairness
-    from retention_ml.promotion import load_thresholds
-    from retention_ml.reports.model_card import _considerations
+    from retention_ml.reports.model_card import _withheld_note
 
     preds = fake.fake_predictions()
     people = preds["worker_id"].drop_duplicates()
@@ -30,8 +29,7 @@ def test_the_withheld_note_states_the_rule_the_audit_applies():
     assert not area.loc["Nobody", "withheld"] and area.loc["Nobody", "observed"] == 0  # 0 left: shown
     assert area.loc["Two", "withheld"]  # 2 left: withheld
 
-    notes = _considerations(fake.fake_metrics(preds), audit, None, None, load_thresholds(), simulated=True)
-    note = next(n for n in notes if n.startswith("Withheld because"))
+    note = _withheld_note(audit)
     assert note.startswith("Withheld because 1 to 4 people in the group left (or stayed)")
     assert "Two" in note.split("area: ", 1)[1] and "Nobody" not in note
     assert note.endswith("A group in which nobody left (or nobody stayed) is shown: its 0 is about no one person.")
