@@ -253,3 +253,10 @@ def test_own_staff_columns_set_the_target_beside_the_own_staffs_expected_leavers
     own_cols = ["own_staff", "own_expected_leavers", "own_target_leavers", "own_against_target"]
     assert table.loc[["SB", TOTAL_LABEL], own_cols].isna().all().all()
     assert table.loc["SB", "people"] == 8   # SB's own figures are withheld, not the team
+
+    # the page: the own-staff figures in a table of their own (all in one would not fit across A4), SA's row only
+    page = (tmp_path / "lists" / "service_overview_C01_safeguarding.html").read_text(encoding="utf-8")
+    teams, own_table = re.findall(r"<table.*?</table>", page, re.S)
+    assert "Own staff scored" not in teams and "Own staff scored" in own_table
+    assert re.findall(r'<th scope="row">(\w+)</th>', own_table) == ["SA"]
+    assert f"<td>10</td><td>{expected}</td><td>{target}</td>" in own_table
