@@ -20,7 +20,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-SCORE_KEY_COLUMNS = ["worker_id", "team_id", "council_id", "service", "manager_id", "role", "months_in_post", "as_of"]
+# employment_type (not a protected characteristic) lets a list compare its turnover target with own staff only
+SCORE_KEY_COLUMNS = ["worker_id", "team_id", "council_id", "service", "manager_id", "role", "months_in_post", "as_of",
+                     "employment_type"]
 
 
 @dataclass

@@ -319,15 +319,42 @@ def _team_summary(team_id: str, team: pd.DataFrame, config: BandConfig, *, manag
     if "target_turnover" in team and team["target_turnover"].notna().any():
         # an annual rate: summary_text turns it into leavers over the scoring's horizon (target_leavers)
         out["target_turnover"] = float(team["target_turnover"].dropna().iloc[0])
+        out.update(_own_staff_summary(team, config))
     out.update(_caseload_summary(team, config))
     if "caseload_cap" in team and team["caseload_cap"].notna().any():
         out["caseload_cap"] = float(team["caseload_cap"].dropna().iloc[0])
     return out
 
 
+#: employment_type of the workers who are not the council's own staff (a turnover target leaves them out)
+AGENCY = "agency"
+
+
+def _own_staff_summary(team: pd.DataFrame, config: BandConfig) -> dict:
+    """The council's own staff among the people listed (permanent and fixed-term: everyone but agency workers)
+    and their expected leavers, for the target line (:func:`summary_text`); {} when the scores carry no
+    employment type for everyone listed (scorings before it was carried).
+
+    Own staff and agency workers both of the floor or more (or no agency worker): otherwise the own-staff
+    figures, taken from the whole list's, would give the other group's expected leavers for fewer than
+    ``min_group`` people, so they are withheld (``own_staff`` None) and the line compares everyone listed.
+    """
+    if "employment_type" not in team or team["employment_type"].isna().any():
+        return {}
+    own = team["employment_type"].astype(str).ne(AGENCY).to_numpy(bool)
+    n_own, n_agency = int(own.sum()), int((~own).sum())
+    if n_own < config.min_group or 0 < n_agency < config.min_group:
+        return {"own_staff": None, "own_staff_floor": config.min_group}
+    return {"own_staff": n_own, "own_expected_leavers": round(float(team["risk"].to_numpy(float)[own].sum()), 1)}
+
+
 #: what a turnover target counts, beside expected leavers that count everyone listed leaving by their own choice
 TARGET_COUNTS = ("the expected leavers count everyone listed leaving of their own choice; a turnover target counts "
                  "the council's own staff, not agency workers, leaving for any reason, as the DfE does")
+#: what stays unlike once both sides count the own staff listed
+TARGET_REASON = "the target counts leaving for any reason, the expected leavers leaving by choice"
+#: the same, where the own staff are too few (or agency workers too few) to be counted apart from everyone listed
+TARGET_EVERYONE = "the target counts own staff leaving for any reason, the expected leavers everyone leaving by choice"
 
 
 def target_leavers(target_turnover: float, people: int, horizon_months: int) -> float:
@@ -773,14 +800,7 @@ def summary_text(summary: dict, horizon_months: int | None = None) -> str:
     # The target is annual; beside leavers over a horizon it is shown for that same horizon, and not at all
     # when the horizon is not recorded (an annual count beside "the model's horizon" would be compared anyway).
     if "target_turnover" in summary and horizon_months is not None:
-        months = int(horizon_months)
-        allowed = round(target_leavers(summary["target_turnover"], summary["people"], months), 1)
-        # The two sides count different things, and the line says so rather than invite a like-for-like reading:
-        # the expected leavers are everyone listed (agency workers too, where the model scores them) leaving of
-        # their own choice; a turnover target counts the council's own staff leaving for any reason (the DfE
-        # rate). The scores carry no employment type to restrict either side to own staff.
-        parts.append(f"target turnover {summary['target_turnover']:.0%} a year = {allowed} leavers in "
-                     + (f"{months} months" if months != 1 else "1 month") + f" if applied to everyone listed ({TARGET_COUNTS})")
+        parts.append(_target_part(summary, int(horizon_months)))
     holders = f"case-holding staff ({summary.get('caseload_holders')} with open cases)"
     cap = summary.get("caseload_cap")
     if "mean_caseload_per_fte" in summary:
@@ -795,6 +815,27 @@ def summary_text(summary: dict, horizon_months: int | None = None) -> str:
     elif "caseload_holders" in summary:
         parts.append(f"no mean caseload: fewer than {summary['min_group']} staff with open cases")
     return "; ".join(parts) + "." + (f" {manager}" if manager else "")
+
+
+def _target_part(summary: dict, months: int) -> str:
+    """The target line: the annual target over the horizon beside the expected leavers it is compared with."""
+    period = f"{months} months" if months != 1 else "1 month"
+    head = f"target turnover {summary['target_turnover']:.0%} a year = "
+    own = summary.get("own_staff")
+    if own is not None:
+        # Like for like where the scores allow: a turnover target counts the council's own staff (the DfE rate),
+        # so it is applied to the own staff listed, per person as the expected leavers count people (the DfE rate
+        # is per FTE; per person they differ only where part-timers leave at another rate), and set beside the
+        # expected leavers among those same people. What stays unlike is said: the model's leaving is by choice.
+        allowed = round(target_leavers(summary["target_turnover"], own, months), 1)
+        return (f"{head}{allowed} leavers in {period} among the {own} own staff listed (not agency workers), against "
+                f"{summary['own_expected_leavers']} expected to leave among them ({TARGET_REASON})")
+    # No employment type, or own staff or agency workers too few to count apart: the target over everyone listed.
+    allowed = round(target_leavers(summary["target_turnover"], summary["people"], months), 1)
+    if "own_staff" in summary:
+        return (f"{head}{allowed} leavers in {period} if applied to everyone listed, agency workers too (fewer than "
+                f"{summary['own_staff_floor']} own staff or agency workers to count apart; {TARGET_EVERYONE})")
+    return f"{head}{allowed} leavers in {period} if applied to everyone listed ({TARGET_COUNTS})"
 
 
 # A cell a spreadsheet would run: text from the HR extract (a name, an id) opening with one of these is read as a

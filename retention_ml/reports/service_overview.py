@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from retention_ml.disclosure import MIN_PEOPLE
-from retention_ml.reports.risk_list import (HEALTH_LINE, NOTES_END, PURPOSE_LINE, TARGET_COUNTS, BandConfig, TeamList, _group_summary,
+from retention_ml.reports.risk_list import (HEALTH_LINE, NOTES_END, PURPOSE_LINE, TARGET_COUNTS, TARGET_REASON, BandConfig, TeamList, _group_summary,
                                             _period, approval_line, band_cutoffs_text, band_meaning_text, list_metadata,
                                             neutralise_formulas, scale_to_horizon, service_label, target_leavers)
 
@@ -64,6 +64,13 @@ COLUMNS = {
                        "staff leaving for any reason; here it is applied to everyone scored)"),
     "against_target": ("Expected minus target leavers", "above 0: more expected to leave of their own choice than the "
                        "target allows everyone scored; not like for like (see the expected leavers note)"),
+    "own_staff": ("Own staff scored", "the council's own staff (permanent, fixed term) among the people scored; "
+                  "shown where they and the agency workers scored are each none or at least the floor"),
+    "own_expected_leavers": ("Expected own-staff leavers", "sum of the own staff's probabilities of leaving over the horizon"),
+    "own_target_leavers": ("Target leavers among own staff", "own staff scored x target share over the horizon (the "
+                           "target counts own staff, as here, leaving for any reason)"),
+    "own_against_target": ("Own staff: expected minus target", "above 0: more own staff expected to leave of their own "
+                           "choice than the target allows them for any reason"),
     "medium": ("Medium band", "people in the medium band"),
     "high": ("High band", "people in the high band"),
     "main_driver": ("Most common driver", "most common driver among medium- and high-band people"),
@@ -74,7 +81,7 @@ COLUMNS = {
     "note": ("Note", "why a team's figures are not shown"),
 }
 SHARE_COLUMNS = ("expected_share", "target_turnover", "target_share")
-COUNT_COLUMNS = ("people", "expected_low", "expected_high", "medium", "high", "main_driver_people")
+COUNT_COLUMNS = ("people", "own_staff", "expected_low", "expected_high", "medium", "high", "main_driver_people")
 
 
 @dataclass
@@ -175,6 +182,13 @@ def _figures(summary: dict, bands: dict, horizon_months: int | None) -> dict:
         row["target_share"] = round(scale_to_horizon(summary["target_turnover"], int(horizon_months)), 3)
         row["target_leavers"] = round(target_leavers(summary["target_turnover"], summary["people"], int(horizon_months)), 1)
         row["against_target"] = round(summary["expected_leavers"] - row["target_leavers"], 1)
+        if summary.get("own_staff") is not None:
+            # the like-for-like comparison, where the team's list makes it (risk_list._own_staff_summary: own staff
+            # and agency workers each none or at least the floor); never on the total, whose own-staff figures
+            # less the teams shown would give a team's few agency workers'
+            own = round(target_leavers(summary["target_turnover"], summary["own_staff"], int(horizon_months)), 1)
+            row.update(own_staff=summary["own_staff"], own_expected_leavers=summary["own_expected_leavers"],
+                       own_target_leavers=own, own_against_target=round(summary["own_expected_leavers"] - own, 1))
     row.update(medium=int(bands.get("medium", 0)), high=int(bands.get("high", 0)))
     if isinstance(bands.get("main_driver"), str):
         row.update(main_driver=bands["main_driver"], main_driver_people=int(bands["main_driver_people"]))
@@ -319,7 +333,10 @@ def expected_line(meta: dict) -> str:
     if months is not None:
         text += (f" A team's annual target turnover t is put on the same {int(months)}-month horizon as "
                  f"1 - (1 - t) ** ({int(months)} / 12) per person (the chance of leaving within {int(months)} months "
-                 "at a steady monthly rate), times the people scored. The two are not like for like: " + TARGET_COUNTS + ".")
+                 "at a steady monthly rate), times the people scored. The two are not like for like: " + TARGET_COUNTS + ". "
+                 f"The own-staff columns are: the target times the own staff scored, beside their expected leavers (a "
+                 f"team's, where its own staff and agency workers are each none or at least "
+                 f"{meta.get('min_group', MIN_PEOPLE)}; {TARGET_REASON}).")
     return text
 
 

@@ -68,6 +68,7 @@ def lists(tmp_path):
                                           managers={"TA": "MA", "TB": "MB"})
     for i, reason in enumerate(REASONS, start=1):
         frame[f"reason_{i}"] = reason
+    frame["employment_type"] = "permanent"   # own staff counted apart: the overview's own-staff columns print too
     d = scores_frame.write_scoring(tmp_path / "scores", frame, horizon_months=12)
     rank_scores(d, tmp_path / "lists", all_teams=True, formats=["html"])
     return tmp_path / "lists"

@@ -1028,3 +1028,51 @@ def test_the_target_line_says_what_the_target_and_the_expected_leavers_each_coun
 
     assert "not like for like" in expected_line({"horizon_months": 12}) and "for any reason" in expected_line({"horizon_months": 12})
     assert "applied to everyone scored" in COLUMNS["target_leavers"][1]
+
+
+
+def test_the_target_line_compares_the_target_with_the_own_staff_listed():
+    """A turnover target counts the council's own staff (DfE): with employment types in the scores, the line applies
+    it to the own staff listed and sets it beside their expected leavers, not everyone's; the all-listed expected
+    leavers stay where they were."""
+    from retention_ml.reports.risk_list import target_leavers
+
+    scores = make_scores()
+    team = scores["team_id"].to_numpy()
+    kind = np.where(team == "TEAMALPHA", "permanent", "fixed_term").astype(object)
+    alpha = np.flatnonzero(team == "TEAMALPHA")
+    kind[alpha[:3]] = "agency"   # ALPHA: 9 listed, 3 of them agency workers; BRAVO: 7 own staff (fixed term)
+    scores["employment_type"] = kind
+    lists = {tl.team_id: tl for tl in build_risk_lists(scores, config=load_band_config(), teams=sorted(TEAMS))}
+
+    bravo_text = summary_text(lists["TEAMBRAVO"].summary, 12)
+    own = scores[scores["team_id"] == "TEAMBRAVO"]
+    allowed = round(target_leavers(0.10, len(own), 12), 1)
+    expected = round(float(own["risk"].sum()), 1)
+    assert (f"target turnover 10% a year = {allowed} leavers in 12 months among the 7 own staff listed (not agency "
+            f"workers), against {expected} expected to leave among them (the target counts leaving for any reason, "
+            "the expected leavers leaving by choice)") in bravo_text
+    assert bravo_text.startswith(f"7 people listed. Expected leavers in the next 12 months: {expected} ")
+    assert "applied to everyone listed" not in bravo_text
+
+    # 6 own staff and 3 agency workers: the own staff's figures taken from the list's would be the 3 agency workers'
+    alpha_text = summary_text(lists["TEAMALPHA"].summary, 12)
+    assert "own staff listed" not in alpha_text and "expected to leave among them" not in alpha_text
+    assert ("= 0.9 leavers in 12 months if applied to everyone listed, agency workers too (fewer than 5 own staff "
+            "or agency workers to count apart; the target counts own staff leaving for any reason, the expected "
+            "leavers everyone leaving by choice)") in alpha_text
+
+
+@pytest.mark.parametrize("n_agency, apart", [(0, True), (4, False), (5, True), (11, True), (12, False), (16, False)])
+def test_own_staff_are_counted_apart_only_with_5_or_more_of_them_and_none_or_5_agency_workers(n_agency, apart):
+    """A team of 16 listed (ALPHA and BRAVO as one): own staff are counted apart with 5 or more of them and no
+    agency worker or 5 or more (the 5-person floor, MIN_PEOPLE, for the group the list's figures minus theirs give)."""
+    scores = make_scores().assign(team_id="TEAMALPHA").iloc[:16]
+    kind = np.array(["permanent"] * 16, dtype=object)
+    kind[:n_agency] = "agency"
+    summary = build_risk_lists(scores.assign(employment_type=kind), config=load_band_config(), teams=["TEAMALPHA"])[0].summary
+    text = summary_text(summary, 12)
+    assert ("own staff listed" in text) is apart, text
+    assert ("own_expected_leavers" in summary) is apart
+    if apart:
+        assert f"among the {16 - n_agency} own staff listed" in text

@@ -227,3 +227,36 @@ def test_without_the_teams_services_all_writes_the_lists_and_says_why_no_overvie
     assert res.exit_code == 0, res.output
     assert [Path(p).name for p in json.loads(res.stdout)["files"]] == [f"risk_list_team_SA.{f}" for f in ("csv", "xlsx", "html")]
     assert "no service overview was written" in res.stderr and "--data DIR" in res.stderr
+
+
+def test_own_staff_columns_set_the_target_beside_the_own_staffs_expected_leavers(tmp_path):
+    """A turnover target counts the council's own staff: the overview applies it to a team's own staff scored and
+    sets it beside their expected leavers, as the team's list line does, where own staff and agency workers are each
+    none or at least the floor; SB's 2 agency workers are too few to count apart, and the total shows none (its
+    own-staff figures less SA's would be SB's)."""
+    frame = _frame({"SA": 16, "SB": 9, "EH": 8}, {"SA": "safeguarding", "SB": "safeguarding", "EH": "early_help"})
+    listed = frame["worker_id"] != frame["manager_id"]
+    kind = pd.Series("permanent", index=frame.index, dtype=object)
+    for team, n in (("SA", 5), ("SB", 2)):
+        kind[frame.index[(frame["team_id"] == team) & listed][:n]] = "agency"
+    frame["employment_type"] = kind
+    _rank(tmp_path, frame)
+    table = _overview(tmp_path / "lists" / "service_overview_C01_safeguarding.csv")
+    own = frame[(frame["team_id"] == "SA") & listed & (kind == "permanent")]
+    expected, target = round(float(own["risk"].sum()), 1), round(10 * 0.10, 1)
+    row = table.loc["SA"]
+    assert (row.own_staff, row.own_expected_leavers, row.own_target_leavers) == (10, expected, target)
+    assert row.own_against_target == round(expected - target, 1)
+    assert row.people == 15 and row.target_leavers == 1.5   # everyone scored, as before
+    line = (tmp_path / "lists" / "risk_list_team_SA.csv").read_text(encoding="utf-8")
+    assert f"= {target} leavers in 12 months among the 10 own staff listed (not agency workers), against {expected} " in line
+    own_cols = ["own_staff", "own_expected_leavers", "own_target_leavers", "own_against_target"]
+    assert table.loc[["SB", TOTAL_LABEL], own_cols].isna().all().all()
+    assert table.loc["SB", "people"] == 8   # SB's own figures are withheld, not the team
+
+    # the page: the own-staff figures in a table of their own (all in one would not fit across A4), SA's row only
+    page = (tmp_path / "lists" / "service_overview_C01_safeguarding.html").read_text(encoding="utf-8")
+    teams, own_table = re.findall(r"<table.*?</table>", page, re.S)
+    assert "Own staff scored" not in teams and "Own staff scored" in own_table
+    assert re.findall(r'<th scope="row">(\w+)</th>', own_table) == ["SA"]
+    assert f"<td>10</td><td>{expected}</td><td>{target}</td>" in own_table
