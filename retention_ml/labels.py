@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from retention_ml.schema import AGENCY
+
 AGENCY_MODES = ("flag", "exclude", "only")
 
 
@@ -65,7 +67,7 @@ def data_end_from(tables: dict) -> pd.Timestamp:
 def in_population(snapshots: pd.DataFrame, workers: pd.DataFrame, config: LabelConfig) -> np.ndarray:
     """Boolean mask of snapshots in the modelled population under ``config.agency``."""
     w, rows = _worker_rows(snapshots, workers)
-    agency = _at(w["employment_type"].astype(object).to_numpy() == "agency", rows, False)
+    agency = _at(w["employment_type"].astype(object).to_numpy() == AGENCY, rows, False)
     if config.agency == "exclude":
         return ~agency
     if config.agency == "only":

@@ -37,6 +37,7 @@ __all__ = [
     "driver_codes",
     "LeverCondition",
     "LeverGroup",
+    "AGENCY",
     "lever_groups",
     "load_drivers",
     "load_schemas",
@@ -45,6 +46,10 @@ __all__ = [
 ]
 
 COLUMN_TYPES = ("string", "integer", "float", "boolean", "date", "month")
+
+#: the workers table's employment_type code for agency workers (data_schema/tables/workers.yaml): features, labels,
+#: reasons and lists tell agency workers from the council's own staff by it
+AGENCY = "agency"
 
 
 def schema_dir() -> Path:

@@ -47,6 +47,7 @@ import pandas as pd
 import yaml
 
 from retention_ml.explain.drivers import OTHER, reason_levers
+from retention_ml.schema import AGENCY
 
 __all__ = ["FORMAT_KINDS", "HEALTH_META_KEY", "HEALTH_META_VALUE", "HEALTH_MODES", "MIN_REASON_VALUE", "RankedReasonDrivers", "Template", "first_reason_drivers", "health_features", "load_templates", "load_withheld", "rank_reason_drivers", "reason_table", "render_feature_reasons", "templates_for", "withheld_reason_texts"]
 
@@ -397,7 +398,7 @@ def _agency(frame: pd.DataFrame) -> pd.Series:
     if "employment_agency" in frame.columns:
         agency |= pd.to_numeric(frame["employment_agency"], errors="coerce").eq(1)
     if "employment_type" in frame.columns:
-        agency |= frame["employment_type"].astype(str).eq("agency")
+        agency |= frame["employment_type"].astype(str).eq(AGENCY)
     return agency
 
 

@@ -9,6 +9,7 @@ from retention_ml.features._base import FeatureFamily, FeatureSpec, WorkerLookup
 from retention_ml.features._pit import EventIndex, encode, ns, sorted_keys
 from retention_ml.features.fte_history import FteValues
 from retention_ml.features.team_history import TeamValues
+from retention_ml.schema import AGENCY
 
 T = "team_instability"
 
@@ -76,7 +77,7 @@ class TeamFeatures(FeatureFamily):
         pair_key, inverse = np.unique(s_team * (len(dates) + 1) + d_code.ravel(), return_inverse=True)
         p_team = pair_key // (len(dates) + 1)
         at = pd.Series(dates[pair_key % (len(dates) + 1)])
-        agency = (w["employment_type"].astype(object) == "agency").to_numpy(dtype="float64")
+        agency = (w["employment_type"].astype(object) == AGENCY).to_numpy(dtype="float64")
         own = 1.0 - agency                                      # the council's own staff: permanent, fixed term
         fte = w["fte"].to_numpy(dtype="float64", na_value=np.nan)
         start = ns(w["start_date"])

@@ -642,9 +642,9 @@ def _cannot_show(audit, test_window: str, flat: bool) -> list[str]:
 def _questions(audit) -> list[str]:
     """Questions the card cannot answer and the readers should put before the model is used; the first ones carry
     this run's own unchecked groups and characteristics, so a reader sees what the audit left open."""
-    shown_counts = audit.table["withheld"].astype(bool) | ~audit.table["status"].eq("ok")
+    unassessed = audit.table["withheld"].astype(bool) | ~audit.table["status"].eq("ok")
     questions = []
-    if (unchecked := int(shown_counts.sum())):
+    if (unchecked := int(unassessed.sum())):
         questions.append(f"{unchecked} of the {len(audit.table)} groups audited are withheld or too few to assess "
                          "(Quantitative analyses by group): how will the council find out whether the model works for "
                          "the people in them?")

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from retention_ml.disclosure import MIN_PEOPLE
+from retention_ml.schema import AGENCY
 
 PURPOSE_LINE = (
     "This list is a prompt for a supportive conversation with each person, "
@@ -324,10 +325,6 @@ def _team_summary(team_id: str, team: pd.DataFrame, config: BandConfig, *, manag
     if "caseload_cap" in team and team["caseload_cap"].notna().any():
         out["caseload_cap"] = float(team["caseload_cap"].dropna().iloc[0])
     return out
-
-
-#: employment_type of the workers who are not the council's own staff (a turnover target leaves them out)
-AGENCY = "agency"
 
 
 def _own_staff_summary(team: pd.DataFrame, config: BandConfig) -> dict:
