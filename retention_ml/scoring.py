@@ -107,18 +107,6 @@ def scorings_in(folder: Path) -> list[tuple[Path, pd.Timestamp]]:
     return [(sub, when) for _, sub, when in sorted(found, key=lambda t: t[0])]
 
 
-def previous_candidates(out_dir: Path, as_of: pd.Timestamp, horizon_months: int | None = None) -> list[Path]:
-    """Earlier scorings among sibling folders of ``out_dir`` with the same horizon, latest first
-    (:func:`survey_previous`)."""
-    return survey_previous(out_dir, as_of, horizon_months).candidates
-
-
-def find_previous(out_dir: Path, as_of: pd.Timestamp, horizon_months: int | None = None) -> Path | None:
-    """The most recent earlier scoring among sibling folders of ``out_dir`` with the same horizon (or None)."""
-    candidates = previous_candidates(out_dir, as_of, horizon_months)
-    return candidates[0] if candidates else None
-
-
 # Data identity of a scoring: who its worker ids are. Pseudonymous ids restart per extract in many HR systems
 # (and in the simulator), so the same id in two scorings is the same person only when their council and spell
 # start date agree too; the start date is as_of - months_in_post (months of 30.4375 days, as features count).

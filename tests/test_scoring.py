@@ -191,7 +191,7 @@ def test_a_date_after_the_data_ends_could_not_run_exit_2(sim_model, sim_dir, tmp
 
 def test_previous_must_be_an_earlier_scoring_of_the_same_horizon(tmp_path):
     # "change since last scoring" compared with a scoring three months in the future, or of another horizon.
-    from retention_ml.scoring import check_previous, find_previous
+    from retention_ml.scoring import check_previous, survey_previous
 
     def scoring(name, as_of, horizon):
         (tmp_path / name).mkdir()
@@ -206,8 +206,8 @@ def test_previous_must_be_an_earlier_scoring_of_the_same_horizon(tmp_path):
         check_previous(six, as_of, 12)
     assert check_previous(earlier, as_of, 12) == pd.Timestamp("2022-01-01")
     # the automatic choice skips the 6-month scoring although it is the latest earlier one
-    assert find_previous(tmp_path / "2022-07", as_of, 12) == earlier.resolve()
-    assert find_previous(tmp_path / "2022-07", as_of, 6) == six.resolve()
+    assert survey_previous(tmp_path / "2022-07", as_of, 12).candidates[0] == earlier.resolve()
+    assert survey_previous(tmp_path / "2022-07", as_of, 6).candidates[0] == six.resolve()
 
 
 # -- recorded leaving dates, bands per horizon, no champion ---------
