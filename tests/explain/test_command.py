@@ -425,3 +425,28 @@ def test_a_worker_id_typed_in_another_case_is_refused_naming_the_id_in_post(wire
     result = runner.invoke(app, ["explain", "--run", "r", "--data", ".", "--as-of", "2025-01-01",
                                  "--worker", "X9", "--json"])
     assert result.exit_code == 2 and "did you mean" not in json.loads(result.stdout)["error"]
+
+
+@pytest.mark.parametrize("profile, says", [
+    ([("pay", -0.09), ("other", 0.2)], "No driver pushes this person's risk above the average."),
+    ([("commute", 0.034), ("pay", -0.09)], "not by enough: Commute (+0.034)"),
+    ([("caseload_workload", 0.30), ("commute", 0.01)], "no words: Caseload and workload (+0.300)"),
+])
+def test_a_person_without_reasons_is_told_why_truly(profile, says):
+    """'No driver pushes risk above the average' was printed beside a driver at +0.034: below the least a reason
+    needs, not absent. The line now says which of the three it is, naming the largest driver pushing risk up."""
+    from retention_ml.commands.explain import no_reason_line
+    from retention_ml.explain.reasons import MIN_REASON_VALUE
+    from retention_ml.schema import load_drivers
+
+    labels = {d.code: d.label for d in load_drivers()}
+    line = no_reason_line([{"driver": c, "label": labels.get(c, c), "shap": v} for c, v in profile])
+    if says.startswith("No driver"):
+        assert line == says
+        return
+    kind, largest = says.split(": ")
+    assert largest in line and "above the average" not in line
+    if kind == "not by enough":
+        assert f"at least {MIN_REASON_VALUE:+.2f}" in line
+    else:
+        assert "can be worded" in line
