@@ -429,7 +429,7 @@ def runs(
 ) -> None:
     from rich.console import Console
 
-    from retention_ml.commands import fail
+    from retention_ml.commands import fail, wide_enough
 
     try:
         table = runs_table(experiment)
@@ -448,9 +448,9 @@ def runs(
                       "retention-ml train EXPERIMENT logs one")
         return
     view, shared = _view(table, wide, f"training runs{' of ' + experiment if experiment else ''} (test window)")
-    if wide:   # asked for every column: as wide as they need (scroll or pipe to `less -S`), never squeezed to nothing
-        console = Console(width=max(console.width, Console(width=100_000).measure(view).maximum))
-    console.print(view)
+    # --wide asked for every column: as wide as they need (scroll or pipe to `less -S`), never squeezed to nothing;
+    # the default table fits 80 columns by design (its text columns fold), piped too
+    (wide_enough(console, view, always=True) if wide else console).print(view)
     if not wide and table["auc low"].notna().any():
         console.print(INTERVAL_NOTE)
     if not wide:

@@ -211,6 +211,8 @@ def _print(result, exp, truth: dict | None = None, warnings: list[str] = (), sim
     from rich.console import Console
     from rich.table import Table
 
+    from retention_ml.commands import wide_enough
+
     # soft_wrap: no line broken at 80 columns (rich's width when piped or logged): the run id line stays whole to grep
     console = Console(soft_wrap=True)
     rec = result.metrics
@@ -222,7 +224,7 @@ def _print(result, exp, truth: dict | None = None, warnings: list[str] = (), sim
         table.add_column(name, justify="right")
     for metric in next(iter(rec["models"].values())):
         table.add_row(metric, *[_cell(m[metric]) for m in rec["models"].values()])
-    console.print(table)
+    wide_enough(console, table).print(table)   # piped (CI logs, | tee): each cell whole on its line
     console.print(ECE_NOTE)
     cal = rec["calibration"]
     # checked_on says where calibration was fitted: the validation window, or cross-fitting on a flat extract
