@@ -119,6 +119,7 @@ RULES = {
     "row_check": "a comparison between two columns of the row fails",
     "name_in_id": "an id holds the same row's name (display_name); ids must be pseudonymous codes (values not shown)",
     "name_like_id": "an id looks like a person's name: letters either side of a space (warning; value not shown)",
+    "number_like_id": "a worker id of digits alone, as HR and payroll systems number their staff; ids must be pseudonymous codes, never payroll or staff numbers (warning; value not shown)",
     "path_characters": "an id holds \"/\", \"\\\" or \"..\": files named after it get a cleaned name (warning)",
     "foreign_key": "a value with no matching row in the referenced table",
     "outside_spell": "a worker's row dated in a month before the spell's start month or after its end month (warning)",
@@ -996,9 +997,8 @@ def _pattern_warnings(raw: _Raw, schema: TableSchema, typed: pd.DataFrame, flagg
     The value is not copied into the report: it may be a person's name.
     """
     out = []
-    for spec in schema.columns:
-        warn = spec.warn_if_matches
-        if warn is None or spec.name not in typed:
+    for spec, warn in ((spec, warn) for spec in schema.columns for warn in spec.warn_if_matches):
+        if spec.name not in typed:
             continue
         text = pyarrow.array(typed[spec.name].astype("string"), from_pandas=True)
         hit = pc.match_substring_regex(text, warn.pattern).fill_null(False).to_numpy(zero_copy_only=False)
