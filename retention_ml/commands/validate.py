@@ -52,11 +52,7 @@ def validate(
         with err.status(f"Validating {data_dir} ..."):
             report = validate_dir(data_dir, as_of=as_of, max_errors=max_errors)
     except (FileNotFoundError, NotADirectoryError, PermissionError) as exc:
-        if json_out:
-            typer.echo(_json_error(str(exc)))
-        else:
-            err.print(f"[red]cannot validate: {exc}[/red]")
-        raise typer.Exit(2)
+        fail(f"cannot validate: {exc}", 2, json_out=json_out)
 
     if not any(find_table_file(data_dir, name) for name in load_schemas()):
         # Not one table file: almost certainly the wrong folder, so "could not run" rather than "problems found".
@@ -64,11 +60,7 @@ def validate(
         misnamed = misnamed_files(data_dir)
         if misnamed:
             message += f"; found {', '.join(misnamed)}, but only <table>.csv (UTF-8, comma-separated), <table>.xlsx (Excel workbook) or <table>.parquet are read, names in lower case"
-        if json_out:
-            typer.echo(_json_error(message))
-        else:
-            err.print(f"[red]cannot validate: {message}[/red]")
-        raise typer.Exit(2)
+        fail(f"cannot validate: {message}", 2, json_out=json_out)
     if json_out:
         typer.echo(report.to_json(indent=2))
         raise typer.Exit(0 if report.ok else 1)
@@ -167,9 +159,3 @@ def _row_cell(rec) -> str:
     if row and str(rec.file).endswith(EXCEL) and _cell(rec.line):
         return f"{row} (Excel row {int(rec.line):,})"
     return row
-
-
-def _json_error(message: str) -> str:
-    import json
-
-    return json.dumps({"ok": False, "error": message})
