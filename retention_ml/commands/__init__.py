@@ -40,6 +40,13 @@ def wide_enough(console, renderable, *, always: bool = False):
                    force_terminal=console.is_terminal)
 
 
+def answer(record: dict, *, ok: bool = True, **dumps) -> None:
+    """Print a ``--json`` command's answer on stdout as ``{"ok": ok, ...record}``; ``ok`` is true exactly when the
+    command exits 0, as :func:`fail`'s ``{"ok": false, ...}`` is, so a script reads every command alike
+    (``retention-ml score ... --json | jq -e .ok``). ``dumps``: :func:`json.dumps` options (indent, default)."""
+    typer.echo(json.dumps({"ok": ok, **record}, **dumps))
+
+
 def fail(message: str, code: int = 2, *, json_out: bool = False, style: str | None = "red",
          also: dict | None = None) -> NoReturn:
     """Stop the command with exit ``code`` (1 problem found, 2 could not run) and say why.

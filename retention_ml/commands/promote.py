@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 
-from retention_ml.commands import ModelNameOption, TrackingUriOption, fail
+from retention_ml.commands import ModelNameOption, TrackingUriOption, answer, fail
 
 HELP = """Check RUN against the promotion gate and, only if every check passes, point the registry alias "champion" at the run's registered model version.
 
@@ -55,7 +54,7 @@ def promote(
     except (PromotionError, OSError, ValueError) as exc:
         fail(f"cannot run the promotion gate: {exc}", 2, json_out=json_out, also={"promoted": False})
     if json_out:
-        typer.echo(json.dumps(result.as_dict(), indent=2, default=str))
+        answer(result.as_dict(), ok=not result.failed, indent=2, default=str)   # refused: exit 1
     else:
         from retention_ml.reports.model_card import CHECK_LABELS, gate_detail_text   # the card's words (--json keeps codes)
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 
 import typer
 
-from retention_ml.commands import fail
+from retention_ml.commands import answer, fail
 
 HELP = """Score every worker in post at --as-of with a model from the registry, using the same feature code as training.
 
@@ -130,8 +129,8 @@ def score_command(
     except Exception as exc:  # model not found, features the model lacks, a date after the data ends ...
         fail(f"error: could not score: {type(exc).__name__}: {exc}", 2, json_out=json_out)
     if json_out:
-        typer.echo(json.dumps({**result.meta, "files": [str(f) for f in result.files],
-                               "bands_by_council": band_counts(result).to_dict(orient="index")}))
+        answer({**result.meta, "files": [str(f) for f in result.files],
+                "bands_by_council": band_counts(result).to_dict(orient="index")})
     else:
         typer.echo(f"scored {result.meta['n_workers']} workers at {result.meta['as_of']} with {model} (run {result.meta['run_id']})")
         typer.echo(band_summary(result))

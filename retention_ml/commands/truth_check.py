@@ -7,12 +7,11 @@ feature and explanation code never do.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 
-from retention_ml.commands import JsonOption, RunOption, fail
+from retention_ml.commands import JsonOption, RunOption, answer, fail
 
 HELP = """Check a run's explanations against the truth of the simulated data it was trained on, and log the result.
 
@@ -99,7 +98,7 @@ def register(app: typer.Typer) -> None:
         except (TruthCheckError, tracking.TrackingStoreError) as exc:
             fail(f"truth-check: {exc}", 2, json_out=as_json)
         if as_json:
-            typer.echo(json.dumps(report, indent=2, default=str))
+            answer(report, ok=all(b["met"] for b in report["bars"].values()), indent=2, default=str)   # a bar missed: exit 1
         else:
             print_report(report)
             if log:
