@@ -41,7 +41,10 @@ def print_report(report: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    from retention_ml.commands import wide_enough
+
+    # piped or logged (rich's 80 columns): no line broken, no cell ("reference: truth, last known month") split
+    console = Console(soft_wrap=True)
     console.print(f"[bold]Explanations against the truth[/bold]: run {report['run_id']}, test window "
                   f"{report['test_window'][0]} to {report['test_window'][1]}, {report['n_snapshots']:,} snapshots, "
                   f"{report['n_leavers']:,} leavers")
@@ -57,7 +60,7 @@ def print_report(report: dict) -> None:
                                         ("reference: truth, snapshot month", "leaving month", block["oracle"]),
                                         ("reference: truth, last known month", "leaving month", block["oracle_last_month"])):
             table.add_row(who, ranking, against, f"{rates['n']:,}", _pct(rates["top1"]), _pct(rates["top3"]))
-    console.print(table)
+    wide_enough(console, table).print(table)
     console.print(f"Share of leavers whose true driver the model can see: {report['dominant_in_visible_drivers']:.0%} "
                   f"(the rest: personal). Per-person rank correlation with the true decomposition: median "
                   f"{report['spearman_median']:.2f}, mean {report['spearman_mean']:.2f}.")
