@@ -80,7 +80,9 @@ def card(
                 "gate": {"checks": checks, "failed": [c["check"] for c in checks if not c["passed"]]},
                 "team_checks": built.context["team_checks"]}, indent=2, default=_plain)
     else:
-        Console().print(f"model card written: {paths['markdown']} and {paths['html']}" + ("" if no_log else " (logged to the run)"))
+        # soft_wrap: piped or logged (rich's 80 columns), the paths stay whole to paste
+        Console(soft_wrap=True).print(f"model card written: {paths['markdown']} and {paths['html']}"
+                                      + ("" if no_log else " (logged to the run)"))
 
 
 def _plain(value):

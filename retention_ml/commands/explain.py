@@ -485,4 +485,5 @@ def register(app: typer.Typer) -> None:
         if as_json:
             answer(summary, indent=2, default=str)
         else:
-            Console().print(f"Wrote explanations for {len(table):,} people to {target}. {file_note(approval)}")
+            # soft_wrap: piped or logged (rich's 80 columns), the path stays whole to paste
+            Console(soft_wrap=True).print(f"Wrote explanations for {len(table):,} people to {target}. {file_note(approval)}")
