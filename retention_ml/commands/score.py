@@ -44,6 +44,10 @@ Thin data: a table that holds no rows for a council's people in post (or, for a 
 only rows months old at --as-of) leaves the features it feeds empty or stale there. They are scored, and a
 warning naming the table, council and features is printed and kept in score_meta.json ("data_warnings").
 
+Identifying ids: worker ids that look like names or payroll numbers (validate's rules name_like_id and number_like_id)
+are scored, and a warning counting them by file and column (never a value) is printed and kept in score_meta.json
+("data_readings"): the scores and lists carry those ids.
+
 Approval: score_meta.json records whether the scored model is the registry's "champion" at scoring time and was put
 there by the promotion gate (retention-ml promote), whichever way --model names it. Any other model (a candidate, a
 champion alias moved by hand) is scored, so lists can be previewed, but marked "not approved" and a warning is
@@ -145,8 +149,13 @@ def score_command(
             typer.echo(line)
         for f in result.files:
             typer.echo(f"  {f}")
-    for warning in result.meta.get("data_warnings") or []:   # on stderr, also with --json
-        console.print(f"warning: {warning}", markup=False)
+    from retention_ml.artifacts import DATA_READINGS_KEY
+    from retention_ml.validation import identifying_id_warnings
+
+    # on stderr, also with --json; ids that may identify people (names, payroll numbers) too: a scheduled job
+    # that never runs `validate` is told
+    for warning in [*(result.meta.get("data_warnings") or []), *identifying_id_warnings(result.meta.get(DATA_READINGS_KEY))]:
+        console.print(f"warning: {warning}", markup=False, soft_wrap=True)
     if json_out and result.meta.get("previous_note"):   # on stderr with --json (the printout names them above)
         console.print(f"note: {result.meta['previous_note']}", markup=False)
     # Last thing printed (on stderr, also with --json) so that it is the line an operator sees.
