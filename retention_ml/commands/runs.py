@@ -393,6 +393,7 @@ def _view(table, wide: bool, title: str):
         others = other_varying(table)   # one column per other experiment key that differs, in place of the dict
         for key in others:
             shown[key] = [own.get(key, MISSING) for own in table["settings"]]
+        shown["leaving"] = [_short("leaving", v) for v in _text(shown["leaving"])]   # the reasons, not a list's repr
         columns, digits, headers = [c for c in table.columns if c != "settings"] + others, 4, {}
     else:
         view = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)

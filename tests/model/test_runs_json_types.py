@@ -77,12 +77,14 @@ def test_runs_table_names_the_leaving_reasons_not_their_python_list(tmp_path, sc
                 mlflow.log_params(_logged_params(label={"positive_reasons": reasons}))
         table = runner.invoke(app, ["runs"], env={"COLUMNS": "200"})
         alone = runner.invoke(app, ["runs", "--experiment", "e"], env={"COLUMNS": "200"})
+        wide = runner.invoke(app, ["runs", "--wide"])
     assert table.exit_code == 0, table.output
     text = " ".join(table.stdout.split())
     assert f"leaving=resignation+{other}" in text and "leaving=resignation " in text
     assert "['" not in table.stdout
     assert f"leaving differs (resignation+{other}: " in text and "; resignation: " in text   # the warning, newest first
     assert "['" not in alone.stdout
+    assert wide.exit_code == 0 and "['" not in wide.stdout and f"resignation+{other}" in wide.stdout
 
 
 def test_a_flat_runs_band_edges_are_a_list_of_numbers_in_json(tmp_path, scratch_store):
