@@ -122,6 +122,7 @@ RULES = {
     "name_in_id": "an id holds the same row's name (display_name); ids must be pseudonymous codes (values not shown)",
     "name_like_id": "an id looks like a person's name: letters either side of a space (warning; value not shown)",
     "number_like_id": "a worker id of digits alone, as HR and payroll systems number their staff; ids must be pseudonymous codes, never payroll or staff numbers (warning; value not shown)",
+    "ni_number_like_id": "a worker id in the form of a National Insurance number (two letters, six digits, a letter A to D); ids must be pseudonymous codes (warning; value not shown)",
     "path_characters": "an id holds \"/\", \"\\\" or \"..\": files named after it get a cleaned name (warning)",
     "foreign_key": "a value with no matching row in the referenced table",
     "outside_spell": "a worker's row dated in a month before the spell's start month or after its end month (warning)",
@@ -1573,7 +1574,7 @@ FORGIVING_RULES = ("encoding", "column_name", "date_format", "code_spelling", "n
 # showed no warning on valid data, so an extract fed straight to them, as a scheduled job does, carried payroll
 # numbers into every scores file and list unnoticed: they keep these with the readings, one record per file,
 # column and rule (the rows counted, no value), and print them.
-IDENTIFYING_ID_RULES = ("name_like_id", "number_like_id")
+IDENTIFYING_ID_RULES = ("name_like_id", "number_like_id", "ni_number_like_id")
 SHOWN_ROWS = 5   # rows named in an identifying-id record; `retention-ml validate` lists them all
 
 
