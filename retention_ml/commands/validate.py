@@ -112,21 +112,26 @@ def print_problems(console, report, limit: int | None = 50) -> None:
     """
     from rich.markup import escape
 
+    # piped or logged (rich's 80 columns) a problem is one line of the log, whole for grep, and a command or path
+    # pastes; a terminal wraps the line for show
+    whole = not console.is_terminal
     if not report.failures.empty:
         if console.width < NARROW:
             # A seven-column table folds each message into a column a few letters wide: one problem a line instead.
             for rec in report.failures.head(limit).itertuples(index=False):
                 colour = "red" if rec.severity == "error" else "yellow"
-                console.print(f"[{colour}]{rec.severity}[/{colour}] ({rec.rule}) {escape(str(rec.message))}", highlight=False)
+                console.print(f"[{colour}]{rec.severity}[/{colour}] ({rec.rule}) {escape(str(rec.message))}", highlight=False,
+                              soft_wrap=whole)
         else:
             console.print(problem_table(report, limit))
         if limit is not None and len(report.failures) > limit:
             console.print(f"... and {len(report.failures) - limit:,} more; `retention-ml validate {report.data_dir} --json "
-                          f"--max-errors {len(report.failures)}` lists them all.")
+                          f"--max-errors {len(report.failures)}` lists them all.", soft_wrap=True)
         summary = report.summary()
-        console.print("Counts: " + "; ".join(f"{r.table} {r.rule} ({r.severity}): {r.count}" for r in summary.itertuples()))
+        console.print("Counts: " + "; ".join(f"{r.table} {r.rule} ({r.severity}): {r.count}" for r in summary.itertuples()),
+                      soft_wrap=whole)
     colour = "green" if report.ok else "red"
-    console.print(f"[{colour}]{report.headline()}[/{colour}]")
+    console.print(f"[{colour}]{report.headline()}[/{colour}]", soft_wrap=True)   # it names the folder
 
 
 def problem_table(report, limit: int | None = None):

@@ -69,3 +69,22 @@ def test_the_report_never_copies_the_number(report):
 
 def test_simulated_ids_raise_no_number_warning(sim_dir):
     assert "number_like_id" not in set(validate_dir(sim_dir).failures["rule"])
+
+
+def test_piped_validate_prints_each_problem_on_one_line(tmp_path):
+    """In a CI log (rich's 80 columns when piped) each problem was broken over several lines, so grep for a file
+    or rule found half a message."""
+    from typer.testing import CliRunner
+
+    from retention_ml.cli import app
+
+    data = _copy_with_ids(tmp_path, PAYROLL)
+    runner = CliRunner()
+    done = runner.invoke(app, ["validate", str(data)], env={"TTY_COMPATIBLE": "0"})
+    assert done.exit_code == 0, done.output
+    messages = validate_dir(data).warnings["message"]
+    assert len(messages) >= len(PAYROLL)
+    lines = done.stdout.splitlines()
+    for message in messages:
+        assert [line for line in lines if message in line], message
+    assert [line for line in lines if f"{data}: valid:" in line]
