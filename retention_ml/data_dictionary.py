@@ -69,8 +69,8 @@ def _values(spec: ColumnSpec) -> str:
         parts.append(f"≤ {spec.max:g}")
     if spec.not_after_as_of:
         parts.append("not after as-of")
-    if spec.warn_if_matches is not None:
-        parts.append(f"warning `{spec.warn_if_matches.rule}` if it matches `{spec.warn_if_matches.pattern}` (RE2)")
+    for warn in spec.warn_if_matches:
+        parts.append(f"warning `{warn.rule}` if it matches `{warn.pattern}` (RE2)")
     return "; ".join(parts)
 
 

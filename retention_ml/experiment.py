@@ -149,6 +149,9 @@ SPEC: dict[str | None, dict[str, tuple]] = {
         "bands": (dict, {}, None),
     },
 }
+# What each entry of a table key holds (``flat.drivers.<column>`` a driver code, ``flat.bands.<column>`` a list of
+# band edges): checked when the file is read, and read by `runs --json` to type the parameters logged per entry.
+ENTRY_TYPES = {("flat", "drivers"): str, ("flat", "bands"): list}
 REQUIRED = [(None, "name"), ("data", "path")]
 # A flat extract's model when the file names none: never the council model's name. Under the shared default, the
 # first kind trained into a store took the name and training the other kind there was refused, and a flat model
@@ -256,7 +259,7 @@ def experiment_from_dict(raw: dict, *, where: str = "<experiment>") -> dict:
     if out["kind"] == "flat" and "label" not in out["flat"]:
         raise ExperimentError(f"{where}: key 'flat.label' is required when kind = \"flat\"")
     for k, v in out["flat"]["drivers"].items():
-        if not isinstance(v, str):
+        if not isinstance(v, ENTRY_TYPES[("flat", "drivers")]):
             raise ExperimentError(f"{where}: key 'flat.drivers.{k}' must be a driver code (str), got {v!r}")
     _check_flat_declarations(out["flat"], where)
     _check_used_by_kind(raw, out["kind"], where)
@@ -292,7 +295,7 @@ def _check_used_by_kind(raw: dict, kind: str, where: str) -> None:
 def _check_flat_declarations(flat: dict, where: str) -> None:
     """Band edges are increasing integers; a cleared column is not also declared protected, id or dropped."""
     for col, edges in flat["bands"].items():
-        integers = isinstance(edges, list) and all(isinstance(e, int) and not isinstance(e, bool) for e in edges)
+        integers = isinstance(edges, ENTRY_TYPES[("flat", "bands")]) and all(isinstance(e, int) and not isinstance(e, bool) for e in edges)
         if not integers or not edges or any(a >= b for a, b in zip(edges, edges[1:])):
             raise ExperimentError(f"{where}: key 'flat.bands.{col}' must be a list of increasing integers "
                                   f"(band edges, e.g. [25, 30, 40, 50, 60]), got {edges!r}")

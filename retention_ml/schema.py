@@ -92,7 +92,8 @@ class ColumnSpec:
     # without values on every list (retention_ml.explain.reasons.health_features).
     health: bool = False
     list_separator: str | None = None
-    warn_if_matches: PatternWarning | None = None
+    # Patterns a value should not match, each a warning of its own rule (YAML: one mapping, or a list of them).
+    warn_if_matches: tuple[PatternWarning, ...] = ()
     # Rule name -> how to fix it, appended to that rule's messages for this column (e.g. not_null on pay_band).
     hints: dict[str, str] = field(default_factory=dict, compare=False)
 
@@ -204,8 +205,8 @@ def _column(raw: dict, table: str) -> ColumnSpec:
     raw = dict(raw)
     if raw.get("allowed") is not None:
         raw["allowed"] = tuple(str(v) for v in raw["allowed"])
-    if raw.get("warn_if_matches") is not None:
-        raw["warn_if_matches"] = PatternWarning(**raw["warn_if_matches"])
+    warns = raw.get("warn_if_matches") or ()
+    raw["warn_if_matches"] = tuple(PatternWarning(**w) for w in ([warns] if isinstance(warns, dict) else warns))
     return ColumnSpec(**raw)
 
 

@@ -67,6 +67,8 @@ __all__ = [
     "read_validated",
     "read_validated_readings",
     "forgiving_readings",
+    "identifying_id_warnings",
+    "IDENTIFYING_ID_RULES",
     "FORGIVING_RULES",
     "validate_dir",
     "validate_frames",
@@ -119,6 +121,8 @@ RULES = {
     "row_check": "a comparison between two columns of the row fails",
     "name_in_id": "an id holds the same row's name (display_name); ids must be pseudonymous codes (values not shown)",
     "name_like_id": "an id looks like a person's name: letters either side of a space (warning; value not shown)",
+    "number_like_id": "a worker id of digits alone, as HR and payroll systems number their staff; ids must be pseudonymous codes, never payroll or staff numbers (warning; value not shown)",
+    "ni_number_like_id": "a worker id in the form of a National Insurance number (two letters, six digits, a letter A to D); ids must be pseudonymous codes (warning; value not shown)",
     "path_characters": "an id holds \"/\", \"\\\" or \"..\": files named after it get a cleaned name (warning)",
     "foreign_key": "a value with no matching row in the referenced table",
     "outside_spell": "a worker's row dated in a month before the spell's start month or after its end month (warning)",
@@ -996,9 +1000,8 @@ def _pattern_warnings(raw: _Raw, schema: TableSchema, typed: pd.DataFrame, flagg
     The value is not copied into the report: it may be a person's name.
     """
     out = []
-    for spec in schema.columns:
-        warn = spec.warn_if_matches
-        if warn is None or spec.name not in typed:
+    for spec, warn in ((spec, warn) for spec in schema.columns for warn in spec.warn_if_matches):
+        if spec.name not in typed:
             continue
         text = pyarrow.array(typed[spec.name].astype("string"), from_pandas=True)
         hit = pc.match_substring_regex(text, warn.pattern).fill_null(False).to_numpy(zero_copy_only=False)
@@ -1567,8 +1570,17 @@ FORGIVING_RULES = ("encoding", "column_name", "date_format", "code_spelling", "n
                    "leading_zeros", "hidden_rows", "hidden_columns")
 
 
+# The warnings that an id may identify its person (a name, a payroll number). `train` and `score` validate but
+# showed no warning on valid data, so an extract fed straight to them, as a scheduled job does, carried payroll
+# numbers into every scores file and list unnoticed: they keep these with the readings, one record per file,
+# column and rule (the rows counted, no value), and print them.
+IDENTIFYING_ID_RULES = ("name_like_id", "number_like_id", "ni_number_like_id")
+SHOWN_ROWS = 5   # rows named in an identifying-id record; `retention-ml validate` lists them all
+
+
 def forgiving_readings(report: ValidationReport) -> dict[str, list[dict]]:
-    """File -> the :data:`FORGIVING_RULES` warnings of ``report`` on it (rule, column, value, message), files sorted.
+    """File -> the :data:`FORGIVING_RULES` warnings of ``report`` on it (rule, column, value, message), then one
+    record per column and :data:`IDENTIFYING_ID_RULES` rule (value None, the rows counted), files sorted.
 
     Small by construction (one record per file or column, never per row): what a run's or a scoring's record keeps.
 
@@ -1580,7 +1592,24 @@ def forgiving_readings(report: ValidationReport) -> dict[str, list[dict]]:
     for row in found.sort_values(["file", "rule"], kind="stable").itertuples():
         out.setdefault(row.file, []).append({"rule": row.rule, "column": None if pd.isna(row.column) else row.column,
                                              "value": None if pd.isna(row.value) else str(row.value), "message": row.message})
+    ids = report.warnings[report.warnings["rule"].isin(IDENTIFYING_ID_RULES)]
+    for (file, column, rule), group in ids.groupby(["file", "column", "rule"], sort=True):
+        out.setdefault(file, []).append({"rule": rule, "column": column, "value": None,
+                                         "message": _identifying_message(file, column, rule, group["row"])})
     return out
+
+
+def _identifying_message(file: str, column: str, rule: str, rows: pd.Series) -> str:
+    """``workers.csv: 2 rows of worker_id (rows 3, 9): <the rule> ...``: counted and named, never a value."""
+    shown = ", ".join(f"{int(r):,}" for r in rows.head(SHOWN_ROWS))
+    more = f" and {len(rows) - SHOWN_ROWS:,} more" if len(rows) > SHOWN_ROWS else ""
+    return (f"{file}: {len(rows):,} row(s) of {column} (rows {shown}{more}), rule {rule}: {RULES[rule]}; "
+            f"`retention-ml validate` lists every row")
+
+
+def identifying_id_warnings(readings: Mapping[str, list[dict]] | None) -> list[str]:
+    """The :data:`IDENTIFYING_ID_RULES` messages of a run's or a scoring's readings (:func:`forgiving_readings`)."""
+    return [r["message"] for records in (readings or {}).values() for r in records if r["rule"] in IDENTIFYING_ID_RULES]
 
 
 def read_validated_readings(data_dir: str | Path, *, as_of=None, tables=None) -> tuple[dict[str, pd.DataFrame], dict[str, list[dict]]]:

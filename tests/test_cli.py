@@ -40,6 +40,9 @@ JSON_FAILURES = {
     "truth-check": (["truth-check", "--run", "deadbeef", "--data", "{tmp}", "--json"], 2),
     "benchmark": (["benchmark", "nope", "--json"], 2),
     "validate": (["validate", "{tmp}", "--as-of", "2025-13-01", "--json"], 2),
+    # a folder that is not there, and one with no table file: each said with its exit code like the rest
+    "validate no folder": (["validate", "{tmp}/nodata", "--json"], 2),
+    "validate no tables": (["validate", "{tmp}", "--json"], 2),
     "demo": (["demo", "--out", "{tmp}/file", "--json"], 2),
     "simulate": (["simulate", "--out", "{tmp}/sim", "--start", "2019-13", "--json"], 2),
     "card": (["card", "--run", "deadbeef", "--out", "{tmp}/card", "--json"], 2),   # no store at MLFLOW_TRACKING_URI

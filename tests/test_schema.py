@@ -53,8 +53,8 @@ def test_foreign_keys_and_row_checks_refer_to_real_columns(name):
         assert chk.op in ("<=", ">=", "<", ">", "==", "!=", "not_contains")
         assert chk.rule in RULES  # every rule a report can name is documented
     for col in table.columns:
-        if col.warn_if_matches is not None:
-            assert col.warn_if_matches.rule in RULES
+        for warn in col.warn_if_matches:
+            assert warn.rule in RULES
 
 
 def test_every_allowed_from_resolves_to_driver_codes():

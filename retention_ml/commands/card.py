@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 
 from retention_ml.artifacts import CARD_DIR
-from retention_ml.commands import ModelNameOption, TrackingUriOption, fail
+from retention_ml.commands import ModelNameOption, TrackingUriOption, answer, fail
 
 HELP = """Write the model card (Mitchell et al., 2019) for a training run: model_card.md, a self-contained model_card.html (plots inline) and fairness.csv, logged to the run under model_card/ with tag retention_ml.card=written (the promotion gate requires it).
 
@@ -76,12 +75,14 @@ def card(
         fail(f"cannot write the card: {what}", 2, json_out=json_out, also={"written": False})
     if json_out:
         checks = gate_checks(built)
-        typer.echo(json.dumps({"written": True, "note": NOT_A_DECISION, "logged": not no_log, "run_id": built.run_id,
-                               "paths": {k: str(v) for k, v in paths.items()},
-                               "gate": {"checks": checks, "failed": [c["check"] for c in checks if not c["passed"]]},
-                               "team_checks": built.context["team_checks"]}, indent=2, default=_plain))
+        answer({"written": True, "note": NOT_A_DECISION, "logged": not no_log, "run_id": built.run_id,
+                "paths": {k: str(v) for k, v in paths.items()},
+                "gate": {"checks": checks, "failed": [c["check"] for c in checks if not c["passed"]]},
+                "team_checks": built.context["team_checks"]}, indent=2, default=_plain)
     else:
-        Console().print(f"model card written: {paths['markdown']} and {paths['html']}" + ("" if no_log else " (logged to the run)"))
+        # soft_wrap: piped or logged (rich's 80 columns), the paths stay whole to paste
+        Console(soft_wrap=True).print(f"model card written: {paths['markdown']} and {paths['html']}"
+                                      + ("" if no_log else " (logged to the run)"))
 
 
 def _plain(value):

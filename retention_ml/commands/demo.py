@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 
 from retention_ml.artifacts import CARD_DIR
-from retention_ml.commands import fail
+from retention_ml.commands import answer, fail
 
 HELP = """Run the whole job on a simulated council: simulate -> validate -> train (experiments/council_default.toml)
 -> model card -> promotion gate -> score the latest month -> one risk list per manager (CSV, Excel, HTML), one per
@@ -309,7 +309,7 @@ def demo(
         fail(f"demo stopped: {exc}" if isinstance(exc, DemoFolderError) else f"demo stopped: {type(exc).__name__}: {exc}",
              2, json_out=json_out)
     if json_out:
-        typer.echo(json.dumps(summary))
+        answer(summary)
         return
     console.print(f"\n[bold]Demo finished in {summary['total_s']} s.[/] Where everything is:")
     for key in ("data", "scores", "lists", "tracking_uri", "model_ref"):

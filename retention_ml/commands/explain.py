@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 
 import typer
 
-from retention_ml.commands import JsonOption, RunOption, fail
+from retention_ml.commands import JsonOption, RunOption, answer, fail
 # The one statement screens and files of per-person reasons carry (--out too: a first '#' line, or Parquet metadata).
 from retention_ml.reports.risk_list import LEAVING_FLAG, NOT_A_DECISION, approval_line
 
@@ -487,7 +486,7 @@ def register(app: typer.Typer) -> None:
             if out is not None:
                 write_table(table, out, note=file_note(approval))
             if as_json:
-                typer.echo(json.dumps(record, indent=2, default=str))
+                answer(record, indent=2, default=str)
             else:
                 print_person(record, inputs=show_inputs)
             return
@@ -504,6 +503,7 @@ def register(app: typer.Typer) -> None:
             "note": NOT_A_DECISION,
         }
         if as_json:
-            typer.echo(json.dumps(summary, indent=2, default=str))
+            answer(summary, indent=2, default=str)
         else:
-            Console().print(f"Wrote explanations for {len(table):,} people to {target}. {file_note(approval)}")
+            # soft_wrap: piped or logged (rich's 80 columns), the path stays whole to paste
+            Console(soft_wrap=True).print(f"Wrote explanations for {len(table):,} people to {target}. {file_note(approval)}")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 
-from retention_ml.commands import ModelNameOption, TrackingUriOption, fail
+from retention_ml.commands import ModelNameOption, TrackingUriOption, answer, fail, wide_enough
 
 HELP = """Check RUN against the promotion gate and, only if every check passes, point the registry alias "champion" at the run's registered model version.
 
@@ -55,7 +54,7 @@ def promote(
     except (PromotionError, OSError, ValueError) as exc:
         fail(f"cannot run the promotion gate: {exc}", 2, json_out=json_out, also={"promoted": False})
     if json_out:
-        typer.echo(json.dumps(result.as_dict(), indent=2, default=str))
+        answer(result.as_dict(), ok=not result.failed, indent=2, default=str)   # refused: exit 1
     else:
         from retention_ml.reports.model_card import CHECK_LABELS, gate_detail_text   # the card's words (--json keeps codes)
 
@@ -65,13 +64,15 @@ def promote(
         for c in result.checks:
             colour = "green" if c.passed else ("red" if c.assessable else "yellow")
             table.add_row(CHECK_LABELS.get(c.name, c.name), f"[{colour}]{c.status}[/{colour}]", gate_detail_text(c.detail))
-        console = Console(width=160)
+        # on a terminal its own width (a fixed 160 overran an 80-column one, every line wrapped by the terminal);
+        # piped or logged, as wide as the table needs, each check's detail on one line
+        console = Console()
         if result.departures:
             colour = "red" if result.lower_bar else "yellow"
             console.print(f"[{colour}]gate applied {result.thresholds_note}[/{colour}]" + (
                 "; a pass is recorded with these values on the registry version and repeated on every list scored "
                 "from it" if result.lower_bar else ""))
-        console.print(table)
+        wide_enough(console, table).print(table)
         if result.promoted:
             console.print(f"[green]promoted: champion -> version {result.version}[/green] (was {result.champion_before or 'unset'})")
         elif not result.failed:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from retention_ml.commands import fail
+from retention_ml.commands import answer, fail
 
 HELP = """Turn a scoring (retention-ml score) into ranked lists: riskiest first,
 with band, change since last scoring (the list names the scoring it compares
@@ -671,8 +671,8 @@ def rank(
 
     log = scores / LOG_NAME
     if json_out:
-        typer.echo(json.dumps({"files": [str(p) for p in written], "distribution_log": str(log),
-                               **_settle_stale(out, written, all_teams, prune)}))
+        answer({"files": [str(p) for p in written], "distribution_log": str(log),
+                **_settle_stale(out, written, all_teams, prune)})
     else:
         # --all writes thousands of files nationally: a person reads what was written, a script takes --json
         for line in (written_summary(written, out) if all_teams else map(str, written)):

@@ -11,7 +11,7 @@ The same settings, data and seed give the same metrics only with the same code: 
 
 Runs are comparable only when they answer the same question on the same people: same kind, label (horizon, leaving reasons), population (agency workers), data (fingerprint) and test window. Each run gets a letter (cmp, beside the run id); runs with different letters measure different things, and a warning under the table says what differs. A 6-month model's Brier is not better than a 12-month model's: it is a different question.
 
-The table fits an 80-column terminal (and a pipe or file): the settings every listed run shares are printed once under it. --wide shows every column (experiment, MLflow experiment, start time, code, each setting, test window and rows, all metrics with their intervals, data fingerprint, and one column per other experiment key that differs); --json gives every column at full precision (each model metric with its interval, e.g. auc low and auc high; the baselines' for runs logged since they are), with every experiment key a run logged under settings. MLflow keeps a run's parameters as text; --json gives each setting the type the experiment file declares for it (retention_ml.experiment.SPEC): numbers as numbers ("horizon": 12, "model.learning_rate": 0.07), true/false as booleans ("evaluation.explain": true), lists as lists ("leaving": ["resignation"]); other settings, and a value that does not read as its declared type, stay as logged.
+The table fits an 80-column terminal (and a pipe or file): the settings every listed run shares are printed once under it. --wide shows every column (experiment, MLflow experiment, start time, code, each setting, test window and rows, all metrics with their intervals, data fingerprint, and one column per other experiment key that differs); --json gives every column at full precision (each model metric with its interval, e.g. auc low and auc high; the baselines' for runs logged since they are), with every experiment key a run logged under settings. MLflow keeps a run's parameters as text; --json gives each setting the type the experiment file declares for it (retention_ml.experiment.SPEC): numbers as numbers ("horizon": 12, "model.learning_rate": 0.07), true/false as booleans ("evaluation.explain": true), lists as lists ("leaving": ["resignation"], a flat extract's "flat.bands.Age": [25, 35, 45]); other settings, and a value that does not read as its declared type, stay as logged.
 
 ECE (expected calibration error, --wide and --json) is shown without its interval: noise alone makes it positive, the more so on a small test window, and a bootstrap range around it (logged in MLflow as ece.low/high) sits above the truth and can leave out its own value. Beside it, ece chance is what risks exactly right reach on the run's test window 95 times in 100 (an ECE under it is within chance) and ece p how often they reach the run's ECE (under 0.05: off beyond chance). Runs logged before this have neither.
 
@@ -162,11 +162,15 @@ def _settings(frame):
 
 
 def _declared_type(key: str):
-    """The type the experiment file declares for dotted ``key`` (``seed``, ``model.learning_rate``), or None for a
-    key it does not declare or declares with several types (``flat.positive``: text, number or boolean)."""
-    from retention_ml.experiment import SPEC
+    """The type the experiment file declares for dotted ``key`` (``seed``, ``model.learning_rate``; an entry of a table
+    key, ``flat.bands.Age``, by :data:`retention_ml.experiment.ENTRY_TYPES`), or None for a key it does not declare
+    or declares with several types (``flat.positive``: text, number or boolean)."""
+    from retention_ml.experiment import ENTRY_TYPES, SPEC
 
     section, _, name = key.rpartition(".")
+    table = tuple(section.split(".", 1))
+    if table in ENTRY_TYPES:
+        return ENTRY_TYPES[table]
     declared = SPEC.get(section or None, {}).get(name)
     return declared[0] if declared and isinstance(declared[0], type) else None
 
@@ -389,6 +393,7 @@ def _view(table, wide: bool, title: str):
         others = other_varying(table)   # one column per other experiment key that differs, in place of the dict
         for key in others:
             shown[key] = [own.get(key, MISSING) for own in table["settings"]]
+        shown["leaving"] = [_short("leaving", v) for v in _text(shown["leaving"])]   # the reasons, not a list's repr
         columns, digits, headers = [c for c in table.columns if c != "settings"] + others, 4, {}
     else:
         view = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
@@ -429,7 +434,7 @@ def runs(
 ) -> None:
     from rich.console import Console
 
-    from retention_ml.commands import fail
+    from retention_ml.commands import fail, wide_enough
 
     try:
         table = runs_table(experiment)
@@ -448,9 +453,9 @@ def runs(
                       "retention-ml train EXPERIMENT logs one")
         return
     view, shared = _view(table, wide, f"training runs{' of ' + experiment if experiment else ''} (test window)")
-    if wide:   # asked for every column: as wide as they need (scroll or pipe to `less -S`), never squeezed to nothing
-        console = Console(width=max(console.width, Console(width=100_000).measure(view).maximum))
-    console.print(view)
+    # --wide asked for every column: as wide as they need (scroll or pipe to `less -S`), never squeezed to nothing;
+    # the default table fits 80 columns by design (its text columns fold), piped too
+    (wide_enough(console, view, always=True) if wide else console).print(view)
     if not wide and table["auc low"].notna().any():
         console.print(INTERVAL_NOTE)
     if not wide:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 
 import typer
 
-from retention_ml.commands import fail
+from retention_ml.commands import answer, fail
 
 HELP = """Score every worker in post at --as-of with a model from the registry, using the same feature code as training.
 
@@ -44,6 +43,10 @@ Population: only the people the model was trained on are scored. A model trained
 Thin data: a table that holds no rows for a council's people in post (or, for a table with a row every month,
 only rows months old at --as-of) leaves the features it feeds empty or stale there. They are scored, and a
 warning naming the table, council and features is printed and kept in score_meta.json ("data_warnings").
+
+Identifying ids: worker ids that look like names or payroll numbers (validate's rules name_like_id and number_like_id)
+are scored, and a warning counting them by file and column (never a value) is printed and kept in score_meta.json
+("data_readings"): the scores and lists carry those ids.
 
 Approval: score_meta.json records whether the scored model is the registry's "champion" at scoring time and was put
 there by the promotion gate (retention-ml promote), whichever way --model names it. Any other model (a candidate, a
@@ -130,8 +133,8 @@ def score_command(
     except Exception as exc:  # model not found, features the model lacks, a date after the data ends ...
         fail(f"error: could not score: {type(exc).__name__}: {exc}", 2, json_out=json_out)
     if json_out:
-        typer.echo(json.dumps({**result.meta, "files": [str(f) for f in result.files],
-                               "bands_by_council": band_counts(result).to_dict(orient="index")}))
+        answer({**result.meta, "files": [str(f) for f in result.files],
+                "bands_by_council": band_counts(result).to_dict(orient="index")})
     else:
         typer.echo(f"scored {result.meta['n_workers']} workers at {result.meta['as_of']} with {model} (run {result.meta['run_id']})")
         typer.echo(band_summary(result))
@@ -146,8 +149,13 @@ def score_command(
             typer.echo(line)
         for f in result.files:
             typer.echo(f"  {f}")
-    for warning in result.meta.get("data_warnings") or []:   # on stderr, also with --json
-        console.print(f"warning: {warning}", markup=False)
+    from retention_ml.artifacts import DATA_READINGS_KEY
+    from retention_ml.validation import identifying_id_warnings
+
+    # on stderr, also with --json; ids that may identify people (names, payroll numbers) too: a scheduled job
+    # that never runs `validate` is told
+    for warning in [*(result.meta.get("data_warnings") or []), *identifying_id_warnings(result.meta.get(DATA_READINGS_KEY))]:
+        console.print(f"warning: {warning}", markup=False, soft_wrap=True)
     if json_out and result.meta.get("previous_note"):   # on stderr with --json (the printout names them above)
         console.print(f"note: {result.meta['previous_note']}", markup=False)
     # Last thing printed (on stderr, also with --json) so that it is the line an operator sees.

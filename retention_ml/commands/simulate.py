@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 
-from retention_ml.commands import fail
+from retention_ml.commands import answer, fail
 
 HELP = """Simulate children's social work teams month by month and write every input table of data_schema/ into OUT.
 
@@ -99,7 +98,7 @@ def simulate(
         cal = calibration_report(tables, dfe or DFE_PATH)
         summary["calibration"] = cal.to_dict()
     if json_out:
-        typer.echo(json.dumps(summary, indent=2, default=str))
+        answer(summary, indent=2, default=str)
         return
     console = Console()
     console.print(f"Wrote {len(paths)} files to {out} ({summary['rows']['workers']:,} worker spells, "

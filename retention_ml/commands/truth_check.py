@@ -7,12 +7,11 @@ feature and explanation code never do.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 
-from retention_ml.commands import JsonOption, RunOption, fail
+from retention_ml.commands import JsonOption, RunOption, answer, fail
 
 HELP = """Check a run's explanations against the truth of the simulated data it was trained on, and log the result.
 
@@ -42,7 +41,10 @@ def print_report(report: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    from retention_ml.commands import wide_enough
+
+    # piped or logged (rich's 80 columns): no line broken, no cell ("reference: truth, last known month") split
+    console = Console(soft_wrap=True)
     console.print(f"[bold]Explanations against the truth[/bold]: run {report['run_id']}, test window "
                   f"{report['test_window'][0]} to {report['test_window'][1]}, {report['n_snapshots']:,} snapshots, "
                   f"{report['n_leavers']:,} leavers")
@@ -58,7 +60,7 @@ def print_report(report: dict) -> None:
                                         ("reference: truth, snapshot month", "leaving month", block["oracle"]),
                                         ("reference: truth, last known month", "leaving month", block["oracle_last_month"])):
             table.add_row(who, ranking, against, f"{rates['n']:,}", _pct(rates["top1"]), _pct(rates["top3"]))
-    console.print(table)
+    wide_enough(console, table).print(table)
     console.print(f"Share of leavers whose true driver the model can see: {report['dominant_in_visible_drivers']:.0%} "
                   f"(the rest: personal). Per-person rank correlation with the true decomposition: median "
                   f"{report['spearman_median']:.2f}, mean {report['spearman_mean']:.2f}.")
@@ -99,7 +101,7 @@ def register(app: typer.Typer) -> None:
         except (TruthCheckError, tracking.TrackingStoreError) as exc:
             fail(f"truth-check: {exc}", 2, json_out=as_json)
         if as_json:
-            typer.echo(json.dumps(report, indent=2, default=str))
+            answer(report, ok=all(b["met"] for b in report["bars"].values()), indent=2, default=str)   # a bar missed: exit 1
         else:
             print_report(report)
             if log:

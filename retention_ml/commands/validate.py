@@ -52,11 +52,7 @@ def validate(
         with err.status(f"Validating {data_dir} ..."):
             report = validate_dir(data_dir, as_of=as_of, max_errors=max_errors)
     except (FileNotFoundError, NotADirectoryError, PermissionError) as exc:
-        if json_out:
-            typer.echo(_json_error(str(exc)))
-        else:
-            err.print(f"[red]cannot validate: {exc}[/red]")
-        raise typer.Exit(2)
+        fail(f"cannot validate: {exc}", 2, json_out=json_out)
 
     if not any(find_table_file(data_dir, name) for name in load_schemas()):
         # Not one table file: almost certainly the wrong folder, so "could not run" rather than "problems found".
@@ -64,11 +60,7 @@ def validate(
         misnamed = misnamed_files(data_dir)
         if misnamed:
             message += f"; found {', '.join(misnamed)}, but only <table>.csv (UTF-8, comma-separated), <table>.xlsx (Excel workbook) or <table>.parquet are read, names in lower case"
-        if json_out:
-            typer.echo(_json_error(message))
-        else:
-            err.print(f"[red]cannot validate: {message}[/red]")
-        raise typer.Exit(2)
+        fail(f"cannot validate: {message}", 2, json_out=json_out)
     if json_out:
         typer.echo(report.to_json(indent=2))
         raise typer.Exit(0 if report.ok else 1)
@@ -120,21 +112,26 @@ def print_problems(console, report, limit: int | None = 50) -> None:
     """
     from rich.markup import escape
 
+    # piped or logged (rich's 80 columns) a problem is one line of the log, whole for grep, and a command or path
+    # pastes; a terminal wraps the line for show
+    whole = not console.is_terminal
     if not report.failures.empty:
         if console.width < NARROW:
             # A seven-column table folds each message into a column a few letters wide: one problem a line instead.
             for rec in report.failures.head(limit).itertuples(index=False):
                 colour = "red" if rec.severity == "error" else "yellow"
-                console.print(f"[{colour}]{rec.severity}[/{colour}] ({rec.rule}) {escape(str(rec.message))}", highlight=False)
+                console.print(f"[{colour}]{rec.severity}[/{colour}] ({rec.rule}) {escape(str(rec.message))}", highlight=False,
+                              soft_wrap=whole)
         else:
             console.print(problem_table(report, limit))
         if limit is not None and len(report.failures) > limit:
             console.print(f"... and {len(report.failures) - limit:,} more; `retention-ml validate {report.data_dir} --json "
-                          f"--max-errors {len(report.failures)}` lists them all.")
+                          f"--max-errors {len(report.failures)}` lists them all.", soft_wrap=True)
         summary = report.summary()
-        console.print("Counts: " + "; ".join(f"{r.table} {r.rule} ({r.severity}): {r.count}" for r in summary.itertuples()))
+        console.print("Counts: " + "; ".join(f"{r.table} {r.rule} ({r.severity}): {r.count}" for r in summary.itertuples()),
+                      soft_wrap=whole)
     colour = "green" if report.ok else "red"
-    console.print(f"[{colour}]{report.headline()}[/{colour}]")
+    console.print(f"[{colour}]{report.headline()}[/{colour}]", soft_wrap=True)   # it names the folder
 
 
 def problem_table(report, limit: int | None = None):
@@ -167,9 +164,3 @@ def _row_cell(rec) -> str:
     if row and str(rec.file).endswith(EXCEL) and _cell(rec.line):
         return f"{row} (Excel row {int(rec.line):,})"
     return row
-
-
-def _json_error(message: str) -> str:
-    import json
-
-    return json.dumps({"ok": False, "error": message})

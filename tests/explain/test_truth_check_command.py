@@ -62,6 +62,23 @@ def test_truth_check_table_shows_both_references_for_everyone_and_the_top_decile
         assert result.output.count(label) == rows, label  # as many for all leavers as for the top risk decile
 
 
+def test_a_piped_truth_check_keeps_each_line_and_cell_whole(trained, sim_dir, capsys):
+    """Piped (CI logs, `| tee`) rich laid out at 80 columns: "test \nwindow" and "reference: \ntruth, last \nknown
+    month" came out over several lines (/tmp/me/s17/run0/truth.out)."""
+    from retention_ml.commands.truth_check import print_report
+
+    done = runner.invoke(app, ["truth-check", "--run", trained.run_id, "--data", str(sim_dir), "--n-boot", "20",
+                               "--no-log", "--json"])
+    report = json.loads(done.stdout)
+    capsys.readouterr()
+    print_report(report)
+    lines = capsys.readouterr().out.splitlines()   # captured: not a terminal
+    window = f"test window {report['test_window'][0]} to {report['test_window'][1]}, {report['n_snapshots']:,} snapshots"
+    assert [line for line in lines if window in line and line.startswith("Explanations against the truth")]
+    assert sum("reference: truth, last known month" in line for line in lines) == 2   # everyone, top risk decile
+    assert sum("top risk decile" in line for line in lines) == 4
+
+
 def test_reason_rankers_benchmark_scores_the_leavers_the_truth_check_scored(trained, sim_dir, monkeypatch):
     # benchmarks/bench_reason_rankers.py backs the README's statement that the last-month truth is a
     # reference, not a limit; it must rank exactly the leavers the truth check ranked.

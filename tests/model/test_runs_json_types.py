@@ -77,9 +77,28 @@ def test_runs_table_names_the_leaving_reasons_not_their_python_list(tmp_path, sc
                 mlflow.log_params(_logged_params(label={"positive_reasons": reasons}))
         table = runner.invoke(app, ["runs"], env={"COLUMNS": "200"})
         alone = runner.invoke(app, ["runs", "--experiment", "e"], env={"COLUMNS": "200"})
+        wide = runner.invoke(app, ["runs", "--wide"])
     assert table.exit_code == 0, table.output
     text = " ".join(table.stdout.split())
     assert f"leaving=resignation+{other}" in text and "leaving=resignation " in text
     assert "['" not in table.stdout
     assert f"leaving differs (resignation+{other}: " in text and "; resignation: " in text   # the warning, newest first
     assert "['" not in alone.stdout
+    assert wide.exit_code == 0 and "['" not in wide.stdout and f"resignation+{other}" in wide.stdout
+
+
+def test_a_flat_runs_band_edges_are_a_list_of_numbers_in_json(tmp_path, scratch_store):
+    """flat.bands.<column> was logged as text ("[25, 35, 45]") and stayed text under --json, unlike every other key."""
+    with scratch_store(tmp_path):
+        experiment = tracking.get_or_create_experiment("e")
+        with mlflow.start_run(experiment_id=experiment, run_name="flat") as run:
+            mlflow.log_params({"kind": "flat", "seed": "7", "flat.bands.Age": str([25, 35, 45]),
+                               "flat.drivers.OverTime": "work_life_balance", "window.test": "holdout"})
+        res = runner.invoke(app, ["runs", "--json"])
+    assert res.exit_code == 0, res.output
+    (row,) = [r for r in json.loads(res.stdout) if r["run_id"] == run.info.run_id]
+    assert row["settings"]["flat.bands.Age"] == [25, 35, 45]
+    assert row["settings"]["flat.drivers.OverTime"] == "work_life_balance"
+    from retention_ml.commands.runs import typed_setting
+
+    assert typed_setting("flat.bands.Age", "25-35") == "25-35"   # not a list: as logged

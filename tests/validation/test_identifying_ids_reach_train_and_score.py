@@ -1,0 +1,62 @@
+"""`train` and `score` say when worker ids look like payroll numbers (or names), as `validate` does.
+
+Both validate the extract but showed no warning on valid data, so a scheduled monthly job that never runs
+`validate` put payroll numbers into every scores file and list unnoticed. The run's data_readings.json and the
+scoring's score_meta.json keep one record per file, column and rule (rows counted, no value), and both commands
+print it (train: WARNING and --json "warnings"; score: on stderr, also with --json).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from retention_ml.cli import app
+from retention_ml.commands.demo import EXPERIMENT
+
+runner = CliRunner()
+ID_COLUMNS = ("worker_id", "manager_id")
+
+
+def _with_number_ids(source: Path, target: Path) -> Path:
+    """A copy of ``source`` (no _truth: read as a council's own extract) whose worker ids are digits alone
+    (W0000123 -> 90000123), renamed alike in every table."""
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("_truth"))
+    for path in [*target.glob("*.csv"), *target.glob("*.parquet")]:
+        frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, dtype=str, keep_default_na=False)
+        hit = [c for c in ID_COLUMNS if c in frame]
+        if not hit:
+            continue
+        for col in hit:
+            frame[col] = frame[col].str.replace(r"^W", "9", regex=True)
+        frame.to_parquet(path, index=False) if path.suffix == ".parquet" else frame.to_csv(path, index=False)
+    return target
+
+
+def test_train_and_score_warn_of_payroll_like_ids_without_showing_one(sim_dir, tmp_path, scratch_store):
+    data = _with_number_ids(sim_dir, tmp_path / "numbers")
+    n_workers = len(pd.read_parquet(data / "workers.parquet") if (data / "workers.parquet").exists()
+                    else pd.read_csv(data / "workers.csv"))
+    (tmp_path / "store").mkdir()
+    with scratch_store(tmp_path / "store"):
+        trained = runner.invoke(app, ["train", str(EXPERIMENT), "--set", f"data.path={data}", "--set",
+                                      "evaluation.n_boot=20", "--set", "model.n_bootstrap=0", "--set",
+                                      "evaluation.explain=false", "--json"])
+        assert trained.exit_code == 0, trained.output
+        record = json.loads(trained.stdout)
+        scored = runner.invoke(app, ["score", "--model", f"runs:/{record['run_id']}/model", "--data", str(data),
+                                     "--as-of", "2022-07-01", "--out", str(tmp_path / "scores"), "--json"])
+    assert scored.exit_code == 0, scored.output
+    said = [w for w in record["warnings"] if "number_like_id" in w]
+    assert len(said) == 1 and f"{n_workers:,} row(s) of worker_id" in said[0] and "workers." in said[0]
+    meta = json.loads(scored.stdout)
+    (kept,) = [r for records in meta["data_readings"].values() for r in records if r["rule"] == "number_like_id"]
+    assert kept["column"] == "worker_id" and kept["value"] is None
+    assert [line for line in scored.stderr.splitlines() if line.startswith("warning: ") and "number_like_id" in line]
+    first = str(pd.read_parquet(data / "workers.parquet")["worker_id"].iloc[0]) if (data / "workers.parquet").exists() \
+        else None
+    assert first is None or (first not in said[0] and first not in json.dumps(kept))
