@@ -301,7 +301,7 @@ def too_few_leavers(window: str, leavers: int, people: int, minimum: int, unit: 
                     flat: bool = False) -> str:
     """The one sentence for a window with fewer than ``minimum`` leavers (the gate's detail, train's warning);
     ``flat``: the advice for a one-row-per-employee extract, whose snapshot keys would do nothing."""
-    return (f"the {window} window holds {leavers} {unit} among {people} people; at least {minimum} are needed before "
+    return (f"the {window} window holds {leavers:,} {unit} among {people:,} people; at least {minimum} are needed before "
             f"ROC-AUC, average precision and calibration error mean more than the draw of a seed (with fewer, the "
             f"ROC-AUC 95% interval is wider than 0.20). To get more: {MORE_LEAVERS_FLAT if flat else MORE_LEAVERS}")
 
@@ -311,7 +311,7 @@ def _leavers_check(metrics: dict, minimum: int) -> Check:
     test = metrics.get("counts", {}).get("test", {})
     people = test.get("workers", test.get("n", 0))
     if leavers >= minimum:
-        return Check("test_leavers", True, f"the test window holds {leavers} {unit} among {people} people "
+        return Check("test_leavers", True, f"the test window holds {leavers:,} {unit} among {people:,} people "
                                            f"(at least {minimum} needed)")
     flat = "column" in (metrics.get("label") or {})  # a flat extract's label names its column, not a horizon
     return Check("test_leavers", False, too_few_leavers("test", leavers, people, minimum, unit, flat=flat))

@@ -162,7 +162,14 @@ class ModelCard:
 def _num(value, digits: int = 3) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
-    return f"{value:.{digits}f}"
+    return f"{value:,.{digits}f}"   # thousands marked as in the prose: a table's 3,730.5 reads as its sentence's
+
+
+def _count(value) -> str:
+    """A count of people, rows, teams or leavers, thousands marked ("37,924") in tables and prose alike."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    return f"{int(value):,}"
 
 
 def _pct(value, digits: int = 1) -> str:
@@ -178,10 +185,13 @@ def _calibration_text(cal: dict | None) -> str:
     constants = (f" (fitted constants a = {_num(cal.get('a'))}, b = {_num(cal.get('b'))})"
                  if cal.get("a") is not None else "")
     # where training fitted and checked it (TurnoverModel.validation_): a flat extract has no validation window
-    where = re.sub(r" \(\d+ rows\)$", "", cal.get("checked_on", "validation window"))
+    checked = cal.get("checked_on", "validation window")
+    where = re.sub(r" \(\d+ rows\)$", "", checked)
+    # training writes "validation window (37881 rows)": the count marked as every other count of the card
+    checked = re.sub(r"\((\d+) rows\)$", lambda m: f"({_count(int(m.group(1)))} rows)", checked)
     return (f"{CALIBRATION_METHODS.get(method, method)}: raw scores turned into risks by a curve fitted on the "
             f"{where}{constants}; expected calibration error (ECE, the average gap between risk and the share who "
-            f"left) on the {cal.get('checked_on', where)} {_num(cal.get('ece_valid_before'))} before, "
+            f"left) on the {checked} {_num(cal.get('ece_valid_before'))} before, "
             f"{_num(cal.get('ece_valid_after'))} after{_valid_chance_text(cal)}")
 
 
@@ -392,12 +402,12 @@ def _fairness_rows(audit) -> dict[str, list[dict]]:
             auc += f" ({_num(row['roc_auc_low'])} to {_num(row['roc_auc_high'])})"
         out.setdefault(row["factor"], []).append({
             "group": _group_label(row["group"]), "ok": ok,
-            "people": f"{int(row['people'])}" if ok else few,
-            "rows": f"{int(row['rows'])}" if ok else few,
+            "people": _count(row["people"]) if ok else few,
+            "rows": _count(row["rows"]) if ok else few,
             "base_rate": (_pct(row["base_rate"]) + (f" ({_pct(row['base_rate_low'])} to {_pct(row['base_rate_high'])})"
                                                     if "base_rate_low" in row else "")) if ok else few,
             "roc_auc": auc,
-            "observed": f"{int(row['observed'])}" if ok else few,
+            "observed": _count(row["observed"]) if ok else few,
             "expected": _num(row["expected"], 1) if ok else few,
             "calibration_ratio": _num(row["calibration_ratio"], 2) if ok else few,
             "calibration_difference": _pp(row["calibration_difference"], signed=True) if ok else few,
@@ -450,6 +460,15 @@ def _used_for(as_of: str, windows: dict) -> str:
         if span and len(span) == 2 and str(span[0])[:10] <= str(as_of)[:10] <= str(span[1])[:10]:
             return WINDOW_LABELS.get(name, name).lower()
     return GAP_DATE
+
+
+def _censoring_text(censoring: pd.DataFrame) -> list[dict]:
+    """The censoring report's rows as text, its counts (snapshots, horizon) marked as every other count."""
+    counts = [k for k in censoring.columns if pd.api.types.is_integer_dtype(censoring[k])]
+    text = censoring.astype(str)
+    for k in counts:
+        text[k] = censoring[k].map(_count)
+    return text.to_dict("records")
 
 
 def _window_rates(metrics: dict) -> str:
@@ -645,7 +664,7 @@ def _questions(audit) -> list[str]:
     unassessed = audit.table["withheld"].astype(bool) | ~audit.table["status"].eq("ok")
     questions = []
     if (unchecked := int(unassessed.sum())):
-        questions.append(f"{unchecked} of the {len(audit.table)} groups audited are withheld or too few to assess "
+        questions.append(f"{_count(unchecked)} of the {_count(len(audit.table))} groups audited are withheld or too few to assess "
                          "(Quantitative analyses by group): how will the council find out whether the model works for "
                          "the people in them?")
     if (uncompared := _uncompared_protected(audit)):
@@ -805,7 +824,7 @@ def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | 
         direction = "understates" if w["calibration_difference"] > 0 else "overstates"
         notes.append(
             f"Calibration is worst for {_factor_name(w['factor'])} = {_group_label(w['group'])} "
-            f"({int(w['people'])} people): {int(w['observed'])} leavers observed against {_num(w['expected'], 1)} "
+            f"({_count(w['people'])} people): {_count(w['observed'])} leavers observed against {_num(w['expected'], 1)} "
             f"predicted ({_pct(w['base_rate'])} against {_pct(w['mean_risk'])}); the model {direction} risk for this "
             "group" + _against_gate(cal.loc[i, "calibration_gap"], cal.loc[i, "calibration_se"],
                                     thresholds["max_group_calibration_gap"],
@@ -816,7 +835,7 @@ def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | 
         if w["roc_auc_shortfall"] > 0:
             notes.append(
                 f"Ranking is weakest for {_factor_name(w['factor'])} = {_group_label(w['group'])} "
-                f"({int(w['people'])} people): ROC-AUC {_num(w['roc_auc'])} against {_num(audit.overall['roc_auc'])} "
+                f"({_count(w['people'])} people): ROC-AUC {_num(w['roc_auc'])} against {_num(audit.overall['roc_auc'])} "
                 "for everyone" + _against_gate(w["roc_auc_shortfall"], w["roc_auc_se"],
                                                thresholds["max_group_roc_auc_shortfall"],
                                                int(every["roc_auc_shortfall"].notna().sum()), alpha) + ".")
@@ -1214,9 +1233,9 @@ def _team_key_note(predictions: pd.DataFrame, metrics: dict) -> str | None:
     linked = _linked_teams(predictions, teams)
     if not linked:
         return None
-    return (f"**This run's logged test rows name {linked} of the {len(teams)} teams in its `{artifacts.METRICS_JSON}` "
+    return (f"**This run's logged test rows name {_count(linked)} of the {_count(len(teams))} teams in its `{artifacts.METRICS_JSON}` "
             "beside their members' protected characteristics.** The rows carry a team pseudonym, and grouped by it "
-            f"each of those {linked} teams is the only group with its rows, leavers and expected leavers as "
+            f"each of those {_count(linked)} teams is the only group with its rows, leavers and expected leavers as "
             f"`{artifacts.METRICS_JSON}` lists them under the team's id: a reader of the run learns, for a named team "
             "of a few people, each member's sex, age band, ethnicity, disability and whether they left. Runs "
             "trained since hold no team key. Limit this run's artifacts to those who run the audit, train the "
@@ -1224,15 +1243,15 @@ def _team_key_note(predictions: pd.DataFrame, metrics: dict) -> str | None:
 
 
 def _miss(item: dict | None) -> str:
-    return "none" if item is None else f"{_num(item['expected'], 1)} expected, {item['observed']} left"
+    return "none" if item is None else f"{_num(item['expected'], 1)} expected, {_count(item['observed'])} left"
 
 
 def _team_check_rows(checks: dict) -> list[list[str]]:
-    return [[d["as_of"], str(d["teams"]),
-             *([f"{d['inside']} ({_pct(d['coverage'], 0)}, 95% interval {_pct(d['coverage_low'], 0)} to "
+    return [[d["as_of"], _count(d["teams"]),
+             *([f"{_count(d['inside'])} ({_pct(d['coverage'], 0)}, 95% interval {_pct(d['coverage_low'], 0)} to "
                 f"{_pct(d['coverage_high'], 0)}; the risks imply {_pct(d['implied_coverage'], 0)})",
-                f"{d['below']} (the risks imply {_num(d['implied_below'], 0)})",
-                f"{d['above']} (the risks imply {_num(d['implied_above'], 0)})",
+                f"{_count(d['below'])} (the risks imply {_num(d['implied_below'], 0)})",
+                f"{_count(d['above'])} (the risks imply {_num(d['implied_above'], 0)})",
                 f"{_num(d['mean_expected'], 2)} vs {_num(d['mean_observed'], 2)}", _miss(d["over"]), _miss(d["under"])]
                if d["teams"] else ["n/a"] * 6)]
             for d in checks["dates"]]
@@ -1279,7 +1298,7 @@ def team_check_verdict(checks: dict, horizon) -> str:
     fewest = min(dates, key=lambda d: (d["coverage"], d["coverage_low"]))
     held = (f"At least {_pct(level, 0)} of teams had a number of leavers inside the range their list would have shown "
             f"at every test date: a manager can read the range on the list as holding the real count over {period} for "
-            f"{_in_100(fewest['coverage'])} teams here (the fewest at any test date; on {fewest['teams']} teams, as few "
+            f"{_in_100(fewest['coverage'])} teams here (the fewest at any test date; on {_count(fewest['teams'])} teams, as few "
             f"as {_in_100(fewest['coverage_low']).removeprefix('about ')} is within chance).")
     held += _too_high_note(dates)
     clustered = [d for d in dates if d["coverage_high"] < d["implied_coverage"]]
@@ -1288,7 +1307,7 @@ def team_check_verdict(checks: dict, horizon) -> str:
     worst = min(clustered, key=lambda d: d["coverage"] - d["implied_coverage"])
     return (held + f" The range is in whole people, so the risks themselves imply more than {_pct(level, 0)} inside "
             f"({_pct(worst['implied_coverage'], 0)} at {worst['as_of']}), and fewer teams than that were inside, "
-            f"beyond chance ({_pct(worst['coverage'], 0)}; {worst['above']} teams had more leavers than their range "
+            f"beyond chance ({_pct(worst['coverage'], 0)}; {_count(worst['above'])} teams had more leavers than their range "
             f"where the risks imply {_num(worst['implied_above'], 0)}): leaving clusters in some teams (a manager "
             "leaving, a restructure), which a range built from each person's risk alone does not allow for. A manager "
             "should read a count above the range as possible, not as a sign the list was wrong.")
@@ -1430,8 +1449,8 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
     # "positives" are leaving snapshots: a leaver counts once per snapshot before leaving (5 quarterly dates in
     # training), so they are shown as such, beside the distinct people who left (older runs did not record them)
     counts = [{"window": WINDOW_LABELS.get(w, w), "dates": _window(metrics, w),
-               "n": c["n"], "positives": c["positives"], "workers": c["workers"],
-               "leavers": str(c["leavers"]) if "leavers" in c else NOT_RECORDED,
+               "n": _count(c["n"]), "positives": _count(c["positives"]), "workers": _count(c["workers"]),
+               "leavers": _count(c["leavers"]) if "leavers" in c else NOT_RECORDED,
                "base_rate": _pct(c["positives"] / c["n"]) if c["n"] else "n/a"}
               for w, c in metrics.get("counts", {}).items()]
     drivers = tables["driver_importance"]
@@ -1466,7 +1485,7 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
         "label": _label_text(metrics.get("label") or {}, metrics.get("horizon_months")),
         "population": _population_text(metrics.get("population", "not recorded")),
         "censored": metrics.get("censored", "n/a"),
-        "censoring_rows": [] if censoring is None else censoring.astype(str).to_dict("records"),
+        "censoring_rows": [] if censoring is None else _censoring_text(censoring),
         "censoring_columns": [] if censoring is None else list(censoring.columns),
         "windows": metrics.get("windows") or {},
         "counts": counts,
@@ -1595,7 +1614,7 @@ def _team_check_blocks(c: dict) -> list[dict]:
                 "Largest under-prediction"], _team_check_rows(checks), id="team-figures-table"),
         _p(team_check_verdict(checks, c["horizon"])),
         _p(f"Teams of fewer than {floor} people are not checked and never shown"
-           + (f" ({', '.join(str(d['withheld']) for d in checks['dates'])} teams at the test "
+           + (f" ({', '.join(_count(d['withheld']) for d in checks['dates'])} teams at the test "
               f"date{'s' if len(checks['dates']) > 1 else ''}, with any more withheld so that they cannot be worked out "
               "by subtraction)" if any(d["withheld"] for d in checks["dates"]) else "")
            + "; no team is named. The check counts everyone in post in the team at the date, its manager too, whom "
@@ -1651,7 +1670,7 @@ def _blocks(c: dict) -> list[dict]:
                          if m in c.get("narrow_wins", []) else "") for m, ok in c["beats"].items())
     b += [
         _h("Factors and metrics", "metrics"),
-        _p(f"Test window: {ov['rows']} {'rows' if c['flat'] else 'snapshots'} of {ov['people']} people, observed leaver rate {ov['base_rate']}. "
+        _p(f"Test window: {_count(ov['rows'])} {'rows' if c['flat'] else 'snapshots'} of {_count(ov['people'])} people, observed leaver rate {ov['base_rate']}. "
            "Values are for the test window with 95% bootstrap intervals over workers. The turnover model is compared "
            "with two simpler rules (baselines); it is only worth using if it does better than both."),
         _table(["Metric", *[c["model_labels"].get(m, m) for m in names], "What it means"],
@@ -1667,7 +1686,7 @@ def _blocks(c: dict) -> list[dict]:
         _ul([f"Population: {c['population']}.",
              f"Label: {c['label']}",
              "Snapshots whose horizon runs past the end of the data are censored (excluded, never labelled as "
-             f"stayers): {c['censored']}.",
+             f"stayers): {_count(c['censored']) if isinstance(c['censored'], int) else c['censored']}.",
              *([f"Drivers not measured: the training data held no value for any of their features, so the model "
                 f"could not learn whether they matter (not that they do not): {'; '.join(c['not_measured'])}."]
                if c["not_measured"] else [])]),
@@ -1735,7 +1754,7 @@ def _blocks(c: dict) -> list[dict]:
     if a and not a["n_with_interview"]:
         b.append(_p(NO_INTERVIEWS))
     elif a:
-        b += [_p(f"Exit-interview alignment: of {a['n_leavers']} leavers, {a['n_with_interview']} gave a reason in an "
+        b += [_p(f"Exit-interview alignment: of {_count(a['n_leavers'])} leavers, {_count(a['n_with_interview'])} gave a reason in an "
                  "exit interview. Top 1: the share of them whose stated reason is the model's first driver for them; "
                  "top 3: the share whose stated reason is among its first three. " + a["small_groups"]),
               _table(["", "Top 1", "Top 3"],
@@ -1749,7 +1768,7 @@ def _blocks(c: dict) -> list[dict]:
         b.append(_p("No exit-interview alignment was logged for this run."))
     t = c["truth"]
     if t:
-        b.append(_p(f"Agreement with the simulator's true drivers ({t['n_leavers']} leavers): top 1 {t['top1']}, "
+        b.append(_p(f"Agreement with the simulator's true drivers ({_count(t['n_leavers'])} leavers): top 1 {t['top1']}, "
                     f"top 3 {t['top3']}; how alike the model's and the true ordering of all drivers are (Spearman rank "
                     f"correlation, 1 = same order, 0 = unrelated): mean {t['spearman_mean']}, median "
                     f"{t['spearman_median']}."))

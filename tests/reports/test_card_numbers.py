@@ -1,0 +1,73 @@
+"""Numbers in the model card. Counts read the same in its tables as in its prose, thousands marked ("32,137",
+"3,730.5"), in Markdown and HTML alike, while fairness.csv, a machine file, keeps its plain numbers."""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import re
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+_spec = importlib.util.spec_from_file_location("_counts_fake_runs", REPO / "tests" / "test_promotion.py")
+fake = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(fake)
+
+# a bare run of 4+ digits that is not part of a date, an id, a hash or the decimals of a number
+BARE = re.compile(r"(?<![\w.,-])\d{4,}(?![\w-])")
+
+
+@pytest.fixture(scope="module")
+def card(tmp_path_factory, scratch_store):
+    """A fake run of 8,000 workers (16,000 test snapshots), so groups, windows and the gate hold counts of 1,000+."""
+    from retention_ml.reports.model_card import build_card, render_html, render_markdown, save_card
+
+    root = tmp_path_factory.mktemp("counts")
+    with scratch_store(root), pytest.MonkeyPatch.context() as mp:
+        mp.setattr(fake, "fake_predictions", functools.partial(fake.fake_predictions, n_workers=8000))
+        built = build_card(fake.make_fake_run(kind="good"))
+        paths = save_card(built, root / "card", log=False)
+        yield {"card": built, "md": render_markdown(built), "html": render_html(built),
+               "csv": paths["fairness"].read_text(encoding="utf-8")}
+
+
+def _md_cells(md: str) -> list[str]:
+    return [cell.strip() for line in md.splitlines() if line.startswith("|") for cell in line.strip("|").split("|")]
+
+
+def _html_cells(html: str) -> list[str]:
+    return re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", html, flags=re.S)
+
+
+def test_every_count_in_the_card_tables_is_marked_in_thousands(card):
+    md_cells, html_cells = _md_cells(card["md"]), _html_cells(card["html"])
+    assert md_cells and html_cells
+    for cells in (md_cells, html_cells):
+        bare = sorted({cell for cell in cells if BARE.search(cell)})
+        assert not bare, f"counts without thousands separators in table cells: {bare[:5]}"
+    female = card["card"].fairness.query("factor == 'sex' and group == 'female'").iloc[0]
+    assert female["people"] >= 1000 and female["expected"] >= 1000   # the rows below hold 4-digit figures
+    row = f"| female | {int(female['people']):,} | "
+    assert row in card["md"]
+    assert f"| {int(female['observed']):,} | {female['expected']:,.1f} |" in card["md"]
+    assert f"<td>{int(female['people']):,}</td>" in card["html"]
+    test = next(r for r in card["card"].context["counts"] if r["window"] == "Test")
+    assert test["n"] == "16,000"
+
+
+def test_the_prose_marks_counts_as_the_tables_do(card):
+    prose = [line for line in card["md"].splitlines() if line and not line.startswith(("|", "!["))]
+    bare = [m.group(0) for line in prose for m in BARE.finditer(line)]
+    assert not bare, f"counts without thousands separators in the card's sentences: {bare[:5]}"
+    assert "Test window: 16,000 snapshots of 8,000 people" in card["md"]
+
+
+def test_fairness_csv_keeps_plain_numbers_for_machines(card):
+    """The card's CSV is the audit table as it was: numbers a program reads, with no separator inside them."""
+    assert card["csv"] == card["card"].fairness.to_csv(index=False, lineterminator="\n")
+    female = card["card"].fairness.query("factor == 'sex' and group == 'female'").iloc[0]
+    line = next(line for line in card["csv"].splitlines() if line.startswith("sex,female,"))
+    assert float(female["people"]) >= 1000 and line.split(",")[4] == str(female["people"])   # 6270.0, as before
+
