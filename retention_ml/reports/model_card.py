@@ -81,8 +81,7 @@ GLOSSARY = [
                                          "0.05 means risks are off by about 5 pp on average. Lower is better. "
                                          "Each group's share who left is itself a small sample, so ECE comes out "
                                          "above 0 even when every risk is exactly right, and the more so the fewer "
-                                         "the people (about 0.05 for 370 people at a 15% leaver rate, 0.02 for "
-                                         "2,000). Its chance level says how far: the test window's outcomes are "
+                                         "the people ({ece_noise}). Its chance level says how far: the test window's outcomes are "
                                          "drawn again and again from the model's own risks, as if they were exactly "
                                          "right, and ECE is measured each time; 95% of those ECEs are at or under "
                                          "the chance level. An ECE under it is within chance (consistent with "
@@ -111,6 +110,10 @@ GLOSSARY = [
     ("Spearman rank correlation", "how alike two orderings of the drivers are: 1 is the same order, 0 unrelated, "
                                   "-1 reversed."),
 ]
+# The glossary's example of ECE from noise alone: people at this leaver rate, risks spread as in
+# benchmarks/bench_ece_chance.py (log-odds normal, sd 0.8), each with exactly right risks. The figures are measured
+# by the chance-level function the card's own ECE is read against (_ece_noise), never typed.
+ECE_NOISE_RATE, ECE_NOISE_SPREAD, ECE_NOISE_PEOPLE = 0.15, 0.8, (370, 2000)
 WINDOW_LABELS = {"train": "Training", "valid": "Validation", "test": "Test"}
 CENSORING_COLUMNS = {"as_of": "Snapshot date", "reason": "Outcome", "n": "Snapshots", "horizon_months": "Horizon (months)",
                      "window": "Window", "censored": "Censored"}
@@ -176,6 +179,26 @@ def _pct(value, digits: int = 1) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
     return f"{100 * value:.{digits}f}%"
+
+
+def _ece_noise(people: int, *, rate: float, random_state: int = 0) -> float:
+    """The ECE that exactly right risks show on average on ``people`` people at leaver rate ``rate``: the mean of
+    :func:`retention_ml.evaluate.ece_chance`'s draws, the function behind the chance level beside the run's ECE."""
+    from scipy.special import expit, logit
+
+    from retention_ml.evaluate import ece_chance
+
+    risk = expit(np.random.default_rng(random_state).normal(logit(rate), ECE_NOISE_SPREAD, people))
+    return float(ece_chance(risk, workers=np.arange(people), random_state=random_state).mean())
+
+
+def _glossary() -> list[tuple[str, str]]:
+    """:data:`GLOSSARY` with its ECE example measured (:func:`_ece_noise`)."""
+    small, large = ECE_NOISE_PEOPLE
+    rate = ECE_NOISE_RATE
+    noise = (f"about {_num(_ece_noise(small, rate=rate), 2)} for {_count(small)} people at a {_pct(rate, 0)} leaver "
+             f"rate, {_num(_ece_noise(large, rate=rate), 2)} for {_count(large)}")
+    return [(term, meaning.replace("{ece_noise}", noise)) for term, meaning in GLOSSARY]
 
 
 def _calibration_text(cal: dict | None) -> str:
@@ -1480,6 +1503,7 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
             ("Calibration", _calibration_text(metrics.get("calibration"))),
         ],
         "libraries": _library_versions(),
+        "glossary": _glossary(),
         "flat": flat,
         "horizon": metrics.get("horizon_months"),
         "label": _label_text(metrics.get("label") or {}, metrics.get("horizon_months")),
@@ -1661,7 +1685,7 @@ def _blocks(c: dict) -> list[dict]:
              + (f", or other horizons than {c['horizon']} months." if c["horizon"] else ".")]),
         _h("How to read these numbers", "glossary"),
         _p("The card is written for readers who are not data scientists. These are the measures it uses:"),
-        _ul([f"**{term}:** {meaning}" for term, meaning in GLOSSARY], id="glossary-terms"),
+        _ul([f"**{term}:** {meaning}" for term, meaning in c["glossary"]], id="glossary-terms"),
     ]
     ov = c["overall"]
     names = c["model_names"]

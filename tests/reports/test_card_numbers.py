@@ -1,5 +1,6 @@
 """Numbers in the model card. Counts read the same in its tables as in its prose, thousands marked ("32,137",
-"3,730.5"), in Markdown and HTML alike, while fairness.csv, a machine file, keeps its plain numbers."""
+"3,730.5"), in Markdown and HTML alike, while fairness.csv, a machine file, keeps its plain numbers; the glossary's
+example figures are measured, not typed."""
 
 from __future__ import annotations
 
@@ -70,4 +71,26 @@ def test_fairness_csv_keeps_plain_numbers_for_machines(card):
     female = card["card"].fairness.query("factor == 'sex' and group == 'female'").iloc[0]
     line = next(line for line in card["csv"].splitlines() if line.startswith("sex,female,"))
     assert float(female["people"]) >= 1000 and line.split(",")[4] == str(female["people"])   # 6270.0, as before
+
+
+def test_the_glossary_example_of_ece_from_noise_is_measured_not_typed(card, monkeypatch):
+    """The "about 0.05 for 370 people" of the ECE entry comes from the chance-level function the run's own ECE is read
+    against: other sizes give other figures, and each is that function's mean ECE for exactly right risks."""
+    import numpy as np
+    from scipy.special import expit, logit
+
+    from retention_ml.evaluate import ece_chance
+    from retention_ml.reports import model_card
+
+    def measured(people: int, rate: float) -> str:
+        risk = expit(np.random.default_rng(0).normal(logit(rate), model_card.ECE_NOISE_SPREAD, people))
+        return f"{ece_chance(risk, workers=np.arange(people), random_state=0).mean():.2f}"
+
+    ece_entry = next(line for line in card["md"].splitlines() if line.startswith("- **Expected calibration error"))
+    assert f"about {measured(370, 0.15)} for 370 people at a 15% leaver rate, {measured(2000, 0.15)} for 2,000)" in ece_entry
+    monkeypatch.setattr(model_card, "ECE_NOISE_PEOPLE", (150, 10000))
+    monkeypatch.setattr(model_card, "ECE_NOISE_RATE", 0.3)
+    glossary = dict(model_card._glossary())["Expected calibration error (ECE)"]
+    assert f"about {measured(150, 0.3)} for 150 people at a 30% leaver rate, {measured(10000, 0.3)} for 10,000)" in glossary
+    assert measured(150, 0.3) != measured(10000, 0.3)   # fewer people, more noise: the example shows it
 
