@@ -768,9 +768,24 @@ def _team_record_note(metrics: dict) -> str | None:
         return None
     floor = (metrics.get("team_checks") or {}).get("min_people", MIN_PEOPLE)
     return (f"The run also logs, in `{artifacts.METRICS_JSON}`, {len(teams):,} test-window "
-            f"team{'s' if len(teams) != 1 else ''} of {floor} or more people by team id, each with its people and its "
+            f"team{'s' if len(teams) != 1 else ''} of {floor} or more people by team id{_fewer_logged(metrics)}, "
+            "each with its people and its "
             "expected and observed leavers (teams are never named in this card). Anyone who can read the run's "
             "artifacts can see how many left each team: give them the same permissions as the audit.")
+
+
+def _fewer_logged(metrics: dict) -> str:
+    """Why the run logs fewer teams than the card checks at its one test date: both count teams of 5 or more, but the
+    logged teams sit beside this card's area and service totals, so a team whose figures would give away a smaller
+    team's by subtraction from them is left out too (:func:`retention_ml.evaluate.expected_vs_observed`); the check
+    publishes only the whole window's total. Nothing when the two agree or the window has several dates."""
+    dates = (metrics.get("team_checks") or {}).get("dates") or []
+    checked = dates[0].get("teams", 0) if len(dates) == 1 else 0
+    logged = len(metrics.get("teams") or [])
+    if checked <= logged:
+        return ""
+    return (f" (fewer than the {_count(checked)} checked under {TEAM_CHECK_TITLE}: a team is also left out here when "
+            "subtracting its figures from its area's or service's totals would give away a smaller team's)")
 
 
 def _own_entry(flat: bool) -> list[str]:

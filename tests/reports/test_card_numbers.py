@@ -94,3 +94,18 @@ def test_the_glossary_example_of_ece_from_noise_is_measured_not_typed(card, monk
     assert f"about {measured(150, 0.3)} for 150 people at a 30% leaver rate, {measured(10000, 0.3)} for 10,000)" in glossary
     assert measured(150, 0.3) != measured(10000, 0.3)   # fewer people, more noise: the example shows it
 
+
+def test_the_teams_the_run_logs_are_squared_with_the_teams_the_card_checks():
+    """The national card checked 4,406 teams of 5 or more under Team figures and said the run logs "4,302 test-window
+    teams of 5 or more people": both true (the log also leaves out teams its area and service totals would give
+    away), but a board member read two counts of the same teams. The note says why they differ."""
+    from retention_ml.reports.model_card import TEAM_CHECK_TITLE, _team_record_note
+
+    teams = [{"team_id": f"T{i}", "people": 6, "n": 6, "expected": 1.0, "observed": 1, "leavers": 1} for i in range(1200)]
+    checks = {"level": 0.8, "min_people": 5, "dates": [{"as_of": "2024-01-01", "teams": 1250, "withheld": 40}]}
+    note = _team_record_note({"teams": teams, "team_checks": checks})
+    assert note.startswith("The run also logs, in `evaluation/metrics.json`, 1,200 test-window teams of 5 or more "
+                           f"people by team id (fewer than the 1,250 checked under {TEAM_CHECK_TITLE}: ")
+    same = _team_record_note({"teams": teams, "team_checks": {**checks, "dates": [{**checks["dates"][0], "teams": 1200}]}})
+    assert "fewer than" not in same and "1,200 test-window teams of 5 or more people by team id, each" in same
+
