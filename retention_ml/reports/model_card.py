@@ -413,19 +413,21 @@ def _group_figure(audit):
 
 
 def _fairness_rows(audit) -> dict[str, list[dict]]:
-    """Per factor: rows as text, with "too few to assess" in place of every number of a small group."""
+    """Per factor: rows as text. A small group's row says "too few to assess" (or why it is withheld) once, in its
+    first cell, and leaves the others blank: no number of it is shown, and a table of hundreds of areas, printed, is
+    not pages of one phrase repeated in every cell of such a row."""
     out: dict[str, list[dict]] = {}
     from retention_ml.fairness import TOO_FEW, WITHHELD
 
     for row in audit.table.to_dict("records"):
         ok = row["status"] == "ok" and not row["withheld"]
-        few = WITHHELD if row["withheld"] else TOO_FEW
+        few = ""
         auc = (_num(row["roc_auc"]) if not math.isnan(row["roc_auc"]) else row["roc_auc_note"] or "n/a") if ok else few
         if ok and row.get("roc_auc_low") is not None and not math.isnan(row.get("roc_auc_low", float("nan"))):
             auc += f" ({_num(row['roc_auc_low'])} to {_num(row['roc_auc_high'])})"
         out.setdefault(row["factor"], []).append({
             "group": _group_label(row["group"]), "ok": ok,
-            "people": _count(row["people"]) if ok else few,
+            "people": _count(row["people"]) if ok else WITHHELD if row["withheld"] else TOO_FEW,
             "rows": _count(row["rows"]) if ok else few,
             "base_rate": (_pct(row["base_rate"]) + (f" ({_pct(row['base_rate_low'])} to {_pct(row['base_rate_high'])})"
                                                     if "base_rate_low" in row else "")) if ok else few,

@@ -109,3 +109,21 @@ def test_the_teams_the_run_logs_are_squared_with_the_teams_the_card_checks():
     same = _team_record_note({"teams": teams, "team_checks": {**checks, "dates": [{**checks["dates"][0], "teams": 1200}]}})
     assert "fewer than" not in same and "1,200 test-window teams of 5 or more people by team id, each" in same
 
+
+def test_a_withheld_or_small_group_row_says_so_once_and_shows_no_number(card):
+    """The national Area table printed "withheld to protect a small group" in all 8 cells of each of its 116 withheld
+    rows (and "too few to assess" 8 times in each of 18 more): pages of one phrase on paper. Said once, in the
+    People column; the other cells blank, in Markdown and HTML."""
+    from retention_ml.fairness import TOO_FEW, WITHHELD
+
+    rows = [r for rows in card["card"].context["fairness"].values() for r in rows if not r["ok"]]
+    assert rows   # the fake run holds small groups (8 and 12 people) and one withheld beside them
+    md_rows = [line for line in card["md"].splitlines() if line.startswith("| ") and (WITHHELD in line or TOO_FEW in line)
+               and line.count("|") == 10]
+    assert len(md_rows) == len(rows)
+    for line in md_rows:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        assert cells[1] in (WITHHELD, TOO_FEW) and cells[2:] == [""] * 7, line
+    html_rows = [r for r in re.findall(r'<tr>.*?</tr>', card["html"]) if 'class="few"' in r]
+    assert len(html_rows) == len(rows)
+    assert all(sum(r.count(p) for p in (WITHHELD, TOO_FEW)) == 1 for r in html_rows)
