@@ -786,7 +786,7 @@ def _fewer_logged(metrics: dict) -> str:
     logged = len(metrics.get("teams") or [])
     if checked <= logged:
         return ""
-    return (f" (fewer than the {_count(checked)} checked under {TEAM_CHECK_TITLE}: a team is also left out here when "
+    return (f" (fewer than the {_count(checked)} checked in \"{TEAM_CHECK_TITLE}\": a team is also left out here when "
             "subtracting its figures from its area's or service's totals would give away a smaller team's)")
 
 

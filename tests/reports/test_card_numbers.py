@@ -105,7 +105,7 @@ def test_the_teams_the_run_logs_are_squared_with_the_teams_the_card_checks():
     checks = {"level": 0.8, "min_people": 5, "dates": [{"as_of": "2024-01-01", "teams": 1250, "withheld": 40}]}
     note = _team_record_note({"teams": teams, "team_checks": checks})
     assert note.startswith("The run also logs, in `evaluation/metrics.json`, 1,200 test-window teams of 5 or more "
-                           f"people by team id (fewer than the 1,250 checked under {TEAM_CHECK_TITLE}: ")
+                           f"people by team id (fewer than the 1,250 checked in \"{TEAM_CHECK_TITLE}\": ")
     same = _team_record_note({"teams": teams, "team_checks": {**checks, "dates": [{**checks["dates"][0], "teams": 1200}]}})
     assert "fewer than" not in same and "1,200 test-window teams of 5 or more people by team id, each" in same
 
@@ -127,3 +127,4 @@ def test_a_withheld_or_small_group_row_says_so_once_and_shows_no_number(card):
     html_rows = [r for r in re.findall(r'<tr>.*?</tr>', card["html"]) if 'class="few"' in r]
     assert len(html_rows) == len(rows)
     assert all(sum(r.count(p) for p in (WITHHELD, TOO_FEW)) == 1 for r in html_rows)
+

@@ -77,7 +77,7 @@ def test_numbers_are_the_runs_own(cards):
     assert f"{metrics['models']['logistic']['roc_auc']['value']:.3f}" in md
     assert f"stayers): {metrics['censored']}." in md
     test = metrics["counts"]["test"]
-    assert f"| Test | 2024-01-01 to 2024-02-01 | {test['n']} | {test['positives']} | {test['workers']} |" in md
+    assert f"| Test | 2024-01-01 to 2024-02-01 | {test['n']:,} | {test['positives']:,} | {test['workers']:,} |" in md
     # one group row recomputed independently of the fairness module
     female = preds[preds["sex"] == "female"]
     expected_row = (f"| female | {female['worker_id'].nunique()} | {100 * female['label'].mean():.1f}% | ")
