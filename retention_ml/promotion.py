@@ -430,8 +430,10 @@ def _group_checks(audit, thresholds: dict) -> list[Check]:
         "group_calibration", groups, "calibration_gap", "calibration_se", "calibration_gap", "gap",
         thresholds["max_group_calibration_gap"], alpha,
         too_few=f"{floor}+ people) to compare calibration",
-        worst=lambda w, limit: f"|observed - predicted| leaver rate {w.calibration_gap:.3f}, standard error "
-                               f"{w.calibration_se:.3f} (threshold {limit:.3f})")
+        # the card's group tables give the same gap in percentage points ("+14.9 pp"): said in both units here
+        worst=lambda w, limit: f"|observed - predicted| leaver rate {w.calibration_gap:.3f} "
+                               f"({100 * w.calibration_gap:.1f} pp), standard error {w.calibration_se:.3f} "
+                               f"({100 * w.calibration_se:.1f} pp; threshold {limit:.3f}, {100 * limit:.1f} pp)")
     return [roc, calibration]
 
 

@@ -1844,7 +1844,7 @@ def _blocks(c: dict) -> list[dict]:
              f"expected within a factor {th['max_calibration_ratio']} either way; outside it fails only when also "
              "beyond chance, a person's rows counted together); no group's ROC-AUC "
              f"more than {th['max_group_roc_auc_shortfall']} below the whole window's; no group's |observed - "
-             f"predicted| leaver rate above {th['max_group_calibration_gap']} (a group fails only when it is also "
+             f"predicted| leaver rate above {th['max_group_calibration_gap']} ({_pp(th['max_group_calibration_gap'])}; a group fails only when it is also "
              f"beyond chance for its size, family-wise error {th.get('group_family_alpha', 'n/a')} over the groups "
              "compared); must "
              "beat both baselines: "

@@ -128,3 +128,18 @@ def test_a_withheld_or_small_group_row_says_so_once_and_shows_no_number(card):
     assert len(html_rows) == len(rows)
     assert all(sum(r.count(p) for p in (WITHHELD, TOO_FEW)) == 1 for r in html_rows)
 
+
+def test_the_gates_calibration_gap_is_given_in_the_group_tables_unit(card):
+    """The gate said "|observed - predicted| leaver rate 0.149 ... (threshold 0.100)" where the group tables say
+    "+14.9 pp": a number without the unit the rest of the card reads it in. Both units now, the same figure."""
+    gate = next(line for line in card["md"].splitlines() if line.startswith("| Calibration within each group |"))
+    from retention_ml.fairness import FACTOR_LABELS
+
+    factors = "|".join(label.lower() for label in FACTOR_LABELS.values())
+    m = re.search(rf"worst group ({factors}) ([\w -]+?): \\\|observed - predicted\\\| leaver rate (\d\.\d{{3}}) \((\d+\.\d) pp\), "
+                  r"standard error \d\.\d{3} \(\d+\.\d pp; threshold 0\.100, 10\.0 pp\)", gate)
+    assert m, gate
+    assert m.group(4) == f"{100 * float(m.group(3)):.1f}"
+    row = next(line for line in card["md"].splitlines() if line.startswith(f"| {m.group(2)} |"))
+    assert row.split("|")[8].strip().lstrip("+-") == f"{m.group(4)} pp"   # the Difference column of that group
+    assert "leaver rate above 0.1 (10.0 pp; a group fails only" in card["md"]
