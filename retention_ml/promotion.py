@@ -385,8 +385,9 @@ def _level_check(level: dict, max_ratio: float) -> Check:
     said = (f"over the test window the risks expected {level['expected']:,.1f} leavers and {level['observed']:,} left: "
             f"for every 100 expected, {100 * ratio:.0f} left (observed / expected {ratio:.2f}, "
             f"{'inside' if inside else 'outside'} the bar {low:.2f} to {max_ratio:.2f})")
-    chance = (f"{abs(level['z']):.1f} standard errors from exactly right risks, p = {level['p_value']:.3g}, "
-              f"{unit}")
+    # "p = 1.11e-15" is unreadable to a board: below 0.001 the card says so, as a reader can use it
+    p_text = "p < 0.001" if level["p_value"] < 0.001 else f"p = {level['p_value']:.3f}"
+    chance = f"{abs(level['z']):.1f} standard errors from exactly right risks, {p_text}, {unit}"
     if inside:
         return Check(name, True, f"{said}; {'beyond' if level['beyond'] else 'within'} chance ({chance})")
     if level["beyond"]:

@@ -143,3 +143,17 @@ def test_the_gates_calibration_gap_is_given_in_the_group_tables_unit(card):
     row = next(line for line in card["md"].splitlines() if line.startswith(f"| {m.group(2)} |"))
     assert row.split("|")[8].strip().lstrip("+-") == f"{m.group(4)} pp"   # the Difference column of that group
     assert "leaver rate above 0.1 (10.0 pp; a group fails only" in card["md"]
+
+
+def test_the_gates_p_values_read_without_scientific_notation():
+    """The national card's gate said "8.0 standard errors from exactly right risks, p = 1.11e-15": a board member
+    reads no such number. Below 0.001 it says "p < 0.001"; otherwise three decimals."""
+    from retention_ml.promotion import _level_check
+
+    level = {"ratio": 0.89, "people": 100, "rows": 100, "expected": 4412.2, "observed": 3933, "z": -8.0,
+             "p_value": 1.11e-15, "beyond": True}
+    detail = _level_check(level, 1.2).detail
+    assert "8.0 standard errors from exactly right risks, p < 0.001, one row per person" in detail
+    assert "e-" not in detail
+    detail = _level_check({**level, "z": -2.1, "p_value": 0.0357}, 1.2).detail
+    assert "p = 0.036," in detail
