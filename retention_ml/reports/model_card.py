@@ -353,6 +353,10 @@ def _group_plot(audit) -> bytes | None:
 # past this many groups a factor's panel shows those furthest from calibration for their size, the rest stay in
 # the table. For their size, because the raw gap of a group of 20 is mostly noise (the gate judges it so too).
 MAX_PLOTTED_GROUPS = 12
+# A group table longer than this (about a printed page) is moved to an appendix after the Approval table: the
+# national card's Area table (hundreds of rows) sat between the group tables and Ethical considerations, the Promotion
+# gate and Approval, so a board member paged through every area to reach them.
+APPENDIX_ROWS = 40
 
 
 def _plotted_groups(shown: pd.DataFrame) -> pd.DataFrame:
@@ -1764,16 +1768,29 @@ def _blocks(c: dict) -> list[dict]:
             "Flagged in top 10%"]
     keys = ["people", "base_rate", "roc_auc", "observed", "expected", "calibration_ratio", "calibration_difference",
             "flagged_share"]
+    appendix: list[dict] = []
     for factor, rows in c["fairness"].items():
-        b += [_h(c["factor_labels"].get(factor, factor), f"groups-{re.sub(r'[^A-Za-z0-9]+', '-', factor).lower()}", level=3),
-              _table(head, [{"cells": [r["group"], *[r[k] for k in keys]], "muted": not r["ok"]} for r in rows],
-                     attrs={"class": "fairness", "data-factor": factor})]
+        label, slug = c["factor_labels"].get(factor, factor), re.sub(r"[^A-Za-z0-9]+", "-", factor).lower()
+        table = _table(head, [{"cells": [r["group"], *[r[k] for k in keys]], "muted": not r["ok"]} for r in rows],
+                       attrs={"class": "fairness", "data-factor": factor})
+        if len(rows) <= APPENDIX_ROWS:
+            b += [_h(label, f"groups-{slug}", level=3), table]
+            continue
+        title = f"Appendix: all {_count(len(rows))} {label.lower()} groups"
+        b += [_h(label, f"groups-{slug}", level=3),
+              _p(f"{_count(len(rows))} groups, too many to read here: their table, with the columns above, is the last "
+                 f"section of this card ({title}). The groups the checks name are under Ethical considerations and "
+                 f"Promotion gate; Largest gap per metric is taken over all of them, and the plot below shows the "
+                 f"{MAX_PLOTTED_GROUPS} furthest from calibration for their size.")]
+        appendix += [_h(title, f"appendix-{slug}"),
+                     _p(f"Every group of {label.lower()}, with the columns and rules of Quantitative analyses by group."),
+                     table]
     b += [_h("Largest gap per metric", "largest-gaps", level=3),
           _table(["Factor", "Metric", "Largest gap", "Highest", "Lowest"],
                  [[g["factor"], g["metric"], f"**{g['gap']}**", g["high"], g["low"]] for g in c["gaps"]], id="gaps"),
           *_img("groups", "Observed against predicted leaver rate by group (a factor with more than "
                  f"{MAX_PLOTTED_GROUPS} groups: those furthest from calibration for their size); the same numbers are in the "
-                 "tables above", c["images"], id="groups-plot"),
+                 "group tables", c["images"], id="groups-plot"),
           *([_h("What these tables cannot show", "cannot-show", level=3), _ul(c["cannot_show"], id="cannot-show-items")]
             if c.get("cannot_show") else []),
           _h("Explanations", "explanations"),
@@ -1866,7 +1883,7 @@ def _blocks(c: dict) -> list[dict]:
           _table(["Who", "Name", "Date", "Decision and conditions"],
                  [["Governance board", "", "", ""], ["Data protection officer (DPIA reference)", "", "", ""],
                   ["Trade union representative (consulted)", "", "", ""]], id="sign-off")]
-    return b
+    return b + appendix
 
 
 def _inline_html(text):

@@ -214,7 +214,7 @@ def test_html_contrast_print_and_alt_text(runs):
     assert "thead { display: table-header-group; }" in printed  # headers repeat on every printed page
     assert re.search(r"tr, img[^{]*{ break-inside: avoid; }", printed)
     alts = dict(re.findall(r'<img id="([^"]+)" alt="([^"]+)"', html))
-    assert "dashed diagonal" in alts["calibration-plot"] and "same numbers are in the tables" in alts["groups-plot"]
+    assert "dashed diagonal" in alts["calibration-plot"] and "same numbers are in the group tables" in alts["groups-plot"]
 
 
 def test_the_summary_counts_groups_whose_ranking_could_not_be_checked():

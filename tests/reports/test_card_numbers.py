@@ -157,3 +157,26 @@ def test_the_gates_p_values_read_without_scientific_notation():
     assert "e-" not in detail
     detail = _level_check({**level, "z": -2.1, "p_value": 0.0357}, 1.2).detail
     assert "p = 0.036," in detail
+
+
+def test_a_group_table_too_long_to_print_in_place_is_the_cards_last_section(card, monkeypatch):
+    """The national Area table (443 rows) sat between the group tables and Ethical considerations, the gate and
+    Approval: printed, a board member paged through every area to reach them. A table over APPENDIX_ROWS rows is
+    moved after the Approval table, with a pointer where it stood; a short one stays in place."""
+    from retention_ml.reports import model_card
+
+    monkeypatch.setattr(model_card, "APPENDIX_ROWS", 3)   # the fake run's age bands (4) and services move; sex stays
+    built = model_card.build_card(card["card"].run_id)
+    md, html = model_card.render_markdown(built), model_card.render_html(built)
+    ages = built.context["fairness"]["age_band"]
+    title = f"## Appendix: all {len(ages)} age band groups"
+    assert len(ages) > 3 and title in md
+    body, appendix = md.split("\n## Approval\n", 1)
+    assert title in appendix and title not in body
+    assert f"### Age band\n\n{len(ages)} groups, too many to read here" in body
+    for r in ages:   # each row once, in the appendix
+        assert md.count(f"| {r['group']} | {r['people']} |") == 1 and f"| {r['group']} | {r['people']} |" in appendix
+    sex = built.context["fairness"]["sex"]
+    assert len(sex) <= 3 and all(f"| {r['group']} | {r['people']} |" in body for r in sex if r["ok"])
+    assert html.index('id="approval"') < html.index('id="appendix-age-band"') and 'href="#appendix-age-band"' in html
+    assert "Appendix" not in card["md"]   # at the shipped length the fake run's tables all stay in place
