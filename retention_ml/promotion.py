@@ -301,7 +301,7 @@ def too_few_leavers(window: str, leavers: int, people: int, minimum: int, unit: 
                     flat: bool = False) -> str:
     """The one sentence for a window with fewer than ``minimum`` leavers (the gate's detail, train's warning);
     ``flat``: the advice for a one-row-per-employee extract, whose snapshot keys would do nothing."""
-    return (f"the {window} window holds {leavers} {unit} among {people} people; at least {minimum} are needed before "
+    return (f"the {window} window holds {leavers:,} {unit} among {people:,} people; at least {minimum} are needed before "
             f"ROC-AUC, average precision and calibration error mean more than the draw of a seed (with fewer, the "
             f"ROC-AUC 95% interval is wider than 0.20). To get more: {MORE_LEAVERS_FLAT if flat else MORE_LEAVERS}")
 
@@ -311,7 +311,7 @@ def _leavers_check(metrics: dict, minimum: int) -> Check:
     test = metrics.get("counts", {}).get("test", {})
     people = test.get("workers", test.get("n", 0))
     if leavers >= minimum:
-        return Check("test_leavers", True, f"the test window holds {leavers} {unit} among {people} people "
+        return Check("test_leavers", True, f"the test window holds {leavers:,} {unit} among {people:,} people "
                                            f"(at least {minimum} needed)")
     flat = "column" in (metrics.get("label") or {})  # a flat extract's label names its column, not a horizon
     return Check("test_leavers", False, too_few_leavers("test", leavers, people, minimum, unit, flat=flat))
@@ -385,8 +385,9 @@ def _level_check(level: dict, max_ratio: float) -> Check:
     said = (f"over the test window the risks expected {level['expected']:,.1f} leavers and {level['observed']:,} left: "
             f"for every 100 expected, {100 * ratio:.0f} left (observed / expected {ratio:.2f}, "
             f"{'inside' if inside else 'outside'} the bar {low:.2f} to {max_ratio:.2f})")
-    chance = (f"{abs(level['z']):.1f} standard errors from exactly right risks, p = {level['p_value']:.3g}, "
-              f"{unit}")
+    # "p = 1.11e-15" is unreadable to a board: below 0.001 the card says so, as a reader can use it
+    p_text = "p < 0.001" if level["p_value"] < 0.001 else f"p = {level['p_value']:.3f}"
+    chance = f"{abs(level['z']):.1f} standard errors from exactly right risks, {p_text}, {unit}"
     if inside:
         return Check(name, True, f"{said}; {'beyond' if level['beyond'] else 'within'} chance ({chance})")
     if level["beyond"]:
@@ -430,8 +431,10 @@ def _group_checks(audit, thresholds: dict) -> list[Check]:
         "group_calibration", groups, "calibration_gap", "calibration_se", "calibration_gap", "gap",
         thresholds["max_group_calibration_gap"], alpha,
         too_few=f"{floor}+ people) to compare calibration",
-        worst=lambda w, limit: f"|observed - predicted| leaver rate {w.calibration_gap:.3f}, standard error "
-                               f"{w.calibration_se:.3f} (threshold {limit:.3f})")
+        # the card's group tables give the same gap in percentage points ("+14.9 pp"): said in both units here
+        worst=lambda w, limit: f"|observed - predicted| leaver rate {w.calibration_gap:.3f} "
+                               f"({100 * w.calibration_gap:.1f} pp), standard error {w.calibration_se:.3f} "
+                               f"({100 * w.calibration_se:.1f} pp; threshold {limit:.3f}, {100 * limit:.1f} pp)")
     return [roc, calibration]
 
 

@@ -81,8 +81,7 @@ GLOSSARY = [
                                          "0.05 means risks are off by about 5 pp on average. Lower is better. "
                                          "Each group's share who left is itself a small sample, so ECE comes out "
                                          "above 0 even when every risk is exactly right, and the more so the fewer "
-                                         "the people (about 0.05 for 370 people at a 15% leaver rate, 0.02 for "
-                                         "2,000). Its chance level says how far: the test window's outcomes are "
+                                         "the people ({ece_noise}). Its chance level says how far: the test window's outcomes are "
                                          "drawn again and again from the model's own risks, as if they were exactly "
                                          "right, and ECE is measured each time; 95% of those ECEs are at or under "
                                          "the chance level. An ECE under it is within chance (consistent with "
@@ -111,6 +110,10 @@ GLOSSARY = [
     ("Spearman rank correlation", "how alike two orderings of the drivers are: 1 is the same order, 0 unrelated, "
                                   "-1 reversed."),
 ]
+# The glossary's example of ECE from noise alone: people at this leaver rate, risks spread as in
+# benchmarks/bench_ece_chance.py (log-odds normal, sd 0.8), each with exactly right risks. The figures are measured
+# by the chance-level function the card's own ECE is read against (_ece_noise), never typed.
+ECE_NOISE_RATE, ECE_NOISE_SPREAD, ECE_NOISE_PEOPLE = 0.15, 0.8, (370, 2000)
 WINDOW_LABELS = {"train": "Training", "valid": "Validation", "test": "Test"}
 CENSORING_COLUMNS = {"as_of": "Snapshot date", "reason": "Outcome", "n": "Snapshots", "horizon_months": "Horizon (months)",
                      "window": "Window", "censored": "Censored"}
@@ -162,13 +165,40 @@ class ModelCard:
 def _num(value, digits: int = 3) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
-    return f"{value:.{digits}f}"
+    return f"{value:,.{digits}f}"   # thousands marked as in the prose: a table's 3,730.5 reads as its sentence's
+
+
+def _count(value) -> str:
+    """A count of people, rows, teams or leavers, thousands marked ("37,924") in tables and prose alike."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    return f"{int(value):,}"
 
 
 def _pct(value, digits: int = 1) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
     return f"{100 * value:.{digits}f}%"
+
+
+def _ece_noise(people: int, *, rate: float, random_state: int = 0) -> float:
+    """The ECE that exactly right risks show on average on ``people`` people at leaver rate ``rate``: the mean of
+    :func:`retention_ml.evaluate.ece_chance`'s draws, the function behind the chance level beside the run's ECE."""
+    from scipy.special import expit, logit
+
+    from retention_ml.evaluate import ece_chance
+
+    risk = expit(np.random.default_rng(random_state).normal(logit(rate), ECE_NOISE_SPREAD, people))
+    return float(ece_chance(risk, workers=np.arange(people), random_state=random_state).mean())
+
+
+def _glossary() -> list[tuple[str, str]]:
+    """:data:`GLOSSARY` with its ECE example measured (:func:`_ece_noise`)."""
+    small, large = ECE_NOISE_PEOPLE
+    rate = ECE_NOISE_RATE
+    noise = (f"about {_num(_ece_noise(small, rate=rate), 2)} for {_count(small)} people at a {_pct(rate, 0)} leaver "
+             f"rate, {_num(_ece_noise(large, rate=rate), 2)} for {_count(large)}")
+    return [(term, meaning.replace("{ece_noise}", noise)) for term, meaning in GLOSSARY]
 
 
 def _calibration_text(cal: dict | None) -> str:
@@ -178,10 +208,13 @@ def _calibration_text(cal: dict | None) -> str:
     constants = (f" (fitted constants a = {_num(cal.get('a'))}, b = {_num(cal.get('b'))})"
                  if cal.get("a") is not None else "")
     # where training fitted and checked it (TurnoverModel.validation_): a flat extract has no validation window
-    where = re.sub(r" \(\d+ rows\)$", "", cal.get("checked_on", "validation window"))
+    checked = cal.get("checked_on", "validation window")
+    where = re.sub(r" \(\d+ rows\)$", "", checked)
+    # training writes "validation window (37881 rows)": the count marked as every other count of the card
+    checked = re.sub(r"\((\d+) rows\)$", lambda m: f"({_count(int(m.group(1)))} rows)", checked)
     return (f"{CALIBRATION_METHODS.get(method, method)}: raw scores turned into risks by a curve fitted on the "
             f"{where}{constants}; expected calibration error (ECE, the average gap between risk and the share who "
-            f"left) on the {cal.get('checked_on', where)} {_num(cal.get('ece_valid_before'))} before, "
+            f"left) on the {checked} {_num(cal.get('ece_valid_before'))} before, "
             f"{_num(cal.get('ece_valid_after'))} after{_valid_chance_text(cal)}")
 
 
@@ -320,6 +353,10 @@ def _group_plot(audit) -> bytes | None:
 # past this many groups a factor's panel shows those furthest from calibration for their size, the rest stay in
 # the table. For their size, because the raw gap of a group of 20 is mostly noise (the gate judges it so too).
 MAX_PLOTTED_GROUPS = 12
+# A group table longer than this (about a printed page) is moved to an appendix after the Approval table: the
+# national card's Area table (hundreds of rows) sat between the group tables and Ethical considerations, the Promotion
+# gate and Approval, so a board member paged through every area to reach them.
+APPENDIX_ROWS = 40
 
 
 def _plotted_groups(shown: pd.DataFrame) -> pd.DataFrame:
@@ -380,24 +417,26 @@ def _group_figure(audit):
 
 
 def _fairness_rows(audit) -> dict[str, list[dict]]:
-    """Per factor: rows as text, with "too few to assess" in place of every number of a small group."""
+    """Per factor: rows as text. A small group's row says "too few to assess" (or why it is withheld) once, in its
+    first cell, and leaves the others blank: no number of it is shown, and a table of hundreds of areas, printed, is
+    not pages of one phrase repeated in every cell of such a row."""
     out: dict[str, list[dict]] = {}
     from retention_ml.fairness import TOO_FEW, WITHHELD
 
     for row in audit.table.to_dict("records"):
         ok = row["status"] == "ok" and not row["withheld"]
-        few = WITHHELD if row["withheld"] else TOO_FEW
+        few = ""
         auc = (_num(row["roc_auc"]) if not math.isnan(row["roc_auc"]) else row["roc_auc_note"] or "n/a") if ok else few
         if ok and row.get("roc_auc_low") is not None and not math.isnan(row.get("roc_auc_low", float("nan"))):
             auc += f" ({_num(row['roc_auc_low'])} to {_num(row['roc_auc_high'])})"
         out.setdefault(row["factor"], []).append({
             "group": _group_label(row["group"]), "ok": ok,
-            "people": f"{int(row['people'])}" if ok else few,
-            "rows": f"{int(row['rows'])}" if ok else few,
+            "people": _count(row["people"]) if ok else WITHHELD if row["withheld"] else TOO_FEW,
+            "rows": _count(row["rows"]) if ok else few,
             "base_rate": (_pct(row["base_rate"]) + (f" ({_pct(row['base_rate_low'])} to {_pct(row['base_rate_high'])})"
                                                     if "base_rate_low" in row else "")) if ok else few,
             "roc_auc": auc,
-            "observed": f"{int(row['observed'])}" if ok else few,
+            "observed": _count(row["observed"]) if ok else few,
             "expected": _num(row["expected"], 1) if ok else few,
             "calibration_ratio": _num(row["calibration_ratio"], 2) if ok else few,
             "calibration_difference": _pp(row["calibration_difference"], signed=True) if ok else few,
@@ -450,6 +489,15 @@ def _used_for(as_of: str, windows: dict) -> str:
         if span and len(span) == 2 and str(span[0])[:10] <= str(as_of)[:10] <= str(span[1])[:10]:
             return WINDOW_LABELS.get(name, name).lower()
     return GAP_DATE
+
+
+def _censoring_text(censoring: pd.DataFrame) -> list[dict]:
+    """The censoring report's rows as text, its counts (snapshots, horizon) marked as every other count."""
+    counts = [k for k in censoring.columns if pd.api.types.is_integer_dtype(censoring[k])]
+    text = censoring.astype(str)
+    for k in counts:
+        text[k] = censoring[k].map(_count)
+    return text.to_dict("records")
 
 
 def _window_rates(metrics: dict) -> str:
@@ -645,7 +693,7 @@ def _questions(audit) -> list[str]:
     unassessed = audit.table["withheld"].astype(bool) | ~audit.table["status"].eq("ok")
     questions = []
     if (unchecked := int(unassessed.sum())):
-        questions.append(f"{unchecked} of the {len(audit.table)} groups audited are withheld or too few to assess "
+        questions.append(f"{_count(unchecked)} of the {_count(len(audit.table))} groups audited are withheld or too few to assess "
                          "(Quantitative analyses by group): how will the council find out whether the model works for "
                          "the people in them?")
     if (uncompared := _uncompared_protected(audit)):
@@ -726,9 +774,24 @@ def _team_record_note(metrics: dict) -> str | None:
         return None
     floor = (metrics.get("team_checks") or {}).get("min_people", MIN_PEOPLE)
     return (f"The run also logs, in `{artifacts.METRICS_JSON}`, {len(teams):,} test-window "
-            f"team{'s' if len(teams) != 1 else ''} of {floor} or more people by team id, each with its people and its "
+            f"team{'s' if len(teams) != 1 else ''} of {floor} or more people by team id{_fewer_logged(metrics)}, "
+            "each with its people and its "
             "expected and observed leavers (teams are never named in this card). Anyone who can read the run's "
             "artifacts can see how many left each team: give them the same permissions as the audit.")
+
+
+def _fewer_logged(metrics: dict) -> str:
+    """Why the run logs fewer teams than the card checks at its one test date: both count teams of 5 or more, but the
+    logged teams sit beside this card's area and service totals, so a team whose figures would give away a smaller
+    team's by subtraction from them is left out too (:func:`retention_ml.evaluate.expected_vs_observed`); the check
+    publishes only the whole window's total. Nothing when the two agree or the window has several dates."""
+    dates = (metrics.get("team_checks") or {}).get("dates") or []
+    checked = dates[0].get("teams", 0) if len(dates) == 1 else 0
+    logged = len(metrics.get("teams") or [])
+    if checked <= logged:
+        return ""
+    return (f" (fewer than the {_count(checked)} checked in \"{TEAM_CHECK_TITLE}\": a team is also left out here when "
+            "subtracting its figures from its area's or service's totals would give away a smaller team's)")
 
 
 def _own_entry(flat: bool) -> list[str]:
@@ -805,7 +868,7 @@ def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | 
         direction = "understates" if w["calibration_difference"] > 0 else "overstates"
         notes.append(
             f"Calibration is worst for {_factor_name(w['factor'])} = {_group_label(w['group'])} "
-            f"({int(w['people'])} people): {int(w['observed'])} leavers observed against {_num(w['expected'], 1)} "
+            f"({_count(w['people'])} people): {_count(w['observed'])} leavers observed against {_num(w['expected'], 1)} "
             f"predicted ({_pct(w['base_rate'])} against {_pct(w['mean_risk'])}); the model {direction} risk for this "
             "group" + _against_gate(cal.loc[i, "calibration_gap"], cal.loc[i, "calibration_se"],
                                     thresholds["max_group_calibration_gap"],
@@ -816,7 +879,7 @@ def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | 
         if w["roc_auc_shortfall"] > 0:
             notes.append(
                 f"Ranking is weakest for {_factor_name(w['factor'])} = {_group_label(w['group'])} "
-                f"({int(w['people'])} people): ROC-AUC {_num(w['roc_auc'])} against {_num(audit.overall['roc_auc'])} "
+                f"({_count(w['people'])} people): ROC-AUC {_num(w['roc_auc'])} against {_num(audit.overall['roc_auc'])} "
                 "for everyone" + _against_gate(w["roc_auc_shortfall"], w["roc_auc_se"],
                                                thresholds["max_group_roc_auc_shortfall"],
                                                int(every["roc_auc_shortfall"].notna().sum()), alpha) + ".")
@@ -1214,9 +1277,9 @@ def _team_key_note(predictions: pd.DataFrame, metrics: dict) -> str | None:
     linked = _linked_teams(predictions, teams)
     if not linked:
         return None
-    return (f"**This run's logged test rows name {linked} of the {len(teams)} teams in its `{artifacts.METRICS_JSON}` "
+    return (f"**This run's logged test rows name {_count(linked)} of the {_count(len(teams))} teams in its `{artifacts.METRICS_JSON}` "
             "beside their members' protected characteristics.** The rows carry a team pseudonym, and grouped by it "
-            f"each of those {linked} teams is the only group with its rows, leavers and expected leavers as "
+            f"each of those {_count(linked)} teams is the only group with its rows, leavers and expected leavers as "
             f"`{artifacts.METRICS_JSON}` lists them under the team's id: a reader of the run learns, for a named team "
             "of a few people, each member's sex, age band, ethnicity, disability and whether they left. Runs "
             "trained since hold no team key. Limit this run's artifacts to those who run the audit, train the "
@@ -1224,15 +1287,15 @@ def _team_key_note(predictions: pd.DataFrame, metrics: dict) -> str | None:
 
 
 def _miss(item: dict | None) -> str:
-    return "none" if item is None else f"{_num(item['expected'], 1)} expected, {item['observed']} left"
+    return "none" if item is None else f"{_num(item['expected'], 1)} expected, {_count(item['observed'])} left"
 
 
 def _team_check_rows(checks: dict) -> list[list[str]]:
-    return [[d["as_of"], str(d["teams"]),
-             *([f"{d['inside']} ({_pct(d['coverage'], 0)}, 95% interval {_pct(d['coverage_low'], 0)} to "
+    return [[d["as_of"], _count(d["teams"]),
+             *([f"{_count(d['inside'])} ({_pct(d['coverage'], 0)}, 95% interval {_pct(d['coverage_low'], 0)} to "
                 f"{_pct(d['coverage_high'], 0)}; the risks imply {_pct(d['implied_coverage'], 0)})",
-                f"{d['below']} (the risks imply {_num(d['implied_below'], 0)})",
-                f"{d['above']} (the risks imply {_num(d['implied_above'], 0)})",
+                f"{_count(d['below'])} (the risks imply {_num(d['implied_below'], 0)})",
+                f"{_count(d['above'])} (the risks imply {_num(d['implied_above'], 0)})",
                 f"{_num(d['mean_expected'], 2)} vs {_num(d['mean_observed'], 2)}", _miss(d["over"]), _miss(d["under"])]
                if d["teams"] else ["n/a"] * 6)]
             for d in checks["dates"]]
@@ -1279,7 +1342,7 @@ def team_check_verdict(checks: dict, horizon) -> str:
     fewest = min(dates, key=lambda d: (d["coverage"], d["coverage_low"]))
     held = (f"At least {_pct(level, 0)} of teams had a number of leavers inside the range their list would have shown "
             f"at every test date: a manager can read the range on the list as holding the real count over {period} for "
-            f"{_in_100(fewest['coverage'])} teams here (the fewest at any test date; on {fewest['teams']} teams, as few "
+            f"{_in_100(fewest['coverage'])} teams here (the fewest at any test date; on {_count(fewest['teams'])} teams, as few "
             f"as {_in_100(fewest['coverage_low']).removeprefix('about ')} is within chance).")
     held += _too_high_note(dates)
     clustered = [d for d in dates if d["coverage_high"] < d["implied_coverage"]]
@@ -1288,7 +1351,7 @@ def team_check_verdict(checks: dict, horizon) -> str:
     worst = min(clustered, key=lambda d: d["coverage"] - d["implied_coverage"])
     return (held + f" The range is in whole people, so the risks themselves imply more than {_pct(level, 0)} inside "
             f"({_pct(worst['implied_coverage'], 0)} at {worst['as_of']}), and fewer teams than that were inside, "
-            f"beyond chance ({_pct(worst['coverage'], 0)}; {worst['above']} teams had more leavers than their range "
+            f"beyond chance ({_pct(worst['coverage'], 0)}; {_count(worst['above'])} teams had more leavers than their range "
             f"where the risks imply {_num(worst['implied_above'], 0)}): leaving clusters in some teams (a manager "
             "leaving, a restructure), which a range built from each person's risk alone does not allow for. A manager "
             "should read a count above the range as possible, not as a sign the list was wrong.")
@@ -1430,8 +1493,8 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
     # "positives" are leaving snapshots: a leaver counts once per snapshot before leaving (5 quarterly dates in
     # training), so they are shown as such, beside the distinct people who left (older runs did not record them)
     counts = [{"window": WINDOW_LABELS.get(w, w), "dates": _window(metrics, w),
-               "n": c["n"], "positives": c["positives"], "workers": c["workers"],
-               "leavers": str(c["leavers"]) if "leavers" in c else NOT_RECORDED,
+               "n": _count(c["n"]), "positives": _count(c["positives"]), "workers": _count(c["workers"]),
+               "leavers": _count(c["leavers"]) if "leavers" in c else NOT_RECORDED,
                "base_rate": _pct(c["positives"] / c["n"]) if c["n"] else "n/a"}
               for w, c in metrics.get("counts", {}).items()]
     drivers = tables["driver_importance"]
@@ -1461,12 +1524,13 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
             ("Calibration", _calibration_text(metrics.get("calibration"))),
         ],
         "libraries": _library_versions(),
+        "glossary": _glossary(),
         "flat": flat,
         "horizon": metrics.get("horizon_months"),
         "label": _label_text(metrics.get("label") or {}, metrics.get("horizon_months")),
         "population": _population_text(metrics.get("population", "not recorded")),
         "censored": metrics.get("censored", "n/a"),
-        "censoring_rows": [] if censoring is None else censoring.astype(str).to_dict("records"),
+        "censoring_rows": [] if censoring is None else _censoring_text(censoring),
         "censoring_columns": [] if censoring is None else list(censoring.columns),
         "windows": metrics.get("windows") or {},
         "counts": counts,
@@ -1595,7 +1659,7 @@ def _team_check_blocks(c: dict) -> list[dict]:
                 "Largest under-prediction"], _team_check_rows(checks), id="team-figures-table"),
         _p(team_check_verdict(checks, c["horizon"])),
         _p(f"Teams of fewer than {floor} people are not checked and never shown"
-           + (f" ({', '.join(str(d['withheld']) for d in checks['dates'])} teams at the test "
+           + (f" ({', '.join(_count(d['withheld']) for d in checks['dates'])} teams at the test "
               f"date{'s' if len(checks['dates']) > 1 else ''}, with any more withheld so that they cannot be worked out "
               "by subtraction)" if any(d["withheld"] for d in checks["dates"]) else "")
            + "; no team is named. The check counts everyone in post in the team at the date, its manager too, whom "
@@ -1642,7 +1706,7 @@ def _blocks(c: dict) -> list[dict]:
              + (f", or other horizons than {c['horizon']} months." if c["horizon"] else ".")]),
         _h("How to read these numbers", "glossary"),
         _p("The card is written for readers who are not data scientists. These are the measures it uses:"),
-        _ul([f"**{term}:** {meaning}" for term, meaning in GLOSSARY], id="glossary-terms"),
+        _ul([f"**{term}:** {meaning}" for term, meaning in c["glossary"]], id="glossary-terms"),
     ]
     ov = c["overall"]
     names = c["model_names"]
@@ -1651,7 +1715,7 @@ def _blocks(c: dict) -> list[dict]:
                          if m in c.get("narrow_wins", []) else "") for m, ok in c["beats"].items())
     b += [
         _h("Factors and metrics", "metrics"),
-        _p(f"Test window: {ov['rows']} {'rows' if c['flat'] else 'snapshots'} of {ov['people']} people, observed leaver rate {ov['base_rate']}. "
+        _p(f"Test window: {_count(ov['rows'])} {'rows' if c['flat'] else 'snapshots'} of {_count(ov['people'])} people, observed leaver rate {ov['base_rate']}. "
            "Values are for the test window with 95% bootstrap intervals over workers. The turnover model is compared "
            "with two simpler rules (baselines); it is only worth using if it does better than both."),
         _table(["Metric", *[c["model_labels"].get(m, m) for m in names], "What it means"],
@@ -1667,7 +1731,7 @@ def _blocks(c: dict) -> list[dict]:
         _ul([f"Population: {c['population']}.",
              f"Label: {c['label']}",
              "Snapshots whose horizon runs past the end of the data are censored (excluded, never labelled as "
-             f"stayers): {c['censored']}.",
+             f"stayers): {_count(c['censored']) if isinstance(c['censored'], int) else c['censored']}.",
              *([f"Drivers not measured: the training data held no value for any of their features, so the model "
                 f"could not learn whether they matter (not that they do not): {'; '.join(c['not_measured'])}."]
                if c["not_measured"] else [])]),
@@ -1704,16 +1768,29 @@ def _blocks(c: dict) -> list[dict]:
             "Flagged in top 10%"]
     keys = ["people", "base_rate", "roc_auc", "observed", "expected", "calibration_ratio", "calibration_difference",
             "flagged_share"]
+    appendix: list[dict] = []
     for factor, rows in c["fairness"].items():
-        b += [_h(c["factor_labels"].get(factor, factor), f"groups-{re.sub(r'[^A-Za-z0-9]+', '-', factor).lower()}", level=3),
-              _table(head, [{"cells": [r["group"], *[r[k] for k in keys]], "muted": not r["ok"]} for r in rows],
-                     attrs={"class": "fairness", "data-factor": factor})]
+        label, slug = c["factor_labels"].get(factor, factor), re.sub(r"[^A-Za-z0-9]+", "-", factor).lower()
+        table = _table(head, [{"cells": [r["group"], *[r[k] for k in keys]], "muted": not r["ok"]} for r in rows],
+                       attrs={"class": "fairness", "data-factor": factor})
+        if len(rows) <= APPENDIX_ROWS:
+            b += [_h(label, f"groups-{slug}", level=3), table]
+            continue
+        title = f"Appendix: all {_count(len(rows))} {label.lower()} groups"
+        b += [_h(label, f"groups-{slug}", level=3),
+              _p(f"{_count(len(rows))} groups, too many to read here: their table, with the columns above, is the last "
+                 f"section of this card ({title}). The groups the checks name are under Ethical considerations and "
+                 f"Promotion gate; Largest gap per metric is taken over all of them, and the plot below shows the "
+                 f"{MAX_PLOTTED_GROUPS} furthest from calibration for their size.")]
+        appendix += [_h(title, f"appendix-{slug}"),
+                     _p(f"Every group of {label.lower()}, with the columns and rules of Quantitative analyses by group."),
+                     table]
     b += [_h("Largest gap per metric", "largest-gaps", level=3),
           _table(["Factor", "Metric", "Largest gap", "Highest", "Lowest"],
                  [[g["factor"], g["metric"], f"**{g['gap']}**", g["high"], g["low"]] for g in c["gaps"]], id="gaps"),
           *_img("groups", "Observed against predicted leaver rate by group (a factor with more than "
                  f"{MAX_PLOTTED_GROUPS} groups: those furthest from calibration for their size); the same numbers are in the "
-                 "tables above", c["images"], id="groups-plot"),
+                 "group tables", c["images"], id="groups-plot"),
           *([_h("What these tables cannot show", "cannot-show", level=3), _ul(c["cannot_show"], id="cannot-show-items")]
             if c.get("cannot_show") else []),
           _h("Explanations", "explanations"),
@@ -1735,7 +1812,7 @@ def _blocks(c: dict) -> list[dict]:
     if a and not a["n_with_interview"]:
         b.append(_p(NO_INTERVIEWS))
     elif a:
-        b += [_p(f"Exit-interview alignment: of {a['n_leavers']} leavers, {a['n_with_interview']} gave a reason in an "
+        b += [_p(f"Exit-interview alignment: of {_count(a['n_leavers'])} leavers, {_count(a['n_with_interview'])} gave a reason in an "
                  "exit interview. Top 1: the share of them whose stated reason is the model's first driver for them; "
                  "top 3: the share whose stated reason is among its first three. " + a["small_groups"]),
               _table(["", "Top 1", "Top 3"],
@@ -1749,7 +1826,7 @@ def _blocks(c: dict) -> list[dict]:
         b.append(_p("No exit-interview alignment was logged for this run."))
     t = c["truth"]
     if t:
-        b.append(_p(f"Agreement with the simulator's true drivers ({t['n_leavers']} leavers): top 1 {t['top1']}, "
+        b.append(_p(f"Agreement with the simulator's true drivers ({_count(t['n_leavers'])} leavers): top 1 {t['top1']}, "
                     f"top 3 {t['top3']}; how alike the model's and the true ordering of all drivers are (Spearman rank "
                     f"correlation, 1 = same order, 0 = unrelated): mean {t['spearman_mean']}, median "
                     f"{t['spearman_median']}."))
@@ -1784,7 +1861,7 @@ def _blocks(c: dict) -> list[dict]:
              f"expected within a factor {th['max_calibration_ratio']} either way; outside it fails only when also "
              "beyond chance, a person's rows counted together); no group's ROC-AUC "
              f"more than {th['max_group_roc_auc_shortfall']} below the whole window's; no group's |observed - "
-             f"predicted| leaver rate above {th['max_group_calibration_gap']} (a group fails only when it is also "
+             f"predicted| leaver rate above {th['max_group_calibration_gap']} ({_pp(th['max_group_calibration_gap'])}; a group fails only when it is also "
              f"beyond chance for its size, family-wise error {th.get('group_family_alpha', 'n/a')} over the groups "
              "compared); must "
              "beat both baselines: "
@@ -1806,7 +1883,7 @@ def _blocks(c: dict) -> list[dict]:
           _table(["Who", "Name", "Date", "Decision and conditions"],
                  [["Governance board", "", "", ""], ["Data protection officer (DPIA reference)", "", "", ""],
                   ["Trade union representative (consulted)", "", "", ""]], id="sign-off")]
-    return b
+    return b + appendix
 
 
 def _inline_html(text):

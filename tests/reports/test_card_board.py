@@ -87,9 +87,9 @@ def test_windows_count_people_who_left_apart_from_leaving_snapshots(runs):
     counts = tracking.load_json_artifact(runs["good"], "evaluation/metrics.json")["counts"]
     assert "| Window | Snapshot dates | Snapshots | Snapshots followed by leaving | People | People who left | Base rate |" in md
     train, test = counts["train"], counts["test"]
-    assert f"| Training | 2021-01-01 to 2022-06-01 | {train['n']} | {train['positives']} | {train['workers']} | 610 |" in md
+    assert f"| Training | 2021-01-01 to 2022-06-01 | {train['n']:,} | {train['positives']:,} | {train['workers']:,} | 610 |" in md
     assert test["positives"] > runs["leavers"]["test"]  # two snapshots per person: the two counts differ
-    assert f"| {test['positives']} | {test['workers']} | {runs['leavers']['test']} |" in md
+    assert f"| {test['positives']:,} | {test['workers']:,} | {runs['leavers']['test']} |" in md
     # a run logged before people who left were counted says so instead of inventing a number
     older = _section(runs["loses_md"], "Evaluation and training data")
     assert "| not recorded |" in older
@@ -214,7 +214,7 @@ def test_html_contrast_print_and_alt_text(runs):
     assert "thead { display: table-header-group; }" in printed  # headers repeat on every printed page
     assert re.search(r"tr, img[^{]*{ break-inside: avoid; }", printed)
     alts = dict(re.findall(r'<img id="([^"]+)" alt="([^"]+)"', html))
-    assert "dashed diagonal" in alts["calibration-plot"] and "same numbers are in the tables" in alts["groups-plot"]
+    assert "dashed diagonal" in alts["calibration-plot"] and "same numbers are in the group tables" in alts["groups-plot"]
 
 
 def test_the_summary_counts_groups_whose_ranking_could_not_be_checked():
