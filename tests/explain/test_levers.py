@@ -283,3 +283,20 @@ def test_an_agency_worker_new_in_post_whose_permanent_post_was_offered_is_settle
     assert reason_levers(["career_progression"] * 4, people, shown=shown).tolist() == [settle, None, permanent, settle]
     # their pay reason keeps the agency group's levers
     assert reason_levers(["pay"], people.iloc[:1]).tolist() == [permanent]
+
+
+def test_a_part_timer_over_their_own_cap_is_sent_to_that_cap_not_the_team_cap():
+    """0.5 FTE with 14 cases under a team cap of 18 is over their cap of 9; "Review caseload against the team cap
+    and reallocate cases" sent their manager to 18, with nothing to reallocate (782 part-timers' levers on the
+    national lists at 2024-01-01). The lever beside the reason names the cap the reason is measured against."""
+    catalogue = feature_catalogue()
+    drivers = catalogue.set_index("feature")["driver"]
+    # part-time over their own cap (under the team's); full-time over the team cap
+    X = pd.DataFrame({"caseload_over_cap_months_6m": [5.0, 5.0], "caseload_current": [14.0, 21.0],
+                      "caseload_cap": [18.0, 18.0], "caseload_to_cap": [14 / 9, 21 / 18]})
+    values = pd.DataFrame({"caseload_over_cap_months_6m": [0.4, 0.4]})
+    profile = pd.DataFrame({drivers["caseload_over_cap_months_6m"]: [0.4, 0.4]})
+    table = reason_table(values, profile, X, None, catalogue, drivers.reindex(values.columns), k=1)
+    assert "cap 9 for their hours" in table.loc[0, "reason_1"] and "cap 18)" in table.loc[1, "reason_1"]
+    for lever in table["lever_1"]:
+        assert "pro rata for part-time hours" in lever and "against the team cap" not in lever
