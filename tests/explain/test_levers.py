@@ -300,3 +300,23 @@ def test_a_part_timer_over_their_own_cap_is_sent_to_that_cap_not_the_team_cap():
     assert "cap 9 for their hours" in table.loc[0, "reason_1"] and "cap 18)" in table.loc[1, "reason_1"]
     for lever in table["lever_1"]:
         assert "pro rata for part-time hours" in lever and "against the team cap" not in lever
+
+
+def test_someone_new_in_post_who_holds_no_cases_is_not_offered_a_protected_caseload():
+    """A team manager 7 months in post was offered "a settling-in review ... and a protected caseload while they
+    learn it" (488 of the settling-in levers on the national lists at 2024-01-01 were beside people with no open
+    cases): they get the settling-in review without it; a case-holder keeps the protected caseload."""
+    catalogue = feature_catalogue()
+    drivers = catalogue.set_index("feature")["driver"]
+    career = {d.code: d for d in load_drivers()}[drivers["tenure_months"]]
+    groups = dict(career.group_levers)
+    # no cases, holding cases, caseload not recorded (the caseload cannot be said to be none)
+    X = pd.DataFrame({"tenure_months": [7.0, 7.0, 7.0], "caseload_current": [0.0, 12.0, np.nan],
+                      "nqsw_first_2y": [0.0, 0.0, 0.0], "employment_agency": [0.0, 0.0, 0.0]})
+    values = pd.DataFrame({"tenure_months": [0.4] * 3})
+    profile = pd.DataFrame({career.code: [0.4] * 3})
+    table = reason_table(values, profile, X, None, catalogue, drivers.reindex(values.columns), k=1)
+    assert "caseload" in groups["new_in_post"][0]
+    assert table["lever_1"].tolist() == [groups["new_in_post_without_cases"][0], groups["new_in_post"][0],
+                                         groups["new_in_post"][0]]
+    assert "settling-in review" in table.loc[0, "lever_1"] and "caseload" not in table.loc[0, "lever_1"]
