@@ -292,6 +292,8 @@ def test_over_cap_reasons_name_the_cap_for_a_part_timers_hours(catalogue):
                           "per full-time post)", "caseload averaged 8.2 over the last 6 months against a team cap of 14"]),
     ("caseload_max_12m", ["caseload peaked at 11 in the last 12 months against a cap of 7 for their hours (team cap 14 "
                           "per full-time post)", "caseload peaked at 11 in the last 12 months against a team cap of 14"]),
+    ("caseload_to_cap", ["caseload 9 is 129% of their cap of 7 for their hours (team cap 14 per full-time post)",
+                         "caseload 9 is 64% of the pro-rata cap (team cap 14 per full-time post)"]),
 ])
 def test_every_caseload_reason_naming_the_team_cap_names_a_part_timers_own_cap(lead, expected):
     # 0.5 FTE with 9 cases under a team cap of 14 is over their cap of 7: "team caseload cap of 14 (own caseload 9)"
