@@ -158,8 +158,17 @@ def test_every_template_kind_is_known():
 def test_context_columns_fill_templates(catalogue):
     frame = pd.DataFrame({"asye": [1.0, 1.0], "months_in_post": [14, None]})
     text = render_feature_reasons("asye", frame, load_templates(), catalogue)
-    asye = "in the assessed and supported year in employment (ASYE)"
+    asye = "started in the assessed and supported year in employment (ASYE) as newly qualified"
     assert text.tolist() == [asye + ", 14 months in post", asye]
+
+
+def test_an_asye_reason_never_says_the_person_is_in_the_asye_once_the_year_is_over(catalogue):
+    # asye records how the post began (workers.asye), not that the year is still running: "in the assessed and
+    # supported year in employment (ASYE), 20 months in post" (161 reasons on the national lists at 2024-01-01, all
+    # 19 to 22 months in post) was untrue of the person.
+    frame = pd.DataFrame({"asye": [1.0, 1.0], "months_in_post": [20.4, 5.0]})
+    for text in render_feature_reasons("asye", frame, load_templates(), catalogue):
+        assert not text.startswith("in the assessed and supported year") and "started in" in text
 
 
 def test_explained_reasons_state_the_persons_own_value(model, frame, catalogue, context):
