@@ -320,3 +320,20 @@ def test_someone_new_in_post_who_holds_no_cases_is_not_offered_a_protected_casel
     assert table["lever_1"].tolist() == [groups["new_in_post_without_cases"][0], groups["new_in_post"][0],
                                          groups["new_in_post"][0]]
     assert "settling-in review" in table.loc[0, "lever_1"] and "caseload" not in table.loc[0, "lever_1"]
+
+
+def test_a_newly_qualified_worker_past_the_asye_year_is_not_offered_asye_support():
+    """"14 months in this post" beside "ASYE support with a protected caseload and CPD days" offered a year that
+    is over (657 of the ASYE levers on the national lists at 2024-01-01): past 12 months in post a newly qualified
+    worker gets the second-year support; in the year, ASYE support."""
+    catalogue = feature_catalogue()
+    drivers = catalogue.set_index("feature")["driver"]
+    career = {d.code: d for d in load_drivers()}[drivers["tenure_months"]]
+    groups = dict(career.group_levers)
+    X = pd.DataFrame({"tenure_months": [14.0, 7.0], "nqsw_first_2y": [1.0, 1.0], "employment_agency": [0.0, 0.0],
+                      "caseload_current": [12.0, 10.0]})
+    values = pd.DataFrame({"tenure_months": [0.4] * 2})
+    profile = pd.DataFrame({career.code: [0.4] * 2})
+    table = reason_table(values, profile, X, None, catalogue, drivers.reindex(values.columns), k=1)
+    assert table["lever_1"].tolist() == [groups["newly_qualified_after_asye"][0], groups["newly_qualified"][0]]
+    assert "ASYE support" not in table.loc[0, "lever_1"] and table.loc[1, "lever_1"].startswith("ASYE support")
