@@ -304,7 +304,7 @@ def test_a_part_timer_over_their_own_cap_is_sent_to_that_cap_not_the_team_cap():
 
 def test_someone_new_in_post_who_holds_no_cases_is_not_offered_a_protected_caseload():
     """A team manager 7 months in post was offered "a settling-in review ... and a protected caseload while they
-    learn it" (488 of the settling-in levers on the national lists at 2024-01-01 were beside people with no open
+    learn it" (490 of the settling-in levers on the national lists at 2024-01-01 were beside people with no open
     cases): they get the settling-in review without it; a case-holder keeps the protected caseload."""
     catalogue = feature_catalogue()
     drivers = catalogue.set_index("feature")["driver"]
