@@ -337,3 +337,17 @@ def test_a_newly_qualified_worker_past_the_asye_year_is_not_offered_asye_support
     table = reason_table(values, profile, X, None, catalogue, drivers.reindex(values.columns), k=1)
     assert table["lever_1"].tolist() == [groups["newly_qualified_after_asye"][0], groups["newly_qualified"][0]]
     assert "ASYE support" not in table.loc[0, "lever_1"] and table.loc[1, "lever_1"].startswith("ASYE support")
+
+
+def test_an_agency_worker_new_in_post_who_holds_no_cases_is_not_offered_a_protected_caseload_either():
+    """A locum team manager new in post: the permanent post first, then (once it is offered beside another reason)
+    the settling-in review without the protected caseload (9 agency team managers nationally at 2024-01-01)."""
+    career = {d.code: d for d in load_drivers()}["career_progression"]
+    groups = dict(career.group_levers)
+    permanent, without_cases = groups["agency"][0], groups["new_in_post_without_cases"][0]
+    people = pd.DataFrame({"employment_agency": [1.0, 1.0, 1.0], "tenure_months": [5.0, 5.0, 5.0],
+                           "caseload_current": [0.0, 0.0, 12.0], "nqsw_first_2y": [0.0, 0.0, 0.0]})
+    shown = [np.array([permanent, None, permanent], dtype=object)]
+    got = reason_levers(["career_progression"] * 3, people, shown=shown).tolist()
+    assert got == [without_cases, permanent, groups["new_in_post"][0]]
+    assert "caseload" not in without_cases
