@@ -389,19 +389,30 @@ def _bar(version_tags: dict) -> str:
     return f" under {note}" if note else ""
 
 
+def hours_in_force(keys: pd.DataFrame, tables: dict) -> np.ndarray:
+    """Each key's contracted hours (FTE) in force on its date (``fte_history`` applied, else ``workers.fte``):
+    the hours the caseload and housing features pro-rate with. Not a model input: the lists' caseload per FTE
+    and the reasons' part-time words (a part-timer's own cap, rent against full-time pay) read it. NaN when the
+    workers table (a flat extract's, say) has no ``fte``."""
+    from retention_ml.features._base import WorkerLookup
+    from retention_ml.features.fte_history import FteValues
+
+    if "workers" not in tables or "fte" not in tables["workers"]:
+        return np.full(len(keys), np.nan)
+    wl = WorkerLookup(tables["workers"], keys["worker_id"])
+    return np.asarray(FteValues(tables, wl).at(wl.codes, keys["as_of"]), dtype="float64")
+
+
 def _team_context(keys: pd.DataFrame, X: pd.DataFrame, tables: dict) -> pd.DataFrame:
     """Columns the team summary needs: current caseload, FTE (the cap is per full-time post), team cap, target turnover."""
-    from retention_ml.features._base import WorkerLookup
     from retention_ml.features._pit import encode, sorted_keys
-    from retention_ml.features.fte_history import FteValues
     from retention_ml.features.team_history import TeamValues
 
     teams = tables["teams"].set_index("team_id")
     out = pd.DataFrame(index=keys.index)
     out["caseload_current"] = X["caseload_current"].to_numpy() if "caseload_current" in X else np.nan
     # the hours in force on the scoring date (fte_history), as the caseload features pro-rate the cap with
-    wl = WorkerLookup(tables["workers"], keys["worker_id"])
-    out["fte"] = FteValues(tables, wl).at(wl.codes, keys["as_of"]) if "fte" in wl.W else np.nan
+    out["fte"] = hours_in_force(keys, tables)
     out["target_turnover"] = keys["team_id"].map(teams["target_turnover"]).astype(float).to_numpy() \
         if "target_turnover" in teams else np.nan
     # the cap in force on the scoring date (team_history), as the caseload features read it
@@ -454,7 +465,10 @@ def assemble_scores(model, X: pd.DataFrame, keys: pd.DataFrame, *, context: pd.D
         low, high = risk, risk
     ex = explain(model, X, catalogue=catalogue).relative_to(keys["as_of"])
     profile = ex.by_driver().reset_index(drop=True).add_prefix("driver_")
-    reasons = ex.reasons(X, keys, k=3, health="withhold").reset_index(drop=True)   # lists read these: no health figures
+    # the context's hours (fte) word a part-timer's reasons, also where the caseload features cannot give them
+    words_context = keys if context is None else pd.concat(
+        [keys, context.reset_index(drop=True).drop(columns=[c for c in context.columns if c in keys.columns])], axis=1)
+    reasons = ex.reasons(X, words_context, k=3, health="withhold").reset_index(drop=True)   # lists: no health figures
     frame = keys.reindex(columns=[c for c in SCORE_KEY_COLUMNS if c in keys]).copy()
     frame["risk"], frame["risk_low"], frame["risk_high"] = risk, np.minimum(low, risk), np.maximum(high, risk)
     frame["band"] = assign_bands(risk, config=config)

@@ -325,18 +325,42 @@ def _with_derived_fields(frame: pd.DataFrame) -> pd.DataFrame:
     return _agency_fields(_progression_in_post(_pay_additions(_part_time_rent(_own_cap(frame)))))
 
 
-def _own_cap(frame: pd.DataFrame) -> pd.DataFrame:
-    """``caseload_cap_own``: the cap for the person's hours (team cap x FTE, read back from ``caseload_to_cap``
-    = caseload / pro-rata cap), only where it differs from the team cap (part-time staff). The over-cap
-    features count months above this pro-rata cap, so "over the cap ... (caseload 10, cap 16)" read as under
-    it for someone on 0.5 FTE; their templates name it, and full-time staff keep the shorter words.
-    """
+def _hours_from_caseload(frame: pd.DataFrame) -> pd.Series:
+    """Contracted hours as a share of full time, read back from the caseload features (caseload / (team cap x
+    FTE)): known only for someone holding cases, and NaN where the caseload features are absent."""
     if not {"caseload_current", "caseload_to_cap", "caseload_cap"} <= set(frame.columns):
+        return pd.Series(np.nan, index=frame.index)
+    num = {c: pd.to_numeric(frame[c], errors="coerce").astype("float64")
+           for c in ("caseload_current", "caseload_to_cap", "caseload_cap")}
+    return num["caseload_current"] / (num["caseload_to_cap"] * num["caseload_cap"]).where(lambda v: v > 0)
+
+
+def _recorded_fte(frame: pd.DataFrame) -> pd.Series:
+    """``fte``, the contracted hours in force at the scoring date that scoring and ``explain`` pass as context
+    (:func:`retention_ml.scoring.hours_in_force`: the hours the caseload and housing features pro-rate with);
+    NaN where it is not recorded or not passed."""
+    if "fte" not in frame.columns:
+        return pd.Series(np.nan, index=frame.index)
+    fte = pd.to_numeric(frame["fte"], errors="coerce").astype("float64")
+    return fte.where(fte > 0)
+
+
+def _own_cap(frame: pd.DataFrame) -> pd.DataFrame:
+    """``caseload_cap_own``: the cap for the person's hours (team cap x FTE), only where it differs from the
+    team cap (part-time staff). The over-cap features count months above this pro-rata cap, so "over the cap ...
+    (caseload 10, cap 16)" read as under it for someone on 0.5 FTE; their templates name it, and full-time staff
+    keep the shorter words. The hours are the recorded ``fte`` where given, else read back from
+    ``caseload_to_cap`` (= caseload / pro-rata cap), the same number for anyone holding cases.
+    """
+    if "caseload_cap" not in frame.columns:
         return frame
-    cases = pd.to_numeric(frame["caseload_current"], errors="coerce").astype("float64")
-    ratio = pd.to_numeric(frame["caseload_to_cap"], errors="coerce").astype("float64")
     cap = pd.to_numeric(frame["caseload_cap"], errors="coerce").astype("float64")
-    own = (cases / ratio.where(ratio > 0)).round(1)
+    fte = _recorded_fte(frame)
+    own = (cap * fte).round(1)
+    if {"caseload_current", "caseload_to_cap"} <= set(frame.columns):
+        cases = pd.to_numeric(frame["caseload_current"], errors="coerce").astype("float64")
+        ratio = pd.to_numeric(frame["caseload_to_cap"], errors="coerce").astype("float64")
+        own = own.where(fte.notna(), (cases / ratio.where(ratio > 0)).round(1))
     return frame.assign(caseload_cap_own=own.where((own - cap).abs() >= 0.05))
 
 
@@ -351,20 +375,21 @@ def _part_time_rent(frame: pd.DataFrame) -> pd.DataFrame:
     ``housing_rent_to_pay`` is the rent against the take-home pay for the person's own hours (salary x FTE
     plus supplement and retention payment, features/housing.py), so "median rent ... is 124% of their
     estimated take-home pay" was true and read as impossible: 577 of the 753 such reasons of 100% or more on the
-    national lists at 2024-01-01 were part-timers'. Their hours come from the caseload features (caseload /
-    (team cap x FTE), as :func:`_own_cap` reads them), so only case-holders get these words; the full-time pay
-    from the pay features the housing feature reads too (salary plus supplement and retention payment).
+    national lists at 2024-01-01 were part-timers'. Their hours are the recorded ``fte`` (the hours the housing
+    feature used), else read back from the caseload features, which know them only for case-holders (a part-timer
+    holding no cases, or with no caseload recorded, read "108% of their take-home pay" with no hours); the
+    full-time pay from the pay features the housing feature reads too (salary plus supplement and retention payment).
     """
-    need = {"caseload_current", "caseload_to_cap", "caseload_cap", "housing_rent_to_pay", "pay_salary_fte"}
-    if not need <= set(frame.columns):
+    if not {"housing_rent_to_pay", "pay_salary_fte"} <= set(frame.columns):
         return frame
-    num = {c: pd.to_numeric(frame[c], errors="coerce").astype("float64") for c in need}
-    hours = (num["caseload_current"] / (num["caseload_to_cap"] * num["caseload_cap"]).where(lambda v: v > 0)).round(2)
+    fte = _recorded_fte(frame)
+    hours = fte.where(fte.notna(), _hours_from_caseload(frame)).round(2)
     part = hours.where((hours > 0) & (hours < _PART_TIME_BELOW))
     additions = sum(pd.to_numeric(frame[c], errors="coerce").astype("float64").fillna(0.0)
                     for c in ("pay_supplement", "pay_retention_payment") if c in frame.columns)
-    salary = num["pay_salary_fte"]
-    full_time = num["housing_rent_to_pay"] * (salary * part + additions) / (salary + additions).where(lambda v: v > 0)
+    salary = pd.to_numeric(frame["pay_salary_fte"], errors="coerce").astype("float64")
+    rent_to_pay = pd.to_numeric(frame["housing_rent_to_pay"], errors="coerce").astype("float64")
+    full_time = rent_to_pay * (salary * part + additions) / (salary + additions).where(lambda v: v > 0)
     return frame.assign(part_time_hours=part, housing_rent_to_full_time_pay=full_time.where(part.notna()))
 
 

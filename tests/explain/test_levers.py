@@ -283,3 +283,71 @@ def test_an_agency_worker_new_in_post_whose_permanent_post_was_offered_is_settle
     assert reason_levers(["career_progression"] * 4, people, shown=shown).tolist() == [settle, None, permanent, settle]
     # their pay reason keeps the agency group's levers
     assert reason_levers(["pay"], people.iloc[:1]).tolist() == [permanent]
+
+
+def test_a_part_timer_over_their_own_cap_is_sent_to_that_cap_not_the_team_cap():
+    """0.5 FTE with 14 cases under a team cap of 18 is over their cap of 9; "Review caseload against the team cap
+    and reallocate cases" sent their manager to 18, with nothing to reallocate (782 part-timers' levers on the
+    national lists at 2024-01-01). The lever beside the reason names the cap the reason is measured against."""
+    catalogue = feature_catalogue()
+    drivers = catalogue.set_index("feature")["driver"]
+    # part-time over their own cap (under the team's); full-time over the team cap
+    X = pd.DataFrame({"caseload_over_cap_months_6m": [5.0, 5.0], "caseload_current": [14.0, 21.0],
+                      "caseload_cap": [18.0, 18.0], "caseload_to_cap": [14 / 9, 21 / 18]})
+    values = pd.DataFrame({"caseload_over_cap_months_6m": [0.4, 0.4]})
+    profile = pd.DataFrame({drivers["caseload_over_cap_months_6m"]: [0.4, 0.4]})
+    table = reason_table(values, profile, X, None, catalogue, drivers.reindex(values.columns), k=1)
+    assert "cap 9 for their hours" in table.loc[0, "reason_1"] and "cap 18)" in table.loc[1, "reason_1"]
+    for lever in table["lever_1"]:
+        assert "pro rata for part-time hours" in lever and "against the team cap" not in lever
+
+
+def test_someone_new_in_post_who_holds_no_cases_is_not_offered_a_protected_caseload():
+    """A team manager 7 months in post was offered "a settling-in review ... and a protected caseload while they
+    learn it" (490 of the settling-in levers on the national lists at 2024-01-01 were beside people with no open
+    cases): they get the settling-in review without it; a case-holder keeps the protected caseload."""
+    catalogue = feature_catalogue()
+    drivers = catalogue.set_index("feature")["driver"]
+    career = {d.code: d for d in load_drivers()}[drivers["tenure_months"]]
+    groups = dict(career.group_levers)
+    # no cases, holding cases, caseload not recorded (the caseload cannot be said to be none)
+    X = pd.DataFrame({"tenure_months": [7.0, 7.0, 7.0], "caseload_current": [0.0, 12.0, np.nan],
+                      "nqsw_first_2y": [0.0, 0.0, 0.0], "employment_agency": [0.0, 0.0, 0.0]})
+    values = pd.DataFrame({"tenure_months": [0.4] * 3})
+    profile = pd.DataFrame({career.code: [0.4] * 3})
+    table = reason_table(values, profile, X, None, catalogue, drivers.reindex(values.columns), k=1)
+    assert "caseload" in groups["new_in_post"][0]
+    assert table["lever_1"].tolist() == [groups["new_in_post_without_cases"][0], groups["new_in_post"][0],
+                                         groups["new_in_post"][0]]
+    assert "settling-in review" in table.loc[0, "lever_1"] and "caseload" not in table.loc[0, "lever_1"]
+
+
+def test_a_newly_qualified_worker_past_the_asye_year_is_not_offered_asye_support():
+    """"14 months in this post" beside "ASYE support with a protected caseload and CPD days" offered a year that
+    is over (657 of the ASYE levers on the national lists at 2024-01-01): past 12 months in post a newly qualified
+    worker gets the second-year support; in the year, ASYE support."""
+    catalogue = feature_catalogue()
+    drivers = catalogue.set_index("feature")["driver"]
+    career = {d.code: d for d in load_drivers()}[drivers["tenure_months"]]
+    groups = dict(career.group_levers)
+    X = pd.DataFrame({"tenure_months": [14.0, 7.0], "nqsw_first_2y": [1.0, 1.0], "employment_agency": [0.0, 0.0],
+                      "caseload_current": [12.0, 10.0]})
+    values = pd.DataFrame({"tenure_months": [0.4] * 2})
+    profile = pd.DataFrame({career.code: [0.4] * 2})
+    table = reason_table(values, profile, X, None, catalogue, drivers.reindex(values.columns), k=1)
+    assert table["lever_1"].tolist() == [groups["newly_qualified_after_asye"][0], groups["newly_qualified"][0]]
+    assert "ASYE support" not in table.loc[0, "lever_1"] and table.loc[1, "lever_1"].startswith("ASYE support")
+
+
+def test_an_agency_worker_new_in_post_who_holds_no_cases_is_not_offered_a_protected_caseload_either():
+    """A locum team manager new in post: the permanent post first, then (once it is offered beside another reason)
+    the settling-in review without the protected caseload (9 agency team managers nationally at 2024-01-01)."""
+    career = {d.code: d for d in load_drivers()}["career_progression"]
+    groups = dict(career.group_levers)
+    permanent, without_cases = groups["agency"][0], groups["new_in_post_without_cases"][0]
+    people = pd.DataFrame({"employment_agency": [1.0, 1.0, 1.0], "tenure_months": [5.0, 5.0, 5.0],
+                           "caseload_current": [0.0, 0.0, 12.0], "nqsw_first_2y": [0.0, 0.0, 0.0]})
+    shown = [np.array([permanent, None, permanent], dtype=object)]
+    got = reason_levers(["career_progression"] * 3, people, shown=shown).tolist()
+    assert got == [without_cases, permanent, groups["new_in_post"][0]]
+    assert "caseload" not in without_cases

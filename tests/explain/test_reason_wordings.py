@@ -62,3 +62,31 @@ def test_a_vacancy_reason_says_how_much_of_the_teams_work_agency_staff_hold():
     vacant = "18% of the team's funded posts are vacant or covered by agency staff"
     assert got == [f"{vacant} (agency staff hold 9% of the team's hours in post)",
                    f"{vacant} (agency staff hold 0% of the team's hours in post)", vacant]
+
+
+def _reasons_with(feature: str, X: pd.DataFrame, context: pd.DataFrame) -> pd.Series:
+    catalogue = feature_catalogue()
+    drivers = catalogue.set_index("feature")["driver"]
+    values = pd.DataFrame({feature: [0.4] * len(X)})
+    profile = pd.DataFrame({drivers[feature]: [0.4] * len(X)})
+    return reason_table(values, profile, X, context, catalogue, drivers.reindex(values.columns), k=1)["reason_1"]
+
+
+def test_a_part_timers_hours_come_from_the_recorded_fte_where_the_scores_carry_it():
+    """The caseload features give the hours only for someone holding cases: with the recorded FTE in the
+    context (as scoring and explain pass it), a part-timer with no cases gets their hours too, a full-timer keeps
+    the full-time words, and without it the caseload's hours are read as before."""
+    salary, rent = 40_000.0, 1_500.0
+    take_home = lambda fte: salary * fte * 0.75 / 12   # features/housing.py, no supplement or retention payment
+    # 0.5 FTE with no cases; full-time with no cases; 0.6 FTE with no FTE recorded (hours from the caseload)
+    X = pd.DataFrame({"housing_rent_to_pay": [rent / take_home(0.5), rent / take_home(1.0), rent / take_home(0.6)],
+                      "caseload_current": [0.0, 0.0, 6.0], "caseload_cap": [16.0, 16.0, 20.0],
+                      "caseload_to_cap": [0.0, 0.0, 0.5], "pay_salary_fte": [salary] * 3,
+                      "pay_supplement": [0.0] * 3, "pay_retention_payment": [0.0] * 3})
+    got = _reasons_with("housing_rent_to_pay", X, pd.DataFrame({"fte": [0.5, 1.0, np.nan]})).tolist()
+    assert got == ["median rent in their home area is 120% of their estimated take-home pay on 50% of full-time "
+                   "hours (60% of full-time take-home pay)",
+                   "median rent in their home area is 60% of their estimated take-home pay",
+                   "median rent in their home area is 100% of their estimated take-home pay on 60% of full-time "
+                   "hours (60% of full-time take-home pay)"]
+

@@ -126,7 +126,9 @@ def test_reason_text_matches_the_row_and_levers_come_from_the_taxonomy(model, fr
     X, _ = frame
     exp = explain(model, X, catalogue=catalogue)
     table = exp.reasons(X, context, k=3)
-    rows = np.flatnonzero(table["reason_feature_1"].eq("caseload_current").to_numpy() & X["caseload_cap"].notna().to_numpy())
+    # a full-timer's: a part-timer's reason names the cap for their hours first (test_reason_wordings)
+    rows = np.flatnonzero(table["reason_feature_1"].eq("caseload_current").to_numpy() & X["caseload_cap"].notna().to_numpy()
+                          & X["fte"].eq(1.0).to_numpy())
     assert len(rows) > 0
     r = rows[0]
     assert table["reason_1"].iloc[r].startswith(f"caseload {round(X['caseload_current'].iloc[r])} against a team cap of {round(X['caseload_cap'].iloc[r])}")
@@ -156,8 +158,17 @@ def test_every_template_kind_is_known():
 def test_context_columns_fill_templates(catalogue):
     frame = pd.DataFrame({"asye": [1.0, 1.0], "months_in_post": [14, None]})
     text = render_feature_reasons("asye", frame, load_templates(), catalogue)
-    asye = "in the assessed and supported year in employment (ASYE)"
+    asye = "started in the assessed and supported year in employment (ASYE) as newly qualified"
     assert text.tolist() == [asye + ", 14 months in post", asye]
+
+
+def test_an_asye_reason_never_says_the_person_is_in_the_asye_once_the_year_is_over(catalogue):
+    # asye records how the post began (workers.asye), not that the year is still running: "in the assessed and
+    # supported year in employment (ASYE), 20 months in post" (161 reasons on the national lists at 2024-01-01, all
+    # 19 to 22 months in post) was untrue of the person.
+    frame = pd.DataFrame({"asye": [1.0, 1.0], "months_in_post": [20.4, 5.0]})
+    for text in render_feature_reasons("asye", frame, load_templates(), catalogue):
+        assert not text.startswith("in the assessed and supported year") and "started in" in text
 
 
 def test_explained_reasons_state_the_persons_own_value(model, frame, catalogue, context):
@@ -290,6 +301,8 @@ def test_over_cap_reasons_name_the_cap_for_a_part_timers_hours(catalogue):
                           "per full-time post)", "caseload averaged 8.2 over the last 6 months against a team cap of 14"]),
     ("caseload_max_12m", ["caseload peaked at 11 in the last 12 months against a cap of 7 for their hours (team cap 14 "
                           "per full-time post)", "caseload peaked at 11 in the last 12 months against a team cap of 14"]),
+    ("caseload_to_cap", ["caseload 9 is 129% of their cap of 7 for their hours (team cap 14 per full-time post)",
+                         "caseload 9 is 64% of the pro-rata cap (team cap 14 per full-time post)"]),
 ])
 def test_every_caseload_reason_naming_the_team_cap_names_a_part_timers_own_cap(lead, expected):
     # 0.5 FTE with 9 cases under a team cap of 14 is over their cap of 7: "team caseload cap of 14 (own caseload 9)"
