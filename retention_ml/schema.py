@@ -17,6 +17,7 @@ True
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -401,8 +402,9 @@ def schema_version() -> str:
     """
     schemas = load_schemas()
     digest = hashlib.sha256()
-    for name, t in schemas.items():
-        digest.update(t.path.read_bytes())
-    digest.update((schema_dir() / "drivers.yaml").read_bytes())
+    # the parsed content, not the bytes: a comment or a line break moved changes no input, so no model's version
+    for path in [t.path for t in schemas.values()] + [schema_dir() / "drivers.yaml"]:
+        content = yaml.safe_load(path.read_text(encoding="utf-8"))
+        digest.update(json.dumps(content, sort_keys=True, default=str).encode())
 
     return f"{sum(t.version for t in schemas.values())}-{digest.hexdigest()[:10]}"

@@ -115,3 +115,24 @@ def test_schema_show_prints_declared_patterns_and_flags_as_text_at_any_width():
     # On a laptop terminal each column is a block whose description is not folded a few letters wide.
     narrow = runner.invoke(app, ["schema", "show", "workers"], env={"COLUMNS": "80"}).output
     assert "\nfte: float; required; never empty; values: 0.1 to 1; unit: FTE\n    Contracted full-time equivalent now" in narrow
+
+
+def test_schema_version_follows_content_not_comments(tmp_path, monkeypatch):
+    """A comment edit in drivers.yaml (session 18 re-measured the counts its comments quote) changed the version
+    every run carries, though no input changed; a changed value still changes it."""
+    import shutil
+
+    from retention_ml import schema
+
+    copy = tmp_path / "data_schema"
+    shutil.copytree(schema_dir(), copy)
+    monkeypatch.setenv("RETENTION_ML_SCHEMA_DIR", str(copy))
+    before = schema_version()
+    drivers = copy / "drivers.yaml"
+    drivers.write_text("# a new comment\n" + drivers.read_text(encoding="utf-8").replace("\n", "\n\n", 3), encoding="utf-8")
+    schema._load_schemas.cache_clear()
+    assert schema_version() == before
+    drivers.write_text(drivers.read_text(encoding="utf-8").replace("label: Pay", "label: Pay and grading", 1),
+                       encoding="utf-8")
+    assert "Pay and grading" in drivers.read_text(encoding="utf-8")
+    assert schema_version() != before
