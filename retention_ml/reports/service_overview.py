@@ -49,9 +49,9 @@ DRIVER_LINE = ("Most common driver: among the team's medium- and high-band peopl
                "people are in those bands, and withheld from a team too where the service total's driver less the "
                "drivers shown would describe fewer than {floor} people. The band counts are a breakdown of a team of "
                "{floor} or more, as its manager's list shows it; they say how many, never who.")
-OWN_TOTAL_WITHHELD = ("No own-staff figures for the service: its own staff or agency workers, or those of the teams "
-                      "without own-staff figures at one target turnover, number 1 to {floor}, and the service's own-staff "
-                      "figures less the teams' would give theirs.")
+OWN_TOTAL_WITHHELD = ("No own-staff figures for the service: some but fewer than {floor} own staff or agency workers "
+                      "are in the service, or in its teams without own-staff figures at one target turnover, and the "
+                      "service's own-staff figures less the teams' shown would give theirs.")
 OWN_TOTAL_RULE = ("the own staff of all its teams, where they are at least {floor}, its agency workers none or at least "
                   "{floor}, and the teams without own-staff figures hold, at each target turnover, none or at least "
                   "{floor} own staff and none or at least {floor} agency workers, so that no team's few can be worked out "

@@ -328,7 +328,7 @@ def test_the_total_withholds_its_own_staff_where_the_difference_gives_a_teams_fe
     _rank(tmp_path, frame)
     table = _overview(tmp_path / "lists" / "service_overview_C01_safeguarding.csv")
     assert table.loc[TOTAL_LABEL, OWN_COLS].isna().all()
-    assert "number 1 to 5" in table.loc[TOTAL_LABEL, "note"]
+    assert "some but fewer than 5 own staff or agency workers" in table.loc[TOTAL_LABEL, "note"]
     assert table.loc["SA", "own_staff"] == 10 and pd.isna(table.loc["SB", "own_staff"])
     # what showing it would have given away, worked out from the rows as a reader would
     listed = frame[(frame.worker_id != frame.manager_id) & (frame.team_id == "SB")]
@@ -393,3 +393,18 @@ def test_a_scoring_without_employment_types_keeps_its_overview(tmp_path):
     assert table[OWN_COLS].isna().all().all() and table["note"].isna().all()
     text = " ".join(path.read_text(encoding="utf-8").split())
     assert "the service total's, the own staff" not in text and "own_staff_total" not in text
+
+
+def test_the_total_can_count_own_staff_apart_where_no_team_can(tmp_path):
+    """SA and SB each list 6, with 2 and 3 agency workers: neither list counts its own staff apart, but together
+    they hold 7 own staff and 5 agency workers at one target, so the total does, and the page says it is the
+    service as a whole."""
+    frame = _with_agency(_frame({"SA": 7, "SB": 7, "EH": 8}, {"SA": "safeguarding", "SB": "safeguarding",
+                                                              "EH": "early_help"}), {"SA": 2, "SB": 3})
+    _rank(tmp_path, frame.assign(target_turnover=0.12))
+    table = _overview(tmp_path / "lists" / "service_overview_C01_safeguarding.csv")
+    assert table.loc[["SA", "SB"], "own_staff"].isna().all() and table.loc[TOTAL_LABEL, "own_staff"] == 7
+    seen = _attack(table)
+    assert (seen["own"], seen["agency"]) == (7, 5)   # what subtraction gives: both groups at the floor or more
+    page = html.unescape((tmp_path / "lists" / "service_overview_C01_safeguarding.html").read_text(encoding="utf-8"))
+    assert "the service as a whole (no team's list counts its own staff apart)" in page
