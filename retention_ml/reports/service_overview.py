@@ -52,6 +52,8 @@ DRIVER_LINE = ("Most common driver: among the team's medium- and high-band peopl
 OWN_TOTAL_WITHHELD = ("No own-staff figures for the service: some but fewer than {floor} own staff or agency workers "
                       "are in the service, or in its teams without own-staff figures at one target turnover, and the "
                       "service's own-staff figures less the teams' shown would give theirs.")
+OWN_TEAM_WITHHELD = ("No own-staff figures: fewer than {floor} own staff or agency workers to count apart (as on the "
+                     "team's list), so the target is set beside everyone scored only.")
 OWN_TOTAL_RULE = ("the own staff of all its teams, where they are at least {floor}, its agency workers none or at least "
                   "{floor}, and the teams without own-staff figures hold, at each target turnover, none or at least "
                   "{floor} own staff and none or at least {floor} agency workers, so that no team's few can be worked out "
@@ -357,6 +359,10 @@ def build_service_overviews(plan: list[tuple[str, str, list[str]]], built: dict[
                        "be worked out from the service total."}
             else:
                 row = {"team_id": team, **_figures(tl.summary, team_bands.get((i, team), {}), horizon_months)}
+                if "own_staff" in tl.summary and tl.summary["own_staff"] is None and "target_leavers" in row:
+                    # the list's target line says why it compares everyone; the row says it too, or the empty
+                    # own-staff cells beside a team's figures read as a gap in the data
+                    row["note"] = OWN_TEAM_WITHHELD.format(floor=floor)
             rows.append(row)
             at.append(i)
         total = _total(people.iloc[rows_of.get(i, [])], service_bands.get(i, {}), lambda i=i: targets.loc[i],

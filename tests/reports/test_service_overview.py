@@ -330,6 +330,8 @@ def test_the_total_withholds_its_own_staff_where_the_difference_gives_a_teams_fe
     assert table.loc[TOTAL_LABEL, OWN_COLS].isna().all()
     assert "some but fewer than 5 own staff or agency workers" in table.loc[TOTAL_LABEL, "note"]
     assert table.loc["SA", "own_staff"] == 10 and pd.isna(table.loc["SB", "own_staff"])
+    assert "fewer than 5 own staff or agency workers to count apart" in table.loc["SB", "note"]
+    assert table.loc["SB", "people"] == 8 and pd.isna(table.loc["SA", "note"])   # SB's other figures are shown
     # what showing it would have given away, worked out from the rows as a reader would
     listed = frame[(frame.worker_id != frame.manager_id) & (frame.team_id == "SB")]
     assert (listed.employment_type == "agency").sum() == 2 and table.loc[TOTAL_LABEL, "people"] == 23
