@@ -207,8 +207,8 @@ def _figures(summary: dict, bands: dict, horizon_months: int | None) -> dict:
         row["against_target"] = round(summary["expected_leavers"] - row["target_leavers"], 1)
         if summary.get("own_staff") is not None:
             # the like-for-like comparison, where the team's list makes it (risk_list._own_staff_summary: own staff
-            # and agency workers each none or at least the floor); never on the total, whose own-staff figures
-            # less the teams shown would give a team's few agency workers'
+            # and agency workers each none or at least the floor); the total's need more (_service_own_staff), as
+            # its own-staff figures less the teams shown could give a team's few agency workers'
             own = round(target_leavers(summary["target_turnover"], summary["own_staff"], int(horizon_months)), 1)
             row.update(own_staff=summary["own_staff"], own_expected_leavers=summary["own_expected_leavers"],
                        own_target_leavers=own, own_against_target=round(summary["own_expected_leavers"] - own, 1))
