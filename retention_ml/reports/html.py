@@ -51,9 +51,9 @@ def write_html(lists: list[TeamList], meta: dict, path: str | Path) -> Path:
 
 def render_overview(overview, meta: dict) -> str:
     """Render a :class:`~retention_ml.reports.service_overview.ServiceOverview` as one self-contained page."""
-    from retention_ml.reports.service_overview import COLUMNS, display_table, overview_lines
+    from retention_ml.reports.service_overview import COLUMNS, TOTAL_LABEL, display_table, overview_lines
 
     table = display_table(overview.table)
     return _template("service_overview.html.j2").render(title=overview.title(), meta=meta, banner=overview_lines(meta),
                                        columns=list(table.columns), labels={c: COLUMNS[c][0] for c in table.columns},
-                                       records=table.to_dict("records"))
+                                       records=table.to_dict("records"), total_label=TOTAL_LABEL)

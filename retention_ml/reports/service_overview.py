@@ -49,6 +49,15 @@ DRIVER_LINE = ("Most common driver: among the team's medium- and high-band peopl
                "people are in those bands, and withheld from a team too where the service total's driver less the "
                "drivers shown would describe fewer than {floor} people. The band counts are a breakdown of a team of "
                "{floor} or more, as its manager's list shows it; they say how many, never who.")
+OWN_TOTAL_WITHHELD = ("No own-staff figures for the service: some but fewer than {floor} own staff or agency workers "
+                      "are in the service, or in its teams without own-staff figures at one target turnover, and the "
+                      "service's own-staff figures less the teams' shown would give theirs.")
+OWN_TEAM_WITHHELD = ("No own-staff figures: fewer than {floor} own staff or agency workers to count apart (as on the "
+                     "team's list), so the target is set beside everyone scored only.")
+OWN_TOTAL_RULE = ("the own staff of all its teams, where they are at least {floor}, its agency workers none or at least "
+                  "{floor}, and the teams without own-staff figures hold, at each target turnover, none or at least "
+                  "{floor} own staff and none or at least {floor} agency workers, so that no team's few can be worked out "
+                  "by subtraction")
 
 # Columns in order, with what people read (Excel, HTML) and what the raw CSV name means.
 COLUMNS = {
@@ -92,6 +101,8 @@ class ServiceOverview:
     service: str
     table: pd.DataFrame
     teams: list[str]
+    # the scores carry everyone's employment type and target: the total may carry own-staff figures (and says so)
+    own_staff_total: bool = False
 
     def title(self) -> str:
         return f"Service overview: {service_label(self.service)} service, council {self.council}"
@@ -146,10 +157,22 @@ def _listed_people(plan: list[tuple[str, str, list[str]]], built: dict[str, Team
                          "worker_id": scores["worker_id"].astype(str).to_numpy(),
                          "risk": scores["risk"].astype(float).to_numpy(),
                          "target": target.astype(float).to_numpy(),
-                         "lead": (scores["lead_driver"] if "lead_driver" in scores else lead_drivers(scores)).to_numpy()})
+                         "lead": (scores["lead_driver"] if "lead_driver" in scores else lead_drivers(scores)).to_numpy(),
+                         "own": _own_flags(scores)})
     keys = keys.drop_duplicates(["council", "team_id", "worker_id"])
     # a row is matched with its person where its (service's) council holds it; a service's list never draws on another's
     return rows.merge(keys, on=["council", "team_id", "worker_id"], how="left", validate="one_to_one")
+
+
+def _own_flags(scores: pd.DataFrame) -> np.ndarray:
+    """Per scored row: 1.0 for the council's own staff, 0.0 for an agency worker, NaN where the scores carry no
+    employment type (scorings before it was carried: no own-staff figure anywhere, as on the lists)."""
+    from retention_ml.schema import AGENCY
+
+    if "employment_type" not in scores:
+        return np.full(len(scores), np.nan)
+    kind = scores["employment_type"]
+    return np.where(kind.isna().to_numpy(), np.nan, kind.astype(str).ne(AGENCY).to_numpy(float))
 
 
 def _band_figures(people: pd.DataFrame, by: list[str], floor: int) -> pd.DataFrame:
@@ -184,8 +207,8 @@ def _figures(summary: dict, bands: dict, horizon_months: int | None) -> dict:
         row["against_target"] = round(summary["expected_leavers"] - row["target_leavers"], 1)
         if summary.get("own_staff") is not None:
             # the like-for-like comparison, where the team's list makes it (risk_list._own_staff_summary: own staff
-            # and agency workers each none or at least the floor); never on the total, whose own-staff figures
-            # less the teams shown would give a team's few agency workers'
+            # and agency workers each none or at least the floor); the total's need more (_service_own_staff), as
+            # its own-staff figures less the teams shown could give a team's few agency workers'
             own = round(target_leavers(summary["target_turnover"], summary["own_staff"], int(horizon_months)), 1)
             row.update(own_staff=summary["own_staff"], own_expected_leavers=summary["own_expected_leavers"],
                        own_target_leavers=own, own_against_target=round(summary["own_expected_leavers"] - own, 1))
@@ -244,6 +267,49 @@ def _complemented(people: pd.DataFrame, size: pd.Series, own: np.ndarray, floor:
     return shown
 
 
+def _service_own_staff(people: pd.DataFrame, split: set[tuple[int, str]], floor: int,
+                       horizon_months: int | None) -> dict[int, dict]:
+    """Per svc whose scores carry everyone's employment type and target: the own-staff figures of its total row
+    (own staff, their expected leavers, the target over them, the difference), or the note saying why not.
+
+    The service's own staff and their expected leavers, less those of the teams showing own-staff figures
+    (``split``), give the own staff of the other teams, and the total less both gives those teams' agency
+    workers: so, besides the service's own staff being at least ``floor`` and its agency workers none or at
+    least ``floor`` (a team's rule), the teams without own-staff figures must together hold none or at least
+    ``floor`` own staff and none or at least ``floor`` agency workers. Counted per target turnover: the total's
+    own-staff target is each team's target times its own staff, so where those teams' targets differ (a head
+    of service knows them), the target less the teams shown, beside their own staff, splits them by target.
+    """
+    if horizon_months is None or people.empty:
+        return {}
+    known = people[["own", "target"]].notna().all(axis=1).groupby(people["svc"]).all()
+    rows = people.loc[people["svc"].map(known).to_numpy(bool)]
+    if rows.empty:
+        return {}
+    own = rows["own"].to_numpy(float)
+    # the share over the horizon once per target turnover (few), then per person
+    share = {t: scale_to_horizon(t, int(horizon_months)) for t in rows["target"].unique()}
+    per = pd.DataFrame({"svc": rows["svc"].to_numpy(), "target": rows["target"].to_numpy(float), "own": own,
+                        "agency": 1.0 - own, "expected": rows["risk"].to_numpy(float) * own,
+                        "allowed": own * rows["target"].map(share).to_numpy(float)})
+    service = per.groupby("svc")[["own", "agency", "expected", "allowed"]].sum()
+    team = pd.MultiIndex.from_arrays([rows["svc"].to_numpy(), rows["team_id"].to_numpy()])
+    rest = per.loc[~team.isin(list(split))]
+    groups = rest.groupby(["svc", "target"])[["own", "agency"]].sum()
+    small = ((groups > 0) & (groups < floor)).any(axis=1).groupby(level="svc").any()
+    unsafe = (service["own"] < floor) | ((service["agency"] > 0) & (service["agency"] < floor))
+    unsafe |= small.reindex(service.index, fill_value=False)
+    out = {}
+    for svc, fig in service.iterrows():
+        if unsafe[svc]:
+            out[svc] = {"note": OWN_TOTAL_WITHHELD.format(floor=floor)}
+            continue
+        expected, allowed = round(fig["expected"], 1), round(fig["allowed"], 1)
+        out[svc] = {"own_staff": int(fig["own"]), "own_expected_leavers": expected, "own_target_leavers": allowed,
+                    "own_against_target": round(expected - allowed, 1)}
+    return out
+
+
 def _total(people: pd.DataFrame, bands: dict, targets, config: BandConfig, horizon_months: int | None) -> dict:
     """The service's row: the same summary as a list's, over everyone on the service's team lists (``people``);
     ``targets()`` gives the service's people per (team_id, target)."""
@@ -280,6 +346,8 @@ def build_service_overviews(plan: list[tuple[str, str, list[str]]], built: dict[
     service_bands = _band_figures(people, ["svc"], floor).to_dict("index")
     targets = people.groupby(["svc", "team_id", "target"]).size()
     rows_of = people.groupby("svc", sort=False).indices
+    split = {(i, team) for i, team in shown if built[team].summary.get("own_staff") is not None}
+    service_own = _service_own_staff(people, split, floor, horizon_months)
     rows, at = [], []
     for i, (council, service, teams) in enumerate(plan):
         for team in teams:
@@ -291,10 +359,17 @@ def build_service_overviews(plan: list[tuple[str, str, list[str]]], built: dict[
                        "be worked out from the service total."}
             else:
                 row = {"team_id": team, **_figures(tl.summary, team_bands.get((i, team), {}), horizon_months)}
+                if "own_staff" in tl.summary and tl.summary["own_staff"] is None and "target_leavers" in row:
+                    # the list's target line says why it compares everyone; the row says it too, or the empty
+                    # own-staff cells beside a team's figures read as a gap in the data
+                    row["note"] = OWN_TEAM_WITHHELD.format(floor=floor)
             rows.append(row)
             at.append(i)
-        rows.append(_total(people.iloc[rows_of.get(i, [])], service_bands.get(i, {}), lambda i=i: targets.loc[i],
-                           config, horizon_months))
+        total = _total(people.iloc[rows_of.get(i, [])], service_bands.get(i, {}), lambda i=i: targets.loc[i],
+                       config, horizon_months)
+        if "people" in total and i in service_own:   # the total is shown: its like-for-like line, or why not
+            total.update(service_own[i])
+        rows.append(total)
         at.append(i)
     # the same columns in every overview, whatever its teams show, so a machine reads them all alike
     table = pd.DataFrame(rows).reindex(columns=list(COLUMNS))
@@ -302,7 +377,8 @@ def build_service_overviews(plan: list[tuple[str, str, list[str]]], built: dict[
     table = table.astype({c: "Int64" for c in COUNT_COLUMNS})
     parts = pd.Series(np.arange(len(at))).groupby(np.asarray(at)).indices
     return [ServiceOverview(council=str(council), service=str(service),
-                            table=table.iloc[parts[i]].reset_index(drop=True), teams=list(teams))
+                            table=table.iloc[parts[i]].reset_index(drop=True), teams=list(teams),
+                            own_staff_total=i in service_own)
             for i, (council, service, teams) in enumerate(plan)]
 
 
@@ -320,8 +396,11 @@ def overview_metadata(scores_meta: dict, overview: ServiceOverview, *, config: B
     meta = list_metadata(scores_meta, config=config, teams=overview.teams)
     for key in ("manager_rule", "uncertain_rule", "shows_probability"):
         meta.pop(key, None)
-    return {**meta, "list": OVERVIEW_LIST, "council": overview.council, "service": overview.service,
+    meta = {**meta, "list": OVERVIEW_LIST, "council": overview.council, "service": overview.service,
             "interval_level": config.summary_level, "min_group": config.min_group}
+    if overview.own_staff_total:   # only then: an overview of a scoring without employment types reads as before
+        meta["own_staff_total"] = OWN_TOTAL_RULE.format(floor=config.min_group)
+    return meta
 
 
 def expected_line(meta: dict) -> str:
@@ -336,7 +415,10 @@ def expected_line(meta: dict) -> str:
                  "at a steady monthly rate), times the people scored. The two are not like for like: " + TARGET_COUNTS + ". "
                  f"The own-staff columns are: the target times the own staff scored, beside their expected leavers (a "
                  f"team's, where its own staff and agency workers are each none or at least "
-                 f"{meta.get('min_group', MIN_PEOPLE)}; {TARGET_REASON}).")
+                 f"{meta.get('min_group', MIN_PEOPLE)}; ")
+        if meta.get("own_staff_total"):
+            text += f"the service total's, {meta['own_staff_total']}; "
+        text += f"{TARGET_REASON})."
     return text
 
 

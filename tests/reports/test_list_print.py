@@ -62,13 +62,15 @@ def _page_size(page: Path, tmp_path) -> tuple[float, float]:
     return float(w), float(h)
 
 
-@pytest.fixture()
-def lists(tmp_path):
+@pytest.fixture(params=["permanent", "two agency"])
+def lists(tmp_path, request):
     frame = scores_frame.synthetic_scores({"TA": 9, "TB": 7}, seed=3, service="safeguarding",
                                           managers={"TA": "MA", "TB": "MB"})
     for i, reason in enumerate(REASONS, start=1):
         frame[f"reason_{i}"] = reason
     frame["employment_type"] = "permanent"   # own staff counted apart: the overview's own-staff columns print too
+    if request.param == "two agency":   # TB's own staff cannot be counted apart: its row's note says why
+        frame.loc[frame.index[frame["team_id"] == "TB"][-2:], "employment_type"] = "agency"
     d = scores_frame.write_scoring(tmp_path / "scores", frame, horizon_months=12)
     rank_scores(d, tmp_path / "lists", all_teams=True, formats=["html"])
     return tmp_path / "lists"

@@ -260,3 +260,153 @@ def test_own_staff_columns_set_the_target_beside_the_own_staffs_expected_leavers
     assert "Own staff scored" not in teams and "Own staff scored" in own_table
     assert re.findall(r'<th scope="row">(\w+)</th>', own_table) == ["SA"]
     assert f"<td>10</td><td>{expected}</td><td>{target}</td>" in own_table
+
+
+OWN_COLS = ["own_staff", "own_expected_leavers", "own_target_leavers", "own_against_target"]
+
+
+def _with_agency(frame: pd.DataFrame, agency: dict[str, int]) -> pd.DataFrame:
+    """``frame`` with an employment type: the first ``agency[team]`` listed people of each team are agency workers."""
+    listed = frame["worker_id"] != frame["manager_id"]
+    kind = pd.Series("permanent", index=frame.index, dtype=object)
+    for team, n in agency.items():
+        kind[frame.index[(frame["team_id"] == team) & listed][:n]] = "agency"
+    return frame.assign(employment_type=kind)
+
+
+def _attack(table: pd.DataFrame, targets: dict[str, float] | None = None) -> dict:
+    """What a reader works out by subtraction from an overview whose total shows own-staff figures: the own staff
+    and agency workers (with their expected leavers) of the teams showing no own-staff figures, together, and,
+    with the teams' ``targets`` known, those teams' own staff at each target (two targets: two equations)."""
+    teams = table.drop(TOTAL_LABEL)
+    split = teams.loc[teams["own_staff"].notna()]
+    total = table.loc[TOTAL_LABEL]
+    own = total.own_staff - split.own_staff.sum()
+    agency = (total.people - total.own_staff) - (split.people - split.own_staff).sum()
+    agency_expected = ((total.expected_leavers - total.own_expected_leavers)
+                       - (split.expected_leavers - split.own_expected_leavers).sum())
+    out = {"own": own, "agency": agency, "agency_expected": round(agency_expected, 1)}
+    rest = [t for t in teams.index if t not in split.index]
+    if targets and len({targets[t] for t in rest}) == 2:
+        # own target of the rest = t1 * own1 + t2 * own2 with own1 + own2 = own: own1 falls out
+        (t1, t2), allowed = sorted({targets[t] for t in rest}), total.own_target_leavers - split.own_target_leavers.sum()
+        out["own_at_lower_target"] = round((t2 * own - allowed) / (t2 - t1))
+    return out
+
+
+def test_the_service_total_sets_its_own_staff_beside_the_target_where_no_team_can_be_worked_out(tmp_path):
+    """SA (15 listed, 5 agency) and SB (8 listed, none agency) both count their own staff apart: the service's own
+    staff (18) and their expected leavers are the teams', the target over them each team's target times its own
+    staff; the everyone-scored columns are unchanged and the note says how the total's figures are guarded."""
+    frame = _with_agency(_frame({"SA": 16, "SB": 9, "EH": 8}, {"SA": "safeguarding", "SB": "safeguarding",
+                                                               "EH": "early_help"}), {"SA": 5})
+    _rank(tmp_path, frame)
+    path = tmp_path / "lists" / "service_overview_C01_safeguarding.csv"
+    table = _overview(path)
+    listed = frame[(frame.worker_id != frame.manager_id) & (frame.service == "safeguarding")]
+    own = listed[listed.employment_type != "agency"]
+    total = table.loc[TOTAL_LABEL]
+    expected, target = round(float(own.risk.sum()), 1), round(10 * 0.10 + 8 * 0.15, 1)
+    assert (total.own_staff, total.own_expected_leavers, total.own_target_leavers) == (18, expected, target)
+    assert total.own_against_target == round(expected - target, 1)
+    assert total.own_staff == table.loc[["SA", "SB"], "own_staff"].sum()
+    assert total.people == 23 and total.target_leavers == round(15 * 0.10 + 8 * 0.15, 1)   # everyone, as before
+    assert pd.isna(total.note)
+    text = " ".join(path.read_text(encoding="utf-8").split())
+    assert "the service total's, the own staff of all its teams, where they are at least 5" in text
+    page = html.unescape((tmp_path / "lists" / "service_overview_C01_safeguarding.html").read_text(encoding="utf-8"))
+    own_table = page[page.index('<table class="own">'):]
+    assert TOTAL_LABEL in own_table and "the service as a whole" in own_table
+
+
+def test_the_total_withholds_its_own_staff_where_the_difference_gives_a_teams_few_agency_workers(tmp_path):
+    """SB lists 2 agency workers among 8: its list and row compare the target with everyone. The service's 7
+    agency workers pass the floor, yet its own-staff figures less SA's would be SB's alone, and the total less those
+    would give SB's 2 agency workers' expected leavers: the total shows no own-staff figure and says why."""
+    frame = _with_agency(_frame({"SA": 16, "SB": 9, "EH": 8}, {"SA": "safeguarding", "SB": "safeguarding",
+                                                               "EH": "early_help"}), {"SA": 5, "SB": 2})
+    _rank(tmp_path, frame)
+    table = _overview(tmp_path / "lists" / "service_overview_C01_safeguarding.csv")
+    assert table.loc[TOTAL_LABEL, OWN_COLS].isna().all()
+    assert "some but fewer than 5 own staff or agency workers" in table.loc[TOTAL_LABEL, "note"]
+    assert table.loc["SA", "own_staff"] == 10 and pd.isna(table.loc["SB", "own_staff"])
+    assert "fewer than 5 own staff or agency workers to count apart" in table.loc["SB", "note"]
+    assert table.loc["SB", "people"] == 8 and pd.isna(table.loc["SA", "note"])   # SB's other figures are shown
+    # what showing it would have given away, worked out from the rows as a reader would
+    listed = frame[(frame.worker_id != frame.manager_id) & (frame.team_id == "SB")]
+    assert (listed.employment_type == "agency").sum() == 2 and table.loc[TOTAL_LABEL, "people"] == 23
+
+
+def test_the_total_withholds_its_own_staff_where_the_teams_targets_would_split_them(tmp_path):
+    """SB (8 listed, 2 agency) and SC (8 listed, 3 agency) show no own-staff figures; together they hold 11 own
+    staff and 5 agency workers, each at the floor or more. At one target turnover the total shows its own staff.
+    At two (SB 10%, SC 30%), the total's own-staff target less SA's, beside their 11 own staff, gives each team's
+    own staff and so SB's 2 agency workers: the total withholds them."""
+    sizes = {"SA": 16, "SB": 9, "SC": 9, "EH": 8}
+    services = {"SA": "safeguarding", "SB": "safeguarding", "SC": "safeguarding", "EH": "early_help"}
+    frame = _with_agency(_frame(sizes, services), {"SA": 5, "SB": 2, "SC": 3})
+    same = {"SA": 0.10, "SB": 0.10, "SC": 0.10, "EH": 0.10}
+    _rank(tmp_path / "same", frame.assign(target_turnover=frame.team_id.map(same)))
+    table = _overview(tmp_path / "same" / "lists" / "service_overview_C01_safeguarding.csv")
+    assert table.loc[TOTAL_LABEL, "own_staff"] == 10 + 6 + 5
+    seen = _attack(table, same)
+    assert (seen["own"], seen["agency"]) == (11, 5)   # the teams without own figures, together: at the floor or more
+    differ = {**same, "SC": 0.30}
+    _rank(tmp_path / "differ", frame.assign(target_turnover=frame.team_id.map(differ)))
+    table = _overview(tmp_path / "differ" / "lists" / "service_overview_C01_safeguarding.csv")
+    assert table.loc[TOTAL_LABEL, OWN_COLS].isna().all() and "target turnover" in table.loc[TOTAL_LABEL, "note"]
+
+
+def test_no_overview_total_lets_a_subtraction_single_out_fewer_than_the_floor(tmp_path):
+    """Many services of random sizes, agency shares and targets: wherever a total shows own-staff figures, the
+    teams without them hold, by subtraction, none or at least 5 own staff and none or at least 5 agency workers,
+    also split by target turnover."""
+    rng = np.random.default_rng(7)
+    teams = {f"T{i:02d}": int(n) for i, n in enumerate(rng.integers(3, 20, 60))}
+    services = {t: f"svc{i % 12}" for i, t in enumerate(teams)}
+    targets = {t: float(rng.choice([0.10, 0.10, 0.15])) for t in teams}
+    frame = _frame(teams, services).assign(target_turnover=lambda f: f.team_id.map(targets))
+    frame = _with_agency(frame, {t: int(rng.integers(0, n // 2 + 1)) for t, n in teams.items()})
+    _rank(tmp_path, frame)
+    shown = 0
+    for path in sorted((tmp_path / "lists").glob("service_overview_*.csv")):
+        table = _overview(path)
+        if pd.isna(table.loc[TOTAL_LABEL, "own_staff"]):
+            continue
+        shown += 1
+        seen = _attack(table, targets)
+        for key in ("own", "agency", "own_at_lower_target"):
+            assert key not in seen or seen[key] == 0 or seen[key] >= MIN_PEOPLE, (path.name, seen)
+        rest = [t for t in table.index.drop(TOTAL_LABEL) if pd.isna(table.loc[t, "own_staff"])]
+        listed = frame[(frame.worker_id != frame.manager_id) & frame.team_id.isin(rest)]
+        for _, group in listed.groupby(listed.team_id.map(targets)):
+            for n in ((group.employment_type == "agency").sum(), (group.employment_type != "agency").sum()):
+                assert n == 0 or n >= MIN_PEOPLE, (path.name, rest)
+    assert shown >= 3   # the rule leaves totals to check
+
+
+def test_a_scoring_without_employment_types_keeps_its_overview(tmp_path):
+    """Scorings made before the scores carried employment_type: no own-staff figure on the total, no note, and
+    the notes do not mention the total's own staff (the overview reads as before)."""
+    _rank(tmp_path, _frame({"SA": 16, "SB": 9, "EH": 8}, {"SA": "safeguarding", "SB": "safeguarding",
+                                                           "EH": "early_help"}))
+    path = tmp_path / "lists" / "service_overview_C01_safeguarding.csv"
+    table = _overview(path)
+    assert table[OWN_COLS].isna().all().all() and table["note"].isna().all()
+    text = " ".join(path.read_text(encoding="utf-8").split())
+    assert "the service total's, the own staff" not in text and "own_staff_total" not in text
+
+
+def test_the_total_can_count_own_staff_apart_where_no_team_can(tmp_path):
+    """SA and SB each list 6, with 2 and 3 agency workers: neither list counts its own staff apart, but together
+    they hold 7 own staff and 5 agency workers at one target, so the total does, and the page says it is the
+    service as a whole."""
+    frame = _with_agency(_frame({"SA": 7, "SB": 7, "EH": 8}, {"SA": "safeguarding", "SB": "safeguarding",
+                                                              "EH": "early_help"}), {"SA": 2, "SB": 3})
+    _rank(tmp_path, frame.assign(target_turnover=0.12))
+    table = _overview(tmp_path / "lists" / "service_overview_C01_safeguarding.csv")
+    assert table.loc[["SA", "SB"], "own_staff"].isna().all() and table.loc[TOTAL_LABEL, "own_staff"] == 7
+    seen = _attack(table)
+    assert (seen["own"], seen["agency"]) == (7, 5)   # what subtraction gives: both groups at the floor or more
+    page = html.unescape((tmp_path / "lists" / "service_overview_C01_safeguarding.html").read_text(encoding="utf-8"))
+    assert "the service as a whole (no team's list counts its own staff apart)" in page

@@ -201,3 +201,82 @@ def test_one_service_alone_equals_its_overview_among_all():
         alone = build_service_overview([built[t] for t in reversed(teams)], scores, config=config, council=council,
                                        service=service, horizon_months=12)
         _same(alone.table, overview.table)
+
+
+# -- own staff: the per-service reference ----------------------------------------------------------------------------
+OWN = ["own_staff", "own_expected_leavers", "own_target_leavers", "own_against_target"]
+
+
+def _ref_own(expected: pd.DataFrame, lists, scores, config, horizon_months) -> pd.DataFrame:
+    """``expected`` (the reference without own staff) with a team's own-staff figures where its list counts them
+    apart, the total's where no subtraction gives fewer than the floor, and the notes saying why not."""
+    floor, table = config.min_group, expected.copy().astype({c: object for c in ["note", *OWN]})
+    kind = scores.drop_duplicates(["team_id", "worker_id"]).set_index(["team_id", "worker_id"])["employment_type"]
+    people = _ref_people(lists, scores)
+    people["own"] = [kind[(t, w)] != "agency" for t, w in zip(people.team_id, people.worker_id)]
+    split = []
+    for tl in lists:
+        at = table.index[table.team_id == tl.team_id][0]
+        if pd.isna(table.at[at, "people"]) or pd.isna(table.at[at, "target_leavers"]):
+            continue
+        if tl.summary.get("own_staff") is None:
+            table.at[at, "note"] = (f"No own-staff figures: fewer than {floor} own staff or agency workers to count "
+                                    "apart (as on the team's list), so the target is set beside everyone scored only.")
+            continue
+        split.append(tl.team_id)
+        own = round(tl.summary["own_staff"] * scale_to_horizon(tl.summary["target_turnover"], horizon_months), 1)
+        table.loc[at, OWN] = [tl.summary["own_staff"], tl.summary["own_expected_leavers"], own,
+                              round(tl.summary["own_expected_leavers"] - own, 1)]
+    total = table.index[-1]
+    if pd.isna(table.at[total, "people"]) or horizon_months is None or people["target"].isna().any():
+        return table.astype({c: "Int64" for c in ("own_staff",)})
+    rest = people.loc[~people.team_id.isin(split)]
+    n_own = int(people.own.sum())
+    counts = [n_own, len(people) - n_own]
+    for _, group in rest.groupby("target"):
+        counts += [int(group.own.sum()), int((~group.own).sum())]
+    if n_own < floor or any(0 < n < floor for n in counts[1:]):
+        table.at[total, "note"] = (f"No own-staff figures for the service: some but fewer than {floor} own staff or "
+                                   "agency workers are in the service, or in its teams without own-staff figures at "
+                                   "one target turnover, and the service's own-staff figures less the teams' shown "
+                                   "would give theirs.")
+    else:
+        own = people.loc[people.own]
+        e = round(float(own.risk.sum()), 1)
+        t = round(sum(scale_to_horizon(x, horizon_months) * n for x, n in own.groupby("target").size().items()), 1)
+        table.loc[total, OWN] = [n_own, e, t, round(e - t, 1)]
+    return table.astype({c: "Int64" for c in ("own_staff",)})
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("horizon", [12, 6, None])
+def test_own_staff_in_one_pass_equal_a_service_at_a_time(seed, horizon):
+    """With an employment type (a third of teams with no agency worker, the rest with a random share), every
+    overview's own-staff figures and notes equal a per-service computation; the fixtures reach totals shown,
+    totals withheld by the targets, and teams whose own staff cannot be counted apart."""
+    scores, service_of = _scoring(seed)
+    rng = np.random.default_rng(seed)
+    share = scores["team_id"].map({t: (0.0 if rng.random() < 0.33 else rng.uniform(0.1, 0.6)) for t in service_of})
+    scores["employment_type"] = np.where(rng.random(len(scores)) < share, "agency", "permanent")
+    # two targets (the fixture's seven leave few totals to show): 10% for most teams, 15% for every third
+    two = scores["team_id"].map(lambda t: 0.15 if int(t[-2:]) % 3 == 0 else 0.10)
+    scores["target_turnover"] = two.where(scores["target_turnover"].notna())
+    config = BandConfig().for_horizon(horizon)
+    plan = overview_plan(scores, service_of)
+    built = {tl.team_id: tl for tl in build_risk_lists(scores, config=config, teams=sorted(service_of))}
+    rows_of = scores.groupby([scores["council_id"].astype(str), scores["team_id"].astype(str)], sort=False).indices
+    overviews = build_service_overviews(plan, built, scores, config=config, horizon_months=horizon)
+    notes = []
+    for (council, service, teams), overview in zip(plan, overviews):
+        at = [i for t in teams for i in rows_of.get((council, t), ())]
+        lists = [built[t] for t in teams]
+        expected = _ref_own(_ref_overview(lists, scores.iloc[at], config, horizon), lists, scores.iloc[at], config,
+                            horizon)
+        _same(overview.table, expected)
+        notes += list(overview.table["note"].dropna())
+        if horizon is not None:
+            assert overview.own_staff_total == (scores.iloc[at]["target_turnover"].notna().all() and len(at) > 0)
+    if horizon is not None:
+        assert any(pd.notna(o.table.iloc[-1]["own_staff"]) for o in overviews)
+        assert any(n.startswith("No own-staff figures for the service") for n in notes)
+        assert any(n.startswith("No own-staff figures: fewer than") for n in notes)
