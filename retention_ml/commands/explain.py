@@ -342,26 +342,6 @@ def print_sent_in(console, record: dict) -> None:
     console.print(grid)
 
 
-def no_reason_line(drivers: list[dict]) -> str:
-    """Why a person has no reason, true of their profile: no driver pushes risk up; or none by the least a reason
-    needs (:data:`~retention_ml.explain.reasons.MIN_REASON_VALUE`); or one does, with no words for this person
-    (a caseload driver for someone holding no cases). ``drivers``: the record's driver profile."""
-    import math
-
-    from retention_ml.explain.drivers import OTHER
-    from retention_ml.explain.reasons import MIN_REASON_VALUE
-
-    up = [d for d in drivers if d["driver"] != OTHER and d["shap"] > 0]
-    if not up:
-        return "No driver pushes this person's risk above the average."
-    top = max(up, key=lambda d: d["shap"])
-    largest = f"the largest is {top['label']} ({top['shap']:+.3f})"
-    if top["shap"] < MIN_REASON_VALUE:
-        return (f"No driver pushes this person's risk up by enough to offer as a reason (at least "
-                f"{MIN_REASON_VALUE:+.2f}, odds up {math.expm1(MIN_REASON_VALUE):.0%}): {largest}.")
-    return f"No reason can be worded from this person's values for the drivers that push their risk up: {largest}."
-
-
 def print_person(record: dict, *, inputs: bool = False) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -398,6 +378,8 @@ def print_person(record: dict, *, inputs: bool = False) -> None:
             if r["lever"]:
                 console.print(f"    [dim]Lever: {r['lever']}[/dim]")
     else:
+        from retention_ml.explain.reasons import no_reason_line
+
         console.print(no_reason_line(record["drivers"]))
     if "sent_in" in record:
         print_sent_in(console, record)

@@ -49,7 +49,7 @@ import yaml
 from retention_ml.explain.drivers import OTHER, reason_levers
 from retention_ml.schema import AGENCY
 
-__all__ = ["FORMAT_KINDS", "HEALTH_META_KEY", "HEALTH_META_VALUE", "HEALTH_MODES", "MIN_REASON_VALUE", "RankedReasonDrivers", "Template", "first_reason_drivers", "health_features", "load_templates", "load_withheld", "rank_reason_drivers", "reason_table", "render_feature_reasons", "templates_for", "withheld_reason_texts"]
+__all__ = ["FORMAT_KINDS", "HEALTH_META_KEY", "HEALTH_META_VALUE", "HEALTH_MODES", "MIN_REASON_VALUE", "RankedReasonDrivers", "Template", "first_reason_drivers", "health_features", "load_templates", "load_withheld", "no_reason_line", "rank_reason_drivers", "reason_table", "render_feature_reasons", "templates_for", "withheld_reason_texts"]
 
 FORMAT_KINDS = ("int", "whole", "duration", "num1", "pct", "change", "more_less", "gbp", "minutes", "cases_trend", "text",
                 "label")
@@ -620,3 +620,21 @@ def reason_table(
         # an action already offered beside an earlier reason of the row is not offered again
         out[f"lever_{n}"] = reason_levers(driver_col, frame, shown=[out[f"lever_{j}"] for j in range(1, n)])
     return pd.DataFrame(out, index=values.index)
+
+
+def no_reason_line(drivers: list[dict]) -> str:
+    """Why a person has no reason, true of their profile: no driver pushes risk up; or none by the least a reason
+    needs (:data:`MIN_REASON_VALUE`); or one does, with no words for this person (a caseload driver for someone
+    holding no cases). ``drivers``: the person's driver profile, as ``retention-ml explain``'s record holds it
+    (dicts of ``driver`` code, ``label`` and ``shap``, calibrated log-odds)."""
+    import math
+
+    up = [d for d in drivers if d["driver"] != OTHER and d["shap"] > 0]
+    if not up:
+        return "No driver pushes this person's risk above the average."
+    top = max(up, key=lambda d: d["shap"])
+    largest = f"the largest is {top['label']} ({top['shap']:+.3f})"
+    if top["shap"] < MIN_REASON_VALUE:
+        return (f"No driver pushes this person's risk up by enough to offer as a reason (at least "
+                f"{MIN_REASON_VALUE:+.2f}, odds up {math.expm1(MIN_REASON_VALUE):.0%}): {largest}.")
+    return f"No reason can be worded from this person's values for the drivers that push their risk up: {largest}."

@@ -435,7 +435,7 @@ def test_a_worker_id_typed_in_another_case_is_refused_naming_the_id_in_post(wire
 def test_a_person_without_reasons_is_told_why_truly(profile, says):
     """'No driver pushes risk above the average' was printed beside a driver at +0.034: below the least a reason
     needs, not absent. The line now says which of the three it is, naming the largest driver pushing risk up."""
-    from retention_ml.commands.explain import no_reason_line
+    from retention_ml.explain.reasons import no_reason_line
     from retention_ml.explain.reasons import MIN_REASON_VALUE
     from retention_ml.schema import load_drivers
 
