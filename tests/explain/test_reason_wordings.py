@@ -8,12 +8,13 @@ from retention_ml.explain.reasons import reason_table
 from retention_ml.features import feature_catalogue
 
 
-def _reasons(feature: str, X: pd.DataFrame) -> pd.Series:
+def _reasons(feature: str, X: pd.DataFrame, context: pd.DataFrame | None = None) -> pd.Series:
+    """Each row's first reason when ``feature`` alone pushes its risk up; ``context``: what scoring passes beside X."""
     catalogue = feature_catalogue()
     drivers = catalogue.set_index("feature")["driver"]
     values = pd.DataFrame({feature: [0.4] * len(X)})
     profile = pd.DataFrame({drivers[feature]: [0.4] * len(X)})
-    return reason_table(values, profile, X, None, catalogue, drivers.reindex(values.columns), k=1)["reason_1"]
+    return reason_table(values, profile, X, context, catalogue, drivers.reindex(values.columns), k=1)["reason_1"]
 
 
 def test_a_low_cap_reason_says_how_much_of_the_cap_the_caseload_fills_and_why_a_low_cap_matters():
@@ -64,14 +65,6 @@ def test_a_vacancy_reason_says_how_much_of_the_teams_work_agency_staff_hold():
                    f"{vacant} (agency staff hold 0% of the team's hours in post)", vacant]
 
 
-def _reasons_with(feature: str, X: pd.DataFrame, context: pd.DataFrame) -> pd.Series:
-    catalogue = feature_catalogue()
-    drivers = catalogue.set_index("feature")["driver"]
-    values = pd.DataFrame({feature: [0.4] * len(X)})
-    profile = pd.DataFrame({drivers[feature]: [0.4] * len(X)})
-    return reason_table(values, profile, X, context, catalogue, drivers.reindex(values.columns), k=1)["reason_1"]
-
-
 def test_a_part_timers_hours_come_from_the_recorded_fte_where_the_scores_carry_it():
     """The caseload features give the hours only for someone holding cases: with the recorded FTE in the
     context (as scoring and explain pass it), a part-timer with no cases gets their hours too, a full-timer keeps
@@ -83,7 +76,7 @@ def test_a_part_timers_hours_come_from_the_recorded_fte_where_the_scores_carry_i
                       "caseload_current": [0.0, 0.0, 6.0], "caseload_cap": [16.0, 16.0, 20.0],
                       "caseload_to_cap": [0.0, 0.0, 0.5], "pay_salary_fte": [salary] * 3,
                       "pay_supplement": [0.0] * 3, "pay_retention_payment": [0.0] * 3})
-    got = _reasons_with("housing_rent_to_pay", X, pd.DataFrame({"fte": [0.5, 1.0, np.nan]})).tolist()
+    got = _reasons("housing_rent_to_pay", X, pd.DataFrame({"fte": [0.5, 1.0, np.nan]})).tolist()
     assert got == ["median rent in their home area is 120% of their estimated take-home pay on 50% of full-time "
                    "hours (60% of full-time take-home pay)",
                    "median rent in their home area is 60% of their estimated take-home pay",
