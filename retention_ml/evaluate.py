@@ -11,10 +11,10 @@ snapshots of one person are not independent. Each draw is a weight vector, so
 no data is copied.
 
 ECE's interval is logged too but is no confidence interval for the true ECE: it
-sums absolute gaps, so sampling noise alone makes it positive (a model whose
-risks are exactly right shows about 0.05 on 368 rows at a 15% leaver rate, 0.02
-on 2,000), and the bootstrap spread of that biased figure sits above the truth
-and can exclude its own value (``benchmarks/bench_ece_chance.py``). What the
+sums absolute gaps, so sampling noise alone makes it positive, the more so the
+fewer the rows (the model card's glossary prints it measured for exactly right
+risks on 370 and 2,000 people), and the bootstrap spread of that biased figure
+sits above the truth and can exclude its own value (``benchmarks/bench_ece_chance.py``). What the
 runs table and the model card show beside ECE is its chance level instead
 (:func:`ece_chance`): how large ECE comes out when the outcomes are drawn from
 the risks themselves, and how often that reaches the observed value.
