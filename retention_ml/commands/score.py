@@ -44,7 +44,7 @@ Thin data: a table that holds no rows for a council's people in post (or, for a 
 only rows months old at --as-of) leaves the features it feeds empty or stale there. They are scored, and a
 warning naming the table, council and features is printed and kept in score_meta.json ("data_warnings").
 
-Identifying ids: worker ids that look like names or payroll numbers (validate's rules name_like_id and number_like_id)
+Identifying ids: worker ids that look like names, payroll numbers or National Insurance numbers (validate's rules name_like_id, number_like_id and ni_number_like_id)
 are scored, and a warning counting them by file and column (never a value) is printed and kept in score_meta.json
 ("data_readings"): the scores and lists carry those ids.
 

@@ -88,3 +88,14 @@ def test_piped_validate_prints_each_problem_on_one_line(tmp_path):
     for message in messages:
         assert [line for line in lines if message in line], message
     assert [line for line in lines if f"{data}: valid:" in line]
+
+
+def test_train_and_score_help_name_every_identifying_id_rule():
+    """Their help said 'names or payroll numbers (name_like_id and number_like_id)' after ni_number_like_id was
+    added: whoever reads it to learn what the warning means must find every rule that raises it."""
+    from retention_ml.commands import score, train
+    from retention_ml.validation import IDENTIFYING_ID_RULES
+
+    for module in (train, score):
+        missing = [rule for rule in IDENTIFYING_ID_RULES if rule not in module.HELP]
+        assert not missing, f"{module.__name__}'s help leaves out {missing}"
