@@ -61,5 +61,5 @@ def test_explain_words_a_part_timers_reasons_as_the_lists_do(sim_model, no_cases
     s = score(ref, data, AS_OF, tmp_path / "sc", find_previous_scoring=False).scores
     hours = s["reason_1"].fillna("").str.contains("of full-time hours") & s["worker_id"].isin(part)
     worker = s.loc[hours, "worker_id"].iloc[0]
-    _, _, table = compute(ref, data, AS_OF.date(), worker)
+    table = compute(ref, data, AS_OF.date(), worker).table
     assert table["list_reason_1"].iloc[0] == s.loc[s["worker_id"] == worker, "reason_1"].iloc[0]

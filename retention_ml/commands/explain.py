@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
 import typer
 
@@ -17,7 +18,7 @@ With --worker, prints one person's profile: risk, the band the lists show with -
 
 Without --worker, it writes everyone in post at --as-of (or one --team) to --out (CSV or Parquet; default explanations-<as-of>.csv), for the analyst: its reasons quote health data (sickness days), so it is never a list to pass on. The file says that predictions never decide anything: a CSV in its first line, starting with '#' (read it with pandas.read_csv(path, comment="#")), a Parquet file in its metadata (key "note").
 
-As for scoring, the model is found first (a missing store or alias is said at once, exit 2), then the data are validated: if they fail, every problem is listed and nothing is written (exit 1). A wrong --out (not .csv or .parquet) is refused before any work.
+As for scoring, the model is found first (a missing store or alias is said at once, exit 2), then the data are validated: if they fail, every problem is listed and nothing is written (exit 1). A wrong --out (not .csv or .parquet) is refused before any work. Worker ids that look like names, payroll numbers or National Insurance numbers (validate's rules name_like_id, number_like_id and ni_number_like_id) are explained, and a warning counting them by file and column (never a value) is printed on stderr and kept in --json's "warnings": the profile and the file carry those ids.
 
 Exit codes: 0 ok, 1 the data failed validation, 2 could not run (model, worker or team not found).
 
@@ -91,15 +92,16 @@ def _check_trained_tables(run_id: str, data: Path, catalogue, present: set[str])
 
 
 def _tables(data: Path):
-    """The input tables, validated as scoring validates them.
+    """The input tables, validated as scoring validates them, and the warnings about ids that may identify people.
 
     Raises :class:`retention_ml.validation.DataValidationError` (every problem in its report) for invalid data:
     explanations are never written from values such as a negative caseload.
     """
-    from retention_ml.validation import read_validated
+    from retention_ml.validation import identifying_id_warnings, read_validated_readings
 
     try:
-        return read_validated(data)
+        tables, readings = read_validated_readings(data)
+        return tables, identifying_id_warnings(readings)
     except FileNotFoundError as exc:  # the folder itself is gone
         raise CommandError(f"could not read {data}: {exc}") from exc
 
@@ -117,13 +119,24 @@ def _features(tables, as_of: date):
         raise CommandError(str(exc)) from exc
 
 
-def compute(run: str, data: Path, as_of: date, worker: str | None, *, team: str | None = None, progress=None,
-            with_features: bool = False):
+class Explained(NamedTuple):
+    """What :func:`compute` gives: the run, its explanation and table of the explained rows, their feature matrix
+    (the model's inputs), and the warnings about worker ids that may identify people (names, payroll or National
+    Insurance numbers: validate's identifying-id rules, counted by file and column, never a value)."""
+
+    run_id: str
+    explanation: object
+    table: object
+    X: object
+    id_warnings: list[str]
+
+
+def compute(run: str, data: Path, as_of: date, worker: str | None, *, team: str | None = None,
+            progress=None) -> Explained:
     """Model, explanation and the explained rows (filtered to ``worker`` / ``team`` when given).
 
     ``progress(step, done, total)`` is called as the work advances. ``data`` is validated first;
     invalid data raises :class:`retention_ml.validation.DataValidationError`.
-    ``with_features``: also return the explained rows' feature matrix (the model's inputs) as a fourth value.
     """
     import numpy as np
 
@@ -135,7 +148,7 @@ def compute(run: str, data: Path, as_of: date, worker: str | None, *, team: str 
     # the model first: a missing store or alias is said in a second, not after a national extract is read (12 s)
     model, run_id = _load_model(run)
     step("Validating data", 0, 1)
-    tables = _tables(data)  # before any feature: bad data is refused before the work
+    tables, id_warnings = _tables(data)  # before any feature: bad data is refused before the work
     catalogue = _run_catalogue(run_id)
     _check_trained_tables(run_id, data, catalogue, set(tables))
     step("Building features", 0, 1)
@@ -179,7 +192,7 @@ def compute(run: str, data: Path, as_of: date, worker: str | None, *, team: str 
         from retention_ml.scoring import leaving_date_recorded
 
         table[LEAVING_FLAG] = leaving_date_recorded(keys, tables["workers"])
-    return (run_id, explanation, table, X) if with_features else (run_id, explanation, table)
+    return Explained(run_id, explanation, table, X, id_warnings)
 
 
 def horizon_of(run_id: str) -> int | None:
@@ -444,8 +457,8 @@ def register(app: typer.Typer) -> None:
                 def _progress(description: str, done: int, total: int) -> None:
                     bar.update(task, description=description, completed=done, total=max(total, 1))
 
-                run_id, explanation, table, X = compute(run, data, when, worker, team=team, progress=_progress,
-                                                        with_features=True)
+                run_id, explanation, table, X, id_warnings = compute(run, data, when, worker, team=team,
+                                                                     progress=_progress)
         except CommandError as exc:
             fail(f"explain: {exc}", 2, json_out=as_json)
         except DataValidationError as exc:  # a problem found in the data: nothing is written
@@ -459,10 +472,14 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1)
         from retention_ml.io import write_table
 
+        # on stderr, also with --json, as score says them: the person's profile and the file carry those ids
+        for warning in id_warnings:
+            err.print(f"warning: {warning}", markup=False, soft_wrap=True)
         approval = approval_of(run_id)
         if worker is not None:
             record = person_record(run_id, explanation, table, horizon_months=horizon_of(run_id), approval=approval,
                                    bands=bands, features=X.iloc[0])
+            record["warnings"] = id_warnings
             if logs is not None:
                 from retention_ml.reports.distribution import lists_holding
 
@@ -485,6 +502,7 @@ def register(app: typer.Typer) -> None:
             "approval": approval_line({"approval": approval})[1],
             "approved": approval.get("status") == "approved",
             "note": NOT_A_DECISION,
+            "warnings": id_warnings,
         }
         if as_json:
             answer(summary, indent=2, default=str)

@@ -37,7 +37,7 @@ def wired(monkeypatch, tmp_path, model, frame, catalogue, context):
         monkeypatch.setitem(sys.modules, "retention_ml.features", features)
     monkeypatch.setattr(features, "build_features", lambda tables, dates, families=None: dataset, raising=False)
     monkeypatch.setattr("retention_ml.io.read_tables", lambda data_dir, tables=None: {})
-    monkeypatch.setattr("retention_ml.validation.read_validated", lambda data_dir, **kwargs: {})  # explain validates its input first
+    monkeypatch.setattr("retention_ml.validation.read_validated_readings", lambda data_dir, **kwargs: ({}, {}))  # explain validates its input first
     monkeypatch.setattr("retention_ml.scoring.run_horizon_months", lambda run_id: None)  # no store here
     monkeypatch.setattr("retention_ml.scoring.run_population", lambda run_id: None)
     monkeypatch.setattr("retention_ml.scoring.model_approval",  # no registry here: approved unless a test says not
@@ -203,7 +203,7 @@ def test_model_loaded_from_an_mlflow_run(monkeypatch, tmp_path, model, frame, ca
         monkeypatch.setitem(sys.modules, "retention_ml.features", features)
     monkeypatch.setattr(features, "build_features", lambda tables, dates, families=None: types.SimpleNamespace(X=X, keys=keys, catalogue=None), raising=False)
     monkeypatch.setattr("retention_ml.io.read_tables", lambda data_dir, tables=None: {})
-    monkeypatch.setattr("retention_ml.validation.read_validated", lambda data_dir, **kwargs: {})  # explain validates its input first
+    monkeypatch.setattr("retention_ml.validation.read_validated_readings", lambda data_dir, **kwargs: ({}, {}))  # explain validates its input first
     wid = keys["worker_id"].iloc[5]
     result = runner.invoke(app, ["explain", "--run", run_id, "--data", ".", "--as-of", "2025-01-01", "--worker", wid, "--json"])
     assert result.exit_code == 0, result.output
@@ -345,7 +345,7 @@ def test_a_person_whose_leaving_date_is_recorded_is_read_by_nobody(wired, monkey
     wid = keys["worker_id"].iloc[0]
     workers = pd.DataFrame({"worker_id": keys["worker_id"],
                             "end_date": [pd.Timestamp("2025-03-31")] + [pd.NaT] * (len(keys) - 1)})
-    monkeypatch.setattr("retention_ml.validation.read_validated", lambda data_dir, **kwargs: {"workers": workers})
+    monkeypatch.setattr("retention_ml.validation.read_validated_readings", lambda data_dir, **kwargs: ({"workers": workers}, {}))
     monkeypatch.setattr("retention_ml.scoring.check_trained_tables", lambda *args: None)
     args = ["explain", "--run", "r", "--data", ".", "--as-of", "2025-01-01", "--json", "--worker"]
     assert json.loads(runner.invoke(app, [*args, wid]).stdout)["listed_for"].startswith("nobody")

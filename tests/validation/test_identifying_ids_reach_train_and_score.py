@@ -60,3 +60,47 @@ def test_train_and_score_warn_of_payroll_like_ids_without_showing_one(sim_dir, t
     first = str(pd.read_parquet(data / "workers.parquet")["worker_id"].iloc[0]) if (data / "workers.parquet").exists() \
         else None
     assert first is None or (first not in said[0] and first not in json.dumps(kept))
+
+
+def test_explain_warns_of_payroll_like_ids_as_score_does(sim_dir, tmp_path, scratch_store):
+    """`explain` read the extract without saying what `score` says: a subject access answer or an analyst's file
+    of everyone's reasons carried payroll numbers unnoticed."""
+    data = _with_number_ids(sim_dir, tmp_path / "numbers")
+    (tmp_path / "store").mkdir()
+    with scratch_store(tmp_path / "store"):
+        trained = runner.invoke(app, ["train", str(EXPERIMENT), "--set", f"data.path={data}", "--set",
+                                      "evaluation.n_boot=20", "--set", "model.n_bootstrap=0", "--set",
+                                      "evaluation.explain=false", "--json"])
+        assert trained.exit_code == 0, trained.output
+        run_id = json.loads(trained.stdout)["run_id"]
+        workers = pd.read_parquet(data / "workers.parquet") if (data / "workers.parquet").exists() \
+            else pd.read_csv(data / "workers.csv", dtype=str)
+        base = ["explain", "--run", run_id, "--data", str(data), "--as-of", "2022-07-01", "--json"]
+        everyone = runner.invoke(app, [*base, "--out", str(tmp_path / "everyone.csv")])
+        assert everyone.exit_code == 0, everyone.output
+        in_post = pd.read_csv(tmp_path / "everyone.csv", comment="#", dtype=str)["worker_id"].iloc[0]
+        one = runner.invoke(app, [*base, "--worker", in_post])
+    assert one.exit_code == 0, one.output
+    for result in (everyone, one):
+        said = [w for w in json.loads(result.stdout)["warnings"] if "number_like_id" in w]
+        assert len(said) == 1 and f"{len(workers):,} row(s) of worker_id" in said[0]
+        assert in_post not in said[0]
+        assert [line for line in result.stderr.splitlines() if line.startswith("warning: ") and "number_like_id" in line]
+
+
+def test_explain_on_pseudonymous_ids_warns_of_nothing(sim_dir, tmp_path, scratch_store):
+    """The warning comes from the ids, not from explain: the simulator's W-codes give none."""
+    data = tmp_path / "sim"
+    shutil.copytree(sim_dir, data, ignore=shutil.ignore_patterns("_truth"))
+    (tmp_path / "store").mkdir()
+    with scratch_store(tmp_path / "store"):
+        trained = runner.invoke(app, ["train", str(EXPERIMENT), "--set", f"data.path={data}", "--set",
+                                      "evaluation.n_boot=20", "--set", "model.n_bootstrap=0", "--set",
+                                      "evaluation.explain=false", "--json"])
+        assert trained.exit_code == 0, trained.output
+        run_id = json.loads(trained.stdout)["run_id"]
+        result = runner.invoke(app, ["explain", "--run", run_id, "--data", str(data), "--as-of", "2022-07-01",
+                                     "--out", str(tmp_path / "everyone.csv"), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["warnings"] == []
+    assert not [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
