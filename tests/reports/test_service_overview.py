@@ -410,3 +410,87 @@ def test_the_total_can_count_own_staff_apart_where_no_team_can(tmp_path):
     assert (seen["own"], seen["agency"]) == (7, 5)   # what subtraction gives: both groups at the floor or more
     page = html.unescape((tmp_path / "lists" / "service_overview_C01_safeguarding.html").read_text(encoding="utf-8"))
     assert "the service as a whole (no team's list counts its own staff apart)" in page
+
+
+def _splits(table: pd.DataFrame, targets: dict[str, float], horizon_months: int = 12) -> dict[float, set[int]]:
+    """What a reader works out by subtraction from an overview whose total shows its target leavers: the teams
+    without figures hold the total's people less the teams' shown, and the total's target leavers less the teams'
+    shown are those people times each one's target share. Knowing each team's target turnover, every whole-number
+    split of those people over the withheld teams' targets that gives the target leavers within rounding (each
+    figure is rounded to 0.1) is possible: per target, the head counts the reader cannot rule out."""
+    import itertools
+
+    from retention_ml.reports.risk_list import scale_to_horizon
+
+    teams = table.drop(TOTAL_LABEL)
+    shown, total = teams.loc[teams["people"].notna()], table.loc[TOTAL_LABEL]
+    levels = sorted({targets[t] for t in teams.index if pd.isna(teams.loc[t, "people"])})
+    people = int(total.people - shown.people.sum())
+    allowed = total.target_leavers - shown.target_leavers.sum()
+    slack = 0.05 * (len(shown) + 1) + 1e-9
+    seen: dict[float, set[int]] = {t: set() for t in levels}
+    for head in itertools.product(range(people + 1), repeat=max(len(levels) - 1, 0)):
+        split = (*head, people - sum(head))
+        if split[-1] >= 0 and abs(sum(n * scale_to_horizon(t, horizon_months) for n, t in zip(split, levels))
+                                  - allowed) <= slack:
+            for t, n in zip(levels, split):
+                seen[t].add(n)
+    return seen
+
+
+def test_the_total_withholds_its_target_where_the_withheld_teams_targets_would_split_them(tmp_path):
+    """SC and SD list 3 people each: both withheld, 6 together, at the floor or more. At one target turnover the
+    total shows its target leavers. At two (SC 30%, SD 10%), the total's target leavers less SA's and SB's, beside
+    the 6 people, give 3 at 30% and 3 at 10%: a team's head count worked out by subtraction, so the total
+    withholds its target and says why; everything else on the total stays."""
+    sizes = {"SA": 16, "SB": 9, "SC": 4, "SD": 4, "EH": 8}
+    services = {**{t: "safeguarding" for t in sizes}, "EH": "early_help"}
+    frame = _frame(sizes, services)
+    same = {"SA": 0.10, "SB": 0.15, "SC": 0.10, "SD": 0.10, "EH": 0.10}
+    _rank(tmp_path / "same", frame.assign(target_turnover=frame.team_id.map(same)))
+    table = _overview(tmp_path / "same" / "lists" / "service_overview_C01_safeguarding.csv")
+    assert table.loc[["SC", "SD"], "people"].isna().all() and table.loc[TOTAL_LABEL, "people"] == 15 + 8 + 6
+    assert table.loc[TOTAL_LABEL, "target_leavers"] == round(15 * 0.10 + 8 * 0.15 + 6 * 0.10, 1)
+    assert _splits(table, same) == {0.10: {6}} and pd.isna(table.loc[TOTAL_LABEL, "note"])
+    differ = {**same, "SC": 0.30}
+    path = tmp_path / "differ" / "lists" / "service_overview_C01_safeguarding.csv"
+    _rank(tmp_path / "differ", frame.assign(target_turnover=frame.team_id.map(differ)))
+    table = _overview(path)
+    total = table.loc[TOTAL_LABEL]
+    assert pd.isna(total.target_leavers) and pd.isna(total.against_target)
+    assert total.note.startswith("No target leavers for the service: the teams whose figures are withheld hold, at "
+                                 "one of their target turnovers, some but fewer than 5 people")
+    assert total.people == 29 and pd.notna(total.expected_leavers)   # the rest of the total stays
+    assert table.loc[["SA", "SB"], "target_leavers"].notna().all()
+    page = html.unescape(path.with_suffix(".html").read_text(encoding="utf-8"))
+    assert "No target leavers for the service" in page
+
+
+def test_no_overview_total_lets_its_target_single_out_fewer_than_the_floor(tmp_path):
+    """Many services of random team sizes and targets far apart: wherever a total shows its target leavers,
+    no subtraction of the teams' shown figures, with every team's target known, leaves a target's head count that
+    can only be 1 to 4 among the withheld teams, and in truth those teams hold none or at least 5 at each target.
+    Totals showing the target and totals withholding it are both reached."""
+    rng = np.random.default_rng(19)
+    teams = {f"T{i:02d}": int(n) for i, n in enumerate(rng.integers(1, 12, 90))}
+    services = {t: f"svc{i % 15}" for i, t in enumerate(teams)}
+    targets = {t: float(rng.choice([0.10, 0.10, 0.20, 0.35])) for t in teams}
+    frame = _frame(teams, services).assign(target_turnover=lambda f: f.team_id.map(targets))
+    _rank(tmp_path, frame)
+    shown = withheld = 0
+    for path in sorted((tmp_path / "lists").glob("service_overview_*.csv")):
+        table = _overview(path)
+        total = table.loc[TOTAL_LABEL]
+        if pd.isna(total.people):
+            continue
+        if pd.isna(total.target_leavers):
+            withheld += "No target leavers for the service" in total.note
+            continue
+        shown += 1
+        pinned = {t: n for t, n in _splits(table, targets).items() if n and all(0 < k < MIN_PEOPLE for k in n)}
+        assert not pinned, (path.name, pinned)
+        rest = [t for t in table.index.drop(TOTAL_LABEL) if pd.isna(table.loc[t, "people"])]
+        listed = frame[(frame.worker_id != frame.manager_id) & frame.team_id.isin(rest)]
+        for n in listed.groupby(listed.team_id.map(targets)).size():
+            assert n >= MIN_PEOPLE, (path.name, rest)
+    assert shown >= 3 and withheld >= 3

@@ -17,7 +17,8 @@ import pytest
 
 from retention_ml.commands.rank import overview_plan
 from retention_ml.reports.risk_list import BandConfig, _group_summary, build_risk_lists, scale_to_horizon, target_leavers
-from retention_ml.reports.service_overview import (COLUMNS, COUNT_COLUMNS, TOTAL_LABEL, _driver_labels,
+from retention_ml.reports.service_overview import (COLUMNS, COUNT_COLUMNS, TARGET_TOTAL_WITHHELD, TOTAL_LABEL,
+                                                   _driver_labels,
                                                    build_service_overview, build_service_overviews, display_table,
                                                    lead_drivers)
 
@@ -94,12 +95,16 @@ def _ref_drivers(people, shown, floor):
     return complementary_suppression(flagged.assign(service=""), own, ["service"], floor)
 
 
-def _ref_total(people, config, horizon_months):
+def _ref_total(people, config, horizon_months, shown):
     summary = _group_summary(TOTAL_LABEL, people, config, listed="people")
     if summary["people"] is None:
         return {"team_id": TOTAL_LABEL, "note": f"No figures: fewer than {config.min_group} people scored."}
     row = {"team_id": TOTAL_LABEL, **_ref_figures(summary, people, None, config.min_group)}
-    if horizon_months is not None and people["target"].notna().all():
+    # the withheld teams' people at each target: the total's target less the teams' shown would give them
+    hidden = people.loc[~people["team_id"].map(shown).fillna(False).astype(bool)].groupby("target").size()
+    if horizon_months is not None and people["target"].notna().all() and ((hidden > 0) & (hidden < 5)).any():
+        row["note"] = TARGET_TOTAL_WITHHELD.format(floor=config.min_group)
+    elif horizon_months is not None and people["target"].notna().all():
         per_team = people.groupby(["team_id", "target"]).size()
         allowed = sum(target_leavers(t, n, int(horizon_months)) for (_, t), n in per_team.items())
         row.update(target_leavers=round(allowed, 1), against_target=round(summary["expected_leavers"] - allowed, 1))
@@ -124,7 +129,7 @@ def _ref_overview(lists, scores, config, horizon_months) -> pd.DataFrame:
     for row in rows:
         if not drivers.get(row["team_id"], False):
             row.pop("main_driver", None), row.pop("main_driver_people", None)
-    rows.append(_ref_total(people, config, horizon_months))
+    rows.append(_ref_total(people, config, horizon_months, shown))
     table = pd.DataFrame(rows).reindex(columns=list(COLUMNS))
     return table.astype({c: "Int64" for c in COUNT_COLUMNS if c in table.columns})
 
@@ -189,6 +194,9 @@ def test_one_pass_equals_a_service_at_a_time(seed, horizon):
     assert withheld_by_rule > 0
     assert any(o.table["note"].fillna("").str.contains("fewer than").any() for o in overviews)
     assert any(o.table["main_driver"].notna().any() for o in overviews)
+    if horizon is not None:   # and totals whose target the withheld teams' targets would split
+        assert any(o.table["note"].fillna("").str.startswith("No target leavers for the service").any()
+                   for o in overviews)
 
 
 def test_one_service_alone_equals_its_overview_among_all():
@@ -236,7 +244,9 @@ def _ref_own(expected: pd.DataFrame, lists, scores, config, horizon_months) -> p
     for _, group in rest.groupby("target"):
         counts += [int(group.own.sum()), int((~group.own).sum())]
     if n_own < floor or any(0 < n < floor for n in counts[1:]):
-        table.at[total, "note"] = (f"No own-staff figures for the service: some but fewer than {floor} own staff or "
+        before = table.at[total, "note"]   # the total's target may be withheld too: that reason comes first
+        table.at[total, "note"] = ((f"{before} " if isinstance(before, str) else "") +
+                                   f"No own-staff figures for the service: some but fewer than {floor} own staff or "
                                    "agency workers are in the service, or in its teams without own-staff figures at "
                                    "one target turnover, and the service's own-staff figures less the teams' shown "
                                    "would give theirs.")
