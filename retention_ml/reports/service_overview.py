@@ -28,7 +28,8 @@ import numpy as np
 import pandas as pd
 
 from retention_ml.disclosure import MIN_PEOPLE
-from retention_ml.reports.risk_list import (HEALTH_LINE, NOTES_END, PURPOSE_LINE, TARGET_COUNTS, TARGET_REASON, BandConfig, TeamList, _group_summary,
+from retention_ml.reports.risk_list import (HEALTH_LINE, NOTES_END, PURPOSE_LINE, TARGET_COUNTS, TARGET_REASON, BandConfig, TeamList,
+                                            _caseload_summary, _group_summary,
                                             _period, approval_line, band_cutoffs_text, band_meaning_text, list_metadata,
                                             neutralise_formulas, scale_to_horizon, service_label, target_leavers)
 
@@ -55,6 +56,9 @@ OWN_TOTAL_WITHHELD = ("No own-staff figures for the service: some but fewer than
 TARGET_TOTAL_WITHHELD = ("No target leavers for the service: the teams whose figures are withheld hold, at one of "
                          "their target turnovers, some but fewer than {floor} people, and the service's target less "
                          "the teams' shown, beside the teams' targets, would give how many.")
+CASELOAD_TOTAL_WITHHELD = ("No caseload for the service: the teams showing no caseload hold some but fewer than "
+                           "{floor} staff with open cases, and the service's caseload less the teams' shown would "
+                           "give theirs.")
 OWN_TEAM_WITHHELD = ("No own-staff figures: fewer than {floor} own staff or agency workers to count apart (as on the "
                      "team's list), so the target is set beside everyone scored only.")
 OWN_TOTAL_RULE = ("the own staff of all its teams, where they are at least {floor}, its agency workers none or at least "
@@ -162,6 +166,9 @@ def _listed_people(plan: list[tuple[str, str, list[str]]], built: dict[str, Team
                          "target": target.astype(float).to_numpy(),
                          "lead": (scores["lead_driver"] if "lead_driver" in scores else lead_drivers(scores)).to_numpy(),
                          "own": _own_flags(scores)})
+    for name in ("caseload_current", "fte"):   # the total's caseload, as a list's (risk_list._caseload_summary)
+        if name in scores:
+            keys[name] = scores[name].astype(float).to_numpy()
     keys = keys.drop_duplicates(["council", "team_id", "worker_id"])
     # a row is matched with its person where its (service's) council holds it; a service's list never draws on another's
     return rows.merge(keys, on=["council", "team_id", "worker_id"], how="left", validate="one_to_one")
@@ -337,21 +344,41 @@ def _target_split(people: pd.DataFrame, shown: set[tuple[int, str]], floor: int)
     return set(split.index[split.to_numpy(bool)])
 
 
+def _caseload_split(people: pd.DataFrame, figured: set[tuple[int, str]], floor: int) -> set[int]:
+    """svc whose total may not show a caseload: the teams showing none (``figured``: those that do) hold some
+    but fewer than ``floor`` staff with open cases. The total's cases and FTE less the teams' shown (a head of
+    service may know each team's FTE) give those staff's caseload, a figure about too few people."""
+    if "caseload_current" not in people:
+        return set()
+    holders = pd.Series((people["caseload_current"] > 0).to_numpy(float), index=people.index)
+    team = pd.MultiIndex.from_arrays([people["svc"].to_numpy(), people["team_id"].to_numpy()])
+    rest = holders.loc[~team.isin(list(figured))].groupby(people["svc"]).sum()
+    return set(rest.index[((rest > 0) & (rest < floor)).to_numpy()])
+
+
 def _total(people: pd.DataFrame, bands: dict, targets, config: BandConfig, horizon_months: int | None,
-           *, target_split: bool = False) -> dict:
+           *, target_split: bool = False, caseload_split: bool = False) -> dict:
     """The service's row: the same summary as a list's, over everyone on the service's team lists (``people``);
     ``targets()`` gives the service's people per (team_id, target); ``target_split``: the total's target less the
-    teams' shown would split the withheld teams' few by target (:func:`_target_split`), so it is not shown."""
+    teams' shown would split the withheld teams' few by target (:func:`_target_split`), ``caseload_split``: its
+    caseload less the teams' shown would be that of too few (:func:`_caseload_split`), so neither is shown."""
     summary = _group_summary(TOTAL_LABEL, people, config, listed="people")
     if summary["people"] is None:
         return {"team_id": TOTAL_LABEL, "note": f"No figures: fewer than {config.min_group} people scored."}
+    notes = []
+    if caseload_split:
+        notes.append(CASELOAD_TOTAL_WITHHELD.format(floor=config.min_group))
+    else:   # the service's case-holders as a team's: per full-time post, none when fewer than the floor
+        summary.update(_caseload_summary(people, config))
     row = {"team_id": TOTAL_LABEL, **_figures(summary, bands, None)}
     if horizon_months is not None and people["target"].notna().all() and target_split:
-        row["note"] = TARGET_TOTAL_WITHHELD.format(floor=config.min_group)
+        notes.insert(0, TARGET_TOTAL_WITHHELD.format(floor=config.min_group))
     # targets differ between teams: the total target is the sum of each team's, so only with every person's
     elif horizon_months is not None and people["target"].notna().all():
         allowed = sum(target_leavers(t, n, int(horizon_months)) for (_, t), n in targets().items())
         row.update(target_leavers=round(allowed, 1), against_target=round(summary["expected_leavers"] - allowed, 1))
+    if notes:
+        row["note"] = " ".join(notes)
     return row
 
 
@@ -380,6 +407,8 @@ def build_service_overviews(plan: list[tuple[str, str, list[str]]], built: dict[
     split = {(i, team) for i, team in shown if built[team].summary.get("own_staff") is not None}
     service_own = _service_own_staff(people, split, floor, horizon_months)
     target_split = _target_split(people, shown, floor)
+    caseload_split = _caseload_split(people, {(i, team) for i, team in shown if {"mean_caseload_per_fte", "mean_caseload"}
+                                              & built[team].summary.keys()}, floor)
     rows, at = [], []
     for i, (council, service, teams) in enumerate(plan):
         for team in teams:
@@ -398,7 +427,8 @@ def build_service_overviews(plan: list[tuple[str, str, list[str]]], built: dict[
             rows.append(row)
             at.append(i)
         total = _total(people.iloc[rows_of.get(i, [])], service_bands.get(i, {}), lambda i=i: targets.loc[i],
-                       config, horizon_months, target_split=i in target_split)
+                       config, horizon_months, target_split=i in target_split,
+                       caseload_split=i in caseload_split)
         if "people" in total and i in service_own:   # the total is shown: its like-for-like line, or why not
             notes = [n for n in (total.get("note"), service_own[i].get("note")) if n]   # both withheld: both reasons
             total.update(service_own[i])

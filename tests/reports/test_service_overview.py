@@ -494,3 +494,76 @@ def test_no_overview_total_lets_its_target_single_out_fewer_than_the_floor(tmp_p
         for n in listed.groupby(listed.team_id.map(targets)).size():
             assert n >= MIN_PEOPLE, (path.name, rest)
     assert shown >= 3 and withheld >= 3
+
+
+def _with_caseload(frame: pd.DataFrame, holding: dict[str, int], seed: int = 3) -> pd.DataFrame:
+    """``frame`` with seeded caseloads and FTE: of each team's listed people only the first ``holding[team]`` (all,
+    for a team not named) hold cases."""
+    rng = np.random.default_rng(seed)
+    listed = (frame["worker_id"] != frame["manager_id"]).to_numpy()
+    cases = rng.integers(8, 30, len(frame)).astype(float)
+    for team, n in holding.items():
+        cases[frame.index[(frame["team_id"] == team).to_numpy() & listed][n:]] = 0.0
+    return frame.assign(caseload_current=cases, fte=rng.choice([0.5, 0.8, 1.0], len(frame)))
+
+
+def test_the_service_total_shows_the_caseload_per_full_time_post_of_its_staff_with_open_cases(tmp_path):
+    """Every team shows its caseload: the total shows the service's, total cases over the FTE of everyone listed
+    with open cases (a list's definition), and no cap (each team has its own)."""
+    sizes = {"SA": 16, "SB": 9, "EH": 8}
+    frame = _with_caseload(_frame(sizes, {"SA": "safeguarding", "SB": "safeguarding", "EH": "early_help"}), {"SB": 6})
+    _rank(tmp_path, frame)
+    table = _overview(tmp_path / "lists" / "service_overview_C01_safeguarding.csv")
+    listed = frame[(frame.worker_id != frame.manager_id) & (frame.service == "safeguarding")]
+    holders = listed[listed.caseload_current > 0]
+    assert len(holders) == 15 + 6 and table.loc[["SA", "SB"], "caseload_per_fte"].notna().all()
+    total = table.loc[TOTAL_LABEL]
+    assert total.caseload_per_fte == round(holders.caseload_current.sum() / holders.fte.sum(), 1)
+    assert pd.isna(total.caseload_cap) and pd.isna(total.note)
+
+
+def test_the_total_withholds_its_caseload_where_the_difference_gives_a_few_peoples(tmp_path):
+    """SB lists 8, 4 of them with open cases: its row shows no caseload (fewer than 5 to average). The total's
+    cases and FTE less SA's would be those 4 people's, so the total shows no caseload either, and says why."""
+    sizes = {"SA": 16, "SB": 9, "EH": 8}
+    frame = _with_caseload(_frame(sizes, {"SA": "safeguarding", "SB": "safeguarding", "EH": "early_help"}), {"SB": 4})
+    _rank(tmp_path, frame)
+    table = _overview(tmp_path / "lists" / "service_overview_C01_safeguarding.csv")
+    assert pd.notna(table.loc["SA", "caseload_per_fte"]) and pd.isna(table.loc["SB", "caseload_per_fte"])
+    total = table.loc[TOTAL_LABEL]
+    assert pd.isna(total.caseload_per_fte) and pd.isna(total.mean_caseload)
+    assert total.note.startswith("No caseload for the service: the teams showing no caseload hold some but fewer "
+                                 "than 5 staff with open cases")
+    assert pd.notna(total.target_leavers) and total.people == 23   # the rest of the total stays
+
+
+def test_no_overview_total_lets_its_caseload_single_out_fewer_than_the_floor(tmp_path):
+    """Many services of random sizes and case-holders: wherever a total shows a caseload, the total's cases and
+    FTE less those of the teams showing one (FTE known to a head of service) are those of none or at least 5
+    staff with open cases; and totals both show and withhold it."""
+    rng = np.random.default_rng(23)
+    teams = {f"T{i:02d}": int(n) for i, n in enumerate(rng.integers(2, 14, 80))}
+    services = {t: f"svc{i % 14}" for i, t in enumerate(teams)}
+    frame = _with_caseload(_frame(teams, services), {t: int(rng.integers(0, n)) for t, n in teams.items()})
+    _rank(tmp_path, frame)
+    listed = frame[frame.worker_id != frame.manager_id]
+    shown = withheld = 0
+    for path in sorted((tmp_path / "lists").glob("service_overview_*.csv")):
+        table = _overview(path)
+        total = table.loc[TOTAL_LABEL]
+        if pd.isna(total.people):
+            continue
+        if pd.isna(total.caseload_per_fte):
+            withheld += "No caseload for the service" in str(total.note)
+            continue
+        shown += 1
+        figured = table.index[table.caseload_per_fte.notna()].drop(TOTAL_LABEL)
+        rest = listed[listed.team_id.isin(table.index.drop(TOTAL_LABEL).drop(figured))]
+        holders = rest[rest.caseload_current > 0]
+        assert len(holders) == 0 or len(holders) >= MIN_PEOPLE, (path.name, len(holders))
+        # the reader's subtraction, with every team's FTE known: the cases of exactly those staff
+        service = listed[listed.team_id.isin(table.index)]
+        fte = service[service.caseload_current > 0].groupby("team_id").fte.sum()
+        cases = total.caseload_per_fte * fte.sum() - (table.loc[figured, "caseload_per_fte"] * fte[figured]).sum()
+        assert abs(cases - holders.caseload_current.sum()) <= 0.05 * fte.sum() + 0.05 * fte[figured].sum() + 1e-6
+    assert shown >= 3 and withheld >= 3
