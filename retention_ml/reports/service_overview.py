@@ -53,11 +53,12 @@ DRIVER_LINE = ("Most common driver: among the team's medium- and high-band peopl
 OWN_TOTAL_WITHHELD = ("No own-staff figures for the service: some but fewer than {floor} own staff or agency workers "
                       "are in the service, or in its teams without own-staff figures at one target turnover, and the "
                       "service's own-staff figures less the teams' shown would give theirs.")
-TARGET_TOTAL_WITHHELD = ("No target leavers for the service: the teams whose figures are withheld hold, at one of "
-                         "their target turnovers, some but fewer than {floor} people, and the service's target less "
-                         "the teams' shown, beside the teams' targets, would give how many.")
-CASELOAD_TOTAL_WITHHELD = ("No caseload for the service: the teams showing no caseload hold some but fewer than "
-                           "{floor} staff with open cases, and the service's caseload less the teams' shown would "
+# withheld only where the teams without figures sit at two or more targets (at one, they hold none or the floor)
+TARGET_TOTAL_WITHHELD = ("No target leavers for the service: its teams without figures have different target "
+                         "turnovers, with some but fewer than {floor} people at one of them, so the service's target "
+                         "less the teams' shown would tell how many people that is.")
+CASELOAD_TOTAL_WITHHELD = ("No caseload for the service: its teams showing no caseload hold some but fewer than "
+                           "{floor} staff with open cases, so the service's caseload less the teams' shown would "
                            "give theirs.")
 OWN_TEAM_WITHHELD = ("No own-staff figures: fewer than {floor} own staff or agency workers to count apart (as on the "
                      "team's list), so the target is set beside everyone scored only.")

@@ -458,8 +458,8 @@ def test_the_total_withholds_its_target_where_the_withheld_teams_targets_would_s
     table = _overview(path)
     total = table.loc[TOTAL_LABEL]
     assert pd.isna(total.target_leavers) and pd.isna(total.against_target)
-    assert total.note.startswith("No target leavers for the service: the teams whose figures are withheld hold, at "
-                                 "one of their target turnovers, some but fewer than 5 people")
+    assert total.note.startswith("No target leavers for the service: its teams without figures have different target "
+                                 "turnovers, with some but fewer than 5 people at one of them")
     assert total.people == 29 and pd.notna(total.expected_leavers)   # the rest of the total stays
     assert table.loc[["SA", "SB"], "target_leavers"].notna().all()
     page = html.unescape(path.with_suffix(".html").read_text(encoding="utf-8"))
@@ -532,7 +532,7 @@ def test_the_total_withholds_its_caseload_where_the_difference_gives_a_few_peopl
     assert pd.notna(table.loc["SA", "caseload_per_fte"]) and pd.isna(table.loc["SB", "caseload_per_fte"])
     total = table.loc[TOTAL_LABEL]
     assert pd.isna(total.caseload_per_fte) and pd.isna(total.mean_caseload)
-    assert total.note.startswith("No caseload for the service: the teams showing no caseload hold some but fewer "
+    assert total.note.startswith("No caseload for the service: its teams showing no caseload hold some but fewer "
                                  "than 5 staff with open cases")
     assert pd.notna(total.target_leavers) and total.people == 23   # the rest of the total stays
 
