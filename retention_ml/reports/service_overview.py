@@ -7,7 +7,10 @@ one computation of expected leavers and their interval), so the overview and the
 disagree. Disclosure (:mod:`retention_ml.disclosure`): a team under the floor shows no figures, and because the
 overview also gives the service total, shown teams are withheld too until the withheld teams together hold at
 least the floor (complementary suppression, the model card's rule in :mod:`retention_ml.evaluate`), so no
-small team is the difference between the total and the rest.
+small team is the difference between the total and the rest. The total's figures that sum each team's target over
+its people (target leavers over everyone scored, over the own staff) and its caseload are withheld too where the
+total less the teams shown would give those of 1 to floor - 1 people (:func:`_split_by_target`,
+:func:`_caseload_split`).
 
 Example
 -------
