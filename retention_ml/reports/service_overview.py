@@ -31,9 +31,8 @@ import numpy as np
 import pandas as pd
 
 from retention_ml.disclosure import MIN_PEOPLE
-from retention_ml.reports.risk_list import (HEALTH_LINE, NOTES_END, PURPOSE_LINE, TARGET_COUNTS, TARGET_REASON, BandConfig, TeamList,
-                                            _caseload_summary, _group_summary,
-                                            _period, approval_line, band_cutoffs_text, band_meaning_text, list_metadata,
+from retention_ml.reports.risk_list import (HEALTH_LINE, NOTES_END, PURPOSE_LINE, TARGET_COUNTS, TARGET_REASON,
+                                            BandConfig, TeamList, _caseload_summary, _group_summary, _period, approval_line, band_cutoffs_text, band_meaning_text, list_metadata,
                                             neutralise_formulas, scale_to_horizon, service_label, target_leavers)
 
 __all__ = ["OVERVIEW_LIST", "ServiceOverview", "build_service_overview", "build_service_overviews", "lead_drivers",
@@ -411,8 +410,9 @@ def build_service_overviews(plan: list[tuple[str, str, list[str]]], built: dict[
     split = {(i, team) for i, team in shown if built[team].summary.get("own_staff") is not None}
     service_own = _service_own_staff(people, split, floor, horizon_months)
     target_split = _target_split(people, shown, floor)
-    caseload_split = _caseload_split(people, {(i, team) for i, team in shown if {"mean_caseload_per_fte", "mean_caseload"}
-                                              & built[team].summary.keys()}, floor)
+    with_caseload = {(i, team) for i, team in shown
+                     if {"mean_caseload_per_fte", "mean_caseload"} & built[team].summary.keys()}
+    caseload_split = _caseload_split(people, with_caseload, floor)
     rows, at = [], []
     for i, (council, service, teams) in enumerate(plan):
         for team in teams:

@@ -123,7 +123,8 @@ def _ref_total(people, config, horizon_months, shown, figured=()):
     caseload = _ref_caseload(people, set(figured), config.min_group)
     # the withheld teams' people at each target: the total's target less the teams' shown would give them
     hidden = people.loc[~people["team_id"].map(shown).fillna(False).astype(bool)].groupby("target").size()
-    if horizon_months is not None and people["target"].notna().all() and ((hidden > 0) & (hidden < config.min_group)).any():
+    split = ((hidden > 0) & (hidden < config.min_group)).any()
+    if horizon_months is not None and people["target"].notna().all() and split:
         row["note"] = TARGET_TOTAL_WITHHELD.format(floor=config.min_group)
     elif horizon_months is not None and people["target"].notna().all():
         per_team = people.groupby(["team_id", "target"]).size()
