@@ -7,7 +7,10 @@ one computation of expected leavers and their interval), so the overview and the
 disagree. Disclosure (:mod:`retention_ml.disclosure`): a team under the floor shows no figures, and because the
 overview also gives the service total, shown teams are withheld too until the withheld teams together hold at
 least the floor (complementary suppression, the model card's rule in :mod:`retention_ml.evaluate`), so no
-small team is the difference between the total and the rest.
+small team is the difference between the total and the rest. The total's figures that sum each team's target over
+its people (target leavers over everyone scored, over the own staff) and its caseload are withheld too where the
+total less the teams shown would give those of 1 to floor - 1 people (:func:`_split_by_target`,
+:func:`_caseload_split`).
 
 Example
 -------
@@ -28,8 +31,8 @@ import numpy as np
 import pandas as pd
 
 from retention_ml.disclosure import MIN_PEOPLE
-from retention_ml.reports.risk_list import (HEALTH_LINE, NOTES_END, PURPOSE_LINE, TARGET_COUNTS, TARGET_REASON, BandConfig, TeamList, _group_summary,
-                                            _period, approval_line, band_cutoffs_text, band_meaning_text, list_metadata,
+from retention_ml.reports.risk_list import (HEALTH_LINE, NOTES_END, PURPOSE_LINE, TARGET_COUNTS, TARGET_REASON,
+                                            BandConfig, TeamList, _caseload_summary, _group_summary, _period, approval_line, band_cutoffs_text, band_meaning_text, list_metadata,
                                             neutralise_formulas, scale_to_horizon, service_label, target_leavers)
 
 __all__ = ["OVERVIEW_LIST", "ServiceOverview", "build_service_overview", "build_service_overviews", "lead_drivers",
@@ -52,6 +55,13 @@ DRIVER_LINE = ("Most common driver: among the team's medium- and high-band peopl
 OWN_TOTAL_WITHHELD = ("No own-staff figures for the service: some but fewer than {floor} own staff or agency workers "
                       "are in the service, or in its teams without own-staff figures at one target turnover, and the "
                       "service's own-staff figures less the teams' shown would give theirs.")
+# withheld only where the teams without figures sit at two or more targets (at one, they hold none or the floor)
+TARGET_TOTAL_WITHHELD = ("No target leavers for the service: its teams without figures have different target "
+                         "turnovers, with some but fewer than {floor} people at one of them, so the service's target "
+                         "less the teams' shown would tell how many people that is.")
+CASELOAD_TOTAL_WITHHELD = ("No caseload for the service: its teams showing no caseload hold some but fewer than "
+                           "{floor} staff with open cases, so the service's caseload less the teams' shown would "
+                           "give theirs.")
 OWN_TEAM_WITHHELD = ("No own-staff figures: fewer than {floor} own staff or agency workers to count apart (as on the "
                      "team's list), so the target is set beside everyone scored only.")
 OWN_TOTAL_RULE = ("the own staff of all its teams, where they are at least {floor}, its agency workers none or at least "
@@ -159,6 +169,9 @@ def _listed_people(plan: list[tuple[str, str, list[str]]], built: dict[str, Team
                          "target": target.astype(float).to_numpy(),
                          "lead": (scores["lead_driver"] if "lead_driver" in scores else lead_drivers(scores)).to_numpy(),
                          "own": _own_flags(scores)})
+    for name in ("caseload_current", "fte"):   # the total's caseload, as a list's (risk_list._caseload_summary)
+        if name in scores:
+            keys[name] = scores[name].astype(float).to_numpy()
     keys = keys.drop_duplicates(["council", "team_id", "worker_id"])
     # a row is matched with its person where its (service's) council holds it; a service's list never draws on another's
     return rows.merge(keys, on=["council", "team_id", "worker_id"], how="left", validate="one_to_one")
@@ -293,12 +306,9 @@ def _service_own_staff(people: pd.DataFrame, split: set[tuple[int, str]], floor:
                         "agency": 1.0 - own, "expected": rows["risk"].to_numpy(float) * own,
                         "allowed": own * rows["target"].map(share).to_numpy(float)})
     service = per.groupby("svc")[["own", "agency", "expected", "allowed"]].sum()
-    team = pd.MultiIndex.from_arrays([rows["svc"].to_numpy(), rows["team_id"].to_numpy()])
-    rest = per.loc[~team.isin(list(split))]
-    groups = rest.groupby(["svc", "target"])[["own", "agency"]].sum()
-    small = ((groups > 0) & (groups < floor)).any(axis=1).groupby(level="svc").any()
     unsafe = (service["own"] < floor) | ((service["agency"] > 0) & (service["agency"] < floor))
-    unsafe |= small.reindex(service.index, fill_value=False)
+    unsafe |= _split_by_target(per, rows["team_id"].to_numpy(), split, ["own", "agency"], floor).reindex(
+        service.index, fill_value=False)
     out = {}
     for svc, fig in service.iterrows():
         if unsafe[svc]:
@@ -310,17 +320,68 @@ def _service_own_staff(people: pd.DataFrame, split: set[tuple[int, str]], floor:
     return out
 
 
-def _total(people: pd.DataFrame, bands: dict, targets, config: BandConfig, horizon_months: int | None) -> dict:
+def _split_by_target(per: pd.DataFrame, team_ids: np.ndarray, figured: set[tuple[int, str]], counts: list[str],
+                     floor: int) -> pd.Series:
+    """Per svc of ``per`` (one row per person: ``svc``, ``target`` and the 0/1 ``counts`` columns): True where the
+    people of the teams outside ``figured`` (those showing no such figures of their own) hold, at one target
+    turnover, some but fewer than ``floor`` of a ``counts`` group.
+
+    The one rule for every figure of the service total that sums a per-team target over people (the target
+    leavers over everyone scored, those over the own staff): the total less the teams shown gives the others'
+    head count and their target leavers, and a head of service knows each team's target turnover, so where
+    those teams sit at two targets the two equations give the head count at each (more targets: whole numbers
+    narrow it down). Any such group of 1 to ``floor`` - 1 withholds the figure, whether or not its
+    equations pin it down."""
+    team = pd.MultiIndex.from_arrays([per["svc"].to_numpy(), team_ids])
+    rest = per.loc[~team.isin(list(figured))]
+    groups = rest.groupby(["svc", "target"])[counts].sum()
+    return ((groups > 0) & (groups < floor)).any(axis=1).groupby(level="svc").any()
+
+
+def _target_split(people: pd.DataFrame, shown: set[tuple[int, str]], floor: int) -> set[int]:
+    """svc whose total may not show its target leavers over everyone scored: the teams withheld hold, at one
+    target turnover, some but fewer than ``floor`` people (:func:`_split_by_target`, the own-staff total's rule)."""
+    per = pd.DataFrame({"svc": people["svc"].to_numpy(), "target": people["target"].to_numpy(float),
+                        "people": np.ones(len(people))})
+    split = _split_by_target(per, people["team_id"].to_numpy(), shown, ["people"], floor)
+    return set(split.index[split.to_numpy(bool)])
+
+
+def _caseload_split(people: pd.DataFrame, figured: set[tuple[int, str]], floor: int) -> set[int]:
+    """svc whose total may not show a caseload: the teams showing none (``figured``: those that do) hold some
+    but fewer than ``floor`` staff with open cases. The total's cases and FTE less the teams' shown (a head of
+    service may know each team's FTE) give those staff's caseload, a figure about too few people."""
+    if "caseload_current" not in people:
+        return set()
+    holders = pd.Series((people["caseload_current"] > 0).to_numpy(float), index=people.index)
+    team = pd.MultiIndex.from_arrays([people["svc"].to_numpy(), people["team_id"].to_numpy()])
+    rest = holders.loc[~team.isin(list(figured))].groupby(people["svc"]).sum()
+    return set(rest.index[((rest > 0) & (rest < floor)).to_numpy()])
+
+
+def _total(people: pd.DataFrame, bands: dict, targets, config: BandConfig, horizon_months: int | None,
+           *, target_split: bool = False, caseload_split: bool = False) -> dict:
     """The service's row: the same summary as a list's, over everyone on the service's team lists (``people``);
-    ``targets()`` gives the service's people per (team_id, target)."""
+    ``targets()`` gives the service's people per (team_id, target); ``target_split``: the total's target less the
+    teams' shown would split the withheld teams' few by target (:func:`_target_split`), ``caseload_split``: its
+    caseload less the teams' shown would be that of too few (:func:`_caseload_split`), so neither is shown."""
     summary = _group_summary(TOTAL_LABEL, people, config, listed="people")
     if summary["people"] is None:
         return {"team_id": TOTAL_LABEL, "note": f"No figures: fewer than {config.min_group} people scored."}
+    notes = []
+    if caseload_split:
+        notes.append(CASELOAD_TOTAL_WITHHELD.format(floor=config.min_group))
+    else:   # the service's case-holders as a team's: per full-time post, none when fewer than the floor
+        summary.update(_caseload_summary(people, config))
     row = {"team_id": TOTAL_LABEL, **_figures(summary, bands, None)}
+    if horizon_months is not None and people["target"].notna().all() and target_split:
+        notes.insert(0, TARGET_TOTAL_WITHHELD.format(floor=config.min_group))
     # targets differ between teams: the total target is the sum of each team's, so only with every person's
-    if horizon_months is not None and people["target"].notna().all():
+    elif horizon_months is not None and people["target"].notna().all():
         allowed = sum(target_leavers(t, n, int(horizon_months)) for (_, t), n in targets().items())
         row.update(target_leavers=round(allowed, 1), against_target=round(summary["expected_leavers"] - allowed, 1))
+    if notes:
+        row["note"] = " ".join(notes)
     return row
 
 
@@ -348,6 +409,10 @@ def build_service_overviews(plan: list[tuple[str, str, list[str]]], built: dict[
     rows_of = people.groupby("svc", sort=False).indices
     split = {(i, team) for i, team in shown if built[team].summary.get("own_staff") is not None}
     service_own = _service_own_staff(people, split, floor, horizon_months)
+    target_split = _target_split(people, shown, floor)
+    with_caseload = {(i, team) for i, team in shown
+                     if {"mean_caseload_per_fte", "mean_caseload"} & built[team].summary.keys()}
+    caseload_split = _caseload_split(people, with_caseload, floor)
     rows, at = [], []
     for i, (council, service, teams) in enumerate(plan):
         for team in teams:
@@ -366,9 +431,13 @@ def build_service_overviews(plan: list[tuple[str, str, list[str]]], built: dict[
             rows.append(row)
             at.append(i)
         total = _total(people.iloc[rows_of.get(i, [])], service_bands.get(i, {}), lambda i=i: targets.loc[i],
-                       config, horizon_months)
+                       config, horizon_months, target_split=i in target_split,
+                       caseload_split=i in caseload_split)
         if "people" in total and i in service_own:   # the total is shown: its like-for-like line, or why not
+            notes = [n for n in (total.get("note"), service_own[i].get("note")) if n]   # both withheld: both reasons
             total.update(service_own[i])
+            if notes:
+                total["note"] = " ".join(notes)
         rows.append(total)
         at.append(i)
     # the same columns in every overview, whatever its teams show, so a machine reads them all alike

@@ -410,3 +410,160 @@ def test_the_total_can_count_own_staff_apart_where_no_team_can(tmp_path):
     assert (seen["own"], seen["agency"]) == (7, 5)   # what subtraction gives: both groups at the floor or more
     page = html.unescape((tmp_path / "lists" / "service_overview_C01_safeguarding.html").read_text(encoding="utf-8"))
     assert "the service as a whole (no team's list counts its own staff apart)" in page
+
+
+def _splits(table: pd.DataFrame, targets: dict[str, float], horizon_months: int = 12) -> dict[float, set[int]]:
+    """What a reader works out by subtraction from an overview whose total shows its target leavers: the teams
+    without figures hold the total's people less the teams' shown, and the total's target leavers less the teams'
+    shown are those people times each one's target share. Knowing each team's target turnover, every whole-number
+    split of those people over the withheld teams' targets that gives the target leavers within rounding (each
+    figure is rounded to 0.1) is possible: per target, the head counts the reader cannot rule out."""
+    import itertools
+
+    from retention_ml.reports.risk_list import scale_to_horizon
+
+    teams = table.drop(TOTAL_LABEL)
+    shown, total = teams.loc[teams["people"].notna()], table.loc[TOTAL_LABEL]
+    levels = sorted({targets[t] for t in teams.index if pd.isna(teams.loc[t, "people"])})
+    people = int(total.people - shown.people.sum())
+    allowed = total.target_leavers - shown.target_leavers.sum()
+    slack = 0.05 * (len(shown) + 1) + 1e-9
+    seen: dict[float, set[int]] = {t: set() for t in levels}
+    for head in itertools.product(range(people + 1), repeat=max(len(levels) - 1, 0)):
+        split = (*head, people - sum(head))
+        if split[-1] >= 0 and abs(sum(n * scale_to_horizon(t, horizon_months) for n, t in zip(split, levels))
+                                  - allowed) <= slack:
+            for t, n in zip(levels, split):
+                seen[t].add(n)
+    return seen
+
+
+def test_the_total_withholds_its_target_where_the_withheld_teams_targets_would_split_them(tmp_path):
+    """SC and SD list 3 people each: both withheld, 6 together, at the floor or more. At one target turnover the
+    total shows its target leavers. At two (SC 30%, SD 10%), the total's target leavers less SA's and SB's, beside
+    the 6 people, give 3 at 30% and 3 at 10%: a team's head count worked out by subtraction, so the total
+    withholds its target and says why; everything else on the total stays."""
+    sizes = {"SA": 16, "SB": 9, "SC": 4, "SD": 4, "EH": 8}
+    services = {**{t: "safeguarding" for t in sizes}, "EH": "early_help"}
+    frame = _frame(sizes, services)
+    same = {"SA": 0.10, "SB": 0.15, "SC": 0.10, "SD": 0.10, "EH": 0.10}
+    _rank(tmp_path / "same", frame.assign(target_turnover=frame.team_id.map(same)))
+    table = _overview(tmp_path / "same" / "lists" / "service_overview_C01_safeguarding.csv")
+    assert table.loc[["SC", "SD"], "people"].isna().all() and table.loc[TOTAL_LABEL, "people"] == 15 + 8 + 6
+    assert table.loc[TOTAL_LABEL, "target_leavers"] == round(15 * 0.10 + 8 * 0.15 + 6 * 0.10, 1)
+    assert _splits(table, same) == {0.10: {6}} and pd.isna(table.loc[TOTAL_LABEL, "note"])
+    differ = {**same, "SC": 0.30}
+    path = tmp_path / "differ" / "lists" / "service_overview_C01_safeguarding.csv"
+    _rank(tmp_path / "differ", frame.assign(target_turnover=frame.team_id.map(differ)))
+    table = _overview(path)
+    total = table.loc[TOTAL_LABEL]
+    assert pd.isna(total.target_leavers) and pd.isna(total.against_target)
+    assert total.note.startswith("No target leavers for the service: its teams without figures have different target "
+                                 "turnovers, with some but fewer than 5 people at one of them")
+    assert total.people == 29 and pd.notna(total.expected_leavers)   # the rest of the total stays
+    assert table.loc[["SA", "SB"], "target_leavers"].notna().all()
+    page = html.unescape(path.with_suffix(".html").read_text(encoding="utf-8"))
+    assert "No target leavers for the service" in page
+
+
+def test_no_overview_total_lets_its_target_single_out_fewer_than_the_floor(tmp_path):
+    """Many services of random team sizes and targets far apart: wherever a total shows its target leavers,
+    no subtraction of the teams' shown figures, with every team's target known, leaves a target's head count that
+    can only be 1 to 4 among the withheld teams, and in truth those teams hold none or at least 5 at each target.
+    Totals showing the target and totals withholding it are both reached."""
+    rng = np.random.default_rng(19)
+    teams = {f"T{i:02d}": int(n) for i, n in enumerate(rng.integers(1, 12, 90))}
+    services = {t: f"svc{i % 15}" for i, t in enumerate(teams)}
+    targets = {t: float(rng.choice([0.10, 0.10, 0.20, 0.35])) for t in teams}
+    frame = _frame(teams, services).assign(target_turnover=lambda f: f.team_id.map(targets))
+    _rank(tmp_path, frame)
+    shown = withheld = 0
+    for path in sorted((tmp_path / "lists").glob("service_overview_*.csv")):
+        table = _overview(path)
+        total = table.loc[TOTAL_LABEL]
+        if pd.isna(total.people):
+            continue
+        if pd.isna(total.target_leavers):
+            withheld += "No target leavers for the service" in total.note
+            continue
+        shown += 1
+        pinned = {t: n for t, n in _splits(table, targets).items() if n and all(0 < k < MIN_PEOPLE for k in n)}
+        assert not pinned, (path.name, pinned)
+        rest = [t for t in table.index.drop(TOTAL_LABEL) if pd.isna(table.loc[t, "people"])]
+        listed = frame[(frame.worker_id != frame.manager_id) & frame.team_id.isin(rest)]
+        for n in listed.groupby(listed.team_id.map(targets)).size():
+            assert n >= MIN_PEOPLE, (path.name, rest)
+    assert shown >= 3 and withheld >= 3
+
+
+def _with_caseload(frame: pd.DataFrame, holding: dict[str, int], seed: int = 3) -> pd.DataFrame:
+    """``frame`` with seeded caseloads and FTE: of each team's listed people only the first ``holding[team]`` (all,
+    for a team not named) hold cases."""
+    rng = np.random.default_rng(seed)
+    listed = (frame["worker_id"] != frame["manager_id"]).to_numpy()
+    cases = rng.integers(8, 30, len(frame)).astype(float)
+    for team, n in holding.items():
+        cases[frame.index[(frame["team_id"] == team).to_numpy() & listed][n:]] = 0.0
+    return frame.assign(caseload_current=cases, fte=rng.choice([0.5, 0.8, 1.0], len(frame)))
+
+
+def test_the_service_total_shows_the_caseload_per_full_time_post_of_its_staff_with_open_cases(tmp_path):
+    """Every team shows its caseload: the total shows the service's, total cases over the FTE of everyone listed
+    with open cases (a list's definition), and no cap (each team has its own)."""
+    sizes = {"SA": 16, "SB": 9, "EH": 8}
+    frame = _with_caseload(_frame(sizes, {"SA": "safeguarding", "SB": "safeguarding", "EH": "early_help"}), {"SB": 6})
+    _rank(tmp_path, frame)
+    table = _overview(tmp_path / "lists" / "service_overview_C01_safeguarding.csv")
+    listed = frame[(frame.worker_id != frame.manager_id) & (frame.service == "safeguarding")]
+    holders = listed[listed.caseload_current > 0]
+    assert len(holders) == 15 + 6 and table.loc[["SA", "SB"], "caseload_per_fte"].notna().all()
+    total = table.loc[TOTAL_LABEL]
+    assert total.caseload_per_fte == round(holders.caseload_current.sum() / holders.fte.sum(), 1)
+    assert pd.isna(total.caseload_cap) and pd.isna(total.note)
+
+
+def test_the_total_withholds_its_caseload_where_the_difference_gives_a_few_peoples(tmp_path):
+    """SB lists 8, 4 of them with open cases: its row shows no caseload (fewer than 5 to average). The total's
+    cases and FTE less SA's would be those 4 people's, so the total shows no caseload either, and says why."""
+    sizes = {"SA": 16, "SB": 9, "EH": 8}
+    frame = _with_caseload(_frame(sizes, {"SA": "safeguarding", "SB": "safeguarding", "EH": "early_help"}), {"SB": 4})
+    _rank(tmp_path, frame)
+    table = _overview(tmp_path / "lists" / "service_overview_C01_safeguarding.csv")
+    assert pd.notna(table.loc["SA", "caseload_per_fte"]) and pd.isna(table.loc["SB", "caseload_per_fte"])
+    total = table.loc[TOTAL_LABEL]
+    assert pd.isna(total.caseload_per_fte) and pd.isna(total.mean_caseload)
+    assert total.note.startswith("No caseload for the service: its teams showing no caseload hold some but fewer "
+                                 "than 5 staff with open cases")
+    assert pd.notna(total.target_leavers) and total.people == 23   # the rest of the total stays
+
+
+def test_no_overview_total_lets_its_caseload_single_out_fewer_than_the_floor(tmp_path):
+    """Many services of random sizes and case-holders: wherever a total shows a caseload, the total's cases and
+    FTE less those of the teams showing one (FTE known to a head of service) are those of none or at least 5
+    staff with open cases; and totals both show and withhold it."""
+    rng = np.random.default_rng(23)
+    teams = {f"T{i:02d}": int(n) for i, n in enumerate(rng.integers(2, 14, 80))}
+    services = {t: f"svc{i % 14}" for i, t in enumerate(teams)}
+    frame = _with_caseload(_frame(teams, services), {t: int(rng.integers(0, n)) for t, n in teams.items()})
+    _rank(tmp_path, frame)
+    listed = frame[frame.worker_id != frame.manager_id]
+    shown = withheld = 0
+    for path in sorted((tmp_path / "lists").glob("service_overview_*.csv")):
+        table = _overview(path)
+        total = table.loc[TOTAL_LABEL]
+        if pd.isna(total.people):
+            continue
+        if pd.isna(total.caseload_per_fte):
+            withheld += "No caseload for the service" in str(total.note)
+            continue
+        shown += 1
+        figured = table.index[table.caseload_per_fte.notna()].drop(TOTAL_LABEL)
+        rest = listed[listed.team_id.isin(table.index.drop(TOTAL_LABEL).drop(figured))]
+        holders = rest[rest.caseload_current > 0]
+        assert len(holders) == 0 or len(holders) >= MIN_PEOPLE, (path.name, len(holders))
+        # the reader's subtraction, with every team's FTE known: the cases of exactly those staff
+        service = listed[listed.team_id.isin(table.index)]
+        fte = service[service.caseload_current > 0].groupby("team_id").fte.sum()
+        cases = total.caseload_per_fte * fte.sum() - (table.loc[figured, "caseload_per_fte"] * fte[figured]).sum()
+        assert abs(cases - holders.caseload_current.sum()) <= 0.05 * fte.sum() + 0.05 * fte[figured].sum() + 1e-6
+    assert shown >= 3 and withheld >= 3

@@ -17,7 +17,9 @@ import pytest
 
 from retention_ml.commands.rank import overview_plan
 from retention_ml.reports.risk_list import BandConfig, _group_summary, build_risk_lists, scale_to_horizon, target_leavers
-from retention_ml.reports.service_overview import (COLUMNS, COUNT_COLUMNS, TOTAL_LABEL, _driver_labels,
+from retention_ml.reports.service_overview import (COLUMNS, COUNT_COLUMNS, CASELOAD_TOTAL_WITHHELD, TARGET_TOTAL_WITHHELD,
+                                                   TOTAL_LABEL,
+                                                   _driver_labels,
                                                    build_service_overview, build_service_overviews, display_table,
                                                    lead_drivers)
 
@@ -36,6 +38,9 @@ def _ref_people(lists, scores):
                          "worker_id": scores["worker_id"].astype(str).to_numpy(),
                          "risk": scores["risk"].astype(float).to_numpy(), "target": target.astype(float).to_numpy(),
                          "lead": lead_drivers(scores).to_numpy()})
+    for name in ("caseload_current", "fte"):
+        if name in scores:
+            keys[name] = scores[name].astype(float).to_numpy()
     return rows.merge(keys.drop_duplicates(["team_id", "worker_id"]), on=["team_id", "worker_id"], how="left",
                       validate="one_to_one")
 
@@ -94,15 +99,40 @@ def _ref_drivers(people, shown, floor):
     return complementary_suppression(flagged.assign(service=""), own, ["service"], floor)
 
 
-def _ref_total(people, config, horizon_months):
+def _ref_caseload(people, figured, floor):
+    """The total's caseload over the service's staff with open cases, unless the teams showing no caseload
+    (``figured``: those that do) hold some but fewer than ``floor`` of them."""
+    if "caseload_current" not in people:
+        return {}
+    holders = people.loc[people["caseload_current"] > 0]
+    rest = int((~holders["team_id"].isin(figured)).sum())
+    if 0 < rest < floor:
+        return {"note": CASELOAD_TOTAL_WITHHELD.format(floor=floor)}
+    if len(holders) < floor:
+        return {}
+    if "fte" in holders and (holders["fte"] > 0).all():
+        return {"caseload_per_fte": round(float(holders["caseload_current"].sum() / holders["fte"].sum()), 1)}
+    return {"mean_caseload": round(float(holders["caseload_current"].mean()), 1)}
+
+
+def _ref_total(people, config, horizon_months, shown, figured=()):
     summary = _group_summary(TOTAL_LABEL, people, config, listed="people")
     if summary["people"] is None:
         return {"team_id": TOTAL_LABEL, "note": f"No figures: fewer than {config.min_group} people scored."}
     row = {"team_id": TOTAL_LABEL, **_ref_figures(summary, people, None, config.min_group)}
-    if horizon_months is not None and people["target"].notna().all():
+    caseload = _ref_caseload(people, set(figured), config.min_group)
+    # the withheld teams' people at each target: the total's target less the teams' shown would give them
+    hidden = people.loc[~people["team_id"].map(shown).fillna(False).astype(bool)].groupby("target").size()
+    split = ((hidden > 0) & (hidden < config.min_group)).any()
+    if horizon_months is not None and people["target"].notna().all() and split:
+        row["note"] = TARGET_TOTAL_WITHHELD.format(floor=config.min_group)
+    elif horizon_months is not None and people["target"].notna().all():
         per_team = people.groupby(["team_id", "target"]).size()
         allowed = sum(target_leavers(t, n, int(horizon_months)) for (_, t), n in per_team.items())
         row.update(target_leavers=round(allowed, 1), against_target=round(summary["expected_leavers"] - allowed, 1))
+    if "note" in caseload:   # after the target's reason
+        row["note"] = f"{row['note']} {caseload['note']}" if "note" in row else caseload["note"]
+    row.update({k: v for k, v in caseload.items() if k != "note"})
     return row
 
 
@@ -124,7 +154,8 @@ def _ref_overview(lists, scores, config, horizon_months) -> pd.DataFrame:
     for row in rows:
         if not drivers.get(row["team_id"], False):
             row.pop("main_driver", None), row.pop("main_driver_people", None)
-    rows.append(_ref_total(people, config, horizon_months))
+    figured = [r["team_id"] for r in rows if "caseload_per_fte" in r or "mean_caseload" in r]
+    rows.append(_ref_total(people, config, horizon_months, shown, figured))
     table = pd.DataFrame(rows).reindex(columns=list(COLUMNS))
     return table.astype({c: "Int64" for c in COUNT_COLUMNS if c in table.columns})
 
@@ -189,6 +220,12 @@ def test_one_pass_equals_a_service_at_a_time(seed, horizon):
     assert withheld_by_rule > 0
     assert any(o.table["note"].fillna("").str.contains("fewer than").any() for o in overviews)
     assert any(o.table["main_driver"].notna().any() for o in overviews)
+    # totals with a caseload, and totals whose caseload less the teams' would be that of too few
+    assert any(pd.notna(o.table.iloc[-1]["caseload_per_fte"]) for o in overviews)
+    assert any(o.table["note"].fillna("").str.contains("No caseload for the service").any() for o in overviews)
+    if horizon is not None:   # and totals whose target the withheld teams' targets would split
+        assert any(o.table["note"].fillna("").str.startswith("No target leavers for the service").any()
+                   for o in overviews)
 
 
 def test_one_service_alone_equals_its_overview_among_all():
@@ -236,7 +273,9 @@ def _ref_own(expected: pd.DataFrame, lists, scores, config, horizon_months) -> p
     for _, group in rest.groupby("target"):
         counts += [int(group.own.sum()), int((~group.own).sum())]
     if n_own < floor or any(0 < n < floor for n in counts[1:]):
-        table.at[total, "note"] = (f"No own-staff figures for the service: some but fewer than {floor} own staff or "
+        before = table.at[total, "note"]   # the total's target may be withheld too: that reason comes first
+        table.at[total, "note"] = ((f"{before} " if isinstance(before, str) else "") +
+                                   f"No own-staff figures for the service: some but fewer than {floor} own staff or "
                                    "agency workers are in the service, or in its teams without own-staff figures at "
                                    "one target turnover, and the service's own-staff figures less the teams' shown "
                                    "would give theirs.")
