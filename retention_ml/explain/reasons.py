@@ -431,12 +431,11 @@ def _agency_fields(frame: pd.DataFrame) -> pd.DataFrame:
     """Agency workers' own words for pay and progression, each field missing for everyone else.
 
     ``agency_day_rate``: their day rate (``pay_history.annual_salary`` is the day rate x the working days of
-    :data:`retention_ml.features.pay.WORKING_DAYS` for them); ``agency_market_day_rate``: the typical agency day
-    rate at their council now, read back from ``pay_agency_gap`` (that rate x the working days against their pay,
-    minus 1; nothing is added to an agency worker's pay). "salary GBP 79,200 a year" called a day rate a salary
-    and compared it with nothing. ``agency_months_without_progression``: their time in post with no progression,
-    since an agency worker is not on the council's grades ("no progression or promotion in 5 years" read as one
-    withheld).
+    :data:`retention_ml.features.pay.WORKING_DAYS` for them): "salary GBP 79,200 a year" called a day rate a
+    salary. The council's typical agency day rate is not offered beside it: the agency gap lowers every agency
+    worker's risk in the model, so it is no part of their pay reason (reasons.yaml).
+    ``agency_months_without_progression``: their time in post with no progression, since an agency worker is not
+    on the council's grades ("no progression or promotion in 5 years" read as one withheld).
     """
     from retention_ml.features.pay import WORKING_DAYS
 
@@ -447,9 +446,6 @@ def _agency_fields(frame: pd.DataFrame) -> pd.DataFrame:
     if "pay_salary_fte" in frame.columns:
         day = pd.to_numeric(frame["pay_salary_fte"], errors="coerce").astype("float64") / WORKING_DAYS
         out["agency_day_rate"] = day.where(agency)
-        if "pay_agency_gap" in frame.columns:
-            gap = pd.to_numeric(frame["pay_agency_gap"], errors="coerce").astype("float64")
-            out["agency_market_day_rate"] = (day * (1 + gap)).where(agency)
     if "months_in_post_without_progression" in frame.columns:
         out["agency_months_without_progression"] = frame["months_in_post_without_progression"].where(agency)
     return frame.assign(**out)

@@ -201,7 +201,7 @@ def test_a_recorded_value_words_the_reason_before_a_missing_one(catalogue):
     table = _table(X, values, drivers, catalogue)
     assert table["reason_feature_1"].tolist() == ["pay_salary_fte", "pay_spinal_point"]
     assert table["reason_1"].tolist() == [
-        "agency worker on a day rate of GBP 320 (GBP 70,400 a year full-time)",
+        "agency worker on a day rate of GBP 320 (GBP 70,400 a year full-time), not on the council's pay scale",
         "not on the council's pay scale (employment type: agency)",
     ]
     # The driver's value is still the whole driver's push, not the wording feature's.
