@@ -38,6 +38,7 @@ __all__ = [
     "driver_codes",
     "LeverCondition",
     "LeverGroup",
+    "feature_condition",
     "AGENCY",
     "lever_groups",
     "load_drivers",
@@ -292,6 +293,14 @@ class LeverCondition:
     below: float | None = None
     above: float | None = None
 
+    def holds(self, people: pd.DataFrame):
+        """Per row of ``people`` (feature columns), whether the condition holds; NaN (not recorded) meets none."""
+        import numpy as np
+
+        value = pd.to_numeric(people[self.feature], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        return value < self.below if self.below is not None else value > self.above if self.above is not None \
+            else value == 1
+
     def rule(self) -> str:
         if self.below is not None:
             return f"`{self.feature}` below {self.below:g}"
@@ -320,7 +329,13 @@ class LeverGroup:
 _BOUNDS = ("below", "above")
 
 
-def _lever_condition(name: str, raw) -> LeverCondition:
+def feature_condition(raw, where: str) -> LeverCondition:
+    """A condition on a feature as drivers.yaml's lever groups and reasons.yaml's ``requires_one_of`` write it;
+    ``where`` names the file and entry for the error."""
+    return _lever_condition(where, raw, where=where)
+
+
+def _lever_condition(name: str, raw, *, where: str | None = None) -> LeverCondition:
     if isinstance(raw, str):
         return LeverCondition(raw)
     if isinstance(raw, dict) and isinstance(raw.get("feature"), str) and len(raw) == 2 \
@@ -328,7 +343,7 @@ def _lever_condition(name: str, raw) -> LeverCondition:
         bound = next(b for b in _BOUNDS if b in raw)
         if isinstance(raw[bound], (int, float)) and not isinstance(raw[bound], bool):
             return LeverCondition(raw["feature"], **{bound: float(raw[bound])})
-    raise ValueError(f"drivers.yaml: lever group {name!r} has the condition {raw!r} (rule: a feature name, whose "
+    raise ValueError(f"{where or f'drivers.yaml: lever group {name!r}'} has the condition {raw!r} (rule: a feature name, whose "
                      "value 1 marks a member, or {feature: <name>, below: <number>} or {feature: <name>, above: "
                      "<number>}; a list of them must all hold)")
 

@@ -452,6 +452,7 @@ def assemble_scores(model, X: pd.DataFrame, keys: pd.DataFrame, *, context: pd.D
     an empty slot is "" in the lever columns.
     """
     from retention_ml.explain import explain
+    from retention_ml.explain.reasons import offer_rule_features
     from retention_ml.reports.risk_list import assign_bands, load_band_config, straddles_band
 
     config = config or load_band_config()
@@ -480,7 +481,10 @@ def assemble_scores(model, X: pd.DataFrame, keys: pd.DataFrame, *, context: pd.D
         frame[f"lever_{i}"] = reasons[f"lever_{i}"].astype(object).fillna("") if f"lever_{i}" in reasons else ""
     if context is not None:
         frame = pd.concat([frame, context.reset_index(drop=True)], axis=1)
-    return frame
+    # the features the reasons' offer rule reads (caseload held, over the cap ...): a reader of stored scores (the
+    # service overview's lead driver) then applies the same rule as the reasons
+    rule = [c for c in offer_rule_features() if c in X.columns and c not in frame.columns]
+    return pd.concat([frame, X.loc[:, rule]], axis=1)
 
 
 def _choose_previous(keys: pd.DataFrame, survey: PreviousSurvey, *, explicit: bool, horizon: int | None,

@@ -479,3 +479,20 @@ def test_a_council_without_supervision_rows_is_scored_with_a_warning_naming_it(s
     supervision[~supervision["worker_id"].isin(gone)].to_parquet(thin / "supervision.parquet", index=False)
     warnings = score(ref, thin, as_of, tmp_path / "thin_scores", find_previous_scoring=False).meta["data_warnings"]
     assert len(warnings) == 1 and "supervision" in warnings[0] and council in warnings[0], warnings
+
+
+def test_scores_carry_the_features_the_reasons_offer_rule_reads_so_the_overview_applies_the_same_rule(sim_model, sim_dir,
+                                                                                                   tmp_path):
+    """A caseload reason is offered only where the person is at or over their cap, was over it in the last 12
+    months or has a rising caseload (reasons.yaml requires_one_of); the service overview reads the lead driver
+    from stored scores, so they hold those features, and it names a driver exactly where the list has a reason."""
+    from retention_ml.explain.reasons import offer_rule_features
+    from retention_ml.reports.service_overview import lead_drivers
+    from retention_ml.scoring import score
+
+    result, _ = sim_model
+    score(f"runs:/{result.run_id}/model", sim_dir, pd.Timestamp("2022-07-01"), tmp_path / "s")
+    s = pd.read_parquet(tmp_path / "s" / "scores.parquet")
+    assert {"caseload_current", "caseload_to_cap", "caseload_over_cap_months_12m", "caseload_trend_6m"} <= \
+        set(offer_rule_features()) <= set(s.columns)
+    assert lead_drivers(s).notna().tolist() == s["reason_1"].notna().tolist()

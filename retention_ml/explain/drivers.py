@@ -105,8 +105,7 @@ def reason_levers(codes, people: pd.DataFrame | None = None, *, shown=()) -> np.
             continue
         member = np.ones(len(codes), dtype=bool)
         for c in rule.conditions:   # every condition holds; NaN (not recorded) meets none
-            value = pd.to_numeric(people[c.feature], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-            member &= value < c.below if c.below is not None else value > c.above if c.above is not None else value == 1
+            member &= c.holds(people)
         own = {d.code: dict(d.group_levers)[group] for d in drivers if group in dict(d.group_levers)}
         has = member & codes.isin(list(own)).to_numpy() & ~chosen   # the first group with a lever for this driver wins
         for j in range(max((len(texts) for texts in own.values()), default=0)):   # its first lever not offered yet

@@ -49,7 +49,7 @@ import yaml
 from retention_ml.explain.drivers import OTHER, reason_levers
 from retention_ml.schema import AGENCY
 
-__all__ = ["FORMAT_KINDS", "HEALTH_META_KEY", "HEALTH_META_VALUE", "HEALTH_MODES", "MIN_REASON_VALUE", "RankedReasonDrivers", "Template", "first_reason_drivers", "health_features", "load_templates", "load_withheld", "no_reason_line", "rank_reason_drivers", "reason_table", "render_feature_reasons", "templates_for", "withheld_reason_texts"]
+__all__ = ["FORMAT_KINDS", "HEALTH_META_KEY", "HEALTH_META_VALUE", "HEALTH_MODES", "MIN_REASON_VALUE", "RankedReasonDrivers", "Template", "first_reason_drivers", "health_features", "load_offer_conditions", "load_templates", "load_withheld", "no_reason_line", "offer_rule_features", "rank_reason_drivers", "reason_table", "render_feature_reasons", "templates_for", "withheld_reason_texts"]
 
 FORMAT_KINDS = ("int", "whole", "duration", "num1", "pct", "change", "more_less", "gbp", "minutes", "cases_trend", "text",
                 "label")
@@ -160,6 +160,35 @@ def _load_requirements_text(text: str) -> dict[str, str]:
 def load_requirements(path=None) -> dict[str, str]:
     """Driver -> feature that must be above 0 for the driver to be anyone's reason (``requires`` in reasons.yaml)."""
     return _load_requirements_text(_reasons_text(path))
+
+
+@lru_cache(maxsize=None)
+def _load_offer_conditions_text(text: str) -> dict:
+    from retention_ml.schema import feature_condition
+
+    raw = yaml.safe_load(text).get("requires_one_of") or {}
+    out = {}
+    for code, conditions in raw.items():
+        where = f"reasons.yaml: requires_one_of {code!r}"
+        if not isinstance(conditions, list) or not conditions:
+            raise ValueError(f"{where} is {conditions!r} (rule: a list of conditions, one of which must hold)")
+        out[str(code)] = tuple(feature_condition(c, where) for c in conditions)
+    return out
+
+
+def load_offer_conditions(path=None) -> dict:
+    """Driver -> conditions (:class:`retention_ml.schema.LeverCondition`) one of which must hold for the driver to be
+    a person's reason (``requires_one_of`` in reasons.yaml): a caseload under the cap, never over it in a year and
+    not rising leaves nothing true of the person to say."""
+    return _load_offer_conditions_text(_reasons_text(path))
+
+
+def offer_rule_features(path=None) -> list[str]:
+    """The features :func:`rank_reason_drivers` reads besides the profile (``requires`` and ``requires_one_of``):
+    scores carry them, so a reader of stored scores (the service overview) applies the same rule."""
+    names = list(load_requirements(path).values())
+    names += [c.feature for conditions in load_offer_conditions(path).values() for c in conditions]
+    return list(dict.fromkeys(names))
 
 
 def templates_for(feature: str, templates: dict[str, tuple[Template, ...]]) -> tuple[tuple[Template, ...], str]:
@@ -321,8 +350,8 @@ _KNOWN_FIRST = 1e6
 
 def _with_derived_fields(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` plus fields templates may use that no feature holds as such (:func:`_own_cap`,
-    :func:`_part_time_rent`, :func:`_pay_additions`, :func:`_progression_in_post`, :func:`_agency_fields`)."""
-    return _agency_fields(_progression_in_post(_pay_additions(_part_time_rent(_own_cap(frame)))))
+    :func:`_cap_history`, :func:`_part_time_rent`, :func:`_pay_additions`, :func:`_progression_in_post`, :func:`_agency_fields`)."""
+    return _agency_fields(_progression_in_post(_pay_additions(_part_time_rent(_cap_history(_own_cap(frame))))))
 
 
 def _hours_from_caseload(frame: pd.DataFrame) -> pd.Series:
@@ -362,6 +391,36 @@ def _own_cap(frame: pd.DataFrame) -> pd.DataFrame:
         ratio = pd.to_numeric(frame["caseload_to_cap"], errors="coerce").astype("float64")
         own = own.where(fte.notna(), (cases / ratio.where(ratio > 0)).round(1))
     return frame.assign(caseload_cap_own=own.where((own - cap).abs() >= 0.05))
+
+
+# A caseload this share of the cap or more is shown as 100% or more ("pct" rounds to whole percent): at or over it.
+_AT_CAP = 0.995
+# A 6-month trend above this is shown as "rising by 0.1 cases a month" or more ("cases_trend" rounds to 0.1).
+_RISING = 0.05
+
+
+def _cap_history(frame: pd.DataFrame) -> pd.DataFrame:
+    """Where the person's caseload stands against their cap, each field missing where it does not apply:
+    ``caseload_to_cap_at_or_over`` (at or over the cap now), ``caseload_over_cap_months_12m_under_now`` (under it
+    now, over it in some of the last 12 months) and ``caseload_rising_6m`` (the 6-month trend, where rising).
+
+    "caseload 10 is 62% of the team's cap of 16 per full-time post: the lower a cap, the more each case counts
+    against it" read as "no problem here" (1,456 of 2,571 such reasons on the national team lists at 2024-01-01
+    were under 100%); of the cap-led reasons under the cap over everyone scored there, 1,478 of 1,711 had been
+    over it in the last 12 months (peak above it), which the words now say; those with a rising caseload say
+    that, and the rest are not offered (reasons.yaml requires_one_of).
+    """
+    if "caseload_to_cap" not in frame.columns:
+        return frame
+    ratio = pd.to_numeric(frame["caseload_to_cap"], errors="coerce").astype("float64")
+    out = {"caseload_to_cap_at_or_over": ratio.where(ratio >= _AT_CAP)}
+    if "caseload_over_cap_months_12m" in frame.columns:
+        over_12m = pd.to_numeric(frame["caseload_over_cap_months_12m"], errors="coerce").astype("float64")
+        out["caseload_over_cap_months_12m_under_now"] = over_12m.where((ratio < _AT_CAP) & (over_12m > 0))
+    if "caseload_trend_6m" in frame.columns:
+        trend = pd.to_numeric(frame["caseload_trend_6m"], errors="coerce").astype("float64")
+        out["caseload_rising_6m"] = trend.where(trend > _RISING)
+    return frame.assign(**out)
 
 
 # Contracted hours this far below full time are part-time for the words (hours are recorded to 2 decimals).
@@ -431,12 +490,11 @@ def _agency_fields(frame: pd.DataFrame) -> pd.DataFrame:
     """Agency workers' own words for pay and progression, each field missing for everyone else.
 
     ``agency_day_rate``: their day rate (``pay_history.annual_salary`` is the day rate x the working days of
-    :data:`retention_ml.features.pay.WORKING_DAYS` for them); ``agency_market_day_rate``: the typical agency day
-    rate at their council now, read back from ``pay_agency_gap`` (that rate x the working days against their pay,
-    minus 1; nothing is added to an agency worker's pay). "salary GBP 79,200 a year" called a day rate a salary
-    and compared it with nothing. ``agency_months_without_progression``: their time in post with no progression,
-    since an agency worker is not on the council's grades ("no progression or promotion in 5 years" read as one
-    withheld).
+    :data:`retention_ml.features.pay.WORKING_DAYS` for them): "salary GBP 79,200 a year" called a day rate a
+    salary. The council's typical agency day rate is not offered beside it: the agency gap lowers every agency
+    worker's risk in the model, so it is no part of their pay reason (reasons.yaml).
+    ``agency_months_without_progression``: their time in post with no progression, since an agency worker is not
+    on the council's grades ("no progression or promotion in 5 years" read as one withheld).
     """
     from retention_ml.features.pay import WORKING_DAYS
 
@@ -447,9 +505,6 @@ def _agency_fields(frame: pd.DataFrame) -> pd.DataFrame:
     if "pay_salary_fte" in frame.columns:
         day = pd.to_numeric(frame["pay_salary_fte"], errors="coerce").astype("float64") / WORKING_DAYS
         out["agency_day_rate"] = day.where(agency)
-        if "pay_agency_gap" in frame.columns:
-            gap = pd.to_numeric(frame["pay_agency_gap"], errors="coerce").astype("float64")
-            out["agency_market_day_rate"] = (day * (1 + gap)).where(agency)
     if "months_in_post_without_progression" in frame.columns:
         out["agency_months_without_progression"] = frame["months_in_post_without_progression"].where(agency)
     return frame.assign(**out)
@@ -531,6 +586,12 @@ def rank_reason_drivers(profile: pd.DataFrame, features: pd.DataFrame, *, k: int
         if code in codes and feature in features.columns:
             # e.g. no caseload reason (nor its lever) for someone who holds no cases
             holds = pd.to_numeric(features[feature], errors="coerce").to_numpy() > 0
+            matrix[~holds, codes.index(code)] = -np.inf
+    for code, conditions in load_offer_conditions().items():
+        if code in codes and all(c.feature in features.columns for c in conditions):
+            # e.g. no caseload reason for someone under their cap, never over it in a year and not rising: the
+            # model's push then comes from the team's low cap, and nothing true of the person can be said
+            holds = np.logical_or.reduce([c.holds(features) for c in conditions])
             matrix[~holds, codes.index(code)] = -np.inf
     order = np.argsort(-matrix, axis=1, kind="stable")[:, :k]
     values = np.take_along_axis(matrix, order, axis=1)

@@ -351,3 +351,17 @@ def test_an_agency_worker_new_in_post_who_holds_no_cases_is_not_offered_a_protec
     got = reason_levers(["career_progression"] * 3, people, shown=shown).tolist()
     assert got == [without_cases, permanent, groups["new_in_post"][0]]
     assert "caseload" not in without_cases
+
+
+def test_relocation_support_is_offered_to_the_newly_arrived_and_key_worker_housing_to_settled_staff():
+    """"Relocation or housing support" beside the housing reason of someone 20 years in post (168 such on the
+    national team lists at 2024-01-01): relocation help is for people moving in for the post."""
+    catalogue = feature_catalogue()
+    drivers = catalogue.set_index("feature")["driver"]
+    # 6 months, 23 years in post; time in post not recorded
+    X = pd.DataFrame({"housing_rent_to_pay": [0.7] * 3, "tenure_months": [6.0, 280.0, np.nan]})
+    values = pd.DataFrame({"housing_rent_to_pay": [0.5] * 3})
+    profile = pd.DataFrame({"housing_cost": [0.5] * 3})
+    table = reason_table(values, profile, X, None, catalogue, drivers.reindex(values.columns), k=1)
+    assert table["lever_1"].tolist() == ["Relocation or housing support", "Key-worker housing schemes",
+                                         "Key-worker housing schemes"]

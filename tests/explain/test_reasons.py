@@ -201,7 +201,7 @@ def test_a_recorded_value_words_the_reason_before_a_missing_one(catalogue):
     table = _table(X, values, drivers, catalogue)
     assert table["reason_feature_1"].tolist() == ["pay_salary_fte", "pay_spinal_point"]
     assert table["reason_1"].tolist() == [
-        "agency worker on a day rate of GBP 320 (GBP 70,400 a year full-time)",
+        "agency worker on a day rate of GBP 320 (GBP 70,400 a year full-time), not on the council's pay scale",
         "not on the council's pay scale (employment type: agency)",
     ]
     # The driver's value is still the whole driver's push, not the wording feature's.
@@ -293,8 +293,8 @@ def test_over_cap_reasons_name_the_cap_for_a_part_timers_hours(catalogue):
 @pytest.mark.parametrize("lead, expected", [
     ("caseload_cap", ["caseload 9 is 129% of their cap of 7 for their hours (team cap 14 per full-time post): the "
                       "lower a cap, the more each case counts against it",
-                      "caseload 9 is 64% of the team's cap of 14 per full-time post: the lower a cap, the more each "
-                      "case counts against it"]),
+                      "caseload 9, rising by 1.5 cases a month over the last 6 months, against the team's cap of 14 "
+                      "per full-time post"]),
     ("caseload_mean_3m", ["caseload averaged 8.7 over the last 3 months against a cap of 7 for their hours (team cap 14 "
                           "per full-time post)", "caseload averaged 8.7 over the last 3 months against a team cap of 14"]),
     ("caseload_mean_6m", ["caseload averaged 8.2 over the last 6 months against a cap of 7 for their hours (team cap 14 "
@@ -302,18 +302,20 @@ def test_over_cap_reasons_name_the_cap_for_a_part_timers_hours(catalogue):
     ("caseload_max_12m", ["caseload peaked at 11 in the last 12 months against a cap of 7 for their hours (team cap 14 "
                           "per full-time post)", "caseload peaked at 11 in the last 12 months against a team cap of 14"]),
     ("caseload_to_cap", ["caseload 9 is 129% of their cap of 7 for their hours (team cap 14 per full-time post)",
-                         "caseload 9 is 64% of the pro-rata cap (team cap 14 per full-time post)"]),
+                         "caseload 9, rising by 1.5 cases a month over the last 6 months, against the team's cap of "
+                         "14 per full-time post"]),
 ])
 def test_every_caseload_reason_naming_the_team_cap_names_a_part_timers_own_cap(lead, expected):
     # 0.5 FTE with 9 cases under a team cap of 14 is over their cap of 7: "team caseload cap of 14 (own caseload 9)"
     # read as under it, beside "reallocate cases" (35 such reasons on the national lists at 2024-01-01).
-    # Row 2 works full time (9 of 14): the team cap is theirs.
+    # Row 2 works full time (9 of 14, under it and never over it in a year, rising): the team cap is theirs.
     from retention_ml.features import feature_catalogue
 
     catalogue = feature_catalogue()
     drivers = catalogue.set_index("feature")["driver"]
     X = pd.DataFrame({"caseload_current": [9.0, 9.0], "caseload_cap": [14.0, 14.0], "caseload_to_cap": [9 / 7, 9 / 14],
-                      "caseload_mean_3m": [8.7, 8.7], "caseload_mean_6m": [8.2, 8.2], "caseload_max_12m": [11.0, 11.0]})
+                      "caseload_mean_3m": [8.7, 8.7], "caseload_mean_6m": [8.2, 8.2], "caseload_max_12m": [11.0, 11.0],
+                      "caseload_over_cap_months_12m": [5.0, 0.0], "caseload_trend_6m": [0.0, 1.5]})
     values = pd.DataFrame(0.0, index=X.index, columns=X.columns)
     values[lead] = 0.5
     profile = pd.DataFrame({"caseload_workload": [0.5, 0.5]})
