@@ -454,7 +454,7 @@ def test_explain_keeps_to_the_models_population_as_score_does(sim_model, sim_dir
     in_post = everyone.scores["worker_id"]
     agency_worker = str(in_post[in_post.map(kind).eq("agency")].iloc[0])
     monkeypatch.setattr(scoring, "run_population", lambda run_id: "exclude")
-    _, explanation, table = explain_command.compute(result.run_id, sim_dir, as_of, None)
+    table = explain_command.compute(result.run_id, sim_dir, as_of, None).table
     assert len(table) and not table["worker_id"].map(kind).eq("agency").any()
     scored = scoring.score(result.run_id, sim_dir, str(as_of), tmp_path / "s", find_previous_scoring=False)
     assert sorted(table["worker_id"]) == sorted(scored.scores["worker_id"])
