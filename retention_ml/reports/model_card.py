@@ -97,7 +97,12 @@ GLOSSARY = [
     ("Calibration ratio and difference (group tables)", "observed leavers divided by predicted leavers (the sum of "
                                                         "risks), and the observed minus the predicted leaver rate in "
                                                         "pp. A ratio above 1, or a positive difference, means the "
-                                                        "model understates the group's risk."),
+                                                        "model understates the group's risk. \"Within chance\" beside "
+                                                        "a group: its gap is no larger than risks exactly right give "
+                                                        "a group of its size, by the promotion gate's rule for the "
+                                                        "groups it compares; \"beyond chance\": larger. With no one "
+                                                        "left a group's ratio is 0 whatever its risks, and in a small "
+                                                        "group that is often chance."),
     ("95% interval", "the range in brackets. The evaluation is repeated on resamples of the people, and 95% of the "
                      "results fall in this range; a wide range means few people and an uncertain number."),
     ("SHAP value", "how much one driver pushed one person's risk up or down, compared with everyone scored at the "
@@ -416,13 +421,37 @@ def _group_figure(audit):
     return fig
 
 
-def _fairness_rows(audit) -> dict[str, list[dict]]:
+def _calibration_chance(audit, alpha: float) -> dict[tuple[str, str], bool]:
+    """Per shown group (factor, group): whether its observed - predicted leaver rate is beyond chance by the gate's
+    own rule (its standard error if the risks were right, Bonferroni over the groups compared: the
+    ``group_calibration`` check's z), so a table cell and the gate read a group alike."""
+    from retention_ml.promotion import chance_z
+
+    groups = audit.group_shortfalls().dropna(subset=["calibration_gap"])
+    z = chance_z(alpha, len(groups))
+    return {(r.factor, r.group): bool(r.calibration_gap > z * r.calibration_se) for r in groups.itertuples()}
+
+
+def _ratio_cell(row: dict, beyond: bool | None) -> str:
+    """A group's observed / predicted leavers. With no one left the ratio is 0 whatever the risks, and in a group of
+    20-30 people at 5% risk nobody leaving is common: the cell says so and whether it is beyond chance, so a board
+    does not read "0.00" as the model being wholly wrong about the group."""
+    ratio = _num(row["calibration_ratio"], 2)
+    if row["observed"] != 0 or beyond is None:
+        return ratio
+    return (f"{ratio} (no one left, {_num(row['expected'], 1)} expected: "
+            f"{'beyond chance' if beyond else 'within chance'})")
+
+
+def _fairness_rows(audit, alpha: float = 0.05) -> dict[str, list[dict]]:
     """Per factor: rows as text. A small group's row says "too few to assess" (or why it is withheld) once, in its
     first cell, and leaves the others blank: no number of it is shown, and a table of hundreds of areas, printed, is
-    not pages of one phrase repeated in every cell of such a row."""
+    not pages of one phrase repeated in every cell of such a row. ``alpha``: the gate's family error rate, for the
+    chance reading of a group in which no one left (:func:`_ratio_cell`)."""
     out: dict[str, list[dict]] = {}
     from retention_ml.fairness import TOO_FEW, WITHHELD
 
+    chance = _calibration_chance(audit, alpha)
     for row in audit.table.to_dict("records"):
         ok = row["status"] == "ok" and not row["withheld"]
         few = ""
@@ -438,15 +467,26 @@ def _fairness_rows(audit) -> dict[str, list[dict]]:
             "roc_auc": auc,
             "observed": _count(row["observed"]) if ok else few,
             "expected": _num(row["expected"], 1) if ok else few,
-            "calibration_ratio": _num(row["calibration_ratio"], 2) if ok else few,
+            "calibration_ratio": _ratio_cell(row, chance.get((row["factor"], row["group"]))) if ok else few,
             "calibration_difference": _pp(row["calibration_difference"], signed=True) if ok else few,
             "flagged_share": _pct(row["flagged_share"]) if ok else few,
         })
     return out
 
 
-def _gap_rows(audit) -> list[dict]:
+def _gap_rows(audit, alpha: float = 0.05) -> list[dict]:
+    """The largest gap per factor and metric. The ends of a calibration gap say whether each group is off beyond
+    chance (the gate's rule, :func:`_calibration_chance`): among hundreds of small areas the extremes are the
+    groups chance put furthest out (0 of 1 expected leaver; 7 of 3), and a board should not read their spread as
+    the model's."""
     from retention_ml.fairness import FACTOR_LABELS
+
+    chance = _calibration_chance(audit, alpha)
+
+    def end(factor, group, value: str, metric: str) -> str:
+        beyond = chance.get((factor, group)) if metric.startswith("calibration") else None
+        mark = "" if beyond is None else f"; {'beyond' if beyond else 'within'} chance"
+        return f"{_group_label(group)} ({value}{mark})"
 
     # (label, format of each group's value, format of the gap): a gap between two rates is in percentage points
     labels = {"base_rate": ("Base rate", _pct, _pp), "roc_auc": ("ROC-AUC", _num, _num),
@@ -460,8 +500,8 @@ def _gap_rows(audit) -> list[dict]:
     for g in gaps[gaps["groups"] >= 2].to_dict("records"):
         label, fmt, gap_fmt = labels[g["metric"]]
         rows.append({"factor": FACTOR_LABELS.get(g["factor"], g["factor"]), "metric": label, "gap": gap_fmt(g["gap"]),
-                     "high": f"{_group_label(g['max_group'])} ({fmt(g['max_value'])})",
-                     "low": f"{_group_label(g['min_group'])} ({fmt(g['min_value'])})"})
+                     "high": end(g["factor"], g["max_group"], fmt(g["max_value"]), g["metric"]),
+                     "low": end(g["factor"], g["min_group"], fmt(g["min_value"]), g["metric"])})
     return rows
 
 
@@ -1543,10 +1583,10 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
                     "roc_auc": _num(audit.overall["roc_auc"]), "base_rate": _pct(audit.overall["base_rate"]),
                     "top_threshold": _pct(audit.overall["top_threshold"])},
         "factor_labels": FACTOR_LABELS,
-        "fairness": _fairness_rows(audit),
+        "fairness": _fairness_rows(audit, thresholds["group_family_alpha"]),
         "protected_audited": [FACTOR_LABELS.get(f, f) for f in protected_factors(audit.table["factor"].unique())],
         "not_audited": audit.not_audited,
-        "gaps": _gap_rows(audit),
+        "gaps": _gap_rows(audit, thresholds["group_family_alpha"]),
         "min_group": audit.min_group,
         "n_boot": n_boot,
         "top_drivers": top_drivers,
