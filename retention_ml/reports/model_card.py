@@ -124,6 +124,7 @@ CENSORING_COLUMNS = {"as_of": "Snapshot date", "reason": "Outcome", "n": "Snapsh
                      "window": "Window", "censored": "Censored"}
 CHECK_LABELS = {"beats_baselines": "Beats both baselines", "calibration_ece": "Overall calibration (ECE)",
                 "calibration_in_the_large": "Risks right on average (expected against observed leavers)",
+                "calibration_by_date": "Risks right on average at each test date",
                 "group_roc_auc": "Ranking within each group (ROC-AUC)",
                 "group_calibration": "Calibration within each group", "card_exists": "Model card written",
                 "test_leavers": "Enough leavers in the test window"}
@@ -147,6 +148,7 @@ NO_INTERVIEWS = ("No exit interviews in the data: explanations could not be chec
 NOT_MEASURED = "not measured"
 NOT_RECORDED = "not recorded"
 TEAM_CHECK_TITLE = "Team figures on the lists, checked on the test window"
+DATES_TITLE = "Risks as chances, test date by test date"
 NO_TEAM_KEY = ("Not checked: this run's logged test predictions hold no team key (runs trained before the team "
                "pseudonym was logged), so the lists' team figures cannot be compared with what happened. Train the "
                "experiment again to check them.")
@@ -339,6 +341,34 @@ def _library_versions() -> dict[str, str]:
         except PackageNotFoundError:
             out[lib] = "not installed"
     return out
+
+
+def _dates_plot(levels: list[dict] | None, max_ratio: float) -> bytes | None:
+    """Left per 100 expected at each test date with its 95% interval, against the gate's bar (shaded), as PNG; None
+    with fewer than 2 dates to show (one point shows no drift; the table says so)."""
+    shown = [r for r in levels or [] if r.get("people") is not None and r["expected"] > 0]
+    if len(shown) < 2:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    ratio = np.array([100 * r["ratio"] for r in shown])
+    half = np.array([196 * r["se"] / r["expected"] for r in shown])
+    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    ax.axhspan(100 / max_ratio, 100 * max_ratio, color="0.9", label="the gate's bar")
+    ax.axhline(100, color="grey", linestyle="--", linewidth=1, label="risks exactly right")
+    ax.errorbar(range(len(shown)), ratio, yerr=half, marker="o", capsize=3, label="left per 100 expected (95%)")
+    ax.set_xticks(range(len(shown)), [r["as_of"] for r in shown], fontsize=8)
+    ax.set_xlabel("test date")
+    ax.set_ylabel("left per 100 expected")
+    ax.legend(fontsize=7, loc="best")
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90)
+    plt.close(fig)
+    return buf.getvalue()
 
 
 def _group_plot(audit) -> bytes | None:
@@ -1499,8 +1529,8 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
     from retention_ml import tracking
     from retention_ml.explain.drivers import unmeasured_drivers
     from retention_ml.fairness import FACTOR_LABELS, logged_audit, protected_factors
-    from retention_ml.promotion import (load_thresholds, registered_version, run_checks, threshold_departures,
-                                        thresholds_note)
+    from retention_ml.promotion import (date_levels, load_thresholds, registered_version, run_checks,
+                                        threshold_departures, thresholds_note)
 
     thresholds = thresholds or load_thresholds()
     run_id = tracking.resolve_run_id(run_ref)
@@ -1519,7 +1549,7 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
         version = tracking.client().get_model_version(name, version.version)
     simulated = tags.get(artifacts.SIMULATED_TAG) == "true"
     flat = tags.get(artifacts.KIND_TAG) == "flat"
-    gate = run_checks(run_id, {**thresholds, "require_card": False}, audit=audit)
+    gate = run_checks(run_id, {**thresholds, "require_card": False}, audit=audit, rows=predictions)
 
     images = {k: b for k, p in OPTIONAL_IMAGES.items() if (b := _read_bytes(run_id, p)) is not None}
     group_png = _group_plot(audit)
@@ -1622,6 +1652,15 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
         "images": sorted(images),
     }
     context["simulated"] = simulated
+    context["date_levels"] = None if flat else date_levels(metrics, audit.overall, thresholds["group_family_alpha"],
+                                                          predictions)
+    if (dates_png := _dates_plot(context["date_levels"], thresholds["max_calibration_ratio"])) is not None:
+        images["calibration-by-date"] = dates_png
+        context["images"] = sorted(images)
+    if (drift := _date_limit(context["date_levels"], thresholds["max_calibration_ratio"])) is not None:
+        # beside the whole window's level, which it qualifies
+        at = next((i + 1 for i, t in enumerate(context["limits"]) if t.startswith("Risks are")), 0)
+        context["limits"].insert(at, drift)
     context["team_checks"] = _team_checks(pd.DataFrame() if predictions is None else predictions, flat, metrics)
     narrow = [d["as_of"] for d in context["team_checks"].get("dates", []) if d["teams"] and d["coverage_high"] < d["level"]]
     if narrow:  # the evaluators' list of cautions names it too, not only the section
@@ -1678,6 +1717,104 @@ def _img(name: str, alt: str, images: list[str], missing: str | None = None, id:
     if name in images:
         return [{"kind": "img", "name": name, "alt": alt, "id": id}]
     return [_p(missing)] if missing else []
+
+
+def _months_between(first: str, last: str) -> int:
+    a, b = pd.Timestamp(first), pd.Timestamp(last)
+    return (b.year - a.year) * 12 + b.month - a.month
+
+
+def _date_row(r: dict, max_ratio: float) -> list[str]:
+    """One test date: people, expected and observed leavers, left per 100 expected with its 95% interval (the count's
+    standard error if the risks were exactly right, over the expected count) and the verdict against the gate's bar."""
+    from retention_ml.promotion import ratio_text
+
+    ratio, half = r["ratio"], 1.96 * r["se"] / r["expected"]
+    inside = 1 / max_ratio <= ratio <= max_ratio
+    way = "risks too high" if ratio < 1 else "risks too low"
+    verdict = ("inside the bar" if inside else "outside the bar") + (
+        f"; beyond chance ({way})" if r["beyond"] else "; within chance")
+    return [r["as_of"], _count(r["people"]), f"{r['expected']:,.1f}", _count(r["observed"]),
+            f"{ratio_text(ratio, max_ratio, per=100)} ({100 * max(ratio - half, 0):.0f} to {100 * (ratio + half):.0f})",
+            verdict]
+
+
+def _date_verdict(c: dict, levels: list[dict]) -> str:
+    """What the dates show about drift, or, with one test date, that they cannot show it and what can be said."""
+    from retention_ml.promotion import ratio_text
+
+    def per100(r: dict) -> str:
+        return ratio_text(r["ratio"], c["thresholds"]["max_calibration_ratio"], per=100)
+
+    valid = (c.get("windows") or {}).get("valid") or []
+    calibrated = (f" The risks were calibrated on the validation window ({valid[-1]}), where the fit makes the leavers "
+                  "expected match those who left in total." if valid else "")
+    if len(levels) == 1:
+        r = levels[0]
+        after = (f", {_months_between(str(valid[-1]), r['as_of'])} months later," if valid else "")
+        return (f"The test window is one date ({r['as_of']}), so this card cannot show whether the risks drift over "
+                f"the months nearest deployment.{calibrated} At the test date{after} {per100(r)} left for "
+                "every 100 expected. A model scored after its test date is further still from the leaving it was "
+                "calibrated on: re-check it as outcomes come in, or train with more test dates "
+                "(`--set split.test_periods=4`) to see the risks date by date.")
+    first, last = levels[0], levels[-1]
+    return (f"From the first test date ({first['as_of']}) to the latest ({last['as_of']}, nearest deployment), the "
+            f"leavers per 100 expected went from {per100(first)} to {per100(last)}.{calibrated} "
+            "The gate fails a date outside the bar only beyond chance over the dates compared (Promotion gate).")
+
+
+def _date_limit(levels: list[dict] | None, max_ratio: float) -> str | None:
+    """The evaluators' caution about calibration over time: a date off beyond chance and outside the bar, one test
+    date (drift unseen), or no record; None when every date of several was checked and none is off."""
+    from retention_ml.promotion import ratio_text
+
+    if levels is None:
+        return (f"Whether the risks stay right up to the latest test date is unchecked: this run did not log its "
+                f"leavers per test date (see {DATES_TITLE}); re-train to check it.")
+    levels = [r for r in levels if r.get("people") is not None and r["expected"] > 0]
+    if not levels:
+        return None
+    if len(levels) == 1:
+        return (f"Whether the risks drift over the months nearest deployment is unchecked: the test window is one date "
+                f"({levels[0]['as_of']}), so the risks were checked at that one date only (see "
+                f"{DATES_TITLE}).")
+    off = [r for r in levels if r["beyond"] and not 1 / max_ratio <= r["ratio"] <= max_ratio]
+    if not off:
+        return None
+    return ("The risks are off beyond chance at " + ", ".join(
+        f"{r['as_of']} ({ratio_text(r['ratio'], max_ratio, per=100)} left for every 100 expected)" for r in off)
+        + f": they do not keep their meaning over the test window (see {DATES_TITLE}).")
+
+
+def _date_blocks(c: dict) -> list[dict]:
+    """Calibration in the large at each test date (:func:`retention_ml.promotion.date_levels`), or why not."""
+    levels = c.get("date_levels")
+    if c["flat"]:
+        return []
+    b = [_h(DATES_TITLE, "calibration-by-date")]
+    if levels is None:
+        from retention_ml.promotion import NO_DATE_RECORD
+        return b + [_p(f"Not shown: {NO_DATE_RECORD}. Train the experiment again to see the risks date by date.")]
+    if any(r.get("people") is None for r in levels):
+        return b + [_p("Not shown: a test date holds too few people to publish its figures.")]
+    levels = [r for r in levels if r["expected"] > 0]
+    if not levels:
+        return b + [_p("Not shown: no labelled test rows with a risk at any test date.")]
+    bar = c["thresholds"]["max_calibration_ratio"]
+    period = f"{c['horizon']} months" if c["horizon"] else "the horizon"
+    return b + [
+        _p("A risk of 20% can be read as a 1 in 5 chance only if, of 100 people given it, about 20 leave: over the "
+           "whole test window, and at its latest date too, nearest the months the model will be used, since leaving "
+           "moves with pay, caseloads and the labour market. At each test date: the leavers the risks expected (their "
+           f"sum), the people who left within {period}, and how many left for every 100 expected, with its 95% "
+           "interval (from how far the count strays by chance when the risks are exactly right). The gate's bar: "
+           f"{100 / bar:.1f} to {100 * bar:.0f} per 100 expected."),
+        _table(["Test date", "People", "Leavers expected", "Left", "Left per 100 expected (95% interval)",
+                "Against the bar"], [_date_row(r, bar) for r in levels], id="calibration-by-date-table"),
+        *_img("calibration-by-date", "Left per 100 expected at each test date with its 95% interval (the table "
+              "above), against the gate's bar (shaded) and risks exactly right (dashed)", c["images"]),
+        _p(_date_verdict(c, levels)),
+    ]
 
 
 def _team_check_blocks(c: dict) -> list[dict]:
@@ -1766,6 +1903,7 @@ def _blocks(c: dict) -> list[dict]:
                "one line per model; points on the dashed diagonal are well calibrated (the expected calibration "
                "error in the table above sums up the gaps)", c["images"],
               "No calibration plot was logged for this run.", id="calibration-plot"),
+        *_date_blocks(c),
         *_team_check_blocks(c),
         _h("Evaluation and training data", "data"),
         _ul([f"Population: {c['population']}.",
