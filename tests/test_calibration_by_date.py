@@ -151,3 +151,22 @@ def test_the_plot_is_drawn_for_several_dates_only():
     levels = date_levels({"calibration_by_date": _records(_rows([600, 600, 600, 400]))}, None, ALPHA)
     assert _dates_plot(levels, BAR).startswith(b"\x89PNG")
     assert _dates_plot(levels[:1], BAR) is None and _dates_plot(None, BAR) is None
+
+
+def test_in_brief_gives_the_totals_verdict_and_the_latest_date():
+    """The brief gave the window's two counts alone (4,412 expected, 3,933 left), and with an ECE within chance it
+    added "nothing here says the percentages cannot be read as chances" even when the total was off beyond chance."""
+    from retention_ml.reports.model_card import _chances_brief
+
+    rows = _rows([600, 600, 600, 400])
+    ov = audit_fairness(rows, factors=[]).overall
+    levels = date_levels({"calibration_by_date": _records(rows)}, None, ALPHA)
+    ece_within = {"value": 0.01, "chance": 0.008, "chance_high": 0.012, "p_value": 0.3}
+    text = _chances_brief(ece_within, ov, "snapshots", levels, ALPHA)
+    assert "For every 100 expected, 92 left: the risks are too high on average, beyond chance." in text
+    assert "At the latest test date (2023-10-01) 67 left for every 100 expected" in text
+    assert "nothing here says" not in text and "the total above is the gap to read" in text
+    steady = _rows([600, 600, 600, 600])
+    calm = _chances_brief(ece_within, audit_fairness(steady, factors=[]).overall, "snapshots",
+                          date_levels({"calibration_by_date": _records(steady)}, None, ALPHA), ALPHA)
+    assert "within what chance gives exactly right risks" in calm and "nothing here says" in calm

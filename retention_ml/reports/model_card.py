@@ -1433,13 +1433,34 @@ def _gap_pp(ece_value: float) -> str:
     return f"{100 * ece_value:.1f} pp"
 
 
-def _chances_brief(ece: dict | None, ov: dict, unit: str) -> str:
-    """Can the percentages be read as chances? The window's expected against observed leavers, and ECE read against
-    its chance level (:func:`retention_ml.evaluate.ece_chance`), in words."""
+def _level_brief(ov: dict, levels: list[dict] | None, alpha: float | None) -> str:
+    """The window's leavers per 100 expected and whether that is beyond chance (the gate's computation), and the
+    latest test date's when there are several: a board reads the total's verdict here, not only its two counts."""
+    from retention_ml.promotion import overall_level
+
+    if alpha is None or not ov.get("rows") or not ov.get("mean_risk"):
+        return ""
+    level = overall_level(ov, alpha)
+    way = "too high" if level["ratio"] < 1 else "too low"
+    text = (f"For every 100 expected, {100 * level['ratio']:.0f} left: "
+            + (f"the risks are {way} on average, beyond chance. " if level["beyond"] else
+               "within what chance gives exactly right risks. "))
+    shown = [r for r in levels or [] if r.get("people") is not None and r["expected"] > 0]
+    if len(shown) > 1:
+        text += (f"At the latest test date ({shown[-1]['as_of']}) {100 * shown[-1]['ratio']:.0f} left for every 100 "
+                 f"expected ({DATES_TITLE}). ")
+    return text
+
+
+def _chances_brief(ece: dict | None, ov: dict, unit: str, levels: list[dict] | None = None,
+                   alpha: float | None = None) -> str:
+    """Can the percentages be read as chances? The window's expected against observed leavers (with its verdict and,
+    with several test dates, the latest date's: :func:`_level_brief`), and ECE read against its chance level
+    (:func:`retention_ml.evaluate.ece_chance`), in words."""
     from retention_ml.evaluate import ece_beyond_chance
 
     text = (f"**Risks as chances:** over the test window the risks added up to {ov['mean_risk'] * ov['rows']:,.0f} "
-            f"leavers and {ov['positives']:,} left. ")
+            f"leavers and {ov['positives']:,} left. ") + _level_brief(ov, levels, alpha)
     beyond, gap = ece_beyond_chance(ece), f"about {_gap_pp(ece['value'])}" if ece else "n/a"
     if beyond is None:
         return text + (f"Across groups of similar risk, risk and the share who left differ by {gap} on average (expected "
@@ -1451,8 +1472,9 @@ def _chances_brief(ece: dict | None, ov: dict, unit: str) -> str:
                        "about that much.")
     return text + (f"Across groups of similar risk, risk and the share who left differ by {gap} on average (expected "
                    f"calibration error), within what chance gives on {ov['rows']:,} {unit} even for exactly right risks "
-                   f"(up to {_gap_pp(ece['chance_high'])} 95 times in 100): nothing here says the percentages cannot be read "
-                   "as chances.")
+                   f"(up to {_gap_pp(ece['chance_high'])} 95 times in 100)"
+                   + (": nothing here says the percentages cannot be read as chances." if "beyond chance" not in text
+                      else "; the total above is the gap to read."))
 
 
 def _in_brief(c: dict, gate: list, aliases: list[str], audit, metrics: dict, n_inputs: int | None) -> list[str]:
@@ -1488,7 +1510,8 @@ def _in_brief(c: dict, gate: list, aliases: list[str], audit, metrics: dict, n_i
          + f". The other {ov['positives'] - ov['flagged_positives']:,} who left were further down the list. Given one person who left and one who stayed, it gives the one who left the higher "
          f"risk {_in_100(ov['roc_auc']).removeprefix('about ').replace(' in every 100', ' times in 100')} "
          "(50 would be a coin toss)."),
-        _chances_brief(mine.get("ece"), ov, unit.split(" (")[0]),
+        _chances_brief(mine.get("ece"), ov, unit.split(" (")[0], c.get("date_levels"),
+                       c["thresholds"].get("group_family_alpha")),
         (f"**Who is affected:** {'the employees in the extract' if c['flat'] else 'every worker in the population'} "
          f"({c['population']}): {ov['people']:,} people in the test window. " + _protected_brief(c["inputs"])
          + (f" **{uncompared}**" if (uncompared := _uncompared_note(audit)) else "")),
