@@ -388,8 +388,8 @@ def _level_check(level: dict, max_ratio: float) -> Check:
     unit = ("one row per person" if level["people"] == level["rows"] else
             f"{level['rows']:,} rows of {level['people']:,} people, a person's rows at several test dates counted together")
     said = (f"over the test window the risks expected {level['expected']:,.1f} leavers and {level['observed']:,} left: "
-            f"for every 100 expected, {100 * ratio:.0f} left (observed / expected {ratio:.2f}, "
-            f"{'inside' if inside else 'outside'} the bar {low:.2f} to {max_ratio:.2f})")
+            f"for every 100 expected, {ratio_text(ratio, max_ratio, per=100)} left (observed / expected "
+            f"{ratio_text(ratio, max_ratio)}, {'inside' if inside else 'outside'} the bar {low:.3f} to {max_ratio:.2f})")
     # "p = 1.11e-15" is unreadable to a board: below 0.001 the card says so, as a reader can use it
     p_text = "p < 0.001" if level["p_value"] < 0.001 else f"p = {level['p_value']:.3f}"
     chance = f"{abs(level['z']):.1f} standard errors from exactly right risks, {p_text}, {unit}"

@@ -287,7 +287,7 @@ def test_failed_check_names_the_group_and_numbers(gate_results):
     assert "area=South" in ranking and "shortfall" in ranking
     assert "retention-ml card --run" in results["no_card"].failed[0].detail
     level = results["too_high_overall"].failed[0].detail
-    assert "outside the bar 0.83 to 1.20" in level and "beyond chance" in level and "too high on average" in level
+    assert "outside the bar 0.833 to 1.20" in level and "beyond chance" in level and "too high on average" in level
     assert "1,200 rows of 600 people, a person's rows at several test dates counted together" in level
 
 
