@@ -48,6 +48,7 @@ __all__ = [
     "ece_beyond_chance",
     "leavers_standard_error",
     "calibration_in_the_large",
+    "calibration_by_date",
     "level_verdict",
     "point_metrics",
     "TOP_SHARE",
@@ -196,6 +197,40 @@ def calibration_in_the_large(risk, label, *, workers, alpha: float = CHANCE_ALPH
     figures = {"rows": len(frame), "people": int(frame["worker"].nunique()), "expected": float(frame["risk"].sum()),
                "observed": int(frame["label"].sum()), "se": leavers_standard_error(frame["risk"], workers=frame["worker"])}
     return level_verdict(figures, alpha)
+
+
+def calibration_by_date(risk, label, *, workers, dates, min_people: int = MIN_PEOPLE) -> list[dict]:
+    """Calibration in the large at each test date: can the risks be read as chances at every date of the test
+    window, the latest (nearest deployment) included? The whole-window figure of :func:`calibration_in_the_large`
+    averages the dates, so risks right at the first date and too high by a quarter at the last can pass it.
+
+    One record per date (in date order) with ``as_of``, ``rows``, ``people``, ``expected`` (sum of risk),
+    ``observed`` (rows labelled leaving) and ``se`` (:func:`leavers_standard_error` over that date's rows): the
+    counts a reader turns into a verdict at their own alpha with :func:`level_verdict`. Censored rows are left out.
+    No figure is given for any date when one date holds fewer than ``min_people`` people: the window's total minus
+    the other dates would give it away (:mod:`retention_ml.disclosure`); the records then hold only ``as_of`` and
+    ``people`` None.
+
+    Example
+    -------
+    >>> recs = calibration_by_date([0.2] * 200, [1] * 20 + [0] * 80 + [1] * 30 + [0] * 70, workers=[*range(100)] * 2,
+    ...                            dates=["2024-01-01"] * 100 + ["2024-04-01"] * 100)
+    >>> [(r["as_of"], round(r["expected"]), r["observed"]) for r in recs]
+    [('2024-01-01', 20, 20), ('2024-04-01', 20, 30)]
+    """
+    frame = pd.DataFrame({"risk": np.asarray(risk, float), "label": np.asarray(label, float),
+                          "worker": pd.Series(workers).astype(str).to_numpy(),
+                          "as_of": pd.to_datetime(pd.Series(dates)).dt.strftime("%Y-%m-%d").to_numpy()})
+    frame = frame[frame["label"].notna()]
+    if frame.empty:
+        return []
+    g = frame.groupby("as_of", sort=True).agg(rows=("risk", "size"), people=("worker", "nunique"),
+                                              expected=("risk", "sum"), observed=("label", "sum"))
+    se = leavers_standard_error(frame["risk"], workers=frame["worker"], by=frame["as_of"]).reindex(g.index)
+    if (g["people"] < min_people).any():
+        return [{"as_of": d, "people": None} for d in g.index]
+    return [{"as_of": d, "rows": int(r.rows), "people": int(r.people), "expected": float(r.expected),
+             "observed": int(r.observed), "se": float(se[d])} for d, r in g.iterrows()]
 
 
 def level_verdict(figures: dict, alpha: float = CHANCE_ALPHA) -> dict:

@@ -14,6 +14,10 @@ Checks (thresholds in ``retention_ml/promotion_thresholds.toml``, printed in the
 - ``calibration_in_the_large``: over the whole test window, observed leavers within a factor
   ``max_calibration_ratio`` of the leavers the risks expect, or outside it only within chance (a person's rows at
   several test dates counted together; ECE averages gaps per risk bin and passes risks that are all a tenth high).
+- ``calibration_by_date``: the same at each test date, the latest (nearest deployment) included: a date fails
+  when its observed / expected is outside the same bar AND beyond chance over the dates compared (two-sided,
+  Bonferroni over the dates at ``group_family_alpha``). The whole-window figure averages the dates, so risks that
+  drift month by month can pass it. One test date: the whole window's figure is that date's.
 - ``group_roc_auc``: no assessable group's ROC-AUC more than ``max_group_roc_auc_shortfall`` below the
   whole window's.
 - ``group_calibration``: no assessable group's |observed rate - mean predicted risk| above
@@ -45,7 +49,8 @@ if TYPE_CHECKING:
 
 __all__ = ["THRESHOLDS_PATH", "Check", "PromotionResult", "load_thresholds", "run_checks", "promote",
            "CHAMPION_ALIAS", "PromotionError", "count_test_leavers", "registered_version", "too_few_leavers", "NOT_ASSESSABLE",
-           "threshold_departures", "thresholds_note", "thresholds_fingerprint", "overall_level"]
+           "threshold_departures", "thresholds_note", "thresholds_fingerprint", "overall_level", "date_levels",
+           "ratio_text"]
 
 THRESHOLDS_PATH = Path(__file__).with_name("promotion_thresholds.toml")
 CHAMPION_ALIAS = "champion"
@@ -383,8 +388,8 @@ def _level_check(level: dict, max_ratio: float) -> Check:
     unit = ("one row per person" if level["people"] == level["rows"] else
             f"{level['rows']:,} rows of {level['people']:,} people, a person's rows at several test dates counted together")
     said = (f"over the test window the risks expected {level['expected']:,.1f} leavers and {level['observed']:,} left: "
-            f"for every 100 expected, {100 * ratio:.0f} left (observed / expected {ratio:.2f}, "
-            f"{'inside' if inside else 'outside'} the bar {low:.2f} to {max_ratio:.2f})")
+            f"for every 100 expected, {ratio_text(ratio, max_ratio, per=100)} left (observed / expected "
+            f"{ratio_text(ratio, max_ratio)}, {'inside' if inside else 'outside'} the bar {low:.3f} to {max_ratio:.2f})")
     # "p = 1.11e-15" is unreadable to a board: below 0.001 the card says so, as a reader can use it
     p_text = "p < 0.001" if level["p_value"] < 0.001 else f"p = {level['p_value']:.3f}"
     chance = f"{abs(level['z']):.1f} standard errors from exactly right risks, {p_text}, {unit}"
@@ -395,6 +400,98 @@ def _level_check(level: dict, max_ratio: float) -> Check:
                      "every team's expected leavers on the lists; re-calibrate or re-train on more recent leaving")
     return Check(name, True, f"{said} but within chance ({chance}): this test window cannot show the risks are off "
                  "on average, so the check is not failed on noise; a larger test window would tell")
+
+
+NO_DATE_RECORD = ("this run did not log expected against observed leavers per test date (trained before "
+                  "`evaluation/metrics.json` held `calibration_by_date`), and its test window has several dates")
+
+
+def date_levels(metrics: dict, overall: dict | None, alpha: float, rows: pd.DataFrame | None = None) -> list[dict] | None:
+    """Calibration in the large at each test date (:func:`retention_ml.evaluate.calibration_by_date`), each with its
+    verdict (:func:`retention_ml.evaluate.level_verdict`) and ``beyond``: beyond chance two-sided at ``alpha`` over
+    all the dates compared (Bonferroni), so a window of 12 monthly dates is not failed by the one date in 12 that
+    chance puts far out. The gate's check and the card's table both read it.
+
+    Read from ``metrics.json``'s ``calibration_by_date``; for a run logged before it, from its logged test ``rows``
+    (``as_of``, ``person``, ``label``, ``risk``) when it has them, or, when its test window is one date, from the
+    audit's whole-window figures (``overall``, :func:`overall_level`), which are that date's. None when none of these
+    can give it (older runs with several test dates); ``[]`` for a flat extract (no dates).
+    """
+    from statistics import NormalDist
+
+    from retention_ml.evaluate import calibration_by_date, level_verdict
+
+    records = metrics.get("calibration_by_date")
+    test = list(dict.fromkeys((metrics.get("windows") or {}).get("test") or []))
+    if records is None and rows is not None and {"as_of", "person", "label", "risk"} <= set(rows.columns):
+        records = calibration_by_date(rows["risk"], rows["label"], workers=rows["person"], dates=rows["as_of"])
+    if records is None and len(test) == 1 and overall:
+        whole = overall_level(overall, alpha)
+        records = [{k: whole[k] for k in ("rows", "people", "expected", "observed", "se")} | {"as_of": str(test[0])[:10]}]
+    if records is None:
+        return None if test else []
+    shown = [r for r in records if r.get("people") is not None]
+    z = NormalDist().inv_cdf(1 - alpha / (2 * max(len(shown), 1)))
+    out = []
+    for r in records:
+        if r.get("people") is None:
+            out.append(dict(r))
+            continue
+        level = level_verdict(r, alpha)
+        out.append(level | {"z_needed": z, "beyond": bool(level["z"] == level["z"] and abs(level["z"]) > z)})
+    return out
+
+
+def ratio_text(ratio: float, max_ratio: float, *, per: int = 1) -> str:
+    """``ratio`` (times ``per``: 100 for "left per 100 expected") to 2 significant places, or 3 where 2 would print it
+    equal to an end of the bar [1 / ``max_ratio``, ``max_ratio``] it is on the other side of: 0.8306 against the
+    shipped 0.8333 reads 0.831 against 0.833, never "0.83 outside 0.83 to 1.20"."""
+    digits = 2 if per == 1 else 0
+    for edge in (1 / max_ratio, max_ratio):
+        if f"{per * ratio:.{digits}f}" == f"{per * edge:.{digits}f}" and ratio != edge:
+            return f"{per * ratio:.{digits + 1}f}"
+    return f"{per * ratio:.{digits}f}"
+
+
+def _dates_check(levels: list[dict] | None, max_ratio: float) -> Check:
+    """Observed against expected leavers at each test date: a date fails when its ratio is outside
+    [1 / ``max_ratio``, ``max_ratio``] AND beyond chance over the dates compared (:func:`date_levels`), as
+    :func:`_level_check` is for the whole window."""
+    name = "calibration_by_date"
+    if levels is None:
+        return Check(name, False, f"{NOT_ASSESSABLE}: {NO_DATE_RECORD}, so whether the risks stay right up to the "
+                     "latest test date is unchecked; re-train to log it. It does not count as passed", assessable=False)
+    if any(r.get("people") is None for r in levels):
+        return Check(name, False, f"{NOT_ASSESSABLE}: a test date holds too few people to publish its figures, so "
+                     "calibration by date is unchecked; it does not count as passed", assessable=False)
+    levels = [r for r in levels if r["expected"] > 0]
+    if not levels:
+        return Check(name, False, f"{NOT_ASSESSABLE}: no labelled test rows with a risk to add up at any test date; "
+                     "it does not count as passed", assessable=False)
+    low = 1 / max_ratio
+    bad = [r for r in levels if not low <= r["ratio"] <= max_ratio and r["beyond"]]
+    noise = [r for r in levels if not low <= r["ratio"] <= max_ratio and not r["beyond"]]
+    each = ", ".join(f"{r['as_of']} {ratio_text(r['ratio'], max_ratio)} ({r['observed']:,} left of "
+                     f"{r['expected']:,.1f} expected)" for r in levels)
+    if len(levels) == 1:
+        said = (f"one test date, so the whole window's figure is that date's and no drift across the test window can "
+                f"be seen: {each}")
+    else:
+        latest = levels[-1]
+        said = (f"observed / expected at each of {len(levels)} test dates (bar {low:.3f} to {max_ratio:.2f}): {each}; "
+                f"latest date {latest['as_of']} {ratio_text(latest['ratio'], max_ratio)}")
+    chance = f"beyond chance means over {levels[0]['z_needed']:.2f} standard errors for {len(levels)} date" + (
+        "s" if len(levels) > 1 else "")
+    if bad:
+        way = "; ".join(f"{r['as_of']}: risks {'too high' if r['ratio'] < 1 else 'too low'} ({abs(r['z']):.1f} "
+                        "standard errors)" for r in bad)
+        return Check(name, False, f"{said}; outside the bar and beyond chance ({chance}) at {way}: the risks do not "
+                     "hold their meaning up to the latest test date; re-calibrate or re-train on more recent leaving")
+    if noise:
+        return Check(name, True, f"{said}; outside the bar only within chance at "
+                     f"{', '.join(r['as_of'] for r in noise)} ({chance}), so not failed on noise")
+    which = "every date inside" if len(levels) > 1 else "inside"
+    return Check(name, True, f"{said}; {which} the bar {low:.3f} to {max_ratio:.2f}")
 
 
 def _named(row, value: str) -> str:
@@ -499,12 +596,13 @@ def _evidence_check(name: str, groups: pd.DataFrame, value: str, se: str, limit:
     return Check(name, bad.empty, text)
 
 
-def run_checks(run_id: str, thresholds: dict | None = None, *, audit=None) -> list[Check]:
+def run_checks(run_id: str, thresholds: dict | None = None, *, audit=None, rows=None) -> list[Check]:
     """Evaluate every gate check for ``run_id`` (configure tracking first). Changes nothing.
 
     ``audit`` (a :class:`~retention_ml.fairness.FairnessAudit` of the run with the same ``min_group``) saves reading
     it again when the caller already has one; otherwise it is the run's logged audit at the thresholds' floor
     (:func:`retention_ml.fairness.logged_audit`: ``evaluation/fairness_audit.json``, or an older run's test rows).
+    ``rows``: an older run's logged test rows when the caller has read them with ``audit``.
     """
     from retention_ml import tracking
     from retention_ml.fairness import logged_audit
@@ -514,7 +612,7 @@ def run_checks(run_id: str, thresholds: dict | None = None, *, audit=None) -> li
         metrics = tracking.load_json_artifact(run_id, METRICS_ARTIFACT)
         if audit is None or audit.min_group != thresholds["min_group"]:
             # the logged aggregates (or an older run's rows) at this bar's floor; its alpha applies below
-            audit, _ = logged_audit(run_id, min_group=thresholds["min_group"])
+            audit, rows = logged_audit(run_id, min_group=thresholds["min_group"])
     except Exception as exc:  # MLflow raises its own types for a missing artifact
         raise PromotionError(f"run {run_id}: cannot read {METRICS_ARTIFACT} / {AUDIT_ARTIFACT} (or, for runs logged "
                              f"before it, {PREDICTIONS_ARTIFACT}): {exc}") from exc
@@ -526,6 +624,9 @@ def run_checks(run_id: str, thresholds: dict | None = None, *, audit=None) -> li
     checks.append(_ece_check(metrics, thresholds["max_ece"]))
     checks.append(_level_check(overall_level(audit.overall, thresholds["group_family_alpha"]),
                                thresholds["max_calibration_ratio"]))
+    levels = date_levels(metrics, audit.overall, thresholds["group_family_alpha"], rows)
+    if levels != []:   # a flat extract has no dates to compare
+        checks.append(_dates_check(levels, thresholds["max_calibration_ratio"]))
     checks.extend(_group_checks(audit, thresholds))
     return checks
 

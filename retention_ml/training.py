@@ -36,6 +36,7 @@ from retention_ml.experiment import UNUSED_BY_KIND, unused_by_kind
 from retention_ml.io import SUFFIXES
 from retention_ml.evaluate import (
     beats_baselines,
+    calibration_by_date,
     calibration_plot,
     evaluate_models,
     expected_vs_observed,
@@ -395,6 +396,7 @@ def _evaluation_record(exp, prep: _Prepared, model, risks, y_test, keys_test, ec
                         "ece_valid_before": ece_before, "ece_valid_after": ece_after},
         "teams": expected_vs_observed(keys_test, y_test, risks["lightgbm"]),
         **_team_checks_record(exp, keys_test, y_test, risks["lightgbm"]),
+        **_calibration_by_date_record(keys_test, y_test, risks["lightgbm"]),
         "experiment": exp["name"],
         "best_iteration": model.best_iteration_,
     }
@@ -407,6 +409,16 @@ def _team_checks_record(exp: dict, keys_test: pd.DataFrame, y_test, risk) -> dic
         return {}
     rows = keys_test[["as_of", "team_id", "worker_id"]].assign(label=np.asarray(y_test, float), risk=np.asarray(risk, float))
     return {"team_checks": team_checks(rows)}
+
+
+def _calibration_by_date_record(keys_test: pd.DataFrame, y_test, risk) -> dict:
+    """``{"calibration_by_date": ...}``: expected against observed leavers at each test date
+    (:func:`calibration_by_date`), which the card tabulates and the gate's ``calibration_by_date`` check reads;
+    nothing for a flat extract (no dates)."""
+    if "as_of" not in keys_test.columns:
+        return {}
+    return {"calibration_by_date": calibration_by_date(risk, y_test, workers=keys_test["worker_id"],
+                                                        dates=keys_test["as_of"])}
 
 
 def losing_metrics(models: dict, name: str) -> str:

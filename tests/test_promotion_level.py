@@ -146,3 +146,11 @@ def test_promote_help_states_the_shipped_bars_it_names():
     shipped = load_thresholds()
     assert f"max_calibration_ratio, {shipped['max_calibration_ratio']}, either way" in text
     assert f"min_test_leavers leavers ({shipped['min_test_leavers']}:" in text
+
+
+def test_a_ratio_just_outside_the_bar_is_printed_so():
+    """0.8306 left per expected against the bar's 0.8333: to 2 places "0.83 outside the bar 0.83 to 1.20"."""
+    rows = _rows(40_000, 0.15, 4_984)                # 6,000 expected, 4,984 left: 0.8307
+    check = _check(rows)
+    assert not check.passed
+    assert "for every 100 expected, 83.1 left (observed / expected 0.831, outside the bar 0.833 to 1.20)" in check.detail

@@ -97,7 +97,12 @@ GLOSSARY = [
     ("Calibration ratio and difference (group tables)", "observed leavers divided by predicted leavers (the sum of "
                                                         "risks), and the observed minus the predicted leaver rate in "
                                                         "pp. A ratio above 1, or a positive difference, means the "
-                                                        "model understates the group's risk."),
+                                                        "model understates the group's risk. \"Within chance\" beside "
+                                                        "a group: its gap is no larger than risks exactly right give "
+                                                        "a group of its size, by the promotion gate's rule for the "
+                                                        "groups it compares; \"beyond chance\": larger. With no one "
+                                                        "left a group's ratio is 0 whatever its risks, and in a small "
+                                                        "group that is often chance."),
     ("95% interval", "the range in brackets. The evaluation is repeated on resamples of the people, and 95% of the "
                      "results fall in this range; a wide range means few people and an uncertain number."),
     ("SHAP value", "how much one driver pushed one person's risk up or down, compared with everyone scored at the "
@@ -119,6 +124,7 @@ CENSORING_COLUMNS = {"as_of": "Snapshot date", "reason": "Outcome", "n": "Snapsh
                      "window": "Window", "censored": "Censored"}
 CHECK_LABELS = {"beats_baselines": "Beats both baselines", "calibration_ece": "Overall calibration (ECE)",
                 "calibration_in_the_large": "Risks right on average (expected against observed leavers)",
+                "calibration_by_date": "Risks right on average at each test date",
                 "group_roc_auc": "Ranking within each group (ROC-AUC)",
                 "group_calibration": "Calibration within each group", "card_exists": "Model card written",
                 "test_leavers": "Enough leavers in the test window"}
@@ -142,6 +148,7 @@ NO_INTERVIEWS = ("No exit interviews in the data: explanations could not be chec
 NOT_MEASURED = "not measured"
 NOT_RECORDED = "not recorded"
 TEAM_CHECK_TITLE = "Team figures on the lists, checked on the test window"
+DATES_TITLE = "Risks as chances, test date by test date"
 NO_TEAM_KEY = ("Not checked: this run's logged test predictions hold no team key (runs trained before the team "
                "pseudonym was logged), so the lists' team figures cannot be compared with what happened. Train the "
                "experiment again to check them.")
@@ -336,6 +343,34 @@ def _library_versions() -> dict[str, str]:
     return out
 
 
+def _dates_plot(levels: list[dict] | None, max_ratio: float) -> bytes | None:
+    """Left per 100 expected at each test date with its 95% interval, against the gate's bar (shaded), as PNG; None
+    with fewer than 2 dates to show (one point shows no drift; the table says so)."""
+    shown = [r for r in levels or [] if r.get("people") is not None and r["expected"] > 0]
+    if len(shown) < 2:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    ratio = np.array([100 * r["ratio"] for r in shown])
+    half = np.array([196 * r["se"] / r["expected"] for r in shown])
+    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    ax.axhspan(100 / max_ratio, 100 * max_ratio, color="0.9", label="the gate's bar")
+    ax.axhline(100, color="grey", linestyle="--", linewidth=1, label="risks exactly right")
+    ax.errorbar(range(len(shown)), ratio, yerr=half, marker="o", capsize=3, label="left per 100 expected (95%)")
+    ax.set_xticks(range(len(shown)), [r["as_of"] for r in shown], fontsize=8)
+    ax.set_xlabel("test date")
+    ax.set_ylabel("left per 100 expected")
+    ax.legend(fontsize=7, loc="best")
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90)
+    plt.close(fig)
+    return buf.getvalue()
+
+
 def _group_plot(audit) -> bytes | None:
     """Observed against predicted leaver rate per assessable group (one panel per factor), as PNG."""
     import matplotlib.pyplot as plt
@@ -416,13 +451,37 @@ def _group_figure(audit):
     return fig
 
 
-def _fairness_rows(audit) -> dict[str, list[dict]]:
+def _calibration_chance(audit, alpha: float) -> dict[tuple[str, str], bool]:
+    """Per shown group (factor, group): whether its observed - predicted leaver rate is beyond chance by the gate's
+    own rule (its standard error if the risks were right, Bonferroni over the groups compared: the
+    ``group_calibration`` check's z), so a table cell and the gate read a group alike."""
+    from retention_ml.promotion import chance_z
+
+    groups = audit.group_shortfalls().dropna(subset=["calibration_gap"])
+    z = chance_z(alpha, len(groups))
+    return {(r.factor, r.group): bool(r.calibration_gap > z * r.calibration_se) for r in groups.itertuples()}
+
+
+def _ratio_cell(row: dict, beyond: bool | None) -> str:
+    """A group's observed / predicted leavers. With no one left the ratio is 0 whatever the risks, and in a group of
+    20-30 people at 5% risk nobody leaving is common: the cell says so and whether it is beyond chance, so a board
+    does not read "0.00" as the model being wholly wrong about the group."""
+    ratio = _num(row["calibration_ratio"], 2)
+    if row["observed"] != 0 or beyond is None:
+        return ratio
+    return (f"{ratio} (no one left, {_num(row['expected'], 1)} expected: "
+            f"{'beyond chance' if beyond else 'within chance'})")
+
+
+def _fairness_rows(audit, alpha: float = 0.05) -> dict[str, list[dict]]:
     """Per factor: rows as text. A small group's row says "too few to assess" (or why it is withheld) once, in its
     first cell, and leaves the others blank: no number of it is shown, and a table of hundreds of areas, printed, is
-    not pages of one phrase repeated in every cell of such a row."""
+    not pages of one phrase repeated in every cell of such a row. ``alpha``: the gate's family error rate, for the
+    chance reading of a group in which no one left (:func:`_ratio_cell`)."""
     out: dict[str, list[dict]] = {}
     from retention_ml.fairness import TOO_FEW, WITHHELD
 
+    chance = _calibration_chance(audit, alpha)
     for row in audit.table.to_dict("records"):
         ok = row["status"] == "ok" and not row["withheld"]
         few = ""
@@ -438,15 +497,26 @@ def _fairness_rows(audit) -> dict[str, list[dict]]:
             "roc_auc": auc,
             "observed": _count(row["observed"]) if ok else few,
             "expected": _num(row["expected"], 1) if ok else few,
-            "calibration_ratio": _num(row["calibration_ratio"], 2) if ok else few,
+            "calibration_ratio": _ratio_cell(row, chance.get((row["factor"], row["group"]))) if ok else few,
             "calibration_difference": _pp(row["calibration_difference"], signed=True) if ok else few,
             "flagged_share": _pct(row["flagged_share"]) if ok else few,
         })
     return out
 
 
-def _gap_rows(audit) -> list[dict]:
+def _gap_rows(audit, alpha: float = 0.05) -> list[dict]:
+    """The largest gap per factor and metric. The ends of a calibration gap say whether each group is off beyond
+    chance (the gate's rule, :func:`_calibration_chance`): among hundreds of small areas the extremes are the
+    groups chance put furthest out (0 of 1 expected leaver; 7 of 3), and a board should not read their spread as
+    the model's."""
     from retention_ml.fairness import FACTOR_LABELS
+
+    chance = _calibration_chance(audit, alpha)
+
+    def end(factor, group, value: str, metric: str) -> str:
+        beyond = chance.get((factor, group)) if metric.startswith("calibration") else None
+        mark = "" if beyond is None else f"; {'beyond' if beyond else 'within'} chance"
+        return f"{_group_label(group)} ({value}{mark})"
 
     # (label, format of each group's value, format of the gap): a gap between two rates is in percentage points
     labels = {"base_rate": ("Base rate", _pct, _pp), "roc_auc": ("ROC-AUC", _num, _num),
@@ -460,8 +530,8 @@ def _gap_rows(audit) -> list[dict]:
     for g in gaps[gaps["groups"] >= 2].to_dict("records"):
         label, fmt, gap_fmt = labels[g["metric"]]
         rows.append({"factor": FACTOR_LABELS.get(g["factor"], g["factor"]), "metric": label, "gap": gap_fmt(g["gap"]),
-                     "high": f"{_group_label(g['max_group'])} ({fmt(g['max_value'])})",
-                     "low": f"{_group_label(g['min_group'])} ({fmt(g['min_value'])})"})
+                     "high": end(g["factor"], g["max_group"], fmt(g["max_value"]), g["metric"]),
+                     "low": end(g["factor"], g["min_group"], fmt(g["min_value"]), g["metric"])})
     return rows
 
 
@@ -1363,13 +1433,34 @@ def _gap_pp(ece_value: float) -> str:
     return f"{100 * ece_value:.1f} pp"
 
 
-def _chances_brief(ece: dict | None, ov: dict, unit: str) -> str:
-    """Can the percentages be read as chances? The window's expected against observed leavers, and ECE read against
-    its chance level (:func:`retention_ml.evaluate.ece_chance`), in words."""
+def _level_brief(ov: dict, levels: list[dict] | None, alpha: float | None) -> str:
+    """The window's leavers per 100 expected and whether that is beyond chance (the gate's computation), and the
+    latest test date's when there are several: a board reads the total's verdict here, not only its two counts."""
+    from retention_ml.promotion import overall_level
+
+    if alpha is None or not ov.get("rows") or not ov.get("mean_risk"):
+        return ""
+    level = overall_level(ov, alpha)
+    way = "too high" if level["ratio"] < 1 else "too low"
+    text = (f"For every 100 expected, {100 * level['ratio']:.0f} left: "
+            + (f"the risks are {way} on average, beyond chance. " if level["beyond"] else
+               "within what chance gives exactly right risks. "))
+    shown = [r for r in levels or [] if r.get("people") is not None and r["expected"] > 0]
+    if len(shown) > 1:
+        text += (f"At the latest test date ({shown[-1]['as_of']}) {100 * shown[-1]['ratio']:.0f} left for every 100 "
+                 f"expected ({DATES_TITLE}). ")
+    return text
+
+
+def _chances_brief(ece: dict | None, ov: dict, unit: str, levels: list[dict] | None = None,
+                   alpha: float | None = None) -> str:
+    """Can the percentages be read as chances? The window's expected against observed leavers (with its verdict and,
+    with several test dates, the latest date's: :func:`_level_brief`), and ECE read against its chance level
+    (:func:`retention_ml.evaluate.ece_chance`), in words."""
     from retention_ml.evaluate import ece_beyond_chance
 
     text = (f"**Risks as chances:** over the test window the risks added up to {ov['mean_risk'] * ov['rows']:,.0f} "
-            f"leavers and {ov['positives']:,} left. ")
+            f"leavers and {ov['positives']:,} left. ") + _level_brief(ov, levels, alpha)
     beyond, gap = ece_beyond_chance(ece), f"about {_gap_pp(ece['value'])}" if ece else "n/a"
     if beyond is None:
         return text + (f"Across groups of similar risk, risk and the share who left differ by {gap} on average (expected "
@@ -1381,8 +1472,9 @@ def _chances_brief(ece: dict | None, ov: dict, unit: str) -> str:
                        "about that much.")
     return text + (f"Across groups of similar risk, risk and the share who left differ by {gap} on average (expected "
                    f"calibration error), within what chance gives on {ov['rows']:,} {unit} even for exactly right risks "
-                   f"(up to {_gap_pp(ece['chance_high'])} 95 times in 100): nothing here says the percentages cannot be read "
-                   "as chances.")
+                   f"(up to {_gap_pp(ece['chance_high'])} 95 times in 100)"
+                   + (": nothing here says the percentages cannot be read as chances." if "beyond chance" not in text
+                      else "; the total above is the gap to read."))
 
 
 def _in_brief(c: dict, gate: list, aliases: list[str], audit, metrics: dict, n_inputs: int | None) -> list[str]:
@@ -1418,7 +1510,8 @@ def _in_brief(c: dict, gate: list, aliases: list[str], audit, metrics: dict, n_i
          + f". The other {ov['positives'] - ov['flagged_positives']:,} who left were further down the list. Given one person who left and one who stayed, it gives the one who left the higher "
          f"risk {_in_100(ov['roc_auc']).removeprefix('about ').replace(' in every 100', ' times in 100')} "
          "(50 would be a coin toss)."),
-        _chances_brief(mine.get("ece"), ov, unit.split(" (")[0]),
+        _chances_brief(mine.get("ece"), ov, unit.split(" (")[0], c.get("date_levels"),
+                       c["thresholds"].get("group_family_alpha")),
         (f"**Who is affected:** {'the employees in the extract' if c['flat'] else 'every worker in the population'} "
          f"({c['population']}): {ov['people']:,} people in the test window. " + _protected_brief(c["inputs"])
          + (f" **{uncompared}**" if (uncompared := _uncompared_note(audit)) else "")),
@@ -1459,8 +1552,8 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
     from retention_ml import tracking
     from retention_ml.explain.drivers import unmeasured_drivers
     from retention_ml.fairness import FACTOR_LABELS, logged_audit, protected_factors
-    from retention_ml.promotion import (load_thresholds, registered_version, run_checks, threshold_departures,
-                                        thresholds_note)
+    from retention_ml.promotion import (date_levels, load_thresholds, registered_version, run_checks,
+                                        threshold_departures, thresholds_note)
 
     thresholds = thresholds or load_thresholds()
     run_id = tracking.resolve_run_id(run_ref)
@@ -1479,7 +1572,7 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
         version = tracking.client().get_model_version(name, version.version)
     simulated = tags.get(artifacts.SIMULATED_TAG) == "true"
     flat = tags.get(artifacts.KIND_TAG) == "flat"
-    gate = run_checks(run_id, {**thresholds, "require_card": False}, audit=audit)
+    gate = run_checks(run_id, {**thresholds, "require_card": False}, audit=audit, rows=predictions)
 
     images = {k: b for k, p in OPTIONAL_IMAGES.items() if (b := _read_bytes(run_id, p)) is not None}
     group_png = _group_plot(audit)
@@ -1543,10 +1636,10 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
                     "roc_auc": _num(audit.overall["roc_auc"]), "base_rate": _pct(audit.overall["base_rate"]),
                     "top_threshold": _pct(audit.overall["top_threshold"])},
         "factor_labels": FACTOR_LABELS,
-        "fairness": _fairness_rows(audit),
+        "fairness": _fairness_rows(audit, thresholds["group_family_alpha"]),
         "protected_audited": [FACTOR_LABELS.get(f, f) for f in protected_factors(audit.table["factor"].unique())],
         "not_audited": audit.not_audited,
-        "gaps": _gap_rows(audit),
+        "gaps": _gap_rows(audit, thresholds["group_family_alpha"]),
         "min_group": audit.min_group,
         "n_boot": n_boot,
         "top_drivers": top_drivers,
@@ -1582,6 +1675,15 @@ def build_card(run_ref: str, *, thresholds: dict | None = None, model_name: str 
         "images": sorted(images),
     }
     context["simulated"] = simulated
+    context["date_levels"] = None if flat else date_levels(metrics, audit.overall, thresholds["group_family_alpha"],
+                                                          predictions)
+    if (dates_png := _dates_plot(context["date_levels"], thresholds["max_calibration_ratio"])) is not None:
+        images["calibration-by-date"] = dates_png
+        context["images"] = sorted(images)
+    if (drift := _date_limit(context["date_levels"], thresholds["max_calibration_ratio"])) is not None:
+        # beside the whole window's level, which it qualifies
+        at = next((i + 1 for i, t in enumerate(context["limits"]) if t.startswith("Risks are")), 0)
+        context["limits"].insert(at, drift)
     context["team_checks"] = _team_checks(pd.DataFrame() if predictions is None else predictions, flat, metrics)
     narrow = [d["as_of"] for d in context["team_checks"].get("dates", []) if d["teams"] and d["coverage_high"] < d["level"]]
     if narrow:  # the evaluators' list of cautions names it too, not only the section
@@ -1638,6 +1740,104 @@ def _img(name: str, alt: str, images: list[str], missing: str | None = None, id:
     if name in images:
         return [{"kind": "img", "name": name, "alt": alt, "id": id}]
     return [_p(missing)] if missing else []
+
+
+def _months_between(first: str, last: str) -> int:
+    a, b = pd.Timestamp(first), pd.Timestamp(last)
+    return (b.year - a.year) * 12 + b.month - a.month
+
+
+def _date_row(r: dict, max_ratio: float) -> list[str]:
+    """One test date: people, expected and observed leavers, left per 100 expected with its 95% interval (the count's
+    standard error if the risks were exactly right, over the expected count) and the verdict against the gate's bar."""
+    from retention_ml.promotion import ratio_text
+
+    ratio, half = r["ratio"], 1.96 * r["se"] / r["expected"]
+    inside = 1 / max_ratio <= ratio <= max_ratio
+    way = "risks too high" if ratio < 1 else "risks too low"
+    verdict = ("inside the bar" if inside else "outside the bar") + (
+        f"; beyond chance ({way})" if r["beyond"] else "; within chance")
+    return [r["as_of"], _count(r["people"]), f"{r['expected']:,.1f}", _count(r["observed"]),
+            f"{ratio_text(ratio, max_ratio, per=100)} ({100 * max(ratio - half, 0):.0f} to {100 * (ratio + half):.0f})",
+            verdict]
+
+
+def _date_verdict(c: dict, levels: list[dict]) -> str:
+    """What the dates show about drift, or, with one test date, that they cannot show it and what can be said."""
+    from retention_ml.promotion import ratio_text
+
+    def per100(r: dict) -> str:
+        return ratio_text(r["ratio"], c["thresholds"]["max_calibration_ratio"], per=100)
+
+    valid = (c.get("windows") or {}).get("valid") or []
+    calibrated = (f" The risks were calibrated on the validation window ({valid[-1]}), where the fit makes the leavers "
+                  "expected match those who left in total." if valid else "")
+    if len(levels) == 1:
+        r = levels[0]
+        after = (f", {_months_between(str(valid[-1]), r['as_of'])} months later," if valid else "")
+        return (f"The test window is one date ({r['as_of']}), so this card cannot show whether the risks drift over "
+                f"the months nearest deployment.{calibrated} At the test date{after} {per100(r)} left for "
+                "every 100 expected. A model scored after its test date is further still from the leaving it was "
+                "calibrated on: re-check it as outcomes come in, or train with more test dates "
+                "(`--set split.test_periods=4`) to see the risks date by date.")
+    first, last = levels[0], levels[-1]
+    return (f"From the first test date ({first['as_of']}) to the latest ({last['as_of']}, nearest deployment), the "
+            f"leavers per 100 expected went from {per100(first)} to {per100(last)}.{calibrated} "
+            "The gate fails a date outside the bar only beyond chance over the dates compared (Promotion gate).")
+
+
+def _date_limit(levels: list[dict] | None, max_ratio: float) -> str | None:
+    """The evaluators' caution about calibration over time: a date off beyond chance and outside the bar, one test
+    date (drift unseen), or no record; None when every date of several was checked and none is off."""
+    from retention_ml.promotion import ratio_text
+
+    if levels is None:
+        return (f"Whether the risks stay right up to the latest test date is unchecked: this run did not log its "
+                f"leavers per test date (see {DATES_TITLE}); re-train to check it.")
+    levels = [r for r in levels if r.get("people") is not None and r["expected"] > 0]
+    if not levels:
+        return None
+    if len(levels) == 1:
+        return (f"Whether the risks drift over the months nearest deployment is unchecked: the test window is one date "
+                f"({levels[0]['as_of']}), so the risks were checked at that one date only (see "
+                f"{DATES_TITLE}).")
+    off = [r for r in levels if r["beyond"] and not 1 / max_ratio <= r["ratio"] <= max_ratio]
+    if not off:
+        return None
+    return ("The risks are off beyond chance at " + ", ".join(
+        f"{r['as_of']} ({ratio_text(r['ratio'], max_ratio, per=100)} left for every 100 expected)" for r in off)
+        + f": they do not keep their meaning over the test window (see {DATES_TITLE}).")
+
+
+def _date_blocks(c: dict) -> list[dict]:
+    """Calibration in the large at each test date (:func:`retention_ml.promotion.date_levels`), or why not."""
+    levels = c.get("date_levels")
+    if c["flat"]:
+        return []
+    b = [_h(DATES_TITLE, "calibration-by-date")]
+    if levels is None:
+        from retention_ml.promotion import NO_DATE_RECORD
+        return b + [_p(f"Not shown: {NO_DATE_RECORD}. Train the experiment again to see the risks date by date.")]
+    if any(r.get("people") is None for r in levels):
+        return b + [_p("Not shown: a test date holds too few people to publish its figures.")]
+    levels = [r for r in levels if r["expected"] > 0]
+    if not levels:
+        return b + [_p("Not shown: no labelled test rows with a risk at any test date.")]
+    bar = c["thresholds"]["max_calibration_ratio"]
+    period = f"{c['horizon']} months" if c["horizon"] else "the horizon"
+    return b + [
+        _p("A risk of 20% can be read as a 1 in 5 chance only if, of 100 people given it, about 20 leave: over the "
+           "whole test window, and at its latest date too, nearest the months the model will be used, since leaving "
+           "moves with pay, caseloads and the labour market. At each test date: the leavers the risks expected (their "
+           f"sum), the people who left within {period}, and how many left for every 100 expected, with its 95% "
+           "interval (from how far the count strays by chance when the risks are exactly right). The gate's bar: "
+           f"{100 / bar:.1f} to {100 * bar:.0f} per 100 expected."),
+        _table(["Test date", "People", "Leavers expected", "Left", "Left per 100 expected (95% interval)",
+                "Against the bar"], [_date_row(r, bar) for r in levels], id="calibration-by-date-table"),
+        *_img("calibration-by-date", "Left per 100 expected at each test date with its 95% interval (the table "
+              "above), against the gate's bar (shaded) and risks exactly right (dashed)", c["images"]),
+        _p(_date_verdict(c, levels)),
+    ]
 
 
 def _team_check_blocks(c: dict) -> list[dict]:
@@ -1726,6 +1926,7 @@ def _blocks(c: dict) -> list[dict]:
                "one line per model; points on the dashed diagonal are well calibrated (the expected calibration "
                "error in the table above sums up the gaps)", c["images"],
               "No calibration plot was logged for this run.", id="calibration-plot"),
+        *_date_blocks(c),
         *_team_check_blocks(c),
         _h("Evaluation and training data", "data"),
         _ul([f"Population: {c['population']}.",
