@@ -52,6 +52,14 @@ def _overview(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, comment="#", dtype={"team_id": str}).set_index("team_id")
 
 
+def _totals_with_figures(tmp_path):
+    """(path, overview table, its total row) for each overview ``_rank`` wrote whose total shows figures."""
+    for path in sorted((tmp_path / "lists").glob("service_overview_*.csv")):
+        table = _overview(path)
+        if pd.notna(table.loc[TOTAL_LABEL].people):
+            yield path, table, table.loc[TOTAL_LABEL]
+
+
 SUMMARY = re.compile(r"^# team (\w+): (\d+) people listed\. Expected leavers in the next 12 months: ([\d.]+) "
                      r"\(80% interval (\d+)-(\d+)\)")
 
@@ -478,11 +486,7 @@ def test_no_overview_total_lets_its_target_single_out_fewer_than_the_floor(tmp_p
     frame = _frame(teams, services).assign(target_turnover=lambda f: f.team_id.map(targets))
     _rank(tmp_path, frame)
     shown = withheld = 0
-    for path in sorted((tmp_path / "lists").glob("service_overview_*.csv")):
-        table = _overview(path)
-        total = table.loc[TOTAL_LABEL]
-        if pd.isna(total.people):
-            continue
+    for path, table, total in _totals_with_figures(tmp_path):
         if pd.isna(total.target_leavers):
             withheld += "No target leavers for the service" in total.note
             continue
@@ -548,11 +552,7 @@ def test_no_overview_total_lets_its_caseload_single_out_fewer_than_the_floor(tmp
     _rank(tmp_path, frame)
     listed = frame[frame.worker_id != frame.manager_id]
     shown = withheld = 0
-    for path in sorted((tmp_path / "lists").glob("service_overview_*.csv")):
-        table = _overview(path)
-        total = table.loc[TOTAL_LABEL]
-        if pd.isna(total.people):
-            continue
+    for path, table, total in _totals_with_figures(tmp_path):
         if pd.isna(total.caseload_per_fte):
             withheld += "No caseload for the service" in str(total.note)
             continue

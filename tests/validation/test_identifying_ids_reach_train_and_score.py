@@ -37,17 +37,27 @@ def _with_number_ids(source: Path, target: Path) -> Path:
     return target
 
 
+def _train(data: Path) -> dict:
+    """`train --json`'s record of a quick run of the demo experiment on ``data`` (in the current store)."""
+    trained = runner.invoke(app, ["train", str(EXPERIMENT), "--set", f"data.path={data}", "--set",
+                                  "evaluation.n_boot=20", "--set", "model.n_bootstrap=0", "--set",
+                                  "evaluation.explain=false", "--json"])
+    assert trained.exit_code == 0, trained.output
+    return json.loads(trained.stdout)
+
+
+def _printed(result, rule: str) -> list[str]:
+    """The warning lines ``result`` printed on stderr that name ``rule`` ("": every warning line)."""
+    return [line for line in result.stderr.splitlines() if line.startswith("warning: ") and rule in line]
+
+
 def test_train_and_score_warn_of_payroll_like_ids_without_showing_one(sim_dir, tmp_path, scratch_store):
     data = _with_number_ids(sim_dir, tmp_path / "numbers")
     n_workers = len(pd.read_parquet(data / "workers.parquet") if (data / "workers.parquet").exists()
                     else pd.read_csv(data / "workers.csv"))
     (tmp_path / "store").mkdir()
     with scratch_store(tmp_path / "store"):
-        trained = runner.invoke(app, ["train", str(EXPERIMENT), "--set", f"data.path={data}", "--set",
-                                      "evaluation.n_boot=20", "--set", "model.n_bootstrap=0", "--set",
-                                      "evaluation.explain=false", "--json"])
-        assert trained.exit_code == 0, trained.output
-        record = json.loads(trained.stdout)
+        record = _train(data)
         scored = runner.invoke(app, ["score", "--model", f"runs:/{record['run_id']}/model", "--data", str(data),
                                      "--as-of", "2022-07-01", "--out", str(tmp_path / "scores"), "--json"])
     assert scored.exit_code == 0, scored.output
@@ -56,7 +66,7 @@ def test_train_and_score_warn_of_payroll_like_ids_without_showing_one(sim_dir, t
     meta = json.loads(scored.stdout)
     (kept,) = [r for records in meta["data_readings"].values() for r in records if r["rule"] == "number_like_id"]
     assert kept["column"] == "worker_id" and kept["value"] is None
-    assert [line for line in scored.stderr.splitlines() if line.startswith("warning: ") and "number_like_id" in line]
+    assert _printed(scored, "number_like_id")
     first = str(pd.read_parquet(data / "workers.parquet")["worker_id"].iloc[0]) if (data / "workers.parquet").exists() \
         else None
     assert first is None or (first not in said[0] and first not in json.dumps(kept))
@@ -68,11 +78,7 @@ def test_explain_warns_of_payroll_like_ids_as_score_does(sim_dir, tmp_path, scra
     data = _with_number_ids(sim_dir, tmp_path / "numbers")
     (tmp_path / "store").mkdir()
     with scratch_store(tmp_path / "store"):
-        trained = runner.invoke(app, ["train", str(EXPERIMENT), "--set", f"data.path={data}", "--set",
-                                      "evaluation.n_boot=20", "--set", "model.n_bootstrap=0", "--set",
-                                      "evaluation.explain=false", "--json"])
-        assert trained.exit_code == 0, trained.output
-        run_id = json.loads(trained.stdout)["run_id"]
+        run_id = _train(data)["run_id"]
         workers = pd.read_parquet(data / "workers.parquet") if (data / "workers.parquet").exists() \
             else pd.read_csv(data / "workers.csv", dtype=str)
         base = ["explain", "--run", run_id, "--data", str(data), "--as-of", "2022-07-01", "--json"]
@@ -85,7 +91,7 @@ def test_explain_warns_of_payroll_like_ids_as_score_does(sim_dir, tmp_path, scra
         said = [w for w in json.loads(result.stdout)["warnings"] if "number_like_id" in w]
         assert len(said) == 1 and f"{len(workers):,} row(s) of worker_id" in said[0]
         assert in_post not in said[0]
-        assert [line for line in result.stderr.splitlines() if line.startswith("warning: ") and "number_like_id" in line]
+        assert _printed(result, "number_like_id")
 
 
 def test_explain_on_pseudonymous_ids_warns_of_nothing(sim_dir, tmp_path, scratch_store):
@@ -94,13 +100,9 @@ def test_explain_on_pseudonymous_ids_warns_of_nothing(sim_dir, tmp_path, scratch
     shutil.copytree(sim_dir, data, ignore=shutil.ignore_patterns("_truth"))
     (tmp_path / "store").mkdir()
     with scratch_store(tmp_path / "store"):
-        trained = runner.invoke(app, ["train", str(EXPERIMENT), "--set", f"data.path={data}", "--set",
-                                      "evaluation.n_boot=20", "--set", "model.n_bootstrap=0", "--set",
-                                      "evaluation.explain=false", "--json"])
-        assert trained.exit_code == 0, trained.output
-        run_id = json.loads(trained.stdout)["run_id"]
+        run_id = _train(data)["run_id"]
         result = runner.invoke(app, ["explain", "--run", run_id, "--data", str(data), "--as-of", "2022-07-01",
                                      "--out", str(tmp_path / "everyone.csv"), "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["warnings"] == []
-    assert not [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
+    assert not _printed(result, "")
