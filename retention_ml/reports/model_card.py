@@ -1433,13 +1433,14 @@ def _gap_pp(ece_value: float) -> str:
     return f"{100 * ece_value:.1f} pp"
 
 
-def _level_brief(ov: dict, levels: list[dict] | None, alpha: float | None) -> str:
+def _level_brief(ov: dict, levels: list[dict] | None, alpha: float | None) -> tuple[str, bool]:
     """The window's leavers per 100 expected and whether that is beyond chance (the gate's computation), and the
-    latest test date's when there are several: a board reads the total's verdict here, not only its two counts."""
+    latest test date's when there are several: a board reads the total's verdict here, not only its two counts.
+    Also whether the total is off beyond chance (False when it cannot be told)."""
     from retention_ml.promotion import overall_level
 
     if alpha is None or not ov.get("rows") or not ov.get("mean_risk"):
-        return ""
+        return "", False
     level = overall_level(ov, alpha)
     way = "too high" if level["ratio"] < 1 else "too low"
     text = (f"For every 100 expected, {100 * level['ratio']:.0f} left: "
@@ -1449,7 +1450,7 @@ def _level_brief(ov: dict, levels: list[dict] | None, alpha: float | None) -> st
     if len(shown) > 1:
         text += (f"At the latest test date ({shown[-1]['as_of']}) {100 * shown[-1]['ratio']:.0f} left for every 100 "
                  f"expected ({DATES_TITLE}). ")
-    return text
+    return text, bool(level["beyond"])
 
 
 def _chances_brief(ece: dict | None, ov: dict, unit: str, levels: list[dict] | None = None,
@@ -1459,8 +1460,9 @@ def _chances_brief(ece: dict | None, ov: dict, unit: str, levels: list[dict] | N
     (:func:`retention_ml.evaluate.ece_chance`), in words."""
     from retention_ml.evaluate import ece_beyond_chance
 
+    level_text, level_off = _level_brief(ov, levels, alpha)
     text = (f"**Risks as chances:** over the test window the risks added up to {ov['mean_risk'] * ov['rows']:,.0f} "
-            f"leavers and {ov['positives']:,} left. ") + _level_brief(ov, levels, alpha)
+            f"leavers and {ov['positives']:,} left. ") + level_text
     beyond, gap = ece_beyond_chance(ece), f"about {_gap_pp(ece['value'])}" if ece else "n/a"
     if beyond is None:
         return text + (f"Across groups of similar risk, risk and the share who left differ by {gap} on average (expected "
@@ -1473,8 +1475,8 @@ def _chances_brief(ece: dict | None, ov: dict, unit: str, levels: list[dict] | N
     return text + (f"Across groups of similar risk, risk and the share who left differ by {gap} on average (expected "
                    f"calibration error), within what chance gives on {ov['rows']:,} {unit} even for exactly right risks "
                    f"(up to {_gap_pp(ece['chance_high'])} 95 times in 100)"
-                   + (": nothing here says the percentages cannot be read as chances." if "beyond chance" not in text
-                      else "; the total above is the gap to read."))
+                   + ("; the total above is the gap to read." if level_off
+                      else ": nothing here says the percentages cannot be read as chances."))
 
 
 def _in_brief(c: dict, gate: list, aliases: list[str], audit, metrics: dict, n_inputs: int | None) -> list[str]:
