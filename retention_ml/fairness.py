@@ -47,6 +47,7 @@ __all__ = [
     "logged_audit",
     "logged_test_window",
     "clustered_auc_standard_error",
+    "share_chance",
 ]
 
 AUDIT_FACTORS = ("sex", "age_band", "ethnicity_group", "disability", "employment_type", "service", "area")
@@ -369,6 +370,10 @@ def _factor_table(data: pd.DataFrame, factor: str, flagged: np.ndarray, *, n_boo
     table["leaving_people"] = by_label.get(1.0, pd.Series(0, index=table.index)).fillna(0).astype(float)
     table["staying_people"] = by_label.get(0.0, pd.Series(0, index=table.index)).fillna(0).astype(float)
     # MIN_CLASS is about people: 3 leavers seen at 4 test dates are 12 leaving rows but still 3 outcomes
+    # rows^2 / sum over people of their rows^2: how many independent people a share over the group's rows is worth
+    # when a person's rows move as one (= rows with one row each); a share's chance reading needs it (share_chance)
+    per_person = data.groupby([factor, "worker_id"]).size().astype(float)
+    table["effective_people"] = table["rows"] ** 2 / (per_person ** 2).groupby(level=0).sum().reindex(table.index)
     few = (table["leaving_people"] < MIN_CLASS) | (table["staying_people"] < MIN_CLASS)
     table["roc_auc_se"] = _roc_auc_se(table, data, factor)
     table.loc[few, [c for c in table.columns if c.startswith("roc_auc")]] = np.nan
@@ -462,6 +467,57 @@ def _withhold_few_leavers(table: pd.DataFrame, ok: pd.Series, unseen=(0, 0)) -> 
     while could_be_few() and (candidates := ok & ~hidden & (leavers > 0)).any():
         table.loc[leavers[candidates].idxmin(), "withheld"] = True
         hidden = ~ok | table["withheld"]
+
+
+# The whole window's share each group's is read against (share_chance)
+SHARE_METRICS = {"base_rate": "left", "flagged_share": "flagged"}
+NO_SHARE_CHANCE = ("whether the groups' {what} differ by more than chance is not said: this run's audit record (logged "
+                   "before session 20) lacks the figure it needs for a window of several test dates (each group's "
+                   "people counted with their rows together); re-train to get it")
+
+
+def share_chance(audit: FairnessAudit, metric: str, alpha: float) -> pd.DataFrame | None:
+    """Each shown group's ``metric`` (``base_rate`` or ``flagged_share``) against the whole window's: how far it sits
+    from the share every group would show if who left (or who was flagged) did not depend on the group, in standard
+    errors for its size, a person's rows counted together. A funnel reading: among hundreds of small areas the
+    extremes (0% and 60% flagged) are where chance puts some groups, and only a group outside its funnel says the
+    groups differ.
+
+    ``beyond``: further out than ``z`` standard errors, z the gate's rule for the groups compared
+    (:func:`retention_ml.promotion.chance_z`, Bonferroni at ``alpha`` over every group shown with the metric);
+    ``low``/``high``: the share range inside chance at the group's size. None when the record cannot give it
+    (:data:`NO_SHARE_CHANCE`: a run logged before ``effective_people``, with several rows per person).
+
+    Example
+    -------
+    >>> rows = pd.DataFrame({"worker_id": range(400), "area": ["N"] * 200 + ["S"] * 200,
+    ...                      "label": [1] * 10 + [0] * 190 + [1] * 60 + [0] * 140, "risk": 0.1})
+    >>> share_chance(audit_fairness(rows, factors=["area"]), "base_rate", 0.05)[["group", "value", "beyond"]]
+      group  value  beyond
+    0     N   0.05    True
+    1     S   0.30    True
+    """
+    from retention_ml.promotion import chance_z
+
+    shown = audit.shown.dropna(subset=[metric])
+    if shown.empty:
+        return shown.assign(whole=[], se=[], z=[], beyond=[], low=[], high=[], value=[])
+    ov = audit.overall
+    whole = ov["base_rate"] if metric == "base_rate" else ov["flagged"] / ov["rows"]
+    if "effective_people" in shown.columns and shown["effective_people"].notna().all():
+        effective = shown["effective_people"]
+    elif (shown["rows"] == shown["people"]).all():   # one row per person: the people are independent
+        effective = shown["people"]
+    else:
+        return None
+    se = np.sqrt(whole * (1 - whole) / effective.astype(float))
+    z = chance_z(alpha, len(shown))
+    out = shown[["factor", "group", "people", "rows"]].assign(value=shown[metric].astype(float), whole=whole, se=se)
+    out["z"] = (out["value"] - whole) / se.where(se > 0)
+    out["beyond"] = np.where(se > 0, out["z"].abs() > z, out["value"] != whole)
+    out["low"], out["high"] = np.clip(whole - z * se, 0, 1), np.clip(whole + z * se, 0, 1)
+    out["threshold"] = z
+    return out.reset_index(drop=True)
 
 
 def _gaps(table: pd.DataFrame) -> pd.DataFrame:

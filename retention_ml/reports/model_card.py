@@ -103,6 +103,13 @@ GLOSSARY = [
                                                         "groups it compares; \"beyond chance\": larger. With no one "
                                                         "left a group's ratio is 0 whatever its risks, and in a small "
                                                         "group that is often chance."),
+    ("Beyond chance (base rate and share flagged, Largest gap per metric)",
+     "if leaving (or being flagged) did not depend on the group, every group's share would still differ from the "
+     "whole test window's, the more so the fewer its people, and among hundreds of small areas some would land "
+     "near 0% and some far above. \"Within chance\" beside a group's share: it is no further from the whole "
+     "window's than that, by the promotion gate's rule for the groups compared (a person's rows at several test "
+     "dates counted together); \"beyond chance\": further. A gap between two groups within chance is no "
+     "evidence that they differ."),
     ("95% interval", "the range in brackets. The evaluation is repeated on resamples of the people, and 95% of the "
                      "results fall in this range; a wide range means few people and an uncertain number."),
     ("SHAP value", "how much one driver pushed one person's risk up or down, compared with everyone scored at the "
@@ -462,6 +469,19 @@ def _calibration_chance(audit, alpha: float) -> dict[tuple[str, str], bool]:
     return {(r.factor, r.group): bool(r.calibration_gap > z * r.calibration_se) for r in groups.itertuples()}
 
 
+def _share_chance(audit, alpha: float) -> dict[str, dict[tuple[str, str], bool]]:
+    """Per share metric (base rate, flagged share), per shown group: whether its share is beyond chance from the whole
+    window's (:func:`retention_ml.fairness.share_chance`); a metric the run's record cannot read is left out."""
+    from retention_ml.fairness import SHARE_METRICS, share_chance
+
+    out = {}
+    for metric in SHARE_METRICS:
+        frame = share_chance(audit, metric, alpha)
+        if frame is not None:
+            out[metric] = {(r.factor, r.group): bool(r.beyond) for r in frame.itertuples()}
+    return out
+
+
 def _ratio_cell(row: dict, beyond: bool | None) -> str:
     """A group's observed / predicted leavers. With no one left the ratio is 0 whatever the risks, and in a group of
     20-30 people at 5% risk nobody leaving is common: the cell says so and whether it is beyond chance, so a board
@@ -506,15 +526,18 @@ def _fairness_rows(audit, alpha: float = 0.05) -> dict[str, list[dict]]:
 
 def _gap_rows(audit, alpha: float = 0.05) -> list[dict]:
     """The largest gap per factor and metric. The ends of a calibration gap say whether each group is off beyond
-    chance (the gate's rule, :func:`_calibration_chance`): among hundreds of small areas the extremes are the
-    groups chance put furthest out (0 of 1 expected leaver; 7 of 3), and a board should not read their spread as
-    the model's."""
+    chance (the gate's rule, :func:`_calibration_chance`), and the ends of a base-rate or flagged-share gap whether
+    each group's share is beyond chance from the whole window's (:func:`_share_chance`): among hundreds of small
+    areas the extremes are the groups chance put furthest out (0 of 1 expected leaver; 7 of 3), and a board should
+    not read their spread as the model's."""
     from retention_ml.fairness import FACTOR_LABELS
 
     chance = _calibration_chance(audit, alpha)
+    shares = _share_chance(audit, alpha)
 
     def end(factor, group, value: str, metric: str) -> str:
-        beyond = chance.get((factor, group)) if metric.startswith("calibration") else None
+        beyond = (chance.get((factor, group)) if metric.startswith("calibration")
+                  else shares.get(metric, {}).get((factor, group)))
         mark = "" if beyond is None else f"; {'beyond' if beyond else 'within'} chance"
         return f"{_group_label(group)} ({value}{mark})"
 
@@ -681,29 +704,55 @@ def _groups_named(rows: pd.DataFrame) -> str:
                      for f, g in rows.groupby("factor", sort=False))
 
 
-def _protected_flagging(audit) -> str | None:
+def _protected_flagging(audit, alpha: float = 0.05) -> str | None:
     """Per protected characteristic, the groups flagged most and least often, each beside the share who left: what
     a union representative asks first, and what the all-factor "largest gap" (small areas' noise at national
     size) never shows. None when no protected characteristic has two groups that may be shown."""
     from retention_ml.fairness import protected_factors
 
     shown = audit.shown
-    parts = []
+    shares = _share_chance(audit, alpha)
+
+    def mark(metric: str, r) -> str:
+        beyond = shares.get(metric, {}).get((r["factor"], r["group"]))
+        return "" if beyond is None else f", {'beyond' if beyond else 'within'} chance"
+
+    parts, over = [], []
     for factor in protected_factors(shown["factor"].unique()):
         g = shown[shown["factor"].eq(factor)].dropna(subset=["flagged_share"])
         if len(g) < 2:
             continue
+        over += [f"{_factor_name(factor)} {_group_label(r['group'])} ({_pct(r['flagged_share'])} flagged, "
+                 f"{_pct(r['base_rate'])} left)" for r in g.to_dict("records") if _flagged_not_leaving(shares, r, audit)]
         hi, lo = g.loc[g["flagged_share"].idxmax()], g.loc[g["flagged_share"].idxmin()]
-        parts.append(f"{_factor_name(factor)}: {_group_label(hi['group'])} {_pct(hi['flagged_share'])} "
-                     f"({_pct(hi['base_rate'])} left), {_group_label(lo['group'])} {_pct(lo['flagged_share'])} "
-                     f"({_pct(lo['base_rate'])} left)")
+        parts.append(f"{_factor_name(factor)}: {_group_label(hi['group'])} {_pct(hi['flagged_share'])}"
+                     f"{mark('flagged_share', hi)} ({_pct(hi['base_rate'])} left{mark('base_rate', hi)}), "
+                     f"{_group_label(lo['group'])} {_pct(lo['flagged_share'])}{mark('flagged_share', lo)} "
+                     f"({_pct(lo['base_rate'])} left{mark('base_rate', lo)})")
     if not parts:
         return None
+    chance = (" Beside each share, whether it is further from the whole window's than chance puts a group of its "
+              "size (Glossary: Beyond chance)." if shares else "")
+    if over:
+        chance += (" Flagged more often than the whole window beyond chance, while not leaving more often beyond "
+                   "chance: " + "; ".join(over) + ". Their members reach managers' lists more than their leaving "
+                   "shows: ask why before the lists are used.")
     return (f"By protected characteristic, the groups put in the top {round(100 * audit.top_share)}% of risk most and "
-            "least often, each with the share of the group who actually left: " + "; ".join(parts) + ". A group "
+            "least often, each with the share of the group who actually left: " + "; ".join(parts) + "." + chance + " A group "
             "flagged more often should also leave more often; where it does not, its members reach managers' lists "
             "more than their leaving warrants. These characteristics are never inputs: a gap comes through "
             "inputs linked to them (for example time since qualifying and age).")
+
+
+def _flagged_not_leaving(shares: dict, row: dict, audit) -> bool:
+    """A group flagged more often than the whole window beyond chance whose leaver rate is not above the whole
+    window's beyond chance (both by :func:`_share_chance`); False when either reading is missing."""
+    key = (row["factor"], row["group"])
+    flagged, left = shares.get("flagged_share", {}).get(key), shares.get("base_rate", {}).get(key)
+    if flagged is None or left is None:
+        return False
+    whole = audit.overall["flagged"] / audit.overall["rows"]
+    return bool(flagged and row["flagged_share"] > whole and not (left and row["base_rate"] > audit.overall["base_rate"]))
 
 
 def _uncompared_protected(audit) -> list[str]:
@@ -955,7 +1004,7 @@ def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | 
                                                int(every["roc_auc_shortfall"].notna().sum()), alpha) + ".")
     if (uncompared := _uncompared_note(audit)) is not None:
         notes.append(uncompared)
-    if (protected := _protected_flagging(audit)) is not None:
+    if (protected := _protected_flagging(audit, alpha)) is not None:
         notes.append(protected)
     flagged = audit.worst("flagged_share", shown_only=True)
     from retention_ml.fairness import protected_factors
@@ -965,7 +1014,8 @@ def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | 
         notes.append(
             f"Who gets flagged differs most by {_factor_name(flagged['factor'])}: "
             f"{_pct(flagged['max_value'])} of {_group_label(flagged['max_group'])} are in the top 10% of risk against "
-            f"{_pct(flagged['min_value'])} of {_group_label(flagged['min_group'])}. Check whether that mirrors real differences "
+            f"{_pct(flagged['min_value'])} of {_group_label(flagged['min_group'])}. "
+            + _spread_chance(audit, flagged, alpha) + "Check whether that mirrors real differences "
             "in leaving (base rates above) before acting on lists.")
     small = audit.table[~audit.table["status"].eq("ok")]
     if not small.empty:
@@ -988,6 +1038,49 @@ def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | 
         notes.append(f"On simulated data the top explained driver matched the simulator's true top driver for "
                      f"{_pct(truth['top1']['value'])} of leavers.")
     return notes
+
+
+def _funnel_counts(frame: pd.DataFrame, verb: tuple[str, str], whole: str) -> str:
+    """How many of ``frame``'s groups (:func:`retention_ml.fairness.share_chance`) sit above and below the whole
+    window's share beyond chance; ``verb``: its singular and plural ("is flagged", "are flagged")."""
+    above, below = int((frame["beyond"] & (frame["value"] > frame["whole"])).sum()), \
+        int((frame["beyond"] & (frame["value"] < frame["whole"])).sum())
+    if not above and not below:
+        return f"none {verb[0]} more or less often than the whole window's {whole} beyond chance for its size"
+    return (f"{above:,} {verb[0] if above == 1 else verb[1]} more often than the whole window's {whole} beyond "
+            f"chance for {'its' if above == 1 else 'their'} size and {below:,} less often")
+
+
+def _spread_chance(audit, worst: pd.Series, alpha: float) -> str:
+    """A chance reading of a factor's most and least flagged groups, for a board: is each end further from the whole
+    window's share than chance puts a group of its size, and how many of the factor's groups are (a funnel over the
+    groups; the gate's rule for the groups compared). Said as missing when the run's record cannot give it."""
+    from retention_ml.fairness import NO_SHARE_CHANCE, share_chance
+
+    flagged = share_chance(audit, "flagged_share", alpha)
+    if flagged is None:
+        text = NO_SHARE_CHANCE.format(what="shares flagged")
+        return text[0].upper() + text[1:] + ". "
+    left = share_chance(audit, "base_rate", alpha)
+    factor = worst["factor"]
+    mine = flagged[flagged["factor"].eq(factor)].set_index("group")
+    whole = _pct(mine["whole"].iloc[0])
+
+    def end(group) -> str:
+        r = mine.loc[group]
+        return (f"{_group_label(group)}'s {_pct(r['value'])} is {'beyond' if r['beyond'] else 'within'} chance for its "
+                f"{_count(r['people'])} people (chance alone puts a group of that size between {_pct(r['low'])} and "
+                f"{_pct(r['high'])})")
+
+    text = (f"Read against chance (if being flagged did not depend on the group, the whole window's {whole} with "
+            f"{mine['threshold'].iloc[0]:.2f} standard errors either side, the gate's rule for the "
+            f"{len(flagged):,} groups compared): {end(worst['max_group'])}; {end(worst['min_group'])}. Of the "
+            f"{len(mine):,} {_factor_name(factor)} groups shown, " + _funnel_counts(mine.reset_index(), ("is flagged", "are flagged"), whole))
+    if left is not None:
+        theirs = left[left["factor"].eq(factor)]
+        text += (f"; by the same rule {_funnel_counts(theirs, ('leaves', 'leave'), _pct(theirs['whole'].iloc[0]))} (base rates)"
+                 if len(theirs) else "")
+    return text + ". "
 
 
 def _withheld_note(audit) -> str | None:
