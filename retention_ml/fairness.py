@@ -410,7 +410,9 @@ def _apply_floor(table: pd.DataFrame, min_group: int, unseen: dict | None = None
     unseen = unseen or {"people": (0, 0), "leavers": (0, 0)}
     people = table["people"]
     withheld = table["withheld"].astype(bool) if "withheld" in table.columns else pd.Series(False, index=table.index)
-    ok = (people >= min_group).fillna(False).astype(bool)
+    # a logged withheld group whose size the record hides (audit_record) has at least the logged floor: the gate
+    # still checks it under a raised floor, and it stays withheld, so nothing of it is shown either way
+    ok = ((people >= min_group) | (people.isna() & withheld)).fillna(False).astype(bool)
     # Complementary suppression: when the small groups of a factor add up to fewer than min_group people,
     # the whole window minus the shown groups would reveal them, so the smallest shown group is withheld
     # from display too (it still counts in the promotion gate's checks).
@@ -615,8 +617,8 @@ UNKNOWN_RECORD = "{source} has layout version {version!r}; this retention-ml rea
 def _bounds(value: int, floor: int) -> list:
     """A total of an audit's groups under the floor, as logged: 0 exactly (the card's "too few" rows already say
     whether there are any), else only whether it is under ``floor`` ([1, floor - 1]) or not ([floor, null]); never
-    the figure, a total of groups each under the floor. (On a single-date window the window's total minus the
-    logged groups' sizes still gives the people, not the leavers: the run stays with those who run the audit.)"""
+    the figure, a total of groups each under the floor. (Nor by subtraction: while it is 1 to floor - 1, the
+    factor's withheld groups are logged without their size, :func:`audit_record`.)"""
     return [0, 0] if value == 0 else [1, floor - 1] if value < floor else [floor, None]
 
 
@@ -637,7 +639,9 @@ def audit_record(audit: FairnessAudit, predictions: pd.DataFrame) -> dict:
 
     Per factor and group: the group's name and, for a group of at least ``audit.min_group`` people, its people,
     rows, leavers, the group metrics with their standard errors and the flagged share, or, for a group the card
-    withholds, only :data:`WITHHELD_KEEPS`; a group under the floor keeps its name only (the card lists it as "too
+    withholds, only :data:`WITHHELD_KEEPS` (without its size while the factor's groups under the floor hold 1 to
+    floor - 1 people, which the window's total less the logged sizes would give); a group under the floor keeps its
+    name only (the card lists it as "too
     few to assess"). Per factor, the
     people and leavers of its groups under the floor, only as bounds (:func:`_bounds`), so a floor raised at
     promote time can still withhold what the rows would. The whole window's figures, the audit columns left out,
@@ -653,6 +657,11 @@ def audit_record(audit: FairnessAudit, predictions: pd.DataFrame) -> dict:
     withheld = table["withheld"].astype(bool)
     table.loc[withheld, [c for c in table.columns if c not in (*WITHHELD_KEEPS, "factor", "group", "status",
                                                                "roc_auc_note", "withheld")]] = np.nan
+    # Its size too, where the factor's groups under the floor hold 1 to floor - 1 people: the window's people less
+    # every logged size would give their number (the demo: 326 - 274 - 47 = 5 with sex not known). Withheld, it is
+    # still at least the floor (status "ok"), which is all a floor raised at promote time needs (_apply_floor).
+    small = table["factor"].map({f: 0 < v["people"] < audit.min_group for f, v in audit.under_floor.items()})
+    table.loc[withheld & small.fillna(False).astype(bool), "people"] = np.nan
     return {"version": RECORD_VERSION, "min_group": audit.min_group, "top_share": audit.top_share,
             "overall": {k: _plain(v) for k, v in audit.overall.items()},
             "groups": [{k: _plain(v) for k, v in r.items()} for r in table.to_dict("records")],

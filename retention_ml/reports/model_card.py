@@ -876,7 +876,8 @@ def _audit_record_note(audit) -> str | None:
     return (f"The run logs the fairness audit as aggregates only (`{artifacts.FAIRNESS_AUDIT}`, read by this card and "
             f"the gate): per group of {audit.logged_floor or audit.min_group} or more people, its people, rows, leavers, the group figures "
             f"with their standard errors and the flagged share (a group withheld above: its size and the "
-            "gate's figures only); a smaller group only by name. No row about a person "
+            "gate's figures only, and not its size where the window's total less the other sizes would give the "
+            f"people of groups under {audit.logged_floor or audit.min_group}); a smaller group only by name. No row about a person "
             f"is logged, so nothing in the run ties a person's {held} to their list entry or their risk. The groups' "
             "figures are still special category data about the workforce: keep the run's artifacts to those who "
             "run the audit (MLflow permissions) and cover them in the DPIA.")
