@@ -523,7 +523,7 @@ def _group_checks(audit, thresholds: dict) -> list[Check]:
         worst=lambda w, limit: f"ROC-AUC {w.roc_auc:.3f} vs {overall:.3f} overall (shortfall {w.roc_auc_shortfall:.3f}, "
                                f"standard error {w.roc_auc_se:.3f}, threshold {limit:.3f})")
     if roc.assessable:
-        roc.detail += _unchecked_ranking(groups)
+        roc.detail += _unchecked_ranking(groups) + _old_auc_errors(audit)
     calibration = _group_check(
         "group_calibration", groups, "calibration_gap", "calibration_se", "calibration_gap", "gap",
         thresholds["max_group_calibration_gap"], alpha,
@@ -533,6 +533,20 @@ def _group_checks(audit, thresholds: dict) -> list[Check]:
                                f"({100 * w.calibration_gap:.1f} pp), standard error {w.calibration_se:.3f} "
                                f"({100 * w.calibration_se:.1f} pp; threshold {limit:.3f}, {100 * limit:.1f} pp)")
     return [roc, calibration]
+
+
+def _old_auc_errors(audit) -> str:
+    """Said when the ROC-AUC standard errors are those a run logged before session 20 on a window of several test
+    dates (Hanley and McNeil on people; :func:`retention_ml.fairness.clustered_auc_standard_error` since), which
+    the record cannot recompute: the verdict is the logged one, and how far off it may be is measured."""
+    table = audit.table
+    several = (table["rows"] > table["people"]).any()
+    if audit.logged_floor is None or "effective_people" in table.columns or not several:
+        return ""
+    return ("; standard errors as this run logged them before session 20 (Hanley and McNeil on the people who left "
+            "and stayed, which on a window of several test dates can be too narrow or too wide: "
+            "benchmarks/bench_group_auc_se.py measures how far); re-train for standard errors that count a "
+            "person's rows together")
 
 
 def _group_check(name: str, groups: pd.DataFrame, value: str, se: str, shown: str, measure: str, limit: float,

@@ -64,3 +64,23 @@ def test_clustered_estimator_groups_by_factor_and_person():
     # rows counted as people: narrower than the people's own spread
     as_rows = clustered_auc_standard_error(rows["risk"], rows["label"], workers=np.arange(len(rows)), by=rows["area"])
     assert (as_rows < 0.8 * both).all()
+
+
+def test_the_gate_says_when_a_runs_logged_standard_errors_predate_counting_people():
+    from retention_ml.fairness import audit_from_record, audit_record
+    from retention_ml.promotion import _group_checks, load_thresholds
+
+    rows = _window(4).assign(area=lambda f: np.where(f["person"] < 75, "A", "B"))
+    record = audit_record(audit_fairness(rows, factors=["area"]), rows)
+    thresholds = load_thresholds()
+    assert "before session 20" not in _group_checks(audit_from_record(record), thresholds)[0].detail
+    for g in record["groups"]:       # as logged before session 20
+        g.pop("effective_people", None)
+    record["columns"].remove("effective_people")
+    assert "before session 20" in _group_checks(audit_from_record(record), thresholds)[0].detail
+    one = _window(1).assign(area=lambda f: np.where(f["person"] < 75, "A", "B"))
+    record = audit_record(audit_fairness(one, factors=["area"]), one)
+    for g in record["groups"]:       # one row per person: Hanley and McNeil then as now, nothing to say
+        g.pop("effective_people", None)
+    record["columns"].remove("effective_people")
+    assert "before session 20" not in _group_checks(audit_from_record(record), thresholds)[0].detail
