@@ -731,8 +731,11 @@ def _protected_flagging(audit, alpha: float = 0.05) -> str | None:
                      f"({_pct(lo['base_rate'])} left{mark('base_rate', lo)})")
     if not parts:
         return None
+    from retention_ml.fairness import NO_SHARE_CHANCE
+
+    missing = NO_SHARE_CHANCE.format(what="shares flagged and leaving")
     chance = (" Beside each share, whether it is further from the whole window's than chance puts a group of its "
-              "size (Glossary: Beyond chance)." if shares else "")
+              "size (Glossary: Beyond chance)." if shares else f" {missing[0].upper()}{missing[1:]}.")
     if over:
         chance += (" Flagged more often than the whole window beyond chance, while not leaving more often beyond "
                    "chance: " + "; ".join(over) + ". Their members reach managers' lists more than their leaving "

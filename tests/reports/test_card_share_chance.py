@@ -72,6 +72,11 @@ def test_a_record_logged_before_says_what_is_missing():
     assert share_chance(old, "flagged_share", 0.05) is None
     assert _spread_chance(old, old.worst("flagged_share", shown_only=True), 0.05).startswith(
         NO_SHARE_CHANCE.format(what="shares flagged")[:1].upper() + NO_SHARE_CHANCE.format(what="shares flagged")[1:])
+    old_sex = audit_record(audit_fairness(rows, factors=["sex"]), rows)
+    for g in old_sex["groups"]:
+        g.pop("effective_people", None)
+    old_sex["columns"].remove("effective_people")
+    assert "lacks the figure it needs" in _protected_flagging(audit_from_record(old_sex), 0.05)
     # one row per person: the people are the independent units, so an old single-date record is still read
     one = _rows(1)
     record = audit_record(audit_fairness(one, factors=["area"]), one)
