@@ -474,7 +474,7 @@ def _withhold_few_leavers(table: pd.DataFrame, ok: pd.Series, unseen=(0, 0)) -> 
 # The whole window's share each group's is read against (share_chance)
 SHARE_METRICS = {"base_rate": "left", "flagged_share": "flagged"}
 NO_SHARE_CHANCE = ("whether the groups' {what} differ by more than chance is not said: this run's audit record (logged "
-                   "before session 20) lacks the figure it needs for a window of several test dates (each group's "
+                   "by an earlier version of retention-ml) lacks the figure it needs for a window of several test dates (each group's "
                    "people counted with their rows together); re-train to get it")
 
 

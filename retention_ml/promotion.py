@@ -536,14 +536,14 @@ def _group_checks(audit, thresholds: dict) -> list[Check]:
 
 
 def _old_auc_errors(audit) -> str:
-    """Said when the ROC-AUC standard errors are those a run logged before session 20 on a window of several test
+    """Said when the ROC-AUC standard errors are those an earlier version of retention-ml logged on a window of several test
     dates (Hanley and McNeil on people; :func:`retention_ml.fairness.clustered_auc_standard_error` since), which
     the record cannot recompute: the verdict is the logged one, and how far off it may be is measured."""
     table = audit.table
     several = (table["rows"] > table["people"]).any()
     if audit.logged_floor is None or "effective_people" in table.columns or not several:
         return ""
-    return ("; standard errors as this run logged them before session 20 (Hanley and McNeil on the people who left "
+    return ("; standard errors as an earlier version of retention-ml logged them (Hanley and McNeil on the people who left "
             "and stayed, which on a window of several test dates can be too narrow or too wide: "
             "benchmarks/bench_group_auc_se.py measures how far); re-train for standard errors that count a "
             "person's rows together")

@@ -73,14 +73,14 @@ def test_the_gate_says_when_a_runs_logged_standard_errors_predate_counting_peopl
     rows = _window(4).assign(area=lambda f: np.where(f["person"] < 75, "A", "B"))
     record = audit_record(audit_fairness(rows, factors=["area"]), rows)
     thresholds = load_thresholds()
-    assert "before session 20" not in _group_checks(audit_from_record(record), thresholds)[0].detail
-    for g in record["groups"]:       # as logged before session 20
+    assert "an earlier version of retention-ml" not in _group_checks(audit_from_record(record), thresholds)[0].detail
+    for g in record["groups"]:       # as an earlier version logged it
         g.pop("effective_people", None)
     record["columns"].remove("effective_people")
-    assert "before session 20" in _group_checks(audit_from_record(record), thresholds)[0].detail
+    assert "an earlier version of retention-ml" in _group_checks(audit_from_record(record), thresholds)[0].detail
     one = _window(1).assign(area=lambda f: np.where(f["person"] < 75, "A", "B"))
     record = audit_record(audit_fairness(one, factors=["area"]), one)
     for g in record["groups"]:       # one row per person: Hanley and McNeil then as now, nothing to say
         g.pop("effective_people", None)
     record["columns"].remove("effective_people")
-    assert "before session 20" not in _group_checks(audit_from_record(record), thresholds)[0].detail
+    assert "an earlier version of retention-ml" not in _group_checks(audit_from_record(record), thresholds)[0].detail

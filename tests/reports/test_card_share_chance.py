@@ -65,7 +65,7 @@ def test_a_record_logged_before_says_what_is_missing():
     rows = _rows(4)
     record = audit_record(audit_fairness(rows, factors=["area"]), rows)
     assert share_chance(audit_from_record(record), "flagged_share", 0.05) is not None
-    for g in record["groups"]:       # as logged before session 20
+    for g in record["groups"]:       # as an earlier version logged it
         g.pop("effective_people", None)
     record["columns"].remove("effective_people")
     old = audit_from_record(record)
