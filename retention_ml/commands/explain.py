@@ -141,6 +141,7 @@ def compute(run: str, data: Path, as_of: date, worker: str | None, *, team: str 
     import numpy as np
 
     from retention_ml.explain import explain
+    from retention_ml.explain.spells import lever_context
     from retention_ml.scoring import POPULATION_TEXT, hours_in_force, population_mask, run_population
 
     step = progress or (lambda *args: None)
@@ -179,7 +180,7 @@ def compute(run: str, data: Path, as_of: date, worker: str | None, *, team: str 
     ).relative_to(keys["as_of"]).take(np.flatnonzero(mask))
     X, keys = X.loc[mask].reset_index(drop=True), keys.loc[mask].reset_index(drop=True)
     # the hours in force word a part-timer's reasons, as scoring words them (dropped from the file below)
-    keys = keys.assign(fte=hours_in_force(keys, tables))
+    keys = lever_context(keys.assign(fte=hours_in_force(keys, tables)), tables)   # and how the spell began (levers)
     step("Writing reasons", 0, 1)
     # Every key words the reasons (employment type, as scoring has it); the file keeps EXPLANATION_KEY_COLUMNS only.
     # The person's own view and the analyst's file quote health data (sickness days); lists never do (scoring).
