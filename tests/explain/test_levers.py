@@ -209,7 +209,7 @@ def test_a_lever_group_is_features_that_are_1_or_below_or_above_a_number_and_any
         schema.lever_groups()
 
 
-def test_someone_paid_a_supplement_and_a_retention_payment_is_not_told_to_check_eligibility_for_them():
+def test_someone_paid_a_supplement_or_a_retention_payment_is_not_told_to_check_eligibility_for_it():
     catalogue = feature_catalogue()
     drivers = catalogue.set_index("feature")["driver"]
     pay = {d.code: d for d in load_drivers()}[drivers["pay_agency_gap"]]
@@ -223,8 +223,13 @@ def test_someone_paid_a_supplement_and_a_retention_payment_is_not_told_to_check_
     table = reason_table(values, profile, X, None, catalogue, drivers.reindex(values.columns), k=1)
     groups = dict(pay.group_levers)
     assert groups["paid_supplement_and_retention"] == ("Review spinal point progression",) == (pay.levers[1],)
-    assert table["lever_1"].tolist() == [pay.levers[1], pay.levers[0], pay.levers[0], pay.levers[0], groups["agency"][0]]
+    # paid one of the two: the lever names the one they lack, not "the retention payment or a market supplement"
+    assert table["lever_1"].tolist() == [pay.levers[1], groups["paid_supplement"][0], groups["paid_retention"][0],
+                                         pay.levers[0], groups["agency"][0]]
     assert "a market supplement of GBP 3,000 and a retention payment of GBP 1,500" in table.loc[0, "reason_1"]
+    assert "no retention payment" in table.loc[1, "reason_1"] and "no market supplement" in table.loc[2, "reason_1"]
+    assert table.loc[1, "lever_1"] == "Check their eligibility for the retention payment"
+    assert table.loc[2, "lever_1"] == "Check eligibility for a market supplement"
 
 
 def test_someone_under_their_cap_is_offered_business_support_not_a_reallocation_against_the_cap():
