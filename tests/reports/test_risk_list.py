@@ -221,7 +221,7 @@ def test_lists_show_the_levers_the_scoring_stored_beside_their_reasons():
 
 def test_low_band_rows_keep_their_reasons_but_suggest_no_lever_as_the_band_text_says(tmp_path):
     """The band text says a low band suggests nothing beyond usual supervision: "Relocation or housing support"
-    beside a low-band row said otherwise (39,243 levers on low-band rows of the national lists at 2024-01-01).
+    beside a low-band row said otherwise (35,242 of the 53,505 levers on the national lists at 2024-01-01 were on low-band rows).
     Team lists and the head of service's list of team managers alike (every format: test_health_low_band)."""
     from retention_ml.commands.rank import rank_scores
     from retention_ml.reports.risk_list import band_meaning_text
