@@ -283,7 +283,7 @@ def person_record(run_id: str, explanation, table, *, horizon_months: int | None
     import pandas as pd
 
     from retention_ml.explain.drivers import unmeasured_drivers
-    from retention_ml.reports.risk_list import LEFT_OFF_LINE, NO_HEALTH_BAND
+    from retention_ml.reports.risk_list import LEFT_OFF_LINE, NO_HEALTH_BAND, NO_LEVER_BAND, NO_LEVER_LINE
     from retention_ml.schema import load_drivers
 
     row = table.iloc[0]
@@ -301,6 +301,8 @@ def person_record(run_id: str, explanation, table, *, horizon_months: int | None
     band = band_of(float(row["risk"]), horizon_months, bands)
     if band["band"] == NO_HEALTH_BAND:   # what the lists did with a health-derived reason: left it off
         reasons = [{**r, "on_lists": LEFT_OFF_LINE} if "on_lists" in r else r for r in reasons]
+    if band["band"] == NO_LEVER_BAND:   # the lists showed the reasons without their levers
+        reasons = [{**r, "lever_on_lists": NO_LEVER_LINE} if r["lever"] else r for r in reasons]
     # a missing value (a team with no manager recorded) is JSON null, never the string "nan"
     keys = {c: None if pd.isna(row[c]) else str(row[c]) for c in EXPLANATION_KEY_COLUMNS if c in table.columns}
     if keys.get("months_in_post") is not None:
@@ -391,6 +393,8 @@ def print_person(record: dict, *, inputs: bool = False) -> None:
                 console.print(f"    [dim]On the lists (health data, no figures): {r['on_lists']}[/dim]")
             if r["lever"]:
                 console.print(f"    [dim]Lever: {r['lever']}[/dim]")
+            if r.get("lever_on_lists"):
+                console.print(f"    [dim]On the lists: {r['lever_on_lists']}[/dim]")
     else:
         from retention_ml.explain.reasons import no_reason_line
 

@@ -73,6 +73,8 @@ NO_HEALTH_BAND = "low"
 # supervision there (band_meaning_text), so "Relocation or housing support" beside a low-band row no longer
 # contradicts the list's own header.
 NO_LEVER_BAND = "low"
+# What the person's own view (explain --worker) says the lists showed in place of a lever on a low-band row.
+NO_LEVER_LINE = "no lever beside this reason: in the low band the lists suggest nothing beyond usual supervision"
 # What the person's own view (explain --worker) says the lists showed in place of such a reason on a low-band row.
 LEFT_OFF_LINE = "left off: in the low band the lists carry no reason drawn from health data"
 
