@@ -4,8 +4,10 @@ A spell starts again at an internal move (``workers``: one row per spell in a te
 someone who moved between two teams of a council reads like a newcomer's. The levers need the difference:
 relocation support is for someone who came to the council, never for a move between its teams, whose home
 stays where it was. The extract holds no person id across spells; a move is read the way an HR analyst pairs
-spells: a spell ending with ``internal_move`` and one starting the next day in the same council, with the same
-home area and qualification date (no protected characteristic is read).
+spells: a spell ending with ``internal_move`` and one starting the next day in the same council with the same
+qualification date (no protected characteristic is read). The home area is not compared: ``workers.home_area`` is
+the latest, and a home move during the new spell left 142 of the 2,555 moves of the national simulation (seed 0)
+unpaired when it was; without it each of the 2,555 pairs with exactly one next spell.
 
 Example
 -------
@@ -23,7 +25,7 @@ __all__ = ["LEVER_CONTEXT_COLUMNS", "joined_from_outside", "lever_context"]
 LEVER_CONTEXT_COLUMNS = ("joined_from_outside",)
 
 _MOVE = "internal_move"
-_PERSON = ["council_id", "home_area", "qualified_date"]   # what a move carries over to the next spell
+_PERSON = ["council_id", "qualified_date"]   # what a move carries over to the next spell
 _NEEDED = {"worker_id", "team_id", "start_date", "end_date", "leaving_reason", *_PERSON[1:]}
 
 

@@ -381,24 +381,26 @@ def test_relocation_support_is_offered_to_the_newly_arrived_and_key_worker_housi
 
 
 def test_an_internal_move_is_told_from_joining_the_council_by_pairing_spells_as_an_hr_analyst_would():
-    """A spell starting the day after a spell of the same council ended with internal_move, with the same home area
-    and qualification date, began with a move; any other spell began by joining (no protected characteristic read)."""
+    """A spell starting the day after a spell of the same council ended with internal_move, with the same
+    qualification date, began with a move (also when the person has since moved home: workers.home_area is the
+    latest); any other spell began by joining (no protected characteristic read)."""
     from retention_ml.explain.spells import joined_from_outside
 
     d = pd.Timestamp
+    q = d("2010-07-01")
     workers = pd.DataFrame({
-        "worker_id": ["OLD1", "NEW1", "JOIN", "OTHERCOUNCIL", "OTHERHOME", "LATER", "OLD2", "NEW2"],
-        "team_id": ["A1", "A2", "A2", "B1", "A2", "A2", "A1", "A2"],
-        "start_date": [d("2015-01-05"), d("2023-03-01"), d("2023-03-01"), d("2023-03-01"), d("2023-03-01"),
-                       d("2023-03-02"), d("2016-01-05"), d("2023-05-01")],
-        "end_date": [d("2023-02-28"), pd.NaT, pd.NaT, pd.NaT, pd.NaT, pd.NaT, d("2023-04-30"), pd.NaT],
-        "leaving_reason": ["internal_move", None, None, None, None, None, "internal_move", None],
-        "home_area": ["H1", "H1", "H2", "H1", "H9", "H1", "H3", "H3"],
-        "qualified_date": [d("2010-07-01"), d("2010-07-01"), d("2010-07-01"), d("2010-07-01"), d("2010-07-01"),
-                           d("2010-07-01"), pd.NaT, pd.NaT],   # OLD2 / NEW2: an unqualified personal adviser
+        "worker_id": ["OLD1", "NEW1", "OTHERCOUNCIL", "OTHERQUAL", "LATER", "NOTMOVED", "JOIN", "OLD2", "NEW2"],
+        "team_id": ["A1", "A2", "B1", "A2", "A2", "A2", "A2", "A1", "A2"],
+        "start_date": [d("2015-01-05"), d("2023-03-01"), d("2023-03-01"), d("2023-03-01"), d("2023-03-02"),
+                       d("2023-06-01"), d("2023-06-01"), d("2016-01-05"), d("2023-05-01")],
+        "end_date": [d("2023-02-28"), pd.NaT, pd.NaT, pd.NaT, pd.NaT, pd.NaT, pd.NaT, d("2023-04-30"), pd.NaT],
+        "leaving_reason": ["internal_move", None, None, None, None, "resignation", None, "internal_move", None],
+        "home_area": ["H1", "H7", "H1", "H1", "H1", "H1", "H1", "H3", "H3"],   # NEW1 has moved home since
+        "qualified_date": [q, q, q, d("2011-07-01"), q, q, q, pd.NaT, pd.NaT],   # OLD2/NEW2: unqualified
     })
+    workers.loc[workers["worker_id"] == "NOTMOVED", "end_date"] = d("2023-05-31")   # resigned, not moved
     teams = pd.DataFrame({"team_id": ["A1", "A2", "B1"], "council_id": ["CA", "CA", "CB"]})
-    keys = pd.DataFrame({"worker_id": ["NEW1", "JOIN", "OTHERCOUNCIL", "OTHERHOME", "LATER", "NEW2", "UNKNOWN"]})
+    keys = pd.DataFrame({"worker_id": ["NEW1", "OTHERCOUNCIL", "OTHERQUAL", "LATER", "JOIN", "NEW2", "UNKNOWN"]})
     got = joined_from_outside(keys, {"workers": workers, "teams": teams})
     np.testing.assert_array_equal(got, [0.0, 1.0, 1.0, 1.0, 1.0, 0.0, np.nan])
     # an extract without the teams' councils cannot tell
