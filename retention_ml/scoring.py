@@ -550,6 +550,7 @@ def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | No
     """
     from retention_ml.features import build_features
     from retention_ml.explain.reasons import HEALTH_META_KEY, HEALTH_META_VALUE
+    from retention_ml.explain.spells import lever_context
     from retention_ml.io import staged_files, write_table
     from retention_ml.reports.risk_list import LEAVING_FLAG, NOT_A_DECISION, load_band_config
     from retention_ml.tracking import configure, load_turnover_model
@@ -593,7 +594,10 @@ def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | No
     keys = _add_manager(ds_keys, tables)
     prev_dir, match, previous_record = _choose_previous(keys, survey, explicit=bool(previous), horizon=horizon,
                                                         run_id=run_id)
-    scores = assemble_scores(model, ds_X, keys, context=_team_context(keys, ds_X, tables), catalogue=ds.catalogue,
+    # how each spell began words the levers (relocation support is for someone who came to the council, not a
+    # move between its teams): passed beside the keys, not stored
+    words_keys = lever_context(keys, tables)
+    scores = assemble_scores(model, ds_X, words_keys, context=_team_context(keys, ds_X, tables), catalogue=ds.catalogue,
                              config=bands)
     scores[LEAVING_FLAG] = leaving_date_recorded(scores, tables["workers"])
     if display_names and "display_name" in tables["workers"]:

@@ -496,3 +496,37 @@ def test_scores_carry_the_features_the_reasons_offer_rule_reads_so_the_overview_
     assert {"caseload_current", "caseload_to_cap", "caseload_over_cap_months_12m", "caseload_trend_6m"} <= \
         set(offer_rule_features()) <= set(s.columns)
     assert lead_drivers(s).notna().tolist() == s["reason_1"].notna().tolist()
+
+
+def test_scoring_and_explain_tell_the_levers_how_each_post_began(sim_model, sim_dir, tmp_path, monkeypatch):
+    """Relocation support is for someone who joined the council, not for a move between its teams
+    (drivers.yaml joined_council_this_year): scoring and explain pass how each spell began to the lever rule, and
+    the scores do not store it."""
+    from retention_ml.commands.explain import compute
+    from retention_ml.explain import reasons
+    from retention_ml.explain.spells import joined_from_outside
+    from retention_ml.io import read_tables
+    from retention_ml.scoring import score
+
+    seen = []
+    real = reasons.reason_levers
+
+    def spy(codes, people=None, **kw):
+        seen.append(people)
+        return real(codes, people, **kw)
+
+    monkeypatch.setattr(reasons, "reason_levers", spy)
+    result, _ = sim_model
+    as_of = pd.Timestamp("2022-07-01")
+    score(f"runs:/{result.run_id}/model", sim_dir, as_of, tmp_path / "s")
+    s = pd.read_parquet(tmp_path / "s" / "scores.parquet")
+    tables = read_tables(sim_dir)
+    expected = joined_from_outside(s[["worker_id"]], tables)
+    assert (expected == 0).any() and (expected == 1).any()   # movers and joiners both scored
+    assert seen and all("joined_from_outside" in p.columns for p in seen)
+    np.testing.assert_array_equal(seen[0]["joined_from_outside"].to_numpy(), expected)
+    assert "joined_from_outside" not in s.columns
+    seen.clear()
+    mover = s.loc[expected == 0, "worker_id"].iloc[0]
+    compute(f"runs:/{result.run_id}/model", sim_dir, as_of.date(), worker=mover)
+    assert seen and all((p["joined_from_outside"] == 0).all() for p in seen)

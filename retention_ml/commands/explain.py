@@ -141,6 +141,7 @@ def compute(run: str, data: Path, as_of: date, worker: str | None, *, team: str 
     import numpy as np
 
     from retention_ml.explain import explain
+    from retention_ml.explain.spells import lever_context
     from retention_ml.scoring import POPULATION_TEXT, hours_in_force, population_mask, run_population
 
     step = progress or (lambda *args: None)
@@ -179,7 +180,7 @@ def compute(run: str, data: Path, as_of: date, worker: str | None, *, team: str 
     ).relative_to(keys["as_of"]).take(np.flatnonzero(mask))
     X, keys = X.loc[mask].reset_index(drop=True), keys.loc[mask].reset_index(drop=True)
     # the hours in force word a part-timer's reasons, as scoring words them (dropped from the file below)
-    keys = keys.assign(fte=hours_in_force(keys, tables))
+    keys = lever_context(keys.assign(fte=hours_in_force(keys, tables)), tables)   # and how the spell began (levers)
     step("Writing reasons", 0, 1)
     # Every key words the reasons (employment type, as scoring has it); the file keeps EXPLANATION_KEY_COLUMNS only.
     # The person's own view and the analyst's file quote health data (sickness days); lists never do (scoring).
@@ -282,7 +283,7 @@ def person_record(run_id: str, explanation, table, *, horizon_months: int | None
     import pandas as pd
 
     from retention_ml.explain.drivers import unmeasured_drivers
-    from retention_ml.reports.risk_list import LEFT_OFF_LINE, NO_HEALTH_BAND
+    from retention_ml.reports.risk_list import LEFT_OFF_LINE, NO_HEALTH_BAND, NO_LEVER_BAND, NO_LEVER_LINE
     from retention_ml.schema import load_drivers
 
     row = table.iloc[0]
@@ -300,6 +301,8 @@ def person_record(run_id: str, explanation, table, *, horizon_months: int | None
     band = band_of(float(row["risk"]), horizon_months, bands)
     if band["band"] == NO_HEALTH_BAND:   # what the lists did with a health-derived reason: left it off
         reasons = [{**r, "on_lists": LEFT_OFF_LINE} if "on_lists" in r else r for r in reasons]
+    if band["band"] == NO_LEVER_BAND:   # the lists showed the reasons without their levers
+        reasons = [{**r, "lever_on_lists": NO_LEVER_LINE} if r["lever"] else r for r in reasons]
     # a missing value (a team with no manager recorded) is JSON null, never the string "nan"
     keys = {c: None if pd.isna(row[c]) else str(row[c]) for c in EXPLANATION_KEY_COLUMNS if c in table.columns}
     if keys.get("months_in_post") is not None:
@@ -390,6 +393,8 @@ def print_person(record: dict, *, inputs: bool = False) -> None:
                 console.print(f"    [dim]On the lists (health data, no figures): {r['on_lists']}[/dim]")
             if r["lever"]:
                 console.print(f"    [dim]Lever: {r['lever']}[/dim]")
+            if r.get("lever_on_lists"):
+                console.print(f"    [dim]On the lists: {r['lever_on_lists']}[/dim]")
     else:
         from retention_ml.explain.reasons import no_reason_line
 

@@ -350,8 +350,9 @@ _KNOWN_FIRST = 1e6
 
 def _with_derived_fields(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` plus fields templates may use that no feature holds as such (:func:`_own_cap`,
-    :func:`_cap_history`, :func:`_part_time_rent`, :func:`_pay_additions`, :func:`_progression_in_post`, :func:`_agency_fields`)."""
-    return _agency_fields(_progression_in_post(_pay_additions(_part_time_rent(_cap_history(_own_cap(frame))))))
+    :func:`_cap_history`, :func:`_part_time_rent`, :func:`_pay_additions`, :func:`_agency_pays`, :func:`_progression_in_post`,
+    :func:`_agency_fields`)."""
+    return _agency_fields(_progression_in_post(_agency_pays(_pay_additions(_part_time_rent(_cap_history(_own_cap(frame)))))))
 
 
 def _hours_from_caseload(frame: pd.DataFrame) -> pd.Series:
@@ -473,6 +474,25 @@ def _pay_additions(frame: pd.DataFrame) -> pd.DataFrame:
                                "no market supplement or retention payment"), index=frame.index, dtype=object)
     known = supplement.notna() & retention.notna() & ~_agency(frame)
     return frame.assign(pay_additions=text.where(known))
+
+
+def _agency_pays(frame: pd.DataFrame) -> pd.DataFrame:
+    """``agency_pays``: what agency work at the council pays against the person's full-time pay, in words true of
+    them ("agency work at this council pays 84% more"; missing where ``pay_agency_gap`` is).
+
+    The council's agency day rate is a qualified social worker's (``agency_rates.day_rate``): for someone with no
+    social work qualification (``months_since_qualified`` not recorded where the feature is there) it is what
+    agencies pay a qualified social worker, not what agency work would pay them.
+    """
+    if "pay_agency_gap" not in frame.columns:
+        return frame
+    known = pd.to_numeric(frame["pay_agency_gap"], errors="coerce").notna()
+    gap = pd.Series(np.nan, index=frame.index, dtype=object)
+    gap[known] = _format(frame.loc[known, "pay_agency_gap"], "more_less")
+    unqualified = frame["months_since_qualified"].isna() if "months_since_qualified" in frame.columns \
+        else pd.Series(False, index=frame.index)
+    text = ("agency work at this council pays " + gap).where(~unqualified, "agencies here pay a qualified social worker " + gap)
+    return frame.assign(agency_pays=text.where(known))
 
 
 def _agency(frame: pd.DataFrame) -> pd.Series:

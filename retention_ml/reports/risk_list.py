@@ -69,6 +69,12 @@ SAME_ACTION_LEVER = "Same as an earlier lever in this row: one action for both r
 # The band whose rows carry no health-derived reason (drop_health_reasons): data minimisation, since the
 # list suggests no conversation there and the health inference would serve no purpose.
 NO_HEALTH_BAND = "low"
+# The band whose rows carry no lever (_prepare_rows): its reasons are shown, but a list suggests nothing beyond usual
+# supervision there (band_meaning_text), so "Relocation or housing support" beside a low-band row no longer
+# contradicts the list's own header.
+NO_LEVER_BAND = "low"
+# What the person's own view (explain --worker) says the lists showed in place of a lever on a low-band row.
+NO_LEVER_LINE = "no lever beside this reason: in the low band the lists suggest nothing beyond usual supervision"
 # What the person's own view (explain --worker) says the lists showed in place of such a reason on a low-band row.
 LEFT_OFF_LINE = "left off: in the low band the lists carry no reason drawn from health data"
 
@@ -408,7 +414,7 @@ COLUMN_MEANINGS = {
     "risk": "probability of leaving", "risk_low": "low end of its interval", "risk_high": "high end of its interval",
     "uncertain": "True when the person's band could as well be the next one up or down (their interval crosses a band cut-off)",
     "reason_1": "reasons raising the risk, strongest first (reason_2, reason_3 likewise)",
-    "lever_1": "suggested lever for reason_1 (lever_2, lever_3 likewise)",
+    "lever_1": "suggested lever for reason_1 (lever_2, lever_3 likewise; none in the low band)",
 }
 
 
@@ -490,7 +496,10 @@ def _prepare_rows(scoped: pd.DataFrame, config: BandConfig, names: bool) -> tupl
         covered = (reasons != "") & (levers == "")
         if covered.any():
             levers[covered] = SAME_ACTION_LEVER
-            scoped[lever_cols] = levers
+        # the band text says a low band suggests nothing beyond usual supervision (band_meaning_text): its rows
+        # keep their reasons, which the manager can check, but suggest no action beside them
+        levers[scoped["band"].to_numpy() == NO_LEVER_BAND] = ""
+        scoped[lever_cols] = levers
     names = names and "display_name" in scoped
     # whole months in post: fractions of a month add nothing to a conversation
     scoped["months_in_post"] = np.floor(scoped["months_in_post"].astype(float)).astype("Int64")
@@ -702,7 +711,8 @@ def band_meaning_text(meta: dict, *, heading: str = "What a band asks of you") -
             f"their own choice {_period(months)} (high: {ranges['high']}; medium: {ranges['medium']}; low: "
             f"{ranges['low']}). High and medium suggest offering them a supportive conversation about what would "
             "help them stay, starting from the reasons and suggested levers; what they say counts for more than "
-            "the list. Low suggests nothing beyond usual supervision. A band is not a judgement of anyone's work "
+            "the list. Low suggests nothing beyond usual supervision, so the lists show its reasons without suggested "
+            "levers. A band is not a judgement of anyone's work "
             "or commitment: it is never a performance, capability or disciplinary matter, and decides nothing "
             "about the person.")
 

@@ -17,6 +17,7 @@ import pandas as pd
 
 from retention_ml.explain.drivers import reason_levers
 from retention_ml.explain.reasons import reason_table
+from retention_ml.explain.spells import LEVER_CONTEXT_COLUMNS
 from retention_ml.features import feature_catalogue
 from retention_ml.schema import load_drivers
 
@@ -76,7 +77,9 @@ def test_a_group_gets_its_lever_where_the_driver_has_one_and_the_first_group_win
 def test_lever_groups_name_features_of_the_catalogue_and_levers_are_not_repeated_across_drivers():
     from retention_ml.schema import lever_groups
 
-    assert {f for rule in lever_groups().values() for f in rule.features} <= set(feature_catalogue()["feature"])
+    # a feature, or a column scoring and explain pass beside the features for the levers alone (explain.spells)
+    allowed = set(feature_catalogue()["feature"]) | set(LEVER_CONTEXT_COLUMNS)
+    assert {f for rule in lever_groups().values() for f in rule.features} <= allowed
     firsts = [d.levers[0] for d in load_drivers() if d.levers]
     assert len(set(firsts)) == len(firsts)
     # two reasons of one person never offer the same action twice in other words (flexible working: commute's)
@@ -195,7 +198,7 @@ def test_a_lever_group_is_features_that_are_1_or_below_or_above_a_number_and_any
     from retention_ml import schema
 
     raw = yaml.safe_load((schema.schema_dir() / "drivers.yaml").read_text(encoding="utf-8"))
-    assert schema.lever_groups()["new_in_post"] == schema.LeverGroup((schema.LeverCondition("tenure_months", below=24.0),))
+    assert schema.lever_groups()["new_in_post"] == schema.LeverGroup((schema.LeverCondition("tenure_months", below=12.0),))
     assert schema.lever_groups()["agency"] == schema.LeverGroup((schema.LeverCondition("employment_agency"),))
     assert schema.lever_groups()["paid_supplement_and_retention"] == schema.LeverGroup(
         (schema.LeverCondition("pay_supplement", above=0.0), schema.LeverCondition("pay_retention_payment", above=0.0)))
@@ -206,7 +209,7 @@ def test_a_lever_group_is_features_that_are_1_or_below_or_above_a_number_and_any
         schema.lever_groups()
 
 
-def test_someone_paid_a_supplement_and_a_retention_payment_is_not_told_to_check_eligibility_for_them():
+def test_someone_paid_a_supplement_or_a_retention_payment_is_not_told_to_check_eligibility_for_it():
     catalogue = feature_catalogue()
     drivers = catalogue.set_index("feature")["driver"]
     pay = {d.code: d for d in load_drivers()}[drivers["pay_agency_gap"]]
@@ -220,8 +223,13 @@ def test_someone_paid_a_supplement_and_a_retention_payment_is_not_told_to_check_
     table = reason_table(values, profile, X, None, catalogue, drivers.reindex(values.columns), k=1)
     groups = dict(pay.group_levers)
     assert groups["paid_supplement_and_retention"] == ("Review spinal point progression",) == (pay.levers[1],)
-    assert table["lever_1"].tolist() == [pay.levers[1], pay.levers[0], pay.levers[0], pay.levers[0], groups["agency"][0]]
+    # paid one of the two: the lever names the one they lack, not "the retention payment or a market supplement"
+    assert table["lever_1"].tolist() == [pay.levers[1], groups["paid_supplement"][0], groups["paid_retention"][0],
+                                         pay.levers[0], groups["agency"][0]]
     assert "a market supplement of GBP 3,000 and a retention payment of GBP 1,500" in table.loc[0, "reason_1"]
+    assert "no retention payment" in table.loc[1, "reason_1"] and "no market supplement" in table.loc[2, "reason_1"]
+    assert table.loc[1, "lever_1"] == "Check their eligibility for the retention payment"
+    assert table.loc[2, "lever_1"] == "Check eligibility for a market supplement"
 
 
 def test_someone_under_their_cap_is_offered_business_support_not_a_reallocation_against_the_cap():
@@ -355,13 +363,60 @@ def test_an_agency_worker_new_in_post_who_holds_no_cases_is_not_offered_a_protec
 
 def test_relocation_support_is_offered_to_the_newly_arrived_and_key_worker_housing_to_settled_staff():
     """"Relocation or housing support" beside the housing reason of someone 20 years in post (168 such on the
-    national team lists at 2024-01-01): relocation help is for people moving in for the post."""
+    national team lists at 2024-01-01): relocation help is for people moving in for the post, in its first year
+    (not 20 months in), and never for a move between the council's teams, whose time in post starts again."""
     catalogue = feature_catalogue()
     drivers = catalogue.set_index("feature")["driver"]
-    # 6 months, 23 years in post; time in post not recorded
-    X = pd.DataFrame({"housing_rent_to_pay": [0.7] * 3, "tenure_months": [6.0, 280.0, np.nan]})
-    values = pd.DataFrame({"housing_rent_to_pay": [0.5] * 3})
-    profile = pd.DataFrame({"housing_cost": [0.5] * 3})
+    # joined 6 months ago, 20 months ago, 23 years ago; moved team 6 months ago; time in post or how the post
+    # began not recorded
+    X = pd.DataFrame({"housing_rent_to_pay": [0.7] * 6, "tenure_months": [6.0, 20.0, 280.0, 6.0, np.nan, 6.0]})
+    context = pd.DataFrame({"joined_from_outside": [1.0, 1.0, 1.0, 0.0, 1.0, np.nan]})
+    values = pd.DataFrame({"housing_rent_to_pay": [0.5] * 6})
+    profile = pd.DataFrame({"housing_cost": [0.5] * 6})
+    table = reason_table(values, profile, X, context, catalogue, drivers.reindex(values.columns), k=1)
+    assert table["lever_1"].tolist() == ["Relocation or housing support"] + ["Key-worker housing schemes"] * 5
+    # without the column (a caller that cannot tell how a post began) nobody is offered relocation
     table = reason_table(values, profile, X, None, catalogue, drivers.reindex(values.columns), k=1)
-    assert table["lever_1"].tolist() == ["Relocation or housing support", "Key-worker housing schemes",
-                                         "Key-worker housing schemes"]
+    assert table["lever_1"].tolist() == ["Key-worker housing schemes"] * 6
+
+
+def test_an_internal_move_is_told_from_joining_the_council_by_pairing_spells_as_an_hr_analyst_would():
+    """A spell starting the day after a spell of the same council ended with internal_move, with the same
+    qualification date, began with a move (also when the person has since moved home: workers.home_area is the
+    latest); any other spell began by joining (no protected characteristic read)."""
+    from retention_ml.explain.spells import joined_from_outside
+
+    d = pd.Timestamp
+    q = d("2010-07-01")
+    workers = pd.DataFrame({
+        "worker_id": ["OLD1", "NEW1", "OTHERCOUNCIL", "OTHERQUAL", "LATER", "NOTMOVED", "JOIN", "OLD2", "NEW2"],
+        "team_id": ["A1", "A2", "B1", "A2", "A2", "A2", "A2", "A1", "A2"],
+        "start_date": [d("2015-01-05"), d("2023-03-01"), d("2023-03-01"), d("2023-03-01"), d("2023-03-02"),
+                       d("2023-06-01"), d("2023-06-01"), d("2016-01-05"), d("2023-05-01")],
+        "end_date": [d("2023-02-28"), pd.NaT, pd.NaT, pd.NaT, pd.NaT, pd.NaT, pd.NaT, d("2023-04-30"), pd.NaT],
+        "leaving_reason": ["internal_move", None, None, None, None, "resignation", None, "internal_move", None],
+        "home_area": ["H1", "H7", "H1", "H1", "H1", "H1", "H1", "H3", "H3"],   # NEW1 has moved home since
+        "qualified_date": [q, q, q, d("2011-07-01"), q, q, q, pd.NaT, pd.NaT],   # OLD2/NEW2: unqualified
+    })
+    workers.loc[workers["worker_id"] == "NOTMOVED", "end_date"] = d("2023-05-31")   # resigned, not moved
+    teams = pd.DataFrame({"team_id": ["A1", "A2", "B1"], "council_id": ["CA", "CA", "CB"]})
+    keys = pd.DataFrame({"worker_id": ["NEW1", "OTHERCOUNCIL", "OTHERQUAL", "LATER", "JOIN", "NEW2", "UNKNOWN"]})
+    got = joined_from_outside(keys, {"workers": workers, "teams": teams})
+    np.testing.assert_array_equal(got, [0.0, 1.0, 1.0, 1.0, 1.0, 0.0, np.nan])
+    # an extract without the teams' councils cannot tell
+    assert np.isnan(joined_from_outside(keys, {"workers": workers, "teams": teams.drop(columns="council_id")})).all()
+
+
+def test_settling_in_ends_with_the_first_year_in_post_and_the_second_year_has_its_own_lever():
+    """"A settling-in review, with induction to the area ..." beside "20 months in this post" offered an induction
+    long past: as with the ASYE's year, settling in is the first year's lever, the second year's is a review of
+    the first with a development plan (for someone holding no cases too), and from two years on the driver's own."""
+    career = {d.code: d for d in load_drivers()}["career_progression"]
+    groups = dict(career.group_levers)
+    people = pd.DataFrame({"tenure_months": [5.0, 11.9, 12.0, 20.0, 20.0, 30.0],
+                           "caseload_current": [10.0, 10.0, 10.0, 10.0, 0.0, 10.0],
+                           "nqsw_first_2y": [0.0] * 6, "employment_agency": [0.0] * 6})
+    got = reason_levers(["career_progression"] * 6, people).tolist()
+    second = groups["second_year_in_post"][0]
+    assert got == [groups["new_in_post"][0], groups["new_in_post"][0], second, second, second, career.levers[0]]
+    assert "settling-in" not in second and "first year" in second

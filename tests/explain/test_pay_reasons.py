@@ -150,3 +150,18 @@ def test_no_supplement_is_said_as_none_not_as_gbp_0():
                                "pays 84% more)")
     assert reasons.iloc[1] == "market supplement GBP 3,000 a year"
     assert _pay_reasons(pd.DataFrame(PAY), "pay_retention_payment").iloc[0].startswith("no retention payment (")
+
+
+def test_someone_with_no_social_work_qualification_is_told_what_agencies_pay_a_qualified_social_worker():
+    """The council's agency day rate is a qualified social worker's (agency_rates.day_rate): "agency work at this
+    council pays 93% more than their full-time pay" was untrue of an unqualified personal adviser (947 such reasons
+    on the national lists at 2024-01-01). A qualified person's words stay as they were; so do they where the
+    qualification is not among the features."""
+    X = pd.DataFrame(PAY).assign(months_since_qualified=[np.nan, 80.0, np.nan])
+    for lead in ("pay_agency_gap", "pay_spinal_point", "pay_supplement"):
+        reasons = _pay_reasons(X, lead)
+        assert "agencies here pay a qualified social worker 84% more" in reasons.iloc[0], reasons.iloc[0]
+        assert "agency work at this council" not in reasons.iloc[0]
+        assert reasons.iloc[1] == _pay_reasons(pd.DataFrame(PAY), lead).iloc[1]   # qualified: as before
+    assert _pay_reasons(X, "pay_agency_gap").iloc[2].startswith("agencies here pay a qualified social worker 3% less than")
+    assert _pay_reasons(pd.DataFrame(PAY), "pay_agency_gap").iloc[0].startswith("agency work at this council pays 84% more")

@@ -133,14 +133,22 @@ def test_reason_text_matches_the_row_and_levers_come_from_the_taxonomy(model, fr
     r = rows[0]
     assert table["reason_1"].iloc[r].startswith(f"caseload {round(X['caseload_current'].iloc[r])} against a team cap of {round(X['caseload_cap'].iloc[r])}")
     # the one lever rule: each reason's lever is its driver's first lever in drivers.yaml; no reason, no lever;
-    # a career reason of someone in the first two years of the post: the new-in-post group's lever
+    # a career reason of someone in the first year of the post: the new-in-post group's lever; in the second
+    # year, the second-year group's
     first = {d.code: d.levers[0] for d in load_drivers() if d.levers}
     settle = {d.code: dict(d.group_levers)["new_in_post"][0] for d in load_drivers() if "new_in_post" in dict(d.group_levers)}
+    second = {d.code: dict(d.group_levers)["second_year_in_post"][0] for d in load_drivers()
+              if "second_year_in_post" in dict(d.group_levers)}
     has = table["reason_1"].notna()
     assert has.any() and table.loc[~has, "lever_1"].isna().all()
-    new = has & (X["tenure_months"] < 24).to_numpy() & table["reason_driver_1"].isin(settle)
-    assert (table.loc[has & ~new, "lever_1"] == table.loc[has & ~new, "reason_driver_1"].map(first)).all()
+    tenure = X["tenure_months"].to_numpy()
+    new = has & (tenure < 12) & table["reason_driver_1"].isin(settle)
+    later = has & (tenure >= 12) & (tenure < 24) & table["reason_driver_1"].isin(second)
+    rest = has & ~new & ~later
+    assert new.any() and later.any()
+    assert (table.loc[rest, "lever_1"] == table.loc[rest, "reason_driver_1"].map(first)).all()
     assert (table.loc[new, "lever_1"] == table.loc[new, "reason_driver_1"].map(settle)).all()
+    assert (table.loc[later, "lever_1"] == table.loc[later, "reason_driver_1"].map(second)).all()
 
 
 def test_reasons_need_the_explained_rows(model, frame, catalogue):

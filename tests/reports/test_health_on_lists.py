@@ -174,3 +174,20 @@ def test_the_person_in_the_low_band_is_told_the_lists_left_their_health_reason_o
     assert [r["on_lists"] for r in record["reasons"] if "sickness" in r["reason"]] == [LEFT_OFF_LINE]
     assert any(re.fullmatch(r"[\d.]+ days? of sickness absence in the last (6|12) complete months", r["reason"])
                for r in record["reasons"])   # the person's own view still quotes their days
+
+
+def test_the_person_in_the_low_band_is_told_the_lists_showed_no_lever_beside_their_reasons(scored_and_listed):
+    """A subject access request is told what the lists showed: a low-band row's reasons without their levers
+    (risk_list.NO_LEVER_BAND); a medium or high row's levers as they are."""
+    from retention_ml.reports.risk_list import NO_LEVER_LINE
+
+    result, frame, _, data = scored_and_listed
+    listed = frame.loc[~frame["leaving_date_recorded"] & frame["lever_1"].ne("")]
+    for band, expected in (("low", NO_LEVER_LINE), ("medium", None)):
+        person = listed.loc[listed["band"].eq(band)].iloc[0]
+        res = CliRunner().invoke(app, ["explain", "--run", f"runs:/{result.run_id}/model", "--data", str(data),
+                                       "--as-of", AS_OF, "--worker", str(person["worker_id"]), "--json"])
+        assert res.exit_code == 0, res.output
+        record = json.loads(res.stdout)
+        assert record["band"] == band and record["reasons"][0]["lever"] == person["lever_1"]
+        assert [r.get("lever_on_lists") for r in record["reasons"] if r["lever"]][:1] == [expected]

@@ -209,13 +209,38 @@ def test_lists_show_the_levers_the_scoring_stored_beside_their_reasons():
     plain = build_risk_lists(scores, config=load_band_config(), teams=sorted(TEAMS))
     assert all((tl.rows[["lever_1", "lever_2", "lever_3"]] == "").all().all() for tl in plain)
     scores["lever_1"], scores["lever_2"], scores["lever_3"] = "Review caseload against the team cap", "", None
-    stored = build_risk_lists(scores, config=load_band_config(), teams=sorted(TEAMS))
-    assert all((tl.rows["lever_1"] == "Review caseload against the team cap").all() for tl in stored)
-    assert all((tl.rows["lever_3"] == "").all() for tl in stored)   # no reason, no lever
+    stored = pd.concat([tl.rows for tl in build_risk_lists(scores, config=load_band_config(), teams=sorted(TEAMS))])
+    conversation = stored.loc[stored["band"] != "low"]
+    assert len(conversation) and (conversation["lever_1"] == "Review caseload against the team cap").all()
+    assert (stored["lever_3"] == "").all()   # no reason, no lever
     # a reason stored with no lever: its action is offered beside an earlier reason (one action per row), and
     # the list says so rather than leave a cell a manager reads as "nothing to suggest"
-    assert all((tl.rows["lever_2"] == SAME_ACTION_LEVER).all() for tl in stored)
+    assert (conversation["lever_2"] == SAME_ACTION_LEVER).all()
     assert not any(tl.rows.isin([SAME_ACTION_LEVER]).any(axis=None) for tl in plain)   # a scoring without levers: none
+
+
+def test_low_band_rows_keep_their_reasons_but_suggest_no_lever_as_the_band_text_says(tmp_path):
+    """The band text says a low band suggests nothing beyond usual supervision: "Relocation or housing support"
+    beside a low-band row said otherwise (35,242 of the 53,505 levers on the national lists at 2024-01-01 were on low-band rows).
+    Team lists and the head of service's list of team managers alike (every format: test_health_low_band)."""
+    from retention_ml.commands.rank import rank_scores
+    from retention_ml.reports.risk_list import band_meaning_text
+
+    scores = with_service(with_managers_in_team(make_scores()))
+    scores["lever_1"], scores["lever_2"], scores["lever_3"] = "Key-worker housing schemes", "", ""
+    config = load_band_config()
+    rows = pd.concat([*(tl.rows for tl in build_risk_lists(scores, config=config, teams=sorted(TEAMS))),
+                      *(tl.rows for tl in build_service_manager_list(scores, config=config, service="safeguarding"))])
+    low, other = rows.loc[rows["band"] == "low"], rows.loc[rows["band"] != "low"]
+    assert len(low) and len(other)
+    assert (low["reason_1"] != "").all() and (low[["lever_1", "lever_2", "lever_3"]] == "").all(axis=None)
+    assert (other["lever_1"] == "Key-worker housing schemes").all() and (other["lever_2"] == SAME_ACTION_LEVER).all()
+    assert "show its reasons without suggested levers" in band_meaning_text(list_metadata({}, config=config, teams=[]))
+    d = write_scores(tmp_path, scores)
+    rank_scores(d, tmp_path / "l", team=["TEAMALPHA"], formats=("csv",))
+    table = pd.read_csv(tmp_path / "l" / "risk_list_team_TEAMALPHA.csv", comment="#", dtype=str, keep_default_na=False)
+    assert (table.loc[table["band"] == "low", "lever_1"] == "").all()
+    assert (table.loc[table["band"] != "low", "lever_1"] == "Key-worker housing schemes").all()
 
 
 def test_lists_ranked_and_summarised_per_team():
