@@ -83,6 +83,14 @@ FAILURE_COLUMNS = ["severity", "table", "file", "row", "line", "column", "rule",
 # Three, not one: a council's last month can be late from its case system without anything being wrong.
 STALE_MONTHS = 3
 
+# Rows after a gap in a table declared every_month are named one by one up to this many (a mistyped year or two);
+# more than that is a block of months the export holds apart from the rest, named once.
+STRAY_ROWS = 20
+# The last month of a table with a row per worker and month is thin when it holds fewer rows than this share of
+# the median month of the year before it; only checked when that median is at least THIN_MIN_ROWS, so a team of
+# a few people losing one is never "thin".
+THIN_SHARE = 0.5
+THIN_MIN_ROWS = 20
 
 # Plain-words rule names used in records and documented in data_schema/README.md.
 RULES = {
@@ -125,6 +133,8 @@ RULES = {
     "ni_number_like_id": "a worker id in the form of a National Insurance number (two letters, six digits, a letter A to D); ids must be pseudonymous codes (warning; value not shown)",
     "path_characters": "an id holds \"/\", \"\\\" or \"..\": files named after it get a cleaned name (warning)",
     "foreign_key": "a value with no matching row in the referenced table",
+    "month_gap": "a table with a row per worker and month (caseload_history) with no row at all for a month between its first and last month: a month missing from the export (one error naming the months), or rows that stand apart after such a gap, as a mistyped year does (one error per row, up to " + str(STRAY_ROWS) + " rows)",
+    "thin_last_month": "the last month of a table with a row per worker and month (caseload_history) holds fewer than half the rows of the months before it: a month exported before it was complete, or a mistyped month; the end of the data is read from that month, so training would count the people in post up to it as stayers (warning: scoring reads nothing from its own month on)",
     "outside_spell": "a worker's row dated in a month before the spell's start month or after its end month (warning)",
     "no_recent_rows": f"with --as-of, a table declared every_month whose latest row for a council is more than {STALE_MONTHS} months before it: the features it feeds read old values or none (warning)",
     "history_disagrees": "a team's latest team_history value for a column is not the value teams holds as current, or a worker's latest fte_history row not workers.fte: one of the two is out of date (warning)",
@@ -1091,6 +1101,92 @@ def _spell_failures(raws: dict[str, _Raw], typed: dict[str, pd.DataFrame], schem
     return out
 
 
+def _end_note(table: str) -> str:
+    """Why a false last month matters, for the table the end of the data is read from (labels.data_end_from)."""
+    if table != "caseload_history":
+        return ""
+    return ("; the end of the data is read from the last caseload month, so training would count the people in post "
+            "up to it as stayers, none of them having a recorded leaving date yet")
+
+
+def _month_coverage_failures(raws: dict[str, _Raw], typed: dict[str, pd.DataFrame], schemas: Mapping[str, TableSchema]) -> list[pd.DataFrame]:
+    """month_gap errors and thin_last_month warnings on the tables declared ``every_month`` with a row per worker
+    and month (caseload_history).
+
+    Such a table holds every month from its first to its last, so a month with no row at all between them is a month
+    missing from the export, and a few rows after such a gap are a mistyped year (2022-06 for 2021-06). Either way
+    caseload_history's last month sets the end of the data, and the snapshots up to a false end label everyone in post
+    a stayer: one mistyped row of 14,279 gave a run whose test window held no leaver. A table with a row per worker
+    and month whose last month holds under half the rows of the months before it (a month exported before it was
+    complete, or a typo one month on) moves the end the same way; a warning only, since scoring reads nothing from
+    the month of its date on and an extract pulled mid-month may hold that month in part. Vectorised: rows counted
+    per month once.
+    """
+    out = []
+    for name, frame in typed.items():
+        schema = schemas[name]
+        date = _date_key(schema, frame)
+        if not schema.every_month or date is None or "worker_id" not in schema.primary_key:
+            continue  # housing costs and agency rates are read as the latest before a date: a yearly figure serves
+        month = frame[date].to_numpy("datetime64[ns]").astype("datetime64[M]")
+        known = ~np.isnat(month)
+        if not known.any():
+            continue
+        present, counts = np.unique(month[known], return_counts=True)
+        step = np.diff(present).astype("int64")
+        if (step > 1).any():
+            out += _gap_records(name, raws[name], date, month, present, counts, step)
+        elif len(present) > 1:
+            out += _thin_last_records(name, raws[name], date, month, present, counts)
+    return out
+
+
+def _gap_records(name: str, raw: _Raw, column: str, month: np.ndarray, present: np.ndarray, counts: np.ndarray,
+                 step: np.ndarray) -> list[pd.DataFrame]:
+    """The months missing, once per gap; or, for the runs of months apart from the largest that hold at most
+    :data:`STRAY_ROWS` rows, each row, saying which run of months it stands apart from."""
+    run = np.concatenate([[0], np.cumsum(step > 1)])   # run of consecutive months each present month belongs to
+    rows_per_run = np.bincount(run, weights=counts).astype("int64")
+    main = int(rows_per_run.argmax())
+    first, last = present[run == main][[0, -1]]
+    main_text = f"the {int((run == main).sum())} months {first} to {last} holding {rows_per_run[main]:,} rows"
+    out = []
+    stray = np.flatnonzero((rows_per_run <= STRAY_ROWS) & (np.arange(len(rows_per_run)) != main))
+    if stray.size:
+        rows = np.flatnonzero(np.isin(month, present[np.isin(run, stray)]))
+        shown = pd.Series(month[rows].astype(str), dtype=object)
+        msgs = (_where(name, rows) + f": {column} " + shown + f" stands apart from {main_text}, with no row for the "
+                f"months between: a mistyped year or month? Correct it or leave the row out" + _end_note(name))
+        out.append(_records(name, raw.file, rows=rows, column=column, rule="month_gap", values=shown.tolist(),
+                            messages=msgs.tolist(), exact_lines=raw.exact_lines))
+    kept = np.isin(run, stray, invert=True)
+    if (np.diff(present[kept]).astype("int64") > 1).any():
+        inside = np.arange(present[kept][0], present[kept][-1] + 1)
+        missing = inside[~np.isin(inside, present)]
+        listed = ", ".join(missing[:6].astype(str)) + (f" and {len(missing) - 6} more" if len(missing) > 6 else "")
+        out.append(_records(name, raw.file, column=column, rule="month_gap", values=[listed], exact_lines=raw.exact_lines,
+                            messages=f"{raw.file} has no row for {listed}, between its first month {inside[0]} and its "
+                                     f"last {inside[-1]}: the table needs a row for every month; export the missing "
+                                     f"month(s), or check that the right months were selected"))
+    return out
+
+
+def _thin_last_records(name: str, raw: _Raw, column: str, month: np.ndarray, present: np.ndarray, counts: np.ndarray) -> list[pd.DataFrame]:
+    usual = float(np.median(counts[:-1][-12:]))
+    if usual < THIN_MIN_ROWS or counts[-1] >= THIN_SHARE * usual:
+        return []
+    rows = np.flatnonzero(month == present[-1]) if counts[-1] <= STRAY_ROWS else None
+    what = (f"{raw.file}'s last month, {present[-1]}, holds {counts[-1]:,} row(s) against a median of {usual:,.0f} "
+            f"a month in the year before it: a month exported before it was complete, or a mistyped month? Leave "
+            f"that month out of the export, or correct the rows" + _end_note(name))
+    if rows is None:
+        return [_records(name, raw.file, column=column, rule="thin_last_month", values=[str(present[-1])], messages=what,
+                         severity="warning", exact_lines=raw.exact_lines)]
+    msgs = (_where(name, rows) + f": {column} {present[-1]}: " + what)
+    return [_records(name, raw.file, rows=rows, column=column, rule="thin_last_month", values=[str(present[-1])] * len(rows),
+                     messages=msgs.tolist(), severity="warning", exact_lines=raw.exact_lines)]
+
+
 #: the teams columns team_history dates (data_schema/tables/team_history.yaml)
 TEAM_HISTORY_COLUMNS = ("caseload_cap", "establishment_fte", "manager_id")
 
@@ -1693,6 +1789,7 @@ def _validate_raws(raws, schemas, parts, source, as_of, max_errors, *, warnings_
             typed[name] = frame
     parts += _foreign_key_failures(raws, typed, schemas)
     parts += _spell_failures(raws, typed, schemas)
+    parts += _month_coverage_failures(raws, typed, schemas)
     parts += _team_history_warnings(raws, typed)
     parts += _fte_history_warnings(raws, typed)
     # A header-only table was not typed (nothing to check) but is still a table given with no rows for anyone.

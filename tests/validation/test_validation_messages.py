@@ -162,10 +162,9 @@ def test_caseload_months_outside_the_spell_are_warnings_naming_worker_month_and_
     extra = pd.DataFrame([
         # W004 left 2024-09-30: its September row is fine, October is after the spell.
         dict(worker_id="W004", month="2024-10-01", open_cases="5", child_protection_cases="1", children_in_care_cases="0", court_cases="0", new_allocations="0"),
-        # W001 started 2016-03-01: February 2016 is before the spell.
-        dict(worker_id="W001", month="2016-02-01", open_cases="5", child_protection_cases="1", children_in_care_cases="0", court_cases="0", new_allocations="0"),
-        # Its start month itself is inside.
-        dict(worker_id="W001", month="2016-03-01", open_cases="5", child_protection_cases="1", children_in_care_cases="0", court_cases="0", new_allocations="0"),
+        # W011 started 2024-07-01: June 2024 is before the spell (its start month's row, already there, is inside).
+        # A month within the table's months: a row years before them all would also be a month_gap error.
+        dict(worker_id="W011", month="2024-06-01", open_cases="5", child_protection_cases="1", children_in_care_cases="0", court_cases="0", new_allocations="0"),
     ])
     write(pd.concat([caseload, extra], ignore_index=True), data, "caseload_history")
     report = validate_dir(data, as_of=AS_OF)
@@ -175,7 +174,7 @@ def test_caseload_months_outside_the_spell_are_warnings_naming_worker_month_and_
     assert out["row"].tolist() == [n + 1, n + 2] and set(out["table"]) == {"caseload_history"}
     assert out["message"].iloc[0].startswith(
         f"caseload_history row {n + 1}: month 2024-10 is outside the spell of worker W004 (2022-09-05 to 2024-09-30);")
-    assert "month 2016-02 is outside the spell of worker W001 (2016-03-01 to in post)" in out["message"].iloc[1]
+    assert "month 2024-06 is outside the spell of worker W011 (2024-07-01 to in post)" in out["message"].iloc[1]
 
 
 def test_supervision_after_the_leaving_month_is_a_warning_but_not_within_it(data):
