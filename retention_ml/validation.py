@@ -135,6 +135,7 @@ RULES = {
     "foreign_key": "a value with no matching row in the referenced table",
     "month_gap": "a table with a row per worker and month (caseload_history) with no row at all for a month between its first and last month: a month missing from the export (one error naming the months), or rows that stand apart after such a gap, as a mistyped year does (one error per row, up to " + str(STRAY_ROWS) + " rows)",
     "thin_last_month": "the last month of a table with a row per worker and month (caseload_history) holds fewer than half the rows of the months before it: a month exported before it was complete, or a mistyped month; the end of the data is read from that month, so training would count the people in post up to it as stayers (warning: scoring reads nothing from its own month on)",
+    "interview_without_leaving": "an exit interview for a spell with no end_date in workers (left out of the exit-interview alignment, which reads leavers only; after a rehire the interview belongs to the old spell), or dated before the spell's start (warning)",
     "outside_spell": "a worker's row dated in a month before the spell's start month or after its end month (warning)",
     "no_recent_rows": f"with --as-of, a table declared every_month whose latest row for a council is more than {STALE_MONTHS} months before it: the features it feeds read old values or none (warning)",
     "history_disagrees": "a team's latest team_history value for a column is not the value teams holds as current, or a worker's latest fte_history row not workers.fte: one of the two is out of date (warning)",
@@ -1187,6 +1188,40 @@ def _thin_last_records(name: str, raw: _Raw, column: str, month: np.ndarray, pre
                      messages=msgs.tolist(), severity="warning", exact_lines=raw.exact_lines)]
 
 
+def _interview_warnings(raws: dict[str, _Raw], typed: dict[str, pd.DataFrame]) -> list[pd.DataFrame]:
+    """interview_without_leaving warnings: exit interviews of spells with no leaving date, or dated before the spell
+    began. Nothing reads such a row (the exit-interview alignment reads leavers' rows only), so an interview filed
+    under a rehired person's new spell, or under a mistyped id that happens to exist, was dropped unseen."""
+    interviews, workers = typed.get("exit_interviews"), typed.get("workers")
+    if interviews is None or workers is None or not {"worker_id", "start_date", "end_date"} <= set(workers.columns) \
+            or "worker_id" not in interviews:
+        return []
+    spells = workers[workers["worker_id"].notna() & ~workers["worker_id"].duplicated(keep=False)].set_index("worker_id")
+    ids = interviews["worker_id"].astype(object)
+    known = ids.isin(spells.index).to_numpy()
+    end = ids.map(spells["end_date"]).to_numpy("datetime64[ns]")
+    start = ids.map(spells["start_date"]).to_numpy("datetime64[ns]")
+    when = (interviews["interview_date"].to_numpy("datetime64[ns]") if "interview_date" in interviews
+            else np.full(len(interviews), np.datetime64("NaT"), dtype="datetime64[ns]"))
+    with np.errstate(invalid="ignore"):
+        open_spell, early = known & np.isnat(end), known & ~np.isnat(end) & (when < start)
+    rows = np.flatnonzero(open_spell | early)
+    if rows.size == 0:
+        return []
+    worker = ids.iloc[rows].reset_index(drop=True)
+    began = _fmt(pd.Series(start[rows])).to_numpy(dtype=str)
+    why = pd.Series(np.where(
+        open_spell[rows],
+        " has no end_date in workers; an exit interview belongs to a leaver's ended spell (after a rehire, the old "
+        "spell's worker_id): check the worker_id, or give the spell its end_date and leaving_reason; until then the "
+        "interview is left out of the exit-interview alignment, which reads leavers only",
+        " began after this interview (start_date " + began + "): a mistyped interview_date or worker_id?"), dtype=object)
+    msgs = _where("exit_interviews", rows) + ": worker_id " + worker + "'s spell" + why
+    raw = raws["exit_interviews"]
+    return [_records("exit_interviews", raw.file, rows=rows, column="worker_id", rule="interview_without_leaving",
+                     severity="warning", values=worker.tolist(), messages=msgs.tolist(), exact_lines=raw.exact_lines)]
+
+
 #: the teams columns team_history dates (data_schema/tables/team_history.yaml)
 TEAM_HISTORY_COLUMNS = ("caseload_cap", "establishment_fte", "manager_id")
 
@@ -1790,6 +1825,7 @@ def _validate_raws(raws, schemas, parts, source, as_of, max_errors, *, warnings_
     parts += _foreign_key_failures(raws, typed, schemas)
     parts += _spell_failures(raws, typed, schemas)
     parts += _month_coverage_failures(raws, typed, schemas)
+    parts += _interview_warnings(raws, typed)
     parts += _team_history_warnings(raws, typed)
     parts += _fte_history_warnings(raws, typed)
     # A header-only table was not typed (nothing to check) but is still a table given with no rows for anyone.
