@@ -173,6 +173,13 @@ class TableSchema:
         raise KeyError(f"table {self.name} has no column {name!r}")
 
     @property
+    def id_columns(self) -> list[str]:
+        """Text columns that identify a row or point at another table's (primary and foreign key columns):
+        compared exactly, so the readers take spaces around their values off (rule id_spaces)."""
+        keys = set(self.primary_key) | {c for fk in self.foreign_keys for c in fk.columns}
+        return [c.name for c in self.columns if c.name in keys and c.type == "string" and not c.list_separator]
+
+    @property
     def protected_columns(self) -> list[str]:
         return [c.name for c in self.columns if c.protected]
 

@@ -121,6 +121,7 @@ RULES = {
     "spreadsheet_residue": "empty rows after the last data row, or empty columns with no header name, as spreadsheets save them: left out (warning)",
     "allowed": "a value outside the column's allowed values",
     "number_format": "numbers written with a pound sign or commas grouping thousands ('£38,192.00'): read as plain numbers when every such value in the column is written that way (warning, one per column)",
+    "id_spaces": "an id or key value (worker_id, team_id, area, ...) with spaces before or after it: read without them, in every table alike (warning, one per column)",
     "code_spelling": "a value that is an allowed code but for case, spaces around it or spaces and '-' for '_' ('Fixed Term'): read as that code (warning, one per column)",
     "min": "a value below the column's minimum",
     "max": "a value above the column's maximum",
@@ -975,6 +976,16 @@ def _codes_note(raw: _Raw, spec: ColumnSpec, written: pd.Series, meant: dict) ->
 # --------------------------------------------------------------------------- cross-row and cross-table
 
 
+def _id_spaces_note(raw: _Raw, spec: ColumnSpec, written: pd.Series, read: pd.Series) -> pd.DataFrame:
+    changed = (written.astype("string") != read.astype("string")).to_numpy(dtype=bool, na_value=False)
+    rows = np.flatnonzero(changed)
+    msg = (f"{raw.file} column {spec.name}: {rows.size:,} value(s) with spaces before or after them were read without "
+           f"the spaces (first on row {rows[0] + 1:,}), since ids are compared exactly across tables; take the "
+           "spaces off in the export (a database's fixed-width text column pads them) to make this warning go away")
+    return _records(raw.table, raw.file, column=spec.name, rule="id_spaces", severity="warning", messages=msg,
+                    exact_lines=raw.exact_lines)
+
+
 def _row_check_failures(raw: _Raw, schema: TableSchema, typed: pd.DataFrame, flagged: dict[str, np.ndarray]) -> list[pd.DataFrame]:
     """Declared comparisons; rows where either value already failed its own column check are skipped (one problem, one record)."""
     out = []
@@ -1475,6 +1486,10 @@ def _check_table(raw: _Raw, schema: TableSchema, as_of) -> tuple[pd.DataFrame | 
             if failed is not None:
                 out.append(failed)
                 unparsed[spec.name] = np.union1d(unparsed.get(spec.name, np.array([], dtype="int64")), failed["row"].to_numpy(dtype="int64") - 1)
+        if spec.name in schema.id_columns:
+            column, example = tables_io.unpadded_ids(column)
+            if example is not None:
+                out.append(_id_spaces_note(raw, spec, frame[spec.name], column))
         if spec.type == "string" and not spec.list_separator:
             column, meant = tables_io.read_codes(column, spec.allowed_values())
             if meant:
@@ -1697,7 +1712,7 @@ def read_validated(data_dir: str | Path, *, as_of=None, tables=None) -> dict[str
 # The warnings that say a value was read other than as written (an encoding, a header, a date order, a code label, a
 # pound sign, a spreadsheet's empty cells), or read though the analyst may believe it left out (a workbook's hidden
 # rows and columns). Training and scoring record them so an audit can see what was coerced or read unseen.
-FORGIVING_RULES = ("encoding", "column_name", "date_format", "code_spelling", "number_format", "spreadsheet_residue",
+FORGIVING_RULES = ("encoding", "column_name", "date_format", "code_spelling", "id_spaces", "number_format", "spreadsheet_residue",
                    "leading_zeros", "hidden_rows", "hidden_columns")
 
 
