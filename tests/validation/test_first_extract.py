@@ -222,3 +222,20 @@ def test_ids_alike_but_for_spaces_are_one_id(tmp_path, example_copy):
     pd.concat([workers, twin]).to_csv(data / "workers.csv", index=False)
     errors = validate_dir(data).errors
     assert "duplicate_key" in set(errors["rule"])
+
+
+@pytest.mark.parametrize("table, column, written, fix", [
+    ("teams", "target_turnover", "12%", "write 12% as 0.12"),
+    ("teams", "target_turnover", "12", "write 12% as 0.12"),
+    ("workers", "fte", "60%", "write 60%"),
+    ("workers", "fte", "60", "write 60% as 0.6"),
+    ("workers", "fte", "0.6 FTE", "\"0.6 FTE\" as 0.6"),
+])
+def test_a_share_written_as_a_percentage_is_an_error_saying_how_to_write_it(tmp_path, example_copy, table, column, written, fix):
+    data = example_copy(tmp_path)
+    frame = pd.read_csv(data / f"{table}.csv", dtype=str, keep_default_na=False)
+    frame.loc[0, column] = written
+    frame.to_csv(data / f"{table}.csv", index=False)
+    errors = validate_dir(data).errors
+    named = errors[(errors["table"] == table) & (errors["column"] == column) & (errors["row"] == 1)]
+    assert len(named) == 1 and fix in named["message"].iat[0]
