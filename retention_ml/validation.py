@@ -800,9 +800,15 @@ def _duplicate_key_records(raw: _Raw, schema: TableSchema, typed: pd.DataFrame, 
     others = pd.Series(np.where(size > 2, " and " + pd.Series(size - 2).astype(str) + " other row(s)", ""), dtype=object)
     key_text = typed.loc[rows, key_cols].pipe(lambda k: k.apply(_fmt)).agg(", ".join, axis=1) if len(key_cols) > 1 else _fmt(typed.loc[rows, key_cols[0]])
     key_text = key_text.reset_index(drop=True)
+    # A row repeating its key's first row in every column is a copy (an export appended twice, a join that repeated
+    # rows): deleting it is the fix, which a row with other values does not tell.
+    later, earlier = typed.loc[rows].reset_index(drop=True), typed.loc[first].reset_index(drop=True)
+    copy = ((later == earlier) | (later.isna() & earlier.isna())).all(axis=1).to_numpy(dtype=bool)
+    copied = pd.Series(np.where(copy, "; every value repeats that row (an export appended twice, or a join that "
+                                      "repeated rows): delete the repeated rows", _hint(schema.hints, "duplicate_key")), dtype=object)
     msgs = (_where(table, rows) + f": duplicate primary key ({', '.join(key_cols)}) = " + key_text.astype(object)
             + ", also on row " + pd.Series(record + 1).map("{:,}".format).astype(object) + others
-            + "; each key must appear once" + _hint(schema.hints, "duplicate_key"))
+            + "; each key must appear once" + copied)
     return [_records(table, file, rows=rows, column=", ".join(key_cols), rule="duplicate_key", values=key_text.tolist(), messages=msgs.tolist(), exact_lines=raw.exact_lines)]
 
 

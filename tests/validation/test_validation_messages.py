@@ -210,3 +210,17 @@ def test_a_header_spelled_much_like_a_missing_column_is_named_as_the_likely_rena
     assert "did you mean establishment_fte? if it holds that, rename it to establishment_fte (an optional column" \
         in unknown["establishment"]
     assert "did you mean target_turnover?" in unknown["target_turnover_rate"]
+
+
+def test_a_row_repeated_whole_is_named_a_copy_to_delete_and_a_key_repeated_with_other_values_is_not(data):
+    caseload = read(data, "caseload_history")
+    differing = caseload.iloc[[1]].assign(open_cases="7")
+    write(pd.concat([caseload, caseload.iloc[[0]], differing], ignore_index=True), data, "caseload_history")
+    workers = read(data, "workers")
+    write(pd.concat([workers, workers.iloc[[0]]], ignore_index=True), data, "workers")
+    errors = validate_dir(data).errors.query("rule == 'duplicate_key'").set_index(["table", "row"])["message"]
+    n = len(caseload)
+    assert "every value repeats that row" in errors[("caseload_history", n + 1)]
+    assert "every value repeats that row" not in errors[("caseload_history", n + 2)]
+    whole = errors[("workers", len(workers) + 1)]
+    assert "delete the repeated rows" in whole and "each employment spell needs its own worker_id" not in whole
