@@ -130,7 +130,9 @@ def _table_section(t: TableSchema, schemas: dict[str, TableSchema]) -> list[str]
                     _values(c),
                     c.unit or "",
                     _flags(c),
-                    c.description + "".join(f" On `{rule}`: {' '.join(hint.split())}." for rule, hint in c.hints.items()),
+                    c.description + "".join(f" On `{rule}`: {' '.join(hint.split())}." for rule, hint in c.hints.items())
+                    + (f" Exports may call it {', '.join(f'`{a}`' for a in c.also_called)}: rename the header "
+                       "(validate names it)." if c.also_called else ""),
                 )
             )
             + " |"

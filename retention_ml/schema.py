@@ -98,6 +98,9 @@ class ColumnSpec:
     warn_if_matches: tuple[PatternWarning, ...] = ()
     # Rule name -> how to fix it, appended to that rule's messages for this column (e.g. not_null on pay_band).
     hints: dict[str, str] = field(default_factory=dict, compare=False)
+    # Names HR and case-management systems give this column (contract_type for employment_type): a header so named
+    # is never read as the column, but validate names the likely rename.
+    also_called: tuple[str, ...] = field(default=(), compare=False)
 
     def allowed_values(self) -> tuple[str, ...] | None:
         """Allowed values, resolving ``allowed_from: drivers.<flag>`` against the taxonomy."""
@@ -214,6 +217,7 @@ def _column(raw: dict, table: str) -> ColumnSpec:
     raw = dict(raw)
     if raw.get("allowed") is not None:
         raw["allowed"] = tuple(str(v) for v in raw["allowed"])
+    raw["also_called"] = tuple(str(v) for v in raw.get("also_called") or ())
     warns = raw.get("warn_if_matches") or ()
     raw["warn_if_matches"] = tuple(PatternWarning(**w) for w in ([warns] if isinstance(warns, dict) else warns))
     return ColumnSpec(**raw)

@@ -1419,7 +1419,8 @@ def _near_columns(schema: TableSchema, header) -> dict[str, str]:
 
 def _similar_columns(schema: TableSchema, header, taken) -> dict[str, str]:
     """Declared columns absent from ``header`` -> an undeclared header spelled much like it ('establishment' for
-    establishment_fte, 'caseload_cap_' aside), beyond :func:`_near_columns`' exact matches (``taken``: those).
+    establishment_fte, 'caseload_cap_' aside) or one of the names the column declares it is also called
+    ('contract_type' for employment_type), beyond :func:`_near_columns`' exact matches (``taken``: those).
 
     An optional column under another name is otherwise read as missing without an error, its features dropped."""
     import difflib
@@ -1429,10 +1430,11 @@ def _similar_columns(schema: TableSchema, header, taken) -> dict[str, str]:
     for c in schema.column_names:
         if c in set(header) or c in taken:
             continue
-        close = difflib.get_close_matches(_header_key(c), [k for k in unknown if unknown[k] not in found.values()],
-                                          n=1, cutoff=0.8)
-        if close:
-            found[c] = unknown[close[0]]
+        left = [k for k in unknown if unknown[k] not in found.values()]
+        close = difflib.get_close_matches(_header_key(c), left, n=1, cutoff=0.8)
+        named = [k for k in left if k in {_header_key(a) for a in schema.column(c).also_called}]
+        if close or named:
+            found[c] = unknown[(close or named)[0]]
     return found
 
 

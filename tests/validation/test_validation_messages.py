@@ -224,3 +224,16 @@ def test_a_row_repeated_whole_is_named_a_copy_to_delete_and_a_key_repeated_with_
     assert "every value repeats that row" not in errors[("caseload_history", n + 2)]
     whole = errors[("workers", len(workers) + 1)]
     assert "delete the repeated rows" in whole and "each employment spell needs its own worker_id" not in whole
+
+
+@pytest.mark.parametrize("table, column, exported", [
+    ("workers", "employment_type", "Contract Type"),
+    ("workers", "end_date", "Leaving Date"),
+    ("caseload_history", "open_cases", "caseload"),
+])
+def test_a_column_under_a_name_hr_systems_give_it_is_named_as_the_likely_rename(data, table, column, exported):
+    frame = read(data, table).rename(columns={column: exported})
+    write(frame, data, table)
+    failures = pd.concat([validate_dir(data).errors, validate_dir(data).warnings])
+    named = failures[(failures["table"] == table) & failures["message"].str.contains(f"rename it to {column}", regex=False)]
+    assert not named.empty and named["message"].str.contains(exported, regex=False).all()
