@@ -803,7 +803,8 @@ def _duplicate_key_records(raw: _Raw, schema: TableSchema, typed: pd.DataFrame, 
     # A row repeating its key's first row in every column is a copy (an export appended twice, a join that repeated
     # rows): deleting it is the fix, which a row with other values does not tell.
     later, earlier = typed.loc[rows].reset_index(drop=True), typed.loc[first].reset_index(drop=True)
-    copy = ((later == earlier) | (later.isna() & earlier.isna())).all(axis=1).to_numpy(dtype=bool)
+    # as "boolean" with NA as False: a nullable column's value against an empty cell compares NA, which all() skips
+    copy = ((later == earlier).astype("boolean").fillna(False) | (later.isna() & earlier.isna())).all(axis=1).to_numpy(dtype=bool)
     copied = pd.Series(np.where(copy, "; every value repeats that row (an export appended twice, or a join that "
                                       "repeated rows): delete the repeated rows", _hint(schema.hints, "duplicate_key")), dtype=object)
     msgs = (_where(table, rows) + f": duplicate primary key ({', '.join(key_cols)}) = " + key_text.astype(object)

@@ -237,3 +237,11 @@ def test_a_column_under_a_name_hr_systems_give_it_is_named_as_the_likely_rename(
     failures = pd.concat([validate_dir(data).errors, validate_dir(data).warnings])
     named = failures[(failures["table"] == table) & failures["message"].str.contains(f"rename it to {column}", regex=False)]
     assert not named.empty and named["message"].str.contains(exported, regex=False).all()
+
+
+def test_a_repeated_key_with_a_value_left_empty_is_not_called_a_copy(data):
+    pay = read(data, "pay_history")
+    first = pay.index[pay["spinal_point"] != ""][0]
+    write(pd.concat([pay, pay.loc[[first]].assign(spinal_point="")], ignore_index=True), data, "pay_history")
+    errors = validate_dir(data).errors.query("rule == 'duplicate_key' and table == 'pay_history'")
+    assert len(errors) == 1 and "every value repeats that row" not in errors["message"].iat[0]
