@@ -91,6 +91,9 @@ STRAY_ROWS = 20
 # a few people losing one is never "thin".
 THIN_SHARE = 0.5
 THIN_MIN_ROWS = 20
+# A leaving date more than this many months after the last caseload month is a warning: notice periods run to
+# three months, so a date a year or more ahead is more likely a mistyped year than a resignation already given.
+FAR_AHEAD_MONTHS = 12
 
 # Plain-words rule names used in records and documented in data_schema/README.md.
 RULES = {
@@ -136,6 +139,7 @@ RULES = {
     "foreign_key": "a value with no matching row in the referenced table",
     "month_gap": "a table with a row per worker and month (caseload_history) with no row at all for a month between its first and last month: a month missing from the export (one error naming the months), or rows that stand apart after such a gap, as a mistyped year does (one error per row, up to " + str(STRAY_ROWS) + " rows)",
     "thin_last_month": "the last month of a table with a row per worker and month (caseload_history) holds fewer than half the rows of the months before it: a month exported before it was complete, or a mistyped month; the end of the data is read from that month, so training would count the people in post up to it as stayers (warning: scoring reads nothing from its own month on)",
+    "leaving_far_ahead": f"a workers end_date more than {FAR_AHEAD_MONTHS} months after the last caseload month: a mistyped year? Such a person is scored but left out of every list (leaving_date_recorded) (warning)",
     "interview_without_leaving": "an exit interview for a spell with no end_date in workers (left out of the exit-interview alignment, which reads leavers only; after a rehire the interview belongs to the old spell), or dated before the spell's start (warning)",
     "outside_spell": "a worker's row dated in a month before the spell's start month or after its end month (warning)",
     "no_recent_rows": f"with --as-of, a table declared every_month whose latest row for a council is more than {STALE_MONTHS} months before it: the features it feeds read old values or none (warning)",
@@ -1240,6 +1244,29 @@ def _interview_warnings(raws: dict[str, _Raw], typed: dict[str, pd.DataFrame]) -
                      severity="warning", values=worker.tolist(), messages=msgs.tolist(), exact_lines=raw.exact_lines)]
 
 
+def _far_ahead_warnings(raws: dict[str, _Raw], typed: dict[str, pd.DataFrame]) -> list[pd.DataFrame]:
+    """leaving_far_ahead warnings: workers whose end_date lies more than :data:`FAR_AHEAD_MONTHS` after the last
+    caseload month. A leaving date already recorded keeps a person off every list, so 2030 typed for 2020 took a
+    worker in post out of their manager's list without a word."""
+    workers, caseload = typed.get("workers"), typed.get("caseload_history")
+    if workers is None or caseload is None or "end_date" not in workers or "month" not in caseload or caseload["month"].isna().all():
+        return []
+    last = caseload["month"].max().to_period("M")
+    limit = (last + 1 + FAR_AHEAD_MONTHS).to_timestamp()
+    end = workers["end_date"]
+    rows = np.flatnonzero((end >= limit).to_numpy(dtype=bool, na_value=False))
+    if rows.size == 0:
+        return []
+    shown = _fmt(end.iloc[rows]).reset_index(drop=True)
+    msgs = (_where("workers", rows) + ": end_date is " + shown + f", more than {FAR_AHEAD_MONTHS} months after the last "
+            f"caseload month ({last}): a mistyped year? A leaving date already recorded keeps the person off every list "
+            "(scored, flagged leaving_date_recorded), as it does a fixed-term contract's planned end; correct it, or leave it "
+            "empty while they are in post")
+    raw = raws["workers"]
+    return [_records("workers", raw.file, rows=rows, column="end_date", rule="leaving_far_ahead", severity="warning",
+                     values=shown.tolist(), messages=msgs.tolist(), exact_lines=raw.exact_lines)]
+
+
 #: the teams columns team_history dates (data_schema/tables/team_history.yaml)
 TEAM_HISTORY_COLUMNS = ("caseload_cap", "establishment_fte", "manager_id")
 
@@ -1850,6 +1877,7 @@ def _validate_raws(raws, schemas, parts, source, as_of, max_errors, *, warnings_
     parts += _spell_failures(raws, typed, schemas)
     parts += _month_coverage_failures(raws, typed, schemas)
     parts += _interview_warnings(raws, typed)
+    parts += _far_ahead_warnings(raws, typed)
     parts += _team_history_warnings(raws, typed)
     parts += _fte_history_warnings(raws, typed)
     # A header-only table was not typed (nothing to check) but is still a table given with no rows for anyone.

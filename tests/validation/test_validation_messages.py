@@ -245,3 +245,16 @@ def test_a_repeated_key_with_a_value_left_empty_is_not_called_a_copy(data):
     write(pd.concat([pay, pay.loc[[first]].assign(spinal_point="")], ignore_index=True), data, "pay_history")
     errors = validate_dir(data).errors.query("rule == 'duplicate_key' and table == 'pay_history'")
     assert len(errors) == 1 and "every value repeats that row" not in errors["message"].iat[0]
+
+
+def test_a_leaving_date_years_after_the_data_is_a_warning_and_one_within_notice_is_not(data):
+    workers = read(data, "workers")
+    in_post = workers.index[workers["end_date"] == ""]
+    last = pd.to_datetime(read(data, "caseload_history")["month"]).max()
+    workers.loc[in_post[0], ["end_date", "leaving_reason"]] = [(last + pd.DateOffset(years=8)).strftime("%Y-%m-%d"), "resignation"]
+    workers.loc[in_post[1], ["end_date", "leaving_reason"]] = [(last + pd.DateOffset(months=3)).strftime("%Y-%m-%d"), "resignation"]
+    write(workers, data, "workers")
+    report = validate_dir(data)
+    assert report.ok
+    far = report.warnings.query("rule == 'leaving_far_ahead'")
+    assert far["row"].tolist() == [in_post[0] + 1] and "mistyped year" in far["message"].iat[0]
