@@ -130,7 +130,9 @@ def _table_section(t: TableSchema, schemas: dict[str, TableSchema]) -> list[str]
                     _values(c),
                     c.unit or "",
                     _flags(c),
-                    c.description + "".join(f" On `{rule}`: {' '.join(hint.split())}." for rule, hint in c.hints.items()),
+                    c.description + "".join(f" On `{rule}`: {' '.join(hint.split())}." for rule, hint in c.hints.items())
+                    + (f" Exports may call it {', '.join(f'`{a}`' for a in c.also_called)}: rename the header "
+                       "(validate names it)." if c.also_called else ""),
                 )
             )
             + " |"
@@ -236,9 +238,19 @@ def _writing_section(schemas: dict[str, TableSchema]) -> list[str]:
         "then be 1.234. % signs are refused.",
         f"- **Codes** ({', '.join(f'`{c}`' for c in codes)}, ...) are written as listed: lower case, underscores. "
         "A label that differs only in case, spaces around it or spaces and '-' for '_' (`Fixed Term`, `FEMALE`) is "
-        "read as its code, with a warning per column (`code_spelling`). **Ids** are compared exactly (spaces are "
-        "not trimmed: `T01 ` is not team `T01`).",
+        "read as its code, with a warning per column (`code_spelling`). **Ids** are compared exactly, case and "
+        "'_' included (`t01` is not team `T01`), but spaces around an id or key value (`T01 `, as a database's "
+        "fixed-width column pads it) are taken off in every table alike, with a warning per column (`id_spaces`); "
+        "two ids alike but for such spaces are then one id (a `duplicate_key` error in the table they key).",
         f"- **true/false** columns take {words} (any case).",
+        "- **caseload_history holds every month** from its first to its last: its last month is where the data "
+        "end, and training counts the people in post up to the end as stayers unless a leaving date says otherwise. "
+        "A month with no row at all, or a few rows standing apart after such a gap (a mistyped year, 2022-06 for "
+        "2021-06), is an error naming the months or rows (`month_gap`); a last month holding under half the rows of "
+        "the months before it (exported part-way, or a typo one month on) is a warning (`thin_last_month`).",
+        "- **Exit interviews belong to ended spells.** An interview under a worker_id with no end_date (a rehire's "
+        "new spell) is read by nothing, and one dated before its spell began is likely mistyped: both are warnings "
+        "(`interview_without_leaving`).",
         "- **Every council in the extract has rows in every table given.** A table with no rows for a council "
         "leaves the features it feeds missing for all its workers, or 0 where a feature counts rows (no supervision "
         "session in 3 months, a false fact) "

@@ -862,6 +862,32 @@ def plain_numbers(col: pd.Series) -> tuple[pd.Series, str | None]:
 __all__ += ["plain_numbers"]
 
 
+def unpadded_ids(col: pd.Series) -> tuple[pd.Series, str | None]:
+    """``col`` with spaces around its values taken off, and the first value so written (None, and ``col``
+    unchanged, when there is none).
+
+    Database exports pad fixed-width text columns ('W0000001  '), and spreadsheet cells keep a space typed
+    after a value; an id is compared exactly, so one padded table made every row of every table pointing at it
+    a foreign-key error whose hint was to add the spaces there. No id means anything by a space around it.
+    Works on the distinct values, so a long column costs one ``unique``.
+
+    >>> col, first = unpadded_ids(pd.Series(["W001 ", " W002", "W003"]))
+    >>> col.tolist(), first
+    (['W001', 'W002', 'W003'], 'W001 ')
+    """
+    if col.isna().all() or not (pd.api.types.is_string_dtype(col) or col.dtype == object):
+        return col, None
+    distinct = pd.Series(col.dropna().unique()).astype("string")
+    padded = distinct[distinct != distinct.str.strip()]
+    if padded.empty:
+        return col, None
+    mapping = {str(v): str(v).strip() for v in padded}
+    return col.astype(object).replace(mapping), str(padded.iloc[0])
+
+
+__all__ += ["unpadded_ids"]
+
+
 def coerce_types(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
     """Cast the columns of ``frame`` that ``schema`` declares to their declared types."""
     out = frame.copy()
@@ -888,6 +914,8 @@ def coerce_types(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
         elif spec.type == "boolean":
             out[spec.name] = parse_boolean(col)
         else:
+            if spec.name in schema.id_columns:
+                col = unpadded_ids(col)[0]
             if not spec.list_separator:
                 col = read_codes(col, spec.allowed_values())[0]
             out[spec.name] = col.astype("string").astype(object).where(col.notna(), None)

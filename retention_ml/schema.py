@@ -98,6 +98,9 @@ class ColumnSpec:
     warn_if_matches: tuple[PatternWarning, ...] = ()
     # Rule name -> how to fix it, appended to that rule's messages for this column (e.g. not_null on pay_band).
     hints: dict[str, str] = field(default_factory=dict, compare=False)
+    # Names HR and case-management systems give this column (contract_type for employment_type): a header so named
+    # is never read as the column, but validate names the likely rename.
+    also_called: tuple[str, ...] = field(default=(), compare=False)
 
     def allowed_values(self) -> tuple[str, ...] | None:
         """Allowed values, resolving ``allowed_from: drivers.<flag>`` against the taxonomy."""
@@ -173,6 +176,13 @@ class TableSchema:
         raise KeyError(f"table {self.name} has no column {name!r}")
 
     @property
+    def id_columns(self) -> list[str]:
+        """Text columns that identify a row or point at another table's (primary and foreign key columns):
+        compared exactly, so the readers take spaces around their values off (rule id_spaces)."""
+        keys = set(self.primary_key) | {c for fk in self.foreign_keys for c in fk.columns}
+        return [c.name for c in self.columns if c.name in keys and c.type == "string" and not c.list_separator]
+
+    @property
     def protected_columns(self) -> list[str]:
         return [c.name for c in self.columns if c.protected]
 
@@ -207,6 +217,7 @@ def _column(raw: dict, table: str) -> ColumnSpec:
     raw = dict(raw)
     if raw.get("allowed") is not None:
         raw["allowed"] = tuple(str(v) for v in raw["allowed"])
+    raw["also_called"] = tuple(str(v) for v in raw.get("also_called") or ())
     warns = raw.get("warn_if_matches") or ()
     raw["warn_if_matches"] = tuple(PatternWarning(**w) for w in ([warns] if isinstance(warns, dict) else warns))
     return ColumnSpec(**raw)

@@ -83,6 +83,17 @@ FAILURE_COLUMNS = ["severity", "table", "file", "row", "line", "column", "rule",
 # Three, not one: a council's last month can be late from its case system without anything being wrong.
 STALE_MONTHS = 3
 
+# Rows after a gap in a table declared every_month are named one by one up to this many (a mistyped year or two);
+# more than that is a block of months the export holds apart from the rest, named once.
+STRAY_ROWS = 20
+# The last month of a table with a row per worker and month is thin when it holds fewer rows than this share of
+# the median month of the year before it; only checked when that median is at least THIN_MIN_ROWS, so a team of
+# a few people losing one is never "thin".
+THIN_SHARE = 0.5
+THIN_MIN_ROWS = 20
+# A leaving date more than this many months after the last caseload month is a warning: notice periods run to
+# three months, so a date a year or more ahead is more likely a mistyped year than a resignation already given.
+FAR_AHEAD_MONTHS = 12
 
 # Plain-words rule names used in records and documented in data_schema/README.md.
 RULES = {
@@ -113,6 +124,7 @@ RULES = {
     "spreadsheet_residue": "empty rows after the last data row, or empty columns with no header name, as spreadsheets save them: left out (warning)",
     "allowed": "a value outside the column's allowed values",
     "number_format": "numbers written with a pound sign or commas grouping thousands ('£38,192.00'): read as plain numbers when every such value in the column is written that way (warning, one per column)",
+    "id_spaces": "an id or key value (worker_id, team_id, area, ...) with spaces before or after it: read without them, in every table alike (warning, one per column)",
     "code_spelling": "a value that is an allowed code but for case, spaces around it or spaces and '-' for '_' ('Fixed Term'): read as that code (warning, one per column)",
     "min": "a value below the column's minimum",
     "max": "a value above the column's maximum",
@@ -125,6 +137,10 @@ RULES = {
     "ni_number_like_id": "a worker id in the form of a National Insurance number (two letters, six digits, a letter A to D); ids must be pseudonymous codes (warning; value not shown)",
     "path_characters": "an id holds \"/\", \"\\\" or \"..\": files named after it get a cleaned name (warning)",
     "foreign_key": "a value with no matching row in the referenced table",
+    "month_gap": "a table with a row per worker and month (caseload_history) with no row at all for a month between its first and last month: a month missing from the export (one error naming the months), or rows that stand apart after such a gap, as a mistyped year does (one error per row, up to " + str(STRAY_ROWS) + " rows)",
+    "thin_last_month": "the last month of a table with a row per worker and month (caseload_history) holds fewer than half the rows of the months before it: a month exported before it was complete, or a mistyped month; the end of the data is read from that month, so training would count the people in post up to it as stayers (warning: scoring reads nothing from its own month on)",
+    "leaving_far_ahead": f"a workers end_date more than {FAR_AHEAD_MONTHS} months after the last caseload month: a mistyped year? Such a person is scored but left out of every list (leaving_date_recorded) (warning)",
+    "interview_without_leaving": "an exit interview for a spell with no end_date in workers (left out of the exit-interview alignment, which reads leavers only; after a rehire the interview belongs to the old spell), or dated before the spell's start (warning)",
     "outside_spell": "a worker's row dated in a month before the spell's start month or after its end month (warning)",
     "no_recent_rows": f"with --as-of, a table declared every_month whose latest row for a council is more than {STALE_MONTHS} months before it: the features it feeds read old values or none (warning)",
     "history_disagrees": "a team's latest team_history value for a column is not the value teams holds as current, or a worker's latest fte_history row not workers.fte: one of the two is out of date (warning)",
@@ -788,9 +804,16 @@ def _duplicate_key_records(raw: _Raw, schema: TableSchema, typed: pd.DataFrame, 
     others = pd.Series(np.where(size > 2, " and " + pd.Series(size - 2).astype(str) + " other row(s)", ""), dtype=object)
     key_text = typed.loc[rows, key_cols].pipe(lambda k: k.apply(_fmt)).agg(", ".join, axis=1) if len(key_cols) > 1 else _fmt(typed.loc[rows, key_cols[0]])
     key_text = key_text.reset_index(drop=True)
+    # A row repeating its key's first row in every column is a copy (an export appended twice, a join that repeated
+    # rows): deleting it is the fix, which a row with other values does not tell.
+    later, earlier = typed.loc[rows].reset_index(drop=True), typed.loc[first].reset_index(drop=True)
+    # as "boolean" with NA as False: a nullable column's value against an empty cell compares NA, which all() skips
+    copy = ((later == earlier).astype("boolean").fillna(False) | (later.isna() & earlier.isna())).all(axis=1).to_numpy(dtype=bool)
+    copied = pd.Series(np.where(copy, "; every value repeats that row (an export appended twice, or a join that "
+                                      "repeated rows): delete the repeated rows", _hint(schema.hints, "duplicate_key")), dtype=object)
     msgs = (_where(table, rows) + f": duplicate primary key ({', '.join(key_cols)}) = " + key_text.astype(object)
             + ", also on row " + pd.Series(record + 1).map("{:,}".format).astype(object) + others
-            + "; each key must appear once" + _hint(schema.hints, "duplicate_key"))
+            + "; each key must appear once" + copied)
     return [_records(table, file, rows=rows, column=", ".join(key_cols), rule="duplicate_key", values=key_text.tolist(), messages=msgs.tolist(), exact_lines=raw.exact_lines)]
 
 
@@ -964,6 +987,16 @@ def _codes_note(raw: _Raw, spec: ColumnSpec, written: pd.Series, meant: dict) ->
 # --------------------------------------------------------------------------- cross-row and cross-table
 
 
+def _id_spaces_note(raw: _Raw, spec: ColumnSpec, written: pd.Series, read: pd.Series) -> pd.DataFrame:
+    changed = (written.astype("string") != read.astype("string")).to_numpy(dtype=bool, na_value=False)
+    rows = np.flatnonzero(changed)
+    msg = (f"{raw.file} column {spec.name}: {rows.size:,} value(s) with spaces before or after them were read without "
+           f"the spaces (first on row {rows[0] + 1:,}), since ids are compared exactly across tables; take the "
+           "spaces off in the export (a database's fixed-width text column pads them) to make this warning go away")
+    return _records(raw.table, raw.file, column=spec.name, rule="id_spaces", severity="warning", messages=msg,
+                    exact_lines=raw.exact_lines)
+
+
 def _row_check_failures(raw: _Raw, schema: TableSchema, typed: pd.DataFrame, flagged: dict[str, np.ndarray]) -> list[pd.DataFrame]:
     """Declared comparisons; rows where either value already failed its own column check are skipped (one problem, one record)."""
     out = []
@@ -1089,6 +1122,149 @@ def _spell_failures(raws: dict[str, _Raw], typed: dict[str, pd.DataFrame], schem
         out.append(_records(name, raws[name].file, rows=rows, column=column, rule="outside_spell", severity="warning",
                             values=shown.tolist(), messages=msgs.tolist(), exact_lines=raws[name].exact_lines))
     return out
+
+
+def _end_note(table: str) -> str:
+    """Why a false last month matters, for the table the end of the data is read from (labels.data_end_from)."""
+    if table != "caseload_history":
+        return ""
+    return ("; the end of the data is read from the last caseload month, so training would count the people in post "
+            "up to it as stayers, none of them having a recorded leaving date yet")
+
+
+def _month_coverage_failures(raws: dict[str, _Raw], typed: dict[str, pd.DataFrame], schemas: Mapping[str, TableSchema]) -> list[pd.DataFrame]:
+    """month_gap errors and thin_last_month warnings on the tables declared ``every_month`` with a row per worker
+    and month (caseload_history).
+
+    Such a table holds every month from its first to its last, so a month with no row at all between them is a month
+    missing from the export, and a few rows after such a gap are a mistyped year (2022-06 for 2021-06). Either way
+    caseload_history's last month sets the end of the data, and the snapshots up to a false end label everyone in post
+    a stayer: one mistyped row of 14,279 gave a run whose test window held no leaver. A table with a row per worker
+    and month whose last month holds under half the rows of the months before it (a month exported before it was
+    complete, or a typo one month on) moves the end the same way; a warning only, since scoring reads nothing from
+    the month of its date on and an extract pulled mid-month may hold that month in part. Vectorised: rows counted
+    per month once.
+    """
+    out = []
+    for name, frame in typed.items():
+        schema = schemas[name]
+        date = _date_key(schema, frame)
+        if not schema.every_month or date is None or "worker_id" not in schema.primary_key:
+            continue  # housing costs and agency rates are read as the latest before a date: a yearly figure serves
+        month = frame[date].to_numpy("datetime64[ns]").astype("datetime64[M]")
+        known = ~np.isnat(month)
+        if not known.any():
+            continue
+        present, counts = np.unique(month[known], return_counts=True)
+        step = np.diff(present).astype("int64")
+        if (step > 1).any():
+            out += _gap_records(name, raws[name], date, month, present, counts, step)
+        elif len(present) > 1:
+            out += _thin_last_records(name, raws[name], date, month, present, counts)
+    return out
+
+
+def _gap_records(name: str, raw: _Raw, column: str, month: np.ndarray, present: np.ndarray, counts: np.ndarray,
+                 step: np.ndarray) -> list[pd.DataFrame]:
+    """The months missing, once per gap; or, for the runs of months apart from the largest that hold at most
+    :data:`STRAY_ROWS` rows, each row, saying which run of months it stands apart from."""
+    run = np.concatenate([[0], np.cumsum(step > 1)])   # run of consecutive months each present month belongs to
+    rows_per_run = np.bincount(run, weights=counts).astype("int64")
+    main = int(rows_per_run.argmax())
+    first, last = present[run == main][[0, -1]]
+    main_text = f"the {int((run == main).sum())} months {first} to {last} holding {rows_per_run[main]:,} rows"
+    out = []
+    stray = np.flatnonzero((rows_per_run <= STRAY_ROWS) & (np.arange(len(rows_per_run)) != main))
+    if stray.size:
+        rows = np.flatnonzero(np.isin(month, present[np.isin(run, stray)]))
+        shown = pd.Series(month[rows].astype(str), dtype=object)
+        msgs = (_where(name, rows) + f": {column} " + shown + f" stands apart from {main_text}, with no row for the "
+                f"months between: a mistyped year or month? Correct it or leave the row out" + _end_note(name))
+        out.append(_records(name, raw.file, rows=rows, column=column, rule="month_gap", values=shown.tolist(),
+                            messages=msgs.tolist(), exact_lines=raw.exact_lines))
+    kept = np.isin(run, stray, invert=True)
+    if (np.diff(present[kept]).astype("int64") > 1).any():
+        inside = np.arange(present[kept][0], present[kept][-1] + 1)
+        missing = inside[~np.isin(inside, present)]
+        listed = ", ".join(missing[:6].astype(str)) + (f" and {len(missing) - 6} more" if len(missing) > 6 else "")
+        out.append(_records(name, raw.file, column=column, rule="month_gap", values=[listed], exact_lines=raw.exact_lines,
+                            messages=f"{raw.file} has no row for {listed}, between its first month {inside[0]} and its "
+                                     f"last {inside[-1]}: the table needs a row for every month; export the missing "
+                                     f"month(s), or check that the right months were selected"))
+    return out
+
+
+def _thin_last_records(name: str, raw: _Raw, column: str, month: np.ndarray, present: np.ndarray, counts: np.ndarray) -> list[pd.DataFrame]:
+    usual = float(np.median(counts[:-1][-12:]))
+    if usual < THIN_MIN_ROWS or counts[-1] >= THIN_SHARE * usual:
+        return []
+    rows = np.flatnonzero(month == present[-1]) if counts[-1] <= STRAY_ROWS else None
+    what = (f"{raw.file}'s last month, {present[-1]}, holds {counts[-1]:,} row(s) against a median of {usual:,.0f} "
+            f"a month in the year before it: a month exported before it was complete, or a mistyped month? Leave "
+            f"that month out of the export, or correct the rows" + _end_note(name))
+    if rows is None:
+        return [_records(name, raw.file, column=column, rule="thin_last_month", values=[str(present[-1])], messages=what,
+                         severity="warning", exact_lines=raw.exact_lines)]
+    msgs = (_where(name, rows) + f": {column} {present[-1]}: " + what)
+    return [_records(name, raw.file, rows=rows, column=column, rule="thin_last_month", values=[str(present[-1])] * len(rows),
+                     messages=msgs.tolist(), severity="warning", exact_lines=raw.exact_lines)]
+
+
+def _interview_warnings(raws: dict[str, _Raw], typed: dict[str, pd.DataFrame]) -> list[pd.DataFrame]:
+    """interview_without_leaving warnings: exit interviews of spells with no leaving date, or dated before the spell
+    began. Nothing reads such a row (the exit-interview alignment reads leavers' rows only), so an interview filed
+    under a rehired person's new spell, or under a mistyped id that happens to exist, was dropped unseen."""
+    interviews, workers = typed.get("exit_interviews"), typed.get("workers")
+    if interviews is None or workers is None or not {"worker_id", "start_date", "end_date"} <= set(workers.columns) \
+            or "worker_id" not in interviews:
+        return []
+    spells = workers[workers["worker_id"].notna() & ~workers["worker_id"].duplicated(keep=False)].set_index("worker_id")
+    ids = interviews["worker_id"].astype(object)
+    known = ids.isin(spells.index).to_numpy()
+    end = ids.map(spells["end_date"]).to_numpy("datetime64[ns]")
+    start = ids.map(spells["start_date"]).to_numpy("datetime64[ns]")
+    when = (interviews["interview_date"].to_numpy("datetime64[ns]") if "interview_date" in interviews
+            else np.full(len(interviews), np.datetime64("NaT"), dtype="datetime64[ns]"))
+    with np.errstate(invalid="ignore"):
+        open_spell, early = known & np.isnat(end), known & ~np.isnat(end) & (when < start)
+    rows = np.flatnonzero(open_spell | early)
+    if rows.size == 0:
+        return []
+    worker = ids.iloc[rows].reset_index(drop=True)
+    began = _fmt(pd.Series(start[rows])).to_numpy(dtype=str)
+    why = pd.Series(np.where(
+        open_spell[rows],
+        " has no end_date in workers; an exit interview belongs to a leaver's ended spell (after a rehire, the old "
+        "spell's worker_id): check the worker_id, or give the spell its end_date and leaving_reason; until then the "
+        "interview is left out of the exit-interview alignment, which reads leavers only",
+        " began after this interview (start_date " + began + "): a mistyped interview_date or worker_id?"), dtype=object)
+    msgs = _where("exit_interviews", rows) + ": worker_id " + worker + "'s spell" + why
+    raw = raws["exit_interviews"]
+    return [_records("exit_interviews", raw.file, rows=rows, column="worker_id", rule="interview_without_leaving",
+                     severity="warning", values=worker.tolist(), messages=msgs.tolist(), exact_lines=raw.exact_lines)]
+
+
+def _far_ahead_warnings(raws: dict[str, _Raw], typed: dict[str, pd.DataFrame]) -> list[pd.DataFrame]:
+    """leaving_far_ahead warnings: workers whose end_date lies more than :data:`FAR_AHEAD_MONTHS` after the last
+    caseload month. A leaving date already recorded keeps a person off every list, so 2030 typed for 2020 took a
+    worker in post out of their manager's list without a word."""
+    workers, caseload = typed.get("workers"), typed.get("caseload_history")
+    if workers is None or caseload is None or "end_date" not in workers or "month" not in caseload or caseload["month"].isna().all():
+        return []
+    last = caseload["month"].max().to_period("M")
+    limit = (last + 1 + FAR_AHEAD_MONTHS).to_timestamp()
+    end = workers["end_date"]
+    rows = np.flatnonzero((end >= limit).to_numpy(dtype=bool, na_value=False))
+    if rows.size == 0:
+        return []
+    shown = _fmt(end.iloc[rows]).reset_index(drop=True)
+    msgs = (_where("workers", rows) + ": end_date is " + shown + f", more than {FAR_AHEAD_MONTHS} months after the last "
+            f"caseload month ({last}): a mistyped year? A leaving date already recorded keeps the person off every list "
+            "(scored, flagged leaving_date_recorded), as it does a fixed-term contract's planned end; correct it, or leave it "
+            "empty while they are in post")
+    raw = raws["workers"]
+    return [_records("workers", raw.file, rows=rows, column="end_date", rule="leaving_far_ahead", severity="warning",
+                     values=shown.tolist(), messages=msgs.tolist(), exact_lines=raw.exact_lines)]
 
 
 #: the teams columns team_history dates (data_schema/tables/team_history.yaml)
@@ -1271,7 +1447,8 @@ def _near_columns(schema: TableSchema, header) -> dict[str, str]:
 
 def _similar_columns(schema: TableSchema, header, taken) -> dict[str, str]:
     """Declared columns absent from ``header`` -> an undeclared header spelled much like it ('establishment' for
-    establishment_fte, 'caseload_cap_' aside), beyond :func:`_near_columns`' exact matches (``taken``: those).
+    establishment_fte, 'caseload_cap_' aside) or one of the names the column declares it is also called
+    ('contract_type' for employment_type), beyond :func:`_near_columns`' exact matches (``taken``: those).
 
     An optional column under another name is otherwise read as missing without an error, its features dropped."""
     import difflib
@@ -1281,10 +1458,11 @@ def _similar_columns(schema: TableSchema, header, taken) -> dict[str, str]:
     for c in schema.column_names:
         if c in set(header) or c in taken:
             continue
-        close = difflib.get_close_matches(_header_key(c), [k for k in unknown if unknown[k] not in found.values()],
-                                          n=1, cutoff=0.8)
-        if close:
-            found[c] = unknown[close[0]]
+        left = [k for k in unknown if unknown[k] not in found.values()]
+        close = difflib.get_close_matches(_header_key(c), left, n=1, cutoff=0.8)
+        named = [k for k in left if k in {_header_key(a) for a in schema.column(c).also_called}]
+        if close or named:
+            found[c] = unknown[(close or named)[0]]
     return found
 
 
@@ -1344,6 +1522,10 @@ def _check_table(raw: _Raw, schema: TableSchema, as_of) -> tuple[pd.DataFrame | 
             if failed is not None:
                 out.append(failed)
                 unparsed[spec.name] = np.union1d(unparsed.get(spec.name, np.array([], dtype="int64")), failed["row"].to_numpy(dtype="int64") - 1)
+        if spec.name in schema.id_columns:
+            column, example = tables_io.unpadded_ids(column)
+            if example is not None:
+                out.append(_id_spaces_note(raw, spec, frame[spec.name], column))
         if spec.type == "string" and not spec.list_separator:
             column, meant = tables_io.read_codes(column, spec.allowed_values())
             if meant:
@@ -1566,7 +1748,7 @@ def read_validated(data_dir: str | Path, *, as_of=None, tables=None) -> dict[str
 # The warnings that say a value was read other than as written (an encoding, a header, a date order, a code label, a
 # pound sign, a spreadsheet's empty cells), or read though the analyst may believe it left out (a workbook's hidden
 # rows and columns). Training and scoring record them so an audit can see what was coerced or read unseen.
-FORGIVING_RULES = ("encoding", "column_name", "date_format", "code_spelling", "number_format", "spreadsheet_residue",
+FORGIVING_RULES = ("encoding", "column_name", "date_format", "code_spelling", "id_spaces", "number_format", "spreadsheet_residue",
                    "leading_zeros", "hidden_rows", "hidden_columns")
 
 
@@ -1693,6 +1875,9 @@ def _validate_raws(raws, schemas, parts, source, as_of, max_errors, *, warnings_
             typed[name] = frame
     parts += _foreign_key_failures(raws, typed, schemas)
     parts += _spell_failures(raws, typed, schemas)
+    parts += _month_coverage_failures(raws, typed, schemas)
+    parts += _interview_warnings(raws, typed)
+    parts += _far_ahead_warnings(raws, typed)
     parts += _team_history_warnings(raws, typed)
     parts += _fte_history_warnings(raws, typed)
     # A header-only table was not typed (nothing to check) but is still a table given with no rows for anyone.

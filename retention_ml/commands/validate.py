@@ -11,7 +11,7 @@ from retention_ml.commands import fail
 
 HELP = """Check every table in DATA_DIR against the schemas in data_schema/ and report every problem in one pass.
 
-For each problem: file, row (1-based data record; the header and blank lines are not counted; for a workbook also the Excel row, the number at the sheet's edge: "3 (Excel row 4)", and excel_row in --json), column, the offending value and the rule in plain words. Missing required tables or columns, a column named twice in a header, unreadable files, wrong types, dates outside 1900-2100, unparseable dates, values outside allowed lists or ranges, end before start, duplicate keys, rows pointing at unknown workers/teams/areas, dates after --as-of, non-UTF-8, ragged (every bad line is listed) and empty files are errors; unknown columns are warnings, and so is a table with no rows for a council's workers (its features would be missing, or 0, for all of them) or, with --as-of, a monthly table not refreshed for a council. Each message names the fix. Nothing is written into DATA_DIR.
+For each problem: file, row (1-based data record; the header and blank lines are not counted; for a workbook also the Excel row, the number at the sheet's edge: "3 (Excel row 4)", and excel_row in --json), column, the offending value and the rule in plain words. Missing required tables or columns, a column named twice in a header, unreadable files, wrong types, dates outside 1900-2100, unparseable dates, values outside allowed lists or ranges, end before start, duplicate keys, rows pointing at unknown workers/teams/areas, dates after --as-of, non-UTF-8, ragged (every bad line is listed) and empty files are errors; a caseload month with no row, or caseload rows standing apart from the rest after such a gap (a mistyped year would move the end of the data), are errors too; unknown columns are warnings, and so is a table with no rows for a council's workers (its features would be missing, or 0, for all of them), a last caseload month holding under half the usual rows, an exit interview of a spell with no end_date, or, with --as-of, a monthly table not refreshed for a council. What an export writes another way but can be read only one way (Windows-1252 text, padded headers and ids, DD/MM/YYYY dates with a day above 12, £38,192.00, code labels such as Fixed Term) is read, with a warning naming the reading. Optional tables not given are named after the tables read. Each message names the fix. Nothing is written into DATA_DIR.
 
 Exit codes: 0 valid (warnings allowed), 1 problems found, 2 could not run (no such folder, or no table file in it).
 
@@ -72,12 +72,26 @@ def validate(
     for name, n in report.tables.items():
         read.add_row(name, f"{n:,}")
     console.print(read)
+    absent = not_given(report)
+    if absent:
+        console.print(f"Optional tables not given: {', '.join(absent)}. The features they feed are left out, never "
+                      "invented (the model card and explain say \"not measured\"); if your systems hold them, export "
+                      "them (retention-ml schema show <table>).", highlight=False, soft_wrap=True)
     print_problems(console, report, limit=None)
     if report.truncated:
         console.print(f"Only the first {max_errors} problems are listed (the counts are complete); "
                       "raise --max-errors to list more, in the table or with --json.")
     console.print(next_step(report), highlight=False, soft_wrap=True)   # not broken at 80 columns: the command pastes
     raise typer.Exit(0 if report.ok else 1)
+
+
+def not_given(report) -> list[str]:
+    """The optional tables with no file in the folder validated (a table given but unreadable is reported as such)."""
+    from retention_ml.io import table_files
+    from retention_ml.schema import load_schemas
+
+    return [name for name, schema in load_schemas().items()
+            if not schema.required and name not in report.tables and not table_files(Path(report.data_dir), name)]
 
 
 def next_step(report) -> str:

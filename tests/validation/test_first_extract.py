@@ -193,3 +193,49 @@ def test_a_decimal_comma_in_the_column_leaves_every_comma_value_an_error(tmp_pat
     pay.to_csv(data / "pay_history.csv", index=False)
     errors = validate_dir(data).errors
     assert errors[["row", "column", "rule"]].values.tolist() == [[1, "annual_salary", "type"], [2, "annual_salary", "type"]]
+
+
+def test_ids_padded_with_spaces_are_read_without_them_in_every_table_and_reported(tmp_path, example_copy):
+    # A database's fixed-width text column pads its values; before, every caseload, absence and supervision row of
+    # a padded workers.csv was a foreign-key error whose hint was to add the spaces there.
+    clean, exported = example_copy(tmp_path, "clean"), example_copy(tmp_path, "exported")
+    workers = pd.read_csv(exported / "workers.csv", dtype=str, keep_default_na=False)
+    workers["worker_id"] = workers["worker_id"] + "   "
+    workers["team_id"] = " " + workers["team_id"]
+    workers.to_csv(exported / "workers.csv", index=False)
+    supervision = pd.read_csv(exported / "supervision.csv", dtype=str, keep_default_na=False)
+    supervision.loc[::2, "worker_id"] = supervision.loc[::2, "worker_id"] + " "
+    supervision.to_csv(exported / "supervision.csv", index=False)
+
+    report = validate_dir(exported)
+    assert report.ok
+    spaces = report.warnings[report.warnings["rule"] == "id_spaces"]
+    assert sorted(zip(spaces["table"], spaces["column"])) == [("supervision", "worker_id"), ("workers", "team_id"),
+                                                               ("workers", "worker_id")]
+    _reads_as(clean, exported, ["workers", "supervision", "caseload_history"])
+
+
+def test_ids_alike_but_for_spaces_are_one_id(tmp_path, example_copy):
+    data = example_copy(tmp_path)
+    workers = pd.read_csv(data / "workers.csv", dtype=str, keep_default_na=False)
+    twin = workers.iloc[[0]].assign(worker_id=workers["worker_id"].iat[0] + " ")
+    pd.concat([workers, twin]).to_csv(data / "workers.csv", index=False)
+    errors = validate_dir(data).errors
+    assert "duplicate_key" in set(errors["rule"])
+
+
+@pytest.mark.parametrize("table, column, written, fix", [
+    ("teams", "target_turnover", "12%", "write 12% as 0.12"),
+    ("teams", "target_turnover", "12", "write 12% as 0.12"),
+    ("workers", "fte", "60%", "write 60%"),
+    ("workers", "fte", "60", "write 60% as 0.6"),
+    ("workers", "fte", "0.6 FTE", "\"0.6 FTE\" as 0.6"),
+])
+def test_a_share_written_as_a_percentage_is_an_error_saying_how_to_write_it(tmp_path, example_copy, table, column, written, fix):
+    data = example_copy(tmp_path)
+    frame = pd.read_csv(data / f"{table}.csv", dtype=str, keep_default_na=False)
+    frame.loc[0, column] = written
+    frame.to_csv(data / f"{table}.csv", index=False)
+    errors = validate_dir(data).errors
+    named = errors[(errors["table"] == table) & (errors["column"] == column) & (errors["row"] == 1)]
+    assert len(named) == 1 and fix in named["message"].iat[0]

@@ -173,3 +173,13 @@ def test_a_workbooks_problems_show_the_excel_row_beside_the_data_row_in_the_tabl
     # a CSV's records have no Excel row: its line is a line of text
     csv = json.loads(invoke(["validate", str(data), "--json"]).stdout)
     assert [(f["row"], f["excel_row"]) for f in csv["failures"] if f["file"] == "teams.csv"] == [(3, None)]
+
+
+def test_optional_tables_not_given_are_named_after_the_tables_read(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(EXAMPLE, data, ignore=shutil.ignore_patterns("*.py", "*.md", "supervision.csv", "commute.csv"))
+    result = invoke(["validate", str(data)], env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if x.startswith("Optional tables not given:"))
+    assert line.startswith("Optional tables not given: commute, supervision.") and "not measured" in line
+    assert "Optional tables not given" not in invoke(["validate", str(EXAMPLE)]).output   # the example gives every table

@@ -162,10 +162,9 @@ def test_caseload_months_outside_the_spell_are_warnings_naming_worker_month_and_
     extra = pd.DataFrame([
         # W004 left 2024-09-30: its September row is fine, October is after the spell.
         dict(worker_id="W004", month="2024-10-01", open_cases="5", child_protection_cases="1", children_in_care_cases="0", court_cases="0", new_allocations="0"),
-        # W001 started 2016-03-01: February 2016 is before the spell.
-        dict(worker_id="W001", month="2016-02-01", open_cases="5", child_protection_cases="1", children_in_care_cases="0", court_cases="0", new_allocations="0"),
-        # Its start month itself is inside.
-        dict(worker_id="W001", month="2016-03-01", open_cases="5", child_protection_cases="1", children_in_care_cases="0", court_cases="0", new_allocations="0"),
+        # W011 started 2024-07-01: June 2024 is before the spell (its start month's row, already there, is inside).
+        # A month within the table's months: a row years before them all would also be a month_gap error.
+        dict(worker_id="W011", month="2024-06-01", open_cases="5", child_protection_cases="1", children_in_care_cases="0", court_cases="0", new_allocations="0"),
     ])
     write(pd.concat([caseload, extra], ignore_index=True), data, "caseload_history")
     report = validate_dir(data, as_of=AS_OF)
@@ -175,7 +174,7 @@ def test_caseload_months_outside_the_spell_are_warnings_naming_worker_month_and_
     assert out["row"].tolist() == [n + 1, n + 2] and set(out["table"]) == {"caseload_history"}
     assert out["message"].iloc[0].startswith(
         f"caseload_history row {n + 1}: month 2024-10 is outside the spell of worker W004 (2022-09-05 to 2024-09-30);")
-    assert "month 2016-02 is outside the spell of worker W001 (2016-03-01 to in post)" in out["message"].iloc[1]
+    assert "month 2024-06 is outside the spell of worker W011 (2024-07-01 to in post)" in out["message"].iloc[1]
 
 
 def test_supervision_after_the_leaving_month_is_a_warning_but_not_within_it(data):
@@ -211,3 +210,51 @@ def test_a_header_spelled_much_like_a_missing_column_is_named_as_the_likely_rena
     assert "did you mean establishment_fte? if it holds that, rename it to establishment_fte (an optional column" \
         in unknown["establishment"]
     assert "did you mean target_turnover?" in unknown["target_turnover_rate"]
+
+
+def test_a_row_repeated_whole_is_named_a_copy_to_delete_and_a_key_repeated_with_other_values_is_not(data):
+    caseload = read(data, "caseload_history")
+    differing = caseload.iloc[[1]].assign(open_cases="7")
+    write(pd.concat([caseload, caseload.iloc[[0]], differing], ignore_index=True), data, "caseload_history")
+    workers = read(data, "workers")
+    write(pd.concat([workers, workers.iloc[[0]]], ignore_index=True), data, "workers")
+    errors = validate_dir(data).errors.query("rule == 'duplicate_key'").set_index(["table", "row"])["message"]
+    n = len(caseload)
+    assert "every value repeats that row" in errors[("caseload_history", n + 1)]
+    assert "every value repeats that row" not in errors[("caseload_history", n + 2)]
+    whole = errors[("workers", len(workers) + 1)]
+    assert "delete the repeated rows" in whole and "each employment spell needs its own worker_id" not in whole
+
+
+@pytest.mark.parametrize("table, column, exported", [
+    ("workers", "employment_type", "Contract Type"),
+    ("workers", "end_date", "Leaving Date"),
+    ("caseload_history", "open_cases", "caseload"),
+])
+def test_a_column_under_a_name_hr_systems_give_it_is_named_as_the_likely_rename(data, table, column, exported):
+    frame = read(data, table).rename(columns={column: exported})
+    write(frame, data, table)
+    failures = pd.concat([validate_dir(data).errors, validate_dir(data).warnings])
+    named = failures[(failures["table"] == table) & failures["message"].str.contains(f"rename it to {column}", regex=False)]
+    assert not named.empty and named["message"].str.contains(exported, regex=False).all()
+
+
+def test_a_repeated_key_with_a_value_left_empty_is_not_called_a_copy(data):
+    pay = read(data, "pay_history")
+    first = pay.index[pay["spinal_point"] != ""][0]
+    write(pd.concat([pay, pay.loc[[first]].assign(spinal_point="")], ignore_index=True), data, "pay_history")
+    errors = validate_dir(data).errors.query("rule == 'duplicate_key' and table == 'pay_history'")
+    assert len(errors) == 1 and "every value repeats that row" not in errors["message"].iat[0]
+
+
+def test_a_leaving_date_years_after_the_data_is_a_warning_and_one_within_notice_is_not(data):
+    workers = read(data, "workers")
+    in_post = workers.index[workers["end_date"] == ""]
+    last = pd.to_datetime(read(data, "caseload_history")["month"]).max()
+    workers.loc[in_post[0], ["end_date", "leaving_reason"]] = [(last + pd.DateOffset(years=8)).strftime("%Y-%m-%d"), "resignation"]
+    workers.loc[in_post[1], ["end_date", "leaving_reason"]] = [(last + pd.DateOffset(months=3)).strftime("%Y-%m-%d"), "resignation"]
+    write(workers, data, "workers")
+    report = validate_dir(data)
+    assert report.ok
+    far = report.warnings.query("rule == 'leaving_far_ahead'")
+    assert far["row"].tolist() == [in_post[0] + 1] and "mistyped year" in far["message"].iat[0]
