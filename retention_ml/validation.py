@@ -1757,11 +1757,17 @@ FORGIVING_RULES = ("encoding", "column_name", "date_format", "code_spelling", "i
 # numbers into every scores file and list unnoticed: they keep these with the readings, one record per file,
 # column and rule (the rows counted, no value), and print them.
 IDENTIFYING_ID_RULES = ("name_like_id", "number_like_id", "ni_number_like_id")
+# A warning that moves what training counts: the end of the data is read from the last caseload month, so a thin
+# one (a stray or mistyped row) makes everyone in post up to it a stayer. `train` validates without printing
+# warnings, so it keeps these with the readings and prints them; `score` only keeps them (an extract pulled
+# mid-month holds part of the current month, which scoring never reads).
+DATA_END_RULES = ("thin_last_month",)
 SHOWN_ROWS = 5   # rows named in an identifying-id record; `retention-ml validate` lists them all
 
 
 def forgiving_readings(report: ValidationReport) -> dict[str, list[dict]]:
-    """File -> the :data:`FORGIVING_RULES` warnings of ``report`` on it (rule, column, value, message), then one
+    """File -> the :data:`FORGIVING_RULES` and :data:`DATA_END_RULES` warnings of ``report`` on it (rule, column,
+    value, message; a thin month's few stray rows each), then one
     record per column and :data:`IDENTIFYING_ID_RULES` rule (value None, the rows counted), files sorted.
 
     Small by construction (one record per file or column, never per row): what a run's or a scoring's record keeps.
@@ -1769,7 +1775,7 @@ def forgiving_readings(report: ValidationReport) -> dict[str, list[dict]]:
     >>> forgiving_readings(validate_dir("data_schema/examples/council_small"))  # doctest: +SKIP
     {}
     """
-    found = report.warnings[report.warnings["rule"].isin(FORGIVING_RULES)]
+    found = report.warnings[report.warnings["rule"].isin((*FORGIVING_RULES, *DATA_END_RULES))]
     out: dict[str, list[dict]] = {}
     for row in found.sort_values(["file", "rule"], kind="stable").itertuples():
         out.setdefault(row.file, []).append({"rule": row.rule, "column": None if pd.isna(row.column) else row.column,
@@ -1792,6 +1798,11 @@ def _identifying_message(file: str, column: str, rule: str, rows: pd.Series) -> 
 def identifying_id_warnings(readings: Mapping[str, list[dict]] | None) -> list[str]:
     """The :data:`IDENTIFYING_ID_RULES` messages of a run's or a scoring's readings (:func:`forgiving_readings`)."""
     return [r["message"] for records in (readings or {}).values() for r in records if r["rule"] in IDENTIFYING_ID_RULES]
+
+
+def data_end_warnings(readings: Mapping[str, list[dict]] | None) -> list[str]:
+    """The :data:`DATA_END_RULES` messages of a run's readings (:func:`forgiving_readings`)."""
+    return [r["message"] for records in (readings or {}).values() for r in records if r["rule"] in DATA_END_RULES]
 
 
 def read_validated_readings(data_dir: str | Path, *, as_of=None, tables=None) -> tuple[dict[str, pd.DataFrame], dict[str, list[dict]]]:

@@ -15,7 +15,7 @@ Tracking: sqlite:///./mlflow.db with artifacts in ./mlartifacts unless MLFLOW_TR
 
 The data are validated first: if they fail, every problem (file, row, column, rule) is listed as `retention-ml validate` lists it, and nothing is trained.
 
-Exit codes: 0 trained and registered (a plain warning is printed when LightGBM does not beat a baseline, when the test or validation window holds fewer leavers than the promotion gate's min_test_leavers, when the model gives everyone the same risk, when worker ids look like names, payroll numbers or National Insurance numbers (validate's rules name_like_id, number_like_id and ni_number_like_id; counted by file and column in the run's data_readings.json, never a value), or when tuning stopped at tuning.timeout_seconds before its trials were done: such a run may not come out the same again), 1 the data failed validation (nothing trained; --json prints the validator's report), 2 could not run (bad experiment file or override, missing data folder, a tracking URI that cannot work: no writable folder for the SQLite store, a plain folder (MLflow 3's read-only file store) or a server that does not answer within seconds; nothing is written then).
+Exit codes: 0 trained and registered (a plain warning is printed when LightGBM does not beat a baseline, when the test or validation window holds fewer leavers than the promotion gate's min_test_leavers, when the model gives everyone the same risk, when the last caseload month holds too few rows to be the end of the data (validate's rule thin_last_month: everyone in post up to it counts as a stayer), when worker ids look like names, payroll numbers or National Insurance numbers (validate's rules name_like_id, number_like_id and ni_number_like_id; counted by file and column in the run's data_readings.json, never a value), or when tuning stopped at tuning.timeout_seconds before its trials were done: such a run may not come out the same again), 1 the data failed validation (nothing trained; --json prints the validator's report), 2 could not run (bad experiment file or override, missing data folder, a tracking URI that cannot work: no writable folder for the SQLite store, a plain folder (MLflow 3's read-only file store) or a server that does not answer within seconds; nothing is written then).
 
 \b
 Examples:
@@ -82,7 +82,7 @@ def train(
             truth = _truth_check(exp, result, simulated)
     if invalid is not None:
         _refuse_invalid(json_out, err, experiment, invalid)
-    warnings = evidence_warnings(result, exp) + identifying_ids(result.run_id, exp)
+    warnings = evidence_warnings(result, exp) + data_warnings(result.run_id, exp)
     if json_out:
         typer.echo(json.dumps({"ok": True, "run_id": result.run_id, "model_version": result.model_version,
                                "simulated": simulated, "notes": result.notes, "warnings": warnings, "metrics": result.metrics,
@@ -123,12 +123,13 @@ def evidence_warnings(result, exp: dict) -> list[str]:
     return out
 
 
-def identifying_ids(run_id: str | None, exp: dict) -> list[str]:
-    """Ids in the data that may identify their person (names, payroll numbers), as the run's record of its data
-    readings keeps them: validation warns without stopping, and on valid data training showed no warning, so a
-    scheduled job that never ran `validate` trained on payroll numbers unnoticed."""
+def data_warnings(run_id: str | None, exp: dict) -> list[str]:
+    """A last caseload month too thin to be the end of the data, and ids that may identify their person (names,
+    payroll numbers), as the run's record of its data readings keeps them: validation warns without stopping, and
+    on valid data training showed no warning, so a scheduled job that never ran `validate` trained on payroll
+    numbers, or with a stray month's row counting everyone in post as a stayer, unnoticed."""
     from retention_ml import artifacts, tracking
-    from retention_ml.validation import identifying_id_warnings
+    from retention_ml.validation import data_end_warnings, identifying_id_warnings
 
     if not run_id or exp.get("kind") == "flat":   # a flat extract's ids are replaced by W000001... when it is read
         return []
@@ -136,7 +137,7 @@ def identifying_ids(run_id: str | None, exp: dict) -> list[str]:
         readings = tracking.load_json_artifact(run_id, artifacts.DATA_READINGS)
     except (tracking.MlflowException, OSError):   # a run whose data were not validated logs no readings
         return []
-    return identifying_id_warnings(readings)
+    return data_end_warnings(readings) + identifying_id_warnings(readings)
 
 
 def tuning_summary(tuning: dict) -> str:

@@ -3,7 +3,8 @@
 Both validate the extract but showed no warning on valid data, so a scheduled monthly job that never runs
 `validate` put payroll numbers into every scores file and list unnoticed. The run's data_readings.json and the
 scoring's score_meta.json keep one record per file, column and rule (rows counted, no value), and both commands
-print it (train: WARNING and --json "warnings"; score: on stderr, also with --json).
+print it (train: WARNING and --json "warnings"; score: on stderr, also with --json). `train` says in the same way when
+the last caseload month is too thin to be the end of the data (a stray row: everyone in post up to it a stayer).
 """
 
 from __future__ import annotations
@@ -106,3 +107,32 @@ def test_explain_on_pseudonymous_ids_warns_of_nothing(sim_dir, tmp_path, scratch
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["warnings"] == []
     assert not _printed(result, "")
+
+
+def _with_stray_month(source: Path, target: Path) -> tuple[Path, str]:
+    """A copy of ``source`` (no _truth) with one caseload row, of someone still in post, copied into the month
+    after the last: the stray row an export with a mistyped month gives."""
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("_truth"))
+    path = next(p for p in target.iterdir() if p.stem == "caseload_history")
+    rows = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, dtype=str, keep_default_na=False)
+    month = pd.to_datetime(rows["month"])
+    workers = pd.read_parquet(target / "workers.parquet") if (target / "workers.parquet").exists() \
+        else pd.read_csv(target / "workers.csv")
+    staying = set(workers.loc[workers["end_date"].isna(), "worker_id"].astype(str))
+    last = rows.loc[(month == month.max()).to_numpy() & rows["worker_id"].astype(str).isin(staying).to_numpy()].head(1).copy()
+    stray = month.max() + pd.DateOffset(months=1)
+    last["month"] = stray if path.suffix == ".parquet" else stray.strftime("%Y-%m-%d")
+    rows = pd.concat([rows, last], ignore_index=True)
+    rows.to_parquet(path, index=False) if path.suffix == ".parquet" else rows.to_csv(path, index=False)
+    return target, stray.strftime("%Y-%m")
+
+
+def test_train_warns_when_the_last_caseload_month_is_a_stray_row(sim_dir, tmp_path, scratch_store):
+    data, stray = _with_stray_month(sim_dir, tmp_path / "stray")
+    (tmp_path / "store").mkdir()
+    with scratch_store(tmp_path / "store"):
+        record = _train(data)
+        clean = _train(sim_dir)
+    said = [w for w in record["warnings"] if "thin_last_month" in w or "last month" in w]
+    assert len(said) == 1 and stray in said[0] and "1 row(s)" in said[0], record["warnings"]
+    assert not [w for w in clean["warnings"] if "last month" in w]
