@@ -139,6 +139,7 @@ RULES = {
     "foreign_key": "a value with no matching row in the referenced table",
     "month_gap": "a table with a row per worker and month (caseload_history) with no row at all for a month between its first and last month: a month missing from the export (one error naming the months), or rows that stand apart after such a gap, as a mistyped year does (one error per row, up to " + str(STRAY_ROWS) + " rows)",
     "thin_last_month": "the last month of a table with a row per worker and month (caseload_history) holds fewer than half the rows of the months before it: a month exported before it was complete, or a mistyped month; the end of the data is read from that month, so training would count the people in post up to it as stayers (warning: scoring reads nothing from its own month on)",
+    "council_ends_early": "a council's caseload_history ends before the other councils' in a pooled extract: the end of the data is read from the last month of all of them, so training would count that council's people in post after its own last month as stayers, whether or not they left (warning)",
     "leaving_far_ahead": f"a workers end_date more than {FAR_AHEAD_MONTHS} months after the last caseload month: a mistyped year? Such a person is scored but left out of every list (leaving_date_recorded) (warning)",
     "interview_without_leaving": "an exit interview for a spell with no end_date in workers (left out of the exit-interview alignment, which reads leavers only; after a rehire the interview belongs to the old spell), or dated before the spell's start (warning)",
     "outside_spell": "a worker's row dated in a month before the spell's start month or after its end month (warning)",
@@ -1244,6 +1245,35 @@ def _interview_warnings(raws: dict[str, _Raw], typed: dict[str, pd.DataFrame]) -
                      severity="warning", values=worker.tolist(), messages=msgs.tolist(), exact_lines=raw.exact_lines)]
 
 
+def _council_end_warnings(raws: dict[str, _Raw], typed: dict[str, pd.DataFrame]) -> list[pd.DataFrame]:
+    """council_ends_early warnings: in an extract pooling several councils, one whose caseload months end before the
+    others' while people are still in post there (no end_date). A council exported earlier than the rest has no
+    leaving recorded after its pull date, yet the snapshots run to the pooled end: its late leavers would be labelled
+    stayers. One record per council (file-level, column month)."""
+    caseload, workers, teams = typed.get("caseload_history"), typed.get("workers"), typed.get("teams")
+    if caseload is None or workers is None or teams is None or not {"team_id", "council_id"} <= set(teams.columns) \
+            or not {"worker_id", "team_id", "end_date"} <= set(workers.columns) \
+            or not {"worker_id", "month"} <= set(caseload.columns):
+        return []
+    council = workers.drop_duplicates("worker_id").set_index("worker_id")["team_id"].map(
+        teams.drop_duplicates("team_id").set_index("team_id")["council_id"])
+    last = caseload.assign(council=caseload["worker_id"].map(council)).groupby("council")["month"].max().dropna()
+    open_spells = workers.loc[workers["end_date"].isna(), "worker_id"].map(council).value_counts()
+    end = last.max()
+    early = last[(last < end) & last.index.isin(open_spells.index)]
+    if early.empty:
+        return []
+    raw = raws["caseload_history"]
+    months = ((end.year - early.dt.year) * 12 + end.month - early.dt.month).astype(int)
+    msgs = [f"{raw.file}: council {c}'s last month is {m:%Y-%m}, {n} month(s) before the data's last month {end:%Y-%m}, "
+            f"with {int(open_spells[c]):,} people still in post there: the end of the data is the last month of all "
+            f"councils, so training counts them as stayers after {m:%Y-%m} whether or not they left. Export {c}'s "
+            f"tables to the same month as the others', or train the councils apart"
+            for c, m, n in zip(early.index, early, months)]
+    return [_records("caseload_history", raw.file, column="month", rule="council_ends_early", severity="warning",
+                     values=[f"{m:%Y-%m}" for m in early], messages=msgs, exact_lines=raw.exact_lines)]
+
+
 def _far_ahead_warnings(raws: dict[str, _Raw], typed: dict[str, pd.DataFrame]) -> list[pd.DataFrame]:
     """leaving_far_ahead warnings: workers whose end_date lies more than :data:`FAR_AHEAD_MONTHS` after the last
     caseload month. A leaving date already recorded keeps a person off every list, so 2030 typed for 2020 took a
@@ -1757,11 +1787,11 @@ FORGIVING_RULES = ("encoding", "column_name", "date_format", "code_spelling", "i
 # numbers into every scores file and list unnoticed: they keep these with the readings, one record per file,
 # column and rule (the rows counted, no value), and print them.
 IDENTIFYING_ID_RULES = ("name_like_id", "number_like_id", "ni_number_like_id")
-# A warning that moves what training counts: the end of the data is read from the last caseload month, so a thin
-# one (a stray or mistyped row) makes everyone in post up to it a stayer. `train` validates without printing
+# Warnings that move what training counts: the end of the data is read from the last caseload month, so a thin
+# one (a stray or mistyped row), or a pooled council exported earlier than the rest, makes people in post a stayer. `train` validates without printing
 # warnings, so it keeps these with the readings and prints them; `score` only keeps them (an extract pulled
 # mid-month holds part of the current month, which scoring never reads).
-DATA_END_RULES = ("thin_last_month",)
+DATA_END_RULES = ("thin_last_month", "council_ends_early")
 SHOWN_ROWS = 5   # rows named in an identifying-id record; `retention-ml validate` lists them all
 
 
@@ -1889,6 +1919,7 @@ def _validate_raws(raws, schemas, parts, source, as_of, max_errors, *, warnings_
     parts += _month_coverage_failures(raws, typed, schemas)
     parts += _interview_warnings(raws, typed)
     parts += _far_ahead_warnings(raws, typed)
+    parts += _council_end_warnings(raws, typed)
     parts += _team_history_warnings(raws, typed)
     parts += _fte_history_warnings(raws, typed)
     # A header-only table was not typed (nothing to check) but is still a table given with no rows for anyone.

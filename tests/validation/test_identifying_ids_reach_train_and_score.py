@@ -4,7 +4,8 @@ Both validate the extract but showed no warning on valid data, so a scheduled mo
 `validate` put payroll numbers into every scores file and list unnoticed. The run's data_readings.json and the
 scoring's score_meta.json keep one record per file, column and rule (rows counted, no value), and both commands
 print it (train: WARNING and --json "warnings"; score: on stderr, also with --json). `train` says in the same way when
-the last caseload month is too thin to be the end of the data (a stray row: everyone in post up to it a stayer).
+the last caseload month is too thin to be the end of the data (a stray row: everyone in post up to it a stayer), or
+when one council of a pooled extract ends its months before the others (its people a stayer after its own end).
 """
 
 from __future__ import annotations
@@ -133,6 +134,30 @@ def test_train_warns_when_the_last_caseload_month_is_a_stray_row(sim_dir, tmp_pa
     with scratch_store(tmp_path / "store"):
         record = _train(data)
         clean = _train(sim_dir)
-    said = [w for w in record["warnings"] if "thin_last_month" in w or "last month" in w]
-    assert len(said) == 1 and stray in said[0] and "1 row(s)" in said[0], record["warnings"]
+    said = [w for w in record["warnings"] if "row(s) against a median" in w]
+    assert len(said) == 1 and stray in said[0] and "holds 1 row(s)" in said[0], record["warnings"]
     assert not [w for w in clean["warnings"] if "last month" in w]
+
+
+def test_a_council_whose_months_end_before_the_others_is_named_by_validate_and_train(sim_dir, tmp_path, scratch_store):
+    data = tmp_path / "pooled"
+    shutil.copytree(sim_dir, data, ignore=shutil.ignore_patterns("_truth"))
+    teams = pd.read_csv(data / "teams.csv", dtype=str)
+    early = sorted(teams["council_id"].unique())[0]
+    workers = pd.read_parquet(data / "workers.parquet")
+    theirs = workers["team_id"].map(teams.set_index("team_id")["council_id"]).eq(early)
+    rows = pd.read_parquet(data / "caseload_history.parquet")
+    end = rows["month"].max()
+    cut = end - pd.DateOffset(months=2)   # exported two months before the other council
+    rows = rows[~(rows["worker_id"].isin(workers.loc[theirs, "worker_id"]) & (rows["month"] > cut))]
+    rows.to_parquet(data / "caseload_history.parquet", index=False)
+
+    checked = runner.invoke(app, ["validate", str(data), "--json"])
+    named = [f for f in json.loads(checked.stdout)["failures"] if f["rule"] == "council_ends_early"]
+    assert [(f["severity"], f["table"], f["column"], f["value"]) for f in named] == \
+        [("warning", "caseload_history", "month", f"{cut:%Y-%m}")]
+    assert early in named[0]["message"] and f"{end:%Y-%m}" in named[0]["message"]
+    (tmp_path / "store").mkdir()
+    with scratch_store(tmp_path / "store"):
+        record = _train(data)
+    assert [w for w in record["warnings"] if f"council {early}'s last month is {cut:%Y-%m}" in w]
