@@ -227,7 +227,11 @@ def _writing_section(schemas: dict[str, TableSchema]) -> list[str]:
         "(`spreadsheet_residue`).",
         f"- **Missing values are empty cells.** {markers} and the like are values, not gaps: they fail their "
         "column's type or allowed values. A row whose every field is empty, between data rows, is an error of its own (`empty_row`).",
-        "- **Dates** are `YYYY-MM-DD` (a time after it, `2024-01-31 00:00:00`, is fine). A column written "
+        "- **Dates** are `YYYY-MM-DD` (a midnight time after it, `2024-01-31 00:00:00`, is fine). A date written "
+        "with another time (`2021-03-31 23:30`, `2021-03-31T23:30:00Z`, or a Parquet timestamp) is read as the day "
+        "written, the time and any time zone left out, so a time never moves a date to another day, month or "
+        "snapshot; one warning per column (`date_time`, kept with the other readings) names the count and the first "
+        "row. A column written "
         "`DD/MM/YYYY` is read day first only when its values show the order: every value D/M/YYYY (or D.M.YYYY), one "
         "with a day above 12, none with a month above 12 (warning `date_format` naming that value). Otherwise it is "
         "refused, never guessed (03/04/2024 reads either way), and validate names the column. A whole number "
