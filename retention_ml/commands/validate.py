@@ -140,7 +140,7 @@ def print_problems(console, report, limit: int | None = 50) -> None:
                               soft_wrap=whole)
         else:
             console.print(problem_table(listing, limit))
-        total = len(report.failures)
+        total = sum(report.totals())   # every record found, also when the report holds fewer
         if limit is not None and len(listing) > limit:
             console.print(f"... and {int(listing['count'].iloc[limit:].sum()):,} more; `retention-ml validate {report.data_dir} "
                           f"--json --max-errors {total}` lists them all.", soft_wrap=True)
