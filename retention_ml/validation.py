@@ -334,15 +334,16 @@ def group_failures(failures: pd.DataFrame) -> pd.DataFrame:
     shown = many & (order < SHOWN_ROWS)
     # groups in order of their first record, as the folded records of ``out`` are: one message per group
     places = failures[shown].groupby([keys.loc[shown, k] for k in _GROUP_KEY], sort=False).agg(
-        rows=("row", list), lines=("line", list))
+        rows=("row", list), lines=("line", list), values=("value", list))
     folded = out.index[out["count"].to_numpy() > 1]
-    out.loc[folded, "message"] = [_folded_message(out.loc[i], rows, lines)
-                                  for i, rows, lines in zip(folded, places["rows"], places["lines"])]
+    out.loc[folded, "message"] = [_folded_message(out.loc[i], rows, lines, values) for i, rows, lines, values
+                                  in zip(folded, places["rows"], places["lines"], places["values"])]
     return out.reset_index(drop=True)
 
 
-def _folded_message(first: pd.Series, rows: list, lines: list) -> str:
-    """``<file> column <column>: the same problem on N rows (rows 1, 2, 3, 4, 5 and N - 5 more); the first: ...``."""
+def _folded_message(first: pd.Series, rows: list, lines: list, values: list) -> str:
+    """``<file> column <column>: the same problem on N rows (rows 1, 2, 3, 4, 5 and N - 5 more); the first: ...``;
+    records of no row or line (a council a table has no rows for) are named by their values when they have them."""
     n, more = int(first["count"]), int(first["count"]) - len(rows)
     if all(pd.notna(r) for r in rows):
         unit, shown = "rows", ", ".join(f"{int(r):,}" for r in rows)
@@ -351,8 +352,8 @@ def _folded_message(first: pd.Series, rows: list, lines: list) -> str:
     elif all(pd.notna(x) for x in lines):
         unit, shown = "lines", ", ".join(f"{int(x):,}" for x in lines)
     else:
-        unit, shown = "records", ""
-    where = f" ({unit} {shown} and {more:,} more)" if shown else ""
+        unit, shown = "records", ", ".join(str(v) for v in values) if all(pd.notna(v) for v in values) else ""
+    where = f" ({'' if unit == 'records' else unit + ' '}{shown} and {more:,} more)" if shown else ""
     column = f" column {first['column']}" if pd.notna(first["column"]) and first["column"] != "" else ""
     return f"{first['file']}{column}: the same problem on {n:,} {unit}{where}; the first: {first['message']}"
 

@@ -122,11 +122,14 @@ def test_a_workbooks_folded_rows_name_the_excel_rows_and_a_files_bad_lines_their
     book = pd.DataFrame({"severity": "error", "table": "teams", "file": "teams.xlsx", "row": range(3, 3 + n),
                          "line": range(4, 4 + n), "column": "service", "rule": "allowed", "value": "x", "message": "m"})
     ragged = book.assign(file="teams.csv", row=pd.NA, column=None, rule="csv_format")[FAILURE_COLUMNS]
-    listing = group_failures(pd.concat([book[FAILURE_COLUMNS], ragged], ignore_index=True))
-    assert listing["count"].tolist() == [n, n]
+    councils = book.assign(file="absence.csv", row=pd.NA, line=pd.NA, column="council", rule="no_rows_for_council",
+                           severity="warning", value=[f"C{i:03d}" for i in range(1, n + 1)])[FAILURE_COLUMNS]
+    listing = group_failures(pd.concat([book[FAILURE_COLUMNS], ragged, councils], ignore_index=True))
+    assert listing["count"].tolist() == [n, n, n]
     assert listing["message"].tolist() == [
         f"teams.xlsx column service: the same problem on {n} rows (rows 3, 4, 5, 6, 7 (Excel rows 4, 5, 6, 7, 8) and 2 more); the first: m",
-        f"teams.csv: the same problem on {n} lines (lines 4, 5, 6, 7, 8 and 2 more); the first: m"]
+        f"teams.csv: the same problem on {n} lines (lines 4, 5, 6, 7, 8 and 2 more); the first: m",
+        f"absence.csv column council: the same problem on {n} records (C001, C002, C003, C004, C005 and 2 more); the first: m"]
 
 
 def test_the_help_says_when_problems_are_folded():
