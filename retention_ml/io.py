@@ -795,6 +795,46 @@ def day_first_dates(col: pd.Series) -> tuple[pd.Series, str | None]:
 __all__ += ["day_first_dates"]
 
 
+# An ISO date followed by a time of day, maybe with seconds, their fraction and a time zone (how HR systems and
+# Excel export a date-time field: '2021-03-31 23:30', '2021-03-31T23:30:00Z', '2021-03-31T00:30:00+01:00').
+_DATE_AND_TIME = r"^\s*(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:Z|[+-]\d{2}:?\d{2})?\s*$"
+_MIDNIGHT = r"^0?0:00(?::00(?:\.0+)?)?$"
+_NS_PER_DAY = 86_400 * 10**9
+
+
+def dates_without_time(col: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """``col`` (text, or timestamps from Parquet) with the time of day taken off its dates, and the positions of
+    the values whose time was not midnight.
+
+    A date counts whole days: 'start 2021-03-31 23:30' started on 31 March, so the time must not move it past a
+    month's end or a snapshot (a change dated on a snapshot's date counts from the next one). The day is the one
+    written; a time zone is not converted (midnight in British Summer Time written in UTC would move the date
+    back a day). Text is only scanned when no value holds ':'.
+
+    >>> col, timed = dates_without_time(pd.Series(["2021-03-31 23:30", "2021-04-01", "2021-04-02T00:00:00Z"]))
+    >>> col.tolist(), timed.tolist()
+    (['2021-03-31', '2021-04-01', '2021-04-02'], [0])
+    """
+    if pd.api.types.is_datetime64_any_dtype(col):
+        if getattr(col.dt, "tz", None) is not None:
+            col = col.dt.tz_localize(None)   # the local date and time as written, not converted to UTC
+        # nanoseconds into the day, on the integers: a clean column costs one pass, no normalised copy
+        ns = col.to_numpy(dtype="datetime64[ns]").view("int64")
+        timed = np.flatnonzero((ns % _NS_PER_DAY != 0) & col.notna().to_numpy())
+        return (col.dt.normalize() if timed.size else col), timed
+    if not _text_holds(col, ":"):
+        return col, np.array([], dtype="int64")
+    parts = col.astype("string").str.extract(_DATE_AND_TIME)
+    dated = parts[0].notna().to_numpy()
+    timed = dated & ~parts[1].str.match(_MIDNIGHT).to_numpy(dtype=bool, na_value=False)
+    out = col.astype(object).copy()
+    out[dated] = parts.loc[dated, 0].astype(object)
+    return out, np.flatnonzero(timed)
+
+
+__all__ += ["dates_without_time"]
+
+
 def code_key(values: pd.Series) -> pd.Series:
     """Codes reduced for comparison: lower case, runs of spaces, '-' and '_' as one '_' ('Fixed Term ' -> 'fixed_term')."""
     return values.astype("string").str.strip().str.lower().str.replace(r"[\s_\-]+", "_", regex=True)
@@ -896,12 +936,8 @@ def coerce_types(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
             continue
         col = out[spec.name]
         if spec.type in ("date", "month"):
-            col = day_first_dates(col)[0]
+            col = dates_without_time(day_first_dates(col)[0])[0]
             col = pd.to_datetime(col, format="mixed" if col.dtype == object or pd.api.types.is_string_dtype(col) else None)
-            if getattr(col.dt, "tz", None) is not None:
-                # A Parquet timestamp with a time zone: keep its local date and time, as validation reads it
-                # (converting to UTC would move a midnight date in British Summer Time to the day before).
-                col = col.dt.tz_localize(None)
             if spec.type == "month":
                 col = col.dt.to_period("M").dt.to_timestamp()
             out[spec.name] = col.astype("datetime64[ns]")

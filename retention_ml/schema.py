@@ -20,7 +20,7 @@ import hashlib
 import json
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -421,16 +421,30 @@ def age_band_edges() -> tuple[int, ...]:
     return tuple(edges)
 
 
-def schema_version() -> str:
-    """A version string for the whole input schema: table versions plus a short content hash.
+# Fields that hold words for a reader (a description, a fix, the names other systems give a column, a unit, a
+# message, a driver's label and levers) or where a schema was read from: none changes how an extract is read.
+_WORDS_ONLY = frozenset({"description", "hints", "hint", "also_called", "unit", "message", "label", "levers",
+                         "group_levers", "path"})
 
-    Logged with every model so a model can be matched to the schema it was trained on.
+
+def _what_reads(item) -> dict:
+    """A schema dataclass as plain data without :data:`_WORDS_ONLY` fields (nested dataclasses alike).
+
+    Every other field is kept, so a field added later counts towards the version until it is named here."""
+    return asdict(item, dict_factory=lambda pairs: {k: v for k, v in pairs if k not in _WORDS_ONLY})
+
+
+def schema_version() -> str:
+    """A version string for the whole input schema: the sum of the table versions plus a short content hash.
+
+    Logged with every model (tag ``retention_ml.schema_version``) so a model can be matched to the schema it was
+    trained on. The hash covers what decides how an extract is read: each table's columns with their types,
+    nullability, allowed values, ranges and flags, its keys, row checks, patterns and default rows, and each
+    driver's code and flags. It leaves out words for the reader (descriptions, hints, messages, units, the names
+    other systems give a column, drivers' labels and levers), so editing those keeps the version; comments and
+    layout never counted. Nothing refuses a run over its version: ``card`` shows the one the run logged.
     """
     schemas = load_schemas()
-    digest = hashlib.sha256()
-    # the parsed content, not the bytes: a comment or a line break moved changes no input, so no model's version
-    for path in [t.path for t in schemas.values()] + [schema_dir() / "drivers.yaml"]:
-        content = yaml.safe_load(path.read_text(encoding="utf-8"))
-        digest.update(json.dumps(content, sort_keys=True, default=str).encode())
-
+    content = {"tables": [_what_reads(t) for t in schemas.values()], "drivers": [_what_reads(d) for d in load_drivers()]}
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode())
     return f"{sum(t.version for t in schemas.values())}-{digest.hexdigest()[:10]}"

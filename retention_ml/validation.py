@@ -62,6 +62,8 @@ from retention_ml.schema import ColumnSpec, TableSchema, load_schemas
 __all__ = [
     "DataValidationError",
     "FAILURE_COLUMNS",
+    "SHOWN_ROWS",
+    "group_failures",
     "ValidationReport",
     "build_pandera_schema",
     "read_validated",
@@ -118,6 +120,7 @@ RULES = {
     "excel_error": "a text value that is Excel's error for a failed formula ('#N/A', '#REF!'): a lookup or formula that failed before the export, never an id, code or name; one error per value, read as empty",
     "type": "a value does not parse as the column's type (or is a number too large to hold)",
     "date_format": "a column's dates are written DD/MM/YYYY: a warning when they were read day first (every value D/M/YYYY, a day above 12 in one, no month above 12); otherwise an error, one per column beside each value's type error, since 01/02/2024 reads either way",
+    "date_time": "dates written with a time of day other than midnight ('2021-03-31 23:30'): each read as the day written, the time (and any time zone) left out, so it never moves a date to another day, month or snapshot (warning, one per column); a midnight time is the date itself",
     "date_range": "a date before 1900-01-01 or after 2100-12-31 (placeholders such as 9999-12-31 included)",
     "not_null": "a value is missing where the column requires one",
     "empty_row": "a row with every field empty between data rows (one record, instead of one per required column)",
@@ -283,16 +286,76 @@ class ValidationReport:
         if not self.ok:
             raise DataValidationError(self)
 
+    def grouped(self) -> pd.DataFrame:
+        """The problems to print: :attr:`failures` with each problem repeated on many rows folded into one record
+        (:func:`group_failures`), and ``count``, the records each stands for."""
+        return group_failures(self.failures)
+
     def __str__(self) -> str:
         lines = [self.headline()]
-        for rec in self.failures.head(20).itertuples(index=False):
+        listing = self.grouped()
+        for rec in listing.head(20).itertuples(index=False):
             lines.append(f"  {rec.severity}: {rec.message}")
-        if len(self.failures) > 20:
-            lines.append(f"  ... and {len(self.failures) - 20} more")
+        if len(listing) > 20:
+            lines.append(f"  ... and {int(listing['count'].iloc[20:].sum())} more")
         return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- records
+
+_GROUP_KEY = ["severity", "table", "file", "column", "rule"]
+
+
+def group_failures(failures: pd.DataFrame) -> pd.DataFrame:
+    """``failures`` (:data:`FAILURE_COLUMNS`) with each problem of one file, column and rule found on more than
+    :data:`SHOWN_ROWS` records folded into its first record, and a ``count`` column (the records each stands for).
+
+    A folded record's message says how many rows, names the first :data:`SHOWN_ROWS` (rows as every message
+    numbers them: data records, the header not counted; a workbook's Excel rows beside them) and quotes the first
+    record's message, which holds its value and the fix. Payroll numbers as ids or a month column written
+    DD/MM/YYYY broke one rule on every row, and a 30,000-row file printed 30,000 lines before the counts. A few
+    records of one rule are kept one each, with their own values. Records stay in order of their first record.
+
+    >>> failures = pd.DataFrame({"severity": "error", "table": "t", "file": "t.csv", "row": range(1, 8), "line": range(2, 9),
+    ...                          "column": "month", "rule": "type", "value": "01/05/2021", "message": "t row 1: month is ..."})
+    >>> group_failures(failures)[["row", "count", "message"]].to_dict("records")  # doctest: +NORMALIZE_WHITESPACE
+    [{'row': 1, 'count': 7, 'message': 't.csv column month: the same problem on 7 rows (rows 1, 2, 3, 4, 5 and 2 more);
+      the first: t row 1: month is ...'}]
+    """
+    if failures.empty:
+        return failures.assign(count=pd.Series(dtype="int64"))
+    keys = failures[_GROUP_KEY].astype(object).where(failures[_GROUP_KEY].notna(), "")   # a file's own problems: no column
+    groups = keys.groupby(_GROUP_KEY, sort=False)
+    size, order = groups["rule"].transform("size").to_numpy(), groups.cumcount().to_numpy()
+    many = size > SHOWN_ROWS
+    out = failures[~many | (order == 0)].assign(count=np.where(many, size, 1)[~many | (order == 0)])
+    if not many.any():
+        return out.reset_index(drop=True)
+    shown = many & (order < SHOWN_ROWS)
+    # groups in order of their first record, as the folded records of ``out`` are: one message per group
+    places = failures[shown].groupby([keys.loc[shown, k] for k in _GROUP_KEY], sort=False).agg(
+        rows=("row", list), lines=("line", list), values=("value", list))
+    folded = out.index[out["count"].to_numpy() > 1]
+    out.loc[folded, "message"] = [_folded_message(out.loc[i], rows, lines, values) for i, rows, lines, values
+                                  in zip(folded, places["rows"], places["lines"], places["values"])]
+    return out.reset_index(drop=True)
+
+
+def _folded_message(first: pd.Series, rows: list, lines: list, values: list) -> str:
+    """``<file> column <column>: the same problem on N rows (rows 1, 2, 3, 4, 5 and N - 5 more); the first: ...``;
+    records of no row or line (a council a table has no rows for) are named by their values when they have them."""
+    n, more = int(first["count"]), int(first["count"]) - len(rows)
+    if all(pd.notna(r) for r in rows):
+        unit, shown = "rows", ", ".join(f"{int(r):,}" for r in rows)
+        if str(first["file"]).endswith(tables_io.EXCEL) and all(pd.notna(x) for x in lines):
+            shown += " (Excel rows " + ", ".join(f"{int(x):,}" for x in lines) + ")"
+    elif all(pd.notna(x) for x in lines):
+        unit, shown = "lines", ", ".join(f"{int(x):,}" for x in lines)
+    else:
+        unit, shown = "records", ", ".join(str(v) for v in values) if all(pd.notna(v) for v in values) else ""
+    where = f" ({'' if unit == 'records' else unit + ' '}{shown} and {more:,} more)" if shown else ""
+    column = f" column {first['column']}" if pd.notna(first["column"]) and first["column"] != "" else ""
+    return f"{first['file']}{column}: the same problem on {n:,} {unit}{where}; the first: {first['message']}"
 
 
 def _records(table: str, file: str, *, rows=None, column=None, rule: str, values=None, messages, severity="error", exact_lines=True, line=None) -> pd.DataFrame:
@@ -650,7 +713,7 @@ def _parse_column(raw: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, np.ndarr
     outside = np.array([], dtype="int64")
     if kind in ("date", "month"):
         if pd.api.types.is_datetime64_any_dtype(raw):
-            typed = raw.dt.tz_localize(None) if getattr(raw.dt, "tz", None) is not None else raw
+            typed = raw   # without a time zone or a time of day (retention_ml.io.dates_without_time)
         else:
             text = raw.astype("string")
             typed = pd.to_datetime(text, format="ISO8601", errors="coerce")
@@ -964,6 +1027,20 @@ def _day_first_note(raw: _Raw, spec: ColumnSpec, example: str, n: int) -> pd.Dat
         f"{raw.file} column {spec.name}: its {n:,} dates are written DD/MM/YYYY and were read day first: "
         f"'{example}' can only mean {year:04d}-{month:02d}-{day:02d}, and no value reads as month first; write "
         "YYYY-MM-DD to make this warning go away (in Excel: Format Cells > Custom > yyyy-mm-dd)"))
+
+
+def _time_note(raw: _Raw, spec: ColumnSpec, written: pd.Series, read: pd.Series, timed: np.ndarray) -> pd.DataFrame:
+    """The ``date_time`` warning for a column whose dates carry a time of day (:func:`retention_ml.io.dates_without_time`)."""
+    first = int(timed[0])
+    example = _fmt(written.iloc[[first]]).iat[0] if not pd.api.types.is_datetime64_any_dtype(written) \
+        else str(written.iat[first])
+    day = pd.Timestamp(read.iat[first]).date().isoformat()
+    return _records(raw.table, raw.file, column=spec.name, rule="date_time", severity="warning", values=[example],
+                    exact_lines=raw.exact_lines, messages=(
+        f"{raw.file} column {spec.name}: {timed.size:,} date(s) carry a time of day (first on row {first + 1:,}: "
+        f"'{example}', read as {day}); each is read as the day written, without its time, so a time never moves a "
+        "date to another day, month or snapshot; if the system converted its times to another time zone (UTC), "
+        "export the dates as it shows them; write YYYY-MM-DD to make this warning go away"))
 
 
 def _number_note(raw: _Raw, spec: ColumnSpec, example: str, n: int) -> pd.DataFrame:
@@ -1542,6 +1619,9 @@ def _check_table(raw: _Raw, schema: TableSchema, as_of) -> tuple[pd.DataFrame | 
             column, example = tables_io.day_first_dates(column)
             if example is not None:
                 out.append(_day_first_note(raw, spec, example, int(column.notna().sum())))
+            column, timed = tables_io.dates_without_time(column)
+            if timed.size:
+                out.append(_time_note(raw, spec, frame[spec.name], column, timed))
         elif spec.type in ("integer", "float"):
             column, example = tables_io.plain_numbers(column)
             if example is not None:
@@ -1778,7 +1858,7 @@ def read_validated(data_dir: str | Path, *, as_of=None, tables=None) -> dict[str
 # The warnings that say a value was read other than as written (an encoding, a header, a date order, a code label, a
 # pound sign, a spreadsheet's empty cells), or read though the analyst may believe it left out (a workbook's hidden
 # rows and columns). Training and scoring record them so an audit can see what was coerced or read unseen.
-FORGIVING_RULES = ("encoding", "column_name", "date_format", "code_spelling", "id_spaces", "number_format", "spreadsheet_residue",
+FORGIVING_RULES = ("encoding", "column_name", "date_format", "date_time", "code_spelling", "id_spaces", "number_format", "spreadsheet_residue",
                    "leading_zeros", "hidden_rows", "hidden_columns")
 
 
@@ -1792,7 +1872,7 @@ IDENTIFYING_ID_RULES = ("name_like_id", "number_like_id", "ni_number_like_id")
 # warnings, so it keeps these with the readings and prints them; `score` only keeps them (an extract pulled
 # mid-month holds part of the current month, which scoring never reads).
 DATA_END_RULES = ("thin_last_month", "council_ends_early")
-SHOWN_ROWS = 5   # rows named in an identifying-id record; `retention-ml validate` lists them all
+SHOWN_ROWS = 5   # rows named in one record standing for many (an identifying-id reading, a problem repeated on many rows)
 
 
 def forgiving_readings(report: ValidationReport) -> dict[str, list[dict]]:
@@ -1822,7 +1902,7 @@ def _identifying_message(file: str, column: str, rule: str, rows: pd.Series) -> 
     shown = ", ".join(f"{int(r):,}" for r in rows.head(SHOWN_ROWS))
     more = f" and {len(rows) - SHOWN_ROWS:,} more" if len(rows) > SHOWN_ROWS else ""
     return (f"{file}: {len(rows):,} row(s) of {column} (rows {shown}{more}), rule {rule}: {RULES[rule]}; "
-            f"`retention-ml validate` lists every row")
+            f"`retention-ml validate --json` lists every row")
 
 
 def identifying_id_warnings(readings: Mapping[str, list[dict]] | None) -> list[str]:

@@ -132,7 +132,83 @@ def test_schema_version_follows_content_not_comments(tmp_path, monkeypatch):
     drivers.write_text("# a new comment\n" + drivers.read_text(encoding="utf-8").replace("\n", "\n\n", 3), encoding="utf-8")
     schema._load_schemas.cache_clear()
     assert schema_version() == before
-    drivers.write_text(drivers.read_text(encoding="utf-8").replace("label: Pay", "label: Pay and grading", 1),
+    drivers.write_text(drivers.read_text(encoding="utf-8").replace("code: pay\n", "code: pay_and_grading\n", 1),
                        encoding="utf-8")
-    assert "Pay and grading" in drivers.read_text(encoding="utf-8")
+    assert "pay_and_grading" in drivers.read_text(encoding="utf-8")
+    _clear_schema_caches()
     assert schema_version() != before
+
+
+def test_schema_version_ignores_a_drivers_words(tmp_path, monkeypatch):
+    """A driver's label, description or levers are words on lists and cards; its code and flags decide which
+    exit-interview codes are read as allowed."""
+    import shutil
+
+    copy = tmp_path / "data_schema"
+    shutil.copytree(schema_dir(), copy)
+    monkeypatch.setenv("RETENTION_ML_SCHEMA_DIR", str(copy))
+    _clear_schema_caches()
+    before = schema_version()
+    drivers = copy / "drivers.yaml"
+    drivers.write_text(drivers.read_text(encoding="utf-8").replace("label: Pay", "label: Pay and grading", 1), encoding="utf-8")
+    _clear_schema_caches()
+    assert "Pay and grading" in drivers.read_text(encoding="utf-8") and schema_version() == before
+    _clear_schema_caches()
+
+
+def _clear_schema_caches():
+    from retention_ml import schema
+
+    for cached in (schema._load_schemas, schema._load_drivers, schema._lever_groups):
+        cached.cache_clear()
+
+
+def _edited_version(tmp_path, monkeypatch, table: str, old: str, new: str) -> tuple[str, str]:
+    """schema_version() of a copy of data_schema/ before and after replacing ``old`` by ``new`` in ``table``'s YAML."""
+    import shutil
+
+    copy = tmp_path / "data_schema"
+    shutil.copytree(schema_dir(), copy)
+    monkeypatch.setenv("RETENTION_ML_SCHEMA_DIR", str(copy))
+    _clear_schema_caches()
+    before = schema_version()
+    path = copy / "tables" / f"{table}.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) >= 1, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    _clear_schema_caches()
+    after = schema_version()
+    _clear_schema_caches()
+    return before, after
+
+
+@pytest.mark.parametrize("old, new", [
+    # words for the reader: a column's or table's description, a fix (hints), the names systems give a column,
+    # a unit, a rule's message and a foreign key's hint
+    ("description: Job role.", "description: The worker's job role."),
+    ("type: a fraction of full time (write 60%", "type: a share of full time (write 60%"),
+    ("also_called: [team, team_code]", "also_called: [team, team_code, team_ref]"),
+    ("unit: FTE", "unit: full-time equivalent"),
+    ("from the HR system. Protected", "from the HR system (or payroll). Protected"),
+    ("message: end_date must be on or after start_date", "message: end_date must be on start_date or later"),
+    ("message: looks like a person's name", "message: looks like someone's name"),
+    ("    give the new spell a new id", "    give the new spell its own new id"),
+])
+def test_schema_version_ignores_words_for_the_reader(tmp_path, monkeypatch, old, new):
+    """A docs-only edit (a description, a hint, another name for a column) reads every extract as before, so a
+    run trained before it must carry the same version as one trained after: the version changed with every such
+    edit, which made old runs look trained on another schema."""
+    before, after = _edited_version(tmp_path, monkeypatch, "workers", old, new)
+    assert after == before
+
+
+@pytest.mark.parametrize("old, new", [
+    ("  - name: fte\n    type: float", "  - name: fte\n    type: string"),   # a type
+    ("    min: 0.1\n    max: 1.0\n    unit: FTE", "    min: 0.2\n    max: 1.0\n    unit: FTE"),   # a rule's bound
+    ("primary_key: [worker_id]", "primary_key: [worker_id, team_id]"),   # a key
+    ("    op: \">=\"\n    other: start_date", "    op: \">\"\n    other: start_date"),   # a row check
+    ("pattern: '^[0-9]+$'", "pattern: '^[0-9]{6,}$'"),   # a warning's pattern
+])
+def test_schema_version_follows_what_decides_the_reading(tmp_path, monkeypatch, old, new):
+    before, after = _edited_version(tmp_path, monkeypatch, "workers", old, new)
+    assert after != before

@@ -11,7 +11,7 @@ from retention_ml.commands import fail
 
 HELP = """Check every table in DATA_DIR against the schemas in data_schema/ and report every problem in one pass.
 
-For each problem: file, row (1-based data record; the header and blank lines are not counted; for a workbook also the Excel row, the number at the sheet's edge: "3 (Excel row 4)", and excel_row in --json), column, the offending value and the rule in plain words. Missing required tables or columns, a column named twice in a header, unreadable files, wrong types, dates outside 1900-2100, unparseable dates, values outside allowed lists or ranges, end before start, duplicate keys, rows pointing at unknown workers/teams/areas, dates after --as-of, non-UTF-8, ragged (every bad line is listed) and empty files are errors; a caseload month with no row, or caseload rows standing apart from the rest after such a gap (a mistyped year would move the end of the data), are errors too; unknown columns are warnings, and so is a table with no rows for a council's workers (its features would be missing, or 0, for all of them), a last caseload month holding under half the usual rows, an exit interview of a spell with no end_date, or, with --as-of, a monthly table not refreshed for a council. What an export writes another way but can be read only one way (Windows-1252 text, padded headers and ids, DD/MM/YYYY dates with a day above 12, £38,192.00, code labels such as Fixed Term) is read, with a warning naming the reading. Optional tables not given are named after the tables read. Each message names the fix. Nothing is written into DATA_DIR.
+For each problem: file, row (1-based data record; the header and blank lines are not counted; for a workbook also the Excel row, the number at the sheet's edge: "3 (Excel row 4)", and excel_row in --json), column, the offending value and the rule in plain words. Missing required tables or columns, a column named twice in a header, unreadable files, wrong types, dates outside 1900-2100, unparseable dates, values outside allowed lists or ranges, end before start, duplicate keys, rows pointing at unknown workers/teams/areas, dates after --as-of, non-UTF-8, ragged (every bad line is listed) and empty files are errors; a caseload month with no row, or caseload rows standing apart from the rest after such a gap (a mistyped year would move the end of the data), are errors too; unknown columns are warnings, and so is a table with no rows for a council's workers (its features would be missing, or 0, for all of them), a last caseload month holding under half the usual rows, an exit interview of a spell with no end_date, or, with --as-of, a monthly table not refreshed for a council. What an export writes another way but can be read only one way (Windows-1252 text, padded headers and ids, DD/MM/YYYY dates with a day above 12, a time of day after a date, £38,192.00, code labels such as Fixed Term) is read, with a warning naming the reading. Optional tables not given are named after the tables read. Each message names the fix. A problem found on more than 5 rows of one file and column (ids that look like payroll numbers, a month column written DD/MM/YYYY) is printed once: its count, its first rows and the first row's message; --json lists every record. Nothing is written into DATA_DIR.
 
 Exit codes: 0 valid (warnings allowed), 1 problems found, 2 could not run (no such folder, or no table file in it).
 
@@ -50,7 +50,9 @@ def validate(
             fail(f"--as-of {as_of!r} is not a date (expected YYYY-MM-DD)", 2, json_out=json_out)
     try:
         with err.status(f"Validating {data_dir} ..."):
-            report = validate_dir(data_dir, as_of=as_of, max_errors=max_errors)
+            # the text folds a problem repeated on many rows into one message, counted over every record; JSON
+            # lists the records themselves, at most --max-errors of them
+            report = validate_dir(data_dir, as_of=as_of, max_errors=max_errors if json_out else None)
     except (FileNotFoundError, NotADirectoryError, PermissionError) as exc:
         fail(f"cannot validate: {exc}", 2, json_out=json_out)
 
@@ -77,10 +79,7 @@ def validate(
         console.print(f"Optional tables not given: {', '.join(absent)}. The features they feed are left out, never "
                       "invented (the model card and explain say \"not measured\"); if your systems hold them, export "
                       "them (retention-ml schema show <table>).", highlight=False, soft_wrap=True)
-    print_problems(console, report, limit=None)
-    if report.truncated:
-        console.print(f"Only the first {max_errors} problems are listed (the counts are complete); "
-                      "raise --max-errors to list more, in the table or with --json.")
+    print_problems(console, report, limit=max_errors)
     console.print(next_step(report), highlight=False, soft_wrap=True)   # not broken at 80 columns: the command pastes
     raise typer.Exit(0 if report.ok else 1)
 
@@ -126,21 +125,29 @@ def print_problems(console, report, limit: int | None = 50) -> None:
     """
     from rich.markup import escape
 
+    from retention_ml.validation import SHOWN_ROWS
+
     # piped or logged (rich's 80 columns) a problem is one line of the log, whole for grep, and a command or path
     # pastes; a terminal wraps the line for show
     whole = not console.is_terminal
     if not report.failures.empty:
+        listing = report.grouped()   # a problem repeated on many rows of a file and column: one message
         if console.width < NARROW:
             # A seven-column table folds each message into a column a few letters wide: one problem a line instead.
-            for rec in report.failures.head(limit).itertuples(index=False):
+            for rec in listing.head(limit).itertuples(index=False):
                 colour = "red" if rec.severity == "error" else "yellow"
                 console.print(f"[{colour}]{rec.severity}[/{colour}] ({rec.rule}) {escape(str(rec.message))}", highlight=False,
                               soft_wrap=whole)
         else:
-            console.print(problem_table(report, limit))
-        if limit is not None and len(report.failures) > limit:
-            console.print(f"... and {len(report.failures) - limit:,} more; `retention-ml validate {report.data_dir} --json "
-                          f"--max-errors {len(report.failures)}` lists them all.", soft_wrap=True)
+            console.print(problem_table(listing, limit))
+        total = sum(report.totals())   # every record found, also when the report holds fewer
+        if limit is not None and len(listing) > limit:
+            console.print(f"... and {int(listing['count'].iloc[limit:].sum()):,} more; `retention-ml validate {report.data_dir} "
+                          f"--json --max-errors {total}` lists them all.", soft_wrap=True)
+        elif (listing["count"] > 1).any():
+            console.print(f"A problem found on more than {SHOWN_ROWS} rows of a file and column is shown once, with its "
+                          f"count and first rows; `retention-ml validate {report.data_dir} --json --max-errors {total}` "
+                          "lists every row.", soft_wrap=True)
         summary = report.summary()
         console.print("Counts: " + "; ".join(f"{r.table} {r.rule} ({r.severity}): {r.count}" for r in summary.itertuples()),
                       soft_wrap=whole)
@@ -148,19 +155,20 @@ def print_problems(console, report, limit: int | None = 50) -> None:
     console.print(f"[{colour}]{report.headline()}[/{colour}]", soft_wrap=True)   # it names the folder
 
 
-def problem_table(report, limit: int | None = None):
-    """The report's records as a rich table: severity, file, row, column, rule, value, message."""
+def problem_table(listing, limit: int | None = None):
+    """The problems to print (``ValidationReport.grouped()``) as a rich table: severity, file, row, column, rule,
+    value, message; a problem found on many rows shows its first row and how many more."""
     from rich.table import Table
 
     problems = Table(title="Problems", show_lines=False)
     for col in ("severity", "file", "row", "column", "rule", "value", "message"):
         problems.add_column(col, overflow="fold")
-    for rec in report.failures.head(limit).itertuples(index=False):
+    for rec in listing.head(limit).itertuples(index=False):
         colour = "red" if rec.severity == "error" else "yellow"
         problems.add_row(
             f"[{colour}]{rec.severity}[/{colour}]",
             str(rec.file),
-            _row_cell(rec),
+            _row_cell(rec) + (f" and {rec.count - 1:,} more" if rec.count > 1 and _cell(rec.row) else ""),
             _cell(rec.column),
             rec.rule,
             _cell(rec.value, lambda v: str(v)[:40]),
