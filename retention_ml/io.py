@@ -809,7 +809,7 @@ def dates_without_time(col: pd.Series) -> tuple[pd.Series, np.ndarray]:
     A date counts whole days: 'start 2021-03-31 23:30' started on 31 March, so the time must not move it past a
     month's end or a snapshot (a change dated on a snapshot's date counts from the next one). The day is the one
     written; a time zone is not converted (midnight in British Summer Time written in UTC would move the date
-    back a day). Text is only scanned when no value holds ':'.
+    back a day). Text is scanned only when a value holds ':'.
 
     >>> col, timed = dates_without_time(pd.Series(["2021-03-31 23:30", "2021-04-01", "2021-04-02T00:00:00Z"]))
     >>> col.tolist(), timed.tolist()
