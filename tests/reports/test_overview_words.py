@@ -42,3 +42,19 @@ def test_the_overview_says_what_its_band_counts_tell_where_a_team_is_all_in_one_
     # team SC has no manager recorded: its list is the head of service's, as the overview says
     assert (tmp_path / "lists" / "risk_list_service_C01_safeguarding_no_manager_recorded.csv").exists()
     assert "no manager recorded" in notes
+
+
+def test_a_head_of_service_list_does_not_leave_a_handover_to_a_manager_it_has_not(tmp_path):
+    """The leaving line said a leaver's "handover is a matter for the manager": on the team managers' list the
+    leaver is the manager, and a team with no manager recorded has none; the reader is the head of service."""
+    teams = {"SA": 6, "SC": 6}
+    frame = scores_frame.synthetic_scores(teams, seed=4, managers={"SA": "WX100", "SC": None}, prefix="WX")
+    frame["service"] = "safeguarding"
+    folder = scores_frame.write_scoring(tmp_path / "scores", frame, horizon_months=12)
+    rank_scores(folder, tmp_path / "lists", all_teams=True, formats=("csv",))
+    lists = sorted((tmp_path / "lists").glob("risk_list_*.csv"))
+    assert {p.name for p in lists} >= {"risk_list_service_C01_safeguarding_team_managers.csv",
+                                       "risk_list_service_C01_safeguarding_no_manager_recorded.csv"}
+    for path in lists:
+        notes = _notes(path)
+        assert "handover" in notes and "a matter for the manager" not in notes, path.name
