@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 
 from retention_ml.io import BOOLEAN_WORDS, atomic_path
-from retention_ml.explain.spells import LEVER_CONTEXT_COLUMNS
+from retention_ml.explain.spells import LEVER_CONTEXT
 from retention_ml.schema import ColumnSpec, TableSchema, lever_groups, load_drivers, load_schemas, schema_dir, schema_version
 
 __all__ = ["dictionary_path", "is_stale", "render_data_dictionary", "write_data_dictionary"]
@@ -151,9 +151,9 @@ def _drivers_section() -> list[str]:
         "`levers`: beside a reason, a list shows the first; a person in a group (lever_groups: "
         + ", ".join(f"{group.replace('_', ' ')} = {rule.rule()}" for group, rule in lever_groups().items())
         + ") gets their group's lever instead where the driver has one. The features a group names are the feature "
-        "catalogue's, except " + ", ".join(f"`{c}`" for c in LEVER_CONTEXT_COLUMNS) + ": 1 where the person's post began "
-        "by joining the council, 0 where it began with a move between its teams, worked out from `workers` when "
-        "scoring (`retention_ml.explain.spells`), never a model input.",
+        "catalogue's, except these, worked out when scoring from `workers` and each team's manager "
+        "(`retention_ml.explain.spells`, `retention_ml.explain.readers`) and never a model input: "
+        + "; ".join(f"`{c}`: {meaning}" for c, meaning in LEVER_CONTEXT.items()) + ".",
         "",
         "| code | label | exit reason | model visible | description | levers |",
         "|---|---|---|---|---|---|",

@@ -504,7 +504,7 @@ def test_scoring_and_explain_tell_the_levers_how_each_post_began(sim_model, sim_
     the scores do not store it."""
     from retention_ml.commands.explain import compute
     from retention_ml.explain import reasons
-    from retention_ml.explain.spells import joined_from_outside
+    from retention_ml.explain.spells import LEVER_CONTEXT_COLUMNS, joined_from_outside
     from retention_ml.io import read_tables
     from retention_ml.scoring import score
 
@@ -526,7 +526,14 @@ def test_scoring_and_explain_tell_the_levers_how_each_post_began(sim_model, sim_
     assert seen and all("joined_from_outside" in p.columns for p in seen)
     np.testing.assert_array_equal(seen[0]["joined_from_outside"].to_numpy(), expected)
     assert "joined_from_outside" not in s.columns
+    # who reads each row (a team manager's: their head of service), for the levers that name a role, likewise
+    assert all(set(LEVER_CONTEXT_COLUMNS) <= set(p.columns) for p in seen)
+    assert not set(LEVER_CONTEXT_COLUMNS) & set(s.columns)
+    np.testing.assert_array_equal(seen[0]["manages_the_team"].to_numpy(),
+                                  (s["worker_id"] == s["manager_id"]).to_numpy(float))
     seen.clear()
     mover = s.loc[expected == 0, "worker_id"].iloc[0]
     compute(f"runs:/{result.run_id}/model", sim_dir, as_of.date(), worker=mover)
     assert seen and all((p["joined_from_outside"] == 0).all() for p in seen)
+    assert all(set(LEVER_CONTEXT_COLUMNS) <= set(p.columns) for p in seen)
+    assert seen[0]["manages_the_team"].notna().all()   # explain's keys carry the manager too

@@ -52,7 +52,7 @@ APPROVAL_UNKNOWN_LINE = (
 # never tells a reader that someone in a small team is leaving.
 LEAVING_LINE = (
     "People whose leaving date is already recorded in the HR extract are not listed: a retention "
-    "conversation is no longer the point, and their handover is a matter for the manager."
+    "conversation is no longer the point, and their handover is a matter for whoever manages them."
 )
 
 # Written into every list (all formats), whether or not a reason in it comes from sickness absence, so the

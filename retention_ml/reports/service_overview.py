@@ -44,14 +44,18 @@ OVERVIEW_LIST = "service overview"
 TOTAL_LABEL = "Service total"
 
 NO_PERSON_LINE = ("This overview holds no person's row: one row per team of the service, for planning across teams "
-                  "(caseload relief, a retention payment, recruitment). Each team's manager has the team's own list.")
+                  "(caseload relief, a retention payment, recruitment). Each team's manager has the team's own list; "
+                  "the lists of teams with no manager recorded are the head of service's.")
 SCOPE_LINE = ("A team's figures are those of its list: they count neither the team's manager (listed for the head of "
               "service on the service's team-manager list) nor anyone whose leaving date is already recorded.")
 DRIVER_LINE = ("Most common driver: among the team's medium- and high-band people, the driver (data_schema/drivers.yaml) "
                "raising a person's risk most, the one their first reason is about; shown only when at least {floor} "
                "people are in those bands, and withheld from a team too where the service total's driver less the "
                "drivers shown would describe fewer than {floor} people. The band counts are a breakdown of a team of "
-               "{floor} or more, as its manager's list shows it; they say how many, never who.")
+               "{floor} or more, as its manager's list shows it: they say how many, not who, except for a team whose "
+               "people listed are all in one band (all low, most often): then they tell each one's band. They are shown to "
+               "the head of service, who manages the service's people, for planning; a conversation with a person "
+               "starts from their manager's list.")
 OWN_TOTAL_WITHHELD = ("No own-staff figures for the service: some but fewer than {floor} own staff or agency workers "
                       "are in the service, or in its teams without own-staff figures at one target turnover, and the "
                       "service's own-staff figures less the teams' shown would give theirs.")
