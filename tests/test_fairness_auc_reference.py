@@ -1,0 +1,118 @@
+"""A group's ROC-AUC is judged against the ROC-AUC its own risks imply (van Klaveren et al.'s model-based
+concordance), not against the whole window's: a group whose risks are alike ranks lower under any model, and the
+gate must not fail it for that, while a group the model ranks at random still fails."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from retention_ml.fairness import audit_fairness, audit_from_record, audit_record, model_based_concordance
+from retention_ml.promotion import _group_checks, load_thresholds
+
+
+def _brute_force(p: np.ndarray) -> float:
+    """Every ordered pair (i leaves, j stays) weighted by its chance, ranked right when p_i > p_j, ties half."""
+    lead, stay = p[:, None], 1 - p[None, :]
+    weight = lead * stay
+    np.fill_diagonal(weight, 0.0)
+    right = (p[:, None] > p[None, :]) + 0.5 * (p[:, None] == p[None, :])
+    return float((weight * right).sum() / weight.sum())
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_closed_form_equals_every_pair(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 60))
+    # risks rounded so that ties (which count one half) occur
+    p = np.round(rng.beta(1.5, 6.0, n), int(rng.integers(1, 4)))
+    assert model_based_concordance(p) == pytest.approx(_brute_force(p), abs=1e-12)
+
+
+def test_per_group_equals_each_group_alone():
+    rng = np.random.default_rng(7)
+    p = np.round(rng.uniform(0, 0.6, 90), 2)
+    by = np.repeat(["a", "b", "c"], 30)
+    per_group = model_based_concordance(p, by=by)
+    assert list(per_group.index) == ["a", "b", "c"]
+    for g in "abc":
+        assert per_group[g] == pytest.approx(_brute_force(p[by == g]), abs=1e-12)
+
+
+def test_it_is_the_roc_auc_outcomes_drawn_from_the_risks_give():
+    """Monte Carlo: outcomes drawn again and again from the risks, as if they were exactly right."""
+    rng = np.random.default_rng(11)
+    p = 1 / (1 + np.exp(-rng.normal(-1.7, 0.8, 600)))
+    aucs = []
+    for _ in range(800):
+        y = rng.random(len(p)) < p
+        aucs.append(roc_auc_score(y, p))
+    assert model_based_concordance(p) == pytest.approx(float(np.mean(aucs)), abs=0.005)
+
+
+def test_alike_risks_imply_a_coin_toss():
+    assert model_based_concordance([0.2] * 5) == 0.5
+    assert np.isnan(model_based_concordance([0.3]))
+
+
+def _two_groups(seed: int, *, shuffle: str | None = None, people: int = 3000) -> pd.DataFrame:
+    """An ordinary group (risks as spread as everyone's) and one whose risks are alike; outcomes drawn from the
+    risks. ``shuffle``: the group whose risks are shuffled among its people (a model ranking it at random)."""
+    rng = np.random.default_rng(seed)
+    spread = np.r_[rng.normal(-1.7, 1.3, 2 * people), rng.normal(-1.7, 0.2, people)]
+    truth = 1 / (1 + np.exp(-spread))
+    rows = pd.DataFrame({"worker_id": np.arange(3 * people), "area": np.repeat(["ordinary", "alike"], [2 * people, people]),
+                         "risk": truth, "label": (rng.random(3 * people) < truth).astype(float)})
+    if shuffle:
+        mine = rows["area"].eq(shuffle).to_numpy()
+        rows.loc[mine, "risk"] = rng.permutation(rows.loc[mine, "risk"].to_numpy())
+    return rows
+
+
+def test_the_gate_passes_a_group_ranked_as_well_as_its_alike_risks_allow():
+    audit = audit_fairness(_two_groups(0), factors=["area"])
+    groups = audit.group_shortfalls().set_index("group")
+    alike = groups.loc["alike"]
+    # far below the whole window, by more than the threshold and by many standard errors ...
+    thresholds = load_thresholds()
+    assert alike["roc_auc_shortfall"] > thresholds["max_group_roc_auc_shortfall"] + 4 * alike["roc_auc_se"]
+    # ... and as its risks say it should be
+    assert abs(alike["reference_shortfall"]) < 2 * alike["roc_auc_se"]
+    check = {c.name: c for c in _group_checks(audit, thresholds)}["group_roc_auc"]
+    assert check.passed, check.detail
+    assert "its own risks imply" in check.detail
+
+
+@pytest.mark.parametrize("shuffled", ["ordinary", "alike"])
+def test_the_gate_fails_a_group_the_model_ranks_at_random(shuffled):
+    rows = _two_groups(1, shuffle=shuffled)
+    if shuffled == "alike":
+        # risks spread enough within the group that ranking it at random loses more than the threshold
+        mine = rows["area"].eq("alike")
+        rows.loc[mine, "risk"] = 1 / (1 + np.exp(-np.random.default_rng(5).normal(-1.7, 0.9, int(mine.sum()))))
+        rows.loc[mine, "label"] = (np.random.default_rng(6).random(int(mine.sum())) < rows.loc[mine, "risk"]).astype(float)
+        rows.loc[mine, "risk"] = np.random.default_rng(7).permutation(rows.loc[mine, "risk"].to_numpy())
+    audit = audit_fairness(rows, factors=["area"])
+    check = {c.name: c for c in _group_checks(audit, load_thresholds())}["group_roc_auc"]
+    assert not check.passed
+    assert f"over threshold beyond chance: area={shuffled}" in check.detail
+
+
+def test_a_record_logged_before_the_reference_keeps_the_whole_window_rule():
+    """An older run's logged audit lacks the figure: the gate judges against the whole window, as it did when the run
+    was trained (stricter on alike groups, never laxer), and says so."""
+    rows = _two_groups(0)
+    record = audit_record(audit_fairness(rows, factors=["area"]), rows)
+    assert "roc_auc_reference" in record["columns"]
+    old = {**record, "columns": [c for c in record["columns"] if c != "roc_auc_reference"],
+           "groups": [{k: v for k, v in g.items() if k != "roc_auc_reference"} for g in record["groups"]]}
+    audit = audit_from_record(old)
+    assert not audit.has_auc_reference()
+    assert audit.group_shortfalls()["roc_auc_reference"].isna().all()
+    check = {c.name: c for c in _group_checks(audit, load_thresholds())}["group_roc_auc"]
+    assert not check.passed and "area=alike" in check.detail
+    assert "lacks the ROC-AUC each group's own risks imply" in check.detail
+    # the new record reads back with the figure, and the gate judges against it
+    assert audit_from_record(record).has_auc_reference()
