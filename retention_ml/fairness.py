@@ -219,11 +219,13 @@ class FairnessAudit:
 
     def summary(self) -> pd.DataFrame:
         """The table as people read it: numbers, or "too few to assess" in place of every number."""
-        out = self.table[["factor", "group", "status", *NUMBER_COLUMNS]].copy()
-        ok = np.repeat(out["status"].eq("ok").to_numpy()[:, None], len(NUMBER_COLUMNS), axis=1)
-        out[NUMBER_COLUMNS] = out[NUMBER_COLUMNS].astype(object).where(ok, TOO_FEW)
+        # the ROC-AUC the group's own risks imply beside its ROC-AUC; absent from runs logged before it
+        numbers = [*NUMBER_COLUMNS, *(["roc_auc_reference"] if "roc_auc_reference" in self.table.columns else [])]
+        out = self.table[["factor", "group", "status", *numbers]].copy()
+        ok = np.repeat(out["status"].eq("ok").to_numpy()[:, None], len(numbers), axis=1)
+        out[numbers] = out[numbers].astype(object).where(ok, TOO_FEW)
         withheld = self.table["withheld"].to_numpy(dtype=bool)
-        out.loc[withheld, NUMBER_COLUMNS] = WITHHELD
+        out.loc[withheld, numbers] = WITHHELD
         out.loc[withheld, "status"] = WITHHELD
         return out
 
@@ -244,17 +246,25 @@ class FairnessAudit:
 
     def group_shortfalls(self) -> pd.DataFrame:
         """Assessable groups with their ROC-AUC shortfall against the whole window (``roc_auc_shortfall``) and
-        against the ROC-AUC the group's own risks imply (``roc_auc_reference``, :func:`model_based_concordance`;
-        ``reference_shortfall``, what the gate judges), and their calibration gap,
+        against the ROC-AUC expected of them (``roc_auc_expected``; ``reference_shortfall``, what the gate judges),
+        and their calibration gap,
         each with its standard error (``roc_auc_se``, ``calibration_se``): how far either moves by chance alone
         in a group of that size, so that hundreds of small groups are not judged on their noise. The calibration
         one counts a person's rows at several test dates together (:func:`_person_effect`), not as people.
-        A run logged before the reference has it NaN throughout (:func:`has_auc_reference`)."""
+
+        Expected: the ROC-AUC the group's own risks imply (``roc_auc_reference``, :func:`model_based_concordance`)
+        less what the whole window falls short of everyone's (``overall["roc_auc_reference"]``). The shortfall is
+        then the whole-window one less what the group's risks being more alike than everyone's explains: a model
+        exactly right in every group leaves each with about none, however alike its risks, and a model whose risks
+        misrank one area leaves that area with the shortfall, not every age band or ethnicity whose people live in
+        it too. A run logged before the reference has these NaN throughout (:meth:`has_auc_reference`)."""
         ok = self.table[self.table["status"].eq("ok")].copy()
         ok["roc_auc_shortfall"] = self.overall["roc_auc"] - ok["roc_auc"]
         if "roc_auc_reference" not in ok.columns:
             ok["roc_auc_reference"] = np.nan
-        ok["reference_shortfall"] = ok["roc_auc_reference"] - ok["roc_auc"]
+        window_gap = self.overall.get("roc_auc_reference", np.nan) - self.overall["roc_auc"]
+        ok["roc_auc_expected"] = ok["roc_auc_reference"] - window_gap
+        ok["reference_shortfall"] = ok["roc_auc_expected"] - ok["roc_auc"]
         # people who left and who stayed (rows for an audit table built by other code)
         pos, neg = ((ok["leaving_people"], ok["staying_people"]) if "leaving_people" in ok.columns
                     else (ok["observed"], ok["rows"] - ok["observed"]))
@@ -263,13 +273,13 @@ class FairnessAudit:
         if "calibration_se" not in ok.columns:   # an audit table built by other code: rows as if independent
             ok["calibration_se"] = calibration_standard_error(ok["mean_risk"], ok["rows"])
         return ok[["factor", "group", "people", "roc_auc", "roc_auc_shortfall", "roc_auc_se", "roc_auc_reference",
-                   "reference_shortfall", "calibration_gap", "calibration_se", "withheld"]]
+                   "roc_auc_expected", "reference_shortfall", "calibration_gap", "calibration_se", "withheld"]]
 
     def has_auc_reference(self) -> bool:
         """Whether every group with a ROC-AUC has the ROC-AUC its own risks imply: False for an audit record
         logged by an earlier version of retention-ml, which lacks the figure and cannot recompute it."""
         table = self.table
-        if "roc_auc_reference" not in table.columns:
+        if "roc_auc_reference" not in table.columns or np.isnan(self.overall.get("roc_auc_reference", np.nan)):
             return False
         with_auc = table["status"].eq("ok") & table["roc_auc"].notna()
         return bool(table.loc[with_auc, "roc_auc_reference"].notna().all())
@@ -648,6 +658,9 @@ def audit_fairness(predictions: pd.DataFrame, *, factors=None, min_group: int = 
         "rows": int(len(data)), "people": int(data["worker_id"].nunique()),
         "base_rate": float(data["label"].mean()), "mean_risk": float(data["risk"].mean()),
         "roc_auc": _roc_auc(data["label"].to_numpy(float), data["risk"].to_numpy(float)),
+        # the ROC-AUC everyone's risks imply: how far the whole window falls short of it is the part of every group's
+        # shortfall against its own risks that is no group's (group_shortfalls)
+        "roc_auc_reference": model_based_concordance(data["risk"]) if len(data) else float("nan"),
         "top_threshold": float(data["risk"][flagged].min()) if flagged.any() else float("nan"),
         # whole-window counts behind precision and recall in the top share, for the card's "of 100 flagged" words
         "positives": int(data["label"].sum()), "flagged": int(flagged.sum()),

@@ -19,11 +19,12 @@ Checks (thresholds in ``retention_ml/promotion_thresholds.toml``, printed in the
   Bonferroni over the dates at ``group_family_alpha``). The whole-window figure averages the dates, so risks that
   drift month by month can pass it. One test date: the whole window's figure is that date's.
 - ``group_roc_auc``: no assessable group's ROC-AUC more than ``max_group_roc_auc_shortfall`` below the ROC-AUC
-  its own risks imply (:func:`retention_ml.fairness.model_based_concordance`: what it would be were the model's
-  risks for the group exactly right). A group whose risks are alike (one age band, a small area sharing a caseload
-  cap and rent) ranks lower than everyone under any model, so its shortfall against the whole window, which the
-  detail and the card still give, is no evidence that the model ranks it badly. Runs logged before the reference
-  keep the whole-window rule, said in the detail.
+  expected of it: the one its own risks imply (:func:`retention_ml.fairness.model_based_concordance`: what it would
+  be were the model's risks for the group exactly right), less what the whole window falls short of everyone's.
+  A group whose risks are alike (one age band, a small area sharing a caseload cap and rent) ranks lower than
+  everyone under any model, so its shortfall against the whole window, which the detail and the card still give,
+  is no evidence that the model ranks it badly. Runs logged before the reference keep the whole-window rule, said
+  in the detail.
 - ``group_calibration``: no assessable group's |observed rate - mean predicted risk| above
   ``max_group_calibration_gap``.
 
@@ -507,10 +508,11 @@ def _named(row, value: str) -> str:
 def _group_checks(audit, thresholds: dict) -> list[Check]:
     """ROC-AUC shortfall and calibration gap per assessable group.
 
-    The ROC-AUC shortfall is the group's observed ROC-AUC below the one its own risks imply (``reference_shortfall``
-    of :meth:`~retention_ml.fairness.FairnessAudit.group_shortfalls`): the model ranking the group's leavers worse
-    than its risks for them say it should. Against the whole window's ROC-AUC (runs logged before the reference)
-    a group of alike risks fails with exactly right risks (``benchmarks/bench_group_auc_reference.py``).
+    The ROC-AUC shortfall is the group's observed ROC-AUC below the one expected of it (``reference_shortfall``
+    of :meth:`~retention_ml.fairness.FairnessAudit.group_shortfalls`: what its own risks imply, less the whole
+    window's own shortfall, which is no group's): the model ranking the group's leavers worse than its risks for
+    them say it should, more than it does everyone's. Against the whole window's ROC-AUC (runs logged before the
+    reference) a group of alike risks fails with exactly right risks (``benchmarks/bench_group_auc_reference.py``).
 
     A group fails when its shortfall is over the threshold (material) and too large to be chance: more than z
     standard errors, with z set so that, over all the groups the check compares, a model that is right everywhere
@@ -526,8 +528,11 @@ def _group_checks(audit, thresholds: dict) -> list[Check]:
     alpha, floor = thresholds["group_family_alpha"], thresholds["min_group"]
     reference = audit.has_auc_reference()
     if reference:
+        window_gap = audit.overall["roc_auc_reference"] - overall
+
         def worst(w, limit):
-            return (f"ROC-AUC {w.roc_auc:.3f} vs {w.roc_auc_reference:.3f} its own risks imply (shortfall "
+            return (f"ROC-AUC {w.roc_auc:.3f} vs {w.roc_auc_expected:.3f} expected ({w.roc_auc_reference:.3f} its own "
+                    f"risks imply, less the whole window's {window_gap:.3f} below what everyone's imply; shortfall "
                     f"{w.reference_shortfall:.3f}, standard error {w.roc_auc_se:.3f}, threshold {limit:.3f}; "
                     f"{overall:.3f} for the whole window)")
     else:

@@ -58,13 +58,15 @@ def test_alike_risks_imply_a_coin_toss():
 
 
 def _two_groups(seed: int, *, shuffle: str | None = None, people: int = 3000) -> pd.DataFrame:
-    """An ordinary group (risks as spread as everyone's) and one whose risks are alike; outcomes drawn from the
-    risks. ``shuffle``: the group whose risks are shuffled among its people (a model ranking it at random)."""
+    """An ordinary group (risks as spread as everyone's) and one whose risks are alike, beside the rest of the window
+    (risks as spread as the ordinary group's); outcomes drawn from the risks. ``shuffle``: the group whose risks are
+    shuffled among its people (a model ranking it at random)."""
     rng = np.random.default_rng(seed)
-    spread = np.r_[rng.normal(-1.7, 1.3, 2 * people), rng.normal(-1.7, 0.2, people)]
+    sizes = [people, people, 4 * people]
+    spread = np.r_[rng.normal(-1.7, 1.3, people), rng.normal(-1.7, 0.2, people), rng.normal(-1.7, 1.3, 4 * people)]
     truth = 1 / (1 + np.exp(-spread))
-    rows = pd.DataFrame({"worker_id": np.arange(3 * people), "area": np.repeat(["ordinary", "alike"], [2 * people, people]),
-                         "risk": truth, "label": (rng.random(3 * people) < truth).astype(float)})
+    rows = pd.DataFrame({"worker_id": np.arange(sum(sizes)), "area": np.repeat(["ordinary", "alike", "rest"], sizes),
+                         "risk": truth, "label": (rng.random(sum(sizes)) < truth).astype(float)})
     if shuffle:
         mine = rows["area"].eq(shuffle).to_numpy()
         rows.loc[mine, "risk"] = rng.permutation(rows.loc[mine, "risk"].to_numpy())
@@ -116,3 +118,46 @@ def test_a_record_logged_before_the_reference_keeps_the_whole_window_rule():
     assert "lacks the ROC-AUC each group's own risks imply" in check.detail
     # the new record reads back with the figure, and the gate judges against it
     assert audit_from_record(record).has_auc_reference()
+
+
+# -- the card: what a board reads ------------------------------------------------------------------------------
+def _card_notes(audit):
+    from retention_ml.reports.model_card import _ranking_notes
+
+    return _ranking_notes(audit, audit.group_shortfalls(), load_thresholds(), 0.05)
+
+
+def test_the_card_says_a_group_of_alike_risks_is_ranked_as_its_risks_allow():
+    audit = audit_fairness(_two_groups(0), factors=["area"])
+    notes = _card_notes(audit)
+    alike = audit.group_shortfalls().set_index("group").loc["alike"]
+    below = next(n for n in notes if n.startswith("Furthest below everyone's ranking: area = alike"))
+    # observed, what its own risks imply, and everyone's, each as the card prints them
+    for figure in (alike["roc_auc"], alike["roc_auc_reference"], audit.overall["roc_auc"]):
+        assert f"{figure:.3f}" in below
+    assert "this group's risks are alike, so ranking within it is harder for any model" in below
+
+
+def test_the_card_says_a_group_ranked_at_random_is_ranked_worse_than_its_risks_say():
+    audit = audit_fairness(_two_groups(1, shuffle="ordinary"), factors=["area"])
+    worst = _card_notes(audit)[0]
+    assert worst.startswith("Ranking against what its own risks imply is weakest for area = ordinary")
+    assert "ranks this group's leavers worse than its own risks say it should" in worst
+    assert "the gate fails the model on it" in worst
+
+
+def test_the_card_reads_a_record_logged_before_the_reference():
+    from retention_ml.reports.model_card import _fairness_rows
+
+    rows = _two_groups(0)
+    record = audit_record(audit_fairness(rows, factors=["area"]), rows)
+    old = audit_from_record({**record, "columns": [c for c in record["columns"] if c != "roc_auc_reference"],
+                             "groups": [{k: v for k, v in g.items() if k != "roc_auc_reference"}
+                                        for g in record["groups"]]})
+    notes = _card_notes(old)
+    assert len(notes) == 1 and notes[0].startswith("Ranking is weakest for area = alike")
+    assert "does not hold the ROC-AUC each group's own risks imply" in notes[0]
+    assert {r["roc_auc_reference"] for r in _fairness_rows(old)["area"]} == {"not recorded"}
+    assert "roc_auc_reference" not in old.summary().columns
+    new = _fairness_rows(audit_from_record(record))["area"]
+    assert all(r["roc_auc_reference"] not in ("not recorded", "n/a", "") for r in new)
