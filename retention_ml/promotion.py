@@ -529,10 +529,13 @@ def _group_checks(audit, thresholds: dict) -> list[Check]:
     reference = audit.has_auc_reference()
     if reference:
         window_gap = audit.overall["roc_auc_reference"] - overall
+        # the whole window's own shortfall against what everyone's risks imply, which is no group's
+        window = (f"{'less' if window_gap > 0 else 'plus'} the whole window's {abs(window_gap):.3f} "
+                  f"{'below' if window_gap > 0 else 'above'} what everyone's imply")
 
         def worst(w, limit):
             return (f"ROC-AUC {w.roc_auc:.3f} vs {w.roc_auc_expected:.3f} expected ({w.roc_auc_reference:.3f} its own "
-                    f"risks imply, less the whole window's {window_gap:.3f} below what everyone's imply; shortfall "
+                    f"risks imply, {window}; shortfall "
                     f"{w.reference_shortfall:.3f}, standard error {w.roc_auc_se:.3f}, threshold {limit:.3f}; "
                     f"{overall:.3f} for the whole window)")
     else:
