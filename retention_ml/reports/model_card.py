@@ -77,7 +77,8 @@ GLOSSARY = [
      "band, a small area where everyone has the same caseload cap and rent), it is near 0.5: ranking within that "
      "group is harder for any model, so its ROC-AUC below everyone's is no sign of unfair treatment. A group's ROC-AUC "
      "well below its own figure is: the model ranks its leavers worse than its own risks say it should. The "
-     "promotion gate judges each group against this figure."),
+     "promotion gate judges each group against this figure (less however far the whole window falls short of "
+     "what everyone's risks imply: a shortfall every group shares is no group's)."),
     ("Average precision", "how well the leavers are packed at the top of the model's list, averaged over every list "
                           "length. A list in random order scores about the leaver rate; higher is better."),
     ("Precision and recall in the top 10%", "of the 10% of people with the highest risk, the share who left "
@@ -719,12 +720,20 @@ def _ranking_notes(audit, every: pd.DataFrame, thresholds: dict, alpha: float) -
     everyone = audit.overall["roc_auc_reference"]
     window = (f"{_num(whole)} for everyone, whose risks imply {_num(everyone)}" if abs(everyone - whole) >= 0.0005
               else f"{_num(whole)} for everyone")
+
+    def expected(w) -> str:
+        # what the gate compares with, said only when the whole window's own gap moves it off the group's figure
+        if abs(everyone - whole) < 0.0005:
+            return f"where its own risks imply {_num(w['roc_auc_reference'])} ({window})"
+        return (f"where {_num(w['roc_auc_expected'])} is expected of it: its own risks imply "
+                f"{_num(w['roc_auc_reference'])}, and everyone ranks {_num(abs(whole - everyone))} "
+                f"{'above' if whole > everyone else 'below'} what their risks imply ({window})")
+
     notes = []
     worst = shown.loc[shown["reference_shortfall"].idxmax()]
     if worst["reference_shortfall"] > 0:
         notes.append(f"Ranking against what its own risks imply is weakest for {name(worst)}: ROC-AUC "
-                     f"{_num(worst['roc_auc'])} where its own risks imply {_num(worst['roc_auc_reference'])} ({window}): "
-                     f"{_ranking_reading(worst, everyone, limit)}"
+                     f"{_num(worst['roc_auc'])} {expected(worst)}: {_ranking_reading(worst, everyone, limit)}"
                      + _against_gate(worst["reference_shortfall"], worst["roc_auc_se"], limit, compared, alpha) + ".")
     lowest = shown.loc[shown["roc_auc_shortfall"].idxmax()]
     if lowest["roc_auc_shortfall"] > limit and lowest.name != worst.name:
@@ -746,11 +755,13 @@ def _ranking_reading(w, everyone: float, limit: float) -> str:
     (``everyone``: the ROC-AUC the whole window's risks imply), mean in words."""
     if w["reference_shortfall"] > limit:
         return "the model ranks this group's leavers worse than its own risks say it should"
+    how = ("about as well as those risks allow" if w["reference_shortfall"] <= limit / 2
+           else f"{_num(w['reference_shortfall'])} below what is expected of it, under the gate's {_num(limit, 2)}")
     if everyone - w["roc_auc_reference"] > limit:
-        return ("this group's risks are alike, so ranking within it is harder for any model, and the model ranks it "
-                "about as well as those risks allow (or the model cannot tell its people apart: the figures cannot "
-                "say which; ask whether they differ in what drives leaving)")
-    return "the model ranks it about as well as its own risks allow"
+        return (f"this group's risks are alike, so ranking within it is harder for any model, and the model ranks it "
+                f"{how} (or the model cannot tell its people apart: the figures cannot say which; ask whether they "
+                "differ in what drives leaving)")
+    return f"the model ranks it {how.replace('those risks', 'its own risks')}"
 
 
 def _against_gate(gap: float, se: float, limit: float, compared: int, alpha: float) -> str:
@@ -2229,8 +2240,9 @@ def _blocks(c: dict) -> list[dict]:
              f"{100 / th['max_calibration_ratio']:.0f} and {100 * th['max_calibration_ratio']:.0f} left (observed / "
              f"expected within a factor {th['max_calibration_ratio']} either way; outside it fails only when also "
              "beyond chance, a person's rows counted together); no group's ROC-AUC "
-             f"more than {th['max_group_roc_auc_shortfall']} below the ROC-AUC its own risks imply (runs logged "
-             "before that figure: below the whole window's); no group's |observed - "
+             f"more than {th['max_group_roc_auc_shortfall']} below what its own risks imply (less however far the "
+             "whole window falls short of what everyone's risks imply, which is no group's; runs logged before that "
+             "figure: below the whole window's); no group's |observed - "
              f"predicted| leaver rate above {th['max_group_calibration_gap']} ({_pp(th['max_group_calibration_gap'])}; a group fails only when it is also "
              f"beyond chance for its size, family-wise error {th.get('group_family_alpha', 'n/a')} over the groups "
              "compared); must "
