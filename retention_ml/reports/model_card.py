@@ -73,7 +73,7 @@ GLOSSARY = [
     ("ROC-AUC its own risks imply (model-based concordance)",
      "the ROC-AUC a group would have if the model's risks for its people were exactly right: every pair of a likely "
      "leaver and a likely stayer in the group, weighted by how likely that pair is, counted as ranked right when the "
-     "leaver has the higher risk (van Klaveren and others, 2016). When a group's people have alike risks (one age "
+     "leaver has the higher risk (the measure of van Klaveren and others). When a group's people have alike risks (one age "
      "band, a small area where everyone has the same caseload cap and rent), it is near 0.5: ranking within that "
      "group is harder for any model, so its ROC-AUC below everyone's is no sign of unfair treatment. A group's ROC-AUC "
      "well below its own figure is: the model ranks its leavers worse than its own risks say it should. The "
