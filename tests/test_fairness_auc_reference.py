@@ -161,3 +161,19 @@ def test_the_card_reads_a_record_logged_before_the_reference():
     assert "roc_auc_reference" not in old.summary().columns
     new = _fairness_rows(audit_from_record(record))["area"]
     assert all(r["roc_auc_reference"] not in ("not recorded", "n/a", "") for r in new)
+
+
+def test_an_area_ranked_at_random_fails_alone_not_every_group_living_in_it():
+    """Against its own risks alone, every age band with people in a misranked area would rank below what its risks
+    imply; less the whole window's own shortfall, only the area does."""
+    rows = _two_groups(2, shuffle="ordinary")
+    rows["age_band"] = np.random.default_rng(3).choice(["under_30", "30_49", "50_plus"], len(rows))
+    audit = audit_fairness(rows, factors=["area", "age_band"])
+    groups = audit.group_shortfalls().set_index("group")
+    pure = groups["roc_auc_reference"] - groups["roc_auc"]
+    bands = ["under_30", "30_49", "50_plus"]
+    assert (pure[bands] > 4 * groups.loc[bands, "roc_auc_se"]).all()   # beyond chance, though no age band's doing
+    assert (groups.loc[bands, "reference_shortfall"].abs() < 2 * groups.loc[bands, "roc_auc_se"]).all()
+    check = {c.name: c for c in _group_checks(audit, load_thresholds())}["group_roc_auc"]
+    failed = check.detail.split("over threshold beyond chance: ")[1].split(";")[0]
+    assert failed.startswith("area=ordinary") and "age_band" not in failed
