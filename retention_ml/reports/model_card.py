@@ -739,7 +739,8 @@ def _ranking_notes(audit, every: pd.DataFrame, thresholds: dict, alpha: float) -
     if lowest["roc_auc_shortfall"] > limit and lowest.name != worst.name:
         notes.append(f"Furthest below everyone's ranking: {name(lowest)}, ROC-AUC {_num(lowest['roc_auc'])} against "
                      f"{window}, where its own risks imply {_num(lowest['roc_auc_reference'])}: "
-                     f"{_ranking_reading(lowest, everyone, limit)}.")
+                     f"{_ranking_reading(lowest, everyone, limit)}"
+                     + _against_gate(lowest["reference_shortfall"], lowest["roc_auc_se"], limit, compared, alpha) + ".")
     return notes
 
 
