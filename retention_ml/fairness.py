@@ -47,6 +47,7 @@ __all__ = [
     "logged_audit",
     "logged_test_window",
     "clustered_auc_standard_error",
+    "model_based_concordance",
     "share_chance",
 ]
 
@@ -218,11 +219,13 @@ class FairnessAudit:
 
     def summary(self) -> pd.DataFrame:
         """The table as people read it: numbers, or "too few to assess" in place of every number."""
-        out = self.table[["factor", "group", "status", *NUMBER_COLUMNS]].copy()
-        ok = np.repeat(out["status"].eq("ok").to_numpy()[:, None], len(NUMBER_COLUMNS), axis=1)
-        out[NUMBER_COLUMNS] = out[NUMBER_COLUMNS].astype(object).where(ok, TOO_FEW)
+        # the ROC-AUC the group's own risks imply beside its ROC-AUC; absent from runs logged before it
+        numbers = [*NUMBER_COLUMNS, *(["roc_auc_reference"] if "roc_auc_reference" in self.table.columns else [])]
+        out = self.table[["factor", "group", "status", *numbers]].copy()
+        ok = np.repeat(out["status"].eq("ok").to_numpy()[:, None], len(numbers), axis=1)
+        out[numbers] = out[numbers].astype(object).where(ok, TOO_FEW)
         withheld = self.table["withheld"].to_numpy(dtype=bool)
-        out.loc[withheld, NUMBER_COLUMNS] = WITHHELD
+        out.loc[withheld, numbers] = WITHHELD
         out.loc[withheld, "status"] = WITHHELD
         return out
 
@@ -242,12 +245,26 @@ class FairnessAudit:
         return None if rows.empty else rows.loc[rows["gap"].idxmax()]
 
     def group_shortfalls(self) -> pd.DataFrame:
-        """Assessable groups with their ROC-AUC shortfall against the whole window and their calibration gap,
+        """Assessable groups with their ROC-AUC shortfall against the whole window (``roc_auc_shortfall``) and
+        against the ROC-AUC expected of them (``roc_auc_expected``; ``reference_shortfall``, what the gate judges),
+        and their calibration gap,
         each with its standard error (``roc_auc_se``, ``calibration_se``): how far either moves by chance alone
         in a group of that size, so that hundreds of small groups are not judged on their noise. The calibration
-        one counts a person's rows at several test dates together (:func:`_person_effect`), not as people."""
+        one counts a person's rows at several test dates together (:func:`_person_effect`), not as people.
+
+        Expected: the ROC-AUC the group's own risks imply (``roc_auc_reference``, :func:`model_based_concordance`)
+        less what the whole window falls short of everyone's (``overall["roc_auc_reference"]``). The shortfall is
+        then the whole-window one less what the group's risks being more alike than everyone's explains: a model
+        exactly right in every group leaves each with about none, however alike its risks, and a model whose risks
+        misrank one area leaves that area with the shortfall, not every age band or ethnicity whose people live in
+        it too. A run logged before the reference has these NaN throughout (:meth:`has_auc_reference`)."""
         ok = self.table[self.table["status"].eq("ok")].copy()
         ok["roc_auc_shortfall"] = self.overall["roc_auc"] - ok["roc_auc"]
+        if "roc_auc_reference" not in ok.columns:
+            ok["roc_auc_reference"] = np.nan
+        window_gap = self.overall.get("roc_auc_reference", np.nan) - self.overall["roc_auc"]
+        ok["roc_auc_expected"] = ok["roc_auc_reference"] - window_gap
+        ok["reference_shortfall"] = ok["roc_auc_expected"] - ok["roc_auc"]
         # people who left and who stayed (rows for an audit table built by other code)
         pos, neg = ((ok["leaving_people"], ok["staying_people"]) if "leaving_people" in ok.columns
                     else (ok["observed"], ok["rows"] - ok["observed"]))
@@ -255,8 +272,17 @@ class FairnessAudit:
             ok["roc_auc_se"] = auc_standard_error(ok["roc_auc"], pos, neg)
         if "calibration_se" not in ok.columns:   # an audit table built by other code: rows as if independent
             ok["calibration_se"] = calibration_standard_error(ok["mean_risk"], ok["rows"])
-        return ok[["factor", "group", "people", "roc_auc", "roc_auc_shortfall", "roc_auc_se", "calibration_gap",
-                   "calibration_se", "withheld"]]
+        return ok[["factor", "group", "people", "roc_auc", "roc_auc_shortfall", "roc_auc_se", "roc_auc_reference",
+                   "roc_auc_expected", "reference_shortfall", "calibration_gap", "calibration_se", "withheld"]]
+
+    def has_auc_reference(self) -> bool:
+        """Whether every group with a ROC-AUC has the ROC-AUC its own risks imply: False for an audit record
+        logged by an earlier version of retention-ml, which lacks the figure and cannot recompute it."""
+        table = self.table
+        if "roc_auc_reference" not in table.columns or np.isnan(self.overall.get("roc_auc_reference", np.nan)):
+            return False
+        with_auc = table["status"].eq("ok") & table["roc_auc"].notna()
+        return bool(table.loc[with_auc, "roc_auc_reference"].notna().all())
 
 
 def calibration_standard_error(mean_risk, rows):
@@ -282,6 +308,47 @@ def auc_standard_error(auc, n_pos, n_neg):
     q1, q2 = auc / (2 - auc), 2 * auc ** 2 / (1 + auc)
     var = (auc * (1 - auc) + (n_pos - 1) * (q1 - auc ** 2) + (n_neg - 1) * (q2 - auc ** 2)) / (n_pos * n_neg)
     return np.sqrt(np.maximum(var, 0.0))
+
+
+def model_based_concordance(risk, *, by=None):
+    """The ROC-AUC a group's own risks imply if they were exactly right: van Klaveren et al.'s model-based
+    concordance (2016, Statistics in Medicine 35:4136), the c-statistic expected over all pairs of rows when each
+    row leaves with its predicted risk.
+
+    Of every ordered pair of rows (i, j), i leaves and j stays with chance p_i (1 - p_j); the pair is ranked right
+    when p_i > p_j, and counts one half when p_i = p_j (as ROC-AUC counts ties):
+
+        sum_{i != j} p_i (1 - p_j) [1(p_i > p_j) + 1/2 1(p_i = p_j)]  /  sum_{i != j} p_i (1 - p_j)
+
+    It depends on the risks alone: a group whose risks are alike (one age band, a small area sharing a caseload
+    cap and rent) has one near 0.5 however good the model, so a low observed ROC-AUC there is no sign of a model
+    ranking the group badly; an observed ROC-AUC well below it is. Computed in O(n log n) from the rows sorted by
+    risk (each risk level's stayers-to-be below it, summed), never pair by pair. Rows are taken as independent, as
+    the observed ROC-AUC over rows takes them: a person seen at several test dates adds pairs with themself, a
+    share of the pairs of about 1 in the group's people.
+
+    ``by``: group labels, one per row; returns a Series per group (``by``'s values as strings), else a float.
+    NaN for a group of fewer than 2 rows or whose risks are all 0 or all 1.
+
+    Example
+    -------
+    >>> round(model_based_concordance([0.1, 0.2, 0.3, 0.4]), 4)
+    0.7174
+    >>> model_based_concordance([0.2, 0.2, 0.2])   # alike risks: a coin toss whatever happens
+    0.5
+    """
+    p = np.asarray(risk, dtype="float64")
+    groups = np.zeros(len(p), dtype=int) if by is None else pd.Series(by).astype(str).to_numpy()
+    # one row per group and risk level: the chance-weighted leavers (v) and stayers (w) at it, and each row's
+    # pairing with itself (p (1 - p)), which is no pair
+    level = (pd.DataFrame({"group": groups, "risk": p, "v": p, "w": 1 - p, "self": p * (1 - p)})
+             .groupby(["group", "risk"], sort=True)[["v", "w", "self"]].sum())
+    below = level.groupby(level="group")["w"].cumsum() - level["w"]    # stayers-to-be at lower risk levels
+    right = level["v"] * below + 0.5 * (level["v"] * level["w"] - level["self"])
+    total = level.groupby(level="group").sum()
+    pairs = total["v"] * total["w"] - total["self"]
+    mbc = right.groupby(level="group").sum() / pairs.where(pairs > 0)
+    return float(mbc.iloc[0]) if by is None else mbc.rename(None).rename_axis(None)
 
 
 def clustered_auc_standard_error(risk, label, *, workers, by) -> pd.Series:
@@ -376,6 +443,8 @@ def _factor_table(data: pd.DataFrame, factor: str, flagged: np.ndarray, *, n_boo
     table["effective_people"] = table["rows"] ** 2 / (per_person ** 2).groupby(level=0).sum().reindex(table.index)
     few = (table["leaving_people"] < MIN_CLASS) | (table["staying_people"] < MIN_CLASS)
     table["roc_auc_se"] = _roc_auc_se(table, data, factor)
+    # what the group's own risks imply its ROC-AUC should be: the gate's reference for its ranking
+    table["roc_auc_reference"] = model_based_concordance(risk, by=data[factor]).reindex(table.index).to_numpy()
     table.loc[few, [c for c in table.columns if c.startswith("roc_auc")]] = np.nan
     table = table.reset_index(names="group")
     table.insert(0, "factor", factor)
@@ -589,6 +658,9 @@ def audit_fairness(predictions: pd.DataFrame, *, factors=None, min_group: int = 
         "rows": int(len(data)), "people": int(data["worker_id"].nunique()),
         "base_rate": float(data["label"].mean()), "mean_risk": float(data["risk"].mean()),
         "roc_auc": _roc_auc(data["label"].to_numpy(float), data["risk"].to_numpy(float)),
+        # the ROC-AUC everyone's risks imply: how far the whole window falls short of it is the part of every group's
+        # shortfall against its own risks that is no group's (group_shortfalls)
+        "roc_auc_reference": model_based_concordance(data["risk"]) if len(data) else float("nan"),
         "top_threshold": float(data["risk"][flagged].min()) if flagged.any() else float("nan"),
         # whole-window counts behind precision and recall in the top share, for the card's "of 100 flagged" words
         "positives": int(data["label"].sum()), "flagged": int(flagged.sum()),
@@ -610,7 +682,7 @@ NO_INTERVALS = ("per-group bootstrap intervals (--n-boot) need the test rows, an
 # What a withheld group keeps in the logged audit: the promotion gate's figures (retention_ml.promotion) and its
 # size, which decides whether a floor raised at promote time still assesses it; not its rows, leavers ("1 of the 25
 # disabled workers left" is why a group is withheld), rates or expected leavers.
-WITHHELD_KEEPS = ("people", "roc_auc", "roc_auc_se", "calibration_gap", "calibration_se")
+WITHHELD_KEEPS = ("people", "roc_auc", "roc_auc_se", "roc_auc_reference", "calibration_gap", "calibration_se")
 UNKNOWN_RECORD = "{source} has layout version {version!r}; this retention-ml reads version {known}"
 
 

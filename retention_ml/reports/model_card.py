@@ -70,6 +70,15 @@ GLOSSARY = [
                                "Differences between rates are always given in pp, never in %."),
     ("ROC-AUC", "if you pick one leaver and one stayer at random, the chance that the model gave the leaver the higher "
                 "risk. 0.5 is no better than tossing a coin; 1 is a perfect ranking."),
+    ("ROC-AUC its own risks imply (model-based concordance)",
+     "the ROC-AUC a group would have if the model's risks for its people were exactly right: every pair of a likely "
+     "leaver and a likely stayer in the group, weighted by how likely that pair is, counted as ranked right when the "
+     "leaver has the higher risk (the measure of van Klaveren and others). When a group's people have alike risks (one age "
+     "band, a small area where everyone has the same caseload cap and rent), it is near 0.5: ranking within that "
+     "group is harder for any model, so its ROC-AUC below everyone's is no sign of unfair treatment. A group's ROC-AUC "
+     "well below its own figure is: the model ranks its leavers worse than its own risks say it should. The "
+     "promotion gate judges each group against this figure (less however far the whole window falls short of "
+     "what everyone's risks imply: a shortfall every group shares is no group's)."),
     ("Average precision", "how well the leavers are packed at the top of the model's list, averaged over every list "
                           "length. A list in random order scores about the leaver rate; higher is better."),
     ("Precision and recall in the top 10%", "of the 10% of people with the highest risk, the share who left "
@@ -515,6 +524,7 @@ def _fairness_rows(audit, alpha: float = 0.05) -> dict[str, list[dict]]:
             "base_rate": (_pct(row["base_rate"]) + (f" ({_pct(row['base_rate_low'])} to {_pct(row['base_rate_high'])})"
                                                     if "base_rate_low" in row else "")) if ok else few,
             "roc_auc": auc,
+            "roc_auc_reference": _reference_cell(row) if ok else few,
             "observed": _count(row["observed"]) if ok else few,
             "expected": _num(row["expected"], 1) if ok else few,
             "calibration_ratio": _ratio_cell(row, chance.get((row["factor"], row["group"]))) if ok else few,
@@ -522,6 +532,13 @@ def _fairness_rows(audit, alpha: float = 0.05) -> dict[str, list[dict]]:
             "flagged_share": _pct(row["flagged_share"]) if ok else few,
         })
     return out
+
+
+def _reference_cell(row: dict) -> str:
+    """A shown group's ROC-AUC its own risks imply; "not recorded" for a run logged before the figure."""
+    if "roc_auc_reference" not in row:
+        return "not recorded"
+    return "n/a" if math.isnan(row["roc_auc"]) or math.isnan(row["roc_auc_reference"]) else _num(row["roc_auc_reference"])
 
 
 def _gap_rows(audit, alpha: float = 0.05) -> list[dict]:
@@ -676,6 +693,76 @@ def _narrow_win_note(metrics: dict, base: str) -> str:
                  f"and the {name}'s are off beyond chance ({_interval(b)}), so its percentages and teams' expected "
                  "leavers are nearer what happened.")
     return note
+
+
+def _ranking_notes(audit, every: pd.DataFrame, thresholds: dict, alpha: float) -> list[str]:
+    """The groups ranked worst, in words a board reads: the one furthest below what is expected of it (what the gate
+    judges: what its own risks imply, less the whole window's own shortfall) and, when another, the one furthest
+    below the whole window, each with its observed ROC-AUC, the ROC-AUC its own risks imply and the whole window's,
+    and what the difference means (:func:`_ranking_reading`). A run logged before the reference: the group furthest
+    below the whole window, read as the gate then reads it, and why no more can be said."""
+    shown = every[~every["withheld"].astype(bool)].dropna(subset=["roc_auc"])   # never a withheld group's numbers
+    if shown.empty:
+        return []
+    limit, whole = thresholds["max_group_roc_auc_shortfall"], audit.overall["roc_auc"]
+    compared = int(every["roc_auc"].notna().sum())
+
+    def name(w) -> str:
+        return f"{_factor_name(w['factor'])} = {_group_label(w['group'])} ({_count(w['people'])} people)"
+
+    if not audit.has_auc_reference():
+        w = shown.loc[shown["roc_auc_shortfall"].idxmax()]
+        if not w["roc_auc_shortfall"] > 0:
+            return []
+        return [f"Ranking is weakest for {name(w)}: ROC-AUC {_num(w['roc_auc'])} against {_num(whole)} for everyone"
+                + _against_gate(w["roc_auc_shortfall"], w["roc_auc_se"], limit, compared, alpha)
+                + f". {NO_AUC_REFERENCE}"]
+    everyone = audit.overall["roc_auc_reference"]
+    window = (f"{_num(whole)} for everyone, whose risks imply {_num(everyone)}" if abs(everyone - whole) >= 0.0005
+              else f"{_num(whole)} for everyone")
+
+    def expected(w) -> str:
+        # what the gate compares with, said only when the whole window's own gap moves it off the group's figure
+        if abs(everyone - whole) < 0.0005:
+            return f"where its own risks imply {_num(w['roc_auc_reference'])} ({window})"
+        return (f"where {_num(w['roc_auc_expected'])} is expected of it: its own risks imply "
+                f"{_num(w['roc_auc_reference'])}, and everyone ranks {_num(abs(whole - everyone))} "
+                f"{'above' if whole > everyone else 'below'} what their risks imply ({window})")
+
+    notes = []
+    worst = shown.loc[shown["reference_shortfall"].idxmax()]
+    if worst["reference_shortfall"] > 0:
+        notes.append(f"Ranking against what its own risks imply is weakest for {name(worst)}: ROC-AUC "
+                     f"{_num(worst['roc_auc'])} {expected(worst)}: {_ranking_reading(worst, everyone, limit)}"
+                     + _against_gate(worst["reference_shortfall"], worst["roc_auc_se"], limit, compared, alpha) + ".")
+    lowest = shown.loc[shown["roc_auc_shortfall"].idxmax()]
+    if lowest["roc_auc_shortfall"] > limit and lowest.name != worst.name:
+        notes.append(f"Furthest below everyone's ranking: {name(lowest)}, ROC-AUC {_num(lowest['roc_auc'])} against "
+                     f"{window}, where its own risks imply {_num(lowest['roc_auc_reference'])}: "
+                     f"{_ranking_reading(lowest, everyone, limit)}"
+                     + _against_gate(lowest["reference_shortfall"], lowest["roc_auc_se"], limit, compared, alpha) + ".")
+    return notes
+
+
+# Said for a run whose logged audit predates the ROC-AUC each group's own risks imply.
+NO_AUC_REFERENCE = ("This run's record (logged by an earlier version of retention-ml) does not hold the ROC-AUC each "
+                    "group's own risks imply, so whether a group ranks low because the model ranks it badly or because "
+                    "its people's risks are alike cannot be told here, and the gate judged each group against everyone; "
+                    "re-train to see it")
+
+
+def _ranking_reading(w, everyone: float, limit: float) -> str:
+    """What a group's observed ROC-AUC against the one expected of it, and its own risks' against everyone's
+    (``everyone``: the ROC-AUC the whole window's risks imply), mean in words."""
+    if w["reference_shortfall"] > limit:
+        return "the model ranks this group's leavers worse than its own risks say it should"
+    how = ("about as well as those risks allow" if w["reference_shortfall"] <= limit / 2
+           else f"{_num(w['reference_shortfall'])} below what is expected of it, under the gate's {_num(limit, 2)}")
+    if everyone - w["roc_auc_reference"] > limit:
+        return (f"this group's risks are alike, so ranking within it is harder for any model, and the model ranks it "
+                f"{how} (or the model cannot tell its people apart: the figures cannot say which; ask whether they "
+                "differ in what drives leaving)")
+    return f"the model ranks it {how.replace('those risks', 'its own risks')}"
 
 
 def _against_gate(gap: float, se: float, limit: float, compared: int, alpha: float) -> str:
@@ -996,16 +1083,7 @@ def _considerations(metrics: dict, audit, alignment: dict | None, truth: dict | 
             "group" + _against_gate(cal.loc[i, "calibration_gap"], cal.loc[i, "calibration_se"],
                                     thresholds["max_group_calibration_gap"],
                                     int(every["calibration_gap"].notna().sum()), alpha) + ".")
-    auc = shortfalls.dropna(subset=["roc_auc_shortfall"])
-    if not auc.empty:
-        w = auc.loc[auc["roc_auc_shortfall"].idxmax()]
-        if w["roc_auc_shortfall"] > 0:
-            notes.append(
-                f"Ranking is weakest for {_factor_name(w['factor'])} = {_group_label(w['group'])} "
-                f"({_count(w['people'])} people): ROC-AUC {_num(w['roc_auc'])} against {_num(audit.overall['roc_auc'])} "
-                "for everyone" + _against_gate(w["roc_auc_shortfall"], w["roc_auc_se"],
-                                               thresholds["max_group_roc_auc_shortfall"],
-                                               int(every["roc_auc_shortfall"].notna().sum()), alpha) + ".")
+    notes += _ranking_notes(audit, every, thresholds, alpha)
     if (uncompared := _uncompared_note(audit)) is not None:
         notes.append(uncompared)
     if (protected := _protected_flagging(audit, alpha)) is not None:
@@ -2062,12 +2140,15 @@ def _blocks(c: dict) -> list[dict]:
            "assess\". \"Flagged\" = in the top 10% of risk across the whole test window (risk at or above "
            f"{ov['top_threshold']}; the same rows as precision and recall in the top 10%). Calibration compares observed with predicted leavers (sum of risks); ratio above "
            "1 means the model understates risk for the group. ROC-AUC needs at least "
-           f"{MIN_CLASS} leavers and {MIN_CLASS} stayers in a group.{boot}"),
+           f"{MIN_CLASS} leavers and {MIN_CLASS} stayers in a group. \"ROC-AUC its own risks imply\": the ROC-AUC the "
+           "group would have if the model's risks for its people were exactly right (Glossary); a group whose risks "
+           "are alike has a low one under any model, so its ROC-AUC is read against this, not against everyone's."
+           f"{boot}"),
     ]
-    head = ["Group", "People", "Base rate", "ROC-AUC", "Observed leavers", "Predicted leavers", "Ratio", "Difference",
-            "Flagged in top 10%"]
-    keys = ["people", "base_rate", "roc_auc", "observed", "expected", "calibration_ratio", "calibration_difference",
-            "flagged_share"]
+    head = ["Group", "People", "Base rate", "ROC-AUC", "ROC-AUC its own risks imply", "Observed leavers",
+            "Predicted leavers", "Ratio", "Difference", "Flagged in top 10%"]
+    keys = ["people", "base_rate", "roc_auc", "roc_auc_reference", "observed", "expected", "calibration_ratio",
+            "calibration_difference", "flagged_share"]
     appendix: list[dict] = []
     for factor, rows in c["fairness"].items():
         label, slug = c["factor_labels"].get(factor, factor), re.sub(r"[^A-Za-z0-9]+", "-", factor).lower()
@@ -2160,7 +2241,9 @@ def _blocks(c: dict) -> list[dict]:
              f"{100 / th['max_calibration_ratio']:.0f} and {100 * th['max_calibration_ratio']:.0f} left (observed / "
              f"expected within a factor {th['max_calibration_ratio']} either way; outside it fails only when also "
              "beyond chance, a person's rows counted together); no group's ROC-AUC "
-             f"more than {th['max_group_roc_auc_shortfall']} below the whole window's; no group's |observed - "
+             f"more than {th['max_group_roc_auc_shortfall']} below what its own risks imply (less however far the "
+             "whole window falls short of what everyone's risks imply, which is no group's; runs logged before that "
+             "figure: below the whole window's); no group's |observed - "
              f"predicted| leaver rate above {th['max_group_calibration_gap']} ({_pp(th['max_group_calibration_gap'])}; a group fails only when it is also "
              f"beyond chance for its size, family-wise error {th.get('group_family_alpha', 'n/a')} over the groups "
              "compared); must "

@@ -119,11 +119,11 @@ def test_a_withheld_or_small_group_row_says_so_once_and_shows_no_number(card):
     rows = [r for rows in card["card"].context["fairness"].values() for r in rows if not r["ok"]]
     assert rows   # the fake run holds small groups (8 and 12 people) and one withheld beside them
     md_rows = [line for line in card["md"].splitlines() if line.startswith("| ") and (WITHHELD in line or TOO_FEW in line)
-               and line.count("|") == 10]
+               and line.count("|") == 11]
     assert len(md_rows) == len(rows)
     for line in md_rows:
         cells = [c.strip() for c in line.strip("|").split("|")]
-        assert cells[1] in (WITHHELD, TOO_FEW) and cells[2:] == [""] * 7, line
+        assert cells[1] in (WITHHELD, TOO_FEW) and cells[2:] == [""] * 8, line
     html_rows = [r for r in re.findall(r'<tr>.*?</tr>', card["html"]) if 'class="few"' in r]
     assert len(html_rows) == len(rows)
     assert all(sum(r.count(p) for p in (WITHHELD, TOO_FEW)) == 1 for r in html_rows)
@@ -141,7 +141,7 @@ def test_the_gates_calibration_gap_is_given_in_the_group_tables_unit(card):
     assert m, gate
     assert m.group(4) == f"{100 * float(m.group(3)):.1f}"
     row = next(line for line in card["md"].splitlines() if line.startswith(f"| {m.group(2)} |"))
-    assert row.split("|")[8].strip().lstrip("+-") == f"{m.group(4)} pp"   # the Difference column of that group
+    assert row.split("|")[9].strip().lstrip("+-") == f"{m.group(4)} pp"   # the Difference column of that group
     assert "leaver rate above 0.1 (10.0 pp; a group fails only" in card["md"]
 
 
