@@ -561,8 +561,9 @@ def _group_checks(audit, thresholds: dict) -> list[Check]:
     return [roc, calibration]
 
 
-# Said when a run's logged audit lacks the ROC-AUC its groups' own risks imply: the whole-window rule applies, stricter
-# on groups whose risks are alike, never laxer.
+# Said when a run's logged audit lacks the ROC-AUC its groups' own risks imply: the whole-window rule applies, as when
+# the run was trained (stricter than the rule with the reference on groups whose risks are alike, laxer on groups whose
+# risks are more spread than everyone's).
 OLD_AUC_REFERENCE = ("; shortfalls against the whole window's ROC-AUC: this run's audit record (logged by an earlier "
                      "version of retention-ml) lacks the ROC-AUC each group's own risks imply, so a group whose risks are "
                      "alike can fail here however well the model ranks it; re-train to judge each group against its own")
