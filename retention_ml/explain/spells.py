@@ -101,7 +101,9 @@ def moved_within_area(keys: pd.DataFrame, tables: dict) -> np.ndarray:
     # a new spell paired with earlier spells of two areas is not said to be either
     within = pd.Series(np.where(by_spell["all"], 1.0, np.where(by_spell["any"], np.nan, 0.0)), index=by_spell.index)
     known = keys["worker_id"].isin(tables["workers"]["worker_id"]).to_numpy()
-    return np.where(known, keys["worker_id"].map(within).fillna(0.0).to_numpy(float), np.nan)
+    # a joiner (no earlier spell) is 0; a spell paired with two areas stays NaN
+    moved = keys["worker_id"].isin(within.index).to_numpy()
+    return np.where(known, np.where(moved, keys["worker_id"].map(within).to_numpy(float), 0.0), np.nan)
 
 
 def lever_context(keys: pd.DataFrame, tables: dict) -> pd.DataFrame:

@@ -95,6 +95,21 @@ def test_a_move_between_teams_of_one_office_area_is_told_from_a_move_to_another_
     assert np.isnan(moved_within_area(keys, tables)).all()
 
 
+def test_a_new_spell_paired_with_earlier_spells_of_two_areas_is_said_to_be_neither():
+    """Two spells ending in an internal move on one day, in one council, with one qualification date (two
+    unqualified people, say) both pair with the next day's new spell: from one area and another, the move is not
+    known to be within the area, so no team induction is offered in place of the area's."""
+    from retention_ml.explain.spells import moved_within_area
+
+    tables = _spells("X")
+    w = tables["workers"]
+    other = w[w["worker_id"] == "OLD2"].assign(worker_id="OLD3", office_area="Z")   # same end day, another area
+    tables["workers"] = pd.concat([w, other], ignore_index=True)
+    keys = pd.DataFrame({"worker_id": ["NEW1", "NEW2"]})
+    got = moved_within_area(keys, tables)
+    assert got[0] == 1.0 and np.isnan(got[1])
+
+
 def test_someone_who_moved_team_within_their_area_is_inducted_to_the_team_not_the_area():
     """149 settling-in levers on medium- or high-band rows of the national lists at 2024-01-01 offered "induction
     to the area" to people whose post began with a move between the council's teams; where both teams are in one
