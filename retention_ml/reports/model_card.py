@@ -75,8 +75,10 @@ GLOSSARY = [
      "leaver and a likely stayer in the group, weighted by how likely that pair is, counted as ranked right when the "
      "leaver has the higher risk (the measure of van Klaveren and others). When a group's people have alike risks (one age "
      "band, a small area where everyone has the same caseload cap and rent), it is near 0.5: ranking within that "
-     "group is harder for any model, so its ROC-AUC below everyone's is no sign of unfair treatment. A group's ROC-AUC "
-     "well below its own figure is: the model ranks its leavers worse than its own risks say it should. The "
+     "group is harder for any model, so its ROC-AUC below everyone's is not by itself a sign of unfair treatment (unless "
+     "the model gave alike risks to people whose chances differ, which these figures cannot show: ask whether they "
+     "differ in what drives leaving). A group's ROC-AUC well below its own figure is such a sign: the model ranks its "
+     "leavers worse than its own risks say it should. The "
      "promotion gate judges each group against this figure (less however far the whole window falls short of "
      "what everyone's risks imply: a shortfall every group shares is no group's)."),
     ("Average precision", "how well the leavers are packed at the top of the model's list, averaged over every list "
