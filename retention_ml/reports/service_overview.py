@@ -76,7 +76,7 @@ OWN_TOTAL_RULE = ("the own staff of all its teams, where they are at least {floo
 # Columns in order, with what people read (Excel, HTML) and what the raw CSV name means.
 COLUMNS = {
     "team_id": ("Team", "team id (the service total in the last row)"),
-    "people": ("People scored", "people on the team's list"),
+    "people": ("People listed", "people on the team's list"),
     "expected_leavers": ("Expected leavers", "sum of the people's probabilities of leaving over the horizon"),
     "expected_low": ("Interval low", "low end of the expected leavers' interval"),
     "expected_high": ("Interval high", "high end of the expected leavers' interval"),

@@ -58,3 +58,19 @@ def test_a_head_of_service_list_does_not_leave_a_handover_to_a_manager_it_has_no
     for path in lists:
         notes = _notes(path)
         assert "handover" in notes and "a matter for the manager" not in notes, path.name
+
+
+def test_the_overview_calls_its_people_column_the_people_listed_which_it_counts(tmp_path):
+    """The column said "People scored", but it counts the team's list: its manager (scored, listed for the head of
+    service) and anyone whose leaving date is recorded are scored and not in it."""
+    teams = {"SA": 8}
+    frame = scores_frame.synthetic_scores(teams, seed=5, managers={"SA": "WX100"}, prefix="WX")
+    frame["service"] = "safeguarding"
+    folder = scores_frame.write_scoring(tmp_path / "scores", frame, horizon_months=12)
+    rank_scores(folder, tmp_path / "lists", all_teams=True, formats=("csv", "html"))
+    table = pd.read_csv(tmp_path / "lists" / "service_overview_C01_safeguarding.csv", comment="#",
+                        dtype={"team_id": str}).set_index("team_id")
+    team_list = pd.read_csv(tmp_path / "lists" / "risk_list_team_SA.csv", comment="#")
+    assert table.loc["SA", "people"] == len(team_list) < int(frame["team_id"].eq("SA").sum())
+    html = (tmp_path / "lists" / "service_overview_C01_safeguarding.html").read_text(encoding="utf-8")
+    assert "People listed" in html and "People scored" not in html
