@@ -53,7 +53,8 @@ DRIVER_LINE = ("Most common driver: among the team's medium- and high-band peopl
                "of them share it, and withheld from a team too where the service total's driver less the drivers "
                "shown would describe fewer than {floor} people. The band counts are a breakdown of a team of {floor} "
                "or more: a count of 1 to {last} people reads \"fewer than {floor}\", and a count that would give one "
-               "away (a team's people less its counts shown, or the service total less the teams' counts) reads "
+               "away (a team's people less its counts shown, its band counts less the driver's people, or the service "
+               "total less the teams' counts) reads "
                "\"withheld\". They say how many, not who, except for a team whose people listed are all in one band "
                "(all low, most often): then they tell each one's band. They are shown to the head of service, who "
                "manages the service's people, for planning; a conversation with a person starts from their "
@@ -73,6 +74,8 @@ BANDS_WITHHELD = ("A band count reads 'withheld' where it would give away a coun
                   "the service total, the total less the teams' counts shown.")
 DRIVER_TOTAL_WITHHELD = ("People with the service's driver withheld: less the teams' counts shown, it would give "
                          "fewer than {floor} people in the other teams.")
+DRIVER_OTHERS_WITHHELD = ("People with that driver withheld: less the medium and high band counts shown, it would "
+                          "give the fewer than {floor} people led by other drivers.")
 OWN_TEAM_WITHHELD = ("No own-staff figures: fewer than {floor} own staff or agency workers to count apart (as on the "
                      "team's list), so the target is set beside everyone scored only.")
 OWN_TOTAL_RULE = ("the own staff of all its teams, where they are at least {floor}, its agency workers none or at least "
@@ -407,7 +410,8 @@ def _withhold_small_cells(table: pd.DataFrame, svc: np.ndarray, floor: int) -> p
     "fewer than" the floor (and a driver shared by so few is not named); a count that would give one away reads
     "withheld": in a row, where its people less the band counts shown leave 1 to ``floor`` - 1 in the low band
     (:func:`~retention_ml.disclosure.complement_in_row`), and in the service total, where the total less the
-    teams' counts shown is such a count or pins the teams' "fewer than" cells (:func:`~retention_ml.disclosure.pinned`).
+    teams' counts shown is such a count or pins the teams' "fewer than" cells (:func:`~retention_ml.disclosure.pinned`);
+    the people sharing the driver, where the band counts shown less them leave 1 to ``floor`` - 1 led by others.
     """
     from retention_ml.disclosure import WITHHELD, complement_in_row, fewer_than, small_counts
 
@@ -422,10 +426,13 @@ def _withhold_small_cells(table: pd.DataFrame, svc: np.ndarray, floor: int) -> p
     count = table["main_driver_people"].to_numpy(dtype=float, na_value=np.nan)
     lead = table["main_driver"].to_numpy(dtype=object)
     few = small_counts(count, floor)
+    # with both band counts shown, those flagged less the driver's people are the people led by other drivers
+    flagged = np.where(small | withheld, np.nan, bands).sum(axis=1)
+    others = small_counts(flagged - count, floor) & ~few
     service_lead = pd.Series(lead[total], index=svc[total]).reindex(svc).to_numpy(dtype=object)
     # the total's driver count less the teams' counts of the same driver: the others' people led by it
-    same = ~total & ~few & (lead == service_lead) & ~np.isnan(count)
-    total_driver = _total_gives_away(count[:, None], same[:, None], few[:, None], total, svc, floor)[:, 0]
+    same = ~total & ~few & ~others & (lead == service_lead) & ~np.isnan(count)
+    total_driver = _total_gives_away(count[:, None], same[:, None], few[:, None], total, svc, floor)[:, 0] | (total & others)
 
     out = table.astype({"medium": object, "high": object, "main_driver_people": object, "main_driver": object,
                         "note": object})
@@ -434,9 +441,10 @@ def _withhold_small_cells(table: pd.DataFrame, svc: np.ndarray, floor: int) -> p
         out.loc[small[:, j], col] = fewer_than(floor)
         out.loc[withheld[:, j], col] = WITHHELD
     out.loc[few, ["main_driver", "main_driver_people"]] = [np.nan, fewer_than(floor)]
-    out.loc[total_driver, "main_driver_people"] = WITHHELD
+    out.loc[total_driver | others, "main_driver_people"] = WITHHELD
     bands_note = np.where(withheld.any(axis=1), BANDS_WITHHELD.format(floor=floor), "")
-    driver_note = np.where(total_driver, DRIVER_TOTAL_WITHHELD.format(floor=floor), "")
+    driver_note = np.where(total_driver & ~others, DRIVER_TOTAL_WITHHELD.format(floor=floor),
+                           np.where(others, DRIVER_OTHERS_WITHHELD.format(floor=floor), ""))
     notes = (out["note"].fillna("").astype(str) + " " + bands_note + " " + driver_note).str.split().str.join(" ")
     out["note"] = notes.where(notes.ne(""), np.nan)   # the notes already there come first
     return out

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from retention_ml.commands.rank import rank_scores
-from retention_ml.disclosure import MIN_PEOPLE, fewer_than
+from retention_ml.disclosure import MIN_PEOPLE, WITHHELD, fewer_than
 from retention_ml.reports.service_overview import TOTAL_LABEL
 
 _spec = importlib.util.spec_from_file_location("scores_frame", Path(__file__).with_name("scores_frame.py"))
@@ -145,3 +145,18 @@ def test_no_small_count_in_any_random_overview(tmp_path):
                 assert left == 0 or left >= MIN_PEOPLE, (path.name, col, left)
                 checked += 1
     assert checked >= 4
+
+
+def test_the_people_led_by_other_drivers_cannot_be_counted(tmp_path):
+    """SA lists 12: 7 medium (6 led by pay, 1 by housing), 0 high. "Pay, 6" beside 7 medium and 0 high would tell
+    the head of service that 1 of them is led by something else: the driver is still named, its people withheld."""
+    frame = _frame({"SA": 13, "SB": 13, "EH": 8}, {"SA": (7, 0), "SB": (6, 0), "EH": (0, 0)},
+                   drivers={"SA": ["pay"] * 6 + ["housing_cost"]})
+    table = _overview(_rank(tmp_path, frame))
+    assert table.loc["SA", ["medium", "high"]].tolist() == ["7", "0"]
+    assert table.loc["SA", "main_driver"] == "Pay" and table.loc["SA", "main_driver_people"] == WITHHELD
+    assert table.loc["SB", ["main_driver", "main_driver_people"]].tolist() == ["Pay", "6"]   # all 6 led by pay
+    for _, row in table.iterrows():   # nowhere do the counts shown leave 1 to 4 people led by other drivers
+        counts = pd.to_numeric(row[["medium", "high", "main_driver_people"]], errors="coerce")
+        if counts.notna().all():
+            assert not 0 < counts["medium"] + counts["high"] - counts["main_driver_people"] < MIN_PEOPLE, row.name
