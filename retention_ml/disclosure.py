@@ -14,9 +14,11 @@ Example
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-__all__ = ["MIN_PEOPLE", "MIN_FAIRNESS_GROUP", "AUDIT_RISK_DECIMALS", "complementary_suppression"]
+__all__ = ["MIN_PEOPLE", "MIN_FAIRNESS_GROUP", "AUDIT_RISK_DECIMALS", "WITHHELD", "complement_in_row", "complementary_suppression",
+           "fewer_than", "pinned", "small_counts"]
 
 # Teams on a list's summary, per-team expected vs observed on the card, stated exit reasons in alignment.
 MIN_PEOPLE = 5
@@ -54,3 +56,41 @@ def complementary_suppression(frame: pd.DataFrame, shown: pd.Series, levels: lis
                 shown[smallest.to_numpy()] = False
                 changed = True
     return shown
+
+
+def fewer_than(floor: int = MIN_PEOPLE) -> str:
+    """What a withheld count of 1 to ``floor`` - 1 people reads, in words a head of service or a board reads."""
+    return f"fewer than {floor}"
+
+
+# What a count reads where it is withheld although it is not small itself: shown, it would give a small one away.
+WITHHELD = "withheld"
+
+
+def small_counts(values, floor: int) -> np.ndarray:
+    """True where a count (NaN: not shown) is of 1 to ``floor`` - 1 people; 0 is no group and is shown."""
+    values = np.asarray(values, dtype=float)
+    return (values >= 1) & (values < floor)
+
+
+def pinned(rest, cells, floor: int) -> np.ndarray:
+    """True where ``rest`` people, the total less the counts shown, sit in ``cells`` counts each read as "fewer than
+    the floor" so that a reader can still work some out: ``rest`` is 1 to ``floor`` - 1 itself, or as small as
+    ``cells`` (each is then 1) or as large as ``cells`` x (``floor`` - 1) (each is then ``floor`` - 1)."""
+    rest, cells = np.asarray(rest, dtype=float), np.asarray(cells, dtype=float)
+    return small_counts(rest, floor) | ((cells > 0) & ((rest == cells) | (rest == cells * (floor - 1))))
+
+
+def complement_in_row(parts: np.ndarray, whole, floor: int) -> np.ndarray:
+    """Cells of ``parts`` (rows of counts that split ``whole`` with an unshown remainder; NaN: withheld) to withhold
+    too so that ``whole`` less the counts shown is none or at least ``floor`` people: where it is 1 to ``floor`` - 1,
+    the row's smallest shown count above 0 (at least ``floor`` itself, so the remainder then is too)."""
+    parts = np.asarray(parts, dtype=float)
+    rest = np.asarray(whole, dtype=float) - np.nansum(parts, axis=1)
+    short = small_counts(rest, floor)
+    shown = np.where(parts > 0, parts, np.inf)   # NaN and 0 are never picked
+    pick = np.argmin(shown, axis=1)
+    short &= np.isfinite(shown[np.arange(len(parts)), pick])
+    extra = np.zeros(parts.shape, dtype=bool)
+    extra[np.flatnonzero(short), pick[short]] = True
+    return extra

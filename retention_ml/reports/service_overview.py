@@ -49,13 +49,16 @@ NO_PERSON_LINE = ("This overview holds no person's row: one row per team of the 
 SCOPE_LINE = ("A team's figures are those of its list: they count neither the team's manager (listed for the head of "
               "service on the service's team-manager list) nor anyone whose leaving date is already recorded.")
 DRIVER_LINE = ("Most common driver: among the team's medium- and high-band people, the driver (data_schema/drivers.yaml) "
-               "raising a person's risk most, the one their first reason is about; shown only when at least {floor} "
-               "people are in those bands, and withheld from a team too where the service total's driver less the "
-               "drivers shown would describe fewer than {floor} people. The band counts are a breakdown of a team of "
-               "{floor} or more, as its manager's list shows it: they say how many, not who, except for a team whose "
-               "people listed are all in one band (all low, most often): then they tell each one's band. They are shown to "
-               "the head of service, who manages the service's people, for planning; a conversation with a person "
-               "starts from their manager's list.")
+               "raising a person's risk most, the one their first reason is about; named only where at least {floor} "
+               "of them share it, and withheld from a team too where the service total's driver less the drivers "
+               "shown would describe fewer than {floor} people. The band counts are a breakdown of a team of {floor} "
+               "or more: a count of 1 to {last} people reads \"fewer than {floor}\", and a count that would give one "
+               "away (a team's people less its counts shown, its band counts less the driver's people, or the service "
+               "total less the teams' counts) reads "
+               "\"withheld\". They say how many, not who, except for a team whose people listed are all in one band "
+               "(all low, most often): then they tell each one's band. They are shown to the head of service, who "
+               "manages the service's people, for planning; a conversation with a person starts from their "
+               "manager's list.")
 OWN_TOTAL_WITHHELD = ("No own-staff figures for the service: some but fewer than {floor} own staff or agency workers "
                       "are in the service, or in its teams without own-staff figures at one target turnover, and the "
                       "service's own-staff figures less the teams' shown would give theirs.")
@@ -66,6 +69,13 @@ TARGET_TOTAL_WITHHELD = ("No target leavers for the service: its teams without f
 CASELOAD_TOTAL_WITHHELD = ("No caseload for the service: its teams showing no caseload hold some but fewer than "
                            "{floor} staff with open cases, so the service's caseload less the teams' shown would "
                            "give theirs.")
+BANDS_WITHHELD = ("A band count reads 'withheld' where it would give away a count of fewer than {floor} people: "
+                  "in a team, those left in the low band once its people listed less the counts shown are taken; in "
+                  "the service total, the total less the teams' counts shown.")
+DRIVER_TOTAL_WITHHELD = ("People with the service's driver withheld: less the teams' counts shown, it would give "
+                         "fewer than {floor} people in the other teams.")
+DRIVER_OTHERS_WITHHELD = ("People with that driver withheld: less the medium and high band counts shown, it would "
+                          "give the fewer than {floor} people led by other drivers.")
 OWN_TEAM_WITHHELD = ("No own-staff figures: fewer than {floor} own staff or agency workers to count apart (as on the "
                      "team's list), so the target is set beside everyone scored only.")
 OWN_TOTAL_RULE = ("the own staff of all its teams, where they are at least {floor}, its agency workers none or at least "
@@ -94,10 +104,12 @@ COLUMNS = {
                            "target counts own staff, as here, leaving for any reason)"),
     "own_against_target": ("Own staff: expected minus target", "above 0: more own staff expected to leave of their own "
                            "choice than the target allows them for any reason"),
-    "medium": ("Medium band", "people in the medium band"),
-    "high": ("High band", "people in the high band"),
-    "main_driver": ("Most common driver", "most common driver among medium- and high-band people"),
-    "main_driver_people": ("People with that driver", "medium- and high-band people whose main driver it is"),
+    "medium": ("Medium band", "people in the medium band ('fewer than' the floor or 'withheld': see the notes)"),
+    "high": ("High band", "people in the high band ('fewer than' the floor or 'withheld': see the notes)"),
+    "main_driver": ("Most common driver", "most common driver among medium- and high-band people, where at least the "
+                    "floor share it"),
+    "main_driver_people": ("People with that driver", "medium- and high-band people whose main driver it is "
+                           "('fewer than' the floor or 'withheld': see the notes)"),
     "caseload_per_fte": ("Caseload per full-time post", "cases / FTE of staff holding cases"),
     "mean_caseload": ("Mean caseload per person", "mean cases of staff holding cases (when the scoring has no FTE)"),
     "caseload_cap": ("Caseload cap", "the team's cap per full-time post"),
@@ -389,6 +401,71 @@ def _total(people: pd.DataFrame, bands: dict, targets, config: BandConfig, horiz
     return row
 
 
+def _withhold_small_cells(table: pd.DataFrame, svc: np.ndarray, floor: int) -> pd.DataFrame:
+    """``table`` (every service's rows, ``svc`` their service, each total last) with the counts of sub-groups of a
+    team or service that a head of service could not otherwise see withheld: the medium and high band counts and
+    the people sharing the most common driver.
+
+    The head of service gets no row of a managed team's people, so a count of 1 to ``floor`` - 1 of them reads
+    "fewer than" the floor (and a driver shared by so few is not named); a count that would give one away reads
+    "withheld": in a row, where its people less the band counts shown leave 1 to ``floor`` - 1 in the low band
+    (:func:`~retention_ml.disclosure.complement_in_row`), and in the service total, where the total less the
+    teams' counts shown is such a count or pins the teams' "fewer than" cells (:func:`~retention_ml.disclosure.pinned`);
+    the people sharing the driver, where the band counts shown less them leave 1 to ``floor`` - 1 led by others.
+    """
+    from retention_ml.disclosure import WITHHELD, complement_in_row, fewer_than, small_counts
+
+    total = table["team_id"].eq(TOTAL_LABEL).to_numpy()
+    people = table["people"].to_numpy(dtype=float, na_value=np.nan)
+    bands = table[["medium", "high"]].to_numpy(dtype=float, na_value=np.nan)
+    small = small_counts(bands, floor)
+    withheld = complement_in_row(np.where(small, np.nan, bands), people, floor)
+    hidden = small | withheld | np.isnan(bands)
+    withheld |= _total_gives_away(bands, ~hidden, small, total, svc, floor)
+
+    count = table["main_driver_people"].to_numpy(dtype=float, na_value=np.nan)
+    lead = table["main_driver"].to_numpy(dtype=object)
+    few = small_counts(count, floor)
+    # with both band counts shown, those flagged less the driver's people are the people led by other drivers
+    flagged = np.where(small | withheld, np.nan, bands).sum(axis=1)
+    others = small_counts(flagged - count, floor) & ~few
+    service_lead = pd.Series(lead[total], index=svc[total]).reindex(svc).to_numpy(dtype=object)
+    # the total's driver count less the teams' counts of the same driver: the others' people led by it
+    same = ~total & ~few & ~others & (lead == service_lead) & ~np.isnan(count)
+    total_driver = _total_gives_away(count[:, None], same[:, None], few[:, None], total, svc, floor)[:, 0] | (total & others)
+
+    out = table.astype({"medium": object, "high": object, "main_driver_people": object, "main_driver": object,
+                        "note": object})
+    out = out.where(out.notna(), np.nan)   # one kind of empty cell (not pd.NA beside NaN) in the text columns
+    for j, col in enumerate(("medium", "high")):
+        out.loc[small[:, j], col] = fewer_than(floor)
+        out.loc[withheld[:, j], col] = WITHHELD
+    out.loc[few, ["main_driver", "main_driver_people"]] = [np.nan, fewer_than(floor)]
+    out.loc[total_driver | others, "main_driver_people"] = WITHHELD
+    bands_note = np.where(withheld.any(axis=1), BANDS_WITHHELD.format(floor=floor), "")
+    driver_note = np.where(total_driver & ~others, DRIVER_TOTAL_WITHHELD.format(floor=floor),
+                           np.where(others, DRIVER_OTHERS_WITHHELD.format(floor=floor), ""))
+    notes = (out["note"].fillna("").astype(str) + " " + bands_note + " " + driver_note).str.split().str.join(" ")
+    out["note"] = notes.where(notes.ne(""), np.nan)   # the notes already there come first
+    return out
+
+
+def _total_gives_away(values: np.ndarray, shown: np.ndarray, small: np.ndarray, total: np.ndarray, svc: np.ndarray,
+                      floor: int) -> np.ndarray:
+    """Per cell of ``values`` (rows: every service's teams and totals; columns: counts), True on a service total's
+    count that, less the teams' counts ``shown`` that it sums, gives a small count away
+    (:func:`~retention_ml.disclosure.pinned`, with the teams' ``small`` cells read as "fewer than" the floor)."""
+    from retention_ml.disclosure import pinned
+
+    teams = ~total[:, None]
+    team_sum = pd.DataFrame(np.where(shown & teams, values, 0.0)).groupby(svc).sum()
+    cells = pd.DataFrame((small & teams).astype(float)).groupby(svc).sum()
+    rest = values[total] - team_sum.loc[svc[total]].to_numpy()
+    out = np.zeros(values.shape, dtype=bool)
+    out[total] = pinned(rest, cells.loc[svc[total]].to_numpy(), floor) & ~np.isnan(values[total]) & ~small[total]
+    return out
+
+
 def build_service_overviews(plan: list[tuple[str, str, list[str]]], built: dict[str, TeamList], scores: pd.DataFrame,
                             *, config: BandConfig, horizon_months: int | None) -> list[ServiceOverview]:
     """One overview per (council, service, teams) of ``plan`` (``teams`` sorted), from the teams' lists in ``built``
@@ -448,6 +525,7 @@ def build_service_overviews(plan: list[tuple[str, str, list[str]]], built: dict[
     table = pd.DataFrame(rows).reindex(columns=list(COLUMNS))
     # counts stay whole numbers beside the withheld teams' empty cells (not 9.0)
     table = table.astype({c: "Int64" for c in COUNT_COLUMNS})
+    table = _withhold_small_cells(table, np.asarray(at), floor)
     parts = pd.Series(np.arange(len(at))).groupby(np.asarray(at)).indices
     return [ServiceOverview(council=str(council), service=str(service),
                             table=table.iloc[parts[i]].reset_index(drop=True), teams=list(teams),
@@ -504,9 +582,10 @@ def withheld_line(meta: dict) -> str:
 
 def overview_lines(meta: dict) -> list[tuple[str, str]]:
     """The lines heading every overview format, as (kind, text): approval first, as on the lists."""
+    floor = meta.get("min_group", MIN_PEOPLE)
     return [approval_line(meta), ("purpose", PURPOSE_LINE), ("note", NO_PERSON_LINE),
             ("note", expected_line(meta)), ("note", SCOPE_LINE), ("note", withheld_line(meta)),
-            ("note", DRIVER_LINE.format(floor=meta.get("min_group", MIN_PEOPLE))),
+            ("note", DRIVER_LINE.format(floor=floor, last=floor - 1)),
             # work-life balance draws on sickness absence (health data): the lists' caution holds for a team's driver too
             ("note", HEALTH_LINE), ("note", band_cutoffs_text(meta)),
             # the counts of medium and high are conversations a team's manager is asked to offer, not cases
