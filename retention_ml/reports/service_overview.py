@@ -30,7 +30,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from retention_ml.disclosure import MIN_PEOPLE
+from retention_ml.disclosure import (MIN_PEOPLE, WITHHELD, complement_in_row, complementary_suppression, fewer_than,
+                                     pinned, small_counts)
 from retention_ml.reports.risk_list import (HEALTH_LINE, NOTES_END, PURPOSE_LINE, TARGET_COUNTS, TARGET_REASON,
                                             BandConfig, TeamList, _caseload_summary, _group_summary, _period, approval_line, band_cutoffs_text, band_meaning_text, list_metadata,
                                             neutralise_formulas, scale_to_horizon, service_label, target_leavers)
@@ -276,8 +277,6 @@ def _shown_drivers(people: pd.DataFrame, shown: set[tuple[int, str]], floor: int
 def _complemented(people: pd.DataFrame, size: pd.Series, own: np.ndarray, floor: int) -> set[tuple[int, str]]:
     """(svc, team_id) of ``size``'s teams (people counted per svc and team) that pass on their own (``own``) and
     stay shown once each service's withheld teams together hold none or at least ``floor`` of ``people``."""
-    from retention_ml.disclosure import complementary_suppression
-
     hidden = pd.Series(np.where(own, 0, size.to_numpy()), index=size.index).groupby(level="svc").sum()
     # only where a subtraction could single someone out does the rule change anything
     short = hidden.index[(hidden > 0) & (hidden < floor)]
@@ -413,8 +412,6 @@ def _withhold_small_cells(table: pd.DataFrame, svc: np.ndarray, floor: int) -> p
     teams' counts shown is such a count or pins the teams' "fewer than" cells (:func:`~retention_ml.disclosure.pinned`);
     the people sharing the driver, where the band counts shown less them leave 1 to ``floor`` - 1 led by others.
     """
-    from retention_ml.disclosure import WITHHELD, complement_in_row, fewer_than, small_counts
-
     total = table["team_id"].eq(TOTAL_LABEL).to_numpy()
     people = table["people"].to_numpy(dtype=float, na_value=np.nan)
     bands = table[["medium", "high"]].to_numpy(dtype=float, na_value=np.nan)
@@ -455,8 +452,6 @@ def _total_gives_away(values: np.ndarray, shown: np.ndarray, small: np.ndarray, 
     """Per cell of ``values`` (rows: every service's teams and totals; columns: counts), True on a service total's
     count that, less the teams' counts ``shown`` that it sums, gives a small count away
     (:func:`~retention_ml.disclosure.pinned`, with the teams' ``small`` cells read as "fewer than" the floor)."""
-    from retention_ml.disclosure import pinned
-
     teams = ~total[:, None]
     team_sum = pd.DataFrame(np.where(shown & teams, values, 0.0)).groupby(svc).sum()
     cells = pd.DataFrame((small & teams).astype(float)).groupby(svc).sum()
