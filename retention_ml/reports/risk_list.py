@@ -780,10 +780,20 @@ def change_line(previous_as_of: str | None, *, new_model: bool = False) -> str:
         return (f"Change since last scoring is not shown this time: the scoring of {previous_as_of} was made with an "
                 "earlier model, and the model has since been updated, so a change of band would mix what changed for "
                 "the person with what changed in the model. Read each band as it stands; the change returns with the "
-                "next scoring by this model.")
+                "next scoring by this model. " + model_change_line(previous_as_of))
+
     return (f"Change since last scoring compares each person's band with the scoring of {previous_as_of}. "
             "\"New since last scoring\" is someone not in that scoring: they joined, or moved into this team "
             "(a move starts a new record in the HR extract). People who left since then are not listed.")
+
+
+def model_change_line(previous_as_of: str) -> str:
+    """Why figures after a change of model (:func:`model_changed`) are not set against earlier ones: said on the
+    lists (with :func:`change_line`) and on the service overviews a head of service or a board compares month on
+    month."""
+    return (f"The bands and figures here come from the updated model and are not comparable with those of lists and "
+            f"overviews of {previous_as_of} and before: a rise or fall against them can be the model's, not the "
+            "workforce's.")
 
 
 def banner_lines(meta: dict, lists: list[TeamList] = ()) -> list[tuple[str, str]]:
