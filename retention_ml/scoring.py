@@ -95,6 +95,14 @@ def survey_previous(out_dir: Path, as_of: pd.Timestamp, horizon_months: int | No
     return PreviousSurvey([folder for _, folder in sorted(found, key=lambda t: t[0], reverse=True)], passed)
 
 
+def previous_run_id(meta: dict) -> str | None:
+    """The run that made the scoring a scoring's "change since last scoring" compares with: score_meta's
+    ``previous_run_id`` or, for a scoring written before it was kept, the ``previous`` folder's own meta."""
+    if meta.get("previous_run_id") or not meta.get("previous"):
+        return meta.get("previous_run_id")
+    return (_read_meta(Path(meta["previous"])) or {}).get("run_id")
+
+
 def scorings_in(folder: Path) -> list[tuple[Path, pd.Timestamp]]:
     """(scoring folder, as-of date) for each scoring directly under ``folder``, oldest first (of one date, the one
     scored last comes last). Folders without a readable score_meta.json are left out."""
@@ -504,7 +512,11 @@ def _choose_previous(keys: pd.DataFrame, survey: PreviousSurvey, *, explicit: bo
                    f"the latest earlier scoring of the same data and {horizon}-month horizon beside this one")
             prev_run = (_read_meta(folder) or {}).get("run_id")
             if prev_run and prev_run != run_id:
-                why += f"; scored with another model (run {prev_run[:8]}), so the change also holds the change of model"
+                then = _scoring_meta(folder)[0].date()
+                why += (f"; scored with another model (run {prev_run[:8]}), so the lists show no change this time (it "
+                        "would mix the change of model into each person's). To show a like-for-like change, score "
+                        f"{then} with this model into a new folder beside this one, then score this date again "
+                        "(allowed until lists are cut from it)")
             passed += [(other, _why_not_taken(other, folder, run_id)) for other in survey.candidates[i + 1:]]
             note = f"earlier scoring(s) of other data passed over: {'; '.join(skipped)}" if skipped else None
             return folder, match, _previous_record(why, passed, note)
@@ -603,8 +615,10 @@ def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | No
     if display_names and "display_name" in tables["workers"]:
         names = tables["workers"].drop_duplicates("worker_id").set_index("worker_id")["display_name"]
         scores["display_name"] = scores["worker_id"].map(names)
-    if prev_dir is not None:
-        # only the same people carry a previous risk: an id that now names someone else is "new"
+    prev_run = (_read_meta(prev_dir) or {}).get("run_id") if prev_dir is not None else None
+    if prev_dir is not None and not (prev_run and prev_run != run_id):
+        # only the same people carry a previous risk: an id that now names someone else is "new". Not across a
+        # change of model: the change would hold the model's change too, which no reader can tell apart
         carried = scores["worker_id"].map(match["risk"]).astype(float)
         scores["risk_previous"] = carried.where(match["rows"])
     scores["model_ref"], scores["run_id"] = model_ref, run_id
@@ -617,6 +631,7 @@ def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | No
         "n_workers": int(len(scores)), "population": population_record(agency, int((~keep).sum())),
         "previous": str(prev_dir) if prev_dir else None,
         "previous_as_of": str(_scoring_meta(prev_dir)[0].date()) if prev_dir else None,
+        "previous_run_id": prev_run,   # another model's: no risk carried, and the lists say why (no change shown)
         **previous_record,   # why that previous scoring, and why every other folder beside OUT was passed over
         "data_warnings": data_warnings,
         DATA_READINGS_KEY: readings,   # what was read other than as written, by file, for an audit ({}: nothing)

@@ -99,3 +99,32 @@ def test_score_says_which_previous_it_took_and_why_the_others_were_passed_over(s
     text = " ".join(res.output.split())
     assert f"change since last scoring: against {(out / '2022-04').resolve()} (scored at 2022-04-01)" in text
     assert "older than the one taken (2022-04" in text and "passed over: lists" in text
+
+
+def test_a_scoring_after_a_change_of_model_carries_no_previous_risk(sim_model, sim_dir, tmp_path):
+    """Compared with a scoring by another model, a person's previous risk would put the change of model into
+    their "change since last scoring": score records that model (previous_run_id) and carries no risk; rank
+    reads the record, also of a scoring written before it was kept (from the previous folder's meta)."""
+    from retention_ml.commands.rank import read_scoring
+    from retention_ml.reports.risk_list import model_changed
+    from retention_ml.scoring import score
+
+    result, _ = sim_model
+    out = tmp_path / "scores"
+    score(result.run_id, sim_dir, "2022-01-01", out / "2022-01")
+    same = score(result.run_id, sim_dir, "2022-04-01", out / "2022-04")
+    assert same.meta["previous_run_id"] == result.run_id and same.scores["risk_previous"].notna().any()
+    assert not model_changed(read_scoring(out / "2022-04")[1])
+    meta_path = out / "2022-04" / "score_meta.json"   # as if an earlier model had scored 2022-04
+    meta_path.write_text(json.dumps({**json.loads(meta_path.read_text()), "run_id": "an-earlier-run"}))
+    after = score(result.run_id, sim_dir, "2022-07-01", out / "2022-07")
+    assert after.meta["previous_as_of"] == "2022-04-01" and after.meta["previous_run_id"] == "an-earlier-run"
+    assert "risk_previous" not in after.scores
+    assert "risk_previous" not in pd.read_parquet(out / "2022-07" / "scores.parquet").columns
+    assert model_changed(read_scoring(out / "2022-07")[1])
+    # a scoring written before previous_run_id was recorded: read from the previous folder
+    meta_path = out / "2022-07" / "score_meta.json"
+    meta = json.loads(meta_path.read_text())
+    del meta["previous_run_id"]
+    meta_path.write_text(json.dumps(meta))
+    assert read_scoring(out / "2022-07")[1]["previous_run_id"] == "an-earlier-run"

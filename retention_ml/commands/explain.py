@@ -14,7 +14,7 @@ from retention_ml.reports.risk_list import LEAVING_FLAG, NOT_A_DECISION, approva
 
 HELP = """Explain turnover-risk predictions: driver profile, reasons in words and levers.
 
-With --worker, prints one person's profile: risk, the band the lists show with --bands' cut-offs (and whether managers see the probability), who reads the person's row (their team manager, the head of service, or nobody when a leaving date is recorded), drivers and reasons (health data such as sickness absence with the person's own figures, and the words the lists used instead, which name no figure); --inputs adds every value the model used about them; --lists-log PATH (a scoring folder's distribution_log.csv, which retention-ml rank writes, or a folder of scorings) adds every list that held their row and whom it was for. That is the tool's part of an answer to a subject access request (the council adds purposes, retention and anyone a list was passed on to); --json holds all of it. A model the promotion gate has not approved is marked NOT APPROVED first.
+With --worker, prints one person's profile: risk, the band the lists show with --bands' cut-offs (and whether managers see the probability), who reads the person's row (their team manager, the head of service, or nobody when a leaving date is recorded), drivers and reasons (health data such as sickness absence with the person's own figures, and the words the lists used instead, which name no figure); --inputs adds every value the model used about them; --lists-log PATH (a scoring folder's distribution_log.csv, which retention-ml rank writes, or a folder of scorings) adds every list that held their row, whom it was for, the band it showed (from the scores it was cut from) and the model that scored it; when the lists of --as-of came from another model than --run (a model retrained since), an alert says the risk and reasons shown are not what those lists showed. That is the tool's part of an answer to a subject access request (the council adds purposes, retention and anyone a list was passed on to); --json holds all of it. A model the promotion gate has not approved is marked NOT APPROVED first.
 
 Without --worker, it writes everyone in post at --as-of (or one --team) to --out (CSV or Parquet; default explanations-<as-of>.csv), for the analyst: its reasons quote health data (sickness days), so it is never a list to pass on. The file says that predictions never decide anything: a CSV in its first line, starting with '#' (read it with pandas.read_csv(path, comment="#")), a Parquet file in its metadata (key "note").
 
@@ -342,20 +342,55 @@ def print_inputs(console, record: dict) -> None:
     console.print(grid)
 
 
-def print_sent_in(console, record: dict) -> None:
-    """The lists that held the person's row and whom each was for (``--lists``): the recipients a subject
-    access request asks about."""
-    from rich.table import Table
+def what_lists_showed(sent_in: list[dict], worker_id: str, bands: Path | None = None) -> list[dict]:
+    """``sent_in`` (:func:`retention_ml.reports.distribution.lists_holding`) with, per list, ``band_shown``: the
+    band that list showed the person (their risk in the scoring it was cut from, read against ``bands`` as
+    rank was given them) and ``run_id``: the model that scored it. A year of monthly lists spans retrains; the
+    model explained now is not always the one whose band a manager was shown. None where the scoring folder no
+    longer holds the scores or their record."""
+    import pandas as pd
 
+    from retention_ml.scoring import _read_meta
+
+    shown: dict[str, tuple] = {}
+    for folder in {s.get("scoring") for s in sent_in if s.get("scoring")}:
+        meta = _read_meta(Path(folder)) or {}
+        try:
+            scores = pd.read_parquet(Path(folder) / "scores.parquet", columns=["worker_id", "risk"])
+            risk = scores.loc[scores["worker_id"].astype(str) == str(worker_id), "risk"]
+        except (OSError, ValueError, KeyError):
+            risk = pd.Series(dtype=float)
+        band = band_of(float(risk.iloc[0]), meta.get("horizon_months"), bands)["band"] if len(risk) else None
+        shown[folder] = (band, meta.get("run_id"))
+    return [{k: v for k, v in s.items() if k != "scoring"}
+            | dict(zip(("band_shown", "run_id"), shown.get(s.get("scoring"), (None, None)))) for s in sent_in]
+
+
+def lists_model_note(sent_in: list[dict], as_of: str, run_id: str) -> str | None:
+    """The alert when lists of the explained date were made by another model than the one explained: its
+    risk, band and reasons are then not what those lists showed (:func:`what_lists_showed` has those bands)."""
+    others = sorted({str(s["run_id"]) for s in sent_in if s["as_of"] == as_of and s.get("run_id")} - {str(run_id)})
+    if not others:
+        return None
+    return (f"The lists of {as_of} were made with another model (run {', '.join(others)}) than the one explained "
+            f"here (run {run_id}): the risk, band and reasons below are this model's, not what the lists of {as_of} "
+            f"showed. The band each list showed is in the lists below; explain with --run {others[0]} for that "
+            "model's reasons.")
+
+
+def print_sent_in(console, record: dict) -> None:
+    """The lists that held the person's row, whom each was for, the band it showed and the model that scored it
+    (``--lists-log``): the recipients a subject access request asks about. One line per list, not a table: a
+    table's columns cut the list names at 80 characters."""
     if not record["sent_in"]:
         console.print("No list in the distribution log held this person's row.")
         return
-    grid = Table(title="Lists that held this person's row (from the distribution log)")
-    for col in ("Written", "Scoring date", "List", "For", "Model approved"):
-        grid.add_column(col)
+    console.print("[bold]Lists that held this person's row (from the distribution log)[/bold]")
     for s in record["sent_in"]:
-        grid.add_row(s["written_at"], s["as_of"], s["list"], s["recipient"], s["approval"])
-    console.print(grid)
+        model = f"model run {str(s['run_id'])[:8]}" if s.get("run_id") else "model not recorded"
+        band = f"band {s['band_shown']}" if s.get("band_shown") else "band not found (scores no longer there)"
+        console.print(f" - scoring of {s['as_of']}: {s['list']} for {s['recipient']}, {band}, {model} "
+                      f"({s['approval']}); written {s['written_at']}", markup=False)
 
 
 def print_person(record: dict, *, inputs: bool = False) -> None:
@@ -367,6 +402,8 @@ def print_person(record: dict, *, inputs: bool = False) -> None:
         console.print(f"[bold red]{record.get('approval') or approval_line({})[1]}[/bold red]")
     who = ", ".join(f"{k} {record[k]}" for k in ("team_id", "role", "months_in_post") if k in record)
     console.print(f"[bold]{record.get('worker_id', '?')}[/bold] ({who}) at {record.get('as_of', '?')}")
+    if record.get("lists_model_note"):   # before the risk: never read as what the person's manager was shown
+        console.print(f"[bold red]{record['lists_model_note']}[/bold red]")
     console.print(f"Risk of leaving {within(record.get('horizon_months'))}: [bold]{record['risk']:.0%}[/bold]")
     if "band" in record:   # what the lists show, and to whom: the answer a subject access request needs
         console.print(f"In the lists: band [bold]{record['band']}[/bold], {record['shown_to_manager_as']}, "
@@ -418,7 +455,7 @@ def register(app: typer.Typer) -> None:
         bands: Path | None = typer.Option(None, "--bands", exists=True, dir_okay=False,
                                           help="Band config TOML the lists use (as given to retention-ml rank; default retention_ml/risk_bands.toml): --worker shows the band a list shows."),
         lists_log: Path | None = typer.Option(None, "--lists-log", exists=True,
-                                              help="With --worker: a distribution_log.csv that retention-ml rank writes into a scoring folder, or a folder of scorings (every such log under it); adds every list that held the person's row and whom it was for."),
+                                              help="With --worker: a distribution_log.csv that retention-ml rank writes into a scoring folder, or a folder of scorings (every such log under it); adds every list that held the person's row, whom it was for, the band it showed and the model that scored it."),
         show_inputs: bool = typer.Option(False, "--inputs", help="With --worker: also print every value the model used about the person, with its meaning (for a subject access request; --json always holds them as 'inputs')."),
         as_json: JsonOption = False,
     ) -> None:
@@ -488,7 +525,9 @@ def register(app: typer.Typer) -> None:
             if logs is not None:
                 from retention_ml.reports.distribution import lists_holding
 
-                record["sent_in"] = lists_holding(logs, worker)
+                record["sent_in"] = what_lists_showed(lists_holding(logs, worker), worker, bands)
+                record["lists_model_note"] = lists_model_note(record["sent_in"], record.get("as_of", when.isoformat()),
+                                                              run_id)
             if out is not None:
                 write_table(table, out, note=file_note(approval))
             if as_json:

@@ -139,7 +139,8 @@ def write_lists(scores, meta: dict, *, out_dir: Path, teams: list[str] | None = 
 
     from retention_ml.io import staged_files
     from retention_ml.reports.html import write_html
-    from retention_ml.reports.risk_list import build_risk_lists, build_service_manager_list, list_metadata, write_csv
+    from retention_ml.reports.risk_list import (build_risk_lists, build_service_manager_list, list_metadata,
+                                                model_changed, write_csv)
     from retention_ml.reports.xlsx import write_xlsx
 
     # The bands file states annual cut-offs; a 6-month model's risks are read against 6-month ones.
@@ -150,15 +151,16 @@ def write_lists(scores, meta: dict, *, out_dir: Path, teams: list[str] | None = 
                         names=names, service=service, service_of=service_of, head_of=head_of, stage=own, lists=lists,
                         log=log)
         return own.targets
+    new_model = model_changed(meta)
     if service is None:
         if lists is None:
-            lists = build_risk_lists(scores, config=config, teams=teams, names=names)
+            lists = build_risk_lists(scores, config=config, teams=teams, names=names, new_model=new_model)
         list_meta = list_metadata(meta, config=config, teams=teams, head_of=head_of)
     else:
         council, code = service
         if lists is None:
             lists = build_service_manager_list(scores, config=config, service=code, council=council,
-                                               service_of=service_of, names=names)
+                                               service_of=service_of, names=names, new_model=new_model)
         listed = sorted(set(lists[0].rows["team_id"].astype(str)))
         list_meta = list_metadata(meta, config=config, teams=listed, service=code, council=council)
     writers = {"csv": write_csv, "xlsx": write_xlsx, "html": write_html}
@@ -219,6 +221,10 @@ def read_scoring(scores_dir: Path):
         if not isinstance(meta, dict):
             raise ScoringFolderError(f"{meta_path} must hold a JSON object, not {type(meta).__name__}")
     _check_same_as_of(scores, meta, parquet, meta_path)
+    if meta.get("previous") and not meta.get("previous_run_id"):   # a scoring written before it was recorded
+        from retention_ml.scoring import previous_run_id
+
+        meta["previous_run_id"] = previous_run_id(meta)
     return scores, meta
 
 
@@ -485,7 +491,7 @@ def rank_scores(scores_dir: Path, out_dir: Path, *, team=None, manager=None, all
     from retention_ml.io import folder_lock, staged_files, staging_folder
     from retention_ml.reports.distribution import DistributionLog
     from retention_ml.reports.risk_list import (build_risk_lists, build_service_manager_lists, load_band_config,
-                                                select_teams, team_manager_rows)
+                                                model_changed, select_teams, team_manager_rows)
     from retention_ml.scoring import refuse_output_in_data
 
     scores, meta = read_scoring(scores_dir)
@@ -525,10 +531,11 @@ def rank_scores(scores_dir: Path, out_dir: Path, *, team=None, manager=None, all
     if all_teams or overviews:
         wanted = select_teams(scores) if all_teams else sorted({t for _, _, ts in overviews for t in ts})
         built = {tl.team_id: tl for tl in build_risk_lists(scores, config=config.for_horizon(meta.get("horizon_months")),
-                                                            teams=wanted, names=names)}
+                                                            teams=wanted, names=names, new_model=model_changed(meta))}
     managers = scores.loc[team_manager_rows(scores).to_numpy(bool)] if services else scores
     manager_lists = build_service_manager_lists(managers, config=config.for_horizon(meta.get("horizon_months")),
-                                                services=services, service_of=service_of, names=names) if services else {}
+                                                services=services, service_of=service_of, names=names,
+                                                new_model=model_changed(meta)) if services else {}
     # the overviews' figures come from the team lists: built before those are written and let go one set at a
     # time (a list frame keeps a weak reference from every view the writers take of it while it lives: held to
     # the end, the national run grew by 137 MB over its 6,000 team sets)

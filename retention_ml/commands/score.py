@@ -33,8 +33,10 @@ Without --previous the folders beside OUT (its parent's other folders, e.g. scor
 are searched: the latest earlier scoring of the same data and horizon is taken (of two scorings of one date, the one
 by the same model first, then the one scored last). The printout and score_meta.json ("previous_why",
 "previous_passed_over") say which was taken and why every other folder was passed over (later, another horizon,
-other data, older, not a scoring); a previous scoring by another model is named, since the change then also holds
-the change of model.
+other data, older, not a scoring). A previous scoring by another model (the first scoring after a new model is
+promoted) is named and no previous risk is carried: the change would hold the change of model too, so every list
+says why it shows none this time. To compare like with like, score the previous date again with the new model into
+a new folder beside OUT (it is then taken first), then score OUT again before any list is cut from it.
 
 Population: only the people the model was trained on are scored. A model trained with population.agency =
 "exclude" scores no agency worker, one trained with "only" scores agency workers alone; score_meta.json

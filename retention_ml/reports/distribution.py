@@ -131,16 +131,18 @@ def lists_holding(log: pd.DataFrame, worker_id: str) -> list[dict]:
     import re
 
     held = log["worker_ids"].str.contains(rf"(?:^| ){re.escape(str(worker_id))}(?: |$)", regex=True)
-    keep = ["written_at", "as_of", "list", "recipient", "approval"]
+    keep = ["written_at", "as_of", "list", "recipient", "approval"] + (["scoring"] if "scoring" in log else [])
     return log.loc[held.to_numpy(bool), keep].to_dict(orient="records")
 
 
 def read_logs(path: Path) -> pd.DataFrame:
     """Every distribution log at ``path``: the file itself, or every ``distribution_log.csv`` under a folder
-    (a folder of scorings)."""
+    (a folder of scorings), each line with the ``scoring`` folder its log lies in (the scores its lists were
+    cut from, and the model that scored them)."""
     path = Path(path)
     files = [path] if path.is_file() else sorted(path.rglob(LOG_NAME))
     if not files:
         raise DistributionLogError(f"{path}: no {LOG_NAME} there (retention-ml rank writes one into each scoring "
                                    "folder it makes lists from)")
-    return pd.concat([read_log(f) for f in files], ignore_index=True).sort_values("written_at", kind="stable")
+    logs = [read_log(f).assign(scoring=str(f.parent)) for f in files]
+    return pd.concat(logs, ignore_index=True).sort_values("written_at", kind="stable")

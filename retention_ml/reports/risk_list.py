@@ -267,9 +267,23 @@ def select_teams(scores: pd.DataFrame, *, team: list[str] | None = None, manager
     return sorted(set(scores["team_id"].astype(str)))
 
 
-def _change(scores: pd.DataFrame, config: BandConfig) -> pd.Series:
+#: the change cell of every row when the previous scoring was by another model (see model_changed)
+MODEL_CHANGED_CHANGE = "not compared: new model"
+
+
+def model_changed(meta: dict) -> bool:
+    """True when the scoring's previous one (score_meta's ``previous_run_id``) was made by another model than its
+    own ``run_id``: a band change then mixes what changed for the person with what changed in the model, which a
+    manager cannot tell apart, so the lists show none (:func:`change_line` says why)."""
+    before, now = meta.get("previous_run_id"), meta.get("run_id")
+    return bool(meta.get("previous_as_of")) and bool(before) and bool(now) and str(before) != str(now)
+
+
+def _change(scores: pd.DataFrame, config: BandConfig, *, new_model: bool = False) -> pd.Series:
     # score writes risk_previous only when it compared with an earlier scoring; within it, a missing value is
     # someone not in that scoring, even when the rows given here (one new team, one service) are all such people
+    if new_model:   # older scorings carried the other model's risk: never shown as a person's change
+        return pd.Series(MODEL_CHANGED_CHANGE, index=scores.index, dtype=object)
     if "risk_previous" not in scores:
         return pd.Series("no previous scoring", index=scores.index, dtype=object)
     prev = scores["risk_previous"].astype(float)
@@ -473,12 +487,14 @@ def team_manager_rows(scores: pd.DataFrame) -> pd.Series:
                      index=scores.index)
 
 
-def _prepare_rows(scoped: pd.DataFrame, config: BandConfig, names: bool) -> tuple[pd.DataFrame, list[str]]:
-    """Bands, uncertain mark, change, reasons and levers as the lists show them; returns (rows, columns)."""
+def _prepare_rows(scoped: pd.DataFrame, config: BandConfig, names: bool,
+                  new_model: bool = False) -> tuple[pd.DataFrame, list[str]]:
+    """Bands, uncertain mark, change, reasons and levers as the lists show them; returns (rows, columns).
+    ``new_model``: the previous scoring was by another model (:func:`model_changed`), so no change is shown."""
     scoped = scoped.copy()
     scoped["band"] = assign_bands(scoped["risk"], config=config)
     scoped["uncertain"] = straddles_band(scoped["risk_low"], scoped["risk_high"], config=config)
-    scoped["change"] = _change(scoped, config)
+    scoped["change"] = _change(scoped, config, new_model=new_model)
     # Levers are shown as the scoring stored them, each beside its reason (explain.drivers.reason_levers);
     # a scoring without them shows none: a lever guessed from the profile could sit beside another reason.
     lever_cols = [f"lever_{i}" for i in (1, 2, 3)]
@@ -533,17 +549,19 @@ def drop_health_reasons(rows: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def build_risk_lists(scores: pd.DataFrame, *, config: BandConfig, teams: list[str], names: bool = False) -> list[TeamList]:
+def build_risk_lists(scores: pd.DataFrame, *, config: BandConfig, teams: list[str], names: bool = False,
+                     new_model: bool = False) -> list[TeamList]:
     """One ranked list per team in ``teams`` (riskiest first), each holding only that team's rows.
 
     Bands and the uncertain mark are recomputed from the config so a council's cut-offs apply at ranking
-    time. Names appear only when ``names`` is true and the scores carry ``display_name``.
+    time. Names appear only when ``names`` is true and the scores carry ``display_name``. ``new_model``: the
+    scoring's previous one was by another model (:func:`model_changed`), so no row shows a change.
     """
     in_scope = scores.loc[scores["team_id"].astype(str).isin(teams)]
     # A manager cannot hold a supportive conversation with themselves: their row leaves their team's list.
     # Nor is anyone whose leaving date is recorded a prompt for a retention conversation (LEAVING_LINE).
     listed = ~team_manager_rows(in_scope).to_numpy(bool) & ~leaving_rows(in_scope)
-    scoped, cols = _prepare_rows(in_scope.loc[listed], config, names)
+    scoped, cols = _prepare_rows(in_scope.loc[listed], config, names, new_model)
     scoped = scoped.sort_values(["team_id", "risk", "worker_id"], ascending=[True, False, True], kind="stable")
     scoped["rank"] = scoped.groupby("team_id").cumcount() + 1
     out = []
@@ -572,7 +590,7 @@ def service_manager_line(service: str, council: str | None = None) -> str:
 
 
 def build_service_manager_list(scores: pd.DataFrame, *, config: BandConfig, service: str, council: str | None = None,
-                               service_of=None, names: bool = False) -> list[TeamList]:
+                               service_of=None, names: bool = False, new_model: bool = False) -> list[TeamList]:
     """One ranked list (riskiest first) of the team managers of one service, for its head of service.
 
     A team manager is a row whose worker_id is their team's manager_id. ``service_of`` maps team_id to
@@ -582,11 +600,11 @@ def build_service_manager_list(scores: pd.DataFrame, *, config: BandConfig, serv
     of that service is scored.
     """
     return build_service_manager_lists(scores, config=config, services=[(council, service)], service_of=service_of,
-                                       names=names)[(council, service)]
+                                       names=names, new_model=new_model)[(council, service)]
 
 
 def build_service_manager_lists(scores: pd.DataFrame, *, config: BandConfig, services, service_of=None,
-                                names: bool = False) -> dict[tuple, list[TeamList]]:
+                                names: bool = False, new_model: bool = False) -> dict[tuple, list[TeamList]]:
     """:func:`build_service_manager_list` for every (council, service) of ``services`` (council None: every
     council's), in one pass: the team managers' rows are prepared together (bands, reasons and levers are per
     row) and cut per service, rather than the whole scoring being filtered once per service (940 times at
@@ -599,7 +617,7 @@ def build_service_manager_lists(scores: pd.DataFrame, *, config: BandConfig, ser
     scored = set(zip(council_col[managers], service_col[managers]))
     scored |= {(None, s) for _, s in scored}   # council None: a service's team managers in every council
     listed = managers & ~leaving_rows(scores)
-    rows, cols = _prepare_rows(scores.loc[listed], config, names)
+    rows, cols = _prepare_rows(scores.loc[listed], config, names, new_model)
     at = pd.Series(np.arange(len(rows))).groupby([council_col[listed], service_col[listed]], sort=False).indices
     for (_, s), positions in list(at.items()):
         at[(None, s)] = np.sort(np.concatenate([at.get((None, s), np.empty(0, np.int64)), positions]))
@@ -650,7 +668,8 @@ def list_metadata(scores_meta: dict, *, config: BandConfig, teams: list[str], se
     manager recorded, for the same head of service (:func:`banner_lines` names them). No wall-clock time,
     so the same scores and config give byte-identical lists.
     """
-    keep = {k: scores_meta[k] for k in ("as_of", "previous_as_of", "model_ref", "run_id", "horizon_months", "approval")
+    keep = {k: scores_meta[k] for k in ("as_of", "previous_as_of", "previous_run_id", "model_ref", "run_id",
+                                        "horizon_months", "approval")
             if k in scores_meta}
     if head_of is not None:
         scope = {"list": "no manager recorded", "council": head_of[0], "service": head_of[1]}
@@ -751,14 +770,30 @@ def no_manager_line(teams: list[str], *, whole_list: bool, service: str | None =
             + ("the team." if len(teams) == 1 else "each team."))
 
 
-def change_line(previous_as_of: str | None) -> str:
-    """What "Change since last scoring" compares with, as people read it (score_meta's previous_as_of)."""
+def change_line(previous_as_of: str | None, *, new_model: bool = False) -> str:
+    """What "Change since last scoring" compares with, as people read it (score_meta's previous_as_of); with
+    ``new_model`` (:func:`model_changed`) why no change is shown."""
     if not previous_as_of:
         return ("Change since last scoring: no earlier scoring of these data was found, so there is nothing to "
                 "compare with this time.")
+    if new_model:
+        return (f"Change since last scoring is not shown this time: the scoring of {previous_as_of} was made with an "
+                "earlier model, and the model has since been updated, so a change of band would mix what changed for "
+                "the person with what changed in the model. Read each band as it stands; the change returns with the "
+                "next scoring by this model. " + model_change_line(previous_as_of))
+
     return (f"Change since last scoring compares each person's band with the scoring of {previous_as_of}. "
             "\"New since last scoring\" is someone not in that scoring: they joined, or moved into this team "
             "(a move starts a new record in the HR extract). People who left since then are not listed.")
+
+
+def model_change_line(previous_as_of: str) -> str:
+    """Why figures after a change of model (:func:`model_changed`) are not set against earlier ones: said on the
+    lists (with :func:`change_line`) and on the service overviews a head of service or a board compares month on
+    month."""
+    return (f"The bands and figures here come from the updated model and are not comparable with those of lists and "
+            f"overviews of {previous_as_of} and before: a rise or fall against them can be the model's, not the "
+            "workforce's.")
 
 
 def banner_lines(meta: dict, lists: list[TeamList] = ()) -> list[tuple[str, str]]:
@@ -773,7 +808,7 @@ def banner_lines(meta: dict, lists: list[TeamList] = ()) -> list[tuple[str, str]
     if meta.get("band_cutoffs"):
         lines.append(("note", band_meaning_text(meta)))
     lines += [("note", meta.get("manager_rule", MANAGER_LINE)), ("note", LEAVING_LINE), ("note", HEALTH_LINE)]
-    lines.append(("note", change_line(meta.get("previous_as_of"))))
+    lines.append(("note", change_line(meta.get("previous_as_of"), new_model=model_changed(meta))))
     population = meta.get("population") or {}
     if population.get("agency") in ("exclude", "only"):   # people outside the model's population are in no list
         lines.append(("note", f"This model scores {population['scored']}; they are in no list."))

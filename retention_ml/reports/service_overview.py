@@ -34,7 +34,7 @@ from retention_ml.disclosure import (MIN_PEOPLE, WITHHELD, complement_in_row, co
                                      pinned, small_counts)
 from retention_ml.reports.risk_list import (HEALTH_LINE, NOTES_END, PURPOSE_LINE, TARGET_COUNTS, TARGET_REASON,
                                             BandConfig, TeamList, _caseload_summary, _group_summary, _period, approval_line, band_cutoffs_text, band_meaning_text, list_metadata,
-                                            neutralise_formulas, scale_to_horizon, service_label, target_leavers)
+                                            model_change_line, model_changed, neutralise_formulas, scale_to_horizon, service_label, target_leavers)
 
 __all__ = ["OVERVIEW_LIST", "ServiceOverview", "build_service_overview", "build_service_overviews", "lead_drivers",
            "overview_stem",
@@ -578,7 +578,9 @@ def withheld_line(meta: dict) -> str:
 def overview_lines(meta: dict) -> list[tuple[str, str]]:
     """The lines heading every overview format, as (kind, text): approval first, as on the lists."""
     floor = meta.get("min_group", MIN_PEOPLE)
-    return [approval_line(meta), ("purpose", PURPOSE_LINE), ("note", NO_PERSON_LINE),
+    # a head of service or a board sets this month's overview against last month's: after a retrain, read first
+    changed = [("alert", model_change_line(meta["previous_as_of"]))] if model_changed(meta) else []
+    return [approval_line(meta), *changed, ("purpose", PURPOSE_LINE), ("note", NO_PERSON_LINE),
             ("note", expected_line(meta)), ("note", SCOPE_LINE), ("note", withheld_line(meta)),
             ("note", DRIVER_LINE.format(floor=floor, last=floor - 1)),
             # work-life balance draws on sickness absence (health data): the lists' caution holds for a team's driver too

@@ -450,3 +450,41 @@ def test_a_person_without_reasons_is_told_why_truly(profile, says):
         assert f"at least {MIN_REASON_VALUE:+.2f}" in line
     else:
         assert "can be worded" in line
+
+
+def _scoring_with(folder, *, as_of, run_id, risks: dict, lines):
+    """A scoring folder as score and rank leave it: scores, meta and the distribution log of its lists."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    _log_with(folder, [{"as_of": as_of, "approval": "approved", **line} for line in lines])
+    pd.DataFrame({"worker_id": list(risks), "risk": list(risks.values())}).to_parquet(folder / "scores.parquet")
+    (folder / "score_meta.json").write_text(json.dumps({"as_of": as_of, "run_id": run_id, "horizon_months": 12}))
+
+
+def test_lists_log_says_the_band_each_list_showed_and_when_another_model_made_those_lists(wired, tmp_path):
+    """A subject access request a year on: the lists of January were made by the model then in use, and the
+    model explained now (the champion since a retrain) gives other risks. Without a word, the person read the
+    new model's band as what their manager was shown: on three simulated councils, 89 of the 660 people listed
+    in a month would have been told a band their list never showed. Each list line now carries the band that
+    list showed and the model that scored it, and an alert says when the lists of the explained date came from
+    another model than the one explained."""
+    X, keys = wired
+    wid = keys["worker_id"].iloc[0]
+    _scoring_with(tmp_path / "log" / "2024-12", as_of="2024-12-01", run_id="run-old", risks={wid: 0.40},
+                  lines=[{"written_at": "2024-12-02T09:00:00Z", "list": "risk_list_team_T1", "recipient": "M7",
+                          "worker_ids": wid}])
+    _scoring_with(tmp_path / "log" / "2025-01", as_of="2025-01-01", run_id="run-old", risks={wid: 0.10},
+                  lines=[{"written_at": "2025-01-02T09:00:00Z", "list": "risk_list_team_T1", "recipient": "M7",
+                          "worker_ids": wid}])
+    args = ["explain", "--run", "r", "--data", ".", "--as-of", "2025-01-01", "--worker", wid,
+            "--lists-log", str(tmp_path / "log")]
+    record = json.loads(runner.invoke(app, [*args, "--json"]).stdout)
+    assert [(s["as_of"], s["band_shown"], s["run_id"]) for s in record["sent_in"]] == [
+        ("2024-12-01", "high", "run-old"), ("2025-01-01", "low", "run-old")]
+    assert "run-old" in record["lists_model_note"] and "run123" in record["lists_model_note"]
+    printed = " ".join(runner.invoke(app, args).output.split())
+    assert "not what the lists of 2025-01-01 showed" in printed
+    # the same model made the lists: no alert
+    meta = tmp_path / "log" / "2025-01" / "score_meta.json"
+    meta.write_text(json.dumps({**json.loads(meta.read_text()), "run_id": "run123"}))
+    record = json.loads(runner.invoke(app, [*args, "--json"]).stdout)
+    assert record["lists_model_note"] is None and record["sent_in"][1]["run_id"] == "run123"

@@ -1101,3 +1101,28 @@ def test_own_staff_are_counted_apart_only_with_5_or_more_of_them_and_none_or_5_a
     assert ("own_expected_leavers" in summary) is apart
     if apart:
         assert f"among the {16 - n_agency} own staff listed" in text
+
+
+def test_no_list_shows_a_band_change_across_a_change_of_model(tmp_path):
+    """The first scoring by a newly promoted model compared with the last one by the old model: a person's "up
+    from medium" then mixes any change in their situation with the change of model (on three simulated councils,
+    6 months into a year of monthly scorings, a mid-year retrain moved 13.4% of the people listed between bands
+    against 2.6-9.3% a month with one model), which the manager cannot tell apart. Every list says why no change is
+    shown; with the same model the change is shown as before."""
+    from retention_ml.commands.rank import rank_scores
+
+    scores = make_scores().assign(run_id="run-new")
+    for name, previous_run in (("same", "run-new"), ("changed", "run-old")):
+        (tmp_path / name).mkdir()
+        d = write_scores(tmp_path / name, scores, run_id="run-new", previous_as_of="2023-12-01",
+                         previous_run_id=previous_run)
+        rank_scores(d, tmp_path / name / "lists", all_teams=True, formats=["csv", "html"])
+    for f in ("csv", "html"):
+        same = unescape((tmp_path / "same" / "lists" / f"risk_list_team_TEAMALPHA.{f}").read_text())
+        assert "compares each person's band with the scoring of 2023-12-01" in same and "up from" in same, f
+        for path in (tmp_path / "changed" / "lists").glob(f"risk_list_*.{f}"):
+            text = unescape(path.read_text())
+            assert "up from" not in text and "down from" not in text and "same band" not in text, path.name
+            assert "scoring of 2023-12-01 was made with an earlier model" in text, path.name
+    rows = pd.read_csv(tmp_path / "changed" / "lists" / "risk_list_team_TEAMALPHA.csv", comment="#")
+    assert set(rows["change"]) == {"not compared: new model"}
