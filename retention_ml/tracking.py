@@ -141,6 +141,7 @@ def check_store(uri: str, *, for_reading: bool = False) -> None:
 
 
 def _check_server(uri: str, parts) -> None:
+    """A server that does not answer, or answers but not as MLflow's API does, is refused in seconds."""
     import socket
 
     port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -151,6 +152,24 @@ def _check_server(uri: str, parts) -> None:
         raise TrackingStoreError(f"cannot reach the tracking server {uri} ({parts.hostname}:{port}: "
                                  f"{exc.strerror or type(exc).__name__}); check MLFLOW_TRACKING_URI (or the "
                                  "experiment's tracking_uri) and that the server is running") from exc
+    _check_api(uri)
+
+
+def _check_api(uri: str) -> None:
+    """One read-only call to MLflow's API: another service on the port (or a missing path prefix, or a login the
+    client lacks) was otherwise found only after the data were read and the features built, and said as a page of
+    HTML, or as "no model is registered" by the commands that look a model up."""
+    for key, value in HTTP_SETTINGS.items():   # before the first request: MLflow's default retries take minutes
+        os.environ.setdefault(key, value)
+    try:
+        MlflowClient(tracking_uri=uri, registry_uri=uri).search_experiments(max_results=1)
+    except Exception as exc:   # MlflowException with the status, or a body that is not MLflow's JSON
+        status = re.search(r"error code (\d+)", str(exc))
+        said = f"HTTP {status.group(1)}" if status else type(exc).__name__
+        raise TrackingStoreError(
+            f"the tracking server {uri} answers, but not as an MLflow tracking server ({said} to MLflow's API): check "
+            "the URI's host, port and path (a server behind a proxy may need its path prefix) and, for a server that "
+            "needs a login, MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (or MLFLOW_TRACKING_TOKEN)") from exc
 
 
 def configure(uri: str | None = None, *, for_reading: bool = False) -> str:
@@ -162,8 +181,6 @@ def configure(uri: str | None = None, *, for_reading: bool = False) -> str:
     resolved = tracking_uri(uri)
     # MLflow draws a tqdm bar for every artifact download; our commands draw their own progress.
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    for key, value in HTTP_SETTINGS.items():
-        os.environ.setdefault(key, value)
     check_store(resolved, for_reading=for_reading)
     mlflow.set_tracking_uri(resolved)
     mlflow.set_registry_uri(resolved)
