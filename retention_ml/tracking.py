@@ -42,8 +42,16 @@ LOGGING_LEVEL_ENV = "MLFLOW_LOGGING_LEVEL"
 QUIET_LEVEL = "WARNING"
 
 
+# Against a tracking server MLflow writes "View run ... at: URL" lines to stdout when a run ends, where a command's
+# --json answer goes (`train --json` printed them before its JSON, which no parser reads); `train` prints the
+# run's page itself (:func:`run_page`). MLflow's documented switch, set by the command line unless the user set it.
+SUPPRESS_URL_ENV = "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"
+
+
 def quiet_library_logging() -> None:
-    """Lower MLflow's INFO chatter to WARNING unless ``MLFLOW_LOGGING_LEVEL`` says otherwise (see above)."""
+    """Lower MLflow's INFO chatter to WARNING unless ``MLFLOW_LOGGING_LEVEL`` says otherwise, and keep its run
+    links off stdout (see above)."""
+    os.environ.setdefault(SUPPRESS_URL_ENV, "true")
     if os.environ.get(LOGGING_LEVEL_ENV):
         return
     os.environ[LOGGING_LEVEL_ENV] = QUIET_LEVEL   # child processes MLflow starts (model environments) too
@@ -58,6 +66,7 @@ __all__ = [
     "TrackingStoreError",
     "MlflowException",
     "client",
+    "run_page",
     "get_or_create_experiment",
     "resolve_run_id",
     "NoSuchRun",
@@ -203,6 +212,15 @@ def _create_sqlite_store(uri: str) -> None:
         probe = MlflowClient(tracking_uri=uri, registry_uri=uri)
         probe.search_experiments(max_results=1)          # the tracking tables
         probe.search_registered_models(max_results=1)    # the registry's (same database, created on its first use)
+
+
+def run_page(run_id: str) -> str | None:
+    """The run's page on a tracking server (``http(s)://host/#/experiments/<id>/runs/<run>``); None for an embedded store."""
+    uri = mlflow.get_tracking_uri()
+    if not uri.startswith(("http://", "https://")):
+        return None
+    experiment_id = client().get_run(run_id).info.experiment_id
+    return f"{uri.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}"
 
 
 def client() -> MlflowClient:

@@ -228,6 +228,7 @@ def _print(result, exp, truth: dict | None = None, warnings: list[str] = (), sim
     from rich.console import Console
     from rich.table import Table
 
+    from retention_ml import tracking
     from retention_ml.commands import wide_enough
 
     # soft_wrap: no line broken at 80 columns (rich's width when piped or logged): the run id line stays whole to grep
@@ -269,4 +270,6 @@ def _print(result, exp, truth: dict | None = None, warnings: list[str] = (), sim
     elif truth:
         console.print(f"No truth check: {truth['reason']}")
     console.print(f"run {result.run_id}; registered version {result.model_version} (alias 'candidate') of '{exp['registered_model']}'")
+    if page := tracking.run_page(result.run_id):   # a shared server: where the run is seen in the MLflow UI
+        console.print(f"run page: {page}", markup=False, highlight=False)
     console.print("Risks support a conversation with a worker; they never decide anything about a person.")
