@@ -64,6 +64,7 @@ __all__ = [
     "configure",
     "check_store",
     "TrackingStoreError",
+    "lost_server",
     "MlflowException",
     "client",
     "run_page",
@@ -179,6 +180,29 @@ def _check_api(uri: str) -> None:
             f"the tracking server {uri} answers, but not as an MLflow tracking server ({said} to MLflow's API): check "
             "the URI's host, port and path (a server behind a proxy may need its path prefix) and, for a server that "
             "needs a login, MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (or MLFLOW_TRACKING_TOKEN)") from exc
+
+
+def lost_server(run_id: str | None, exc: Exception) -> TrackingStoreError | None:
+    """What to say when logging run ``run_id`` failed because its tracking server stopped answering, or None (an
+    embedded store, no run started yet, or a server that still answers: then ``exc`` is the problem, said as is).
+
+    An embedded store marks such a run FAILED; a server that is gone cannot be told, so the run stays RUNNING there
+    (``retention-ml runs`` marks it unfinished) and MLflow's own error was a long connection-pool trace.
+    """
+    uri = mlflow.get_tracking_uri()
+    if run_id is None or not uri.startswith(("http://", "https://")):
+        return None
+    try:
+        check_store(uri)
+    except TrackingStoreError:
+        cause = re.search(r"\[Errno -?\d+\] ([^\"')]+)", str(exc))
+        return TrackingStoreError(
+            f"the tracking server {uri} stopped answering while run {run_id} was being logged "
+            f"({cause.group(1) if cause else type(exc).__name__}): the run is left unfinished there, and the alias "
+            f"{CANDIDATE_ALIAS} still names the model it named before (a version this run registered before the "
+            "server stopped has no alias). Nothing was written locally. Train again once the server answers; the "
+            "unfinished run can be deleted in the MLflow UI")
+    return None
 
 
 def configure(uri: str | None = None, *, for_reading: bool = False) -> str:
