@@ -98,15 +98,23 @@ def server(tmp_path_factory):
             time.sleep(0.5)
         yield uri, root
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=20)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        _stop_group(proc)
         log.close()
+
+
+def _stop_group(proc) -> None:
+    """SIGTERM to the server's process group, then SIGKILL to whatever of it is left (its job consumers can
+    outlive the main process by seconds), so no server process survives the module."""
+    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            pass
+        time.sleep(0.5)
 
 
 @pytest.fixture(scope="module")
