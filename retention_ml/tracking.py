@@ -42,8 +42,16 @@ LOGGING_LEVEL_ENV = "MLFLOW_LOGGING_LEVEL"
 QUIET_LEVEL = "WARNING"
 
 
+# Against a tracking server MLflow writes "View run ... at: URL" lines to stdout when a run ends, where a command's
+# --json answer goes (`train --json` printed them before its JSON, which no parser reads); `train` prints the
+# run's page itself (:func:`run_page`). MLflow's documented switch, set by the command line unless the user set it.
+SUPPRESS_URL_ENV = "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"
+
+
 def quiet_library_logging() -> None:
-    """Lower MLflow's INFO chatter to WARNING unless ``MLFLOW_LOGGING_LEVEL`` says otherwise (see above)."""
+    """Lower MLflow's INFO chatter to WARNING unless ``MLFLOW_LOGGING_LEVEL`` says otherwise, and keep its run
+    links off stdout (see above)."""
+    os.environ.setdefault(SUPPRESS_URL_ENV, "true")
     if os.environ.get(LOGGING_LEVEL_ENV):
         return
     os.environ[LOGGING_LEVEL_ENV] = QUIET_LEVEL   # child processes MLflow starts (model environments) too
@@ -56,8 +64,10 @@ __all__ = [
     "configure",
     "check_store",
     "TrackingStoreError",
+    "lost_server",
     "MlflowException",
     "client",
+    "run_page",
     "get_or_create_experiment",
     "resolve_run_id",
     "NoSuchRun",
@@ -141,6 +151,7 @@ def check_store(uri: str, *, for_reading: bool = False) -> None:
 
 
 def _check_server(uri: str, parts) -> None:
+    """A server that does not answer, or answers but not as MLflow's API does, is refused in seconds."""
     import socket
 
     port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -151,6 +162,47 @@ def _check_server(uri: str, parts) -> None:
         raise TrackingStoreError(f"cannot reach the tracking server {uri} ({parts.hostname}:{port}: "
                                  f"{exc.strerror or type(exc).__name__}); check MLFLOW_TRACKING_URI (or the "
                                  "experiment's tracking_uri) and that the server is running") from exc
+    _check_api(uri)
+
+
+def _check_api(uri: str) -> None:
+    """One read-only call to MLflow's API: another service on the port (or a missing path prefix, or a login the
+    client lacks) was otherwise found only after the data were read and the features built, and said as a page of
+    HTML, or as "no model is registered" by the commands that look a model up."""
+    for key, value in HTTP_SETTINGS.items():   # before the first request: MLflow's default retries take minutes
+        os.environ.setdefault(key, value)
+    try:
+        MlflowClient(tracking_uri=uri, registry_uri=uri).search_experiments(max_results=1)
+    except Exception as exc:   # MlflowException with the status, or a body that is not MLflow's JSON
+        status = re.search(r"error code (\d+)", str(exc))
+        said = f"HTTP {status.group(1)}" if status else type(exc).__name__
+        raise TrackingStoreError(
+            f"the tracking server {uri} answers, but not as an MLflow tracking server ({said} to MLflow's API): check "
+            "the URI's host, port and path (a server behind a proxy may need its path prefix) and, for a server that "
+            "needs a login, MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (or MLFLOW_TRACKING_TOKEN)") from exc
+
+
+def lost_server(run_id: str | None, exc: Exception) -> TrackingStoreError | None:
+    """What to say when logging run ``run_id`` failed because its tracking server stopped answering, or None (an
+    embedded store, no run started yet, or a server that still answers: then ``exc`` is the problem, said as is).
+
+    An embedded store marks such a run FAILED; a server that is gone cannot be told, so the run stays RUNNING there
+    (``retention-ml runs`` marks it unfinished) and MLflow's own error was a long connection-pool trace.
+    """
+    uri = mlflow.get_tracking_uri()
+    if run_id is None or not uri.startswith(("http://", "https://")):
+        return None
+    try:
+        check_store(uri)
+    except TrackingStoreError:
+        cause = re.search(r"\[Errno -?\d+\] ([^\"')]+)", str(exc))
+        return TrackingStoreError(
+            f"the tracking server {uri} stopped answering while run {run_id} was being logged "
+            f"({cause.group(1) if cause else type(exc).__name__}): the run is left unfinished there, and the alias "
+            f"{CANDIDATE_ALIAS} still names the model it named before (a version this run registered before the "
+            "server stopped has no alias). Nothing was written locally. Train again once the server answers; the "
+            "unfinished run can be deleted in the MLflow UI")
+    return None
 
 
 def configure(uri: str | None = None, *, for_reading: bool = False) -> str:
@@ -162,8 +214,6 @@ def configure(uri: str | None = None, *, for_reading: bool = False) -> str:
     resolved = tracking_uri(uri)
     # MLflow draws a tqdm bar for every artifact download; our commands draw their own progress.
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    for key, value in HTTP_SETTINGS.items():
-        os.environ.setdefault(key, value)
     check_store(resolved, for_reading=for_reading)
     mlflow.set_tracking_uri(resolved)
     mlflow.set_registry_uri(resolved)
@@ -186,6 +236,15 @@ def _create_sqlite_store(uri: str) -> None:
         probe = MlflowClient(tracking_uri=uri, registry_uri=uri)
         probe.search_experiments(max_results=1)          # the tracking tables
         probe.search_registered_models(max_results=1)    # the registry's (same database, created on its first use)
+
+
+def run_page(run_id: str) -> str | None:
+    """The run's page on a tracking server (``http(s)://host/#/experiments/<id>/runs/<run>``); None for an embedded store."""
+    uri = mlflow.get_tracking_uri()
+    if not uri.startswith(("http://", "https://")):
+        return None
+    experiment_id = client().get_run(run_id).info.experiment_id
+    return f"{uri.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}"
 
 
 def client() -> MlflowClient:

@@ -694,56 +694,71 @@ def _log_run(exp, prep, model, record, predictions, X_test, y_test, keys_test, r
     if exp.get("description"):   # the file's own words on what the run is for: the run page's description in the UI
         tags[tracking.RUN_NOTE_TAG] = exp["description"]
     progress("logging to MLflow")
-    with tracking.start_run(exp.get("mlflow_experiment", exp["name"]), run_name=run_name(exp), tags=tags) as run:
-        run_id = run.info.run_id
-        # the windows are what the data and settings gave: `runs` shows them so a different test window stands out
-        windows = {f"window.{part}": " to ".join(dict.fromkeys([str(d)[:10] for d in (dates[0], dates[-1])]))
-                   for part, dates in prep.windows.items() if dates}
-        tracking.log_params(run_id, run_params(exp, params) | windows)
-        tracking.log_metrics(run_id, _flat_metrics(record))
-        with tempfile.TemporaryDirectory() as tmp:
-            tmp = Path(tmp)
-            source = experiment_source_name(exp)
-            (tmp / source).write_text(exp["source_text"], encoding="utf-8")
-            (tmp / EFFECTIVE_EXPERIMENT).write_text(effective_experiment(exp), encoding="utf-8")
-            # measured: the training rows hold a value of the feature (a missing optional table leaves none), so the
-            # card and explain say "not measured" instead of reading a driver's zero SHAP as "moves no one's risk"
-            has_value = prep.X[prep.masks["train"]].notna().any()
-            catalogue = prep.catalogue.assign(measured=prep.catalogue["feature"].isin(has_value.index[has_value]))
-            catalogue.to_csv(tmp / artifacts.FEATURE_CATALOGUE, index=False, lineterminator="\n")
-            prep.censoring_report.to_csv(tmp / artifacts.CENSORING_REPORT, index=False, lineterminator="\n")
-            logged = [source, EFFECTIVE_EXPERIMENT, artifacts.FEATURE_CATALOGUE, artifacts.CENSORING_REPORT]
-            if prep.readings is not None:   # an audit sees what was coerced: {} when every value was read as written
-                (tmp / artifacts.DATA_READINGS).write_text(json.dumps(prep.readings, indent=2, sort_keys=True), encoding="utf-8")
-                logged.append(artifacts.DATA_READINGS)
-            for name in logged:
-                tracking.log_artifact_file(run_id, tmp / name)
-            ev = tmp / "evaluation"
-            ev.mkdir()
-            fname = artifacts.file_name
-            _write_audit(audit_rows(predictions, exp["flat"]["protected"]), ev / fname(artifacts.FAIRNESS_AUDIT))
-            calibration_plot(y_test, {k: v for k, v in risks.items() if k != "team_base_rate"}, ev / fname(artifacts.CALIBRATION_PLOT),
-                             title=f"{exp['name']}: calibration on the test window")
-            model.feature_importance_table().to_csv(ev / fname(artifacts.FEATURE_IMPORTANCE), index=False, lineterminator="\n")
-            (ev / fname(artifacts.METRICS_JSON)).write_text(json.dumps(record, indent=2, sort_keys=True, default=str), encoding="utf-8")
-            for f in sorted(ev.iterdir()):
-                tracking.log_artifact_file(run_id, f, artifacts.EVALUATION_DIR)
-        if exp["evaluation"]["explain"] and prep.tables is not None:
-            log_explanations = _optional("retention_ml.explain", "log_run_explanations")
-            if log_explanations is not None:
-                progress("explaining the test window")
-                try:
-                    log_explanations(model, X_test, keys_test, y_test, tables=prep.tables, run_id=run_id,
-                                     catalogue=prep.catalogue, random_state=exp["seed"])
-                    tracking.set_run_tag(run_id, "retention_ml.explanations", "logged")
-                except Exception as exc:  # the model and its evaluation stand without explanations; say so on the run
-                    tracking.set_run_tag(run_id, "retention_ml.explanations", f"failed: {type(exc).__name__}: {exc}"[:250])
-                    progress(f"explanations failed ({type(exc).__name__}: {exc}); run kept without them")
-        elif exp["evaluation"]["explain"]:   # asked for, and the run page would otherwise just lack them
-            tracking.set_run_tag(run_id, "retention_ml.explanations", FLAT_NOT_EXPLAINED)
-        progress("registering the model")
-        version = tracking.log_turnover_model(run_id, model, X_test, registered_model=exp["registered_model"])
+    run_id = None
+    try:
+        with tracking.start_run(exp.get("mlflow_experiment", exp["name"]), run_name=run_name(exp), tags=tags) as run:
+            run_id = run.info.run_id
+            _log_run_contents(run_id, exp, prep, model, record, predictions, X_test, y_test, keys_test, risks, params,
+                              progress)
+            progress("registering the model")
+            version = tracking.log_turnover_model(run_id, model, X_test, registered_model=exp["registered_model"])
+    except tracking.MlflowException as exc:
+        lost = tracking.lost_server(run_id, exc)   # a server that stopped answering: say which run it left unfinished
+        if lost is None:
+            raise
+        raise lost from exc
     return run_id, str(version.version)
+
+
+def _log_run_contents(run_id, exp, prep, model, record, predictions, X_test, y_test, keys_test, risks, params, progress):
+    """Log a training run's parameters, metrics, files, evaluation and explanations (not the model) to ``run_id``."""
+    from retention_ml import tracking
+
+    # the windows are what the data and settings gave: `runs` shows them so a different test window stands out
+    windows = {f"window.{part}": " to ".join(dict.fromkeys([str(d)[:10] for d in (dates[0], dates[-1])]))
+               for part, dates in prep.windows.items() if dates}
+    tracking.log_params(run_id, run_params(exp, params) | windows)
+    tracking.log_metrics(run_id, _flat_metrics(record))
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        source = experiment_source_name(exp)
+        (tmp / source).write_text(exp["source_text"], encoding="utf-8")
+        (tmp / EFFECTIVE_EXPERIMENT).write_text(effective_experiment(exp), encoding="utf-8")
+        # measured: the training rows hold a value of the feature (a missing optional table leaves none), so the
+        # card and explain say "not measured" instead of reading a driver's zero SHAP as "moves no one's risk"
+        has_value = prep.X[prep.masks["train"]].notna().any()
+        catalogue = prep.catalogue.assign(measured=prep.catalogue["feature"].isin(has_value.index[has_value]))
+        catalogue.to_csv(tmp / artifacts.FEATURE_CATALOGUE, index=False, lineterminator="\n")
+        prep.censoring_report.to_csv(tmp / artifacts.CENSORING_REPORT, index=False, lineterminator="\n")
+        logged = [source, EFFECTIVE_EXPERIMENT, artifacts.FEATURE_CATALOGUE, artifacts.CENSORING_REPORT]
+        if prep.readings is not None:   # an audit sees what was coerced: {} when every value was read as written
+            (tmp / artifacts.DATA_READINGS).write_text(json.dumps(prep.readings, indent=2, sort_keys=True), encoding="utf-8")
+            logged.append(artifacts.DATA_READINGS)
+        for name in logged:
+            tracking.log_artifact_file(run_id, tmp / name)
+        ev = tmp / "evaluation"
+        ev.mkdir()
+        fname = artifacts.file_name
+        _write_audit(audit_rows(predictions, exp["flat"]["protected"]), ev / fname(artifacts.FAIRNESS_AUDIT))
+        calibration_plot(y_test, {k: v for k, v in risks.items() if k != "team_base_rate"}, ev / fname(artifacts.CALIBRATION_PLOT),
+                         title=f"{exp['name']}: calibration on the test window")
+        model.feature_importance_table().to_csv(ev / fname(artifacts.FEATURE_IMPORTANCE), index=False, lineterminator="\n")
+        (ev / fname(artifacts.METRICS_JSON)).write_text(json.dumps(record, indent=2, sort_keys=True, default=str), encoding="utf-8")
+        for f in sorted(ev.iterdir()):
+            tracking.log_artifact_file(run_id, f, artifacts.EVALUATION_DIR)
+    if exp["evaluation"]["explain"] and prep.tables is not None:
+        log_explanations = _optional("retention_ml.explain", "log_run_explanations")
+        if log_explanations is not None:
+            progress("explaining the test window")
+            try:
+                log_explanations(model, X_test, keys_test, y_test, tables=prep.tables, run_id=run_id,
+                                 catalogue=prep.catalogue, random_state=exp["seed"])
+                tracking.set_run_tag(run_id, "retention_ml.explanations", "logged")
+            except Exception as exc:  # the model and its evaluation stand without explanations; say so on the run
+                tracking.set_run_tag(run_id, "retention_ml.explanations", f"failed: {type(exc).__name__}: {exc}"[:250])
+                progress(f"explanations failed ({type(exc).__name__}: {exc}); run kept without them")
+    elif exp["evaluation"]["explain"]:   # asked for, and the run page would otherwise just lack them
+        tracking.set_run_tag(run_id, "retention_ml.explanations", FLAT_NOT_EXPLAINED)
 
 
 # -- cross-validation benchmark (flat extracts) -----------------------------------------------------

@@ -73,6 +73,54 @@ def test_an_unreachable_server_is_could_not_run_naming_it(empty_cwd, monkeypatch
     assert list(empty_cwd.iterdir()) == []
 
 
+@pytest.fixture()
+def other_web_service():
+    """``http://127.0.0.1:PORT`` of a web server that is not MLflow's (a proxy without the path prefix, another
+    service on the port): every request gets an HTML "not found" page."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class NotMlflow(BaseHTTPRequestHandler):
+        def _page(self):
+            body = b"<!DOCTYPE html><html><body><h1>404 Not Found</h1></body></html>"
+            self.send_response(404)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = do_PATCH = do_DELETE = _page
+
+        def log_message(self, *args):
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), NotMlflow)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_a_web_server_that_is_not_mlflow_is_could_not_run_in_seconds(empty_cwd, monkeypatch, other_web_service, sim_dir):
+    """It answers, so the connect check passed it: `runs` then printed its HTML page, `score` said no model was
+    registered, and `train` read the data and built the features before failing on it."""
+    uri = other_web_service
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    said = f"the tracking server {uri} answers, but not as an MLflow tracking server (HTTP 404"
+    for command in (["runs", "--json"], ["score", "--model", "models:/retention-ml-turnover@champion", "--data",
+                                         str(sim_dir), "--as-of", "2022-06-01", "--out", "scores", "--json"]):
+        error = _json_error(runner.invoke(app, command))
+        assert said in error and "<html" not in error.lower(), command
+    calls = []
+    monkeypatch.setattr("retention_ml.training._prepare_snapshots", lambda *a, **k: calls.append(a))
+    error = _json_error(runner.invoke(app, ["train", COUNCIL, "--set", f"data.path={sim_dir}", "--json"]))
+    assert said in error and calls == []   # refused before any data were read into features
+    assert list(empty_cwd.iterdir()) == []
+
+
 @pytest.mark.parametrize("command", [
     ["promote", "0123abcd", "--json"],
     ["card", "--run", "0123abcd", "--no-log", "--json"],

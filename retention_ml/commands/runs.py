@@ -79,6 +79,10 @@ def register(app: typer.Typer) -> None:
     app.command("runs", help=HELP, short_help=SHORT_HELP)(runs)
 
 
+UNFINISHED_NOTE = ("RUNNING: a train still at work, or one that lost its tracking server and never finished; FAILED: "
+                   "a train that stopped with an error. Neither run is a model to score or promote: train again.")
+
+
 def runs_table(experiment: str | None = None):
     """DataFrame: one row per run (newest first): run_id, name, experiment, mlflow_experiment, start_time, the
     :data:`SETTINGS`, test window and rows, the :data:`COLUMNS` metrics (full precision), registered, data (the full
@@ -102,8 +106,8 @@ def runs_table(experiment: str | None = None):
                for c in ([label, f"{label} low", f"{label} high"] if label in INTERVALS
                          else [label, *CHANCE] if label == "ece" else [label])]
     columns = ["run_id", "cmp", "name", "experiment", "mlflow_experiment", "start_time", "code", *SETTINGS.values(),
-               "test window", "test n", "test leavers", *metrics, "registered", "data", "repeat of", "reproduced",
-               "settings"]
+               "test window", "test n", "test leavers", *metrics, "registered", "status", "data", "repeat of",
+               "reproduced", "settings"]
     if frame.empty:
         return pd.DataFrame(columns=columns)
     out = pd.DataFrame({
@@ -131,6 +135,7 @@ def runs_table(experiment: str | None = None):
     out["settings"] = _settings(frame)
     versions = _registered_versions()
     out["registered"] = out["run_id"].map(lambda run_id: versions.get(run_id, ""))
+    out["status"] = _column(frame, "status")   # FINISHED; RUNNING (or a train that lost its server), FAILED
     out["data"] = _column(frame, f"tags.{artifacts.DATA_FINGERPRINT_TAG}")
     out["cmp"] = comparable_groups(out)
     out[["repeat of", "reproduced"]] = repeats(out)
@@ -406,6 +411,9 @@ def _view(table, wide: bool, title: str):
                             zip(_differs(shown, settings, other_varying(table)), again)]
         # the model's name is the same on every row of an experiment; its version and aliases tell rows apart
         shown["model"] = shown["registered"].str.replace(r"^\S+ (v\d+)", r"\1", regex=True)
+        # a run that did not finish is no model to score or promote, whatever it registered: said in its row
+        unfinished = shown["status"].ne("FINISHED")
+        shown.loc[unfinished, "model"] = (shown["model"] + " " + shown["status"]).str.strip()[unfinished]
         metrics = [c for c in NARROW if shown[c].notna().any()]
         shown["auc"] = [_with_interval(*v) for v in zip(shown["auc"], shown["auc low"], shown["auc high"])]
         # the comparability letter beside the run id: one column fewer, so 80 columns hold the table
@@ -458,6 +466,8 @@ def runs(
     (wide_enough(console, view, always=True) if wide else console).print(view)
     if not wide and table["auc low"].notna().any():
         console.print(INTERVAL_NOTE)
+    if table["status"].ne("FINISHED").any():
+        console.print(UNFINISHED_NOTE)
     if not wide:
         console.print("All listed runs: " + ", ".join(f"{k} {v}" for k, v in shared.items() if v != MISSING),
                       soft_wrap=False)

@@ -15,7 +15,7 @@ Tracking: sqlite:///./mlflow.db with artifacts in ./mlartifacts unless MLFLOW_TR
 
 The data are validated first: if they fail, every problem (file, row, column, rule) is listed as `retention-ml validate` lists it, and nothing is trained.
 
-Exit codes: 0 trained and registered (a plain warning is printed when LightGBM does not beat a baseline, when the test or validation window holds fewer leavers than the promotion gate's min_test_leavers, when the model gives everyone the same risk, when the last caseload month holds too few rows to be the end of the data (validate's rule thin_last_month: everyone in post up to it counts as a stayer), when worker ids look like names, payroll numbers or National Insurance numbers (validate's rules name_like_id, number_like_id and ni_number_like_id; counted by file and column in the run's data_readings.json, never a value), or when tuning stopped at tuning.timeout_seconds before its trials were done: such a run may not come out the same again), 1 the data failed validation (nothing trained; --json prints the validator's report), 2 could not run (bad experiment file or override, missing data folder, a tracking URI that cannot work: no writable folder for the SQLite store, a plain folder (MLflow 3's read-only file store) or a server that does not answer within seconds; nothing is written then).
+Exit codes: 0 trained and registered (a plain warning is printed when LightGBM does not beat a baseline, when the test or validation window holds fewer leavers than the promotion gate's min_test_leavers, when the model gives everyone the same risk, when the last caseload month holds too few rows to be the end of the data (validate's rule thin_last_month: everyone in post up to it counts as a stayer), when worker ids look like names, payroll numbers or National Insurance numbers (validate's rules name_like_id, number_like_id and ni_number_like_id; counted by file and column in the run's data_readings.json, never a value), or when tuning stopped at tuning.timeout_seconds before its trials were done: such a run may not come out the same again), 1 the data failed validation (nothing trained; --json prints the validator's report), 2 could not run (bad experiment file or override, missing data folder, a tracking URI that cannot work: no writable folder for the SQLite store, a plain folder (MLflow 3's read-only file store), a server that does not answer within seconds or a web server that is not MLflow's; nothing is written then; a server that stops answering during logging is named with the run it left unfinished).
 
 \b
 Examples:
@@ -228,6 +228,7 @@ def _print(result, exp, truth: dict | None = None, warnings: list[str] = (), sim
     from rich.console import Console
     from rich.table import Table
 
+    from retention_ml import tracking
     from retention_ml.commands import wide_enough
 
     # soft_wrap: no line broken at 80 columns (rich's width when piped or logged): the run id line stays whole to grep
@@ -269,4 +270,6 @@ def _print(result, exp, truth: dict | None = None, warnings: list[str] = (), sim
     elif truth:
         console.print(f"No truth check: {truth['reason']}")
     console.print(f"run {result.run_id}; registered version {result.model_version} (alias 'candidate') of '{exp['registered_model']}'")
+    if page := tracking.run_page(result.run_id):   # a shared server: where the run is seen in the MLflow UI
+        console.print(f"run page: {page}", markup=False, highlight=False)
     console.print("Risks support a conversation with a worker; they never decide anything about a person.")
