@@ -94,6 +94,11 @@ MORE_LEAVERS_FLAT = ("a larger test part (--set split.test_fraction=0.4, leaving
                      "extract (several years of leavers in one file), or pooling several councils' extracts into one "
                      "training")
 NO_VERSION = "run {run_id} has no registered version of model {name!r}: train it (which registers it) first"
+# A train that stopped with an error, or lost its tracking server, can leave a registered version behind (it is
+# registered before the run ends): its logging may be incomplete, so it is never a model to approve.
+UNFINISHED = ("run {run_id} did not finish (status {status}): a train still at work, one that stopped with an error or "
+              "one that lost its tracking server. Its record may be incomplete, so the gate does not assess it: train "
+              "again and promote the new run")
 
 
 class PromotionError(RuntimeError):
@@ -696,6 +701,9 @@ def promote(run_ref: str, *, thresholds: dict | None = None, model_name: str | N
         run_id = tracking.resolve_run_id(run_ref)
     except Exception as exc:
         raise PromotionError(f"no run {run_ref!r} in the tracking store: {exc}") from exc
+    status = tracking.client().get_run(run_id).info.status
+    if status != "FINISHED":
+        raise PromotionError(UNFINISHED.format(run_id=run_id, status=status))
     version = registered_version(run_id, model_name)
     if version is None:
         raise PromotionError(NO_VERSION.format(run_id=run_id, name=model_name or "any registered model"))

@@ -342,6 +342,20 @@ def test_run_without_registered_version_cannot_be_promoted(store):
         promote(run_id)
 
 
+@pytest.mark.parametrize("status", ["RUNNING", "FAILED"])
+def test_a_run_that_did_not_finish_is_not_assessed_even_with_a_version_and_a_card(store, tmp_path, status):
+    """A train that lost its server or failed after registering leaves a version whose record may be incomplete."""
+    from retention_ml.promotion import PromotionError, promote
+    from retention_ml.reports.model_card import write_card
+
+    run_id = make_fake_run(kind="good")
+    write_card(run_id, tmp_path / "card")
+    assert promote(run_id, dry_run=True).checks   # finished, the same run is assessed
+    tracking.client().update_run(run_id, status=status)
+    with pytest.raises(PromotionError, match=f"did not finish \\(status {status}\\)"):
+        promote(run_id, dry_run=True)
+
+
 def test_run_registered_under_its_own_model_name_is_found(store, gate_results, tmp_path):
     """An experiment may register under its own name; the gate finds the run's version without being told."""
     from retention_ml.promotion import promote

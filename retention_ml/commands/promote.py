@@ -16,7 +16,7 @@ RUN is a run id, runs:/<id>, or models:/<name>@<alias> (for example models:/rete
 
 --thresholds FILE applies another bar (a council may hold models to a stricter one). A pass records the values used on the registry version (tags retention_ml.gate_thresholds*, and its description), and any value below the shipped bar is said there, on every list scored from the model ("Approved: ... under a LOWER bar ...") and must be printed in the card: write the card with the same file (retention-ml card --run RUN --thresholds FILE), or the card check fails.
 
-Exit codes: 0 promoted, 1 refused (failed checks listed), 2 could not run (no such run, no registered version, missing evaluation).
+Exit codes: 0 promoted, 1 refused (failed checks listed), 2 could not run (no such run, a run that did not finish, no registered version, missing evaluation).
 
 \b
 Examples:
