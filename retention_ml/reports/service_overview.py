@@ -114,7 +114,7 @@ COLUMNS = {
     "caseload_per_fte": ("Caseload per full-time post", "cases / FTE of staff holding cases"),
     "mean_caseload": ("Mean caseload per person", "mean cases of staff holding cases (when the scoring has no FTE)"),
     "caseload_cap": ("Caseload cap", "the team's cap per full-time post"),
-    "note": ("Note", "why a team's figures are not shown"),
+    "note": ("Note", "why a team's figures, or some of its counts, are not shown"),
 }
 SHARE_COLUMNS = ("expected_share", "target_turnover", "target_share")
 COUNT_COLUMNS = ("people", "own_staff", "expected_low", "expected_high", "medium", "high", "main_driver_people")
