@@ -47,7 +47,8 @@ def _scoring_meta(folder: Path) -> tuple[pd.Timestamp, int | None] | None:
         return None
 
 
-def _read_meta(folder: Path) -> dict | None:
+def read_meta(folder: Path) -> dict | None:
+    """The score_meta.json of the scoring in ``folder`` as a dict, or None when it is missing or unreadable."""
     try:
         meta = json.loads((Path(folder) / "score_meta.json").read_text())
         return meta if isinstance(meta, dict) else None
@@ -79,7 +80,7 @@ def survey_previous(out_dir: Path, as_of: pd.Timestamp, horizon_months: int | No
     found, passed = [], []
     siblings = sorted(p for p in out.parent.iterdir() if p.is_dir() and p != out) if out.parent.is_dir() else []
     for folder in siblings:
-        meta = _read_meta(folder)
+        meta = read_meta(folder)
         as_of_then = _scoring_meta(folder)
         if meta is None or as_of_then is None:
             passed.append((folder, "not a scoring (no readable score_meta.json)"))
@@ -100,7 +101,7 @@ def previous_run_id(meta: dict) -> str | None:
     ``previous_run_id`` or, for a scoring written before it was kept, the ``previous`` folder's own meta."""
     if meta.get("previous_run_id") or not meta.get("previous"):
         return meta.get("previous_run_id")
-    return (_read_meta(Path(meta["previous"])) or {}).get("run_id")
+    return (read_meta(Path(meta["previous"])) or {}).get("run_id")
 
 
 def scorings_in(folder: Path) -> list[tuple[Path, pd.Timestamp]]:
@@ -109,7 +110,7 @@ def scorings_in(folder: Path) -> list[tuple[Path, pd.Timestamp]]:
     folder = Path(folder)
     found = []
     for sub in (sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []):
-        meta, when = _read_meta(sub), _scoring_meta(sub)
+        meta, when = read_meta(sub), _scoring_meta(sub)
         if meta is not None and when is not None:
             found.append(((when[0], str(meta.get("scored_at", "")), str(sub)), sub, when[0]))
     return [(sub, when) for _, sub, when in sorted(found, key=lambda t: t[0])]
@@ -510,7 +511,7 @@ def _choose_previous(keys: pd.DataFrame, survey: PreviousSurvey, *, explicit: bo
         if match["same_source"]:
             why = ("given with --previous" if explicit else
                    f"the latest earlier scoring of the same data and {horizon}-month horizon beside this one")
-            prev_run = (_read_meta(folder) or {}).get("run_id")
+            prev_run = (read_meta(folder) or {}).get("run_id")
             if prev_run and prev_run != run_id:
                 then = _scoring_meta(folder)[0].date()
                 why += (f"; scored with another model (run {prev_run[:8]}), so the lists show no change this time (it "
@@ -536,7 +537,7 @@ def _why_not_taken(other: Path, taken: Path, run_id: str) -> str:
     (when, _), (taken_when, _) = _scoring_meta(other), _scoring_meta(taken)
     if when < taken_when:
         return f"older than the one taken ({taken.name}, scored at {taken_when.date()})"
-    other_run, taken_run = (_read_meta(other) or {}).get("run_id"), (_read_meta(taken) or {}).get("run_id")
+    other_run, taken_run = (read_meta(other) or {}).get("run_id"), (read_meta(taken) or {}).get("run_id")
     if other_run != taken_run and taken_run == run_id:
         return (f"of the same date as the one taken ({taken.name}) but by another model (run {str(other_run)[:8]}); "
                 "the one taken is by this model")
@@ -615,7 +616,7 @@ def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | No
     if display_names and "display_name" in tables["workers"]:
         names = tables["workers"].drop_duplicates("worker_id").set_index("worker_id")["display_name"]
         scores["display_name"] = scores["worker_id"].map(names)
-    prev_run = (_read_meta(prev_dir) or {}).get("run_id") if prev_dir is not None else None
+    prev_run = (read_meta(prev_dir) or {}).get("run_id") if prev_dir is not None else None
     if prev_dir is not None and not (prev_run and prev_run != run_id):
         # only the same people carry a previous risk: an id that now names someone else is "new". Not across a
         # change of model: the change would hold the model's change too, which no reader can tell apart

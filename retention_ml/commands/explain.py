@@ -350,11 +350,11 @@ def what_lists_showed(sent_in: list[dict], worker_id: str, bands: Path | None = 
     longer holds the scores or their record."""
     import pandas as pd
 
-    from retention_ml.scoring import _read_meta
+    from retention_ml.scoring import read_meta
 
     shown: dict[str, tuple] = {}
     for folder in {s.get("scoring") for s in sent_in if s.get("scoring")}:
-        meta = _read_meta(Path(folder)) or {}
+        meta = read_meta(Path(folder)) or {}
         try:
             scores = pd.read_parquet(Path(folder) / "scores.parquet", columns=["worker_id", "risk"])
             risk = scores.loc[scores["worker_id"].astype(str) == str(worker_id), "risk"]
