@@ -552,7 +552,7 @@ def _previous_record(why: str | None, passed: list[tuple[Path, str]], note: str 
 
 def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | None = None,
           find_previous_scoring: bool = True, display_names: bool = False,
-          data: tuple[dict, dict] | None = None) -> ScoreResult:
+          data: tuple[dict, dict] | None = None, tracking_uri: str | None = None) -> ScoreResult:
     """Validate ``data_dir``, score everyone in post at ``as_of`` with ``model_ref`` and write the scores.
 
     Raises :class:`retention_ml.validation.DataValidationError` (with the validator's report) when the
@@ -560,6 +560,8 @@ def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | No
     scores.parquet (never in scores.csv) so that ``rank --names`` can show it; off by default. ``data``: (tables,
     readings) of ``data_dir`` as :func:`retention_ml.validation.read_validated_readings` gives them without the
     as-of rule, when the caller has already validated and read it (the demo validates once); default: read here.
+    ``tracking_uri``: the MLflow store holding ``model_ref`` (default: ``MLFLOW_TRACKING_URI``, else
+    ``sqlite:///./mlflow.db``).
     """
     from retention_ml.features import build_features
     from retention_ml.explain.reasons import HEALTH_META_KEY, HEALTH_META_VALUE
@@ -578,7 +580,7 @@ def score(model_ref: str, data_dir, as_of, out_dir, *, previous: str | Path | No
     # after it are expected and the features ignore them (point in time); `validate --as-of` takes the
     # extract's pull date. The one later fact used is a recorded leaving date (leaving_date_recorded).
     # The tables come from validation's own read of each file (no second read).
-    configure(for_reading=True)   # the documented default store (and no MLflow download bars) unless MLFLOW_TRACKING_URI says otherwise
+    configure(tracking_uri, for_reading=True)   # the documented default store (and no MLflow download bars) unless told otherwise
     # the model first: a missing store or alias is said in a second, not after a national extract is read (12 s, 1.4 GB)
     model, run_id = load_turnover_model(model_ref)
     tables, readings = data if data is not None else read_validated_readings(data_dir, as_of=None)

@@ -136,7 +136,7 @@ def check_store(uri: str, *, for_reading: bool = False) -> None:
         path = Path(uri.removeprefix("sqlite:///"))
         if for_reading and not path.is_file():
             raise TrackingStoreError(f"no tracking store at {path} (tracking URI {uri}): train a model first "
-                                     "(retention-ml train EXPERIMENT) or point MLFLOW_TRACKING_URI at the store")
+                                     "(retention-ml train EXPERIMENT) or point --tracking-uri (or MLFLOW_TRACKING_URI) at the store")
         if not path.parent.is_dir():
             raise TrackingStoreError(f"tracking URI {uri}: the folder {path.parent} does not exist; create it or "
                                      "point MLFLOW_TRACKING_URI (or the experiment's tracking_uri) at an existing one")

@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 import typer
 
-from retention_ml.commands import JsonOption, RunOption, answer, fail
+from retention_ml.commands import JsonOption, RunOption, TrackingUriOption, answer, fail
 # The one statement screens and files of per-person reasons carry (--out too: a first '#' line, or Parquet metadata).
 from retention_ml.reports.risk_list import LEAVING_FLAG, NOT_A_DECISION, approval_line
 
@@ -45,11 +45,11 @@ class CommandError(Exception):
     """The command could not run (exit code 2)."""
 
 
-def _load_model(ref: str):
+def _load_model(ref: str, tracking_uri: str | None = None):
     from retention_ml import tracking
 
     try:
-        tracking.configure(for_reading=True)   # a lookup never creates an empty store
+        tracking.configure(tracking_uri, for_reading=True)   # a lookup never creates an empty store
     except tracking.TrackingStoreError as exc:
         raise CommandError(str(exc)) from exc
     loader = getattr(tracking, "load_turnover_model", None)
@@ -132,7 +132,7 @@ class Explained(NamedTuple):
 
 
 def compute(run: str, data: Path, as_of: date, worker: str | None, *, team: str | None = None,
-            progress=None) -> Explained:
+            progress=None, tracking_uri: str | None = None) -> Explained:
     """Model, explanation and the explained rows (filtered to ``worker`` / ``team`` when given).
 
     ``progress(step, done, total)`` is called as the work advances. ``data`` is validated first;
@@ -147,7 +147,7 @@ def compute(run: str, data: Path, as_of: date, worker: str | None, *, team: str 
     step = progress or (lambda *args: None)
     step("Loading model", 0, 1)
     # the model first: a missing store or alias is said in a second, not after a national extract is read (12 s)
-    model, run_id = _load_model(run)
+    model, run_id = _load_model(run, tracking_uri)
     step("Validating data", 0, 1)
     tables, id_warnings = _tables(data)  # before any feature: bad data is refused before the work
     catalogue = _run_catalogue(run_id)
@@ -458,6 +458,7 @@ def register(app: typer.Typer) -> None:
                                               help="With --worker: a distribution_log.csv that retention-ml rank writes into a scoring folder, or a folder of scorings (every such log under it); adds every list that held the person's row, whom it was for, the band it showed and the model that scored it."),
         show_inputs: bool = typer.Option(False, "--inputs", help="With --worker: also print every value the model used about the person, with its meaning (for a subject access request; --json always holds them as 'inputs')."),
         as_json: JsonOption = False,
+        tracking_uri: TrackingUriOption = None,
     ) -> None:
         from rich.console import Console
 
@@ -500,7 +501,7 @@ def register(app: typer.Typer) -> None:
                     bar.update(task, description=description, completed=done, total=max(total, 1))
 
                 run_id, explanation, table, X, id_warnings = compute(run, data, when, worker, team=team,
-                                                                     progress=_progress)
+                                                                     progress=_progress, tracking_uri=tracking_uri)
         except CommandError as exc:
             fail(f"explain: {exc}", 2, json_out=as_json)
         except DataValidationError as exc:  # a problem found in the data: nothing is written

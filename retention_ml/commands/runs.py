@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import typer
 
+from retention_ml.commands import TrackingUriOption
+
 HELP = """List training runs (newest first) side by side: what each run changed (its name holds the --set overrides), the settings that differ between the listed runs (column differs: horizon, leaving reasons, agency, snapshot frequency, constraints, tuning trials and seed on every row when they vary, then any other experiment key, such as learning_rate or snapshots.start, on the rows whose value departs from what most listed runs have), and its key test-window metrics: LightGBM ROC-AUC (its 95% interval over workers beneath it: two runs whose intervals overlap are not told apart by the test window), average precision, Brier, and how well its explanations agree with the truth (simulated data: true driver among the top 3 reasons of top-risk-decile leavers) and with exit interviews (stated reason among the top 3), plus the registered model version with its aliases.
 
 The same settings, data and seed give the same metrics only with the same code: when the listed runs were trained by different code (the git commit, -dirty with local changes), differs says so (code=...). A run with the same code, data, seed and every experiment key as an older listed run says "repeat of <id>", and "(metrics differ!)" when it did not reproduce that run's test metrics (--json: repeat of, reproduced).
@@ -83,7 +85,7 @@ UNFINISHED_NOTE = ("RUNNING: a train still at work, or one that lost its trackin
                    "a train that stopped with an error. Neither run is a model to score or promote: train again.")
 
 
-def runs_table(experiment: str | None = None):
+def runs_table(experiment: str | None = None, tracking_uri: str | None = None):
     """DataFrame: one row per run (newest first): run_id, name, experiment, mlflow_experiment, start_time, the
     :data:`SETTINGS`, test window and rows, the :data:`COLUMNS` metrics (full precision), registered, data (the full
     fingerprint), ``settings`` (every experiment key the run logged, dotted name -> value as logged) and ``cmp``
@@ -92,7 +94,7 @@ def runs_table(experiment: str | None = None):
 
     from retention_ml import artifacts, tracking
 
-    uri = tracking.configure(for_reading=True)   # looking never creates an empty store where the user expected theirs
+    uri = tracking.configure(tracking_uri, for_reading=True)   # looking never creates an empty store where the user expected theirs
     names = {e.experiment_id: e.name for e in tracking.client().search_experiments()}
     frame = tracking.search_runs()
     if not frame.empty and experiment is not None:
@@ -439,13 +441,14 @@ def runs(
     experiment: str = typer.Option(None, "--experiment", help="Only runs of this experiment: the experiment file's name (shown in the table) or the MLflow experiment it was logged to (mlflow_experiment), e.g. council_default."),
     wide: bool = typer.Option(False, "--wide", help="Every column (needs a wide terminal; the default fits 80 columns)."),
     json_out: bool = typer.Option(False, "--json", help="Print every column of every run as JSON records, metrics at full precision, settings with the types the experiment file declares (numbers, booleans, lists)."),
+    tracking_uri: TrackingUriOption = None,
 ) -> None:
     from rich.console import Console
 
     from retention_ml.commands import fail, wide_enough
 
     try:
-        table = runs_table(experiment)
+        table = runs_table(experiment, tracking_uri)
     except Exception as exc:  # store unreachable or corrupt: could not run
         fail(str(exc) if json_out else f"cannot read runs: {exc}", 2, json_out=json_out, style=None)
     warning = comparability_warning(table) if len(table) else None   # nothing to compare in an empty store

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from retention_ml.commands import answer, fail
+from retention_ml.commands import TrackingUriOption, answer, fail
 
 HELP = """Score every worker in post at --as-of with a model from the registry, using the same feature code as training.
 
@@ -102,6 +102,7 @@ def score_command(
     previous: Path = typer.Option(None, "--previous", help="Folder of an earlier scoring of the same data and horizon (default: the latest such folder beside OUT)."),
     names: bool = typer.Option(False, "--names", help="Keep display_name in scores.parquet for rank --names."),
     json_out: bool = typer.Option(False, "--json", help="Print metadata and files as JSON."),
+    tracking_uri: TrackingUriOption = None,
 ) -> None:
     from rich.console import Console
 
@@ -123,7 +124,7 @@ def score_command(
         fail(f"error: data folder {data} not found", 2, json_out=json_out)
     try:
         with console.status(f"scoring {data} at {as_of} with {model}"):
-            result = score(model, data, as_of, out, previous=previous, display_names=names)
+            result = score(model, data, as_of, out, previous=previous, display_names=names, tracking_uri=tracking_uri)
     except DataValidationError as exc:
         report = exc.report
         typer.echo(report.to_json() if json_out else str(report))

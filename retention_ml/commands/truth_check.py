@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from retention_ml.commands import JsonOption, RunOption, answer, fail
+from retention_ml.commands import JsonOption, RunOption, TrackingUriOption, answer, fail
 
 HELP = """Check a run's explanations against the truth of the simulated data it was trained on, and log the result.
 
@@ -81,6 +81,7 @@ def register(app: typer.Typer) -> None:
         n_boot: int = typer.Option(1000, "--n-boot", min=0, help="Bootstrap resamples for the intervals."),
         log: bool = typer.Option(True, "--log/--no-log", help="Log explanations/truth.json to the run."),
         as_json: JsonOption = False,
+        tracking_uri: TrackingUriOption = None,
     ) -> None:
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -90,7 +91,7 @@ def register(app: typer.Typer) -> None:
 
         err = Console(stderr=True)
         try:
-            tracking.configure(for_reading=True)   # a lookup never creates an empty store
+            tracking.configure(tracking_uri, for_reading=True)   # a lookup never creates an empty store
             with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err, transient=True) as bar:
                 task = bar.add_task("Starting", total=1)
 

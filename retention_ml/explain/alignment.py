@@ -53,13 +53,15 @@ def bootstrap_interval(
     """Mean of ``hits`` (minus ``paired`` when given) with a percentile bootstrap interval over rows.
 
     Returns ``{"value", "low", "high"}``; all null when there are fewer than
-    :data:`MIN_GROUP` rows.
+    :data:`MIN_GROUP` rows, and the interval null when ``n_boot`` is 0 (no resamples asked for).
     """
     hits = np.asarray(hits, dtype="float64")
     diff = hits if paired is None else hits - np.asarray(paired, dtype="float64")
     n = len(diff)
     if n < MIN_GROUP:
         return {"value": None, "low": None, "high": None}
+    if n_boot < 1:
+        return {"value": float(diff.mean()), "low": None, "high": None}
     rng = np.random.default_rng(random_state)
     # Resample in chunks so national-size inputs never hold a huge index matrix.
     means = []

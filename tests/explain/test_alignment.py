@@ -92,6 +92,12 @@ def test_bootstrap_interval_is_reproducible_and_suppressed_below_five():
     assert paired["value"] == pytest.approx(hits.mean())
 
 
+def test_no_resamples_gives_the_rate_without_an_interval():
+    # `truth-check --n-boot 0` (the option allows 0) stopped on numpy's "need at least one array to concatenate"
+    hits = np.array([1, 0, 1, 1, 0, 1, 0, 1], dtype=float)
+    assert bootstrap_interval(hits, n_boot=0) == {"value": 0.625, "low": None, "high": None}
+
+
 def test_record_has_the_contract_fields_and_is_json(setup):
     import json
 
