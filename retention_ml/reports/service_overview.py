@@ -422,12 +422,14 @@ def _withhold_small_cells(table: pd.DataFrame, svc: np.ndarray, floor: int, cuts
     people = table["people"].to_numpy(dtype=float, na_value=np.nan)
     bands = table[["medium", "high"]].to_numpy(dtype=float, na_value=np.nan)
     small = small_counts(bands, floor)
+    withheld = complement_in_row(np.where(small, np.nan, bands), people, floor)
+    # each count as a reader has it: shown (lo == hi), "fewer than" or withheld; expected leavers are shown to 0.1
+    lo = np.where(small, 1.0, np.where(withheld, 0.0, bands))
+    hi = np.where(small, floor - 1.0, np.where(withheld, people[:, None], bands))
     expected = table["expected_leavers"].to_numpy(dtype=float, na_value=np.nan)
-    # shown counts (lo == hi) and "fewer than" ranges; the figures round expected leavers to 0.1
-    lo, hi = np.where(small, 1.0, bands), np.where(small, floor - 1.0, bands)
     by_sum = small & pinned_by_sum(lo, hi, people, expected, cuts, rounding=0.05)
     small &= ~by_sum
-    withheld = by_sum | complement_in_row(np.where(small | by_sum, np.nan, bands), people, floor)
+    withheld |= by_sum
     hidden = small | withheld | np.isnan(bands)
     withheld |= _total_gives_away(bands, ~hidden, small, total, svc, floor)
 
