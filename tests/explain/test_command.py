@@ -527,3 +527,22 @@ def test_a_past_date_explained_by_a_model_built_since_says_so_without_the_lists_
     # without --lists-log, the band is this model's: the person is told how to see what each list showed
     assert "--lists-log" in record["lists_note"]
     assert "--lists-log" in " ".join(runner.invoke(app, args).output.split())
+
+
+def test_a_scoring_folder_kept_without_its_scores_still_lists_each_list(wired, tmp_path):
+    """README's keeping advice: a council may keep a scoring folder's distribution log and meta longer than its
+    scores. The lists are still named, whom each was for and the model that scored it, and the band is said to be
+    no longer there rather than guessed from the model explained now."""
+    X, keys = wired
+    wid = keys["worker_id"].iloc[0]
+    folder = tmp_path / "log" / "2025-01"
+    _scoring_with(folder, as_of="2025-01-01", run_id="run123", risks={wid: 0.40},
+                  lines=[{"written_at": "2025-01-02T09:00:00Z", "list": "risk_list_team_T1", "recipient": "M7",
+                          "worker_ids": wid}])
+    (folder / "scores.parquet").unlink()
+    args = ["explain", "--run", "r", "--data", ".", "--as-of", "2025-01-01", "--worker", wid,
+            "--lists-log", str(tmp_path / "log")]
+    record = json.loads(runner.invoke(app, [*args, "--json"]).stdout)
+    assert [(s["list"], s["recipient"], s["band_shown"], s["run_id"]) for s in record["sent_in"]] == [
+        ("risk_list_team_T1", "M7", None, "run123")]
+    assert "band not found (scores no longer there)" in " ".join(runner.invoke(app, args).output.split())
