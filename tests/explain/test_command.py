@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from retention_ml.explain.drivers import reason_levers
 from retention_ml.cli import app
 from retention_ml.reports.risk_list import NOT_A_DECISION
+from retention_ml.scoring import run_outcomes_until
 
 runner = CliRunner()
 
@@ -39,6 +40,7 @@ def wired(monkeypatch, tmp_path, model, frame, catalogue, context):
     monkeypatch.setattr("retention_ml.io.read_tables", lambda data_dir, tables=None: {})
     monkeypatch.setattr("retention_ml.validation.read_validated_readings", lambda data_dir, **kwargs: ({}, {}))  # explain validates its input first
     monkeypatch.setattr("retention_ml.scoring.run_horizon_months", lambda run_id: None)  # no store here
+    monkeypatch.setattr("retention_ml.scoring.run_outcomes_until", lambda run_id: None)
     monkeypatch.setattr("retention_ml.scoring.run_population", lambda run_id: None)
     monkeypatch.setattr("retention_ml.scoring.model_approval",  # no registry here: approved unless a test says not
                         lambda run_id: {"status": "approved", "detail": "the champion."})
@@ -496,6 +498,7 @@ def _run_with_windows(monkeypatch, **params):
 
     run = types.SimpleNamespace(data=types.SimpleNamespace(params=params))
     monkeypatch.setattr(tracking, "client", lambda: types.SimpleNamespace(get_run=lambda run_id: run))
+    monkeypatch.setattr("retention_ml.scoring.run_outcomes_until", run_outcomes_until)   # read from those
 
 
 def test_a_past_date_explained_by_a_model_built_since_says_so_without_the_lists_log(wired, monkeypatch, tmp_path):
