@@ -61,3 +61,12 @@ def test_someone_in_no_file_and_a_missing_folder(tmp_path):
     assert record["files"] == [] and record["files_searched"] > 0
     result = runner.invoke(app, ["find-worker", wid, str(tmp_path / "nowhere"), "--json"])
     assert result.exit_code == 2 and "nowhere" in json.loads(result.stdout)["error"]
+
+
+def test_the_card_tells_a_board_how_a_persons_files_are_found():
+    """The card's own-entry section is what a board and the unions read about rectification and erasure: it names
+    the command that finds a person's files, and says the tool rewrites no past scoring."""
+    from retention_ml.reports.model_card import _own_entry
+
+    correct = next(item for item in _own_entry(False) if item.startswith("**Correct it.**"))
+    assert "retention-ml find-worker <their id>" in correct and "not rewritten" in correct
