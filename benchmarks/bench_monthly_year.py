@@ -1,8 +1,8 @@
 """What a council's monthly routine costs: ``score`` then ``rank --all`` at consecutive month starts, as an analyst
 runs them (one process each, imports included), with the disk each scoring folder keeps and the lists folder.
 
-A scoring folder is kept for good once lists are cut from it (its distribution_log.csv is the record of who was
-sent whose row), so a year keeps twelve of them; the lists folder is replaced every month (``--prune``). Prints,
+A scoring folder is never replaced once lists are cut from it (its distribution_log.csv is the record of who was
+sent whose row), so a year of them, kept as long as the council's retention schedule says, is twelve; the lists folder is replaced every month (``--prune``). Prints,
 per month, the wall and CPU time and peak memory of each command, the machine's load, and the size of each file.
 
 Small (a few seconds a month)::

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["MIN_PEOPLE", "MIN_FAIRNESS_GROUP", "AUDIT_RISK_DECIMALS", "WITHHELD", "complement_in_row", "complementary_suppression",
-           "fewer_than", "pinned", "small_counts"]
+           "fewer_than", "pinned", "pinned_by_sum", "small_counts"]
 
 # Teams on a list's summary, per-team expected vs observed on the card, stated exit reasons in alignment.
 MIN_PEOPLE = 5
@@ -94,3 +94,31 @@ def complement_in_row(parts: np.ndarray, whole, floor: int) -> np.ndarray:
     extra = np.zeros(parts.shape, dtype=bool)
     extra[np.flatnonzero(short), pick[short]] = True
     return extra
+
+
+def pinned_by_sum(lo, hi, people, total, cuts, *, rounding: float = 0.05) -> np.ndarray:
+    """True where a band count hidden as a range (``lo`` < ``hi``) has one value only that fits the rest of its row.
+
+    A row is a group of ``people`` whose risks sum to ``total`` (expected leavers, shown rounded: within
+    ``rounding`` either way) and whose two upper bands (columns: medium, high) hold ``lo`` to ``hi`` people
+    each (shown: ``lo`` == ``hi``; "fewer than" the floor: 1 to floor - 1; withheld: 0 to ``people``). Each band
+    bounds its people's risks (``cuts``: the medium and high cut-offs; below medium, low): a high-band person adds at
+    least the high cut-off to the total, a low-band one less than the medium cut-off. So the total bounds the
+    counts, and a "fewer than 5" high count beside 0.5 expected leavers can only be 1. NaN: no count (skipped)."""
+    lo, hi = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
+    n = np.asarray(people, dtype=float)[:, None]
+    s_lo = np.asarray(total, dtype=float)[:, None] - rounding
+    s_hi = np.asarray(total, dtype=float)[:, None] + rounding
+    c1, c2 = (float(c) for c in cuts)
+    least, most = np.array([c1, c2]), np.array([c2, 1.0])   # each band's risks: medium [c1, c2), high [c2, 1]
+    top = int(np.nanmax(np.where(np.isfinite(hi), hi, 0), initial=0))
+    values = np.arange(top + 1, dtype=float)[None, :]   # every count a cell could hold, one column each
+    out = np.zeros(lo.shape, dtype=bool)
+    for j, k in ((0, 1), (1, 0)):   # the band looked at, and the other
+        v = values
+        # the other band's count w must fit both: the least total <= s_hi, the most total >= s_lo (rising in w)
+        w_max = np.minimum(np.minimum(hi[:, [k]], n - v), np.floor((s_hi - least[j] * v) / least[k] + 1e-9))
+        w_min = np.maximum(lo[:, [k]], np.ceil((s_lo - most[j] * v - c1 * (n - v)) / (most[k] - c1) - 1e-9))
+        fits = (w_min <= w_max) & (v >= lo[:, [j]]) & (v <= hi[:, [j]]) & (v <= n)
+        out[:, j] = (lo[:, j] < hi[:, j]) & (fits.sum(axis=1) == 1)
+    return out

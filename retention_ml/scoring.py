@@ -306,6 +306,24 @@ def run_horizon_months(run_id: str) -> int | None:
         return None
 
 
+def run_outcomes_until(run_id: str) -> pd.Timestamp | None:
+    """The date up to which the run's data held leaving outcomes: its latest window date (the ``window.*``
+    parameters train logs) plus its horizon, or None when either is not recorded.
+
+    A model built from outcomes after a date did not exist when that date was scored as it came: its lists were
+    made by an earlier model, unless the date was scored again with this one (explain says so)."""
+    from retention_ml import tracking
+
+    try:
+        params = tracking.client().get_run(run_id).data.params
+        horizon = int(params["label.horizon_months"])
+        # a window is "2020-01-01 to 2022-01-01" or one date
+        dates = [pd.Timestamp(d) for k, v in params.items() if k.startswith("window.") for d in str(v).split(" to ")]
+    except Exception:   # no such run in this store, or a run logged before its windows were
+        return None
+    return max(dates) + pd.DateOffset(months=horizon) if dates else None
+
+
 def run_population(run_id: str) -> str | None:
     """The run's ``population.agency`` (flag | exclude | only), from its logged parameters, or None if not recorded.
 

@@ -14,7 +14,7 @@ from retention_ml.reports.risk_list import LEAVING_FLAG, NOT_A_DECISION, approva
 
 HELP = """Explain turnover-risk predictions: driver profile, reasons in words and levers.
 
-With --worker, prints one person's profile: risk, the band the lists show with --bands' cut-offs (and whether managers see the probability), who reads the person's row (their team manager, the head of service, or nobody when a leaving date is recorded), drivers and reasons (health data such as sickness absence with the person's own figures, and the words the lists used instead, which name no figure); --inputs adds every value the model used about them; --lists-log PATH (a scoring folder's distribution_log.csv, which retention-ml rank writes, or a folder of scorings) adds every list that held their row, whom it was for, the band it showed (from the scores it was cut from) and the model that scored it; when the lists of --as-of came from another model than --run (a model retrained since), an alert says the risk and reasons shown are not what those lists showed. That is the tool's part of an answer to a subject access request (the council adds purposes, retention and anyone a list was passed on to); --json holds all of it. A model the promotion gate has not approved is marked NOT APPROVED first.
+With --worker, prints one person's profile: risk, the band the lists show with --bands' cut-offs (and whether managers see the probability), who reads the person's row (their team manager, the head of service, or nobody when a leaving date is recorded), drivers and reasons (health data such as sickness absence with the person's own figures, and the words the lists used instead, which name no figure); --inputs adds every value the model used about them; --lists-log PATH (a scoring folder's distribution_log.csv, which retention-ml rank writes, or a folder of scorings) adds every list that held their row, whom it was for, the band it showed (from the scores it was cut from) and the model that scored it; when the lists of --as-of came from another model than --run (a model retrained since), an alert says the risk and reasons shown are not what those lists showed; without --lists-log, the same alert is given when --run was built from leaving outcomes after --as-of (a model retrained since: that date's lists came from an earlier one), and a line says the band is the one this model's lists show, not checked against the lists sent. That is the tool's part of an answer to a subject access request (the council adds purposes, retention and anyone a list was passed on to); --json holds all of it. A model the promotion gate has not approved is marked NOT APPROVED first.
 
 Without --worker, it writes everyone in post at --as-of (or one --team) to --out (CSV or Parquet; default explanations-<as-of>.csv), for the analyst: its reasons quote health data (sickness days), so it is never a list to pass on. The file says that predictions never decide anything: a CSV in its first line, starting with '#' (read it with pandas.read_csv(path, comment="#")), a Parquet file in its metadata (key "note").
 
@@ -366,16 +366,42 @@ def what_lists_showed(sent_in: list[dict], worker_id: str, bands: Path | None = 
             | dict(zip(("band_shown", "run_id"), shown.get(s.get("scoring"), (None, None)))) for s in sent_in]
 
 
-def lists_model_note(sent_in: list[dict], as_of: str, run_id: str) -> str | None:
+def lists_model_note(sent_in: list[dict] | None, as_of: str, run_id: str, outcomes_until=None) -> str | None:
     """The alert when lists of the explained date were made by another model than the one explained: its
-    risk, band and reasons are then not what those lists showed (:func:`what_lists_showed` has those bands)."""
-    others = sorted({str(s["run_id"]) for s in sent_in if s["as_of"] == as_of and s.get("run_id")} - {str(run_id)})
-    if not others:
+    risk, band and reasons are then not what those lists showed (:func:`what_lists_showed` has those bands).
+
+    ``sent_in``: the person's lists (None: no --lists-log given); ``outcomes_until``: the date up to which the
+    explained model's data held leaving outcomes (:func:`retention_ml.scoring.run_outcomes_until`). A model built
+    from outcomes after ``as_of`` did not exist when that date was scored as it came, so without a list of that
+    date scored by it, its explanation is a fresh one, not what the person's manager was shown."""
+    dated = [s for s in sent_in or [] if s["as_of"] == as_of and s.get("run_id")]
+    others = sorted({str(s["run_id"]) for s in dated} - {str(run_id)})
+    if others:
+        return (f"The lists of {as_of} were made with another model (run {', '.join(others)}) than the one explained "
+                f"here (run {run_id}): the risk, band and reasons below are this model's, not what the lists of {as_of} "
+                f"showed. The band each list showed is in the lists below; explain with --run {others[0]} for that "
+                "model's reasons.")
+    if dated or outcomes_until is None or pd_date(outcomes_until) <= as_of:
         return None
-    return (f"The lists of {as_of} were made with another model (run {', '.join(others)}) than the one explained "
-            f"here (run {run_id}): the risk, band and reasons below are this model's, not what the lists of {as_of} "
-            f"showed. The band each list showed is in the lists below; explain with --run {others[0]} for that "
-            "model's reasons.")
+    return (f"This model (run {run_id}) was built from leaving outcomes up to {pd_date(outcomes_until)}, after "
+            f"{as_of}: the lists of {as_of} were made before it existed, by an earlier model, unless that date was "
+            f"scored again with this one. The risk, band and reasons below are a fresh explanation by this model, "
+            f"not what the lists of {as_of} showed. For what they showed: add --lists-log <the scoring folder of "
+            f"{as_of}, or the folder of all scorings> (the band each list showed and the model that scored it), "
+            "then explain with --run <that model's run>.")
+
+
+def pd_date(value) -> str:
+    """A date as YYYY-MM-DD (a Timestamp, a date or such a string)."""
+    import pandas as pd
+
+    return pd.Timestamp(value).date().isoformat()
+
+
+# Without --lists-log the band is the explained model's, read against the bands file: what a list of this model shows.
+LISTS_NOT_CHECKED = ("The band is the one a list made with this model shows; which lists held this person's row, "
+                     "the band each showed and the model that scored it are not checked here: add --lists-log <a "
+                     "scoring folder, or the folder of all scorings>.")
 
 
 def print_sent_in(console, record: dict) -> None:
@@ -408,6 +434,8 @@ def print_person(record: dict, *, inputs: bool = False) -> None:
     if "band" in record:   # what the lists show, and to whom: the answer a subject access request needs
         console.print(f"In the lists: band [bold]{record['band']}[/bold], {record['shown_to_manager_as']}, "
                       f"listed for {record['listed_for']}.")
+        if record.get("lists_note"):
+            console.print(f"[dim]{record['lists_note']}[/dim]")
         if record.get("band_meaning"):
             console.print(record["band_meaning"])
     grid = Table(title=f"Driver profile (SHAP, calibrated log-odds, against {record['reference']})", show_lines=False)
@@ -527,8 +555,12 @@ def register(app: typer.Typer) -> None:
                 from retention_ml.reports.distribution import lists_holding
 
                 record["sent_in"] = what_lists_showed(lists_holding(logs, worker), worker, bands)
-                record["lists_model_note"] = lists_model_note(record["sent_in"], record.get("as_of", when.isoformat()),
-                                                              run_id)
+            else:
+                record["lists_note"] = LISTS_NOT_CHECKED
+            from retention_ml.scoring import run_outcomes_until
+
+            record["lists_model_note"] = lists_model_note(record.get("sent_in"), record.get("as_of", when.isoformat()),
+                                                          run_id, run_outcomes_until(run_id))
             if out is not None:
                 write_table(table, out, note=file_note(approval))
             if as_json:

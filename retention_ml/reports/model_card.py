@@ -1023,7 +1023,10 @@ def _own_entry(flat: bool) -> list[str]:
         "passed on to.",
         "**Correct it.** A value that is wrong (a caseload, a pay point, a commute, sickness days) is corrected in "
         "the HR or case-management system it came from (right to rectification, Article 16); the next extract and "
-        "scoring use the corrected value, and the worker can see that with the same command.",
+        "scoring use the corrected value, and the worker can see that with the same command. Past scorings and "
+        "the record of which lists held their row are not rewritten: `retention-ml find-worker <their id> "
+        "<the scoring and lists folders>` names every output file that holds their id (it only reads), for the "
+        "council to decide what to keep, correct or remove (erasure, Article 17) under its retention schedule.",
         "**Challenge it.** A worker may say the reasons do not fit them: that is the conversation a list is for, "
         "and the list entry is never a finding about them. They may object to the processing (Article 21); the "
         "DPIA says how an objection is handled. No decision about anyone may rest on the model (Article 22): if "

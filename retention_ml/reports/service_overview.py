@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from retention_ml.disclosure import (MIN_PEOPLE, WITHHELD, complement_in_row, complementary_suppression, fewer_than,
-                                     pinned, small_counts)
+                                     pinned, pinned_by_sum, small_counts)
 from retention_ml.reports.risk_list import (HEALTH_LINE, NOTES_END, PURPOSE_LINE, TARGET_COUNTS, TARGET_REASON,
                                             BandConfig, TeamList, _caseload_summary, _group_summary, _period, approval_line, band_cutoffs_text, band_meaning_text, list_metadata,
                                             model_change_line, model_changed, neutralise_formulas, scale_to_horizon, service_label, target_leavers)
@@ -54,8 +54,8 @@ DRIVER_LINE = ("Most common driver: among the team's medium- and high-band peopl
                "of them share it, and withheld from a team too where the service total's driver less the drivers "
                "shown would describe fewer than {floor} people. The band counts are a breakdown of a team of {floor} "
                "or more: a count of 1 to {last} people reads \"fewer than {floor}\", and a count that would give one "
-               "away (a team's people less its counts shown, its band counts less the driver's people, or the service "
-               "total less the teams' counts) reads "
+               "away (a team's people less its counts shown, its band counts less the driver's people, the service "
+               "total less the teams' counts, or a count the expected leavers leave one value only) reads "
                "\"withheld\". They say how many, not who, except for a team whose people listed are all in one band "
                "(all low, most often): then they tell each one's band. They are shown to the head of service, who "
                "manages the service's people, for planning; a conversation with a person starts from their "
@@ -71,8 +71,9 @@ CASELOAD_TOTAL_WITHHELD = ("No caseload for the service: its teams showing no ca
                            "{floor} staff with open cases, so the service's caseload less the teams' shown would "
                            "give theirs.")
 BANDS_WITHHELD = ("A band count reads 'withheld' where it would give away a count of fewer than {floor} people: "
-                  "in a team, those left in the low band once its people listed less the counts shown are taken; in "
-                  "the service total, the total less the teams' counts shown.")
+                  "in a team, those left in the low band once its people listed less the counts shown are taken, or "
+                  "the count itself where the expected leavers leave it one value only (each high-band person adds at "
+                  "least the high cut-off to them); in the service total, the total less the teams' counts shown.")
 DRIVER_TOTAL_WITHHELD = ("People with the service's driver withheld: less the teams' counts shown, it would give "
                          "fewer than {floor} people in the other teams.")
 DRIVER_OTHERS_WITHHELD = ("People with that driver withheld: less the medium and high band counts shown, it would "
@@ -400,7 +401,7 @@ def _total(people: pd.DataFrame, bands: dict, targets, config: BandConfig, horiz
     return row
 
 
-def _withhold_small_cells(table: pd.DataFrame, svc: np.ndarray, floor: int) -> pd.DataFrame:
+def _withhold_small_cells(table: pd.DataFrame, svc: np.ndarray, floor: int, cuts: tuple[float, float]) -> pd.DataFrame:
     """``table`` (every service's rows, ``svc`` their service, each total last) with the counts of sub-groups of a
     team or service that a head of service could not otherwise see withheld: the medium and high band counts and
     the people sharing the most common driver.
@@ -411,12 +412,24 @@ def _withhold_small_cells(table: pd.DataFrame, svc: np.ndarray, floor: int) -> p
     (:func:`~retention_ml.disclosure.complement_in_row`), and in the service total, where the total less the
     teams' counts shown is such a count or pins the teams' "fewer than" cells (:func:`~retention_ml.disclosure.pinned`);
     the people sharing the driver, where the band counts shown less them leave 1 to ``floor`` - 1 led by others.
+    A "fewer than" count reads "withheld" too where the row's expected leavers leave it one value only
+    (:func:`~retention_ml.disclosure.pinned_by_sum`, ``cuts``: the medium and high cut-offs): each high-band person
+    adds at least the high cut-off, so 0.5 expected leavers beside a "fewer than 5" high count says it is 1.
+    Withheld (0 to the row's people), such a count keeps at least two values in a row of ``floor`` or more, and
+    the later steps only withhold more, which never narrows a count down.
     """
     total = table["team_id"].eq(TOTAL_LABEL).to_numpy()
     people = table["people"].to_numpy(dtype=float, na_value=np.nan)
     bands = table[["medium", "high"]].to_numpy(dtype=float, na_value=np.nan)
     small = small_counts(bands, floor)
     withheld = complement_in_row(np.where(small, np.nan, bands), people, floor)
+    # each count as a reader has it: shown (lo == hi), "fewer than" or withheld; expected leavers are shown to 0.1
+    lo = np.where(small, 1.0, np.where(withheld, 0.0, bands))
+    hi = np.where(small, floor - 1.0, np.where(withheld, people[:, None], bands))
+    expected = table["expected_leavers"].to_numpy(dtype=float, na_value=np.nan)
+    by_sum = small & pinned_by_sum(lo, hi, people, expected, cuts, rounding=0.05)
+    small &= ~by_sum
+    withheld |= by_sum
     hidden = small | withheld | np.isnan(bands)
     withheld |= _total_gives_away(bands, ~hidden, small, total, svc, floor)
 
@@ -520,7 +533,7 @@ def build_service_overviews(plan: list[tuple[str, str, list[str]]], built: dict[
     table = pd.DataFrame(rows).reindex(columns=list(COLUMNS))
     # counts stay whole numbers beside the withheld teams' empty cells (not 9.0)
     table = table.astype({c: "Int64" for c in COUNT_COLUMNS})
-    table = _withhold_small_cells(table, np.asarray(at), floor)
+    table = _withhold_small_cells(table, np.asarray(at), floor, (config.medium, config.high))
     parts = pd.Series(np.arange(len(at))).groupby(np.asarray(at)).indices
     return [ServiceOverview(council=str(council), service=str(service),
                             table=table.iloc[parts[i]].reset_index(drop=True), teams=list(teams),

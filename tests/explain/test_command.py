@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from retention_ml.explain.drivers import reason_levers
 from retention_ml.cli import app
 from retention_ml.reports.risk_list import NOT_A_DECISION
+from retention_ml.scoring import run_outcomes_until
 
 runner = CliRunner()
 
@@ -39,6 +40,7 @@ def wired(monkeypatch, tmp_path, model, frame, catalogue, context):
     monkeypatch.setattr("retention_ml.io.read_tables", lambda data_dir, tables=None: {})
     monkeypatch.setattr("retention_ml.validation.read_validated_readings", lambda data_dir, **kwargs: ({}, {}))  # explain validates its input first
     monkeypatch.setattr("retention_ml.scoring.run_horizon_months", lambda run_id: None)  # no store here
+    monkeypatch.setattr("retention_ml.scoring.run_outcomes_until", lambda run_id: None)
     monkeypatch.setattr("retention_ml.scoring.run_population", lambda run_id: None)
     monkeypatch.setattr("retention_ml.scoring.model_approval",  # no registry here: approved unless a test says not
                         lambda run_id: {"status": "approved", "detail": "the champion."})
@@ -488,3 +490,62 @@ def test_lists_log_says_the_band_each_list_showed_and_when_another_model_made_th
     meta.write_text(json.dumps({**json.loads(meta.read_text()), "run_id": "run123"}))
     record = json.loads(runner.invoke(app, [*args, "--json"]).stdout)
     assert record["lists_model_note"] is None and record["sent_in"][1]["run_id"] == "run123"
+
+
+def _run_with_windows(monkeypatch, **params):
+    """The store answers the explained run's logged parameters (its windows and horizon), as train logs them."""
+    from retention_ml import tracking
+
+    run = types.SimpleNamespace(data=types.SimpleNamespace(params=params))
+    monkeypatch.setattr(tracking, "client", lambda: types.SimpleNamespace(get_run=lambda run_id: run))
+    monkeypatch.setattr("retention_ml.scoring.run_outcomes_until", run_outcomes_until)   # read from those
+
+
+def test_a_past_date_explained_by_a_model_built_since_says_so_without_the_lists_log(wired, monkeypatch, tmp_path):
+    """A subject access request for last January, answered without --lists-log by today's champion: the model was
+    built from leaving outcomes up to July, so January's lists came from an earlier model, and the band printed
+    "In the lists" was one the person's list may never have shown. The explanation now says it is a fresh one by
+    a model built since, and how to get what the lists showed; a model built before the date carries no alert."""
+    X, keys = wired
+    wid = keys["worker_id"].iloc[0]
+    args = ["explain", "--run", "r", "--data", ".", "--as-of", "2025-01-01", "--worker", wid]
+    _run_with_windows(monkeypatch, **{"window.train": "2023-01-01 to 2023-10-01", "window.valid": "2024-01-01",
+                                      "window.test": "2024-07-01", "label.horizon_months": "12"})
+    record = json.loads(runner.invoke(app, [*args, "--json"]).stdout)
+    note = record["lists_model_note"]
+    assert note and "run123" in note and "2025-07-01" in note and "--lists-log" in note
+    printed = " ".join(runner.invoke(app, args).output.split())
+    assert "not what the lists of 2025-01-01 showed" in printed
+    assert printed.index("not what the lists") < printed.index("Risk of leaving")   # read before the band
+    # the lists log says that date was scored again with this model and those lists cut: nothing to alert
+    _scoring_with(tmp_path / "log" / "2025-01", as_of="2025-01-01", run_id="run123", risks={wid: 0.10},
+                  lines=[{"written_at": "2025-08-02T09:00:00Z", "list": "risk_list_team_T1", "recipient": "M7",
+                          "worker_ids": wid}])
+    record = json.loads(runner.invoke(app, [*args, "--lists-log", str(tmp_path / "log"), "--json"]).stdout)
+    assert record["lists_model_note"] is None
+    # a model built from outcomes up to the explained date made that date's lists, as far as it can tell
+    _run_with_windows(monkeypatch, **{"window.test": "2023-12-01", "label.horizon_months": "12"})
+    record = json.loads(runner.invoke(app, [*args, "--json"]).stdout)
+    assert record.get("lists_model_note") is None
+    # without --lists-log, the band is this model's: the person is told how to see what each list showed
+    assert "--lists-log" in record["lists_note"]
+    assert "--lists-log" in " ".join(runner.invoke(app, args).output.split())
+
+
+def test_a_scoring_folder_kept_without_its_scores_still_lists_each_list(wired, tmp_path):
+    """README's keeping advice: a council may keep a scoring folder's distribution log and meta longer than its
+    scores. The lists are still named, whom each was for and the model that scored it, and the band is said to be
+    no longer there rather than guessed from the model explained now."""
+    X, keys = wired
+    wid = keys["worker_id"].iloc[0]
+    folder = tmp_path / "log" / "2025-01"
+    _scoring_with(folder, as_of="2025-01-01", run_id="run123", risks={wid: 0.40},
+                  lines=[{"written_at": "2025-01-02T09:00:00Z", "list": "risk_list_team_T1", "recipient": "M7",
+                          "worker_ids": wid}])
+    (folder / "scores.parquet").unlink()
+    args = ["explain", "--run", "r", "--data", ".", "--as-of", "2025-01-01", "--worker", wid,
+            "--lists-log", str(tmp_path / "log")]
+    record = json.loads(runner.invoke(app, [*args, "--json"]).stdout)
+    assert [(s["list"], s["recipient"], s["band_shown"], s["run_id"]) for s in record["sent_in"]] == [
+        ("risk_list_team_T1", "M7", None, "run123")]
+    assert "band not found (scores no longer there)" in " ".join(runner.invoke(app, args).output.split())

@@ -160,3 +160,78 @@ def test_the_people_led_by_other_drivers_cannot_be_counted(tmp_path):
         counts = pd.to_numeric(row[["medium", "high", "main_driver_people"]], errors="coerce")
         if counts.notna().all():
             assert not 0 < counts["medium"] + counts["high"] - counts["main_driver_people"] < MIN_PEOPLE, row.name
+
+
+def _counts_fitting(row, cuts=(0.15, 0.30)) -> dict[str, set[int]]:
+    """Brute force: every (medium, high) count a reader of the row could hold true, from its people, its expected
+    leavers (shown to 0.1) and what each band's cell reads, knowing each band's risks lie between its cut-offs."""
+    people, expected = int(row["people"]), float(row["expected_leavers"])
+    ranges = {}
+    for col in ("medium", "high"):
+        text = str(row[col])
+        ranges[col] = (range(1, MIN_PEOPLE) if text == SMALL else range(people + 1) if text == WITHHELD
+                       else range(int(text), int(text) + 1))
+    fits = {"medium": set(), "high": set()}
+    for m in ranges["medium"]:
+        for h in ranges["high"]:
+            low = people - m - h
+            if low < 0:
+                continue
+            least, most = cuts[0] * m + cuts[1] * h, cuts[1] * m + h + cuts[0] * low
+            if least <= expected + 0.05 and most >= expected - 0.05:
+                fits["medium"].add(m)
+                fits["high"].add(h)
+    return fits
+
+
+def test_expected_leavers_cannot_pin_a_withheld_band_count(tmp_path):
+    """SP lists 5: one person in the high band (45%) and four at 1%, so 0.5 expected leavers. A high-band person adds
+    at least 30% to the expected leavers, so beside 0.5 a high count of "fewer than 5" can only be 1: the head of
+    service learns that exactly one of the team is in the high band (on the national scoring of 2024-01-01, 1 of
+    the 463 teams whose high count read "fewer than 5"). It reads "withheld" instead, which 0.5 leaves at 0 or 1;
+    the team's list keeps its rows, and no row of the overview has a hidden band count only one value fits."""
+    frame = _frame({"SA": 13, "SB": 11, "SP": 6, "EH": 8}, {"SA": (6, 2), "SB": (5, 5), "SP": (0, 1), "EH": (0, 0)})
+    sp = frame["team_id"].eq("SP") & frame["worker_id"].ne("MGRSP")
+    frame.loc[sp, "risk"] = np.where(frame.loc[sp, "risk"].to_numpy() > 0.3, 0.45, 0.01)
+    frame["risk_low"], frame["risk_high"] = frame["risk"] - 0.005, frame["risk"] + 0.005
+    lists = _rank(tmp_path, frame)
+    table = _overview(lists)
+    assert table.loc["SP", ["people", "expected_leavers", "medium"]].tolist() == ["5", "0.5", "0"]
+    assert table.loc["SP", "high"] == WITHHELD and "withheld" in str(table.loc["SP", "note"]).lower()
+    for team, row in table.iterrows():
+        if pd.isna(row["people"]):
+            continue
+        fits = _counts_fitting(row)
+        for col in ("medium", "high"):
+            if str(row[col]) in (SMALL, WITHHELD):
+                assert len(fits[col]) > 1, (team, col, fits[col])
+    rows = pd.read_csv(lists / "risk_list_team_SP.csv", comment="#", dtype=str)
+    assert rows["band"].value_counts().to_dict() == {"low": 4, "high": 1}
+
+
+def test_no_random_overview_has_a_band_count_its_expected_leavers_pin(tmp_path):
+    """Many small teams with risks spread within each band, low ones near 0: wherever a band count reads "fewer than
+    5" or "withheld", at least two counts fit the row's expected leavers (the brute force above)."""
+    rng = np.random.default_rng(11)
+    teams = {f"T{i:02d}": int(n) for i, n in enumerate(rng.integers(6, 11, 60))}
+    bands = {t: (int(rng.integers(0, 3)), int(rng.integers(0, 3))) for t in teams}
+    frame = _frame(teams, bands)
+    frame["service"] = frame["team_id"].map({t: f"svc{i % 6}" for i, t in enumerate(teams)})
+    risk = frame["risk"].to_numpy()
+    frame["risk"] = np.where(risk > 0.3, rng.uniform(0.30, 0.6, len(frame)),
+                             np.where(risk > 0.15, rng.uniform(0.15, 0.30, len(frame)), rng.uniform(0.0, 0.03, len(frame))))
+    frame["risk_low"], frame["risk_high"] = frame["risk"] - 0.005, frame["risk"] + 0.005
+    d = scores_frame.write_scoring(tmp_path / "scores", frame, horizon_months=12)
+    rank_scores(d, tmp_path / "lists", all_teams=True)
+    hidden = 0
+    for path in sorted((tmp_path / "lists").glob("service_overview_*.csv")):
+        table = pd.read_csv(path, comment="#", dtype=str).set_index("team_id")
+        for team, row in table.iterrows():
+            if pd.isna(row["people"]):
+                continue
+            fits = _counts_fitting(row)
+            for col in ("medium", "high"):
+                if str(row[col]) in (SMALL, WITHHELD):
+                    hidden += 1
+                    assert len(fits[col]) > 1, (path.name, team, col, fits[col])
+    assert hidden >= 20

@@ -160,10 +160,11 @@ def _ref_overview(lists, scores, config, horizon_months) -> pd.DataFrame:
     return table.astype({c: "Int64" for c in COUNT_COLUMNS if c in table.columns})
 
 
-def _cells(table: pd.DataFrame, floor: int) -> pd.DataFrame:
+def _cells(table: pd.DataFrame, config: BandConfig) -> pd.DataFrame:
     """The one service's table with its small cells withheld, as the package does after every other figure (the
     rule itself is tested in test_overview_band_cells.py; here the one pass is compared, not the rule)."""
-    return _withhold_small_cells(table, np.zeros(len(table), dtype=np.int64), floor)
+    return _withhold_small_cells(table, np.zeros(len(table), dtype=np.int64), config.min_group,
+                                 (config.medium, config.high))
 
 
 def _same(got: pd.DataFrame, expected: pd.DataFrame) -> None:
@@ -218,7 +219,7 @@ def test_one_pass_equals_a_service_at_a_time(seed, horizon):
     withheld_by_rule = 0
     for (council, service, teams), overview in zip(plan, overviews):
         at = [i for t in teams for i in rows_of.get((council, t), ())]
-        expected = _cells(_ref_overview([built[t] for t in teams], scores.iloc[at], config, horizon), config.min_group)
+        expected = _cells(_ref_overview([built[t] for t in teams], scores.iloc[at], config, horizon), config)
         assert (overview.council, overview.service, overview.teams) == (council, service, teams)
         _same(overview.table, expected)
         withheld_by_rule += int(overview.table["note"].fillna("").str.contains("withheld so that").sum())
@@ -316,7 +317,7 @@ def test_own_staff_in_one_pass_equal_a_service_at_a_time(seed, horizon):
         at = [i for t in teams for i in rows_of.get((council, t), ())]
         lists = [built[t] for t in teams]
         expected = _cells(_ref_own(_ref_overview(lists, scores.iloc[at], config, horizon), lists, scores.iloc[at],
-                                   config, horizon), config.min_group)
+                                   config, horizon), config)
         _same(overview.table, expected)
         notes += list(overview.table["note"].dropna())
         if horizon is not None:
