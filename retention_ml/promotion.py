@@ -89,10 +89,12 @@ NOT_ASSESSABLE = "not assessable"
 
 def more_leavers() -> str:
     """What a council with too few test leavers can do (the gate's refusal and train's warning say it), with the
-    months of data each route needs: the routes that got single simulated councils of 200-300 social workers past
-    the gate, and what each costs (``benchmarks/bench_one_council.py``, README "One council's data"). Monthly
-    snapshots are not offered: they added a few leavers over quarterly test dates and none of those models beat the
-    logistic baseline."""
+    months of data each route needs and its catch, as measured on simulated councils of 200-300 social workers
+    (README "One council's data"; ``benchmarks/bench_one_council.py``): more test dates took most of them past 40
+    leavers and up to 3 of 7 past the gate (1 of 7 with one test date); a consortium's test window holds
+    hundreds of leavers, but its risks for one council in it were off on average by up to half, which the gate's
+    checks of the pooled window do not see. Monthly snapshots are not offered: they added a few leavers over
+    quarterly test dates and none of those models beat the logistic baseline."""
     from retention_ml.split import months_needed   # pandas at call time: the gate module stays light to import
 
     four, eight = (months_needed(12, frequency_months=3, test_periods=n) for n in (4, 8))
@@ -100,8 +102,8 @@ def more_leavers() -> str:
             f"split.test_periods=4 (a year of quarterly test dates; {four} months of data with the default 12-month "
             f"horizon) or, with {eight} months or more, --set split.test_periods=8 (two years); the model is then "
             "trained on the years before them only and must still beat both baselines on your council's own leavers. "
-            "Or a consortium's model: several councils' extracts in one folder (team and worker ids unique across "
-            "councils; validate refuses a repeated one), trained there and your own extract scored with it "
+            "Or a consortium's model: several councils' extracts in one folder (council, area, team and worker ids "
+            "unique across councils; validate refuses a repeated one), trained there and your own extract scored with it "
             "(retention-ml score --data YOUR_EXTRACT); the gate then judges the pooled test window and its areas, not "
             "your council as a whole, whose risks can be too high or too low on average where the pool's are right")
 
