@@ -85,10 +85,29 @@ LOWER_BAR_TAG = "retention_ml.gate_lower_bar"              # "true" when any thr
 PROMOTED_BY_TAG = "retention_ml.gate_promoted_by"          # the account that ran promote: who approved, for the card
 CARD_THRESHOLDS_TAG = "retention_ml.card_thresholds"       # fingerprint of the thresholds the card printed
 NOT_ASSESSABLE = "not assessable"
-# What a council with too few leavers can do (the gate's refusal and train's warning say it).
-MORE_LEAVERS = ("more test periods (--set split.test_periods=4: a year of quarterly test dates), monthly snapshots "
-                "(--set snapshots.frequency_months=1, with more test periods), a longer extract, or pooling several "
-                "councils' extracts into one training")
+
+
+def more_leavers() -> str:
+    """What a council with too few test leavers can do (the gate's refusal and train's warning say it), with the
+    months of data each route needs and its catch, as measured on simulated councils of 200-300 social workers
+    (README "One council's data"; ``benchmarks/bench_one_council.py``): more test dates took most of them past 40
+    leavers and up to 3 of 7 past the gate (1 of 7 with one test date); a consortium's test window holds
+    hundreds of leavers, but its risks for one council in it were off on average by up to half, which the gate's
+    checks of the pooled window do not see. Monthly snapshots are not offered: they added a few leavers over
+    quarterly test dates and none of those models beat the logistic baseline."""
+    from retention_ml.split import months_needed   # pandas at call time: the gate module stays light to import
+
+    four, eight = (months_needed(12, frequency_months=3, test_periods=n) for n in (4, 8))
+    return ("more test dates, each person counted once however many of them they left after: --set "
+            f"split.test_periods=4 (a year of quarterly test dates; {four} months of data with the default 12-month "
+            f"horizon) or, with {eight} months or more, --set split.test_periods=8 (two years); the model is then "
+            "trained on the years before them only and must still beat both baselines on your council's own leavers. "
+            "Or a consortium's model: several councils' extracts in one folder (council, area, team and worker ids "
+            "unique across councils; validate refuses a repeated one), trained there and your own extract scored with it "
+            "(retention-ml score --data YOUR_EXTRACT); the gate then judges the pooled test window and its areas, not "
+            "your council as a whole, whose risks can be too high or too low on average where the pool's are right")
+
+
 # A flat extract has no snapshots or test periods: only more rows (or a larger test part) give more leavers.
 MORE_LEAVERS_FLAT = ("a larger test part (--set split.test_fraction=0.4, leaving fewer rows to train on), a longer "
                      "extract (several years of leavers in one file), or pooling several councils' extracts into one "
@@ -318,7 +337,7 @@ def too_few_leavers(window: str, leavers: int, people: int, minimum: int, unit: 
     ``flat``: the advice for a one-row-per-employee extract, whose snapshot keys would do nothing."""
     return (f"the {window} window holds {leavers:,} {unit} among {people:,} people; at least {minimum} are needed before "
             f"ROC-AUC, average precision and calibration error mean more than the draw of a seed (with fewer, the "
-            f"ROC-AUC 95% interval is wider than 0.20). To get more: {MORE_LEAVERS_FLAT if flat else MORE_LEAVERS}")
+            f"ROC-AUC 95% interval is wider than 0.20). To get more: {MORE_LEAVERS_FLAT if flat else more_leavers()}")
 
 
 def _leavers_check(metrics: dict, minimum: int) -> Check:
