@@ -974,7 +974,8 @@ def _export_advice(values: pd.Series, spec: ColumnSpec, *, known: pd.Series | No
 # General or Text (a date column reformatted, or exported from one): 42430 is 2016-03-01. The day numbers of the
 # dates the schemas accept (1900-01-01 to 2100-12-31, DATE_RANGE) are 2 to 73,415; 61 (1900-03-01) on they are exact.
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
-_DAY_NUMBER = r"\s*(\d{1,5})(?:\.0+)?\s*"
+# Anchored: the whole value is the number, never the year inside 'Jan 2024' or '2021/05/03'.
+_DAY_NUMBER = r"^\s*(\d{1,5})(?:\.0+)?\s*$"
 
 
 def _day_number_advice(text: pd.Series) -> pd.Series:

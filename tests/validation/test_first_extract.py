@@ -239,3 +239,32 @@ def test_a_share_written_as_a_percentage_is_an_error_saying_how_to_write_it(tmp_
     errors = validate_dir(data).errors
     named = errors[(errors["table"] == table) & (errors["column"] == column) & (errors["row"] == 1)]
     assert len(named) == 1 and fix in named["message"].iat[0]
+
+
+def _set_column(data: Path, table: str, column: str, values) -> None:
+    frame = pd.read_csv(data / f"{table}.csv", dtype=str, keep_default_na=False)
+    frame[column] = values(frame[column]) if callable(values) else values
+    frame.to_csv(data / f"{table}.csv", index=False)
+
+
+@pytest.mark.parametrize("table, column, written", [
+    ("caseload_history", "month", "Jan 2024"),          # a month formatted mmm yyyy in Excel
+    ("workers", "start_date", "03-May-2021"),           # Oracle's and Excel's dd-mmm-yyyy
+    ("workers", "qualified_date", "May 2021"),
+])
+def test_a_date_holding_a_year_is_not_called_an_excel_day_number(tmp_path, example_copy, table, column, written):
+    # The year's four digits inside the value were read as Excel's day number 2021 or 2024 (a date in 1905).
+    data = example_copy(tmp_path)
+    _set_column(data, table, column, lambda c: c.where(c == "", written))
+    report = validate_dir(data)
+    found = report.errors[(report.errors["rule"] == "type") & (report.errors["column"] == column)]
+    assert len(found) and not found["message"].str.contains("how Excel stores").any(), found["message"].iat[0]
+
+
+def test_an_excel_day_number_is_still_named_as_one(tmp_path, example_copy):
+    data = example_copy(tmp_path)
+    _set_column(data, "workers", "start_date", "44319")
+    found = validate_dir(data).errors
+    found = found[(found["rule"] == "type") & (found["column"] == "start_date")]
+    assert "44319 is how Excel stores the date 2021-05-03" in found["message"].iat[0]
+
