@@ -759,6 +759,25 @@ def _text_holds(col: pd.Series, *marks: str) -> bool:
     return any(pc.any(pc.match_substring(arr, mark)).as_py() for mark in marks)
 
 
+def unpadded_dates(col: pd.Series) -> pd.Series:
+    """``col`` (text) with spaces around its dates taken off, and a value of spaces alone read as empty.
+
+    A fixed-width database export pads its date fields ('2021-05-03  ') and writes a date it does not hold as
+    spaces; neither means anything but the date, or no date, so both are read as such. A column without a
+    space is only scanned (:func:`_text_holds`).
+
+    >>> unpadded_dates(pd.Series([" 2021-05-03 ", "   ", None, "2021-05-04"])).tolist()
+    ['2021-05-03', None, None, '2021-05-04']
+    """
+    if not _text_holds(col, " "):
+        return col
+    stripped = col.astype("string").str.strip()
+    return stripped.astype(object).where(stripped.notna() & (stripped != ""), None)
+
+
+__all__ += ["unpadded_dates"]
+
+
 # Day, month and a four-digit year separated by '/' or '.' (what Excel writes for a UK locale), maybe with a time.
 _DAY_MONTH_YEAR = r"^\s*(\d{1,2})[/.](\d{1,2})[/.](\d{4})((?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?)\s*$"
 
@@ -936,7 +955,7 @@ def coerce_types(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
             continue
         col = out[spec.name]
         if spec.type in ("date", "month"):
-            col = dates_without_time(day_first_dates(col)[0])[0]
+            col = dates_without_time(day_first_dates(unpadded_dates(col))[0])[0]
             col = pd.to_datetime(col, format="mixed" if col.dtype == object or pd.api.types.is_string_dtype(col) else None)
             if spec.type == "month":
                 col = col.dt.to_period("M").dt.to_timestamp()

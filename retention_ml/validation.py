@@ -1617,7 +1617,7 @@ def _check_table(raw: _Raw, schema: TableSchema, as_of) -> tuple[pd.DataFrame | 
             continue
         column = frame[spec.name]
         if spec.type in ("date", "month"):
-            column, example = tables_io.day_first_dates(column)
+            column, example = tables_io.day_first_dates(tables_io.unpadded_dates(column))
             if example is not None:
                 out.append(_day_first_note(raw, spec, example, int(column.notna().sum())))
             column, timed = tables_io.dates_without_time(column)

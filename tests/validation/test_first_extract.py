@@ -268,3 +268,13 @@ def test_an_excel_day_number_is_still_named_as_one(tmp_path, example_copy):
     found = found[(found["rule"] == "type") & (found["column"] == "start_date")]
     assert "44319 is how Excel stores the date 2021-05-03" in found["message"].iat[0]
 
+
+def test_dates_with_spaces_around_them_are_read_as_the_dates_and_blank_cells_as_empty(tmp_path, example_copy):
+    # A fixed-width database export pads its dates and writes an empty date as spaces.
+    clean, padded = example_copy(tmp_path / "a"), example_copy(tmp_path / "b")
+    _set_column(padded, "workers", "start_date", lambda c: " " + c + "  ")
+    _set_column(padded, "workers", "end_date", lambda c: c.where(c != "", "   ") + " ")
+    _set_column(padded, "caseload_history", "month", lambda c: c + " ")
+    report = validate_dir(padded)
+    assert report.ok, report.errors["message"].tolist()[:3]
+    _reads_as(clean, padded, ("workers", "caseload_history"))
