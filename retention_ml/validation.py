@@ -124,6 +124,7 @@ RULES = {
     "date_range": "a date before 1900-01-01 or after 2100-12-31 (placeholders such as 9999-12-31 included)",
     "not_null": "a value is missing where the column requires one",
     "empty_row": "a row with every field empty between data rows (one record, instead of one per required column)",
+    "repeated_header": "a data row whose every field is its column's name (two exports pasted or files joined, each with its header): one record for the row, instead of one per column",
     "spreadsheet_residue": "empty rows after the last data row, or empty columns with no header name, as spreadsheets save them: left out (warning)",
     "allowed": "a value outside the column's allowed values",
     "number_format": "numbers written with a pound sign or commas grouping thousands ('£38,192.00'): read as plain numbers when every such value in the column is written that way (warning, one per column)",
@@ -1574,6 +1575,35 @@ def _similar_columns(schema: TableSchema, header, taken) -> dict[str, str]:
     return found
 
 
+def _header_rows(frame: pd.DataFrame) -> np.ndarray:
+    """0-based rows that repeat the header: every value given is its column's name (compared as headers are, so
+    'WORKER ID' and a joined file's byte-order mark match), two at least and half the columns or more.
+
+    Exports pasted together, or files joined (``copy /b``), each bring their header; read as data it failed every
+    column's type or allowed values and named none of that cause. Only rows whose first named column holds that
+    column's first word are compared (one Arrow scan), so a table without such rows costs no more."""
+    named = [c for c in frame.columns if re.match(r"[A-Za-z0-9]", str(c)) and not str(c).startswith("Unnamed: ")]
+    word = re.match(r"[A-Za-z0-9]+", str(named[0])).group() if len(named) >= 2 else None
+    if word is None:
+        return np.array([], dtype="int64")
+    try:
+        arr = pyarrow.array(frame[named[0]], from_pandas=True)
+    except (pyarrow.ArrowInvalid, pyarrow.ArrowTypeError):   # an object column of mixed Python types
+        arr = pyarrow.array(frame[named[0]].astype("string"), from_pandas=True)
+    if not (pyarrow.types.is_string(arr.type) or pyarrow.types.is_large_string(arr.type)):
+        return np.array([], dtype="int64")
+    rows = np.flatnonzero(pc.fill_null(pc.match_substring(arr, word, ignore_case=True), False).to_numpy(zero_copy_only=False))
+    if not rows.size:
+        return rows
+    cells = frame.iloc[rows]
+    given = cells.notna().to_numpy()
+    named_as_column = np.column_stack([
+        (cells[c].astype("string").str.lower().str.replace(r"[^0-9a-z]", "", regex=True) == _header_key(c)).to_numpy(dtype=bool, na_value=False)
+        for c in frame.columns])
+    matches = named_as_column.sum(axis=1)
+    return rows[(matches == given.sum(axis=1)) & (matches >= max(2, (frame.shape[1] + 1) // 2))]
+
+
 def _check_table(raw: _Raw, schema: TableSchema, as_of) -> tuple[pd.DataFrame | None, list[pd.DataFrame]]:
     out = list(raw.failures)
     if raw.frame is None:
@@ -1612,6 +1642,14 @@ def _check_table(raw: _Raw, schema: TableSchema, as_of) -> tuple[pd.DataFrame | 
         return None, out
     typed = {}
     unparsed = _cells_not_read(raw)
+    headers = _header_rows(frame)
+    if headers.size:
+        # One record for the row; its cells are left out of every check, as an empty row's are (below).
+        out.append(_records(table, file, rows=headers, rule="repeated_header", exact_lines=raw.exact_lines, messages=(
+            _where(table, headers) + ": repeats the header (every field is its column's name), as when two exports are "
+            "pasted together or files joined: delete the row, and check that the rows after it are not a second copy "
+            "of rows before it").tolist()))
+        frame = frame.mask(np.isin(np.arange(len(frame)), headers)[:, None] & np.ones(frame.shape, dtype=bool))
     for spec in schema.columns:
         if spec.name not in frame.columns:
             continue
@@ -1659,7 +1697,9 @@ def _check_table(raw: _Raw, schema: TableSchema, as_of) -> tuple[pd.DataFrame | 
             out.append(_records(table, file, rows=outside, column=spec.name, rule="date_range", values=shown.tolist(), messages=msgs.tolist(), exact_lines=raw.exact_lines))
         if bad.size or outside.size:
             unparsed[spec.name] = np.union1d(bad, outside)
-    blank = np.flatnonzero(frame.isna().all(axis=1).to_numpy())
+    blank = np.setdiff1d(np.flatnonzero(frame.isna().all(axis=1).to_numpy()), headers)
+    if headers.size:
+        unparsed = {c: np.union1d(unparsed.get(c, np.array([], dtype="int64")), headers) for c in frame.columns}
     if blank.size:
         # One record for a row with no values at all (a spreadsheet's empty rows below the data), not one
         # "is empty; a value is required" per required column.

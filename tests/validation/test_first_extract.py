@@ -278,3 +278,28 @@ def test_dates_with_spaces_around_them_are_read_as_the_dates_and_blank_cells_as_
     report = validate_dir(padded)
     assert report.ok, report.errors["message"].tolist()[:3]
     _reads_as(clean, padded, ("workers", "caseload_history"))
+
+
+@pytest.mark.parametrize("as_written", [
+    lambda header: header,                          # two exports pasted together
+    lambda header: "\ufeff" + header,              # two Excel 'CSV UTF-8' files joined (copy /b a.csv+b.csv)
+    lambda header: header.upper().replace("_", " "),
+])
+def test_a_header_repeated_between_data_rows_is_one_error_naming_it_not_one_per_column(tmp_path, example_copy, as_written):
+    data = example_copy(tmp_path)
+    path = data / "pay_history.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines.insert(4, as_written(lines[0]))            # line 5: data row 4
+    path.write_text("".join(lines), encoding="utf-8")
+    errors = validate_dir(data).errors
+    assert errors[["table", "row", "line", "rule"]].values.tolist() == [["pay_history", 4, 5, "repeated_header"]]
+    assert "repeats the header" in errors["message"].iat[0]
+    with pytest.raises(DataValidationError):
+        read_validated(data)
+
+
+def test_a_row_with_one_value_equal_to_its_column_name_is_no_repeated_header(tmp_path, example_copy):
+    data = example_copy(tmp_path)
+    _set_column(data, "workers", "role", lambda c: c.where(c.index != 0, "role"))
+    errors = validate_dir(data).errors
+    assert errors[["row", "column", "rule"]].values.tolist() == [[1, "role", "allowed"]]
