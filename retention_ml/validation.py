@@ -1005,18 +1005,26 @@ def _date_format_records(raw: _Raw, spec: ColumnSpec, shown: pd.Series) -> list[
         return []
     first, second = parts.loc[matched, 0].astype(int), parts.loc[matched, 2].astype(int)
     # A first part above 12 can only be a day; a second part above 12 only a day (US order). Ambiguous: UK order.
-    month_first = bool((second > 12).any()) and not bool((first > 12).any())
-    order = "MM/DD/YYYY" if month_first else "DD/MM/YYYY"
+    day_first, month_first = bool((first > 12).any()), bool((second > 12).any())
+    order = "MM/DD/YYYY" if month_first and not day_first else "DD/MM/YYYY"
     # The example shows the order when a value can (a day above 12), else the first one.
-    clear = np.flatnonzero(((second if month_first else first) > 12).to_numpy())
+    clear = np.flatnonzero(((second if month_first and not day_first else first) > 12).to_numpy())
     j = int(clear[0]) if clear.size else 0
     i = int(np.flatnonzero(matched)[j])
-    day, month = (second.iloc[j], first.iloc[j]) if month_first else (first.iloc[j], second.iloc[j])
     year = int(parts.iat[i, 3]) + (2000 if len(parts.iat[i, 3]) == 2 else 0)
     wanted = "YYYY-MM-DD" if spec.type == "date" else "YYYY-MM-01 (or YYYY-MM)"
-    reading = f"{year:04d}-{month:02d}-{day:02d}" if 1 <= month <= 12 and 1 <= day <= 31 else "not a date either way"
+    # A meaning is named only when the column shows its order; otherwise both readings, so none is taken as read.
+    readings = [f"{year:04d}-{m:02d}-{d:02d}" for d, m in ((first.iloc[j], second.iloc[j]), (second.iloc[j], first.iloc[j]))
+                if 1 <= m <= 12 and 1 <= d <= 31]
+    if day_first and month_first:
+        reading = "the column holds both orders (a day above 12 first in some values, second in others), so no value can be read"
+    elif clear.size:
+        reading = f"meaning {readings[0]}" if readings else "not a date either way"   # the order shown leaves one reading
+    else:
+        reading = (f"{readings[0]} or {readings[1]}: no value has a day above 12 to tell which, so none is read"
+                   if len(readings) == 2 and readings[0] != readings[1] else f"meaning {readings[0]}" if readings else "not a date either way")
     msg = (f"{raw.file} column {spec.name}: {matched.sum():,} of the {len(shown):,} values that are not dates look like {order} "
-           f"(e.g. '{shown.iat[i]}', meaning {reading}); dates must be written {wanted}: convert the column, e.g. in Excel "
+           f"(e.g. '{shown.iat[i]}': {reading}); dates must be written {wanted}: convert the column, e.g. in Excel "
            "select it, Format Cells > Custom > yyyy-mm-dd, then save again as CSV UTF-8")
     return [_records(raw.table, raw.file, column=spec.name, rule="date_format", values=[shown.iat[i]], messages=msg, exact_lines=raw.exact_lines)]
 

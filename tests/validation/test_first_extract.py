@@ -303,3 +303,21 @@ def test_a_row_with_one_value_equal_to_its_column_name_is_no_repeated_header(tmp
     _set_column(data, "workers", "role", lambda c: c.where(c.index != 0, "role"))
     errors = validate_dir(data).errors
     assert errors[["row", "column", "rule"]].values.tolist() == [[1, "role", "allowed"]]
+
+
+def test_dates_that_read_either_way_are_named_with_both_readings_not_one(tmp_path, example_copy):
+    # No day above 12: the message must not pick a meaning the validator itself refuses to guess.
+    data = example_copy(tmp_path)
+    _set_column(data, "pay_history", "effective_date", "09/10/2021")
+    errors = validate_dir(data).errors
+    note = errors[errors["rule"] == "date_format"]["message"]
+    assert len(note) == 1
+    assert "2021-10-09 or 2021-09-10" in note.iat[0] and "meaning" not in note.iat[0]
+
+
+def test_a_column_mixing_day_first_and_month_first_dates_is_named_as_mixed(tmp_path, example_copy):
+    data = example_copy(tmp_path)
+    _set_column(data, "pay_history", "effective_date", lambda c: pd.Series(["23/01/2021", "01/23/2021"] * len(c)).iloc[: len(c)].to_numpy())
+    errors = validate_dir(data).errors
+    note = errors[errors["rule"] == "date_format"]["message"]
+    assert len(note) == 1 and "both orders" in note.iat[0] and "meaning" not in note.iat[0]
