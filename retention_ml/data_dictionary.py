@@ -237,7 +237,10 @@ def _writing_section(schemas: dict[str, TableSchema]) -> list[str]:
         "refused, never guessed (03/04/2024 reads either way), and validate names the column. A whole number "
         "where a date belongs (`42430`: how Excel stores a date, shown where a date column is formatted as General "
         "or Text) is refused too, and its error names the date it stands for (2016-03-01) and the fix: format the "
-        "column as a date in Excel before saving. **Months** are "
+        "column as a date in Excel before saving. A column whose every date is written with the month's name and "
+        "a four-digit year (`03-May-2021`, `3 May 2021`; in a month column `May 2021`) is read as such, with a "
+        "warning (`date_format`); a two-digit year (`03-May-21`: 1921 or 2021?) or a date without its day is refused, "
+        "saying so. Spaces around a date are left out, and a date of spaces alone is empty. **Months** are "
         "`YYYY-MM-01` or `YYYY-MM`; any other day in the month stands for that month.",
         "- **Numbers** use a full stop for decimals and no thousands separators, currency or % signs "
         "(`55000.50`). A column whose values with a comma or a pound sign are all written `£55,000.50` or "

@@ -10,6 +10,7 @@ stays text. Validation with full error reports lives in
 
 from __future__ import annotations
 
+import calendar
 import datetime
 import hashlib
 import itertools
@@ -778,6 +779,51 @@ def unpadded_dates(col: pd.Series) -> pd.Series:
 __all__ += ["unpadded_dates"]
 
 
+# A month's English name or its first three letters ('Sept' too), lower case -> its number.
+MONTH_NAMES: dict[str, int] = {
+    **{m.lower(): i for i, m in enumerate(calendar.month_name) if m},
+    **{m.lower(): i for i, m in enumerate(calendar.month_abbr) if m},
+    "sept": 9,
+}
+# A date written with the month's name: an optional day (maybe '3rd'), the name, a year of four digits (what an
+# Oracle-based HR system's DD-MON-YYYY and Excel's d-mmm-yyyy or mmm yyyy write), maybe a time.
+_NAMED_MONTH = (r"^\s*(?:(\d{1,2})(?:st|nd|rd|th)?[\s/.\-]*)?([A-Za-z]+)\.?[\s/.,\-]*(\d{4})"
+                r"((?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?)\s*$")
+
+
+def named_month_dates(col: pd.Series, *, month: bool) -> tuple[pd.Series, str | None]:
+    """``col`` with dates written with the month's name ('03-May-2021', '3 May 2021', 'May 2021' in a month
+    column) rewritten as YYYY-MM-DD, and the first value (None, and ``col`` unchanged, when the column is not
+    plainly written so).
+
+    Plainly: every value given is a month's name with a four-digit year, and a day unless the column holds months
+    (``month``; its values then read as the month's first day). A name leaves no order to guess; a two-digit year
+    (1921 or 2021) or a date without its day is left as written, for validation to report. A column whose first
+    value holds no letter is not scanned.
+
+    >>> named_month_dates(pd.Series(["03-May-2021", "21 September 2019", None]), month=False)[0].tolist()
+    ['2021-05-03', '2019-09-21', None]
+    >>> named_month_dates(pd.Series(["03-May-21"]), month=False)[1] is None
+    True
+    """
+    given = col.notna().to_numpy()
+    if not given.any() or not (pd.api.types.is_string_dtype(col.dtype) or col.dtype == object):
+        return col, None
+    if not re.search(r"[A-Za-z]", str(col.iloc[int(given.argmax())])):
+        return col, None   # one column, one format: a first value without a letter means no name is written
+    parts = col.astype("string").str.extract(_NAMED_MONTH)
+    number = parts[1].str.lower().map(MONTH_NAMES)
+    read = (parts[2].notna() & number.notna() & (parts[0].notna() | month)).to_numpy(dtype=bool, na_value=False)
+    if read.sum() != given.sum():
+        return col, None
+    day = parts[0].fillna("1").str.zfill(2)
+    iso = parts[2] + "-" + number.astype("Int64").astype("string").str.zfill(2) + "-" + day + parts[3].fillna("")
+    return iso.astype(object).where(given, None).set_axis(col.index), str(col[given].iloc[0]).strip()
+
+
+__all__ += ["MONTH_NAMES", "named_month_dates"]
+
+
 # Day, month and a four-digit year separated by '/' or '.' (what Excel writes for a UK locale), maybe with a time.
 _DAY_MONTH_YEAR = r"^\s*(\d{1,2})[/.](\d{1,2})[/.](\d{4})((?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?)\s*$"
 
@@ -955,7 +1001,8 @@ def coerce_types(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
             continue
         col = out[spec.name]
         if spec.type in ("date", "month"):
-            col = dates_without_time(day_first_dates(unpadded_dates(col))[0])[0]
+            col = named_month_dates(unpadded_dates(col), month=spec.type == "month")[0]
+            col = dates_without_time(day_first_dates(col)[0])[0]
             col = pd.to_datetime(col, format="mixed" if col.dtype == object or pd.api.types.is_string_dtype(col) else None)
             if spec.type == "month":
                 col = col.dt.to_period("M").dt.to_timestamp()

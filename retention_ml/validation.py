@@ -119,7 +119,7 @@ RULES = {
     "hidden_columns": "a workbook's columns that are read but hidden in Excel: read like every other column, since hiding a column does not leave it out of the file (warning, one per sheet, naming the columns)",
     "excel_error": "a text value that is Excel's error for a failed formula ('#N/A', '#REF!'): a lookup or formula that failed before the export, never an id, code or name; one error per value, read as empty",
     "type": "a value does not parse as the column's type (or is a number too large to hold)",
-    "date_format": "a column's dates are written DD/MM/YYYY: a warning when they were read day first (every value D/M/YYYY, a day above 12 in one, no month above 12); otherwise an error, one per column beside each value's type error, since 01/02/2024 reads either way",
+    "date_format": "a column's dates are written DD/MM/YYYY: a warning when they were read day first (every value D/M/YYYY, a day above 12 in one, no month above 12); otherwise an error, one per column beside each value's type error, since 01/02/2024 reads either way; also a warning when every date is written with the month's name and a four-digit year (03-May-2021) and was read as such",
     "date_time": "dates written with a time of day other than midnight ('2021-03-31 23:30'): each read as the day written, the time (and any time zone) left out, so it never moves a date to another day, month or snapshot (warning, one per column); a midnight time is the date itself",
     "date_range": "a date before 1900-01-01 or after 2100-12-31 (placeholders such as 9999-12-31 included)",
     "not_null": "a value is missing where the column requires one",
@@ -947,7 +947,7 @@ def _export_advice(values: pd.Series, spec: ColumnSpec, *, known: pd.Series | No
         advice[sign] = "; write the number alone, without a currency or % sign"
         return advice
     if spec.type in ("date", "month"):
-        return advice.where(marker, _day_number_advice(stripped))
+        return advice.where(marker, _day_number_advice(stripped) + _named_month_advice(stripped, spec.type == "month"))
     codes = known if known is not None else pd.Series(spec.allowed_values() or (), dtype="string")
     codes = codes.dropna().astype("string").drop_duplicates()
     by_key = pd.Series(codes.to_numpy(), index=_code_key(codes).to_numpy()).groupby(level=0).first()
@@ -988,6 +988,23 @@ def _day_number_advice(text: pd.Series) -> pd.Series:
     return ("; " + text.astype(object) + " is how Excel stores the date " + dates.astype(object) + " (a day number, "
             "shown where a date column is formatted as General or Text): format the column as a date (Format Cells > "
             "Custom > yyyy-mm-dd) so the dates show, and save again").where(days.notna(), "").astype(object)
+
+
+# A date with the month's name that cannot be read as written: a two-digit year, or no day ('May 2021' in a date column).
+_NAMED_MONTH_SHORT = r"^\s*(\d{1,2})?(?:st|nd|rd|th)?[\s/.\-]*([A-Za-z]+)\.?[\s/.,\-]*(\d{2}|\d{4})\s*$"
+
+
+def _named_month_advice(text: pd.Series, month: bool) -> pd.Series:
+    """For each rejected date value written with the month's name, why it is not read and the fix ('' otherwise):
+    a two-digit year could be 1921 or 2021 (and 'May-21' the 21st of May), a date without its day could be any day."""
+    parts = text.str.extract(_NAMED_MONTH_SHORT)
+    named = parts[1].str.lower().isin(list(tables_io.MONTH_NAMES)).to_numpy(dtype=bool, na_value=False)
+    short = (parts[2].str.len() == 2).to_numpy(dtype=bool, na_value=False)
+    dayless = parts[0].isna().to_numpy() & (not month)
+    why = np.where(short, "its year has two digits (19.. or 20..?)", np.where(dayless, "it has no day", ""))
+    fix = ("; written with the month's name, but " + pd.Series(why, index=text.index, dtype=object) + ": export the "
+           "dates in full, or format the column in Excel as Format Cells > Custom > yyyy-mm-dd and save again")
+    return fix.where(named & (short | dayless), "").astype(object)
 
 
 # Day, month and year separated by '/', '.' or '-' (what Excel writes for a UK or US locale), maybe with a time.
@@ -1037,6 +1054,15 @@ def _day_first_note(raw: _Raw, spec: ColumnSpec, example: str, n: int) -> pd.Dat
         f"{raw.file} column {spec.name}: its {n:,} dates are written DD/MM/YYYY and were read day first: "
         f"'{example}' can only mean {year:04d}-{month:02d}-{day:02d}, and no value reads as month first; write "
         "YYYY-MM-DD to make this warning go away (in Excel: Format Cells > Custom > yyyy-mm-dd)"))
+
+
+def _named_month_note(raw: _Raw, spec: ColumnSpec, example: str, read: pd.Series, n: int) -> pd.DataFrame:
+    """The ``date_format`` warning for a column read from the month's name (:func:`retention_ml.io.named_month_dates`)."""
+    first = str(read.dropna().iloc[0])
+    return _records(raw.table, raw.file, column=spec.name, rule="date_format", severity="warning", values=[example],
+                    exact_lines=raw.exact_lines, messages=(
+        f"{raw.file} column {spec.name}: its {n:,} dates are written with the month's name and were read as such: "
+        f"'{example}' as {first}; write YYYY-MM-DD to make this warning go away (in Excel: Format Cells > Custom > yyyy-mm-dd)"))
 
 
 def _time_note(raw: _Raw, spec: ColumnSpec, written: pd.Series, read: pd.Series, timed: np.ndarray) -> pd.DataFrame:
@@ -1663,7 +1689,10 @@ def _check_table(raw: _Raw, schema: TableSchema, as_of) -> tuple[pd.DataFrame | 
             continue
         column = frame[spec.name]
         if spec.type in ("date", "month"):
-            column, example = tables_io.day_first_dates(tables_io.unpadded_dates(column))
+            column, named = tables_io.named_month_dates(tables_io.unpadded_dates(column), month=spec.type == "month")
+            if named is not None:
+                out.append(_named_month_note(raw, spec, named, column, int(column.notna().sum())))
+            column, example = tables_io.day_first_dates(column)
             if example is not None:
                 out.append(_day_first_note(raw, spec, example, int(column.notna().sum())))
             column, timed = tables_io.dates_without_time(column)

@@ -248,9 +248,8 @@ def _set_column(data: Path, table: str, column: str, values) -> None:
 
 
 @pytest.mark.parametrize("table, column, written", [
-    ("caseload_history", "month", "Jan 2024"),          # a month formatted mmm yyyy in Excel
-    ("workers", "start_date", "03-May-2021"),           # Oracle's and Excel's dd-mmm-yyyy
-    ("workers", "qualified_date", "May 2021"),
+    ("workers", "start_date", "January 2024"),
+    ("workers", "qualified_date", "May 2021"),          # a date without its day
 ])
 def test_a_date_holding_a_year_is_not_called_an_excel_day_number(tmp_path, example_copy, table, column, written):
     # The year's four digits inside the value were read as Excel's day number 2021 or 2024 (a date in 1905).
@@ -321,3 +320,31 @@ def test_a_column_mixing_day_first_and_month_first_dates_is_named_as_mixed(tmp_p
     errors = validate_dir(data).errors
     note = errors[errors["rule"] == "date_format"]["message"]
     assert len(note) == 1 and "both orders" in note.iat[0] and "meaning" not in note.iat[0]
+
+
+@pytest.mark.parametrize("table, column, fmt", [
+    ("workers", "start_date", "%d-%b-%Y"),           # Oracle's and many HR systems' DD-MON-YYYY
+    ("workers", "start_date", "%d %B %Y"),
+    ("caseload_history", "month", "%b %Y"),           # a month column formatted mmm yyyy in Excel
+    ("caseload_history", "month", "%b-%Y"),
+])
+def test_dates_written_with_the_month_name_and_a_four_digit_year_are_read_and_reported(tmp_path, example_copy, table, column, fmt):
+    clean, named = example_copy(tmp_path / "a"), example_copy(tmp_path / "b")
+    _dates_as(named, table, [column], fmt)
+    report = validate_dir(named)
+    assert report.ok, report.errors["message"].tolist()[:3]
+    note = report.warnings[report.warnings["rule"] == "date_format"]
+    assert note["column"].tolist() == [column] and "month's name" in note["message"].iat[0]
+    _reads_as(clean, named, (table,))
+
+
+@pytest.mark.parametrize("column, fmt", [
+    ("start_date", "%d-%b-%y"),     # two-digit year: 1921 or 2021
+    ("start_date", "%b %Y"),        # a date without its day
+])
+def test_month_name_dates_missing_the_century_or_the_day_are_refused_saying_how_to_export_them(tmp_path, example_copy, column, fmt):
+    data = example_copy(tmp_path)
+    _dates_as(data, "workers", [column], fmt)
+    errors = validate_dir(data).errors
+    found = errors[(errors["column"] == column) & (errors["rule"] == "type")]
+    assert len(found) and "yyyy-mm-dd" in found["message"].iat[0]
