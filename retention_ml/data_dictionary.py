@@ -232,7 +232,7 @@ def _writing_section(schemas: dict[str, TableSchema]) -> list[str]:
         "written, the time and any time zone left out, so a time never moves a date to another day, month or "
         "snapshot; one warning per column (`date_time`, kept with the other readings) names the count and the first "
         "row. A column written "
-        "`DD/MM/YYYY` is read day first only when its values show the order: every value D/M/YYYY (or D.M.YYYY), one "
+        "`DD/MM/YYYY` is read day first only when its values show the order: every value D/M/YYYY (or D.M.YYYY, D-M-YYYY), one "
         "with a day above 12, none with a month above 12 (warning `date_format` naming that value). Otherwise it is "
         "refused, never guessed (03/04/2024 reads either way), and validate names the column. A whole number "
         "where a date belongs (`42430`: how Excel stores a date, shown where a date column is formatted as General "

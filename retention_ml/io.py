@@ -824,15 +824,24 @@ def named_month_dates(col: pd.Series, *, month: bool) -> tuple[pd.Series, str | 
 __all__ += ["MONTH_NAMES", "named_month_dates"]
 
 
-# Day, month and a four-digit year separated by '/' or '.' (what Excel writes for a UK locale), maybe with a time.
-_DAY_MONTH_YEAR = r"^\s*(\d{1,2})[/.](\d{1,2})[/.](\d{4})((?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?)\s*$"
+# Day, month and a four-digit year separated by '/', '.' or '-' (what Excel and HR systems write for a UK
+# locale), maybe with a time. An ISO date (four digits first) never matches.
+_DAY_MONTH_YEAR = r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})((?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?)\s*$"
+_DAY_DASH = re.compile(r"\s*\d{1,2}-")   # a first value opening so: the column may be DD-MM-YYYY
+
+
+def _dashed_day_first(col: pd.Series) -> bool:
+    """True when the first value given opens with a day and a '-' (13-05-2015): every value of an ISO column holds a
+    '-' too, so only this one value is looked at before the column is scanned (one column, one format)."""
+    given = col.notna().to_numpy()
+    return bool(given.any()) and _DAY_DASH.match(str(col.iloc[int(given.argmax())])) is not None
 
 
 def day_first_dates(col: pd.Series) -> tuple[pd.Series, str | None]:
     """``col`` with its DD/MM/YYYY dates rewritten as YYYY-MM-DD when the column plainly is day-first, and a
     value that shows it (None, and ``col`` unchanged, when it is not).
 
-    Plainly day-first: every value given is written D/M/YYYY (or with '.'), at least one has a first part
+    Plainly day-first: every value given is written D/M/YYYY (or with '.' or '-'), at least one has a first part
     above 12 (only a day can be: '23/01/2021') and none a second part above 12 (a month-first value). One
     column, one format, as an export writes it; a column where no day passes 12 ('01/02/2024') could be read
     either way and is left alone, so validation reports it as not a date. Vectorised; a column of ISO dates
@@ -843,7 +852,7 @@ def day_first_dates(col: pd.Series) -> tuple[pd.Series, str | None]:
     >>> day_first_dates(pd.Series(["01/02/2024", "03/04/2024"]))[1] is None
     True
     """
-    if not _text_holds(col, "/", "."):
+    if not (_text_holds(col, "/", ".") or _dashed_day_first(col)):
         return col, None
     parts = col.astype("string").str.extract(_DAY_MONTH_YEAR)
     given = col.notna().to_numpy()

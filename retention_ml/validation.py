@@ -119,7 +119,7 @@ RULES = {
     "hidden_columns": "a workbook's columns that are read but hidden in Excel: read like every other column, since hiding a column does not leave it out of the file (warning, one per sheet, naming the columns)",
     "excel_error": "a text value that is Excel's error for a failed formula ('#N/A', '#REF!'): a lookup or formula that failed before the export, never an id, code or name; one error per value, read as empty",
     "type": "a value does not parse as the column's type (or is a number too large to hold)",
-    "date_format": "a column's dates are written DD/MM/YYYY: a warning when they were read day first (every value D/M/YYYY, a day above 12 in one, no month above 12); otherwise an error, one per column beside each value's type error, since 01/02/2024 reads either way; also a warning when every date is written with the month's name and a four-digit year (03-May-2021) and was read as such",
+    "date_format": "a column's dates are written DD/MM/YYYY: a warning when they were read day first (every value D/M/YYYY, D.M.YYYY or D-M-YYYY, a day above 12 in one, no month above 12); otherwise an error, one per column beside each value's type error, since 01/02/2024 reads either way; also a warning when every date is written with the month's name and a four-digit year (03-May-2021) and was read as such",
     "date_time": "dates written with a time of day other than midnight ('2021-03-31 23:30'): each read as the day written, the time (and any time zone) left out, so it never moves a date to another day, month or snapshot (warning, one per column); a midnight time is the date itself",
     "date_range": "a date before 1900-01-01 or after 2100-12-31 (placeholders such as 9999-12-31 included)",
     "not_null": "a value is missing where the column requires one",
@@ -1048,7 +1048,7 @@ def _date_format_records(raw: _Raw, spec: ColumnSpec, shown: pd.Series) -> list[
 
 def _day_first_note(raw: _Raw, spec: ColumnSpec, example: str, n: int) -> pd.DataFrame:
     """The ``date_format`` warning for a column read day-first (:func:`retention_ml.io.day_first_dates`)."""
-    day, month, year = (int(x) for x in re.split(r"[/.]", example.split()[0]))
+    day, month, year = (int(x) for x in re.split(r"[/.\-]", example.split()[0]))
     return _records(raw.table, raw.file, column=spec.name, rule="date_format", severity="warning", values=[example],
                     exact_lines=raw.exact_lines, messages=(
         f"{raw.file} column {spec.name}: its {n:,} dates are written DD/MM/YYYY and were read day first: "

@@ -348,3 +348,21 @@ def test_month_name_dates_missing_the_century_or_the_day_are_refused_saying_how_
     errors = validate_dir(data).errors
     found = errors[(errors["column"] == column) & (errors["rule"] == "type")]
     assert len(found) and "yyyy-mm-dd" in found["message"].iat[0]
+
+
+def test_uk_dates_written_with_dashes_are_read_day_first_as_with_slashes(tmp_path, example_copy):
+    # 13-05-2015 shows its order as 13/05/2015 does; the refusal named the meaning and still refused it.
+    clean, uk = example_copy(tmp_path / "a"), example_copy(tmp_path / "b")
+    _dates_as(uk, "workers", ["start_date", "end_date", "qualified_date"], "%d-%m-%Y")
+    report = validate_dir(uk)
+    assert report.ok, report.errors["message"].tolist()[:3]
+    notes = report.warnings[report.warnings["rule"] == "date_format"]
+    assert sorted(notes["column"]) == ["end_date", "qualified_date", "start_date"]
+    _reads_as(clean, uk, ("workers",))
+
+
+def test_dashed_dates_that_read_either_way_are_not_guessed(tmp_path, example_copy):
+    data = example_copy(tmp_path)
+    _set_column(data, "pay_history", "effective_date", "01-02-2024")
+    errors = validate_dir(data).errors
+    assert set(errors.loc[errors["column"] == "effective_date", "rule"]) == {"type", "date_format"}
