@@ -10,6 +10,7 @@ stays text. Validation with full error reports lives in
 
 from __future__ import annotations
 
+import calendar
 import datetime
 import hashlib
 import itertools
@@ -759,15 +760,88 @@ def _text_holds(col: pd.Series, *marks: str) -> bool:
     return any(pc.any(pc.match_substring(arr, mark)).as_py() for mark in marks)
 
 
-# Day, month and a four-digit year separated by '/' or '.' (what Excel writes for a UK locale), maybe with a time.
-_DAY_MONTH_YEAR = r"^\s*(\d{1,2})[/.](\d{1,2})[/.](\d{4})((?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?)\s*$"
+def unpadded_dates(col: pd.Series) -> pd.Series:
+    """``col`` (text) with spaces around its dates taken off, and a value of spaces alone read as empty.
+
+    A fixed-width database export pads its date fields ('2021-05-03  ') and writes a date it does not hold as
+    spaces; neither means anything but the date, or no date, so both are read as such. A column without a
+    space is only scanned (:func:`_text_holds`).
+
+    >>> unpadded_dates(pd.Series([" 2021-05-03 ", "   ", None, "2021-05-04"])).tolist()
+    ['2021-05-03', None, None, '2021-05-04']
+    """
+    if not _text_holds(col, " "):
+        return col
+    stripped = col.astype("string").str.strip()
+    return stripped.astype(object).where(stripped.notna() & (stripped != ""), None)
+
+
+__all__ += ["unpadded_dates"]
+
+
+# A month's English name or its first three letters ('Sept' too), lower case -> its number.
+MONTH_NAMES: dict[str, int] = {
+    **{m.lower(): i for i, m in enumerate(calendar.month_name) if m},
+    **{m.lower(): i for i, m in enumerate(calendar.month_abbr) if m},
+    "sept": 9,
+}
+# A date written with the month's name: an optional day (maybe '3rd'), the name, a year of four digits (what an
+# Oracle-based HR system's DD-MON-YYYY and Excel's d-mmm-yyyy or mmm yyyy write), maybe a time.
+_NAMED_MONTH = (r"^\s*(?:(\d{1,2})(?:st|nd|rd|th)?[\s/.\-]*)?([A-Za-z]+)\.?[\s/.,\-]*(\d{4})"
+                r"((?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?)\s*$")
+
+
+def named_month_dates(col: pd.Series, *, month: bool) -> tuple[pd.Series, str | None]:
+    """``col`` with dates written with the month's name ('03-May-2021', '3 May 2021', 'May 2021' in a month
+    column) rewritten as YYYY-MM-DD, and the first value (None, and ``col`` unchanged, when the column is not
+    plainly written so).
+
+    Plainly: every value given is a month's name with a four-digit year, and a day unless the column holds months
+    (``month``; its values then read as the month's first day). A name leaves no order to guess; a two-digit year
+    (1921 or 2021) or a date without its day is left as written, for validation to report. A column whose first
+    value holds no letter is not scanned.
+
+    >>> named_month_dates(pd.Series(["03-May-2021", "21 September 2019", None]), month=False)[0].tolist()
+    ['2021-05-03', '2019-09-21', None]
+    >>> named_month_dates(pd.Series(["03-May-21"]), month=False)[1] is None
+    True
+    """
+    given = col.notna().to_numpy()
+    if not given.any() or not (pd.api.types.is_string_dtype(col.dtype) or col.dtype == object):
+        return col, None
+    if not re.search(r"[A-Za-z]", str(col.iloc[int(given.argmax())])):
+        return col, None   # one column, one format: a first value without a letter means no name is written
+    parts = col.astype("string").str.extract(_NAMED_MONTH)
+    number = parts[1].str.lower().map(MONTH_NAMES)
+    read = (parts[2].notna() & number.notna() & (parts[0].notna() | month)).to_numpy(dtype=bool, na_value=False)
+    if read.sum() != given.sum():
+        return col, None
+    day = parts[0].fillna("1").str.zfill(2)
+    iso = parts[2] + "-" + number.astype("Int64").astype("string").str.zfill(2) + "-" + day + parts[3].fillna("")
+    return iso.astype(object).where(given, None).set_axis(col.index), str(col[given].iloc[0]).strip()
+
+
+__all__ += ["MONTH_NAMES", "named_month_dates"]
+
+
+# Day, month and a four-digit year separated by '/', '.' or '-' (what Excel and HR systems write for a UK
+# locale), maybe with a time. An ISO date (four digits first) never matches.
+_DAY_MONTH_YEAR = r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})((?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?)\s*$"
+_DAY_DASH = re.compile(r"\s*\d{1,2}-")   # a first value opening so: the column may be DD-MM-YYYY
+
+
+def _dashed_day_first(col: pd.Series) -> bool:
+    """True when the first value given opens with a day and a '-' (13-05-2015): every value of an ISO column holds a
+    '-' too, so only this one value is looked at before the column is scanned (one column, one format)."""
+    given = col.notna().to_numpy()
+    return bool(given.any()) and _DAY_DASH.match(str(col.iloc[int(given.argmax())])) is not None
 
 
 def day_first_dates(col: pd.Series) -> tuple[pd.Series, str | None]:
     """``col`` with its DD/MM/YYYY dates rewritten as YYYY-MM-DD when the column plainly is day-first, and a
     value that shows it (None, and ``col`` unchanged, when it is not).
 
-    Plainly day-first: every value given is written D/M/YYYY (or with '.'), at least one has a first part
+    Plainly day-first: every value given is written D/M/YYYY (or with '.' or '-'), at least one has a first part
     above 12 (only a day can be: '23/01/2021') and none a second part above 12 (a month-first value). One
     column, one format, as an export writes it; a column where no day passes 12 ('01/02/2024') could be read
     either way and is left alone, so validation reports it as not a date. Vectorised; a column of ISO dates
@@ -778,7 +852,7 @@ def day_first_dates(col: pd.Series) -> tuple[pd.Series, str | None]:
     >>> day_first_dates(pd.Series(["01/02/2024", "03/04/2024"]))[1] is None
     True
     """
-    if not _text_holds(col, "/", "."):
+    if not (_text_holds(col, "/", ".") or _dashed_day_first(col)):
         return col, None
     parts = col.astype("string").str.extract(_DAY_MONTH_YEAR)
     given = col.notna().to_numpy()
@@ -936,6 +1010,7 @@ def coerce_types(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
             continue
         col = out[spec.name]
         if spec.type in ("date", "month"):
+            col = named_month_dates(unpadded_dates(col), month=spec.type == "month")[0]
             col = dates_without_time(day_first_dates(col)[0])[0]
             col = pd.to_datetime(col, format="mixed" if col.dtype == object or pd.api.types.is_string_dtype(col) else None)
             if spec.type == "month":

@@ -239,3 +239,130 @@ def test_a_share_written_as_a_percentage_is_an_error_saying_how_to_write_it(tmp_
     errors = validate_dir(data).errors
     named = errors[(errors["table"] == table) & (errors["column"] == column) & (errors["row"] == 1)]
     assert len(named) == 1 and fix in named["message"].iat[0]
+
+
+def _set_column(data: Path, table: str, column: str, values) -> None:
+    frame = pd.read_csv(data / f"{table}.csv", dtype=str, keep_default_na=False)
+    frame[column] = values(frame[column]) if callable(values) else values
+    frame.to_csv(data / f"{table}.csv", index=False)
+
+
+@pytest.mark.parametrize("table, column, written", [
+    ("workers", "start_date", "January 2024"),
+    ("workers", "qualified_date", "May 2021"),          # a date without its day
+])
+def test_a_date_holding_a_year_is_not_called_an_excel_day_number(tmp_path, example_copy, table, column, written):
+    # The year's four digits inside the value were read as Excel's day number 2021 or 2024 (a date in 1905).
+    data = example_copy(tmp_path)
+    _set_column(data, table, column, lambda c: c.where(c == "", written))
+    report = validate_dir(data)
+    found = report.errors[(report.errors["rule"] == "type") & (report.errors["column"] == column)]
+    assert len(found) and not found["message"].str.contains("how Excel stores").any(), found["message"].iat[0]
+
+
+def test_an_excel_day_number_is_still_named_as_one(tmp_path, example_copy):
+    data = example_copy(tmp_path)
+    _set_column(data, "workers", "start_date", "44319")
+    found = validate_dir(data).errors
+    found = found[(found["rule"] == "type") & (found["column"] == "start_date")]
+    assert "44319 is how Excel stores the date 2021-05-03" in found["message"].iat[0]
+
+
+def test_dates_with_spaces_around_them_are_read_as_the_dates_and_blank_cells_as_empty(tmp_path, example_copy):
+    # A fixed-width database export pads its dates and writes an empty date as spaces.
+    clean, padded = example_copy(tmp_path / "a"), example_copy(tmp_path / "b")
+    _set_column(padded, "workers", "start_date", lambda c: " " + c + "  ")
+    _set_column(padded, "workers", "end_date", lambda c: c.where(c != "", "   ") + " ")
+    _set_column(padded, "caseload_history", "month", lambda c: c + " ")
+    report = validate_dir(padded)
+    assert report.ok, report.errors["message"].tolist()[:3]
+    _reads_as(clean, padded, ("workers", "caseload_history"))
+
+
+@pytest.mark.parametrize("as_written", [
+    lambda header: header,                          # two exports pasted together
+    lambda header: "\ufeff" + header,              # two Excel 'CSV UTF-8' files joined (copy /b a.csv+b.csv)
+    lambda header: header.upper().replace("_", " "),
+])
+def test_a_header_repeated_between_data_rows_is_one_error_naming_it_not_one_per_column(tmp_path, example_copy, as_written):
+    data = example_copy(tmp_path)
+    path = data / "pay_history.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines.insert(4, as_written(lines[0]))            # line 5: data row 4
+    path.write_text("".join(lines), encoding="utf-8")
+    errors = validate_dir(data).errors
+    assert errors[["table", "row", "line", "rule"]].values.tolist() == [["pay_history", 4, 5, "repeated_header"]]
+    assert "repeats the header" in errors["message"].iat[0]
+    with pytest.raises(DataValidationError):
+        read_validated(data)
+
+
+def test_a_row_with_one_value_equal_to_its_column_name_is_no_repeated_header(tmp_path, example_copy):
+    data = example_copy(tmp_path)
+    _set_column(data, "workers", "role", lambda c: c.where(c.index != 0, "role"))
+    errors = validate_dir(data).errors
+    assert errors[["row", "column", "rule"]].values.tolist() == [[1, "role", "allowed"]]
+
+
+def test_dates_that_read_either_way_are_named_with_both_readings_not_one(tmp_path, example_copy):
+    # No day above 12: the message must not pick a meaning the validator itself refuses to guess.
+    data = example_copy(tmp_path)
+    _set_column(data, "pay_history", "effective_date", "09/10/2021")
+    errors = validate_dir(data).errors
+    note = errors[errors["rule"] == "date_format"]["message"]
+    assert len(note) == 1
+    assert "2021-10-09 or 2021-09-10" in note.iat[0] and "meaning" not in note.iat[0]
+
+
+def test_a_column_mixing_day_first_and_month_first_dates_is_named_as_mixed(tmp_path, example_copy):
+    data = example_copy(tmp_path)
+    _set_column(data, "pay_history", "effective_date", lambda c: pd.Series(["23/01/2021", "01/23/2021"] * len(c)).iloc[: len(c)].to_numpy())
+    errors = validate_dir(data).errors
+    note = errors[errors["rule"] == "date_format"]["message"]
+    assert len(note) == 1 and "both orders" in note.iat[0] and "meaning" not in note.iat[0]
+
+
+@pytest.mark.parametrize("table, column, fmt", [
+    ("workers", "start_date", "%d-%b-%Y"),           # Oracle's and many HR systems' DD-MON-YYYY
+    ("workers", "start_date", "%d %B %Y"),
+    ("caseload_history", "month", "%b %Y"),           # a month column formatted mmm yyyy in Excel
+    ("caseload_history", "month", "%b-%Y"),
+])
+def test_dates_written_with_the_month_name_and_a_four_digit_year_are_read_and_reported(tmp_path, example_copy, table, column, fmt):
+    clean, named = example_copy(tmp_path / "a"), example_copy(tmp_path / "b")
+    _dates_as(named, table, [column], fmt)
+    report = validate_dir(named)
+    assert report.ok, report.errors["message"].tolist()[:3]
+    note = report.warnings[report.warnings["rule"] == "date_format"]
+    assert note["column"].tolist() == [column] and "month's name" in note["message"].iat[0]
+    _reads_as(clean, named, (table,))
+
+
+@pytest.mark.parametrize("column, fmt", [
+    ("start_date", "%d-%b-%y"),     # two-digit year: 1921 or 2021
+    ("start_date", "%b %Y"),        # a date without its day
+])
+def test_month_name_dates_missing_the_century_or_the_day_are_refused_saying_how_to_export_them(tmp_path, example_copy, column, fmt):
+    data = example_copy(tmp_path)
+    _dates_as(data, "workers", [column], fmt)
+    errors = validate_dir(data).errors
+    found = errors[(errors["column"] == column) & (errors["rule"] == "type")]
+    assert len(found) and "yyyy-mm-dd" in found["message"].iat[0]
+
+
+def test_uk_dates_written_with_dashes_are_read_day_first_as_with_slashes(tmp_path, example_copy):
+    # 13-05-2015 shows its order as 13/05/2015 does; the refusal named the meaning and still refused it.
+    clean, uk = example_copy(tmp_path / "a"), example_copy(tmp_path / "b")
+    _dates_as(uk, "workers", ["start_date", "end_date", "qualified_date"], "%d-%m-%Y")
+    report = validate_dir(uk)
+    assert report.ok, report.errors["message"].tolist()[:3]
+    notes = report.warnings[report.warnings["rule"] == "date_format"]
+    assert sorted(notes["column"]) == ["end_date", "qualified_date", "start_date"]
+    _reads_as(clean, uk, ("workers",))
+
+
+def test_dashed_dates_that_read_either_way_are_not_guessed(tmp_path, example_copy):
+    data = example_copy(tmp_path)
+    _set_column(data, "pay_history", "effective_date", "01-02-2024")
+    errors = validate_dir(data).errors
+    assert set(errors.loc[errors["column"] == "effective_date", "rule"]) == {"type", "date_format"}
