@@ -66,6 +66,26 @@ def test_thresholds_file_sets_min_test_leavers():
     assert load_thresholds()["min_test_leavers"] == 40
 
 
+def test_enough_leavers_with_too_wide_a_roc_auc_interval_are_refused_naming_the_width():
+    # 40 leavers were chosen for the interval width they give at one test date (0.20); leavers spread over several
+    # test dates of the same people gave 0.202-0.252 on simulated single councils, and the count alone passed them.
+    from retention_ml.promotion import _leavers_check, load_thresholds
+
+    assert load_thresholds()["max_test_auc_interval"] == 0.20
+
+    def check(roc_auc):
+        return _leavers_check({"counts": {"test": {"leavers": 45, "workers": 310}},
+                               "models": {"lightgbm": {"roc_auc": roc_auc}}}, 40, 0.20)
+
+    wide = check({"value": 0.66, "low": 0.53, "high": 0.78})
+    assert not wide.passed and "0.530-0.780 is 0.250 wide, over the 0.20" in wide.detail
+    assert "--set split.test_periods=8" in wide.detail   # what to do, as for too few leavers
+    narrow = check({"value": 0.66, "low": 0.58, "high": 0.74})
+    assert narrow.passed and "0.160 wide (at most 0.20)" in narrow.detail
+    missing = check({"value": 0.66})
+    assert not missing.passed and "no ROC-AUC interval" in missing.detail
+
+
 def test_count_test_leavers_counts_people_and_falls_back_to_leaving_snapshots():
     # Imported at module level: a production function named test_* here would be collected as a test.
     assert count_test_leavers({"counts": {"test": {"leavers": 41, "positives": 90}}}) == (41, "leavers")

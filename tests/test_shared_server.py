@@ -39,6 +39,7 @@ AS_OF = "2022-12-01"   # conftest's sim_dir holds 2019-01 to 2022-12
 # Lets a gate on a 2-council test window pass, so that a real promote moves the alias on the server; the card is
 # written with the same file, as the gate requires.
 LENIENT = """min_test_leavers = 1
+max_test_auc_interval = 2.0
 require_card = true
 require_beats_baselines = false
 max_ece = 1.0

@@ -306,6 +306,13 @@ def _window(metrics: dict, name: str) -> str:
     return first if first == last else f"{first} to {last}"
 
 
+def _auc_width_text(thresholds: dict) -> str:
+    """The gate's bar on the test window's ROC-AUC interval, in the card's thresholds sentence (none in a bar
+    recorded before the gate had it)."""
+    width = thresholds.get("max_test_auc_interval")
+    return "" if width is None else f", and its ROC-AUC 95% interval at most {width:.2f} wide"
+
+
 def _pp(value, signed: bool = False) -> str:
     """A difference between two rates, in percentage points (never "%": 7% against 5% is 2 pp, not 2%)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -2241,7 +2248,7 @@ def _blocks(c: dict) -> list[dict]:
           *([_p(f"This card applies {c['thresholds_note']}.", "notice" if c.get("lower_bar") else "")]
             if c.get("thresholds_note") else []),
           _p(f"Thresholds ({'as said above' if c.get('thresholds_note') else '`retention_ml/promotion_thresholds.toml`'}): at least {th.get('min_test_leavers', 'n/a')} leavers in "
-             f"the test window; ECE at most {th['max_ece']} (an ECE over it fails only when also beyond its chance level); "
+             f"the test window{_auc_width_text(th)}; ECE at most {th['max_ece']} (an ECE over it fails only when also beyond its chance level); "
              f"over the whole test window, for every 100 leavers the risks expect, between "
              f"{100 / th['max_calibration_ratio']:.0f} and {100 * th['max_calibration_ratio']:.0f} left (observed / "
              f"expected within a factor {th['max_calibration_ratio']} either way; outside it fails only when also "
