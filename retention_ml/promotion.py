@@ -343,16 +343,18 @@ def too_few_leavers(window: str, leavers: int, people: int, minimum: int, unit: 
             f"ROC-AUC 95% interval is wider than 0.20). To get more: {MORE_LEAVERS_FLAT if flat else more_leavers()}")
 
 
-def _leavers_check(metrics: dict, minimum: int, max_width: float) -> Check:
+def leavers_check(metrics: dict, minimum: int, max_width: float, *, flat: bool | None = None) -> Check:
     """Enough leavers, and the ROC-AUC interval they give narrow enough to tell a model at 0.70 from one near 0.60.
 
     The count is justified by the width it gives at one test date; the same people at several test dates, their
     leavers counted once, can leave the interval wider (40 to 58 leavers over 4 or 12 test dates: 0.15 to 0.25 on
-    simulated single councils), so the width the count stands for is checked too."""
+    simulated single councils), so the width the count stands for is checked too. ``flat``: a one-row-per-employee
+    extract, for the advice (default: read from the run's label, which names a column in a flat extract)."""
     leavers, unit = count_test_leavers(metrics)
     test = metrics.get("counts", {}).get("test", {})
     people = test.get("workers", test.get("n", 0))
-    flat = "column" in (metrics.get("label") or {})  # a flat extract's label names its column, not a horizon
+    if flat is None:
+        flat = "column" in (metrics.get("label") or {})  # a flat extract's label names its column, not a horizon
     if leavers < minimum:
         return Check("test_leavers", False, too_few_leavers("test", leavers, people, minimum, unit, flat=flat))
     held = f"the test window holds {leavers:,} {unit} among {people:,} people (at least {minimum} needed)"
@@ -708,7 +710,7 @@ def run_checks(run_id: str, thresholds: dict | None = None, *, audit=None, rows=
     except Exception as exc:  # MLflow raises its own types for a missing artifact
         raise PromotionError(f"run {run_id}: cannot read {METRICS_ARTIFACT} / {AUDIT_ARTIFACT} (or, for runs logged "
                              f"before it, {PREDICTIONS_ARTIFACT}): {exc}") from exc
-    checks = [_leavers_check(metrics, thresholds["min_test_leavers"], thresholds["max_test_auc_interval"])]
+    checks = [leavers_check(metrics, thresholds["min_test_leavers"], thresholds["max_test_auc_interval"])]
     if thresholds["require_card"]:
         checks.append(_card_check(run_id, tracking.run_tags(run_id), thresholds))
     if thresholds["require_beats_baselines"]:

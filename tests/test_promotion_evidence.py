@@ -69,12 +69,12 @@ def test_thresholds_file_sets_min_test_leavers():
 def test_enough_leavers_with_too_wide_a_roc_auc_interval_are_refused_naming_the_width():
     # 40 leavers were chosen for the interval width they give at one test date (0.20); leavers spread over several
     # test dates of the same people gave 0.202-0.252 on simulated single councils, and the count alone passed them.
-    from retention_ml.promotion import _leavers_check, load_thresholds
+    from retention_ml.promotion import leavers_check, load_thresholds
 
     assert load_thresholds()["max_test_auc_interval"] == 0.20
 
     def check(roc_auc):
-        return _leavers_check({"counts": {"test": {"leavers": 45, "workers": 310}},
+        return leavers_check({"counts": {"test": {"leavers": 45, "workers": 310}},
                                "models": {"lightgbm": {"roc_auc": roc_auc}}}, 40, 0.20)
 
     wide = check({"value": 0.66, "low": 0.53, "high": 0.78})
@@ -161,11 +161,13 @@ def test_lost_baseline_names_the_metric_it_is_lost_on_with_both_values():
     assert baseline_note(models, "logistic").endswith("average precision 0.042 vs 0.042 (LightGBM first)")
 
 
-def _result(test_leavers: int, risk) -> types.SimpleNamespace:
+def _result(test_leavers: int, risk, auc_width: float = 0.16) -> types.SimpleNamespace:
     counts = {"train": {"n": 141, "positives": 8, "workers": 60, "leavers": 5},
               "valid": {"n": 49, "positives": 2, "workers": 49, "leavers": 2},
               "test": {"n": len(risk), "positives": test_leavers, "workers": len(risk), "leavers": test_leavers}}
-    return types.SimpleNamespace(metrics={"counts": counts}, predictions=pd.DataFrame({"risk": risk}))
+    roc_auc = {"value": 0.65, "low": 0.65 - auc_width / 2, "high": 0.65 + auc_width / 2}
+    return types.SimpleNamespace(metrics={"counts": counts, "models": {"lightgbm": {"roc_auc": roc_auc}}},
+                                 predictions=pd.DataFrame({"risk": risk}))
 
 
 def test_train_warns_about_few_leavers_and_a_constant_model():
@@ -181,6 +183,10 @@ def test_train_warns_about_few_leavers_and_a_constant_model():
     # A model that ranks, on a valid window as large as the test one: only the validation warning stays.
     ranked = evidence_warnings(_result(45, np.linspace(0.01, 0.4, 400)), exp)
     assert len(ranked) == 1 and ranked[0].startswith("the validation window")
+    # Enough leavers for the count, too few for the interval the gate asks of them: the gate's words, before it runs.
+    spread = evidence_warnings(_result(45, np.linspace(0.01, 0.4, 400), auc_width=0.24), exp)
+    assert len(spread) == 2 and "0.240 wide, over the 0.20" in spread[0]
+    assert spread[0].endswith("The promotion gate will refuse this run.")
 
 
 def test_train_says_how_many_resamples_had_no_leaver():

@@ -15,7 +15,7 @@ Tracking: sqlite:///./mlflow.db with artifacts in ./mlartifacts unless the exper
 
 The data are validated first: if they fail, every problem (file, row, column, rule) is listed as `retention-ml validate` lists it, and nothing is trained.
 
-Exit codes: 0 trained and registered (a plain warning is printed when LightGBM does not beat a baseline, when the test or validation window holds fewer leavers than the promotion gate's min_test_leavers, when the model gives everyone the same risk, when the last caseload month holds too few rows to be the end of the data (validate's rule thin_last_month: everyone in post up to it counts as a stayer), when worker ids look like names, payroll numbers or National Insurance numbers (validate's rules name_like_id, number_like_id and ni_number_like_id; counted by file and column in the run's data_readings.json, never a value), or when tuning stopped at tuning.timeout_seconds before its trials were done: such a run may not come out the same again), 1 the data failed validation (nothing trained; --json prints the validator's report), 2 could not run (bad experiment file or override, missing data folder, a tracking URI that cannot work: no writable folder for the SQLite store, a plain folder (MLflow 3's read-only file store), a server that does not answer within seconds or a web server that is not MLflow's; nothing is written then; a server that stops answering during logging is named with the run it left unfinished).
+Exit codes: 0 trained and registered (a plain warning is printed when LightGBM does not beat a baseline, when the test or validation window holds fewer leavers than the promotion gate's min_test_leavers or the test window's ROC-AUC interval is wider than its max_test_auc_interval, when the model gives everyone the same risk, when the last caseload month holds too few rows to be the end of the data (validate's rule thin_last_month: everyone in post up to it counts as a stayer), when worker ids look like names, payroll numbers or National Insurance numbers (validate's rules name_like_id, number_like_id and ni_number_like_id; counted by file and column in the run's data_readings.json, never a value), or when tuning stopped at tuning.timeout_seconds before its trials were done: such a run may not come out the same again), 1 the data failed validation (nothing trained; --json prints the validator's report), 2 could not run (bad experiment file or override, missing data folder, a tracking URI that cannot work: no writable folder for the SQLite store, a plain folder (MLflow 3's read-only file store), a server that does not answer within seconds or a web server that is not MLflow's; nothing is written then; a server that stops answering during logging is named with the run it left unfinished).
 
 \b
 Examples:
@@ -92,17 +92,19 @@ def train(
 
 
 def evidence_warnings(result, exp: dict) -> list[str]:
-    """Plain warnings when the numbers rest on too little: windows with fewer leavers than the promotion
-    gate's ``min_test_leavers``, and a constant model (every test row the same risk)."""
-    from retention_ml.promotion import load_thresholds, too_few_leavers
+    """Plain warnings when the numbers rest on too little: a test window the promotion gate's ``test_leavers`` check
+    refuses (fewer leavers than ``min_test_leavers``, or a ROC-AUC interval wider than ``max_test_auc_interval``), a
+    validation window with fewer leavers than that, and a constant model (every test row the same risk)."""
+    from retention_ml.promotion import leavers_check, load_thresholds
 
-    minimum = load_thresholds()["min_test_leavers"]
+    thresholds = load_thresholds()
+    minimum = thresholds["min_test_leavers"]
     out = []
     # leavers = distinct people; people = distinct workers (a flat extract has no validation window: n 0)
     test, valid = ({"n": 0, **result.metrics["counts"].get(w, {})} for w in ("test", "valid"))
-    if test["n"] and test["leavers"] < minimum:
-        out.append(too_few_leavers("test", test["leavers"], test["workers"], minimum, flat=exp.get("kind") == "flat")
-                   + ". The promotion gate will refuse this run.")
+    evidence = leavers_check(result.metrics, minimum, thresholds["max_test_auc_interval"], flat=exp.get("kind") == "flat")
+    if test["n"] and not evidence.passed:
+        out.append(evidence.detail + ". The promotion gate will refuse this run.")
     if valid["n"] and valid["leavers"] < minimum:
         out.append(f"the validation window holds {valid['leavers']} leavers among {valid['workers']} people (fewer than "
                    f"{minimum}): early stopping and Platt calibration were fitted on them, so the risks' calibration is rough.")

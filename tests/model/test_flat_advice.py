@@ -27,7 +27,7 @@ def test_train_advice_for_a_flat_extract_names_no_snapshot_key():
 
 
 def test_the_gates_leaver_check_gives_the_same_flat_advice():
-    from retention_ml.promotion import _leavers_check
+    from retention_ml.promotion import leavers_check
 
-    check = _leavers_check(_flat_result(6).metrics, 40)
+    check = leavers_check(_flat_result(6).metrics, 40, 0.20)
     assert not check.passed and "split.test_fraction" in check.detail and "split.test_periods" not in check.detail
