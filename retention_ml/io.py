@@ -465,6 +465,15 @@ def _error_cell_problems(frame: pd.DataFrame, names: list[str], file: str) -> li
 _TOTALS = re.compile(r"\s*(grand\s+)?(totals?|sum)\s*:?\s*", re.IGNORECASE)
 
 
+def is_totals_label(value) -> bool:
+    """True for the label a totals row opens with ('Total', 'Grand total:', 'SUM'): no worker, team or month is so
+    called, so a last row that opens with it holds sums, not data (in a workbook or a CSV alike)."""
+    return isinstance(value, str) and _TOTALS.fullmatch(value) is not None
+
+
+__all__ += ["is_totals_label"]
+
+
 def _totals_row(rows: list[tuple], file: str) -> dict | None:
     """A problem when the last row is a totals row ('Total' as its first value: a table's Total Row, a report's
     sum): no worker, team or month is called Total, and its sums would be read as one more row of data, giving an
@@ -472,7 +481,7 @@ def _totals_row(rows: list[tuple], file: str) -> dict | None:
     if len(rows) < 3:
         return None
     column, first = next(((c, v) for c, v in enumerate(rows[-1]) if v is not None), (None, None))
-    if not isinstance(first, str) or not _TOTALS.fullmatch(first):
+    if not is_totals_label(first):
         return None
     cell = _cell(column, len(rows))
     return {"rule": "xlsx_format", "row": len(rows) - 2, "column": None, "cell": cell, "message": (

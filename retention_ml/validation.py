@@ -125,6 +125,7 @@ RULES = {
     "not_null": "a value is missing where the column requires one",
     "empty_row": "a row with every field empty between data rows (one record, instead of one per required column)",
     "repeated_header": "a data row whose every field is its column's name (two exports pasted or files joined, each with its header): one record for the row, instead of one per column",
+    "totals_row": "the last data row of a CSV opens with 'Total' (or 'Grand total', 'Sum'): a report's sums saved under the data, one record for the row, instead of one per column it breaks (a workbook's totals row is xlsx_format)",
     "spreadsheet_residue": "empty rows after the last data row, or empty columns with no header name, as spreadsheets save them: left out (warning)",
     "allowed": "a value outside the column's allowed values",
     "number_format": "numbers written with a pound sign or commas grouping thousands ('£38,192.00'): read as plain numbers when every such value in the column is written that way (warning, one per column)",
@@ -1609,6 +1610,15 @@ def _similar_columns(schema: TableSchema, header, taken) -> dict[str, str]:
     return found
 
 
+def _totals_rows(frame: pd.DataFrame) -> np.ndarray:
+    """The last row's position when its first value is a totals label (:func:`retention_ml.io.is_totals_label`), else
+    none. A workbook's totals row never gets here: the workbook reader leaves it out and reports it."""
+    if len(frame) < 2:
+        return np.array([], dtype="int64")
+    given = frame.iloc[-1].dropna()
+    return np.array([len(frame) - 1] if len(given) and tables_io.is_totals_label(given.iloc[0]) else [], dtype="int64")
+
+
 def _header_rows(frame: pd.DataFrame) -> np.ndarray:
     """0-based rows that repeat the header: every value given is its column's name (compared as headers are, so
     'WORKER ID' and a joined file's byte-order mark match), two at least and half the columns or more.
@@ -1681,12 +1691,18 @@ def _check_table(raw: _Raw, schema: TableSchema, as_of) -> tuple[pd.DataFrame | 
     unparsed = _cells_not_read(raw)
     headers = _header_rows(frame)
     if headers.size:
-        # One record for the row; its cells are left out of every check, as an empty row's are (below).
         out.append(_records(table, file, rows=headers, rule="repeated_header", exact_lines=raw.exact_lines, messages=(
             _where(table, headers) + ": repeats the header (every field is its column's name), as when two exports are "
             "pasted together or files joined: delete the row, and check that the rows after it are not a second copy "
             "of rows before it").tolist()))
-        frame = frame.mask(np.isin(np.arange(len(frame)), headers)[:, None] & np.ones(frame.shape, dtype=bool))
+    totals = _totals_rows(frame)
+    if totals.size:
+        out.append(_records(table, file, rows=totals, rule="totals_row", exact_lines=raw.exact_lines, messages=(
+            _where(table, totals) + f": is a totals row ({str(frame.iloc[totals[0]].dropna().iloc[0]).strip()!r} first), "
+            "not data: delete it so only the data rows are read").tolist()))
+    skipped = np.concatenate([headers, totals])   # reported once each; their cells are left out of every check
+    if skipped.size:
+        frame = frame.mask(np.isin(np.arange(len(frame)), skipped)[:, None] & np.ones(frame.shape, dtype=bool))
     for spec in schema.columns:
         if spec.name not in frame.columns:
             continue
@@ -1737,9 +1753,9 @@ def _check_table(raw: _Raw, schema: TableSchema, as_of) -> tuple[pd.DataFrame | 
             out.append(_records(table, file, rows=outside, column=spec.name, rule="date_range", values=shown.tolist(), messages=msgs.tolist(), exact_lines=raw.exact_lines))
         if bad.size or outside.size:
             unparsed[spec.name] = np.union1d(bad, outside)
-    blank = np.setdiff1d(np.flatnonzero(frame.isna().all(axis=1).to_numpy()), headers)
-    if headers.size:
-        unparsed = {c: np.union1d(unparsed.get(c, np.array([], dtype="int64")), headers) for c in frame.columns}
+    blank = np.setdiff1d(np.flatnonzero(frame.isna().all(axis=1).to_numpy()), skipped)
+    if skipped.size:
+        unparsed = {c: np.union1d(unparsed.get(c, np.array([], dtype="int64")), skipped) for c in frame.columns}
     if blank.size:
         # One record for a row with no values at all (a spreadsheet's empty rows below the data), not one
         # "is empty; a value is required" per required column.

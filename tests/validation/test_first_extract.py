@@ -297,6 +297,24 @@ def test_a_header_repeated_between_data_rows_is_one_error_naming_it_not_one_per_
         read_validated(data)
 
 
+@pytest.mark.parametrize("label", ["Total", "Grand total:", "SUM"])
+def test_a_totals_row_under_a_csvs_data_is_one_error_naming_it_not_one_per_column(tmp_path, example_copy, label):
+    # A report's sums saved as the last line: before, one error per column it broke (the sum over the salary
+    # maximum, the empty required values, 'Total' as a worker no table holds), none naming the cause, where the
+    # same row in a workbook is one error.
+    data = example_copy(tmp_path)
+    path = data / "pay_history.csv"
+    frame = pd.read_csv(path, dtype=str)
+    totals = [label] + [""] * (frame.shape[1] - 1)
+    salary = list(frame.columns).index("annual_salary")
+    totals[salary] = str(int(frame["annual_salary"].astype(float).sum()))
+    path.write_text(path.read_text(encoding="utf-8") + ",".join(totals) + "\n", encoding="utf-8")
+    errors = validate_dir(data).errors
+    row = len(frame) + 1
+    assert errors[["table", "row", "line", "rule"]].values.tolist() == [["pay_history", row, row + 1, "totals_row"]]
+    assert f"'{label}'" in errors["message"].iat[0] and "delete it" in errors["message"].iat[0]
+
+
 def test_a_row_with_one_value_equal_to_its_column_name_is_no_repeated_header(tmp_path, example_copy):
     data = example_copy(tmp_path)
     _set_column(data, "workers", "role", lambda c: c.where(c.index != 0, "role"))
