@@ -381,21 +381,15 @@ def lists_model_note(sent_in: list[dict] | None, as_of: str, run_id: str, outcom
                 f"here (run {run_id}): the risk, band and reasons below are this model's, not what the lists of {as_of} "
                 f"showed. The band each list showed is in the lists below; explain with --run {others[0]} for that "
                 "model's reasons.")
-    if dated or outcomes_until is None or pd_date(outcomes_until) <= as_of:
+    until = None if outcomes_until is None else outcomes_until.date().isoformat()   # ISO dates compare as text
+    if dated or until is None or until <= as_of:
         return None
-    return (f"This model (run {run_id}) was built from leaving outcomes up to {pd_date(outcomes_until)}, after "
+    return (f"This model (run {run_id}) was built from leaving outcomes up to {until}, after "
             f"{as_of}: the lists of {as_of} were made before it existed, by an earlier model, unless that date was "
             f"scored again with this one. The risk, band and reasons below are a fresh explanation by this model, "
             f"not what the lists of {as_of} showed. For what they showed: add --lists-log <the scoring folder of "
             f"{as_of}, or the folder of all scorings> (the band each list showed and the model that scored it), "
             "then explain with --run <that model's run>.")
-
-
-def pd_date(value) -> str:
-    """A date as YYYY-MM-DD (a Timestamp, a date or such a string)."""
-    import pandas as pd
-
-    return pd.Timestamp(value).date().isoformat()
 
 
 # Without --lists-log the band is the explained model's, read against the bands file: what a list of this model shows.
